@@ -1,0 +1,1 @@
+"""Kinerja SaaS core: settings, database, app factory, CLI and one package per domain."""

@@ -1,0 +1,145 @@
+"""The ASGI application: /graphql, /healthz, /readyz."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from tortoise import connections
+
+from kinerja_saas.database import close_db, init_app_db
+from kinerja_saas.database_client import count_statements
+from kinerja_saas.settings import Settings, get_settings
+
+log = logging.getLogger("kinerja.app")
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over the limit before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(send, self.max_bytes)
+            return
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(send, self.max_bytes)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (
+        b'{"errors":[{"message":"Request body over %d bytes.","extensions":{"code":"BODY_TOO_LARGE"}}]}'
+        % limit
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class StatementCountMiddleware:
+    """Dev/bench aid: reports the SQL statements a request ran in X-SQL-Statements."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with count_statements() as counter:
+            body_messages: list = []
+            start: dict = {}
+
+            async def buffered_send(message):
+                if message["type"] == "http.response.start":
+                    start.update(message)
+                else:
+                    body_messages.append(message)
+
+            await self.app(scope, receive, buffered_send)
+        start["headers"] = [
+            *start.get("headers", []),
+            (b"x-sql-statements", str(counter.count).encode()),
+        ]
+        await send(start)
+        for message in body_messages:
+            await send(message)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    from schema.view import KinerjaGraphQL
+
+    graphql = KinerjaGraphQL(settings)
+    state: dict = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await init_app_db(settings)
+        state["redis"] = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        try:
+            yield
+        finally:
+            if state["redis"] is not None:
+                await state["redis"].aclose()
+            await close_db()
+
+    async def healthz(request: Request):
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request):
+        checks = {"database": False, "redis": False}
+        with contextlib.suppress(Exception):
+            await connections.get("default").execute_query("SELECT 1")
+            checks["database"] = True
+        with contextlib.suppress(Exception):
+            checks["redis"] = bool(state.get("redis") and await state["redis"].ping())
+        return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
+
+    middleware = [Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)]
+    if settings.debug_headers:
+        middleware.append(Middleware(StatementCountMiddleware))
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

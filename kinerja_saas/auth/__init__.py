@@ -1,0 +1,1 @@
+"""Authentication: user accounts, passwords, tokens, and the actor of a request."""

@@ -1,0 +1,28 @@
+"""Who is acting: the verified identity of a request or job, passed to every service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kinerja_saas.auth.roles import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: int
+    tenant_id: int | None
+    roles: frozenset[Role]
+    email: str
+    employee_id: int | None = None
+    is_operator: bool = False
+    request_id: str | None = field(default=None, compare=False)
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def label(self) -> str:
+        return ("operator:" if self.is_operator else "user:") + self.email
+
+
+SYSTEM_ACTOR = Actor(user_id=0, tenant_id=None, roles=frozenset(), email="system")

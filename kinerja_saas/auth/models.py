@@ -1,0 +1,23 @@
+from tortoise import fields
+from tortoise.contrib.postgres.fields import ArrayField
+
+from tenants.models import TenantModel
+
+
+class UserAccount(TenantModel):
+    """A login of a region. Roles are strings of `kinerja_saas.auth.roles.Role`."""
+
+    email = fields.CharField(max_length=254)
+    name = fields.CharField(max_length=200)
+    password_hash = fields.CharField(max_length=255, null=True)
+    roles = ArrayField(element_type="text", default=list)
+    employee_id = fields.BigIntField(null=True)
+    is_active = fields.BooleanField(default=True)
+    token_version = fields.IntField(default=1)
+    last_login_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "user_accounts"
+        unique_together = (("tenant_id", "email"),)
+        indexes = (("tenant_id", "employee_id"),)

@@ -1,0 +1,104 @@
+"""Signed tokens (HS256 JWT). Access tokens are short-lived and carry the tenant, user and
+roles; refresh tokens carry the account's token_version, so bumping it revokes them all."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import AuthenticationFailed
+
+ISSUER = "kinerja-saas"
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class RefreshClaims:
+    user_id: int
+    tenant_id: int | None
+    is_operator: bool
+    token_version: int
+
+
+def _encode(claims: dict, secret: str, ttl: int) -> tuple[str, int]:
+    now = int(time.time())
+    exp = now + ttl
+    body = {**claims, "iss": ISSUER, "iat": now, "exp": exp, "jti": secrets.token_hex(8)}
+    return jwt.encode(body, secret, algorithm=ALGORITHM), exp
+
+
+def issue_pair(
+    actor: Actor, *, token_version: int, secret: str, access_ttl: int, refresh_ttl: int
+) -> TokenPair:
+    common = {"sub": str(actor.user_id), "tid": actor.tenant_id, "op": actor.is_operator}
+    access, exp = _encode(
+        {
+            **common,
+            "typ": "access",
+            "roles": sorted(actor.roles),
+            "eid": actor.employee_id,
+            "email": actor.email,
+        },
+        secret,
+        access_ttl,
+    )
+    refresh, _ = _encode({**common, "typ": "refresh", "ver": token_version}, secret, refresh_ttl)
+    return TokenPair(access, refresh, exp)
+
+
+def _decode(token: str, secret: str, expected_type: str) -> dict:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "typ"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthenticationFailed("The token has expired.", code="TOKEN_EXPIRED") from exc
+    except jwt.InvalidTokenError as exc:
+        raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc
+    if claims.get("typ") != expected_type:
+        raise AuthenticationFailed(f"Not an {expected_type} token.", code="TOKEN_INVALID")
+    return claims
+
+
+def decode_access(token: str, secret: str) -> Actor:
+    claims = _decode(token, secret, "access")
+    try:
+        return Actor(
+            user_id=int(claims["sub"]),
+            tenant_id=claims.get("tid"),
+            roles=frozenset(Role(r) for r in claims.get("roles", [])),
+            email=claims.get("email", ""),
+            employee_id=claims.get("eid"),
+            is_operator=bool(claims.get("op")),
+        )
+    except (ValueError, TypeError) as exc:
+        raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc
+
+
+def decode_refresh(token: str, secret: str) -> RefreshClaims:
+    claims = _decode(token, secret, "refresh")
+    try:
+        return RefreshClaims(
+            user_id=int(claims["sub"]),
+            tenant_id=claims.get("tid"),
+            is_operator=bool(claims.get("op")),
+            token_version=int(claims["ver"]),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc

@@ -1,0 +1,1 @@
+"""Organisation: units (perangkat daerah, a tree) and employees (ASN)."""

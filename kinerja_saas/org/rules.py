@@ -1,0 +1,76 @@
+"""Pure rules of the organisation domain: NIP, golongan, contact details. No I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from kinerja_saas.errors import FieldError
+
+NIP_LENGTH = 18
+MIN_CPNS_AGE = 18
+
+PNS_GOLONGAN = tuple(
+    f"{grade}/{rank}"
+    for grade, ranks in (("I", "abcd"), ("II", "abcd"), ("III", "abcd"), ("IV", "abcde"))
+    for rank in ranks
+)
+_GOLONGAN_BY_KEY = {g.upper(): g for g in PNS_GOLONGAN}
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
+
+
+@dataclass(frozen=True)
+class NipInfo:
+    birth_date: date
+    cpns_year: int
+    cpns_month: int
+    gender: str  # "L" (laki-laki) or "P" (perempuan)
+    sequence: int
+
+
+def parse_nip(nip: str, *, today: date) -> NipInfo | FieldError:
+    """NIP = YYYYMMDD (birth) + YYYYMM (CPNS appointment) + G (1 male, 2 female) + NNN."""
+    if len(nip) != NIP_LENGTH or not nip.isdigit():
+        return FieldError("nip", "NIP_FORMAT", "NIP must be exactly 18 digits.")
+    try:
+        birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
+    except ValueError:
+        return FieldError("nip", "NIP_BIRTH_DATE", f"NIP has an impossible birth date {nip[0:8]}.")
+    if birth.year < 1940 or birth > today:
+        return FieldError("nip", "NIP_BIRTH_DATE", f"NIP birth date {birth} is out of range.")
+    cpns_year, cpns_month = int(nip[8:12]), int(nip[12:14])
+    if not 1 <= cpns_month <= 12:
+        return FieldError("nip", "NIP_CPNS_DATE", f"NIP has an impossible CPNS month {nip[12:14]}.")
+    months_at_appointment = (cpns_year * 12 + cpns_month) - (birth.year * 12 + birth.month)
+    if months_at_appointment < MIN_CPNS_AGE * 12 or (cpns_year, cpns_month) > (
+        today.year,
+        today.month,
+    ):
+        return FieldError(
+            "nip",
+            "NIP_CPNS_DATE",
+            f"NIP CPNS date {cpns_year}-{cpns_month:02d} is impossible for birth date {birth}.",
+        )
+    if nip[14] not in "12":
+        return FieldError("nip", "NIP_GENDER", "NIP gender digit (15th) must be 1 or 2.")
+    return NipInfo(birth, cpns_year, cpns_month, "L" if nip[14] == "1" else "P", int(nip[15:]))
+
+
+def normalise_golongan(value: str) -> str | None:
+    """'iii/A' -> 'III/a'; None when it is not a PNS golongan (I/a … IV/e)."""
+    return _GOLONGAN_BY_KEY.get(value.strip().upper().replace(" ", ""))
+
+
+def valid_email(value: str) -> bool:
+    return len(value) <= 254 and bool(_EMAIL.match(value))
+
+
+def valid_phone(value: str) -> bool:
+    return bool(_PHONE.match(value))
+
+
+def subtree_path(parent_path: str | None, unit_id: int) -> str:
+    return f"{parent_path or '/'}{unit_id}/"

@@ -1,0 +1,62 @@
+"""Writing events with the change that causes them, and claiming them for the relay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from tortoise import connections
+
+from kinerja_saas.outbox.models import OutboxEvent, ProcessedEvent
+from tenants.context import current_tenant_id
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    id: int
+    tenant_id: int
+    topic: str
+    payload: dict[str, Any]
+
+
+async def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Must run inside the tenant transaction of the change: commits or rolls back with it."""
+    return await OutboxEvent.create(tenant_id=current_tenant_id(), topic=topic, payload=payload)
+
+
+async def claim_batch(limit: int) -> list[ClaimedEvent]:
+    """Claims unrelayed events of every region; call inside a transaction so that the claim
+    is undone when handing them to the queue fails."""
+    _, rows = await connections.get("default").execute_query(
+        "SELECT id, tenant_id, topic, payload FROM outbox_claim($1)", [limit]
+    )
+    events = [
+        ClaimedEvent(
+            id=r["id"],
+            tenant_id=r["tenant_id"],
+            topic=r["topic"],
+            payload=orjson.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"],
+        )
+        for r in rows
+    ]
+    return sorted(events, key=lambda e: e.id)
+
+
+async def backlog() -> int:
+    _, rows = await connections.get("default").execute_query("SELECT outbox_backlog() AS n")
+    return rows[0]["n"]
+
+
+async def mark_processed(event_id: int, handler: str) -> bool:
+    """Records that `handler` handled `event_id` in the current tenant transaction.
+    False when it was already recorded: the caller skips the work (at-least-once delivery)."""
+    _, rows = await connections.get("default").execute_query(
+        "INSERT INTO processed_events (tenant_id, event_id, handler, processed_at)"
+        " VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING RETURNING id",
+        [current_tenant_id(), event_id, handler],
+    )
+    return bool(rows)
+
+
+__all__ = ["ClaimedEvent", "ProcessedEvent", "backlog", "claim_batch", "emit", "mark_processed"]

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import strawberry
+
+from kinerja_saas.auth import service as auth
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role as _Role
+from kinerja_saas.errors import AuthenticationFailed
+from schema.errors import UserError, run_mutation
+from schema.org import Employee
+from schema.region import Region
+from tenants.models import Tenant
+
+Role = strawberry.enum(_Role)
+
+
+@strawberry.type(description="The logged-in user.")
+class Me:
+    id: strawberry.ID
+    email: str
+    name: str
+    roles: list[Role]
+    is_platform_operator: bool
+    employee_id: strawberry.Private[int | None]
+    tenant_id: strawberry.Private[int | None]
+    employee_row: strawberry.Private[dict | None] = None
+
+    @strawberry.field
+    async def region(self) -> Region | None:
+        if self.tenant_id is None:
+            return None
+        return Region.of(await Tenant.get(id=self.tenant_id))
+
+    @strawberry.field(description="The employee record linked to this login, if any.")
+    async def employee(self, info: strawberry.Info) -> Employee | None:
+        if self.employee_id is None:
+            return None
+        # After `login` the request has no tenant yet: the service read the row for us.
+        row = self.employee_row or await info.context.loaders.employee.load(self.employee_id)
+        return Employee.of(row) if row else None
+
+
+def _me(actor: Actor, name: str, employee_row: dict | None = None) -> Me:
+    return Me(
+        id=strawberry.ID(str(actor.user_id)),
+        email=actor.email,
+        name=name,
+        roles=sorted(actor.roles),
+        is_platform_operator=actor.is_operator,
+        employee_id=actor.employee_id,
+        tenant_id=actor.tenant_id,
+        employee_row=employee_row,
+    )
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_at: int | None = strawberry.field(default=None, description="Unix time of expiry")
+    me: Me | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AuthQuery:
+    @strawberry.field(description="The logged-in user; an error when the token is missing.")
+    async def me(self, info: strawberry.Info) -> Me:
+        actor = info.context.require_actor()
+        account = await auth.current_account(actor=actor)
+        if account is None:
+            raise AuthenticationFailed("This login is no longer active.", code="ACCOUNT_INACTIVE")
+        return _me(actor, account.name)
+
+
+async def _auth_payload(call) -> AuthPayload:
+    try:
+        result, errors = await run_mutation(call)
+    except AuthenticationFailed as exc:
+        return AuthPayload(errors=[UserError(field=exc.field, code=exc.code, message=exc.message)])
+    if result is None:
+        return AuthPayload(errors=errors)
+    return AuthPayload(
+        access_token=result.tokens.access_token,
+        refresh_token=result.tokens.refresh_token,
+        expires_at=result.tokens.expires_at,
+        me=_me(result.actor, result.name, result.employee),
+    )
+
+
+@strawberry.type
+class AuthMutation:
+    @strawberry.mutation(
+        description="Log in with e-mail and password. `region` (slug) is needed only when "
+        "the e-mail has logins in several regions with the same password."
+    )
+    async def login(
+        self, info: strawberry.Info, email: str, password: str, region: str | None = None
+    ) -> AuthPayload:
+        settings = info.context.settings
+        return await _auth_payload(
+            lambda: auth.login(
+                email=email, password=password, region_slug=region, settings=settings
+            )
+        )
+
+    @strawberry.mutation(description="Trade a refresh token for a new token pair.")
+    async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
+        settings = info.context.settings
+        return await _auth_payload(
+            lambda: auth.refresh(refresh_token=refresh_token, settings=settings)
+        )
+
+    @strawberry.mutation(description="End every session of the logged-in user.")
+    async def logout_everywhere(self, info: strawberry.Info) -> bool:
+        await auth.logout_everywhere(actor=info.context.require_actor())
+        return True

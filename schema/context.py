@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
+from kinerja_saas.settings import Settings
+from schema.dataloaders import Loaders
+
+
+@dataclass
+class Context:
+    request: Request | None
+    response: Any
+    settings: Settings
+    request_id: str
+    actor: Actor | None = None
+    auth_error: AuthenticationFailed | None = None
+    loaders: Loaders = field(default_factory=Loaders)
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise AuthenticationFailed("Log in first.", code="UNAUTHENTICATED")
+        return self.actor
+
+    def require_region_actor(self) -> Actor:
+        """An actor acting inside a region (platform operators have none)."""
+        actor = self.require_actor()
+        if actor.tenant_id is None:
+            raise PermissionDenied(
+                "Platform operators see no region's people data.", code="NO_REGION"
+            )
+        return actor

@@ -1,0 +1,31 @@
+"""Per-request DataLoaders: one statement per relation however many rows ask for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from kinerja_saas.org import service as org
+
+
+async def _load_units(ids: list[int]) -> list[Any]:
+    found = await org.units_by_ids(list(set(ids)))
+    return [found.get(i) for i in ids]
+
+
+async def _load_employees(ids: list[int]) -> list[Any]:
+    found = await org.employees_by_ids(list(set(ids)))
+    return [found.get(i) for i in ids]
+
+
+async def _load_unit_children(parent_ids: list[int]) -> list[list[Any]]:
+    children = await org.unit_children(list(set(parent_ids)))
+    return [children.get(i, []) for i in parent_ids]
+
+
+class Loaders:
+    def __init__(self) -> None:
+        self.unit = DataLoader(load_fn=_load_units)
+        self.employee = DataLoader(load_fn=_load_employees)
+        self.unit_children = DataLoader(load_fn=_load_unit_children)

@@ -1,0 +1,50 @@
+"""Relay-style keyset pagination: cursors carry the sort key and id of the last row, so a
+page costs the same at row 100,000 as at row 1 and inserts never shift a page."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+import orjson
+import strawberry
+
+from kinerja_saas.errors import FieldError, ValidationFailed
+
+DEFAULT_PAGE_SIZE = 20
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def encode_cursor(value: Any, row_id: int) -> str:
+    if isinstance(value, datetime):
+        value = {"ts": value.isoformat()}
+    return base64.urlsafe_b64encode(orjson.dumps([value, row_id])).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[Any, int]:
+    try:
+        value, row_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if isinstance(value, dict):
+            value = datetime.fromisoformat(value["ts"])
+        return value, int(row_id)
+    except Exception as exc:  # any malformed cursor is the client's input error
+        raise ValidationFailed(
+            [FieldError("after", "INVALID_CURSOR", "Malformed cursor.")]
+        ) from exc
+
+
+def page_size(first: int | None, maximum: int) -> int:
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if size < 0 or size > maximum:
+        raise ValidationFailed(
+            [FieldError("first", "PAGE_SIZE", f"first must be between 0 and {maximum}.")]
+        )
+    return size

@@ -1,0 +1,42 @@
+"""The exported schema: every domain's queries and mutations, and the request guards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import strawberry
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from kinerja_saas.settings import Settings, get_settings
+from schema.auth import AuthMutation, AuthQuery
+from schema.errors import should_mask
+from schema.limits import CostLimit
+from schema.org import OrgMutation, OrgQuery
+from schema.region import RegionQuery
+from schema.transaction import TenantTransaction
+
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+Query = merge_types("Query", (AuthQuery, RegionQuery, OrgQuery))
+Mutation = merge_types("Mutation", (AuthMutation, OrgMutation))
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or get_settings()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: CostLimit(max_cost=settings.max_query_cost),
+            TenantTransaction,
+            lambda: MaskErrors(should_mask_error=should_mask),
+        ],
+    )
+
+
+def export_sdl(settings: Settings | None = None) -> str:
+    return build_schema(settings).as_str() + "\n"

@@ -1,0 +1,63 @@
+"""The /graphql endpoint: authenticates the request into the context."""
+
+from __future__ import annotations
+
+import uuid
+
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from kinerja_saas.auth.tokens import decode_access
+from kinerja_saas.errors import AuthenticationFailed
+from kinerja_saas.settings import Settings
+from schema.context import Context
+from schema.schema import build_schema
+
+REGION_HEADER = "x-region"
+
+
+class KinerjaGraphQL(GraphQL):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.show_graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self.settings = settings
+
+    async def get_context(self, request, response) -> Context:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        context = Context(
+            request=request, response=response, settings=self.settings, request_id=request_id
+        )
+        header = request.headers.get("authorization")
+        if not header:
+            return context
+        scheme, _, token = header.partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise AuthenticationFailed(
+                    "Use 'Authorization: Bearer <token>'.", code="TOKEN_INVALID"
+                )
+            actor = decode_access(token.strip(), self.settings.jwt_secret or "")
+            context.actor = actor.__class__(
+                **{**{f: getattr(actor, f) for f in actor.__slots__}, "request_id": request_id}
+            )
+        except AuthenticationFailed as exc:
+            context.auth_error = exc
+            return context
+        region = request.headers.get(REGION_HEADER)
+        if region:
+            await self._check_region_header(context, region.strip().lower())
+        return context
+
+    async def _check_region_header(self, context: Context, slug: str) -> None:
+        """A frontend of region B names its region; a token of region A is refused there."""
+        from tenants.models import Tenant
+
+        tenant = await Tenant.get_or_none(slug=slug)
+        if context.actor and (tenant is None or tenant.id != context.actor.tenant_id):
+            context.auth_error = AuthenticationFailed(
+                "This token belongs to another region.", code="REGION_MISMATCH"
+            )
+            context.actor = None

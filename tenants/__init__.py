@@ -1,0 +1,1 @@
+"""Tenancy: the region registry, tenant context, row-level security and onboarding."""

@@ -1,0 +1,73 @@
+"""The tenant of the current request or job, and the transaction that carries it.
+
+Row-level security reads `app.tenant_id`, set transaction-locally (`set_config(…, true)`) as
+the first statement of the transaction, so it is safe with pooled connections. Every ORM call
+in the block is bound to the transaction's connection through Tortoise's contextvars.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from kinerja_saas.errors import AuthenticationFailed
+
+_OUTSIDE = object()  # no tenant transaction is open
+_current_tenant: contextvars.ContextVar[object] = contextvars.ContextVar(
+    "current_tenant", default=_OUTSIDE
+)
+
+
+class NoTenant(RuntimeError):
+    """Tenant-scoped code ran outside a tenant transaction, or in platform scope."""
+
+
+def current_tenant_id() -> int:
+    tenant_id = _current_tenant.get()
+    if not isinstance(tenant_id, int):
+        raise NoTenant("no tenant in context")
+    return tenant_id
+
+
+class TenantUnavailable(AuthenticationFailed):
+    """The region does not exist or is suspended: nothing of it is served."""
+
+
+async def _set_tenant_setting(conn, tenant_id: int | None) -> str | None:
+    """Sets the tenant and reads its status in one round trip."""
+    _, rows = await conn.execute_query(
+        "SELECT set_config('app.tenant_id', $1, true) AS tenant,"
+        " (SELECT status FROM tenants WHERE id = NULLIF($1, '')::bigint) AS status",
+        ["" if tenant_id is None else str(tenant_id)],
+    )
+    return rows[0]["status"]
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    tenant_id: int | None, *, require_active: bool = True
+) -> AsyncIterator[object]:
+    """One transaction scoped to `tenant_id` (None: platform scope, tenant tables empty).
+
+    Nested inside another tenant transaction it is a savepoint, and the outer tenant is
+    restored when it ends (a transaction-local setting survives RELEASE SAVEPOINT).
+    """
+    outer = _current_tenant.get()
+    async with in_transaction() as conn:
+        status = await _set_tenant_setting(conn, tenant_id)
+        if tenant_id is not None and require_active and status != "ACTIVE":
+            raise TenantUnavailable(
+                "This region is suspended." if status else "This region does not exist.",
+                code="REGION_SUSPENDED" if status else "REGION_UNKNOWN",
+            )
+        token = _current_tenant.set(tenant_id)
+        try:
+            yield conn
+        finally:
+            _current_tenant.reset(token)
+    if outer is not _OUTSIDE and outer != tenant_id:
+        await _set_tenant_setting(connections.get("default"), outer)  # type: ignore[arg-type]

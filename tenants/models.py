@@ -1,0 +1,65 @@
+"""Platform tables: not tenant-owned, no row-level security."""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class RegionKind(StrEnum):
+    KABUPATEN = "KABUPATEN"
+    KOTA = "KOTA"
+    PROVINSI = "PROVINSI"
+
+
+class RegionTimezone(StrEnum):
+    WIB = "Asia/Jakarta"
+    WITA = "Asia/Makassar"
+    WIT = "Asia/Jayapura"
+
+
+class RegionStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+
+
+class Tenant(Model):
+    """A region (kabupaten/kota/provinsi) on the platform."""
+
+    id = fields.BigIntField(primary_key=True)
+    slug = fields.CharField(max_length=63, unique=True)
+    name = fields.CharField(max_length=200)
+    kind = fields.CharEnumField(RegionKind, max_length=16)
+    province = fields.CharField(max_length=100)
+    timezone = fields.CharEnumField(RegionTimezone, max_length=32, default=RegionTimezone.WIB)
+    status = fields.CharEnumField(RegionStatus, max_length=16, default=RegionStatus.ACTIVE)
+    settings = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tenants"
+
+
+class PlatformOperator(Model):
+    """Staff of the platform who onboard and look after regions."""
+
+    id = fields.BigIntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=200)
+    password_hash = fields.CharField(max_length=255, null=True)
+    is_active = fields.BooleanField(default=True)
+    token_version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "platform_operators"
+
+
+class TenantModel(Model):
+    """Base of every tenant-owned table: `tenant_id` first, RLS on (see tenants/rls.py)."""
+
+    id = fields.BigIntField(primary_key=True)
+    tenant_id = fields.BigIntField()
+
+    class Meta:
+        abstract = True

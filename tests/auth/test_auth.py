@@ -1,0 +1,184 @@
+import time
+
+import jwt
+import pytest
+
+from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.passwords import hash_password
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
+from tenants.context import tenant_transaction
+from tenants.models import PlatformOperator, RegionStatus, Tenant
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.asyncio
+
+LOGIN = """mutation($email: String!, $password: String!, $region: String) {
+  login(email: $email, password: $password, region: $region) {
+    accessToken refreshToken expiresAt
+    me { email roles isPlatformOperator region { slug } employee { name } }
+    errors { field code message }
+  }
+}"""
+REFRESH = """mutation($t: String!) { refreshToken(refreshToken: $t) {
+  accessToken refreshToken errors { code } } }"""
+ME = "{ me { email roles region { slug } } }"
+
+
+async def login(api, email, password=PASSWORD, region=None):
+    res = await api(LOGIN, {"email": email, "password": password, "region": region})
+    return res.data["login"]
+
+
+async def test_login_returns_tokens_that_open_the_region(api, region_a):
+    email = region_a.accounts[Role.SUPERVISOR].email
+    payload = await login(api, email.upper())  # e-mail is case-insensitive
+    assert payload["errors"] == []
+    assert payload["me"]["region"]["slug"] == region_a.tenant.slug
+    assert payload["me"]["employee"]["name"] == region_a.employees["chief"].name
+    assert set(payload["me"]["roles"]) == {"SUPERVISOR", "EMPLOYEE"}
+    assert payload["expiresAt"] > time.time()
+    me = await api(ME, token=payload["accessToken"])
+    assert me.data["me"]["email"] == email
+    async with tenant_transaction(region_a.id):
+        account = await UserAccount.get(id=region_a.accounts[Role.SUPERVISOR].id)
+    assert account.last_login_at is not None
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(api, region_a):
+    wrong = await login(api, region_a.accounts[Role.EMPLOYEE].email, "salah-sekali-123")
+    unknown = await login(api, "nobody@nowhere.test")
+    assert wrong == unknown
+    assert wrong["accessToken"] is None
+    assert [e["code"] for e in wrong["errors"]] == ["INVALID_CREDENTIALS"]
+
+
+async def test_empty_credentials_name_the_field(api):
+    payload = await login(api, "  ", "x")
+    assert payload["errors"][0]["field"] == "email"
+    assert payload["errors"][0]["code"] == "REQUIRED"
+
+
+async def test_same_email_in_two_regions_is_told_apart_by_password(api, region_a, region_b):
+    email = "dual@both.test"
+    async with tenant_transaction(region_a.id):
+        await UserAccount.create(
+            tenant_id=region_a.id,
+            email=email,
+            name="A",
+            roles=["EMPLOYEE"],
+            password_hash=hash_password("password-of-a-1"),
+        )
+    async with tenant_transaction(region_b.id):
+        await UserAccount.create(
+            tenant_id=region_b.id,
+            email=email,
+            name="B",
+            roles=["EMPLOYEE"],
+            password_hash=hash_password("password-of-b-1"),
+        )
+    assert (await login(api, email, "password-of-b-1"))["me"]["region"][
+        "slug"
+    ] == region_b.tenant.slug
+    assert (await login(api, email, "password-of-a-1"))["me"]["region"][
+        "slug"
+    ] == region_a.tenant.slug
+    # Naming the region restricts the search to it.
+    refused = await login(api, email, "password-of-b-1", region=region_a.tenant.slug)
+    assert [e["code"] for e in refused["errors"]] == ["INVALID_CREDENTIALS"]
+
+
+async def test_platform_operator_logs_in_without_region_and_sees_no_people(api, password_hash):
+    await PlatformOperator.create(
+        email="ops@platform.test", name="Ops", password_hash=password_hash
+    )
+    payload = await login(api, "ops@platform.test")
+    assert payload["me"]["isPlatformOperator"] is True
+    assert payload["me"]["region"] is None
+    res = await api("{ employees(first: 5) { totalCount } }", token=payload["accessToken"])
+    assert res.codes == ["NO_REGION"]
+    assert res.body["data"] is None
+
+
+async def test_refresh_rotates_and_logout_everywhere_revokes(api, region_a):
+    payload = await login(api, region_a.accounts[Role.EMPLOYEE].email)
+    refreshed = (await api(REFRESH, {"t": payload["refreshToken"]})).data["refreshToken"]
+    assert refreshed["errors"] == [] and refreshed["accessToken"]
+    res = await api("mutation { logoutEverywhere }", token=refreshed["accessToken"])
+    assert res.data == {"logoutEverywhere": True}
+    for token in (payload["refreshToken"], refreshed["refreshToken"]):
+        again = (await api(REFRESH, {"t": token})).data["refreshToken"]
+        assert [e["code"] for e in again["errors"]] == ["TOKEN_REVOKED"]
+
+
+async def test_access_token_is_not_a_refresh_token(api, region_a, settings):
+    token = region_a.token(Role.EMPLOYEE, settings)
+    res = (await api(REFRESH, {"t": token})).data["refreshToken"]
+    assert [e["code"] for e in res["errors"]] == ["TOKEN_INVALID"]
+
+
+def _forge(claims: dict, secret: str) -> str:
+    now = int(time.time())
+    body = {"iss": ISSUER, "iat": now, "exp": now + 600, "typ": "access", **claims}
+    return jwt.encode(body, secret, algorithm=ALGORITHM)
+
+
+@pytest.mark.parametrize(
+    ("make_header", "code"),
+    [
+        (lambda t: f"Bearer {t}x", "TOKEN_INVALID"),
+        (lambda t: "Bearer not.a.jwt", "TOKEN_INVALID"),
+        (lambda t: f"Basic {t}", "TOKEN_INVALID"),
+        (lambda t: "Bearer ", "TOKEN_INVALID"),
+    ],
+)
+async def test_malformed_tokens_get_an_error_never_data(api, region_a, settings, make_header, code):
+    token = region_a.token(Role.REGION_ADMIN, settings)
+    res = await api(ME, headers={"authorization": make_header(token)})
+    assert res.body["data"] is None
+    assert res.codes == [code]
+
+
+async def test_expired_and_forged_tokens_are_refused(api, region_a, settings):
+    expired = region_a.token(Role.REGION_ADMIN, settings, ttl=-10)
+    res = await api("{ employees(first: 5) { totalCount } }", token=expired)
+    assert res.codes == ["TOKEN_EXPIRED"] and res.body["data"] is None
+    forged = _forge({"sub": "1", "tid": region_a.id, "roles": ["REGION_ADMIN"]}, "x" * 40)
+    res = await api("{ employees(first: 5) { totalCount } }", token=forged)
+    assert res.codes == ["TOKEN_INVALID"] and res.body["data"] is None
+
+
+async def test_token_of_a_suspended_region_is_refused_at_once(api, region_a, settings):
+    token = region_a.token(Role.REGION_ADMIN, settings)
+    assert (await api(ME, token=token)).data["me"]
+    await Tenant.filter(id=region_a.id).update(status=RegionStatus.SUSPENDED)
+    res = await api("{ employees(first: 5) { totalCount } }", token=token)
+    assert res.codes == ["REGION_SUSPENDED"] and res.body["data"] is None
+    payload = await login(api, region_a.accounts[Role.EMPLOYEE].email)
+    assert [e["code"] for e in payload["errors"]] == ["REGION_SUSPENDED"]
+
+
+async def test_token_used_against_another_region_is_refused(api, region_a, region_b, settings):
+    token = region_a.token(Role.REGION_ADMIN, settings)
+    res = await api(ME, token=token, headers={"x-region": region_b.tenant.slug})
+    assert res.codes == ["REGION_MISMATCH"] and res.body["data"] is None
+    res = await api(ME, token=token, headers={"x-region": region_a.tenant.slug})
+    assert res.data["me"]["region"]["slug"] == region_a.tenant.slug
+
+
+async def test_anonymous_requests_get_unauthenticated(api):
+    res = await api("{ employees(first: 1) { totalCount } }")
+    assert res.codes == ["UNAUTHENTICATED"]
+    res = await api("{ region { name } }")
+    assert res.codes == ["UNAUTHENTICATED"]
+
+
+async def test_deactivated_account_cannot_log_in_or_refresh(api, region_a):
+    email = region_a.accounts[Role.EMPLOYEE].email
+    payload = await login(api, email)
+    async with tenant_transaction(region_a.id):
+        await UserAccount.filter(id=region_a.accounts[Role.EMPLOYEE].id).update(is_active=False)
+    assert [e["code"] for e in (await login(api, email))["errors"]] == ["INVALID_CREDENTIALS"]
+    res = (await api(REFRESH, {"t": payload["refreshToken"]})).data["refreshToken"]
+    assert [e["code"] for e in res["errors"]] == ["TOKEN_REVOKED"]
+    assert (await api(ME, token=payload["accessToken"])).codes == ["ACCOUNT_INACTIVE"]

@@ -1,0 +1,298 @@
+"""Test harness: real PostgreSQL and Redis, the app connecting as the non-owner app role.
+
+The servers come from DATABASE_URL / REDIS_URL (the database name is replaced by
+`kinerja_test`, Redis uses db 15), or embedded ones under .kinerja/test when unset.
+The test database is dropped and migrated afresh once per run. Each test builds its own
+regions with unique slugs, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.passwords import hash_password
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.tokens import issue_pair
+from kinerja_saas.database import build_pg_url, init_app_db, owner_connection_params, parse_pg_url
+from kinerja_saas.database_client import count_statements
+from kinerja_saas.migrate import migrate
+from kinerja_saas.org import service as org
+from kinerja_saas.org.models import PositionType, UnitKind
+from kinerja_saas.settings import Settings
+from tenants.context import tenant_transaction
+from tenants.models import RegionKind, Tenant
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE = "kinerja_test"
+TEST_REDIS_DB = 15
+PASSWORD = "rahasia-uji-123"
+
+
+def _servers() -> tuple[str, str]:
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not database_url or not redis_url:
+        from kinerja_saas.embedded import start_embedded
+
+        services = start_embedded(ROOT / ".kinerja" / "test")
+        database_url = database_url or services.database_url
+        redis_url = redis_url or services.redis_url
+    params = parse_pg_url(database_url)
+    params["database"] = TEST_DATABASE
+    separator = "&" if "?" in redis_url else "?"
+    return build_pg_url(params), f"{redis_url}{separator}db={TEST_REDIS_DB}"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    database_url, redis_url = _servers()
+    return Settings(
+        env="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        max_page_size=500,
+        max_query_cost=50_000,
+        outbox_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database(settings: Settings):
+    params = owner_connection_params(settings)
+    admin = await asyncpg.connect(**{**params, "database": "postgres"})
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
+    finally:
+        await admin.close()
+    await migrate(settings)
+    await init_app_db(settings)
+    yield
+
+
+@pytest.fixture(scope="session")
+async def redis(settings: Settings):
+    client = Redis.from_url(settings.redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+async def owner_conn(settings: Settings):
+    """A superuser/owner connection, for checking what the app role cannot see."""
+    conn = await asyncpg.connect(**owner_connection_params(settings))
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def app_conn(settings: Settings):
+    """A raw connection as the app role (no ORM, no tenant set)."""
+    from kinerja_saas.database import app_connection_params
+
+    conn = await asyncpg.connect(**app_connection_params(settings))
+    yield conn
+    await conn.close()
+
+
+# --- regions -----------------------------------------------------------------------------
+
+_slugs = itertools.count(1)
+_nips = itertools.count(1)
+
+
+def make_nip(n: int | None = None, *, gender: str = "1") -> str:
+    n = next(_nips) if n is None else n
+    year = 1970 + n % 25
+    return (
+        f"{year}{1 + n % 12:02d}{1 + n % 28:02d}{year + 25}{1 + n % 12:02d}{gender}{n % 1000:03d}"
+    )
+
+
+@dataclass
+class Region:
+    tenant: Tenant
+    units: dict[str, Any] = field(default_factory=dict)
+    employees: dict[str, Any] = field(default_factory=dict)
+    accounts: dict[Role, UserAccount] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        return self.tenant.id
+
+    def actor(self, role: Role) -> Actor:
+        account = self.accounts[role]
+        return Actor(
+            user_id=account.id,
+            tenant_id=self.id,
+            roles=frozenset(Role(r) for r in account.roles),
+            email=account.email,
+            employee_id=account.employee_id,
+        )
+
+    def token(self, role: Role, settings: Settings, *, ttl: int = 600) -> str:
+        return issue_pair(
+            self.actor(role),
+            token_version=1,
+            secret=settings.jwt_secret or "",
+            access_ttl=ttl,
+            refresh_ttl=ttl,
+        ).access_token
+
+
+async def build_region(password_hash: str, *, name: str = "Kota Uji") -> Region:
+    """A region with a small tree, a supervision chain and one login per role:
+
+    DINAS (head) ─ BIDANG-A (chief ← head) ─ staff1, staff2 (← chief)
+                 └ BIDANG-B (other ← head)
+    """
+    slug = f"uji-{os.getpid()}-{next(_slugs)}"
+    tenant = await Tenant.create(slug=slug, name=name, kind=RegionKind.KOTA, province="Uji")
+    region = Region(tenant)
+    admin = Actor(
+        user_id=0, tenant_id=tenant.id, roles=frozenset({Role.REGION_ADMIN}), email="fixture"
+    )
+    async with tenant_transaction(tenant.id):
+        dinas = await org.create_unit(
+            actor=admin, name="Dinas Uji", code="DINAS", kind=UnitKind.DINAS, parent_id=None
+        )
+        bidang_a = await org.create_unit(
+            actor=admin, name="Bidang A", code="BID-A", kind=UnitKind.BIDANG, parent_id=dinas.id
+        )
+        bidang_b = await org.create_unit(
+            actor=admin, name="Bidang B", code="BID-B", kind=UnitKind.BIDANG, parent_id=dinas.id
+        )
+        region.units = {"dinas": dinas, "a": bidang_a, "b": bidang_b}
+
+        async def person(key: str, unit, supervisor=None, ptype=PositionType.PELAKSANA):
+            emp = await org.create_employee(
+                actor=admin,
+                data=org.EmployeeData(
+                    nip=make_nip(),
+                    name=f"{key.title()} {slug}",
+                    position=key,
+                    position_type=ptype,
+                    golongan="III/a",
+                    unit_id=unit.id,
+                    supervisor_id=supervisor.id if supervisor else None,
+                    email=f"{key}@{slug}.test",
+                ),
+            )
+            region.employees[key] = emp
+            return emp
+
+        head = await person("head", dinas, ptype=PositionType.STRUKTURAL)
+        chief = await person("chief", bidang_a, head, PositionType.STRUKTURAL)
+        await person("staff1", bidang_a, chief)
+        await person("staff2", bidang_a, chief)
+        await person("other", bidang_b, head)
+        for role, emp_key in (
+            (Role.REGION_ADMIN, "head"),
+            (Role.SUPERVISOR, "chief"),
+            (Role.EMPLOYEE, "staff1"),
+            (Role.TRAINING_OFFICER, "other"),
+        ):
+            region.accounts[role] = await UserAccount.create(
+                tenant_id=tenant.id,
+                email=f"{role.value.lower()}@{slug}.test",
+                name=f"{role.value} {slug}",
+                password_hash=password_hash,
+                roles=sorted({role.value, Role.EMPLOYEE.value}),
+                employee_id=region.employees[emp_key].id,
+            )
+    return region
+
+
+@pytest.fixture
+async def region_a(password_hash: str) -> Region:
+    return await build_region(password_hash, name="Kota A")
+
+
+@pytest.fixture
+async def region_b(password_hash: str) -> Region:
+    return await build_region(password_hash, name="Kota B")
+
+
+# --- the API -----------------------------------------------------------------------------
+
+
+@dataclass
+class GraphQLResult:
+    status: int
+    body: dict[str, Any]
+    statements: int
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert not self.body.get("errors"), self.body.get("errors")
+        return self.body["data"]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.body.get("errors") or []
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> GraphQLResult:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["authorization"] = f"Bearer {token}"
+        with count_statements() as counter:
+            response = await self.client.post(
+                "/graphql",
+                json={"query": query, "variables": variables or {}},
+                headers=all_headers,
+            )
+        return GraphQLResult(response.status_code, response.json(), counter.count)
+
+    async def as_role(self, region: Region, role: Role, query: str, variables=None, **kw):
+        return await self(query, variables, token=region.token(role, self.settings), **kw)
+
+
+@pytest.fixture(scope="session")
+async def http(settings: Settings):
+    from kinerja_saas.app import create_app
+
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+def api(http: httpx.AsyncClient, settings: Settings) -> Api:
+    return Api(http, settings)
+
+
+TODAY = date.today()

@@ -1,0 +1,84 @@
+"""The outbox relay and the event dispatcher.
+
+The relay claims committed events of every region and enqueues one `dispatch_event` job
+each, with the job id `outbox:<event id>`; the claim commits only after Redis took the
+jobs, so a Redis outage delays events but loses none. `dispatch_event` runs the handlers
+registered for the topic, each at most once per event (`processed_events`), so an event
+delivered twice is handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.outbox import service as outbox
+from kinerja_saas.settings import Settings
+from workers.queue import enqueue
+from workers.tenant_job import tenant_job
+
+log = logging.getLogger("kinerja.outbox")
+
+Handler = Callable[[Actor, int, dict[str, Any]], Awaitable[None]]
+HANDLERS: dict[str, dict[str, Handler]] = {}
+
+
+def handles(topic: str, name: str) -> Callable[[Handler], Handler]:
+    """Registers a handler for a topic; `name` is its idempotency key, keep it stable."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS.setdefault(topic, {})[name] = handler
+        return handler
+
+    return register
+
+
+async def relay_once(redis, *, batch_size: int) -> int:
+    """Moves one batch of committed events to the queue; returns how many."""
+    async with in_transaction():
+        events = await outbox.claim_batch(batch_size)
+        for event in events:
+            await enqueue(
+                redis,
+                "dispatch_event",
+                job_id=f"outbox:{event.id}",
+                tenant_id=event.tenant_id,
+                event_id=event.id,
+                topic=event.topic,
+                payload=event.payload,
+            )
+    return len(events)
+
+
+async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
+    """Relays until `stop` is set; survives Redis and PostgreSQL outages by retrying."""
+    while not stop.is_set():
+        try:
+            moved = await relay_once(redis, batch_size=settings.outbox_batch_size)
+        except Exception:
+            log.warning("outbox relay failed; retrying", exc_info=True)
+            moved = 0
+        if moved < settings.outbox_batch_size:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=settings.outbox_poll_seconds)
+            except TimeoutError:
+                pass
+
+
+@tenant_job
+async def dispatch_event(
+    actor: Actor, *, event_id: int, topic: str, payload: dict[str, Any]
+) -> list[str]:
+    """Runs each handler of the topic once; returns the handlers that ran now."""
+    ran = []
+    for name, handler in HANDLERS.get(topic, {}).items():
+        async with in_transaction():  # a savepoint per handler
+            if await outbox.mark_processed(event_id, name):
+                await handler(actor, event_id, payload)
+                ran.append(name)
+    return ran

@@ -1,0 +1,54 @@
+"""arq worker configuration: `kinerja worker` (or `arq workers.settings.WorkerSettings`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from arq import func
+
+from kinerja_saas.database import close_db, init_app_db
+from kinerja_saas.settings import Settings, get_settings
+from workers.outbox import dispatch_event, run_relay
+from workers.queue import redis_settings
+from workers.tenant_job import MAX_TRIES
+
+FUNCTIONS = [func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES)]
+
+
+def worker_options(settings: Settings, *, relay: bool = True) -> dict[str, Any]:
+    async def startup(ctx: dict) -> None:
+        await init_app_db(settings)
+        if relay:
+            ctx["relay_stop"] = asyncio.Event()
+            ctx["relay_task"] = asyncio.create_task(
+                run_relay(ctx["redis"], settings, ctx["relay_stop"])
+            )
+
+    async def shutdown(ctx: dict) -> None:
+        if "relay_task" in ctx:
+            ctx["relay_stop"].set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ctx["relay_task"]
+        await close_db()
+
+    return {
+        "functions": FUNCTIONS,
+        "redis_settings": redis_settings(settings),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "max_jobs": 10,
+        "job_timeout": 600,
+        "keep_result": 3600,
+    }
+
+
+class WorkerSettings:
+    """For the `arq` command line; `kinerja worker` builds the same options."""
+
+    _options = worker_options(get_settings()) if get_settings().redis_url else {}
+    functions = FUNCTIONS
+    redis_settings = _options.get("redis_settings")
+    on_startup = _options.get("on_startup")
+    on_shutdown = _options.get("on_shutdown")
