@@ -62,7 +62,7 @@ def settings() -> Settings:
         database_url=database_url,
         redis_url=redis_url,
         max_page_size=500,
-        max_query_cost=50_000,
+        max_query_cost=5_000,
         outbox_poll_seconds=0.05,
     )
 

@@ -17,9 +17,14 @@ from workers.tenant_job import MAX_TRIES
 FUNCTIONS = [func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES)]
 
 
-def worker_options(settings: Settings, *, relay: bool = True) -> dict[str, Any]:
+def worker_options(
+    settings: Settings, *, relay: bool = True, manage_db: bool = True
+) -> dict[str, Any]:
+    """`manage_db=False` when the process already connected Tortoise (tests, `kinerja dev`)."""
+
     async def startup(ctx: dict) -> None:
-        await init_app_db(settings)
+        if manage_db:
+            await init_app_db(settings)
         if relay:
             ctx["relay_stop"] = asyncio.Event()
             ctx["relay_task"] = asyncio.create_task(
@@ -31,7 +36,8 @@ def worker_options(settings: Settings, *, relay: bool = True) -> dict[str, Any]:
             ctx["relay_stop"].set()
             with contextlib.suppress(asyncio.CancelledError):
                 await ctx["relay_task"]
-        await close_db()
+        if manage_db:
+            await close_db()
 
     return {
         "functions": FUNCTIONS,

@@ -51,7 +51,8 @@ async def backlog() -> int:
 async def mark_processed(event_id: int, handler: str) -> bool:
     """Records that `handler` handled `event_id` in the current tenant transaction.
     False when it was already recorded: the caller skips the work (at-least-once delivery)."""
-    _, rows = await connections.get("default").execute_query(
+    # execute_query_dict: Tortoise's execute_query drops the RETURNING rows of an INSERT.
+    rows = await connections.get("default").execute_query_dict(
         "INSERT INTO processed_events (tenant_id, event_id, handler, processed_at)"
         " VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING RETURNING id",
         [current_tenant_id(), event_id, handler],

@@ -11,8 +11,6 @@ from tenants.context import tenant_transaction
 from tenants.models import PlatformOperator, RegionStatus, Tenant
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.asyncio
-
 LOGIN = """mutation($email: String!, $password: String!, $region: String) {
   login(email: $email, password: $password, region: $region) {
     accessToken refreshToken expiresAt

@@ -7,8 +7,6 @@ import pytest
 from kinerja_saas.auth.roles import Role
 from tenants.rls import PLATFORM_TABLES
 
-pytestmark = pytest.mark.asyncio
-
 
 async def _tenant_tables(conn) -> list[str]:
     rows = await conn.fetch(

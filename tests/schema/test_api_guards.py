@@ -1,0 +1,151 @@
+"""Limits against abuse, masking of unexpected errors, the exported schema, and the SQL
+statement count of list queries (which must not grow with the page size)."""
+
+from tortoise import connections
+
+from kinerja_saas.auth.roles import Role
+from schema.schema import SDL_PATH, export_sdl
+from tenants.context import tenant_transaction
+from tests.conftest import make_nip
+
+ADMIN = Role.REGION_ADMIN
+
+
+async def test_committed_schema_matches_the_code():
+    assert SDL_PATH.read_text() == export_sdl(), "run `kinerja export-schema` and commit"
+
+
+async def test_too_deep_query_is_refused_before_touching_the_database(api, region_a):
+    deep = (
+        "{ employees(first: 1) { edges { node { "
+        + "supervisor { " * 12
+        + "id"
+        + " }" * 12
+        + " } } } }"
+    )
+    res = await api.as_role(region_a, ADMIN, deep)
+    assert res.body["data"] is None
+    assert "exceeds maximum operation depth" in res.errors[0]["message"]
+    assert res.statements == 0
+
+
+async def test_too_many_aliases_are_refused(api, region_a):
+    query = "{ " + " ".join(f"a{i}: me {{ email }}" for i in range(40)) + " }"
+    res = await api.as_role(region_a, ADMIN, query)
+    assert res.body["data"] is None and "aliases" in res.errors[0]["message"]
+
+
+async def test_too_many_tokens_are_refused(api, region_a):
+    query = "{ me { " + " ".join(["email"] * 2500) + " } }"
+    res = await api.as_role(region_a, ADMIN, query)
+    assert res.body["data"] is None and "token" in res.errors[0]["message"].lower()
+
+
+async def test_query_cost_multiplies_page_sizes(api, region_a, settings):
+    heavy = """query($n: Int) { employees(first: $n) { edges { node { id name nip position
+      unit { id name code children { id name } } supervisor { id name supervisor { id name } } } } } }"""
+    res = await api.as_role(region_a, ADMIN, heavy, {"n": 500})
+    assert res.codes == ["QUERY_TOO_COSTLY"] and res.statements == 0
+    res = await api.as_role(region_a, ADMIN, heavy, {"n": 5})
+    assert res.data["employees"]["edges"]
+
+
+async def test_page_size_is_capped(api, region_a, settings):
+    res = await api.as_role(region_a, ADMIN, "{ employees(first: 501) { totalCount } }")
+    assert res.codes == ["PAGE_SIZE"]
+    assert res.errors[0]["extensions"]["field"] == "first"
+    res = await api.as_role(region_a, ADMIN, "{ employees(first: -1) { totalCount } }")
+    assert res.codes == ["PAGE_SIZE"]
+
+
+async def test_unknown_fields_and_syntax_errors_are_reported(api, region_a):
+    res = await api.as_role(
+        region_a, ADMIN, "{ employees(first: 1) { edges { node { salary } } } }"
+    )
+    assert "Cannot query field 'salary'" in res.errors[0]["message"]
+    res = await api.as_role(region_a, ADMIN, "{ employees(first: 1) { ")
+    assert "Syntax Error" in res.errors[0]["message"]
+
+
+async def test_unexpected_errors_are_masked(api, region_a, monkeypatch):
+    from kinerja_saas.org import service
+
+    async def broken(**kwargs):
+        raise RuntimeError("password=hunter2 at db01.internal")
+
+    monkeypatch.setattr(service, "list_units", broken)
+    res = await api.as_role(region_a, ADMIN, "{ units { id } }")
+    assert res.errors[0]["message"] == "Unexpected error."
+    assert "hunter2" not in str(res.body)
+
+
+async def test_request_body_over_the_limit_is_refused(http, settings):
+    big = "x" * (settings.max_body_bytes + 10)
+    response = await http.post(
+        "/graphql", content=big, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BODY_TOO_LARGE"
+
+
+async def test_failed_operation_rolls_back_earlier_writes(api, region_a, monkeypatch):
+    """Two mutations in one document; the second fails unexpectedly, so the request's
+    transaction is rolled back and the first one's write is gone too."""
+    from kinerja_saas.org import service
+
+    async def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(service, "deactivate_unit", broken)
+    unit = region_a.units["b"]
+    query = f"""mutation {{ a: updateUnit(id: "{unit.id}", input: {{name: "Renamed"}}) {{ errors {{ code }} }}
+      b: deactivateUnit(id: "{unit.id}") {{ errors {{ code }} }} }}"""
+    res = await api.as_role(region_a, ADMIN, query)
+    assert res.body["data"] is None  # b's non-null payload failed
+    assert [e["message"] for e in res.errors] == ["Unexpected error."]
+    check = await api.as_role(region_a, ADMIN, f'{{ unit(id: "{unit.id}") {{ name }} }}')
+    assert check.data["unit"]["name"] == "Bidang B"
+
+
+async def _bulk_employees(region, count: int) -> None:
+    """Adds `count` employees in one statement, each supervised by an existing one."""
+    async with tenant_transaction(region.id):
+        await connections.get("default").execute_query(
+            "INSERT INTO employees (tenant_id, nip, name, position, position_type, golongan, unit_id,"
+            " supervisor_id, is_active, created_at, updated_at)"
+            " SELECT $1, n.nip, 'Bulk ' || n.i, 'Staf', 'PELAKSANA', 'II/a', $2, $3, true, now(), now()"
+            " FROM unnest($4::text[]) WITH ORDINALITY AS n(nip, i)",
+            [
+                region.id,
+                region.units["b"].id,
+                region.employees["other"].id,
+                [make_nip() for _ in range(count)],
+            ],
+        )
+
+
+EMPLOYEES_WITH_RELATIONS = """query($n: Int) { employees(first: $n) {
+  edges { node { name unit { name parent { name } } supervisor { name unit { name } } } } } }"""
+
+
+async def test_statement_count_does_not_grow_with_page_size(api, region_a):
+    await _bulk_employees(region_a, 200)
+    small = await api.as_role(region_a, ADMIN, EMPLOYEES_WITH_RELATIONS, {"n": 10})
+    large = await api.as_role(region_a, ADMIN, EMPLOYEES_WITH_RELATIONS, {"n": 200})
+    assert len(small.data["employees"]["edges"]) == 10
+    assert len(large.data["employees"]["edges"]) == 200
+    assert small.statements == large.statements
+    # set_config+status, the page, units, parents, supervisors (and their units: cached).
+    assert large.statements <= 6
+
+
+async def test_statement_count_of_total_count_is_one_more(api, region_a):
+    base = await api.as_role(region_a, ADMIN, "{ employees(first: 5) { edges { node { id } } } }")
+    counted = await api.as_role(
+        region_a, ADMIN, "{ employees(first: 5) { totalCount edges { node { id } } } }"
+    )
+    assert counted.statements == base.statements + 1 == 3
+
+
+async def test_health_endpoints(http):
+    assert (await http.get("/healthz")).text == "ok"

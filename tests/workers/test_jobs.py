@@ -1,0 +1,191 @@
+"""The outbox and the tenant job wrapper, with a real arq worker against the real Redis."""
+
+import pytest
+from arq import func
+from arq.connections import ArqRedis, create_pool
+from arq.worker import Worker
+from tortoise.transactions import in_transaction
+
+from kinerja_saas.audit.models import AuditEntry
+from kinerja_saas.org.models import Employee
+from kinerja_saas.outbox import service as outbox
+from tenants.context import current_tenant_id, tenant_transaction
+from tenants.models import RegionStatus, Tenant
+from workers import outbox as relay
+from workers.queue import redis_settings
+from workers.settings import worker_options
+from workers.tenant_job import tenant_job
+
+
+@pytest.fixture
+async def arq_redis(settings, redis):
+    pool = await create_pool(redis_settings(settings))
+    yield pool
+    await pool.aclose()
+
+
+@tenant_job
+async def count_visible_employees(actor, *, note: str) -> dict:
+    """A job body: sees only its tenant's rows, with no filter of its own."""
+    return {"tenant": current_tenant_id(), "employees": await Employee.all().count(), "note": note}
+
+
+def make_worker(settings, *extra) -> Worker:
+    options = worker_options(settings, relay=False, manage_db=False)
+    options["functions"] = [*options["functions"], *extra]
+    return Worker(**options, burst=True, handle_signals=False, poll_delay=0.05)
+
+
+async def drain(settings, *extra) -> Worker:
+    worker = make_worker(settings, *extra)
+    await worker.async_run()
+    await worker.close()
+    return worker
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """A handler for topic test.ping that leaves an audit entry in the event's region."""
+    calls = []
+
+    async def handler(actor, event_id, payload):
+        calls.append((current_tenant_id(), event_id, payload))
+        await AuditEntry.create(
+            tenant_id=current_tenant_id(),
+            actor=actor.label,
+            action="test.ping",
+            entity="event",
+            entity_id=event_id,
+        )
+
+    monkeypatch.setitem(relay.HANDLERS, "test.ping", {"recorder": handler})
+    return calls
+
+
+async def relay_all(pool) -> int:
+    total = 0
+    while moved := await relay.relay_once(pool, batch_size=500):
+        total += moved
+    return total
+
+
+async def test_tenant_job_runs_inside_its_regions_transaction(
+    settings, arq_redis, region_a, region_b
+):
+    job_fn = func(count_visible_employees, name="count_visible_employees")
+    job_a = await arq_redis.enqueue_job("count_visible_employees", region_a.id, note="a")
+    job_b = await arq_redis.enqueue_job("count_visible_employees", region_b.id, note="b")
+    await Tenant.filter(id=region_b.id).update(status=RegionStatus.SUSPENDED)
+    await drain(settings, job_fn)
+    assert await job_a.result(timeout=5) == {"tenant": region_a.id, "employees": 5, "note": "a"}
+    assert await job_b.result(timeout=5) == {"skipped": "REGION_SUSPENDED"}
+
+
+async def test_rolled_back_change_leaves_no_event(region_a, owner_conn):
+    before = await owner_conn.fetchval(
+        "SELECT count(*) FROM outbox_events WHERE tenant_id = $1", region_a.id
+    )
+    with pytest.raises(RuntimeError):
+        async with tenant_transaction(region_a.id):
+            await outbox.emit("test.ping", {"n": 1})
+            raise RuntimeError("the mutation failed after emitting")
+    after = await owner_conn.fetchval(
+        "SELECT count(*) FROM outbox_events WHERE tenant_id = $1", region_a.id
+    )
+    assert after == before
+
+
+async def test_event_survives_a_redis_outage_and_is_handled_once(
+    settings, arq_redis, region_a, recorded, owner_conn
+):
+    async with tenant_transaction(region_a.id):
+        event = await outbox.emit("test.ping", {"n": 42})
+
+    # Redis unreachable: the relay fails and the claim is rolled back.
+    dead = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    with pytest.raises(Exception):  # noqa: B017 - any connection error
+        await relay.relay_once(dead, batch_size=500)
+    await dead.aclose()
+    row = await owner_conn.fetchrow("SELECT relayed_at FROM outbox_events WHERE id = $1", event.id)
+    assert row["relayed_at"] is None
+
+    # Redis back: relayed, then handled exactly once by a real worker.
+    assert await relay_all(arq_redis) >= 1
+    assert await relay_all(arq_redis) == 0
+    await drain(settings)
+    assert recorded == [(region_a.id, event.id, {"n": 42})]
+
+    # A second delivery of the same event (at-least-once queues do that) changes nothing.
+    await arq_redis.enqueue_job(
+        "dispatch_event",
+        region_a.id,
+        event_id=event.id,
+        topic="test.ping",
+        payload={"n": 42},
+        _job_id=f"redelivery:{event.id}",
+    )
+    await drain(settings)
+    assert len(recorded) == 1
+    async with tenant_transaction(region_a.id):
+        assert await AuditEntry.filter(action="test.ping", entity_id=event.id).count() == 1
+
+
+async def test_concurrent_relays_never_claim_the_same_event(settings, region_a):
+    import asyncpg
+
+    from kinerja_saas.database import app_connection_params
+
+    async with tenant_transaction(region_a.id):
+        event = await outbox.emit("test.ping", {"n": 7})
+    other = await asyncpg.connect(**app_connection_params(settings))
+    try:
+        async with in_transaction():
+            mine = [e.id for e in await outbox.claim_batch(10_000)]
+            async with other.transaction():
+                theirs = [r["id"] for r in await other.fetch("SELECT id FROM outbox_claim(10000)")]
+        assert event.id in mine and event.id not in theirs
+    finally:
+        await other.close()
+
+
+async def test_failing_handler_is_retried_with_backoff_and_runs_once_when_it_succeeds(
+    settings, arq_redis, region_a, monkeypatch, owner_conn
+):
+    import workers.tenant_job as wrapper
+
+    attempts = []
+
+    async def flaky(actor, event_id, payload):
+        attempts.append(event_id)
+        await AuditEntry.create(
+            tenant_id=current_tenant_id(),
+            actor="t",
+            action="flaky",
+            entity="event",
+            entity_id=event_id,
+        )
+        if len(attempts) == 1:
+            raise ConnectionError("SMTP down")
+
+    delays = []
+    monkeypatch.setattr(wrapper, "backoff_seconds", lambda attempt: delays.append(attempt) or 0.01)
+    monkeypatch.setitem(relay.HANDLERS, "test.flaky", {"flaky": flaky})
+    async with tenant_transaction(region_a.id):
+        event = await outbox.emit("test.flaky", {})
+    await relay_all(arq_redis)
+    await drain(settings)
+    assert attempts == [event.id, event.id] and delays == [1]
+    processed = await owner_conn.fetchval(
+        "SELECT count(*) FROM processed_events WHERE event_id = $1", event.id
+    )
+    # The failed attempt was rolled back whole, so only the successful one left a trace.
+    partial = await owner_conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'flaky' AND entity_id = $1", event.id
+    )
+    assert (processed, partial) == (1, 1)
+
+
+def test_backoff_grows_and_is_capped():
+    from workers.tenant_job import backoff_seconds
+
+    assert [backoff_seconds(n) for n in (1, 2, 3, 4, 5, 9)] == [1, 4, 16, 64, 256, 300]
