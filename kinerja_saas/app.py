@@ -111,11 +111,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await init_app_db(settings)
-        state["redis"] = Redis.from_url(settings.redis_url) if settings.redis_url else None
         try:
             yield
         finally:
-            if state["redis"] is not None:
+            if state.get("redis") is not None:
                 await state["redis"].aclose()
             await close_db()
 
@@ -128,7 +127,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await connections.get("default").execute_query("SELECT 1")
             checks["database"] = True
         with contextlib.suppress(Exception):
-            checks["redis"] = bool(state.get("redis") and await state["redis"].ping())
+            if state.get("redis") is None and settings.redis_url:
+                state["redis"] = Redis.from_url(settings.redis_url, socket_connect_timeout=1)
+            checks["redis"] = bool(await state["redis"].ping())
         return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
 
     middleware = [Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)]

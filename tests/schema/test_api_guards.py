@@ -149,3 +149,16 @@ async def test_statement_count_of_total_count_is_one_more(api, region_a):
 
 async def test_health_endpoints(http):
     assert (await http.get("/healthz")).text == "ok"
+    ready = await http.get("/readyz")
+    assert (ready.status_code, ready.json()) == (200, {"database": True, "redis": True})
+
+
+async def test_readyz_reports_an_unreachable_redis(settings):
+    import httpx
+
+    from kinerja_saas.app import create_app
+
+    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        ready = await c.get("/readyz")
+    assert (ready.status_code, ready.json()) == (503, {"database": True, "redis": False})

@@ -104,6 +104,26 @@ async def test_with_check_refuses_writing_a_row_of_another_region(app_conn, regi
             )
 
 
+async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, region_a, region_b):
+    """For every tenant table (found live, so new tables are covered): with tenant A set,
+    turning one of A's rows into a row of B is refused."""
+    from kinerja_saas.outbox import service as outbox
+    from tenants.context import tenant_transaction
+
+    async with tenant_transaction(region_a.id):
+        event = await outbox.emit("test.isolation", {})
+        await outbox.mark_processed(event.id, "isolation-test")
+    for table in await _tenant_tables(app_conn):
+        async with app_conn.transaction():
+            await app_conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(region_a.id))
+            row_id = await app_conn.fetchval(f"SELECT min(id) FROM {table}")
+            assert row_id is not None, f"fixture left {table} empty for region A"
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await app_conn.execute(
+                    f"UPDATE {table} SET tenant_id = $1 WHERE id = $2", region_b.id, row_id
+                )
+
+
 async def test_audit_log_is_append_only_for_the_app_role(app_conn, region_a):
     async with app_conn.transaction():
         await app_conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(region_a.id))
