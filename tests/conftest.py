@@ -24,6 +24,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.passwords import hash_password
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.service import user_actor
 from kinerja_saas.auth.tokens import issue_pair
 from kinerja_saas.database import build_pg_url, init_app_db, owner_connection_params, parse_pg_url
 from kinerja_saas.database_client import count_statements
@@ -137,14 +138,7 @@ class Region:
         return self.tenant.id
 
     def actor(self, role: Role) -> Actor:
-        account = self.accounts[role]
-        return Actor(
-            user_id=account.id,
-            tenant_id=self.id,
-            roles=frozenset(Role(r) for r in account.roles),
-            email=account.email,
-            employee_id=account.employee_id,
-        )
+        return user_actor(self.accounts[role])
 
     def token(self, role: Role, settings: Settings, *, ttl: int = 600) -> str:
         return issue_pair(

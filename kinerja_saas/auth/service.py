@@ -48,7 +48,7 @@ def _operator_actor(op: PlatformOperator) -> Actor:
     )
 
 
-def _user_actor(user: UserAccount) -> Actor:
+def user_actor(user: UserAccount) -> Actor:
     return Actor(
         user_id=user.id,
         tenant_id=user.tenant_id,
@@ -106,7 +106,7 @@ async def login(
             if needs_rehash(user.password_hash or ""):
                 updates["password_hash"] = hash_password(password)
             await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(**updates)
-            actor = _user_actor(user)
+            actor = user_actor(user)
             employee = None
             if user.employee_id is not None:
                 employee = (await employees_by_ids([user.employee_id])).get(user.employee_id)
@@ -135,7 +135,7 @@ async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
         )
         if user is None or user.token_version != claims.token_version:
             raise revoked
-        actor = _user_actor(user)
+        actor = user_actor(user)
         return LoginResult(_pair(actor, user.token_version, settings), actor, user.name)
 
 
