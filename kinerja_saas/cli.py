@@ -54,8 +54,15 @@ def _print_logins(logins: list) -> None:
 
 
 @app.command("seed-demo")
-def seed_demo() -> None:
+def seed_demo(
+    allow_production: bool = typer.Option(
+        False, help="Seed even when KINERJA_ENV=production (demo logins share a public password)"
+    ),
+) -> None:
     """Create the demo regions, units, employees and logins (idempotent)."""
+    if _settings().env == "production" and not allow_production:
+        console.print("[red]Refusing to create demo logins in production.[/red]")
+        raise typer.Exit(2)
     _print_logins(asyncio.run(_seed()))
 
 
@@ -80,13 +87,16 @@ def serve(
 
 
 @app.command()
-def worker(burst: bool = typer.Option(False, help="Exit when the queue is empty")) -> None:
+def worker(
+    burst: bool = typer.Option(False, help="Exit when the queue is empty"),
+    relay: bool = typer.Option(True, help="Also relay the outbox (safe in several workers)"),
+) -> None:
     """Run an arq worker (jobs and the outbox relay)."""
     from arq.worker import Worker
 
     from workers.settings import worker_options
 
-    Worker(**worker_options(_settings()), burst=burst).run()
+    Worker(**worker_options(_settings(), relay=relay), burst=burst).run()
 
 
 @app.command("export-schema")

@@ -6,7 +6,12 @@ import asyncpg
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
 
-from kinerja_saas.database import ensure_database, owner_connection_params, owner_tortoise_config
+from kinerja_saas.database import (
+    app_connection_params,
+    ensure_database,
+    owner_connection_params,
+    owner_tortoise_config,
+)
 from kinerja_saas.settings import Settings
 from tenants.rls import app_role_statements
 
@@ -25,7 +30,8 @@ async def migrate(settings: Settings) -> None:
         owner = await conn.fetchrow(
             "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
         )
-        if owner["rolname"] == settings.app_db_user:
+        app = app_connection_params(settings)  # APP_DATABASE_URL wins over the role settings
+        if owner["rolname"] == app["user"]:
             raise OwnerRoleError("DATABASE_URL must name the owner role, not the app role")
         if not (owner["rolsuper"] or owner["rolbypassrls"]):
             raise OwnerRoleError(
@@ -35,7 +41,7 @@ async def migrate(settings: Settings) -> None:
         async with conn.transaction():
             # Role DDL is cluster-wide; serialise concurrent migrators.
             await conn.execute("SELECT pg_advisory_xact_lock(727274)")
-            for statement in app_role_statements(settings.app_db_user, settings.app_db_password):
+            for statement in app_role_statements(app["user"], app["password"]):
                 await conn.execute(statement)
     finally:
         await conn.close()

@@ -1,7 +1,9 @@
-"""Cost limit: each selected field costs 1, times the page sizes of the lists above it.
+"""Cost limit: every selected field costs 1, times the sizes of the lists above it.
 
-Depth, alias and token limits come from Strawberry's extensions; Strawberry has no cost
-limit of its own, and variables (page sizes) are only known at execution time.
+A connection counts as its `first` argument (or the default page size), a plain list as
+LIST_ESTIMATE items. Depth, alias and token limits come from Strawberry's extensions;
+Strawberry has no cost limit of its own, and page sizes given as variables are only
+known at execution time, so this runs when execution starts, before any SQL.
 """
 
 from __future__ import annotations
@@ -13,61 +15,99 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    get_named_type,
 )
 from strawberry.extensions import SchemaExtension
 
 from schema.pagination import DEFAULT_PAGE_SIZE
 
+LIST_ESTIMATE = 10  # a plain list (a unit's children…): typically a handful
+MAX_WALK_DEPTH = 50
 
-def _page(field: FieldNode, variables: dict[str, Any]) -> int:
+
+def _first(field: FieldNode, variables: dict[str, Any]) -> int | None:
     for arg in field.arguments or ():
-        if arg.name.value == "first":
-            if isinstance(arg.value, IntValueNode):
-                return int(arg.value.value)
-            if isinstance(arg.value, VariableNode):
-                value = variables.get(arg.value.name.value)
-                return int(value) if isinstance(value, int) else DEFAULT_PAGE_SIZE
-    return 1
+        if arg.name.value != "first":
+            continue
+        if isinstance(arg.value, IntValueNode):
+            return int(arg.value.value)
+        if isinstance(arg.value, VariableNode):
+            value = variables.get(arg.value.name.value)
+            return value if isinstance(value, int) else None
+    return None
 
 
-def _cost(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-    multiplier: int,
-    depth: int = 0,
+class _Estimator:
+    def __init__(self, schema: GraphQLSchema, document, variables: dict[str, Any]) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+
+    def _size(self, field: FieldNode, return_type, parent: GraphQLObjectType) -> int:
+        if parent.name.endswith("Connection"):
+            return 1  # edges: already counted by the connection's page size
+        if get_named_type(return_type).name.endswith("Connection"):
+            return max(_first(field, self.variables) or DEFAULT_PAGE_SIZE, 1)
+        unwrapped = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        return LIST_ESTIMATE if isinstance(unwrapped, GraphQLList) else 1
+
+    def cost(self, selections: SelectionSetNode | None, parent, multiplier: int, depth=0) -> int:
+        if (
+            selections is None
+            or depth > MAX_WALK_DEPTH
+            or not isinstance(parent, GraphQLObjectType)
+        ):
+            return 0
+        total = 0
+        for node in selections.selections:
+            if isinstance(node, FieldNode):
+                definition = parent.fields.get(node.name.value)
+                if definition is None:  # __typename and introspection
+                    total += multiplier
+                    continue
+                size = self._size(node, definition.type, parent)
+                total += multiplier + self.cost(
+                    node.selection_set,
+                    get_named_type(definition.type),
+                    multiplier * size,
+                    depth + 1,
+                )
+            elif isinstance(node, InlineFragmentNode):
+                target = (
+                    self.schema.get_type(node.type_condition.name.value)
+                    if node.type_condition
+                    else parent
+                )
+                total += self.cost(node.selection_set, target, multiplier, depth + 1)
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments.get(node.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self.cost(fragment.selection_set, target, multiplier, depth + 1)
+        return total
+
+
+def operation_cost(
+    schema: GraphQLSchema, document, operation_name: str | None, variables: dict[str, Any]
 ) -> int:
-    if selection_set is None or depth > 50:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            page = _page(selection, variables) if selection.arguments else 1
-            total += multiplier + _cost(
-                selection.selection_set, fragments, variables, multiplier * max(page, 1), depth + 1
-            )
-        elif isinstance(selection, InlineFragmentNode):
-            total += _cost(selection.selection_set, fragments, variables, multiplier, depth + 1)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                total += _cost(fragment.selection_set, fragments, variables, multiplier, depth + 1)
-    return total
-
-
-def operation_cost(document, operation_name: str | None, variables: dict[str, Any]) -> int:
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    for op in operations:
+    estimator = _Estimator(schema, document, variables or {})
+    for op in document.definitions:
+        if not isinstance(op, OperationDefinitionNode):
+            continue
         if operation_name is None or (op.name and op.name.value == operation_name):
-            return _cost(op.selection_set, fragments, variables or {}, 1)
+            root = schema.get_root_type(op.operation)
+            return estimator.cost(op.selection_set, root, 1)
     return 0
 
 
@@ -78,7 +118,9 @@ class CostLimit(SchemaExtension):
     def on_execute(self):
         ctx = self.execution_context
         if ctx.graphql_document is not None:
-            cost = operation_cost(ctx.graphql_document, ctx.operation_name, ctx.variables or {})
+            cost = operation_cost(
+                ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables or {}
+            )
             if cost > self.max_cost:
                 raise GraphQLError(
                     f"Query cost {cost} exceeds the limit of {self.max_cost}; ask for fewer"

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import FieldError
 from kinerja_saas.org import rules
 from kinerja_saas.org import service as org
@@ -67,16 +68,18 @@ class Employee:
     position: str = strawberry.field(description="Jabatan")
     position_type: PositionType
     golongan: str | None
-    email: str | None
-    phone: str | None
     is_active: bool
     created_at: datetime
     updated_at: datetime
     unit_id: strawberry.ID
     supervisor_id: strawberry.ID | None = strawberry.field(description="Atasan langsung")
+    contact: strawberry.Private[tuple[str | None, str | None]] = (None, None)
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> Employee:
+    def of(cls, row: dict[str, Any], *, with_contact: bool = True) -> Employee:
+        """`with_contact=False` for people reached through a relation (e.g. one's own
+        supervisor chain) rather than through the viewer's scope: name and position yes,
+        e-mail and phone no."""
         return cls(
             id=strawberry.ID(str(row["id"])),
             nip=row["nip"],
@@ -84,8 +87,6 @@ class Employee:
             position=row["position"],
             position_type=_PositionType(row["position_type"]),
             golongan=row["golongan"],
-            email=row["email"],
-            phone=row["phone"],
             is_active=row["is_active"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
@@ -93,7 +94,16 @@ class Employee:
             supervisor_id=strawberry.ID(str(row["supervisor_id"]))
             if row["supervisor_id"]
             else None,
+            contact=(row["email"], row["phone"]) if with_contact else (None, None),
         )
+
+    @strawberry.field(description="Null where you may see the person but not their contacts.")
+    def email(self) -> str | None:
+        return self.contact[0]
+
+    @strawberry.field(description="Null where you may see the person but not their contacts.")
+    def phone(self) -> str | None:
+        return self.contact[1]
 
     @strawberry.field(description="Birth date, read from the NIP.")
     def birth_date(self) -> date | None:
@@ -115,7 +125,12 @@ class Employee:
         if self.supervisor_id is None:
             return None
         row = await info.context.loaders.employee.load(int(self.supervisor_id))
-        return Employee.of(row) if row else None
+        if row is None:
+            return None
+        actor = info.context.require_actor()
+        return Employee.of(
+            row, with_contact=actor.has(Role.REGION_ADMIN) or row["id"] == actor.employee_id
+        )
 
 
 @strawberry.type

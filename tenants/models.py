@@ -63,3 +63,13 @@ class TenantModel(Model):
 
     class Meta:
         abstract = True
+
+    async def save_fields(self, *names: str) -> None:
+        """UPDATE … WHERE tenant_id = … AND id = …: Tortoise's save() filters by id alone,
+        which RLS makes safe but a distributed (Citus) table would fan out to every shard."""
+        values = {name: getattr(self, name) for name in names}
+        if "updated_at" in self._meta.fields_map:
+            from datetime import UTC, datetime
+
+            self.updated_at = values["updated_at"] = datetime.now(UTC)
+        await type(self).filter(tenant_id=self.tenant_id, id=self.id).update(**values)

@@ -1,6 +1,6 @@
 """Row-level security on every tenant table, same-tenant composite foreign keys, the
-append-only audit log, and the two narrow SECURITY DEFINER functions that must look
-across tenants (login lookup by e-mail, outbox relay claim).
+append-only audit log, and the narrow SECURITY DEFINER functions that must look across
+tenants (login lookup by e-mail, outbox relay claim, outbox backlog).
 
 The definer functions run as the migration (owner) role, which therefore needs to be a
 superuser or have BYPASSRLS; `kinerja migrate` checks that.
@@ -37,6 +37,8 @@ ALTER TABLE user_accounts ADD CONSTRAINT user_accounts_employee_fk
 CREATE INDEX org_units_tenant_path_prefix ON org_units (tenant_id, path text_pattern_ops);
 CREATE INDEX employees_tenant_nip_prefix ON employees (tenant_id, nip text_pattern_ops);
 CREATE INDEX outbox_events_pending ON outbox_events (id) WHERE relayed_at IS NULL;
+-- Login looks an e-mail up across regions (auth_login_regions), before a tenant is known.
+CREATE INDEX user_accounts_login_email ON user_accounts (email);
 """ + "".join(
     f"ALTER TABLE {t} ADD CONSTRAINT {t}_tenant_fk FOREIGN KEY (tenant_id) REFERENCES tenants (id);\n"
     for t in TENANT_TABLES
@@ -45,6 +47,7 @@ CREATE INDEX outbox_events_pending ON outbox_events (id) WHERE relayed_at IS NUL
 CONSTRAINTS_REVERSE = "".join(
     f"ALTER TABLE {t} DROP CONSTRAINT {t}_tenant_fk;\n" for t in TENANT_TABLES
 ) + """
+DROP INDEX user_accounts_login_email;
 DROP INDEX outbox_events_pending;
 DROP INDEX employees_tenant_nip_prefix;
 DROP INDEX org_units_tenant_path_prefix;

@@ -154,7 +154,7 @@ async def update_unit(
         unit.code = code.strip()
     if kind is not UNSET and kind is not None:
         unit.kind = kind
-    await unit.save()
+    await unit.save_fields("name", "code", "kind")
     if moving:
         await _move_subtree(unit, new_parent)
     await record(
@@ -202,7 +202,7 @@ async def deactivate_unit(*, actor: Actor, unit_id: int) -> Unit:
     errors.raise_if_any()
     if unit.is_active:
         unit.is_active = False
-        await unit.save(update_fields=["is_active", "updated_at"])
+        await unit.save_fields("is_active")
         await record(
             actor=actor,
             action="unit.deactivate",
@@ -371,7 +371,7 @@ async def update_employee(
     values = await _validate_employee(data, existing=employee, today=today or date.today())
     if values:
         employee.update_from_dict(values)
-        await employee.save()
+        await employee.save_fields(*values)
     after = snapshot(employee, EMPLOYEE_FIELDS)
     if after != before:
         await record(
@@ -400,7 +400,7 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
     if not employee.is_active:
         return employee
     employee.is_active = False
-    await employee.save(update_fields=["is_active", "updated_at"])
+    await employee.save_fields("is_active")
     tenant_id = current_tenant_id()
     await _db().execute_query(
         "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"

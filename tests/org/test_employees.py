@@ -264,3 +264,28 @@ async def test_keyset_pages_cover_everything_once_in_order(api, region_a):
     assert seen == sorted((e.nip for e in region_a.employees.values()), reverse=True)
     res = await api.as_role(region_a, ADMIN, LIST, {"after": "garbage!"})
     assert res.codes == ["INVALID_CURSOR"]
+
+
+async def test_contacts_of_people_outside_ones_scope_stay_hidden(api, region_a):
+    query = (
+        "{ me { employee { email supervisor { name email phone supervisor { name email } } } } }"
+    )
+    res = await api.as_role(region_a, Role.EMPLOYEE, query)
+    me = res.data["me"]["employee"]
+    assert me["email"] == region_a.employees["staff1"].email  # one's own: yes
+    chief, head = region_a.employees["chief"], region_a.employees["head"]
+    assert me["supervisor"] == {
+        "name": chief.name,
+        "email": None,
+        "phone": None,
+        "supervisor": {"name": head.name, "email": None},
+    }
+    res = await api.as_role(region_a, ADMIN, query)
+    assert res.data["me"]["employee"]["email"] == head.email
+    res = await api.as_role(
+        region_a,
+        Role.SUPERVISOR,
+        "{ employees(first: 10) { edges { node { email supervisor { email } } } } }",
+    )
+    emails = {e["node"]["email"] for e in res.data["employees"]["edges"]}
+    assert region_a.employees["staff2"].email in emails  # reports: yes

@@ -162,3 +162,25 @@ async def test_readyz_reports_an_unreachable_redis(settings):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         ready = await c.get("/readyz")
     assert (ready.status_code, ready.json()) == (503, {"database": True, "redis": False})
+
+
+async def test_cost_counts_default_page_sizes_and_nested_lists():
+    from graphql import parse
+
+    from schema.limits import operation_cost
+    from schema.schema import build_schema
+
+    schema = build_schema()._schema
+
+    def cost(query, variables=None):
+        return operation_cost(schema, parse(query), None, variables or {})
+
+    # No `first`: the default page of 20 for what is inside (edges, node, id), and the
+    # edges list is not multiplied a second time.
+    assert cost("{ employees { edges { node { id } } } }") == 1 + 20 + 20 + 20
+    assert (
+        cost("query($n: Int) { employees(first: $n) { edges { node { id } } } }", {"n": 100}) == 301
+    )
+    # A plain list counts as 10 items, nested lists multiply.
+    assert cost("{ units { children { id } } }") == 1 + 10 + 100
+    assert cost("{ units { ...F } } fragment F on Unit { id name }") == 1 + 10 + 10
