@@ -5,7 +5,9 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
+from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import FieldError
 from kinerja_saas.org import rules
@@ -37,15 +39,16 @@ class Unit:
     parent_id: strawberry.ID | None
 
     @classmethod
-    def of(cls, unit: UnitModel) -> Unit:
+    def of(cls, unit: UnitModel | dict[str, Any]) -> Unit:
+        get = unit.get if isinstance(unit, dict) else unit.__getattribute__
         return cls(
-            id=strawberry.ID(str(unit.id)),
-            code=unit.code,
-            name=unit.name,
-            kind=unit.kind,
-            depth=unit.depth,
-            is_active=unit.is_active,
-            parent_id=strawberry.ID(str(unit.parent_id)) if unit.parent_id else None,
+            id=strawberry.ID(str(get("id"))),
+            code=get("code"),
+            name=get("name"),
+            kind=_UnitKind(get("kind")),
+            depth=get("depth"),
+            is_active=get("is_active"),
+            parent_id=strawberry.ID(str(get("parent_id"))) if get("parent_id") else None,
         )
 
     @strawberry.field
@@ -74,12 +77,28 @@ class Employee:
     unit_id: strawberry.ID
     supervisor_id: strawberry.ID | None = strawberry.field(description="Atasan langsung")
     contact: strawberry.Private[tuple[str | None, str | None]] = (None, None)
+    # Relations joined into the row that fetched this employee (see `employees`).
+    preloaded: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
-    def of(cls, row: dict[str, Any], *, with_contact: bool = True) -> Employee:
+    def of(
+        cls, row: dict[str, Any], *, with_contact: bool = True, viewer: Actor | None = None
+    ) -> Employee:
         """`with_contact=False` for people reached through a relation (e.g. one's own
         supervisor chain) rather than through the viewer's scope: name and position yes,
         e-mail and phone no."""
+        preloaded = None
+        if "unit" in row or "supervisor" in row:
+            preloaded = {}
+            if "unit" in row:
+                preloaded["unit"] = Unit.of(row["unit"]) if row["unit"] else None
+            if "supervisor" in row:
+                sup = row["supervisor"]
+                preloaded["supervisor"] = (
+                    Employee.of(sup, with_contact=_may_see_contact(viewer, sup["id"]))
+                    if sup
+                    else None
+                )
         return cls(
             id=strawberry.ID(str(row["id"])),
             nip=row["nip"],
@@ -95,6 +114,7 @@ class Employee:
             if row["supervisor_id"]
             else None,
             contact=(row["email"], row["phone"]) if with_contact else (None, None),
+            preloaded=preloaded,
         )
 
     @strawberry.field(description="Null where you may see the person but not their contacts.")
@@ -115,22 +135,60 @@ class Employee:
         info = rules.parse_nip(self.nip, today=date.today())
         return None if isinstance(info, FieldError) else Gender(info.gender)
 
+    # Relations resolve synchronously from `preloaded` when the list query joined them in
+    # (plain attributes are what Python GraphQL serves fastest), else through a DataLoader.
+
     @strawberry.field
-    async def unit(self, info: strawberry.Info) -> Unit | None:
+    def unit(self, info: strawberry.Info) -> Unit | None:
+        if self.preloaded is not None and "unit" in self.preloaded:
+            return self.preloaded["unit"]
+        return self._load_unit(info)  # type: ignore[return-value]  # awaited by graphql-core
+
+    async def _load_unit(self, info: strawberry.Info) -> Unit | None:
         unit = await info.context.loaders.unit.load(int(self.unit_id))
         return Unit.of(unit) if unit else None
 
     @strawberry.field(description="The direct supervisor (atasan langsung).")
-    async def supervisor(self, info: strawberry.Info) -> Employee | None:
+    def supervisor(self, info: strawberry.Info) -> Employee | None:
+        if self.preloaded is not None and "supervisor" in self.preloaded:
+            return self.preloaded["supervisor"]
         if self.supervisor_id is None:
             return None
+        return self._load_supervisor(info)  # type: ignore[return-value]
+
+    async def _load_supervisor(self, info: strawberry.Info) -> Employee | None:
         row = await info.context.loaders.employee.load(int(self.supervisor_id))
         if row is None:
             return None
-        actor = info.context.require_actor()
         return Employee.of(
-            row, with_contact=actor.has(Role.REGION_ADMIN) or row["id"] == actor.employee_id
+            row, with_contact=_may_see_contact(info.context.require_actor(), row["id"])
         )
+
+
+def _may_see_contact(viewer: Actor | None, employee_id: int) -> bool:
+    """Contacts of someone reached through a relation: the region admin and the person."""
+    return viewer is not None and (
+        viewer.has(Role.REGION_ADMIN) or viewer.employee_id == employee_id
+    )
+
+
+def _node_fields(info: strawberry.Info) -> set[str]:
+    """Names selected under `edges { node { … } }` of this connection field."""
+    names: set[str] = set()
+
+    def walk(selections, path: tuple[str, ...]) -> None:
+        for sel in selections:
+            if isinstance(sel, SelectedField):
+                if path:
+                    if sel.name == path[0]:
+                        walk(sel.selections, path[1:])
+                else:
+                    names.add(sel.name)
+            else:  # inline fragment or fragment spread
+                walk(sel.selections, path)
+
+    walk(info.selected_fields[0].selections, ("edges", "node"))
+    return names
 
 
 @strawberry.type
@@ -231,11 +289,14 @@ class OrgQuery:
             descending=order.direction == OrderDirection.DESC,
             limit=limit,
             after=decode_cursor(after) if after else None,
+            include=frozenset(_node_fields(info) & set(org.RELATIONS)),
         )
         has_next = len(rows) > limit
         rows = rows[:limit]
         edges = [
-            EmployeeEdge(cursor=encode_cursor(r[column], r["id"]), node=Employee.of(r))
+            EmployeeEdge(
+                cursor=encode_cursor(r[column], r["id"]), node=Employee.of(r, viewer=actor)
+            )
             for r in rows
         ]
         return EmployeeConnection(

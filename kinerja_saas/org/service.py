@@ -494,6 +494,32 @@ def _filters(sql: _Sql, flt: EmployeeFilter) -> None:
         sql.where.append(f"supervisor_id = {sql.param(flt.supervisor_id)}")
 
 
+UNIT_COLUMNS = (
+    "id",
+    "tenant_id",
+    "parent_id",
+    "code",
+    "name",
+    "kind",
+    "path",
+    "depth",
+    "is_active",
+)
+RELATIONS = {
+    # relation -> (join, columns): one LEFT JOIN each, so a page with its units and
+    # supervisors is still one statement.
+    "unit": (
+        "LEFT JOIN org_units r_unit ON r_unit.tenant_id = p.tenant_id AND r_unit.id = p.unit_id",
+        UNIT_COLUMNS,
+    ),
+    "supervisor": (
+        "LEFT JOIN employees r_supervisor ON r_supervisor.tenant_id = p.tenant_id"
+        " AND r_supervisor.id = p.supervisor_id",
+        tuple(c.strip() for c in EMPLOYEE_COLUMNS.split(",")),
+    ),
+}
+
+
 async def list_employees(
     *,
     actor: Actor,
@@ -502,8 +528,10 @@ async def list_employees(
     descending: bool = False,
     limit: int,
     after: tuple[Any, int] | None = None,
+    include: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """One keyset page (`limit` rows, plus one to tell whether more follow)."""
+    """One keyset page (`limit` rows, plus one to tell whether more follow). Relations
+    named in `include` come joined in, as nested dicts (None when the row has none)."""
     column = ORDER_COLUMNS[order]
     sql = _Sql(current_tenant_id())
     _scope(sql, actor)
@@ -512,12 +540,27 @@ async def list_employees(
         op = "<" if descending else ">"
         sql.where.append(f"({column}, id) {op} ({sql.param(after[0])}, {sql.param(after[1])})")
     direction = "DESC" if descending else "ASC"
-    query = (
+    page = (
         f"SELECT {EMPLOYEE_COLUMNS} FROM employees WHERE {' AND '.join(sql.where)}"
         f" ORDER BY {column} {direction}, id {direction} LIMIT {sql.param(limit + 1)}"
     )
+    relations = [r for r in RELATIONS if r in include]
+    selected = "".join(f", r_{r}.{c} AS {r}__{c}" for r in relations for c in RELATIONS[r][1])
+    joins = " ".join(RELATIONS[r][0] for r in relations)
+    query = (
+        f"WITH p AS ({page}) SELECT p.*{selected} FROM p {joins}"
+        f" ORDER BY p.{column} {direction}, p.id {direction}"
+    )
     _, rows = await _db().execute_query(query, sql.params)
-    return [dict(r) for r in rows]
+    return [_nest(dict(r), relations) for r in rows]
+
+
+def _nest(row: dict[str, Any], relations: list[str]) -> dict[str, Any]:
+    for relation in relations:
+        prefix = relation + "__"
+        nested = {k[len(prefix) :]: row.pop(k) for k in [k for k in row if k.startswith(prefix)]}
+        row[relation] = nested if nested["id"] is not None else None
+    return row
 
 
 async def count_employees(*, actor: Actor, flt: EmployeeFilter) -> int:

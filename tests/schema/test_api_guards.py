@@ -135,8 +135,26 @@ async def test_statement_count_does_not_grow_with_page_size(api, region_a):
     assert len(small.data["employees"]["edges"]) == 10
     assert len(large.data["employees"]["edges"]) == 200
     assert small.statements == large.statements
-    # set_config+status, the page, units, parents, supervisors (and their units: cached).
-    assert large.statements <= 6
+    # set_config+status, the page with unit and supervisor joined in, then one batch of
+    # units for the relations one level further (parents, supervisors' units).
+    assert large.statements == 3
+    plain = "query($n: Int) { employees(first: $n) { edges { node { name unit { name } supervisor { name } } } } }"
+    for n in (10, 200):
+        assert (await api.as_role(region_a, ADMIN, plain, {"n": n})).statements == 2
+
+
+async def test_relations_are_the_same_joined_or_loaded(api, region_a):
+    """The joined path (`employees`) and the DataLoader path (`employee`) agree."""
+    staff = region_a.employees["staff2"]
+    fields = "name unit { id name } supervisor { id name email }"
+    listed = await api.as_role(
+        region_a,
+        ADMIN,
+        f'{{ employees(first: 1, filter: {{search: "{staff.nip}"}}) {{ edges {{ node {{ {fields} }} }} }} }}',
+    )
+    single = await api.as_role(region_a, ADMIN, f'{{ employee(id: "{staff.id}") {{ {fields} }} }}')
+    assert listed.data["employees"]["edges"][0]["node"] == single.data["employee"]
+    assert single.data["employee"]["supervisor"]["name"] == region_a.employees["chief"].name
 
 
 async def test_statement_count_of_total_count_is_one_more(api, region_a):

@@ -1,0 +1,1 @@
+"""Benchmarks of the Kinerja API (see bench/README.md)."""
