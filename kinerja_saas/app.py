@@ -24,17 +24,22 @@ log = logging.getLogger("kinerja.app")
 class BodyLimitMiddleware:
     """Refuses request bodies over the limit before they are read into memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+        headers = dict(scope.get("headers") or [])
+        limit = self.max_bytes
+        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+            limit = self.max_upload_bytes + 64_000  # the file and the multipart envelope
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
             return
         received = 0
 
@@ -42,14 +47,14 @@ class BodyLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > limit:
                 raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, limit)
 
 
 class _BodyTooLarge(Exception):
@@ -132,7 +137,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             checks["redis"] = bool(await state["redis"].ping())
         return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
 
-    middleware = [Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)]
+    middleware = [
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            max_upload_bytes=settings.import_max_bytes,
+        )
+    ]
     if settings.debug_headers:
         middleware.append(Middleware(StatementCountMiddleware))
     return Starlette(

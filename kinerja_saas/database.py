@@ -16,6 +16,9 @@ MODEL_MODULES = [
     "kinerja_saas.auth.models",
     "kinerja_saas.audit.models",
     "kinerja_saas.outbox.models",
+    "kinerja_saas.performance.models",
+    "kinerja_saas.surveys.models",
+    "kinerja_saas.training.models",
 ]
 MIGRATIONS_MODULE = "kinerja_saas.migrations"
 

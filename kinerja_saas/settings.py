@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     max_tokens: int = 2000
     max_query_cost: int = 20000
     max_body_bytes: int = 1_000_000
+    # Uploads (multipart requests) may be larger: a roster of 20,000 ASN is about 3 MB.
+    import_max_bytes: int = 20_000_000
 
     # Adds an X-SQL-Statements header to every response (dev and benchmarks).
     debug_headers: bool = False

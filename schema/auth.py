@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
+from kinerja_saas.auth import activation
 from kinerja_saas.auth import service as auth
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role as _Role
@@ -109,6 +110,18 @@ class AuthMutation:
         settings = info.context.settings
         return await _auth_payload(
             lambda: auth.refresh(refresh_token=refresh_token, settings=settings)
+        )
+
+    @strawberry.mutation(
+        description="Set the first password of a new account with its one-time activation "
+        "token; logs the account in."
+    )
+    async def activate_account(
+        self, info: strawberry.Info, token: str, password: str
+    ) -> AuthPayload:
+        settings = info.context.settings
+        return await _auth_payload(
+            lambda: activation.activate_account(token=token, password=password, settings=settings)
         )
 
     @strawberry.mutation(description="End every session of the logged-in user.")

@@ -10,16 +10,18 @@ from strawberry.tools import merge_types
 
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth import AuthMutation, AuthQuery
+from schema.catalogue import CatalogueQuery
 from schema.errors import should_mask
 from schema.limits import CostLimit
 from schema.org import OrgMutation, OrgQuery
-from schema.region import RegionQuery
+from schema.org_import import ImportMutation, ImportQuery
+from schema.region import RegionMutation, RegionQuery
 from schema.transaction import TenantTransaction
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
-Query = merge_types("Query", (AuthQuery, RegionQuery, OrgQuery))
-Mutation = merge_types("Mutation", (AuthMutation, OrgMutation))
+Query = merge_types("Query", (AuthQuery, RegionQuery, OrgQuery, ImportQuery, CatalogueQuery))
+Mutation = merge_types("Mutation", (AuthMutation, RegionMutation, OrgMutation, ImportMutation))
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

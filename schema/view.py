@@ -23,6 +23,9 @@ class KinerjaGraphQL(GraphQL):
             build_schema(settings),
             graphql_ide="graphiql" if settings.show_graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Uploads (importEmployees). Browsers cannot send a cross-site multipart request
+            # with an Authorization header without a CORS preflight, so no CSRF opening.
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
 

@@ -27,6 +27,9 @@ log = logging.getLogger("kinerja.outbox")
 Handler = Callable[[Actor, int, dict[str, Any]], Awaitable[None]]
 HANDLERS: dict[str, dict[str, Handler]] = {}
 
+# Topics whose event is a job of its own (long or stepwise work), not `dispatch_event`.
+ROUTES: dict[str, str] = {"org.import.requested": "import_employees"}
+
 
 def handles(topic: str, name: str) -> Callable[[Handler], Handler]:
     """Registers a handler for a topic; `name` is its idempotency key, keep it stable."""
@@ -45,7 +48,7 @@ async def relay_once(redis, *, batch_size: int) -> int:
         for event in events:
             await enqueue(
                 redis,
-                "dispatch_event",
+                ROUTES.get(event.topic, "dispatch_event"),
                 job_id=f"outbox:{event.id}",
                 tenant_id=event.tenant_id,
                 event_id=event.id,

@@ -10,11 +10,15 @@ from arq import func
 
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import Settings, get_settings
+from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
 from workers.queue import redis_settings
 from workers.tenant_job import MAX_TRIES
 
-FUNCTIONS = [func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES)]
+FUNCTIONS = [
+    func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES),
+    func(import_employees, name="import_employees", max_tries=MAX_TRIES, timeout=3600),
+]
 
 
 def worker_options(

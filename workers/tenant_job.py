@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from arq import Retry
@@ -24,31 +25,50 @@ def backoff_seconds(attempt: int) -> float:
 
 
 def tenant_job(
-    body: Callable[..., Awaitable[Any]],
-) -> Callable[..., Awaitable[Any]]:
-    """Wraps `body(actor, **kwargs)` as an arq job `job(ctx, tenant_id, **kwargs)`."""
+    body: Callable[..., Awaitable[Any]] | None = None,
+    *,
+    transactional: bool = True,
+    on_final_failure: Callable[..., Awaitable[None]] | None = None,
+) -> Any:
+    """Wraps `body(actor, **kwargs)` as an arq job `job(ctx, tenant_id, **kwargs)`.
 
-    @functools.wraps(body)
-    async def job(ctx: dict, tenant_id: int, **kwargs: Any) -> Any:
-        actor = Actor(
-            user_id=SYSTEM_ACTOR.user_id,
-            tenant_id=tenant_id,
-            roles=SYSTEM_ACTOR.roles,
-            email=f"job:{body.__name__}",
-            request_id=ctx.get("job_id"),
-        )
-        try:
-            async with tenant_transaction(tenant_id):
-                return await body(actor, **kwargs)
-        except TenantUnavailable as exc:
-            log.warning("job %s skipped for tenant %s: %s", body.__name__, tenant_id, exc.code)
-            return {"skipped": exc.code}
-        except Exception as exc:
-            # The transaction rolled back, so the job can run again from the start.
-            attempt = ctx.get("job_try", 1)
-            log.exception("job %s failed (attempt %s)", body.__name__, attempt)
-            if attempt < MAX_TRIES:
-                raise Retry(defer=backoff_seconds(attempt)) from exc
-            raise
+    `transactional=False` is for long jobs that commit in steps (to show progress); their
+    body opens `tenant_transaction(actor.tenant_id)` for each step itself. Failures are
+    retried with backoff; after the last try `on_final_failure(actor, exc, **kwargs)` runs.
+    """
 
-    return job
+    def wrap(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(fn)
+        async def job(ctx: dict, tenant_id: int, **kwargs: Any) -> Any:
+            actor = Actor(
+                user_id=SYSTEM_ACTOR.user_id,
+                tenant_id=tenant_id,
+                roles=SYSTEM_ACTOR.roles,
+                email=f"job:{fn.__name__}",
+                request_id=ctx.get("job_id"),
+            )
+            scope: AbstractAsyncContextManager = (
+                tenant_transaction(tenant_id) if transactional else nullcontext()
+            )
+            try:
+                if not transactional:  # refuse suspended regions up front all the same
+                    async with tenant_transaction(tenant_id):
+                        pass
+                async with scope:
+                    return await fn(actor, **kwargs)
+            except TenantUnavailable as exc:
+                log.warning("job %s skipped for tenant %s: %s", fn.__name__, tenant_id, exc.code)
+                return {"skipped": exc.code}
+            except Exception as exc:
+                # Rolled back (or committed only finished steps): it can run again.
+                attempt = ctx.get("job_try", 1)
+                log.exception("job %s failed (attempt %s)", fn.__name__, attempt)
+                if attempt < MAX_TRIES:
+                    raise Retry(defer=backoff_seconds(attempt)) from exc
+                if on_final_failure is not None:
+                    await on_final_failure(actor, exc, **kwargs)
+                raise
+
+        return job
+
+    return wrap(body) if body is not None else wrap

@@ -106,16 +106,20 @@ async def login(
             if needs_rehash(user.password_hash or ""):
                 updates["password_hash"] = hash_password(password)
             await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(**updates)
-            actor = user_actor(user)
-            employee = None
-            if user.employee_id is not None:
-                employee = (await employees_by_ids([user.employee_id])).get(user.employee_id)
-            return LoginResult(
-                _pair(actor, user.token_version, settings), actor, user.name, employee
-            )
+            return await issue_login(user_actor(user), user.name, user.token_version, settings)
 
     verify_password(None, password)  # same cost as a real check
     raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
+
+
+async def issue_login(
+    actor: Actor, name: str, token_version: int, settings: Settings
+) -> LoginResult:
+    """Tokens for a region user, with their employee row read while in their region."""
+    employee = None
+    if actor.employee_id is not None:
+        employee = (await employees_by_ids([actor.employee_id])).get(actor.employee_id)
+    return LoginResult(_pair(actor, token_version, settings), actor, name, employee)
 
 
 async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:

@@ -73,3 +73,66 @@ class Employee(TenantModel):
             ("tenant_id", "supervisor_id"),
             ("tenant_id", "name", "id"),
         )
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class ImportJob(TenantModel):
+    """An upload of the region's roster; its rows wait in `import_rows` until the job runs."""
+
+    created_by = fields.BigIntField(null=True)
+    filename = fields.CharField(max_length=255)
+    dry_run = fields.BooleanField(default=False)
+    deactivate_missing = fields.BooleanField(default=False)
+    status = fields.CharEnumField(ImportStatus, max_length=16, default=ImportStatus.QUEUED)
+    phase = fields.CharField(max_length=32, default="queued")
+    total_rows = fields.IntField(default=0)
+    rows_done = fields.IntField(default=0)
+    error_count = fields.IntField(default=0)
+    summary = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "import_jobs"
+        indexes = (("tenant_id", "created_at"),)
+
+
+class ImportRow(TenantModel):
+    """Staging: one CSV line as text, validated and merged set-based by the import job."""
+
+    job_id = fields.BigIntField()
+    line_no = fields.IntField()
+    nip = fields.CharField(max_length=64)
+    nama = fields.CharField(max_length=300)
+    jabatan = fields.CharField(max_length=300)
+    jenis_jabatan = fields.CharField(max_length=64)
+    golongan = fields.CharField(max_length=16)
+    unit_path = fields.CharField(max_length=1000)
+    nip_atasan = fields.CharField(max_length=64)
+    email = fields.CharField(max_length=300)
+    telepon = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "import_rows"
+        indexes = (("tenant_id", "job_id", "line_no"), ("tenant_id", "job_id", "nip"))
+
+
+class ImportProblem(TenantModel):
+    """One problem found in an import, with the CSV line it is on (0: the file itself)."""
+
+    job_id = fields.BigIntField()
+    line_no = fields.IntField()
+    field = fields.CharField(max_length=32, null=True)
+    code = fields.CharField(max_length=40)
+    message = fields.CharField(max_length=500)
+
+    class Meta:
+        table = "import_problems"
+        indexes = (("tenant_id", "job_id", "line_no"),)

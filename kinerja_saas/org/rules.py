@@ -74,3 +74,45 @@ def valid_phone(value: str) -> bool:
 
 def subtree_path(parent_path: str | None, unit_id: int) -> str:
     return f"{parent_path or '/'}{unit_id}/"
+
+
+POSITION_TYPES = ("STRUKTURAL", "FUNGSIONAL", "PELAKSANA")
+MAX_UNIT_DEPTH = 8
+
+_KIND_BY_PREFIX = (
+    ("sekretariat", "SEKRETARIAT"),
+    ("inspektorat", "INSPEKTORAT"),
+    ("kecamatan", "KECAMATAN"),
+    ("kelurahan", "KELURAHAN"),
+    ("puskesmas", "PUSKESMAS"),
+    ("subbidang", "SUBBIDANG"),
+    ("sub bidang", "SUBBIDANG"),
+    ("bidang", "BIDANG"),
+    ("bagian", "BAGIAN"),
+    ("dinas", "DINAS"),
+    ("badan", "BADAN"),
+    ("kantor", "KANTOR"),
+    ("upt", "UPT"),
+    ("sd ", "SEKOLAH"),
+    ("smp ", "SEKOLAH"),
+    ("sekolah", "SEKOLAH"),
+)
+
+
+def normalise_unit_path(raw: str) -> str:
+    """'Dinas Kesehatan /  Bidang  Pelayanan' -> 'Dinas Kesehatan/Bidang Pelayanan'."""
+    return "/".join(" ".join(part.split()) for part in raw.split("/"))
+
+
+def unit_path_key(path: str) -> str:
+    """Units match by path case-insensitively."""
+    return path.lower()
+
+
+def guess_unit_kind(name: str, depth: int) -> str:
+    """The kind of a unit created from an import path, from its name."""
+    lowered = name.lower() + " "
+    for prefix, kind in _KIND_BY_PREFIX:
+        if lowered.startswith(prefix):
+            return kind
+    return "DINAS" if depth == 1 else "BIDANG"

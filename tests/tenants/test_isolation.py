@@ -111,9 +111,19 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, regio
     from kinerja_saas.outbox import service as outbox
     from tenants.context import tenant_transaction
 
+    import io
+
+    from kinerja_saas.org import importing
+
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.isolation", {})
         await outbox.mark_processed(event.id, "isolation-test")
+        job = await importing.stage_import(
+            actor=region_a.actor(Role.REGION_ADMIN), filename="x.csv",
+            binary=io.BytesIO(b"nip,nama,jabatan,unit\n1,A,B,C\n"), dry_run=True,
+            deactivate_missing=False, max_bytes=10_000,
+        )
+        await importing._record_problems(region_a.id, job.id, [(2, "nip", "X", "x")])
     for table in await _tenant_tables(app_conn):
         async with app_conn.transaction():
             await app_conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(region_a.id))

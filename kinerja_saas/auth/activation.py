@@ -1,0 +1,89 @@
+"""One-time activation of a new account: the holder of the link sets the first password.
+
+Tokens are signed, not stored: they carry the account's token_version, and activating
+bumps it, so a token works once and nothing secret sits in the database or a log. The
+notification worker can make the link whenever it sends the e-mail."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+from tortoise.expressions import F
+
+from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from kinerja_saas.auth.service import LoginResult, issue_login, user_actor
+from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
+from kinerja_saas.errors import AuthenticationFailed, FieldError, ValidationFailed
+from kinerja_saas.settings import Settings
+from tenants.context import tenant_transaction
+
+ACTIVATION_TTL_SECONDS = 14 * 24 * 3600
+
+
+def activation_token(
+    *,
+    tenant_id: int,
+    user_id: int,
+    token_version: int,
+    secret: str,
+    ttl: int = ACTIVATION_TTL_SECONDS,
+) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "typ": "activation",
+        "tid": tenant_id,
+        "sub": str(user_id),
+        "ver": token_version,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def password_problems(password: str, *, email: str) -> list[FieldError]:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(
+            FieldError("password", "TOO_SHORT", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        )
+    elif password.isdigit() or len(set(password)) < 4 or password.lower() == email.lower():
+        problems.append(FieldError("password", "TOO_WEAK", "Choose a less guessable password."))
+    return problems
+
+
+async def activate_account(*, token: str, password: str, settings: Settings) -> LoginResult:
+    invalid = AuthenticationFailed("This activation link is invalid.", code="TOKEN_INVALID")
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret or "",
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "tid", "ver"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthenticationFailed(
+            "This activation link has expired; ask your admin for a new one.", code="TOKEN_EXPIRED"
+        ) from exc
+    except jwt.InvalidTokenError as exc:
+        raise invalid from exc
+    if claims.get("typ") != "activation":
+        raise invalid
+    tenant_id, user_id = int(claims["tid"]), int(claims["sub"])
+    async with tenant_transaction(tenant_id):
+        user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id, is_active=True)
+        if user is None:
+            raise invalid
+        if user.password_hash is not None or user.token_version != claims["ver"]:
+            raise AuthenticationFailed("This activation link was already used.", code="TOKEN_USED")
+        problems = password_problems(password, email=user.email)
+        if problems:
+            raise ValidationFailed(problems)
+        await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(
+            password_hash=hash_password(password), token_version=F("token_version") + 1
+        )
+        user.token_version += 1
+        return await issue_login(user_actor(user), user.name, user.token_version, settings)

@@ -1,0 +1,618 @@
+"""Importing a region's civil-service roster from CSV, all or nothing.
+
+1. `stage_import` (in the request) streams the file into `import_rows` in batches and
+   queues the job. File-level problems (not UTF-8, not CSV, a missing column, too large)
+   are refused there and nothing is written.
+2. `run_import` (in the worker) validates every row — per-row rules in Python, in batches,
+   and the rules between rows in SQL — and records every problem with its line number.
+   Any problem: nothing of the roster is written. Otherwise one transaction merges the file
+   set-based: units from the paths, an upsert of employees by NIP, supervisors after all
+   rows are in, audit entries, logins. COPY is refused on tables with RLS, so staging uses
+   batched executemany and the merge `INSERT … SELECT … ON CONFLICT`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import IO, Any
+
+from tortoise import connections
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import FieldError, PermissionDenied, ValidationFailed
+from kinerja_saas.org import rules
+from kinerja_saas.org.models import ImportJob, ImportStatus
+from kinerja_saas.outbox.service import emit
+from tenants.context import current_tenant_id, tenant_transaction
+
+COLUMNS = (
+    "nip",
+    "nama",
+    "jabatan",
+    "jenis_jabatan",
+    "golongan",
+    "unit",
+    "nip_atasan",
+    "email",
+    "telepon",
+)
+REQUIRED_COLUMNS = ("nip", "nama", "jabatan", "unit")
+STAGE_BATCH = 1000
+VALIDATE_BATCH = 2000
+MAX_FIELD_LENGTH = 300
+
+Progress = Callable[[str, int, int], None]
+
+
+def _db():
+    return connections.get("default")
+
+
+class ImportRefused(ValidationFailed):
+    """The file as a whole cannot be imported (line 0)."""
+
+
+# --- reading the file -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    line_no: int
+    values: tuple[str, ...]  # in COLUMNS order, normalised where unambiguous
+
+
+def _refuse(code: str, message: str) -> ImportRefused:
+    return ImportRefused([FieldError("file", code, message)])
+
+
+def _normalise(raw: dict[str, str]) -> tuple[str, ...]:
+    golongan = raw["golongan"].strip()
+    jenis = raw["jenis_jabatan"].strip().upper() or "PELAKSANA"
+    return (
+        raw["nip"].strip(),
+        " ".join(raw["nama"].split()),
+        " ".join(raw["jabatan"].split()),
+        jenis,
+        rules.normalise_golongan(golongan) or golongan if golongan else "",
+        rules.normalise_unit_path(raw["unit"]).strip("/"),
+        raw["nip_atasan"].strip(),
+        raw["email"].strip().lower(),
+        raw["telepon"].strip(),
+    )
+
+
+def read_roster(binary: IO[bytes], *, max_bytes: int) -> Iterator[list[ParsedRow]]:
+    """Streams batches of rows. UTF-8 with or without BOM; ',' or ';' as delimiter."""
+    binary.seek(0, io.SEEK_END)
+    size = binary.tell()
+    binary.seek(0)
+    if size == 0:
+        raise _refuse("EMPTY", "The file is empty.")
+    if size > max_bytes:
+        raise _refuse("TOO_LARGE", f"The file has {size:,} bytes; the limit is {max_bytes:,}.")
+    if b"\x00" in binary.read(4096):
+        raise _refuse("NOT_CSV", "This is not a CSV text file.")
+    binary.seek(0)
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    try:
+        header_line = text.readline()
+        delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+        header = next(csv.reader([header_line], delimiter=delimiter), [])
+        names = [h.strip().lower().replace(" ", "_") for h in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        if missing:
+            raise _refuse(
+                "MISSING_COLUMNS",
+                f"The header row lacks {', '.join(missing)}; expected columns: "
+                f"{', '.join(COLUMNS)}.",
+            )
+        index = {name: names.index(name) for name in COLUMNS if name in names}
+        reader = csv.reader(text, delimiter=delimiter)
+        batch: list[ParsedRow] = []
+        for fields in reader:
+            line_no = reader.line_num + 1  # the header was line 1
+            if not any(f.strip() for f in fields):
+                continue
+            raw = {c: (fields[i] if i < len(fields) else "") for c, i in index.items()}
+            for column in COLUMNS:
+                raw.setdefault(column, "")
+            batch.append(ParsedRow(line_no, _normalise(raw)))
+            if len(batch) >= STAGE_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+    except UnicodeDecodeError as exc:
+        raise _refuse("NOT_UTF8", "The file is not UTF-8 text; save it as CSV UTF-8.") from exc
+    except csv.Error as exc:
+        raise _refuse("NOT_CSV", f"Not a readable CSV file: {exc}.") from exc
+    finally:
+        text.detach()
+
+
+# --- staging (in the request) ----------------------------------------------------------
+
+
+def require_import_rights(actor: Actor) -> None:
+    if not actor.has(Role.REGION_ADMIN):
+        raise PermissionDenied("Only a region admin may import employees.")
+
+
+async def stage_import(
+    *,
+    actor: Actor,
+    filename: str,
+    binary: IO[bytes],
+    dry_run: bool,
+    deactivate_missing: bool,
+    max_bytes: int,
+    progress: Progress | None = None,
+) -> ImportJob:
+    """Stores the rows and queues the job, in the caller's transaction."""
+    require_import_rights(actor)
+    tenant_id = current_tenant_id()
+    job = await ImportJob.create(
+        tenant_id=tenant_id,
+        created_by=actor.user_id or None,
+        filename=filename[:255],
+        dry_run=dry_run,
+        deactivate_missing=deactivate_missing,
+    )
+    total = 0
+    for batch in read_roster(binary, max_bytes=max_bytes):
+        await _db().execute_many(
+            "INSERT INTO import_rows (tenant_id, job_id, line_no, nip, nama, jabatan,"
+            " jenis_jabatan, golongan, unit_path, nip_atasan, email, telepon)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            [(tenant_id, job.id, r.line_no, *(v[:1000] for v in r.values)) for r in batch],
+        )
+        total += len(batch)
+        if progress:
+            progress("staging", total, 0)
+    if total == 0:
+        raise _refuse("NO_ROWS", "The file has a header but no employees.")
+    job.total_rows = total
+    await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(total_rows=total)
+    await emit("org.import.requested", {"job_id": job.id})
+    return job
+
+
+# --- validation (in the worker) --------------------------------------------------------
+
+
+def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tuple]:
+    """The rules of one row: (line, field, code, message) for each problem."""
+    out: list[tuple] = []
+
+    def bad(field: str, code: str, message: str) -> None:
+        out.append((line_no, field, code, message))
+
+    for column in REQUIRED_COLUMNS:
+        key = "unit_path" if column == "unit" else column
+        if not row[key]:
+            bad(column, "REQUIRED", f"{column} is empty.")
+    for key in ("nama", "jabatan", "email", "telepon"):
+        if len(row[key]) > MAX_FIELD_LENGTH:
+            bad(key, "TOO_LONG", f"{key} is longer than {MAX_FIELD_LENGTH} characters.")
+    if row["nip"]:
+        parsed = rules.parse_nip(row["nip"], today=today)
+        if isinstance(parsed, FieldError):
+            bad("nip", parsed.code, parsed.message)
+    if row["jenis_jabatan"] not in rules.POSITION_TYPES:
+        bad(
+            "jenis_jabatan",
+            "INVALID",
+            f"jenis_jabatan must be one of {', '.join(rules.POSITION_TYPES)}.",
+        )
+    if row["golongan"] and rules.normalise_golongan(row["golongan"]) is None:
+        bad("golongan", "INVALID", f"Golongan {row['golongan']!r} is not one of I/a … IV/e.")
+    if row["email"] and not rules.valid_email(row["email"]):
+        bad("email", "INVALID", f"{row['email']!r} is not a valid e-mail address.")
+    if row["telepon"] and not rules.valid_phone(row["telepon"]):
+        bad("telepon", "INVALID", f"{row['telepon']!r} is not a valid phone number.")
+    atasan = row["nip_atasan"]
+    if atasan:
+        if len(atasan) != rules.NIP_LENGTH or not atasan.isdigit():
+            bad("nip_atasan", "NIP_FORMAT", "nip_atasan must be exactly 18 digits.")
+        elif atasan == row["nip"]:
+            bad("nip_atasan", "CYCLE", "An employee cannot be their own supervisor.")
+    if row["unit_path"]:
+        parts = row["unit_path"].split("/")
+        if any(not p for p in parts):
+            bad("unit", "INVALID", "The unit path has an empty part (e.g. '//').")
+        elif len(parts) > rules.MAX_UNIT_DEPTH:
+            bad("unit", "TOO_DEEP", f"Unit paths go at most {rules.MAX_UNIT_DEPTH} levels deep.")
+        elif any(len(p) > 200 for p in parts):
+            bad("unit", "TOO_LONG", "A unit name is longer than 200 characters.")
+    return out
+
+
+# Rules between rows, each one statement; parameters $1 tenant, $2 job.
+CROSS_ROW_CHECKS = (
+    # A NIP twice in the file.
+    """SELECT r.line_no, 'nip', 'DUPLICATE_IN_FILE',
+              'NIP ' || r.nip || ' also appears on line ' || f.first_line || '.'
+       FROM import_rows r JOIN (
+           SELECT nip, min(line_no) AS first_line FROM import_rows
+           WHERE tenant_id = $1 AND job_id = $2 GROUP BY nip HAVING count(*) > 1) f
+         ON f.nip = r.nip AND r.line_no > f.first_line
+       WHERE r.tenant_id = $1 AND r.job_id = $2""",
+    # A supervisor who is neither in the file nor an active employee of the region.
+    """SELECT r.line_no, 'nip_atasan', 'UNKNOWN_SUPERVISOR',
+              'No employee with NIP ' || r.nip_atasan || ' in the file or in this region.'
+       FROM import_rows r
+       WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan ~ '^[0-9]{18}$'
+         AND r.nip_atasan <> r.nip
+         AND NOT EXISTS (SELECT 1 FROM import_rows o
+                         WHERE o.tenant_id = $1 AND o.job_id = $2 AND o.nip = r.nip_atasan)
+         AND NOT EXISTS (SELECT 1 FROM employees e
+                         WHERE e.tenant_id = $1 AND e.nip = r.nip_atasan AND e.is_active)""",
+    # An e-mail given to two people in the file.
+    """SELECT r.line_no, 'email', 'DUPLICATE_IN_FILE',
+              'E-mail ' || r.email || ' is also given on line ' || f.first_line || '.'
+       FROM import_rows r JOIN (
+           SELECT email, min(line_no) AS first_line FROM import_rows
+           WHERE tenant_id = $1 AND job_id = $2 AND email <> ''
+           GROUP BY email HAVING count(DISTINCT nip) > 1) f
+         ON f.email = r.email AND r.line_no > f.first_line
+       WHERE r.tenant_id = $1 AND r.job_id = $2""",
+    # An e-mail whose login belongs to somebody else.
+    """SELECT r.line_no, 'email', 'EMAIL_TAKEN',
+              'E-mail ' || r.email || ' is the login of another employee of this region.'
+       FROM import_rows r
+       JOIN user_accounts a ON a.tenant_id = $1 AND a.email = r.email
+       JOIN employees e ON e.tenant_id = $1 AND e.id = a.employee_id
+       WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.email <> '' AND e.nip <> r.nip""",
+    # A path that names a deactivated unit.
+    """WITH RECURSIVE named(id, name_path, is_active) AS (
+           SELECT id, lower(name)::text, is_active FROM org_units
+           WHERE tenant_id = $1 AND parent_id IS NULL
+           UNION ALL
+           SELECT u.id, n.name_path || '/' || lower(u.name), u.is_active
+           FROM org_units u JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)
+       SELECT r.line_no, 'unit', 'INACTIVE_UNIT', 'Unit ' || r.unit_path || ' is deactivated.'
+       FROM import_rows r JOIN named n ON n.name_path = lower(r.unit_path) AND NOT n.is_active
+       WHERE r.tenant_id = $1 AND r.job_id = $2""",
+)
+
+# Supervision cycles in the roster as it will be: the file's links over the region's.
+CYCLE_CHECK = """
+WITH RECURSIVE graph(nip, sup) AS (
+    SELECT nip, NULLIF(nip_atasan, '') FROM import_rows WHERE tenant_id = $1 AND job_id = $2
+    UNION ALL
+    SELECT e.nip, s.nip FROM employees e
+    LEFT JOIN employees s ON s.tenant_id = e.tenant_id AND s.id = e.supervisor_id
+    WHERE e.tenant_id = $1 AND NOT EXISTS (
+        SELECT 1 FROM import_rows r WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip = e.nip)
+), walk(start, cur, path) AS (
+    SELECT g.nip, g.sup, ARRAY[g.nip] FROM graph g
+    WHERE g.sup IS NOT NULL AND g.sup <> g.nip
+      AND EXISTS (SELECT 1 FROM import_rows r WHERE r.tenant_id = $1 AND r.job_id = $2
+                  AND r.nip = g.nip)
+    UNION ALL
+    SELECT w.start, g.sup, w.path || w.cur FROM walk w JOIN graph g ON g.nip = w.cur
+    WHERE w.cur <> w.start AND NOT (w.cur = ANY(w.path[2:])) AND g.sup IS NOT NULL
+      AND cardinality(w.path) < 64
+)
+SELECT r.line_no, 'nip_atasan', 'CYCLE',
+       'Supervision cycle: ' || array_to_string(w.path || w.start, ' → ') || '.'
+FROM walk w JOIN import_rows r ON r.tenant_id = $1 AND r.job_id = $2 AND r.nip = w.start
+WHERE w.cur = w.start
+"""
+
+
+async def _record_problems(tenant_id: int, job_id: int, problems: list[tuple]) -> None:
+    if problems:
+        await _db().execute_many(
+            "INSERT INTO import_problems (tenant_id, job_id, line_no, field, code, message)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            [(tenant_id, job_id, *p) for p in problems],
+        )
+
+
+async def _validate(job: ImportJob, progress: Progress | None, today: date) -> int:
+    """Records every problem; returns how many. Each batch commits on its own, so the
+    progress (rows_done) is visible while it runs."""
+    tenant_id, total = job.tenant_id, 0
+    last_line, done = 0, 0
+    async with tenant_transaction(tenant_id):
+        await _db().execute_query(
+            "DELETE FROM import_problems WHERE tenant_id = $1 AND job_id = $2", [tenant_id, job.id]
+        )
+    while True:
+        async with tenant_transaction(tenant_id):
+            rows = await _db().execute_query_dict(
+                "SELECT line_no, nip, nama, jabatan, jenis_jabatan, golongan, unit_path,"
+                " nip_atasan, email, telepon FROM import_rows"
+                " WHERE tenant_id = $1 AND job_id = $2 AND line_no > $3"
+                " ORDER BY line_no LIMIT $4",
+                [tenant_id, job.id, last_line, VALIDATE_BATCH],
+            )
+            if not rows:
+                break
+            problems = [p for r in rows for p in row_problems(r["line_no"], r, today=today)]
+            await _record_problems(tenant_id, job.id, problems)
+            total += len(problems)
+            done += len(rows)
+            last_line = rows[-1]["line_no"]
+            await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(rows_done=done)
+        if progress:
+            progress("validating", done, job.total_rows)
+    async with tenant_transaction(tenant_id):
+        for check in CROSS_ROW_CHECKS:
+            _, found = await _db().execute_query(check, [tenant_id, job.id])
+            problems = [tuple(r.values()) for r in found]
+            await _record_problems(tenant_id, job.id, problems)
+            total += len(problems)
+        if total == 0:  # a cycle walk over duplicate NIPs would mislead
+            _, found = await _db().execute_query(CYCLE_CHECK, [tenant_id, job.id])
+            problems = [tuple(r.values()) for r in found]
+            await _record_problems(tenant_id, job.id, problems)
+            total += len(problems)
+    return total
+
+
+# --- merging (one transaction) ---------------------------------------------------------
+
+EMPLOYEE_SNAPSHOT = (
+    "jsonb_build_object('nip', {t}.nip, 'name', {t}.name, 'position', {t}.position,"
+    " 'position_type', {t}.position_type, 'golongan', {t}.golongan, 'unit_id', {t}.unit_id,"
+    " 'supervisor_id', {t}.supervisor_id, 'email', {t}.email, 'phone', {t}.phone,"
+    " 'is_active', {t}.is_active)"
+)
+
+
+async def _resolve_units(tenant_id: int, job_id: int) -> int:
+    """Maps every path of the file to a unit, creating the missing ones level by level.
+    Returns how many units were created."""
+    db = _db()
+    _, paths = await db.execute_query(
+        "SELECT DISTINCT unit_path FROM import_rows WHERE tenant_id = $1 AND job_id = $2",
+        [tenant_id, job_id],
+    )
+    prefixes: dict[str, tuple[str, str | None, int, str, str]] = {}
+    for row in paths:
+        parts = row["unit_path"].split("/")
+        for depth in range(1, len(parts) + 1):
+            display = "/".join(parts[:depth])
+            key = rules.unit_path_key(display)
+            parent = rules.unit_path_key("/".join(parts[: depth - 1])) if depth > 1 else None
+            name = parts[depth - 1]
+            prefixes.setdefault(key, (key, parent, depth, name, rules.guess_unit_kind(name, depth)))
+    await db.execute_query(
+        "CREATE TEMP TABLE import_units (key text PRIMARY KEY, parent_key text, depth int,"
+        " name text, kind text, unit_id bigint, created boolean DEFAULT false) ON COMMIT DROP"
+    )
+    await db.execute_many(
+        "INSERT INTO import_units (key, parent_key, depth, name, kind) VALUES ($1, $2, $3, $4, $5)",
+        list(prefixes.values()),
+    )
+    await db.execute_query(
+        "WITH RECURSIVE named(id, key) AS ("
+        "  SELECT id, lower(name)::text FROM org_units WHERE tenant_id = $1 AND parent_id IS NULL"
+        "  UNION ALL SELECT u.id, n.key || '/' || lower(u.name) FROM org_units u"
+        "  JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)"
+        " UPDATE import_units iu SET unit_id = m.id"
+        " FROM (SELECT key, min(id) AS id FROM named GROUP BY key) m WHERE m.key = iu.key",
+        [tenant_id],
+    )
+    created = 0
+    max_depth = max((p[2] for p in prefixes.values()), default=0)
+    for depth in range(1, max_depth + 1):
+        _, rows = await db.execute_query(
+            "WITH todo AS ("
+            "  SELECT iu.key, iu.name, iu.kind, p.unit_id AS parent_id, p_unit.path AS parent_path,"
+            "    nextval(pg_get_serial_sequence('org_units', 'id')) AS id"
+            "  FROM import_units iu"
+            "  LEFT JOIN import_units p ON p.key = iu.parent_key"
+            "  LEFT JOIN org_units p_unit ON p_unit.tenant_id = $1 AND p_unit.id = p.unit_id"
+            "  WHERE iu.depth = $2 AND iu.unit_id IS NULL),"
+            " ins AS ("
+            "  INSERT INTO org_units (id, tenant_id, parent_id, code, name, kind, path, depth,"
+            "    is_active, created_at, updated_at)"
+            "  SELECT id, $1, parent_id, 'IMP-' || id, name, kind,"
+            "    COALESCE(parent_path, '/') || id || '/', $2 - 1, true, now(), now() FROM todo"
+            "  RETURNING id)"
+            " UPDATE import_units iu SET unit_id = todo.id, created = true FROM todo"
+            " WHERE iu.key = todo.key RETURNING iu.key",
+            [tenant_id, depth],
+        )
+        created += len(rows)
+    return created
+
+
+async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
+    tenant_id, job_id, db = job.tenant_id, job.id, _db()
+    params = [tenant_id, job_id]
+    in_file = "SELECT nip FROM import_rows WHERE tenant_id = $1 AND job_id = $2"
+    units_created = await _resolve_units(tenant_id, job_id)
+    await db.execute_query(
+        "CREATE TEMP TABLE import_before ON COMMIT DROP AS SELECT e.id, "
+        + EMPLOYEE_SNAPSHOT.format(t="e")
+        + f" AS snapshot FROM employees e WHERE e.tenant_id = $1 AND e.nip IN ({in_file})",
+        params,
+    )
+    _, upserted = await db.execute_query(
+        "INSERT INTO employees (tenant_id, nip, name, position, position_type, golongan, unit_id,"
+        " email, phone, is_active, created_at, updated_at)"
+        " SELECT $1, r.nip, r.nama, r.jabatan, r.jenis_jabatan, NULLIF(r.golongan, ''),"
+        " iu.unit_id, NULLIF(r.email, ''), NULLIF(r.telepon, ''), true, now(), now()"
+        " FROM import_rows r JOIN import_units iu ON iu.key = lower(r.unit_path)"
+        " WHERE r.tenant_id = $1 AND r.job_id = $2"
+        " ON CONFLICT (tenant_id, nip) DO UPDATE SET name = EXCLUDED.name,"
+        " position = EXCLUDED.position, position_type = EXCLUDED.position_type,"
+        " golongan = EXCLUDED.golongan, unit_id = EXCLUDED.unit_id, email = EXCLUDED.email,"
+        " phone = EXCLUDED.phone, is_active = true, updated_at = now()"
+        " WHERE (employees.name, employees.position, employees.position_type, employees.golongan,"
+        " employees.unit_id, employees.email, employees.phone, employees.is_active)"
+        " IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.position, EXCLUDED.position_type,"
+        " EXCLUDED.golongan, EXCLUDED.unit_id, EXCLUDED.email, EXCLUDED.phone, true)"
+        " RETURNING (xmax = 0) AS inserted",
+        params,
+    )
+    _, supervised = await db.execute_query(
+        "UPDATE employees e SET supervisor_id = s.id, updated_at = now()"
+        " FROM import_rows r LEFT JOIN employees s ON s.tenant_id = $1 AND s.nip = r.nip_atasan"
+        " WHERE r.tenant_id = $1 AND r.job_id = $2 AND e.tenant_id = $1 AND e.nip = r.nip"
+        " AND e.supervisor_id IS DISTINCT FROM s.id RETURNING e.id",
+        params,
+    )
+    deactivated: list = []
+    if job.deactivate_missing:
+        _, deactivated = await db.execute_query(
+            "UPDATE employees SET is_active = false, updated_at = now()"
+            f" WHERE tenant_id = $1 AND is_active AND nip NOT IN ({in_file}) RETURNING id",
+            params,
+        )
+        await db.execute_query(
+            "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
+            " WHERE tenant_id = $1 AND employee_id = ANY($2::bigint[])",
+            [tenant_id, [r["id"] for r in deactivated]],
+        )
+    # One audit entry per employee that changed, with only the fields that changed.
+    await db.execute_query(
+        "INSERT INTO audit_log (tenant_id, actor_user_id, actor, action, entity, entity_id,"
+        " before, after, request_id, created_at)"
+        " SELECT $1, $3, $4, CASE WHEN b.id IS NULL THEN 'employee.import_create'"
+        "   WHEN NOT (d.after ->> 'is_active')::boolean THEN 'employee.import_deactivate'"
+        "   ELSE 'employee.import_update' END, 'employee', d.id,"
+        "   CASE WHEN b.id IS NULL THEN NULL ELSE (SELECT jsonb_object_agg(k, b.snapshot -> k)"
+        "     FROM jsonb_object_keys(d.after) k WHERE d.after -> k IS DISTINCT FROM b.snapshot -> k) END,"
+        "   CASE WHEN b.id IS NULL THEN d.after ELSE (SELECT jsonb_object_agg(k, d.after -> k)"
+        "     FROM jsonb_object_keys(d.after) k WHERE d.after -> k IS DISTINCT FROM b.snapshot -> k) END,"
+        "   $5, now()"
+        " FROM (SELECT e.id, " + EMPLOYEE_SNAPSHOT.format(t="e") + " AS after FROM employees e"
+        f"   WHERE e.tenant_id = $1 AND (e.nip IN ({in_file}) OR e.id = ANY($6::bigint[]))) d"
+        " LEFT JOIN import_before b ON b.id = d.id"
+        " WHERE b.id IS NULL OR b.snapshot IS DISTINCT FROM d.after",
+        [
+            tenant_id,
+            job_id,
+            actor.user_id or None,
+            actor.label,
+            f"import:{job_id}",
+            [r["id"] for r in deactivated],
+        ],
+    )
+    # Logins: link an existing unlinked login with the same e-mail, create the others.
+    await db.execute_query(
+        "UPDATE user_accounts a SET employee_id = e.id FROM employees e"
+        f" WHERE a.tenant_id = $1 AND a.employee_id IS NULL AND e.tenant_id = $1"
+        f" AND e.email = a.email AND e.nip IN ({in_file})",
+        params,
+    )
+    _, accounts = await db.execute_query(
+        "INSERT INTO user_accounts (tenant_id, email, name, password_hash, roles, employee_id,"
+        " is_active, token_version, created_at)"
+        " SELECT $1, e.email, e.name, NULL, ARRAY['EMPLOYEE'], e.id, true, 1, now()"
+        " FROM employees e"
+        f" WHERE e.tenant_id = $1 AND e.nip IN ({in_file}) AND e.email IS NOT NULL AND e.is_active"
+        " AND NOT EXISTS (SELECT 1 FROM user_accounts a WHERE a.tenant_id = $1"
+        "   AND a.employee_id = e.id)"
+        " ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
+        params,
+    )
+    await db.execute_query(
+        "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')"
+        " WHERE a.tenant_id = $1 AND NOT ('SUPERVISOR' = ANY(a.roles)) AND a.is_active"
+        " AND EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
+        "   AND r.supervisor_id = a.employee_id)",
+        [tenant_id],
+    )
+    account_ids = [r["id"] for r in accounts]
+    for start in range(0, len(account_ids), 1000):
+        await emit("auth.activation_requested", {"user_ids": account_ids[start : start + 1000]})
+    created = sum(1 for r in upserted if r["inserted"])
+    return {
+        "rows": job.total_rows,
+        "created": created,
+        "updated": len(upserted) - created,
+        "unchanged": job.total_rows - len(upserted),
+        "supervisors_set": len(supervised),
+        "deactivated": len(deactivated),
+        "units_created": units_created,
+        "accounts_created": len(account_ids),
+    }
+
+
+async def _dry_run_summary(job: ImportJob) -> dict[str, int]:
+    _, rows = await _db().execute_query(
+        "SELECT count(*) FILTER (WHERE e.id IS NULL) AS created,"
+        " count(e.id) AS existing FROM import_rows r"
+        " LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
+        " WHERE r.tenant_id = $1 AND r.job_id = $2",
+        [job.tenant_id, job.id],
+    )
+    return {"rows": job.total_rows, "created": rows[0]["created"], "existing": rows[0]["existing"]}
+
+
+async def _finish(
+    job: ImportJob, status: ImportStatus, *, problems: int = 0, summary: dict | None = None
+) -> None:
+    """Final state, the staged rows dropped, and the admin told (outbox)."""
+    await ImportJob.filter(tenant_id=job.tenant_id, id=job.id).update(
+        status=status,
+        phase="done",
+        error_count=problems,
+        summary=summary or {},
+        finished_at=datetime.now(UTC),
+        rows_done=job.total_rows,
+    )
+    await _db().execute_query(
+        "DELETE FROM import_rows WHERE tenant_id = $1 AND job_id = $2", [job.tenant_id, job.id]
+    )
+    await emit(
+        "org.import.finished",
+        {
+            "job_id": job.id,
+            "status": status.value,
+            "created_by": job.created_by,
+            "problems": problems,
+        },
+    )
+
+
+async def run_import(
+    *,
+    tenant_id: int,
+    job_id: int,
+    actor: Actor,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> ImportJob:
+    """Runs a staged import to its end. Safe to run again: a finished job is left alone."""
+    async with tenant_transaction(tenant_id):
+        job = await ImportJob.get_or_none(tenant_id=tenant_id, id=job_id)
+        if job is None or job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
+            return job
+        await ImportJob.filter(tenant_id=tenant_id, id=job_id).update(
+            status=ImportStatus.RUNNING, phase="validating", started_at=datetime.now(UTC)
+        )
+    problems = await _validate(job, progress, today or date.today())
+    async with tenant_transaction(tenant_id):
+        if problems:
+            await _finish(job, ImportStatus.FAILED, problems=problems)
+        elif job.dry_run:
+            await _finish(job, ImportStatus.SUCCEEDED, summary=await _dry_run_summary(job))
+        else:
+            await ImportJob.filter(tenant_id=tenant_id, id=job_id).update(phase="merging")
+            if progress:
+                progress("merging", job.total_rows, job.total_rows)
+            await _finish(job, ImportStatus.SUCCEEDED, summary=await _merge(job, actor))
+    async with tenant_transaction(tenant_id):
+        return await ImportJob.get(tenant_id=tenant_id, id=job_id)
+
+
+async def fail_import(*, tenant_id: int, job_id: int, message: str) -> None:
+    """Marks a job that could not run to its end (after the last retry)."""
+    async with tenant_transaction(tenant_id):
+        job = await ImportJob.get_or_none(tenant_id=tenant_id, id=job_id)
+        if job is None or job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
+            return
+        await _record_problems(tenant_id, job_id, [(0, None, "JOB_FAILED", message[:500])])
+        await _finish(job, ImportStatus.FAILED, problems=1)

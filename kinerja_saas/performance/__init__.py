@@ -1,0 +1,1 @@
+"""Performance management: SKP plans, indicators, realisations, evaluations (PermenPANRB 6/2022)."""

@@ -1,0 +1,1 @@
+"""Public satisfaction surveys (SKM) and the satisfaction index (IKM), PermenPANRB 14/2017."""

@@ -1,0 +1,1 @@
+"""Competency development: the competency catalogue, training rules and programmes."""
