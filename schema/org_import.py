@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
+from tortoise.expressions import Q
 
 from kinerja_saas.org import importing
 from kinerja_saas.org.models import ImportJob as ImportJobModel
@@ -94,7 +95,7 @@ class ImportJob:
         query = ImportProblem.filter(tenant_id=current_tenant_id(), job_id=int(self.id))
         if after:
             line, row_id = decode_cursor(after)
-            query = query.filter(line_no__gte=line).exclude(line_no=line, id__lte=row_id)
+            query = query.filter(Q(line_no__gt=line) | Q(line_no=line, id__gt=row_id))
         rows = await query.order_by("line_no", "id").limit(limit + 1)
         edges = [
             ImportProblemEdge(

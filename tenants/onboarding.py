@@ -31,7 +31,7 @@ from tenants.context import current_tenant_id, tenant_transaction
 from tenants.models import RegionKind, RegionStatus, RegionTimezone, Tenant
 from tenants.region_settings import apply_changes, settings_problems, with_defaults
 
-SLUG = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+SLUG = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 RESERVED_SLUGS = frozenset({"admin", "api", "platform", "www", "graphql", "static", "s"})
 
 
@@ -93,7 +93,7 @@ async def _validate(data: RegionInput) -> RegionInput:
     )
 
 
-async def _reference_data(tenant_id: int) -> None:
+async def seed_reference_data(tenant_id: int) -> None:
     """The regulations' reference data and the starter catalogue, one INSERT per table."""
     await BehaviourValue.bulk_create(
         [
@@ -144,7 +144,7 @@ async def onboard_region(*, actor: Actor, data: RegionInput, secret: str) -> Onb
         settings=copy.deepcopy(defaults.DEFAULT_SETTINGS),
     )
     async with tenant_transaction(tenant.id):
-        await _reference_data(tenant.id)
+        await seed_reference_data(tenant.id)
         admin = await UserAccount.create(
             tenant_id=tenant.id,
             email=data.admin_email,
@@ -241,7 +241,7 @@ async def list_regions(
     if status is not None:
         query = query.filter(status=status)
     if after is not None:
-        query = query.filter(name__gte=after[0]).exclude(name=after[0], id__lte=after[1])
+        query = query.filter(Q(name__gt=after[0]) | Q(name=after[0], id__gt=after[1]))
     tenants = await query.order_by("name", "id").limit(limit + 1)
     if not tenants:
         return []

@@ -33,8 +33,8 @@ from kinerja_saas.org import service as org
 from kinerja_saas.org.models import PositionType, UnitKind
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
-from tenants.onboarding import _reference_data
 from tenants.models import RegionKind, Tenant
+from tenants.onboarding import seed_reference_data
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE = "kinerja_test"
@@ -164,7 +164,7 @@ async def build_region(password_hash: str, *, name: str = "Kota Uji") -> Region:
         user_id=0, tenant_id=tenant.id, roles=frozenset({Role.REGION_ADMIN}), email="fixture"
     )
     async with tenant_transaction(tenant.id):
-        await _reference_data(tenant.id)  # what onboarding gives every region
+        await seed_reference_data(tenant.id)  # what onboarding gives every region
         dinas = await org.create_unit(
             actor=admin, name="Dinas Uji", code="DINAS", kind=UnitKind.DINAS, parent_id=None
         )

@@ -108,20 +108,22 @@ async def test_with_check_refuses_writing_a_row_of_another_region(app_conn, regi
 async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, region_a, region_b):
     """For every tenant table (found live, so new tables are covered): with tenant A set,
     turning one of A's rows into a row of B is refused."""
-    from kinerja_saas.outbox import service as outbox
-    from tenants.context import tenant_transaction
-
     import io
 
     from kinerja_saas.org import importing
+    from kinerja_saas.outbox import service as outbox
+    from tenants.context import tenant_transaction
 
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.isolation", {})
         await outbox.mark_processed(event.id, "isolation-test")
         job = await importing.stage_import(
-            actor=region_a.actor(Role.REGION_ADMIN), filename="x.csv",
-            binary=io.BytesIO(b"nip,nama,jabatan,unit\n1,A,B,C\n"), dry_run=True,
-            deactivate_missing=False, max_bytes=10_000,
+            actor=region_a.actor(Role.REGION_ADMIN),
+            filename="x.csv",
+            binary=io.BytesIO(b"nip,nama,jabatan,unit\n1,A,B,C\n"),
+            dry_run=True,
+            deactivate_missing=False,
+            max_bytes=10_000,
         )
         await importing._record_problems(region_a.id, job.id, [(2, "nip", "X", "x")])
     for table in await _tenant_tables(app_conn):
