@@ -434,10 +434,11 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     await db.execute_query(
         "CREATE TEMP TABLE import_before ON COMMIT DROP AS SELECT e.id, "
         + EMPLOYEE_SNAPSHOT.format(t="e")
-        + f" AS snapshot FROM employees e WHERE e.tenant_id = $1 AND e.nip IN ({in_file})",
-        params,
+        + " AS snapshot FROM employees e WHERE e.tenant_id = $1"
+        + f" AND (e.nip IN ({in_file}) OR ($3 AND e.is_active))",  # $3: who may be deactivated
+        [*params, job.deactivate_missing],
     )
-    _, upserted = await db.execute_query(
+    upserted = await db.execute_query_dict(
         "INSERT INTO employees (tenant_id, nip, name, position, position_type, golongan, unit_id,"
         " email, phone, is_active, created_at, updated_at)"
         " SELECT $1, r.nip, r.nama, r.jabatan, r.jenis_jabatan, NULLIF(r.golongan, ''),"
@@ -455,7 +456,7 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         " RETURNING (xmax = 0) AS inserted",
         params,
     )
-    _, supervised = await db.execute_query(
+    supervised = await db.execute_query_dict(
         "UPDATE employees e SET supervisor_id = s.id, updated_at = now()"
         " FROM import_rows r LEFT JOIN employees s ON s.tenant_id = $1 AND s.nip = r.nip_atasan"
         " WHERE r.tenant_id = $1 AND r.job_id = $2 AND e.tenant_id = $1 AND e.nip = r.nip"
@@ -464,7 +465,7 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     )
     deactivated: list = []
     if job.deactivate_missing:
-        _, deactivated = await db.execute_query(
+        deactivated = await db.execute_query_dict(
             "UPDATE employees SET is_active = false, updated_at = now()"
             f" WHERE tenant_id = $1 AND is_active AND nip NOT IN ({in_file}) RETURNING id",
             params,
@@ -506,7 +507,7 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         f" AND e.email = a.email AND e.nip IN ({in_file})",
         params,
     )
-    _, accounts = await db.execute_query(
+    accounts = await db.execute_query_dict(
         "INSERT INTO user_accounts (tenant_id, email, name, password_hash, roles, employee_id,"
         " is_active, token_version, created_at)"
         " SELECT $1, e.email, e.name, NULL, ARRAY['EMPLOYEE'], e.id, true, 1, now()"

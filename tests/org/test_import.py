@@ -1,0 +1,448 @@
+"""Importing the roster from CSV: all or nothing, every problem with its line, upserts by
+NIP, supervisors, logins, permissions, isolation, and the job in a real arq worker."""
+
+import io
+import json
+
+import pytest
+
+from kinerja_saas.audit.models import AuditEntry
+from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.org import importing
+from kinerja_saas.org.models import Employee, ImportJob, Unit
+from kinerja_saas.outbox.models import OutboxEvent
+from tenants.context import tenant_transaction
+from tenants.models import RegionStatus, Tenant
+from tests.conftest import make_nip
+
+HEADER = "NIP,nama,jabatan,jenis_jabatan,golongan,unit,nip_atasan,email,telepon"
+UPLOAD = """mutation($file: Upload!, $dry: Boolean!, $missing: Boolean!) {
+  importEmployees(file: $file, dryRun: $dry, deactivateMissing: $missing) {
+    job { id status totalRows } errors { field code message } } }"""
+JOB = """query($id: ID!) { importJob(id: $id) { status phase totalRows rowsDone errorCount dryRun
+  summary { rows created updated unchanged existing supervisorsSet deactivated unitsCreated accountsCreated }
+  problems(first: 100) { edges { node { line field code message } } } } }"""
+
+
+def csv_bytes(*lines: str, header: str = HEADER, delimiter: str = ",", bom: bool = False) -> bytes:
+    text = "\n".join([header, *lines]).replace(",", delimiter) + "\n"
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+
+
+async def upload(api, region, content: bytes, *, role=Role.REGION_ADMIN, dry=False, missing=False):
+    operations = {"query": UPLOAD, "variables": {"file": None, "dry": dry, "missing": missing}}
+    response = await api.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("pegawai.csv", content, "text/csv")},
+        headers={"authorization": f"Bearer {region.token(role, api.settings)}"},
+    )
+    return response.json()
+
+
+async def import_and_run(api, region, content: bytes, **kwargs) -> dict:
+    body = await upload(api, region, content, **kwargs)
+    payload = body["data"]["importEmployees"]
+    assert payload["errors"] == [], payload["errors"]
+    job_id = int(payload["job"]["id"])
+    await importing.run_import(
+        tenant_id=region.id, job_id=job_id, actor=region.actor(Role.REGION_ADMIN)
+    )
+    res = await api.as_role(region, Role.REGION_ADMIN, JOB, {"id": str(job_id)})
+    return res.data["importJob"]
+
+
+def problems(job: dict) -> set[tuple]:
+    return {
+        (p["node"]["line"], p["node"]["field"], p["node"]["code"]) for p in job["problems"]["edges"]
+    }
+
+
+async def employees(region) -> dict[str, Employee]:
+    async with tenant_transaction(region.id):
+        return {e.nip: e for e in await Employee.filter(tenant_id=region.id)}
+
+
+def row(
+    nip, name, unit, atasan="", email="", jabatan="Analis", jenis="PELAKSANA", gol="III/a", phone=""
+) -> str:
+    return ",".join([nip, name, jabatan, jenis, gol, unit, atasan, email, phone])
+
+
+async def test_import_creates_units_employees_supervisors_and_logins(api, region_a):
+    kadis, kabid, staf1, staf2 = make_nip(), make_nip(), make_nip(), make_nip()
+    existing_head = region_a.employees["head"].nip
+    content = csv_bytes(
+        row(
+            kadis,
+            "Kepala Dinas Baru",
+            "Dinas Baru",
+            atasan=existing_head,
+            jenis="STRUKTURAL",
+            gol="IV/b",
+            email="kadis@baru.go.id",
+        ),
+        row(kabid, "Kepala Bidang", "Dinas Baru / Bidang  Data", atasan=kadis, jenis="struktural"),
+        row(
+            staf1,
+            "Staf Satu",
+            "dinas baru/bidang data",
+            atasan=kabid,
+            email="staf1@baru.go.id",
+            gol="iii/b",
+            phone="0812-1111-2222",
+        ),
+        row(staf2, "Staf Dua", "Dinas Uji/Bidang A", atasan=kabid),
+        delimiter=";",
+        bom=True,
+    )
+    job = await import_and_run(api, region_a, content)
+    assert (job["status"], job["phase"], job["rowsDone"], job["errorCount"]) == (
+        "SUCCEEDED",
+        "done",
+        4,
+        0,
+    )
+    assert job["summary"] == {
+        "rows": 4,
+        "created": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "existing": 0,
+        "supervisorsSet": 4,
+        "deactivated": 0,
+        "unitsCreated": 2,
+        "accountsCreated": 2,
+    }
+    people = await employees(region_a)
+    assert people[kadis].supervisor_id == region_a.employees["head"].id
+    assert people[kabid].supervisor_id == people[kadis].id
+    assert people[staf1].supervisor_id == people[staf2].supervisor_id == people[kabid].id
+    assert (people[staf1].golongan, people[staf1].phone, people[kabid].position_type) == (
+        "III/b",
+        "0812-1111-2222",
+        "STRUKTURAL",
+    )
+    async with tenant_transaction(region_a.id):
+        bidang = await Unit.get(id=people[staf1].unit_id)
+        dinas = await Unit.get(id=bidang.parent_id)
+        assert (dinas.name, dinas.kind, bidang.name, bidang.kind) == (
+            "Dinas Baru",
+            "DINAS",
+            "Bidang Data",
+            "BIDANG",
+        )
+        assert bidang.path == f"/{dinas.id}/{bidang.id}/" and bidang.depth == 1
+        assert people[staf2].unit_id == region_a.units["a"].id  # matched the existing unit
+        accounts = {
+            a.email: a
+            for a in await UserAccount.filter(
+                tenant_id=region_a.id, email__in=["kadis@baru.go.id", "staf1@baru.go.id"]
+            )
+        }
+        audit = await AuditEntry.filter(
+            tenant_id=region_a.id, action="employee.import_create"
+        ).count()
+    assert set(accounts["kadis@baru.go.id"].roles) == {"EMPLOYEE", "SUPERVISOR"}
+    assert accounts["staf1@baru.go.id"].roles == ["EMPLOYEE"]
+    assert accounts["staf1@baru.go.id"].password_hash is None  # until activated
+    assert audit == 4
+    # The admin sees the result through the API with the chain intact.
+    res = await api.as_role(
+        region_a,
+        Role.REGION_ADMIN,
+        f'{{ employees(first: 5, filter: {{search: "{staf1}"}}) {{ edges {{ node {{'
+        " supervisor { nip supervisor { nip } } unit { name parent { name } } } } } }",
+    )
+    node = res.data["employees"]["edges"][0]["node"]
+    assert node["supervisor"] == {"nip": kabid, "supervisor": {"nip": kadis}}
+    assert node["unit"] == {"name": "Bidang Data", "parent": {"name": "Dinas Baru"}}
+
+
+async def test_every_problem_is_reported_with_its_line_and_nothing_is_written(
+    api, region_a, region_b, owner_conn
+):
+    ok, dup = make_nip(), make_nip()
+    b_only = region_b.employees["head"].nip  # exists, but in another region
+    content = csv_bytes(
+        row(ok, "Benar", "Dinas Uji"),  # line 2
+        row("12345", "Pendek", "Dinas Uji"),  # 3
+        row("198502302010011002", "Tanggal", "Dinas Uji"),  # 4
+        row("198503152010013002", "Kelamin", "Dinas Uji"),  # 5
+        row(make_nip(), "Golongan", "Dinas Uji", gol="V/z"),  # 6
+        row(make_nip(), "", "Dinas Uji"),  # 7
+        row(dup, "Kembar 1", "Dinas Uji"),  # 8
+        row(dup, "Kembar 2", "Dinas Uji"),  # 9
+        row(make_nip(), "Atasan Asing", "Dinas Uji", atasan=b_only),  # 10
+        row(make_nip(), "Jenis", "Dinas Uji", jenis="HONORER"),  # 11
+        row(make_nip(), "Surel", "Dinas Uji", email="bukan-surel"),  # 12
+        row(make_nip(), "Surel 1", "Dinas Uji", email="sama@x.go.id"),  # 13
+        row(make_nip(), "Surel 2", "Dinas Uji", email="sama@x.go.id"),  # 14
+        row(make_nip(), "Unit", "Dinas Uji//Bidang"),  # 15
+        row(make_nip(), "Telepon", "Dinas Uji", phone="nomor"),  # 16
+    )
+    before = await owner_conn.fetchval(
+        "SELECT count(*) FROM employees WHERE tenant_id = $1", region_a.id
+    )
+    units_before = await owner_conn.fetchval(
+        "SELECT count(*) FROM org_units WHERE tenant_id = $1", region_a.id
+    )
+    job = await import_and_run(api, region_a, content)
+    assert job["status"] == "FAILED"
+    assert problems(job) == {
+        (3, "nip", "NIP_FORMAT"),
+        (4, "nip", "NIP_BIRTH_DATE"),
+        (5, "nip", "NIP_GENDER"),
+        (6, "golongan", "INVALID"),
+        (7, "nama", "REQUIRED"),
+        (9, "nip", "DUPLICATE_IN_FILE"),
+        (10, "nip_atasan", "UNKNOWN_SUPERVISOR"),
+        (11, "jenis_jabatan", "INVALID"),
+        (12, "email", "INVALID"),
+        (14, "email", "DUPLICATE_IN_FILE"),
+        (15, "unit", "INVALID"),
+        (16, "telepon", "INVALID"),
+    }
+    assert job["errorCount"] == 12
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM employees WHERE tenant_id = $1", region_a.id
+        )
+        == before
+    )
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM org_units WHERE tenant_id = $1", region_a.id
+        )
+        == units_before
+    )
+    assert await owner_conn.fetchval("SELECT count(*) FROM import_rows") == 0  # staging cleared
+
+
+async def test_supervision_cycles_are_found_across_file_and_region(api, region_a):
+    a, b = make_nip(), make_nip()
+    head = region_a.employees["head"].nip
+    # a → b → a inside the file; head (in the region) → a closes another loop through the file.
+    content = csv_bytes(
+        row(a, "A", "Dinas Uji", atasan=b),
+        row(b, "B", "Dinas Uji", atasan=a),
+        row(head, "Head", "Dinas Uji", atasan=a),
+    )
+    job = await import_and_run(api, region_a, content)
+    assert job["status"] == "FAILED"
+    assert {(line, code) for line, _, code in problems(job)} == {(2, "CYCLE"), (3, "CYCLE")}
+    messages = [p["node"]["message"] for p in job["problems"]["edges"]]
+    assert any(f"{a} → {b} → {a}" in m for m in messages)
+    content = csv_bytes(row(make_nip(), "Self", "Dinas Uji", atasan="x" * 18))
+    assert problems(await import_and_run(api, region_a, content)) == {
+        (2, "nip_atasan", "NIP_FORMAT")
+    }
+
+
+async def test_dry_run_validates_and_writes_nothing(api, region_a, owner_conn):
+    new = make_nip()
+    content = csv_bytes(
+        row(new, "Baru", "Dinas Lain"), row(region_a.employees["staff1"].nip, "Lama", "Dinas Uji")
+    )
+    job = await import_and_run(api, region_a, content, dry=True)
+    assert (job["status"], job["dryRun"]) == ("SUCCEEDED", True)
+    assert (job["summary"]["created"], job["summary"]["existing"]) == (1, 1)
+    assert new not in await employees(region_a)
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM org_units WHERE tenant_id = $1 AND name = 'Dinas Lain'",
+            region_a.id,
+        )
+        == 0
+    )
+
+
+async def test_reimport_upserts_by_nip_and_can_deactivate_the_missing(api, region_a):
+    staff1, staff2 = region_a.employees["staff1"], region_a.employees["staff2"]
+    chief, head = region_a.employees["chief"], region_a.employees["head"]
+    lines = [
+        # moved to Bidang B, promoted, now reporting to the head
+        row(
+            staff1.nip,
+            staff1.name,
+            "Dinas Uji/Bidang B",
+            atasan=head.nip,
+            jabatan="Pranata Komputer",
+        ),
+        # exactly as it is
+        row(
+            staff2.nip,
+            staff2.name,
+            "Dinas Uji/Bidang A",
+            atasan=chief.nip,
+            jabatan="staff2",
+            email=staff2.email,
+        ),
+        row(
+            chief.nip,
+            chief.name,
+            "Dinas Uji/Bidang A",
+            atasan=head.nip,
+            jabatan="chief",
+            jenis="STRUKTURAL",
+            email=chief.email,
+        ),
+        row(head.nip, head.name, "Dinas Uji", jabatan="head", jenis="STRUKTURAL", email=head.email),
+    ]  # "other" is not in the file
+    job = await import_and_run(api, region_a, csv_bytes(*lines), missing=True)
+    assert job["status"] == "SUCCEEDED", job["problems"]
+    summary = job["summary"]
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 1, 3)
+    assert (summary["deactivated"], summary["unitsCreated"], summary["supervisorsSet"]) == (1, 0, 1)
+    people = await employees(region_a)
+    moved = people[staff1.nip]
+    assert (moved.position, moved.unit_id, moved.supervisor_id) == (
+        "Pranata Komputer",
+        region_a.units["b"].id,
+        head.id,
+    )
+    assert people[region_a.employees["other"].nip].is_active is False  # not in the file
+    async with tenant_transaction(region_a.id):
+        change = await AuditEntry.get(entity_id=staff1.id, action="employee.import_update")
+        gone = await AuditEntry.get(
+            entity_id=region_a.employees["other"].id, action="employee.import_deactivate"
+        )
+        training_login = await UserAccount.get(id=region_a.accounts[Role.TRAINING_OFFICER].id)
+    assert change.before == {
+        "position": "staff1",
+        "unit_id": region_a.units["a"].id,
+        "supervisor_id": chief.id,
+        "email": staff1.email,
+    }
+    assert change.after == {
+        "position": "Pranata Komputer",
+        "unit_id": region_a.units["b"].id,
+        "supervisor_id": head.id,
+        "email": None,
+    }
+    assert gone.after == {"is_active": False}
+    assert training_login.is_active is False  # the deactivated employee's login ends too
+    # The same file again changes nothing.
+    again = await import_and_run(api, region_a, csv_bytes(*lines))
+    assert (
+        again["summary"]["created"],
+        again["summary"]["updated"],
+        again["summary"]["unchanged"],
+    ) == (0, 0, 4)
+    assert again["summary"]["supervisorsSet"] == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "EMPTY"),
+        ("NIP;nama;jabatan;unit\n1;Ani;Staf;Dinas\n".encode("utf-16"), "NOT_CSV"),
+        ("NIP,nama,jabatan,unit\n1,Zoë,Staf,Dinas\n".encode("latin-1"), "NOT_UTF8"),
+        (b"NIP,nama,unit\n1,Ani,Dinas\n", "MISSING_COLUMNS"),
+        (HEADER.encode() + b"\n", "NO_ROWS"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "NOT_CSV"),
+    ],
+)
+async def test_files_that_cannot_be_imported_are_refused_whole(
+    api, region_a, content, code, owner_conn
+):
+    jobs_before = await owner_conn.fetchval(
+        "SELECT count(*) FROM import_jobs WHERE tenant_id = $1", region_a.id
+    )
+    body = await upload(api, region_a, content)
+    payload = body["data"]["importEmployees"]
+    assert payload["job"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [("file", code)]
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM import_jobs WHERE tenant_id = $1", region_a.id
+        )
+        == jobs_before
+    )
+
+
+async def test_file_over_the_size_limit_is_refused(region_a):
+    async with tenant_transaction(region_a.id):
+        with pytest.raises(importing.ImportRefused) as refused:
+            await importing.stage_import(
+                actor=region_a.actor(Role.REGION_ADMIN),
+                filename="big.csv",
+                binary=io.BytesIO(csv_bytes(*[row(make_nip(), "X", "D")] * 50)),
+                dry_run=False,
+                deactivate_missing=False,
+                max_bytes=1000,
+            )
+    assert refused.value.errors[0].code == "TOO_LARGE"
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.EMPLOYEE, Role.TRAINING_OFFICER])
+async def test_only_the_region_admin_imports(api, region_a, role):
+    body = await upload(api, region_a, csv_bytes(row(make_nip(), "X", "Dinas Uji")), role=role)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    res = await api.as_role(region_a, role, "{ importJobs { id } }")
+    assert res.codes == ["FORBIDDEN"]
+
+
+async def test_import_into_one_region_never_touches_another(api, region_a, region_b):
+    b_before = {n: (e.name, e.is_active) for n, e in (await employees(region_b)).items()}
+    nip = make_nip()
+    job = await import_and_run(
+        api, region_a, csv_bytes(row(nip, "Hanya A", "Dinas Uji")), missing=True
+    )
+    assert job["status"] == "SUCCEEDED"
+    assert {n: (e.name, e.is_active) for n, e in (await employees(region_b)).items()} == b_before
+    assert nip not in await employees(region_b)
+    async with tenant_transaction(region_a.id):
+        job_id = (await ImportJob.filter(tenant_id=region_a.id).order_by("-id").first()).id
+    res = await api.as_role(region_b, Role.REGION_ADMIN, JOB, {"id": str(job_id)})
+    assert res.data["importJob"] is None
+
+
+async def test_suspended_region_cannot_import(api, region_a):
+    await Tenant.filter(id=region_a.id).update(status=RegionStatus.SUSPENDED)
+    body = await upload(api, region_a, csv_bytes(row(make_nip(), "X", "Dinas Uji")))
+    assert body["errors"][0]["extensions"]["code"] == "REGION_SUSPENDED"
+
+
+async def test_the_job_runs_in_a_real_worker_and_reports_progress(api, region_a, settings, redis):
+    from arq.connections import create_pool
+
+    from tests.workers.test_jobs import drain, relay_all
+    from workers.queue import redis_settings
+
+    nips = [make_nip() for _ in range(2500)]  # more than one validation batch
+    content = csv_bytes(
+        *[row(n, f"Pegawai {i}", f"Dinas Massal/Bidang {i % 7}") for i, n in enumerate(nips)]
+    )
+    body = await upload(api, region_a, content)
+    job_id = body["data"]["importEmployees"]["job"]["id"]
+    queued = (await api.as_role(region_a, Role.REGION_ADMIN, JOB, {"id": job_id})).data["importJob"]
+    assert (queued["status"], queued["phase"], queued["totalRows"], queued["rowsDone"]) == (
+        "QUEUED",
+        "queued",
+        2500,
+        0,
+    )
+    pool = await create_pool(redis_settings(settings))
+    try:
+        await relay_all(pool)
+        await drain(settings)
+    finally:
+        await pool.aclose()
+    done = (await api.as_role(region_a, Role.REGION_ADMIN, JOB, {"id": job_id})).data["importJob"]
+    assert (
+        done["status"],
+        done["rowsDone"],
+        done["summary"]["created"],
+        done["summary"]["unitsCreated"],
+    ) == ("SUCCEEDED", 2500, 2500, 8)
+    async with tenant_transaction(region_a.id):
+        finished = (
+            await OutboxEvent.filter(tenant_id=region_a.id, topic="org.import.finished")
+            .order_by("-id")
+            .first()
+        )
+    assert finished.payload["job_id"] == int(job_id) and finished.payload["status"] == "SUCCEEDED"
+    assert finished.payload["created_by"] == region_a.accounts[Role.REGION_ADMIN].id
