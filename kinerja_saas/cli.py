@@ -165,5 +165,176 @@ async def _serve_with_worker(settings, host: str, port: int) -> None:
         await job_worker.close()
 
 
+tenant_app = typer.Typer(help="Regions: onboard one, import its roster.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+
+
+def _cli_operator():
+    from kinerja_saas.auth.actor import Actor
+    from kinerja_saas.auth.roles import Role
+
+    user = os.environ.get("USER") or "cli"
+    return Actor(
+        user_id=0,
+        tenant_id=None,
+        roles=frozenset({Role.PLATFORM_OPERATOR}),
+        email=f"cli:{user}",
+        is_operator=True,
+    )
+
+
+@tenant_app.command("create")
+def tenant_create(
+    slug: str = typer.Option(..., help="Lowercase id used in URLs, e.g. kota-bengkulu"),
+    name: str = typer.Option(..., help="Official name, e.g. 'Kota Bengkulu'"),
+    kind: str = typer.Option(..., help="KABUPATEN, KOTA or PROVINSI"),
+    province: str = typer.Option(...),
+    timezone: str = typer.Option(
+        "Asia/Jakarta", help="Asia/Jakarta, Asia/Makassar or Asia/Jayapura"
+    ),
+    admin_name: str = typer.Option(..., help="The region's first admin"),
+    admin_email: str = typer.Option(...),
+) -> None:
+    """Onboard a region: defaults, reference data and its first admin (one transaction)."""
+    from kinerja_saas.errors import ValidationFailed
+    from tenants.models import RegionKind, RegionTimezone
+    from tenants.onboarding import RegionInput, onboard_region
+
+    try:
+        data = RegionInput(
+            slug=slug,
+            name=name,
+            kind=RegionKind(kind.upper()),
+            province=province,
+            timezone=RegionTimezone(timezone),
+            admin_name=admin_name,
+            admin_email=admin_email,
+        )
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+    async def run():
+        from kinerja_saas.database import close_db, init_app_db
+        from tenants.context import tenant_transaction
+
+        settings = _settings()
+        await init_app_db(settings)
+        try:
+            async with tenant_transaction(None):
+                return await onboard_region(
+                    actor=_cli_operator(), data=data, secret=settings.jwt_secret or ""
+                )
+        finally:
+            await close_db()
+
+    try:
+        result = asyncio.run(run())
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            console.print(f"[red]{error.field}: {error.message} ({error.code})[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]Region {result.tenant.name} ({result.tenant.slug}) onboarded.[/green]")
+    console.print(
+        f"Activation token for {result.admin.email} (one use, 14 days), to pass on "
+        "securely; the admin sets a password with the activateAccount mutation:"
+    )
+    console.print(result.activation_token, soft_wrap=True)
+
+
+@tenant_app.command("import")
+def tenant_import(
+    slug: str = typer.Argument(..., help="The region"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The roster CSV"),
+    dry_run: bool = typer.Option(False, help="Validate only"),
+    deactivate_missing: bool = typer.Option(False, help="Deactivate employees not in the file"),
+) -> None:
+    """Import a region's roster from CSV, all or nothing (same rules as importEmployees)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kinerja_saas.auth.actor import Actor
+    from kinerja_saas.auth.roles import Role
+    from kinerja_saas.errors import ValidationFailed
+    from kinerja_saas.org import importing
+    from kinerja_saas.org.models import ImportProblem, ImportStatus
+    from tenants.context import tenant_transaction
+    from tenants.models import Tenant
+
+    async def run(progress: Progress):
+        from kinerja_saas.database import close_db, init_app_db
+
+        settings = _settings()
+        await init_app_db(settings)
+        task = progress.add_task("staging", total=None)
+
+        def report(phase: str, done: int, total: int) -> None:
+            progress.update(task, description=phase, completed=done, total=total or None)
+
+        try:
+            tenant = await Tenant.get_or_none(slug=slug)
+            if tenant is None:
+                raise ValidationFailed(
+                    [importing.FieldError("slug", "NOT_FOUND", f"No region {slug!r}.")]
+                )
+            actor = Actor(
+                user_id=0,
+                tenant_id=tenant.id,
+                roles=frozenset({Role.REGION_ADMIN}),
+                email=_cli_operator().email,
+            )
+            async with tenant_transaction(tenant.id):
+                with file.open("rb") as binary:
+                    job = await importing.stage_import(
+                        actor=actor,
+                        filename=file.name,
+                        binary=binary,
+                        dry_run=dry_run,
+                        deactivate_missing=deactivate_missing,
+                        max_bytes=settings.import_max_bytes,
+                        progress=report,
+                    )
+            job = await importing.run_import(
+                tenant_id=tenant.id, job_id=job.id, actor=actor, progress=report
+            )
+            progress.update(task, description="done", completed=job.total_rows)
+            problems = []
+            if job.status == ImportStatus.FAILED:
+                async with tenant_transaction(tenant.id):
+                    problems = (
+                        await ImportProblem.filter(tenant_id=tenant.id, job_id=job.id)
+                        .order_by("line_no", "id")
+                        .limit(200)
+                    )
+            return job, problems
+        finally:
+            await close_db()
+
+    columns = (
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console) as progress:
+            job, problems = asyncio.run(run(progress))
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            console.print(f"[red]{error.field}: {error.message} ({error.code})[/red]")
+        raise typer.Exit(1) from exc
+    if problems:
+        table = Table(title=f"{job.error_count} problem(s); nothing was imported")
+        for column in ("line", "field", "code", "message"):
+            table.add_column(column, overflow="fold")
+        for p in problems:
+            table.add_row(str(p.line_no), p.field or "", p.code, p.message)
+        console.print(table)
+        raise typer.Exit(1)
+    console.print(
+        f"[green]{'Dry run OK' if job.dry_run else 'Imported'}:[/green] "
+        + ", ".join(f"{k} {v}" for k, v in job.summary.items())
+    )
+
+
 if __name__ == "__main__":
     app()
