@@ -32,12 +32,12 @@ def migrate() -> None:
 
 
 async def _seed() -> list:
-    from kinerja_saas.database import close_db, init_app_db
+    from kinerja_saas.database import close_db, init_app_db, owner_connection_params
     from kinerja_saas.seed import seed_demo
 
     await init_app_db(_settings())
     try:
-        return await seed_demo()
+        return await seed_demo(owner_connection_params(_settings()))
     finally:
         await close_db()
 
@@ -163,6 +163,39 @@ async def _serve_with_worker(settings, host: str, port: int) -> None:
         worker_task.cancel()
         await asyncio.gather(worker_task, return_exceptions=True)
         await job_worker.close()
+
+
+operator_app = typer.Typer(help="Platform operators.", no_args_is_help=True)
+app.add_typer(operator_app, name="operator")
+
+
+@operator_app.command("create")
+def operator_create(
+    email: str = typer.Option(...),
+    name: str = typer.Option(...),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Add a platform operator (uses the owner connection, DATABASE_URL)."""
+    from kinerja_saas.auth.activation import password_problems
+    from kinerja_saas.auth.passwords import hash_password
+    from kinerja_saas.database import owner_connection_params
+    from tenants.operators import create_operator
+
+    problems = password_problems(password, email=email)
+    if problems:
+        console.print(f"[red]password: {problems[0].message}[/red]")
+        raise typer.Exit(1)
+    operator_id, created = asyncio.run(
+        create_operator(
+            owner_connection_params(_settings()),
+            email=email,
+            name=name,
+            password_hash=hash_password(password),
+        )
+    )
+    console.print(
+        f"operator {email} ({operator_id}) " + ("created" if created else "already exists")
+    )
 
 
 tenant_app = typer.Typer(help="Regions: onboard one, import its roster.", no_args_is_help=True)

@@ -60,6 +60,15 @@ def app_connection_params(settings: Settings) -> dict[str, Any]:
     return params
 
 
+def relay_connection_params(settings: Settings) -> dict[str, Any]:
+    """The outbox relay's role; the same password as the app role unless a URL is given."""
+    if settings.relay_database_url:
+        return parse_pg_url(settings.relay_database_url)
+    params = app_connection_params(settings)
+    params["user"] = settings.relay_db_user
+    return params
+
+
 def owner_connection_params(settings: Settings) -> dict[str, Any]:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set")

@@ -11,9 +11,10 @@ from kinerja_saas.database import (
     ensure_database,
     owner_connection_params,
     owner_tortoise_config,
+    relay_connection_params,
 )
 from kinerja_saas.settings import Settings
-from tenants.rls import app_role_statements
+from tenants.rls import app_role_statements, relay_role_statements
 
 
 class OwnerRoleError(RuntimeError):
@@ -31,8 +32,9 @@ async def migrate(settings: Settings) -> None:
             "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
         )
         app = app_connection_params(settings)  # APP_DATABASE_URL wins over the role settings
-        if owner["rolname"] == app["user"]:
-            raise OwnerRoleError("DATABASE_URL must name the owner role, not the app role")
+        relay = relay_connection_params(settings)
+        if owner["rolname"] in (app["user"], relay["user"]):
+            raise OwnerRoleError("DATABASE_URL must name the owner role, not the app or relay role")
         if not (owner["rolsuper"] or owner["rolbypassrls"]):
             raise OwnerRoleError(
                 f"the owner role {owner['rolname']} needs BYPASSRLS for the login lookup and "
@@ -41,7 +43,10 @@ async def migrate(settings: Settings) -> None:
         async with conn.transaction():
             # Role DDL is cluster-wide; serialise concurrent migrators.
             await conn.execute("SELECT pg_advisory_xact_lock(727274)")
-            for statement in app_role_statements(app["user"], app["password"]):
+            for statement in [
+                *app_role_statements(app["user"], app["password"]),
+                *relay_role_statements(relay["user"], relay["password"]),
+            ]:
                 await conn.execute(statement)
     finally:
         await conn.close()

@@ -13,7 +13,8 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import Employee, PositionType, Unit, UnitKind
 from tenants.context import tenant_transaction
-from tenants.models import PlatformOperator, RegionKind, Tenant
+from tenants.models import RegionKind, Tenant
+from tenants.operators import create_operator
 
 DEMO_PASSWORD = "Kinerja#2026"
 OPERATOR_EMAIL = "operator@demo.kinerja.id"
@@ -142,14 +143,13 @@ def _name(region_index: int, n: int) -> tuple[str, str]:
     return first, f"{first} {LAST[(n * 7 + region_index) % len(LAST)]}"
 
 
-async def seed_demo() -> list[tuple[str, str, str]]:
+async def seed_demo(owner_params: dict) -> list[tuple[str, str, str]]:
     """Creates what is missing; returns the demo logins (region, role, e-mail)."""
     logins: list[tuple[str, str, str]] = [("platform", Role.PLATFORM_OPERATOR, OPERATOR_EMAIL)]
     password_hash = hash_password(DEMO_PASSWORD)
-    if not await PlatformOperator.exists(email=OPERATOR_EMAIL):
-        await PlatformOperator.create(
-            email=OPERATOR_EMAIL, name="Operator Platform", password_hash=password_hash
-        )
+    await create_operator(
+        owner_params, email=OPERATOR_EMAIL, name="Operator Platform", password_hash=password_hash
+    )
     for index, region in enumerate(REGIONS):
         tenant = await Tenant.get_or_none(slug=region.slug)
         if tenant is None:

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("REDIS_URL", "KINERJA_REDIS_URL")
     )
     app_db_user: str = "kinerja_app"
+    # The outbox relay's role: may only claim events (kinerja migrate creates it).
+    relay_database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("RELAY_DATABASE_URL", "KINERJA_RELAY_DATABASE_URL"),
+    )
+    relay_db_user: str = "kinerja_relay"
     app_db_password: str | None = None
     db_pool_min: int = 1
     db_pool_max: int = 20

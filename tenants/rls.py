@@ -34,10 +34,9 @@ ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY;
 """
 
 
-def app_role_statements(role: str, password: str | None) -> list[str]:
-    """Idempotent: creates or updates the non-owner app role and grants it table access."""
+def _login_role(role: str, password: str | None) -> list[str]:
     quoted_pw = "NULL" if password is None else "'" + password.replace("'", "''") + "'"
-    statements = [
+    return [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
                 CREATE ROLE "{role}" LOGIN;
@@ -46,10 +45,43 @@ def app_role_statements(role: str, password: str | None) -> list[str]:
         f'ALTER ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE '
         f"PASSWORD {quoted_pw}",
         f'GRANT USAGE ON SCHEMA public TO "{role}"',
+        # Start from nothing, so a privilege dropped here is really gone on upgrade.
+        f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
+        f'REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM "{role}"',
+    ]
+
+
+# The definer functions each role may call (see the migrations).
+APP_FUNCTIONS = ("auth_login_regions(text)", "region_stats(bigint[])")
+RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()")
+
+
+def app_role_statements(role: str, password: str | None) -> list[str]:
+    """Idempotent: the role the API and the job workers use. It owns nothing, bypasses no
+    RLS, reads and writes tenant tables (RLS decides which rows), and has only what it needs
+    of the platform tables: regions are created and their status and settings changed,
+    never deleted or renamed; operators are only read (and their sessions revoked)."""
+    statements = [
+        *_login_role(role, password),
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
-        f'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO "{role}"',
         f'REVOKE ALL ON tortoise_migrations FROM "{role}"',
+        f'REVOKE ALL ON tenants, platform_operators FROM "{role}"',
+        f'GRANT SELECT, INSERT ON tenants TO "{role}"',
+        f'GRANT UPDATE (status, settings) ON tenants TO "{role}"',
+        f'GRANT SELECT ON platform_operators TO "{role}"',
+        f'GRANT UPDATE (token_version) ON platform_operators TO "{role}"',
     ]
     statements += [f'REVOKE UPDATE, DELETE ON "{t}" FROM "{role}"' for t in APPEND_ONLY_TABLES]
+    statements += [f'GRANT EXECUTE ON FUNCTION {f} TO "{role}"' for f in APP_FUNCTIONS]
     return statements
+
+
+def relay_role_statements(role: str, password: str | None) -> list[str]:
+    """Idempotent: the outbox relay's role. It can claim every region's committed events
+    through the definer functions and nothing else: no table, no row."""
+    return [
+        *_login_role(role, password),
+        f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "{role}"',
+        *[f'GRANT EXECUTE ON FUNCTION {f} TO "{role}"' for f in RELAY_FUNCTIONS],
+    ]

@@ -104,6 +104,30 @@ async def owner_conn(settings: Settings):
 
 
 @pytest.fixture
+async def relay_conn(settings: Settings):
+    """A connection as the outbox relay's role."""
+    from kinerja_saas.database import relay_connection_params
+
+    conn = await asyncpg.connect(**relay_connection_params(settings))
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+def make_operator(settings: Settings, password_hash: str):
+    """Creates a platform operator (through the owner connection, as in production)."""
+    from tenants.operators import create_operator
+
+    async def make(email: str) -> int:
+        operator_id, _ = await create_operator(
+            owner_connection_params(settings), email=email, name="Ops", password_hash=password_hash
+        )
+        return operator_id
+
+    return make
+
+
+@pytest.fixture
 async def app_conn(settings: Settings):
     """A raw connection as the app role (no ORM, no tenant set)."""
     from kinerja_saas.database import app_connection_params

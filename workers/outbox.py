@@ -14,9 +14,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.database import relay_connection_params
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.settings import Settings
 from workers.queue import enqueue
@@ -41,10 +43,11 @@ def handles(topic: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-async def relay_once(redis, *, batch_size: int) -> int:
-    """Moves one batch of committed events to the queue; returns how many."""
-    async with in_transaction():
-        events = await outbox.claim_batch(batch_size)
+async def relay_once(redis, conn: asyncpg.Connection, *, batch_size: int) -> int:
+    """Moves one batch of committed events to the queue; returns how many. The claim
+    commits only after Redis took every job."""
+    async with conn.transaction():
+        events = await outbox.claim_batch(conn, batch_size)
         for event in events:
             await enqueue(
                 redis,
@@ -60,17 +63,25 @@ async def relay_once(redis, *, batch_size: int) -> int:
 
 async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
     """Relays until `stop` is set; survives Redis and PostgreSQL outages by retrying."""
+    conn: asyncpg.Connection | None = None
     while not stop.is_set():
         try:
-            moved = await relay_once(redis, batch_size=settings.outbox_batch_size)
+            if conn is None or conn.is_closed():
+                conn = await asyncpg.connect(**relay_connection_params(settings))
+            moved = await relay_once(redis, conn, batch_size=settings.outbox_batch_size)
         except Exception:
             log.warning("outbox relay failed; retrying", exc_info=True)
             moved = 0
+            if conn is not None and not conn.is_closed():
+                await conn.close()
+            conn = None
         if moved < settings.outbox_batch_size:
             try:
                 await asyncio.wait_for(stop.wait(), timeout=settings.outbox_poll_seconds)
             except TimeoutError:
                 pass
+    if conn is not None and not conn.is_closed():
+        await conn.close()
 
 
 @tenant_job

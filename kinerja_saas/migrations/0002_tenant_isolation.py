@@ -74,7 +74,7 @@ DEFINER_FUNCTIONS = """
 -- Which regions have an active login with this e-mail: lets `login` work without a slug.
 CREATE FUNCTION auth_login_regions(p_email text)
 RETURNS TABLE (tenant_id bigint, slug text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT u.tenant_id, t.slug::text
     FROM user_accounts u JOIN tenants t ON t.id = u.tenant_id
     WHERE u.email = lower(p_email) AND u.is_active
@@ -86,7 +86,7 @@ REVOKE ALL ON FUNCTION auth_login_regions(text) FROM PUBLIC;
 -- until the caller's transaction ends, so a failed enqueue rolls the claim back.
 CREATE FUNCTION outbox_claim(p_limit integer)
 RETURNS TABLE (id bigint, tenant_id bigint, topic text, payload jsonb)
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     WITH picked AS (
         SELECT o.id FROM outbox_events o
         WHERE o.relayed_at IS NULL
@@ -104,7 +104,7 @@ REVOKE ALL ON FUNCTION outbox_claim(integer) FROM PUBLIC;
 -- Number of events waiting for the relay (for readiness and metrics).
 CREATE FUNCTION outbox_backlog()
 RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT count(*) FROM outbox_events WHERE relayed_at IS NULL
 $$;
 REVOKE ALL ON FUNCTION outbox_backlog() FROM PUBLIC;

@@ -42,7 +42,7 @@ REGION_STATS = """
 -- Operators see how big and how busy each region is, never its rows.
 CREATE FUNCTION region_stats(p_tenant_ids bigint[])
 RETURNS TABLE (tenant_id bigint, employees bigint, units bigint, last_activity timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT t.id,
         (SELECT count(*) FROM employees e WHERE e.tenant_id = t.id AND e.is_active),
         (SELECT count(*) FROM org_units u WHERE u.tenant_id = t.id AND u.is_active),

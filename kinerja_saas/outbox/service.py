@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import orjson
 from tortoise import connections
 
@@ -25,12 +26,11 @@ async def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
     return await OutboxEvent.create(tenant_id=current_tenant_id(), topic=topic, payload=payload)
 
 
-async def claim_batch(limit: int) -> list[ClaimedEvent]:
-    """Claims unrelayed events of every region; call inside a transaction so that the claim
-    is undone when handing them to the queue fails."""
-    _, rows = await connections.get("default").execute_query(
-        "SELECT id, tenant_id, topic, payload FROM outbox_claim($1)", [limit]
-    )
+async def claim_batch(conn: asyncpg.Connection, limit: int) -> list[ClaimedEvent]:
+    """Claims unrelayed events of every region on the relay's own connection (its role may
+    call the claim function and nothing else). Call it inside a transaction, so that the
+    claim is undone when handing the events to the queue fails."""
+    rows = await conn.fetch("SELECT id, tenant_id, topic, payload FROM outbox_claim($1)", limit)
     events = [
         ClaimedEvent(
             id=r["id"],
@@ -43,9 +43,8 @@ async def claim_batch(limit: int) -> list[ClaimedEvent]:
     return sorted(events, key=lambda e: e.id)
 
 
-async def backlog() -> int:
-    _, rows = await connections.get("default").execute_query("SELECT outbox_backlog() AS n")
-    return rows[0]["n"]
+async def backlog(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT outbox_backlog()")
 
 
 async def mark_processed(event_id: int, handler: str) -> bool:

@@ -8,7 +8,7 @@ from kinerja_saas.auth.passwords import hash_password
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
 from tenants.context import tenant_transaction
-from tenants.models import PlatformOperator, RegionStatus, Tenant
+from tenants.models import RegionStatus, Tenant
 from tests.conftest import PASSWORD
 
 LOGIN = """mutation($email: String!, $password: String!, $region: String) {
@@ -86,10 +86,8 @@ async def test_same_email_in_two_regions_is_told_apart_by_password(api, region_a
     assert [e["code"] for e in refused["errors"]] == ["INVALID_CREDENTIALS"]
 
 
-async def test_platform_operator_logs_in_without_region_and_sees_no_people(api, password_hash):
-    await PlatformOperator.create(
-        email="ops@platform.test", name="Ops", password_hash=password_hash
-    )
+async def test_platform_operator_logs_in_without_region_and_sees_no_people(api, make_operator):
+    await make_operator("ops@platform.test")
     payload = await login(api, "ops@platform.test")
     assert payload["me"]["isPlatformOperator"] is True
     assert payload["me"]["region"] is None

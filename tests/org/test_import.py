@@ -427,7 +427,7 @@ async def test_the_job_runs_in_a_real_worker_and_reports_progress(api, region_a,
     )
     pool = await create_pool(redis_settings(settings))
     try:
-        await relay_all(pool)
+        await relay_all(pool, settings)
         await drain(settings)
     finally:
         await pool.aclose()

@@ -19,15 +19,12 @@ CATALOGUE = """{ behaviourValues { code name guideBehaviours } surveyElements { 
 
 
 @pytest.fixture
-async def operator(api, password_hash, settings):
-    op = await PlatformOperator.create(
-        email=f"op{id(api)}-{len(await PlatformOperator.all())}@platform.test",
-        name="Ops",
-        password_hash=password_hash,
-    )
+async def operator(make_operator, settings):
     from kinerja_saas.auth.service import _operator_actor
     from kinerja_saas.auth.tokens import issue_pair
 
+    operator_id = await make_operator(f"op-{next(_n)}@platform.test")
+    op = await PlatformOperator.get(id=operator_id)
     return issue_pair(
         _operator_actor(op),
         token_version=1,

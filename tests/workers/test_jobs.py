@@ -4,7 +4,6 @@ import pytest
 from arq import func
 from arq.connections import ArqRedis, create_pool
 from arq.worker import Worker
-from tortoise.transactions import in_transaction
 
 from kinerja_saas.audit.models import AuditEntry
 from kinerja_saas.org.models import Employee
@@ -62,10 +61,19 @@ def recorded(monkeypatch):
     return calls
 
 
-async def relay_all(pool) -> int:
+async def relay_all(pool, settings) -> int:
+    """Relays every pending event on a connection of the relay's own role."""
+    import asyncpg
+
+    from kinerja_saas.database import relay_connection_params
+
+    conn = await asyncpg.connect(**relay_connection_params(settings))
     total = 0
-    while moved := await relay.relay_once(pool, batch_size=500):
-        total += moved
+    try:
+        while moved := await relay.relay_once(pool, conn, batch_size=500):
+            total += moved
+    finally:
+        await conn.close()
     return total
 
 
@@ -96,7 +104,7 @@ async def test_rolled_back_change_leaves_no_event(region_a, owner_conn):
 
 
 async def test_event_survives_a_redis_outage_and_is_handled_once(
-    settings, arq_redis, region_a, recorded, owner_conn
+    settings, arq_redis, region_a, recorded, owner_conn, relay_conn
 ):
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.ping", {"n": 42})
@@ -104,14 +112,14 @@ async def test_event_survives_a_redis_outage_and_is_handled_once(
     # Redis unreachable: the relay fails and the claim is rolled back.
     dead = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     with pytest.raises(Exception):  # noqa: B017 - any connection error
-        await relay.relay_once(dead, batch_size=500)
+        await relay.relay_once(dead, relay_conn, batch_size=500)
     await dead.aclose()
     row = await owner_conn.fetchrow("SELECT relayed_at FROM outbox_events WHERE id = $1", event.id)
     assert row["relayed_at"] is None
 
     # Redis back: relayed, then handled exactly once by a real worker.
-    assert await relay_all(arq_redis) >= 1
-    assert await relay_all(arq_redis) == 0
+    assert await relay_all(arq_redis, settings) >= 1
+    assert await relay_all(arq_redis, settings) == 0
     await drain(settings)
     assert recorded == [(region_a.id, event.id, {"n": 42})]
 
@@ -130,19 +138,19 @@ async def test_event_survives_a_redis_outage_and_is_handled_once(
         assert await AuditEntry.filter(action="test.ping", entity_id=event.id).count() == 1
 
 
-async def test_concurrent_relays_never_claim_the_same_event(settings, region_a):
+async def test_concurrent_relays_never_claim_the_same_event(settings, region_a, relay_conn):
     import asyncpg
 
-    from kinerja_saas.database import app_connection_params
+    from kinerja_saas.database import relay_connection_params
 
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.ping", {"n": 7})
-    other = await asyncpg.connect(**app_connection_params(settings))
+    other = await asyncpg.connect(**relay_connection_params(settings))
     try:
-        async with in_transaction():
-            mine = [e.id for e in await outbox.claim_batch(10_000)]
+        async with relay_conn.transaction():
+            mine = [e.id for e in await outbox.claim_batch(relay_conn, 10_000)]
             async with other.transaction():
-                theirs = [r["id"] for r in await other.fetch("SELECT id FROM outbox_claim(10000)")]
+                theirs = [e.id for e in await outbox.claim_batch(other, 10_000)]
         assert event.id in mine and event.id not in theirs
     finally:
         await other.close()
@@ -172,7 +180,7 @@ async def test_failing_handler_is_retried_with_backoff_and_runs_once_when_it_suc
     monkeypatch.setitem(relay.HANDLERS, "test.flaky", {"flaky": flaky})
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.flaky", {})
-    await relay_all(arq_redis)
+    await relay_all(arq_redis, settings)
     await drain(settings)
     assert attempts == [event.id, event.id] and delays == [1]
     processed = await owner_conn.fetchval(

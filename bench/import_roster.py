@@ -1,0 +1,1083 @@
+"""Benchmark: importing one large region's roster from CSV (`kinerja tenant import`), against
+the floor of loading the same file into a plain table with COPY.
+
+    .venv/bin/python -m bench.import_roster [--employees 20000 --units 200]
+
+Steps: (re)create the database `kinerja_bench_import` on the server of DATABASE_URL, migrate
+it, generate a realistic roster CSV (`;`, UTF-8 with BOM) of one kabupaten into a temp file,
+onboard one region with `kinerja tenant create`, then THE MEASURED RUN: `kinerja tenant import
+<slug> <file>` as a child process (wall time, and its own peak RSS from `os.wait4`), a check of
+every row with the owner connection, a re-import of the same file (everything unchanged), and
+the COPY floor. Prints a table and writes bench/results/import_roster.json. See
+bench/README.md for the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+
+from bench.employees_list import (
+    _SERVER_ENV_DROP,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    REPO_ROOT,
+    RESULTS_DIR,
+    kinerja_executable,
+)
+from kinerja_saas.database import build_pg_url, parse_pg_url
+from kinerja_saas.org import rules
+from kinerja_saas.settings import Settings
+
+BENCH_DB = "kinerja_bench_import"
+RESULTS_FILE = RESULTS_DIR / "import_roster.json"
+CHILD_LOG = RESULTS_DIR / "import_roster.log"
+
+SLUG = "kab-bench-impor"
+REGION_NAME = "Kabupaten Bench Impor"
+ADMIN_EMAIL = "admin.bkpsdm@kab-bench-impor.go.id"
+MAIL_DOMAIN = "kab-bench-impor.go.id"
+
+# Targets from the issue.
+TARGET_RATIO = 10.0  # whole import within 10× the COPY floor
+TARGET_RSS_MIB = 300.0  # peak RSS of the import process
+
+CSV_HEADER = (
+    "NIP",
+    "nama",
+    "jabatan",
+    "jenis_jabatan",
+    "golongan",
+    "unit",
+    "nip_atasan",
+    "email",
+    "telepon",
+)
+
+# The floor: the same columns as text, no RLS, one index like the import's (nip).
+FLOOR_COLUMNS = (
+    "nip",
+    "nama",
+    "jabatan",
+    "jenis_jabatan",
+    "golongan",
+    "unit",
+    "nip_atasan",
+    "email",
+    "telepon",
+)
+FLOOR_TABLE_SQL = (
+    "CREATE {unlogged} TABLE {name} ("
+    + ", ".join(f"{c} text" for c in FLOOR_COLUMNS)
+    + "); CREATE INDEX ON {name} (nip)"
+)
+
+
+# --- the roster --------------------------------------------------------------------------
+
+# A kabupaten's perangkat daerah (OPD): (name, kind). Kecamatan are added after them.
+TOP_UNITS = (
+    ("Sekretariat Daerah", "setda"),
+    ("Dinas Kesehatan", "dinkes"),
+    ("Dinas Pendidikan dan Kebudayaan", "disdik"),
+    ("Sekretariat DPRD", "sekretariat"),
+    ("Inspektorat Daerah", "inspektorat"),
+    ("Badan Perencanaan Pembangunan Daerah", "badan"),
+    ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", "badan"),
+    ("Badan Pengelolaan Keuangan dan Aset Daerah", "badan"),
+    ("Dinas Pekerjaan Umum dan Penataan Ruang", "dinas"),
+    ("Dinas Sosial", "dinas"),
+    ("Dinas Kependudukan dan Pencatatan Sipil", "dinas"),
+    ("Dinas Pertanian dan Ketahanan Pangan", "dinas"),
+    ("Dinas Perhubungan", "dinas"),
+    ("Dinas Lingkungan Hidup", "dinas"),
+    ("Dinas Komunikasi dan Informatika", "dinas"),
+    ("Badan Pendapatan Daerah", "badan"),
+    ("Satuan Polisi Pamong Praja", "dinas"),
+    ("Badan Penanggulangan Bencana Daerah", "badan"),
+    ("Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", "dinas"),
+    ("Dinas Perumahan dan Kawasan Permukiman", "dinas"),
+    ("Dinas Koperasi, Usaha Kecil dan Menengah", "dinas"),
+    ("Badan Kesatuan Bangsa dan Politik", "badan"),
+)
+TOP_OPD_SHARE = 0.68  # of the depth-1 units; the rest are kecamatan
+
+PLACE_HEADS = (
+    "Suka", "Mekar", "Karang", "Sumber", "Tanjung", "Cipta", "Batu", "Pasir", "Sido",
+    "Gunung", "Kali", "Muara", "Tegal", "Bumi", "Sri", "Wono",
+)  # fmt: skip
+PLACE_TAILS = (
+    "jaya", "maju", "sari", "mulya", "rejo", "asri", "harjo", "makmur", "wangi", "agung",
+    "indah", "baru",
+)  # fmt: skip
+
+SETDA_PARTS = (
+    "Bagian Tata Pemerintahan", "Bagian Hukum", "Bagian Organisasi", "Bagian Umum",
+    "Bagian Perekonomian", "Bagian Kesejahteraan Rakyat", "Bagian Pengadaan Barang dan Jasa",
+    "Bagian Protokol dan Komunikasi Pimpinan", "Bagian Administrasi Pembangunan",
+)  # fmt: skip
+DINKES_PARTS = (
+    "Sekretariat", "Bidang Kesehatan Masyarakat", "Bidang Pencegahan dan Pengendalian Penyakit",
+    "Bidang Pelayanan dan Sumber Daya Kesehatan", "UPT Instalasi Farmasi",
+    "UPT Laboratorium Kesehatan Daerah",
+)  # fmt: skip
+DISDIK_PARTS = (
+    "Sekretariat", "Bidang Pembinaan Sekolah Dasar", "Bidang Pembinaan Sekolah Menengah Pertama",
+    "Bidang PAUD dan Pendidikan Nonformal", "Bidang Kebudayaan",
+    "Bidang Guru dan Tenaga Kependidikan",
+)  # fmt: skip
+KECAMATAN_PARTS = (
+    "Sekretariat Kecamatan", "Seksi Pemerintahan", "Seksi Ketenteraman dan Ketertiban Umum",
+    "Seksi Pemberdayaan Masyarakat",
+)  # fmt: skip
+INSPEKTORAT_PARTS = (
+    "Sekretariat", "Inspektur Pembantu Wilayah I", "Inspektur Pembantu Wilayah II",
+    "Inspektur Pembantu Wilayah III", "Inspektur Pembantu Wilayah IV",
+)  # fmt: skip
+GENERIC_PARTS = (
+    "Sekretariat", "Bidang Perencanaan dan Pengembangan", "Bidang Pelayanan",
+    "Bidang Pembinaan dan Pengawasan", "Bidang Data dan Informasi", "Bidang Pengendalian",
+    "Bidang Sarana dan Prasarana",
+)  # fmt: skip
+SUB_TOPICS = (
+    "Perencanaan", "Evaluasi dan Pelaporan", "Umum dan Kepegawaian", "Keuangan",
+    "Pembinaan", "Pengawasan", "Pelayanan", "Data dan Informasi", "Kerja Sama", "Program",
+)  # fmt: skip
+
+MALE_NAMES = (
+    "Agus", "Ahmad", "Andi", "Arif", "Bambang", "Budi", "Dedi", "Eko", "Fajar", "Hadi",
+    "Hendra", "Joko", "Made", "Rahmat", "Rudi", "Slamet", "Teguh", "Wahyu", "Wayan", "Yusuf",
+    "Zainal", "Rizki", "Dimas", "Bayu", "Imam", "Heru", "Sutrisno", "Iwan", "Asep", "Ketut",
+)  # fmt: skip
+FEMALE_NAMES = (
+    "Ani", "Ayu", "Dewi", "Dian", "Endang", "Fitri", "Indah", "Kartika", "Lestari", "Nur",
+    "Putri", "Ratna", "Rina", "Sari", "Siti", "Sri", "Yanti", "Maya", "Wulan", "Nurul",
+    "Retno", "Rahmawati", "Ika", "Novi", "Tuti", "Eka", "Nining", "Desi", "Lina", "Ratih",
+)  # fmt: skip
+FAMILY_NAMES = (
+    "Hidayat", "Kurniawan", "Lubis", "Nasution", "Pratama", "Purnomo", "Rahayu", "Santoso",
+    "Saputra", "Setiawan", "Simanjuntak", "Siregar", "Sitompul", "Sulistyo", "Susanto",
+    "Syahputra", "Utomo", "Wibowo", "Wijaya", "Gunawan", "Harahap", "Hutapea", "Iskandar",
+    "Kusuma", "Manurung", "Mulyadi", "Nugroho", "Panjaitan", "Permana", "Ramadhan", "Salim",
+    "Sembiring", "Siahaan", "Sinaga", "Tanjung", "Wulandari", "Yulianto", "Handayani",
+    "Suryani", "Hasibuan",
+)  # fmt: skip
+DEGREES = ("S.E.", "S.Sos", "S.H.", "S.T.", "S.Kom", "S.Pd", "S.IP", "S.AP", "M.Si", "M.M.")
+
+FUNGSIONAL = {
+    "puskesmas": (
+        "Dokter Ahli Pertama", "Perawat Terampil", "Perawat Ahli Pertama", "Bidan Terampil",
+        "Bidan Ahli Pertama", "Apoteker Ahli Pertama", "Sanitarian Terampil",
+        "Nutrisionis Terampil", "Pranata Laboratorium Kesehatan Terampil",
+    ),
+    "sekolah": ("Guru Ahli Pertama", "Guru Ahli Muda", "Guru Ahli Madya", "Pustakawan Terampil"),
+    "other": (
+        "Analis Kebijakan Ahli Pertama", "Analis Kebijakan Ahli Muda",
+        "Pranata Komputer Ahli Pertama", "Perencana Ahli Muda", "Auditor Ahli Pertama",
+        "Arsiparis Terampil", "Analis Sumber Daya Manusia Aparatur Ahli Pertama",
+        "Pranata Hubungan Masyarakat Ahli Muda", "Penyuluh Pertanian Ahli Pertama",
+    ),
+}  # fmt: skip
+PELAKSANA = (
+    "Pengadministrasi Umum", "Pengelola Data", "Pengelola Keuangan", "Bendahara",
+    "Pengadministrasi Kepegawaian", "Pengemudi", "Petugas Keamanan",
+    "Pengelola Barang Milik Daerah", "Operator Layanan Operasional", "Pengelola Layanan Kepegawaian",
+)  # fmt: skip
+GOLONGAN_PELAKSANA = ("I/a", "I/b", "I/c", "I/d", "II/a", "II/b", "II/c", "II/d", "III/a", "III/b")
+GOLONGAN_FUNGSIONAL = ("III/a", "III/b", "III/c", "III/d", "IV/a", "IV/b", "IV/c")
+GOLONGAN_HEAD = {1: ("IV/b", "IV/c", "IV/d", "IV/e"), 2: ("III/d", "IV/a", "IV/b"), 3: ("III/b", "III/c", "III/d")}  # fmt: skip
+
+
+@dataclass
+class UnitSpec:
+    name: str
+    path: str  # the CSV's unit column, e.g. "Dinas Kesehatan/Puskesmas Sukajaya"
+    depth: int  # 1 = top
+    kind: str  # what the generator uses for names and staffing
+    parent: int | None  # index into the list of units
+    head_nip: str = ""
+    children: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Roster:
+    units: list[UnitSpec]
+    rows: list[tuple[str, ...]]  # CSV_HEADER order
+
+    @property
+    def with_email(self) -> int:
+        return sum(1 for r in self.rows if r[7])
+
+
+def _places(rng: random.Random) -> list[str]:
+    places = [h + t for h in PLACE_HEADS for t in PLACE_TAILS]
+    rng.shuffle(places)
+    return places
+
+
+def _largest_remainder(total: int, weights: list[float]) -> list[int]:
+    """`total` split in proportion to `weights`, in whole numbers that add up."""
+    if total <= 0 or not weights:
+        return [0] * len(weights)
+    scale = total / sum(weights)
+    exact = [w * scale for w in weights]
+    counts = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: exact[i] - counts[i], reverse=True)
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, digits in ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + digits, n - value
+    return out
+
+
+def _child_name(parent: UnitSpec, i: int, places: list[str]) -> tuple[str, str]:
+    """The i-th depth-2 unit under `parent`: (name, kind). Unique per parent."""
+    fixed = {
+        "setda": SETDA_PARTS,
+        "dinkes": DINKES_PARTS,
+        "disdik": DISDIK_PARTS,
+        "kecamatan": KECAMATAN_PARTS,
+        "inspektorat": INSPEKTORAT_PARTS,
+    }.get(parent.kind, GENERIC_PARTS)
+    if i < len(fixed):
+        name = fixed[i]
+        kind = "upt" if name.startswith("UPT") else "bagian"
+        return name, kind
+    k = i - len(fixed)
+    place = places[k % len(places)] + ("" if k < len(places) else f" {k // len(places) + 1}")
+    if parent.kind == "dinkes":
+        return f"Puskesmas {place}", "puskesmas"
+    if parent.kind == "disdik":
+        return f"SMP Negeri {k + 1} {place}", "sekolah"
+    if parent.kind == "kecamatan":
+        return f"Kelurahan {place}", "kelurahan"
+    return f"UPT Wilayah {_roman(k + 1)}", "upt"
+
+
+def _grandchild_name(parent: UnitSpec, i: int) -> str:
+    top_is_badan = parent.path.startswith("Badan")
+    if parent.name.startswith(("Bagian", "Sekretariat", "Inspektur")):
+        prefix = "Subbagian"
+    elif top_is_badan:
+        prefix = "Sub Bidang"
+    else:
+        prefix = "Seksi"
+    topic = SUB_TOPICS[i % len(SUB_TOPICS)]
+    suffix = "" if i < len(SUB_TOPICS) else f" {_roman(i // len(SUB_TOPICS) + 1)}"
+    return f"{prefix} {topic}{suffix}"
+
+
+def build_units(count: int, rng: random.Random) -> list[UnitSpec]:
+    """A tree of `count` units, at most 3 deep: ~1/8 OPD and kecamatan at depth 1, then
+    bidang/bagian/UPT/puskesmas/kelurahan/sekolah, then seksi/subbagian."""
+    places = _places(rng)
+    top = count if count < 3 else max(1, min(count, round(count / 8)))
+    rest = count - top
+    third = rest * 45 // 100 if rest > 1 else 0
+    second = rest - third
+    units: list[UnitSpec] = []
+    opd = max(1, round(top * TOP_OPD_SHARE)) if top > 1 else 1
+    kecamatan_places = iter(places[::-1])
+    for i in range(top):
+        if i < opd and i < len(TOP_UNITS):
+            name, kind = TOP_UNITS[i]
+        elif i < opd:
+            name, kind = f"Kantor Urusan Daerah {_roman(i + 1)}", "dinas"
+        else:
+            name, kind = f"Kecamatan {next(kecamatan_places)}", "kecamatan"
+        units.append(UnitSpec(name, name, 1, kind, None))
+    # Depth 2: more under Dinas Kesehatan (puskesmas), Dinas Pendidikan (sekolah) and Setda.
+    weight = {"dinkes": 5.0, "disdik": 3.0, "setda": 2.0, "kecamatan": 1.5}
+    per_top = _largest_remainder(second, [weight.get(u.kind, 1.0) for u in units])
+    for parent_index, n in enumerate(per_top):
+        parent = units[parent_index]
+        for i in range(n):
+            name, kind = _child_name(parent, i, places)
+            parent.children.append(len(units))
+            units.append(UnitSpec(name, f"{parent.path}/{name}", 2, kind, parent_index))
+    # Depth 3: seksi/subbagian under bidang and bagian (not under puskesmas, sekolah …).
+    eligible = [i for i, u in enumerate(units) if u.depth == 2 and u.kind == "bagian"]
+    if not eligible:
+        eligible = [i for i, u in enumerate(units) if u.depth == 2]
+    rng.shuffle(eligible)
+    for j in range(third):
+        parent_index = eligible[j % len(eligible)]
+        parent = units[parent_index]
+        name = _grandchild_name(parent, len(parent.children))
+        parent.children.append(len(units))
+        units.append(UnitSpec(name, f"{parent.path}/{name}", 3, "seksi", parent_index))
+    assert len(units) == count, (len(units), count)
+    assert len({u.path.lower() for u in units}) == count, "unit paths must be unique"
+    return units
+
+
+def _head_position(unit: UnitSpec) -> str:
+    name = unit.name
+    if name == "Sekretariat Daerah":
+        return "Sekretaris Daerah"
+    if name == "Sekretariat DPRD":
+        return "Sekretaris DPRD"
+    if name == "Inspektorat Daerah":
+        return "Inspektur Daerah"
+    if name.startswith("Sekretariat"):
+        return "Sekretaris" + name[len("Sekretariat") :]
+    if name.startswith("Kecamatan "):
+        return "Camat " + name[len("Kecamatan ") :]
+    if name.startswith("Kelurahan "):
+        return "Lurah " + name[len("Kelurahan ") :]
+    if name.startswith("Inspektur"):
+        return name
+    if unit.kind == "sekolah":
+        return "Kepala Sekolah " + name
+    return "Kepala " + name
+
+
+class _Nips:
+    """Valid, unique NIPs: YYYYMMDD birth, YYYYMM CPNS (18+ years later, not in the
+    future), gender digit, 3-digit sequence."""
+
+    def __init__(self, rng: random.Random, today: date) -> None:
+        self.rng = rng
+        self.today = today
+        self.seen: set[str] = set()
+
+    def new(self, *, born: tuple[int, int], gender: str) -> tuple[str, int]:
+        """(nip, CPNS year)."""
+        rng = self.rng
+        while True:
+            year = rng.randint(*born)
+            month = rng.randint(1, 12)
+            day = rng.randint(1, 28)
+            earliest = year * 12 + month + rules.MIN_CPNS_AGE * 12  # months, 1-based
+            latest = min(self.today.year * 12 + self.today.month, earliest + 17 * 12)
+            if earliest > latest:
+                continue
+            cpns = rng.randint(earliest, latest)
+            cpns_year, cpns_month = (cpns - 1) // 12, (cpns - 1) % 12 + 1
+            nip = (
+                f"{year:04d}{month:02d}{day:02d}{cpns_year:04d}{cpns_month:02d}"
+                f"{gender}{rng.randint(1, 999):03d}"
+            )
+            if nip not in self.seen:
+                self.seen.add(nip)
+                return nip, cpns_year
+
+
+def _person(rng: random.Random, gender: str, *, titled: bool, doctor: bool) -> tuple[str, str, str]:
+    """(display name, first, family)."""
+    first = rng.choice(MALE_NAMES if gender == "1" else FEMALE_NAMES)
+    family = rng.choice(FAMILY_NAMES)
+    name = f"{first} {family}"
+    if doctor:
+        name = f"dr. {name}"
+    elif titled:
+        if rng.random() < 0.15:
+            name = f"Drs. {name}" if gender == "1" else f"Dra. {name}"
+        else:
+            name = f"{name}, {rng.choice(DEGREES)}"
+            if rng.random() < 0.3:
+                name += ", M.Si"
+    return name, first, family
+
+
+def _mail_domain(top: UnitSpec) -> str:
+    initials = "".join(w[0] for w in top.name.replace(",", "").split() if w[0].isupper())
+    return f"{initials.lower()}.{MAIL_DOMAIN}"
+
+
+def _phone(rng: random.Random) -> str:
+    prefix = rng.choice(("0811", "0812", "0813", "0821", "0822", "0852", "0853", "0857", "0877"))
+    number = f"{prefix}{rng.randint(0, 10**8 - 1):08d}"
+    if rng.random() < 0.1:
+        return f"+62 {number[1:4]}-{number[4:8]}-{number[8:]}"
+    return number
+
+
+def build_roster(employees: int, units: int, *, seed: int, today: date) -> Roster:
+    if employees < units:
+        raise ValueError("--employees must be at least --units (every unit has a head)")
+    rng = random.Random(seed)
+    tree = build_units(units, rng)
+    nips = _Nips(rng, today)
+    emails: dict[str, int] = {}
+    rows: list[tuple[str, ...]] = []
+
+    def top_of(unit: UnitSpec) -> UnitSpec:
+        while unit.parent is not None:
+            unit = tree[unit.parent]
+        return unit
+
+    def email(first: str, family: str, unit: UnitSpec) -> str:
+        if rng.random() >= 0.7:
+            return ""
+        local = f"{first}.{family}".lower()
+        n = emails.get(local, 0) + 1
+        emails[local] = n
+        return f"{local}{'' if n == 1 else n}@{_mail_domain(top_of(unit))}"
+
+    # Heads first (parents before children), so a head's supervisor NIP is known.
+    for unit in tree:
+        gender = "1" if rng.random() < 0.65 else "2"
+        nip, _ = nips.new(born=(1965, 1985), gender=gender)
+        unit.head_nip = nip
+        name, first, family = _person(rng, gender, titled=True, doctor=unit.kind == "puskesmas")
+        rows.append(
+            (
+                nip,
+                name,
+                _head_position(unit),
+                "STRUKTURAL",
+                rng.choice(GOLONGAN_HEAD[min(unit.depth, 3)]),
+                unit.path,
+                tree[unit.parent].head_nip if unit.parent is not None else "",
+                email(first, family, unit),
+                _phone(rng) if rng.random() < 0.95 else "",
+            )
+        )
+    # Staff: puskesmas and schools are big, top units have their own staff too.
+    size = {"puskesmas": 3.0, "sekolah": 3.0, "kelurahan": 0.8, "seksi": 0.8, "upt": 1.5}
+    weights = [size.get(u.kind, 1.2 if u.depth == 1 else 1.0) * rng.uniform(0.6, 1.4) for u in tree]
+    today_year = today.year
+    for unit, staff in zip(tree, _largest_remainder(employees - units, weights), strict=True):
+        functional_share = 0.8 if unit.kind in ("puskesmas", "sekolah") else 0.4
+        positions = FUNGSIONAL.get(unit.kind, FUNGSIONAL["other"])
+        for _ in range(staff):
+            gender = "1" if rng.random() < 0.5 else "2"
+            nip, cpns_year = nips.new(born=(1965, 1999), gender=gender)
+            service = max(0, today_year - cpns_year)
+            if rng.random() < functional_share:
+                kind, position, grades = "FUNGSIONAL", rng.choice(positions), GOLONGAN_FUNGSIONAL
+                step = service // 5
+            else:
+                kind, position, grades = "PELAKSANA", rng.choice(PELAKSANA), GOLONGAN_PELAKSANA
+                step = service // 3
+            grade = grades[max(0, min(len(grades) - 1, step + rng.randint(-1, 1)))]
+            name, first, family = _person(
+                rng, gender, titled=kind == "FUNGSIONAL" and rng.random() < 0.6, doctor=False
+            )
+            rows.append(
+                (
+                    nip,
+                    name,
+                    position,
+                    kind,
+                    grade,
+                    unit.path,
+                    unit.head_nip,
+                    email(first, family, unit),
+                    _phone(rng) if rng.random() < 0.85 else "",
+                )
+            )
+    rng.shuffle(rows)  # an export is not sorted by supervision
+    return Roster(tree, rows)
+
+
+def write_csv(roster: Roster, path: Path) -> int:
+    """`;`-separated, UTF-8 with BOM, CRLF: what a spreadsheet saves as 'CSV UTF-8'."""
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
+        writer.writerow(CSV_HEADER)
+        writer.writerows(roster.rows)
+    return path.stat().st_size
+
+
+def validate_sample(roster: Roster, today: date, sample: int, rng: random.Random) -> int:
+    """Checks a sample of rows with the app's own NIP rule, and the file's invariants."""
+    nips = [r[0] for r in roster.rows]
+    if len(set(nips)) != len(nips):
+        raise AssertionError("duplicate NIPs in the generated roster")
+    emails = [r[7] for r in roster.rows if r[7]]
+    if len(set(emails)) != len(emails):
+        raise AssertionError("duplicate e-mails in the generated roster")
+    known = set(nips)
+    chosen = rng.sample(roster.rows, min(sample, len(roster.rows)))
+    for row in chosen:
+        parsed = rules.parse_nip(row[0], today=today)
+        if not isinstance(parsed, rules.NipInfo):
+            raise AssertionError(f"generated an invalid NIP {row[0]}: {parsed.message}")
+        if row[6] and row[6] not in known:
+            raise AssertionError(f"supervisor {row[6]} of {row[0]} is not in the file")
+        if row[4] and rules.normalise_golongan(row[4]) != row[4]:
+            raise AssertionError(f"golongan {row[4]!r} is not one of I/a … IV/e")
+        if row[7] and not rules.valid_email(row[7]):
+            raise AssertionError(f"invalid e-mail {row[7]!r}")
+        if row[8] and not rules.valid_phone(row[8]):
+            raise AssertionError(f"invalid phone {row[8]!r}")
+        if row[3] not in rules.POSITION_TYPES:
+            raise AssertionError(f"invalid jenis_jabatan {row[3]!r}")
+    return len(chosen)
+
+
+# --- child processes ---------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    """One finished child process, measured by `os.wait4` on its own pid."""
+
+    args: list[str]
+    returncode: int
+    seconds: float
+    max_rss_kib: int
+    user_cpu: float
+    system_cpu: float
+    started_wall: float  # time.time() at spawn, to line up with the job's timestamps
+    ended_wall: float
+    output: str
+
+    @property
+    def rss_mib(self) -> float:
+        return self.max_rss_kib / 1024
+
+    @property
+    def cpu(self) -> float:
+        return self.user_cpu + self.system_cpu
+
+
+def child_env(owner_url: str, redis_url: str) -> dict[str, str]:
+    """This shell's environment without its KINERJA_* and database settings, plus ours."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("KINERJA_") and k not in _SERVER_ENV_DROP
+    }
+    env.update(
+        DATABASE_URL=owner_url, REDIS_URL=redis_url, KINERJA_ENV="dev", COLUMNS="160", TERM="dumb"
+    )
+    return env
+
+
+def run_child(args: list[str], env: dict[str, str], label: str) -> Child:
+    """Runs `args` and waits for it with os.wait4(pid): the rusage returned is that child's
+    own (ru_maxrss = its peak RSS in KiB, the same figure `/usr/bin/time -v` reports), not
+    the cumulative RUSAGE_CHILDREN maximum over every child this process ever waited for."""
+    with tempfile.TemporaryFile() as out:
+        started_wall = time.time()
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            args, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        seconds = time.perf_counter() - started
+        ended_wall = time.time()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        output = out.read().decode(errors="replace")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    with CHILD_LOG.open("a") as log:
+        log.write(f"\n=== {label}: {' '.join(args)} (exit {proc.returncode}) ===\n{output}")
+    return Child(
+        args,
+        proc.returncode,
+        seconds,
+        usage.ru_maxrss,
+        usage.ru_utime,
+        usage.ru_stime,
+        started_wall,
+        ended_wall,
+        output,
+    )
+
+
+def remove_file(path: Path) -> None:
+    """Removes the generated CSV and its temp directory."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+
+
+def _last_line(output: str) -> str:
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+# --- the database side -------------------------------------------------------------------
+
+
+async def recreate_database(server_url: str) -> str:
+    """Drops and creates BENCH_DB on the server of `server_url`; returns its owner URL."""
+    params = parse_pg_url(server_url)
+    conn = await asyncpg.connect(**{**params, "database": "postgres"})
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    finally:
+        await conn.close()
+    return build_pg_url({**params, "database": BENCH_DB})
+
+
+async def load_expected(conn: asyncpg.Connection, roster: Roster) -> None:
+    """The roster as the checks expect it (not timed): table `roster_expected`."""
+    await conn.execute(FLOOR_TABLE_SQL.format(unlogged="", name="roster_expected"))
+    await conn.copy_records_to_table(
+        "roster_expected",
+        records=[tuple(v or None for v in r) for r in roster.rows],
+        columns=FLOOR_COLUMNS,
+    )
+    await conn.execute("ANALYZE roster_expected")
+
+
+VERIFY_SQL = """
+WITH RECURSIVE named(id, path) AS (
+    SELECT id, lower(name)::text FROM org_units WHERE tenant_id = $1 AND parent_id IS NULL
+    UNION ALL
+    SELECT u.id, n.path || '/' || lower(u.name) FROM org_units u JOIN named n ON u.parent_id = n.id
+    WHERE u.tenant_id = $1
+), got AS (
+    SELECT r.*, e.id AS employee_id, e.is_active, s.nip AS supervisor_nip, n.path AS unit_path,
+           e.email AS employee_email, e.name AS employee_name
+    FROM roster_expected r
+    LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip
+    LEFT JOIN employees s ON s.tenant_id = $1 AND s.id = e.supervisor_id
+    LEFT JOIN named n ON n.id = e.unit_id
+)
+SELECT
+    (SELECT count(*) FROM roster_expected) AS rows_in_file,
+    (SELECT count(*) FROM employees WHERE tenant_id = $1) AS employees,
+    (SELECT count(*) FROM employees WHERE tenant_id = $1 AND is_active) AS active,
+    (SELECT count(*) FROM got WHERE employee_id IS NULL) AS missing,
+    (SELECT count(*) FROM got WHERE employee_id IS NOT NULL
+       AND supervisor_nip IS DISTINCT FROM nip_atasan) AS wrong_supervisor,
+    (SELECT count(*) FROM got WHERE nip_atasan IS NOT NULL) AS supervised_in_file,
+    (SELECT count(*) FROM got WHERE employee_id IS NOT NULL
+       AND unit_path IS DISTINCT FROM lower(unit)) AS wrong_unit,
+    (SELECT count(*) FROM got WHERE employee_id IS NOT NULL
+       AND (employee_email IS DISTINCT FROM email OR employee_name IS DISTINCT FROM nama))
+       AS wrong_fields,
+    (SELECT count(*) FROM org_units WHERE tenant_id = $1) AS units,
+    (SELECT count(*) FROM got WHERE email IS NOT NULL) AS rows_with_email,
+    (SELECT count(*) FROM got g JOIN user_accounts a
+       ON a.tenant_id = $1 AND a.employee_id = g.employee_id AND a.email = g.email
+       AND a.is_active AND 'EMPLOYEE' = ANY(a.roles)) AS employee_accounts,
+    (SELECT count(*) FROM user_accounts WHERE tenant_id = $1) AS accounts,
+    (SELECT count(*) FROM (SELECT DISTINCT nip_atasan FROM roster_expected) s
+       JOIN roster_expected h ON h.nip = s.nip_atasan AND h.email IS NOT NULL) AS supervisor_logins,
+    (SELECT count(*) FROM user_accounts WHERE tenant_id = $1 AND 'SUPERVISOR' = ANY(roles))
+       AS supervisor_roles,
+    (SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action LIKE 'employee.import%')
+       AS audit_entries,
+    (SELECT count(*) FROM import_rows WHERE tenant_id = $1) AS staged_rows_left
+"""
+
+
+async def verify(conn: asyncpg.Connection, tenant_id: int, roster: Roster) -> dict[str, Any]:
+    row = dict(await conn.fetchrow(VERIFY_SQL, tenant_id))
+    n, u = len(roster.rows), len(roster.units)
+    checks = {
+        f"{n} employees in the region, all active": row["employees"] == n == row["active"],
+        "every row of the file is an employee": row["missing"] == 0,
+        f"every supervisor as in the file ({row['supervised_in_file']} links)": row[
+            "wrong_supervisor"
+        ]
+        == 0,
+        "every employee in the unit of its path": row["wrong_unit"] == 0,
+        "names and e-mails as in the file": row["wrong_fields"] == 0,
+        f"units = the tree's {u}": row["units"] == u,
+        f"a login for each of the {row['rows_with_email']} rows with an e-mail": (
+            row["employee_accounts"] == row["rows_with_email"]
+            and row["accounts"] == row["rows_with_email"] + 1  # + the onboarded admin
+        ),
+        "SUPERVISOR role on supervisors' logins": row["supervisor_roles"]
+        == row["supervisor_logins"],
+        "staging rows cleaned up": row["staged_rows_left"] == 0,
+    }
+    return {"figures": row, "checks": checks}
+
+
+async def last_job(conn: asyncpg.Connection, tenant_id: int) -> dict[str, Any]:
+    job = await conn.fetchrow(
+        "SELECT id, status, total_rows, error_count, summary, created_at, started_at,"
+        " finished_at FROM import_jobs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1",
+        tenant_id,
+    )
+    out = dict(job)
+    out["summary"] = orjson.loads(out["summary"]) if isinstance(out["summary"], str) else {}
+    # The merge transaction's start: the audit entries it wrote carry now() of it.
+    out["merge_started_at"] = await conn.fetchval(
+        "SELECT min(created_at) FROM audit_log WHERE tenant_id = $1 AND request_id = $2",
+        tenant_id,
+        f"import:{job['id']}",
+    )
+    return out
+
+
+def phases(child: Child, job: dict[str, Any]) -> dict[str, float | None]:
+    """Where the wall time went, from the job's timestamps (same clock as time.time())."""
+
+    def ts(value: datetime | None) -> float | None:
+        return value.replace(tzinfo=value.tzinfo or UTC).timestamp() if value else None
+
+    created, started, finished = (
+        ts(job["created_at"]),
+        ts(job["started_at"]),
+        ts(job["finished_at"]),
+    )
+    merge = ts(job.get("merge_started_at"))
+    out: dict[str, float | None] = {
+        "startup": created - child.started_wall if created else None,
+        "staging": started - created if created and started else None,
+        "validate": merge - started if merge and started else None,
+        "merge": finished - merge if merge and finished else None,
+        "validate_and_merge": finished - started if finished and started else None,
+        "commit_and_exit": child.ended_wall - finished if finished else None,
+    }
+    return {k: (round(v, 3) if v is not None else None) for k, v in out.items()}
+
+
+async def checkpoint(conn: asyncpg.Connection) -> None:
+    """Every measured phase starts with no dirty buffers of the previous one to write."""
+    with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+        await conn.execute("CHECKPOINT")
+
+
+async def copy_floor(conn: asyncpg.Connection, csv_path: Path, *, unlogged: bool, rounds: int):
+    """COPY of the file into a plain text table with an index on nip, `rounds` times (the
+    table truncated in between); returns the seconds of each COPY."""
+    name = "floor_unlogged" if unlogged else "floor_logged"
+    await conn.execute(FLOOR_TABLE_SQL.format(unlogged="UNLOGGED" if unlogged else "", name=name))
+    times = []
+    for _ in range(rounds):
+        await conn.execute(f"TRUNCATE {name}")
+        await checkpoint(conn)
+        started = time.perf_counter()
+        status = await conn.copy_to_table(
+            name,
+            source=csv_path,
+            columns=list(FLOOR_COLUMNS),
+            format="csv",
+            delimiter=";",
+            header=True,
+            encoding="UTF8",
+        )
+        times.append(time.perf_counter() - started)
+    return times, status
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def _pf(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(result: dict[str, Any]) -> str:
+    cfg, imp, again, base = (
+        result["config"],
+        result["import"],
+        result["reimport"],
+        result["cli_baseline"],
+    )
+    floor, targets = result["floor"], result["targets"]
+    n = cfg["employees"]
+    ph = imp["phases"]
+
+    def fmt(v: float | None) -> str:
+        return f"{v:.2f}" if v is not None else "?"
+
+    lines = [
+        "Kinerja bench: roster import (`kinerja tenant import`) vs COPY of the same file",
+        "=" * 100,
+        f"file       {n} employees, {cfg['units']} units (depth ≤ 3), {cfg['rows_with_email']}"
+        f" with e-mail, {cfg['file_bytes'] / 1e6:.2f} MB ';'-CSV UTF-8 with BOM (seed {cfg['seed']})",
+        f"machine    {cfg['cpu_cores']} CPU cores shared by the import process and PostgreSQL"
+        f" {cfg['postgres']}; Python {cfg['python']}",
+        "peak RSS   os.wait4(pid) on each child: that process's own ru_maxrss"
+        " (= `/usr/bin/time -v`'s maximum resident set size)",
+        "",
+        f"{'':<44}{'rows':>7}{'wall s':>9}{'rows/s':>10}{'CPU s':>8}{'peak RSS MiB':>14}",
+        "-" * 100,
+        f"{'import   kinerja tenant import (child)':<44}{n:>7}{imp['seconds']:>9.2f}"
+        f"{n / imp['seconds']:>10.0f}{imp['cpu_seconds']:>8.2f}{imp['peak_rss_mib']:>14.1f}",
+        f"{'re-import  same file, all unchanged':<44}{n:>7}{again['seconds']:>9.2f}"
+        f"{n / again['seconds']:>10.0f}{again['cpu_seconds']:>8.2f}{again['peak_rss_mib']:>14.1f}",
+        f"{'CLI baseline  start, connect, no region':<44}{0:>7}{base['seconds']:>9.2f}"
+        f"{'':>10}{base['cpu_seconds']:>8.2f}{base['peak_rss_mib']:>14.1f}",
+        f"{'floor  COPY into UNLOGGED table + (nip)':<44}{n:>7}{floor['unlogged_seconds']:>9.3f}"
+        f"{n / floor['unlogged_seconds']:>10.0f}{'':>8}{'':>14}",
+        f"{'       COPY into logged table + (nip)':<44}{n:>7}{floor['logged_seconds']:>9.3f}"
+        f"{n / floor['logged_seconds']:>10.0f}{'':>8}{'':>14}",
+        "-" * 100,
+        f"import phases (s)   startup+connect {fmt(ph['startup'])}, staging {fmt(ph['staging'])},"
+        f" validation {fmt(ph['validate'])}, merge {fmt(ph['merge'])},"
+        f" commit+exit {fmt(ph['commit_and_exit'])}",
+        f"import summary      {imp['summary']}",
+        f"re-import summary   {again['summary']}",
+        f"import : COPY floor {result['ratios']['import_per_floor']:.1f}× (unlogged floor),"
+        f" {result['ratios']['import_per_logged_floor']:.1f}× (logged);"
+        f" without the CLI's fixed start-up: {result['ratios']['import_less_baseline_per_floor']:.1f}×",
+        f"re-import : import  {result['ratios']['reimport_per_import']:.2f}",
+        "",
+        f"target  import within {TARGET_RATIO:.0f}× the COPY floor   "
+        f"{imp['seconds']:.2f} s vs {TARGET_RATIO:.0f} × {floor['unlogged_seconds']:.3f} s ="
+        f" {TARGET_RATIO * floor['unlogged_seconds']:.2f} s   {_pf(targets['within_10x_floor'])}",
+        f"target  peak RSS under {TARGET_RSS_MIB:.0f} MB                 "
+        f"{imp['peak_rss_mib']:.1f} MiB (re-import {again['peak_rss_mib']:.1f} MiB)"
+        f"            {_pf(targets['rss_under_300mb'])}",
+        "",
+        "checks (owner connection, no RLS):",
+    ]
+    for stage in ("after_import", "after_reimport"):
+        for name, ok in result["checks"][stage].items():
+            lines.append(f"  [{'ok' if ok else 'FAILED'}] {stage.replace('_', ' ')}: {name}")
+    lines += [
+        f"total      {result['total_seconds']:.1f} s; figures in"
+        f" {RESULTS_FILE.relative_to(REPO_ROOT)}, child output in"
+        f" {CHILD_LOG.relative_to(REPO_ROOT)}",
+    ]
+    return "\n".join(lines)
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def _child_dict(child: Child) -> dict[str, Any]:
+    return {
+        "seconds": round(child.seconds, 3),
+        "cpu_seconds": round(child.cpu, 3),
+        "user_cpu_seconds": round(child.user_cpu, 3),
+        "system_cpu_seconds": round(child.system_cpu, 3),
+        "peak_rss_mib": round(child.rss_mib, 1),
+        "returncode": child.returncode,
+        "last_line": _last_line(child.output),
+    }
+
+
+async def main(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    today = date.today()
+    server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    CHILD_LOG.write_text("")
+    print(f"creating database {BENCH_DB} on {parse_pg_url(server_url)['host']} …", flush=True)
+    owner_url = await recreate_database(server_url)
+    settings = Settings(
+        env="dev",
+        database_url=owner_url,
+        redis_url=redis_url,
+        app_database_url=None,
+        jwt_secret=None,
+        app_db_password=None,
+    )
+    from kinerja_saas.migrate import migrate
+
+    await migrate(settings)
+
+    print(f"generating a roster of {args.employees} employees in {args.units} units …", flush=True)
+    roster = build_roster(args.employees, args.units, seed=args.seed, today=today)
+    workdir = Path(tempfile.mkdtemp(prefix="kinerja-bench-import-"))
+    csv_path = workdir / "roster.csv"
+    file_bytes = write_csv(roster, csv_path)
+    checked = validate_sample(roster, today, 2000, random.Random(args.seed + 1))
+    print(
+        f"  {csv_path} ({file_bytes / 1e6:.2f} MB); {checked} sampled rows pass parse_nip and"
+        " the field rules",
+        flush=True,
+    )
+
+    env = child_env(owner_url, redis_url)
+    kinerja = kinerja_executable()
+    conn = await asyncpg.connect(**parse_pg_url(owner_url))
+    try:
+        pg_version = await conn.fetchval("SHOW server_version")
+        print(f"onboarding region {SLUG} (kinerja tenant create) …", flush=True)
+        created = run_child(
+            [
+                kinerja, "tenant", "create", "--slug", SLUG, "--name", REGION_NAME,
+                "--kind", "KABUPATEN", "--province", "Jawa Tengah",
+                "--admin-name", "Admin BKPSDM", "--admin-email", ADMIN_EMAIL,
+            ],
+            env,
+            "tenant create",
+        )  # fmt: skip
+        if created.returncode != 0:
+            raise SystemExit(f"kinerja tenant create failed:\n{created.output}")
+        tenant_id = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", SLUG)
+        await conn.execute("ANALYZE")
+
+        print(f"THE MEASURED RUN: kinerja tenant import {SLUG} {csv_path.name} …", flush=True)
+        await checkpoint(conn)
+        first = run_child([kinerja, "tenant", "import", SLUG, str(csv_path)], env, "import")
+        print(f"  {first.seconds:.2f} s, peak RSS {first.rss_mib:.1f} MiB", flush=True)
+        if first.returncode != 0:
+            raise SystemExit(
+                f"the import failed (exit {first.returncode}):\n{first.output[-3000:]}"
+            )
+        first_job = await last_job(conn, tenant_id)
+        await load_expected(conn, roster)
+        after_import = await verify(conn, tenant_id, roster)
+
+        print("re-import of the same file …", flush=True)
+        await checkpoint(conn)
+        second = run_child([kinerja, "tenant", "import", SLUG, str(csv_path)], env, "re-import")
+        print(f"  {second.seconds:.2f} s, peak RSS {second.rss_mib:.1f} MiB", flush=True)
+        if second.returncode != 0:
+            raise SystemExit(f"the re-import failed:\n{second.output[-3000:]}")
+        second_job = await last_job(conn, tenant_id)
+        after_reimport = await verify(conn, tenant_id, roster)
+        audit_before = after_import["figures"]["audit_entries"]
+        unchanged = {
+            "created": 0,
+            "updated": 0,
+            "unchanged": len(roster.rows),
+            "supervisors_set": 0,
+            "units_created": 0,
+            "accounts_created": 0,
+        }
+        after_reimport["checks"]["summary: everything unchanged"] = all(
+            second_job["summary"].get(k) == v for k, v in unchanged.items()
+        )
+        after_reimport["checks"]["no new audit entries"] = (
+            after_reimport["figures"]["audit_entries"] == audit_before
+        )
+        created_all = {"created": len(roster.rows), "units_created": len(roster.units)}
+        after_import["checks"][f"summary: {len(roster.rows)} created"] = all(
+            first_job["summary"].get(k) == v for k, v in created_all.items()
+        )
+        after_import["checks"]["one audit entry per employee"] = audit_before == len(roster.rows)
+
+        print("CLI baseline: start, connect, look the region up (a missing one) …", flush=True)
+        baseline = run_child(
+            [kinerja, "tenant", "import", "no-such-region", str(csv_path)], env, "baseline"
+        )
+
+        print(f"floor: COPY of the same file, {args.floor_rounds} rounds each …", flush=True)
+        unlogged_times, status = await copy_floor(
+            conn, csv_path, unlogged=True, rounds=args.floor_rounds
+        )
+        logged_times, _ = await copy_floor(conn, csv_path, unlogged=False, rounds=args.floor_rounds)
+        floor_rows = await conn.fetchval("SELECT count(*) FROM floor_logged")
+    finally:
+        await conn.close()
+        if not args.keep_csv:
+            remove_file(csv_path)
+
+    floor_seconds = statistics.median(unlogged_times)
+    logged_seconds = statistics.median(logged_times)
+    result: dict[str, Any] = {
+        "benchmark": "import_roster",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "config": {
+            "employees": len(roster.rows),
+            "units": len(roster.units),
+            "units_by_depth": {
+                str(d): sum(1 for u in roster.units if u.depth == d) for d in (1, 2, 3)
+            },
+            "rows_with_email": roster.with_email,
+            "file_bytes": file_bytes,
+            "seed": args.seed,
+            "tenant_id": tenant_id,
+            "cpu_cores": os.cpu_count(),
+            "postgres": pg_version,
+            "python": platform.python_version(),
+            "peak_rss_method": "os.wait4(pid) of the child: ru_maxrss in KiB",
+            "floor_rounds": args.floor_rounds,
+        },
+        "import": {
+            **_child_dict(first),
+            "summary": first_job["summary"],
+            "phases": phases(first, first_job),
+        },
+        "reimport": {
+            **_child_dict(second),
+            "summary": second_job["summary"],
+            "phases": phases(second, second_job),
+        },
+        "cli_baseline": _child_dict(baseline),
+        "floor": {
+            "unlogged_seconds": round(floor_seconds, 4),
+            "logged_seconds": round(logged_seconds, 4),
+            "unlogged_rounds": [round(t, 4) for t in unlogged_times],
+            "logged_rounds": [round(t, 4) for t in logged_times],
+            "copy_status": status,
+            "rows": floor_rows,
+        },
+        "ratios": {
+            "import_per_floor": round(first.seconds / floor_seconds, 2),
+            "import_per_logged_floor": round(first.seconds / logged_seconds, 2),
+            "import_less_baseline_per_floor": round(
+                (first.seconds - baseline.seconds) / floor_seconds, 2
+            ),
+            "reimport_per_import": round(second.seconds / first.seconds, 3),
+        },
+        "targets": {
+            "within_10x_floor": first.seconds <= TARGET_RATIO * floor_seconds,
+            "rss_under_300mb": max(first.rss_mib, second.rss_mib) < TARGET_RSS_MIB,
+        },
+        "checks": {
+            "after_import": after_import["checks"],
+            "after_reimport": after_reimport["checks"],
+        },
+        "verify_figures": {
+            "after_import": after_import["figures"],
+            "after_reimport": after_reimport["figures"],
+        },
+        "total_seconds": round(time.perf_counter() - started, 2),
+    }
+    if floor_rows != len(roster.rows):
+        result["checks"]["after_import"]["COPY floor loaded every row"] = False
+    RESULTS_FILE.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    print()
+    print(report(result))
+    ok = all(all(c.values()) for c in result["checks"].values())
+    if not ok:
+        print("\nFAILED checks; see above.")
+    return 0 if ok else 1
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.import_roster", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--employees", type=int, default=20000, help="employees in the roster")
+    parser.add_argument("--units", type=int, default=200, help="org units in the tree")
+    parser.add_argument("--seed", type=int, default=20250, help="random seed of the roster")
+    parser.add_argument(
+        "--floor-rounds", type=int, default=3, help="COPY runs per table (median reported)"
+    )
+    parser.add_argument(
+        "--keep-csv", action="store_true", help="keep the generated CSV (path is printed)"
+    )
+    args = parser.parse_args(argv)
+    for name in ("employees", "units", "floor_rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.employees < args.units:
+        parser.error("--employees must be at least --units (every unit has a head)")
+    return args
+
+
+def run(argv: list[str] | None = None) -> int:
+    return asyncio.run(main(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(run())
