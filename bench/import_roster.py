@@ -536,7 +536,7 @@ def validate_sample(roster: Roster, today: date, sample: int, rng: random.Random
 
 @dataclass
 class Child:
-    """One finished child process, measured by `os.wait4` on its own pid."""
+    """One finished child process, measured by `os.wait4` on its own pid (see LAUNCHER)."""
 
     args: list[str]
     returncode: int
@@ -570,39 +570,58 @@ def child_env(owner_url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
+# Spawns the measured command and reports that process's own rusage. A process's ru_maxrss
+# includes the RSS of the process image it was forked from (Linux keeps the pre-exec
+# high-water mark), so spawning straight from this ~80 MB bench process would put a floor of
+# ~80 MB under every figure. This launcher is a bare interpreter (-I -S, ~10 MB): the same
+# method as `/usr/bin/time -v`, without depending on it being installed.
+LAUNCHER = """
+import json, os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+wall, started = time.time(), time.perf_counter()
+pid = os.posix_spawn(argv[0], argv, os.environ)
+_, status, ru = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+with open(report, "w") as f:
+    json.dump({"status": status, "seconds": seconds, "started_wall": wall,
+               "ended_wall": time.time(), "maxrss_kib": ru.ru_maxrss,
+               "utime": ru.ru_utime, "stime": ru.ru_stime}, f)
+"""
+
+
 def run_child(args: list[str], env: dict[str, str], label: str) -> Child:
-    """Runs `args` and waits for it with os.wait4(pid): the rusage returned is that child's
-    own (ru_maxrss = its peak RSS in KiB, the same figure `/usr/bin/time -v` reports), not
-    the cumulative RUSAGE_CHILDREN maximum over every child this process ever waited for."""
-    with tempfile.TemporaryFile() as out:
-        started_wall = time.time()
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            args, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        seconds = time.perf_counter() - started
-        ended_wall = time.time()
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        out.seek(0)
-        output = out.read().decode(errors="replace")
+    """Runs `args` under LAUNCHER, which waits for it with os.wait4(pid): the rusage is that
+    child's own (ru_maxrss = its peak RSS in KiB, as `/usr/bin/time -v` reports it), not
+    the cumulative RUSAGE_CHILDREN maximum over every child this process has waited for."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report_path = Path(tmp) / "rusage.json"
+        out_path = Path(tmp) / "output"
+        with out_path.open("wb") as out:
+            launcher = subprocess.run(
+                [sys.executable, "-I", "-S", "-c", LAUNCHER, str(report_path), *args],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        output = out_path.read_bytes().decode(errors="replace")
+        if launcher.returncode != 0 or not report_path.exists():
+            raise RuntimeError(f"the launcher of {label} failed:\n{output[-3000:]}")
+        usage = orjson.loads(report_path.read_bytes())
+    returncode = os.waitstatus_to_exitcode(usage["status"])
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     with CHILD_LOG.open("a") as log:
-        log.write(f"\n=== {label}: {' '.join(args)} (exit {proc.returncode}) ===\n{output}")
+        log.write(f"\n=== {label}: {' '.join(args)} (exit {returncode}) ===\n{output}")
     return Child(
         args,
-        proc.returncode,
-        seconds,
-        usage.ru_maxrss,
-        usage.ru_utime,
-        usage.ru_stime,
-        started_wall,
-        ended_wall,
+        returncode,
+        usage["seconds"],
+        usage["maxrss_kib"],
+        usage["utime"],
+        usage["stime"],
+        usage["started_wall"],
+        usage["ended_wall"],
         output,
     )
 
@@ -809,8 +828,8 @@ def report(result: dict[str, Any]) -> str:
         f" with e-mail, {cfg['file_bytes'] / 1e6:.2f} MB ';'-CSV UTF-8 with BOM (seed {cfg['seed']})",
         f"machine    {cfg['cpu_cores']} CPU cores shared by the import process and PostgreSQL"
         f" {cfg['postgres']}; Python {cfg['python']}",
-        "peak RSS   os.wait4(pid) on each child: that process's own ru_maxrss"
-        " (= `/usr/bin/time -v`'s maximum resident set size)",
+        "peak RSS   each child's own ru_maxrss from os.wait4(pid) in a bare launcher"
+        " process (the method of `/usr/bin/time -v`)",
         "",
         f"{'':<44}{'rows':>7}{'wall s':>9}{'rows/s':>10}{'CPU s':>8}{'peak RSS MiB':>14}",
         "-" * 100,
@@ -998,7 +1017,8 @@ async def main(args: argparse.Namespace) -> int:
             "cpu_cores": os.cpu_count(),
             "postgres": pg_version,
             "python": platform.python_version(),
-            "peak_rss_method": "os.wait4(pid) of the child: ru_maxrss in KiB",
+            "peak_rss_method": "os.wait4(pid) of the child in a bare launcher process:"
+            " ru_maxrss in KiB (as /usr/bin/time -v)",
             "floor_rounds": args.floor_rounds,
         },
         "import": {

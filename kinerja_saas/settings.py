@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 2000
     max_query_cost: int = 20000
+    max_selections: int = 2000  # fields once fragments are expanded
     max_body_bytes: int = 1_000_000
     # Uploads (multipart requests) may be larger: a roster of 20,000 ASN is about 3 MB.
     import_max_bytes: int = 20_000_000

@@ -10,6 +10,7 @@ from kinerja_saas.errors import AuthenticationFailed
 from schema.errors import UserError, run_mutation
 from schema.org import Employee
 from schema.region import Region
+from tenants.context import enter_tenant
 from tenants.models import Tenant
 
 Role = strawberry.enum(_Role)
@@ -81,6 +82,8 @@ async def _auth_payload(call) -> AuthPayload:
         return AuthPayload(errors=[UserError(field=exc.field, code=exc.code, message=exc.message)])
     if result is None:
         return AuthPayload(errors=errors)
+    if result.actor.tenant_id is not None:
+        await enter_tenant(result.actor.tenant_id)  # so `me { employee { … } }` resolves
     return AuthPayload(
         access_token=result.tokens.access_token,
         refresh_token=result.tokens.refresh_token,

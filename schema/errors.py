@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
+from asyncpg.exceptions import UniqueViolationError
 from graphql import GraphQLError
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.errors import DomainError, FieldError, NotFound, ValidationFailed
@@ -47,6 +50,11 @@ def should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, DomainError | GraphQLError)
 
 
+# Unique keys a concurrent request can still hit after the service's own check: the
+# column that clashed (the last of the key) becomes the field of a DUPLICATE error.
+UNIQUE_KEY = re.compile(r"Key \((?:tenant_id, )?([a-z_]+)\)=")
+
+
 async def run_mutation(body: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
     """Runs a mutation body in a savepoint: on invalid input it is rolled back whole."""
     try:
@@ -54,6 +62,19 @@ async def run_mutation(body: Callable[[], Awaitable[T]]) -> tuple[T | None, list
             return await body(), []
     except (ValidationFailed, NotFound) as exc:
         return None, [UserError.of(e) for e in exc.errors]
+    except IntegrityError as exc:
+        match = UNIQUE_KEY.search(getattr(exc.__cause__, "detail", None) or "")
+        if not isinstance(exc.__cause__, UniqueViolationError) or match is None:
+            raise
+        column = match.group(1)
+        field = column.split("_")[0] + "".join(p.capitalize() for p in column.split("_")[1:])
+        return None, [
+            UserError(
+                field=field,
+                code="DUPLICATE",
+                message=f"This {column} was just taken by a concurrent change.",
+            )
+        ]
 
 
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:

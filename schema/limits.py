@@ -47,12 +47,16 @@ def _first(field: FieldNode, variables: dict[str, Any]) -> int | None:
 
 
 class _Estimator:
+    """cost(selections, m) = m × cost(selections, 1), so each fragment is costed once per
+    type and the walk stays linear in the document even for nested fragment spreads."""
+
     def __init__(self, schema: GraphQLSchema, document, variables: dict[str, Any]) -> None:
         self.schema = schema
         self.variables = variables
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        self.memo: dict[tuple[str, str], int] = {}
 
     def _size(self, field: FieldNode, return_type, parent: GraphQLObjectType) -> int:
         if parent.name.endswith("Connection"):
@@ -62,7 +66,7 @@ class _Estimator:
         unwrapped = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         return LIST_ESTIMATE if isinstance(unwrapped, GraphQLList) else 1
 
-    def cost(self, selections: SelectionSetNode | None, parent, multiplier: int, depth=0) -> int:
+    def cost(self, selections: SelectionSetNode | None, parent, depth: int = 0) -> int:
         if (
             selections is None
             or depth > MAX_WALK_DEPTH
@@ -74,14 +78,11 @@ class _Estimator:
             if isinstance(node, FieldNode):
                 definition = parent.fields.get(node.name.value)
                 if definition is None:  # __typename and introspection
-                    total += multiplier
+                    total += 1
                     continue
                 size = self._size(node, definition.type, parent)
-                total += multiplier + self.cost(
-                    node.selection_set,
-                    get_named_type(definition.type),
-                    multiplier * size,
-                    depth + 1,
+                total += 1 + size * self.cost(
+                    node.selection_set, get_named_type(definition.type), depth + 1
                 )
             elif isinstance(node, InlineFragmentNode):
                 target = (
@@ -89,12 +90,17 @@ class _Estimator:
                     if node.type_condition
                     else parent
                 )
-                total += self.cost(node.selection_set, target, multiplier, depth + 1)
+                total += self.cost(node.selection_set, target, depth + 1)
             elif isinstance(node, FragmentSpreadNode):
                 fragment = self.fragments.get(node.name.value)
-                if fragment is not None:
+                if fragment is None:
+                    continue
+                key = (node.name.value, parent.name)
+                if key not in self.memo:
+                    self.memo[key] = 0  # a cycle (refused by validation) counts nothing
                     target = self.schema.get_type(fragment.type_condition.name.value)
-                    total += self.cost(fragment.selection_set, target, multiplier, depth + 1)
+                    self.memo[key] = self.cost(fragment.selection_set, target, depth + 1)
+                total += self.memo[key]
         return total
 
 
@@ -107,7 +113,7 @@ def operation_cost(
             continue
         if operation_name is None or (op.name and op.name.value == operation_name):
             root = schema.get_root_type(op.operation)
-            return estimator.cost(op.selection_set, root, 1)
+            return estimator.cost(op.selection_set, root)
     return 0
 
 
@@ -126,5 +132,72 @@ class CostLimit(SchemaExtension):
                     f"Query cost {cost} exceeds the limit of {self.max_cost}; ask for fewer"
                     " fields or smaller pages.",
                     extensions={"code": "QUERY_TOO_COSTLY", "cost": cost},
+                )
+        yield
+
+
+AUTH_MUTATIONS = frozenset({"login", "refreshToken", "activateAccount"})
+
+
+def expanded_selections(document, limit: int) -> int:
+    """How many field selections the document has once its fragments are expanded,
+    counting each fragment once (memoised) and stopping early past `limit`."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    memo: dict[str, int] = {}
+
+    def size(selections: SelectionSetNode | None) -> int:
+        total = 0
+        for node in selections.selections if selections else ():
+            if isinstance(node, FieldNode):
+                total += 1 + size(node.selection_set)
+            elif isinstance(node, InlineFragmentNode):
+                total += size(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
+                name = node.name.value
+                if name not in memo:
+                    memo[name] = limit + 1  # a cycle: refuse
+                    memo[name] = size(fragments[name].selection_set)
+                total += memo[name]
+            if total > limit:
+                return total
+        return total
+
+    total = 0
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            total += size(definition.selection_set)
+    return total
+
+
+class DocumentShape(SchemaExtension):
+    """Runs before validation: refuses documents whose fragments expand past a size that
+    validation itself would take seconds over (fragment bombs), and more than one
+    password-checking mutation per request (each costs ~0.1 s of CPU by design)."""
+
+    def __init__(self, *, max_selections: int) -> None:
+        self.max_selections = max_selections
+
+    def on_validate(self):
+        document = self.execution_context.graphql_document
+        if document is not None:
+            if expanded_selections(document, self.max_selections) > self.max_selections:
+                raise GraphQLError(
+                    f"The query selects more than {self.max_selections} fields once its "
+                    "fragments are expanded.",
+                    extensions={"code": "QUERY_TOO_LARGE"},
+                )
+            auth_fields = sum(
+                1
+                for d in document.definitions
+                if isinstance(d, OperationDefinitionNode)
+                for node in d.selection_set.selections
+                if isinstance(node, FieldNode) and node.name.value in AUTH_MUTATIONS
+            )
+            if auth_fields > 1:
+                raise GraphQLError(
+                    "Send one login, refreshToken or activateAccount per request.",
+                    extensions={"code": "ONE_AUTH_PER_REQUEST"},
                 )
         yield

@@ -282,20 +282,22 @@ class OrgQuery:
         )
         order = order_by or EmployeeOrder()
         column = org.ORDER_COLUMNS[order.field.value]
+        order_tag = f"{order.field.value}:{order.direction.value}"
         rows = await org.list_employees(
             actor=actor,
             flt=flt,
             order=order.field.value,
             descending=order.direction == OrderDirection.DESC,
             limit=limit,
-            after=decode_cursor(after) if after else None,
+            after=decode_cursor(after, order_tag) if after else None,
             include=frozenset(_node_fields(info) & set(org.RELATIONS)),
         )
         has_next = len(rows) > limit
         rows = rows[:limit]
         edges = [
             EmployeeEdge(
-                cursor=encode_cursor(r[column], r["id"]), node=Employee.of(r, viewer=actor)
+                cursor=encode_cursor(r[column], r["id"], order_tag),
+                node=Employee.of(r, viewer=actor),
             )
             for r in rows
         ]

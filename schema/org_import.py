@@ -94,12 +94,12 @@ class ImportJob:
         limit = page_size(first, info.context.settings.max_page_size)
         query = ImportProblem.filter(tenant_id=current_tenant_id(), job_id=int(self.id))
         if after:
-            line, row_id = decode_cursor(after)
+            line, row_id = decode_cursor(after, "line")
             query = query.filter(Q(line_no__gt=line) | Q(line_no=line, id__gt=row_id))
         rows = await query.order_by("line_no", "id").limit(limit + 1)
         edges = [
             ImportProblemEdge(
-                cursor=encode_cursor(p.line_no, p.id),
+                cursor=encode_cursor(p.line_no, p.id, "line"),
                 node=ImportProblemType(
                     line=p.line_no, field=p.field, code=p.code, message=p.message
                 ),

@@ -23,22 +23,28 @@ class PageInfo:
     end_cursor: str | None
 
 
-def encode_cursor(value: Any, row_id: int) -> str:
+def encode_cursor(value: Any, row_id: int, order: str = "") -> str:
+    """`order` names the sort the cursor belongs to; another sort refuses it."""
     if isinstance(value, datetime):
         value = {"ts": value.isoformat()}
-    return base64.urlsafe_b64encode(orjson.dumps([value, row_id])).decode()
+    return base64.urlsafe_b64encode(orjson.dumps([value, row_id, order])).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[Any, int]:
+def decode_cursor(cursor: str, order: str = "") -> tuple[Any, int]:
     try:
-        value, row_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        value, row_id, cursor_order = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, dict):
             value = datetime.fromisoformat(value["ts"])
-        return value, int(row_id)
+        row_id = int(row_id)
     except Exception as exc:  # any malformed cursor is the client's input error
         raise ValidationFailed(
             [FieldError("after", "INVALID_CURSOR", "Malformed cursor.")]
         ) from exc
+    if cursor_order != order:
+        raise ValidationFailed(
+            [FieldError("after", "INVALID_CURSOR", "This cursor belongs to another ordering.")]
+        )
+    return value, row_id
 
 
 def page_size(first: int | None, maximum: int) -> int:

@@ -146,12 +146,12 @@ class RegionQuery:
             search=search,
             status=status,
             limit=limit,
-            after=decode_cursor(after) if after else None,
+            after=decode_cursor(after, "name") if after else None,
         )
         has_next = len(rows) > limit
         edges = [
             RegionOverviewEdge(
-                cursor=encode_cursor(r.tenant.name, r.tenant.id),
+                cursor=encode_cursor(r.tenant.name, r.tenant.id, "name"),
                 node=RegionOverview(
                     region=Region.of(r.tenant),
                     employees=r.employees,

@@ -12,7 +12,7 @@ from kinerja_saas.settings import Settings, get_settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.catalogue import CatalogueQuery
 from schema.errors import should_mask
-from schema.limits import CostLimit
+from schema.limits import CostLimit, DocumentShape
 from schema.org import OrgMutation, OrgQuery
 from schema.org_import import ImportMutation, ImportQuery
 from schema.region import RegionMutation, RegionQuery
@@ -30,6 +30,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=[
+            lambda: DocumentShape(max_selections=settings.max_selections),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

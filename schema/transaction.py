@@ -7,7 +7,9 @@ leaves the database as it was.
 
 from __future__ import annotations
 
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from tenants.context import tenant_transaction
 
@@ -29,4 +31,12 @@ class TenantTransaction(SchemaExtension):
                 if result is not None and getattr(result, "errors", None):
                     raise _Rollback
         except _Rollback:
-            pass
+            is_mutation = self.execution_context.operation_type == OperationType.MUTATION
+            if is_mutation and any(v is not None for v in (result.data or {}).values()):
+                # Payloads that resolved before the failure must not read as saved.
+                result.errors.append(
+                    GraphQLError(
+                        "The operation failed, so none of its changes were saved.",
+                        extensions={"code": "ROLLED_BACK"},
+                    )
+                )

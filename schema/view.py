@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import orjson
@@ -15,6 +16,7 @@ from schema.context import Context
 from schema.schema import build_schema
 
 REGION_HEADER = "x-region"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # echoed into logs and the audit log
 
 
 class KinerjaGraphQL(GraphQL):
@@ -36,7 +38,8 @@ class KinerjaGraphQL(GraphQL):
         return orjson.loads(data)
 
     async def get_context(self, request, response) -> Context:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        given = request.headers.get("x-request-id", "")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         context = Context(
             request=request, response=response, settings=self.settings, request_id=request_id
         )

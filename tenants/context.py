@@ -71,3 +71,13 @@ async def tenant_transaction(
             _current_tenant.reset(token)
     if outer is not _OUTSIDE and outer != tenant_id:
         await _set_tenant_setting(connections.get("default"), outer)  # type: ignore[arg-type]
+
+
+async def enter_tenant(tenant_id: int) -> None:
+    """Switches the rest of the current transaction to `tenant_id`: after `login`, the
+    request that started anonymous resolves the new user's payload in their region.
+    The enclosing `tenant_transaction` restores its own tenant when it ends."""
+    if _current_tenant.get() is _OUTSIDE:
+        raise NoTenant("enter_tenant needs an open tenant transaction")
+    await _set_tenant_setting(connections.get("default"), tenant_id)
+    _current_tenant.set(tenant_id)

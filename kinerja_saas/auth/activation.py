@@ -12,7 +12,7 @@ import jwt
 from tortoise.expressions import F
 
 from kinerja_saas.auth.models import UserAccount
-from kinerja_saas.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from kinerja_saas.auth.passwords import MIN_PASSWORD_LENGTH, hash_password_async
 from kinerja_saas.auth.service import LoginResult, issue_login, user_actor
 from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
 from kinerja_saas.errors import AuthenticationFailed, FieldError, ValidationFailed
@@ -83,7 +83,7 @@ async def activate_account(*, token: str, password: str, settings: Settings) -> 
         if problems:
             raise ValidationFailed(problems)
         await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(
-            password_hash=hash_password(password), token_version=F("token_version") + 1
+            password_hash=await hash_password_async(password), token_version=F("token_version") + 1
         )
         user.token_version += 1
         return await issue_login(user_actor(user), user.name, user.token_version, settings)

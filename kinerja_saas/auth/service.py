@@ -14,7 +14,7 @@ from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
-from kinerja_saas.auth.passwords import hash_password, needs_rehash, verify_password
+from kinerja_saas.auth.passwords import hash_password_async, needs_rehash, verify_password_async
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import TokenPair, decode_refresh, issue_pair
 from kinerja_saas.errors import AuthenticationFailed, FieldError, ValidationFailed
@@ -89,26 +89,31 @@ async def login(
 
     operator = await PlatformOperator.get_or_none(email=email, is_active=True)
     if operator and not region_slug:
-        if not verify_password(operator.password_hash, password):
+        if not await verify_password_async(operator.password_hash, password):
             raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
         actor = _operator_actor(operator)
         return LoginResult(_pair(actor, operator.token_version, settings), actor, operator.name)
 
+    checked = False  # one password check per login at least, never two for a wrong password
     for tenant_id in await _candidate_regions(email, region_slug):
         async with tenant_transaction(tenant_id, require_active=False):
             user = await UserAccount.get_or_none(tenant_id=tenant_id, email=email, is_active=True)
-            if user is None or not verify_password(user.password_hash, password):
+            if user is None:
+                continue
+            checked = True
+            if not await verify_password_async(user.password_hash, password):
                 continue
             tenant = await Tenant.get(id=tenant_id)
             if tenant.status != RegionStatus.ACTIVE:
                 raise AuthenticationFailed("This region is suspended.", code="REGION_SUSPENDED")
             updates = {"last_login_at": datetime.now(UTC)}
             if needs_rehash(user.password_hash or ""):
-                updates["password_hash"] = hash_password(password)
+                updates["password_hash"] = await hash_password_async(password)
             await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(**updates)
             return await issue_login(user_actor(user), user.name, user.token_version, settings)
 
-    verify_password(None, password)  # same cost as a real check
+    if not checked:
+        await verify_password_async(None, password)  # the same cost as a real check
     raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
 
 

@@ -217,7 +217,7 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
         bad("telepon", "INVALID", f"{row['telepon']!r} is not a valid phone number.")
     atasan = row["nip_atasan"]
     if atasan:
-        if len(atasan) != rules.NIP_LENGTH or not atasan.isdigit():
+        if not rules.NIP_DIGITS.fullmatch(atasan):
             bad("nip_atasan", "NIP_FORMAT", "nip_atasan must be exactly 18 digits.")
         elif atasan == row["nip"]:
             bad("nip_atasan", "CYCLE", "An employee cannot be their own supervisor.")

@@ -18,6 +18,8 @@ PNS_GOLONGAN = tuple(
 )
 _GOLONGAN_BY_KEY = {g.upper(): g for g in PNS_GOLONGAN}
 
+NIP_DIGITS = re.compile(r"[0-9]{18}")  # ASCII only: str.isdigit() also takes '²' and '٣'
+DIGITS = re.compile(r"[0-9]+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
 
@@ -33,7 +35,7 @@ class NipInfo:
 
 def parse_nip(nip: str, *, today: date) -> NipInfo | FieldError:
     """NIP = YYYYMMDD (birth) + YYYYMM (CPNS appointment) + G (1 male, 2 female) + NNN."""
-    if len(nip) != NIP_LENGTH or not nip.isdigit():
+    if not NIP_DIGITS.fullmatch(nip):
         return FieldError("nip", "NIP_FORMAT", "NIP must be exactly 18 digits.")
     try:
         birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))

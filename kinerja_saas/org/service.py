@@ -483,7 +483,7 @@ def _filters(sql: _Sql, flt: EmployeeFilter) -> None:
             sql.where.append(f"unit_id = {unit}")
     if flt.search:
         term = flt.search.strip()
-        if term.isdigit():
+        if rules.DIGITS.fullmatch(term):
             sql.where.append(f"nip LIKE {sql.param(term + '%')}")
         else:
             escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
