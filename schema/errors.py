@@ -8,13 +8,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
 from asyncpg.exceptions import UniqueViolationError
 from graphql import GraphQLError
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -50,9 +50,15 @@ def should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, DomainError | GraphQLError)
 
 
-# Unique keys a concurrent request can still hit after the service's own check: the
-# column that clashed (the last of the key) becomes the field of a DUPLICATE error.
-UNIQUE_KEY = re.compile(r"Key \((?:tenant_id, )?([a-z_]+)\)=")
+async def _clashing_column(constraint: str) -> str | None:
+    """The column of a unique key, other than tenant_id. (PostgreSQL hides the key's values
+    from the error when row-level security is on, so the catalog tells which it was.)"""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid"
+        " AND a.attnum = ANY(c.conkey) WHERE c.conname = $1 AND a.attname <> 'tenant_id'",
+        [constraint],
+    )
+    return rows[0]["attname"] if len(rows) == 1 else None
 
 
 async def run_mutation(body: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
@@ -63,10 +69,13 @@ async def run_mutation(body: Callable[[], Awaitable[T]]) -> tuple[T | None, list
     except (ValidationFailed, NotFound) as exc:
         return None, [UserError.of(e) for e in exc.errors]
     except IntegrityError as exc:
-        match = UNIQUE_KEY.search(getattr(exc.__cause__, "detail", None) or "")
-        if not isinstance(exc.__cause__, UniqueViolationError) or match is None:
+        # Another request committed the same key after this one's own check.
+        cause = exc.__cause__
+        if not isinstance(cause, UniqueViolationError) or not cause.constraint_name:
             raise
-        column = match.group(1)
+        column = await _clashing_column(cause.constraint_name)
+        if column is None:
+            raise
         field = column.split("_")[0] + "".join(p.capitalize() for p in column.split("_")[1:])
         return None, [
             UserError(

@@ -27,6 +27,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import FieldError, PermissionDenied, ValidationFailed
 from kinerja_saas.org import rules
 from kinerja_saas.org.models import ImportJob, ImportStatus
+from kinerja_saas.org.service import lock_org_structure
 from kinerja_saas.outbox.service import emit
 from tenants.context import current_tenant_id, tenant_transaction
 
@@ -604,7 +605,14 @@ async def run_import(
             await ImportJob.filter(tenant_id=tenant_id, id=job_id).update(phase="merging")
             if progress:
                 progress("merging", job.total_rows, job.total_rows)
-            await _finish(job, ImportStatus.SUCCEEDED, summary=await _merge(job, actor))
+            # The region may have changed since validation: lock, then check cycles again.
+            await lock_org_structure()
+            _, found = await _db().execute_query(CYCLE_CHECK, [tenant_id, job.id])
+            if found:
+                await _record_problems(tenant_id, job.id, [tuple(r.values()) for r in found])
+                await _finish(job, ImportStatus.FAILED, problems=len(found))
+            else:
+                await _finish(job, ImportStatus.SUCCEEDED, summary=await _merge(job, actor))
     async with tenant_transaction(tenant_id):
         return await ImportJob.get(tenant_id=tenant_id, id=job_id)
 

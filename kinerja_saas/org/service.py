@@ -56,6 +56,16 @@ def _db():
     return connections.get("default")
 
 
+async def lock_org_structure() -> None:
+    """Serialises changes to the unit tree and the supervision chain of one region until the
+    transaction ends, so two concurrent moves cannot build a cycle that each check alone
+    would have refused. Callers read the rows they check after taking it."""
+    await _db().execute_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('kinerja:org-structure', $1))",
+        [current_tenant_id()],
+    )
+
+
 # --- units -----------------------------------------------------------------------------
 
 
@@ -94,6 +104,7 @@ async def create_unit(
     *, actor: Actor, name: str, code: str, kind: UnitKind, parent_id: int | None
 ) -> Unit:
     require_region_admin(actor)
+    await lock_org_structure()  # the parent's path must not move under us
     errors = ErrorCollector()
     _check_unit_text(errors, name=name, code=code)
     if code.strip():
@@ -132,7 +143,8 @@ async def update_unit(
     parent_id: Any = UNSET,
 ) -> Unit:
     require_region_admin(actor)
-    unit = await _get_unit(unit_id)
+    await lock_org_structure()
+    unit = await _get_unit(unit_id)  # read after the lock: its path is current
     before = snapshot(unit, UNIT_FIELDS)
     errors = ErrorCollector()
     _check_unit_text(errors, name=name, code=code)
@@ -352,6 +364,8 @@ async def create_employee(
     *, actor: Actor, data: EmployeeData, today: date | None = None
 ) -> Employee:
     require_region_admin(actor)
+    if data.supervisor_id is not UNSET:
+        await lock_org_structure()
     values = await _validate_employee(data, existing=None, today=today or date.today())
     employee = await Employee.create(tenant_id=current_tenant_id(), **values)
     after = snapshot(employee, EMPLOYEE_FIELDS)
@@ -366,6 +380,8 @@ async def update_employee(
     *, actor: Actor, employee_id: int, data: EmployeeData, today: date | None = None
 ) -> Employee:
     require_region_admin(actor)
+    if data.supervisor_id is not UNSET:
+        await lock_org_structure()  # the cycle check must see every committed change
     employee = await _get_employee(employee_id)
     before = snapshot(employee, EMPLOYEE_FIELDS)
     values = await _validate_employee(data, existing=employee, today=today or date.today())

@@ -178,3 +178,42 @@ async def test_deactivated_account_cannot_log_in_or_refresh(api, region_a):
     res = (await api(REFRESH, {"t": payload["refreshToken"]})).data["refreshToken"]
     assert [e["code"] for e in res["errors"]] == ["TOKEN_REVOKED"]
     assert (await api(ME, token=payload["accessToken"])).codes == ["ACCOUNT_INACTIVE"]
+
+
+async def test_login_payload_resolves_relations_and_keeps_the_login(api, region_a):
+    res = await api(
+        """mutation($e: String!, $p: String!) { login(email: $e, password: $p) {
+        me { employee { name supervisor { name } unit { name parent { name } } } } } }""",
+        {"e": region_a.accounts[Role.EMPLOYEE].email, "p": PASSWORD},
+    )
+    employee = res.data["login"]["me"]["employee"]
+    assert employee["supervisor"]["name"] == region_a.employees["chief"].name
+    assert employee["unit"] == {"name": "Bidang A", "parent": {"name": "Dinas Uji"}}
+    async with tenant_transaction(region_a.id):
+        account = await UserAccount.get(id=region_a.accounts[Role.EMPLOYEE].id)
+    assert account.last_login_at is not None  # the transaction was kept
+
+
+async def test_wrong_password_costs_one_check_like_an_unknown_email(api, region_a, monkeypatch):
+    from kinerja_saas.auth import service
+
+    checks = []
+    real = service.verify_password_async
+
+    async def counting(password_hash, password):
+        checks.append(password_hash is not None)
+        return await real(password_hash, password)
+
+    monkeypatch.setattr(service, "verify_password_async", counting)
+    await login(api, region_a.accounts[Role.EMPLOYEE].email, "salah-sekali-123")
+    known = list(checks)
+    checks.clear()
+    await login(api, "nobody-at-all@nowhere.test", "salah-sekali-123")
+    assert (len(known), len(checks)) == (1, 1)
+
+
+async def test_operator_token_sent_to_a_region_is_refused(api, make_operator, region_a):
+    await make_operator("ops-region@platform.test")
+    payload = await login(api, "ops-region@platform.test")
+    res = await api(ME, token=payload["accessToken"], headers={"x-region": region_a.tenant.slug})
+    assert res.codes == ["REGION_MISMATCH"]

@@ -64,3 +64,9 @@ def test_contact_checks():
     assert valid_email("a.b@dinas.go.id") and not valid_email("a@b") and not valid_email("a b@c.id")
     assert valid_phone("081234567890") and valid_phone("+62 812-3456-7890")
     assert not valid_phone("12") and not valid_phone("0812abc")
+
+
+@pytest.mark.parametrize("nip", ["19850315201001100²", "١٩٨٥٠٣١٥٢٠١٠٠١١٠٠٢"])
+def test_only_ascii_digits_make_a_nip(nip):
+    result = parse_nip(nip, today=TODAY)
+    assert isinstance(result, FieldError) and result.code == "NIP_FORMAT"

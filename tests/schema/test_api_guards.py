@@ -202,3 +202,92 @@ async def test_cost_counts_default_page_sizes_and_nested_lists():
     # A plain list counts as 10 items, nested lists multiply.
     assert cost("{ units { children { id } } }") == 1 + 10 + 100
     assert cost("{ units { ...F } } fragment F on Unit { id name }") == 1 + 10 + 10
+
+
+async def test_a_fragment_bomb_is_refused_before_validation(api):
+    nested = [
+        f"fragment F{i} on Employee {{ " + " ".join([f"...F{i + 1}"] * 9) + " }" for i in range(9)
+    ]
+    query = "{ employee(id: 1) { ...F0 } } " + " ".join([*nested, "fragment F9 on Employee { id }"])
+    res = await api(query)  # anonymous: refused before anything else looks at it
+    assert res.codes == ["QUERY_TOO_LARGE"] and res.statements == 0
+
+
+async def test_one_password_check_per_request(api):
+    aliased = (
+        "mutation { "
+        + " ".join(
+            f'l{i}: login(email: "x{i}@y.id", password: "p") {{ accessToken }}' for i in range(3)
+        )
+        + " }"
+    )
+    res = await api(aliased)
+    assert res.codes == ["ONE_AUTH_PER_REQUEST"] and res.statements == 0
+
+
+async def test_a_cursor_of_another_ordering_is_refused(api, region_a):
+    q = "query($o: EmployeeOrder, $a: String) { employees(first: 1, orderBy: $o, after: $a) { pageInfo { endCursor } } }"
+    by_name = await api.as_role(region_a, ADMIN, q, {"o": {"field": "NAME"}})
+    cursor = by_name.data["employees"]["pageInfo"]["endCursor"]
+    res = await api.as_role(region_a, ADMIN, q, {"o": {"field": "CREATED_AT"}, "a": cursor})
+    assert res.codes == ["INVALID_CURSOR"]
+
+
+async def test_failed_mutation_with_resolved_payload_says_it_was_rolled_back(
+    api, region_a, monkeypatch
+):
+    from kinerja_saas.org import service
+
+    async def broken(ids):
+        raise RuntimeError("loader down")
+
+    monkeypatch.setattr(service, "units_by_ids", broken)
+    res = await api.as_role(
+        region_a,
+        ADMIN,
+        """mutation($p: ID!) { createUnit(input: {name: "Baru", code: "BARU", kind: UPT,
+        parentId: $p}) { unit { id parent { name } } errors { code } } }""",
+        {"p": str(region_a.units["a"].id)},
+    )
+    assert res.body["data"]["createUnit"]["unit"]["id"]  # resolved before the failure…
+    assert "ROLLED_BACK" in res.codes  # …but says it was not kept
+    async with tenant_transaction(region_a.id):
+        from kinerja_saas.org.models import Unit
+
+        assert not await Unit.filter(tenant_id=region_a.id, code="BARU").exists()
+
+
+async def test_a_unique_clash_with_a_concurrent_request_is_a_typed_error(
+    api, region_a, monkeypatch
+):
+    from kinerja_saas.org import service
+
+    async def check_passes(errors, code, except_id):  # as if the other request had not committed
+        return None
+
+    monkeypatch.setattr(service, "_check_code_free", check_passes)
+    res = await api.as_role(
+        region_a,
+        ADMIN,
+        """mutation { createUnit(input: {name: "X", code: "DINAS",
+        kind: UPT}) { unit { id } errors { field code } } }""",
+    )
+    assert res.data["createUnit"] == {
+        "unit": None,
+        "errors": [{"field": "code", "code": "DUPLICATE"}],
+    }
+
+
+async def test_an_oversized_request_id_is_replaced(api, region_a, owner_conn):
+    res = await api.as_role(
+        region_a,
+        ADMIN,
+        """mutation { createUnit(input: {name: "Rid", code: "RID",
+        kind: UPT}) { unit { id } } }""",
+        headers={"x-request-id": "x" * 500},
+    )
+    unit_id = int(res.data["createUnit"]["unit"]["id"])
+    request_id = await owner_conn.fetchval(
+        "SELECT request_id FROM audit_log WHERE entity = 'unit' AND entity_id = $1", unit_id
+    )
+    assert request_id and len(request_id) <= 64
