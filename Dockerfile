@@ -32,5 +32,6 @@ RUN groupadd --system --gid 10001 kinerja \
 USER 10001:10001
 WORKDIR /home/kinerja
 
+ENV KINERJA_ENV=production
 EXPOSE 8000
 CMD ["kinerja", "serve", "--host", "0.0.0.0", "--port", "8000"]

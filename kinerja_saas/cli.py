@@ -142,6 +142,12 @@ def dev(
     asyncio.run(run_migrations(settings))
     _print_logins(asyncio.run(_seed()))
     console.print(f"GraphQL: http://{host}:{port}/graphql  (Ctrl-C to stop)")
+    console.print(
+        "Other kinerja commands, in another terminal while this runs:\n"
+        f"  export KINERJA_ENV=dev DATABASE_URL='{settings.database_url}'"
+        f" REDIS_URL='{settings.redis_url}'",
+        soft_wrap=True,
+    )
     asyncio.run(_serve_with_worker(settings, host, port))
 
 

@@ -21,7 +21,9 @@ DEV_APP_DB_PASSWORD = "kinerja-app-dev"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KINERJA_", extra="ignore")
 
-    env: Literal["dev", "test", "production"] = "dev"
+    # Production unless told otherwise: a forgotten variable must never mean a published
+    # signing secret. `make run` / `kinerja dev` and the tests set dev and test.
+    env: Literal["dev", "test", "production"] = "production"
     data_dir: Path = Path(".kinerja")
 
     database_url: str | None = Field(

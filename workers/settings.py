@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from typing import Any
 
 from arq import func
@@ -55,10 +56,8 @@ def worker_options(
 
 
 class WorkerSettings:
-    """For the `arq` command line; `kinerja worker` builds the same options."""
+    """For the `arq` command line (`arq workers.settings.WorkerSettings`): the same options
+    as `kinerja worker`, read from the environment when the class is loaded."""
 
-    _options = worker_options(get_settings()) if get_settings().redis_url else {}
-    functions = FUNCTIONS
-    redis_settings = _options.get("redis_settings")
-    on_startup = _options.get("on_startup")
-    on_shutdown = _options.get("on_shutdown")
+    _options = worker_options(get_settings()) if os.environ.get("REDIS_URL") else {}
+    locals().update(_options)
