@@ -59,5 +59,8 @@ class WorkerSettings:
     """For the `arq` command line (`arq workers.settings.WorkerSettings`): the same options
     as `kinerja worker`, read from the environment when the class is loaded."""
 
-    _options = worker_options(get_settings()) if os.environ.get("REDIS_URL") else {}
+    try:
+        _options = worker_options(get_settings()) if os.environ.get("REDIS_URL") else {}
+    except ValueError:  # incomplete settings: only importing, not running the arq command
+        _options = {}
     locals().update(_options)

@@ -182,13 +182,13 @@ async def test_readyz_reports_an_unreachable_redis(settings):
     assert (ready.status_code, ready.json()) == (503, {"database": True, "redis": False})
 
 
-async def test_cost_counts_default_page_sizes_and_nested_lists():
+async def test_cost_counts_default_page_sizes_and_nested_lists(settings):
     from graphql import parse
 
     from schema.limits import operation_cost
     from schema.schema import build_schema
 
-    schema = build_schema()._schema
+    schema = build_schema(settings)._schema
 
     def cost(query, variables=None):
         return operation_cost(schema, parse(query), None, variables or {})
