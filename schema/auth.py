@@ -75,9 +75,10 @@ class AuthQuery:
         return _me(actor, account.name)
 
 
-async def _auth_payload(call) -> AuthPayload:
+async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
+    """`atomic=False` keeps what the call wrote before refusing (ending a reused session)."""
     try:
-        result, errors = await run_mutation(call)
+        result, errors = await run_mutation(call) if atomic else (await call(), [])
     except AuthenticationFailed as exc:
         return AuthPayload(errors=[UserError(field=exc.field, code=exc.code, message=exc.message)])
     if result is None:
@@ -108,12 +109,20 @@ class AuthMutation:
             )
         )
 
-    @strawberry.mutation(description="Trade a refresh token for a new token pair.")
+    @strawberry.mutation(
+        description="Trade a refresh token for a new pair; the old refresh token stops "
+        "working. Presenting an old one again ends the session (TOKEN_REUSED)."
+    )
     async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
         settings = info.context.settings
         return await _auth_payload(
-            lambda: auth.refresh(refresh_token=refresh_token, settings=settings)
+            lambda: auth.refresh(refresh_token=refresh_token, settings=settings), atomic=False
         )
+
+    @strawberry.mutation(description="End the session of this refresh token (log out here).")
+    async def logout(self, info: strawberry.Info, refresh_token: str) -> bool:
+        await auth.logout(refresh_token=refresh_token, settings=info.context.settings)
+        return True
 
     @strawberry.mutation(
         description="Set the first password of a new account with its one-time activation "

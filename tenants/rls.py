@@ -10,7 +10,9 @@ from __future__ import annotations
 TENANT_EXPR = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 
 # Platform tables: no tenant_id, no RLS. Every other table must have both (see tests).
-PLATFORM_TABLES = frozenset({"tenants", "platform_operators", "tortoise_migrations"})
+PLATFORM_TABLES = frozenset(
+    {"tenants", "platform_operators", "operator_sessions", "tortoise_migrations"}
+)
 
 # The app role may append to these but never change or delete a row.
 APPEND_ONLY_TABLES = ("audit_log",)
@@ -71,6 +73,7 @@ def app_role_statements(role: str, password: str | None) -> list[str]:
         f'GRANT UPDATE (status, settings) ON tenants TO "{role}"',
         f'GRANT SELECT ON platform_operators TO "{role}"',
         f'GRANT UPDATE (token_version) ON platform_operators TO "{role}"',
+        f'REVOKE DELETE ON operator_sessions FROM "{role}"',
     ]
     statements += [f'REVOKE UPDATE, DELETE ON "{t}" FROM "{role}"' for t in APPEND_ONLY_TABLES]
     statements += [f'GRANT EXECUTE ON FUNCTION {f} TO "{role}"' for f in APP_FUNCTIONS]

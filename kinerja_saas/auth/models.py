@@ -1,5 +1,6 @@
 from tortoise import fields
 from tortoise.contrib.postgres.fields import ArrayField
+from tortoise.models import Model
 
 from tenants.models import TenantModel
 
@@ -21,3 +22,33 @@ class UserAccount(TenantModel):
         table = "user_accounts"
         unique_together = (("tenant_id", "email"),)
         indexes = (("tenant_id", "employee_id"),)
+
+
+class LoginSession(TenantModel):
+    """One login of a region user (a device). Its refresh token carries the generation; each
+    refresh moves it on, so an older token coming back means it was stolen: the session ends."""
+
+    user_id = fields.BigIntField()
+    generation = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "login_sessions"
+        indexes = (("tenant_id", "user_id"),)
+
+
+class OperatorSession(Model):
+    """The same for platform operators (a platform table: operators belong to no region)."""
+
+    id = fields.BigIntField(primary_key=True)
+    operator_id = fields.BigIntField()
+    generation = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "operator_sessions"
+        indexes = (("operator_id",),)

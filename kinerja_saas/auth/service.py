@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise import connections
+from tortoise.expressions import F
 
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.models import LoginSession, OperatorSession, UserAccount
 from kinerja_saas.auth.passwords import hash_password_async, needs_rehash, verify_password_async
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.auth.tokens import TokenPair, decode_refresh, issue_pair
+from kinerja_saas.auth.tokens import RefreshClaims, TokenPair, decode_refresh, issue_pair
 from kinerja_saas.errors import AuthenticationFailed, FieldError, ValidationFailed
 from kinerja_saas.org.service import employees_by_ids
 from kinerja_saas.settings import Settings
@@ -58,14 +59,24 @@ def user_actor(user: UserAccount) -> Actor:
     )
 
 
-def _pair(actor: Actor, token_version: int, settings: Settings) -> TokenPair:
+def _pair(
+    actor: Actor, token_version: int, settings: Settings, session: LoginSession | OperatorSession
+) -> TokenPair:
     return issue_pair(
         actor,
         token_version=token_version,
         secret=settings.jwt_secret or "",
         access_ttl=settings.access_token_ttl_seconds,
         refresh_ttl=settings.refresh_token_ttl_seconds,
+        session_id=session.id,
+        generation=session.generation,
     )
+
+
+async def _new_session(actor: Actor) -> LoginSession | OperatorSession:
+    if actor.is_operator:
+        return await OperatorSession.create(operator_id=actor.user_id)
+    return await LoginSession.create(tenant_id=actor.tenant_id, user_id=actor.user_id)
 
 
 async def _candidate_regions(email: str, region_slug: str | None) -> list[int]:
@@ -92,7 +103,10 @@ async def login(
         if not await verify_password_async(operator.password_hash, password):
             raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
         actor = _operator_actor(operator)
-        return LoginResult(_pair(actor, operator.token_version, settings), actor, operator.name)
+        session = await _new_session(actor)
+        return LoginResult(
+            _pair(actor, operator.token_version, settings, session), actor, operator.name
+        )
 
     checked = False  # one password check per login at least, never two for a wrong password
     for tenant_id in await _candidate_regions(email, region_slug):
@@ -120,22 +134,51 @@ async def login(
 async def issue_login(
     actor: Actor, name: str, token_version: int, settings: Settings
 ) -> LoginResult:
-    """Tokens for a region user, with their employee row read while in their region."""
+    """A new session and its tokens for a region user, with their employee row read while
+    in their region (run inside the region's transaction)."""
     employee = None
     if actor.employee_id is not None:
         employee = (await employees_by_ids([actor.employee_id])).get(actor.employee_id)
-    return LoginResult(_pair(actor, token_version, settings), actor, name, employee)
+    session = await _new_session(actor)
+    return LoginResult(_pair(actor, token_version, settings, session), actor, name, employee)
+
+
+REVOKED = "The session has ended; log in again."
+
+
+async def _advance(model, session_filter: dict, claims: RefreshClaims) -> object | str:
+    """Moves the session to its next generation, or tells why not. An older generation
+    coming back means the token was copied: the whole session ends."""
+    session = await model.filter(**session_filter).select_for_update().first()
+    if session is None or session.revoked_at is not None:
+        return "TOKEN_REVOKED"
+    now = datetime.now(UTC)
+    if session.generation != claims.generation:
+        await model.filter(**session_filter).update(revoked_at=now)
+        return "TOKEN_REUSED"
+    session.generation += 1
+    await model.filter(**session_filter).update(generation=session.generation, last_used_at=now)
+    return session
 
 
 async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
+    """A new pair for a valid refresh token, once: the old one stops working. Writes made
+    before a refusal (ending a session whose token was reused) are meant to be kept, so
+    callers must not roll back on AuthenticationFailed."""
     claims = decode_refresh(refresh_token, settings.jwt_secret or "")
-    revoked = AuthenticationFailed("The session has ended; log in again.", code="TOKEN_REVOKED")
     if claims.is_operator:
         operator = await PlatformOperator.get_or_none(id=claims.user_id, is_active=True)
         if operator is None or operator.token_version != claims.token_version:
-            raise revoked
+            raise AuthenticationFailed(REVOKED, code="TOKEN_REVOKED")
+        outcome = await _advance(
+            OperatorSession, {"id": claims.session_id, "operator_id": operator.id}, claims
+        )
+        if isinstance(outcome, str):
+            raise AuthenticationFailed(REVOKED, code=outcome)
         actor = _operator_actor(operator)
-        return LoginResult(_pair(actor, operator.token_version, settings), actor, operator.name)
+        return LoginResult(
+            _pair(actor, operator.token_version, settings, outcome), actor, operator.name
+        )
     if claims.tenant_id is None:
         raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID")
     async with tenant_transaction(claims.tenant_id):
@@ -143,21 +186,51 @@ async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
             tenant_id=claims.tenant_id, id=claims.user_id, is_active=True
         )
         if user is None or user.token_version != claims.token_version:
-            raise revoked
-        actor = user_actor(user)
-        return LoginResult(_pair(actor, user.token_version, settings), actor, user.name)
+            outcome: object | str = "TOKEN_REVOKED"
+        else:
+            outcome = await _advance(
+                LoginSession,
+                {"tenant_id": claims.tenant_id, "id": claims.session_id, "user_id": user.id},
+                claims,
+            )
+            if not isinstance(outcome, str):
+                actor = user_actor(user)
+                return LoginResult(
+                    _pair(actor, user.token_version, settings, outcome), actor, user.name
+                )
+    raise AuthenticationFailed(REVOKED, code=outcome)
+
+
+async def logout(*, refresh_token: str, settings: Settings) -> None:
+    """Ends the session of this refresh token (this device)."""
+    claims = decode_refresh(refresh_token, settings.jwt_secret or "")
+    now = datetime.now(UTC)
+    if claims.is_operator:
+        await OperatorSession.filter(id=claims.session_id, operator_id=claims.user_id).update(
+            revoked_at=now
+        )
+        return
+    async with tenant_transaction(claims.tenant_id):
+        await LoginSession.filter(
+            tenant_id=claims.tenant_id, id=claims.session_id, user_id=claims.user_id
+        ).update(revoked_at=now)
 
 
 async def logout_everywhere(*, actor: Actor) -> None:
-    """Revokes every refresh token of the actor (access tokens expire on their own)."""
-    from tortoise.expressions import F
-
+    """Ends every session of the actor (access tokens expire on their own in minutes)."""
+    now = datetime.now(UTC)
     if actor.is_operator:
         await PlatformOperator.filter(id=actor.user_id).update(token_version=F("token_version") + 1)
+        await OperatorSession.filter(operator_id=actor.user_id, revoked_at=None).update(
+            revoked_at=now
+        )
     else:
         await UserAccount.filter(tenant_id=actor.tenant_id, id=actor.user_id).update(
             token_version=F("token_version") + 1
         )
+        await LoginSession.filter(
+            tenant_id=actor.tenant_id, user_id=actor.user_id, revoked_at=None
+        ).update(revoked_at=now)
 
 
 async def current_account(*, actor: Actor) -> UserAccount | PlatformOperator | None:

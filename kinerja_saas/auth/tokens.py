@@ -30,6 +30,8 @@ class RefreshClaims:
     tenant_id: int | None
     is_operator: bool
     token_version: int
+    session_id: int
+    generation: int
 
 
 def _encode(claims: dict, secret: str, ttl: int) -> tuple[str, int]:
@@ -40,8 +42,16 @@ def _encode(claims: dict, secret: str, ttl: int) -> tuple[str, int]:
 
 
 def issue_pair(
-    actor: Actor, *, token_version: int, secret: str, access_ttl: int, refresh_ttl: int
+    actor: Actor,
+    *,
+    token_version: int,
+    secret: str,
+    access_ttl: int,
+    refresh_ttl: int,
+    session_id: int = 0,
+    generation: int = 0,
 ) -> TokenPair:
+    """`session_id`/`generation` name the login session the refresh token belongs to."""
     common = {"sub": str(actor.user_id), "tid": actor.tenant_id, "op": actor.is_operator}
     access, exp = _encode(
         {
@@ -54,7 +64,11 @@ def issue_pair(
         secret,
         access_ttl,
     )
-    refresh, _ = _encode({**common, "typ": "refresh", "ver": token_version}, secret, refresh_ttl)
+    refresh, _ = _encode(
+        {**common, "typ": "refresh", "ver": token_version, "sid": session_id, "gen": generation},
+        secret,
+        refresh_ttl,
+    )
     return TokenPair(access, refresh, exp)
 
 
@@ -99,6 +113,8 @@ def decode_refresh(token: str, secret: str) -> RefreshClaims:
             tenant_id=claims.get("tid"),
             is_operator=bool(claims.get("op")),
             token_version=int(claims["ver"]),
+            session_id=int(claims["sid"]),
+            generation=int(claims["gen"]),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc

@@ -107,6 +107,43 @@ async def test_refresh_rotates_and_logout_everywhere_revokes(api, region_a):
         assert [e["code"] for e in again["errors"]] == ["TOKEN_REVOKED"]
 
 
+async def test_a_refresh_token_works_once_and_its_reuse_ends_the_session(api, region_a):
+    first = await login(api, region_a.accounts[Role.EMPLOYEE].email)
+    second = (await api(REFRESH, {"t": first["refreshToken"]})).data["refreshToken"]
+    assert second["errors"] == []
+    # The first token comes back (copied by someone): refused, and the session ends…
+    reused = (await api(REFRESH, {"t": first["refreshToken"]})).data["refreshToken"]
+    assert [e["code"] for e in reused["errors"]] == ["TOKEN_REUSED"]
+    # …so the rightful holder's newer token stops working too.
+    after = (await api(REFRESH, {"t": second["refreshToken"]})).data["refreshToken"]
+    assert [e["code"] for e in after["errors"]] == ["TOKEN_REVOKED"]
+    # Other devices (sessions) of the same user are untouched.
+    other = await login(api, region_a.accounts[Role.EMPLOYEE].email)
+    assert (await api(REFRESH, {"t": other["refreshToken"]})).data["refreshToken"]["errors"] == []
+
+
+async def test_logout_ends_only_this_session(api, region_a):
+    phone = await login(api, region_a.accounts[Role.EMPLOYEE].email)
+    laptop = await login(api, region_a.accounts[Role.EMPLOYEE].email)
+    res = await api(
+        "mutation($t: String!) { logout(refreshToken: $t) }", {"t": phone["refreshToken"]}
+    )
+    assert res.data == {"logout": True}
+    assert [
+        e["code"]
+        for e in (await api(REFRESH, {"t": phone["refreshToken"]})).data["refreshToken"]["errors"]
+    ] == ["TOKEN_REVOKED"]
+    assert (await api(REFRESH, {"t": laptop["refreshToken"]})).data["refreshToken"]["errors"] == []
+
+
+async def test_operator_sessions_rotate_too(api, make_operator):
+    await make_operator("ops-rotate@platform.test")
+    first = await login(api, "ops-rotate@platform.test")
+    assert (await api(REFRESH, {"t": first["refreshToken"]})).data["refreshToken"]["errors"] == []
+    reused = (await api(REFRESH, {"t": first["refreshToken"]})).data["refreshToken"]
+    assert [e["code"] for e in reused["errors"]] == ["TOKEN_REUSED"]
+
+
 async def test_access_token_is_not_a_refresh_token(api, region_a, settings):
     token = region_a.token(Role.EMPLOYEE, settings)
     res = (await api(REFRESH, {"t": token})).data["refreshToken"]

@@ -126,6 +126,9 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, regio
             max_bytes=10_000,
         )
         await importing._record_problems(region_a.id, job.id, [(2, "nip", "X", "x")])
+        from kinerja_saas.auth.models import LoginSession
+
+        await LoginSession.create(tenant_id=region_a.id, user_id=region_a.accounts[ADMIN].id)
     for table in await _tenant_tables(app_conn):
         async with app_conn.transaction():
             await app_conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(region_a.id))
