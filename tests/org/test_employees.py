@@ -289,3 +289,53 @@ async def test_contacts_of_people_outside_ones_scope_stay_hidden(api, region_a):
     )
     emails = {e["node"]["email"] for e in res.data["employees"]["edges"]}
     assert region_a.employees["staff2"].email in emails  # reports: yes
+
+
+async def test_joined_supervisor_chain_hides_contacts_too(api, region_a):
+    """The list query joins supervisors in; the same contact rule holds there."""
+    res = await api.as_role(
+        region_a,
+        Role.SUPERVISOR,
+        """{ employees(first: 10, filter: {search: "Staff"})
+        { edges { node { email supervisor { email supervisor { name email } } } } } }""",
+    )
+    for edge in res.data["employees"]["edges"]:
+        node = edge["node"]
+        assert node["email"]  # a report: visible
+        assert node["supervisor"]["email"] == region_a.employees["chief"].email  # oneself
+        assert node["supervisor"]["supervisor"] == {
+            "name": region_a.employees["head"].name,
+            "email": None,
+        }
+
+
+async def test_keyset_pages_with_ties_in_every_order(api, region_a):
+    """Same names and same created_at: the id breaks ties, so no row is skipped or repeated."""
+    from tortoise import connections
+
+    async with tenant_transaction(region_a.id):
+        await connections.get("default").execute_query(
+            "INSERT INTO employees (tenant_id, nip, name, position, position_type, unit_id, is_active,"
+            " created_at, updated_at) SELECT $1, n, 'Sama Nama', 'Staf', 'PELAKSANA', $2, true,"
+            " '2026-01-01', now() FROM unnest($3::text[]) AS n",
+            [region_a.id, region_a.units["a"].id, [make_nip() for _ in range(7)]],
+        )
+    everyone = None
+    for field in ("NAME", "CREATED_AT", "NIP"):
+        for direction in ("ASC", "DESC"):
+            seen, after = [], None
+            while True:
+                res = await api.as_role(
+                    region_a,
+                    ADMIN,
+                    LIST,
+                    {"first": 3, "after": after, "order": {"field": field, "direction": direction}},
+                )
+                page = res.data["employees"]
+                seen += [e["node"]["id"] for e in page["edges"]]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+            assert len(seen) == len(set(seen)) == 12, (field, direction)
+            everyone = everyone or set(seen)
+            assert set(seen) == everyone

@@ -217,7 +217,12 @@ async def test_every_problem_is_reported_with_its_line_and_nothing_is_written(
         )
         == units_before
     )
-    assert await owner_conn.fetchval("SELECT count(*) FROM import_rows") == 0  # staging cleared
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM import_rows WHERE tenant_id = $1", region_a.id
+        )
+        == 0
+    )  # staging cleared
 
 
 async def test_supervision_cycles_are_found_across_file_and_region(api, region_a):

@@ -31,6 +31,21 @@ async def test_every_tenant_table_has_forced_rls_with_a_policy(owner_conn):
         assert row["has_tenant"], f"{table} has no tenant_id (or add it to PLATFORM_TABLES)"
         assert row["relrowsecurity"] and row["relforcerowsecurity"], f"{table}: RLS not forced"
         assert row["policies"] >= 1, f"{table}: no policy"
+    # …and the policy is the tenant one for both reading and writing (not, say, USING (true)).
+    policies = await owner_conn.fetch(
+        "SELECT tablename, policyname, permissive, cmd, qual, with_check FROM pg_policies"
+        " WHERE schemaname = 'public'"
+    )
+    by_table: dict[str, list] = {}
+    for p in policies:
+        by_table.setdefault(p["tablename"], []).append(p)
+    expected = (
+        "(tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::bigint)"
+    )
+    for table in tables:
+        (policy,) = by_table[table]  # exactly one: another permissive policy would widen it
+        assert (policy["cmd"], policy["permissive"]) == ("ALL", "PERMISSIVE"), table
+        assert policy["qual"] == expected and policy["with_check"] == expected, table
 
 
 async def test_every_tenant_index_leads_with_tenant_id(owner_conn):
@@ -63,8 +78,15 @@ async def test_app_role_is_neither_owner_nor_superuser(app_conn):
     assert owners == 0
 
 
-async def test_raw_sql_without_tenant_sees_nothing(app_conn, region_a, region_b):
-    for table in ("employees", "org_units", "user_accounts", "audit_log", "outbox_events"):
+async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_a, region_b):
+    for table in await _tenant_tables(owner_conn):
+        assert await owner_conn.fetchval(f"SELECT count(*) FROM {table}") > 0 or table in (
+            "import_rows",
+            "import_problems",
+            "processed_events",
+            "login_sessions",
+            "import_jobs",
+        ), f"nothing to hide in {table}: the check would prove nothing"
         assert await app_conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table
     # A tenant setting left empty by an ended transaction also matches nothing.
     async with app_conn.transaction():
