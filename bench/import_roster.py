@@ -44,6 +44,7 @@ from bench.employees_list import (
 )
 from kinerja_saas.database import build_pg_url, parse_pg_url
 from kinerja_saas.org import rules
+from kinerja_saas.org.importing import COLUMNS
 from kinerja_saas.settings import Settings
 
 BENCH_DB = "kinerja_bench_import"
@@ -62,30 +63,11 @@ TARGET_RSS_MIB = 300.0  # peak RSS of the import process
 # a run this slow is a FAIL of the 10× target by two orders of magnitude anyway.
 TIMEOUT_DEFAULT = 80.0
 
-CSV_HEADER = (
-    "NIP",
-    "nama",
-    "jabatan",
-    "jenis_jabatan",
-    "golongan",
-    "unit",
-    "nip_atasan",
-    "email",
-    "telepon",
-)
+# The import's own columns (the header is the same names, NIP first as regions write it).
+CSV_HEADER = ("NIP", *COLUMNS[1:])
 
 # The floor: the same columns as text, no RLS, one index like the import's (nip).
-FLOOR_COLUMNS = (
-    "nip",
-    "nama",
-    "jabatan",
-    "jenis_jabatan",
-    "golongan",
-    "unit",
-    "nip_atasan",
-    "email",
-    "telepon",
-)
+FLOOR_COLUMNS = COLUMNS
 FLOOR_TABLE_SQL = (
     "CREATE {unlogged} TABLE {name} ("
     + ", ".join(f"{c} text" for c in FLOOR_COLUMNS)

@@ -306,15 +306,8 @@ SELECT count(*) AS n FROM graph g WHERE NOT EXISTS (SELECT 1 FROM down d WHERE d
 """
 
 # Supervision cycles, each with its path for the message.
-CYCLE_CHECK = """
-WITH RECURSIVE graph(nip, sup) AS (
-    SELECT nip, NULLIF(nip_atasan, '') FROM staged WHERE tenant_id = $1 AND job_id = $2
-    UNION ALL
-    SELECT e.nip, s.nip FROM employees e
-    LEFT JOIN employees s ON s.tenant_id = e.tenant_id AND s.id = e.supervisor_id
-    WHERE e.tenant_id = $1 AND NOT EXISTS (
-        SELECT 1 FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip = e.nip)
-), walk(start, cur, path) AS (
+CYCLE_CHECK = f"""
+WITH RECURSIVE graph(nip, sup) AS ({_GRAPH}), walk(start, cur, path) AS (
     SELECT g.nip, g.sup, ARRAY[g.nip] FROM graph g
     WHERE g.sup IS NOT NULL AND g.sup <> g.nip
       AND EXISTS (SELECT 1 FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2
