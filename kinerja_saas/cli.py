@@ -331,6 +331,7 @@ def tenant_import(
                         deactivate_missing=deactivate_missing,
                         max_bytes=settings.import_max_bytes,
                         progress=report,
+                        enqueue=False,  # this process runs it; no worker must too
                     )
             job = await importing.run_import(
                 tenant_id=tenant.id, job_id=job.id, actor=actor, progress=report

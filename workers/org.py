@@ -19,7 +19,18 @@ async def _import_failed(
     )
 
 
-@tenant_job(transactional=False, on_final_failure=_import_failed)
+async def _import_skipped(
+    actor: Actor, exc: Exception, *, payload: dict[str, Any], **_: Any
+) -> None:
+    await importing.fail_import(
+        tenant_id=actor.tenant_id,
+        job_id=payload["job_id"],
+        code="REGION_SUSPENDED",
+        message="The region was suspended before the import could run.",
+    )
+
+
+@tenant_job(transactional=False, on_final_failure=_import_failed, on_skip=_import_skipped)
 async def import_employees(
     actor: Actor, *, event_id: int, topic: str, payload: dict[str, Any]
 ) -> dict:

@@ -29,12 +29,15 @@ def tenant_job(
     *,
     transactional: bool = True,
     on_final_failure: Callable[..., Awaitable[None]] | None = None,
+    on_skip: Callable[..., Awaitable[None]] | None = None,
 ) -> Any:
     """Wraps `body(actor, **kwargs)` as an arq job `job(ctx, tenant_id, **kwargs)`.
 
     `transactional=False` is for long jobs that commit in steps (to show progress); their
     body opens `tenant_transaction(actor.tenant_id)` for each step itself. Failures are
     retried with backoff; after the last try `on_final_failure(actor, exc, **kwargs)` runs.
+    A job of a suspended or unknown region is skipped; `on_skip(actor, exc, **kwargs)` lets
+    it record that rather than stay pending for ever.
     """
 
     def wrap(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -58,6 +61,8 @@ def tenant_job(
                     return await fn(actor, **kwargs)
             except TenantUnavailable as exc:
                 log.warning("job %s skipped for tenant %s: %s", fn.__name__, tenant_id, exc.code)
+                if on_skip is not None:
+                    await on_skip(actor, exc, **kwargs)
                 return {"skipped": exc.code}
             except Exception as exc:
                 # Rolled back (or committed only finished steps): it can run again.

@@ -82,8 +82,14 @@ async def activate_account(*, token: str, password: str, settings: Settings) -> 
         problems = password_problems(password, email=user.email)
         if problems:
             raise ValidationFailed(problems)
-        await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(
+        # Conditional on nothing having changed since the checks above: of two concurrent
+        # uses of one token, exactly one sets the password.
+        used = await UserAccount.filter(
+            tenant_id=tenant_id, id=user.id, password_hash=None, token_version=claims["ver"]
+        ).update(
             password_hash=await hash_password_async(password), token_version=F("token_version") + 1
         )
+        if not used:
+            raise AuthenticationFailed("This activation link was already used.", code="TOKEN_USED")
         user.token_version += 1
         return await issue_login(user_actor(user), user.name, user.token_version, settings)

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.service import user_actor
 from kinerja_saas.errors import FieldError, PermissionDenied, ValidationFailed
 from kinerja_saas.org import rules
 from kinerja_saas.org.models import ImportJob, ImportStatus
@@ -43,9 +46,27 @@ COLUMNS = (
     "telepon",
 )
 REQUIRED_COLUMNS = ("nip", "nama", "jabatan", "unit")
+OPTIONAL_COLUMNS = ("jenis_jabatan", "golongan", "nip_atasan", "email", "telepon")
+# Header names spreadsheets commonly use for the same columns.
+HEADER_ALIASES = {
+    "nama_lengkap": "nama",
+    "nama_pegawai": "nama",
+    "unit_kerja": "unit",
+    "nip_atasan_langsung": "nip_atasan",
+    "e_mail": "email",
+    "surel": "email",
+    "telp": "telepon",
+    "telpon": "telepon",
+    "no_telp": "telepon",
+    "no_telepon": "telepon",
+    "hp": "telepon",
+    "no_hp": "telepon",
+    "nomor_hp": "telepon",
+}
+# Longest value each column may hold where it lands (employees, user_accounts).
+MAX_LENGTH = {"nama": 200, "jabatan": 200, "email": 254, "telepon": 32}
 STAGE_BATCH = 1000
 VALIDATE_BATCH = 2000
-MAX_FIELD_LENGTH = 300
 
 Progress = Callable[[str, int, int], None]
 
@@ -87,8 +108,17 @@ def _normalise(raw: dict[str, str]) -> tuple[str, ...]:
     )
 
 
-def read_roster(binary: IO[bytes], *, max_bytes: int) -> Iterator[list[ParsedRow]]:
-    """Streams batches of rows. UTF-8 with or without BOM; ',' or ';' as delimiter."""
+def _column_name(header: str) -> str:
+    name = "_".join(header.strip().lower().replace("-", " ").replace(".", " ").split())
+    return HEADER_ALIASES.get(name, name)
+
+
+def read_roster(
+    binary: IO[bytes], *, max_bytes: int, columns_seen: set[str] | None = None
+) -> Iterator[list[ParsedRow]]:
+    """Streams batches of rows. UTF-8 with or without BOM; ',' or ';' as delimiter.
+    `columns_seen` receives the columns the header names (absent optional columns leave
+    existing values alone)."""
     binary.seek(0, io.SEEK_END)
     size = binary.tell()
     binary.seek(0)
@@ -104,7 +134,7 @@ def read_roster(binary: IO[bytes], *, max_bytes: int) -> Iterator[list[ParsedRow
         header_line = text.readline()
         delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
         header = next(csv.reader([header_line], delimiter=delimiter), [])
-        names = [h.strip().lower().replace(" ", "_") for h in header]
+        names = [_column_name(h) for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
             raise _refuse(
@@ -113,6 +143,8 @@ def read_roster(binary: IO[bytes], *, max_bytes: int) -> Iterator[list[ParsedRow
                 f"{', '.join(COLUMNS)}.",
             )
         index = {name: names.index(name) for name in COLUMNS if name in names}
+        if columns_seen is not None:
+            columns_seen.update(index)
         reader = csv.reader(text, delimiter=delimiter)
         batch: list[ParsedRow] = []
         for fields in reader:
@@ -153,8 +185,10 @@ async def stage_import(
     deactivate_missing: bool,
     max_bytes: int,
     progress: Progress | None = None,
+    enqueue: bool = True,
 ) -> ImportJob:
-    """Stores the rows and queues the job, in the caller's transaction."""
+    """Stores the rows in the caller's transaction and, with `enqueue`, queues the job for a
+    worker. The CLI runs the job itself and must not also queue it."""
     require_import_rights(actor)
     tenant_id = current_tenant_id()
     job = await ImportJob.create(
@@ -164,22 +198,25 @@ async def stage_import(
         dry_run=dry_run,
         deactivate_missing=deactivate_missing,
     )
-    total = 0
-    for batch in read_roster(binary, max_bytes=max_bytes):
+    total, columns = 0, set()
+    for batch in read_roster(binary, max_bytes=max_bytes, columns_seen=columns):
         await _db().execute_many(
             "INSERT INTO import_rows (tenant_id, job_id, line_no, nip, nama, jabatan,"
             " jenis_jabatan, golongan, unit_path, nip_atasan, email, telepon)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            [(tenant_id, job.id, r.line_no, *(v[:1000] for v in r.values)) for r in batch],
+            [(tenant_id, job.id, r.line_no, *r.values) for r in batch],
         )
         total += len(batch)
         if progress:
             progress("staging", total, 0)
     if total == 0:
         raise _refuse("NO_ROWS", "The file has a header but no employees.")
-    job.total_rows = total
-    await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(total_rows=total)
-    await emit("org.import.requested", {"job_id": job.id})
+    job.total_rows, job.columns = total, sorted(columns & set(OPTIONAL_COLUMNS))
+    await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(
+        total_rows=total, columns=job.columns
+    )
+    if enqueue:
+        await emit("org.import.requested", {"job_id": job.id})
     return job
 
 
@@ -197,9 +234,9 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
         key = "unit_path" if column == "unit" else column
         if not row[key]:
             bad(column, "REQUIRED", f"{column} is empty.")
-    for key in ("nama", "jabatan", "email", "telepon"):
-        if len(row[key]) > MAX_FIELD_LENGTH:
-            bad(key, "TOO_LONG", f"{key} is longer than {MAX_FIELD_LENGTH} characters.")
+    for key, limit in MAX_LENGTH.items():
+        if len(row[key]) > limit:
+            bad(key, "TOO_LONG", f"{key} is longer than {limit} characters.")
     if row["nip"]:
         parsed = rules.parse_nip(row["nip"], today=today)
         if isinstance(parsed, FieldError):
@@ -292,18 +329,28 @@ _GRAPH = """
         SELECT 1 FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip = e.nip)
 """
 
-# How many people no chain from the top reaches: non-zero only when there is a cycle.
-# Linear (UNION deduplicates), unlike the walk below.
-CYCLE_PRESENT = f"""
+# Everyone some chain from the top reaches. Linear (UNION deduplicates), unlike the walk
+# below; whoever it does not reach sits in or under a cycle.
+_REACHED = f"""
 WITH RECURSIVE graph(nip, sup) AS ({_GRAPH}),
 down(nip) AS (
     SELECT g.nip FROM graph g
     WHERE g.sup IS NULL OR NOT EXISTS (SELECT 1 FROM graph p WHERE p.nip = g.sup)
     UNION
     SELECT g.nip FROM graph g JOIN down d ON g.sup = d.nip
+)"""
+CYCLE_PRESENT = (
+    _REACHED
+    + " SELECT count(*) AS n FROM graph g WHERE NOT EXISTS (SELECT 1 FROM down d WHERE d.nip = g.nip)"
 )
-SELECT count(*) AS n FROM graph g WHERE NOT EXISTS (SELECT 1 FROM down d WHERE d.nip = g.nip)
-"""
+# When the walk below gives up (a cycle longer than it follows): every unreached line.
+CYCLE_UNREACHED = (
+    _REACHED
+    + """ SELECT r.line_no, 'nip_atasan', 'CYCLE',
+       'NIP ' || r.nip || ' is in a supervision chain that never reaches the top (a cycle).'
+    FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2
+      AND NOT EXISTS (SELECT 1 FROM down d WHERE d.nip = r.nip)"""
+)
 
 # Supervision cycles, each with its path for the message.
 CYCLE_CHECK = f"""
@@ -382,20 +429,25 @@ async def _validate(job: ImportJob, progress: Progress | None, today: date) -> i
     return total
 
 
-async def _cross_row_problems(job: ImportJob, *, row_problems_found: int) -> int:
+async def _cross_row_problems(job: ImportJob) -> int:
     """The rules between rows and against the region, in the transaction that would merge
     (after `_stage_for_sql` and the lock), so nothing can change between check and write."""
     total = 0
+    duplicate_nips = 0
     for check in CROSS_ROW_CHECKS:
         _, found = await _db().execute_query(check, [job.tenant_id, job.id])
-        await _record_problems(job.tenant_id, job.id, [tuple(r.values()) for r in found])
-        total += len(found)
-    # A cycle walk over duplicate or malformed NIPs would mislead; a cheap reachability
-    # count tells whether the walk (which words the messages) is needed at all.
-    if total == 0 and row_problems_found == 0:
+        problems = [tuple(r.values()) for r in found]
+        await _record_problems(job.tenant_id, job.id, problems)
+        total += len(problems)
+        duplicate_nips += sum(1 for p in problems if p[1] == "nip")
+    # With every NIP once in the file the graph is sound, so cycles are looked for whatever
+    # else is wrong; a cheap reachability count says whether the walk is needed at all.
+    if duplicate_nips == 0:
         _, unreached = await _db().execute_query(CYCLE_PRESENT, [job.tenant_id, job.id])
         if unreached[0]["n"]:
             _, found = await _db().execute_query(CYCLE_CHECK, [job.tenant_id, job.id])
+            if not found:
+                _, found = await _db().execute_query(CYCLE_UNREACHED, [job.tenant_id, job.id])
             await _record_problems(job.tenant_id, job.id, [tuple(r.values()) for r in found])
             total += len(found)
     return total
@@ -415,25 +467,30 @@ async def _resolve_units(tenant_id: int, job_id: int) -> int:
     """Maps every path of the file to a unit, creating the missing ones level by level.
     Returns how many units were created."""
     db = _db()
-    _, paths = await db.execute_query(
-        "SELECT DISTINCT unit_path FROM staged WHERE tenant_id = $1 AND job_id = $2",
+    _, paths = await db.execute_query(  # the spelling of the first line naming a path wins
+        "SELECT unit_path FROM staged WHERE tenant_id = $1 AND job_id = $2"
+        " GROUP BY unit_path ORDER BY min(line_no)",
         [tenant_id, job_id],
     )
+    # (path, parent path, depth, name, kind); keys are lower()ed by PostgreSQL alone, so the
+    # file's rows and the region's units compare under one collation.
     prefixes: dict[str, tuple[str, str | None, int, str, str]] = {}
     for row in paths:
         parts = row["unit_path"].split("/")
         for depth in range(1, len(parts) + 1):
             display = "/".join(parts[:depth])
-            key = rules.unit_path_key(display)
-            parent = rules.unit_path_key("/".join(parts[: depth - 1])) if depth > 1 else None
+            parent = "/".join(parts[: depth - 1]) if depth > 1 else None
             name = parts[depth - 1]
-            prefixes.setdefault(key, (key, parent, depth, name, rules.guess_unit_kind(name, depth)))
+            prefixes.setdefault(
+                display, (display, parent, depth, name, rules.guess_unit_kind(name, depth))
+            )
     await db.execute_query(
         "CREATE TEMP TABLE import_units (key text PRIMARY KEY, parent_key text, depth int,"
         " name text, kind text, unit_id bigint, created boolean DEFAULT false) ON COMMIT DROP"
     )
     await db.execute_many(
-        "INSERT INTO import_units (key, parent_key, depth, name, kind) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO import_units (key, parent_key, depth, name, kind)"
+        " VALUES (lower($1), lower($2), $3, $4, $5) ON CONFLICT (key) DO NOTHING",
         list(prefixes.values()),
     )
     await db.execute_query(
@@ -482,6 +539,23 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         + f" AND (e.nip IN ({in_file}) OR ($3 AND e.is_active))",  # $3: who may be deactivated
         [*params, job.deactivate_missing],
     )
+    unmatched = await db.execute_query_dict(
+        "SELECT count(*) AS n FROM staged r LEFT JOIN import_units iu ON iu.key = lower(r.unit_path)"
+        " WHERE iu.unit_id IS NULL"
+    )
+    if unmatched[0]["n"]:  # never silently drop a row
+        raise RuntimeError(f"{unmatched[0]['n']} staged rows have no unit")
+    present = set(job.columns)
+    updated_columns = ["name", "position", "unit_id"] + [
+        column
+        for given, column in (
+            ("jenis_jabatan", "position_type"),
+            ("golongan", "golongan"),
+            ("email", "email"),
+            ("telepon", "phone"),
+        )
+        if given in present
+    ]  # a column the file does not have leaves the stored value alone
     upserted = await db.execute_query_dict(
         "INSERT INTO employees (tenant_id, nip, name, position, position_type, golongan, unit_id,"
         " email, phone, is_active, created_at, updated_at)"
@@ -489,24 +563,24 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         " iu.unit_id, NULLIF(r.email, ''), NULLIF(r.telepon, ''), true, now(), now()"
         " FROM staged r JOIN import_units iu ON iu.key = lower(r.unit_path)"
         " WHERE r.tenant_id = $1 AND r.job_id = $2"
-        " ON CONFLICT (tenant_id, nip) DO UPDATE SET name = EXCLUDED.name,"
-        " position = EXCLUDED.position, position_type = EXCLUDED.position_type,"
-        " golongan = EXCLUDED.golongan, unit_id = EXCLUDED.unit_id, email = EXCLUDED.email,"
-        " phone = EXCLUDED.phone, is_active = true, updated_at = now()"
-        " WHERE (employees.name, employees.position, employees.position_type, employees.golongan,"
-        " employees.unit_id, employees.email, employees.phone, employees.is_active)"
-        " IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.position, EXCLUDED.position_type,"
-        " EXCLUDED.golongan, EXCLUDED.unit_id, EXCLUDED.email, EXCLUDED.phone, true)"
-        " RETURNING (xmax = 0) AS inserted",
+        " ON CONFLICT (tenant_id, nip) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated_columns)
+        + ", is_active = true, updated_at = now() WHERE ("
+        + ", ".join(f"employees.{c}" for c in updated_columns)
+        + ", employees.is_active) IS DISTINCT FROM ("
+        + ", ".join(f"EXCLUDED.{c}" for c in updated_columns)
+        + ", true) RETURNING (xmax = 0) AS inserted",
         params,
     )
-    supervised = await db.execute_query_dict(
-        "UPDATE employees e SET supervisor_id = s.id, updated_at = now()"
-        " FROM staged r LEFT JOIN employees s ON s.tenant_id = $1 AND s.nip = r.nip_atasan"
-        " WHERE r.tenant_id = $1 AND r.job_id = $2 AND e.tenant_id = $1 AND e.nip = r.nip"
-        " AND e.supervisor_id IS DISTINCT FROM s.id RETURNING e.id",
-        params,
-    )
+    supervised: list = []
+    if "nip_atasan" in present:
+        supervised = await db.execute_query_dict(
+            "UPDATE employees e SET supervisor_id = s.id, updated_at = now()"
+            " FROM staged r LEFT JOIN employees s ON s.tenant_id = $1 AND s.nip = r.nip_atasan"
+            " WHERE r.tenant_id = $1 AND r.job_id = $2 AND e.tenant_id = $1 AND e.nip = r.nip"
+            " AND e.supervisor_id IS DISTINCT FROM s.id RETURNING e.id",
+            params,
+        )
     deactivated: list = []
     if job.deactivate_missing:
         deactivated = await db.execute_query_dict(
@@ -630,21 +704,38 @@ async def run_import(
     progress: Progress | None = None,
     today: date | None = None,
 ) -> ImportJob:
-    """Runs a staged import to its end. Safe to run again: a finished job is left alone."""
+    """Runs a staged import to its end. Safe to run again and twice at once: each run claims
+    the job with a run id, and only the run that still owns it may merge."""
+    run_id = uuid.uuid4().hex
     async with tenant_transaction(tenant_id):
-        job = await ImportJob.get_or_none(tenant_id=tenant_id, id=job_id)
-        if job is None or job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
-            return job
-        await ImportJob.filter(tenant_id=tenant_id, id=job_id).update(
-            status=ImportStatus.RUNNING, phase="validating", started_at=datetime.now(UTC)
+        claimed = await _db().execute_query_dict(
+            "UPDATE import_jobs SET status = 'RUNNING', phase = 'validating', run_id = $3,"
+            " started_at = now() WHERE tenant_id = $1 AND id = $2"
+            " AND status IN ('QUEUED', 'RUNNING') RETURNING id",
+            [tenant_id, job_id, run_id],
         )
+        job = await ImportJob.get_or_none(tenant_id=tenant_id, id=job_id)
+        if not claimed or job is None:
+            return job  # finished already (a re-delivered event)
+        actor = await _acting_for(job, actor)
     problems = await _validate(job, progress, today or date.today())
     async with tenant_transaction(tenant_id):  # visible while the last step runs
-        await ImportJob.filter(tenant_id=tenant_id, id=job_id).update(phase="merging")
+        await ImportJob.filter(tenant_id=tenant_id, id=job_id, run_id=run_id).update(
+            phase="merging"
+        )
     async with tenant_transaction(tenant_id):
         await lock_org_structure()  # nobody moves units or supervisors until we are done
+        owner = await _db().execute_query_dict(
+            "SELECT status, run_id FROM import_jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+            [tenant_id, job_id],
+        )
+        if owner[0]["run_id"] != run_id or owner[0]["status"] != "RUNNING":
+            return await ImportJob.get(tenant_id=tenant_id, id=job_id)  # another run has it
         await _stage_for_sql(tenant_id, job_id)
-        problems += await _cross_row_problems(job, row_problems_found=problems)
+        staged = await _db().execute_query_dict("SELECT count(*) AS n FROM staged")
+        if staged[0]["n"] != job.total_rows:
+            raise RuntimeError(f"import {job_id}: {staged[0]['n']} of {job.total_rows} rows staged")
+        problems = await _count_problems(job)
         if problems:
             await _finish(job, ImportStatus.FAILED, problems=problems)
         elif job.dry_run:
@@ -657,11 +748,34 @@ async def run_import(
         return await ImportJob.get(tenant_id=tenant_id, id=job_id)
 
 
-async def fail_import(*, tenant_id: int, job_id: int, message: str) -> None:
-    """Marks a job that could not run to its end (after the last retry)."""
-    async with tenant_transaction(tenant_id):
+async def _count_problems(job: ImportJob) -> int:
+    """Cross-row problems recorded now, plus the per-row ones recorded by this run."""
+    await _cross_row_problems(job)
+    rows = await _db().execute_query_dict(
+        "SELECT count(*) AS n FROM import_problems WHERE tenant_id = $1 AND job_id = $2",
+        [job.tenant_id, job.id],
+    )
+    return rows[0]["n"]
+
+
+async def _acting_for(job: ImportJob, actor: Actor) -> Actor:
+    """In a worker the job acts for the admin who uploaded the file (for the audit log)."""
+    if actor.user_id or not job.created_by:
+        return actor
+    account = await UserAccount.get_or_none(tenant_id=job.tenant_id, id=job.created_by)
+    if account is None:
+        return actor
+    return replace(user_actor(account), request_id=f"import:{job.id}")
+
+
+async def fail_import(
+    *, tenant_id: int, job_id: int, message: str, code: str = "JOB_FAILED"
+) -> None:
+    """Marks a job that could not run to its end (after the last retry, or its region was
+    suspended meanwhile): never left RUNNING or QUEUED for ever."""
+    async with tenant_transaction(tenant_id, require_active=False):
         job = await ImportJob.get_or_none(tenant_id=tenant_id, id=job_id)
         if job is None or job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
             return
-        await _record_problems(tenant_id, job_id, [(0, None, "JOB_FAILED", message[:500])])
+        await _record_problems(tenant_id, job_id, [(0, None, code, message[:500])])
         await _finish(job, ImportStatus.FAILED, problems=1)

@@ -95,6 +95,10 @@ class ImportJob(TenantModel):
     rows_done = fields.IntField(default=0)
     error_count = fields.IntField(default=0)
     summary = fields.JSONField(default=dict)
+    # The optional columns the file had: an absent column leaves existing values alone.
+    columns = fields.JSONField(default=list)
+    # Which run owns the job; a run that lost it (a stale or duplicate delivery) stops.
+    run_id = fields.CharField(max_length=36, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
@@ -109,15 +113,16 @@ class ImportRow(TenantModel):
 
     job_id = fields.BigIntField()
     line_no = fields.IntField()
-    nip = fields.CharField(max_length=64)
-    nama = fields.CharField(max_length=300)
-    jabatan = fields.CharField(max_length=300)
-    jenis_jabatan = fields.CharField(max_length=64)
-    golongan = fields.CharField(max_length=16)
-    unit_path = fields.CharField(max_length=1000)
-    nip_atasan = fields.CharField(max_length=64)
-    email = fields.CharField(max_length=300)
-    telepon = fields.CharField(max_length=64)
+    # Text, whatever the file holds: length rules are checked and reported per line.
+    nip = fields.TextField()
+    nama = fields.TextField()
+    jabatan = fields.TextField()
+    jenis_jabatan = fields.TextField()
+    golongan = fields.TextField()
+    unit_path = fields.TextField()
+    nip_atasan = fields.TextField()
+    email = fields.TextField()
+    telepon = fields.TextField()
 
     class Meta:
         table = "import_rows"
