@@ -451,3 +451,136 @@ async def test_the_job_runs_in_a_real_worker_and_reports_progress(api, region_a,
         )
     assert finished.payload["job_id"] == int(job_id) and finished.payload["status"] == "SUCCEEDED"
     assert finished.payload["created_by"] == region_a.accounts[Role.REGION_ADMIN].id
+
+
+async def test_two_runs_of_one_job_merge_once_and_never_empty(api, region_a):
+    """The CLI and a worker (or a re-delivered event) running the same job at once: exactly
+    one merges; the other must not merge an emptied staging table with deactivateMissing."""
+    import asyncio
+
+    nip = make_nip()
+    body = await upload(
+        api,
+        region_a,
+        csv_bytes(
+            row(nip, "Satu-satunya", "Dinas Uji"),
+            *[row(e.nip, e.name, "Dinas Uji") for e in region_a.employees.values()],
+        ),
+        missing=True,
+    )
+    job_id = int(body["data"]["importEmployees"]["job"]["id"])
+    admin = region_a.actor(Role.REGION_ADMIN)
+    first, second = await asyncio.gather(
+        importing.run_import(tenant_id=region_a.id, job_id=job_id, actor=admin),
+        importing.run_import(tenant_id=region_a.id, job_id=job_id, actor=admin),
+    )
+    # The run that lost the job returns it as it saw it (RUNNING); one run finished it.
+    assert "SUCCEEDED" in {first.status, second.status}
+    assert {first.status, second.status} <= {"SUCCEEDED", "RUNNING"}
+    done = first if first.status == "SUCCEEDED" else second
+    # And once more after it finished (a late re-delivery): nothing happens.
+    again = await importing.run_import(tenant_id=region_a.id, job_id=job_id, actor=admin)
+    assert (again.status, again.finished_at, again.summary) == (
+        "SUCCEEDED",
+        done.finished_at,
+        done.summary,
+    )
+    people = await employees(region_a)
+    assert all(e.is_active for e in people.values()) and nip in people
+    async with tenant_transaction(region_a.id):
+        creations = await AuditEntry.filter(
+            entity="employee", action="employee.import_create"
+        ).count()
+    assert creations == 1
+
+
+async def test_a_file_without_optional_columns_keeps_what_is_stored(api, region_a):
+    staff = region_a.employees["staff1"]
+    content = csv_bytes(
+        f"{staff.nip},Nama Baru,Jabatan Baru,Dinas Uji/Bidang A",
+        header="NIP,Nama Lengkap,jabatan,Unit Kerja",
+    )  # aliases, no optional columns
+    job = await import_and_run(api, region_a, content)
+    assert job["status"] == "SUCCEEDED", job["problems"]
+    people = await employees(region_a)
+    kept = people[staff.nip]
+    assert (kept.name, kept.position) == ("Nama Baru", "Jabatan Baru")
+    assert (kept.email, kept.golongan, kept.supervisor_id) == (
+        staff.email,
+        staff.golongan,
+        region_a.employees["chief"].id,
+    )  # untouched
+
+
+async def test_values_too_long_for_their_column_are_reported_on_their_line(api, region_a):
+    content = csv_bytes(
+        row(make_nip(), "N" * 201, "Dinas Uji"),
+        row(make_nip(), "Ok", "Dinas Uji", phone="0" * 40),
+        row(make_nip(), "Ok", "Dinas Uji", gol="Penata Muda Tk.I (III/b)"),
+        row(make_nip(), "Ok", "Dinas Uji/" + "/".join(f"L{i}" for i in range(9))),
+    )
+    job = await import_and_run(api, region_a, content)
+    assert problems(job) == {
+        (2, "nama", "TOO_LONG"),
+        (3, "telepon", "TOO_LONG"),
+        (3, "telepon", "INVALID"),
+        (4, "golongan", "INVALID"),
+        (5, "unit", "TOO_DEEP"),
+    }
+
+
+async def test_a_cycle_longer_than_the_walk_and_cycles_beside_other_problems(api, region_a):
+    nips = [make_nip() for _ in range(70)]
+    ring = [row(n, f"R{i}", "Dinas Uji", atasan=nips[(i + 1) % 70]) for i, n in enumerate(nips)]
+    job = await import_and_run(api, region_a, csv_bytes(*ring))
+    assert job["status"] == "FAILED"
+    assert {code for _, _, code in problems(job)} == {"CYCLE"} and job["errorCount"] == 70
+    a, b = make_nip(), make_nip()
+    mixed = csv_bytes(
+        row(a, "A", "Dinas Uji", atasan=b),
+        row(b, "B", "Dinas Uji", atasan=a),
+        row(make_nip(), "C", "Dinas Uji", email="bukan"),
+    )
+    assert {
+        (line, code) for line, _, code in problems(await import_and_run(api, region_a, mixed))
+    } == {(2, "CYCLE"), (3, "CYCLE"), (4, "INVALID")}
+
+
+async def test_the_audit_names_the_admin_who_uploaded_even_from_a_worker(api, region_a):
+    from kinerja_saas.auth.actor import SYSTEM_ACTOR
+
+    nip = make_nip()
+    body = await upload(api, region_a, csv_bytes(row(nip, "Diaudit", "Dinas Uji")))
+    job_id = int(body["data"]["importEmployees"]["job"]["id"])
+    await importing.run_import(tenant_id=region_a.id, job_id=job_id, actor=SYSTEM_ACTOR)
+    people = await employees(region_a)
+    async with tenant_transaction(region_a.id):
+        entry = await AuditEntry.get(entity_id=people[nip].id, action="employee.import_create")
+    admin = region_a.accounts[Role.REGION_ADMIN]
+    assert (entry.actor_user_id, entry.actor, entry.request_id) == (
+        admin.id,
+        f"user:{admin.email}",
+        f"import:{job_id}",
+    )
+
+
+async def test_a_job_of_a_region_suspended_meanwhile_fails_instead_of_hanging(
+    api, region_a, settings
+):
+    from workers.org import import_employees
+
+    body = await upload(api, region_a, csv_bytes(row(make_nip(), "X", "Dinas Uji")))
+    job_id = int(body["data"]["importEmployees"]["job"]["id"])
+    await Tenant.filter(id=region_a.id).update(status=RegionStatus.SUSPENDED)
+    result = await import_employees(
+        {"job_try": 1},
+        region_a.id,
+        event_id=0,
+        topic="org.import.requested",
+        payload={"job_id": job_id},
+    )
+    assert result == {"skipped": "REGION_SUSPENDED"}
+    await Tenant.filter(id=region_a.id).update(status=RegionStatus.ACTIVE)
+    async with tenant_transaction(region_a.id):
+        job = await ImportJob.get(id=job_id)
+    assert job.status == "FAILED"

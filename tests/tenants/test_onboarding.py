@@ -331,3 +331,27 @@ async def test_activation_token_of_another_kind_or_forged_is_refused(api, region
     ):
         res = (await api(ACTIVATE, {"t": token, "p": "Strong-pass-2026"})).data["activateAccount"]
         assert [e["code"] for e in res["errors"]] == [code]
+
+
+async def test_one_activation_token_used_twice_at_once_sets_one_password(api, region_a, settings):
+    import asyncio
+
+    from kinerja_saas.auth.activation import activation_token
+
+    async with tenant_transaction(region_a.id):
+        user = await UserAccount.create(
+            tenant_id=region_a.id, email="race@x.test", name="Race", roles=["EMPLOYEE"]
+        )
+    token = activation_token(
+        tenant_id=region_a.id, user_id=user.id, token_version=1, secret=settings.jwt_secret
+    )
+    results = await asyncio.gather(
+        api(ACTIVATE, {"t": token, "p": "First-password-1"}),
+        api(ACTIVATE, {"t": token, "p": "Second-password-2"}),
+    )
+    outcomes = sorted(
+        tuple(e["code"] for e in r.data["activateAccount"]["errors"]) for r in results
+    )
+    assert outcomes == [(), ("TOKEN_USED",)]
+    async with tenant_transaction(region_a.id):
+        assert (await UserAccount.get(id=user.id)).token_version == 2
