@@ -314,10 +314,22 @@ CROSS_ROW_CHECKS = (
            UNION ALL
            SELECT u.id, n.name_path || '/' || lower(u.name), u.is_active
            FROM org_units u JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)
-       SELECT r.line_no, 'unit', 'INACTIVE_UNIT', 'Unit ' || r.unit_path || ' is deactivated.'
-       FROM staged r JOIN named n ON n.name_path = lower(r.unit_path) AND NOT n.is_active
+       SELECT DISTINCT ON (r.line_no) r.line_no, 'unit', 'INACTIVE_UNIT',
+              'Unit ' || r.unit_path || ' is, or lies under, a deactivated unit.'
+       FROM staged r JOIN named n ON NOT n.is_active
+         AND (lower(r.unit_path) = n.name_path OR lower(r.unit_path) LIKE n.name_path || '/%')
        WHERE r.tenant_id = $1 AND r.job_id = $2""",
 )
+
+# With deactivateMissing: a supervisor outside the file would be deactivated by this import.
+SUPERVISOR_LEAVING = """
+SELECT r.line_no, 'nip_atasan', 'SUPERVISOR_NOT_IN_FILE',
+       'Supervisor ' || r.nip_atasan || ' is not in the file, so this import would deactivate them.'
+FROM staged r
+WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan <> ''
+  AND NOT EXISTS (SELECT 1 FROM staged o WHERE o.nip = r.nip_atasan)
+  AND EXISTS (SELECT 1 FROM employees e WHERE e.tenant_id = $1 AND e.nip = r.nip_atasan)
+"""
 
 # The roster as it will be: the file's supervision links over the region's.
 _GRAPH = """
@@ -434,7 +446,8 @@ async def _cross_row_problems(job: ImportJob) -> int:
     (after `_stage_for_sql` and the lock), so nothing can change between check and write."""
     total = 0
     duplicate_nips = 0
-    for check in CROSS_ROW_CHECKS:
+    checks = [*CROSS_ROW_CHECKS, SUPERVISOR_LEAVING] if job.deactivate_missing else CROSS_ROW_CHECKS
+    for check in checks:
         _, found = await _db().execute_query(check, [job.tenant_id, job.id])
         problems = [tuple(r.values()) for r in found]
         await _record_problems(job.tenant_id, job.id, problems)
@@ -588,9 +601,12 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
             f" WHERE tenant_id = $1 AND is_active AND nip NOT IN ({in_file}) RETURNING id",
             params,
         )
+        # Their logins end too, except region admins': a roster must never lock the region
+        # out of its own platform (their employee records are deactivated all the same).
         await db.execute_query(
             "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
-            " WHERE tenant_id = $1 AND employee_id = ANY($2::bigint[])",
+            " WHERE tenant_id = $1 AND employee_id = ANY($2::bigint[])"
+            " AND NOT ('REGION_ADMIN' = ANY(roles))",
             [tenant_id, [r["id"] for r in deactivated]],
         )
     # One audit entry per employee that changed, with only the fields that changed.
@@ -617,6 +633,14 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
             f"import:{job_id}",
             [r["id"] for r in deactivated],
         ],
+    )
+    # Employees the file brings back get their login back.
+    await db.execute_query(
+        "UPDATE user_accounts a SET is_active = true FROM import_before b"
+        " WHERE a.tenant_id = $1 AND a.employee_id = b.id AND NOT a.is_active"
+        " AND NOT (b.snapshot ->> 'is_active')::boolean"
+        f" AND (b.snapshot ->> 'nip') IN ({in_file})",
+        params,
     )
     # Logins: link an existing unlinked login with the same e-mail, create the others.
     await db.execute_query(
@@ -662,12 +686,19 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
 async def _dry_run_summary(job: ImportJob) -> dict[str, int]:
     _, rows = await _db().execute_query(
         "SELECT count(*) FILTER (WHERE e.id IS NULL) AS created,"
-        " count(e.id) AS existing FROM staged r"
-        " LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
+        " count(e.id) AS existing,"
+        " (SELECT count(*) FROM employees m WHERE $3 AND m.tenant_id = $1 AND m.is_active"
+        "  AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.nip = m.nip)) AS deactivated"
+        " FROM staged r LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
         " WHERE r.tenant_id = $1 AND r.job_id = $2",
-        [job.tenant_id, job.id],
+        [job.tenant_id, job.id, job.deactivate_missing],
     )
-    return {"rows": job.total_rows, "created": rows[0]["created"], "existing": rows[0]["existing"]}
+    return {
+        "rows": job.total_rows,
+        "created": rows[0]["created"],
+        "existing": rows[0]["existing"],
+        "deactivated": rows[0]["deactivated"],
+    }
 
 
 async def _finish(

@@ -584,3 +584,55 @@ async def test_a_job_of_a_region_suspended_meanwhile_fails_instead_of_hanging(
     async with tenant_transaction(region_a.id):
         job = await ImportJob.get(id=job_id)
     assert job.status == "FAILED"
+
+
+async def test_deactivate_missing_keeps_admin_logins_and_refuses_leaving_supervisors(api, region_a):
+    head, chief, staff1 = (region_a.employees[k] for k in ("head", "chief", "staff1"))
+    # staff1 reports to chief, who is not in the file: the import would orphan staff1.
+    orphaning = csv_bytes(row(staff1.nip, staff1.name, "Dinas Uji/Bidang A", atasan=chief.nip))
+    job = await import_and_run(api, region_a, orphaning, missing=True)
+    assert problems(job) == {(2, "nip_atasan", "SUPERVISOR_NOT_IN_FILE")}
+    # A preview tells how many would go.
+    keep_one = csv_bytes(row(staff1.nip, staff1.name, "Dinas Uji/Bidang A"))
+    preview = await import_and_run(api, region_a, keep_one, missing=True, dry=True)
+    assert preview["summary"]["deactivated"] == 4
+    # For real: everyone else goes, but the region admin's login stays usable.
+    done = await import_and_run(api, region_a, keep_one, missing=True)
+    assert done["summary"]["deactivated"] == 4
+    async with tenant_transaction(region_a.id):
+        admin = await UserAccount.get(id=region_a.accounts[Role.REGION_ADMIN].id)
+        supervisor_login = await UserAccount.get(id=region_a.accounts[Role.SUPERVISOR].id)
+        assert not (await Employee.get(id=head.id)).is_active
+    assert admin.is_active and not supervisor_login.is_active
+
+
+async def test_an_employee_brought_back_by_the_file_gets_their_login_back(api, region_a):
+    staff1 = region_a.employees["staff1"]  # the EMPLOYEE login's person
+    everyone_else = [
+        row(e.nip, e.name, "Dinas Uji") for k, e in region_a.employees.items() if k != "staff1"
+    ]
+    await import_and_run(api, region_a, csv_bytes(*everyone_else), missing=True)
+    async with tenant_transaction(region_a.id):
+        assert not (await UserAccount.get(id=region_a.accounts[Role.EMPLOYEE].id)).is_active
+    back = await import_and_run(api, region_a, csv_bytes(row(staff1.nip, staff1.name, "Dinas Uji")))
+    assert back["status"] == "SUCCEEDED"
+    async with tenant_transaction(region_a.id):
+        assert (await UserAccount.get(id=region_a.accounts[Role.EMPLOYEE].id)).is_active
+        assert (await Employee.get(id=staff1.id)).is_active
+
+
+async def test_paths_under_a_deactivated_unit_are_refused(api, region_a):
+    res = await api.as_role(
+        region_a,
+        Role.REGION_ADMIN,
+        """mutation { createUnit(input: {name: "Lama",
+        code: "LAMA", kind: DINAS}) { unit { id } } }""",
+    )
+    unit_id = res.data["createUnit"]["unit"]["id"]
+    await api.as_role(
+        region_a,
+        Role.REGION_ADMIN,
+        f'mutation {{ deactivateUnit(id: "{unit_id}") {{ errors {{ code }} }} }}',
+    )
+    job = await import_and_run(api, region_a, csv_bytes(row(make_nip(), "X", "lama/Bidang Baru")))
+    assert problems(job) == {(2, "unit", "INACTIVE_UNIT")}
