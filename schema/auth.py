@@ -7,7 +7,7 @@ from kinerja_saas.auth import service as auth
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role as _Role
 from kinerja_saas.errors import AuthenticationFailed
-from schema.errors import UserError, run_mutation
+from schema.errors import UserError, parse_id, run_mutation
 from schema.org import Employee
 from schema.region import Region
 from tenants.context import enter_tenant
@@ -61,6 +61,14 @@ class AuthPayload:
     refresh_token: str | None = None
     expires_at: int | None = strawberry.field(default=None, description="Unix time of expiry")
     me: Me | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ActivationPayload:
+    user_id: strawberry.ID | None = None
+    email: str | None = None
+    token: str | None = strawberry.field(default=None, description="For activateAccount; 14 days")
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -135,6 +143,26 @@ class AuthMutation:
         return await _auth_payload(
             lambda: activation.activate_account(token=token, password=password, settings=settings)
         )
+
+    @strawberry.mutation(
+        description="Region admin: a fresh one-time activation token for a login that has no "
+        "password yet (earlier tokens stop working), to hand over; it is e-mailed too."
+    )
+    async def issue_activation(
+        self, info: strawberry.Info, user_id: strawberry.ID
+    ) -> ActivationPayload:
+        actor = info.context.require_region_actor()
+        result, errors = await run_mutation(
+            lambda: activation.reissue_activation(
+                actor=actor,
+                user_id=parse_id(user_id, "userId"),
+                secret=info.context.settings.jwt_secret or "",
+            )
+        )
+        if result is None:
+            return ActivationPayload(errors=errors)
+        user, token = result
+        return ActivationPayload(user_id=strawberry.ID(str(user.id)), email=user.email, token=token)
 
     @strawberry.mutation(description="End every session of the logged-in user.")
     async def logout_everywhere(self, info: strawberry.Info) -> bool:

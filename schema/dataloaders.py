@@ -24,8 +24,14 @@ async def _load_unit_children(parent_ids: list[int]) -> list[list[Any]]:
     return [children.get(i, []) for i in parent_ids]
 
 
+async def _load_accounts(employee_ids: list[int]) -> list[Any]:
+    found = await org.accounts_by_employee(list(set(employee_ids)))
+    return [found.get(i) for i in employee_ids]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.unit = DataLoader(load_fn=_load_units)
         self.employee = DataLoader(load_fn=_load_employees)
         self.unit_children = DataLoader(load_fn=_load_unit_children)
+        self.account_by_employee = DataLoader(load_fn=_load_accounts)

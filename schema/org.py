@@ -63,6 +63,16 @@ class Unit:
         return [Unit.of(u) for u in await info.context.loaders.unit_children.load(int(self.id))]
 
 
+@strawberry.type(description="The login of an employee (region admins only).")
+class Login:
+    id: strawberry.ID
+    email: str
+    roles: list[str]
+    is_active: bool
+    activated: bool = strawberry.field(description="A password has been set")
+    last_login_at: datetime | None
+
+
 @strawberry.type(description="A civil servant (ASN) of the region.")
 class Employee:
     id: strawberry.ID
@@ -134,6 +144,23 @@ class Employee:
     def gender(self) -> Gender | None:
         info = rules.parse_nip(self.nip, today=date.today())
         return None if isinstance(info, FieldError) else Gender(info.gender)
+
+    @strawberry.field(description="Region admins: the employee's login, if any.")
+    async def login(self, info: strawberry.Info) -> Login | None:
+        actor = info.context.actor
+        if actor is None or not actor.has(Role.REGION_ADMIN):
+            return None
+        account = await info.context.loaders.account_by_employee.load(int(self.id))
+        if account is None:
+            return None
+        return Login(
+            id=strawberry.ID(str(account.id)),
+            email=account.email,
+            roles=sorted(account.roles),
+            is_active=account.is_active,
+            activated=account.password_hash is not None,
+            last_login_at=account.last_login_at,
+        )
 
     # Relations resolve synchronously from `preloaded` when the list query joined them in
     # (plain attributes are what Python GraphQL serves fastest), else through a DataLoader.

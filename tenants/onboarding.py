@@ -160,7 +160,7 @@ async def onboard_region(*, actor: Actor, data: RegionInput, secret: str) -> Onb
             after={"slug": tenant.slug, "name": tenant.name, "admin": admin.email},
         )
         await emit("tenants.region_onboarded", {"tenant_id": tenant.id})
-        await emit("auth.activation_requested", {"user_id": admin.id})
+        await emit("auth.activation_requested", {"user_ids": [admin.id]})
     token = activation_token(
         tenant_id=tenant.id, user_id=admin.id, token_version=admin.token_version, secret=secret
     )

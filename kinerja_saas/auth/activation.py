@@ -11,13 +11,23 @@ import time
 import jwt
 from tortoise.expressions import F
 
+from kinerja_saas.audit.service import record
+from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.passwords import MIN_PASSWORD_LENGTH, hash_password_async
+from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import LoginResult, issue_login, user_actor
 from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
-from kinerja_saas.errors import AuthenticationFailed, FieldError, ValidationFailed
+from kinerja_saas.errors import (
+    AuthenticationFailed,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from kinerja_saas.outbox.service import emit
 from kinerja_saas.settings import Settings
-from tenants.context import tenant_transaction
+from tenants.context import current_tenant_id, tenant_transaction
 
 ACTIVATION_TTL_SECONDS = 14 * 24 * 3600
 
@@ -93,3 +103,31 @@ async def activate_account(*, token: str, password: str, settings: Settings) -> 
             raise AuthenticationFailed("This activation link was already used.", code="TOKEN_USED")
         user.token_version += 1
         return await issue_login(user_actor(user), user.name, user.token_version, settings)
+
+
+async def reissue_activation(*, actor: Actor, user_id: int, secret: str) -> tuple[UserAccount, str]:
+    """A region admin hands a not-yet-activated login a fresh link; earlier links stop
+    working (the token version moves on). The e-mail with it goes out through the outbox."""
+    if not actor.has(Role.REGION_ADMIN):
+        raise PermissionDenied("Only a region admin may issue activation links.")
+    tenant_id = current_tenant_id()
+    user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
+    if user is None:
+        raise NotFound(f"No login {user_id} in this region.", field="userId")
+    if not user.is_active:
+        raise ValidationFailed([FieldError("userId", "INACTIVE", "This login is deactivated.")])
+    if user.password_hash is not None:
+        raise ValidationFailed(
+            [FieldError("userId", "ALREADY_ACTIVE", "This login already has a password.")]
+        )
+    await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(
+        token_version=F("token_version") + 1
+    )
+    user.token_version += 1
+    await record(
+        actor=actor, action="account.activation_issued", entity="user_account", entity_id=user.id
+    )
+    await emit("auth.activation_requested", {"user_ids": [user.id]})
+    return user, activation_token(
+        tenant_id=tenant_id, user_id=user.id, token_version=user.token_version, secret=secret
+    )

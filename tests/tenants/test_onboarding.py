@@ -355,3 +355,63 @@ async def test_one_activation_token_used_twice_at_once_sets_one_password(api, re
     assert outcomes == [(), ("TOKEN_USED",)]
     async with tenant_transaction(region_a.id):
         assert (await UserAccount.get(id=user.id)).token_version == 2
+
+
+ISSUE = """mutation($u: ID!) { issueActivation(userId: $u) { userId email token errors { field code } } }"""
+
+
+async def test_region_admin_reissues_activation_for_imported_logins(api, region_a, settings):
+    async with tenant_transaction(region_a.id):
+        user = await UserAccount.create(
+            tenant_id=region_a.id,
+            email="baru@x.test",
+            name="Baru",
+            roles=["EMPLOYEE"],
+            employee_id=region_a.employees["staff2"].id,
+        )
+    listed = await api.as_role(
+        region_a,
+        Role.REGION_ADMIN,
+        """{ employees(first: 10, filter: {search: "Staff2"}) {
+        edges { node { login { id email activated } } } } }""",
+    )
+    assert listed.data["employees"]["edges"][0]["node"]["login"] == {
+        "id": str(user.id),
+        "email": "baru@x.test",
+        "activated": False,
+    }
+    first = (await api.as_role(region_a, Role.REGION_ADMIN, ISSUE, {"u": str(user.id)})).data[
+        "issueActivation"
+    ]
+    second = (await api.as_role(region_a, Role.REGION_ADMIN, ISSUE, {"u": str(user.id)})).data[
+        "issueActivation"
+    ]
+    assert first["errors"] == second["errors"] == [] and first["email"] == "baru@x.test"
+    stale = (await api(ACTIVATE, {"t": first["token"], "p": "Strong-pass-2026"})).data[
+        "activateAccount"
+    ]
+    assert [e["code"] for e in stale["errors"]] == ["TOKEN_USED"]  # superseded
+    fresh = (await api(ACTIVATE, {"t": second["token"], "p": "Strong-pass-2026"})).data[
+        "activateAccount"
+    ]
+    assert fresh["errors"] == []
+    done = (await api.as_role(region_a, Role.REGION_ADMIN, ISSUE, {"u": str(user.id)})).data[
+        "issueActivation"
+    ]
+    assert [(e["field"], e["code"]) for e in done["errors"]] == [("userId", "ALREADY_ACTIVE")]
+
+
+async def test_only_region_admins_issue_activation_and_only_in_their_region(
+    api, region_a, region_b
+):
+    b_login = region_b.accounts[Role.EMPLOYEE].id
+    res = await api.as_role(region_a, Role.REGION_ADMIN, ISSUE, {"u": str(b_login)})
+    assert [e["code"] for e in res.data["issueActivation"]["errors"]] == ["NOT_FOUND"]
+    res = await api.as_role(
+        region_a, Role.SUPERVISOR, ISSUE, {"u": str(region_a.accounts[Role.EMPLOYEE].id)}
+    )
+    assert res.codes == ["FORBIDDEN"]
+    hidden = await api.as_role(
+        region_a, Role.SUPERVISOR, "{ employees(first: 5) { edges { node { login { id } } } } }"
+    )
+    assert all(e["node"]["login"] is None for e in hidden.data["employees"]["edges"])
