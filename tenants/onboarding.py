@@ -194,7 +194,8 @@ async def set_region_status(
 async def update_settings(*, actor: Actor, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if not actor.has(Role.REGION_ADMIN):
         raise PermissionDenied("Only a region admin may change the region's settings.")
-    tenant = await Tenant.get(id=current_tenant_id())
+    # Locked until the transaction ends: two admins saving at once cannot lose a change.
+    tenant = await Tenant.filter(id=current_tenant_id()).select_for_update().get()
     current = with_defaults(tenant.settings)
     updated = apply_changes(current, changes)
     problems = settings_problems(updated)

@@ -147,8 +147,11 @@ def read_roster(
             columns_seen.update(index)
         reader = csv.reader(text, delimiter=delimiter)
         batch: list[ParsedRow] = []
-        for fields in reader:
-            line_no = reader.line_num + 1  # the header was line 1
+        while True:
+            line_no = reader.line_num + 2  # where the record starts (the header is line 1)
+            fields = next(reader, None)
+            if fields is None:
+                break
             if not any(f.strip() for f in fields):
                 continue
             raw = {c: (fields[i] if i < len(fields) else "") for c, i in index.items()}
@@ -281,16 +284,20 @@ CROSS_ROW_CHECKS = (
            WHERE tenant_id = $1 AND job_id = $2 GROUP BY nip HAVING count(*) > 1) f
          ON f.nip = r.nip AND r.line_no > f.first_line
        WHERE r.tenant_id = $1 AND r.job_id = $2""",
-    # A supervisor who is neither in the file nor an active employee of the region.
-    """SELECT r.line_no, 'nip_atasan', 'UNKNOWN_SUPERVISOR',
-              'No employee with NIP ' || r.nip_atasan || ' in the file or in this region.'
+    # A supervisor who is neither in the file nor an (active) employee of the region.
+    """SELECT r.line_no, 'nip_atasan',
+              CASE WHEN e.id IS NULL THEN 'UNKNOWN_SUPERVISOR' ELSE 'INACTIVE_SUPERVISOR' END,
+              CASE WHEN e.id IS NULL
+                   THEN 'No employee with NIP ' || r.nip_atasan || ' in the file or in this region.'
+                   ELSE 'Supervisor ' || r.nip_atasan || ' is deactivated; add them to the file'
+                        || ' to bring them back, or name another supervisor.' END
        FROM staged r
+       LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip_atasan
        WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan ~ '^[0-9]{18}$'
          AND r.nip_atasan <> r.nip
          AND NOT EXISTS (SELECT 1 FROM staged o
                          WHERE o.tenant_id = $1 AND o.job_id = $2 AND o.nip = r.nip_atasan)
-         AND NOT EXISTS (SELECT 1 FROM employees e
-                         WHERE e.tenant_id = $1 AND e.nip = r.nip_atasan AND e.is_active)""",
+         AND (e.id IS NULL OR NOT e.is_active)""",
     # An e-mail given to two people in the file.
     """SELECT r.line_no, 'email', 'DUPLICATE_IN_FILE',
               'E-mail ' || r.email || ' is also given on line ' || f.first_line || '.'
@@ -634,6 +641,17 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
             [r["id"] for r in deactivated],
         ],
     )
+    # A changed e-mail follows to the employee's login (validation refused e-mails of
+    # other people's logins; one still free is taken).
+    if "email" in present:
+        await db.execute_query(
+            "UPDATE user_accounts a SET email = e.email FROM employees e"
+            " WHERE a.tenant_id = $1 AND e.tenant_id = $1 AND a.employee_id = e.id"
+            f" AND e.nip IN ({in_file}) AND e.email IS NOT NULL AND a.email <> e.email"
+            " AND NOT EXISTS (SELECT 1 FROM user_accounts o WHERE o.tenant_id = $1"
+            "   AND o.email = e.email)",
+            params,
+        )
     # Employees the file brings back get their login back.
     await db.execute_query(
         "UPDATE user_accounts a SET is_active = true FROM import_before b"

@@ -636,3 +636,49 @@ async def test_paths_under_a_deactivated_unit_are_refused(api, region_a):
     )
     job = await import_and_run(api, region_a, csv_bytes(row(make_nip(), "X", "lama/Bidang Baru")))
     assert problems(job) == {(2, "unit", "INACTIVE_UNIT")}
+
+
+async def test_quoted_fields_crlf_and_a_multi_line_record_keep_their_lines(api, region_a):
+    good = make_nip()
+    text = (
+        f'{HEADER}\r\n{good},"Budi, S.Kom",Analis,PELAKSANA,III/a,Dinas Uji,,,\r\n'
+        '12345,"Alamat\r\npanjang",Analis,PELAKSANA,III/a,Dinas Uji,,,\r\n'
+        f"{make_nip()},Ok,Analis,PELAKSANA,V/a,Dinas Uji,,,\r\n"
+    )
+    job = await import_and_run(api, region_a, text.encode())
+    assert problems(job) == {(3, "nip", "NIP_FORMAT"), (5, "golongan", "INVALID")}
+
+
+async def test_a_deactivated_supervisor_is_named_as_such(api, region_a):
+    other = region_a.employees["other"]
+    await api.as_role(
+        region_a,
+        Role.REGION_ADMIN,
+        f'mutation {{ deactivateEmployee(id: "{other.id}") {{ errors {{ code }} }} }}',
+    )
+    job = await import_and_run(
+        api, region_a, csv_bytes(row(make_nip(), "X", "Dinas Uji", atasan=other.nip))
+    )
+    assert problems(job) == {(2, "nip_atasan", "INACTIVE_SUPERVISOR")}
+
+
+async def test_a_changed_email_follows_to_the_login(api, region_a):
+    staff1 = region_a.employees["staff1"]
+    job = await import_and_run(
+        api,
+        region_a,
+        csv_bytes(
+            row(
+                staff1.nip,
+                staff1.name,
+                "Dinas Uji/Bidang A",
+                atasan=region_a.employees["chief"].nip,
+                jabatan="staff1",
+                email="baru.staff1@dinas.go.id",
+            )
+        ),
+    )
+    assert job["status"] == "SUCCEEDED"
+    async with tenant_transaction(region_a.id):
+        login = await UserAccount.get(id=region_a.accounts[Role.EMPLOYEE].id)
+    assert login.email == "baru.staff1@dinas.go.id"
