@@ -16,7 +16,7 @@ from kinerja_saas.org.models import PositionType as _PositionType
 from kinerja_saas.org.models import Unit as UnitModel
 from kinerja_saas.org.models import UnitKind as _UnitKind
 from schema.errors import UserError, parse_id, run_mutation
-from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 
 UnitKind = strawberry.enum(_UnitKind, description="Kind of organisational unit.")
 PositionType = strawberry.enum(_PositionType, description="Jenis jabatan.")
@@ -328,12 +328,7 @@ class OrgQuery:
         ]
         return EmployeeConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(edges, has_next=has_next, after=after),
             filter=flt,
         )
 

@@ -14,7 +14,7 @@ from kinerja_saas.org.models import ImportJob as ImportJobModel
 from kinerja_saas.org.models import ImportProblem
 from kinerja_saas.org.models import ImportStatus as _ImportStatus
 from schema.errors import UserError, parse_id, run_mutation
-from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from tenants.context import current_tenant_id
 
 ImportStatus = strawberry.enum(_ImportStatus)
@@ -108,12 +108,7 @@ class ImportJob:
         ]
         return ImportProblemConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > limit,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(edges, has_next=len(rows) > limit, after=after),
         )
 
 

@@ -23,6 +23,16 @@ class PageInfo:
     end_cursor: str | None
 
 
+def page_info(edges: list, *, has_next: bool, after: str | None) -> PageInfo:
+    """PageInfo of a forward page: `edges` have a `cursor`."""
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+
+
 def encode_cursor(value: Any, row_id: int, order: str = "") -> str:
     """`order` names the sort the cursor belongs to; another sort refuses it."""
     if isinstance(value, datetime):

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from schema.errors import UserError, parse_id, run_mutation
-from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from tenants import onboarding
 from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
@@ -163,12 +163,7 @@ class RegionQuery:
         ]
         return RegionOverviewConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(edges, has_next=has_next, after=after),
         )
 
 
