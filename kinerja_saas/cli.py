@@ -148,7 +148,13 @@ def dev(
         f" REDIS_URL='{settings.redis_url}'",
         soft_wrap=True,
     )
-    asyncio.run(_serve_with_worker(settings, host, port))
+    try:
+        asyncio.run(_serve_with_worker(settings, host, port))
+    finally:
+        if embedded:
+            from kinerja_saas.embedded import stop_embedded
+
+            stop_embedded()
 
 
 async def _serve_with_worker(settings, host: str, port: int) -> None:

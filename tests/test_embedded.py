@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -71,6 +72,8 @@ def dev_server(data_dir: Path, log_path: Path):
                 raise
     # uvicorn re-raises the interrupt after a clean shutdown: 130 is a Ctrl-C exit.
     assert proc.returncode in (0, 130), log_path.read_text()
+    redis_socket = re.search(r"REDIS_URL='unix://([^']+)'", log_path.read_text())
+    assert redis_socket and not Path(redis_socket.group(1)).exists(), "embedded Redis still running"
 
 
 def _login(url: str) -> dict:

@@ -4,13 +4,12 @@ Hashing takes ~0.1 s of CPU by design, so the async functions run it in a thread
 releases the GIL) and at most a few at a time: logins never stall the event loop."""
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so timing does not reveal which logins exist.
-_DUMMY_HASH = _hasher.hash("kinerja-timing-equaliser")
 _slots = asyncio.Semaphore(2)
 
 MIN_PASSWORD_LENGTH = 10
@@ -20,9 +19,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so timing does not reveal which logins
+    exist. Made on first use: hashing allocates argon2's 64 MiB, which a process that never
+    checks a password (a worker, the CLI) should not pay."""
+    return _hasher.hash("kinerja-timing-equaliser")
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
