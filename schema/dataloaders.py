@@ -7,6 +7,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from kinerja_saas.org import service as org
+from kinerja_saas.performance import service as performance
 
 
 async def _load_units(ids: list[int]) -> list[Any]:
@@ -29,9 +30,15 @@ async def _load_accounts(employee_ids: list[int]) -> list[Any]:
     return [found.get(i) for i in employee_ids]
 
 
+async def _load_checkpoints(period_ids: list[int]) -> list[list[Any]]:
+    found = await performance.checkpoints_of(list(set(period_ids)))
+    return [found.get(i, []) for i in period_ids]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.unit = DataLoader(load_fn=_load_units)
         self.employee = DataLoader(load_fn=_load_employees)
         self.unit_children = DataLoader(load_fn=_load_unit_children)
         self.account_by_employee = DataLoader(load_fn=_load_accounts)
+        self.checkpoints = DataLoader(load_fn=_load_checkpoints)

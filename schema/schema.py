@@ -15,13 +15,18 @@ from schema.errors import should_mask
 from schema.limits import CostLimit, DocumentShape
 from schema.org import OrgMutation, OrgQuery
 from schema.org_import import ImportMutation, ImportQuery
+from schema.performance import PerformanceMutation, PerformanceQuery
 from schema.region import RegionMutation, RegionQuery
 from schema.transaction import TenantTransaction
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
-Query = merge_types("Query", (AuthQuery, RegionQuery, OrgQuery, ImportQuery, CatalogueQuery))
-Mutation = merge_types("Mutation", (AuthMutation, RegionMutation, OrgMutation, ImportMutation))
+Query = merge_types(
+    "Query", (AuthQuery, RegionQuery, OrgQuery, ImportQuery, CatalogueQuery, PerformanceQuery)
+)
+Mutation = merge_types(
+    "Mutation", (AuthMutation, RegionMutation, OrgMutation, ImportMutation, PerformanceMutation)
+)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -31,6 +31,7 @@ from kinerja_saas.database_client import count_statements
 from kinerja_saas.migrate import migrate
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import PositionType, UnitKind
+from kinerja_saas.performance import service as performance
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 from tenants.models import RegionKind, Tenant
@@ -157,6 +158,7 @@ class Region:
     units: dict[str, Any] = field(default_factory=dict)
     employees: dict[str, Any] = field(default_factory=dict)
     accounts: dict[Role, UserAccount] = field(default_factory=dict)
+    period: Any = None
 
     @property
     def id(self) -> int:
@@ -222,6 +224,10 @@ async def build_region(password_hash: str, *, name: str = "Kota Uji") -> Region:
         await person("staff1", bidang_a, chief)
         await person("staff2", bidang_a, chief)
         await person("other", bidang_b, head)
+        # The current year's period, as a region running the cycle has.
+        region.period = await performance.open_period(
+            actor=admin, year=date.today().year, checkpoint_kind=None, deadline_days=10
+        )
         for role, emp_key in (
             (Role.REGION_ADMIN, "head"),
             (Role.SUPERVISOR, "chief"),
