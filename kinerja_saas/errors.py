@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def api_field(name: str) -> str:
+    """A column or argument name as the API spells fields: unit_id -> unitId."""
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldError:
     field: str | None

@@ -18,7 +18,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from kinerja_saas.errors import DomainError, FieldError, NotFound, ValidationFailed
+from kinerja_saas.errors import DomainError, FieldError, NotFound, ValidationFailed, api_field
 
 T = TypeVar("T")
 
@@ -76,10 +76,9 @@ async def run_mutation(body: Callable[[], Awaitable[T]]) -> tuple[T | None, list
         column = await _clashing_column(cause.constraint_name)
         if column is None:
             raise
-        field = column.split("_")[0] + "".join(p.capitalize() for p in column.split("_")[1:])
         return None, [
             UserError(
-                field=field,
+                field=api_field(column),
                 code="DUPLICATE",
                 message=f"This {column} was just taken by a concurrent change.",
             )

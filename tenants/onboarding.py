@@ -192,8 +192,7 @@ async def set_region_status(
 
 
 async def update_settings(*, actor: Actor, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    if not actor.has(Role.REGION_ADMIN):
-        raise PermissionDenied("Only a region admin may change the region's settings.")
+    actor.require(Role.REGION_ADMIN, "Only a region admin may change the region's settings.")
     # Locked until the transaction ends: two admins saving at once cannot lose a change.
     tenant = await Tenant.filter(id=current_tenant_id()).select_for_update().get()
     current = with_defaults(tenant.settings)

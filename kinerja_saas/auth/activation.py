@@ -22,7 +22,6 @@ from kinerja_saas.errors import (
     AuthenticationFailed,
     FieldError,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from kinerja_saas.outbox.service import emit
@@ -108,8 +107,7 @@ async def activate_account(*, token: str, password: str, settings: Settings) -> 
 async def reissue_activation(*, actor: Actor, user_id: int, secret: str) -> tuple[UserAccount, str]:
     """A region admin hands a not-yet-activated login a fresh link; earlier links stop
     working (the token version moves on). The e-mail with it goes out through the outbox."""
-    if not actor.has(Role.REGION_ADMIN):
-        raise PermissionDenied("Only a region admin may issue activation links.")
+    actor.require(Role.REGION_ADMIN, "Only a region admin may issue activation links.")
     tenant_id = current_tenant_id()
     user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
     if user is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import PermissionDenied
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,11 @@ class Actor:
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def require(self, role: Role, message: str) -> None:
+        """Raises PermissionDenied with `message` unless the actor has `role`."""
+        if not self.has(role):
+            raise PermissionDenied(message)
 
     @property
     def label(self) -> str:

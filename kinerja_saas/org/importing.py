@@ -27,7 +27,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import user_actor
-from kinerja_saas.errors import FieldError, PermissionDenied, ValidationFailed
+from kinerja_saas.errors import FieldError, ValidationFailed
 from kinerja_saas.org import rules
 from kinerja_saas.org.models import ImportJob, ImportStatus
 from kinerja_saas.org.service import lock_org_structure
@@ -175,8 +175,7 @@ def read_roster(
 
 
 def require_import_rights(actor: Actor) -> None:
-    if not actor.has(Role.REGION_ADMIN):
-        raise PermissionDenied("Only a region admin may import employees.")
+    actor.require(Role.REGION_ADMIN, "Only a region admin may import employees.")
 
 
 async def stage_import(
@@ -417,10 +416,10 @@ async def _record_problems(tenant_id: int, job_id: int, problems: list[tuple]) -
         )
 
 
-async def _validate(job: ImportJob, progress: Progress | None, today: date) -> int:
-    """Records every problem; returns how many. Each batch commits on its own, so the
+async def _validate(job: ImportJob, progress: Progress | None, today: date) -> None:
+    """Records every per-row problem. Each batch commits on its own, so the
     progress (rows_done) is visible while it runs."""
-    tenant_id, total = job.tenant_id, 0
+    tenant_id = job.tenant_id
     last_line, done = 0, 0
     async with tenant_transaction(tenant_id):
         await _db().execute_query(
@@ -439,13 +438,11 @@ async def _validate(job: ImportJob, progress: Progress | None, today: date) -> i
                 break
             problems = [p for r in rows for p in row_problems(r["line_no"], r, today=today)]
             await _record_problems(tenant_id, job.id, problems)
-            total += len(problems)
             done += len(rows)
             last_line = rows[-1]["line_no"]
             await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(rows_done=done)
         if progress:
             progress("validating", done, job.total_rows)
-    return total
 
 
 async def _cross_row_problems(job: ImportJob) -> int:
@@ -767,7 +764,7 @@ async def run_import(
         if not claimed or job is None:
             return job  # finished already (a re-delivered event)
         actor = await _acting_for(job, actor)
-    problems = await _validate(job, progress, today or date.today())
+    await _validate(job, progress, today or date.today())
     async with tenant_transaction(tenant_id):  # visible while the last step runs
         await ImportJob.filter(tenant_id=tenant_id, id=job_id, run_id=run_id).update(
             phase="merging"

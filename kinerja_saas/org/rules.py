@@ -106,11 +106,6 @@ def normalise_unit_path(raw: str) -> str:
     return "/".join(" ".join(part.split()) for part in raw.split("/"))
 
 
-def unit_path_key(path: str) -> str:
-    """Units match by path case-insensitively."""
-    return path.lower()
-
-
 def guess_unit_kind(name: str, depth: int) -> str:
     """The kind of a unit created from an import path, from its name."""
     lowered = name.lower() + " "

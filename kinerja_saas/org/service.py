@@ -17,7 +17,7 @@ from kinerja_saas.audit.service import record, snapshot
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import ErrorCollector, NotFound, api_field
 from kinerja_saas.org import rules
 from kinerja_saas.org.models import Employee, PositionType, Unit, UnitKind
 from kinerja_saas.outbox.service import emit
@@ -48,8 +48,7 @@ UNSET: Any = _Unset()
 
 
 def require_region_admin(actor: Actor) -> None:
-    if not actor.has(Role.REGION_ADMIN):
-        raise PermissionDenied("Only a region admin may change the organisation.")
+    actor.require(Role.REGION_ADMIN, "Only a region admin may change the organisation.")
 
 
 def _db():
@@ -287,9 +286,9 @@ async def _validate_employee(
 
     for name in ("nip", "name", "position", "unit_id"):
         if creating and (not given(name) or getattr(data, name) in (None, "")):
-            errors.add(_api_name(name), "REQUIRED", "Required.")
+            errors.add(api_field(name), "REQUIRED", "Required.")
         elif given(name) and getattr(data, name) in (None, ""):
-            errors.add(_api_name(name), "REQUIRED", "Cannot be empty.")
+            errors.add(api_field(name), "REQUIRED", "Cannot be empty.")
 
     if given("nip") and data.nip:
         nip = data.nip.strip()
@@ -353,11 +352,6 @@ async def _validate_employee(
                 values["supervisor_id"] = sup_id
     errors.raise_if_any()
     return values
-
-
-def _api_name(field: str) -> str:
-    head, *rest = field.split("_")
-    return head + "".join(p.capitalize() for p in rest)
 
 
 async def create_employee(

@@ -7,7 +7,7 @@ from datetime import date
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import Checkpoint, CheckpointKind, Period, PeriodStatus
 from kinerja_saas.performance.periods import can_move, checkpoints_for
@@ -19,8 +19,7 @@ MAX_DEADLINE_DAYS = 60
 
 
 def require_region_admin(actor: Actor) -> None:
-    if not actor.has(Role.REGION_ADMIN):
-        raise PermissionDenied("Only a region admin may manage performance periods.")
+    actor.require(Role.REGION_ADMIN, "Only a region admin may manage performance periods.")
 
 
 async def open_period(
