@@ -7,10 +7,11 @@ so a value never lands on the other side of a threshold through float error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 
 class Direction(StrEnum):
@@ -122,3 +123,153 @@ def is_low_performer(
     if predikat_ is not None and predikat_.value in set(low_predikat):
         return True
     return any(a < indicator_floor for a in indicator_achievements)
+
+
+# Perilaku kerja: the supervisor rates each of the 7 BerAKHLAK values on the three levels.
+BEHAVIOUR_SCORE: dict[Rating, int] = {
+    Rating.DI_ATAS_EKSPEKTASI: 3,
+    Rating.SESUAI_EKSPEKTASI: 2,
+    Rating.DI_BAWAH_EKSPEKTASI: 1,
+}
+
+
+def behaviour_rating(value_ratings: Iterable[Rating]) -> Rating:
+    """Behaviour rating (perilaku kerja) from the ratings of the BerAKHLAK values.
+
+    Each value scores DI_ATAS_EKSPEKTASI = 3, SESUAI_EKSPEKTASI = 2, DI_BAWAH_EKSPEKTASI = 1;
+    the mean score, computed exactly as a Fraction, gives the rating: mean >= 2.5 is
+    DI_ATAS_EKSPEKTASI, mean < 1.5 is DI_BAWAH_EKSPEKTASI, anything between is
+    SESUAI_EKSPEKTASI. So with 7 values, 4 above and 3 as expected (mean 18/7) is above,
+    4 below and 3 as expected (mean 10/7) is below. Raises ValueError on no ratings."""
+    scores = [BEHAVIOUR_SCORE[r] for r in value_ratings]
+    if not scores:
+        raise ValueError("a behaviour rating needs at least one value rating")
+    mean = Fraction(sum(scores), len(scores))
+    if mean >= Fraction(5, 2):
+        return Rating.DI_ATAS_EKSPEKTASI
+    if mean < Fraction(3, 2):
+        return Rating.DI_BAWAH_EKSPEKTASI
+    return Rating.SESUAI_EKSPEKTASI
+
+
+class OrganisationRating(StrEnum):
+    """The organisation's own rating, which sets the expected spread of employee predikat."""
+
+    ISTIMEWA = "ISTIMEWA"
+    BAIK = "BAIK"
+    BUTUH_PERBAIKAN = "BUTUH_PERBAIKAN"
+    KURANG = "KURANG"
+    SANGAT_KURANG = "SANGAT_KURANG"
+
+
+MAX_SHARE_EXCEEDED = "MAX_SHARE_EXCEEDED"  # the group's share is above limit_pct
+MIN_SHARE_MISSED = "MIN_SHARE_MISSED"  # the group's share is below limit_pct
+REQUIRED_MISSING = "REQUIRED_MISSING"  # nobody in the group, but someone must be
+NOT_LARGEST = "NOT_LARGEST"  # another predikat has strictly more employees
+NOT_ALLOWED = "NOT_ALLOWED"  # somebody in a group that must stay empty (limit 0)
+
+
+@dataclass(frozen=True)
+class DistributionCheck:
+    """One rule of the pattern; a group of several predikat is counted together."""
+
+    code: str
+    predikat: tuple[Predikat, ...]
+    limit_pct: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class DistributionProblem:
+    code: str
+    predikat: tuple[Predikat, ...]
+    limit_pct: Decimal | None
+    actual_pct: Decimal
+    message: str
+
+
+_P = Predikat
+# Kurva distribusi of PermenPANRB 6/2022: how employee predikat should spread for each
+# organisation rating. Checks are reported in this order.
+DISTRIBUTION_PATTERN: dict[OrganisationRating, tuple[DistributionCheck, ...]] = {
+    # Most employees SANGAT_BAIK, but at most 70%; the rest may have any predikat.
+    OrganisationRating.ISTIMEWA: (
+        DistributionCheck(MAX_SHARE_EXCEEDED, (_P.SANGAT_BAIK,), Decimal(70)),
+        DistributionCheck(NOT_LARGEST, (_P.SANGAT_BAIK,)),
+    ),
+    # Most employees BAIK, at most 70%; some must be BUTUH_PERBAIKAN and/or KURANG,
+    # the rest may be SANGAT_BAIK and/or SANGAT_KURANG.
+    OrganisationRating.BAIK: (
+        DistributionCheck(MAX_SHARE_EXCEEDED, (_P.BAIK,), Decimal(70)),
+        DistributionCheck(NOT_LARGEST, (_P.BAIK,)),
+        DistributionCheck(REQUIRED_MISSING, (_P.BUTUH_PERBAIKAN, _P.KURANG)),
+    ),
+    OrganisationRating.BUTUH_PERBAIKAN: (
+        DistributionCheck(MIN_SHARE_MISSED, (_P.BUTUH_PERBAIKAN,), Decimal(60)),
+        DistributionCheck(MAX_SHARE_EXCEEDED, (_P.SANGAT_BAIK,), Decimal(10)),
+    ),
+    OrganisationRating.KURANG: (
+        DistributionCheck(MIN_SHARE_MISSED, (_P.KURANG,), Decimal(60)),
+        DistributionCheck(MIN_SHARE_MISSED, (_P.BUTUH_PERBAIKAN,), Decimal(10)),
+        DistributionCheck(MAX_SHARE_EXCEEDED, (_P.SANGAT_BAIK,), Decimal(10)),
+    ),
+    OrganisationRating.SANGAT_KURANG: (
+        DistributionCheck(MIN_SHARE_MISSED, (_P.SANGAT_KURANG,), Decimal(60)),
+        DistributionCheck(MIN_SHARE_MISSED, (_P.KURANG, _P.BUTUH_PERBAIKAN), Decimal(10)),
+        DistributionCheck(NOT_ALLOWED, (_P.SANGAT_BAIK,), Decimal(0)),
+    ),
+}
+
+
+def _is_broken(check: DistributionCheck, count: int, total: int, rival_count: int) -> bool:
+    # Shares are compared exactly (count * 100 against limit * total), never after rounding,
+    # so 7001 of 10001 (70.003 %) exceeds 70 % although it prints as 70.00 %.
+    if check.code == REQUIRED_MISSING:
+        return count == 0
+    if check.code == NOT_LARGEST:
+        return rival_count > count
+    assert check.limit_pct is not None
+    if check.code == MIN_SHARE_MISSED:
+        return count * HUNDRED < check.limit_pct * total
+    return count * HUNDRED > check.limit_pct * total  # MAX_SHARE_EXCEEDED, NOT_ALLOWED
+
+
+def _message(check: DistributionCheck, now: str, rival: Predikat) -> str:
+    names = [p.value for p in check.predikat]
+    group = " and ".join(names) + (" together" if len(names) > 1 else "")
+    if check.code == MAX_SHARE_EXCEEDED:
+        return f"At most {check.limit_pct}% may be {group}; now {now}."
+    if check.code == MIN_SHARE_MISSED:
+        return f"At least {check.limit_pct}% must be {group}; now {now}."
+    if check.code == NOT_ALLOWED:
+        return f"No employee may be {group}; now {now}."
+    if check.code == REQUIRED_MISSING:
+        return f"At least one employee must be {' or '.join(names)}; now {now}."
+    return f"Most employees must be {group}, but {rival.value} has more; now {now}."
+
+
+def distribution_problems(
+    counts: Mapping[Predikat, int], rating: OrganisationRating
+) -> list[DistributionProblem]:
+    """Where the employees' predikat break the distribution pattern of the organisation's
+    rating (DISTRIBUTION_PATTERN), in the pattern's order; [] when it fits or nobody is
+    rated. A predikat missing from `counts` counts as 0."""
+    count_of = {p: counts.get(p, 0) for p in Predikat}
+    if any(n < 0 for n in count_of.values()):
+        raise ValueError("counts cannot be negative")
+    total = sum(count_of.values())
+    if total == 0:
+        return []
+    problems = []
+    for check in DISTRIBUTION_PATTERN[rating]:
+        count = sum(count_of[p] for p in check.predikat)
+        # The most numerous predikat outside the group (first in Predikat order on a tie).
+        rival = max((p for p in Predikat if p not in check.predikat), key=count_of.__getitem__)
+        if _is_broken(check, count, total, count_of[rival]):
+            actual = _pct(Decimal(count) * HUNDRED / total)
+            now = f"{actual}% ({count} of {total})"
+            problems.append(
+                DistributionProblem(
+                    check.code, check.predikat, check.limit_pct, actual, _message(check, now, rival)
+                )
+            )
+    return problems

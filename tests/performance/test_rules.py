@@ -2,15 +2,21 @@
 thresholds at their boundaries."""
 
 from decimal import Decimal as D
+from itertools import combinations_with_replacement
 
 import pytest
 
 from kinerja_saas.performance.rules import (
+    DISTRIBUTION_PATTERN,
     Direction,
+    DistributionProblem,
+    OrganisationRating,
     Predikat,
     Rating,
     Weighted,
     achievement,
+    behaviour_rating,
+    distribution_problems,
     is_low_performer,
     plan_achievement,
     predikat,
@@ -139,3 +145,261 @@ def test_low_performer_by_predikat_or_by_a_weak_indicator():
         low_predikat=["KURANG", "SANGAT_KURANG"],
         indicator_floor=floor,
     )
+
+
+# --- Behaviour rating (perilaku kerja) from the 7 BerAKHLAK values ---------------------------
+
+SCORE = {A: 3, S: 2, B: 1}
+
+
+@pytest.mark.parametrize(
+    ("ratings", "expected"),
+    [
+        ([A] * 4 + [S] * 3, A),  # mean 18/7 ≈ 2.57 ≥ 2.5
+        ([A] * 3 + [S] * 4, S),  # mean 17/7 ≈ 2.43
+        ([B] * 4 + [S] * 3, B),  # mean 10/7 ≈ 1.43 < 1.5
+        ([B] * 3 + [S] * 4, S),  # mean 11/7 ≈ 1.57
+        ([A] * 7, A),
+        ([S] * 7, S),
+        ([B] * 7, B),
+        ([A] * 6 + [B], A),  # mean 19/7 ≈ 2.71
+        ([A] * 5 + [B] * 2, S),  # mean 17/7 ≈ 2.43
+        ([A] * 5 + [S, B], A),  # mean 18/7
+        ([A] * 2 + [B] * 5, S),  # mean 11/7 ≈ 1.57
+        ([A] + [B] * 6, B),  # mean 9/7 ≈ 1.29
+        ([A, S, B, A, S, B, S], S),  # mean 2
+        ([A, A, A, S, S, S, B], S),  # mean 16/7 ≈ 2.29
+        ([S, S, B, B, B, B, B], B),  # mean 9/7
+        ([S] * 6 + [B], S),  # mean 13/7 ≈ 1.86
+        ([A, S], A),  # exactly 2.5 with an even count
+        ([S, B], S),  # exactly 1.5
+        ([A, B], S),  # exactly 2
+        ([B], B),
+    ],
+)
+def test_behaviour_rating_table(ratings, expected):
+    assert behaviour_rating(ratings) == expected
+    assert behaviour_rating(iter(ratings)) == expected  # any iterable, read once
+
+
+def test_behaviour_rating_of_every_multiset_of_seven_values():
+    combos = list(combinations_with_replacement(list(Rating), 7))
+    assert len(combos) == 36
+    seen = set()
+    for combo in combos:
+        total, n = sum(SCORE[r] for r in combo), len(combo)
+        # Integer form of the rule: mean ≥ 5/2 → above, mean < 3/2 → below.
+        if 2 * total >= 5 * n:
+            expected = A
+        elif 2 * total < 3 * n:
+            expected = B
+        else:
+            expected = S
+        assert behaviour_rating(combo) == expected, combo
+        seen.add(expected)
+    assert seen == set(Rating)
+
+
+def test_behaviour_rating_needs_a_rating():
+    with pytest.raises(ValueError):
+        behaviour_rating([])
+
+
+# --- Distribution pattern (kurva distribusi) of predikat per organisation rating -------------
+
+SB, BK = Predikat.SANGAT_BAIK, Predikat.BAIK
+BP, K, SK = Predikat.BUTUH_PERBAIKAN, Predikat.KURANG, Predikat.SANGAT_KURANG
+Org = OrganisationRating
+
+
+def test_the_pattern_covers_every_organisation_rating():
+    assert set(DISTRIBUTION_PATTERN) == set(OrganisationRating)
+
+
+@pytest.mark.parametrize(
+    ("rating", "counts"),
+    [
+        (Org.ISTIMEWA, {SB: 6, BK: 3, BP: 1}),
+        (Org.ISTIMEWA, {SB: 7, BK: 3}),  # exactly 70 %
+        (Org.ISTIMEWA, {SB: 70, BK: 10, BP: 10, K: 5, SK: 5}),
+        (Org.ISTIMEWA, {SB: 4, BK: 4, BP: 2}),  # a tie for the largest is still "most"
+        (Org.BAIK, {SB: 2, BK: 6, BP: 1, K: 1}),
+        (Org.BAIK, {BK: 7, K: 3}),  # exactly 70 %, KURANG alone is enough
+        (Org.BAIK, {BK: 7, BP: 3}),  # BUTUH_PERBAIKAN alone is enough
+        (Org.BAIK, {SB: 3, BK: 3, BP: 1, SK: 3}),  # ties for the largest
+        (Org.BUTUH_PERBAIKAN, {BP: 6, BK: 3, SB: 1}),  # exactly 60 % and 10 %
+        (Org.BUTUH_PERBAIKAN, {BP: 10}),
+        (Org.KURANG, {K: 6, BP: 1, SB: 1, BK: 2}),  # exactly 60 %, 10 %, 10 %
+        (Org.KURANG, {K: 9, BP: 1}),
+        (Org.SANGAT_KURANG, {SK: 6, K: 1, BK: 3}),  # exactly 60 % and 10 %
+        (Org.SANGAT_KURANG, {SK: 60, K: 5, BP: 5, BK: 30}),  # 10 % together
+        (Org.SANGAT_KURANG, {SK: 9, BP: 1}),
+    ],
+)
+def test_a_compliant_distribution_has_no_problems(rating, counts):
+    assert distribution_problems(counts, rating) == []
+
+
+MAX, MIN = "MAX_SHARE_EXCEEDED", "MIN_SHARE_MISSED"
+REQUIRED, NOT_LARGEST, NOT_ALLOWED = "REQUIRED_MISSING", "NOT_LARGEST", "NOT_ALLOWED"
+
+# (rating, counts, code, predikat, limit_pct, actual_pct): each breaks exactly one rule.
+SINGLE_VIOLATIONS = [
+    (Org.ISTIMEWA, {SB: 8, BK: 2}, MAX, (SB,), D(70), D("80.00")),
+    (Org.ISTIMEWA, {SB: 71, BK: 29}, MAX, (SB,), D(70), D("71.00")),  # one over 70 %
+    (
+        Org.ISTIMEWA,
+        {SB: 7001, BK: 3000},
+        MAX,
+        (SB,),
+        D(70),
+        D("70.00"),
+    ),  # 70.003 %: exact, not rounded
+    (Org.ISTIMEWA, {SB: 1}, MAX, (SB,), D(70), D("100.00")),
+    (Org.ISTIMEWA, {SB: 3, BK: 4, BP: 3}, NOT_LARGEST, (SB,), None, D("30.00")),
+    (Org.ISTIMEWA, {SB: 3, SK: 4, K: 3}, NOT_LARGEST, (SB,), None, D("30.00")),
+    (Org.ISTIMEWA, {BK: 10}, NOT_LARGEST, (SB,), None, D("0.00")),
+    (Org.BAIK, {BK: 8, BP: 2}, MAX, (BK,), D(70), D("80.00")),
+    (Org.BAIK, {BK: 71, K: 29}, MAX, (BK,), D(70), D("71.00")),
+    (Org.BAIK, {SB: 4, BK: 3, BP: 3}, NOT_LARGEST, (BK,), None, D("30.00")),
+    (Org.BAIK, {SK: 4, BK: 3, K: 3}, NOT_LARGEST, (BK,), None, D("30.00")),
+    (Org.BAIK, {SB: 2, BK: 6, SK: 2}, REQUIRED, (BP, K), None, D("0.00")),
+    (Org.BUTUH_PERBAIKAN, {BP: 5, BK: 5}, MIN, (BP,), D(60), D("50.00")),
+    (Org.BUTUH_PERBAIKAN, {BP: 59, BK: 41}, MIN, (BP,), D(60), D("59.00")),  # one under 60 %
+    (Org.BUTUH_PERBAIKAN, {BP: 5999, BK: 4000}, MIN, (BP,), D(60), D("60.00")),  # 59.996 %
+    (Org.BUTUH_PERBAIKAN, {BP: 6, SB: 2, BK: 2}, MAX, (SB,), D(10), D("20.00")),
+    (Org.BUTUH_PERBAIKAN, {BP: 60, SB: 11, BK: 29}, MAX, (SB,), D(10), D("11.00")),  # one over
+    (Org.BUTUH_PERBAIKAN, {BP: 2, SB: 1}, MAX, (SB,), D(10), D("33.33")),
+    (Org.KURANG, {K: 5, BP: 2, BK: 3}, MIN, (K,), D(60), D("50.00")),
+    (Org.KURANG, {K: 59, BP: 10, BK: 31}, MIN, (K,), D(60), D("59.00")),  # one under 60 %
+    (Org.KURANG, {K: 7, BK: 3}, MIN, (BP,), D(10), D("0.00")),
+    (Org.KURANG, {K: 60, BP: 9, BK: 31}, MIN, (BP,), D(10), D("9.00")),  # one under 10 %
+    (Org.KURANG, {K: 28, BP: 1, BK: 3}, MIN, (BP,), D(10), D("3.13")),  # 3.125 rounds half up
+    (Org.KURANG, {K: 6, BP: 1, SB: 2, BK: 1}, MAX, (SB,), D(10), D("20.00")),
+    (Org.KURANG, {K: 60, BP: 10, SB: 11, BK: 19}, MAX, (SB,), D(10), D("11.00")),  # one over
+    (Org.SANGAT_KURANG, {SK: 5, K: 1, BK: 4}, MIN, (SK,), D(60), D("50.00")),
+    (Org.SANGAT_KURANG, {SK: 59, K: 10, BK: 31}, MIN, (SK,), D(60), D("59.00")),  # one under
+    (Org.SANGAT_KURANG, {SK: 6, BK: 4}, MIN, (K, BP), D(10), D("0.00")),
+    (Org.SANGAT_KURANG, {SK: 60, K: 5, BP: 4, BK: 31}, MIN, (K, BP), D(10), D("9.00")),
+    (Org.SANGAT_KURANG, {SK: 6, K: 1, BK: 2, SB: 1}, NOT_ALLOWED, (SB,), D(0), D("10.00")),
+    (Org.SANGAT_KURANG, {SK: 89, BP: 10, SB: 1}, NOT_ALLOWED, (SB,), D(0), D("1.00")),
+]
+
+
+def _summary(problems: list[DistributionProblem]):
+    return [(p.code, p.predikat, p.limit_pct, p.actual_pct) for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("rating", "counts", "code", "group", "limit", "actual"), SINGLE_VIOLATIONS
+)
+def test_each_rule_broken_alone_gives_exactly_its_problem(
+    rating, counts, code, group, limit, actual
+):
+    assert _summary(distribution_problems(counts, rating)) == [(code, group, limit, actual)]
+
+
+@pytest.mark.parametrize(
+    ("rating", "counts", "code", "group", "limit", "actual"), SINGLE_VIOLATIONS
+)
+def test_every_message_gives_the_rule_and_the_share(rating, counts, code, group, limit, actual):
+    [problem] = distribution_problems(counts, rating)
+    assert f"now {actual}% (" in problem.message
+    assert f"of {sum(counts.values())})." in problem.message
+    if limit is not None:
+        assert f"{limit}%" in problem.message
+    assert all(p.value in problem.message for p in group)
+
+
+@pytest.mark.parametrize(
+    ("rating", "counts", "message"),
+    [
+        (Org.BAIK, {BK: 8, BP: 2}, "At most 70% may be BAIK; now 80.00% (8 of 10)."),
+        (
+            Org.BUTUH_PERBAIKAN,
+            {BP: 5, BK: 5},
+            "At least 60% must be BUTUH_PERBAIKAN; now 50.00% (5 of 10).",
+        ),
+        (
+            Org.SANGAT_KURANG,
+            {SK: 60, K: 5, BP: 4, BK: 31},
+            "At least 10% must be KURANG and BUTUH_PERBAIKAN together; now 9.00% (9 of 100).",
+        ),
+        (
+            Org.BAIK,
+            {SB: 2, BK: 6, SK: 2},
+            "At least one employee must be BUTUH_PERBAIKAN or KURANG; now 0.00% (0 of 10).",
+        ),
+        (
+            Org.ISTIMEWA,
+            {SB: 3, BK: 4, BP: 3},
+            "Most employees must be SANGAT_BAIK, but BAIK has more; now 30.00% (3 of 10).",
+        ),
+        (
+            Org.SANGAT_KURANG,
+            {SK: 6, K: 1, BK: 2, SB: 1},
+            "No employee may be SANGAT_BAIK; now 10.00% (1 of 10).",
+        ),
+    ],
+)
+def test_the_message_of_each_kind_of_problem(rating, counts, message):
+    [problem] = distribution_problems(counts, rating)
+    assert problem.message == message
+
+
+@pytest.mark.parametrize(
+    ("rating", "counts", "expected"),
+    [
+        (
+            Org.SANGAT_KURANG,
+            {SB: 10},
+            [
+                (MIN, (SK,), D(60), D("0.00")),
+                (MIN, (K, BP), D(10), D("0.00")),
+                (NOT_ALLOWED, (SB,), D(0), D("100.00")),
+            ],
+        ),
+        (
+            Org.KURANG,
+            {SB: 10},
+            [
+                (MIN, (K,), D(60), D("0.00")),
+                (MIN, (BP,), D(10), D("0.00")),
+                (MAX, (SB,), D(10), D("100.00")),
+            ],
+        ),
+        (
+            Org.BUTUH_PERBAIKAN,
+            {SB: 10},
+            [(MIN, (BP,), D(60), D("0.00")), (MAX, (SB,), D(10), D("100.00"))],
+        ),
+        (
+            Org.BAIK,
+            {SB: 10},
+            [(NOT_LARGEST, (BK,), None, D("0.00")), (REQUIRED, (BP, K), None, D("0.00"))],
+        ),
+        (
+            Org.BAIK,
+            {BK: 10},
+            [(MAX, (BK,), D(70), D("100.00")), (REQUIRED, (BP, K), None, D("0.00"))],
+        ),
+        (
+            Org.ISTIMEWA,
+            {SB: 4, BK: 5, K: 1},
+            [(NOT_LARGEST, (SB,), None, D("40.00"))],
+        ),
+    ],
+)
+def test_several_problems_come_in_the_order_of_the_pattern(rating, counts, expected):
+    assert _summary(distribution_problems(counts, rating)) == expected
+
+
+@pytest.mark.parametrize("rating", list(OrganisationRating))
+def test_nobody_rated_means_no_problems(rating):
+    assert distribution_problems({}, rating) == []
+    assert distribution_problems(dict.fromkeys(Predikat, 0), rating) == []
+
+
+def test_negative_counts_are_refused():
+    with pytest.raises(ValueError):
+        distribution_problems({BK: 5, BP: -1}, Org.BAIK)
