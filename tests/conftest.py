@@ -1,7 +1,7 @@
 """Test harness: real PostgreSQL and Redis, the app connecting as the non-owner app role.
 
 The servers come from DATABASE_URL / REDIS_URL (the database name is replaced by
-`kinerja_test`, Redis uses db 15), or embedded ones under .kinerja/test when unset.
+`kinerja_test`, Redis uses db 15; KINERJA_TEST_DATABASE / KINERJA_TEST_REDIS_DB override them), or embedded ones under .kinerja/test when unset.
 The test database is dropped and migrated afresh once per run. Each test builds its own
 regions with unique slugs, so tests never see each other's rows.
 """
@@ -38,8 +38,9 @@ from tenants.models import RegionKind, Tenant
 from tenants.onboarding import seed_reference_data
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_DATABASE = "kinerja_test"
-TEST_REDIS_DB = 15
+# Overridable so two checkouts (or a helper session) can run the suite side by side.
+TEST_DATABASE = os.environ.get("KINERJA_TEST_DATABASE", "kinerja_test")
+TEST_REDIS_DB = int(os.environ.get("KINERJA_TEST_REDIS_DB", "15"))
 PASSWORD = "rahasia-uji-123"
 
 
