@@ -12,20 +12,41 @@ from kinerja_saas.settings import Settings, get_settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.catalogue import CatalogueQuery
 from schema.errors import should_mask
+from schema.evaluations import EvaluationMutation, EvaluationQuery
 from schema.limits import CostLimit, DocumentShape
 from schema.org import OrgMutation, OrgQuery
 from schema.org_import import ImportMutation, ImportQuery
 from schema.performance import PerformanceMutation, PerformanceQuery
+from schema.plans import PlanMutation, PlanQuery
 from schema.region import RegionMutation, RegionQuery
 from schema.transaction import TenantTransaction
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 Query = merge_types(
-    "Query", (AuthQuery, RegionQuery, OrgQuery, ImportQuery, CatalogueQuery, PerformanceQuery)
+    "Query",
+    (
+        AuthQuery,
+        RegionQuery,
+        OrgQuery,
+        ImportQuery,
+        CatalogueQuery,
+        PerformanceQuery,
+        PlanQuery,
+        EvaluationQuery,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (AuthMutation, RegionMutation, OrgMutation, ImportMutation, PerformanceMutation)
+    "Mutation",
+    (
+        AuthMutation,
+        RegionMutation,
+        OrgMutation,
+        ImportMutation,
+        PerformanceMutation,
+        PlanMutation,
+        EvaluationMutation,
+    ),
 )
 
 

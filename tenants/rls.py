@@ -15,7 +15,7 @@ PLATFORM_TABLES = frozenset(
 )
 
 # The app role may append to these but never change or delete a row.
-APPEND_ONLY_TABLES = ("audit_log",)
+APPEND_ONLY_TABLES = ("audit_log", "plan_revisions")
 
 
 def enable_rls(table: str) -> str:
@@ -53,8 +53,12 @@ def _login_role(role: str, password: str | None) -> list[str]:
     ]
 
 
-# The definer functions each role may call (see the migrations).
-APP_FUNCTIONS = ("auth_login_regions(text)", "region_stats(bigint[])")
+# The functions each role may call (see the migrations).
+APP_FUNCTIONS = (
+    "auth_login_regions(text)",
+    "region_stats(bigint[])",
+    "kinerja_achievement(numeric, numeric, text, numeric)",
+)
 RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()")
 
 

@@ -460,9 +460,9 @@ class _Sql:
         return f"${len(self.params)}"
 
 
-def _scope(sql: _Sql, actor: Actor) -> None:
+def _scope(sql: _Sql, actor: Actor, column: str = "id") -> None:
     """What the actor may see: the region admin all, a supervisor their chain below and
-    themselves, anyone else only themselves."""
+    themselves, anyone else only themselves. `column` holds the employee id."""
     if actor.has(Role.REGION_ADMIN):
         return
     if actor.employee_id is None:
@@ -471,14 +471,24 @@ def _scope(sql: _Sql, actor: Actor) -> None:
     me = sql.param(actor.employee_id)
     if actor.has(Role.SUPERVISOR):
         sql.where.append(
-            f"(id = {me} OR id IN (WITH RECURSIVE below(id, depth) AS ("
+            f"({column} = {me} OR {column} IN (WITH RECURSIVE below(id, depth) AS ("
             f" SELECT id, 1 FROM employees WHERE tenant_id = $1 AND supervisor_id = {me}"
             " UNION ALL SELECT e.id, b.depth + 1 FROM employees e JOIN below b"
             f" ON e.supervisor_id = b.id WHERE e.tenant_id = $1 AND b.depth < {MAX_SUPERVISION_DEPTH}"
             ") SELECT id FROM below))"
         )
     else:
-        sql.where.append(f"id = {me}")
+        sql.where.append(f"{column} = {me}")
+
+
+scope_employees = _scope  # for other domains' queries over employees' rows
+
+
+async def supervises(supervisor_id: int, employee_id: int) -> bool:
+    """Whether `supervisor_id` is above `employee_id` in the supervision chain."""
+    return supervisor_id != employee_id and await _supervisor_chain_contains(
+        employee_id, supervisor_id
+    )
 
 
 def _filters(sql: _Sql, flt: EmployeeFilter) -> None:

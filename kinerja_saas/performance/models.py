@@ -57,7 +57,240 @@ class Checkpoint(TenantModel):
     starts_on = fields.DateField()
     ends_on = fields.DateField()
     deadline = fields.DateField()
+    # The deadline a "deadline near" event was emitted for: a moved deadline gets its own.
+    deadline_notice_for = fields.DateField(null=True)
 
     class Meta:
         table = "checkpoints"
         unique_together = (("tenant_id", "period_id", "number"),)
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "DRAFT"  # the employee writes it
+    SUBMITTED = "SUBMITTED"  # waiting for the evaluator
+    APPROVED = "APPROVED"  # agreed; changes only through a recorded revision
+    RETURNED = "RETURNED"  # sent back with a reason; the employee edits and resubmits
+
+
+class ResultKind(StrEnum):
+    UTAMA = "UTAMA"  # main work result
+    TAMBAHAN = "TAMBAHAN"  # additional work result
+
+
+class Aspect(StrEnum):
+    KUANTITAS = "KUANTITAS"
+    KUALITAS = "KUALITAS"
+    WAKTU = "WAKTU"
+    BIAYA = "BIAYA"
+
+
+class Plan(TenantModel):
+    """An employee's SKP for a period. The evaluator (atasan langsung) and the evaluator's
+    supervisor are fixed when the plan is written, so an organisation change later in the
+    year does not move an evaluation to someone who never saw the plan."""
+
+    period_id = fields.BigIntField()
+    employee_id = fields.BigIntField()
+    unit_id = fields.BigIntField()
+    evaluator_id = fields.BigIntField(null=True)
+    evaluator_supervisor_id = fields.BigIntField(null=True)
+    status = fields.CharEnumField(PlanStatus, max_length=16, default=PlanStatus.DRAFT)
+    return_reason = fields.TextField(null=True)
+    revision = fields.SmallIntField(default=0)
+    submitted_at = fields.DatetimeField(null=True)
+    approved_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "plans"
+        unique_together = (("tenant_id", "period_id", "employee_id"),)
+        indexes = (("tenant_id", "evaluator_id"), ("tenant_id", "period_id", "unit_id"))
+
+
+class PlanResult(TenantModel):
+    """A work result (RHK), optionally supporting one of the evaluator's own RHK."""
+
+    plan_id = fields.BigIntField()
+    kind = fields.CharEnumField(ResultKind, max_length=16)
+    text = fields.TextField()
+    supports_result_id = fields.BigIntField(null=True)
+    position = fields.SmallIntField()
+
+    class Meta:
+        table = "plan_results"
+        indexes = (("tenant_id", "plan_id"), ("tenant_id", "supports_result_id"))
+
+
+class Indicator(TenantModel):
+    """An individual performance indicator (IKI) of a work result."""
+
+    plan_id = fields.BigIntField()
+    result_id = fields.BigIntField()
+    text = fields.TextField()
+    aspect = fields.CharEnumField(Aspect, max_length=16)
+    target = fields.DecimalField(max_digits=16, decimal_places=4)
+    unit_label = fields.CharField(max_length=50)
+    direction = fields.CharField(max_length=20)  # rules.Direction
+    weight = fields.DecimalField(max_digits=5, decimal_places=2)
+    position = fields.SmallIntField()
+
+    class Meta:
+        table = "indicators"
+        indexes = (("tenant_id", "plan_id"), ("tenant_id", "result_id"))
+
+
+class PlanRevision(TenantModel):
+    """The content of an approved plan as it was before a revision reopened it."""
+
+    plan_id = fields.BigIntField()
+    revision = fields.SmallIntField()
+    reason = fields.TextField()
+    content = fields.JSONField()
+    created_by = fields.BigIntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "plan_revisions"
+        unique_together = (("tenant_id", "plan_id", "revision"),)
+
+
+class RealisationStatus(StrEnum):
+    SUBMITTED = "SUBMITTED"
+    VERIFIED = "VERIFIED"
+    REJECTED = "REJECTED"
+
+
+class Realisation(TenantModel):
+    """What an indicator reached as of a checkpoint, with its evidence (bukti dukung)."""
+
+    plan_id = fields.BigIntField()
+    indicator_id = fields.BigIntField()
+    checkpoint_id = fields.BigIntField()
+    value = fields.DecimalField(max_digits=16, decimal_places=4)
+    note = fields.TextField(null=True)
+    evidence = fields.JSONField(default=list)
+    status = fields.CharEnumField(
+        RealisationStatus, max_length=16, default=RealisationStatus.SUBMITTED
+    )
+    reject_reason = fields.TextField(null=True)
+    is_late = fields.BooleanField(default=False)
+    entered_at = fields.DatetimeField()
+    reviewed_by = fields.BigIntField(null=True)
+    reviewed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "realisations"
+        unique_together = (("tenant_id", "indicator_id", "checkpoint_id"),)
+        indexes = (("tenant_id", "plan_id", "checkpoint_id"),)
+
+
+class EvaluationStatus(StrEnum):
+    DRAFT = "DRAFT"
+    FINALISED = "FINALISED"  # immutable, unless an appeal reopens it
+    APPEALED = "APPEALED"  # reopened for the evaluator's supervisor
+
+
+class Evaluation(TenantModel):
+    """The evaluation of a plan for one checkpoint, or for the year (checkpoint_id null)."""
+
+    plan_id = fields.BigIntField()
+    period_id = fields.BigIntField()
+    employee_id = fields.BigIntField()
+    checkpoint_id = fields.BigIntField(null=True)
+    status = fields.CharEnumField(EvaluationStatus, max_length=16, default=EvaluationStatus.DRAFT)
+    achievement = fields.DecimalField(max_digits=7, decimal_places=2, null=True)
+    proposed_result_rating = fields.CharField(max_length=24, null=True)
+    result_rating = fields.CharField(max_length=24, null=True)
+    result_override_reason = fields.TextField(null=True)
+    behaviour_ratings = fields.JSONField(default=dict)  # value code -> {rating, note}
+    behaviour_rating = fields.CharField(max_length=24, null=True)
+    predikat = fields.CharField(max_length=24, null=True)
+    feedback = fields.TextField(null=True)
+    self_assessment = fields.TextField(null=True)
+    self_result_rating = fields.CharField(max_length=24, null=True)
+    self_behaviour_rating = fields.CharField(max_length=24, null=True)
+    finalised_at = fields.DatetimeField(null=True)
+    finalised_by = fields.BigIntField(null=True)
+    appeal_deadline = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "evaluations"
+        indexes = (("tenant_id", "employee_id"), ("tenant_id", "period_id", "predikat"))
+
+
+class AppealStatus(StrEnum):
+    OPEN = "OPEN"
+    DECIDED = "DECIDED"
+
+
+class Appeal(TenantModel):
+    """A keberatan against a finalised evaluation; `original` keeps what was appealed."""
+
+    evaluation_id = fields.BigIntField()
+    reason = fields.TextField()
+    status = fields.CharEnumField(AppealStatus, max_length=16, default=AppealStatus.OPEN)
+    reviewer_id = fields.BigIntField(null=True)
+    original = fields.JSONField()
+    decision_note = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "appeals"
+        unique_together = (("tenant_id", "evaluation_id"),)
+
+
+class UnitRating(TenantModel):
+    """The organisation's own rating (predikat kinerja organisasi) of a unit for a period,
+    which sets the distribution pattern its employees' predikat must follow."""
+
+    unit_id = fields.BigIntField()
+    period_id = fields.BigIntField()
+    rating = fields.CharField(max_length=24)
+    set_by = fields.BigIntField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "unit_ratings"
+        unique_together = (("tenant_id", "period_id", "unit_id"),)
+
+
+class DialogNote(TenantModel):
+    """Continuous feedback (dialog kinerja) on a plan or one of its indicators, threaded."""
+
+    plan_id = fields.BigIntField()
+    indicator_id = fields.BigIntField(null=True)
+    reply_to_id = fields.BigIntField(null=True)
+    author_employee_id = fields.BigIntField()
+    body = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "dialog_notes"
+        indexes = (("tenant_id", "plan_id", "created_at"),)
+
+
+class Consequence(StrEnum):
+    REWARD = "REWARD"
+    SANCTION = "SANCTION"
+
+
+class RewardSanction(TenantModel):
+    """A reward (e.g. a certificate or incentive for SANGAT_BAIK) or sanction (e.g. a
+    six-month improvement plan after a low predikat), with who decided it."""
+
+    employee_id = fields.BigIntField()
+    evaluation_id = fields.BigIntField(null=True)
+    consequence = fields.CharEnumField(Consequence, max_length=16)
+    type = fields.CharField(max_length=40)
+    reason = fields.TextField()
+    decided_on = fields.DateField()
+    decided_by = fields.BigIntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "rewards_sanctions"
+        indexes = (("tenant_id", "employee_id"),)

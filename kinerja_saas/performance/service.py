@@ -163,3 +163,7 @@ async def checkpoints_of(period_ids: list[int]) -> dict[int, list[Checkpoint]]:
     ).order_by("number"):
         grouped.setdefault(c.period_id, []).append(c)
     return grouped
+
+
+async def checkpoints_by_ids(ids: list[int]) -> dict[int, Checkpoint]:
+    return {c.id: c for c in await Checkpoint.filter(tenant_id=current_tenant_id(), id__in=ids)}

@@ -6,6 +6,7 @@ import pytest
 
 from kinerja_saas.auth.roles import Role
 from tenants.rls import PLATFORM_TABLES
+from tests.performance.cycle import full_cycle
 
 
 async def _tenant_tables(conn) -> list[str]:
@@ -79,6 +80,7 @@ async def test_app_role_is_neither_owner_nor_superuser(app_conn):
 
 
 async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_a, region_b):
+    await full_cycle(region_a)  # a row in every table of the performance cycle
     for table in await _tenant_tables(owner_conn):
         assert await owner_conn.fetchval(f"SELECT count(*) FROM {table}") > 0 or table in (
             "import_rows",
@@ -136,6 +138,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, regio
     from kinerja_saas.outbox import service as outbox
     from tenants.context import tenant_transaction
 
+    await full_cycle(region_a)
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.isolation", {})
         await outbox.mark_processed(event.id, "isolation-test")

@@ -1,0 +1,139 @@
+"""The distribution check (kurva): a unit's organisational rating for a period sets the
+pattern its employees' annual predikat must follow (rules.distribution_problems). Counted
+live from the annual evaluations, drafts included, so supervisors see where the unit
+stands while they rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise import connections
+
+from kinerja_saas.audit.service import record
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.org.models import Unit
+from kinerja_saas.performance.models import Period, PeriodStatus, Plan, UnitRating
+from kinerja_saas.performance.rules import (
+    DistributionProblem,
+    OrganisationRating,
+    Predikat,
+    distribution_problems,
+)
+from tenants.context import current_tenant_id
+
+
+@dataclass(frozen=True)
+class Distribution:
+    unit_id: int
+    period_id: int
+    rating: OrganisationRating | None
+    counts: dict[Predikat, int]
+    employees: int  # plans in the unit's subtree, rated or not
+    problems: list[DistributionProblem]
+
+    @property
+    def rated(self) -> int:
+        return sum(self.counts.values())
+
+
+async def set_unit_rating(
+    *, actor: Actor, period_id: int, unit_id: int, rating: OrganisationRating
+) -> UnitRating:
+    actor.require(Role.REGION_ADMIN, "Only a region admin sets a unit's organisational rating.")
+    tenant_id = current_tenant_id()
+    errors = ErrorCollector()
+    period = await Period.get_or_none(tenant_id=tenant_id, id=period_id)
+    if period is None:
+        errors.add("periodId", "NOT_FOUND", f"No period {period_id} in this region.")
+    elif period.status is PeriodStatus.CLOSED:
+        errors.add("periodId", "PERIOD_CLOSED", "The period is closed.")
+    if not await Unit.exists(tenant_id=tenant_id, id=unit_id):
+        errors.add("unitId", "NOT_FOUND", f"No unit {unit_id} in this region.")
+    errors.raise_if_any()
+    existing = await UnitRating.get_or_none(
+        tenant_id=tenant_id, period_id=period_id, unit_id=unit_id
+    )
+    before = existing.rating if existing else None
+    if existing is None:
+        existing = await UnitRating.create(
+            tenant_id=tenant_id,
+            period_id=period_id,
+            unit_id=unit_id,
+            rating=rating.value,
+            set_by=actor.user_id,
+        )
+    else:
+        existing.rating, existing.set_by = rating.value, actor.user_id
+        await existing.save_fields("rating", "set_by")
+    await record(
+        actor=actor,
+        action="unit_rating.set",
+        entity="unit",
+        entity_id=unit_id,
+        before={"rating": before},
+        after={"rating": rating.value, "period_id": period_id},
+    )
+    return existing
+
+
+COUNTS_SQL = """
+SELECT ev.predikat, count(*) AS n FROM plans p
+JOIN evaluations ev ON ev.tenant_id = p.tenant_id AND ev.plan_id = p.id
+    AND ev.checkpoint_id IS NULL AND ev.predikat IS NOT NULL
+WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.unit_id IN (
+    SELECT u.id FROM org_units u WHERE u.tenant_id = $1 AND u.path LIKE
+        (SELECT path FROM org_units WHERE tenant_id = $1 AND id = $3) || '%')
+GROUP BY ROLLUP (ev.predikat)
+"""
+PLANS_SQL = """
+SELECT count(*) AS n FROM plans p WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.unit_id IN (
+    SELECT u.id FROM org_units u WHERE u.tenant_id = $1 AND u.path LIKE
+        (SELECT path FROM org_units WHERE tenant_id = $1 AND id = $3) || '%')
+"""
+
+
+async def _distribution(period_id: int, unit_id: int, rating: str | None) -> Distribution:
+    db, tenant_id = connections.get("default"), current_tenant_id()
+    rows = await db.execute_query_dict(COUNTS_SQL, [tenant_id, period_id, unit_id])
+    counts = {Predikat(r["predikat"]): r["n"] for r in rows if r["predikat"] is not None}
+    plans = await db.execute_query_dict(PLANS_SQL, [tenant_id, period_id, unit_id])
+    org_rating = OrganisationRating(rating) if rating else None
+    return Distribution(
+        unit_id=unit_id,
+        period_id=period_id,
+        rating=org_rating,
+        counts=counts,
+        employees=plans[0]["n"],
+        problems=distribution_problems(counts, org_rating) if org_rating else [],
+    )
+
+
+async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> Distribution:
+    """For the region admin and supervisors (who rate people in the unit)."""
+    if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
+        raise PermissionDenied("Only region admins and supervisors see the distribution check.")
+    tenant_id = current_tenant_id()
+    if not await Unit.exists(tenant_id=tenant_id, id=unit_id):
+        raise NotFound(f"No unit {unit_id} in this region.", field="unitId")
+    if not await Period.exists(tenant_id=tenant_id, id=period_id):
+        raise NotFound(f"No period {period_id} in this region.", field="periodId")
+    rating = await UnitRating.get_or_none(tenant_id=tenant_id, period_id=period_id, unit_id=unit_id)
+    return await _distribution(period_id, unit_id, rating.rating if rating else None)
+
+
+async def problems_for_plan(plan: Plan) -> list[DistributionProblem]:
+    """Problems of every rated unit the plan's unit belongs to (itself or above)."""
+    tenant_id = current_tenant_id()
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT r.unit_id, r.rating FROM unit_ratings r JOIN org_units u"
+        " ON u.tenant_id = r.tenant_id AND u.id = r.unit_id"
+        " WHERE r.tenant_id = $1 AND r.period_id = $2 AND (SELECT path FROM org_units"
+        " WHERE tenant_id = $1 AND id = $3) LIKE u.path || '%' ORDER BY u.depth DESC",
+        [tenant_id, plan.period_id, plan.unit_id],
+    )
+    problems: list[DistributionProblem] = []
+    for row in rows:
+        problems += (await _distribution(plan.period_id, row["unit_id"], row["rating"])).problems
+    return problems

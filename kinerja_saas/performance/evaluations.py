@@ -1,0 +1,479 @@
+"""Evaluations per checkpoint and for the year: the evaluator's result and behaviour
+ratings, the predikat from the matrix, the employee's self-evaluation beside it, feedback,
+finalisation (after which nothing changes), and appeals (keberatan) that reopen a finalised
+evaluation for the evaluator's supervisor with the original kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tortoise import connections
+
+from kinerja_saas.audit.service import record
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance import rules
+from kinerja_saas.performance.access import Relation, require, visible_plan
+from kinerja_saas.performance.achievement import (
+    achievement_cap,
+    indicator_achievements,
+    plan_achievements,
+)
+from kinerja_saas.performance.distribution import problems_for_plan
+from kinerja_saas.performance.models import (
+    Appeal,
+    AppealStatus,
+    BehaviourValue,
+    Checkpoint,
+    Evaluation,
+    EvaluationStatus,
+    Period,
+    PeriodStatus,
+    Plan,
+    PlanStatus,
+)
+from kinerja_saas.performance.rules import Rating
+from tenants.context import current_tenant_id
+from tenants.models import Tenant
+from tenants.region_settings import with_defaults
+
+MAX_TEXT = 5000
+SNAPSHOT_FIELDS = (
+    "achievement",
+    "proposed_result_rating",
+    "result_rating",
+    "result_override_reason",
+    "behaviour_ratings",
+    "behaviour_rating",
+    "predikat",
+    "feedback",
+)
+
+
+@dataclass(frozen=True)
+class ValueRating:
+    code: str
+    rating: Rating
+    note: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _snapshot(evaluation: Evaluation) -> dict[str, Any]:
+    out = {f: getattr(evaluation, f) for f in SNAPSHOT_FIELDS}
+    out["achievement"] = str(out["achievement"]) if out["achievement"] is not None else None
+    return out
+
+
+async def _performance_settings() -> dict[str, Any]:
+    tenant = await Tenant.get(id=current_tenant_id())
+    return with_defaults(tenant.settings)["performance"]
+
+
+async def _check_timing(
+    errors: ErrorCollector, plan: Plan, checkpoint_id: int | None, today: date
+) -> None:
+    """A checkpoint is evaluated once it has started, while the year runs; the year once
+    the period is EVALUATING. Nothing after CLOSED."""
+    tenant_id = current_tenant_id()
+    period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+    if period.status is PeriodStatus.CLOSED:
+        errors.add("planId", "PERIOD_CLOSED", "The period is closed.")
+        return
+    if checkpoint_id is None:
+        if period.status is not PeriodStatus.EVALUATING:
+            errors.add(
+                "planId", "PERIOD_NOT_EVALUATING", "The year is evaluated once it is EVALUATING."
+            )
+        return
+    checkpoint = await Checkpoint.get_or_none(tenant_id=tenant_id, id=checkpoint_id)
+    if checkpoint is None or checkpoint.period_id != plan.period_id:
+        errors.add("checkpointId", "NOT_IN_PERIOD", "The checkpoint is not in the plan's period.")
+    elif period.status is PeriodStatus.PLANNING or checkpoint.starts_on > today:
+        errors.add("checkpointId", "NOT_STARTED", f"{checkpoint.label} has not started yet.")
+
+
+async def _evaluation_for(plan: Plan, checkpoint_id: int | None) -> Evaluation:
+    """The evaluation row of (plan, checkpoint), created if missing, locked. Concurrent
+    first saves meet at the unique index instead of failing."""
+    tenant_id = current_tenant_id()
+    await connections.get("default").execute_query(
+        "INSERT INTO evaluations (tenant_id, plan_id, period_id, employee_id, checkpoint_id,"
+        " status, behaviour_ratings, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, 'DRAFT', '{}', now(), now())"
+        " ON CONFLICT (tenant_id, plan_id, COALESCE(checkpoint_id, 0)) DO NOTHING",
+        [tenant_id, plan.id, plan.period_id, plan.employee_id, checkpoint_id],
+    )
+    return (
+        await Evaluation.filter(tenant_id=tenant_id, plan_id=plan.id, checkpoint_id=checkpoint_id)
+        .select_for_update()
+        .get()
+    )
+
+
+def _require_evaluator(relations: frozenset[Relation], plan: Plan, evaluation: Evaluation) -> None:
+    """Who rates: the evaluator; during an appeal the evaluator's supervisor. The region
+    admin stands in where the plan has no such person."""
+    if evaluation.status is EvaluationStatus.APPEALED:
+        who = Relation.REVIEWER if plan.evaluator_supervisor_id is not None else Relation.ADMIN
+        message = "During an appeal only the evaluator's supervisor rates."
+    else:
+        who = Relation.EVALUATOR if plan.evaluator_id is not None else Relation.ADMIN
+        message = "Only the employee's evaluator rates them."
+    require(relations, who, message=message)
+
+
+async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
+    """Achievement, proposed result rating, behaviour rating and predikat from what is
+    stored now (the realisations may have changed since the last save)."""
+    cap = Decimal(str(settings["achievement_cap"]))
+    achieved = await plan_achievements(
+        [evaluation.plan_id], checkpoint_id=evaluation.checkpoint_id, cap=cap
+    )
+    evaluation.achievement = achieved.get(evaluation.plan_id, Decimal(0))
+    evaluation.proposed_result_rating = rules.proposed_result_rating(
+        evaluation.achievement,
+        above=Decimal(str(settings["result_threshold_above"])),
+        expected=Decimal(str(settings["result_threshold_expected"])),
+    ).value
+    codes = await _value_codes()
+    rated = evaluation.behaviour_ratings
+    evaluation.behaviour_rating = (
+        rules.behaviour_rating(Rating(rated[c]["rating"]) for c in codes).value
+        if codes and all(c in rated for c in codes)
+        else None
+    )
+    evaluation.predikat = (
+        rules.predikat(
+            behaviour=Rating(evaluation.behaviour_rating), result=Rating(evaluation.result_rating)
+        ).value
+        if evaluation.behaviour_rating and evaluation.result_rating
+        else None
+    )
+
+
+async def _value_codes() -> list[str]:
+    return list(
+        await BehaviourValue.filter(tenant_id=current_tenant_id())
+        .order_by("position")
+        .values_list("code", flat=True)
+    )
+
+
+async def save_evaluation(
+    *,
+    actor: Actor,
+    plan_id: int,
+    checkpoint_id: int | None,
+    result_rating: Rating | None = None,
+    result_override_reason: str | None = None,
+    behaviour: list[ValueRating] | None = None,
+    feedback: str | None = None,
+    today: date | None = None,
+) -> Evaluation:
+    """The evaluator's draft: only what is given changes; behaviour ratings merge by value."""
+    today = today or date.today()
+    plan, relations = await visible_plan(actor, plan_id)
+    errors = ErrorCollector()
+    if plan.status is not PlanStatus.APPROVED:
+        errors.add("planId", "PLAN_NOT_APPROVED", "Only an approved plan is evaluated.")
+    await _check_timing(errors, plan, checkpoint_id, today)
+    errors.raise_if_any()
+    evaluation = await _evaluation_for(plan, checkpoint_id)
+    _require_evaluator(relations, plan, evaluation)
+    if evaluation.status is EvaluationStatus.FINALISED:
+        errors.add("planId", "EVALUATION_FINALISED", "A finalised evaluation cannot change.")
+        errors.raise_if_any()
+    codes = set(await _value_codes())
+    for n, item in enumerate(behaviour or []):
+        if item.code not in codes:
+            errors.add(f"behaviour[{n}].code", "UNKNOWN_VALUE", f"No BerAKHLAK value {item.code}.")
+        if item.note is not None and len(item.note) > MAX_TEXT:
+            errors.add(f"behaviour[{n}].note", "TOO_LONG", f"At most {MAX_TEXT} characters.")
+    for name, text in (("feedback", feedback), ("resultOverrideReason", result_override_reason)):
+        if text is not None and len(text) > MAX_TEXT:
+            errors.add(name, "TOO_LONG", f"At most {MAX_TEXT} characters.")
+    errors.raise_if_any()
+
+    before = _snapshot(evaluation)
+    if result_rating is not None:
+        evaluation.result_rating = result_rating.value
+    if result_override_reason is not None:
+        evaluation.result_override_reason = result_override_reason.strip() or None
+    if feedback is not None:
+        evaluation.feedback = feedback.strip() or None
+    if behaviour:
+        merged = dict(evaluation.behaviour_ratings)
+        for item in behaviour:
+            merged[item.code] = {"rating": item.rating.value, "note": (item.note or "").strip()}
+        evaluation.behaviour_ratings = merged
+    settings = await _performance_settings()
+    await _recompute(evaluation, settings)
+    _check_override(errors, evaluation)
+    errors.raise_if_any()
+    await evaluation.save()
+    await record(
+        actor=actor,
+        action="evaluation.save",
+        entity="evaluation",
+        entity_id=evaluation.id,
+        before=before,
+        after=_snapshot(evaluation),
+    )
+    return evaluation
+
+
+def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
+    if (
+        evaluation.result_rating is not None
+        and evaluation.result_rating != evaluation.proposed_result_rating
+        and not evaluation.result_override_reason
+    ):
+        errors.add(
+            "resultOverrideReason",
+            "OVERRIDE_REASON_REQUIRED",
+            f"The platform proposes {evaluation.proposed_result_rating} from an achievement of "
+            f"{evaluation.achievement}%; say why you rate {evaluation.result_rating}.",
+        )
+
+
+async def save_self_evaluation(
+    *,
+    actor: Actor,
+    plan_id: int,
+    checkpoint_id: int | None,
+    text: str,
+    result_rating: Rating | None = None,
+    behaviour_rating: Rating | None = None,
+    today: date | None = None,
+) -> Evaluation:
+    """The employee's own view, kept beside the evaluator's until the evaluation is final."""
+    today = today or date.today()
+    plan, relations = await visible_plan(actor, plan_id)
+    require(relations, Relation.OWNER, message="Only the employee evaluates themselves.")
+    errors = ErrorCollector()
+    if plan.status is not PlanStatus.APPROVED:
+        errors.add("planId", "PLAN_NOT_APPROVED", "Only an approved plan is evaluated.")
+    if not text.strip():
+        errors.add("text", "REQUIRED", "Write your self-evaluation.")
+    elif len(text) > MAX_TEXT:
+        errors.add("text", "TOO_LONG", f"At most {MAX_TEXT} characters.")
+    await _check_timing(errors, plan, checkpoint_id, today)
+    errors.raise_if_any()
+    evaluation = await _evaluation_for(plan, checkpoint_id)
+    if evaluation.status is not EvaluationStatus.DRAFT:
+        errors.add("planId", "EVALUATION_FINALISED", "The evaluation is already final.")
+        errors.raise_if_any()
+    evaluation.self_assessment = text.strip()
+    evaluation.self_result_rating = result_rating.value if result_rating else None
+    evaluation.self_behaviour_rating = behaviour_rating.value if behaviour_rating else None
+    await evaluation.save_fields("self_assessment", "self_result_rating", "self_behaviour_rating")
+    await record(
+        actor=actor,
+        action="evaluation.self",
+        entity="evaluation",
+        entity_id=evaluation.id,
+        after={
+            "result": evaluation.self_result_rating,
+            "behaviour": evaluation.self_behaviour_rating,
+        },
+    )
+    return evaluation
+
+
+async def _locked_evaluation(actor: Actor, evaluation_id: int) -> tuple[Evaluation, Plan, Any]:
+    evaluation = (
+        await Evaluation.filter(tenant_id=current_tenant_id(), id=evaluation_id)
+        .select_for_update()
+        .first()
+    )
+    if evaluation is None:
+        raise NotFound(f"No evaluation {evaluation_id} in this region.", field="id")
+    plan, relations = await visible_plan(actor, evaluation.plan_id, field="id")
+    return evaluation, plan, relations
+
+
+async def finalise_evaluation(
+    *,
+    actor: Actor,
+    evaluation_id: int,
+    acknowledge_distribution: bool = False,
+    decision_note: str | None = None,
+    today: date | None = None,
+) -> tuple[Evaluation, list[rules.DistributionProblem]]:
+    """Makes the evaluation final. An annual evaluation that would leave a rated unit's
+    predikat outside its distribution pattern is refused unless acknowledged; the problems
+    are returned either way."""
+    today = today or date.today()
+    evaluation, plan, relations = await _locked_evaluation(actor, evaluation_id)
+    errors = ErrorCollector()
+    if evaluation.status is EvaluationStatus.FINALISED:
+        errors.add("id", "EVALUATION_FINALISED", "The evaluation is already final.")
+        errors.raise_if_any()
+    _require_evaluator(relations, plan, evaluation)
+    await _check_timing(errors, plan, evaluation.checkpoint_id, today)
+    settings = await _performance_settings()
+    await _recompute(evaluation, settings)
+    if evaluation.result_rating is None:
+        errors.add("resultRating", "RATING_REQUIRED", "Rate the work result first.")
+    missing = [c for c in await _value_codes() if c not in evaluation.behaviour_ratings]
+    if missing:
+        errors.add(
+            "behaviour",
+            "RATING_REQUIRED",
+            f"Rate every BerAKHLAK value; missing: {', '.join(missing)}.",
+        )
+    if not evaluation.feedback:
+        errors.add("feedback", "REQUIRED", "Give the employee your feedback.")
+    _check_override(errors, evaluation)
+    appealed = evaluation.status is EvaluationStatus.APPEALED
+    if appealed and not (decision_note or "").strip():
+        errors.add("decisionNote", "REQUIRED", "Explain the decision on the appeal.")
+    errors.raise_if_any()
+    problems: list[rules.DistributionProblem] = []
+    if evaluation.checkpoint_id is None:
+        await evaluation.save()  # the unit's count must include this predikat
+        problems = await problems_for_plan(plan)
+        if problems and not acknowledge_distribution:
+            errors.add(
+                "acknowledgeDistribution",
+                "DISTRIBUTION_PATTERN",
+                "The unit's predikat would break its distribution pattern: "
+                + " ".join(p.message for p in problems)
+                + " Finalise again with acknowledgeDistribution to go ahead.",
+            )
+            errors.raise_if_any()
+
+    evaluation.status = EvaluationStatus.FINALISED
+    evaluation.finalised_at = _now()
+    evaluation.finalised_by = actor.user_id
+    evaluation.appeal_deadline = today + timedelta(days=int(settings["appeal_window_days"]))
+    await evaluation.save()
+    if appealed:
+        await Appeal.filter(tenant_id=current_tenant_id(), evaluation_id=evaluation.id).update(
+            status=AppealStatus.DECIDED,
+            decision_note=(decision_note or "").strip(),
+            decided_at=_now(),
+        )
+    await record(
+        actor=actor,
+        action="evaluation.finalise",
+        entity="evaluation",
+        entity_id=evaluation.id,
+        after={**_snapshot(evaluation), "acknowledged_problems": [p.code for p in problems]},
+    )
+    indicators = await indicator_achievements(
+        plan.id, checkpoint_id=evaluation.checkpoint_id, cap=await achievement_cap()
+    )
+    low = rules.is_low_performer(
+        predikat_=rules.Predikat(evaluation.predikat),
+        indicator_achievements=list(indicators.values()),
+        low_predikat=settings["low_performer_predikat"],
+        indicator_floor=Decimal(str(settings["low_indicator_floor"])),
+    )
+    await emit(
+        "performance.evaluation_finalised",
+        {
+            "evaluation_id": evaluation.id,
+            "plan_id": plan.id,
+            "period_id": plan.period_id,
+            "checkpoint_id": evaluation.checkpoint_id,
+            "employee_id": plan.employee_id,
+            "evaluator_id": plan.evaluator_id,
+            "predikat": evaluation.predikat,
+            "result_rating": evaluation.result_rating,
+            "behaviour_rating": evaluation.behaviour_rating,
+            "achievement": str(evaluation.achievement),
+            "low_performer": low,
+            "after_appeal": appealed,
+        },
+    )
+    return evaluation, problems
+
+
+async def appeal_evaluation(
+    *, actor: Actor, evaluation_id: int, reason: str, today: date | None = None
+) -> Appeal:
+    """The employee's keberatan, within the region's window after finalisation."""
+    today = today or date.today()
+    evaluation, plan, relations = await _locked_evaluation(actor, evaluation_id)
+    require(relations, Relation.OWNER, message="Only the evaluated employee can appeal.")
+    errors = ErrorCollector()
+    if evaluation.status is not EvaluationStatus.FINALISED:
+        errors.add("id", "NOT_FINALISED", "Only a finalised evaluation can be appealed.")
+    elif evaluation.appeal_deadline is not None and today > evaluation.appeal_deadline:
+        errors.add(
+            "id",
+            "APPEAL_WINDOW_CLOSED",
+            f"Appeals were possible until {evaluation.appeal_deadline.isoformat()}.",
+        )
+    if await Appeal.exists(tenant_id=current_tenant_id(), evaluation_id=evaluation.id):
+        errors.add("id", "APPEAL_EXISTS", "This evaluation has already been appealed once.")
+    period = await Period.get(tenant_id=current_tenant_id(), id=plan.period_id)
+    if period.status is PeriodStatus.CLOSED:
+        errors.add("id", "PERIOD_CLOSED", "The period is closed.")
+    if not reason.strip():
+        errors.add("reason", "REQUIRED", "Say why you object to the evaluation.")
+    elif len(reason) > MAX_TEXT:
+        errors.add("reason", "TOO_LONG", f"At most {MAX_TEXT} characters.")
+    errors.raise_if_any()
+    appeal = await Appeal.create(
+        tenant_id=current_tenant_id(),
+        evaluation_id=evaluation.id,
+        reason=reason.strip(),
+        reviewer_id=plan.evaluator_supervisor_id,
+        original=_snapshot(evaluation),
+    )
+    evaluation.status = EvaluationStatus.APPEALED
+    await evaluation.save_fields("status")
+    await record(
+        actor=actor,
+        action="evaluation.appeal",
+        entity="evaluation",
+        entity_id=evaluation.id,
+        after={"appeal_id": appeal.id},
+    )
+    await emit(
+        "performance.evaluation_appealed",
+        {
+            "evaluation_id": evaluation.id,
+            "appeal_id": appeal.id,
+            "employee_id": plan.employee_id,
+            "evaluator_id": plan.evaluator_id,
+            "reviewer_id": plan.evaluator_supervisor_id,
+        },
+    )
+    return appeal
+
+
+async def evaluations_of_plans(plan_ids: list[int]) -> dict[int, list[Evaluation]]:
+    grouped: dict[int, list[Evaluation]] = {p: [] for p in plan_ids}
+    for e in await Evaluation.filter(tenant_id=current_tenant_id(), plan_id__in=plan_ids).order_by(
+        "checkpoint_id"
+    ):
+        grouped[e.plan_id].append(e)
+    return grouped
+
+
+async def my_evaluations(*, actor: Actor, period_id: int | None) -> list[Evaluation]:
+    if actor.employee_id is None:
+        return []
+    query = Evaluation.filter(tenant_id=current_tenant_id(), employee_id=actor.employee_id)
+    if period_id is not None:
+        query = query.filter(period_id=period_id)
+    return await query.order_by("-period_id", "checkpoint_id")
+
+
+async def appeals_of(evaluation_ids: list[int]) -> dict[int, Appeal]:
+    return {
+        a.evaluation_id: a
+        for a in await Appeal.filter(
+            tenant_id=current_tenant_id(), evaluation_id__in=evaluation_ids
+        )
+    }

@@ -1,0 +1,667 @@
+"""SKP plans: writing the work results (RHK) and indicators (IKI), the approval workflow,
+revisions of an approved plan, and copying a supervisor's RHK down to their reports.
+
+A plan is saved whole (the frontend's form), validated whole, and written set-based: a
+handful of statements however many results and indicators it has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tortoise import connections
+
+from kinerja_saas.audit.service import record
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.org.models import Employee
+from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance.access import Relation, require, visible_plan
+from kinerja_saas.performance.models import (
+    Aspect,
+    Indicator,
+    Period,
+    PeriodStatus,
+    Plan,
+    PlanResult,
+    PlanRevision,
+    PlanStatus,
+    Realisation,
+    ResultKind,
+)
+from kinerja_saas.performance.rules import Direction
+from tenants.context import current_tenant_id
+
+MAX_RESULTS = 30
+MAX_INDICATORS_PER_RESULT = 10
+MAX_TEXT = 2000
+MAX_UNIT_LABEL = 50
+MAX_TARGET = Decimal("1e11")
+WEIGHT_TOTAL = Decimal(100)
+EDITABLE = (PlanStatus.DRAFT, PlanStatus.RETURNED)
+# Plans are written while the year is planned or running (new hires, revisions).
+WRITABLE_PERIOD = (PeriodStatus.PLANNING, PeriodStatus.ACTIVE)
+
+
+@dataclass
+class IndicatorData:
+    text: str
+    aspect: Aspect
+    target: Decimal
+    unit_label: str
+    direction: Direction
+    weight: Decimal
+    id: int | None = None
+
+
+@dataclass
+class ResultData:
+    kind: ResultKind
+    text: str
+    indicators: list[IndicatorData] = field(default_factory=list)
+    supports_result_id: int | None = None
+    id: int | None = None
+
+
+def _db():
+    return connections.get("default")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _period(period_id: int, field: str = "periodId") -> Period:
+    period = await Period.get_or_none(tenant_id=current_tenant_id(), id=period_id)
+    if period is None:
+        raise NotFound(f"No period {period_id} in this region.", field=field)
+    return period
+
+
+def _require_writable_period(errors: ErrorCollector, period: Period, field: str) -> None:
+    if period.status not in WRITABLE_PERIOD:
+        errors.add(
+            field,
+            "PERIOD_NOT_OPEN_FOR_PLANS",
+            f"Plans are written while a period is PLANNING or ACTIVE; it is {period.status.value}.",
+        )
+
+
+async def _supervisors_of(employee: Employee) -> tuple[int | None, int | None]:
+    """The employee's atasan langsung and that person's own supervisor."""
+    if employee.supervisor_id is None:
+        return None, None
+    above = await Employee.get_or_none(tenant_id=current_tenant_id(), id=employee.supervisor_id)
+    return employee.supervisor_id, above.supervisor_id if above else None
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+async def plan_content(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Results with their indicators, in order, per plan (two statements for any number)."""
+    tenant_id = current_tenant_id()
+    results = await PlanResult.filter(tenant_id=tenant_id, plan_id__in=plan_ids).order_by(
+        "plan_id", "position"
+    )
+    indicators = await Indicator.filter(tenant_id=tenant_id, plan_id__in=plan_ids).order_by(
+        "position"
+    )
+    by_result: dict[int, list[Indicator]] = {}
+    for ind in indicators:
+        by_result.setdefault(ind.result_id, []).append(ind)
+    content: dict[int, list[dict[str, Any]]] = {pid: [] for pid in plan_ids}
+    for res in results:
+        content[res.plan_id].append({"result": res, "indicators": by_result.get(res.id, [])})
+    return content
+
+
+def _snapshot(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A plan's results and indicators as JSON, for its revision history."""
+    return [
+        {
+            "id": c["result"].id,
+            "kind": c["result"].kind.value,
+            "text": c["result"].text,
+            "supports_result_id": c["result"].supports_result_id,
+            "indicators": [
+                {
+                    "id": i.id,
+                    "text": i.text,
+                    "aspect": i.aspect.value,
+                    "target": str(i.target),
+                    "unit_label": i.unit_label,
+                    "direction": i.direction,
+                    "weight": str(i.weight),
+                }
+                for i in c["indicators"]
+            ],
+        }
+        for c in content
+    ]
+
+
+async def my_plan(*, actor: Actor, period_id: int) -> Plan | None:
+    if actor.employee_id is None:
+        return None
+    return await Plan.get_or_none(
+        tenant_id=current_tenant_id(), period_id=period_id, employee_id=actor.employee_id
+    )
+
+
+async def get_plan(*, actor: Actor, plan_id: int) -> Plan:
+    plan, _ = await visible_plan(actor, plan_id, field="id")
+    return plan
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def _check_text(errors: ErrorCollector, field: str, value: str, max_length: int) -> None:
+    if not value.strip():
+        errors.add(field, "REQUIRED", "Must not be empty.")
+    elif len(value) > max_length:
+        errors.add(field, "TOO_LONG", f"At most {max_length} characters.")
+
+
+def _check_number(errors: ErrorCollector, field: str, value: Decimal, *, upper: Decimal) -> None:
+    try:
+        ok = value.is_finite() and 0 < value <= upper
+    except InvalidOperation:
+        ok = False
+    if not ok:
+        errors.add(field, "OUT_OF_RANGE", f"Must be above 0 and at most {upper:f}.")
+    elif value != value.quantize(Decimal("0.0001")):
+        errors.add(field, "TOO_PRECISE", "At most 4 decimal places.")
+
+
+async def _validate_content(
+    errors: ErrorCollector, plan: Plan | None, results: list[ResultData], evaluator_plan_id: Any
+) -> None:
+    tenant_id = current_tenant_id()
+    if not results:
+        errors.add("results", "REQUIRED", "A plan needs at least one work result (RHK).")
+    if len(results) > MAX_RESULTS:
+        errors.add("results", "TOO_MANY", f"At most {MAX_RESULTS} work results.")
+    own_results: set[int] = set()
+    own_indicators: set[int] = set()
+    if plan is not None:
+        own_results = set(
+            await PlanResult.filter(tenant_id=tenant_id, plan_id=plan.id).values_list(
+                "id", flat=True
+            )
+        )
+        own_indicators = set(
+            await Indicator.filter(tenant_id=tenant_id, plan_id=plan.id).values_list(
+                "id", flat=True
+            )
+        )
+    supported = {r.supports_result_id for r in results if r.supports_result_id is not None}
+    supportable: set[int] = set()
+    if supported and evaluator_plan_id is not None:
+        supportable = set(
+            await PlanResult.filter(
+                tenant_id=tenant_id, plan_id=evaluator_plan_id, id__in=supported
+            ).values_list("id", flat=True)
+        )
+    seen_results: set[int] = set()
+    seen_indicators: set[int] = set()
+    for r_no, result in enumerate(results):
+        base = f"results[{r_no}]"
+        if result.id is not None and (result.id not in own_results or result.id in seen_results):
+            errors.add(f"{base}.id", "NOT_FOUND", f"No work result {result.id} in this plan.")
+        seen_results.add(result.id or 0)
+        _check_text(errors, f"{base}.text", result.text, MAX_TEXT)
+        if result.supports_result_id is not None and result.supports_result_id not in supportable:
+            errors.add(
+                f"{base}.supportsResultId",
+                "NOT_FOUND",
+                "Only a work result of your evaluator's plan for the same period can be supported.",
+            )
+        if not result.indicators:
+            errors.add(f"{base}.indicators", "REQUIRED", "A work result needs an indicator (IKI).")
+        if len(result.indicators) > MAX_INDICATORS_PER_RESULT:
+            errors.add(
+                f"{base}.indicators", "TOO_MANY", f"At most {MAX_INDICATORS_PER_RESULT} indicators."
+            )
+        for i_no, ind in enumerate(result.indicators):
+            at = f"{base}.indicators[{i_no}]"
+            if ind.id is not None and (ind.id not in own_indicators or ind.id in seen_indicators):
+                errors.add(f"{at}.id", "NOT_FOUND", f"No indicator {ind.id} in this plan.")
+            seen_indicators.add(ind.id or 0)
+            _check_text(errors, f"{at}.text", ind.text, MAX_TEXT)
+            _check_text(errors, f"{at}.unit", ind.unit_label, MAX_UNIT_LABEL)
+            _check_number(errors, f"{at}.target", ind.target, upper=MAX_TARGET)
+            _check_number(errors, f"{at}.weight", ind.weight, upper=WEIGHT_TOTAL)
+    dropped = own_indicators - seen_indicators
+    if dropped:
+        with_values = await Realisation.filter(
+            tenant_id=tenant_id, indicator_id__in=dropped
+        ).exists()
+        if with_values:
+            errors.add(
+                "results",
+                "HAS_REALISATIONS",
+                "An indicator that already has realisations cannot be removed; keep it.",
+            )
+
+
+async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) -> Plan:
+    """Creates or replaces the content of the actor's own plan while it is a draft (or
+    returned). Ids of existing results and indicators keep them (and their realisations and
+    dialog); those left out are deleted; those without an id are added."""
+    if actor.employee_id is None:
+        raise PermissionDenied("Only an employee has a performance plan.")
+    tenant_id = current_tenant_id()
+    period = await _period(period_id)
+    employee = await Employee.get(tenant_id=tenant_id, id=actor.employee_id)
+    plan = (
+        await Plan.filter(tenant_id=tenant_id, period_id=period_id, employee_id=employee.id)
+        .select_for_update()
+        .first()
+    )
+    errors = ErrorCollector()
+    _require_writable_period(errors, period, "periodId")
+    if plan is not None and plan.status not in EDITABLE:
+        errors.add(
+            "periodId",
+            "PLAN_LOCKED",
+            f"The plan is {plan.status.value}; "
+            + (
+                "an approved plan changes only through a revision."
+                if plan.status is PlanStatus.APPROVED
+                else "wait for your evaluator's decision."
+            ),
+        )
+    evaluator_id, evaluator_supervisor_id = await _supervisors_of(employee)
+    evaluator_plan_id = None
+    if evaluator_id is not None:
+        evaluator_plan_id = (
+            await Plan.filter(tenant_id=tenant_id, period_id=period_id, employee_id=evaluator_id)
+            .first()
+            .values_list("id", flat=True)
+        )
+    await _validate_content(errors, plan, results, evaluator_plan_id)
+    errors.raise_if_any()
+
+    created = plan is None
+    if plan is None:
+        plan = await Plan.create(
+            tenant_id=tenant_id,
+            period_id=period_id,
+            employee_id=employee.id,
+            unit_id=employee.unit_id,
+            evaluator_id=evaluator_id,
+            evaluator_supervisor_id=evaluator_supervisor_id,
+        )
+    else:
+        # Drafts follow the organisation: the evaluator is whoever supervises now.
+        plan.unit_id = employee.unit_id
+        plan.evaluator_id = evaluator_id
+        plan.evaluator_supervisor_id = evaluator_supervisor_id
+        await plan.save_fields("unit_id", "evaluator_id", "evaluator_supervisor_id")
+    await _write_content(plan.id, results)
+    await record(
+        actor=actor,
+        action="plan.create" if created else "plan.update",
+        entity="plan",
+        entity_id=plan.id,
+        after={"results": len(results), "indicators": sum(len(r.indicators) for r in results)},
+    )
+    return plan
+
+
+async def _write_content(plan_id: int, results: list[ResultData]) -> None:
+    """Deletes what was left out, updates what kept its id, inserts the rest: one
+    statement per kind of change."""
+    db, tenant_id = _db(), current_tenant_id()
+    keep_results = [r.id for r in results if r.id is not None]
+    keep_indicators = [i.id for r in results for i in r.indicators if i.id is not None]
+    await db.execute_query(
+        "DELETE FROM indicators WHERE tenant_id = $1 AND plan_id = $2 AND id <> ALL($3::bigint[])",
+        [tenant_id, plan_id, keep_indicators],
+    )
+    await db.execute_query(
+        "DELETE FROM plan_results WHERE tenant_id = $1 AND plan_id = $2"
+        " AND id <> ALL($3::bigint[])",
+        [tenant_id, plan_id, keep_results],
+    )
+    existing = [(pos, r) for pos, r in enumerate(results) if r.id is not None]
+    if existing:
+        await db.execute_query(
+            "UPDATE plan_results r SET kind = v.kind, text = v.text,"
+            " supports_result_id = v.supports, position = v.pos"
+            " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::int[])"
+            " AS v(id, kind, text, supports, pos)"
+            " WHERE r.tenant_id = $1 AND r.plan_id = $2 AND r.id = v.id",
+            [
+                tenant_id,
+                plan_id,
+                [r.id for _, r in existing],
+                [r.kind.value for _, r in existing],
+                [r.text.strip() for _, r in existing],
+                [r.supports_result_id for _, r in existing],
+                [pos for pos, _ in existing],
+            ],
+        )
+    result_ids = {pos: r.id for pos, r in existing}
+    new = [(pos, r) for pos, r in enumerate(results) if r.id is None]
+    if new:
+        rows = await db.execute_query_dict(
+            "INSERT INTO plan_results (tenant_id, plan_id, kind, text, supports_result_id,"
+            " position) SELECT $1, $2, v.kind, v.text, v.supports, v.pos"
+            " FROM unnest($3::text[], $4::text[], $5::bigint[], $6::int[])"
+            " AS v(kind, text, supports, pos) RETURNING id, position",
+            [
+                tenant_id,
+                plan_id,
+                [r.kind.value for _, r in new],
+                [r.text.strip() for _, r in new],
+                [r.supports_result_id for _, r in new],
+                [pos for pos, _ in new],
+            ],
+        )
+        result_ids.update({row["position"]: row["id"] for row in rows})
+    # Indicators: positions run through the whole plan, so order is one sort.
+    flat = [
+        (result_ids[r_pos], ind)
+        for r_pos, result in enumerate(results)
+        for ind in result.indicators
+    ]
+    columns = (
+        "$3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::numeric[], $8::text[],"
+        " $9::text[], $10::numeric[], $11::int[]"
+    )
+    values = [
+        tenant_id,
+        plan_id,
+        [ind.id for _, ind in flat],
+        [result_id for result_id, _ in flat],
+        [ind.text.strip() for _, ind in flat],
+        [ind.aspect.value for _, ind in flat],
+        [ind.target for _, ind in flat],
+        [ind.unit_label.strip() for _, ind in flat],
+        [ind.direction.value for _, ind in flat],
+        [ind.weight for _, ind in flat],
+        list(range(len(flat))),
+    ]
+    # One upsert: rows with an id update in place, the rest are inserted.
+    await db.execute_query(
+        "WITH v AS (SELECT * FROM unnest("
+        + columns
+        + ") AS v(id, result_id, text, aspect, target, unit_label, direction, weight, pos)),"
+        " upd AS (UPDATE indicators i SET result_id = v.result_id, text = v.text,"
+        " aspect = v.aspect, target = v.target, unit_label = v.unit_label,"
+        " direction = v.direction, weight = v.weight, position = v.pos FROM v"
+        " WHERE i.tenant_id = $1 AND i.plan_id = $2 AND i.id = v.id)"
+        " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
+        " unit_label, direction, weight, position)"
+        " SELECT $1, $2, result_id, text, aspect, target, unit_label, direction, weight, pos"
+        " FROM v WHERE v.id IS NULL",
+        values,
+    )
+
+
+# --- workflow ----------------------------------------------------------------------------
+
+
+async def _plan_in_period(plan: Plan) -> Period:
+    return await Period.get(tenant_id=current_tenant_id(), id=plan.period_id)
+
+
+async def weight_totals(plan_ids: list[int]) -> dict[int, Decimal]:
+    rows = await _db().execute_query_dict(
+        "SELECT plan_id, sum(weight) AS total FROM indicators"
+        " WHERE tenant_id = $1 AND plan_id = ANY($2::bigint[]) GROUP BY plan_id",
+        [current_tenant_id(), plan_ids],
+    )
+    totals = {pid: Decimal(0) for pid in plan_ids}
+    totals.update({r["plan_id"]: r["total"] for r in rows})
+    return totals
+
+
+def _invalid_status(plan: Plan, action: str) -> None:
+    errors = ErrorCollector()
+    errors.add(
+        "id", "INVALID_TRANSITION", f"A plan that is {plan.status.value} cannot be {action}."
+    )
+    errors.raise_if_any()
+
+
+async def submit_plan(*, actor: Actor, plan_id: int) -> Plan:
+    plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
+    require(relations, Relation.OWNER, message="Only the employee submits their own plan.")
+    if plan.status not in EDITABLE:
+        _invalid_status(plan, "submitted")
+    errors = ErrorCollector()
+    _require_writable_period(errors, await _plan_in_period(plan), "id")
+    content = (await plan_content([plan.id]))[plan.id]
+    if not any(c["result"].kind is ResultKind.UTAMA for c in content):
+        errors.add("results", "MAIN_RESULT_REQUIRED", "A plan needs at least one UTAMA result.")
+    total = (await weight_totals([plan.id]))[plan.id]
+    if total != WEIGHT_TOTAL:
+        errors.add(
+            "results",
+            "WEIGHTS_NOT_100",
+            f"The indicators' weights must add up to 100; they add up to {total:f}.",
+        )
+    errors.raise_if_any()
+    plan.status = PlanStatus.SUBMITTED
+    plan.submitted_at = _now()
+    plan.return_reason = None
+    await plan.save_fields("status", "submitted_at", "return_reason")
+    await _transition(actor, plan, "plan.submit", "performance.plan_submitted")
+    return plan
+
+
+def _require_decider(relations: frozenset[Relation], plan: Plan) -> None:
+    # The head of a region has no atasan langsung here; the region admin decides instead.
+    allowed = (Relation.EVALUATOR,) if plan.evaluator_id is not None else (Relation.ADMIN,)
+    require(relations, *allowed, message="Only the employee's evaluator decides on the plan.")
+
+
+async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
+    plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
+    _require_decider(relations, plan)
+    if plan.status is not PlanStatus.SUBMITTED:
+        _invalid_status(plan, "approved")
+    plan.status = PlanStatus.APPROVED
+    plan.approved_at = _now()
+    await plan.save_fields("status", "approved_at")
+    await _transition(actor, plan, "plan.approve", "performance.plan_approved")
+    return plan
+
+
+async def return_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
+    plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
+    _require_decider(relations, plan)
+    if plan.status is not PlanStatus.SUBMITTED:
+        _invalid_status(plan, "returned")
+    errors = ErrorCollector()
+    _check_text(errors, "reason", reason, MAX_TEXT)
+    errors.raise_if_any()
+    plan.status = PlanStatus.RETURNED
+    plan.return_reason = reason.strip()
+    await plan.save_fields("status", "return_reason")
+    await _transition(
+        actor, plan, "plan.return", "performance.plan_returned", reason=plan.return_reason
+    )
+    return plan
+
+
+async def revise_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
+    """Reopens an approved plan as a draft; its approved content is kept as a revision."""
+    plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
+    require(
+        relations,
+        Relation.OWNER,
+        Relation.EVALUATOR,
+        message="Only the employee or their evaluator can revise a plan.",
+    )
+    if plan.status is not PlanStatus.APPROVED:
+        _invalid_status(plan, "revised")
+    errors = ErrorCollector()
+    _check_text(errors, "reason", reason, MAX_TEXT)
+    _require_writable_period(errors, await _plan_in_period(plan), "id")
+    errors.raise_if_any()
+    content = (await plan_content([plan.id]))[plan.id]
+    plan.revision += 1
+    await PlanRevision.create(
+        tenant_id=plan.tenant_id,
+        plan_id=plan.id,
+        revision=plan.revision,
+        reason=reason.strip(),
+        content=_snapshot(content),
+        created_by=actor.user_id,
+    )
+    plan.status = PlanStatus.DRAFT
+    plan.approved_at = None
+    await plan.save_fields("status", "approved_at", "revision")
+    await _transition(actor, plan, "plan.revise", "performance.plan_revised", reason=reason)
+    return plan
+
+
+async def _transition(actor: Actor, plan: Plan, action: str, topic: str, **extra: Any) -> None:
+    await record(
+        actor=actor,
+        action=action,
+        entity="plan",
+        entity_id=plan.id,
+        after={"status": plan.status.value, **extra},
+    )
+    await emit(
+        topic,
+        {
+            "plan_id": plan.id,
+            "period_id": plan.period_id,
+            "employee_id": plan.employee_id,
+            "evaluator_id": plan.evaluator_id,
+            "status": plan.status.value,
+            **extra,
+        },
+    )
+
+
+async def revisions_of(plan_ids: list[int]) -> dict[int, list[PlanRevision]]:
+    grouped: dict[int, list[PlanRevision]] = {pid: [] for pid in plan_ids}
+    for rev in await PlanRevision.filter(
+        tenant_id=current_tenant_id(), plan_id__in=plan_ids
+    ).order_by("revision"):
+        grouped[rev.plan_id].append(rev)
+    return grouped
+
+
+# --- cascading ---------------------------------------------------------------------------
+
+
+async def copy_results_down(
+    *, actor: Actor, result_ids: list[int], employee_ids: list[int]
+) -> list[Plan]:
+    """Copies the actor's own work results, with their indicators, into the draft plans of
+    direct reports (creating the plans), each linked to the result it supports. A result
+    already copied into a plan is not copied again. Set-based: the same few statements for
+    one report or three hundred."""
+    if actor.employee_id is None:
+        raise PermissionDenied("Only a supervisor with a plan can copy work results down.")
+    db, tenant_id = _db(), current_tenant_id()
+    errors = ErrorCollector()
+    if not result_ids:
+        errors.add("resultIds", "REQUIRED", "Choose at least one of your work results.")
+    if not employee_ids:
+        errors.add("employeeIds", "REQUIRED", "Choose at least one direct report.")
+    errors.raise_if_any()
+    sources = await PlanResult.filter(tenant_id=tenant_id, id__in=result_ids)
+    source_plans = {
+        p.id: p
+        for p in await Plan.filter(
+            tenant_id=tenant_id, id__in={s.plan_id for s in sources}, employee_id=actor.employee_id
+        )
+    }
+    if len(sources) != len(set(result_ids)) or any(s.plan_id not in source_plans for s in sources):
+        errors.add("resultIds", "NOT_FOUND", "Only work results of your own plan can be copied.")
+    elif len(source_plans) != 1:
+        errors.add("resultIds", "MIXED_PERIODS", "Copy work results of one plan at a time.")
+    errors.raise_if_any()
+    period = await _period(next(iter(source_plans.values())).period_id, "resultIds")
+    _require_writable_period(errors, period, "resultIds")
+    reports = await Employee.filter(
+        tenant_id=tenant_id, id__in=employee_ids, supervisor_id=actor.employee_id, is_active=True
+    )
+    missing = set(employee_ids) - {e.id for e in reports}
+    if missing:
+        errors.add(
+            "employeeIds",
+            "NOT_A_REPORT",
+            f"Not your active direct reports: {', '.join(map(str, sorted(missing)))}.",
+        )
+    locked = await Plan.filter(
+        tenant_id=tenant_id,
+        period_id=period.id,
+        employee_id__in=employee_ids,
+        status__not_in=list(EDITABLE),
+    ).values_list("employee_id", flat=True)
+    if locked:
+        errors.add(
+            "employeeIds",
+            "PLAN_LOCKED",
+            "These reports' plans are submitted or approved: "
+            f"{', '.join(map(str, sorted(locked)))}.",
+        )
+    errors.raise_if_any()
+
+    my_supervisor = (
+        await Employee.filter(tenant_id=tenant_id, id=actor.employee_id)
+        .first()
+        .values_list("supervisor_id", flat=True)
+    )
+    await db.execute_query(
+        "INSERT INTO plans (tenant_id, period_id, employee_id, unit_id, evaluator_id,"
+        " evaluator_supervisor_id, status, revision, created_at, updated_at)"
+        " SELECT e.tenant_id, $2, e.id, e.unit_id, $3, $4, 'DRAFT', 0, now(), now()"
+        " FROM employees e WHERE e.tenant_id = $1 AND e.id = ANY($5::bigint[])"
+        " ON CONFLICT (tenant_id, period_id, employee_id) DO NOTHING",
+        [tenant_id, period.id, actor.employee_id, my_supervisor, employee_ids],
+    )
+    await db.execute_query(
+        "WITH targets AS (SELECT id FROM plans WHERE tenant_id = $1 AND period_id = $2"
+        "   AND employee_id = ANY($3::bigint[])),"
+        " copies AS (SELECT t.id AS plan_id, s.id AS source_id, s.kind, s.text,"
+        "   coalesce((SELECT max(position) + 1 FROM plan_results x"
+        "     WHERE x.tenant_id = $1 AND x.plan_id = t.id), 0)"
+        "   + row_number() OVER (PARTITION BY t.id ORDER BY s.position) - 1 AS pos"
+        "   FROM targets t CROSS JOIN plan_results s"
+        "   WHERE s.tenant_id = $1 AND s.id = ANY($4::bigint[])"
+        "   AND NOT EXISTS (SELECT 1 FROM plan_results d WHERE d.tenant_id = $1"
+        "     AND d.plan_id = t.id AND d.supports_result_id = s.id)),"
+        " inserted AS (INSERT INTO plan_results (tenant_id, plan_id, kind, text,"
+        "   supports_result_id, position)"
+        "   SELECT $1, plan_id, kind, text, source_id, pos FROM copies"
+        "   RETURNING id, plan_id, supports_result_id)"
+        " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
+        "   unit_label, direction, weight, position)"
+        " SELECT $1, n.plan_id, n.id, i.text, i.aspect, i.target, i.unit_label, i.direction,"
+        "   i.weight, 1000 + i.position FROM inserted n JOIN indicators i"
+        "   ON i.tenant_id = $1 AND i.result_id = n.supports_result_id",
+        [tenant_id, period.id, employee_ids, result_ids],
+    )
+    # Copied indicators went after the existing ones (1000 + …); renumber each plan 0..n.
+    await db.execute_query(
+        "UPDATE indicators i SET position = o.pos FROM (SELECT id, row_number() OVER"
+        " (PARTITION BY plan_id ORDER BY position, id) - 1 AS pos FROM indicators"
+        " WHERE tenant_id = $1 AND plan_id IN (SELECT id FROM plans WHERE tenant_id = $1"
+        " AND period_id = $2 AND employee_id = ANY($3::bigint[]))) o"
+        " WHERE i.tenant_id = $1 AND i.id = o.id AND i.position <> o.pos",
+        [tenant_id, period.id, employee_ids],
+    )
+    await record(
+        actor=actor,
+        action="plan.copy_down",
+        entity="plan",
+        entity_id=next(iter(source_plans)),
+        after={"result_ids": sorted(result_ids), "employee_ids": sorted(employee_ids)},
+    )
+    return await Plan.filter(
+        tenant_id=tenant_id, period_id=period.id, employee_id__in=employee_ids
+    ).order_by("employee_id")

@@ -1,0 +1,226 @@
+"""Realisations: what each indicator reached as of a checkpoint, with evidence (bukti
+dukung), verified or rejected by the evaluator. An entry after the checkpoint's deadline is
+kept and flagged late, never refused for lateness alone.
+
+A realisation is the indicator's value as of the checkpoint (the count reached so far,
+or the current level of a rate), so the latest one is the year's value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+from tortoise import connections
+
+from kinerja_saas.audit.service import record
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance.access import Relation, require, visible_plan
+from kinerja_saas.performance.models import (
+    Checkpoint,
+    Evaluation,
+    EvaluationStatus,
+    Indicator,
+    Period,
+    PeriodStatus,
+    PlanStatus,
+    Realisation,
+    RealisationStatus,
+)
+from tenants.context import current_tenant_id
+
+MAX_NOTE = 2000
+MAX_EVIDENCE = 10
+MAX_URL = 2000
+MAX_LABEL = 200
+MAX_VALUE = Decimal("1e11")
+# Realisations are entered while the year runs and while it is evaluated.
+OPEN_FOR_REALISATIONS = (PeriodStatus.ACTIVE, PeriodStatus.EVALUATING)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    url: str
+    label: str | None = None
+
+
+def _check_evidence(errors: ErrorCollector, evidence: list[Evidence]) -> None:
+    if len(evidence) > MAX_EVIDENCE:
+        errors.add("evidence", "TOO_MANY", f"At most {MAX_EVIDENCE} evidence links.")
+    for n, item in enumerate(evidence):
+        parts = urlsplit(item.url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            errors.add(f"evidence[{n}].url", "INVALID_URL", "Give an http:// or https:// link.")
+        elif len(item.url) > MAX_URL:
+            errors.add(f"evidence[{n}].url", "TOO_LONG", f"At most {MAX_URL} characters.")
+        if item.label is not None and len(item.label) > MAX_LABEL:
+            errors.add(f"evidence[{n}].label", "TOO_LONG", f"At most {MAX_LABEL} characters.")
+
+
+def _check_value(errors: ErrorCollector, value: Decimal) -> None:
+    try:
+        ok = value.is_finite() and 0 <= value <= MAX_VALUE
+    except InvalidOperation:
+        ok = False
+    if not ok:
+        errors.add("value", "OUT_OF_RANGE", f"Must be between 0 and {MAX_VALUE:f}.")
+    elif value != value.quantize(Decimal("0.0001")):
+        errors.add("value", "TOO_PRECISE", "At most 4 decimal places.")
+
+
+async def record_realisation(
+    *,
+    actor: Actor,
+    indicator_id: int,
+    checkpoint_id: int,
+    value: Decimal,
+    note: str | None,
+    evidence: list[Evidence],
+    today: date | None = None,
+) -> Realisation:
+    """Enters or corrects the employee's realisation of one indicator at one checkpoint.
+    A correction goes back to the evaluator for verification."""
+    tenant_id = current_tenant_id()
+    today = today or date.today()
+    indicator = await Indicator.get_or_none(tenant_id=tenant_id, id=indicator_id)
+    if indicator is None:
+        raise NotFound(f"No indicator {indicator_id} in this region.", field="indicatorId")
+    plan, relations = await visible_plan(actor, indicator.plan_id, field="indicatorId")
+    require(relations, Relation.OWNER, message="Only the employee enters their realisations.")
+    errors = ErrorCollector()
+    checkpoint = await Checkpoint.get_or_none(tenant_id=tenant_id, id=checkpoint_id)
+    if checkpoint is None or checkpoint.period_id != plan.period_id:
+        errors.add("checkpointId", "NOT_IN_PERIOD", "The checkpoint is not in the plan's period.")
+    else:
+        period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+        if period.status is PeriodStatus.CLOSED:
+            errors.add("checkpointId", "PERIOD_CLOSED", "The period is closed.")
+        elif period.status not in OPEN_FOR_REALISATIONS:
+            errors.add(
+                "checkpointId",
+                "PERIOD_NOT_ACTIVE",
+                "Realisations are entered once the period is ACTIVE.",
+            )
+        if checkpoint.starts_on > today:
+            errors.add("checkpointId", "NOT_STARTED", f"{checkpoint.label} has not started yet.")
+        if await Evaluation.exists(
+            tenant_id=tenant_id,
+            plan_id=plan.id,
+            checkpoint_id=checkpoint.id,
+            status=EvaluationStatus.FINALISED,
+        ):
+            errors.add(
+                "checkpointId",
+                "EVALUATION_FINALISED",
+                f"The evaluation of {checkpoint.label} is final.",
+            )
+    if plan.status is not PlanStatus.APPROVED:
+        errors.add(
+            "indicatorId", "PLAN_NOT_APPROVED", "Realisations are entered on an approved plan."
+        )
+    _check_value(errors, value)
+    if note is not None and len(note) > MAX_NOTE:
+        errors.add("note", "TOO_LONG", f"At most {MAX_NOTE} characters.")
+    _check_evidence(errors, evidence)
+    errors.raise_if_any()
+    assert checkpoint is not None
+
+    late = today > checkpoint.deadline
+    rows = await connections.get("default").execute_query_dict(
+        "INSERT INTO realisations (tenant_id, plan_id, indicator_id, checkpoint_id, value, note,"
+        " evidence, status, is_late, entered_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'SUBMITTED', $8, now())"
+        " ON CONFLICT (tenant_id, indicator_id, checkpoint_id) DO UPDATE SET"
+        " value = EXCLUDED.value, note = EXCLUDED.note, evidence = EXCLUDED.evidence,"
+        " status = 'SUBMITTED', is_late = EXCLUDED.is_late, entered_at = now(),"
+        " reject_reason = NULL, reviewed_by = NULL, reviewed_at = NULL"
+        " RETURNING id",
+        [
+            tenant_id,
+            plan.id,
+            indicator.id,
+            checkpoint.id,
+            value,
+            (note or "").strip() or None,
+            _evidence_json(evidence),
+            late,
+        ],
+    )
+    realisation = await Realisation.get(tenant_id=tenant_id, id=rows[0]["id"])
+    await record(
+        actor=actor,
+        action="realisation.enter",
+        entity="realisation",
+        entity_id=realisation.id,
+        after={"value": str(value), "late": late, "checkpoint_id": checkpoint.id},
+    )
+    return realisation
+
+
+def _evidence_json(evidence: list[Evidence]) -> str:
+    import orjson
+
+    return orjson.dumps(
+        [{"url": e.url.strip(), "label": (e.label or "").strip() or None} for e in evidence]
+    ).decode()
+
+
+async def review_realisation(
+    *, actor: Actor, realisation_id: int, verified: bool, reason: str | None = None
+) -> Realisation:
+    """The evaluator verifies a realisation, or rejects it with a reason."""
+    tenant_id = current_tenant_id()
+    realisation = (
+        await Realisation.filter(tenant_id=tenant_id, id=realisation_id).select_for_update().first()
+    )
+    if realisation is None:
+        raise NotFound(f"No realisation {realisation_id} in this region.", field="id")
+    plan, relations = await visible_plan(actor, realisation.plan_id, field="id")
+    allowed = (Relation.EVALUATOR,) if plan.evaluator_id is not None else (Relation.ADMIN,)
+    require(relations, *allowed, message="Only the employee's evaluator reviews realisations.")
+    errors = ErrorCollector()
+    period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+    if period.status is PeriodStatus.CLOSED:
+        errors.add("id", "PERIOD_CLOSED", "The period is closed.")
+    if not verified and not (reason or "").strip():
+        errors.add("reason", "REQUIRED", "Say why the realisation is rejected.")
+    elif reason is not None and len(reason) > MAX_NOTE:
+        errors.add("reason", "TOO_LONG", f"At most {MAX_NOTE} characters.")
+    errors.raise_if_any()
+    realisation.status = RealisationStatus.VERIFIED if verified else RealisationStatus.REJECTED
+    realisation.reject_reason = None if verified else (reason or "").strip()
+    realisation.reviewed_by = actor.employee_id
+    realisation.reviewed_at = datetime.now(UTC)
+    await realisation.save_fields("status", "reject_reason", "reviewed_by", "reviewed_at")
+    await record(
+        actor=actor,
+        action="realisation.verify" if verified else "realisation.reject",
+        entity="realisation",
+        entity_id=realisation.id,
+        after={"status": realisation.status.value, "reason": realisation.reject_reason},
+    )
+    if not verified:
+        await emit(
+            "performance.realisation_rejected",
+            {
+                "realisation_id": realisation.id,
+                "plan_id": plan.id,
+                "employee_id": plan.employee_id,
+                "indicator_id": realisation.indicator_id,
+                "checkpoint_id": realisation.checkpoint_id,
+                "reason": realisation.reject_reason,
+            },
+        )
+    return realisation
+
+
+async def realisations_of(indicator_ids: list[int]) -> dict[int, list[Realisation]]:
+    grouped: dict[int, list[Realisation]] = {i: [] for i in indicator_ids}
+    for r in await Realisation.filter(
+        tenant_id=current_tenant_id(), indicator_id__in=indicator_ids
+    ).order_by("checkpoint_id"):
+        grouped[r.indicator_id].append(r)
+    return grouped
