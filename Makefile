@@ -28,5 +28,9 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.employees_list
 
+.PHONY: bench-cycle
+bench-cycle: $(STAMP)
+	$(BIN)/python -m bench.performance_cycle
+
 clean:
 	rm -rf $(VENV) .kinerja
