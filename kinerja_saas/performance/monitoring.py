@@ -222,6 +222,11 @@ def stats_sql(
         if per_checkpoint
         else "SELECT sp.*, NULL::bigint AS checkpoint_id FROM sp"
     )
+    # A plain equality (or IS NULL) the optimiser can estimate; IS NOT DISTINCT FROM was
+    # estimated at one row and turned the join into a nested loop over every pair.
+    evaluation_match = (
+        "ev.checkpoint_id = g.checkpoint_id" if per_checkpoint else "ev.checkpoint_id IS NULL"
+    )
     dims = [DIMENSION_COLUMNS[d] for d in by]
     selected = "".join(f"{DIMENSION_COLUMNS[d]} AS {DIMENSION_ALIASES[d]}, " for d in by)
     group = f"GROUP BY {', '.join(dims)} ORDER BY {', '.join(dims)}" if dims else ""
@@ -241,8 +246,7 @@ LEFT JOIN LATERAL (
     CROSS JOIN LATERAL (SELECT {INDICATOR_ACHIEVEMENT.format(cap="$3")} AS a) x
     WHERE i.tenant_id = $1 AND i.plan_id = g.id AND g.status = 'APPROVED'
 ) ach ON true
-LEFT JOIN evaluations ev ON ev.tenant_id = $1 AND ev.plan_id = g.id
-    AND ev.checkpoint_id IS NOT DISTINCT FROM g.checkpoint_id
+LEFT JOIN evaluations ev ON ev.tenant_id = $1 AND ev.plan_id = g.id AND {evaluation_match}
 {group}
 """
 

@@ -21,7 +21,7 @@ WITH new AS (
     INSERT INTO plans (tenant_id, period_id, employee_id, unit_id, evaluator_id, status,
         revision, created_at, updated_at)
     SELECT $1, $6, id, $2, $3, 'APPROVED', 0, now(), now() FROM new
-    RETURNING id
+    RETURNING id, employee_id
 ), results_new AS (
     INSERT INTO plan_results (tenant_id, plan_id, kind, text, position)
     SELECT $1, id, 'UTAMA', 'Hasil kerja', 0 FROM plans_new
@@ -31,7 +31,7 @@ WITH new AS (
         behaviour_ratings, result_rating, behaviour_rating, predikat, created_at, updated_at)
     SELECT $1, p.id, $6, p.employee_id, 'DRAFT', '{}', 'SESUAI_EKSPEKTASI',
         'SESUAI_EKSPEKTASI', 'BAIK', now(), now()
-    FROM plans p WHERE p.id IN (SELECT id FROM plans_new)
+    FROM plans_new p  -- rows inserted by this statement are not visible in `plans`
 )
 INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target, unit_label,
     direction, weight, position)
