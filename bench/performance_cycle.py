@@ -21,9 +21,7 @@ import contextlib
 import math
 import os
 import platform
-import shutil
 import signal
-import socket
 import statistics
 import sys
 import time
@@ -39,6 +37,12 @@ import asyncpg
 import httpx
 import orjson
 
+from bench.employees_list import (
+    _own_cpu_seconds,
+    _proc_cpu_seconds,
+    free_port,
+    kinerja_executable,
+)
 from bench.generate import generate
 from bench.generate_cycle import CycleRegion, generate_cycle
 from kinerja_saas.database import app_connection_params, build_pg_url, parse_pg_url
@@ -406,20 +410,6 @@ class Run:
         }
 
 
-def _proc_cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process (Linux /proc), or None where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _own_cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system
-
-
 async def run_load(
     name: str,
     call: Callable[[], Awaitable[Any]],
@@ -554,22 +544,6 @@ def access_token(settings: Settings, tenant_id: int, login: Login) -> str:
         access_ttl=3600,
         refresh_ttl=3600,
     ).access_token
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def kinerja_executable() -> str:
-    beside = Path(sys.executable).parent / "kinerja"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("kinerja")
-    if found is None:
-        raise RuntimeError("the `kinerja` command is not installed (pip install -e .)")
-    return found
 
 
 class ApiServer:
