@@ -95,3 +95,8 @@ def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     if number <= 0:
         raise ValidationFailed([FieldError(field, "INVALID_ID", f"{value!r} is not a valid id.")])
     return number
+
+
+def optional_id(value: int | None) -> strawberry.ID | None:
+    """The other way round: a nullable key column as a GraphQL ID."""
+    return strawberry.ID(str(value)) if value is not None else None

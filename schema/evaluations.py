@@ -15,7 +15,7 @@ from kinerja_saas.performance.achievement import achievement_cap
 from kinerja_saas.performance.rules import OrganisationRating as _OrganisationRating
 from kinerja_saas.performance.rules import Predikat as _Predikat
 from kinerja_saas.performance.rules import Rating as _Rating
-from schema.errors import UserError, parse_id, run_mutation
+from schema.errors import UserError, optional_id, parse_id, run_mutation
 from schema.org import Employee, Unit
 from schema.performance import Checkpoint
 
@@ -29,10 +29,6 @@ AppealStatus = strawberry.enum(m.AppealStatus)
 ConsequenceKind = strawberry.enum(m.Consequence)
 ConsequenceType = strawberry.enum(consequences.ConsequenceType)
 StatsDimension = strawberry.enum(monitoring.StatsDimension)
-
-
-def _id(value: int | None) -> strawberry.ID | None:
-    return strawberry.ID(str(value)) if value is not None else None
 
 
 def _rating(value: str | None) -> _Rating | None:
@@ -58,6 +54,22 @@ class Appeal:
     original_predikat: Predikat | None = strawberry.field(description="Before the appeal")
     original_result_rating: Rating | None
     original_behaviour_rating: Rating | None
+
+    @classmethod
+    def of(cls, a: m.Appeal) -> Appeal:
+        original = a.original or {}
+        return cls(
+            id=strawberry.ID(str(a.id)),
+            reason=a.reason,
+            status=a.status,
+            reviewer_id=optional_id(a.reviewer_id),
+            decision_note=a.decision_note,
+            created_at=a.created_at,
+            decided_at=a.decided_at,
+            original_predikat=_Predikat(original["predikat"]) if original.get("predikat") else None,
+            original_result_rating=_rating(original.get("result_rating")),
+            original_behaviour_rating=_rating(original.get("behaviour_rating")),
+        )
 
 
 @strawberry.type(description="An evaluation for a checkpoint, or for the year (no checkpoint).")
@@ -87,7 +99,7 @@ class Evaluation:
         return cls(
             id=strawberry.ID(str(e.id)),
             plan_id=strawberry.ID(str(e.plan_id)),
-            checkpoint_id=_id(e.checkpoint_id),
+            checkpoint_id=optional_id(e.checkpoint_id),
             status=e.status,
             achievement=e.achievement,
             proposed_result_rating=_rating(e.proposed_result_rating),
@@ -110,21 +122,7 @@ class Evaluation:
     @strawberry.field
     async def appeal(self, info: strawberry.Info) -> Appeal | None:
         a = await info.context.loaders.appeal.load(int(self.id))
-        if a is None:
-            return None
-        original = a.original or {}
-        return Appeal(
-            id=strawberry.ID(str(a.id)),
-            reason=a.reason,
-            status=a.status,
-            reviewer_id=_id(a.reviewer_id),
-            decision_note=a.decision_note,
-            created_at=a.created_at,
-            decided_at=a.decided_at,
-            original_predikat=_Predikat(original["predikat"]) if original.get("predikat") else None,
-            original_result_rating=_rating(original.get("result_rating")),
-            original_behaviour_rating=_rating(original.get("behaviour_rating")),
-        )
+        return Appeal.of(a) if a else None
 
     @strawberry.field
     async def checkpoint(self, info: strawberry.Info) -> Checkpoint | None:
@@ -269,7 +267,7 @@ class RewardSanction:
         return cls(
             id=strawberry.ID(str(r.id)),
             employee_id=strawberry.ID(str(r.employee_id)),
-            evaluation_id=_id(r.evaluation_id),
+            evaluation_id=optional_id(r.evaluation_id),
             kind=r.consequence,
             type=consequences.ConsequenceType(r.type),
             reason=r.reason,
@@ -301,7 +299,7 @@ class EvaluationQuery:
         return [
             TeamMember(
                 employee=Employee.of(r, viewer=actor),
-                plan_id=_id(r["plan_id"]),
+                plan_id=optional_id(r["plan_id"]),
                 plan_status=r["plan_status"],
                 achievement_to_date=r["achievement"],
                 indicators=r["indicators"],
@@ -336,8 +334,8 @@ class EvaluationQuery:
         )
         return [
             PerformanceStatsRow(
-                unit_id=_id(r.get("unit_id")),
-                checkpoint_id=_id(r.get("checkpoint_id")),
+                unit_id=optional_id(r.get("unit_id")),
+                checkpoint_id=optional_id(r.get("checkpoint_id")),
                 predikat=_Predikat(r["predikat"]) if r.get("predikat") else None,
                 result_rating=_rating(r.get("result_rating")),
                 behaviour_rating=_rating(r.get("behaviour_rating")),
@@ -528,22 +526,7 @@ class EvaluationMutation:
         )
         if appeal is None:
             return AppealPayload(errors=errors)
-        return AppealPayload(
-            appeal=Appeal(
-                id=strawberry.ID(str(appeal.id)),
-                reason=appeal.reason,
-                status=appeal.status,
-                reviewer_id=_id(appeal.reviewer_id),
-                decision_note=None,
-                created_at=appeal.created_at,
-                decided_at=None,
-                original_predikat=_Predikat(appeal.original["predikat"])
-                if appeal.original.get("predikat")
-                else None,
-                original_result_rating=_rating(appeal.original.get("result_rating")),
-                original_behaviour_rating=_rating(appeal.original.get("behaviour_rating")),
-            )
-        )
+        return AppealPayload(appeal=Appeal.of(appeal))
 
     @strawberry.mutation(description="Region admin: a unit's organisational rating (kurva).")
     async def set_unit_rating(

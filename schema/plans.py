@@ -14,7 +14,7 @@ from kinerja_saas.performance import models as m
 from kinerja_saas.performance.monitoring import PlanFilter as _PlanFilter
 from kinerja_saas.performance.monitoring import count_plans, list_plans
 from kinerja_saas.performance.rules import Direction as _Direction
-from schema.errors import UserError, parse_id, run_mutation
+from schema.errors import UserError, optional_id, parse_id, run_mutation
 from schema.org import Employee, Unit
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 
@@ -23,10 +23,6 @@ ResultKind = strawberry.enum(m.ResultKind, description="RHK utama or tambahan")
 Aspect = strawberry.enum(m.Aspect, description="Aspect an indicator (IKI) measures")
 Direction = strawberry.enum(_Direction, description="Whether a higher or lower value is better")
 RealisationStatus = strawberry.enum(m.RealisationStatus)
-
-
-def _id(value: int | None) -> strawberry.ID | None:
-    return strawberry.ID(str(value)) if value is not None else None
 
 
 async def _person(info: strawberry.Info, employee_id: int | None) -> Employee | None:
@@ -122,8 +118,8 @@ class DialogNote:
     def of(cls, n: m.DialogNote) -> DialogNote:
         return cls(
             id=strawberry.ID(str(n.id)),
-            indicator_id=_id(n.indicator_id),
-            reply_to_id=_id(n.reply_to_id),
+            indicator_id=optional_id(n.indicator_id),
+            reply_to_id=optional_id(n.reply_to_id),
             author_id=strawberry.ID(str(n.author_employee_id)),
             body=n.body,
             created_at=n.created_at,
@@ -157,8 +153,8 @@ class Plan:
             period_id=strawberry.ID(str(get("period_id"))),
             employee_id=strawberry.ID(str(get("employee_id"))),
             unit_id=strawberry.ID(str(get("unit_id"))),
-            evaluator_id=_id(get("evaluator_id")),
-            evaluator_supervisor_id=_id(get("evaluator_supervisor_id")),
+            evaluator_id=optional_id(get("evaluator_id")),
+            evaluator_supervisor_id=optional_id(get("evaluator_supervisor_id")),
             status=m.PlanStatus(get("status")),
             return_reason=get("return_reason"),
             revision=get("revision"),
@@ -188,7 +184,7 @@ class Plan:
                 id=strawberry.ID(str(c["result"].id)),
                 kind=c["result"].kind,
                 text=c["result"].text,
-                supports_result_id=_id(c["result"].supports_result_id),
+                supports_result_id=optional_id(c["result"].supports_result_id),
                 indicators=[
                     Indicator(
                         id=strawberry.ID(str(i.id)),

@@ -56,3 +56,13 @@ async def visible_plan(
 def require(relations: frozenset[Relation], *allowed: Relation, message: str) -> None:
     if not relations.intersection(allowed):
         raise PermissionDenied(message)
+
+
+def require_evaluator(relations: frozenset[Relation], plan: Plan, *, message: str) -> None:
+    """The plan's evaluator; the region admin for someone with no atasan langsung (the head
+    of the region)."""
+    require(
+        relations,
+        Relation.EVALUATOR if plan.evaluator_id is not None else Relation.ADMIN,
+        message=message,
+    )

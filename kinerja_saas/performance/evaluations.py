@@ -17,7 +17,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import rules
-from kinerja_saas.performance.access import Relation, require, visible_plan
+from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.achievement import (
     achievement_cap,
     indicator_achievements,
@@ -120,13 +120,11 @@ async def _evaluation_for(plan: Plan, checkpoint_id: int | None) -> Evaluation:
 def _require_evaluator(relations: frozenset[Relation], plan: Plan, evaluation: Evaluation) -> None:
     """Who rates: the evaluator; during an appeal the evaluator's supervisor. The region
     admin stands in where the plan has no such person."""
-    if evaluation.status is EvaluationStatus.APPEALED:
-        who = Relation.REVIEWER if plan.evaluator_supervisor_id is not None else Relation.ADMIN
-        message = "During an appeal only the evaluator's supervisor rates."
-    else:
-        who = Relation.EVALUATOR if plan.evaluator_id is not None else Relation.ADMIN
-        message = "Only the employee's evaluator rates them."
-    require(relations, who, message=message)
+    if evaluation.status is not EvaluationStatus.APPEALED:
+        require_evaluator(relations, plan, message="Only the employee's evaluator rates them.")
+        return
+    who = Relation.REVIEWER if plan.evaluator_supervisor_id is not None else Relation.ADMIN
+    require(relations, who, message="During an appeal only the evaluator's supervisor rates.")
 
 
 async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:

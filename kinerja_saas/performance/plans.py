@@ -18,7 +18,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance.access import Relation, require, visible_plan
+from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.models import (
     Aspect,
     Indicator,
@@ -456,15 +456,9 @@ async def submit_plan(*, actor: Actor, plan_id: int) -> Plan:
     return plan
 
 
-def _require_decider(relations: frozenset[Relation], plan: Plan) -> None:
-    # The head of a region has no atasan langsung here; the region admin decides instead.
-    allowed = (Relation.EVALUATOR,) if plan.evaluator_id is not None else (Relation.ADMIN,)
-    require(relations, *allowed, message="Only the employee's evaluator decides on the plan.")
-
-
 async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
     plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
-    _require_decider(relations, plan)
+    require_evaluator(relations, plan, message="Only the employee's evaluator decides on the plan.")
     if plan.status is not PlanStatus.SUBMITTED:
         _invalid_status(plan, "approved")
     plan.status = PlanStatus.APPROVED
@@ -476,7 +470,7 @@ async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
 
 async def return_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
-    _require_decider(relations, plan)
+    require_evaluator(relations, plan, message="Only the employee's evaluator decides on the plan.")
     if plan.status is not PlanStatus.SUBMITTED:
         _invalid_status(plan, "returned")
     errors = ErrorCollector()

@@ -18,7 +18,7 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance.access import Relation, require, visible_plan
+from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.models import (
     Checkpoint,
     Evaluation,
@@ -179,8 +179,9 @@ async def review_realisation(
     if realisation is None:
         raise NotFound(f"No realisation {realisation_id} in this region.", field="id")
     plan, relations = await visible_plan(actor, realisation.plan_id, field="id")
-    allowed = (Relation.EVALUATOR,) if plan.evaluator_id is not None else (Relation.ADMIN,)
-    require(relations, *allowed, message="Only the employee's evaluator reviews realisations.")
+    require_evaluator(
+        relations, plan, message="Only the employee's evaluator reviews realisations."
+    )
     errors = ErrorCollector()
     period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
