@@ -45,7 +45,12 @@ from bench.employees_list import (
 )
 from bench.generate import generate
 from bench.generate_cycle import CycleRegion, generate_cycle
-from kinerja_saas.database import app_connection_params, build_pg_url, parse_pg_url
+from kinerja_saas.database import (
+    APP_SERVER_SETTINGS,
+    app_connection_params,
+    build_pg_url,
+    parse_pg_url,
+)
 from kinerja_saas.settings import Settings
 
 BENCH_DB = "kinerja_bench_cycle"
@@ -796,8 +801,12 @@ class FloorClient:
         self.pool: asyncpg.Pool | None = None
 
     async def __aenter__(self) -> FloorClient:
+        # The app's own connection settings (jit off), so both sides run the same planner.
         self.pool = await asyncpg.create_pool(
-            **self.params, min_size=self.concurrency, max_size=self.concurrency
+            **self.params,
+            min_size=self.concurrency,
+            max_size=self.concurrency,
+            server_settings=dict(APP_SERVER_SETTINGS),
         )
         return self
 

@@ -92,13 +92,21 @@ def tortoise_config(params: dict[str, Any], *, engine: str, pool_min: int, pool_
     }
 
 
+# JIT off on the app's connections: the dashboards' statements are estimated above
+# jit_above_cost and spent ~300 ms compiling per request for ~200 ms of execution
+# (bench/README.md). Set per connection, so no role privilege is needed for it.
+APP_SERVER_SETTINGS = {"jit": "off"}
+
+
 def app_tortoise_config(settings: Settings) -> dict:
-    return tortoise_config(
+    config = tortoise_config(
         app_connection_params(settings),
         engine="kinerja_saas.database_client",
         pool_min=settings.db_pool_min,
         pool_max=settings.db_pool_max,
     )
+    config["connections"]["default"]["credentials"]["server_settings"] = dict(APP_SERVER_SETTINGS)
+    return config
 
 
 def owner_tortoise_config(settings: Settings) -> dict:
