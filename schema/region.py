@@ -43,6 +43,9 @@ class PerformanceSettings:
     )
     checkpoint: str = strawberry.field(description="MONTHLY, QUARTERLY or SEMESTER")
     appeal_window_days: int
+    deadline_notice_days: int = strawberry.field(
+        description="Days before a checkpoint's realisation deadline that it is announced as near"
+    )
 
 
 @strawberry.type
@@ -209,6 +212,7 @@ class PerformanceSettingsInput:
     low_indicator_floor: float | None = None
     checkpoint: str | None = None
     appeal_window_days: int | None = None
+    deadline_notice_days: int | None = None
 
 
 @strawberry.input

@@ -17,6 +17,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "low_indicator_floor": 60.0,
         "checkpoint": "QUARTERLY",
         "appeal_window_days": 14,
+        # Days before a checkpoint's realisation deadline that "deadline near" is announced.
+        "deadline_notice_days": 3,
     },
     "surveys": {
         "rate_limit_per_ip_per_hour": 30,

@@ -77,6 +77,8 @@ def settings_problems(settings: dict[str, Any]) -> list[FieldError]:
         bad("performance.checkpoint", "INVALID", f"Choose one of {', '.join(CHECKPOINTS)}.")
     if not 0 <= perf["appeal_window_days"] <= 90:
         bad("performance.appealWindowDays", "OUT_OF_RANGE", "Must be between 0 and 90 days.")
+    if not 1 <= perf["deadline_notice_days"] <= 30:
+        bad("performance.deadlineNoticeDays", "OUT_OF_RANGE", "Must be between 1 and 30 days.")
     surveys = settings["surveys"]
     if not 1 <= surveys["rate_limit_per_ip_per_hour"] <= 10_000:
         bad("surveys.rateLimitPerIpPerHour", "OUT_OF_RANGE", "Must be between 1 and 10000.")

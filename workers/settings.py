@@ -7,18 +7,26 @@ import contextlib
 import os
 from typing import Any
 
-from arq import func
+from arq import cron, func
 
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import Settings, get_settings
 from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
+from workers.performance import announce_deadlines, schedule_deadline_notices
 from workers.queue import redis_settings
 from workers.tenant_job import MAX_TRIES
 
 FUNCTIONS = [
     func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES),
     func(import_employees, name="import_employees", max_tries=MAX_TRIES, timeout=3600),
+    func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
+]
+
+CRON_JOBS = [
+    cron(
+        schedule_deadline_notices, name="schedule_deadline_notices", minute=7, run_at_startup=True
+    ),
 ]
 
 
@@ -46,6 +54,7 @@ def worker_options(
 
     return {
         "functions": FUNCTIONS,
+        "cron_jobs": CRON_JOBS,
         "redis_settings": redis_settings(settings),
         "on_startup": startup,
         "on_shutdown": shutdown,

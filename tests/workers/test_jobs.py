@@ -32,6 +32,7 @@ async def count_visible_employees(actor, *, note: str) -> dict:
 def make_worker(settings, *extra) -> Worker:
     options = worker_options(settings, relay=False, manage_db=False)
     options["functions"] = [*options["functions"], *extra]
+    options["cron_jobs"] = []  # tests run the schedulers themselves, with their own clock
     return Worker(**options, burst=True, handle_signals=False, poll_delay=0.05)
 
 
