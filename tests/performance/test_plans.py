@@ -230,3 +230,31 @@ async def test_another_regions_plan_is_invisible_and_untouchable(api, region_a, 
     assert [e["code"] for e in res.data["returnPlan"]["errors"]] == ["NOT_FOUND"]
     listing = "{ plans(first: 10) { totalCount } }"
     assert (await api.as_role(region_a, ADMIN, listing)).data["plans"]["totalCount"] == 0
+
+
+# As rich a page as the cost limit lets a frontend ask for (realisations are per plan).
+PLANS_PAGE = """query($p: ID!) { plans(first: 15, filter: {periodId: $p}) { totalCount
+  edges { node { id status weightTotal achievement employee { name } evaluator { name }
+    unit { name } revisions { revision } dialog { body author { name } } evaluations { predikat }
+    results { text indicators { text weight } } } } } }"""
+
+
+async def test_plans_page_statement_count_does_not_grow_with_plans(api, region_a, region_b):
+    """A page of 6 plans or of 15, each with its results, indicators, achievement, people,
+    dialog and evaluations: the same statements (one batched load per field)."""
+    from tests.performance.bulk import add_reports_with_plans
+
+    await add_reports_with_plans(region_a, count=5)
+    await add_reports_with_plans(region_b, count=300)
+    await approved_plan(region_a)
+    await approved_plan(region_b)
+    small = await api.as_role(region_a, ADMIN, PLANS_PAGE, {"p": str(region_a.period.id)})
+    big = await api.as_role(region_b, ADMIN, PLANS_PAGE, {"p": str(region_b.period.id)})
+    small_page, big_page = small.data["plans"], big.data["plans"]
+    assert (small_page["totalCount"], len(small_page["edges"])) == (6, 6)
+    assert (big_page["totalCount"], len(big_page["edges"])) == (301, 15)
+    nodes = [e["node"] for e in big_page["edges"]]
+    # The nested levels really were loaded, for every plan on the page.
+    assert all(n["results"][0]["indicators"] and n["employee"]["name"] for n in nodes)
+    assert all(n["achievement"] is not None and n["evaluations"] for n in nodes)
+    assert small.statements == big.statements
