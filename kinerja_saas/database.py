@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "kinerja_saas.performance.models",
     "kinerja_saas.surveys.models",
     "kinerja_saas.training.models",
+    "kinerja_saas.notifications.models",
 ]
 MIGRATIONS_MODULE = "kinerja_saas.migrations"
 

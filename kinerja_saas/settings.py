@@ -71,6 +71,8 @@ class Settings(BaseSettings):
 
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 200
+    # Recipients per fan-out statement (and commit): bounds a job step's time and memory.
+    notification_batch_size: int = 5000
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> Settings:

@@ -14,6 +14,7 @@ from schema.catalogue import CatalogueQuery
 from schema.errors import should_mask
 from schema.evaluations import EvaluationMutation, EvaluationQuery
 from schema.limits import CostLimit, DocumentShape
+from schema.notifications import NotificationMutation, NotificationQuery
 from schema.org import OrgMutation, OrgQuery
 from schema.org_import import ImportMutation, ImportQuery
 from schema.performance import PerformanceMutation, PerformanceQuery
@@ -34,6 +35,7 @@ Query = merge_types(
         PerformanceQuery,
         PlanQuery,
         EvaluationQuery,
+        NotificationQuery,
     ),
 )
 Mutation = merge_types(
@@ -46,6 +48,7 @@ Mutation = merge_types(
         PerformanceMutation,
         PlanMutation,
         EvaluationMutation,
+        NotificationMutation,
     ),
 )
 

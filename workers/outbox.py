@@ -1,7 +1,8 @@
 """The outbox relay and the event dispatcher.
 
 The relay claims committed events of every region and enqueues one `dispatch_event` job
-each, with the job id `outbox:<event id>`; the claim commits only after Redis took the
+each, with the job id `outbox:<event id>` (and a `fan_out_notifications` job, `notify:<event
+id>`, for topics that notify someone); the claim commits only after Redis took the
 jobs, so a Redis outage delays events but loses none. `dispatch_event` runs the handlers
 registered for the topic, each at most once per event (`processed_events`), so an event
 delivered twice is handled once.
@@ -19,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.database import relay_connection_params
+from kinerja_saas.notifications.kinds import BY_TOPIC
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.settings import Settings
 from workers.queue import enqueue
@@ -31,6 +33,15 @@ HANDLERS: dict[str, dict[str, Handler]] = {}
 
 # Topics whose event is a job of its own (long or stepwise work), not `dispatch_event`.
 ROUTES: dict[str, str] = {"org.import.requested": "import_employees"}
+
+
+def jobs_for(event_id: int, topic: str) -> list[tuple[str, str]]:
+    """(function, job id) of each job an event starts: its handlers, and the notification
+    fan-out when a notification kind comes from the topic."""
+    jobs = [(ROUTES.get(topic, "dispatch_event"), f"outbox:{event_id}")]
+    if topic in BY_TOPIC:
+        jobs.append(("fan_out_notifications", f"notify:{event_id}"))
+    return jobs
 
 
 def handles(topic: str, name: str) -> Callable[[Handler], Handler]:
@@ -49,15 +60,16 @@ async def relay_once(redis, conn: asyncpg.Connection, *, batch_size: int) -> int
     async with conn.transaction():
         events = await outbox.claim_batch(conn, batch_size)
         for event in events:
-            await enqueue(
-                redis,
-                ROUTES.get(event.topic, "dispatch_event"),
-                job_id=f"outbox:{event.id}",
-                tenant_id=event.tenant_id,
-                event_id=event.id,
-                topic=event.topic,
-                payload=event.payload,
-            )
+            for function, job_id in jobs_for(event.id, event.topic):
+                await enqueue(
+                    redis,
+                    function,
+                    job_id=job_id,
+                    tenant_id=event.tenant_id,
+                    event_id=event.id,
+                    topic=event.topic,
+                    payload=event.payload,
+                )
     return len(events)
 
 

@@ -11,6 +11,7 @@ from arq import cron, func
 
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import Settings, get_settings
+from workers.notifications.fanout import fan_out_notifications
 from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
 from workers.performance import announce_deadlines, schedule_deadline_notices
@@ -21,6 +22,7 @@ FUNCTIONS = [
     func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES),
     func(import_employees, name="import_employees", max_tries=MAX_TRIES, timeout=3600),
     func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
+    func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
 ]
 
 CRON_JOBS = [
@@ -36,6 +38,7 @@ def worker_options(
     """`manage_db=False` when the process already connected Tortoise (tests, `kinerja dev`)."""
 
     async def startup(ctx: dict) -> None:
+        ctx["settings"] = settings
         if manage_db:
             await init_app_db(settings)
         if relay:

@@ -7,14 +7,23 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from arq import Retry
 
 from kinerja_saas.auth.actor import SYSTEM_ACTOR, Actor
+from kinerja_saas.settings import Settings
 from tenants.context import TenantUnavailable, tenant_transaction
 
 log = logging.getLogger("kinerja.jobs")
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    queue: Any  # the worker's arq connection
+    settings: Settings
+
 
 MAX_TRIES = 5
 
@@ -30,6 +39,7 @@ def tenant_job(
     transactional: bool = True,
     on_final_failure: Callable[..., Awaitable[None]] | None = None,
     on_skip: Callable[..., Awaitable[None]] | None = None,
+    with_worker: bool = False,
 ) -> Any:
     """Wraps `body(actor, **kwargs)` as an arq job `job(ctx, tenant_id, **kwargs)`.
 
@@ -37,7 +47,8 @@ def tenant_job(
     body opens `tenant_transaction(actor.tenant_id)` for each step itself. Failures are
     retried with backoff; after the last try `on_final_failure(actor, exc, **kwargs)` runs.
     A job of a suspended or unknown region is skipped; `on_skip(actor, exc, **kwargs)` lets
-    it record that rather than stay pending for ever.
+    it record that rather than stay pending for ever. `with_worker=True` passes the worker's
+    queue and settings as `worker=` (a body that enqueues follow-up jobs after its commits).
     """
 
     def wrap(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -57,6 +68,8 @@ def tenant_job(
                 if not transactional:  # refuse suspended regions up front all the same
                     async with tenant_transaction(tenant_id):
                         pass
+                if with_worker:
+                    kwargs = {**kwargs, "worker": WorkerContext(ctx["redis"], ctx["settings"])}
                 async with scope:
                     return await fn(actor, **kwargs)
             except TenantUnavailable as exc:

@@ -6,6 +6,7 @@ import pytest
 
 from kinerja_saas.auth.roles import Role
 from tenants.rls import PLATFORM_TABLES
+from tests.notifications.helpers import fill_notification_tables
 from tests.performance.cycle import full_cycle
 
 
@@ -81,6 +82,7 @@ async def test_app_role_is_neither_owner_nor_superuser(app_conn):
 
 async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_a, region_b):
     await full_cycle(region_a)  # a row in every table of the performance cycle
+    await fill_notification_tables(region_a)
     for table in await _tenant_tables(owner_conn):
         assert await owner_conn.fetchval(f"SELECT count(*) FROM {table}") > 0 or table in (
             "import_rows",
@@ -139,6 +141,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, regio
     from tenants.context import tenant_transaction
 
     await full_cycle(region_a)
+    await fill_notification_tables(region_a)
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.isolation", {})
         await outbox.mark_processed(event.id, "isolation-test")

@@ -1,0 +1,270 @@
+"""A user's in-app notifications, their preferences per kind and channel, and the region's
+own texts. A user only ever reads or marks their own notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise import connections
+
+from kinerja_saas.audit.service import record
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import (
+    ErrorCollector,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from kinerja_saas.notifications.kinds import BY_NAME, KINDS, Kind
+from kinerja_saas.notifications.models import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    NotificationTemplate,
+)
+from kinerja_saas.notifications.rendering import template_problems
+from tenants.context import current_tenant_id
+
+USER_CHANNELS = (Channel.IN_APP, Channel.EMAIL)  # webhooks belong to endpoints, not users
+MAX_MARK = 500
+
+
+def _user(actor: Actor) -> int:
+    if not actor.user_id or actor.is_operator:
+        raise PermissionDenied("Only a region's users have notifications.")
+    return actor.user_id
+
+
+# --- the inbox -------------------------------------------------------------------------------
+
+
+async def list_notifications(
+    *, actor: Actor, unread_only: bool, limit: int, before_id: int | None
+) -> list[Notification]:
+    """Newest first, keyset by id; one more row than asked tells whether more follow."""
+    query = Notification.filter(tenant_id=current_tenant_id(), user_id=_user(actor))
+    if unread_only:
+        query = query.filter(read_at=None)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(limit + 1)
+
+
+async def unread_count(*, actor: Actor) -> int:
+    return await Notification.filter(
+        tenant_id=current_tenant_id(), user_id=_user(actor), read_at=None
+    ).count()
+
+
+async def get_notification(*, actor: Actor, notification_id: int) -> Notification | None:
+    return await Notification.get_or_none(
+        tenant_id=current_tenant_id(), user_id=_user(actor), id=notification_id
+    )
+
+
+async def mark_read(*, actor: Actor, ids: list[int]) -> int:
+    """Marks the given notifications read; any id that is not the user's own (another's, or
+    unknown) refuses the whole call. Returns how many changed (already read ones do not)."""
+    user_id = _user(actor)
+    wanted = sorted(set(ids))
+    errors = ErrorCollector()
+    if not wanted:
+        errors.add("ids", "REQUIRED", "Give at least one notification id.")
+    elif len(wanted) > MAX_MARK:
+        errors.add("ids", "TOO_MANY", f"At most {MAX_MARK} ids at once.")
+    errors.raise_if_any()
+    own = set(
+        await Notification.filter(
+            tenant_id=current_tenant_id(), user_id=user_id, id__in=wanted
+        ).values_list("id", flat=True)
+    )
+    missing = [i for i in wanted if i not in own]
+    if missing:
+        raise NotFound(
+            f"No notification {', '.join(map(str, missing[:10]))} of yours.", field="ids"
+        )
+    return await Notification.filter(
+        tenant_id=current_tenant_id(), user_id=user_id, id__in=wanted, read_at=None
+    ).update(read_at=datetime.now(UTC))
+
+
+async def mark_all_read(*, actor: Actor) -> int:
+    return await Notification.filter(
+        tenant_id=current_tenant_id(), user_id=_user(actor), read_at=None
+    ).update(read_at=datetime.now(UTC))
+
+
+# --- preferences -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelChoice:
+    kind: str
+    channel: Channel
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class KindPreferences:
+    kind: Kind
+    enabled: dict[Channel, bool]  # effective: the user's choice, else the default
+    chosen: frozenset[Channel]  # channels the user set explicitly
+
+
+async def preferences(*, actor: Actor) -> tuple[list[KindPreferences], bool]:
+    """Every kind with its effective channels, and whether e-mail comes as a daily digest."""
+    user_id = _user(actor)
+    tenant_id = current_tenant_id()
+    stored = {
+        (p.kind, p.channel): p.enabled
+        for p in await NotificationPreference.filter(tenant_id=tenant_id, user_id=user_id)
+    }
+    settings = await NotificationSettings.get_or_none(tenant_id=tenant_id, user_id=user_id)
+    result = []
+    for kind in KINDS:
+        enabled = {
+            ch: stored.get((kind.name, ch), kind.default_enabled(ch)) for ch in USER_CHANNELS
+        }
+        chosen = frozenset(ch for ch in USER_CHANNELS if (kind.name, ch) in stored)
+        result.append(KindPreferences(kind=kind, enabled=enabled, chosen=chosen))
+    return result, bool(settings and settings.email_digest)
+
+
+async def set_preferences(
+    *, actor: Actor, choices: list[ChannelChoice], email_digest: bool | None
+) -> None:
+    """Upserts the choices (all or nothing) and the digest setting."""
+    user_id = _user(actor)
+    tenant_id = current_tenant_id()
+    errors = ErrorCollector()
+    for n, choice in enumerate(choices):
+        if choice.kind not in BY_NAME:
+            errors.add(
+                f"preferences[{n}].kind",
+                "UNKNOWN_KIND",
+                f"No notification kind {choice.kind!r}; see notificationPreferences.",
+            )
+        if choice.channel not in USER_CHANNELS:
+            errors.add(
+                f"preferences[{n}].channel",
+                "NOT_A_USER_CHANNEL",
+                "Choose IN_APP or EMAIL; webhooks are set per endpoint by the region admin.",
+            )
+    seen = set()
+    for n, choice in enumerate(choices):
+        key = (choice.kind, choice.channel)
+        if key in seen:
+            errors.add(f"preferences[{n}]", "DUPLICATE", "This kind and channel is given twice.")
+        seen.add(key)
+    errors.raise_if_any()
+    if choices:
+        await connections.get("default").execute_query(
+            """
+INSERT INTO notification_preferences (tenant_id, user_id, kind, channel, enabled)
+SELECT $1, $2, c.kind, c.channel, c.enabled
+FROM unnest($3::text[], $4::text[], $5::boolean[]) AS c(kind, channel, enabled)
+ON CONFLICT (tenant_id, user_id, kind, channel) DO UPDATE SET enabled = EXCLUDED.enabled
+""",
+            [
+                tenant_id,
+                user_id,
+                [c.kind for c in choices],
+                [c.channel.value for c in choices],
+                [c.enabled for c in choices],
+            ],
+        )
+    if email_digest is not None:
+        await connections.get("default").execute_query(
+            """
+INSERT INTO notification_settings (tenant_id, user_id, email_digest) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id, user_id) DO UPDATE SET email_digest = EXCLUDED.email_digest
+""",
+            [tenant_id, user_id, email_digest],
+        )
+
+
+# --- the region's texts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindTexts:
+    kind: Kind
+    override: NotificationTemplate | None
+
+    @property
+    def title(self) -> str:
+        return self.override.title if self.override else self.kind.title
+
+    @property
+    def body(self) -> str:
+        return self.override.body if self.override else self.kind.body
+
+
+def _require_admin(actor: Actor) -> None:
+    actor.require(Role.REGION_ADMIN, "Only a region admin manages the region's texts.")
+
+
+async def region_texts(*, actor: Actor) -> list[KindTexts]:
+    _require_admin(actor)
+    overrides = {
+        t.kind: t for t in await NotificationTemplate.filter(tenant_id=current_tenant_id())
+    }
+    return [KindTexts(kind=k, override=overrides.get(k.name)) for k in KINDS]
+
+
+def _kind(name: str) -> Kind:
+    kind = BY_NAME.get(name)
+    if kind is None:
+        raise ValidationFailed(
+            [FieldError("kind", "UNKNOWN_KIND", f"No notification kind {name!r}.")]
+        )
+    return kind
+
+
+async def set_region_text(*, actor: Actor, kind_name: str, title: str, body: str) -> KindTexts:
+    _require_admin(actor)
+    kind = _kind(kind_name)
+    problems = template_problems(kind, title=title, body=body)
+    if problems:
+        raise ValidationFailed(problems)
+    tenant_id = current_tenant_id()
+    await connections.get("default").execute_query(
+        """
+INSERT INTO notification_templates (tenant_id, kind, title, body, updated_at)
+VALUES ($1, $2, $3, $4, now())
+ON CONFLICT (tenant_id, kind) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
+    updated_at = now()
+""",
+        [tenant_id, kind.name, title, body],
+    )
+    await record(
+        actor=actor,
+        action="notification.template_set",
+        entity="notification_template",
+        entity_id=None,
+        after={"kind": kind.name, "title": title},
+    )
+    return KindTexts(
+        kind=kind, override=await NotificationTemplate.get(tenant_id=tenant_id, kind=kind.name)
+    )
+
+
+async def reset_region_text(*, actor: Actor, kind_name: str) -> KindTexts:
+    _require_admin(actor)
+    kind = _kind(kind_name)
+    deleted = await NotificationTemplate.filter(
+        tenant_id=current_tenant_id(), kind=kind.name
+    ).delete()
+    if deleted:
+        await record(
+            actor=actor,
+            action="notification.template_reset",
+            entity="notification_template",
+            entity_id=None,
+            after={"kind": kind.name},
+        )
+    return KindTexts(kind=kind, override=None)

@@ -1,0 +1,258 @@
+"""The notification kinds: which outbox topic each comes from, who receives it (one SQL
+query, so a region-wide event is resolved by the database, not in Python), its default texts
+in Bahasa Indonesia and its default channels.
+
+Recipient queries take $1 = tenant id and $2 = the event's payload (jsonb) and return
+`user_id` and `nama` (the recipient's name) plus the kind's `recipient_vars` as text. Only
+active logins receive anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kinerja_saas.notifications.models import Channel
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    topic: str
+    description: str
+    title: str
+    body: str
+    link: str | None
+    recipients: str
+    event_vars: tuple[str, ...] = ()  # from the payload (and `region`, the region's name)
+    recipient_vars: tuple[str, ...] = ()  # columns of the recipient query
+    send_time_vars: tuple[str, ...] = ()  # filled by the channel when it sends (secrets)
+    in_app: bool = True  # default per channel; a user's preference overrides it
+    email: bool = True
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return ("nama", "region", *self.event_vars, *self.recipient_vars, *self.send_time_vars)
+
+    def default_enabled(self, channel: Channel) -> bool:
+        return self.in_app if channel is Channel.IN_APP else self.email
+
+
+def _bigint(key: str) -> str:
+    return f"($2::jsonb->>'{key}')::bigint"
+
+
+def _account_of(employee: str, *, extra: str = "", joins: str = "") -> str:
+    """The active login of one employee."""
+    return (
+        f"SELECT u.id AS user_id, u.name AS nama{extra} FROM user_accounts u {joins}"
+        f" WHERE u.tenant_id = $1 AND u.is_active AND u.employee_id = {employee}"
+    )
+
+
+def _account_or_admins(employee: str, *, extra: str = "", joins: str = "") -> str:
+    """The employee's login, or the region admins when the payload names nobody (the head
+    of a region has no supervisor: the admin approves and reviews for them)."""
+    return (
+        f"SELECT u.id AS user_id, u.name AS nama{extra} FROM user_accounts u {joins}"
+        f" WHERE u.tenant_id = $1 AND u.is_active AND CASE WHEN {employee} IS NULL"
+        f" THEN 'REGION_ADMIN' = ANY(u.roles) ELSE u.employee_id = {employee} END"
+    )
+
+
+_EMPLOYEE_NAME = (
+    "JOIN employees e ON e.tenant_id = $1 AND e.id = " + _bigint("employee_id"),
+    ", e.name AS pegawai",
+)
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        name="PLAN_SUBMITTED",
+        topic="performance.plan_submitted",
+        description="An employee submitted an SKP plan: to the evaluator (atasan langsung).",
+        title="SKP {pegawai} menunggu persetujuan Anda",
+        body="{pegawai} telah mengajukan rencana SKP. Silakan periksa, lalu setujui atau "
+        "kembalikan dengan alasan.",
+        link="/skp/{plan_id}",
+        recipients=_account_or_admins(
+            _bigint("evaluator_id"), joins=_EMPLOYEE_NAME[0], extra=_EMPLOYEE_NAME[1]
+        ),
+        event_vars=("plan_id",),
+        recipient_vars=("pegawai",),
+    ),
+    Kind(
+        name="PLAN_APPROVED",
+        topic="performance.plan_approved",
+        description="The evaluator approved the plan: to the employee.",
+        title="SKP Anda telah disetujui",
+        body="Rencana SKP Anda telah disetujui. Anda dapat mulai mencatat realisasi beserta "
+        "bukti dukungnya.",
+        link="/skp/{plan_id}",
+        recipients=_account_of(_bigint("employee_id")),
+        event_vars=("plan_id",),
+    ),
+    Kind(
+        name="PLAN_RETURNED",
+        topic="performance.plan_returned",
+        description="The evaluator returned the plan with a reason: to the employee.",
+        title="SKP Anda dikembalikan untuk diperbaiki",
+        body="Atasan Anda mengembalikan rencana SKP. Alasan: {reason}",
+        link="/skp/{plan_id}",
+        recipients=_account_of(_bigint("employee_id")),
+        event_vars=("plan_id", "reason"),
+    ),
+    Kind(
+        name="REALISATION_REJECTED",
+        topic="performance.realisation_rejected",
+        description="The evaluator rejected a realisation: to the employee.",
+        title="Realisasi ditolak: {indikator}",
+        body='Realisasi Anda untuk indikator "{indikator}" ({periode}) ditolak. '
+        "Alasan: {reason}. Silakan perbaiki dan kirim kembali.",
+        link="/skp/{plan_id}",
+        recipients=_account_of(
+            _bigint("employee_id"),
+            joins="JOIN indicators i ON i.tenant_id = $1 AND i.id = "
+            + _bigint("indicator_id")
+            + " JOIN checkpoints c ON c.tenant_id = $1 AND c.id = "
+            + _bigint("checkpoint_id"),
+            extra=", i.text AS indikator, c.label AS periode",
+        ),
+        event_vars=("plan_id", "reason"),
+        recipient_vars=("indikator", "periode"),
+    ),
+    Kind(
+        name="DEADLINE_NEAR",
+        topic="performance.checkpoint_deadline_near",
+        description="A checkpoint's realisation deadline is near: to each employee with an "
+        "approved plan who has indicators without a realisation there.",
+        title="Batas pengisian realisasi {label}: {deadline}",
+        body="Tinggal {days_left} hari lagi. Masih ada {belum_diisi} indikator yang belum Anda "
+        "isi realisasinya untuk {label}.",
+        link="/realisasi",
+        recipients=f"""SELECT u.id AS user_id, u.name AS nama, m.n::text AS belum_diisi
+            FROM plans p
+            JOIN LATERAL (
+                SELECT count(*) AS n FROM indicators i
+                WHERE i.tenant_id = $1 AND i.plan_id = p.id AND NOT EXISTS (
+                    SELECT 1 FROM realisations r WHERE r.tenant_id = $1
+                        AND r.indicator_id = i.id AND r.status <> 'REJECTED'
+                        AND r.checkpoint_id = {_bigint("checkpoint_id")})
+            ) m ON m.n > 0
+            JOIN user_accounts u ON u.tenant_id = $1 AND u.is_active
+                AND u.employee_id = p.employee_id
+            WHERE p.tenant_id = $1 AND p.period_id = {_bigint("period_id")}
+                AND p.status = 'APPROVED'""",
+        event_vars=("label", "deadline", "days_left"),
+        recipient_vars=("belum_diisi",),
+    ),
+    Kind(
+        name="APPROVAL_OVERDUE",
+        topic="notifications.approval_reminder",
+        description="Daily: plans waiting for approval longer than the region's reminder "
+        "setting, to their evaluators.",
+        title="{jumlah} SKP menunggu persetujuan Anda",
+        body="Ada {jumlah} rencana SKP yang menunggu persetujuan Anda lebih dari {days} hari.",
+        link="/persetujuan",
+        recipients="""SELECT u.id AS user_id, u.name AS nama, count(*)::text AS jumlah
+            FROM plans p
+            JOIN user_accounts u ON u.tenant_id = $1 AND u.is_active
+                AND u.employee_id = p.evaluator_id
+            WHERE p.tenant_id = $1 AND p.status = 'SUBMITTED'
+                AND p.submitted_at < ($2::jsonb->>'before')::timestamptz
+            GROUP BY u.id, u.name""",
+        event_vars=("days",),
+        recipient_vars=("jumlah",),
+    ),
+    Kind(
+        name="EVALUATION_FINALISED",
+        topic="performance.evaluation_finalised",
+        description="An evaluation was finalised: to the employee.",
+        title="Evaluasi kinerja Anda telah final",
+        body="Predikat kinerja Anda: {predikat}. Baca umpan balik atasan pada halaman evaluasi.",
+        link="/evaluasi/{evaluation_id}",
+        recipients=_account_of(_bigint("employee_id")),
+        event_vars=("evaluation_id", "predikat"),
+    ),
+    Kind(
+        name="EVALUATION_APPEALED",
+        topic="performance.evaluation_appealed",
+        description="An employee appealed (keberatan): to the evaluator's supervisor, who "
+        "decides it.",
+        title="Keberatan atas evaluasi {pegawai}",
+        body="{pegawai} mengajukan keberatan atas evaluasi kinerjanya. Sebagai atasan pejabat "
+        "penilai, Anda diminta meninjau dan memutuskannya.",
+        link="/evaluasi/{evaluation_id}",
+        recipients=_account_or_admins(
+            _bigint("reviewer_id"), joins=_EMPLOYEE_NAME[0], extra=_EMPLOYEE_NAME[1]
+        ),
+        event_vars=("evaluation_id",),
+        recipient_vars=("pegawai",),
+    ),
+    Kind(
+        name="DIALOG_NOTE",
+        topic="performance.dialog_note_added",
+        description="A new note in the dialog kinerja: to the other side of the plan.",
+        title="Catatan baru dari {penulis}",
+        body="{penulis} menambahkan catatan dialog kinerja pada rencana SKP.",
+        link="/skp/{plan_id}",
+        recipients=_account_of(
+            _bigint("recipient_employee_id"),
+            joins="JOIN employees a ON a.tenant_id = $1 AND a.id = "
+            + _bigint("author_employee_id"),
+            extra=", a.name AS penulis",
+        ),
+        event_vars=("plan_id",),
+        recipient_vars=("penulis",),
+        email=False,
+    ),
+    Kind(
+        name="CONSEQUENCE_RECORDED",
+        topic="performance.consequence_recorded",
+        description="A reward or sanction was recorded: to the employee.",
+        title="Tindak lanjut kinerja: {type}",
+        body="Telah dicatat untuk Anda: {type}. Rinciannya ada pada halaman kinerja Anda.",
+        link="/kinerja",
+        recipients=_account_of(_bigint("employee_id")),
+        event_vars=("type",),
+    ),
+    Kind(
+        name="PERIOD_OPENED",
+        topic="performance.period_opened",
+        description="A performance period opened: to every login of the region.",
+        title="Periode kinerja {year} dibuka",
+        body="Periode kinerja {year} telah dibuka. Susun rencana SKP Anda bersama atasan.",
+        link="/skp",
+        recipients="SELECT u.id AS user_id, u.name AS nama FROM user_accounts u"
+        " WHERE u.tenant_id = $1 AND u.is_active",
+        event_vars=("year",),
+        email=False,  # a region-wide e-mail is the admin's call, not a default
+    ),
+    Kind(
+        name="IMPORT_FINISHED",
+        topic="org.import.finished",
+        description="An employee import ended: to the admin who started it.",
+        title="Impor pegawai selesai: {status}",
+        body="Impor data pegawai {region} telah selesai dengan status {status}.",
+        link="/impor/{job_id}",
+        recipients="SELECT u.id AS user_id, u.name AS nama FROM user_accounts u"
+        " WHERE u.tenant_id = $1 AND u.is_active AND u.id = " + _bigint("created_by"),
+        event_vars=("job_id", "status"),
+    ),
+    Kind(
+        name="ACCOUNT_ACTIVATION",
+        topic="auth.activation_requested",
+        description="A new login: the activation link, by e-mail (the link is made when the "
+        "e-mail is sent and never stored).",
+        title="Aktivasi akun Kinerja {region}",
+        body="Yth. {nama},\n\nakun Anda pada aplikasi Kinerja {region} telah dibuat. Buka "
+        "tautan berikut untuk membuat kata sandi:\n\n{activation_link}\n\nTautan berlaku 14 "
+        "hari dan hanya dapat dipakai sekali.",
+        link=None,
+        recipients="SELECT u.id AS user_id, u.name AS nama FROM user_accounts u"
+        " WHERE u.tenant_id = $1 AND u.is_active AND u.password_hash IS NULL"
+        " AND u.id IN (SELECT jsonb_array_elements_text($2::jsonb->'user_ids')::bigint)",
+        send_time_vars=("activation_link",),
+        in_app=False,  # nobody can read it before logging in
+    ),
+)
+
+BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
+BY_TOPIC: dict[str, Kind] = {k.topic: k for k in KINDS}

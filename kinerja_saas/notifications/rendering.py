@@ -1,0 +1,108 @@
+"""Texts of a notification: the kind's template (or the region's override) compiled into a
+SQL expression, so each recipient's text is built by the statement that stores it.
+
+Event values (from the payload) become parameters; recipient values (the recipient query's
+columns) become column references; values filled at send time stay as `{placeholders}`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from string import Formatter
+from typing import Any
+
+from kinerja_saas.errors import FieldError
+from kinerja_saas.notifications.kinds import Kind
+
+MAX_TITLE = 300
+MAX_BODY = 5000
+_MONTHS = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{4,}$")  # SANGAT_BAIK, SUCCEEDED
+_LABELS = {
+    "SUCCEEDED": "berhasil",
+    "FAILED": "gagal",
+    "TPP": "TPP",
+}
+
+
+def format_value(value: Any) -> str:
+    """A payload value as an ASN reads it: dates in Indonesian, codes as words."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    if isinstance(value, float | Decimal):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    text = str(value)
+    if m := _ISO_DATE.match(text):
+        return f"{int(m[3])} {_MONTHS[int(m[2]) - 1]} {m[1]}"
+    if _CODE.match(text):
+        if text in _LABELS:
+            return _LABELS[text]
+        words = [_LABELS.get(w, w.capitalize()) for w in text.split("_")]
+        return " ".join(words)
+    return text
+
+
+def event_values(kind: Kind, payload: dict[str, Any], region_name: str) -> dict[str, str]:
+    values = {key: format_value(payload.get(key)) for key in kind.event_vars}
+    values["region"] = region_name
+    return values
+
+
+def compile_text(
+    template: str, *, kind: Kind, values: dict[str, str], param: Callable[[str], str]
+) -> str:
+    """A SQL text expression for `template`; `param(value)` binds a value and returns its
+    placeholder. Recipient columns are read from the alias `r`."""
+    parts: list[str] = []
+    for literal, field, _spec, _conversion in Formatter().parse(template):
+        if literal:
+            parts.append(f"{param(literal)}::text")
+        if field is None:
+            continue
+        if field in values:
+            parts.append(f"{param(values[field])}::text")
+        elif field == "nama" or field in kind.recipient_vars:
+            parts.append(f"coalesce(r.{field}::text, '')")
+        else:  # filled at send time
+            parts.append(f"{param('{' + field + '}')}::text")
+    return "(" + " || ".join(parts) + ")" if parts else "''::text"
+
+
+def template_problems(kind: Kind, *, title: str, body: str) -> list[FieldError]:
+    """A region's override: not empty, within limits, only the kind's placeholders."""
+    problems: list[FieldError] = []
+    for field, text, limit in (("title", title, MAX_TITLE), ("body", body, MAX_BODY)):
+        if not text.strip():
+            problems.append(FieldError(field, "REQUIRED", "Must not be empty."))
+            continue
+        if len(text) > limit:
+            problems.append(FieldError(field, "TOO_LONG", f"At most {limit} characters."))
+        try:
+            fields = [(f, s, c) for _, f, s, c in Formatter().parse(text) if f is not None]
+        except ValueError:
+            problems.append(
+                FieldError(field, "INVALID", "Unbalanced braces: write {{ and }} for a brace.")
+            )
+            continue
+        unknown = sorted({f for f, _, _ in fields if f not in kind.variables})
+        if unknown:
+            problems.append(
+                FieldError(
+                    field,
+                    "UNKNOWN_PLACEHOLDER",
+                    f"Unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
+                    f"use {', '.join('{' + v + '}' for v in kind.variables)}.",
+                )
+            )
+        elif any(s or c for _, s, c in fields):
+            problems.append(
+                FieldError(field, "INVALID", "Placeholders take no format: write {name}.")
+            )
+    return problems

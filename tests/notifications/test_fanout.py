@@ -1,0 +1,278 @@
+"""The fan-out: each kind reaches exactly its recipients, with its texts rendered in
+Bahasa Indonesia, and exactly once per (event, recipient, channel) under re-runs, concurrent
+workers and a worker killed half-way."""
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.notifications import fanout
+from kinerja_saas.notifications.kinds import BY_NAME, BY_TOPIC, KINDS
+from kinerja_saas.notifications.models import Delivery, Notification
+from kinerja_saas.performance import plans, realisations
+from kinerja_saas.performance.models import Indicator, PeriodStatus
+from tenants.context import tenant_transaction
+from tests.notifications.helpers import (
+    emailed_roles,
+    emit_event,
+    fan_out,
+    inbox,
+    notified_roles,
+    queue,
+)
+from tests.performance.cycle import advance, approved_plan, first_checkpoint, person, plan_results
+from tests.workers.test_jobs import drain, relay_all
+
+ADMIN, SUPERVISOR, EMPLOYEE, OFFICER = (
+    Role.REGION_ADMIN,
+    Role.SUPERVISOR,
+    Role.EMPLOYEE,
+    Role.TRAINING_OFFICER,
+)
+
+
+@pytest.fixture
+async def pool(settings, redis):
+    pool = await queue(settings)
+    yield pool
+    await pool.aclose()
+
+
+def test_every_kind_has_a_distinct_topic_and_complete_texts():
+    assert len(BY_TOPIC) == len(KINDS) == len(BY_NAME)
+    for kind in KINDS:
+        assert kind.title and kind.body and kind.recipients
+        assert kind.in_app or kind.email
+
+
+async def test_a_submitted_plan_reaches_its_evaluator_through_relay_and_worker(
+    settings, region_a, pool
+):
+    staff = person(region_a, "staff1")
+    async with tenant_transaction(region_a.id):
+        plan = await plans.save_plan(
+            actor=staff, period_id=region_a.period.id, results=plan_results()
+        )
+        await plans.submit_plan(actor=staff, plan_id=plan.id)
+    await relay_all(pool, settings)
+    await drain(settings)
+
+    # (and PERIOD_OPENED, from the fixture's period)
+    (note,) = [n for n in await inbox(region_a, SUPERVISOR) if n.kind == "PLAN_SUBMITTED"]
+    staff_name = region_a.employees["staff1"].name
+    assert note.kind == "PLAN_SUBMITTED"
+    assert note.title == f"SKP {staff_name} menunggu persetujuan Anda"
+    assert note.body.startswith(f"{staff_name} telah mengajukan rencana SKP.")
+    assert note.link == f"/skp/{plan.id}"
+    assert await notified_roles(region_a, note.event_id) == {SUPERVISOR}
+    assert await emailed_roles(region_a, note.event_id) == {SUPERVISOR: "PENDING"}
+    async with tenant_transaction(region_a.id):
+        (mail,) = await Delivery.filter(event_id=note.event_id, channel="EMAIL")
+    assert mail.payload == {"subject": note.title, "body": note.body, "link": note.link}
+
+
+def _employee(region, key):
+    return region.employees[key].id
+
+
+# topic, payload from the region, who gets it in-app, who by e-mail
+CASES = [
+    (
+        "performance.plan_submitted",
+        lambda r: {"plan_id": 1, "employee_id": _employee(r, "chief"), "evaluator_id": None},
+        {ADMIN},  # the head of the tree has no supervisor: the region admin approves
+        {ADMIN},
+    ),
+    (
+        "performance.plan_approved",
+        lambda r: {"plan_id": 1, "employee_id": _employee(r, "staff1")},
+        {EMPLOYEE},
+        {EMPLOYEE},
+    ),
+    (
+        "performance.evaluation_appealed",
+        lambda r: {
+            "evaluation_id": 1,
+            "employee_id": _employee(r, "staff1"),
+            "reviewer_id": _employee(r, "head"),
+        },
+        {ADMIN},
+        {ADMIN},
+    ),
+    (
+        "performance.dialog_note_added",
+        lambda r: {
+            "plan_id": 1,
+            "author_employee_id": _employee(r, "staff1"),
+            "recipient_employee_id": _employee(r, "chief"),
+        },
+        {SUPERVISOR},
+        set(),  # in-app only by default
+    ),
+    (
+        "performance.period_opened",
+        lambda r: {"period_id": r.period.id, "year": 2030},
+        {ADMIN, SUPERVISOR, EMPLOYEE, OFFICER},
+        set(),
+    ),
+    (
+        "org.import.finished",
+        lambda r: {"job_id": 1, "status": "SUCCEEDED", "created_by": r.accounts[ADMIN].id},
+        {ADMIN},
+        {ADMIN},
+    ),
+    (
+        "performance.consequence_recorded",
+        lambda r: {"employee_id": _employee(r, "other"), "type": "PIAGAM_PENGHARGAAN"},
+        {OFFICER},
+        {OFFICER},
+    ),
+    (
+        "performance.plan_approved",  # staff2 has no login: nobody
+        lambda r: {"plan_id": 1, "employee_id": _employee(r, "staff2")},
+        set(),
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(("topic", "payload", "in_app", "email"), CASES)
+async def test_each_kind_reaches_exactly_its_recipients(
+    region_a, region_b, pool, topic, payload, in_app, email
+):
+    event = await emit_event(region_a, topic, payload(region_a))
+    await fan_out(pool, region_a, event)
+    assert await notified_roles(region_a, event.id) == in_app
+    assert set(await emailed_roles(region_a, event.id)) == email
+    async with tenant_transaction(region_b.id):  # the other region got nothing
+        assert not await Notification.filter(event_id=event.id).exists()
+
+
+async def test_texts_are_rendered_in_bahasa_indonesia(region_a, pool):
+    event = await emit_event(
+        region_a,
+        "performance.consequence_recorded",
+        {"employee_id": _employee(region_a, "other"), "type": "RENCANA_PERBAIKAN_KINERJA"},
+    )
+    await fan_out(pool, region_a, event)
+    (note,) = await inbox(region_a, OFFICER)
+    assert note.title == "Tindak lanjut kinerja: Rencana Perbaikan Kinerja"
+    event = await emit_event(
+        region_a,
+        "performance.checkpoint_deadline_near",
+        {"period_id": 0, "checkpoint_id": 0, "label": "Triwulan I", "deadline": "2026-04-10"},
+    )
+    assert (await fan_out(pool, region_a, event))["recipients"] == 0  # no such period
+
+
+async def test_activation_goes_by_email_only_to_logins_without_a_password(region_a, pool):
+    async with tenant_transaction(region_a.id):
+        new = await UserAccount.create(
+            tenant_id=region_a.id, email="baru@uji.test", name="Pegawai Baru", roles=["EMPLOYEE"]
+        )
+    event = await emit_event(
+        region_a,
+        "auth.activation_requested",
+        {"user_ids": [new.id, region_a.accounts[EMPLOYEE].id]},  # the second is activated
+    )
+    await fan_out(pool, region_a, event)
+    async with tenant_transaction(region_a.id):
+        assert not await Notification.filter(event_id=event.id).exists()
+        (mail,) = await Delivery.filter(event_id=event.id)
+    assert mail.user_id == new.id
+    assert "Yth. Pegawai Baru" in mail.payload["body"]
+    assert "{activation_link}" in mail.payload["body"]  # made when sent, never stored
+
+
+async def test_deadline_near_reaches_those_with_missing_realisations(region_a, pool):
+    """staff1 has an approved plan with nothing entered; chief's has everything entered."""
+    await approved_plan(region_a, "staff1")
+    chief_plan = await approved_plan(region_a, "chief", evaluator="head")
+    await advance(region_a, PeriodStatus.ACTIVE)
+    checkpoint = await first_checkpoint(region_a)
+    async with tenant_transaction(region_a.id):
+        for indicator in await Indicator.filter(plan_id=chief_plan.id):
+            await realisations.record_realisation(
+                actor=person(region_a, "chief"),
+                indicator_id=indicator.id,
+                checkpoint_id=checkpoint.id,
+                value=Decimal(3),
+                note=None,
+                evidence=[],
+            )
+    event = await emit_event(
+        region_a,
+        "performance.checkpoint_deadline_near",
+        {
+            "period_id": region_a.period.id,
+            "checkpoint_id": checkpoint.id,
+            "label": checkpoint.label,
+            "deadline": checkpoint.deadline.isoformat(),
+            "days_left": 2,
+        },
+    )
+    await fan_out(pool, region_a, event)
+    assert await notified_roles(region_a, event.id) == {EMPLOYEE}
+    (note,) = await inbox(region_a, EMPLOYEE)
+    months = ["April", "Juli", "Oktober", "Januari"]
+    assert note.title == (
+        f"Batas pengisian realisasi {checkpoint.label}: {checkpoint.deadline.day} "
+        f"{months[0]} {checkpoint.deadline.year}"
+    )
+    assert "Masih ada 3 indikator" in note.body and "Tinggal 2 hari lagi" in note.body
+
+
+async def test_a_rerun_adds_nothing(region_a, pool):
+    event = await emit_event(region_a, "performance.period_opened", {"year": 2030})
+    first = await fan_out(pool, region_a, event)
+    again = await fan_out(pool, region_a, event)
+    assert (first["recipients"], first["notified"]) == (4, 4)
+    assert (again["recipients"], again["notified"]) == (4, 0)
+    async with tenant_transaction(region_a.id):
+        assert await Notification.filter(event_id=event.id).count() == 4
+
+
+async def test_two_concurrent_workers_store_each_notification_once(region_a, pool):
+    event = await emit_event(
+        region_a,
+        "performance.plan_approved",
+        {"plan_id": 1, "employee_id": _employee(region_a, "staff1")},
+    )
+    results = await asyncio.gather(*(fan_out(pool, region_a, event) for _ in range(4)))
+    assert sum(r["notified"] for r in results) == 1
+    async with tenant_transaction(region_a.id):
+        assert await Notification.filter(event_id=event.id).count() == 1
+        assert await Delivery.filter(event_id=event.id).count() == 1
+
+
+async def test_a_worker_killed_half_way_loses_and_duplicates_nothing(settings, region_a, pool):
+    event = await emit_event(region_a, "performance.period_opened", {"year": 2030})
+    kind = BY_TOPIC[event.topic]
+    # The first chunk committed; the process died inside the second one (rolled back).
+    async with tenant_transaction(region_a.id):
+        done = await fanout.fan_out_chunk(
+            kind=kind, event_id=event.id, payload=event.payload, after_user_id=0, batch_size=3
+        )
+    with pytest.raises(RuntimeError):
+        async with tenant_transaction(region_a.id):
+            await fanout.fan_out_chunk(
+                kind=kind,
+                event_id=event.id,
+                payload=event.payload,
+                after_user_id=done.last_user_id,
+                batch_size=3,
+            )
+            raise RuntimeError("killed")
+    async with tenant_transaction(region_a.id):
+        assert await Notification.filter(event_id=event.id).count() == 3
+    # arq runs the job again from the start.
+    rerun = await fan_out(
+        pool, region_a, event, settings.model_copy(update={"notification_batch_size": 3})
+    )
+    assert (rerun["recipients"], rerun["notified"]) == (4, 1)
+    async with tenant_transaction(region_a.id):
+        users = await Notification.filter(event_id=event.id).values_list("user_id", flat=True)
+    assert sorted(users) == sorted(a.id for a in region_a.accounts.values())
