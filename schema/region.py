@@ -46,6 +46,9 @@ class PerformanceSettings:
     deadline_notice_days: int = strawberry.field(
         description="Days before a checkpoint's realisation deadline that it is announced as near"
     )
+    approval_reminder_days: int = strawberry.field(
+        description="Evaluators are reminded daily of plans waiting longer than this"
+    )
 
 
 @strawberry.type
@@ -213,6 +216,7 @@ class PerformanceSettingsInput:
     checkpoint: str | None = None
     appeal_window_days: int | None = None
     deadline_notice_days: int | None = None
+    approval_reminder_days: int | None = None
 
 
 @strawberry.input

@@ -19,6 +19,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "appeal_window_days": 14,
         # Days before a checkpoint's realisation deadline that "deadline near" is announced.
         "deadline_notice_days": 3,
+        # Evaluators are reminded daily of plans waiting longer than this for approval.
+        "approval_reminder_days": 3,
     },
     "surveys": {
         "rate_limit_per_ip_per_hour": 30,

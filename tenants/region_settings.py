@@ -79,6 +79,8 @@ def settings_problems(settings: dict[str, Any]) -> list[FieldError]:
         bad("performance.appealWindowDays", "OUT_OF_RANGE", "Must be between 0 and 90 days.")
     if not 1 <= perf["deadline_notice_days"] <= 30:
         bad("performance.deadlineNoticeDays", "OUT_OF_RANGE", "Must be between 1 and 30 days.")
+    if not 1 <= perf["approval_reminder_days"] <= 30:
+        bad("performance.approvalReminderDays", "OUT_OF_RANGE", "Must be between 1 and 30 days.")
     surveys = settings["surveys"]
     if not 1 <= surveys["rate_limit_per_ip_per_hour"] <= 10_000:
         bad("surveys.rateLimitPerIpPerHour", "OUT_OF_RANGE", "Must be between 1 and 10000.")

@@ -12,6 +12,7 @@ from arq import cron, func
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import Settings, get_settings
 from workers.notifications.fanout import fan_out_notifications
+from workers.notifications.reminders import remind_approvals, schedule_reminders
 from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
 from workers.performance import announce_deadlines, schedule_deadline_notices
@@ -23,12 +24,15 @@ FUNCTIONS = [
     func(import_employees, name="import_employees", max_tries=MAX_TRIES, timeout=3600),
     func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
     func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
+    func(remind_approvals, name="remind_approvals", max_tries=MAX_TRIES),
 ]
 
 CRON_JOBS = [
     cron(
         schedule_deadline_notices, name="schedule_deadline_notices", minute=7, run_at_startup=True
     ),
+    # 00:30 UTC: 07:30 WIB, 08:30 WITA, 09:30 WIT.
+    cron(schedule_reminders, name="schedule_reminders", hour=0, minute=30),
 ]
 
 
