@@ -32,5 +32,9 @@ bench: $(STAMP)
 bench-cycle: $(STAMP)
 	$(BIN)/python -m bench.performance_cycle
 
+.PHONY: bench-notify
+bench-notify: $(STAMP)
+	$(BIN)/python -m bench.notifications_fanout
+
 clean:
 	rm -rf $(VENV) .kinerja
