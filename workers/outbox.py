@@ -31,6 +31,8 @@ log = logging.getLogger("kinerja.outbox")
 Handler = Callable[[Actor, int, dict[str, Any]], Awaitable[None]]
 HANDLERS: dict[str, dict[str, Handler]] = {}
 
+OUTBOX_CHANNEL = "kinerja_outbox"  # NOTIFY channel of committed events
+
 # Topics whose event is a job of its own (long or stepwise work), not `dispatch_event`.
 ROUTES: dict[str, str] = {"org.import.requested": "import_employees"}
 
@@ -73,13 +75,30 @@ async def relay_once(redis, conn: asyncpg.Connection, *, batch_size: int) -> int
     return len(events)
 
 
+async def _wait(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """Until stop, a commit's wake-up, or the poll interval (the fallback)."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    wake.clear()
+
+
 async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
-    """Relays until `stop` is set; survives Redis and PostgreSQL outages by retrying."""
+    """Relays until `stop` is set; survives Redis and PostgreSQL outages by retrying.
+
+    A committed event wakes it at once (a statement trigger NOTIFYs OUTBOX_CHANNEL,
+    migration 0014), so an event reaches its job in milliseconds; the poll interval is only
+    the fallback for a missed notification (e.g. while the connection was down)."""
     conn: asyncpg.Connection | None = None
+    wake = asyncio.Event()
     while not stop.is_set():
         try:
             if conn is None or conn.is_closed():
                 conn = await asyncpg.connect(**relay_connection_params(settings))
+                await conn.add_listener(OUTBOX_CHANNEL, lambda *_: wake.set())
             moved = await relay_once(redis, conn, batch_size=settings.outbox_batch_size)
         except Exception:
             log.warning("outbox relay failed; retrying", exc_info=True)
@@ -88,10 +107,7 @@ async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
                 await conn.close()
             conn = None
         if moved < settings.outbox_batch_size:
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=settings.outbox_poll_seconds)
-            except TimeoutError:
-                pass
+            await _wait(stop, wake, settings.outbox_poll_seconds)
     if conn is not None and not conn.is_closed():
         await conn.close()
 

@@ -198,3 +198,28 @@ def test_backoff_grows_and_is_capped():
     from workers.tenant_job import backoff_seconds
 
     assert [backoff_seconds(n) for n in (1, 2, 3, 4, 5, 9)] == [1, 4, 16, 64, 256, 300]
+
+
+async def test_a_committed_event_wakes_the_relay_without_waiting_for_the_poll(
+    settings, arq_redis, region_a
+):
+    """With a 60 s poll interval, only the commit's NOTIFY can bring the job in seconds."""
+    import asyncio
+
+    from arq.jobs import Job, JobStatus
+
+    slow_poll = settings.model_copy(update={"outbox_poll_seconds": 60.0})
+    await relay_all(arq_redis, settings)  # no backlog: the relay's first pass finds nothing
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_relay(arq_redis, slow_poll, stop))
+    try:
+        await asyncio.sleep(0.5)  # connected, listening, backlog relayed, now waiting
+        async with tenant_transaction(region_a.id):
+            event = await outbox.emit("test.ping", {"n": 1})
+        job = Job(f"outbox:{event.id}", arq_redis)
+        async with asyncio.timeout(10):
+            while await job.status() is JobStatus.not_found:
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
