@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from kinerja_saas.notifications import inbox
+from kinerja_saas.notifications.announcements import send_announcement
 from kinerja_saas.notifications.models import Channel as _Channel
 from kinerja_saas.notifications.models import Notification as NotificationModel
 from schema.errors import UserError, parse_id, run_mutation
@@ -116,6 +117,23 @@ class NotificationPreferencesPayload:
 class NotificationTextPayload:
     text: NotificationText | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AnnouncementPayload:
+    queued: bool = strawberry.field(
+        default=False, description="Written; the recipients are notified in the background"
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AnnouncementInput:
+    title: str
+    body: str
+    unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The unit and its sub-units; none: the whole region"
+    )
 
 
 @strawberry.input
@@ -243,6 +261,25 @@ class NotificationMutation:
             lambda: inbox.set_region_text(actor=actor, kind_name=kind, title=title, body=body)
         )
         return NotificationTextPayload(text=_text(text) if text else None, errors=errors)
+
+    @strawberry.mutation(
+        description="Region admins: an announcement to a unit and its sub-units, or to all."
+    )
+    async def send_announcement(
+        self, info: strawberry.Info, input: AnnouncementInput
+    ) -> AnnouncementPayload:
+        actor = info.context.require_region_actor()
+
+        async def body() -> None:
+            await send_announcement(
+                actor=actor,
+                title=input.title,
+                body=input.body,
+                unit_id=parse_id(input.unit_id, "unitId"),
+            )
+
+        _, errors = await run_mutation(body)
+        return AnnouncementPayload(queued=not errors, errors=errors)
 
     @strawberry.mutation(description="Region admins: back to the built-in text.")
     async def reset_notification_text(

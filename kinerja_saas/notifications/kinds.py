@@ -237,6 +237,26 @@ KINDS: tuple[Kind, ...] = (
         event_vars=("job_id", "status"),
     ),
     Kind(
+        name="ANNOUNCEMENT",
+        topic="notifications.announcement",
+        description="A region admin's announcement (pengumuman): to every login of a unit "
+        "and its sub-units, or of the whole region.",
+        title="{judul}",
+        body="{isi}",
+        link="/pengumuman",
+        recipients="""SELECT u.id AS user_id, u.name AS nama FROM user_accounts u
+            WHERE u.tenant_id = $1 AND u.is_active AND (
+                ($2::jsonb->>'unit_id') IS NULL OR u.employee_id IN (
+                    SELECT e.id FROM employees e
+                    JOIN org_units ou ON ou.tenant_id = $1 AND ou.id = e.unit_id
+                    WHERE e.tenant_id = $1 AND e.is_active AND ou.path LIKE (
+                        SELECT p.path FROM org_units p
+                        WHERE p.tenant_id = $1 AND p.id = ($2::jsonb->>'unit_id')::bigint
+                    ) || '%'))""",
+        event_vars=("judul", "isi"),
+        email=False,
+    ),
+    Kind(
         name="ACCOUNT_ACTIVATION",
         topic="auth.activation_requested",
         description="A new login: the activation link, by e-mail (the link is made when the "

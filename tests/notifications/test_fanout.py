@@ -276,3 +276,38 @@ async def test_a_worker_killed_half_way_loses_and_duplicates_nothing(settings, r
     async with tenant_transaction(region_a.id):
         users = await Notification.filter(event_id=event.id).values_list("user_id", flat=True)
     assert sorted(users) == sorted(a.id for a in region_a.accounts.values())
+
+
+async def test_the_whole_cycle_notifies_the_right_people_from_the_real_events(region_a, pool):
+    """The payloads the performance services really emit match the kinds' recipients."""
+    from collections import Counter
+
+    from tests.notifications.helpers import fan_out_region
+    from tests.performance.cycle import full_cycle
+
+    await full_cycle(region_a)
+    await fan_out_region(pool, region_a)
+    got = Counter()
+    for role in (ADMIN, SUPERVISOR, EMPLOYEE, OFFICER):
+        for note in await inbox(region_a, role):
+            got[(note.kind, role)] += 1
+    assert got == Counter(
+        {
+            ("PERIOD_OPENED", ADMIN): 1,
+            ("PERIOD_OPENED", SUPERVISOR): 1,
+            ("PERIOD_OPENED", EMPLOYEE): 1,
+            ("PERIOD_OPENED", OFFICER): 1,
+            ("PLAN_SUBMITTED", SUPERVISOR): 2,  # first, and after the revision
+            ("PLAN_APPROVED", EMPLOYEE): 2,
+            ("DIALOG_NOTE", EMPLOYEE): 1,  # the supervisor wrote
+            ("REALISATION_REJECTED", EMPLOYEE): 1,
+            ("EVALUATION_FINALISED", EMPLOYEE): 2,  # and again after the appeal
+            ("EVALUATION_APPEALED", ADMIN): 1,  # the evaluator's supervisor (head)
+            ("CONSEQUENCE_RECORDED", EMPLOYEE): 1,
+        }
+    )
+    (rejected,) = [n for n in await inbox(region_a, EMPLOYEE) if n.kind == "REALISATION_REJECTED"]
+    assert rejected.title == "Realisasi ditolak: Rata-rata waktu penyelesaian"
+    assert "Alasan: Bukti kurang." in rejected.body
+    (final, _) = [n for n in await inbox(region_a, EMPLOYEE) if n.kind == "EVALUATION_FINALISED"]
+    assert final.body.startswith("Predikat kinerja Anda: Baik.")

@@ -1,0 +1,48 @@
+"""Announcements (pengumuman): a region admin's message to a unit and its sub-units, or to
+the whole region, delivered by the fan-out like any other notification."""
+
+from __future__ import annotations
+
+from kinerja_saas.audit.service import record
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import ErrorCollector
+from kinerja_saas.notifications.kinds import BY_NAME
+from kinerja_saas.org.models import Unit
+from kinerja_saas.outbox.models import OutboxEvent
+from kinerja_saas.outbox.service import emit
+from tenants.context import current_tenant_id
+
+ANNOUNCEMENT = BY_NAME["ANNOUNCEMENT"].topic
+MAX_TITLE = 200
+MAX_BODY = 5000
+
+
+async def send_announcement(
+    *, actor: Actor, title: str, body: str, unit_id: int | None
+) -> OutboxEvent:
+    actor.require(Role.REGION_ADMIN, "Only a region admin sends announcements.")
+    title, body = title.strip(), body.strip()
+    errors = ErrorCollector()
+    if not title:
+        errors.add("title", "REQUIRED", "Write a title.")
+    elif len(title) > MAX_TITLE:
+        errors.add("title", "TOO_LONG", f"At most {MAX_TITLE} characters.")
+    if not body:
+        errors.add("body", "REQUIRED", "Write the announcement.")
+    elif len(body) > MAX_BODY:
+        errors.add("body", "TOO_LONG", f"At most {MAX_BODY} characters.")
+    if unit_id is not None and not await Unit.exists(tenant_id=current_tenant_id(), id=unit_id):
+        errors.add("unitId", "NOT_FOUND", f"No unit {unit_id} in this region.")
+    errors.raise_if_any()
+    event = await emit(
+        ANNOUNCEMENT, {"judul": title, "isi": body, "unit_id": unit_id, "by": actor.user_id}
+    )
+    await record(
+        actor=actor,
+        action="notification.announcement",
+        entity="outbox_event",
+        entity_id=event.id,
+        after={"title": title, "unit_id": unit_id},
+    )
+    return event
