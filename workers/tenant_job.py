@@ -15,6 +15,8 @@ from arq import Retry
 from kinerja_saas.auth.actor import SYSTEM_ACTOR, Actor
 from kinerja_saas.settings import Settings
 from tenants.context import TenantUnavailable, tenant_transaction
+from tenants.models import RegionStatus, Tenant
+from workers.queue import enqueue
 
 log = logging.getLogger("kinerja.jobs")
 
@@ -90,3 +92,13 @@ def tenant_job(
         return job
 
     return wrap(body) if body is not None else wrap
+
+
+async def enqueue_for_active_regions(queue: Any, function: str, *, run: str) -> int:
+    """A cron's fan-out: one `function` job per active region, so each region's work runs in
+    its own tenant transaction and is retried alone. The job id `function:tenant:run` makes
+    two schedulers of the same run (e.g. the same hour) enqueue each job once."""
+    region_ids = await Tenant.filter(status=RegionStatus.ACTIVE).values_list("id", flat=True)
+    for tenant_id in region_ids:
+        await enqueue(queue, function, job_id=f"{function}:{tenant_id}:{run}", tenant_id=tenant_id)
+    return len(region_ids)

@@ -197,9 +197,12 @@ async def test_the_hourly_cron_runs_one_job_per_active_region(
         await schedule_deadline_notices({"redis": pool}, now=now)
         await schedule_deadline_notices({"redis": pool}, now=now)  # a second scheduler
         hour = now.strftime("%Y%m%d%H")
-        job_a = Job(f"deadlines:{region_a.id}:{hour}", pool)
+        job_a = Job(f"announce_deadlines:{region_a.id}:{hour}", pool)
         assert await job_a.status() is JobStatus.queued
-        assert await Job(f"deadlines:{region_b.id}:{hour}", pool).status() is JobStatus.not_found
+        assert (
+            await Job(f"announce_deadlines:{region_b.id}:{hour}", pool).status()
+            is JobStatus.not_found
+        )
         await drain(settings)
         assert await job_a.result(timeout=5) == 1
     finally:

@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.notifications.reminders import remind_overdue_approvals
-from tenants.models import RegionStatus, Tenant
-from workers.queue import enqueue
-from workers.tenant_job import tenant_job
+from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
 
 @tenant_job
@@ -17,15 +15,6 @@ async def remind_approvals(actor: Actor) -> bool:
 
 
 async def schedule_reminders(ctx: dict, *, now: datetime | None = None) -> int:
-    """Cron, daily in the regions' morning: one job per active region (its own transaction
-    and retries); the job id carries the UTC day, so two schedulers enqueue one job."""
+    """Cron, daily in the regions' morning: `remind_approvals` for every active region."""
     day = (now or datetime.now(UTC)).strftime("%Y%m%d")
-    region_ids = await Tenant.filter(status=RegionStatus.ACTIVE).values_list("id", flat=True)
-    for tenant_id in region_ids:
-        await enqueue(
-            ctx["redis"],
-            "remind_approvals",
-            job_id=f"approval-reminders:{tenant_id}:{day}",
-            tenant_id=tenant_id,
-        )
-    return len(region_ids)
+    return await enqueue_for_active_regions(ctx["redis"], "remind_approvals", run=day)
