@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql, /healthz, /readyz."""
+"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from tortoise import connections
+from tortoise import Tortoise, connections
 
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.database_client import count_statements
+from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.settings import Settings, get_settings
 
 log = logging.getLogger("kinerja.app")
@@ -110,18 +111,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     from schema.view import KinerjaGraphQL
 
-    graphql = KinerjaGraphQL(settings)
+    # One listener on the notification channels per process; it connects to Redis when
+    # the first subscription starts.
+    live_hub = LiveHub(settings.redis_url) if settings.redis_url else None
+    graphql = KinerjaGraphQL(settings, live_hub=live_hub)
     state: dict = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # A process that connected the database before serving (the tests) keeps it open.
+        opened_db = not Tortoise._inited
         await init_app_db(settings)
         try:
             yield
         finally:
+            if live_hub is not None:
+                await live_hub.close()
             if state.get("redis") is not None:
                 await state["redis"].aclose()
-            await close_db()
+            if opened_db:
+                await close_db()
 
     async def healthz(request: Request):
         return PlainTextResponse("ok")
@@ -146,12 +155,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.debug_headers:
         middleware.append(Middleware(StatementCountMiddleware))
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
+    app.state.live_hub = live_hub
+    return app

@@ -1,25 +1,35 @@
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
 from kinerja_saas.settings import Settings
 from schema.dataloaders import Loaders
 
+if TYPE_CHECKING:
+    from kinerja_saas.notifications.live import LiveHub
+
 
 @dataclass
 class Context:
-    request: Request | None
+    request: Request | WebSocket | None
     response: Any
     settings: Settings
     request_id: str
     actor: Actor | None = None
     auth_error: AuthenticationFailed | None = None
     loaders: Loaders = field(default_factory=Loaders)
+    # WebSocket connections: the connection_init payload, the process's live hub, and the
+    # timer that closes the socket when the access token expires.
+    connection_params: dict[str, Any] | None = None
+    live_hub: LiveHub | None = None
+    token_expiry: asyncio.Task | None = None
 
     def require_actor(self) -> Actor:
         if self.actor is None:

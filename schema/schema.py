@@ -1,4 +1,5 @@
-"""The exported schema: every domain's queries and mutations, and the request guards."""
+"""The exported schema: every domain's queries, mutations and subscriptions, and the request
+guards."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from schema.errors import should_mask
 from schema.evaluations import EvaluationMutation, EvaluationQuery
 from schema.limits import CostLimit, DocumentShape
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.notifications_live import NotificationSubscription
 from schema.org import OrgMutation, OrgQuery
 from schema.org_import import ImportMutation, ImportQuery
 from schema.performance import PerformanceMutation, PerformanceQuery
@@ -52,12 +54,15 @@ Mutation = merge_types(
     ),
 )
 
+Subscription = merge_types("Subscription", (NotificationSubscription,))
+
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             lambda: DocumentShape(max_selections=settings.max_selections),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),

@@ -1,26 +1,81 @@
-"""The /graphql endpoint: authenticates the request into the context."""
+"""The /graphql endpoint: authenticates the request (HTTP: the Authorization header;
+WebSocket: the connection_init payload) into the context."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import time
 import uuid
 
+import jwt
 import orjson
+from graphql import GraphQLError, OperationType, parse
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.types.unset import UNSET
 
+from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed
+from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.settings import Settings
 from schema.context import Context
 from schema.schema import build_schema
+from tenants.context import tenant_transaction
 
 REGION_HEADER = "x-region"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # echoed into logs and the audit log
+FORBIDDEN = 4403  # graphql-transport-ws: clients retry it, calling connectionParams again
+
+
+class SubscriptionsOnly(BaseGraphQLTransportWSHandler):
+    """Queries and mutations go over HTTP: a socket's context (its actor, its DataLoader
+    cache) lives as long as the socket, which suits only subscriptions."""
+
+    async def handle_subscribe(self, message) -> None:
+        payload = message.get("payload") or {}
+        if self.connection_acknowledged and not _is_subscription(
+            payload.get("query"), payload.get("operationName")
+        ):
+            error = GraphQLError(
+                "Only subscriptions run over WebSocket; send queries and mutations over HTTP.",
+                extensions={"code": "USE_HTTP"},
+            )
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+
+def _is_subscription(query: object, operation_name: object) -> bool:
+    """False only for a document that surely names a query or mutation; anything unclear
+    goes on to Strawberry, which reports it as usual."""
+    if not isinstance(query, str):
+        return True
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return True
+    operations = [
+        d
+        for d in document.definitions
+        if getattr(d, "operation", None) is not None
+        and (operation_name is None or (d.name and d.name.value == operation_name))
+    ]
+    return len(operations) != 1 or operations[0].operation == OperationType.SUBSCRIPTION
 
 
 class KinerjaGraphQL(GraphQL):
-    def __init__(self, settings: Settings) -> None:
+    graphql_transport_ws_handler_class = SubscriptionsOnly
+
+    def __init__(self, settings: Settings, live_hub: LiveHub | None = None) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.show_graphiql else None,
@@ -30,6 +85,7 @@ class KinerjaGraphQL(GraphQL):
             multipart_uploads_enabled=True,
         )
         self.settings = settings
+        self.live_hub = live_hub
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -41,21 +97,17 @@ class KinerjaGraphQL(GraphQL):
         given = request.headers.get("x-request-id", "")
         request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         context = Context(
-            request=request, response=response, settings=self.settings, request_id=request_id
+            request=request,
+            response=response,
+            settings=self.settings,
+            request_id=request_id,
+            live_hub=self.live_hub,
         )
         header = request.headers.get("authorization")
-        if not header:
-            return context
-        scheme, _, token = header.partition(" ")
+        if not header or self.is_websocket_request(request):
+            return context  # a WebSocket authenticates in connection_init (on_ws_connect)
         try:
-            if scheme.lower() != "bearer" or not token.strip():
-                raise AuthenticationFailed(
-                    "Use 'Authorization: Bearer <token>'.", code="TOKEN_INVALID"
-                )
-            actor = decode_access(token.strip(), self.settings.jwt_secret or "")
-            context.actor = actor.__class__(
-                **{**{f: getattr(actor, f) for f in actor.__slots__}, "request_id": request_id}
-            )
+            context.actor = self._actor(_bearer(header), request_id)
         except AuthenticationFailed as exc:
             context.auth_error = exc
             return context
@@ -63,6 +115,12 @@ class KinerjaGraphQL(GraphQL):
         if region:
             await self._check_region_header(context, region.strip().lower())
         return context
+
+    def _actor(self, token: str, request_id: str) -> Actor:
+        actor = decode_access(token, self.settings.jwt_secret or "")
+        return actor.__class__(
+            **{**{f: getattr(actor, f) for f in actor.__slots__}, "request_id": request_id}
+        )
 
     async def _check_region_header(self, context: Context, slug: str) -> None:
         """A frontend of region B names its region; a token of region A is refused there."""
@@ -74,3 +132,48 @@ class KinerjaGraphQL(GraphQL):
                 "This token belongs to another region.", code="REGION_MISMATCH"
             )
             context.actor = None
+
+    # --- WebSocket -------------------------------------------------------------------------
+
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        if context is not UNSET or not self.is_websocket_request(request):
+            return await super().run(request, context, root_value)
+        context = await self.get_context(request, response=request)
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if context.token_expiry is not None:
+                context.token_expiry.cancel()
+
+    async def on_ws_connect(self, context: Context):
+        """connection_init: `{"authorization": "Bearer <access token>"}`. Only a region's
+        users of an active region get in; anything else closes the socket with 4403."""
+        params = context.connection_params or {}
+        try:
+            token = _bearer(params.get("authorization") or params.get("Authorization"))
+            actor = self._actor(token, context.request_id)
+            if actor.is_operator or actor.tenant_id is None:
+                raise AuthenticationFailed("Only a region's users subscribe.", code="NO_REGION")
+            async with tenant_transaction(actor.tenant_id):  # refuses a suspended region
+                pass
+        except AuthenticationFailed as exc:
+            raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
+        context.actor = actor
+        expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]  # verified
+        context.token_expiry = asyncio.create_task(_close_on_expiry(context, expires_at))
+        return UNSET
+
+
+def _bearer(header: object) -> str:
+    scheme, _, token = header.partition(" ") if isinstance(header, str) else ("", "", "")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("Use 'Authorization: Bearer <token>'.", code="TOKEN_INVALID")
+    return token.strip()
+
+
+async def _close_on_expiry(context: Context, expires_at: float) -> None:
+    """An access token is valid for minutes: a socket outliving it must log in again, so a
+    logged-out or deactivated user's socket ends as their HTTP requests do."""
+    await asyncio.sleep(max(0.0, expires_at - time.time()))
+    with contextlib.suppress(RuntimeError, OSError):  # already closed
+        await context.request.close(code=FORBIDDEN, reason="Token expired")
