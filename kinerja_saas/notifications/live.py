@@ -29,7 +29,6 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger("kinerja.notifications.live")
 
-CHANNEL_PREFIX = "kinerja:notifications:"
 FEED_SIZE = 100  # notifications waiting per subscriber before the oldest are dropped
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0)  # between reconnection attempts, then the last
 PING_SECONDS = 15.0  # a silent connection is pinged; two intervals without a reply: dead
@@ -37,13 +36,22 @@ PING_SECONDS = 15.0  # a silent connection is pinged; two intervals without a re
 _hub_numbers = itertools.count(1)
 
 
-def live_channel(tenant_id: int) -> str:
-    return f"{CHANNEL_PREFIX}{tenant_id}"
+def channel_prefix(redis_url: str | None) -> str:
+    """Pub/sub channels are shared by a whole Redis server, not per database number: the
+    database is part of the name, so deployments (or test runs) on one server never share."""
+    database = (
+        Redis.from_url(redis_url).connection_pool.connection_kwargs.get("db", 0) if redis_url else 0
+    )
+    return f"kinerja:{database}:notifications:"
 
 
-def _tenant_of(channel: bytes | str) -> int | None:
+def live_channel(tenant_id: int, redis_url: str | None) -> str:
+    return f"{channel_prefix(redis_url)}{tenant_id}"
+
+
+def _tenant_of(channel: bytes | str, prefix: str) -> int | None:
     name = channel.decode() if isinstance(channel, bytes) else channel
-    suffix = name.removeprefix(CHANNEL_PREFIX)
+    suffix = name.removeprefix(prefix)
     return int(suffix) if suffix != name and suffix.isdigit() else None
 
 
@@ -172,9 +180,11 @@ class LiveHub:
             add, drop = wanted - self._requested, self._requested - wanted
             try:
                 if add:
-                    await pubsub.subscribe(*(live_channel(t) for t in sorted(add)))
+                    await pubsub.subscribe(*(live_channel(t, self._redis_url) for t in sorted(add)))
                 if drop:
-                    await pubsub.unsubscribe(*(live_channel(t) for t in sorted(drop)))
+                    await pubsub.unsubscribe(
+                        *(live_channel(t, self._redis_url) for t in sorted(drop))
+                    )
             except (RedisError, OSError) as exc:
                 log.warning("live hub: updating subscriptions failed (%s)", exc)
                 return  # the listener sees the broken connection and reconnects
@@ -221,7 +231,11 @@ class LiveHub:
                 continue
             last_heard = loop.time()
             kind = message["type"]
-            tenant_id = _tenant_of(message["channel"]) if message["channel"] else None
+            tenant_id = (
+                _tenant_of(message["channel"], channel_prefix(self._redis_url))
+                if message["channel"]
+                else None
+            )
             if tenant_id is None:
                 continue  # a pong
             if kind == "message":
@@ -239,7 +253,10 @@ class LiveHub:
             event_id = int(body["event_id"])
             pairs = [(int(n), int(u)) for n, u in body["notifications"]]
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            log.warning("live hub: malformed message on %s ignored", live_channel(tenant_id))
+            log.warning(
+                "live hub: malformed message on %s ignored",
+                live_channel(tenant_id, self._redis_url),
+            )
             return
         # One message may name thousands of recipients (a region-wide event): one dict
         # lookup each, and only this process's subscribers get anything.

@@ -30,8 +30,12 @@ async def fan_out(
     pool: ArqRedis, region: Any, event: OutboxEvent, settings: Settings | None = None
 ) -> dict[str, int]:
     """The job body for one event, called as arq calls it."""
+    if settings is None:  # the queue's own Redis, whose database names the live channels
+        kw = pool.connection_pool.connection_kwargs
+        url = f"redis://{kw.get('host', '127.0.0.1')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
+        settings = Settings(env="test", redis_url=url)
     return await fan_out_notifications(
-        {"redis": pool, "settings": settings or Settings(env="test"), "job_try": 1},
+        {"redis": pool, "settings": settings, "job_try": 1},
         region.id,
         event_id=event.id,
         topic=event.topic,

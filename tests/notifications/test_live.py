@@ -291,7 +291,7 @@ async def test_disconnect_removes_the_subscriber_and_the_redis_subscription(
     user_id = region_a.accounts[EMPLOYEE].id
     async with subscribed(server, region_a, EMPLOYEE, settings):
         assert server.hub.subscriber_count(region_a.id, user_id) == 1
-        assert (await redis.pubsub_numsub(live_channel(region_a.id)))[0][1] == 1
+        assert (await redis.pubsub_numsub(live_channel(region_a.id, settings.redis_url)))[0][1] == 1
     await wait_until(
         lambda: (
             server.hub.subscriber_count(region_a.id) == 0
@@ -299,7 +299,7 @@ async def test_disconnect_removes_the_subscriber_and_the_redis_subscription(
         ),
         "the hub to forget the subscriber and unsubscribe",
     )
-    assert (await redis.pubsub_numsub(live_channel(region_a.id)))[0][1] == 0
+    assert (await redis.pubsub_numsub(live_channel(region_a.id, settings.redis_url)))[0][1] == 0
 
 
 async def test_the_hub_reconnects_after_losing_redis(servers, settings, pool, region_a, redis):
@@ -331,7 +331,7 @@ async def test_a_message_never_delivers_anything_but_the_subscribers_own_rows(
         event_id = await plan_approved(pool, region_a)
         await received(employee)
         (stored,) = [n for n in await inbox(region_a, EMPLOYEE) if n.event_id == event_id]
-        channel = live_channel(region_a.id)
+        channel = live_channel(region_a.id, settings.redis_url)
         for forged in (
             {"event_id": event_id, "notifications": [[stored.id, supervisor_id]]},  # not theirs
             {"event_id": event_id + 1, "notifications": [[stored.id, employee_id]]},  # wrong event
@@ -357,7 +357,7 @@ async def test_a_suspended_regions_subscription_ends_with_region_suspended(
             "event_id": event_id,
             "notifications": [[int(note["id"]), region_a.accounts[EMPLOYEE].id]],
         }
-        await pool.publish(live_channel(region_a.id), orjson.dumps(message))
+        await pool.publish(live_channel(region_a.id, settings.redis_url), orjson.dumps(message))
         error = await next_message(ws)
         assert error["type"] == "next"
         assert [e["extensions"]["code"] for e in error["payload"]["errors"]] == ["REGION_SUSPENDED"]

@@ -51,7 +51,8 @@ async def fan_out_notifications(
         notified += len(chunk.notified)
         if chunk.notified:
             message = {"event_id": event_id, "notifications": chunk.notified}
-            await queue.publish(live_channel(tenant_id), orjson.dumps(message))
+            channel = live_channel(tenant_id, worker.settings.redis_url)
+            await queue.publish(channel, orjson.dumps(message))
         if chunk.emails:
             await enqueue(
                 queue,
