@@ -11,6 +11,14 @@ from arq import cron, func
 
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import Settings, get_settings
+from workers.notifications.email import (
+    SWEEP_EVERY_MINUTES,
+    schedule_email_digests,
+    schedule_email_sweeps,
+    send_email_digest,
+    send_emails,
+    sweep_emails,
+)
 from workers.notifications.fanout import fan_out_notifications
 from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
@@ -23,12 +31,22 @@ FUNCTIONS = [
     func(import_employees, name="import_employees", max_tries=MAX_TRIES, timeout=3600),
     func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
     func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
+    func(send_emails, name="send_emails", max_tries=MAX_TRIES, timeout=3600),
+    func(sweep_emails, name="sweep_emails", max_tries=MAX_TRIES, timeout=3600),
+    func(send_email_digest, name="send_email_digest", max_tries=MAX_TRIES, timeout=3600),
 ]
 
 CRON_JOBS = [
     cron(
         schedule_deadline_notices, name="schedule_deadline_notices", minute=7, run_at_startup=True
     ),
+    cron(
+        schedule_email_sweeps,
+        name="schedule_email_sweeps",
+        minute=set(range(3, 60, SWEEP_EVERY_MINUTES)),
+        run_at_startup=True,
+    ),
+    cron(schedule_email_digests, name="schedule_email_digests", minute=1),
 ]
 
 
