@@ -360,6 +360,18 @@ async def test_a_550_fails_for_good_without_retry(mail_settings, smtp, region_a,
     assert not smtp.to(address)
 
 
+async def test_a_login_deactivated_before_sending_gets_nothing(mail_settings, smtp, region_a, pool):
+    event = await approved_event(region_a)
+    await fan_out(pool, region_a, event)
+    employee = region_a.accounts[EMPLOYEE]
+    async with tenant_transaction(region_a.id):
+        await UserAccount.filter(id=employee.id).update(is_active=False)
+    assert (await run_send(pool, mail_settings, region_a, event.id))["failed"] == 1
+    (row,) = await deliveries(region_a, event.id)
+    assert (row.status, row.last_error) == ("FAILED", "login deactivated")
+    assert not smtp.to(employee.email)
+
+
 async def test_dead_after_the_last_attempt(mail_settings, smtp, region_a, pool, owner_conn):
     settings = mail_settings.model_copy(update={"email_max_attempts": 2})
     event = await approved_event(region_a)
