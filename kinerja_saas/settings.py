@@ -7,15 +7,20 @@ owner URL with the app role's user and password), so row-level security applies.
 
 from __future__ import annotations
 
+import re
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-dev-only-secret"
 DEV_APP_DB_PASSWORD = "kinerja-app-dev"
+DEV_PUBLIC_URL = "http://127.0.0.1:8000"
+DEV_SMTP_FROM = "Kinerja <no-reply@kinerja.localhost>"
+_HTTP_URL = re.compile(r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
 
 
 class Settings(BaseSettings):
@@ -73,6 +78,59 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 200
     # Recipients per fan-out statement (and commit): bounds a job step's time and memory.
     notification_batch_size: int = 5000
+
+    # E-mail. Links in e-mails are made absolute with `public_url` (the frontend's base).
+    # Without an SMTP host, dev and test write each message as an .eml file into
+    # <data_dir>/mailbox/; production then leaves deliveries PENDING and logs a warning.
+    public_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # by security: 587/465/25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_from: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    email_batch_size: int = Field(default=50, ge=1, le=1000)  # claimed and sent per step
+    email_max_attempts: int = Field(default=8, ge=1, le=50)  # then DEAD
+    email_retry_base_seconds: int = Field(default=60, ge=1)  # ×4 per attempt …
+    email_retry_max_seconds: int = Field(default=6 * 3600, ge=1)  # … up to this
+    # A SENDING claim older than this is a killed worker's: back to PENDING. Above a
+    # batch's worst case (email_batch_size × smtp_timeout_seconds).
+    email_claim_timeout_minutes: int = Field(default=30, ge=1)
+    email_digest_hour: int = Field(default=7, ge=0, le=23)  # in each region's time zone
+
+    @field_validator("smtp_security", mode="before")
+    @classmethod
+    def _lower_security(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("smtp_host", "smtp_username", "smtp_password", "smtp_from", "public_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _email(self) -> Settings:
+        production = self.env == "production"
+        if self.public_url is None:
+            if production and self.smtp_host:
+                raise ValueError("KINERJA_PUBLIC_URL must be set when e-mail is sent")
+            self.public_url = None if production else DEV_PUBLIC_URL
+        elif not _HTTP_URL.match(self.public_url):
+            raise ValueError("KINERJA_PUBLIC_URL must be an http(s) URL, e.g. https://kinerja.id")
+        else:
+            self.public_url = self.public_url.rstrip("/")
+        if self.smtp_from is None:
+            if production and self.smtp_host:
+                raise ValueError("KINERJA_SMTP_FROM must be set when e-mail is sent")
+            self.smtp_from = DEV_SMTP_FROM
+        elif "@" not in parseaddr(self.smtp_from)[1]:
+            raise ValueError("KINERJA_SMTP_FROM must be an address, e.g. Kinerja <no-reply@x.id>")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("set both KINERJA_SMTP_USERNAME and KINERJA_SMTP_PASSWORD, or neither")
+        if self.email_retry_max_seconds < self.email_retry_base_seconds:
+            raise ValueError("KINERJA_EMAIL_RETRY_MAX_SECONDS is below the base delay")
+        return self
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> Settings:

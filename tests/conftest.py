@@ -63,6 +63,7 @@ def settings() -> Settings:
     database_url, redis_url = _servers()
     return Settings(
         env="test",
+        data_dir=ROOT / ".kinerja" / "test",  # the dev mailbox of test runs, not `make run`'s
         database_url=database_url,
         redis_url=redis_url,
         max_page_size=500,

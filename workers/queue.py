@@ -20,6 +20,9 @@ async def connect(settings: Settings) -> ArqRedis:
     return await create_pool(redis_settings(settings))
 
 
-async def enqueue(redis: ArqRedis, function: str, *, job_id: str, **kwargs: Any) -> None:
-    """Enqueues once per job id: a job id already queued, running or finished is a no-op."""
-    await redis.enqueue_job(function, _job_id=job_id, **kwargs)
+async def enqueue(
+    redis: ArqRedis, function: str, *, job_id: str, defer_by: float | None = None, **kwargs: Any
+) -> None:
+    """Enqueues once per job id: a job id already queued, running or finished is a no-op.
+    `defer_by` (seconds) runs it no earlier than that from now (a retry's backoff)."""
+    await redis.enqueue_job(function, _job_id=job_id, _defer_by=defer_by, **kwargs)

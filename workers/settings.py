@@ -11,6 +11,14 @@ from arq import cron, func
 
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import Settings, get_settings
+from workers.notifications.email import (
+    SWEEP_EVERY_MINUTES,
+    schedule_email_digests,
+    schedule_email_sweeps,
+    send_email_digest,
+    send_emails,
+    sweep_emails,
+)
 from workers.notifications.fanout import fan_out_notifications
 from workers.notifications.reminders import remind_approvals, schedule_reminders
 from workers.org import import_employees
@@ -25,6 +33,9 @@ FUNCTIONS = [
     func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
     func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
     func(remind_approvals, name="remind_approvals", max_tries=MAX_TRIES),
+    func(send_emails, name="send_emails", max_tries=MAX_TRIES, timeout=3600),
+    func(sweep_emails, name="sweep_emails", max_tries=MAX_TRIES, timeout=3600),
+    func(send_email_digest, name="send_email_digest", max_tries=MAX_TRIES, timeout=3600),
 ]
 
 CRON_JOBS = [
@@ -33,6 +44,13 @@ CRON_JOBS = [
     ),
     # 00:30 UTC: 07:30 WIB, 08:30 WITA, 09:30 WIT.
     cron(schedule_reminders, name="schedule_reminders", hour=0, minute=30),
+    cron(
+        schedule_email_sweeps,
+        name="schedule_email_sweeps",
+        minute=set(range(3, 60, SWEEP_EVERY_MINUTES)),
+        run_at_startup=True,
+    ),
+    cron(schedule_email_digests, name="schedule_email_digests", minute=1),
 ]
 
 

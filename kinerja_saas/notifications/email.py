@@ -1,0 +1,488 @@
+"""E-mail delivery: claim due deliveries, build the messages, send them, record the outcome.
+
+Each step is set-based and commits on its own: a batch is claimed (PENDING → SENDING,
+attempts + 1) and committed *before* anything is sent, so two workers never send the same
+delivery; the outcomes of the whole batch are then written by one statement. A worker
+killed between the two leaves SENDING rows behind, which `release_stale_claims` puts back
+(at-least-once: such a message may go out twice, never zero times). No database
+connection is held while talking to the mail server.
+
+Transient failures (no connection, SMTP 4xx) go back to PENDING with a growing
+`next_attempt_at`, and to DEAD after `email_max_attempts`; a recipient refused for good
+(SMTP 5xx) is FAILED. Without an SMTP host, dev and test write .eml files into
+`<data_dir>/mailbox/`; production then leaves the deliveries PENDING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosmtplib
+import orjson
+from tortoise import connections
+
+from kinerja_saas.auth.activation import activation_token
+from kinerja_saas.settings import Settings
+from tenants.context import tenant_transaction
+
+log = logging.getLogger("kinerja.email")
+
+ACTIVATION_KIND = "ACCOUNT_ACTIVATION"
+ACTIVATION_PLACEHOLDER = "{activation_link}"
+# The frontend's activation page. The token travels in the fragment, which browsers never
+# send to a server: it stays out of access logs and Referer headers.
+ACTIVATION_PATH = "/aktivasi#token="
+
+
+def _db():
+    return connections.get("default")
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def absolute_link(link: str | None, public_url: str) -> str | None:
+    """A notification's link (a frontend path such as /skp/12) as a URL a mail reader opens."""
+    if not link:
+        return None
+    if re.match(r"^https?://", link):
+        return link
+    return public_url.rstrip("/") + "/" + link.lstrip("/")
+
+
+def activation_link(settings: Settings, *, tenant_id: int, user_id: int, version: int) -> str:
+    token = activation_token(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        token_version=version,
+        secret=settings.jwt_secret or "",
+    )
+    return f"{settings.public_url}{ACTIVATION_PATH}{token}"
+
+
+def footer(region: str) -> str:
+    return (
+        f"\n\n-- \nE-mail ini dikirim otomatis oleh aplikasi Kinerja {region}. "
+        "Mohon tidak membalas e-mail ini."
+    )
+
+
+def message_id(settings: Settings, key: str) -> str:
+    """Deterministic per delivery, so a receiving server can tell a resend from a new mail."""
+    domain = parseaddr(settings.smtp_from or "")[1].rpartition("@")[2] or "kinerja.localhost"
+    return f"<{key}@{domain}>"
+
+
+class InvalidRecipient(ValueError):
+    pass
+
+
+def compose(
+    settings: Settings, *, to_name: str, to_addr: str, subject: str, text: str, key: str
+) -> EmailMessage:
+    """A plain-text UTF-8 message."""
+    try:
+        recipient = Address(display_name=to_name or "", addr_spec=to_addr)
+    except (ValueError, IndexError) as exc:
+        raise InvalidRecipient(f"invalid recipient address {to_addr!r}") from exc
+    if not recipient.domain:
+        raise InvalidRecipient(f"invalid recipient address {to_addr!r}")
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = recipient
+    message["Subject"] = " ".join(subject.split())  # one line, whatever the template held
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = message_id(settings, key)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    message.set_content(text, charset="utf-8")
+    return message
+
+
+# --- transports ----------------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    SENT = "SENT"
+    RETRY = "RETRY"  # transient: PENDING again later, DEAD after the last attempt
+    FAILED = "FAILED"  # refused for good
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    error: str | None = None
+    code: int | None = None  # the SMTP reply code, when the server gave one
+
+
+SENT = Result(Outcome.SENT)
+
+
+class TransportDown(Exception):
+    """The mail server cannot be reached, or dropped the connection: every message not
+    yet sent in this run is retried later."""
+
+
+class Connection(Protocol):
+    async def send(self, message: EmailMessage) -> Result: ...
+
+    async def close(self) -> None: ...
+
+
+class Transport(Protocol):
+    async def connect(self) -> Connection: ...
+
+
+def _refused(code: int, text: str) -> Result:
+    outcome = Outcome.FAILED if 500 <= code < 600 else Outcome.RETRY
+    return Result(outcome, f"SMTP {code} {text}"[:500], code)
+
+
+class SmtpConnection:
+    def __init__(self, client: aiosmtplib.SMTP) -> None:
+        self.client = client
+
+    async def send(self, message: EmailMessage) -> Result:
+        try:
+            await self.client.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:  # our one recipient
+            refused = exc.recipients[0]
+            return _refused(refused.code, refused.message)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            raise TransportDown(f"SMTP connection lost: {exc}") from exc
+        except aiosmtplib.SMTPSenderRefused as exc:  # our From: a set-up problem, not theirs
+            return Result(Outcome.RETRY, f"SMTP {exc.code} sender refused: {exc.message}"[:500])
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:  # the server is closing the connection
+                raise TransportDown(f"SMTP 421 {exc.message}") from exc
+            return _refused(exc.code, exc.message)
+        except (aiosmtplib.SMTPException, ValueError) as exc:  # e.g. a non-ASCII address
+            return Result(Outcome.FAILED, f"cannot send: {exc}"[:500])
+        return SENT
+
+    async def close(self) -> None:
+        try:
+            await self.client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            self.client.close()
+
+
+class SmtpTransport:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def connect(self) -> SmtpConnection:
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_security == "tls",
+            start_tls=s.smtp_security == "starttls",
+            username=s.smtp_username,
+            password=s.smtp_password,
+            timeout=s.smtp_timeout_seconds,
+        )
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise TransportDown(f"cannot connect to SMTP {s.smtp_host}: {exc}"[:500]) from exc
+        return SmtpConnection(client)
+
+
+class MailboxTransport:
+    """Dev and test without an SMTP host: one .eml file per message, for a person to read."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def connect(self) -> MailboxTransport:
+        try:
+            await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransportDown(f"cannot write the mailbox {self.folder}: {exc}") from exc
+        return self
+
+    async def send(self, message: EmailMessage) -> Result:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+        key = re.sub(r"[^A-Za-z0-9.-]", "", str(message["Message-ID"]).split("@")[0])
+        path = self.folder / f"{stamp}-{key}.eml"
+        try:
+            await asyncio.to_thread(path.write_bytes, bytes(message))
+        except OSError as exc:
+            raise TransportDown(f"cannot write {path}: {exc}") from exc
+        return SENT
+
+    async def close(self) -> None:
+        return None
+
+
+def mailbox_folder(settings: Settings) -> Path:
+    return settings.data_dir / "mailbox"
+
+
+def transport_for(settings: Settings) -> Transport | None:
+    """SMTP when a host is set; the dev mailbox outside production; else none (hold)."""
+    if settings.smtp_host:
+        return SmtpTransport(settings)
+    if settings.env != "production":
+        return MailboxTransport(mailbox_folder(settings))
+    return None
+
+
+def warn_no_transport(tenant_id: int | None) -> None:
+    log.warning(
+        "e-mail of %s held: KINERJA_SMTP_HOST is not set, deliveries stay PENDING",
+        "every region" if tenant_id is None else f"region {tenant_id}",
+    )
+
+
+# --- claims and outcomes -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which deliveries a run sends: one event's chunk of recipients (user ids in
+    (after_user_id, upto_user_id]), or every due e-mail of the region (event_id None)."""
+
+    event_id: int | None = None
+    after_user_id: int = 0
+    upto_user_id: int | None = None
+
+
+def _claim_sql(scope: Scope) -> tuple[str, list[Any]]:
+    """The statement and its parameters after $1 tenant, $2 limit. Fixed shapes (not
+    `$n IS NULL OR …`), so each keeps its good plan: an event's chunk by the unique key
+    (tenant, event, user), a whole region by the due index."""
+    where, params = "", []
+    if scope.event_id is not None:
+        where, params = "AND event_id = $3 AND user_id > $4", [scope.event_id, scope.after_user_id]
+        if scope.upto_user_id is not None:
+            where, params = where + " AND user_id <= $5", [*params, scope.upto_user_id]
+    sql = f"""
+WITH c AS (
+    UPDATE notification_deliveries d
+    SET status = 'SENDING', attempts = d.attempts + 1, updated_at = now()
+    WHERE d.tenant_id = $1 AND d.id IN (
+        SELECT id FROM notification_deliveries
+        WHERE tenant_id = $1 AND channel = 'EMAIL' AND status = 'PENDING'
+            AND (next_attempt_at IS NULL OR next_attempt_at <= now()) {where}
+        ORDER BY id LIMIT $2
+        FOR UPDATE SKIP LOCKED)
+    RETURNING d.id, d.user_id, d.kind, d.payload, d.attempts
+)
+SELECT c.id, c.user_id, c.kind, c.payload, c.attempts, u.email, u.name, u.is_active,
+    u.password_hash IS NULL AS no_password, u.token_version,
+    (SELECT t.name FROM tenants t WHERE t.id = $1) AS region
+FROM c JOIN user_accounts u ON u.tenant_id = $1 AND u.id = c.user_id
+ORDER BY c.id
+"""
+    return sql, params
+
+
+async def claim_due(*, tenant_id: int, scope: Scope, limit: int) -> list[dict[str, Any]]:
+    """Claims up to `limit` due deliveries of the scope, in the current tenant transaction;
+    the claim must be committed before anything is sent."""
+    sql, params = _claim_sql(scope)
+    rows = await _db().execute_query_dict(sql, [tenant_id, limit, *params])
+    for row in rows:
+        if isinstance(row["payload"], str):
+            row["payload"] = orjson.loads(row["payload"])
+    return rows
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    retry: int = 0  # back to PENDING, due again at next_attempt_at
+    dead: int = 0
+    retry_in: float | None = None  # seconds until the earliest retry is due
+    retry_attempt: int | None = None  # the fewest attempts made among those retried
+    held: bool = False  # no transport configured (production): nothing was claimed
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"sent": self.sent, "failed": self.failed, "retry": self.retry, "dead": self.dead}
+        return {**out, "held": True} if self.held else out
+
+
+_RECORD = """
+WITH o AS (
+    SELECT * FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::text[], $6::int[])
+        AS o(id, attempts, outcome, error, code)
+), u AS (
+    UPDATE notification_deliveries d SET
+        status = CASE o.outcome WHEN 'SENT' THEN 'SENT' WHEN 'FAILED' THEN 'FAILED'
+            ELSE CASE WHEN d.attempts >= $7 THEN 'DEAD' ELSE 'PENDING' END END,
+        sent_at = CASE WHEN o.outcome = 'SENT' THEN now() END,
+        last_error = o.error,
+        response_status = o.code,
+        next_attempt_at = CASE WHEN o.outcome = 'RETRY' AND d.attempts < $7
+            THEN now() + least($8 * power(4, d.attempts - 1), $9) * interval '1 second' END,
+        updated_at = now()
+    FROM o
+    -- `attempts` fences the claim: if it went stale and was claimed again meanwhile, the
+    -- newer claim's outcome wins and this one is dropped.
+    WHERE d.tenant_id = $1 AND d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempts
+    RETURNING d.status, d.attempts, d.next_attempt_at
+)
+SELECT status, count(*) AS n, min(attempts) AS attempts,
+    extract(epoch FROM min(next_attempt_at) - now())::float8 AS retry_in
+FROM u GROUP BY status
+"""
+
+
+async def record_outcomes(
+    *,
+    tenant_id: int,
+    claimed: Sequence[tuple[int, int]],
+    results: dict[int, Result],
+    settings: Settings,
+    report: SendReport,
+) -> None:
+    """One statement for a batch's outcomes; `claimed` is (delivery id, attempts) as claimed."""
+    ids = [d for d, _ in claimed]
+    rows = await _db().execute_query_dict(
+        _RECORD,
+        [
+            tenant_id,
+            ids,
+            [a for _, a in claimed],
+            [results[d].outcome.value for d in ids],
+            [results[d].error for d in ids],
+            [results[d].code for d in ids],
+            settings.email_max_attempts,
+            settings.email_retry_base_seconds,
+            settings.email_retry_max_seconds,
+        ],
+    )
+    for row in rows:
+        status, n = row["status"], row["n"]
+        if status == "SENT":
+            report.sent += n
+        elif status == "FAILED":
+            report.failed += n
+        elif status == "DEAD":
+            report.dead += n
+        elif status == "PENDING":
+            report.retry += n
+            retry_in = max(0.0, row["retry_in"] or 0.0)
+            if report.retry_in is None or retry_in < report.retry_in:
+                report.retry_in = retry_in
+            if report.retry_attempt is None or row["attempts"] < report.retry_attempt:
+                report.retry_attempt = row["attempts"]
+
+
+def prepare(row: dict[str, Any], *, tenant_id: int, settings: Settings) -> EmailMessage | Result:
+    """The message for one claimed delivery, or why it cannot be sent (FAILED)."""
+    if not row["is_active"]:
+        return Result(Outcome.FAILED, "login deactivated")
+    payload = row["payload"]
+    body = payload.get("body") or ""
+    if row["kind"] == ACTIVATION_KIND:
+        if not row["no_password"]:
+            return Result(Outcome.FAILED, "already activated: the login has a password")
+        # Made now, for this recipient: the token is never stored or logged.
+        link = activation_link(
+            settings, tenant_id=tenant_id, user_id=row["user_id"], version=row["token_version"]
+        )
+        body = body.replace(ACTIVATION_PLACEHOLDER, link)
+    url = absolute_link(payload.get("link"), settings.public_url or "")
+    text = body + (f"\n\nBuka di aplikasi Kinerja: {url}" if url else "") + footer(row["region"])
+    try:
+        return compose(
+            settings,
+            to_name=row["name"],
+            to_addr=row["email"],
+            subject=payload.get("subject") or "Pemberitahuan Kinerja",
+            text=text,
+            key=f"kinerja.{tenant_id}.{row['id']}",
+        )
+    except InvalidRecipient as exc:
+        return Result(Outcome.FAILED, str(exc)[:500])
+
+
+async def send_due_emails(
+    *,
+    tenant_id: int,
+    settings: Settings,
+    scope: Scope = Scope(),
+    transport: Transport | None = None,
+) -> SendReport:
+    """Sends every due delivery of `scope` in batches over one connection, each batch
+    claimed and recorded in its own tenant transaction. Stops at the first batch where the
+    server is down (its rest is retried later), or when nothing due is left."""
+    report = SendReport()
+    transport = transport or transport_for(settings)
+    if transport is None:
+        warn_no_transport(tenant_id)
+        report.held = True
+        return report
+    batch = settings.email_batch_size
+    connection: Connection | None = None
+    down: TransportDown | None = None
+    try:
+        while down is None:
+            async with tenant_transaction(tenant_id):
+                rows = await claim_due(tenant_id=tenant_id, scope=scope, limit=batch)
+            if not rows:
+                break
+            results: dict[int, Result] = {}
+            for row in rows:
+                message = prepare(row, tenant_id=tenant_id, settings=settings)
+                if isinstance(message, Result):
+                    results[row["id"]] = message
+                    continue
+                try:
+                    if down is not None:
+                        raise down
+                    if connection is None:
+                        connection = await transport.connect()
+                    results[row["id"]] = await connection.send(message)
+                except TransportDown as exc:
+                    if down is None:
+                        log.warning("e-mail of region %s: %s", tenant_id, exc)
+                    down = exc
+                    results[row["id"]] = Result(Outcome.RETRY, str(exc)[:500])
+            async with tenant_transaction(tenant_id):
+                await record_outcomes(
+                    tenant_id=tenant_id,
+                    claimed=[(r["id"], r["attempts"]) for r in rows],
+                    results=results,
+                    settings=settings,
+                    report=report,
+                )
+            if len(rows) < batch:
+                break
+    finally:
+        if connection is not None:
+            await connection.close()
+    return report
+
+
+async def release_stale_claims(*, tenant_id: int, settings: Settings) -> int:
+    """SENDING claims older than `email_claim_timeout_minutes` belong to a worker that
+    stopped: back to PENDING (DEAD after the last attempt). In the current transaction."""
+    rows = await _db().execute_query_dict(
+        """
+UPDATE notification_deliveries SET
+    status = CASE WHEN attempts >= $2 THEN 'DEAD' ELSE 'PENDING' END,
+    next_attempt_at = NULL,
+    last_error = 'claim expired: the sending worker stopped before recording the outcome',
+    updated_at = now()
+WHERE tenant_id = $1 AND channel = 'EMAIL' AND status = 'SENDING'
+    AND updated_at < now() - $3 * interval '1 minute'
+RETURNING id
+""",
+        [tenant_id, settings.email_max_attempts, settings.email_claim_timeout_minutes],
+    )
+    return len(rows)

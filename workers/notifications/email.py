@@ -1,0 +1,133 @@
+"""E-mail jobs: one per fanned-out chunk (`send_emails`), a per-region sweep that recovers
+what a killed worker or a lost job left behind (`sweep_emails`, every 10 minutes), and the
+daily digest (`send_email_digest`, at the region's morning hour). Job ids are
+deterministic, so two workers or a re-run enqueue each job once; the claims in PostgreSQL
+make sure each e-mail is sent once even when a job runs twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.notifications import digest, email
+from tenants.context import tenant_transaction
+from tenants.models import RegionStatus, Tenant
+from workers.queue import enqueue
+from workers.tenant_job import WorkerContext, tenant_job
+
+SWEEP_EVERY_MINUTES = 10
+
+
+@tenant_job(transactional=False, with_worker=True)
+async def send_emails(
+    actor: Actor,
+    *,
+    worker: WorkerContext,
+    event_id: int,
+    after_user_id: int,
+    upto_user_id: int | None = None,
+) -> dict:
+    """The due e-mails of one fan-out chunk (recipients in (after, upto]) over one SMTP
+    connection. Transient failures come back as a deferred job of their own (the id names
+    the attempt, so a re-run of this job enqueues it once)."""
+    report = await email.send_due_emails(
+        tenant_id=actor.tenant_id,
+        settings=worker.settings,
+        scope=email.Scope(
+            event_id=event_id, after_user_id=after_user_id, upto_user_id=upto_user_id
+        ),
+    )
+    if report.retry_in is not None:
+        await enqueue(
+            worker.queue,
+            "send_emails",
+            job_id=f"email:{event_id}:{after_user_id}:retry{report.retry_attempt}",
+            defer_by=report.retry_in,
+            tenant_id=actor.tenant_id,
+            event_id=event_id,
+            after_user_id=after_user_id,
+            upto_user_id=upto_user_id,
+        )
+    return report.as_dict()
+
+
+@tenant_job(transactional=False, with_worker=True)
+async def sweep_emails(actor: Actor, *, worker: WorkerContext) -> dict:
+    """Recovery of one region: stale SENDING claims back to PENDING, then every due e-mail
+    of the region in batches (those whose job was lost, and retries). What is still not
+    due waits for the next sweep or its own retry job."""
+    async with tenant_transaction(actor.tenant_id):
+        released = await email.release_stale_claims(
+            tenant_id=actor.tenant_id, settings=worker.settings
+        )
+    report = await email.send_due_emails(tenant_id=actor.tenant_id, settings=worker.settings)
+    return {**report.as_dict(), "released": released}
+
+
+@tenant_job(transactional=False, with_worker=True)
+async def send_email_digest(actor: Actor, *, worker: WorkerContext, day: str) -> dict:
+    """The region's daily digests; a transient failure retries the run with backoff."""
+    report = await digest.send_digests(tenant_id=actor.tenant_id, settings=worker.settings)
+    if report.retry_attempt is not None:
+        await enqueue(
+            worker.queue,
+            "send_email_digest",
+            job_id=f"digest:{actor.tenant_id}:{day}:retry{report.retry_attempt}",
+            defer_by=digest.retry_delay(worker.settings, report.retry_attempt),
+            tenant_id=actor.tenant_id,
+            day=day,
+        )
+    return report.as_dict()
+
+
+async def _active_regions(settings) -> list[tuple[int, str]]:
+    """The active regions and their time zones; none when e-mail cannot go out at all
+    (production without SMTP: one warning here rather than one per region and run)."""
+    if email.transport_for(settings) is None:
+        email.warn_no_transport(None)
+        return []
+    return [
+        (tenant_id, str(zone))
+        for tenant_id, zone in await Tenant.filter(status=RegionStatus.ACTIVE).values_list(
+            "id", "timezone"
+        )
+    ]
+
+
+async def schedule_email_sweeps(ctx: dict, *, now: datetime | None = None) -> int:
+    """Cron, every 10 minutes: one `sweep_emails` per active region; the id carries the
+    10-minute slot, so two schedulers in the same slot enqueue one job."""
+    now = now or datetime.now(UTC)
+    slot = now.strftime("%Y%m%d%H") + f"{now.minute - now.minute % SWEEP_EVERY_MINUTES:02d}"
+    regions = await _active_regions(ctx["settings"])
+    for tenant_id, _zone in regions:
+        await enqueue(
+            ctx["redis"],
+            "sweep_emails",
+            job_id=f"email-sweep:{tenant_id}:{slot}",
+            tenant_id=tenant_id,
+        )
+    return len(regions)
+
+
+async def schedule_email_digests(ctx: dict, *, now: datetime | None = None) -> int:
+    """Cron, hourly: `send_email_digest` for each active region where it is now the digest
+    hour in the region's own time zone (WIB, WITA, WIT); one job id per region and day."""
+    now = now or datetime.now(UTC)
+    hour = ctx["settings"].email_digest_hour
+    enqueued = 0
+    for tenant_id, zone in await _active_regions(ctx["settings"]):
+        local = now.astimezone(ZoneInfo(zone))
+        if local.hour != hour:
+            continue
+        day = local.strftime("%Y%m%d")
+        await enqueue(
+            ctx["redis"],
+            "send_email_digest",
+            job_id=f"digest:{tenant_id}:{day}",
+            tenant_id=tenant_id,
+            day=day,
+        )
+        enqueued += 1
+    return enqueued
