@@ -34,13 +34,13 @@ from typing import Any
 import asyncpg
 import orjson
 
+from bench.common import _SETTINGS_ENV_DROP as _SERVER_ENV_DROP
+from bench.common import kinerja_executable
 from bench.employees_list import (
-    _SERVER_ENV_DROP,
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
     REPO_ROOT,
     RESULTS_DIR,
-    kinerja_executable,
 )
 from kinerja_saas.database import build_pg_url, parse_pg_url
 from kinerja_saas.org import rules

@@ -28,7 +28,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from bench.employees_list import kinerja_executable
+from bench.common import kinerja_executable
 from bench.generate import generate
 from kinerja_saas.database import (
     APP_SERVER_SETTINGS,

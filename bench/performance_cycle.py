@@ -37,12 +37,8 @@ import asyncpg
 import httpx
 import orjson
 
-from bench.employees_list import (
-    _own_cpu_seconds,
-    _proc_cpu_seconds,
-    free_port,
-    kinerja_executable,
-)
+from bench.common import free_port, kinerja_executable
+from bench.employees_list import _own_cpu_seconds, _proc_cpu_seconds
 from bench.generate import generate
 from bench.generate_cycle import CycleRegion, generate_cycle
 from kinerja_saas.database import (
