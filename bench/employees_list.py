@@ -18,9 +18,7 @@ import contextlib
 import math
 import os
 import platform
-import shutil
 import signal
-import socket
 import statistics
 import sys
 import time
@@ -34,15 +32,19 @@ import asyncpg
 import httpx
 import orjson
 
+from bench.common import (
+    DEFAULT_DATABASE_URL,
+    REPO_ROOT,
+    RESULTS_DIR,
+    ApiServer,
+    fresh_database,
+)
 from bench.generate import generate
-from kinerja_saas.database import app_connection_params, build_pg_url, parse_pg_url
+from kinerja_saas.database import app_connection_params, parse_pg_url
 from kinerja_saas.settings import Settings
 
 BENCH_DB = "kinerja_bench"
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
 RESULTS_FILE = RESULTS_DIR / "employees_list.json"
 SERVER_LOG = RESULTS_DIR / "employees_list.server.log"
 
@@ -65,9 +67,6 @@ ORDER BY e.name, e.id
 LIMIT 100
 """
 SET_TENANT_SQL = "SELECT set_config('app.tenant_id', $1, true)"
-
-# Environment variables of the settings that must not leak from this shell into the server.
-_SERVER_ENV_DROP = ("DATABASE_URL", "APP_DATABASE_URL", "REDIS_URL")
 
 
 # --- measurement -------------------------------------------------------------------------
@@ -175,18 +174,6 @@ class Region:
     employees: int
 
 
-async def recreate_database(server_url: str) -> str:
-    """Drops and creates BENCH_DB on the server of `server_url`; returns its owner URL."""
-    params = parse_pg_url(server_url)
-    conn = await asyncpg.connect(**{**params, "database": "postgres"})
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        await conn.close()
-    return build_pg_url({**params, "database": BENCH_DB})
-
-
 async def first_region(owner_url: str, tenant_id: int) -> Region:
     conn = await asyncpg.connect(**parse_pg_url(owner_url))
     try:
@@ -222,97 +209,6 @@ def access_token(settings: Settings, region: Region) -> str:
         access_ttl=3600,
         refresh_ttl=3600,
     ).access_token
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def kinerja_executable() -> str:
-    beside = Path(sys.executable).parent / "kinerja"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("kinerja")
-    if found is None:
-        raise RuntimeError("the `kinerja` command is not installed (pip install -e .)")
-    return found
-
-
-class ApiServer:
-    """`kinerja serve` in a process of its own, stopped by `stop()` whatever happened."""
-
-    def __init__(self, owner_url: str, redis_url: str) -> None:
-        self.owner_url = owner_url
-        self.redis_url = redis_url
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.proc: asyncio.subprocess.Process | None = None
-        self._log = None
-
-    async def start(self, wait_seconds: float = 30.0) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("KINERJA_") and k not in _SERVER_ENV_DROP
-        }
-        env.update(
-            DATABASE_URL=self.owner_url,
-            REDIS_URL=self.redis_url,
-            KINERJA_ENV="dev",
-            KINERJA_DEBUG_HEADERS="true",
-        )
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        self._log = SERVER_LOG.open("wb")
-        self.proc = await asyncio.create_subprocess_exec(
-            kinerja_executable(),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
-        )
-        deadline = time.monotonic() + wait_seconds
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
-            while True:
-                if self.proc.returncode is not None:
-                    raise RuntimeError(f"the API server exited early:\n{self.log_tail()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the API server did not answer /healthz:\n{self.log_tail()}"
-                    )
-                await asyncio.sleep(0.1)
-
-    def log_tail(self, lines: int = 30) -> str:
-        if self._log is not None:
-            self._log.flush()
-        with contextlib.suppress(OSError):
-            return "\n".join(SERVER_LOG.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    async def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 # --- the phases --------------------------------------------------------------------------
@@ -596,19 +492,7 @@ async def main(args: argparse.Namespace) -> int:
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     print(f"creating database {BENCH_DB} on {parse_pg_url(server_url)['host']} …", flush=True)
-    owner_url = await recreate_database(server_url)
-    # Explicit values: nothing of this shell's KINERJA_* settings leaks into the bench.
-    settings = Settings(
-        env="dev",
-        database_url=owner_url,
-        redis_url=redis_url,
-        app_database_url=None,
-        jwt_secret=None,
-        app_db_password=None,
-    )
-    from kinerja_saas.migrate import migrate
-
-    await migrate(settings)
+    owner_url, settings = await fresh_database(server_url, BENCH_DB, redis_url)
     print(
         f"generating {args.regions} region(s) × {args.employees} employees …",
         flush=True,
@@ -631,7 +515,7 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await conn.close()
 
-    server = ApiServer(owner_url, redis_url)
+    server = ApiServer(owner_url, redis_url, SERVER_LOG)
     try:
         print(f"starting `kinerja serve` on {server.base_url} …", flush=True)
         await server.start()

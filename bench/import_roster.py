@@ -34,20 +34,20 @@ from typing import Any
 import asyncpg
 import orjson
 
-from bench.employees_list import (
-    _SERVER_ENV_DROP,
+from bench.common import (
     DEFAULT_DATABASE_URL,
-    DEFAULT_REDIS_URL,
     REPO_ROOT,
     RESULTS_DIR,
+    child_env,
+    fresh_database,
     kinerja_executable,
 )
-from kinerja_saas.database import build_pg_url, parse_pg_url
+from kinerja_saas.database import parse_pg_url
 from kinerja_saas.org import rules
 from kinerja_saas.org.importing import COLUMNS
-from kinerja_saas.settings import Settings
 
 BENCH_DB = "kinerja_bench_import"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"  # as bench.employees_list; the import uses no Redis
 RESULTS_FILE = RESULTS_DIR / "import_roster.json"
 CHILD_LOG = RESULTS_DIR / "import_roster.log"
 
@@ -556,19 +556,6 @@ class Child:
         }
 
 
-def child_env(owner_url: str, redis_url: str) -> dict[str, str]:
-    """This shell's environment without its KINERJA_* and database settings, plus ours."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("KINERJA_") and k not in _SERVER_ENV_DROP
-    }
-    env.update(
-        DATABASE_URL=owner_url, REDIS_URL=redis_url, KINERJA_ENV="dev", COLUMNS="160", TERM="dumb"
-    )
-    return env
-
-
 # Spawns the measured command and reports that process's own rusage. A process's ru_maxrss
 # includes the RSS of the process image it was forked from (Linux keeps the pre-exec
 # high-water mark), so spawning straight from this ~80 MB bench process would put a floor of
@@ -668,18 +655,6 @@ def code_under_test() -> dict[str, Any]:
 
 
 # --- the database side -------------------------------------------------------------------
-
-
-async def recreate_database(server_url: str) -> str:
-    """Drops and creates BENCH_DB on the server of `server_url`; returns its owner URL."""
-    params = parse_pg_url(server_url)
-    conn = await asyncpg.connect(**{**params, "database": "postgres"})
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        await conn.close()
-    return build_pg_url({**params, "database": BENCH_DB})
 
 
 async def load_expected(conn: asyncpg.Connection, roster: Roster) -> None:
@@ -1059,18 +1034,7 @@ async def main(args: argparse.Namespace) -> int:
     CHILD_LOG.write_text("")
     code = code_under_test()
     print(f"creating database {BENCH_DB} on {parse_pg_url(server_url)['host']} …", flush=True)
-    owner_url = await recreate_database(server_url)
-    settings = Settings(
-        env="dev",
-        database_url=owner_url,
-        redis_url=redis_url,
-        app_database_url=None,
-        jwt_secret=None,
-        app_db_password=None,
-    )
-    from kinerja_saas.migrate import migrate
-
-    await migrate(settings)
+    owner_url, settings = await fresh_database(server_url, BENCH_DB, redis_url)
 
     print(f"generating a roster of {args.employees} employees in {args.units} units …", flush=True)
     roster = build_roster(args.employees, args.units, seed=args.seed, today=today)
@@ -1084,7 +1048,7 @@ async def main(args: argparse.Namespace) -> int:
         flush=True,
     )
 
-    env = child_env(owner_url, redis_url)
+    env = child_env(owner_url, redis_url, COLUMNS="160", TERM="dumb")
     kinerja = kinerja_executable()
     import_argv = [kinerja, "tenant", "import", SLUG, str(csv_path)]
     checks: dict[str, dict[str, bool]] = {}

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import os
 import platform
-import signal
 import statistics
 import sys
 import time
@@ -28,25 +27,21 @@ from typing import Any
 import asyncpg
 import orjson
 
-from bench.employees_list import kinerja_executable
-from bench.generate import generate
-from kinerja_saas.database import (
-    APP_SERVER_SETTINGS,
-    app_connection_params,
-    build_pg_url,
-    parse_pg_url,
+from bench.common import (
+    DEFAULT_DATABASE_URL,
+    REPO_ROOT,
+    RESULTS_DIR,
+    WorkerProcess,
+    fresh_database,
 )
-from kinerja_saas.settings import Settings
+from bench.generate import generate
+from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params
 
 BENCH_DB = "kinerja_bench_notify"
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 TARGET_FACTOR = 3.0
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
 RESULTS_FILE = RESULTS_DIR / "notifications_fanout.json"
 WORKER_LOG = RESULTS_DIR / "notifications_fanout.worker.log"
-_SERVER_ENV_DROP = ("DATABASE_URL", "APP_DATABASE_URL", "REDIS_URL")
 
 # Every employee but the first (the generator's region admin) gets an EMPLOYEE login.
 INSERT_LOGINS = """
@@ -73,17 +68,6 @@ VALUES ($1, 'performance.period_opened', $2::jsonb, now(), 0) RETURNING id
 """
 
 
-async def recreate_database(server_url: str) -> str:
-    params = parse_pg_url(server_url)
-    conn = await asyncpg.connect(**{**params, "database": "postgres"})
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        await conn.close()
-    return build_pg_url({**params, "database": BENCH_DB})
-
-
 def peak_rss_mib(pid: int) -> float | None:
     """VmHWM: the process's peak resident set size."""
     with contextlib.suppress(OSError):
@@ -91,61 +75,6 @@ def peak_rss_mib(pid: int) -> float | None:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return None
-
-
-class WorkerProcess:
-    """`kinerja worker` (jobs and the outbox relay) in a process of its own."""
-
-    def __init__(self, owner_url: str, redis_url: str) -> None:
-        self.owner_url = owner_url
-        self.redis_url = redis_url
-        self.proc: asyncio.subprocess.Process | None = None
-        self._log = None
-
-    async def start(self) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("KINERJA_") and k not in _SERVER_ENV_DROP
-        }
-        env.update(DATABASE_URL=self.owner_url, REDIS_URL=self.redis_url, KINERJA_ENV="dev")
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        self._log = WORKER_LOG.open("wb")
-        self.proc = await asyncio.create_subprocess_exec(
-            kinerja_executable(),
-            "worker",
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
-
-    def log_tail(self, lines: int = 30) -> str:
-        if self._log is not None:
-            self._log.flush()
-        with contextlib.suppress(OSError):
-            return "\n".join(WORKER_LOG.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    async def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 20)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 async def floor_round(app: asyncpg.Connection, tenant_id: int, event_id: int) -> float:
@@ -232,18 +161,7 @@ async def main(args: argparse.Namespace) -> int:
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL_BENCH") or DEFAULT_REDIS_URL
     print(f"creating database {BENCH_DB} …", flush=True)
-    owner_url = await recreate_database(server_url)
-    settings = Settings(
-        env="dev",
-        database_url=owner_url,
-        redis_url=redis_url,
-        app_database_url=None,
-        jwt_secret=None,
-        app_db_password=None,
-    )
-    from kinerja_saas.migrate import migrate
-
-    await migrate(settings)
+    owner_url, settings = await fresh_database(server_url, BENCH_DB, redis_url)
     print(f"generating a region of {args.employees:,} employees with logins …", flush=True)
     (tenant_id,) = await generate(owner_url, regions=1, employees_per_region=args.employees)
     owner = await asyncpg.connect(owner_url)
@@ -255,7 +173,7 @@ async def main(args: argparse.Namespace) -> int:
     redis = Redis.from_url(redis_url)
     await redis.flushdb()
     await redis.aclose()
-    worker = WorkerProcess(owner_url, redis_url)
+    worker = WorkerProcess(owner_url, redis_url, WORKER_LOG)
     try:
         await owner.execute(INSERT_LOGINS, tenant_id)
         await owner.execute("ANALYZE user_accounts, employees")

@@ -30,34 +30,27 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import orjson
 
-from bench.employees_list import (
-    _own_cpu_seconds,
-    _proc_cpu_seconds,
-    free_port,
-    kinerja_executable,
+from bench.common import (
+    DEFAULT_DATABASE_URL,
+    REPO_ROOT,
+    RESULTS_DIR,
+    ApiServer,
+    fresh_database,
 )
+from bench.employees_list import _own_cpu_seconds, _proc_cpu_seconds
 from bench.generate import generate
 from bench.generate_cycle import CycleRegion, generate_cycle
-from kinerja_saas.database import (
-    APP_SERVER_SETTINGS,
-    app_connection_params,
-    build_pg_url,
-    parse_pg_url,
-)
+from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params, parse_pg_url
 from kinerja_saas.settings import Settings
 
 BENCH_DB = "kinerja_bench_cycle"
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
 RESULTS_FILE = RESULTS_DIR / "performance_cycle.json"
 SERVER_LOG = RESULTS_DIR / "performance_cycle.server.log"
 TARGET_FACTOR = 3.0  # performanceStats within 3× its floor (req/s)
@@ -207,9 +200,6 @@ GROUP BY c.id
 ORDER BY c.id
 """
 SET_TENANT_SQL = "SELECT set_config('app.tenant_id', $1, true)"
-
-# Environment variables of the settings that must not leak from this shell into the server.
-_SERVER_ENV_DROP = ("DATABASE_URL", "APP_DATABASE_URL", "REDIS_URL")
 
 
 # --- the operations ------------------------------------------------------------------------
@@ -460,18 +450,6 @@ async def run_load(
 # --- set-up ------------------------------------------------------------------------------
 
 
-async def recreate_database(server_url: str) -> str:
-    """Drops and creates BENCH_DB on the server of `server_url`; returns its owner URL."""
-    params = parse_pg_url(server_url)
-    conn = await asyncpg.connect(**{**params, "database": "postgres"})
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        await conn.close()
-    return build_pg_url({**params, "database": BENCH_DB})
-
-
 @dataclass
 class Login:
     account_id: int
@@ -549,81 +527,6 @@ def access_token(settings: Settings, tenant_id: int, login: Login) -> str:
         access_ttl=3600,
         refresh_ttl=3600,
     ).access_token
-
-
-class ApiServer:
-    """`kinerja serve` in a process of its own, stopped by `stop()` whatever happened."""
-
-    def __init__(self, owner_url: str, redis_url: str) -> None:
-        self.owner_url = owner_url
-        self.redis_url = redis_url
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.proc: asyncio.subprocess.Process | None = None
-        self._log = None
-
-    async def start(self, wait_seconds: float = 30.0) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("KINERJA_") and k not in _SERVER_ENV_DROP
-        }
-        env.update(
-            DATABASE_URL=self.owner_url,
-            REDIS_URL=self.redis_url,
-            KINERJA_ENV="dev",
-            KINERJA_DEBUG_HEADERS="true",
-        )
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        self._log = SERVER_LOG.open("wb")
-        self.proc = await asyncio.create_subprocess_exec(
-            kinerja_executable(),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
-        )
-        deadline = time.monotonic() + wait_seconds
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
-            while True:
-                if self.proc.returncode is not None:
-                    raise RuntimeError(f"the API server exited early:\n{self.log_tail()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the API server did not answer /healthz:\n{self.log_tail()}"
-                    )
-                await asyncio.sleep(0.1)
-
-    def log_tail(self, lines: int = 30) -> str:
-        if self._log is not None:
-            self._log.flush()
-        with contextlib.suppress(OSError):
-            return "\n".join(SERVER_LOG.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    async def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 def build_operations(
@@ -1068,19 +971,7 @@ async def main(args: argparse.Namespace) -> int:
     today = date.today()
     year = args.year or today.year
     print(f"creating database {BENCH_DB} on {parse_pg_url(server_url)['host']} …", flush=True)
-    owner_url = await recreate_database(server_url)
-    # Explicit values: nothing of this shell's KINERJA_* settings leaks into the bench.
-    settings = Settings(
-        env="dev",
-        database_url=owner_url,
-        redis_url=redis_url,
-        app_database_url=None,
-        jwt_secret=None,
-        app_db_password=None,
-    )
-    from kinerja_saas.migrate import migrate
-
-    await migrate(settings)
+    owner_url, settings = await fresh_database(server_url, BENCH_DB, redis_url)
     print(
         f"generating {args.regions} region(s) × {args.employees} employees and a year ({year})"
         " of plans, realisations and evaluations …",
@@ -1102,7 +993,7 @@ async def main(args: argparse.Namespace) -> int:
     ops = build_operations(region, facts, tokens, today)
     app_params = app_connection_params(settings)
 
-    server = ApiServer(owner_url, redis_url)
+    server = ApiServer(owner_url, redis_url, SERVER_LOG)
     measured: dict[str, dict[str, Any]] = {}
     explained: dict[str, dict[str, Any]] = {}
     try:
