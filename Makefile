@@ -35,6 +35,7 @@ bench-cycle: $(STAMP)
 .PHONY: bench-notify
 bench-notify: $(STAMP)
 	$(BIN)/python -m bench.notifications_fanout
+	$(BIN)/python -m bench.notifications_live
 
 clean:
 	rm -rf $(VENV) .kinerja
