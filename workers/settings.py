@@ -12,6 +12,7 @@ from arq import cron, func
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import Settings, get_settings
 from workers.notifications.fanout import fan_out_notifications
+from workers.notifications.webhooks import deliver_webhook, redeliver_webhook
 from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
 from workers.performance import announce_deadlines, schedule_deadline_notices
@@ -23,6 +24,10 @@ FUNCTIONS = [
     func(import_employees, name="import_employees", max_tries=MAX_TRIES, timeout=3600),
     func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
     func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
+    # Two short transactions and one POST bounded by KINERJA_WEBHOOK_TIMEOUT_SECONDS (keep it
+    # well under this timeout).
+    func(deliver_webhook, name="deliver_webhook", max_tries=MAX_TRIES, timeout=120),
+    func(redeliver_webhook, name="redeliver_webhook", max_tries=MAX_TRIES),
 ]
 
 CRON_JOBS = [
