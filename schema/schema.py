@@ -21,6 +21,7 @@ from schema.performance import PerformanceMutation, PerformanceQuery
 from schema.plans import PlanMutation, PlanQuery
 from schema.region import RegionMutation, RegionQuery
 from schema.transaction import TenantTransaction
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
@@ -36,6 +37,7 @@ Query = merge_types(
         PlanQuery,
         EvaluationQuery,
         NotificationQuery,
+        WebhookQuery,
     ),
 )
 Mutation = merge_types(
@@ -49,6 +51,7 @@ Mutation = merge_types(
         PlanMutation,
         EvaluationMutation,
         NotificationMutation,
+        WebhookMutation,
     ),
 )
 
