@@ -4,6 +4,7 @@ starts a redelivery's first attempt from its outbox event, after the mutation co
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kinerja_saas.auth.actor import Actor
@@ -19,8 +20,14 @@ ROUTES[webhooks.REDELIVERY_TOPIC] = "redeliver_webhook"
 
 
 async def _enqueue_attempt(
-    worker: WorkerContext, tenant_id: int, delivery_id: int, attempt: int, first_attempt: int, due
+    worker: WorkerContext,
+    tenant_id: int,
+    delivery_id: int,
+    attempt: int,
+    first_attempt: int,
+    due: datetime | None,
 ) -> None:
+    """Once per (delivery, attempt): the job id is deterministic; `due` None: now."""
     await enqueue(
         worker.queue,
         "deliver_webhook",
