@@ -132,6 +132,18 @@ class Settings(BaseSettings):
             raise ValueError("KINERJA_EMAIL_RETRY_MAX_SECONDS is below the base delay")
         return self
 
+    # Webhooks. Private, loopback and link-local targets are refused in production (a
+    # region admin must not make the platform call its own network); None: allowed in dev
+    # and test only, so local receivers work there.
+    webhook_allow_private: bool | None = None
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 8  # per (re)delivery; then the delivery is DEAD
+    # Retry n waits base × 4^(n-1), capped: 30 s, 2 min, 8 min, 32 min, 2 h 8 min, 6 h, 6 h.
+    # With KINERJA_ENV=test (the test suite) the defaults are 10 ms and 50 ms, so a test's
+    # burst worker never waits minutes for a retry of some other test's endpoint.
+    webhook_backoff_base_seconds: float = 30.0
+    webhook_backoff_max_seconds: float = 6 * 3600.0
+
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> Settings:
         if self.env == "production":
@@ -143,6 +155,21 @@ class Settings(BaseSettings):
             self.jwt_secret = self.jwt_secret or DEV_JWT_SECRET
             self.app_db_password = self.app_db_password or DEV_APP_DB_PASSWORD
         return self
+
+    @model_validator(mode="after")
+    def _fast_retries_in_tests(self) -> Settings:
+        if self.env == "test":
+            if "webhook_backoff_base_seconds" not in self.model_fields_set:
+                self.webhook_backoff_base_seconds = 0.01
+            if "webhook_backoff_max_seconds" not in self.model_fields_set:
+                self.webhook_backoff_max_seconds = 0.05
+        return self
+
+    @property
+    def webhook_private_urls_allowed(self) -> bool:
+        if self.webhook_allow_private is not None:
+            return self.webhook_allow_private
+        return self.env != "production"
 
     @property
     def show_graphiql(self) -> bool:

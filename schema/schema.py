@@ -23,6 +23,7 @@ from schema.performance import PerformanceMutation, PerformanceQuery
 from schema.plans import PlanMutation, PlanQuery
 from schema.region import RegionMutation, RegionQuery
 from schema.transaction import TenantTransaction
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
@@ -38,6 +39,7 @@ Query = merge_types(
         PlanQuery,
         EvaluationQuery,
         NotificationQuery,
+        WebhookQuery,
     ),
 )
 Mutation = merge_types(
@@ -51,6 +53,7 @@ Mutation = merge_types(
         PlanMutation,
         EvaluationMutation,
         NotificationMutation,
+        WebhookMutation,
     ),
 )
 

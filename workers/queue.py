@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq import create_pool
@@ -21,8 +22,16 @@ async def connect(settings: Settings) -> ArqRedis:
 
 
 async def enqueue(
-    redis: ArqRedis, function: str, *, job_id: str, defer_by: float | None = None, **kwargs: Any
+    redis: ArqRedis,
+    function: str,
+    *,
+    job_id: str,
+    defer: datetime | timedelta | float | None = None,
+    **kwargs: Any,
 ) -> None:
     """Enqueues once per job id: a job id already queued, running or finished is a no-op.
-    `defer_by` (seconds) runs it no earlier than that from now (a retry's backoff)."""
-    await redis.enqueue_job(function, _job_id=job_id, _defer_by=defer_by, **kwargs)
+    `defer`: run no earlier than this moment (datetime) or after this delay (seconds)."""
+    if isinstance(defer, datetime):
+        await redis.enqueue_job(function, _job_id=job_id, _defer_until=defer, **kwargs)
+    else:
+        await redis.enqueue_job(function, _job_id=job_id, _defer_by=defer, **kwargs)

@@ -21,6 +21,7 @@ from workers.notifications.email import (
 )
 from workers.notifications.fanout import fan_out_notifications
 from workers.notifications.reminders import remind_approvals, schedule_reminders
+from workers.notifications.webhooks import deliver_webhook, redeliver_webhook
 from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
 from workers.performance import announce_deadlines, schedule_deadline_notices
@@ -36,6 +37,10 @@ FUNCTIONS = [
     func(send_emails, name="send_emails", max_tries=MAX_TRIES, timeout=3600),
     func(sweep_emails, name="sweep_emails", max_tries=MAX_TRIES, timeout=3600),
     func(send_email_digest, name="send_email_digest", max_tries=MAX_TRIES, timeout=3600),
+    # Two short transactions and one POST bounded by KINERJA_WEBHOOK_TIMEOUT_SECONDS (keep it
+    # well under this timeout).
+    func(deliver_webhook, name="deliver_webhook", max_tries=MAX_TRIES, timeout=120),
+    func(redeliver_webhook, name="redeliver_webhook", max_tries=MAX_TRIES),
 ]
 
 CRON_JOBS = [

@@ -118,3 +118,32 @@ async def fill_notification_tables(region: Any) -> None:
         await fanout.fan_out_chunk(
             kind=kind, event_id=event.id, payload=event.payload, after_user_id=0, batch_size=10
         )
+
+
+async def webhook_endpoint(
+    region: Any, url: str, *, kinds: tuple[str, ...] = (), active: bool = True, name: str = "hook"
+) -> tuple[Any, str]:
+    """An endpoint made by the region admin through the service; returns it and its secret."""
+    from kinerja_saas.notifications import webhooks
+
+    actor = region.actor(Role.REGION_ADMIN)
+    async with tenant_transaction(region.id):
+        endpoint, secret = await webhooks.create_endpoint(
+            actor=actor, name=name, url=url, kinds=list(kinds), allow_private=True
+        )
+        if not active:
+            endpoint = await webhooks.update_endpoint(
+                actor=actor, endpoint_id=endpoint.id, allow_private=True, is_active=False
+            )
+    return endpoint, secret
+
+
+async def queue_webhook_deliveries(region: Any, topic: str, payload: dict[str, Any]) -> list[int]:
+    """Emits an event and queues its webhook deliveries (as the fan-out does), no jobs."""
+    from kinerja_saas.notifications import fanout
+
+    async with tenant_transaction(region.id):
+        event = await emit(topic, payload)
+        return await fanout.queue_webhooks(
+            kind=BY_TOPIC[topic], event_id=event.id, topic=topic, payload=payload
+        )

@@ -43,7 +43,7 @@ async def send_emails(
             worker.queue,
             "send_emails",
             job_id=f"email:{event_id}:{after_user_id}:retry{report.retry_attempt}",
-            defer_by=report.retry_in,
+            defer=report.retry_in,
             tenant_id=actor.tenant_id,
             event_id=event_id,
             after_user_id=after_user_id,
@@ -74,7 +74,7 @@ async def send_email_digest(actor: Actor, *, worker: WorkerContext, day: str) ->
             worker.queue,
             "send_email_digest",
             job_id=f"digest:{actor.tenant_id}:{day}:retry{report.retry_attempt}",
-            defer_by=digest.retry_delay(worker.settings, report.retry_attempt),
+            defer=digest.retry_delay(worker.settings, report.retry_attempt),
             tenant_id=actor.tenant_id,
             day=day,
         )

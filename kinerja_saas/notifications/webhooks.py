@@ -1,0 +1,726 @@
+"""A region's webhook endpoints, their delivery log, and sending one signed POST.
+
+Endpoints are the region admin's: each takes some notification kinds (none listed: every
+kind) and has a secret, shown only when it is created or rotated, that signs each POST
+(docs/webhooks.md). `fanout.queue_webhooks` writes one PENDING delivery per event and
+endpoint; a job then claims it, sends it and records the outcome, with no transaction
+open during the HTTP call:
+
+    PENDING --claim--> SENDING --2xx--> SENT
+                               --4xx--> FAILED  (refused for good; 408 and 429 are retried)
+                               --5xx, timeout, network error--> PENDING (after a backoff)
+                                                                or DEAD after the last attempt
+    FAILED, DEAD, SENT --redeliver--> PENDING (a new round of attempts; the count goes on)
+
+A claim names its attempt number, so a re-run or a concurrent job of the same attempt finds
+nothing to claim and sends nothing. A claim left SENDING by a worker that died is taken
+again by a job of the same attempt once it is older than the HTTP timeout and a margin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from tortoise import connections
+
+from kinerja_saas.audit.service import record, snapshot
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from kinerja_saas.notifications.kinds import BY_NAME
+from kinerja_saas.notifications.models import DeliveryStatus, WebhookEndpoint
+from kinerja_saas.outbox.service import emit
+from tenants.context import current_tenant_id
+
+MAX_ENDPOINTS = 20  # per region: each endpoint adds a delivery to every event it takes
+MAX_NAME = 200
+MAX_URL = 1000
+RESOLVE_TIMEOUT_SECONDS = 5.0
+SECRET_PREFIX = "whsec_"
+MAX_ERROR = 300  # characters of last_error
+RESPONSE_SNIPPET = 200  # bytes of a refusing response's body kept in last_error
+STALE_CLAIM_MARGIN_SECONDS = 60.0  # beyond the HTTP timeout, before a claim counts as dead
+REDELIVERY_TOPIC = "notifications.webhook_redelivery"  # outbox: starts the new round's job
+USER_AGENT = "Kinerja-Webhooks/1"
+AUDIT_FIELDS = ("name", "url", "kinds", "is_active")
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()  # an update argument that was not given
+
+
+def _db():
+    return connections.get("default")
+
+
+def _require_admin(actor: Actor) -> None:
+    actor.require(Role.REGION_ADMIN, "Only a region admin manages the region's webhooks.")
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally routable unicast, also behind the IPv6 forms that embed an IPv4 address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return _is_public(embedded)
+    return ip.is_global and not ip.is_multicast
+
+
+async def _addresses(host: str, port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return {ipaddress.ip_address(host)}
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+
+
+async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) -> str:
+    """The URL as stored (scheme lower-cased); problems go to `errors` under `url`."""
+    text = (url or "").strip()
+    if not text:
+        errors.add("url", "REQUIRED", "Give the URL that receives the webhooks.")
+        return text
+    if len(text) > MAX_URL:
+        errors.add("url", "TOO_LONG", f"The URL may have at most {MAX_URL} characters.")
+        return text
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        errors.add("url", "URL_INVALID", "The URL must not contain spaces or control characters.")
+        return text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        errors.add("url", "URL_SCHEME", "The URL must start with http:// or https://.")
+        return text
+    text = scheme + text[len(parts.scheme) :]
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        errors.add("url", "URL_INVALID", "The URL's host or port is not valid.")
+        return text
+    if not host:
+        errors.add(
+            "url", "URL_HOST", "The URL must name a host, e.g. https://simpeg.example.go.id/hook."
+        )
+        return text
+    if allow_private:
+        return text
+    try:
+        addresses = await _addresses(host, port or (443 if scheme == "https" else 80))
+    except (OSError, UnicodeError, TimeoutError):
+        errors.add("url", "URL_UNRESOLVABLE", f"The host {host!r} cannot be resolved.")
+        return text
+    private = sorted(str(a) for a in addresses if not _is_public(a))
+    if private:
+        errors.add(
+            "url",
+            "URL_NOT_PUBLIC",
+            f"The host {host!r} points at {', '.join(private)}: a private, loopback, link-local "
+            "or otherwise non-public address, which webhooks may not reach.",
+        )
+    return text
+
+
+def _check_name(errors: ErrorCollector, name: str) -> str:
+    text = (name or "").strip()
+    if not text:
+        errors.add("name", "REQUIRED", "Give the endpoint a name.")
+    elif len(text) > MAX_NAME:
+        errors.add("name", "TOO_LONG", f"The name may have at most {MAX_NAME} characters.")
+    return text
+
+
+def _check_kinds(errors: ErrorCollector, kinds: list[str]) -> list[str]:
+    """Known kinds, each once, in the order given; an unknown one is named in its error."""
+    clean: list[str] = []
+    for n, kind in enumerate(kinds):
+        name = (kind or "").strip()
+        if name not in BY_NAME:
+            errors.add(
+                f"kinds[{n}]",
+                "UNKNOWN_KIND",
+                f"No notification kind {kind!r}; see notificationPreferences for the kinds.",
+            )
+        elif name not in clean:
+            clean.append(name)
+    return clean
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+async def list_endpoints(*, actor: Actor) -> list[WebhookEndpoint]:
+    _require_admin(actor)
+    return await WebhookEndpoint.filter(tenant_id=current_tenant_id()).order_by("id")
+
+
+async def _endpoint(endpoint_id: int | None) -> WebhookEndpoint:
+    """Locked for the change; another region's id is not found."""
+    endpoint = (
+        await WebhookEndpoint.filter(tenant_id=current_tenant_id(), id=endpoint_id)
+        .select_for_update()
+        .first()
+        if endpoint_id is not None
+        else None
+    )
+    if endpoint is None:
+        raise NotFound(f"No webhook endpoint {endpoint_id} in this region.", field="id")
+    return endpoint
+
+
+async def create_endpoint(
+    *, actor: Actor, name: str, url: str, kinds: list[str], allow_private: bool
+) -> tuple[WebhookEndpoint, str]:
+    """Returns the endpoint and its secret, which is never shown again."""
+    _require_admin(actor)
+    tenant_id = current_tenant_id()
+    errors = ErrorCollector()
+    name = _check_name(errors, name)
+    url = await check_url(errors, url, allow_private=allow_private)
+    kinds = _check_kinds(errors, kinds)
+    if await WebhookEndpoint.filter(tenant_id=tenant_id).count() >= MAX_ENDPOINTS:
+        errors.add(None, "TOO_MANY", f"A region may have at most {MAX_ENDPOINTS} endpoints.")
+    errors.raise_if_any()
+    secret = new_secret()
+    endpoint = await WebhookEndpoint.create(
+        tenant_id=tenant_id, name=name, url=url, kinds=kinds, secret=secret
+    )
+    await record(
+        actor=actor,
+        action="webhook.endpoint_created",
+        entity="webhook_endpoint",
+        entity_id=endpoint.id,
+        after=snapshot(endpoint, AUDIT_FIELDS),
+    )
+    return endpoint, secret
+
+
+async def update_endpoint(
+    *,
+    actor: Actor,
+    endpoint_id: int | None,
+    allow_private: bool,
+    name: Any = UNSET,
+    url: Any = UNSET,
+    kinds: Any = UNSET,
+    is_active: Any = UNSET,
+) -> WebhookEndpoint:
+    """Changes what is given. Deliveries still pending go to the new URL; those of a
+    deactivated endpoint fail when their turn comes (and can be redelivered later)."""
+    _require_admin(actor)
+    endpoint = await _endpoint(endpoint_id)
+    before = snapshot(endpoint, AUDIT_FIELDS)
+    errors = ErrorCollector()
+    if name is not UNSET:
+        endpoint.name = _check_name(errors, name)
+    if url is not UNSET and url != endpoint.url:
+        endpoint.url = await check_url(errors, url, allow_private=allow_private)
+    if kinds is not UNSET:
+        endpoint.kinds = _check_kinds(errors, kinds or [])
+    if is_active is not UNSET:
+        if is_active is None:
+            errors.add("isActive", "REQUIRED", "isActive cannot be null.")
+        else:
+            endpoint.is_active = bool(is_active)
+    errors.raise_if_any()
+    after = snapshot(endpoint, AUDIT_FIELDS)
+    if after != before:
+        await endpoint.save_fields(*AUDIT_FIELDS)
+        await record(
+            actor=actor,
+            action="webhook.endpoint_updated",
+            entity="webhook_endpoint",
+            entity_id=endpoint.id,
+            before=before,
+            after=after,
+        )
+    return endpoint
+
+
+async def rotate_secret(*, actor: Actor, endpoint_id: int | None) -> tuple[WebhookEndpoint, str]:
+    """A new secret at once (the old one stops signing); returned only now."""
+    _require_admin(actor)
+    endpoint = await _endpoint(endpoint_id)
+    endpoint.secret = new_secret()
+    await endpoint.save_fields("secret")
+    await record(
+        actor=actor,
+        action="webhook.secret_rotated",
+        entity="webhook_endpoint",
+        entity_id=endpoint.id,
+    )
+    return endpoint, endpoint.secret
+
+
+async def delete_endpoint(*, actor: Actor, endpoint_id: int | None) -> int:
+    """Deletes the endpoint with its delivery log (foreign key ON DELETE CASCADE); jobs
+    still queued for it find nothing to send. To keep the log, deactivate it instead."""
+    _require_admin(actor)
+    endpoint = await _endpoint(endpoint_id)
+    before = snapshot(endpoint, AUDIT_FIELDS)
+    await endpoint.delete()
+    await record(
+        actor=actor,
+        action="webhook.endpoint_deleted",
+        entity="webhook_endpoint",
+        entity_id=endpoint.id,
+        before=before,
+    )
+    return endpoint.id
+
+
+# --- the delivery log ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    """An endpoint's public fields (never its secret), read with its deliveries."""
+
+    id: int
+    name: str
+    url: str
+    kinds: list[str]
+    is_active: bool
+    training_unit_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    event_id: int
+    kind: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    response_status: int | None
+    sent_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    body: dict[str, Any]  # exactly what is POSTed
+    endpoint: EndpointInfo
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def body_of(
+    *, delivery_id: int, payload: dict[str, Any], region: str, created_at: datetime
+) -> dict[str, Any]:
+    """The JSON body of a delivery; the same for every attempt."""
+    stamp = created_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {
+        "id": delivery_id,
+        "event_id": payload["event_id"],
+        "kind": payload["kind"],
+        "topic": payload["topic"],
+        "region": region,
+        "created_at": stamp,
+        "data": payload["data"],
+    }
+
+
+_LOG_SQL = """
+SELECT d.id, d.event_id, d.kind, d.status, d.attempts, d.next_attempt_at, d.last_error,
+    d.response_status, d.sent_at, d.created_at, d.updated_at, d.payload,
+    w.id AS w_id, w.name AS w_name, w.url AS w_url, w.kinds AS w_kinds,
+    w.is_active AS w_is_active, w.training_unit_id AS w_training_unit_id,
+    w.created_at AS w_created_at, w.updated_at AS w_updated_at,
+    (SELECT slug FROM tenants WHERE id = $1) AS region
+FROM notification_deliveries d
+JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
+WHERE d.tenant_id = $1 AND d.channel = 'WEBHOOK'
+    AND ($2::bigint IS NULL OR d.endpoint_id = $2)
+    AND ($3::text IS NULL OR d.status = $3)
+    AND ($4::text IS NULL OR d.kind = $4)
+    AND ($5::bigint IS NULL OR d.id < $5)
+    AND ($6::bigint IS NULL OR d.id = $6)
+ORDER BY d.id DESC
+LIMIT $7
+"""
+
+
+def _delivery_row(r: dict[str, Any]) -> DeliveryRow:
+    return DeliveryRow(
+        id=r["id"],
+        event_id=r["event_id"],
+        kind=r["kind"],
+        status=DeliveryStatus(r["status"]),
+        attempts=r["attempts"],
+        next_attempt_at=r["next_attempt_at"],
+        last_error=r["last_error"],
+        response_status=r["response_status"],
+        sent_at=r["sent_at"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        body=body_of(
+            delivery_id=r["id"],
+            payload=_json(r["payload"]),
+            region=r["region"],
+            created_at=r["created_at"],
+        ),
+        endpoint=EndpointInfo(
+            id=r["w_id"],
+            name=r["w_name"],
+            url=r["w_url"],
+            kinds=_json(r["w_kinds"]),
+            is_active=r["w_is_active"],
+            training_unit_id=r["w_training_unit_id"],
+            created_at=r["w_created_at"],
+            updated_at=r["w_updated_at"],
+        ),
+    )
+
+
+WEBHOOK_STATUSES = tuple(s for s in DeliveryStatus if s is not DeliveryStatus.DIGEST)
+
+
+async def list_deliveries(
+    *,
+    actor: Actor,
+    limit: int,
+    before_id: int | None = None,
+    endpoint_id: int | None = None,
+    status: DeliveryStatus | None = None,
+    kind: str | None = None,
+) -> list[DeliveryRow]:
+    """Newest first, keyset by id, with their endpoints, in one statement; one more row
+    than asked tells whether more follow. An unknown endpoint or kind is an error."""
+    _require_admin(actor)
+    tenant_id = current_tenant_id()
+    errors = ErrorCollector()
+    if kind is not None and kind not in BY_NAME:
+        errors.add("filter.kind", "UNKNOWN_KIND", f"No notification kind {kind!r}.")
+    errors.raise_if_any()
+    if (
+        endpoint_id is not None
+        and not await WebhookEndpoint.filter(tenant_id=tenant_id, id=endpoint_id).exists()
+    ):
+        raise NotFound(
+            f"No webhook endpoint {endpoint_id} in this region.", field="filter.endpointId"
+        )
+    rows = await _db().execute_query_dict(
+        _LOG_SQL,
+        [
+            tenant_id,
+            endpoint_id,
+            status.value if status else None,
+            kind,
+            before_id,
+            None,
+            limit + 1,
+        ],
+    )
+    return [_delivery_row(r) for r in rows]
+
+
+async def get_delivery(*, actor: Actor, delivery_id: int) -> DeliveryRow | None:
+    _require_admin(actor)
+    rows = await _db().execute_query_dict(
+        _LOG_SQL, [current_tenant_id(), None, None, None, None, delivery_id, 1]
+    )
+    return _delivery_row(rows[0]) if rows else None
+
+
+async def redeliver(*, actor: Actor, delivery_id: int | None) -> DeliveryRow:
+    """Sends a SENT, FAILED or DEAD delivery again: back to PENDING for a new round of
+    attempts, numbered on from the log's count, whose job the outbox starts after commit."""
+    _require_admin(actor)
+    tenant_id = current_tenant_id()
+    rows = await _db().execute_query_dict(
+        """
+SELECT d.status, d.attempts, w.is_active FROM notification_deliveries d
+JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
+WHERE d.tenant_id = $1 AND d.id = $2 AND d.channel = 'WEBHOOK'
+FOR UPDATE OF d
+""",
+        [tenant_id, delivery_id],
+    )
+    if not rows:
+        raise NotFound(f"No webhook delivery {delivery_id} in this region.", field="id")
+    previous, attempts, active = (
+        DeliveryStatus(rows[0]["status"]),
+        rows[0]["attempts"],
+        rows[0]["is_active"],
+    )
+    if previous not in (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEAD):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "id",
+                    "NOT_REDELIVERABLE",
+                    f"This delivery is {previous.value}: it is still being sent or retried.",
+                )
+            ]
+        )
+    if not active:
+        raise ValidationFailed(
+            [FieldError("id", "ENDPOINT_INACTIVE", "Activate the endpoint before redelivering.")]
+        )
+    await _db().execute_query(
+        "UPDATE notification_deliveries SET status = 'PENDING', next_attempt_at = now(),"
+        " updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        [tenant_id, delivery_id],
+    )
+    await emit(REDELIVERY_TOPIC, {"delivery_id": delivery_id, "attempt": attempts + 1})
+    await record(
+        actor=actor,
+        action="webhook.redelivered",
+        entity="notification_delivery",
+        entity_id=delivery_id,
+        before={"status": previous.value},
+        after={"status": DeliveryStatus.PENDING.value},
+    )
+    row = await get_delivery(actor=actor, delivery_id=delivery_id)
+    assert row is not None
+    return row
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The X-Kinerja-Signature header: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: int
+    attempt: int
+    url: str
+    secret: str
+    kind: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class NotClaimed:
+    """What the delivery is now (None: gone, e.g. its endpoint was deleted)."""
+
+    status: DeliveryStatus | None
+    attempts: int | None
+    next_attempt_at: datetime | None
+
+
+async def claim_delivery(
+    *, delivery_id: int, attempt: int, stale_after_seconds: float
+) -> Claimed | NotClaimed:
+    """PENDING at attempt-1 (or left SENDING at this attempt by a job that died) becomes
+    SENDING at `attempt`, in one statement that also reads the row as it was. Commit
+    before sending. A delivery of an inactive endpoint fails here, counting the attempt."""
+    tenant_id = current_tenant_id()
+    rows = await _db().execute_query_dict(
+        """
+WITH claimed AS (
+    UPDATE notification_deliveries d SET status = 'SENDING', attempts = $3, updated_at = now()
+    FROM webhook_endpoints w
+    WHERE d.tenant_id = $1 AND d.id = $2 AND d.channel = 'WEBHOOK'
+        AND w.tenant_id = $1 AND w.id = d.endpoint_id AND w.is_active
+        AND ((d.status = 'PENDING' AND d.attempts = $3 - 1)
+            OR (d.status = 'SENDING' AND d.attempts = $3
+                AND d.updated_at < now() - make_interval(secs => $4::float8)))
+    RETURNING d.id, d.kind, d.payload, d.created_at, w.url, w.secret
+)
+SELECT c.id, c.kind, c.payload, c.created_at, c.url, c.secret,
+    (SELECT slug FROM tenants WHERE id = $1) AS region,
+    s.status, s.attempts, s.next_attempt_at, s.is_active
+FROM (SELECT 1) one
+LEFT JOIN claimed c ON true
+LEFT JOIN (
+    SELECT d.status, d.attempts, d.next_attempt_at, w.is_active
+    FROM notification_deliveries d
+    JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
+    WHERE d.tenant_id = $1 AND d.id = $2 AND d.channel = 'WEBHOOK'
+) s ON true
+""",
+        [tenant_id, delivery_id, attempt, stale_after_seconds],
+    )
+    r = rows[0]
+    if r["id"] is not None:
+        body = body_of(
+            delivery_id=r["id"],
+            payload=_json(r["payload"]),
+            region=r["region"],
+            created_at=r["created_at"],
+        )
+        return Claimed(
+            delivery_id=r["id"],
+            attempt=attempt,
+            url=r["url"],
+            secret=r["secret"],
+            kind=r["kind"],
+            body=orjson.dumps(body),
+        )
+    status = DeliveryStatus(r["status"]) if r["status"] else None
+    if status is DeliveryStatus.PENDING and r["attempts"] == attempt - 1 and not r["is_active"]:
+        await _db().execute_query(
+            "UPDATE notification_deliveries SET status = 'FAILED', attempts = $3,"
+            " last_error = 'The endpoint is inactive: not sent.', response_status = NULL,"
+            " next_attempt_at = NULL, updated_at = now()"
+            " WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING' AND attempts = $3 - 1",
+            [tenant_id, delivery_id, attempt],
+        )
+        return NotClaimed(DeliveryStatus.FAILED, attempt, None)
+    return NotClaimed(status, r["attempts"], r["next_attempt_at"])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the receiver answered (status None: no answer: timeout or network error)."""
+
+    response_status: int | None
+    error: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.response_status is not None and 200 <= self.response_status < 300
+
+    @property
+    def retryable(self) -> bool:
+        """No answer, a server error, 408 Request Timeout or 429 Too Many Requests: the
+        receiver may take it later. Any other answer (4xx, or a 3xx: redirects are not
+        followed) is a refusal that repeating would not change."""
+        code = self.response_status
+        return code is None or code >= 500 or code in (408, 429)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle per POST costs milliseconds."""
+    return ssl.create_default_context()
+
+
+def _short(text: str, secret: str) -> str:
+    text = " ".join(text.replace(secret, "[secret]").split())
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
+
+
+async def post_delivery(
+    claim: Claimed, *, timeout_seconds: float, now: float | None = None
+) -> Outcome:
+    """POSTs the signed body once; never raises for what the network or receiver does.
+    `timeout_seconds` bounds the whole exchange, not each read."""
+    timestamp = int(time.time() if now is None else now)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Kinerja-Delivery": str(claim.delivery_id),
+        "X-Kinerja-Event": claim.kind,
+        "X-Kinerja-Signature": signature(claim.secret, timestamp, claim.body),
+    }
+    try:
+        async with (
+            asyncio.timeout(timeout_seconds),
+            httpx.AsyncClient(
+                timeout=timeout_seconds, follow_redirects=False, verify=_tls()
+            ) as client,
+            client.stream("POST", claim.url, content=claim.body, headers=headers) as response,
+        ):
+            code = response.status_code
+            if 200 <= code < 300:
+                return Outcome(code)
+            snippet = b""
+            async for chunk in response.aiter_bytes():
+                snippet += chunk
+                if len(snippet) >= RESPONSE_SNIPPET:
+                    break
+    except TimeoutError:
+        return Outcome(None, f"No answer within {timeout_seconds:g} s.")
+    except httpx.TimeoutException as exc:
+        return Outcome(None, _short(f"Timed out: {type(exc).__name__}", claim.secret))
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+        return Outcome(None, _short(f"{type(exc).__name__}: {exc}", claim.secret))
+    text = snippet[:RESPONSE_SNIPPET].decode("utf-8", "replace")
+    if 300 <= code < 400:
+        location = response.headers.get("location", "")
+        text = f"redirects are not followed (Location: {location})"
+    return Outcome(code, _short(f"HTTP {code}: {text}", claim.secret))
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: DeliveryStatus
+    retry_in: float | None = None  # seconds, when PENDING again
+
+
+def backoff_seconds(round_attempt: int, *, base: float, cap: float) -> float:
+    """Wait before retry n of a round (n = 1 after the first attempt): base × 4^(n-1)."""
+    return min(base * 4 ** (round_attempt - 1), cap)
+
+
+def decide(
+    outcome: Outcome,
+    *,
+    attempt: int,
+    first_attempt: int,
+    max_attempts: int,
+    backoff_base: float,
+    backoff_max: float,
+) -> Decision:
+    if outcome.delivered:
+        return Decision(DeliveryStatus.SENT)
+    if not outcome.retryable:
+        return Decision(DeliveryStatus.FAILED)
+    made = attempt - first_attempt + 1  # in this round (a redelivery starts a new one)
+    if made >= max_attempts:
+        return Decision(DeliveryStatus.DEAD)
+    return Decision(
+        DeliveryStatus.PENDING, backoff_seconds(made, base=backoff_base, cap=backoff_max)
+    )
+
+
+async def record_outcome(claim: Claimed, outcome: Outcome, decision: Decision) -> datetime | None:
+    """Stores the outcome if the claim still holds; returns when the next attempt is due."""
+    rows = await _db().execute_query_dict(
+        """
+UPDATE notification_deliveries SET status = $4::text, response_status = $5, last_error = $6,
+    sent_at = CASE WHEN $4::text = 'SENT' THEN now() ELSE sent_at END,
+    next_attempt_at = CASE WHEN $7::float8 IS NULL THEN NULL
+        ELSE now() + make_interval(secs => $7::float8) END,
+    updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'SENDING' AND attempts = $3
+RETURNING next_attempt_at
+""",
+        [
+            current_tenant_id(),
+            claim.delivery_id,
+            claim.attempt,
+            decision.status.value,
+            outcome.response_status,
+            None if outcome.delivered else outcome.error,
+            decision.retry_in,
+        ],
+    )
+    return rows[0]["next_attempt_at"] if rows else None
