@@ -121,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if state.get("redis") is not None:
                 await state["redis"].aclose()
+            if graphql.redis is not None:
+                await graphql.redis.aclose()
             await close_db()
 
     async def healthz(request: Request):

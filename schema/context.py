@@ -20,6 +20,7 @@ class Context:
     actor: Actor | None = None
     auth_error: AuthenticationFailed | None = None
     loaders: Loaders = field(default_factory=Loaders)
+    redis: Any = None  # the API's Redis client (rate limits of public endpoints)
 
     def require_actor(self) -> Actor:
         if self.actor is None:

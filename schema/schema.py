@@ -20,6 +20,7 @@ from schema.org_import import ImportMutation, ImportQuery
 from schema.performance import PerformanceMutation, PerformanceQuery
 from schema.plans import PlanMutation, PlanQuery
 from schema.region import RegionMutation, RegionQuery
+from schema.surveys import SurveyMutation, SurveyQuery
 from schema.transaction import TenantTransaction
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -36,6 +37,7 @@ Query = merge_types(
         PlanQuery,
         EvaluationQuery,
         NotificationQuery,
+        SurveyQuery,
     ),
 )
 Mutation = merge_types(
@@ -49,6 +51,7 @@ Mutation = merge_types(
         PlanMutation,
         EvaluationMutation,
         NotificationMutation,
+        SurveyMutation,
     ),
 )
 

@@ -6,6 +6,7 @@ import re
 import uuid
 
 import orjson
+from redis.asyncio import Redis
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -30,6 +31,8 @@ class KinerjaGraphQL(GraphQL):
             multipart_uploads_enabled=True,
         )
         self.settings = settings
+        # Rate limits of the public survey endpoints; connects on first use.
+        self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -41,7 +44,11 @@ class KinerjaGraphQL(GraphQL):
         given = request.headers.get("x-request-id", "")
         request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         context = Context(
-            request=request, response=response, settings=self.settings, request_id=request_id
+            request=request,
+            response=response,
+            settings=self.settings,
+            request_id=request_id,
+            redis=self.redis,
         )
         header = request.headers.get("authorization")
         if not header:

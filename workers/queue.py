@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from arq import create_pool
@@ -20,6 +21,14 @@ async def connect(settings: Settings) -> ArqRedis:
     return await create_pool(redis_settings(settings))
 
 
-async def enqueue(redis: ArqRedis, function: str, *, job_id: str, **kwargs: Any) -> None:
-    """Enqueues once per job id: a job id already queued, running or finished is a no-op."""
-    await redis.enqueue_job(function, _job_id=job_id, **kwargs)
+async def enqueue(
+    redis: ArqRedis,
+    function: str,
+    *,
+    job_id: str,
+    defer_until: datetime | None = None,
+    **kwargs: Any,
+) -> None:
+    """Enqueues once per job id: a job id already queued, running or finished is a no-op.
+    `defer_until`: not before then (debounced jobs)."""
+    await redis.enqueue_job(function, _job_id=job_id, _defer_until=defer_until, **kwargs)

@@ -17,6 +17,11 @@ from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
 from workers.performance import announce_deadlines, schedule_deadline_notices
 from workers.queue import redis_settings
+from workers.surveys import (
+    aggregate_survey_service,
+    recompute_survey_results,
+    schedule_survey_recompute,
+)
 from workers.tenant_job import MAX_TRIES
 
 FUNCTIONS = [
@@ -25,6 +30,8 @@ FUNCTIONS = [
     func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
     func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
     func(remind_approvals, name="remind_approvals", max_tries=MAX_TRIES),
+    func(aggregate_survey_service, name="aggregate_survey_service", max_tries=MAX_TRIES),
+    func(recompute_survey_results, name="recompute_survey_results", max_tries=MAX_TRIES),
 ]
 
 CRON_JOBS = [
@@ -33,6 +40,8 @@ CRON_JOBS = [
     ),
     # 00:30 UTC: 07:30 WIB, 08:30 WITA, 09:30 WIT.
     cron(schedule_reminders, name="schedule_reminders", hour=0, minute=30),
+    # 18:15 UTC: 01:15 WIB, 02:15 WITA, 03:15 WIT — the quiet hours of every region.
+    cron(schedule_survey_recompute, name="schedule_survey_recompute", hour=18, minute=15),
 ]
 
 
