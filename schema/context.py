@@ -21,6 +21,9 @@ class Context:
     auth_error: AuthenticationFailed | None = None
     loaders: Loaders = field(default_factory=Loaders)
     redis: Any = None  # the API's Redis client (rate limits of public endpoints)
+    # The region a public field (survey code, region slug) bound this request to. On the
+    # request, not in a contextvar: sibling root fields run as separate tasks.
+    public_tenant_id: int | None = None
 
     def require_actor(self) -> Actor:
         if self.actor is None:

@@ -21,7 +21,7 @@ from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, hit
 from kinerja_saas.surveys.rules import PROFILE_FIELDS, decimal_places, krejcie_morgan
 from schema.errors import UserError, parse_id, run_mutation
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
-from tenants.context import NoTenant, current_tenant_id, enter_tenant
+from tenants.context import enter_tenant
 from tenants.models import RegionStatus, Tenant
 from tenants.region_settings import with_defaults
 
@@ -30,19 +30,21 @@ UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is
 
 
 async def _enter_region(info: strawberry.Info, tenant_id: int) -> None:
-    actor = info.context.actor
-    if actor is not None and actor.tenant_id != tenant_id:
-        raise PermissionDenied(
-            "This survey belongs to another region than your login.", code="REGION_MISMATCH"
-        )
-    try:
-        current = current_tenant_id()
-    except NoTenant:
-        current = None
-    if current is None:
-        await enter_tenant(tenant_id)
-    elif current != tenant_id:
-        raise PermissionDenied("One region per request.", code="ONE_REGION_PER_REQUEST")
+    context = info.context
+    actor = context.actor
+    if actor is not None:
+        if actor.tenant_id != tenant_id:
+            raise PermissionDenied(
+                "This survey belongs to another region than your login.", code="REGION_MISMATCH"
+            )
+        return  # the request already runs in the login's region
+    # Checked and set with no await in between: sibling fields cannot both pass.
+    if context.public_tenant_id is not None:
+        if context.public_tenant_id != tenant_id:
+            raise PermissionDenied("One region per request.", code="ONE_REGION_PER_REQUEST")
+        return
+    context.public_tenant_id = tenant_id
+    await enter_tenant(tenant_id)
 
 
 def _client_ip(info: strawberry.Info) -> str:

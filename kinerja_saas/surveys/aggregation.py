@@ -115,9 +115,11 @@ async def aggregate(*, campaign_id: int, service_id: int | None = None) -> Aggre
     )
     run = AggregationRun()
     narrowed = service_id is not None
-    params = [tenant_id, campaign_id, *([service_id] if narrowed else [])]
     for scope in ResultScope:
-        rows = await conn.execute_query_dict(STATEMENTS[(scope, narrowed)], params)
+        # The region's row is always the whole campaign's: no $3 in its statement.
+        narrow = narrowed and scope is not ResultScope.REGION
+        params = [tenant_id, campaign_id, *([service_id] if narrow else [])]
+        rows = await conn.execute_query_dict(STATEMENTS[(scope, narrow)], params)
         run.rows[scope.value] = len(rows)
         if scope is ResultScope.SERVICE:
             run.band_drops = [
