@@ -129,6 +129,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await live_hub.close()
             if state.get("redis") is not None:
                 await state["redis"].aclose()
+            if graphql.redis is not None:
+                await graphql.redis.aclose()
             if opened_db:
                 await close_db()
 

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
 
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 200
+    # Public survey submissions per code (QR code) and minute, whatever the client's IP.
+    survey_rate_limit_per_code_per_minute: int = 300
+    # Submissions within this window share one aggregation run per (campaign, service).
+    survey_aggregate_debounce_seconds: float = 2.0
     # Recipients per fan-out statement (and commit): bounds a job step's time and memory.
     notification_batch_size: int = 5000
 

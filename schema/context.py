@@ -30,6 +30,10 @@ class Context:
     connection_params: dict[str, Any] | None = None
     live_hub: LiveHub | None = None
     token_expiry: asyncio.Task | None = None
+    redis: Any = None  # the API's Redis client (rate limits of public endpoints)
+    # The region a public field (survey code, region slug) bound this request to. On the
+    # request, not in a contextvar: sibling root fields run as separate tasks.
+    public_tenant_id: int | None = None
 
     def require_actor(self) -> Actor:
         if self.actor is None:

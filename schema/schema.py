@@ -22,6 +22,7 @@ from schema.org_import import ImportMutation, ImportQuery
 from schema.performance import PerformanceMutation, PerformanceQuery
 from schema.plans import PlanMutation, PlanQuery
 from schema.region import RegionMutation, RegionQuery
+from schema.surveys import SurveyMutation, SurveyQuery
 from schema.transaction import TenantTransaction
 from schema.webhooks import WebhookMutation, WebhookQuery
 
@@ -40,6 +41,7 @@ Query = merge_types(
         EvaluationQuery,
         NotificationQuery,
         WebhookQuery,
+        SurveyQuery,
     ),
 )
 Mutation = merge_types(
@@ -54,6 +56,7 @@ Mutation = merge_types(
         EvaluationMutation,
         NotificationMutation,
         WebhookMutation,
+        SurveyMutation,
     ),
 )
 

@@ -12,6 +12,7 @@ import uuid
 import jwt
 import orjson
 from graphql import GraphQLError, OperationType, parse
+from redis.asyncio import Redis
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -86,6 +87,8 @@ class KinerjaGraphQL(GraphQL):
         )
         self.settings = settings
         self.live_hub = live_hub
+        # Rate limits of the public survey endpoints; connects on first use.
+        self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -102,6 +105,7 @@ class KinerjaGraphQL(GraphQL):
             settings=self.settings,
             request_id=request_id,
             live_hub=self.live_hub,
+            redis=self.redis,
         )
         header = request.headers.get("authorization")
         if not header or self.is_websocket_request(request):

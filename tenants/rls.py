@@ -58,6 +58,7 @@ APP_FUNCTIONS = (
     "auth_login_regions(text)",
     "region_stats(bigint[])",
     "kinerja_achievement(numeric, numeric, text, numeric)",
+    "survey_code_lookup(text)",
 )
 RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()")
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -36,6 +38,29 @@ OUTBOX_CHANNEL = "kinerja_outbox"  # NOTIFY channel of committed events
 # Topics whose event is a job of its own (long or stepwise work), not `dispatch_event`.
 ROUTES: dict[str, str] = {"org.import.requested": "import_employees"}
 
+# Topics whose events only schedule a debounced job: (function, the payload keys of its
+# scope). Events of one scope within one window share one job, run once the window ends,
+# so a burst of events causes one run per window, not one per event.
+DEBOUNCED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "surveys.response_submitted": ("aggregate_survey_service", ("campaign_id", "service_id")),
+}
+
+
+def debounced_job(
+    event: outbox.ClaimedEvent, window: float, now: float | None = None
+) -> tuple[str, str, datetime, dict[str, Any]]:
+    """(function, job id, run not before, kwargs) of a debounced topic's event. The job id
+    names the window, so a finished run never blocks the next window's (arq keeps finished
+    ids). Events are relayed after their commit, so the run at the window's end sees every
+    event of the window."""
+    function, keys = DEBOUNCED[event.topic]
+    window = max(window, 0.05)
+    bucket = int((time.time() if now is None else now) // window)
+    scope = {key: event.payload[key] for key in keys}
+    job_id = ":".join([function, str(event.tenant_id), *map(str, scope.values()), str(bucket)])
+    run_at = datetime.fromtimestamp((bucket + 1) * window, UTC)
+    return function, job_id, run_at, scope
+
 
 def jobs_for(event_id: int, topic: str) -> list[tuple[str, str]]:
     """(function, job id) of each job an event starts: its handlers, and the notification
@@ -56,12 +81,25 @@ def handles(topic: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-async def relay_once(redis, conn: asyncpg.Connection, *, batch_size: int) -> int:
+async def relay_once(
+    redis, conn: asyncpg.Connection, *, batch_size: int, debounce_seconds: float = 2.0
+) -> int:
     """Moves one batch of committed events to the queue; returns how many. The claim
     commits only after Redis took every job."""
     async with conn.transaction():
         events = await outbox.claim_batch(conn, batch_size)
         for event in events:
+            if event.topic in DEBOUNCED:
+                function, job_id, run_at, scope = debounced_job(event, debounce_seconds)
+                await enqueue(
+                    redis,
+                    function,
+                    job_id=job_id,
+                    defer=run_at,
+                    tenant_id=event.tenant_id,
+                    **scope,
+                )
+                continue
             for function, job_id in jobs_for(event.id, event.topic):
                 await enqueue(
                     redis,
@@ -99,7 +137,12 @@ async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
             if conn is None or conn.is_closed():
                 conn = await asyncpg.connect(**relay_connection_params(settings))
                 await conn.add_listener(OUTBOX_CHANNEL, lambda *_: wake.set())
-            moved = await relay_once(redis, conn, batch_size=settings.outbox_batch_size)
+            moved = await relay_once(
+                redis,
+                conn,
+                batch_size=settings.outbox_batch_size,
+                debounce_seconds=settings.survey_aggregate_debounce_seconds,
+            )
         except Exception:
             log.warning("outbox relay failed; retrying", exc_info=True)
             moved = 0

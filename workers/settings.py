@@ -26,6 +26,11 @@ from workers.org import import_employees
 from workers.outbox import dispatch_event, run_relay
 from workers.performance import announce_deadlines, schedule_deadline_notices
 from workers.queue import redis_settings
+from workers.surveys import (
+    aggregate_survey_service,
+    recompute_survey_results,
+    schedule_survey_recompute,
+)
 from workers.tenant_job import MAX_TRIES
 
 FUNCTIONS = [
@@ -41,6 +46,8 @@ FUNCTIONS = [
     # well under this timeout).
     func(deliver_webhook, name="deliver_webhook", max_tries=MAX_TRIES, timeout=120),
     func(redeliver_webhook, name="redeliver_webhook", max_tries=MAX_TRIES),
+    func(aggregate_survey_service, name="aggregate_survey_service", max_tries=MAX_TRIES),
+    func(recompute_survey_results, name="recompute_survey_results", max_tries=MAX_TRIES),
 ]
 
 CRON_JOBS = [
@@ -56,6 +63,8 @@ CRON_JOBS = [
         run_at_startup=True,
     ),
     cron(schedule_email_digests, name="schedule_email_digests", minute=1),
+    # 18:15 UTC: 01:15 WIB, 02:15 WITA, 03:15 WIT — the quiet hours of every region.
+    cron(schedule_survey_recompute, name="schedule_survey_recompute", hour=18, minute=15),
 ]
 
 

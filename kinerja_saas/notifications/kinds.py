@@ -257,6 +257,26 @@ KINDS: tuple[Kind, ...] = (
         email=False,
     ),
     Kind(
+        name="SURVEY_BAND_DROPPED",
+        topic="surveys.band_dropped",
+        description="A service's IKM quality band fell after an aggregation (e.g. B to C): "
+        "to the region admins.",
+        title="Mutu pelayanan {layanan} turun ke {mutu_baru}",
+        body="Hasil SKM layanan {layanan} ({unit}) pada {survei} turun dari mutu {mutu_lama} "
+        "menjadi {mutu_baru}, dengan nilai IKM konversi {converted_ikm}. Silakan tinjau saran "
+        "masyarakat dan tindak lanjuti.",
+        link="/skm/{campaign_id}",
+        recipients="SELECT u.id AS user_id, u.name AS nama, s.name AS layanan, o.name AS unit,"
+        " c.name AS survei, ($2::jsonb->>'old_band') AS mutu_lama,"
+        " ($2::jsonb->>'new_band') AS mutu_baru FROM user_accounts u"
+        " JOIN survey_services s ON s.tenant_id = $1 AND s.id = " + _bigint("service_id") + ""
+        " JOIN org_units o ON o.tenant_id = $1 AND o.id = s.unit_id"
+        " JOIN survey_campaigns c ON c.tenant_id = $1 AND c.id = " + _bigint("campaign_id") + ""
+        " WHERE u.tenant_id = $1 AND u.is_active AND 'REGION_ADMIN' = ANY(u.roles)",
+        event_vars=("campaign_id", "converted_ikm"),
+        recipient_vars=("layanan", "unit", "survei", "mutu_lama", "mutu_baru"),
+    ),
+    Kind(
         name="ACCOUNT_ACTIVATION",
         topic="auth.activation_requested",
         description="A new login: the activation link, by e-mail (the link is made when the "

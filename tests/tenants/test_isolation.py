@@ -8,6 +8,7 @@ from kinerja_saas.auth.roles import Role
 from tenants.rls import PLATFORM_TABLES
 from tests.notifications.helpers import fill_notification_tables
 from tests.performance.cycle import full_cycle
+from tests.surveys.helpers import fill_survey_tables
 
 
 async def _tenant_tables(conn) -> list[str]:
@@ -60,7 +61,11 @@ async def test_every_tenant_index_leads_with_tenant_id(owner_conn):
         " WHERE t.relname = ANY($1::text[]) AND NOT x.indisprimary",
         tables,
     )
-    cross_tenant = {"outbox_events_pending", "user_accounts_login_email"}  # definer lookups
+    cross_tenant = {  # definer lookups
+        "outbox_events_pending",
+        "user_accounts_login_email",
+        "survey_campaign_services_code",
+    }
     wrong = [
         (r["tbl"], r["idx"])
         for r in rows
@@ -83,6 +88,7 @@ async def test_app_role_is_neither_owner_nor_superuser(app_conn):
 async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_a, region_b):
     await full_cycle(region_a)  # a row in every table of the performance cycle
     await fill_notification_tables(region_a)
+    await fill_survey_tables(region_a)
     for table in await _tenant_tables(owner_conn):
         assert await owner_conn.fetchval(f"SELECT count(*) FROM {table}") > 0 or table in (
             "import_rows",
@@ -142,6 +148,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, regio
 
     await full_cycle(region_a)
     await fill_notification_tables(region_a)
+    await fill_survey_tables(region_a)
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.isolation", {})
         await outbox.mark_processed(event.id, "isolation-test")

@@ -1,0 +1,202 @@
+"""The public side: a code to its form, and an anonymous response.
+
+A code is resolved before any tenant is known, through the definer function
+`survey_code_lookup` (migration 0016), which returns only (tenant, campaign, service) for the
+exact code of an active region. The caller then works in that region's transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from tortoise import connections
+
+from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.outbox import service as outbox
+from kinerja_saas.surveys.models import SurveyCampaign, SurveyElement, SurveyService
+from kinerja_saas.surveys.rules import ELEMENT_COUNT, PROFILE_FIELDS, valid_answer
+from tenants.context import current_tenant_id
+from tenants.models import Tenant
+from tenants.region_settings import with_defaults
+
+CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+CLIENT_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+EXTRA_ANSWER_MAX = 1000
+SUBMITTED_TOPIC = "surveys.response_submitted"
+
+
+@dataclass(frozen=True)
+class CodeTarget:
+    tenant_id: int
+    campaign_id: int
+    service_id: int
+
+
+async def resolve_code(code: str) -> CodeTarget | None:
+    """Any region's code, without a tenant; None for an unknown code (or suspended region)."""
+    if not CODE_SHAPE.fullmatch(code or ""):
+        return None
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT tenant_id, campaign_id, service_id FROM survey_code_lookup($1)", [code]
+    )
+    return CodeTarget(**rows[0]) if rows else None
+
+
+def region_today(tenant: Tenant) -> date:
+    return datetime.now(ZoneInfo(str(tenant.timezone.value))).date()
+
+
+@dataclass
+class Form:
+    tenant: Tenant
+    campaign: SurveyCampaign
+    service: SurveyService
+    unit_name: str
+    elements: list[SurveyElement]
+    suggestion_max_length: int
+    is_open: bool
+
+
+async def form(target: CodeTarget) -> Form:
+    """In the code's region transaction."""
+    tenant_id = current_tenant_id()
+    tenant = await Tenant.get(id=tenant_id)
+    campaign = await SurveyCampaign.get(tenant_id=tenant_id, id=target.campaign_id)
+    service = await SurveyService.get(tenant_id=tenant_id, id=target.service_id)
+    from kinerja_saas.org.models import Unit
+
+    unit_name = (
+        await Unit.filter(tenant_id=tenant_id, id=service.unit_id)
+        .first()
+        .values_list("name", flat=True)
+    )
+    elements = await SurveyElement.filter(tenant_id=tenant_id).order_by("position")
+    today = region_today(tenant)
+    return Form(
+        tenant=tenant,
+        campaign=campaign,
+        service=service,
+        unit_name=str(unit_name),
+        elements=list(elements),
+        suggestion_max_length=with_defaults(tenant.settings)["surveys"]["suggestion_max_length"],
+        is_open=campaign.opens_on <= today <= campaign.closes_on,
+    )
+
+
+def region_limits(tenant: Tenant) -> dict:
+    return with_defaults(tenant.settings)["surveys"]
+
+
+@dataclass(frozen=True)
+class Submission:
+    answers: dict[str, object]  # element code (U1..U9) -> 1..4
+    client_token: str
+    profile: dict[str, str | None] = field(default_factory=dict)  # age_band, gender, …
+    suggestion: str | None = None
+    extra_answers: dict[str, str] = field(default_factory=dict)
+
+
+def _validate(fm: Form, sub: Submission, errors: ErrorCollector) -> list[int]:
+    if not fm.is_open:
+        errors.add("code", "CAMPAIGN_CLOSED", "This survey is not open now.")
+    if not CLIENT_TOKEN_SHAPE.fullmatch(sub.client_token or ""):
+        errors.add("clientToken", "INVALID", "8 to 64 letters, digits, '-' or '_'.")
+    codes = [e.code for e in fm.elements]
+    values: list[int] = []
+    for code in codes:
+        value = sub.answers.get(code)
+        if value is None:
+            errors.add(f"answers.{code}", "REQUIRED", "Every element must be answered.")
+        elif not valid_answer(value):
+            errors.add(f"answers.{code}", "OUT_OF_RANGE", "Answer with 1, 2, 3 or 4.")
+        else:
+            values.append(int(value))  # type: ignore[arg-type]
+    for code in sub.answers:
+        if code not in codes:
+            errors.add(f"answers.{code}", "UNKNOWN", "No such element.")
+    asked = set(fm.campaign.profile_fields)
+    for name, value in sub.profile.items():
+        if value is None:
+            continue
+        field_name = f"profile.{name}"
+        if name not in PROFILE_FIELDS or name not in asked:
+            errors.add(field_name, "NOT_ASKED", "This survey does not ask for it.")
+        elif value not in PROFILE_FIELDS[name]:
+            errors.add(field_name, "INVALID", f"Choose one of {', '.join(PROFILE_FIELDS[name])}.")
+    if sub.suggestion is not None and len(sub.suggestion) > fm.suggestion_max_length:
+        errors.add("suggestion", "TOO_LONG", f"At most {fm.suggestion_max_length} characters.")
+    questions = {q["code"]: q for q in fm.campaign.extra_questions}
+    for code, text in sub.extra_answers.items():
+        if code not in questions:
+            errors.add(f"extraAnswers.{code}", "UNKNOWN", "No such question.")
+        elif len(text) > EXTRA_ANSWER_MAX:
+            errors.add(
+                f"extraAnswers.{code}", "TOO_LONG", f"At most {EXTRA_ANSWER_MAX} characters."
+            )
+    for code, question in questions.items():
+        if question.get("required") and not (sub.extra_answers.get(code) or "").strip():
+            errors.add(f"extraAnswers.{code}", "REQUIRED", "This question must be answered.")
+    if len(values) != ELEMENT_COUNT:
+        errors.add("answers", "INCOMPLETE", f"All {ELEMENT_COUNT} elements must be answered.")
+    return values
+
+
+_INSERT = """
+INSERT INTO survey_responses (tenant_id, campaign_id, service_id,
+    u1, u2, u3, u4, u5, u6, u7, u8, u9,
+    age_band, gender, education, occupation, suggestion, extra_answers, client_token,
+    submitted_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+    $18::jsonb, $19, now())
+ON CONFLICT (tenant_id, campaign_id, client_token) DO NOTHING
+RETURNING id
+"""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    response_id: int
+    replayed: bool  # the clientToken was seen before: nothing new was written
+
+
+async def submit(target: CodeTarget, sub: Submission) -> Submitted:
+    """Validates everything, then writes the response and its outbox event, or nothing.
+    A replayed clientToken (same campaign) returns the first response."""
+    import orjson
+
+    fm = await form(target)
+    errors = ErrorCollector()
+    values = _validate(fm, sub, errors)
+    errors.raise_if_any()
+    conn = connections.get("default")
+    suggestion = (sub.suggestion or "").strip() or None
+    extra = {k: v.strip() for k, v in sub.extra_answers.items() if v.strip()}
+    rows = await conn.execute_query_dict(
+        _INSERT,
+        [
+            target.tenant_id,
+            target.campaign_id,
+            target.service_id,
+            *values,
+            *(sub.profile.get(name) for name in PROFILE_FIELDS),
+            suggestion,
+            orjson.dumps(extra).decode(),
+            sub.client_token,
+        ],
+    )
+    if not rows:
+        existing = await conn.execute_query_dict(
+            "SELECT id FROM survey_responses"
+            " WHERE tenant_id = $1 AND campaign_id = $2 AND client_token = $3",
+            [target.tenant_id, target.campaign_id, sub.client_token],
+        )
+        if not existing:  # cannot happen: the conflict was on this key
+            raise NotFound("Response not found.", field="clientToken")
+        return Submitted(existing[0]["id"], replayed=True)
+    await outbox.emit(
+        SUBMITTED_TOPIC, {"campaign_id": target.campaign_id, "service_id": target.service_id}
+    )
+    return Submitted(rows[0]["id"], replayed=False)

@@ -1,0 +1,55 @@
+"""Fixed-window rate limits in Redis for the public survey endpoints. Keys hold a hash of
+the client's IP (never the IP itself) and expire with their window."""
+
+from __future__ import annotations
+
+import hashlib
+
+from redis.asyncio import Redis
+
+from kinerja_saas.errors import DomainError
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def extensions(self) -> dict:
+        return {"code": self.code, "retryAfter": self.retry_after}
+
+
+async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int | None:
+    """Counts one request; returns the seconds to wait when over `limit`, else None."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, window_seconds, nx=True)
+        pipe.ttl(key)
+        count, _, ttl = await pipe.execute()
+    if count > limit:
+        return max(int(ttl), 1)
+    return None
+
+
+def ip_key(tenant_id: int, ip: str) -> str:
+    digest = hashlib.sha256(ip.encode()).hexdigest()[:24]
+    return f"kinerja:skm:ip:{tenant_id}:{digest}"
+
+
+def code_key(code: str) -> str:
+    return f"kinerja:skm:code:{code}"
+
+
+async def check_submission(
+    redis: Redis, *, tenant_id: int, code: str, ip: str, per_ip_hour: int, per_code_minute: int
+) -> None:
+    """Raises RateLimited when the IP (in this region, per hour) or the code (per minute)
+    is over its limit."""
+    wait = await hit(redis, ip_key(tenant_id, ip), limit=per_ip_hour, window_seconds=3600)
+    if wait is None:
+        wait = await hit(redis, code_key(code), limit=per_code_minute, window_seconds=60)
+    if wait is not None:
+        raise RateLimited(f"Too many responses; try again in {wait} seconds.", retry_after=wait)

@@ -1,0 +1,221 @@
+"""Reading the aggregated results: per service or unit with the region's total, profile
+breakdowns, suggestions, and what the public sees once a campaign's results are published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from tortoise import connections
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.surveys import rules
+from kinerja_saas.surveys.admin import get_campaign
+from kinerja_saas.surveys.aggregation import TOTAL
+from kinerja_saas.surveys.models import ResultScope, SurveyCampaign
+from tenants.context import current_tenant_id
+
+
+@dataclass
+class Ikm:
+    """One aggregate (a scope's total or one profile slice) with what the rules derive."""
+
+    respondents: int
+    element_sums: list[int]
+    converted_ikm: Decimal
+    band: str
+    population: int = 0
+
+    @property
+    def nrr(self) -> list[Fraction]:
+        return rules.nrrs(self.element_sums, self.respondents)
+
+    @property
+    def ikm(self) -> Fraction:
+        return rules.ikm(self.nrr)
+
+    @property
+    def band_label(self) -> str:
+        return rules.BY_GRADE[self.band].label
+
+    @property
+    def sample_target(self) -> int:
+        return rules.krejcie_morgan(self.population)
+
+    @property
+    def sample_met(self) -> bool:
+        return self.respondents >= self.sample_target
+
+
+@dataclass
+class Breakdown:
+    dimension: str
+    value: str
+    result: Ikm
+
+
+@dataclass
+class ScopeResult:
+    scope: ResultScope
+    scope_id: int
+    name: str
+    unit_id: int | None
+    unit_name: str | None
+    result: Ikm
+    breakdowns: list[Breakdown] = field(default_factory=list)
+
+
+_RESULTS_SQL = """
+SELECT r.campaign_id, r.scope, r.scope_id, r.dimension, r.value, r.unit_id, r.respondents,
+    r.element_sums, r.converted_ikm, r.band, r.population,
+    CASE r.scope WHEN 'SERVICE' THEN s.name WHEN 'UNIT' THEN u.name ELSE t.name END AS name,
+    u.name AS unit_name
+FROM survey_results r
+JOIN tenants t ON t.id = r.tenant_id
+LEFT JOIN survey_services s ON r.scope = 'SERVICE' AND s.tenant_id = r.tenant_id
+    AND s.id = r.scope_id
+LEFT JOIN org_units u ON u.tenant_id = r.tenant_id AND u.id = r.unit_id
+WHERE r.tenant_id = $1 AND r.campaign_id = ANY($2::bigint[]) AND r.scope = ANY($3::text[])
+    AND ($4 OR r.dimension = 'TOTAL')
+ORDER BY r.campaign_id, r.scope, name, r.scope_id, r.dimension, r.value
+"""
+
+
+async def _results(
+    campaign_ids: list[int], scopes: list[ResultScope], *, breakdowns: bool
+) -> dict[int, list[ScopeResult]]:
+    """campaign id -> its results of the scopes, totals with their breakdowns; one query."""
+    import orjson
+
+    rows = await connections.get("default").execute_query_dict(
+        _RESULTS_SQL, [current_tenant_id(), campaign_ids, [s.value for s in scopes], breakdowns]
+    )
+    out: dict[int, list[ScopeResult]] = {c: [] for c in campaign_ids}
+    by_key: dict[tuple, ScopeResult] = {}
+    slices = []
+    for row in rows:
+        sums = row["element_sums"]
+        ikm = Ikm(
+            respondents=row["respondents"],
+            element_sums=orjson.loads(sums) if isinstance(sums, str | bytes) else sums,
+            converted_ikm=Decimal(row["converted_ikm"]),
+            band=row["band"],
+            population=row["population"],
+        )
+        key = (row["campaign_id"], row["scope"], row["scope_id"])
+        if row["dimension"] == TOTAL:
+            result = ScopeResult(
+                scope=ResultScope(row["scope"]),
+                scope_id=row["scope_id"],
+                name=row["name"] or "",
+                unit_id=row["unit_id"],
+                unit_name=row["unit_name"],
+                result=ikm,
+            )
+            by_key[key] = result
+            out[row["campaign_id"]].append(result)
+        else:
+            slices.append((key, Breakdown(row["dimension"], row["value"], ikm)))
+    for key, breakdown in slices:
+        if key in by_key:
+            by_key[key].breakdowns.append(breakdown)
+    return out
+
+
+@dataclass
+class CampaignResults:
+    campaign: SurveyCampaign
+    region: ScopeResult | None
+    items: list[ScopeResult]
+
+
+async def campaign_results(
+    *, actor: Actor, campaign_id: int, group_by: ResultScope
+) -> CampaignResults:
+    """The region admin's view; a campaign of another region is NOT_FOUND."""
+    campaign = await get_campaign(actor=actor, campaign_id=campaign_id)
+    found = (await _results([campaign.id], [group_by, ResultScope.REGION], breakdowns=True))[
+        campaign.id
+    ]
+    region = next((r for r in found if r.scope is ResultScope.REGION), None)
+    items = [r for r in found if r.scope is group_by and group_by is not ResultScope.REGION]
+    return CampaignResults(campaign, region, items)
+
+
+async def set_published(*, actor: Actor, campaign_id: int, published: bool) -> SurveyCampaign:
+    campaign = await get_campaign(actor=actor, campaign_id=campaign_id)
+    campaign.published_at = datetime.now(UTC) if published else None
+    await campaign.save_fields("published_at")
+    return campaign
+
+
+async def published_results() -> list[CampaignResults]:
+    """The current region's published campaigns, newest first: totals per service, unit and
+    region, without breakdowns or suggestions (public, no login)."""
+    campaigns = await SurveyCampaign.filter(
+        tenant_id=current_tenant_id(), published_at__isnull=False
+    ).order_by("-opens_on", "-id")
+    found = await _results(
+        [c.id for c in campaigns],
+        [ResultScope.SERVICE, ResultScope.UNIT, ResultScope.REGION],
+        breakdowns=False,
+    )
+    return [
+        CampaignResults(
+            c,
+            next((r for r in found[c.id] if r.scope is ResultScope.REGION), None),
+            [r for r in found[c.id] if r.scope is not ResultScope.REGION],
+        )
+        for c in campaigns
+    ]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: int
+    service_id: int
+    service_name: str
+    text: str
+    submitted_at: datetime
+
+
+def _like(search: str) -> str:
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def suggestions(
+    *,
+    actor: Actor,
+    campaign_id: int,
+    service_id: int | None,
+    search: str | None,
+    limit: int,
+    before_id: int | None,
+) -> list[Suggestion]:
+    """Newest first, keyset by id; `limit + 1` rows tell whether a next page exists."""
+    await get_campaign(actor=actor, campaign_id=campaign_id)
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT r.id, r.service_id, s.name AS service_name, r.suggestion, r.submitted_at"
+        " FROM survey_responses r"
+        " JOIN survey_services s ON s.tenant_id = r.tenant_id AND s.id = r.service_id"
+        " WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.suggestion IS NOT NULL"
+        " AND ($3::bigint IS NULL OR r.service_id = $3)"
+        " AND ($4::text IS NULL OR r.suggestion ILIKE $4)"
+        " AND ($5::bigint IS NULL OR r.id < $5)"
+        " ORDER BY r.id DESC LIMIT $6",
+        [
+            current_tenant_id(),
+            campaign_id,
+            service_id,
+            _like(search.strip()) if search and search.strip() else None,
+            before_id,
+            limit + 1,
+        ],
+    )
+    return [
+        Suggestion(r["id"], r["service_id"], r["service_name"], r["suggestion"], r["submitted_at"])
+        for r in rows
+    ]
