@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.database import relay_connection_params
 from kinerja_saas.notifications.kinds import BY_TOPIC
+from kinerja_saas.notifications.webhooks import REDELIVERY_TOPIC
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.settings import Settings
 from workers.queue import enqueue
@@ -36,7 +37,10 @@ HANDLERS: dict[str, dict[str, Handler]] = {}
 OUTBOX_CHANNEL = "kinerja_outbox"  # NOTIFY channel of committed events
 
 # Topics whose event is a job of its own (long or stepwise work), not `dispatch_event`.
-ROUTES: dict[str, str] = {"org.import.requested": "import_employees"}
+ROUTES: dict[str, str] = {
+    "org.import.requested": "import_employees",
+    REDELIVERY_TOPIC: "redeliver_webhook",  # after the redeliverWebhook mutation committed
+}
 
 # Topics whose events only schedule a debounced job: (function, the payload keys of its
 # scope). Events of one scope within one window share one job, run once the window ends,

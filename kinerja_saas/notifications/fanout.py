@@ -122,7 +122,8 @@ async def queue_webhooks(
     *, kind: Kind, event_id: int, topic: str, payload: dict[str, Any]
 ) -> list[int]:
     """One delivery per active endpoint that takes this kind (all kinds when its list is
-    empty); returns the ids of those new now."""
+    empty); returns the ids of the event's deliveries never attempted yet, new or not, so a
+    re-run of a fan-out that died before enqueueing them enqueues them (ids are once)."""
     body = {"event_id": event_id, "kind": kind.name, "topic": topic, "data": payload}
     rows = await _db().execute_query_dict(
         """
@@ -136,4 +137,10 @@ RETURNING id
 """,
         [current_tenant_id(), event_id, kind.name, orjson.dumps(body).decode()],
     )
-    return [r["id"] for r in rows]
+    del rows  # the new ones are among the waiting ones
+    waiting = await _db().execute_query_dict(
+        "SELECT id FROM notification_deliveries WHERE tenant_id = $1 AND event_id = $2"
+        " AND channel = 'WEBHOOK' AND status = 'PENDING' AND attempts = 0 ORDER BY id",
+        [current_tenant_id(), event_id],
+    )
+    return [r["id"] for r in waiting]

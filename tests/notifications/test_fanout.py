@@ -312,3 +312,24 @@ async def test_the_whole_cycle_notifies_the_right_people_from_the_real_events(re
     assert "Alasan: Bukti kurang." in rejected.body
     (final, _) = [n for n in await inbox(region_a, EMPLOYEE) if n.kind == "EVALUATION_FINALISED"]
     assert final.body.startswith("Predikat kinerja Anda: Baik.")
+
+
+async def test_a_rerun_enqueues_webhook_deliveries_a_dead_run_left_without_a_job(region_a, pool):
+    """The first run stored the delivery and died before enqueueing its job."""
+    from arq.jobs import Job, JobStatus
+
+    from kinerja_saas.notifications.models import WebhookEndpoint
+
+    async with tenant_transaction(region_a.id):
+        await WebhookEndpoint.create(
+            tenant_id=region_a.id, name="SIMPEG", url="http://127.0.0.1:9/hook", secret="s"
+        )
+    event = await emit_event(region_a, "performance.period_opened", {"year": 2031})
+    kind = BY_TOPIC[event.topic]
+    async with tenant_transaction(region_a.id):
+        (delivery_id,) = await fanout.queue_webhooks(
+            kind=kind, event_id=event.id, topic=event.topic, payload=event.payload
+        )
+    assert await Job(f"webhook:{delivery_id}:1", pool).status() is JobStatus.not_found
+    assert (await fan_out(pool, region_a, event))["webhooks"] == 1
+    assert await Job(f"webhook:{delivery_id}:1", pool).status() is JobStatus.queued

@@ -11,12 +11,8 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.notifications import webhooks
 from kinerja_saas.notifications.models import DeliveryStatus
 from tenants.context import tenant_transaction
-from workers.outbox import ROUTES
 from workers.queue import enqueue
 from workers.tenant_job import WorkerContext, tenant_job
-
-# The outbox relay hands a redelivery request to its own job (as imports are routed).
-ROUTES[webhooks.REDELIVERY_TOPIC] = "redeliver_webhook"
 
 
 async def _enqueue_attempt(
