@@ -172,7 +172,8 @@ class SurveyPages:
         shown = {f"answers.{e.code}" for e in fm.elements} | {
             f"profile.{f}" for f in fm.campaign.profile_fields
         }
-        shown |= {"suggestion"} | {f"extraAnswers.{q['code']}" for q in fm.campaign.extra_questions}
+        shown |= {f"extraAnswers.{q['code']}" for q in fm.campaign.extra_questions}
+        shown |= {"suggestion", "answers"}  # answers: INCOMPLETE, told by the summary
         # Errors of fields the page does not show (a hand-made POST) go into the summary.
         stray = [messages[f] for f in messages if f not in shown]
         return self._page(
