@@ -1,4 +1,5 @@
-"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz."""
+"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz, and the public
+survey page /s/{code} with the region admin's QR codes (kinerja_saas/surveys/web.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.settings import Settings, get_settings
+from kinerja_saas.surveys.web import SurveyPages
 
 log = logging.getLogger("kinerja.app")
 
@@ -163,6 +165,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            # Shares the GraphQL endpoint's Redis client: the same rate-limit counters.
+            *SurveyPages(settings, graphql.redis).routes,
         ],
         middleware=middleware,
         lifespan=lifespan,

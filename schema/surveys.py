@@ -15,7 +15,7 @@ from enum import Enum
 import strawberry
 
 from kinerja_saas.errors import NotFound, PermissionDenied
-from kinerja_saas.surveys import admin, aggregation, public, results
+from kinerja_saas.surveys import admin, aggregation, public, qr, results
 from kinerja_saas.surveys.models import ResultScope
 from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, hit
 from kinerja_saas.surveys.rules import PROFILE_FIELDS, decimal_places, krejcie_morgan
@@ -114,6 +114,12 @@ class CampaignService:
     code: str = strawberry.field(description="For the QR code: surveyForm(code)")
     population_per_year: int
     sample_target: int
+    survey_url: str | None = strawberry.field(
+        description="The platform's own survey page for this code (what its QR code encodes;"
+        " null until KINERJA_PUBLIC_URL is set). The QR code itself, for the region admin:"
+        " GET /surveys/campaigns/{campaignId}/services/{serviceId}/qr.png (or .svg) with the"
+        " Authorization header."
+    )
 
 
 @strawberry.type(name="SurveyCampaign")
@@ -129,7 +135,7 @@ class SurveyCampaignType:
     services: list[CampaignService]
 
     @classmethod
-    def of(cls, c, services: list[dict]) -> SurveyCampaignType:
+    def of(cls, c, services: list[dict], public_url: str | None) -> SurveyCampaignType:
         return cls(
             id=strawberry.ID(str(c.id)),
             name=c.name,
@@ -148,6 +154,7 @@ class SurveyCampaignType:
                     code=s["code"],
                     population_per_year=s["population_per_year"],
                     sample_target=krejcie_morgan(s["population_per_year"]),
+                    survey_url=qr.survey_url(public_url, s["code"]) if public_url else None,
                 )
                 for s in services
             ],
@@ -162,12 +169,13 @@ def _api(field: str) -> str:
 _FROM_API = {_api(f): f for f in PROFILE_FIELDS}
 
 
-async def _campaigns(campaigns) -> list[SurveyCampaignType]:
+async def _campaigns(info: strawberry.Info, campaigns) -> list[SurveyCampaignType]:
+    public_url = info.context.settings.public_url
     rows = await admin.campaign_services([c.id for c in campaigns])
     by_campaign: dict[int, list[dict]] = {}
     for row in rows:
         by_campaign.setdefault(row["campaign_id"], []).append(row)
-    return [SurveyCampaignType.of(c, by_campaign.get(c.id, [])) for c in campaigns]
+    return [SurveyCampaignType.of(c, by_campaign.get(c.id, []), public_url) for c in campaigns]
 
 
 @strawberry.type
@@ -451,7 +459,7 @@ class SurveyQuery:
     @strawberry.field(description="Region admin: campaigns, newest first, with their codes.")
     async def survey_campaigns(self, info: strawberry.Info) -> list[SurveyCampaignType]:
         actor = info.context.require_region_actor()
-        return await _campaigns(await admin.list_campaigns(actor=actor))
+        return await _campaigns(info, await admin.list_campaigns(actor=actor))
 
     @strawberry.field(description="Region admin: a campaign's IKM per service or unit.")
     async def survey_results(
@@ -612,7 +620,7 @@ class SurveyMutation:
         campaign, errors = await run_mutation(body)
         if campaign is None:
             return SurveyCampaignPayload(errors=errors)
-        return SurveyCampaignPayload(campaign=(await _campaigns([campaign]))[0])
+        return SurveyCampaignPayload(campaign=(await _campaigns(info, [campaign]))[0])
 
     @strawberry.mutation(description="Region admin: moves a campaign's dates (or closes it).")
     async def set_survey_campaign_dates(
@@ -631,7 +639,7 @@ class SurveyMutation:
         campaign, errors = await run_mutation(body)
         if campaign is None:
             return SurveyCampaignPayload(errors=errors)
-        return SurveyCampaignPayload(campaign=(await _campaigns([campaign]))[0])
+        return SurveyCampaignPayload(campaign=(await _campaigns(info, [campaign]))[0])
 
     @strawberry.mutation(description="Region admin: publishes (or withdraws) a campaign's results.")
     async def publish_survey_results(
@@ -649,7 +657,7 @@ class SurveyMutation:
         campaign, errors = await run_mutation(body)
         if campaign is None:
             return SurveyCampaignPayload(errors=errors)
-        return SurveyCampaignPayload(campaign=(await _campaigns([campaign]))[0])
+        return SurveyCampaignPayload(campaign=(await _campaigns(info, [campaign]))[0])
 
     @strawberry.mutation(description="Region admin: recomputes a campaign's results now.")
     async def recompute_survey_results(

@@ -53,3 +53,20 @@ async def check_submission(
         wait = await hit(redis, code_key(code), limit=per_code_minute, window_seconds=60)
     if wait is not None:
         raise RateLimited(f"Too many responses; try again in {wait} seconds.", retry_after=wait)
+
+
+UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is pointless
+
+
+async def check_unknown_code(redis: Redis, *, ip: str) -> None:
+    """Counts a lookup of an unknown code; raises RateLimited when the IP is over its limit
+    (the survey page's; the GraphQL field keeps its own count)."""
+    digest = hashlib.sha256(ip.encode()).hexdigest()[:24]
+    wait = await hit(
+        redis,
+        f"kinerja:skm:unknown-page:{digest}",
+        limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
+        window_seconds=3600,
+    )
+    if wait is not None:
+        raise RateLimited("Too many unknown codes; try again later.", retry_after=wait)

@@ -1,0 +1,107 @@
+"""The QR codes of the survey page for the region admin: PNG and SVG that decode to the
+absolute URL of /s/{code}, only for the REGION_ADMIN of the campaign's region."""
+
+from __future__ import annotations
+
+import pytest
+
+from kinerja_saas.auth.roles import Role
+from tests.surveys.helpers import open_campaign
+from tests.surveys.page_helpers import expected_modules, png_modules, svg_modules
+
+
+def qr_path(campaign, service: str, kind: str) -> str:
+    return f"/surveys/campaigns/{campaign.id}/services/{campaign.services[service]}/qr.{kind}"
+
+
+def bearer(region, role, settings) -> dict[str, str]:
+    return {"authorization": f"Bearer {region.token(role, settings)}"}
+
+
+async def test_png_and_svg_encode_the_page_url(http, region_a, settings):
+    campaign = await open_campaign(region_a)
+    url = f"{settings.public_url}/s/{campaign.codes['ktp']}"
+    admin = bearer(region_a, Role.REGION_ADMIN, settings)
+    png = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.headers["x-survey-url"] == url
+    assert 'filename="skm-' in png.headers["content-disposition"]
+    assert png_modules(png.content, scale=10) == expected_modules(url)
+    small = await http.get(qr_path(campaign, "ktp", "png") + "?scale=2", headers=admin)
+    assert png_modules(small.content, scale=2) == expected_modules(url)
+    assert len(small.content) < len(png.content)
+    svg = await http.get(qr_path(campaign, "ktp", "svg"), headers=admin)
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    modules, root = svg_modules(svg.content)
+    assert modules == expected_modules(url)
+    assert "width" not in root.attrib  # a viewBox only: prints sharp at any size
+    title = root.find("{http://www.w3.org/2000/svg}title")
+    assert title is not None and "Layanan ktp" in title.text and "Bidang A" in title.text
+    # Each service its own code.
+    akta = await http.get(qr_path(campaign, "akta", "png"), headers=admin)
+    assert akta.headers["x-survey-url"] == f"{settings.public_url}/s/{campaign.codes['akta']}"
+
+
+async def test_the_survey_url_follows_the_public_url(http, region_a, settings, monkeypatch):
+    campaign = await open_campaign(region_a)
+    admin = bearer(region_a, Role.REGION_ADMIN, settings)
+    monkeypatch.setattr(settings, "public_url", "https://kinerja.example.id")
+    png = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
+    assert png.headers["x-survey-url"] == f"https://kinerja.example.id/s/{campaign.codes['ktp']}"
+    monkeypatch.setattr(settings, "public_url", None)
+    missing = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
+    assert missing.status_code == 503
+    assert missing.json()["errors"][0]["extensions"]["code"] == "NO_PUBLIC_URL"
+
+
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.SUPERVISOR, Role.TRAINING_OFFICER])
+async def test_only_the_region_admin_downloads(http, region_a, settings, role):
+    campaign = await open_campaign(region_a)
+    refused = await http.get(
+        qr_path(campaign, "ktp", "png"), headers=bearer(region_a, role, settings)
+    )
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_no_or_bad_token_is_unauthenticated(http, region_a):
+    campaign = await open_campaign(region_a)
+    for headers in ({}, {"authorization": "Bearer nonsense"}, {"authorization": "Basic x"}):
+        refused = await http.get(qr_path(campaign, "ktp", "svg"), headers=headers)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+
+
+async def test_another_regions_campaign_is_not_found(http, region_a, region_b, settings):
+    campaign = await open_campaign(region_a)
+    own = await open_campaign(region_b)
+    admin_b = bearer(region_b, Role.REGION_ADMIN, settings)
+    for path in (
+        qr_path(campaign, "ktp", "png"),
+        # B's campaign id with A's service id, and the reverse.
+        f"/surveys/campaigns/{own.id}/services/{campaign.services['ktp']}/qr.png",
+        f"/surveys/campaigns/{campaign.id}/services/{own.services['ktp']}/qr.svg",
+    ):
+        found = await http.get(path, headers=admin_b)
+        assert found.status_code == 404, path
+        assert found.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert (await http.get(qr_path(own, "ktp", "svg"), headers=admin_b)).status_code == 200
+
+
+async def test_bad_kind_or_scale(http, region_a, settings):
+    campaign = await open_campaign(region_a)
+    admin = bearer(region_a, Role.REGION_ADMIN, settings)
+    assert (await http.get(qr_path(campaign, "ktp", "gif"), headers=admin)).status_code == 404
+    for scale in ("0", "41", "x"):
+        bad = await http.get(qr_path(campaign, "ktp", "png") + f"?scale={scale}", headers=admin)
+        assert bad.status_code == 400
+
+
+async def test_campaigns_list_the_survey_url_of_each_service(api, region_a, settings):
+    campaign = await open_campaign(region_a)
+    listed = await api.as_role(
+        region_a, Role.REGION_ADMIN, "{ surveyCampaigns { services { code surveyUrl } } }"
+    )
+    services = listed.data["surveyCampaigns"][0]["services"]
+    assert {s["surveyUrl"] for s in services} == {
+        f"{settings.public_url}/s/{code}" for code in campaign.codes.values()
+    }
