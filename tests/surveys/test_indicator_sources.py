@@ -137,6 +137,12 @@ async def test_the_unit_heads_ikm_indicator_fills_in_from_a_real_worker(
     # The relay schedules the debounced job as due now; a real worker runs it.
     assert await relay_at(pool, settings, time.time() - 10, monkeypatch) >= 4
     await drain(settings)
+    runs = [
+        r.result
+        for r in await pool.all_job_results()
+        if r.function == "aggregate_survey_service" and r.kwargs.get("tenant_id") == region_a.id
+    ]
+    assert sorted(r["realisations"] for r in runs) == [0, 1]  # akta's unit feeds nothing
     _, (realisation,) = await sourced(region_a, plan.id)
     expected = await unit_ikm(region_a, campaign.id, region_a.units["a"].id)
     assert expected == Decimal("83.33")  # (36 + 27 + 27) × 25 / 27
