@@ -23,6 +23,11 @@ ResultKind = strawberry.enum(m.ResultKind, description="RHK utama or tambahan")
 Aspect = strawberry.enum(m.Aspect, description="Aspect an indicator (IKI) measures")
 Direction = strawberry.enum(_Direction, description="Whether a higher or lower value is better")
 RealisationStatus = strawberry.enum(m.RealisationStatus)
+IndicatorSource = strawberry.enum(
+    m.IndicatorSource,
+    description="MANUAL: the employee enters realisations; SKM_IKM: the converted IKM of a "
+    "unit or survey service fills them in after each survey aggregation",
+)
 
 
 async def _person(info: strawberry.Info, employee_id: int | None) -> Employee | None:
@@ -52,6 +57,13 @@ class Realisation:
     is_late: bool = strawberry.field(description="Entered after the checkpoint's deadline")
     entered_at: datetime
     reviewed_at: datetime | None
+    source: IndicatorSource = strawberry.field(
+        description="SKM_IKM: written by the survey aggregation (VERIFIED, never late, not "
+        "reviewed, not editable by hand)"
+    )
+    survey_campaign_id: strawberry.ID | None = strawberry.field(
+        description="The survey campaign an SKM_IKM value comes from"
+    )
 
     @classmethod
     def of(cls, r: m.Realisation) -> Realisation:
@@ -67,6 +79,8 @@ class Realisation:
             is_late=r.is_late,
             entered_at=r.entered_at,
             reviewed_at=r.reviewed_at,
+            source=r.source,
+            survey_campaign_id=optional_id(r.survey_campaign_id),
         )
 
 
@@ -79,6 +93,13 @@ class Indicator:
     unit: str = strawberry.field(description="Unit of the target, e.g. 'dokumen', '%', 'hari'")
     direction: Direction
     weight: Decimal = strawberry.field(description="% of the plan; a plan's weights add to 100")
+    source: IndicatorSource
+    source_unit_id: strawberry.ID | None = strawberry.field(
+        description="SKM_IKM: the unit whose converted IKM (its own services) is the value"
+    )
+    source_service_id: strawberry.ID | None = strawberry.field(
+        description="SKM_IKM: the survey service whose converted IKM is the value"
+    )
 
     @strawberry.field(description="One per checkpoint entered, in checkpoint order.")
     async def realisations(self, info: strawberry.Info) -> list[Realisation]:
@@ -194,6 +215,9 @@ class Plan:
                         unit=i.unit_label,
                         direction=_Direction(i.direction),
                         weight=i.weight,
+                        source=i.source,
+                        source_unit_id=optional_id(i.source_unit_id),
+                        source_service_id=optional_id(i.source_service_id),
                     )
                     for i in c["indicators"]
                 ],
@@ -331,6 +355,13 @@ class IndicatorInput:
     id: strawberry.ID | None = strawberry.field(
         default=None, description="Keep an existing indicator (and its realisations)"
     )
+    source: IndicatorSource = strawberry.field(
+        default=m.IndicatorSource.MANUAL,
+        description="SKM_IKM with sourceUnitId or sourceServiceId: the realisations fill in "
+        "from the surveys (aspect KUALITAS, HIGHER_IS_BETTER, target 25–100)",
+    )
+    source_unit_id: strawberry.ID | None = None
+    source_service_id: strawberry.ID | None = None
 
 
 @strawberry.input
@@ -413,6 +444,13 @@ def _results(items: list[WorkResultInput]) -> list[plans.ResultData]:
                     unit_label=i.unit,
                     direction=_Direction(i.direction.value),
                     weight=i.weight,
+                    source=m.IndicatorSource(i.source.value),
+                    source_unit_id=parse_id(
+                        i.source_unit_id, f"results[{n}].indicators[{k}].sourceUnitId"
+                    ),
+                    source_service_id=parse_id(
+                        i.source_service_id, f"results[{n}].indicators[{k}].sourceServiceId"
+                    ),
                 )
                 for k, i in enumerate(r.indicators)
             ],

@@ -169,13 +169,56 @@ def _api(field: str) -> str:
 _FROM_API = {_api(f): f for f in PROFILE_FIELDS}
 
 
-async def _campaigns(info: strawberry.Info, campaigns) -> list[SurveyCampaignType]:
+async def _campaigns(
+    info: strawberry.Info, campaigns, unit_path: str | None = None
+) -> list[SurveyCampaignType]:
     public_url = info.context.settings.public_url
-    rows = await admin.campaign_services([c.id for c in campaigns])
+    rows = await admin.campaign_services([c.id for c in campaigns], unit_path)
     by_campaign: dict[int, list[dict]] = {}
     for row in rows:
         by_campaign.setdefault(row["campaign_id"], []).append(row)
     return [SurveyCampaignType.of(c, by_campaign.get(c.id, []), public_url) for c in campaigns]
+
+
+@strawberry.type
+class SurveyCampaignEdge:
+    cursor: str
+    node: SurveyCampaignType
+
+
+@strawberry.type
+class SurveyCampaignConnection:
+    edges: list[SurveyCampaignEdge]
+    page_info: PageInfo
+
+
+SurveyCampaignStatus = strawberry.enum(
+    admin.CampaignStatus, description="Relative to today in the region's time zone"
+)
+
+
+@strawberry.input
+class SurveyCampaignFilter:
+    status: SurveyCampaignStatus | None = None  # type: ignore[valid-type]
+    year: int | None = strawberry.field(
+        default=None, description="Campaigns running at any time in this year"
+    )
+
+
+@strawberry.type(description="One campaign's result for a service or unit, in a trend.")
+class SurveyTrendPoint:
+    campaign_id: strawberry.ID
+    campaign_name: str
+    period_label: str
+    opens_on: date
+    closes_on: date
+    respondents: int
+    converted_ikm: float = strawberry.field(description="IKM × 25, 25 to 100")
+    band: str
+    band_label: str
+    change: float | None = strawberry.field(
+        description="Converted IKM minus the previous campaign's (null for the first)"
+    )
 
 
 @strawberry.type
@@ -409,6 +452,7 @@ class RecomputeSurveyResultsPayload:
 # --- queries -----------------------------------------------------------------------------
 
 _SUGGESTIONS_ORDER = "suggestions-newest"
+_CAMPAIGNS_ORDER = "campaigns-newest"
 
 
 @strawberry.type
@@ -456,12 +500,82 @@ class SurveyQuery:
         rows = await admin.list_services(actor=actor, unit_id=parse_id(unit_id, "unitId"))
         return [SurveyServiceType.of(s) for s in rows]
 
-    @strawberry.field(description="Region admin: campaigns, newest first, with their codes.")
-    async def survey_campaigns(self, info: strawberry.Info) -> list[SurveyCampaignType]:
+    @strawberry.field(
+        description="Region admin, or a unit head (campaigns covering a service of their unit "
+        "or sub-units, and only those services): campaigns newest first, with their codes."
+    )
+    async def survey_campaigns(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: SurveyCampaignFilter | None = None,
+    ) -> SurveyCampaignConnection:
         actor = info.context.require_region_actor()
-        return await _campaigns(info, await admin.list_campaigns(actor=actor))
+        limit = page_size(first, info.context.settings.max_page_size)
+        keyset = None
+        if after:
+            opens_on, last_id = decode_cursor(after, _CAMPAIGNS_ORDER)
+            keyset = (date.fromisoformat(opens_on), last_id)
+        f = filter or SurveyCampaignFilter()
+        rows, unit_path = await admin.list_campaigns(
+            actor=actor,
+            flt=admin.CampaignFilter(
+                status=admin.CampaignStatus(f.status.value) if f.status else None, year=f.year
+            ),
+            limit=limit,
+            after=keyset,
+        )
+        nodes = await _campaigns(info, rows[:limit], unit_path)
+        edges = [
+            SurveyCampaignEdge(
+                cursor=encode_cursor(c.opens_on.isoformat(), c.id, _CAMPAIGNS_ORDER), node=n
+            )
+            for c, n in zip(rows[:limit], nodes, strict=True)
+        ]
+        return SurveyCampaignConnection(
+            edges=edges, page_info=page_info(edges, has_next=len(rows) > limit, after=after)
+        )
 
-    @strawberry.field(description="Region admin: a campaign's IKM per service or unit.")
+    @strawberry.field(
+        description="Region admin, or a unit head (their unit and sub-units; no region "
+        "total): converted IKM, band and respondents of a service or a unit per campaign, "
+        "oldest first (the last `last` campaigns)."
+    )
+    async def survey_trends(
+        self,
+        info: strawberry.Info,
+        service_id: strawberry.ID | None = None,
+        unit_id: strawberry.ID | None = None,
+        last: int = 8,
+    ) -> list[SurveyTrendPoint]:
+        actor = info.context.require_region_actor()
+        points = await results.trends(
+            actor=actor,
+            service_id=parse_id(service_id, "serviceId"),
+            unit_id=parse_id(unit_id, "unitId"),
+            last=last,
+        )
+        return [
+            SurveyTrendPoint(
+                campaign_id=strawberry.ID(str(p.campaign_id)),
+                campaign_name=p.campaign_name,
+                period_label=p.period_label,
+                opens_on=p.opens_on,
+                closes_on=p.closes_on,
+                respondents=p.respondents,
+                converted_ikm=float(p.converted_ikm),
+                band=p.band,
+                band_label=p.band_label,
+                change=float(p.change) if p.change is not None else None,
+            )
+            for p in points
+        ]
+
+    @strawberry.field(
+        description="Region admin, or a unit head (their unit and sub-units; no region "
+        "total): a campaign's IKM per service or unit."
+    )
     async def survey_results(
         self,
         info: strawberry.Info,
@@ -476,7 +590,10 @@ class SurveyQuery:
         )
         return SurveyResults.of(found)
 
-    @strawberry.field(description="Region admin: suggestions of a campaign, newest first.")
+    @strawberry.field(
+        description="Region admin, or a unit head (services of their unit and sub-units): "
+        "suggestions of a campaign, newest first."
+    )
     async def survey_suggestions(
         self,
         info: strawberry.Info,

@@ -13,9 +13,14 @@ from workers.tenant_job import enqueue_for_active_regions, tenant_job
 @tenant_job
 async def aggregate_survey_service(actor: Actor, *, campaign_id: int, service_id: int) -> dict:
     """Refreshes one campaign × service and its unit and region rows (debounced by the
-    relay: one run per window however many responses came in)."""
+    relay: one run per window however many responses came in), then the survey-fed
+    realisations of indicators with source SKM_IKM (in the same transaction)."""
     run = await aggregate(campaign_id=campaign_id, service_id=service_id)
-    return {"rows": run.rows, "band_drops": len(run.band_drops)}
+    return {
+        "rows": run.rows,
+        "band_drops": len(run.band_drops),
+        "realisations": run.realisations,
+    }
 
 
 @tenant_job

@@ -122,8 +122,17 @@ class PlanResult(TenantModel):
         indexes = (("tenant_id", "plan_id"), ("tenant_id", "supports_result_id"))
 
 
+class IndicatorSource(StrEnum):
+    """Where an indicator's realisations come from."""
+
+    MANUAL = "MANUAL"  # the employee enters them
+    SKM_IKM = "SKM_IKM"  # a unit's or service's converted IKM (kinerja_saas/surveys)
+
+
 class Indicator(TenantModel):
-    """An individual performance indicator (IKI) of a work result."""
+    """An individual performance indicator (IKI) of a work result. A sourced indicator
+    (SKM_IKM) names exactly one survey unit or service; its realisations are written by the
+    survey aggregation, never by hand (CHECK and same-tenant keys in migration 0018)."""
 
     plan_id = fields.BigIntField()
     result_id = fields.BigIntField()
@@ -134,6 +143,9 @@ class Indicator(TenantModel):
     direction = fields.CharField(max_length=20)  # rules.Direction
     weight = fields.DecimalField(max_digits=5, decimal_places=2)
     position = fields.SmallIntField()
+    source = fields.CharEnumField(IndicatorSource, max_length=16, default=IndicatorSource.MANUAL)
+    source_unit_id = fields.BigIntField(null=True)
+    source_service_id = fields.BigIntField(null=True)
 
     class Meta:
         table = "indicators"
@@ -178,6 +190,10 @@ class Realisation(TenantModel):
     entered_at = fields.DatetimeField()
     reviewed_by = fields.BigIntField(null=True)
     reviewed_at = fields.DatetimeField(null=True)
+    # MANUAL: entered by the employee; SKM_IKM: written by the survey aggregation (VERIFIED,
+    # never late, nobody reviews it; `survey_campaign_id` names the campaign it came from).
+    source = fields.CharEnumField(IndicatorSource, max_length=16, default=IndicatorSource.MANUAL)
+    survey_campaign_id = fields.BigIntField(null=True)
 
     class Meta:
         table = "realisations"

@@ -22,6 +22,7 @@ from kinerja_saas.performance.access import Relation, require, require_evaluator
 from kinerja_saas.performance.models import (
     Aspect,
     Indicator,
+    IndicatorSource,
     Period,
     PeriodStatus,
     Plan,
@@ -32,6 +33,7 @@ from kinerja_saas.performance.models import (
     ResultKind,
 )
 from kinerja_saas.performance.rules import Direction
+from kinerja_saas.performance.sources import check_sources
 from tenants.context import current_tenant_id
 
 MAX_RESULTS = 30
@@ -54,6 +56,9 @@ class IndicatorData:
     direction: Direction
     weight: Decimal
     id: int | None = None
+    source: IndicatorSource = IndicatorSource.MANUAL
+    source_unit_id: int | None = None
+    source_service_id: int | None = None
 
 
 @dataclass
@@ -135,6 +140,9 @@ def _snapshot(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "unit_label": i.unit_label,
                     "direction": i.direction,
                     "weight": str(i.weight),
+                    "source": i.source.value,
+                    "source_unit_id": i.source_unit_id,
+                    "source_service_id": i.source_service_id,
                 }
                 for i in c["indicators"]
             ],
@@ -235,6 +243,14 @@ async def _validate_content(
             _check_text(errors, f"{at}.unit", ind.unit_label, MAX_UNIT_LABEL)
             _check_number(errors, f"{at}.target", ind.target, upper=MAX_TARGET)
             _check_number(errors, f"{at}.weight", ind.weight, upper=WEIGHT_TOTAL)
+    await check_sources(
+        errors,
+        [
+            (f"results[{r_no}].indicators[{i_no}]", ind)
+            for r_no, result in enumerate(results)
+            for i_no, ind in enumerate(result.indicators)
+        ],
+    )
     dropped = own_indicators - seen_indicators
     if dropped:
         with_values = await Realisation.filter(
@@ -372,7 +388,7 @@ async def _write_content(plan_id: int, results: list[ResultData]) -> None:
     ]
     columns = (
         "$3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::numeric[], $8::text[],"
-        " $9::text[], $10::numeric[], $11::int[]"
+        " $9::text[], $10::numeric[], $11::int[], $12::text[], $13::bigint[], $14::bigint[]"
     )
     values = [
         tenant_id,
@@ -386,20 +402,25 @@ async def _write_content(plan_id: int, results: list[ResultData]) -> None:
         [ind.direction.value for _, ind in flat],
         [ind.weight for _, ind in flat],
         list(range(len(flat))),
+        [ind.source.value for _, ind in flat],
+        [ind.source_unit_id for _, ind in flat],
+        [ind.source_service_id for _, ind in flat],
     ]
     # One upsert: rows with an id update in place, the rest are inserted.
     await db.execute_query(
         "WITH v AS (SELECT * FROM unnest("
         + columns
-        + ") AS v(id, result_id, text, aspect, target, unit_label, direction, weight, pos)),"
+        + ") AS v(id, result_id, text, aspect, target, unit_label, direction, weight, pos,"
+        " source, source_unit_id, source_service_id)),"
         " upd AS (UPDATE indicators i SET result_id = v.result_id, text = v.text,"
         " aspect = v.aspect, target = v.target, unit_label = v.unit_label,"
-        " direction = v.direction, weight = v.weight, position = v.pos FROM v"
+        " direction = v.direction, weight = v.weight, position = v.pos, source = v.source,"
+        " source_unit_id = v.source_unit_id, source_service_id = v.source_service_id FROM v"
         " WHERE i.tenant_id = $1 AND i.plan_id = $2 AND i.id = v.id)"
         " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
-        " unit_label, direction, weight, position)"
-        " SELECT $1, $2, result_id, text, aspect, target, unit_label, direction, weight, pos"
-        " FROM v WHERE v.id IS NULL",
+        " unit_label, direction, weight, position, source, source_unit_id, source_service_id)"
+        " SELECT $1, $2, result_id, text, aspect, target, unit_label, direction, weight, pos,"
+        " source, source_unit_id, source_service_id FROM v WHERE v.id IS NULL",
         values,
     )
 

@@ -24,6 +24,7 @@ from kinerja_saas.performance.models import (
     Evaluation,
     EvaluationStatus,
     Indicator,
+    IndicatorSource,
     Period,
     PeriodStatus,
     PlanStatus,
@@ -91,6 +92,12 @@ async def record_realisation(
     plan, relations = await visible_plan(actor, indicator.plan_id, field="indicatorId")
     require(relations, Relation.OWNER, message="Only the employee enters their realisations.")
     errors = ErrorCollector()
+    if indicator.source is not IndicatorSource.MANUAL:
+        errors.add(
+            "indicatorId",
+            "SOURCED_INDICATOR",
+            f"This indicator fills in from {indicator.source.value}; it is not entered by hand.",
+        )
     checkpoint = await Checkpoint.get_or_none(tenant_id=tenant_id, id=checkpoint_id)
     if checkpoint is None or checkpoint.period_id != plan.period_id:
         errors.add("checkpointId", "NOT_IN_PERIOD", "The checkpoint is not in the plan's period.")
@@ -136,7 +143,8 @@ async def record_realisation(
         " ON CONFLICT (tenant_id, indicator_id, checkpoint_id) DO UPDATE SET"
         " value = EXCLUDED.value, note = EXCLUDED.note, evidence = EXCLUDED.evidence,"
         " status = 'SUBMITTED', is_late = EXCLUDED.is_late, entered_at = now(),"
-        " reject_reason = NULL, reviewed_by = NULL, reviewed_at = NULL"
+        " reject_reason = NULL, reviewed_by = NULL, reviewed_at = NULL,"
+        " source = 'MANUAL', survey_campaign_id = NULL"
         " RETURNING id",
         [
             tenant_id,
@@ -183,6 +191,12 @@ async def review_realisation(
         relations, plan, message="Only the employee's evaluator reviews realisations."
     )
     errors = ErrorCollector()
+    if realisation.source is not IndicatorSource.MANUAL:
+        errors.add(
+            "id",
+            "SOURCED_REALISATION",
+            f"This realisation comes from {realisation.source.value}; it is not reviewed.",
+        )
     period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
         errors.add("id", "PERIOD_CLOSED", "The period is closed.")

@@ -6,6 +6,9 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
+
+from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
@@ -169,21 +172,96 @@ async def set_campaign_dates(
 
 async def get_campaign(*, actor: Actor, campaign_id: int) -> SurveyCampaign:
     require_admin(actor)
+    return await campaign_of_region(campaign_id)
+
+
+async def campaign_of_region(campaign_id: int) -> SurveyCampaign:
+    """A campaign of the current region (no role check: the caller has done it)."""
     campaign = await SurveyCampaign.get_or_none(tenant_id=current_tenant_id(), id=campaign_id)
     if campaign is None:
         raise NotFound("No such campaign.", field="campaignId")
     return campaign
 
 
-async def list_campaigns(*, actor: Actor) -> list[SurveyCampaign]:
-    require_admin(actor)
-    return await SurveyCampaign.filter(tenant_id=current_tenant_id()).order_by("-opens_on", "-id")
+class CampaignStatus(StrEnum):
+    UPCOMING = "UPCOMING"  # opens after today
+    OPEN = "OPEN"  # open today
+    CLOSED = "CLOSED"  # closed before today
 
 
-async def campaign_services(campaign_ids: list[int]) -> list[dict]:
-    """The covered services of campaigns with their codes, units and populations."""
-    from tortoise import connections
+@dataclass(frozen=True)
+class CampaignFilter:
+    status: CampaignStatus | None = None
+    year: int | None = None  # campaigns running at any time in that year
 
+
+MAX_YEAR_SPAN = (2000, 2100)
+
+# Newest first (opens_on, id descending), keyset after ($5 opens_on, $6 id). $2 region's
+# today, $3 status, $4 year, $7 a unit head's path (campaigns covering one of its services).
+_CAMPAIGNS_SQL = """
+SELECT c.id FROM survey_campaigns c
+WHERE c.tenant_id = $1
+    AND ($3::text IS NULL
+        OR ($3 = 'UPCOMING' AND c.opens_on > $2)
+        OR ($3 = 'OPEN' AND c.opens_on <= $2 AND c.closes_on >= $2)
+        OR ($3 = 'CLOSED' AND c.closes_on < $2))
+    AND ($4::int IS NULL OR (c.opens_on <= make_date($4, 12, 31)
+        AND c.closes_on >= make_date($4, 1, 1)))
+    AND ($5::date IS NULL OR (c.opens_on, c.id) < ($5, $6::bigint))
+    AND ($7::text IS NULL OR EXISTS (
+        SELECT 1 FROM survey_campaign_services cs
+        JOIN survey_services s ON s.tenant_id = cs.tenant_id AND s.id = cs.service_id
+        JOIN org_units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id
+        WHERE cs.tenant_id = $1 AND cs.campaign_id = c.id AND u.path LIKE $7 || '%'))
+ORDER BY c.opens_on DESC, c.id DESC
+LIMIT $8
+"""
+
+
+async def list_campaigns(
+    *,
+    actor: Actor,
+    flt: CampaignFilter | None = None,
+    limit: int = 100,
+    after: tuple[date, int] | None = None,
+) -> tuple[list[SurveyCampaign], str | None]:
+    """A page of campaigns, newest first (`limit + 1` rows tell whether more follow), and
+    the unit path a unit head's view is narrowed to (None: the region admin's whole view).
+    A unit head sees the campaigns covering a service of their unit or sub-units."""
+    from kinerja_saas.surveys.access import results_scope
+    from kinerja_saas.surveys.public import region_today
+    from tenants.models import Tenant
+
+    scope = await results_scope(actor)
+    flt = flt or CampaignFilter()
+    if flt.year is not None and not MAX_YEAR_SPAN[0] <= flt.year <= MAX_YEAR_SPAN[1]:
+        errors = ErrorCollector()
+        errors.add("filter.year", "OUT_OF_RANGE", "A year from 2000 to 2100.")
+        errors.raise_if_any()
+    tenant_id = current_tenant_id()
+    today = region_today(await Tenant.get(id=tenant_id))
+    rows = await connections.get("default").execute_query_dict(
+        _CAMPAIGNS_SQL,
+        [
+            tenant_id,
+            today,
+            flt.status.value if flt.status else None,
+            flt.year,
+            after[0] if after else None,
+            after[1] if after else None,
+            scope.unit_path,
+            limit + 1,
+        ],
+    )
+    ids = [r["id"] for r in rows]
+    by_id = {c.id: c for c in await SurveyCampaign.filter(tenant_id=tenant_id, id__in=ids)}
+    return [by_id[i] for i in ids], scope.unit_path
+
+
+async def campaign_services(campaign_ids: list[int], unit_path: str | None = None) -> list[dict]:
+    """The covered services of campaigns with their codes, units and populations (with
+    `unit_path`, only those of that unit and its sub-units)."""
     return await connections.get("default").execute_query_dict(
         "SELECT cs.campaign_id, cs.service_id, cs.code, s.name, s.unit_id,"
         " s.population_per_year, u.name AS unit_name"
@@ -191,6 +269,7 @@ async def campaign_services(campaign_ids: list[int]) -> list[dict]:
         " JOIN survey_services s ON s.tenant_id = cs.tenant_id AND s.id = cs.service_id"
         " JOIN org_units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id"
         " WHERE cs.tenant_id = $1 AND cs.campaign_id = ANY($2::bigint[])"
+        " AND ($3::text IS NULL OR u.path LIKE $3 || '%')"
         " ORDER BY cs.campaign_id, u.name, s.name",
-        [current_tenant_id(), campaign_ids],
+        [current_tenant_id(), campaign_ids, unit_path],
     )

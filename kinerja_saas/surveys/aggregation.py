@@ -15,6 +15,7 @@ from decimal import Decimal
 from tortoise import connections
 
 from kinerja_saas.outbox import service as outbox
+from kinerja_saas.performance.sources import fill_from_survey
 from kinerja_saas.surveys.models import ResultScope
 from kinerja_saas.surveys.rules import PROFILE_DIMENSIONS, band_dropped, band_sql
 from tenants.context import current_tenant_id
@@ -100,13 +101,15 @@ STATEMENTS = {
 class AggregationRun:
     rows: dict[str, int] = field(default_factory=dict)  # scope -> TOTAL rows written
     band_drops: list[dict] = field(default_factory=list)
+    realisations: int = 0  # survey-fed realisations written or changed
 
 
 async def aggregate(*, campaign_id: int, service_id: int | None = None) -> AggregationRun:
     """In the region's transaction: refreshes the results of one campaign × service (its
     service, unit and region rows), or of the whole campaign when `service_id` is None (and
-    then drops rows no response supports any more). Emits `surveys.band_dropped` for each
-    service whose band fell."""
+    then drops rows no response supports any more). Then writes the realisations of the
+    indicators those results feed (kinerja_saas.performance.sources). Emits
+    `surveys.band_dropped` for each service whose band fell."""
     tenant_id = current_tenant_id()
     conn = connections.get("default")
     await conn.execute_query(
@@ -115,6 +118,7 @@ async def aggregate(*, campaign_id: int, service_id: int | None = None) -> Aggre
     )
     run = AggregationRun()
     narrowed = service_id is not None
+    service_unit_id: int | None = None
     for scope in ResultScope:
         # The region's row is always the whole campaign's: no $3 in its statement.
         narrow = narrowed and scope is not ResultScope.REGION
@@ -122,6 +126,7 @@ async def aggregate(*, campaign_id: int, service_id: int | None = None) -> Aggre
         rows = await conn.execute_query_dict(STATEMENTS[(scope, narrow)], params)
         run.rows[scope.value] = len(rows)
         if scope is ResultScope.SERVICE:
+            service_unit_id = next((r["unit_id"] for r in rows), None)
             run.band_drops = [
                 {
                     "campaign_id": campaign_id,
@@ -140,6 +145,11 @@ async def aggregate(*, campaign_id: int, service_id: int | None = None) -> Aggre
             "DELETE FROM survey_results WHERE tenant_id = $1 AND campaign_id = $2"
             " AND updated_at < now()",
             [tenant_id, campaign_id],
+        )
+    if not narrowed or service_unit_id is not None:
+        # Indicators fed by these results (performance.sources): one statement.
+        run.realisations = await fill_from_survey(
+            campaign_id=campaign_id, service_id=service_id, unit_id=service_unit_id
         )
     for drop in run.band_drops:
         await outbox.emit(BAND_DROPPED_TOPIC, drop)

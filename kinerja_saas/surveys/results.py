@@ -4,15 +4,17 @@ breakdowns, suggestions, and what the public sees once a campaign's results are 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
 from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.surveys import rules
-from kinerja_saas.surveys.admin import get_campaign
+from kinerja_saas.surveys.access import ResultsScope, results_scope
+from kinerja_saas.surveys.admin import campaign_of_region, get_campaign
 from kinerja_saas.surveys.aggregation import TOTAL
 from kinerja_saas.surveys.models import ResultScope, SurveyCampaign
 from tenants.context import current_tenant_id
@@ -79,18 +81,25 @@ LEFT JOIN survey_services s ON r.scope = 'SERVICE' AND s.tenant_id = r.tenant_id
 LEFT JOIN org_units u ON u.tenant_id = r.tenant_id AND u.id = r.unit_id
 WHERE r.tenant_id = $1 AND r.campaign_id = ANY($2::bigint[]) AND r.scope = ANY($3::text[])
     AND ($4 OR r.dimension = 'TOTAL')
+    AND ($5::text IS NULL OR u.path LIKE $5 || '%')
 ORDER BY r.campaign_id, r.scope, name, r.scope_id, r.dimension, r.value
 """
 
 
 async def _results(
-    campaign_ids: list[int], scopes: list[ResultScope], *, breakdowns: bool
+    campaign_ids: list[int],
+    scopes: list[ResultScope],
+    *,
+    breakdowns: bool,
+    unit_path: str | None = None,
 ) -> dict[int, list[ScopeResult]]:
-    """campaign id -> its results of the scopes, totals with their breakdowns; one query."""
+    """campaign id -> its results of the scopes, totals with their breakdowns; one query.
+    With `unit_path`, only services and units in that subtree (no region row)."""
     import orjson
 
     rows = await connections.get("default").execute_query_dict(
-        _RESULTS_SQL, [current_tenant_id(), campaign_ids, [s.value for s in scopes], breakdowns]
+        _RESULTS_SQL,
+        [current_tenant_id(), campaign_ids, [s.value for s in scopes], breakdowns, unit_path],
     )
     out: dict[int, list[ScopeResult]] = {c: [] for c in campaign_ids}
     by_key: dict[tuple, ScopeResult] = {}
@@ -134,11 +143,18 @@ class CampaignResults:
 async def campaign_results(
     *, actor: Actor, campaign_id: int, group_by: ResultScope
 ) -> CampaignResults:
-    """The region admin's view; a campaign of another region is NOT_FOUND."""
-    campaign = await get_campaign(actor=actor, campaign_id=campaign_id)
-    found = (await _results([campaign.id], [group_by, ResultScope.REGION], breakdowns=True))[
-        campaign.id
-    ]
+    """The region admin's view, or a unit head's (their unit and sub-units, no region
+    total); anyone else FORBIDDEN, a campaign of another region NOT_FOUND."""
+    scope = await results_scope(actor)
+    campaign = await campaign_of_region(campaign_id)
+    found = (
+        await _results(
+            [campaign.id],
+            [group_by, ResultScope.REGION],
+            breakdowns=True,
+            unit_path=scope.unit_path,
+        )
+    )[campaign.id]
     region = next((r for r in found if r.scope is ResultScope.REGION), None)
     items = [r for r in found if r.scope is group_by and group_by is not ResultScope.REGION]
     return CampaignResults(campaign, region, items)
@@ -195,13 +211,17 @@ async def suggestions(
     limit: int,
     before_id: int | None,
 ) -> list[Suggestion]:
-    """Newest first, keyset by id; `limit + 1` rows tell whether a next page exists."""
-    await get_campaign(actor=actor, campaign_id=campaign_id)
+    """Newest first, keyset by id; `limit + 1` rows tell whether a next page exists. A unit
+    head reads those about services of their unit and sub-units."""
+    scope = await results_scope(actor)
+    await campaign_of_region(campaign_id)
     rows = await connections.get("default").execute_query_dict(
         "SELECT r.id, r.service_id, s.name AS service_name, r.suggestion, r.submitted_at"
         " FROM survey_responses r"
         " JOIN survey_services s ON s.tenant_id = r.tenant_id AND s.id = r.service_id"
+        " JOIN org_units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id"
         " WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.suggestion IS NOT NULL"
+        " AND ($7::text IS NULL OR u.path LIKE $7 || '%')"
         " AND ($3::bigint IS NULL OR r.service_id = $3)"
         " AND ($4::text IS NULL OR r.suggestion ILIKE $4)"
         " AND ($5::bigint IS NULL OR r.id < $5)"
@@ -213,9 +233,96 @@ async def suggestions(
             _like(search.strip()) if search and search.strip() else None,
             before_id,
             limit + 1,
+            scope.unit_path,
         ],
     )
     return [
         Suggestion(r["id"], r["service_id"], r["service_name"], r["suggestion"], r["submitted_at"])
+        for r in rows
+    ]
+
+
+# --- trends --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    campaign_id: int
+    campaign_name: str
+    period_label: str
+    opens_on: date
+    closes_on: date
+    respondents: int
+    converted_ikm: Decimal
+    band: str
+    change: Decimal | None  # against the scope's previous campaign (None for its first)
+
+    @property
+    def band_label(self) -> str:
+        return rules.BY_GRADE[self.band].label
+
+
+MAX_TREND = 50
+
+# The last $4 campaigns (by closing day) of one scope, oldest first; the change is taken
+# over all of the scope's campaigns, so the first point shown has one too.
+_TRENDS_SQL = """
+SELECT * FROM (
+    SELECT c.id AS campaign_id, c.name, c.period_label, c.opens_on, c.closes_on,
+        r.respondents, r.converted_ikm, r.band,
+        r.converted_ikm - lag(r.converted_ikm) OVER (ORDER BY c.closes_on, c.id) AS change
+    FROM survey_results r
+    JOIN survey_campaigns c ON c.tenant_id = r.tenant_id AND c.id = r.campaign_id
+    WHERE r.tenant_id = $1 AND r.scope = $2 AND r.scope_id = $3 AND r.dimension = 'TOTAL'
+        AND r.value = ''
+    ORDER BY c.closes_on DESC, c.id DESC
+    LIMIT $4
+) t ORDER BY closes_on, campaign_id
+"""
+
+_TARGET_SQL = """
+SELECT u.path FROM survey_services s
+JOIN org_units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id
+WHERE $2::bigint IS NOT NULL AND s.tenant_id = $1 AND s.id = $2
+UNION ALL
+SELECT u.path FROM org_units u WHERE $3::bigint IS NOT NULL AND u.tenant_id = $1 AND u.id = $3
+"""
+
+
+async def trends(
+    *, actor: Actor, service_id: int | None, unit_id: int | None, last: int
+) -> list[TrendPoint]:
+    """Converted IKM, band and respondents of one service or unit per campaign, in time
+    order (the last `last` campaigns). Two statements whatever the number of campaigns."""
+    errors = ErrorCollector()
+    if (service_id is None) == (unit_id is None):
+        errors.add("serviceId", "ONE_SCOPE", "Give either serviceId or unitId.")
+    if not 1 <= last <= MAX_TREND:
+        errors.add("last", "OUT_OF_RANGE", f"From 1 to {MAX_TREND} campaigns.")
+    errors.raise_if_any()
+    scope: ResultsScope = await results_scope(actor)
+    db, tenant_id = connections.get("default"), current_tenant_id()
+    found = await db.execute_query_dict(_TARGET_SQL, [tenant_id, service_id, unit_id])
+    if not found:
+        field = "serviceId" if service_id is not None else "unitId"
+        raise NotFound("No such service or unit in this region.", field=field)
+    if not scope.covers(found[0]["path"]):
+        raise PermissionDenied("A unit head reads the surveys of their own unit and sub-units.")
+    kind = ResultScope.SERVICE if service_id is not None else ResultScope.UNIT
+    rows = await db.execute_query_dict(
+        _TRENDS_SQL, [tenant_id, kind.value, service_id or unit_id, last]
+    )
+    return [
+        TrendPoint(
+            campaign_id=r["campaign_id"],
+            campaign_name=r["name"],
+            period_label=r["period_label"],
+            opens_on=r["opens_on"],
+            closes_on=r["closes_on"],
+            respondents=r["respondents"],
+            converted_ikm=Decimal(r["converted_ikm"]),
+            band=r["band"],
+            change=Decimal(r["change"]) if r["change"] is not None else None,
+        )
         for r in rows
     ]

@@ -99,9 +99,11 @@ async def test_bad_kind_or_scale(http, region_a, settings):
 async def test_campaigns_list_the_survey_url_of_each_service(api, region_a, settings):
     campaign = await open_campaign(region_a)
     listed = await api.as_role(
-        region_a, Role.REGION_ADMIN, "{ surveyCampaigns { services { code surveyUrl } } }"
+        region_a,
+        Role.REGION_ADMIN,
+        "{ surveyCampaigns { edges { node { services { code surveyUrl } } } } }",
     )
-    services = listed.data["surveyCampaigns"][0]["services"]
+    services = listed.data["surveyCampaigns"]["edges"][0]["node"]["services"]
     assert {s["surveyUrl"] for s in services} == {
         f"{settings.public_url}/s/{code}" for code in campaign.codes.values()
     }
