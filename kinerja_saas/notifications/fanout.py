@@ -122,7 +122,9 @@ async def queue_webhooks(
     *, kind: Kind, event_id: int, topic: str, payload: dict[str, Any]
 ) -> list[int]:
     """One delivery per active endpoint that takes this kind (all kinds when its list is
-    empty); returns the ids of those new now."""
+    empty); returns the ids of those new now. An endpoint of a training unit
+    (`training_unit_id`) takes only events about that unit (the payload's
+    `training_unit_id`); the region's own endpoints take every event."""
     body = {"event_id": event_id, "kind": kind.name, "topic": topic, "data": payload}
     rows = await _db().execute_query_dict(
         """
@@ -131,6 +133,8 @@ INSERT INTO notification_deliveries (tenant_id, event_id, kind, channel, endpoin
 SELECT $1, $2, $3::text, 'WEBHOOK', w.id, 'PENDING', $4::jsonb, 0, now(), now()
 FROM webhook_endpoints w
 WHERE w.tenant_id = $1 AND w.is_active AND (w.kinds = '[]'::jsonb OR w.kinds ? $3::text)
+    AND (w.training_unit_id IS NULL
+        OR w.training_unit_id = ($4::jsonb->'data'->>'training_unit_id')::bigint)
 ON CONFLICT (tenant_id, event_id, endpoint_id) WHERE channel = 'WEBHOOK' DO NOTHING
 RETURNING id
 """,
