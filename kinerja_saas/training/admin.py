@@ -319,3 +319,24 @@ async def save_rule(
             "is_active": is_active,
         },
     )
+
+
+async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | None) -> None:
+    """Queues the set-based assignment of a period (or an org unit with its sub-units)
+    through the outbox: the worker's handler runs it after this commits."""
+    from kinerja_saas.org.models import Unit
+    from kinerja_saas.outbox.service import emit
+    from kinerja_saas.performance.models import Period
+
+    require_admin(actor)
+    tenant_id = current_tenant_id()
+    errors = ErrorCollector()
+    if not await Period.filter(tenant_id=tenant_id, id=period_id).exists():
+        errors.add("periodId", "NOT_FOUND", "No such period in this region.")
+    if unit_id is not None and not await Unit.filter(tenant_id=tenant_id, id=unit_id).exists():
+        errors.add("unitId", "NOT_FOUND", "No such unit in this region.")
+    errors.raise_if_any()
+    await emit(
+        "training.assignment_requested",
+        {"period_id": period_id, "unit_id": unit_id, "requested_by": actor.user_id},
+    )
