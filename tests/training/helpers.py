@@ -139,10 +139,15 @@ async def finalised_reports(
 
 
 async def fill_training_tables(region: Any) -> None:
-    """A row in every training table of the region (for the isolation tests)."""
-    from kinerja_saas.training.assignment import assign_for_period
+    """A row in every training table of the region (for the isolation tests), with the
+    fixture's own people: a manual assignment of staff2."""
+    from kinerja_saas.training.participants import assign_manually
 
-    await build_catalogue(region)
-    await finalised_reports(region, count=3)
+    cat = await build_catalogue(region)
     async with tenant_transaction(region.id):
-        assert await assign_for_period(period_id=region.period.id)
+        await assign_manually(
+            actor=admin_actor(region),
+            employee_id=region.employees["staff2"].id,
+            programme_id=cat.waktu,
+            period_id=region.period.id,
+        )
