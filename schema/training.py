@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any
 
 import strawberry
 
 from kinerja_saas.errors import FieldError, ValidationFailed
-from kinerja_saas.training import admin, participants
+from kinerja_saas.training import admin, effectiveness, participants
 from kinerja_saas.training.models import AssignmentReason as _AssignmentReason
 from kinerja_saas.training.models import AssignmentStatus as _AssignmentStatus
 from kinerja_saas.training.models import CompetencyKind as _CompetencyKind
@@ -253,6 +254,47 @@ class JpLedgerConnection:
     page_info: PageInfo
 
 
+@strawberry.enum
+class TrainingEffectivenessGroupBy(Enum):
+    PROGRAMME = "PROGRAMME"
+    UNIT = "UNIT"
+
+
+@strawberry.type(description="Completed trainings of a period against the next evaluation.")
+class TrainingEffect:
+    id: strawberry.ID | None = strawberry.field(
+        description="The programme or training unit; null for the region's total"
+    )
+    name: str
+    completed: int
+    followed_up: int = strawberry.field(description="With an evaluation finalised afterwards")
+    improved: int = strawberry.field(description="Predikat better than the triggering one")
+    unchanged: int
+    worsened: int
+    improvement_rate: float | None = strawberry.field(description="improved / followedUp, %")
+    achievement_delta: float | None = strawberry.field(
+        description="Mean change of achievement, percentage points"
+    )
+
+    @classmethod
+    def of(cls, g: effectiveness.Group) -> TrainingEffect:
+        e = g.effect
+        rate = e.improvement_rate
+        return cls(
+            id=optional_id(g.id),
+            name=g.name,
+            completed=e.completed,
+            followed_up=e.followed_up,
+            improved=e.improved,
+            unchanged=e.unchanged,
+            worsened=e.worsened,
+            improvement_rate=float(rate) if rate is not None else None,
+            achievement_delta=float(e.achievement_delta)
+            if e.achievement_delta is not None
+            else None,
+        )
+
+
 def _connection(rows: list[dict], limit: int, after: str | None) -> TrainingAssignmentConnection:
     edges = [
         TrainingAssignmentEdge(
@@ -380,6 +422,25 @@ class TrainingQuery:
         return JpLedgerConnection(
             edges=edges, page_info=page_info(edges, has_next=len(lines) > limit, after=after)
         )
+
+    @strawberry.field(
+        description="Region admin: per programme or training unit (then the region's total), "
+        "how the predikat and achievement of a period's completed trainings changed at the "
+        "next evaluation."
+    )
+    async def training_effectiveness(
+        self,
+        info: strawberry.Info,
+        period_id: strawberry.ID,
+        group_by: TrainingEffectivenessGroupBy = TrainingEffectivenessGroupBy.PROGRAMME,
+    ) -> list[TrainingEffect]:
+        actor = info.context.require_region_actor()
+        groups = await effectiveness.effectiveness(
+            actor=actor,
+            period_id=_required_id(period_id, "periodId"),
+            group_by=effectiveness.GroupBy(group_by.value),
+        )
+        return [TrainingEffect.of(g) for g in groups]
 
 
 # --- mutations ----------------------------------------------------------------------------

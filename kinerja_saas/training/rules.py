@@ -148,3 +148,55 @@ def batch_problems(*, starts_on: date, ends_on: date, capacity: int) -> list[tup
 def jp_shortfall(completed_jp: int, entitlement: int) -> int:
     """JP still missing for the year (0 when the entitlement is met)."""
     return max(entitlement - completed_jp, 0)
+
+
+# Predikat from worst to best: an improvement is a move to the right.
+PREDIKAT_ORDER = ("SANGAT_KURANG", "KURANG", "BUTUH_PERBAIKAN", "BAIK", "SANGAT_BAIK")
+
+
+def predikat_change(before: str | None, after: str | None) -> int | None:
+    """+n steps better, -n worse, 0 the same; None when either is unknown."""
+    if before not in PREDIKAT_ORDER or after not in PREDIKAT_ORDER:
+        return None
+    return PREDIKAT_ORDER.index(after) - PREDIKAT_ORDER.index(before)
+
+
+@dataclass(frozen=True)
+class Effect:
+    completed: int  # completed assignments
+    followed_up: int  # with a later finalised evaluation
+    improved: int  # predikat better than the one that triggered it
+    unchanged: int
+    worsened: int
+    achievement_delta: Decimal | None  # mean change of achievement, percentage points
+
+    @property
+    def improvement_rate(self) -> Decimal | None:
+        """Share of the followed-up that improved, in % (None with nobody followed up)."""
+        if not self.followed_up:
+            return None
+        return (Decimal(self.improved) * 100 / self.followed_up).quantize(Decimal("0.01"))
+
+
+def effect(
+    pairs: Iterable[tuple[str | None, str | None, Decimal | None, Decimal | None]],
+    *,
+    completed: int,
+) -> Effect:
+    """From (predikat before, after, achievement before, after) of the followed-up ones."""
+    changes, deltas = [], []
+    for before, after, a_before, a_after in pairs:
+        change = predikat_change(before, after)
+        if change is not None:
+            changes.append(change)
+        if a_before is not None and a_after is not None:
+            deltas.append(a_after - a_before)
+    mean = (sum(deltas, Decimal(0)) / len(deltas)).quantize(Decimal("0.01")) if deltas else None
+    return Effect(
+        completed=completed,
+        followed_up=len(changes),
+        improved=sum(1 for c in changes if c > 0),
+        unchanged=sum(1 for c in changes if c == 0),
+        worsened=sum(1 for c in changes if c < 0),
+        achievement_delta=mean,
+    )

@@ -126,3 +126,24 @@ def test_batch_problems_and_jp_shortfall():
     assert codes == ["DATES_REVERSED", "OUT_OF_RANGE"]
     assert rules.jp_shortfall(12, 20) == 8
     assert rules.jp_shortfall(24, 20) == 0
+
+
+def test_predikat_change_and_effect():
+    assert rules.predikat_change("KURANG", "BAIK") == 2
+    assert rules.predikat_change("BAIK", "BAIK") == 0
+    assert rules.predikat_change("SANGAT_BAIK", "KURANG") == -3
+    assert rules.predikat_change(None, "BAIK") is None
+    e = rules.effect(
+        [
+            ("KURANG", "BAIK", Decimal("55"), Decimal("85")),
+            ("BUTUH_PERBAIKAN", "BUTUH_PERBAIKAN", Decimal("70"), Decimal("75")),
+            ("SANGAT_KURANG", "KURANG", None, Decimal("60")),
+            ("BAIK", "KURANG", Decimal("90"), Decimal("50")),
+        ],
+        completed=6,
+    )
+    assert (e.completed, e.followed_up, e.improved, e.unchanged, e.worsened) == (6, 4, 2, 1, 1)
+    assert e.improvement_rate == Decimal("50.00")
+    assert e.achievement_delta == Decimal("-1.67")  # (30 + 5 - 40) / 3
+    empty = rules.effect([], completed=2)
+    assert empty.improvement_rate is None and empty.achievement_delta is None
