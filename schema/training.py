@@ -641,6 +641,29 @@ class TrainingMutation:
         ok, errors = await run_mutation(body)
         return OkPayload(ok=bool(ok), errors=errors)
 
+    @strawberry.mutation(
+        description="Region admin: ties a webhook endpoint to a training unit (null: the "
+        "region's again); it then receives only that unit's events."
+    )
+    async def set_webhook_endpoint_training_unit(
+        self,
+        info: strawberry.Info,
+        endpoint_id: strawberry.ID,
+        training_unit_id: strawberry.ID | None = None,
+    ) -> OkPayload:
+        actor = info.context.require_region_actor()
+
+        async def body():
+            await admin.set_webhook_unit(
+                actor=actor,
+                endpoint_id=_required_id(endpoint_id, "endpointId"),
+                training_unit_id=parse_id(training_unit_id, "trainingUnitId"),
+            )
+            return True
+
+        ok, errors = await run_mutation(body)
+        return OkPayload(ok=bool(ok), errors=errors)
+
     @strawberry.mutation(description="Region admin: creates (no id) or updates a programme.")
     async def save_training_programme(
         self, info: strawberry.Info, input: TrainingProgrammeInput, id: strawberry.ID | None = None

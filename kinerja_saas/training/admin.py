@@ -340,3 +340,27 @@ async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | Non
         "training.assignment_requested",
         {"period_id": period_id, "unit_id": unit_id, "requested_by": actor.user_id},
     )
+
+
+async def set_webhook_unit(*, actor: Actor, endpoint_id: int, training_unit_id: int | None):
+    """Ties a webhook endpoint (made with createWebhookEndpoint) to a training unit: it then
+    receives only that unit's events, e.g. its new participants (`TRAINING_UNIT_ASSIGNED`)."""
+    from kinerja_saas.notifications.models import WebhookEndpoint
+
+    require_admin(actor)
+    tenant_id = current_tenant_id()
+    endpoint = await WebhookEndpoint.get_or_none(tenant_id=tenant_id, id=endpoint_id)
+    if endpoint is None:
+        raise NotFound("No such webhook endpoint.", field="endpointId")
+    if (
+        training_unit_id is not None
+        and not await TrainingUnit.filter(
+            tenant_id=tenant_id, id=training_unit_id, is_active=True
+        ).exists()
+    ):
+        errors = ErrorCollector()
+        errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
+        errors.raise_if_any()
+    await WebhookEndpoint.filter(tenant_id=tenant_id, id=endpoint_id).update(
+        training_unit_id=training_unit_id
+    )

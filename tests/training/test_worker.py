@@ -111,16 +111,23 @@ async def test_period_request_and_jobs_run_twice_at_once(api, settings, arq_redi
     assert await schedule_training_assignment({"redis": arq_redis}) >= 1
 
 
-async def test_webhook_endpoint_of_a_unit_receives_only_its_units_events(region_a):
+async def test_webhook_endpoint_of_a_unit_receives_only_its_units_events(api, region_a):
     cat = await build_catalogue(region_a)
     async with tenant_transaction(region_a.id):
         mine = await WebhookEndpoint.create(
-            tenant_id=region_a.id,
-            name="SIDIKLAT",
-            url="https://diklat.example/hook",
-            secret="s",
-            training_unit_id=cat.unit_id,
+            tenant_id=region_a.id, name="SIDIKLAT", url="https://diklat.example/hook", secret="s"
         )
+    tie = """mutation($e: ID!, $u: ID) { setWebhookEndpointTrainingUnit(endpointId: $e,
+        trainingUnitId: $u) { ok errors { field code } } }"""
+    r = await api.as_role(region_a, Role.REGION_ADMIN, tie, {"e": str(mine.id), "u": "77777777"})
+    assert r.data["setWebhookEndpointTrainingUnit"]["errors"] == [
+        {"field": "trainingUnitId", "code": "NOT_FOUND"}
+    ]
+    r = await api.as_role(
+        region_a, Role.REGION_ADMIN, tie, {"e": str(mine.id), "u": str(cat.unit_id)}
+    )
+    assert r.data["setWebhookEndpointTrainingUnit"]["ok"] is True
+    async with tenant_transaction(region_a.id):
         theirs = await WebhookEndpoint.create(
             tenant_id=region_a.id,
             name="Mitra",
