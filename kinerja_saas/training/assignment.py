@@ -23,6 +23,8 @@ from tenants.context import current_tenant_id
 from tenants.models import Tenant
 from tenants.region_settings import with_defaults
 
+UNIT_EVENT_CHUNK = 500
+
 
 def _db():
     return connections.get("default")
@@ -149,14 +151,17 @@ def _tanggal(column: str) -> str:
     )
 
 
-# $1 tenant, $2 the new assignments' ids. Per assignment: one event for the employee; per
-# supervisor and per training unit: one event listing theirs.
+# $1 tenant, $2 the new assignments' ids, $3 the chunk size. Per assignment: one event for
+# the employee; per supervisor: one event listing theirs; per training unit: one event per
+# UNIT_EVENT_CHUNK participants (a webhook body and a job payload stay small).
 EVENTS = f"""
 WITH a AS (
     SELECT a.id, a.employee_id, a.programme_id, a.batch_id, a.waiting_position, a.status,
         a.reason, a.reason_value, a.period_id, e.supervisor_id, e.nip, e.name, e.email,
         e.unit_id, p.training_unit_id, p.title, p.jp_hours, b.name AS batch_name,
         b.starts_on, b.ends_on,
+        (row_number() OVER (PARTITION BY p.training_unit_id ORDER BY a.id) - 1) / $3
+            AS chunk,
         CASE WHEN a.batch_id IS NULL
             THEN 'Saat ini Anda berada pada daftar tunggu nomor ' || a.waiting_position || '.'
             ELSE 'Jadwal: ' || b.name || ', ' || {_tanggal("b.starts_on")} || ' s.d. '
@@ -182,14 +187,14 @@ SELECT $1, topic, payload, now(), 0 FROM (
         'assignment_ids', jsonb_agg(a.id ORDER BY a.id))
     FROM a WHERE a.supervisor_id IS NOT NULL GROUP BY a.supervisor_id
     UNION ALL
-    SELECT 3, a.training_unit_id, 'training.unit_assigned', jsonb_build_object(
+    SELECT 3, a.training_unit_id * 100000 + a.chunk, 'training.unit_assigned', jsonb_build_object(
         'training_unit_id', a.training_unit_id, 'jumlah', count(*),
         'assignments', jsonb_agg(jsonb_build_object(
             'assignment_id', a.id, 'employee_id', a.employee_id, 'nip', a.nip,
             'name', a.name, 'email', a.email, 'unit_id', a.unit_id,
             'programme_id', a.programme_id, 'batch_id', a.batch_id, 'status', a.status,
             'waiting_position', a.waiting_position) ORDER BY a.id))
-    FROM a GROUP BY a.training_unit_id
+    FROM a GROUP BY a.training_unit_id, a.chunk
 ) x ORDER BY k, o
 """
 
@@ -221,7 +226,7 @@ async def lock_programmes(programme_ids: list[int] | None = None) -> None:
 
 async def emit_assignment_events(assignment_ids: list[int]) -> None:
     if assignment_ids:
-        await _db().execute_query(EVENTS, [current_tenant_id(), assignment_ids])
+        await _db().execute_query(EVENTS, [current_tenant_id(), assignment_ids, UNIT_EVENT_CHUNK])
 
 
 async def assign_for_period(

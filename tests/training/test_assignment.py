@@ -134,3 +134,22 @@ async def test_unit_filter_takes_the_unit_and_its_sub_units(region_a):
     await finalised_reports(region_a, count=2)  # all in Bidang A
     assert await _assign(region_a, unit_id=region_a.units["b"].id) == []
     assert len(await _assign(region_a, unit_id=region_a.units["dinas"].id)) == 2
+
+
+async def test_unit_events_are_chunked(region_a, monkeypatch):
+    from kinerja_saas.training import assignment
+
+    monkeypatch.setattr(assignment, "UNIT_EVENT_CHUNK", 2)
+    await build_catalogue(region_a, capacity=10)
+    await finalised_reports(region_a, count=5)
+    async with tenant_transaction(region_a.id):
+        before = await OutboxEvent.filter(tenant_id=region_a.id).count()
+    await _assign(region_a)
+    async with tenant_transaction(region_a.id):
+        events = await OutboxEvent.filter(tenant_id=region_a.id).order_by("id").offset(before)
+    unit_events = [e.payload for e in events if e.topic == "training.unit_assigned"]
+    assert [e["jumlah"] for e in unit_events] == [2, 2, 1]
+    listed = [a["assignment_id"] for e in unit_events for a in e["assignments"]]
+    assert listed == sorted(listed) and len(set(listed)) == 5
+    assert [e.topic for e in events].count("training.assigned") == 5
+    assert [e.topic for e in events].count("training.team_assigned") == 1
