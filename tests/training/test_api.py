@@ -450,3 +450,37 @@ async def test_officer_list_statement_count_is_flat(api, region_a):
     r = await api.as_role(region_a, OFFICER, LIST)
     assert len(r.data["trainingAssignments"]["edges"]) == 32
     assert r.statements == few
+
+
+async def test_officer_membership(api, region_a):
+    await build_catalogue(region_a)
+    officer = str(region_a.accounts[OFFICER].id)
+    mutation = """mutation($u: ID!, $t: ID) { setTrainingOfficer(userId: $u, trainingUnitId: $t) {
+        ok errors { field code } } }"""
+    # only TRAINING_OFFICER logins can belong to a unit
+    r = await api.as_role(
+        region_a, ADMIN, mutation, {"u": str(region_a.accounts[EMP].id), "t": None}
+    )
+    assert r.data["setTrainingOfficer"]["errors"] == [
+        {"field": "userId", "code": "NOT_TRAINING_OFFICER"}
+    ]
+    r = await api.as_role(region_a, ADMIN, mutation, {"u": officer, "t": None})
+    assert r.data["setTrainingOfficer"]["ok"] is True
+    r = await api.as_role(region_a, OFFICER, LIST)
+    assert r.codes == ["FORBIDDEN"]  # an officer of no unit sees nothing
+
+
+async def test_inactive_rules_and_programmes_are_not_used(region_a):
+    cat = await build_catalogue(region_a)
+    await finalised_reports(region_a, count=1, predikat="SANGAT_KURANG")
+    async with tenant_transaction(region_a.id):
+        await TrainingProgramme.filter(tenant_id=region_a.id, id=cat.waktu).update(is_active=False)
+    await _auto(region_a)
+    assert await _count(region_a, TrainingAssignment) == 0
+    async with tenant_transaction(region_a.id):
+        await TrainingProgramme.filter(tenant_id=region_a.id, id=cat.waktu).update(is_active=True)
+        await TrainingRule.filter(
+            tenant_id=region_a.id, trigger="PREDIKAT", trigger_value="SANGAT_KURANG"
+        ).update(is_active=False)
+    await _auto(region_a)
+    assert await _count(region_a, TrainingAssignment) == 0

@@ -153,3 +153,49 @@ async def test_unit_events_are_chunked(region_a, monkeypatch):
     assert listed == sorted(listed) and len(set(listed)) == 5
     assert [e.topic for e in events].count("training.assigned") == 5
     assert [e.topic for e in events].count("training.team_assigned") == 1
+
+
+WEAK_RESULT = """
+WITH r AS (
+    INSERT INTO plan_results (tenant_id, plan_id, kind, text, position)
+    SELECT $1, e.plan_id, 'UTAMA', 'Hasil kerja', 0 FROM evaluations e
+    WHERE e.tenant_id = $1 AND e.id = $2
+    RETURNING id, plan_id
+), i AS (
+    INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target, unit_label,
+        direction, weight, position)
+    SELECT $1, r.plan_id, r.id, 'Indikator ' || x.aspect, x.aspect, 10, 'dokumen',
+        'HIGHER_IS_BETTER', 50, x.n
+    FROM r CROSS JOIN (VALUES (1, 'WAKTU'), (2, 'KUALITAS')) AS x (n, aspect)
+    RETURNING id, plan_id, aspect
+)
+INSERT INTO realisations (tenant_id, plan_id, indicator_id, checkpoint_id, value, evidence,
+    status, is_late, entered_at)
+SELECT $1, i.plan_id, i.id, $3, CASE WHEN i.aspect = 'WAKTU' THEN 5 ELSE 10 END, '[]',
+    'VERIFIED', false, now()
+FROM i
+"""
+
+
+async def test_weak_result_assigns_by_the_indicators_aspect(region_a):
+    from tortoise import connections
+
+    from kinerja_saas.performance.models import Checkpoint
+
+    cat = await build_catalogue(region_a)
+    (evaluation,) = await finalised_reports(region_a, count=1, predikat="BAIK")
+    async with tenant_transaction(region_a.id):
+        checkpoint = (
+            await Checkpoint.filter(tenant_id=region_a.id, period_id=region_a.period.id)
+            .order_by("number")
+            .first()
+        )
+        await connections.get("default").execute_query(
+            WEAK_RESULT, [region_a.id, evaluation["id"], checkpoint.id]
+        )
+    await _assign(region_a)
+    rows = await _assignments(region_a)
+    # WAKTU at 50 % is under the floor (60): MJ-WAKTU; KUALITAS at 100 % is not
+    assert [(r.programme_id, r.reason.value, r.reason_value) for r in rows] == [
+        (cat.waktu, "WEAK_RESULT", "WAKTU")
+    ]
