@@ -46,10 +46,18 @@ def _text(errors: ErrorCollector, name: str, value: str, maximum: int) -> str:
     return value
 
 
+_LABELS = {
+    "Competency": "competency",
+    "TrainingUnit": "training unit",
+    "TrainingProgramme": "programme",
+    "TrainingRule": "rule",
+}
+
+
 async def _get(model, object_id: int, field_name: str = "id"):
     found = await model.get_or_none(tenant_id=current_tenant_id(), id=object_id)
     if found is None:
-        raise NotFound(f"No such {model._meta.db_table[:-1].replace('_', ' ')}.", field=field_name)
+        raise NotFound(f"No such {_LABELS.get(model.__name__, 'record')}.", field=field_name)
     return found
 
 

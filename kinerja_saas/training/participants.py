@@ -243,15 +243,17 @@ async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAs
     await assignment.lock_programmes([row.programme_id])
     await _set(rows, status=AssignmentStatus.CANCELLED, note=reason.strip())
     if freed is not None:
-        await _db().execute_query(
+        promoted = await _db().execute_query_dict(
             "UPDATE training_assignments SET status = 'ASSIGNED', batch_id = $3,"
             " waiting_position = NULL, updated_at = now() WHERE tenant_id = $1 AND id = ("
             "  SELECT id FROM training_assignments WHERE tenant_id = $1 AND programme_id = $2"
             "  AND status = 'WAITING' ORDER BY waiting_position, id LIMIT 1)"
             " AND EXISTS (SELECT 1 FROM training_batches b WHERE b.tenant_id = $1"
-            "  AND b.id = $3 AND b.confirmed_at IS NULL AND NOT b.is_cancelled)",
+            "  AND b.id = $3 AND b.confirmed_at IS NULL AND NOT b.is_cancelled) RETURNING id",
             [current_tenant_id(), row.programme_id, freed],
         )
+        # the promoted person, their supervisor and the unit hear of the seat
+        await assignment.emit_assignment_events([r["id"] for r in promoted])
     return row
 
 

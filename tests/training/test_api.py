@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.training.assignment import assign_for_period
 from kinerja_saas.training.models import (
     TrainingAssignment,
@@ -337,7 +338,14 @@ async def test_cancelling_a_seat_promotes_the_first_waiting(api, region_a):
     assert r.data["cancelTrainingAssignment"]["errors"] == []
     async with tenant_transaction(region_a.id):
         promoted = await TrainingAssignment.get(id=first_waiting.id)
+        told = (
+            await OutboxEvent.filter(tenant_id=region_a.id, topic="training.assigned")
+            .order_by("-id")
+            .first()
+        )
     assert (promoted.status.value, promoted.batch_id) == ("ASSIGNED", cat.batch_ids["waktu"][0])
+    assert told.payload["assignment_id"] == promoted.id
+    assert told.payload["jadwal"].startswith("Jadwal: Angkatan 1")
 
 
 async def test_team_trainings_and_jp_ledger(api, region_a):
