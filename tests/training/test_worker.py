@@ -155,3 +155,53 @@ async def test_webhook_endpoint_of_a_unit_receives_only_its_units_events(api, re
     assert queued["training.unit_assigned"] == {mine.id, region.id}
     assert theirs.id not in queued["training.unit_assigned"]
     assert queued["performance.plan_approved"] == {region.id}
+
+
+async def test_finalising_a_low_evaluation_assigns_training_end_to_end(
+    settings, arq_redis, region_a
+):
+    """Through the performance services: a finalised SANGAT_KURANG evaluation of staff1 →
+    the relay → the handler → an assignment, and staff1's notification in Bahasa Indonesia."""
+    from kinerja_saas.notifications.models import Notification
+    from kinerja_saas.performance import evaluations
+    from kinerja_saas.performance.models import PeriodStatus
+    from kinerja_saas.performance.rules import Rating
+    from tests.performance.cycle import advance, all_values, approved_plan, person
+
+    cat = await build_catalogue(region_a)
+    plan = await approved_plan(region_a)
+    await advance(region_a, PeriodStatus.ACTIVE)
+    await advance(region_a, PeriodStatus.EVALUATING)
+    chief = person(region_a, "chief", Role.SUPERVISOR)
+    async with tenant_transaction(region_a.id):
+        evaluation = await evaluations.save_evaluation(
+            actor=chief,
+            plan_id=plan.id,
+            checkpoint_id=None,
+            result_rating=Rating.DI_BAWAH_EKSPEKTASI,
+            result_override_reason=None,
+            behaviour=all_values(Rating.DI_BAWAH_EKSPEKTASI),
+            feedback="Perlu pendampingan.",
+        )
+        await evaluations.finalise_evaluation(
+            actor=chief, evaluation_id=evaluation.id, acknowledge_distribution=True
+        )
+    await relay_all(arq_redis, settings)
+    await drain(settings)
+    await relay_all(arq_redis, settings)  # the assignment's own events
+    await drain(settings)
+    rows = await _assignments(region_a)
+    staff1 = region_a.employees["staff1"].id
+    assert {(r.employee_id, r.evaluation_id, r.predikat) for r in rows} == {
+        (staff1, evaluation.id, "SANGAT_KURANG")
+    }
+    assert cat.waktu in {r.programme_id for r in rows}
+    async with tenant_transaction(region_a.id):
+        note = await Notification.get(
+            tenant_id=region_a.id,
+            user_id=region_a.accounts[Role.EMPLOYEE].id,
+            kind="TRAINING_ASSIGNED",
+            title="Penugasan pelatihan: Manajemen Waktu",
+        )
+    assert note.body.startswith("Anda ditugaskan mengikuti pelatihan Manajemen Waktu (12 JP).")
+    assert "Angkatan 1" in note.body
