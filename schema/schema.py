@@ -23,6 +23,7 @@ from schema.performance import PerformanceMutation, PerformanceQuery
 from schema.plans import PlanMutation, PlanQuery
 from schema.region import RegionMutation, RegionQuery
 from schema.surveys import SurveyMutation, SurveyQuery
+from schema.training import TrainingMutation, TrainingQuery
 from schema.transaction import TenantTransaction
 from schema.webhooks import WebhookMutation, WebhookQuery
 
@@ -42,6 +43,7 @@ Query = merge_types(
         NotificationQuery,
         WebhookQuery,
         SurveyQuery,
+        TrainingQuery,
     ),
 )
 Mutation = merge_types(
@@ -57,6 +59,7 @@ Mutation = merge_types(
         NotificationMutation,
         WebhookMutation,
         SurveyMutation,
+        TrainingMutation,
     ),
 )
 

@@ -32,6 +32,7 @@ from workers.surveys import (
     schedule_survey_recompute,
 )
 from workers.tenant_job import MAX_TRIES
+from workers.training import assign_training, schedule_training_assignment
 
 FUNCTIONS = [
     func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES),
@@ -48,6 +49,7 @@ FUNCTIONS = [
     func(redeliver_webhook, name="redeliver_webhook", max_tries=MAX_TRIES),
     func(aggregate_survey_service, name="aggregate_survey_service", max_tries=MAX_TRIES),
     func(recompute_survey_results, name="recompute_survey_results", max_tries=MAX_TRIES),
+    func(assign_training, name="assign_training", max_tries=MAX_TRIES, timeout=3600),
 ]
 
 CRON_JOBS = [
@@ -65,6 +67,8 @@ CRON_JOBS = [
     cron(schedule_email_digests, name="schedule_email_digests", minute=1),
     # 18:15 UTC: 01:15 WIB, 02:15 WITA, 03:15 WIT — the quiet hours of every region.
     cron(schedule_survey_recompute, name="schedule_survey_recompute", hour=18, minute=15),
+    # 19:45 UTC: 02:45 WIB, 03:45 WITA, 04:45 WIT.
+    cron(schedule_training_assignment, name="schedule_training_assignment", hour=19, minute=45),
 ]
 
 

@@ -122,22 +122,24 @@ async def queue_webhooks(
     *, kind: Kind, event_id: int, topic: str, payload: dict[str, Any]
 ) -> list[int]:
     """One delivery per active endpoint that takes this kind (all kinds when its list is
-    empty); returns the ids of the event's deliveries never attempted yet, new or not, so a
-    re-run of a fan-out that died before enqueueing them enqueues them (ids are once)."""
+    empty). An endpoint of a training unit (`training_unit_id`) takes only events about that
+    unit (the payload's `training_unit_id`); the region's own endpoints take every event.
+    Returns the ids of the event's deliveries never attempted yet, new or not, so a re-run
+    of a fan-out that died before enqueueing them enqueues them (job ids are once)."""
     body = {"event_id": event_id, "kind": kind.name, "topic": topic, "data": payload}
-    rows = await _db().execute_query_dict(
+    await _db().execute_query(
         """
 INSERT INTO notification_deliveries (tenant_id, event_id, kind, channel, endpoint_id, status,
     payload, attempts, created_at, updated_at)
 SELECT $1, $2, $3::text, 'WEBHOOK', w.id, 'PENDING', $4::jsonb, 0, now(), now()
 FROM webhook_endpoints w
 WHERE w.tenant_id = $1 AND w.is_active AND (w.kinds = '[]'::jsonb OR w.kinds ? $3::text)
+    AND (w.training_unit_id IS NULL
+        OR w.training_unit_id = ($4::jsonb->'data'->>'training_unit_id')::bigint)
 ON CONFLICT (tenant_id, event_id, endpoint_id) WHERE channel = 'WEBHOOK' DO NOTHING
-RETURNING id
 """,
         [current_tenant_id(), event_id, kind.name, orjson.dumps(body).decode()],
     )
-    del rows  # the new ones are among the waiting ones
     waiting = await _db().execute_query_dict(
         "SELECT id FROM notification_deliveries WHERE tenant_id = $1 AND event_id = $2"
         " AND channel = 'WEBHOOK' AND status = 'PENDING' AND attempts = 0 ORDER BY id",

@@ -277,6 +277,45 @@ KINDS: tuple[Kind, ...] = (
         recipient_vars=("layanan", "unit", "survei", "mutu_lama", "mutu_baru"),
     ),
     Kind(
+        name="TRAINING_ASSIGNED",
+        topic="training.assigned",
+        description="A training assignment (automatic, manual or self-enrolment, in a batch or "
+        "on the waiting list): to the employee.",
+        title="Penugasan pelatihan: {judul}",
+        body="Anda ditugaskan mengikuti pelatihan {judul} ({jp} JP). {jadwal}",
+        link="/pelatihan",
+        recipients=_account_of(_bigint("employee_id")),
+        event_vars=("judul", "jp", "jadwal"),
+    ),
+    Kind(
+        name="TRAINING_TEAM_ASSIGNED",
+        topic="training.team_assigned",
+        description="Members of a supervisor's team were assigned training: to the supervisor.",
+        title="{jumlah} anggota tim Anda mendapat penugasan pelatihan",
+        body="Sebanyak {jumlah} anggota tim Anda ditugaskan mengikuti pelatihan pengembangan "
+        "kompetensi. Rinciannya ada pada halaman pelatihan tim.",
+        link="/pelatihan/tim",
+        recipients=_account_of(_bigint("supervisor_id")),
+        event_vars=("jumlah",),
+    ),
+    Kind(
+        name="TRAINING_UNIT_ASSIGNED",
+        topic="training.unit_assigned",
+        description="New participants for a training unit: to its training officers (and to "
+        "webhook endpoints of that unit).",
+        title="{jumlah} peserta baru untuk {unit_pelatihan}",
+        body="Ada {jumlah} penugasan pelatihan baru untuk {unit_pelatihan}. Silakan periksa "
+        "daftar peserta dan konfirmasi angkatan.",
+        link="/pelatihan/unit",
+        recipients="SELECT u.id AS user_id, u.name AS nama, t.name AS unit_pelatihan"
+        " FROM training_officers o"
+        " JOIN user_accounts u ON u.tenant_id = $1 AND u.id = o.user_id AND u.is_active"
+        " JOIN training_units t ON t.tenant_id = $1 AND t.id = o.training_unit_id"
+        " WHERE o.tenant_id = $1 AND o.training_unit_id = " + _bigint("training_unit_id"),
+        event_vars=("jumlah",),
+        recipient_vars=("unit_pelatihan",),
+    ),
+    Kind(
         name="ACCOUNT_ACTIVATION",
         topic="auth.activation_requested",
         description="A new login: the activation link, by e-mail (the link is made when the "

@@ -9,6 +9,7 @@ from tenants.rls import PLATFORM_TABLES
 from tests.notifications.helpers import fill_notification_tables
 from tests.performance.cycle import full_cycle
 from tests.surveys.helpers import fill_survey_tables
+from tests.training.helpers import fill_training_tables
 
 
 async def _tenant_tables(conn) -> list[str]:
@@ -89,6 +90,7 @@ async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_
     await full_cycle(region_a)  # a row in every table of the performance cycle
     await fill_notification_tables(region_a)
     await fill_survey_tables(region_a)
+    await fill_training_tables(region_a)
     for table in await _tenant_tables(owner_conn):
         assert await owner_conn.fetchval(f"SELECT count(*) FROM {table}") > 0 or table in (
             "import_rows",
@@ -149,6 +151,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, regio
     await full_cycle(region_a)
     await fill_notification_tables(region_a)
     await fill_survey_tables(region_a)
+    await fill_training_tables(region_a)
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.isolation", {})
         await outbox.mark_processed(event.id, "isolation-test")
