@@ -54,9 +54,7 @@ def instrument(function: Function | CronJob) -> Function | CronJob:
             JOBS.labels(name, outcome).inc()
             JOB_DURATION.labels(name).observe(time.perf_counter() - started)
 
-    if isinstance(function, CronJob):
-        return dataclasses.replace(function, coroutine=run)
-    return function._replace(coroutine=run)
+    return dataclasses.replace(function, coroutine=run)
 
 
 async def queue_stats(redis: Any) -> tuple[int, int, dict[str, int]]:
