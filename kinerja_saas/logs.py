@@ -140,6 +140,26 @@ def _drop_duplicates(_logger: Any, _method: str, event_dict: dict[str, Any]) -> 
     return event_dict
 
 
+def _expected_graphql_errors(
+    _logger: Any, _method: str, event_dict: dict[str, Any]
+) -> dict[str, Any]:
+    """Strawberry logs every GraphQL error at ERROR with its traceback. Errors the client
+    caused (an invalid document, not logged in, no permission, not found, invalid input)
+    are expected: one INFO line with their code. Unexpected ones stay ERROR with the trace."""
+    if event_dict.get("logger") != "strawberry.execution":
+        return event_dict
+    from kinerja_saas.errors import DomainError
+
+    exc_info = event_dict.get("exc_info")
+    error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
+    if error is None or isinstance(error, DomainError):
+        event_dict["level"] = "info"
+        event_dict.pop("exc_info", None)
+        if isinstance(error, DomainError):
+            event_dict["code"] = error.code
+    return event_dict
+
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     add_scope,
@@ -147,6 +167,7 @@ _SHARED: list[Any] = [
     structlog.stdlib.add_logger_name,
     structlog.stdlib.ExtraAdder(),
     _drop_duplicates,
+    _expected_graphql_errors,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 

@@ -37,6 +37,33 @@ async def test_api_lines_carry_request_id_region_and_user(api, region_a, setting
     assert fresh != "bad id\n{}" and len(fresh) == 32
     (line,) = json_logs.where(event="graphql", request_id=fresh)
     assert "region" not in line and "user" not in line and line["outcome"] == "denied"
+    # The refusal is expected: one INFO line with its code, no traceback.
+    (refused,) = json_logs.where(logger="strawberry.execution", request_id=fresh)
+    assert refused["level"] == "info" and refused["code"] == "UNAUTHENTICATED"
+    assert "exception" not in refused
+
+
+async def test_unexpected_errors_keep_their_traceback(
+    api, region_a, settings, json_logs, monkeypatch
+):
+    from kinerja_saas.org import service as org
+
+    async def broken(**kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(org, "list_employees", broken)
+    token = region_a.token(Role.REGION_ADMIN, settings)
+    result = await api(
+        "query OpsLogBroken { employees(first: 1) { totalCount } }",
+        token=token,
+        headers={"x-request-id": "ops-req-broken"},
+    )
+    assert result.errors[0]["message"] == "Unexpected error."
+    (error,) = json_logs.where(logger="strawberry.execution", request_id="ops-req-broken")
+    assert error["level"] == "error" and "RuntimeError: database on fire" in error["exception"]
+    assert error["region"] == region_a.id
+    (line,) = json_logs.where(event="graphql", request_id="ops-req-broken")
+    assert line["outcome"] == "error"
 
 
 async def test_stdlib_records_share_the_renderer_and_the_scope(json_logs):
