@@ -32,6 +32,10 @@ MIGRATIONS_APP = "models"
 # Must match workers.metrics.HEARTBEAT_KEY (arq's health-check key of the default queue);
 # the doctor talks to Redis directly and does not import the worker.
 HEARTBEAT_KEY = "arq:queue:health-check"
+# tenants.rls.TENANT_EXPR as PostgreSQL prints a policy's expression back.
+TENANT_POLICY = (
+    "(tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::bigint)"
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,22 @@ async def check_rls(conn: asyncpg.Connection) -> Check:
         ]
         if missing:
             problems.append(f"{r['relname']}: no {', no '.join(missing)}")
+    # The policy must be the tenant one, alone: another permissive policy (say USING (true))
+    # would widen what a region sees.
+    policies: dict[str, list] = {}
+    for p in await conn.fetch(
+        "SELECT tablename, cmd, permissive, qual, with_check FROM pg_policies"
+        " WHERE schemaname = 'public' AND tablename = ANY($1::text[])",
+        [r["relname"] for r in rows],
+    ):
+        policies.setdefault(p["tablename"], []).append(p)
+    for table, found in sorted(policies.items()):
+        if len(found) > 1 or any(
+            (p["cmd"], p["permissive"], p["qual"], p["with_check"])
+            != ("ALL", "PERMISSIVE", TENANT_POLICY, TENANT_POLICY)
+            for p in found
+        ):
+            problems.append(f"{table}: a policy other than the tenant policy")
     if problems:
         return Check("row-level security", "fail", "; ".join(problems))
     return Check(

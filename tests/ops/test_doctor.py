@@ -174,6 +174,9 @@ async def test_doctor_fails_on_rls_roles_and_migrations_of_a_broken_database(scr
     await owner.execute("DROP POLICY tenant_isolation ON audit_log")
     check = by_name(await run_checks(settings))["row-level security"]
     assert check.failed and check.detail == "audit_log: no policy"
+    await owner.execute("CREATE POLICY everything ON audit_log USING (true)")
+    check = by_name(await run_checks(settings))["row-level security"]
+    assert check.failed and check.detail == "audit_log: a policy other than the tenant policy"
 
     # The app role given BYPASSRLS, and made the owner of a table.
     await owner.execute(f'ALTER ROLE "{settings.app_db_user}" BYPASSRLS')
