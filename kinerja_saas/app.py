@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics."""
+"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -194,10 +194,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Prometheus (docs/operations.md); keep it away from the internet.
+            *([Route("/metrics", metrics_endpoint)] if settings.metrics_enabled else []),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            *([Route("/metrics", metrics_endpoint)] if settings.metrics_enabled else []),
         ],
         middleware=middleware,
         lifespan=lifespan,
