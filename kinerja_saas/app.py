@@ -10,11 +10,12 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise, connections
 
+from kinerja_saas import logs, metrics
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.notifications.live import LiveHub
@@ -77,6 +78,30 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class RequestScopeMiddleware:
+    """Gives each HTTP request and WebSocket a request id (the client's `X-Request-Id` when
+    safe to echo) that every log line of it carries, and returns it as `X-Request-Id`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"")
+        request_id = logs.request_id_from(given.decode("latin-1"))
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] != b"x-request-id"]
+                message = {**message, "headers": [*headers, (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        with logs.log_scope(request_id=request_id):
+            await self.app(scope, receive, send_with_id)
 
 
 class StatementCountMiddleware:
@@ -150,18 +175,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
             checks["redis"] = bool(await state["redis"].ping())
         return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
 
+    async def metrics_endpoint(request: Request):
+        """Prometheus text format. Serve it to the scraper only (docs/operations.md)."""
+        if state.get("redis") is None and settings.redis_url:
+            state["redis"] = Redis.from_url(settings.redis_url, socket_connect_timeout=1)
+        await metrics.collect(settings, state.get("redis"))
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
     middleware = [
+        Middleware(RequestScopeMiddleware),
         Middleware(
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,
             max_upload_bytes=settings.import_max_bytes,
-        )
+        ),
     ]
     if settings.debug_headers:
         middleware.append(Middleware(StatementCountMiddleware))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Prometheus (docs/operations.md); keep it away from the internet.
+            *([Route("/metrics", metrics_endpoint)] if settings.metrics_enabled else []),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/readyz", readyz),

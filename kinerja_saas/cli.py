@@ -75,6 +75,8 @@ def serve(
     """Serve the GraphQL API with uvicorn."""
     import uvicorn
 
+    from kinerja_saas.logs import configure_logging
+
     settings = _settings()
     uvicorn.run(
         "kinerja_saas.app:create_app",
@@ -82,7 +84,11 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        log_level="info",
+        # Our JSON/console formatter, also in each of uvicorn's worker processes. No access
+        # log: every GraphQL operation has its own line (name, outcome, duration).
+        log_config=configure_logging(settings),
+        log_level=settings.log_level.lower(),
+        access_log=False,
     )
 
 
@@ -94,9 +100,38 @@ def worker(
     """Run an arq worker (jobs and the outbox relay)."""
     from arq.worker import Worker
 
+    from kinerja_saas.logs import configure_logging
     from workers.settings import worker_options
 
-    Worker(**worker_options(_settings(), relay=relay), burst=burst).run()
+    settings = _settings()
+    configure_logging(settings)
+    if settings.worker_metrics_port:
+        from kinerja_saas.metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings.worker_metrics_port)
+    Worker(**worker_options(settings, relay=relay), burst=burst).run()
+
+
+@app.command()
+def doctor() -> None:
+    """Check a deployment: migrations, row-level security, roles, Redis, workers, outbox.
+    Exits with status 1 when any check fails."""
+    from kinerja_saas.doctor import run_checks
+
+    checks = asyncio.run(run_checks(_settings()))
+    table = Table(title="kinerja doctor")
+    for column in ("check", "status", "detail"):
+        table.add_column(column, overflow="fold")
+    colours = {"ok": "green", "fail": "red", "skip": "yellow"}
+    for check in checks:
+        status = f"[{colours[check.status]}]{check.status.upper()}[/]"
+        table.add_row(check.name, status, check.detail)
+    console.print(table)
+    failed = [c.name for c in checks if c.failed]
+    if failed:
+        console.print(f"[red]{len(failed)} check(s) failed: {', '.join(failed)}[/red]")
+        raise typer.Exit(1)
+    console.print("[green]All checks passed.[/green]")
 
 
 @app.command("export-schema")
@@ -132,6 +167,9 @@ def dev(
     os.environ.setdefault("KINERJA_ENV", "dev")
     embedded = use_embedded_if_unconfigured(data_dir)
     settings = _settings()
+    from kinerja_saas.logs import configure_logging
+
+    configure_logging(settings)
     console.print(
         f"[bold]Using embedded PostgreSQL and Redis[/bold] under {data_dir.resolve()}"
         if embedded
@@ -165,7 +203,14 @@ async def _serve_with_worker(settings, host: str, port: int) -> None:
     from workers.settings import worker_options
 
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.Config(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,  # kinerja dev configured logging already
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
     )
     job_worker = Worker(**worker_options(settings), handle_signals=False)
     worker_task = asyncio.create_task(job_worker.async_run())

@@ -74,6 +74,21 @@ class Settings(BaseSettings):
     # Adds an X-SQL-Statements header to every response (dev and benchmarks).
     debug_headers: bool = False
 
+    # Observability (docs/operations.md). Logs: JSON lines in production, console lines
+    # elsewhere, unless set. /metrics on the API; each worker serves its own metrics on
+    # `worker_metrics_port` (None: not served). Operation names become a metrics label:
+    # past `metrics_max_operations` distinct names the rest count as "other".
+    log_format: Literal["json", "console"] | None = None
+    log_level: str = "INFO"
+    metrics_enabled: bool = True
+    metrics_max_operations: int = Field(default=200, ge=1, le=5000)
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # Workers refresh arq's health-check key this often; it expires one second later, so
+    # a key that exists means a worker polled the queue within this many seconds.
+    worker_heartbeat_seconds: int = Field(default=30, ge=1, le=3600)
+    # `kinerja doctor` fails when more outbox events than this wait for the relay.
+    doctor_outbox_backlog_max: int = Field(default=1000, ge=0)
+
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 200
     # Public survey submissions per code (QR code) and minute, whatever the client's IP.

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
-import uuid
 
 import jwt
 import orjson
-from graphql import GraphQLError, OperationType, parse
+from graphql import ExecutionResult, GraphQLError, OperationType, parse
 from redis.asyncio import Redis
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -21,9 +19,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.types.unset import UNSET
 
+from kinerja_saas import logs, metrics
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.tokens import decode_access
-from kinerja_saas.errors import AuthenticationFailed
+from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.settings import Settings
 from schema.context import Context
@@ -31,7 +30,7 @@ from schema.schema import build_schema
 from tenants.context import tenant_transaction
 
 REGION_HEADER = "x-region"
-REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # echoed into logs and the audit log
+REQUEST_ID = logs.REQUEST_ID  # echoed into logs and the audit log
 FORBIDDEN = 4403  # graphql-transport-ws: clients retry it, calling connectionParams again
 
 
@@ -87,6 +86,7 @@ class KinerjaGraphQL(GraphQL):
         )
         self.settings = settings
         self.live_hub = live_hub
+        self._operation_names = metrics.OperationNames(settings.metrics_max_operations)
         # Rate limits of the public survey endpoints; connects on first use.
         self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
 
@@ -97,8 +97,11 @@ class KinerjaGraphQL(GraphQL):
         return orjson.loads(data)
 
     async def get_context(self, request, response) -> Context:
-        given = request.headers.get("x-request-id", "")
-        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        # RequestScopeMiddleware chose it (and logs carry it); derived here when the view
+        # runs without the middleware.
+        request_id = logs.current("request_id") or logs.request_id_from(
+            request.headers.get("x-request-id")
+        )
         context = Context(
             request=request,
             response=response,
@@ -115,6 +118,7 @@ class KinerjaGraphQL(GraphQL):
         except AuthenticationFailed as exc:
             context.auth_error = exc
             return context
+        _bind_actor(context.actor)
         region = request.headers.get(REGION_HEADER)
         if region:
             await self._check_region_header(context, region.strip().lower())
@@ -136,6 +140,33 @@ class KinerjaGraphQL(GraphQL):
                 "This token belongs to another region.", code="REGION_MISMATCH"
             )
             context.actor = None
+
+    # --- metrics and the request's log line ---------------------------------------------
+
+    async def execute_single(
+        self, request, request_adapter, sub_response, context, root_value, request_data
+    ):
+        """Times and classifies each operation (metrics, one log line per operation)."""
+        name = metrics.operation_name(request_data.operation_name, request_data.query)
+        label = self._operation_names.label(name)
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            outcome = _outcome(result)
+            return result
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.record_graphql(label, outcome, seconds)
+            fields = {"operation": name, "outcome": outcome, "ms": round(seconds * 1000, 1)}
+            if name is None and self.settings.env == "production":
+                # Warn, not refuse: a name is a client's label, not a guard, and refusing
+                # would break GraphiQL and every anonymous query in the wild at once.
+                _log.warning("graphql operation without a name", **fields)
+            else:
+                _log.info("graphql", **fields)
 
     # --- WebSocket -------------------------------------------------------------------------
 
@@ -163,9 +194,44 @@ class KinerjaGraphQL(GraphQL):
         except AuthenticationFailed as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
         context.actor = actor
+        _bind_actor(actor)
         expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]  # verified
         context.token_expiry = asyncio.create_task(_close_on_expiry(context, expires_at))
         return UNSET
+
+
+_log = logs.get_logger("kinerja.graphql")
+
+_DENIED_CODES = frozenset({"RATE_LIMITED"})  # refused for who is asking, not for the input
+
+
+def _outcome(result: ExecutionResult) -> str:
+    """ok; user_error (invalid document or input, typed payload errors, not found); denied
+    (authentication, permission, rate limit); error (unexpected, masked)."""
+    outcomes = {_error_outcome(e) for e in result.errors or []}
+    for rank in ("error", "denied", "user_error"):
+        if rank in outcomes:
+            return rank
+    payloads = (result.data or {}).values()
+    if any(isinstance(p, dict) and p.get("errors") for p in payloads):
+        return "user_error"
+    return "ok"
+
+
+def _error_outcome(error: GraphQLError) -> str:
+    original = error.original_error
+    code = (error.extensions or {}).get("code")
+    if isinstance(original, AuthenticationFailed | PermissionDenied) or code in _DENIED_CODES:
+        return "denied"
+    if isinstance(original, DomainError) or code == "ROLLED_BACK":
+        return "user_error"
+    if original is None and error.message != "Unexpected error.":  # MaskErrors' message
+        return "user_error"  # the document itself: syntax, validation, limits
+    return "error"
+
+
+def _bind_actor(actor: Actor) -> None:
+    logs.bind(region=actor.tenant_id, user=actor.user_id, operator=actor.is_operator or None)
 
 
 def _bearer(header: object) -> str:

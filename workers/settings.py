@@ -11,6 +11,7 @@ from arq import cron, func
 
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import Settings, get_settings
+from workers.metrics import instrument, on_job_start
 from workers.notifications.email import (
     SWEEP_EVERY_MINUTES,
     schedule_email_digests,
@@ -96,8 +97,12 @@ def worker_options(
             await close_db()
 
     return {
-        "functions": FUNCTIONS,
-        "cron_jobs": CRON_JOBS,
+        "functions": [instrument(f) for f in FUNCTIONS],
+        "cron_jobs": [instrument(c) for c in CRON_JOBS],
+        "on_job_start": on_job_start,
+        # arq's health-check key, refreshed this often: `kinerja doctor` and the
+        # kinerja_worker_heartbeat metric read it.
+        "health_check_interval": settings.worker_heartbeat_seconds,
         "redis_settings": redis_settings(settings),
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -1,0 +1,194 @@
+"""Prometheus metrics (docs/operations.md lists each one and its alerts).
+
+Counters and histograms live in the process that counts them: the API's GraphQL metrics in
+each API process (served at `/metrics`), job metrics in each worker process (served on
+`KINERJA_WORKER_METRICS_PORT`). Values that describe the whole deployment — queue depth,
+outbox backlog, worker heartbeat — are read from Redis and PostgreSQL when `/metrics` is
+scraped, so they are right even when every worker is down.
+
+Labels are bounded: job functions are the registered ones, operation names are capped
+(`KINERJA_METRICS_MAX_OPERATIONS`, the rest count as "other"); never a region, user or id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import threading
+from typing import Any
+
+import asyncpg
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    start_http_server,
+)
+
+from kinerja_saas.logs import get_logger
+
+log = get_logger("kinerja.metrics")
+disable_created_metrics()  # no `*_created` series: half the lines, nothing an alert uses
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600)
+
+GRAPHQL_REQUESTS = Counter(
+    "kinerja_graphql_requests",
+    "GraphQL operations over HTTP by operation name and outcome (ok, user_error, denied, error).",
+    ["operation", "outcome"],
+)
+GRAPHQL_DURATION = Histogram(
+    "kinerja_graphql_request_duration_seconds",
+    "Time to execute a GraphQL operation (parsing to result), by operation name.",
+    ["operation"],
+    buckets=LATENCY_BUCKETS,
+)
+DB_POOL_IN_USE = Gauge("kinerja_db_pool_in_use", "App-role connections lent out by this process.")
+DB_POOL_SIZE = Gauge("kinerja_db_pool_size", "App-role connections open in this process.")
+DB_POOL_MAX = Gauge("kinerja_db_pool_max", "The pool's ceiling (KINERJA_DB_POOL_MAX).")
+
+JOBS = Counter(
+    "kinerja_jobs",
+    "Job runs by function and outcome (ok, retry, error, cancelled).",
+    ["function", "outcome"],
+)
+JOB_DURATION = Histogram(
+    "kinerja_job_duration_seconds", "Job run time by function.", ["function"], buckets=JOB_BUCKETS
+)
+JOBS_IN_PROGRESS = Gauge("kinerja_jobs_in_progress", "Jobs running now, by function.", ["function"])
+
+QUEUE_DEPTH = Gauge("kinerja_queue_depth", "Jobs waiting in the queue (due and deferred).")
+QUEUE_READY = Gauge("kinerja_queue_ready", "Jobs due now and not yet started.")
+QUEUE_JOBS = Gauge(
+    "kinerja_queue_jobs",
+    "Queued jobs by function, among the first QUEUE_SAMPLE by due time.",
+    ["function"],
+)
+OUTBOX_BACKLOG = Gauge("kinerja_outbox_backlog", "Committed outbox events not relayed yet.")
+WORKER_HEARTBEAT = Gauge(
+    "kinerja_worker_heartbeat", "1 when a worker polled the queue recently (arq health key)."
+)
+COLLECT_ERRORS = Counter(
+    "kinerja_metrics_collect_errors",
+    "Failures reading a deployment-wide value at scrape time.",
+    ["source"],
+)
+
+_OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+_FIRST_OPERATION = re.compile(r"^\s*(?:query|mutation|subscription)\s+([_A-Za-z]\w*)")
+
+
+class OperationNames:
+    """Bounds the `operation` label: the first `limit` distinct valid names, then "other"."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def label(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        if not _OPERATION_NAME.fullmatch(name):
+            return "other"
+        with self._lock:
+            if name in self._seen:
+                return name
+            if len(self._seen) < self.limit:
+                self._seen.add(name)
+                return name
+        return "other"
+
+
+def operation_name(given: str | None, query: str | None) -> str | None:
+    """The operation's name: the one the request names, else the document's first one."""
+    if given:
+        return given
+    match = _FIRST_OPERATION.match(query or "")
+    return match.group(1) if match else None
+
+
+def record_graphql(operation: str, outcome: str, seconds: float) -> None:
+    GRAPHQL_REQUESTS.labels(operation, outcome).inc()
+    GRAPHQL_DURATION.labels(operation).observe(seconds)
+
+
+# --- read at scrape time -----------------------------------------------------------------
+
+
+def read_db_pool() -> None:
+    """The Tortoise app connection's asyncpg pool (absent before the first connection)."""
+    from tortoise import Tortoise, connections
+
+    if not Tortoise._inited:
+        return
+    pool = getattr(connections.get("default"), "_pool", None)
+    if pool is None:
+        return
+    size = pool.get_size()
+    DB_POOL_SIZE.set(size)
+    DB_POOL_IN_USE.set(size - pool.get_idle_size())
+    DB_POOL_MAX.set(pool.get_max_size())
+
+
+async def read_outbox_backlog(settings: Any) -> None:
+    """As the relay role: only it may call outbox_backlog() (it sees every region)."""
+    from kinerja_saas.database import relay_connection_params
+    from kinerja_saas.outbox.service import backlog
+
+    conn = await asyncpg.connect(**relay_connection_params(settings), timeout=3)
+    try:
+        OUTBOX_BACKLOG.set(await backlog(conn))
+    finally:
+        await conn.close()
+
+
+async def read_queue(redis: Any) -> None:
+    from workers.metrics import heartbeat_alive, queue_stats
+
+    depth, ready, by_function = await queue_stats(redis)
+    QUEUE_DEPTH.set(depth)
+    QUEUE_READY.set(ready)
+    for labels in list(QUEUE_JOBS._metrics):  # functions that left the queue read 0
+        QUEUE_JOBS.labels(*labels).set(0)
+    for function, count in by_function.items():
+        QUEUE_JOBS.labels(function).set(count)
+    WORKER_HEARTBEAT.set(1 if await heartbeat_alive(redis) else 0)
+
+
+async def collect(settings: Any, redis: Any) -> None:
+    """Refreshes the scrape-time values; a failing source is counted and logged, and its
+    gauges keep their last value (alert on kinerja_metrics_collect_errors)."""
+    read_db_pool()
+    sources = {"outbox": read_outbox_backlog(settings)}
+    if redis is not None:
+        sources["redis"] = read_queue(redis)
+    results = await asyncio.gather(
+        *(asyncio.wait_for(c, 5) for c in sources.values()), return_exceptions=True
+    )
+    for source, result in zip(sources, results, strict=True):
+        if isinstance(result, BaseException):
+            COLLECT_ERRORS.labels(source).inc()
+            log.warning("metrics source failed", source=source, error=repr(result))
+
+
+def render() -> tuple[bytes, str]:
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def serve_worker_metrics(port: int, host: str = "0.0.0.0") -> Any:
+    """A worker's own /metrics (a thread of prometheus_client's). Returns the server."""
+    server, _thread = start_http_server(port, addr=host)
+    return server
+
+
+def stop_server(server: Any) -> None:
+    with contextlib.suppress(Exception):
+        server.shutdown()
+        server.server_close()

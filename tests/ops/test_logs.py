@@ -1,0 +1,154 @@
+"""Structured logs: one JSON object per line, the request's scope on each, no secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+
+from kinerja_saas import logs
+from kinerja_saas.auth.roles import Role
+
+EMPLOYEES = "query OpsLogEmployees { employees(first: 2) { totalCount } }"
+
+
+async def test_api_lines_carry_request_id_region_and_user(api, region_a, settings, json_logs):
+    token = region_a.token(Role.REGION_ADMIN, settings)
+    response = await api.client.post(
+        "/graphql",
+        json={"query": EMPLOYEES},
+        headers={"authorization": f"Bearer {token}", "x-request-id": "ops-req-1"},
+    )
+    assert response.status_code == 200 and response.headers["x-request-id"] == "ops-req-1"
+    (line,) = json_logs.where(event="graphql", request_id="ops-req-1")
+    account = region_a.accounts[Role.REGION_ADMIN]
+    assert line["region"] == region_a.id and line["user"] == account.id
+    assert line["operation"] == "OpsLogEmployees" and line["outcome"] == "ok"
+    assert line["level"] == "info" and line["logger"] == "kinerja.graphql"
+    assert line["ms"] > 0 and "timestamp" in line
+    assert token not in json_logs.raw  # the bearer token is never logged
+
+    # An unsafe request id is replaced; a request with no token has no region or user.
+    response = await api.client.post(
+        "/graphql", json={"query": EMPLOYEES}, headers={"x-request-id": "bad id\n{}"}
+    )
+    fresh = response.headers["x-request-id"]
+    assert fresh != "bad id\n{}" and len(fresh) == 32
+    (line,) = json_logs.where(event="graphql", request_id=fresh)
+    assert "region" not in line and "user" not in line and line["outcome"] == "denied"
+    # The refusal is expected: one INFO line with its code, no traceback.
+    (refused,) = json_logs.where(logger="strawberry.execution", request_id=fresh)
+    assert refused["level"] == "info" and refused["code"] == "UNAUTHENTICATED"
+    assert "exception" not in refused
+
+
+async def test_unexpected_errors_keep_their_traceback(
+    api, region_a, settings, json_logs, monkeypatch
+):
+    from kinerja_saas.org import service as org
+
+    async def broken(**kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(org, "list_employees", broken)
+    token = region_a.token(Role.REGION_ADMIN, settings)
+    result = await api(
+        "query OpsLogBroken { employees(first: 1) { totalCount } }",
+        token=token,
+        headers={"x-request-id": "ops-req-broken"},
+    )
+    assert result.errors[0]["message"] == "Unexpected error."
+    (error,) = json_logs.where(logger="strawberry.execution", request_id="ops-req-broken")
+    assert error["level"] == "error" and "RuntimeError: database on fire" in error["exception"]
+    assert error["region"] == region_a.id
+    (line,) = json_logs.where(event="graphql", request_id="ops-req-broken")
+    assert line["outcome"] == "error"
+
+
+async def test_stdlib_records_share_the_renderer_and_the_scope(json_logs):
+    with logs.log_scope(request_id="ops-req-2", region=7, user=11):
+        logging.getLogger("kinerja.somewhere").warning("relay lag %s s", 3)
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("kinerja.somewhere").exception("it failed")
+    logging.getLogger("kinerja.somewhere").warning("outside")
+    first, failed, outside = json_logs.all()
+    assert first == {
+        "event": "relay lag 3 s",
+        "request_id": "ops-req-2",
+        "region": 7,
+        "user": 11,
+        "level": "warning",
+        "logger": "kinerja.somewhere",
+        "timestamp": first["timestamp"],
+    }
+    assert failed["level"] == "error" and "ValueError: boom" in failed["exception"]
+    assert "request_id" not in outside
+
+
+async def test_anonymous_operations_are_warned_about_in_production(settings, region_a, json_logs):
+    from kinerja_saas.app import create_app
+
+    production = settings.model_copy(update={"env": "production"})
+    token = region_a.token(Role.EMPLOYEE, settings)
+    transport = httpx.ASGITransport(app=create_app(production))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for query in ("{ employees(first: 1) { totalCount } }", EMPLOYEES):
+            response = await client.post(
+                "/graphql", json={"query": query}, headers={"authorization": f"Bearer {token}"}
+            )
+            assert response.status_code == 200, response.text
+    (warned,) = json_logs.where(event="graphql operation without a name")
+    assert warned["level"] == "warning" and warned["outcome"] == "ok"
+    assert warned["region"] == region_a.id and warned["operation"] is None
+    assert json_logs.where(event="graphql", operation="OpsLogEmployees")  # named: no warning
+
+
+def test_secrets_are_redacted():
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl"
+    event = logs.redact(
+        None,
+        "info",
+        {
+            "event": f"login with Bearer {jwt} from https://k.id/aktivasi#token=abc.def-1",
+            "password": "Kinerja#2026",
+            "refresh_token": "r-123",
+            "webhook": {"url": "https://hooks.example.id/x", "secret": "whsec_1"},
+            "headers": [{"Authorization": "Bearer zzz"}],
+            "activation_link": "https://k.id/aktivasi#token=xyz",
+            "dsn": "postgresql://kinerja_app:s3cret@db:5432/kinerja",
+            "text": "smtp login failed: password='hunter2', api_key=AKIA1",
+            "count": 3,
+        },
+    )
+    rendered = json.dumps(event)
+    for secret in ("Kinerja#2026", "r-123", "whsec_1", "zzz", "xyz", "s3cret", "hunter2", "AKIA1"):
+        assert secret not in rendered, secret
+    assert jwt not in rendered and "abc.def-1" not in rendered
+    assert event["password"] == event["refresh_token"] == logs.REDACTED
+    assert event["webhook"] == {"url": "https://hooks.example.id/x", "secret": logs.REDACTED}
+    assert event["count"] == 3
+    assert event["event"].startswith(
+        "login with Bearer [REDACTED] from https://k.id/aktivasi#token="
+    )
+
+
+def test_redaction_reaches_the_rendered_line(json_logs):
+    logging.getLogger("kinerja.auth").info(
+        "activation link %s", "https://k.id/aktivasi#token=one-time-secret"
+    )
+    logs.get_logger("kinerja.auth").info("smtp", smtp_password="p4ss", user_email="a@b.id")
+    text = json_logs.raw
+    assert "one-time-secret" not in text and "p4ss" not in text and "a@b.id" in text
+
+
+def test_console_format_in_dev_json_in_production(settings):
+    assert logs.log_format(settings) == "console"
+    assert logs.log_format(settings.model_copy(update={"env": "production"})) == "json"
+    forced = settings.model_copy(update={"env": "production", "log_format": "console"})
+    assert logs.log_format(forced) == "console"
+    record = logging.LogRecord("kinerja.x", logging.INFO, __file__, 1, "hello %s", ("you",), None)
+    assert "hello you" in logs.formatter("console").format(record)
+    assert json.loads(logs.formatter("json").format(record))["event"] == "hello you"
