@@ -12,6 +12,7 @@ from kinerja_saas.auth.passwords import hash_password
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import Employee, PositionType, Unit, UnitKind
+from kinerja_saas.training.models import TrainingOfficer, TrainingUnit
 from tenants.context import tenant_transaction
 from tenants.models import RegionKind, Tenant
 from tenants.operators import create_operator
@@ -226,8 +227,9 @@ async def _seed_region(
     for role, person in roles.items():
         email = f"{role.value.lower().replace('_', '.')}@{region.slug}.demo.kinerja.id"
         granted = {role, Role.EMPLOYEE}
-        if not await UserAccount.exists(tenant_id=tenant.id, email=email):
-            await UserAccount.create(
+        account = await UserAccount.get_or_none(tenant_id=tenant.id, email=email)
+        if account is None:
+            account = await UserAccount.create(
                 tenant_id=tenant.id,
                 email=email,
                 name=person.name,
@@ -235,5 +237,22 @@ async def _seed_region(
                 roles=sorted(granted),
                 employee_id=person.id,
             )
+        if role is Role.TRAINING_OFFICER:
+            await _training_unit_of(tenant.id, region.slug, account.id)
         logins.append((region.slug, role.value, email))
     return logins
+
+
+async def _training_unit_of(tenant_id: int, slug: str, officer_id: int) -> None:
+    """The region's own training division, with the demo training officer in it, so the
+    officer's views work from the first login."""
+    name = "Bidang Pengembangan Kompetensi BKPSDM"
+    unit = await TrainingUnit.get_or_none(tenant_id=tenant_id, name=name)
+    if unit is None:
+        unit = await TrainingUnit.create(
+            tenant_id=tenant_id, name=name, email=f"diklat@{slug}.demo.kinerja.id"
+        )
+    if not await TrainingOfficer.exists(tenant_id=tenant_id, user_id=officer_id):
+        await TrainingOfficer.create(
+            tenant_id=tenant_id, training_unit_id=unit.id, user_id=officer_id
+        )

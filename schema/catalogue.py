@@ -46,6 +46,9 @@ class TrainingRule:
     trigger: RuleTrigger
     trigger_value: str
     competency_id: strawberry.ID
+    programme_id: strawberry.ID | None = strawberry.field(
+        description="The programme the rule assigns; none: the best programme of the competency"
+    )
     priority: int
     is_active: bool
 
@@ -96,6 +99,7 @@ class CatalogueQuery:
                 trigger=r.trigger,
                 trigger_value=r.trigger_value,
                 competency_id=strawberry.ID(str(r.competency_id)),
+                programme_id=strawberry.ID(str(r.programme_id)) if r.programme_id else None,
                 priority=r.priority,
                 is_active=r.is_active,
             )

@@ -76,14 +76,11 @@ def dev_server(data_dir: Path, log_path: Path):
     assert redis_socket and not Path(redis_socket.group(1)).exists(), "embedded Redis still running"
 
 
-def _login(url: str) -> dict:
+def _login(url: str, email: str = "region.admin@surabaya.demo.kinerja.id") -> dict:
     return httpx.post(
         url,
         timeout=10,
-        json={
-            "query": LOGIN,
-            "variables": {"e": "region.admin@surabaya.demo.kinerja.id", "p": DEMO_PASSWORD},
-        },
+        json={"query": LOGIN, "variables": {"e": email, "p": DEMO_PASSWORD}},
     ).json()["data"]["login"]
 
 
@@ -104,6 +101,15 @@ def test_dev_command_runs_on_embedded_servers_and_reuses_its_data(tmp_path):
         assert login["me"]["region"]["slug"] == "surabaya"
         first_count = _employee_count(url, login["accessToken"])
         assert first_count >= 30
+        # The demo training officer belongs to a training unit: their list opens.
+        officer = _login(url, "training.officer@surabaya.demo.kinerja.id")["accessToken"]
+        listed = httpx.post(
+            url,
+            timeout=10,
+            headers={"authorization": f"Bearer {officer}"},
+            json={"query": "{ trainingAssignments(first: 5) { edges { cursor } } }"},
+        ).json()
+        assert listed.get("errors") is None and listed["data"]["trainingAssignments"]["edges"] == []
     assert not (data / "pgdata" / "postmaster.pid").exists(), "embedded PostgreSQL still running"
 
     with dev_server(data, tmp_path / "second.log") as url:
