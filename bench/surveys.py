@@ -959,7 +959,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--services", type=int, default=10, help="services per region")
     add("--campaigns", type=int, default=2, help="campaigns per region (the last open)")
     add("--rounds", type=int, default=2, help="timed floor/platform rounds per size")
-    add("--floor-concurrency", type=int, default=2, help="connections for the floor")
+    add(
+        "--floor-concurrency",
+        type=int,
+        default=10,
+        help="connections for the floor (the worker runs up to 10 jobs at once)",
+    )
     add("--clients", type=int, default=32)
     add("--seconds", type=float, default=20.0, help="throughput phase")
     add("--warmup", type=int, default=64, help="unmeasured submissions first")
