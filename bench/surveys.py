@@ -416,12 +416,17 @@ def proc_status(pid: int, key: str) -> float | None:
 
 
 def proc_cpu_seconds(pid: int | None) -> float:
+    """CPU seconds (user + system) of a process and its direct children (uvicorn's
+    `--workers` processes)."""
     if pid is None:
         return 0.0
-    with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return 0.0
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if stat.parent.name == str(pid) or fields[1] == str(pid):
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def recompute_phase(
@@ -723,6 +728,8 @@ async def http_phases(
     env = {"KINERJA_SURVEY_RATE_LIMIT_PER_CODE_PER_MINUTE": str(args.per_code_limit)}
     server = ApiServer(owner_url, redis_url, SERVER_LOG)
     server.env_overrides.update(env)
+    if args.api_workers > 1:
+        server.args += ["--workers", str(args.api_workers)]
     worker = WorkerProcess(owner_url, redis_url, WORKER_LOG.with_suffix(".http.log"))
     owner = await asyncpg.connect(owner_url)
     try:
@@ -843,7 +850,7 @@ def report(result: dict[str, Any]) -> str:
         lines += [
             "",
             f"2. submitSurveyResponse over HTTP: {result['clients']} clients (httpx, this process),"
-            " `kinerja serve` (1 process) + `kinerja worker`",
+            f" `kinerja serve` ({result['api_workers']} process(es)) + `kinerja worker`",
             f"   {t['requests']:,} requests in {t['seconds']:.1f} s: {t['rps']:.0f} req/s,"
             f" p50 {t['p50_ms']:.0f} ms, p99 {t['p99_ms']:.0f} ms, errors {t['errors']}"
             + (f" {t['error_examples']}" if t["errors"] else ""),
@@ -912,6 +919,7 @@ async def main(args: argparse.Namespace) -> int:
         "responses": args.responses,
         "small": sizes[0],
         "clients": args.clients,
+        "api_workers": args.api_workers,
         "floor_concurrency": args.floor_concurrency,
         "load_before": load_before,
         "recompute": [],
@@ -966,6 +974,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="connections for the floor (the worker runs up to 10 jobs at once)",
     )
     add("--clients", type=int, default=32)
+    add("--api-workers", type=int, default=1, help="`kinerja serve --workers` processes")
     add("--seconds", type=float, default=20.0, help="throughput phase")
     add("--warmup", type=int, default=64, help="unmeasured submissions first")
     add(

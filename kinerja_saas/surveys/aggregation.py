@@ -1,13 +1,17 @@
-"""Aggregating responses into results, set-based: ONE `INSERT … SELECT … GROUP BY … ON
-CONFLICT DO UPDATE` per run, whatever the number of responses. The campaign's responses are
-read once, grouped by service and slice (the total and each profile value); the unit and
-region rows are rolled up from those groups (`GROUPING SETS`: answer sums are additive), so
-a run costs one pass over the campaign's responses, not one per scope.
+"""Aggregating responses into results, set-based, whatever the number of responses.
 
-Incremental (after submissions to one campaign × service) and full recompute (a campaign)
-run the same statement, the incremental one writing only the service's own rows, its unit's
-and the region's; so they agree by construction. Runs of one campaign are serialised by a
-transaction-level advisory lock.
+Full recompute (a campaign): ONE `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`. The
+campaign's responses are read once, grouped by service and slice (the total and each
+profile value); the unit and region rows are rolled up from those groups (`GROUPING SETS`:
+answer sums are additive), so it costs one pass over the campaign's responses.
+
+Incremental (after submissions to one campaign × service): the same statement over that
+service's responses writes the service's rows; then a second one rolls its unit's rows and
+the region's up from the stored service rows of the campaign (a few hundred rows), so an
+incremental run reads one service's responses, never the whole campaign's. Runs of one
+campaign are serialised by a transaction-level advisory lock, so the last run sees every
+service row fresh: once each service's last run is done, the unit and region rows equal the
+full recompute's, row for row.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ BAND_DROPPED_TOPIC = "surveys.band_dropped"
 TOTAL = "TOTAL"
 
 _SUMS = ", ".join(f"sum(r.u{i})::int AS s{i}" for i in range(1, 10))
+_STORED_SUMS = ", ".join(f"(r.element_sums->>{i - 1})::int AS s{i}" for i in range(1, 10))
 _ROLL_UP = ", ".join(f"sum(p.s{i})::int AS s{i}" for i in range(1, 10))
 _SUM_ALL = " + ".join(f"a.s{i}" for i in range(1, 10))
 _SUM_ARRAY = ", ".join(f"a.s{i}" for i in range(1, 10))
@@ -37,15 +42,29 @@ _SCOPE = (
     "CASE WHEN GROUPING({unit}) = 1 THEN 'REGION' WHEN GROUPING({service}) = 1 THEN 'UNIT'"
     " ELSE 'SERVICE' END"
 )
-# Narrowed to one service ($3): its own rows, its unit's and the region's.
-_NARROW = (
-    "a.scope = 'REGION' OR (a.scope = 'SERVICE' AND a.scope_id = $3)"
-    " OR (a.scope = 'UNIT' AND a.scope_id = (SELECT unit_id FROM survey_services"
-    " WHERE tenant_id = $1 AND id = $3))"
-)
+
+# `per_service`: (service, slice) -> respondents and the 9 answer sums, from the responses
+# (of the campaign, or of its service $3) …
+_FROM_RESPONSES = """
+per_service AS (
+    SELECT r.service_id, d.dimension, d.value, count(*)::int AS n, {sums}
+    FROM survey_responses r
+    CROSS JOIN LATERAL (VALUES {slices}) d (dimension, value)
+    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL {narrow}
+    GROUP BY 1, 2, 3
+)"""
+# … or from the campaign's stored service rows (the incremental roll-up).
+_FROM_SERVICE_ROWS = f"""
+per_service AS (
+    SELECT r.scope_id AS service_id, r.dimension, r.value, r.respondents AS n, {_STORED_SUMS}
+    FROM survey_results r
+    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.scope = 'SERVICE'
+)"""
 
 
-def _statement(narrowed: bool) -> str:
+def _statement(per_service: str, write: str) -> str:
+    """Groups `per_service` by service, unit and region and upserts the rows `write`
+    selects; returns the TOTAL rows written with their previous band."""
     return f"""
 WITH old AS (
     SELECT scope, scope_id, band FROM survey_results
@@ -63,13 +82,7 @@ pop AS (
     FROM svc
     GROUP BY GROUPING SETS ((unit_id, service_id), (unit_id), ())
 ),
-per_service AS (
-    SELECT r.service_id, d.dimension, d.value, count(*)::int AS n, {_SUMS}
-    FROM survey_responses r
-    CROSS JOIN LATERAL (VALUES {_SLICES}) d (dimension, value)
-    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL
-    GROUP BY 1, 2, 3
-),
+{per_service},
 agg AS (
     SELECT {_SCOPE.format(unit="v.unit_id", service="p.service_id")} AS scope,
         coalesce(p.service_id, v.unit_id, 0) AS scope_id, v.unit_id, p.dimension, p.value,
@@ -89,7 +102,7 @@ up AS (
     FROM agg a
     CROSS JOIN LATERAL (SELECT round(({_SUM_ALL})::numeric * 25 / (9 * a.n), 2) AS conv) c
     LEFT JOIN pop p ON p.scope = a.scope AND p.scope_id = a.scope_id
-    WHERE {_NARROW if narrowed else "TRUE"}
+    WHERE {write}
     ON CONFLICT (tenant_id, campaign_id, scope, scope_id, dimension, value) DO UPDATE SET
         unit_id = EXCLUDED.unit_id, respondents = EXCLUDED.respondents,
         element_sums = EXCLUDED.element_sums, converted_ikm = EXCLUDED.converted_ikm,
@@ -102,7 +115,20 @@ WHERE up.dimension = '{TOTAL}'
 """
 
 
-STATEMENTS = {narrowed: _statement(narrowed) for narrowed in (True, False)}
+def _from_responses(narrow: str) -> str:
+    return _FROM_RESPONSES.format(sums=_SUMS, slices=_SLICES, narrow=narrow)
+
+
+# The full recompute of a campaign ($1 tenant, $2 campaign).
+FULL = _statement(_from_responses(""), "TRUE")
+# Incremental ($3 the service): its rows from its responses, …
+SERVICE_ROWS = _statement(_from_responses("AND r.service_id = $3"), "a.scope = 'SERVICE'")
+# … then its unit's rows and the region's from the stored service rows.
+ROLL_UP = _statement(
+    _FROM_SERVICE_ROWS,
+    "a.scope = 'REGION' OR (a.scope = 'UNIT' AND a.scope_id = (SELECT unit_id"
+    " FROM survey_services WHERE tenant_id = $1 AND id = $3))",
+)
 
 
 @dataclass
@@ -124,8 +150,12 @@ async def aggregate(*, campaign_id: int, service_id: int | None = None) -> Aggre
     )
     run = AggregationRun()
     narrowed = service_id is not None
-    params = [tenant_id, campaign_id, *([service_id] if narrowed else [])]
-    rows = await conn.execute_query_dict(STATEMENTS[narrowed], params)
+    if narrowed:
+        params = [tenant_id, campaign_id, service_id]
+        rows = await conn.execute_query_dict(SERVICE_ROWS, params)
+        rows += await conn.execute_query_dict(ROLL_UP, params)
+    else:
+        rows = await conn.execute_query_dict(FULL, [tenant_id, campaign_id])
     run.rows = {scope.value: 0 for scope in ResultScope}
     for r in rows:
         run.rows[r["scope"]] += 1
