@@ -8,10 +8,11 @@ answer sums are additive), so it costs one pass over the campaign's responses.
 Incremental (after submissions to one campaign × service): the same statement over that
 service's responses writes the service's rows; then a second one rolls its unit's rows and
 the region's up from the stored service rows of the campaign (a few hundred rows), so an
-incremental run reads one service's responses, never the whole campaign's. Runs of one
-campaign are serialised by a transaction-level advisory lock, so the last run sees every
-service row fresh: once each service's last run is done, the unit and region rows equal the
-full recompute's, row for row.
+incremental run reads one service's responses, never the whole campaign's. Incremental
+runs of different services write their service rows concurrently and roll up one at a time
+(transaction-level advisory locks, see `aggregate`), so the last roll-up sees every service
+row fresh: once each service's last run is done, the unit and region rows equal the full
+recompute's, row for row. A full recompute excludes the incremental runs of its campaign.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ WHERE up.dimension = '{TOTAL}'
 """
 
 
+# A transaction-level advisory lock (`mode` '' exclusive or '_shared') on a text key.
+_LOCK = "pg_advisory_xact_lock{mode}(hashtextextended('kinerja.skm:' || {key}::text, 0))"
+
+
 def _from_responses(narrow: str) -> str:
     return _FROM_RESPONSES.format(sums=_SUMS, slices=_SLICES, narrow=narrow)
 
@@ -144,17 +149,27 @@ async def aggregate(*, campaign_id: int, service_id: int | None = None) -> Aggre
     service whose band fell."""
     tenant_id = current_tenant_id()
     conn = connections.get("default")
-    await conn.execute_query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('kinerja.skm:' || $1 || ':' || $2, 0))",
-        [str(tenant_id), str(campaign_id)],
-    )
     run = AggregationRun()
     narrowed = service_id is not None
+    campaign_key = f"{tenant_id}:{campaign_id}"
     if narrowed:
+        # Runs of different services of a campaign write their service rows side by side
+        # (the campaign's lock shared, the service's exclusive), then roll up one at a time:
+        # each roll-up starts after the previous one committed, so the last one sees every
+        # service row. A full recompute takes the campaign's lock exclusively. Locks are
+        # always taken in this order (campaign, service, roll-up): no deadlock.
+        await conn.execute_query(
+            f"SELECT {_LOCK.format(mode='_shared', key='$1')}, {_LOCK.format(mode='', key='$2')}",
+            [campaign_key, f"{campaign_key}:service:{service_id}"],
+        )
         params = [tenant_id, campaign_id, service_id]
         rows = await conn.execute_query_dict(SERVICE_ROWS, params)
+        await conn.execute_query(
+            f"SELECT {_LOCK.format(mode='', key='$1')}", [f"{campaign_key}:roll-up"]
+        )
         rows += await conn.execute_query_dict(ROLL_UP, params)
     else:
+        await conn.execute_query(f"SELECT {_LOCK.format(mode='', key='$1')}", [campaign_key])
         rows = await conn.execute_query_dict(FULL, [tenant_id, campaign_id])
     run.rows = {scope.value: 0 for scope in ResultScope}
     for r in rows:
