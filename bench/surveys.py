@@ -531,7 +531,11 @@ def submission_body(code: str) -> bytes:
     return orjson.dumps({"query": SUBMIT, "variables": variables})
 
 
+ACCEPTED = [0]  # submissions the API accepted (counted against the rows stored)
+
+
 def submission_problem(response: httpx.Response) -> str | None:
+    """None for an accepted new response (counted), else what went wrong."""
     if response.status_code != 200:
         return f"HTTP {response.status_code}: {response.text[:200]}"
     data = orjson.loads(response.content)
@@ -540,6 +544,7 @@ def submission_problem(response: httpx.Response) -> str | None:
     payload = data["data"]["submitSurveyResponse"]
     if not payload["accepted"] or payload["replayed"] or payload["errors"]:
         return f"not accepted: {payload}"
+    ACCEPTED[0] += 1
     return None
 
 
@@ -566,12 +571,15 @@ async def throughput_phase(
     async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=60) as client:
         warm = [next(cursor) for _ in range(args.warmup)]
         for chunk in range(0, len(warm), args.clients):
-            await asyncio.gather(
+            answers = await asyncio.gather(
                 *(
                     client.post("/graphql", content=b, headers=HEADERS)
                     for b in warm[chunk : chunk + args.clients]
                 )
             )
+            problems = [p for p in map(submission_problem, answers) if p]
+            if problems:
+                raise RuntimeError(f"warm-up submissions failed: {problems[:3]}")
         deadline = 0.0
 
         async def one_client() -> None:
@@ -779,7 +787,7 @@ async def http_phases(
             "throughput": throughput,
             "freshness": freshness,
             "http_rows_stored": stored,
-            "http_submissions_accepted": next(_tokens) - 1,
+            "http_submissions_accepted": ACCEPTED[0],
             "worker_peak_rss_mib": proc_status(worker.pid, "VmHWM") if worker.pid else None,
             "rate_limits": {
                 "per_ip_per_hour": args.per_ip_limit,
@@ -875,10 +883,10 @@ def report(result: dict[str, Any]) -> str:
                 f" {verdict(fr['p99_s'] <= TARGET_FRESHNESS and not fr['timeouts'])}",
             ]
         lines.append(
-            f"   checks: {http['http_rows_stored']:,} rows stored for"
-            f" {http['http_submissions_accepted']:,} prepared submissions (bodies prepared but"
-            f" not sent are counted there too); HTTP worker peak RSS"
-            f" {http['worker_peak_rss_mib'] or 0:.0f} MiB"
+            f"   checks: {http['http_submissions_accepted']:,} submissions accepted over HTTP,"
+            f" {http['http_rows_stored']:,} rows stored"
+            f" ({'equal' if http['http_rows_stored'] == http['http_submissions_accepted'] else 'DIFFERENT'});"
+            f" worker peak RSS {http['worker_peak_rss_mib'] or 0:.0f} MiB"
         )
     lines.append(
         f"total      {result['total_seconds']:.0f} s; figures also in"
@@ -954,7 +962,11 @@ async def main(args: argparse.Namespace) -> int:
     checks_ok = all(not p["problems"] for p in result["recompute"])
     if "http" in result:
         http = result["http"]
-        checks_ok = checks_ok and not http["throughput"]["errors"]
+        checks_ok = (
+            checks_ok
+            and not http["throughput"]["errors"]
+            and http["http_rows_stored"] == http["http_submissions_accepted"]
+        )
     return 0 if checks_ok else 1
 
 
