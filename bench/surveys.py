@@ -709,6 +709,42 @@ async def freshness_phase(
     }
 
 
+async def aggregation_jobs(settings: Settings) -> dict[str, Any]:
+    """The debounced `aggregate_survey_service` runs (arq keeps their results): how many,
+    how long each ran, and how long each waited after its window closed (the job id ends
+    with the window's number)."""
+    from arq.jobs import Job
+
+    from workers.queue import connect
+
+    redis = await connect(settings)
+    try:
+        keys = [k async for k in redis.scan_iter("arq:result:aggregate_survey_service:*")]
+        infos = [await Job(k.decode().split(":", 2)[2], redis).result_info() for k in keys]
+    finally:
+        await redis.aclose()
+    window = max(settings.survey_aggregate_debounce_seconds, 0.05)
+    runs, waits, failed = [], [], 0
+    for info in infos:
+        if info is None:
+            continue
+        failed += not info.success
+        runs.append((info.finish_time - info.start_time).total_seconds())
+        due = (int(info.job_id.rsplit(":", 1)[1]) + 1) * window
+        waits.append(info.start_time.timestamp() - due)
+    if not runs:
+        return {"runs": 0}
+    return {
+        "runs": len(runs),
+        "failed": failed,
+        "run_p50_s": percentile(runs, 50),
+        "run_max_s": max(runs),
+        "wait_p50_s": percentile(waits, 50),
+        "wait_max_s": max(waits),
+        "window_s": window,
+    }
+
+
 def access_token(settings: Settings, region: Region) -> str:
     from kinerja_saas.auth.actor import Actor
     from kinerja_saas.auth.roles import Role
@@ -786,6 +822,7 @@ async def http_phases(
         return {
             "throughput": throughput,
             "freshness": freshness,
+            "aggregation_jobs": await aggregation_jobs(settings),
             "http_rows_stored": stored,
             "http_submissions_accepted": ACCEPTED[0],
             "worker_peak_rss_mib": proc_status(worker.pid, "VmHWM") if worker.pid else None,
@@ -888,6 +925,14 @@ def report(result: dict[str, Any]) -> str:
             f" ({'equal' if http['http_rows_stored'] == http['http_submissions_accepted'] else 'DIFFERENT'});"
             f" worker peak RSS {http['worker_peak_rss_mib'] or 0:.0f} MiB"
         )
+        jobs = http["aggregation_jobs"]
+        if jobs["runs"]:
+            lines.append(
+                f"   aggregation: {jobs['runs']:,} debounced runs ({jobs['failed']} failed),"
+                f" each {jobs['run_p50_s'] * 1000:.0f} ms (p50, max {jobs['run_max_s']:.2f} s),"
+                f" started {jobs['wait_p50_s']:.2f} s (p50, max {jobs['wait_max_s']:.2f} s)"
+                f" after its {jobs['window_s']:g} s window closed"
+            )
     lines.append(
         f"total      {result['total_seconds']:.0f} s; figures also in"
         f" {RESULTS_FILE.relative_to(REPO_ROOT)}"
