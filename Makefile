@@ -39,3 +39,7 @@ bench-notify: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .kinerja
+
+.PHONY: bench-surveys
+bench-surveys: $(STAMP)
+	$(BIN)/python -m bench.surveys

@@ -1,10 +1,18 @@
-"""Aggregating responses into results, set-based: one INSERT … SELECT … GROUP BY … ON
-CONFLICT DO UPDATE per scope (service, unit, region), totals and profile breakdowns
-together, whatever the number of responses.
+"""Aggregating responses into results, set-based, whatever the number of responses.
 
-Incremental (after submissions to one campaign × service) and full recompute (a campaign)
-run the same statements, narrowed or not to the service and its unit, so they agree by
-construction. Runs of one campaign are serialised by a transaction-level advisory lock.
+Full recompute (a campaign): ONE `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`. The
+campaign's responses are read once, grouped by service and slice (the total and each
+profile value); the unit and region rows are rolled up from those groups (`GROUPING SETS`:
+answer sums are additive), so it costs one pass over the campaign's responses.
+
+Incremental (after submissions to one campaign × service): the same statement over that
+service's responses writes the service's rows; then a second one rolls its unit's rows and
+the region's up from the stored service rows of the campaign (a few hundred rows), so an
+incremental run reads one service's responses, never the whole campaign's. Incremental
+runs of different services write their service rows concurrently and roll up one at a time
+(transaction-level advisory locks, see `aggregate`), so the last roll-up sees every service
+row fresh: once each service's last run is done, the unit and region rows equal the full
+recompute's, row for row. A full recompute excludes the incremental runs of its campaign.
 """
 
 from __future__ import annotations
@@ -23,78 +31,110 @@ from tenants.context import current_tenant_id
 BAND_DROPPED_TOPIC = "surveys.band_dropped"
 TOTAL = "TOTAL"
 
-# scope -> (key of a response's row, through its service `s`)
-_KEYS = {
-    ResultScope.SERVICE: ("s.id", "s.unit_id"),
-    ResultScope.UNIT: ("s.unit_id", "s.unit_id"),
-    ResultScope.REGION: ("0::bigint", "NULL::bigint"),
-}
-# scope -> what narrows it to one service ($3) and that service's unit
-_NARROW = {
-    ResultScope.SERVICE: "s.id = $3",
-    ResultScope.UNIT: "s.unit_id = (SELECT unit_id FROM survey_services"
-    " WHERE tenant_id = $1 AND id = $3)",
-    ResultScope.REGION: "TRUE",
-}
 _SUMS = ", ".join(f"sum(r.u{i})::int AS s{i}" for i in range(1, 10))
+_STORED_SUMS = ", ".join(f"(r.element_sums->>{i - 1})::int AS s{i}" for i in range(1, 10))
+_ROLL_UP = ", ".join(f"sum(p.s{i})::int AS s{i}" for i in range(1, 10))
 _SUM_ALL = " + ".join(f"a.s{i}" for i in range(1, 10))
 _SUM_ARRAY = ", ".join(f"a.s{i}" for i in range(1, 10))
 _SLICES = ", ".join(
     [f"('{TOTAL}', '')", *(f"('{dim}', r.{col})" for col, dim in PROFILE_DIMENSIONS.items())]
 )
+# The scope of a row of `GROUPING SETS ((unit, service), (unit), ())`, and its id.
+_SCOPE = (
+    "CASE WHEN GROUPING({unit}) = 1 THEN 'REGION' WHEN GROUPING({service}) = 1 THEN 'UNIT'"
+    " ELSE 'SERVICE' END"
+)
+
+# `per_service`: (service, slice) -> respondents and the 9 answer sums, from the responses
+# (of the campaign, or of its service $3) …
+_FROM_RESPONSES = """
+per_service AS (
+    SELECT r.service_id, d.dimension, d.value, count(*)::int AS n, {sums}
+    FROM survey_responses r
+    CROSS JOIN LATERAL (VALUES {slices}) d (dimension, value)
+    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL {narrow}
+    GROUP BY 1, 2, 3
+)"""
+# … or from the campaign's stored service rows (the incremental roll-up).
+_FROM_SERVICE_ROWS = f"""
+per_service AS (
+    SELECT r.scope_id AS service_id, r.dimension, r.value, r.respondents AS n, {_STORED_SUMS}
+    FROM survey_results r
+    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.scope = 'SERVICE'
+)"""
 
 
-def _statement(scope: ResultScope, narrowed: bool) -> str:
-    key, unit = _KEYS[scope]
-    narrow = _NARROW[scope] if narrowed else "TRUE"
+def _statement(per_service: str, write: str) -> str:
+    """Groups `per_service` by service, unit and region and upserts the rows `write`
+    selects; returns the TOTAL rows written with their previous band."""
     return f"""
 WITH old AS (
-    SELECT scope_id, band FROM survey_results
-    WHERE tenant_id = $1 AND campaign_id = $2 AND scope = '{scope.value}'
-        AND dimension = '{TOTAL}'
+    SELECT scope, scope_id, band FROM survey_results
+    WHERE tenant_id = $1 AND campaign_id = $2 AND dimension = '{TOTAL}'
 ),
-pop AS (
-    SELECT {key} AS scope_id, sum(s.population_per_year)::int AS population
+svc AS (
+    SELECT s.id AS service_id, s.unit_id, s.population_per_year
     FROM survey_campaign_services cs
     JOIN survey_services s ON s.tenant_id = cs.tenant_id AND s.id = cs.service_id
-    WHERE cs.tenant_id = $1 AND cs.campaign_id = $2 AND {narrow}
-    GROUP BY 1
+    WHERE cs.tenant_id = $1 AND cs.campaign_id = $2
 ),
+pop AS (
+    SELECT {_SCOPE.format(unit="unit_id", service="service_id")} AS scope,
+        coalesce(service_id, unit_id, 0) AS scope_id, sum(population_per_year)::int AS population
+    FROM svc
+    GROUP BY GROUPING SETS ((unit_id, service_id), (unit_id), ())
+),
+{per_service},
 agg AS (
-    SELECT {key} AS scope_id, {unit} AS unit_id, d.dimension, d.value,
-        count(*)::int AS n, {_SUMS}
-    FROM survey_responses r
-    JOIN survey_services s ON s.tenant_id = r.tenant_id AND s.id = r.service_id
-    CROSS JOIN LATERAL (VALUES {_SLICES}) d (dimension, value)
-    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL AND {narrow}
-    GROUP BY 1, 2, 3, 4
+    SELECT {_SCOPE.format(unit="v.unit_id", service="p.service_id")} AS scope,
+        coalesce(p.service_id, v.unit_id, 0) AS scope_id, v.unit_id, p.dimension, p.value,
+        sum(p.n)::int AS n, {_ROLL_UP}
+    FROM per_service p
+    JOIN svc v ON v.service_id = p.service_id
+    GROUP BY GROUPING SETS ((p.dimension, p.value, v.unit_id, p.service_id),
+                            (p.dimension, p.value, v.unit_id),
+                            (p.dimension, p.value))
 ),
 up AS (
     INSERT INTO survey_results (tenant_id, campaign_id, scope, scope_id, dimension, value,
         unit_id, respondents, element_sums, converted_ikm, band, population, updated_at)
-    SELECT $1, $2, '{scope.value}', a.scope_id, a.dimension, a.value, a.unit_id, a.n,
+    SELECT $1, $2, a.scope, a.scope_id, a.dimension, a.value, a.unit_id, a.n,
         jsonb_build_array({_SUM_ARRAY}), c.conv, {band_sql("c.conv")},
         coalesce(p.population, 0), now()
     FROM agg a
     CROSS JOIN LATERAL (SELECT round(({_SUM_ALL})::numeric * 25 / (9 * a.n), 2) AS conv) c
-    LEFT JOIN pop p ON p.scope_id = a.scope_id
+    LEFT JOIN pop p ON p.scope = a.scope AND p.scope_id = a.scope_id
+    WHERE {write}
     ON CONFLICT (tenant_id, campaign_id, scope, scope_id, dimension, value) DO UPDATE SET
         unit_id = EXCLUDED.unit_id, respondents = EXCLUDED.respondents,
         element_sums = EXCLUDED.element_sums, converted_ikm = EXCLUDED.converted_ikm,
         band = EXCLUDED.band, population = EXCLUDED.population, updated_at = now()
-    RETURNING scope_id, unit_id, dimension, band, converted_ikm
+    RETURNING scope, scope_id, unit_id, dimension, band, converted_ikm
 )
-SELECT up.scope_id, up.unit_id, up.band, up.converted_ikm, old.band AS old_band
-FROM up LEFT JOIN old ON old.scope_id = up.scope_id
+SELECT up.scope, up.scope_id, up.unit_id, up.band, up.converted_ikm, old.band AS old_band
+FROM up LEFT JOIN old ON old.scope = up.scope AND old.scope_id = up.scope_id
 WHERE up.dimension = '{TOTAL}'
 """
 
 
-STATEMENTS = {
-    (scope, narrowed): _statement(scope, narrowed)
-    for scope in ResultScope
-    for narrowed in (True, False)
-}
+# A transaction-level advisory lock (`mode` '' exclusive or '_shared') on a text key.
+_LOCK = "pg_advisory_xact_lock{mode}(hashtextextended('kinerja.skm:' || {key}::text, 0))"
+
+
+def _from_responses(narrow: str) -> str:
+    return _FROM_RESPONSES.format(sums=_SUMS, slices=_SLICES, narrow=narrow)
+
+
+# The full recompute of a campaign ($1 tenant, $2 campaign).
+FULL = _statement(_from_responses(""), "TRUE")
+# Incremental ($3 the service): its rows from its responses, …
+SERVICE_ROWS = _statement(_from_responses("AND r.service_id = $3"), "a.scope = 'SERVICE'")
+# … then its unit's rows and the region's from the stored service rows.
+ROLL_UP = _statement(
+    _FROM_SERVICE_ROWS,
+    "a.scope = 'REGION' OR (a.scope = 'UNIT' AND a.scope_id = (SELECT unit_id"
+    " FROM survey_services WHERE tenant_id = $1 AND id = $3))",
+)
 
 
 @dataclass
@@ -112,33 +152,46 @@ async def aggregate(*, campaign_id: int, service_id: int | None = None) -> Aggre
     `surveys.band_dropped` for each service whose band fell."""
     tenant_id = current_tenant_id()
     conn = connections.get("default")
-    await conn.execute_query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('kinerja.skm:' || $1 || ':' || $2, 0))",
-        [str(tenant_id), str(campaign_id)],
-    )
     run = AggregationRun()
     narrowed = service_id is not None
-    service_unit_id: int | None = None
-    for scope in ResultScope:
-        # The region's row is always the whole campaign's: no $3 in its statement.
-        narrow = narrowed and scope is not ResultScope.REGION
-        params = [tenant_id, campaign_id, *([service_id] if narrow else [])]
-        rows = await conn.execute_query_dict(STATEMENTS[(scope, narrow)], params)
-        run.rows[scope.value] = len(rows)
-        if scope is ResultScope.SERVICE:
-            service_unit_id = next((r["unit_id"] for r in rows), None)
-            run.band_drops = [
-                {
-                    "campaign_id": campaign_id,
-                    "service_id": r["scope_id"],
-                    "unit_id": r["unit_id"],
-                    "old_band": r["old_band"],
-                    "new_band": r["band"],
-                    "converted_ikm": str(Decimal(r["converted_ikm"])),
-                }
-                for r in rows
-                if band_dropped(r["old_band"], r["band"])
-            ]
+    campaign_key = f"{tenant_id}:{campaign_id}"
+    if narrowed:
+        # Runs of different services of a campaign write their service rows side by side
+        # (the campaign's lock shared, the service's exclusive), then roll up one at a time:
+        # each roll-up starts after the previous one committed, so the last one sees every
+        # service row. A full recompute takes the campaign's lock exclusively. Locks are
+        # always taken in this order (campaign, service, roll-up): no deadlock.
+        await conn.execute_query(
+            f"SELECT {_LOCK.format(mode='_shared', key='$1')}, {_LOCK.format(mode='', key='$2')}",
+            [campaign_key, f"{campaign_key}:service:{service_id}"],
+        )
+        params = [tenant_id, campaign_id, service_id]
+        rows = await conn.execute_query_dict(SERVICE_ROWS, params)
+        await conn.execute_query(
+            f"SELECT {_LOCK.format(mode='', key='$1')}", [f"{campaign_key}:roll-up"]
+        )
+        rows += await conn.execute_query_dict(ROLL_UP, params)
+    else:
+        await conn.execute_query(f"SELECT {_LOCK.format(mode='', key='$1')}", [campaign_key])
+        rows = await conn.execute_query_dict(FULL, [tenant_id, campaign_id])
+    run.rows = {scope.value: 0 for scope in ResultScope}
+    for r in rows:
+        run.rows[r["scope"]] += 1
+    run.band_drops = [
+        {
+            "campaign_id": campaign_id,
+            "service_id": r["scope_id"],
+            "unit_id": r["unit_id"],
+            "old_band": r["old_band"],
+            "new_band": r["band"],
+            "converted_ikm": str(Decimal(r["converted_ikm"])),
+        }
+        for r in rows
+        if r["scope"] == ResultScope.SERVICE.value and band_dropped(r["old_band"], r["band"])
+    ]
+    service_unit_id = next(
+        (r["unit_id"] for r in rows if r["scope"] == ResultScope.SERVICE.value), None
+    )
     if not narrowed:
         # Every row of this campaign written above carries this transaction's now().
         await conn.execute_query(
