@@ -202,6 +202,8 @@ LIST_QUERY = (
     " programme { id title } batch { id name startsOn } } } pageInfo { hasNextPage } } }"
 )
 
+LIST_IDS_QUERY = "query OfficerIds { trainingAssignments(first: 100) { edges { node { id } } } }"
+
 SNAPSHOT_SQL = """
 SELECT tenant_id, employee_id, programme_id, batch_id, waiting_position, status, reason,
        reason_value, evaluation_id, predikat, competency_id, rule_id
@@ -620,6 +622,22 @@ async def list_phase(
                 max_seconds=args.max_seconds,
                 check=check_floor,
             )
+            # The same page with only the ids: what the fields cost in the server's Python
+            # (GraphQL resolution and serialisation), the SQL and HTTP being the same.
+            ids_body = orjson.dumps({"query": LIST_IDS_QUERY, "operationName": "OfficerIds"})
+
+            async def ids_call() -> httpx.Response:
+                return await http.post("/graphql", content=ids_body, headers=headers)
+
+            ids_run = await run_load(
+                "api ids only",
+                ids_call,
+                requests=args.requests,
+                concurrency=args.concurrency,
+                max_seconds=args.max_seconds / 2,
+                server_pid=server.pid,
+            )
+            result["api_ids_only"] = ids_run.as_dict()
             server_sql = (
                 f"{ROW} AND p.training_unit_id = $2 AND ($3::bigint IS NULL OR a.id < $3::bigint)"
                 " ORDER BY a.id DESC LIMIT $4"
@@ -988,6 +1006,10 @@ def report(r: dict[str, Any]) -> str:
             f" {lst['ratios']['api_p50_per_floor_p50']:.2f}×; API server"
             f" {100 * (lst['api_server_core_utilisation'] or 0):.0f}% of one core,"
             f" {api['cpu_ms_per_request'].get('api server', 0):.1f} ms CPU per request",
+            f"   the same page with only `id` selected: {lst['api_ids_only']['requests_per_second']:.1f}"
+            f" req/s, p50 {lst['api_ids_only']['latency_ms']['p50']:.1f} ms,"
+            f" {lst['api_ids_only']['cpu_ms_per_request'].get('api server', 0):.1f} ms server CPU"
+            " per request",
             f"   inside PostgreSQL: server's statement {lst['execution_ms']['api_statement_ms']:.2f}"
             f" ms, floor {lst['execution_ms']['floor_ms']:.2f} ms",
         ]
