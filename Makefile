@@ -32,6 +32,10 @@ bench: $(STAMP)
 bench-cycle: $(STAMP)
 	$(BIN)/python -m bench.performance_cycle
 
+.PHONY: bench-training
+bench-training: $(STAMP)
+	$(BIN)/python -m bench.training
+
 .PHONY: bench-notify
 bench-notify: $(STAMP)
 	$(BIN)/python -m bench.notifications_fanout
