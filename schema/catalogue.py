@@ -52,6 +52,18 @@ class TrainingRule:
     priority: int
     is_active: bool
 
+    @classmethod
+    def of(cls, r: TrainingRuleModel) -> TrainingRule:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            trigger=r.trigger,
+            trigger_value=r.trigger_value,
+            competency_id=strawberry.ID(str(r.competency_id)),
+            programme_id=strawberry.ID(str(r.programme_id)) if r.programme_id else None,
+            priority=r.priority,
+            is_active=r.is_active,
+        )
+
 
 @strawberry.type
 class CatalogueQuery:
@@ -93,15 +105,4 @@ class CatalogueQuery:
         rows = await TrainingRuleModel.filter(tenant_id=current_tenant_id()).order_by(
             "trigger", "priority"
         )
-        return [
-            TrainingRule(
-                id=strawberry.ID(str(r.id)),
-                trigger=r.trigger,
-                trigger_value=r.trigger_value,
-                competency_id=strawberry.ID(str(r.competency_id)),
-                programme_id=strawberry.ID(str(r.programme_id)) if r.programme_id else None,
-                priority=r.priority,
-                is_active=r.is_active,
-            )
-            for r in rows
-        ]
+        return [TrainingRule.of(r) for r in rows]

@@ -557,14 +557,7 @@ def _score(value: float | None) -> Decimal | None:
 
 
 def _rule_type(r) -> TrainingRule:
-    return TrainingRule(
-        id=_id(r.id),
-        trigger=r.trigger,
-        trigger_value=r.trigger_value,
-        competency_id=_id(r.competency_id),
-        priority=r.priority,
-        is_active=r.is_active,
-    )
+    return TrainingRule.of(r)
 
 
 @strawberry.type
