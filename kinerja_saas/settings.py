@@ -94,7 +94,9 @@ class Settings(BaseSettings):
     # Public survey submissions per code (QR code) and minute, whatever the client's IP.
     survey_rate_limit_per_code_per_minute: int = 300
     # Submissions within this window share one aggregation run per (campaign, service).
-    survey_aggregate_debounce_seconds: float = 2.0
+    # 1 s: a submission is visible within about two windows even under a steady stream.
+    survey_aggregate_debounce_seconds: float = 1.0
+    worker_poll_seconds: float = 0.05  # how often an idle arq worker looks for due jobs
     # Recipients per fan-out statement (and commit): bounds a job step's time and memory.
     notification_batch_size: int = 5000
 

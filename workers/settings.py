@@ -107,6 +107,10 @@ def worker_options(
         "on_startup": startup,
         "on_shutdown": shutdown,
         "max_jobs": 10,
+        # arq starts at most max_jobs per poll: at its default 0.5 s a queue of small jobs
+        # (debounced aggregations, fan-outs) waited up to half a second each and fell
+        # behind (bench.surveys); a 50 ms poll is one cheap Redis read per worker.
+        "poll_delay": settings.worker_poll_seconds,
         "job_timeout": 600,
         "keep_result": 3600,
     }

@@ -33,7 +33,7 @@ async def running_worker(settings: Settings, redis):
     """A real, polling arq worker (no relay, no cron) until the block ends."""
     options = worker_options(settings, relay=False, manage_db=False)
     options["cron_jobs"] = []
-    worker = Worker(**options, handle_signals=False, poll_delay=0.05)
+    worker = Worker(**options, handle_signals=False)
     task = asyncio.create_task(worker.async_run())
     try:
         for _ in range(100):

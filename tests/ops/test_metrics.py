@@ -178,7 +178,7 @@ async def test_worker_job_metrics_and_log_scope(
             instrument(func(ops_fail, name="ops_fail", max_tries=1)),
         ]
         options["cron_jobs"] = []
-        worker = Worker(**options, burst=True, handle_signals=False, poll_delay=0.05)
+        worker = Worker(**options, burst=True, handle_signals=False)
         await worker.async_run()
         await worker.close()
         assert await ok.result(timeout=5) == "done"

@@ -33,7 +33,7 @@ def make_worker(settings, *extra) -> Worker:
     options = worker_options(settings, relay=False, manage_db=False)
     options["functions"] = [*options["functions"], *extra]
     options["cron_jobs"] = []  # tests run the schedulers themselves, with their own clock
-    return Worker(**options, burst=True, handle_signals=False, poll_delay=0.05)
+    return Worker(**options, burst=True, handle_signals=False)
 
 
 async def drain(settings, *extra) -> Worker:
