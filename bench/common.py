@@ -20,9 +20,9 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import asyncpg
 import httpx
@@ -223,3 +223,33 @@ class WorkerProcess(KinerjaProcess):
             log_path=log_path,
             stop_timeout=20.0,
         )
+
+
+# --- running a benchmark -----------------------------------------------------------------
+
+
+async def _until_terminated(main: Callable[[Any], Awaitable[int]], args: Any) -> int:
+    """SIGTERM cancels the run like Ctrl-C does, so its child servers are stopped either way."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await main(args)
+    except asyncio.CancelledError:
+        print("\ninterrupted: the API server was stopped", file=sys.stderr)
+        return 130
+    finally:
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+def run_until_terminated(main: Callable[[Any], Awaitable[int]], args: Any) -> int:
+    """Runs `main(args)` on uvloop when installed; SIGTERM and Ctrl-C end it with 130."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(_until_terminated(main, args))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(_until_terminated(main, args))

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import math
 import os
 import platform
-import signal
 import statistics
 import sys
 import time
@@ -42,6 +40,7 @@ from bench.common import (
     RESULTS_DIR,
     ApiServer,
     fresh_database,
+    run_until_terminated,
 )
 from bench.employees_list import _own_cpu_seconds, _proc_cpu_seconds
 from bench.generate import generate
@@ -1173,31 +1172,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def _main_until_terminated(args: argparse.Namespace) -> int:
-    """SIGTERM cancels the run like Ctrl-C does, so the API server is stopped either way."""
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    try:
-        return await main(args)
-    except asyncio.CancelledError:
-        print("\ninterrupted: the API server was stopped", file=sys.stderr)
-        return 130
-    finally:
-        with contextlib.suppress(NotImplementedError):
-            loop.remove_signal_handler(signal.SIGTERM)
-
-
 def run(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(_main_until_terminated(args))
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(_main_until_terminated(args))
+    return run_until_terminated(main, args)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import platform
-import signal
 import statistics
 import sys
 import time
@@ -48,6 +46,7 @@ from bench.common import (
     child_env,
     dev_settings,
     fresh_database,
+    run_until_terminated,
 )
 from bench.generate import generate
 from bench.generate_training import (
@@ -1066,19 +1065,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def _main_until_terminated(args: argparse.Namespace) -> int:
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    try:
-        return await main(args)
-    except asyncio.CancelledError:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
-
-
 def run(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
@@ -1086,12 +1072,7 @@ def run(argv: list[str] | None = None) -> int:
         child = child_platform if args.child == "platform" else child_floor
         print(orjson.dumps(asyncio.run(child(spec))).decode())
         return 0
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(_main_until_terminated(args))
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(_main_until_terminated(args))
+    return run_until_terminated(main, args)
 
 
 if __name__ == "__main__":
