@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from string import Formatter
 from typing import Any
 
 from kinerja_saas.errors import FieldError
+from kinerja_saas.indonesian import long_date
 from kinerja_saas.notifications.kinds import Kind
 
 MAX_TITLE = 300
 MAX_BODY = 5000
-_MONTHS = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{4,}$")  # SANGAT_BAIK, SUCCEEDED
 _LABELS = {
@@ -40,7 +38,7 @@ def format_value(value: Any) -> str:
         return f"{value:.2f}".rstrip("0").rstrip(".")
     text = str(value)
     if m := _ISO_DATE.match(text):
-        return f"{int(m[3])} {_MONTHS[int(m[2]) - 1]} {m[1]}"
+        return long_date(date(int(m[1]), int(m[2]), int(m[3])))
     if _CODE.match(text):
         if text in _LABELS:
             return _LABELS[text]

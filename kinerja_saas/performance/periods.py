@@ -6,22 +6,9 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from kinerja_saas.indonesian import MONTHS
 from kinerja_saas.performance.models import CheckpointKind, PeriodStatus
 
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 ROMAN = ("I", "II", "III", "IV")
 MONTHS_PER_CHECKPOINT = {
     CheckpointKind.MONTHLY: 1,

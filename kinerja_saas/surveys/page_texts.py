@@ -3,9 +3,10 @@ messages of the service's validation errors (which are English, for API clients)
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from kinerja_saas.errors import FieldError
+from tenants.models import RegionTimezone
 
 PROFILE_LABELS: dict[str, str] = {
     "age_band": "Usia",
@@ -37,31 +38,12 @@ PROFILE_VALUE_LABELS: dict[str, str] = {
     "LAINNYA": "Lainnya",
 }
 
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-
-ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+ZONE_ABBREVIATIONS = {zone.value: zone.name for zone in RegionTimezone}  # WIB, WITA, WIT
 
 TOKEN_REFUSED = (
     "Formulir ini sudah kedaluwarsa atau tidak sah. Jawaban Anda masih tersimpan di bawah: "
     "periksa lalu tekan Kirim sekali lagi."
 )
-
-
-def long_date(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def wait_text(seconds: int) -> str:

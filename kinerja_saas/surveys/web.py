@@ -31,6 +31,7 @@ from tortoise.transactions import in_transaction
 
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, FieldError, PermissionDenied, ValidationFailed
+from kinerja_saas.indonesian import long_date
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys import admin, form_token, page_texts, public, qr
 from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, check_unknown_code
@@ -119,12 +120,12 @@ class SurveyPages:
             return self._message(
                 403,
                 "Survei belum dibuka",
-                f"Survei {where} dibuka mulai {page_texts.long_date(fm.campaign.opens_on)}.",
+                f"Survei {where} dibuka mulai {long_date(fm.campaign.opens_on)}.",
             )
         return self._message(
             410,
             "Survei sudah ditutup",
-            f"Survei {where} ditutup pada {page_texts.long_date(fm.campaign.closes_on)}. "
+            f"Survei {where} ditutup pada {long_date(fm.campaign.closes_on)}. "
             "Terima kasih atas perhatian Anda.",
         )
 
@@ -189,7 +190,7 @@ class SurveyPages:
             stray=stray,
             notice=notice,
             extra_max=public.EXTRA_ANSWER_MAX,
-            closes_on=page_texts.long_date(fm.campaign.closes_on),
+            closes_on=long_date(fm.campaign.closes_on),
             profile=[
                 (
                     name,

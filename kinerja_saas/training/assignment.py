@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from tortoise import connections
 
+from kinerja_saas.indonesian import SQL_MONTHS
 from kinerja_saas.performance.achievement import INDICATOR_ACHIEVEMENT, INDICATOR_VALUE
 from kinerja_saas.training.models import LIVE_STATUSES, SEATED_STATUSES
 from kinerja_saas.training.rules import MAX_PROGRAMMES_PER_EVALUATION
@@ -138,15 +139,10 @@ DO NOTHING
 RETURNING id
 """
 
-_MONTHS = (
-    "ARRAY['Januari','Februari','Maret','April','Mei','Juni','Juli','Agustus','September',"
-    "'Oktober','November','Desember']"
-)
-
 
 def _tanggal(column: str) -> str:
     return (
-        f"extract(day FROM {column})::int || ' ' || ({_MONTHS})[extract(month FROM {column})::int]"
+        f"extract(day FROM {column})::int || ' ' || ({SQL_MONTHS})[extract(month FROM {column})::int]"
         f" || ' ' || extract(year FROM {column})::int"
     )
 

@@ -1,0 +1,19 @@
+"""Calendar words of texts that reach ASN and the public, in Bahasa Indonesia: one list of
+month names for checkpoint labels, notification texts, the survey page and SQL-built texts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+MONTHS = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+# The same names as a PostgreSQL array literal, for texts the database builds.
+SQL_MONTHS = "ARRAY[" + ",".join(f"'{m}'" for m in MONTHS) + "]"
+
+
+def long_date(day: date) -> str:
+    """3 Juni 2026."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
