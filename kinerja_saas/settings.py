@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     max_query_cost: int = 20000
     max_selections: int = 2000  # fields once fragments are expanded
     max_body_bytes: int = 1_000_000
+    # Documents that passed the guards and validation, kept by their text (0: none).
+    document_cache_size: int = 256
     # Uploads (multipart requests) may be larger: a roster of 20,000 ASN is about 3 MB.
     import_max_bytes: int = 20_000_000
 

@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.catalogue import CatalogueQuery
+from schema.document_cache import DocumentCache, DocumentStore
 from schema.errors import should_mask
 from schema.evaluations import EvaluationMutation, EvaluationQuery
 from schema.limits import CostLimit, DocumentShape
@@ -68,11 +69,13 @@ Subscription = merge_types("Subscription", (NotificationSubscription,))
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
+    documents = DocumentStore(settings.document_cache_size)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
+            lambda: DocumentCache(store=documents),
             lambda: DocumentShape(max_selections=settings.max_selections),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
