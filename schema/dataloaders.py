@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -40,22 +41,67 @@ async def _load_checkpoints(period_ids: list[int]) -> list[list[Any]]:
 
 
 class Loaders:
-    def __init__(self) -> None:
-        self.unit = DataLoader(load_fn=_load_units)
-        self.employee = DataLoader(load_fn=_load_employees)
-        self.unit_children = DataLoader(load_fn=_load_unit_children)
-        self.account_by_employee = DataLoader(load_fn=_load_accounts)
-        self.checkpoints = DataLoader(load_fn=_load_checkpoints)
-        self.checkpoint = DataLoader(load_fn=_load_checkpoint)
-        self.plan = DataLoader(load_fn=_load_plans)
-        self.plan_content = DataLoader(load_fn=_grouped(plans.plan_content))
-        self.weight_total = DataLoader(load_fn=_grouped(plans.weight_totals))
-        self.revisions = DataLoader(load_fn=_grouped(plans.revisions_of))
-        self.realisations = DataLoader(load_fn=_grouped(realisations.realisations_of))
-        self.evaluations = DataLoader(load_fn=_grouped(evaluations.evaluations_of_plans))
-        self.appeal = DataLoader(load_fn=_optional(evaluations.appeals_of))
-        self.dialog = DataLoader(load_fn=_grouped(dialog.notes_of))
-        self.achievement_to_date = DataLoader(load_fn=_load_achievements)
+    """The request's DataLoaders, each made on first use: most requests need one or two."""
+
+    @functools.cached_property
+    def unit(self) -> DataLoader:
+        return DataLoader(load_fn=_load_units)
+
+    @functools.cached_property
+    def employee(self) -> DataLoader:
+        return DataLoader(load_fn=_load_employees)
+
+    @functools.cached_property
+    def unit_children(self) -> DataLoader:
+        return DataLoader(load_fn=_load_unit_children)
+
+    @functools.cached_property
+    def account_by_employee(self) -> DataLoader:
+        return DataLoader(load_fn=_load_accounts)
+
+    @functools.cached_property
+    def checkpoints(self) -> DataLoader:
+        return DataLoader(load_fn=_load_checkpoints)
+
+    @functools.cached_property
+    def checkpoint(self) -> DataLoader:
+        return DataLoader(load_fn=_load_checkpoint)
+
+    @functools.cached_property
+    def plan(self) -> DataLoader:
+        return DataLoader(load_fn=_load_plans)
+
+    @functools.cached_property
+    def plan_content(self) -> DataLoader:
+        return DataLoader(load_fn=_grouped(plans.plan_content))
+
+    @functools.cached_property
+    def weight_total(self) -> DataLoader:
+        return DataLoader(load_fn=_grouped(plans.weight_totals))
+
+    @functools.cached_property
+    def revisions(self) -> DataLoader:
+        return DataLoader(load_fn=_grouped(plans.revisions_of))
+
+    @functools.cached_property
+    def realisations(self) -> DataLoader:
+        return DataLoader(load_fn=_grouped(realisations.realisations_of))
+
+    @functools.cached_property
+    def evaluations(self) -> DataLoader:
+        return DataLoader(load_fn=_grouped(evaluations.evaluations_of_plans))
+
+    @functools.cached_property
+    def appeal(self) -> DataLoader:
+        return DataLoader(load_fn=_optional(evaluations.appeals_of))
+
+    @functools.cached_property
+    def dialog(self) -> DataLoader:
+        return DataLoader(load_fn=_grouped(dialog.notes_of))
+
+    @functools.cached_property
+    def achievement_to_date(self) -> DataLoader:
+        return DataLoader(load_fn=_load_achievements)
 
 
 def _grouped(fetch):
