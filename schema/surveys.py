@@ -17,13 +17,12 @@ import strawberry
 from kinerja_saas.errors import NotFound, PermissionDenied
 from kinerja_saas.surveys import admin, aggregation, public, qr, results
 from kinerja_saas.surveys.models import ResultScope
-from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, hit
+from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, hit, ip_digest
 from kinerja_saas.surveys.rules import PROFILE_FIELDS, decimal_places, krejcie_morgan
 from schema.errors import UserError, parse_id, run_mutation
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from tenants.context import enter_tenant
 from tenants.models import RegionStatus, Tenant
-from tenants.region_settings import with_defaults
 
 _ELEMENT_CODES = tuple(f"U{i}" for i in range(1, 10))
 UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is pointless
@@ -59,7 +58,7 @@ async def _resolve(info: strawberry.Info, code: str) -> public.CodeTarget:
         if redis is not None:
             wait = await hit(
                 redis,
-                f"kinerja:skm:unknown:{_client_ip(info)}",
+                f"kinerja:skm:unknown:{ip_digest(_client_ip(info))}",
                 limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
                 window_seconds=3600,
             )
@@ -650,16 +649,14 @@ class SurveyMutation:
     ) -> SubmitSurveyResponsePayload:
         async def body() -> public.Submitted:
             target = await _resolve(info, code)
-            tenant = await Tenant.get(id=target.tenant_id)
+            rules = await public.submission_rules(target)
             if info.context.redis is not None:
                 await check_submission(
                     info.context.redis,
                     tenant_id=target.tenant_id,
                     code=code.strip(),
                     ip=_client_ip(info),
-                    per_ip_hour=with_defaults(tenant.settings)["surveys"][
-                        "rate_limit_per_ip_per_hour"
-                    ],
+                    per_ip_hour=rules.per_ip_per_hour,
                     per_code_minute=info.context.settings.survey_rate_limit_per_code_per_minute,
                 )
             given: dict[str, object] = {}
@@ -677,6 +674,7 @@ class SurveyMutation:
                     suggestion=suggestion,
                     extra_answers={e.code: e.text for e in extra_answers or []},
                 ),
+                rules,
             )
 
         done, errors = await run_mutation(body)

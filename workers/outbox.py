@@ -46,7 +46,8 @@ ROUTES: dict[str, str] = {
 # scope). Events of one scope within one window share one job, run once the window ends,
 # so a burst of events causes one run per window, not one per event.
 DEBOUNCED: dict[str, tuple[str, tuple[str, ...]]] = {
-    "surveys.response_submitted": ("aggregate_survey_service", ("campaign_id", "service_id")),
+    # Emitted when a service of the campaign becomes pending (kinerja_saas.surveys.public).
+    "surveys.response_submitted": ("aggregate_survey_campaign", ("campaign_id",)),
 }
 
 
@@ -92,9 +93,13 @@ async def relay_once(
     commits only after Redis took every job."""
     async with conn.transaction():
         events = await outbox.claim_batch(conn, batch_size)
+        debounced: set[str] = set()  # one enqueue per debounced job of the batch
         for event in events:
             if event.topic in DEBOUNCED:
                 function, job_id, run_at, scope = debounced_job(event, debounce_seconds)
+                if job_id in debounced:
+                    continue
+                debounced.add(job_id)
                 await enqueue(
                     redis,
                     function,

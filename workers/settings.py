@@ -28,9 +28,11 @@ from workers.outbox import dispatch_event, run_relay
 from workers.performance import announce_deadlines, schedule_deadline_notices
 from workers.queue import redis_settings
 from workers.surveys import (
-    aggregate_survey_service,
+    aggregate_survey_campaign,
     recompute_survey_results,
     schedule_survey_recompute,
+    schedule_survey_sweeps,
+    sweep_survey_pending,
 )
 from workers.tenant_job import MAX_TRIES
 from workers.training import assign_training, schedule_training_assignment
@@ -48,7 +50,10 @@ FUNCTIONS = [
     # well under this timeout).
     func(deliver_webhook, name="deliver_webhook", max_tries=MAX_TRIES, timeout=120),
     func(redeliver_webhook, name="redeliver_webhook", max_tries=MAX_TRIES),
-    func(aggregate_survey_service, name="aggregate_survey_service", max_tries=MAX_TRIES),
+    func(aggregate_survey_campaign, name="aggregate_survey_campaign", max_tries=MAX_TRIES),
+    # Its name before 0021 (one run per service): jobs queued across an upgrade still run.
+    func(aggregate_survey_campaign, name="aggregate_survey_service", max_tries=MAX_TRIES),
+    func(sweep_survey_pending, name="sweep_survey_pending", max_tries=MAX_TRIES),
     func(recompute_survey_results, name="recompute_survey_results", max_tries=MAX_TRIES),
     func(assign_training, name="assign_training", max_tries=MAX_TRIES, timeout=3600),
 ]
@@ -68,6 +73,7 @@ CRON_JOBS = [
     cron(schedule_email_digests, name="schedule_email_digests", minute=1),
     # 18:15 UTC: 01:15 WIB, 02:15 WITA, 03:15 WIT — the quiet hours of every region.
     cron(schedule_survey_recompute, name="schedule_survey_recompute", hour=18, minute=15),
+    cron(schedule_survey_sweeps, name="schedule_survey_sweeps", minute=set(range(4, 60, 10))),
     # 19:45 UTC: 02:45 WIB, 03:45 WITA, 04:45 WIT.
     cron(schedule_training_assignment, name="schedule_training_assignment", hour=19, minute=45),
 ]

@@ -6,21 +6,46 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.surveys.aggregation import aggregate, campaign_ids_to_recompute
+from kinerja_saas.surveys.aggregation import (
+    STALE_PENDING_SECONDS,
+    aggregate,
+    aggregate_pending,
+    campaign_ids_to_recompute,
+    stale_pending_campaigns,
+)
 from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
 
 @tenant_job
-async def aggregate_survey_service(actor: Actor, *, campaign_id: int, service_id: int) -> dict:
-    """Refreshes one campaign × service and its unit and region rows (debounced by the
-    relay: one run per window however many responses came in), then the survey-fed
-    realisations of indicators with source SKM_IKM (in the same transaction)."""
-    run = await aggregate(campaign_id=campaign_id, service_id=service_id)
+async def aggregate_survey_campaign(actor: Actor, *, campaign_id: int, **_: object) -> dict:
+    """Refreshes the campaign's pending services and their unit and region rows (debounced
+    by the relay: one run per campaign and window however many responses came in), then
+    the survey-fed realisations of indicators with source SKM_IKM (same transaction).
+    Jobs queued before an upgrade (`aggregate_survey_service`, with a service_id) run it
+    too: the pending rows say which services to refresh."""
+    run = await aggregate_pending(campaign_id=campaign_id)
     return {
+        "services": len(run.services),
         "rows": run.rows,
         "band_drops": len(run.band_drops),
         "realisations": run.realisations,
     }
+
+
+@tenant_job
+async def sweep_survey_pending(actor: Actor) -> int:
+    """Campaigns of the region whose services stayed pending (their aggregation job lost
+    or failed for good): aggregated now. Returns how many campaigns."""
+    campaign_ids = await stale_pending_campaigns(older_than_seconds=STALE_PENDING_SECONDS)
+    for campaign_id in campaign_ids:
+        await aggregate_pending(campaign_id=campaign_id)
+    return len(campaign_ids)
+
+
+async def schedule_survey_sweeps(ctx: dict, *, now: datetime | None = None) -> int:
+    """Cron, every few minutes: `sweep_survey_pending` for every active region."""
+    run = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M")
+    return await enqueue_for_active_regions(ctx["redis"], "sweep_survey_pending", run=run)
 
 
 @tenant_job

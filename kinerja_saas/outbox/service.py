@@ -26,6 +26,24 @@ async def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
     return await OutboxEvent.create(tenant_id=current_tenant_id(), topic=topic, payload=payload)
 
 
+def insert_events_sql(*, topic: str, payload_sql: str, from_sql: str) -> str:
+    """An `INSERT … SELECT` of one event of `topic` per row of `from_sql` (a FROM clause,
+    e.g. a CTE over a change's RETURNING rows) in the current tenant, with `payload_sql` an
+    expression over that row: a hot path writes its change and its event in one statement,
+    as a data-modifying CTE."""
+    return (
+        "INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)"
+        " SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint,"
+        f" '{_sql_text(topic)}', {payload_sql}, now(), 0 FROM {from_sql}"
+    )
+
+
+def _sql_text(text: str) -> str:
+    if not all(c.isalnum() or c in "._-" for c in text):
+        raise ValueError(f"not a topic: {text!r}")
+    return text
+
+
 async def claim_batch(conn: asyncpg.Connection, limit: int) -> list[ClaimedEvent]:
     """Claims unrelayed events of every region on the relay's own connection (its role may
     call the claim function and nothing else). Call it inside a transaction, so that the

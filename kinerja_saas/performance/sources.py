@@ -85,7 +85,7 @@ async def check_sources(errors: ErrorCollector, indicators: list[tuple[str, Any]
             )
 
 
-# $1 tenant, $2 campaign, $3 service (None: the whole campaign), $4 that service's unit.
+# $1 tenant, $2 campaign, $3 services (NULL: the whole campaign), $4 their units.
 FILL_SQL = """
 WITH targets AS (
     SELECT i.id AS indicator_id, i.plan_id, ck.id AS checkpoint_id, ck.starts_on, ck.ends_on,
@@ -99,7 +99,8 @@ WITH targets AS (
     JOIN plans p ON p.tenant_id = pe.tenant_id AND p.period_id = pe.id AND p.status = 'APPROVED'
     JOIN indicators i ON i.tenant_id = p.tenant_id AND i.plan_id = p.id AND i.source = 'SKM_IKM'
     WHERE c.tenant_id = $1 AND c.id = $2
-        AND ($3::bigint IS NULL OR i.source_service_id = $3 OR i.source_unit_id = $4)
+        AND ($3::bigint[] IS NULL OR i.source_service_id = ANY($3::bigint[])
+            OR i.source_unit_id = ANY($4::bigint[]))
         AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.tenant_id = $1
             AND e.plan_id = p.id AND e.checkpoint_id = ck.id AND e.status = 'FINALISED')
 ),
@@ -133,11 +134,11 @@ RETURNING realisations.id
 
 
 async def fill_from_survey(
-    *, campaign_id: int, service_id: int | None = None, unit_id: int | None = None
+    *, campaign_id: int, service_ids: list[int] | None = None, unit_ids: list[int] | None = None
 ) -> int:
-    """Writes the realisations the campaign's results feed (all of them, or those of one
-    service and its unit); returns how many rows changed. One statement."""
+    """Writes the realisations the campaign's results feed (all of them, or those of some
+    services and their units); returns how many rows changed. One statement."""
     rows = await connections.get("default").execute_query_dict(
-        FILL_SQL, [current_tenant_id(), campaign_id, service_id, unit_id]
+        FILL_SQL, [current_tenant_id(), campaign_id, service_ids, unit_ids]
     )
     return len(rows)

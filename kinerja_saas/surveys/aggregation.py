@@ -5,14 +5,15 @@ campaign's responses are read once, grouped by service and slice (the total and 
 profile value); the unit and region rows are rolled up from those groups (`GROUPING SETS`:
 answer sums are additive), so it costs one pass over the campaign's responses.
 
-Incremental (after submissions to one campaign × service): the same statement over that
-service's responses writes the service's rows; then a second one rolls its unit's rows and
-the region's up from the stored service rows of the campaign (a few hundred rows), so an
-incremental run reads one service's responses, never the whole campaign's. Incremental
-runs of different services write their service rows concurrently and roll up one at a time
-(transaction-level advisory locks, see `aggregate`), so the last roll-up sees every service
-row fresh: once each service's last run is done, the unit and region rows equal the full
-recompute's, row for row. A full recompute excludes the incremental runs of its campaign.
+Incremental (after submissions): a submission marks its campaign × service pending
+(`survey_pending_services`, in the statement that stores it). The debounced run of a
+campaign takes every pending service of the campaign and runs the same statement over
+their responses, with every other service's groups read from its stored rows; it writes
+the pending services' rows, their units' and the region's. So a run reads only the
+responses of services that received some, and one run per campaign and window covers
+every service of the campaign. Runs of a campaign (incremental or full) take its
+transaction-level advisory lock, so each starts from the previous one's committed rows
+and the rows always equal a full recompute's once no service is pending.
 """
 
 from __future__ import annotations
@@ -53,15 +54,16 @@ per_service AS (
     FROM survey_responses r
     CROSS JOIN LATERAL (VALUES {slices}) d (dimension, value)
     WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL {narrow}
-    GROUP BY 1, 2, 3
+    GROUP BY 1, 2, 3 {stored}
 )"""
-# … or from the campaign's stored service rows (the incremental roll-up).
+# … or, incrementally, from the responses of the pending services $3 and the stored rows
+# of every other service of the campaign.
 _FROM_SERVICE_ROWS = f"""
-per_service AS (
+UNION ALL
     SELECT r.scope_id AS service_id, r.dimension, r.value, r.respondents AS n, {_STORED_SUMS}
     FROM survey_results r
     WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.scope = 'SERVICE'
-)"""
+        AND r.scope_id <> ALL($3::bigint[])"""
 
 
 def _statement(per_service: str, write: str) -> str:
@@ -117,66 +119,78 @@ WHERE up.dimension = '{TOTAL}'
 """
 
 
-# A transaction-level advisory lock (`mode` '' exclusive or '_shared') on a text key.
-_LOCK = "pg_advisory_xact_lock{mode}(hashtextextended('kinerja.skm:' || {key}::text, 0))"
-
-
-def _from_responses(narrow: str) -> str:
-    return _FROM_RESPONSES.format(sums=_SUMS, slices=_SLICES, narrow=narrow)
+# The campaign's transaction-level advisory lock: its runs one at a time.
+_LOCK = "pg_advisory_xact_lock(hashtextextended('kinerja.skm:' || $1::text, 0))"
 
 
 # The full recompute of a campaign ($1 tenant, $2 campaign).
-FULL = _statement(_from_responses(""), "TRUE")
-# Incremental ($3 the service): its rows from its responses, …
-SERVICE_ROWS = _statement(_from_responses("AND r.service_id = $3"), "a.scope = 'SERVICE'")
-# … then its unit's rows and the region's from the stored service rows.
-ROLL_UP = _statement(
-    _FROM_SERVICE_ROWS,
-    "a.scope = 'REGION' OR (a.scope = 'UNIT' AND a.scope_id = (SELECT unit_id"
-    " FROM survey_services WHERE tenant_id = $1 AND id = $3))",
+FULL = _statement(_FROM_RESPONSES.format(sums=_SUMS, slices=_SLICES, narrow="", stored=""), "TRUE")
+# Incremental ($3 the pending services): their rows, their units' and the region's.
+PENDING = _statement(
+    _FROM_RESPONSES.format(
+        sums=_SUMS,
+        slices=_SLICES,
+        narrow="AND r.service_id = ANY($3::bigint[])",
+        stored=_FROM_SERVICE_ROWS,
+    ),
+    "a.scope = 'REGION' OR (a.scope = 'SERVICE' AND a.scope_id = ANY($3::bigint[]))"
+    " OR (a.scope = 'UNIT' AND a.scope_id IN (SELECT unit_id FROM svc"
+    " WHERE service_id = ANY($3::bigint[])))",
+)
+_TAKE_PENDING = (
+    "DELETE FROM survey_pending_services WHERE tenant_id = $1 AND campaign_id = $2"
+    " RETURNING service_id"
 )
 
 
 @dataclass
 class AggregationRun:
     rows: dict[str, int] = field(default_factory=dict)  # scope -> TOTAL rows written
+    services: list[int] = field(default_factory=list)  # the pending services taken
     band_drops: list[dict] = field(default_factory=list)
     realisations: int = 0  # survey-fed realisations written or changed
 
 
-async def aggregate(*, campaign_id: int, service_id: int | None = None) -> AggregationRun:
-    """In the region's transaction: refreshes the results of one campaign × service (its
-    service, unit and region rows), or of the whole campaign when `service_id` is None (and
-    then drops rows no response supports any more). Then writes the realisations of the
-    indicators those results feed (kinerja_saas.performance.sources). Emits
-    `surveys.band_dropped` for each service whose band fell."""
+async def aggregate(*, campaign_id: int) -> AggregationRun:
+    """In the region's transaction: recomputes every result row of the campaign from its
+    responses, drops rows no response supports any more, and takes its pending services."""
+    return await _run(campaign_id, incremental=False)
+
+
+async def aggregate_pending(*, campaign_id: int) -> AggregationRun:
+    """In the region's transaction: refreshes the campaign's pending services (their rows,
+    their units' and the region's); nothing when none is pending."""
+    return await _run(campaign_id, incremental=True)
+
+
+async def _run(campaign_id: int, *, incremental: bool) -> AggregationRun:
+    """Then writes the realisations of the indicators those results feed
+    (kinerja_saas.performance.sources) and emits `surveys.band_dropped` for each service
+    whose band fell."""
     tenant_id = current_tenant_id()
     conn = connections.get("default")
-    run = AggregationRun()
-    narrowed = service_id is not None
-    campaign_key = f"{tenant_id}:{campaign_id}"
-    if narrowed:
-        # Runs of different services of a campaign write their service rows side by side
-        # (the campaign's lock shared, the service's exclusive), then roll up one at a time:
-        # each roll-up starts after the previous one committed, so the last one sees every
-        # service row. A full recompute takes the campaign's lock exclusively. Locks are
-        # always taken in this order (campaign, service, roll-up): no deadlock.
-        await conn.execute_query(
-            f"SELECT {_LOCK.format(mode='_shared', key='$1')}, {_LOCK.format(mode='', key='$2')}",
-            [campaign_key, f"{campaign_key}:service:{service_id}"],
-        )
-        params = [tenant_id, campaign_id, service_id]
-        rows = await conn.execute_query_dict(SERVICE_ROWS, params)
-        await conn.execute_query(
-            f"SELECT {_LOCK.format(mode='', key='$1')}", [f"{campaign_key}:roll-up"]
-        )
-        rows += await conn.execute_query_dict(ROLL_UP, params)
+    run = AggregationRun(rows={scope.value: 0 for scope in ResultScope})
+    await conn.execute_query(f"SELECT {_LOCK}", [f"{tenant_id}:{campaign_id}"])
+    # Taking the pending rows waits for submissions still holding them; the next
+    # statement's snapshot then includes their responses.
+    taken = await conn.execute_query_dict(_TAKE_PENDING, [tenant_id, campaign_id])
+    services = sorted({r["service_id"] for r in taken})
+    if incremental:
+        if not services:
+            return run
+        rows = await conn.execute_query_dict(PENDING, [tenant_id, campaign_id, services])
     else:
-        await conn.execute_query(f"SELECT {_LOCK.format(mode='', key='$1')}", [campaign_key])
         rows = await conn.execute_query_dict(FULL, [tenant_id, campaign_id])
-    run.rows = {scope.value: 0 for scope in ResultScope}
+        # Every row of this campaign written above carries this transaction's now().
+        await conn.execute_query(
+            "DELETE FROM survey_results WHERE tenant_id = $1 AND campaign_id = $2"
+            " AND updated_at < now()",
+            [tenant_id, campaign_id],
+        )
+    run.services = services
     for r in rows:
         run.rows[r["scope"]] += 1
+    service_rows = [r for r in rows if r["scope"] == ResultScope.SERVICE.value]
     run.band_drops = [
         {
             "campaign_id": campaign_id,
@@ -186,24 +200,15 @@ async def aggregate(*, campaign_id: int, service_id: int | None = None) -> Aggre
             "new_band": r["band"],
             "converted_ikm": str(Decimal(r["converted_ikm"])),
         }
-        for r in rows
-        if r["scope"] == ResultScope.SERVICE.value and band_dropped(r["old_band"], r["band"])
+        for r in service_rows
+        if band_dropped(r["old_band"], r["band"])
     ]
-    service_unit_id = next(
-        (r["unit_id"] for r in rows if r["scope"] == ResultScope.SERVICE.value), None
+    # Indicators fed by these results (performance.sources): one statement.
+    run.realisations = await fill_from_survey(
+        campaign_id=campaign_id,
+        service_ids=services if incremental else None,
+        unit_ids=sorted({r["unit_id"] for r in service_rows}) if incremental else None,
     )
-    if not narrowed:
-        # Every row of this campaign written above carries this transaction's now().
-        await conn.execute_query(
-            "DELETE FROM survey_results WHERE tenant_id = $1 AND campaign_id = $2"
-            " AND updated_at < now()",
-            [tenant_id, campaign_id],
-        )
-    if not narrowed or service_unit_id is not None:
-        # Indicators fed by these results (performance.sources): one statement.
-        run.realisations = await fill_from_survey(
-            campaign_id=campaign_id, service_id=service_id, unit_id=service_unit_id
-        )
     for drop in run.band_drops:
         await outbox.emit(BAND_DROPPED_TOPIC, drop)
     return run
@@ -218,3 +223,16 @@ async def campaign_ids_to_recompute() -> list[int]:
         [current_tenant_id()],
     )
     return [r["id"] for r in rows]
+
+
+STALE_PENDING_SECONDS = 120  # far beyond a debounce window and a run
+
+
+async def stale_pending_campaigns(*, older_than_seconds: float) -> list[int]:
+    """The region's campaigns with a service pending for longer than a run should take."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT DISTINCT campaign_id FROM survey_pending_services WHERE tenant_id = $1"
+        " AND pending_since < now() - make_interval(secs => $2) ORDER BY campaign_id",
+        [current_tenant_id(), older_than_seconds],
+    )
+    return [r["campaign_id"] for r in rows]

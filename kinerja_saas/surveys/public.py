@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import orjson
 from tortoise import connections
 
 from kinerja_saas.errors import ErrorCollector, NotFound
@@ -49,6 +50,19 @@ def region_today(tenant: Tenant) -> date:
     return datetime.now(ZoneInfo(str(tenant.timezone.value))).date()
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What a submission is checked against: the campaign's questions and the region's
+    limits at this moment."""
+
+    is_open: bool
+    element_codes: tuple[str, ...]
+    profile_fields: tuple[str, ...]
+    extra_questions: tuple[dict, ...]
+    suggestion_max_length: int
+    per_ip_per_hour: int
+
+
 @dataclass
 class Form:
     tenant: Tenant
@@ -59,9 +73,20 @@ class Form:
     suggestion_max_length: int
     is_open: bool
 
+    @property
+    def rules(self) -> Rules:
+        return Rules(
+            is_open=self.is_open,
+            element_codes=tuple(e.code for e in self.elements),
+            profile_fields=tuple(self.campaign.profile_fields),
+            extra_questions=tuple(self.campaign.extra_questions),
+            suggestion_max_length=self.suggestion_max_length,
+            per_ip_per_hour=region_limits(self.tenant)["rate_limit_per_ip_per_hour"],
+        )
+
 
 async def form(target: CodeTarget) -> Form:
-    """In the code's region transaction."""
+    """In the code's region transaction: everything the survey page and `surveyForm` show."""
     tenant_id = current_tenant_id()
     tenant = await Tenant.get(id=tenant_id)
     campaign = await SurveyCampaign.get(tenant_id=tenant_id, id=target.campaign_id)
@@ -81,13 +106,47 @@ async def form(target: CodeTarget) -> Form:
         service=service,
         unit_name=str(unit_name),
         elements=list(elements),
-        suggestion_max_length=with_defaults(tenant.settings)["surveys"]["suggestion_max_length"],
+        suggestion_max_length=region_limits(tenant)["suggestion_max_length"],
         is_open=campaign.opens_on <= today <= campaign.closes_on,
     )
 
 
 def region_limits(tenant: Tenant) -> dict:
     return with_defaults(tenant.settings)["surveys"]
+
+
+_RULES = """
+SELECT t.settings, t.timezone, c.opens_on, c.closes_on, c.profile_fields, c.extra_questions,
+    ARRAY(SELECT e.code FROM survey_elements e WHERE e.tenant_id = $1 ORDER BY e.position)
+        AS element_codes
+FROM tenants t JOIN survey_campaigns c ON c.tenant_id = t.id AND c.id = $2
+WHERE t.id = $1
+"""
+
+
+def _json(value: object) -> object:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def submission_rules(target: CodeTarget) -> Rules:
+    """In the code's region transaction: the rules of `target` in one statement (a
+    submission is the public's hot path; `form` loads what a page shows)."""
+    rows = await connections.get("default").execute_query_dict(
+        _RULES, [target.tenant_id, target.campaign_id]
+    )
+    if not rows:
+        raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
+    row = rows[0]
+    today = datetime.now(ZoneInfo(row["timezone"])).date()
+    limits = with_defaults(_json(row["settings"]))["surveys"]  # type: ignore[arg-type]
+    return Rules(
+        is_open=row["opens_on"] <= today <= row["closes_on"],
+        element_codes=tuple(row["element_codes"]),
+        profile_fields=tuple(_json(row["profile_fields"]) or ()),  # type: ignore[arg-type]
+        extra_questions=tuple(_json(row["extra_questions"]) or ()),  # type: ignore[arg-type]
+        suggestion_max_length=limits["suggestion_max_length"],
+        per_ip_per_hour=limits["rate_limit_per_ip_per_hour"],
+    )
 
 
 @dataclass(frozen=True)
@@ -99,12 +158,12 @@ class Submission:
     extra_answers: dict[str, str] = field(default_factory=dict)
 
 
-def _validate(fm: Form, sub: Submission, errors: ErrorCollector) -> list[int]:
-    if not fm.is_open:
+def _validate(rules: Rules, sub: Submission, errors: ErrorCollector) -> list[int]:
+    if not rules.is_open:
         errors.add("code", "CAMPAIGN_CLOSED", "This survey is not open now.")
     if not CLIENT_TOKEN_SHAPE.fullmatch(sub.client_token or ""):
         errors.add("clientToken", "INVALID", "8 to 64 letters, digits, '-' or '_'.")
-    codes = [e.code for e in fm.elements]
+    codes = rules.element_codes
     values: list[int] = []
     for code in codes:
         value = sub.answers.get(code)
@@ -117,7 +176,7 @@ def _validate(fm: Form, sub: Submission, errors: ErrorCollector) -> list[int]:
     for code in sub.answers:
         if code not in codes:
             errors.add(f"answers.{code}", "UNKNOWN", "No such element.")
-    asked = set(fm.campaign.profile_fields)
+    asked = set(rules.profile_fields)
     for name, value in sub.profile.items():
         if value is None:
             continue
@@ -126,9 +185,9 @@ def _validate(fm: Form, sub: Submission, errors: ErrorCollector) -> list[int]:
             errors.add(field_name, "NOT_ASKED", "This survey does not ask for it.")
         elif value not in PROFILE_FIELDS[name]:
             errors.add(field_name, "INVALID", f"Choose one of {', '.join(PROFILE_FIELDS[name])}.")
-    if sub.suggestion is not None and len(sub.suggestion) > fm.suggestion_max_length:
-        errors.add("suggestion", "TOO_LONG", f"At most {fm.suggestion_max_length} characters.")
-    questions = {q["code"]: q for q in fm.campaign.extra_questions}
+    if sub.suggestion is not None and len(sub.suggestion) > rules.suggestion_max_length:
+        errors.add("suggestion", "TOO_LONG", f"At most {rules.suggestion_max_length} characters.")
+    questions = {q["code"]: q for q in rules.extra_questions}
     for code, text in sub.extra_answers.items():
         if code not in questions:
             errors.add(f"extraAnswers.{code}", "UNKNOWN", "No such question.")
@@ -144,16 +203,41 @@ def _validate(fm: Form, sub: Submission, errors: ErrorCollector) -> list[int]:
     return values
 
 
-_INSERT = """
-INSERT INTO survey_responses (tenant_id, campaign_id, service_id,
-    u1, u2, u3, u4, u5, u6, u7, u8, u9,
-    age_band, gender, education, occupation, suggestion, extra_answers, client_token,
-    submitted_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-    $18::jsonb, $19, now())
-ON CONFLICT (tenant_id, campaign_id, client_token) DO NOTHING
-RETURNING id
+# The response, its service marked pending (surveys.aggregation takes pending services),
+# and an event when the service was not pending yet: the event schedules the campaign's
+# debounced aggregation, which takes every response up to then. The upsert locks the
+# pending row until this transaction ends, so an aggregation taking the row waits for this
+# response to commit and then counts it.
+_NEWLY_PENDING_EVENT = outbox.insert_events_sql(
+    topic=SUBMITTED_TOPIC,
+    payload_sql="jsonb_build_object('campaign_id', campaign_id, 'service_id', service_id)",
+    from_sql="pending WHERE newly_pending",
+)
+_INSERT = (
+    """
+WITH response AS (
+    INSERT INTO survey_responses (tenant_id, campaign_id, service_id,
+        u1, u2, u3, u4, u5, u6, u7, u8, u9,
+        age_band, gender, education, occupation, suggestion, extra_answers, client_token,
+        submitted_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+        $18::jsonb, $19, now())
+    ON CONFLICT (tenant_id, campaign_id, client_token) DO NOTHING
+    RETURNING id, campaign_id, service_id
+),
+pending AS (
+    INSERT INTO survey_pending_services AS p (tenant_id, campaign_id, service_id)
+    SELECT $1, campaign_id, service_id FROM response
+    ON CONFLICT (tenant_id, campaign_id, service_id)
+        DO UPDATE SET responses = p.responses + 1
+    RETURNING (xmax = 0) AS newly_pending, campaign_id, service_id
+),
+event AS ("""
+    + _NEWLY_PENDING_EVENT
+    + """)
+SELECT id FROM response
 """
+)
 
 
 @dataclass(frozen=True)
@@ -162,14 +246,13 @@ class Submitted:
     replayed: bool  # the clientToken was seen before: nothing new was written
 
 
-async def submit(target: CodeTarget, sub: Submission) -> Submitted:
+async def submit(target: CodeTarget, sub: Submission, rules: Rules | None = None) -> Submitted:
     """Validates everything, then writes the response and its outbox event, or nothing.
-    A replayed clientToken (same campaign) returns the first response."""
-    import orjson
-
-    fm = await form(target)
+    A replayed clientToken (same campaign) returns the first response. `rules`: when the
+    caller already loaded them (for the rate limit)."""
+    rules = rules or await submission_rules(target)
     errors = ErrorCollector()
-    values = _validate(fm, sub, errors)
+    values = _validate(rules, sub, errors)
     errors.raise_if_any()
     conn = connections.get("default")
     suggestion = (sub.suggestion or "").strip() or None
@@ -196,7 +279,4 @@ async def submit(target: CodeTarget, sub: Submission) -> Submitted:
         if not existing:  # cannot happen: the conflict was on this key
             raise NotFound("Response not found.", field="clientToken")
         return Submitted(existing[0]["id"], replayed=True)
-    await outbox.emit(
-        SUBMITTED_TOPIC, {"campaign_id": target.campaign_id, "service_id": target.service_id}
-    )
     return Submitted(rows[0]["id"], replayed=False)

@@ -22,21 +22,33 @@ class RateLimited(DomainError):
         return {"code": self.code, "retryAfter": self.retry_after}
 
 
+async def hits(redis: Redis, counters: list[tuple[str, int, int]]) -> list[int | None]:
+    """Counts one request on each (key, limit, window seconds) in one round trip; for each,
+    the seconds to wait when over its limit, else None."""
+    async with redis.pipeline(transaction=True) as pipe:
+        for key, _, window_seconds in counters:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds, nx=True)
+            pipe.ttl(key)
+        replies = await pipe.execute()
+    waits: list[int | None] = []
+    for i, (_, limit, _) in enumerate(counters):
+        count, _, ttl = replies[3 * i : 3 * i + 3]
+        waits.append(max(int(ttl), 1) if count > limit else None)
+    return waits
+
+
 async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int | None:
     """Counts one request; returns the seconds to wait when over `limit`, else None."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_seconds, nx=True)
-        pipe.ttl(key)
-        count, _, ttl = await pipe.execute()
-    if count > limit:
-        return max(int(ttl), 1)
-    return None
+    return (await hits(redis, [(key, limit, window_seconds)]))[0]
+
+
+def ip_digest(ip: str) -> str:
+    return hashlib.sha256(ip.encode()).hexdigest()[:24]
 
 
 def ip_key(tenant_id: int, ip: str) -> str:
-    digest = hashlib.sha256(ip.encode()).hexdigest()[:24]
-    return f"kinerja:skm:ip:{tenant_id}:{digest}"
+    return f"kinerja:skm:ip:{tenant_id}:{ip_digest(ip)}"
 
 
 def code_key(code: str) -> str:
@@ -47,10 +59,15 @@ async def check_submission(
     redis: Redis, *, tenant_id: int, code: str, ip: str, per_ip_hour: int, per_code_minute: int
 ) -> None:
     """Raises RateLimited when the IP (in this region, per hour) or the code (per minute)
-    is over its limit."""
-    wait = await hit(redis, ip_key(tenant_id, ip), limit=per_ip_hour, window_seconds=3600)
-    if wait is None:
-        wait = await hit(redis, code_key(code), limit=per_code_minute, window_seconds=60)
+    is over its limit. Both are counted in one round trip."""
+    ip_wait, code_wait = await hits(
+        redis,
+        [
+            (ip_key(tenant_id, ip), per_ip_hour, 3600),
+            (code_key(code), per_code_minute, 60),
+        ],
+    )
+    wait = ip_wait if ip_wait is not None else code_wait
     if wait is not None:
         raise RateLimited(f"Too many responses; try again in {wait} seconds.", retry_after=wait)
 
@@ -61,10 +78,9 @@ UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is
 async def check_unknown_code(redis: Redis, *, ip: str) -> None:
     """Counts a lookup of an unknown code; raises RateLimited when the IP is over its limit
     (the survey page's; the GraphQL field keeps its own count)."""
-    digest = hashlib.sha256(ip.encode()).hexdigest()[:24]
     wait = await hit(
         redis,
-        f"kinerja:skm:unknown-page:{digest}",
+        f"kinerja:skm:unknown-page:{ip_digest(ip)}",
         limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
         window_seconds=3600,
     )

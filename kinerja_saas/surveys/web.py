@@ -37,8 +37,6 @@ from kinerja_saas.surveys import admin, form_token, page_texts, public, qr
 from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, check_unknown_code
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
 from tenants.context import tenant_transaction
-from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM_FIELDS = 100  # 9 answers, 4 profile fields, a suggestion, ≤ 10 extra answers, the token
@@ -248,7 +246,7 @@ class SurveyPages:
             values, submission_fields = _read_form(data)
             token = str(data.get("token") or "")
         async with tenant_transaction(target.tenant_id):
-            tenant = await Tenant.get(id=target.tenant_id)
+            rules = await public.submission_rules(target)
             limited: RateLimited | None = None
             if self.redis is not None:
                 try:
@@ -257,9 +255,7 @@ class SurveyPages:
                         tenant_id=target.tenant_id,
                         code=code,
                         ip=_client_ip(request),
-                        per_ip_hour=with_defaults(tenant.settings)["surveys"][
-                            "rate_limit_per_ip_per_hour"
-                        ],
+                        per_ip_hour=rules.per_ip_per_hour,
                         per_code_minute=self.settings.survey_rate_limit_per_code_per_minute,
                     )
                 except RateLimited as exc:
@@ -270,7 +266,9 @@ class SurveyPages:
                 try:
                     async with in_transaction():  # a savepoint: a failure writes nothing
                         await public.submit(
-                            target, public.Submission(client_token=token, **submission_fields)
+                            target,
+                            public.Submission(client_token=token, **submission_fields),
+                            rules,
                         )
                     return RedirectResponse(f"/s/{quote(code, safe='')}/terima-kasih", 303)
                 except ValidationFailed as exc:
@@ -286,7 +284,7 @@ class SurveyPages:
                 code,
                 token=token if token_ok else form_token.issue(self._secret, code),
                 values=values,
-                notice=self._retry_text(limited.retry_after, str(tenant.timezone.value)),
+                notice=self._retry_text(limited.retry_after, str(fm.tenant.timezone.value)),
                 status=429,
                 headers={"retry-after": str(limited.retry_after)},
             )

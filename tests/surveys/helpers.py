@@ -100,8 +100,9 @@ async def recompute(region: Any, campaign_id: int) -> aggregation.AggregationRun
 
 async def fill_survey_tables(region: Any) -> Campaign:
     """A row in every survey table of the region: services, a campaign with codes, a
-    response and its aggregated results."""
+    response and its aggregated results, and a later response still pending."""
     campaign = await open_campaign(region)
     await respond(region, campaign.codes["ktp"], [3] * 9, profile={"gender": "PEREMPUAN"})
     await recompute(region, campaign.id)
+    await respond(region, campaign.codes["akta"], [4] * 9)
     return campaign

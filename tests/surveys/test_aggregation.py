@@ -1,26 +1,29 @@
 """Aggregation in a real arq worker against the real Redis: debounced runs after a burst of
-submissions, recompute equal to incremental, the nightly recompute, band drops."""
+submissions, recompute equal to incremental, no response lost to a concurrent run, the
+sweep of services left pending, the nightly recompute, band drops."""
 
+import asyncio
 import math
 import time
 
 import asyncpg
 import pytest
 from arq.connections import create_pool
+from tortoise import Tortoise
 
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.database import relay_connection_params
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.outbox.models import OutboxEvent
-from kinerja_saas.surveys import aggregation
+from kinerja_saas.surveys import aggregation, public
 from kinerja_saas.surveys.models import SurveyResult
 from tenants.context import tenant_transaction
 from tests.notifications.helpers import fan_out_region, inbox
-from tests.surveys.helpers import open_campaign, recompute, respond
+from tests.surveys.helpers import open_campaign, recompute, respond, token
 from tests.workers.test_jobs import drain
 from workers import outbox as relay
 from workers.queue import redis_settings
-from workers.surveys import schedule_survey_recompute
+from workers.surveys import schedule_survey_recompute, schedule_survey_sweeps
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ async def runs_of(pool, tenant_id: int) -> list:
     return [
         r
         for r in await pool.all_job_results()
-        if r.function == "aggregate_survey_service" and r.kwargs.get("tenant_id") == tenant_id
+        if r.function == "aggregate_survey_campaign" and r.kwargs.get("tenant_id") == tenant_id
     ]
 
 
@@ -73,31 +76,55 @@ async def snapshot(region) -> list[tuple]:
     ]
 
 
-async def test_a_burst_of_submissions_causes_a_handful_of_runs(
+async def test_a_burst_of_submissions_causes_one_event_per_service_and_one_run(
     pool, settings, region_a, monkeypatch
 ):
     campaign = await open_campaign(region_a)
     genders = ("LAKI_LAKI", "PEREMPUAN")
-    # 1,000 submissions in 10 waves, relayed after each wave; the relay's clock moves 0.3 s
-    # per wave from the start of a window, so the waves fall in 3 windows of 1 s: 3 windows
-    # × 2 services = 6 runs (the last one due at most 3 s from now).
-    start = math.floor(time.time()) + 0.05
-    for wave in range(10):
-        for i in range(100):
-            service = "ktp" if i % 4 else "akta"
-            answers = [1 + (i + k + wave) % 4 for k in range(9)]
-            await respond(
-                region_a, campaign.codes[service], answers, profile={"gender": genders[i % 2]}
-            )
-        assert await relay_at(pool, settings, start + wave * 0.3, monkeypatch) >= 100
+    services = campaign.services
+
+    async def burst(waves: int, offset: int) -> list[int]:
+        """100 submissions per wave to two services, relayed after each wave; the relay's
+        clock moves 0.3 s per wave. Returns the submission events each wave wrote."""
+        start = math.floor(time.time()) + 0.05
+        relayed = []
+        before = await submitted_events()
+        for wave in range(waves):
+            for i in range(100):
+                service = "ktp" if i % 4 else "akta"
+                answers = [1 + (i + k + wave + offset) % 4 for k in range(9)]
+                await respond(
+                    region_a, campaign.codes[service], answers, profile={"gender": genders[i % 2]}
+                )
+            await relay_at(pool, settings, start + wave * 0.3, monkeypatch)
+            now = await submitted_events()
+            relayed.append(now - before)
+            before = now
+        return relayed
+
+    async def submitted_events() -> int:
+        async with tenant_transaction(region_a.id):
+            return await OutboxEvent.filter(
+                tenant_id=region_a.id, topic="surveys.response_submitted"
+            ).count()
+
+    # 1,000 submissions: only the first to each service finds it not pending yet, so two
+    # events, one campaign run when their window closes.
+    assert await burst(10, 0) == [2] + [0] * 9
     await drain(settings)  # (other tests' leftover jobs may run and fail here too)
     runs = await runs_of(pool, region_a.id)
-    assert len(runs) == 6 and all(r.success for r in runs)
+    assert len(runs) == 1 and runs[0].success and runs[0].result["services"] == 2
     totals = {row[:2]: row[5] for row in await snapshot(region_a) if row[2] == "TOTAL"}
-    services = campaign.services
     assert totals["SERVICE", services["ktp"]] == 750
     assert totals["SERVICE", services["akta"]] == 250
     assert totals["REGION", 0] == 1000
+    # Once taken, the services are pending again with the next submissions: a second run.
+    assert await burst(2, 1) == [2, 0]
+    await drain(settings)
+    runs = await runs_of(pool, region_a.id)
+    assert len(runs) == 2 and all(r.success for r in runs)
+    totals = {row[:2]: row[5] for row in await snapshot(region_a) if row[2] == "TOTAL"}
+    assert totals["REGION", 0] == 1200
     # Recompute equals incremental, row for row.
     incremental = await snapshot(region_a)
     await recompute(region_a, campaign.id)
@@ -112,12 +139,11 @@ async def test_aggregation_statements_do_not_grow_with_responses(region_a):
             await respond(region_a, campaign.codes["ktp"], [1 + i % 4] * 9)
         async with tenant_transaction(region_a.id):
             with count_statements() as counter:
-                await aggregation.aggregate(
-                    campaign_id=campaign.id, service_id=campaign.services["ktp"]
-                )
+                run = await aggregation.aggregate_pending(campaign_id=campaign.id)
+        assert run.services == [campaign.services["ktp"]]
         counts.append(counter.count)
-    # locks, service rows, roll-up lock, unit and region rows, survey-fed realisations
-    assert counts[0] == counts[1] <= 5
+    # the lock, taking the pending services, their rows and the roll-up, the realisations
+    assert counts[0] == counts[1] == 4
 
 
 async def test_sql_and_the_rules_agree(region_a):
@@ -165,7 +191,7 @@ async def test_a_band_drop_notifies_the_region_admins(pool, region_a):
     for _ in range(6):
         await respond(region_a, code, [2] * 9)
     async with tenant_transaction(region_a.id):
-        run = await aggregation.aggregate(campaign_id=campaign.id, service_id=service_id)
+        run = await aggregation.aggregate_pending(campaign_id=campaign.id)
     # (3 × 36 + 6 × 18) × 25 / (9 × 9) = 66.67: C
     assert run.band_drops == [
         {
@@ -184,7 +210,7 @@ async def test_a_band_drop_notifies_the_region_admins(pool, region_a):
     for _ in range(20):
         await respond(region_a, code, [4] * 9)
     async with tenant_transaction(region_a.id):
-        rise = await aggregation.aggregate(campaign_id=campaign.id, service_id=service_id)
+        rise = await aggregation.aggregate_pending(campaign_id=campaign.id)
     assert rise.band_drops == []
     await fan_out_region(pool, region_a)
     (note,) = [
@@ -198,9 +224,9 @@ async def test_a_band_drop_notifies_the_region_admins(pool, region_a):
 
 
 async def test_incremental_runs_roll_units_and_region_up_to_the_recompute(region_a):
-    """Each incremental run reads its service's responses only and rolls its unit and the
-    region up from the stored service rows; once every service's run is done, every row
-    (totals and profile slices, two services sharing a unit) equals the full recompute."""
+    """Each incremental run reads the responses of the pending services only and the
+    stored rows of the others; after every run, every row (totals and profile slices, two
+    services sharing a unit) equals the full recompute."""
     campaign = await open_campaign(
         region_a, populations={"ktp": 1000, "akta": 100, "kk": 50, "sim": 70}
     )
@@ -211,33 +237,36 @@ async def test_incremental_runs_roll_units_and_region_up_to_the_recompute(region
         {},
     ]
 
-    async def run(service: str) -> None:
+    async def run() -> list[int]:
         async with tenant_transaction(region_a.id):
-            await aggregation.aggregate(
-                campaign_id=campaign.id, service_id=campaign.services[service]
-            )
+            return (await aggregation.aggregate_pending(campaign_id=campaign.id)).services
+
+    async def equals_recompute() -> list[tuple]:
+        incremental = await snapshot(region_a)
+        await recompute(region_a, campaign.id)
+        assert await snapshot(region_a) == incremental
+        return incremental
 
     for k, service in enumerate(("ktp", "akta", "kk", "sim")):  # ktp and sim share unit a
         for i in range(5 + k):
             answers = [1 + (i * 3 + k + e) % 4 for e in range(9)]
             await respond(region_a, campaign.codes[service], answers, profile=profiles[i % 4])
-        await run(service)
-    # A later response to ktp: the region lags until ktp's own run, then matches again.
+        assert await run() == [campaign.services[service]]
+        await equals_recompute()
+    assert await run() == []  # nothing pending: nothing read, nothing written
+    # A later response is pending, and counted by the next run.
     await respond(region_a, campaign.codes["ktp"], [4] * 9, profile={"gender": "PEREMPUAN"})
-    await run("akta")
     region_total = {r[:4]: r[5] for r in await snapshot(region_a)}[("REGION", 0, "TOTAL", "")]
     assert region_total == 5 + 6 + 7 + 8
-    await run("ktp")
-    incremental = await snapshot(region_a)
-    assert {r[:4]: r[5] for r in incremental}[("REGION", 0, "TOTAL", "")] == 27
-    await recompute(region_a, campaign.id)
-    assert await snapshot(region_a) == incremental
+    assert await run() == [campaign.services["ktp"]]
+    rows = await equals_recompute()
+    assert {r[:4]: r[5] for r in rows}[("REGION", 0, "TOTAL", "")] == 27
 
 
 async def test_concurrent_incremental_runs_and_a_recompute_agree(region_a):
-    """Incremental runs of four services at once (their service rows side by side, the
-    roll-ups one at a time) and a full recompute among them: no deadlock, and the rows
-    end equal to a recompute's."""
+    """Four runs of a campaign at once and a full recompute among them: one at a time on
+    the campaign's lock, no deadlock, no pending service left, and the rows end equal to a
+    recompute's."""
     import asyncio
 
     services = ("ktp", "akta", "kk", "sim")
@@ -247,23 +276,97 @@ async def test_concurrent_incremental_runs_and_a_recompute_agree(region_a):
             answers = [1 + (i + k * 2 + e) % 4 for e in range(9)]
             await respond(region_a, campaign.codes[service], answers, profile={"occupation": "PNS"})
 
-    async def run(service: str) -> None:
+    async def run() -> list[int]:
         async with tenant_transaction(region_a.id):
-            await aggregation.aggregate(
-                campaign_id=campaign.id, service_id=campaign.services[service]
-            )
+            return (await aggregation.aggregate_pending(campaign_id=campaign.id)).services
 
-    await asyncio.gather(*(run(s) for s in services))
+    taken = await asyncio.gather(*(run() for _ in services))
+    assert sorted(s for t in taken for s in t) == sorted(campaign.services[s] for s in services)
     incremental = await snapshot(region_a)
     assert {r[:4]: r[5] for r in incremental}[("REGION", 0, "TOTAL", "")] == 4 + 5 + 6 + 7
     await recompute(region_a, campaign.id)
     assert await snapshot(region_a) == incremental
     await respond(region_a, campaign.codes["kk"], [2] * 9)
     await asyncio.wait_for(
-        asyncio.gather(run("ktp"), recompute(region_a, campaign.id), run("kk"), run("sim")),
-        timeout=30,
+        asyncio.gather(run(), recompute(region_a, campaign.id), run(), run()), timeout=30
     )
     after = await snapshot(region_a)
     assert {r[:4]: r[5] for r in after}[("REGION", 0, "TOTAL", "")] == 23
+    assert await run() == []
     await recompute(region_a, campaign.id)
     assert await snapshot(region_a) == after
+
+
+async def _wait_until_a_run_waits_for_a_lock(database: str) -> None:
+    """Until a backend taking the pending services waits on a row lock (at most 10 s)."""
+    conn = await asyncpg.connect(database)
+    try:
+        for _ in range(200):
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+                " AND query LIKE 'DELETE FROM survey_pending_services%'"
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+    raise AssertionError("the run never waited for the uncommitted submission")
+
+
+async def test_a_response_committing_during_a_run_is_counted_not_lost(region_a, settings):
+    """A submission still open when the campaign's run starts: the run waits for it on the
+    pending row, then counts it; nothing stays pending."""
+    campaign = await open_campaign(region_a)
+    await respond(region_a, campaign.codes["ktp"], [4] * 9)
+    inserted, release = asyncio.Event(), asyncio.Event()
+
+    async def open_submission() -> None:
+        target = await public.resolve_code(campaign.codes["ktp"])
+        assert target is not None
+        async with tenant_transaction(region_a.id):
+            answers = {f"U{i}": 2 for i in range(1, 10)}
+            await public.submit(target, public.Submission(answers=answers, client_token=token()))
+            inserted.set()
+            await release.wait()
+
+    async def run() -> list[int]:
+        async with tenant_transaction(region_a.id):
+            return (await aggregation.aggregate_pending(campaign_id=campaign.id)).services
+
+    submission = asyncio.create_task(open_submission())
+    await inserted.wait()
+    running = asyncio.create_task(run())
+    await _wait_until_a_run_waits_for_a_lock(settings.database_url)
+    assert not running.done()
+    release.set()
+    await submission
+    assert await running == [campaign.services["ktp"]]
+    totals = {row[:2]: row[5] for row in await snapshot(region_a) if row[2] == "TOTAL"}
+    assert totals["REGION", 0] == 2
+    assert await run() == []
+
+
+async def test_the_sweep_aggregates_services_left_pending(pool, settings, region_a, region_b):
+    """A pending service whose aggregation job was lost is aggregated by the sweep once it
+    is stale; a freshly pending one is left to its own job; each region sweeps its own."""
+    a, b = await open_campaign(region_a), await open_campaign(region_b)
+    await respond(region_a, a.codes["ktp"], [4] * 9)
+    await respond(region_a, a.codes["akta"], [3] * 9)
+    await respond(region_b, b.codes["ktp"], [1] * 9)
+    async with tenant_transaction(region_a.id):
+        await Tortoise.get_connection("default").execute_query(
+            "UPDATE survey_pending_services SET pending_since = now() - interval '10 minutes'"
+            " WHERE tenant_id = $1 AND service_id = $2",
+            [region_a.id, a.services["ktp"]],
+        )
+    assert await schedule_survey_sweeps({"redis": pool}) >= 2
+    await drain(settings)
+    totals = {row[:2]: row[5] for row in await snapshot(region_a) if row[2] == "TOTAL"}
+    # The stale service's run took the whole campaign's pending services.
+    assert totals["SERVICE", a.services["ktp"]] == 1
+    assert totals["SERVICE", a.services["akta"]] == 1
+    assert await snapshot(region_b) == []  # fresh: its own job will run it
+    async with tenant_transaction(region_b.id):
+        assert await aggregation.stale_pending_campaigns(older_than_seconds=0) == [b.id]

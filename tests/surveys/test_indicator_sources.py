@@ -140,9 +140,10 @@ async def test_the_unit_heads_ikm_indicator_fills_in_from_a_real_worker(
     runs = [
         r.result
         for r in await pool.all_job_results()
-        if r.function == "aggregate_survey_service" and r.kwargs.get("tenant_id") == region_a.id
+        if r.function == "aggregate_survey_campaign" and r.kwargs.get("tenant_id") == region_a.id
     ]
-    assert sorted(r["realisations"] for r in runs) == [0, 1]  # akta's unit feeds nothing
+    # One run for the campaign's two services; akta's unit feeds nothing.
+    assert [(r["services"], r["realisations"]) for r in runs] == [(2, 1)]
     _, (realisation,) = await sourced(region_a, plan.id)
     expected = await unit_ikm(region_a, campaign.id, region_a.units["a"].id)
     assert expected == Decimal("83.33")  # (36 + 27 + 27) × 25 / 27
@@ -302,9 +303,7 @@ async def test_the_fill_is_one_statement_however_many_indicators(region_a):
     for extra in ("staff1", "staff2"):
         async with tenant_transaction(region_a.id):
             with count_statements() as counter:
-                run = await aggregation.aggregate(
-                    campaign_id=campaign.id, service_id=campaign.services["ktp"]
-                )
+                run = await aggregation.aggregate_pending(campaign_id=campaign.id)
         counts.append(counter.count)
         written.append(run.realisations)
         await respond(region_a, campaign.codes["ktp"], [4] * 9)
@@ -314,10 +313,9 @@ async def test_the_fill_is_one_statement_however_many_indicators(region_a):
         )
     async with tenant_transaction(region_a.id):
         with count_statements() as counter:
-            run = await aggregation.aggregate(
-                campaign_id=campaign.id, service_id=campaign.services["ktp"]
-            )
+            run = await aggregation.aggregate_pending(campaign_id=campaign.id)
     counts.append(counter.count)
     written.append(run.realisations)
     assert written == [1, 2, 3]
-    assert counts[0] == counts[1] == counts[2] <= 5  # lock, 3 scopes, the fill
+    # the lock, taking the pending services, their rows and the roll-up, the fill
+    assert counts[0] == counts[1] == counts[2] == 4
