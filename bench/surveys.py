@@ -50,6 +50,7 @@ from bench.common import (
     fresh_database,
 )
 from bench.generate import generate
+from bench.http_client import KeepAliveConnection, RawResponse
 from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys.rules import band_sql
@@ -534,7 +535,7 @@ def submission_body(code: str) -> bytes:
 ACCEPTED = [0]  # submissions the API accepted (counted against the rows stored)
 
 
-def submission_problem(response: httpx.Response) -> str | None:
+def submission_problem(response: httpx.Response | RawResponse) -> str | None:
     """None for an accepted new response (counted), else what went wrong."""
     if response.status_code != 200:
         return f"HTTP {response.status_code}: {response.text[:200]}"
@@ -566,15 +567,18 @@ async def throughput_phase(
     bodies = [submission_body(codes[i % len(codes)]) for i in range(total)]
     cursor = iter(bodies)
     latencies: list[float] = []
-    responses: list[httpx.Response] = []
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
-    async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=60) as client:
+    responses: list[RawResponse] = []
+    host, port = server.base_url.removeprefix("http://").split(":")
+    connections = [KeepAliveConnection(host, int(port)) for _ in range(args.clients)]
+    try:
         warm = [next(cursor) for _ in range(args.warmup)]
         for chunk in range(0, len(warm), args.clients):
             answers = await asyncio.gather(
                 *(
-                    client.post("/graphql", content=b, headers=HEADERS)
-                    for b in warm[chunk : chunk + args.clients]
+                    connection.post("/graphql", body)
+                    for connection, body in zip(
+                        connections, warm[chunk : chunk + args.clients], strict=False
+                    )
                 )
             )
             problems = [p for p in map(submission_problem, answers) if p]
@@ -582,21 +586,24 @@ async def throughput_phase(
                 raise RuntimeError(f"warm-up submissions failed: {problems[:3]}")
         deadline = 0.0
 
-        async def one_client() -> None:
+        async def one_client(connection: KeepAliveConnection) -> None:
             for body in cursor:
                 if time.perf_counter() >= deadline:
                     return
                 t0 = time.perf_counter()
-                response = await client.post("/graphql", content=body, headers=HEADERS)
+                response = await connection.post("/graphql", body)
                 latencies.append(time.perf_counter() - t0)
                 responses.append(response)
 
         cpu0 = time.process_time(), proc_cpu_seconds(server.pid), proc_cpu_seconds(worker.pid)
         started = time.perf_counter()
         deadline = started + args.seconds
-        await asyncio.gather(*(one_client() for _ in range(args.clients)))
+        await asyncio.gather(*(one_client(c) for c in connections))
         wall = time.perf_counter() - started
         cpu1 = time.process_time(), proc_cpu_seconds(server.pid), proc_cpu_seconds(worker.pid)
+    finally:
+        for connection in connections:
+            await connection.close()
     problems = [p for p in map(submission_problem, responses) if p]
     n = len(responses)
     return {
@@ -726,7 +733,7 @@ async def drain_queue(settings: Settings, limit: float) -> float:
 
 
 async def aggregation_jobs(settings: Settings) -> dict[str, Any]:
-    """The debounced `aggregate_survey_service` runs (arq keeps their results): how many,
+    """The debounced `aggregate_survey_campaign` runs (arq keeps their results): how many,
     how long each ran, and how long each waited after its window closed (the job id ends
     with the window's number)."""
     from arq.jobs import Job
@@ -735,7 +742,7 @@ async def aggregation_jobs(settings: Settings) -> dict[str, Any]:
 
     redis = await connect(settings)
     try:
-        keys = [k async for k in redis.scan_iter("arq:result:aggregate_survey_service:*")]
+        keys = [k async for k in redis.scan_iter("arq:result:aggregate_survey_campaign:*")]
         infos = [await Job(k.decode().split(":", 2)[2], redis).result_info() for k in keys]
     finally:
         await redis.aclose()
@@ -914,7 +921,8 @@ def report(result: dict[str, Any]) -> str:
         t, fr = http["throughput"], http["freshness"]
         lines += [
             "",
-            f"2. submitSurveyResponse over HTTP: {result['clients']} clients (httpx, this process),"
+            f"2. submitSurveyResponse over HTTP: {result['clients']} clients"
+            " (keep-alive connections of bench.http_client, this process),"
             f" `kinerja serve` ({result['api_workers']} process(es)) + `kinerja worker`",
             f"   {t['requests']:,} requests in {t['seconds']:.1f} s: {t['rps']:.0f} req/s,"
             f" p50 {t['p50_ms']:.0f} ms, p99 {t['p99_ms']:.0f} ms, errors {t['errors']}"
