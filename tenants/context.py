@@ -58,7 +58,13 @@ async def tenant_transaction(
     """
     outer = _current_tenant.get()
     async with in_transaction() as conn:
-        status = await _set_tenant_setting(conn, tenant_id)
+        # A new top-level transaction starts with no tenant (the setting is transaction-
+        # local): platform scope needs no statement there.
+        status = (
+            None
+            if tenant_id is None and outer is _OUTSIDE
+            else await _set_tenant_setting(conn, tenant_id)
+        )
         if tenant_id is not None and require_active and status != "ACTIVE":
             raise TenantUnavailable(
                 "This region is suspended." if status else "This region does not exist.",
