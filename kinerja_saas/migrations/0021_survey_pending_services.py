@@ -1,10 +1,9 @@
-"""Services with responses not yet in their campaign's results.
+"""Responses not yet in their campaign's results, by campaign service.
 
-A submission marks its (campaign, service) pending in the same statement that stores it;
-the debounced aggregation of the campaign takes every pending service of the campaign and
-refreshes them in one run (one run per campaign and window, however many services had
-responses). Taking the rows and the responses in one transaction, under the submissions'
-row locks, is what makes a response either counted or still pending, never lost."""
+A submission appends its response id to its campaign service's row in the statement that
+stores it; the debounced aggregation of the campaign takes the rows (waiting for
+submissions still holding one) and adds those responses to the stored results: one run per
+campaign and window, costing what arrived since the last. See surveys.aggregation."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -17,7 +16,7 @@ CREATE TABLE survey_pending_services (
     tenant_id bigint NOT NULL REFERENCES tenants (id),
     campaign_id bigint NOT NULL,
     service_id bigint NOT NULL,
-    responses integer NOT NULL DEFAULT 1 CHECK (responses > 0),
+    response_ids bigint[] NOT NULL CHECK (cardinality(response_ids) > 0),
     pending_since timestamptz NOT NULL DEFAULT now(),
     UNIQUE (tenant_id, campaign_id, service_id),
     FOREIGN KEY (tenant_id, campaign_id, service_id)
@@ -25,7 +24,7 @@ CREATE TABLE survey_pending_services (
         ON DELETE CASCADE
 );
 COMMENT ON TABLE survey_pending_services IS
-    'Campaign services with responses not yet aggregated (the debounced aggregation takes them)';
+    'Responses not yet aggregated, by campaign service (the debounced aggregation takes them)';
 """
 
 

@@ -5,15 +5,17 @@ campaign's responses are read once, grouped by service and slice (the total and 
 profile value); the unit and region rows are rolled up from those groups (`GROUPING SETS`:
 answer sums are additive), so it costs one pass over the campaign's responses.
 
-Incremental (after submissions): a submission marks its campaign × service pending
-(`survey_pending_services`, in the statement that stores it). The debounced run of a
-campaign takes every pending service of the campaign and runs the same statement over
-their responses, with every other service's groups read from its stored rows; it writes
-the pending services' rows, their units' and the region's. So a run reads only the
-responses of services that received some, and one run per campaign and window covers
-every service of the campaign. Runs of a campaign (incremental or full) take its
-transaction-level advisory lock, so each starts from the previous one's committed rows
-and the rows always equal a full recompute's once no service is pending.
+Incremental (after submissions): a submission appends its response id to its campaign
+service's pending row (`survey_pending_services`, in the statement that stores it). The
+debounced run of a campaign takes the pending rows (waiting for submissions that still hold
+one) and adds just those responses to the stored service, unit and region rows: the same
+statement over the taken responses, plus the stored sums. A run costs what arrived since
+the last one, not what the campaign holds.
+
+Exactly once: a response is counted by the run that took its id, or by a full recompute,
+which counts only responses no pending row names (the same snapshot decides both). Runs
+of a campaign take its transaction-level advisory lock, so each adds to the previous
+one's committed rows; the rows equal a full recompute's whenever nothing is pending.
 """
 
 from __future__ import annotations
@@ -46,29 +48,42 @@ _SCOPE = (
     " ELSE 'SERVICE' END"
 )
 
-# `per_service`: (service, slice) -> respondents and the 9 answer sums, from the responses
-# (of the campaign, or of its service $3) …
+# `per_service`: (service, slice) -> respondents and the 9 answer sums of responses of the
+# campaign: those no pending row names (a full recompute) or the taken ids $3 (a run).
 _FROM_RESPONSES = """
 per_service AS (
     SELECT r.service_id, d.dimension, d.value, count(*)::int AS n, {sums}
     FROM survey_responses r
     CROSS JOIN LATERAL (VALUES {slices}) d (dimension, value)
-    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL {narrow}
-    GROUP BY 1, 2, 3 {stored}
+    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL AND {which}
+    GROUP BY 1, 2, 3
 )"""
-# … or, incrementally, from the responses of the pending services $3 and the stored rows
-# of every other service of the campaign.
-_FROM_SERVICE_ROWS = f"""
-UNION ALL
-    SELECT r.scope_id AS service_id, r.dimension, r.value, r.respondents AS n, {_STORED_SUMS}
-    FROM survey_results r
-    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.scope = 'SERVICE'
-        AND r.scope_id <> ALL($3::bigint[])"""
+_NOT_PENDING = (
+    "NOT EXISTS (SELECT 1 FROM survey_pending_services q WHERE q.tenant_id = $1"
+    " AND q.campaign_id = $2 AND q.service_id = r.service_id AND r.id = ANY(q.response_ids))"
+)
+_TAKEN = "r.id = ANY($3::bigint[])"
+# A run adds the stored sums of each row it touches to the new responses' (a recompute
+# starts from nothing).
+_PLUS_STORED = (
+    "LEFT JOIN survey_results o ON o.tenant_id = $1 AND o.campaign_id = $2"
+    " AND o.scope = d.scope AND o.scope_id = d.scope_id AND o.dimension = d.dimension"
+    " AND o.value = d.value"
+)
+_MERGED_SUMS = ", ".join(
+    f"d.s{i} + coalesce((o.element_sums->>{i - 1})::int, 0) AS s{i}" for i in range(1, 10)
+)
 
 
-def _statement(per_service: str, write: str) -> str:
-    """Groups `per_service` by service, unit and region and upserts the rows `write`
-    selects; returns the TOTAL rows written with their previous band."""
+def _statement(per_service: str, *, plus_stored: bool) -> str:
+    """Groups `per_service` by service, unit and region (adding the stored rows' counts
+    when `plus_stored`) and upserts the rows; returns the TOTAL rows written with their
+    previous band."""
+    if plus_stored:
+        stored_join, stored_n, sums = _PLUS_STORED, "+ coalesce(o.respondents, 0)", _MERGED_SUMS
+    else:
+        stored_join, stored_n = "", ""
+        sums = ", ".join(f"d.s{i} AS s{i}" for i in range(1, 10))
     return f"""
 WITH old AS (
     SELECT scope, scope_id, band FROM survey_results
@@ -87,7 +102,7 @@ pop AS (
     GROUP BY GROUPING SETS ((unit_id, service_id), (unit_id), ())
 ),
 {per_service},
-agg AS (
+delta AS (
     SELECT {_SCOPE.format(unit="v.unit_id", service="p.service_id")} AS scope,
         coalesce(p.service_id, v.unit_id, 0) AS scope_id, v.unit_id, p.dimension, p.value,
         sum(p.n)::int AS n, {_ROLL_UP}
@@ -96,6 +111,10 @@ agg AS (
     GROUP BY GROUPING SETS ((p.dimension, p.value, v.unit_id, p.service_id),
                             (p.dimension, p.value, v.unit_id),
                             (p.dimension, p.value))
+),
+agg AS (
+    SELECT d.scope, d.scope_id, d.unit_id, d.dimension, d.value, d.n {stored_n} AS n, {sums}
+    FROM delta d {stored_join}
 ),
 up AS (
     INSERT INTO survey_results (tenant_id, campaign_id, scope, scope_id, dimension, value,
@@ -106,7 +125,6 @@ up AS (
     FROM agg a
     CROSS JOIN LATERAL (SELECT round(({_SUM_ALL})::numeric * 25 / (9 * a.n), 2) AS conv) c
     LEFT JOIN pop p ON p.scope = a.scope AND p.scope_id = a.scope_id
-    WHERE {write}
     ON CONFLICT (tenant_id, campaign_id, scope, scope_id, dimension, value) DO UPDATE SET
         unit_id = EXCLUDED.unit_id, respondents = EXCLUDED.respondents,
         element_sums = EXCLUDED.element_sums, converted_ikm = EXCLUDED.converted_ikm,
@@ -123,23 +141,20 @@ WHERE up.dimension = '{TOTAL}'
 _LOCK = "pg_advisory_xact_lock(hashtextextended('kinerja.skm:' || $1::text, 0))"
 
 
-# The full recompute of a campaign ($1 tenant, $2 campaign).
-FULL = _statement(_FROM_RESPONSES.format(sums=_SUMS, slices=_SLICES, narrow="", stored=""), "TRUE")
-# Incremental ($3 the pending services): their rows, their units' and the region's.
-PENDING = _statement(
-    _FROM_RESPONSES.format(
-        sums=_SUMS,
-        slices=_SLICES,
-        narrow="AND r.service_id = ANY($3::bigint[])",
-        stored=_FROM_SERVICE_ROWS,
-    ),
-    "a.scope = 'REGION' OR (a.scope = 'SERVICE' AND a.scope_id = ANY($3::bigint[]))"
-    " OR (a.scope = 'UNIT' AND a.scope_id IN (SELECT unit_id FROM svc"
-    " WHERE service_id = ANY($3::bigint[])))",
+# The full recompute of a campaign ($1 tenant, $2 campaign), of the responses no pending
+# row names (the run that follows in the same transaction adds those).
+FULL = _statement(
+    _FROM_RESPONSES.format(sums=_SUMS, slices=_SLICES, which=_NOT_PENDING), plus_stored=False
 )
+# A run: the responses taken ($3), added to the stored rows they touch.
+ADD_TAKEN = _statement(
+    _FROM_RESPONSES.format(sums=_SUMS, slices=_SLICES, which=_TAKEN), plus_stored=True
+)
+# A separate statement before ADD_TAKEN: it waits for submissions holding a pending row,
+# so ADD_TAKEN's snapshot sees every response whose id it returns.
 _TAKE_PENDING = (
     "DELETE FROM survey_pending_services WHERE tenant_id = $1 AND campaign_id = $2"
-    " RETURNING service_id"
+    " RETURNING service_id, response_ids"
 )
 
 
@@ -171,22 +186,29 @@ async def _run(campaign_id: int, *, incremental: bool) -> AggregationRun:
     conn = connections.get("default")
     run = AggregationRun(rows={scope.value: 0 for scope in ResultScope})
     await conn.execute_query(f"SELECT {_LOCK}", [f"{tenant_id}:{campaign_id}"])
-    # Taking the pending rows waits for submissions still holding them; the next
-    # statement's snapshot then includes their responses.
-    taken = await conn.execute_query_dict(_TAKE_PENDING, [tenant_id, campaign_id])
-    services = sorted({r["service_id"] for r in taken})
-    if incremental:
-        if not services:
-            return run
-        rows = await conn.execute_query_dict(PENDING, [tenant_id, campaign_id, services])
-    else:
-        rows = await conn.execute_query_dict(FULL, [tenant_id, campaign_id])
+    rows = []
+    if not incremental:
+        rows += await conn.execute_query_dict(FULL, [tenant_id, campaign_id])
         # Every row of this campaign written above carries this transaction's now().
         await conn.execute_query(
             "DELETE FROM survey_results WHERE tenant_id = $1 AND campaign_id = $2"
             " AND updated_at < now()",
             [tenant_id, campaign_id],
         )
+    taken = await conn.execute_query_dict(_TAKE_PENDING, [tenant_id, campaign_id])
+    services = sorted({r["service_id"] for r in taken})
+    response_ids = [i for r in taken for i in r["response_ids"]]
+    if response_ids:
+        added = await conn.execute_query_dict(ADD_TAKEN, [tenant_id, campaign_id, response_ids])
+        # A scope's final row is the addition's, its band before the run the recompute's.
+        before = {(r["scope"], r["scope_id"]): r["old_band"] for r in rows}
+        final = {(r["scope"], r["scope_id"]): dict(r) for r in rows}
+        for r in added:
+            key = (r["scope"], r["scope_id"])
+            final[key] = {**r, "old_band": before.get(key, r["old_band"])}
+        rows = list(final.values())
+    elif incremental:
+        return run
     run.services = services
     for r in rows:
         run.rows[r["scope"]] += 1

@@ -203,11 +203,11 @@ def _validate(rules: Rules, sub: Submission, errors: ErrorCollector) -> list[int
     return values
 
 
-# The response, its service marked pending (surveys.aggregation takes pending services),
-# and an event when the service was not pending yet: the event schedules the campaign's
-# debounced aggregation, which takes every response up to then. The upsert locks the
-# pending row until this transaction ends, so an aggregation taking the row waits for this
-# response to commit and then counts it.
+# The response, its id appended to its service's pending row (surveys.aggregation takes
+# them), and an event when the service was not pending yet: the event schedules the
+# campaign's debounced aggregation, which takes every pending row up to then. The upsert
+# locks the pending row until this transaction ends, so an aggregation taking the row
+# waits for this response to commit and then counts it.
 _NEWLY_PENDING_EVENT = outbox.insert_events_sql(
     topic=SUBMITTED_TOPIC,
     payload_sql="jsonb_build_object('campaign_id', campaign_id, 'service_id', service_id)",
@@ -226,10 +226,10 @@ WITH response AS (
     RETURNING id, campaign_id, service_id
 ),
 pending AS (
-    INSERT INTO survey_pending_services AS p (tenant_id, campaign_id, service_id)
-    SELECT $1, campaign_id, service_id FROM response
+    INSERT INTO survey_pending_services AS p (tenant_id, campaign_id, service_id, response_ids)
+    SELECT $1, campaign_id, service_id, ARRAY[id] FROM response
     ON CONFLICT (tenant_id, campaign_id, service_id)
-        DO UPDATE SET responses = p.responses + 1
+        DO UPDATE SET response_ids = p.response_ids || EXCLUDED.response_ids
     RETURNING (xmax = 0) AS newly_pending, campaign_id, service_id
 ),
 event AS ("""

@@ -370,3 +370,27 @@ async def test_the_sweep_aggregates_services_left_pending(pool, settings, region
     assert await snapshot(region_b) == []  # fresh: its own job will run it
     async with tenant_transaction(region_b.id):
         assert await aggregation.stale_pending_campaigns(older_than_seconds=0) == [b.id]
+
+
+async def test_a_recompute_counts_pending_responses_once(region_a):
+    """A recompute while responses are pending counts each of them once and takes them, so
+    the next run adds nothing; the result equals a recompute with nothing pending."""
+    campaign = await open_campaign(region_a)
+    for answers in ([4] * 9, [3] * 9):
+        await respond(region_a, campaign.codes["ktp"], answers)
+    async with tenant_transaction(region_a.id):
+        first = await aggregation.aggregate_pending(campaign_id=campaign.id)
+    assert first.services == [campaign.services["ktp"]]
+    await respond(region_a, campaign.codes["ktp"], [1] * 9)  # pending
+    await respond(region_a, campaign.codes["akta"], [2] * 9)  # pending, a new service
+    run = await recompute(region_a, campaign.id)
+    assert run.services == sorted([campaign.services["ktp"], campaign.services["akta"]])
+    totals = {row[:2]: row[5] for row in await snapshot(region_a) if row[2] == "TOTAL"}
+    assert totals["SERVICE", campaign.services["ktp"]] == 3
+    assert totals["SERVICE", campaign.services["akta"]] == 1
+    assert totals["REGION", 0] == 4
+    rows = await snapshot(region_a)
+    async with tenant_transaction(region_a.id):
+        assert (await aggregation.aggregate_pending(campaign_id=campaign.id)).services == []
+    await recompute(region_a, campaign.id)
+    assert await snapshot(region_a) == rows
