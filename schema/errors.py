@@ -61,9 +61,17 @@ async def _clashing_column(constraint: str) -> str | None:
     return rows[0]["attname"] if len(rows) == 1 else None
 
 
-async def run_mutation(body: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
-    """Runs a mutation body in a savepoint: on invalid input it is rolled back whole."""
+async def run_mutation(
+    body: Callable[[], Awaitable[T]], *, savepoint: bool = True
+) -> tuple[T | None, list[UserError]]:
+    """Runs a mutation body in a savepoint: on invalid input it is rolled back whole.
+
+    `savepoint=False` only for a body whose one write is a single statement after all its
+    checks (atomic by itself); any database error still fails the whole request. It saves
+    two round trips on the public hot path (submitSurveyResponse)."""
     try:
+        if not savepoint:
+            return await body(), []
         async with in_transaction():
             return await body(), []
     except (ValidationFailed, NotFound) as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import NoReturn
 
 import strawberry
 
@@ -51,22 +52,37 @@ def _client_ip(info: strawberry.Info) -> str:
     return request.client.host if request is not None and request.client else "unknown"
 
 
+async def _refuse_unknown_code(info: strawberry.Info) -> NoReturn:
+    redis = info.context.redis
+    if redis is not None:
+        wait = await hit(
+            redis,
+            f"kinerja:skm:unknown:{ip_digest(_client_ip(info))}",
+            limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
+            window_seconds=3600,
+        )
+        if wait is not None:
+            raise RateLimited("Too many unknown codes; try again later.", retry_after=wait)
+    raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
+
+
 async def _resolve(info: strawberry.Info, code: str) -> public.CodeTarget:
     target = await public.resolve_code(code.strip())
     if target is None:
-        redis = info.context.redis
-        if redis is not None:
-            wait = await hit(
-                redis,
-                f"kinerja:skm:unknown:{ip_digest(_client_ip(info))}",
-                limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
-                window_seconds=3600,
-            )
-            if wait is not None:
-                raise RateLimited("Too many unknown codes; try again later.", retry_after=wait)
-        raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
+        await _refuse_unknown_code(info)
     await _enter_region(info, target.tenant_id)
     return target
+
+
+async def _resolve_with_rules(
+    info: strawberry.Info, code: str
+) -> tuple[public.CodeTarget, public.Rules]:
+    found = await public.resolve_code_with_rules(code.strip())
+    if found is None:
+        await _refuse_unknown_code(info)
+    target, rules = found
+    await _enter_region(info, target.tenant_id)
+    return target, rules
 
 
 # --- types --------------------------------------------------------------------------------
@@ -648,8 +664,7 @@ class SurveyMutation:
         extra_answers: list[SurveyExtraAnswerInput] | None = None,
     ) -> SubmitSurveyResponsePayload:
         async def body() -> public.Submitted:
-            target = await _resolve(info, code)
-            rules = await public.submission_rules(target)
+            target, rules = await _resolve_with_rules(info, code)
             if info.context.redis is not None:
                 await check_submission(
                     info.context.redis,
@@ -677,7 +692,8 @@ class SurveyMutation:
                 rules,
             )
 
-        done, errors = await run_mutation(body)
+        # Its one write is public.submit's last statement, after every check.
+        done, errors = await run_mutation(body, savepoint=False)
         if done is None:
             return SubmitSurveyResponsePayload(errors=errors)
         return SubmitSurveyResponsePayload(accepted=True, replayed=done.replayed)

@@ -59,6 +59,7 @@ APP_FUNCTIONS = (
     "region_stats(bigint[])",
     "kinerja_achievement(numeric, numeric, text, numeric)",
     "survey_code_lookup(text)",
+    "survey_code_rules(text)",
 )
 RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()")
 

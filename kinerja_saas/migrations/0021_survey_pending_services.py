@@ -23,6 +23,24 @@ CREATE TABLE survey_pending_services (
         REFERENCES survey_campaign_services (tenant_id, campaign_id, service_id)
         ON DELETE CASCADE
 );
+-- A public code to its target and what a submission is checked against, before any tenant
+-- is known: the same data the public form shows (the campaign's dates and questions, the
+-- element codes, the region's survey limits and time zone), nothing else of the region.
+CREATE FUNCTION survey_code_rules(p_code text)
+RETURNS TABLE (tenant_id bigint, campaign_id bigint, service_id bigint, timezone text,
+    survey_settings jsonb, opens_on date, closes_on date, profile_fields jsonb,
+    extra_questions jsonb, element_codes text[])
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT cs.tenant_id, cs.campaign_id, cs.service_id, t.timezone::text,
+        t.settings -> 'surveys', c.opens_on, c.closes_on, c.profile_fields, c.extra_questions,
+        ARRAY(SELECT e.code FROM survey_elements e WHERE e.tenant_id = cs.tenant_id
+              ORDER BY e.position)
+    FROM survey_campaign_services cs
+    JOIN tenants t ON t.id = cs.tenant_id
+    JOIN survey_campaigns c ON c.tenant_id = cs.tenant_id AND c.id = cs.campaign_id
+    WHERE cs.code = p_code AND t.status = 'ACTIVE'
+$$;
+REVOKE ALL ON FUNCTION survey_code_rules(text) FROM PUBLIC;
 COMMENT ON TABLE survey_pending_services IS
     'Responses not yet aggregated, by campaign service (the debounced aggregation takes them)';
 """
@@ -32,7 +50,10 @@ class Migration(migrations.Migration):
     dependencies = [("models", "0020_training_isolation")]
 
     operations = [
-        ops.RunSQL(CREATE, reverse_sql="DROP TABLE survey_pending_services;"),
+        ops.RunSQL(
+            CREATE,
+            reverse_sql="DROP FUNCTION survey_code_rules(text); DROP TABLE survey_pending_services;",
+        ),
         ops.RunSQL(
             enable_rls("survey_pending_services"),
             reverse_sql=disable_rls("survey_pending_services"),

@@ -115,30 +115,9 @@ def region_limits(tenant: Tenant) -> dict:
     return with_defaults(tenant.settings)["surveys"]
 
 
-_RULES = """
-SELECT t.settings, t.timezone, c.opens_on, c.closes_on, c.profile_fields, c.extra_questions,
-    ARRAY(SELECT e.code FROM survey_elements e WHERE e.tenant_id = $1 ORDER BY e.position)
-        AS element_codes
-FROM tenants t JOIN survey_campaigns c ON c.tenant_id = t.id AND c.id = $2
-WHERE t.id = $1
-"""
-
-
-def _json(value: object) -> object:
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
-
-
-async def submission_rules(target: CodeTarget) -> Rules:
-    """In the code's region transaction: the rules of `target` in one statement (a
-    submission is the public's hot path; `form` loads what a page shows)."""
-    rows = await connections.get("default").execute_query_dict(
-        _RULES, [target.tenant_id, target.campaign_id]
-    )
-    if not rows:
-        raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
-    row = rows[0]
+def _rules(row: dict) -> Rules:
     today = datetime.now(ZoneInfo(row["timezone"])).date()
-    limits = with_defaults(_json(row["settings"]))["surveys"]  # type: ignore[arg-type]
+    limits = with_defaults({"surveys": _json(row["survey_settings"]) or {}})["surveys"]
     return Rules(
         is_open=row["opens_on"] <= today <= row["closes_on"],
         element_codes=tuple(row["element_codes"]),
@@ -147,6 +126,46 @@ async def submission_rules(target: CodeTarget) -> Rules:
         suggestion_max_length=limits["suggestion_max_length"],
         per_ip_per_hour=limits["rate_limit_per_ip_per_hour"],
     )
+
+
+def _json(value: object) -> object:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+_RULES = """
+SELECT t.timezone::text AS timezone, t.settings -> 'surveys' AS survey_settings,
+    c.opens_on, c.closes_on, c.profile_fields, c.extra_questions,
+    ARRAY(SELECT e.code FROM survey_elements e WHERE e.tenant_id = $1 ORDER BY e.position)
+        AS element_codes
+FROM tenants t JOIN survey_campaigns c ON c.tenant_id = t.id AND c.id = $2
+WHERE t.id = $1
+"""
+
+
+async def submission_rules(target: CodeTarget) -> Rules:
+    """In the code's region transaction: the rules of `target` in one statement."""
+    rows = await connections.get("default").execute_query_dict(
+        _RULES, [target.tenant_id, target.campaign_id]
+    )
+    if not rows:
+        raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
+    return _rules(rows[0])
+
+
+async def resolve_code_with_rules(code: str) -> tuple[CodeTarget, Rules] | None:
+    """Like `resolve_code`, with the rules a submission is checked against, in the same
+    statement (the definer function `survey_code_rules`: only what the public form shows).
+    The submission's hot path: one round trip before it enters the region."""
+    if not CODE_SHAPE.fullmatch(code or ""):
+        return None
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT * FROM survey_code_rules($1)", [code]
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    target = CodeTarget(row["tenant_id"], row["campaign_id"], row["service_id"])
+    return target, _rules(row)
 
 
 @dataclass(frozen=True)

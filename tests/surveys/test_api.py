@@ -368,3 +368,41 @@ async def test_results_are_for_the_region_admin(api, region_a, role):
     campaign = await open_campaign(region_a)
     result = await api.as_role(region_a, role, RESULTS, {"c": str(campaign.id), "g": "SERVICE"})
     assert result.codes == ["FORBIDDEN"]
+
+
+async def test_a_submission_runs_three_statements(api, region_a):
+    """The public hot path, pinned: the code with its rules (one definer function), the
+    region, the response with its pending row and event (one statement), inside the
+    request's transaction. No savepoint: its one write is a single statement."""
+    campaign = await open_campaign(region_a)
+    variables = {"code": campaign.codes["ktp"], "answers": answers(), "token": token()}
+    sent = await api(SUBMIT, variables)
+    assert sent.data["submitSurveyResponse"]["accepted"] is True
+    assert sent.statements == 3
+    refused = await api(SUBMIT, {**variables, "token": token(), "answers": answers()[:8]})
+    assert "REQUIRED" in {e["code"] for e in refused.data["submitSurveyResponse"]["errors"]}
+    assert await count_responses(region_a) == 1
+
+
+async def test_the_rules_lookup_serves_only_active_regions_and_only_the_form(
+    region_a, region_b, owner_conn
+):
+    """`survey_code_rules` (no tenant needed) returns the code's target and what its public
+    form shows, equal to the rules read inside the region; nothing for a suspended region
+    or an unknown code."""
+    from kinerja_saas.surveys import public
+
+    a = await open_campaign(region_a)
+    found = await public.resolve_code_with_rules(a.codes["ktp"])
+    assert found is not None
+    target, rules = found
+    assert (target.tenant_id, target.campaign_id) == (region_a.id, a.id)
+    async with tenant_transaction(region_a.id):
+        assert await public.submission_rules(target) == rules
+    assert rules.element_codes == tuple(f"U{i}" for i in range(1, 10)) and rules.is_open
+    assert await public.resolve_code_with_rules("x" * 20) is None
+    await owner_conn.execute("UPDATE tenants SET status = 'SUSPENDED' WHERE id = $1", region_a.id)
+    try:
+        assert await public.resolve_code_with_rules(a.codes["ktp"]) is None
+    finally:
+        await owner_conn.execute("UPDATE tenants SET status = 'ACTIVE' WHERE id = $1", region_a.id)
