@@ -26,23 +26,48 @@ CREATE TABLE survey_pending_services (
 -- A public code to its target and what a submission is checked against, before any tenant
 -- is known: the same data the public form shows (the campaign's dates and questions, the
 -- element codes, the region's survey limits and time zone), nothing else of the region.
+-- PL/pgSQL, not SQL: a definer SQL function is not inlined and is planned on every call
+-- (~0.9 ms); PL/pgSQL keeps its plan for the session (~0.15 ms). The same for the lookup.
 CREATE FUNCTION survey_code_rules(p_code text)
 RETURNS TABLE (tenant_id bigint, campaign_id bigint, service_id bigint, timezone text,
     survey_settings jsonb, opens_on date, closes_on date, profile_fields jsonb,
     extra_questions jsonb, element_codes text[])
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    RETURN QUERY
     SELECT cs.tenant_id, cs.campaign_id, cs.service_id, t.timezone::text,
         t.settings -> 'surveys', c.opens_on, c.closes_on, c.profile_fields, c.extra_questions,
-        ARRAY(SELECT e.code FROM survey_elements e WHERE e.tenant_id = cs.tenant_id
+        ARRAY(SELECT e.code::text FROM survey_elements e WHERE e.tenant_id = cs.tenant_id
               ORDER BY e.position)
     FROM survey_campaign_services cs
     JOIN tenants t ON t.id = cs.tenant_id
     JOIN survey_campaigns c ON c.tenant_id = cs.tenant_id AND c.id = cs.campaign_id
-    WHERE cs.code = p_code AND t.status = 'ACTIVE'
+    WHERE cs.code = p_code AND t.status = 'ACTIVE';
+END
+$$;
+CREATE OR REPLACE FUNCTION survey_code_lookup(p_code text)
+RETURNS TABLE (tenant_id bigint, campaign_id bigint, service_id bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    RETURN QUERY
+    SELECT cs.tenant_id, cs.campaign_id, cs.service_id
+    FROM survey_campaign_services cs JOIN tenants t ON t.id = cs.tenant_id
+    WHERE cs.code = p_code AND t.status = 'ACTIVE';
+END
 $$;
 REVOKE ALL ON FUNCTION survey_code_rules(text) FROM PUBLIC;
 COMMENT ON TABLE survey_pending_services IS
     'Responses not yet aggregated, by campaign service (the debounced aggregation takes them)';
+"""
+
+LOOKUP_AS_BEFORE = """
+CREATE OR REPLACE FUNCTION survey_code_lookup(p_code text)
+RETURNS TABLE (tenant_id bigint, campaign_id bigint, service_id bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $f$
+    SELECT cs.tenant_id, cs.campaign_id, cs.service_id
+    FROM survey_campaign_services cs JOIN tenants t ON t.id = cs.tenant_id
+    WHERE cs.code = p_code AND t.status = 'ACTIVE'
+$f$;
 """
 
 
@@ -52,7 +77,8 @@ class Migration(migrations.Migration):
     operations = [
         ops.RunSQL(
             CREATE,
-            reverse_sql="DROP FUNCTION survey_code_rules(text); DROP TABLE survey_pending_services;",
+            reverse_sql=LOOKUP_AS_BEFORE
+            + "DROP FUNCTION survey_code_rules(text); DROP TABLE survey_pending_services;",
         ),
         ops.RunSQL(
             enable_rls("survey_pending_services"),
