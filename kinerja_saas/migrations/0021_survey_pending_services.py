@@ -56,8 +56,35 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION survey_code_rules(text) FROM PUBLIC;
+-- The outbox trigger (0014) notified on every INSERT statement, also one that wrote no
+-- event: now every survey submission's statement. Only statements that wrote events wake
+-- the relay now (a NOTIFY also serialises commits on the notification queue).
+DROP TRIGGER outbox_events_notify ON outbox_events;
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM inserted) THEN
+        PERFORM pg_notify('kinerja_outbox', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
 COMMENT ON TABLE survey_pending_services IS
     'Responses not yet aggregated, by campaign service (the debounced aggregation takes them)';
+"""
+
+NOTIFY_AS_BEFORE = """
+DROP TRIGGER outbox_events_notify ON outbox_events;
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    PERFORM pg_notify('kinerja_outbox', '');
+    RETURN NULL;
+END
+$f$;
+CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
 """
 
 LOOKUP_AS_BEFORE = """
@@ -77,7 +104,8 @@ class Migration(migrations.Migration):
     operations = [
         ops.RunSQL(
             CREATE,
-            reverse_sql=LOOKUP_AS_BEFORE
+            reverse_sql=NOTIFY_AS_BEFORE
+            + LOOKUP_AS_BEFORE
             + "DROP FUNCTION survey_code_rules(text); DROP TABLE survey_pending_services;",
         ),
         ops.RunSQL(

@@ -394,3 +394,23 @@ async def test_a_recompute_counts_pending_responses_once(region_a):
         assert (await aggregation.aggregate_pending(campaign_id=campaign.id)).services == []
     await recompute(region_a, campaign.id)
     assert await snapshot(region_a) == rows
+
+
+async def test_only_submissions_that_write_an_event_wake_the_relay(region_a, settings):
+    """The outbox trigger notifies for statements that wrote events: the second submission
+    to a pending service writes none and wakes nobody (notifications arrive in commit
+    order, so the third one's arrival bounds the wait)."""
+    campaign = await open_campaign(region_a)
+    listener = await asyncpg.connect(settings.database_url)
+    received: asyncio.Queue = asyncio.Queue()
+    await listener.add_listener("kinerja_outbox", lambda *args: received.put_nowait(args))
+    try:
+        await respond(region_a, campaign.codes["ktp"], [4] * 9)  # ktp pending: an event
+        await asyncio.wait_for(received.get(), timeout=10)
+        await respond(region_a, campaign.codes["ktp"], [3] * 9)  # still pending: none
+        await respond(region_a, campaign.codes["akta"], [2] * 9)  # akta pending: an event
+        await asyncio.wait_for(received.get(), timeout=10)
+        await asyncio.sleep(0)  # let any notification already read be delivered
+        assert received.empty()
+    finally:
+        await listener.close()
