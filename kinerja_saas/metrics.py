@@ -74,6 +74,10 @@ OUTBOX_BACKLOG = Gauge("kinerja_outbox_backlog", "Committed outbox events not re
 WORKER_HEARTBEAT = Gauge(
     "kinerja_worker_heartbeat", "1 when a worker polled the queue recently (arq health key)."
 )
+RATE_LIMIT_UNCHECKED = Counter(
+    "kinerja_rate_limit_unchecked",
+    "Requests let through without a rate-limit check because Redis was unreachable.",
+)
 COLLECT_ERRORS = Counter(
     "kinerja_metrics_collect_errors",
     "Failures reading a deployment-wide value at scrape time.",

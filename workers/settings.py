@@ -111,6 +111,8 @@ def worker_options(
         # (debounced aggregations, fan-outs) waited up to half a second each and fell
         # behind (bench.surveys); a 50 ms poll is one cheap Redis read per worker.
         "poll_delay": settings.worker_poll_seconds,
+        # SIGTERM: finish running jobs within the grace, then hand the rest back.
+        "job_completion_wait": settings.worker_shutdown_grace_seconds,
         "job_timeout": 600,
         "keep_result": 3600,
     }

@@ -1,13 +1,22 @@
 """Fixed-window rate limits in Redis for the public survey endpoints. Keys hold a hash of
-the client's IP (never the IP itself) and expire with their window."""
+the client's IP (never the IP itself) and expire with their window.
+
+The limits fail open: while Redis is unreachable a request is let through unchecked (a
+warning and `kinerja_rate_limit_unchecked_total`), because refusing every survey response
+during a Redis restart would lose more than a burst of unthrottled ones costs."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from kinerja_saas.errors import DomainError
+from kinerja_saas.metrics import RATE_LIMIT_UNCHECKED
+
+log = logging.getLogger("kinerja.ratelimit")
 
 
 class RateLimited(DomainError):
@@ -23,12 +32,24 @@ class RateLimited(DomainError):
 
 
 async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int | None:
-    """Counts one request; returns the seconds to wait when over `limit`, else None."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_seconds, nx=True)
-        pipe.ttl(key)
-        count, _, ttl = await pipe.execute()
+    """Counts one request; returns the seconds to wait when over `limit`, else None (also
+    when Redis cannot be reached: fail open)."""
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds, nx=True)
+            pipe.ttl(key)
+            count, _, ttl = await pipe.execute()
+    except (RedisError, OSError) as exc:
+        # The key holds an IP (hashed or not): name only its kind.
+        kind = key.split(":")[2] if key.count(":") >= 2 else "other"
+        log.warning(
+            "rate limit %s not checked, Redis unreachable (%s): request allowed",
+            kind,
+            type(exc).__name__,
+        )
+        RATE_LIMIT_UNCHECKED.inc()
+        return None
     if count > limit:
         return max(int(ttl), 1)
     return None
