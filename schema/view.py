@@ -228,6 +228,8 @@ def _error_outcome(error: GraphQLError) -> str:
     code = (error.extensions or {}).get("code")
     if isinstance(original, AuthenticationFailed | PermissionDenied) or code in _DENIED_CODES:
         return "denied"
+    if code == "SERVICE_UNAVAILABLE":  # an outage, typed for the client: still an error
+        return "error"
     if isinstance(original, DomainError) or code == "ROLLED_BACK":
         return "user_error"
     if original is None and error.message != "Unexpected error.":  # MaskErrors' message
