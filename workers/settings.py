@@ -22,11 +22,12 @@ from workers.notifications.email import (
 )
 from workers.notifications.fanout import fan_out_notifications
 from workers.notifications.reminders import remind_approvals, schedule_reminders
-from workers.notifications.webhooks import deliver_webhook, redeliver_webhook
-from workers.org import import_employees
-from workers.outbox import dispatch_event, run_relay
+from workers.notifications.webhooks import deliver_webhook, redeliver_webhook, sweep_webhooks
+from workers.org import IMPORT_TIMEOUT_SECONDS, import_employees, sweep_imports
+from workers.outbox import dispatch_event, run_relay, sweep_outbox
 from workers.performance import announce_deadlines, schedule_deadline_notices
 from workers.queue import redis_settings
+from workers.recovery import schedule_recovery_sweeps
 from workers.surveys import (
     aggregate_survey_service,
     recompute_survey_results,
@@ -37,7 +38,12 @@ from workers.training import assign_training, schedule_training_assignment
 
 FUNCTIONS = [
     func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES),
-    func(import_employees, name="import_employees", max_tries=MAX_TRIES, timeout=3600),
+    func(
+        import_employees,
+        name="import_employees",
+        max_tries=MAX_TRIES,
+        timeout=IMPORT_TIMEOUT_SECONDS,
+    ),
     func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
     func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
     func(remind_approvals, name="remind_approvals", max_tries=MAX_TRIES),
@@ -48,6 +54,10 @@ FUNCTIONS = [
     # well under this timeout).
     func(deliver_webhook, name="deliver_webhook", max_tries=MAX_TRIES, timeout=120),
     func(redeliver_webhook, name="redeliver_webhook", max_tries=MAX_TRIES),
+    # Recovery of stranded work (workers/recovery.py).
+    func(sweep_webhooks, name="sweep_webhooks", max_tries=MAX_TRIES),
+    func(sweep_imports, name="sweep_imports", max_tries=MAX_TRIES),
+    func(sweep_outbox, name="sweep_outbox", max_tries=MAX_TRIES),
     func(aggregate_survey_service, name="aggregate_survey_service", max_tries=MAX_TRIES),
     func(recompute_survey_results, name="recompute_survey_results", max_tries=MAX_TRIES),
     func(assign_training, name="assign_training", max_tries=MAX_TRIES, timeout=3600),
@@ -66,6 +76,13 @@ CRON_JOBS = [
         run_at_startup=True,
     ),
     cron(schedule_email_digests, name="schedule_email_digests", minute=1),
+    # Stranded work (a job lost with Redis, a worker killed mid-job), every 10 minutes.
+    cron(
+        schedule_recovery_sweeps,
+        name="schedule_recovery_sweeps",
+        minute=set(range(5, 60, 10)),
+        run_at_startup=True,
+    ),
     # 18:15 UTC: 01:15 WIB, 02:15 WITA, 03:15 WIT — the quiet hours of every region.
     cron(schedule_survey_recompute, name="schedule_survey_recompute", hour=18, minute=15),
     # 19:45 UTC: 02:45 WIB, 03:45 WITA, 04:45 WIT.
