@@ -74,6 +74,12 @@ OUTBOX_BACKLOG = Gauge("kinerja_outbox_backlog", "Committed outbox events not re
 WORKER_HEARTBEAT = Gauge(
     "kinerja_worker_heartbeat", "1 when a worker polled the queue recently (arq health key)."
 )
+JOBS_RECOVERED = Counter(
+    "kinerja_jobs_recovered",
+    "Stranded work (a job lost with Redis, a worker killed mid-job) re-enqueued by a "
+    "recovery sweep, by sweep.",
+    ["sweep"],
+)
 RATE_LIMIT_UNCHECKED = Counter(
     "kinerja_rate_limit_unchecked",
     "Requests let through without a rate-limit check because Redis was unreachable.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.org import importing
 from tenants.context import tenant_transaction
 from workers.queue import enqueue
@@ -70,4 +71,5 @@ async def sweep_imports(actor: Actor, *, worker: WorkerContext) -> dict[str, int
             topic="org.import.requested",
             payload={"job_id": s.job_id},
         )
+    JOBS_RECOVERED.labels(sweep="imports").inc(len(stranded))
     return {"requeued": len(stranded)}

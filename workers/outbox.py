@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.database import relay_connection_params
+from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.notifications.kinds import BY_TOPIC
 from kinerja_saas.notifications.webhooks import REDELIVERY_TOPIC
 from kinerja_saas.outbox import service as outbox
@@ -147,6 +148,7 @@ async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
     the fallback for a missed notification (e.g. while the connection was down)."""
     conn: asyncpg.Connection | None = None
     wake = asyncio.Event()
+    failing = False  # one warning with its traceback per outage, not one per poll
     while not stop.is_set():
         try:
             if conn is None or conn.is_closed():
@@ -159,11 +161,19 @@ async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
                 debounce_seconds=settings.survey_aggregate_debounce_seconds,
             )
         except Exception:
-            log.warning("outbox relay failed; retrying", exc_info=True)
+            if failing:
+                log.debug("outbox relay still failing; retrying", exc_info=True)
+            else:
+                log.warning("outbox relay failed; retrying", exc_info=True)
+            failing = True
             moved = 0
             if conn is not None and not conn.is_closed():
                 await conn.close()
             conn = None
+        else:
+            if failing:
+                log.info("outbox relay recovered")
+            failing = False
         if moved < settings.outbox_batch_size:
             await _wait(stop, wake, settings.outbox_poll_seconds)
     if conn is not None and not conn.is_closed():
@@ -208,4 +218,5 @@ async def sweep_outbox(actor: Actor, *, worker: WorkerContext) -> dict[str, int]
     requeued = 0
     for event in events:
         requeued += await enqueue_jobs_of(worker.queue, event, only=lost)
+    JOBS_RECOVERED.labels(sweep="outbox").inc(requeued)
     return {"checked": len(expected), "requeued": requeued}

@@ -11,6 +11,7 @@ from arq.connections import create_pool
 from arq.jobs import Job, JobStatus
 
 from kinerja_saas.database_client import count_statements
+from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.org.models import ImportJob, ImportStatus
 from kinerja_saas.outbox.service import emit
 from tenants.context import tenant_transaction
@@ -55,9 +56,11 @@ async def test_the_outbox_sweep_requeues_only_the_jobs_redis_lost(
     # `alive`'s job is still queued; `lost`'s never reached Redis (or Redis lost it).
     await enqueue(pool, "dispatch_event", job_id=f"outbox:{alive}", defer=3600.0,
                   tenant_id=region_a.id, event_id=alive, topic="test.ping", payload={"n": 1})  # fmt: skip
+    recovered = JOBS_RECOVERED.labels(sweep="outbox")._value.get()
     with count_statements() as counter:
         report = await sweep_outbox(ctx(pool, settings), region_a.id)
     assert report == {"checked": 2, "requeued": 1}  # lost and alive are in the window
+    assert JOBS_RECOVERED.labels(sweep="outbox")._value.get() == recovered + 1
     assert counter.count <= 4  # the tenant transaction and one SELECT
     assert await Job(f"outbox:{lost}", pool).status() == JobStatus.queued
     for event_id in (old, recent, unrelayed):

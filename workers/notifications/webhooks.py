@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.notifications import webhooks
 from kinerja_saas.notifications.models import DeliveryStatus
 from tenants.context import tenant_transaction
@@ -116,4 +117,5 @@ async def sweep_webhooks(actor: Actor, *, worker: WorkerContext) -> dict[str, in
         await _enqueue_attempt(
             worker, actor.tenant_id, s.delivery_id, s.attempt, s.first_attempt, None
         )
+    JOBS_RECOVERED.labels(sweep="webhooks").inc(len(stranded))
     return {"requeued": len(stranded)}
