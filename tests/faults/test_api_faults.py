@@ -1,6 +1,6 @@
 """The API process under faults: SIGTERM drains the requests in flight, and a PostgreSQL
 restart under traffic fails the requests it interrupts cleanly (a typed error, no hang, no
-internals) while later ones succeed without restarting the API, leaving no half-written
+internals) while later ones succeed without restarting the API or the worker, leaving no half-written
 rows."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from kinerja_saas.auth.roles import Role
 from tests.faults.conftest import eventually
-from tests.faults.test_worker_faults import table_locked, waiting_on
+from tests.faults.test_worker_faults import SEND, table_locked, waiting_on
 
 pytestmark = pytest.mark.faults
 
@@ -63,6 +63,7 @@ async def _refused(base_url: str) -> bool:
 
 async def test_a_postgresql_restart_under_traffic(cluster, processes, client_for):
     api = await processes.api()
+    await processes.worker()
     admin = client_for(api, await cluster.token(Role.REGION_ADMIN))
     outcomes: list[tuple[str, int | str, dict | None]] = []  # (phase, status, body)
     phase = "before"
@@ -123,6 +124,20 @@ async def test_a_postgresql_restart_under_traffic(cluster, processes, client_for
         await conn.close()
     assert created <= {r["code"] for r in rows}  # every success is stored
     assert {r["code"]: r["audits"] for r in rows} == {r["code"]: 1 for r in rows}  # all whole
+
+    # The worker lived through it too: its pool and the relay's connection reconnected.
+    title = f"Setelah restart {next(_codes)}"
+    sent = await admin.data(SEND, {"input": {"title": title, "body": "Server pulih."}})
+    assert sent["sendAnnouncement"] == {"queued": True, "errors": []}
+    employee = client_for(api, await cluster.token(Role.EMPLOYEE))
+    await eventually(
+        lambda: _inbox_has(employee, title), what="a notification after the restart arrives"
+    )
+
+
+async def _inbox_has(client, title: str) -> bool:
+    data = await client.data("{ myNotifications(first: 50) { edges { node { title } } } }")
+    return title in [e["node"]["title"] for e in data["myNotifications"]["edges"]]
 
 
 async def _true(value: bool) -> bool:
