@@ -1,7 +1,7 @@
 """The API process under faults: SIGTERM drains the requests in flight, and a PostgreSQL
 restart under traffic fails the requests it interrupts cleanly (a typed error, no hang, no
-internals) while later ones succeed without restarting the API or the worker, leaving no half-written
-rows."""
+internals) while later ones succeed without restarting the API or the worker, leaving no
+half-written rows."""
 
 from __future__ import annotations
 
