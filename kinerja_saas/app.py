@@ -173,7 +173,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if state.get("redis") is None and settings.redis_url:
                 state["redis"] = Redis.from_url(settings.redis_url, socket_connect_timeout=1)
             checks["redis"] = bool(await state["redis"].ping())
-        return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
+        # Only the database decides readiness: without Redis the API still serves reads
+        # and writes (background work waits in the outbox, rate limits fail open), and a
+        # Redis outage must not make the load balancer drop every API process at once.
+        return JSONResponse(checks, status_code=200 if checks["database"] else 503)
 
     async def metrics_endpoint(request: Request):
         """Prometheus text format. Serve it to the scraper only (docs/operations.md)."""

@@ -97,10 +97,10 @@ def worker(
     burst: bool = typer.Option(False, help="Exit when the queue is empty"),
     relay: bool = typer.Option(True, help="Also relay the outbox (safe in several workers)"),
 ) -> None:
-    """Run an arq worker (jobs and the outbox relay)."""
-    from arq.worker import Worker
-
+    """Run an arq worker (jobs and the outbox relay). SIGTERM lets running jobs finish
+    within KINERJA_WORKER_SHUTDOWN_GRACE_SECONDS and hands the rest back to the queue."""
     from kinerja_saas.logs import configure_logging
+    from workers.runner import KinerjaWorker
     from workers.settings import worker_options
 
     settings = _settings()
@@ -109,7 +109,11 @@ def worker(
         from kinerja_saas.metrics import serve_worker_metrics
 
         serve_worker_metrics(settings.worker_metrics_port)
-    Worker(**worker_options(settings, relay=relay), burst=burst).run()
+    KinerjaWorker(
+        **worker_options(settings, relay=relay),
+        burst=burst,
+        in_progress_seconds=settings.worker_in_progress_seconds,
+    ).run()
 
 
 @app.command()
@@ -197,9 +201,9 @@ def dev(
 
 async def _serve_with_worker(settings, host: str, port: int) -> None:
     import uvicorn
-    from arq.worker import Worker
 
     from kinerja_saas.app import create_app
+    from workers.runner import KinerjaWorker
     from workers.settings import worker_options
 
     server = uvicorn.Server(
@@ -212,7 +216,7 @@ async def _serve_with_worker(settings, host: str, port: int) -> None:
             access_log=False,
         )
     )
-    job_worker = Worker(**worker_options(settings), handle_signals=False)
+    job_worker = KinerjaWorker(**worker_options(settings), handle_signals=False)
     worker_task = asyncio.create_task(job_worker.async_run())
     try:
         await server.serve()

@@ -142,3 +142,31 @@ async def ensure_database(settings: Settings) -> None:
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+
+
+# What a lost or restarting server raises: the connection broke, the server is shutting
+# down or starting up, or it could not be reached (asyncpg, or Tortoise's wrappers of it).
+_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    OSError,  # refused, reset, timed out; Tortoise's DBConnectionError is one too
+    # The driver's protocol state broken by a connection lost mid-operation ("cannot
+    # switch to state …; another operation is in progress"), seen during restarts.
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True when `exc` (or what caused it) says the database could not be reached, rather
+    than that a statement was wrong: the request may succeed if tried again."""
+    for _ in range(6):  # the cause chain is short; never loop on a cycle
+        if exc is None:
+            return False
+        if isinstance(exc, _UNAVAILABLE):
+            return True
+        if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -74,6 +74,16 @@ OUTBOX_BACKLOG = Gauge("kinerja_outbox_backlog", "Committed outbox events not re
 WORKER_HEARTBEAT = Gauge(
     "kinerja_worker_heartbeat", "1 when a worker polled the queue recently (arq health key)."
 )
+JOBS_RECOVERED = Counter(
+    "kinerja_jobs_recovered",
+    "Stranded work (a job lost with Redis, a worker killed mid-job) re-enqueued by a "
+    "recovery sweep, by sweep.",
+    ["sweep"],
+)
+RATE_LIMIT_UNCHECKED = Counter(
+    "kinerja_rate_limit_unchecked",
+    "Requests let through without a rate-limit check because Redis was unreachable.",
+)
 COLLECT_ERRORS = Counter(
     "kinerja_metrics_collect_errors",
     "Failures reading a deployment-wide value at scrape time.",

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     # 1 s: a submission is visible within about two windows even under a steady stream.
     survey_aggregate_debounce_seconds: float = 1.0
     worker_poll_seconds: float = 0.05  # how often an idle arq worker looks for due jobs
+    # On SIGTERM a worker stops taking jobs and lets running ones finish for this long;
+    # what still runs then is cancelled and handed back to the queue (it runs again).
+    worker_shutdown_grace_seconds: float = Field(default=25.0, ge=0)
+    # How long a started job counts as running in Redis: a killed worker's job runs again
+    # after this. None: arq's default, the longest job timeout + 10 s (an hour). Lower
+    # only with care: it must exceed every job's run time (workers/runner.py).
+    worker_in_progress_seconds: float | None = Field(default=None, gt=0)
     # Recipients per fan-out statement (and commit): bounds a job step's time and memory.
     notification_batch_size: int = 5000
 

@@ -3,7 +3,9 @@
 - Mutations return `errors: [UserError!]!` for invalid input (field, code, message) and
   nothing is written: the mutation body runs in a savepoint.
 - Authentication and permission problems are GraphQL errors with `extensions.code`.
-- Anything unexpected is masked ("Unexpected error.") and logged.
+- Anything unexpected is masked ("Unexpected error.") and logged; when the database could
+  not be reached (a restart, an outage) the masked error says so with the code
+  SERVICE_UNAVAILABLE, so clients know that trying again is right.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from typing import TypeVar
 import strawberry
 from asyncpg.exceptions import UniqueViolationError
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from kinerja_saas.database import database_unavailable
 from kinerja_saas.errors import DomainError, FieldError, NotFound, ValidationFailed, api_field
 
 T = TypeVar("T")
@@ -41,6 +45,31 @@ def public_error(exc: DomainError) -> GraphQLError:
     if exc.field:
         extensions["field"] = exc.field
     return GraphQLError(exc.message, extensions=extensions, original_error=exc)
+
+
+UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable; nothing was saved. Try again."
+
+
+def unavailable_error(error: GraphQLError | None = None) -> GraphQLError:
+    """The client's view of a request the database could not serve: no internals."""
+    return GraphQLError(
+        UNAVAILABLE_MESSAGE,
+        nodes=error.nodes if error else None,
+        source=error.source if error else None,
+        positions=error.positions if error else None,
+        path=error.path if error else None,
+        extensions={"code": UNAVAILABLE_CODE},
+    )
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Strawberry's masking, with a typed error for an unreachable database."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if database_unavailable(error.original_error):
+            return unavailable_error(error)
+        return super().anonymise_error(error)
 
 
 def should_mask(error: GraphQLError) -> bool:

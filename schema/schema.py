@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.catalogue import CatalogueQuery
 from schema.document_cache import DocumentCache, DocumentStore
-from schema.errors import should_mask
+from schema.errors import MaskUnexpectedErrors, should_mask
 from schema.evaluations import EvaluationMutation, EvaluationQuery
 from schema.limits import CostLimit, DocumentShape
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -82,7 +82,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: CostLimit(max_cost=settings.max_query_cost),
             TenantTransaction,
-            lambda: MaskErrors(should_mask_error=should_mask),
+            lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
         ],
     )
 

@@ -87,8 +87,13 @@ class KinerjaGraphQL(GraphQL):
         self.settings = settings
         self.live_hub = live_hub
         self._operation_names = metrics.OperationNames(settings.metrics_max_operations)
-        # Rate limits of the public survey endpoints; connects on first use.
-        self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        # Rate limits of the public survey endpoints; connects on first use. Short timeouts:
+        # the limits fail open, so an unreachable Redis must not hold the request long.
+        self.redis = (
+            Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+            if settings.redis_url
+            else None
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -223,6 +228,8 @@ def _error_outcome(error: GraphQLError) -> str:
     code = (error.extensions or {}).get("code")
     if isinstance(original, AuthenticationFailed | PermissionDenied) or code in _DENIED_CODES:
         return "denied"
+    if code == "SERVICE_UNAVAILABLE":  # an outage, typed for the client: still an error
+        return "error"
     if isinstance(original, DomainError) or code == "ROLLED_BACK":
         return "user_error"
     if original is None and error.message != "Unexpected error.":  # MaskErrors' message

@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.org import importing
-from workers.tenant_job import tenant_job
+from tenants.context import tenant_transaction
+from workers.queue import enqueue
+from workers.tenant_job import WorkerContext, tenant_job
+
+IMPORT_TIMEOUT_SECONDS = 3600  # arq cancels a run after this
+# A queued import normally starts within seconds; after this its job is taken as lost.
+IMPORT_QUEUED_STRANDED_SECONDS = 600
+# Past the run's timeout (and arq's own re-run of a killed worker's job, at timeout + 10 s).
+IMPORT_RUNNING_STRANDED_SECONDS = IMPORT_TIMEOUT_SECONDS + 300
 
 
 async def _import_failed(
@@ -39,3 +48,28 @@ async def import_employees(
         tenant_id=actor.tenant_id, job_id=payload["job_id"], actor=actor
     )
     return {"job_id": payload["job_id"], "status": job.status.value if job else None}
+
+
+@tenant_job(transactional=False, with_worker=True)
+async def sweep_imports(actor: Actor, *, worker: WorkerContext) -> dict[str, int]:
+    """Recovery of one region's stranded imports: each gets `import_employees` again. The
+    job id names the run that stopped, so one stranded state is recovered by one job; the
+    new run takes the import over (`run_import` claims it with a run id of its own)."""
+    assert actor.tenant_id is not None
+    async with tenant_transaction(actor.tenant_id):
+        stranded = await importing.stranded_imports(
+            queued_seconds=IMPORT_QUEUED_STRANDED_SECONDS,
+            running_seconds=IMPORT_RUNNING_STRANDED_SECONDS,
+        )
+    for s in stranded:
+        await enqueue(
+            worker.queue,
+            "import_employees",
+            job_id=f"import-sweep:{s.job_id}:{s.run_id or 'queued'}",
+            tenant_id=actor.tenant_id,
+            event_id=0,  # not from an event: the sweep found it
+            topic="org.import.requested",
+            payload={"job_id": s.job_id},
+        )
+    JOBS_RECOVERED.labels(sweep="imports").inc(len(stranded))
+    return {"requeued": len(stranded)}

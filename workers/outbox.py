@@ -22,12 +22,14 @@ from tortoise.transactions import in_transaction
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.database import relay_connection_params
+from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.notifications.kinds import BY_TOPIC
 from kinerja_saas.notifications.webhooks import REDELIVERY_TOPIC
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.settings import Settings
-from workers.queue import enqueue
-from workers.tenant_job import tenant_job
+from tenants.context import tenant_transaction
+from workers.queue import enqueue, unknown_jobs
+from workers.tenant_job import WorkerContext, tenant_job
 
 log = logging.getLogger("kinerja.outbox")
 
@@ -86,6 +88,25 @@ def handles(topic: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+async def enqueue_jobs_of(redis, event: outbox.ClaimedEvent, only: set[str] | None = None) -> int:
+    """Enqueues the jobs of one (non-debounced) event, or those of them in `only`."""
+    enqueued = 0
+    for function, job_id in jobs_for(event.id, event.topic):
+        if only is not None and job_id not in only:
+            continue
+        await enqueue(
+            redis,
+            function,
+            job_id=job_id,
+            tenant_id=event.tenant_id,
+            event_id=event.id,
+            topic=event.topic,
+            payload=event.payload,
+        )
+        enqueued += 1
+    return enqueued
+
+
 async def relay_once(
     redis, conn: asyncpg.Connection, *, batch_size: int, debounce_seconds: float = 2.0
 ) -> int:
@@ -109,16 +130,7 @@ async def relay_once(
                     **scope,
                 )
                 continue
-            for function, job_id in jobs_for(event.id, event.topic):
-                await enqueue(
-                    redis,
-                    function,
-                    job_id=job_id,
-                    tenant_id=event.tenant_id,
-                    event_id=event.id,
-                    topic=event.topic,
-                    payload=event.payload,
-                )
+            await enqueue_jobs_of(redis, event)
     return len(events)
 
 
@@ -141,6 +153,7 @@ async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
     the fallback for a missed notification (e.g. while the connection was down)."""
     conn: asyncpg.Connection | None = None
     wake = asyncio.Event()
+    failing = False  # one warning with its traceback per outage, not one per poll
     while not stop.is_set():
         try:
             if conn is None or conn.is_closed():
@@ -153,11 +166,19 @@ async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
                 debounce_seconds=settings.survey_aggregate_debounce_seconds,
             )
         except Exception:
-            log.warning("outbox relay failed; retrying", exc_info=True)
+            if failing:
+                log.debug("outbox relay still failing; retrying", exc_info=True)
+            else:
+                log.warning("outbox relay failed; retrying", exc_info=True)
+            failing = True
             moved = 0
             if conn is not None and not conn.is_closed():
                 await conn.close()
             conn = None
+        else:
+            if failing:
+                log.info("outbox relay recovered")
+            failing = False
         if moved < settings.outbox_batch_size:
             await _wait(stop, wake, settings.outbox_poll_seconds)
     if conn is not None and not conn.is_closed():
@@ -176,3 +197,31 @@ async def dispatch_event(
                 await handler(actor, event_id, payload)
                 ran.append(name)
     return ran
+
+
+# Events relayed in this window are checked: after the grace their job has had time to
+# reach Redis, and before the job results expire (keep_result, 1 h) a finished job is still
+# known there, so "unknown" means lost. Each event falls in about five 10-minute sweeps.
+RELAYED_GRACE_SECONDS = 120.0
+RELAYED_WINDOW_SECONDS = 3000.0
+
+
+@tenant_job(transactional=False, with_worker=True)
+async def sweep_outbox(actor: Actor, *, worker: WorkerContext) -> dict[str, int]:
+    """Recovery of one region's relayed events whose jobs Redis lost (a restart without
+    persistence, a failover): one SELECT of the window's events, one pipelined look-up
+    of their job ids, and the lost jobs enqueued again under the same ids. Debounced
+    topics are left out: the nightly recompute covers survey results."""
+    assert actor.tenant_id is not None
+    async with tenant_transaction(actor.tenant_id):
+        events = await outbox.relayed_between(
+            newer_than_seconds=RELAYED_WINDOW_SECONDS, older_than_seconds=RELAYED_GRACE_SECONDS
+        )
+    events = [e for e in events if e.topic not in DEBOUNCED]
+    expected = [job_id for e in events for _, job_id in jobs_for(e.id, e.topic)]
+    lost = set(await unknown_jobs(worker.queue, expected))
+    requeued = 0
+    for event in events:
+        requeued += await enqueue_jobs_of(worker.queue, event, only=lost)
+    JOBS_RECOVERED.labels(sweep="outbox").inc(requeued)
+    return {"checked": len(expected), "requeued": requeued}

@@ -7,6 +7,7 @@ from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 
 from kinerja_saas.settings import Settings
 
@@ -35,3 +36,17 @@ async def enqueue(
         await redis.enqueue_job(function, _job_id=job_id, _defer_until=defer, **kwargs)
     else:
         await redis.enqueue_job(function, _job_id=job_id, _defer_by=defer, **kwargs)
+
+
+async def unknown_jobs(redis: ArqRedis, job_ids: list[str]) -> list[str]:
+    """The job ids Redis knows nothing of: not queued or deferred, not running, and no
+    result kept. One round trip for the whole list."""
+    if not job_ids:
+        return []
+    async with redis.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.exists(
+                job_key_prefix + job_id, in_progress_key_prefix + job_id, result_key_prefix + job_id
+            )
+        found = await pipe.execute()
+    return [job_id for job_id, n in zip(job_ids, found, strict=True) if not n]

@@ -22,16 +22,16 @@ from workers.notifications.email import (
 )
 from workers.notifications.fanout import fan_out_notifications
 from workers.notifications.reminders import remind_approvals, schedule_reminders
-from workers.notifications.webhooks import deliver_webhook, redeliver_webhook
-from workers.org import import_employees
-from workers.outbox import dispatch_event, run_relay
+from workers.notifications.webhooks import deliver_webhook, redeliver_webhook, sweep_webhooks
+from workers.org import IMPORT_TIMEOUT_SECONDS, import_employees, sweep_imports
+from workers.outbox import dispatch_event, run_relay, sweep_outbox
 from workers.performance import announce_deadlines, schedule_deadline_notices
 from workers.queue import redis_settings
+from workers.recovery import schedule_recovery_sweeps
 from workers.surveys import (
     aggregate_survey_campaign,
     recompute_survey_results,
     schedule_survey_recompute,
-    schedule_survey_sweeps,
     sweep_survey_pending,
 )
 from workers.tenant_job import MAX_TRIES
@@ -39,7 +39,12 @@ from workers.training import assign_training, schedule_training_assignment
 
 FUNCTIONS = [
     func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES),
-    func(import_employees, name="import_employees", max_tries=MAX_TRIES, timeout=3600),
+    func(
+        import_employees,
+        name="import_employees",
+        max_tries=MAX_TRIES,
+        timeout=IMPORT_TIMEOUT_SECONDS,
+    ),
     func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
     func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
     func(remind_approvals, name="remind_approvals", max_tries=MAX_TRIES),
@@ -50,6 +55,10 @@ FUNCTIONS = [
     # well under this timeout).
     func(deliver_webhook, name="deliver_webhook", max_tries=MAX_TRIES, timeout=120),
     func(redeliver_webhook, name="redeliver_webhook", max_tries=MAX_TRIES),
+    # Recovery of stranded work (workers/recovery.py).
+    func(sweep_webhooks, name="sweep_webhooks", max_tries=MAX_TRIES),
+    func(sweep_imports, name="sweep_imports", max_tries=MAX_TRIES),
+    func(sweep_outbox, name="sweep_outbox", max_tries=MAX_TRIES),
     func(aggregate_survey_campaign, name="aggregate_survey_campaign", max_tries=MAX_TRIES),
     # Its name before 0021 (one run per service): jobs queued across an upgrade still run.
     func(aggregate_survey_campaign, name="aggregate_survey_service", max_tries=MAX_TRIES),
@@ -71,9 +80,15 @@ CRON_JOBS = [
         run_at_startup=True,
     ),
     cron(schedule_email_digests, name="schedule_email_digests", minute=1),
+    # Stranded work (a job lost with Redis, a worker killed mid-job), every 10 minutes.
+    cron(
+        schedule_recovery_sweeps,
+        name="schedule_recovery_sweeps",
+        minute=set(range(5, 60, 10)),
+        run_at_startup=True,
+    ),
     # 18:15 UTC: 01:15 WIB, 02:15 WITA, 03:15 WIT — the quiet hours of every region.
     cron(schedule_survey_recompute, name="schedule_survey_recompute", hour=18, minute=15),
-    cron(schedule_survey_sweeps, name="schedule_survey_sweeps", minute=set(range(4, 60, 10))),
     # 19:45 UTC: 02:45 WIB, 03:45 WITA, 04:45 WIT.
     cron(schedule_training_assignment, name="schedule_training_assignment", hour=19, minute=45),
 ]
@@ -117,6 +132,8 @@ def worker_options(
         # (debounced aggregations, fan-outs) waited up to half a second each and fell
         # behind (bench.surveys); a 50 ms poll is one cheap Redis read per worker.
         "poll_delay": settings.worker_poll_seconds,
+        # SIGTERM: finish running jobs within the grace, then hand the rest back.
+        "job_completion_wait": settings.worker_shutdown_grace_seconds,
         "job_timeout": 600,
         "keep_result": 3600,
     }

@@ -35,17 +35,12 @@ async def aggregate_survey_campaign(actor: Actor, *, campaign_id: int, **_: obje
 @tenant_job
 async def sweep_survey_pending(actor: Actor) -> int:
     """Campaigns of the region whose services stayed pending (their aggregation job lost
-    or failed for good): aggregated now. Returns how many campaigns."""
+    or failed for good): aggregated now, one of workers/recovery.py's sweeps. Returns how
+    many campaigns."""
     campaign_ids = await stale_pending_campaigns(older_than_seconds=STALE_PENDING_SECONDS)
     for campaign_id in campaign_ids:
         await aggregate_pending(campaign_id=campaign_id)
     return len(campaign_ids)
-
-
-async def schedule_survey_sweeps(ctx: dict, *, now: datetime | None = None) -> int:
-    """Cron, every few minutes: `sweep_survey_pending` for every active region."""
-    run = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M")
-    return await enqueue_for_active_regions(ctx["redis"], "sweep_survey_pending", run=run)
 
 
 @tenant_job

@@ -724,3 +724,42 @@ RETURNING next_attempt_at
         ],
     )
     return rows[0]["next_attempt_at"] if rows else None
+
+
+# A due attempt whose job has not claimed it this long after its due time lost its job
+# (Redis lost it, or the job that should have enqueued it died first).
+STRANDED_AFTER_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Stranded:
+    delivery_id: int
+    attempt: int  # the attempt to run: the next one, or the stale claim's own
+    first_attempt: int  # where its round began, as far as the row tells
+
+
+async def stranded_deliveries(
+    *, max_attempts: int, stale_claim_seconds: float, limit: int = 1000
+) -> list[Stranded]:
+    """The current region's webhook deliveries that wait for a job nobody will run: PENDING
+    and overdue, or SENDING with a claim older than a send can take (its worker died).
+    One statement. The round's start is not stored: rounds are assumed to be whole
+    (`max_attempts` each), so a recovered attempt never gets more than its round allows."""
+    rows = await _db().execute_query_dict(
+        """
+SELECT id, status, attempts FROM notification_deliveries
+WHERE tenant_id = $1 AND channel = 'WEBHOOK' AND (
+    (status = 'PENDING'
+        AND coalesce(next_attempt_at, created_at) < now() - make_interval(secs => $2::float8))
+    OR (status = 'SENDING' AND updated_at < now() - make_interval(secs => $3::float8)))
+ORDER BY id
+LIMIT $4
+""",
+        [current_tenant_id(), STRANDED_AFTER_SECONDS, stale_claim_seconds, limit],
+    )
+    found = []
+    for r in rows:
+        attempt = r["attempts"] + 1 if r["status"] == "PENDING" else r["attempts"]
+        first = attempt - (attempt - 1) % max_attempts
+        found.append(Stranded(r["id"], attempt, first))
+    return found

@@ -814,6 +814,28 @@ async def _acting_for(job: ImportJob, actor: Actor) -> Actor:
     return replace(user_actor(account), request_id=f"import:{job.id}")
 
 
+@dataclass(frozen=True)
+class StrandedImport:
+    job_id: int
+    run_id: str | None  # the run that stopped (None: never started)
+
+
+async def stranded_imports(
+    *, queued_seconds: float, running_seconds: float, limit: int = 100
+) -> list[StrandedImport]:
+    """The current region's imports no run is working on: QUEUED for longer than a queued
+    job waits, or RUNNING for longer than a run may last (its worker died, or Redis lost
+    the job). One statement; `run_import` may be started again for each."""
+    rows = await _db().execute_query_dict(
+        "SELECT id, run_id FROM import_jobs WHERE tenant_id = $1 AND ("
+        " (status = 'QUEUED' AND created_at < now() - make_interval(secs => $2::float8))"
+        " OR (status = 'RUNNING' AND started_at < now() - make_interval(secs => $3::float8)))"
+        " ORDER BY id LIMIT $4",
+        [current_tenant_id(), queued_seconds, running_seconds, limit],
+    )
+    return [StrandedImport(r["id"], r["run_id"]) for r in rows]
+
+
 async def fail_import(
     *, tenant_id: int, job_id: int, message: str, code: str = "JOB_FAILED"
 ) -> None:

@@ -61,6 +61,29 @@ async def claim_batch(conn: asyncpg.Connection, limit: int) -> list[ClaimedEvent
     return sorted(events, key=lambda e: e.id)
 
 
+async def relayed_between(
+    *, newer_than_seconds: float, older_than_seconds: float, limit: int = 2000
+) -> list[ClaimedEvent]:
+    """The current region's events relayed in that window (oldest first), in one statement:
+    the candidates of the recovery sweep, which asks the queue whether their jobs live."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT id, tenant_id, topic, payload FROM outbox_events WHERE tenant_id = $1"
+        " AND relayed_at > now() - make_interval(secs => $2::float8)"
+        " AND relayed_at < now() - make_interval(secs => $3::float8)"
+        " ORDER BY id LIMIT $4",
+        [current_tenant_id(), newer_than_seconds, older_than_seconds, limit],
+    )
+    return [
+        ClaimedEvent(
+            id=r["id"],
+            tenant_id=r["tenant_id"],
+            topic=r["topic"],
+            payload=orjson.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"],
+        )
+        for r in rows
+    ]
+
+
 async def backlog(conn: asyncpg.Connection) -> int:
     return await conn.fetchval("SELECT outbox_backlog()")
 
@@ -77,4 +100,12 @@ async def mark_processed(event_id: int, handler: str) -> bool:
     return bool(rows)
 
 
-__all__ = ["ClaimedEvent", "ProcessedEvent", "backlog", "claim_batch", "emit", "mark_processed"]
+__all__ = [
+    "ClaimedEvent",
+    "ProcessedEvent",
+    "backlog",
+    "claim_batch",
+    "emit",
+    "mark_processed",
+    "relayed_between",
+]

@@ -1,13 +1,22 @@
 """Fixed-window rate limits in Redis for the public survey endpoints. Keys hold a hash of
-the client's IP (never the IP itself) and expire with their window."""
+the client's IP (never the IP itself) and expire with their window.
+
+The limits fail open: while Redis is unreachable a request is let through unchecked (a
+warning and `kinerja_rate_limit_unchecked_total`), because refusing every survey response
+during a Redis restart would lose more than a burst of unthrottled ones costs."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from kinerja_saas.errors import DomainError
+from kinerja_saas.metrics import RATE_LIMIT_UNCHECKED
+
+log = logging.getLogger("kinerja.ratelimit")
 
 
 class RateLimited(DomainError):
@@ -24,13 +33,26 @@ class RateLimited(DomainError):
 
 async def hits(redis: Redis, counters: list[tuple[str, int, int]]) -> list[int | None]:
     """Counts one request on each (key, limit, window seconds) in one round trip; for each,
-    the seconds to wait when over its limit, else None."""
-    async with redis.pipeline(transaction=True) as pipe:
-        for key, _, window_seconds in counters:
-            pipe.incr(key)
-            pipe.expire(key, window_seconds, nx=True)
-            pipe.ttl(key)
-        replies = await pipe.execute()
+    the seconds to wait when over its limit, else None (every None when Redis cannot be
+    reached: fail open)."""
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            for key, _, window_seconds in counters:
+                pipe.incr(key)
+                pipe.expire(key, window_seconds, nx=True)
+                pipe.ttl(key)
+            replies = await pipe.execute()
+    except (RedisError, OSError) as exc:
+        # The keys hold an IP (hashed or not): name only their kind.
+        key = counters[0][0]
+        kind = key.split(":")[2] if key.count(":") >= 2 else "other"
+        log.warning(
+            "rate limit %s not checked, Redis unreachable (%s): request allowed",
+            kind,
+            type(exc).__name__,
+        )
+        RATE_LIMIT_UNCHECKED.inc()
+        return [None] * len(counters)
     waits: list[int | None] = []
     for i, (_, limit, _) in enumerate(counters):
         count, _, ttl = replies[3 * i : 3 * i + 3]

@@ -873,3 +873,53 @@ async def test_the_delivery_log_pages_newest_first_with_filters(
     )
     unknown = await api.as_role(region_a, ADMIN, DELIVERIES, {"filter": {"kind": "NOPE"}})
     assert unknown.codes == ["UNKNOWN_KIND"]
+
+
+# --- recovery of stranded deliveries ---------------------------------------------------------
+
+
+async def test_the_sweep_requeues_lost_and_dead_worker_attempts_once(
+    region_a, pool, receiver, hook_settings, owner_conn
+):
+    """A delivery whose job Redis lost (PENDING, overdue) and one whose worker died mid-send
+    (SENDING, claim older than a send can take) get their attempt again; a fresh one (its
+    job may still be queued) and a sent one do not. One SELECT, whatever the number."""
+    from kinerja_saas.notifications.models import DeliveryStatus
+    from workers.notifications.webhooks import sweep_webhooks
+
+    await webhook_endpoint(region_a, receiver.url("sweep"))
+    lost, died, fresh, sent = [
+        (await queue_webhook_deliveries(region_a, "performance.plan_approved", approved(region_a)))[
+            0
+        ]
+        for _ in range(4)
+    ]
+    await owner_conn.execute(
+        "UPDATE notification_deliveries SET created_at = now() - interval '10 minutes'"
+        " WHERE id = $1",
+        lost,
+    )
+    await owner_conn.execute(
+        "UPDATE notification_deliveries SET status = 'SENDING', attempts = 2,"
+        " updated_at = now() - interval '1 hour' WHERE id = $1",
+        died,
+    )
+    await owner_conn.execute(
+        "UPDATE notification_deliveries SET status = 'SENT', attempts = 1,"
+        " created_at = now() - interval '1 hour' WHERE id = $1",
+        sent,
+    )
+    ctx = job_ctx(pool, hook_settings, "sweep_webhooks:test")
+    with count_statements() as counter:
+        assert await sweep_webhooks(ctx, region_a.id) == {"requeued": 2}
+    assert counter.count <= 4  # the tenant transaction and one SELECT
+    assert await sweep_webhooks(ctx, region_a.id) == {"requeued": 2}  # same ids: no new jobs
+    assert await job_status(pool, lost, 1) == JobStatus.queued
+    assert await job_status(pool, died, 2) == JobStatus.queued  # the dead claim's attempt
+    await drain(hook_settings)
+    assert len(receiver.at("sweep")) == 2  # each once, although swept twice
+    rows = {d: await delivery_row(region_a, d) for d in (lost, died, fresh, sent)}
+    assert (rows[lost].status, rows[lost].attempts) == (DeliveryStatus.SENT, 1)
+    assert (rows[died].status, rows[died].attempts) == (DeliveryStatus.SENT, 2)
+    assert (rows[fresh].status, rows[fresh].attempts) == (DeliveryStatus.PENDING, 0)
+    assert await job_status(pool, fresh, 1) == JobStatus.not_found  # left to its own job

@@ -171,7 +171,7 @@ async def test_health_endpoints(http):
     assert (ready.status_code, ready.json()) == (200, {"database": True, "redis": True})
 
 
-async def test_readyz_reports_an_unreachable_redis(settings):
+async def test_readyz_reports_an_unreachable_redis_but_stays_ready(settings):
     import httpx
 
     from kinerja_saas.app import create_app
@@ -179,7 +179,8 @@ async def test_readyz_reports_an_unreachable_redis(settings):
     app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         ready = await c.get("/readyz")
-    assert (ready.status_code, ready.json()) == (503, {"database": True, "redis": False})
+    # Degraded, not unready: the API serves without Redis (tests/faults).
+    assert (ready.status_code, ready.json()) == (200, {"database": True, "redis": False})
 
 
 async def test_cost_counts_default_page_sizes_and_nested_lists(settings):

@@ -23,7 +23,8 @@ from tests.surveys.helpers import open_campaign, recompute, respond, token
 from tests.workers.test_jobs import drain
 from workers import outbox as relay
 from workers.queue import redis_settings
-from workers.surveys import schedule_survey_recompute, schedule_survey_sweeps
+from workers.recovery import schedule_recovery_sweeps
+from workers.surveys import schedule_survey_recompute
 
 
 @pytest.fixture
@@ -361,7 +362,7 @@ async def test_the_sweep_aggregates_services_left_pending(pool, settings, region
             " WHERE tenant_id = $1 AND service_id = $2",
             [region_a.id, a.services["ktp"]],
         )
-    assert await schedule_survey_sweeps({"redis": pool}) >= 2
+    assert await schedule_recovery_sweeps({"redis": pool}) >= 2
     await drain(settings)
     totals = {row[:2]: row[5] for row in await snapshot(region_a) if row[2] == "TOTAL"}
     # The stale service's run took the whole campaign's pending services.

@@ -1,6 +1,8 @@
 """Webhook jobs. `deliver_webhook` makes one attempt of one delivery (job id
 `webhook:<delivery id>:<attempt>`, so each attempt is enqueued once); `redeliver_webhook`
-starts a redelivery's first attempt from its outbox event, after the mutation committed."""
+starts a redelivery's first attempt from its outbox event, after the mutation committed;
+`sweep_webhooks` (workers/recovery.py runs it per region) re-enqueues the attempts whose job was lost
+or whose worker died mid-send."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.notifications import webhooks
 from kinerja_saas.notifications.models import DeliveryStatus
 from tenants.context import tenant_transaction
@@ -95,3 +98,24 @@ async def redeliver_webhook(
     delivery_id, attempt = int(payload["delivery_id"]), int(payload["attempt"])
     await _enqueue_attempt(worker, actor.tenant_id, delivery_id, attempt, attempt, None)
     return {"delivery_id": delivery_id, "attempt": attempt}
+
+
+@tenant_job(transactional=False, with_worker=True)
+async def sweep_webhooks(actor: Actor, *, worker: WorkerContext) -> dict[str, int]:
+    """Recovery of one region: each stranded delivery gets its attempt's job again. The
+    job id is the attempt's own, so an attempt whose job is merely queued or deferred is
+    not doubled, and the claim in PostgreSQL sends each attempt once whatever happens."""
+    settings = worker.settings
+    assert actor.tenant_id is not None
+    async with tenant_transaction(actor.tenant_id):
+        stranded = await webhooks.stranded_deliveries(
+            max_attempts=settings.webhook_max_attempts,
+            stale_claim_seconds=settings.webhook_timeout_seconds
+            + webhooks.STALE_CLAIM_MARGIN_SECONDS,
+        )
+    for s in stranded:
+        await _enqueue_attempt(
+            worker, actor.tenant_id, s.delivery_id, s.attempt, s.first_attempt, None
+        )
+    JOBS_RECOVERED.labels(sweep="webhooks").inc(len(stranded))
+    return {"requeued": len(stranded)}
