@@ -28,6 +28,7 @@ from kinerja_saas.settings import Settings
 from schema.context import Context
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
+from tenants.fair_share import FairShare
 
 REGION_HEADER = "x-region"
 REQUEST_ID = logs.REQUEST_ID  # echoed into logs and the audit log
@@ -87,8 +88,10 @@ class KinerjaGraphQL(GraphQL):
         self.settings = settings
         self.live_hub = live_hub
         self._operation_names = metrics.OperationNames(settings.metrics_max_operations)
-        # Rate limits of the public survey endpoints; connects on first use.
+        # Rate limits of the public survey endpoints and of every region; connects on
+        # first use.
         self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.fair_share = FairShare(self.redis, settings)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -109,6 +112,7 @@ class KinerjaGraphQL(GraphQL):
             request_id=request_id,
             live_hub=self.live_hub,
             redis=self.redis,
+            fair_share=self.fair_share,
         )
         header = request.headers.get("authorization")
         if not header or self.is_websocket_request(request):

@@ -1,5 +1,5 @@
-"""Fixed-window rate limits in Redis for the public survey endpoints. Keys hold a hash of
-the client's IP (never the IP itself) and expire with their window."""
+"""The public survey endpoints' rate limits (counters of kinerja_saas/ratelimit.py). Keys
+hold a hash of the client's IP (never the IP itself) and expire with their window."""
 
 from __future__ import annotations
 
@@ -7,31 +7,9 @@ import hashlib
 
 from redis.asyncio import Redis
 
-from kinerja_saas.errors import DomainError
+from kinerja_saas.ratelimit import RateLimited, hit
 
-
-class RateLimited(DomainError):
-    code = "RATE_LIMITED"
-
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    @property
-    def extensions(self) -> dict:
-        return {"code": self.code, "retryAfter": self.retry_after}
-
-
-async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int | None:
-    """Counts one request; returns the seconds to wait when over `limit`, else None."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_seconds, nx=True)
-        pipe.ttl(key)
-        count, _, ttl = await pipe.execute()
-    if count > limit:
-        return max(int(ttl), 1)
-    return None
+__all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit"]
 
 
 def ip_key(tenant_id: int, ip: str) -> str:
