@@ -216,8 +216,8 @@ def _token(settings, tenant_id, account_id, email, employee_id, roles) -> str:
 
 COUNTS = """
 SELECT t.id AS tenant_id,
-  (SELECT count(*) FROM audit_entries a WHERE a.tenant_id = t.id AND a.action = 'realisation.enter') AS "recordRealisation",
-  (SELECT count(*) FROM audit_entries a WHERE a.tenant_id = t.id AND a.action IN ('plan.create', 'plan.update')) AS "savePlan",
+  (SELECT count(*) FROM audit_log a WHERE a.tenant_id = t.id AND a.action = 'realisation.enter') AS "recordRealisation",
+  (SELECT count(*) FROM audit_log a WHERE a.tenant_id = t.id AND a.action IN ('plan.create', 'plan.update')) AS "savePlan",
   (SELECT count(*) FROM dialog_notes d WHERE d.tenant_id = t.id) AS "addDialogNote",
   (SELECT count(*) FROM survey_responses s WHERE s.tenant_id = t.id) AS "submitSurveyResponse",
   (SELECT count(*) FROM notifications n WHERE n.tenant_id = t.id AND n.kind = 'DIALOG_NOTE') AS notes_notified
@@ -379,6 +379,8 @@ async def main(args: argparse.Namespace) -> int:
         }
     )
     server.env_overrides["KINERJA_SURVEY_RATE_LIMIT_PER_CODE_PER_MINUTE"] = "1000000"
+    if args.region_db_share is not None:
+        server.env_overrides["KINERJA_REGION_DB_SHARE"] = str(args.region_db_share)
     server.env_overrides["KINERJA_LOG_LEVEL"] = "WARNING"
     worker = WorkerProcess(owner_url, redis_url, RESULTS_DIR / "load.worker.log")
     worker.env_overrides["KINERJA_LOG_LEVEL"] = "WARNING"
@@ -387,6 +389,7 @@ async def main(args: argparse.Namespace) -> int:
         "duration": {"alone": alone_seconds, "rush": rush_seconds},
         "users": plan["users"],
         "big_region_limit_per_minute": args.big_region_limit,
+        "region_db_share": args.region_db_share,
         "load_before": load_before,
     }
     try:
@@ -451,7 +454,8 @@ def report(r: dict[str, Any]) -> str:
         " (the machine is shared: other work inflates latencies)",
         f"people: {r['users']['small']} in {r['sizes']['small_regions']} small regions"
         f" (think 0.5–1.5 s), {r['users']['big']} in the big region (think 0–50 ms);"
-        f" big region capped at {r['big_region_limit_per_minute']:,} requests/min (LARGE plan)",
+        f" big region capped at {r['big_region_limit_per_minute']:,} requests/min (LARGE plan);"
+        f" region share of the pool {r['region_db_share'] or 'default'}",
     ]
     for phase in ("alone", "rush"):
         s = r[phase]
@@ -503,6 +507,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=3000,
         help="the big region's requests per minute (its LARGE plan's limit in this run)",
+    )
+    add(
+        "--region-db-share",
+        type=float,
+        default=None,
+        help="KINERJA_REGION_DB_SHARE of the API server (default: the setting's default)",
     )
     return parser.parse_args(argv)
 
