@@ -379,6 +379,8 @@ async def main(args: argparse.Namespace) -> int:
         }
     )
     server.env_overrides["KINERJA_SURVEY_RATE_LIMIT_PER_CODE_PER_MINUTE"] = "1000000"
+    if args.api_max_running is not None:
+        server.env_overrides["KINERJA_API_MAX_RUNNING_OPERATIONS"] = str(args.api_max_running)
     if args.region_db_share is not None:
         server.env_overrides["KINERJA_REGION_DB_SHARE"] = str(args.region_db_share)
     server.env_overrides["KINERJA_LOG_LEVEL"] = "WARNING"
@@ -390,6 +392,7 @@ async def main(args: argparse.Namespace) -> int:
         "users": plan["users"],
         "big_region_limit_per_minute": args.big_region_limit,
         "region_db_share": args.region_db_share,
+        "api_max_running": args.api_max_running,
         "load_before": load_before,
     }
     try:
@@ -455,7 +458,8 @@ def report(r: dict[str, Any]) -> str:
         f"people: {r['users']['small']} in {r['sizes']['small_regions']} small regions"
         f" (think 0.5–1.5 s), {r['users']['big']} in the big region (think 0–50 ms);"
         f" big region capped at {r['big_region_limit_per_minute']:,} requests/min (LARGE plan);"
-        f" region share of the pool {r['region_db_share'] or 'default'}",
+        f" region share of the pool {r['region_db_share'] or 'default'},"
+        f" operations running at once {r['api_max_running'] or 'default'}",
     ]
     for phase in ("alone", "rush"):
         s = r[phase]
@@ -513,6 +517,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=None,
         help="KINERJA_REGION_DB_SHARE of the API server (default: the setting's default)",
+    )
+    add(
+        "--api-max-running",
+        type=int,
+        default=None,
+        help="KINERJA_API_MAX_RUNNING_OPERATIONS of the API server (default: the setting's)",
     )
     return parser.parse_args(argv)
 

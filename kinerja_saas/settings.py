@@ -7,6 +7,7 @@ owner URL with the app role's user and password), so row-level security applies.
 
 from __future__ import annotations
 
+import os
 import re
 from email.utils import parseaddr
 from functools import lru_cache
@@ -101,6 +102,9 @@ class Settings(BaseSettings):
     # the rest wait up to `region_db_wait_seconds` for a slot, then get BUSY.
     region_db_share: float = Field(default=0.25, gt=0, le=1)
     region_db_wait_seconds: float = Field(default=5.0, ge=0, le=120)
+    # Operations of all regions running at once in one API process (0: two per core). Near
+    # what the cores can run, so a freed slot goes to the least busy waiting region soon.
+    api_max_running_operations: int = Field(default=0, ge=0)
     # Jobs of one region running at once across all workers (0: no cap). A region's jobs
     # beyond it are put back for `worker_region_defer_seconds`, so others' jobs run.
     worker_region_max_jobs: int = Field(default=3, ge=0)
@@ -145,6 +149,11 @@ class Settings(BaseSettings):
         from tenants.plans import check_overrides
 
         return check_overrides(value)
+
+    @property
+    def api_running_operations(self) -> int:
+        """Operations of all regions running at once in this API process."""
+        return self.api_max_running_operations or 2 * (os.cpu_count() or 1)
 
     @property
     def region_db_slots(self) -> int:

@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -88,39 +90,91 @@ class RegionBusy(RateLimited):
 
 
 class RegionSlots:
-    """At most `capacity` operations of one region hold a slot at once (None, the
-    anonymous requests — logins, public surveys — share one set of slots)."""
+    """At most `capacity` operations of one region hold a slot at once, and at most `total`
+    of all regions together (None: no process-wide bound). The anonymous operations
+    (logins, public surveys; key None) of every region share `anonymous_capacity` slots:
+    their region is known only once they run.
 
-    def __init__(self, capacity: int, wait_seconds: float) -> None:
+    When a slot frees, it goes to the waiting region with the fewest operations running
+    (then the one waiting longest), not to the next in line: with a process-wide bound near
+    what the CPU can run at once, a small region's operation waits for one slot to free,
+    not for a big region's queue to drain.
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        wait_seconds: float,
+        anonymous_capacity: int | None = None,
+        total: int | None = None,
+    ) -> None:
         self.capacity = capacity
+        self.anonymous_capacity = anonymous_capacity or capacity
+        self.total = total
         self.wait_seconds = wait_seconds
-        self._slots: dict[int | None, asyncio.Semaphore] = {}
-        self._waiting: dict[int | None, int] = {}
+        self._running: dict[int | None, int] = {}
+        self._queues: dict[int | None, collections.deque[tuple[int, asyncio.Future]]] = {}
+        self._arrivals = itertools.count()
 
     def waiting(self, tenant_id: int | None) -> int:
         """Operations of the region waiting for a slot now."""
-        return self._waiting.get(tenant_id, 0)
+        return len(self._queues.get(tenant_id, ()))
+
+    def running(self, tenant_id: int | None) -> int:
+        return self._running.get(tenant_id, 0)
+
+    def _room(self, tenant_id: int | None) -> bool:
+        limit = self.capacity if tenant_id is not None else self.anonymous_capacity
+        if self._running.get(tenant_id, 0) >= limit:
+            return False
+        return self.total is None or sum(self._running.values()) < self.total
+
+    def _start(self, tenant_id: int | None) -> None:
+        self._running[tenant_id] = self._running.get(tenant_id, 0) + 1
+
+    def _finish(self, tenant_id: int | None) -> None:
+        self._running[tenant_id] -= 1
+        self._hand_on()
+
+    def _hand_on(self) -> None:
+        """Gives free slots to waiting regions, the least busy first."""
+        while True:
+            ready = [t for t, q in self._queues.items() if q and self._room(t)]
+            if not ready:
+                return
+            chosen = min(ready, key=lambda t: (self._running.get(t, 0), self._queues[t][0][0]))
+            _, future = self._queues[chosen].popleft()
+            self._start(chosen)
+            future.set_result(None)
 
     @contextlib.asynccontextmanager
     async def slot(self, tenant_id: int | None) -> AsyncIterator[None]:
-        semaphore = self._slots.get(tenant_id)
-        if semaphore is None:
-            semaphore = self._slots[tenant_id] = asyncio.Semaphore(self.capacity)
-        self._waiting[tenant_id] = self._waiting.get(tenant_id, 0) + 1
-        try:
-            async with asyncio.timeout(self.wait_seconds):
-                await semaphore.acquire()
-        except TimeoutError:
-            metrics.REQUESTS_REFUSED.labels("busy").inc()
-            raise RegionBusy(
-                "The region has too many requests running; try again in a moment."
-            ) from None
-        finally:
-            self._waiting[tenant_id] -= 1
+        queue = self._queues.setdefault(tenant_id, collections.deque())
+        if not queue and self._room(tenant_id):
+            self._start(tenant_id)
+        else:
+            future = asyncio.get_running_loop().create_future()
+            queue.append((next(self._arrivals), future))
+            try:
+                async with asyncio.timeout(self.wait_seconds):
+                    await asyncio.shield(future)
+            except (TimeoutError, asyncio.CancelledError) as exc:
+                if future.done():  # granted as the wait ended: hand the slot on
+                    self._finish(tenant_id)
+                else:
+                    future.cancel()
+                    with contextlib.suppress(ValueError):
+                        queue.remove(next(e for e in queue if e[1] is future))
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                metrics.REQUESTS_REFUSED.labels("busy").inc()
+                raise RegionBusy(
+                    "The region has too many requests running; try again in a moment."
+                ) from None
         try:
             yield
         finally:
-            semaphore.release()
+            self._finish(tenant_id)
 
 
 class FairShare:
@@ -128,4 +182,10 @@ class FairShare:
 
     def __init__(self, redis: Any, settings: Settings) -> None:
         self.limiter = RequestLimiter(redis, settings)
-        self.slots = RegionSlots(settings.region_db_slots, settings.region_db_wait_seconds)
+        self.slots = RegionSlots(
+            settings.region_db_slots,
+            settings.region_db_wait_seconds,
+            # Half the pool: one region's public flood or login burst leaves the other half.
+            anonymous_capacity=max(settings.region_db_slots, settings.db_pool_max // 2),
+            total=settings.api_running_operations,
+        )

@@ -263,3 +263,50 @@ async def test_busy_is_a_typed_rate_limit():
     error = RegionBusy("busy")
     assert error.code == "BUSY"
     assert error.extensions == {"code": "BUSY", "retryAfter": 1}
+
+
+async def test_a_freed_slot_goes_to_the_least_busy_waiting_region():
+    """With a process-wide bound, a region that queued later but runs nothing is served
+    before the busy region's own queue."""
+    slots = RegionSlots(capacity=2, wait_seconds=60, total=2)
+    order: list[str] = []
+    release = {name: asyncio.Event() for name in ("a1", "a2", "a3", "a4", "b1")}
+
+    async def work(region: int, name: str) -> None:
+        async with slots.slot(region):
+            order.append(name)
+            await release[name].wait()
+
+    a1 = asyncio.create_task(work(1, "a1"))
+    a2 = asyncio.create_task(work(1, "a2"))
+    while len(order) < 2:  # noqa: ASYNC110 (both running)
+        await asyncio.sleep(0)
+    a3 = asyncio.create_task(work(1, "a3"))
+    a4 = asyncio.create_task(work(1, "a4"))
+    b1 = asyncio.create_task(work(2, "b1"))
+    while slots.waiting(1) + slots.waiting(2) < 3:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    assert slots.running(1) == 2 and slots.running(2) == 0
+
+    release["a1"].set()
+    await a1
+    while len(order) < 3:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    assert order == ["a1", "a2", "b1"]  # B first, though A's third queued before it
+    for name in ("a2", "b1", "a3", "a4"):
+        release[name].set()
+    await asyncio.gather(a2, a3, a4, b1)
+    assert order == ["a1", "a2", "b1", "a3", "a4"]
+    assert slots.running(1) == slots.running(2) == 0
+
+
+async def test_a_waiter_that_gives_up_leaves_no_slot_taken():
+    slots = RegionSlots(capacity=1, wait_seconds=0.01)
+    async with slots.slot(1):
+        with pytest.raises(RegionBusy):
+            async with slots.slot(1):
+                pass
+        assert slots.waiting(1) == 0
+    assert slots.running(1) == 0
+    async with slots.slot(1):  # free again
+        assert slots.running(1) == 1
