@@ -206,7 +206,7 @@ class KinerjaGraphQL(GraphQL):
 
 _log = logs.get_logger("kinerja.graphql")
 
-_DENIED_CODES = frozenset({"RATE_LIMITED"})  # refused for who is asking, not for the input
+_DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
 
 
 def _outcome(result: ExecutionResult) -> str:

@@ -161,10 +161,12 @@ class RegionSlots:
             except (TimeoutError, asyncio.CancelledError) as exc:
                 if future.done():  # granted as the wait ended: hand the slot on
                     self._finish(tenant_id)
-                else:
+                else:  # still queued (a granted future is always done)
                     future.cancel()
-                    with contextlib.suppress(ValueError):
-                        queue.remove(next(e for e in queue if e[1] is future))
+                    for entry in queue:
+                        if entry[1] is future:
+                            queue.remove(entry)
+                            break
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 metrics.REQUESTS_REFUSED.labels("busy").inc()

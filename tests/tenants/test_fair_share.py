@@ -249,14 +249,27 @@ async def test_an_operation_waiting_past_the_bound_gets_busy(
     client = make_client(db_pool_max=2, region_db_share=0.5, region_db_wait_seconds=0.05)
     slots = client.app.state.fair_share.slots
     assert slots.capacity == 1
+    refused_before = _sample("kinerja_requests_refused_total", limit="busy")
+    denied_before = _sample("kinerja_graphql_requests_total", operation="Me", outcome="denied")
     async with slots.slot(region_a.id):  # region A's only slot is taken
         busy = await client(region_a.token(Role.EMPLOYEE, settings))
         other = await client(region_b.token(Role.EMPLOYEE, settings))
     assert codes(busy) == ["BUSY"]
+    assert _sample("kinerja_requests_refused_total", limit="busy") == refused_before + 1
+    assert (
+        _sample("kinerja_graphql_requests_total", operation="Me", outcome="denied")
+        == denied_before + 1
+    )
     assert busy.json()["errors"][0]["extensions"]["retryAfter"] == 1
     assert busy.headers["retry-after"] == "1"
     assert codes(other) == []
     assert codes(await client(region_a.token(Role.EMPLOYEE, settings))) == []
+
+
+def _sample(name: str, **labels) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def test_busy_is_a_typed_rate_limit():
