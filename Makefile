@@ -47,3 +47,9 @@ clean:
 .PHONY: bench-surveys
 bench-surveys: $(STAMP)
 	$(BIN)/python -m bench.surveys
+
+# The load run (bench/README.md): locust comes with the bench extra.
+.PHONY: bench-load
+bench-load: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	$(BIN)/python -m bench.load

@@ -211,4 +211,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.live_hub = live_hub
+    app.state.fair_share = graphql.fair_share
     return app

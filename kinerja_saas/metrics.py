@@ -49,6 +49,15 @@ GRAPHQL_DURATION = Histogram(
     ["operation"],
     buckets=LATENCY_BUCKETS,
 )
+REQUESTS_REFUSED = Counter(
+    "kinerja_requests_refused",
+    "Operations refused by fair sharing: limit region or user (RATE_LIMITED), busy (BUSY).",
+    ["limit"],
+)
+RATE_LIMIT_UNAVAILABLE = Counter(
+    "kinerja_rate_limit_unavailable",
+    "Operations let through unchecked because Redis did not answer the rate limiter.",
+)
 DB_POOL_IN_USE = Gauge("kinerja_db_pool_in_use", "App-role connections lent out by this process.")
 DB_POOL_SIZE = Gauge("kinerja_db_pool_size", "App-role connections open in this process.")
 DB_POOL_MAX = Gauge("kinerja_db_pool_max", "The pool's ceiling (KINERJA_DB_POOL_MAX).")
@@ -62,6 +71,12 @@ JOB_DURATION = Histogram(
     "kinerja_job_duration_seconds", "Job run time by function.", ["function"], buckets=JOB_BUCKETS
 )
 JOBS_IN_PROGRESS = Gauge("kinerja_jobs_in_progress", "Jobs running now, by function.", ["function"])
+
+JOBS_DEFERRED = Counter(
+    "kinerja_jobs_deferred",
+    "Jobs put back because their region had KINERJA_WORKER_REGION_MAX_JOBS running.",
+    ["function"],
+)
 
 QUEUE_DEPTH = Gauge("kinerja_queue_depth", "Jobs waiting in the queue (due and deferred).")
 QUEUE_READY = Gauge("kinerja_queue_ready", "Jobs due now and not yet started.")

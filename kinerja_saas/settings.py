@@ -7,6 +7,7 @@ owner URL with the app role's user and password), so row-level security applies.
 
 from __future__ import annotations
 
+import os
 import re
 from email.utils import parseaddr
 from functools import lru_cache
@@ -91,6 +92,28 @@ class Settings(BaseSettings):
     # `kinerja doctor` fails when more outbox events than this wait for the relay.
     doctor_outbox_backlog_max: int = Field(default=1000, ge=0)
 
+    # Fair sharing between regions (docs/operations.md). Request limits per region and per
+    # login come from the region's plan (tenants/plans.py); `plan_limits` overrides them,
+    # e.g. {"LARGE": {"region_requests_per_minute": 30000}}. When Redis does not answer
+    # within `rate_limit_timeout_seconds` requests are let through (a warning is logged).
+    rate_limits_enabled: bool = True
+    plan_limits: dict[str, dict[str, int]] = Field(default_factory=dict)
+    rate_limit_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    # One region's operations hold at most this share of the API process's pool at once (5 of
+    # 20: on 2 cores the CPU, not the pool, runs out first, bench.load);
+    # the rest wait up to `region_db_wait_seconds` for a slot, then get BUSY.
+    region_db_share: float = Field(default=0.25, gt=0, le=1)
+    region_db_wait_seconds: float = Field(default=5.0, ge=0, le=120)
+    # Operations of all regions running at once in one API process (0: two per core). Near
+    # what the cores can run, so a freed slot goes to the least busy waiting region soon.
+    api_max_running_operations: int = Field(default=0, ge=0)
+    # Jobs of one region running at once across all workers (0: no cap). A region's jobs
+    # beyond it are put back for `worker_region_defer_seconds`, so others' jobs run.
+    worker_region_max_jobs: int = Field(default=3, ge=0)
+    worker_region_defer_seconds: float = Field(default=0.5, gt=0, le=60)
+    # A killed worker's job slot is freed after this (above the longest job timeout).
+    worker_region_lease_seconds: int = Field(default=3700, ge=1)
+
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 200
     # Public survey submissions per code (QR code) and minute, whatever the client's IP.
@@ -128,6 +151,23 @@ class Settings(BaseSettings):
     # batch's worst case (email_batch_size × smtp_timeout_seconds).
     email_claim_timeout_minutes: int = Field(default=30, ge=1)
     email_digest_hour: int = Field(default=7, ge=0, le=23)  # in each region's time zone
+
+    @field_validator("plan_limits")
+    @classmethod
+    def _known_plan_limits(cls, value: dict) -> dict:
+        from tenants.plans import check_overrides
+
+        return check_overrides(value)
+
+    @property
+    def api_running_operations(self) -> int:
+        """Operations of all regions running at once in this API process."""
+        return self.api_max_running_operations or 2 * (os.cpu_count() or 1)
+
+    @property
+    def region_db_slots(self) -> int:
+        """Concurrent operations of one region in this process."""
+        return max(1, int(self.db_pool_max * self.region_db_share))
 
     @field_validator("smtp_security", mode="before")
     @classmethod

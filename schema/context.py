@@ -14,6 +14,7 @@ from schema.dataloaders import Loaders
 
 if TYPE_CHECKING:
     from kinerja_saas.notifications.live import LiveHub
+    from tenants.fair_share import FairShare
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Context:
     live_hub: LiveHub | None = None
     token_expiry: asyncio.Task | None = None
     redis: Any = None  # the API's Redis client (rate limits of public endpoints)
+    fair_share: FairShare | None = None  # per-region and per-user limits, region slots
     # The region a public field (survey code, region slug) bound this request to. On the
     # request, not in a contextvar: sibling root fields run as separate tasks.
     public_tenant_id: int | None = None

@@ -16,10 +16,15 @@ from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
 from tenants.models import Tenant
+from tenants.plans import RegionPlan as _RegionPlan
 from tenants.region_settings import with_defaults
 
 RegionKind = strawberry.enum(_RegionKind, description="Kabupaten, kota or provinsi.")
 RegionStatus = strawberry.enum(_RegionStatus)
+RegionPlan = strawberry.enum(
+    _RegionPlan,
+    description="A region's share of the platform: its request limits per minute.",
+)
 RegionTimezone = strawberry.enum(
     Enum("RegionTimezone", {m.name: m.value for m in _RegionTimezone}),
     description="WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura).",
@@ -88,6 +93,7 @@ class Region:
     province: str
     timezone: RegionTimezone
     status: RegionStatus
+    plan: RegionPlan
     created_at: datetime
     stored_settings: strawberry.Private[dict]
 
@@ -101,6 +107,7 @@ class Region:
             province=tenant.province,
             timezone=RegionTimezone[_RegionTimezone(tenant.timezone).name],
             status=tenant.status,
+            plan=tenant.plan,
             created_at=tenant.created_at,
             stored_settings=tenant.settings,
         )
@@ -283,6 +290,20 @@ class RegionMutation:
     @strawberry.mutation(description="Platform operators: let a suspended region back in.")
     async def reactivate_region(self, info: strawberry.Info, id: strawberry.ID) -> RegionPayload:
         return await _set_status(info, id, _RegionStatus.ACTIVE, None)
+
+    @strawberry.mutation(
+        description="Platform operators: move a region to another plan (its request limits)."
+    )
+    async def set_region_plan(
+        self, info: strawberry.Info, id: strawberry.ID, plan: RegionPlan
+    ) -> RegionPayload:
+        actor = info.context.require_actor()
+        tenant, errors = await run_mutation(
+            lambda: onboarding.set_region_plan(
+                actor=actor, tenant_id=parse_id(id, "id"), plan=_RegionPlan(plan.value)
+            )
+        )
+        return RegionPayload(region=Region.of(tenant) if tenant else None, errors=errors)
 
     @strawberry.mutation(description="Region admin: change the region's settings.")
     async def update_region_settings(

@@ -2,19 +2,25 @@
 
 The transaction is opened after parsing and validation (an invalid document costs no
 database work) and rolled back when the result carries errors, so a failing operation
-leaves the database as it was.
+leaves the database as it was. Fair sharing (tenants/fair_share.py) comes first: the
+operation waits for one of its region's slots, and the region's and the login's request
+limits are counted once the region is known to be active (its plan is read with the
+tenant setting, in the same statement).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from graphql import GraphQLError
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from kinerja_saas.database import database_unavailable
 from kinerja_saas.errors import DomainError
+from kinerja_saas.ratelimit import RateLimited
 from schema.errors import unavailable_error
 from tenants.context import tenant_transaction
 
@@ -30,14 +36,26 @@ class TenantTransaction(SchemaExtension):
         context = self.execution_context.context
         if context.auth_error is not None:
             raise context.auth_error
-        tenant_id = context.actor.tenant_id if context.actor else None
+        actor = context.actor
+        tenant_id = actor.tenant_id if actor else None
+        fair_share = context.fair_share
+        admit = None
+        if fair_share is not None and actor is not None:
+
+            async def admit(plan: str | None) -> None:
+                await fair_share.limiter.admit(actor, plan)
+
+        slot = fair_share.slots.slot(tenant_id) if fair_share else contextlib.nullcontext()
         try:
-            async with tenant_transaction(tenant_id):
+            async with slot, tenant_transaction(tenant_id, admit=admit):
                 yield
                 result = self.execution_context.result
                 if result is not None and getattr(result, "errors", None):
                     raise _Rollback
         except Exception as exc:
+            if isinstance(exc, RateLimited):
+                _retry_after(context, exc.retry_after)
+                raise
             if not isinstance(exc, _Rollback):
                 if database_unavailable(exc):
                     # Opening or committing failed: the server restarted or is out of reach.
@@ -59,3 +77,9 @@ class TenantTransaction(SchemaExtension):
                         extensions={"code": "ROLLED_BACK"},
                     )
                 )
+
+
+def _retry_after(context, seconds: int) -> None:
+    """HTTP clients and proxies understand Retry-After without reading the body."""
+    if isinstance(context.response, Response):  # not on a WebSocket
+        context.response.headers["Retry-After"] = str(seconds)

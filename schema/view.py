@@ -28,6 +28,7 @@ from kinerja_saas.settings import Settings
 from schema.context import Context
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
+from tenants.fair_share import FairShare
 
 REGION_HEADER = "x-region"
 REQUEST_ID = logs.REQUEST_ID  # echoed into logs and the audit log
@@ -87,13 +88,15 @@ class KinerjaGraphQL(GraphQL):
         self.settings = settings
         self.live_hub = live_hub
         self._operation_names = metrics.OperationNames(settings.metrics_max_operations)
-        # Rate limits of the public survey endpoints; connects on first use. Short timeouts:
-        # the limits fail open, so an unreachable Redis must not hold the request long.
+        # Rate limits of the public survey endpoints and of every region; connects on first
+        # use. Short timeouts: the limits fail open, so an unreachable Redis must not hold
+        # the request long.
         self.redis = (
             Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
             if settings.redis_url
             else None
         )
+        self.fair_share = FairShare(self.redis, settings)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -114,6 +117,7 @@ class KinerjaGraphQL(GraphQL):
             request_id=request_id,
             live_hub=self.live_hub,
             redis=self.redis,
+            fair_share=self.fair_share,
         )
         header = request.headers.get("authorization")
         if not header or self.is_websocket_request(request):
@@ -207,7 +211,7 @@ class KinerjaGraphQL(GraphQL):
 
 _log = logs.get_logger("kinerja.graphql")
 
-_DENIED_CODES = frozenset({"RATE_LIMITED"})  # refused for who is asking, not for the input
+_DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
 
 
 def _outcome(result: ExecutionResult) -> str:

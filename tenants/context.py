@@ -8,7 +8,7 @@ in the block is bound to the transaction's connection through Tortoise's context
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from tortoise import connections
@@ -37,31 +37,36 @@ class TenantUnavailable(AuthenticationFailed):
     """The region does not exist or is suspended: nothing of it is served."""
 
 
-async def _set_tenant_setting(conn, tenant_id: int | None) -> str | None:
-    """Sets the tenant and reads its status in one round trip."""
+async def _set_tenant_setting(conn, tenant_id: int | None) -> tuple[str | None, str | None]:
+    """Sets the tenant and reads its status and plan in one round trip."""
     _, rows = await conn.execute_query(
-        "SELECT set_config('app.tenant_id', $1, true) AS tenant,"
-        " (SELECT status FROM tenants WHERE id = NULLIF($1, '')::bigint) AS status",
+        "SELECT set_config('app.tenant_id', $1, true) AS tenant, t.status, t.plan"
+        " FROM (SELECT 1) AS one LEFT JOIN tenants t ON t.id = NULLIF($1, '')::bigint",
         ["" if tenant_id is None else str(tenant_id)],
     )
-    return rows[0]["status"]
+    return rows[0]["status"], rows[0]["plan"]
 
 
 @asynccontextmanager
 async def tenant_transaction(
-    tenant_id: int | None, *, require_active: bool = True
+    tenant_id: int | None,
+    *,
+    require_active: bool = True,
+    admit: Callable[[str | None], Awaitable[None]] | None = None,
 ) -> AsyncIterator[object]:
     """One transaction scoped to `tenant_id` (None: platform scope, tenant tables empty).
 
     Nested inside another tenant transaction it is a savepoint, and the outer tenant is
     restored when it ends (a transaction-local setting survives RELEASE SAVEPOINT).
+    `admit(plan)` runs once the region is known to be active, with its plan (read in the
+    same statement), and may refuse the work by raising (the API's rate limits).
     """
     outer = _current_tenant.get()
     async with in_transaction() as conn:
         # A new top-level transaction starts with no tenant (the setting is transaction-
         # local): platform scope needs no statement there.
-        status = (
-            None
+        status, plan = (
+            (None, None)
             if tenant_id is None and outer is _OUTSIDE
             else await _set_tenant_setting(conn, tenant_id)
         )
@@ -70,6 +75,8 @@ async def tenant_transaction(
                 "This region is suspended." if status else "This region does not exist.",
                 code="REGION_SUSPENDED" if status else "REGION_UNKNOWN",
             )
+        if admit is not None:
+            await admit(plan)
         token = _current_tenant.set(tenant_id)
         try:
             yield conn

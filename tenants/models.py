@@ -5,6 +5,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from tenants.plans import RegionPlan
+
 
 class RegionKind(StrEnum):
     KABUPATEN = "KABUPATEN"
@@ -34,6 +36,10 @@ class Tenant(Model):
     timezone = fields.CharEnumField(RegionTimezone, max_length=32, default=RegionTimezone.WIB)
     status = fields.CharEnumField(RegionStatus, max_length=16, default=RegionStatus.ACTIVE)
     settings = fields.JSONField(default=dict)
+    # Its share of the platform: request limits (tenants/plans.py).
+    plan = fields.CharEnumField(
+        RegionPlan, max_length=16, default=RegionPlan.STANDARD, db_default=RegionPlan.STANDARD
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

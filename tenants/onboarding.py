@@ -29,6 +29,7 @@ from kinerja_saas.training.models import Competency, CompetencyKind, RuleTrigger
 from tenants import defaults
 from tenants.context import current_tenant_id, tenant_transaction
 from tenants.models import RegionKind, RegionStatus, RegionTimezone, Tenant
+from tenants.plans import RegionPlan
 from tenants.region_settings import apply_changes, settings_problems, with_defaults
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
@@ -187,6 +188,29 @@ async def set_region_status(
                 entity_id=tenant.id,
                 before={"status": before},
                 after={"status": status.value, "reason": reason},
+            )
+    return tenant
+
+
+async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> Tenant:
+    """The region's request limits follow its plan from its next request on (the plan is
+    read with the tenant setting of every request)."""
+    require_operator(actor)
+    tenant = await Tenant.get_or_none(id=tenant_id)
+    if tenant is None:
+        raise NotFound(f"No region {tenant_id}.", field="id")
+    if tenant.plan != plan:
+        before = tenant.plan.value
+        await Tenant.filter(id=tenant.id).update(plan=plan)
+        tenant.plan = plan
+        async with tenant_transaction(tenant.id, require_active=False):
+            await record(
+                actor=actor,
+                action="region.plan_changed",
+                entity="region",
+                entity_id=tenant.id,
+                before={"plan": before},
+                after={"plan": plan.value},
             )
     return tenant
 

@@ -76,7 +76,7 @@ def app_role_statements(role: str, password: str | None) -> list[str]:
         f'REVOKE ALL ON tortoise_migrations FROM "{role}"',
         f'REVOKE ALL ON tenants, platform_operators FROM "{role}"',
         f'GRANT SELECT, INSERT ON tenants TO "{role}"',
-        f'GRANT UPDATE (status, settings) ON tenants TO "{role}"',
+        f'GRANT UPDATE (status, settings, plan) ON tenants TO "{role}"',
         f'GRANT SELECT ON platform_operators TO "{role}"',
         f'GRANT UPDATE (token_version) ON platform_operators TO "{role}"',
         f'REVOKE DELETE ON operator_sessions FROM "{role}"',

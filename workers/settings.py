@@ -60,7 +60,7 @@ FUNCTIONS = [
     func(sweep_imports, name="sweep_imports", max_tries=MAX_TRIES),
     func(sweep_outbox, name="sweep_outbox", max_tries=MAX_TRIES),
     func(aggregate_survey_campaign, name="aggregate_survey_campaign", max_tries=MAX_TRIES),
-    # Its name before 0021 (one run per service): jobs queued across an upgrade still run.
+    # Its name before 0022 (one run per service): jobs queued across an upgrade still run.
     func(aggregate_survey_campaign, name="aggregate_survey_service", max_tries=MAX_TRIES),
     func(sweep_survey_pending, name="sweep_survey_pending", max_tries=MAX_TRIES),
     func(recompute_survey_results, name="recompute_survey_results", max_tries=MAX_TRIES),

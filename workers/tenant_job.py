@@ -16,6 +16,7 @@ from kinerja_saas.auth.actor import SYSTEM_ACTOR, Actor
 from kinerja_saas.settings import Settings
 from tenants.context import TenantUnavailable, tenant_transaction
 from tenants.models import RegionStatus, Tenant
+from workers import fair_queue
 from workers.queue import enqueue
 
 log = logging.getLogger("kinerja.jobs")
@@ -51,11 +52,37 @@ def tenant_job(
     A job of a suspended or unknown region is skipped; `on_skip(actor, exc, **kwargs)` lets
     it record that rather than stay pending for ever. `with_worker=True` passes the worker's
     queue and settings as `worker=` (a body that enqueues follow-up jobs after its commits).
+
+    A job whose region already runs its share of jobs is put back in the queue instead of
+    running (workers/fair_queue.py).
     """
 
     def wrap(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(fn)
         async def job(ctx: dict, tenant_id: int, **kwargs: Any) -> Any:
+            failed_before = kwargs.pop(fair_queue.FAILED_BEFORE, 0)
+            attempt = ctx.get("job_try", 1) + failed_before
+            settings: Settings | None = ctx.get("settings")
+            job_id = ctx.get("job_id")
+            if settings is None or job_id is None:  # not run by a worker of ours
+                return await run(ctx, tenant_id, attempt, kwargs)
+            redis = ctx["redis"]
+            if not await fair_queue.take_slot(redis, settings, tenant_id, job_id):
+                return await fair_queue.put_back(
+                    redis,
+                    settings,
+                    function=fn.__qualname__,  # arq's default name of a function
+                    job_id=job_id,
+                    tenant_id=tenant_id,
+                    failed_before=attempt - 1,
+                    kwargs=kwargs,
+                )
+            try:
+                return await run(ctx, tenant_id, attempt, kwargs)
+            finally:
+                await fair_queue.release_slot(redis, settings, tenant_id, job_id)
+
+        async def run(ctx: dict, tenant_id: int, attempt: int, kwargs: dict[str, Any]) -> Any:
             actor = Actor(
                 user_id=SYSTEM_ACTOR.user_id,
                 tenant_id=tenant_id,
@@ -81,7 +108,6 @@ def tenant_job(
                 return {"skipped": exc.code}
             except Exception as exc:
                 # Rolled back (or committed only finished steps): it can run again.
-                attempt = ctx.get("job_try", 1)
                 log.exception("job %s failed (attempt %s)", fn.__name__, attempt)
                 if attempt < MAX_TRIES:
                     raise Retry(defer=backoff_seconds(attempt)) from exc

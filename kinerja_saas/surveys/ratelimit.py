@@ -1,5 +1,5 @@
-"""Fixed-window rate limits in Redis for the public survey endpoints. Keys hold a hash of
-the client's IP (never the IP itself) and expire with their window.
+"""The public survey endpoints' rate limits (counters of kinerja_saas/ratelimit.py). Keys
+hold a hash of the client's IP (never the IP itself) and expire with their window.
 
 The limits fail open: while Redis is unreachable a request is let through unchecked (a
 warning and `kinerja_rate_limit_unchecked_total`), because refusing every survey response
@@ -13,35 +13,18 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from kinerja_saas.errors import DomainError
 from kinerja_saas.metrics import RATE_LIMIT_UNCHECKED
+from kinerja_saas.ratelimit import RateLimited, hit_all
+
+__all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit", "hits", "ip_digest"]
 
 log = logging.getLogger("kinerja.ratelimit")
 
 
-class RateLimited(DomainError):
-    code = "RATE_LIMITED"
-
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    @property
-    def extensions(self) -> dict:
-        return {"code": self.code, "retryAfter": self.retry_after}
-
-
 async def hits(redis: Redis, counters: list[tuple[str, int, int]]) -> list[int | None]:
-    """Counts one request on each (key, limit, window seconds) in one round trip; for each,
-    the seconds to wait when over its limit, else None (every None when Redis cannot be
-    reached: fail open)."""
+    """`hit_all` (one round trip), failing open: every None when Redis cannot be reached."""
     try:
-        async with redis.pipeline(transaction=True) as pipe:
-            for key, _, window_seconds in counters:
-                pipe.incr(key)
-                pipe.expire(key, window_seconds, nx=True)
-                pipe.ttl(key)
-            replies = await pipe.execute()
+        return await hit_all(redis, counters)
     except (RedisError, OSError) as exc:
         # The keys hold an IP (hashed or not): name only their kind.
         key = counters[0][0]
@@ -53,11 +36,6 @@ async def hits(redis: Redis, counters: list[tuple[str, int, int]]) -> list[int |
         )
         RATE_LIMIT_UNCHECKED.inc()
         return [None] * len(counters)
-    waits: list[int | None] = []
-    for i, (_, limit, _) in enumerate(counters):
-        count, _, ttl = replies[3 * i : 3 * i + 3]
-        waits.append(max(int(ttl), 1) if count > limit else None)
-    return waits
 
 
 async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int | None:

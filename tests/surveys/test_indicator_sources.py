@@ -140,7 +140,9 @@ async def test_the_unit_heads_ikm_indicator_fills_in_from_a_real_worker(
     runs = [
         r.result
         for r in await pool.all_job_results()
-        if r.function == "aggregate_survey_campaign" and r.kwargs.get("tenant_id") == region_a.id
+        if r.function == "aggregate_survey_campaign"
+        and r.kwargs.get("tenant_id") == region_a.id
+        and "deferred_to" not in r.result  # a copy the fair scheduler re-enqueued
     ]
     # One run for the campaign's two services; akta's unit feeds nothing.
     assert [(r["services"], r["realisations"]) for r in runs] == [(2, 1)]

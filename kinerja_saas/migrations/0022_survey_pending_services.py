@@ -99,7 +99,7 @@ $f$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0020_training_isolation")]
+    dependencies = [("models", "0021_region_plans")]
 
     operations = [
         ops.RunSQL(

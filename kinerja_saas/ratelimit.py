@@ -1,0 +1,47 @@
+"""Fixed-window request counters in Redis: the public survey endpoints' limits
+(kinerja_saas/surveys/ratelimit.py) and every request's per-region and per-user limits
+(tenants/fair_share.py). A window starts with its first hit and its key expires with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from redis.asyncio import Redis
+
+from kinerja_saas.errors import DomainError
+
+
+class RateLimited(DomainError):
+    """Refused for who is asking (too many requests), not for the input; `retry_after`
+    seconds later the client may try again."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+    @property
+    def extensions(self) -> dict:
+        return {"code": self.code, "retryAfter": self.retry_after}
+
+
+async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int | None:
+    """Counts one request; returns the seconds to wait when over `limit`, else None."""
+    return (await hit_all(redis, [(key, limit, window_seconds)]))[0]
+
+
+async def hit_all(redis: Redis, counters: Iterable[tuple[str, int, int]]) -> list[int | None]:
+    """Counts one request on each (key, limit, window seconds) in one round trip; returns
+    for each counter the seconds to wait when over its limit, else None."""
+    counters = list(counters)
+    async with redis.pipeline(transaction=True) as pipe:
+        for key, _, window_seconds in counters:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds, nx=True)
+            pipe.ttl(key)
+        replies = await pipe.execute()
+    return [
+        max(int(replies[3 * i + 2]), 1) if replies[3 * i] > limit else None
+        for i, (_, limit, _) in enumerate(counters)
+    ]

@@ -1,0 +1,325 @@
+"""Fair sharing between regions in the API: request limits per region and per login by the
+region's plan (Redis), and the cap on one region's concurrent database work."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+import httpx
+import pytest
+
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.settings import Settings
+from tenants.context import tenant_transaction
+from tenants.fair_share import RegionBusy, RegionSlots
+from tenants.models import PlatformOperator, Tenant
+from tenants.plans import DEFAULT_PLAN_LIMITS, RegionPlan, limits_of
+
+ME = "query Me { me { email } }"
+SET_PLAN = """mutation($id: ID!, $plan: RegionPlan!) { setRegionPlan(id: $id, plan: $plan) {
+  region { id plan } errors { field code message } } }"""
+
+
+class Client:
+    """A client of an API process of its own, built with the test's fair-sharing settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        from kinerja_saas.app import create_app
+
+        self.settings = settings
+        self.app = create_app(settings)
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://test"
+        )
+
+    async def __call__(self, token: str, query: str = ME, variables: dict | None = None):
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        return response
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        redis = self.app.state.fair_share.limiter.redis
+        if redis is not None:
+            await redis.aclose()
+
+
+@pytest.fixture
+async def make_client(settings, redis):  # redis: the test db is flushed once per run
+    clients = []
+
+    def make(**changes) -> Client:
+        client = Client(settings.model_copy(update=changes))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+def codes(response) -> list[str]:
+    return [e["extensions"]["code"] for e in response.json().get("errors") or []]
+
+
+def limits(**per_plan) -> dict:
+    return {plan: dict(values) for plan, values in per_plan.items()}
+
+
+async def test_requests_within_the_limits_go_through_and_the_login_over_its_limit_waits(
+    make_client, region_a, settings
+):
+    client = make_client(
+        plan_limits=limits(
+            STANDARD={"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
+        )
+    )
+    employee = region_a.token(Role.EMPLOYEE, settings)
+    supervisor = region_a.token(Role.SUPERVISOR, settings)
+    for _ in range(3):
+        ok = await client(employee)
+        assert ok.status_code == 200 and codes(ok) == []
+        assert ok.json()["data"]["me"]["email"].startswith("employee@")
+    refused = await client(employee)
+    assert codes(refused) == ["RATE_LIMITED"]
+    error = refused.json()["errors"][0]
+    assert 0 < error["extensions"]["retryAfter"] <= 60
+    assert "login" in error["message"]
+    assert refused.headers["retry-after"] == str(error["extensions"]["retryAfter"])
+    assert refused.json()["data"] is None
+    # Another login of the same region has a limit of its own.
+    assert codes(await client(supervisor)) == []
+
+
+async def test_a_refused_mutation_writes_nothing(make_client, region_a, settings, owner_conn):
+    client = make_client(
+        plan_limits=limits(
+            STANDARD={"region_requests_per_minute": 1000, "user_requests_per_minute": 1}
+        )
+    )
+    admin = region_a.token(Role.REGION_ADMIN, settings)
+    assert codes(await client(admin)) == []
+    refused = await client(
+        admin,
+        "mutation($i: RegionSettingsInput!) { updateRegionSettings(input: $i) { errors { code } } }",
+        {"i": {"performance": {"achievementCap": 130}}},
+    )
+    assert codes(refused) == ["RATE_LIMITED"]
+    stored = await owner_conn.fetchval("SELECT settings FROM tenants WHERE id = $1", region_a.id)
+    assert "130" not in (stored or "")
+
+
+async def test_one_regions_limit_does_not_touch_another_region(
+    make_client, region_a, region_b, settings
+):
+    client = make_client(
+        plan_limits=limits(
+            STANDARD={"region_requests_per_minute": 4, "user_requests_per_minute": 100}
+        )
+    )
+    a_tokens = [region_a.token(r, settings) for r in (Role.EMPLOYEE, Role.SUPERVISOR)]
+    for token in itertools.islice(itertools.cycle(a_tokens), 4):
+        assert codes(await client(token)) == []
+    refused = await client(region_a.token(Role.REGION_ADMIN, settings))  # a fresh login
+    assert codes(refused) == ["RATE_LIMITED"]
+    assert "region" in refused.json()["errors"][0]["message"]
+    for role in (Role.EMPLOYEE, Role.SUPERVISOR, Role.REGION_ADMIN, Role.TRAINING_OFFICER):
+        assert codes(await client(region_b.token(role, settings))) == []
+
+
+@pytest.fixture
+async def operator_token(make_operator, settings):
+    from kinerja_saas.auth.service import _operator_actor
+    from kinerja_saas.auth.tokens import issue_pair
+
+    operator_id = await make_operator(f"op-fair-{region_counter()}@platform.test")
+    op = await PlatformOperator.get(id=operator_id)
+    return issue_pair(
+        _operator_actor(op),
+        token_version=1,
+        secret=settings.jwt_secret,
+        access_ttl=600,
+        refresh_ttl=600,
+    ).access_token
+
+
+region_counter = itertools.count(1).__next__
+
+
+async def test_the_limits_follow_the_regions_plan(
+    make_client, region_a, region_b, settings, operator_token
+):
+    client = make_client(
+        plan_limits=limits(
+            SMALL={"region_requests_per_minute": 2},
+            STANDARD={"region_requests_per_minute": 50, "user_requests_per_minute": 50},
+        )
+    )
+    moved = await client(operator_token, SET_PLAN, {"id": str(region_a.id), "plan": "SMALL"})
+    assert moved.json()["data"]["setRegionPlan"] == {
+        "region": {"id": str(region_a.id), "plan": "SMALL"},
+        "errors": [],
+    }
+    assert (await Tenant.get(id=region_a.id)).plan == RegionPlan.SMALL
+    a_token, b_token = (r.token(Role.EMPLOYEE, settings) for r in (region_a, region_b))
+    assert [codes(await client(a_token)) for _ in range(3)] == [[], [], ["RATE_LIMITED"]]
+    assert [codes(await client(b_token)) for _ in range(3)] == [[], [], []]
+    # Only operators move plans.
+    refused = await client(
+        region_b.token(Role.REGION_ADMIN, settings),
+        SET_PLAN,
+        {"id": str(region_b.id), "plan": "LARGE"},
+    )
+    assert codes(refused) == ["FORBIDDEN"]
+    assert (await Tenant.get(id=region_b.id)).plan == RegionPlan.STANDARD
+
+
+def test_plan_limits_default_per_plan_and_take_overrides():
+    assert limits_of("SMALL", {}) == DEFAULT_PLAN_LIMITS[RegionPlan.SMALL]
+    assert limits_of(None, {}) == DEFAULT_PLAN_LIMITS[RegionPlan.STANDARD]
+    larger = limits_of("LARGE", {"LARGE": {"user_requests_per_minute": 7}})
+    assert larger.user_requests_per_minute == 7
+    assert larger.region_requests_per_minute == (
+        DEFAULT_PLAN_LIMITS[RegionPlan.LARGE].region_requests_per_minute
+    )
+    with pytest.raises(ValueError, match="unknown plan"):
+        Settings(env="test", plan_limits={"HUGE": {"user_requests_per_minute": 1}})
+    with pytest.raises(ValueError, match="unknown limit"):
+        Settings(env="test", plan_limits={"SMALL": {"requests": 1}})
+    with pytest.raises(ValueError, match="positive integer"):
+        Settings(env="test", plan_limits={"SMALL": {"user_requests_per_minute": 0}})
+
+
+async def test_redis_down_lets_requests_through_and_warns(make_client, region_a, settings, caplog):
+    # Port 1: nothing listens, so every Redis command fails at once.
+    client = make_client(
+        redis_url="redis://127.0.0.1:1/0",
+        plan_limits=limits(STANDARD={"user_requests_per_minute": 1}),
+    )
+    token = region_a.token(Role.EMPLOYEE, settings)
+    with caplog.at_level(logging.WARNING, logger="kinerja.fair_share"):
+        results = [codes(await client(token)) for _ in range(3)]
+    assert results == [[], [], []]
+    warnings = [r for r in caplog.records if r.name == "kinerja.fair_share"]
+    assert len(warnings) == 1  # once per outage, not once per request
+    assert "rate limits unavailable" in warnings[0].getMessage()
+
+
+# --- the cap on one region's concurrent database work ---------------------------------------
+
+
+async def test_a_region_at_its_cap_waits_while_another_region_gets_a_connection(region_a, region_b):
+    slots = RegionSlots(capacity=2, wait_seconds=60)
+    release = asyncio.Event()
+    inside = asyncio.Queue()
+
+    async def hold(tenant_id: int, tag: str) -> str:
+        async with slots.slot(tenant_id), tenant_transaction(tenant_id) as conn:
+            await conn.execute_query("SELECT 1")
+            await inside.put(tag)
+            await release.wait()
+        return tag
+
+    holders = [asyncio.create_task(hold(region_a.id, f"a{i}")) for i in range(2)]
+    assert {await inside.get(), await inside.get()} == {"a0", "a1"}
+    third = asyncio.create_task(hold(region_a.id, "a2"))
+    while slots.waiting(region_a.id) == 0:  # noqa: ASYNC110 (the third is queued for a slot)
+        await asyncio.sleep(0)
+
+    # Region B gets a slot and a connection while region A's third waits.
+    async with slots.slot(region_b.id), tenant_transaction(region_b.id) as conn:
+        _, rows = await conn.execute_query("SELECT current_setting('app.tenant_id') AS t")
+    assert rows[0]["t"] == str(region_b.id)
+    assert not third.done() and inside.empty()
+    assert slots.waiting(region_a.id) == 1
+
+    release.set()
+    assert sorted(await asyncio.gather(*holders, third)) == ["a0", "a1", "a2"]
+    assert slots.waiting(region_a.id) == 0
+
+
+async def test_an_operation_waiting_past_the_bound_gets_busy(
+    make_client, region_a, region_b, settings
+):
+    client = make_client(db_pool_max=2, region_db_share=0.5, region_db_wait_seconds=0.05)
+    slots = client.app.state.fair_share.slots
+    assert slots.capacity == 1
+    refused_before = _sample("kinerja_requests_refused_total", limit="busy")
+    denied_before = _sample("kinerja_graphql_requests_total", operation="Me", outcome="denied")
+    async with slots.slot(region_a.id):  # region A's only slot is taken
+        busy = await client(region_a.token(Role.EMPLOYEE, settings))
+        other = await client(region_b.token(Role.EMPLOYEE, settings))
+    assert codes(busy) == ["BUSY"]
+    assert _sample("kinerja_requests_refused_total", limit="busy") == refused_before + 1
+    assert (
+        _sample("kinerja_graphql_requests_total", operation="Me", outcome="denied")
+        == denied_before + 1
+    )
+    assert busy.json()["errors"][0]["extensions"]["retryAfter"] == 1
+    assert busy.headers["retry-after"] == "1"
+    assert codes(other) == []
+    assert codes(await client(region_a.token(Role.EMPLOYEE, settings))) == []
+
+
+def _sample(name: str, **labels) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_busy_is_a_typed_rate_limit():
+    error = RegionBusy("busy")
+    assert error.code == "BUSY"
+    assert error.extensions == {"code": "BUSY", "retryAfter": 1}
+
+
+async def test_a_freed_slot_goes_to_the_least_busy_waiting_region():
+    """With a process-wide bound, a region that queued later but runs nothing is served
+    before the busy region's own queue."""
+    slots = RegionSlots(capacity=2, wait_seconds=60, total=2)
+    order: list[str] = []
+    release = {name: asyncio.Event() for name in ("a1", "a2", "a3", "a4", "b1")}
+
+    async def work(region: int, name: str) -> None:
+        async with slots.slot(region):
+            order.append(name)
+            await release[name].wait()
+
+    a1 = asyncio.create_task(work(1, "a1"))
+    a2 = asyncio.create_task(work(1, "a2"))
+    while len(order) < 2:  # noqa: ASYNC110 (both running)
+        await asyncio.sleep(0)
+    a3 = asyncio.create_task(work(1, "a3"))
+    a4 = asyncio.create_task(work(1, "a4"))
+    b1 = asyncio.create_task(work(2, "b1"))
+    while slots.waiting(1) + slots.waiting(2) < 3:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    assert slots.running(1) == 2 and slots.running(2) == 0
+
+    release["a1"].set()
+    await a1
+    while len(order) < 3:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    assert order == ["a1", "a2", "b1"]  # B first, though A's third queued before it
+    for name in ("a2", "b1", "a3", "a4"):
+        release[name].set()
+    await asyncio.gather(a2, a3, a4, b1)
+    assert order == ["a1", "a2", "b1", "a3", "a4"]
+    assert slots.running(1) == slots.running(2) == 0
+
+
+async def test_a_waiter_that_gives_up_leaves_no_slot_taken():
+    slots = RegionSlots(capacity=1, wait_seconds=0.01)
+    async with slots.slot(1):
+        with pytest.raises(RegionBusy):
+            async with slots.slot(1):
+                pass
+        assert slots.waiting(1) == 0
+    assert slots.running(1) == 0
+    async with slots.slot(1):  # free again
+        assert slots.running(1) == 1
