@@ -107,20 +107,42 @@ async def enqueue_jobs_of(redis, event: outbox.ClaimedEvent, only: set[str] | No
     return enqueued
 
 
+class EnqueuedDebounced:
+    """The debounced job ids a relay has enqueued, kept until they are due: a later event of
+    the same scope and window costs no Redis round trip (arq would ignore the id anyway).
+    Remembered only after the claim committed, so a failed batch enqueues again."""
+
+    def __init__(self) -> None:
+        self._due: dict[str, float] = {}
+
+    def __contains__(self, job_id: str) -> bool:
+        return job_id in self._due
+
+    def add(self, jobs: dict[str, datetime]) -> None:
+        now = time.time()
+        self._due = {j: due for j, due in self._due.items() if due > now}
+        self._due.update((j, run_at.timestamp()) for j, run_at in jobs.items())
+
+
 async def relay_once(
-    redis, conn: asyncpg.Connection, *, batch_size: int, debounce_seconds: float = 2.0
+    redis,
+    conn: asyncpg.Connection,
+    *,
+    batch_size: int,
+    debounce_seconds: float = 2.0,
+    enqueued: EnqueuedDebounced | None = None,
 ) -> int:
     """Moves one batch of committed events to the queue; returns how many. The claim
     commits only after Redis took every job."""
+    debounced: dict[str, datetime] = {}  # one enqueue per debounced job of the batch
     async with conn.transaction():
         events = await outbox.claim_batch(conn, batch_size)
-        debounced: set[str] = set()  # one enqueue per debounced job of the batch
         for event in events:
             if event.topic in DEBOUNCED:
                 function, job_id, run_at, scope = debounced_job(event, debounce_seconds)
-                if job_id in debounced:
+                if job_id in debounced or (enqueued is not None and job_id in enqueued):
                     continue
-                debounced.add(job_id)
+                debounced[job_id] = run_at
                 await enqueue(
                     redis,
                     function,
@@ -131,6 +153,8 @@ async def relay_once(
                 )
                 continue
             await enqueue_jobs_of(redis, event)
+    if enqueued is not None:
+        enqueued.add(debounced)
     return len(events)
 
 
@@ -153,6 +177,7 @@ async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
     the fallback for a missed notification (e.g. while the connection was down)."""
     conn: asyncpg.Connection | None = None
     wake = asyncio.Event()
+    enqueued = EnqueuedDebounced()
     failing = False  # one warning with its traceback per outage, not one per poll
     while not stop.is_set():
         try:
@@ -164,6 +189,7 @@ async def run_relay(redis, settings: Settings, stop: asyncio.Event) -> None:
                 conn,
                 batch_size=settings.outbox_batch_size,
                 debounce_seconds=settings.survey_aggregate_debounce_seconds,
+                enqueued=enqueued,
             )
         except Exception:
             if failing:

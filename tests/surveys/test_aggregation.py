@@ -8,7 +8,7 @@ import time
 
 import asyncpg
 import pytest
-from arq.connections import create_pool
+from arq.connections import ArqRedis, create_pool
 from tortoise import Tortoise
 
 from kinerja_saas.auth.roles import Role
@@ -419,3 +419,58 @@ async def test_only_submissions_that_write_an_event_wake_the_relay(region_a, set
         assert received.empty()
     finally:
         await listener.close()
+
+
+async def test_the_relay_enqueues_a_debounced_job_once_per_window(
+    pool, settings, region_a, monkeypatch
+):
+    """Events of one campaign and window in separate batches: one enqueue (the relay
+    remembers the job until it is due). A batch whose enqueue failed is not remembered,
+    so the next batch enqueues it."""
+    campaign = await open_campaign(region_a)
+    calls: list[str] = []
+    every: list[str] = []  # removed from the queue at the end: they are due in 100 s
+    real_enqueue = relay.enqueue
+
+    async def counting(redis, function, *, job_id, **kwargs):
+        calls.append(job_id)
+        every.append(job_id)
+        return await real_enqueue(redis, function, job_id=job_id, **kwargs)
+
+    monkeypatch.setattr(relay, "enqueue", counting)
+    fake_now = math.floor(time.time()) + 100.25  # a window of its own
+    monkeypatch.setattr(relay, "time", type("Clock", (), {"time": staticmethod(lambda: fake_now)}))
+    enqueued = relay.EnqueuedDebounced()
+    conn = await asyncpg.connect(**relay_connection_params(settings))
+
+    async def relay_all(redis) -> None:
+        while await relay.relay_once(
+            redis, conn, batch_size=500, enqueued=enqueued, debounce_seconds=1
+        ):
+            pass
+
+    try:
+        await relay_all(pool)  # other tests' leftovers first
+        calls.clear()
+        await respond(region_a, campaign.codes["ktp"], [4] * 9)
+        await relay_all(pool)
+        await respond(region_a, campaign.codes["akta"], [3] * 9)
+        await relay_all(pool)
+        ours = [j for j in calls if j.startswith(f"aggregate_survey_campaign:{region_a.id}:")]
+        assert len(ours) == 1
+        # The next window, its enqueue failing: the claim rolls back, nothing remembered.
+        fake_now += 1
+        async with tenant_transaction(region_a.id):
+            await aggregation.aggregate_pending(campaign_id=campaign.id)  # ktp, akta taken
+        await respond(region_a, campaign.codes["ktp"], [1] * 9)  # pending anew: an event
+        dead = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+        with pytest.raises(Exception):  # noqa: B017 (any connection error)
+            await relay.relay_once(dead, conn, batch_size=500, enqueued=enqueued)
+        calls.clear()
+        await relay_all(pool)
+        assert [j for j in calls if j.startswith(f"aggregate_survey_campaign:{region_a.id}:")]
+    finally:
+        await conn.close()
+        for job_id in every:
+            await pool.zrem("arq:queue", job_id)
+            await pool.delete(f"arq:job:{job_id}")
