@@ -89,6 +89,9 @@ def serve(
         log_config=configure_logging(settings),
         log_level=settings.log_level.lower(),
         access_log=False,
+        # The client's address behind a trusted proxy (per-IP survey limits, logs).
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

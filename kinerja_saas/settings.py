@@ -59,6 +59,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # The proxies whose X-Forwarded-For/-Proto uvicorn trusts (comma-separated addresses or
+    # networks, "*" for any): behind one, per-IP limits must see the client, not the proxy.
+    forwarded_allow_ips: str = "127.0.0.1"
     graphiql: bool | None = None
 
     # Abuse limits of the GraphQL endpoint.
