@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     # Without an SMTP host, dev and test write each message as an .eml file into
     # <data_dir>/mailbox/; production then leaves deliveries PENDING and logs a warning.
     public_url: str | None = None
+    # Where this platform itself is reached (the survey page /s/… its QR codes print), when
+    # not at `public_url` (a region's frontend on a host of its own). Unset: `public_url`.
+    survey_public_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)  # by security: 587/465/25
     smtp_username: str | None = None
@@ -177,10 +180,22 @@ class Settings(BaseSettings):
     def _lower_security(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("smtp_host", "smtp_username", "smtp_password", "smtp_from", "public_url")
+    @field_validator(
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "smtp_from",
+        "public_url",
+        "survey_public_url",
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @property
+    def survey_base_url(self) -> str | None:
+        """The base of the public survey page's URLs (QR codes, `surveyUrl`)."""
+        return self.survey_public_url or self.public_url
 
     @model_validator(mode="after")
     def _email(self) -> Settings:
@@ -193,6 +208,10 @@ class Settings(BaseSettings):
             raise ValueError("KINERJA_PUBLIC_URL must be an http(s) URL, e.g. https://kinerja.id")
         else:
             self.public_url = self.public_url.rstrip("/")
+        if self.survey_public_url is not None:
+            if not _HTTP_URL.match(self.survey_public_url):
+                raise ValueError("KINERJA_SURVEY_PUBLIC_URL must be an http(s) URL")
+            self.survey_public_url = self.survey_public_url.rstrip("/")
         if self.smtp_from is None:
             if production and self.smtp_host:
                 raise ValueError("KINERJA_SMTP_FROM must be set when e-mail is sent")

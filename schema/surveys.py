@@ -187,7 +187,7 @@ _FROM_API = {_api(f): f for f in PROFILE_FIELDS}
 async def _campaigns(
     info: strawberry.Info, campaigns, unit_path: str | None = None
 ) -> list[SurveyCampaignType]:
-    public_url = info.context.settings.public_url
+    public_url = info.context.settings.survey_base_url
     rows = await admin.campaign_services([c.id for c in campaigns], unit_path)
     by_campaign: dict[int, list[dict]] = {}
     for row in rows:

@@ -679,6 +679,7 @@ async def test_a_job_of_region_b_never_sends_region_as_emails(
     [
         ({"public_url": "kinerja.example.id"}, "KINERJA_PUBLIC_URL must be an http(s) URL"),
         ({"public_url": "ftp://kinerja.example.id"}, "KINERJA_PUBLIC_URL must be an http(s) URL"),
+        ({"survey_public_url": "skm.example.id"}, "KINERJA_SURVEY_PUBLIC_URL must be an http(s)"),
         ({"smtp_from": "no-reply"}, "KINERJA_SMTP_FROM must be an address"),
         ({"smtp_username": "kinerja"}, "set both KINERJA_SMTP_USERNAME and KINERJA_SMTP_PASSWORD"),
         ({"smtp_security": "ssl"}, "smtp_security"),

@@ -48,6 +48,13 @@ async def test_the_survey_url_follows_the_public_url(http, region_a, settings, m
     monkeypatch.setattr(settings, "public_url", "https://kinerja.example.id")
     png = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
     assert png.headers["x-survey-url"] == f"https://kinerja.example.id/s/{campaign.codes['ktp']}"
+    # The platform on a host of its own (the region's frontend elsewhere): QR codes follow it.
+    monkeypatch.setattr(settings, "survey_public_url", "https://skm.kinerja.example.id")
+    own = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
+    assert (
+        own.headers["x-survey-url"] == f"https://skm.kinerja.example.id/s/{campaign.codes['ktp']}"
+    )
+    monkeypatch.setattr(settings, "survey_public_url", None)
     monkeypatch.setattr(settings, "public_url", None)
     missing = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
     assert missing.status_code == 503
