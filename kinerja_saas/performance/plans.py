@@ -654,10 +654,13 @@ async def copy_results_down(
         "   supports_result_id, position)"
         "   SELECT $1, plan_id, kind, text, source_id, pos FROM copies"
         "   RETURNING id, plan_id, supports_result_id)"
+        # The source too: a survey-fed indicator copied down is fed by the same results.
         " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
-        "   unit_label, direction, weight, position)"
+        "   unit_label, direction, weight, position, source, source_unit_id,"
+        "   source_service_id)"
         " SELECT $1, n.plan_id, n.id, i.text, i.aspect, i.target, i.unit_label, i.direction,"
-        "   i.weight, 1000 + i.position FROM inserted n JOIN indicators i"
+        "   i.weight, 1000 + i.position, i.source, i.source_unit_id, i.source_service_id"
+        "   FROM inserted n JOIN indicators i"
         "   ON i.tenant_id = $1 AND i.result_id = n.supports_result_id",
         [tenant_id, period.id, employee_ids, result_ids],
     )

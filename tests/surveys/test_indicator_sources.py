@@ -20,6 +20,7 @@ from kinerja_saas.performance.models import (
     IndicatorSource,
     PeriodStatus,
     Plan,
+    PlanResult,
     Realisation,
     ResultKind,
 )
@@ -321,3 +322,27 @@ async def test_the_fill_is_one_statement_however_many_indicators(region_a):
     assert written == [1, 2, 3]
     # the lock, taking the pending services, their rows and the roll-up, the fill
     assert counts[0] == counts[1] == counts[2] == 4
+
+
+async def test_copying_results_down_keeps_an_indicator_s_source(region_a):
+    """A supervisor's survey-fed indicator copied into a report's plan stays fed by the
+    same unit's results, as the supervisor's own is."""
+    unit_id = region_a.units["a"].id
+    async with tenant_transaction(region_a.id):
+        plan = await plans.save_plan(
+            actor=person(region_a, "chief"),
+            period_id=region_a.period.id,
+            results=ikm_plan(unit_id=unit_id),
+        )
+        result_ids = [r.id for r in await PlanResult.filter(tenant_id=region_a.id, plan_id=plan.id)]
+        (copy,) = await plans.copy_results_down(
+            actor=person(region_a, "chief"),
+            result_ids=result_ids,
+            employee_ids=[region_a.employees["staff1"].id],
+        )
+        mine = await Indicator.filter(tenant_id=region_a.id, plan_id=plan.id).order_by("position")
+        theirs = await Indicator.filter(tenant_id=region_a.id, plan_id=copy.id).order_by("position")
+    assert IndicatorSource.SKM_IKM in {i.source for i in mine}
+    assert [(i.source, i.source_unit_id, i.source_service_id) for i in theirs] == [
+        (i.source, i.source_unit_id, i.source_service_id) for i in mine
+    ]
