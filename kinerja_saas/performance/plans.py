@@ -33,7 +33,7 @@ from kinerja_saas.performance.models import (
     ResultKind,
 )
 from kinerja_saas.performance.rules import Direction
-from kinerja_saas.performance.sources import check_sources
+from kinerja_saas.performance.sources import check_sources, fill_plan_from_surveys
 from tenants.context import current_tenant_id
 
 MAX_RESULTS = 30
@@ -486,6 +486,8 @@ async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
     plan.approved_at = _now()
     await plan.save_fields("status", "approved_at")
     await _transition(actor, plan, "plan.approve", "performance.plan_approved")
+    # Survey-fed indicators get the results already aggregated now, not at the next run.
+    await fill_plan_from_surveys(plan_id=plan.id)
     return plan
 
 

@@ -85,7 +85,8 @@ async def check_sources(errors: ErrorCollector, indicators: list[tuple[str, Any]
             )
 
 
-# $1 tenant, $2 campaign, $3 services (NULL: the whole campaign), $4 their units.
+# $1 tenant, $2 campaign (NULL: every campaign), $3 services (NULL: all), $4 their units,
+# $5 a plan (NULL: every approved plan).
 FILL_SQL = """
 WITH targets AS (
     SELECT i.id AS indicator_id, i.plan_id, ck.id AS checkpoint_id, ck.starts_on, ck.ends_on,
@@ -98,7 +99,8 @@ WITH targets AS (
         AND pe.status IN ('ACTIVE', 'EVALUATING')
     JOIN plans p ON p.tenant_id = pe.tenant_id AND p.period_id = pe.id AND p.status = 'APPROVED'
     JOIN indicators i ON i.tenant_id = p.tenant_id AND i.plan_id = p.id AND i.source = 'SKM_IKM'
-    WHERE c.tenant_id = $1 AND c.id = $2
+    WHERE c.tenant_id = $1 AND ($2::bigint IS NULL OR c.id = $2)
+        AND ($5::bigint IS NULL OR p.id = $5)
         AND ($3::bigint[] IS NULL OR i.source_service_id = ANY($3::bigint[])
             OR i.source_unit_id = ANY($4::bigint[]))
         AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.tenant_id = $1
@@ -139,6 +141,15 @@ async def fill_from_survey(
     """Writes the realisations the campaign's results feed (all of them, or those of some
     services and their units); returns how many rows changed. One statement."""
     rows = await connections.get("default").execute_query_dict(
-        FILL_SQL, [current_tenant_id(), campaign_id, service_ids, unit_ids]
+        FILL_SQL, [current_tenant_id(), campaign_id, service_ids, unit_ids, None]
+    )
+    return len(rows)
+
+
+async def fill_plan_from_surveys(*, plan_id: int) -> int:
+    """Right after a plan's approval: its survey-fed indicators get the latest results at
+    once, not at the next aggregation run. One statement."""
+    rows = await connections.get("default").execute_query_dict(
+        FILL_SQL, [current_tenant_id(), None, None, None, plan_id]
     )
     return len(rows)

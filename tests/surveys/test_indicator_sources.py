@@ -346,3 +346,18 @@ async def test_copying_results_down_keeps_an_indicator_s_source(region_a):
     assert [(i.source, i.source_unit_id, i.source_service_id) for i in theirs] == [
         (i.source, i.source_unit_id, i.source_service_id) for i in mine
     ]
+
+
+async def test_a_plan_approved_after_the_last_run_is_filled_at_its_approval(region_a):
+    """Results aggregated before the plan existed reach its survey-fed indicator when it is
+    approved, without waiting for the next aggregation."""
+    campaign = await open_campaign(region_a)
+    await closing_today(region_a, campaign)
+    await advance(region_a, PeriodStatus.ACTIVE)
+    for answers in ([4] * 9, [3] * 9):
+        await respond(region_a, campaign.codes["ktp"], answers)
+    await recompute(region_a, campaign.id)  # before the plan exists
+    plan = await approved_ikm_plan(region_a, unit_id=region_a.units["a"].id)
+    _, (realisation,) = await sourced(region_a, plan.id)
+    assert realisation.value == await unit_ikm(region_a, campaign.id, region_a.units["a"].id)
+    assert realisation.survey_campaign_id == campaign.id
