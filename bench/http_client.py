@@ -41,14 +41,20 @@ class KeepAliveConnection:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
 
     async def post(
-        self, path: str, body: bytes, content_type: str = "application/json"
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
     ) -> RawResponse:
         if self._writer is None or self._writer.is_closing():
             await self._connect()
         assert self._reader is not None and self._writer is not None
         head = (
             f"POST {path} HTTP/1.1\r\nhost: {self.host}:{self.port}\r\n"
-            f"content-type: {content_type}\r\ncontent-length: {len(body)}\r\n\r\n"
+            f"content-type: {content_type}\r\ncontent-length: {len(body)}\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+            + "\r\n"
         ).encode()
         self._writer.write(head + body)
         raw = await self._reader.readuntil(b"\r\n\r\n")
@@ -68,3 +74,28 @@ class KeepAliveConnection:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+class ConnectionPool:
+    """Keep-alive connections handed out one request at a time, opened as needed (up to
+    `size`): an open-loop load generator's requests."""
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self._free: asyncio.Queue[KeepAliveConnection] = asyncio.Queue()
+        for _ in range(size):
+            self._free.put_nowait(KeepAliveConnection(host, port))
+        self._all = list(self._free._queue)  # type: ignore[attr-defined]
+
+    async def post(self, path: str, body: bytes, **kwargs) -> RawResponse:
+        connection = await self._free.get()
+        try:
+            return await connection.post(path, body, **kwargs)
+        except BaseException:
+            await connection.close()  # a half-read answer must not be reused
+            raise
+        finally:
+            self._free.put_nowait(connection)
+
+    async def close(self) -> None:
+        for connection in self._all:
+            await connection.close()

@@ -50,7 +50,7 @@ from bench.common import (
     fresh_database,
 )
 from bench.generate import generate
-from bench.http_client import KeepAliveConnection, RawResponse
+from bench.http_client import ConnectionPool, KeepAliveConnection, RawResponse
 from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys.rules import band_sql
@@ -532,6 +532,7 @@ def submission_body(code: str) -> bytes:
     return orjson.dumps({"query": SUBMIT, "variables": variables})
 
 
+POLL_LATENCIES: list[float] = []  # each surveyResults poll of the freshness probes
 ACCEPTED = [0]  # submissions the API accepted (counted against the rows stored)
 
 
@@ -645,11 +646,14 @@ async def freshness_phase(
     submission (committed by then) to the answer of the first poll that shows it."""
     stop = asyncio.Event()
     background: list[str | None] = []
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=60) as client:
+    host, port = server.base_url.removeprefix("http://").split(":")
+    # Lean keep-alive connections (bench/http_client.py): with httpx this process spent
+    # half a core at these rates and its own event loop's lag showed up in the samples.
+    pool = ConnectionPool(host, int(port), 64)
+    try:
 
         async def send(body: bytes) -> None:
-            response = await client.post("/graphql", content=body, headers=HEADERS)
+            response = await pool.post("/graphql", body)
             background.append(submission_problem(response))
 
         async def load() -> None:
@@ -667,23 +671,24 @@ async def freshness_phase(
             await asyncio.gather(*tasks)
 
         async def probe_loop(probe: Probe, offset: float) -> None:
-            headers = {**HEADERS, "authorization": f"Bearer {probe.token}"}
+            connection = KeepAliveConnection(host, int(port))  # its own: never waits
+            headers = {"authorization": f"Bearer {probe.token}"}
             query = orjson.dumps(
                 {"query": RESULTS_QUERY, "variables": {"c": str(probe.region.open_campaign)}}
             )
             await asyncio.sleep(offset)
             while not stop.is_set():
-                response = await client.post(
-                    "/graphql", content=submission_body(probe.code), headers=HEADERS
-                )
+                response = await connection.post("/graphql", submission_body(probe.code))
                 committed = time.perf_counter()
                 problem = submission_problem(response)
                 if problem:
                     raise RuntimeError(f"probe submission failed: {problem}")
                 probe.count += 1
                 while True:
-                    answer = await client.post("/graphql", content=query, headers=headers)
+                    asked = time.perf_counter()
+                    answer = await connection.post("/graphql", query, headers=headers)
                     seen = time.perf_counter()
+                    POLL_LATENCIES.append(seen - asked)
                     items = orjson.loads(answer.content)["data"]["surveyResults"]["items"]
                     mine = [i for i in items if int(i["id"]) == probe.service_id]
                     if mine and mine[0]["respondents"] >= probe.count:
@@ -696,12 +701,15 @@ async def freshness_phase(
                     await asyncio.sleep(args.poll)
                 # A random pause, so probes land anywhere in the debounce window.
                 await asyncio.sleep(random.uniform(0.05, 0.6))
+            await connection.close()
 
         loader = asyncio.create_task(load())
         loops = [asyncio.create_task(probe_loop(p, k * 0.37)) for k, p in enumerate(probes)]
         await asyncio.sleep(args.freshness_seconds)
         stop.set()
         await asyncio.gather(loader, *loops)
+    finally:
+        await pool.close()
     samples = [s for p in probes for s in p.samples]
     return {
         "rate": rate,
@@ -713,6 +721,9 @@ async def freshness_phase(
         "p99_s": percentile(samples, 99) if samples else None,
         "max_s": max(samples) if samples else None,
         "poll_s": args.poll,
+        "slowest_s": sorted(samples)[-10:],
+        "poll_p50_s": percentile(POLL_LATENCIES, 50) if POLL_LATENCIES else None,
+        "poll_p99_s": percentile(POLL_LATENCIES, 99) if POLL_LATENCIES else None,
     }
 
 
@@ -793,6 +804,7 @@ async def http_phases(
     regions: list[Region],
 ) -> dict[str, Any]:
     env = {"KINERJA_SURVEY_RATE_LIMIT_PER_CODE_PER_MINUTE": str(args.per_code_limit)}
+    env.update(kv.split("=", 1) for kv in args.server_env)
     server = ApiServer(owner_url, redis_url, SERVER_LOG)
     server.env_overrides.update(env)
     if args.api_workers > 1:
@@ -1085,6 +1097,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--per-ip-limit", type=int, default=10_000, help="region setting (max valid 10000)")
     add("--per-code-limit", type=int, default=1_000_000)
     add("--skip-http", action="store_true")
+    add("--server-env", action="append", default=[], help="KEY=VALUE for `kinerja serve`")
     add("--time-anyway", action="store_true", help="time even when the numbers differ")
     return parser.parse_args(argv)
 
