@@ -58,9 +58,11 @@ per_service AS (
     WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL AND {which}
     GROUP BY 1, 2, 3
 )"""
+# One array of the campaign's pending ids (an init plan, computed once): an anti-join
+# planned per row forced an ordered index scan of the responses (1.6× the floor, not 1.46×).
 _NOT_PENDING = (
-    "NOT EXISTS (SELECT 1 FROM survey_pending_services q WHERE q.tenant_id = $1"
-    " AND q.campaign_id = $2 AND q.service_id = r.service_id AND r.id = ANY(q.response_ids))"
+    "r.id <> ALL(ARRAY(SELECT unnest(q.response_ids) FROM survey_pending_services q"
+    " WHERE q.tenant_id = $1 AND q.campaign_id = $2))"
 )
 _TAKEN = "r.id = ANY($3::bigint[])"
 # A run adds the stored sums of each row it touches to the new responses' (a recompute
