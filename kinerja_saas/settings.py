@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    # Failed logins (wrong password, unknown e-mail) counted in Redis, per e-mail address
+    # and per client IP, in one window; past either limit logins are refused (RATE_LIMITED).
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 20
+    login_failure_window_seconds: int = 15 * 60
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -48,8 +48,7 @@ async def _enter_region(info: strawberry.Info, tenant_id: int) -> None:
 
 
 def _client_ip(info: strawberry.Info) -> str:
-    request = info.context.request
-    return request.client.host if request is not None and request.client else "unknown"
+    return info.context.client_ip
 
 
 async def _resolve(info: strawberry.Info, code: str) -> public.CodeTarget:

@@ -87,8 +87,14 @@ class KinerjaGraphQL(GraphQL):
         self.settings = settings
         self.live_hub = live_hub
         self._operation_names = metrics.OperationNames(settings.metrics_max_operations)
-        # Rate limits of the public survey endpoints; connects on first use.
-        self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        # Rate limits (public survey endpoints, failed logins); connects on first use.
+        # Short timeouts: the limits fail open (login) or refuse (surveys) rather than hang
+        # when Redis does not answer.
+        self.redis = (
+            Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+            if settings.redis_url
+            else None
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

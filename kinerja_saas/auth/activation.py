@@ -14,7 +14,7 @@ from tortoise.expressions import F
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
-from kinerja_saas.auth.passwords import MIN_PASSWORD_LENGTH, hash_password_async
+from kinerja_saas.auth.passwords import hash_password_async, password_problems
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import LoginResult, issue_login, user_actor
 from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
@@ -50,17 +50,6 @@ def activation_token(
         "exp": now + ttl,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def password_problems(password: str, *, email: str) -> list[FieldError]:
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            FieldError("password", "TOO_SHORT", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-        )
-    elif password.isdigit() or len(set(password)) < 4 or password.lower() == email.lower():
-        problems.append(FieldError("password", "TOO_WEAK", "Choose a less guessable password."))
-    return problems
 
 
 async def activate_account(*, token: str, password: str, settings: Settings) -> LoginResult:

@@ -1,42 +1,16 @@
-"""Fixed-window rate limits in Redis for the public survey endpoints. Keys hold a hash of
-the client's IP (never the IP itself) and expire with their window."""
+"""Rate limits of the public survey endpoints (counters in kinerja_saas/ratelimit.py)."""
 
 from __future__ import annotations
 
-import hashlib
-
 from redis.asyncio import Redis
 
-from kinerja_saas.errors import DomainError
+from kinerja_saas.ratelimit import RateLimited, digest, hit
 
-
-class RateLimited(DomainError):
-    code = "RATE_LIMITED"
-
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    @property
-    def extensions(self) -> dict:
-        return {"code": self.code, "retryAfter": self.retry_after}
-
-
-async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int | None:
-    """Counts one request; returns the seconds to wait when over `limit`, else None."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_seconds, nx=True)
-        pipe.ttl(key)
-        count, _, ttl = await pipe.execute()
-    if count > limit:
-        return max(int(ttl), 1)
-    return None
+__all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit"]
 
 
 def ip_key(tenant_id: int, ip: str) -> str:
-    digest = hashlib.sha256(ip.encode()).hexdigest()[:24]
-    return f"kinerja:skm:ip:{tenant_id}:{digest}"
+    return f"kinerja:skm:ip:{tenant_id}:{digest(ip)}"
 
 
 def code_key(code: str) -> str:
@@ -61,10 +35,9 @@ UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is
 async def check_unknown_code(redis: Redis, *, ip: str) -> None:
     """Counts a lookup of an unknown code; raises RateLimited when the IP is over its limit
     (the survey page's; the GraphQL field keeps its own count)."""
-    digest = hashlib.sha256(ip.encode()).hexdigest()[:24]
     wait = await hit(
         redis,
-        f"kinerja:skm:unknown-page:{digest}",
+        f"kinerja:skm:unknown-page:{digest(ip)}",
         limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
         window_seconds=3600,
     )
