@@ -85,6 +85,9 @@ async def run_mutation(body: Callable[[], Awaitable[T]]) -> tuple[T | None, list
         ]
 
 
+MAX_ID = 2**63 - 1  # bigint: a larger number would fail in the database, not as input
+
+
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     if value is None:
         return None
@@ -92,7 +95,7 @@ def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
         number = int(str(value))
     except ValueError:
         number = 0
-    if number <= 0:
+    if not 0 < number <= MAX_ID:
         raise ValidationFailed([FieldError(field, "INVALID_ID", f"{value!r} is not a valid id.")])
     return number
 

@@ -124,9 +124,16 @@ async def login(
     return result
 
 
+MAX_EMAIL_LENGTH = 254  # the column's; longer cannot be anyone's (nor be looked up)
+MAX_SLUG_LENGTH = 63
+
+
 async def _authenticate(
     email: str, password: str, region_slug: str | None, settings: Settings
 ) -> LoginResult:
+    if len(email) > MAX_EMAIL_LENGTH or len(region_slug or "") > MAX_SLUG_LENGTH:
+        await verify_password_async(None, password)  # the same cost as a real check
+        raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
     operator = await PlatformOperator.get_or_none(email=email, is_active=True)
     if operator and not region_slug:
         # No rehash here: the app role may not write operators' hashes (the owner
