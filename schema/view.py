@@ -131,7 +131,7 @@ class KinerjaGraphQL(GraphQL):
         return context
 
     def _actor(self, token: str, request_id: str) -> Actor:
-        actor = decode_access(token, self.settings.jwt_secret or "")
+        actor = decode_access(token, self.settings.jwt_verification_secrets)
         return actor.__class__(
             **{**{f: getattr(actor, f) for f in actor.__slots__}, "request_id": request_id}
         )

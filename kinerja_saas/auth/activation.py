@@ -17,7 +17,7 @@ from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.passwords import hash_password_async, password_problems
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import LoginResult, issue_login, user_actor
-from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
+from kinerja_saas.auth.tokens import ALGORITHM, ISSUER, verify
 from kinerja_saas.errors import (
     AuthenticationFailed,
     FieldError,
@@ -55,12 +55,8 @@ def activation_token(
 async def activate_account(*, token: str, password: str, settings: Settings) -> LoginResult:
     invalid = AuthenticationFailed("This activation link is invalid.", code="TOKEN_INVALID")
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret or "",
-            algorithms=[ALGORITHM],
-            issuer=ISSUER,
-            options={"require": ["exp", "sub", "tid", "ver"]},
+        claims = verify(
+            token, settings.jwt_verification_secrets, require=["exp", "sub", "tid", "ver"]
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthenticationFailed(

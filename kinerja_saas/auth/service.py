@@ -245,7 +245,7 @@ async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
     """A new pair for a valid refresh token, once: the old one stops working. Writes made
     before a refusal (ending a session whose token was reused) are meant to be kept, so
     callers must not roll back on AuthenticationFailed."""
-    claims = decode_refresh(refresh_token, settings.jwt_secret or "")
+    claims = decode_refresh(refresh_token, settings.jwt_verification_secrets)
     if claims.is_operator:
         operator = await PlatformOperator.get_or_none(id=claims.user_id, is_active=True)
         if operator is None or operator.token_version != claims.token_version:
@@ -283,7 +283,7 @@ async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
 
 async def logout(*, refresh_token: str, settings: Settings) -> None:
     """Ends the session of this refresh token (this device)."""
-    claims = decode_refresh(refresh_token, settings.jwt_secret or "")
+    claims = decode_refresh(refresh_token, settings.jwt_verification_secrets)
     now = datetime.now(UTC)
     if claims.is_operator:
         await OperatorSession.filter(id=claims.session_id, operator_id=claims.user_id).update(

@@ -253,3 +253,38 @@ async def test_operators_and_anonymous_cannot_change_a_password(api, make_operat
     login = (await _login(api, "ops.pw@kinerja.test")).data["login"]
     res = await api(CHANGE, {"c": PASSWORD, "n": NEW_PASSWORD}, token=login["accessToken"])
     assert res.codes == ["NO_REGION"]
+
+
+# --- rotating the signing secret -----------------------------------------------------------
+
+
+async def test_rotating_the_signing_secret_keeps_sessions_then_drops_the_old_secret(
+    api, region_a, settings
+):
+    old_pair = (await _login(api, region_a.accounts[Role.EMPLOYEE].email)).data["login"]
+    new_secret = "rotated-secret-of-at-least-32-characters!"
+    rotating = settings.model_copy(
+        update={"jwt_secret": new_secret, "jwt_previous_secret": settings.jwt_secret}
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(rotating)), base_url="http://test"
+    ) as client:
+        during = Api(client, rotating)
+        me = await during("{ me { email } }", token=old_pair["accessToken"])
+        assert me.data["me"]["email"] == region_a.accounts[Role.EMPLOYEE].email
+        fresh = (await during(REFRESH, {"t": old_pair["refreshToken"]})).data["refreshToken"]
+        assert fresh["errors"] == []
+    # The new pair is signed with the new secret alone.
+    for token in (fresh["accessToken"], fresh["refreshToken"]):
+        jwt.decode(token, new_secret, algorithms=["HS256"], issuer="kinerja-saas")
+        with pytest.raises(jwt.InvalidSignatureError):
+            jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], issuer="kinerja-saas")
+    after = settings.model_copy(update={"jwt_secret": new_secret})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(after)), base_url="http://test"
+    ) as client:
+        done = Api(client, after)
+        assert (await done("{ me { email } }", token=old_pair["accessToken"])).codes == [
+            "TOKEN_INVALID"
+        ]
+        assert (await done("{ me { email } }", token=fresh["accessToken"])).data["me"]
