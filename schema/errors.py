@@ -16,6 +16,7 @@ from asyncpg.exceptions import UniqueViolationError
 from graphql import GraphQLError
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import ValidationError as ModelValidationError
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.errors import DomainError, FieldError, NotFound, ValidationFailed, api_field
@@ -68,6 +69,19 @@ async def run_mutation(body: Callable[[], Awaitable[T]]) -> tuple[T | None, list
             return await body(), []
     except (ValidationFailed, NotFound) as exc:
         return None, [UserError.of(e) for e in exc.errors]
+    except ModelValidationError as exc:
+        # A value past a column's limits that the service did not check itself (Tortoise
+        # checks lengths on save and in lookups): "<column>: Length of '…' 300 > 40".
+        column, _, detail = str(exc).partition(":")
+        field = api_field(column.strip())
+        too_long = "Length of" in detail
+        return None, [
+            UserError(
+                field=field,
+                code="TOO_LONG" if too_long else "INVALID",
+                message=f"{field} is too long." if too_long else f"{field} is not valid.",
+            )
+        ]
     except IntegrityError as exc:
         # Another request committed the same key after this one's own check.
         cause = exc.__cause__

@@ -485,7 +485,7 @@ class SurveyQuery:
     async def published_survey_results(
         self, info: strawberry.Info, region_slug: str
     ) -> list[SurveyResults]:
-        tenant = await Tenant.get_or_none(slug=region_slug.strip().lower())
+        tenant = await Tenant.by_slug(region_slug)
         if tenant is None or tenant.status != RegionStatus.ACTIVE:
             raise NotFound("No such region.", code="NOT_FOUND", field="regionSlug")
         await _enter_region(info, tenant.id)

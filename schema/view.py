@@ -140,7 +140,7 @@ class KinerjaGraphQL(GraphQL):
         """A frontend of region B names its region; a token of region A is refused there."""
         from tenants.models import Tenant
 
-        tenant = await Tenant.get_or_none(slug=slug)
+        tenant = await Tenant.by_slug(slug)
         if context.actor and (tenant is None or tenant.id != context.actor.tenant_id):
             context.auth_error = AuthenticationFailed(
                 "This token belongs to another region.", code="REGION_MISMATCH"

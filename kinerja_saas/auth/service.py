@@ -88,7 +88,7 @@ async def _new_session(actor: Actor) -> LoginSession | OperatorSession:
 
 async def _candidate_regions(email: str, region_slug: str | None) -> list[int]:
     if region_slug:
-        tenant = await Tenant.get_or_none(slug=region_slug.strip().lower())
+        tenant = await Tenant.by_slug(region_slug)
         return [tenant.id] if tenant else []
     _, rows = await connections.get("default").execute_query(
         "SELECT tenant_id FROM auth_login_regions($1)", [email]

@@ -345,3 +345,32 @@ async def test_an_overlong_login_is_just_wrong(api):
         {"e": "a" * 300 + "@b.id"},
     )
     assert res.data["login"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]
+
+
+async def test_a_region_slug_longer_than_any_is_nobodys(api, region_a, settings):
+    res = await api(
+        "query($s: String!) { publishedSurveyResults(regionSlug: $s) { campaignId } }",
+        {"s": "a" * 100},
+    )
+    assert res.codes == ["NOT_FOUND"]
+    res = await api.as_role(region_a, ADMIN, "{ me { email } }", headers={"x-region": "b" * 100})
+    assert res.codes == ["REGION_MISMATCH"]
+
+
+async def test_a_value_past_a_columns_length_is_too_long(api, region_a, owner_conn):
+    """saveCompetency did not check the code's length: the database layer refused it."""
+    before = await owner_conn.fetchval(
+        "SELECT count(*) FROM competencies WHERE tenant_id = $1", region_a.id
+    )
+    res = await api.as_role(
+        region_a,
+        ADMIN,
+        'mutation($c: String!) { saveCompetency(code: $c, name: "Uji", kind: MANAGERIAL,'
+        " isActive: true) { errors { field code } } }",
+        {"c": "K" * 100},
+    )
+    assert res.data["saveCompetency"]["errors"] == [{"field": "code", "code": "TOO_LONG"}]
+    after = await owner_conn.fetchval(
+        "SELECT count(*) FROM competencies WHERE tenant_id = $1", region_a.id
+    )
+    assert after == before
