@@ -42,8 +42,9 @@ async def _enter_region(info: strawberry.Info, tenant_id: int) -> None:
     if context.public_tenant_id is not None:
         if context.public_tenant_id != tenant_id:
             raise PermissionDenied("One region per request.", code="ONE_REGION_PER_REQUEST")
-        return
     context.public_tenant_id = tenant_id
+    # Every field enters, not only the first: sibling root fields run as separate tasks,
+    # each with its own copy of the tenant contextvar (found by tests/security/test_fuzz).
     await enter_tenant(tenant_id)
 
 
