@@ -449,9 +449,48 @@ def _aliases(document: str) -> int:
     )
 
 
+def _depth(document: str) -> int:
+    """The deepest field's nesting as the depth guard counts it: the fields above it that
+    have selections, fragments expanded (QueryDepthLimiter refuses past its maximum)."""
+    from graphql import (
+        FieldNode,
+        FragmentDefinitionNode,
+        FragmentSpreadNode,
+        InlineFragmentNode,
+        OperationDefinitionNode,
+        parse,
+    )
+
+    parsed = parse(document)
+    fragments = {
+        d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+
+    def deepest(selection_set, level: int, seen: frozenset) -> int:
+        found = level
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                if node.selection_set and not node.name.value.startswith("__"):
+                    found = max(found, deepest(node.selection_set, level + 1, seen))
+            elif isinstance(node, InlineFragmentNode):
+                found = max(found, deepest(node.selection_set, level, seen))
+            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+                fragment = fragments[node.name.value]
+                found = max(found, deepest(fragment.selection_set, level, seen | {node.name.value}))
+        return found
+
+    return max(
+        deepest(d.selection_set, 0, frozenset())
+        for d in parsed.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )
+
+
 QUERIES = sorted(n for n, r in FIELDS.items() if r == "query")
 GUARD_CODES = {"QUERY_TOO_COSTLY", "QUERY_TOO_LARGE", "PAGE_SIZE"}
-GUARD_MESSAGES = ("exceeds maximum operation depth", "aliases", "token")
+# graphql-core stops validating after 100 errors and answers only that: the document is
+# refused all the same (a deep document gets one depth error per path).
+GUARD_MESSAGES = ("exceeds maximum operation depth", "aliases", "token", "error limit reached")
 
 
 @FUZZ
@@ -491,9 +530,11 @@ async def test_random_documents_get_answers_or_guard_errors(security, data, sett
         if (e.get("extensions") or {}).get("code") in GUARD_CODES
         or any(m in e["message"] for m in GUARD_MESSAGES)
     ]
+    if any((e.get("extensions") or {}).get("code") != "PAGE_SIZE" for e in guarded):
+        assert body["data"] is None, "a refused document was executed"
     if _aliases(document) > settings.max_aliases:
         assert guarded, "too many aliases got through"
-    if doc.max_depth + 1 > settings.max_query_depth:
+    if _depth(document) > settings.max_query_depth:
         assert guarded, "too deep a document got through"
 
 
