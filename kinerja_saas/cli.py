@@ -240,8 +240,7 @@ def operator_create(
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """Add a platform operator (uses the owner connection, DATABASE_URL)."""
-    from kinerja_saas.auth.activation import password_problems
-    from kinerja_saas.auth.passwords import hash_password
+    from kinerja_saas.auth.passwords import hash_password, password_problems
     from kinerja_saas.database import owner_connection_params
     from tenants.operators import create_operator
 

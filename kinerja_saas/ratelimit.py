@@ -1,9 +1,12 @@
-"""Fixed-window request counters in Redis: the public survey endpoints' limits
-(kinerja_saas/surveys/ratelimit.py) and every request's per-region and per-user limits
-(tenants/fair_share.py). A window starts with its first hit and its key expires with it."""
+"""Fixed-window request counters in Redis, shared by every limit of the platform: the
+public survey endpoints' (kinerja_saas/surveys/ratelimit.py), failed logins
+(kinerja_saas/auth/throttle.py) and every request's per-region and per-user limits
+(tenants/fair_share.py). Keys hold hashes of what they count (an IP, an e-mail), never the
+value itself; a window starts with its first hit and its key expires with it."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
@@ -26,6 +29,11 @@ class RateLimited(DomainError):
         return {"code": self.code, "retryAfter": self.retry_after}
 
 
+def digest(value: str) -> str:
+    """What a key holds instead of an IP or e-mail address."""
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
+
+
 async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int | None:
     """Counts one request; returns the seconds to wait when over `limit`, else None."""
     return (await hit_all(redis, [(key, limit, window_seconds)]))[0]
@@ -45,3 +53,20 @@ async def hit_all(redis: Redis, counters: Iterable[tuple[str, int, int]]) -> lis
         max(int(replies[3 * i + 2]), 1) if replies[3 * i] > limit else None
         for i, (_, limit, _) in enumerate(counters)
     ]
+
+
+async def wait_if_over(redis: Redis, limits: dict[str, int]) -> int | None:
+    """Without counting: the seconds to wait when any key already holds its limit
+    (key -> limit), else None."""
+    keys = list(limits)
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.get(key)
+            pipe.ttl(key)
+        replies = await pipe.execute()
+    waits = [
+        max(int(ttl), 1)
+        for key, count, ttl in zip(keys, replies[::2], replies[1::2], strict=True)
+        if count is not None and int(count) >= limits[key]
+    ]
+    return max(waits) if waits else None

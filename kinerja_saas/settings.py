@@ -54,8 +54,17 @@ class Settings(BaseSettings):
     db_pool_max: int = 20
 
     jwt_secret: str | None = None
+    # Rotating the signing secret: the old one, accepted for verification only (tokens
+    # signed with it keep working until they expire or are refreshed; new tokens are
+    # signed with jwt_secret). See docs/operations.md, Security.
+    jwt_previous_secret: str | None = None
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    # Failed logins (wrong password, unknown e-mail) counted in Redis, per e-mail address
+    # and per client IP, in one window; past either limit logins are refused (RATE_LIMITED).
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 20
+    login_failure_window_seconds: int = 15 * 60
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -235,6 +244,11 @@ class Settings(BaseSettings):
     # burst worker never waits minutes for a retry of some other test's endpoint.
     webhook_backoff_base_seconds: float = 30.0
     webhook_backoff_max_seconds: float = 6 * 3600.0
+
+    @property
+    def jwt_verification_secrets(self) -> tuple[str, ...]:
+        """The secrets a token's signature may be made with, the current one first."""
+        return tuple(s for s in (self.jwt_secret, self.jwt_previous_secret) if s)
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> Settings:

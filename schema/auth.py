@@ -6,6 +6,7 @@ from kinerja_saas.auth import activation
 from kinerja_saas.auth import service as auth
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role as _Role
+from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
 from schema.errors import UserError, parse_id, run_mutation
 from schema.org import Employee
@@ -110,10 +111,15 @@ class AuthMutation:
     async def login(
         self, info: strawberry.Info, email: str, password: str, region: str | None = None
     ) -> AuthPayload:
-        settings = info.context.settings
+        context = info.context
         return await _auth_payload(
             lambda: auth.login(
-                email=email, password=password, region_slug=region, settings=settings
+                email=email,
+                password=password,
+                region_slug=region,
+                settings=context.settings,
+                throttle=LoginThrottle.of(context.redis, context.settings),
+                ip=context.client_ip,
             )
         )
 
@@ -163,6 +169,27 @@ class AuthMutation:
             return ActivationPayload(errors=errors)
         user, token = result
         return ActivationPayload(user_id=strawberry.ID(str(user.id)), email=user.email, token=token)
+
+    @strawberry.mutation(
+        description="Region user: set a new password. Every session of the login ends (other "
+        "devices must log in again) and this one gets a fresh token pair. A wrong current "
+        "password counts as a failed login."
+    )
+    async def change_password(
+        self, info: strawberry.Info, current_password: str, new_password: str
+    ) -> AuthPayload:
+        context = info.context
+        actor = context.require_region_actor()
+        return await _auth_payload(
+            lambda: auth.change_password(
+                actor=actor,
+                current_password=current_password,
+                new_password=new_password,
+                settings=context.settings,
+                throttle=LoginThrottle.of(context.redis, context.settings),
+                ip=context.client_ip,
+            )
+        )
 
     @strawberry.mutation(description="End every session of the logged-in user.")
     async def logout_everywhere(self, info: strawberry.Info) -> bool:

@@ -37,6 +37,12 @@ class Context:
     # request, not in a contextvar: sibling root fields run as separate tasks.
     public_tenant_id: int | None = None
 
+    @property
+    def client_ip(self) -> str:
+        """The peer's address (the proxy in front sets it; see docs/operations.md)."""
+        request = self.request
+        return request.client.host if request is not None and request.client else "unknown"
+
     def require_actor(self) -> Actor:
         if self.actor is None:
             raise AuthenticationFailed("Log in first.", code="UNAUTHENTICATED")

@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import ValidationError as ModelValidationError
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.database import database_unavailable
@@ -105,6 +106,19 @@ async def run_mutation(
             return await body(), []
     except (ValidationFailed, NotFound) as exc:
         return None, [UserError.of(e) for e in exc.errors]
+    except ModelValidationError as exc:
+        # A value past a column's limits that the service did not check itself (Tortoise
+        # checks lengths on save and in lookups): "<column>: Length of '…' 300 > 40".
+        column, _, detail = str(exc).partition(":")
+        field = api_field(column.strip())
+        too_long = "Length of" in detail
+        return None, [
+            UserError(
+                field=field,
+                code="TOO_LONG" if too_long else "INVALID",
+                message=f"{field} is too long." if too_long else f"{field} is not valid.",
+            )
+        ]
     except IntegrityError as exc:
         # Another request committed the same key after this one's own check.
         cause = exc.__cause__
@@ -122,6 +136,9 @@ async def run_mutation(
         ]
 
 
+MAX_ID = 2**63 - 1  # bigint: a larger number would fail in the database, not as input
+
+
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     if value is None:
         return None
@@ -129,7 +146,7 @@ def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
         number = int(str(value))
     except ValueError:
         number = 0
-    if number <= 0:
+    if not 0 < number <= MAX_ID:
         raise ValidationFailed([FieldError(field, "INVALID_ID", f"{value!r} is not a valid id.")])
     return number
 

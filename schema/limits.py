@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -21,8 +22,11 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
     get_named_type,
 )
@@ -139,6 +143,64 @@ class CostLimit(SchemaExtension):
 AUTH_MUTATIONS = frozenset({"login", "refreshToken", "activateAccount"})
 
 
+def _nul_in_value(value: Any, path: str) -> str | None:
+    """The path of the first string holding a NUL character in a variable's value."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = _nul_in_value(item, f"{path}.{key}" if isinstance(key, str) else path)
+        if found:
+            return found
+    return None
+
+
+def _nul_in_literal(node: Any, path: str) -> str | None:
+    if isinstance(node, StringValueNode):
+        return path if "\x00" in node.value else None
+    if isinstance(node, ObjectValueNode):
+        for field in node.fields:
+            found = _nul_in_literal(field.value, f"{path}.{field.name.value}")
+            if found:
+                return found
+    if isinstance(node, ListValueNode):
+        for item in node.values:
+            found = _nul_in_literal(item, path)
+            if found:
+                return found
+    return None
+
+
+def nul_character_field(document, variables: dict[str, Any]) -> str | None:
+    """The argument (or input field, dotted) whose text holds a NUL character, if any:
+    PostgreSQL cannot store one in text, so it is refused as input, not met as a crash."""
+    for name, value in (variables or {}).items():
+        found = _nul_in_value(value, name)
+        if found:
+            return found
+    stack = list(document.definitions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ArgumentNode):
+            found = _nul_in_literal(node.value, node.name.value)
+            if found:
+                return found
+            continue
+        for key in node.keys:
+            child = getattr(node, key, None)
+            if isinstance(child, tuple | list):
+                stack.extend(c for c in child if hasattr(c, "keys"))
+            elif hasattr(child, "keys") and key not in ("loc",):
+                stack.append(child)
+    return None
+
+
 def expanded_selections(document, limit: int) -> int:
     """How many field selections the document has once its fragments are expanded,
     counting each fragment once (memoised) and stopping early past `limit`."""
@@ -173,8 +235,9 @@ def expanded_selections(document, limit: int) -> int:
 
 class DocumentShape(SchemaExtension):
     """Runs before validation: refuses documents whose fragments expand past a size that
-    validation itself would take seconds over (fragment bombs), and more than one
-    password-checking mutation per request (each costs ~0.1 s of CPU by design)."""
+    validation itself would take seconds over (fragment bombs), more than one
+    password-checking mutation per request (each costs ~0.1 s of CPU by design), and text
+    with a NUL character (INVALID_CHARACTER, naming the argument)."""
 
     def __init__(self, *, max_selections: int) -> None:
         self.max_selections = max_selections
@@ -199,5 +262,11 @@ class DocumentShape(SchemaExtension):
                 raise GraphQLError(
                     "Send one login, refreshToken or activateAccount per request.",
                     extensions={"code": "ONE_AUTH_PER_REQUEST"},
+                )
+            field = nul_character_field(document, self.execution_context.variables or {})
+            if field is not None:
+                raise GraphQLError(
+                    f"{field} contains a NUL character.",
+                    extensions={"code": "INVALID_CHARACTER", "field": field},
                 )
         yield

@@ -46,6 +46,8 @@ def decode_cursor(cursor: str, order: str = "") -> tuple[Any, int]:
         if isinstance(value, dict):
             value = datetime.fromisoformat(value["ts"])
         row_id = int(row_id)
+        if not 0 <= row_id < 2**63 or not isinstance(value, str | int | float | datetime | None):
+            raise ValueError("out of range")
     except Exception as exc:  # any malformed cursor is the client's input error
         raise ValidationFailed(
             [FieldError("after", "INVALID_CURSOR", "Malformed cursor.")]

@@ -42,14 +42,14 @@ async def _enter_region(info: strawberry.Info, tenant_id: int) -> None:
     if context.public_tenant_id is not None:
         if context.public_tenant_id != tenant_id:
             raise PermissionDenied("One region per request.", code="ONE_REGION_PER_REQUEST")
-        return
     context.public_tenant_id = tenant_id
+    # Every field enters, not only the first: sibling root fields run as separate tasks,
+    # each with its own copy of the tenant contextvar (found by tests/security/test_fuzz).
     await enter_tenant(tenant_id)
 
 
 def _client_ip(info: strawberry.Info) -> str:
-    request = info.context.request
-    return request.client.host if request is not None and request.client else "unknown"
+    return info.context.client_ip
 
 
 async def _refuse_unknown_code(info: strawberry.Info) -> NoReturn:
@@ -501,7 +501,7 @@ class SurveyQuery:
     async def published_survey_results(
         self, info: strawberry.Info, region_slug: str
     ) -> list[SurveyResults]:
-        tenant = await Tenant.get_or_none(slug=region_slug.strip().lower())
+        tenant = await Tenant.by_slug(region_slug)
         if tenant is None or tenant.status != RegionStatus.ACTIVE:
             raise NotFound("No such region.", code="NOT_FOUND", field="regionSlug")
         await _enter_region(info, tenant.id)

@@ -88,9 +88,9 @@ class KinerjaGraphQL(GraphQL):
         self.settings = settings
         self.live_hub = live_hub
         self._operation_names = metrics.OperationNames(settings.metrics_max_operations)
-        # Rate limits of the public survey endpoints and of every region; connects on first
-        # use. Short timeouts: the limits fail open, so an unreachable Redis must not hold
-        # the request long.
+        # Rate limits (public survey endpoints, failed logins, every region's requests);
+        # connects on first use. Short timeouts: the limits fail open, so an unreachable
+        # Redis must not hold the request long.
         self.redis = (
             Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
             if settings.redis_url
@@ -134,7 +134,7 @@ class KinerjaGraphQL(GraphQL):
         return context
 
     def _actor(self, token: str, request_id: str) -> Actor:
-        actor = decode_access(token, self.settings.jwt_secret or "")
+        actor = decode_access(token, self.settings.jwt_verification_secrets)
         return actor.__class__(
             **{**{f: getattr(actor, f) for f in actor.__slots__}, "request_id": request_id}
         )
@@ -143,7 +143,7 @@ class KinerjaGraphQL(GraphQL):
         """A frontend of region B names its region; a token of region A is refused there."""
         from tenants.models import Tenant
 
-        tenant = await Tenant.get_or_none(slug=slug)
+        tenant = await Tenant.by_slug(slug)
         if context.actor and (tenant is None or tenant.id != context.actor.tenant_id):
             context.auth_error = AuthenticationFailed(
                 "This token belongs to another region.", code="REGION_MISMATCH"

@@ -45,6 +45,15 @@ class Tenant(Model):
     class Meta:
         table = "tenants"
 
+    @classmethod
+    async def by_slug(cls, slug: str) -> "Tenant | None":
+        """The region a client names by slug. A name longer than any slug is nobody's
+        (Tortoise would refuse the lookup itself with a ValidationError)."""
+        slug = slug.strip().lower()
+        if len(slug) > cls._meta.fields_map["slug"].max_length:
+            return None
+        return await cls.get_or_none(slug=slug)
+
 
 class PlatformOperator(Model):
     """Staff of the platform who onboard and look after regions."""

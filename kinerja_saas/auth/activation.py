@@ -14,10 +14,10 @@ from tortoise.expressions import F
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
-from kinerja_saas.auth.passwords import MIN_PASSWORD_LENGTH, hash_password_async
+from kinerja_saas.auth.passwords import hash_password_async, password_problems
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import LoginResult, issue_login, user_actor
-from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
+from kinerja_saas.auth.tokens import ALGORITHM, ISSUER, verify
 from kinerja_saas.errors import (
     AuthenticationFailed,
     FieldError,
@@ -52,26 +52,11 @@ def activation_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def password_problems(password: str, *, email: str) -> list[FieldError]:
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            FieldError("password", "TOO_SHORT", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-        )
-    elif password.isdigit() or len(set(password)) < 4 or password.lower() == email.lower():
-        problems.append(FieldError("password", "TOO_WEAK", "Choose a less guessable password."))
-    return problems
-
-
 async def activate_account(*, token: str, password: str, settings: Settings) -> LoginResult:
     invalid = AuthenticationFailed("This activation link is invalid.", code="TOKEN_INVALID")
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret or "",
-            algorithms=[ALGORITHM],
-            issuer=ISSUER,
-            options={"require": ["exp", "sub", "tid", "ver"]},
+        claims = verify(
+            token, settings.jwt_verification_secrets, require=["exp", "sub", "tid", "ver"]
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthenticationFailed(

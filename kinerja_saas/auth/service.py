@@ -13,10 +13,17 @@ from datetime import UTC, datetime
 from tortoise import connections
 from tortoise.expressions import F
 
+from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import LoginSession, OperatorSession, UserAccount
-from kinerja_saas.auth.passwords import hash_password_async, needs_rehash, verify_password_async
+from kinerja_saas.auth.passwords import (
+    hash_password_async,
+    needs_rehash,
+    password_problems,
+    verify_password_async,
+)
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.auth.tokens import RefreshClaims, TokenPair, decode_refresh, issue_pair
 from kinerja_saas.errors import AuthenticationFailed, FieldError, ValidationFailed
 from kinerja_saas.org.service import employees_by_ids
@@ -81,7 +88,7 @@ async def _new_session(actor: Actor) -> LoginSession | OperatorSession:
 
 async def _candidate_regions(email: str, region_slug: str | None) -> list[int]:
     if region_slug:
-        tenant = await Tenant.get_or_none(slug=region_slug.strip().lower())
+        tenant = await Tenant.by_slug(region_slug)
         return [tenant.id] if tenant else []
     _, rows = await connections.get("default").execute_query(
         "SELECT tenant_id FROM auth_login_regions($1)", [email]
@@ -90,16 +97,47 @@ async def _candidate_regions(email: str, region_slug: str | None) -> list[int]:
 
 
 async def login(
-    *, email: str, password: str, region_slug: str | None, settings: Settings
+    *,
+    email: str,
+    password: str,
+    region_slug: str | None,
+    settings: Settings,
+    throttle: LoginThrottle | None = None,
+    ip: str = "unknown",
 ) -> LoginResult:
+    """Refused with RateLimited, before any password check, once the e-mail or the IP has
+    used up its failed logins (see auth/throttle.py)."""
     email = normalise_email(email)
     if not email or not password:
         raise ValidationFailed(
             [FieldError("email" if not email else "password", "REQUIRED", "Required.")]
         )
+    throttle = throttle or LoginThrottle.of(None, settings)
+    await throttle.check(email=email, ip=ip)
+    try:
+        result = await _authenticate(email, password, region_slug, settings)
+    except AuthenticationFailed as exc:
+        if exc.code == "INVALID_CREDENTIALS":
+            await throttle.failed(email=email, ip=ip)
+        raise
+    await throttle.succeeded(email=email)
+    return result
 
+
+MAX_EMAIL_LENGTH = 254  # the column's; longer cannot be anyone's (nor be looked up)
+MAX_SLUG_LENGTH = 63
+
+
+async def _authenticate(
+    email: str, password: str, region_slug: str | None, settings: Settings
+) -> LoginResult:
+    if len(email) > MAX_EMAIL_LENGTH or len(region_slug or "") > MAX_SLUG_LENGTH:
+        await verify_password_async(None, password)  # the same cost as a real check
+        raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
     operator = await PlatformOperator.get_or_none(email=email, is_active=True)
     if operator and not region_slug:
+        # No rehash here: the app role may not write operators' hashes (the owner
+        # connection manages operators), so they are rehashed when `kinerja` resets them.
         if not await verify_password_async(operator.password_hash, password):
             raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
         actor = _operator_actor(operator)
@@ -122,6 +160,7 @@ async def login(
                 raise AuthenticationFailed("This region is suspended.", code="REGION_SUSPENDED")
             updates = {"last_login_at": datetime.now(UTC)}
             if needs_rehash(user.password_hash or ""):
+                # Hashed with older argon2 parameters: stored again with today's.
                 updates["password_hash"] = await hash_password_async(password)
             await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(**updates)
             return await issue_login(user_actor(user), user.name, user.token_version, settings)
@@ -129,6 +168,47 @@ async def login(
     if not checked:
         await verify_password_async(None, password)  # the same cost as a real check
     raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
+
+
+async def change_password(
+    *,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    settings: Settings,
+    throttle: LoginThrottle | None = None,
+    ip: str = "unknown",
+) -> LoginResult:
+    """A region user's new password. Every session of the account ends (the refresh
+    tokens of other devices stop working at once; access tokens run out within their
+    lifetime) and this device gets a fresh pair. A wrong current password counts as a
+    failed login."""
+    user = await UserAccount.get_or_none(
+        tenant_id=actor.tenant_id, id=actor.user_id, is_active=True
+    )
+    if user is None:
+        raise AuthenticationFailed("This login is no longer active.", code="ACCOUNT_INACTIVE")
+    throttle = throttle or LoginThrottle.of(None, settings)
+    await throttle.check(email=user.email, ip=ip)
+    if not await verify_password_async(user.password_hash, current_password):
+        await throttle.failed(email=user.email, ip=ip)
+        raise ValidationFailed(
+            [FieldError("currentPassword", "WRONG_PASSWORD", "The current password is wrong.")]
+        )
+    problems = password_problems(new_password, email=user.email, field="newPassword")
+    if problems:
+        raise ValidationFailed(problems)
+    user.token_version += 1
+    await UserAccount.filter(tenant_id=user.tenant_id, id=user.id).update(
+        password_hash=await hash_password_async(new_password), token_version=user.token_version
+    )
+    await LoginSession.filter(tenant_id=user.tenant_id, user_id=user.id, revoked_at=None).update(
+        revoked_at=datetime.now(UTC)
+    )
+    await record(
+        actor=actor, action="account.password_changed", entity="user_account", entity_id=user.id
+    )
+    return await issue_login(user_actor(user), user.name, user.token_version, settings)
 
 
 async def issue_login(
@@ -165,7 +245,7 @@ async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
     """A new pair for a valid refresh token, once: the old one stops working. Writes made
     before a refusal (ending a session whose token was reused) are meant to be kept, so
     callers must not roll back on AuthenticationFailed."""
-    claims = decode_refresh(refresh_token, settings.jwt_secret or "")
+    claims = decode_refresh(refresh_token, settings.jwt_verification_secrets)
     if claims.is_operator:
         operator = await PlatformOperator.get_or_none(id=claims.user_id, is_active=True)
         if operator is None or operator.token_version != claims.token_version:
@@ -203,7 +283,7 @@ async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
 
 async def logout(*, refresh_token: str, settings: Settings) -> None:
     """Ends the session of this refresh token (this device)."""
-    claims = decode_refresh(refresh_token, settings.jwt_secret or "")
+    claims = decode_refresh(refresh_token, settings.jwt_verification_secrets)
     now = datetime.now(UTC)
     if claims.is_operator:
         await OperatorSession.filter(id=claims.session_id, operator_id=claims.user_id).update(

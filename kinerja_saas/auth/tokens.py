@@ -1,10 +1,13 @@
 """Signed tokens (HS256 JWT). Access tokens are short-lived and carry the tenant, user and
-roles; refresh tokens carry the account's token_version, so bumping it revokes them all."""
+roles; refresh tokens carry the account's token_version, so bumping it revokes them all.
+Tokens are signed with the current secret and verified against it or, while a rotation
+runs, the previous one (Settings.jwt_verification_secrets)."""
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jwt
@@ -72,15 +75,28 @@ def issue_pair(
     return TokenPair(access, refresh, exp)
 
 
-def _decode(token: str, secret: str, expected_type: str) -> dict:
+def verify(token: str, secrets: str | Sequence[str], *, require: list[str]) -> dict:
+    """The claims of a token signed with any of `secrets` (the current signing secret and,
+    while it is being rotated out, the previous one). Raises PyJWT's errors."""
+    candidates = [secrets] if isinstance(secrets, str) else list(secrets)
+    for index, secret in enumerate(candidates):
+        try:
+            return jwt.decode(
+                token,
+                secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": require},
+            )
+        except jwt.InvalidSignatureError:
+            if index == len(candidates) - 1:
+                raise
+    raise jwt.InvalidTokenError("no secret")
+
+
+def _decode(token: str, secret: str | Sequence[str], expected_type: str) -> dict:
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "typ"]},
-        )
+        claims = verify(token, secret, require=["exp", "iat", "sub", "typ"])
     except jwt.ExpiredSignatureError as exc:
         raise AuthenticationFailed("The token has expired.", code="TOKEN_EXPIRED") from exc
     except jwt.InvalidTokenError as exc:
@@ -90,7 +106,7 @@ def _decode(token: str, secret: str, expected_type: str) -> dict:
     return claims
 
 
-def decode_access(token: str, secret: str) -> Actor:
+def decode_access(token: str, secret: str | Sequence[str]) -> Actor:
     claims = _decode(token, secret, "access")
     try:
         return Actor(
@@ -105,7 +121,7 @@ def decode_access(token: str, secret: str) -> Actor:
         raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc
 
 
-def decode_refresh(token: str, secret: str) -> RefreshClaims:
+def decode_refresh(token: str, secret: str | Sequence[str]) -> RefreshClaims:
     claims = _decode(token, secret, "refresh")
     try:
         return RefreshClaims(

@@ -7,14 +7,13 @@ during a Redis restart would lose more than a burst of unthrottled ones costs.""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from kinerja_saas.metrics import RATE_LIMIT_UNCHECKED
-from kinerja_saas.ratelimit import RateLimited, hit_all
+from kinerja_saas.ratelimit import RateLimited, digest, hit_all
 
 __all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit", "hits", "ip_digest"]
 
@@ -44,7 +43,7 @@ async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int
 
 
 def ip_digest(ip: str) -> str:
-    return hashlib.sha256(ip.encode()).hexdigest()[:24]
+    return digest(ip)
 
 
 def ip_key(tenant_id: int, ip: str) -> str:

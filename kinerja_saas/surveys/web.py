@@ -317,7 +317,7 @@ class SurveyPages:
         if kind not in ("png", "svg"):
             return _api_error(404, "NOT_FOUND", "Use qr.png or qr.svg.")
         try:
-            actor = decode_access(_bearer(request), self._secret)
+            actor = decode_access(_bearer(request), self.settings.jwt_verification_secrets)
             if actor.tenant_id is None:
                 raise PermissionDenied("Only a region's admin downloads its QR codes.")
             admin.require_admin(actor)

@@ -292,3 +292,86 @@ async def test_an_oversized_request_id_is_replaced(api, region_a, owner_conn):
         "SELECT request_id FROM audit_log WHERE entity = 'unit' AND entity_id = $1", unit_id
     )
     assert request_id and len(request_id) <= 64
+
+
+# Found by tests/security/test_fuzz.py: each of these answered "Unexpected error." (a
+# database error) instead of a typed error naming the field.
+
+
+async def test_a_nul_character_is_refused_naming_the_field(api, region_a, owner_conn):
+    unit = region_a.units["b"]
+    res = await api.as_role(
+        region_a,
+        ADMIN,
+        "mutation($id: ID!, $input: UpdateUnitInput!) { updateUnit(id: $id, input: $input)"
+        " { errors { code } } }",
+        {"id": str(unit.id), "input": {"name": "Bidang\x00B"}},
+    )
+    assert res.codes == ["INVALID_CHARACTER"]
+    assert res.errors[0]["extensions"]["field"] == "input.name"
+    literal = await api('mutation { login(email: "a\\u0000@b.id", password: "x") { accessToken } }')
+    assert literal.codes == ["INVALID_CHARACTER"]
+    assert literal.errors[0]["extensions"]["field"] == "email"
+    assert await owner_conn.fetchval("SELECT name FROM org_units WHERE id = $1", unit.id) == (
+        "Bidang B"
+    )
+
+
+async def test_an_id_beyond_bigint_is_an_invalid_id(api, region_a):
+    res = await api.as_role(region_a, ADMIN, f'{{ employee(id: "{2**63}") {{ id }} }}')
+    assert res.codes == ["INVALID_ID"]
+    res = await api.as_role(region_a, ADMIN, f'{{ employee(id: "{2**63 - 1}") {{ id }} }}')
+    assert res.codes == ["NOT_FOUND"]
+
+
+async def test_a_cursor_with_an_impossible_row_id_is_invalid(api, region_a):
+    import base64
+    import json
+
+    from schema.notifications import _ORDER
+
+    cursor = base64.urlsafe_b64encode(json.dumps([None, 10**30, _ORDER]).encode()).decode()
+    res = await api.as_role(
+        region_a,
+        ADMIN,
+        "query($c: String) { myNotifications(after: $c, unreadOnly: false) { edges { cursor } } }",
+        {"c": cursor},
+    )
+    assert res.codes == ["INVALID_CURSOR"]
+
+
+async def test_an_overlong_login_is_just_wrong(api):
+    res = await api(
+        'mutation($e: String!) { login(email: $e, password: "x", region: "r") { errors { code } } }',
+        {"e": "a" * 300 + "@b.id"},
+    )
+    assert res.data["login"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]
+
+
+async def test_a_region_slug_longer_than_any_is_nobodys(api, region_a, settings):
+    res = await api(
+        "query($s: String!) { publishedSurveyResults(regionSlug: $s) { campaignId } }",
+        {"s": "a" * 100},
+    )
+    assert res.codes == ["NOT_FOUND"]
+    res = await api.as_role(region_a, ADMIN, "{ me { email } }", headers={"x-region": "b" * 100})
+    assert res.codes == ["REGION_MISMATCH"]
+
+
+async def test_a_value_past_a_columns_length_is_too_long(api, region_a, owner_conn):
+    """saveCompetency did not check the code's length: the database layer refused it."""
+    before = await owner_conn.fetchval(
+        "SELECT count(*) FROM competencies WHERE tenant_id = $1", region_a.id
+    )
+    res = await api.as_role(
+        region_a,
+        ADMIN,
+        'mutation($c: String!) { saveCompetency(code: $c, name: "Uji", kind: MANAGERIAL,'
+        " isActive: true) { errors { field code } } }",
+        {"c": "K" * 100},
+    )
+    assert res.data["saveCompetency"]["errors"] == [{"field": "code", "code": "TOO_LONG"}]
+    after = await owner_conn.fetchval(
+        "SELECT count(*) FROM competencies WHERE tenant_id = $1", region_a.id
+    )
+    assert after == before

@@ -252,6 +252,18 @@ async def test_two_regions_in_one_request_are_refused(api, region_a, region_b):
     assert "ONE_REGION_PER_REQUEST" in result.codes
 
 
+async def test_one_region_asked_several_times_in_one_request(api, region_a):
+    """Sibling root fields run as separate tasks: each one enters the region."""
+    code = (await open_campaign(region_a)).codes["ktp"]
+    result = await api(
+        "query($c: String!) { "
+        + " ".join(f"f{i}: surveyForm(code: $c) {{ regionName }}" for i in range(4))
+        + " }",
+        {"c": code},
+    )
+    assert [result.data[f"f{i}"]["regionName"] for i in range(4)] == [region_a.tenant.name] * 4
+
+
 RESULTS = """query($c: ID!, $g: SurveyResultsGroupBy!) { surveyResults(campaignId: $c, groupBy: $g) {
   region { respondents convertedIkm band bandLabel }
   items { id name respondents ikm convertedIkm band bandLabel population sampleTarget sampleMet

@@ -1,0 +1,105 @@
+"""One seeded pair of regions per module, tokens for every role, and a fingerprint of the
+whole database that tells whether a request wrote anything."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.tokens import issue_pair
+from kinerja_saas.database import owner_connection_params
+from schema.schema import build_schema
+from tenants.operators import create_operator
+from tests.security.operations import Builder
+from tests.security.world import World, seed_world
+
+ANONYMOUS = "anonymous"
+OPERATOR = "PLATFORM_OPERATOR"
+ADMIN, SUPERVISOR, EMPLOYEE, OFFICER = (
+    "REGION_ADMIN",
+    "SUPERVISOR",
+    "EMPLOYEE",
+    "TRAINING_OFFICER",
+)
+OTHER_REGION = "A_ADMIN_ON_B"  # region A's admin token, every id from region B
+COLUMNS = (ANONYMOUS, OPERATOR, ADMIN, SUPERVISOR, EMPLOYEE, OFFICER, OTHER_REGION)
+
+
+@dataclass
+class Security:
+    world: World
+    builder: Builder
+    tokens: dict[str, str | None]
+    http: httpx.AsyncClient
+    owner: asyncpg.Connection
+    tables: dict[str, bool]  # table -> has tenant_id
+
+    def target(self, column: str):
+        return self.world.b if column == OTHER_REGION else self.world.a
+
+    async def post(self, operation, column: str) -> httpx.Response:
+        token = self.tokens[column]
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return await self.http.post("/graphql", headers=headers, **operation.http_request())
+
+    async def fingerprint(self) -> list[Any]:
+        """Row count and a hash of the rows, per table: the seeded regions' rows of tenant
+        tables and every row of platform tables (as the owner: RLS hides nothing)."""
+        regions = [self.world.a.region.id, self.world.b.region.id, self.world.c_id]
+        return await self.owner.fetch(
+            " UNION ALL ".join(
+                f"SELECT '{t}' AS t, count(*) AS n, coalesce(sum(hashtext(x::text)), 0) AS h"
+                f" FROM {t} x" + (" WHERE tenant_id = ANY($1::bigint[])" if tenant else "")
+                for t, tenant in self.tables.items()
+            ),
+            regions,
+        )
+
+
+@pytest.fixture(scope="module")
+async def security(settings, password_hash, http, redis):
+    world = await seed_world(password_hash, settings)
+    params = owner_connection_params(settings)
+    operator_id, _ = await create_operator(
+        params,
+        email=f"ops.security.{os.getpid()}.{world.a.region.id}@kinerja.test",
+        name="Ops",
+        password_hash=password_hash,
+    )
+    operator = Actor(
+        user_id=operator_id,
+        tenant_id=None,
+        roles=frozenset({Role.PLATFORM_OPERATOR}),
+        email="ops@kinerja.test",
+        is_operator=True,
+    )
+    secret = settings.jwt_secret or ""
+    tokens: dict[str, str | None] = {
+        ANONYMOUS: None,
+        OPERATOR: issue_pair(
+            operator, token_version=1, secret=secret, access_ttl=3600, refresh_ttl=3600
+        ).access_token,
+    }
+    for role in (Role.REGION_ADMIN, Role.SUPERVISOR, Role.EMPLOYEE, Role.TRAINING_OFFICER):
+        tokens[role.value] = world.a.region.token(role, settings, ttl=3600)
+    tokens[OTHER_REGION] = tokens[ADMIN]
+    owner = await asyncpg.connect(**params)
+    tables = {
+        r["table_name"]: r["tenant"]
+        for r in await owner.fetch(
+            "SELECT t.table_name, EXISTS (SELECT 1 FROM information_schema.columns c"
+            "  WHERE c.table_name = t.table_name AND c.column_name = 'tenant_id') AS tenant"
+            " FROM information_schema.tables t WHERE t.table_schema = 'public'"
+            " AND t.table_type = 'BASE TABLE' ORDER BY 1"
+        )
+    }
+    schema = build_schema(settings)._schema
+    yield Security(world, Builder(schema, world.c_id), tokens, http, owner, tables)
+    await owner.close()
