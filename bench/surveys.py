@@ -385,8 +385,7 @@ def compare(platform: dict, floor: dict) -> list[str]:
 
 async def platform_run(arq_redis, tenant_ids: list[int], run: str) -> dict[str, float]:
     """Enqueues the nightly cron's jobs (one `recompute_survey_results` per region, the
-    cron's job ids with this run's suffix, each enqueueing a `recompute_survey_campaign` per
-    campaign) and waits for all; the figure is the span from the
+    cron's job ids with this run's suffix) and waits for all; the figure is the span from the
     first job's start to the last job's finish (arq's own timestamps), the end-to-end time
     (enqueue → last result seen, with arq's 0.5 s queue poll) is kept too."""
     from arq.jobs import Job
@@ -398,13 +397,10 @@ async def platform_run(arq_redis, tenant_ids: list[int], run: str) -> dict[str, 
     for t, job_id in zip(tenant_ids, ids, strict=True):
         await enqueue(arq_redis, "recompute_survey_results", job_id=job_id, tenant_id=t)
     jobs = [Job(job_id, arq_redis) for job_id in ids]
-    children = []  # each region's job enqueues one job per campaign
     for job in jobs:
-        children += [Job(i, arq_redis) for i in await job.result(timeout=900, poll_delay=0.02)]
-    for job in children:
         await job.result(timeout=900, poll_delay=0.02)
     end_to_end = time.perf_counter() - started
-    infos = [await job.result_info() for job in [*jobs, *children]]
+    infos = [await job.result_info() for job in jobs]
     if any(i is None or not i.success for i in infos):
         raise RuntimeError(f"a recompute job failed: {infos}")
     span = (max(i.finish_time for i in infos) - min(i.start_time for i in infos)).total_seconds()
@@ -912,8 +908,7 @@ def report(result: dict[str, Any]) -> str:
         f" generated in {result['generate_seconds']:.1f} s",
         "",
         "1. full recompute (every region's campaigns: a `recompute_survey_results` job per"
-        " region, enqueueing a `recompute_survey_campaign` job per campaign, in a real"
-        " `kinerja worker`, max_jobs 10)",
+        " region in a real `kinerja worker`, max_jobs 10)",
         "   floor: one GROUP BY statement per region as the app role (RLS), "
         f"{result['floor_concurrency']} connections",
         f"   {'responses':>10}{'rows':>8}{'floor s':>10}{'platform s':>12}{'ratio':>8}"

@@ -30,7 +30,6 @@ from workers.queue import redis_settings
 from workers.recovery import schedule_recovery_sweeps
 from workers.surveys import (
     aggregate_survey_campaign,
-    recompute_survey_campaign,
     recompute_survey_results,
     schedule_survey_recompute,
     sweep_survey_pending,
@@ -65,7 +64,6 @@ FUNCTIONS = [
     func(aggregate_survey_campaign, name="aggregate_survey_service", max_tries=MAX_TRIES),
     func(sweep_survey_pending, name="sweep_survey_pending", max_tries=MAX_TRIES),
     func(recompute_survey_results, name="recompute_survey_results", max_tries=MAX_TRIES),
-    func(recompute_survey_campaign, name="recompute_survey_campaign", max_tries=MAX_TRIES),
     func(assign_training, name="assign_training", max_tries=MAX_TRIES, timeout=3600),
 ]
 

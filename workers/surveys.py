@@ -13,8 +13,7 @@ from kinerja_saas.surveys.aggregation import (
     campaign_ids_to_recompute,
     stale_pending_campaigns,
 )
-from workers.queue import enqueue
-from workers.tenant_job import WorkerContext, enqueue_for_active_regions, tenant_job
+from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
 
 @tenant_job
@@ -44,31 +43,13 @@ async def sweep_survey_pending(actor: Actor) -> int:
     return len(campaign_ids)
 
 
-@tenant_job(with_worker=True)
-async def recompute_survey_results(actor: Actor, *, worker: WorkerContext) -> list[str]:
-    """One region: a `recompute_survey_campaign` job per campaign with responses, so the
-    region's campaigns are recomputed side by side, each in its own transaction (one after
-    the other in one job took 1.6× a GROUP BY per region at 250,000 responses). Returns the
-    jobs' ids; named after this job's, so a cron run enqueues each once."""
-    job_ids = []
-    for campaign_id in await campaign_ids_to_recompute():
-        job_id = f"{actor.request_id}:campaign:{campaign_id}"
-        await enqueue(
-            worker.queue,
-            "recompute_survey_campaign",
-            job_id=job_id,
-            tenant_id=actor.tenant_id,
-            campaign_id=campaign_id,
-        )
-        job_ids.append(job_id)
-    return job_ids
-
-
 @tenant_job
-async def recompute_survey_campaign(actor: Actor, *, campaign_id: int) -> dict:
-    """One campaign recomputed from scratch (the nightly recompute's unit of work)."""
-    run = await aggregate(campaign_id=campaign_id)
-    return {"rows": run.rows, "realisations": run.realisations}
+async def recompute_survey_results(actor: Actor) -> int:
+    """One region: every campaign with responses, recomputed from scratch."""
+    campaign_ids = await campaign_ids_to_recompute()
+    for campaign_id in campaign_ids:
+        await aggregate(campaign_id=campaign_id)
+    return len(campaign_ids)
 
 
 async def schedule_survey_recompute(ctx: dict, *, now: datetime | None = None) -> int:
