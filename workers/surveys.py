@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.surveys.aggregation import (
     STALE_PENDING_SECONDS,
-    aggregate,
+    aggregate_campaigns,
     aggregate_pending,
     campaign_ids_to_recompute,
     stale_pending_campaigns,
@@ -45,10 +45,9 @@ async def sweep_survey_pending(actor: Actor) -> int:
 
 @tenant_job
 async def recompute_survey_results(actor: Actor) -> int:
-    """One region: every campaign with responses, recomputed from scratch."""
+    """One region: every campaign with responses, recomputed from scratch in one pass."""
     campaign_ids = await campaign_ids_to_recompute()
-    for campaign_id in campaign_ids:
-        await aggregate(campaign_id=campaign_id)
+    await aggregate_campaigns(campaign_ids=campaign_ids)
     return len(campaign_ids)
 
 

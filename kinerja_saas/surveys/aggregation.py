@@ -52,23 +52,24 @@ _SCOPE = (
 # campaign: those no pending row names (a full recompute) or the taken ids $3 (a run).
 _FROM_RESPONSES = """
 per_service AS (
-    SELECT r.service_id, d.dimension, d.value, count(*)::int AS n, {sums}
+    SELECT r.campaign_id, r.service_id, d.dimension, d.value, count(*)::int AS n, {sums}
     FROM survey_responses r
     CROSS JOIN LATERAL (VALUES {slices}) d (dimension, value)
-    WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND d.value IS NOT NULL AND {which}
-    GROUP BY 1, 2, 3
+    WHERE r.tenant_id = $1 AND r.campaign_id = ANY($2::bigint[]) AND d.value IS NOT NULL
+        AND {which}
+    GROUP BY 1, 2, 3, 4
 )"""
 # One array of the campaign's pending ids (an init plan, computed once): an anti-join
 # planned per row forced an ordered index scan of the responses (1.6× the floor, not 1.46×).
 _NOT_PENDING = (
     "r.id <> ALL(ARRAY(SELECT unnest(q.response_ids) FROM survey_pending_services q"
-    " WHERE q.tenant_id = $1 AND q.campaign_id = $2))"
+    " WHERE q.tenant_id = $1 AND q.campaign_id = ANY($2::bigint[])))"
 )
 _TAKEN = "r.id = ANY($3::bigint[])"
 # A run adds the stored sums of each row it touches to the new responses' (a recompute
 # starts from nothing).
 _PLUS_STORED = (
-    "LEFT JOIN survey_results o ON o.tenant_id = $1 AND o.campaign_id = $2"
+    "LEFT JOIN survey_results o ON o.tenant_id = $1 AND o.campaign_id = d.campaign_id"
     " AND o.scope = d.scope AND o.scope_id = d.scope_id AND o.dimension = d.dimension"
     " AND o.value = d.value"
 )
@@ -88,53 +89,57 @@ def _statement(per_service: str, *, plus_stored: bool) -> str:
         sums = ", ".join(f"d.s{i} AS s{i}" for i in range(1, 10))
     return f"""
 WITH old AS (
-    SELECT scope, scope_id, band FROM survey_results
-    WHERE tenant_id = $1 AND campaign_id = $2 AND dimension = '{TOTAL}'
+    SELECT campaign_id, scope, scope_id, band FROM survey_results
+    WHERE tenant_id = $1 AND campaign_id = ANY($2::bigint[]) AND dimension = '{TOTAL}'
 ),
 svc AS (
-    SELECT s.id AS service_id, s.unit_id, s.population_per_year
+    SELECT cs.campaign_id, s.id AS service_id, s.unit_id, s.population_per_year
     FROM survey_campaign_services cs
     JOIN survey_services s ON s.tenant_id = cs.tenant_id AND s.id = cs.service_id
-    WHERE cs.tenant_id = $1 AND cs.campaign_id = $2
+    WHERE cs.tenant_id = $1 AND cs.campaign_id = ANY($2::bigint[])
 ),
 pop AS (
-    SELECT {_SCOPE.format(unit="unit_id", service="service_id")} AS scope,
+    SELECT campaign_id, {_SCOPE.format(unit="unit_id", service="service_id")} AS scope,
         coalesce(service_id, unit_id, 0) AS scope_id, sum(population_per_year)::int AS population
     FROM svc
-    GROUP BY GROUPING SETS ((unit_id, service_id), (unit_id), ())
+    GROUP BY campaign_id, GROUPING SETS ((unit_id, service_id), (unit_id), ())
 ),
 {per_service},
 delta AS (
-    SELECT {_SCOPE.format(unit="v.unit_id", service="p.service_id")} AS scope,
+    SELECT p.campaign_id, {_SCOPE.format(unit="v.unit_id", service="p.service_id")} AS scope,
         coalesce(p.service_id, v.unit_id, 0) AS scope_id, v.unit_id, p.dimension, p.value,
         sum(p.n)::int AS n, {_ROLL_UP}
     FROM per_service p
-    JOIN svc v ON v.service_id = p.service_id
-    GROUP BY GROUPING SETS ((p.dimension, p.value, v.unit_id, p.service_id),
-                            (p.dimension, p.value, v.unit_id),
-                            (p.dimension, p.value))
+    JOIN svc v ON v.campaign_id = p.campaign_id AND v.service_id = p.service_id
+    GROUP BY p.campaign_id, GROUPING SETS ((p.dimension, p.value, v.unit_id, p.service_id),
+                                           (p.dimension, p.value, v.unit_id),
+                                           (p.dimension, p.value))
 ),
 agg AS (
-    SELECT d.scope, d.scope_id, d.unit_id, d.dimension, d.value, d.n {stored_n} AS n, {sums}
+    SELECT d.campaign_id, d.scope, d.scope_id, d.unit_id, d.dimension, d.value,
+        d.n {stored_n} AS n, {sums}
     FROM delta d {stored_join}
 ),
 up AS (
     INSERT INTO survey_results (tenant_id, campaign_id, scope, scope_id, dimension, value,
         unit_id, respondents, element_sums, converted_ikm, band, population, updated_at)
-    SELECT $1, $2, a.scope, a.scope_id, a.dimension, a.value, a.unit_id, a.n,
+    SELECT $1, a.campaign_id, a.scope, a.scope_id, a.dimension, a.value, a.unit_id, a.n,
         jsonb_build_array({_SUM_ARRAY}), c.conv, {band_sql("c.conv")},
         coalesce(p.population, 0), now()
     FROM agg a
     CROSS JOIN LATERAL (SELECT round(({_SUM_ALL})::numeric * 25 / (9 * a.n), 2) AS conv) c
-    LEFT JOIN pop p ON p.scope = a.scope AND p.scope_id = a.scope_id
+    LEFT JOIN pop p ON p.campaign_id = a.campaign_id AND p.scope = a.scope
+        AND p.scope_id = a.scope_id
     ON CONFLICT (tenant_id, campaign_id, scope, scope_id, dimension, value) DO UPDATE SET
         unit_id = EXCLUDED.unit_id, respondents = EXCLUDED.respondents,
         element_sums = EXCLUDED.element_sums, converted_ikm = EXCLUDED.converted_ikm,
         band = EXCLUDED.band, population = EXCLUDED.population, updated_at = now()
-    RETURNING scope, scope_id, unit_id, dimension, band, converted_ikm
+    RETURNING campaign_id, scope, scope_id, unit_id, dimension, band, converted_ikm
 )
-SELECT up.scope, up.scope_id, up.unit_id, up.band, up.converted_ikm, old.band AS old_band
-FROM up LEFT JOIN old ON old.scope = up.scope AND old.scope_id = up.scope_id
+SELECT up.campaign_id, up.scope, up.scope_id, up.unit_id, up.band, up.converted_ikm,
+    old.band AS old_band
+FROM up LEFT JOIN old ON old.campaign_id = up.campaign_id AND old.scope = up.scope
+    AND old.scope_id = up.scope_id
 WHERE up.dimension = '{TOTAL}'
 """
 
@@ -155,8 +160,8 @@ ADD_TAKEN = _statement(
 # A separate statement before ADD_TAKEN: it waits for submissions holding a pending row,
 # so ADD_TAKEN's snapshot sees every response whose id it returns.
 _TAKE_PENDING = (
-    "DELETE FROM survey_pending_services WHERE tenant_id = $1 AND campaign_id = $2"
-    " RETURNING service_id, response_ids"
+    "DELETE FROM survey_pending_services WHERE tenant_id = $1"
+    " AND campaign_id = ANY($2::bigint[]) RETURNING service_id, response_ids"
 )
 
 
@@ -171,43 +176,55 @@ class AggregationRun:
 async def aggregate(*, campaign_id: int) -> AggregationRun:
     """In the region's transaction: recomputes every result row of the campaign from its
     responses, drops rows no response supports any more, and takes its pending services."""
-    return await _run(campaign_id, incremental=False)
+    return await _run([campaign_id], incremental=False)
+
+
+async def aggregate_campaigns(*, campaign_ids: list[int]) -> AggregationRun:
+    """`aggregate` for several campaigns of the region at once: one pass over their
+    responses (the nightly recompute's; one statement per campaign, one after the other,
+    took 1.6× a GROUP BY per region at 250,000 responses)."""
+    return await _run(campaign_ids, incremental=False) if campaign_ids else AggregationRun()
 
 
 async def aggregate_pending(*, campaign_id: int) -> AggregationRun:
     """In the region's transaction: refreshes the campaign's pending services (their rows,
     their units' and the region's); nothing when none is pending."""
-    return await _run(campaign_id, incremental=True)
+    return await _run([campaign_id], incremental=True)
 
 
-async def _run(campaign_id: int, *, incremental: bool) -> AggregationRun:
+async def _run(campaign_ids: list[int], *, incremental: bool) -> AggregationRun:
     """Then writes the realisations of the indicators those results feed
     (kinerja_saas.performance.sources) and emits `surveys.band_dropped` for each service
     whose band fell."""
     tenant_id = current_tenant_id()
     conn = connections.get("default")
+    campaign_ids = sorted(set(campaign_ids))
     run = AggregationRun(rows={scope.value: 0 for scope in ResultScope})
-    await conn.execute_query(f"SELECT {_LOCK}", [f"{tenant_id}:{campaign_id}"])
+    for campaign_id in campaign_ids:  # in order: two runs never wait for each other's
+        await conn.execute_query(f"SELECT {_LOCK}", [f"{tenant_id}:{campaign_id}"])
     rows = []
     if not incremental:
-        rows += await conn.execute_query_dict(FULL, [tenant_id, campaign_id])
-        # Every row of this campaign written above carries this transaction's now().
+        rows += await conn.execute_query_dict(FULL, [tenant_id, campaign_ids])
+        # Every row of these campaigns written above carries this transaction's now().
         await conn.execute_query(
-            "DELETE FROM survey_results WHERE tenant_id = $1 AND campaign_id = $2"
-            " AND updated_at < now()",
-            [tenant_id, campaign_id],
+            "DELETE FROM survey_results WHERE tenant_id = $1"
+            " AND campaign_id = ANY($2::bigint[]) AND updated_at < now()",
+            [tenant_id, campaign_ids],
         )
-    taken = await conn.execute_query_dict(_TAKE_PENDING, [tenant_id, campaign_id])
+    taken = await conn.execute_query_dict(_TAKE_PENDING, [tenant_id, campaign_ids])
     services = sorted({r["service_id"] for r in taken})
     response_ids = [i for r in taken for i in r["response_ids"]]
     if response_ids:
-        added = await conn.execute_query_dict(ADD_TAKEN, [tenant_id, campaign_id, response_ids])
+        added = await conn.execute_query_dict(ADD_TAKEN, [tenant_id, campaign_ids, response_ids])
+
         # A scope's final row is the addition's, its band before the run the recompute's.
-        before = {(r["scope"], r["scope_id"]): r["old_band"] for r in rows}
-        final = {(r["scope"], r["scope_id"]): dict(r) for r in rows}
+        def key(r: dict) -> tuple:
+            return r["campaign_id"], r["scope"], r["scope_id"]
+
+        before = {key(r): r["old_band"] for r in rows}
+        final = {key(r): dict(r) for r in rows}
         for r in added:
-            key = (r["scope"], r["scope_id"])
-            final[key] = {**r, "old_band": before.get(key, r["old_band"])}
+            final[key(r)] = {**r, "old_band": before.get(key(r), r["old_band"])}
         rows = list(final.values())
     elif incremental:
         return run
@@ -217,7 +234,7 @@ async def _run(campaign_id: int, *, incremental: bool) -> AggregationRun:
     service_rows = [r for r in rows if r["scope"] == ResultScope.SERVICE.value]
     run.band_drops = [
         {
-            "campaign_id": campaign_id,
+            "campaign_id": r["campaign_id"],
             "service_id": r["scope_id"],
             "unit_id": r["unit_id"],
             "old_band": r["old_band"],
@@ -227,12 +244,13 @@ async def _run(campaign_id: int, *, incremental: bool) -> AggregationRun:
         for r in service_rows
         if band_dropped(r["old_band"], r["band"])
     ]
-    # Indicators fed by these results (performance.sources): one statement.
-    run.realisations = await fill_from_survey(
-        campaign_id=campaign_id,
-        service_ids=services if incremental else None,
-        unit_ids=sorted({r["unit_id"] for r in service_rows}) if incremental else None,
-    )
+    # Indicators fed by these results (performance.sources): one statement per campaign.
+    for campaign_id in campaign_ids:
+        run.realisations += await fill_from_survey(
+            campaign_id=campaign_id,
+            service_ids=services if incremental else None,
+            unit_ids=sorted({r["unit_id"] for r in service_rows}) if incremental else None,
+        )
     for drop in run.band_drops:
         await outbox.emit(BAND_DROPPED_TOPIC, drop)
     return run

@@ -474,3 +474,21 @@ async def test_the_relay_enqueues_a_debounced_job_once_per_window(
         for job_id in every:
             await pool.zrem("arq:queue", job_id)
             await pool.delete(f"arq:job:{job_id}")
+
+
+async def test_a_region_s_campaigns_recomputed_together_equal_one_by_one(region_a):
+    """The nightly recompute's one pass over several campaigns (pending responses among
+    them) writes the rows each campaign's own recompute writes."""
+    first = await open_campaign(region_a)
+    second = await open_campaign(region_a, populations={"kk": 40, "sim": 70})
+    for k in range(6):
+        await respond(region_a, first.codes["ktp" if k % 2 else "akta"], [1 + k % 4] * 9)
+        await respond(region_a, second.codes["kk" if k % 3 else "sim"], [4 - k % 4] * 9)
+    async with tenant_transaction(region_a.id):
+        run = await aggregation.aggregate_campaigns(campaign_ids=[second.id, first.id])
+    assert run.rows["REGION"] == 2  # one region total per campaign
+    together = sorted(await snapshot(region_a), key=repr)  # (rows name no campaign)
+    for campaign in (first, second):
+        await recompute(region_a, campaign.id)
+    assert sorted(await snapshot(region_a), key=repr) == together
+    assert {r[0] for r in together} == {"SERVICE", "UNIT", "REGION"}
