@@ -16,9 +16,10 @@ from typing import NoReturn
 import strawberry
 
 from kinerja_saas.errors import NotFound, PermissionDenied
+from kinerja_saas.ratelimit import digest
 from kinerja_saas.surveys import admin, aggregation, public, qr, results
 from kinerja_saas.surveys.models import ResultScope
-from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, hit, ip_digest
+from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, hit
 from kinerja_saas.surveys.rules import PROFILE_FIELDS, decimal_places, krejcie_morgan
 from schema.errors import UserError, parse_id, run_mutation
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
@@ -57,7 +58,7 @@ async def _refuse_unknown_code(info: strawberry.Info) -> NoReturn:
     if redis is not None:
         wait = await hit(
             redis,
-            f"kinerja:skm:unknown:{ip_digest(_client_ip(info))}",
+            f"kinerja:skm:unknown:{digest(_client_ip(info))}",
             limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
             window_seconds=3600,
         )

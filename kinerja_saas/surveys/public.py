@@ -73,17 +73,6 @@ class Form:
     suggestion_max_length: int
     is_open: bool
 
-    @property
-    def rules(self) -> Rules:
-        return Rules(
-            is_open=self.is_open,
-            element_codes=tuple(e.code for e in self.elements),
-            profile_fields=tuple(self.campaign.profile_fields),
-            extra_questions=tuple(self.campaign.extra_questions),
-            suggestion_max_length=self.suggestion_max_length,
-            per_ip_per_hour=region_limits(self.tenant)["rate_limit_per_ip_per_hour"],
-        )
-
 
 async def form(target: CodeTarget) -> Form:
     """In the code's region transaction: everything the survey page and `surveyForm` show."""

@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from kinerja_saas.metrics import RATE_LIMIT_UNCHECKED
 from kinerja_saas.ratelimit import RateLimited, digest, hit_all
 
-__all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit", "hits", "ip_digest"]
+__all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit", "hits"]
 
 log = logging.getLogger("kinerja.ratelimit")
 
@@ -42,12 +42,8 @@ async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int
     return (await hits(redis, [(key, limit, window_seconds)]))[0]
 
 
-def ip_digest(ip: str) -> str:
-    return digest(ip)
-
-
 def ip_key(tenant_id: int, ip: str) -> str:
-    return f"kinerja:skm:ip:{tenant_id}:{ip_digest(ip)}"
+    return f"kinerja:skm:ip:{tenant_id}:{digest(ip)}"
 
 
 def code_key(code: str) -> str:
@@ -79,7 +75,7 @@ async def check_unknown_code(redis: Redis, *, ip: str) -> None:
     (the survey page's; the GraphQL field keeps its own count)."""
     wait = await hit(
         redis,
-        f"kinerja:skm:unknown-page:{ip_digest(ip)}",
+        f"kinerja:skm:unknown-page:{digest(ip)}",
         limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
         window_seconds=3600,
     )

@@ -97,8 +97,9 @@ class SurveyPages:
 
     async def _target(self, request: Request, code: str) -> public.CodeTarget | HTMLResponse:
         target = await public.resolve_code(code)
-        if target is not None:
-            return target
+        return target if target is not None else await self._unknown_code(request)
+
+    async def _unknown_code(self, request: Request) -> HTMLResponse:
         if self.redis is not None:
             try:
                 await check_unknown_code(self.redis, ip=_client_ip(request))
@@ -239,14 +240,14 @@ class SurveyPages:
                 "Formulir survei hanya dapat dikirim dari halaman survei ini. Buka kembali "
                 "tautan survei atau pindai ulang kode QR-nya.",
             )
-        target = await self._target(request, code)
-        if isinstance(target, Response):
-            return target
+        found = await public.resolve_code_with_rules(code)  # the rules too: one round trip
+        if found is None:
+            return await self._unknown_code(request)
+        target, rules = found
         async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as data:
             values, submission_fields = _read_form(data)
             token = str(data.get("token") or "")
         async with tenant_transaction(target.tenant_id):
-            rules = await public.submission_rules(target)
             limited: RateLimited | None = None
             if self.redis is not None:
                 try:
