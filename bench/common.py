@@ -78,6 +78,26 @@ async def fresh_database(server_url: str, name: str, redis_url: str) -> tuple[st
     return owner_url, settings
 
 
+async def empty_redis(redis_url: str) -> None:
+    """Empties the benchmark's Redis database (its own db number: queued jobs and counters
+    of an earlier run must not leak into this one)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest rank."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(-(-p * len(ordered) // 100)) - 1))]
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 # --- child processes ---------------------------------------------------------------------
 
 

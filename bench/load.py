@@ -39,7 +39,10 @@ from bench.common import (
     RESULTS_DIR,
     ApiServer,
     WorkerProcess,
+    empty_redis,
     fresh_database,
+    load_average,
+    percentile,
     run_until_terminated,
 )
 from bench.generate import generate
@@ -283,12 +286,6 @@ async def run_locust(
     return json.loads(out.read_text())
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest rank."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(-(-p * len(ordered) // 100)) - 1))]
-
-
 def summarise(samples: list[list], seconds: float) -> dict[str, Any]:
     by_op: dict[str, list[float]] = {}
     outcomes: dict[str, int] = {}
@@ -340,16 +337,12 @@ async def main(args: argparse.Namespace) -> int:
     duration = 60 if args.quick else args.duration
     alone_seconds = max(10, duration // 3)
     rush_seconds = max(10, duration - alone_seconds)
-    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = load_average()
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL_BENCH") or DEFAULT_REDIS_URL
     print(f"load average {load_before}; creating {BENCH_DB} …", flush=True)
     owner_url, settings = await fresh_database(server_url, BENCH_DB, redis_url)
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()
-    await redis.aclose()
+    await empty_redis(redis_url)
     started = time.perf_counter()
     regions = await build_data(owner_url, settings, size)
     print(f"data in {time.perf_counter() - started:.1f} s: {len(regions)} regions", flush=True)
@@ -417,7 +410,7 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await worker.stop()
         await server.stop()
-    result["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    result["load_after"] = load_average()
 
     result["alone"] = summarise(alone, alone_seconds)
     result["rush"] = summarise(rush, rush_seconds)

@@ -47,7 +47,10 @@ from bench.common import (
     RESULTS_DIR,
     ApiServer,
     WorkerProcess,
+    empty_redis,
     fresh_database,
+    load_average,
+    percentile,
 )
 from bench.generate import generate
 from bench.http_client import ConnectionPool, KeepAliveConnection, RawResponse
@@ -551,12 +554,6 @@ def submission_problem(response: httpx.Response | RawResponse) -> str | None:
     return None
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest rank."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(-(-p * len(ordered) // 100)) - 1))]
-
-
 HEADERS = {"content-type": "application/json"}
 
 
@@ -994,10 +991,6 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 async def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     load_before = load_average()
@@ -1005,11 +998,7 @@ async def main(args: argparse.Namespace) -> int:
     redis_url = os.environ.get("REDIS_URL_BENCH") or DEFAULT_REDIS_URL
     print(f"load average {load_before}; creating database {BENCH_DB} …", flush=True)
     owner_url, settings = await fresh_database(server_url, BENCH_DB, redis_url)
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()
-    await redis.aclose()
+    await empty_redis(redis_url)
     tenant_ids = await generate(owner_url, regions=args.regions, employees_per_region=40)
     regions = await generate_surveys(
         owner_url,
