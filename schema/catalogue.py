@@ -39,6 +39,16 @@ class Competency:
     kind: CompetencyKind
     is_active: bool
 
+    @classmethod
+    def of(cls, c: CompetencyModel) -> Competency:
+        return cls(
+            id=strawberry.ID(str(c.id)),
+            code=c.code,
+            name=c.name,
+            kind=c.kind,
+            is_active=c.is_active,
+        )
+
 
 @strawberry.type
 class TrainingRule:
@@ -88,16 +98,7 @@ class CatalogueQuery:
     async def competencies(self, info: strawberry.Info) -> list[Competency]:
         info.context.require_region_actor()
         rows = await CompetencyModel.filter(tenant_id=current_tenant_id()).order_by("code")
-        return [
-            Competency(
-                id=strawberry.ID(str(r.id)),
-                code=r.code,
-                name=r.name,
-                kind=r.kind,
-                is_active=r.is_active,
-            )
-            for r in rows
-        ]
+        return [Competency.of(r) for r in rows]
 
     @strawberry.field
     async def training_rules(self, info: strawberry.Info) -> list[TrainingRule]:

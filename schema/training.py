@@ -458,6 +458,19 @@ class TrainingProgrammeInput:
     is_open: bool = False
     is_active: bool = True
 
+    def parsed(self) -> admin.ProgrammeData:
+        return admin.ProgrammeData(
+            training_unit_id=_required_id(self.training_unit_id, "trainingUnitId"),
+            title=self.title,
+            mode=_TrainingMode(self.mode.value),
+            jp_hours=self.jp_hours,
+            capacity=self.capacity,
+            competency_ids=[_required_id(c, "competencyIds") for c in self.competency_ids],
+            description=self.description,
+            is_open=self.is_open,
+            is_active=self.is_active,
+        )
+
 
 @strawberry.input
 class TrainingRuleInput:
@@ -547,6 +560,30 @@ async def _placed_payload(body) -> TrainingAssignmentPayload:
     )
 
 
+async def _row_payload(body) -> TrainingAssignmentPayload:
+    row, errors = await run_mutation(body)
+    if errors:
+        return TrainingAssignmentPayload(errors=errors)
+    (node,) = await _assignment_rows([row.id])
+    return TrainingAssignmentPayload(assignment=node)
+
+
+async def _batch_payload(body) -> TrainingBatchPayload:
+    batch, errors = await run_mutation(body)
+    return TrainingBatchPayload(batch=TrainingBatch.of(batch) if batch else None, errors=errors)
+
+
+async def _ok_payload(body) -> OkPayload:
+    """For a body that returns nothing: ok is true once it has run without errors."""
+
+    async def done() -> bool:
+        await body()
+        return True
+
+    ok, errors = await run_mutation(done)
+    return OkPayload(ok=bool(ok), errors=errors)
+
+
 def _score(value: float | None) -> Decimal | None:
     if value is None:
         return None
@@ -554,10 +591,6 @@ def _score(value: float | None) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation as exc:
         raise ValidationFailed([FieldError("score", "INVALID", "Not a number.")]) from exc
-
-
-def _rule_type(r) -> TrainingRule:
-    return TrainingRule.of(r)
 
 
 @strawberry.type
@@ -573,9 +606,8 @@ class TrainingMutation:
         is_active: bool = True,
     ) -> CompetencyPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await admin.save_competency(
+        competency, errors = await run_mutation(
+            lambda: admin.save_competency(
                 actor=actor,
                 competency_id=parse_id(id, "id"),
                 code=code,
@@ -583,14 +615,9 @@ class TrainingMutation:
                 kind=_CompetencyKind(kind.value),
                 is_active=is_active,
             )
-
-        c, errors = await run_mutation(body)
-        if errors:
-            return CompetencyPayload(errors=errors)
+        )
         return CompetencyPayload(
-            competency=Competency(
-                id=_id(c.id), code=c.code, name=c.name, kind=c.kind, is_active=c.is_active
-            )
+            competency=Competency.of(competency) if competency else None, errors=errors
         )
 
     @strawberry.mutation(description="Region admin: creates (no id) or updates a training unit.")
@@ -603,13 +630,11 @@ class TrainingMutation:
         is_active: bool = True,
     ) -> TrainingUnitPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await admin.save_unit(
+        unit, errors = await run_mutation(
+            lambda: admin.save_unit(
                 actor=actor, unit_id=parse_id(id, "id"), name=name, email=email, is_active=is_active
             )
-
-        unit, errors = await run_mutation(body)
+        )
         return TrainingUnitPayload(
             training_unit=TrainingUnit.of(unit) if unit else None, errors=errors
         )
@@ -622,17 +647,13 @@ class TrainingMutation:
         training_unit_id: strawberry.ID | None = None,
     ) -> OkPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            await admin.set_officer(
+        return await _ok_payload(
+            lambda: admin.set_officer(
                 actor=actor,
                 user_id=_required_id(user_id, "userId"),
                 training_unit_id=parse_id(training_unit_id, "trainingUnitId"),
             )
-            return True
-
-        ok, errors = await run_mutation(body)
-        return OkPayload(ok=bool(ok), errors=errors)
+        )
 
     @strawberry.mutation(
         description="Region admin: ties a webhook endpoint to a training unit (null: the "
@@ -645,41 +666,25 @@ class TrainingMutation:
         training_unit_id: strawberry.ID | None = None,
     ) -> OkPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            await admin.set_webhook_unit(
+        return await _ok_payload(
+            lambda: admin.set_webhook_unit(
                 actor=actor,
                 endpoint_id=_required_id(endpoint_id, "endpointId"),
                 training_unit_id=parse_id(training_unit_id, "trainingUnitId"),
             )
-            return True
-
-        ok, errors = await run_mutation(body)
-        return OkPayload(ok=bool(ok), errors=errors)
+        )
 
     @strawberry.mutation(description="Region admin: creates (no id) or updates a programme.")
     async def save_training_programme(
         self, info: strawberry.Info, input: TrainingProgrammeInput, id: strawberry.ID | None = None
     ) -> TrainingProgrammePayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            data = admin.ProgrammeData(
-                training_unit_id=_required_id(input.training_unit_id, "trainingUnitId"),
-                title=input.title,
-                mode=_TrainingMode(input.mode.value),
-                jp_hours=input.jp_hours,
-                capacity=input.capacity,
-                competency_ids=[_required_id(c, "competencyIds") for c in input.competency_ids],
-                description=input.description,
-                is_open=input.is_open,
-                is_active=input.is_active,
+        programme, errors = await run_mutation(
+            # data before the id: a bad input field is reported first, as before
+            lambda: admin.save_programme(
+                actor=actor, data=input.parsed(), programme_id=parse_id(id, "id")
             )
-            return await admin.save_programme(
-                actor=actor, programme_id=parse_id(id, "id"), data=data
-            )
-
-        programme, errors = await run_mutation(body)
+        )
         if errors:
             return TrainingProgrammePayload(errors=errors)
         comps = await admin.programme_competencies([programme.id])
@@ -698,9 +703,8 @@ class TrainingMutation:
         capacity: int | None = None,
     ) -> TrainingBatchPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await admin.create_batch(
+        return await _batch_payload(
+            lambda: admin.create_batch(
                 actor=actor,
                 programme_id=_required_id(programme_id, "programmeId"),
                 name=name,
@@ -708,18 +712,15 @@ class TrainingMutation:
                 ends_on=ends_on,
                 capacity=capacity,
             )
-
-        batch, errors = await run_mutation(body)
-        return TrainingBatchPayload(batch=TrainingBatch.of(batch) if batch else None, errors=errors)
+        )
 
     @strawberry.mutation(description="Region admin: creates (no id) or updates a training rule.")
     async def save_training_rule(
         self, info: strawberry.Info, input: TrainingRuleInput, id: strawberry.ID | None = None
     ) -> TrainingRulePayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await admin.save_rule(
+        rule, errors = await run_mutation(
+            lambda: admin.save_rule(
                 actor=actor,
                 rule_id=parse_id(id, "id"),
                 trigger=_RuleTrigger(input.trigger.value),
@@ -729,9 +730,8 @@ class TrainingMutation:
                 priority=input.priority,
                 is_active=input.is_active,
             )
-
-        rule, errors = await run_mutation(body)
-        return TrainingRulePayload(rule=_rule_type(rule) if rule else None, errors=errors)
+        )
+        return TrainingRulePayload(rule=TrainingRule.of(rule) if rule else None, errors=errors)
 
     @strawberry.mutation(
         description="Region admin (anyone) or supervisor (direct reports): assigns a programme."
@@ -744,16 +744,14 @@ class TrainingMutation:
         period_id: strawberry.ID,
     ) -> TrainingAssignmentPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await participants.assign_manually(
+        return await _placed_payload(
+            lambda: participants.assign_manually(
                 actor=actor,
                 employee_id=_required_id(employee_id, "employeeId"),
                 programme_id=_required_id(programme_id, "programmeId"),
                 period_id=_required_id(period_id, "periodId"),
             )
-
-        return await _placed_payload(body)
+        )
 
     @strawberry.mutation(
         description="Employee: enrols in an open programme (a full one: the waiting list)."
@@ -762,15 +760,13 @@ class TrainingMutation:
         self, info: strawberry.Info, programme_id: strawberry.ID, period_id: strawberry.ID
     ) -> TrainingAssignmentPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await participants.enrol(
+        return await _placed_payload(
+            lambda: participants.enrol(
                 actor=actor,
                 programme_id=_required_id(programme_id, "programmeId"),
                 period_id=_required_id(period_id, "periodId"),
             )
-
-        return await _placed_payload(body)
+        )
 
     @strawberry.mutation(
         description="Region admin: queues the automatic assignment of a period's finalised "
@@ -780,45 +776,36 @@ class TrainingMutation:
         self, info: strawberry.Info, period_id: strawberry.ID, unit_id: strawberry.ID | None = None
     ) -> OkPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            await admin.request_assignment(
+        return await _ok_payload(
+            lambda: admin.request_assignment(
                 actor=actor,
                 period_id=_required_id(period_id, "periodId"),
                 unit_id=parse_id(unit_id, "unitId"),
             )
-            return True
-
-        ok, errors = await run_mutation(body)
-        return OkPayload(ok=bool(ok), errors=errors)
+        )
 
     @strawberry.mutation(description="Training officer: confirms a batch of their unit.")
     async def confirm_training_batch(
         self, info: strawberry.Info, batch_id: strawberry.ID
     ) -> TrainingBatchPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await participants.confirm_batch(
+        return await _batch_payload(
+            lambda: participants.confirm_batch(
                 actor=actor, batch_id=_required_id(batch_id, "batchId")
             )
-
-        batch, errors = await run_mutation(body)
-        return TrainingBatchPayload(batch=TrainingBatch.of(batch) if batch else None, errors=errors)
+        )
 
     @strawberry.mutation(description="Training officer: these participants attended.")
     async def record_training_attendance(
         self, info: strawberry.Info, assignment_ids: list[strawberry.ID]
     ) -> TrainingAssignmentsPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await participants.record_attendance(
+        rows, errors = await run_mutation(
+            lambda: participants.record_attendance(
                 actor=actor,
                 assignment_ids=[_required_id(i, "assignmentIds") for i in assignment_ids],
             )
-
-        rows, errors = await run_mutation(body)
+        )
         if errors:
             return TrainingAssignmentsPayload(errors=errors)
         return TrainingAssignmentsPayload(assignments=await _assignment_rows([r.id for r in rows]))
@@ -832,29 +819,25 @@ class TrainingMutation:
         certificate_ref: str | None = None,
     ) -> TrainingAssignmentPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await participants.complete(
+        return await _row_payload(
+            lambda: participants.complete(
                 actor=actor,
                 assignment_id=_required_id(assignment_id, "assignmentId"),
                 score=_score(score),
                 certificate_ref=certificate_ref,
             )
-
-        return await _row_payload(body)
+        )
 
     @strawberry.mutation(description="Training officer: the participant did not come.")
     async def mark_training_no_show(
         self, info: strawberry.Info, assignment_id: strawberry.ID
     ) -> TrainingAssignmentPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await participants.mark_no_show(
+        return await _row_payload(
+            lambda: participants.mark_no_show(
                 actor=actor, assignment_id=_required_id(assignment_id, "assignmentId")
             )
-
-        return await _row_payload(body)
+        )
 
     @strawberry.mutation(
         description="Training officer of the unit or region admin: cancels an assignment; the "
@@ -864,20 +847,10 @@ class TrainingMutation:
         self, info: strawberry.Info, assignment_id: strawberry.ID, reason: str
     ) -> TrainingAssignmentPayload:
         actor = info.context.require_region_actor()
-
-        async def body():
-            return await participants.cancel(
+        return await _row_payload(
+            lambda: participants.cancel(
                 actor=actor,
                 assignment_id=_required_id(assignment_id, "assignmentId"),
                 reason=reason,
             )
-
-        return await _row_payload(body)
-
-
-async def _row_payload(body) -> TrainingAssignmentPayload:
-    row, errors = await run_mutation(body)
-    if errors:
-        return TrainingAssignmentPayload(errors=errors)
-    (node,) = await _assignment_rows([row.id])
-    return TrainingAssignmentPayload(assignment=node)
+        )
