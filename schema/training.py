@@ -312,6 +312,25 @@ def _page(info: strawberry.Info, first: int | None, after: str | None, order: st
     return limit, decode_cursor(after, order)[1] if after else None
 
 
+async def _filtered_page(
+    info: strawberry.Info,
+    fetch,
+    filter: TrainingAssignmentFilter | None,
+    first: int | None,
+    after: str | None,
+) -> TrainingAssignmentConnection:
+    """A page of a filtered assignment list; `fetch` (a participants function) scopes it."""
+    actor = info.context.require_region_actor()
+    limit, after_id = _page(info, first, after, _ORDER)
+    rows = await fetch(
+        actor=actor,
+        filter=(filter or TrainingAssignmentFilter()).parsed(),
+        limit=limit,
+        after_id=after_id,
+    )
+    return _connection(rows, limit, after)
+
+
 # --- queries ------------------------------------------------------------------------------
 
 
@@ -353,15 +372,7 @@ class TrainingQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> TrainingAssignmentConnection:
-        actor = info.context.require_region_actor()
-        limit, after_id = _page(info, first, after, _ORDER)
-        rows = await participants.unit_assignments(
-            actor=actor,
-            filter=(filter or TrainingAssignmentFilter()).parsed(),
-            limit=limit,
-            after_id=after_id,
-        )
-        return _connection(rows, limit, after)
+        return await _filtered_page(info, participants.unit_assignments, filter, first, after)
 
     @strawberry.field(description="The logged-in employee's trainings, newest first.")
     async def my_trainings(
@@ -380,15 +391,7 @@ class TrainingQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> TrainingAssignmentConnection:
-        actor = info.context.require_region_actor()
-        limit, after_id = _page(info, first, after, _ORDER)
-        rows = await participants.team_trainings(
-            actor=actor,
-            filter=(filter or TrainingAssignmentFilter()).parsed(),
-            limit=limit,
-            after_id=after_id,
-        )
-        return _connection(rows, limit, after)
+        return await _filtered_page(info, participants.team_trainings, filter, first, after)
 
     @strawberry.field(description="Region admin: JP completed per employee in a year.")
     async def jp_ledger(
