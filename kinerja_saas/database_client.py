@@ -20,6 +20,7 @@ from tortoise.backends.base.client import NestedTransactionContext, TransactionC
 @dataclass
 class StatementCounter:
     count: int = 0
+    texts: list[str] | None = None  # the statements themselves, when asked for
 
 
 _counter: contextvars.ContextVar[StatementCounter | None] = contextvars.ContextVar(
@@ -28,9 +29,10 @@ _counter: contextvars.ContextVar[StatementCounter | None] = contextvars.ContextV
 
 
 @contextmanager
-def count_statements() -> Iterator[StatementCounter]:
-    """Counts the statements run by this task and the tasks it starts."""
-    counter = StatementCounter()
+def count_statements(*, keep_texts: bool = False) -> Iterator[StatementCounter]:
+    """Counts the statements run by this task and the tasks it starts; `keep_texts` also
+    keeps their SQL, for tests that pin what a statement says (e.g. its tenant filter)."""
+    counter = StatementCounter(texts=[] if keep_texts else None)
     token = _counter.set(counter)
     try:
         yield counter
@@ -38,31 +40,33 @@ def count_statements() -> Iterator[StatementCounter]:
         _counter.reset(token)
 
 
-def _tick() -> None:
+def _tick(query: str) -> None:
     counter = _counter.get()
     if counter is not None:
         counter.count += 1
+        if counter.texts is not None:
+            counter.texts.append(query)
 
 
 class _Counting:
     async def execute_query(self, query, values=None):
-        _tick()
+        _tick(query)
         return await super().execute_query(query, values)
 
     async def execute_query_dict(self, query, values=None):
-        _tick()
+        _tick(query)
         return await super().execute_query_dict(query, values)
 
     async def execute_insert(self, query, values):
-        _tick()
+        _tick(query)
         return await super().execute_insert(query, values)
 
     async def execute_many(self, query, values):
-        _tick()
+        _tick(query)
         return await super().execute_many(query, values)
 
     async def execute_script(self, query):
-        _tick()
+        _tick(query)
         return await super().execute_script(query)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -264,11 +265,19 @@ async def region_b(password_hash: str) -> Region:
 # --- the API -----------------------------------------------------------------------------
 
 
+def writes_by_id_alone(statements: list[str]) -> list[str]:
+    """The UPDATE and DELETE statements whose WHERE does not name tenant_id: on Citus
+    (docs/scaling.md) each would go to every shard (Tortoise's Model.save() and delete())."""
+    writes = [s for s in statements if re.match(r"\s*(UPDATE|DELETE)\b", s, re.I)]
+    return [s for s in writes if not re.search(r"\bWHERE\b.*\btenant_id\b", s, re.I | re.S)]
+
+
 @dataclass
 class GraphQLResult:
     status: int
     body: dict[str, Any]
     statements: int
+    sql: list[str]
 
     @property
     def data(self) -> dict[str, Any]:
@@ -300,13 +309,13 @@ class Api:
         all_headers = dict(headers or {})
         if token:
             all_headers["authorization"] = f"Bearer {token}"
-        with count_statements() as counter:
+        with count_statements(keep_texts=True) as counter:
             response = await self.client.post(
                 "/graphql",
                 json={"query": query, "variables": variables or {}},
                 headers=all_headers,
             )
-        return GraphQLResult(response.status_code, response.json(), counter.count)
+        return GraphQLResult(response.status_code, response.json(), counter.count, counter.texts)
 
     async def as_role(self, region: Region, role: Role, query: str, variables=None, **kw):
         return await self(query, variables, token=region.token(role, self.settings), **kw)
