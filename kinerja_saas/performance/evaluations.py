@@ -42,7 +42,8 @@ from tenants.models import Tenant
 from tenants.region_settings import with_defaults
 
 MAX_TEXT = 5000
-SNAPSHOT_FIELDS = (
+# What the evaluator's rating sets (with _recompute): what a save writes and the audit shows.
+RATING_FIELDS = (
     "achievement",
     "proposed_result_rating",
     "result_rating",
@@ -52,6 +53,7 @@ SNAPSHOT_FIELDS = (
     "predikat",
     "feedback",
 )
+FINALISED_FIELDS = (*RATING_FIELDS, "status", "finalised_at", "finalised_by", "appeal_deadline")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def _now() -> datetime:
 
 
 def _snapshot(evaluation: Evaluation) -> dict[str, Any]:
-    out = {f: getattr(evaluation, f) for f in SNAPSHOT_FIELDS}
+    out = {f: getattr(evaluation, f) for f in RATING_FIELDS}
     out["achievement"] = str(out["achievement"]) if out["achievement"] is not None else None
     return out
 
@@ -215,7 +217,7 @@ async def save_evaluation(
     await _recompute(evaluation, settings)
     _check_override(errors, evaluation)
     errors.raise_if_any()
-    await evaluation.save()
+    await evaluation.save_fields(*RATING_FIELDS)
     await record(
         actor=actor,
         action="evaluation.save",
@@ -336,7 +338,7 @@ async def finalise_evaluation(
     errors.raise_if_any()
     problems: list[rules.DistributionProblem] = []
     if evaluation.checkpoint_id is None:
-        await evaluation.save()  # the unit's count must include this predikat
+        await evaluation.save_fields(*RATING_FIELDS)  # the unit's count must include this predikat
         problems = await problems_for_plan(plan)
         if problems and not acknowledge_distribution:
             errors.add(
@@ -352,7 +354,7 @@ async def finalise_evaluation(
     evaluation.finalised_at = _now()
     evaluation.finalised_by = actor.user_id
     evaluation.appeal_deadline = today + timedelta(days=int(settings["appeal_window_days"]))
-    await evaluation.save()
+    await evaluation.save_fields(*FINALISED_FIELDS)
     if appealed:
         await Appeal.filter(tenant_id=current_tenant_id(), evaluation_id=evaluation.id).update(
             status=AppealStatus.DECIDED,

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.database_client import count_statements
 from kinerja_saas.errors import PermissionDenied, ValidationFailed
 from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.performance import evaluations
@@ -14,6 +15,7 @@ from kinerja_saas.performance.models import Evaluation, PeriodStatus, Realisatio
 from kinerja_saas.performance.plans import plan_content
 from kinerja_saas.performance.rules import Direction, Rating, achievement
 from tenants.context import tenant_transaction
+from tests.conftest import writes_by_id_alone
 from tests.performance.cycle import (
     advance,
     all_values,
@@ -225,6 +227,15 @@ async def test_finalising_without_all_ratings_is_refused(region_a):
     assert {e.field for e in failed.value.errors} == {"resultRating", "behaviour", "feedback"}
     async with tenant_transaction(region_a.id):
         assert (await Evaluation.get(id=evaluation.id)).status.value == "DRAFT"
+
+
+async def test_every_update_and_delete_of_a_cycle_names_the_tenant(region_a):
+    """On Citus (docs/scaling.md) an UPDATE or DELETE by id alone goes to every shard;
+    Tortoise's Model.save() writes one, so rows are updated with save_fields()."""
+    with count_statements(keep_texts=True) as counter:
+        await full_cycle(region_a)  # evaluations saved, finalised, appealed, decided
+    assert any(s.startswith('UPDATE "evaluations"') for s in counter.texts)
+    assert writes_by_id_alone(counter.texts) == []
 
 
 async def test_appeal_reopens_for_the_reviewer_within_the_window(region_a):
