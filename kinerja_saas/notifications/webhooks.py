@@ -285,7 +285,8 @@ async def delete_endpoint(*, actor: Actor, endpoint_id: int | None) -> int:
     _require_admin(actor)
     endpoint = await _endpoint(endpoint_id)
     before = snapshot(endpoint, AUDIT_FIELDS)
-    await endpoint.delete()
+    # not endpoint.delete(): that deletes by id alone (docs/scaling.md)
+    await WebhookEndpoint.filter(tenant_id=endpoint.tenant_id, id=endpoint.id).delete()
     await record(
         actor=actor,
         action="webhook.endpoint_deleted",

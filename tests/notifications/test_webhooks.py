@@ -30,7 +30,7 @@ from kinerja_saas.notifications import webhooks
 from kinerja_saas.notifications.models import Delivery, DeliveryStatus, WebhookEndpoint
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
-from tests.conftest import ROOT, Api
+from tests.conftest import ROOT, Api, writes_by_id_alone
 from tests.notifications.helpers import (
     emit_event,
     fan_out,
@@ -505,6 +505,8 @@ async def test_an_inactive_or_deleted_endpoint_gets_nothing(
 
     deleted = await api.as_role(region_a, ADMIN, DELETE, {"id": str(endpoint.id)})
     assert deleted.data["deleteWebhookEndpoint"] == {"deletedId": str(endpoint.id), "errors": []}
+    assert any(s.startswith('DELETE FROM "webhook_endpoints"') for s in deleted.sql)
+    assert writes_by_id_alone(deleted.sql) == []
     async with tenant_transaction(region_a.id):
         assert not await Delivery.filter(id=delivery_id).exists()  # the log goes with it
     assert await deliver_webhook(ctx, region_a.id, delivery_id=delivery_id, attempt=2) == {
