@@ -121,26 +121,6 @@ def _json(value: object) -> object:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-_RULES = """
-SELECT t.timezone::text AS timezone, t.settings -> 'surveys' AS survey_settings,
-    c.opens_on, c.closes_on, c.profile_fields, c.extra_questions,
-    ARRAY(SELECT e.code FROM survey_elements e WHERE e.tenant_id = $1 ORDER BY e.position)
-        AS element_codes
-FROM tenants t JOIN survey_campaigns c ON c.tenant_id = t.id AND c.id = $2
-WHERE t.id = $1
-"""
-
-
-async def submission_rules(target: CodeTarget) -> Rules:
-    """In the code's region transaction: the rules of `target` in one statement."""
-    rows = await connections.get("default").execute_query_dict(
-        _RULES, [target.tenant_id, target.campaign_id]
-    )
-    if not rows:
-        raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
-    return _rules(rows[0])
-
-
 async def resolve_code_with_rules(code: str) -> tuple[CodeTarget, Rules] | None:
     """Like `resolve_code`, with the rules a submission is checked against, in the same
     statement (the definer function `survey_code_rules`: only what the public form shows).
@@ -254,11 +234,10 @@ class Submitted:
     replayed: bool  # the clientToken was seen before: nothing new was written
 
 
-async def submit(target: CodeTarget, sub: Submission, rules: Rules | None = None) -> Submitted:
-    """Validates everything, then writes the response and its outbox event, or nothing.
-    A replayed clientToken (same campaign) returns the first response. `rules`: when the
-    caller already loaded them (for the rate limit)."""
-    rules = rules or await submission_rules(target)
+async def submit(target: CodeTarget, sub: Submission, rules: Rules) -> Submitted:
+    """Validates everything against `rules` (from `resolve_code_with_rules`), then writes
+    the response and its outbox event, or nothing. A replayed clientToken (same campaign)
+    returns the first response."""
     errors = ErrorCollector()
     values = _validate(rules, sub, errors)
     errors.raise_if_any()

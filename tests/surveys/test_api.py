@@ -396,22 +396,31 @@ async def test_a_submission_runs_three_statements(api, region_a):
     assert await count_responses(region_a) == 1
 
 
-async def test_the_rules_lookup_serves_only_active_regions_and_only_the_form(
+async def test_the_rules_lookup_serves_the_codes_own_region_and_only_active_ones(
     region_a, region_b, owner_conn
 ):
-    """`survey_code_rules` (no tenant needed) returns the code's target and what its public
-    form shows, equal to the rules read inside the region; nothing for a suspended region
-    or an unknown code."""
+    """`survey_code_rules` (no tenant needed) returns the code's target with its own
+    campaign's questions and its own region's limits, not another region's; nothing for a
+    suspended region or an unknown code."""
     from kinerja_saas.surveys import public
 
-    a = await open_campaign(region_a)
+    a = await open_campaign(region_a, profile_fields=("gender",))
+    b = await open_campaign(region_b)
+    async with tenant_transaction(region_a.id):
+        tenant = await Tenant.get(id=region_a.id)
+        tenant.settings = {"surveys": {"suggestion_max_length": 10}}
+        await tenant.save(update_fields=["settings"])
     found = await public.resolve_code_with_rules(a.codes["ktp"])
     assert found is not None
     target, rules = found
-    assert (target.tenant_id, target.campaign_id) == (region_a.id, a.id)
-    async with tenant_transaction(region_a.id):
-        assert await public.submission_rules(target) == rules
+    assert target == public.CodeTarget(region_a.id, a.id, a.services["ktp"])
     assert rules.element_codes == tuple(f"U{i}" for i in range(1, 10)) and rules.is_open
+    assert rules.profile_fields == ("gender",) and rules.suggestion_max_length == 10
+    assert [q["code"] for q in rules.extra_questions] == ["Q1"]
+    other = await public.resolve_code_with_rules(b.codes["ktp"])
+    assert other is not None
+    assert other[0].tenant_id == region_b.id and other[1].suggestion_max_length != 10
+    assert len(other[1].profile_fields) == 4
     assert await public.resolve_code_with_rules("x" * 20) is None
     await owner_conn.execute("UPDATE tenants SET status = 'SUSPENDED' WHERE id = $1", region_a.id)
     try:
