@@ -95,7 +95,8 @@ class Form:
 # and unit names, the campaign's questions and the elements with the region's labels.
 _FORM = """
 SELECT t.name AS region_name, t.timezone::text AS timezone,
-    t.settings -> 'surveys' AS survey_settings, c.name AS campaign_name, c.period_label, c.opens_on, c.closes_on, c.extra_questions,
+    t.settings -> 'surveys' AS survey_settings,
+    c.name AS campaign_name, c.period_label, c.opens_on, c.closes_on, c.extra_questions,
     c.profile_fields, s.name AS service_name, u.name AS unit_name,
     (SELECT jsonb_agg(jsonb_build_array(e.code, e.name, e.answer_labels) ORDER BY e.position)
      FROM survey_elements e WHERE e.tenant_id = t.id) AS elements
