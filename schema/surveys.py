@@ -478,22 +478,22 @@ class SurveyQuery:
         target = await _resolve(info, code)
         fm = await public.form(target)
         return SurveyForm(
-            region_name=fm.tenant.name,
-            campaign_name=fm.campaign.name,
-            period_label=fm.campaign.period_label,
-            service_name=fm.service.name,
+            region_name=fm.region_name,
+            campaign_name=fm.campaign_name,
+            period_label=fm.period_label,
+            service_name=fm.service_name,
             unit_name=fm.unit_name,
-            opens_on=fm.campaign.opens_on,
-            closes_on=fm.campaign.closes_on,
+            opens_on=fm.opens_on,
+            closes_on=fm.closes_on,
             is_open=fm.is_open,
             elements=[
                 SurveyFormElement(code=e.code, name=e.name, answer_labels=list(e.answer_labels))
                 for e in fm.elements
             ],
-            extra_questions=[ExtraQuestion(**q) for q in fm.campaign.extra_questions],
+            extra_questions=[ExtraQuestion(**q) for q in fm.extra_questions],
             profile_fields=[
                 SurveyProfileField(field=_api(f), values=list(PROFILE_FIELDS[f]))
-                for f in fm.campaign.profile_fields
+                for f in fm.profile_fields
             ],
             suggestion_max_length=fm.suggestion_max_length,
         )

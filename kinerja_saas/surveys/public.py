@@ -17,7 +17,6 @@ from tortoise import connections
 
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox import service as outbox
-from kinerja_saas.surveys.models import SurveyCampaign, SurveyElement, SurveyService
 from kinerja_saas.surveys.rules import ELEMENT_COUNT, PROFILE_FIELDS, valid_answer
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
@@ -47,7 +46,7 @@ async def resolve_code(code: str) -> CodeTarget | None:
 
 
 def region_today(tenant: Tenant) -> date:
-    return datetime.now(ZoneInfo(str(tenant.timezone.value))).date()
+    return _today(str(tenant.timezone.value))
 
 
 @dataclass(frozen=True)
@@ -63,50 +62,95 @@ class Rules:
     per_ip_per_hour: int
 
 
-@dataclass
+@dataclass(frozen=True)
+class FormElement:
+    code: str
+    name: str
+    answer_labels: tuple[str, ...]  # the region's labels of answers 1–4
+
+
+@dataclass(frozen=True)
 class Form:
-    tenant: Tenant
-    campaign: SurveyCampaign
-    service: SurveyService
+    """What the survey page and `surveyForm` show, and nothing else of the region."""
+
+    region_name: str
+    timezone: str
+    campaign_name: str
+    period_label: str
+    opens_on: date
+    closes_on: date
+    service_name: str
     unit_name: str
-    elements: list[SurveyElement]
+    elements: tuple[FormElement, ...]
+    extra_questions: tuple[dict, ...]  # {"code", "text", "required"}
+    profile_fields: tuple[str, ...]
     suggestion_max_length: int
     is_open: bool
 
+    def today(self) -> date:
+        return _today(self.timezone)
+
+
+# Under RLS in the code's region (its tenant_id filters too): the region, campaign, service
+# and unit names, the campaign's questions and the elements with the region's labels.
+_FORM = """
+SELECT t.name AS region_name, t.timezone::text AS timezone,
+    t.settings -> 'surveys' AS survey_settings,
+    c.name AS campaign_name, c.period_label, c.opens_on, c.closes_on, c.extra_questions,
+    c.profile_fields, s.name AS service_name, u.name AS unit_name,
+    (SELECT jsonb_agg(jsonb_build_array(e.code, e.name, e.answer_labels) ORDER BY e.position)
+     FROM survey_elements e WHERE e.tenant_id = t.id) AS elements
+FROM tenants t
+JOIN survey_campaigns c ON c.tenant_id = t.id AND c.id = $2
+JOIN survey_services s ON s.tenant_id = t.id AND s.id = $3
+JOIN org_units u ON u.tenant_id = t.id AND u.id = s.unit_id
+WHERE t.id = $1
+"""
+
 
 async def form(target: CodeTarget) -> Form:
-    """In the code's region transaction: everything the survey page and `surveyForm` show."""
-    tenant_id = current_tenant_id()
-    tenant = await Tenant.get(id=tenant_id)
-    campaign = await SurveyCampaign.get(tenant_id=tenant_id, id=target.campaign_id)
-    service = await SurveyService.get(tenant_id=tenant_id, id=target.service_id)
-    from kinerja_saas.org.models import Unit
-
-    unit_name = (
-        await Unit.filter(tenant_id=tenant_id, id=service.unit_id)
-        .first()
-        .values_list("name", flat=True)
+    """In the code's region transaction: everything the survey page and `surveyForm` show,
+    in one statement."""
+    rows = await connections.get("default").execute_query_dict(
+        _FORM, [current_tenant_id(), target.campaign_id, target.service_id]
     )
-    elements = await SurveyElement.filter(tenant_id=tenant_id).order_by("position")
-    today = region_today(tenant)
+    if not rows:  # the campaign or service was deleted since the code was resolved
+        raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
+    row = rows[0]
+    limits = _survey_limits(row["survey_settings"])
+    today = _today(row["timezone"])
     return Form(
-        tenant=tenant,
-        campaign=campaign,
-        service=service,
-        unit_name=str(unit_name),
-        elements=list(elements),
-        suggestion_max_length=region_limits(tenant)["suggestion_max_length"],
-        is_open=campaign.opens_on <= today <= campaign.closes_on,
+        region_name=row["region_name"],
+        timezone=row["timezone"],
+        campaign_name=row["campaign_name"],
+        period_label=row["period_label"],
+        opens_on=row["opens_on"],
+        closes_on=row["closes_on"],
+        service_name=row["service_name"],
+        unit_name=row["unit_name"],
+        elements=tuple(
+            FormElement(code, name, tuple(labels))
+            for code, name, labels in _json(row["elements"]) or ()  # type: ignore[union-attr]
+        ),
+        extra_questions=tuple(_json(row["extra_questions"]) or ()),  # type: ignore[arg-type]
+        profile_fields=tuple(_json(row["profile_fields"]) or ()),  # type: ignore[arg-type]
+        suggestion_max_length=limits["suggestion_max_length"],
+        is_open=row["opens_on"] <= today <= row["closes_on"],
     )
 
 
-def region_limits(tenant: Tenant) -> dict:
-    return with_defaults(tenant.settings)["surveys"]
+def _today(zone: str) -> date:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def _survey_limits(stored: object) -> dict:
+    """The region's survey settings (`settings -> 'surveys'`) over the defaults."""
+    return with_defaults({"surveys": _json(stored) or {}})["surveys"]
 
 
 def _rules(row: dict) -> Rules:
-    today = datetime.now(ZoneInfo(row["timezone"])).date()
-    limits = with_defaults({"surveys": _json(row["survey_settings"]) or {}})["surveys"]
+    today = _today(row["timezone"])
+    limits = _survey_limits(row["survey_settings"])
     return Rules(
         is_open=row["opens_on"] <= today <= row["closes_on"],
         element_codes=tuple(row["element_codes"]),
@@ -119,26 +163,6 @@ def _rules(row: dict) -> Rules:
 
 def _json(value: object) -> object:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
-
-
-_RULES = """
-SELECT t.timezone::text AS timezone, t.settings -> 'surveys' AS survey_settings,
-    c.opens_on, c.closes_on, c.profile_fields, c.extra_questions,
-    ARRAY(SELECT e.code FROM survey_elements e WHERE e.tenant_id = $1 ORDER BY e.position)
-        AS element_codes
-FROM tenants t JOIN survey_campaigns c ON c.tenant_id = t.id AND c.id = $2
-WHERE t.id = $1
-"""
-
-
-async def submission_rules(target: CodeTarget) -> Rules:
-    """In the code's region transaction: the rules of `target` in one statement."""
-    rows = await connections.get("default").execute_query_dict(
-        _RULES, [target.tenant_id, target.campaign_id]
-    )
-    if not rows:
-        raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
-    return _rules(rows[0])
 
 
 async def resolve_code_with_rules(code: str) -> tuple[CodeTarget, Rules] | None:
@@ -254,11 +278,10 @@ class Submitted:
     replayed: bool  # the clientToken was seen before: nothing new was written
 
 
-async def submit(target: CodeTarget, sub: Submission, rules: Rules | None = None) -> Submitted:
-    """Validates everything, then writes the response and its outbox event, or nothing.
-    A replayed clientToken (same campaign) returns the first response. `rules`: when the
-    caller already loaded them (for the rate limit)."""
-    rules = rules or await submission_rules(target)
+async def submit(target: CodeTarget, sub: Submission, rules: Rules) -> Submitted:
+    """Validates everything against `rules` (from `resolve_code_with_rules`), then writes
+    the response and its outbox event, or nothing. A replayed clientToken (same campaign)
+    returns the first response."""
     errors = ErrorCollector()
     values = _validate(rules, sub, errors)
     errors.raise_if_any()

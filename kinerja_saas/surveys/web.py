@@ -113,18 +113,17 @@ class SurveyPages:
         )
 
     def _closed(self, fm: public.Form) -> HTMLResponse:
-        today = public.region_today(fm.tenant)
-        where = f"{fm.service.name} — {fm.unit_name}, {fm.tenant.name}"
-        if today < fm.campaign.opens_on:
+        where = f"{fm.service_name} — {fm.unit_name}, {fm.region_name}"
+        if fm.today() < fm.opens_on:
             return self._message(
                 403,
                 "Survei belum dibuka",
-                f"Survei {where} dibuka mulai {long_date(fm.campaign.opens_on)}.",
+                f"Survei {where} dibuka mulai {long_date(fm.opens_on)}.",
             )
         return self._message(
             410,
             "Survei sudah ditutup",
-            f"Survei {where} ditutup pada {long_date(fm.campaign.closes_on)}. "
+            f"Survei {where} ditutup pada {long_date(fm.closes_on)}. "
             "Terima kasih atas perhatian Anda.",
         )
 
@@ -170,9 +169,9 @@ class SurveyPages:
             if e.field
         }
         shown = {f"answers.{e.code}" for e in fm.elements} | {
-            f"profile.{f}" for f in fm.campaign.profile_fields
+            f"profile.{f}" for f in fm.profile_fields
         }
-        shown |= {f"extraAnswers.{q['code']}" for q in fm.campaign.extra_questions}
+        shown |= {f"extraAnswers.{q['code']}" for q in fm.extra_questions}
         shown |= {"suggestion", "answers"}  # answers: INCOMPLETE, told by the summary
         # Errors of fields the page does not show (a hand-made POST) go into the summary.
         stray = [messages[f] for f in messages if f not in shown]
@@ -189,7 +188,7 @@ class SurveyPages:
             stray=stray,
             notice=notice,
             extra_max=public.EXTRA_ANSWER_MAX,
-            closes_on=long_date(fm.campaign.closes_on),
+            closes_on=long_date(fm.closes_on),
             profile=[
                 (
                     name,
@@ -197,7 +196,7 @@ class SurveyPages:
                     [(v, page_texts.PROFILE_VALUE_LABELS.get(v, v)) for v in PROFILE_FIELDS[name]],
                 )
                 for name in PROFILE_FIELDS
-                if name in fm.campaign.profile_fields
+                if name in fm.profile_fields
             ],
         )
 
@@ -285,7 +284,7 @@ class SurveyPages:
                 code,
                 token=token if token_ok else form_token.issue(self._secret, code),
                 values=values,
-                notice=self._retry_text(limited.retry_after, str(fm.tenant.timezone.value)),
+                notice=self._retry_text(limited.retry_after, fm.timezone),
                 status=429,
                 headers={"retry-after": str(limited.retry_after)},
             )

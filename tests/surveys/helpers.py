@@ -78,9 +78,12 @@ async def respond(
     suggestion: str | None = None,
     client_token: str | None = None,
 ) -> public.Submitted:
-    """A submission through the service (no HTTP, no rate limit), as the API makes it."""
-    target = await public.resolve_code(code)
-    assert target is not None and target.tenant_id == region.id
+    """A submission through the service (no HTTP, no rate limit), as the API makes it: the
+    code and its rules from the definer function, then the region's transaction."""
+    found = await public.resolve_code_with_rules(code)
+    assert found is not None
+    target, rules = found
+    assert target.tenant_id == region.id
     async with tenant_transaction(region.id):
         return await public.submit(
             target,
@@ -90,6 +93,7 @@ async def respond(
                 profile=profile or {},
                 suggestion=suggestion,
             ),
+            rules,
         )
 
 

@@ -328,11 +328,13 @@ async def test_a_response_committing_during_a_run_is_counted_not_lost(region_a, 
     inserted, release = asyncio.Event(), asyncio.Event()
 
     async def open_submission() -> None:
-        target = await public.resolve_code(campaign.codes["ktp"])
-        assert target is not None
+        found = await public.resolve_code_with_rules(campaign.codes["ktp"])
+        assert found is not None
+        target, rules = found
         async with tenant_transaction(region_a.id):
             answers = {f"U{i}": 2 for i in range(1, 10)}
-            await public.submit(target, public.Submission(answers=answers, client_token=token()))
+            submission = public.Submission(answers=answers, client_token=token())
+            await public.submit(target, submission, rules)
             inserted.set()
             await release.wait()
 

@@ -6,7 +6,14 @@ from datetime import timedelta
 import pytest
 
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.surveys.models import SurveyCampaign, SurveyResponse, SurveyService
+from kinerja_saas.errors import NotFound
+from kinerja_saas.surveys import public
+from kinerja_saas.surveys.models import (
+    SurveyCampaign,
+    SurveyElement,
+    SurveyResponse,
+    SurveyService,
+)
 from tenants.context import tenant_transaction
 from tenants.models import Tenant
 from tests.conftest import TODAY
@@ -382,6 +389,40 @@ async def test_results_are_for_the_region_admin(api, region_a, role):
     assert result.codes == ["FORBIDDEN"]
 
 
+async def test_the_public_form_runs_three_statements(api, region_a):
+    """The form, pinned: the code (one definer function), the region, then the form in one
+    statement under RLS (region, campaign, service, unit, elements with their labels)."""
+    campaign = await open_campaign(region_a)
+    form = await api(FORM, {"code": campaign.codes["ktp"]})
+    data = form.data["surveyForm"]
+    assert len(data["elements"]) == 9 and data["unitName"] == "Bidang A"
+    assert [q["code"] for q in data["extraQuestions"]] == ["Q1"]
+    assert form.statements == 3
+
+
+async def test_a_form_shows_its_own_regions_labels_and_nothing_of_another(api, region_a, region_b):
+    a, b = await open_campaign(region_a), await open_campaign(region_b)
+    labels_b = ["Mahal sekali", "Mahal", "Terjangkau", "Gratis"]
+    async with tenant_transaction(region_b.id):
+        await SurveyElement.filter(tenant_id=region_b.id, code="U4").update(answer_labels=labels_b)
+    form_a = (await api(FORM, {"code": a.codes["ktp"]})).data["surveyForm"]
+    form_b = (await api(FORM, {"code": b.codes["ktp"]})).data["surveyForm"]
+    assert (form_a["regionName"], form_b["regionName"]) == ("Kota A", "Kota B")
+    assert form_a["elements"][3]["answerLabels"] == [
+        "Sangat mahal",
+        "Cukup mahal",
+        "Murah",
+        "Gratis",
+    ]
+    assert form_b["elements"][3]["answerLabels"] == labels_b
+    # In region A's transaction, region B's campaign and service are not found.
+    target_b = await public.resolve_code(b.codes["ktp"])
+    assert target_b is not None
+    async with tenant_transaction(region_a.id):
+        with pytest.raises(NotFound):
+            await public.form(target_b)
+
+
 async def test_a_submission_runs_three_statements(api, region_a):
     """The public hot path, pinned: the code with its rules (one definer function), the
     region, the response with its pending row and event (one statement), inside the
@@ -396,22 +437,29 @@ async def test_a_submission_runs_three_statements(api, region_a):
     assert await count_responses(region_a) == 1
 
 
-async def test_the_rules_lookup_serves_only_active_regions_and_only_the_form(
+async def test_the_rules_lookup_serves_the_codes_own_region_and_only_active_ones(
     region_a, region_b, owner_conn
 ):
-    """`survey_code_rules` (no tenant needed) returns the code's target and what its public
-    form shows, equal to the rules read inside the region; nothing for a suspended region
-    or an unknown code."""
-    from kinerja_saas.surveys import public
-
-    a = await open_campaign(region_a)
+    """`survey_code_rules` (no tenant needed) returns the code's target with its own
+    campaign's questions and its own region's limits, not another region's; nothing for a
+    suspended region or an unknown code."""
+    a = await open_campaign(region_a, profile_fields=("gender",))
+    b = await open_campaign(region_b)
+    async with tenant_transaction(region_a.id):
+        tenant = await Tenant.get(id=region_a.id)
+        tenant.settings = {"surveys": {"suggestion_max_length": 10}}
+        await tenant.save(update_fields=["settings"])
     found = await public.resolve_code_with_rules(a.codes["ktp"])
     assert found is not None
     target, rules = found
-    assert (target.tenant_id, target.campaign_id) == (region_a.id, a.id)
-    async with tenant_transaction(region_a.id):
-        assert await public.submission_rules(target) == rules
+    assert target == public.CodeTarget(region_a.id, a.id, a.services["ktp"])
     assert rules.element_codes == tuple(f"U{i}" for i in range(1, 10)) and rules.is_open
+    assert rules.profile_fields == ("gender",) and rules.suggestion_max_length == 10
+    assert [q["code"] for q in rules.extra_questions] == ["Q1"]
+    other = await public.resolve_code_with_rules(b.codes["ktp"])
+    assert other is not None
+    assert other[0].tenant_id == region_b.id and other[1].suggestion_max_length != 10
+    assert len(other[1].profile_fields) == 4
     assert await public.resolve_code_with_rules("x" * 20) is None
     await owner_conn.execute("UPDATE tenants SET status = 'SUSPENDED' WHERE id = $1", region_a.id)
     try:

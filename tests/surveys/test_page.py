@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from kinerja_saas.database_client import count_statements
 from kinerja_saas.org.models import Unit
 from kinerja_saas.surveys import form_token
 from kinerja_saas.surveys.models import (
@@ -73,6 +74,15 @@ async def test_the_form_shows_region_unit_service_elements_and_profile(http, reg
     assert "<script" not in html and not re.search(r'(src|href)="(https?:)?//', html)
     # Light for a slow phone connection: about 8 KB (2 KB gzipped) with the CSS inline.
     assert len(page.content) < 12_000
+
+
+async def test_the_form_page_runs_three_statements(http, region_a):
+    """The code (the definer lookup), the region, then the whole form in one statement."""
+    campaign = await open_campaign(region_a)
+    with count_statements() as counter:
+        page = await http.get(f"/s/{campaign.codes['ktp']}")
+    assert page.status_code == 200 and "Sarana dan prasarana" in page.text
+    assert counter.count == 3
 
 
 async def test_a_valid_post_redirects_to_the_thank_you_page(http, region_a):
