@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     # Operations of all regions running at once in one API process (0: two per core). Near
     # what the cores can run, so a freed slot goes to the least busy waiting region soon.
     api_max_running_operations: int = Field(default=0, ge=0)
+    # They are shared between the regions at work: with an operation running or waiting, or
+    # one that ended within this many seconds (people think between clicks).
+    region_active_seconds: float = Field(default=5.0, ge=0, le=300)
+    # And its time: regions at work beside others share this many seconds of slot time per
+    # second, max-min (0: half a second per core, headroom for latency; -1: no pacing).
+    api_shared_busy_seconds: float = Field(default=0.0, ge=-1)
     # Jobs of one region running at once across all workers (0: no cap). A region's jobs
     # beyond it are put back for `worker_region_defer_seconds`, so others' jobs run.
     worker_region_max_jobs: int = Field(default=3, ge=0)
@@ -178,6 +184,13 @@ class Settings(BaseSettings):
     def api_running_operations(self) -> int:
         """Operations of all regions running at once in this API process."""
         return self.api_max_running_operations or 2 * (os.cpu_count() or 1)
+
+    @property
+    def api_busy_seconds_per_second(self) -> float | None:
+        """Slot time the regions at work share per second (None: not paced)."""
+        if self.api_shared_busy_seconds < 0:
+            return None
+        return self.api_shared_busy_seconds or (os.cpu_count() or 1) / 2
 
     @property
     def region_db_slots(self) -> int:

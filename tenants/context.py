@@ -15,6 +15,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.errors import AuthenticationFailed
+from tenants.fair_share import attribute_to_region
 
 _OUTSIDE = object()  # no tenant transaction is open
 _current_tenant: contextvars.ContextVar[object] = contextvars.ContextVar(
@@ -59,9 +60,13 @@ async def tenant_transaction(
     Nested inside another tenant transaction it is a savepoint, and the outer tenant is
     restored when it ends (a transaction-local setting survives RELEASE SAVEPOINT).
     `admit(plan)` runs once the region is known to be active, with its plan (read in the
-    same statement), and may refuse the work by raising (the API's rate limits).
+    same statement), and may refuse the work by raising (the API's rate limits). Entered by
+    an anonymous operation (a login), it makes the operation count as the region's in fair
+    sharing (tenants/fair_share.py).
     """
     outer = _current_tenant.get()
+    if tenant_id is not None:
+        await attribute_to_region(tenant_id)
     async with in_transaction() as conn:
         # A new top-level transaction starts with no tenant (the setting is transaction-
         # local): platform scope needs no statement there.
@@ -88,9 +93,11 @@ async def tenant_transaction(
 
 async def enter_tenant(tenant_id: int) -> None:
     """Switches the rest of the current transaction to `tenant_id`: after `login`, the
-    request that started anonymous resolves the new user's payload in their region.
+    request that started anonymous resolves the new user's payload in their region, and a
+    public survey submission runs in the code's region (and counts as its, fair_share.py).
     The enclosing `tenant_transaction` restores its own tenant when it ends."""
     if _current_tenant.get() is _OUTSIDE:
         raise NoTenant("enter_tenant needs an open tenant transaction")
+    await attribute_to_region(tenant_id)
     await _set_tenant_setting(connections.get("default"), tenant_id)
     _current_tenant.set(tenant_id)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import itertools
+import math
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -29,6 +32,7 @@ from tenants.plans import limits_of
 log = logs.get_logger("kinerja.fair_share")
 
 WINDOW_SECONDS = 60
+USAGE_SECONDS = 5.0  # a region's usage of the process: a decaying average over about this
 WARN_EVERY_SECONDS = 30.0  # one warning per process per outage, not one per request
 
 
@@ -92,13 +96,29 @@ class RegionBusy(RateLimited):
 class RegionSlots:
     """At most `capacity` operations of one region hold a slot at once, and at most `total`
     of all regions together (None: no process-wide bound). The anonymous operations
-    (logins, public surveys; key None) of every region share `anonymous_capacity` slots:
-    their region is known only once they run.
+    (logins, public surveys; key None) of every region share `anonymous_capacity` slots
+    (at most half the process's) until they name their region (`attribute_to_region`).
+
+    With a process-wide bound, the slots are shared between the regions at work: those with
+    an operation running or waiting, or one that ended less than `active_seconds` ago. Each
+    may hold `total // regions at work` (at least one, at most its `capacity`), so a region
+    alone uses every slot, and a big region's rush beside small regions leaves slots free
+    for their next operations instead of filling the process between them (people think
+    between clicks: a small region is idle most of the time, yet at work).
+
+    Slots bound how many operations run, not for how long. With `busy_seconds_per_second`
+    the regions at work also share the process's time: beside others, a region's operations
+    may hold slots for its equal share of those seconds each second, plus what the others
+    left of their shares lately (max-min), with a burst of `burst_seconds`; past that its
+    next operation waits until the time has come back. A region alone is never paced. Set
+    below what the cores can do, this keeps headroom while regions share: one slot held back
+    to back by a big region's heavy operations keeps a core busy, and everything of a small
+    region (its logins' password checks, every statement's wake-up on the event loop) would
+    queue behind it.
 
     When a slot frees, it goes to the waiting region with the fewest operations running
-    (then the one waiting longest), not to the next in line: with a process-wide bound near
-    what the CPU can run at once, a small region's operation waits for one slot to free,
-    not for a big region's queue to drain.
+    (then the one waiting longest), not to the next in line: a small region's operation
+    waits for one slot to free, not for a big region's queue to drain.
     """
 
     def __init__(
@@ -107,14 +127,27 @@ class RegionSlots:
         wait_seconds: float,
         anonymous_capacity: int | None = None,
         total: int | None = None,
+        busy_message: str = "The region has too many requests running; try again in a moment.",
+        active_seconds: float = 0.0,
+        busy_seconds_per_second: float | None = None,
+        burst_seconds: float = 1.0,  # a paced region's operation of a second starts at once
     ) -> None:
         self.capacity = capacity
         self.anonymous_capacity = anonymous_capacity or capacity
         self.total = total
         self.wait_seconds = wait_seconds
+        self.busy_message = busy_message
         self._running: dict[int | None, int] = {}
         self._queues: dict[int | None, collections.deque[tuple[int, asyncio.Future]]] = {}
         self._arrivals = itertools.count()
+        self.active_seconds = active_seconds
+        self._last_ended: dict[int | None, float] = {}  # region -> when its last slot freed
+        self.busy_seconds_per_second = busy_seconds_per_second
+        self.burst_seconds = burst_seconds
+        self._budget: dict[int, tuple[float, float]] = {}  # region -> (seconds left, as of)
+        self._usage: dict[int, tuple[float, float]] = {}  # region -> (seconds/second, as of)
+        self._wake: asyncio.TimerHandle | None = None
+        self._wake_due = 0.0
 
     def waiting(self, tenant_id: int | None) -> int:
         """Operations of the region waiting for a slot now."""
@@ -123,9 +156,86 @@ class RegionSlots:
     def running(self, tenant_id: int | None) -> int:
         return self._running.get(tenant_id, 0)
 
+    def share(self, tenant_id: int | None) -> int:
+        """The slots the region may hold now."""
+        if tenant_id is None:
+            # Anonymous operations name their region within a statement or two: they pass
+            # through half the process rather than queue behind each other (a small
+            # region's login must not wait for a big region's to find its region).
+            limit = self.anonymous_capacity
+            return limit if self.total is None else min(limit, max(1, self.total // 2))
+        if self.total is None:
+            return self.capacity
+        return min(self.capacity, max(1, self.total // self._regions_at_work(tenant_id)))
+
+    def _regions_at_work(self, tenant_id: int) -> int:
+        return len(self._at_work(tenant_id))
+
+    def _at_work(self, tenant_id: int) -> set[int]:
+        """Regions at work, `tenant_id` among them (anonymous operations are none)."""
+        at_work = {t for t, n in self._running.items() if n} | {
+            t for t, q in self._queues.items() if q
+        }
+        if self.active_seconds:
+            since = time.monotonic() - self.active_seconds
+            for t, ended in list(self._last_ended.items()):
+                if ended >= since:
+                    at_work.add(t)
+                else:
+                    del self._last_ended[t]
+        return (at_work - {None}) | {tenant_id}
+
+    def _has_room(self, tenant_id: int | None) -> bool:
+        return self._running.get(tenant_id, 0) < self.share(tenant_id) and not self.paced_for(
+            tenant_id
+        )
+
+    def paced_for(self, tenant_id: int | None) -> float:
+        """Seconds until the region may start another operation (0: now)."""
+        if self.busy_seconds_per_second is None or tenant_id is None:
+            return 0.0
+        rate = self.allowance(tenant_id)
+        if rate is None:
+            return 0.0
+        left = self._seconds_left(tenant_id, rate)
+        return 0.0 if left >= 0 else -left / rate
+
+    def allowance(self, tenant_id: int) -> float | None:
+        """The slot seconds per second the region may use now (None: unpaced, alone): its
+        equal share, or more when the others at work use less of theirs (each keeps what
+        it used lately, up to its equal share)."""
+        at_work = self._at_work(tenant_id)
+        if len(at_work) == 1:
+            return None
+        equal = self.busy_seconds_per_second / len(at_work)
+        kept = sum(min(self._usage_of(t), equal) for t in at_work if t != tenant_id)
+        return max(equal, self.busy_seconds_per_second - kept)
+
+    def _usage_of(self, tenant_id: int) -> float:
+        """Slot seconds per second the region's operations held lately (decaying average)."""
+        value, as_of = self._usage.get(tenant_id, (0.0, 0.0))
+        return value * math.exp(-(time.monotonic() - as_of) / USAGE_SECONDS)
+
+    def _seconds_left(self, tenant_id: int, rate: float) -> float:
+        now = time.monotonic()
+        left, as_of = self._budget.get(tenant_id, (self.burst_seconds, now))
+        return min(self.burst_seconds, left + (now - as_of) * rate)
+
+    def _charge(self, tenant_id: int | None, seconds: float) -> None:
+        """Counts an operation's time: in the region's usage, and against its allowance
+        when it shares the process."""
+        if self.busy_seconds_per_second is None or tenant_id is None:
+            return
+        now = time.monotonic()
+        self._usage[tenant_id] = (self._usage_of(tenant_id) + seconds / USAGE_SECONDS, now)
+        rate = self.allowance(tenant_id)
+        if rate is None:
+            self._budget.pop(tenant_id, None)  # alone: nothing owed
+            return
+        self._budget[tenant_id] = (self._seconds_left(tenant_id, rate) - seconds, now)
+
     def _room(self, tenant_id: int | None) -> bool:
-        limit = self.capacity if tenant_id is not None else self.anonymous_capacity
-        if self._running.get(tenant_id, 0) >= limit:
+        if not self._has_room(tenant_id):
             return False
         return self.total is None or sum(self._running.values()) < self.total
 
@@ -134,7 +244,11 @@ class RegionSlots:
 
     def _finish(self, tenant_id: int | None) -> None:
         self._running[tenant_id] -= 1
+        if self.active_seconds:
+            self._last_ended[tenant_id] = time.monotonic()
         self._hand_on()
+        if self.busy_seconds_per_second is not None:
+            self._wake_when_paced()
 
     def _hand_on(self) -> None:
         """Gives free slots to waiting regions, the least busy first."""
@@ -147,36 +261,114 @@ class RegionSlots:
             self._start(chosen)
             future.set_result(None)
 
-    @contextlib.asynccontextmanager
-    async def slot(self, tenant_id: int | None) -> AsyncIterator[None]:
-        queue = self._queues.setdefault(tenant_id, collections.deque())
-        if not queue and self._room(tenant_id):
-            self._start(tenant_id)
-        else:
-            future = asyncio.get_running_loop().create_future()
-            queue.append((next(self._arrivals), future))
-            try:
-                async with asyncio.timeout(self.wait_seconds):
-                    await asyncio.shield(future)
-            except (TimeoutError, asyncio.CancelledError) as exc:
-                if future.done():  # granted as the wait ended: hand the slot on
-                    self._finish(tenant_id)
-                else:  # still queued (a granted future is always done)
-                    future.cancel()
-                    for entry in queue:
-                        if entry[1] is future:
-                            queue.remove(entry)
-                            break
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                metrics.REQUESTS_REFUSED.labels("busy").inc()
-                raise RegionBusy(
-                    "The region has too many requests running; try again in a moment."
-                ) from None
+    def _wake_when_paced(self) -> None:
+        """Waiting regions held back only by their pacing get no slot-freed event to wake
+        them: a timer hands on when the first of them may start."""
+        waits = [w for w in (self.paced_for(t) for t, q in self._queues.items() if q) if w > 0]
+        if not waits:
+            return
+        due = time.monotonic() + min(waits)
+        if self._wake is not None:
+            if self._wake_due <= due:
+                return
+            self._wake.cancel()
+        self._wake_due = due
+        self._wake = asyncio.get_running_loop().call_later(min(waits), self._woken)
+
+    def _woken(self) -> None:
+        self._wake = None
+        self._hand_on()
+        self._wake_when_paced()
+
+    async def _acquire(self, held: HeldSlot) -> None:
+        """Takes a slot for `held.key`, waiting in its region's queue when there is no room;
+        RegionBusy after `wait_seconds`."""
+        queue = self._queues.setdefault(held.key, collections.deque())
+        if not queue and self._room(held.key):
+            self._start(held.key)
+            held.active, held.since = True, time.monotonic()
+            return
+        future = asyncio.get_running_loop().create_future()
+        queue.append((next(self._arrivals), future))
+        if self.busy_seconds_per_second is not None:
+            self._wake_when_paced()
         try:
-            yield
+            async with asyncio.timeout(self.wait_seconds):
+                await asyncio.shield(future)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            if future.done():  # granted as the wait ended: hand the slot on
+                self._finish(held.key)
+            else:  # still queued (a granted future is always done)
+                future.cancel()
+                for entry in queue:
+                    if entry[1] is future:
+                        queue.remove(entry)
+                        break
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            metrics.REQUESTS_REFUSED.labels("busy").inc()
+            raise RegionBusy(self.busy_message) from None
+        held.active, held.since = True, time.monotonic()
+
+    async def move(self, held: HeldSlot, tenant_id: int) -> None:
+        """The operation holding `held` turned out to be region `tenant_id`'s: from now on
+        its slot counts as that region's. Kept in place when the region has room (the
+        process-wide count does not change, so nobody overtakes it); otherwise given up
+        and waited for in the region's queue, as the region's other operations do."""
+        if not held.active or held.key == tenant_id:
+            return
+        if self._has_room(tenant_id) and not self._queues.get(tenant_id):
+            self._running[held.key] -= 1
+            if self.active_seconds:
+                self._last_ended[held.key] = time.monotonic()
+            held.key = tenant_id
+            self._start(tenant_id)
+            self._hand_on()  # the old key may have room now
+            return
+        held.active = False
+        self._finish(held.key)
+        held.key = tenant_id
+        self._charge(tenant_id, time.monotonic() - held.since)
+        await self._acquire(held)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, tenant_id: int | None) -> AsyncIterator[HeldSlot]:
+        held = HeldSlot(self, tenant_id)
+        await self._acquire(held)
+        token = _held_slots.set((*_held_slots.get(), held))
+        try:
+            yield held
         finally:
-            self._finish(tenant_id)
+            _held_slots.reset(token)
+            if held.active:
+                held.active = False
+                self._charge(held.key, time.monotonic() - held.since)
+                self._finish(held.key)
+
+
+@dataclass(eq=False)
+class HeldSlot:
+    slots: RegionSlots
+    key: int | None  # the region (None: not known yet)
+    active: bool = False
+    since: float = 0.0  # when the slot was granted (a moved slot keeps it: the region pays)
+
+
+# The slots the running operation holds (the API's, a password check's): an anonymous
+# operation's slots move to its region once a service finds out which (attribute_to_region).
+_held_slots: contextvars.ContextVar[tuple[HeldSlot, ...]] = contextvars.ContextVar(
+    "kinerja_held_slots", default=()
+)
+
+
+async def attribute_to_region(tenant_id: int) -> None:
+    """Called by a service when an anonymous operation (a login, a public survey submission)
+    finds its region: the operation's slots count as that region's from now on, so one
+    region's logins and public traffic take that region's share, not every region's
+    anonymous share. No-op outside a slot (workers, the CLI, the survey page)."""
+    for held in _held_slots.get():
+        if held.key is None:
+            await held.slots.move(held, tenant_id)
 
 
 class FairShare:
@@ -190,4 +382,6 @@ class FairShare:
             # Half the pool: one region's public flood or login burst leaves the other half.
             anonymous_capacity=max(settings.region_db_slots, settings.db_pool_max // 2),
             total=settings.api_running_operations,
+            active_seconds=settings.region_active_seconds,
+            busy_seconds_per_second=settings.api_busy_seconds_per_second,
         )

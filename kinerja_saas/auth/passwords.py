@@ -10,7 +10,9 @@ change here, every stored hash made with other parameters is rehashed at the own
 successful login (auth/service.py).
 
 Hashing takes ~0.1 s of CPU by design, so the async functions run it in a thread (argon2
-releases the GIL) and at most a few at a time: logins never stall the event loop."""
+releases the GIL) and at most two at a time, one per region: logins never stall the event
+loop, and a small region's login waits for one check to finish, not for the queue of a big
+region's morning logins (the region is the one of the tenant transaction it runs in)."""
 
 import asyncio
 import functools
@@ -19,6 +21,8 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kinerja_saas.errors import FieldError
+from tenants.context import NoTenant, current_tenant_id
+from tenants.fair_share import RegionSlots
 
 TIME_COST = 3  # passes over memory
 MEMORY_COST_KIB = 64 * 1024  # 64 MiB
@@ -34,7 +38,12 @@ _hasher = PasswordHasher(
     salt_len=SALT_LENGTH,
     type=Type.ID,
 )
-_slots = asyncio.Semaphore(2)
+_slots = RegionSlots(
+    capacity=1,
+    total=2,
+    wait_seconds=15.0,
+    busy_message="Too many logins are being checked now; try again in a moment.",
+)
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -77,11 +86,18 @@ def needs_rehash(password_hash: str) -> bool:
         return True
 
 
+def _region() -> int | None:
+    try:
+        return current_tenant_id()
+    except NoTenant:
+        return None
+
+
 async def hash_password_async(password: str) -> str:
-    async with _slots:
+    async with _slots.slot(_region()):
         return await asyncio.to_thread(hash_password, password)
 
 
 async def verify_password_async(password_hash: str | None, password: str) -> bool:
-    async with _slots:
+    async with _slots.slot(_region()):
         return await asyncio.to_thread(verify_password, password_hash, password)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 
 import httpx
 import pytest
@@ -13,9 +14,10 @@ import pytest
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
-from tenants.fair_share import RegionBusy, RegionSlots
+from tenants.fair_share import RegionBusy, RegionSlots, attribute_to_region
 from tenants.models import PlatformOperator, Tenant
 from tenants.plans import DEFAULT_PLAN_LIMITS, RegionPlan, limits_of
+from tests.conftest import PASSWORD
 
 ME = "query Me { me { email } }"
 SET_PLAN = """mutation($id: ID!, $plan: RegionPlan!) { setRegionPlan(id: $id, plan: $plan) {
@@ -323,3 +325,288 @@ async def test_a_waiter_that_gives_up_leaves_no_slot_taken():
     assert slots.running(1) == 0
     async with slots.slot(1):  # free again
         assert slots.running(1) == 1
+
+
+# --- sharing the process's slots between the regions at work --------------------------------
+
+
+class Holder:
+    """Operations of one region that take a slot and keep it until released."""
+
+    def __init__(self, slots: RegionSlots, region: int | None) -> None:
+        self.slots, self.region = slots, region
+        self.tasks: list[asyncio.Task] = []
+        self.releases: list[asyncio.Event] = []
+
+    def start(self) -> int:
+        release = asyncio.Event()
+
+        async def run() -> None:
+            async with self.slots.slot(self.region):
+                await release.wait()
+
+        self.releases.append(release)
+        self.tasks.append(asyncio.create_task(run()))
+        return len(self.tasks) - 1
+
+    async def end(self, n: int) -> None:
+        self.releases[n].set()
+        await self.tasks[n]
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_a_region_alone_takes_every_slot_and_leaves_room_once_another_is_at_work():
+    slots = RegionSlots(capacity=10, wait_seconds=60, total=4)
+    a, b = Holder(slots, 1), Holder(slots, 2)
+    assert slots.share(1) == 4
+    for _ in range(4):
+        a.start()
+    await settle()
+    assert slots.running(1) == 4
+
+    b.start()  # the process is full: B waits, and now A's share is half
+    await settle()
+    assert slots.waiting(2) == 1 and slots.share(1) == 2
+    await a.end(0)
+    await settle()
+    assert slots.running(2) == 1  # the freed slot went to B
+
+    a.start()  # A holds 3 of its share of 2: its fifth waits …
+    await a.end(1)
+    await settle()
+    assert slots.running(1) == 2 and slots.waiting(1) == 1  # … though a slot is free: B's room
+    await b.end(0)  # B has nothing left: A has every slot again
+    await settle()
+    assert slots.running(1) == 3 and slots.waiting(1) == 0 and slots.share(1) == 4
+    for n in (2, 3, 4):
+        await a.end(n)
+    assert slots.running(1) == 0
+
+
+async def test_a_region_that_worked_a_moment_ago_keeps_its_room():
+    """People think between clicks: a small region is idle between its operations, yet a
+    big region's rush must not fill the process in those gaps."""
+    slots = RegionSlots(capacity=10, wait_seconds=60, total=4, active_seconds=60)
+    async with slots.slot(2):
+        pass
+    assert slots.share(1) == 2  # B ended an operation within the minute
+    a = Holder(slots, 1)
+    for _ in range(3):
+        a.start()
+    await settle()
+    assert slots.running(1) == 2 and slots.waiting(1) == 1
+    for n in range(3):
+        await a.end(n)
+
+    lapsing = RegionSlots(capacity=10, wait_seconds=60, total=4, active_seconds=0.01)
+    async with lapsing.slot(2):
+        pass
+    assert lapsing.share(1) == 2
+    await asyncio.sleep(0.05)
+    assert lapsing.share(1) == 4  # B's last operation is past the window
+
+
+async def test_an_anonymous_operation_moves_to_its_region_once_a_service_names_it():
+    slots = RegionSlots(capacity=1, wait_seconds=60, total=4)
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def login_like(region: int) -> None:
+        async with slots.slot(None):
+            await attribute_to_region(region)
+            entered.set()
+            await release.wait()
+
+    first = asyncio.create_task(login_like(1))
+    await entered.wait()
+    assert slots.running(None) == 0 and slots.running(1) == 1  # kept its slot, now A's
+
+    entered.clear()
+    second = asyncio.create_task(login_like(1))  # A is at its share: waits in A's queue
+    await settle()
+    assert slots.waiting(1) == 1 and slots.running(None) == 0 and not entered.is_set()
+    release.set()
+    await asyncio.gather(first, second)
+    assert entered.is_set() and slots.running(1) == slots.running(None) == 0
+
+
+async def test_attribution_outside_a_slot_does_nothing():
+    await attribute_to_region(1)  # a worker, the CLI, the survey page: no slot held
+
+
+async def test_a_login_counts_as_its_region_and_waits_only_for_its_own_regions_work(
+    make_client, region_a, region_b, settings
+):
+    """Logins start anonymous; once the e-mail names the region, they take that region's
+    share: region A's rush of logins cannot hold region B's logins back."""
+    client = make_client(db_pool_max=2, region_db_share=0.5, region_db_wait_seconds=0.05)
+    slots = client.app.state.fair_share.slots
+
+    async def login(region) -> httpx.Response:
+        email = region.accounts[Role.EMPLOYEE].email
+        return await client.http.post(
+            "/graphql",
+            json={
+                "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p)"
+                " { accessToken errors { code } } }",
+                "variables": {"e": email, "p": PASSWORD},
+            },
+        )
+
+    async with slots.slot(region_a.id):  # region A's only slot is taken
+        refused = await login(region_a)
+        admitted = await login(region_b)
+    assert codes(refused) == ["BUSY"]
+    assert codes(admitted) == [] and admitted.json()["data"]["login"]["accessToken"]
+    assert slots.running(None) == slots.running(region_a.id) == slots.running(region_b.id) == 0
+    assert (await login(region_a)).json()["data"]["login"]["accessToken"]
+
+
+async def test_password_checks_take_turns_by_region(region_a, region_b, password_hash):
+    """At most one argon2 check per region at once (two in all): region B's login is
+    checked while region A's next check waits for A's running one."""
+    from kinerja_saas.auth import passwords
+
+    async def check(region) -> bool:
+        async with tenant_transaction(region.id):
+            return await passwords.verify_password_async(password_hash, PASSWORD)
+
+    async with passwords._slots.slot(region_a.id):  # A's check running
+        waiting_a = asyncio.create_task(check(region_a))
+        async with asyncio.timeout(10):
+            while passwords._slots.waiting(region_a.id) == 0:  # noqa: ASYNC110 (queued)
+                await asyncio.sleep(0.001)
+        assert await check(region_b) is True  # B's went through meanwhile
+        assert not waiting_a.done()
+    assert await waiting_a is True
+
+
+async def test_a_public_survey_submission_counts_as_the_codes_region(
+    make_client, region_a, region_b
+):
+    from tests.surveys.helpers import open_campaign, token
+
+    client = make_client(db_pool_max=2, region_db_share=0.5, region_db_wait_seconds=0.05)
+    slots = client.app.state.fair_share.slots
+    codes_a = (await open_campaign(region_a)).codes
+    codes_b = (await open_campaign(region_b)).codes
+
+    async def submit(code: str) -> httpx.Response:
+        return await client.http.post(
+            "/graphql",
+            json={
+                "query": "mutation($c: String!, $a: [SurveyAnswerInput!]!, $t: String!) {"
+                " submitSurveyResponse(code: $c, answers: $a, clientToken: $t)"
+                " { accepted errors { code } } }",
+                "variables": {
+                    "c": code,
+                    "a": [{"element": f"U{i}", "value": 3} for i in range(1, 10)],
+                    "t": token(),
+                },
+            },
+        )
+
+    async with slots.slot(region_a.id):
+        refused = await submit(codes_a["ktp"])
+        accepted = await submit(codes_b["ktp"])
+    assert codes(refused) == ["BUSY"]
+    assert accepted.json()["data"]["submitSurveyResponse"] == {"accepted": True, "errors": []}
+    assert (await submit(codes_a["ktp"])).json()["data"]["submitSurveyResponse"]["accepted"]
+
+
+# --- pacing: regions at work share the process's time ----------------------------------------
+
+
+async def test_beside_another_region_a_region_that_used_its_time_waits_for_it_to_come_back():
+    # Two regions at work share 0.02 s of slot time per second: 0.01 s each, 0.01 s burst.
+    slots = RegionSlots(
+        capacity=10, wait_seconds=60, total=4, busy_seconds_per_second=0.02, burst_seconds=0.01
+    )
+    other = Holder(slots, 2)
+    other.start()  # region 2 at work
+    async with slots.slot(1):
+        await asyncio.sleep(0.05)  # region 1 holds its slot five times its burst
+    assert slots.paced_for(1) > 1  # owes 0.04 s at 0.01 s a second
+
+    paced = Holder(slots, 1)
+    paced.start()
+    await settle()
+    assert slots.waiting(1) == 1 and slots.running(1) == 0  # though slots are free
+    second = other.start()  # region 2's next operation is not held back
+    await settle()
+    assert slots.running(2) == 2
+    for n in (0, second):
+        await other.end(n)
+    # Region 2 is done (no `active_seconds`): region 1 is alone, and alone nobody is paced.
+    await settle()
+    assert slots.paced_for(1) == 0 and slots.running(1) == 1
+    await paced.end(0)
+
+
+async def test_a_paced_operation_starts_by_itself_when_its_time_has_come_back():
+    """No slot frees while it waits: a timer hands the slot on."""
+    slots = RegionSlots(
+        capacity=10, wait_seconds=60, total=4, busy_seconds_per_second=2.0, burst_seconds=0.01
+    )
+    other = Holder(slots, 2)
+    other.start()
+    async with slots.slot(1):
+        await asyncio.sleep(0.5)
+    # Region 2 has used nothing yet: region 1 may use all 2 s a second, and owes 0.49 s.
+    assert slots.paced_for(1) > 0.1
+    started = asyncio.Event()
+
+    async def next_operation() -> None:
+        async with slots.slot(1):
+            started.set()
+
+    task = asyncio.create_task(next_operation())
+    await settle()
+    assert slots.waiting(1) == 1
+    async with asyncio.timeout(10):
+        await started.wait()  # region 2 still holds its slot: only the timer can have woken it
+    await task
+    assert slots.running(2) == 1
+    await other.end(0)
+
+
+async def test_a_region_alone_is_never_paced():
+    slots = RegionSlots(
+        capacity=10, wait_seconds=60, total=4, busy_seconds_per_second=0.02, burst_seconds=0.01
+    )
+    async with slots.slot(1):
+        await asyncio.sleep(0.03)
+    assert slots.paced_for(1) == 0
+    async with slots.slot(1):
+        assert slots.running(1) == 1
+
+
+def test_pacing_follows_the_settings(settings):
+    def busy(value: float) -> float | None:
+        return settings.model_copy(
+            update={"api_shared_busy_seconds": value}
+        ).api_busy_seconds_per_second
+
+    assert busy(-1) is None
+    assert busy(1.5) == 1.5
+    assert busy(0) == (os.cpu_count() or 1) / 2
+
+
+async def test_what_quiet_regions_leave_of_their_share_goes_to_the_busy_one():
+    slots = RegionSlots(capacity=10, wait_seconds=60, total=4, busy_seconds_per_second=1.0)
+    assert slots.allowance(1) is None  # alone: not paced at all
+    quiet, idle = Holder(slots, 2), Holder(slots, 3)
+    quiet.start()
+    idle.start()
+    await settle()
+    assert slots.allowance(1) == 1.0  # both at work, neither has used any time yet
+    async with slots.slot(2):
+        await asyncio.sleep(0.2)  # region 2 uses 0.2 s: ~0.04 s a second over 5 s
+    assert 0.9 < slots.allowance(1) < 1.0
+    assert slots.allowance(2) == 1.0  # region 1 used nothing
+    await quiet.end(0)
+    await idle.end(0)
