@@ -377,6 +377,7 @@ async def main(args: argparse.Namespace) -> int:
     if args.region_db_share is not None:
         server.env_overrides["KINERJA_REGION_DB_SHARE"] = str(args.region_db_share)
     server.env_overrides["KINERJA_LOG_LEVEL"] = "WARNING"
+    server.env_overrides["KINERJA_DEBUG_HEADERS"] = "false"  # as in production: no SQL counts
     worker = WorkerProcess(owner_url, redis_url, RESULTS_DIR / "load.worker.log")
     worker.env_overrides["KINERJA_LOG_LEVEL"] = "WARNING"
     result: dict[str, Any] = {
