@@ -85,10 +85,12 @@ async def check_sources(errors: ErrorCollector, indicators: list[tuple[str, Any]
             )
 
 
-# $1 tenant, $2 campaign (NULL: every campaign), $3 services (NULL: all), $4 their units,
-# $5 a plan (NULL: every approved plan).
+# $1 tenant, $2 campaigns (NULL: every campaign), $3 services (NULL: all), $4 their units,
+# $5 a plan (NULL: every approved plan). `targets` is MATERIALIZED: planned with the rest
+# as one join of nine tables the statement took 5–11 ms to plan (and ~0.3 ms to run)
+# until a connection had run it often enough for a generic plan; apart, about 1 ms.
 FILL_SQL = """
-WITH targets AS (
+WITH targets AS MATERIALIZED (
     SELECT i.id AS indicator_id, i.plan_id, ck.id AS checkpoint_id, ck.starts_on, ck.ends_on,
         CASE WHEN i.source_service_id IS NULL THEN 'UNIT' ELSE 'SERVICE' END AS scope,
         coalesce(i.source_service_id, i.source_unit_id) AS scope_id
@@ -99,7 +101,7 @@ WITH targets AS (
         AND pe.status IN ('ACTIVE', 'EVALUATING')
     JOIN plans p ON p.tenant_id = pe.tenant_id AND p.period_id = pe.id AND p.status = 'APPROVED'
     JOIN indicators i ON i.tenant_id = p.tenant_id AND i.plan_id = p.id AND i.source = 'SKM_IKM'
-    WHERE c.tenant_id = $1 AND ($2::bigint IS NULL OR c.id = $2)
+    WHERE c.tenant_id = $1 AND ($2::bigint[] IS NULL OR c.id = ANY($2::bigint[]))
         AND ($5::bigint IS NULL OR p.id = $5)
         AND ($3::bigint[] IS NULL OR i.source_service_id = ANY($3::bigint[])
             OR i.source_unit_id = ANY($4::bigint[]))
@@ -136,12 +138,15 @@ RETURNING realisations.id
 
 
 async def fill_from_survey(
-    *, campaign_id: int, service_ids: list[int] | None = None, unit_ids: list[int] | None = None
+    *,
+    campaign_ids: list[int],
+    service_ids: list[int] | None = None,
+    unit_ids: list[int] | None = None,
 ) -> int:
-    """Writes the realisations the campaign's results feed (all of them, or those of some
+    """Writes the realisations the campaigns' results feed (all of them, or those of some
     services and their units); returns how many rows changed. One statement."""
     rows = await connections.get("default").execute_query_dict(
-        FILL_SQL, [current_tenant_id(), campaign_id, service_ids, unit_ids, None]
+        FILL_SQL, [current_tenant_id(), campaign_ids, service_ids, unit_ids, None]
     )
     return len(rows)
 

@@ -144,8 +144,12 @@ WHERE up.dimension = '{TOTAL}'
 """
 
 
-# The campaign's transaction-level advisory lock: its runs one at a time.
-_LOCK = "pg_advisory_xact_lock(hashtextextended('kinerja.skm:' || $1::text, 0))"
+# The campaigns' transaction-level advisory locks ($1 tenant, $2 campaigns): a campaign's
+# runs one at a time. Taken in campaign order, so two runs never wait for each other's.
+_LOCK = (
+    "SELECT count(pg_advisory_xact_lock(hashtextextended('kinerja.skm:' || $1::text || ':'"
+    " || c::text, 0))) FROM (SELECT unnest($2::bigint[]) AS c ORDER BY 1) AS campaigns"
+)
 
 
 # The full recompute of a campaign ($1 tenant, $2 campaign), of the responses no pending
@@ -200,8 +204,7 @@ async def _run(campaign_ids: list[int], *, incremental: bool) -> AggregationRun:
     conn = connections.get("default")
     campaign_ids = sorted(set(campaign_ids))
     run = AggregationRun(rows={scope.value: 0 for scope in ResultScope})
-    for campaign_id in campaign_ids:  # in order: two runs never wait for each other's
-        await conn.execute_query(f"SELECT {_LOCK}", [f"{tenant_id}:{campaign_id}"])
+    await conn.execute_query(_LOCK, [str(tenant_id), campaign_ids])
     rows = []
     if not incremental:
         rows += await conn.execute_query_dict(FULL, [tenant_id, campaign_ids])
@@ -244,13 +247,12 @@ async def _run(campaign_ids: list[int], *, incremental: bool) -> AggregationRun:
         for r in service_rows
         if band_dropped(r["old_band"], r["band"])
     ]
-    # Indicators fed by these results (performance.sources): one statement per campaign.
-    for campaign_id in campaign_ids:
-        run.realisations += await fill_from_survey(
-            campaign_id=campaign_id,
-            service_ids=services if incremental else None,
-            unit_ids=sorted({r["unit_id"] for r in service_rows}) if incremental else None,
-        )
+    # Indicators fed by these results (performance.sources): one statement.
+    run.realisations = await fill_from_survey(
+        campaign_ids=campaign_ids,
+        service_ids=services if incremental else None,
+        unit_ids=sorted({r["unit_id"] for r in service_rows}) if incremental else None,
+    )
     for drop in run.band_drops:
         await outbox.emit(BAND_DROPPED_TOPIC, drop)
     return run

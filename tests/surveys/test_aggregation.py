@@ -494,3 +494,21 @@ async def test_a_region_s_campaigns_recomputed_together_equal_one_by_one(region_
         await recompute(region_a, campaign.id)
     assert sorted(await snapshot(region_a), key=repr) == together
     assert {r[0] for r in together} == {"SERVICE", "UNIT", "REGION"}
+
+
+async def test_a_region_s_recompute_runs_the_same_statements_for_two_campaigns_as_for_one(
+    region_a,
+):
+    """The locks, the recompute and the fill of survey-fed indicators take one statement
+    each for all of a region's campaigns, never one per campaign."""
+    first = await open_campaign(region_a)
+    second = await open_campaign(region_a, populations={"kk": 40, "sim": 70})
+    await respond(region_a, first.codes["ktp"], [3] * 9)
+    await respond(region_a, second.codes["kk"], [2] * 9)
+    async with tenant_transaction(region_a.id):
+        with count_statements() as one:
+            await aggregation.aggregate_campaigns(campaign_ids=[first.id])
+        with count_statements() as both:
+            await aggregation.aggregate_campaigns(campaign_ids=[second.id, first.id])
+    # lock, recompute, drop stale rows, take pending, add them, fill: both with a pending one
+    assert one.count == both.count == 6
