@@ -97,7 +97,7 @@ class RegionSlots:
     """At most `capacity` operations of one region hold a slot at once, and at most `total`
     of all regions together (None: no process-wide bound). The anonymous operations
     (logins, public surveys; key None) of every region share `anonymous_capacity` slots
-    (at most half the process's) until they name their region (`attribute_to_region`).
+    until they name their region (`attribute_to_region`).
 
     With a process-wide bound, the slots are shared between the regions at work: those with
     an operation running or waiting, or one that ended less than `active_seconds` ago. Each
@@ -107,14 +107,14 @@ class RegionSlots:
     between clicks: a small region is idle most of the time, yet at work).
 
     Slots bound how many operations run, not for how long. With `busy_seconds_per_second`
-    the regions at work also share the process's time: beside others, a region's operations
-    may hold slots for its equal share of those seconds each second, plus what the others
-    left of their shares lately (max-min), with a burst of `burst_seconds`; past that its
-    next operation waits until the time has come back. A region alone is never paced. Set
-    below what the cores can do, this keeps headroom while regions share: one slot held back
-    to back by a big region's heavy operations keeps a core busy, and everything of a small
-    region (its logins' password checks, every statement's wake-up on the event loop) would
-    queue behind it.
+    a region that dominates the process (used more of its time lately than all the other
+    regions at work together) is paced: its operations may hold slots for its equal share of
+    those seconds each second, plus what the others left of their shares (max-min), with a
+    burst of `burst_seconds`; past that its next operation waits until the time has come
+    back. Set below what the cores can do, this keeps headroom for the others: one slot held
+    back to back by a big region's heavy operations keeps a core busy, and everything of a
+    small region (its logins' password checks, every statement's wake-up on the event loop)
+    would queue behind it. A region alone, or regions busy alike, are never paced.
 
     When a slot frees, it goes to the waiting region with the fewest operations running
     (then the one waiting longest), not to the next in line: a small region's operation
@@ -148,6 +148,8 @@ class RegionSlots:
         self._usage: dict[int, tuple[float, float]] = {}  # region -> (seconds/second, as of)
         self._wake: asyncio.TimerHandle | None = None
         self._wake_due = 0.0
+        self._at_work_memo: frozenset[int] | None = None  # see _regions
+        self._at_work_until = 0.0
 
     def waiting(self, tenant_id: int | None) -> int:
         """Operations of the region waiting for a slot now."""
@@ -160,30 +162,42 @@ class RegionSlots:
         """The slots the region may hold now."""
         if tenant_id is None:
             # Anonymous operations name their region within a statement or two: they pass
-            # through half the process rather than queue behind each other (a small
-            # region's login must not wait for a big region's to find its region).
-            limit = self.anonymous_capacity
-            return limit if self.total is None else min(limit, max(1, self.total // 2))
+            # through rather than queue behind each other (a small region's login must not
+            # wait for a big region's to find its region).
+            return self.anonymous_capacity
         if self.total is None:
             return self.capacity
         return min(self.capacity, max(1, self.total // self._regions_at_work(tenant_id)))
 
     def _regions_at_work(self, tenant_id: int) -> int:
-        return len(self._at_work(tenant_id))
+        regions = self._regions()
+        return len(regions) + (tenant_id not in regions)
 
-    def _at_work(self, tenant_id: int) -> set[int]:
+    def _at_work(self, tenant_id: int) -> frozenset[int]:
         """Regions at work, `tenant_id` among them (anonymous operations are none)."""
+        return self._regions() | {tenant_id}
+
+    def _regions(self) -> frozenset[int]:
+        """The regions at work now; kept until the slots change or a region's recent
+        operation falls out of `active_seconds` (every slot decision asks)."""
+        now = time.monotonic()
+        if self._at_work_memo is not None and now < self._at_work_until:
+            return self._at_work_memo
         at_work = {t for t, n in self._running.items() if n} | {
             t for t, q in self._queues.items() if q
         }
+        until = math.inf
         if self.active_seconds:
-            since = time.monotonic() - self.active_seconds
+            since = now - self.active_seconds
             for t, ended in list(self._last_ended.items()):
                 if ended >= since:
                     at_work.add(t)
+                    until = min(until, ended + self.active_seconds)
                 else:
                     del self._last_ended[t]
-        return (at_work - {None}) | {tenant_id}
+        at_work.discard(None)
+        self._at_work_memo, self._at_work_until = frozenset(at_work), until
+        return self._at_work_memo
 
     def _has_room(self, tenant_id: int | None) -> bool:
         return self._running.get(tenant_id, 0) < self.share(tenant_id) and not self.paced_for(
@@ -201,14 +215,17 @@ class RegionSlots:
         return 0.0 if left >= 0 else -left / rate
 
     def allowance(self, tenant_id: int) -> float | None:
-        """The slot seconds per second the region may use now (None: unpaced, alone): its
-        equal share, or more when the others at work use less of theirs (each keeps what
-        it used lately, up to its equal share)."""
+        """The slot seconds per second the region may use now; None (unpaced) when it is
+        alone or does not dominate: uses no more of the process lately than all the others
+        at work together (regions busy alike share it by slots alone, at full speed). A
+        dominant region gets its equal share, or more when the others use less of theirs
+        (each keeps what it used lately, up to its equal share)."""
         at_work = self._at_work(tenant_id)
-        if len(at_work) == 1:
+        others = [self._usage_of(t) for t in at_work if t != tenant_id]
+        if not others or self._usage_of(tenant_id) <= sum(others):
             return None
         equal = self.busy_seconds_per_second / len(at_work)
-        kept = sum(min(self._usage_of(t), equal) for t in at_work if t != tenant_id)
+        kept = sum(min(used, equal) for used in others)
         return max(equal, self.busy_seconds_per_second - kept)
 
     def _usage_of(self, tenant_id: int) -> float:
@@ -241,9 +258,11 @@ class RegionSlots:
 
     def _start(self, tenant_id: int | None) -> None:
         self._running[tenant_id] = self._running.get(tenant_id, 0) + 1
+        self._at_work_memo = None
 
     def _finish(self, tenant_id: int | None) -> None:
         self._running[tenant_id] -= 1
+        self._at_work_memo = None
         if self.active_seconds:
             self._last_ended[tenant_id] = time.monotonic()
         self._hand_on()
@@ -290,6 +309,7 @@ class RegionSlots:
             return
         future = asyncio.get_running_loop().create_future()
         queue.append((next(self._arrivals), future))
+        self._at_work_memo = None
         if self.busy_seconds_per_second is not None:
             self._wake_when_paced()
         try:
@@ -303,6 +323,7 @@ class RegionSlots:
                 for entry in queue:
                     if entry[1] is future:
                         queue.remove(entry)
+                        self._at_work_memo = None
                         break
             if isinstance(exc, asyncio.CancelledError):
                 raise
@@ -319,6 +340,7 @@ class RegionSlots:
             return
         if self._has_room(tenant_id) and not self._queues.get(tenant_id):
             self._running[held.key] -= 1
+            self._at_work_memo = None
             if self.active_seconds:
                 self._last_ended[held.key] = time.monotonic()
             held.key = tenant_id

@@ -597,16 +597,34 @@ def test_pacing_follows_the_settings(settings):
 
 
 async def test_what_quiet_regions_leave_of_their_share_goes_to_the_busy_one():
-    slots = RegionSlots(capacity=10, wait_seconds=60, total=4, busy_seconds_per_second=1.0)
+    slots = RegionSlots(
+        capacity=10, wait_seconds=60, total=4, busy_seconds_per_second=1.0, active_seconds=60
+    )
     assert slots.allowance(1) is None  # alone: not paced at all
-    quiet, idle = Holder(slots, 2), Holder(slots, 3)
-    quiet.start()
-    idle.start()
-    await settle()
-    assert slots.allowance(1) == 1.0  # both at work, neither has used any time yet
+    idle = Holder(slots, 3)
+    idle.start()  # region 3 at work, using nothing yet
+    async with slots.slot(1):
+        await asyncio.sleep(0.3)  # region 1: ~0.06 s a second over 5 s
     async with slots.slot(2):
-        await asyncio.sleep(0.2)  # region 2 uses 0.2 s: ~0.04 s a second over 5 s
-    assert 0.9 < slots.allowance(1) < 1.0
-    assert slots.allowance(2) == 1.0  # region 1 used nothing
-    await quiet.end(0)
+        await asyncio.sleep(0.1)  # region 2: ~0.02 s a second
+    # Region 1 dominates: its equal third, raised by what 2 and 3 leave of theirs.
+    assert 0.95 < slots.allowance(1) < 1.0
+    assert slots.allowance(2) is None  # uses less than the others together: not paced
     await idle.end(0)
+
+
+async def test_regions_busy_alike_are_not_paced():
+    """Many regions each at full speed (public survey submissions everywhere): none
+    dominates, so the slots alone share the process and it runs at full speed."""
+    slots = RegionSlots(
+        capacity=10, wait_seconds=60, total=4, busy_seconds_per_second=0.02, burst_seconds=0.01
+    )
+
+    async def busy(region: int) -> None:
+        async with slots.slot(region):
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(busy(region) for region in (1, 2, 3)))
+    await asyncio.gather(*(busy(region) for region in (1, 2, 3)))
+    assert [slots.allowance(region) for region in (1, 2, 3)] == [None, None, None]
+    assert [slots.paced_for(region) for region in (1, 2, 3)] == [0, 0, 0]
