@@ -60,13 +60,9 @@ async def tenant_transaction(
     Nested inside another tenant transaction it is a savepoint, and the outer tenant is
     restored when it ends (a transaction-local setting survives RELEASE SAVEPOINT).
     `admit(plan)` runs once the region is known to be active, with its plan (read in the
-    same statement), and may refuse the work by raising (the API's rate limits). Entered by
-    an anonymous operation (a login), it makes the operation count as the region's in fair
-    sharing (tenants/fair_share.py).
+    same statement), and may refuse the work by raising (the API's rate limits).
     """
     outer = _current_tenant.get()
-    if tenant_id is not None:
-        await attribute_to_region(tenant_id)
     async with in_transaction() as conn:
         # A new top-level transaction starts with no tenant (the setting is transaction-
         # local): platform scope needs no statement there.
@@ -98,6 +94,6 @@ async def enter_tenant(tenant_id: int) -> None:
     The enclosing `tenant_transaction` restores its own tenant when it ends."""
     if _current_tenant.get() is _OUTSIDE:
         raise NoTenant("enter_tenant needs an open tenant transaction")
-    await attribute_to_region(tenant_id)
+    attribute_to_region(tenant_id)
     await _set_tenant_setting(connections.get("default"), tenant_id)
     _current_tenant.set(tenant_id)

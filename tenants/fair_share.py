@@ -140,6 +140,7 @@ class RegionSlots:
         self._running: dict[int | None, int] = {}
         self._queues: dict[int | None, collections.deque[tuple[int, asyncio.Future]]] = {}
         self._arrivals = itertools.count()
+        self._in_use = 0  # slots held, all regions
         self.active_seconds = active_seconds
         self._last_ended: dict[int | None, float] = {}  # region -> when its last slot freed
         self.busy_seconds_per_second = busy_seconds_per_second
@@ -172,10 +173,6 @@ class RegionSlots:
     def _regions_at_work(self, tenant_id: int) -> int:
         regions = self._regions()
         return len(regions) + (tenant_id not in regions)
-
-    def _at_work(self, tenant_id: int) -> frozenset[int]:
-        """Regions at work, `tenant_id` among them (anonymous operations are none)."""
-        return self._regions() | {tenant_id}
 
     def _regions(self) -> frozenset[int]:
         """The regions at work now; kept until the slots change or a region's recent
@@ -220,15 +217,14 @@ class RegionSlots:
         at work together (regions busy alike share it by slots alone, at full speed). A
         dominant region gets its equal share, or more when the others use less of theirs
         (each keeps what it used lately, up to its equal share)."""
-        at_work = self._at_work(tenant_id)
-        others = [self._usage_of(t) for t in at_work if t != tenant_id]
-        if not others or self._usage_of(tenant_id) <= sum(others):
+        others = [self.usage(t) for t in self._regions() if t != tenant_id]
+        if not others or self.usage(tenant_id) <= sum(others):
             return None
-        equal = self.busy_seconds_per_second / len(at_work)
+        equal = self.busy_seconds_per_second / (len(others) + 1)
         kept = sum(min(used, equal) for used in others)
         return max(equal, self.busy_seconds_per_second - kept)
 
-    def _usage_of(self, tenant_id: int) -> float:
+    def usage(self, tenant_id: int) -> float:
         """Slot seconds per second the region's operations held lately (decaying average)."""
         value, as_of = self._usage.get(tenant_id, (0.0, 0.0))
         return value * math.exp(-(time.monotonic() - as_of) / USAGE_SECONDS)
@@ -244,7 +240,7 @@ class RegionSlots:
         if self.busy_seconds_per_second is None or tenant_id is None:
             return
         now = time.monotonic()
-        self._usage[tenant_id] = (self._usage_of(tenant_id) + seconds / USAGE_SECONDS, now)
+        self._usage[tenant_id] = (self.usage(tenant_id) + seconds / USAGE_SECONDS, now)
         rate = self.allowance(tenant_id)
         if rate is None:
             self._budget.pop(tenant_id, None)  # alone: nothing owed
@@ -254,14 +250,18 @@ class RegionSlots:
     def _room(self, tenant_id: int | None) -> bool:
         if not self._has_room(tenant_id):
             return False
-        return self.total is None or sum(self._running.values()) < self.total
+        return self.total is None or self._in_use < self.total
 
     def _start(self, tenant_id: int | None) -> None:
         self._running[tenant_id] = self._running.get(tenant_id, 0) + 1
+        self._in_use += 1
         self._at_work_memo = None
 
     def _finish(self, tenant_id: int | None) -> None:
         self._running[tenant_id] -= 1
+        if not self._running[tenant_id]:
+            del self._running[tenant_id]  # kept small: every decision walks the regions
+        self._in_use -= 1
         self._at_work_memo = None
         if self.active_seconds:
             self._last_ended[tenant_id] = time.monotonic()
@@ -277,6 +277,8 @@ class RegionSlots:
                 return
             chosen = min(ready, key=lambda t: (self._running.get(t, 0), self._queues[t][0][0]))
             _, future = self._queues[chosen].popleft()
+            if not self._queues[chosen]:
+                del self._queues[chosen]
             self._start(chosen)
             future.set_result(None)
 
@@ -286,6 +288,10 @@ class RegionSlots:
         waits = [w for w in (self.paced_for(t) for t, q in self._queues.items() if q) if w > 0]
         if not waits:
             return
+        # A region leaving the regions at work changes every allowance: wake then too.
+        self._regions()
+        if self._at_work_until != math.inf:
+            waits.append(max(0.0, self._at_work_until - time.monotonic()))
         due = time.monotonic() + min(waits)
         if self._wake is not None:
             if self._wake_due <= due:
@@ -302,11 +308,11 @@ class RegionSlots:
     async def _acquire(self, held: HeldSlot) -> None:
         """Takes a slot for `held.key`, waiting in its region's queue when there is no room;
         RegionBusy after `wait_seconds`."""
-        queue = self._queues.setdefault(held.key, collections.deque())
-        if not queue and self._room(held.key):
+        if not self._queues.get(held.key) and self._room(held.key):
             self._start(held.key)
             held.active, held.since = True, time.monotonic()
             return
+        queue = self._queues.setdefault(held.key, collections.deque())
         future = asyncio.get_running_loop().create_future()
         queue.append((next(self._arrivals), future))
         self._at_work_memo = None
@@ -325,33 +331,31 @@ class RegionSlots:
                         queue.remove(entry)
                         self._at_work_memo = None
                         break
+                if not queue and self._queues.get(held.key) is queue:
+                    del self._queues[held.key]
             if isinstance(exc, asyncio.CancelledError):
                 raise
             metrics.REQUESTS_REFUSED.labels("busy").inc()
             raise RegionBusy(self.busy_message) from None
         held.active, held.since = True, time.monotonic()
 
-    async def move(self, held: HeldSlot, tenant_id: int) -> None:
+    def move(self, held: HeldSlot, tenant_id: int) -> None:
         """The operation holding `held` turned out to be region `tenant_id`'s: from now on
-        its slot counts as that region's. Kept in place when the region has room (the
-        process-wide count does not change, so nobody overtakes it); otherwise given up
-        and waited for in the region's queue, as the region's other operations do."""
+        its slot counts as that region's, in place (the region may hold one over its share
+        until it ends; its next operations wait). Never waits: the operation already holds
+        its transaction and connection, and queueing it then would let anonymous traffic
+        hold the pool while it waits."""
         if not held.active or held.key == tenant_id:
             return
-        if self._has_room(tenant_id) and not self._queues.get(tenant_id):
-            self._running[held.key] -= 1
-            self._at_work_memo = None
-            if self.active_seconds:
-                self._last_ended[held.key] = time.monotonic()
-            held.key = tenant_id
-            self._start(tenant_id)
-            self._hand_on()  # the old key may have room now
-            return
-        held.active = False
-        self._finish(held.key)
+        self._running[held.key] -= 1
+        if not self._running[held.key]:
+            del self._running[held.key]
+        self._in_use -= 1  # taken again just below: the process-wide count stays
+        if self.active_seconds:
+            self._last_ended[held.key] = time.monotonic()
         held.key = tenant_id
-        self._charge(tenant_id, time.monotonic() - held.since)
-        await self._acquire(held)
+        self._start(tenant_id)
+        self._hand_on()  # the old key may have room now
 
     @contextlib.asynccontextmanager
     async def slot(self, tenant_id: int | None) -> AsyncIterator[HeldSlot]:
@@ -361,11 +365,11 @@ class RegionSlots:
         try:
             yield held
         finally:
-            _held_slots.reset(token)
-            if held.active:
+            if held.active:  # the accounting first: nothing below may leak the slot
                 held.active = False
                 self._charge(held.key, time.monotonic() - held.since)
                 self._finish(held.key)
+            _held_slots.reset(token)
 
 
 @dataclass(eq=False)
@@ -383,14 +387,14 @@ _held_slots: contextvars.ContextVar[tuple[HeldSlot, ...]] = contextvars.ContextV
 )
 
 
-async def attribute_to_region(tenant_id: int) -> None:
+def attribute_to_region(tenant_id: int) -> None:
     """Called by a service when an anonymous operation (a login, a public survey submission)
     finds its region: the operation's slots count as that region's from now on, so one
     region's logins and public traffic take that region's share, not every region's
     anonymous share. No-op outside a slot (workers, the CLI, the survey page)."""
     for held in _held_slots.get():
         if held.key is None:
-            await held.slots.move(held, tenant_id)
+            held.slots.move(held, tenant_id)
 
 
 class FairShare:

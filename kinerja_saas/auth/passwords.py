@@ -40,6 +40,7 @@ _hasher = PasswordHasher(
 )
 _slots = RegionSlots(
     capacity=1,
+    anonymous_capacity=2,  # checks outside a region: operators' logins, unknown e-mails
     total=2,
     wait_seconds=15.0,
     busy_message="Too many logins are being checked now; try again in a moment.",

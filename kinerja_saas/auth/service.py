@@ -29,6 +29,7 @@ from kinerja_saas.errors import AuthenticationFailed, FieldError, ValidationFail
 from kinerja_saas.org.service import employees_by_ids
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
+from tenants.fair_share import attribute_to_region
 from tenants.models import PlatformOperator, RegionStatus, Tenant
 
 INVALID_LOGIN = "The e-mail or password is wrong."
@@ -152,6 +153,9 @@ async def _authenticate(
             user = await UserAccount.get_or_none(tenant_id=tenant_id, email=email, is_active=True)
             if user is None:
                 continue
+            # A real account of this region: from here the login counts as the region's in
+            # fair sharing (a made-up e-mail or slug stays in the anonymous share).
+            attribute_to_region(tenant_id)
             checked = True
             if not await verify_password_async(user.password_hash, password):
                 continue
