@@ -180,9 +180,7 @@ class RegionSlots:
         now = time.monotonic()
         if self._at_work_memo is not None and now < self._at_work_until:
             return self._at_work_memo
-        at_work = {t for t, n in self._running.items() if n} | {
-            t for t, q in self._queues.items() if q
-        }
+        at_work = set(self._running) | set(self._queues)  # both hold no empty entries
         until = math.inf
         if self.active_seconds:
             since = now - self.active_seconds
@@ -257,7 +255,8 @@ class RegionSlots:
         self._in_use += 1
         self._at_work_memo = None
 
-    def _finish(self, tenant_id: int | None) -> None:
+    def _drop(self, tenant_id: int | None) -> None:
+        """Takes one slot off the region's count (and the process's)."""
         self._running[tenant_id] -= 1
         if not self._running[tenant_id]:
             del self._running[tenant_id]  # kept small: every decision walks the regions
@@ -265,6 +264,9 @@ class RegionSlots:
         self._at_work_memo = None
         if self.active_seconds:
             self._last_ended[tenant_id] = time.monotonic()
+
+    def _finish(self, tenant_id: int | None) -> None:
+        self._drop(tenant_id)
         self._hand_on()
         if self.busy_seconds_per_second is not None:
             self._wake_when_paced()
@@ -347,14 +349,9 @@ class RegionSlots:
         hold the pool while it waits."""
         if not held.active or held.key == tenant_id:
             return
-        self._running[held.key] -= 1
-        if not self._running[held.key]:
-            del self._running[held.key]
-        self._in_use -= 1  # taken again just below: the process-wide count stays
-        if self.active_seconds:
-            self._last_ended[held.key] = time.monotonic()
+        self._drop(held.key)
         held.key = tenant_id
-        self._start(tenant_id)
+        self._start(tenant_id)  # the process-wide count is back where it was
         self._hand_on()  # the old key may have room now
 
     @contextlib.asynccontextmanager

@@ -65,6 +65,17 @@ async def make_client(settings, redis):  # redis: the test db is flushed once pe
         await client.close()
 
 
+async def log_in(client: Client, email: str) -> httpx.Response:
+    return await client.http.post(
+        "/graphql",
+        json={
+            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p)"
+            " { accessToken errors { code } } }",
+            "variables": {"e": email, "p": PASSWORD},
+        },
+    )
+
+
 def codes(response) -> list[str]:
     return [e["extensions"]["code"] for e in response.json().get("errors") or []]
 
@@ -456,15 +467,8 @@ async def test_a_login_counts_as_its_region_once_its_account_is_found(
     client = make_client()
     slots = client.app.state.fair_share.slots
 
-    async def login(email: str) -> httpx.Response:
-        return await client.http.post(
-            "/graphql",
-            json={
-                "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p)"
-                " { accessToken errors { code } } }",
-                "variables": {"e": email, "p": PASSWORD},
-            },
-        )
+    def login(email: str):
+        return log_in(client, email)
 
     ok = await login(region_a.accounts[Role.EMPLOYEE].email)
     assert ok.json()["data"]["login"]["accessToken"]
@@ -483,15 +487,8 @@ async def test_a_login_waits_for_its_own_regions_password_check_only(
 
     client = make_client()
 
-    async def login(region) -> httpx.Response:
-        return await client.http.post(
-            "/graphql",
-            json={
-                "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p)"
-                " { accessToken errors { code } } }",
-                "variables": {"e": region.accounts[Role.EMPLOYEE].email, "p": PASSWORD},
-            },
-        )
+    def login(region):
+        return log_in(client, region.accounts[Role.EMPLOYEE].email)
 
     async with passwords._slots.slot(region_a.id):
         waiting_a = asyncio.create_task(login(region_a))
@@ -551,6 +548,23 @@ async def test_a_public_survey_submission_counts_as_the_codes_region(
 # --- pacing: regions at work share the process's time ----------------------------------------
 
 
+async def next_operation_waits_then_starts(slots: RegionSlots, region: int) -> None:
+    """The region's next operation queues, then starts with no slot freed meanwhile (only
+    the pacing timer can wake it), within 10 s."""
+    started = asyncio.Event()
+
+    async def next_operation() -> None:
+        async with slots.slot(region):
+            started.set()
+
+    task = asyncio.create_task(next_operation())
+    await settle()
+    assert slots.waiting(region) == 1
+    async with asyncio.timeout(10):
+        await started.wait()
+    await task
+
+
 async def test_beside_another_region_a_region_that_used_its_time_waits_for_it_to_come_back():
     # Two regions at work share 0.02 s of slot time per second: 0.01 s each, 0.01 s burst.
     slots = RegionSlots(
@@ -588,18 +602,7 @@ async def test_a_paced_operation_starts_by_itself_when_its_time_has_come_back():
         await asyncio.sleep(0.5)
     # Region 2 has used nothing yet: region 1 may use all 2 s a second, and owes 0.49 s.
     assert slots.paced_for(1) > 0.1
-    started = asyncio.Event()
-
-    async def next_operation() -> None:
-        async with slots.slot(1):
-            started.set()
-
-    task = asyncio.create_task(next_operation())
-    await settle()
-    assert slots.waiting(1) == 1
-    async with asyncio.timeout(10):
-        await started.wait()  # region 2 still holds its slot: only the timer can have woken it
-    await task
+    await next_operation_waits_then_starts(slots, 1)  # region 2 still holds its slot
     assert slots.running(2) == 1
     await other.end(0)
 
@@ -676,18 +679,7 @@ async def test_a_paced_region_left_alone_starts_at_once():
     async with slots.slot(1):
         await asyncio.sleep(0.1)
     assert slots.paced_for(1) > 20  # owes ~0.1 s at ~0.002 s a second
-    started = asyncio.Event()
-
-    async def next_operation() -> None:
-        async with slots.slot(1):
-            started.set()
-
-    task = asyncio.create_task(next_operation())
-    await settle()
-    assert slots.waiting(1) == 1
-    async with asyncio.timeout(10):  # far less than the pacing, far more than 0.2 s
-        await started.wait()
-    await task
+    await next_operation_waits_then_starts(slots, 1)  # 10 s at most: far less than the pacing
 
 
 async def test_a_slot_ended_before_its_sibling_names_the_region_stays_ended():
