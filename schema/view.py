@@ -11,8 +11,10 @@ import jwt
 import orjson
 from graphql import ExecutionResult, GraphQLError, OperationType, parse
 from redis.asyncio import Redis
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -73,8 +75,22 @@ def _is_subscription(query: object, operation_name: object) -> bool:
     return len(operations) != 1 or operations[0].operation == OperationType.SUBSCRIPTION
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go out as text frames. Strawberry sends bytes as a
+    binary frame, and `encode_json` returns orjson's bytes: the npm `graphql-ws` client closes
+    with 4004 on a binary frame, Python `gql` refuses it, browsers get a Blob."""
+
+    async def send_json(self, message) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class KinerjaGraphQL(GraphQL):
     graphql_transport_ws_handler_class = SubscriptionsOnly
+    websocket_adapter_class = TextFrames
 
     def __init__(self, settings: Settings, live_hub: LiveHub | None = None) -> None:
         super().__init__(
