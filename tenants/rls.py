@@ -61,7 +61,7 @@ APP_FUNCTIONS = (
     "survey_code_lookup(text)",
     "survey_code_rules(text)",
 )
-RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()")
+RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()", "job_health()")
 
 
 def app_role_statements(role: str, password: str | None) -> list[str]:
