@@ -228,8 +228,8 @@ async def dispatch_event(
 
 # An event's jobs are in Redis before its claim commits, so a relayed event that is not
 # done and whose job Redis does not know (not queued, not running, no result) lost it,
-# whatever its age; the few seconds only spare the sweep events relayed as it reads.
-RELAYED_GRACE_SECONDS = 5.0
+# whatever its age: no grace is needed (relayed_at and now() are the database's clock).
+RELAYED_GRACE_SECONDS = 0.0
 # A debounced event not done this long after its relay lost its job (its window is ~1 s).
 DEBOUNCED_GRACE_SECONDS = 60.0
 

@@ -51,7 +51,7 @@ async def test_the_outbox_sweep_requeues_only_the_jobs_redis_lost(
         lost: "10 minutes",
         alive: "10 minutes",
         old: "2 hours",  # not done however old: its job is as lost as the others'
-        recent: "1 second",  # relayed as the sweep reads: left for the next one
+        recent: "1 second",  # its job was in Redis before the claim committed: lost too
         done: "2 hours",
     }
     for event_id, ago in relayed_ago.items():
@@ -67,24 +67,24 @@ async def test_the_outbox_sweep_requeues_only_the_jobs_redis_lost(
     recovered = JOBS_RECOVERED.labels(sweep="outbox")._value.get()
     with count_statements() as counter:
         report = await sweep_outbox(ctx(pool, settings), region_a.id)
-    assert report == {"checked": 3, "requeued": 2, "dead": 0}
-    assert JOBS_RECOVERED.labels(sweep="outbox")._value.get() == recovered + 2
+    assert report == {"checked": 4, "requeued": 3, "dead": 0}
+    assert JOBS_RECOVERED.labels(sweep="outbox")._value.get() == recovered + 3
     # the tenant transaction, the events not done, their dead jobs; the region check
     assert counter.count <= 5
-    for event_id in (lost, old):
+    for event_id in (lost, old, recent):
         assert await Job(f"outbox:{event_id}", pool).status() == JobStatus.queued
-    for event_id in (recent, done, unrelayed):
+    for event_id in (done, unrelayed):
         assert await Job(f"outbox:{event_id}", pool).status() == JobStatus.not_found
     assert (await sweep_outbox(ctx(pool, settings), region_a.id))["requeued"] == 0  # known now
     await pool.delete(f"arq:job:outbox:{alive}")  # keep the deferred one out of the drain
     await pool.zrem("arq:queue", f"outbox:{alive}")
     await drain(settings)
-    assert sorted(call[1] for call in recorded if call[1] in relayed_ago) == [lost, old]
+    assert sorted(call[1] for call in recorded if call[1] in relayed_ago) == [lost, old, recent]
     # Each ran once and its event is done now.
     assert await owner_conn.fetchval(
         "SELECT count(*) FROM outbox_events WHERE id = ANY($1::bigint[]) AND done_at IS NOT NULL",
-        [lost, old],
-    ) == 2
+        [lost, old, recent],
+    ) == 3
 
 
 async def test_the_import_sweep_restarts_imports_left_queued_or_running(
