@@ -142,7 +142,8 @@ async def test_a_waiting_jobs_own_look_again_doubles(settings, pool, redis, regi
     assert await fair_queue.take_slot(redis, one, region_a.id, holder)
     dues = []
     for _ in range(3):
-        now_ms = (await redis.time())[0] * 1000
+        seconds, micros = await redis.time()
+        now_ms = seconds * 1000 + micros // 1000
         assert not await fair_queue.take_slot(redis, one, region_a.id, waiter, 5)
         dues.append(round((await redis.zscore("arq:queue", waiter) - now_ms) / 1000))
     assert dues == [10, 20, 40]
