@@ -98,6 +98,7 @@ async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_
             "processed_events",
             "login_sessions",
             "import_jobs",
+            "parked_jobs",  # tests/workers/test_job_failures.py checks its isolation
         ), f"nothing to hide in {table}: the check would prove nothing"
         assert await app_conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table
     # A tenant setting left empty by an ended transaction also matches nothing.
@@ -155,6 +156,11 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(app_conn, regio
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.isolation", {})
         await outbox.mark_processed(event.id, "isolation-test")
+        from kinerja_saas.outbox import parking
+
+        await parking.park(
+            job_id="isolation-test", function="x", kwargs={}, error="x", failures=1
+        )
         job = await importing.stage_import(
             actor=region_a.actor(Role.REGION_ADMIN),
             filename="x.csv",
