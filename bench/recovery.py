@@ -450,6 +450,99 @@ async def kill_mid_job(bench: Bench, kind: str) -> Outcome:
     return outcome
 
 
+class HoldingSmtp:
+    """An SMTP sink (aiosmtpd, in a thread) that counts what it accepted per (subject,
+    recipient) and, when `hold_at` is set, stores that message and then holds its reply:
+    the sending worker is killed while the server has the message but before it said 250,
+    the case where a resend would double it."""
+
+    def __init__(self, hold_at: int | None = None) -> None:
+        from aiosmtpd.controller import Controller
+
+        from bench.common import free_port
+
+        self.counts: Counter = Counter()
+        self.accepted = 0
+        self.hold_at = hold_at
+        self.holding = False
+        self.released = False
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self.controller.start()
+        self.port = self.controller.port
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content)
+        for rcpt in envelope.rcpt_tos:
+            self.counts[(str(message.get("Subject", "")), rcpt)] += 1
+        self.accepted += 1
+        if self.accepted == self.hold_at:
+            self.holding = True
+            # Released from the bench's own loop in another thread: a flag, not an Event.
+            while not self.released:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        return "250 OK"
+
+    def close(self) -> None:
+        self.released = True
+        self.controller.stop()
+
+
+async def kill_mid_email(bench: Bench) -> Outcome:
+    """kill -9 of the worker sending an announcement's 200 e-mails, right after the mail
+    server took the 20th message (before answering it); a second worker is alive."""
+    sink = HoldingSmtp(hold_at=20)
+    smtp = {
+        "KINERJA_SMTP_HOST": "127.0.0.1",
+        "KINERJA_SMTP_PORT": str(sink.port),
+        "KINERJA_SMTP_SECURITY": "none",
+        "KINERJA_SMTP_FROM": "Kinerja <no-reply@kinerja.example.id>",
+    }
+    try:
+        bench.fresh_redis()
+        api = await bench.api()
+        first = await bench.worker(**smtp)
+        token = await bench.cluster.token(Role.REGION_ADMIN)
+        title = f"Kill e-mail {next(_seq)}"
+        async with httpx.AsyncClient(headers={"authorization": f"Bearer {token}"}) as http:
+            body = await Load._post(
+                http, api.base_url, SEND, {"input": {"title": title, "body": "Uji surel."}}
+            )
+            assert body and body["data"]["sendAnnouncement"]["queued"], body
+        await wait_for(lambda: _true(sink.holding), 60, "the 20th e-mail is at the server")
+        await bench.worker(**smtp)
+        first.proc.kill()
+        killed = time.time()
+        await first.proc.wait()
+        sink.released = True
+        expected_mails = await bench.cluster.fetchval(
+            "SELECT count(*) FROM notification_deliveries d JOIN outbox_events e"
+            " ON e.id = d.event_id WHERE d.channel = 'EMAIL' AND e.payload->>'judul' = $1",
+            title,
+        )
+        outcome = Outcome("kill-email", "kill -9 of a worker mid e-mail send")
+        outcome.seconds_to_drain = await _drain(bench, [title], killed, 180)
+        await bench.count(outcome, acked_units=[], titles=[title], since=killed)
+        mails = Counter({k: n for k, n in sink.counts.items() if title in k[0]})
+        outcome.emails_sent = sum(mails.values())
+        outcome.emails_doubled = sum(n - 1 for n in mails.values() if n > 1)
+        dead = await bench.cluster.fetchval(
+            "SELECT count(*) FROM notification_deliveries WHERE status = 'DEAD'"
+            " AND channel = 'EMAIL' AND last_error LIKE 'not resent%'"
+        )
+        outcome.notes.append(
+            f"{expected_mails} e-mails due; {len(mails)} recipients got one; {dead} marked"
+            " uncertain (taken by the server as the worker died, not resent)"
+        )
+        await bench.stop_all()
+        return outcome
+    finally:
+        sink.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
 async def _titles_like(bench: Bench, prefix: str) -> list[str]:
     conn = await bench.cluster.connect()
     try:
@@ -563,7 +656,7 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 SCENARIOS = (
-    "kill-import", "kill-fan-out", "kill-survey-aggregation",
+    "kill-import", "kill-fan-out", "kill-email", "kill-survey-aggregation",
     "pg-100s", "pg-30s", "pg-5min", "redis-5min", "sigterm",
 )  # fmt: skip
 
@@ -579,7 +672,9 @@ async def main(args: argparse.Namespace) -> int:
     try:
         for name in chosen:
             print(f"-- {name}", file=sys.stderr)
-            if name.startswith("kill-"):
+            if name == "kill-email":
+                outcome = await kill_mid_email(bench)
+            elif name.startswith("kill-"):
                 kind = {"kill-import": "import", "kill-fan-out": "fan-out",
                         "kill-survey-aggregation": "survey aggregation"}[name]  # fmt: skip
                 outcome = await kill_mid_job(bench, kind)

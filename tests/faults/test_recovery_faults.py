@@ -275,6 +275,79 @@ async def test_a_killed_workers_job_runs_again_within_a_lease(
     assert await done()  # and still exactly once after it
 
 
+async def test_a_worker_killed_mid_email_send_sends_each_email_at_most_once(
+    cluster, private_redis, processes, client_for
+):
+    """The mail server took the second of the announcement's e-mails and the worker died
+    before its answer: within a lease the live worker settles the batch from the dead run's
+    journal and sends the rest; nobody gets an e-mail twice (the one the server may have
+    taken is not resent)."""
+    from bench.recovery import HoldingSmtp
+
+    sink = HoldingSmtp(hold_at=2)
+    smtp = {
+        "KINERJA_SMTP_HOST": "127.0.0.1",
+        "KINERJA_SMTP_PORT": str(sink.port),
+        "KINERJA_SMTP_SECURITY": "none",
+        "KINERJA_SMTP_FROM": "Kinerja <no-reply@kinerja.example.id>",
+    }
+    try:
+        conn = await cluster.connect()
+        try:  # the region's logins take announcements by e-mail too
+            await conn.execute(
+                "INSERT INTO notification_preferences (tenant_id, user_id, kind, channel, enabled)"
+                " SELECT u.tenant_id, u.id, 'ANNOUNCEMENT', 'EMAIL', true FROM user_accounts u"
+                " JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = $1"
+                " ON CONFLICT DO NOTHING",
+                REGION,
+            )
+        finally:
+            await conn.close()
+        api = await processes.api()
+        admin = client_for(api, await cluster.token(Role.REGION_ADMIN))
+        first = await processes.worker(**FAST, **smtp)
+        title = f"Surel putus {next(_runs)}"
+        (event_id,) = await send_announcements(cluster, admin, [title])
+        await eventually(lambda: _true(sink.holding), what="the 2nd e-mail is at the server")
+        second = await processes.worker(**FAST, **smtp)
+        await eventually(lambda: _log_has(second, "Starting worker"), what="the second worker")
+        first.proc.kill()
+        killed_at = time.monotonic()
+        await first.proc.wait()
+        sink.released = True
+        due = await cluster.fetchval(
+            "SELECT count(*) FROM notification_deliveries WHERE event_id = $1"
+            " AND channel = 'EMAIL'",
+            event_id,
+        )
+        assert due >= 3
+
+        async def settled() -> bool:
+            return not await cluster.fetchval(
+                "SELECT count(*) FROM notification_deliveries WHERE event_id = $1"
+                " AND channel = 'EMAIL' AND status IN ('PENDING', 'SENDING')",
+                event_id,
+            )
+
+        await eventually(settled, seconds=LEASE_SECONDS + 12, what="every e-mail settled")
+        took = time.monotonic() - killed_at
+        mails = {k: n for k, n in sink.counts.items() if title in k[0]}
+        assert len(mails) == due and set(mails.values()) == {1}  # each once, none twice
+        statuses = await cluster.fetchval(
+            "SELECT array_agg(status ORDER BY status) FROM notification_deliveries"
+            " WHERE event_id = $1 AND channel = 'EMAIL'",
+            event_id,
+        )
+        assert statuses == ["DEAD"] + ["SENT"] * (due - 1)  # the uncertain one not resent
+        assert took <= LEASE_SECONDS + 6, f"{took:.1f} s after the kill"
+    finally:
+        sink.close()
+
+
+async def _true(value) -> bool:
+    return bool(value)
+
+
 # --- a live job is never started twice ---------------------------------------------------
 
 
