@@ -240,6 +240,6 @@ async def wake_lapsed(redis: Any, settings: Settings) -> int:
     return woken
 
 
-def count_put_back(function: str, job_id: str, tenant_id: int, wait_ms: int | None = None) -> None:
+def count_put_back(function: str, job_id: str, tenant_id: int) -> None:
     metrics.JOBS_DEFERRED.labels(function).inc()
     log.debug("job waits for a slot of its region", job=job_id, region=tenant_id)
