@@ -11,6 +11,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
 from kinerja_saas.settings import Settings
 from schema.dataloaders import Loaders
+from tenants.context import check_region
 
 if TYPE_CHECKING:
     from kinerja_saas.notifications.live import LiveHub
@@ -44,8 +45,12 @@ class Context:
         return request.client.host if request is not None and request.client else "unknown"
 
     def require_actor(self) -> Actor:
+        """The request's actor, admitted only in a transaction of their own region (or
+        platform scope for an operator): the second line behind the request's binding
+        (tenants.context.Binding), so no field can act with one region's roles in another."""
         if self.actor is None:
             raise AuthenticationFailed("Log in first.", code="UNAUTHENTICATED")
+        check_region(self.actor.tenant_id)
         return self.actor
 
     def require_region_actor(self) -> Actor:

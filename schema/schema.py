@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.tools import merge_types
 
 from kinerja_saas.settings import Settings, get_settings
@@ -15,6 +20,7 @@ from schema.catalogue import CatalogueQuery
 from schema.document_cache import DocumentCache, DocumentStore
 from schema.errors import MaskUnexpectedErrors, should_mask
 from schema.evaluations import EvaluationMutation, EvaluationQuery
+from schema.isolation import AnonymousOnly, AuthenticationAlone
 from schema.limits import CostLimit, DocumentShape
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.notifications_live import NotificationSubscription
@@ -81,6 +87,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: CostLimit(max_cost=settings.max_query_cost),
+            # The isolation rule (schema/isolation.py): checked over the document, then
+            # against the request's credentials, before its transaction opens.
+            lambda: AddValidationRules([AuthenticationAlone]),
+            AnonymousOnly,
             TenantTransaction,
             lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
         ],
