@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     # networks, "*" for any): behind one, per-IP limits must see the client, not the proxy.
     forwarded_allow_ips: str = "127.0.0.1"
     graphiql: bool | None = None
+    # Production shows strangers nothing of the schema: introspection and the "Did you mean
+    # …?" suggestions of GraphQL's errors are off there unless turned on here (None: on
+    # outside production). Frontends use the exported schema/schema.graphql instead.
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
 
     # Abuse limits of the GraphQL endpoint.
     max_page_size: int = 100
@@ -293,6 +298,16 @@ class Settings(BaseSettings):
     @property
     def show_graphiql(self) -> bool:
         return self.graphiql if self.graphiql is not None else self.env != "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else self.env != "production"
+
+    @property
+    def suggestions_enabled(self) -> bool:
+        if self.field_suggestions is not None:
+            return self.field_suggestions
+        return self.env != "production"
 
 
 @lru_cache

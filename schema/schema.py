@@ -8,6 +8,7 @@ from pathlib import Path
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
@@ -76,11 +77,14 @@ Subscription = merge_types("Subscription", (NotificationSubscription,))
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     documents = DocumentStore(settings.document_cache_size)
+    # Production: introspection off unless a setting turns it on (suggestions: view.py).
+    hidden = [] if settings.introspection_enabled else [DisableIntrospection]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
+            *hidden,
             lambda: DocumentCache(store=documents),
             lambda: DocumentShape(max_selections=settings.max_selections),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
