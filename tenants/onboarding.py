@@ -172,9 +172,7 @@ async def _platform_update(function: str, tenant_id: int, value: str) -> None:
     """A region's status or plan, through its definer function: the app role may change
     only its own region's row of `tenants`, and only in that region's transaction (RLS,
     migration 0024); these run in platform scope and refuse to run in any region's."""
-    await connections.get("default").execute_query(
-        f"SELECT {function}($1, $2)", [tenant_id, value]
-    )
+    await connections.get("default").execute_query(f"SELECT {function}($1, $2)", [tenant_id, value])
 
 
 async def set_region_status(

@@ -68,9 +68,7 @@ async def test_malformed_multipart_requests_get_a_graphql_400(http, operations, 
 
 async def test_get_with_broken_parameters_gets_a_graphql_400(http):
     for params in ({"query": "{ __typename }", "variables": "[1]"}, {"variables": "{"}):
-        response = await http.get(
-            "/graphql", params=params, headers={"accept": "application/json"}
-        )
+        response = await http.get("/graphql", params=params, headers={"accept": "application/json"})
         _assert_graphql_400(response)
 
 
