@@ -75,9 +75,18 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    # The proxies whose X-Forwarded-For/-Proto uvicorn trusts (comma-separated addresses or
-    # networks, "*" for any): behind one, per-IP limits must see the client, not the proxy.
-    forwarded_allow_ips: str = "127.0.0.1"
+    # The reverse proxies in front of the API (comma-separated addresses or CIDR networks;
+    # KINERJA_FORWARDED_ALLOW_IPS is the old name): only a request from one of them has its
+    # client's address read from `proxy_header`, which every per-IP limit then counts
+    # (kinerja_saas/client_address.py). Empty: the peer is the client, headers are ignored.
+    trusted_proxies: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "KINERJA_TRUSTED_PROXIES", "KINERJA_FORWARDED_ALLOW_IPS", "trusted_proxies"
+        ),
+    )
+    # The header those proxies set (nginx: X-Forwarded-For); the other one is never read.
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     graphiql: bool | None = None
     # Production shows strangers nothing of the schema: introspection and the "Did you mean
     # …?" suggestions of GraphQL's errors are off there unless turned on here (None: on
@@ -108,6 +117,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] | None = None
     log_level: str = "INFO"
     metrics_enabled: bool = True
+    # The scraper's bearer token for the API's /metrics. Unset: /metrics is open outside
+    # production and not served in production (it tells queue depths, operation names and
+    # the pool's use to anyone who asks).
+    metrics_token: str | None = Field(default=None, repr=False)
     metrics_max_operations: int = Field(default=200, ge=1, le=5000)
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Workers refresh arq's health-check key this often; it expires one second later, so
@@ -208,6 +221,25 @@ class Settings(BaseSettings):
     def region_db_slots(self) -> int:
         """Concurrent operations of one region in this process."""
         return max(1, int(self.db_pool_max * self.region_db_share))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        from kinerja_saas.client_address import parse_networks
+
+        parse_networks(value)  # "*" and names are refused: proxies are named, never guessed
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple:
+        from kinerja_saas.client_address import parse_networks
+
+        return parse_networks(self.trusted_proxies)
+
+    @field_validator("proxy_header", mode="before")
+    @classmethod
+    def _lower_header(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("smtp_security", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.client_address import client_ip
 from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
 from kinerja_saas.settings import Settings
 from schema.dataloaders import Loaders
@@ -40,9 +41,9 @@ class Context:
 
     @property
     def client_ip(self) -> str:
-        """The peer's address (the proxy in front sets it; see docs/operations.md)."""
-        request = self.request
-        return request.client.host if request is not None and request.client else "unknown"
+        """The client's address, behind trusted proxies too (kinerja_saas/client_address.py):
+        what every per-IP limit counts."""
+        return client_ip(self.request)
 
     def require_actor(self) -> Actor:
         """The request's actor, admitted only in a transaction of their own region (or

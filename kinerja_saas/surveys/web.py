@@ -30,6 +30,7 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.auth.tokens import decode_access
+from kinerja_saas.client_address import client_ip
 from kinerja_saas.errors import AuthenticationFailed, FieldError, PermissionDenied, ValidationFailed
 from kinerja_saas.indonesian import long_date
 from kinerja_saas.settings import Settings
@@ -66,7 +67,7 @@ _PAGE_HEADERS = {
 
 
 def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_ip(request)  # the same address as the API's limits count
 
 
 class SurveyPages:
