@@ -33,6 +33,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
+    get_named_type,
 )
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
@@ -58,13 +59,17 @@ WITH_TOKEN_MESSAGE = (
 
 
 def authentication_kind(root: GraphQLObjectType | None, name: str) -> str | None:
-    """ "alone", "anonymous" or None for the root field `name`."""
+    """The root field's kind, "alone" or "anonymous", or None. A field that hands out an
+    access token runs alone even when nobody marked it."""
     definition = root.fields.get(name) if root is not None else None
     if definition is None:
         return None
     strawberry_field = (definition.extensions or {}).get("strawberry-definition")
     metadata = getattr(strawberry_field, "metadata", None) or {}
-    return metadata.get(_KEY)
+    kind = metadata.get(_KEY)
+    if kind is None and "accessToken" in getattr(get_named_type(definition.type), "fields", {}):
+        return "alone"
+    return kind
 
 
 def root_fields(

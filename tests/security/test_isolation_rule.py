@@ -9,6 +9,7 @@ operation) and each refusal's code and text."""
 from __future__ import annotations
 
 import pytest
+from graphql import get_named_type
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
@@ -175,6 +176,25 @@ async def test_one_public_region_per_request(api, region_a, region_b):
     res = await api(query, {"a": a.codes["ktp"], "b": b.codes["ktp"]})
     assert set(res.codes) <= {"ONE_REGION_PER_REQUEST", "REGION_MISMATCH"} and res.codes
     assert region_b.tenant.name not in str(res.body) or region_a.tenant.name not in str(res.body)
+
+
+def test_the_authentication_fields_are_marked():
+    from kinerja_saas.settings import Settings
+    from schema.isolation import authentication_kind
+    from schema.schema import build_schema
+
+    mutation = build_schema(Settings(env="dev"))._schema.mutation_type
+    kinds = {n: authentication_kind(mutation, n) for n in mutation.fields}
+    assert {n for n, k in kinds.items() if k == "anonymous"} >= {
+        "login",
+        "refreshToken",
+        "activateAccount",
+    }
+    assert {"logout", "changePassword"} <= {n for n, k in kinds.items() if k}
+    # Whatever hands out an access token runs alone, marked or not.
+    for name, definition in mutation.fields.items():
+        if "accessToken" in getattr(get_named_type(definition.type), "fields", {}):
+            assert kinds[name], name
 
 
 # --- the binding in the tenant context --------------------------------------------------
