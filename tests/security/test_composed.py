@@ -413,6 +413,10 @@ async def test_composed_documents_never_reach_another_region(security, composer,
         "guarded": len(figures.guarded),
         "wrote_own_region": len(figures.wrote),
         "refused_by": dict(figures.codes.most_common()),
+        "leaked_by_first_field": dict(
+            Counter(x.split(": ")[1].split(" + ")[0] for x in figures.leaked).most_common()
+        ),
+        "leaked_by_caller": dict(Counter(x.split(": ")[0] for x in figures.leaked).most_common()),
         "entering_fields": entering_fields(),
         "leaked_examples": figures.leaked[:40],
         "not_refused_examples": figures.not_refused[:40],
