@@ -27,6 +27,12 @@ lint: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/kinerja export-schema
 
+# GraphiQL's committed assets (schema/graphiql/assets/) from the npm registry, at the versions
+# pinned in schema/graphiql/refresh.py.
+.PHONY: graphiql-assets
+graphiql-assets: $(STAMP)
+	$(BIN)/python -m schema.graphiql.refresh
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.employees_list
 
