@@ -202,8 +202,7 @@ def dev(
     _print_logins(asyncio.run(_seed()))
     console.print(f"GraphQL: {settings.own_url}/graphql  (Ctrl-C to stop)")
     console.print(
-        "Other kinerja commands, in another terminal while this runs:\n"
-        f"  {export_line(settings)}",
+        f"Other kinerja commands, in another terminal while this runs:\n  {export_line(settings)}",
         soft_wrap=True,
     )
     try:

@@ -46,7 +46,9 @@ async def test_graphiql_renders_and_runs_a_query_offline(offline_page, server, t
     page = offline_page
     await page.goto(server.http_url)
     # The editor is up (the page said "Memuat GraphiQL…" until React rendered it).
-    await page.wait_for_selector(".graphiql-container .graphiql-query-editor .CodeMirror", timeout=30_000)
+    await page.wait_for_selector(
+        ".graphiql-container .graphiql-query-editor .CodeMirror", timeout=30_000
+    )
     await page.evaluate(
         """() => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
              .setValue('query Demo { __typename }')"""

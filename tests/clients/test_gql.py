@@ -119,8 +119,10 @@ async def subscription_ready(server, region, role) -> None:
 
     user_id = region.accounts[role].id
     await wait_until(
-        lambda: server.hub.subscriber_count(region.id, user_id) > 0
-        and server.hub.is_listening(region.id),
+        lambda: (
+            server.hub.subscriber_count(region.id, user_id) > 0
+            and server.hub.is_listening(region.id)
+        ),
         "the subscription to be registered",
     )
 
