@@ -13,6 +13,7 @@ an error, not an outage: `kinerja doctor` names the missing command."""
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterable
 
@@ -38,16 +39,18 @@ def unchecked(limit: str, exc: BaseException) -> None:
         return
     _logged_at[(limit, cause)] = now
     if isinstance(exc, ResponseError):
+        # The server's words name the command; the keys in them (hashes of an IP or an
+        # e-mail) are left out all the same.
+        refused = re.sub(r"kinerja:\S+", "<key>", str(exc))
         log.error(
             "rate limit not checked: Redis refused a command (run `kinerja doctor`)",
             limit=limit,
-            error=f"{cause}: {exc}",
+            error=f"{cause}: {refused}",
         )
     else:
+        # The class only: a connection error's text names addresses.
         log.warning(
-            "rate limit not checked, Redis unreachable: request allowed",
-            limit=limit,
-            error=f"{cause}: {exc}",
+            "rate limit not checked, Redis unreachable: request allowed", limit=limit, error=cause
         )
 
 

