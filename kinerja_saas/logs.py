@@ -261,7 +261,9 @@ class _JobLinesAtDebug(logging.Filter):
         self.show = show
 
     def filter(self, record: logging.LogRecord) -> bool:
-        per_job = isinstance(record.msg, str) and record.msg.startswith("%6.2fs")
+        per_job = isinstance(record.msg, str) and record.msg.startswith(
+            ("%6.2fs", "recording health")  # and the heartbeat's line, the summary's twin
+        )
         if not per_job or record.levelno != logging.INFO:
             return True  # warnings and errors (a job that failed) stay
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
