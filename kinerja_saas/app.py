@@ -9,6 +9,7 @@ import logging
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -23,6 +24,7 @@ from kinerja_saas.settings import Settings, get_settings
 from kinerja_saas.surveys.web import SurveyPages
 
 log = logging.getLogger("kinerja.app")
+GZIP_MINIMUM_BYTES = 1024
 
 
 class BodyLimitMiddleware:
@@ -134,6 +136,15 @@ class StatementCountMiddleware:
             await send(message)
 
 
+def _graphiql_routes(settings: Settings) -> list[Route]:
+    """GraphiQL's scripts and styles, served from the package (schema/graphiql/)."""
+    if not settings.show_graphiql:
+        return []
+    from schema.graphiql import ASSET_PATH, asset
+
+    return [Route(ASSET_PATH + "/{name}", asset)]
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     from schema.view import KinerjaGraphQL
@@ -188,6 +199,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     middleware = [
         Middleware(RequestScopeMiddleware),
+        # Responses over 1 KB, gzipped when the client asks (the survey page: 7.8 KB, 2.2 KB
+        # gzipped). HTTP only: WebSocket frames pass untouched. Streamed responses are
+        # flushed chunk by chunk; multipart/mixed (subscriptions over HTTP) is left alone.
+        Middleware(
+            GZipMiddleware,
+            minimum_size=GZIP_MINIMUM_BYTES,
+            compresslevel=6,
+            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "multipart/mixed"),
+        ),
         Middleware(
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,
@@ -202,6 +222,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Prometheus (docs/operations.md); keep it away from the internet.
             *([Route("/metrics", metrics_endpoint)] if settings.metrics_enabled else []),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
+            *_graphiql_routes(settings),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             # Shares the GraphQL endpoint's Redis client: the same rate-limit counters.

@@ -66,6 +66,17 @@ def seed_demo(
     _print_logins(asyncio.run(_seed()))
 
 
+def _listen_on(host: str | None, port: int | None):
+    """The settings with --host/--port, also in the environment: links in e-mails and QR
+    codes follow the real address (Settings.own_url), in uvicorn's worker processes too."""
+    if host:
+        os.environ["KINERJA_HOST"] = host
+    if port:
+        os.environ["KINERJA_PORT"] = str(port)
+    get_settings.cache_clear()
+    return _settings()
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Bind address (default KINERJA_HOST)"),
@@ -77,12 +88,12 @@ def serve(
 
     from kinerja_saas.logs import configure_logging
 
-    settings = _settings()
+    settings = _listen_on(host, port)
     uvicorn.run(
         "kinerja_saas.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         workers=workers,
         # Our JSON/console formatter, also in each of uvicorn's worker processes. No access
         # log: every GraphQL operation has its own line (name, outcome, duration).
@@ -163,8 +174,8 @@ def export_schema(
 
 @app.command()
 def dev(
-    host: str = typer.Option("127.0.0.1"),
-    port: int = typer.Option(8000),
+    host: str = typer.Option(None, help="Bind address (default KINERJA_HOST, 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default KINERJA_PORT, 8000)"),
     data_dir: Path = typer.Option(Path(".kinerja"), help="Where embedded servers keep data"),
 ) -> None:
     """What `make run` runs: embedded servers when none are configured, migrations, demo
@@ -172,11 +183,14 @@ def dev(
     from kinerja_saas.embedded import use_embedded_if_unconfigured
 
     os.environ.setdefault("KINERJA_ENV", "dev")
+    os.environ.setdefault("KINERJA_DATA_DIR", str(data_dir))  # the dev mailbox beside the data
     embedded = use_embedded_if_unconfigured(data_dir)
-    settings = _settings()
-    from kinerja_saas.logs import configure_logging
+    settings = _listen_on(host, port)
+    host, port = settings.host, settings.port
+    from kinerja_saas.logs import configure_logging, quiet_dev_logs
 
     configure_logging(settings)
+    quiet_dev_logs(settings)
     console.print(
         f"[bold]Using embedded PostgreSQL and Redis[/bold] under {data_dir.resolve()}"
         if embedded
@@ -186,11 +200,9 @@ def dev(
 
     asyncio.run(run_migrations(settings))
     _print_logins(asyncio.run(_seed()))
-    console.print(f"GraphQL: http://{host}:{port}/graphql  (Ctrl-C to stop)")
+    console.print(f"GraphQL: {settings.own_url}/graphql  (Ctrl-C to stop)")
     console.print(
-        "Other kinerja commands, in another terminal while this runs:\n"
-        f"  export KINERJA_ENV=dev DATABASE_URL='{settings.database_url}'"
-        f" REDIS_URL='{settings.redis_url}'",
+        f"Other kinerja commands, in another terminal while this runs:\n  {export_line(settings)}",
         soft_wrap=True,
     )
     try:
@@ -200,6 +212,19 @@ def dev(
             from kinerja_saas.embedded import stop_embedded
 
             stop_embedded()
+
+
+def export_line(settings) -> str:
+    """What another terminal needs to reach this platform's servers: the same on every run
+    of one data folder (the embedded servers' ports are stable)."""
+    names = {
+        "KINERJA_ENV": settings.env,
+        "KINERJA_HOST": settings.host,
+        "KINERJA_PORT": settings.port,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+    }
+    return "export " + " ".join(f"{k}='{v}'" for k, v in names.items())
 
 
 async def _serve_with_worker(settings, host: str, port: int) -> None:
@@ -219,13 +244,17 @@ async def _serve_with_worker(settings, host: str, port: int) -> None:
             access_log=False,
         )
     )
+    from kinerja_saas.logs import job_summaries
+
     job_worker = KinerjaWorker(**worker_options(settings), handle_signals=False)
     worker_task = asyncio.create_task(job_worker.async_run())
+    summary_task = asyncio.create_task(job_summaries(job_worker))
     try:
         await server.serve()
     finally:
-        worker_task.cancel()
-        await asyncio.gather(worker_task, return_exceptions=True)
+        for task in (worker_task, summary_task):
+            task.cancel()
+        await asyncio.gather(worker_task, summary_task, return_exceptions=True)
         await job_worker.close()
 
 

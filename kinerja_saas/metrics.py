@@ -54,10 +54,6 @@ REQUESTS_REFUSED = Counter(
     "Operations refused by fair sharing: limit region or user (RATE_LIMITED), busy (BUSY).",
     ["limit"],
 )
-RATE_LIMIT_UNAVAILABLE = Counter(
-    "kinerja_rate_limit_unavailable",
-    "Operations let through unchecked because Redis did not answer the rate limiter.",
-)
 DB_POOL_IN_USE = Gauge("kinerja_db_pool_in_use", "App-role connections lent out by this process.")
 DB_POOL_SIZE = Gauge("kinerja_db_pool_size", "App-role connections open in this process.")
 DB_POOL_MAX = Gauge("kinerja_db_pool_max", "The pool's ceiling (KINERJA_DB_POOL_MAX).")
@@ -97,7 +93,9 @@ JOBS_RECOVERED = Counter(
 )
 RATE_LIMIT_UNCHECKED = Counter(
     "kinerja_rate_limit_unchecked",
-    "Requests let through without a rate-limit check because Redis was unreachable.",
+    "Requests let through without their rate-limit check because Redis did not answer or "
+    "refused the command, by limit (login, survey, requests).",
+    ["limit"],
 )
 COLLECT_ERRORS = Counter(
     "kinerja_metrics_collect_errors",

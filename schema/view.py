@@ -11,6 +11,7 @@ import jwt
 import orjson
 from graphql import ExecutionResult, GraphQLError, OperationType, parse
 from redis.asyncio import Redis
+from starlette.responses import HTMLResponse
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -113,6 +114,12 @@ class KinerjaGraphQL(GraphQL):
             else None
         )
         self.fair_share = FairShare(self.redis, settings)
+
+    async def render_graphql_ide(self, request) -> HTMLResponse:
+        """GraphiQL from this package's own assets (schema/graphiql/), never a CDN."""
+        from schema import graphiql
+
+        return HTMLResponse(graphiql.page(), headers={"cache-control": "no-cache"})
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -3,7 +3,8 @@
 The account key is the hash of the e-mail as typed (normalised), whether or not such a
 login exists, so a refusal tells nothing about the account. A success clears the
 account's count (not the IP's: one IP trying many accounts stays visible). When Redis is
-unreachable logins go on unthrottled, with a warning: an outage of the limiter must not
+unreachable logins go on unthrottled, logged and counted
+(`kinerja_rate_limit_unchecked_total{limit="login"}`): an outage of the limiter must not
 lock every user out."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from kinerja_saas.ratelimit import RateLimited, digest, wait_if_over
+from kinerja_saas.ratelimit import RateLimited, digest, unchecked, wait_if_over
 from kinerja_saas.settings import Settings
 
 log = logging.getLogger("kinerja.auth")
@@ -54,7 +55,7 @@ class LoginThrottle:
                 {self.account_key(email): self.per_account, self.ip_key(ip): self.per_ip},
             )
         except (RedisError, OSError) as exc:
-            log.warning("login throttling unavailable (Redis): %s", type(exc).__name__)
+            unchecked("login", exc)
             return
         if wait is not None:
             raise RateLimited(
@@ -71,7 +72,7 @@ class LoginThrottle:
                     pipe.expire(key, self.window_seconds, nx=True)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            log.warning("login failure not counted (Redis): %s", type(exc).__name__)
+            unchecked("login", exc)  # this failure will not count against the next tries
 
     async def succeeded(self, *, email: str) -> None:
         if self.redis is None:
@@ -79,4 +80,5 @@ class LoginThrottle:
         try:
             await self.redis.delete(self.account_key(email))
         except (RedisError, OSError) as exc:
+            # Stricter, not looser: the account's failures expire with their window.
             log.warning("login failures not cleared (Redis): %s", type(exc).__name__)

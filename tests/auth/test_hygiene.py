@@ -173,20 +173,60 @@ async def test_twenty_failures_lock_the_ip_for_every_account(client_at, region_a
     assert await redis.ttl(LoginThrottle.ip_key("203.0.113.9")) <= 15 * 60
 
 
-async def test_login_fails_open_with_a_warning_when_redis_is_down(settings, region_a, caplog):
+async def test_login_fails_open_logged_and_counted_when_redis_is_down(settings, region_a, caplog):
+    from kinerja_saas import ratelimit
+
+    ratelimit._logged_at.clear()  # another test's outage must not hide this one's line
+    before = unchecked_count("login")
     app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
     transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         api = Api(client, settings)
         email = region_a.accounts[Role.SUPERVISOR].email
-        with caplog.at_level(logging.WARNING, logger="kinerja.auth"):
+        with caplog.at_level(logging.WARNING, logger="kinerja.ratelimit"):
             for _ in range(6):
                 res = await _login(api, email, WRONG)
                 assert res.data["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
             assert (await _login(api, email)).data["login"]["errors"] == []
-    warnings = [r.getMessage() for r in caplog.records if r.name == "kinerja.auth"]
-    assert any("login throttling unavailable" in w for w in warnings)
-    assert not any(email in w or WRONG in w for w in warnings)
+    lines = [r for r in caplog.records if r.name == "kinerja.ratelimit"]
+    # One line per outage (not per login), at WARNING; every unchecked check is counted:
+    # six failed logins (check and count each) and the successful one's check.
+    assert len(lines) == 1 and lines[0].levelname == "WARNING", lines
+    assert "rate limit not checked" in lines[0].getMessage()
+    assert "login" in lines[0].getMessage()
+    assert not any(email in r.getMessage() or WRONG in r.getMessage() for r in lines)
+    assert unchecked_count("login") - before == 13
+
+
+async def test_a_redis_refusing_the_throttles_commands_is_an_error_not_silence(
+    settings, region_a, caplog, redis_62_url
+):
+    """Redis 6.2 has no EXPIRE … NX: the failures cannot be counted. Logins still go on (the
+    limiter must not lock users out), but as an ERROR naming `kinerja doctor`, counted."""
+    from kinerja_saas import ratelimit
+
+    ratelimit._logged_at.clear()
+    before = unchecked_count("login")
+    app = create_app(settings.model_copy(update={"redis_url": redis_62_url}))
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.21", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        api = Api(client, settings)
+        email = region_a.accounts[Role.SUPERVISOR].email
+        with caplog.at_level(logging.WARNING, logger="kinerja.ratelimit"):
+            for _ in range(3):
+                res = await _login(api, email, WRONG)
+                assert res.data["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    errors = [r for r in caplog.records if r.name == "kinerja.ratelimit"]
+    assert [r.levelname for r in errors] == ["ERROR"], errors
+    assert "kinerja doctor" in errors[0].getMessage()
+    assert "ResponseError" in errors[0].getMessage()
+    assert unchecked_count("login") - before == 3  # each failure that was not counted
+
+
+def unchecked_count(limit: str) -> float:
+    from kinerja_saas import metrics
+
+    return metrics.RATE_LIMIT_UNCHECKED.labels(limit)._value.get()
 
 
 # --- password change -----------------------------------------------------------------------
