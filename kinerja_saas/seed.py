@@ -41,7 +41,7 @@ from kinerja_saas.auth.passwords import hash_password
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import user_actor
 from kinerja_saas.org import importing
-from kinerja_saas.org.models import Employee, Unit
+from kinerja_saas.org.models import Employee, ImportStatus, Unit
 from kinerja_saas.performance import evaluations, plans, realisations
 from kinerja_saas.performance import service as periods
 from kinerja_saas.performance.models import (
@@ -60,7 +60,7 @@ from kinerja_saas.surveys.models import SurveyCampaign, SurveyCampaignService
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
 from kinerja_saas.training import admin as training
 from kinerja_saas.training import participants
-from kinerja_saas.training.models import Competency, TrainingMode
+from kinerja_saas.training.models import Competency, TrainingMode, TrainingProgramme
 from tenants.context import tenant_transaction
 from tenants.models import RegionKind, RegionTimezone, Tenant
 from tenants.onboarding import RegionInput, onboard_region
@@ -364,7 +364,7 @@ async def _describe(tenant: Tenant) -> DemoRegionInfo:
                 tenant.slug,
                 tenant.name,
                 problem="made by an older seed, without onboarding's reference data: "
-                "delete the data folder (make clean) to make it afresh",
+                "delete the data folder (.kinerja/; make clean does) to make it afresh",
             )
         if not await UserAccount.exists(
             tenant_id=tenant.id, email=login_email(Role.REGION_ADMIN, tenant.slug)
@@ -467,7 +467,7 @@ async def _seed_region(index: int, region: DemoRegion, settings: Settings) -> Te
             enqueue=False,  # run here, as `kinerja tenant import` does
         )
     job = await importing.run_import(tenant_id=tenant.id, job_id=job.id, actor=user_actor(admin))
-    if job.status.value != "SUCCEEDED":
+    if job.status is not ImportStatus.SUCCEEDED:
         raise RuntimeError(f"the demo roster of {region.slug} did not import: {job.summary}")
 
     people = _People(tenant.id, roster)
@@ -574,8 +574,6 @@ async def _self_enrolment(tenant_id: int, people: _People, period_id: int) -> No
 
 
 async def _programme_id(tenant_id: int, title: str) -> int:
-    from kinerja_saas.training.models import TrainingProgramme
-
     return (
         await TrainingProgramme.filter(tenant_id=tenant_id, title=title)
         .first()
