@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if live_hub is not None:
                 await live_hub.close()
+            await graphql.revocations.close()
             if state.get("redis") is not None:
                 await state["redis"].aclose()
             if graphql.redis is not None:

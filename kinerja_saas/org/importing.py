@@ -25,6 +25,7 @@ from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import user_actor
 from kinerja_saas.errors import FieldError, ValidationFailed
@@ -607,11 +608,14 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         )
         # Their logins end too, except region admins': a roster must never lock the region
         # out of its own platform (their employee records are deactivated all the same).
-        await db.execute_query(
+        ended = await db.execute_query_dict(
             "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
             " WHERE tenant_id = $1 AND employee_id = ANY($2::bigint[])"
-            " AND NOT ('REGION_ADMIN' = ANY(roles))",
+            " AND NOT ('REGION_ADMIN' = ANY(roles)) RETURNING id, token_version",
             [tenant_id, [r["id"] for r in deactivated]],
+        )
+        await revoke_logins(
+            tenant_id=tenant_id, versions={r["id"]: r["token_version"] for r in ended}
         )
     # One audit entry per employee that changed, with only the fields that changed.
     await db.execute_query(
@@ -675,12 +679,27 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         " ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
         params,
     )
-    await db.execute_query(
-        "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')"
+    # A role change ends the login's tokens like a password change: its sessions end, and
+    # the next login carries the new role (access tokens within seconds, revocation.py). A
+    # login without a password has no token to end, and its activation link stays valid.
+    promoted = await db.execute_query_dict(
+        "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR'),"
+        " token_version = a.token_version + (a.password_hash IS NOT NULL)::int"
         " WHERE a.tenant_id = $1 AND NOT ('SUPERVISOR' = ANY(a.roles)) AND a.is_active"
         " AND EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
-        "   AND r.supervisor_id = a.employee_id)",
+        "   AND r.supervisor_id = a.employee_id)"
+        " RETURNING a.id, a.token_version, a.password_hash IS NOT NULL AS signed_in",
         [tenant_id],
+    )
+    promoted = [r for r in promoted if r["signed_in"]]
+    if promoted:
+        await db.execute_query(
+            "UPDATE login_sessions SET revoked_at = now()"
+            " WHERE tenant_id = $1 AND user_id = ANY($2::bigint[]) AND revoked_at IS NULL",
+            [tenant_id, [r["id"] for r in promoted]],
+        )
+    await revoke_logins(
+        tenant_id=tenant_id, versions={r["id"]: r["token_version"] for r in promoted}
     )
     account_ids = [r["id"] for r in accounts]
     for start in range(0, len(account_ids), 1000):
