@@ -126,7 +126,7 @@ def notify() -> None:
 # --- each API process's memory of revocations --------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Tracked:
     actor: Actor
     on_revoked: Callable[[], None]
@@ -148,7 +148,8 @@ class RevocationWatch:
         self._again = False
         self._loop_task: asyncio.Task | None = None
         self._closed = False
-        self.syncs = 0
+        self.syncs = 0  # reads so far
+        self.listening = False  # subscribed to the channel now
         register_publisher(settings.redis_url)
 
     # --- the request's check -----------------------------------------------------------
@@ -287,6 +288,7 @@ class RevocationWatch:
             pubsub = redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
+                self.listening = True
                 failures = 0
                 while True:
                     message = await pubsub.get_message(
@@ -297,6 +299,7 @@ class RevocationWatch:
             except (RedisError, OSError) as exc:
                 log.warning("token revocations: pub/sub lost, polling only", error=repr(exc))
             finally:
+                self.listening = False
                 for closing in (pubsub, redis):
                     with contextlib.suppress(Exception):
                         await closing.aclose()

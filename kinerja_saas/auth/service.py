@@ -443,7 +443,8 @@ async def logout_everywhere(*, actor: Actor) -> None:
     now = datetime.now(UTC)
     db = connections.get("default")
     if actor.is_operator:
-        _, rows = await db.execute_query(
+        # execute_query_dict: Tortoise's execute_query drops an UPDATE's RETURNING rows
+        rows = await db.execute_query_dict(
             "UPDATE platform_operators SET token_version = token_version + 1 WHERE id = $1"
             " RETURNING token_version",
             [actor.user_id],
@@ -453,7 +454,7 @@ async def logout_everywhere(*, actor: Actor) -> None:
         )
         tenant_id = None
     else:
-        _, rows = await db.execute_query(
+        rows = await db.execute_query_dict(
             "UPDATE user_accounts SET token_version = token_version + 1"
             " WHERE tenant_id = $1 AND id = $2 RETURNING token_version",
             [actor.tenant_id, actor.user_id],

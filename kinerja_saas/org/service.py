@@ -413,7 +413,7 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
     employee.is_active = False
     await employee.save_fields("is_active")
     tenant_id = current_tenant_id()
-    _, ended = await _db().execute_query(
+    ended = await _db().execute_query_dict(  # execute_query would drop RETURNING's rows
         "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
         " WHERE tenant_id = $1 AND employee_id = $2 RETURNING id, token_version",
         [tenant_id, employee.id],

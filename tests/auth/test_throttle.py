@@ -223,9 +223,7 @@ async def test_a_device_token_counts_only_for_its_account_and_version(client_at,
     ip = "198.51.100.80"
 
     def client_at(ip, make=client_at):  # the default pace: 1 s, 2 s, 4 s …
-        return make(
-            ip, login_account_delay_base_seconds=1.0, login_account_delay_max_seconds=60.0
-        )
+        return make(ip, login_account_delay_base_seconds=1.0, login_account_delay_max_seconds=60.0)
 
     _, device = await attempt(client_at(ip), email)
     _, other_device = await attempt(client_at(ip), other)
