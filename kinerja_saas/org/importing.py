@@ -679,27 +679,15 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         " ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
         params,
     )
-    # A role change ends the login's tokens like a password change: its sessions end, and
-    # the next login carries the new role (access tokens within seconds, revocation.py). A
-    # login without a password has no token to end, and its activation link stays valid.
-    promoted = await db.execute_query_dict(
-        "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR'),"
-        " token_version = a.token_version + (a.password_hash IS NOT NULL)::int"
+    # A role added (a new supervisor) ends no token: the old tokens only lack it, and the
+    # next refresh carries it. Taking a role away must end them (revocation.revoke_logins),
+    # as deactivation does; no path takes one away yet.
+    await db.execute_query(
+        "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')"
         " WHERE a.tenant_id = $1 AND NOT ('SUPERVISOR' = ANY(a.roles)) AND a.is_active"
         " AND EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
-        "   AND r.supervisor_id = a.employee_id)"
-        " RETURNING a.id, a.token_version, a.password_hash IS NOT NULL AS signed_in",
+        "   AND r.supervisor_id = a.employee_id)",
         [tenant_id],
-    )
-    promoted = [r for r in promoted if r["signed_in"]]
-    if promoted:
-        await db.execute_query(
-            "UPDATE login_sessions SET revoked_at = now()"
-            " WHERE tenant_id = $1 AND user_id = ANY($2::bigint[]) AND revoked_at IS NULL",
-            [tenant_id, [r["id"] for r in promoted]],
-        )
-    await revoke_logins(
-        tenant_id=tenant_id, versions={r["id"]: r["token_version"] for r in promoted}
     )
     account_ids = [r["id"] for r in accounts]
     for start in range(0, len(account_ids), 1000):
