@@ -26,6 +26,7 @@ from kinerja_saas.auth.revocation import revoke_logins, revoke_session
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.throttle import Client, LoginThrottle
 from kinerja_saas.auth.tokens import (
+    DeviceClaims,
     RefreshClaims,
     TokenPair,
     decode_device,
@@ -129,10 +130,11 @@ async def login(
             [FieldError("email" if not email else "password", "REQUIRED", "Required.")]
         )
     throttle = throttle or LoginThrottle.of(None, settings)
-    client = Client(ip, await known_device(device_token, email, settings))
+    device = await known_device(device_token, email, settings)
+    client = Client(ip, device.device_id if device else None)
     await throttle.check(email=email, client=client)
     try:
-        result = await _authenticate(email, password, region_slug, settings)
+        result = await _authenticate(email, password, region_slug, settings, only=device)
     except AuthenticationFailed as exc:
         if exc.code == "INVALID_CREDENTIALS":
             await throttle.failed(email=email, client=client)
@@ -141,9 +143,9 @@ async def login(
     return _with_device(result, email, settings)
 
 
-async def known_device(token: str | None, email: str, settings: Settings) -> str | None:
-    """The device id of a device token of this e-mail whose login still has the version
-    the token was issued with (one read, only when a token is given); else None."""
+async def known_device(token: str | None, email: str, settings: Settings) -> DeviceClaims | None:
+    """A device token of this e-mail whose login still has the version the token was
+    issued with (one read, only when a token is given); else None."""
     claims = decode_device(token, settings.jwt_verification_secrets, email_digest=digest(email))
     if claims is None:
         return None
@@ -158,7 +160,7 @@ async def known_device(token: str | None, email: str, settings: Settings) -> str
             version = await UserAccount.filter(
                 tenant_id=claims.tenant_id, id=claims.user_id, is_active=True
             ).values_list("token_version", flat=True)
-    return claims.device_id if version == [claims.token_version] else None
+    return claims if version == [claims.token_version] else None
 
 
 def _with_device(result: LoginResult, email: str, settings: Settings) -> LoginResult:
@@ -179,12 +181,22 @@ MAX_SLUG_LENGTH = 63
 
 
 async def _authenticate(
-    email: str, password: str, region_slug: str | None, settings: Settings
+    email: str,
+    password: str,
+    region_slug: str | None,
+    settings: Settings,
+    *,
+    only: DeviceClaims | None = None,
 ) -> LoginResult:
+    """`only`: a known device's login is the one account tried. The device is exempt from
+    the account's pace, so it must never help guess another account with the same e-mail
+    (another region's login, which that region's admin could have made)."""
     if len(email) > MAX_EMAIL_LENGTH or len(region_slug or "") > MAX_SLUG_LENGTH:
         await verify_password_async(None, password)  # the same cost as a real check
         raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
     operator = await PlatformOperator.get_or_none(email=email, is_active=True)
+    if operator and only is not None and (not only.is_operator or only.user_id != operator.id):
+        operator = None
     if operator and not region_slug:
         # No rehash here: the app role may not write operators' hashes (the owner
         # connection manages operators), so they are rehashed when `kinerja` resets them.
@@ -200,10 +212,17 @@ async def _authenticate(
         )
 
     checked = False  # one password check per login at least, never two for a wrong password
-    for tenant_id in await _candidate_regions(email, region_slug):
+    regions = (
+        []
+        if only is not None and only.is_operator
+        else await _candidate_regions(email, region_slug)
+    )
+    if only is not None:
+        regions = [t for t in regions if t == only.tenant_id]
+    for tenant_id in regions:
         async with tenant_transaction(tenant_id, require_active=False):
             user = await UserAccount.get_or_none(tenant_id=tenant_id, email=email, is_active=True)
-            if user is None:
+            if user is None or (only is not None and user.id != only.user_id):
                 continue
             # A real account of this region: from here the login counts as the region's in
             # fair sharing (a made-up e-mail or slug stays in the anonymous share).

@@ -190,7 +190,7 @@ def decode_device(
             return None
         return DeviceClaims(
             user_id=int(claims["sub"]),
-            tenant_id=claims.get("tid"),
+            tenant_id=int(claims["tid"]) if claims.get("tid") is not None else None,
             is_operator=bool(claims.get("op")),
             token_version=int(claims["ver"]),
             device_id=str(claims["did"]),

@@ -340,3 +340,32 @@ async def test_the_limits_count_on_redis_6_2(redis62, monkeypatch):
         assert LOGIN_THROTTLE_LOCAL.labels("check")._value.get() == before  # Redis counted
     finally:
         await client.aclose()
+
+
+async def test_a_device_token_never_helps_guess_another_regions_login(
+    client_at, region_a, region_b, password_hash
+):
+    """Region B's admin gives a login of B the e-mail of A's employee and logs in with it:
+    their device token is exempt from the pace, so with it only B's login is ever tried,
+    never A's (whose password is used here: still refused)."""
+    from kinerja_saas.auth.models import UserAccount
+    from tenants.context import tenant_transaction
+
+    email = region_a.accounts[Role.EMPLOYEE].email
+    b_password = "Sandi#Wilayah-B-2026"
+    from kinerja_saas.auth.passwords import hash_password
+
+    async with tenant_transaction(region_b.id):
+        await UserAccount.create(
+            tenant_id=region_b.id,
+            email=email,
+            name="Kembaran",
+            password_hash=hash_password(b_password),
+            roles=[Role.EMPLOYEE.value],
+        )
+    api = client_at("198.51.100.110")
+    status, device = await attempt(api, email, b_password)
+    assert status == "ok" and device
+    assert (await attempt(api, email, PASSWORD, device))[0] == "wrong"  # A's password
+    assert (await attempt(api, email, b_password, device))[0] == "ok"
+    assert (await attempt(api, email, PASSWORD))[0] == "ok"  # without it: A's login
