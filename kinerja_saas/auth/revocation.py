@@ -44,6 +44,7 @@ REVOKED_MESSAGE = "Sesi ini telah diakhiri; silakan masuk lagi."
 LATE_COMMIT_SECONDS = 60.0  # a row may become visible this long after its created_at
 IDLE_SECONDS = 60.0  # with no request and no open socket this long, the loop stops
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)  # pub/sub reconnection
+SYNC_WAIT_SECONDS = 1.0  # the longest a request waits for a read of the revocations
 
 LoginKey = tuple[bool, int | None, int]  # (is_operator, tenant_id, user_id)
 
@@ -160,7 +161,11 @@ class RevocationWatch:
         now = time.monotonic()
         self._used_at = now
         if self._synced_at is None or now - self._synced_at > self.stale_seconds:
-            await self.sync()
+            # Bounded: with the database away the request fails on its own anyway, and
+            # must not wait here first (it goes on with what was read last).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SYNC_WAIT_SECONDS):
+                    await self.sync()
         self._ensure_loop()
         if self.is_revoked(actor):
             metrics.TOKENS_REVOKED_REFUSED.inc()

@@ -109,9 +109,7 @@ async def test_an_attack_from_many_addresses_never_blocks_the_owners_device(clie
     )
     kinds = [o[0] for o in outcomes]
     assert kinds.count("wrong") <= 8 and kinds.count("limited") >= 25  # the pace held
-    started = time.monotonic()
-    assert (await attempt(at(owner_ip), email, device=device))[0] == "ok"
-    assert time.monotonic() - started < 1.0  # no waiting either
+    assert (await attempt(at(owner_ip), email, device=device))[0] == "ok"  # not held back
     # Without its device token the same client is one the account does not know: paced
     # (the slot after the burst may have come meanwhile; the one after it has not).
     unknown = [(await attempt(at(owner_ip), email, WRONG))[0] for _ in range(2)]
