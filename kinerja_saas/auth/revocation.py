@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,6 +48,14 @@ RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)  # pub/sub reconnection
 SYNC_WAIT_SECONDS = 1.0  # the longest a request waits for a read of the revocations
 
 LoginKey = tuple[bool, int | None, int]  # (is_operator, tenant_id, user_id)
+
+
+def _background() -> contextvars.Context:
+    """A context for tasks that outlive the request that starts them: none of its
+    statements counted as the request's, none of its log fields."""
+    context = uncounted_context()
+    context.run(logs.clear_scope)
+    return context
 
 
 def login_key(actor: Actor) -> LoginKey:
@@ -97,7 +106,7 @@ class _Publisher:
         self.tasks: set[asyncio.Task] = set()
 
     def publish(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._publish(), context=uncounted_context())
+        task = asyncio.get_running_loop().create_task(self._publish(), context=_background())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -209,7 +218,7 @@ class RevocationWatch:
             await asyncio.shield(running)
             return
         self._sync_task = asyncio.get_running_loop().create_task(
-            self._sync_rounds(), context=uncounted_context()
+            self._sync_rounds(), context=_background()
         )
         await asyncio.shield(self._sync_task)
 
@@ -268,7 +277,7 @@ class RevocationWatch:
         if self._closed or (self._loop_task is not None and not self._loop_task.done()):
             return
         self._loop_task = asyncio.get_running_loop().create_task(
-            self._run(), context=uncounted_context()
+            self._run(), context=_background()
         )
 
     def _idle(self) -> bool:
