@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if live_hub is not None:
                 await live_hub.close()
+            await graphql.revocations.close()
             if state.get("redis") is not None:
                 await state["redis"].aclose()
             if graphql.redis is not None:
@@ -233,4 +234,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.live_hub = live_hub
     app.state.fair_share = graphql.fair_share
+    app.state.revocations = graphql.revocations
     return app

@@ -239,8 +239,8 @@ async def check_redis(redis: Redis) -> Check:
         return Check(
             "redis",
             "fail",
-            f"{name} terlalu lama: perlu Redis ≥ 7.0 atau Valkey ≥ 7.2 (EXPIRE … NX untuk"
-            " batas login dan permintaan) / too old: needs Redis 7.0+ or Valkey 7.2+",
+            f"{name} terlalu lama: perlu Redis ≥ 7.0 atau Valkey ≥ 7.2 (versi yang diuji)"
+            " / too old: needs Redis 7.0+ or Valkey 7.2+ (the versions the suite runs on)",
         )
     return Check("redis", "ok", name)
 
@@ -250,7 +250,7 @@ def _scratch_key(what: str) -> str:
 
 
 async def _probe_limits(redis: Redis) -> None:
-    # The rate limits' own pipeline (MULTI, INCR, EXPIRE … NX, TTL, EXEC).
+    # The rate limits' own script (INCR, TTL, EXPIRE inside EVAL), then a read of a count.
     key = _scratch_key("limit")
     try:
         first = await hit_all(redis, [(key, 1, 30)])
@@ -296,7 +296,7 @@ async def _probe_queue(redis: Redis) -> None:
 
 
 PROBES: tuple[tuple[str, str, Callable[[Redis], Awaitable[None]]], ...] = (
-    ("INCR/EXPIRE NX/TTL/MULTI", "batas login, survei dan permintaan", _probe_limits),
+    ("INCR/TTL/EXPIRE (EVAL)", "batas login, survei dan permintaan", _probe_limits),
     ("EVAL", "pembagian job antar-daerah di worker", _probe_eval),
     ("SET NX PX/PSETEX/ZADD/ZRANGEBYSCORE", "antrean job (arq)", _probe_queue),
 )

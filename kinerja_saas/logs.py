@@ -62,6 +62,12 @@ def bind(**fields: Any) -> None:
         enter_scope(**fields)
 
 
+def clear_scope() -> None:
+    """No scope for the rest of the current context: for a background task started from a
+    request, whose lines are not that request's."""
+    _scope.set(None)
+
+
 def current(field: str) -> Any:
     return (_scope.get() or {}).get(field)
 

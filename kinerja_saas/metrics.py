@@ -97,6 +97,20 @@ RATE_LIMIT_UNCHECKED = Counter(
     "refused the command, by limit (login, survey, requests).",
     ["limit"],
 )
+LOGIN_THROTTLE_LOCAL = Counter(
+    "kinerja_login_throttle_local",
+    "Login throttle steps (check, failure, success) counted in this process only, because "
+    "Redis could not count them: the limits hold per process instead of platform-wide.",
+    ["step"],
+)
+TOKENS_REVOKED_REFUSED = Counter(
+    "kinerja_tokens_revoked_refused",
+    "Requests and WebSocket connections refused because their access token was revoked.",
+)
+REVOCATION_SYNC_ERRORS = Counter(
+    "kinerja_revocation_sync_errors",
+    "Failed reads of the token revocations (the process works on what it read last).",
+)
 COLLECT_ERRORS = Counter(
     "kinerja_metrics_collect_errors",
     "Failures reading a deployment-wide value at scrape time.",

