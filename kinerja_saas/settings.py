@@ -19,7 +19,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-dev-only-secret"
 DEV_APP_DB_PASSWORD = "kinerja-app-dev"
-DEV_PUBLIC_URL = "http://127.0.0.1:8000"
 DEV_SMTP_FROM = "Kinerja <no-reply@kinerja.localhost>"
 _HTTP_URL = re.compile(r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
 
@@ -67,11 +66,20 @@ class Settings(BaseSettings):
     jwt_previous_secret: str | None = Field(default=None, repr=False)
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    # Failed logins (wrong password, unknown e-mail) counted in Redis, per e-mail address
-    # and per client IP, in one window; past either limit logins are refused (RATE_LIMITED).
-    login_failures_per_account: int = 5
-    login_failures_per_ip: int = 20
+    # Login throttling (kinerja_saas/auth/throttle.py, docs/security.md "Accounts and
+    # webhooks"). Failed logins block one client of one account, or one address; the
+    # account as a whole is only slowed down, for clients it does not know.
+    login_failures_per_client: int = 5  # per (account, address or known device) per window
+    login_failures_per_ip: int = 20  # per address, any account, per window
     login_failure_window_seconds: int = 15 * 60
+    login_account_free_attempts: int = 5  # per account, before the pace starts
+    login_account_delay_base_seconds: float = 1.0  # the pace: base x 2^k ...
+    login_account_delay_max_seconds: float = 60.0  # ... capped: the bound of the pace
+    login_account_pace_window_seconds: int = 3600  # quiet this long, the pace starts over
+    device_token_ttl_seconds: int = 180 * 24 * 3600  # "this device logged in here before"
+    # Revocation of access tokens (kinerja_saas/auth/revocation.py): each API process reads
+    # the recent revocations this often (Redis pub/sub wakes it at once in between).
+    revocation_poll_seconds: float = 2.0
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -175,12 +183,15 @@ class Settings(BaseSettings):
     # Recipients per fan-out statement (and commit): bounds a job step's time and memory.
     notification_batch_size: int = 5000
 
-    # E-mail. Links in e-mails are made absolute with `public_url` (the frontend's base).
-    # Without an SMTP host, dev and test write each message as an .eml file into
-    # <data_dir>/mailbox/; production then leaves deliveries PENDING and logs a warning.
+    # E-mail. Links in e-mails (activation, password reset, notifications) are made absolute
+    # with `public_url`: the frontend's address. Unset outside production: this platform's
+    # own address (`own_url`, the host and port it listens on). Without an SMTP host, dev and
+    # test write each message as an .eml file into <data_dir>/mailbox/; production then
+    # leaves deliveries PENDING and logs a warning.
     public_url: str | None = None
-    # Where this platform itself is reached (the survey page /s/… its QR codes print), when
-    # not at `public_url` (a region's frontend on a host of its own). Unset: `public_url`.
+    # Where this platform itself is reached: the survey page /s/… and the QR codes that print
+    # it (`platform_url()`). Unset: outside production the address a request came to, in
+    # production `public_url` (one public host for both).
     survey_public_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)  # by security: 587/465/25
@@ -259,9 +270,24 @@ class Settings(BaseSettings):
         return value.strip() or None if value is not None else None
 
     @property
-    def survey_base_url(self) -> str | None:
-        """The base of the public survey page's URLs (QR codes, `surveyUrl`)."""
-        return self.survey_public_url or self.public_url
+    def own_url(self) -> str:
+        """The address this platform listens on (KINERJA_HOST, KINERJA_PORT; `kinerja dev`
+        and `kinerja serve` set them from --host/--port), as a browser on this machine
+        reaches it: a wildcard bind is reached on the loopback address."""
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # IPv6
+        return f"http://{host}:{self.port}"
+
+    def platform_url(self, request_base: str | None = None) -> str | None:
+        """The base of the platform's own public URLs (the survey page, its QR codes,
+        `surveyUrl`) for a request that came to `request_base`; None: not known."""
+        if self.survey_public_url:
+            return self.survey_public_url
+        if self.env == "production":
+            # Never the request's Host header there: a forged one would print in QR codes.
+            return self.public_url
+        return (request_base or self.own_url).rstrip("/")
 
     def _email_problems(self) -> list[str]:
         production = self.env == "production"
@@ -269,7 +295,7 @@ class Settings(BaseSettings):
         if self.public_url is None:
             if production and self.smtp_host:
                 problems.append("KINERJA_PUBLIC_URL must be set when e-mail is sent")
-            self.public_url = None if production else DEV_PUBLIC_URL
+            self.public_url = None if production else self.own_url
         elif not _HTTP_URL.match(self.public_url):
             problems.append("KINERJA_PUBLIC_URL must be an http(s) URL, e.g. https://kinerja.id")
         else:

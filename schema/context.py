@@ -33,6 +33,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     live_hub: LiveHub | None = None
     token_expiry: asyncio.Task | None = None
+    revocation: Any = None  # the socket's registration with the revocation watch
     redis: Any = None  # the API's Redis client (rate limits of public endpoints)
     fair_share: FairShare | None = None  # per-region and per-user limits, region slots
     # The region a public field (survey code, region slug) bound this request to. On the

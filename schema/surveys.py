@@ -192,7 +192,10 @@ _FROM_API = {_api(f): f for f in PROFILE_FIELDS}
 async def _campaigns(
     info: strawberry.Info, campaigns, unit_path: str | None = None
 ) -> list[SurveyCampaignType]:
-    public_url = info.context.settings.survey_base_url
+    request = info.context.request
+    public_url = info.context.settings.platform_url(
+        str(request.base_url) if request is not None else None
+    )
     rows = await admin.campaign_services([c.id for c in campaigns], unit_path)
     by_campaign: dict[int, list[dict]] = {}
     for row in rows:

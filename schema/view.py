@@ -13,7 +13,7 @@ import orjson
 from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError, OperationType, parse
 from redis.asyncio import Redis
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -26,6 +26,7 @@ from strawberry.types.unset import UNSET
 
 from kinerja_saas import logs, metrics
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
@@ -116,6 +117,14 @@ class KinerjaGraphQL(GraphQL):
             else None
         )
         self.fair_share = FairShare(self.redis, settings)
+        # Revoked access tokens, refused within seconds (kinerja_saas/auth/revocation.py).
+        self.revocations = RevocationWatch(settings)
+
+    async def render_graphql_ide(self, request) -> HTMLResponse:
+        """GraphiQL from this package's own assets (schema/graphiql/), never a CDN."""
+        from schema import graphiql
+
+        return HTMLResponse(graphiql.page(), headers={"cache-control": "no-cache"})
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -182,7 +191,9 @@ class KinerjaGraphQL(GraphQL):
             return context  # a WebSocket authenticates in connection_init (on_ws_connect)
         try:
             context.actor = self._actor(_bearer(header), request_id)
+            await self.revocations.check(context.actor)
         except AuthenticationFailed as exc:
+            context.actor = None
             context.auth_error = exc
             return context
         _bind_actor(context.actor)
@@ -246,6 +257,8 @@ class KinerjaGraphQL(GraphQL):
         finally:
             if context.token_expiry is not None:
                 context.token_expiry.cancel()
+            if context.revocation is not None:
+                context.revocation.__exit__(None, None, None)
 
     async def on_ws_connect(self, context: Context):
         """connection_init: `{"authorization": "Bearer <access token>"}`. Only a region's
@@ -256,12 +269,16 @@ class KinerjaGraphQL(GraphQL):
             actor = self._actor(token, context.request_id)
             if actor.is_operator or actor.tenant_id is None:
                 raise AuthenticationFailed("Only a region's users subscribe.", code="NO_REGION")
+            await self.revocations.check(actor)
             async with tenant_transaction(actor.tenant_id):  # refuses a suspended region
                 pass
         except AuthenticationFailed as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
         context.actor = actor
         _bind_actor(actor)
+        # A logout, deactivation or password change elsewhere closes this socket too.
+        context.revocation = self.revocations.track(actor, lambda: _close_revoked(context))
+        context.revocation.__enter__()
         expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]  # verified
         context.token_expiry = asyncio.create_task(_close_on_expiry(context, expires_at))
         return UNSET
@@ -311,6 +328,21 @@ def _bearer(header: object) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Use 'Authorization: Bearer <token>'.", code="TOKEN_INVALID")
     return token.strip()
+
+
+def _close_revoked(context: Context) -> None:
+    """From the revocation watch's task: the close runs as a task of its own."""
+
+    async def close() -> None:
+        with contextlib.suppress(RuntimeError, OSError):  # already closed
+            await context.request.close(code=FORBIDDEN, reason="Token revoked")
+
+    task = asyncio.get_running_loop().create_task(close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+_closing: set[asyncio.Task] = set()
 
 
 async def _close_on_expiry(context: Context, expires_at: float) -> None:

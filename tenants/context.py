@@ -30,6 +30,24 @@ _current_tenant: contextvars.ContextVar[object] = contextvars.ContextVar(
 )
 
 
+# The callbacks to run once the outermost tenant transaction has committed (a list shared
+# with the tasks started inside it, e.g. sibling GraphQL fields); None: none is open.
+_after_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "after_commit", default=None
+)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Runs `callback` once the outermost tenant transaction commits, never on rollback
+    (at once when no tenant transaction is open). It must be quick and must not raise:
+    e.g. it schedules a Redis message about what was committed."""
+    pending = _after_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
+
+
 class NoTenant(RuntimeError):
     """Tenant-scoped code ran outside a tenant transaction, or in platform scope."""
 
@@ -143,6 +161,28 @@ async def tenant_transaction(
         bound = _binding.get()
         if bound is not None and outer is not _OUTSIDE:
             bound.check_visit(tenant_id)
+    pending: list[Callable[[], None]] | None = None
+    if _after_commit.get() is None:
+        pending = []
+        pending_token = _after_commit.set(pending)
+    try:
+        async with _transaction(tenant_id, outer, require_active, admit, binding) as conn:
+            yield conn
+    finally:
+        if pending is not None:
+            _after_commit.reset(pending_token)
+    for callback in pending or ():
+        callback()  # reached only when the transaction committed
+
+
+@asynccontextmanager
+async def _transaction(
+    tenant_id: int | None,
+    outer: object,
+    require_active: bool,
+    admit: Callable[[str | None], Awaitable[None]] | None,
+    binding: Binding | None,
+) -> AsyncIterator[object]:
     async with in_transaction() as conn:
         # A new top-level transaction starts with no tenant (the setting is transaction-
         # local): platform scope needs no statement there.

@@ -11,7 +11,15 @@ TENANT_EXPR = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 
 # Platform tables: no tenant_id, no RLS. Every other table must have both (see tests).
 PLATFORM_TABLES = frozenset(
-    {"tenants", "platform_operators", "operator_sessions", "tortoise_migrations"}
+    {
+        "tenants",
+        "platform_operators",
+        "operator_sessions",
+        "tortoise_migrations",
+        # ids only, no privilege for the app role: read and written through definer
+        # functions that keep a region to its own logins (migration 0025)
+        "token_revocations",
+    }
 )
 
 # The app role may append to these but never change or delete a row.
@@ -60,6 +68,9 @@ APP_FUNCTIONS = (
     "kinerja_achievement(numeric, numeric, text, numeric)",
     "survey_code_lookup(text)",
     "survey_code_rules(text)",
+    "auth_revoke_tokens(bigint, bigint[], integer[], bigint)",
+    "auth_token_revocations(double precision)",
+    "operator_change_password(bigint, text, text)",
     # A region's status and plan: platform operators' changes, refused in a region's
     # transaction (migration 0024).
     "platform_set_region_status(bigint, text)",
@@ -86,6 +97,7 @@ def app_role_statements(role: str, password: str | None) -> list[str]:
         f'GRANT SELECT ON platform_operators TO "{role}"',
         f'GRANT UPDATE (token_version) ON platform_operators TO "{role}"',
         f'REVOKE DELETE ON operator_sessions FROM "{role}"',
+        f'REVOKE ALL ON token_revocations FROM "{role}"',
     ]
     statements += [f'REVOKE UPDATE, DELETE ON "{t}" FROM "{role}"' for t in APPEND_ONLY_TABLES]
     statements += [f'GRANT EXECUTE ON FUNCTION {f} TO "{role}"' for f in APP_FUNCTIONS]

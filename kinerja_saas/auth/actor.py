@@ -17,6 +17,10 @@ class Actor:
     employee_id: int | None = None
     is_operator: bool = False
     request_id: str | None = field(default=None, compare=False)
+    # From the access token: the login's token version and session when it was issued, so
+    # that a revocation (auth/revocation.py) can refuse it before it expires.
+    token_version: int | None = field(default=None, compare=False)
+    session_id: int | None = field(default=None, compare=False)
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

@@ -260,8 +260,8 @@ class SurveyPages:
         if origin is None:
             return False
         own = {request.headers.get("host", "")}
-        if self.settings.survey_base_url:
-            own.add(urlsplit(self.settings.survey_base_url).netloc)
+        if platform := self.settings.platform_url():
+            own.add(urlsplit(platform).netloc)
         return urlsplit(origin).netloc not in own  # "null" (an opaque origin) included
 
     async def _submit(self, request: Request, code: str) -> Response:
@@ -373,9 +373,10 @@ class SurveyPages:
         scale = request.query_params.get("scale", str(qr.PNG_SCALE_DEFAULT))
         if not scale.isdigit() or not 1 <= int(scale) <= qr.PNG_SCALE_MAX:
             return _api_error(400, "INVALID", f"scale: 1 to {qr.PNG_SCALE_MAX}.")
-        if not self.settings.survey_base_url:
+        platform = self.settings.platform_url(str(request.base_url))
+        if not platform:
             return _api_error(
-                503, "NO_PUBLIC_URL", "Set KINERJA_PUBLIC_URL (or KINERJA_SURVEY_PUBLIC_URL) first."
+                503, "NO_PUBLIC_URL", "Set KINERJA_SURVEY_PUBLIC_URL (or KINERJA_PUBLIC_URL) first."
             )
         campaign_id = request.path_params["campaign_id"]
         service_id = request.path_params["service_id"]
@@ -387,7 +388,7 @@ class SurveyPages:
         found = next((r for r in rows if r["service_id"] == service_id), None)
         if found is None:
             return _api_error(404, "NOT_FOUND", "No such campaign service in this region.")
-        url = qr.survey_url(self.settings.survey_base_url, found["code"])
+        url = qr.survey_url(platform, found["code"])
         name = f"skm-{campaign_id}-{service_id}.{kind}"
         headers = {
             "content-disposition": f'attachment; filename="{name}"',

@@ -407,3 +407,37 @@ async def test_the_hub_stops_cleanly(settings, redis):
             pass
     clients = await redis.client_list()
     assert hub.client_name not in {c["name"] for c in clients}
+
+
+async def test_the_hub_listens_over_a_unix_socket(tmp_path):
+    """A Redis URL of a unix socket (unix://…): the hub connects and delivers. It passed
+    `socket_keepalive`, which redis-py refuses for a unix socket, and crashed on every
+    connect, so no notification was ever delivered live under the embedded Redis."""
+    from redis.asyncio import Redis
+
+    from kinerja_saas.embedded import Valkey
+
+    socket_path = tmp_path / "v.sock"
+    server = await asyncio.create_subprocess_exec(
+        *(Valkey.executable(), "--port", "0", "--unixsocket", str(socket_path), "--save", ""),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await wait_until(socket_path.exists, "valkey to listen on its socket")
+        url = f"unix://{socket_path}"
+        hub = LiveHub(url)
+        try:
+            with hub.subscribe(tenant_id=7, user_id=3) as feed:
+                await wait_until(lambda: hub.is_listening(7), "the hub to listen")
+                publisher = Redis.from_url(url)
+                message = {"event_id": 1, "notifications": [[41, 3], [42, 4]]}
+                await publisher.publish(live_channel(7, url), orjson.dumps(message))
+                await publisher.aclose()
+                item = await asyncio.wait_for(feed.get(), PROMPTLY)
+                assert (item.notification_id, item.event_id) == (41, 1)
+            assert hub.reconnects == 0
+        finally:
+            await hub.close()
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 10)

@@ -80,7 +80,7 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "logout": (OK, OK, OK, OK, OK, OK, OK),
     "activateAccount": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
     "issueActivation": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
-    "changePassword": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
+    "changePassword": (UNAUTH, OK, OK, OK, OK, OK, OK),
     "logoutEverywhere": (UNAUTH, OK, OK, OK, OK, OK, OK),
     "onboardRegion": (UNAUTH, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "suspendRegion": (UNAUTH, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
