@@ -140,9 +140,10 @@ def serve(
         log_config=configure_logging(settings),
         log_level=settings.log_level.lower(),
         access_log=False,
-        # The client's address behind a trusted proxy (per-IP survey limits, logs).
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # The client's address behind trusted proxies comes from the app itself
+        # (KINERJA_TRUSTED_PROXIES, kinerja_saas/client_address.py); uvicorn's would trust
+        # 127.0.0.1 (or FORWARDED_ALLOW_IPS) on its own.
+        proxy_headers=False,
     )
 
 
@@ -288,6 +289,7 @@ async def _serve_with_worker(settings, host: str, port: int, announce=None) -> N
             log_config=None,  # kinerja dev configured logging already
             log_level=settings.log_level.lower(),
             access_log=False,
+            proxy_headers=False,  # KINERJA_TRUSTED_PROXIES decides (client_address.py)
         )
     )
     from kinerja_saas.logs import job_summaries

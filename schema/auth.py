@@ -9,6 +9,7 @@ from kinerja_saas.auth.roles import Role as _Role
 from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
 from schema.errors import UserError, parse_id, run_mutation
+from schema.isolation import ALONE, ANONYMOUS
 from schema.org import Employee
 from schema.region import Region
 from tenants.context import enter_tenant
@@ -113,7 +114,9 @@ async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
 class AuthMutation:
     @strawberry.mutation(
         description="Log in with e-mail and password. `region` (slug) is needed only when "
-        "the e-mail has logins in several regions with the same password."
+        "the e-mail has logins in several regions with the same password. Sent alone, "
+        "without a token.",
+        metadata=ANONYMOUS,
     )
     async def login(
         self,
@@ -138,7 +141,9 @@ class AuthMutation:
 
     @strawberry.mutation(
         description="Trade a refresh token for a new pair; the old refresh token stops "
-        "working. Presenting an old one again ends the session (TOKEN_REUSED)."
+        "working. Presenting an old one again ends the session (TOKEN_REUSED). Sent alone, "
+        "without a token.",
+        metadata=ANONYMOUS,
     )
     async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
         settings = info.context.settings
@@ -146,14 +151,18 @@ class AuthMutation:
             lambda: auth.refresh(refresh_token=refresh_token, settings=settings), atomic=False
         )
 
-    @strawberry.mutation(description="End the session of this refresh token (log out here).")
+    @strawberry.mutation(
+        description="End the session of this refresh token (log out here). Sent alone.",
+        metadata=ALONE,
+    )
     async def logout(self, info: strawberry.Info, refresh_token: str) -> bool:
         await auth.logout(refresh_token=refresh_token, settings=info.context.settings)
         return True
 
     @strawberry.mutation(
         description="Set the first password of a new account with its one-time activation "
-        "token; logs the account in."
+        "token; logs the account in. Sent alone, without a token.",
+        metadata=ANONYMOUS,
     )
     async def activate_account(
         self, info: strawberry.Info, token: str, password: str
@@ -187,7 +196,8 @@ class AuthMutation:
         description="Region user or platform operator: set a new password. Every session of "
         "the login ends (other devices must log in again, their access tokens stop within "
         "seconds) and this one gets a fresh token pair. A wrong current password counts as a "
-        "failed login."
+        "failed login. Sent alone.",
+        metadata=ALONE,
     )
     async def change_password(
         self, info: strawberry.Info, current_password: str, new_password: str

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 
 import jwt
 import orjson
+from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError, OperationType, parse
 from redis.asyncio import Redis
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -130,6 +132,45 @@ class KinerjaGraphQL(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
 
+    # --- malformed requests: 400 with a GraphQL error, never a 500 ------------------------
+
+    def parse_json(self, data: str | bytes) -> object:
+        """A request body (and a multipart `operations` or `map`, a GET `variables`) must be
+        a JSON object: Strawberry reads it with `.get`, so `42`, `"x"`, `null` or a list
+        (no batching here) would fail with a 500."""
+        value = super().parse_json(data)
+        if isinstance(value, list) and self.schema.config.batching_config is not None:
+            return value
+        if not isinstance(value, dict):
+            raise HTTPException(400, "The request must be a JSON object.")
+        return value
+
+    async def parse_http_body(self, request_adapter):
+        parsed = await super().parse_http_body(request_adapter)
+        for item in parsed if isinstance(parsed, list) else [parsed]:
+            if item.operation_name is not None and not isinstance(item.operation_name, str):
+                raise HTTPException(400, "operationName must be a string or null.")
+        return parsed
+
+    async def process_result(self, request, result):
+        processed = await super().process_result(request, result)
+        if not self.settings.suggestions_enabled:
+            # "Did you mean 'employees'?" tells a stranger the schema field by field.
+            for error in processed.get("errors") or ():
+                error["message"] = _SUGGESTION.sub("", error["message"])
+        return processed
+
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        try:
+            return await self._run(request, context, root_value)
+        except HTTPException as exc:
+            # Strawberry answers these in plain text; clients expect GraphQL's shape.
+            code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            return JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": code}}]},
+                status_code=exc.status_code,
+            )
+
     async def get_context(self, request, response) -> Context:
         # RequestScopeMiddleware chose it (and logs carry it); derived here when the view
         # runs without the middleware.
@@ -207,7 +248,7 @@ class KinerjaGraphQL(GraphQL):
 
     # --- WebSocket -------------------------------------------------------------------------
 
-    async def run(self, request, context=UNSET, root_value=UNSET):
+    async def _run(self, request, context=UNSET, root_value=UNSET):
         if context is not UNSET or not self.is_websocket_request(request):
             return await super().run(request, context, root_value)
         context = await self.get_context(request, response=request)
@@ -244,6 +285,9 @@ class KinerjaGraphQL(GraphQL):
 
 
 _log = logs.get_logger("kinerja.graphql")
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 _DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
 

@@ -71,6 +71,10 @@ APP_FUNCTIONS = (
     "auth_revoke_tokens(bigint, bigint[], integer[], bigint)",
     "auth_token_revocations(double precision)",
     "operator_change_password(bigint, text, text)",
+    # A region's status and plan: platform operators' changes, refused in a region's
+    # transaction (migration 0024).
+    "platform_set_region_status(bigint, text)",
+    "platform_set_region_plan(bigint, text)",
 )
 RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()")
 
@@ -78,8 +82,10 @@ RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()")
 def app_role_statements(role: str, password: str | None) -> list[str]:
     """Idempotent: the role the API and the job workers use. It owns nothing, bypasses no
     RLS, reads and writes tenant tables (RLS decides which rows), and has only what it needs
-    of the platform tables: regions are created and their status and settings changed,
-    never deleted or renamed; operators are only read (and their sessions revoked)."""
+    of the platform tables: regions are created (in platform scope) and a region's own
+    settings changed by its own transaction (RLS on tenants, migration 0024), never
+    deleted or renamed; status and plan only through the operators' definer functions;
+    operators are only read (and their sessions revoked)."""
     statements = [
         *_login_role(role, password),
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
@@ -87,7 +93,7 @@ def app_role_statements(role: str, password: str | None) -> list[str]:
         f'REVOKE ALL ON tortoise_migrations FROM "{role}"',
         f'REVOKE ALL ON tenants, platform_operators FROM "{role}"',
         f'GRANT SELECT, INSERT ON tenants TO "{role}"',
-        f'GRANT UPDATE (status, settings, plan) ON tenants TO "{role}"',
+        f'GRANT UPDATE (settings) ON tenants TO "{role}"',
         f'GRANT SELECT ON platform_operators TO "{role}"',
         f'GRANT UPDATE (token_version) ON platform_operators TO "{role}"',
         f'REVOKE DELETE ON operator_sessions FROM "{role}"',

@@ -9,7 +9,9 @@ regions with unique slugs, so tests never see each other's rows.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -62,6 +64,11 @@ def _servers() -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
+    return _test_settings()
+
+
+@functools.cache
+def _test_settings() -> Settings:
     database_url, redis_url = _servers()
     return Settings(
         env="test",
@@ -114,6 +121,24 @@ def redis_62_url(tmp_path_factory):
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     return hash_password(PASSWORD)
+
+
+async def update_region(region_id: int, **columns: Any) -> None:
+    """Changes a region's row of `tenants` as the owner, as a platform operator's tool would:
+    the app role may change only its own region's settings, inside its own transaction, and
+    a status or plan only through the operators' definer functions (migration 0024)."""
+    conn = await asyncpg.connect(**owner_connection_params(_test_settings()))
+    try:
+        for column, value in columns.items():
+            if isinstance(value, dict):
+                value, cast = json.dumps(value), "::jsonb"
+            else:
+                value, cast = str(getattr(value, "value", value)), ""
+            await conn.execute(
+                f"UPDATE tenants SET {column} = $2{cast} WHERE id = $1", region_id, value
+            )
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

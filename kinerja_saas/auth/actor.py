@@ -26,7 +26,12 @@ class Actor:
         return bool(self.roles.intersection(roles))
 
     def require(self, role: Role, message: str) -> None:
-        """Raises PermissionDenied with `message` unless the actor has `role`."""
+        """Raises PermissionDenied with `message` unless the actor has `role`, and
+        RegionMismatch when the open transaction is another region's than the actor's."""
+        # Imported here: tenants.context imports this module (through fair_share).
+        from tenants.context import check_region
+
+        check_region(self.tenant_id)
         if not self.has(role):
             raise PermissionDenied(message)
 

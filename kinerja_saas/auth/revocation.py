@@ -276,9 +276,7 @@ class RevocationWatch:
     def _ensure_loop(self) -> None:
         if self._closed or (self._loop_task is not None and not self._loop_task.done()):
             return
-        self._loop_task = asyncio.get_running_loop().create_task(
-            self._run(), context=_background()
-        )
+        self._loop_task = asyncio.get_running_loop().create_task(self._run(), context=_background())
 
     def _idle(self) -> bool:
         return not self._tracked and time.monotonic() - self._used_at > IDLE_SECONDS

@@ -97,6 +97,6 @@ DROP TABLE token_revocations;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0023_survey_results_fillfactor")]
+    dependencies = [("models", "0024_tenants_isolation")]
 
     operations = [ops.RunSQL(FORWARD, reverse_sql=REVERSE)]

@@ -20,8 +20,8 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import issue_pair
 from kinerja_saas.notifications.live import LiveFeed, LiveHub, NewNotification, live_channel
-from tenants.models import RegionStatus, Tenant
-from tests.conftest import TEST_DATABASE
+from tenants.models import RegionStatus
+from tests.conftest import TEST_DATABASE, update_region
 from tests.notifications.helpers import emit_event, fan_out, inbox, queue
 
 EMPLOYEE, SUPERVISOR = Role.EMPLOYEE, Role.SUPERVISOR
@@ -225,7 +225,7 @@ async def test_connection_init_is_refused_with_4403_without_a_valid_region_users
     refresh = issue_pair(
         employee, token_version=1, secret=secret, access_ttl=60, refresh_ttl=60
     ).refresh_token
-    await Tenant.filter(id=region_b.id).update(status=RegionStatus.SUSPENDED)
+    await update_region(region_b.id, status=RegionStatus.SUSPENDED)
     refused = {
         "no payload": None,
         "no token": {"other": "x"},
@@ -356,7 +356,7 @@ async def test_a_suspended_regions_subscription_ends_with_region_suspended(
     async with subscribed(server, region_a, EMPLOYEE, settings) as ws:
         event_id = await plan_approved(pool, region_a)
         note = await received(ws)
-        await Tenant.filter(id=region_a.id).update(status=RegionStatus.SUSPENDED)
+        await update_region(region_a.id, status=RegionStatus.SUSPENDED)
         message = {
             "event_id": event_id,
             "notifications": [[int(note["id"]), region_a.accounts[EMPLOYEE].id]],

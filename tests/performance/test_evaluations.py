@@ -554,3 +554,27 @@ async def test_dialog_between_employee_and_evaluator_only(api, region_a):
         {"body": "Progres?", "replyToId": None},
         {"body": "Sudah 50%", "replyToId": note_id},
     ]
+
+
+async def test_distribution_check_only_for_units_the_supervisor_rates(region_a):
+    """A supervisor sees the distribution of a unit only when they rate someone in it or
+    below it this period (their ratings count there); the region admin every unit."""
+    from kinerja_saas.performance import distribution
+
+    await approved_plan(region_a)  # staff1 in BIDANG-A, rated by chief
+    period, units = region_a.period.id, region_a.units
+    chief = person(region_a, "chief", SUPERVISOR)
+    other = person(region_a, "other", SUPERVISOR)  # in BIDANG-B, rates nobody
+    admin = person(region_a, "head", ADMIN)
+    async with tenant_transaction(region_a.id):
+        for actor, unit in ((chief, "a"), (chief, "dinas"), (admin, "b"), (admin, "a")):
+            check = await distribution.distribution_check(
+                actor=actor, period_id=period, unit_id=units[unit].id
+            )
+            assert check.unit_id == units[unit].id
+        for actor, unit in ((chief, "b"), (other, "a"), (other, "b"), (other, "dinas")):
+            with pytest.raises(PermissionDenied) as refused:
+                await distribution.distribution_check(
+                    actor=actor, period_id=period, unit_id=units[unit].id
+                )
+            assert refused.value.code == "FORBIDDEN"
