@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
+# `make run PORT=8101 HOST=0.0.0.0`: where the API listens (links in e-mails and QR codes
+# follow it unless KINERJA_PUBLIC_URL / KINERJA_SURVEY_PUBLIC_URL are set).
 run: $(STAMP)
-	$(BIN)/kinerja dev
+	$(BIN)/kinerja dev $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -24,6 +26,12 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/kinerja export-schema
+
+# GraphiQL's committed assets (schema/graphiql/assets/) from the npm registry, at the versions
+# pinned in schema/graphiql/refresh.py.
+.PHONY: graphiql-assets
+graphiql-assets: $(STAMP)
+	$(BIN)/python -m schema.graphiql.refresh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.employees_list

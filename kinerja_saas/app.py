@@ -4,11 +4,13 @@ survey page /s/{code} with the region admin's QR codes (kinerja_saas/surveys/web
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -16,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise, connections
 
 from kinerja_saas import logs, metrics
+from kinerja_saas.client_address import ClientAddressMiddleware
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.notifications.live import LiveHub
@@ -23,6 +26,7 @@ from kinerja_saas.settings import Settings, get_settings
 from kinerja_saas.surveys.web import SurveyPages
 
 log = logging.getLogger("kinerja.app")
+GZIP_MINIMUM_BYTES = 1024
 
 
 class BodyLimitMiddleware:
@@ -134,6 +138,31 @@ class StatementCountMiddleware:
             await send(message)
 
 
+def _serve_metrics(settings: Settings) -> bool:
+    if not settings.metrics_enabled:
+        return False
+    if settings.env == "production" and not settings.metrics_token:
+        log.warning("/metrics is not served: set KINERJA_METRICS_TOKEN for the scraper")
+        return False
+    return True
+
+
+def _bearer_matches(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
+def _graphiql_routes(settings: Settings) -> list[Route]:
+    """GraphiQL's scripts and styles, served from the package (schema/graphiql/)."""
+    if not settings.show_graphiql:
+        return []
+    from schema.graphiql import ASSET_PATH, asset
+
+    return [Route(ASSET_PATH + "/{name}", asset)]
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     from schema.view import KinerjaGraphQL
@@ -154,6 +183,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if live_hub is not None:
                 await live_hub.close()
+            await graphql.revocations.close()
             if state.get("redis") is not None:
                 await state["redis"].aclose()
             if graphql.redis is not None:
@@ -179,7 +209,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse(checks, status_code=200 if checks["database"] else 503)
 
     async def metrics_endpoint(request: Request):
-        """Prometheus text format. Serve it to the scraper only (docs/operations.md)."""
+        """Prometheus text format, for the scraper only (docs/operations.md): with
+        KINERJA_METRICS_TOKEN set, only for `Authorization: Bearer <token>`."""
+        if settings.metrics_token and not _bearer_matches(request, settings.metrics_token):
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Token /metrics salah.",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
+                status_code=401,
+                headers={"www-authenticate": "Bearer"},
+            )
         if state.get("redis") is None and settings.redis_url:
             state["redis"] = Redis.from_url(settings.redis_url, socket_connect_timeout=1)
         await metrics.collect(settings, state.get("redis"))
@@ -187,7 +231,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(body, media_type=content_type)
 
     middleware = [
+        # First: everything after it (logs, per-IP limits) sees the client's address.
+        Middleware(
+            ClientAddressMiddleware,
+            networks=settings.trusted_proxy_networks,
+            header=settings.proxy_header,
+        ),
         Middleware(RequestScopeMiddleware),
+        # Responses over 1 KB, gzipped when the client asks (the survey page: 7.8 KB, 2.2 KB
+        # gzipped). HTTP only: WebSocket frames pass untouched. Streamed responses are
+        # flushed chunk by chunk; multipart/mixed (subscriptions over HTTP) is left alone.
+        Middleware(
+            GZipMiddleware,
+            minimum_size=GZIP_MINIMUM_BYTES,
+            compresslevel=6,
+            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "multipart/mixed"),
+        ),
         Middleware(
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,
@@ -200,8 +259,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             # Prometheus (docs/operations.md); keep it away from the internet.
-            *([Route("/metrics", metrics_endpoint)] if settings.metrics_enabled else []),
+            *([Route("/metrics", metrics_endpoint)] if _serve_metrics(settings) else []),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
+            *_graphiql_routes(settings),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             # Shares the GraphQL endpoint's Redis client: the same rate-limit counters.
@@ -212,4 +272,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.live_hub = live_hub
     app.state.fair_share = graphql.fair_share
+    app.state.revocations = graphql.revocations
     return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import time
 from pathlib import Path
 
 import typer
@@ -31,26 +33,56 @@ def migrate() -> None:
     console.print("[green]Migrations applied; app role ready.[/green]")
 
 
-async def _seed() -> list:
+async def _seed():
     from kinerja_saas.database import close_db, init_app_db, owner_connection_params
     from kinerja_saas.seed import seed_demo
 
-    await init_app_db(_settings())
+    settings = _settings()
+    await init_app_db(settings)
     try:
-        return await seed_demo(owner_connection_params(_settings()))
+        return await seed_demo(owner_connection_params(settings), settings)
     finally:
         await close_db()
 
 
-def _print_logins(logins: list) -> None:
+def _print_logins(demo) -> None:
+    """The demo logins, the regions that are not (fully) demo regions, the survey codes."""
     from kinerja_saas.seed import DEMO_PASSWORD
 
     table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     for column in ("region", "role", "e-mail"):
         table.add_column(column, overflow="fold", no_wrap=True)
-    for row in logins:
+    for row in demo.logins:
         table.add_row(*row)
     console.print(table)
+    for region in demo.regions:
+        if region.problem:
+            console.print(f"[yellow]{region.slug}: {region.problem}[/yellow]")
+    codes = [f"{r.slug} {r.survey_code}" for r in demo.regions if r.survey_code]
+    if codes:
+        console.print("Demo survey codes (surveyForm(code), page /s/<code>): " + ", ".join(codes))
+
+
+def _print_tour(demo, base_url: str) -> None:
+    """What `kinerja dev` prints last, once the server answers: the logins and one query
+    per role to paste into GraphiQL."""
+    from kinerja_saas.seed import DEMO_PASSWORD, try_this
+
+    console.rule(f"[bold green]Kinerja is ready: {base_url}/graphql[/bold green]")
+    _print_logins(demo)
+    tries = try_this(demo, base_url)
+    if not tries:
+        return
+    console.print(
+        "[bold]Try this[/bold] in GraphiQL: log in, then put the token in the Headers tab as"
+        ' {"Authorization": "Bearer <accessToken>"}:\n'
+        f'  mutation {{ login(email: "<e-mail>", password: "{DEMO_PASSWORD}") {{ accessToken }} }}',
+        soft_wrap=True,
+    )
+    for item in tries:
+        who = f"{item.who} ({item.email})" if item.email else item.who
+        console.print(f"[bold]{who}[/bold]\n  {item.query}", soft_wrap=True, highlight=False)
+    console.rule()
 
 
 @app.command("seed-demo")
@@ -63,7 +95,26 @@ def seed_demo(
     if _settings().env == "production" and not allow_production:
         console.print("[red]Refusing to create demo logins in production.[/red]")
         raise typer.Exit(2)
-    _print_logins(asyncio.run(_seed()))
+    started = time.monotonic()
+    demo = asyncio.run(_seed())
+    _print_logins(demo)
+    console.print(_seeded_line(demo, time.monotonic() - started))
+
+
+def _seeded_line(demo, seconds: float) -> str:
+    made = ", ".join(demo.created) or "none"
+    return f"Demo data ready in {seconds:.1f} s (regions made now: {made}; the rest reused)."
+
+
+def _listen_on(host: str | None, port: int | None):
+    """The settings with --host/--port, also in the environment: links in e-mails and QR
+    codes follow the real address (Settings.own_url), in uvicorn's worker processes too."""
+    if host:
+        os.environ["KINERJA_HOST"] = host
+    if port:
+        os.environ["KINERJA_PORT"] = str(port)
+    get_settings.cache_clear()
+    return _settings()
 
 
 @app.command()
@@ -77,21 +128,22 @@ def serve(
 
     from kinerja_saas.logs import configure_logging
 
-    settings = _settings()
+    settings = _listen_on(host, port)
     uvicorn.run(
         "kinerja_saas.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         workers=workers,
         # Our JSON/console formatter, also in each of uvicorn's worker processes. No access
         # log: every GraphQL operation has its own line (name, outcome, duration).
         log_config=configure_logging(settings),
         log_level=settings.log_level.lower(),
         access_log=False,
-        # The client's address behind a trusted proxy (per-IP survey limits, logs).
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # The client's address behind trusted proxies comes from the app itself
+        # (KINERJA_TRUSTED_PROXIES, kinerja_saas/client_address.py); uvicorn's would trust
+        # 127.0.0.1 (or FORWARDED_ALLOW_IPS) on its own.
+        proxy_headers=False,
     )
 
 
@@ -159,8 +211,8 @@ def export_schema(
 
 @app.command()
 def dev(
-    host: str = typer.Option("127.0.0.1"),
-    port: int = typer.Option(8000),
+    host: str = typer.Option(None, help="Bind address (default KINERJA_HOST, 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default KINERJA_PORT, 8000)"),
     data_dir: Path = typer.Option(Path(".kinerja"), help="Where embedded servers keep data"),
 ) -> None:
     """What `make run` runs: embedded servers when none are configured, migrations, demo
@@ -168,11 +220,14 @@ def dev(
     from kinerja_saas.embedded import use_embedded_if_unconfigured
 
     os.environ.setdefault("KINERJA_ENV", "dev")
+    os.environ.setdefault("KINERJA_DATA_DIR", str(data_dir))  # the dev mailbox beside the data
     embedded = use_embedded_if_unconfigured(data_dir)
-    settings = _settings()
-    from kinerja_saas.logs import configure_logging
+    settings = _listen_on(host, port)
+    host, port = settings.host, settings.port
+    from kinerja_saas.logs import configure_logging, quiet_dev_logs
 
     configure_logging(settings)
+    quiet_dev_logs(settings)
     console.print(
         f"[bold]Using embedded PostgreSQL and Redis[/bold] under {data_dir.resolve()}"
         if embedded
@@ -181,16 +236,20 @@ def dev(
     from kinerja_saas.migrate import migrate as run_migrations
 
     asyncio.run(run_migrations(settings))
-    _print_logins(asyncio.run(_seed()))
-    console.print(f"GraphQL: http://{host}:{port}/graphql  (Ctrl-C to stop)")
+    started = time.monotonic()
+    demo = asyncio.run(_seed())
+    console.print(_seeded_line(demo, time.monotonic() - started))
+    console.print(f"GraphQL: {settings.own_url}/graphql  (Ctrl-C to stop)")
     console.print(
-        "Other kinerja commands, in another terminal while this runs:\n"
-        f"  export KINERJA_ENV=dev DATABASE_URL='{settings.database_url}'"
-        f" REDIS_URL='{settings.redis_url}'",
+        f"Other kinerja commands, in another terminal while this runs:\n  {export_line(settings)}",
         soft_wrap=True,
     )
     try:
-        asyncio.run(_serve_with_worker(settings, host, port))
+        asyncio.run(
+            _serve_with_worker(
+                settings, host, port, announce=lambda: _print_tour(demo, settings.own_url)
+            )
+        )
     finally:
         if embedded:
             from kinerja_saas.embedded import stop_embedded
@@ -198,7 +257,20 @@ def dev(
             stop_embedded()
 
 
-async def _serve_with_worker(settings, host: str, port: int) -> None:
+def export_line(settings) -> str:
+    """What another terminal needs to reach this platform's servers: the same on every run
+    of one data folder (the embedded servers' ports are stable)."""
+    names = {
+        "KINERJA_ENV": settings.env,
+        "KINERJA_HOST": settings.host,
+        "KINERJA_PORT": settings.port,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+    }
+    return "export " + " ".join(f"{k}='{v}'" for k, v in names.items())
+
+
+async def _serve_with_worker(settings, host: str, port: int, announce=None) -> None:
     import uvicorn
 
     from kinerja_saas.app import create_app
@@ -213,16 +285,65 @@ async def _serve_with_worker(settings, host: str, port: int) -> None:
             log_config=None,  # kinerja dev configured logging already
             log_level=settings.log_level.lower(),
             access_log=False,
+            proxy_headers=False,  # KINERJA_TRUSTED_PROXIES decides (client_address.py)
         )
     )
+    from kinerja_saas.logs import job_summaries
+
     job_worker = make_worker(settings, worker_options(settings), handle_signals=False)
     worker_task = asyncio.create_task(job_worker.async_run())
+    tasks = [worker_task, asyncio.create_task(job_summaries(job_worker))]
+    if announce is not None:
+        tasks.append(asyncio.create_task(_announce_when_settled(server, settings, announce)))
     try:
         await server.serve()
     finally:
-        worker_task.cancel()
-        await asyncio.gather(worker_task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await job_worker.close()
+
+
+async def _announce_when_settled(server, settings, announce, *, quiet=1.5, at_most=20.0) -> None:
+    """Calls `announce` once the server answers and the start-up work has settled (the
+    demo's outbox events relayed and their jobs run: no event waiting, no job due for
+    `quiet` seconds, or `at_most` seconds passed), so what it prints comes last and does
+    not scroll away under the worker's lines."""
+    import asyncpg
+    from redis.asyncio import Redis
+
+    from kinerja_saas.database import relay_connection_params
+    from kinerja_saas.outbox.service import backlog
+    from workers.metrics import queue_stats
+
+    while True:  # uvicorn sets a flag, no event
+        if server.started:
+            break
+        await asyncio.sleep(0.1)
+    redis = Redis.from_url(settings.redis_url)
+    # Printing the tour never stops the platform: if Redis or the relay role cannot be
+    # asked, it is printed at once.
+    with contextlib.suppress(Exception):
+        conn = await asyncpg.connect(**relay_connection_params(settings))
+        try:
+            deadline = time.monotonic() + at_most
+            settled_since: float | None = None
+            while time.monotonic() < deadline:
+                _, due, _ = await queue_stats(redis)
+                busy = due > 0 or await backlog(conn) > 0
+                now = time.monotonic()
+                if busy:
+                    settled_since = None
+                elif settled_since is None:
+                    settled_since = now
+                elif now - settled_since >= quiet:
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            await conn.close()
+    with contextlib.suppress(Exception):
+        await redis.aclose()
+    announce()
 
 
 operator_app = typer.Typer(help="Platform operators.", no_args_is_help=True)
@@ -429,6 +550,62 @@ def tenant_import(
     )
 
 
+@tenant_app.command("grant-role")
+def tenant_grant_role(
+    slug: str = typer.Argument(..., help="The region"),
+    email: str = typer.Argument(..., help="The login (e.g. from the imported roster)"),
+    role: str = typer.Argument(..., help="TRAINING_OFFICER or REGION_ADMIN"),
+) -> None:
+    """Give a region's login the TRAINING_OFFICER or REGION_ADMIN role (audited). The
+    region admin then ties a training officer to a unit with setTrainingOfficer."""
+    from kinerja_saas.auth.actor import Actor
+    from kinerja_saas.auth.grants import grant_role
+    from kinerja_saas.auth.models import UserAccount
+    from kinerja_saas.auth.roles import Role
+    from kinerja_saas.auth.service import normalise_email
+    from kinerja_saas.errors import DomainError, FieldError, ValidationFailed
+    from tenants.context import tenant_transaction
+    from tenants.models import Tenant
+
+    try:
+        wanted = Role(role.upper())
+    except ValueError as exc:
+        console.print(f"[red]role: unknown role {role!r}[/red]")
+        raise typer.Exit(2) from exc
+
+    async def run():
+        from kinerja_saas.database import close_db, init_app_db
+
+        await init_app_db(_settings())
+        try:
+            tenant = await Tenant.get_or_none(slug=slug)
+            if tenant is None:
+                raise ValidationFailed([FieldError("slug", "NOT_FOUND", f"No region {slug!r}.")])
+            actor = Actor(
+                user_id=0,
+                tenant_id=tenant.id,
+                roles=frozenset({Role.REGION_ADMIN}),
+                email=_cli_operator().email,
+            )
+            async with tenant_transaction(tenant.id):
+                account = await UserAccount.get_or_none(
+                    tenant_id=tenant.id, email=normalise_email(email)
+                )
+                if account is None:
+                    raise ValidationFailed(
+                        [FieldError("email", "NOT_FOUND", f"No login {email} in {slug}.")]
+                    )
+                return await grant_role(actor=actor, user_id=account.id, role=wanted)
+        finally:
+            await close_db()
+
+    try:
+        account = asyncio.run(run())
+    except DomainError as exc:
+        for error in exc.errors:
+            console.print(f"[red]{error.field}: {error.message} ({error.code})[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"{account.email} ({account.id}): {', '.join(sorted(account.roles))}")
 
 jobs_app = typer.Typer(
     help="Dead jobs: those that failed for a reason of their own and were parked.",

@@ -40,6 +40,14 @@ def count_statements(*, keep_texts: bool = False) -> Iterator[StatementCounter]:
         _counter.reset(token)
 
 
+def uncounted_context() -> contextvars.Context:
+    """A copy of the current context whose statements no request counts: for background
+    tasks started from inside a request (they outlive it and are not its work)."""
+    context = contextvars.copy_context()
+    context.run(_counter.set, None)
+    return context
+
+
 def _tick(query: str) -> None:
     counter = _counter.get()
     if counter is not None:

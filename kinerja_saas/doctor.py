@@ -1,6 +1,9 @@
 """`kinerja doctor`: checks that a deployment is what the platform's guarantees rest on.
 
-Each check returns one row (name, status, detail). Catalog checks read `pg_catalog`, so
+Each check returns one row (name, status, detail). The Redis checks run every group of
+commands the platform sends (on scratch keys that expire), a pub/sub round trip and a rate
+limit that must count: a server too old for one of them (Redis 6.2 lacks `EXPIRE … NX`)
+fails here instead of letting limits fail open in production. Catalog checks read `pg_catalog`, so
 they need no privileges beyond connecting; the migrations check reads
 `tortoise_migrations`, which only the owner may (run the doctor where DATABASE_URL is set,
 e.g. the migrate container, for the full report). Nothing is changed.
@@ -9,7 +12,9 @@ e.g. the migrate container, for the full report). Nothing is changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +22,15 @@ from typing import Any, Literal
 
 import asyncpg
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from kinerja_saas.database import (
     app_connection_params,
     owner_connection_params,
     relay_connection_params,
 )
+from kinerja_saas.notifications.live import keepalive
+from kinerja_saas.ratelimit import hit_all, wait_if_over
 from kinerja_saas.settings import Settings
 from tenants.rls import PLATFORM_TABLES, RELAY_FUNCTIONS
 
@@ -227,9 +235,127 @@ async def check_dead_jobs(settings: Settings) -> Check:
     return Check("dead jobs", "ok", detail)
 
 
+# The oldest server with every command below: EXPIRE … NX came with Redis 7.0. Valkey 7.2+
+# reports itself as Redis 7.2.4 in `redis_version`.
+MIN_REDIS = (7, 0)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+
 async def check_redis(redis: Redis) -> Check:
-    await redis.ping()
-    return Check("redis", "ok", "reachable")
+    """Reachable, and recent enough for every command the platform sends."""
+    info = await redis.info("server")
+    version = str(info.get("redis_version", "?"))
+    name = (
+        f"Valkey {info['valkey_version']} (Redis {version})"
+        if info.get("valkey_version")
+        else f"Redis {version}"
+    )
+    if _version(version) < MIN_REDIS:
+        return Check(
+            "redis",
+            "fail",
+            f"{name} terlalu lama: perlu Redis ≥ 7.0 atau Valkey ≥ 7.2 (versi yang diuji)"
+            " / too old: needs Redis 7.0+ or Valkey 7.2+ (the versions the suite runs on)",
+        )
+    return Check("redis", "ok", name)
+
+
+def _scratch_key(what: str) -> str:
+    return f"kinerja:doctor:{what}:{uuid.uuid4().hex}"
+
+
+async def _probe_limits(redis: Redis) -> None:
+    # The rate limits' own script (INCR, TTL, EXPIRE inside EVAL), then a read of a count.
+    key = _scratch_key("limit")
+    try:
+        first = await hit_all(redis, [(key, 1, 30)])
+        second = await hit_all(redis, [(key, 1, 30)])
+        if first != [None] or not second[0] or int(await redis.get(key) or 0) != 2:
+            raise RuntimeError(f"counted {first} then {second}")
+        if await wait_if_over(redis, {key: 1}) is None:
+            raise RuntimeError("a counter over its limit was not seen")
+    finally:
+        await redis.delete(key)
+
+
+async def _probe_eval(redis: Redis) -> None:
+    # The job scheduler's slot script (workers/fair_queue.py) uses these inside EVAL.
+    key = _scratch_key("eval")
+    try:
+        script = (
+            "local t = redis.call('TIME') "
+            "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', 0) "
+            "redis.call('ZADD', KEYS[1], tonumber(t[1]), ARGV[1]) "
+            "redis.call('PEXPIRE', KEYS[1], 30000) "
+            "return redis.call('ZCARD', KEYS[1])"
+        )
+        if await redis.eval(script, 1, key, "doctor") != 1:
+            raise RuntimeError("the script returned a wrong count")
+    finally:
+        await redis.delete(key)
+
+
+async def _probe_queue(redis: Redis) -> None:
+    # What arq sends to enqueue, start and finish a job.
+    key = _scratch_key("queue")
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.set(f"{key}:job", b"x", nx=True, px=30000)
+            pipe.psetex(f"{key}:progress", 30000, b"1")
+            pipe.zadd(key, {"job": 1})
+            pipe.zrangebyscore(key, 0, 2)
+            pipe.zrem(key, "job")
+            await pipe.execute()
+    finally:
+        await redis.delete(key, f"{key}:job", f"{key}:progress")
+
+
+PROBES: tuple[tuple[str, str, Callable[[Redis], Awaitable[None]]], ...] = (
+    ("INCR/TTL/EXPIRE (EVAL)", "batas login, survei dan permintaan", _probe_limits),
+    ("EVAL", "pembagian job antar-daerah di worker", _probe_eval),
+    ("SET NX PX/PSETEX/ZADD/ZRANGEBYSCORE", "antrean job (arq)", _probe_queue),
+)
+
+
+async def check_redis_commands(redis: Redis) -> Check:
+    """Runs each group of commands the platform needs on scratch keys, as it sends them."""
+    refused = []
+    for commands, purpose, probe in PROBES:
+        try:
+            await probe(redis)
+        except (ResponseError, RuntimeError) as exc:
+            refused.append(f"{commands} ditolak ({purpose}): {exc}")
+    if refused:
+        return Check("redis commands", "fail", "; ".join(refused))
+    return Check("redis commands", "ok", ", ".join(c for c, _, _ in PROBES))
+
+
+async def check_pubsub(redis_url: str) -> Check:
+    """A message published on a channel reaches a subscriber (live notifications), over a
+    connection opened as the live hub opens its own."""
+    channel = _scratch_key("pubsub")
+    listener = Redis.from_url(redis_url, socket_connect_timeout=3, **keepalive(redis_url))
+    publisher = Redis.from_url(redis_url, socket_connect_timeout=3)
+    pubsub = listener.pubsub(ignore_subscribe_messages=True)
+    try:
+        await pubsub.subscribe(channel)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        await publisher.publish(channel, b"ping")
+        while loop.time() < deadline:
+            message = await pubsub.get_message(timeout=0.5)
+            if message and message.get("data") == b"ping":
+                return Check("redis pub/sub", "ok", "a published message arrived")
+        return Check(
+            "redis pub/sub", "fail", "pesan tidak sampai dalam 5 detik (notifikasi langsung)"
+        )
+    finally:
+        for closing in (pubsub, listener, publisher):
+            with contextlib.suppress(Exception):
+                await closing.aclose()
 
 
 async def check_heartbeat(redis: Redis, settings: Settings) -> Check:
@@ -285,13 +411,16 @@ async def run_checks(settings: Settings) -> list[Check]:
         return checks
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
     try:
-        checks.append(await _guard("redis", lambda: check_redis(redis)))
-        if checks[-1].failed:
+        try:
+            await asyncio.wait_for(redis.ping(), 15)
+        except Exception as exc:
+            checks.append(Check("redis", "fail", f"{exc.__class__.__name__}: {exc}"))
             checks.append(Check("worker heartbeat", "skip", "Redis unreachable"))
-        else:
-            checks.append(
-                await _guard("worker heartbeat", lambda: check_heartbeat(redis, settings))
-            )
+            return checks
+        checks.append(await _guard("redis", lambda: check_redis(redis)))
+        checks.append(await _guard("redis commands", lambda: check_redis_commands(redis)))
+        checks.append(await _guard("redis pub/sub", lambda: check_pubsub(settings.redis_url)))
+        checks.append(await _guard("worker heartbeat", lambda: check_heartbeat(redis, settings)))
     finally:
         await redis.aclose()
     return checks

@@ -62,6 +62,12 @@ def bind(**fields: Any) -> None:
         enter_scope(**fields)
 
 
+def clear_scope() -> None:
+    """No scope for the rest of the current context: for a background task started from a
+    request, whose lines are not that request's."""
+    _scope.set(None)
+
+
 def current(field: str) -> Any:
     return (_scope.get() or {}).get(field)
 
@@ -244,3 +250,57 @@ def configure_logging(settings: Any) -> dict[str, Any]:
 def get_logger(name: str) -> Any:
     _configure_structlog()
     return structlog.get_logger(name)
+
+
+# --- dev: one summary line instead of a line per job ---------------------------------------
+
+JOB_SUMMARY_SECONDS = 30.0
+
+
+class _JobLinesAtDebug(logging.Filter):
+    """arq logs two INFO lines per job (`0.05s → job(...)`, `0.05s ← job ●`): hundreds in the
+    first seconds of `kinerja dev` (cron schedules, the demo data's events), which scroll the
+    demo logins away. They become DEBUG lines, shown only at KINERJA_LOG_LEVEL=DEBUG."""
+
+    def __init__(self, show: bool) -> None:
+        super().__init__()
+        self.show = show
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        per_job = isinstance(record.msg, str) and record.msg.startswith(
+            ("%6.2fs", "recording health")  # and the heartbeat's line, the summary's twin
+        )
+        if not per_job or record.levelno != logging.INFO:
+            return True  # warnings and errors (a job that failed) stay
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return self.show
+
+
+def quiet_dev_logs(settings: Any) -> None:
+    """In `kinerja dev`: per-job worker lines at DEBUG (job_summaries() sums them up), and
+    the embedded PostgreSQL's start and stop commands only when they fail."""
+    if str(settings.log_level).upper() != "DEBUG":
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
+    worker_log = logging.getLogger("arq.worker")
+    for old in [f for f in worker_log.filters if isinstance(f, _JobLinesAtDebug)]:
+        worker_log.removeFilter(old)
+    worker_log.addFilter(_JobLinesAtDebug(str(settings.log_level).upper() == "DEBUG"))
+
+
+async def job_summaries(worker: Any, every: float = JOB_SUMMARY_SECONDS) -> None:
+    """Every `every` seconds in which jobs ran, one line: how many finished, failed, retried
+    (arq's counters of this worker)."""
+    import asyncio
+
+    log = get_logger("kinerja.worker")
+    seen = (0, 0, 0)
+    while True:
+        await asyncio.sleep(every)
+        now = (worker.jobs_complete, worker.jobs_failed, worker.jobs_retried)
+        done, failed, retried = (a - b for a, b in zip(now, seen, strict=True))
+        seen = now
+        if done or failed or retried:
+            log.info(
+                f"worker: {done} jobs done, {failed} failed, {retried} retried"
+                f" in the last {every:.0f} s (KINERJA_LOG_LEVEL=DEBUG shows each)"
+            )

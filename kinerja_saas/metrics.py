@@ -54,10 +54,6 @@ REQUESTS_REFUSED = Counter(
     "Operations refused by fair sharing: limit region or user (RATE_LIMITED), busy (BUSY).",
     ["limit"],
 )
-RATE_LIMIT_UNAVAILABLE = Counter(
-    "kinerja_rate_limit_unavailable",
-    "Operations let through unchecked because Redis did not answer the rate limiter.",
-)
 DB_POOL_IN_USE = Gauge("kinerja_db_pool_in_use", "App-role connections lent out by this process.")
 DB_POOL_SIZE = Gauge("kinerja_db_pool_size", "App-role connections open in this process.")
 DB_POOL_MAX = Gauge("kinerja_db_pool_max", "The pool's ceiling (KINERJA_DB_POOL_MAX).")
@@ -112,7 +108,23 @@ JOBS_RECOVERED = Counter(
 )
 RATE_LIMIT_UNCHECKED = Counter(
     "kinerja_rate_limit_unchecked",
-    "Requests let through without a rate-limit check because Redis was unreachable.",
+    "Requests let through without their rate-limit check because Redis did not answer or "
+    "refused the command, by limit (login, survey, requests).",
+    ["limit"],
+)
+LOGIN_THROTTLE_LOCAL = Counter(
+    "kinerja_login_throttle_local",
+    "Login throttle steps (check, failure, success) counted in this process only, because "
+    "Redis could not count them: the limits hold per process instead of platform-wide.",
+    ["step"],
+)
+TOKENS_REVOKED_REFUSED = Counter(
+    "kinerja_tokens_revoked_refused",
+    "Requests and WebSocket connections refused because their access token was revoked.",
+)
+REVOCATION_SYNC_ERRORS = Counter(
+    "kinerja_revocation_sync_errors",
+    "Failed reads of the token revocations (the process works on what it read last).",
 )
 COLLECT_ERRORS = Counter(
     "kinerja_metrics_collect_errors",

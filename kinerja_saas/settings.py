@@ -14,12 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-dev-only-secret"
 DEV_APP_DB_PASSWORD = "kinerja-app-dev"
-DEV_PUBLIC_URL = "http://127.0.0.1:8000"
 DEV_SMTP_FROM = "Kinerja <no-reply@kinerja.localhost>"
 _HTTP_URL = re.compile(r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
 
@@ -32,46 +31,76 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "production"] = "production"
     data_dir: Path = Path(".kinerja")
 
+    # Secrets (and URLs that may hold a password) stay out of repr(settings) and logs.
     database_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("DATABASE_URL", "KINERJA_DATABASE_URL")
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "KINERJA_DATABASE_URL"),
+        repr=False,
     )
     app_database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("APP_DATABASE_URL", "KINERJA_APP_DATABASE_URL"),
+        repr=False,
     )
     redis_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("REDIS_URL", "KINERJA_REDIS_URL")
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "KINERJA_REDIS_URL"),
+        repr=False,
     )
     app_db_user: str = "kinerja_app"
     # The outbox relay's role: may only claim events (kinerja migrate creates it).
     relay_database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("RELAY_DATABASE_URL", "KINERJA_RELAY_DATABASE_URL"),
+        repr=False,
     )
     relay_db_user: str = "kinerja_relay"
-    app_db_password: str | None = None
+    app_db_password: str | None = Field(default=None, repr=False)
     db_pool_min: int = 1
     db_pool_max: int = 20
 
-    jwt_secret: str | None = None
+    jwt_secret: str | None = Field(default=None, repr=False)
     # Rotating the signing secret: the old one, accepted for verification only (tokens
     # signed with it keep working until they expire or are refreshed; new tokens are
     # signed with jwt_secret). See docs/operations.md, Security.
-    jwt_previous_secret: str | None = None
+    jwt_previous_secret: str | None = Field(default=None, repr=False)
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    # Failed logins (wrong password, unknown e-mail) counted in Redis, per e-mail address
-    # and per client IP, in one window; past either limit logins are refused (RATE_LIMITED).
-    login_failures_per_account: int = 5
-    login_failures_per_ip: int = 20
+    # Login throttling (kinerja_saas/auth/throttle.py, docs/security.md "Accounts and
+    # webhooks"). Failed logins block one client of one account, or one address; the
+    # account as a whole is only slowed down, for clients it does not know.
+    login_failures_per_client: int = 5  # per (account, address or known device) per window
+    login_failures_per_ip: int = 20  # per address, any account, per window
     login_failure_window_seconds: int = 15 * 60
+    login_account_free_attempts: int = 5  # per account, before the pace starts
+    login_account_delay_base_seconds: float = 1.0  # the pace: base x 2^k ...
+    login_account_delay_max_seconds: float = 60.0  # ... capped: the bound of the pace
+    login_account_pace_window_seconds: int = 3600  # quiet this long, the pace starts over
+    device_token_ttl_seconds: int = 180 * 24 * 3600  # "this device logged in here before"
+    # Revocation of access tokens (kinerja_saas/auth/revocation.py): each API process reads
+    # the recent revocations this often (Redis pub/sub wakes it at once in between).
+    revocation_poll_seconds: float = 2.0
 
     host: str = "127.0.0.1"
     port: int = 8000
-    # The proxies whose X-Forwarded-For/-Proto uvicorn trusts (comma-separated addresses or
-    # networks, "*" for any): behind one, per-IP limits must see the client, not the proxy.
-    forwarded_allow_ips: str = "127.0.0.1"
+    # The reverse proxies in front of the API (comma-separated addresses or CIDR networks;
+    # KINERJA_FORWARDED_ALLOW_IPS is the old name): only a request from one of them has its
+    # client's address read from `proxy_header`, which every per-IP limit then counts
+    # (kinerja_saas/client_address.py). Empty: the peer is the client, headers are ignored.
+    trusted_proxies: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "KINERJA_TRUSTED_PROXIES", "KINERJA_FORWARDED_ALLOW_IPS", "trusted_proxies"
+        ),
+    )
+    # The header those proxies set (nginx: X-Forwarded-For); the other one is never read.
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     graphiql: bool | None = None
+    # Production shows strangers nothing of the schema: introspection and the "Did you mean
+    # …?" suggestions of GraphQL's errors are off there unless turned on here (None: on
+    # outside production). Frontends use the exported schema/schema.graphql instead.
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
 
     # Abuse limits of the GraphQL endpoint.
     max_page_size: int = 100
@@ -96,6 +125,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] | None = None
     log_level: str = "INFO"
     metrics_enabled: bool = True
+    # The scraper's bearer token for the API's /metrics. Unset: /metrics is open outside
+    # production and not served in production (it tells queue depths, operation names and
+    # the pool's use to anyone who asks).
+    metrics_token: str | None = Field(default=None, repr=False)
     metrics_max_operations: int = Field(default=200, ge=1, le=5000)
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Workers refresh arq's health-check key this often; it expires one second later, so
@@ -162,17 +195,20 @@ class Settings(BaseSettings):
     # Recipients per fan-out statement (and commit): bounds a job step's time and memory.
     notification_batch_size: int = 5000
 
-    # E-mail. Links in e-mails are made absolute with `public_url` (the frontend's base).
-    # Without an SMTP host, dev and test write each message as an .eml file into
-    # <data_dir>/mailbox/; production then leaves deliveries PENDING and logs a warning.
+    # E-mail. Links in e-mails (activation, password reset, notifications) are made absolute
+    # with `public_url`: the frontend's address. Unset outside production: this platform's
+    # own address (`own_url`, the host and port it listens on). Without an SMTP host, dev and
+    # test write each message as an .eml file into <data_dir>/mailbox/; production then
+    # leaves deliveries PENDING and logs a warning.
     public_url: str | None = None
-    # Where this platform itself is reached (the survey page /s/… its QR codes print), when
-    # not at `public_url` (a region's frontend on a host of its own). Unset: `public_url`.
+    # Where this platform itself is reached: the survey page /s/… and the QR codes that print
+    # it (`platform_url()`). Unset: outside production the address a request came to, in
+    # production `public_url` (one public host for both).
     survey_public_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)  # by security: 587/465/25
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     smtp_from: str | None = None
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
@@ -209,6 +245,25 @@ class Settings(BaseSettings):
         """Concurrent operations of one region in this process."""
         return max(1, int(self.db_pool_max * self.region_db_share))
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        from kinerja_saas.client_address import parse_networks
+
+        parse_networks(value)  # "*" and names are refused: proxies are named, never guessed
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple:
+        from kinerja_saas.client_address import parse_networks
+
+        return parse_networks(self.trusted_proxies)
+
+    @field_validator("proxy_header", mode="before")
+    @classmethod
+    def _lower_header(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("smtp_security", mode="before")
     @classmethod
     def _lower_security(cls, value: object) -> object:
@@ -227,36 +282,51 @@ class Settings(BaseSettings):
         return value.strip() or None if value is not None else None
 
     @property
-    def survey_base_url(self) -> str | None:
-        """The base of the public survey page's URLs (QR codes, `surveyUrl`)."""
-        return self.survey_public_url or self.public_url
+    def own_url(self) -> str:
+        """The address this platform listens on (KINERJA_HOST, KINERJA_PORT; `kinerja dev`
+        and `kinerja serve` set them from --host/--port), as a browser on this machine
+        reaches it: a wildcard bind is reached on the loopback address."""
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # IPv6
+        return f"http://{host}:{self.port}"
 
-    @model_validator(mode="after")
-    def _email(self) -> Settings:
+    def platform_url(self, request_base: str | None = None) -> str | None:
+        """The base of the platform's own public URLs (the survey page, its QR codes,
+        `surveyUrl`) for a request that came to `request_base`; None: not known."""
+        if self.survey_public_url:
+            return self.survey_public_url
+        if self.env == "production":
+            # Never the request's Host header there: a forged one would print in QR codes.
+            return self.public_url
+        return (request_base or self.own_url).rstrip("/")
+
+    def _email_problems(self) -> list[str]:
         production = self.env == "production"
+        problems = []
         if self.public_url is None:
             if production and self.smtp_host:
-                raise ValueError("KINERJA_PUBLIC_URL must be set when e-mail is sent")
-            self.public_url = None if production else DEV_PUBLIC_URL
+                problems.append("KINERJA_PUBLIC_URL must be set when e-mail is sent")
+            self.public_url = None if production else self.own_url
         elif not _HTTP_URL.match(self.public_url):
-            raise ValueError("KINERJA_PUBLIC_URL must be an http(s) URL, e.g. https://kinerja.id")
+            problems.append("KINERJA_PUBLIC_URL must be an http(s) URL, e.g. https://kinerja.id")
         else:
             self.public_url = self.public_url.rstrip("/")
         if self.survey_public_url is not None:
             if not _HTTP_URL.match(self.survey_public_url):
-                raise ValueError("KINERJA_SURVEY_PUBLIC_URL must be an http(s) URL")
+                problems.append("KINERJA_SURVEY_PUBLIC_URL must be an http(s) URL")
             self.survey_public_url = self.survey_public_url.rstrip("/")
         if self.smtp_from is None:
             if production and self.smtp_host:
-                raise ValueError("KINERJA_SMTP_FROM must be set when e-mail is sent")
+                problems.append("KINERJA_SMTP_FROM must be set when e-mail is sent")
             self.smtp_from = DEV_SMTP_FROM
         elif "@" not in parseaddr(self.smtp_from)[1]:
-            raise ValueError("KINERJA_SMTP_FROM must be an address, e.g. Kinerja <no-reply@x.id>")
+            problems.append("KINERJA_SMTP_FROM must be an address, e.g. Kinerja <no-reply@x.id>")
         if (self.smtp_username is None) != (self.smtp_password is None):
-            raise ValueError("set both KINERJA_SMTP_USERNAME and KINERJA_SMTP_PASSWORD, or neither")
+            problems.append("set both KINERJA_SMTP_USERNAME and KINERJA_SMTP_PASSWORD, or neither")
         if self.email_retry_max_seconds < self.email_retry_base_seconds:
-            raise ValueError("KINERJA_EMAIL_RETRY_MAX_SECONDS is below the base delay")
-        return self
+            problems.append("KINERJA_EMAIL_RETRY_MAX_SECONDS is below the base delay")
+        return problems
 
     # Webhooks. Private, loopback and link-local targets are refused in production (a
     # region admin must not make the platform call its own network); None: allowed in dev
@@ -275,16 +345,24 @@ class Settings(BaseSettings):
         """The secrets a token's signature may be made with, the current one first."""
         return tuple(s for s in (self.jwt_secret, self.jwt_previous_secret) if s)
 
-    @model_validator(mode="after")
-    def _secrets_outside_dev(self) -> Settings:
+    def _secret_problems(self) -> list[str]:
+        problems = []
         if self.env == "production":
             if not self.jwt_secret or len(self.jwt_secret) < 32:
-                raise ValueError("KINERJA_JWT_SECRET must be set (32+ chars) in production")
+                problems.append("KINERJA_JWT_SECRET must be set (32+ chars) in production")
             if not self.app_database_url and not self.app_db_password:
-                raise ValueError("set APP_DATABASE_URL or KINERJA_APP_DB_PASSWORD in production")
+                problems.append("set APP_DATABASE_URL or KINERJA_APP_DB_PASSWORD in production")
         else:
             self.jwt_secret = self.jwt_secret or DEV_JWT_SECRET
             self.app_db_password = self.app_db_password or DEV_APP_DB_PASSWORD
+        return problems
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        """Every problem at once, one per line (describe_problems prints them)."""
+        problems = self._email_problems() + self._secret_problems()
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -315,7 +393,55 @@ class Settings(BaseSettings):
     def show_graphiql(self) -> bool:
         return self.graphiql if self.graphiql is not None else self.env != "production"
 
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else self.env != "production"
+
+    @property
+    def suggestions_enabled(self) -> bool:
+        if self.field_suggestions is not None:
+            return self.field_suggestions
+        return self.env != "production"
+
+
+class ConfigurationError(SystemExit):
+    """Invalid settings. A SystemExit, so the process ends with these lines and no traceback
+    (the CLI, uvicorn's app factory, the arq worker's import)."""
+
+
+def describe_problems(exc: ValidationError) -> str:
+    """One line per bad setting, named as it is set (its environment variable), never with
+    the value given: pydantic's own text repeats inputs, and a model check's the whole
+    input, secrets included (the SMTP password of issue #15)."""
+    lines = ["Invalid configuration:"]
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        name = _variable(error["loc"])
+        for line in message.splitlines():
+            named = name and not line.startswith(name.split(" ")[0])
+            lines.append(f"  {name}: {line}" if named else f"  {line}")
+    return "\n".join(lines)
+
+
+def _variable(loc: tuple) -> str | None:
+    if not loc:
+        return None  # a check across settings: its message names them
+    field = Settings.model_fields.get(str(loc[0]))
+    alias = field.validation_alias if field is not None else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    path = ".".join(str(part) for part in loc[1:])
+    name = f"KINERJA_{str(loc[0]).upper()}"
+    return f"{name} ({path})" if path else name
+
+
+def load_settings(**values: object) -> Settings:
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(describe_problems(exc)) from None
+
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -9,6 +9,7 @@ from kinerja_saas.auth.roles import Role as _Role
 from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
 from schema.errors import UserError, parse_id, run_mutation
+from schema.isolation import ALONE, ANONYMOUS
 from schema.org import Employee
 from schema.region import Region
 from tenants.context import enter_tenant
@@ -61,6 +62,12 @@ class AuthPayload:
     access_token: str | None = None
     refresh_token: str | None = None
     expires_at: int | None = strawberry.field(default=None, description="Unix time of expiry")
+    device_token: str | None = strawberry.field(
+        default=None,
+        description="Keep it on this device and send it with the next `login`: a device "
+        "that logged in before is never held back by other people's failed attempts on the "
+        "account. Ends with a password change or logoutEverywhere.",
+    )
     me: Me | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -98,6 +105,7 @@ async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
         access_token=result.tokens.access_token,
         refresh_token=result.tokens.refresh_token,
         expires_at=result.tokens.expires_at,
+        device_token=result.device_token,
         me=_me(result.actor, result.name, result.employee),
     )
 
@@ -106,10 +114,17 @@ async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
 class AuthMutation:
     @strawberry.mutation(
         description="Log in with e-mail and password. `region` (slug) is needed only when "
-        "the e-mail has logins in several regions with the same password."
+        "the e-mail has logins in several regions with the same password. Sent alone, "
+        "without a token.",
+        metadata=ANONYMOUS,
     )
     async def login(
-        self, info: strawberry.Info, email: str, password: str, region: str | None = None
+        self,
+        info: strawberry.Info,
+        email: str,
+        password: str,
+        region: str | None = None,
+        device_token: str | None = None,
     ) -> AuthPayload:
         context = info.context
         return await _auth_payload(
@@ -120,12 +135,15 @@ class AuthMutation:
                 settings=context.settings,
                 throttle=LoginThrottle.of(context.redis, context.settings),
                 ip=context.client_ip,
+                device_token=device_token,
             )
         )
 
     @strawberry.mutation(
         description="Trade a refresh token for a new pair; the old refresh token stops "
-        "working. Presenting an old one again ends the session (TOKEN_REUSED)."
+        "working. Presenting an old one again ends the session (TOKEN_REUSED). Sent alone, "
+        "without a token.",
+        metadata=ANONYMOUS,
     )
     async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
         settings = info.context.settings
@@ -133,14 +151,18 @@ class AuthMutation:
             lambda: auth.refresh(refresh_token=refresh_token, settings=settings), atomic=False
         )
 
-    @strawberry.mutation(description="End the session of this refresh token (log out here).")
+    @strawberry.mutation(
+        description="End the session of this refresh token (log out here). Sent alone.",
+        metadata=ALONE,
+    )
     async def logout(self, info: strawberry.Info, refresh_token: str) -> bool:
         await auth.logout(refresh_token=refresh_token, settings=info.context.settings)
         return True
 
     @strawberry.mutation(
         description="Set the first password of a new account with its one-time activation "
-        "token; logs the account in."
+        "token; logs the account in. Sent alone, without a token.",
+        metadata=ANONYMOUS,
     )
     async def activate_account(
         self, info: strawberry.Info, token: str, password: str
@@ -171,15 +193,17 @@ class AuthMutation:
         return ActivationPayload(user_id=strawberry.ID(str(user.id)), email=user.email, token=token)
 
     @strawberry.mutation(
-        description="Region user: set a new password. Every session of the login ends (other "
-        "devices must log in again) and this one gets a fresh token pair. A wrong current "
-        "password counts as a failed login."
+        description="Region user or platform operator: set a new password. Every session of "
+        "the login ends (other devices must log in again, their access tokens stop within "
+        "seconds) and this one gets a fresh token pair. A wrong current password counts as a "
+        "failed login. Sent alone.",
+        metadata=ALONE,
     )
     async def change_password(
         self, info: strawberry.Info, current_password: str, new_password: str
     ) -> AuthPayload:
         context = info.context
-        actor = context.require_region_actor()
+        actor = context.require_actor()
         return await _auth_payload(
             lambda: auth.change_password(
                 actor=actor,
@@ -191,7 +215,10 @@ class AuthMutation:
             )
         )
 
-    @strawberry.mutation(description="End every session of the logged-in user.")
+    @strawberry.mutation(
+        description="End every session of the logged-in user; their access tokens stop "
+        "working within seconds."
+    )
     async def logout_everywhere(self, info: strawberry.Info) -> bool:
         await auth.logout_everywhere(actor=info.context.require_actor())
         return True

@@ -8,9 +8,11 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.client_address import client_ip
 from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
 from kinerja_saas.settings import Settings
 from schema.dataloaders import Loaders
+from tenants.context import check_region
 
 if TYPE_CHECKING:
     from kinerja_saas.notifications.live import LiveHub
@@ -31,6 +33,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     live_hub: LiveHub | None = None
     token_expiry: asyncio.Task | None = None
+    revocation: Any = None  # the socket's registration with the revocation watch
     redis: Any = None  # the API's Redis client (rate limits of public endpoints)
     fair_share: FairShare | None = None  # per-region and per-user limits, region slots
     # The region a public field (survey code, region slug) bound this request to. On the
@@ -39,13 +42,17 @@ class Context:
 
     @property
     def client_ip(self) -> str:
-        """The peer's address (the proxy in front sets it; see docs/operations.md)."""
-        request = self.request
-        return request.client.host if request is not None and request.client else "unknown"
+        """The client's address, behind trusted proxies too (kinerja_saas/client_address.py):
+        what every per-IP limit counts."""
+        return client_ip(self.request)
 
     def require_actor(self) -> Actor:
+        """The request's actor, admitted only in a transaction of their own region (or
+        platform scope for an operator): the second line behind the request's binding
+        (tenants.context.Binding), so no field can act with one region's roles in another."""
         if self.actor is None:
             raise AuthenticationFailed("Log in first.", code="UNAUTHENTICATED")
+        check_region(self.actor.tenant_id)
         return self.actor
 
     def require_region_actor(self) -> Actor:

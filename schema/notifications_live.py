@@ -25,7 +25,8 @@ DESCRIPTION = """Each new in-app notification of the signed-in user, as soon as 
 Over WebSocket at /graphql with the `graphql-transport-ws` subprotocol only. Authenticate in
 `connection_init`: `{"authorization": "Bearer <accessToken>"}`; a missing, invalid or expired
 token, a platform operator's token or a suspended region's token closes the socket with 4403.
-The server closes the socket with 4403 when the access token expires: reconnect with a fresh
+The server closes the socket with 4403 when the access token expires, and within seconds when
+it is revoked (logout, logoutEverywhere, password change, deactivation): reconnect with a fresh
 one (graphql-ws clients retry on 4403 and call `connectionParams` again). Notifications
 published while a client was away are not replayed: read them with `myNotifications`."""
 

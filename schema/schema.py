@@ -6,7 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.tools import merge_types
 
 from kinerja_saas.settings import Settings, get_settings
@@ -15,6 +21,7 @@ from schema.catalogue import CatalogueQuery
 from schema.document_cache import DocumentCache, DocumentStore
 from schema.errors import MaskUnexpectedErrors, should_mask
 from schema.evaluations import EvaluationMutation, EvaluationQuery
+from schema.isolation import AnonymousOnly, AuthenticationAlone
 from schema.limits import CostLimit, DocumentShape
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.notifications_live import NotificationSubscription
@@ -70,17 +77,24 @@ Subscription = merge_types("Subscription", (NotificationSubscription,))
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     documents = DocumentStore(settings.document_cache_size)
+    # Production: introspection off unless a setting turns it on (suggestions: view.py).
+    hidden = [] if settings.introspection_enabled else [DisableIntrospection]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
+            *hidden,
             lambda: DocumentCache(store=documents),
             lambda: DocumentShape(max_selections=settings.max_selections),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: CostLimit(max_cost=settings.max_query_cost),
+            # The isolation rule (schema/isolation.py): checked over the document, then
+            # against the request's credentials, before its transaction opens.
+            lambda: AddValidationRules([AuthenticationAlone]),
+            AnonymousOnly,
             TenantTransaction,
             lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
         ],

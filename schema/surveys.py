@@ -23,7 +23,7 @@ from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, hit
 from kinerja_saas.surveys.rules import PROFILE_FIELDS, decimal_places, krejcie_morgan
 from schema.errors import UserError, parse_id, run_mutation
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
-from tenants.context import enter_tenant
+from tenants.context import RegionMismatch, enter_tenant
 from tenants.models import RegionStatus, Tenant
 
 _ELEMENT_CODES = tuple(f"U{i}" for i in range(1, 10))
@@ -31,18 +31,22 @@ UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is
 
 
 async def _enter_region(info: strawberry.Info, tenant_id: int) -> None:
+    """The code's (or slug's) region is the request's: a token of another region is refused,
+    and without a token the first region named binds the request (tenants.context.Binding
+    refuses a second one too, whatever field names it)."""
     context = info.context
     actor = context.actor
     if actor is not None:
         if actor.tenant_id != tenant_id:
-            raise PermissionDenied(
-                "This survey belongs to another region than your login.", code="REGION_MISMATCH"
-            )
+            raise RegionMismatch()
         return  # the request already runs in the login's region
     # Checked and set with no await in between: sibling fields cannot both pass.
     if context.public_tenant_id is not None:
         if context.public_tenant_id != tenant_id:
-            raise PermissionDenied("One region per request.", code="ONE_REGION_PER_REQUEST")
+            raise PermissionDenied(
+                "Satu permintaan hanya dapat menjangkau satu wilayah.",
+                code="ONE_REGION_PER_REQUEST",
+            )
     context.public_tenant_id = tenant_id
     # Every field enters, not only the first: sibling root fields run as separate tasks,
     # each with its own copy of the tenant contextvar (found by tests/security/test_fuzz).
@@ -188,7 +192,10 @@ _FROM_API = {_api(f): f for f in PROFILE_FIELDS}
 async def _campaigns(
     info: strawberry.Info, campaigns, unit_path: str | None = None
 ) -> list[SurveyCampaignType]:
-    public_url = info.context.settings.survey_base_url
+    request = info.context.request
+    public_url = info.context.settings.platform_url(
+        str(request.base_url) if request is not None else None
+    )
     rows = await admin.campaign_services([c.id for c in campaigns], unit_path)
     by_campaign: dict[int, list[dict]] = {}
     for row in rows:

@@ -22,7 +22,7 @@ from kinerja_saas.database import database_unavailable
 from kinerja_saas.errors import DomainError
 from kinerja_saas.ratelimit import RateLimited
 from schema.errors import unavailable_error
-from tenants.context import tenant_transaction
+from tenants.context import Binding, tenant_transaction
 
 log = logging.getLogger("kinerja.graphql")
 
@@ -46,8 +46,16 @@ class TenantTransaction(SchemaExtension):
                 await fair_share.limiter.admit(actor, plan)
 
         slot = fair_share.slots.slot(tenant_id) if fair_share else contextlib.nullcontext()
+        # The request's region, fixed before its first field: by the token, or (none) by
+        # the first public field that names one (tenants/context.py, schema/isolation.py).
+        binding = Binding(
+            tenant_id,
+            fixed=actor is not None,
+            visits=actor is not None and actor.is_operator,
+            serial=self.execution_context.operation_type == OperationType.MUTATION,
+        )
         try:
-            async with slot, tenant_transaction(tenant_id, admit=admit):
+            async with slot, tenant_transaction(tenant_id, admit=admit, binding=binding):
                 yield
                 result = self.execution_context.result
                 if result is not None and getattr(result, "errors", None):

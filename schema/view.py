@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 
 import jwt
 import orjson
+from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError, OperationType, parse
 from redis.asyncio import Redis
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -23,6 +26,7 @@ from strawberry.types.unset import UNSET
 
 from kinerja_saas import logs, metrics
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
@@ -113,12 +117,59 @@ class KinerjaGraphQL(GraphQL):
             else None
         )
         self.fair_share = FairShare(self.redis, settings)
+        # Revoked access tokens, refused within seconds (kinerja_saas/auth/revocation.py).
+        self.revocations = RevocationWatch(settings)
+
+    async def render_graphql_ide(self, request) -> HTMLResponse:
+        """GraphiQL from this package's own assets (schema/graphiql/), never a CDN."""
+        from schema import graphiql
+
+        return HTMLResponse(graphiql.page(), headers={"cache-control": "no-cache"})
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+    # --- malformed requests: 400 with a GraphQL error, never a 500 ------------------------
+
+    def parse_json(self, data: str | bytes) -> object:
+        """A request body (and a multipart `operations` or `map`, a GET `variables`) must be
+        a JSON object: Strawberry reads it with `.get`, so `42`, `"x"`, `null` or a list
+        (no batching here) would fail with a 500."""
+        value = super().parse_json(data)
+        if isinstance(value, list) and self.schema.config.batching_config is not None:
+            return value
+        if not isinstance(value, dict):
+            raise HTTPException(400, "The request must be a JSON object.")
+        return value
+
+    async def parse_http_body(self, request_adapter):
+        parsed = await super().parse_http_body(request_adapter)
+        for item in parsed if isinstance(parsed, list) else [parsed]:
+            if item.operation_name is not None and not isinstance(item.operation_name, str):
+                raise HTTPException(400, "operationName must be a string or null.")
+        return parsed
+
+    async def process_result(self, request, result):
+        processed = await super().process_result(request, result)
+        if not self.settings.suggestions_enabled:
+            # "Did you mean 'employees'?" tells a stranger the schema field by field.
+            for error in processed.get("errors") or ():
+                error["message"] = _SUGGESTION.sub("", error["message"])
+        return processed
+
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        try:
+            return await self._run(request, context, root_value)
+        except HTTPException as exc:
+            # Strawberry answers these in plain text; clients expect GraphQL's shape.
+            code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            return JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": code}}]},
+                status_code=exc.status_code,
+            )
 
     async def get_context(self, request, response) -> Context:
         # RequestScopeMiddleware chose it (and logs carry it); derived here when the view
@@ -140,7 +191,9 @@ class KinerjaGraphQL(GraphQL):
             return context  # a WebSocket authenticates in connection_init (on_ws_connect)
         try:
             context.actor = self._actor(_bearer(header), request_id)
+            await self.revocations.check(context.actor)
         except AuthenticationFailed as exc:
+            context.actor = None
             context.auth_error = exc
             return context
         _bind_actor(context.actor)
@@ -195,7 +248,7 @@ class KinerjaGraphQL(GraphQL):
 
     # --- WebSocket -------------------------------------------------------------------------
 
-    async def run(self, request, context=UNSET, root_value=UNSET):
+    async def _run(self, request, context=UNSET, root_value=UNSET):
         if context is not UNSET or not self.is_websocket_request(request):
             return await super().run(request, context, root_value)
         context = await self.get_context(request, response=request)
@@ -204,6 +257,8 @@ class KinerjaGraphQL(GraphQL):
         finally:
             if context.token_expiry is not None:
                 context.token_expiry.cancel()
+            if context.revocation is not None:
+                context.revocation.__exit__(None, None, None)
 
     async def on_ws_connect(self, context: Context):
         """connection_init: `{"authorization": "Bearer <access token>"}`. Only a region's
@@ -214,18 +269,25 @@ class KinerjaGraphQL(GraphQL):
             actor = self._actor(token, context.request_id)
             if actor.is_operator or actor.tenant_id is None:
                 raise AuthenticationFailed("Only a region's users subscribe.", code="NO_REGION")
+            await self.revocations.check(actor)
             async with tenant_transaction(actor.tenant_id):  # refuses a suspended region
                 pass
         except AuthenticationFailed as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
         context.actor = actor
         _bind_actor(actor)
+        # A logout, deactivation or password change elsewhere closes this socket too.
+        context.revocation = self.revocations.track(actor, lambda: _close_revoked(context))
+        context.revocation.__enter__()
         expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]  # verified
         context.token_expiry = asyncio.create_task(_close_on_expiry(context, expires_at))
         return UNSET
 
 
 _log = logs.get_logger("kinerja.graphql")
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 _DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
 
@@ -266,6 +328,21 @@ def _bearer(header: object) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Use 'Authorization: Bearer <token>'.", code="TOKEN_INVALID")
     return token.strip()
+
+
+def _close_revoked(context: Context) -> None:
+    """From the revocation watch's task: the close runs as a task of its own."""
+
+    async def close() -> None:
+        with contextlib.suppress(RuntimeError, OSError):  # already closed
+            await context.request.close(code=FORBIDDEN, reason="Token revoked")
+
+    task = asyncio.get_running_loop().create_task(close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+_closing: set[asyncio.Task] = set()
 
 
 async def _close_on_expiry(context: Context, expires_at: float) -> None:

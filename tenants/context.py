@@ -3,6 +3,12 @@
 Row-level security reads `app.tenant_id`, set transaction-locally (`set_config(…, true)`) as
 the first statement of the transaction, so it is safe with pooled connections. Every ORM call
 in the block is bound to the transaction's connection through Tortoise's contextvars.
+
+A request is bound to one region (`Binding`) before its first field runs: by its credentials,
+or for a request without any, by the first public field that names a region (`enter_tenant`).
+From then on nothing in the request can move its transaction to another region: neither
+`enter_tenant` nor a nested `tenant_transaction` (RegionMismatch). Row-level security cannot
+tell such a switch from a legitimate one, so this is where it is refused.
 """
 
 from __future__ import annotations
@@ -10,17 +16,36 @@ from __future__ import annotations
 import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from kinerja_saas.errors import AuthenticationFailed
+from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
 from tenants.fair_share import attribute_to_region
 
 _OUTSIDE = object()  # no tenant transaction is open
 _current_tenant: contextvars.ContextVar[object] = contextvars.ContextVar(
     "current_tenant", default=_OUTSIDE
 )
+
+
+# The callbacks to run once the outermost tenant transaction has committed (a list shared
+# with the tasks started inside it, e.g. sibling GraphQL fields); None: none is open.
+_after_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "after_commit", default=None
+)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Runs `callback` once the outermost tenant transaction commits, never on rollback
+    (at once when no tenant transaction is open). It must be quick and must not raise:
+    e.g. it schedules a Redis message about what was committed."""
+    pending = _after_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
 
 
 class NoTenant(RuntimeError):
@@ -36,6 +61,72 @@ def current_tenant_id() -> int:
 
 class TenantUnavailable(AuthenticationFailed):
     """The region does not exist or is suspended: nothing of it is served."""
+
+
+# The same text whatever region was reached for: a refusal must not tell another region's
+# name, or whether it exists.
+REGION_MISMATCH_MESSAGE = (
+    "Permintaan ini terikat pada satu wilayah dan tidak dapat menjangkau wilayah lain."
+)
+
+
+class RegionMismatch(PermissionDenied):
+    """Something in a request bound to one region reached for another."""
+
+    code = "REGION_MISMATCH"
+
+    def __init__(self) -> None:
+        super().__init__(REGION_MISMATCH_MESSAGE)
+
+
+@dataclass(eq=False)
+class Binding:
+    """The region one request is bound to: one object per request, shared by every task of
+    it (graphql-core runs sibling query fields as tasks with copies of the contextvars; a
+    copy holds the same object, so a binding made in one is seen by all).
+
+    - a region's user: `fixed` to their region from the start;
+    - a platform operator: `fixed` to no region; `visits` lets operator fields work in a
+      region inside a nested transaction (a savepoint that restores platform scope), never
+      switch the request into one;
+    - no credentials: not fixed until the first public field names a region (`enter_tenant`).
+      Until then a nested transaction may look into a region (login checks the password in
+      each region the e-mail has a login in) without binding the request.
+
+    `serial`: the operation's fields run one after another (a mutation). Sibling query
+    fields share one connection at once, so in a query no field may move the connection to
+    another region even for a moment."""
+
+    tenant_id: int | None
+    fixed: bool
+    visits: bool = False
+    serial: bool = True
+
+    def check_visit(self, tenant_id: int | None) -> None:
+        if tenant_id == self.tenant_id:
+            return
+        if not self.serial or (self.fixed and not self.visits):
+            raise RegionMismatch()
+
+    def check_enter(self, tenant_id: int) -> None:
+        if tenant_id == self.tenant_id:
+            return
+        if self.fixed:
+            raise RegionMismatch()
+        self.tenant_id, self.fixed = tenant_id, True
+
+
+_binding: contextvars.ContextVar[Binding | None] = contextvars.ContextVar(
+    "request_binding", default=None
+)
+
+
+def check_region(tenant_id: int | None) -> None:
+    """The guards' second line: an actor of `tenant_id` is admitted only by a transaction of
+    the same region (or none is open: a subscription between events, a test)."""
+    current = _current_tenant.get()
+    if current is not _OUTSIDE and current != tenant_id:
+        raise RegionMismatch()
 
 
 async def _set_tenant_setting(conn, tenant_id: int | None) -> tuple[str | None, str | None]:
@@ -54,15 +145,44 @@ async def tenant_transaction(
     *,
     require_active: bool = True,
     admit: Callable[[str | None], Awaitable[None]] | None = None,
+    binding: Binding | None = None,
 ) -> AsyncIterator[object]:
     """One transaction scoped to `tenant_id` (None: platform scope, tenant tables empty).
 
     Nested inside another tenant transaction it is a savepoint, and the outer tenant is
-    restored when it ends (a transaction-local setting survives RELEASE SAVEPOINT).
+    restored when it ends (a transaction-local setting survives RELEASE SAVEPOINT); inside a
+    bound request (`binding`, given by the request's own transaction) it must stay in the
+    request's region (Binding.check_visit).
     `admit(plan)` runs once the region is known to be active, with its plan (read in the
     same statement), and may refuse the work by raising (the API's rate limits).
     """
     outer = _current_tenant.get()
+    if binding is None:
+        bound = _binding.get()
+        if bound is not None and outer is not _OUTSIDE:
+            bound.check_visit(tenant_id)
+    pending: list[Callable[[], None]] | None = None
+    if _after_commit.get() is None:
+        pending = []
+        pending_token = _after_commit.set(pending)
+    try:
+        async with _transaction(tenant_id, outer, require_active, admit, binding) as conn:
+            yield conn
+    finally:
+        if pending is not None:
+            _after_commit.reset(pending_token)
+    for callback in pending or ():
+        callback()  # reached only when the transaction committed
+
+
+@asynccontextmanager
+async def _transaction(
+    tenant_id: int | None,
+    outer: object,
+    require_active: bool,
+    admit: Callable[[str | None], Awaitable[None]] | None,
+    binding: Binding | None,
+) -> AsyncIterator[object]:
     async with in_transaction() as conn:
         # A new top-level transaction starts with no tenant (the setting is transaction-
         # local): platform scope needs no statement there.
@@ -79,9 +199,12 @@ async def tenant_transaction(
         if admit is not None:
             await admit(plan)
         token = _current_tenant.set(tenant_id)
+        bound_token = _binding.set(binding) if binding is not None else None
         try:
             yield conn
         finally:
+            if bound_token is not None:
+                _binding.reset(bound_token)
             _current_tenant.reset(token)
     if outer is not _OUTSIDE and outer != tenant_id:
         await _set_tenant_setting(connections.get("default"), outer)  # type: ignore[arg-type]
@@ -91,9 +214,15 @@ async def enter_tenant(tenant_id: int) -> None:
     """Switches the rest of the current transaction to `tenant_id`: after `login`, the
     request that started anonymous resolves the new user's payload in their region, and a
     public survey submission runs in the code's region (and counts as its, fair_share.py).
-    The enclosing `tenant_transaction` restores its own tenant when it ends."""
+    The enclosing `tenant_transaction` restores its own tenant when it ends.
+
+    In a request, only the first region named may be entered: it binds the request, and any
+    other region is refused (RegionMismatch) before anything runs there."""
     if _current_tenant.get() is _OUTSIDE:
         raise NoTenant("enter_tenant needs an open tenant transaction")
+    bound = _binding.get()
+    if bound is not None:
+        bound.check_enter(tenant_id)
     attribute_to_region(tenant_id)
     await _set_tenant_setting(connections.get("default"), tenant_id)
     _current_tenant.set(tenant_id)

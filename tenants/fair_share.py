@@ -1,8 +1,8 @@
 """Fair sharing of one API process between regions.
 
 - Request limits per region and per login, by the region's plan (tenants/plans.py), counted
-  in Redis so every API process shares them. Redis down or slow: the request goes through
-  and a warning is logged (the limits protect the platform, they must not take it down).
+  in Redis so every API process shares them. Redis down or slow: the request goes through,
+  logged and counted (the limits protect the platform, they must not take it down).
 - A cap on one region's operations running at once in this process (a share of the
   database pool), so one region's rush leaves connections for the others; an operation
   waiting too long for a slot is refused with BUSY rather than left hanging.
@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 
 from kinerja_saas import logs, metrics
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.ratelimit import RateLimited, hit_all
+from kinerja_saas.ratelimit import RateLimited, hit_all, unchecked
 from kinerja_saas.settings import Settings
 from tenants.plans import limits_of
 
@@ -33,14 +33,12 @@ log = logs.get_logger("kinerja.fair_share")
 
 WINDOW_SECONDS = 60
 USAGE_SECONDS = 5.0  # a region's usage of the process: a decaying average over about this
-WARN_EVERY_SECONDS = 30.0  # one warning per process per outage, not one per request
 
 
 class RequestLimiter:
     def __init__(self, redis: Any, settings: Settings) -> None:
         self.redis = redis
         self.settings = settings
-        self._warned_at: float | None = None
 
     async def admit(self, actor: Actor, plan: str | None) -> None:
         """Counts one operation of `actor` in their region; raises RateLimited when the
@@ -60,7 +58,7 @@ class RequestLimiter:
                     ],
                 )
         except (RedisError, OSError, TimeoutError) as exc:
-            self._unavailable(exc)
+            unchecked("requests", exc)
             return
         if user_wait is not None:
             metrics.REQUESTS_REFUSED.labels("user").inc()
@@ -73,16 +71,6 @@ class RequestLimiter:
             raise RateLimited(
                 f"Too many requests from this region; try again in {region_wait} seconds.",
                 retry_after=region_wait,
-            )
-
-    def _unavailable(self, exc: BaseException) -> None:
-        metrics.RATE_LIMIT_UNAVAILABLE.inc()
-        now = time.monotonic()
-        if self._warned_at is None or now - self._warned_at >= WARN_EVERY_SECONDS:
-            self._warned_at = now
-            log.warning(
-                "rate limits unavailable, requests let through unchecked",
-                error=f"{type(exc).__name__}: {exc}",
             )
 
 

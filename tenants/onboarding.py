@@ -168,6 +168,13 @@ async def onboard_region(*, actor: Actor, data: RegionInput, secret: str) -> Onb
     return Onboarded(tenant, admin, token)
 
 
+async def _platform_update(function: str, tenant_id: int, value: str) -> None:
+    """A region's status or plan, through its definer function: the app role may change
+    only its own region's row of `tenants`, and only in that region's transaction (RLS,
+    migration 0024); these run in platform scope and refuse to run in any region's."""
+    await connections.get("default").execute_query(f"SELECT {function}($1, $2)", [tenant_id, value])
+
+
 async def set_region_status(
     *, actor: Actor, tenant_id: int, status: RegionStatus, reason: str | None = None
 ) -> Tenant:
@@ -178,7 +185,7 @@ async def set_region_status(
         raise NotFound(f"No region {tenant_id}.", field="id")
     if tenant.status != status:
         before = tenant.status.value
-        await Tenant.filter(id=tenant.id).update(status=status)
+        await _platform_update("platform_set_region_status", tenant.id, status.value)
         tenant.status = status
         async with tenant_transaction(tenant.id, require_active=False):
             await record(
@@ -201,7 +208,7 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
         raise NotFound(f"No region {tenant_id}.", field="id")
     if tenant.plan != plan:
         before = tenant.plan.value
-        await Tenant.filter(id=tenant.id).update(plan=plan)
+        await _platform_update("platform_set_region_plan", tenant.id, plan.value)
         tenant.plan = plan
         async with tenant_transaction(tenant.id, require_active=False):
             await record(

@@ -11,7 +11,15 @@ TENANT_EXPR = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 
 # Platform tables: no tenant_id, no RLS. Every other table must have both (see tests).
 PLATFORM_TABLES = frozenset(
-    {"tenants", "platform_operators", "operator_sessions", "tortoise_migrations"}
+    {
+        "tenants",
+        "platform_operators",
+        "operator_sessions",
+        "tortoise_migrations",
+        # ids only, no privilege for the app role: read and written through definer
+        # functions that keep a region to its own logins (migration 0025)
+        "token_revocations",
+    }
 )
 
 # The app role may append to these but never change or delete a row.
@@ -60,6 +68,13 @@ APP_FUNCTIONS = (
     "kinerja_achievement(numeric, numeric, text, numeric)",
     "survey_code_lookup(text)",
     "survey_code_rules(text)",
+    "auth_revoke_tokens(bigint, bigint[], integer[], bigint)",
+    "auth_token_revocations(double precision)",
+    "operator_change_password(bigint, text, text)",
+    # A region's status and plan: platform operators' changes, refused in a region's
+    # transaction (migration 0024).
+    "platform_set_region_status(bigint, text)",
+    "platform_set_region_plan(bigint, text)",
 )
 RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()", "job_health()")
 
@@ -67,8 +82,10 @@ RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()", "job_health()")
 def app_role_statements(role: str, password: str | None) -> list[str]:
     """Idempotent: the role the API and the job workers use. It owns nothing, bypasses no
     RLS, reads and writes tenant tables (RLS decides which rows), and has only what it needs
-    of the platform tables: regions are created and their status and settings changed,
-    never deleted or renamed; operators are only read (and their sessions revoked)."""
+    of the platform tables: regions are created (in platform scope) and a region's own
+    settings changed by its own transaction (RLS on tenants, migration 0024), never
+    deleted or renamed; status and plan only through the operators' definer functions;
+    operators are only read (and their sessions revoked)."""
     statements = [
         *_login_role(role, password),
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
@@ -76,10 +93,11 @@ def app_role_statements(role: str, password: str | None) -> list[str]:
         f'REVOKE ALL ON tortoise_migrations FROM "{role}"',
         f'REVOKE ALL ON tenants, platform_operators FROM "{role}"',
         f'GRANT SELECT, INSERT ON tenants TO "{role}"',
-        f'GRANT UPDATE (status, settings, plan) ON tenants TO "{role}"',
+        f'GRANT UPDATE (settings) ON tenants TO "{role}"',
         f'GRANT SELECT ON platform_operators TO "{role}"',
         f'GRANT UPDATE (token_version) ON platform_operators TO "{role}"',
         f'REVOKE DELETE ON operator_sessions FROM "{role}"',
+        f'REVOKE ALL ON token_revocations FROM "{role}"',
     ]
     statements += [f'REVOKE UPDATE, DELETE ON "{t}" FROM "{role}"' for t in APPEND_ONLY_TABLES]
     statements += [f'GRANT EXECUTE ON FUNCTION {f} TO "{role}"' for f in APP_FUNCTIONS]

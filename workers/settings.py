@@ -10,7 +10,7 @@ from typing import Any
 from arq import cron, func
 
 from kinerja_saas.database import close_db, init_app_db
-from kinerja_saas.settings import Settings, get_settings
+from kinerja_saas.settings import ConfigurationError, Settings, get_settings
 from workers.metrics import instrument, on_job_start
 from workers.notifications.email import (
     SWEEP_EVERY_MINUTES,
@@ -155,6 +155,6 @@ class WorkerSettings:
 
     try:
         _options = worker_options(get_settings()) if os.environ.get("REDIS_URL") else {}
-    except ValueError:  # incomplete settings: only importing, not running the arq command
+    except (ValueError, ConfigurationError):  # incomplete settings: only importing, not running
         _options = {}
     locals().update(_options)

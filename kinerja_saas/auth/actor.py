@@ -17,12 +17,21 @@ class Actor:
     employee_id: int | None = None
     is_operator: bool = False
     request_id: str | None = field(default=None, compare=False)
+    # From the access token: the login's token version and session when it was issued, so
+    # that a revocation (auth/revocation.py) can refuse it before it expires.
+    token_version: int | None = field(default=None, compare=False)
+    session_id: int | None = field(default=None, compare=False)
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
 
     def require(self, role: Role, message: str) -> None:
-        """Raises PermissionDenied with `message` unless the actor has `role`."""
+        """Raises PermissionDenied with `message` unless the actor has `role`, and
+        RegionMismatch when the open transaction is another region's than the actor's."""
+        # Imported here: tenants.context imports this module (through fair_share).
+        from tenants.context import check_region
+
+        check_region(self.tenant_id)
         if not self.has(role):
             raise PermissionDenied(message)
 

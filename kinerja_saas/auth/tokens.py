@@ -1,5 +1,7 @@
-"""Signed tokens (HS256 JWT). Access tokens are short-lived and carry the tenant, user and
-roles; refresh tokens carry the account's token_version, so bumping it revokes them all.
+"""Signed tokens (HS256 JWT). Access tokens are short-lived and carry the tenant, user,
+roles, the account's token_version and the session (so a revocation can name them: see
+auth/revocation.py); refresh tokens carry the token_version too, so bumping it revokes them
+all. Device tokens tell the login throttle that a client logged in to an account before.
 Tokens are signed with the current secret and verified against it or, while a rotation
 runs, the previous one (Settings.jwt_verification_secrets)."""
 
@@ -63,6 +65,8 @@ def issue_pair(
             "roles": sorted(actor.roles),
             "eid": actor.employee_id,
             "email": actor.email,
+            "ver": token_version,
+            "sid": session_id,
         },
         secret,
         access_ttl,
@@ -116,6 +120,10 @@ def decode_access(token: str, secret: str | Sequence[str]) -> Actor:
             email=claims.get("email", ""),
             employee_id=claims.get("eid"),
             is_operator=bool(claims.get("op")),
+            # Tokens issued before versions were embedded read as version 0: refused once
+            # any revocation of their login is known, else they run out within minutes.
+            token_version=int(claims.get("ver") or 0),
+            session_id=int(claims["sid"]) if claims.get("sid") is not None else None,
         )
     except (ValueError, TypeError) as exc:
         raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc
@@ -134,3 +142,58 @@ def decode_refresh(token: str, secret: str | Sequence[str]) -> RefreshClaims:
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc
+
+
+# --- device tokens (the login throttle's "this client logged in here before") ---------------
+
+
+@dataclass(frozen=True)
+class DeviceClaims:
+    user_id: int
+    tenant_id: int | None
+    is_operator: bool
+    token_version: int
+    device_id: str
+
+
+def issue_device_token(
+    actor: Actor, *, token_version: int, email_digest: str, secret: str, ttl: int
+) -> str:
+    """Bound to the e-mail (as its digest: the token holds no address) and to the login's
+    token version: a password change or logoutEverywhere makes every device unknown."""
+    token, _ = _encode(
+        {
+            "typ": "device",
+            "sub": str(actor.user_id),
+            "tid": actor.tenant_id,
+            "op": actor.is_operator,
+            "ver": token_version,
+            "em": email_digest,
+            "did": secrets.token_hex(8),
+        },
+        secret,
+        ttl,
+    )
+    return token
+
+
+def decode_device(
+    token: str | None, secret: str | Sequence[str], *, email_digest: str
+) -> DeviceClaims | None:
+    """The claims of a valid device token of this e-mail; None for anything else (a
+    device token is a hint to the throttle, never an error)."""
+    if not token or len(token) > 2000:
+        return None
+    try:
+        claims = _decode(token, secret, "device")
+        if claims.get("em") != email_digest:
+            return None
+        return DeviceClaims(
+            user_id=int(claims["sub"]),
+            tenant_id=int(claims["tid"]) if claims.get("tid") is not None else None,
+            is_operator=bool(claims.get("op")),
+            token_version=int(claims["ver"]),
+            device_id=str(claims["did"]),
+        )
+    except (AuthenticationFailed, KeyError, ValueError, TypeError):
+        return None

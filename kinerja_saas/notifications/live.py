@@ -45,6 +45,13 @@ def channel_prefix(redis_url: str | None) -> str:
     return f"kinerja:{database}:notifications:"
 
 
+def keepalive(redis_url: str) -> dict[str, bool]:
+    """TCP keepalive for the long-lived pub/sub connection, so a peer that vanished without a
+    FIN is noticed; a unix socket has no such option (redis-py's UnixDomainSocketConnection
+    refuses `socket_keepalive`, and the hub then crashed on every connect)."""
+    return {} if redis_url.startswith("unix:") else {"socket_keepalive": True}
+
+
 def live_channel(tenant_id: int, redis_url: str | None) -> str:
     return f"{channel_prefix(redis_url)}{tenant_id}"
 
@@ -194,7 +201,7 @@ class LiveHub:
         failures = 0
         while True:
             redis = Redis.from_url(
-                self._redis_url, client_name=self.client_name, socket_keepalive=True
+                self._redis_url, client_name=self.client_name, **keepalive(self._redis_url)
             )
             pubsub = redis.pubsub()
             try:

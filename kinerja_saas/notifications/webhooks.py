@@ -37,6 +37,7 @@ import httpx
 import orjson
 from tortoise import connections
 
+from kinerja_saas import logs
 from kinerja_saas.audit.service import record, snapshot
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
@@ -56,6 +57,7 @@ RESPONSE_SNIPPET = 200  # bytes of a refusing response's body kept in last_error
 STALE_CLAIM_MARGIN_SECONDS = 60.0  # beyond the HTTP timeout, before a claim counts as dead
 REDELIVERY_TOPIC = "notifications.webhook_redelivery"  # outbox: starts the new round's job
 USER_AGENT = "Kinerja-Webhooks/1"
+log = logs.get_logger("kinerja.webhooks")
 AUDIT_FIELDS = ("name", "url", "kinds", "is_active")
 
 
@@ -82,24 +84,85 @@ def new_secret() -> str:
 # --- validation ------------------------------------------------------------------------------
 
 
-def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Globally routable unicast, also behind the IPv6 forms that embed an IPv4 address."""
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_net = ipaddress.ip_network
+
+# Where a webhook may never go (RFC 6890 and the IANA special-purpose registries), by kind;
+# what is not listed must still be globally routable by Python's own table. IPv6 forms
+# that carry an IPv4 address (mapped, NAT64, 6to4) are judged by that address.
+_V4_REFUSED = (
+    (_net("0.0.0.0/8"), "tidak ditentukan"),
+    (_net("10.0.0.0/8"), "jaringan privat"),
+    (_net("100.64.0.0/10"), "CGNAT"),
+    (_net("127.0.0.0/8"), "loopback"),
+    (_net("169.254.0.0/16"), "link-local"),
+    (_net("172.16.0.0/12"), "jaringan privat"),
+    (_net("192.0.0.0/24"), "khusus IETF"),
+    (_net("192.0.2.0/24"), "dokumentasi"),
+    (_net("192.88.99.0/24"), "relai 6to4"),
+    (_net("192.168.0.0/16"), "jaringan privat"),
+    (_net("198.18.0.0/15"), "uji kinerja"),
+    (_net("198.51.100.0/24"), "dokumentasi"),
+    (_net("203.0.113.0/24"), "dokumentasi"),
+    (_net("224.0.0.0/4"), "multicast"),
+    (_net("240.0.0.0/4"), "dicadangkan"),
+)
+_V6_REFUSED = (
+    (_net("::/128"), "tidak ditentukan"),
+    (_net("::1/128"), "loopback"),
+    (_net("::/96"), "IPv4-compatible (usang)"),
+    (_net("::ffff:0:0:0/96"), "IPv4-translated"),
+    (_net("64:ff9b:1::/48"), "NAT64 lokal"),
+    (_net("100::/64"), "discard"),
+    (_net("2001::/32"), "Teredo"),
+    (_net("2001:2::/48"), "uji kinerja"),
+    (_net("2001:10::/28"), "ORCHID"),
+    (_net("2001:20::/28"), "ORCHID"),
+    (_net("2001:db8::/32"), "dokumentasi"),
+    (_net("3fff::/20"), "dokumentasi"),
+    (_net("5f00::/16"), "SRv6"),
+    (_net("fc00::/7"), "unique-local"),
+    (_net("fe80::/10"), "link-local"),
+    (_net("fec0::/10"), "site-local"),
+    (_net("ff00::/8"), "multicast"),
+)
+_NAT64 = _net("64:ff9b::/96")
+_SIX_TO_FOUR = _net("2002::/16")
+
+
+def refusal(ip: IPAddress) -> str | None:
+    """Why a webhook may not go to `ip` (a kind, in Indonesian), or None when it may."""
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            return _is_public(embedded)
-    return ip.is_global and not ip.is_multicast
+        if ip.ipv4_mapped is not None:
+            return refusal(ip.ipv4_mapped)
+        if ip in _NAT64:
+            return refusal(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip in _SIX_TO_FOUR and ip.sixtofour is not None:
+            return refusal(ip.sixtofour)
+        table = _V6_REFUSED
+    else:
+        table = _V4_REFUSED
+    for network, kind in table:
+        if ip in network:
+            return kind
+    return None if ip.is_global else "dicadangkan"
 
 
-async def _addresses(host: str, port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+async def resolve_host(host: str, port: int) -> list[IPAddress]:
+    """Every address of `host` (an IP literal is its own), in the resolver's order. The
+    one hook for tests, which make a name resolve as they need (DNS rebinding)."""
     try:
-        return {ipaddress.ip_address(host)}
+        return [ipaddress.ip_address(host)]
     except ValueError:
         pass
     loop = asyncio.get_running_loop()
-    async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    found: list[IPAddress] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address not in found:
+            found.append(address)
+    return found
 
 
 async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) -> str:
@@ -133,17 +196,20 @@ async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) ->
     if allow_private:
         return text
     try:
-        addresses = await _addresses(host, port or (443 if scheme == "https" else 80))
+        async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+            addresses = await resolve_host(host, port or (443 if scheme == "https" else 80))
     except (OSError, UnicodeError, TimeoutError):
-        errors.add("url", "URL_UNRESOLVABLE", f"The host {host!r} cannot be resolved.")
+        errors.add("url", "URL_UNRESOLVABLE", f"Host {host!r} tidak dapat di-resolve.")
         return text
-    private = sorted(str(a) for a in addresses if not _is_public(a))
-    if private:
+    kinds = sorted({k for k in map(refusal, addresses) if k is not None})
+    if kinds or not addresses:
+        # The kind, not the address: what a name resolves to inside the platform's
+        # network is not the admin's to learn.
         errors.add(
             "url",
             "URL_NOT_PUBLIC",
-            f"The host {host!r} points at {', '.join(private)}: a private, loopback, link-local "
-            "or otherwise non-public address, which webhooks may not reach.",
+            f"Host {host!r} menunjuk ke alamat yang tidak publik ({', '.join(kinds)}): "
+            "webhook tidak boleh menuju ke sana.",
         )
     return text
 
@@ -588,7 +654,7 @@ LEFT JOIN (
     if status is DeliveryStatus.PENDING and r["attempts"] == attempt - 1 and not r["is_active"]:
         await _db().execute_query(
             "UPDATE notification_deliveries SET status = 'FAILED', attempts = $3,"
-            " last_error = 'The endpoint is inactive: not sent.', response_status = NULL,"
+            " last_error = 'Tidak dikirim: endpoint tidak aktif.', response_status = NULL,"
             " next_attempt_at = NULL, updated_at = now()"
             " WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING' AND attempts = $3 - 1",
             [tenant_id, delivery_id, attempt],
@@ -599,10 +665,14 @@ LEFT JOIN (
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the receiver answered (status None: no answer: timeout or network error)."""
+    """What the receiver answered (status None: no answer: timeout or network error).
+    `error` is what the admin reads in lastError: a status and a short Indonesian reason,
+    at most RESPONSE_SNIPPET characters of the receiver's own body, never a local
+    exception's text. `refused`: not sent, the address is not public (not retried)."""
 
     response_status: int | None
     error: str | None = None
+    refused: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -612,7 +682,10 @@ class Outcome:
     def retryable(self) -> bool:
         """No answer, a server error, 408 Request Timeout or 429 Too Many Requests: the
         receiver may take it later. Any other answer (4xx, or a 3xx: redirects are not
-        followed) is a refusal that repeating would not change."""
+        followed) is a refusal that repeating would not change; so is an address that
+        is not public."""
+        if self.refused:
+            return False
         code = self.response_status
         return code is None or code >= 500 or code in (408, 429)
 
@@ -628,11 +701,43 @@ def _short(text: str, secret: str) -> str:
     return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
 
 
+def _seconds(value: float) -> str:
+    return f"{value:g}".replace(".", ",")  # decimal comma
+
+
+def _network_reason(exc: BaseException) -> str:
+    """A short reason for what went wrong on the way; the exception itself is logged."""
+    chain: list[BaseException] = []
+    while exc is not None and len(chain) < 5:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        return "sertifikat TLS penerima tidak sah untuk host ini"
+    if any(isinstance(e, ssl.SSLError) for e in chain):
+        return "jabat tangan TLS dengan penerima gagal"
+    if any(isinstance(e, httpx.ConnectError | ConnectionRefusedError) for e in chain):
+        return "tidak dapat terhubung ke penerima"
+    if any(isinstance(e, httpx.RemoteProtocolError | httpx.LocalProtocolError) for e in chain):
+        return "jawaban penerima bukan HTTP yang sah"
+    return "galat jaringan"
+
+
 async def post_delivery(
-    claim: Claimed, *, timeout_seconds: float, now: float | None = None
+    claim: Claimed,
+    *,
+    timeout_seconds: float,
+    allow_private: bool = False,
+    now: float | None = None,
 ) -> Outcome:
     """POSTs the signed body once; never raises for what the network or receiver does.
-    `timeout_seconds` bounds the whole exchange, not each read."""
+    `timeout_seconds` bounds the whole exchange, resolving included.
+
+    The host is resolved here, at every attempt, and every address it has is checked
+    (unless private targets are allowed: dev and test); the connection then goes to an
+    address that was checked, never to a fresh lookup, with the URL's own Host header and,
+    for https, its name for SNI and the certificate check. So a name that points somewhere
+    public when saved and inside when delivered (DNS rebinding) is refused. Redirects are
+    not followed."""
     timestamp = int(time.time() if now is None else now)
     headers = {
         "Content-Type": "application/json",
@@ -642,32 +747,87 @@ async def post_delivery(
         "X-Kinerja-Signature": signature(claim.secret, timestamp, claim.body),
     }
     try:
-        async with (
-            asyncio.timeout(timeout_seconds),
-            httpx.AsyncClient(
-                timeout=timeout_seconds, follow_redirects=False, verify=_tls()
-            ) as client,
-            client.stream("POST", claim.url, content=claim.body, headers=headers) as response,
-        ):
-            code = response.status_code
-            if 200 <= code < 300:
-                return Outcome(code)
-            snippet = b""
-            async for chunk in response.aiter_bytes():
-                snippet += chunk
-                if len(snippet) >= RESPONSE_SNIPPET:
-                    break
+        async with asyncio.timeout(timeout_seconds):
+            return await _post_pinned(claim, headers, timeout_seconds, allow_private)
     except TimeoutError:
-        return Outcome(None, f"No answer within {timeout_seconds:g} s.")
-    except httpx.TimeoutException as exc:
-        return Outcome(None, _short(f"Timed out: {type(exc).__name__}", claim.secret))
-    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-        return Outcome(None, _short(f"{type(exc).__name__}: {exc}", claim.secret))
-    text = snippet[:RESPONSE_SNIPPET].decode("utf-8", "replace")
+        return Outcome(None, f"Tidak ada jawaban dalam {_seconds(timeout_seconds)} detik.")
+
+
+async def _post_pinned(
+    claim: Claimed, headers: dict[str, str], timeout_seconds: float, allow_private: bool
+) -> Outcome:
+    try:
+        url = httpx.URL(claim.url)
+        host = url.raw_host.decode("ascii")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        addresses = await resolve_host(host, port)
+    except (OSError, UnicodeError, httpx.InvalidURL, ValueError):
+        return Outcome(None, "Tidak dikirim: host tidak dapat di-resolve.")
+    if not addresses:
+        return Outcome(None, "Tidak dikirim: host tidak dapat di-resolve.")
+    if not allow_private:
+        kinds = sorted({k for k in map(refusal, addresses) if k is not None})
+        if kinds:
+            return Outcome(
+                None,
+                f"Tidak dikirim: host menunjuk ke alamat yang tidak publik ({', '.join(kinds)}).",
+                refused=True,
+            )
+    headers = {**headers, "Host": url.netloc.decode("ascii")}
+    literal = _is_literal(host)
+    failure: BaseException | None = None
+    async with httpx.AsyncClient(
+        timeout=timeout_seconds, follow_redirects=False, verify=_tls(), trust_env=False
+    ) as client:
+        for address in addresses:  # in the resolver's order, each one checked above
+            extensions = {"sni_hostname": host} if url.scheme == "https" and not literal else {}
+            try:
+                async with client.stream(
+                    "POST",
+                    url.copy_with(host=str(address)),
+                    content=claim.body,
+                    headers=headers,
+                    extensions=extensions,
+                ) as response:
+                    return await _answer(response, claim.secret)
+            except httpx.ConnectError as exc:  # the next address may take it
+                failure = exc
+            except httpx.TimeoutException:
+                return Outcome(None, f"Tidak ada jawaban dalam {_seconds(timeout_seconds)} detik.")
+            except (httpx.HTTPError, OSError) as exc:
+                failure = exc
+                break
+    log.info(
+        "webhook delivery failed on the network",
+        delivery=claim.delivery_id,
+        error=type(failure).__name__,
+    )
+    return Outcome(None, f"Tidak terkirim: {_network_reason(failure)}.")
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def _answer(response: httpx.Response, secret: str) -> Outcome:
+    code = response.status_code
+    if 200 <= code < 300:
+        return Outcome(code)
     if 300 <= code < 400:
-        location = response.headers.get("location", "")
-        text = f"redirects are not followed (Location: {location})"
-    return Outcome(code, _short(f"HTTP {code}: {text}", claim.secret))
+        return Outcome(code, f"HTTP {code}: pengalihan (redirect) tidak diikuti.")
+    snippet = b""
+    async for chunk in response.aiter_bytes():
+        snippet += chunk
+        if len(snippet) >= RESPONSE_SNIPPET:
+            break
+    reason = "penerima menolak" if code < 500 else "penerima mengalami galat"
+    text = snippet[:RESPONSE_SNIPPET].decode("utf-8", "replace")
+    body = _short(text, secret)[:RESPONSE_SNIPPET]
+    return Outcome(code, f"HTTP {code}: {reason}" + (f". Jawaban: {body}" if body else "."))
 
 
 @dataclass(frozen=True)

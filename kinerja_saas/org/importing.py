@@ -25,6 +25,7 @@ from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import user_actor
 from kinerja_saas.errors import FieldError, ValidationFailed
@@ -607,11 +608,14 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         )
         # Their logins end too, except region admins': a roster must never lock the region
         # out of its own platform (their employee records are deactivated all the same).
-        await db.execute_query(
+        ended = await db.execute_query_dict(
             "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
             " WHERE tenant_id = $1 AND employee_id = ANY($2::bigint[])"
-            " AND NOT ('REGION_ADMIN' = ANY(roles))",
+            " AND NOT ('REGION_ADMIN' = ANY(roles)) RETURNING id, token_version",
             [tenant_id, [r["id"] for r in deactivated]],
+        )
+        await revoke_logins(
+            tenant_id=tenant_id, versions={r["id"]: r["token_version"] for r in ended}
         )
     # One audit entry per employee that changed, with only the fields that changed.
     await db.execute_query(
@@ -675,6 +679,9 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         " ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
         params,
     )
+    # A role added (a new supervisor) ends no token: the old tokens only lack it, and the
+    # next refresh carries it. Taking a role away must end them (revocation.revoke_logins),
+    # as deactivation does; no path takes one away yet.
     await db.execute_query(
         "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')"
         " WHERE a.tenant_id = $1 AND NOT ('SUPERVISOR' = ANY(a.roles)) AND a.is_active"

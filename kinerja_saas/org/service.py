@@ -16,6 +16,7 @@ from tortoise import connections
 from kinerja_saas.audit.service import record, snapshot
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import ErrorCollector, NotFound, api_field
 from kinerja_saas.org import rules
@@ -412,11 +413,13 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
     employee.is_active = False
     await employee.save_fields("is_active")
     tenant_id = current_tenant_id()
-    await _db().execute_query(
+    ended = await _db().execute_query_dict(  # execute_query would drop RETURNING's rows
         "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
-        " WHERE tenant_id = $1 AND employee_id = $2",
+        " WHERE tenant_id = $1 AND employee_id = $2 RETURNING id, token_version",
         [tenant_id, employee.id],
     )
+    # Their access tokens stop within seconds on every API process, not in 15 minutes.
+    await revoke_logins(tenant_id=tenant_id, versions={r["id"]: r["token_version"] for r in ended})
     await record(
         actor=actor,
         action="employee.deactivate",

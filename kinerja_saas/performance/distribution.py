@@ -110,8 +110,20 @@ async def _distribution(period_id: int, unit_id: int, rating: str | None) -> Dis
     )
 
 
+RATES_IN_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM plans p JOIN org_units u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id
+    WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.evaluator_id = $4 AND u.path LIKE
+        (SELECT path FROM org_units WHERE tenant_id = $1 AND id = $3) || '%'
+) AS rates
+"""
+
+
 async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> Distribution:
-    """For the region admin and supervisors (who rate people in the unit)."""
+    """For the region admin, and for the supervisors who rate someone in the unit (an
+    evaluator of a plan of the period in the unit or below it: their ratings count in its
+    distribution, and finalising is refused while it breaks the pattern). Other supervisors
+    would learn how another part of the region is rated."""
     if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
         raise PermissionDenied("Only region admins and supervisors see the distribution check.")
     tenant_id = current_tenant_id()
@@ -119,8 +131,22 @@ async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> D
         raise NotFound(f"No unit {unit_id} in this region.", field="unitId")
     if not await Period.exists(tenant_id=tenant_id, id=period_id):
         raise NotFound(f"No period {period_id} in this region.", field="periodId")
+    if not actor.has(Role.REGION_ADMIN) and not await _rates_in(actor, period_id, unit_id):
+        raise PermissionDenied(
+            "Pemeriksaan distribusi unit ini hanya untuk admin wilayah dan atasan yang "
+            "menilai pegawai di unit ini."
+        )
     rating = await UnitRating.get_or_none(tenant_id=tenant_id, period_id=period_id, unit_id=unit_id)
     return await _distribution(period_id, unit_id, rating.rating if rating else None)
+
+
+async def _rates_in(actor: Actor, period_id: int, unit_id: int) -> bool:
+    if actor.employee_id is None:
+        return False
+    rows = await connections.get("default").execute_query_dict(
+        RATES_IN_SQL, [current_tenant_id(), period_id, unit_id, actor.employee_id]
+    )
+    return bool(rows[0]["rates"])
 
 
 async def problems_for_plan(plan: Plan) -> list[DistributionProblem]:

@@ -54,6 +54,11 @@ RATING_FIELDS = (
     "feedback",
 )
 FINALISED_FIELDS = (*RATING_FIELDS, "status", "finalised_at", "finalised_by", "appeal_deadline")
+NO_BEHAVIOUR_VALUES = "NO_BEHAVIOUR_VALUES"
+NO_BEHAVIOUR_VALUES_MESSAGE = (
+    "Wilayah ini belum memiliki nilai BerAKHLAK, sehingga perilaku kerja tidak dapat dinilai;"
+    " hubungi operator platform."
+)
 
 
 @dataclass(frozen=True)
@@ -191,8 +196,11 @@ async def save_evaluation(
         errors.add("planId", "EVALUATION_FINALISED", "A finalised evaluation cannot change.")
         errors.raise_if_any()
     codes = set(await _value_codes())
+    if behaviour and not codes:
+        # A region onboarded by hand, without the reference data: nothing to rate against.
+        errors.add("behaviour", NO_BEHAVIOUR_VALUES, NO_BEHAVIOUR_VALUES_MESSAGE)
     for n, item in enumerate(behaviour or []):
-        if item.code not in codes:
+        if codes and item.code not in codes:
             errors.add(f"behaviour[{n}].code", "UNKNOWN_VALUE", f"No BerAKHLAK value {item.code}.")
         if item.note is not None and len(item.note) > MAX_TEXT:
             errors.add(f"behaviour[{n}].note", "TOO_LONG", f"At most {MAX_TEXT} characters.")
@@ -322,7 +330,12 @@ async def finalise_evaluation(
     await _recompute(evaluation, settings)
     if evaluation.result_rating is None:
         errors.add("resultRating", "RATING_REQUIRED", "Rate the work result first.")
-    missing = [c for c in await _value_codes() if c not in evaluation.behaviour_ratings]
+    codes = await _value_codes()
+    missing = [c for c in codes if c not in evaluation.behaviour_ratings]
+    if not codes:
+        # Without values there is no behaviour rating, hence no predikat: say so instead of
+        # finalising an evaluation that has none.
+        errors.add("behaviour", NO_BEHAVIOUR_VALUES, NO_BEHAVIOUR_VALUES_MESSAGE)
     if missing:
         errors.add(
             "behaviour",

@@ -103,6 +103,9 @@ SELECT t.name AS region_name, t.timezone::text AS timezone,
 FROM tenants t
 JOIN survey_campaigns c ON c.tenant_id = t.id AND c.id = $2
 JOIN survey_services s ON s.tenant_id = t.id AND s.id = $3
+-- Still in the campaign: a service taken out of it since the code was looked up has no form.
+JOIN survey_campaign_services cs ON cs.tenant_id = t.id AND cs.campaign_id = c.id
+    AND cs.service_id = s.id
 JOIN org_units u ON u.tenant_id = t.id AND u.id = s.unit_id
 WHERE t.id = $1
 """

@@ -1,23 +1,19 @@
 """The public survey endpoints' rate limits (counters of kinerja_saas/ratelimit.py). Keys
 hold a hash of the client's IP (never the IP itself) and expire with their window.
 
-The limits fail open: while Redis is unreachable a request is let through unchecked (a
-warning and `kinerja_rate_limit_unchecked_total`), because refusing every survey response
-during a Redis restart would lose more than a burst of unthrottled ones costs."""
+The limits fail open: while Redis is unreachable a request is let through unchecked (logged,
+and counted in `kinerja_rate_limit_unchecked_total{limit="survey"}`), because refusing every
+survey response during a Redis restart would lose more than a burst of unthrottled ones
+costs."""
 
 from __future__ import annotations
-
-import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from kinerja_saas.metrics import RATE_LIMIT_UNCHECKED
-from kinerja_saas.ratelimit import RateLimited, digest, hit_all
+from kinerja_saas.ratelimit import RateLimited, digest, hit_all, unchecked
 
 __all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit", "hits"]
-
-log = logging.getLogger("kinerja.ratelimit")
 
 
 async def hits(redis: Redis, counters: list[tuple[str, int, int]]) -> list[int | None]:
@@ -25,15 +21,7 @@ async def hits(redis: Redis, counters: list[tuple[str, int, int]]) -> list[int |
     try:
         return await hit_all(redis, counters)
     except (RedisError, OSError) as exc:
-        # The keys hold an IP (hashed or not): name only their kind.
-        key = counters[0][0]
-        kind = key.split(":")[2] if key.count(":") >= 2 else "other"
-        log.warning(
-            "rate limit %s not checked, Redis unreachable (%s): request allowed",
-            kind,
-            type(exc).__name__,
-        )
-        RATE_LIMIT_UNCHECKED.inc()
+        unchecked("survey", exc)  # the keys hold a hashed IP: they are not logged
         return [None] * len(counters)
 
 

@@ -21,22 +21,31 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
+from asyncpg.exceptions import ForeignKeyViolationError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.auth.tokens import decode_access
-from kinerja_saas.errors import AuthenticationFailed, FieldError, PermissionDenied, ValidationFailed
+from kinerja_saas.client_address import client_ip
+from kinerja_saas.errors import (
+    AuthenticationFailed,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from kinerja_saas.indonesian import long_date
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys import admin, form_token, page_texts, public, qr
 from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, check_unknown_code
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
-from tenants.context import tenant_transaction
+from tenants.context import TenantUnavailable, tenant_transaction
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM_FIELDS = 100  # 9 answers, 4 profile fields, a suggestion, ≤ 10 extra answers, the token
@@ -66,7 +75,7 @@ _PAGE_HEADERS = {
 
 
 def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_ip(request)  # the same address as the API's limits count
 
 
 class SurveyPages:
@@ -105,12 +114,35 @@ class SurveyPages:
                 await check_unknown_code(self.redis, ip=_client_ip(request))
             except RateLimited as exc:
                 return self._rate_limited_page(exc.retry_after, zone=None)
+        return self._not_found()
+
+    def _not_found(self) -> HTMLResponse:
         return self._message(
             404,
             "Survei tidak ditemukan",
             "Alamat atau kode QR ini tidak dikenal. Periksa kembali tautannya, atau pindai "
             "ulang kode QR yang terpasang di loket layanan.",
         )
+
+    def _gone(self) -> HTMLResponse:
+        """The code was known a moment ago; its campaign or service is gone since."""
+        return self._message(
+            410,
+            "Survei tidak tersedia lagi",
+            "Survei untuk kode QR ini sudah tidak tersedia. Terima kasih atas perhatian Anda.",
+        )
+
+    async def _form_of(self, target: public.CodeTarget) -> public.Form | HTMLResponse:
+        """The form, or the page saying why there is none: the region was suspended (404, as
+        its codes are unknown now) or the campaign or service deleted (410) between the
+        code's lookup and this read."""
+        try:
+            async with tenant_transaction(target.tenant_id):
+                return await public.form(target)
+        except TenantUnavailable:
+            return self._not_found()
+        except NotFound:
+            return self._gone()
 
     def _closed(self, fm: public.Form) -> HTMLResponse:
         where = f"{fm.service_name} — {fm.unit_name}, {fm.region_name}"
@@ -207,8 +239,9 @@ class SurveyPages:
         target = await self._target(request, code)
         if isinstance(target, Response):
             return target
-        async with tenant_transaction(target.tenant_id):
-            fm = await public.form(target)
+        fm = await self._form_of(target)
+        if isinstance(fm, Response):
+            return fm
         if not fm.is_open:
             return self._closed(fm)
         return self._form(fm, code, token=form_token.issue(self._secret, code))
@@ -227,8 +260,8 @@ class SurveyPages:
         if origin is None:
             return False
         own = {request.headers.get("host", "")}
-        if self.settings.survey_base_url:
-            own.add(urlsplit(self.settings.survey_base_url).netloc)
+        if platform := self.settings.platform_url():
+            own.add(urlsplit(platform).netloc)
         return urlsplit(origin).netloc not in own  # "null" (an opaque origin) included
 
     async def _submit(self, request: Request, code: str) -> Response:
@@ -246,34 +279,45 @@ class SurveyPages:
         async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as data:
             values, submission_fields = _read_form(data)
             token = str(data.get("token") or "")
-        async with tenant_transaction(target.tenant_id):
-            limited: RateLimited | None = None
-            if self.redis is not None:
-                try:
-                    await check_submission(
-                        self.redis,
-                        tenant_id=target.tenant_id,
-                        code=code,
-                        ip=_client_ip(request),
-                        per_ip_hour=rules.per_ip_per_hour,
-                        per_code_minute=self.settings.survey_rate_limit_per_code_per_minute,
-                    )
-                except RateLimited as exc:
-                    limited = exc
-            token_ok = form_token.is_valid(self._secret, code, token)
-            errors: list[FieldError] = []
-            if limited is None and token_ok:
-                try:
-                    async with in_transaction():  # a savepoint: a failure writes nothing
-                        await public.submit(
-                            target,
-                            public.Submission(client_token=token, **submission_fields),
-                            rules,
+        try:
+            async with tenant_transaction(target.tenant_id):
+                limited: RateLimited | None = None
+                if self.redis is not None:
+                    try:
+                        await check_submission(
+                            self.redis,
+                            tenant_id=target.tenant_id,
+                            code=code,
+                            ip=_client_ip(request),
+                            per_ip_hour=rules.per_ip_per_hour,
+                            per_code_minute=self.settings.survey_rate_limit_per_code_per_minute,
                         )
-                    return RedirectResponse(f"/s/{quote(code, safe='')}/terima-kasih", 303)
-                except ValidationFailed as exc:
-                    errors = exc.errors
-            fm = await public.form(target)
+                    except RateLimited as exc:
+                        limited = exc
+                token_ok = form_token.is_valid(self._secret, code, token)
+                errors: list[FieldError] = []
+                if limited is None and token_ok:
+                    try:
+                        async with in_transaction():  # a savepoint: a failure writes nothing
+                            await public.submit(
+                                target,
+                                public.Submission(client_token=token, **submission_fields),
+                                rules,
+                            )
+                        return RedirectResponse(f"/s/{quote(code, safe='')}/terima-kasih", 303)
+                    except ValidationFailed as exc:
+                        errors = exc.errors
+                    except IntegrityError as exc:
+                        # The campaign's service went since the lookup (the response's key
+                        # refers to it); the savepoint took back what was written.
+                        if not isinstance(exc.__cause__, ForeignKeyViolationError):
+                            raise
+                        return self._gone()
+                fm = await public.form(target)
+        except TenantUnavailable:  # suspended since the lookup: its codes are unknown now
+            return self._not_found()
+        except NotFound:  # the campaign or service was deleted since the lookup
+            return self._gone()
         if any(e.field == "code" and e.code == "CAMPAIGN_CLOSED" for e in errors) or (
             not fm.is_open
         ):
@@ -304,8 +348,9 @@ class SurveyPages:
         target = await self._target(request, code)
         if isinstance(target, Response):
             return target
-        async with tenant_transaction(target.tenant_id):
-            fm = await public.form(target)
+        fm = await self._form_of(target)
+        if isinstance(fm, Response):
+            return fm
         return self._page("thanks.html", fm=fm)
 
     # --- QR codes (region admin) ---------------------------------------------------------
@@ -328,9 +373,10 @@ class SurveyPages:
         scale = request.query_params.get("scale", str(qr.PNG_SCALE_DEFAULT))
         if not scale.isdigit() or not 1 <= int(scale) <= qr.PNG_SCALE_MAX:
             return _api_error(400, "INVALID", f"scale: 1 to {qr.PNG_SCALE_MAX}.")
-        if not self.settings.survey_base_url:
+        platform = self.settings.platform_url(str(request.base_url))
+        if not platform:
             return _api_error(
-                503, "NO_PUBLIC_URL", "Set KINERJA_PUBLIC_URL (or KINERJA_SURVEY_PUBLIC_URL) first."
+                503, "NO_PUBLIC_URL", "Set KINERJA_SURVEY_PUBLIC_URL (or KINERJA_PUBLIC_URL) first."
             )
         campaign_id = request.path_params["campaign_id"]
         service_id = request.path_params["service_id"]
@@ -342,7 +388,7 @@ class SurveyPages:
         found = next((r for r in rows if r["service_id"] == service_id), None)
         if found is None:
             return _api_error(404, "NOT_FOUND", "No such campaign service in this region.")
-        url = qr.survey_url(self.settings.survey_base_url, found["code"])
+        url = qr.survey_url(platform, found["code"])
         name = f"skm-{campaign_id}-{service_id}.{kind}"
         headers = {
             "content-disposition": f'attachment; filename="{name}"',

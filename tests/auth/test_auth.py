@@ -8,8 +8,8 @@ from kinerja_saas.auth.passwords import hash_password
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import ALGORITHM, ISSUER
 from tenants.context import tenant_transaction
-from tenants.models import RegionStatus, Tenant
-from tests.conftest import PASSWORD
+from tenants.models import RegionStatus
+from tests.conftest import PASSWORD, update_region
 
 LOGIN = """mutation($email: String!, $password: String!, $region: String) {
   login(email: $email, password: $password, region: $region) {
@@ -184,7 +184,7 @@ async def test_expired_and_forged_tokens_are_refused(api, region_a, settings):
 async def test_token_of_a_suspended_region_is_refused_at_once(api, region_a, settings):
     token = region_a.token(Role.REGION_ADMIN, settings)
     assert (await api(ME, token=token)).data["me"]
-    await Tenant.filter(id=region_a.id).update(status=RegionStatus.SUSPENDED)
+    await update_region(region_a.id, status=RegionStatus.SUSPENDED)
     res = await api("{ employees(first: 5) { totalCount } }", token=token)
     assert res.codes == ["REGION_SUSPENDED"] and res.body["data"] is None
     payload = await login(api, region_a.accounts[Role.EMPLOYEE].email)

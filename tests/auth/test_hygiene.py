@@ -1,11 +1,10 @@
-"""Password and token hygiene: argon2id parameters and rehashing, token lifetimes, login
-throttling per account and per IP (failing open without Redis), password change ending
-every session."""
+"""Password and token hygiene: argon2id parameters and rehashing, token lifetimes, password
+change ending every session (region users and platform operators), rotating the signing
+secret. Login throttling: test_throttle.py."""
 
 from __future__ import annotations
 
-import logging
-
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -15,7 +14,6 @@ from kinerja_saas.app import create_app
 from kinerja_saas.auth.models import LoginSession, UserAccount
 from kinerja_saas.auth.passwords import hash_password, verify_password
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.auth.throttle import LoginThrottle
 from tenants.context import tenant_transaction
 from tests.auth.test_auth import LOGIN, REFRESH
 from tests.conftest import PASSWORD, Api
@@ -24,23 +22,6 @@ WRONG = "salah-sekali-123"
 NEW_PASSWORD = "Baru#Sekali-2026"
 CHANGE = """mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) {
   accessToken refreshToken errors { field code message } } }"""
-
-
-@pytest.fixture
-async def client_at(settings):
-    """An API client whose requests come from `ip`, with the default login limits."""
-    clients: list[httpx.AsyncClient] = []
-    app = create_app(settings.model_copy(update={"login_failures_per_ip": 20}))
-
-    def make(ip: str) -> Api:
-        transport = httpx.ASGITransport(app=app, client=(ip, 40000))
-        client = httpx.AsyncClient(transport=transport, base_url="http://test")
-        clients.append(client)
-        return Api(client, settings)
-
-    yield make
-    for client in clients:
-        await client.aclose()
 
 
 async def _login(api: Api, email: str, password: str = PASSWORD):
@@ -108,85 +89,7 @@ async def test_issued_tokens_live_as_configured(api, region_a, settings):
     assert "password" not in str(access) and "ver" in refresh and "sid" in refresh
 
 
-# --- throttling ----------------------------------------------------------------------------
-
-
-def _limited(res) -> int:
-    """The retryAfter of a RATE_LIMITED refusal (fails on anything else)."""
-    assert res.body["data"] is None, res.body
-    (error,) = res.errors
-    assert error["extensions"]["code"] == "RATE_LIMITED"
-    return error["extensions"]["retryAfter"]
-
-
-async def test_five_failures_lock_the_account_even_for_the_right_password(client_at, region_a):
-    api = client_at("198.51.100.1")
-    email = region_a.accounts[Role.EMPLOYEE].email
-    for _ in range(5):
-        res = await _login(api, email, WRONG)
-        assert [e["code"] for e in res.data["login"]["errors"]] == ["INVALID_CREDENTIALS"]
-    wait = _limited(await _login(api, email))  # the right password is not even checked
-    assert 1 <= wait <= 15 * 60
-    # From another address too: the limit is the account's.
-    _limited(await _login(client_at("198.51.100.2"), email.upper()))
-    # Another account of the region is not affected.
-    ok = await _login(api, region_a.accounts[Role.SUPERVISOR].email)
-    assert ok.data["login"]["errors"] == []
-
-
-async def test_a_refusal_does_not_tell_whether_the_account_exists(client_at, region_a):
-    api = client_at("198.51.100.3")
-    known, unknown = region_a.accounts[Role.SUPERVISOR].email, "tidak.ada@nowhere.test"
-    for email in (known, unknown):
-        for _ in range(5):
-            await _login(api, email, WRONG)
-    refused = [await _login(api, email, WRONG) for email in (known, unknown)]
-    assert [_limited(r) > 0 for r in refused] == [True, True]
-    messages = [r.errors[0]["message"].split(" in ")[0] for r in refused]
-    assert messages[0] == messages[1] == "Too many failed logins; try again"
-    assert refused[0].errors[0].keys() == refused[1].errors[0].keys()
-
-
-async def test_a_success_clears_the_accounts_failures(client_at, region_a):
-    api = client_at("198.51.100.4")
-    email = region_a.accounts[Role.TRAINING_OFFICER].email
-    for _ in range(4):
-        await _login(api, email, WRONG)
-    assert (await _login(api, email)).data["login"]["errors"] == []
-    for _ in range(4):
-        await _login(api, email, WRONG)
-    assert (await _login(api, email)).data["login"]["errors"] == []
-
-
-async def test_twenty_failures_lock_the_ip_for_every_account(client_at, region_a, redis):
-    attacker = client_at("203.0.113.9")
-    for n in range(20):  # many accounts, each under its own limit
-        res = await _login(attacker, f"tebakan{n}@nowhere.test", WRONG)
-        assert res.data["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
-    email = region_a.accounts[Role.REGION_ADMIN].email
-    _limited(await _login(attacker, email))
-    # Someone else logs in to the same account from their own address.
-    assert (await _login(client_at("203.0.113.10"), email)).data["login"]["errors"] == []
-    # The keys hold hashes, never the address or the e-mail.
-    keys = [k.decode() for k in await redis.keys("kinerja:login:*")]
-    assert keys and not any("203.0.113" in k or "@" in k for k in keys)
-    assert await redis.ttl(LoginThrottle.ip_key("203.0.113.9")) <= 15 * 60
-
-
-async def test_login_fails_open_with_a_warning_when_redis_is_down(settings, region_a, caplog):
-    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        api = Api(client, settings)
-        email = region_a.accounts[Role.SUPERVISOR].email
-        with caplog.at_level(logging.WARNING, logger="kinerja.auth"):
-            for _ in range(6):
-                res = await _login(api, email, WRONG)
-                assert res.data["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
-            assert (await _login(api, email)).data["login"]["errors"] == []
-    warnings = [r.getMessage() for r in caplog.records if r.name == "kinerja.auth"]
-    assert any("login throttling unavailable" in w for w in warnings)
-    assert not any(email in w or WRONG in w for w in warnings)
+# --- throttling: tests/auth/test_throttle.py -------------------------------------------------
 
 
 # --- password change -----------------------------------------------------------------------
@@ -246,13 +149,59 @@ async def test_a_refused_password_change_writes_nothing(
         assert await LoginSession.filter(user_id=account.id).count() == 0
 
 
-async def test_operators_and_anonymous_cannot_change_a_password(api, make_operator):
+async def test_anonymous_cannot_change_a_password(api):
     res = await api(CHANGE, {"c": PASSWORD, "n": NEW_PASSWORD})
     assert res.codes == ["UNAUTHENTICATED"]
-    await make_operator("ops.pw@kinerja.test")
-    login = (await _login(api, "ops.pw@kinerja.test")).data["login"]
-    res = await api(CHANGE, {"c": PASSWORD, "n": NEW_PASSWORD}, token=login["accessToken"])
-    assert res.codes == ["NO_REGION"]
+
+
+async def test_an_operator_changes_their_own_password(api, make_operator, owner_conn):
+    """Operators have no region: their password lives in a platform table the app role may
+    not write; a definer function changes it. Every other session ends, this one goes on
+    with a fresh pair, the old password stops working and the new one works."""
+    email = "ops.pw@kinerja.test"
+    operator_id = await make_operator(email)
+    other = (await _login(api, email)).data["login"]
+    this = (await _login(api, email)).data["login"]
+    wrong = await api(CHANGE, {"c": WRONG, "n": NEW_PASSWORD}, token=this["accessToken"])
+    assert [e["code"] for e in wrong.data["changePassword"]["errors"]] == ["WRONG_PASSWORD"]
+    weak = await api(CHANGE, {"c": PASSWORD, "n": "pendek"}, token=this["accessToken"])
+    assert [e["code"] for e in weak.data["changePassword"]["errors"]] == ["TOO_SHORT"]
+    res = await api(CHANGE, {"c": PASSWORD, "n": NEW_PASSWORD}, token=this["accessToken"])
+    changed = res.data["changePassword"]
+    assert changed["errors"] == [] and changed["accessToken"]
+    for token in (other["refreshToken"], this["refreshToken"]):
+        refused = (await api(REFRESH, {"t": token})).data["refreshToken"]
+        assert [e["code"] for e in refused["errors"]] == ["TOKEN_REVOKED"]
+    assert (await api("{ me { email } }", token=other["accessToken"])).codes == ["TOKEN_REVOKED"]
+    assert (await api("{ me { email } }", token=changed["accessToken"])).data["me"]["email"] == (
+        email
+    )
+    assert (await _login(api, email)).data["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert (await _login(api, email, NEW_PASSWORD)).data["login"]["errors"] == []
+    stored = await owner_conn.fetchval(
+        "SELECT password_hash FROM platform_operators WHERE id = $1", operator_id
+    )
+    assert verify_password(stored, NEW_PASSWORD)
+
+
+async def test_the_app_role_changes_no_operator_password_from_a_region(app_conn, make_operator):
+    operator_id = await make_operator("ops.definer@kinerja.test")
+    current = await app_conn.fetchval(
+        "SELECT password_hash FROM platform_operators WHERE id = $1", operator_id
+    )
+    async with app_conn.transaction():
+        await app_conn.execute("SELECT set_config('app.tenant_id', '1', true)")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await app_conn.fetchval(
+                "SELECT operator_change_password($1, $2, 'x')", operator_id, current
+            )
+    # In platform scope, only with the hash it read: a stale one changes nothing.
+    assert (
+        await app_conn.fetchval("SELECT operator_change_password($1, 'stale', 'x')", operator_id)
+        is None
+    )
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_conn.execute("UPDATE platform_operators SET password_hash = 'x'")
 
 
 # --- rotating the signing secret -----------------------------------------------------------

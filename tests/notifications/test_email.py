@@ -776,4 +776,8 @@ def test_email_settings_normalise_their_input():
     s = Settings(env="test", public_url="https://kinerja.example.id/", smtp_security=" TLS ")
     assert (s.public_url, s.smtp_security) == ("https://kinerja.example.id", "tls")
     assert Settings(env="dev").public_url == "http://127.0.0.1:8000"
+    # Unset, links follow the address the platform listens on (kinerja dev --port 8101).
+    assert Settings(env="dev", port=8101).public_url == "http://127.0.0.1:8101"
+    assert Settings(env="dev", host="0.0.0.0", port=8101).public_url == "http://127.0.0.1:8101"
+    assert Settings(env="dev", host="::1", port=8101).public_url == "http://[::1]:8101"
     assert mail.absolute_link("/skp/3", s.public_url) == "https://kinerja.example.id/skp/3"

@@ -20,8 +20,8 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import issue_pair
 from kinerja_saas.notifications.live import LiveFeed, LiveHub, NewNotification, live_channel
-from tenants.models import RegionStatus, Tenant
-from tests.conftest import TEST_DATABASE
+from tenants.models import RegionStatus
+from tests.conftest import TEST_DATABASE, update_region
 from tests.notifications.helpers import emit_event, fan_out, inbox, queue
 
 EMPLOYEE, SUPERVISOR = Role.EMPLOYEE, Role.SUPERVISOR
@@ -225,7 +225,7 @@ async def test_connection_init_is_refused_with_4403_without_a_valid_region_users
     refresh = issue_pair(
         employee, token_version=1, secret=secret, access_ttl=60, refresh_ttl=60
     ).refresh_token
-    await Tenant.filter(id=region_b.id).update(status=RegionStatus.SUSPENDED)
+    await update_region(region_b.id, status=RegionStatus.SUSPENDED)
     refused = {
         "no payload": None,
         "no token": {"other": "x"},
@@ -356,7 +356,7 @@ async def test_a_suspended_regions_subscription_ends_with_region_suspended(
     async with subscribed(server, region_a, EMPLOYEE, settings) as ws:
         event_id = await plan_approved(pool, region_a)
         note = await received(ws)
-        await Tenant.filter(id=region_a.id).update(status=RegionStatus.SUSPENDED)
+        await update_region(region_a.id, status=RegionStatus.SUSPENDED)
         message = {
             "event_id": event_id,
             "notifications": [[int(note["id"]), region_a.accounts[EMPLOYEE].id]],
@@ -407,3 +407,37 @@ async def test_the_hub_stops_cleanly(settings, redis):
             pass
     clients = await redis.client_list()
     assert hub.client_name not in {c["name"] for c in clients}
+
+
+async def test_the_hub_listens_over_a_unix_socket(tmp_path):
+    """A Redis URL of a unix socket (unix://…): the hub connects and delivers. It passed
+    `socket_keepalive`, which redis-py refuses for a unix socket, and crashed on every
+    connect, so no notification was ever delivered live under the embedded Redis."""
+    from redis.asyncio import Redis
+
+    from kinerja_saas.embedded import Valkey
+
+    socket_path = tmp_path / "v.sock"
+    server = await asyncio.create_subprocess_exec(
+        *(Valkey.executable(), "--port", "0", "--unixsocket", str(socket_path), "--save", ""),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await wait_until(socket_path.exists, "valkey to listen on its socket")
+        url = f"unix://{socket_path}"
+        hub = LiveHub(url)
+        try:
+            with hub.subscribe(tenant_id=7, user_id=3) as feed:
+                await wait_until(lambda: hub.is_listening(7), "the hub to listen")
+                publisher = Redis.from_url(url)
+                message = {"event_id": 1, "notifications": [[41, 3], [42, 4]]}
+                await publisher.publish(live_channel(7, url), orjson.dumps(message))
+                await publisher.aclose()
+                item = await asyncio.wait_for(feed.get(), PROMPTLY)
+                assert (item.notification_id, item.event_id) == (41, 1)
+            assert hub.reconnects == 0
+        finally:
+            await hub.close()
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 10)

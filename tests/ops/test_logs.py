@@ -152,3 +152,55 @@ def test_console_format_in_dev_json_in_production(settings):
     record = logging.LogRecord("kinerja.x", logging.INFO, __file__, 1, "hello %s", ("you",), None)
     assert "hello you" in logs.formatter("console").format(record)
     assert json.loads(logs.formatter("json").format(record))["event"] == "hello you"
+
+
+def test_dev_shows_arqs_per_job_lines_only_at_debug(settings, json_logs):
+    """`kinerja dev`: hundreds of per-job lines at start-up scrolled the demo logins away."""
+    worker_log = logging.getLogger("arq.worker")
+    try:
+        logs.quiet_dev_logs(settings)  # KINERJA_LOG_LEVEL=INFO
+        worker_log.info("%6.2fs → %s(%s)%s", 0.01, "notify:1", "", "")
+        worker_log.info("recording health: %s", "j_complete=3")
+        worker_log.warning("%6.2fs ! %s max retries %d exceeded", 0.5, "notify:2", 5)
+        worker_log.info("Starting worker for %d functions: %s", 2, "a, b")
+        events = [e["event"] for e in json_logs.where(logger="arq.worker")]
+        assert not any("notify:1" in e or "recording health" in e for e in events), events
+        assert any("notify:2 max retries" in e for e in events)  # failures stay
+        assert any(e.startswith("Starting worker") for e in events)
+
+        logs.quiet_dev_logs(settings.model_copy(update={"log_level": "DEBUG"}))
+        worker_log.info("%6.2fs → %s(%s)%s", 0.01, "notify:3", "", "")
+        (shown,) = [e for e in json_logs.where(logger="arq.worker") if "notify:3" in e["event"]]
+        assert shown["level"] == "debug"
+    finally:
+        for added in list(worker_log.filters):
+            worker_log.removeFilter(added)
+
+
+async def test_dev_sums_up_the_workers_jobs(json_logs):
+    import asyncio
+    from types import SimpleNamespace
+
+    worker = SimpleNamespace(jobs_complete=0, jobs_failed=0, jobs_retried=0)
+    task = asyncio.create_task(logs.job_summaries(worker, every=0.02))
+
+    async def lines(count: int) -> list[str]:
+        for _ in range(500):
+            found = [e["event"] for e in json_logs.where(logger="kinerja.worker")]
+            if len(found) >= count:
+                return found
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{count} summary lines expected: {found}")
+
+    worker.jobs_complete, worker.jobs_failed = 164, 1
+    await lines(1)
+    worker.jobs_complete += 3
+    found = await lines(2)
+    await asyncio.sleep(0.1)  # quiet intervals log nothing
+    task.cancel()
+    tail = " in the last 0 s (KINERJA_LOG_LEVEL=DEBUG shows each)"
+    assert found == [
+        f"worker: 164 jobs done, 1 failed, 0 retried{tail}",
+        f"worker: 3 jobs done, 0 failed, 0 retried{tail}",
+    ]
+    assert len(json_logs.where(logger="kinerja.worker")) == 2

@@ -201,3 +201,29 @@ async def test_worker_job_metrics_and_log_scope(
     failure = [e for e in json_logs.where(job_id="ops-fail-1") if e["level"] == "error"]
     assert failure and "this job always fails" in failure[0]["exception"]
     assert not await redis.exists(HEARTBEAT_KEY)  # a stopped worker has no heartbeat
+
+
+async def _get_metrics(settings, headers=None) -> httpx.Response:
+    from kinerja_saas.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.get("/metrics", headers=headers or {})
+
+
+async def test_metrics_behind_a_bearer_token(settings):
+    guarded = settings.model_copy(update={"metrics_token": "pengikis-rahasia"})
+    for headers in (None, {"authorization": "Bearer salah"}, {"authorization": "pengikis-rahasia"}):
+        refused = await _get_metrics(guarded, headers)
+        assert refused.status_code == 401 and "kinerja_" not in refused.text
+        assert refused.headers["www-authenticate"] == "Bearer"
+    allowed = await _get_metrics(guarded, {"authorization": "Bearer pengikis-rahasia"})
+    assert allowed.status_code == 200 and "kinerja_graphql_requests_total" in allowed.text
+
+
+async def test_production_serves_no_metrics_without_a_token(settings):
+    production = settings.model_copy(update={"env": "production"})
+    assert (await _get_metrics(production)).status_code == 404
+    with_token = production.model_copy(update={"metrics_token": "t"})
+    ok = await _get_metrics(with_token, {"authorization": "Bearer t"})
+    assert ok.status_code == 200

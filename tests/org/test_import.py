@@ -13,8 +13,8 @@ from kinerja_saas.org import importing
 from kinerja_saas.org.models import Employee, ImportJob, Unit
 from kinerja_saas.outbox.models import OutboxEvent
 from tenants.context import tenant_transaction
-from tenants.models import RegionStatus, Tenant
-from tests.conftest import make_nip
+from tenants.models import RegionStatus
+from tests.conftest import make_nip, update_region
 
 HEADER = "NIP,nama,jabatan,jenis_jabatan,golongan,unit,nip_atasan,email,telepon"
 UPLOAD = """mutation($file: Upload!, $dry: Boolean!, $missing: Boolean!) {
@@ -406,7 +406,7 @@ async def test_import_into_one_region_never_touches_another(api, region_a, regio
 
 
 async def test_suspended_region_cannot_import(api, region_a):
-    await Tenant.filter(id=region_a.id).update(status=RegionStatus.SUSPENDED)
+    await update_region(region_a.id, status=RegionStatus.SUSPENDED)
     body = await upload(api, region_a, csv_bytes(row(make_nip(), "X", "Dinas Uji")))
     assert body["errors"][0]["extensions"]["code"] == "REGION_SUSPENDED"
 
@@ -571,7 +571,7 @@ async def test_a_job_of_a_region_suspended_meanwhile_fails_instead_of_hanging(
 
     body = await upload(api, region_a, csv_bytes(row(make_nip(), "X", "Dinas Uji")))
     job_id = int(body["data"]["importEmployees"]["job"]["id"])
-    await Tenant.filter(id=region_a.id).update(status=RegionStatus.SUSPENDED)
+    await update_region(region_a.id, status=RegionStatus.SUSPENDED)
     result = await import_employees(
         {"job_try": 1},
         region_a.id,
@@ -580,7 +580,7 @@ async def test_a_job_of_a_region_suspended_meanwhile_fails_instead_of_hanging(
         payload={"job_id": job_id},
     )
     assert result == {"skipped": "REGION_SUSPENDED"}
-    await Tenant.filter(id=region_a.id).update(status=RegionStatus.ACTIVE)
+    await update_region(region_a.id, status=RegionStatus.ACTIVE)
     async with tenant_transaction(region_a.id):
         job = await ImportJob.get(id=job_id)
     assert job.status == "FAILED"

@@ -18,6 +18,7 @@ from kinerja_saas.performance.deadlines import (
 from kinerja_saas.performance.models import Checkpoint, PeriodStatus
 from tenants.context import tenant_transaction
 from tenants.models import RegionStatus, RegionTimezone, Tenant
+from tests.conftest import update_region
 from tests.performance.cycle import advance, person
 from tests.workers.test_jobs import drain
 from workers.performance import schedule_deadline_notices
@@ -109,9 +110,7 @@ async def test_the_notice_window(region_a, owner_conn, deadline, announced_count
 
 async def test_the_window_follows_the_region_setting(region_a, owner_conn):
     await advance(region_a, PeriodStatus.ACTIVE)
-    await Tenant.filter(id=region_a.id).update(
-        settings={"performance": {"deadline_notice_days": 7}}
-    )
+    await update_region(region_a.id, settings={"performance": {"deadline_notice_days": 7}})
     await set_deadlines(owner_conn, region_a, {2: date(YEAR, 6, 8)})
     assert await announce(region_a) == 1
 
@@ -189,7 +188,7 @@ async def test_the_hourly_cron_runs_one_job_per_active_region(
         await set_deadlines(
             owner_conn, region, {1: far, 2: today + timedelta(days=1), 3: far, 4: far}
         )
-    await Tenant.filter(id=region_b.id).update(status=RegionStatus.SUSPENDED)
+    await update_region(region_b.id, status=RegionStatus.SUSPENDED)
 
     pool = await create_pool(redis_settings(settings))
     try:

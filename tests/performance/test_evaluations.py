@@ -133,6 +133,93 @@ async def test_bad_realisations_are_refused_and_nothing_is_written(api, region_a
     assert [e["code"] for e in res.data["recordRealisation"]["errors"]] == ["PERIOD_CLOSED"]
 
 
+SAVE_EVALUATION = """mutation($input: SaveEvaluationInput!) { saveEvaluation(input: $input) {
+  evaluation { id status } errors { field code message } } }"""
+FINALISE = """mutation($id: ID!) { finaliseEvaluation(id: $id) {
+  evaluation { status predikat } errors { field code message } } }"""
+
+
+async def test_unknown_behaviour_values_are_typed_errors_and_nothing_is_saved(api, region_a):
+    plan = await approved_plan(region_a)
+    await advance(region_a, PeriodStatus.ACTIVE)
+    await advance(region_a, PeriodStatus.EVALUATING)
+    behaviour = [
+        {"code": "BERORIENTASI_PELAYANAN", "rating": "SESUAI_EKSPEKTASI"},
+        {"code": "JUJUR", "rating": "SESUAI_EKSPEKTASI"},
+    ]
+    res = await api.as_role(
+        region_a,
+        SUPERVISOR,
+        SAVE_EVALUATION,
+        {"input": {"planId": str(plan.id), "behaviour": behaviour, "feedback": "Baik."}},
+    )
+    payload = res.data["saveEvaluation"]
+    assert payload["evaluation"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [
+        ("behaviour[1].code", "UNKNOWN_VALUE")
+    ]
+    async with tenant_transaction(region_a.id):
+        assert not await Evaluation.filter(tenant_id=region_a.id, plan_id=plan.id).exists()
+
+
+async def test_a_region_without_berakhlak_values_gets_typed_errors_never_an_unexpected_one(
+    api, region_a, owner_conn
+):
+    """A region made without onboarding's reference data (the old demo regions) had
+    finaliseEvaluation fail with "Unexpected error." (ValueError: None is not a valid
+    Predikat): with no values to rate there is no behaviour rating, hence no predikat."""
+    plan = await approved_plan(region_a)
+    await advance(region_a, PeriodStatus.ACTIVE)
+    await advance(region_a, PeriodStatus.EVALUATING)
+    await owner_conn.execute("DELETE FROM behaviour_values WHERE tenant_id = $1", region_a.id)
+    values = [{"code": v.code, "rating": "SESUAI_EKSPEKTASI"} for v in all_values()]
+    base = {
+        "planId": str(plan.id),
+        "resultRating": "DI_BAWAH_EKSPEKTASI",
+        "feedback": "Tingkatkan capaian.",
+    }
+    res = await api.as_role(
+        region_a, SUPERVISOR, SAVE_EVALUATION, {"input": {**base, "behaviour": values}}
+    )
+    (error,) = res.data["saveEvaluation"]["errors"]
+    assert (error["field"], error["code"]) == ("behaviour", "NO_BEHAVIOUR_VALUES")
+    assert "BerAKHLAK" in error["message"] and "Wilayah" in error["message"]
+    res = await api.as_role(region_a, SUPERVISOR, SAVE_EVALUATION, {"input": base})
+    evaluation_id = res.data["saveEvaluation"]["evaluation"]["id"]
+    res = await api.as_role(region_a, SUPERVISOR, FINALISE, {"id": evaluation_id})
+    payload = res.data["finaliseEvaluation"]
+    assert payload["evaluation"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [
+        ("behaviour", "NO_BEHAVIOUR_VALUES")
+    ]
+    async with tenant_transaction(region_a.id):
+        stored = await Evaluation.get(tenant_id=region_a.id, id=int(evaluation_id))
+    assert stored.status.value == "DRAFT" and stored.predikat is None
+
+
+async def test_finalising_names_each_missing_rating(api, region_a):
+    plan = await approved_plan(region_a)
+    await advance(region_a, PeriodStatus.ACTIVE)
+    await advance(region_a, PeriodStatus.EVALUATING)
+    some = [{"code": "AKUNTABEL", "rating": "SESUAI_EKSPEKTASI"}]
+    res = await api.as_role(
+        region_a,
+        SUPERVISOR,
+        SAVE_EVALUATION,
+        {"input": {"planId": str(plan.id), "behaviour": some}},
+    )
+    evaluation_id = res.data["saveEvaluation"]["evaluation"]["id"]
+    res = await api.as_role(region_a, SUPERVISOR, FINALISE, {"id": evaluation_id})
+    errors = res.data["finaliseEvaluation"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("resultRating", "RATING_REQUIRED"),
+        ("behaviour", "RATING_REQUIRED"),
+        ("feedback", "REQUIRED"),
+    ]
+    assert "BERORIENTASI_PELAYANAN" in errors[1]["message"]
+    assert "AKUNTABEL" not in errors[1]["message"]
+
+
 async def test_evaluation_to_predikat_finalise_and_immutability(api, region_a):
     plan = await approved_plan(region_a)
     await advance(region_a, PeriodStatus.ACTIVE)
@@ -467,3 +554,27 @@ async def test_dialog_between_employee_and_evaluator_only(api, region_a):
         {"body": "Progres?", "replyToId": None},
         {"body": "Sudah 50%", "replyToId": note_id},
     ]
+
+
+async def test_distribution_check_only_for_units_the_supervisor_rates(region_a):
+    """A supervisor sees the distribution of a unit only when they rate someone in it or
+    below it this period (their ratings count there); the region admin every unit."""
+    from kinerja_saas.performance import distribution
+
+    await approved_plan(region_a)  # staff1 in BIDANG-A, rated by chief
+    period, units = region_a.period.id, region_a.units
+    chief = person(region_a, "chief", SUPERVISOR)
+    other = person(region_a, "other", SUPERVISOR)  # in BIDANG-B, rates nobody
+    admin = person(region_a, "head", ADMIN)
+    async with tenant_transaction(region_a.id):
+        for actor, unit in ((chief, "a"), (chief, "dinas"), (admin, "b"), (admin, "a")):
+            check = await distribution.distribution_check(
+                actor=actor, period_id=period, unit_id=units[unit].id
+            )
+            assert check.unit_id == units[unit].id
+        for actor, unit in ((chief, "b"), (other, "a"), (other, "b"), (other, "dinas")):
+            with pytest.raises(PermissionDenied) as refused:
+                await distribution.distribution_check(
+                    actor=actor, period_id=period, unit_id=units[unit].id
+                )
+            assert refused.value.code == "FORBIDDEN"

@@ -9,7 +9,7 @@ from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.performance.models import CheckpointKind, Period
 from kinerja_saas.performance.periods import checkpoints_for
 from tenants.context import tenant_transaction
-from tenants.models import Tenant
+from tests.conftest import update_region
 
 ADMIN = Role.REGION_ADMIN
 THIS_YEAR = date.today().year
@@ -42,7 +42,7 @@ def test_checkpoints_of_a_year_in_every_kind():
 
 
 async def test_opening_next_year_uses_the_regions_checkpoint_setting(api, region_a):
-    await Tenant.filter(id=region_a.id).update(settings={"performance": {"checkpoint": "SEMESTER"}})
+    await update_region(region_a.id, settings={"performance": {"checkpoint": "SEMESTER"}})
     res = await api.as_role(
         region_a, ADMIN, OPEN, {"input": {"year": THIS_YEAR + 1, "deadlineDays": 7}}
     )

@@ -4,6 +4,7 @@ whole database that tells whether a request wrote anything."""
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ ADMIN, SUPERVISOR, EMPLOYEE, OFFICER = (
     "TRAINING_OFFICER",
 )
 OTHER_REGION = "A_ADMIN_ON_B"  # region A's admin token, every id from region B
+# Fields that end the caller's sessions, and with them (within seconds) its access token.
+ENDS_SESSIONS = ("logoutEverywhere", "changePassword")
 COLUMNS = (ANONYMOUS, OPERATOR, ADMIN, SUPERVISOR, EMPLOYEE, OFFICER, OTHER_REGION)
 
 
@@ -40,6 +43,9 @@ class Security:
     http: httpx.AsyncClient
     owner: asyncpg.Connection
     tables: dict[str, bool]  # table -> has tenant_id
+    # Issues every column's token again with its login's current token version: a cell
+    # that ends the caller's sessions (logoutEverywhere) revokes its token within seconds.
+    renew: Callable[[], Awaitable[None]] | None = None
 
     def target(self, column: str):
         return self.world.b if column == OTHER_REGION else self.world.a
@@ -47,7 +53,10 @@ class Security:
     async def post(self, operation, column: str) -> httpx.Response:
         token = self.tokens[column]
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        return await self.http.post("/graphql", headers=headers, **operation.http_request())
+        response = await self.http.post("/graphql", headers=headers, **operation.http_request())
+        if self.renew is not None and any(f in operation.document for f in ENDS_SESSIONS):
+            await self.renew()  # the caller's access token may be revoked now
+        return response
 
     async def fingerprint(self) -> list[Any]:
         """Row count and a hash of the rows, per table: the seeded regions' rows of tenant
@@ -101,5 +110,27 @@ async def security(settings, password_hash, http, redis):
         )
     }
     schema = build_schema(settings)._schema
-    yield Security(world, Builder(schema, world.c_id), tokens, http, owner, tables)
+
+    async def renew() -> None:
+        version = await owner.fetchval(
+            "SELECT token_version FROM platform_operators WHERE id = $1", operator_id
+        )
+        tokens[OPERATOR] = issue_pair(
+            operator, token_version=version, secret=secret, access_ttl=3600, refresh_ttl=3600
+        ).access_token
+        for role in (Role.REGION_ADMIN, Role.SUPERVISOR, Role.EMPLOYEE, Role.TRAINING_OFFICER):
+            version = await owner.fetchval(
+                "SELECT token_version FROM user_accounts WHERE id = $1",
+                world.a.region.accounts[role].id,
+            )
+            tokens[role.value] = issue_pair(
+                world.a.region.actor(role),
+                token_version=version,
+                secret=secret,
+                access_ttl=3600,
+                refresh_ttl=3600,
+            ).access_token
+        tokens[OTHER_REGION] = tokens[ADMIN]
+
+    yield Security(world, Builder(schema, world.c_id), tokens, http, owner, tables, renew)
     await owner.close()

@@ -6,7 +6,14 @@ from typing import Any
 
 # Refusals for who is asking (or for an object they may not see), as opposed to
 # problems with the input.
-DENIALS = ("UNAUTHENTICATED", "NO_REGION", "FORBIDDEN", "REGION_MISMATCH", "NOT_FOUND")
+DENIALS = (
+    "UNAUTHENTICATED",
+    "NO_REGION",
+    "FORBIDDEN",
+    "REGION_MISMATCH",
+    "NOT_FOUND",
+    "ALREADY_AUTHENTICATED",  # login, refreshToken, activateAccount: never with a token
+)
 OK = "OK"  # past authorisation (the minimal input may still be refused as invalid)
 NULL = "NULL"  # allowed, and the object is not there for this caller
 

@@ -25,6 +25,7 @@ from tests.security.operations import root_fields
 
 UNAUTH, NO_REGION, FORBIDDEN, NOT_FOUND = "UNAUTHENTICATED", "NO_REGION", "FORBIDDEN", "NOT_FOUND"
 MISMATCH = "REGION_MISMATCH"
+TOKEN = "ALREADY_AUTHENTICATED"  # sent with a token: a request's region is its token's
 
 # field: (anonymous, PLATFORM_OPERATOR, REGION_ADMIN, SUPERVISOR, EMPLOYEE, TRAINING_OFFICER,
 #         region A's admin on region B's objects)
@@ -74,12 +75,12 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "jpLedger": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "trainingEffectiveness": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # --- mutations ---
-    "login": (OK, OK, OK, OK, OK, OK, OK),
-    "refreshToken": (OK, OK, OK, OK, OK, OK, OK),
+    "login": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
+    "refreshToken": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
     "logout": (OK, OK, OK, OK, OK, OK, OK),
-    "activateAccount": (OK, OK, OK, OK, OK, OK, OK),
+    "activateAccount": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
     "issueActivation": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
-    "changePassword": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
+    "changePassword": (UNAUTH, OK, OK, OK, OK, OK, OK),
     "logoutEverywhere": (UNAUTH, OK, OK, OK, OK, OK, OK),
     "onboardRegion": (UNAUTH, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "suspendRegion": (UNAUTH, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),

@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
+from kinerja_saas.auth.roles import Role
 from kinerja_saas.settings import Settings
 from schema.schema import build_schema
 from tests.security.conftest import ADMIN, ANONYMOUS, EMPLOYEE, OFFICER, SUPERVISOR
@@ -554,3 +555,64 @@ async def test_searching_for_region_b_finds_nothing_of_it(security, role):
         body = check_response(await security.post(operation, role), security, "")
         if role != ANONYMOUS:
             assert body["data"]["employees"]["totalCount"] == 0
+
+
+# --- composed documents ------------------------------------------------------------------
+
+AUTHENTICATING = ("login", "refreshToken", "activateAccount", "logout", "changePassword")
+EMPLOYEE_ROLE = Role.EMPLOYEE
+
+
+def _composed(security, data, root: str) -> tuple[Operation, list[str]]:
+    """2 to 4 root fields of one operation type in one document, each aimed at region A's
+    or region B's objects at random (a login with B's employee e-mail and password)."""
+    from tests.conftest import PASSWORD
+
+    type_ = SCHEMA.mutation_type if root == "mutation" else SCHEMA.query_type
+    names = data.draw(
+        st.lists(st.sampled_from(sorted(type_.fields)), min_size=2, max_size=4), label="fields"
+    )
+    declared, calls, variables, files = [], [], {}, {}
+    world = security.world
+    for i, name in enumerate(names):
+        target = data.draw(st.sampled_from([world.a, world.b]), label=f"target {i}")
+        definition = type_.fields[name]
+        for arg, spec in security.builder.arguments(name, definition).items():
+            value = security.builder.value(arg, spec.type, target, name)
+            if name == "login" and arg == "email":
+                value = world.b.region.accounts[EMPLOYEE_ROLE].email
+            if name == "login" and arg == "password":
+                value = PASSWORD
+            variables[f"v{i}_{arg}"] = value
+            declared.append(f"$v{i}_{arg}: {spec.type}")
+            if get_named_type(spec.type).name == "Upload":
+                files[f"v{i}_{arg}"] = ("pegawai.csv", b"nip,nama,jabatan,unit\n", "text/csv")
+        passed = ", ".join(f"{a}: $v{i}_{a}" for a in security.builder.arguments(name, definition))
+        calls.append(f"f{i}: {name}" + (f"({passed})" if passed else "") + selection(definition))
+    header = f"{root} Composed" + (f"({', '.join(declared)})" if declared else "")
+    operation = Operation(names[0], f"{header} {{ {' '.join(calls)} }}", variables, files)
+    return operation, names
+
+
+@examples(FUZZ, max_examples=120)
+@given(data=st.data())
+async def test_composed_documents_stay_in_the_callers_region(security, data):
+    """Random multi-field documents (authentication, public and operator fields among
+    them) sent with region A's tokens: region B's rows never change and nothing of B comes
+    back; a document with an authentication field and anything else is refused whole
+    before it runs. tests/security/test_composed.py tries every pair systematically."""
+    from tests.security.test_composed import region_fingerprint
+
+    role = data.draw(st.sampled_from(ROLES), label="role")
+    root = data.draw(st.sampled_from(["query", "mutation"]), label="root")
+    operation, names = _composed(security, data, root)
+    b = security.world.b.region.id
+    before = await region_fingerprint(security, b)
+    response = await security.post(operation, role)
+    body = check_response(response, security, json.dumps(operation.variables))
+    if role != ANONYMOUS:
+        assert await region_fingerprint(security, b) == before, (operation.document, body)
+    if set(names) & set(AUTHENTICATING):
+        codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+        refused = {"AUTHENTICATION_ALONE", "ONE_AUTH_PER_REQUEST"}  # the latter: two of them
+        assert refused & set(codes) and body.get("data") is None, body

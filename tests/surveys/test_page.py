@@ -332,3 +332,69 @@ async def test_a_code_of_region_a_never_writes_into_b(http, region_a, region_b):
 @pytest.mark.parametrize("path", ["/s/", "/s/a/b/c"])
 async def test_other_paths_are_not_the_page(http, path):
     assert (await http.get(path)).status_code == 404
+
+
+@pytest.fixture
+def vanishing(monkeypatch, owner_conn):
+    """After the page's code lookup found its target, the owner runs `sql` (campaign id,
+    service id): what a concurrent deletion or suspension does between the lookup and the
+    form's read."""
+    from kinerja_saas.surveys import public
+
+    def arm(sql: str) -> None:
+        lookup, with_rules = public.resolve_code, public.resolve_code_with_rules
+
+        async def after(found, target):
+            if target is not None:
+                await owner_conn.execute(
+                    sql, target.tenant_id, target.campaign_id, target.service_id
+                )
+            return found
+
+        async def resolve(code):
+            found = await lookup(code)
+            return await after(found, found)
+
+        async def resolve_with_rules(code):
+            found = await with_rules(code)
+            return await after(found, found[0] if found else None)
+
+        monkeypatch.setattr(public, "resolve_code", resolve)
+        monkeypatch.setattr(public, "resolve_code_with_rules", resolve_with_rules)
+
+    arm.disarm = monkeypatch.undo  # type: ignore[attr-defined]
+    return arm
+
+
+DELETE_CAMPAIGN = "DELETE FROM survey_campaigns WHERE tenant_id = $1 AND id = $2 AND $3 > 0"
+# The service leaves the campaign: its code and the row a response refers to go.
+DELETE_SERVICE = (
+    "DELETE FROM survey_campaign_services WHERE tenant_id = $1 AND campaign_id = $2"
+    " AND service_id = $3"
+)
+SUSPEND = "UPDATE tenants SET status = 'SUSPENDED' WHERE id = $1 AND $2 > 0 AND $3 > 0"
+
+
+@pytest.mark.parametrize(
+    ("sql", "status"), [(DELETE_CAMPAIGN, 410), (DELETE_SERVICE, 410), (SUSPEND, 404)]
+)
+async def test_a_campaign_gone_mid_request_is_a_page_not_an_error(
+    http, region_a, vanishing, owner_conn, sql, status
+):
+    """Deleted (410) or its region suspended (404) between the code's lookup and the form's
+    read, or the response's insert: a page that says so, never a 500, nothing written."""
+    title = "Survei tidak tersedia lagi" if status == 410 else "Survei tidak ditemukan"
+    for i, (path, method) in enumerate((("", "GET"), ("/terima-kasih", "GET"), ("", "POST"))):
+        await owner_conn.execute("UPDATE tenants SET status = 'ACTIVE' WHERE id = $1", region_a.id)
+        campaign = await open_campaign(region_a, populations={f"ktp{i}": 100})
+        code = campaign.codes[f"ktp{i}"]
+        _, token = await served(http, code)
+        vanishing(sql)
+        data = {**full_answers(), "token": token} if method == "POST" else None
+        page = await http.request(method, f"/s/{code}{path}", data=data)
+        vanishing.disarm()
+        assert page.status_code == status, (path, method, page.text[:300])
+        assert title in page.text
+        assert not await owner_conn.fetchval(
+            "SELECT count(*) FROM survey_responses WHERE tenant_id = $1", region_a.id
+        )

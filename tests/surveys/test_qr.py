@@ -20,7 +20,7 @@ def bearer(region, role, settings) -> dict[str, str]:
 
 async def test_png_and_svg_encode_the_page_url(http, region_a, settings):
     campaign = await open_campaign(region_a)
-    url = f"{settings.public_url}/s/{campaign.codes['ktp']}"
+    url = f"http://test/s/{campaign.codes['ktp']}"  # the address the request came to
     admin = bearer(region_a, Role.REGION_ADMIN, settings)
     png = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
@@ -39,22 +39,34 @@ async def test_png_and_svg_encode_the_page_url(http, region_a, settings):
     assert title is not None and "Layanan ktp" in title.text and "Bidang A" in title.text
     # Each service its own code.
     akta = await http.get(qr_path(campaign, "akta", "png"), headers=admin)
-    assert akta.headers["x-survey-url"] == f"{settings.public_url}/s/{campaign.codes['akta']}"
+    assert akta.headers["x-survey-url"] == f"http://test/s/{campaign.codes['akta']}"
 
 
-async def test_the_survey_url_follows_the_public_url(http, region_a, settings, monkeypatch):
+async def test_the_survey_url_follows_the_platforms_address(http, region_a, settings, monkeypatch):
     campaign = await open_campaign(region_a)
     admin = bearer(region_a, Role.REGION_ADMIN, settings)
-    monkeypatch.setattr(settings, "public_url", "https://kinerja.example.id")
+    # Outside production, unset: the address the request came to, whatever the frontend's.
+    monkeypatch.setattr(settings, "public_url", "https://app.kinerja.example.id")
     png = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
-    assert png.headers["x-survey-url"] == f"https://kinerja.example.id/s/{campaign.codes['ktp']}"
-    # The platform on a host of its own (the region's frontend elsewhere): QR codes follow it.
+    assert png.headers["x-survey-url"] == f"http://test/s/{campaign.codes['ktp']}"
+    other = await http.get(
+        qr_path(campaign, "ktp", "png"), headers={**admin, "host": "192.0.2.7:8101"}
+    )
+    assert other.headers["x-survey-url"] == f"http://192.0.2.7:8101/s/{campaign.codes['ktp']}"
+    # The platform's address, set: QR codes follow it.
     monkeypatch.setattr(settings, "survey_public_url", "https://skm.kinerja.example.id")
     own = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
     assert (
         own.headers["x-survey-url"] == f"https://skm.kinerja.example.id/s/{campaign.codes['ktp']}"
     )
+    # In production, unset: the public URL (never the request's Host header, which a
+    # client chooses), and without either no QR code.
+    monkeypatch.setattr(settings, "env", "production")
     monkeypatch.setattr(settings, "survey_public_url", None)
+    forged = await http.get(qr_path(campaign, "ktp", "png"), headers={**admin, "host": "evil.test"})
+    assert forged.headers["x-survey-url"] == (
+        f"https://app.kinerja.example.id/s/{campaign.codes['ktp']}"
+    )
     monkeypatch.setattr(settings, "public_url", None)
     missing = await http.get(qr_path(campaign, "ktp", "png"), headers=admin)
     assert missing.status_code == 503
@@ -112,5 +124,5 @@ async def test_campaigns_list_the_survey_url_of_each_service(api, region_a, sett
     )
     services = listed.data["surveyCampaigns"]["edges"][0]["node"]["services"]
     assert {s["surveyUrl"] for s in services} == {
-        f"{settings.public_url}/s/{code}" for code in campaign.codes.values()
+        f"http://test/s/{code}" for code in campaign.codes.values()
     }

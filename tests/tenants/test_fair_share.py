@@ -209,18 +209,24 @@ def test_plan_limits_default_per_plan_and_take_overrides():
 
 
 async def test_redis_down_lets_requests_through_and_warns(make_client, region_a, settings, caplog):
+    from kinerja_saas import metrics, ratelimit
+
+    ratelimit._logged_at.clear()  # another test's outage must not hide this one's line
+    before = metrics.RATE_LIMIT_UNCHECKED.labels("requests")._value.get()
     # Port 1: nothing listens, so every Redis command fails at once.
     client = make_client(
         redis_url="redis://127.0.0.1:1/0",
         plan_limits=limits(STANDARD={"user_requests_per_minute": 1}),
     )
     token = region_a.token(Role.EMPLOYEE, settings)
-    with caplog.at_level(logging.WARNING, logger="kinerja.fair_share"):
+    with caplog.at_level(logging.WARNING, logger="kinerja.ratelimit"):
         results = [codes(await client(token)) for _ in range(3)]
     assert results == [[], [], []]
-    warnings = [r for r in caplog.records if r.name == "kinerja.fair_share"]
+    warnings = [r for r in caplog.records if r.name == "kinerja.ratelimit"]
     assert len(warnings) == 1  # once per outage, not once per request
-    assert "rate limits unavailable" in warnings[0].getMessage()
+    assert "rate limit not checked" in warnings[0].getMessage()
+    assert "requests" in warnings[0].getMessage()
+    assert metrics.RATE_LIMIT_UNCHECKED.labels("requests")._value.get() - before == 3
 
 
 # --- the cap on one region's concurrent database work ---------------------------------------

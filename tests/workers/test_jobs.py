@@ -9,7 +9,8 @@ from kinerja_saas.audit.models import AuditEntry
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox import service as outbox
 from tenants.context import current_tenant_id, tenant_transaction
-from tenants.models import RegionStatus, Tenant
+from tenants.models import RegionStatus
+from tests.conftest import update_region
 from workers import outbox as relay
 from workers.queue import redis_settings
 from workers.settings import worker_options
@@ -84,7 +85,7 @@ async def test_tenant_job_runs_inside_its_regions_transaction(
     job_fn = func(count_visible_employees, name="count_visible_employees")
     job_a = await arq_redis.enqueue_job("count_visible_employees", region_a.id, note="a")
     job_b = await arq_redis.enqueue_job("count_visible_employees", region_b.id, note="b")
-    await Tenant.filter(id=region_b.id).update(status=RegionStatus.SUSPENDED)
+    await update_region(region_b.id, status=RegionStatus.SUSPENDED)
     await drain(settings, job_fn)
     assert await job_a.result(timeout=5) == {"tenant": region_a.id, "employees": 5, "note": "a"}
     assert await job_b.result(timeout=5) == {"skipped": "REGION_SUSPENDED"}

@@ -69,7 +69,11 @@ async def deliver_webhook(
                 worker, tenant_id, delivery_id, attempt + 1, first_attempt, claim.next_attempt_at
             )
         return {"sent": False, "status": claim.status.value if claim.status else None}
-    outcome = await webhooks.post_delivery(claim, timeout_seconds=settings.webhook_timeout_seconds)
+    outcome = await webhooks.post_delivery(
+        claim,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        allow_private=settings.webhook_private_urls_allowed,  # checked again at each attempt
+    )
     decision = webhooks.decide(
         outcome,
         attempt=attempt,

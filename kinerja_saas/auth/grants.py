@@ -1,0 +1,60 @@
+"""Giving a region's login a role that neither onboarding nor the roster import gives:
+REGION_ADMIN (a second admin) and TRAINING_OFFICER.
+
+Only this much, for the demo seed and the operators' `kinerja tenant grant-role`: a region
+admin granting it through the API (with revoking, notifying the person and keeping the last
+admin) is issue #18's `grantRole`. SUPERVISOR and EMPLOYEE follow the roster instead."""
+
+from __future__ import annotations
+
+from tortoise import connections
+
+from kinerja_saas.audit.service import record
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.models import UserAccount
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import ErrorCollector, NotFound
+from tenants.context import current_tenant_id
+
+GRANTABLE = (Role.REGION_ADMIN, Role.TRAINING_OFFICER)
+
+
+async def grant_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
+    """Adds `role` to the login (nothing changes when it has it already). Tokens issued
+    before keep their roles until they are refreshed: a grant widens, it never revokes."""
+    actor.require(Role.REGION_ADMIN, "Hanya admin wilayah yang dapat memberikan peran.")
+    tenant_id = current_tenant_id()
+    errors = ErrorCollector()
+    if role not in GRANTABLE:
+        errors.add(
+            "role",
+            "NOT_GRANTABLE",
+            "Peran ini tidak diberikan langsung; yang dapat diberikan: "
+            + ", ".join(r.value for r in GRANTABLE)
+            + ".",
+        )
+    errors.raise_if_any()
+    user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
+    if user is None:
+        raise NotFound("Akun tidak ditemukan di wilayah ini.", field="userId")
+    if not user.is_active:
+        errors.add("userId", "INACTIVE", "Akun ini sudah dinonaktifkan.")
+        errors.raise_if_any()
+    before = sorted(user.roles)
+    # One conditional statement: two grants at once cannot add the role twice.
+    rows = await connections.get("default").execute_query_dict(
+        "UPDATE user_accounts SET roles = array_append(roles, $3)"
+        " WHERE tenant_id = $1 AND id = $2 AND NOT ($3 = ANY(roles)) RETURNING roles",
+        [tenant_id, user_id, role.value],
+    )
+    if rows:
+        user.roles = list(rows[0]["roles"])
+        await record(
+            actor=actor,
+            action="account.role_granted",
+            entity="user_account",
+            entity_id=user.id,
+            before={"roles": before},
+            after={"roles": sorted(user.roles)},
+        )
+    return user
