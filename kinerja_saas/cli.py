@@ -607,6 +607,7 @@ def tenant_grant_role(
         raise typer.Exit(1) from exc
     console.print(f"{account.email} ({account.id}): {', '.join(sorted(account.roles))}")
 
+
 jobs_app = typer.Typer(
     help="Dead jobs: those that failed for a reason of their own and were parked.",
     no_args_is_help=True,

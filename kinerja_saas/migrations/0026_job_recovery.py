@@ -62,7 +62,7 @@ ALTER TABLE outbox_events DROP COLUMN done_jobs, DROP COLUMN done_at;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0023_survey_results_fillfactor")]
+    dependencies = [("models", "0025_token_revocations")]
 
     operations = [
         ops.RunSQL(CREATE, reverse_sql=REVERSE),
