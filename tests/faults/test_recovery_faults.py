@@ -155,7 +155,7 @@ async def _start_import(cluster, client, run: int):
 
 
 async def _open_campaign(cluster, client) -> str:
-    # The demo regions come without the SKM elements (noted in the report); add them.
+    # The SKM elements, should the demo region lack them (seeds before onboarding did).
     from tenants import defaults
 
     conn = await cluster.connect()
