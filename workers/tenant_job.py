@@ -18,16 +18,17 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import socket
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from redis.exceptions import RedisError
 
 from kinerja_saas import metrics
 from kinerja_saas.auth.actor import SYSTEM_ACTOR, Actor
-from kinerja_saas.database import database_unavailable
 from kinerja_saas.outbox import parking
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.settings import Settings
@@ -65,17 +66,33 @@ def outage_backoff_seconds(attempt: int, cap: float) -> float:
     return min(0.5 * 2 ** min(attempt - 1, 20), cap) * random.uniform(0.8, 1.0)
 
 
+# What an unreachable, restarting or overloaded PostgreSQL or Redis raises. Narrower than
+# the API's database_unavailable (any OSError): a job's own file or socket error is a
+# failure of its own, not an outage to wait out for ever.
+_OUTAGE = (
+    ConnectionError,  # refused, reset, aborted; Tortoise's DBConnectionError
+    TimeoutError,
+    socket.gaierror,  # the server's name does not resolve
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.InternalClientError,  # protocol state broken by a lost connection
+    RedisError,
+)
+
+
 def dependency_unavailable(exc: BaseException) -> bool:
     """An outage rather than the job's own fault: PostgreSQL unreachable, restarting or out
-    of connections (database_unavailable), a transaction to simply run again (serialization
-    failure, deadlock), or Redis unreachable."""
-    if database_unavailable(exc):
-        return True
+    of connections, a transaction to simply run again (serialization failure, deadlock),
+    or Redis unreachable; the exception or what caused it."""
     seen: BaseException | None = exc
-    for _ in range(6):
+    for _ in range(6):  # the cause chain is short; never loop on a cycle
         if seen is None:
             return False
-        if isinstance(seen, RedisError):
+        if isinstance(seen, _OUTAGE):
+            return True
+        if isinstance(seen, asyncpg.InterfaceError) and "closed" in str(seen):
             return True
         sqlstate = getattr(seen, "sqlstate", None) or ""
         if sqlstate[:2] in ("08", "40", "53") or sqlstate.startswith("57P"):

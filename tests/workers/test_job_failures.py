@@ -92,7 +92,12 @@ def test_what_counts_as_an_outage():
     wrapped = RuntimeError("while fanning out")
     wrapped.__cause__ = asyncpg.exceptions.AdminShutdownError("terminating connection")
     assert dependency_unavailable(wrapped)
-    for own in (KeyError("nip"), ValueError("bad row"), asyncpg.exceptions.UniqueViolationError()):
+    for own in (
+        KeyError("nip"),
+        ValueError("bad row"),
+        asyncpg.exceptions.UniqueViolationError(),
+        FileNotFoundError(2, "no such file"),  # an OSError of the job's own, not an outage
+    ):
         assert not dependency_unavailable(own)
 
 
