@@ -61,3 +61,8 @@ bench-surveys: $(STAMP)
 bench-load: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python -m bench.load
+
+# Faults against private PostgreSQL and Redis servers, with figures (bench/README.md).
+.PHONY: bench-recovery
+bench-recovery: $(STAMP)
+	$(BIN)/python -m bench.recovery

@@ -155,7 +155,7 @@ def worker(
     """Run an arq worker (jobs and the outbox relay). SIGTERM lets running jobs finish
     within KINERJA_WORKER_SHUTDOWN_GRACE_SECONDS and hands the rest back to the queue."""
     from kinerja_saas.logs import configure_logging
-    from workers.runner import KinerjaWorker
+    from workers.runner import make_worker
     from workers.settings import worker_options
 
     settings = _settings()
@@ -164,11 +164,7 @@ def worker(
         from kinerja_saas.metrics import serve_worker_metrics
 
         serve_worker_metrics(settings.worker_metrics_port)
-    KinerjaWorker(
-        **worker_options(settings, relay=relay),
-        burst=burst,
-        in_progress_seconds=settings.worker_in_progress_seconds,
-    ).run()
+    make_worker(settings, worker_options(settings, relay=relay), burst=burst).run()
 
 
 @app.command()
@@ -278,7 +274,7 @@ async def _serve_with_worker(settings, host: str, port: int, announce=None) -> N
     import uvicorn
 
     from kinerja_saas.app import create_app
-    from workers.runner import KinerjaWorker
+    from workers.runner import make_worker
     from workers.settings import worker_options
 
     server = uvicorn.Server(
@@ -294,7 +290,7 @@ async def _serve_with_worker(settings, host: str, port: int, announce=None) -> N
     )
     from kinerja_saas.logs import job_summaries
 
-    job_worker = KinerjaWorker(**worker_options(settings), handle_signals=False)
+    job_worker = make_worker(settings, worker_options(settings), handle_signals=False)
     worker_task = asyncio.create_task(job_worker.async_run())
     tasks = [worker_task, asyncio.create_task(job_summaries(job_worker))]
     if announce is not None:
@@ -610,6 +606,114 @@ def tenant_grant_role(
             console.print(f"[red]{error.field}: {error.message} ({error.code})[/red]")
         raise typer.Exit(1) from exc
     console.print(f"{account.email} ({account.id}): {', '.join(sorted(account.roles))}")
+
+
+jobs_app = typer.Typer(
+    help="Dead jobs: those that failed for a reason of their own and were parked.",
+    no_args_is_help=True,
+)
+app.add_typer(jobs_app, name="jobs")
+
+
+def _owner_params():
+    from kinerja_saas.database import owner_connection_params
+
+    settings = _settings()
+    if not settings.database_url:
+        console.print("[red]Set DATABASE_URL (the owner): dead jobs of every region.[/red]")
+        raise typer.Exit(2)
+    return owner_connection_params(settings)
+
+
+@jobs_app.command("list")
+def jobs_list(
+    region: str = typer.Option(None, help="Only this region (its slug)"),
+    function: str = typer.Option(None, help="Only this job function"),
+    all_: bool = typer.Option(False, "--all", help="Also the jobs already retried"),
+) -> None:
+    """List dead jobs, oldest first, with their last error."""
+    import asyncpg
+
+    from kinerja_saas.outbox import parking
+
+    async def run():
+        conn = await asyncpg.connect(**_owner_params())
+        try:
+            return await parking.list_parked(
+                conn, region=region, function=function, include_retried=all_
+            )
+        finally:
+            await conn.close()
+
+    parked = asyncio.run(run())
+    table = Table(title=f"Dead jobs ({len(parked)})")
+    for column in ("id", "region", "function", "job id", "failures", "parked", "status", "error"):
+        table.add_column(column, overflow="fold")
+    for p in parked:
+        table.add_row(
+            str(p.id),
+            p.region,
+            p.function,
+            p.job_id,
+            str(p.failures),
+            p.parked_at.strftime("%Y-%m-%d %H:%M:%S"),
+            p.status if not p.retries else f"{p.status} (retried {p.retries}×)",
+            p.error,
+        )
+    console.print(table)
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    ids: list[int] = typer.Argument(None, help="Dead job ids (from `kinerja jobs list`)"),
+    all_: bool = typer.Option(False, "--all", help="Every dead job (of --region/--function)"),
+    region: str = typer.Option(None, help="With --all: only this region"),
+    function: str = typer.Option(None, help="With --all: only this job function"),
+) -> None:
+    """Run dead jobs again, under their own job ids, with a fresh budget of tries."""
+    if not ids and not all_:
+        console.print("[red]Name job ids, or --all.[/red]")
+        raise typer.Exit(2)
+    import asyncpg
+
+    from kinerja_saas.outbox import parking
+    from workers.queue import connect, requeue
+    from workers.tenant_job import failures_key
+
+    async def run() -> tuple[list, list]:
+        settings = _settings()
+        conn = await asyncpg.connect(**_owner_params())
+        redis = await connect(settings)
+        try:
+            async with conn.transaction():  # enqueued before the rows say RETRIED
+                parked = await parking.list_parked(
+                    conn, region=region, function=function, ids=ids or None, limit=10_000
+                )
+                claimed = await parking.mark_retried(conn, [p.id for p in parked])
+                done, skipped = [], []
+                for p in parked:
+                    if p.id not in claimed:
+                        continue
+                    await redis.delete(failures_key(p.job_id))
+                    queued = await requeue(
+                        redis, p.function, job_id=p.job_id, tenant_id=p.tenant_id, **p.kwargs
+                    )
+                    (done if queued else skipped).append(p)
+            return done, skipped
+        finally:
+            await conn.close()
+            await redis.aclose()
+
+    done, skipped = asyncio.run(run())
+    for p in done:
+        console.print(f"requeued {p.id} {p.region} {p.function} {p.job_id}")
+    for p in skipped:
+        console.print(f"[yellow]{p.id} {p.job_id} was queued or running already[/yellow]")
+    missing = sorted(set(ids or []) - {p.id for p in done + skipped})
+    if missing:
+        console.print(f"[red]not dead (or unknown): {', '.join(map(str, missing))}[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]{len(done)} job(s) requeued.[/green]")
 
 
 if __name__ == "__main__":

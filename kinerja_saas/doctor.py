@@ -217,6 +217,24 @@ async def check_outbox(settings: Settings) -> Check:
     return Check("outbox backlog", "ok", f"{pending} waiting (limit {limit})")
 
 
+async def check_dead_jobs(settings: Settings) -> Check:
+    """Jobs parked as dead (failed for a reason of their own) and relayed events not done,
+    through job_health() as the relay role, which sees every region's count."""
+    from kinerja_saas.outbox.parking import counts
+
+    conn = await asyncpg.connect(**relay_connection_params(settings), timeout=5)
+    try:
+        dead, not_done = await counts(conn)
+    finally:
+        await conn.close()
+    detail = f"{dead} dead, {not_done} relayed events not done yet"
+    if dead:
+        return Check(
+            "dead jobs", "fail", f"{detail}: `kinerja jobs list`, then `kinerja jobs retry`"
+        )
+    return Check("dead jobs", "ok", detail)
+
+
 # The oldest server with every command below: EXPIRE … NX came with Redis 7.0. Valkey 7.2+
 # reports itself as Redis 7.2.4 in `redis_version`.
 MIN_REDIS = (7, 0)
@@ -387,6 +405,7 @@ async def run_checks(settings: Settings) -> list[Check]:
         if conn is not None:
             await conn.close()
     checks.append(await _guard("outbox backlog", lambda: check_outbox(settings)))
+    checks.append(await _guard("dead jobs", lambda: check_dead_jobs(settings)))
     if not settings.redis_url:
         checks.append(Check("redis", "fail", "REDIS_URL is not set"))
         return checks

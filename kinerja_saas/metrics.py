@@ -73,6 +73,21 @@ JOBS_DEFERRED = Counter(
     "Jobs put back because their region had KINERJA_WORKER_REGION_MAX_JOBS running.",
     ["function"],
 )
+JOBS_PARKED = Counter(
+    "kinerja_jobs_parked",
+    "Jobs parked as dead after KINERJA_JOB_MAX_FAILURES failures of their own (worker metric).",
+    ["function"],
+)
+JOBS_DEAD = Gauge(
+    "kinerja_jobs_dead", "Jobs parked as dead, waiting for an operator (kinerja jobs retry)."
+)
+OUTBOX_NOT_DONE = Gauge(
+    "kinerja_outbox_not_done", "Relayed outbox events whose jobs have not all succeeded yet."
+)
+LEASE_RENEWALS_FAILED = Counter(
+    "kinerja_worker_lease_renewals_failed",
+    "Lease heartbeats of a worker that could not reach Redis (its jobs' leases may lapse).",
+)
 
 QUEUE_DEPTH = Gauge("kinerja_queue_depth", "Jobs waiting in the queue (due and deferred).")
 QUEUE_READY = Gauge("kinerja_queue_ready", "Jobs due now and not yet started.")
@@ -177,11 +192,15 @@ def read_db_pool() -> None:
 async def read_outbox_backlog(settings: Any) -> None:
     """As the relay role: only it may call outbox_backlog() (it sees every region)."""
     from kinerja_saas.database import relay_connection_params
+    from kinerja_saas.outbox.parking import counts
     from kinerja_saas.outbox.service import backlog
 
     conn = await asyncpg.connect(**relay_connection_params(settings), timeout=3)
     try:
         OUTBOX_BACKLOG.set(await backlog(conn))
+        dead, not_done = await counts(conn)
+        JOBS_DEAD.set(dead)
+        OUTBOX_NOT_DONE.set(not_done)
     finally:
         await conn.close()
 

@@ -158,12 +158,28 @@ class Settings(BaseSettings):
     # And its time: regions at work beside others share this many seconds of slot time per
     # second, max-min (0: half a second per core, headroom for latency; -1: no pacing).
     api_shared_busy_seconds: float = Field(default=0.0, ge=-1)
-    # Jobs of one region running at once across all workers (0: no cap). A region's jobs
-    # beyond it are put back for `worker_region_defer_seconds`, so others' jobs run.
+    # Jobs of one region running at once across all workers (0: no cap). A job beyond it
+    # waits in its region's waiting list and is woken when a slot frees (workers/fair_queue.py).
     worker_region_max_jobs: int = Field(default=3, ge=0)
-    worker_region_defer_seconds: float = Field(default=0.5, gt=0, le=60)
-    # A killed worker's job slot is freed after this (above the longest job timeout).
-    worker_region_lease_seconds: int = Field(default=3700, ge=1)
+    # A waiting job looks at its region again after this even if nothing woke it (doubling
+    # each time it finds the region still full, up to an hour): only a safety net, since a
+    # released or lapsed slot wakes the head of the waiting list at once.
+    worker_region_wait_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Running jobs hold leases (arq's in-progress key and their region slot) that their
+    # live worker renews every `worker_lease_renew_seconds`: a killed worker's jobs run
+    # again, and its slots free, at most one lease after it died, while a live job of any
+    # length is never started twice (workers/runner.py).
+    worker_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    worker_lease_renew_seconds: float = Field(default=10.0, gt=0, le=1200)
+    # A job whose dependency (PostgreSQL, Redis) is unavailable is retried without limit,
+    # backing off 0.5, 1, 2, 4 … s up to this: it resumes at most this long after the
+    # dependency returns, however long the outage was.
+    job_retry_max_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # A job failing for a reason of its own (a bug, bad data) is tried this many times,
+    # `job_failure_backoff_seconds` × 4ⁿ apart (capped at 5 minutes), then parked as dead
+    # in PostgreSQL for an operator (`kinerja jobs list|retry`).
+    job_max_failures: int = Field(default=5, ge=1, le=100)
+    job_failure_backoff_seconds: float = Field(default=1.0, ge=0, le=300)
 
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 200
@@ -176,10 +192,6 @@ class Settings(BaseSettings):
     # On SIGTERM a worker stops taking jobs and lets running ones finish for this long;
     # what still runs then is cancelled and handed back to the queue (it runs again).
     worker_shutdown_grace_seconds: float = Field(default=25.0, ge=0)
-    # How long a started job counts as running in Redis: a killed worker's job runs again
-    # after this. None: arq's default, the longest job timeout + 10 s (an hour). Lower
-    # only with care: it must exceed every job's run time (workers/runner.py).
-    worker_in_progress_seconds: float | None = Field(default=None, gt=0)
     # Recipients per fan-out statement (and commit): bounds a job step's time and memory.
     notification_batch_size: int = 5000
 
@@ -351,6 +363,15 @@ class Settings(BaseSettings):
         problems = self._email_problems() + self._secret_problems()
         if problems:
             raise ValueError("\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _leases_renewed_in_time(self) -> Settings:
+        # Two renewals may fail (a slow Redis, a busy loop) before a live job's lease lapses.
+        if self.worker_lease_renew_seconds * 2 >= self.worker_lease_seconds:
+            raise ValueError(
+                "KINERJA_WORKER_LEASE_RENEW_SECONDS must be under half of KINERJA_WORKER_LEASE_SECONDS"
+            )
         return self
 
     @model_validator(mode="after")

@@ -76,7 +76,7 @@ APP_FUNCTIONS = (
     "platform_set_region_status(bigint, text)",
     "platform_set_region_plan(bigint, text)",
 )
-RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()")
+RELAY_FUNCTIONS = ("outbox_claim(integer)", "outbox_backlog()", "job_health()")
 
 
 def app_role_statements(role: str, password: str | None) -> list[str]:

@@ -16,6 +16,8 @@ from arq.worker import Function, Retry
 
 from kinerja_saas import logs
 from kinerja_saas.metrics import JOB_DURATION, JOBS, JOBS_IN_PROGRESS
+from workers.queue import DependencyDown, WaitForSlot
+from workers.tenant_job import JobDead
 
 HEARTBEAT_KEY = default_queue_name + health_check_key_suffix  # arq:queue:health-check
 QUEUE_SAMPLE = 5000  # jobs read per scrape to split the queue by function
@@ -43,8 +45,17 @@ def instrument(function: Function | CronJob) -> Function | CronJob:
             result = await coroutine(ctx, *args, **kwargs)
             outcome = "ok"
             return result
+        except WaitForSlot:
+            outcome = "waiting"
+            raise
+        except DependencyDown:
+            outcome = "unavailable"
+            raise
         except Retry:
             outcome = "retry"
+            raise
+        except JobDead:
+            outcome = "dead"
             raise
         except asyncio.CancelledError:  # timeout, shutdown or abort: arq decides what next
             outcome = "cancelled"

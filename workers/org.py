@@ -14,7 +14,7 @@ from workers.tenant_job import WorkerContext, tenant_job
 IMPORT_TIMEOUT_SECONDS = 3600  # arq cancels a run after this
 # A queued import normally starts within seconds; after this its job is taken as lost.
 IMPORT_QUEUED_STRANDED_SECONDS = 600
-# Past the run's timeout (and arq's own re-run of a killed worker's job, at timeout + 10 s).
+# Past the run's timeout (a killed worker's run is re-run by arq within one worker lease).
 IMPORT_RUNNING_STRANDED_SECONDS = IMPORT_TIMEOUT_SECONDS + 300
 
 

@@ -25,6 +25,7 @@ from kinerja_saas.database import relay_connection_params
 from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.notifications.kinds import BY_TOPIC
 from kinerja_saas.notifications.webhooks import REDELIVERY_TOPIC
+from kinerja_saas.outbox import parking
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
@@ -225,29 +226,62 @@ async def dispatch_event(
     return ran
 
 
-# Events relayed in this window are checked: after the grace their job has had time to
-# reach Redis, and before the job results expire (keep_result, 1 h) a finished job is still
-# known there, so "unknown" means lost. Each event falls in about five 10-minute sweeps.
-RELAYED_GRACE_SECONDS = 120.0
-RELAYED_WINDOW_SECONDS = 3000.0
+# An event's jobs are in Redis before its claim commits, so a relayed event that is not
+# done and whose job Redis does not know (not queued, not running, no result) lost it,
+# whatever its age: no grace is needed (relayed_at and now() are the database's clock).
+RELAYED_GRACE_SECONDS = 0.0
+# A debounced event not done this long after its relay lost its job (its window is ~1 s).
+DEBOUNCED_GRACE_SECONDS = 60.0
 
 
 @tenant_job(transactional=False, with_worker=True)
 async def sweep_outbox(actor: Actor, *, worker: WorkerContext) -> dict[str, int]:
-    """Recovery of one region's relayed events whose jobs Redis lost (a restart without
-    persistence, a failover): one SELECT of the window's events, one pipelined look-up
-    of their job ids, and the lost jobs enqueued again under the same ids. Debounced
-    topics are left out: the nightly recompute covers survey results."""
+    """Recovery of one region's relayed events that are not done and whose jobs Redis lost
+    (a restart without persistence, a failover): one SELECT over the events not done, one
+    of their dead jobs (left to the operator), one pipelined look-up of their job ids, and
+    the lost jobs enqueued again under the same ids. A debounced topic's lost run is
+    enqueued once per scope."""
     assert actor.tenant_id is not None
     async with tenant_transaction(actor.tenant_id):
-        events = await outbox.relayed_between(
-            newer_than_seconds=RELAYED_WINDOW_SECONDS, older_than_seconds=RELAYED_GRACE_SECONDS
+        events = await outbox.relayed_not_done(older_than_seconds=RELAYED_GRACE_SECONDS)
+        expected = {
+            e.id: [
+                (function, job_id)
+                for function, job_id in jobs_for(e.id, e.topic)
+                if function not in e.done_jobs
+            ]
+            for e in events
+            if e.topic not in DEBOUNCED
+        }
+        dead = await parking.dead_job_ids([j for jobs in expected.values() for _, j in jobs])
+    lost = set(
+        await unknown_jobs(
+            worker.queue, [j for jobs in expected.values() for _, j in jobs if j not in dead]
         )
-    events = [e for e in events if e.topic not in DEBOUNCED]
-    expected = [job_id for e in events for _, job_id in jobs_for(e.id, e.topic)]
-    lost = set(await unknown_jobs(worker.queue, expected))
+    )
     requeued = 0
-    for event in events:
-        requeued += await enqueue_jobs_of(worker.queue, event, only=lost)
+    by_id = {e.id: e for e in events}
+    for event_id, jobs in expected.items():
+        only = {job_id for _, job_id in jobs if job_id in lost}
+        if only:
+            requeued += await enqueue_jobs_of(worker.queue, by_id[event_id], only=only)
+    requeued += await _requeue_debounced(worker, actor.tenant_id, events)
     JOBS_RECOVERED.labels(sweep="outbox").inc(requeued)
-    return {"checked": len(expected), "requeued": requeued}
+    return {"checked": len(events), "requeued": requeued, "dead": len(dead)}
+
+
+async def _requeue_debounced(worker: WorkerContext, tenant_id: int, events: list) -> int:
+    """One run per scope (e.g. campaign) of debounced events long past their window and
+    still not done; the id names the newest such event, so a later sweep of the same state
+    enqueues nothing more and a new lost event gets a run of its own."""
+    newest: dict[tuple, tuple[str, dict[str, Any], int]] = {}
+    for event in events:
+        if event.topic not in DEBOUNCED or event.relayed_seconds_ago < DEBOUNCED_GRACE_SECONDS:
+            continue
+        function, keys = DEBOUNCED[event.topic]
+        scope = {key: event.payload[key] for key in keys}
+        newest[(function, *scope.values())] = (function, scope, event.id)
+    for function, scope, event_id in newest.values():
+        job_id = ":".join([function, str(tenant_id), *map(str, scope.values()), f"sweep{event_id}"])
+        await enqueue(worker.queue, function, job_id=job_id, tenant_id=tenant_id, **scope)
+    return len(newest)

@@ -26,45 +26,48 @@ from workers.notifications.webhooks import deliver_webhook, redeliver_webhook, s
 from workers.org import IMPORT_TIMEOUT_SECONDS, import_employees, sweep_imports
 from workers.outbox import dispatch_event, run_relay, sweep_outbox
 from workers.performance import announce_deadlines, schedule_deadline_notices
-from workers.queue import redis_settings
-from workers.recovery import schedule_recovery_sweeps
+from workers.queue import FOREVER_TRIES, redis_settings
+from workers.recovery import schedule_recovery_sweeps, watch_redis_reset
 from workers.surveys import (
     aggregate_survey_campaign,
     recompute_survey_results,
     schedule_survey_recompute,
     sweep_survey_pending,
 )
-from workers.tenant_job import MAX_TRIES
 from workers.training import assign_training, schedule_training_assignment
 
+# arq's try limit is out of the way (FOREVER_TRIES): workers/tenant_job.py decides when a
+# job gives up, and an outage never makes it.
 FUNCTIONS = [
-    func(dispatch_event, name="dispatch_event", max_tries=MAX_TRIES),
+    func(dispatch_event, name="dispatch_event", max_tries=FOREVER_TRIES),
     func(
         import_employees,
         name="import_employees",
-        max_tries=MAX_TRIES,
+        max_tries=FOREVER_TRIES,
         timeout=IMPORT_TIMEOUT_SECONDS,
     ),
-    func(announce_deadlines, name="announce_deadlines", max_tries=MAX_TRIES),
-    func(fan_out_notifications, name="fan_out_notifications", max_tries=MAX_TRIES, timeout=3600),
-    func(remind_approvals, name="remind_approvals", max_tries=MAX_TRIES),
-    func(send_emails, name="send_emails", max_tries=MAX_TRIES, timeout=3600),
-    func(sweep_emails, name="sweep_emails", max_tries=MAX_TRIES, timeout=3600),
-    func(send_email_digest, name="send_email_digest", max_tries=MAX_TRIES, timeout=3600),
+    func(announce_deadlines, name="announce_deadlines", max_tries=FOREVER_TRIES),
+    func(
+        fan_out_notifications, name="fan_out_notifications", max_tries=FOREVER_TRIES, timeout=3600
+    ),
+    func(remind_approvals, name="remind_approvals", max_tries=FOREVER_TRIES),
+    func(send_emails, name="send_emails", max_tries=FOREVER_TRIES, timeout=3600),
+    func(sweep_emails, name="sweep_emails", max_tries=FOREVER_TRIES, timeout=3600),
+    func(send_email_digest, name="send_email_digest", max_tries=FOREVER_TRIES, timeout=3600),
     # Two short transactions and one POST bounded by KINERJA_WEBHOOK_TIMEOUT_SECONDS (keep it
     # well under this timeout).
-    func(deliver_webhook, name="deliver_webhook", max_tries=MAX_TRIES, timeout=120),
-    func(redeliver_webhook, name="redeliver_webhook", max_tries=MAX_TRIES),
+    func(deliver_webhook, name="deliver_webhook", max_tries=FOREVER_TRIES, timeout=120),
+    func(redeliver_webhook, name="redeliver_webhook", max_tries=FOREVER_TRIES),
     # Recovery of stranded work (workers/recovery.py).
-    func(sweep_webhooks, name="sweep_webhooks", max_tries=MAX_TRIES),
-    func(sweep_imports, name="sweep_imports", max_tries=MAX_TRIES),
-    func(sweep_outbox, name="sweep_outbox", max_tries=MAX_TRIES),
-    func(aggregate_survey_campaign, name="aggregate_survey_campaign", max_tries=MAX_TRIES),
+    func(sweep_webhooks, name="sweep_webhooks", max_tries=FOREVER_TRIES),
+    func(sweep_imports, name="sweep_imports", max_tries=FOREVER_TRIES),
+    func(sweep_outbox, name="sweep_outbox", max_tries=FOREVER_TRIES),
+    func(aggregate_survey_campaign, name="aggregate_survey_campaign", max_tries=FOREVER_TRIES),
     # Its name before 0022 (one run per service): jobs queued across an upgrade still run.
-    func(aggregate_survey_campaign, name="aggregate_survey_service", max_tries=MAX_TRIES),
-    func(sweep_survey_pending, name="sweep_survey_pending", max_tries=MAX_TRIES),
-    func(recompute_survey_results, name="recompute_survey_results", max_tries=MAX_TRIES),
-    func(assign_training, name="assign_training", max_tries=MAX_TRIES, timeout=3600),
+    func(aggregate_survey_campaign, name="aggregate_survey_service", max_tries=FOREVER_TRIES),
+    func(sweep_survey_pending, name="sweep_survey_pending", max_tries=FOREVER_TRIES),
+    func(recompute_survey_results, name="recompute_survey_results", max_tries=FOREVER_TRIES),
+    func(assign_training, name="assign_training", max_tries=FOREVER_TRIES, timeout=3600),
 ]
 
 CRON_JOBS = [
@@ -108,12 +111,18 @@ def worker_options(
             ctx["relay_task"] = asyncio.create_task(
                 run_relay(ctx["redis"], settings, ctx["relay_stop"])
             )
+            # Redis that lost its data (a restart without persistence, a failover) lost
+            # queued jobs: the recovery sweeps run at once, not at their next slot.
+            ctx["reset_watch_task"] = asyncio.create_task(
+                watch_redis_reset(ctx["redis"], ctx["relay_stop"])
+            )
 
     async def shutdown(ctx: dict) -> None:
         if "relay_task" in ctx:
             ctx["relay_stop"].set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ctx["relay_task"]
+            for task in (ctx["relay_task"], ctx["reset_watch_task"]):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if manage_db:
             await close_db()
 
@@ -128,6 +137,7 @@ def worker_options(
         "on_startup": startup,
         "on_shutdown": shutdown,
         "max_jobs": 10,
+        "max_tries": FOREVER_TRIES,  # functions registered without a limit of their own
         # arq starts at most max_jobs per poll: at its default 0.5 s a queue of small jobs
         # (debounced aggregations, fan-outs) waited up to half a second each and fell
         # behind (bench.surveys); a 50 ms poll is one cheap Redis read per worker.

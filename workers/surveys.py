@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.outbox import service as outbox
 from kinerja_saas.surveys.aggregation import (
     STALE_PENDING_SECONDS,
     aggregate_campaigns,
@@ -13,6 +14,7 @@ from kinerja_saas.surveys.aggregation import (
     campaign_ids_to_recompute,
     stale_pending_campaigns,
 )
+from kinerja_saas.surveys.public import SUBMITTED_TOPIC
 from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
 
@@ -24,6 +26,8 @@ async def aggregate_survey_campaign(actor: Actor, *, campaign_id: int, **_: obje
     Jobs queued before an upgrade (`aggregate_survey_service`, with a service_id) run it
     too: the pending rows say which services to refresh."""
     run = await aggregate_pending(campaign_id=campaign_id)
+    # The campaign's relayed submission events are done with this run (same transaction).
+    await outbox.mark_scope_done(SUBMITTED_TOPIC, {"campaign_id": campaign_id})
     return {
         "services": len(run.services),
         "rows": run.rows,

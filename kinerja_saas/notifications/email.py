@@ -7,6 +7,14 @@ killed between the two leaves SENDING rows behind, which `release_stale_claims` 
 (at-least-once: such a message may go out twice, never zero times). No database
 connection is held while talking to the mail server.
 
+A job that sends keeps a **journal** of its batch outside PostgreSQL (the worker keeps it in
+Redis, one write per message, no statement per row): claimed, sending, sent. When a worker
+dies mid-batch, the job's next run (the same job, within one worker lease) settles the
+batch from it in one statement: what was sent is SENT, what was never attempted is PENDING
+again and goes out now, and the one message the server may or may not have taken when the
+worker died is DEAD with that reason — never sent twice (`recover_claims`). Without a
+journal (Redis lost it) the claim-timeout path above still applies.
+
 Transient failures (no connection, SMTP 4xx) go back to PENDING with a growing
 `next_attempt_at`, and to DEAD after `email_max_attempts`; a recipient refused for good
 (SMTP 5xx) is FAILED. Without an SMTP host, dev and test write .eml files into
@@ -382,6 +390,54 @@ async def record_outcomes(
                 report.retry_attempt = row["attempts"]
 
 
+class Journal(Protocol):
+    """Where a sending job notes its batch's progress (see the module's docstring)."""
+
+    async def claimed(self, claims: Sequence[tuple[int, int]]) -> None: ...
+    async def sending(self, delivery_id: int) -> None: ...
+    async def sent(self, delivery_id: int) -> None: ...
+    async def settled(self) -> None: ...
+
+
+UNCERTAIN = (
+    "not resent: the sending worker stopped while the mail server had this message, so it"
+    " may have gone out (never send twice)"
+)
+_RECOVER = """
+WITH j AS (
+    SELECT * FROM unnest($2::bigint[], $3::smallint[], $4::text[]) AS j(id, attempts, state)
+)
+UPDATE notification_deliveries d SET
+    status = CASE j.state WHEN 'sent' THEN 'SENT' WHEN 'sending' THEN 'DEAD' ELSE 'PENDING' END,
+    sent_at = CASE WHEN j.state = 'sent' THEN now() END,
+    last_error = CASE WHEN j.state = 'sending' THEN $5 END,
+    next_attempt_at = NULL,
+    updated_at = now()
+FROM j
+WHERE d.tenant_id = $1 AND d.id = j.id AND d.status = 'SENDING' AND d.attempts = j.attempts
+RETURNING d.status
+"""
+
+
+async def recover_claims(*, tenant_id: int, journal: Sequence[tuple[int, int, str]]) -> int:
+    """A dead run's batch from its journal, (delivery id, attempts as claimed, state
+    'claimed' | 'sending' | 'sent'), in the current transaction: only rows still SENDING
+    under that claim change. Returns how many."""
+    if not journal:
+        return 0
+    rows = await _db().execute_query_dict(
+        _RECOVER,
+        [
+            tenant_id,
+            [j[0] for j in journal],
+            [j[1] for j in journal],
+            [j[2] for j in journal],
+            UNCERTAIN,
+        ],
+    )
+    return len(rows)
+
+
 def prepare(row: dict[str, Any], *, tenant_id: int, settings: Settings) -> EmailMessage | Result:
     """The message for one claimed delivery, or why it cannot be sent (FAILED)."""
     if not row["is_active"]:
@@ -417,6 +473,7 @@ async def send_due_emails(
     settings: Settings,
     scope: Scope = Scope(),
     transport: Transport | None = None,
+    journal: Journal | None = None,
 ) -> SendReport:
     """Sends every due delivery of `scope` in batches over one connection, each batch
     claimed and recorded in its own tenant transaction. Stops at the first batch where the
@@ -436,6 +493,8 @@ async def send_due_emails(
                 rows = await claim_due(tenant_id=tenant_id, scope=scope, limit=batch)
             if not rows:
                 break
+            if journal is not None:
+                await journal.claimed([(r["id"], r["attempts"]) for r in rows])
             results: dict[int, Result] = {}
             for row in rows:
                 message = prepare(row, tenant_id=tenant_id, settings=settings)
@@ -447,7 +506,11 @@ async def send_due_emails(
                         raise down
                     if connection is None:
                         connection = await transport.connect()
+                    if journal is not None:
+                        await journal.sending(row["id"])
                     results[row["id"]] = await connection.send(message)
+                    if journal is not None and results[row["id"]].outcome is Outcome.SENT:
+                        await journal.sent(row["id"])
                 except TransportDown as exc:
                     if down is None:
                         log.warning("e-mail of region %s: %s", tenant_id, exc)
@@ -461,6 +524,8 @@ async def send_due_emails(
                     settings=settings,
                     report=report,
                 )
+            if journal is not None:
+                await journal.settled()
             if len(rows) < batch:
                 break
     finally:

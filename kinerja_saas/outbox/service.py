@@ -61,27 +61,71 @@ async def claim_batch(conn: asyncpg.Connection, limit: int) -> list[ClaimedEvent
     return sorted(events, key=lambda e: e.id)
 
 
-async def relayed_between(
-    *, newer_than_seconds: float, older_than_seconds: float, limit: int = 2000
-) -> list[ClaimedEvent]:
-    """The current region's events relayed in that window (oldest first), in one statement:
-    the candidates of the recovery sweep, which asks the queue whether their jobs live."""
+@dataclass(frozen=True)
+class UnfinishedEvent:
+    id: int
+    tenant_id: int
+    topic: str
+    payload: dict[str, Any]
+    done_jobs: tuple[str, ...]
+    relayed_seconds_ago: float
+
+
+async def relayed_not_done(
+    *, older_than_seconds: float, limit: int = 2000
+) -> list[UnfinishedEvent]:
+    """The current region's relayed events whose jobs have not all succeeded (oldest
+    first), in one statement over the small partial index of events not done: the
+    candidates of the outbox sweep, which asks the queue whether their jobs live."""
     rows = await connections.get("default").execute_query_dict(
-        "SELECT id, tenant_id, topic, payload FROM outbox_events WHERE tenant_id = $1"
-        " AND relayed_at > now() - make_interval(secs => $2::float8)"
-        " AND relayed_at < now() - make_interval(secs => $3::float8)"
-        " ORDER BY id LIMIT $4",
-        [current_tenant_id(), newer_than_seconds, older_than_seconds, limit],
+        "SELECT id, tenant_id, topic, payload, done_jobs,"
+        " extract(epoch FROM now() - relayed_at)::float8 AS age FROM outbox_events"
+        " WHERE tenant_id = $1"
+        " AND done_at IS NULL AND relayed_at IS NOT NULL"
+        " AND relayed_at < now() - make_interval(secs => $2::float8)"
+        " ORDER BY id LIMIT $3",
+        [current_tenant_id(), older_than_seconds, limit],
     )
     return [
-        ClaimedEvent(
+        UnfinishedEvent(
             id=r["id"],
             tenant_id=r["tenant_id"],
             topic=r["topic"],
             payload=orjson.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"],
+            done_jobs=tuple(r["done_jobs"] or ()),
+            relayed_seconds_ago=r["age"],
         )
         for r in rows
     ]
+
+
+async def mark_job_done(event_id: int, job: str, expected: list[str]) -> bool:
+    """Records that the event's job `job` succeeded, in the current tenant transaction; the
+    event is done once every job in `expected` has. One statement: the row lock
+    serialises two jobs of the event finishing at once, and the second sees the first's
+    entry (READ COMMITTED re-evaluates the SET on the updated row). True when done now."""
+    rows = await connections.get("default").execute_query_dict(
+        "UPDATE outbox_events SET"
+        " done_jobs = CASE WHEN $3 = ANY(done_jobs) THEN done_jobs"
+        "   ELSE array_append(done_jobs, $3) END,"
+        " done_at = COALESCE(done_at, CASE WHEN array_append(done_jobs, $3) @> $4::text[]"
+        "   THEN now() END)"
+        " WHERE tenant_id = $1 AND id = $2 RETURNING done_at",
+        [current_tenant_id(), event_id, job, expected],
+    )
+    return bool(rows and rows[0]["done_at"] is not None)
+
+
+async def mark_scope_done(topic: str, scope: dict[str, Any]) -> int:
+    """A debounced job ran for `scope` (e.g. a campaign): the relayed events of `topic` with
+    that scope are done. Their work itself is durable elsewhere (survey_pending_services),
+    so an event that raced the run loses nothing by being counted with it."""
+    rows = await connections.get("default").execute_query_dict(
+        "UPDATE outbox_events SET done_at = now() WHERE tenant_id = $1 AND done_at IS NULL"
+        " AND relayed_at IS NOT NULL AND topic = $2 AND payload @> $3::jsonb RETURNING id",
+        [current_tenant_id(), topic, orjson.dumps(scope).decode()],
+    )
+    return len(rows)
 
 
 async def backlog(conn: asyncpg.Connection) -> int:
@@ -106,6 +150,8 @@ __all__ = [
     "backlog",
     "claim_batch",
     "emit",
+    "mark_job_done",
     "mark_processed",
-    "relayed_between",
+    "mark_scope_done",
+    "relayed_not_done",
 ]

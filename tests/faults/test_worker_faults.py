@@ -1,6 +1,6 @@
-"""A worker killed with -9 in the middle of a job, and a worker told to stop (SIGTERM)
-while a job runs: the job is completed exactly once, by the next worker when the first
-could not finish it.
+"""A worker told to stop (SIGTERM) while a job runs: it hands the job back, releasing its
+leases, and the job is completed exactly once by the next worker (kill -9 and the rest of
+the recovery faults: test_recovery_faults.py).
 
 To hold a job "in the middle" deterministically, the test locks the `notifications` table
 (SHARE mode, from its own connection): the notification fan-out job of an announcement
@@ -15,6 +15,7 @@ import signal
 import pytest
 from arq.connections import RedisSettings, create_pool
 from arq.jobs import Job
+from redis.asyncio import Redis
 
 from kinerja_saas.auth.roles import Role
 from tests.faults.conftest import eventually
@@ -88,33 +89,6 @@ async def job_result(redis_url: str, job_id: str):
         await pool.aclose()
 
 
-async def test_a_job_of_a_killed_worker_is_completed_once_by_the_next(
-    cluster, private_redis, processes, client_for
-):
-    # A killed worker's job runs again once its in-progress key expires (arq's default:
-    # the longest job timeout + 10 s; 3 s here, KINERJA_WORKER_IN_PROGRESS_SECONDS).
-    in_progress = {"KINERJA_WORKER_IN_PROGRESS_SECONDS": "3"}
-    first = await processes.worker(**in_progress)
-    async with table_locked(cluster, "notifications"):
-        event_id = await announcement(cluster, processes, client_for, f"Kill {next(_runs)}")
-        await eventually(
-            lambda: waiting_on(cluster, "notifications"), what="the fan-out waits on its INSERT"
-        )
-        first.proc.kill()  # kill -9: no shutdown, no hand-back
-        assert await first.proc.wait() == -signal.SIGKILL
-    assert await notified(cluster, event_id) == (0, 0)  # its transaction died with it
-
-    await processes.worker(**in_progress)
-    expected = await recipients(cluster)
-    await eventually(
-        lambda: _equals(notified(cluster, event_id), (expected, expected)),
-        what="the next worker completes the fan-out",
-    )
-    result = await job_result(private_redis.url, f"notify:{event_id}")
-    assert result.success and result.job_try == 2  # run again, completed once
-    assert await notified(cluster, event_id) == (expected, expected)
-
-
 async def test_sigterm_lets_a_running_job_finish_within_the_grace(
     cluster, private_redis, processes, client_for
 ):
@@ -149,6 +123,15 @@ async def test_sigterm_hands_back_a_job_that_outlasts_the_grace(
         assert await worker.proc.wait() == 0  # cancelled its job after 1 s and stopped
         assert "cancelled, will be run again" in worker.log_tail(200)
     assert await notified(cluster, event_id) == (0, 0)  # rolled back, not half-written
+    # It released its leases: the job's in-progress key and its region slot are gone, so
+    # the next worker starts it at once rather than one lease later.
+    redis = Redis.from_url(private_redis.url)
+    try:
+        assert not await redis.exists(f"arq:in-progress:notify:{event_id}")
+        running = await redis.keys("kinerja:jobs:running:*")
+        assert not [k for k in running if await redis.zscore(k, f"notify:{event_id}")]
+    finally:
+        await redis.aclose()
 
     await processes.worker()
     expected = await recipients(cluster)

@@ -426,6 +426,75 @@ async def test_a_stale_sending_claim_is_recovered_by_the_sweep(
     assert by_user[recent.id].status == "SENDING"
 
 
+class KilledMidBatch(BaseException):
+    """Stands for kill -9: nothing after it runs, not even the job's error handling."""
+
+
+class DyingTransport:
+    """The real SMTP transport, whose worker dies right after the server accepted the
+    `die_after`-th message (before the worker could note it sent)."""
+
+    def __init__(self, inner, die_after: int) -> None:
+        self.inner, self.die_after, self.count = inner, die_after, 0
+
+    async def connect(self):
+        connection = await self.inner.connect()
+        transport = self
+
+        class Dying:
+            async def send(self, message):
+                result = await connection.send(message)
+                transport.count += 1
+                if transport.count == transport.die_after:
+                    raise KilledMidBatch()
+                return result
+
+            async def close(self):
+                await connection.close()
+
+        return Dying()
+
+
+async def test_a_batch_cut_by_a_dead_worker_is_settled_by_the_jobs_next_run_at_most_once(
+    mail_settings, smtp, region_a, pool, owner_conn
+):
+    """A run claims five e-mails and dies right after the server took the third. The same
+    job's next run (a worker lease later) settles the batch from its journal at once,
+    not after the 30-minute claim timeout: the two noted as sent stay sent, the third is
+    not resent (it may have gone out: at most one e-mail), the last two go out now."""
+    from workers.notifications.email import RedisJournal
+
+    users = await new_logins(region_a, 5, prefix="putus")
+    event = await activation_event(pool, region_a, users)
+    job_id = f"email:{event.id}:0"
+    with pytest.raises(KilledMidBatch):
+        await mail.send_due_emails(
+            tenant_id=region_a.id,
+            settings=mail_settings,
+            scope=mail.Scope(event_id=event.id),
+            transport=DyingTransport(mail.transport_for(mail_settings), die_after=3),
+            journal=RedisJournal(pool, job_id),
+        )
+    assert len(smtp.messages) == 3
+    assert {d.status for d in await deliveries(region_a, event.id)} == {"SENDING"}
+
+    report = await send_emails(
+        {**ctx(pool, mail_settings), "job_id": job_id},
+        region_a.id,
+        event_id=event.id,
+        after_user_id=0,
+        upto_user_id=None,
+    )
+    assert report["recovered"] == 5 and report["sent"] == 2
+    for user in users:
+        assert len(smtp.to(user.email)) == 1  # everyone once, no one twice
+    rows = await deliveries(region_a, event.id)
+    assert sorted(d.status for d in rows) == ["DEAD", "SENT", "SENT", "SENT", "SENT"]
+    (uncertain,) = [d for d in rows if d.status == "DEAD"]
+    assert uncertain.last_error == mail.UNCERTAIN
+    assert not await pool.exists(f"kinerja:email:journal:{job_id}")
+
+
 # --- the daily digest -----------------------------------------------------------------------
 
 

@@ -76,6 +76,7 @@ async def test_doctor_passes_on_a_healthy_deployment_and_fails_without_a_worker(
             "app",
             "relay",
             "outbox backlog",
+            "dead jobs",
             "redis",
             "redis commands",
             "redis pub/sub",

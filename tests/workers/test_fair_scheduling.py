@@ -11,9 +11,11 @@ from arq import func
 from arq.connections import create_pool
 from arq.worker import Worker
 
+from kinerja_saas import metrics
 from tenants.context import current_tenant_id
 from workers import fair_queue
 from workers.queue import enqueue, redis_settings
+from workers.runner import make_worker
 from workers.settings import worker_options
 from workers.tenant_job import tenant_job
 
@@ -43,13 +45,6 @@ async def small_region_job(actor) -> dict:
     return {}
 
 
-@tenant_job
-async def failing_job(actor, *, key: str) -> None:
-    STATE.setdefault(key, 0)
-    STATE[key] += 1
-    raise RuntimeError("always fails")
-
-
 @pytest.fixture
 async def pool(settings, redis):
     connection = await create_pool(redis_settings(settings))
@@ -58,9 +53,7 @@ async def pool(settings, redis):
 
 
 def fair_worker(settings, *functions, cap: int) -> Worker:
-    fair = settings.model_copy(
-        update={"worker_region_max_jobs": cap, "worker_region_defer_seconds": 0.05}
-    )
+    fair = settings.model_copy(update={"worker_region_max_jobs": cap})
     options = worker_options(fair, relay=False, manage_db=False)
     options["functions"] = [func(f) for f in functions]
     options["cron_jobs"] = []
@@ -88,38 +81,113 @@ async def test_another_regions_job_runs_before_a_regions_backlog_finishes(
     # Only region A's cap of jobs had started, none had finished, when B's job ran.
     assert before_b == [("a-start", region_a.id)] * 2
     assert STATE["most_running"] == 2
-    # Then the whole backlog ran, each job once (put-back copies ran instead of it).
+    # Then the whole backlog ran, each job once.
     assert RUNS.count(("a-start", region_a.id)) == backlog
     assert RUNS.count(("a-done", region_a.id)) == backlog
     assert worker.jobs_failed == 0
     assert await pool.zcard(fair_queue.running_key(region_a.id)) == 0  # every slot released
 
 
-async def test_put_back_copies_keep_the_retry_budget(settings, pool, region_a, monkeypatch):
-    """A copy counts the failed runs of the job it replaces: waiting for a slot does not
-    buy a failing job more attempts."""
-    key = f"fails-{region_a.id}"
-    # The original failed twice (job_try 3) before it was put back.
-    await enqueue(
-        pool,
-        "failing_job",
-        job_id=fair_queue.copy_id(f"fail-{region_a.id}"),
-        tenant_id=region_a.id,
-        key=key,
-        **{fair_queue.FAILED_BEFORE: 2},
-    )
-    monkeypatch.setattr("workers.tenant_job.backoff_seconds", lambda attempt: 0)
-    worker = fair_worker(settings, failing_job, cap=2)
-    await worker.async_run()
+@tenant_job
+async def short_region_job(actor, *, n: int) -> dict:
+    RUNS.append(("short", n))
+    STATE["running"] += 1
+    STATE["most_running"] = max(STATE["most_running"], STATE["running"])
+    try:
+        await asyncio.sleep(0.05)
+    finally:
+        STATE["running"] -= 1
+    return {"n": n}
+
+
+async def test_a_waiting_job_is_woken_by_the_freed_slot_without_copies(
+    settings, pool, redis, region_a
+):
+    """Cap 1, twelve jobs of one region: each runs once, one at a time, and each waits
+    for a slot by being put back at most once (the freed slot wakes it: its own look-again
+    is 30 s away, far beyond what the run takes), never as a copy with another id."""
+    RUNS.clear()
+    STATE.update(running=0, most_running=0)
+    jobs = 12
+    for n in range(jobs):
+        await enqueue(
+            pool, "short_region_job", job_id=f"wake-{region_a.id}-{n}", tenant_id=region_a.id, n=n
+        )
+    put_back = metrics.JOBS_DEFERRED.labels("short_region_job")._value.get()
+    worker = fair_worker(settings, short_region_job, cap=1)
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(worker.async_run(), 20)
+    elapsed = asyncio.get_running_loop().time() - started
     await worker.close()
-    assert STATE[key] == 3  # attempts 3, 4 and 5 of MAX_TRIES = 5
-    assert worker.jobs_failed == 1
+    assert sorted(n for _, n in RUNS) == list(range(jobs))  # each once
+    assert STATE["most_running"] == 1
+    put_backs = metrics.JOBS_DEFERRED.labels("short_region_job")._value.get() - put_back
+    assert put_backs <= jobs  # at most one put-back per waiting job …
+    assert elapsed < 10  # … each woken by a freed slot, not by its 30 s timer
+    keys = [k.decode() for k in await redis.keys("arq:*wake-*")]
+    assert not [k for k in keys if "~" in k]  # no copies under other ids
+    assert worker.jobs_failed == 0
+    assert await redis.zcard(fair_queue.waiting_key(region_a.id)) == 0
+    assert await pool.zcard(fair_queue.running_key(region_a.id)) == 0
 
 
-def test_copy_ids_are_deterministic():
-    assert fair_queue.copy_id("notify:7") == "notify:7~fair1"
-    assert fair_queue.copy_id("notify:7~fair1") == "notify:7~fair2"
-    assert fair_queue.copy_id("email:7:0~fair12") == "email:7:0~fair13"
+async def test_a_waiting_jobs_own_look_again_doubles(settings, pool, redis, region_a):
+    """Nothing woke it (say its region's slots stay taken): it looks again after the wait,
+    then twice that, and so on, keeping its place at the head of the waiting list."""
+    one = settings.model_copy(
+        update={"worker_region_max_jobs": 1, "worker_region_wait_seconds": 10.0}
+    )
+    holder, waiter = f"hold-{region_a.id}", f"wait-{region_a.id}"
+    await enqueue(pool, "short_region_job", job_id=waiter, tenant_id=region_a.id, n=0)
+    assert await fair_queue.take_slot(redis, one, region_a.id, holder)
+    dues = []
+    for _ in range(3):
+        seconds, micros = await redis.time()
+        now_ms = seconds * 1000 + micros // 1000
+        assert not await fair_queue.take_slot(redis, one, region_a.id, waiter, 5)
+        dues.append(round((await redis.zscore("arq:queue", waiter) - now_ms) / 1000))
+    assert dues == [10, 20, 40]
+    assert await redis.zrange(fair_queue.waiting_key(region_a.id), 0, -1) == [waiter.encode()]
+    # The slot frees: the waiter gets it (reserved) and is due now.
+    await fair_queue.release_slot(redis, one, region_a.id, holder)
+    now_ms = (await redis.time())[0] * 1000
+    assert await redis.zscore("arq:queue", waiter) <= now_ms + 1000
+    assert await redis.zscore(fair_queue.running_key(region_a.id), waiter)
+    assert await fair_queue.take_slot(redis, one, region_a.id, waiter)
+    await fair_queue.release_slot(redis, one, region_a.id, waiter)
+    await redis.delete("arq:job:" + waiter)
+    await redis.zrem("arq:queue", waiter)
+
+
+async def test_a_dead_workers_slot_goes_to_the_waiting_job_within_a_lease(
+    settings, pool, redis, region_a
+):
+    """A worker died holding the region's only slot (its lease is never renewed): the live
+    worker's heartbeat hands the lapsed slot to the waiting job, which runs within about a
+    lease, though its own look-again is 30 s away."""
+    RUNS.clear()
+    STATE.update(running=0, most_running=0)
+    fair = settings.model_copy(
+        update={
+            "worker_region_max_jobs": 1,
+            "worker_lease_seconds": 1.0,
+            "worker_lease_renew_seconds": 0.3,
+        }
+    )
+    assert await fair_queue.take_slot(redis, fair, region_a.id, "job-of-a-dead-worker")
+    await enqueue(
+        pool, "short_region_job", job_id=f"after-dead-{region_a.id}", tenant_id=region_a.id, n=1
+    )
+    options = worker_options(fair, relay=False, manage_db=False)
+    options["functions"] = [func(short_region_job)]
+    options["cron_jobs"] = []
+    worker = make_worker(fair, options, burst=True, handle_signals=False)
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(worker.async_run(), 20)
+    elapsed = asyncio.get_running_loop().time() - started
+    await worker.close()
+    assert RUNS == [("short", 1)]
+    assert elapsed < 5  # one lease (1 s) and a heartbeat, not the 30 s look-again
 
 
 async def test_a_killed_workers_job_takes_its_own_slot_back(settings, redis, region_a):

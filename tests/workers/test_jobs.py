@@ -158,8 +158,15 @@ async def test_concurrent_relays_never_claim_the_same_event(settings, region_a, 
         await other.close()
 
 
+@pytest.mark.parametrize(
+    ("error", "backoff"),
+    [
+        (RuntimeError("a bug of the handler's own"), "backoff_seconds"),
+        (ConnectionError("SMTP down"), "outage_backoff_seconds"),  # an outage
+    ],
+)
 async def test_failing_handler_is_retried_with_backoff_and_runs_once_when_it_succeeds(
-    settings, arq_redis, region_a, monkeypatch, owner_conn
+    settings, arq_redis, region_a, monkeypatch, owner_conn, error, backoff
 ):
     import workers.tenant_job as wrapper
 
@@ -175,10 +182,10 @@ async def test_failing_handler_is_retried_with_backoff_and_runs_once_when_it_suc
             entity_id=event_id,
         )
         if len(attempts) == 1:
-            raise ConnectionError("SMTP down")
+            raise error
 
     delays = []
-    monkeypatch.setattr(wrapper, "backoff_seconds", lambda attempt: delays.append(attempt) or 0.01)
+    monkeypatch.setattr(wrapper, backoff, lambda attempt, *_: delays.append(attempt) or 0.01)
     monkeypatch.setitem(relay.HANDLERS, "test.flaky", {"flaky": flaky})
     async with tenant_transaction(region_a.id):
         event = await outbox.emit("test.flaky", {})

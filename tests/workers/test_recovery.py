@@ -46,30 +46,45 @@ async def test_the_outbox_sweep_requeues_only_the_jobs_redis_lost(
     owner_conn,
     recorded,  # noqa: F811
 ):
-    lost, alive, old, recent, unrelayed = [await ping(region_a) for _ in range(5)]
-    relayed_ago = {lost: "10 minutes", alive: "10 minutes", old: "2 hours", recent: "5 seconds"}
+    lost, alive, old, recent, done, unrelayed = [await ping(region_a) for _ in range(6)]
+    relayed_ago = {
+        lost: "10 minutes",
+        alive: "10 minutes",
+        old: "2 hours",  # not done however old: its job is as lost as the others'
+        recent: "1 second",  # its job was in Redis before the claim committed: lost too
+        done: "2 hours",
+    }
     for event_id, ago in relayed_ago.items():
         await owner_conn.execute(
             f"UPDATE outbox_events SET relayed_at = now() - interval '{ago}' WHERE id = $1",
             event_id,
         )
-    # `alive`'s job is still queued; `lost`'s never reached Redis (or Redis lost it).
+    await owner_conn.execute("UPDATE outbox_events SET done_at = now() WHERE id = $1", done)
+    # `alive`'s job is still queued; `lost`'s and `old`'s never reached Redis (or Redis
+    # lost them).
     await enqueue(pool, "dispatch_event", job_id=f"outbox:{alive}", defer=3600.0,
                   tenant_id=region_a.id, event_id=alive, topic="test.ping", payload={"n": 1})  # fmt: skip
     recovered = JOBS_RECOVERED.labels(sweep="outbox")._value.get()
     with count_statements() as counter:
         report = await sweep_outbox(ctx(pool, settings), region_a.id)
-    assert report == {"checked": 2, "requeued": 1}  # lost and alive are in the window
-    assert JOBS_RECOVERED.labels(sweep="outbox")._value.get() == recovered + 1
-    assert counter.count <= 4  # the tenant transaction and one SELECT
-    assert await Job(f"outbox:{lost}", pool).status() == JobStatus.queued
-    for event_id in (old, recent, unrelayed):
+    assert report == {"checked": 4, "requeued": 3, "dead": 0}
+    assert JOBS_RECOVERED.labels(sweep="outbox")._value.get() == recovered + 3
+    # the tenant transaction, the events not done, their dead jobs; the region check
+    assert counter.count <= 5
+    for event_id in (lost, old, recent):
+        assert await Job(f"outbox:{event_id}", pool).status() == JobStatus.queued
+    for event_id in (done, unrelayed):
         assert await Job(f"outbox:{event_id}", pool).status() == JobStatus.not_found
     assert (await sweep_outbox(ctx(pool, settings), region_a.id))["requeued"] == 0  # known now
     await pool.delete(f"arq:job:outbox:{alive}")  # keep the deferred one out of the drain
     await pool.zrem("arq:queue", f"outbox:{alive}")
     await drain(settings)
-    assert [call[1] for call in recorded if call[1] in relayed_ago] == [lost]  # ran once
+    assert sorted(call[1] for call in recorded if call[1] in relayed_ago) == [lost, old, recent]
+    # Each ran once and its event is done now.
+    assert await owner_conn.fetchval(
+        "SELECT count(*) FROM outbox_events WHERE id = ANY($1::bigint[]) AND done_at IS NOT NULL",
+        [lost, old, recent],
+    ) == 3
 
 
 async def test_the_import_sweep_restarts_imports_left_queued_or_running(

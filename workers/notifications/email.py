@@ -6,7 +6,9 @@ make sure each e-mail is sent once even when a job runs twice."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from kinerja_saas.auth.actor import Actor
@@ -17,6 +19,57 @@ from workers.queue import enqueue
 from workers.tenant_job import WorkerContext, tenant_job
 
 SWEEP_EVERY_MINUTES = 10
+JOURNAL_TTL_SECONDS = 2 * 86_400
+
+
+class RedisJournal:
+    """The batch journal of one sending job (kinerja_saas/notifications/email.py), a Redis
+    hash per job id: delivery id → "<state>:<attempts as claimed>". Its next run (the
+    same job id, after its worker died) settles what it finds there."""
+
+    def __init__(self, redis: Any, job_id: str) -> None:
+        self.redis, self.key = redis, f"kinerja:email:journal:{job_id}"
+        self.attempts: dict[int, int] = {}
+
+    async def claimed(self, claims: Sequence[tuple[int, int]]) -> None:
+        self.attempts = dict(claims)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.key, mapping={str(d): f"claimed:{a}" for d, a in claims})
+            pipe.expire(self.key, JOURNAL_TTL_SECONDS)
+            await pipe.execute()
+
+    async def sending(self, delivery_id: int) -> None:
+        await self.redis.hset(self.key, str(delivery_id), f"sending:{self.attempts[delivery_id]}")
+
+    async def sent(self, delivery_id: int) -> None:
+        await self.redis.hset(self.key, str(delivery_id), f"sent:{self.attempts[delivery_id]}")
+
+    async def settled(self) -> None:
+        await self.redis.delete(self.key)
+
+    async def recover(self, tenant_id: int) -> int:
+        """Settles what a dead earlier run of this job left in its journal."""
+        left = await self.redis.hgetall(self.key)
+        if not left:
+            return 0
+        entries = []
+        for delivery_id, value in left.items():
+            state, _, attempts = (value.decode() if isinstance(value, bytes) else value).partition(
+                ":"
+            )
+            entries.append((int(delivery_id), int(attempts), state))
+        async with tenant_transaction(tenant_id):
+            settled = await email.recover_claims(tenant_id=tenant_id, journal=entries)
+        await self.settled()
+        return settled
+
+
+async def _journal(worker: WorkerContext, actor: Actor) -> tuple[RedisJournal | None, int]:
+    """This run's journal, after settling a dead earlier run's (same job id)."""
+    if not actor.request_id:
+        return None, 0
+    journal = RedisJournal(worker.queue, actor.request_id)
+    return journal, await journal.recover(actor.tenant_id)
 
 
 @tenant_job(transactional=False, with_worker=True)
@@ -31,12 +84,14 @@ async def send_emails(
     """The due e-mails of one fan-out chunk (recipients in (after, upto]) over one SMTP
     connection. Transient failures come back as a deferred job of their own (the id names
     the attempt, so a re-run of this job enqueues it once)."""
+    journal, recovered = await _journal(worker, actor)
     report = await email.send_due_emails(
         tenant_id=actor.tenant_id,
         settings=worker.settings,
         scope=email.Scope(
             event_id=event_id, after_user_id=after_user_id, upto_user_id=upto_user_id
         ),
+        journal=journal,
     )
     if report.retry_in is not None:
         await enqueue(
@@ -49,7 +104,7 @@ async def send_emails(
             after_user_id=after_user_id,
             upto_user_id=upto_user_id,
         )
-    return report.as_dict()
+    return {**report.as_dict(), "recovered": recovered} if recovered else report.as_dict()
 
 
 @tenant_job(transactional=False, with_worker=True)
@@ -61,8 +116,11 @@ async def sweep_emails(actor: Actor, *, worker: WorkerContext) -> dict:
         released = await email.release_stale_claims(
             tenant_id=actor.tenant_id, settings=worker.settings
         )
-    report = await email.send_due_emails(tenant_id=actor.tenant_id, settings=worker.settings)
-    return {**report.as_dict(), "released": released}
+    journal, recovered = await _journal(worker, actor)
+    report = await email.send_due_emails(
+        tenant_id=actor.tenant_id, settings=worker.settings, journal=journal
+    )
+    return {**report.as_dict(), "released": released + recovered}
 
 
 @tenant_job(transactional=False, with_worker=True)
