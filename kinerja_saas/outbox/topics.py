@@ -62,15 +62,23 @@ def payload_fields(topic: Topic[Any]) -> dict[str, Any]:
 
 
 def required_fields(topic: Topic[Any]) -> frozenset[str]:
-    return frozenset(getattr(topic.payload, "__required_keys__", payload_fields(topic)))
+    return _required(topic.payload)
 
 
 def payload_problems(topic: Topic[Any], payload: dict[str, Any]) -> list[str]:
     """What is wrong with `payload` (as stored: JSON values) for `topic`'s declared type:
-    missing or unknown keys, and values of the wrong JSON type (one level deep). Empty
-    when it matches."""
-    fields = payload_fields(topic)
-    problems = [f"missing {key!r}" for key in sorted(required_fields(topic) - payload.keys())]
+    missing or unknown keys, and values of the wrong JSON type (nested TypedDicts too).
+    Empty when it matches."""
+    return _problems(topic.payload, payload)
+
+
+def _required(payload_type: type) -> frozenset[str]:
+    return frozenset(getattr(payload_type, "__required_keys__", get_type_hints(payload_type)))
+
+
+def _problems(payload_type: type, payload: dict[str, Any]) -> list[str]:
+    fields = get_type_hints(payload_type)
+    problems = [f"missing {key!r}" for key in sorted(_required(payload_type) - payload.keys())]
     problems += [f"undeclared {key!r}" for key in sorted(payload.keys() - fields.keys())]
     for key, value in payload.items():
         if key in fields and not _json_matches(value, fields[key]):
@@ -104,9 +112,7 @@ def _json_matches(value: Any, declared: Any) -> bool:
     if origin is dict or declared is dict:
         return isinstance(value, dict)
     if isinstance(declared, type) and hasattr(declared, "__required_keys__"):  # a TypedDict
-        return isinstance(value, dict) and not payload_problems(
-            Topic("nested.payload", declared, ""), value
-        )
+        return isinstance(value, dict) and not _problems(declared, value)
     return True  # a type this check does not know: not judged
 
 
