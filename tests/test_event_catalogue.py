@@ -352,3 +352,10 @@ async def test_what_the_services_write_matches_the_declared_payloads(api, region
     # Every topic but the webhook redelivery (its flow needs an HTTP endpoint), checked here.
     missing = set(catalogue.TOPICS) - seen
     assert missing == {"notifications.webhook_redelivery"}, missing
+
+
+def test_docs_events_md_is_the_catalogues_output():
+    from workers.events_doc import render
+
+    committed = (ROOT / "docs" / "events.md").read_text()
+    assert committed == render(), "run: python -m workers.events_doc > docs/events.md"
