@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import orjson
@@ -13,8 +13,6 @@ from tortoise import connections
 from kinerja_saas.outbox.models import OutboxEvent, ProcessedEvent
 from kinerja_saas.outbox.topics import Topic, sql_literal
 from tenants.context import current_tenant_id
-
-P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -25,16 +23,19 @@ class ClaimedEvent:
     payload: dict[str, Any]
 
 
-async def emit(topic: Topic[P], payload: P) -> OutboxEvent:
+async def emit(topic: Topic[Any], payload: Mapping[str, object]) -> OutboxEvent:
     """Writes one event of a declared topic (`<domain>/events.py`). Must run inside the
-    tenant transaction of the change: commits or rolls back with it."""
+    tenant transaction of the change: commits or rolls back with it. The payload should be
+    the topic's declared type (`topic.payload`); tests/test_event_catalogue.py checks what
+    the services write. (Typed as a mapping: mypy cannot infer a TypedDict from a dict
+    literal and a generic topic together.)"""
     _declared(topic)
     return await OutboxEvent.create(
         tenant_id=current_tenant_id(), topic=topic.name, payload=payload
     )
 
 
-async def emit_many(topic: Topic[P], payloads: Sequence[P]) -> int:
+async def emit_many(topic: Topic[Any], payloads: Sequence[Mapping[str, object]]) -> int:
     """Writes one event of `topic` per payload in one statement (e.g. a roster import's
     activation e-mails, an aggregation's band drops), in the current tenant transaction,
     in the order given. Returns how many."""
