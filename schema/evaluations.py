@@ -261,6 +261,11 @@ class RewardSanction:
     reason: str
     decided_on: date
     decided_by: strawberry.ID = strawberry.field(description="User account id")
+    amount: int | None = strawberry.field(
+        default=None,
+        description="Whole rupiah of an INSENTIF_KINERJA (added to the TPP of the month it "
+        "was decided in) or a PENGURANGAN_TPP (subtracted)",
+    )
 
     @classmethod
     def of(cls, r: m.RewardSanction) -> RewardSanction:
@@ -273,6 +278,7 @@ class RewardSanction:
             reason=r.reason,
             decided_on=r.decided_on,
             decided_by=strawberry.ID(str(r.decided_by)),
+            amount=r.amount,
         )
 
 
@@ -429,6 +435,11 @@ class RecordRewardSanctionInput:
     reason: str
     decided_on: date
     evaluation_id: strawberry.ID | None = None
+    amount: int | None = strawberry.field(
+        default=None,
+        description="Whole rupiah, for INSENTIF_KINERJA and PENGURANGAN_TPP only: enters the "
+        "TPP of the month of decidedOn",
+    )
 
 
 @strawberry.type
@@ -563,6 +574,7 @@ class EvaluationMutation:
                 reason=input.reason,
                 decided_on=input.decided_on,
                 evaluation_id=parse_id(input.evaluation_id, "evaluationId"),
+                amount=input.amount,
             )
         )
         return RewardSanctionPayload(

@@ -31,6 +31,8 @@ from schema.performance import PerformanceMutation, PerformanceQuery
 from schema.plans import PlanMutation, PlanQuery
 from schema.region import RegionMutation, RegionQuery
 from schema.surveys import SurveyMutation, SurveyQuery
+from schema.tpp.mutations import TppMutation
+from schema.tpp.queries import TppQuery
 from schema.training import TrainingMutation, TrainingQuery
 from schema.transaction import TenantTransaction
 from schema.webhooks import WebhookMutation, WebhookQuery
@@ -52,6 +54,7 @@ Query = merge_types(
         WebhookQuery,
         SurveyQuery,
         TrainingQuery,
+        TppQuery,
     ),
 )
 Mutation = merge_types(
@@ -68,6 +71,7 @@ Mutation = merge_types(
         WebhookMutation,
         SurveyMutation,
         TrainingMutation,
+        TppMutation,
     ),
 )
 
