@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.database_client import count_statements
 from kinerja_saas.tpp import service
 from tenants.context import tenant_transaction
 
@@ -132,3 +133,101 @@ async def test_base_amounts_all_or_nothing(api, region_a, region_b):
     assert res.data["setTppBaseAmounts"]["errors"][0]["field"] == "items.0.amount"
     res = await admin(api, region_a, BASES, {"items": [{"nip": staff1, "amount": 4_000_000}]})
     assert res.data["setTppBaseAmounts"] == {"updated": 1, "errors": []}
+
+
+# --- 2. the attendance import ----------------------------------------------------------------
+
+
+async def attendance_rows(region) -> dict[int, tuple]:
+    async with tenant_transaction(region.id):
+        from tortoise import connections
+
+        rows = await connections.get("default").execute_query_dict(
+            "SELECT employee_id, absent_days, tl1, psw4, leave_days FROM tpp_attendance"
+            " WHERE tenant_id = $1",
+            [region.id],
+        )
+    return {
+        r["employee_id"]: (r["absent_days"], r["tl1"], r["psw4"], r["leave_days"]) for r in rows
+    }
+
+
+async def test_attendance_import_replaces_the_month(api, region_a):
+    s1, s2 = region_a.employees["staff1"], region_a.employees["staff2"]
+    body = await upload(
+        api, region_a,
+        attendance_csv(f"{s1.nip},2026-03,2,3,0,0,0,0,0,0,1,0", f"{s2.nip},2026-03,0,0,0,0,0,0,0,0,0,4"),
+    )  # fmt: skip
+    assert body["data"]["importTppAttendance"] == {
+        "imported": 2, "problemCount": 0, "problems": [], "errors": []}  # fmt: skip
+    assert await attendance_rows(region_a) == {s1.id: (2, 3, 1, 0), s2.id: (0, 0, 0, 4)}
+    # ';' and header aliases; the file is the month's data: staff2 is gone
+    body = await upload(
+        api, region_a,
+        attendance_csv(f"{s1.nip};2026-03;1;0;0;0;0;0;0;0;0;0",
+                       header="nip;month;tanpa keterangan;tl1;tl2;tl3;tl4;psw1;psw2;psw3;psw4;"
+                       "hari cuti"),
+    )  # fmt: skip
+    assert body["data"]["importTppAttendance"]["imported"] == 1
+    assert await attendance_rows(region_a) == {s1.id: (1, 0, 0, 0)}
+
+
+async def test_a_bad_file_lists_every_problem_by_line_and_writes_nothing(api, region_a, region_b):
+    s1, s2 = region_a.employees["staff1"], region_a.employees["staff2"]
+    await upload(api, region_a, attendance_csv(f"{s1.nip},2026-03,2,0,0,0,0,0,0,0,0,0"))
+    body = await upload(
+        api, region_a,
+        attendance_csv(
+            f"{s2.nip},2026-03,1,0,0,0,0,0,0,0,0,0",  # fine
+            f"{s2.nip},2026-03,0,0,0,0,0,0,0,0,0,0",  # line 3: twice
+            f"{region_b.employees['staff1'].nip},2026-03,0,0,0,0,0,0,0,0,0,0",  # another region
+            f"{s1.nip},2026-02,x,0,0,0,0,0,0,0,0,40",  # month, alpa, cuti
+            "12345,2026-03,0,0,0,0,0,0,0,0,0,0",  # NIP format
+        ),
+    )  # fmt: skip
+    payload = body["data"]["importTppAttendance"]
+    assert payload["imported"] == 0
+    found = {(p["line"], p["field"], p["code"]) for p in payload["problems"]}
+    assert found == {
+        (3, "nip", "DUPLICATE_IN_FILE"),
+        (4, "nip", "UNKNOWN_NIP"),
+        (5, "bulan", "WRONG_MONTH"),
+        (5, "alpa", "NOT_A_NUMBER"),
+        (5, "cuti", "NOT_A_NUMBER"),
+        (6, "nip", "NIP_FORMAT"),
+    }
+    assert payload["problemCount"] == 6
+    assert payload["errors"][0]["field"] == "file"
+    messages = " ".join(p["message"] for p in payload["problems"])
+    assert "juga ada di baris 2" in messages and "Tidak ada pegawai aktif" in messages
+    assert await attendance_rows(region_a) == {s1.id: (2, 0, 0, 0)}  # untouched
+
+
+async def test_a_file_without_the_columns_is_refused_as_a_whole(api, region_a):
+    body = await upload(api, region_a, attendance_csv("x", header="nip,bulan,alpa"))
+    payload = body["data"]["importTppAttendance"]
+    assert [(p["line"], p["code"]) for p in payload["problems"]] == [(0, "MISSING_COLUMNS")]
+    assert "tl1" in payload["problems"][0]["message"]
+    empty = await upload(api, region_a, b"")
+    assert empty["data"]["importTppAttendance"]["problems"][0]["code"] == "EMPTY"
+    employee = await upload(api, region_a, attendance_csv(), role=Role.EMPLOYEE)
+    assert employee["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_import_is_set_based(api, region_a, owner_conn):
+    """Statements do not grow with rows: 1 vs 300 rows of (bulk) employees."""
+    from tests.schema.test_api_guards import _bulk_employees
+
+    await _bulk_employees(region_a, 300)
+    nips = [r["nip"] for r in await owner_conn.fetch(
+        "SELECT nip FROM employees WHERE tenant_id = $1 AND is_active ORDER BY nip LIMIT 300",
+        region_a.id)]  # fmt: skip
+    counts = []
+    for chosen in (nips[:1], nips):
+        with count_statements() as counter:
+            body = await upload(
+                api, region_a, attendance_csv(*(f"{n},2026-03,1,0,0,0,0,0,0,0,0,0" for n in chosen))
+            )
+        assert body["data"]["importTppAttendance"]["imported"] == len(chosen)
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
