@@ -295,20 +295,21 @@ async def compute_open_month(tenant_id: int, month: date) -> int:
     await db.execute_query(
         "DELETE FROM tpp_lines WHERE tenant_id = $1 AND month = $2", [tenant_id, month]
     )
-    rows = await db.execute_query(
-        f"INSERT INTO tpp_lines (tenant_id, month, employee_id, revision, kind, {LINE_FIGURES})"
-        f" SELECT $1, $2, employee_id, 0, 'COMPUTED', {LINE_FIGURES} FROM ({COMPUTE_SQL}) c",
+    rows = await db.execute_query_dict(
+        f"WITH ins AS (INSERT INTO tpp_lines (tenant_id, month, employee_id, revision, kind,"
+        f" {LINE_FIGURES}) SELECT $1, $2, employee_id, 0, 'COMPUTED', {LINE_FIGURES}"
+        f" FROM ({COMPUTE_SQL}) c RETURNING 1) SELECT count(*) AS n FROM ins",
         [tenant_id, month],
     )
     await _computed(tenant_id, month)
-    return rows[0]
+    return rows[0]["n"]
 
 
 async def compute_closed_month(tenant_id: int, month: date) -> int:
     """After closing: a CORRECTION row (next revision, with the difference of its total)
     for each employee whose computation differs from their latest row, including someone
     added since (revision 1, from nothing). Nothing is rewritten or deleted."""
-    rows = await _db().execute_query(
+    rows = await _db().execute_query_dict(
         f"""
         WITH latest AS (
             SELECT DISTINCT ON (employee_id) employee_id, revision, {LINE_FIGURES}
@@ -325,11 +326,12 @@ async def compute_closed_month(tenant_id: int, month: date) -> int:
               ({", ".join("c." + f.strip() for f in LINE_FIGURES.split(",") if f.strip() != "rule_set_id")})
               IS DISTINCT FROM
               ({", ".join("l." + f.strip() for f in LINE_FIGURES.split(",") if f.strip() != "rule_set_id")})
+        RETURNING 1
         """,
         [tenant_id, month],
     )
     await _computed(tenant_id, month)
-    return rows[0]
+    return len(rows)
 
 
 async def _computed(tenant_id: int, month: date) -> None:

@@ -9,7 +9,9 @@ from datetime import date
 
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.database_client import count_statements
+from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.tpp import service
+from kinerja_saas.tpp.rules import DEFAULTS, Attendance, compute
 from tenants.context import tenant_transaction
 
 MONTH = "2026-03"
@@ -229,5 +231,195 @@ async def test_the_import_is_set_based(api, region_a, owner_conn):
                 api, region_a, attendance_csv(*(f"{n},2026-03,1,0,0,0,0,0,0,0,0,0" for n in chosen))
             )
         assert body["data"]["importTppAttendance"]["imported"] == len(chosen)
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+
+
+# --- 3. the month's computation, myTpp, closing, corrections, export ---------------------------
+
+CUR = date.today().replace(day=1)
+CUR_KEY = CUR.strftime("%Y-%m")
+
+FINALISED = """
+WITH p AS (
+    INSERT INTO plans (tenant_id, period_id, employee_id, unit_id, evaluator_id, status,
+        revision, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, 'APPROVED', 0, now(), now()) RETURNING id
+)
+INSERT INTO evaluations (tenant_id, plan_id, period_id, employee_id, status, behaviour_ratings,
+    result_rating, behaviour_rating, predikat, finalised_at, created_at, updated_at)
+SELECT $1, p.id, $2, $3, 'FINALISED', '{}'::jsonb, 'DI_BAWAH_EKSPEKTASI', 'SESUAI_EKSPEKTASI',
+    $6, now(), now(), now() FROM p
+"""
+
+
+async def finalise(region, key: str, predikat: str) -> None:
+    from tortoise import connections
+
+    emp = region.employees[key]
+    async with tenant_transaction(region.id):
+        await connections.get("default").execute_query(
+            FINALISED,
+            [region.id, region.period.id, emp.id, emp.unit_id, emp.supervisor_id, predikat],
+        )
+
+
+def att(nip: str, alpa=0, tl1=0, psw4=0, cuti=0) -> str:
+    return f"{nip},{CUR_KEY},{alpa},{tl1},0,0,0,0,0,0,{psw4},{cuti}"
+
+
+async def prepared_month(api, region) -> tuple:
+    s1, s2 = region.employees["staff1"], region.employees["staff2"]
+    assert (await admin(api, region, SAVE, {"input": {"effectiveMonth": CUR_KEY}})).data
+    bases = [{"nip": s1.nip, "amount": 5_000_000}, {"nip": s2.nip, "amount": 3_000_000}]
+    assert (await admin(api, region, BASES, {"items": bases})).data["setTppBaseAmounts"][
+        "updated"
+    ] == 2
+    body = await upload(api, region, attendance_csv(att(s1.nip, alpa=1, tl1=3, psw4=1)), CUR_KEY)
+    assert body["data"]["importTppAttendance"]["imported"] == 1
+    await finalise(region, "staff1", "BUTUH_PERBAIKAN")
+    for type_, amount in (("INSENTIF_KINERJA", 150_000), ("PENGURANGAN_TPP", 50_000)):
+        res = await admin(
+            api, region, REWARD,
+            {"input": {"employeeId": str(s1.id), "type": type_, "reason": "Keputusan kepala",
+                       "decidedOn": date.today().isoformat(), "amount": amount}},
+        )  # fmt: skip
+        assert res.data["recordRewardOrSanction"]["entry"]["amount"] == amount
+    return s1, s2
+
+
+async def test_the_month_computed_by_the_job_and_shown_part_by_part(api, region_a):
+    s1, s2 = await prepared_month(api, region_a)
+    res = await admin(api, region_a, COMPUTE, {"month": CUR_KEY})
+    assert res.data["computeTpp"]["month"]["status"] == "OPEN"
+    async with tenant_transaction(region_a.id):
+        events = await OutboxEvent.filter(tenant_id=region_a.id, topic="tpp.compute.requested")
+    assert [e.payload["month"] for e in events] == [CUR.isoformat()]
+    assert await run_job(region_a, CUR_KEY) == 2
+
+    expected = compute(
+        DEFAULTS, base=5_000_000, predikat="BUTUH_PERBAIKAN",
+        attendance=Attendance(absent_days=1, tl1=3, psw4=1), incentive=150_000, reduction=50_000,
+    )  # fmt: skip
+    mine = (await api.as_role(region_a, Role.EMPLOYEE, MY, {"month": CUR_KEY})).data["myTpp"]
+    line = mine["current"]
+    assert line["predikat"] == "BUTUH_PERBAIKAN" and line["performancePct"] == "75.00"
+    assert (line["performancePart"], line["disciplineFull"], line["disciplinePart"]) == (
+        expected.performance_part, 2_000_000, expected.discipline_part)  # fmt: skip
+    assert line["deductionPct"] == "5.50"
+    assert (line["absentDeduction"], line["lateDeduction"], line["earlyDeduction"]) == (
+        50_000, 30_000, 30_000)  # fmt: skip
+    assert (line["incentive"], line["reduction"]) == (150_000, 50_000)
+    assert line["total"] == expected.total == 2_250_000 + 1_890_000 + 100_000
+    assert line["totalText"] == "Rp4.240.000"
+    labels = {i["label"]: i["amountText"] for i in line["items"]}
+    assert labels["Potongan tanpa keterangan (1 hari)"] == "-Rp50.000"
+    assert labels["Bagian disiplin setelah potongan 5,5 %"] == "Rp1.890.000"
+    assert labels["Bagian kinerja: 75 % untuk predikat Butuh Perbaikan"] == "Rp2.250.000"
+
+    lines = (await admin(api, region_a, LINES, {"month": CUR_KEY})).data["tppLines"]["lines"]
+    totals = {ln["nip"]: ln["total"] for ln in lines}
+    # staff2: not rated (0 % of the performance part), no attendance row: no deduction
+    assert totals == {s1.nip: 4_240_000, s2.nip: 1_200_000}
+    month = (await admin(api, region_a, MONTH_Q, {"month": CUR_KEY})).data["tppMonth"]
+    assert month == {"status": "OPEN", "employees": 2, "total": 5_440_000,
+                     "totalText": "Rp5.440.000", "corrections": 0}  # fmt: skip
+    # Computing an open month again rewrites it: still one row each.
+    assert await run_job(region_a, CUR_KEY) == 2
+
+
+async def test_after_closing_a_change_is_a_visible_correction(api, region_a):
+    s1, s2 = await prepared_month(api, region_a)
+    early = await admin(api, region_a, CLOSE, {"month": CUR_KEY})
+    assert early.data["closeTppMonth"]["errors"][0]["code"] == "NOT_COMPUTED"
+    await admin(api, region_a, COMPUTE, {"month": CUR_KEY})
+    await run_job(region_a, CUR_KEY)
+    closed = (await admin(api, region_a, CLOSE, {"month": CUR_KEY})).data["closeTppMonth"]
+    assert closed["month"]["status"] == "CLOSED" and closed["errors"] == []
+    again = await admin(api, region_a, CLOSE, {"month": CUR_KEY})
+    assert again.data["closeTppMonth"]["errors"][0]["code"] == "ALREADY_CLOSED"
+    # The rules of a closed month stay as they were.
+    res = await admin(api, region_a, SAVE, {"input": {"effectiveMonth": CUR_KEY, "tl1": "1"}})
+    assert res.data["saveTppRuleSet"]["errors"][0]["code"] == "MONTH_CLOSED"
+
+    # staff2 was absent a day after all: the re-imported month, computed again.
+    body = await upload(
+        api, region_a, attendance_csv(att(s1.nip, alpa=1, tl1=3, psw4=1), att(s2.nip, alpa=1)),
+        CUR_KEY,
+    )  # fmt: skip
+    assert body["data"]["importTppAttendance"]["imported"] == 2
+    await admin(api, region_a, COMPUTE, {"month": CUR_KEY})
+    assert await run_job(region_a, CUR_KEY) == 1  # one correction; staff1 unchanged
+    assert await run_job(region_a, CUR_KEY) == 0  # nothing changed since: nothing new
+
+    lines = (await admin(api, region_a, LINES, {"month": CUR_KEY})).data["tppLines"]["lines"]
+    rows = [(ln["nip"], ln["revision"], ln["kind"], ln["total"], ln["difference"]) for ln in lines]
+    assert sorted(rows) == sorted([
+        (s1.nip, 0, "COMPUTED", 4_240_000, 0),
+        (s2.nip, 0, "COMPUTED", 1_200_000, 0),
+        (s2.nip, 1, "CORRECTION", 1_170_000, -30_000),
+    ])  # fmt: skip
+    month = (await admin(api, region_a, MONTH_Q, {"month": CUR_KEY})).data["tppMonth"]
+    assert (month["total"], month["corrections"]) == (4_240_000 + 1_170_000, 1)
+
+    csv_text = (await admin(api, region_a, EXPORT, {"month": CUR_KEY})).data["tppExportCsv"]
+    header, *records = csv_text.strip().split("\r\n")
+    assert header.startswith("NIP;Nama;Bulan;Revisi;Jenis;TPP Dasar;Predikat;Persentase Kinerja")
+    assert len(records) == 3
+    staff1_row = next(r for r in records if r.startswith(s1.nip)).split(";")
+    assert staff1_row[7] == "75" and staff1_row[10] == "5,5" and staff1_row[-2] == "4240000"
+    correction = next(r for r in records if r.startswith(s2.nip) and ";Koreksi;" in r)
+    assert correction.endswith(";1170000;-30000")
+
+
+async def test_amounts_only_for_tpp_consequences(api, region_a):
+    res = await admin(
+        api, region_a, REWARD,
+        {"input": {"employeeId": str(region_a.employees["staff1"].id), "type": "TEGURAN",
+                   "reason": "x", "decidedOn": date.today().isoformat(), "amount": 10}},
+    )  # fmt: skip
+    payload = res.data["recordRewardOrSanction"]
+    assert payload["entry"] is None
+    assert (payload["errors"][0]["field"], payload["errors"][0]["code"]) == (
+        "amount", "AMOUNT_NOT_ALLOWED")  # fmt: skip
+
+
+async def test_regions_and_employees_see_only_their_own(api, region_a, region_b):
+    await prepared_month(api, region_a)
+    await admin(api, region_a, COMPUTE, {"month": CUR_KEY})
+    await run_job(region_a, CUR_KEY)
+    other = await admin(api, region_b, LINES, {"month": CUR_KEY})
+    assert other.data["tppLines"]["lines"] == []
+    assert (await admin(api, region_b, MONTH_Q, {"month": CUR_KEY})).data["tppMonth"] is None
+    mine_b = await api.as_role(region_b, Role.EMPLOYEE, MY, {"month": CUR_KEY})
+    assert mine_b.data["myTpp"]["current"] is None
+    # staff2 (no login of its own here) is not staff1: the supervisor sees only their own
+    sup = await api.as_role(region_a, Role.SUPERVISOR, MY, {"month": CUR_KEY})
+    assert sup.data["myTpp"]["current"] is None  # chief has no base amount
+    for query in (LINES, MONTH_Q, EXPORT):
+        res = await api.as_role(region_a, Role.EMPLOYEE, query, {"month": CUR_KEY})
+        assert res.codes == ["FORBIDDEN"]
+    # The job of region B computes nothing of region A.
+    assert await run_job(region_b, CUR_KEY) == 0
+
+
+async def test_the_computation_is_one_statement_whatever_the_employees(api, region_a, owner_conn):
+    """compute_month's statements do not grow with employees (2 vs 202)."""
+    from tests.schema.test_api_guards import _bulk_employees
+
+    await prepared_month(api, region_a)
+    counts = []
+    for extra in (0, 200):
+        if extra:
+            await _bulk_employees(region_a, extra)
+            nips = [r["nip"] for r in await owner_conn.fetch(
+                "SELECT nip FROM employees WHERE tenant_id = $1 AND name LIKE 'Bulk %'",
+                region_a.id)]  # fmt: skip
+            items = [{"nip": n, "amount": 2_000_000} for n in nips]
+            assert (await admin(api, region_a, BASES, {"items": items})).data[
+                "setTppBaseAmounts"]["updated"] == 200  # fmt: skip
+        with count_statements() as counter:
+            rows = await run_job(region_a, CUR_KEY)
+        assert rows == 2 + extra
         counts.append(counter.count)
     assert counts[0] == counts[1]
