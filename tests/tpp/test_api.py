@@ -423,3 +423,39 @@ async def test_the_computation_is_one_statement_whatever_the_employees(api, regi
         assert rows == 2 + extra
         counts.append(counter.count)
     assert counts[0] == counts[1]
+
+
+async def test_compute_tpp_runs_in_a_real_worker_from_the_outbox(api, region_a, settings, redis):
+    from arq.connections import create_pool
+
+    from tests.workers.test_jobs import drain, relay_all
+    from workers.queue import redis_settings
+
+    await prepared_month(api, region_a)
+    res = await admin(api, region_a, COMPUTE, {"month": CUR_KEY})
+    assert res.data["computeTpp"]["errors"] == []
+    assert (await admin(api, region_a, MONTH_Q, {"month": CUR_KEY})).data["tppMonth"][
+        "employees"
+    ] == 0  # nothing computed in the request itself
+    pool = await create_pool(redis_settings(settings))
+    try:
+        await relay_all(pool, settings)
+        await drain(settings)
+    finally:
+        await pool.aclose()
+    month = (await admin(api, region_a, MONTH_Q, {"month": CUR_KEY})).data["tppMonth"]
+    assert (month["employees"], month["total"]) == (2, 4_240_000 + 1_200_000)
+
+
+async def test_compute_needs_rules_and_a_valid_month(api, region_a):
+    res = await admin(api, region_a, COMPUTE, {"month": CUR_KEY})
+    assert res.data["computeTpp"]["errors"][0]["code"] == "NO_RULE_SET"
+    assert "Belum ada aturan TPP" in res.data["computeTpp"]["errors"][0]["message"]
+    res = await admin(api, region_a, COMPUTE, {"month": "maret"})
+    assert (res.data["computeTpp"]["errors"][0]["field"],
+            res.data["computeTpp"]["errors"][0]["code"]) == ("month", "INVALID_MONTH")  # fmt: skip
+    async with tenant_transaction(region_a.id):
+        assert (
+            await OutboxEvent.filter(tenant_id=region_a.id, topic="tpp.compute.requested").count()
+            == 0
+        )
