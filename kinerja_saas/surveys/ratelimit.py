@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from kinerja_saas.client_address import limit_bucket
-from kinerja_saas.ratelimit import RateLimited, digest, hit_all, unchecked
+from kinerja_saas.ratelimit import RateLimited, digest, hit_all, hit_gated, unchecked
 
 __all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit", "hits"]
 
@@ -63,15 +63,20 @@ async def check_submission(
 ) -> None:
     """Raises RateLimited when the client (in this region, per hour), the client on this
     code (per minute) or the code over all clients (per minute, the ceiling) is over its
-    limit. All three are counted in one round trip."""
-    waits = await hits(
-        redis,
-        [
-            (ip_key(tenant_id, ip), per_ip_hour, 3600),
-            (code_client_key(code, ip), per_code_client_minute, 60),
-            (code_key(code), per_code_minute, 60),
-        ],
-    )
+    limit. One round trip; the code's ceiling counts only submissions the client's own
+    limits admitted, so a client hammering a code fills its own counters, not the code's."""
+    try:
+        waits = await hit_gated(
+            redis,
+            [
+                (ip_key(tenant_id, ip), per_ip_hour, 3600),
+                (code_client_key(code, ip), per_code_client_minute, 60),
+            ],
+            [(code_key(code), per_code_minute, 60)],  # only what the client's limits admit
+        )
+    except (RedisError, OSError) as exc:
+        unchecked("survey", exc)
+        return
     wait = next((w for w in waits if w is not None), None)
     if wait is not None:
         raise RateLimited(
