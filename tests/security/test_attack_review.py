@@ -421,3 +421,29 @@ async def test_typed_refusals_are_not_errors_in_the_log(api, region_a, region_b,
     assert all(r.levelno < logging.ERROR for r in logged), [
         (r.levelname, r.getMessage()[:80]) for r in logged if r.levelno >= logging.ERROR
     ]  # …but not as errors
+
+
+async def test_ws_documents_meet_the_http_limits(server, region_a, settings):
+    """The socket's documents go through the same schema extensions as HTTP's."""
+    access = region_a.token(EMPLOYEE, settings)
+    aliases = " ".join(f"a{n}: id" for n in range(settings.max_aliases + 1))
+    error = await ws_refusal(
+        server, access, f"subscription S {{ notificationReceived {{ {aliases} }} }}"
+    )
+    assert "aliases" in error["message"].lower(), error
+    # Past the token limit the parser stops; Strawberry closes the socket (4400) for a
+    # document that does not parse, naming the limit.
+    tokens = " ".join(["id"] * (settings.max_tokens + 1))
+    query = f"subscription S {{ notificationReceived {{ {tokens} }} }}"
+    async with websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {access}"}}
+            )
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "t", "type": "subscribe", "payload": {"query": query}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd.code == 4400
+    assert f"more than {settings.max_tokens} tokens" in closed.value.rcvd.reason
