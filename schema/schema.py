@@ -98,7 +98,8 @@ class KinerjaSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     documents = DocumentStore(settings.document_cache_size)
-    # Production: introspection off unless a setting turns it on (suggestions: view.py).
+    # Production: introspection off unless a setting turns it on (suggestions: the masking
+    # extension below, for every transport).
     hidden = [] if settings.introspection_enabled else [DisableIntrospection]
     return KinerjaSchema(
         query=Query,
