@@ -240,7 +240,7 @@ class KinerjaGraphQL(GraphQL):
         if isinstance(value, list) and self.schema.config.batching_config is not None:
             return value
         if not isinstance(value, dict):
-            raise HTTPException(400, "The request must be a JSON object.")
+            raise HTTPException(400, "Permintaan harus berupa objek JSON.")
         return value
 
     async def parse_multipart(self, request) -> dict:
@@ -251,7 +251,7 @@ class KinerjaGraphQL(GraphQL):
         try:
             form_data = await request.get_form_data()
         except ValueError as e:
-            raise HTTPException(400, "Unable to parse the multipart body") from e
+            raise HTTPException(400, "Badan multipart tidak dapat dibaca.") from e
         operations = form_data.form.get("operations", "{}")
         files_map = form_data.form.get("map", "{}")
         if isinstance(operations, bytes | str):
@@ -485,7 +485,7 @@ def _place_files(operations: object, files_map: object, files) -> dict:
     if not isinstance(files_map, dict):
         raise RequestRefused(400, MAP_PROBLEM.format(problem="harus berupa objek JSON."))
     if not isinstance(operations, dict):
-        raise HTTPException(400, "The request must be a JSON object.")
+        raise HTTPException(400, "Permintaan harus berupa objek JSON.")
     placed = copy.deepcopy(operations)
     for key, paths in files_map.items():
         if key not in files:
