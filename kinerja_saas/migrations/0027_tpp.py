@@ -51,15 +51,17 @@ CREATE TABLE tpp_rule_sets (
 );
 
 CREATE TABLE tpp_base_amounts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tenant_id bigint NOT NULL REFERENCES tenants (id),
     employee_id bigint NOT NULL,
     amount bigint NOT NULL CHECK (amount >= 0),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tenant_id, employee_id),
+    UNIQUE (tenant_id, employee_id),
     FOREIGN KEY (tenant_id, employee_id) REFERENCES employees (tenant_id, id)
 );
 
 CREATE TABLE tpp_attendance (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tenant_id bigint NOT NULL REFERENCES tenants (id),
     month date NOT NULL CHECK (extract(day FROM month) = 1),
     employee_id bigint NOT NULL,
@@ -69,13 +71,14 @@ CREATE TABLE tpp_attendance (
     psw4 smallint NOT NULL,
     leave_days smallint NOT NULL CHECK (leave_days BETWEEN 0 AND 31),
     imported_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tenant_id, month, employee_id),
+    UNIQUE (tenant_id, month, employee_id),
     FOREIGN KEY (tenant_id, employee_id) REFERENCES employees (tenant_id, id),
     CHECK (LEAST(tl1, tl2, tl3, tl4, psw1, psw2, psw3, psw4) >= 0
         AND GREATEST(tl1, tl2, tl3, tl4, psw1, psw2, psw3, psw4) <= 31)
 );
 
 CREATE TABLE tpp_months (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tenant_id bigint NOT NULL REFERENCES tenants (id),
     month date NOT NULL CHECK (extract(day FROM month) = 1),
     status text NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'CLOSED')),
@@ -83,7 +86,7 @@ CREATE TABLE tpp_months (
     computed_at timestamptz,
     closed_at timestamptz,
     closed_by bigint,
-    PRIMARY KEY (tenant_id, month),
+    UNIQUE (tenant_id, month),
     CHECK ((status = 'CLOSED') = (closed_at IS NOT NULL))
 );
 
