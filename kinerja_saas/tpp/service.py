@@ -174,6 +174,8 @@ async def import_attendance(*, actor: Actor, month: str, binary: IO[bytes], max_
     the_month = _month(month)
     tenant_id = current_tenant_id()
     problems: list[ImportProblem] = []
+    # One import or computation of the month at a time (a second waits, then replaces).
+    await queries.lock_month(tenant_id, the_month)
     await queries.create_staging()
     staged = 0
     try:
