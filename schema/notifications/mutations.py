@@ -1,116 +1,156 @@
-"""Webhooks for the region admin: endpoints, their secrets, the delivery log, redelivery."""
+"""notifications: the Mutation fields, their inputs and payloads."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
-from strawberry.scalars import JSON
 
-from kinerja_saas.notifications import webhooks
-from kinerja_saas.notifications.models import DeliveryStatus
+from kinerja_saas.notifications import inbox, webhooks
+from kinerja_saas.notifications.announcements import send_announcement
+from kinerja_saas.notifications.models import Channel as _Channel
 from schema.errors import UserError, optional_id, parse_id, run_mutation
-from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
-
-
-@strawberry.enum(description="Where a webhook delivery stands.")
-class WebhookDeliveryStatus(Enum):
-    PENDING = "PENDING"
-    SENDING = "SENDING"
-    SENT = "SENT"
-    FAILED = "FAILED"
-    DEAD = "DEAD"
-
-
-_STATUS_DESCRIPTION = (
-    "PENDING: waiting for its (next) attempt; SENDING: being sent; SENT: answered 2xx; "
-    "FAILED: refused (4xx other than 408/429, a redirect, or the endpoint was inactive), not "
-    "retried; DEAD: no success after the last attempt. FAILED, DEAD and SENT can be redelivered."
+from schema.notifications.types import (
+    NotificationChannel,
+    NotificationPreferences,
+    NotificationText,
+    WebhookDelivery,
+    WebhookEndpoint,
+    _preferences,
+    _text,
 )
 
 
-@strawberry.type(description="A URL that receives the region's notifications as signed POSTs.")
-class WebhookEndpoint:
-    id: strawberry.ID
-    name: str
-    url: str
-    kinds: list[str] = strawberry.field(
-        description="Notification kinds sent to it; empty: every kind"
+@strawberry.type
+class MarkReadPayload:
+    updated: int = 0
+    unread_count: int = 0
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class NotificationPreferencesPayload:
+    preferences: NotificationPreferences | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class NotificationTextPayload:
+    text: NotificationText | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AnnouncementPayload:
+    queued: bool = strawberry.field(
+        default=False, description="Written; the recipients are notified in the background"
     )
-    is_active: bool
-    training_unit_id: strawberry.ID | None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, e: Any) -> WebhookEndpoint:
-        """From the model or the log's EndpointInfo; the secret is never read."""
-        return cls(
-            id=strawberry.ID(str(e.id)),
-            name=e.name,
-            url=e.url,
-            kinds=list(e.kinds or []),
-            is_active=e.is_active,
-            training_unit_id=optional_id(e.training_unit_id),
-            created_at=e.created_at,
-            updated_at=e.updated_at,
-        )
-
-
-@strawberry.type(description="One event's POST to one endpoint, with its latest outcome.")
-class WebhookDelivery:
-    id: strawberry.ID = strawberry.field(description="Also the body's id and X-Kinerja-Delivery")
-    event_id: strawberry.ID
-    kind: str
-    status: WebhookDeliveryStatus = strawberry.field(description=_STATUS_DESCRIPTION)
-    attempts: int = strawberry.field(description="Attempts made, over every (re)delivery")
-    next_attempt_at: datetime | None
-    last_error: str | None = strawberry.field(description="The latest failure, shortened")
-    response_status: int | None = strawberry.field(description="HTTP status of the latest answer")
-    sent_at: datetime | None = strawberry.field(description="When it was last answered 2xx")
-    created_at: datetime
-    updated_at: datetime
-    body: JSON = strawberry.field(description="The JSON body POSTed (see docs/webhooks.md)")
-    endpoint: WebhookEndpoint
-
-    @classmethod
-    def of(cls, d: webhooks.DeliveryRow) -> WebhookDelivery:
-        return cls(
-            id=strawberry.ID(str(d.id)),
-            event_id=strawberry.ID(str(d.event_id)),
-            kind=d.kind,
-            status=WebhookDeliveryStatus(d.status.value),
-            attempts=d.attempts,
-            next_attempt_at=d.next_attempt_at,
-            last_error=d.last_error,
-            response_status=d.response_status,
-            sent_at=d.sent_at,
-            created_at=d.created_at,
-            updated_at=d.updated_at,
-            body=d.body,
-            endpoint=WebhookEndpoint.of(d.endpoint),
-        )
-
-
-@strawberry.type
-class WebhookDeliveryEdge:
-    cursor: str
-    node: WebhookDelivery
-
-
-@strawberry.type
-class WebhookDeliveryConnection:
-    edges: list[WebhookDeliveryEdge]
-    page_info: PageInfo
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
-class WebhookDeliveryFilter:
-    endpoint_id: strawberry.ID | None = None
-    status: WebhookDeliveryStatus | None = None
-    kind: str | None = None
+class AnnouncementInput:
+    title: str
+    body: str
+    unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The unit and its sub-units; none: the whole region"
+    )
+
+
+@strawberry.input
+class ChannelChoiceInput:
+    kind: str
+    channel: NotificationChannel
+    enabled: bool
+
+
+@strawberry.input(description="Only what is given changes.")
+class NotificationPreferencesInput:
+    preferences: list[ChannelChoiceInput] = strawberry.field(default_factory=list)
+    email_digest: bool | None = None
+
+
+@strawberry.type
+class NotificationMutation:
+    @strawberry.mutation(description="Marks the user's own notifications read; all or none.")
+    async def mark_notifications_read(
+        self, info: strawberry.Info, ids: list[strawberry.ID]
+    ) -> MarkReadPayload:
+        actor = info.context.require_region_actor()
+
+        async def body() -> int:
+            parsed = [parse_id(i, "ids") for i in ids]
+            return await inbox.mark_read(actor=actor, ids=[i for i in parsed if i is not None])
+
+        updated, errors = await run_mutation(body)
+        return MarkReadPayload(
+            updated=updated or 0,
+            unread_count=await inbox.unread_count(actor=actor),
+            errors=errors,
+        )
+
+    @strawberry.mutation
+    async def mark_all_notifications_read(self, info: strawberry.Info) -> MarkReadPayload:
+        actor = info.context.require_region_actor()
+        updated = await inbox.mark_all_read(actor=actor)
+        return MarkReadPayload(updated=updated, unread_count=0)
+
+    @strawberry.mutation
+    async def set_notification_preferences(
+        self, info: strawberry.Info, input: NotificationPreferencesInput
+    ) -> NotificationPreferencesPayload:
+        actor = info.context.require_region_actor()
+        choices = [
+            inbox.ChannelChoice(kind=c.kind, channel=_Channel(c.channel.value), enabled=c.enabled)
+            for c in input.preferences
+        ]
+        _, errors = await run_mutation(
+            lambda: inbox.set_preferences(
+                actor=actor, choices=choices, email_digest=input.email_digest
+            )
+        )
+        if errors:
+            return NotificationPreferencesPayload(errors=errors)
+        return NotificationPreferencesPayload(preferences=await _preferences(actor))
+
+    @strawberry.mutation(description="Region admins: the region's own text for a kind.")
+    async def set_notification_text(
+        self, info: strawberry.Info, kind: str, title: str, body: str
+    ) -> NotificationTextPayload:
+        actor = info.context.require_region_actor()
+        text, errors = await run_mutation(
+            lambda: inbox.set_region_text(actor=actor, kind_name=kind, title=title, body=body)
+        )
+        return NotificationTextPayload(text=_text(text) if text else None, errors=errors)
+
+    @strawberry.mutation(
+        description="Region admins: an announcement to a unit and its sub-units, or to all."
+    )
+    async def send_announcement(
+        self, info: strawberry.Info, input: AnnouncementInput
+    ) -> AnnouncementPayload:
+        actor = info.context.require_region_actor()
+
+        async def body() -> None:
+            await send_announcement(
+                actor=actor,
+                title=input.title,
+                body=input.body,
+                unit_id=parse_id(input.unit_id, "unitId"),
+            )
+
+        _, errors = await run_mutation(body)
+        return AnnouncementPayload(queued=not errors, errors=errors)
+
+    @strawberry.mutation(description="Region admins: back to the built-in text.")
+    async def reset_notification_text(
+        self, info: strawberry.Info, kind: str
+    ) -> NotificationTextPayload:
+        actor = info.context.require_region_actor()
+        text, errors = await run_mutation(
+            lambda: inbox.reset_region_text(actor=actor, kind_name=kind)
+        )
+        return NotificationTextPayload(text=_text(text) if text else None, errors=errors)
 
 
 @strawberry.input
@@ -160,47 +200,6 @@ class WebhookDeliveryPayload:
 
 def _given(value: Any) -> Any:
     return webhooks.UNSET if value is strawberry.UNSET else value
-
-
-_ORDER = "webhook-deliveries-newest"  # the cursor's ordering
-
-
-@strawberry.type
-class WebhookQuery:
-    @strawberry.field(description="Region admin: the region's webhook endpoints.")
-    async def webhook_endpoints(self, info: strawberry.Info) -> list[WebhookEndpoint]:
-        actor = info.context.require_region_actor()
-        return [WebhookEndpoint.of(e) for e in await webhooks.list_endpoints(actor=actor)]
-
-    @strawberry.field(description="Region admin: the webhook delivery log, newest first.")
-    async def webhook_deliveries(
-        self,
-        info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: WebhookDeliveryFilter | None = None,
-    ) -> WebhookDeliveryConnection:
-        actor = info.context.require_region_actor()
-        limit = page_size(first, info.context.settings.max_page_size)
-        before = decode_cursor(after, _ORDER)[1] if after else None
-        f = filter or WebhookDeliveryFilter()
-        rows = await webhooks.list_deliveries(
-            actor=actor,
-            limit=limit,
-            before_id=before,
-            endpoint_id=parse_id(f.endpoint_id, "filter.endpointId"),
-            status=DeliveryStatus(f.status.value) if f.status else None,
-            kind=f.kind,
-        )
-        edges = [
-            WebhookDeliveryEdge(
-                cursor=encode_cursor(None, d.id, _ORDER), node=WebhookDelivery.of(d)
-            )
-            for d in rows[:limit]
-        ]
-        return WebhookDeliveryConnection(
-            edges=edges, page_info=page_info(edges, has_next=len(rows) > limit, after=after)
-        )
 
 
 @strawberry.type

@@ -1,183 +1,18 @@
-"""Regions (tenants): the current region and its settings, and the operators' side —
-onboarding, the overview of every region, suspension."""
+"""regions: the Mutation fields, their inputs and payloads."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
 
 from schema.errors import UserError, parse_id, run_mutation
-from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from schema.regions.types import Region, RegionKind, RegionPlan, RegionTimezone
 from tenants import onboarding
-from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
 from tenants.models import Tenant
 from tenants.plans import RegionPlan as _RegionPlan
-from tenants.region_settings import with_defaults
-
-RegionKind = strawberry.enum(_RegionKind, description="Kabupaten, kota or provinsi.")
-RegionStatus = strawberry.enum(_RegionStatus)
-RegionPlan = strawberry.enum(
-    _RegionPlan,
-    description="A region's share of the platform: its request limits per minute.",
-)
-RegionTimezone = strawberry.enum(
-    Enum("RegionTimezone", {m.name: m.value for m in _RegionTimezone}),
-    description="WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura).",
-)
-
-
-@strawberry.type
-class PerformanceSettings:
-    result_threshold_above: float = strawberry.field(
-        description="Achievement (%) from which the proposed result rating is DI_ATAS_EKSPEKTASI"
-    )
-    result_threshold_expected: float = strawberry.field(
-        description="Achievement (%) from which it is SESUAI_EKSPEKTASI; below: DI_BAWAH_EKSPEKTASI"
-    )
-    achievement_cap: float = strawberry.field(
-        description="Ceiling of an indicator's achievement (%)"
-    )
-    low_performer_predikat: list[str]
-    low_indicator_floor: float = strawberry.field(
-        description="An indicator under this achievement (%) marks a low performer"
-    )
-    checkpoint: str = strawberry.field(description="MONTHLY, QUARTERLY or SEMESTER")
-    appeal_window_days: int
-    deadline_notice_days: int = strawberry.field(
-        description="Days before a checkpoint's realisation deadline that it is announced as near"
-    )
-    approval_reminder_days: int = strawberry.field(
-        description="Evaluators are reminded daily of plans waiting longer than this"
-    )
-
-
-@strawberry.type
-class SurveySettings:
-    rate_limit_per_ip_per_hour: int
-    suggestion_max_length: int
-    publish_results: bool
-
-
-@strawberry.type
-class TrainingSettings:
-    annual_jp_entitlement: int = strawberry.field(description="Training hours (JP) a year")
-
-
-@strawberry.type
-class RegionSettings:
-    performance: PerformanceSettings
-    surveys: SurveySettings
-    training: TrainingSettings
-
-    @classmethod
-    def of(cls, stored: dict[str, Any]) -> RegionSettings:
-        s = with_defaults(stored)
-        return cls(
-            performance=PerformanceSettings(**s["performance"]),
-            surveys=SurveySettings(**s["surveys"]),
-            training=TrainingSettings(**s["training"]),
-        )
-
-
-@strawberry.type(description="A region (kabupaten/kota/provinsi): one tenant of the platform.")
-class Region:
-    id: strawberry.ID
-    slug: str
-    name: str
-    kind: RegionKind
-    province: str
-    timezone: RegionTimezone
-    status: RegionStatus
-    plan: RegionPlan
-    created_at: datetime
-    stored_settings: strawberry.Private[dict]
-
-    @classmethod
-    def of(cls, tenant: Tenant) -> Region:
-        return cls(
-            id=strawberry.ID(str(tenant.id)),
-            slug=tenant.slug,
-            name=tenant.name,
-            kind=tenant.kind,
-            province=tenant.province,
-            timezone=RegionTimezone[_RegionTimezone(tenant.timezone).name],
-            status=tenant.status,
-            plan=tenant.plan,
-            created_at=tenant.created_at,
-            stored_settings=tenant.settings,
-        )
-
-    @strawberry.field
-    def settings(self) -> RegionSettings:
-        return RegionSettings.of(self.stored_settings)
-
-
-@strawberry.type(description="A region as platform operators see it: counts, never people.")
-class RegionOverview:
-    region: Region
-    employees: int = strawberry.field(description="Active employees")
-    units: int = strawberry.field(description="Active units")
-    last_activity: datetime | None = strawberry.field(description="Latest audited change")
-
-
-@strawberry.type
-class RegionOverviewEdge:
-    cursor: str
-    node: RegionOverview
-
-
-@strawberry.type
-class RegionOverviewConnection:
-    edges: list[RegionOverviewEdge]
-    page_info: PageInfo
-
-
-@strawberry.type
-class RegionQuery:
-    @strawberry.field(description="The region of the logged-in user.")
-    async def region(self, info: strawberry.Info) -> Region:
-        actor = info.context.require_region_actor()
-        return Region.of(await Tenant.get(id=actor.tenant_id))
-
-    @strawberry.field(description="Platform operators: every region, by name.")
-    async def regions(
-        self,
-        info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        search: str | None = None,
-        status: RegionStatus | None = None,
-    ) -> RegionOverviewConnection:
-        limit = page_size(first, info.context.settings.max_page_size)
-        rows = await onboarding.list_regions(
-            actor=info.context.require_actor(),
-            search=search,
-            status=status,
-            limit=limit,
-            after=decode_cursor(after, "name") if after else None,
-        )
-        has_next = len(rows) > limit
-        edges = [
-            RegionOverviewEdge(
-                cursor=encode_cursor(r.tenant.name, r.tenant.id, "name"),
-                node=RegionOverview(
-                    region=Region.of(r.tenant),
-                    employees=r.employees,
-                    units=r.units,
-                    last_activity=r.last_activity,
-                ),
-            )
-            for r in rows[:limit]
-        ]
-        return RegionOverviewConnection(
-            edges=edges,
-            page_info=page_info(edges, has_next=has_next, after=after),
-        )
 
 
 @strawberry.input

@@ -1,60 +1,17 @@
+"""auth: the Mutation fields, their inputs and payloads."""
+
 from __future__ import annotations
 
 import strawberry
 
 from kinerja_saas.auth import activation
 from kinerja_saas.auth import service as auth
-from kinerja_saas.auth.actor import Actor
-from kinerja_saas.auth.roles import Role as _Role
 from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
+from schema.auth.types import Me, _me
 from schema.errors import UserError, parse_id, run_mutation
 from schema.isolation import ALONE, ANONYMOUS
-from schema.org import Employee
-from schema.region import Region
 from tenants.context import enter_tenant
-from tenants.models import Tenant
-
-Role = strawberry.enum(_Role)
-
-
-@strawberry.type(description="The logged-in user.")
-class Me:
-    id: strawberry.ID
-    email: str
-    name: str
-    roles: list[Role]
-    is_platform_operator: bool
-    employee_id: strawberry.Private[int | None]
-    tenant_id: strawberry.Private[int | None]
-    employee_row: strawberry.Private[dict | None] = None
-
-    @strawberry.field
-    async def region(self) -> Region | None:
-        if self.tenant_id is None:
-            return None
-        return Region.of(await Tenant.get(id=self.tenant_id))
-
-    @strawberry.field(description="The employee record linked to this login, if any.")
-    async def employee(self, info: strawberry.Info) -> Employee | None:
-        if self.employee_id is None:
-            return None
-        # After `login` the request has no tenant yet: the service read the row for us.
-        row = self.employee_row or await info.context.loaders.employee.load(self.employee_id)
-        return Employee.of(row) if row else None
-
-
-def _me(actor: Actor, name: str, employee_row: dict | None = None) -> Me:
-    return Me(
-        id=strawberry.ID(str(actor.user_id)),
-        email=actor.email,
-        name=name,
-        roles=sorted(actor.roles),
-        is_platform_operator=actor.is_operator,
-        employee_id=actor.employee_id,
-        tenant_id=actor.tenant_id,
-        employee_row=employee_row,
-    )
 
 
 @strawberry.type
@@ -78,17 +35,6 @@ class ActivationPayload:
     email: str | None = None
     token: str | None = strawberry.field(default=None, description="For activateAccount; 14 days")
     errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AuthQuery:
-    @strawberry.field(description="The logged-in user; an error when the token is missing.")
-    async def me(self, info: strawberry.Info) -> Me:
-        actor = info.context.require_actor()
-        account = await auth.current_account(actor=actor)
-        if account is None:
-            raise AuthenticationFailed("This login is no longer active.", code="ACCOUNT_INACTIVE")
-        return _me(actor, account.name)
 
 
 async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:

@@ -17,7 +17,7 @@ from kinerja_saas.errors import DomainError
 from kinerja_saas.notifications import inbox
 from kinerja_saas.notifications.live import NewNotification
 from kinerja_saas.notifications.models import Notification as NotificationModel
-from schema.notifications import Notification
+from schema.notifications.types import Notification
 from tenants.context import tenant_transaction
 
 DESCRIPTION = """Each new in-app notification of the signed-in user, as soon as it is stored.
