@@ -30,6 +30,7 @@ from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
+from kinerja_saas.regions import queries as regions
 from kinerja_saas.settings import Settings
 from schema.context import Context
 from schema.schema import build_schema
@@ -210,9 +211,7 @@ class KinerjaGraphQL(GraphQL):
 
     async def _check_region_header(self, context: Context, slug: str) -> None:
         """A frontend of region B names its region; a token of region A is refused there."""
-        from tenants.models import Tenant
-
-        tenant = await Tenant.by_slug(slug)
+        tenant = await regions.region_by_slug(slug)
         if context.actor and (tenant is None or tenant.id != context.actor.tenant_id):
             context.auth_error = AuthenticationFailed(
                 "This token belongs to another region.", code="REGION_MISMATCH"

@@ -8,9 +8,9 @@ import strawberry
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role as _Role
+from kinerja_saas.regions import queries as regions
 from schema.org.types import Employee
 from schema.regions.types import Region
-from tenants.models import Tenant
 
 Role = strawberry.enum(_Role)
 
@@ -30,7 +30,7 @@ class Me:
     async def region(self) -> Region | None:
         if self.tenant_id is None:
             return None
-        return Region.of(await Tenant.get(id=self.tenant_id))
+        return Region.of(await regions.region(self.tenant_id))
 
     @strawberry.field(description="The employee record linked to this login, if any.")
     async def employee(self, info: strawberry.Info) -> Employee | None:

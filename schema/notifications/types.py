@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from kinerja_saas.notifications import inbox, webhooks
 from kinerja_saas.notifications.models import Channel as _Channel
-from kinerja_saas.notifications.models import Notification as NotificationModel
 from schema.errors import optional_id
 from schema.pagination import PageInfo
+
+if TYPE_CHECKING:
+    from kinerja_saas.notifications.models import Notification as NotificationModel
 
 NotificationChannel = strawberry.enum(_Channel, name="NotificationChannel")
 

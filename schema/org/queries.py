@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import strawberry
 from strawberry.types.nodes import SelectedField
 
 from kinerja_saas.org import importing
+from kinerja_saas.org import queries as org_queries
 from kinerja_saas.org import service as org
-from kinerja_saas.org.models import ImportJob as ImportJobModel
 from schema.errors import parse_id
 from schema.org.types import (
     Employee,
@@ -19,7 +21,9 @@ from schema.org.types import (
     Unit,
 )
 from schema.pagination import decode_cursor, encode_cursor, page_info, page_size
-from tenants.context import current_tenant_id
+
+if TYPE_CHECKING:
+    from kinerja_saas.org.models import ImportJob as ImportJobModel
 
 
 def _node_fields(info: strawberry.Info) -> set[str]:
@@ -116,7 +120,7 @@ class OrgQuery:
 
 async def _visible_job(info: strawberry.Info, job_id: int) -> ImportJobModel | None:
     importing.require_import_rights(info.context.require_region_actor())
-    return await ImportJobModel.get_or_none(tenant_id=current_tenant_id(), id=job_id)
+    return await org_queries.import_job(job_id)
 
 
 @strawberry.type
@@ -130,9 +134,7 @@ class ImportQuery:
     async def import_jobs(self, info: strawberry.Info, first: int = 20) -> list[ImportJob]:
         importing.require_import_rights(info.context.require_region_actor())
         limit = page_size(first, info.context.settings.max_page_size)
-        jobs = (
-            await ImportJobModel.filter(tenant_id=current_tenant_id()).order_by("-id").limit(limit)
-        )
+        jobs = await org_queries.latest_import_jobs(limit)
         return [ImportJob.of(j) for j in jobs]
 
 

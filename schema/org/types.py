@@ -6,24 +6,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
-from tortoise.expressions import Q
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import FieldError
+from kinerja_saas.org import queries as org_queries
 from kinerja_saas.org import rules
 from kinerja_saas.org import service as org
-from kinerja_saas.org.models import ImportJob as ImportJobModel
-from kinerja_saas.org.models import ImportProblem
 from kinerja_saas.org.models import ImportStatus as _ImportStatus
 from kinerja_saas.org.models import PositionType as _PositionType
-from kinerja_saas.org.models import Unit as UnitModel
 from kinerja_saas.org.models import UnitKind as _UnitKind
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
-from tenants.context import current_tenant_id
+
+if TYPE_CHECKING:
+    from kinerja_saas.org.models import ImportJob as ImportJobModel
+    from kinerja_saas.org.models import Unit as UnitModel
 
 UnitKind = strawberry.enum(_UnitKind, description="Kind of organisational unit.")
 
@@ -311,11 +311,9 @@ class ImportJob:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> ImportProblemConnection:
         limit = page_size(first, info.context.settings.max_page_size)
-        query = ImportProblem.filter(tenant_id=current_tenant_id(), job_id=int(self.id))
-        if after:
-            line, row_id = decode_cursor(after, "line")
-            query = query.filter(Q(line_no__gt=line) | Q(line_no=line, id__gt=row_id))
-        rows = await query.order_by("line_no", "id").limit(limit + 1)
+        rows = await org_queries.import_problems(
+            int(self.id), after=decode_cursor(after, "line") if after else None, limit=limit + 1
+        )
         edges = [
             ImportProblemEdge(
                 cursor=encode_cursor(p.line_no, p.id, "line"),

@@ -15,10 +15,12 @@ from kinerja_saas.performance import (
     plans,
     realisations,
 )
-from kinerja_saas.performance import models as m
 from kinerja_saas.performance import service as performance
+from kinerja_saas.performance.models import Aspect as _Aspect
 from kinerja_saas.performance.models import CheckpointKind as _CheckpointKind
+from kinerja_saas.performance.models import IndicatorSource as _IndicatorSource
 from kinerja_saas.performance.models import PeriodStatus as _PeriodStatus
+from kinerja_saas.performance.models import ResultKind as _ResultKind
 from kinerja_saas.performance.rules import Direction as _Direction
 from kinerja_saas.performance.rules import OrganisationRating as _OrganisationRating
 from kinerja_saas.performance.rules import Rating as _Rating
@@ -126,7 +128,7 @@ class IndicatorInput:
         default=None, description="Keep an existing indicator (and its realisations)"
     )
     source: IndicatorSource = strawberry.field(
-        default=m.IndicatorSource.MANUAL,
+        default=_IndicatorSource.MANUAL,
         description="SKM_IKM with sourceUnitId or sourceServiceId: the realisations fill in "
         "from the surveys (aspect KUALITAS, HIGHER_IS_BETTER, target 25–100)",
     )
@@ -202,19 +204,19 @@ def _results(items: list[WorkResultInput]) -> list[plans.ResultData]:
     return [
         plans.ResultData(
             id=parse_id(r.id, f"results[{n}].id"),
-            kind=m.ResultKind(r.kind.value),
+            kind=_ResultKind(r.kind.value),
             text=r.text,
             supports_result_id=parse_id(r.supports_result_id, f"results[{n}].supportsResultId"),
             indicators=[
                 plans.IndicatorData(
                     id=parse_id(i.id, f"results[{n}].indicators[{k}].id"),
                     text=i.text,
-                    aspect=m.Aspect(i.aspect.value),
+                    aspect=_Aspect(i.aspect.value),
                     target=i.target,
                     unit_label=i.unit,
                     direction=_Direction(i.direction.value),
                     weight=i.weight,
-                    source=m.IndicatorSource(i.source.value),
+                    source=_IndicatorSource(i.source.value),
                     source_unit_id=parse_id(
                         i.source_unit_id, f"results[{n}].indicators[{k}].sourceUnitId"
                     ),

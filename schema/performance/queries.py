@@ -11,9 +11,9 @@ from kinerja_saas.performance import (
     monitoring,
     plans,
 )
-from kinerja_saas.performance import models as m
 from kinerja_saas.performance import service as performance
 from kinerja_saas.performance.achievement import achievement_cap
+from kinerja_saas.performance.models import EvaluationStatus as _EvaluationStatus
 from kinerja_saas.performance.monitoring import PlanFilter as _PlanFilter
 from kinerja_saas.performance.monitoring import list_plans
 from kinerja_saas.performance.rules import Predikat as _Predikat
@@ -125,7 +125,7 @@ class EvaluationQuery:
                 missing_realisations=r["missing_realisations"],
                 pending_verifications=r["pending_verifications"],
                 latest_predikat=_Predikat(r["latest_predikat"]) if r["latest_predikat"] else None,
-                latest_evaluation_status=m.EvaluationStatus(r["latest_evaluation_status"])
+                latest_evaluation_status=_EvaluationStatus(r["latest_evaluation_status"])
                 if r["latest_evaluation_status"]
                 else None,
             )

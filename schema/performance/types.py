@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -18,10 +18,16 @@ from kinerja_saas.performance import (
     distribution,
     monitoring,
 )
-from kinerja_saas.performance import models as m
+from kinerja_saas.performance.models import AppealStatus as _AppealStatus
+from kinerja_saas.performance.models import Aspect as _Aspect
 from kinerja_saas.performance.models import CheckpointKind as _CheckpointKind
-from kinerja_saas.performance.models import Period as PeriodModel
+from kinerja_saas.performance.models import Consequence as _Consequence
+from kinerja_saas.performance.models import EvaluationStatus as _EvaluationStatus
+from kinerja_saas.performance.models import IndicatorSource as _IndicatorSource
 from kinerja_saas.performance.models import PeriodStatus as _PeriodStatus
+from kinerja_saas.performance.models import PlanStatus as _PlanStatus
+from kinerja_saas.performance.models import RealisationStatus as _RealisationStatus
+from kinerja_saas.performance.models import ResultKind as _ResultKind
 from kinerja_saas.performance.monitoring import PlanFilter as _PlanFilter
 from kinerja_saas.performance.monitoring import count_plans
 from kinerja_saas.performance.rules import Direction as _Direction
@@ -35,6 +41,10 @@ from schema.pagination import PageInfo
 PeriodStatus = strawberry.enum(
     _PeriodStatus, description="PLANNING → ACTIVE → EVALUATING → CLOSED, one step at a time."
 )
+
+if TYPE_CHECKING:
+    from kinerja_saas.performance import models as m
+    from kinerja_saas.performance.models import Period as PeriodModel
 
 
 CheckpointKind = strawberry.enum(_CheckpointKind)
@@ -89,23 +99,23 @@ class Period:
         return [Checkpoint.of(c) for c in rows]
 
 
-PlanStatus = strawberry.enum(m.PlanStatus, description="DRAFT → SUBMITTED → APPROVED or RETURNED")
+PlanStatus = strawberry.enum(_PlanStatus, description="DRAFT → SUBMITTED → APPROVED or RETURNED")
 
 
-ResultKind = strawberry.enum(m.ResultKind, description="RHK utama or tambahan")
+ResultKind = strawberry.enum(_ResultKind, description="RHK utama or tambahan")
 
 
-Aspect = strawberry.enum(m.Aspect, description="Aspect an indicator (IKI) measures")
+Aspect = strawberry.enum(_Aspect, description="Aspect an indicator (IKI) measures")
 
 
 Direction = strawberry.enum(_Direction, description="Whether a higher or lower value is better")
 
 
-RealisationStatus = strawberry.enum(m.RealisationStatus)
+RealisationStatus = strawberry.enum(_RealisationStatus)
 
 
 IndicatorSource = strawberry.enum(
-    m.IndicatorSource,
+    _IndicatorSource,
     description="MANUAL: the employee enters realisations; SKM_IKM: the converted IKM of a "
     "unit or survey service fills them in after each survey aggregation",
 )
@@ -257,7 +267,7 @@ class Plan:
             unit_id=strawberry.ID(str(get("unit_id"))),
             evaluator_id=optional_id(get("evaluator_id")),
             evaluator_supervisor_id=optional_id(get("evaluator_supervisor_id")),
-            status=m.PlanStatus(get("status")),
+            status=_PlanStatus(get("status")),
             return_reason=get("return_reason"),
             revision=get("revision"),
             submitted_at=get("submitted_at"),
@@ -315,7 +325,7 @@ class Plan:
         "target, weighted; null until the plan is approved."
     )
     async def achievement(self, info: strawberry.Info) -> Decimal | None:
-        if self.status is not m.PlanStatus.APPROVED:
+        if self.status is not _PlanStatus.APPROVED:
             return None
         return await info.context.loaders.achievement_to_date.load(int(self.id))
 
@@ -367,13 +377,13 @@ OrganisationRating = strawberry.enum(
 )
 
 
-EvaluationStatus = strawberry.enum(m.EvaluationStatus)
+EvaluationStatus = strawberry.enum(_EvaluationStatus)
 
 
-AppealStatus = strawberry.enum(m.AppealStatus)
+AppealStatus = strawberry.enum(_AppealStatus)
 
 
-ConsequenceKind = strawberry.enum(m.Consequence)
+ConsequenceKind = strawberry.enum(_Consequence)
 
 
 ConsequenceType = strawberry.enum(consequences.ConsequenceType)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from kinerja_saas.regions import queries as regions
 from schema.errors import UserError, parse_id, run_mutation
 from schema.regions.types import Region, RegionKind, RegionPlan, RegionTimezone
 from tenants import onboarding
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
-from tenants.models import Tenant
 from tenants.plans import RegionPlan as _RegionPlan
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant
 
 
 @strawberry.input
@@ -148,7 +151,7 @@ class RegionMutation:
 
         async def body() -> Tenant:
             await onboarding.update_settings(actor=actor, changes=_changes(input))
-            return await Tenant.get(id=actor.tenant_id)
+            return await regions.region(actor.tenant_id)
 
         tenant, errors = await run_mutation(body)
         return RegionPayload(region=Region.of(tenant) if tenant else None, errors=errors)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from kinerja_saas.performance.models import BehaviourValue as BehaviourValueModel
-from kinerja_saas.surveys.models import SurveyElement as SurveyElementModel
-from kinerja_saas.training.models import Competency as CompetencyModel
-from kinerja_saas.training.models import TrainingRule as TrainingRuleModel
+from kinerja_saas.performance import queries as performance
+from kinerja_saas.regions import queries as regions
+from kinerja_saas.surveys import queries as surveys
+from kinerja_saas.training import queries as training
 from schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 from schema.performance.types import BehaviourValue
 from schema.regions.types import (
@@ -20,8 +20,6 @@ from schema.regions.types import (
 from schema.surveys.types import SurveyElement
 from schema.training.types import Competency, TrainingRule
 from tenants import onboarding
-from tenants.context import current_tenant_id
-from tenants.models import Tenant
 
 
 @strawberry.type
@@ -29,7 +27,7 @@ class RegionQuery:
     @strawberry.field(description="The region of the logged-in user.")
     async def region(self, info: strawberry.Info) -> Region:
         actor = info.context.require_region_actor()
-        return Region.of(await Tenant.get(id=actor.tenant_id))
+        return Region.of(await regions.region(actor.tenant_id))
 
     @strawberry.field(description="Platform operators: every region, by name.")
     async def regions(
@@ -72,7 +70,7 @@ class CatalogueQuery:
     @strawberry.field
     async def behaviour_values(self, info: strawberry.Info) -> list[BehaviourValue]:
         info.context.require_region_actor()
-        rows = await BehaviourValueModel.filter(tenant_id=current_tenant_id()).order_by("position")
+        rows = await performance.behaviour_values()
         return [
             BehaviourValue(code=r.code, name=r.name, guide_behaviours=r.guide_behaviours)
             for r in rows
@@ -81,7 +79,7 @@ class CatalogueQuery:
     @strawberry.field
     async def survey_elements(self, info: strawberry.Info) -> list[SurveyElement]:
         info.context.require_region_actor()
-        rows = await SurveyElementModel.filter(tenant_id=current_tenant_id()).order_by("position")
+        rows = await surveys.survey_elements()
         return [
             SurveyElement(code=r.code, name=r.name, answer_labels=r.answer_labels) for r in rows
         ]
@@ -89,13 +87,11 @@ class CatalogueQuery:
     @strawberry.field
     async def competencies(self, info: strawberry.Info) -> list[Competency]:
         info.context.require_region_actor()
-        rows = await CompetencyModel.filter(tenant_id=current_tenant_id()).order_by("code")
+        rows = await training.competencies()
         return [Competency.of(r) for r in rows]
 
     @strawberry.field
     async def training_rules(self, info: strawberry.Info) -> list[TrainingRule]:
         info.context.require_region_actor()
-        rows = await TrainingRuleModel.filter(tenant_id=current_tenant_id()).order_by(
-            "trigger", "priority"
-        )
+        rows = await training.training_rules()
         return [TrainingRule.of(r) for r in rows]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -15,9 +15,11 @@ from schema.pagination import PageInfo
 from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
-from tenants.models import Tenant
 from tenants.plans import RegionPlan as _RegionPlan
 from tenants.region_settings import with_defaults
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant
 
 RegionKind = strawberry.enum(_RegionKind, description="Kabupaten, kota or provinsi.")
 

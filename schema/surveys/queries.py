@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from kinerja_saas.errors import NotFound
+from kinerja_saas.regions import queries as regions
 from kinerja_saas.surveys import admin, public, results
 from kinerja_saas.surveys.models import ResultScope
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
@@ -32,7 +33,7 @@ from schema.surveys.types import (
     _enter_region,
     _refuse_unknown_code,
 )
-from tenants.models import RegionStatus, Tenant
+from tenants.models import RegionStatus
 
 
 async def _resolve(info: strawberry.Info, code: str) -> public.CodeTarget:
@@ -80,7 +81,7 @@ class SurveyQuery:
     async def published_survey_results(
         self, info: strawberry.Info, region_slug: str
     ) -> list[SurveyResults]:
-        tenant = await Tenant.by_slug(region_slug)
+        tenant = await regions.region_by_slug(region_slug)
         if tenant is None or tenant.status != RegionStatus.ACTIVE:
             raise NotFound("No such region.", code="NOT_FOUND", field="regionSlug")
         await _enter_region(info, tenant.id)

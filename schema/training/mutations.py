@@ -9,6 +9,7 @@ import strawberry
 
 from kinerja_saas.errors import FieldError, ValidationFailed
 from kinerja_saas.training import admin, participants
+from kinerja_saas.training import queries as training_queries
 from kinerja_saas.training.models import CompetencyKind as _CompetencyKind
 from kinerja_saas.training.models import RuleTrigger as _RuleTrigger
 from kinerja_saas.training.models import TrainingMode as _TrainingMode
@@ -25,7 +26,6 @@ from schema.training.types import (
     TrainingUnit,
     _required_id,
 )
-from tenants.context import current_tenant_id
 
 
 @strawberry.input
@@ -117,12 +117,7 @@ class TrainingAssignmentsPayload:
 
 
 async def _assignment_rows(ids: list[int]) -> list[TrainingAssignment]:
-    from tortoise import connections
-
-    rows = await connections.get("default").execute_query_dict(
-        participants.ROW + " AND a.id = ANY($2::bigint[]) ORDER BY a.id",
-        [current_tenant_id(), ids],
-    )
+    rows = await training_queries.assignment_rows(ids)
     return [TrainingAssignment.of(r) for r in rows]
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from kinerja_saas.training import admin, effectiveness, participants
-from kinerja_saas.training.models import TrainingBatch as BatchModel
-from kinerja_saas.training.models import TrainingProgramme as ProgrammeModel
-from kinerja_saas.training.models import TrainingUnit as UnitModel
+from kinerja_saas.training import queries as training
 from schema.errors import parse_id
 from schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 from schema.training.types import (
@@ -26,7 +24,6 @@ from schema.training.types import (
     _id,
     _required_id,
 )
-from tenants.context import current_tenant_id
 
 _ORDER = "training-assignments"
 
@@ -75,7 +72,7 @@ class TrainingQuery:
     @strawberry.field(description="The region's training units.")
     async def training_units(self, info: strawberry.Info) -> list[TrainingUnit]:
         info.context.require_region_actor()
-        rows = await UnitModel.filter(tenant_id=current_tenant_id()).order_by("name")
+        rows = await training.training_units()
         return [TrainingUnit.of(u) for u in rows]
 
     @strawberry.field(description="Training programmes; `openOnly` those open for enrolment.")
@@ -83,10 +80,7 @@ class TrainingQuery:
         self, info: strawberry.Info, open_only: bool = False
     ) -> list[TrainingProgramme]:
         info.context.require_region_actor()
-        query = ProgrammeModel.filter(tenant_id=current_tenant_id())
-        if open_only:
-            query = query.filter(is_open=True, is_active=True)
-        rows = await query.order_by("title")
+        rows = await training.training_programmes(open_only=open_only)
         comps = await admin.programme_competencies([p.id for p in rows])
         return [TrainingProgramme.of(p, comps.get(p.id, [])) for p in rows]
 
@@ -95,9 +89,7 @@ class TrainingQuery:
         self, info: strawberry.Info, programme_id: strawberry.ID
     ) -> list[TrainingBatch]:
         info.context.require_region_actor()
-        rows = await BatchModel.filter(
-            tenant_id=current_tenant_id(), programme_id=_required_id(programme_id, "programmeId")
-        ).order_by("starts_on", "id")
+        rows = await training.training_batches(_required_id(programme_id, "programmeId"))
         return [TrainingBatch.of(b) for b in rows]
 
     @strawberry.field(description="Training officer: their unit's assignments, newest first.")

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
 from kinerja_saas.training import effectiveness
 from kinerja_saas.training.models import AssignmentReason as _AssignmentReason
 from kinerja_saas.training.models import AssignmentStatus as _AssignmentStatus
-from kinerja_saas.training.models import Competency as CompetencyModel
 from kinerja_saas.training.models import CompetencyKind as _CompetencyKind
 from kinerja_saas.training.models import RuleTrigger as _RuleTrigger
 from kinerja_saas.training.models import TrainingMode as _TrainingMode
-from kinerja_saas.training.models import TrainingRule as TrainingRuleModel
 from schema.errors import optional_id, parse_id
 from schema.pagination import PageInfo
+
+if TYPE_CHECKING:
+    from kinerja_saas.training.models import Competency as CompetencyModel
+    from kinerja_saas.training.models import TrainingRule as TrainingRuleModel
 
 TrainingMode = strawberry.enum(_TrainingMode)
 
