@@ -242,3 +242,22 @@ def test_schema_modules_import_each_other_at_the_top_without_cycles() -> None:
 
     for module in graph:
         visit(module, [])
+
+
+def test_every_mutation_payload_is_made_by_the_payload_helper() -> None:
+    """One helper (schema/payloads.py) declares them all: its result fields, then
+    `errors: [UserError!]!`; no payload class writes that boilerplate by hand."""
+    from strawberry.types.base import get_object_definition
+
+    from schema.schema import Mutation
+
+    payloads = {}
+    for field in get_object_definition(Mutation, strict=True).fields:
+        kind = getattr(field.type, "of_type", field.type)
+        if isinstance(kind, type) and kind.__name__.endswith("Payload"):
+            payloads[kind.__name__] = kind
+    assert len(payloads) > 30
+    for name, kind in payloads.items():
+        assert "__payload_fields__" in vars(kind), name
+        fields = [f.python_name for f in get_object_definition(kind, strict=True).fields]
+        assert fields[-1] == "errors" and fields[:-1] == list(kind.__payload_fields__), name

@@ -11,12 +11,13 @@ from kinerja_saas.errors import AuthenticationFailed
 from schema.auth.types import Me, _me
 from schema.errors import UserError, parse_id, run_mutation
 from schema.isolation import ALONE, ANONYMOUS
+from schema.payloads import mutate, payload
 from tenants.context import enter_tenant
 
 
-@strawberry.type
+@payload
 class AuthPayload:
-    access_token: str | None = None
+    access_token: str | None
     refresh_token: str | None = None
     expires_at: int | None = strawberry.field(default=None, description="Unix time of expiry")
     device_token: str | None = strawberry.field(
@@ -25,16 +26,14 @@ class AuthPayload:
         "that logged in before is never held back by other people's failed attempts on the "
         "account. Ends with a password change or logoutEverywhere.",
     )
-    me: Me | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    me: Me | None
 
 
-@strawberry.type
+@payload
 class ActivationPayload:
-    user_id: strawberry.ID | None = None
+    user_id: strawberry.ID | None
     email: str | None = None
     token: str | None = strawberry.field(default=None, description="For activateAccount; 14 days")
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
@@ -126,17 +125,19 @@ class AuthMutation:
         self, info: strawberry.Info, user_id: strawberry.ID
     ) -> ActivationPayload:
         actor = info.context.require_region_actor()
-        result, errors = await run_mutation(
+        return await mutate(
+            ActivationPayload,
             lambda: activation.reissue_activation(
                 actor=actor,
                 user_id=parse_id(user_id, "userId"),
                 secret=info.context.settings.jwt_secret or "",
-            )
+            ),
+            lambda result: {
+                "user_id": strawberry.ID(str(result[0].id)),
+                "email": result[0].email,
+                "token": result[1],
+            },
         )
-        if result is None:
-            return ActivationPayload(errors=errors)
-        user, token = result
-        return ActivationPayload(user_id=strawberry.ID(str(user.id)), email=user.email, token=token)
 
     @strawberry.mutation(
         description="Region user or platform operator: set a new password. Every session of "

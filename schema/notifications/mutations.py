@@ -9,7 +9,7 @@ import strawberry
 from kinerja_saas.notifications import inbox, webhooks
 from kinerja_saas.notifications.announcements import send_announcement
 from kinerja_saas.notifications.models import Channel as _Channel
-from schema.errors import UserError, optional_id, parse_id, run_mutation
+from schema.errors import optional_id, parse_id, run_mutation
 from schema.notifications.types import (
     NotificationChannel,
     NotificationPreferences,
@@ -19,33 +19,30 @@ from schema.notifications.types import (
     _preferences,
     _text,
 )
+from schema.payloads import mutate, payload
 
 
-@strawberry.type
+@payload
 class MarkReadPayload:
     updated: int = 0
     unread_count: int = 0
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class NotificationPreferencesPayload:
-    preferences: NotificationPreferences | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    preferences: NotificationPreferences | None
 
 
-@strawberry.type
+@payload
 class NotificationTextPayload:
-    text: NotificationText | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    text: NotificationText | None
 
 
-@strawberry.type
+@payload
 class AnnouncementPayload:
     queued: bool = strawberry.field(
         default=False, description="Written; the recipients are notified in the background"
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -118,10 +115,11 @@ class NotificationMutation:
         self, info: strawberry.Info, kind: str, title: str, body: str
     ) -> NotificationTextPayload:
         actor = info.context.require_region_actor()
-        text, errors = await run_mutation(
-            lambda: inbox.set_region_text(actor=actor, kind_name=kind, title=title, body=body)
+        return await mutate(
+            NotificationTextPayload,
+            lambda: inbox.set_region_text(actor=actor, kind_name=kind, title=title, body=body),
+            _text,
         )
-        return NotificationTextPayload(text=_text(text) if text else None, errors=errors)
 
     @strawberry.mutation(
         description="Region admins: an announcement to a unit and its sub-units, or to all."
@@ -147,10 +145,11 @@ class NotificationMutation:
         self, info: strawberry.Info, kind: str
     ) -> NotificationTextPayload:
         actor = info.context.require_region_actor()
-        text, errors = await run_mutation(
-            lambda: inbox.reset_region_text(actor=actor, kind_name=kind)
+        return await mutate(
+            NotificationTextPayload,
+            lambda: inbox.reset_region_text(actor=actor, kind_name=kind),
+            _text,
         )
-        return NotificationTextPayload(text=_text(text) if text else None, errors=errors)
 
 
 @strawberry.input
@@ -170,36 +169,37 @@ class UpdateWebhookEndpointInput:
     is_active: bool | None = strawberry.UNSET
 
 
-@strawberry.type
+@payload
 class WebhookEndpointPayload:
-    endpoint: WebhookEndpoint | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    endpoint: WebhookEndpoint | None
 
 
-@strawberry.type
+@payload
 class WebhookSecretPayload:
-    endpoint: WebhookEndpoint | None = None
+    endpoint: WebhookEndpoint | None
     secret: str | None = strawberry.field(
         default=None,
         description="Signs every POST (X-Kinerja-Signature). Shown only now: store it safely.",
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class DeleteWebhookEndpointPayload:
-    deleted_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None
 
 
-@strawberry.type
+@payload
 class WebhookDeliveryPayload:
-    delivery: WebhookDelivery | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    delivery: WebhookDelivery | None
 
 
 def _given(value: Any) -> Any:
     return webhooks.UNSET if value is strawberry.UNSET else value
+
+
+def _with_secret(result: tuple[Any, str]) -> dict[str, Any]:
+    endpoint, secret = result
+    return {"endpoint": WebhookEndpoint.of(endpoint), "secret": secret}
 
 
 @strawberry.type
@@ -209,26 +209,25 @@ class WebhookMutation:
         self, info: strawberry.Info, input: CreateWebhookEndpointInput
     ) -> WebhookSecretPayload:
         actor = info.context.require_region_actor()
-        result, errors = await run_mutation(
+        return await mutate(
+            WebhookSecretPayload,
             lambda: webhooks.create_endpoint(
                 actor=actor,
                 name=input.name,
                 url=input.url,
                 kinds=input.kinds,
                 allow_private=info.context.settings.webhook_private_urls_allowed,
-            )
+            ),
+            _with_secret,
         )
-        if result is None:
-            return WebhookSecretPayload(errors=errors)
-        endpoint, secret = result
-        return WebhookSecretPayload(endpoint=WebhookEndpoint.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Region admin: rename, re-point, (de)activate an endpoint.")
     async def update_webhook_endpoint(
         self, info: strawberry.Info, id: strawberry.ID, input: UpdateWebhookEndpointInput
     ) -> WebhookEndpointPayload:
         actor = info.context.require_region_actor()
-        endpoint, errors = await run_mutation(
+        return await mutate(
+            WebhookEndpointPayload,
             lambda: webhooks.update_endpoint(
                 actor=actor,
                 endpoint_id=parse_id(id, "id"),
@@ -237,10 +236,8 @@ class WebhookMutation:
                 url=_given(input.url),
                 kinds=_given(input.kinds),
                 is_active=_given(input.is_active),
-            )
-        )
-        return WebhookEndpointPayload(
-            endpoint=WebhookEndpoint.of(endpoint) if endpoint else None, errors=errors
+            ),
+            WebhookEndpoint.of,
         )
 
     @strawberry.mutation(
@@ -250,13 +247,11 @@ class WebhookMutation:
         self, info: strawberry.Info, id: strawberry.ID
     ) -> WebhookSecretPayload:
         actor = info.context.require_region_actor()
-        result, errors = await run_mutation(
-            lambda: webhooks.rotate_secret(actor=actor, endpoint_id=parse_id(id, "id"))
+        return await mutate(
+            WebhookSecretPayload,
+            lambda: webhooks.rotate_secret(actor=actor, endpoint_id=parse_id(id, "id")),
+            _with_secret,
         )
-        if result is None:
-            return WebhookSecretPayload(errors=errors)
-        endpoint, secret = result
-        return WebhookSecretPayload(endpoint=WebhookEndpoint.of(endpoint), secret=secret)
 
     @strawberry.mutation(
         description="Region admin: delete an endpoint and its delivery log (isActive: false "
@@ -266,10 +261,11 @@ class WebhookMutation:
         self, info: strawberry.Info, id: strawberry.ID
     ) -> DeleteWebhookEndpointPayload:
         actor = info.context.require_region_actor()
-        deleted, errors = await run_mutation(
-            lambda: webhooks.delete_endpoint(actor=actor, endpoint_id=parse_id(id, "id"))
+        return await mutate(
+            DeleteWebhookEndpointPayload,
+            lambda: webhooks.delete_endpoint(actor=actor, endpoint_id=parse_id(id, "id")),
+            optional_id,
         )
-        return DeleteWebhookEndpointPayload(deleted_id=optional_id(deleted), errors=errors)
 
     @strawberry.mutation(
         description="Region admin: send a SENT, FAILED or DEAD delivery again, with a new "
@@ -279,9 +275,8 @@ class WebhookMutation:
         self, info: strawberry.Info, id: strawberry.ID
     ) -> WebhookDeliveryPayload:
         actor = info.context.require_region_actor()
-        delivery, errors = await run_mutation(
-            lambda: webhooks.redeliver(actor=actor, delivery_id=parse_id(id, "id"))
-        )
-        return WebhookDeliveryPayload(
-            delivery=WebhookDelivery.of(delivery) if delivery else None, errors=errors
+        return await mutate(
+            WebhookDeliveryPayload,
+            lambda: webhooks.redeliver(actor=actor, delivery_id=parse_id(id, "id")),
+            WebhookDelivery.of,
         )

@@ -10,8 +10,9 @@ from strawberry.file_uploads import Upload
 from kinerja_saas.org import importing
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import PositionType as _PositionType
-from schema.errors import UserError, parse_id, run_mutation
+from schema.errors import parse_id
 from schema.org.types import Employee, ImportJob, PositionType, Unit, UnitKind
+from schema.payloads import mutate, payload
 
 
 @strawberry.input
@@ -56,16 +57,14 @@ class UpdateEmployeeInput:
     phone: str | None = strawberry.UNSET
 
 
-@strawberry.type
+@payload
 class UnitPayload:
-    unit: Unit | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    unit: Unit | None
 
 
-@strawberry.type
+@payload
 class EmployeePayload:
-    employee: Employee | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    employee: Employee | None
 
 
 def _given(value: Any) -> Any:
@@ -91,8 +90,7 @@ def _employee_data(inp: CreateEmployeeInput | UpdateEmployeeInput) -> org.Employ
 
 
 async def _unit_payload(body) -> UnitPayload:
-    unit, errors = await run_mutation(body)
-    return UnitPayload(unit=Unit.of(unit) if unit else None, errors=errors)
+    return await mutate(UnitPayload, body, Unit.of)
 
 
 async def _employee_payload(body) -> EmployeePayload:
@@ -100,8 +98,7 @@ async def _employee_payload(body) -> EmployeePayload:
         employee = await body()
         return (await org.employees_by_ids([employee.id]))[employee.id]
 
-    row, errors = await run_mutation(with_row)
-    return EmployeePayload(employee=Employee.of(row) if row else None, errors=errors)
+    return await mutate(EmployeePayload, with_row, Employee.of)
 
 
 @strawberry.type
@@ -172,10 +169,9 @@ class OrgMutation:
         )
 
 
-@strawberry.type
+@payload
 class ImportJobPayload:
-    job: ImportJob | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    job: ImportJob | None
 
 
 @strawberry.type
@@ -197,7 +193,8 @@ class ImportMutation:
     ) -> ImportJobPayload:
         actor = info.context.require_region_actor()
         importing.require_import_rights(actor)
-        job, errors = await run_mutation(
+        return await mutate(
+            ImportJobPayload,
             lambda: importing.stage_import(
                 actor=actor,
                 filename=getattr(file, "filename", None) or "roster.csv",
@@ -205,6 +202,6 @@ class ImportMutation:
                 dry_run=dry_run,
                 deactivate_missing=deactivate_missing,
                 max_bytes=info.context.settings.import_max_bytes,
-            )
+            ),
+            ImportJob.of,
         )
-        return ImportJobPayload(job=ImportJob.of(job) if job else None, errors=errors)

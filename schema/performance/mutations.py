@@ -24,7 +24,8 @@ from kinerja_saas.performance.models import ResultKind as _ResultKind
 from kinerja_saas.performance.rules import Direction as _Direction
 from kinerja_saas.performance.rules import OrganisationRating as _OrganisationRating
 from kinerja_saas.performance.rules import Rating as _Rating
-from schema.errors import UserError, parse_id, run_mutation
+from schema.errors import parse_id
+from schema.payloads import mutate, payload
 from schema.performance.types import (
     Appeal,
     Aspect,
@@ -60,16 +61,14 @@ class OpenPeriodInput:
     )
 
 
-@strawberry.type
+@payload
 class PeriodPayload:
-    period: Period | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    period: Period | None
 
 
-@strawberry.type
+@payload
 class CheckpointPayload:
-    checkpoint: Checkpoint | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    checkpoint: Checkpoint | None
 
 
 @strawberry.type
@@ -77,7 +76,8 @@ class PerformanceMutation:
     @strawberry.mutation(description="Region admin: open a year in PLANNING with its checkpoints.")
     async def open_period(self, info: strawberry.Info, input: OpenPeriodInput) -> PeriodPayload:
         actor = info.context.require_region_actor()
-        period, errors = await run_mutation(
+        return await mutate(
+            PeriodPayload,
             lambda: performance.open_period(
                 actor=actor,
                 year=input.year,
@@ -85,34 +85,34 @@ class PerformanceMutation:
                 if input.checkpoint_kind
                 else None,
                 deadline_days=input.deadline_days,
-            )
+            ),
+            Period.of,
         )
-        return PeriodPayload(period=Period.of(period) if period else None, errors=errors)
 
     @strawberry.mutation(description="Region admin: move a period to its next status.")
     async def advance_period(
         self, info: strawberry.Info, id: strawberry.ID, status: PeriodStatus
     ) -> PeriodPayload:
         actor = info.context.require_region_actor()
-        period, errors = await run_mutation(
+        return await mutate(
+            PeriodPayload,
             lambda: performance.advance_period(
                 actor=actor, period_id=parse_id(id, "id"), status=_PeriodStatus(status.value)
-            )
+            ),
+            Period.of,
         )
-        return PeriodPayload(period=Period.of(period) if period else None, errors=errors)
 
     @strawberry.mutation(description="Region admin: move a checkpoint's deadline.")
     async def set_checkpoint_deadline(
         self, info: strawberry.Info, id: strawberry.ID, deadline: date
     ) -> CheckpointPayload:
         actor = info.context.require_region_actor()
-        checkpoint, errors = await run_mutation(
+        return await mutate(
+            CheckpointPayload,
             lambda: performance.set_checkpoint_deadline(
                 actor=actor, checkpoint_id=parse_id(id, "id"), deadline=deadline
-            )
-        )
-        return CheckpointPayload(
-            checkpoint=Checkpoint.of(checkpoint) if checkpoint else None, errors=errors
+            ),
+            Checkpoint.of,
         )
 
 
@@ -153,16 +153,14 @@ class SavePlanInput:
     results: list[WorkResultInput]
 
 
-@strawberry.type
+@payload
 class PlanPayload:
-    plan: Plan | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    plan: Plan | None
 
 
-@strawberry.type
+@payload
 class PlansPayload:
-    plans: list[Plan] = strawberry.field(default_factory=list)
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    plans: list[Plan]
 
 
 @strawberry.input
@@ -180,10 +178,9 @@ class RecordRealisationInput:
     evidence: list[EvidenceInput] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class RealisationPayload:
-    realisation: Realisation | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    realisation: Realisation | None
 
 
 @strawberry.input
@@ -194,10 +191,9 @@ class DialogNoteInput:
     reply_to_id: strawberry.ID | None = None
 
 
-@strawberry.type
+@payload
 class DialogNotePayload:
-    note: DialogNote | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    note: DialogNote | None
 
 
 def _results(items: list[WorkResultInput]) -> list[plans.ResultData]:
@@ -232,8 +228,7 @@ def _results(items: list[WorkResultInput]) -> list[plans.ResultData]:
 
 
 async def _plan_payload(body) -> PlanPayload:
-    plan, errors = await run_mutation(body)
-    return PlanPayload(plan=Plan.of(plan) if plan else None, errors=errors)
+    return await mutate(PlanPayload, body, Plan.of)
 
 
 @strawberry.type
@@ -295,21 +290,23 @@ class PlanMutation:
         employee_ids: list[strawberry.ID],
     ) -> PlansPayload:
         actor = info.context.require_region_actor()
-        result, errors = await run_mutation(
+        return await mutate(
+            PlansPayload,
             lambda: plans.copy_results_down(
                 actor=actor,
                 result_ids=[parse_id(r, "resultIds") for r in result_ids],
                 employee_ids=[parse_id(e, "employeeIds") for e in employee_ids],
-            )
+            ),
+            lambda rows: [Plan.of(p) for p in rows],
         )
-        return PlansPayload(plans=[Plan.of(p) for p in result or []], errors=errors)
 
     @strawberry.mutation(description="Employee: enter or correct a realisation.")
     async def record_realisation(
         self, info: strawberry.Info, input: RecordRealisationInput
     ) -> RealisationPayload:
         actor = info.context.require_region_actor()
-        realisation, errors = await run_mutation(
+        return await mutate(
+            RealisationPayload,
             lambda: realisations.record_realisation(
                 actor=actor,
                 indicator_id=parse_id(input.indicator_id, "indicatorId"),
@@ -317,10 +314,8 @@ class PlanMutation:
                 value=input.value,
                 note=input.note,
                 evidence=[realisations.Evidence(e.url, e.label) for e in input.evidence],
-            )
-        )
-        return RealisationPayload(
-            realisation=Realisation.of(realisation) if realisation else None, errors=errors
+            ),
+            Realisation.of,
         )
 
     @strawberry.mutation(description="Evaluator: verify a realisation.")
@@ -340,29 +335,29 @@ class PlanMutation:
         self, info: strawberry.Info, input: DialogNoteInput
     ) -> DialogNotePayload:
         actor = info.context.require_region_actor()
-        note, errors = await run_mutation(
+        return await mutate(
+            DialogNotePayload,
             lambda: dialog.add_note(
                 actor=actor,
                 plan_id=parse_id(input.plan_id, "planId"),
                 body=input.body,
                 indicator_id=parse_id(input.indicator_id, "indicatorId"),
                 reply_to_id=parse_id(input.reply_to_id, "replyToId"),
-            )
+            ),
+            DialogNote.of,
         )
-        return DialogNotePayload(note=DialogNote.of(note) if note else None, errors=errors)
 
 
 async def _review(
     info: strawberry.Info, id: strawberry.ID, *, verified: bool, reason: str | None
 ) -> RealisationPayload:
     actor = info.context.require_region_actor()
-    realisation, errors = await run_mutation(
+    return await mutate(
+        RealisationPayload,
         lambda: realisations.review_realisation(
             actor=actor, realisation_id=parse_id(id, "id"), verified=verified, reason=reason
-        )
-    )
-    return RealisationPayload(
-        realisation=Realisation.of(realisation) if realisation else None, errors=errors
+        ),
+        Realisation.of,
     )
 
 
@@ -394,25 +389,22 @@ class SelfEvaluationInput:
     behaviour_rating: Rating | None = None
 
 
-@strawberry.type
+@payload
 class EvaluationPayload:
-    evaluation: Evaluation | None = None
+    evaluation: Evaluation | None
     distribution_problems: list[DistributionProblem] = strawberry.field(
         default_factory=list, description="Acknowledged problems of the unit's distribution"
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class AppealPayload:
-    appeal: Appeal | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    appeal: Appeal | None
 
 
-@strawberry.type
+@payload
 class UnitRatingPayload:
-    distribution: DistributionCheck | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    distribution: DistributionCheck | None
 
 
 @strawberry.input
@@ -424,17 +416,13 @@ class RecordRewardSanctionInput:
     evaluation_id: strawberry.ID | None = None
 
 
-@strawberry.type
+@payload
 class RewardSanctionPayload:
-    entry: RewardSanction | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    entry: RewardSanction | None
 
 
 async def _evaluation_payload(body) -> EvaluationPayload:
-    evaluation, errors = await run_mutation(body)
-    return EvaluationPayload(
-        evaluation=Evaluation.of(evaluation) if evaluation else None, errors=errors
-    )
+    return await mutate(EvaluationPayload, body, Evaluation.of)
 
 
 @strawberry.type
@@ -491,20 +479,18 @@ class EvaluationMutation:
         decision_note: str | None = None,
     ) -> EvaluationPayload:
         actor = info.context.require_region_actor()
-        result, errors = await run_mutation(
+        return await mutate(
+            EvaluationPayload,
             lambda: evaluations.finalise_evaluation(
                 actor=actor,
                 evaluation_id=parse_id(id, "id"),
                 acknowledge_distribution=acknowledge_distribution,
                 decision_note=decision_note,
-            )
-        )
-        if result is None:
-            return EvaluationPayload(errors=errors)
-        evaluation, problems = result
-        return EvaluationPayload(
-            evaluation=Evaluation.of(evaluation),
-            distribution_problems=[_problem(p) for p in problems],
+            ),
+            lambda result: {
+                "evaluation": Evaluation.of(result[0]),
+                "distribution_problems": [_problem(p) for p in result[1]],
+            },
         )
 
     @strawberry.mutation(description="Employee: appeal (keberatan) within the region's window.")
@@ -512,14 +498,13 @@ class EvaluationMutation:
         self, info: strawberry.Info, id: strawberry.ID, reason: str
     ) -> AppealPayload:
         actor = info.context.require_region_actor()
-        appeal, errors = await run_mutation(
+        return await mutate(
+            AppealPayload,
             lambda: evaluations.appeal_evaluation(
                 actor=actor, evaluation_id=parse_id(id, "id"), reason=reason
-            )
+            ),
+            Appeal.of,
         )
-        if appeal is None:
-            return AppealPayload(errors=errors)
-        return AppealPayload(appeal=Appeal.of(appeal))
 
     @strawberry.mutation(description="Region admin: a unit's organisational rating (kurva).")
     async def set_unit_rating(
@@ -538,17 +523,15 @@ class EvaluationMutation:
             )
             return await distribution.distribution_check(actor=actor, period_id=p, unit_id=u)
 
-        result, errors = await run_mutation(body)
-        return UnitRatingPayload(
-            distribution=DistributionCheck.of(result) if result else None, errors=errors
-        )
+        return await mutate(UnitRatingPayload, body, DistributionCheck.of)
 
     @strawberry.mutation(description="Region admin or direct supervisor: record a decision.")
     async def record_reward_or_sanction(
         self, info: strawberry.Info, input: RecordRewardSanctionInput
     ) -> RewardSanctionPayload:
         actor = info.context.require_region_actor()
-        entry, errors = await run_mutation(
+        return await mutate(
+            RewardSanctionPayload,
             lambda: consequences.record_consequence(
                 actor=actor,
                 employee_id=parse_id(input.employee_id, "employeeId"),
@@ -556,8 +539,6 @@ class EvaluationMutation:
                 reason=input.reason,
                 decided_on=input.decided_on,
                 evaluation_id=parse_id(input.evaluation_id, "evaluationId"),
-            )
-        )
-        return RewardSanctionPayload(
-            entry=RewardSanction.of(entry) if entry else None, errors=errors
+            ),
+            RewardSanction.of,
         )

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from kinerja_saas.regions import queries as regions
-from schema.errors import UserError, parse_id, run_mutation
+from schema.errors import parse_id
+from schema.payloads import mutate, payload
 from schema.regions.types import Region, RegionKind, RegionPlan, RegionTimezone
 from tenants import onboarding
 from tenants.models import RegionStatus as _RegionStatus
@@ -34,21 +35,19 @@ class OnboardRegionInput:
     admin: RegionAdminInput = strawberry.field(description="The region's first REGION_ADMIN")
 
 
-@strawberry.type
+@payload
 class OnboardRegionPayload:
-    region: Region | None = None
+    region: Region | None
     activation_token: str | None = strawberry.field(
         default=None,
         description="One-time token for the admin to set a password (activateAccount); "
         "valid 14 days. Also sent to the admin by e-mail.",
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class RegionPayload:
-    region: Region | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    region: Region | None
 
 
 @strawberry.input
@@ -108,15 +107,15 @@ class RegionMutation:
             admin_name=input.admin.name,
             admin_email=input.admin.email,
         )
-        result, errors = await run_mutation(
+        return await mutate(
+            OnboardRegionPayload,
             lambda: onboarding.onboard_region(
                 actor=actor, data=data, secret=info.context.settings.jwt_secret or ""
-            )
-        )
-        if result is None:
-            return OnboardRegionPayload(errors=errors)
-        return OnboardRegionPayload(
-            region=Region.of(result.tenant), activation_token=result.activation_token
+            ),
+            lambda result: {
+                "region": Region.of(result.tenant),
+                "activation_token": result.activation_token,
+            },
         )
 
     @strawberry.mutation(description="Platform operators: refuse every token of a region at once.")
@@ -136,12 +135,13 @@ class RegionMutation:
         self, info: strawberry.Info, id: strawberry.ID, plan: RegionPlan
     ) -> RegionPayload:
         actor = info.context.require_actor()
-        tenant, errors = await run_mutation(
+        return await mutate(
+            RegionPayload,
             lambda: onboarding.set_region_plan(
                 actor=actor, tenant_id=parse_id(id, "id"), plan=_RegionPlan(plan.value)
-            )
+            ),
+            Region.of,
         )
-        return RegionPayload(region=Region.of(tenant) if tenant else None, errors=errors)
 
     @strawberry.mutation(description="Region admin: change the region's settings.")
     async def update_region_settings(
@@ -153,15 +153,15 @@ class RegionMutation:
             await onboarding.update_settings(actor=actor, changes=_changes(input))
             return await regions.region(actor.tenant_id)
 
-        tenant, errors = await run_mutation(body)
-        return RegionPayload(region=Region.of(tenant) if tenant else None, errors=errors)
+        return await mutate(RegionPayload, body, Region.of)
 
 
 async def _set_status(info, id, status, reason) -> RegionPayload:
     actor = info.context.require_actor()
-    tenant, errors = await run_mutation(
+    return await mutate(
+        RegionPayload,
         lambda: onboarding.set_region_status(
             actor=actor, tenant_id=parse_id(id, "id"), status=status, reason=reason
-        )
+        ),
+        Region.of,
     )
-    return RegionPayload(region=Region.of(tenant) if tenant else None, errors=errors)

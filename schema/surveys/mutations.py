@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import strawberry
 
@@ -10,7 +11,8 @@ from kinerja_saas.surveys import admin, aggregation, public, results
 from kinerja_saas.surveys.models import ResultScope
 from kinerja_saas.surveys.ratelimit import check_submission
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
-from schema.errors import UserError, parse_id, run_mutation
+from schema.errors import parse_id
+from schema.payloads import mutate, payload
 from schema.surveys.types import (
     SurveyCampaignType,
     SurveyResults,
@@ -57,13 +59,12 @@ class SurveyExtraAnswerInput:
     text: str
 
 
-@strawberry.type
+@payload
 class SubmitSurveyResponsePayload:
     accepted: bool = False
     replayed: bool = strawberry.field(
         default=False, description="This clientToken was already accepted; nothing new stored"
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -96,22 +97,23 @@ class SurveyCampaignInput:
     )
 
 
-@strawberry.type
+@payload
 class SurveyServicePayload:
-    service: SurveyServiceType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    service: SurveyServiceType | None
 
 
-@strawberry.type
+@payload
 class SurveyCampaignPayload:
-    campaign: SurveyCampaignType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    campaign: SurveyCampaignType | None
 
 
-@strawberry.type
+@payload
 class RecomputeSurveyResultsPayload:
-    results: SurveyResults | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    results: SurveyResults | None
+
+
+async def _campaign(info: strawberry.Info, campaign: Any) -> SurveyCampaignType:
+    return (await _campaigns(info, [campaign]))[0]
 
 
 @strawberry.type
@@ -157,10 +159,12 @@ class SurveyMutation:
             )
 
         # Its one write is public.submit's last statement, after every check.
-        done, errors = await run_mutation(body, savepoint=False)
-        if done is None:
-            return SubmitSurveyResponsePayload(errors=errors)
-        return SubmitSurveyResponsePayload(accepted=True, replayed=done.replayed)
+        return await mutate(
+            SubmitSurveyResponsePayload,
+            body,
+            lambda done: {"accepted": True, "replayed": done.replayed},
+            savepoint=False,
+        )
 
     @strawberry.mutation(description="Region admin: creates (no id) or updates a service.")
     async def save_survey_service(
@@ -181,10 +185,7 @@ class SurveyMutation:
                 ),
             )
 
-        service, errors = await run_mutation(body)
-        return SurveyServicePayload(
-            service=SurveyServiceType.of(service) if service else None, errors=errors
-        )
+        return await mutate(SurveyServicePayload, body, SurveyServiceType.of)
 
     @strawberry.mutation(description="Region admin: a campaign; each service gets its code.")
     async def create_survey_campaign(
@@ -212,10 +213,7 @@ class SurveyMutation:
                 ),
             )
 
-        campaign, errors = await run_mutation(body)
-        if campaign is None:
-            return SurveyCampaignPayload(errors=errors)
-        return SurveyCampaignPayload(campaign=(await _campaigns(info, [campaign]))[0])
+        return await mutate(SurveyCampaignPayload, body, lambda c: _campaign(info, c))
 
     @strawberry.mutation(description="Region admin: moves a campaign's dates (or closes it).")
     async def set_survey_campaign_dates(
@@ -231,10 +229,7 @@ class SurveyMutation:
                 closes_on=closes_on,
             )
 
-        campaign, errors = await run_mutation(body)
-        if campaign is None:
-            return SurveyCampaignPayload(errors=errors)
-        return SurveyCampaignPayload(campaign=(await _campaigns(info, [campaign]))[0])
+        return await mutate(SurveyCampaignPayload, body, lambda c: _campaign(info, c))
 
     @strawberry.mutation(description="Region admin: publishes (or withdraws) a campaign's results.")
     async def publish_survey_results(
@@ -249,10 +244,7 @@ class SurveyMutation:
                 published=published,
             )
 
-        campaign, errors = await run_mutation(body)
-        if campaign is None:
-            return SurveyCampaignPayload(errors=errors)
-        return SurveyCampaignPayload(campaign=(await _campaigns(info, [campaign]))[0])
+        return await mutate(SurveyCampaignPayload, body, lambda c: _campaign(info, c))
 
     @strawberry.mutation(description="Region admin: recomputes a campaign's results now.")
     async def recompute_survey_results(
@@ -270,7 +262,4 @@ class SurveyMutation:
                 group_by=ResultScope.SERVICE,  # type: ignore[arg-type]
             )
 
-        found, errors = await run_mutation(body)
-        return RecomputeSurveyResultsPayload(
-            results=SurveyResults.of(found) if found else None, errors=errors
-        )
+        return await mutate(RecomputeSurveyResultsPayload, body, SurveyResults.of)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import strawberry
 
@@ -13,7 +14,8 @@ from kinerja_saas.training import queries as training_queries
 from kinerja_saas.training.models import CompetencyKind as _CompetencyKind
 from kinerja_saas.training.models import RuleTrigger as _RuleTrigger
 from kinerja_saas.training.models import TrainingMode as _TrainingMode
-from schema.errors import UserError, parse_id, run_mutation
+from schema.errors import parse_id
+from schema.payloads import mutate, payload
 from schema.training.types import (
     Competency,
     CompetencyKind,
@@ -64,56 +66,48 @@ class TrainingRuleInput:
     is_active: bool = True
 
 
-@strawberry.type
+@payload
 class CompetencyPayload:
-    competency: Competency | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    competency: Competency | None
 
 
-@strawberry.type
+@payload
 class TrainingUnitPayload:
-    training_unit: TrainingUnit | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    training_unit: TrainingUnit | None
 
 
-@strawberry.type
+@payload
 class TrainingProgrammePayload:
-    programme: TrainingProgramme | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    programme: TrainingProgramme | None
 
 
-@strawberry.type
+@payload
 class TrainingBatchPayload:
-    batch: TrainingBatch | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    batch: TrainingBatch | None
 
 
-@strawberry.type
+@payload
 class TrainingRulePayload:
-    rule: TrainingRule | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    rule: TrainingRule | None
 
 
-@strawberry.type
+@payload
 class OkPayload:
     ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class TrainingAssignmentPayload:
-    assignment: TrainingAssignment | None = None
+    assignment: TrainingAssignment | None
     waiting_list: bool = strawberry.field(
         default=False, description="No batch had room: the person is on the waiting list"
     )
-    message: str | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    message: str | None
 
 
-@strawberry.type
+@payload
 class TrainingAssignmentsPayload:
-    assignments: list[TrainingAssignment] = strawberry.field(default_factory=list)
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    assignments: list[TrainingAssignment]
 
 
 async def _assignment_rows(ids: list[int]) -> list[TrainingAssignment]:
@@ -122,32 +116,31 @@ async def _assignment_rows(ids: list[int]) -> list[TrainingAssignment]:
 
 
 async def _placed_payload(body) -> TrainingAssignmentPayload:
-    placed, errors = await run_mutation(body)
-    if errors:
-        return TrainingAssignmentPayload(errors=errors)
-    (node,) = await _assignment_rows([placed.assignment.id])
-    return TrainingAssignmentPayload(
-        assignment=node,
-        waiting_list=placed.waiting,
-        message=(
-            f"Every batch is full: waiting list position {placed.assignment.waiting_position}."
-            if placed.waiting
-            else None
-        ),
-    )
+    async def present(placed: Any) -> dict[str, Any]:
+        (node,) = await _assignment_rows([placed.assignment.id])
+        return {
+            "assignment": node,
+            "waiting_list": placed.waiting,
+            "message": (
+                f"Every batch is full: waiting list position {placed.assignment.waiting_position}."
+                if placed.waiting
+                else None
+            ),
+        }
+
+    return await mutate(TrainingAssignmentPayload, body, present)
 
 
 async def _row_payload(body) -> TrainingAssignmentPayload:
-    row, errors = await run_mutation(body)
-    if errors:
-        return TrainingAssignmentPayload(errors=errors)
-    (node,) = await _assignment_rows([row.id])
-    return TrainingAssignmentPayload(assignment=node)
+    async def present(row: Any) -> dict[str, Any]:
+        (node,) = await _assignment_rows([row.id])
+        return {"assignment": node}
+
+    return await mutate(TrainingAssignmentPayload, body, present)
 
 
 async def _batch_payload(body) -> TrainingBatchPayload:
-    batch, errors = await run_mutation(body)
-    return TrainingBatchPayload(batch=TrainingBatch.of(batch) if batch else None, errors=errors)
+    return await mutate(TrainingBatchPayload, body, TrainingBatch.of)
 
 
 async def _ok_payload(body) -> OkPayload:
@@ -157,8 +150,7 @@ async def _ok_payload(body) -> OkPayload:
         await body()
         return True
 
-    ok, errors = await run_mutation(done)
-    return OkPayload(ok=bool(ok), errors=errors)
+    return await mutate(OkPayload, done)
 
 
 def _score(value: float | None) -> Decimal | None:
@@ -183,7 +175,8 @@ class TrainingMutation:
         is_active: bool = True,
     ) -> CompetencyPayload:
         actor = info.context.require_region_actor()
-        competency, errors = await run_mutation(
+        return await mutate(
+            CompetencyPayload,
             lambda: admin.save_competency(
                 actor=actor,
                 competency_id=parse_id(id, "id"),
@@ -191,10 +184,8 @@ class TrainingMutation:
                 name=name,
                 kind=_CompetencyKind(kind.value),
                 is_active=is_active,
-            )
-        )
-        return CompetencyPayload(
-            competency=Competency.of(competency) if competency else None, errors=errors
+            ),
+            Competency.of,
         )
 
     @strawberry.mutation(description="Region admin: creates (no id) or updates a training unit.")
@@ -207,13 +198,12 @@ class TrainingMutation:
         is_active: bool = True,
     ) -> TrainingUnitPayload:
         actor = info.context.require_region_actor()
-        unit, errors = await run_mutation(
+        return await mutate(
+            TrainingUnitPayload,
             lambda: admin.save_unit(
                 actor=actor, unit_id=parse_id(id, "id"), name=name, email=email, is_active=is_active
-            )
-        )
-        return TrainingUnitPayload(
-            training_unit=TrainingUnit.of(unit) if unit else None, errors=errors
+            ),
+            TrainingUnit.of,
         )
 
     @strawberry.mutation(description="Region admin: a TRAINING_OFFICER login's unit (null: none).")
@@ -256,17 +246,18 @@ class TrainingMutation:
         self, info: strawberry.Info, input: TrainingProgrammeInput, id: strawberry.ID | None = None
     ) -> TrainingProgrammePayload:
         actor = info.context.require_region_actor()
-        programme, errors = await run_mutation(
+
+        async def present(programme: Any) -> TrainingProgramme:
+            comps = await admin.programme_competencies([programme.id])
+            return TrainingProgramme.of(programme, comps.get(programme.id, []))
+
+        return await mutate(
+            TrainingProgrammePayload,
             # data before the id: a bad input field is reported first, as before
             lambda: admin.save_programme(
                 actor=actor, data=input.parsed(), programme_id=parse_id(id, "id")
-            )
-        )
-        if errors:
-            return TrainingProgrammePayload(errors=errors)
-        comps = await admin.programme_competencies([programme.id])
-        return TrainingProgrammePayload(
-            programme=TrainingProgramme.of(programme, comps.get(programme.id, []))
+            ),
+            present,
         )
 
     @strawberry.mutation(description="Region admin: a batch (angkatan) of a programme.")
@@ -296,7 +287,8 @@ class TrainingMutation:
         self, info: strawberry.Info, input: TrainingRuleInput, id: strawberry.ID | None = None
     ) -> TrainingRulePayload:
         actor = info.context.require_region_actor()
-        rule, errors = await run_mutation(
+        return await mutate(
+            TrainingRulePayload,
             lambda: admin.save_rule(
                 actor=actor,
                 rule_id=parse_id(id, "id"),
@@ -306,9 +298,9 @@ class TrainingMutation:
                 programme_id=parse_id(input.programme_id, "programmeId"),
                 priority=input.priority,
                 is_active=input.is_active,
-            )
+            ),
+            TrainingRule.of,
         )
-        return TrainingRulePayload(rule=TrainingRule.of(rule) if rule else None, errors=errors)
 
     @strawberry.mutation(
         description="Region admin (anyone) or supervisor (direct reports): assigns a programme."
@@ -377,15 +369,14 @@ class TrainingMutation:
         self, info: strawberry.Info, assignment_ids: list[strawberry.ID]
     ) -> TrainingAssignmentsPayload:
         actor = info.context.require_region_actor()
-        rows, errors = await run_mutation(
+        return await mutate(
+            TrainingAssignmentsPayload,
             lambda: participants.record_attendance(
                 actor=actor,
                 assignment_ids=[_required_id(i, "assignmentIds") for i in assignment_ids],
-            )
+            ),
+            lambda rows: _assignment_rows([r.id for r in rows]),
         )
-        if errors:
-            return TrainingAssignmentsPayload(errors=errors)
-        return TrainingAssignmentsPayload(assignments=await _assignment_rows([r.id for r in rows]))
 
     @strawberry.mutation(description="Training officer: completed, with score and certificate.")
     async def complete_training(
