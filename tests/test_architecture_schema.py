@@ -40,6 +40,7 @@ INFRASTRUCTURE = {
     "document_cache",
     "errors",
     "payloads",
+    "error_codes",  # the API's declared error codes
 }
 NOT_DOMAINS = {"graphiql"}  # GraphiQL's assets and their refresh script
 

@@ -49,7 +49,7 @@ async def training_batches(programme_id: int) -> list[TrainingBatch]:
     ).order_by("starts_on", "id")
 
 
-async def assignment_rows(ids: list[int]) -> list[dict[str, Any]]:
+async def assignments_by_ids(ids: list[int]) -> list[dict[str, Any]]:
     """Assignments as the lists show them (participants.ROW: people, unit, programme,
     batch joined), by id, in one statement."""
     return await connections.get("default").execute_query_dict(

@@ -111,7 +111,7 @@ class TrainingAssignmentsPayload:
 
 
 async def _assignment_rows(ids: list[int]) -> list[TrainingAssignment]:
-    rows = await training_queries.assignment_rows(ids)
+    rows = await training_queries.assignments_by_ids(ids)
     return [TrainingAssignment.of(r) for r in rows]
 
 
