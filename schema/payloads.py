@@ -76,10 +76,10 @@ async def mutate(
     if errors:
         make: Any = payload_type
         return make(errors=errors)
-    return await present_payload(payload_type, result, present)
+    return await _present(payload_type, result, present)
 
 
-async def present_payload(
+async def _present(
     payload_type: type[P], result: R | None, present: Callable[[R], Any] | None = None
 ) -> P:
     """The payload of a body that succeeded (see `mutate`)."""

@@ -8,7 +8,7 @@ from kinerja_saas.auth import activation
 from kinerja_saas.auth import service as auth
 from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
-from schema.auth.types import Me, _me
+from schema.auth.types import Me, me_of
 from schema.errors import UserError, parse_id, run_mutation
 from schema.isolation import ALONE, ANONYMOUS
 from schema.payloads import mutate, payload
@@ -51,7 +51,7 @@ async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
         refresh_token=result.tokens.refresh_token,
         expires_at=result.tokens.expires_at,
         device_token=result.device_token,
-        me=_me(result.actor, result.name, result.employee),
+        me=me_of(result.actor, result.name, result.employee),
     )
 
 

@@ -6,7 +6,7 @@ import strawberry
 
 from kinerja_saas.auth import service as auth
 from kinerja_saas.errors import AuthenticationFailed
-from schema.auth.types import Me, _me
+from schema.auth.types import Me, me_of
 
 
 @strawberry.type
@@ -17,4 +17,4 @@ class AuthQuery:
         account = await auth.current_account(actor=actor)
         if account is None:
             raise AuthenticationFailed("This login is no longer active.", code="ACCOUNT_INACTIVE")
-        return _me(actor, account.name)
+        return me_of(actor, account.name)

@@ -41,7 +41,7 @@ class Me:
         return Employee.of(row) if row else None
 
 
-def _me(actor: Actor, name: str, employee_row: dict | None = None) -> Me:
+def me_of(actor: Actor, name: str, employee_row: dict | None = None) -> Me:
     return Me(
         id=strawberry.ID(str(actor.user_id)),
         email=actor.email,

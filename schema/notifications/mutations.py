@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from kinerja_saas.auth.actor import Actor
 from kinerja_saas.notifications import inbox, webhooks
 from kinerja_saas.notifications.announcements import send_announcement
 from kinerja_saas.notifications.models import Channel as _Channel
@@ -16,8 +17,8 @@ from schema.notifications.types import (
     NotificationText,
     WebhookDelivery,
     WebhookEndpoint,
-    _preferences,
-    _text,
+    preferences_of,
+    text_of,
 )
 from schema.payloads import mutate, payload
 
@@ -101,14 +102,14 @@ class NotificationMutation:
             inbox.ChannelChoice(kind=c.kind, channel=_Channel(c.channel.value), enabled=c.enabled)
             for c in input.preferences
         ]
-        _, errors = await run_mutation(
-            lambda: inbox.set_preferences(
+
+        async def body() -> Actor:
+            await inbox.set_preferences(
                 actor=actor, choices=choices, email_digest=input.email_digest
             )
-        )
-        if errors:
-            return NotificationPreferencesPayload(errors=errors)
-        return NotificationPreferencesPayload(preferences=await _preferences(actor))
+            return actor
+
+        return await mutate(NotificationPreferencesPayload, body, preferences_of)
 
     @strawberry.mutation(description="Region admins: the region's own text for a kind.")
     async def set_notification_text(
@@ -118,7 +119,7 @@ class NotificationMutation:
         return await mutate(
             NotificationTextPayload,
             lambda: inbox.set_region_text(actor=actor, kind_name=kind, title=title, body=body),
-            _text,
+            text_of,
         )
 
     @strawberry.mutation(
@@ -129,16 +130,16 @@ class NotificationMutation:
     ) -> AnnouncementPayload:
         actor = info.context.require_region_actor()
 
-        async def body() -> None:
+        async def body() -> bool:
             await send_announcement(
                 actor=actor,
                 title=input.title,
                 body=input.body,
                 unit_id=parse_id(input.unit_id, "unitId"),
             )
+            return True
 
-        _, errors = await run_mutation(body)
-        return AnnouncementPayload(queued=not errors, errors=errors)
+        return await mutate(AnnouncementPayload, body)
 
     @strawberry.mutation(description="Region admins: back to the built-in text.")
     async def reset_notification_text(
@@ -148,7 +149,7 @@ class NotificationMutation:
         return await mutate(
             NotificationTextPayload,
             lambda: inbox.reset_region_text(actor=actor, kind_name=kind),
-            _text,
+            text_of,
         )
 
 

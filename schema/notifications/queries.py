@@ -18,8 +18,8 @@ from schema.notifications.types import (
     WebhookDeliveryEdge,
     WebhookDeliveryStatus,
     WebhookEndpoint,
-    _preferences,
-    _text,
+    preferences_of,
+    text_of,
 )
 from schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 
@@ -56,12 +56,12 @@ class NotificationQuery:
 
     @strawberry.field(description="Every kind with the user's channels (or their defaults).")
     async def notification_preferences(self, info: strawberry.Info) -> NotificationPreferences:
-        return await _preferences(info.context.require_region_actor())
+        return await preferences_of(info.context.require_region_actor())
 
     @strawberry.field(description="Region admins: each kind's text, the region's or built-in.")
     async def notification_texts(self, info: strawberry.Info) -> list[NotificationText]:
         return [
-            _text(t) for t in await inbox.region_texts(actor=info.context.require_region_actor())
+            text_of(t) for t in await inbox.region_texts(actor=info.context.require_region_actor())
         ]
 
 

@@ -95,7 +95,7 @@ class NotificationText:
     variables: list[str] = strawberry.field(description="Placeholders usable as {name}")
 
 
-def _text(t: inbox.KindTexts) -> NotificationText:
+def text_of(t: inbox.KindTexts) -> NotificationText:
     return NotificationText(
         kind=t.kind.name,
         title=t.title,
@@ -107,7 +107,7 @@ def _text(t: inbox.KindTexts) -> NotificationText:
     )
 
 
-async def _preferences(actor) -> NotificationPreferences:
+async def preferences_of(actor) -> NotificationPreferences:
     kinds, digest = await inbox.preferences(actor=actor)
     return NotificationPreferences(
         kinds=[

@@ -46,7 +46,7 @@ from schema.performance.types import (
     Realisation,
     ResultKind,
     RewardSanction,
-    _problem,
+    problem_of,
 )
 
 
@@ -489,7 +489,7 @@ class EvaluationMutation:
             ),
             lambda result: {
                 "evaluation": Evaluation.of(result[0]),
-                "distribution_problems": [_problem(p) for p in result[1]],
+                "distribution_problems": [problem_of(p) for p in result[1]],
             },
         )
 

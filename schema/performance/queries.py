@@ -32,7 +32,7 @@ from schema.performance.types import (
     RewardSanction,
     StatsDimension,
     TeamMember,
-    _rating,
+    rating_of,
 )
 
 
@@ -156,8 +156,8 @@ class EvaluationQuery:
                 unit_id=optional_id(r.get("unit_id")),
                 checkpoint_id=optional_id(r.get("checkpoint_id")),
                 predikat=_Predikat(r["predikat"]) if r.get("predikat") else None,
-                result_rating=_rating(r.get("result_rating")),
-                behaviour_rating=_rating(r.get("behaviour_rating")),
+                result_rating=rating_of(r.get("result_rating")),
+                behaviour_rating=rating_of(r.get("behaviour_rating")),
                 plan_status=r.get("plan_status"),
                 plans=r["plans"],
                 with_achievement=r["with_achievement"],

@@ -392,7 +392,7 @@ ConsequenceType = strawberry.enum(consequences.ConsequenceType)
 StatsDimension = strawberry.enum(monitoring.StatsDimension)
 
 
-def _rating(value: str | None) -> _Rating | None:
+def rating_of(value: str | None) -> _Rating | None:
     return _Rating(value) if value else None
 
 
@@ -428,8 +428,8 @@ class Appeal:
             created_at=a.created_at,
             decided_at=a.decided_at,
             original_predikat=_Predikat(original["predikat"]) if original.get("predikat") else None,
-            original_result_rating=_rating(original.get("result_rating")),
-            original_behaviour_rating=_rating(original.get("behaviour_rating")),
+            original_result_rating=rating_of(original.get("result_rating")),
+            original_behaviour_rating=rating_of(original.get("behaviour_rating")),
         )
 
 
@@ -463,19 +463,19 @@ class Evaluation:
             checkpoint_id=optional_id(e.checkpoint_id),
             status=e.status,
             achievement=e.achievement,
-            proposed_result_rating=_rating(e.proposed_result_rating),
-            result_rating=_rating(e.result_rating),
+            proposed_result_rating=rating_of(e.proposed_result_rating),
+            result_rating=rating_of(e.result_rating),
             result_override_reason=e.result_override_reason,
             behaviour=[
                 ValueRating(code=code, rating=_Rating(v["rating"]), note=v.get("note") or None)
                 for code, v in e.behaviour_ratings.items()
             ],
-            behaviour_rating=_rating(e.behaviour_rating),
+            behaviour_rating=rating_of(e.behaviour_rating),
             predikat=_Predikat(e.predikat) if e.predikat else None,
             feedback=e.feedback,
             self_assessment=e.self_assessment,
-            self_result_rating=_rating(e.self_result_rating),
-            self_behaviour_rating=_rating(e.self_behaviour_rating),
+            self_result_rating=rating_of(e.self_result_rating),
+            self_behaviour_rating=rating_of(e.self_behaviour_rating),
             finalised_at=e.finalised_at,
             appeal_deadline=e.appeal_deadline,
         )
@@ -598,11 +598,11 @@ class DistributionCheck:
                 )
                 for p in _Predikat
             ],
-            problems=[_problem(p) for p in d.problems],
+            problems=[problem_of(p) for p in d.problems],
         )
 
 
-def _problem(p: Any) -> DistributionProblem:
+def problem_of(p: Any) -> DistributionProblem:
     return DistributionProblem(
         code=p.code,
         predikat=list(p.predikat),

@@ -17,11 +17,11 @@ from schema.surveys.types import (
     SurveyCampaignType,
     SurveyResults,
     SurveyServiceType,
-    _api,
-    _campaigns,
-    _client_ip,
-    _enter_region,
-    _refuse_unknown_code,
+    api_name,
+    campaigns_of,
+    enter_region,
+    refuse_unknown_code,
+    request_ip,
 )
 
 
@@ -30,13 +30,13 @@ async def _resolve_with_rules(
 ) -> tuple[public.CodeTarget, public.Rules]:
     found = await public.resolve_code_with_rules(code.strip())
     if found is None:
-        await _refuse_unknown_code(info)
+        await refuse_unknown_code(info)
     target, rules = found
-    await _enter_region(info, target.tenant_id)
+    await enter_region(info, target.tenant_id)
     return target, rules
 
 
-_FROM_API = {_api(f): f for f in PROFILE_FIELDS}
+_FROM_API = {api_name(f): f for f in PROFILE_FIELDS}
 
 
 @strawberry.input
@@ -113,7 +113,7 @@ class RecomputeSurveyResultsPayload:
 
 
 async def _campaign(info: strawberry.Info, campaign: Any) -> SurveyCampaignType:
-    return (await _campaigns(info, [campaign]))[0]
+    return (await campaigns_of(info, [campaign]))[0]
 
 
 @strawberry.type
@@ -136,7 +136,7 @@ class SurveyMutation:
                     info.context.redis,
                     tenant_id=target.tenant_id,
                     code=code.strip(),
-                    ip=_client_ip(info),
+                    ip=request_ip(info),
                     per_ip_hour=rules.per_ip_per_hour,
                     per_code_minute=info.context.settings.survey_rate_limit_per_code_per_minute,
                 )

@@ -28,10 +28,10 @@ from schema.surveys.types import (
     SurveySuggestionConnection,
     SurveySuggestionEdge,
     SurveyTrendPoint,
-    _api,
-    _campaigns,
-    _enter_region,
-    _refuse_unknown_code,
+    api_name,
+    campaigns_of,
+    enter_region,
+    refuse_unknown_code,
 )
 from tenants.models import RegionStatus
 
@@ -39,8 +39,8 @@ from tenants.models import RegionStatus
 async def _resolve(info: strawberry.Info, code: str) -> public.CodeTarget:
     target = await public.resolve_code(code.strip())
     if target is None:
-        await _refuse_unknown_code(info)
-    await _enter_region(info, target.tenant_id)
+        await refuse_unknown_code(info)
+    await enter_region(info, target.tenant_id)
     return target
 
 
@@ -71,7 +71,7 @@ class SurveyQuery:
             ],
             extra_questions=[ExtraQuestion(**q) for q in fm.extra_questions],
             profile_fields=[
-                SurveyProfileField(field=_api(f), values=list(PROFILE_FIELDS[f]))
+                SurveyProfileField(field=api_name(f), values=list(PROFILE_FIELDS[f]))
                 for f in fm.profile_fields
             ],
             suggestion_max_length=fm.suggestion_max_length,
@@ -84,7 +84,7 @@ class SurveyQuery:
         tenant = await regions.region_by_slug(region_slug)
         if tenant is None or tenant.status != RegionStatus.ACTIVE:
             raise NotFound("No such region.", code="NOT_FOUND", field="regionSlug")
-        await _enter_region(info, tenant.id)
+        await enter_region(info, tenant.id)
         return [SurveyResults.of(r) for r in await results.published_results()]
 
     @strawberry.field(description="Region admin: the region's survey services.")
@@ -121,7 +121,7 @@ class SurveyQuery:
             limit=limit,
             after=keyset,
         )
-        nodes = await _campaigns(info, rows[:limit], unit_path)
+        nodes = await campaigns_of(info, rows[:limit], unit_path)
         edges = [
             SurveyCampaignEdge(
                 cursor=encode_cursor(c.opens_on.isoformat(), c.id, _CAMPAIGNS_ORDER), node=n

@@ -29,12 +29,12 @@ _ELEMENT_CODES = tuple(f"U{i}" for i in range(1, 10))
 UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is pointless
 
 
-async def _refuse_unknown_code(info: strawberry.Info) -> NoReturn:
+async def refuse_unknown_code(info: strawberry.Info) -> NoReturn:
     redis = info.context.redis
     if redis is not None:
         wait = await hit(
             redis,
-            f"kinerja:skm:unknown:{digest(_client_ip(info))}",
+            f"kinerja:skm:unknown:{digest(request_ip(info))}",
             limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
             window_seconds=3600,
         )
@@ -113,7 +113,7 @@ class SurveyCampaignType:
             opens_on=c.opens_on,
             closes_on=c.closes_on,
             extra_questions=[ExtraQuestion(**q) for q in c.extra_questions],
-            profile_fields=[_api(f) for f in c.profile_fields],
+            profile_fields=[api_name(f) for f in c.profile_fields],
             published_at=c.published_at,
             services=[
                 CampaignService(
@@ -131,12 +131,12 @@ class SurveyCampaignType:
         )
 
 
-def _api(field: str) -> str:
+def api_name(field: str) -> str:
     head, *rest = field.split("_")
     return head + "".join(p.capitalize() for p in rest)
 
 
-async def _campaigns(
+async def campaigns_of(
     info: strawberry.Info, campaigns, unit_path: str | None = None
 ) -> list[SurveyCampaignType]:
     request = info.context.request
@@ -334,11 +334,11 @@ class SurveySuggestionConnection:
     page_info: PageInfo
 
 
-def _client_ip(info: strawberry.Info) -> str:
+def request_ip(info: strawberry.Info) -> str:
     return info.context.client_ip
 
 
-async def _enter_region(info: strawberry.Info, tenant_id: int) -> None:
+async def enter_region(info: strawberry.Info, tenant_id: int) -> None:
     """The code's (or slug's) region is the request's: a token of another region is refused,
     and without a token the first region named binds the request (tenants.context.Binding
     refuses a second one too, whatever field names it)."""

@@ -26,7 +26,7 @@ from schema.training.types import (
     TrainingProgramme,
     TrainingRule,
     TrainingUnit,
-    _required_id,
+    required_id,
 )
 
 
@@ -44,12 +44,12 @@ class TrainingProgrammeInput:
 
     def parsed(self) -> admin.ProgrammeData:
         return admin.ProgrammeData(
-            training_unit_id=_required_id(self.training_unit_id, "trainingUnitId"),
+            training_unit_id=required_id(self.training_unit_id, "trainingUnitId"),
             title=self.title,
             mode=_TrainingMode(self.mode.value),
             jp_hours=self.jp_hours,
             capacity=self.capacity,
-            competency_ids=[_required_id(c, "competencyIds") for c in self.competency_ids],
+            competency_ids=[required_id(c, "competencyIds") for c in self.competency_ids],
             description=self.description,
             is_open=self.is_open,
             is_active=self.is_active,
@@ -217,7 +217,7 @@ class TrainingMutation:
         return await _ok_payload(
             lambda: admin.set_officer(
                 actor=actor,
-                user_id=_required_id(user_id, "userId"),
+                user_id=required_id(user_id, "userId"),
                 training_unit_id=parse_id(training_unit_id, "trainingUnitId"),
             )
         )
@@ -236,7 +236,7 @@ class TrainingMutation:
         return await _ok_payload(
             lambda: admin.set_webhook_unit(
                 actor=actor,
-                endpoint_id=_required_id(endpoint_id, "endpointId"),
+                endpoint_id=required_id(endpoint_id, "endpointId"),
                 training_unit_id=parse_id(training_unit_id, "trainingUnitId"),
             )
         )
@@ -274,7 +274,7 @@ class TrainingMutation:
         return await _batch_payload(
             lambda: admin.create_batch(
                 actor=actor,
-                programme_id=_required_id(programme_id, "programmeId"),
+                programme_id=required_id(programme_id, "programmeId"),
                 name=name,
                 starts_on=starts_on,
                 ends_on=ends_on,
@@ -294,7 +294,7 @@ class TrainingMutation:
                 rule_id=parse_id(id, "id"),
                 trigger=_RuleTrigger(input.trigger.value),
                 trigger_value=input.trigger_value,
-                competency_id=_required_id(input.competency_id, "competencyId"),
+                competency_id=required_id(input.competency_id, "competencyId"),
                 programme_id=parse_id(input.programme_id, "programmeId"),
                 priority=input.priority,
                 is_active=input.is_active,
@@ -316,9 +316,9 @@ class TrainingMutation:
         return await _placed_payload(
             lambda: participants.assign_manually(
                 actor=actor,
-                employee_id=_required_id(employee_id, "employeeId"),
-                programme_id=_required_id(programme_id, "programmeId"),
-                period_id=_required_id(period_id, "periodId"),
+                employee_id=required_id(employee_id, "employeeId"),
+                programme_id=required_id(programme_id, "programmeId"),
+                period_id=required_id(period_id, "periodId"),
             )
         )
 
@@ -332,8 +332,8 @@ class TrainingMutation:
         return await _placed_payload(
             lambda: participants.enrol(
                 actor=actor,
-                programme_id=_required_id(programme_id, "programmeId"),
-                period_id=_required_id(period_id, "periodId"),
+                programme_id=required_id(programme_id, "programmeId"),
+                period_id=required_id(period_id, "periodId"),
             )
         )
 
@@ -348,7 +348,7 @@ class TrainingMutation:
         return await _ok_payload(
             lambda: admin.request_assignment(
                 actor=actor,
-                period_id=_required_id(period_id, "periodId"),
+                period_id=required_id(period_id, "periodId"),
                 unit_id=parse_id(unit_id, "unitId"),
             )
         )
@@ -360,7 +360,7 @@ class TrainingMutation:
         actor = info.context.require_region_actor()
         return await _batch_payload(
             lambda: participants.confirm_batch(
-                actor=actor, batch_id=_required_id(batch_id, "batchId")
+                actor=actor, batch_id=required_id(batch_id, "batchId")
             )
         )
 
@@ -373,7 +373,7 @@ class TrainingMutation:
             TrainingAssignmentsPayload,
             lambda: participants.record_attendance(
                 actor=actor,
-                assignment_ids=[_required_id(i, "assignmentIds") for i in assignment_ids],
+                assignment_ids=[required_id(i, "assignmentIds") for i in assignment_ids],
             ),
             lambda rows: _assignment_rows([r.id for r in rows]),
         )
@@ -390,7 +390,7 @@ class TrainingMutation:
         return await _row_payload(
             lambda: participants.complete(
                 actor=actor,
-                assignment_id=_required_id(assignment_id, "assignmentId"),
+                assignment_id=required_id(assignment_id, "assignmentId"),
                 score=_score(score),
                 certificate_ref=certificate_ref,
             )
@@ -403,7 +403,7 @@ class TrainingMutation:
         actor = info.context.require_region_actor()
         return await _row_payload(
             lambda: participants.mark_no_show(
-                actor=actor, assignment_id=_required_id(assignment_id, "assignmentId")
+                actor=actor, assignment_id=required_id(assignment_id, "assignmentId")
             )
         )
 
@@ -418,7 +418,7 @@ class TrainingMutation:
         return await _row_payload(
             lambda: participants.cancel(
                 actor=actor,
-                assignment_id=_required_id(assignment_id, "assignmentId"),
+                assignment_id=required_id(assignment_id, "assignmentId"),
                 reason=reason,
             )
         )

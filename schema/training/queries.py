@@ -21,8 +21,8 @@ from schema.training.types import (
     TrainingEffectivenessGroupBy,
     TrainingProgramme,
     TrainingUnit,
-    _id,
-    _required_id,
+    required_id,
+    to_id,
 )
 
 _ORDER = "training-assignments"
@@ -89,7 +89,7 @@ class TrainingQuery:
         self, info: strawberry.Info, programme_id: strawberry.ID
     ) -> list[TrainingBatch]:
         info.context.require_region_actor()
-        rows = await training.training_batches(_required_id(programme_id, "programmeId"))
+        rows = await training.training_batches(required_id(programme_id, "programmeId"))
         return [TrainingBatch.of(b) for b in rows]
 
     @strawberry.field(description="Training officer: their unit's assignments, newest first.")
@@ -139,7 +139,7 @@ class TrainingQuery:
             JpLedgerEdge(
                 cursor=encode_cursor(None, line.employee_id, _LEDGER),
                 node=JpLedgerLine(
-                    employee_id=_id(line.employee_id),
+                    employee_id=to_id(line.employee_id),
                     nip=line.nip,
                     name=line.name,
                     unit_name=line.unit_name,
@@ -168,7 +168,7 @@ class TrainingQuery:
         actor = info.context.require_region_actor()
         groups = await effectiveness.effectiveness(
             actor=actor,
-            period_id=_required_id(period_id, "periodId"),
+            period_id=required_id(period_id, "periodId"),
             group_by=effectiveness.GroupBy(group_by.value),
         )
         return [TrainingEffect.of(g) for g in groups]

@@ -35,11 +35,11 @@ TrainingAssignmentStatus = strawberry.enum(_AssignmentStatus, name="TrainingAssi
 TrainingAssignmentReason = strawberry.enum(_AssignmentReason, name="TrainingAssignmentReason")
 
 
-def _id(value: int) -> strawberry.ID:
+def to_id(value: int) -> strawberry.ID:
     return strawberry.ID(str(value))
 
 
-def _required_id(value: strawberry.ID, field: str) -> int:
+def required_id(value: strawberry.ID, field: str) -> int:
     return parse_id(value, field)  # type: ignore[return-value]
 
 
@@ -52,7 +52,7 @@ class TrainingUnit:
 
     @classmethod
     def of(cls, u) -> TrainingUnit:
-        return cls(id=_id(u.id), name=u.name, email=u.email, is_active=u.is_active)
+        return cls(id=to_id(u.id), name=u.name, email=u.email, is_active=u.is_active)
 
 
 @strawberry.type
@@ -71,14 +71,14 @@ class TrainingProgramme:
     @classmethod
     def of(cls, p, competency_ids: list[int]) -> TrainingProgramme:
         return cls(
-            id=_id(p.id),
-            training_unit_id=_id(p.training_unit_id),
+            id=to_id(p.id),
+            training_unit_id=to_id(p.training_unit_id),
             title=p.title,
             description=p.description,
             mode=p.mode,
             jp_hours=p.jp_hours,
             capacity=p.capacity,
-            competency_ids=[_id(c) for c in sorted(competency_ids)],
+            competency_ids=[to_id(c) for c in sorted(competency_ids)],
             is_open=p.is_open,
             is_active=p.is_active,
         )
@@ -98,8 +98,8 @@ class TrainingBatch:
     @classmethod
     def of(cls, b) -> TrainingBatch:
         return cls(
-            id=_id(b.id),
-            programme_id=_id(b.programme_id),
+            id=to_id(b.id),
+            programme_id=to_id(b.programme_id),
             name=b.name,
             starts_on=b.starts_on,
             ends_on=b.ends_on,
@@ -160,36 +160,36 @@ class TrainingAssignment:
     @classmethod
     def of(cls, r: dict[str, Any]) -> TrainingAssignment:
         return cls(
-            id=_id(r["id"]),
+            id=to_id(r["id"]),
             status=_AssignmentStatus(r["status"]),
             reason=_AssignmentReason(r["reason"]),
             reason_value=r["reason_value"],
             predikat=r["predikat"],
             evaluation_id=optional_id(r["evaluation_id"]),
-            period_id=_id(r["period_id"]),
+            period_id=to_id(r["period_id"]),
             waiting_position=r["waiting_position"],
             score=float(r["score"]) if r["score"] is not None else None,
             certificate_ref=r["certificate_ref"],
             completed_at=r["completed_at"],
             created_at=r["created_at"],
             employee=TrainingParticipant(
-                id=_id(r["employee_id"]),
+                id=to_id(r["employee_id"]),
                 nip=r["nip"],
                 name=r["employee_name"],
                 email=r["email"],
                 phone=r["phone"],
-                unit_id=_id(r["unit_id"]),
+                unit_id=to_id(r["unit_id"]),
                 unit_name=r["unit_name"],
             ),
             programme=TrainingProgrammeRef(
-                id=_id(r["programme_id"]),
+                id=to_id(r["programme_id"]),
                 title=r["programme_title"],
                 jp_hours=r["jp_hours"],
                 mode=_TrainingMode(r["mode"]),
-                training_unit_id=_id(r["training_unit_id"]),
+                training_unit_id=to_id(r["training_unit_id"]),
             ),
             batch=TrainingBatchRef(
-                id=_id(r["batch_id"]),
+                id=to_id(r["batch_id"]),
                 name=r["batch_name"],
                 starts_on=r["starts_on"],
                 ends_on=r["ends_on"],
