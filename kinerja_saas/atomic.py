@@ -62,13 +62,13 @@ async def atomically(
         cause = exc.__cause__
         if not isinstance(cause, UniqueViolationError) or not cause.constraint_name:
             raise
-        column = await _clashing_column(cause.constraint_name)
-        if column is None:
+        clashing = await _clashing_column(cause.constraint_name)
+        if clashing is None:
             raise
         return None, [
             FieldError(
-                field=api_field(column),
+                field=api_field(clashing),
                 code="DUPLICATE",
-                message=f"This {column} was just taken by a concurrent change.",
+                message=f"This {clashing} was just taken by a concurrent change.",
             )
         ]

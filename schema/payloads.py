@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 import strawberry
 from strawberry.types.field import StrawberryField
@@ -33,6 +33,9 @@ def _annotation_text(annotation: Any) -> str:
     return annotation if isinstance(annotation, str) else repr(annotation)
 
 
+@dataclass_transform(
+    order_default=False, kw_only_default=True, field_specifiers=(strawberry.field, StrawberryField)
+)
 def payload(cls: type[P]) -> type[P]:
     """Makes `cls` a mutation payload type: its fields (null, or empty lists, unless they
     say otherwise), then `errors: [UserError!]!`."""
@@ -74,9 +77,14 @@ async def mutate(
     its default."""
     result, errors = await run_mutation(body, savepoint=savepoint)
     if errors:
-        make: Any = payload_type
-        return make(errors=errors)
+        return refused(payload_type, errors)
     return await _present(payload_type, result, present)
+
+
+def refused(payload_type: type[P], errors: list[UserError], **fields: Any) -> P:
+    """The payload of refused input: its errors (and any field the caller still fills)."""
+    make: Any = payload_type
+    return make(**fields, errors=errors)
 
 
 async def _present(

@@ -11,7 +11,7 @@ from kinerja_saas.errors import AuthenticationFailed
 from schema.auth.types import Me, me_of
 from schema.errors import UserError, parse_id, run_mutation
 from schema.isolation import ALONE, ANONYMOUS
-from schema.payloads import mutate, payload
+from schema.payloads import mutate, payload, refused
 from tenants.context import enter_tenant
 
 
@@ -41,9 +41,11 @@ async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
     try:
         result, errors = await run_mutation(call) if atomic else (await call(), [])
     except AuthenticationFailed as exc:
-        return AuthPayload(errors=[UserError(field=exc.field, code=exc.code, message=exc.message)])
+        return refused(
+            AuthPayload, [UserError(field=exc.field, code=exc.code, message=exc.message)]
+        )
     if result is None:
-        return AuthPayload(errors=errors)
+        return refused(AuthPayload, errors)
     if result.actor.tenant_id is not None:
         await enter_tenant(result.actor.tenant_id)  # so `me { employee { … } }` resolves
     return AuthPayload(

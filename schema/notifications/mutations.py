@@ -20,7 +20,7 @@ from schema.notifications.types import (
     preferences_of,
     text_of,
 )
-from schema.payloads import mutate, payload
+from schema.payloads import mutate, payload, refused
 
 
 @payload
@@ -81,11 +81,10 @@ class NotificationMutation:
             return await inbox.mark_read(actor=actor, ids=[i for i in parsed if i is not None])
 
         updated, errors = await run_mutation(body)
-        return MarkReadPayload(
-            updated=updated or 0,
-            unread_count=await inbox.unread_count(actor=actor),
-            errors=errors,
-        )
+        unread = await inbox.unread_count(actor=actor)
+        if errors:
+            return refused(MarkReadPayload, errors, unread_count=unread)
+        return MarkReadPayload(updated=updated or 0, unread_count=unread)
 
     @strawberry.mutation
     async def mark_all_notifications_read(self, info: strawberry.Info) -> MarkReadPayload:
