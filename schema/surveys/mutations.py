@@ -139,6 +139,7 @@ class SurveyMutation:
                     ip=request_ip(info),
                     per_ip_hour=rules.per_ip_per_hour,
                     per_code_minute=info.context.settings.survey_rate_limit_per_code_per_minute,
+                    per_code_client_minute=info.context.settings.survey_rate_limit_per_code_client_per_minute,
                 )
             given: dict[str, object] = {}
             for a in answers:

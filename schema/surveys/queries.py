@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from kinerja_saas.errors import NotFound
+from kinerja_saas.errors import NotFound, PermissionDenied
 from kinerja_saas.regions import queries as regions
 from kinerja_saas.surveys import admin, public, results
 from kinerja_saas.surveys.models import ResultScope
@@ -33,6 +33,7 @@ from schema.surveys.types import (
     enter_region,
     refuse_unknown_code,
 )
+from tenants.context import RegionMismatch
 from tenants.models import RegionStatus
 
 
@@ -81,10 +82,16 @@ class SurveyQuery:
     async def published_survey_results(
         self, info: strawberry.Info, region_slug: str
     ) -> list[SurveyResults]:
+        # One answer for a region that does not exist, is suspended, or is not the one the
+        # request is bound to (another region's token, a second slug): no existence oracle.
+        not_found = NotFound("Wilayah tidak ditemukan.", code="NOT_FOUND", field="regionSlug")
         tenant = await regions.region_by_slug(region_slug)
         if tenant is None or tenant.status != RegionStatus.ACTIVE:
-            raise NotFound("No such region.", code="NOT_FOUND", field="regionSlug")
-        await enter_region(info, tenant.id)
+            raise not_found
+        try:
+            await enter_region(info, tenant.id)
+        except (RegionMismatch, PermissionDenied) as exc:
+            raise not_found from exc
         return [SurveyResults.of(r) for r in await results.published_results()]
 
     @strawberry.field(description="Region admin: the region's survey services.")

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import strawberry
 
+from kinerja_saas.client_address import limit_bucket
 from kinerja_saas.errors import NotFound, PermissionDenied
 from kinerja_saas.ratelimit import digest
 from kinerja_saas.surveys import admin, qr, results
@@ -34,7 +35,7 @@ async def refuse_unknown_code(info: strawberry.Info) -> NoReturn:
     if redis is not None:
         wait = await hit(
             redis,
-            f"kinerja:skm:unknown:{digest(request_ip(info))}",
+            f"kinerja:skm:unknown:{digest(limit_bucket(request_ip(info)))}",
             limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
             window_seconds=3600,
         )
