@@ -10,6 +10,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.config
 import re
@@ -20,6 +21,8 @@ from contextvars import ContextVar
 from typing import Any, Literal
 
 import structlog
+
+from kinerja_saas.errors import DomainError
 
 LogFormat = Literal["json", "console"]
 
@@ -154,8 +157,6 @@ def _expected_graphql_errors(
     are expected: one INFO line with their code. Unexpected ones stay ERROR with the trace."""
     if event_dict.get("logger") != "strawberry.execution":
         return event_dict
-    from kinerja_saas.errors import DomainError
-
     exc_info = event_dict.get("exc_info")
     error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
     if error is None or isinstance(error, DomainError):
@@ -290,8 +291,6 @@ def quiet_dev_logs(settings: Any) -> None:
 async def job_summaries(worker: Any, every: float = JOB_SUMMARY_SECONDS) -> None:
     """Every `every` seconds in which jobs ran, one line: how many finished, failed, retried
     (arq's counters of this worker)."""
-    import asyncio
-
     log = get_logger("kinerja.worker")
     seen = (0, 0, 0)
     while True:

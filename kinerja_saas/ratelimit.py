@@ -1,7 +1,7 @@
 """Fixed-window request counters in Redis, shared by every limit of the platform: the
 public survey endpoints' (kinerja_saas/surveys/ratelimit.py), failed logins
 (kinerja_saas/auth/throttle.py) and every request's per-region and per-user limits
-(tenants/fair_share.py). Keys hold hashes of what they count (an IP, an e-mail), never the
+(kinerja_saas/admission.py). Keys hold hashes of what they count (an IP, an e-mail), never the
 value itself; a window starts with its first hit and its key expires with it.
 
 Every limit fails open (a Redis outage must not lock out logins or citizens), but never
@@ -16,6 +16,7 @@ import hashlib
 import re
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -126,3 +127,13 @@ async def wait_if_over(redis: Redis, limits: dict[str, int]) -> int | None:
         if count is not None and int(count) >= limits[key]
     ]
     return max(waits) if waits else None
+
+
+UNKNOWN_CLIENT = "unknown"
+
+
+def client_ip(request: Any) -> str:
+    """The address every per-IP limit counts: the client's, behind trusted proxies too (the
+    runtime's ClientAddressMiddleware put it into the scope)."""
+    client = getattr(request, "client", None)
+    return client.host if client else UNKNOWN_CLIENT

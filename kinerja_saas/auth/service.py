@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from tortoise import connections
 
 from kinerja_saas import logs
+from kinerja_saas.admission import attribute_to_region
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import LoginSession, OperatorSession, UserAccount
@@ -39,7 +40,6 @@ from kinerja_saas.org.service import employees_by_ids
 from kinerja_saas.ratelimit import digest
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
-from tenants.fair_share import attribute_to_region
 from tenants.models import PlatformOperator, RegionStatus, Tenant
 
 INVALID_LOGIN = "The e-mail or password is wrong."

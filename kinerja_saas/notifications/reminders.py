@@ -12,9 +12,9 @@ from tortoise import connections
 
 from kinerja_saas.notifications.kinds import BY_NAME
 from kinerja_saas.performance.deadlines import region_today
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 APPROVAL_REMINDER = BY_NAME["APPROVAL_OVERDUE"].topic
 

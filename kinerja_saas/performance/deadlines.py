@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from tortoise import connections
 
 from kinerja_saas.performance.models import PeriodStatus
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 DEADLINE_NEAR = "performance.checkpoint_deadline_near"
 

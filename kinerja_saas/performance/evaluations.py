@@ -37,9 +37,9 @@ from kinerja_saas.performance.models import (
     PlanStatus,
 )
 from kinerja_saas.performance.rules import Rating
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 MAX_TEXT = 5000
 # What the evaluator's rating sets (with _recompute): what a save writes and the audit shows.

@@ -17,10 +17,10 @@ from tortoise import connections
 
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox import service as outbox
+from kinerja_saas.regions.region_settings import with_defaults
 from kinerja_saas.surveys.rules import ELEMENT_COUNT, PROFILE_FIELDS, valid_answer
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CLIENT_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{8,64}")

@@ -1,4 +1,4 @@
-"""Fair sharing of one API process between regions.
+"""Admission control: fair sharing of one API process between regions.
 
 - Request limits per region and per login, by the region's plan (tenants/plans.py), counted
   in Redis so every API process shares them. Redis down or slow: the request goes through,
@@ -27,6 +27,7 @@ from kinerja_saas import logs, metrics
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.ratelimit import RateLimited, hit_all, unchecked
 from kinerja_saas.settings import Settings
+from tenants.context import on_region_found
 from tenants.plans import limits_of
 
 log = logs.get_logger("kinerja.fair_share")
@@ -380,6 +381,12 @@ def attribute_to_region(tenant_id: int) -> None:
     for held in _held_slots.get():
         if held.key is None:
             held.slots.move(held, tenant_id)
+
+
+# `enter_tenant` (tenants/context.py) calls it through a hook: tenancy imports nothing above
+# it. Registered on import: slots exist only once this module is imported, so a process that
+# never imported it has nothing to move.
+on_region_found(attribute_to_region)
 
 
 class FairShare:

@@ -30,12 +30,13 @@ from kinerja_saas.database import (
     relay_connection_params,
 )
 from kinerja_saas.notifications.live import keepalive
+from kinerja_saas.outbox.parking import counts
 from kinerja_saas.ratelimit import hit_all, wait_if_over
 from kinerja_saas.settings import Settings
 from tenants.rls import PLATFORM_TABLES, RELAY_FUNCTIONS
 
 Status = Literal["ok", "fail", "skip"]
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 MIGRATIONS_APP = "models"
 # Must match workers.metrics.HEARTBEAT_KEY (arq's health-check key of the default queue);
 # the doctor talks to Redis directly and does not import the worker.
@@ -220,8 +221,6 @@ async def check_outbox(settings: Settings) -> Check:
 async def check_dead_jobs(settings: Settings) -> Check:
     """Jobs parked as dead (failed for a reason of their own) and relayed events not done,
     through job_health() as the relay role, which sees every region's count."""
-    from kinerja_saas.outbox.parking import counts
-
     conn = await asyncpg.connect(**relay_connection_params(settings), timeout=5)
     try:
         dead, not_done = await counts(conn)

@@ -53,6 +53,8 @@ from kinerja_saas.performance.models import (
     ResultKind,
 )
 from kinerja_saas.performance.rules import Direction, Rating
+from kinerja_saas.regions.onboarding import RegionInput, onboard_region
+from kinerja_saas.regions.operators import create_operator
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys import admin as surveys
 from kinerja_saas.surveys import public
@@ -63,8 +65,6 @@ from kinerja_saas.training import participants
 from kinerja_saas.training.models import Competency, TrainingMode, TrainingProgramme
 from tenants.context import tenant_transaction
 from tenants.models import RegionKind, RegionTimezone, Tenant
-from tenants.onboarding import RegionInput, onboard_region
-from tenants.operators import create_operator
 
 DEMO_PASSWORD = "Kinerja#2026"
 OPERATOR_EMAIL = "operator@demo.kinerja.id"
