@@ -23,13 +23,12 @@ from tortoise.transactions import in_transaction
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.database import relay_connection_params
 from kinerja_saas.metrics import JOBS_RECOVERED
-from kinerja_saas.notifications.kinds import BY_TOPIC
-from kinerja_saas.notifications.webhooks import REDELIVERY_TOPIC
 from kinerja_saas.outbox import parking
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 from workers.queue import enqueue, unknown_jobs
+from workers.routing import jobs_for
 from workers.tenant_job import WorkerContext, tenant_job
 
 log = logging.getLogger("kinerja.outbox")
@@ -38,12 +37,6 @@ Handler = Callable[[Actor, int, dict[str, Any]], Awaitable[None]]
 HANDLERS: dict[str, dict[str, Handler]] = {}
 
 OUTBOX_CHANNEL = "kinerja_outbox"  # NOTIFY channel of committed events
-
-# Topics whose event is a job of its own (long or stepwise work), not `dispatch_event`.
-ROUTES: dict[str, str] = {
-    "org.import.requested": "import_employees",
-    REDELIVERY_TOPIC: "redeliver_webhook",  # after the redeliverWebhook mutation committed
-}
 
 # Topics whose events only schedule a debounced job: (function, the payload keys of its
 # scope). Events of one scope within one window share one job, run once the window ends,
@@ -68,15 +61,6 @@ def debounced_job(
     job_id = ":".join([function, str(event.tenant_id), *map(str, scope.values()), str(bucket)])
     run_at = datetime.fromtimestamp((bucket + 1) * window, UTC)
     return function, job_id, run_at, scope
-
-
-def jobs_for(event_id: int, topic: str) -> list[tuple[str, str]]:
-    """(function, job id) of each job an event starts: its handlers, and the notification
-    fan-out when a notification kind comes from the topic."""
-    jobs = [(ROUTES.get(topic, "dispatch_event"), f"outbox:{event_id}")]
-    if topic in BY_TOPIC:
-        jobs.append(("fan_out_notifications", f"notify:{event_id}"))
-    return jobs
 
 
 def handles(topic: str, name: str) -> Callable[[Handler], Handler]:

@@ -36,6 +36,7 @@ from tenants.context import TenantUnavailable, tenant_transaction
 from tenants.models import RegionStatus, Tenant
 from workers import fair_queue
 from workers.queue import DependencyDown, RunAgain, WaitForSlot, enqueue
+from workers.routing import jobs_for
 
 log = logging.getLogger("kinerja.jobs")
 
@@ -271,9 +272,6 @@ def tenant_job(
 
 
 async def _event_job_done(event_id: int, job: str, topic: str) -> None:
-    # workers.outbox imports this module: its routing table is read when a job ends.
-    from workers.outbox import jobs_for
-
     expected = [function for function, _ in jobs_for(event_id, topic)]
     await outbox.mark_job_done(event_id, job, expected)
 
