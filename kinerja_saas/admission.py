@@ -179,8 +179,8 @@ class RegionSlots:
                     until = min(until, ended + self.active_seconds)
                 else:
                     del self._last_ended[t]
-        at_work.discard(None)
-        self._at_work_memo, self._at_work_until = frozenset(at_work), until
+        self._at_work_memo = frozenset(t for t in at_work if t is not None)
+        self._at_work_until = until
         return self._at_work_memo
 
     def _has_room(self, tenant_id: int | None) -> bool:
@@ -204,12 +204,15 @@ class RegionSlots:
         at work together (regions busy alike share it by slots alone, at full speed). A
         dominant region gets its equal share, or more when the others use less of theirs
         (each keeps what it used lately, up to its equal share)."""
+        busy = self.busy_seconds_per_second
+        if busy is None:  # not paced at all
+            return None
         others = [self.usage(t) for t in self._regions() if t != tenant_id]
         if not others or self.usage(tenant_id) <= sum(others):
             return None
-        equal = self.busy_seconds_per_second / (len(others) + 1)
+        equal = busy / (len(others) + 1)
         kept = sum(min(used, equal) for used in others)
-        return max(equal, self.busy_seconds_per_second - kept)
+        return max(equal, busy - kept)
 
     def usage(self, tenant_id: int) -> float:
         """Slot seconds per second the region's operations held lately (decaying average)."""

@@ -15,7 +15,7 @@ import logging
 import logging.config
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal
@@ -131,7 +131,7 @@ def _redact(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def redact(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """The last step before rendering: secret keys lose their values, texts their tokens."""
     return _redact(event_dict)
 
@@ -202,7 +202,9 @@ def formatter(fmt: LogFormat = "json") -> logging.Formatter:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=str)
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -99,12 +99,19 @@ return out
 """
 
 
+async def run_script(redis: Redis, script: str, keys: Sequence[str], args: Sequence[object]) -> Any:
+    """EVAL of a Lua script in one round trip: its reply. Arguments reach the script as
+    strings whatever their type (redis-py encodes a number as its decimal text)."""
+    reply: Any = redis.eval(script, len(keys), *keys, *(str(a) for a in args))
+    return await reply
+
+
 async def hit_all(redis: Redis, counters: Iterable[tuple[str, int, int]]) -> list[int | None]:
     """Counts one request on each (key, limit, window seconds) in one round trip; returns
     for each counter the seconds to wait when over its limit, else None."""
     counters = list(counters)
-    replies = await redis.eval(
-        _HIT, len(counters), *(k for k, _, _ in counters), *(w for _, _, w in counters)
+    replies = await run_script(
+        redis, _HIT, [k for k, _, _ in counters], [w for _, _, w in counters]
     )
     return [
         max(int(replies[2 * i + 1]), 1) if int(replies[2 * i]) > limit else None

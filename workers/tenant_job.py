@@ -184,7 +184,12 @@ def tenant_job(
                 request_id=ctx.get("job_id"),
             )
             event_id, topic = kwargs.get("event_id"), kwargs.get("topic")
-            marks_event = isinstance(event_id, int) and event_id > 0 and isinstance(topic, str)
+            # The outbox event this job is one of (its done_jobs are marked), if any.
+            event = (
+                (event_id, topic)
+                if isinstance(event_id, int) and event_id > 0 and isinstance(topic, str)
+                else None
+            )
             scope: AbstractAsyncContextManager = (
                 tenant_transaction(tenant_id) if transactional else nullcontext()
             )
@@ -197,11 +202,11 @@ def tenant_job(
                     call_kwargs = {**kwargs, "worker": WorkerContext(ctx["redis"], ctx["settings"])}
                 async with scope:
                     result = await fn(actor, **call_kwargs)
-                    if marks_event and transactional:  # with the handlers' own commit
-                        await _event_job_done(event_id, name, topic)
-                if marks_event and not transactional:
+                    if event is not None and transactional:  # with the handlers' own commit
+                        await _event_job_done(event[0], name, event[1])
+                if event is not None and not transactional:
                     async with tenant_transaction(tenant_id):
-                        await _event_job_done(event_id, name, topic)
+                        await _event_job_done(event[0], name, event[1])
             except TenantUnavailable as exc:
                 log.warning("job %s skipped for tenant %s: %s", fn.__name__, tenant_id, exc.code)
                 if on_skip is not None:

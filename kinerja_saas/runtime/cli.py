@@ -511,19 +511,20 @@ def tenant_import(
                         progress=report,
                         enqueue=False,  # this process runs it; no worker must too
                     )
-            job = await importing.run_import(
+            ran = await importing.run_import(
                 tenant_id=tenant.id, job_id=job.id, actor=actor, progress=report
             )
-            progress.update(task, description="done", completed=job.total_rows)
+            assert ran is not None  # staged just above
+            progress.update(task, description="done", completed=ran.total_rows)
             problems = []
-            if job.status == ImportStatus.FAILED:
+            if ran.status == ImportStatus.FAILED:
                 async with tenant_transaction(tenant.id):
                     problems = (
-                        await ImportProblem.filter(tenant_id=tenant.id, job_id=job.id)
+                        await ImportProblem.filter(tenant_id=tenant.id, job_id=ran.id)
                         .order_by("line_no", "id")
                         .limit(200)
                     )
-            return job, problems
+            return ran, problems
         finally:
             await close_db()
 
@@ -694,7 +695,8 @@ def jobs_retry(
                     conn, region=region, function=function, ids=ids or None, limit=10_000
                 )
                 claimed = await parking.mark_retried(conn, [p.id for p in parked])
-                done, skipped = [], []
+                done: list[parking.ParkedJob] = []
+                skipped: list[parking.ParkedJob] = []
                 for p in parked:
                     if p.id not in claimed:
                         continue

@@ -31,7 +31,7 @@ from kinerja_saas.database import (
 )
 from kinerja_saas.notifications.live import keepalive
 from kinerja_saas.outbox.parking import counts
-from kinerja_saas.ratelimit import hit_all, wait_if_over
+from kinerja_saas.ratelimit import hit_all, run_script, wait_if_over
 from kinerja_saas.settings import Settings
 from tenants.rls import PLATFORM_TABLES, RELAY_FUNCTIONS
 
@@ -291,7 +291,7 @@ async def _probe_eval(redis: Redis) -> None:
             "redis.call('PEXPIRE', KEYS[1], 30000) "
             "return redis.call('ZCARD', KEYS[1])"
         )
-        if await redis.eval(script, 1, key, "doctor") != 1:
+        if await run_script(redis, script, [key], ["doctor"]) != 1:
             raise RuntimeError("the script returned a wrong count")
     finally:
         await redis.delete(key)
@@ -408,7 +408,8 @@ async def run_checks(settings: Settings) -> list[Check]:
     if not settings.redis_url:
         checks.append(Check("redis", "fail", "REDIS_URL is not set"))
         return checks
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    redis_url = settings.redis_url
+    redis = Redis.from_url(redis_url, socket_connect_timeout=3, socket_timeout=3)
     try:
         try:
             await asyncio.wait_for(redis.ping(), 15)
@@ -418,7 +419,7 @@ async def run_checks(settings: Settings) -> list[Check]:
             return checks
         checks.append(await _guard("redis", lambda: check_redis(redis)))
         checks.append(await _guard("redis commands", lambda: check_redis_commands(redis)))
-        checks.append(await _guard("redis pub/sub", lambda: check_pubsub(settings.redis_url)))
+        checks.append(await _guard("redis pub/sub", lambda: check_pubsub(redis_url)))
         checks.append(await _guard("worker heartbeat", lambda: check_heartbeat(redis, settings)))
     finally:
         await redis.aclose()

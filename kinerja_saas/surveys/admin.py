@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from tortoise import connections
 
@@ -57,7 +58,7 @@ async def save_service(*, actor: Actor, service_id: int | None, data: ServiceDat
     if await clash.exists():
         errors.add("name", "DUPLICATE", "This unit already has a service with this name.")
         errors.raise_if_any()
-    values = {
+    values: dict[str, Any] = {
         "unit_id": data.unit_id,
         "name": name,
         "description": data.description.strip(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
@@ -153,10 +154,11 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
 async def officer_unit(actor: Actor) -> int:
     """The training unit of an officer's login; refused for anyone else."""
     if actor.has(Role.TRAINING_OFFICER):
-        unit_id = (
+        unit_id = cast(
+            "int | None",
             await TrainingOfficer.filter(tenant_id=current_tenant_id(), user_id=actor.user_id)
             .first()
-            .values_list("training_unit_id", flat=True)
+            .values_list("training_unit_id", flat=True),
         )
         if unit_id is not None:
             return unit_id
@@ -304,7 +306,10 @@ async def save_rule(
         allowed = {a.value for a in Aspect}
     else:
         allowed = set(
-            await BehaviourValue.filter(tenant_id=tenant_id).values_list("code", flat=True)
+            cast(
+                "list[str]",
+                await BehaviourValue.filter(tenant_id=tenant_id).values_list("code", flat=True),
+            )
         )
     if value not in allowed:
         errors.add("triggerValue", "INVALID", f"One of {', '.join(sorted(allowed))}.")

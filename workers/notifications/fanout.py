@@ -23,6 +23,7 @@ async def fan_out_notifications(
     e-mail job per chunk (deterministic ids, so a re-run enqueues nothing twice)."""
     kind = BY_TOPIC[topic]
     tenant_id = actor.tenant_id
+    assert tenant_id is not None  # a region's job
     queue = worker.queue
     batch = worker.settings.notification_batch_size
     async with tenant_transaction(tenant_id):
