@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -133,6 +134,12 @@ def _function_local_imports(path: Path, base: Path = ROOT) -> list[str]:
     return sorted(set(found))
 
 
+# Function-local imports below the runtime that are accepted, each with its reason, as
+# "path: module" (e.g. "workers/tenant_job.py: workers.routing"). Keep it empty: move the
+# code, or reach the higher module through a hook, instead.
+ACCEPTED_LOCAL_IMPORTS: dict[str, str] = {}
+
+
 def test_no_function_local_imports_below_the_runtime() -> None:
     """Imports sit at the top of the module, where the contracts and a reader see them: none
     dodges an import cycle inside a function. Only the runtime's CLI loads lazily (its
@@ -145,7 +152,10 @@ def test_no_function_local_imports_below_the_runtime() -> None:
             if relative.startswith(("kinerja_saas/runtime/", "kinerja_saas/migrations/")):
                 continue
             offenders += _function_local_imports(path)
-    assert offenders == []
+    unaccepted = [
+        o for o in offenders if re.sub(r":\d+:", ":", o, count=1) not in ACCEPTED_LOCAL_IMPORTS
+    ]
+    assert unaccepted == []
 
 
 def test_the_function_local_import_check_sees_one(tmp_path: Path) -> None:
