@@ -36,7 +36,6 @@ from tenants.context import TenantUnavailable, tenant_transaction
 from tenants.models import RegionStatus, Tenant
 from workers import fair_queue
 from workers.queue import DependencyDown, RunAgain, WaitForSlot, enqueue
-from workers.routing import jobs_for
 
 log = logging.getLogger("kinerja.jobs")
 
@@ -276,8 +275,20 @@ def tenant_job(
     return wrap(body) if body is not None else wrap
 
 
+# Which jobs an outbox event starts (`workers.routing.jobs_for`), to tell whether a job was
+# its event's last. The routing table registers it when imported (`use_routing`): it imports
+# the handlers' modules, which import this one, so this module cannot import it.
+_routing: list[Callable[[int, str], list[tuple[str, str]]]] = []
+
+
+def use_routing(jobs_for: Callable[[int, str], list[tuple[str, str]]]) -> None:
+    _routing[:] = [jobs_for]
+
+
 async def _event_job_done(event_id: int, job: str, topic: str) -> None:
-    expected = [function for function, _ in jobs_for(event_id, topic)]
+    if not _routing:
+        raise RuntimeError("the routing table (workers.routing) is not loaded")
+    expected = [function for function, _ in _routing[0](event_id, topic)]
     await outbox.mark_job_done(event_id, job, expected)
 
 
