@@ -156,13 +156,11 @@ async def hit_gated(
     only when every gate admits the request (a per-client limit in front of a ceiling all
     clients share: one client's refused attempts never fill the ceiling)."""
     counters = [*gates, *shared]
-    replies = await redis.eval(
+    replies = await run_script(
+        redis,
         _HIT_GATED,
-        len(counters),
-        *(k for k, _, _ in counters),
-        len(gates),
-        *(w for _, _, w in counters),
-        *(limit for _, limit, _ in gates),
+        [k for k, _, _ in counters],
+        [len(gates), *(w for _, _, w in counters), *(limit for _, limit, _ in gates)],
     )
     return [
         max(int(replies[2 * i + 1]), 1) if int(replies[2 * i]) > limit else None
