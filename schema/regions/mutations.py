@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from kinerja_saas.regions import onboarding
 from kinerja_saas.regions import queries as regions
 from schema.errors import parse_id
 from schema.payloads import mutate, payload
 from schema.regions.types import Region, RegionKind, RegionPlan, RegionTimezone
-from tenants import onboarding
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
 from tenants.plans import RegionPlan as _RegionPlan

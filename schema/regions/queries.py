@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from kinerja_saas.performance import queries as performance
+from kinerja_saas.regions import onboarding
 from kinerja_saas.regions import queries as regions
 from kinerja_saas.surveys import queries as surveys
 from kinerja_saas.training import queries as training
@@ -19,7 +20,6 @@ from schema.regions.types import (
 )
 from schema.surveys.types import SurveyElement
 from schema.training.types import Competency, TrainingRule
-from tenants import onboarding
 
 
 @strawberry.type

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from kinerja_saas.regions.region_settings import with_defaults
 from schema.pagination import PageInfo
 from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
 from tenants.plans import RegionPlan as _RegionPlan
-from tenants.region_settings import with_defaults
 
 if TYPE_CHECKING:
     from tenants.models import Tenant

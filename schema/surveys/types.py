@@ -15,9 +15,8 @@ from typing import NoReturn
 
 import strawberry
 
-from kinerja_saas.client_address import limit_bucket
 from kinerja_saas.errors import NotFound, PermissionDenied
-from kinerja_saas.ratelimit import digest
+from kinerja_saas.ratelimit import digest, limit_bucket
 from kinerja_saas.surveys import admin, qr, results
 from kinerja_saas.surveys.ratelimit import RateLimited, hit
 from kinerja_saas.surveys.rules import decimal_places, krejcie_morgan
