@@ -7,7 +7,7 @@ from enum import StrEnum
 from kinerja_saas.errors import FieldError
 
 
-class TppError(StrEnum):
+class ErrorCode(StrEnum):
     REQUIRED = "REQUIRED"
     INVALID_MONTH = "INVALID_MONTH"
     OUT_OF_RANGE = "OUT_OF_RANGE"
@@ -31,36 +31,36 @@ class TppError(StrEnum):
     AMOUNT_NOT_ALLOWED = "AMOUNT_NOT_ALLOWED"
 
 
-MESSAGES: dict[TppError, str] = {
-    TppError.REQUIRED: "{label} wajib diisi.",
-    TppError.INVALID_MONTH: "{label} harus berupa bulan dengan format TTTT-BB, misalnya 2026-03.",
-    TppError.OUT_OF_RANGE: "{label} harus antara {low} dan {high}.",
-    TppError.WEIGHTS_NOT_100: "Bobot kinerja dan bobot disiplin harus berjumlah 100 % "
+MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.REQUIRED: "{label} wajib diisi.",
+    ErrorCode.INVALID_MONTH: "{label} harus berupa bulan dengan format TTTT-BB, misalnya 2026-03.",
+    ErrorCode.OUT_OF_RANGE: "{label} harus antara {low} dan {high}.",
+    ErrorCode.WEIGHTS_NOT_100: "Bobot kinerja dan bobot disiplin harus berjumlah 100 % "
     "(sekarang {total} %).",
-    TppError.MONTH_CLOSED: "Bulan {month} sudah ditutup; aturan yang berlaku sejak bulan itu "
+    ErrorCode.MONTH_CLOSED: "Bulan {month} sudah ditutup; aturan yang berlaku sejak bulan itu "
     "tidak dapat diubah lagi.",
-    TppError.NOT_ADMIN: "Hanya admin daerah yang dapat {action}.",
-    TppError.UNKNOWN_NIP: "Tidak ada pegawai aktif dengan NIP {nip} di daerah ini.",
-    TppError.DUPLICATE_IN_FILE: "NIP {nip} juga ada di baris {first}.",
-    TppError.NOT_A_NUMBER: "{label} harus bilangan bulat antara 0 dan 31 (tertulis {value!r}).",
-    TppError.WRONG_MONTH: "Bulan {value!r} tidak sama dengan bulan impor {month}.",
-    TppError.NO_RULE_SET: "Belum ada aturan TPP yang berlaku untuk bulan {month}.",
-    TppError.NOT_COMPUTED: "TPP bulan {month} belum dihitung.",
-    TppError.ALREADY_CLOSED: "Bulan {month} sudah ditutup.",
-    TppError.EMPTY: "Berkas kosong.",
-    TppError.TOO_LARGE: "Berkas berukuran {size} bait; batasnya {limit} bait.",
-    TppError.NOT_CSV: "Berkas ini bukan berkas teks CSV.",
-    TppError.NOT_UTF8: "Berkas bukan teks UTF-8; simpan sebagai CSV UTF-8.",
-    TppError.MISSING_COLUMNS: "Baris judul tidak memuat kolom {missing}; kolom yang diharapkan: "
+    ErrorCode.NOT_ADMIN: "Hanya admin daerah yang dapat {action}.",
+    ErrorCode.UNKNOWN_NIP: "Tidak ada pegawai aktif dengan NIP {nip} di daerah ini.",
+    ErrorCode.DUPLICATE_IN_FILE: "NIP {nip} juga ada di baris {first}.",
+    ErrorCode.NOT_A_NUMBER: "{label} harus bilangan bulat antara 0 dan 31 (tertulis {value!r}).",
+    ErrorCode.WRONG_MONTH: "Bulan {value!r} tidak sama dengan bulan impor {month}.",
+    ErrorCode.NO_RULE_SET: "Belum ada aturan TPP yang berlaku untuk bulan {month}.",
+    ErrorCode.NOT_COMPUTED: "TPP bulan {month} belum dihitung.",
+    ErrorCode.ALREADY_CLOSED: "Bulan {month} sudah ditutup.",
+    ErrorCode.EMPTY: "Berkas kosong.",
+    ErrorCode.TOO_LARGE: "Berkas berukuran {size} bait; batasnya {limit} bait.",
+    ErrorCode.NOT_CSV: "Berkas ini bukan berkas teks CSV.",
+    ErrorCode.NOT_UTF8: "Berkas bukan teks UTF-8; simpan sebagai CSV UTF-8.",
+    ErrorCode.MISSING_COLUMNS: "Baris judul tidak memuat kolom {missing}; kolom yang diharapkan: "
     "{expected}.",
-    TppError.NO_ROWS: "Berkas memiliki baris judul tetapi tidak ada data pegawai.",
-    TppError.AMOUNT_NOT_ALLOWED: "Nominal hanya untuk INSENTIF_KINERJA dan PENGURANGAN_TPP.",
+    ErrorCode.NO_ROWS: "Berkas memiliki baris judul tetapi tidak ada data pegawai.",
+    ErrorCode.AMOUNT_NOT_ALLOWED: "Nominal hanya untuk INSENTIF_KINERJA dan PENGURANGAN_TPP.",
 }
 
 
-def message(code: TppError, **values: object) -> str:
+def message(code: ErrorCode, **values: object) -> str:
     return MESSAGES[code].format(**values)
 
 
-def field_error(field: str | None, code: TppError, **values: object) -> FieldError:
+def field_error(field: str | None, code: ErrorCode, **values: object) -> FieldError:
     return FieldError(field, code.value, message(code, **values))
