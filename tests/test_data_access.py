@@ -67,9 +67,6 @@ NOT_YET_CONVERTED: dict[str, str] = {
     "kinerja_saas/org/importing.py": "not converted yet",
     "kinerja_saas/outbox/parking.py": "not converted yet",
     "kinerja_saas/outbox/service.py": "not converted yet",
-    "kinerja_saas/training/assignment.py": "not converted yet",
-    "kinerja_saas/training/effectiveness.py": "not converted yet",
-    "kinerja_saas/training/participants.py": "not converted yet",
 }
 
 
