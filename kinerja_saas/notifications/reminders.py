@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tortoise import connections
-
+from kinerja_saas.notifications import queries
 from kinerja_saas.notifications.kinds import BY_NAME
 from kinerja_saas.performance.deadlines import region_today
 from tenants.context import current_tenant_id
@@ -18,28 +17,15 @@ from tenants.region_settings import with_defaults
 
 APPROVAL_REMINDER = BY_NAME["APPROVAL_OVERDUE"].topic
 
-_REMIND_SQL = f"""
-INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)
-SELECT $1, '{APPROVAL_REMINDER}',
-    jsonb_build_object('day', $2::text, 'days', $3::int, 'before', $4::timestamptz), now(), 0
-WHERE EXISTS (
-    SELECT 1 FROM plans p
-    WHERE p.tenant_id = $1 AND p.status = 'SUBMITTED' AND p.submitted_at < $4::timestamptz
-) AND NOT EXISTS (
-    SELECT 1 FROM outbox_events o
-    WHERE o.tenant_id = $1 AND o.topic = '{APPROVAL_REMINDER}' AND o.payload->>'day' = $2::text
-)
-RETURNING id
-"""
-
 
 async def remind_overdue_approvals(*, now: datetime | None = None) -> bool:
     """In the current region's transaction; True when a reminder was written."""
     now = now or datetime.now(UTC)
     tenant = await Tenant.get(id=current_tenant_id())
     days = with_defaults(tenant.settings)["performance"]["approval_reminder_days"]
-    rows = await connections.get("default").execute_query_dict(
-        _REMIND_SQL,
-        [tenant.id, region_today(tenant, now).isoformat(), days, now - timedelta(days=days)],
+    return await queries.insert_approval_reminder(
+        topic=APPROVAL_REMINDER,
+        day=region_today(tenant, now).isoformat(),
+        days=days,
+        before=now - timedelta(days=days),
     )
-    return bool(rows)
