@@ -59,12 +59,7 @@ ALLOWED = {
 
 # Domains not converted yet: each module here still holds raw SQL of its own.
 NOT_YET_CONVERTED: dict[str, str] = {
-    "kinerja_saas/auth/grants.py": "not converted yet",
-    "kinerja_saas/auth/revocation.py": "not converted yet",
-    "kinerja_saas/auth/service.py": "not converted yet",
     "kinerja_saas/org/importing.py": "not converted yet",
-    "kinerja_saas/outbox/parking.py": "not converted yet",
-    "kinerja_saas/outbox/service.py": "not converted yet",
 }
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import asyncpg
 import orjson
-from tortoise import connections
 
+from kinerja_saas.outbox import queries
 from kinerja_saas.outbox.models import OutboxEvent, ProcessedEvent
 from tenants.context import current_tenant_id
 
@@ -26,29 +26,14 @@ async def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
     return await OutboxEvent.create(tenant_id=current_tenant_id(), topic=topic, payload=payload)
 
 
-def insert_events_sql(*, topic: str, payload_sql: str, from_sql: str) -> str:
-    """An `INSERT … SELECT` of one event of `topic` per row of `from_sql` (a FROM clause,
-    e.g. a CTE over a change's RETURNING rows) in the current tenant, with `payload_sql` an
-    expression over that row: a hot path writes its change and its event in one statement,
-    as a data-modifying CTE."""
-    return (
-        "INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)"
-        " SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint,"
-        f" '{_sql_text(topic)}', {payload_sql}, now(), 0 FROM {from_sql}"
-    )
-
-
-def _sql_text(text: str) -> str:
-    if not all(c.isalnum() or c in "._-" for c in text):
-        raise ValueError(f"not a topic: {text!r}")
-    return text
+insert_events_sql = queries.insert_events_sql
 
 
 async def claim_batch(conn: asyncpg.Connection, limit: int) -> list[ClaimedEvent]:
     """Claims unrelayed events of every region on the relay's own connection (its role may
     call the claim function and nothing else). Call it inside a transaction, so that the
     claim is undone when handing the events to the queue fails."""
-    rows = await conn.fetch("SELECT id, tenant_id, topic, payload FROM outbox_claim($1)", limit)
+    rows = await queries.claim_events(conn, limit)
     events = [
         ClaimedEvent(
             id=r["id"],
@@ -77,15 +62,7 @@ async def relayed_not_done(
     """The current region's relayed events whose jobs have not all succeeded (oldest
     first), in one statement over the small partial index of events not done: the
     candidates of the outbox sweep, which asks the queue whether their jobs live."""
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT id, tenant_id, topic, payload, done_jobs,"
-        " extract(epoch FROM now() - relayed_at)::float8 AS age FROM outbox_events"
-        " WHERE tenant_id = $1"
-        " AND done_at IS NULL AND relayed_at IS NOT NULL"
-        " AND relayed_at < now() - make_interval(secs => $2::float8)"
-        " ORDER BY id LIMIT $3",
-        [current_tenant_id(), older_than_seconds, limit],
-    )
+    rows = await queries.relayed_events_not_done([current_tenant_id(), older_than_seconds, limit])
     return [
         UnfinishedEvent(
             id=r["id"],
@@ -104,15 +81,7 @@ async def mark_job_done(event_id: int, job: str, expected: list[str]) -> bool:
     event is done once every job in `expected` has. One statement: the row lock
     serialises two jobs of the event finishing at once, and the second sees the first's
     entry (READ COMMITTED re-evaluates the SET on the updated row). True when done now."""
-    rows = await connections.get("default").execute_query_dict(
-        "UPDATE outbox_events SET"
-        " done_jobs = CASE WHEN $3 = ANY(done_jobs) THEN done_jobs"
-        "   ELSE array_append(done_jobs, $3) END,"
-        " done_at = COALESCE(done_at, CASE WHEN array_append(done_jobs, $3) @> $4::text[]"
-        "   THEN now() END)"
-        " WHERE tenant_id = $1 AND id = $2 RETURNING done_at",
-        [current_tenant_id(), event_id, job, expected],
-    )
+    rows = await queries.add_done_job([current_tenant_id(), event_id, job, expected])
     return bool(rows and rows[0]["done_at"] is not None)
 
 
@@ -120,10 +89,8 @@ async def mark_scope_done(topic: str, scope: dict[str, Any]) -> int:
     """A debounced job ran for `scope` (e.g. a campaign): the relayed events of `topic` with
     that scope are done. Their work itself is durable elsewhere (survey_pending_services),
     so an event that raced the run loses nothing by being counted with it."""
-    rows = await connections.get("default").execute_query_dict(
-        "UPDATE outbox_events SET done_at = now() WHERE tenant_id = $1 AND done_at IS NULL"
-        " AND relayed_at IS NOT NULL AND topic = $2 AND payload @> $3::jsonb RETURNING id",
-        [current_tenant_id(), topic, orjson.dumps(scope).decode()],
+    rows = await queries.mark_topic_scope_done(
+        [current_tenant_id(), topic, orjson.dumps(scope).decode()]
     )
     return len(rows)
 
@@ -136,11 +103,7 @@ async def mark_processed(event_id: int, handler: str) -> bool:
     """Records that `handler` handled `event_id` in the current tenant transaction.
     False when it was already recorded: the caller skips the work (at-least-once delivery)."""
     # execute_query_dict: Tortoise's execute_query drops the RETURNING rows of an INSERT.
-    rows = await connections.get("default").execute_query_dict(
-        "INSERT INTO processed_events (tenant_id, event_id, handler, processed_at)"
-        " VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING RETURNING id",
-        [current_tenant_id(), event_id, handler],
-    )
+    rows = await queries.insert_processed([current_tenant_id(), event_id, handler])
     return bool(rows)
 
 

@@ -1,0 +1,145 @@
+"""The outbox's SQL: the event rows a hot path writes in its own statement, the relay's
+claim, and the bookkeeping of jobs done. Services and jobs call these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from kinerja_saas.db import Row, db
+
+
+def insert_events_sql(*, topic: str, payload_sql: str, from_sql: str) -> str:
+    """An `INSERT … SELECT` of one event of `topic` per row of `from_sql` (a FROM clause,
+    e.g. a CTE over a change's RETURNING rows) in the current tenant, with `payload_sql` an
+    expression over that row: a hot path writes its change and its event in one statement,
+    as a data-modifying CTE."""
+    return (
+        "INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)"
+        " SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint,"
+        f" '{_sql_text(topic)}', {payload_sql}, now(), 0 FROM {from_sql}"
+    )
+
+
+def _sql_text(text: str) -> str:
+    if not all(c.isalnum() or c in "._-" for c in text):
+        raise ValueError(f"not a topic: {text!r}")
+    return text
+
+
+async def claim_events(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Claims unrelayed events of every region on the relay's own connection (the definer
+    function outbox_claim)."""
+    return await conn.fetch("SELECT id, tenant_id, topic, payload FROM outbox_claim($1)", limit)
+
+
+async def relayed_events_not_done(params: list[Any]) -> list[Row]:
+    """The region's relayed events not done, relayed more than $2 seconds ago, oldest first
+    (limit $3)."""
+    return await db().execute_query_dict(
+        "SELECT id, tenant_id, topic, payload, done_jobs,"
+        " extract(epoch FROM now() - relayed_at)::float8 AS age FROM outbox_events"
+        " WHERE tenant_id = $1"
+        " AND done_at IS NULL AND relayed_at IS NOT NULL"
+        " AND relayed_at < now() - make_interval(secs => $2::float8)"
+        " ORDER BY id LIMIT $3",
+        params,
+    )
+
+
+async def add_done_job(params: list[Any]) -> list[Row]:
+    """Records job $3 of event $2 as done; done_at is set once every job of $4 is."""
+    return await db().execute_query_dict(
+        "UPDATE outbox_events SET"
+        " done_jobs = CASE WHEN $3 = ANY(done_jobs) THEN done_jobs"
+        "   ELSE array_append(done_jobs, $3) END,"
+        " done_at = COALESCE(done_at, CASE WHEN array_append(done_jobs, $3) @> $4::text[]"
+        "   THEN now() END)"
+        " WHERE tenant_id = $1 AND id = $2 RETURNING done_at",
+        params,
+    )
+
+
+async def mark_topic_scope_done(params: list[Any]) -> list[Row]:
+    """The relayed events of topic $2 whose payload contains $3 are done."""
+    return await db().execute_query_dict(
+        "UPDATE outbox_events SET done_at = now() WHERE tenant_id = $1 AND done_at IS NULL"
+        " AND relayed_at IS NOT NULL AND topic = $2 AND payload @> $3::jsonb RETURNING id",
+        params,
+    )
+
+
+async def insert_processed(params: list[Any]) -> list[Row]:
+    """Records that handler $3 handled event $2; no row when it was already recorded."""
+    return await db().execute_query_dict(
+        "INSERT INTO processed_events (tenant_id, event_id, handler, processed_at)"
+        " VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING RETURNING id",
+        params,
+    )
+
+
+async def upsert_parked_job(params: list[Any]) -> list[Row]:
+    """Parks a job as DEAD in the current region, or updates its row when parked again."""
+    return await db().execute_query_dict(
+        "INSERT INTO parked_jobs (tenant_id, job_id, function, kwargs, event_id, status, error,"
+        " failures) VALUES ($1, $2, $3, $4::jsonb, $5, 'DEAD', $6, $7)"
+        " ON CONFLICT (tenant_id, job_id) DO UPDATE SET status = 'DEAD', error = EXCLUDED.error,"
+        " failures = EXCLUDED.failures, kwargs = EXCLUDED.kwargs, parked_at = now()",
+        params,
+    )
+
+
+async def dead_job_ids(params: list[Any]) -> list[Row]:
+    """Which of the job ids ($2) are parked as dead in the region."""
+    return await db().execute_query_dict(
+        "SELECT job_id FROM parked_jobs WHERE tenant_id = $1 AND status = 'DEAD'"
+        " AND job_id = ANY($2::text[])",
+        params,
+    )
+
+
+# --- the operator's side: as the owner (DATABASE_URL), across regions --------------------------
+
+_SELECT = (
+    "SELECT p.id, p.tenant_id, t.slug AS region, p.job_id, p.function, p.kwargs, p.event_id,"
+    " p.status, p.error, p.failures, p.parked_at, p.retries"
+    " FROM parked_jobs p JOIN tenants t ON t.id = p.tenant_id"
+)
+
+
+async def parked_rows(
+    conn: asyncpg.Connection,
+    *,
+    region: str | None,
+    function: str | None,
+    include_retried: bool,
+    ids: list[int] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        _SELECT + " WHERE ($1::text IS NULL OR t.slug = $1)"
+        " AND ($2::text IS NULL OR p.function = $2)"
+        " AND ($3 OR p.status = 'DEAD')"
+        " AND ($4::bigint[] IS NULL OR p.id = ANY($4::bigint[]))"
+        " ORDER BY p.parked_at, p.id LIMIT $5",
+        region,
+        function,
+        include_retried,
+        ids,
+        limit,
+    )
+
+
+async def mark_parked_retried(conn: asyncpg.Connection, ids: list[int]) -> list[asyncpg.Record]:
+    """Only rows still DEAD become RETRIED; returns their ids."""
+    return await conn.fetch(
+        "UPDATE parked_jobs SET status = 'RETRIED', retried_at = now(), retries = retries + 1"
+        " WHERE id = ANY($1::bigint[]) AND status = 'DEAD' RETURNING id",
+        ids,
+    )
+
+
+async def job_health(conn: asyncpg.Connection) -> asyncpg.Record:
+    """(dead jobs, relayed events not done) across regions (the definer function)."""
+    return await conn.fetchrow("SELECT dead_jobs, events_not_done FROM job_health()")
