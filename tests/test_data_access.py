@@ -58,8 +58,7 @@ ALLOWED = {
 }
 
 # Domains not converted yet: each module here still holds raw SQL of its own.
-NOT_YET_CONVERTED: dict[str, str] = {
-}
+NOT_YET_CONVERTED: dict[str, str] = {}
 
 
 def _modules() -> list[Path]:
@@ -173,3 +172,94 @@ def test_the_guard_sees_what_it_forbids():
         "connections.get",
         "SQL text 'SELECT id FROM employees WHERE tenant_i'",
     ] or len(found) == 3, found
+
+
+# Reads of schema/ move into domain queries under another change; until then they keep
+# their own tenant filters.
+TENANT_FILTER_ALLOWED = {
+    "kinerja_saas/db/scoped.py": "the scoped accessor itself",
+    "schema/catalogue.py": "schema/ reads move into domain queries (another change in flight)",
+    "schema/dataloaders.py": "schema/ reads move into domain queries (another change in flight)",
+    "schema/org_import.py": "schema/ reads move into domain queries (another change in flight)",
+    "schema/training.py": "schema/ reads move into domain queries (another change in flight)",
+}
+
+
+def _hand_written_tenant_filters(path: Path) -> list[int]:
+    """Lines of `Model.filter/get/get_or_none/exists(tenant_id=current_tenant_id(), …)`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"filter", "get", "get_or_none", "exists"}
+        ):
+            for kw in node.keywords:
+                if (
+                    kw.arg == "tenant_id"
+                    and isinstance(kw.value, ast.Call)
+                    and isinstance(kw.value.func, ast.Name)
+                    and kw.value.func.id == "current_tenant_id"
+                ):
+                    found.append(node.lineno)
+    return found
+
+
+def test_reads_of_the_current_region_use_scoped():
+    """`scoped(Model)` says "this region's rows" once; a hand-written
+    `Model.filter(tenant_id=current_tenant_id(), …)` is refused."""
+    offenders = {}
+    for path in _modules():
+        rel = path.relative_to(ROOT).as_posix()
+        if rel in TENANT_FILTER_ALLOWED:
+            continue
+        lines = _hand_written_tenant_filters(path)
+        if lines:
+            offenders[rel] = lines
+    assert not offenders, offenders
+
+
+def test_the_builder_numbers_parameters_in_order():
+    from kinerja_saas.db import Sql
+
+    sql = Sql(7, 8)
+    assert sql.param("a") == "$3"
+    assert sql("b") == "$4"  # callable, as the notification texts' compiler uses it
+    sql.where += ["x = $3", "y = $4"]
+    assert sql.params == [7, 8, "a", "b"]
+    assert sql.conditions() == "x = $3 AND y = $4"
+    assert sql.conditions(prefix=" AND ") == " AND x = $3 AND y = $4"
+    assert Sql().conditions() == "true"
+
+
+def test_scoped_filters_by_the_current_region():
+    from kinerja_saas.db import scoped
+    from kinerja_saas.org.models import Unit
+    from tenants.context import _current_tenant  # what tenant_transaction sets
+
+    token = _current_tenant.set(4242)
+    try:
+        text = scoped(Unit).filter(id=1).sql(params_inline=True)
+    finally:
+        _current_tenant.reset(token)
+    assert '"tenant_id"=4242' in text.replace(" ", ""), text
+
+
+def test_employee_scope_fragment():
+    from kinerja_saas.auth.actor import Actor
+    from kinerja_saas.auth.roles import Role
+    from kinerja_saas.db import Sql
+    from kinerja_saas.db.fragments import employee_scope
+
+    def scope(*roles: Role, employee_id: int | None = 5) -> Sql:
+        sql = Sql(1)
+        actor = Actor(9, 1, frozenset(roles), "x@example.id", employee_id=employee_id)
+        employee_scope(sql, actor, "p.employee_id")
+        return sql
+
+    assert scope(Role.REGION_ADMIN).where == []
+    assert scope(Role.EMPLOYEE, employee_id=None).where == ["false"]
+    assert scope(Role.EMPLOYEE).where == ["p.employee_id = $2"]
+    supervisor = scope(Role.SUPERVISOR)
+    assert supervisor.params == [1, 5]
+    assert supervisor.where[0].startswith("(p.employee_id = $2 OR p.employee_id IN (WITH RECURSIVE")

@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.performance.models import Period, PeriodStatus
 from kinerja_saas.training.assignment import assign_for_period
-from tenants.context import current_tenant_id
 from workers.outbox import handles
 from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
@@ -43,11 +43,14 @@ async def assign_training(actor: Actor, *, period_id: int | None = None) -> int:
     Returns how many assignments are new."""
     if period_id is not None:
         return len(await assign_for_period(period_id=period_id))
-    periods = await Period.filter(
-        tenant_id=current_tenant_id(),
-        status__in=[PeriodStatus.EVALUATING, PeriodStatus.CLOSED],
-        year__gte=date.today().year - 1,
-    ).values_list("id", flat=True)
+    periods = (
+        await scoped(Period)
+        .filter(
+            status__in=[PeriodStatus.EVALUATING, PeriodStatus.CLOSED],
+            year__gte=date.today().year - 1,
+        )
+        .values_list("id", flat=True)
+    )
     return sum([len(await assign_for_period(period_id=p)) for p in periods])
 
 

@@ -56,7 +56,7 @@ _LABELS = {
 
 
 async def _get(model, object_id: int, field_name: str = "id"):
-    found = await model.get_or_none(tenant_id=current_tenant_id(), id=object_id)
+    found = await scoped(model).get_or_none(id=object_id)
     if found is None:
         raise NotFound(f"No such {_LABELS.get(model.__name__, 'record')}.", field=field_name)
     return found
