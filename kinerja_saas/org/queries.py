@@ -13,6 +13,7 @@ from kinerja_saas.db import Row, Sql, db
 from kinerja_saas.db.fragments import (
     MAX_SUPERVISION_DEPTH,
     employee_scope,
+    path_under,
     supervision_chain_above,
     unit_subtree,
 )
@@ -103,7 +104,7 @@ async def move_subtree(
     await db().execute_query(
         "UPDATE org_units SET path = $2 || substr(path, length($3) + 1), depth = depth + $4,"
         " parent_id = CASE WHEN id = $5 THEN $6 ELSE parent_id END, updated_at = now()"
-        " WHERE tenant_id = $1 AND path LIKE $3 || '%'",
+        " WHERE tenant_id = $1 AND " + path_under("path", "$3"),
         [current_tenant_id(), new_path, old_path, depth_delta, unit_id, new_parent_id],
     )
 
