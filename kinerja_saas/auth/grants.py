@@ -42,9 +42,9 @@ async def grant_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
         errors.raise_if_any()
     before = sorted(user.roles)
     # One conditional statement: two grants at once cannot add the role twice.
-    rows = await queries.add_role([tenant_id, user_id, role.value])
-    if rows:
-        user.roles = list(rows[0]["roles"])
+    roles = await queries.add_role(tenant_id=tenant_id, user_id=user_id, role=role.value)
+    if roles is not None:
+        user.roles = roles
         await record(
             actor=actor,
             action="account.role_granted",

@@ -104,8 +104,7 @@ async def _candidate_regions(email: str, region_slug: str | None) -> list[int]:
     if region_slug:
         tenant = await Tenant.by_slug(region_slug)
         return [tenant.id] if tenant else []
-    _, rows = await queries.login_regions([email])
-    return [r["tenant_id"] for r in rows]
+    return await queries.login_regions(email)
 
 
 async def login(
@@ -328,10 +327,11 @@ async def _change_operator_password(
     problems = password_problems(new_password, email=operator.email, field="newPassword")
     if problems:
         raise ValidationFailed(problems)
-    _, rows = await queries.change_operator_password(
-        [operator.id, operator.password_hash, await hash_password_async(new_password)]
+    version = await queries.change_operator_password(
+        operator_id=operator.id,
+        old_hash=operator.password_hash,
+        new_hash=await hash_password_async(new_password),
     )
-    version = rows[0]["version"]
     if version is None:  # deactivated, or another change won meanwhile: try again
         raise ValidationFailed([FieldError("currentPassword", "WRONG_PASSWORD", WRONG_PASSWORD)])
     await OperatorSession.filter(operator_id=operator.id, revoked_at=None).update(
@@ -457,20 +457,21 @@ async def logout_everywhere(*, actor: Actor) -> None:
     seconds on every API process (auth/revocation.py)."""
     now = datetime.now(UTC)
     if actor.is_operator:
-        # execute_query_dict: Tortoise's execute_query drops an UPDATE's RETURNING rows
-        rows = await queries.bump_operator_token_version([actor.user_id])
+        version = await queries.bump_operator_token_version(actor.user_id)
         await OperatorSession.filter(operator_id=actor.user_id, revoked_at=None).update(
             revoked_at=now
         )
         tenant_id = None
     else:
-        rows = await queries.bump_login_token_version([actor.tenant_id, actor.user_id])
+        version = await queries.bump_login_token_version(
+            tenant_id=actor.tenant_id, user_id=actor.user_id
+        )
         await LoginSession.filter(
             tenant_id=actor.tenant_id, user_id=actor.user_id, revoked_at=None
         ).update(revoked_at=now)
         tenant_id = actor.tenant_id
-    if rows:
-        await revoke_logins(tenant_id=tenant_id, versions={actor.user_id: rows[0]["token_version"]})
+    if version is not None:
+        await revoke_logins(tenant_id=tenant_id, versions={actor.user_id: version})
 
 
 async def current_account(*, actor: Actor) -> UserAccount | PlatformOperator | None:

@@ -17,7 +17,6 @@ import asyncpg
 import orjson
 
 from kinerja_saas.outbox import queries
-from tenants.context import current_tenant_id
 
 DEAD = "DEAD"
 RETRIED = "RETRIED"
@@ -53,15 +52,12 @@ async def park(
     a retry) updates its row."""
     event_id = kwargs.get("event_id")
     await queries.upsert_parked_job(
-        [
-            current_tenant_id(),
-            job_id,
-            function,
-            _jsonable(kwargs),
-            event_id if isinstance(event_id, int) and event_id > 0 else None,
-            error[:ERROR_MAX_CHARS],
-            failures,
-        ]
+        job_id=job_id,
+        function=function,
+        kwargs_json=_jsonable(kwargs),
+        event_id=event_id if isinstance(event_id, int) and event_id > 0 else None,
+        error=error[:ERROR_MAX_CHARS],
+        failures=failures,
     )
 
 
@@ -70,8 +66,7 @@ async def dead_job_ids(job_ids: list[str]) -> set[str]:
     their events to the operator)."""
     if not job_ids:
         return set()
-    rows = await queries.dead_job_ids([current_tenant_id(), job_ids])
-    return {r["job_id"] for r in rows}
+    return await queries.dead_job_ids(job_ids)
 
 
 # --- the operator's side: as the owner (DATABASE_URL), across regions ---------------------

@@ -3,11 +3,10 @@ claim, and the bookkeeping of jobs done. Services and jobs call these."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 
 from kinerja_saas.db import Row, db
+from tenants.context import current_tenant_id
 
 
 def insert_events_sql(*, topic: str, payload_sql: str, from_sql: str) -> str:
@@ -34,9 +33,9 @@ async def claim_events(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Rec
     return await conn.fetch("SELECT id, tenant_id, topic, payload FROM outbox_claim($1)", limit)
 
 
-async def relayed_events_not_done(params: list[Any]) -> list[Row]:
-    """The region's relayed events not done, relayed more than $2 seconds ago, oldest first
-    (limit $3)."""
+async def relayed_events_not_done(*, older_than_seconds: float, limit: int) -> list[Row]:
+    """The region's relayed events not done, relayed more than `older_than_seconds` ago,
+    oldest first; `age` is the seconds since they were relayed."""
     return await db().execute_query_dict(
         "SELECT id, tenant_id, topic, payload, done_jobs,"
         " extract(epoch FROM now() - relayed_at)::float8 AS age FROM outbox_events"
@@ -44,59 +43,73 @@ async def relayed_events_not_done(params: list[Any]) -> list[Row]:
         " AND done_at IS NULL AND relayed_at IS NOT NULL"
         " AND relayed_at < now() - make_interval(secs => $2::float8)"
         " ORDER BY id LIMIT $3",
-        params,
+        [current_tenant_id(), older_than_seconds, limit],
     )
 
 
-async def add_done_job(params: list[Any]) -> list[Row]:
-    """Records job $3 of event $2 as done; done_at is set once every job of $4 is."""
-    return await db().execute_query_dict(
+async def add_done_job(*, event_id: int, job: str, expected: list[str]) -> bool:
+    """Records the event's job as done; the event is done once every job in `expected` is.
+    True when it is done now."""
+    rows = await db().execute_query_dict(
         "UPDATE outbox_events SET"
         " done_jobs = CASE WHEN $3 = ANY(done_jobs) THEN done_jobs"
         "   ELSE array_append(done_jobs, $3) END,"
         " done_at = COALESCE(done_at, CASE WHEN array_append(done_jobs, $3) @> $4::text[]"
         "   THEN now() END)"
         " WHERE tenant_id = $1 AND id = $2 RETURNING done_at",
-        params,
+        [current_tenant_id(), event_id, job, expected],
     )
+    return bool(rows and rows[0]["done_at"] is not None)
 
 
-async def mark_topic_scope_done(params: list[Any]) -> list[Row]:
-    """The relayed events of topic $2 whose payload contains $3 are done."""
-    return await db().execute_query_dict(
+async def mark_topic_scope_done(*, topic: str, scope_json: str) -> int:
+    """The relayed events of `topic` whose payload contains `scope_json` are done; returns
+    how many."""
+    rows = await db().execute_query_dict(
         "UPDATE outbox_events SET done_at = now() WHERE tenant_id = $1 AND done_at IS NULL"
         " AND relayed_at IS NOT NULL AND topic = $2 AND payload @> $3::jsonb RETURNING id",
-        params,
+        [current_tenant_id(), topic, scope_json],
     )
+    return len(rows)
 
 
-async def insert_processed(params: list[Any]) -> list[Row]:
-    """Records that handler $3 handled event $2; no row when it was already recorded."""
-    return await db().execute_query_dict(
+async def insert_processed(*, event_id: int, handler: str) -> bool:
+    """Records that `handler` handled the event; False when it was already recorded."""
+    rows = await db().execute_query_dict(
         "INSERT INTO processed_events (tenant_id, event_id, handler, processed_at)"
         " VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING RETURNING id",
-        params,
+        [current_tenant_id(), event_id, handler],
     )
+    return bool(rows)
 
 
-async def upsert_parked_job(params: list[Any]) -> list[Row]:
+async def upsert_parked_job(
+    *,
+    job_id: str,
+    function: str,
+    kwargs_json: str,
+    event_id: int | None,
+    error: str,
+    failures: int,
+) -> None:
     """Parks a job as DEAD in the current region, or updates its row when parked again."""
-    return await db().execute_query_dict(
+    await db().execute_query_dict(
         "INSERT INTO parked_jobs (tenant_id, job_id, function, kwargs, event_id, status, error,"
         " failures) VALUES ($1, $2, $3, $4::jsonb, $5, 'DEAD', $6, $7)"
         " ON CONFLICT (tenant_id, job_id) DO UPDATE SET status = 'DEAD', error = EXCLUDED.error,"
         " failures = EXCLUDED.failures, kwargs = EXCLUDED.kwargs, parked_at = now()",
-        params,
+        [current_tenant_id(), job_id, function, kwargs_json, event_id, error, failures],
     )
 
 
-async def dead_job_ids(params: list[Any]) -> list[Row]:
-    """Which of the job ids ($2) are parked as dead in the region."""
-    return await db().execute_query_dict(
+async def dead_job_ids(job_ids: list[str]) -> set[str]:
+    """Which of the job ids are parked as dead in the region."""
+    rows = await db().execute_query_dict(
         "SELECT job_id FROM parked_jobs WHERE tenant_id = $1 AND status = 'DEAD'"
         " AND job_id = ANY($2::text[])",
-        params,
+        [current_tenant_id(), job_ids],
     )
+    return {r["job_id"] for r in rows}
 
 
 # --- the operator's side: as the owner (DATABASE_URL), across regions --------------------------

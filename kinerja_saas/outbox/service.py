@@ -62,7 +62,7 @@ async def relayed_not_done(
     """The current region's relayed events whose jobs have not all succeeded (oldest
     first), in one statement over the small partial index of events not done: the
     candidates of the outbox sweep, which asks the queue whether their jobs live."""
-    rows = await queries.relayed_events_not_done([current_tenant_id(), older_than_seconds, limit])
+    rows = await queries.relayed_events_not_done(older_than_seconds=older_than_seconds, limit=limit)
     return [
         UnfinishedEvent(
             id=r["id"],
@@ -81,18 +81,14 @@ async def mark_job_done(event_id: int, job: str, expected: list[str]) -> bool:
     event is done once every job in `expected` has. One statement: the row lock
     serialises two jobs of the event finishing at once, and the second sees the first's
     entry (READ COMMITTED re-evaluates the SET on the updated row). True when done now."""
-    rows = await queries.add_done_job([current_tenant_id(), event_id, job, expected])
-    return bool(rows and rows[0]["done_at"] is not None)
+    return await queries.add_done_job(event_id=event_id, job=job, expected=expected)
 
 
 async def mark_scope_done(topic: str, scope: dict[str, Any]) -> int:
     """A debounced job ran for `scope` (e.g. a campaign): the relayed events of `topic` with
     that scope are done. Their work itself is durable elsewhere (survey_pending_services),
     so an event that raced the run loses nothing by being counted with it."""
-    rows = await queries.mark_topic_scope_done(
-        [current_tenant_id(), topic, orjson.dumps(scope).decode()]
-    )
-    return len(rows)
+    return await queries.mark_topic_scope_done(topic=topic, scope_json=orjson.dumps(scope).decode())
 
 
 async def backlog(conn: asyncpg.Connection) -> int:
@@ -103,8 +99,7 @@ async def mark_processed(event_id: int, handler: str) -> bool:
     """Records that `handler` handled `event_id` in the current tenant transaction.
     False when it was already recorded: the caller skips the work (at-least-once delivery)."""
     # execute_query_dict: Tortoise's execute_query drops the RETURNING rows of an INSERT.
-    rows = await queries.insert_processed([current_tenant_id(), event_id, handler])
-    return bool(rows)
+    return await queries.insert_processed(event_id=event_id, handler=handler)
 
 
 __all__ = [
