@@ -223,15 +223,12 @@ async def list_campaigns(
     tenant_id = current_tenant_id()
     today = region_today(await Tenant.get(id=tenant_id))
     ids = await queries.campaign_ids_page(
-        [
-            today,
-            flt.status.value if flt.status else None,
-            flt.year,
-            after[0] if after else None,
-            after[1] if after else None,
-            scope.unit_path,
-            limit + 1,
-        ]
+        today=today,
+        status=flt.status.value if flt.status else None,
+        year=flt.year,
+        after=after,
+        unit_path=scope.unit_path,
+        limit=limit,
     )
     by_id = {c.id: c for c in await scoped(SurveyCampaign).filter(id__in=ids)}
     return [by_id[i] for i in ids], scope.unit_path

@@ -5,11 +5,12 @@ package call these."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, TypedDict, cast
 
 from kinerja_saas.db import Row, db
 from kinerja_saas.db.fragments import path_under
-from kinerja_saas.outbox import service as outbox
+from kinerja_saas.outbox.queries import insert_events_sql
 from kinerja_saas.surveys.rules import PROFILE_DIMENSIONS, band_sql
 from tenants.context import current_tenant_id
 
@@ -321,9 +322,29 @@ LIMIT $8
 """
 
 
-async def campaign_ids_page(params: list[Any]) -> list[int]:
-    """The ids of a page of campaigns; `params` are $2.. of _CAMPAIGNS_SQL."""
-    rows = await db().execute_query_dict(_CAMPAIGNS_SQL, [current_tenant_id(), *params])
+async def campaign_ids_page(
+    *,
+    today: date,
+    status: str | None,
+    year: int | None,
+    after: tuple[date, int] | None,
+    unit_path: str | None,
+    limit: int,
+) -> list[int]:
+    """The ids of a page of campaigns, newest first (`limit + 1` of them: one tells more)."""
+    rows = await db().execute_query_dict(
+        _CAMPAIGNS_SQL,
+        [
+            current_tenant_id(),
+            today,
+            status,
+            year,
+            after[0] if after else None,
+            after[1] if after else None,
+            unit_path,
+            limit + 1,
+        ],
+    )
     return [r["id"] for r in rows]
 
 
@@ -393,7 +414,7 @@ async def form_row(*, campaign_id: int, service_id: int) -> Row | None:
 # campaign's debounced aggregation, which takes every pending row up to then. The upsert
 # locks the pending row until this transaction ends, so an aggregation taking the row
 # waits for this response to commit and then counts it.
-_NEWLY_PENDING_EVENT = outbox.insert_events_sql(
+_NEWLY_PENDING_EVENT = insert_events_sql(
     topic=SUBMITTED_TOPIC,
     payload_sql="jsonb_build_object('campaign_id', campaign_id, 'service_id', service_id)",
     from_sql="pending WHERE newly_pending",

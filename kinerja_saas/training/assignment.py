@@ -59,15 +59,13 @@ async def assign_for_period(
     region = await _region_rules()
     await lock_programmes()
     ids = await queries.assign_from_evaluations(
-        [
-            period_id,
-            evaluation_id,
-            unit_id,
-            region.floor,
-            region.cap,
-            MAX_PROGRAMMES_PER_EVALUATION,
-            today or date.today(),
-        ]
+        period_id=period_id,
+        evaluation_id=evaluation_id,
+        unit_id=unit_id,
+        floor=region.floor,
+        cap=region.cap,
+        per_evaluation=MAX_PROGRAMMES_PER_EVALUATION,
+        today=today or date.today(),
     )
     await emit_assignment_events(ids)
     return ids

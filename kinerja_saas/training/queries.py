@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from decimal import Decimal
 
 from kinerja_saas.db import Row, Sql, db
 from kinerja_saas.db.fragments import unit_subtree
@@ -177,9 +177,22 @@ SELECT $1, topic, payload, now(), 0 FROM (
 """
 
 
-async def assign_from_evaluations(params: list[Any]) -> list[int]:
-    """Runs ASSIGN ($2.. as `params`); returns the new assignments' ids."""
-    rows = await db().execute_query_dict(ASSIGN, [current_tenant_id(), *params])
+async def assign_from_evaluations(
+    *,
+    period_id: int,
+    evaluation_id: int | None,
+    unit_id: int | None,
+    floor: Decimal,
+    cap: Decimal,
+    per_evaluation: int,
+    today: date,
+) -> list[int]:
+    """Assigns what the period's finalised evaluations call for (one evaluation's, or one
+    unit's with its sub-units, when given); returns the new assignments' ids."""
+    rows = await db().execute_query_dict(
+        ASSIGN,
+        [current_tenant_id(), period_id, evaluation_id, unit_id, floor, cap, per_evaluation, today],
+    )
     return [r["id"] for r in rows]
 
 
