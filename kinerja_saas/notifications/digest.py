@@ -172,7 +172,7 @@ async def send_digests(
                     now or datetime.now(UTC), region.timezone.value, settings.email_digest_hour
                 )
                 report.cutoff = cutoff
-                rows = await queries.claim_digests([tenant_id, cutoff, batch])
+                rows = await queries.claim_digests(tenant_id=tenant_id, cutoff=cutoff, batch=batch)
             if not rows:
                 break
             results: dict[int, Result] = {}
@@ -227,17 +227,15 @@ async def _record(
 ) -> None:
     ids = list(results)
     rows = await queries.record_digest_outcomes(
-        [
-            tenant_id,
-            ids,
-            [results[i].outcome.value for i in ids],
-            [results[i].error for i in ids],
-            [results[i].code for i in ids],
-            settings.email_max_attempts,
-            [r["user_id"] for r in handed_back],
-            [r["previous"] for r in handed_back],
-            [r["claimed_at"] for r in handed_back],
-        ]
+        tenant_id=tenant_id,
+        ids=ids,
+        outcomes=[results[i].outcome.value for i in ids],
+        errors=[results[i].error for i in ids],
+        codes=[results[i].code for i in ids],
+        max_attempts=settings.email_max_attempts,
+        handed_back_users=[r["user_id"] for r in handed_back],
+        previous=[r["previous"] for r in handed_back],
+        claimed_at=[r["claimed_at"] for r in handed_back],
     )
     for row in rows:
         if row["status"] == "FAILED":

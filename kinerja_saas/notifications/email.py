@@ -305,17 +305,15 @@ async def record_outcomes(
     """One statement for a batch's outcomes; `claimed` is (delivery id, attempts) as claimed."""
     ids = [d for d, _ in claimed]
     rows = await queries.record_email_outcomes(
-        [
-            tenant_id,
-            ids,
-            [a for _, a in claimed],
-            [results[d].outcome.value for d in ids],
-            [results[d].error for d in ids],
-            [results[d].code for d in ids],
-            settings.email_max_attempts,
-            settings.email_retry_base_seconds,
-            settings.email_retry_max_seconds,
-        ]
+        tenant_id=tenant_id,
+        ids=ids,
+        attempts=[a for _, a in claimed],
+        outcomes=[results[d].outcome.value for d in ids],
+        errors=[results[d].error for d in ids],
+        codes=[results[d].code for d in ids],
+        max_attempts=settings.email_max_attempts,
+        retry_base_seconds=settings.email_retry_base_seconds,
+        retry_max_seconds=settings.email_retry_max_seconds,
     )
     for row in rows:
         status, n = row["status"], row["n"]
@@ -356,13 +354,11 @@ async def recover_claims(*, tenant_id: int, journal: Sequence[tuple[int, int, st
     if not journal:
         return 0
     rows = await queries.recover_email_claims(
-        [
-            tenant_id,
-            [j[0] for j in journal],
-            [j[1] for j in journal],
-            [j[2] for j in journal],
-            UNCERTAIN,
-        ]
+        tenant_id=tenant_id,
+        ids=[j[0] for j in journal],
+        attempts=[j[1] for j in journal],
+        states=[j[2] for j in journal],
+        uncertain=UNCERTAIN,
     )
     return len(rows)
 
@@ -467,6 +463,8 @@ async def release_stale_claims(*, tenant_id: int, settings: Settings) -> int:
     """SENDING claims older than `email_claim_timeout_minutes` belong to a worker that
     stopped: back to PENDING (DEAD after the last attempt). In the current transaction."""
     rows = await queries.release_stale_email_claims(
-        [tenant_id, settings.email_max_attempts, settings.email_claim_timeout_minutes]
+        tenant_id=tenant_id,
+        max_attempts=settings.email_max_attempts,
+        timeout_minutes=settings.email_claim_timeout_minutes,
     )
     return len(rows)

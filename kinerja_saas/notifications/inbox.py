@@ -27,7 +27,6 @@ from kinerja_saas.notifications.models import (
     NotificationTemplate,
 )
 from kinerja_saas.notifications.rendering import template_problems
-from tenants.context import current_tenant_id
 
 USER_CHANNELS = (Channel.IN_APP, Channel.EMAIL)  # webhooks belong to endpoints, not users
 MAX_MARK = 500
@@ -145,7 +144,6 @@ async def set_preferences(
 ) -> None:
     """Upserts the choices (all or nothing) and the digest setting."""
     user_id = _user(actor)
-    tenant_id = current_tenant_id()
     errors = ErrorCollector()
     for n, choice in enumerate(choices):
         if choice.kind not in BY_NAME:
@@ -169,16 +167,13 @@ async def set_preferences(
     errors.raise_if_any()
     if choices:
         await queries.upsert_preferences(
-            [
-                tenant_id,
-                user_id,
-                [c.kind for c in choices],
-                [c.channel.value for c in choices],
-                [c.enabled for c in choices],
-            ]
+            user_id=user_id,
+            kinds=[c.kind for c in choices],
+            channels=[c.channel.value for c in choices],
+            enabled=[c.enabled for c in choices],
         )
     if email_digest is not None:
-        await queries.upsert_email_digest([tenant_id, user_id, email_digest])
+        await queries.upsert_email_digest(user_id=user_id, email_digest=email_digest)
 
 
 # --- the region's texts ------------------------------------------------------------------------
@@ -223,8 +218,7 @@ async def set_region_text(*, actor: Actor, kind_name: str, title: str, body: str
     problems = template_problems(kind, title=title, body=body)
     if problems:
         raise ValidationFailed(problems)
-    tenant_id = current_tenant_id()
-    await queries.upsert_region_text([tenant_id, kind.name, title, body])
+    await queries.upsert_region_text(kind=kind.name, title=title, body=body)
     await record(
         actor=actor,
         action="notification.template_set",

@@ -138,16 +138,40 @@ SELECT status, count(*) AS n, min(attempts) AS attempts FROM d GROUP BY status
 """
 
 
-async def claim_digests(params: list[Any]) -> list[Row]:
+async def claim_digests(*, tenant_id: int, cutoff: datetime, batch: int) -> list[Row]:
     """Claims the region's users due a digest ($1 tenant, $2 cutoff, $3 batch), with
     their items."""
-    return await db().execute_query_dict(_DIGEST_CLAIM, params)
+    return await db().execute_query_dict(_DIGEST_CLAIM, [tenant_id, cutoff, batch])
 
 
-async def record_digest_outcomes(params: list[Any]) -> list[Row]:
+async def record_digest_outcomes(
+    *,
+    tenant_id: int,
+    ids: list[int],
+    outcomes: list[str],
+    errors: list[str | None],
+    codes: list[int | None],
+    max_attempts: int,
+    handed_back_users: list[int],
+    previous: list[datetime | None],
+    claimed_at: list[datetime],
+) -> list[Row]:
     """Records the outcomes of digest items and hands back the claims of users whose
     digest must be retried."""
-    return await db().execute_query_dict(_DIGEST_RECORD, params)
+    return await db().execute_query_dict(
+        _DIGEST_RECORD,
+        [
+            tenant_id,
+            ids,
+            outcomes,
+            errors,
+            codes,
+            max_attempts,
+            handed_back_users,
+            previous,
+            claimed_at,
+        ],
+    )
 
 
 # --- e-mail deliveries ---------------------------------------------------------------------------
@@ -241,18 +265,48 @@ RETURNING d.status
 """
 
 
-async def record_email_outcomes(params: list[Any]) -> list[Row]:
+async def record_email_outcomes(
+    *,
+    tenant_id: int,
+    ids: list[int],
+    attempts: list[int],
+    outcomes: list[str],
+    errors: list[str | None],
+    codes: list[int | None],
+    max_attempts: int,
+    retry_base_seconds: float,
+    retry_max_seconds: float,
+) -> list[Row]:
     """One statement for a batch of e-mail outcomes (see _EMAIL_RECORD for the parameters)."""
-    return await db().execute_query_dict(_EMAIL_RECORD, params)
+    return await db().execute_query_dict(
+        _EMAIL_RECORD,
+        [
+            tenant_id,
+            ids,
+            attempts,
+            outcomes,
+            errors,
+            codes,
+            max_attempts,
+            retry_base_seconds,
+            retry_max_seconds,
+        ],
+    )
 
 
-async def recover_email_claims(params: list[Any]) -> list[Row]:
+async def recover_email_claims(
+    *, tenant_id: int, ids: list[int], attempts: list[int], states: list[str], uncertain: Any
+) -> list[Row]:
     """Settles a dead run's claimed e-mails from its journal; only rows still SENDING under
     that claim change."""
-    return await db().execute_query_dict(_EMAIL_RECOVER, params)
+    return await db().execute_query_dict(
+        _EMAIL_RECOVER, [tenant_id, ids, attempts, states, uncertain]
+    )
 
 
-async def release_stale_email_claims(params: list[Any]) -> list[Row]:
+async def release_stale_email_claims(
+    *, tenant_id: int, max_attempts: int, timeout_minutes: int
+) -> list[Row]:
     """SENDING claims older than the timeout ($3 minutes) go back to PENDING (DEAD after the
     last attempt, $2)."""
     return await db().execute_query_dict(
@@ -266,7 +320,7 @@ WHERE tenant_id = $1 AND channel = 'EMAIL' AND status = 'SENDING'
     AND updated_at < now() - $3 * interval '1 minute'
 RETURNING id
 """,
-        params,
+        [tenant_id, max_attempts, timeout_minutes],
     )
 
 
@@ -290,13 +344,23 @@ LIMIT $7
 """
 
 
-async def webhook_delivery_log(params: list[Any]) -> list[Row]:
-    """Webhook deliveries with their endpoints, newest first ($2 endpoint, $3 status, $4
-    kind, $5 before id, $6 one id, $7 limit; NULL: any)."""
-    return await db().execute_query_dict(_LOG_SQL, params)
+async def webhook_delivery_log(
+    *,
+    endpoint_id: int | None,
+    status: str | None,
+    kind: str | None,
+    before_id: int | None,
+    delivery_id: int | None,
+    limit: int,
+) -> list[Row]:
+    """Webhook deliveries with their endpoints, newest first, filtered by whichever of
+    endpoint, status, kind, before id and delivery id is given (None: any)."""
+    return await db().execute_query_dict(
+        _LOG_SQL, [current_tenant_id(), endpoint_id, status, kind, before_id, delivery_id, limit]
+    )
 
 
-async def lock_webhook_delivery(params: list[Any]) -> list[Row]:
+async def lock_webhook_delivery(*, delivery_id: int | None) -> list[Row]:
     """The delivery's status and attempts and whether its endpoint is active, locked."""
     return await db().execute_query_dict(
         """
@@ -305,20 +369,22 @@ JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
 WHERE d.tenant_id = $1 AND d.id = $2 AND d.channel = 'WEBHOOK'
 FOR UPDATE OF d
 """,
-        params,
+        [current_tenant_id(), delivery_id],
     )
 
 
-async def mark_webhook_delivery_pending(params: list[Any]) -> tuple[int, Any]:
+async def mark_webhook_delivery_pending(*, delivery_id: int | None) -> tuple[int, Any]:
     """Back to PENDING for a new round, due now."""
     return await db().execute_query(
         "UPDATE notification_deliveries SET status = 'PENDING', next_attempt_at = now(),"
         " updated_at = now() WHERE tenant_id = $1 AND id = $2",
-        params,
+        [current_tenant_id(), delivery_id],
     )
 
 
-async def claim_webhook_delivery(params: list[Any]) -> list[Row]:
+async def claim_webhook_delivery(
+    *, delivery_id: int, attempt: int, stale_after_seconds: float
+) -> list[Row]:
     """Claims the delivery for an attempt (see webhooks.claim_delivery), reading the row as
     it was."""
     return await db().execute_query_dict(
@@ -345,22 +411,32 @@ LEFT JOIN (
     WHERE d.tenant_id = $1 AND d.id = $2 AND d.channel = 'WEBHOOK'
 ) s ON true
 """,
-        params,
+        [current_tenant_id(), delivery_id, attempt, stale_after_seconds],
     )
 
 
-async def fail_webhook_delivery_of_inactive_endpoint(params: list[Any]) -> tuple[int, Any]:
+async def fail_webhook_delivery_of_inactive_endpoint(
+    *, delivery_id: int, attempt: int
+) -> tuple[int, Any]:
     """An attempt of a delivery whose endpoint is inactive fails, counting the attempt."""
     return await db().execute_query(
         "UPDATE notification_deliveries SET status = 'FAILED', attempts = $3,"
         " last_error = 'Tidak dikirim: endpoint tidak aktif.', response_status = NULL,"
         " next_attempt_at = NULL, updated_at = now()"
         " WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING' AND attempts = $3 - 1",
-        params,
+        [current_tenant_id(), delivery_id, attempt],
     )
 
 
-async def record_webhook_outcome(params: list[Any]) -> list[Row]:
+async def record_webhook_outcome(
+    *,
+    delivery_id: int,
+    attempt: int,
+    status: str,
+    response_status: int | None,
+    error: str | None,
+    retry_in: float | None,
+) -> list[Row]:
     """Stores an attempt's outcome if the claim still holds; returns next_attempt_at."""
     return await db().execute_query_dict(
         """
@@ -372,11 +448,13 @@ UPDATE notification_deliveries SET status = $4::text, response_status = $5, last
 WHERE tenant_id = $1 AND id = $2 AND status = 'SENDING' AND attempts = $3
 RETURNING next_attempt_at
 """,
-        params,
+        [current_tenant_id(), delivery_id, attempt, status, response_status, error, retry_in],
     )
 
 
-async def stranded_webhook_deliveries(params: list[Any]) -> list[Row]:
+async def stranded_webhook_deliveries(
+    *, pending_after_seconds: float, stale_claim_seconds: float, limit: int
+) -> list[Row]:
     """Overdue PENDING deliveries and SENDING ones whose claim is stale."""
     return await db().execute_query_dict(
         """
@@ -388,11 +466,13 @@ WHERE tenant_id = $1 AND channel = 'WEBHOOK' AND (
 ORDER BY id
 LIMIT $4
 """,
-        params,
+        [current_tenant_id(), pending_after_seconds, stale_claim_seconds, limit],
     )
 
 
-async def upsert_preferences(params: list[Any]) -> tuple[int, Any]:
+async def upsert_preferences(
+    *, user_id: int, kinds: list[str], channels: list[str], enabled: list[bool]
+) -> tuple[int, Any]:
     """Sets the user's channel choices per kind ($3 kinds, $4 channels, $5 enabled)."""
     return await db().execute_query(
         """
@@ -401,22 +481,22 @@ SELECT $1, $2, c.kind, c.channel, c.enabled
 FROM unnest($3::text[], $4::text[], $5::boolean[]) AS c(kind, channel, enabled)
 ON CONFLICT (tenant_id, user_id, kind, channel) DO UPDATE SET enabled = EXCLUDED.enabled
 """,
-        params,
+        [current_tenant_id(), user_id, kinds, channels, enabled],
     )
 
 
-async def upsert_email_digest(params: list[Any]) -> tuple[int, Any]:
+async def upsert_email_digest(*, user_id: int, email_digest: bool) -> tuple[int, Any]:
     """Sets whether the user's e-mails come as a daily digest."""
     return await db().execute_query(
         """
 INSERT INTO notification_settings (tenant_id, user_id, email_digest) VALUES ($1, $2, $3)
 ON CONFLICT (tenant_id, user_id) DO UPDATE SET email_digest = EXCLUDED.email_digest
 """,
-        params,
+        [current_tenant_id(), user_id, email_digest],
     )
 
 
-async def upsert_region_text(params: list[Any]) -> tuple[int, Any]:
+async def upsert_region_text(*, kind: str, title: str, body: str) -> tuple[int, Any]:
     """The region's own title and body of a kind."""
     return await db().execute_query(
         """
@@ -425,7 +505,7 @@ VALUES ($1, $2, $3, $4, now())
 ON CONFLICT (tenant_id, kind) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
     updated_at = now()
 """,
-        params,
+        [current_tenant_id(), kind, title, body],
     )
 
 

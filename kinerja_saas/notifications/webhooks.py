@@ -459,7 +459,6 @@ async def list_deliveries(
     """Newest first, keyset by id, with their endpoints, in one statement; one more row
     than asked tells whether more follow. An unknown endpoint or kind is an error."""
     _require_admin(actor)
-    tenant_id = current_tenant_id()
     errors = ErrorCollector()
     if kind is not None and kind not in BY_NAME:
         errors.add("filter.kind", "UNKNOWN_KIND", f"No notification kind {kind!r}.")
@@ -472,15 +471,12 @@ async def list_deliveries(
             f"No webhook endpoint {endpoint_id} in this region.", field="filter.endpointId"
         )
     rows = await queries.webhook_delivery_log(
-        [
-            tenant_id,
-            endpoint_id,
-            status.value if status else None,
-            kind,
-            before_id,
-            None,
-            limit + 1,
-        ]
+        endpoint_id=endpoint_id,
+        status=status.value if status else None,
+        kind=kind,
+        before_id=before_id,
+        delivery_id=None,
+        limit=limit + 1,
     )
     return [_delivery_row(r) for r in rows]
 
@@ -488,7 +484,7 @@ async def list_deliveries(
 async def get_delivery(*, actor: Actor, delivery_id: int) -> DeliveryRow | None:
     _require_admin(actor)
     rows = await queries.webhook_delivery_log(
-        [current_tenant_id(), None, None, None, None, delivery_id, 1]
+        endpoint_id=None, status=None, kind=None, before_id=None, delivery_id=delivery_id, limit=1
     )
     return _delivery_row(rows[0]) if rows else None
 
@@ -497,8 +493,7 @@ async def redeliver(*, actor: Actor, delivery_id: int | None) -> DeliveryRow:
     """Sends a SENT, FAILED or DEAD delivery again: back to PENDING for a new round of
     attempts, numbered on from the log's count, whose job the outbox starts after commit."""
     _require_admin(actor)
-    tenant_id = current_tenant_id()
-    rows = await queries.lock_webhook_delivery([tenant_id, delivery_id])
+    rows = await queries.lock_webhook_delivery(delivery_id=delivery_id)
     if not rows:
         raise NotFound(f"No webhook delivery {delivery_id} in this region.", field="id")
     previous, attempts, active = (
@@ -520,7 +515,7 @@ async def redeliver(*, actor: Actor, delivery_id: int | None) -> DeliveryRow:
         raise ValidationFailed(
             [FieldError("id", "ENDPOINT_INACTIVE", "Activate the endpoint before redelivering.")]
         )
-    await queries.mark_webhook_delivery_pending([tenant_id, delivery_id])
+    await queries.mark_webhook_delivery_pending(delivery_id=delivery_id)
     await emit(REDELIVERY_TOPIC, {"delivery_id": delivery_id, "attempt": attempts + 1})
     await record(
         actor=actor,
@@ -569,9 +564,8 @@ async def claim_delivery(
     """PENDING at attempt-1 (or left SENDING at this attempt by a job that died) becomes
     SENDING at `attempt`, in one statement that also reads the row as it was. Commit
     before sending. A delivery of an inactive endpoint fails here, counting the attempt."""
-    tenant_id = current_tenant_id()
     rows = await queries.claim_webhook_delivery(
-        [tenant_id, delivery_id, attempt, stale_after_seconds]
+        delivery_id=delivery_id, attempt=attempt, stale_after_seconds=stale_after_seconds
     )
     r = rows[0]
     if r["id"] is not None:
@@ -591,7 +585,9 @@ async def claim_delivery(
         )
     status = DeliveryStatus(r["status"]) if r["status"] else None
     if status is DeliveryStatus.PENDING and r["attempts"] == attempt - 1 and not r["is_active"]:
-        await queries.fail_webhook_delivery_of_inactive_endpoint([tenant_id, delivery_id, attempt])
+        await queries.fail_webhook_delivery_of_inactive_endpoint(
+            delivery_id=delivery_id, attempt=attempt
+        )
         return NotClaimed(DeliveryStatus.FAILED, attempt, None)
     return NotClaimed(status, r["attempts"], r["next_attempt_at"])
 
@@ -798,15 +794,12 @@ def decide(
 async def record_outcome(claim: Claimed, outcome: Outcome, decision: Decision) -> datetime | None:
     """Stores the outcome if the claim still holds; returns when the next attempt is due."""
     rows = await queries.record_webhook_outcome(
-        [
-            current_tenant_id(),
-            claim.delivery_id,
-            claim.attempt,
-            decision.status.value,
-            outcome.response_status,
-            None if outcome.delivered else outcome.error,
-            decision.retry_in,
-        ]
+        delivery_id=claim.delivery_id,
+        attempt=claim.attempt,
+        status=decision.status.value,
+        response_status=outcome.response_status,
+        error=None if outcome.delivered else outcome.error,
+        retry_in=decision.retry_in,
     )
     return rows[0]["next_attempt_at"] if rows else None
 
@@ -831,7 +824,9 @@ async def stranded_deliveries(
     One statement. The round's start is not stored: rounds are assumed to be whole
     (`max_attempts` each), so a recovered attempt never gets more than its round allows."""
     rows = await queries.stranded_webhook_deliveries(
-        [current_tenant_id(), STRANDED_AFTER_SECONDS, stale_claim_seconds, limit]
+        pending_after_seconds=STRANDED_AFTER_SECONDS,
+        stale_claim_seconds=stale_claim_seconds,
+        limit=limit,
     )
     found = []
     for r in rows:
