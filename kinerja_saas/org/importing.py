@@ -312,9 +312,10 @@ async def _cross_row_problems(job: ImportJob) -> int:
 
 async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     tenant_id, job_id = job.tenant_id, job.id
-    params = [tenant_id, job_id]
     units_created = await queries.resolve_units(tenant_id, job_id)
-    await queries.snapshot_employees_before_import([*params, job.deactivate_missing])
+    await queries.snapshot_employees_before_import(
+        tenant_id=tenant_id, job_id=job_id, deactivate_missing=job.deactivate_missing
+    )
     unmatched = await queries.staged_rows_without_unit()
     if unmatched[0]["n"]:  # never silently drop a row
         raise RuntimeError(f"{unmatched[0]['n']} staged rows have no unit")
@@ -329,43 +330,47 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         )
         if given in present
     ]  # a column the file does not have leaves the stored value alone
-    upserted = await queries.upsert_employees_from_file(params, updated_columns)
+    upserted = await queries.upsert_employees_from_file(
+        tenant_id=tenant_id, job_id=job_id, updated_columns=updated_columns
+    )
     supervised: list = []
     if "nip_atasan" in present:
-        supervised = await queries.set_supervisors_from_file(params)
+        supervised = await queries.set_supervisors_from_file(tenant_id=tenant_id, job_id=job_id)
     deactivated: list = []
     if job.deactivate_missing:
-        deactivated = await queries.deactivate_employees_not_in_file(params)
+        deactivated = await queries.deactivate_employees_not_in_file(
+            tenant_id=tenant_id, job_id=job_id
+        )
         # Their logins end too, except region admins': a roster must never lock the region
         # out of its own platform (their employee records are deactivated all the same).
-        ended = await queries.end_logins_of_deactivated([tenant_id, [r["id"] for r in deactivated]])
+        ended = await queries.end_logins_of_deactivated(
+            tenant_id=tenant_id, employee_ids=[r["id"] for r in deactivated]
+        )
         await revoke_logins(
             tenant_id=tenant_id, versions={r["id"]: r["token_version"] for r in ended}
         )
     # One audit entry per employee that changed, with only the fields that changed.
     await queries.audit_import(
-        [
-            tenant_id,
-            job_id,
-            actor.user_id or None,
-            actor.label,
-            f"import:{job_id}",
-            [r["id"] for r in deactivated],
-        ]
+        tenant_id=tenant_id,
+        job_id=job_id,
+        actor_user_id=actor.user_id or None,
+        actor_label=actor.label,
+        request_id=f"import:{job_id}",
+        deactivated_ids=[r["id"] for r in deactivated],
     )
     # A changed e-mail follows to the employee's login (validation refused e-mails of
     # other people's logins; one still free is taken).
     if "email" in present:
-        await queries.follow_changed_emails(params)
+        await queries.follow_changed_emails(tenant_id=tenant_id, job_id=job_id)
     # Employees the file brings back get their login back.
-    await queries.reactivate_logins_of_returning(params)
+    await queries.reactivate_logins_of_returning(tenant_id=tenant_id, job_id=job_id)
     # Logins: link an existing unlinked login with the same e-mail, create the others.
-    await queries.link_unlinked_logins(params)
-    accounts = await queries.create_logins_from_file(params)
+    await queries.link_unlinked_logins(tenant_id=tenant_id, job_id=job_id)
+    accounts = await queries.create_logins_from_file(tenant_id=tenant_id, job_id=job_id)
     # A role added (a new supervisor) ends no token: the old tokens only lack it, and the
     # next refresh carries it. Taking a role away must end them (revocation.revoke_logins),
     # as deactivation does; no path takes one away yet.
-    await queries.grant_supervisor_role([tenant_id])
+    await queries.grant_supervisor_role(tenant_id=tenant_id)
     account_ids = [r["id"] for r in accounts]
     for start in range(0, len(account_ids), 1000):
         await emit("auth.activation_requested", {"user_ids": account_ids[start : start + 1000]})
@@ -383,7 +388,9 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
 
 
 async def _dry_run_summary(job: ImportJob) -> dict[str, int]:
-    _, rows = await queries.dry_run_counts([job.tenant_id, job.id, job.deactivate_missing])
+    _, rows = await queries.dry_run_counts(
+        tenant_id=job.tenant_id, job_id=job.id, deactivate_missing=job.deactivate_missing
+    )
     return {
         "rows": job.total_rows,
         "created": rows[0]["created"],
@@ -404,7 +411,7 @@ async def _finish(
         finished_at=datetime.now(UTC),
         rows_done=job.total_rows,
     )
-    await queries.delete_import_rows([job.tenant_id, job.id])
+    await queries.delete_import_rows(tenant_id=job.tenant_id, job_id=job.id)
     await emit(
         "org.import.finished",
         {
@@ -428,7 +435,7 @@ async def run_import(
     the job with a run id, and only the run that still owns it may merge."""
     run_id = uuid.uuid4().hex
     async with tenant_transaction(tenant_id):
-        claimed = await queries.claim_import([tenant_id, job_id, run_id])
+        claimed = await queries.claim_import(tenant_id=tenant_id, job_id=job_id, run_id=run_id)
         job = await ImportJob.get_or_none(tenant_id=tenant_id, id=job_id)
         if not claimed or job is None:
             return job  # finished already (a re-delivered event)
@@ -440,7 +447,7 @@ async def run_import(
         )
     async with tenant_transaction(tenant_id):
         await lock_org_structure()  # nobody moves units or supervisors until we are done
-        owner = await queries.lock_import_job([tenant_id, job_id])
+        owner = await queries.lock_import_job(tenant_id=tenant_id, job_id=job_id)
         if owner[0]["run_id"] != run_id or owner[0]["status"] != "RUNNING":
             return await ImportJob.get(tenant_id=tenant_id, id=job_id)  # another run has it
         await queries.stage_for_sql(tenant_id, job_id)
@@ -463,7 +470,7 @@ async def run_import(
 async def _count_problems(job: ImportJob) -> int:
     """Cross-row problems recorded now, plus the per-row ones recorded by this run."""
     await _cross_row_problems(job)
-    rows = await queries.count_import_problems([job.tenant_id, job.id])
+    rows = await queries.count_import_problems(tenant_id=job.tenant_id, job_id=job.id)
     return rows[0]["n"]
 
 
@@ -490,7 +497,7 @@ async def stranded_imports(
     job waits, or RUNNING for longer than a run may last (its worker died, or Redis lost
     the job). One statement; `run_import` may be started again for each."""
     rows = await queries.stranded_import_rows(
-        [current_tenant_id(), queued_seconds, running_seconds, limit]
+        queued_seconds=queued_seconds, running_seconds=running_seconds, limit=limit
     )
     return [StrandedImport(r["id"], r["run_id"]) for r in rows]
 

@@ -483,7 +483,9 @@ EMPLOYEE_SNAPSHOT = (
 )
 
 
-async def upsert_employees_from_file(params: list[Any], updated_columns: list[str]) -> list[Row]:
+async def upsert_employees_from_file(
+    *, tenant_id: int, job_id: int, updated_columns: list[str]
+) -> list[Row]:
     """Inserts the file's new employees and updates the changed ones ($1 tenant, $2 job;
     `updated_columns` are the columns the file sets); returns (inserted) per row written."""
     return await db().execute_query_dict(
@@ -500,11 +502,13 @@ async def upsert_employees_from_file(params: list[Any], updated_columns: list[st
         + ", employees.is_active) IS DISTINCT FROM ("
         + ", ".join(f"EXCLUDED.{c}" for c in updated_columns)
         + ", true) RETURNING (xmax = 0) AS inserted",
-        params,
+        [tenant_id, job_id],
     )
 
 
-async def snapshot_employees_before_import(params: list[Any]) -> tuple[int, Any]:
+async def snapshot_employees_before_import(
+    *, tenant_id: int, job_id: int, deactivate_missing: bool
+) -> tuple[int, Any]:
     """import_before: the snapshot of every employee the file names, and with $3 of every
     active one (who may be deactivated)."""
     return await db().execute_query(
@@ -512,7 +516,7 @@ async def snapshot_employees_before_import(params: list[Any]) -> tuple[int, Any]
         + EMPLOYEE_SNAPSHOT.format(t="e")
         + " AS snapshot FROM employees e WHERE e.tenant_id = $1"
         + f" AND (e.nip IN ({_IN_FILE}) OR ($3 AND e.is_active))",
-        params,
+        [tenant_id, job_id, deactivate_missing],
     )
 
 
@@ -524,37 +528,45 @@ async def staged_rows_without_unit() -> list[Row]:
     )
 
 
-async def set_supervisors_from_file(params: list[Any]) -> list[Row]:
+async def set_supervisors_from_file(*, tenant_id: int, job_id: int) -> list[Row]:
     """Sets each staged employee's supervisor from the file; returns the employees changed."""
     return await db().execute_query_dict(
         "UPDATE employees e SET supervisor_id = s.id, updated_at = now()"
         " FROM staged r LEFT JOIN employees s ON s.tenant_id = $1 AND s.nip = r.nip_atasan"
         " WHERE r.tenant_id = $1 AND r.job_id = $2 AND e.tenant_id = $1 AND e.nip = r.nip"
         " AND e.supervisor_id IS DISTINCT FROM s.id RETURNING e.id",
-        params,
+        [tenant_id, job_id],
     )
 
 
-async def deactivate_employees_not_in_file(params: list[Any]) -> list[Row]:
+async def deactivate_employees_not_in_file(*, tenant_id: int, job_id: int) -> list[Row]:
     """Deactivates the region's active employees the file does not name; returns their ids."""
     return await db().execute_query_dict(
         "UPDATE employees SET is_active = false, updated_at = now()"
         f" WHERE tenant_id = $1 AND is_active AND nip NOT IN ({_IN_FILE}) RETURNING id",
-        params,
+        [tenant_id, job_id],
     )
 
 
-async def end_logins_of_deactivated(params: list[Any]) -> list[Row]:
+async def end_logins_of_deactivated(*, tenant_id: int, employee_ids: list[int]) -> list[Row]:
     """Ends the logins of the deactivated employees ($2), region admins' excepted."""
     return await db().execute_query_dict(
         "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
         " WHERE tenant_id = $1 AND employee_id = ANY($2::bigint[])"
         " AND NOT ('REGION_ADMIN' = ANY(roles)) RETURNING id, token_version",
-        params,
+        [tenant_id, employee_ids],
     )
 
 
-async def audit_import(params: list[Any]) -> tuple[int, Any]:
+async def audit_import(
+    *,
+    tenant_id: int,
+    job_id: int,
+    actor_user_id: int | None,
+    actor_label: str,
+    request_id: str,
+    deactivated_ids: list[int],
+) -> tuple[int, Any]:
     """One audit entry per employee the import changed, with only the fields that changed."""
     return await db().execute_query(
         "INSERT INTO audit_log (tenant_id, actor_user_id, actor, action, entity, entity_id,"
@@ -571,11 +583,11 @@ async def audit_import(params: list[Any]) -> tuple[int, Any]:
         f"   WHERE e.tenant_id = $1 AND (e.nip IN ({_IN_FILE}) OR e.id = ANY($6::bigint[]))) d"
         " LEFT JOIN import_before b ON b.id = d.id"
         " WHERE b.id IS NULL OR b.snapshot IS DISTINCT FROM d.after",
-        params,
+        [tenant_id, job_id, actor_user_id, actor_label, request_id, deactivated_ids],
     )
 
 
-async def follow_changed_emails(params: list[Any]) -> tuple[int, Any]:
+async def follow_changed_emails(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
     """A changed e-mail follows to the employee's login when no other login has it."""
     return await db().execute_query(
         "UPDATE user_accounts a SET email = e.email FROM employees e"
@@ -583,32 +595,32 @@ async def follow_changed_emails(params: list[Any]) -> tuple[int, Any]:
         f" AND e.nip IN ({_IN_FILE}) AND e.email IS NOT NULL AND a.email <> e.email"
         " AND NOT EXISTS (SELECT 1 FROM user_accounts o WHERE o.tenant_id = $1"
         "   AND o.email = e.email)",
-        params,
+        [tenant_id, job_id],
     )
 
 
-async def reactivate_logins_of_returning(params: list[Any]) -> tuple[int, Any]:
+async def reactivate_logins_of_returning(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
     """Employees the file brings back get their login back."""
     return await db().execute_query(
         "UPDATE user_accounts a SET is_active = true FROM import_before b"
         " WHERE a.tenant_id = $1 AND a.employee_id = b.id AND NOT a.is_active"
         " AND NOT (b.snapshot ->> 'is_active')::boolean"
         f" AND (b.snapshot ->> 'nip') IN ({_IN_FILE})",
-        params,
+        [tenant_id, job_id],
     )
 
 
-async def link_unlinked_logins(params: list[Any]) -> tuple[int, Any]:
+async def link_unlinked_logins(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
     """Links an unlinked login with the same e-mail to the employee."""
     return await db().execute_query(
         "UPDATE user_accounts a SET employee_id = e.id FROM employees e"
         f" WHERE a.tenant_id = $1 AND a.employee_id IS NULL AND e.tenant_id = $1"
         f" AND e.email = a.email AND e.nip IN ({_IN_FILE})",
-        params,
+        [tenant_id, job_id],
     )
 
 
-async def create_logins_from_file(params: list[Any]) -> list[Row]:
+async def create_logins_from_file(*, tenant_id: int, job_id: int) -> list[Row]:
     """Creates a login for each active employee of the file with an e-mail and none yet."""
     return await db().execute_query_dict(
         "INSERT INTO user_accounts (tenant_id, email, name, password_hash, roles, employee_id,"
@@ -619,22 +631,24 @@ async def create_logins_from_file(params: list[Any]) -> list[Row]:
         " AND NOT EXISTS (SELECT 1 FROM user_accounts a WHERE a.tenant_id = $1"
         "   AND a.employee_id = e.id)"
         " ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
-        params,
+        [tenant_id, job_id],
     )
 
 
-async def grant_supervisor_role(params: list[Any]) -> tuple[int, Any]:
+async def grant_supervisor_role(*, tenant_id: int) -> tuple[int, Any]:
     """Every active login supervising someone gets the SUPERVISOR role."""
     return await db().execute_query(
         "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')"
         " WHERE a.tenant_id = $1 AND NOT ('SUPERVISOR' = ANY(a.roles)) AND a.is_active"
         " AND EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
         "   AND r.supervisor_id = a.employee_id)",
-        params,
+        [tenant_id],
     )
 
 
-async def dry_run_counts(params: list[Any]) -> tuple[int, Any]:
+async def dry_run_counts(
+    *, tenant_id: int, job_id: int, deactivate_missing: bool
+) -> tuple[int, Any]:
     """What the import would do: created, existing, deactivated ($3 deactivate missing)."""
     return await db().execute_query(
         "SELECT count(*) FILTER (WHERE e.id IS NULL) AS created,"
@@ -643,31 +657,32 @@ async def dry_run_counts(params: list[Any]) -> tuple[int, Any]:
         "  AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.nip = m.nip)) AS deactivated"
         " FROM staged r LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
         " WHERE r.tenant_id = $1 AND r.job_id = $2",
-        params,
+        [tenant_id, job_id, deactivate_missing],
     )
 
 
-async def delete_import_rows(params: list[Any]) -> tuple[int, Any]:
+async def delete_import_rows(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
     """Drops the job's staged rows."""
     return await db().execute_query(
-        "DELETE FROM import_rows WHERE tenant_id = $1 AND job_id = $2", params
+        "DELETE FROM import_rows WHERE tenant_id = $1 AND job_id = $2", [tenant_id, job_id]
     )
 
 
-async def claim_import(params: list[Any]) -> list[Row]:
+async def claim_import(*, tenant_id: int, job_id: int, run_id: str) -> list[Row]:
     """Claims the job for run $3 if it is still to run; no row when finished."""
     return await db().execute_query_dict(
         "UPDATE import_jobs SET status = 'RUNNING', phase = 'validating', run_id = $3,"
         " started_at = now() WHERE tenant_id = $1 AND id = $2"
         " AND status IN ('QUEUED', 'RUNNING') RETURNING id",
-        params,
+        [tenant_id, job_id, run_id],
     )
 
 
-async def lock_import_job(params: list[Any]) -> list[Row]:
+async def lock_import_job(*, tenant_id: int, job_id: int) -> list[Row]:
     """The job's status and owning run, locked."""
     return await db().execute_query_dict(
-        "SELECT status, run_id FROM import_jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE", params
+        "SELECT status, run_id FROM import_jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [tenant_id, job_id],
     )
 
 
@@ -675,21 +690,24 @@ async def count_staged() -> list[Row]:
     return await db().execute_query_dict("SELECT count(*) AS n FROM staged")
 
 
-async def count_import_problems(params: list[Any]) -> list[Row]:
+async def count_import_problems(*, tenant_id: int, job_id: int) -> list[Row]:
     """How many problems the job has."""
     return await db().execute_query_dict(
-        "SELECT count(*) AS n FROM import_problems WHERE tenant_id = $1 AND job_id = $2", params
+        "SELECT count(*) AS n FROM import_problems WHERE tenant_id = $1 AND job_id = $2",
+        [tenant_id, job_id],
     )
 
 
-async def stranded_import_rows(params: list[Any]) -> list[Row]:
+async def stranded_import_rows(
+    *, queued_seconds: float, running_seconds: float, limit: int
+) -> list[Row]:
     """Imports QUEUED longer than $2 seconds or RUNNING longer than $3."""
     return await db().execute_query_dict(
         "SELECT id, run_id FROM import_jobs WHERE tenant_id = $1 AND ("
         " (status = 'QUEUED' AND created_at < now() - make_interval(secs => $2::float8))"
         " OR (status = 'RUNNING' AND started_at < now() - make_interval(secs => $3::float8)))"
         " ORDER BY id LIMIT $4",
-        params,
+        [current_tenant_id(), queued_seconds, running_seconds, limit],
     )
 
 
