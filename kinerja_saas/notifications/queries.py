@@ -8,6 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from kinerja_saas.db import Row, Sql, db
+from kinerja_saas.notifications.events import APPROVAL_REMINDER
+from kinerja_saas.outbox.queries import insert_events_sql
+from kinerja_saas.outbox.topics import sql_literal
 from tenants.context import current_tenant_id
 
 # --- fan-out -------------------------------------------------------------------------------------
@@ -511,26 +514,25 @@ ON CONFLICT (tenant_id, kind) DO UPDATE SET title = EXCLUDED.title, body = EXCLU
 
 # --- reminders -----------------------------------------------------------------------------------
 
-# Writes the day's reminder event ({topic}) when some plan waits for approval since before
-# $4 and none was written for the region's day $2 yet; $3 the region's days.
-_REMIND_SQL = """
-INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)
-SELECT $1, '{topic}',
-    jsonb_build_object('day', $2::text, 'days', $3::int, 'before', $4::timestamptz), now(), 0
+# Writes the day's approval reminder when some plan waits for approval since before $4 and
+# none was written for the region's day $2 yet; $3 the region's days.
+_REMIND_SQL = insert_events_sql(
+    APPROVAL_REMINDER,
+    payload_sql="jsonb_build_object('day', $2::text, 'days', $3::int, 'before', $4::timestamptz)",
+    tail_sql=f"""
 WHERE EXISTS (
     SELECT 1 FROM plans p
     WHERE p.tenant_id = $1 AND p.status = 'SUBMITTED' AND p.submitted_at < $4::timestamptz
 ) AND NOT EXISTS (
     SELECT 1 FROM outbox_events o
-    WHERE o.tenant_id = $1 AND o.topic = '{topic}' AND o.payload->>'day' = $2::text
+    WHERE o.tenant_id = $1 AND o.topic = {sql_literal(APPROVAL_REMINDER)}
+        AND o.payload->>'day' = $2::text
+)""",
+    returning="id",
 )
-RETURNING id
-"""
 
 
-async def insert_approval_reminder(*, topic: str, day: str, days: int, before: datetime) -> bool:
+async def insert_approval_reminder(*, day: str, days: int, before: datetime) -> bool:
     """True when the reminder was written (one statement)."""
-    rows = await db().execute_query_dict(
-        _REMIND_SQL.format(topic=topic), [current_tenant_id(), day, days, before]
-    )
+    rows = await db().execute_query_dict(_REMIND_SQL, [current_tenant_id(), day, days, before])
     return bool(rows)

@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from kinerja_saas.notifications import queries
-from kinerja_saas.notifications.kinds import BY_NAME
+from kinerja_saas.notifications.events import APPROVAL_REMINDER as APPROVAL_REMINDER
 from kinerja_saas.performance.deadlines import region_today
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 from tenants.region_settings import with_defaults
-
-APPROVAL_REMINDER = BY_NAME["APPROVAL_OVERDUE"].topic
 
 
 async def remind_overdue_approvals(*, now: datetime | None = None) -> bool:
@@ -24,7 +22,6 @@ async def remind_overdue_approvals(*, now: datetime | None = None) -> bool:
     tenant = await Tenant.get(id=current_tenant_id())
     days = with_defaults(tenant.settings)["performance"]["approval_reminder_days"]
     return await queries.insert_approval_reminder(
-        topic=APPROVAL_REMINDER,
         day=region_today(tenant, now).isoformat(),
         days=days,
         before=now - timedelta(days=days),

@@ -22,15 +22,16 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.events import ACTIVATION_REQUESTED
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import user_actor
 from kinerja_saas.errors import FieldError, ValidationFailed
-from kinerja_saas.org import queries, rules
+from kinerja_saas.org import events, queries, rules
 from kinerja_saas.org.models import ImportJob, ImportStatus
 from kinerja_saas.org.service import lock_org_structure
-from kinerja_saas.outbox.service import emit
+from kinerja_saas.outbox.service import emit, emit_many
 from tenants.context import current_tenant_id, tenant_transaction
 
 COLUMNS = (
@@ -208,7 +209,7 @@ async def stage_import(
         total_rows=total, columns=job.columns
     )
     if enqueue:
-        await emit("org.import.requested", {"job_id": job.id})
+        await emit(events.IMPORT_REQUESTED, {"job_id": job.id})
     return job
 
 
@@ -372,8 +373,10 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     # as deactivation does; no path takes one away yet.
     await queries.grant_supervisor_role(tenant_id=tenant_id)
     account_ids = [r["id"] for r in accounts]
-    for start in range(0, len(account_ids), 1000):
-        await emit("auth.activation_requested", {"user_ids": account_ids[start : start + 1000]})
+    await emit_many(
+        ACTIVATION_REQUESTED,
+        [{"user_ids": account_ids[i : i + 1000]} for i in range(0, len(account_ids), 1000)],
+    )
     created = sum(1 for r in upserted if r["inserted"])
     return {
         "rows": job.total_rows,
@@ -413,7 +416,7 @@ async def _finish(
     )
     await queries.delete_import_rows(tenant_id=job.tenant_id, job_id=job.id)
     await emit(
-        "org.import.finished",
+        events.IMPORT_FINISHED,
         {
             "job_id": job.id,
             "status": status.value,

@@ -24,7 +24,6 @@ from kinerja_saas.org.queries import ORDER_COLUMNS as ORDER_COLUMNS
 from kinerja_saas.org.queries import RELATIONS as RELATIONS
 from kinerja_saas.org.queries import EmployeeFilter, EmployeeRow
 from kinerja_saas.org.queries import lock_org_structure as lock_org_structure
-from kinerja_saas.outbox.service import emit
 from tenants.context import current_tenant_id
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "is_active")
@@ -334,7 +333,6 @@ async def create_employee(
     await record(
         actor=actor, action="employee.create", entity="employee", entity_id=employee.id, after=after
     )
-    await emit("org.employee.created", {"employee_id": employee.id})
     return employee
 
 
@@ -360,13 +358,6 @@ async def update_employee(
             before=before,
             after=after,
         )
-        await emit(
-            "org.employee.updated",
-            {
-                "employee_id": employee.id,
-                "changed": sorted(k for k in after if after[k] != before[k]),
-            },
-        )
     return employee
 
 
@@ -391,7 +382,6 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
         before={"is_active": True},
         after={"is_active": False},
     )
-    await emit("org.employee.deactivated", {"employee_id": employee.id})
     return employee
 
 

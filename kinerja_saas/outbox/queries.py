@@ -3,28 +3,61 @@ claim, and the bookkeeping of jobs done. Services and jobs call these."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from kinerja_saas.db import Row, db
+from kinerja_saas.outbox.topics import Topic, sql_literal
 from tenants.context import current_tenant_id
 
 
-def insert_events_sql(*, topic: str, payload_sql: str, from_sql: str) -> str:
-    """An `INSERT … SELECT` of one event of `topic` per row of `from_sql` (a FROM clause,
-    e.g. a CTE over a change's RETURNING rows) in the current tenant, with `payload_sql` an
-    expression over that row: a hot path writes its change and its event in one statement,
-    as a data-modifying CTE."""
+def insert_events_sql(
+    topic: Topic[Any] | None,
+    *,
+    payload_sql: str,
+    tail_sql: str = "",
+    topic_sql: str | None = None,
+    returning: str | None = None,
+) -> str:
+    """The one set-based way to write events: an `INSERT … SELECT` of one event per row that
+    `tail_sql` selects (what follows the SELECT list: `FROM … WHERE … ORDER BY …`, e.g.
+    over a data-modifying CTE's RETURNING rows; a bare `WHERE …` for at most one row) in
+    the current tenant, with `payload_sql` an expression over that row. A hot path writes its change and its events in one
+    statement. `topic` is the event's declared topic; for rows of several topics pass
+    `topic=None` and a `topic_sql` expression whose values the caller wrote with
+    `topics.sql_literal` of declared topics."""
+    if (topic is None) == (topic_sql is None):
+        raise ValueError("give either a declared topic or a topic_sql expression")
+    if topic is not None:
+        topic_sql = sql_literal(declared_topic(topic))
     return (
         "INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)"
         " SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint,"
-        f" '{_sql_text(topic)}', {payload_sql}, now(), 0 FROM {from_sql}"
+        f" {topic_sql}, {payload_sql}, now(), 0"
+        + (f" {tail_sql}" if tail_sql else "")
+        + (f" RETURNING {returning}" if returning else "")
     )
 
 
-def _sql_text(text: str) -> str:
-    if not all(c.isalnum() or c in "._-" for c in text):
-        raise ValueError(f"not a topic: {text!r}")
-    return text
+def declared_topic(topic: Topic[Any]) -> Topic[Any]:
+    if not isinstance(topic, Topic):
+        raise TypeError(f"not a declared topic (see kinerja_saas/<domain>/events.py): {topic!r}")
+    return topic
+
+
+async def insert_events_from_json(topic: Topic[Any], payloads_json: str) -> list[Row]:
+    """One event of `topic` per element of the JSON array `payloads_json`, in its order."""
+    return await db().execute_query_dict(
+        insert_events_sql(
+            topic,
+            payload_sql="p.payload",
+            tail_sql="FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS p(payload, n)"
+            " ORDER BY p.n",
+            returning="id",
+        ),
+        [payloads_json],
+    )
 
 
 async def claim_events(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import orjson
 
 from kinerja_saas.outbox import queries
 from kinerja_saas.outbox.models import OutboxEvent, ProcessedEvent
+from kinerja_saas.outbox.topics import Topic
 from tenants.context import current_tenant_id
 
 
@@ -21,9 +23,27 @@ class ClaimedEvent:
     payload: dict[str, Any]
 
 
-async def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Must run inside the tenant transaction of the change: commits or rolls back with it."""
-    return await OutboxEvent.create(tenant_id=current_tenant_id(), topic=topic, payload=payload)
+async def emit(topic: Topic[Any], payload: Mapping[str, object]) -> OutboxEvent:
+    """Writes one event of a declared topic (`<domain>/events.py`). Must run inside the
+    tenant transaction of the change: commits or rolls back with it. The payload should be
+    the topic's declared type (`topic.payload`); tests/test_event_catalogue.py checks what
+    the services write. (Typed as a mapping: mypy cannot infer a TypedDict from a dict
+    literal and a generic topic together.)"""
+    queries.declared_topic(topic)
+    return await OutboxEvent.create(
+        tenant_id=current_tenant_id(), topic=topic.name, payload=payload
+    )
+
+
+async def emit_many(topic: Topic[Any], payloads: Sequence[Mapping[str, object]]) -> int:
+    """Writes one event of `topic` per payload in one statement (e.g. a roster import's
+    activation e-mails, an aggregation's band drops), in the current tenant transaction,
+    in the order given. Returns how many."""
+    queries.declared_topic(topic)
+    if not payloads:
+        return 0
+    rows = await queries.insert_events_from_json(topic, orjson.dumps(list(payloads)).decode())
+    return len(rows)
 
 
 insert_events_sql = queries.insert_events_sql
@@ -108,6 +128,8 @@ __all__ = [
     "backlog",
     "claim_batch",
     "emit",
+    "emit_many",
+    "insert_events_sql",
     "mark_job_done",
     "mark_processed",
     "mark_scope_done",

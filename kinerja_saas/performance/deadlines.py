@@ -8,11 +8,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from kinerja_saas.performance import queries
+from kinerja_saas.performance.events import CHECKPOINT_DEADLINE_NEAR
 from kinerja_saas.performance.models import PeriodStatus
-from kinerja_saas.performance.queries import DEADLINE_NEAR as DEADLINE_NEAR
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 from tenants.region_settings import with_defaults
+
+DEADLINE_NEAR = CHECKPOINT_DEADLINE_NEAR
 
 # Realisations are entered while the period is ACTIVE and, for the last checkpoint, while
 # it is EVALUATING.

@@ -15,7 +15,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance import queries, rules
+from kinerja_saas.performance import events, queries, rules
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.achievement import (
     achievement_cap,
@@ -384,7 +384,7 @@ async def finalise_evaluation(
         indicator_floor=Decimal(str(settings["low_indicator_floor"])),
     )
     await emit(
-        "performance.evaluation_finalised",
+        events.EVALUATION_FINALISED,
         {
             "evaluation_id": evaluation.id,
             "plan_id": plan.id,
@@ -446,7 +446,7 @@ async def appeal_evaluation(
         after={"appeal_id": appeal.id},
     )
     await emit(
-        "performance.evaluation_appealed",
+        events.EVALUATION_APPEALED,
         {
             "evaluation_id": evaluation.id,
             "appeal_id": appeal.id,

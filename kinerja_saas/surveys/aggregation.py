@@ -26,11 +26,12 @@ from decimal import Decimal
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.performance.sources import fill_from_survey
 from kinerja_saas.surveys import queries
+from kinerja_saas.surveys.events import BAND_DROPPED
 from kinerja_saas.surveys.models import ResultScope
 from kinerja_saas.surveys.queries import TOTAL as TOTAL
 from kinerja_saas.surveys.rules import band_dropped
 
-BAND_DROPPED_TOPIC = "surveys.band_dropped"
+BAND_DROPPED_TOPIC = BAND_DROPPED
 
 
 @dataclass
@@ -110,8 +111,7 @@ async def _run(campaign_ids: list[int], *, incremental: bool) -> AggregationRun:
         service_ids=services if incremental else None,
         unit_ids=sorted({r["unit_id"] for r in service_rows}) if incremental else None,
     )
-    for drop in run.band_drops:
-        await outbox.emit(BAND_DROPPED_TOPIC, drop)
+    await outbox.emit_many(BAND_DROPPED, run.band_drops)
     return run
 
 

@@ -16,7 +16,7 @@ import orjson
 
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.surveys import queries
-from kinerja_saas.surveys.queries import SUBMITTED_TOPIC as SUBMITTED_TOPIC
+from kinerja_saas.surveys.events import RESPONSE_SUBMITTED
 from kinerja_saas.surveys.rules import ELEMENT_COUNT, PROFILE_FIELDS, valid_answer
 from tenants.models import Tenant
 from tenants.region_settings import with_defaults
@@ -24,6 +24,7 @@ from tenants.region_settings import with_defaults
 CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CLIENT_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 EXTRA_ANSWER_MAX = 1000
+SUBMITTED_TOPIC = RESPONSE_SUBMITTED
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, TypedDict, cast
 from kinerja_saas.db import Row, db
 from kinerja_saas.db.fragments import path_under
 from kinerja_saas.outbox.queries import insert_events_sql
+from kinerja_saas.surveys.events import RESPONSE_SUBMITTED
 from kinerja_saas.surveys.rules import PROFILE_DIMENSIONS, band_sql
 from tenants.context import current_tenant_id
 
@@ -366,8 +367,6 @@ async def campaign_services(campaign_ids: list[int], unit_path: str | None = Non
 
 # --- the public form ---------------------------------------------------------------------------
 
-SUBMITTED_TOPIC = "surveys.response_submitted"
-
 
 async def code_target(code: str) -> Row | None:
     """(tenant_id, campaign_id, service_id) of any region's code, without a tenant (the
@@ -415,9 +414,9 @@ async def form_row(*, campaign_id: int, service_id: int) -> Row | None:
 # locks the pending row until this transaction ends, so an aggregation taking the row
 # waits for this response to commit and then counts it.
 _NEWLY_PENDING_EVENT = insert_events_sql(
-    topic=SUBMITTED_TOPIC,
+    RESPONSE_SUBMITTED,
     payload_sql="jsonb_build_object('campaign_id', campaign_id, 'service_id', service_id)",
-    from_sql="pending WHERE newly_pending",
+    tail_sql="FROM pending WHERE newly_pending",
 )
 _INSERT = (
     """
