@@ -52,7 +52,9 @@ async def login_regions(email: str) -> list[int]:
     return [r["tenant_id"] for r in rows]
 
 
-async def change_operator_password(*, operator_id: int, old_hash: str, new_hash: str) -> int | None:
+async def change_operator_password(
+    *, operator_id: int, old_hash: str | None, new_hash: str
+) -> int | None:
     """Sets an operator's new password hash if the old one still holds; returns the new
     token version (None: refused — deactivated, or another change won meanwhile)."""
     _, rows = await db().execute_query(
@@ -72,7 +74,7 @@ async def bump_operator_token_version(operator_id: int) -> int | None:
     return rows[0]["token_version"] if rows else None
 
 
-async def bump_login_token_version(*, tenant_id: int, user_id: int) -> int | None:
+async def bump_login_token_version(*, tenant_id: int | None, user_id: int) -> int | None:
     """A new token version for a login of a region."""
     rows = await db().execute_query_dict(
         "UPDATE user_accounts SET token_version = token_version + 1"

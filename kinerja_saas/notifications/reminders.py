@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from kinerja_saas.notifications import queries
 from kinerja_saas.notifications.events import APPROVAL_REMINDER as APPROVAL_REMINDER
 from kinerja_saas.performance.deadlines import region_today
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 
 async def remind_overdue_approvals(*, now: datetime | None = None) -> bool:

@@ -233,7 +233,7 @@ async def stage_rows(rows: list[tuple]) -> None:
         "INSERT INTO import_rows (tenant_id, job_id, line_no, nip, nama, jabatan,"
         " jenis_jabatan, golongan, unit_path, nip_atasan, email, telepon)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        rows,
+        cast(list[list[Any]], rows),  # asyncpg takes any sequence per row
     )
 
 
@@ -260,7 +260,7 @@ async def record_problems(tenant_id: int, job_id: int, problems: list[tuple]) ->
         await db().execute_many(
             "INSERT INTO import_problems (tenant_id, job_id, line_no, field, code, message)"
             " VALUES ($1, $2, $3, $4, $5, $6)",
-            [(tenant_id, job_id, *p) for p in problems],
+            cast(list[list[Any]], [(tenant_id, job_id, *p) for p in problems]),
         )
 
 
@@ -292,7 +292,7 @@ async def resolve_units(tenant_id: int, job_id: int) -> int:
     await conn.execute_many(
         "INSERT INTO import_units (key, parent_key, depth, name, kind)"
         " VALUES (lower($1), lower($2), $3, $4, $5) ON CONFLICT (key) DO NOTHING",
-        list(prefixes.values()),
+        cast(list[list[Any]], list(prefixes.values())),
     )
     await conn.execute_query(
         "WITH RECURSIVE named(id, key) AS ("

@@ -446,5 +446,5 @@ async def unit_children(parent_ids: list[int]) -> dict[int, list[Unit]]:
     units = await scoped(Unit).filter(parent_id__in=parent_ids, is_active=True).order_by("name")
     grouped: dict[int, list[Unit]] = {}
     for unit in units:
-        grouped.setdefault(unit.parent_id, []).append(unit)  # type: ignore[arg-type]
+        grouped.setdefault(unit.parent_id, []).append(unit)
     return grouped

@@ -15,9 +15,9 @@ from kinerja_saas.performance.queries import (
 from kinerja_saas.performance.queries import INDICATOR_VALUE as INDICATOR_VALUE
 from kinerja_saas.performance.queries import indicator_achievements as indicator_achievements
 from kinerja_saas.performance.queries import plan_achievements as plan_achievements
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 
 async def achievement_cap() -> Decimal:

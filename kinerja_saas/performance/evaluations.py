@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
@@ -36,9 +36,9 @@ from kinerja_saas.performance.models import (
     PlanStatus,
 )
 from kinerja_saas.performance.rules import Rating
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 MAX_TEXT = 5000
 # What the evaluator's rating sets (with _recompute): what a save writes and the audit shows.
@@ -161,7 +161,10 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
 
 
 async def _value_codes() -> list[str]:
-    return list(await scoped(BehaviourValue).order_by("position").values_list("code", flat=True))
+    return cast(
+        "list[str]",
+        await scoped(BehaviourValue).order_by("position").values_list("code", flat=True),
+    )
 
 
 async def save_evaluation(
@@ -377,6 +380,7 @@ async def finalise_evaluation(
     indicators = await indicator_achievements(
         plan.id, checkpoint_id=evaluation.checkpoint_id, cap=await achievement_cap()
     )
+    assert evaluation.predikat is not None  # rated above (RATING_FIELDS)
     low = rules.is_low_performer(
         predikat_=rules.Predikat(evaluation.predikat),
         indicator_achievements=list(indicators.values()),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
@@ -186,18 +186,27 @@ async def _validate_content(
     own_indicators: set[int] = set()
     if plan is not None:
         own_results = set(
-            await scoped(PlanResult).filter(plan_id=plan.id).values_list("id", flat=True)
+            cast(
+                "list[int]",
+                await scoped(PlanResult).filter(plan_id=plan.id).values_list("id", flat=True),
+            )
         )
         own_indicators = set(
-            await scoped(Indicator).filter(plan_id=plan.id).values_list("id", flat=True)
+            cast(
+                "list[int]",
+                await scoped(Indicator).filter(plan_id=plan.id).values_list("id", flat=True),
+            )
         )
     supported = {r.supports_result_id for r in results if r.supports_result_id is not None}
     supportable: set[int] = set()
     if supported and evaluator_plan_id is not None:
         supportable = set(
-            await scoped(PlanResult)
-            .filter(plan_id=evaluator_plan_id, id__in=supported)
-            .values_list("id", flat=True)
+            cast(
+                "list[int]",
+                await scoped(PlanResult)
+                .filter(plan_id=evaluator_plan_id, id__in=supported)
+                .values_list("id", flat=True),
+            )
         )
     seen_results: set[int] = set()
     seen_indicators: set[int] = set()
@@ -512,11 +521,12 @@ async def copy_results_down(
         )
     errors.raise_if_any()
 
-    my_supervisor = (
+    my_supervisor = cast(
+        "int | None",
         await scoped(Employee)
         .filter(id=actor.employee_id)
         .first()
-        .values_list("supervisor_id", flat=True)
+        .values_list("supervisor_id", flat=True),
     )
     await queries.copy_results_into_reports(
         period_id=period.id,

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from kinerja_saas.regions.region_settings import with_defaults
 from kinerja_saas.training import queries
 from kinerja_saas.training.queries import ASSIGN as ASSIGN
 from kinerja_saas.training.rules import MAX_PROGRAMMES_PER_EVALUATION
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 
 @dataclass(frozen=True)

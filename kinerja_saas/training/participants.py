@@ -14,6 +14,7 @@ from kinerja_saas.db import scoped
 from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.models import Period
+from kinerja_saas.regions.region_settings import with_defaults
 from kinerja_saas.training import assignment, queries
 from kinerja_saas.training.admin import officer_unit, require_admin
 from kinerja_saas.training.models import (
@@ -28,7 +29,6 @@ from kinerja_saas.training.queries import AssignmentFilter as AssignmentFilter
 from kinerja_saas.training.rules import jp_shortfall
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from arq.connections import create_pool
 from kinerja_saas import metrics
 from kinerja_saas.audit.models import AuditEntry
 from kinerja_saas.database import owner_connection_params
-from kinerja_saas.doctor import check_dead_jobs
 from kinerja_saas.outbox import parking
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.outbox.topics import Topic
+from kinerja_saas.runtime.doctor import check_dead_jobs
 from tenants.context import current_tenant_id, tenant_transaction
 from tests.workers.test_jobs import relay_all
 from workers import outbox as relay
@@ -115,12 +115,13 @@ async def test_an_outage_longer_than_the_tries_never_gives_the_job_up(
     worker = await run_burst(quick(settings), flaky_dependency_job)
     assert STATE[key] == 13
     assert worker.jobs_failed == 0 and worker.jobs_complete >= 1
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM parked_jobs WHERE job_id = $1", key
-    ) == 0
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'dep.ok'", region_a.id
-    ) == 1
+    assert await owner_conn.fetchval("SELECT count(*) FROM parked_jobs WHERE job_id = $1", key) == 0
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'dep.ok'", region_a.id
+        )
+        == 1
+    )
 
 
 async def test_a_job_failing_on_its_own_is_parked_dead_counted_and_retried(
@@ -167,16 +168,17 @@ async def test_a_job_failing_on_its_own_is_parked_dead_counted_and_retried(
     assert again.returncode == 1 and "not dead" in again.stdout
     worker = await run_burst(quick(settings), buggy_job)
     assert STATE[key] == 4 and worker.jobs_complete == 1
-    assert await owner_conn.fetchval(
-        "SELECT status FROM parked_jobs WHERE id = $1", parked_id
-    ) == "RETRIED"
+    assert (
+        await owner_conn.fetchval("SELECT status FROM parked_jobs WHERE id = $1", parked_id)
+        == "RETRIED"
+    )
     assert (await parking.counts(relay_conn))[0] == dead_before
 
 
 async def _cli(env: dict, *args: str) -> subprocess.CompletedProcess:
     return await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "kinerja_saas.cli", *args],
+        [sys.executable, "-m", "kinerja_saas.runtime.cli", *args],
         env=env,
         capture_output=True,
         text=True,

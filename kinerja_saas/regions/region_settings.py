@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from kinerja_saas.errors import FieldError
-from tenants.defaults import CHECKPOINTS, DEFAULT_SETTINGS, PREDIKAT
+from kinerja_saas.regions.defaults import CHECKPOINTS, DEFAULT_SETTINGS, PREDIKAT
 
 
 def with_defaults(stored: dict[str, Any] | None) -> dict[str, Any]:
