@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from kinerja_saas.db import db
-from kinerja_saas.tpp.models import (
+from kinerja_saas.tpp.rows import (
     ImportProblem,
     LineKind,
     MonthStatus,
