@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from kinerja_saas.auth import activation
+from kinerja_saas.auth import activation, grants
 from kinerja_saas.auth import service as auth
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role as _Role
@@ -78,6 +78,22 @@ class ActivationPayload:
     email: str | None = None
     token: str | None = strawberry.field(default=None, description="For activateAccount; 14 days")
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="A login's roles after grantRole or revokeRole.")
+class RoleChangePayload:
+    user_id: strawberry.ID | None = None
+    roles: list[Role] | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _role_payload(call) -> RoleChangePayload:
+    user, errors = await run_mutation(call)
+    if user is None:
+        return RoleChangePayload(errors=errors)
+    return RoleChangePayload(
+        user_id=strawberry.ID(str(user.id)), roles=[_Role(r) for r in sorted(user.roles)]
+    )
 
 
 @strawberry.type
@@ -222,3 +238,43 @@ class AuthMutation:
     async def logout_everywhere(self, info: strawberry.Info) -> bool:
         await auth.logout_everywhere(actor=info.context.require_actor())
         return True
+
+    @strawberry.mutation(
+        description="Region admin: gives a login of the region the REGION_ADMIN or "
+        "TRAINING_OFFICER role (SUPERVISOR and EMPLOYEE follow the roster). With "
+        "`trainingUnitId` a training officer also joins that unit (as setTrainingOfficer). "
+        "Audited and notified to the person (ROLE_CHANGED); the person's tokens carry the "
+        "role from their next refresh or login."
+    )
+    async def grant_role(
+        self,
+        info: strawberry.Info,
+        user_id: strawberry.ID,
+        role: Role,
+        training_unit_id: strawberry.ID | None = None,
+    ) -> RoleChangePayload:
+        actor = info.context.require_region_actor()
+        return await _role_payload(
+            lambda: grants.grant_role(
+                actor=actor,
+                user_id=parse_id(user_id, "userId"),
+                role=_Role(role.value),
+                training_unit_id=parse_id(training_unit_id, "trainingUnitId"),
+            )
+        )
+
+    @strawberry.mutation(
+        description="Region admin: takes REGION_ADMIN or TRAINING_OFFICER from a login of the "
+        "region (a training officer also leaves their unit). The person's tokens stop within "
+        "seconds (they log in again); audited and notified. The region's last active "
+        "REGION_ADMIN keeps the role (LAST_REGION_ADMIN)."
+    )
+    async def revoke_role(
+        self, info: strawberry.Info, user_id: strawberry.ID, role: Role
+    ) -> RoleChangePayload:
+        actor = info.context.require_region_actor()
+        return await _role_payload(
+            lambda: grants.revoke_role(
+                actor=actor, user_id=parse_id(user_id, "userId"), role=_Role(role.value)
+            )
+        )

@@ -410,9 +410,25 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
     employee = await _get_employee(employee_id)
     if not employee.is_active:
         return employee
+    tenant_id = current_tenant_id()
+    # The region's last active admin login stays (auth.grants): lock the admins' rows so
+    # that two deactivations at once cannot both pass.
+    admins = await _db().execute_query_dict(
+        "SELECT id, employee_id FROM user_accounts WHERE tenant_id = $1 AND is_active"
+        " AND 'REGION_ADMIN' = ANY(roles) ORDER BY id FOR UPDATE",
+        [tenant_id],
+    )
+    if admins and all(r["employee_id"] == employee.id for r in admins):
+        errors = ErrorCollector()
+        errors.add(
+            "id",
+            "LAST_REGION_ADMIN",
+            "Pegawai ini memegang akun admin wilayah aktif terakhir; berikan peran Admin "
+            "Wilayah kepada akun lain terlebih dahulu.",
+        )
+        errors.raise_if_any()
     employee.is_active = False
     await employee.save_fields("is_active")
-    tenant_id = current_tenant_id()
     ended = await _db().execute_query_dict(  # execute_query would drop RETURNING's rows
         "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
         " WHERE tenant_id = $1 AND employee_id = $2 RETURNING id, token_version",

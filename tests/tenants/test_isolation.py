@@ -160,9 +160,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
         await outbox.mark_processed(event.id, "isolation-test")
         from kinerja_saas.outbox import parking
 
-        await parking.park(
-            job_id="isolation-test", function="x", kwargs={}, error="x", failures=1
-        )
+        await parking.park(job_id="isolation-test", function="x", kwargs={}, error="x", failures=1)
         job = await importing.stage_import(
             actor=region_a.actor(Role.REGION_ADMIN),
             filename="x.csv",

@@ -113,12 +113,13 @@ async def test_an_outage_longer_than_the_tries_never_gives_the_job_up(
     worker = await run_burst(quick(settings), flaky_dependency_job)
     assert STATE[key] == 13
     assert worker.jobs_failed == 0 and worker.jobs_complete >= 1
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM parked_jobs WHERE job_id = $1", key
-    ) == 0
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'dep.ok'", region_a.id
-    ) == 1
+    assert await owner_conn.fetchval("SELECT count(*) FROM parked_jobs WHERE job_id = $1", key) == 0
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'dep.ok'", region_a.id
+        )
+        == 1
+    )
 
 
 async def test_a_job_failing_on_its_own_is_parked_dead_counted_and_retried(
@@ -165,9 +166,10 @@ async def test_a_job_failing_on_its_own_is_parked_dead_counted_and_retried(
     assert again.returncode == 1 and "not dead" in again.stdout
     worker = await run_burst(quick(settings), buggy_job)
     assert STATE[key] == 4 and worker.jobs_complete == 1
-    assert await owner_conn.fetchval(
-        "SELECT status FROM parked_jobs WHERE id = $1", parked_id
-    ) == "RETRIED"
+    assert (
+        await owner_conn.fetchval("SELECT status FROM parked_jobs WHERE id = $1", parked_id)
+        == "RETRIED"
+    )
     assert (await parking.counts(relay_conn))[0] == dead_before
 
 

@@ -81,10 +81,13 @@ async def test_the_outbox_sweep_requeues_only_the_jobs_redis_lost(
     await drain(settings)
     assert sorted(call[1] for call in recorded if call[1] in relayed_ago) == [lost, old, recent]
     # Each ran once and its event is done now.
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM outbox_events WHERE id = ANY($1::bigint[]) AND done_at IS NOT NULL",
-        [lost, old, recent],
-    ) == 3
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM outbox_events WHERE id = ANY($1::bigint[]) AND done_at IS NOT NULL",
+            [lost, old, recent],
+        )
+        == 3
+    )
 
 
 async def test_the_import_sweep_restarts_imports_left_queued_or_running(
