@@ -97,13 +97,13 @@ def _normalise(raw: dict[str, str]) -> tuple[str, ...]:
     golongan = raw["golongan"].strip()
     jenis = raw["jenis_jabatan"].strip().upper() or "PELAKSANA"
     return (
-        raw["nip"].strip(),
+        rules.normalise_nip(raw["nip"]),
         " ".join(raw["nama"].split()),
         " ".join(raw["jabatan"].split()),
         jenis,
         rules.normalise_golongan(golongan) or golongan if golongan else "",
         rules.normalise_unit_path(raw["unit"]).strip("/"),
-        raw["nip_atasan"].strip(),
+        rules.normalise_nip(raw["nip_atasan"]),
         raw["email"].strip().lower(),
         raw["telepon"].strip(),
     )
@@ -240,18 +240,27 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
     for key, limit in MAX_LENGTH.items():
         if len(row[key]) > limit:
             bad(key, "TOO_LONG", f"{key} is longer than {limit} characters.")
-    if row["nip"]:
-        parsed = rules.parse_nip(row["nip"], today=today)
-        if isinstance(parsed, FieldError):
-            bad("nip", parsed.code, parsed.message)
+    parsed = rules.parse_nip(row["nip"], today=today) if row["nip"] else None
+    if isinstance(parsed, FieldError):
+        bad("nip", parsed.code, parsed.message)
     if row["jenis_jabatan"] not in rules.POSITION_TYPES:
         bad(
             "jenis_jabatan",
             "INVALID",
             f"jenis_jabatan must be one of {', '.join(rules.POSITION_TYPES)}.",
         )
-    if row["golongan"] and rules.normalise_golongan(row["golongan"]) is None:
-        bad("golongan", "INVALID", f"Golongan {row['golongan']!r} is not one of I/a … IV/e.")
+    if row["golongan"]:
+        golongan = rules.normalise_golongan(row["golongan"])
+        if golongan is None:
+            bad(
+                "golongan",
+                "INVALID",
+                f"Golongan {row['golongan']!r} tidak dikenal: PNS I/a … IV/e, PPPK I … XVII.",
+            )
+        elif isinstance(parsed, rules.NipInfo) and (
+            mismatch := rules.golongan_mismatch(golongan, parsed.kind)
+        ):
+            bad("golongan", mismatch.code, mismatch.message)
     if row["email"] and not rules.valid_email(row["email"]):
         bad("email", "INVALID", f"{row['email']!r} is not a valid e-mail address.")
     if row["telepon"] and not rules.valid_phone(row["telepon"]):
@@ -259,7 +268,7 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
     atasan = row["nip_atasan"]
     if atasan:
         if not rules.NIP_DIGITS.fullmatch(atasan):
-            bad("nip_atasan", "NIP_FORMAT", "nip_atasan must be exactly 18 digits.")
+            bad("nip_atasan", "NIP_FORMAT", "nip_atasan harus terdiri atas tepat 18 angka.")
         elif atasan == row["nip"]:
             bad("nip_atasan", "CYCLE", "An employee cannot be their own supervisor.")
     if row["unit_path"]:

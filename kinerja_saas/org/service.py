@@ -291,8 +291,9 @@ async def _validate_employee(
         elif given(name) and getattr(data, name) in (None, ""):
             errors.add(api_field(name), "REQUIRED", "Cannot be empty.")
 
+    parsed = None
     if given("nip") and data.nip:
-        nip = data.nip.strip()
+        nip = rules.normalise_nip(data.nip)
         parsed = rules.parse_nip(nip, today=today)
         if isinstance(parsed, rules.FieldError):
             errors.errors.append(parsed)
@@ -312,9 +313,24 @@ async def _validate_employee(
         if data.golongan in (None, ""):
             values["golongan"] = None
         elif (golongan := rules.normalise_golongan(data.golongan)) is None:
-            errors.add("golongan", "INVALID", "Golongan must be one of I/a … IV/e.")
+            errors.add(
+                "golongan", "INVALID", "Golongan tidak dikenal: PNS I/a … IV/e, PPPK I … XVII."
+            )
         else:
+            kind = (
+                parsed.kind
+                if isinstance(parsed, rules.NipInfo)
+                else rules.nip_kind(existing.nip)
+                if existing is not None and parsed is None
+                else None
+            )
+            if kind is not None and (mismatch := rules.golongan_mismatch(golongan, kind)):
+                errors.errors.append(mismatch)
             values["golongan"] = golongan
+    elif isinstance(parsed, rules.NipInfo) and existing is not None and existing.golongan:
+        # a new number of another kind with the golongan kept from before
+        if mismatch := rules.golongan_mismatch(existing.golongan, parsed.kind):
+            errors.errors.append(mismatch)
     if given("email"):
         email = (data.email or "").strip().lower() or None
         if email and not rules.valid_email(email):
@@ -522,6 +538,8 @@ def _filters(sql: _Sql, flt: EmployeeFilter) -> None:
             sql.where.append(f"unit_id = {unit}")
     if flt.search:
         term = flt.search.strip()
+        if rules.DIGITS.fullmatch(number := rules.normalise_nip(term)):
+            term = number  # a NIP as printed: '19650812 199003 1 008'
         if rules.DIGITS.fullmatch(term):
             sql.where.append(f"nip LIKE {sql.param(term + '%')}")
         else:
