@@ -80,12 +80,28 @@ class Evaluation:
     status: EvaluationStatus
     achievement: Decimal | None = strawberry.field(description="Plan achievement (%) when saved")
     proposed_result_rating: Rating | None = strawberry.field(
-        description="From the achievement and the region's thresholds"
+        description="PermenPANRB 6/2022 (no formula, no weights between results): each work "
+        "result is judged through its indicators' achievement against the region's thresholds "
+        "(default >= 110 % above, >= 80 % meets); DI_ATAS_EKSPEKTASI when most results are above "
+        "expectation and no UTAMA result is below it, SESUAI_EKSPEKTASI when fewer than half "
+        "of the UTAMA results are below it, else DI_BAWAH_EKSPEKTASI. TAMBAHAN results can "
+        "raise the rating, never make up for an UTAMA result below expectation. A region with "
+        "resultRatingMethod WEIGHTED_MEAN gets the weighted mean achievement instead."
     )
-    result_rating: Rating | None
+    result_rating: Rating | None = strawberry.field(
+        description="The evaluator's; against the proposal only with resultOverrideReason"
+    )
     result_override_reason: str | None
     behaviour: list[ValueRating]
-    behaviour_rating: Rating | None
+    proposed_behaviour_rating: Rating | None = strawberry.field(
+        description="From the 7 BerAKHLAK ratings (mean of 3/2/1: >= 2,5 above, < 1,5 below)"
+    )
+    behaviour_rating: Rating | None = strawberry.field(
+        description="In force: the evaluator's choice, else the proposal"
+    )
+    behaviour_override_reason: str | None = strawberry.field(
+        description="Why the evaluator rates behaviour against the proposal"
+    )
     predikat: Predikat | None
     feedback: str | None
     self_assessment: str | None
@@ -109,7 +125,9 @@ class Evaluation:
                 ValueRating(code=code, rating=_Rating(v["rating"]), note=v.get("note") or None)
                 for code, v in e.behaviour_ratings.items()
             ],
+            proposed_behaviour_rating=_rating(e.proposed_behaviour_rating),
             behaviour_rating=_rating(e.behaviour_rating),
+            behaviour_override_reason=e.behaviour_override_reason,
             predikat=_Predikat(e.predikat) if e.predikat else None,
             feedback=e.feedback,
             self_assessment=e.self_assessment,
@@ -389,6 +407,12 @@ class SaveEvaluationInput:
     result_rating: Rating | None = None
     result_override_reason: str | None = None
     behaviour: list[ValueRatingInput] | None = None
+    behaviour_rating: Rating | None = strawberry.field(
+        default=None,
+        description="Sets the behaviour rating against the one proposed from the values; "
+        "when it differs, behaviourOverrideReason is required (OVERRIDE_REASON_REQUIRED)",
+    )
+    behaviour_override_reason: str | None = None
     feedback: str | None = None
 
 
@@ -465,6 +489,10 @@ class EvaluationMutation:
                     for b in input.behaviour
                 ],
                 feedback=input.feedback,
+                behaviour_rating=_Rating(input.behaviour_rating.value)
+                if input.behaviour_rating
+                else None,
+                behaviour_override_reason=input.behaviour_override_reason,
             )
         )
 

@@ -33,6 +33,11 @@ RegionTimezone = strawberry.enum(
 
 @strawberry.type
 class PerformanceSettings:
+    result_rating_method: str = strawberry.field(
+        description="REGULATION (default): the proposed result rating follows PermenPANRB "
+        "6/2022, each work result judged on its own and no weights between them; "
+        "WEIGHTED_MEAN: the plan's weighted mean achievement against the thresholds"
+    )
     result_threshold_above: float = strawberry.field(
         description="Achievement (%) from which the proposed result rating is DI_ATAS_EKSPEKTASI"
     )
@@ -215,6 +220,7 @@ class RegionPayload:
 
 @strawberry.input
 class PerformanceSettingsInput:
+    result_rating_method: str | None = None
     result_threshold_above: float | None = None
     result_threshold_expected: float | None = None
     achievement_cap: float | None = None

@@ -63,3 +63,19 @@ async def indicator_achievements(
         [current_tenant_id(), plan_id, checkpoint_id, cap],
     )
     return {r["id"]: r["a"] for r in rows}
+
+
+async def result_indicator_achievements(
+    plan_id: int, *, checkpoint_id: int | None, cap: Decimal
+) -> list[dict]:
+    """Each indicator of the plan with its work result (RHK) and the result's kind (UTAMA,
+    TAMBAHAN): what the result rating by the regulation judges. One statement."""
+    return await connections.get("default").execute_query_dict(
+        "SELECT i.result_id, pr.kind, i.weight, "
+        + INDICATOR_ACHIEVEMENT.format(cap="$4")
+        + " AS a FROM indicators i JOIN plan_results pr ON pr.tenant_id = $1"
+        " AND pr.id = i.result_id "
+        + INDICATOR_VALUE.format(checkpoint="$3")
+        + " WHERE i.tenant_id = $1 AND i.plan_id = $2 ORDER BY pr.position, i.position",
+        [current_tenant_id(), plan_id, checkpoint_id, cap],
+    )

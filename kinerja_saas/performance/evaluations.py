@@ -22,6 +22,7 @@ from kinerja_saas.performance.achievement import (
     achievement_cap,
     indicator_achievements,
     plan_achievements,
+    result_indicator_achievements,
 )
 from kinerja_saas.performance.distribution import problems_for_plan
 from kinerja_saas.performance.models import (
@@ -49,6 +50,9 @@ RATING_FIELDS = (
     "result_rating",
     "result_override_reason",
     "behaviour_ratings",
+    "proposed_behaviour_rating",
+    "chosen_behaviour_rating",
+    "behaviour_override_reason",
     "behaviour_rating",
     "predikat",
     "feedback",
@@ -142,17 +146,24 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
         [evaluation.plan_id], checkpoint_id=evaluation.checkpoint_id, cap=cap
     )
     evaluation.achievement = achieved.get(evaluation.plan_id, Decimal(0))
-    evaluation.proposed_result_rating = rules.proposed_result_rating(
-        evaluation.achievement,
-        above=Decimal(str(settings["result_threshold_above"])),
-        expected=Decimal(str(settings["result_threshold_expected"])),
-    ).value
+    above = Decimal(str(settings["result_threshold_above"]))
+    expected = Decimal(str(settings["result_threshold_expected"]))
+    if settings.get("result_rating_method") == "WEIGHTED_MEAN":
+        proposed = rules.proposed_result_rating(
+            evaluation.achievement, above=above, expected=expected
+        )
+    else:
+        proposed = await _regulation_proposal(evaluation, cap, above, expected)
+    evaluation.proposed_result_rating = proposed.value
     codes = await _value_codes()
     rated = evaluation.behaviour_ratings
-    evaluation.behaviour_rating = (
+    evaluation.proposed_behaviour_rating = (
         rules.behaviour_rating(Rating(rated[c]["rating"]) for c in codes).value
         if codes and all(c in rated for c in codes)
         else None
+    )
+    evaluation.behaviour_rating = (
+        evaluation.chosen_behaviour_rating or evaluation.proposed_behaviour_rating
     )
     evaluation.predikat = (
         rules.predikat(
@@ -161,6 +172,28 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
         if evaluation.behaviour_rating and evaluation.result_rating
         else None
     )
+
+
+async def _regulation_proposal(
+    evaluation: Evaluation, cap: Decimal, above: Decimal, expected: Decimal
+) -> Rating:
+    """PermenPANRB 6/2022: each work result judged through its indicators, then the rule of
+    rules.result_rating_by_regulation (no weights between results)."""
+    rows = await result_indicator_achievements(
+        evaluation.plan_id, checkpoint_id=evaluation.checkpoint_id, cap=cap
+    )
+    by_result: dict[int, tuple[str, list[rules.Weighted]]] = {}
+    for r in rows:
+        _, items = by_result.setdefault(r["result_id"], (r["kind"], []))
+        items.append(rules.Weighted(achievement=r["a"], weight=r["weight"]))
+    levels = [
+        rules.ResultLevel(rules.ResultKind(kind), level)
+        for kind, items in by_result.values()
+        if (level := rules.result_level(items, above=above, expected=expected)) is not None
+    ]
+    if not levels:
+        return Rating.DI_BAWAH_EKSPEKTASI
+    return rules.result_rating_by_regulation(levels)
 
 
 async def _value_codes() -> list[str]:
@@ -181,8 +214,12 @@ async def save_evaluation(
     behaviour: list[ValueRating] | None = None,
     feedback: str | None = None,
     today: date | None = None,
+    behaviour_rating: Rating | None = None,
+    behaviour_override_reason: str | None = None,
 ) -> Evaluation:
-    """The evaluator's draft: only what is given changes; behaviour ratings merge by value."""
+    """The evaluator's draft: only what is given changes; behaviour ratings merge by value.
+    `behaviour_rating` sets the behaviour rating against the one proposed from the values
+    (with `behaviour_override_reason` when it differs)."""
     today = today or date.today()
     plan, relations = await visible_plan(actor, plan_id)
     errors = ErrorCollector()
@@ -204,7 +241,11 @@ async def save_evaluation(
             errors.add(f"behaviour[{n}].code", "UNKNOWN_VALUE", f"No BerAKHLAK value {item.code}.")
         if item.note is not None and len(item.note) > MAX_TEXT:
             errors.add(f"behaviour[{n}].note", "TOO_LONG", f"At most {MAX_TEXT} characters.")
-    for name, text in (("feedback", feedback), ("resultOverrideReason", result_override_reason)):
+    for name, text in (
+        ("feedback", feedback),
+        ("resultOverrideReason", result_override_reason),
+        ("behaviourOverrideReason", behaviour_override_reason),
+    ):
         if text is not None and len(text) > MAX_TEXT:
             errors.add(name, "TOO_LONG", f"At most {MAX_TEXT} characters.")
     errors.raise_if_any()
@@ -216,6 +257,10 @@ async def save_evaluation(
         evaluation.result_override_reason = result_override_reason.strip() or None
     if feedback is not None:
         evaluation.feedback = feedback.strip() or None
+    if behaviour_rating is not None:
+        evaluation.chosen_behaviour_rating = behaviour_rating.value
+    if behaviour_override_reason is not None:
+        evaluation.behaviour_override_reason = behaviour_override_reason.strip() or None
     if behaviour:
         merged = dict(evaluation.behaviour_ratings)
         for item in behaviour:
@@ -237,7 +282,15 @@ async def save_evaluation(
     return evaluation
 
 
+RATING_LABELS = {
+    Rating.DI_ATAS_EKSPEKTASI.value: "Di Atas Ekspektasi",
+    Rating.SESUAI_EKSPEKTASI.value: "Sesuai Ekspektasi",
+    Rating.DI_BAWAH_EKSPEKTASI.value: "Di Bawah Ekspektasi",
+}
+
+
 def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
+    """A rating against the platform's proposal needs the evaluator's reason."""
     if (
         evaluation.result_rating is not None
         and evaluation.result_rating != evaluation.proposed_result_rating
@@ -246,8 +299,22 @@ def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
         errors.add(
             "resultOverrideReason",
             "OVERRIDE_REASON_REQUIRED",
-            f"The platform proposes {evaluation.proposed_result_rating} from an achievement of "
-            f"{evaluation.achievement}%; say why you rate {evaluation.result_rating}.",
+            "Usulan rating hasil kerja menurut PermenPANRB 6/2022 adalah "
+            f"{RATING_LABELS[evaluation.proposed_result_rating]}; tuliskan alasan Anda "
+            f"menilai {RATING_LABELS[evaluation.result_rating]}.",
+        )
+    if (
+        evaluation.chosen_behaviour_rating is not None
+        and evaluation.proposed_behaviour_rating is not None
+        and evaluation.chosen_behaviour_rating != evaluation.proposed_behaviour_rating
+        and not evaluation.behaviour_override_reason
+    ):
+        errors.add(
+            "behaviourOverrideReason",
+            "OVERRIDE_REASON_REQUIRED",
+            "Usulan rating perilaku kerja dari penilaian nilai BerAKHLAK adalah "
+            f"{RATING_LABELS[evaluation.proposed_behaviour_rating]}; tuliskan alasan Anda "
+            f"menilai {RATING_LABELS[evaluation.chosen_behaviour_rating]}.",
         )
 
 

@@ -220,7 +220,11 @@ class Evaluation(TenantModel):
     result_rating = fields.CharField(max_length=24, null=True)
     result_override_reason = fields.TextField(null=True)
     behaviour_ratings = fields.JSONField(default=dict)  # value code -> {rating, note}
+    # The behaviour rating in force: the evaluator's choice, else the proposal from the values.
     behaviour_rating = fields.CharField(max_length=24, null=True)
+    proposed_behaviour_rating = fields.CharField(max_length=24, null=True)
+    chosen_behaviour_rating = fields.CharField(max_length=24, null=True)
+    behaviour_override_reason = fields.TextField(null=True)
     predikat = fields.CharField(max_length=24, null=True)
     feedback = fields.TextField(null=True)
     self_assessment = fields.TextField(null=True)
