@@ -25,7 +25,7 @@ from kinerja_saas.training.models import (
     TrainingBatch,
     TrainingProgramme,
 )
-from kinerja_saas.training.rules import jp_shortfall
+from kinerja_saas.training.rules import attendance_problem, completion_problem, jp_shortfall
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 from tenants.region_settings import with_defaults
@@ -186,15 +186,49 @@ async def confirm_batch(*, actor: Actor, batch_id: int) -> TrainingBatch:
     return batch
 
 
-async def record_attendance(*, actor: Actor, assignment_ids: list[int]) -> list[TrainingAssignment]:
+async def _batches(rows) -> dict[int, TrainingBatch]:
+    ids = list({r.batch_id for r in rows if r.batch_id is not None})
+    return {b.id: b for b in await TrainingBatch.filter(tenant_id=current_tenant_id(), id__in=ids)}
+
+
+async def record_attendance(
+    *, actor: Actor, assignment_ids: list[int], today: date | None = None
+) -> list[TrainingAssignment]:
+    """Attendance from the batch's first day on (training/rules.attendance_problem)."""
+    today = today or date.today()
     rows = await _of_unit(actor, assignment_ids)
     _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "record attendance")
+    errors = ErrorCollector()
+    batches = await _batches(rows)
+    for problem in sorted(
+        {
+            p
+            for r in rows
+            if r.batch_id is not None
+            and (
+                p := attendance_problem(
+                    batch_name=batches[r.batch_id].name,
+                    starts_on=batches[r.batch_id].starts_on,
+                    today=today,
+                )
+            )
+        }
+    ):
+        errors.add("assignmentIds", "BATCH_NOT_STARTED", problem)
+    errors.raise_if_any()
     return await _set(rows, status=AssignmentStatus.ATTENDED)
 
 
 async def complete(
-    *, actor: Actor, assignment_id: int, score: Decimal | None, certificate_ref: str | None
+    *,
+    actor: Actor,
+    assignment_id: int,
+    score: Decimal | None,
+    certificate_ref: str | None,
+    today: date | None = None,
 ) -> TrainingAssignment:
+    """Completion (and the JP it counts) on or after the batch's last day."""
+    today = today or date.today()
     rows = await _of_unit(actor, [assignment_id])
     errors = ErrorCollector()
     if score is not None and not Decimal(0) <= score <= Decimal(100):
@@ -208,6 +242,12 @@ async def complete(
         (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED, AssignmentStatus.ATTENDED),
         "complete",
     )
+    batch = (await _batches(rows)).get(rows[0].batch_id)
+    if batch is not None and (
+        problem := completion_problem(batch_name=batch.name, ends_on=batch.ends_on, today=today)
+    ):
+        errors.add("assignmentId", "BATCH_NOT_ENDED", problem)
+        errors.raise_if_any()
     (row,) = await _set(
         rows,
         status=AssignmentStatus.COMPLETED,
@@ -218,11 +258,56 @@ async def complete(
     return row
 
 
-async def mark_no_show(*, actor: Actor, assignment_id: int) -> TrainingAssignment:
+async def mark_no_show(
+    *, actor: Actor, assignment_id: int, today: date | None = None
+) -> TrainingAssignment:
+    """A participant who will not come or did not: their seat goes to the first on the
+    programme's waiting list while the batch has not started."""
     rows = await _of_unit(actor, [assignment_id])
     _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "mark no-show")
-    (row,) = await _set(rows, status=AssignmentStatus.NO_SHOW)
+    (row,) = rows
+    await assignment.lock_programmes([row.programme_id])
+    await _set(rows, status=AssignmentStatus.NO_SHOW)
+    await _free_seat(row.programme_id, row.batch_id, today=today or date.today())
     return row
+
+
+async def _free_seat(programme_id: int, batch_id: int | None, *, today: date) -> None:
+    """A seat of `batch_id` was freed: the first on the programme's waiting list takes it,
+    if the batch is neither cancelled nor started (a confirmed batch too: the unit is told
+    of its new participant), and the positions behind close up. The caller holds the
+    programme's lock."""
+    if batch_id is None:
+        return
+    tenant_id = current_tenant_id()
+    promoted = await _db().execute_query_dict(
+        "WITH first AS (SELECT id, waiting_position FROM training_assignments"
+        "  WHERE tenant_id = $1 AND programme_id = $2 AND status = 'WAITING'"
+        "  ORDER BY waiting_position, id LIMIT 1)"
+        " UPDATE training_assignments a SET status = 'ASSIGNED', batch_id = $3,"
+        " waiting_position = NULL, updated_at = now() FROM first"
+        " WHERE a.tenant_id = $1 AND a.id = first.id"
+        " AND EXISTS (SELECT 1 FROM training_batches b WHERE b.tenant_id = $1"
+        "  AND b.id = $3 AND NOT b.is_cancelled AND b.starts_on > $4)"
+        " RETURNING a.id, first.waiting_position AS was",
+        [tenant_id, programme_id, batch_id, today],
+    )
+    if promoted:
+        await _close_up(programme_id, promoted[0]["was"])
+        # the promoted person, their supervisor and the unit hear of the seat
+        await assignment.emit_assignment_events([r["id"] for r in promoted])
+
+
+async def _close_up(programme_id: int, left_position: int | None) -> None:
+    """Someone left the waiting list at `left_position`: those behind move up one."""
+    if left_position is None:
+        return
+    await _db().execute_query(
+        "UPDATE training_assignments SET waiting_position = waiting_position - 1,"
+        " updated_at = now() WHERE tenant_id = $1 AND programme_id = $2"
+        " AND status = 'WAITING' AND waiting_position > $3",
+        [current_tenant_id(), programme_id, left_position],
+    )
 
 
 async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAssignment:
@@ -239,21 +324,11 @@ async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAs
         "cancel",
     )
     (row,) = rows
-    freed = row.batch_id
     await assignment.lock_programmes([row.programme_id])
+    left = row.waiting_position if row.status is AssignmentStatus.WAITING else None
     await _set(rows, status=AssignmentStatus.CANCELLED, note=reason.strip())
-    if freed is not None:
-        promoted = await _db().execute_query_dict(
-            "UPDATE training_assignments SET status = 'ASSIGNED', batch_id = $3,"
-            " waiting_position = NULL, updated_at = now() WHERE tenant_id = $1 AND id = ("
-            "  SELECT id FROM training_assignments WHERE tenant_id = $1 AND programme_id = $2"
-            "  AND status = 'WAITING' ORDER BY waiting_position, id LIMIT 1)"
-            " AND EXISTS (SELECT 1 FROM training_batches b WHERE b.tenant_id = $1"
-            "  AND b.id = $3 AND b.confirmed_at IS NULL AND NOT b.is_cancelled) RETURNING id",
-            [current_tenant_id(), row.programme_id, freed],
-        )
-        # the promoted person, their supervisor and the unit hear of the seat
-        await assignment.emit_assignment_events([r["id"] for r in promoted])
+    await _close_up(row.programme_id, left)
+    await _free_seat(row.programme_id, row.batch_id, today=date.today())
     return row
 
 
