@@ -51,7 +51,7 @@ ROOM = f"""SELECT b.id AS batch_id, b.programme_id, b.starts_on,
 
 # $1 tenant, $2 period, $3 evaluation or NULL, $4 org unit (with sub-units) or NULL,
 # $5 indicator floor, $6 achievement cap, $7 programmes per evaluation, $8 today.
-ASSIGN = f"""
+EVALUATED = f"""
 WITH ev AS (
     SELECT DISTINCT ON (e.employee_id) e.id, e.employee_id, e.plan_id, e.checkpoint_id,
         e.predikat, e.behaviour_ratings
@@ -92,14 +92,24 @@ WITH ev AS (
                 AND c.programme_id = p.id AND c.competency_id = r.competency_id))
         ORDER BY (p.id = r.programme_id) IS TRUE DESC, k.n, p.id LIMIT 1
     ) bp
-), per_programme AS (
-    SELECT DISTINCT ON (employee_id, programme_id) * FROM hit
+"""
+
+ASSIGN = (
+    EVALUATED
+    + f"""), per_programme AS (
+    -- a programme the employee already has this period (not cancelled) is no candidate
+    SELECT DISTINCT ON (employee_id, programme_id) * FROM hit h
+    WHERE NOT EXISTS (SELECT 1 FROM training_assignments a WHERE a.tenant_id = $1
+        AND a.period_id = $2 AND a.employee_id = h.employee_id
+        AND a.programme_id = h.programme_id AND a.status <> 'CANCELLED')
     ORDER BY employee_id, programme_id, priority, rule_id
 ), chosen AS (
     SELECT * FROM (
         SELECT pp.*, row_number() OVER (PARTITION BY employee_id ORDER BY priority, rule_id) AS n
         FROM per_programme pp) x
-    WHERE x.n <= $7
+    WHERE x.n <= $7 - (SELECT count(*) FROM training_assignments a WHERE a.tenant_id = $1
+        AND a.period_id = $2 AND a.employee_id = x.employee_id AND a.evaluation_id IS NOT NULL
+        AND a.status <> 'CANCELLED')
 ), fresh AS (
     SELECT c.*, row_number() OVER (PARTITION BY c.programme_id
         ORDER BY c.priority, c.employee_id) AS rank
@@ -138,6 +148,7 @@ ON CONFLICT (tenant_id, employee_id, programme_id, period_id) WHERE status IN {L
 DO NOTHING
 RETURNING id
 """
+)
 
 
 def _tanggal(column: str) -> str:
@@ -195,6 +206,83 @@ SELECT $1, topic, payload, now(), 0 FROM (
 """
 
 
+# Automatic assignments of the evaluated employees (same parameters as ASSIGN) to programmes
+# that no rule calls for any more on their evaluation, e.g. after an appeal raised the
+# predikat: withdrawn while they have not started (waiting, or in a batch not begun). A
+# programme still called for (by another rule now) is kept.
+WITHDRAW = (
+    EVALUATED
+    + """
+)
+UPDATE training_assignments a SET status = 'CANCELLED', updated_at = now(),
+    note = 'Ditarik otomatis: hasil penilaian kinerja berubah dan tidak lagi memerlukan '
+        || 'pelatihan ini.'
+FROM ev
+WHERE a.tenant_id = $1 AND a.period_id = $2 AND a.employee_id = ev.employee_id
+    AND a.evaluation_id IS NOT NULL AND a.status IN ('WAITING', 'ASSIGNED', 'CONFIRMED')
+    AND NOT EXISTS (SELECT 1 FROM hit h WHERE h.employee_id = a.employee_id
+        AND h.programme_id = a.programme_id)
+    AND (a.batch_id IS NULL OR EXISTS (SELECT 1 FROM training_batches b
+        WHERE b.tenant_id = $1 AND b.id = a.batch_id AND b.starts_on > $8))
+    AND $7::int > 0 -- (ASSIGN's parameters: the cap is not needed here)
+RETURNING a.id, a.programme_id, a.batch_id
+"""
+)
+
+# Seats freed in batches ($2 programme ids, $3 batch ids, pairwise): per programme, the first
+# on its waiting list take them, while the batch is neither cancelled nor started ($4 today).
+PROMOTE = """
+WITH freed AS (
+    SELECT f.programme_id, f.batch_id,
+        row_number() OVER (PARTITION BY f.programme_id ORDER BY b.starts_on, f.batch_id) AS k
+    FROM unnest($2::bigint[], $3::bigint[]) AS f(programme_id, batch_id)
+    JOIN training_batches b ON b.tenant_id = $1 AND b.id = f.batch_id
+        AND NOT b.is_cancelled AND b.starts_on > $4::date
+), waiting AS (
+    SELECT a.id, a.programme_id,
+        row_number() OVER (PARTITION BY a.programme_id ORDER BY a.waiting_position, a.id) AS k
+    FROM training_assignments a
+    WHERE a.tenant_id = $1 AND a.status = 'WAITING' AND a.programme_id = ANY($2::bigint[])
+)
+UPDATE training_assignments a SET status = 'ASSIGNED', batch_id = f.batch_id,
+    waiting_position = NULL, updated_at = now()
+FROM freed f JOIN waiting w ON w.programme_id = f.programme_id AND w.k = f.k
+WHERE a.tenant_id = $1 AND a.id = w.id
+RETURNING a.id
+"""
+
+# The waiting lists of programmes ($2) numbered 1, 2, 3… again after people left them.
+CLOSE_UP = """
+UPDATE training_assignments a SET waiting_position = r.position, updated_at = now()
+FROM (SELECT id, row_number() OVER (PARTITION BY programme_id
+        ORDER BY waiting_position, id) AS position
+    FROM training_assignments WHERE tenant_id = $1 AND status = 'WAITING'
+        AND programme_id = ANY($2::bigint[])) r
+WHERE a.tenant_id = $1 AND a.id = r.id AND a.waiting_position IS DISTINCT FROM r.position
+"""
+
+
+async def free_seats(pairs: list[tuple[int, int | None]], *, today: date) -> list[int]:
+    """Seats left in (programme, batch) pairs (batch None: a place on the waiting list):
+    the first waiting take the seats of batches not started, the waiting lists close up,
+    the promoted are told. Three statements whatever the number; the caller holds the
+    programmes' locks. Returns the promoted assignments' ids."""
+    if not pairs:
+        return []
+    seats = [(p, b) for p, b in pairs if b is not None]
+    tenant_id = current_tenant_id()
+    promoted = []
+    if seats:
+        promoted = await _db().execute_query_dict(
+            PROMOTE,
+            [tenant_id, [p for p, _ in seats], [b for _, b in seats], today],
+        )
+    await _db().execute_query(CLOSE_UP, [tenant_id, sorted({p for p, _ in pairs})])
+    ids = [r["id"] for r in promoted]
+    await emit_assignment_events(ids)
+    return ids
+
+
 @dataclass(frozen=True)
 class RegionRules:
     floor: Decimal
@@ -233,23 +321,28 @@ async def assign_for_period(
     today: date | None = None,
 ) -> list[int]:
     """Assigns what the finalised evaluations of a period call for (of one org unit with its
-    sub-units, or one evaluation); returns the new assignments' ids. Four statements
-    whatever the number of employees: settings, lock, insert, events."""
+    sub-units, or one evaluation); returns the new assignments' ids. First withdraws what the
+    evaluations no longer call for (an appeal that raised the predikat) while not started,
+    giving the seats to the waiting; then never more than MAX_PROGRAMMES_PER_EVALUATION
+    automatic programmes per employee and period, counting those they have. Five statements
+    whatever the number of employees (settings, lock, withdraw, insert, events), three more
+    when something was withdrawn."""
     region = await _region_rules()
     await lock_programmes()
-    rows = await _db().execute_query_dict(
-        ASSIGN,
-        [
-            current_tenant_id(),
-            period_id,
-            evaluation_id,
-            unit_id,
-            region.floor,
-            region.cap,
-            MAX_PROGRAMMES_PER_EVALUATION,
-            today or date.today(),
-        ],
-    )
+    today = today or date.today()
+    params = [
+        current_tenant_id(),
+        period_id,
+        evaluation_id,
+        unit_id,
+        region.floor,
+        region.cap,
+        MAX_PROGRAMMES_PER_EVALUATION,
+        today,
+    ]
+    withdrawn = await _db().execute_query_dict(WITHDRAW, params)
+    await free_seats([(r["programme_id"], r["batch_id"]) for r in withdrawn], today=today)
+    rows = await _db().execute_query_dict(ASSIGN, params)
     ids = [r["id"] for r in rows]
     await emit_assignment_events(ids)
     return ids

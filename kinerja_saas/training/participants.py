@@ -262,52 +262,14 @@ async def mark_no_show(
     *, actor: Actor, assignment_id: int, today: date | None = None
 ) -> TrainingAssignment:
     """A participant who will not come or did not: their seat goes to the first on the
-    programme's waiting list while the batch has not started."""
+    programme's waiting list while the batch has not started (assignment.free_seats)."""
     rows = await _of_unit(actor, [assignment_id])
     _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "mark no-show")
     (row,) = rows
     await assignment.lock_programmes([row.programme_id])
     await _set(rows, status=AssignmentStatus.NO_SHOW)
-    await _free_seat(row.programme_id, row.batch_id, today=today or date.today())
+    await assignment.free_seats([(row.programme_id, row.batch_id)], today=today or date.today())
     return row
-
-
-async def _free_seat(programme_id: int, batch_id: int | None, *, today: date) -> None:
-    """A seat of `batch_id` was freed: the first on the programme's waiting list takes it,
-    if the batch is neither cancelled nor started (a confirmed batch too: the unit is told
-    of its new participant), and the positions behind close up. The caller holds the
-    programme's lock."""
-    if batch_id is None:
-        return
-    tenant_id = current_tenant_id()
-    promoted = await _db().execute_query_dict(
-        "WITH first AS (SELECT id, waiting_position FROM training_assignments"
-        "  WHERE tenant_id = $1 AND programme_id = $2 AND status = 'WAITING'"
-        "  ORDER BY waiting_position, id LIMIT 1)"
-        " UPDATE training_assignments a SET status = 'ASSIGNED', batch_id = $3,"
-        " waiting_position = NULL, updated_at = now() FROM first"
-        " WHERE a.tenant_id = $1 AND a.id = first.id"
-        " AND EXISTS (SELECT 1 FROM training_batches b WHERE b.tenant_id = $1"
-        "  AND b.id = $3 AND NOT b.is_cancelled AND b.starts_on > $4)"
-        " RETURNING a.id, first.waiting_position AS was",
-        [tenant_id, programme_id, batch_id, today],
-    )
-    if promoted:
-        await _close_up(programme_id, promoted[0]["was"])
-        # the promoted person, their supervisor and the unit hear of the seat
-        await assignment.emit_assignment_events([r["id"] for r in promoted])
-
-
-async def _close_up(programme_id: int, left_position: int | None) -> None:
-    """Someone left the waiting list at `left_position`: those behind move up one."""
-    if left_position is None:
-        return
-    await _db().execute_query(
-        "UPDATE training_assignments SET waiting_position = waiting_position - 1,"
-        " updated_at = now() WHERE tenant_id = $1 AND programme_id = $2"
-        " AND status = 'WAITING' AND waiting_position > $3",
-        [current_tenant_id(), programme_id, left_position],
-    )
 
 
 async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAssignment:
@@ -325,10 +287,8 @@ async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAs
     )
     (row,) = rows
     await assignment.lock_programmes([row.programme_id])
-    left = row.waiting_position if row.status is AssignmentStatus.WAITING else None
     await _set(rows, status=AssignmentStatus.CANCELLED, note=reason.strip())
-    await _close_up(row.programme_id, left)
-    await _free_seat(row.programme_id, row.batch_id, today=date.today())
+    await assignment.free_seats([(row.programme_id, row.batch_id)], today=date.today())
     return row
 
 
