@@ -42,6 +42,31 @@ class ValueRating:
     note: str | None
 
 
+@strawberry.type(
+    description="What a finalised evaluation was based on for one indicator, frozen at its "
+    "first finalisation: later realisations (a late survey response moving an IKM) never "
+    "alter the evaluation, and show here as sinceChanged."
+)
+class EvaluationEvidence:
+    indicator_id: strawberry.ID
+    realisation: Decimal | None = strawberry.field(
+        description="The realisation counted at finalisation (null: none, 0 %)"
+    )
+    source: str | None = strawberry.field(description="MANUAL or SKM_IKM")
+    achievement: Decimal = strawberry.field(description="Capaian (%) at finalisation")
+    current_realisation: Decimal | None = strawberry.field(
+        description="The realisation the indicator counts now"
+    )
+
+    @strawberry.field(description="The realisation changed after the evaluation was finalised")
+    def since_changed(self) -> bool:
+        return self.current_realisation != self.realisation
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
 @strawberry.type(description="A keberatan against a finalised evaluation.")
 class Appeal:
     id: strawberry.ID
@@ -109,6 +134,7 @@ class Evaluation:
     self_behaviour_rating: Rating | None
     finalised_at: datetime | None
     appeal_deadline: date | None
+    frozen: strawberry.Private[dict | None] = None
 
     @classmethod
     def of(cls, e: m.Evaluation) -> Evaluation:
@@ -135,7 +161,27 @@ class Evaluation:
             self_behaviour_rating=_rating(e.self_behaviour_rating),
             finalised_at=e.finalised_at,
             appeal_deadline=e.appeal_deadline,
+            frozen=e.evidence,
         )
+
+    @strawberry.field(
+        description="Null until finalised; then per indicator the evidence frozen with it"
+    )
+    async def evidence(self, info: strawberry.Info) -> list[EvaluationEvidence] | None:
+        if self.frozen is None:
+            return None
+        key = (int(self.plan_id), int(self.checkpoint_id) if self.checkpoint_id else None)
+        now = await info.context.loaders.current_values.load(key)
+        return [
+            EvaluationEvidence(
+                indicator_id=strawberry.ID(indicator_id),
+                realisation=_decimal(kept["value"]),
+                source=kept.get("source"),
+                achievement=Decimal(kept["achievement"]),
+                current_realisation=_decimal(now.get(indicator_id)),
+            )
+            for indicator_id, kept in sorted(self.frozen.items(), key=lambda kv: int(kv[0]))
+        ]
 
     @strawberry.field
     async def appeal(self, info: strawberry.Info) -> Appeal | None:

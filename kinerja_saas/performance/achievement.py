@@ -71,7 +71,7 @@ async def result_indicator_achievements(
     """Each indicator of the plan with its work result (RHK) and the result's kind (UTAMA,
     TAMBAHAN): what the result rating by the regulation judges. One statement."""
     return await connections.get("default").execute_query_dict(
-        "SELECT i.result_id, pr.kind, i.weight, "
+        "SELECT i.id, i.result_id, pr.kind, i.weight, "
         + INDICATOR_ACHIEVEMENT.format(cap="$4")
         + " AS a FROM indicators i JOIN plan_results pr ON pr.tenant_id = $1"
         " AND pr.id = i.result_id "
@@ -79,3 +79,50 @@ async def result_indicator_achievements(
         + " WHERE i.tenant_id = $1 AND i.plan_id = $2 ORDER BY pr.position, i.position",
         [current_tenant_id(), plan_id, checkpoint_id, cap],
     )
+
+
+async def indicator_evidence(
+    plan_id: int, *, checkpoint_id: int | None, cap: Decimal
+) -> dict[str, dict[str, str | None]]:
+    """What an evaluation is based on, per indicator: the realisation counted (None: none),
+    where it came from and the achievement; to freeze at finalisation. One statement."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT i.id, r.value, r.source, "
+        + INDICATOR_ACHIEVEMENT.format(cap="$4")
+        + " AS a FROM indicators i "
+        + INDICATOR_VALUE.replace("SELECT r.value", "SELECT r.value, r.source").format(
+            checkpoint="$3"
+        )
+        + " WHERE i.tenant_id = $1 AND i.plan_id = $2",
+        [current_tenant_id(), plan_id, checkpoint_id, cap],
+    )
+    return {
+        str(r["id"]): {
+            "value": None if r["value"] is None else str(r["value"]),
+            "source": r["source"],
+            "achievement": str(r["a"]),
+        }
+        for r in rows
+    }
+
+
+async def current_values(
+    keys: list[tuple[int, int | None]],
+) -> dict[tuple[int, int | None], dict[str, str | None]]:
+    """The realisation each indicator counts now, per (plan, checkpoint or None: to date):
+    to show what changed since an evaluation froze its evidence. One statement."""
+    if not keys:
+        return {}
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT k.plan_id, k.checkpoint_id, i.id, r.value"
+        " FROM unnest($2::bigint[], $3::bigint[]) AS k(plan_id, checkpoint_id)"
+        " JOIN indicators i ON i.tenant_id = $1 AND i.plan_id = k.plan_id "
+        + INDICATOR_VALUE.format(checkpoint="k.checkpoint_id"),
+        [current_tenant_id(), [p for p, _ in keys], [c for _, c in keys]],
+    )
+    found: dict[tuple[int, int | None], dict[str, str | None]] = {k: {} for k in keys}
+    for r in rows:
+        found[(r["plan_id"], r["checkpoint_id"])][str(r["id"])] = (
+            None if r["value"] is None else str(r["value"])
+        )
+    return found

@@ -19,9 +19,7 @@ from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import rules
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.achievement import (
-    achievement_cap,
-    indicator_achievements,
-    plan_achievements,
+    indicator_evidence,
     result_indicator_achievements,
 )
 from kinerja_saas.performance.distribution import problems_for_plan
@@ -57,7 +55,14 @@ RATING_FIELDS = (
     "predikat",
     "feedback",
 )
-FINALISED_FIELDS = (*RATING_FIELDS, "status", "finalised_at", "finalised_by", "appeal_deadline")
+FINALISED_FIELDS = (
+    *RATING_FIELDS,
+    "evidence",
+    "status",
+    "finalised_at",
+    "finalised_by",
+    "appeal_deadline",
+)
 NO_BEHAVIOUR_VALUES = "NO_BEHAVIOUR_VALUES"
 NO_BEHAVIOUR_VALUES_MESSAGE = (
     "Wilayah ini belum memiliki nilai BerAKHLAK, sehingga perilaku kerja tidak dapat dinilai;"
@@ -142,10 +147,21 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
     """Achievement, proposed result rating, behaviour rating and predikat from what is
     stored now (the realisations may have changed since the last save)."""
     cap = Decimal(str(settings["achievement_cap"]))
-    achieved = await plan_achievements(
-        [evaluation.plan_id], checkpoint_id=evaluation.checkpoint_id, cap=cap
+    rows = await result_indicator_achievements(
+        evaluation.plan_id, checkpoint_id=evaluation.checkpoint_id, cap=cap
     )
-    evaluation.achievement = achieved.get(evaluation.plan_id, Decimal(0))
+    # Once finalised, the evaluation is computed from the evidence frozen then (an appeal is
+    # decided on it too); later realisations do not count.
+    frozen = evaluation.evidence or {}
+    for r in rows:
+        if (kept := frozen.get(str(r["id"]))) is not None:
+            r["a"] = Decimal(kept["achievement"])
+    weighted = [rules.Weighted(achievement=r["a"], weight=r["weight"]) for r in rows]
+    evaluation.achievement = (
+        rules.plan_achievement(weighted)
+        if sum((w.weight for w in weighted), Decimal(0)) > 0
+        else Decimal(0)
+    )
     above = Decimal(str(settings["result_threshold_above"]))
     expected = Decimal(str(settings["result_threshold_expected"]))
     if settings.get("result_rating_method") == "WEIGHTED_MEAN":
@@ -153,7 +169,7 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
             evaluation.achievement, above=above, expected=expected
         )
     else:
-        proposed = await _regulation_proposal(evaluation, cap, above, expected)
+        proposed = _regulation_proposal(rows, above, expected)
     evaluation.proposed_result_rating = proposed.value
     codes = await _value_codes()
     rated = evaluation.behaviour_ratings
@@ -174,14 +190,9 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
     )
 
 
-async def _regulation_proposal(
-    evaluation: Evaluation, cap: Decimal, above: Decimal, expected: Decimal
-) -> Rating:
+def _regulation_proposal(rows: list[dict], above: Decimal, expected: Decimal) -> Rating:
     """PermenPANRB 6/2022: each work result judged through its indicators, then the rule of
     rules.result_rating_by_regulation (no weights between results)."""
-    rows = await result_indicator_achievements(
-        evaluation.plan_id, checkpoint_id=evaluation.checkpoint_id, cap=cap
-    )
     by_result: dict[int, tuple[str, list[rules.Weighted]]] = {}
     for r in rows:
         _, items = by_result.setdefault(r["result_id"], (r["kind"], []))
@@ -394,6 +405,13 @@ async def finalise_evaluation(
     _require_evaluator(relations, plan, evaluation)
     await _check_timing(errors, plan, evaluation.checkpoint_id, today)
     settings = await _performance_settings()
+    if evaluation.evidence is None:
+        # Frozen from now on: later realisations never alter this evaluation.
+        evaluation.evidence = await indicator_evidence(
+            plan.id,
+            checkpoint_id=evaluation.checkpoint_id,
+            cap=Decimal(str(settings["achievement_cap"])),
+        )
     await _recompute(evaluation, settings)
     if evaluation.result_rating is None:
         errors.add("resultRating", "RATING_REQUIRED", "Rate the work result first.")
@@ -448,12 +466,9 @@ async def finalise_evaluation(
         entity_id=evaluation.id,
         after={**_snapshot(evaluation), "acknowledged_problems": [p.code for p in problems]},
     )
-    indicators = await indicator_achievements(
-        plan.id, checkpoint_id=evaluation.checkpoint_id, cap=await achievement_cap()
-    )
     low = rules.is_low_performer(
         predikat_=rules.Predikat(evaluation.predikat),
-        indicator_achievements=list(indicators.values()),
+        indicator_achievements=[Decimal(v["achievement"]) for v in evaluation.evidence.values()],
         low_predikat=settings["low_performer_predikat"],
         indicator_floor=Decimal(str(settings["low_indicator_floor"])),
     )

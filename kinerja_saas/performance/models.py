@@ -230,6 +230,9 @@ class Evaluation(TenantModel):
     self_assessment = fields.TextField(null=True)
     self_result_rating = fields.CharField(max_length=24, null=True)
     self_behaviour_rating = fields.CharField(max_length=24, null=True)
+    # Frozen at the first finalisation: indicator id -> {value, achievement, source}
+    # (strings of decimals); the evaluation keeps being computed from it afterwards.
+    evidence = fields.JSONField(null=True)
     finalised_at = fields.DatetimeField(null=True)
     finalised_by = fields.BigIntField(null=True)
     appeal_deadline = fields.DateField(null=True)

@@ -54,7 +54,7 @@ ROOM = f"""SELECT b.id AS batch_id, b.programme_id, b.starts_on,
 EVALUATED = f"""
 WITH ev AS (
     SELECT DISTINCT ON (e.employee_id) e.id, e.employee_id, e.plan_id, e.checkpoint_id,
-        e.predikat, e.behaviour_ratings
+        e.predikat, e.behaviour_ratings, e.evidence
     FROM evaluations e
     JOIN employees emp ON emp.tenant_id = $1 AND emp.id = e.employee_id AND emp.is_active
     WHERE e.tenant_id = $1 AND e.period_id = $2 AND e.status = 'FINALISED'
@@ -77,7 +77,9 @@ WITH ev AS (
     SELECT ev.id, ev.employee_id, ev.predikat, 'WEAK_RESULT', i.aspect
     FROM ev JOIN indicators i ON i.tenant_id = $1 AND i.plan_id = ev.plan_id
     {INDICATOR_VALUE.format(checkpoint="ev.checkpoint_id")}
-    WHERE {INDICATOR_ACHIEVEMENT.format(cap="$6::numeric")} < $5::numeric
+    -- the achievement frozen with the finalised evaluation; live only for older ones
+    WHERE coalesce((ev.evidence::jsonb -> i.id::text ->> 'achievement')::numeric,
+        {INDICATOR_ACHIEVEMENT.format(cap="$6::numeric")}) < $5::numeric
 ), hit AS (
     SELECT w.*, r.id AS rule_id, r.priority, r.competency_id, bp.programme_id
     FROM weak w
