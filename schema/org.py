@@ -158,6 +158,13 @@ class Employee:
     def kind(self) -> EmployeeKind | None:
         return rules.nip_kind(self.nip)
 
+    @strawberry.field(
+        description="As printed: the pangkat with the golongan, 'Penata Muda (III/a)' (PP "
+        "99/2000); PPPK have no pangkat: 'Golongan IX'"
+    )
+    def pangkat(self) -> str | None:
+        return rules.pangkat_golongan(self.golongan)
+
     @strawberry.field(description="L (laki-laki) or P (perempuan), read from the NIP.")
     def gender(self) -> Gender | None:
         info = rules.parse_nip(self.nip, today=date.today())

@@ -137,6 +137,43 @@ def normalise_golongan(value: str) -> str | None:
     return _GOLONGAN_BY_KEY.get(key)
 
 
+# Pangkat of the PNS golongan (PP 99/2000 as amended by PP 12/2002); PPPK have no pangkat.
+PANGKAT = dict(
+    zip(
+        PNS_GOLONGAN,
+        (
+            "Juru Muda",
+            "Juru Muda Tingkat I",
+            "Juru",
+            "Juru Tingkat I",
+            "Pengatur Muda",
+            "Pengatur Muda Tingkat I",
+            "Pengatur",
+            "Pengatur Tingkat I",
+            "Penata Muda",
+            "Penata Muda Tingkat I",
+            "Penata",
+            "Penata Tingkat I",
+            "Pembina",
+            "Pembina Tingkat I",
+            "Pembina Utama Muda",
+            "Pembina Utama Madya",
+            "Pembina Utama",
+        ),
+        strict=True,
+    )
+)
+
+
+def pangkat_golongan(golongan: str | None) -> str | None:
+    """'III/a' -> 'Penata Muda (III/a)'; a PPPK grade -> 'Golongan IX'; None without one."""
+    if not golongan:
+        return None
+    if golongan in PANGKAT:
+        return f"{PANGKAT[golongan]} ({golongan})"
+    return f"Golongan {golongan}"
+
+
 def golongan_kind(golongan: str) -> EmployeeKind | None:
     """Whose scale a normalised golongan is on; 'I' … 'IV' alone are PPPK grades."""
     return _GOLONGAN_KIND.get(golongan)

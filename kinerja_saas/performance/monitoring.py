@@ -151,6 +151,7 @@ LEFT JOIN LATERAL (
     SELECT ev.predikat, ev.status FROM evaluations ev LEFT JOIN checkpoints c
         ON c.tenant_id = ev.tenant_id AND c.id = ev.checkpoint_id
     WHERE ev.tenant_id = $1 AND ev.plan_id = tp.id AND ev.predikat IS NOT NULL
+        AND ev.status <> 'DRAFT' -- a draft's predikat is no result yet
     ORDER BY (ev.checkpoint_id IS NULL) DESC, c.number DESC LIMIT 1
 ) latest ON true
 ORDER BY e.name, e.id
@@ -277,6 +278,7 @@ FROM g
 LEFT JOIN weights w ON w.plan_id = g.id
 LEFT JOIN scores s ON s.plan_id = g.id AND {score_match}
 LEFT JOIN evaluations ev ON ev.tenant_id = $1 AND ev.plan_id = g.id AND {evaluation_match}
+    AND ev.status <> 'DRAFT'  -- a draft's ratings are no result yet
 {group}
 """
 

@@ -19,7 +19,7 @@ _seq = itertools.count(1)
 CREATE = """mutation($input: CreateEmployeeInput!) { createEmployee(input: $input) {
   employee { nip kind golongan } errors { field code message } } }"""
 BY_NIP = """query($s: String!) { employees(first: 5, filter: {search: $s}) {
-  edges { node { nip name kind golongan supervisor { nip } } } } }"""
+  edges { node { nip name kind golongan pangkat supervisor { nip } } } } }"""
 
 
 def pppk(contract: int = 1, *, gender: str = "2") -> str:
@@ -68,11 +68,13 @@ async def test_import_accepts_pppk_numbers_grades_and_nips_as_printed(api, regio
             "name": "Guru PPPK",
             "kind": "PPPK",
             "golongan": "XVII",
+            "pangkat": "Golongan XVII",
             "supervisor": {"nip": boss},
         }
     ]
     r = await api.as_role(region_a, ADMIN, BY_NIP, {"s": boss})
-    assert r.data["employees"]["edges"][0]["node"]["kind"] == "PNS"
+    node = r.data["employees"]["edges"][0]["node"]
+    assert (node["kind"], node["pangkat"]) == ("PNS", "Pembina (IV/a)")
 
 
 async def test_import_refuses_sequence_000_and_grades_of_the_other_scale(api, region_a):

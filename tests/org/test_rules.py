@@ -9,6 +9,7 @@ from kinerja_saas.org.rules import (
     golongan_mismatch,
     normalise_golongan,
     normalise_nip,
+    pangkat_golongan,
     parse_nip,
     valid_email,
     valid_phone,
@@ -128,3 +129,11 @@ def test_grades_of_the_other_scale_are_named():
     assert golongan_mismatch("IX", EmployeeKind.PPPK) is None
     assert golongan_mismatch("III/a", EmployeeKind.PPPK).code == "GOLONGAN_KIND"
     assert golongan_mismatch("IX", EmployeeKind.PNS).field == "golongan"
+
+
+def test_pangkat_is_shown_with_the_golongan():
+    assert pangkat_golongan("III/a") == "Penata Muda (III/a)"
+    assert pangkat_golongan("IV/e") == "Pembina Utama (IV/e)"
+    assert pangkat_golongan("I/a") == "Juru Muda (I/a)"
+    assert pangkat_golongan("IX") == "Golongan IX"  # PPPK: no pangkat
+    assert pangkat_golongan(None) is None
