@@ -164,3 +164,53 @@ async def revoke_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
     )
     await _announce(user, role, granted=False)
     return user
+
+
+# --- SUPERVISOR follows the supervision chain ------------------------------------------------
+
+_SUPERVISES = (
+    "EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
+    " AND r.supervisor_id = a.employee_id)"
+)
+SYNC_SUPERVISORS = f"""
+WITH granted AS (
+    UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')
+    WHERE a.tenant_id = $1 AND a.is_active AND a.employee_id IS NOT NULL
+        AND NOT ('SUPERVISOR' = ANY(a.roles)) AND {_SUPERVISES}
+        AND ($2::bigint[] IS NULL OR a.employee_id = ANY($2::bigint[]))
+    RETURNING a.id, a.roles, a.token_version, true AS granted
+), removed AS (
+    UPDATE user_accounts a SET roles = array_remove(a.roles, 'SUPERVISOR'),
+        token_version = a.token_version + 1
+    WHERE a.tenant_id = $1 AND 'SUPERVISOR' = ANY(a.roles) AND NOT {_SUPERVISES}
+        AND ($2::bigint[] IS NULL OR a.employee_id = ANY($2::bigint[]))
+    RETURNING a.id, a.roles, a.token_version, false AS granted
+), changed AS (SELECT * FROM granted UNION ALL SELECT * FROM removed),
+audited AS (
+    INSERT INTO audit_log (tenant_id, actor_user_id, actor, action, entity, entity_id,
+        before, after, request_id, created_at)
+    SELECT $1, $3, $4, CASE WHEN c.granted THEN 'account.role_granted'
+            ELSE 'account.role_revoked' END,
+        'user_account', c.id, NULL, jsonb_build_object('roles', c.roles), $5, now()
+    FROM changed c
+)
+SELECT id, token_version, granted FROM changed
+"""
+
+
+async def sync_supervisor_roles(*, actor: Actor, employee_ids: list[int] | None = None) -> None:
+    """SUPERVISOR follows the supervision chain: the logins of employees who supervise an
+    active employee get it, the others lose it (their tokens end, as with revokeRole).
+    `employee_ids`: only these employees' logins (a change of one employee's supervisor
+    touches the old and the new one); None: the whole region (after an import). One
+    statement, audited set-based; the role change is not notified (it follows the roster,
+    as the import's logins do)."""
+    tenant_id = current_tenant_id()
+    rows = await _db().execute_query_dict(
+        SYNC_SUPERVISORS,
+        [tenant_id, employee_ids, actor.user_id or None, actor.label, actor.request_id],
+    )
+    await revoke_logins(
+        tenant_id=tenant_id,
+        versions={r["id"]: r["token_version"] for r in rows if not r["granted"]},
+    )

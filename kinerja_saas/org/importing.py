@@ -24,6 +24,7 @@ from typing import IO, Any
 from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.grants import sync_supervisor_roles
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
@@ -688,16 +689,9 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         " ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
         params,
     )
-    # A role added (a new supervisor) ends no token: the old tokens only lack it, and the
-    # next refresh carries it. Taking a role away must end them (revocation.revoke_logins),
-    # as deactivation does; no path takes one away yet.
-    await db.execute_query(
-        "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')"
-        " WHERE a.tenant_id = $1 AND NOT ('SUPERVISOR' = ANY(a.roles)) AND a.is_active"
-        " AND EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
-        "   AND r.supervisor_id = a.employee_id)",
-        [tenant_id],
-    )
+    # SUPERVISOR follows the chain, region-wide (auth.grants): a role added ends no token
+    # (the next refresh carries it); a role taken away ends the login's tokens.
+    await sync_supervisor_roles(actor=actor, employee_ids=None)
     account_ids = [r["id"] for r in accounts]
     for start in range(0, len(account_ids), 1000):
         await emit("auth.activation_requested", {"user_ids": account_ids[start : start + 1000]})

@@ -15,6 +15,7 @@ from tortoise import connections
 
 from kinerja_saas.audit.service import record, snapshot
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.grants import sync_supervisor_roles
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
@@ -384,6 +385,8 @@ async def create_employee(
         actor=actor, action="employee.create", entity="employee", entity_id=employee.id, after=after
     )
     await emit("org.employee.created", {"employee_id": employee.id})
+    if employee.supervisor_id is not None:
+        await sync_supervisor_roles(actor=actor, employee_ids=[employee.supervisor_id])
     return employee
 
 
@@ -395,6 +398,7 @@ async def update_employee(
         await lock_org_structure()  # the cycle check must see every committed change
     employee = await _get_employee(employee_id)
     before = snapshot(employee, EMPLOYEE_FIELDS)
+    old_supervisor = employee.supervisor_id
     values = await _validate_employee(data, existing=employee, today=today or date.today())
     if values:
         employee.update_from_dict(values)
@@ -415,6 +419,11 @@ async def update_employee(
                 "employee_id": employee.id,
                 "changed": sorted(k for k in after if after[k] != before[k]),
             },
+        )
+    if employee.supervisor_id != old_supervisor:
+        await sync_supervisor_roles(
+            actor=actor,
+            employee_ids=[s for s in (old_supervisor, employee.supervisor_id) if s is not None],
         )
     return employee
 
@@ -461,6 +470,9 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
         after={"is_active": False},
     )
     await emit("org.employee.deactivated", {"employee_id": employee.id})
+    if employee.supervisor_id is not None:
+        # their supervisor may have had no one else
+        await sync_supervisor_roles(actor=actor, employee_ids=[employee.supervisor_id])
     return employee
 
 

@@ -292,3 +292,29 @@ async def test_deactivating_the_last_admins_employee_record_is_refused(api, regi
     )
     r = await api.as_role(region_a, ADMIN, deactivate, {"id": str(head.id)})
     assert r.data["deactivateEmployee"] == {"employee": {"isActive": False}, "errors": []}
+
+
+async def test_supervisor_follows_the_supervision_chain(api, region_a):
+    """Moving a supervisor's last report away takes SUPERVISOR from their login (its tokens
+    end); the new supervisor's login gets it. Audited."""
+    update = """mutation($id: ID!, $s: ID) { updateEmployee(id: $id, input: {supervisorId: $s}) {
+      employee { id } errors { field code } } }"""
+    chief, other = region_a.accounts[SUP], region_a.accounts[OFFICER]
+    token = region_a.token(SUP, api.settings)
+    newcomer = str(region_a.employees["other"].id)
+    r = await api.as_role(
+        region_a, ADMIN, update, {"id": str(region_a.employees["staff1"].id), "s": newcomer}
+    )
+    assert r.data["updateEmployee"]["errors"] == []
+    assert await _roles(region_a, other.id) == ["EMPLOYEE", "SUPERVISOR", "TRAINING_OFFICER"]
+    assert "SUPERVISOR" in await _roles(region_a, chief.id)  # staff2 still reports to chief
+    r = await api.as_role(
+        region_a, ADMIN, update, {"id": str(region_a.employees["staff2"].id), "s": newcomer}
+    )
+    assert r.data["updateEmployee"]["errors"] == []
+    assert await _roles(region_a, chief.id) == ["EMPLOYEE"]
+    assert await refused_within(api, token) < 5.0
+    assert await _audit(region_a, chief.id) == [
+        ("account.role_revoked", None, {"roles": ["EMPLOYEE"]})
+    ]
+    assert [a[0] for a in await _audit(region_a, other.id)] == ["account.role_granted"]
