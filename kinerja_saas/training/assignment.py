@@ -99,11 +99,12 @@ WITH ev AS (
 ASSIGN = (
     EVALUATED
     + f"""), per_programme AS (
-    -- a programme the employee already has this period (not cancelled) is no candidate
+    -- a programme the employee has live this period is no candidate (a no-show or a
+    -- cancelled one may be assigned again)
     SELECT DISTINCT ON (employee_id, programme_id) * FROM hit h
     WHERE NOT EXISTS (SELECT 1 FROM training_assignments a WHERE a.tenant_id = $1
         AND a.period_id = $2 AND a.employee_id = h.employee_id
-        AND a.programme_id = h.programme_id AND a.status <> 'CANCELLED')
+        AND a.programme_id = h.programme_id AND a.status IN {LIVE})
     ORDER BY employee_id, programme_id, priority, rule_id
 ), chosen AS (
     SELECT * FROM (
@@ -111,7 +112,7 @@ ASSIGN = (
         FROM per_programme pp) x
     WHERE x.n <= $7 - (SELECT count(*) FROM training_assignments a WHERE a.tenant_id = $1
         AND a.period_id = $2 AND a.employee_id = x.employee_id AND a.evaluation_id IS NOT NULL
-        AND a.status <> 'CANCELLED')
+        AND a.status IN {LIVE})
 ), fresh AS (
     SELECT c.*, row_number() OVER (PARTITION BY c.programme_id
         ORDER BY c.priority, c.employee_id) AS rank
