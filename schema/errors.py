@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -65,12 +66,54 @@ def unavailable_error(error: GraphQLError | None = None) -> GraphQLError:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Strawberry's masking, with a typed error for an unreachable database."""
+    """Strawberry's masking, with a typed error for an unreachable database; and, with
+    `hide_suggestions` (production), without GraphQL's "Did you mean …?", which tells a
+    stranger the schema field by field. An extension of the schema, so every transport
+    (HTTP, WebSocket results, streamed ones) gets the same errors."""
+
+    def __init__(self, *args, hide_suggestions: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if database_unavailable(error.original_error):
             return unavailable_error(error)
         return super().anonymise_error(error)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        if not self.hide_suggestions:
+            return processed
+        return [without_suggestion(e) for e in processed]
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
+def without_suggestion(error: GraphQLError) -> GraphQLError:
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
+def expected_error(error: GraphQLError) -> bool:
+    """An error the client caused: the document itself (syntax, validation, limits), a
+    typed refusal (not logged in, no permission, not found, invalid input, rate limited,
+    the isolation rule). Logged at INFO; anything else is unexpected (ERROR, with its
+    traceback)."""
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original is not error:
+        error, original = original, original.original_error
+    return original is None or isinstance(original, DomainError)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -139,15 +182,20 @@ async def run_mutation(
 MAX_ID = 2**63 - 1  # bigint: a larger number would fail in the database, not as input
 
 
+# ASCII digits only: int() also reads "١٢", "１２", " 12", "+12" and "1_2" as numbers, so
+# one object would have many spellings (cache keys, logs, audit entries disagree).
+_ID = re.compile(r"[0-9]{1,19}")
+
+
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     if value is None:
         return None
-    try:
-        number = int(str(value))
-    except ValueError:
-        number = 0
+    text = str(value)
+    number = int(text) if _ID.fullmatch(text) else 0
     if not 0 < number <= MAX_ID:
-        raise ValidationFailed([FieldError(field, "INVALID_ID", f"{value!r} is not a valid id.")])
+        raise ValidationFailed(
+            [FieldError(field, "INVALID_ID", f"{field}: bukan id yang sah (angka 0-9 saja).")]
+        )
     return number
 
 

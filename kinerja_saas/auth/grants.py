@@ -31,7 +31,6 @@ ROLE_LABELS = {
     Role.EMPLOYEE: "Pegawai",
     Role.PLATFORM_OPERATOR: "Operator Platform",
 }
-ROLE_CHANGED_TOPIC = "auth.role_changed"
 
 
 def _db():
@@ -58,12 +57,13 @@ async def _login(user_id: int, errors: ErrorCollector) -> UserAccount:
 
 
 async def _announce(user: UserAccount, role: Role, *, granted: bool) -> None:
+    from kinerja_saas.auth.events import ROLE_CHANGED
     from kinerja_saas.outbox.service import emit
 
     label = ROLE_LABELS[role]
     change = f"Anda kini memiliki peran {label}" if granted else f"Peran {label} Anda dicabut"
     await emit(
-        ROLE_CHANGED_TOPIC,
+        ROLE_CHANGED,
         {"user_id": user.id, "role": role.value, "granted": granted, "perubahan": change},
     )
 

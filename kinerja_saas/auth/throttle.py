@@ -41,6 +41,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from kinerja_saas import logs
+from kinerja_saas.client_address import limit_bucket
 from kinerja_saas.metrics import LOGIN_THROTTLE_LOCAL
 from kinerja_saas.ratelimit import RateLimited, digest, hit_all
 from kinerja_saas.settings import Settings
@@ -109,7 +110,7 @@ class Client:
 
     @property
     def key(self) -> str:
-        return f"d:{self.device}" if self.device else f"ip:{self.ip}"
+        return f"d:{self.device}" if self.device else f"ip:{limit_bucket(self.ip)}"
 
 
 class LocalCounters:
@@ -198,7 +199,7 @@ class LoginThrottle:
 
     @staticmethod
     def ip_key(ip: str) -> str:
-        return f"kinerja:login:ip:{digest(ip)}"
+        return f"kinerja:login:ip:{digest(limit_bucket(ip))}"
 
     @staticmethod
     def pace_key(email: str) -> str:

@@ -22,7 +22,6 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import ErrorCollector, NotFound, api_field
 from kinerja_saas.org import rules
 from kinerja_saas.org.models import Employee, PositionType, Unit, UnitKind
-from kinerja_saas.outbox.service import emit
 from tenants.context import current_tenant_id
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "is_active")
@@ -384,7 +383,6 @@ async def create_employee(
     await record(
         actor=actor, action="employee.create", entity="employee", entity_id=employee.id, after=after
     )
-    await emit("org.employee.created", {"employee_id": employee.id})
     if employee.supervisor_id is not None:
         await sync_supervisor_roles(actor=actor, employee_ids=[employee.supervisor_id])
     return employee
@@ -412,13 +410,6 @@ async def update_employee(
             entity_id=employee.id,
             before=before,
             after=after,
-        )
-        await emit(
-            "org.employee.updated",
-            {
-                "employee_id": employee.id,
-                "changed": sorted(k for k in after if after[k] != before[k]),
-            },
         )
     if employee.supervisor_id != old_supervisor:
         await sync_supervisor_roles(
@@ -469,7 +460,6 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
         before={"is_active": True},
         after={"is_active": False},
     )
-    await emit("org.employee.deactivated", {"employee_id": employee.id})
     if employee.supervisor_id is not None:
         # their supervisor may have had no one else
         await sync_supervisor_roles(actor=actor, employee_ids=[employee.supervisor_id])

@@ -20,6 +20,7 @@ from kinerja_saas.errors import ValidationFailed
 from kinerja_saas.notifications.models import Notification
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.outbox.models import OutboxEvent
+from kinerja_saas.performance.events import EVALUATION_FINALISED
 from kinerja_saas.training.models import TrainingOfficer
 from tenants.context import tenant_transaction
 from tests.auth.test_revocation import refused_within
@@ -234,7 +235,7 @@ async def test_a_region_appoints_its_training_officer_and_the_officer_is_told(
     (evaluation,) = await finalised_reports(region_a, count=1)
     async with tenant_transaction(region_a.id):
         await outbox.emit(
-            "performance.evaluation_finalised",
+            EVALUATION_FINALISED,
             {
                 "evaluation_id": evaluation["id"],
                 "period_id": region_a.period.id,
