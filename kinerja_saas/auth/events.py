@@ -18,6 +18,7 @@ ACTIVATION_REQUESTED = Topic(
     roster import, a re-issued activation): each gets its activation e-mail.""",
 )
 
+
 class RoleChanged(TypedDict):
     user_id: int
     role: str  # REGION_ADMIN or TRAINING_OFFICER
