@@ -17,10 +17,13 @@ from tortoise import connections
 
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.events import ROLE_CHANGED
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.outbox.service import emit
+from kinerja_saas.training.admin import set_officer
 from tenants.context import current_tenant_id
 
 GRANTABLE = (Role.REGION_ADMIN, Role.TRAINING_OFFICER)
@@ -57,9 +60,6 @@ async def _login(user_id: int, errors: ErrorCollector) -> UserAccount:
 
 
 async def _announce(user: UserAccount, role: Role, *, granted: bool) -> None:
-    from kinerja_saas.auth.events import ROLE_CHANGED
-    from kinerja_saas.outbox.service import emit
-
     label = ROLE_LABELS[role]
     change = f"Anda kini memiliki peran {label}" if granted else f"Peran {label} Anda dicabut"
     await emit(
@@ -105,8 +105,6 @@ async def grant_role(
         )
         await _announce(user, role, granted=True)
     if training_unit_id is not None:
-        from kinerja_saas.training.admin import set_officer
-
         await set_officer(actor=actor, user_id=user.id, training_unit_id=training_unit_id)
     return user
 

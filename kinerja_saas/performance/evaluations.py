@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from tortoise import connections
 
@@ -36,9 +36,9 @@ from kinerja_saas.performance.models import (
     PlanStatus,
 )
 from kinerja_saas.performance.rules import Rating
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 MAX_TEXT = 5000
 # What the evaluator's rating sets (with _recompute): what a save writes and the audit shows.
@@ -208,10 +208,11 @@ def _regulation_proposal(rows: list[dict], above: Decimal, expected: Decimal) ->
 
 
 async def _value_codes() -> list[str]:
-    return list(
+    return cast(
+        "list[str]",
         await BehaviourValue.filter(tenant_id=current_tenant_id())
         .order_by("position")
-        .values_list("code", flat=True)
+        .values_list("code", flat=True),
     )
 
 
@@ -311,7 +312,7 @@ def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
             "resultOverrideReason",
             "OVERRIDE_REASON_REQUIRED",
             "Usulan rating hasil kerja menurut PermenPANRB 6/2022 adalah "
-            f"{RATING_LABELS[evaluation.proposed_result_rating]}; tuliskan alasan Anda "
+            f"{RATING_LABELS.get(evaluation.proposed_result_rating or '', 'belum ada')}; tuliskan alasan Anda "
             f"menilai {RATING_LABELS[evaluation.result_rating]}.",
         )
     if (
@@ -466,9 +467,13 @@ async def finalise_evaluation(
         entity_id=evaluation.id,
         after={**_snapshot(evaluation), "acknowledged_problems": [p.code for p in problems]},
     )
+    assert evaluation.predikat is not None  # rated above (RATING_FIELDS)
+    assert evaluation.evidence is not None  # frozen above
     low = rules.is_low_performer(
         predikat_=rules.Predikat(evaluation.predikat),
-        indicator_achievements=[Decimal(v["achievement"]) for v in evaluation.evidence.values()],
+        indicator_achievements=[
+            Decimal(str(v["achievement"])) for v in evaluation.evidence.values()
+        ],
         low_predikat=settings["low_performer_predikat"],
         indicator_floor=Decimal(str(settings["low_indicator_floor"])),
     )

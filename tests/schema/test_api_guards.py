@@ -174,7 +174,7 @@ async def test_health_endpoints(http):
 async def test_readyz_reports_an_unreachable_redis_but_stays_ready(settings):
     import httpx
 
-    from kinerja_saas.app import create_app
+    from kinerja_saas.runtime.app import create_app
 
     app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
@@ -328,7 +328,7 @@ async def test_a_cursor_with_an_impossible_row_id_is_invalid(api, region_a):
     import base64
     import json
 
-    from schema.notifications import _ORDER
+    from schema.notifications.queries import _ORDER
 
     cursor = base64.urlsafe_b64encode(json.dumps([None, 10**30, _ORDER]).encode()).decode()
     res = await api.as_role(

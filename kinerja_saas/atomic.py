@@ -1,0 +1,74 @@
+"""A use case run whole or not at all: the one place that turns the database's refusals of
+an input into field errors. The API's mutations run their bodies here (schema/errors.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from asyncpg.exceptions import UniqueViolationError
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import ValidationError as ModelValidationError
+from tortoise.transactions import in_transaction
+
+from kinerja_saas.errors import FieldError, NotFound, ValidationFailed, api_field
+
+T = TypeVar("T")
+
+
+async def _clashing_column(constraint: str) -> str | None:
+    """The column of a unique key, other than tenant_id. (PostgreSQL hides the key's values
+    from the error when row-level security is on, so the catalog tells which it was.)"""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid"
+        " AND a.attnum = ANY(c.conkey) WHERE c.conname = $1 AND a.attname <> 'tenant_id'",
+        [constraint],
+    )
+    return rows[0]["attname"] if len(rows) == 1 else None
+
+
+async def atomically(
+    body: Callable[[], Awaitable[T]], *, savepoint: bool = True
+) -> tuple[T | None, list[FieldError]]:
+    """Runs a use case in a savepoint: on invalid input it is rolled back whole, and the
+    problems come back as field errors.
+
+    `savepoint=False` only for a body whose one write is a single statement after all its
+    checks (atomic by itself); any database error still fails the whole request. It saves
+    two round trips on the public hot path (submitSurveyResponse)."""
+    try:
+        if not savepoint:
+            return await body(), []
+        async with in_transaction():
+            return await body(), []
+    except (ValidationFailed, NotFound) as exc:
+        return None, exc.errors
+    except ModelValidationError as exc:
+        # A value past a column's limits that the service did not check itself (Tortoise
+        # checks lengths on save and in lookups): "<column>: Length of '…' 300 > 40".
+        column, _, detail = str(exc).partition(":")
+        field = api_field(column.strip())
+        too_long = "Length of" in detail
+        return None, [
+            FieldError(
+                field=field,
+                code="TOO_LONG" if too_long else "INVALID",
+                message=f"{field} is too long." if too_long else f"{field} is not valid.",
+            )
+        ]
+    except IntegrityError as exc:
+        # Another request committed the same key after this one's own check.
+        cause = exc.__cause__
+        if not isinstance(cause, UniqueViolationError) or not cause.constraint_name:
+            raise
+        clashing = await _clashing_column(cause.constraint_name)
+        if clashing is None:
+            raise
+        return None, [
+            FieldError(
+                field=api_field(clashing),
+                code="DUPLICATE",
+                message=f"This {clashing} was just taken by a concurrent change.",
+            )
+        ]
