@@ -7,25 +7,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from asyncpg.exceptions import UniqueViolationError
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.exceptions import ValidationError as ModelValidationError
 from tortoise.transactions import in_transaction
 
+from kinerja_saas.db.catalogue import unique_key_column
 from kinerja_saas.errors import FieldError, NotFound, ValidationFailed, api_field
 
 T = TypeVar("T")
-
-
-async def _clashing_column(constraint: str) -> str | None:
-    """The column of a unique key, other than tenant_id. (PostgreSQL hides the key's values
-    from the error when row-level security is on, so the catalog tells which it was.)"""
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid"
-        " AND a.attnum = ANY(c.conkey) WHERE c.conname = $1 AND a.attname <> 'tenant_id'",
-        [constraint],
-    )
-    return rows[0]["attname"] if len(rows) == 1 else None
 
 
 async def atomically(
@@ -62,7 +51,7 @@ async def atomically(
         cause = exc.__cause__
         if not isinstance(cause, UniqueViolationError) or not cause.constraint_name:
             raise
-        clashing = await _clashing_column(cause.constraint_name)
+        clashing = await unique_key_column(cause.constraint_name)
         if clashing is None:
             raise
         return None, [

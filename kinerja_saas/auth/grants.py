@@ -13,16 +13,17 @@ own platform."""
 
 from __future__ import annotations
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
+from kinerja_saas.auth import queries
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.events import ROLE_CHANGED
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
+from kinerja_saas.training import queries as training_queries
 from kinerja_saas.training.admin import set_officer
 from tenants.context import current_tenant_id
 
@@ -36,10 +37,6 @@ ROLE_LABELS = {
 }
 
 
-def _db():
-    return connections.get("default")
-
-
 def _check_grantable(errors: ErrorCollector, role: Role, verb: str) -> None:
     if role not in GRANTABLE:
         errors.add(
@@ -51,7 +48,7 @@ def _check_grantable(errors: ErrorCollector, role: Role, verb: str) -> None:
 
 
 async def _login(user_id: int, errors: ErrorCollector) -> UserAccount:
-    user = await UserAccount.get_or_none(tenant_id=current_tenant_id(), id=user_id)
+    user = await scoped(UserAccount).get_or_none(id=user_id)
     if user is None:
         raise NotFound("Akun tidak ditemukan di wilayah ini.", field="userId")
     if not user.is_active:
@@ -88,13 +85,9 @@ async def grant_role(
     errors.raise_if_any()
     before = sorted(user.roles)
     # One conditional statement: two grants at once cannot add the role twice.
-    rows = await _db().execute_query_dict(
-        "UPDATE user_accounts SET roles = array_append(roles, $3)"
-        " WHERE tenant_id = $1 AND id = $2 AND NOT ($3 = ANY(roles)) RETURNING roles",
-        [tenant_id, user_id, role.value],
-    )
-    if rows:
-        user.roles = list(rows[0]["roles"])
+    roles = await queries.add_role(tenant_id=tenant_id, user_id=user_id, role=role.value)
+    if roles is not None:
+        user.roles = roles
         await record(
             actor=actor,
             action="account.role_granted",
@@ -122,11 +115,7 @@ async def revoke_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
     if role is Role.REGION_ADMIN:
         # Lock every active admin login of the region: a concurrent revocation waits here,
         # then reads the roles as they are after this transaction.
-        admins = await _db().execute_query_dict(
-            "SELECT id FROM user_accounts WHERE tenant_id = $1 AND is_active"
-            " AND 'REGION_ADMIN' = ANY(roles) ORDER BY id FOR UPDATE",
-            [tenant_id],
-        )
+        admins = await queries.lock_active_admins(tenant_id=tenant_id)
         if [r["id"] for r in admins] == [user_id]:
             errors.add(
                 "userId",
@@ -136,22 +125,14 @@ async def revoke_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
             )
             errors.raise_if_any()
     before = sorted(user.roles)
-    rows = await _db().execute_query_dict(
-        "UPDATE user_accounts SET roles = array_remove(roles, $3),"
-        " token_version = token_version + 1"
-        " WHERE tenant_id = $1 AND id = $2 AND $3 = ANY(roles) RETURNING roles, token_version",
-        [tenant_id, user_id, role.value],
-    )
-    if not rows:
+    changed = await queries.remove_role(tenant_id=tenant_id, user_id=user_id, role=role.value)
+    if changed is None:
         return user
-    user.roles = list(rows[0]["roles"])
-    user.token_version = rows[0]["token_version"]
+    user.roles = changed["roles"]
+    user.token_version = changed["token_version"]
     await revoke_logins(tenant_id=tenant_id, versions={user.id: user.token_version})
     if role is Role.TRAINING_OFFICER:
-        await _db().execute_query(
-            "DELETE FROM training_officers WHERE tenant_id = $1 AND user_id = $2",
-            [tenant_id, user_id],
-        )
+        await training_queries.remove_officer(tenant_id=tenant_id, user_id=user_id)
     await record(
         actor=actor,
         action="account.role_revoked",
@@ -166,35 +147,6 @@ async def revoke_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
 
 # --- SUPERVISOR follows the supervision chain ------------------------------------------------
 
-_SUPERVISES = (
-    "EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
-    " AND r.supervisor_id = a.employee_id)"
-)
-SYNC_SUPERVISORS = f"""
-WITH granted AS (
-    UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')
-    WHERE a.tenant_id = $1 AND a.is_active AND a.employee_id IS NOT NULL
-        AND NOT ('SUPERVISOR' = ANY(a.roles)) AND {_SUPERVISES}
-        AND ($2::bigint[] IS NULL OR a.employee_id = ANY($2::bigint[]))
-    RETURNING a.id, a.roles, a.token_version, true AS granted
-), removed AS (
-    UPDATE user_accounts a SET roles = array_remove(a.roles, 'SUPERVISOR'),
-        token_version = a.token_version + 1
-    WHERE a.tenant_id = $1 AND 'SUPERVISOR' = ANY(a.roles) AND NOT {_SUPERVISES}
-        AND ($2::bigint[] IS NULL OR a.employee_id = ANY($2::bigint[]))
-    RETURNING a.id, a.roles, a.token_version, false AS granted
-), changed AS (SELECT * FROM granted UNION ALL SELECT * FROM removed),
-audited AS (
-    INSERT INTO audit_log (tenant_id, actor_user_id, actor, action, entity, entity_id,
-        before, after, request_id, created_at)
-    SELECT $1, $3, $4, CASE WHEN c.granted THEN 'account.role_granted'
-            ELSE 'account.role_revoked' END,
-        'user_account', c.id, NULL, jsonb_build_object('roles', c.roles), $5, now()
-    FROM changed c
-)
-SELECT id, token_version, granted FROM changed
-"""
-
 
 async def sync_supervisor_roles(*, actor: Actor, employee_ids: list[int] | None = None) -> None:
     """SUPERVISOR follows the supervision chain: the logins of employees who supervise an
@@ -204,9 +156,12 @@ async def sync_supervisor_roles(*, actor: Actor, employee_ids: list[int] | None 
     statement, audited set-based; the role change is not notified (it follows the roster,
     as the import's logins do)."""
     tenant_id = current_tenant_id()
-    rows = await _db().execute_query_dict(
-        SYNC_SUPERVISORS,
-        [tenant_id, employee_ids, actor.user_id or None, actor.label, actor.request_id],
+    rows = await queries.sync_supervisor_roles(
+        tenant_id=tenant_id,
+        employee_ids=employee_ids,
+        actor_user_id=actor.user_id or None,
+        actor_label=actor.label,
+        request_id=actor.request_id,
     )
     await revoke_logins(
         tenant_id=tenant_id,

@@ -1,4 +1,4 @@
-"""Achievement (capaian) computed in SQL, with the same rule as rules.achievement (the SQL
+"""Achievement (capaian) computed in SQL (performance/queries.py), with the same rule as rules.achievement (the SQL
 function kinerja_achievement, migration 0011; a test holds the two equal), so that one
 plan or five thousand cost one statement.
 
@@ -9,120 +9,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tortoise import connections
-
+from kinerja_saas.performance.queries import (
+    INDICATOR_ACHIEVEMENT as INDICATOR_ACHIEVEMENT,
+)
+from kinerja_saas.performance.queries import INDICATOR_VALUE as INDICATOR_VALUE
+from kinerja_saas.performance.queries import current_values as current_values
+from kinerja_saas.performance.queries import indicator_achievements as indicator_achievements
+from kinerja_saas.performance.queries import indicator_evidence as indicator_evidence
+from kinerja_saas.performance.queries import plan_achievements as plan_achievements
+from kinerja_saas.performance.queries import (
+    result_indicator_achievements as result_indicator_achievements,
+)
 from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-
-# Per-indicator value: at the checkpoint $cp when given, else the latest. Expects the
-# indicator as `i`, the tenant as $1; `{checkpoint}` is filled with a parameter or NULL.
-INDICATOR_VALUE = """LEFT JOIN LATERAL (
-    SELECT r.value FROM realisations r JOIN checkpoints c
-        ON c.tenant_id = r.tenant_id AND c.id = r.checkpoint_id
-    WHERE r.tenant_id = $1 AND r.indicator_id = i.id AND r.status <> 'REJECTED'
-        AND ({checkpoint}::bigint IS NULL OR r.checkpoint_id = {checkpoint}::bigint)
-    ORDER BY c.number DESC LIMIT 1) r ON true"""
-
-INDICATOR_ACHIEVEMENT = (
-    "CASE WHEN r.value IS NULL THEN 0"
-    " ELSE kinerja_achievement(i.target, r.value, i.direction, {cap}) END"
-)
 
 
 async def achievement_cap() -> Decimal:
     tenant = await Tenant.get(id=current_tenant_id())
     return Decimal(str(with_defaults(tenant.settings)["performance"]["achievement_cap"]))
-
-
-async def plan_achievements(
-    plan_ids: list[int], *, checkpoint_id: int | None, cap: Decimal
-) -> dict[int, Decimal]:
-    """Weighted achievement per plan (%), at a checkpoint or to date."""
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT i.plan_id, round(sum(x.a * i.weight) / sum(i.weight), 2) AS achievement"
-        " FROM indicators i "
-        + INDICATOR_VALUE.format(checkpoint="$3")
-        + " CROSS JOIN LATERAL (SELECT "
-        + INDICATOR_ACHIEVEMENT.format(cap="$4")
-        + " AS a) x WHERE i.tenant_id = $1 AND i.plan_id = ANY($2::bigint[]) GROUP BY i.plan_id",
-        [current_tenant_id(), plan_ids, checkpoint_id, cap],
-    )
-    return {r["plan_id"]: r["achievement"] for r in rows}
-
-
-async def indicator_achievements(
-    plan_id: int, *, checkpoint_id: int | None, cap: Decimal
-) -> dict[int, Decimal]:
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT i.id, "
-        + INDICATOR_ACHIEVEMENT.format(cap="$4")
-        + " AS a FROM indicators i "
-        + INDICATOR_VALUE.format(checkpoint="$3")
-        + " WHERE i.tenant_id = $1 AND i.plan_id = $2",
-        [current_tenant_id(), plan_id, checkpoint_id, cap],
-    )
-    return {r["id"]: r["a"] for r in rows}
-
-
-async def result_indicator_achievements(
-    plan_id: int, *, checkpoint_id: int | None, cap: Decimal
-) -> list[dict]:
-    """Each indicator of the plan with its work result (RHK) and the result's kind (UTAMA,
-    TAMBAHAN): what the result rating by the regulation judges. One statement."""
-    return await connections.get("default").execute_query_dict(
-        "SELECT i.id, i.result_id, pr.kind, i.weight, "
-        + INDICATOR_ACHIEVEMENT.format(cap="$4")
-        + " AS a FROM indicators i JOIN plan_results pr ON pr.tenant_id = $1"
-        " AND pr.id = i.result_id "
-        + INDICATOR_VALUE.format(checkpoint="$3")
-        + " WHERE i.tenant_id = $1 AND i.plan_id = $2 ORDER BY pr.position, i.position",
-        [current_tenant_id(), plan_id, checkpoint_id, cap],
-    )
-
-
-async def indicator_evidence(
-    plan_id: int, *, checkpoint_id: int | None, cap: Decimal
-) -> dict[str, dict[str, str | None]]:
-    """What an evaluation is based on, per indicator: the realisation counted (None: none),
-    where it came from and the achievement; to freeze at finalisation. One statement."""
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT i.id, r.value, r.source, "
-        + INDICATOR_ACHIEVEMENT.format(cap="$4")
-        + " AS a FROM indicators i "
-        + INDICATOR_VALUE.replace("SELECT r.value", "SELECT r.value, r.source").format(
-            checkpoint="$3"
-        )
-        + " WHERE i.tenant_id = $1 AND i.plan_id = $2",
-        [current_tenant_id(), plan_id, checkpoint_id, cap],
-    )
-    return {
-        str(r["id"]): {
-            "value": None if r["value"] is None else str(r["value"]),
-            "source": r["source"],
-            "achievement": str(r["a"]),
-        }
-        for r in rows
-    }
-
-
-async def current_values(
-    keys: list[tuple[int, int | None]],
-) -> dict[tuple[int, int | None], dict[str, str | None]]:
-    """The realisation each indicator counts now, per (plan, checkpoint or None: to date):
-    to show what changed since an evaluation froze its evidence. One statement."""
-    if not keys:
-        return {}
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT k.plan_id, k.checkpoint_id, i.id, r.value"
-        " FROM unnest($2::bigint[], $3::bigint[]) AS k(plan_id, checkpoint_id)"
-        " JOIN indicators i ON i.tenant_id = $1 AND i.plan_id = k.plan_id "
-        + INDICATOR_VALUE.format(checkpoint="k.checkpoint_id"),
-        [current_tenant_id(), [p for p, _ in keys], [c for _, c in keys]],
-    )
-    found: dict[tuple[int, int | None], dict[str, str | None]] = {k: {} for k in keys}
-    for r in rows:
-        found[(r["plan_id"], r["checkpoint_id"])][str(r["id"])] = (
-            None if r["value"] is None else str(r["value"])
-        )
-    return found

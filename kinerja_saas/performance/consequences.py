@@ -9,6 +9,7 @@ from enum import StrEnum
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import Employee
@@ -59,7 +60,7 @@ async def record_consequence(
 ) -> RewardSanction:
     tenant_id = current_tenant_id()
     today = today or date.today()
-    employee = await Employee.get_or_none(tenant_id=tenant_id, id=employee_id)
+    employee = await scoped(Employee).get_or_none(id=employee_id)
     if employee is None:
         raise NotFound(f"No employee {employee_id} in this region.", field="employeeId")
     is_supervisor = actor.employee_id is not None and employee.supervisor_id == actor.employee_id
@@ -73,7 +74,7 @@ async def record_consequence(
     if decided_on > today or decided_on < today - timedelta(days=366):
         errors.add("decidedOn", "OUT_OF_RANGE", "Within the last year, not in the future.")
     if evaluation_id is not None:
-        evaluation = await Evaluation.get_or_none(tenant_id=tenant_id, id=evaluation_id)
+        evaluation = await scoped(Evaluation).get_or_none(id=evaluation_id)
         if evaluation is None or evaluation.employee_id != employee.id:
             errors.add("evaluationId", "NOT_FOUND", "No such evaluation of this employee.")
         elif evaluation.status is not EvaluationStatus.FINALISED:
@@ -111,6 +112,6 @@ async def record_consequence(
 async def consequences_of(*, actor: Actor, employee_id: int) -> list[RewardSanction]:
     """Visible to the employee, their supervision chain and the region admin."""
     await org.get_employee(actor=actor, employee_id=employee_id)  # NotFound when not visible
-    return await RewardSanction.filter(
-        tenant_id=current_tenant_id(), employee_id=employee_id
-    ).order_by("-decided_on", "-id")
+    return (
+        await scoped(RewardSanction).filter(employee_id=employee_id).order_by("-decided_on", "-id")
+    )

@@ -10,13 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance import events, rules
+from kinerja_saas.performance import events, queries, rules
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.achievement import (
     indicator_evidence,
@@ -97,8 +96,7 @@ async def _check_timing(
 ) -> None:
     """A checkpoint is evaluated once it has started, while the year runs; the year once
     the period is EVALUATING. Nothing after CLOSED."""
-    tenant_id = current_tenant_id()
-    period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+    period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
         errors.add("planId", "PERIOD_CLOSED", "The period is closed.")
         return
@@ -108,7 +106,7 @@ async def _check_timing(
                 "planId", "PERIOD_NOT_EVALUATING", "The year is evaluated once it is EVALUATING."
             )
         return
-    checkpoint = await Checkpoint.get_or_none(tenant_id=tenant_id, id=checkpoint_id)
+    checkpoint = await scoped(Checkpoint).get_or_none(id=checkpoint_id)
     if checkpoint is None or checkpoint.period_id != plan.period_id:
         errors.add("checkpointId", "NOT_IN_PERIOD", "The checkpoint is not in the plan's period.")
     elif period.status is PeriodStatus.PLANNING or checkpoint.starts_on > today:
@@ -118,16 +116,15 @@ async def _check_timing(
 async def _evaluation_for(plan: Plan, checkpoint_id: int | None) -> Evaluation:
     """The evaluation row of (plan, checkpoint), created if missing, locked. Concurrent
     first saves meet at the unique index instead of failing."""
-    tenant_id = current_tenant_id()
-    await connections.get("default").execute_query(
-        "INSERT INTO evaluations (tenant_id, plan_id, period_id, employee_id, checkpoint_id,"
-        " status, behaviour_ratings, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, 'DRAFT', '{}', now(), now())"
-        " ON CONFLICT (tenant_id, plan_id, COALESCE(checkpoint_id, 0)) DO NOTHING",
-        [tenant_id, plan.id, plan.period_id, plan.employee_id, checkpoint_id],
+    await queries.ensure_evaluation(
+        plan_id=plan.id,
+        period_id=plan.period_id,
+        employee_id=plan.employee_id,
+        checkpoint_id=checkpoint_id,
     )
     return (
-        await Evaluation.filter(tenant_id=tenant_id, plan_id=plan.id, checkpoint_id=checkpoint_id)
+        await scoped(Evaluation)
+        .filter(plan_id=plan.id, checkpoint_id=checkpoint_id)
         .select_for_update()
         .get()
     )
@@ -210,9 +207,7 @@ def _regulation_proposal(rows: list[dict], above: Decimal, expected: Decimal) ->
 async def _value_codes() -> list[str]:
     return cast(
         "list[str]",
-        await BehaviourValue.filter(tenant_id=current_tenant_id())
-        .order_by("position")
-        .values_list("code", flat=True),
+        await scoped(BehaviourValue).order_by("position").values_list("code", flat=True),
     )
 
 
@@ -375,11 +370,7 @@ async def save_self_evaluation(
 
 
 async def _locked_evaluation(actor: Actor, evaluation_id: int) -> tuple[Evaluation, Plan, Any]:
-    evaluation = (
-        await Evaluation.filter(tenant_id=current_tenant_id(), id=evaluation_id)
-        .select_for_update()
-        .first()
-    )
+    evaluation = await scoped(Evaluation).filter(id=evaluation_id).select_for_update().first()
     if evaluation is None:
         raise NotFound(f"No evaluation {evaluation_id} in this region.", field="id")
     plan, relations = await visible_plan(actor, evaluation.plan_id, field="id")
@@ -455,10 +446,14 @@ async def finalise_evaluation(
     evaluation.appeal_deadline = today + timedelta(days=int(settings["appeal_window_days"]))
     await evaluation.save_fields(*FINALISED_FIELDS)
     if appealed:
-        await Appeal.filter(tenant_id=current_tenant_id(), evaluation_id=evaluation.id).update(
-            status=AppealStatus.DECIDED,
-            decision_note=(decision_note or "").strip(),
-            decided_at=_now(),
+        await (
+            scoped(Appeal)
+            .filter(evaluation_id=evaluation.id)
+            .update(
+                status=AppealStatus.DECIDED,
+                decision_note=(decision_note or "").strip(),
+                decided_at=_now(),
+            )
         )
     await record(
         actor=actor,
@@ -513,9 +508,9 @@ async def appeal_evaluation(
             "APPEAL_WINDOW_CLOSED",
             f"Appeals were possible until {evaluation.appeal_deadline.isoformat()}.",
         )
-    if await Appeal.exists(tenant_id=current_tenant_id(), evaluation_id=evaluation.id):
+    if await scoped(Appeal).filter(evaluation_id=evaluation.id).exists():
         errors.add("id", "APPEAL_EXISTS", "This evaluation has already been appealed once.")
-    period = await Period.get(tenant_id=current_tenant_id(), id=plan.period_id)
+    period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
         errors.add("id", "PERIOD_CLOSED", "The period is closed.")
     if not reason.strip():
@@ -554,9 +549,7 @@ async def appeal_evaluation(
 
 async def evaluations_of_plans(plan_ids: list[int]) -> dict[int, list[Evaluation]]:
     grouped: dict[int, list[Evaluation]] = {p: [] for p in plan_ids}
-    for e in await Evaluation.filter(tenant_id=current_tenant_id(), plan_id__in=plan_ids).order_by(
-        "checkpoint_id"
-    ):
+    for e in await scoped(Evaluation).filter(plan_id__in=plan_ids).order_by("checkpoint_id"):
         grouped[e.plan_id].append(e)
     return grouped
 
@@ -564,7 +557,7 @@ async def evaluations_of_plans(plan_ids: list[int]) -> dict[int, list[Evaluation
 async def my_evaluations(*, actor: Actor, period_id: int | None) -> list[Evaluation]:
     if actor.employee_id is None:
         return []
-    query = Evaluation.filter(tenant_id=current_tenant_id(), employee_id=actor.employee_id)
+    query = scoped(Evaluation).filter(employee_id=actor.employee_id)
     if period_id is not None:
         query = query.filter(period_id=period_id)
     return await query.order_by("-period_id", "checkpoint_id")
@@ -572,8 +565,5 @@ async def my_evaluations(*, actor: Actor, period_id: int | None) -> list[Evaluat
 
 async def appeals_of(evaluation_ids: list[int]) -> dict[int, Appeal]:
     return {
-        a.evaluation_id: a
-        for a in await Appeal.filter(
-            tenant_id=current_tenant_id(), evaluation_id__in=evaluation_ids
-        )
+        a.evaluation_id: a for a in await scoped(Appeal).filter(evaluation_id__in=evaluation_ids)
     }

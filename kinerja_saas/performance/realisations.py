@@ -12,13 +12,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance import events
+from kinerja_saas.performance import events, queries
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.models import (
     Checkpoint,
@@ -32,7 +31,6 @@ from kinerja_saas.performance.models import (
     Realisation,
     RealisationStatus,
 )
-from tenants.context import current_tenant_id
 
 MAX_NOTE = 2000
 MAX_EVIDENCE = 10
@@ -85,9 +83,8 @@ async def record_realisation(
 ) -> Realisation:
     """Enters or corrects the employee's realisation of one indicator at one checkpoint.
     A correction goes back to the evaluator for verification."""
-    tenant_id = current_tenant_id()
     today = today or date.today()
-    indicator = await Indicator.get_or_none(tenant_id=tenant_id, id=indicator_id)
+    indicator = await scoped(Indicator).get_or_none(id=indicator_id)
     if indicator is None:
         raise NotFound(f"No indicator {indicator_id} in this region.", field="indicatorId")
     plan, relations = await visible_plan(actor, indicator.plan_id, field="indicatorId")
@@ -99,11 +96,11 @@ async def record_realisation(
             "SOURCED_INDICATOR",
             f"This indicator fills in from {indicator.source.value}; it is not entered by hand.",
         )
-    checkpoint = await Checkpoint.get_or_none(tenant_id=tenant_id, id=checkpoint_id)
+    checkpoint = await scoped(Checkpoint).get_or_none(id=checkpoint_id)
     if checkpoint is None or checkpoint.period_id != plan.period_id:
         errors.add("checkpointId", "NOT_IN_PERIOD", "The checkpoint is not in the plan's period.")
     else:
-        period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+        period = await scoped(Period).get(id=plan.period_id)
         if period.status is PeriodStatus.CLOSED:
             errors.add("checkpointId", "PERIOD_CLOSED", "The period is closed.")
         elif period.status not in OPEN_FOR_REALISATIONS:
@@ -114,11 +111,14 @@ async def record_realisation(
             )
         if checkpoint.starts_on > today:
             errors.add("checkpointId", "NOT_STARTED", f"{checkpoint.label} has not started yet.")
-        if await Evaluation.exists(
-            tenant_id=tenant_id,
-            plan_id=plan.id,
-            checkpoint_id=checkpoint.id,
-            status=EvaluationStatus.FINALISED,
+        if (
+            await scoped(Evaluation)
+            .filter(
+                plan_id=plan.id,
+                checkpoint_id=checkpoint.id,
+                status=EvaluationStatus.FINALISED,
+            )
+            .exists()
         ):
             errors.add(
                 "checkpointId",
@@ -137,28 +137,16 @@ async def record_realisation(
     assert checkpoint is not None
 
     late = today > checkpoint.deadline
-    rows = await connections.get("default").execute_query_dict(
-        "INSERT INTO realisations (tenant_id, plan_id, indicator_id, checkpoint_id, value, note,"
-        " evidence, status, is_late, entered_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'SUBMITTED', $8, now())"
-        " ON CONFLICT (tenant_id, indicator_id, checkpoint_id) DO UPDATE SET"
-        " value = EXCLUDED.value, note = EXCLUDED.note, evidence = EXCLUDED.evidence,"
-        " status = 'SUBMITTED', is_late = EXCLUDED.is_late, entered_at = now(),"
-        " reject_reason = NULL, reviewed_by = NULL, reviewed_at = NULL,"
-        " source = 'MANUAL', survey_campaign_id = NULL"
-        " RETURNING id",
-        [
-            tenant_id,
-            plan.id,
-            indicator.id,
-            checkpoint.id,
-            value,
-            (note or "").strip() or None,
-            _evidence_json(evidence),
-            late,
-        ],
+    realisation_id = await queries.upsert_manual_realisation(
+        plan.id,
+        indicator.id,
+        checkpoint.id,
+        value,
+        (note or "").strip() or None,
+        _evidence_json(evidence),
+        late,
     )
-    realisation = await Realisation.get(tenant_id=tenant_id, id=rows[0]["id"])
+    realisation = await scoped(Realisation).get(id=realisation_id)
     await record(
         actor=actor,
         action="realisation.enter",
@@ -181,10 +169,7 @@ async def review_realisation(
     *, actor: Actor, realisation_id: int, verified: bool, reason: str | None = None
 ) -> Realisation:
     """The evaluator verifies a realisation, or rejects it with a reason."""
-    tenant_id = current_tenant_id()
-    realisation = (
-        await Realisation.filter(tenant_id=tenant_id, id=realisation_id).select_for_update().first()
-    )
+    realisation = await scoped(Realisation).filter(id=realisation_id).select_for_update().first()
     if realisation is None:
         raise NotFound(f"No realisation {realisation_id} in this region.", field="id")
     plan, relations = await visible_plan(actor, realisation.plan_id, field="id")
@@ -198,7 +183,7 @@ async def review_realisation(
             "SOURCED_REALISATION",
             f"This realisation comes from {realisation.source.value}; it is not reviewed.",
         )
-    period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+    period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
         errors.add("id", "PERIOD_CLOSED", "The period is closed.")
     if not verified and not (reason or "").strip():
@@ -235,8 +220,8 @@ async def review_realisation(
 
 async def realisations_of(indicator_ids: list[int]) -> dict[int, list[Realisation]]:
     grouped: dict[int, list[Realisation]] = {i: [] for i in indicator_ids}
-    for r in await Realisation.filter(
-        tenant_id=current_tenant_id(), indicator_id__in=indicator_ids
-    ).order_by("checkpoint_id"):
+    for r in (
+        await scoped(Realisation).filter(indicator_id__in=indicator_ids).order_by("checkpoint_id")
+    ):
         grouped[r.indicator_id].append(r)
     return grouped

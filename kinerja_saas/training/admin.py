@@ -12,6 +12,7 @@ from typing import cast
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.notifications.models import WebhookEndpoint
 from kinerja_saas.org.models import Unit
@@ -59,7 +60,7 @@ _LABELS = {
 
 
 async def _get(model, object_id: int, field_name: str = "id"):
-    found = await model.get_or_none(tenant_id=current_tenant_id(), id=object_id)
+    found = await scoped(model).get_or_none(id=object_id)
     if found is None:
         raise NotFound(f"No such {_LABELS.get(model.__name__, 'record')}.", field=field_name)
     return found
@@ -93,7 +94,7 @@ async def save_competency(
     if not CODE.match(code):
         errors.add("code", "INVALID", "Capitals, digits, '-' and '_', up to 40.")
     name = _text(errors, "name", name, 200)
-    clash = Competency.filter(tenant_id=current_tenant_id(), code=code)
+    clash = scoped(Competency).filter(code=code)
     if competency_id is not None:
         clash = clash.exclude(id=competency_id)
     if await clash.exists():
@@ -115,7 +116,7 @@ async def save_unit(
     email = email.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
         errors.add("email", "INVALID", "A contact e-mail address, e.g. diklat@bkpsdm.go.id.")
-    clash = TrainingUnit.filter(tenant_id=current_tenant_id(), name=name)
+    clash = scoped(TrainingUnit).filter(name=name)
     if unit_id is not None:
         clash = clash.exclude(id=unit_id)
     if await clash.exists():
@@ -130,7 +131,7 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
     """Makes a TRAINING_OFFICER login belong to a unit (or to none)."""
     require_admin(actor)
     tenant_id = current_tenant_id()
-    user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
+    user = await scoped(UserAccount).get_or_none(id=user_id)
     errors = ErrorCollector()
     if user is None:
         raise NotFound("No such login in this region.", field="userId")
@@ -138,13 +139,11 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
         errors.add("userId", "NOT_TRAINING_OFFICER", "This login is not a training officer.")
     if (
         training_unit_id is not None
-        and not await TrainingUnit.filter(
-            tenant_id=tenant_id, id=training_unit_id, is_active=True
-        ).exists()
+        and not await scoped(TrainingUnit).filter(id=training_unit_id, is_active=True).exists()
     ):
         errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
     errors.raise_if_any()
-    await TrainingOfficer.filter(tenant_id=tenant_id, user_id=user_id).delete()
+    await scoped(TrainingOfficer).filter(user_id=user_id).delete()
     if training_unit_id is not None:
         await TrainingOfficer.create(
             tenant_id=tenant_id, user_id=user_id, training_unit_id=training_unit_id
@@ -156,7 +155,8 @@ async def officer_unit(actor: Actor) -> int:
     if actor.has(Role.TRAINING_OFFICER):
         unit_id = cast(
             "int | None",
-            await TrainingOfficer.filter(tenant_id=current_tenant_id(), user_id=actor.user_id)
+            await scoped(TrainingOfficer)
+            .filter(user_id=actor.user_id)
             .first()
             .values_list("training_unit_id", flat=True),
         )
@@ -195,15 +195,13 @@ async def save_programme(
     competency_ids = sorted(set(data.competency_ids))
     if not competency_ids:
         errors.add("competencyIds", "REQUIRED", "Name at least one competency it addresses.")
-    elif await Competency.filter(
-        tenant_id=tenant_id, id__in=competency_ids, is_active=True
-    ).count() != len(competency_ids):
+    elif await scoped(Competency).filter(id__in=competency_ids, is_active=True).count() != len(
+        competency_ids
+    ):
         errors.add("competencyIds", "NOT_FOUND", "Unknown or inactive competency.")
-    if not await TrainingUnit.filter(
-        tenant_id=tenant_id, id=data.training_unit_id, is_active=True
-    ).exists():
+    if not await scoped(TrainingUnit).filter(id=data.training_unit_id, is_active=True).exists():
         errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
-    clash = TrainingProgramme.filter(tenant_id=tenant_id, title=title)
+    clash = scoped(TrainingProgramme).filter(title=title)
     if programme_id is not None:
         clash = clash.exclude(id=programme_id)
     if title and await clash.exists():
@@ -224,14 +222,15 @@ async def save_programme(
         },
     )
     await (
-        ProgrammeCompetency.filter(tenant_id=tenant_id, programme_id=programme.id)
+        scoped(ProgrammeCompetency)
+        .filter(programme_id=programme.id)
         .exclude(competency_id__in=competency_ids)
         .delete()
     )
     existing = set(
-        await ProgrammeCompetency.filter(
-            tenant_id=tenant_id, programme_id=programme.id
-        ).values_list("competency_id", flat=True)
+        await scoped(ProgrammeCompetency)
+        .filter(programme_id=programme.id)
+        .values_list("competency_id", flat=True)
     )
     await ProgrammeCompetency.bulk_create(
         [
@@ -244,9 +243,11 @@ async def save_programme(
 
 
 async def programme_competencies(programme_ids: list[int]) -> dict[int, list[int]]:
-    rows = await ProgrammeCompetency.filter(
-        tenant_id=current_tenant_id(), programme_id__in=programme_ids
-    ).values_list("programme_id", "competency_id")
+    rows = (
+        await scoped(ProgrammeCompetency)
+        .filter(programme_id__in=programme_ids)
+        .values_list("programme_id", "competency_id")
+    )
     found: dict[int, list[int]] = {}
     for programme_id, competency_id in rows:
         found.setdefault(programme_id, []).append(competency_id)
@@ -297,7 +298,6 @@ async def save_rule(
     is_active: bool = True,
 ) -> TrainingRule:
     require_admin(actor)
-    tenant_id = current_tenant_id()
     errors = ErrorCollector()
     value = trigger_value.strip().upper()
     if trigger is RuleTrigger.PREDIKAT:
@@ -306,20 +306,17 @@ async def save_rule(
         allowed = {a.value for a in Aspect}
     else:
         allowed = set(
-            cast(
-                "list[str]",
-                await BehaviourValue.filter(tenant_id=tenant_id).values_list("code", flat=True),
-            )
+            cast("list[str]", await scoped(BehaviourValue).values_list("code", flat=True))
         )
     if value not in allowed:
         errors.add("triggerValue", "INVALID", f"One of {', '.join(sorted(allowed))}.")
     if not 0 <= priority <= 32000:
         errors.add("priority", "OUT_OF_RANGE", "Between 0 and 32000 (lower goes first).")
-    competency = await Competency.get_or_none(tenant_id=tenant_id, id=competency_id)
+    competency = await scoped(Competency).get_or_none(id=competency_id)
     if competency is None or not competency.is_active:
         errors.add("competencyId", "NOT_FOUND", "No such active competency.")
     if programme_id is not None:
-        programme = await TrainingProgramme.get_or_none(tenant_id=tenant_id, id=programme_id)
+        programme = await scoped(TrainingProgramme).get_or_none(id=programme_id)
         if programme is None or not programme.is_active:
             errors.add("programmeId", "NOT_FOUND", "No such active programme.")
     errors.raise_if_any()
@@ -341,11 +338,10 @@ async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | Non
     """Queues the set-based assignment of a period (or an org unit with its sub-units)
     through the outbox: the worker's handler runs it after this commits."""
     require_admin(actor)
-    tenant_id = current_tenant_id()
     errors = ErrorCollector()
-    if not await Period.filter(tenant_id=tenant_id, id=period_id).exists():
+    if not await scoped(Period).filter(id=period_id).exists():
         errors.add("periodId", "NOT_FOUND", "No such period in this region.")
-    if unit_id is not None and not await Unit.filter(tenant_id=tenant_id, id=unit_id).exists():
+    if unit_id is not None and not await scoped(Unit).filter(id=unit_id).exists():
         errors.add("unitId", "NOT_FOUND", "No such unit in this region.")
     errors.raise_if_any()
     await emit(
@@ -358,19 +354,14 @@ async def set_webhook_unit(*, actor: Actor, endpoint_id: int, training_unit_id: 
     """Ties a webhook endpoint (made with createWebhookEndpoint) to a training unit: it then
     receives only that unit's events, e.g. its new participants (`TRAINING_UNIT_ASSIGNED`)."""
     require_admin(actor)
-    tenant_id = current_tenant_id()
-    endpoint = await WebhookEndpoint.get_or_none(tenant_id=tenant_id, id=endpoint_id)
+    endpoint = await scoped(WebhookEndpoint).get_or_none(id=endpoint_id)
     if endpoint is None:
         raise NotFound("No such webhook endpoint.", field="endpointId")
     if (
         training_unit_id is not None
-        and not await TrainingUnit.filter(
-            tenant_id=tenant_id, id=training_unit_id, is_active=True
-        ).exists()
+        and not await scoped(TrainingUnit).filter(id=training_unit_id, is_active=True).exists()
     ):
         errors = ErrorCollector()
         errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
         errors.raise_if_any()
-    await WebhookEndpoint.filter(tenant_id=tenant_id, id=endpoint_id).update(
-        training_unit_id=training_unit_id
-    )
+    await scoped(WebhookEndpoint).filter(id=endpoint_id).update(training_unit_id=training_unit_id)

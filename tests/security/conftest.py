@@ -139,7 +139,7 @@ async def security(settings, password_hash, http, redis):
 @pytest.fixture(autouse=True)
 async def fresh_request_budget(redis):
     """Each test starts with an unused minute of the per-login and per-region request
-    limits (tenants/fair_share.py, tested in tests/tenants): the module's logins are shared
+    limits (kinerja_saas/admission.py, tested in tests/tenants): the module's logins are shared
     by hundreds of generated requests, so one test's burst must not refuse the next one's
     (the REGION_ADMIN login crossed 240 a minute once the schema had two more mutations)."""
     keys = [key async for key in redis.scan_iter(match="kinerja:rl:*")]
