@@ -337,6 +337,14 @@ async def _flows(api, region) -> None:
         user_id = region.accounts[Role.EMPLOYEE].id
         await grant_role(actor=admin, user_id=user_id, role=Role.TRAINING_OFFICER)
         await revoke_role(actor=admin, user_id=user_id, role=Role.TRAINING_OFFICER)
+    # A month's TPP asked for.
+    from kinerja_saas.tpp import service as tpp
+    from kinerja_saas.tpp.rules import DEFAULTS
+
+    month = date.today().strftime("%Y-%m")
+    async with tenant_transaction(region.id):
+        await tpp.save_rule_set(actor=admin, effective_month=month, rules=DEFAULTS)
+        await tpp.request_computation(actor=admin, month=month)
 
 
 async def test_what_the_services_write_matches_the_declared_payloads(api, region_a, owner_conn):

@@ -24,6 +24,7 @@ from kinerja_saas.performance.models import (
 from tenants.context import current_tenant_id
 
 MAX_REASON = 2000
+MAX_AMOUNT = 1_000_000_000  # whole rupiah
 
 
 class ConsequenceType(StrEnum):
@@ -44,6 +45,10 @@ REWARDS = {
 }
 
 
+# The types whose amount (whole rupiah) enters the TPP of the month decided (kinerja_saas/tpp).
+AMOUNT_TYPES = {ConsequenceType.INSENTIF_KINERJA, ConsequenceType.PENGURANGAN_TPP}
+
+
 def kind_of(type_: ConsequenceType) -> Consequence:
     return Consequence.REWARD if type_ in REWARDS else Consequence.SANCTION
 
@@ -57,6 +62,7 @@ async def record_consequence(
     decided_on: date,
     evaluation_id: int | None = None,
     today: date | None = None,
+    amount: int | None = None,
 ) -> RewardSanction:
     tenant_id = current_tenant_id()
     today = today or date.today()
@@ -79,8 +85,18 @@ async def record_consequence(
             errors.add("evaluationId", "NOT_FOUND", "No such evaluation of this employee.")
         elif evaluation.status is not EvaluationStatus.FINALISED:
             errors.add("evaluationId", "NOT_FINALISED", "Link a finalised evaluation.")
+    if amount is not None:
+        if type_ not in AMOUNT_TYPES:
+            errors.add(
+                "amount",
+                "AMOUNT_NOT_ALLOWED",
+                "Nominal hanya untuk INSENTIF_KINERJA dan PENGURANGAN_TPP.",
+            )
+        elif not 0 < amount <= MAX_AMOUNT:
+            errors.add("amount", "OUT_OF_RANGE", "Nominal harus antara Rp1 dan Rp1.000.000.000.")
     errors.raise_if_any()
     entry = await RewardSanction.create(
+        amount=amount,
         tenant_id=tenant_id,
         employee_id=employee.id,
         evaluation_id=evaluation_id,
@@ -95,7 +111,7 @@ async def record_consequence(
         action=f"{entry.consequence.value.lower()}.record",
         entity="employee",
         entity_id=employee.id,
-        after={"type": type_.value, "evaluation_id": evaluation_id},
+        after={"type": type_.value, "evaluation_id": evaluation_id, "amount": amount},
     )
     await emit(
         events.CONSEQUENCE_RECORDED,

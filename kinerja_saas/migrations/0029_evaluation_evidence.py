@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0027_rating_rules")]
+    dependencies = [("models", "0028_rating_rules")]
 
     initial = False
 

@@ -7,7 +7,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0026_job_recovery")]
+    dependencies = [("models", "0027_tpp")]
 
     initial = False
 
