@@ -11,7 +11,11 @@ from kinerja_saas.org import service as org
 from kinerja_saas.performance import dialog, evaluations, plans, realisations
 from kinerja_saas.performance import queries as performance_queries
 from kinerja_saas.performance import service as performance
-from kinerja_saas.performance.achievement import achievement_cap, plan_achievements
+from kinerja_saas.performance.achievement import (
+    achievement_cap,
+    current_values,
+    plan_achievements,
+)
 
 
 async def _load_units(ids: list[int]) -> list[Any]:
@@ -102,6 +106,11 @@ class Loaders:
     def achievement_to_date(self) -> DataLoader:
         return DataLoader(load_fn=_load_achievements)
 
+    @functools.cached_property
+    def current_values(self) -> DataLoader:
+        """(plan id, checkpoint id or None) -> {indicator id: realisation counted now}."""
+        return DataLoader(load_fn=_load_current_values)
+
 
 def _grouped(fetch):
     """A DataLoader function from a service's `ids -> {id: value}` batch function."""
@@ -136,3 +145,8 @@ async def _load_achievements(plan_ids: list[int]) -> list[Any]:
         list(set(plan_ids)), checkpoint_id=None, cap=await achievement_cap()
     )
     return [found.get(i) for i in plan_ids]
+
+
+async def _load_current_values(keys: list[tuple[int, int | None]]) -> list[Any]:
+    found = await current_values(list(set(keys)))
+    return [found[k] for k in keys]

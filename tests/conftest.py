@@ -192,9 +192,7 @@ _nips = itertools.count(1)
 def make_nip(n: int | None = None, *, gender: str = "1") -> str:
     n = next(_nips) if n is None else n
     year = 1970 + n % 25
-    return (
-        f"{year}{1 + n % 12:02d}{1 + n % 28:02d}{year + 25}{1 + n % 12:02d}{gender}{n % 1000:03d}"
-    )
+    return f"{year}{1 + n % 12:02d}{1 + n % 28:02d}{year + 25}{1 + n % 12:02d}{gender}{1 + n % 999:03d}"
 
 
 @dataclass

@@ -330,6 +330,13 @@ async def _flows(api, region) -> None:
         api, region, csv_bytes(row(nip, "Pegawai Baru", "Dinas Baru", email="baru@x.go.id"))
     )
     assert job["status"] == "SUCCEEDED"
+    # A role granted and revoked.
+    from kinerja_saas.auth.grants import grant_role, revoke_role
+
+    async with tenant_transaction(region.id):
+        user_id = region.accounts[Role.EMPLOYEE].id
+        await grant_role(actor=admin, user_id=user_id, role=Role.TRAINING_OFFICER)
+        await revoke_role(actor=admin, user_id=user_id, role=Role.TRAINING_OFFICER)
     # A month's TPP asked for.
     from kinerja_saas.tpp import service as tpp
     from kinerja_saas.tpp.rules import DEFAULTS

@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from gql import Client, FileVar, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
 
 from bench.common import empty_redis
+from kinerja_saas.database import parse_pg_url
 from kinerja_saas.runtime.seed import DEMO_PASSWORD, OPERATOR_EMAIL, REGIONS, demo_nip
 from tests.conftest import TEST_DATABASE, TEST_REDIS_DB
 from tests.devplatform import READY, DevPlatform, drop_database, fresh_database, redis_url_with_db
@@ -702,6 +704,17 @@ async def test_a_region_walks_its_year_with_gql_and_notifications_arrive_live(pl
             {"b": batch["batch"]["id"]},
             token=officer,
         )
+        # Time passes: the batch takes place (its dates move into the past), after which
+        # attendance and completion are allowed.
+        conn = await asyncpg.connect(**parse_pg_url(platform.owner_url))
+        try:
+            await conn.execute(
+                "UPDATE training_batches SET starts_on = current_date - 3,"
+                " ends_on = current_date - 1 WHERE id = $1",
+                int(batch["batch"]["id"]),
+            )
+        finally:
+            await conn.close()
         attended, _ = await mutate(
             "mutation($ids: [ID!]!) { recordTrainingAttendance(assignmentIds: $ids) {"
             " assignments { status } errors { field code message } } }",

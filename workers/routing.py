@@ -67,6 +67,7 @@ def _kind(name: str) -> Kind:
 _TABLE = (
     # auth
     Route(auth.ACTIVATION_REQUESTED, notify=_kind("ACCOUNT_ACTIVATION")),
+    Route(auth.ROLE_CHANGED, notify=_kind("ROLE_CHANGED")),
     # org
     Route(org.IMPORT_REQUESTED, job=jobs.IMPORT_EMPLOYEES),
     Route(org.IMPORT_FINISHED, notify=_kind("IMPORT_FINISHED")),

@@ -18,4 +18,19 @@ ACTIVATION_REQUESTED = Topic(
     roster import, a re-issued activation): each gets its activation e-mail.""",
 )
 
-TOPICS = (ACTIVATION_REQUESTED,)
+
+class RoleChanged(TypedDict):
+    user_id: int
+    role: str  # REGION_ADMIN or TRAINING_OFFICER
+    granted: bool  # false: revoked
+    perubahan: str  # the change in words, for the notification
+
+
+ROLE_CHANGED = Topic(
+    "auth.role_changed",
+    RoleChanged,
+    """A region admin granted or revoked a role of a login (grantRole, revokeRole): the
+    person is told (ROLE_CHANGED).""",
+)
+
+TOPICS = (ACTIVATION_REQUESTED, ROLE_CHANGED)

@@ -312,6 +312,19 @@ KINDS: tuple[Kind, ...] = (
         send_time_vars=("activation_link",),
         in_app=False,  # nobody can read it before logging in
     ),
+    Kind(
+        name="ROLE_CHANGED",
+        description="A region admin granted or revoked a role of a login (grantRole, "
+        "revokeRole): to that person.",
+        title="Perubahan peran akun Kinerja {region}",
+        body="Yth. {nama},\n\n{perubahan} pada aplikasi Kinerja {region}. Silakan masuk "
+        "kembali agar menu Anda sesuai dengan peran yang baru.",
+        link=None,
+        # Also to a login that has lost its last role: it is the person who must know.
+        recipients="SELECT u.id AS user_id, u.name AS nama FROM user_accounts u"
+        " WHERE u.tenant_id = $1 AND u.is_active AND u.id = " + _bigint("user_id"),
+        event_vars=("perubahan",),
+    ),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

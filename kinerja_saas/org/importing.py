@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.events import ACTIVATION_REQUESTED
+from kinerja_saas.auth.grants import sync_supervisor_roles
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
@@ -92,13 +93,13 @@ def _normalise(raw: dict[str, str]) -> tuple[str, ...]:
     golongan = raw["golongan"].strip()
     jenis = raw["jenis_jabatan"].strip().upper() or "PELAKSANA"
     return (
-        raw["nip"].strip(),
+        rules.normalise_nip(raw["nip"]),
         " ".join(raw["nama"].split()),
         " ".join(raw["jabatan"].split()),
         jenis,
         rules.normalise_golongan(golongan) or golongan if golongan else "",
         rules.normalise_unit_path(raw["unit"]).strip("/"),
-        raw["nip_atasan"].strip(),
+        rules.normalise_nip(raw["nip_atasan"]),
         raw["email"].strip().lower(),
         raw["telepon"].strip(),
     )
@@ -230,18 +231,27 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
     for key, limit in MAX_LENGTH.items():
         if len(row[key]) > limit:
             bad(key, "TOO_LONG", f"{key} is longer than {limit} characters.")
-    if row["nip"]:
-        parsed = rules.parse_nip(row["nip"], today=today)
-        if isinstance(parsed, FieldError):
-            bad("nip", parsed.code, parsed.message)
+    parsed = rules.parse_nip(row["nip"], today=today) if row["nip"] else None
+    if isinstance(parsed, FieldError):
+        bad("nip", parsed.code, parsed.message)
     if row["jenis_jabatan"] not in rules.POSITION_TYPES:
         bad(
             "jenis_jabatan",
             "INVALID",
             f"jenis_jabatan must be one of {', '.join(rules.POSITION_TYPES)}.",
         )
-    if row["golongan"] and rules.normalise_golongan(row["golongan"]) is None:
-        bad("golongan", "INVALID", f"Golongan {row['golongan']!r} is not one of I/a … IV/e.")
+    if row["golongan"]:
+        golongan = rules.normalise_golongan(row["golongan"])
+        if golongan is None:
+            bad(
+                "golongan",
+                "INVALID",
+                f"Golongan {row['golongan']!r} tidak dikenal: PNS I/a … IV/e, PPPK I … XVII.",
+            )
+        elif isinstance(parsed, rules.NipInfo) and (
+            mismatch := rules.golongan_mismatch(golongan, parsed.kind)
+        ):
+            bad("golongan", mismatch.code, mismatch.message)
     if row["email"] and not rules.valid_email(row["email"]):
         bad("email", "INVALID", f"{row['email']!r} is not a valid e-mail address.")
     if row["telepon"] and not rules.valid_phone(row["telepon"]):
@@ -249,7 +259,7 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
     atasan = row["nip_atasan"]
     if atasan:
         if not rules.NIP_DIGITS.fullmatch(atasan):
-            bad("nip_atasan", "NIP_FORMAT", "nip_atasan must be exactly 18 digits.")
+            bad("nip_atasan", "NIP_FORMAT", "nip_atasan harus terdiri atas tepat 18 angka.")
         elif atasan == row["nip"]:
             bad("nip_atasan", "CYCLE", "An employee cannot be their own supervisor.")
     if row["unit_path"]:
@@ -368,10 +378,9 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     # Logins: link an existing unlinked login with the same e-mail, create the others.
     await queries.link_unlinked_logins(tenant_id=tenant_id, job_id=job_id)
     accounts = await queries.create_logins_from_file(tenant_id=tenant_id, job_id=job_id)
-    # A role added (a new supervisor) ends no token: the old tokens only lack it, and the
-    # next refresh carries it. Taking a role away must end them (revocation.revoke_logins),
-    # as deactivation does; no path takes one away yet.
-    await queries.grant_supervisor_role(tenant_id=tenant_id)
+    # SUPERVISOR follows the chain, region-wide (auth.grants): a role added ends no token
+    # (the next refresh carries it); a role taken away ends the login's tokens.
+    await sync_supervisor_roles(actor=actor, employee_ids=None)
     account_ids = [r["id"] for r in accounts]
     await emit_many(
         ACTIVATION_REQUESTED,

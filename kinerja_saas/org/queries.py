@@ -148,6 +148,8 @@ def _employees_where(actor: Actor, flt: EmployeeFilter | None = None) -> Sql:
             sql.where.append(f"unit_id = {unit}")
     if flt.search:
         term = flt.search.strip()
+        if rules.DIGITS.fullmatch(number := rules.normalise_nip(term)):
+            term = number  # a NIP as printed: '19650812 199003 1 008'
         if rules.DIGITS.fullmatch(term):
             sql.where.append(f"nip LIKE {sql.param(term + '%')}")
         else:
@@ -635,17 +637,6 @@ async def create_logins_from_file(*, tenant_id: int, job_id: int) -> list[Row]:
         "   AND a.employee_id = e.id)"
         " ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
         [tenant_id, job_id],
-    )
-
-
-async def grant_supervisor_role(*, tenant_id: int) -> tuple[int, Any]:
-    """Every active login supervising someone gets the SUPERVISOR role."""
-    return await db().execute_query(
-        "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')"
-        " WHERE a.tenant_id = $1 AND NOT ('SUPERVISOR' = ANY(a.roles)) AND a.is_active"
-        " AND EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
-        "   AND r.supervisor_id = a.employee_id)",
-        [tenant_id],
     )
 
 

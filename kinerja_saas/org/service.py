@@ -12,7 +12,9 @@ from datetime import date
 from typing import Any
 
 from kinerja_saas.audit.service import record, snapshot
+from kinerja_saas.auth import queries as auth_queries
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.grants import sync_supervisor_roles
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
@@ -255,8 +257,9 @@ async def _validate_employee(
         elif given(name) and getattr(data, name) in (None, ""):
             errors.add(api_field(name), "REQUIRED", "Cannot be empty.")
 
+    parsed = None
     if given("nip") and data.nip:
-        nip = data.nip.strip()
+        nip = rules.normalise_nip(data.nip)
         parsed = rules.parse_nip(nip, today=today)
         if isinstance(parsed, rules.FieldError):
             errors.errors.append(parsed)
@@ -276,9 +279,24 @@ async def _validate_employee(
         if data.golongan in (None, ""):
             values["golongan"] = None
         elif (golongan := rules.normalise_golongan(data.golongan)) is None:
-            errors.add("golongan", "INVALID", "Golongan must be one of I/a … IV/e.")
+            errors.add(
+                "golongan", "INVALID", "Golongan tidak dikenal: PNS I/a … IV/e, PPPK I … XVII."
+            )
         else:
+            kind = (
+                parsed.kind
+                if isinstance(parsed, rules.NipInfo)
+                else rules.nip_kind(existing.nip)
+                if existing is not None and parsed is None
+                else None
+            )
+            if kind is not None and (mismatch := rules.golongan_mismatch(golongan, kind)):
+                errors.errors.append(mismatch)
             values["golongan"] = golongan
+    elif isinstance(parsed, rules.NipInfo) and existing is not None and existing.golongan:
+        # a new number of another kind with the golongan kept from before
+        if mismatch := rules.golongan_mismatch(existing.golongan, parsed.kind):
+            errors.errors.append(mismatch)
     if given("email"):
         email = (data.email or "").strip().lower() or None
         if email and not rules.valid_email(email):
@@ -333,6 +351,8 @@ async def create_employee(
     await record(
         actor=actor, action="employee.create", entity="employee", entity_id=employee.id, after=after
     )
+    if employee.supervisor_id is not None:
+        await sync_supervisor_roles(actor=actor, employee_ids=[employee.supervisor_id])
     return employee
 
 
@@ -344,6 +364,7 @@ async def update_employee(
         await lock_org_structure()  # the cycle check must see every committed change
     employee = await _get_employee(employee_id)
     before = snapshot(employee, EMPLOYEE_FIELDS)
+    old_supervisor = employee.supervisor_id
     values = await _validate_employee(data, existing=employee, today=today or date.today())
     if values:
         employee.update_from_dict(values)
@@ -358,6 +379,11 @@ async def update_employee(
             before=before,
             after=after,
         )
+    if employee.supervisor_id != old_supervisor:
+        await sync_supervisor_roles(
+            actor=actor,
+            employee_ids=[s for s in (old_supervisor, employee.supervisor_id) if s is not None],
+        )
     return employee
 
 
@@ -368,9 +394,21 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
     employee = await _get_employee(employee_id)
     if not employee.is_active:
         return employee
+    tenant_id = current_tenant_id()
+    # The region's last active admin login stays (auth.grants): lock the admins' rows so
+    # that two deactivations at once cannot both pass.
+    admins = await auth_queries.lock_active_admins(tenant_id=tenant_id)
+    if admins and all(r["employee_id"] == employee.id for r in admins):
+        errors = ErrorCollector()
+        errors.add(
+            "id",
+            "LAST_REGION_ADMIN",
+            "Pegawai ini memegang akun admin wilayah aktif terakhir; berikan peran Admin "
+            "Wilayah kepada akun lain terlebih dahulu.",
+        )
+        errors.raise_if_any()
     employee.is_active = False
     await employee.save_fields("is_active")
-    tenant_id = current_tenant_id()
     ended = await queries.end_logins_of_employee(employee.id)
     # Their access tokens stop within seconds on every API process, not in 15 minutes.
     await revoke_logins(tenant_id=tenant_id, versions={r["id"]: r["token_version"] for r in ended})
@@ -382,6 +420,9 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
         before={"is_active": True},
         after={"is_active": False},
     )
+    if employee.supervisor_id is not None:
+        # their supervisor may have had no one else
+        await sync_supervisor_roles(actor=actor, employee_ids=[employee.supervisor_id])
     return employee
 
 

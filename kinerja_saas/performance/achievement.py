@@ -13,8 +13,13 @@ from kinerja_saas.performance.queries import (
     INDICATOR_ACHIEVEMENT as INDICATOR_ACHIEVEMENT,
 )
 from kinerja_saas.performance.queries import INDICATOR_VALUE as INDICATOR_VALUE
+from kinerja_saas.performance.queries import current_values as current_values
 from kinerja_saas.performance.queries import indicator_achievements as indicator_achievements
+from kinerja_saas.performance.queries import indicator_evidence as indicator_evidence
 from kinerja_saas.performance.queries import plan_achievements as plan_achievements
+from kinerja_saas.performance.queries import (
+    result_indicator_achievements as result_indicator_achievements,
+)
 from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant

@@ -18,9 +18,8 @@ from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events, queries, rules
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.achievement import (
-    achievement_cap,
-    indicator_achievements,
-    plan_achievements,
+    indicator_evidence,
+    result_indicator_achievements,
 )
 from kinerja_saas.performance.distribution import problems_for_plan
 from kinerja_saas.performance.models import (
@@ -48,11 +47,21 @@ RATING_FIELDS = (
     "result_rating",
     "result_override_reason",
     "behaviour_ratings",
+    "proposed_behaviour_rating",
+    "chosen_behaviour_rating",
+    "behaviour_override_reason",
     "behaviour_rating",
     "predikat",
     "feedback",
 )
-FINALISED_FIELDS = (*RATING_FIELDS, "status", "finalised_at", "finalised_by", "appeal_deadline")
+FINALISED_FIELDS = (
+    *RATING_FIELDS,
+    "evidence",
+    "status",
+    "finalised_at",
+    "finalised_by",
+    "appeal_deadline",
+)
 NO_BEHAVIOUR_VALUES = "NO_BEHAVIOUR_VALUES"
 NO_BEHAVIOUR_VALUES_MESSAGE = (
     "Wilayah ini belum memiliki nilai BerAKHLAK, sehingga perilaku kerja tidak dapat dinilai;"
@@ -135,21 +144,39 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
     """Achievement, proposed result rating, behaviour rating and predikat from what is
     stored now (the realisations may have changed since the last save)."""
     cap = Decimal(str(settings["achievement_cap"]))
-    achieved = await plan_achievements(
-        [evaluation.plan_id], checkpoint_id=evaluation.checkpoint_id, cap=cap
+    rows = await result_indicator_achievements(
+        evaluation.plan_id, checkpoint_id=evaluation.checkpoint_id, cap=cap
     )
-    evaluation.achievement = achieved.get(evaluation.plan_id, Decimal(0))
-    evaluation.proposed_result_rating = rules.proposed_result_rating(
-        evaluation.achievement,
-        above=Decimal(str(settings["result_threshold_above"])),
-        expected=Decimal(str(settings["result_threshold_expected"])),
-    ).value
+    # Once finalised, the evaluation is computed from the evidence frozen then (an appeal is
+    # decided on it too); later realisations do not count.
+    frozen = evaluation.evidence or {}
+    for r in rows:
+        if (kept := frozen.get(str(r["id"]))) is not None:
+            r["a"] = Decimal(kept["achievement"])
+    weighted = [rules.Weighted(achievement=r["a"], weight=r["weight"]) for r in rows]
+    evaluation.achievement = (
+        rules.plan_achievement(weighted)
+        if sum((w.weight for w in weighted), Decimal(0)) > 0
+        else Decimal(0)
+    )
+    above = Decimal(str(settings["result_threshold_above"]))
+    expected = Decimal(str(settings["result_threshold_expected"]))
+    if settings.get("result_rating_method") == "WEIGHTED_MEAN":
+        proposed = rules.proposed_result_rating(
+            evaluation.achievement, above=above, expected=expected
+        )
+    else:
+        proposed = _regulation_proposal(rows, above, expected)
+    evaluation.proposed_result_rating = proposed.value
     codes = await _value_codes()
     rated = evaluation.behaviour_ratings
-    evaluation.behaviour_rating = (
+    evaluation.proposed_behaviour_rating = (
         rules.behaviour_rating(Rating(rated[c]["rating"]) for c in codes).value
         if codes and all(c in rated for c in codes)
         else None
+    )
+    evaluation.behaviour_rating = (
+        evaluation.chosen_behaviour_rating or evaluation.proposed_behaviour_rating
     )
     evaluation.predikat = (
         rules.predikat(
@@ -158,6 +185,23 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
         if evaluation.behaviour_rating and evaluation.result_rating
         else None
     )
+
+
+def _regulation_proposal(rows: list[dict], above: Decimal, expected: Decimal) -> Rating:
+    """PermenPANRB 6/2022: each work result judged through its indicators, then the rule of
+    rules.result_rating_by_regulation (no weights between results)."""
+    by_result: dict[int, tuple[str, list[rules.Weighted]]] = {}
+    for r in rows:
+        _, items = by_result.setdefault(r["result_id"], (r["kind"], []))
+        items.append(rules.Weighted(achievement=r["a"], weight=r["weight"]))
+    levels = [
+        rules.ResultLevel(rules.ResultKind(kind), level)
+        for kind, items in by_result.values()
+        if (level := rules.result_level(items, above=above, expected=expected)) is not None
+    ]
+    if not levels:
+        return Rating.DI_BAWAH_EKSPEKTASI
+    return rules.result_rating_by_regulation(levels)
 
 
 async def _value_codes() -> list[str]:
@@ -177,8 +221,12 @@ async def save_evaluation(
     behaviour: list[ValueRating] | None = None,
     feedback: str | None = None,
     today: date | None = None,
+    behaviour_rating: Rating | None = None,
+    behaviour_override_reason: str | None = None,
 ) -> Evaluation:
-    """The evaluator's draft: only what is given changes; behaviour ratings merge by value."""
+    """The evaluator's draft: only what is given changes; behaviour ratings merge by value.
+    `behaviour_rating` sets the behaviour rating against the one proposed from the values
+    (with `behaviour_override_reason` when it differs)."""
     today = today or date.today()
     plan, relations = await visible_plan(actor, plan_id)
     errors = ErrorCollector()
@@ -200,7 +248,11 @@ async def save_evaluation(
             errors.add(f"behaviour[{n}].code", "UNKNOWN_VALUE", f"No BerAKHLAK value {item.code}.")
         if item.note is not None and len(item.note) > MAX_TEXT:
             errors.add(f"behaviour[{n}].note", "TOO_LONG", f"At most {MAX_TEXT} characters.")
-    for name, text in (("feedback", feedback), ("resultOverrideReason", result_override_reason)):
+    for name, text in (
+        ("feedback", feedback),
+        ("resultOverrideReason", result_override_reason),
+        ("behaviourOverrideReason", behaviour_override_reason),
+    ):
         if text is not None and len(text) > MAX_TEXT:
             errors.add(name, "TOO_LONG", f"At most {MAX_TEXT} characters.")
     errors.raise_if_any()
@@ -212,6 +264,10 @@ async def save_evaluation(
         evaluation.result_override_reason = result_override_reason.strip() or None
     if feedback is not None:
         evaluation.feedback = feedback.strip() or None
+    if behaviour_rating is not None:
+        evaluation.chosen_behaviour_rating = behaviour_rating.value
+    if behaviour_override_reason is not None:
+        evaluation.behaviour_override_reason = behaviour_override_reason.strip() or None
     if behaviour:
         merged = dict(evaluation.behaviour_ratings)
         for item in behaviour:
@@ -233,7 +289,15 @@ async def save_evaluation(
     return evaluation
 
 
+RATING_LABELS = {
+    Rating.DI_ATAS_EKSPEKTASI.value: "Di Atas Ekspektasi",
+    Rating.SESUAI_EKSPEKTASI.value: "Sesuai Ekspektasi",
+    Rating.DI_BAWAH_EKSPEKTASI.value: "Di Bawah Ekspektasi",
+}
+
+
 def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
+    """A rating against the platform's proposal needs the evaluator's reason."""
     if (
         evaluation.result_rating is not None
         and evaluation.result_rating != evaluation.proposed_result_rating
@@ -242,8 +306,22 @@ def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
         errors.add(
             "resultOverrideReason",
             "OVERRIDE_REASON_REQUIRED",
-            f"The platform proposes {evaluation.proposed_result_rating} from an achievement of "
-            f"{evaluation.achievement}%; say why you rate {evaluation.result_rating}.",
+            "Usulan rating hasil kerja menurut PermenPANRB 6/2022 adalah "
+            f"{RATING_LABELS.get(evaluation.proposed_result_rating or '', 'belum ada')}; tuliskan alasan Anda "
+            f"menilai {RATING_LABELS[evaluation.result_rating]}.",
+        )
+    if (
+        evaluation.chosen_behaviour_rating is not None
+        and evaluation.proposed_behaviour_rating is not None
+        and evaluation.chosen_behaviour_rating != evaluation.proposed_behaviour_rating
+        and not evaluation.behaviour_override_reason
+    ):
+        errors.add(
+            "behaviourOverrideReason",
+            "OVERRIDE_REASON_REQUIRED",
+            "Usulan rating perilaku kerja dari penilaian nilai BerAKHLAK adalah "
+            f"{RATING_LABELS[evaluation.proposed_behaviour_rating]}; tuliskan alasan Anda "
+            f"menilai {RATING_LABELS[evaluation.chosen_behaviour_rating]}.",
         )
 
 
@@ -319,6 +397,13 @@ async def finalise_evaluation(
     _require_evaluator(relations, plan, evaluation)
     await _check_timing(errors, plan, evaluation.checkpoint_id, today)
     settings = await _performance_settings()
+    if evaluation.evidence is None:
+        # Frozen from now on: later realisations never alter this evaluation.
+        evaluation.evidence = await indicator_evidence(
+            plan.id,
+            checkpoint_id=evaluation.checkpoint_id,
+            cap=Decimal(str(settings["achievement_cap"])),
+        )
     await _recompute(evaluation, settings)
     if evaluation.result_rating is None:
         errors.add("resultRating", "RATING_REQUIRED", "Rate the work result first.")
@@ -377,13 +462,13 @@ async def finalise_evaluation(
         entity_id=evaluation.id,
         after={**_snapshot(evaluation), "acknowledged_problems": [p.code for p in problems]},
     )
-    indicators = await indicator_achievements(
-        plan.id, checkpoint_id=evaluation.checkpoint_id, cap=await achievement_cap()
-    )
     assert evaluation.predikat is not None  # rated above (RATING_FIELDS)
+    assert evaluation.evidence is not None  # frozen above
     low = rules.is_low_performer(
         predikat_=rules.Predikat(evaluation.predikat),
-        indicator_achievements=list(indicators.values()),
+        indicator_achievements=[
+            Decimal(str(v["achievement"])) for v in evaluation.evidence.values()
+        ],
         low_predikat=settings["low_performer_predikat"],
         indicator_floor=Decimal(str(settings["low_indicator_floor"])),
     )

@@ -223,12 +223,19 @@ class Evaluation(TenantModel):
     behaviour_ratings = fields.JSONField[dict[str, Any]](
         default=dict
     )  # value code -> {rating, note}
+    # The behaviour rating in force: the evaluator's choice, else the proposal from the values.
     behaviour_rating = fields.CharField(max_length=24, null=True)
+    proposed_behaviour_rating = fields.CharField(max_length=24, null=True)
+    chosen_behaviour_rating = fields.CharField(max_length=24, null=True)
+    behaviour_override_reason = nullable_text()
     predikat = fields.CharField(max_length=24, null=True)
     feedback = nullable_text()
     self_assessment = nullable_text()
     self_result_rating = fields.CharField(max_length=24, null=True)
     self_behaviour_rating = fields.CharField(max_length=24, null=True)
+    # Frozen at the first finalisation: indicator id -> {value, achievement, source}
+    # (strings of decimals); the evaluation keeps being computed from it afterwards.
+    evidence = fields.JSONField[dict[str, Any] | None](null=True)
     finalised_at = fields.DatetimeField(null=True)
     finalised_by = fields.BigIntField(null=True)
     appeal_deadline = fields.DateField(null=True)

@@ -75,6 +75,69 @@ async def indicator_achievements(
     return {r["id"]: r["a"] for r in rows}
 
 
+async def result_indicator_achievements(
+    plan_id: int, *, checkpoint_id: int | None, cap: Decimal
+) -> list[Row]:
+    """Each indicator of the plan with its work result (RHK) and the result's kind (UTAMA,
+    TAMBAHAN): what the result rating by the regulation judges. One statement."""
+    return await db().execute_query_dict(
+        "SELECT i.id, i.result_id, pr.kind, i.weight, "
+        + INDICATOR_ACHIEVEMENT.format(cap="$4")
+        + " AS a FROM indicators i JOIN plan_results pr ON pr.tenant_id = $1"
+        " AND pr.id = i.result_id "
+        + INDICATOR_VALUE.format(checkpoint="$3")
+        + " WHERE i.tenant_id = $1 AND i.plan_id = $2 ORDER BY pr.position, i.position",
+        [current_tenant_id(), plan_id, checkpoint_id, cap],
+    )
+
+
+async def indicator_evidence(
+    plan_id: int, *, checkpoint_id: int | None, cap: Decimal
+) -> dict[str, dict[str, str | None]]:
+    """What an evaluation is based on, per indicator: the realisation counted (None: none),
+    where it came from and the achievement; to freeze at finalisation. One statement."""
+    rows = await db().execute_query_dict(
+        "SELECT i.id, r.value, r.source, "
+        + INDICATOR_ACHIEVEMENT.format(cap="$4")
+        + " AS a FROM indicators i "
+        + INDICATOR_VALUE.replace("SELECT r.value", "SELECT r.value, r.source").format(
+            checkpoint="$3"
+        )
+        + " WHERE i.tenant_id = $1 AND i.plan_id = $2",
+        [current_tenant_id(), plan_id, checkpoint_id, cap],
+    )
+    return {
+        str(r["id"]): {
+            "value": None if r["value"] is None else str(r["value"]),
+            "source": r["source"],
+            "achievement": str(r["a"]),
+        }
+        for r in rows
+    }
+
+
+async def current_values(
+    keys: list[tuple[int, int | None]],
+) -> dict[tuple[int, int | None], dict[str, str | None]]:
+    """The realisation each indicator counts now, per (plan, checkpoint or None: to date):
+    to show what changed since an evaluation froze its evidence. One statement."""
+    if not keys:
+        return {}
+    rows = await db().execute_query_dict(
+        "SELECT k.plan_id, k.checkpoint_id, i.id, r.value"
+        " FROM unnest($2::bigint[], $3::bigint[]) AS k(plan_id, checkpoint_id)"
+        " JOIN indicators i ON i.tenant_id = $1 AND i.plan_id = k.plan_id "
+        + INDICATOR_VALUE.format(checkpoint="k.checkpoint_id"),
+        [current_tenant_id(), [p for p, _ in keys], [c for _, c in keys]],
+    )
+    found: dict[tuple[int, int | None], dict[str, str | None]] = {k: {} for k in keys}
+    for r in rows:
+        found[(r["plan_id"], r["checkpoint_id"])][str(r["id"])] = (
+            None if r["value"] is None else str(r["value"])
+        )
+    return found
+
+
 async def weight_totals(plan_ids: list[int]) -> dict[int, Decimal]:
     rows = await db().execute_query_dict(
         "SELECT plan_id, sum(weight) AS total FROM indicators"
@@ -568,6 +631,7 @@ LEFT JOIN LATERAL (
     SELECT ev.predikat, ev.status FROM evaluations ev LEFT JOIN checkpoints c
         ON c.tenant_id = ev.tenant_id AND c.id = ev.checkpoint_id
     WHERE ev.tenant_id = $1 AND ev.plan_id = tp.id AND ev.predikat IS NOT NULL
+        AND ev.status <> 'DRAFT' -- a draft's predikat is no result yet
     ORDER BY (ev.checkpoint_id IS NULL) DESC, c.number DESC LIMIT 1
 ) latest ON true
 ORDER BY e.name, e.id
@@ -685,6 +749,7 @@ FROM g
 LEFT JOIN weights w ON w.plan_id = g.id
 LEFT JOIN scores s ON s.plan_id = g.id AND {score_match}
 LEFT JOIN evaluations ev ON ev.tenant_id = $1 AND ev.plan_id = g.id AND {evaluation_match}
+    AND ev.status <> 'DRAFT'  -- a draft's ratings are no result yet
 {group}
 """
 

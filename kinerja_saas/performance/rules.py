@@ -80,10 +80,88 @@ def plan_achievement(indicators: Iterable[Weighted]) -> Decimal:
 def proposed_result_rating(
     plan_achievement_pct: Decimal, *, above: Decimal, expected: Decimal
 ) -> Rating:
-    """What the platform proposes; the supervisor confirms or overrides with a reason."""
-    if plan_achievement_pct >= above:
+    """The optional formula of a region that keeps one (`result_rating_method` WEIGHTED_MEAN):
+    the plan's weighted mean achievement against the thresholds. PermenPANRB 6/2022 itself
+    has no formula: see result_rating_by_regulation."""
+    return classify(plan_achievement_pct, above=above, expected=expected)
+
+
+def classify(achievement_pct: Decimal, *, above: Decimal, expected: Decimal) -> Rating:
+    """One achievement against the expectation: >= `above` above it, >= `expected` meets it,
+    below that under it (defaults 110 % and 80 %, region settings)."""
+    if achievement_pct >= above:
         return Rating.DI_ATAS_EKSPEKTASI
-    if plan_achievement_pct >= expected:
+    if achievement_pct >= expected:
+        return Rating.SESUAI_EKSPEKTASI
+    return Rating.DI_BAWAH_EKSPEKTASI
+
+
+class ResultKind(StrEnum):
+    UTAMA = "UTAMA"  # hasil kerja utama
+    TAMBAHAN = "TAMBAHAN"  # hasil kerja tambahan
+
+
+@dataclass(frozen=True)
+class ResultLevel:
+    """One work result (RHK) of a plan, judged against expectation."""
+
+    kind: ResultKind
+    rating: Rating
+
+
+def result_level(
+    indicators: Iterable[Weighted], *, above: Decimal, expected: Decimal
+) -> Rating | None:
+    """A work result judged through its indicators (IKI): their mean achievement (by their
+    weights, equal weights when these are all zero), classified by the thresholds. None for
+    a result without indicators (it is not judged). PermenPANRB 6/2022 is silent on a result
+    measured by several indicators; this is our choice."""
+    items = list(indicators)
+    if not items:
+        return None
+    total = sum((i.weight for i in items), Decimal(0))
+    if total > 0:
+        mean = sum((i.achievement * i.weight for i in items), Decimal(0)) / total
+    else:
+        mean = sum((i.achievement for i in items), Decimal(0)) / len(items)
+    return classify(_pct(mean), above=above, expected=expected)
+
+
+def _most(count: int, total: int) -> bool:
+    """'Sebagian besar atau seluruh': more than half."""
+    return total > 0 and count * 2 > total
+
+
+def result_rating_by_regulation(results: Sequence[ResultLevel]) -> Rating:
+    """Rating hasil kerja as PermenPANRB 6/2022 states it (DESIGN §2), without a formula or
+    weights: the evaluator judges each result against expectation, and
+
+    - DI_ATAS_EKSPEKTASI: most or all results above expectation, and no hasil kerja utama
+      below it;
+    - SESUAI_EKSPEKTASI: most or all results meet expectation, only a small part of the
+      hasil kerja utama below it;
+    - DI_BAWAH_EKSPEKTASI: otherwise.
+
+    Where the regulation is silent, our choices:
+    - "most" is more than half; "a small part" of the UTAMA is less than half of them, so
+      exactly half the UTAMA below expectation is DI_BAWAH;
+    - TAMBAHAN can raise a rating, never make up for an UTAMA below expectation and never
+      lower it: "most results" holds when it holds among the UTAMA alone or among all
+      results together;
+    - a plan without UTAMA results is judged on all its results as if they were UTAMA."""
+    if not results:
+        raise ValueError("a result rating needs at least one judged result")
+    utama = [r for r in results if r.kind is ResultKind.UTAMA] or list(results)
+
+    def most(levels: set[Rating]) -> bool:
+        return _most(sum(r.rating in levels for r in utama), len(utama)) or _most(
+            sum(r.rating in levels for r in results), len(results)
+        )
+
+    utama_below = sum(r.rating is Rating.DI_BAWAH_EKSPEKTASI for r in utama)
+    if utama_below == 0 and most({Rating.DI_ATAS_EKSPEKTASI}):
+        return Rating.DI_ATAS_EKSPEKTASI
+    if utama_below * 2 < len(utama) and most({Rating.DI_ATAS_EKSPEKTASI, Rating.SESUAI_EKSPEKTASI}):
         return Rating.SESUAI_EKSPEKTASI
     return Rating.DI_BAWAH_EKSPEKTASI
 
@@ -134,7 +212,8 @@ BEHAVIOUR_SCORE: dict[Rating, int] = {
 
 
 def behaviour_rating(value_ratings: Iterable[Rating]) -> Rating:
-    """Behaviour rating (perilaku kerja) from the ratings of the BerAKHLAK values.
+    """The proposed behaviour rating (perilaku kerja) from the ratings of the BerAKHLAK
+    values; the evaluator may set another with a reason (PermenPANRB 6/2022 has no formula).
 
     Each value scores DI_ATAS_EKSPEKTASI = 3, SESUAI_EKSPEKTASI = 2, DI_BAWAH_EKSPEKTASI = 1;
     the mean score, computed exactly as a Fraction, gives the rating: mean >= 2.5 is

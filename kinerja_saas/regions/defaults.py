@@ -10,6 +10,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "performance": {
         # Result rating proposed from achievement (%): >= above -> DI_ATAS_EKSPEKTASI,
         # >= expected -> SESUAI_EKSPEKTASI, below -> DI_BAWAH_EKSPEKTASI.
+        # REGULATION: the rule of PermenPANRB 6/2022 (performance.rules
+        # .result_rating_by_regulation); WEIGHTED_MEAN: the plan's weighted mean achievement
+        # against the thresholds, for regions that keep a formula.
+        "result_rating_method": "REGULATION",
         "result_threshold_above": 110.0,
         "result_threshold_expected": 80.0,
         "achievement_cap": 120.0,
@@ -34,6 +38,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 PREDIKAT = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
 CHECKPOINTS = ("MONTHLY", "QUARTERLY", "SEMESTER")
+RESULT_RATING_METHODS = ("REGULATION", "WEIGHTED_MEAN")
 
 # The 7 core values with their guide behaviours (panduan perilaku), SE MenPANRB 20/2021.
 BERAKHLAK = (

@@ -7,7 +7,12 @@ import copy
 from typing import Any
 
 from kinerja_saas.errors import FieldError
-from kinerja_saas.regions.defaults import CHECKPOINTS, DEFAULT_SETTINGS, PREDIKAT
+from kinerja_saas.regions.defaults import (
+    CHECKPOINTS,
+    DEFAULT_SETTINGS,
+    PREDIKAT,
+    RESULT_RATING_METHODS,
+)
 
 
 def with_defaults(stored: dict[str, Any] | None) -> dict[str, Any]:
@@ -73,6 +78,12 @@ def settings_problems(settings: dict[str, Any]) -> list[FieldError]:
         )
     if not 0 <= perf["low_indicator_floor"] <= 100:
         bad("performance.lowIndicatorFloor", "OUT_OF_RANGE", "Must be between 0 and 100 (%).")
+    if perf["result_rating_method"] not in RESULT_RATING_METHODS:
+        bad(
+            "performance.resultRatingMethod",
+            "INVALID",
+            f"Choose one of {', '.join(RESULT_RATING_METHODS)}.",
+        )
     if perf["checkpoint"] not in CHECKPOINTS:
         bad("performance.checkpoint", "INVALID", f"Choose one of {', '.join(CHECKPOINTS)}.")
     if not 0 <= perf["appeal_window_days"] <= 90:

@@ -46,6 +46,24 @@ async def emit_assignment_events(assignment_ids: list[int]) -> None:
         await queries.insert_assignment_events(assignment_ids, unit_chunk=UNIT_EVENT_CHUNK)
 
 
+async def free_seats(pairs: list[tuple[int, int | None]], *, today: date) -> list[int]:
+    """Seats left in (programme, batch) pairs (batch None: a place on the waiting list):
+    the first waiting take the seats of batches not started, the waiting lists close up,
+    the promoted are told. Three statements whatever the number; the caller holds the
+    programmes' locks. Returns the promoted assignments' ids."""
+    if not pairs:
+        return []
+    seats = [(p, b) for p, b in pairs if b is not None]
+    promoted: list[int] = []
+    if seats:
+        promoted = await queries.promote_waiting(
+            programme_ids=[p for p, _ in seats], batch_ids=[b for _, b in seats], today=today
+        )
+    await queries.close_up_waiting(sorted({p for p, _ in pairs}))
+    await emit_assignment_events(promoted)
+    return promoted
+
+
 async def assign_for_period(
     *,
     period_id: int,
@@ -54,10 +72,25 @@ async def assign_for_period(
     today: date | None = None,
 ) -> list[int]:
     """Assigns what the finalised evaluations of a period call for (of one org unit with its
-    sub-units, or one evaluation); returns the new assignments' ids. Four statements
-    whatever the number of employees: settings, lock, insert, events."""
+    sub-units, or one evaluation); returns the new assignments' ids. First withdraws what the
+    evaluations no longer call for (an appeal that raised the predikat) while not started,
+    giving the seats to the waiting; then never more than MAX_PROGRAMMES_PER_EVALUATION
+    automatic programmes per employee and period, counting those they have. Five statements
+    whatever the number of employees (settings, lock, withdraw, insert, events), three more
+    when something was withdrawn."""
     region = await _region_rules()
     await lock_programmes()
+    today = today or date.today()
+    withdrawn = await queries.withdraw_unneeded(
+        period_id=period_id,
+        evaluation_id=evaluation_id,
+        unit_id=unit_id,
+        floor=region.floor,
+        cap=region.cap,
+        per_evaluation=MAX_PROGRAMMES_PER_EVALUATION,
+        today=today,
+    )
+    await free_seats([(r["programme_id"], r["batch_id"]) for r in withdrawn], today=today)
     ids = await queries.assign_from_evaluations(
         period_id=period_id,
         evaluation_id=evaluation_id,
@@ -65,7 +98,7 @@ async def assign_for_period(
         floor=region.floor,
         cap=region.cap,
         per_evaluation=MAX_PROGRAMMES_PER_EVALUATION,
-        today=today or date.today(),
+        today=today,
     )
     await emit_assignment_events(ids)
     return ids

@@ -26,7 +26,7 @@ from kinerja_saas.training.models import (
     TrainingProgramme,
 )
 from kinerja_saas.training.queries import AssignmentFilter as AssignmentFilter
-from kinerja_saas.training.rules import jp_shortfall
+from kinerja_saas.training.rules import attendance_problem, completion_problem, jp_shortfall
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 
@@ -183,15 +183,49 @@ async def confirm_batch(*, actor: Actor, batch_id: int) -> TrainingBatch:
     return batch
 
 
-async def record_attendance(*, actor: Actor, assignment_ids: list[int]) -> list[TrainingAssignment]:
+async def _batches(rows) -> dict[int, TrainingBatch]:
+    ids = list({r.batch_id for r in rows if r.batch_id is not None})
+    return {b.id: b for b in await scoped(TrainingBatch).filter(id__in=ids)}
+
+
+async def record_attendance(
+    *, actor: Actor, assignment_ids: list[int], today: date | None = None
+) -> list[TrainingAssignment]:
+    """Attendance from the batch's first day on (training/rules.attendance_problem)."""
+    today = today or date.today()
     rows = await _of_unit(actor, assignment_ids)
     _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "record attendance")
+    errors = ErrorCollector()
+    batches = await _batches(rows)
+    for problem in sorted(
+        {
+            p
+            for r in rows
+            if r.batch_id is not None
+            and (
+                p := attendance_problem(
+                    batch_name=batches[r.batch_id].name,
+                    starts_on=batches[r.batch_id].starts_on,
+                    today=today,
+                )
+            )
+        }
+    ):
+        errors.add("assignmentIds", "BATCH_NOT_STARTED", problem)
+    errors.raise_if_any()
     return await _set(rows, status=AssignmentStatus.ATTENDED)
 
 
 async def complete(
-    *, actor: Actor, assignment_id: int, score: Decimal | None, certificate_ref: str | None
+    *,
+    actor: Actor,
+    assignment_id: int,
+    score: Decimal | None,
+    certificate_ref: str | None,
+    today: date | None = None,
 ) -> TrainingAssignment:
+    """Completion (and the JP it counts) on or after the batch's last day."""
+    today = today or date.today()
     rows = await _of_unit(actor, [assignment_id])
     errors = ErrorCollector()
     if score is not None and not Decimal(0) <= score <= Decimal(100):
@@ -205,6 +239,12 @@ async def complete(
         (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED, AssignmentStatus.ATTENDED),
         "complete",
     )
+    batch = (await _batches(rows)).get(rows[0].batch_id)
+    if batch is not None and (
+        problem := completion_problem(batch_name=batch.name, ends_on=batch.ends_on, today=today)
+    ):
+        errors.add("assignmentId", "BATCH_NOT_ENDED", problem)
+        errors.raise_if_any()
     (row,) = await _set(
         rows,
         status=AssignmentStatus.COMPLETED,
@@ -215,10 +255,17 @@ async def complete(
     return row
 
 
-async def mark_no_show(*, actor: Actor, assignment_id: int) -> TrainingAssignment:
+async def mark_no_show(
+    *, actor: Actor, assignment_id: int, today: date | None = None
+) -> TrainingAssignment:
+    """A participant who will not come or did not: their seat goes to the first on the
+    programme's waiting list while the batch has not started (assignment.free_seats)."""
     rows = await _of_unit(actor, [assignment_id])
     _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "mark no-show")
-    (row,) = await _set(rows, status=AssignmentStatus.NO_SHOW)
+    (row,) = rows
+    await assignment.lock_programmes([row.programme_id])
+    await _set(rows, status=AssignmentStatus.NO_SHOW)
+    await assignment.free_seats([(row.programme_id, row.batch_id)], today=today or date.today())
     return row
 
 
@@ -236,13 +283,9 @@ async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAs
         "cancel",
     )
     (row,) = rows
-    freed = row.batch_id
     await assignment.lock_programmes([row.programme_id])
     await _set(rows, status=AssignmentStatus.CANCELLED, note=reason.strip())
-    if freed is not None:
-        promoted = await queries.promote_first_waiting(row.programme_id, freed)
-        # the promoted person, their supervisor and the unit hear of the seat
-        await assignment.emit_assignment_events(promoted)
+    await assignment.free_seats([(row.programme_id, row.batch_id)], today=date.today())
     return row
 
 

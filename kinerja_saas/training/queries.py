@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypedDict, cast
 
 from kinerja_saas.db import Row, Sql, db, scoped
 from kinerja_saas.db.fragments import unit_subtree
@@ -48,10 +49,10 @@ ROOM = f"""SELECT b.id AS batch_id, b.programme_id, b.starts_on,
 
 # $1 tenant, $2 period, $3 evaluation or NULL, $4 org unit (with sub-units) or NULL,
 # $5 indicator floor, $6 achievement cap, $7 programmes per evaluation, $8 today.
-ASSIGN = f"""
+EVALUATED = f"""
 WITH ev AS (
     SELECT DISTINCT ON (e.employee_id) e.id, e.employee_id, e.plan_id, e.checkpoint_id,
-        e.predikat, e.behaviour_ratings
+        e.predikat, e.behaviour_ratings, e.evidence
     FROM evaluations e
     JOIN employees emp ON emp.tenant_id = $1 AND emp.id = e.employee_id AND emp.is_active
     WHERE e.tenant_id = $1 AND e.period_id = $2 AND e.status = 'FINALISED'
@@ -71,7 +72,9 @@ WITH ev AS (
     SELECT ev.id, ev.employee_id, ev.predikat, 'WEAK_RESULT', i.aspect
     FROM ev JOIN indicators i ON i.tenant_id = $1 AND i.plan_id = ev.plan_id
     {INDICATOR_VALUE.format(checkpoint="ev.checkpoint_id")}
-    WHERE {INDICATOR_ACHIEVEMENT.format(cap="$6::numeric")} < $5::numeric
+    -- the achievement frozen with the finalised evaluation; live only for older ones
+    WHERE coalesce((ev.evidence::jsonb -> i.id::text ->> 'achievement')::numeric,
+        {INDICATOR_ACHIEVEMENT.format(cap="$6::numeric")}) < $5::numeric
 ), hit AS (
     SELECT w.*, r.id AS rule_id, r.priority, r.competency_id, bp.programme_id
     FROM weak w
@@ -86,14 +89,25 @@ WITH ev AS (
                 AND c.programme_id = p.id AND c.competency_id = r.competency_id))
         ORDER BY (p.id = r.programme_id) IS TRUE DESC, k.n, p.id LIMIT 1
     ) bp
-), per_programme AS (
-    SELECT DISTINCT ON (employee_id, programme_id) * FROM hit
+"""
+
+ASSIGN = (
+    EVALUATED
+    + f"""), per_programme AS (
+    -- a programme the employee has live this period is no candidate (a no-show or a
+    -- cancelled one may be assigned again)
+    SELECT DISTINCT ON (employee_id, programme_id) * FROM hit h
+    WHERE NOT EXISTS (SELECT 1 FROM training_assignments a WHERE a.tenant_id = $1
+        AND a.period_id = $2 AND a.employee_id = h.employee_id
+        AND a.programme_id = h.programme_id AND a.status IN {LIVE})
     ORDER BY employee_id, programme_id, priority, rule_id
 ), chosen AS (
     SELECT * FROM (
         SELECT pp.*, row_number() OVER (PARTITION BY employee_id ORDER BY priority, rule_id) AS n
         FROM per_programme pp) x
-    WHERE x.n <= $7
+    WHERE x.n <= $7 - (SELECT count(*) FROM training_assignments a WHERE a.tenant_id = $1
+        AND a.period_id = $2 AND a.employee_id = x.employee_id AND a.evaluation_id IS NOT NULL
+        AND a.status IN {LIVE})
 ), fresh AS (
     SELECT c.*, row_number() OVER (PARTITION BY c.programme_id
         ORDER BY c.priority, c.employee_id) AS rank
@@ -132,6 +146,7 @@ ON CONFLICT (tenant_id, employee_id, programme_id, period_id) WHERE status IN {L
 DO NOTHING
 RETURNING id
 """
+)
 
 
 def _tanggal(column: str) -> str:
@@ -193,6 +208,62 @@ WITH a AS (
 )
 
 
+# Automatic assignments of the evaluated employees (same parameters as ASSIGN) to programmes
+# that no rule calls for any more on their evaluation, e.g. after an appeal raised the
+# predikat: withdrawn while they have not started (waiting, or in a batch not begun). A
+# programme still called for (by another rule now) is kept.
+WITHDRAW = (
+    EVALUATED
+    + """
+)
+UPDATE training_assignments a SET status = 'CANCELLED', updated_at = now(),
+    note = 'Ditarik otomatis: hasil penilaian kinerja berubah dan tidak lagi memerlukan '
+        || 'pelatihan ini.'
+FROM ev
+WHERE a.tenant_id = $1 AND a.period_id = $2 AND a.employee_id = ev.employee_id
+    AND a.evaluation_id IS NOT NULL AND a.status IN ('WAITING', 'ASSIGNED', 'CONFIRMED')
+    AND NOT EXISTS (SELECT 1 FROM hit h WHERE h.employee_id = a.employee_id
+        AND h.programme_id = a.programme_id)
+    AND (a.batch_id IS NULL OR EXISTS (SELECT 1 FROM training_batches b
+        WHERE b.tenant_id = $1 AND b.id = a.batch_id AND b.starts_on > $8))
+    AND $7::int > 0 -- (ASSIGN's parameters: the cap is not needed here)
+RETURNING a.id, a.programme_id, a.batch_id
+"""
+)
+
+# Seats freed in batches ($2 programme ids, $3 batch ids, pairwise): per programme, the first
+# on its waiting list take them, while the batch is neither cancelled nor started ($4 today).
+PROMOTE = """
+WITH freed AS (
+    SELECT f.programme_id, f.batch_id,
+        row_number() OVER (PARTITION BY f.programme_id ORDER BY b.starts_on, f.batch_id) AS k
+    FROM unnest($2::bigint[], $3::bigint[]) AS f(programme_id, batch_id)
+    JOIN training_batches b ON b.tenant_id = $1 AND b.id = f.batch_id
+        AND NOT b.is_cancelled AND b.starts_on > $4::date
+), waiting AS (
+    SELECT a.id, a.programme_id,
+        row_number() OVER (PARTITION BY a.programme_id ORDER BY a.waiting_position, a.id) AS k
+    FROM training_assignments a
+    WHERE a.tenant_id = $1 AND a.status = 'WAITING' AND a.programme_id = ANY($2::bigint[])
+)
+UPDATE training_assignments a SET status = 'ASSIGNED', batch_id = f.batch_id,
+    waiting_position = NULL, updated_at = now()
+FROM freed f JOIN waiting w ON w.programme_id = f.programme_id AND w.k = f.k
+WHERE a.tenant_id = $1 AND a.id = w.id
+RETURNING a.id
+"""
+
+# The waiting lists of programmes ($2) numbered 1, 2, 3… again after people left them.
+CLOSE_UP = """
+UPDATE training_assignments a SET waiting_position = r.position, updated_at = now()
+FROM (SELECT id, row_number() OVER (PARTITION BY programme_id
+        ORDER BY waiting_position, id) AS position
+    FROM training_assignments WHERE tenant_id = $1 AND status = 'WAITING'
+        AND programme_id = ANY($2::bigint[])) r
+WHERE a.tenant_id = $1 AND a.id = r.id AND a.waiting_position IS DISTINCT FROM r.position
+"""
+
+
 async def assign_from_evaluations(
     *,
     period_id: int,
@@ -210,6 +281,46 @@ async def assign_from_evaluations(
         [current_tenant_id(), period_id, evaluation_id, unit_id, floor, cap, per_evaluation, today],
     )
     return [r["id"] for r in rows]
+
+
+class Withdrawn(TypedDict):
+    id: int
+    programme_id: int
+    batch_id: int | None
+
+
+async def withdraw_unneeded(
+    *,
+    period_id: int,
+    evaluation_id: int | None,
+    unit_id: int | None,
+    floor: Decimal,
+    cap: Decimal,
+    per_evaluation: int,
+    today: date,
+) -> list[Withdrawn]:
+    """Withdraws the automatic assignments (not started) that the evaluations no longer
+    call for (see WITHDRAW; the same parameters as assign_from_evaluations)."""
+    rows = await db().execute_query_dict(
+        WITHDRAW,
+        [current_tenant_id(), period_id, evaluation_id, unit_id, floor, cap, per_evaluation, today],
+    )
+    return cast(list[Withdrawn], rows)
+
+
+async def promote_waiting(
+    *, programme_ids: list[int], batch_ids: list[int], today: date
+) -> list[int]:
+    """The first waiting take the freed seats (see PROMOTE); the promoted assignments' ids."""
+    rows = await db().execute_query_dict(
+        PROMOTE, [current_tenant_id(), programme_ids, batch_ids, today]
+    )
+    return [r["id"] for r in rows]
+
+
+async def close_up_waiting(programme_ids: list[int]) -> None:
+    """The programmes' waiting lists numbered 1, 2, 3… again (see CLOSE_UP)."""
+    await db().execute_query(CLOSE_UP, [current_tenant_id(), programme_ids])
 
 
 async def lock_programmes(programme_ids: list[int] | None = None) -> None:
@@ -239,21 +350,6 @@ async def next_seat(programme_id: int, *, today: date | None = None) -> tuple[in
         [current_tenant_id(), programme_id, today or date.today()],
     )
     return rows[0]["batch_id"], rows[0]["position"]
-
-
-async def promote_first_waiting(programme_id: int, batch_id: int) -> list[int]:
-    """The first on the programme's waiting list takes the freed seat in `batch_id` (if
-    the batch is still open); returns the promoted assignment's id, if any."""
-    rows = await db().execute_query_dict(
-        "UPDATE training_assignments SET status = 'ASSIGNED', batch_id = $3,"
-        " waiting_position = NULL, updated_at = now() WHERE tenant_id = $1 AND id = ("
-        "  SELECT id FROM training_assignments WHERE tenant_id = $1 AND programme_id = $2"
-        "  AND status = 'WAITING' ORDER BY waiting_position, id LIMIT 1)"
-        " AND EXISTS (SELECT 1 FROM training_batches b WHERE b.tenant_id = $1"
-        "  AND b.id = $3 AND b.confirmed_at IS NULL AND NOT b.is_cancelled) RETURNING id",
-        [current_tenant_id(), programme_id, batch_id],
-    )
-    return [r["id"] for r in rows]
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -400,3 +496,11 @@ async def training_programmes(*, open_only: bool = False) -> list[TrainingProgra
 async def training_batches(programme_id: int) -> list[TrainingBatch]:
     """A programme's batches in date order."""
     return await scoped(TrainingBatch).filter(programme_id=programme_id).order_by("starts_on", "id")
+
+
+async def remove_officer(*, tenant_id: int, user_id: int) -> None:
+    """The login leaves its training unit (it is no TRAINING_OFFICER any more)."""
+    await db().execute_query(
+        "DELETE FROM training_officers WHERE tenant_id = $1 AND user_id = $2",
+        [tenant_id, user_id],
+    )

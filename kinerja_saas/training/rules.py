@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from kinerja_saas.indonesian import long_date
+
 WEAK_RATING = "DI_BAWAH_EKSPEKTASI"
 MAX_PROGRAMMES_PER_EVALUATION = 2
 
@@ -200,3 +202,26 @@ def effect(
         worsened=sum(1 for c in changes if c < 0),
         achievement_delta=mean,
     )
+
+
+# --- the calendar of a batch ---------------------------------------------------------------
+
+
+def attendance_problem(*, batch_name: str, starts_on: date, today: date) -> str | None:
+    """Attendance (and with it the JP) is recorded from the batch's first day on."""
+    if today < starts_on:
+        return (
+            f"{batch_name} baru dimulai {long_date(starts_on)}; kehadiran belum dapat dicatat "
+            "sebelum angkatan dimulai."
+        )
+    return None
+
+
+def completion_problem(*, batch_name: str, ends_on: date, today: date) -> str | None:
+    """A batch is completed (and its JP counted) on or after its last day."""
+    if today < ends_on:
+        return (
+            f"{batch_name} berakhir {long_date(ends_on)}; pelatihan belum dapat dinyatakan "
+            "selesai sebelum tanggal berakhirnya."
+        )
+    return None

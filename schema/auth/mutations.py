@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
-from kinerja_saas.auth import activation
+from kinerja_saas.auth import activation, grants
 from kinerja_saas.auth import service as auth
+from kinerja_saas.auth.roles import Role as _Role
 from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
-from schema.auth.types import Me, me_of
+from schema.auth.types import Me, Role, me_of
 from schema.errors import UserError, parse_id, run_mutation
 from schema.isolation import ALONE, ANONYMOUS
 from schema.payloads import mutate, payload, refused
@@ -34,6 +37,21 @@ class ActivationPayload:
     user_id: strawberry.ID | None
     email: str | None = None
     token: str | None = strawberry.field(default=None, description="For activateAccount; 14 days")
+
+
+@payload
+class RoleChangePayload:
+    """A login's roles after grantRole or revokeRole."""
+
+    user_id: strawberry.ID | None
+    roles: list[Role] | None
+
+
+def _role_fields(user: Any) -> dict[str, Any]:
+    return {
+        "user_id": strawberry.ID(str(user.id)),
+        "roles": [_Role(r) for r in sorted(user.roles)],
+    }
 
 
 async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
@@ -171,3 +189,47 @@ class AuthMutation:
     async def logout_everywhere(self, info: strawberry.Info) -> bool:
         await auth.logout_everywhere(actor=info.context.require_actor())
         return True
+
+    @strawberry.mutation(
+        description="Region admin: gives a login of the region the REGION_ADMIN or "
+        "TRAINING_OFFICER role (SUPERVISOR and EMPLOYEE follow the roster). With "
+        "`trainingUnitId` a training officer also joins that unit (as setTrainingOfficer). "
+        "Audited and notified to the person (ROLE_CHANGED); the person's tokens carry the "
+        "role from their next refresh or login."
+    )
+    async def grant_role(
+        self,
+        info: strawberry.Info,
+        user_id: strawberry.ID,
+        role: Role,
+        training_unit_id: strawberry.ID | None = None,
+    ) -> RoleChangePayload:
+        actor = info.context.require_region_actor()
+        return await mutate(
+            RoleChangePayload,
+            lambda: grants.grant_role(
+                actor=actor,
+                user_id=parse_id(user_id, "userId"),
+                role=_Role(role.value),
+                training_unit_id=parse_id(training_unit_id, "trainingUnitId"),
+            ),
+            _role_fields,
+        )
+
+    @strawberry.mutation(
+        description="Region admin: takes REGION_ADMIN or TRAINING_OFFICER from a login of the "
+        "region (a training officer also leaves their unit). The person's tokens stop within "
+        "seconds (they log in again); audited and notified. The region's last active "
+        "REGION_ADMIN keeps the role (LAST_REGION_ADMIN)."
+    )
+    async def revoke_role(
+        self, info: strawberry.Info, user_id: strawberry.ID, role: Role
+    ) -> RoleChangePayload:
+        actor = info.context.require_region_actor()
+        return await mutate(
+            RoleChangePayload,
+            lambda: grants.revoke_role(
+                actor=actor, user_id=parse_id(user_id, "userId"), role=_Role(role.value)
+            ),
+            _role_fields,
+        )

@@ -37,6 +37,11 @@ class Gender(Enum):
     P = "P"
 
 
+EmployeeKind = strawberry.enum(
+    rules.EmployeeKind, description="PNS (NIP) or PPPK (NI PPPK), read from the number"
+)
+
+
 @strawberry.type(description="An organisational unit (perangkat daerah, bidang, kecamatan…).")
 class Unit:
     id: strawberry.ID
@@ -85,11 +90,17 @@ class Login:
 @strawberry.type(description="A civil servant (ASN) of the region.")
 class Employee:
     id: strawberry.ID
-    nip: str = strawberry.field(description="18-digit Nomor Induk Pegawai")
+    nip: str = strawberry.field(
+        description="18-digit Nomor Induk Pegawai (or NI PPPK), stored without spaces: "
+        "input as printed on an SK ('NIP. 19650812 199003 1 008') is normalised; sequence 000 "
+        "is refused (NIP_SEQUENCE)"
+    )
     name: str
     position: str = strawberry.field(description="Jabatan")
     position_type: PositionType
-    golongan: str | None
+    golongan: str | None = strawberry.field(
+        description="PNS: I/a … IV/e; PPPK: I … XVII (Perpres 98/2020)"
+    )
     is_active: bool
     created_at: datetime
     updated_at: datetime
@@ -148,6 +159,20 @@ class Employee:
     def birth_date(self) -> date | None:
         info = rules.parse_nip(self.nip, today=date.today())
         return None if isinstance(info, FieldError) else info.birth_date
+
+    @strawberry.field(
+        description="PNS or PPPK, read from the number: a PPPK number (NI PPPK) has 21…29 "
+        "(2 + the contract count) where a PNS NIP has its CPNS month (digits 13-14)."
+    )
+    def kind(self) -> EmployeeKind | None:
+        return rules.nip_kind(self.nip)
+
+    @strawberry.field(
+        description="As printed: the pangkat with the golongan, 'Penata Muda (III/a)' (PP "
+        "99/2000); PPPK have no pangkat: 'Golongan IX'"
+    )
+    def pangkat(self) -> str | None:
+        return rules.pangkat_golongan(self.golongan)
 
     @strawberry.field(description="L (laki-laki) or P (perempuan), read from the NIP.")
     def gender(self) -> Gender | None:

@@ -377,6 +377,12 @@ class SaveEvaluationInput:
     result_rating: Rating | None = None
     result_override_reason: str | None = None
     behaviour: list[ValueRatingInput] | None = None
+    behaviour_rating: Rating | None = strawberry.field(
+        default=None,
+        description="Sets the behaviour rating against the one proposed from the values; "
+        "when it differs, behaviourOverrideReason is required (OVERRIDE_REASON_REQUIRED)",
+    )
+    behaviour_override_reason: str | None = None
     feedback: str | None = None
 
 
@@ -451,6 +457,10 @@ class EvaluationMutation:
                     for b in input.behaviour
                 ],
                 feedback=input.feedback,
+                behaviour_rating=_Rating(input.behaviour_rating.value)
+                if input.behaviour_rating
+                else None,
+                behaviour_override_reason=input.behaviour_override_reason,
             )
         )
 

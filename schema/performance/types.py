@@ -403,6 +403,31 @@ class ValueRating:
     note: str | None
 
 
+@strawberry.type(
+    description="What a finalised evaluation was based on for one indicator, frozen at its "
+    "first finalisation: later realisations (a late survey response moving an IKM) never "
+    "alter the evaluation, and show here as sinceChanged."
+)
+class EvaluationEvidence:
+    indicator_id: strawberry.ID
+    realisation: Decimal | None = strawberry.field(
+        description="The realisation counted at finalisation (null: none, 0 %)"
+    )
+    source: str | None = strawberry.field(description="MANUAL or SKM_IKM")
+    achievement: Decimal = strawberry.field(description="Capaian (%) at finalisation")
+    current_realisation: Decimal | None = strawberry.field(
+        description="The realisation the indicator counts now"
+    )
+
+    @strawberry.field(description="The realisation changed after the evaluation was finalised")
+    def since_changed(self) -> bool:
+        return self.current_realisation != self.realisation
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
 @strawberry.type(description="A keberatan against a finalised evaluation.")
 class Appeal:
     id: strawberry.ID
@@ -441,12 +466,28 @@ class Evaluation:
     status: EvaluationStatus
     achievement: Decimal | None = strawberry.field(description="Plan achievement (%) when saved")
     proposed_result_rating: Rating | None = strawberry.field(
-        description="From the achievement and the region's thresholds"
+        description="PermenPANRB 6/2022 (no formula, no weights between results): each work "
+        "result is judged through its indicators' achievement against the region's thresholds "
+        "(default >= 110 % above, >= 80 % meets); DI_ATAS_EKSPEKTASI when most results are above "
+        "expectation and no UTAMA result is below it, SESUAI_EKSPEKTASI when fewer than half "
+        "of the UTAMA results are below it, else DI_BAWAH_EKSPEKTASI. TAMBAHAN results can "
+        "raise the rating, never make up for an UTAMA result below expectation. A region with "
+        "resultRatingMethod WEIGHTED_MEAN gets the weighted mean achievement instead."
     )
-    result_rating: Rating | None
+    result_rating: Rating | None = strawberry.field(
+        description="The evaluator's; against the proposal only with resultOverrideReason"
+    )
     result_override_reason: str | None
     behaviour: list[ValueRating]
-    behaviour_rating: Rating | None
+    proposed_behaviour_rating: Rating | None = strawberry.field(
+        description="From the 7 BerAKHLAK ratings (mean of 3/2/1: >= 2,5 above, < 1,5 below)"
+    )
+    behaviour_rating: Rating | None = strawberry.field(
+        description="In force: the evaluator's choice, else the proposal"
+    )
+    behaviour_override_reason: str | None = strawberry.field(
+        description="Why the evaluator rates behaviour against the proposal"
+    )
     predikat: Predikat | None
     feedback: str | None
     self_assessment: str | None
@@ -454,6 +495,7 @@ class Evaluation:
     self_behaviour_rating: Rating | None
     finalised_at: datetime | None
     appeal_deadline: date | None
+    frozen: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
     def of(cls, e: m.Evaluation) -> Evaluation:
@@ -470,7 +512,9 @@ class Evaluation:
                 ValueRating(code=code, rating=_Rating(v["rating"]), note=v.get("note") or None)
                 for code, v in e.behaviour_ratings.items()
             ],
+            proposed_behaviour_rating=rating_of(e.proposed_behaviour_rating),
             behaviour_rating=rating_of(e.behaviour_rating),
+            behaviour_override_reason=e.behaviour_override_reason,
             predikat=_Predikat(e.predikat) if e.predikat else None,
             feedback=e.feedback,
             self_assessment=e.self_assessment,
@@ -478,7 +522,27 @@ class Evaluation:
             self_behaviour_rating=rating_of(e.self_behaviour_rating),
             finalised_at=e.finalised_at,
             appeal_deadline=e.appeal_deadline,
+            frozen=e.evidence,
         )
+
+    @strawberry.field(
+        description="Null until finalised; then per indicator the evidence frozen with it"
+    )
+    async def evidence(self, info: strawberry.Info) -> list[EvaluationEvidence] | None:
+        if self.frozen is None:
+            return None
+        key = (int(self.plan_id), int(self.checkpoint_id) if self.checkpoint_id else None)
+        now = await info.context.loaders.current_values.load(key)
+        return [
+            EvaluationEvidence(
+                indicator_id=strawberry.ID(indicator_id),
+                realisation=_decimal(kept["value"]),
+                source=kept.get("source"),
+                achievement=Decimal(kept["achievement"]),
+                current_realisation=_decimal(now.get(indicator_id)),
+            )
+            for indicator_id, kept in sorted(self.frozen.items(), key=lambda kv: int(kv[0]))
+        ]
 
     @strawberry.field
     async def appeal(self, info: strawberry.Info) -> Appeal | None:

@@ -52,6 +52,7 @@ class RegionPayload:
 
 @strawberry.input
 class PerformanceSettingsInput:
+    result_rating_method: str | None = None
     result_threshold_above: float | None = None
     result_threshold_expected: float | None = None
     achievement_cap: float | None = None

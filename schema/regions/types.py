@@ -41,6 +41,11 @@ RegionTimezone = strawberry.enum(
 
 @strawberry.type
 class PerformanceSettings:
+    result_rating_method: str = strawberry.field(
+        description="REGULATION (default): the proposed result rating follows PermenPANRB "
+        "6/2022, each work result judged on its own and no weights between them; "
+        "WEIGHTED_MEAN: the plan's weighted mean achievement against the thresholds"
+    )
     result_threshold_above: float = strawberry.field(
         description="Achievement (%) from which the proposed result rating is DI_ATAS_EKSPEKTASI"
     )

@@ -3,7 +3,17 @@ from datetime import date
 import pytest
 
 from kinerja_saas.errors import FieldError
-from kinerja_saas.org.rules import NipInfo, normalise_golongan, parse_nip, valid_email, valid_phone
+from kinerja_saas.org.rules import (
+    EmployeeKind,
+    NipInfo,
+    golongan_mismatch,
+    normalise_golongan,
+    normalise_nip,
+    pangkat_golongan,
+    parse_nip,
+    valid_email,
+    valid_phone,
+)
 
 TODAY = date(2026, 11, 23)
 
@@ -30,6 +40,12 @@ def test_valid_nip_is_parsed():
         ("198503152030011002", "NIP_CPNS_DATE"),  # appointed in the future
         ("198503152010013002", "NIP_GENDER"),
         ("198503152010010002", "NIP_GENDER"),
+        ("198503152010011000", "NIP_SEQUENCE"),  # sequence 000
+        ("199005172022211000", "NIP_SEQUENCE"),  # also for PPPK
+        ("199005172022201001", "NIP_CPNS_DATE"),  # '20': neither a month nor a contract
+        ("199005172018211001", "NIP_PPPK_DATE"),  # PPPK before 2019
+        ("200505172022211001", "NIP_PPPK_DATE"),  # PPPK appointed at 17
+        ("199005172027211001", "NIP_PPPK_DATE"),  # appointed next year
     ],
 )
 def test_invalid_nip_names_the_problem(nip, code):
@@ -52,7 +68,11 @@ def test_cpns_at_exactly_eighteen_is_allowed():
         ("I/d", "I/d"),
         ("IV/f", None),
         ("V/a", None),
-        ("III", None),
+        ("III", "III"),  # a PPPK grade (Perpres 98/2020: I … XVII)
+        ("xvii", "XVII"),
+        ("Gol. ix", "IX"),
+        ("XVIII", None),
+        ("IIII", None),
         ("", None),
     ],
 )
@@ -70,3 +90,50 @@ def test_contact_checks():
 def test_only_ascii_digits_make_a_nip(nip):
     result = parse_nip(nip, today=TODAY)
     assert isinstance(result, FieldError) and result.code == "NIP_FORMAT"
+
+
+def test_a_pppk_number_has_21_to_29_where_a_pns_nip_has_its_cpns_month():
+    info = parse_nip("199005172022232004", today=TODAY)
+    assert info == NipInfo(
+        date(1990, 5, 17), 2022, None, "P", 4, kind=EmployeeKind.PPPK, contract=3
+    )
+    assert parse_nip("198503152010011002", today=TODAY).kind is EmployeeKind.PNS
+    for contract in range(1, 10):
+        assert parse_nip(f"1990051720222{contract}1001", today=TODAY).contract == contract
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "19650812 199003 1 008",  # as printed on an SK
+        "NIP. 19650812 199003 1 008",
+        "NIP 19650812 199003 1 008",
+        "nip:196508121990031008",
+        "NIP.196508121990031008",
+        "1965.0812.199003.1.008",
+        " 19650812-199003-1-008 ",
+        "19650812\u00a0199003\u00a01\u00a0008",  # non-breaking spaces from a word processor
+    ],
+)
+def test_a_nip_as_printed_is_normalised(raw):
+    assert normalise_nip(raw) == "196508121990031008"
+
+
+def test_normalising_keeps_what_is_not_a_separator_for_parse_nip_to_refuse():
+    assert normalise_nip("NIPX 1965") == "NIPX1965"
+    assert normalise_nip("19650812/199003") == "19650812/199003"
+
+
+def test_grades_of_the_other_scale_are_named():
+    assert golongan_mismatch("III/a", EmployeeKind.PNS) is None
+    assert golongan_mismatch("IX", EmployeeKind.PPPK) is None
+    assert golongan_mismatch("III/a", EmployeeKind.PPPK).code == "GOLONGAN_KIND"
+    assert golongan_mismatch("IX", EmployeeKind.PNS).field == "golongan"
+
+
+def test_pangkat_is_shown_with_the_golongan():
+    assert pangkat_golongan("III/a") == "Penata Muda (III/a)"
+    assert pangkat_golongan("IV/e") == "Pembina Utama (IV/e)"
+    assert pangkat_golongan("I/a") == "Juru Muda (I/a)"
+    assert pangkat_golongan("IX") == "Golongan IX"  # PPPK: no pangkat
+    assert pangkat_golongan(None) is None

@@ -87,6 +87,8 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "issueActivation": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
     "changePassword": (UNAUTH, OK, OK, OK, OK, OK, OK),
     "logoutEverywhere": (UNAUTH, OK, OK, OK, OK, OK, OK),
+    "grantRole": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
+    "revokeRole": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
     "onboardRegion": (UNAUTH, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "suspendRegion": (UNAUTH, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "reactivateRegion": (UNAUTH, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),

@@ -151,3 +151,15 @@ async def fill_training_tables(region: Any) -> None:
             programme_id=cat.waktu,
             period_id=region.period.id,
         )
+
+
+async def batches_held(region: Any, batch_ids: list[int], *, days_ago: int = 1) -> None:
+    """Time passes: the batches took place (their dates move into the past, ending
+    `days_ago` days ago), so attendance and completion are allowed (training/rules)."""
+    from kinerja_saas.training.models import TrainingBatch
+
+    ends = date.today() - timedelta(days=days_ago)
+    async with tenant_transaction(region.id):
+        await TrainingBatch.filter(tenant_id=region.id, id__in=batch_ids).update(
+            starts_on=ends - timedelta(days=2), ends_on=ends
+        )

@@ -15,7 +15,7 @@ from kinerja_saas.training.models import (
     TrainingRule,
 )
 from tenants.context import tenant_transaction
-from tests.training.helpers import SOON, build_catalogue, finalised_reports
+from tests.training.helpers import SOON, batches_held, build_catalogue, finalised_reports
 
 ADMIN, SUP, EMP, OFFICER = (
     Role.REGION_ADMIN,
@@ -276,6 +276,7 @@ async def test_officer_sees_and_acts_only_on_their_units_assignments(api, region
         {"b": str(batch)},
     )
     assert r.data["confirmTrainingBatch"]["batch"]["confirmedAt"]
+    await batches_held(region_a, [batch])
     r = await api.as_role(
         region_a,
         OFFICER,
@@ -375,6 +376,7 @@ async def test_team_trainings_and_jp_ledger(api, region_a):
         (e["node"]["employee"]["id"], e["node"]["programme"]["id"]): e["node"]["id"]
         for e in r.data["trainingAssignments"]["edges"]
     }
+    await batches_held(region_a, [b for ids in cat.batch_ids.values() for b in ids])
     complete = "mutation($a: ID!) { completeTraining(assignmentId: $a) { errors { code } } }"
     staff1, staff2 = str(region_a.employees["staff1"].id), str(region_a.employees["staff2"].id)
     for key in ((staff1, str(cat.waktu)), (staff1, str(cat.masalah)), (staff2, str(cat.waktu))):
