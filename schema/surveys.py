@@ -15,9 +15,10 @@ from typing import NoReturn
 
 import strawberry
 
-from kinerja_saas.errors import NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
 from kinerja_saas.ratelimit import digest
 from kinerja_saas.surveys import admin, aggregation, public, qr, results
+from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.models import ResultScope
 from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, hit
 from kinerja_saas.surveys.rules import PROFILE_FIELDS, decimal_places, krejcie_morgan
@@ -43,10 +44,7 @@ async def _enter_region(info: strawberry.Info, tenant_id: int) -> None:
     # Checked and set with no await in between: sibling fields cannot both pass.
     if context.public_tenant_id is not None:
         if context.public_tenant_id != tenant_id:
-            raise PermissionDenied(
-                "Satu permintaan hanya dapat menjangkau satu wilayah.",
-                code="ONE_REGION_PER_REQUEST",
-            )
+            raise PermissionDenied(SurveyError.ONE_REGION_PER_REQUEST)
     context.public_tenant_id = tenant_id
     # Every field enters, not only the first: sibling root fields run as separate tasks,
     # each with its own copy of the tenant contextvar (found by tests/security/test_fuzz).
@@ -67,8 +65,8 @@ async def _refuse_unknown_code(info: strawberry.Info) -> NoReturn:
             window_seconds=3600,
         )
         if wait is not None:
-            raise RateLimited("Too many unknown codes; try again later.", retry_after=wait)
-    raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
+            raise RateLimited(retry_after=wait)
+    raise NotFound(SurveyError.UNKNOWN_CODE, field="code")
 
 
 async def _resolve(info: strawberry.Info, code: str) -> public.CodeTarget:
@@ -511,7 +509,7 @@ class SurveyQuery:
     ) -> list[SurveyResults]:
         tenant = await Tenant.by_slug(region_slug)
         if tenant is None or tenant.status != RegionStatus.ACTIVE:
-            raise NotFound("No such region.", code="NOT_FOUND", field="regionSlug")
+            raise NotFound(CommonError.NOT_FOUND, field="regionSlug")
         await _enter_region(info, tenant.id)
         return [SurveyResults.of(r) for r in await results.published_results()]
 

@@ -223,7 +223,7 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
 
 
 async def update_settings(*, actor: Actor, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    actor.require(Role.REGION_ADMIN, "Only a region admin may change the region's settings.")
+    actor.require(Role.REGION_ADMIN)
     # Locked until the transaction ends: two admins saving at once cannot lose a change.
     tenant = await Tenant.filter(id=current_tenant_id()).select_for_update().get()
     current = with_defaults(tenant.settings)

@@ -11,9 +11,10 @@ from tortoise import connections
 
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from tenants.context import current_tenant_id
 
 GRANTABLE = (Role.REGION_ADMIN, Role.TRAINING_OFFICER)
@@ -22,23 +23,17 @@ GRANTABLE = (Role.REGION_ADMIN, Role.TRAINING_OFFICER)
 async def grant_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
     """Adds `role` to the login (nothing changes when it has it already). Tokens issued
     before keep their roles until they are refreshed: a grant widens, it never revokes."""
-    actor.require(Role.REGION_ADMIN, "Hanya admin wilayah yang dapat memberikan peran.")
+    actor.require(Role.REGION_ADMIN)
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
     if role not in GRANTABLE:
-        errors.add(
-            "role",
-            "NOT_GRANTABLE",
-            "Peran ini tidak diberikan langsung; yang dapat diberikan: "
-            + ", ".join(r.value for r in GRANTABLE)
-            + ".",
-        )
+        errors.add("role", AuthError.NOT_GRANTABLE, grantable=[r.value for r in GRANTABLE])
     errors.raise_if_any()
     user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
     if user is None:
-        raise NotFound("Akun tidak ditemukan di wilayah ini.", field="userId")
+        raise NotFound(CommonError.NOT_FOUND, field="userId")
     if not user.is_active:
-        errors.add("userId", "INACTIVE", "Akun ini sudah dinonaktifkan.")
+        errors.add("userId", CommonError.INACTIVE)
         errors.raise_if_any()
     before = sorted(user.roles)
     # One conditional statement: two grants at once cannot add the role twice.

@@ -21,7 +21,7 @@ MAX_BODY = 5000
 async def send_announcement(
     *, actor: Actor, title: str, body: str, unit_id: int | None
 ) -> OutboxEvent:
-    actor.require(Role.REGION_ADMIN, "Only a region admin sends announcements.")
+    actor.require(Role.REGION_ADMIN)
     title, body = title.strip(), body.strip()
     errors = ErrorCollector()
     if not title:

@@ -212,7 +212,7 @@ class KindTexts:
 
 
 def _require_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin manages the region's texts.")
+    actor.require(Role.REGION_ADMIN)
 
 
 async def region_texts(*, actor: Actor) -> list[KindTexts]:

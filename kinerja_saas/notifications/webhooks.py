@@ -74,7 +74,7 @@ def _db():
 
 
 def _require_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin manages the region's webhooks.")
+    actor.require(Role.REGION_ADMIN)
 
 
 def new_secret() -> str:

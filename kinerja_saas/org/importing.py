@@ -176,7 +176,7 @@ def read_roster(
 
 
 def require_import_rights(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin may import employees.")
+    actor.require(Role.REGION_ADMIN)
 
 
 async def stage_import(

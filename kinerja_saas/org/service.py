@@ -49,7 +49,7 @@ UNSET: Any = _Unset()
 
 
 def require_region_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin may change the organisation.")
+    actor.require(Role.REGION_ADMIN)
 
 
 def _db():

@@ -41,7 +41,7 @@ class Distribution:
 async def set_unit_rating(
     *, actor: Actor, period_id: int, unit_id: int, rating: OrganisationRating
 ) -> UnitRating:
-    actor.require(Role.REGION_ADMIN, "Only a region admin sets a unit's organisational rating.")
+    actor.require(Role.REGION_ADMIN)
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
     period = await Period.get_or_none(tenant_id=tenant_id, id=period_id)

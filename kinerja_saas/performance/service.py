@@ -19,7 +19,7 @@ MAX_DEADLINE_DAYS = 60
 
 
 def require_region_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin may manage performance periods.")
+    actor.require(Role.REGION_ADMIN)
 
 
 async def open_period(

@@ -52,4 +52,4 @@ async def results_scope(actor: Actor) -> ResultsScope:
         )
         if rows:
             return ResultsScope(rows[0]["path"])
-    raise PermissionDenied("Only the region admin and unit heads read survey results.")
+    raise PermissionDenied(CommonError.FORBIDDEN)

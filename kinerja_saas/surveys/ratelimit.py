@@ -52,7 +52,7 @@ async def check_submission(
     )
     wait = ip_wait if ip_wait is not None else code_wait
     if wait is not None:
-        raise RateLimited(f"Too many responses; try again in {wait} seconds.", retry_after=wait)
+        raise RateLimited(retry_after=wait)
 
 
 UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is pointless
@@ -68,4 +68,4 @@ async def check_unknown_code(redis: Redis, *, ip: str) -> None:
         window_seconds=3600,
     )
     if wait is not None:
-        raise RateLimited("Too many unknown codes; try again later.", retry_after=wait)
+        raise RateLimited(retry_after=wait)

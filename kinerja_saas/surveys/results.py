@@ -296,18 +296,18 @@ async def trends(
     order (the last `last` campaigns). Two statements whatever the number of campaigns."""
     errors = ErrorCollector()
     if (service_id is None) == (unit_id is None):
-        errors.add("serviceId", "ONE_SCOPE", "Give either serviceId or unitId.")
+        errors.add("serviceId", SurveyError.ONE_SCOPE)
     if not 1 <= last <= MAX_TREND:
-        errors.add("last", "OUT_OF_RANGE", f"From 1 to {MAX_TREND} campaigns.")
+        errors.add("last", CommonError.OUT_OF_RANGE, min=1, max=MAX_TREND)
     errors.raise_if_any()
     scope: ResultsScope = await results_scope(actor)
     db, tenant_id = connections.get("default"), current_tenant_id()
     found = await db.execute_query_dict(_TARGET_SQL, [tenant_id, service_id, unit_id])
     if not found:
         field = "serviceId" if service_id is not None else "unitId"
-        raise NotFound("No such service or unit in this region.", field=field)
+        raise NotFound(CommonError.NOT_FOUND, field=field)
     if not scope.covers(found[0]["path"]):
-        raise PermissionDenied("A unit head reads the surveys of their own unit and sub-units.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     kind = ResultScope.SERVICE if service_id is not None else ResultScope.UNIT
     rows = await db.execute_query_dict(
         _TRENDS_SQL, [tenant_id, kind.value, service_id or unit_id, last]

@@ -36,7 +36,7 @@ MAX_CAPACITY = 10_000
 
 
 def require_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only the region admin manages training.")
+    actor.require(Role.REGION_ADMIN)
 
 
 def _text(errors: ErrorCollector, name: str, value: str, maximum: int) -> str:
