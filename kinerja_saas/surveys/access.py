@@ -14,7 +14,7 @@ from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import PermissionDenied
+from kinerja_saas.errors import CommonError, PermissionDenied
 from tenants.context import current_tenant_id
 
 

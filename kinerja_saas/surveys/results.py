@@ -11,11 +11,12 @@ from fractions import Fraction
 from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.surveys import rules
 from kinerja_saas.surveys.access import ResultsScope, results_scope
 from kinerja_saas.surveys.admin import campaign_of_region, get_campaign
 from kinerja_saas.surveys.aggregation import TOTAL
+from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.models import ResultScope, SurveyCampaign
 from tenants.context import current_tenant_id
 
