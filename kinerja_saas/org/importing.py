@@ -28,8 +28,9 @@ from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import user_actor
-from kinerja_saas.errors import FieldError, ValidationFailed
+from kinerja_saas.errors import CommonError, ErrorCode, FieldError, ValidationFailed
 from kinerja_saas.org import rules
+from kinerja_saas.org.errors import ImportError_, OrgError
 from kinerja_saas.org.models import ImportJob, ImportStatus
 from kinerja_saas.org.service import lock_org_structure
 from kinerja_saas.outbox.service import emit
@@ -89,8 +90,8 @@ class ParsedRow:
     values: tuple[str, ...]  # in COLUMNS order, normalised where unambiguous
 
 
-def _refuse(code: str, message: str) -> ImportRefused:
-    return ImportRefused([FieldError("file", code, message)])
+def _refuse(error: ErrorCode, **params: Any) -> ImportRefused:
+    return ImportRefused([FieldError.of("file", error, **params)])
 
 
 def _normalise(raw: dict[str, str]) -> tuple[str, ...]:
@@ -124,11 +125,11 @@ def read_roster(
     size = binary.tell()
     binary.seek(0)
     if size == 0:
-        raise _refuse("EMPTY", "The file is empty.")
+        raise _refuse(ImportError_.EMPTY)
     if size > max_bytes:
-        raise _refuse("TOO_LARGE", f"The file has {size:,} bytes; the limit is {max_bytes:,}.")
+        raise _refuse(ImportError_.TOO_LARGE, size=size, max=max_bytes)
     if b"\x00" in binary.read(4096):
-        raise _refuse("NOT_CSV", "This is not a CSV text file.")
+        raise _refuse(ImportError_.NOT_CSV)
     binary.seek(0)
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
     try:
@@ -138,11 +139,7 @@ def read_roster(
         names = [_column_name(h) for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
-            raise _refuse(
-                "MISSING_COLUMNS",
-                f"The header row lacks {', '.join(missing)}; expected columns: "
-                f"{', '.join(COLUMNS)}.",
-            )
+            raise _refuse(ImportError_.MISSING_COLUMNS, missing=missing, expected=list(COLUMNS))
         index = {name: names.index(name) for name in COLUMNS if name in names}
         if columns_seen is not None:
             columns_seen.update(index)
@@ -165,9 +162,9 @@ def read_roster(
         if batch:
             yield batch
     except UnicodeDecodeError as exc:
-        raise _refuse("NOT_UTF8", "The file is not UTF-8 text; save it as CSV UTF-8.") from exc
+        raise _refuse(ImportError_.NOT_UTF8) from exc
     except csv.Error as exc:
-        raise _refuse("NOT_CSV", f"Not a readable CSV file: {exc}.") from exc
+        raise _refuse(ImportError_.NOT_CSV) from exc
     finally:
         text.detach()
 
@@ -213,7 +210,7 @@ async def stage_import(
         if progress:
             progress("staging", total, 0)
     if total == 0:
-        raise _refuse("NO_ROWS", "The file has a header but no employees.")
+        raise _refuse(ImportError_.NO_ROWS)
     job.total_rows, job.columns = total, sorted(columns & set(OPTIONAL_COLUMNS))
     await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(
         total_rows=total, columns=job.columns
@@ -230,46 +227,42 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
     """The rules of one row: (line, field, code, message) for each problem."""
     out: list[tuple] = []
 
-    def bad(field: str, code: str, message: str) -> None:
-        out.append((line_no, field, code, message))
+    def bad(field: str, error: ErrorCode, **params: Any) -> None:
+        out.append((line_no, field, error.value, error.render(field, **params)))
 
     for column in REQUIRED_COLUMNS:
         key = "unit_path" if column == "unit" else column
         if not row[key]:
-            bad(column, "REQUIRED", f"{column} is empty.")
+            bad(column, CommonError.REQUIRED)
     for key, limit in MAX_LENGTH.items():
         if len(row[key]) > limit:
-            bad(key, "TOO_LONG", f"{key} is longer than {limit} characters.")
+            bad(key, CommonError.TOO_LONG, max=limit)
     if row["nip"]:
         parsed = rules.parse_nip(row["nip"], today=today)
         if isinstance(parsed, FieldError):
-            bad("nip", parsed.code, parsed.message)
+            out.append((line_no, "nip", parsed.code, parsed.message))
     if row["jenis_jabatan"] not in rules.POSITION_TYPES:
-        bad(
-            "jenis_jabatan",
-            "INVALID",
-            f"jenis_jabatan must be one of {', '.join(rules.POSITION_TYPES)}.",
-        )
+        bad("jenis_jabatan", CommonError.INVALID, values=list(rules.POSITION_TYPES))
     if row["golongan"] and rules.normalise_golongan(row["golongan"]) is None:
-        bad("golongan", "INVALID", f"Golongan {row['golongan']!r} is not one of I/a … IV/e.")
+        bad("golongan", CommonError.INVALID, example="III/a")
     if row["email"] and not rules.valid_email(row["email"]):
-        bad("email", "INVALID", f"{row['email']!r} is not a valid e-mail address.")
+        bad("email", CommonError.INVALID, example="nama@bkpsdm.go.id")
     if row["telepon"] and not rules.valid_phone(row["telepon"]):
-        bad("telepon", "INVALID", f"{row['telepon']!r} is not a valid phone number.")
+        bad("telepon", CommonError.INVALID, example="0812 3456 7890")
     atasan = row["nip_atasan"]
     if atasan:
         if not rules.NIP_DIGITS.fullmatch(atasan):
-            bad("nip_atasan", "NIP_FORMAT", "nip_atasan must be exactly 18 digits.")
+            bad("nip_atasan", OrgError.NIP_FORMAT)
         elif atasan == row["nip"]:
-            bad("nip_atasan", "CYCLE", "An employee cannot be their own supervisor.")
+            bad("nip_atasan", OrgError.CYCLE)
     if row["unit_path"]:
         parts = row["unit_path"].split("/")
         if any(not p for p in parts):
-            bad("unit", "INVALID", "The unit path has an empty part (e.g. '//').")
+            bad("unit", CommonError.INVALID, example="Dinas Kesehatan/Bidang P2P")
         elif len(parts) > rules.MAX_UNIT_DEPTH:
-            bad("unit", "TOO_DEEP", f"Unit paths go at most {rules.MAX_UNIT_DEPTH} levels deep.")
+            bad("unit", ImportError_.TOO_DEEP, max=rules.MAX_UNIT_DEPTH)
         elif any(len(p) > 200 for p in parts):
-            bad("unit", "TOO_LONG", "A unit name is longer than 200 characters.")
+            bad("unit", CommonError.TOO_LONG, max=200)
     return out
 
 
@@ -278,7 +271,7 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
 CROSS_ROW_CHECKS = (
     # A NIP twice in the file.
     """SELECT r.line_no, 'nip', 'DUPLICATE_IN_FILE',
-              'NIP ' || r.nip || ' also appears on line ' || f.first_line || '.'
+              'NIP ' || r.nip || ' juga ada di baris ' || f.first_line || '.'
        FROM staged r JOIN (
            SELECT nip, min(line_no) AS first_line FROM staged
            WHERE tenant_id = $1 AND job_id = $2 GROUP BY nip HAVING count(*) > 1) f
@@ -288,9 +281,10 @@ CROSS_ROW_CHECKS = (
     """SELECT r.line_no, 'nip_atasan',
               CASE WHEN e.id IS NULL THEN 'UNKNOWN_SUPERVISOR' ELSE 'INACTIVE_SUPERVISOR' END,
               CASE WHEN e.id IS NULL
-                   THEN 'No employee with NIP ' || r.nip_atasan || ' in the file or in this region.'
-                   ELSE 'Supervisor ' || r.nip_atasan || ' is deactivated; add them to the file'
-                        || ' to bring them back, or name another supervisor.' END
+                   THEN 'Tidak ada pegawai dengan NIP ' || r.nip_atasan
+                        || ' di berkas ini maupun di wilayah ini.'
+                   ELSE 'Atasan ' || r.nip_atasan || ' sudah dinonaktifkan; cantumkan di berkas'
+                        || ' untuk mengaktifkannya kembali, atau tunjuk atasan lain.' END
        FROM staged r
        LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip_atasan
        WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan ~ '^[0-9]{18}$'
@@ -300,7 +294,7 @@ CROSS_ROW_CHECKS = (
          AND (e.id IS NULL OR NOT e.is_active)""",
     # An e-mail given to two people in the file.
     """SELECT r.line_no, 'email', 'DUPLICATE_IN_FILE',
-              'E-mail ' || r.email || ' is also given on line ' || f.first_line || '.'
+              'E-mail ' || r.email || ' juga dipakai di baris ' || f.first_line || '.'
        FROM staged r JOIN (
            SELECT email, min(line_no) AS first_line FROM staged
            WHERE tenant_id = $1 AND job_id = $2 AND email <> ''
@@ -309,7 +303,7 @@ CROSS_ROW_CHECKS = (
        WHERE r.tenant_id = $1 AND r.job_id = $2""",
     # An e-mail whose login belongs to somebody else.
     """SELECT r.line_no, 'email', 'EMAIL_TAKEN',
-              'E-mail ' || r.email || ' is the login of another employee of this region.'
+              'E-mail ' || r.email || ' sudah menjadi akun pegawai lain di wilayah ini.'
        FROM staged r
        JOIN user_accounts a ON a.tenant_id = $1 AND a.email = r.email
        JOIN employees e ON e.tenant_id = $1 AND e.id = a.employee_id
@@ -322,7 +316,7 @@ CROSS_ROW_CHECKS = (
            SELECT u.id, n.name_path || '/' || lower(u.name), u.is_active
            FROM org_units u JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)
        SELECT DISTINCT ON (r.line_no) r.line_no, 'unit', 'INACTIVE_UNIT',
-              'Unit ' || r.unit_path || ' is, or lies under, a deactivated unit.'
+              'Unit ' || r.unit_path || ' adalah, atau berada di bawah, unit yang dinonaktifkan.'
        FROM staged r JOIN named n ON NOT n.is_active
          AND (lower(r.unit_path) = n.name_path OR lower(r.unit_path) LIKE n.name_path || '/%')
        WHERE r.tenant_id = $1 AND r.job_id = $2""",
@@ -331,7 +325,8 @@ CROSS_ROW_CHECKS = (
 # With deactivateMissing: a supervisor outside the file would be deactivated by this import.
 SUPERVISOR_LEAVING = """
 SELECT r.line_no, 'nip_atasan', 'SUPERVISOR_NOT_IN_FILE',
-       'Supervisor ' || r.nip_atasan || ' is not in the file, so this import would deactivate them.'
+       'Atasan ' || r.nip_atasan || ' tidak ada di berkas, sehingga impor ini akan'
+       || ' menonaktifkannya.'
 FROM staged r
 WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan <> ''
   AND NOT EXISTS (SELECT 1 FROM staged o WHERE o.nip = r.nip_atasan)
@@ -384,7 +379,7 @@ WITH RECURSIVE graph(nip, sup) AS ({_GRAPH}), walk(start, cur, path) AS (
       AND cardinality(w.path) < 64
 )
 SELECT r.line_no, 'nip_atasan', 'CYCLE',
-       'Supervision cycle: ' || array_to_string(w.path || w.start, ' → ') || '.'
+       'Rantai atasan membentuk lingkaran: ' || array_to_string(w.path || w.start, ' → ') || '.'
 FROM walk w JOIN staged r ON r.tenant_id = $1 AND r.job_id = $2 AND r.nip = w.start
 WHERE w.cur = w.start
 """
@@ -844,7 +839,7 @@ async def stranded_imports(
 
 
 async def fail_import(
-    *, tenant_id: int, job_id: int, message: str, code: str = "JOB_FAILED"
+    *, tenant_id: int, job_id: int, error: ErrorCode = ImportError_.JOB_FAILED
 ) -> None:
     """Marks a job that could not run to its end (after the last retry, or its region was
     suspended meanwhile): never left RUNNING or QUEUED for ever."""
@@ -852,5 +847,5 @@ async def fail_import(
         job = await ImportJob.get_or_none(tenant_id=tenant_id, id=job_id)
         if job is None or job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
             return
-        await _record_problems(tenant_id, job_id, [(0, None, code, message[:500])])
+        await _record_problems(tenant_id, job_id, [(0, None, error.value, error.render())])
         await _finish(job, ImportStatus.FAILED, problems=1)

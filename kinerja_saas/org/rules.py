@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kinerja_saas.errors import FieldError
+from kinerja_saas.org.errors import OrgError
 
 NIP_LENGTH = 18
 MIN_CPNS_AGE = 18
@@ -36,28 +37,24 @@ class NipInfo:
 def parse_nip(nip: str, *, today: date) -> NipInfo | FieldError:
     """NIP = YYYYMMDD (birth) + YYYYMM (CPNS appointment) + G (1 male, 2 female) + NNN."""
     if not NIP_DIGITS.fullmatch(nip):
-        return FieldError("nip", "NIP_FORMAT", "NIP must be exactly 18 digits.")
+        return FieldError.of("nip", OrgError.NIP_FORMAT)
     try:
         birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError:
-        return FieldError("nip", "NIP_BIRTH_DATE", f"NIP has an impossible birth date {nip[0:8]}.")
+        return FieldError.of("nip", OrgError.NIP_BIRTH_DATE, value=nip[0:8])
     if birth.year < 1940 or birth > today:
-        return FieldError("nip", "NIP_BIRTH_DATE", f"NIP birth date {birth} is out of range.")
+        return FieldError.of("nip", OrgError.NIP_BIRTH_DATE, value=birth)
     cpns_year, cpns_month = int(nip[8:12]), int(nip[12:14])
     if not 1 <= cpns_month <= 12:
-        return FieldError("nip", "NIP_CPNS_DATE", f"NIP has an impossible CPNS month {nip[12:14]}.")
+        return FieldError.of("nip", OrgError.NIP_CPNS_DATE)
     months_at_appointment = (cpns_year * 12 + cpns_month) - (birth.year * 12 + birth.month)
     if months_at_appointment < MIN_CPNS_AGE * 12 or (cpns_year, cpns_month) > (
         today.year,
         today.month,
     ):
-        return FieldError(
-            "nip",
-            "NIP_CPNS_DATE",
-            f"NIP CPNS date {cpns_year}-{cpns_month:02d} is impossible for birth date {birth}.",
-        )
+        return FieldError.of("nip", OrgError.NIP_CPNS_DATE)
     if nip[14] not in "12":
-        return FieldError("nip", "NIP_GENDER", "NIP gender digit (15th) must be 1 or 2.")
+        return FieldError.of("nip", OrgError.NIP_GENDER)
     return NipInfo(birth, cpns_year, cpns_month, "L" if nip[14] == "1" else "P", int(nip[15:]))
 
 
