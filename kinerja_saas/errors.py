@@ -108,6 +108,8 @@ class _Text(Formatter):
         )
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None:
+            return "–"
         if format_spec == "%":
             return percent(value)
         if isinstance(value, bool):

@@ -38,7 +38,7 @@ RESERVED_SLUGS = frozenset({"admin", "api", "platform", "www", "graphql", "stati
 
 def require_operator(actor: Actor) -> None:
     if not actor.is_operator:
-        raise PermissionDenied("Only platform operators may do this.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,14 @@ async def _validate(data: RegionInput) -> RegionInput:
     elif slug in RESERVED_SLUGS:
         errors.add("slug", "RESERVED", f"{slug!r} is reserved.")
     elif await Tenant.exists(slug=slug):
-        errors.add("slug", "DUPLICATE", f"A region with slug {slug!r} already exists.")
+        errors.add("slug", CommonError.DUPLICATE)
     for field, value in (
         ("name", data.name),
         ("province", data.province),
         ("admin.name", data.admin_name),
     ):
         if not value.strip():
-            errors.add(field, "REQUIRED", "Required.")
+            errors.add(field, CommonError.REQUIRED)
     email = normalise_email(data.admin_email)
     if not valid_email(email):
         errors.add("admin.email", "INVALID", "Not a valid e-mail address.")
@@ -182,7 +182,7 @@ async def set_region_status(
     require_operator(actor)
     tenant = await Tenant.get_or_none(id=tenant_id)
     if tenant is None:
-        raise NotFound(f"No region {tenant_id}.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     if tenant.status != status:
         before = tenant.status.value
         await _platform_update("platform_set_region_status", tenant.id, status.value)
@@ -205,7 +205,7 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
     require_operator(actor)
     tenant = await Tenant.get_or_none(id=tenant_id)
     if tenant is None:
-        raise NotFound(f"No region {tenant_id}.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     if tenant.plan != plan:
         before = tenant.plan.value
         await _platform_update("platform_set_region_plan", tenant.id, plan.value)

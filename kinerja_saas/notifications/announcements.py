@@ -25,15 +25,15 @@ async def send_announcement(
     title, body = title.strip(), body.strip()
     errors = ErrorCollector()
     if not title:
-        errors.add("title", "REQUIRED", "Write a title.")
+        errors.add("title", CommonError.REQUIRED)
     elif len(title) > MAX_TITLE:
-        errors.add("title", "TOO_LONG", f"At most {MAX_TITLE} characters.")
+        errors.add("title", CommonError.TOO_LONG, max=MAX_TITLE)
     if not body:
-        errors.add("body", "REQUIRED", "Write the announcement.")
+        errors.add("body", CommonError.REQUIRED)
     elif len(body) > MAX_BODY:
-        errors.add("body", "TOO_LONG", f"At most {MAX_BODY} characters.")
+        errors.add("body", CommonError.TOO_LONG, max=MAX_BODY)
     if unit_id is not None and not await Unit.exists(tenant_id=current_tenant_id(), id=unit_id):
-        errors.add("unitId", "NOT_FOUND", f"No unit {unit_id} in this region.")
+        errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     event = await emit(
         ANNOUNCEMENT, {"judul": title, "isi": body, "unit_id": unit_id, "by": actor.user_id}

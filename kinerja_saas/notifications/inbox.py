@@ -35,7 +35,7 @@ MAX_MARK = 500
 
 def _user(actor: Actor) -> int:
     if not actor.user_id or actor.is_operator:
-        raise PermissionDenied("Only a region's users have notifications.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     return actor.user_id
 
 
@@ -80,9 +80,9 @@ async def mark_read(*, actor: Actor, ids: list[int]) -> int:
     wanted = sorted(set(ids))
     errors = ErrorCollector()
     if not wanted:
-        errors.add("ids", "REQUIRED", "Give at least one notification id.")
+        errors.add("ids", CommonError.REQUIRED)
     elif len(wanted) > MAX_MARK:
-        errors.add("ids", "TOO_MANY", f"At most {MAX_MARK} ids at once.")
+        errors.add("ids", CommonError.TOO_MANY, max=MAX_MARK)
     errors.raise_if_any()
     own = set(
         await Notification.filter(
@@ -165,7 +165,7 @@ async def set_preferences(
     for n, choice in enumerate(choices):
         key = (choice.kind, choice.channel)
         if key in seen:
-            errors.add(f"preferences[{n}]", "DUPLICATE", "This kind and channel is given twice.")
+            errors.add(f"preferences[{n}]", CommonError.DUPLICATE)
         seen.add(key)
     errors.raise_if_any()
     if choices:

@@ -169,10 +169,10 @@ async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) ->
     """The URL as stored (scheme lower-cased); problems go to `errors` under `url`."""
     text = (url or "").strip()
     if not text:
-        errors.add("url", "REQUIRED", "Give the URL that receives the webhooks.")
+        errors.add("url", CommonError.REQUIRED)
         return text
     if len(text) > MAX_URL:
-        errors.add("url", "TOO_LONG", f"The URL may have at most {MAX_URL} characters.")
+        errors.add("url", CommonError.TOO_LONG, max=MAX_URL)
         return text
     if any(c.isspace() or ord(c) < 32 for c in text):
         errors.add("url", "URL_INVALID", "The URL must not contain spaces or control characters.")
@@ -217,9 +217,9 @@ async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) ->
 def _check_name(errors: ErrorCollector, name: str) -> str:
     text = (name or "").strip()
     if not text:
-        errors.add("name", "REQUIRED", "Give the endpoint a name.")
+        errors.add("name", CommonError.REQUIRED)
     elif len(text) > MAX_NAME:
-        errors.add("name", "TOO_LONG", f"The name may have at most {MAX_NAME} characters.")
+        errors.add("name", CommonError.TOO_LONG, max=MAX_NAME)
     return text
 
 
@@ -257,7 +257,7 @@ async def _endpoint(endpoint_id: int | None) -> WebhookEndpoint:
         else None
     )
     if endpoint is None:
-        raise NotFound(f"No webhook endpoint {endpoint_id} in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     return endpoint
 
 
@@ -312,7 +312,7 @@ async def update_endpoint(
         endpoint.kinds = _check_kinds(errors, kinds or [])
     if is_active is not UNSET:
         if is_active is None:
-            errors.add("isActive", "REQUIRED", "isActive cannot be null.")
+            errors.add("isActive", CommonError.REQUIRED)
         else:
             endpoint.is_active = bool(is_active)
     errors.raise_if_any()
@@ -534,7 +534,7 @@ FOR UPDATE OF d
         [tenant_id, delivery_id],
     )
     if not rows:
-        raise NotFound(f"No webhook delivery {delivery_id} in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     previous, attempts, active = (
         DeliveryStatus(rows[0]["status"]),
         rows[0]["attempts"],

@@ -9,10 +9,11 @@ from enum import StrEnum
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Consequence,
     Evaluation,
@@ -60,23 +61,25 @@ async def record_consequence(
     today = today or date.today()
     employee = await Employee.get_or_none(tenant_id=tenant_id, id=employee_id)
     if employee is None:
-        raise NotFound(f"No employee {employee_id} in this region.", field="employeeId")
+        raise NotFound(CommonError.NOT_FOUND, field="employeeId")
     is_supervisor = actor.employee_id is not None and employee.supervisor_id == actor.employee_id
     if not (actor.has(Role.REGION_ADMIN) or is_supervisor):
-        raise PermissionDenied("Only the region admin or the direct supervisor decides this.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     errors = ErrorCollector()
     if not reason.strip():
-        errors.add("reason", "REQUIRED", "Give the reason.")
+        errors.add("reason", CommonError.REQUIRED)
     elif len(reason) > MAX_REASON:
-        errors.add("reason", "TOO_LONG", f"At most {MAX_REASON} characters.")
+        errors.add("reason", CommonError.TOO_LONG, max=MAX_REASON)
     if decided_on > today or decided_on < today - timedelta(days=366):
-        errors.add("decidedOn", "OUT_OF_RANGE", "Within the last year, not in the future.")
+        errors.add(
+            "decidedOn", CommonError.OUT_OF_RANGE, min=today - timedelta(days=366), max=today
+        )
     if evaluation_id is not None:
         evaluation = await Evaluation.get_or_none(tenant_id=tenant_id, id=evaluation_id)
         if evaluation is None or evaluation.employee_id != employee.id:
-            errors.add("evaluationId", "NOT_FOUND", "No such evaluation of this employee.")
+            errors.add("evaluationId", CommonError.NOT_FOUND)
         elif evaluation.status is not EvaluationStatus.FINALISED:
-            errors.add("evaluationId", "NOT_FINALISED", "Link a finalised evaluation.")
+            errors.add("evaluationId", PerformanceError.NOT_FINALISED)
     errors.raise_if_any()
     entry = await RewardSanction.create(
         tenant_id=tenant_id,

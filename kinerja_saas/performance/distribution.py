@@ -12,8 +12,9 @@ from tortoise import connections
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Unit
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Period, PeriodStatus, Plan, UnitRating
 from kinerja_saas.performance.rules import (
     DistributionProblem,
@@ -46,11 +47,11 @@ async def set_unit_rating(
     errors = ErrorCollector()
     period = await Period.get_or_none(tenant_id=tenant_id, id=period_id)
     if period is None:
-        errors.add("periodId", "NOT_FOUND", f"No period {period_id} in this region.")
+        errors.add("periodId", CommonError.NOT_FOUND)
     elif period.status is PeriodStatus.CLOSED:
-        errors.add("periodId", "PERIOD_CLOSED", "The period is closed.")
+        errors.add("periodId", PerformanceError.PERIOD_CLOSED)
     if not await Unit.exists(tenant_id=tenant_id, id=unit_id):
-        errors.add("unitId", "NOT_FOUND", f"No unit {unit_id} in this region.")
+        errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     existing = await UnitRating.get_or_none(
         tenant_id=tenant_id, period_id=period_id, unit_id=unit_id
@@ -125,12 +126,12 @@ async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> D
     distribution, and finalising is refused while it breaks the pattern). Other supervisors
     would learn how another part of the region is rated."""
     if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
-        raise PermissionDenied("Only region admins and supervisors see the distribution check.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     tenant_id = current_tenant_id()
     if not await Unit.exists(tenant_id=tenant_id, id=unit_id):
-        raise NotFound(f"No unit {unit_id} in this region.", field="unitId")
+        raise NotFound(CommonError.NOT_FOUND, field="unitId")
     if not await Period.exists(tenant_id=tenant_id, id=period_id):
-        raise NotFound(f"No period {period_id} in this region.", field="periodId")
+        raise NotFound(CommonError.NOT_FOUND, field="periodId")
     if not actor.has(Role.REGION_ADMIN) and not await _rates_in(actor, period_id, unit_id):
         raise PermissionDenied(
             "Pemeriksaan distribusi unit ini hanya untuk admin wilayah dan atasan yang "

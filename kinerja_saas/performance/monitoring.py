@@ -14,7 +14,7 @@ from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
 from kinerja_saas.org.service import EMPLOYEE_COLUMNS, scope_employees
 from kinerja_saas.performance.achievement import INDICATOR_ACHIEVEMENT, INDICATOR_VALUE
 from kinerja_saas.performance.models import Period
@@ -38,7 +38,7 @@ class _Sql:
 async def _require_period(period_id: int) -> Period:
     period = await Period.get_or_none(tenant_id=current_tenant_id(), id=period_id)
     if period is None:
-        raise NotFound(f"No period {period_id} in this region.", field="periodId")
+        raise NotFound(CommonError.NOT_FOUND, field="periodId")
     return period
 
 
@@ -164,7 +164,7 @@ async def my_team(
     realisations missing for checkpoints that have ended, realisations waiting for
     verification, and the latest predikat (the year's, else the latest checkpoint's)."""
     if actor.employee_id is None:
-        raise PermissionDenied("Only an employee supervises a team.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     await _require_period(period_id)
     return await _db().execute_query_dict(
         TEAM_SQL,
@@ -292,7 +292,7 @@ async def performance_stats(
     """Counts of plans and their average achievement (approved plans) per group. The region
     admin sees the region, a supervisor their supervision chain."""
     if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
-        raise PermissionDenied("Only region admins and supervisors see statistics.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     await _require_period(period_id)
     tenant_id = current_tenant_id()
     by = list(dict.fromkeys(by))  # each dimension once, in the order asked
@@ -305,7 +305,7 @@ async def performance_stats(
             [tenant_id, unit_id],
         )
         if not rows:
-            raise NotFound(f"No unit {unit_id} in this region.", field="unitId")
+            raise NotFound(CommonError.NOT_FOUND, field="unitId")
         unit_depth = rows[0]["depth"]
         sql.param(unit_id)  # $4
         unit_filter = f"AND u.path LIKE {sql.param(rows[0]['path'] + '%')}"

@@ -57,7 +57,7 @@ _LABELS = {
 async def _get(model, object_id: int, field_name: str = "id"):
     found = await model.get_or_none(tenant_id=current_tenant_id(), id=object_id)
     if found is None:
-        raise NotFound(f"No such {_LABELS.get(model.__name__, 'record')}.", field=field_name)
+        raise NotFound(CommonError.NOT_FOUND, field=field_name)
     return found
 
 
@@ -93,7 +93,7 @@ async def save_competency(
     if competency_id is not None:
         clash = clash.exclude(id=competency_id)
     if await clash.exists():
-        errors.add("code", "DUPLICATE", "Another competency has this code.")
+        errors.add("code", CommonError.DUPLICATE)
     errors.raise_if_any()
     values = {"code": code, "name": name, "kind": kind, "is_active": is_active}
     return await _save(Competency, competency_id, values)
@@ -115,7 +115,7 @@ async def save_unit(
     if unit_id is not None:
         clash = clash.exclude(id=unit_id)
     if await clash.exists():
-        errors.add("name", "DUPLICATE", "Another training unit has this name.")
+        errors.add("name", CommonError.DUPLICATE)
     errors.raise_if_any()
     return await _save(
         TrainingUnit, unit_id, {"name": name, "email": email, "is_active": is_active}
@@ -129,7 +129,7 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
     user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
     errors = ErrorCollector()
     if user is None:
-        raise NotFound("No such login in this region.", field="userId")
+        raise NotFound(CommonError.NOT_FOUND, field="userId")
     if Role.TRAINING_OFFICER.value not in user.roles:
         errors.add("userId", "NOT_TRAINING_OFFICER", "This login is not a training officer.")
     if (
@@ -138,7 +138,7 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
             tenant_id=tenant_id, id=training_unit_id, is_active=True
         ).exists()
     ):
-        errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
+        errors.add("trainingUnitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await TrainingOfficer.filter(tenant_id=tenant_id, user_id=user_id).delete()
     if training_unit_id is not None:
@@ -157,7 +157,7 @@ async def officer_unit(actor: Actor) -> int:
         )
         if unit_id is not None:
             return unit_id
-    raise PermissionDenied("Only a training officer of a training unit can do this.")
+    raise PermissionDenied(CommonError.FORBIDDEN)
 
 
 # --- programmes and batches ----------------------------------------------------------------
@@ -189,20 +189,20 @@ async def save_programme(
         errors.add("capacity", "OUT_OF_RANGE", f"Capacity must be between 1 and {MAX_CAPACITY}.")
     competency_ids = sorted(set(data.competency_ids))
     if not competency_ids:
-        errors.add("competencyIds", "REQUIRED", "Name at least one competency it addresses.")
+        errors.add("competencyIds", CommonError.REQUIRED)
     elif await Competency.filter(
         tenant_id=tenant_id, id__in=competency_ids, is_active=True
     ).count() != len(competency_ids):
-        errors.add("competencyIds", "NOT_FOUND", "Unknown or inactive competency.")
+        errors.add("competencyIds", CommonError.NOT_FOUND)
     if not await TrainingUnit.filter(
         tenant_id=tenant_id, id=data.training_unit_id, is_active=True
     ).exists():
-        errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
+        errors.add("trainingUnitId", CommonError.NOT_FOUND)
     clash = TrainingProgramme.filter(tenant_id=tenant_id, title=title)
     if programme_id is not None:
         clash = clash.exclude(id=programme_id)
     if title and await clash.exists():
-        errors.add("title", "DUPLICATE", "Another programme has this title.")
+        errors.add("title", CommonError.DUPLICATE)
     errors.raise_if_any()
     programme = await _save(
         TrainingProgramme,
@@ -265,7 +265,7 @@ async def create_batch(
     for problem in rules.batch_problems(starts_on=starts_on, ends_on=ends_on, capacity=seats):
         errors.add(*problem)
     if not programme.is_active:
-        errors.add("programmeId", "INACTIVE", "The programme is not active.")
+        errors.add("programmeId", CommonError.INACTIVE)
     errors.raise_if_any()
     return await TrainingBatch.create(
         tenant_id=current_tenant_id(),
@@ -309,11 +309,11 @@ async def save_rule(
         errors.add("priority", "OUT_OF_RANGE", "Between 0 and 32000 (lower goes first).")
     competency = await Competency.get_or_none(tenant_id=tenant_id, id=competency_id)
     if competency is None or not competency.is_active:
-        errors.add("competencyId", "NOT_FOUND", "No such active competency.")
+        errors.add("competencyId", CommonError.NOT_FOUND)
     if programme_id is not None:
         programme = await TrainingProgramme.get_or_none(tenant_id=tenant_id, id=programme_id)
         if programme is None or not programme.is_active:
-            errors.add("programmeId", "NOT_FOUND", "No such active programme.")
+            errors.add("programmeId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     return await _save(
         TrainingRule,
@@ -340,9 +340,9 @@ async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | Non
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
     if not await Period.filter(tenant_id=tenant_id, id=period_id).exists():
-        errors.add("periodId", "NOT_FOUND", "No such period in this region.")
+        errors.add("periodId", CommonError.NOT_FOUND)
     if unit_id is not None and not await Unit.filter(tenant_id=tenant_id, id=unit_id).exists():
-        errors.add("unitId", "NOT_FOUND", "No such unit in this region.")
+        errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await emit(
         "training.assignment_requested",
@@ -359,7 +359,7 @@ async def set_webhook_unit(*, actor: Actor, endpoint_id: int, training_unit_id: 
     tenant_id = current_tenant_id()
     endpoint = await WebhookEndpoint.get_or_none(tenant_id=tenant_id, id=endpoint_id)
     if endpoint is None:
-        raise NotFound("No such webhook endpoint.", field="endpointId")
+        raise NotFound(CommonError.NOT_FOUND, field="endpointId")
     if (
         training_unit_id is not None
         and not await TrainingUnit.filter(
@@ -367,7 +367,7 @@ async def set_webhook_unit(*, actor: Actor, endpoint_id: int, training_unit_id: 
         ).exists()
     ):
         errors = ErrorCollector()
-        errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
+        errors.add("trainingUnitId", CommonError.NOT_FOUND)
         errors.raise_if_any()
     await WebhookEndpoint.filter(tenant_id=tenant_id, id=endpoint_id).update(
         training_unit_id=training_unit_id

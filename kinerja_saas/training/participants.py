@@ -48,9 +48,9 @@ async def _place(
     errors = ErrorCollector()
     programme = await TrainingProgramme.get_or_none(tenant_id=tenant_id, id=programme_id)
     if programme is None or not programme.is_active:
-        errors.add("programmeId", "NOT_FOUND", "No such active programme.")
+        errors.add("programmeId", CommonError.NOT_FOUND)
     if not await Period.filter(tenant_id=tenant_id, id=period_id).exists():
-        errors.add("periodId", "NOT_FOUND", "No such period in this region.")
+        errors.add("periodId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await assignment.lock_programmes([programme_id])
     if await TrainingAssignment.filter(
@@ -84,13 +84,13 @@ async def assign_manually(
     """By the region admin (anyone of the region) or a supervisor (their direct reports)."""
     employee = await Employee.get_or_none(tenant_id=current_tenant_id(), id=employee_id)
     if employee is None or not employee.is_active:
-        raise NotFound("No such employee in this region.", field="employeeId")
+        raise NotFound(CommonError.NOT_FOUND, field="employeeId")
     if not actor.has(Role.REGION_ADMIN) and not (
         actor.has(Role.SUPERVISOR)
         and actor.employee_id is not None
         and employee.supervisor_id == actor.employee_id
     ):
-        raise PermissionDenied("Only the region admin or the direct supervisor can assign.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     return await _place(
         actor=actor,
         employee_id=employee_id,
@@ -103,7 +103,7 @@ async def assign_manually(
 async def enrol(*, actor: Actor, programme_id: int, period_id: int) -> Placed:
     """Self-enrolment in an open programme; a full programme puts one on its waiting list."""
     if actor.employee_id is None:
-        raise PermissionDenied("Only employees can enrol.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     programme = await TrainingProgramme.get_or_none(tenant_id=current_tenant_id(), id=programme_id)
     if programme is not None and programme.is_active and not programme.is_open:
         errors = ErrorCollector()
@@ -128,7 +128,7 @@ async def _of_unit(actor: Actor, assignment_ids: list[int]) -> list[TrainingAssi
         "id"
     )
     if len(rows) != len(set(assignment_ids)):
-        raise NotFound("No such assignment.", field="assignmentIds")
+        raise NotFound(CommonError.NOT_FOUND, field="assignmentIds")
     if actor.has(Role.REGION_ADMIN) and not actor.has(Role.TRAINING_OFFICER):
         return rows
     unit_id = await officer_unit(actor)
@@ -137,7 +137,7 @@ async def _of_unit(actor: Actor, assignment_ids: list[int]) -> list[TrainingAssi
         tenant_id=tenant_id, id__in=list(programme_ids), training_unit_id=unit_id
     ).count()
     if own != len(programme_ids):
-        raise PermissionDenied("This assignment belongs to another training unit.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     return rows
 
 
@@ -169,11 +169,11 @@ async def confirm_batch(*, actor: Actor, batch_id: int) -> TrainingBatch:
     tenant_id = current_tenant_id()
     batch = await TrainingBatch.get_or_none(tenant_id=tenant_id, id=batch_id)
     if batch is None:
-        raise NotFound("No such batch.", field="batchId")
+        raise NotFound(CommonError.NOT_FOUND, field="batchId")
     unit_id = await officer_unit(actor)
     programme = await TrainingProgramme.get(tenant_id=tenant_id, id=batch.programme_id)
     if programme.training_unit_id != unit_id:
-        raise PermissionDenied("This batch belongs to another training unit.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     if batch.is_cancelled:
         errors = ErrorCollector()
         errors.add("batchId", "CANCELLED", "The batch was cancelled.")
@@ -231,7 +231,7 @@ async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAs
     rows = await _of_unit(actor, [assignment_id])
     errors = ErrorCollector()
     if not reason.strip():
-        errors.add("reason", "REQUIRED", "Say why it is cancelled.")
+        errors.add("reason", CommonError.REQUIRED)
     errors.raise_if_any()
     _check_from(
         rows,
@@ -332,7 +332,7 @@ async def team_trainings(
         where, params = _filters(filter, 1)
         return await _rows(where, params, limit=limit, after_id=after_id)
     if not actor.has(Role.SUPERVISOR) or actor.employee_id is None:
-        raise PermissionDenied("Only supervisors see their team's trainings.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     where, params = _filters(filter, 2)
     return await _rows(
         " AND e.supervisor_id = $2" + where,
