@@ -14,8 +14,9 @@ from typing import Any
 
 import strawberry
 
-from kinerja_saas.errors import FieldError, ValidationFailed
+from kinerja_saas.errors import CommonError, ValidationFailed
 from kinerja_saas.training import admin, effectiveness, participants
+from kinerja_saas.training.errors import TrainingNotice
 from kinerja_saas.training.models import AssignmentReason as _AssignmentReason
 from kinerja_saas.training.models import AssignmentStatus as _AssignmentStatus
 from kinerja_saas.training.models import CompetencyKind as _CompetencyKind
@@ -556,7 +557,7 @@ async def _placed_payload(body) -> TrainingAssignmentPayload:
         assignment=node,
         waiting_list=placed.waiting,
         message=(
-            f"Every batch is full: waiting list position {placed.assignment.waiting_position}."
+            TrainingNotice.WAITING_LIST.render(position=placed.assignment.waiting_position)
             if placed.waiting
             else None
         ),
@@ -593,7 +594,7 @@ def _score(value: float | None) -> Decimal | None:
     try:
         return Decimal(str(value))
     except InvalidOperation as exc:
-        raise ValidationFailed([FieldError("score", "INVALID", "Not a number.")]) from exc
+        raise ValidationFailed.one("score", CommonError.INVALID) from exc
 
 
 @strawberry.type

@@ -11,9 +11,10 @@ from datetime import date
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.performance.models import Aspect, BehaviourValue
 from kinerja_saas.training import rules
+from kinerja_saas.training.errors import TrainingError
 from kinerja_saas.training.models import (
     Competency,
     CompetencyKind,
@@ -32,7 +33,7 @@ from tenants.defaults import PREDIKAT
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
 MAX_JP = 1000
-MAX_CAPACITY = 10_000
+MAX_CAPACITY = rules.MAX_CAPACITY
 
 
 def require_admin(actor: Actor) -> None:
@@ -42,16 +43,11 @@ def require_admin(actor: Actor) -> None:
 def _text(errors: ErrorCollector, name: str, value: str, maximum: int) -> str:
     value = value.strip()
     if not value or len(value) > maximum:
-        errors.add(name, "REQUIRED" if not value else "TOO_LONG", f"1 to {maximum} characters.")
+        if value:
+            errors.add(name, CommonError.TOO_LONG, max=maximum)
+        else:
+            errors.add(name, CommonError.REQUIRED, min=1, max=maximum)
     return value
-
-
-_LABELS = {
-    "Competency": "competency",
-    "TrainingUnit": "training unit",
-    "TrainingProgramme": "programme",
-    "TrainingRule": "rule",
-}
 
 
 async def _get(model, object_id: int, field_name: str = "id"):
@@ -87,7 +83,7 @@ async def save_competency(
     errors = ErrorCollector()
     code = code.strip().upper()
     if not CODE.match(code):
-        errors.add("code", "INVALID", "Capitals, digits, '-' and '_', up to 40.")
+        errors.add("code", CommonError.INVALID, example="KOMP-PELAYANAN_01")
     name = _text(errors, "name", name, 200)
     clash = Competency.filter(tenant_id=current_tenant_id(), code=code)
     if competency_id is not None:
@@ -110,7 +106,7 @@ async def save_unit(
     name = _text(errors, "name", name, 200)
     email = email.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
-        errors.add("email", "INVALID", "A contact e-mail address, e.g. diklat@bkpsdm.go.id.")
+        errors.add("email", CommonError.INVALID, example="diklat@bkpsdm.go.id")
     clash = TrainingUnit.filter(tenant_id=current_tenant_id(), name=name)
     if unit_id is not None:
         clash = clash.exclude(id=unit_id)
@@ -131,7 +127,7 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
     if user is None:
         raise NotFound(CommonError.NOT_FOUND, field="userId")
     if Role.TRAINING_OFFICER.value not in user.roles:
-        errors.add("userId", "NOT_TRAINING_OFFICER", "This login is not a training officer.")
+        errors.add("userId", TrainingError.NOT_TRAINING_OFFICER)
     if (
         training_unit_id is not None
         and not await TrainingUnit.filter(
@@ -184,9 +180,9 @@ async def save_programme(
     errors = ErrorCollector()
     title = _text(errors, "title", data.title, 200)
     if not 1 <= data.jp_hours <= MAX_JP:
-        errors.add("jpHours", "OUT_OF_RANGE", f"JP must be between 1 and {MAX_JP}.")
+        errors.add("jpHours", CommonError.OUT_OF_RANGE, min=1, max=MAX_JP)
     if not 1 <= data.capacity <= MAX_CAPACITY:
-        errors.add("capacity", "OUT_OF_RANGE", f"Capacity must be between 1 and {MAX_CAPACITY}.")
+        errors.add("capacity", CommonError.OUT_OF_RANGE, min=1, max=MAX_CAPACITY)
     competency_ids = sorted(set(data.competency_ids))
     if not competency_ids:
         errors.add("competencyIds", CommonError.REQUIRED)
@@ -262,8 +258,7 @@ async def create_batch(
     errors = ErrorCollector()
     name = _text(errors, "name", name, 100)
     seats = programme.capacity if capacity is None else capacity
-    for problem in rules.batch_problems(starts_on=starts_on, ends_on=ends_on, capacity=seats):
-        errors.add(*problem)
+    errors.extend(rules.batch_problems(starts_on=starts_on, ends_on=ends_on, capacity=seats))
     if not programme.is_active:
         errors.add("programmeId", CommonError.INACTIVE)
     errors.raise_if_any()
@@ -304,9 +299,9 @@ async def save_rule(
             await BehaviourValue.filter(tenant_id=tenant_id).values_list("code", flat=True)
         )
     if value not in allowed:
-        errors.add("triggerValue", "INVALID", f"One of {', '.join(sorted(allowed))}.")
+        errors.add("triggerValue", CommonError.INVALID, values=sorted(allowed))
     if not 0 <= priority <= 32000:
-        errors.add("priority", "OUT_OF_RANGE", "Between 0 and 32000 (lower goes first).")
+        errors.add("priority", CommonError.OUT_OF_RANGE, min=0, max=32000)
     competency = await Competency.get_or_none(tenant_id=tenant_id, id=competency_id)
     if competency is None or not competency.is_active:
         errors.add("competencyId", CommonError.NOT_FOUND)

@@ -12,11 +12,12 @@ from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.models import Period
 from kinerja_saas.training import assignment
 from kinerja_saas.training.admin import officer_unit, require_admin
+from kinerja_saas.training.errors import TrainingError
 from kinerja_saas.training.models import (
     LIVE_STATUSES,
     AssignmentReason,
@@ -60,7 +61,7 @@ async def _place(
         period_id=period_id,
         status__in=list(LIVE_STATUSES),
     ).exists():
-        errors.add("programmeId", "ALREADY_ASSIGNED", "Already assigned to this programme.")
+        errors.add("programmeId", TrainingError.ALREADY_ASSIGNED)
         errors.raise_if_any()
     batch_id, position = await assignment.next_seat(programme_id)
     created = await TrainingAssignment.create(
@@ -107,7 +108,7 @@ async def enrol(*, actor: Actor, programme_id: int, period_id: int) -> Placed:
     programme = await TrainingProgramme.get_or_none(tenant_id=current_tenant_id(), id=programme_id)
     if programme is not None and programme.is_active and not programme.is_open:
         errors = ErrorCollector()
-        errors.add("programmeId", "NOT_OPEN", "This programme is not open for enrolment.")
+        errors.add("programmeId", TrainingError.NOT_OPEN)
         errors.raise_if_any()
     return await _place(
         actor=actor,
@@ -141,14 +142,16 @@ async def _of_unit(actor: Actor, assignment_ids: list[int]) -> list[TrainingAssi
     return rows
 
 
-def _check_from(rows, allowed: tuple[AssignmentStatus, ...], action: str) -> None:
+def _check_from(rows, allowed: tuple[AssignmentStatus, ...]) -> None:
     errors = ErrorCollector()
     for row in rows:
         if row.status not in allowed:
             errors.add(
                 "assignmentIds",
-                "INVALID_STATUS",
-                f"Assignment {row.id} is {row.status.value}; cannot {action}.",
+                TrainingError.INVALID_STATUS,
+                id=str(row.id),
+                status=row.status.value,
+                allowed=[s.value for s in allowed],
             )
     errors.raise_if_any()
 
@@ -176,7 +179,7 @@ async def confirm_batch(*, actor: Actor, batch_id: int) -> TrainingBatch:
         raise PermissionDenied(CommonError.FORBIDDEN)
     if batch.is_cancelled:
         errors = ErrorCollector()
-        errors.add("batchId", "CANCELLED", "The batch was cancelled.")
+        errors.add("batchId", TrainingError.CANCELLED)
         errors.raise_if_any()
     batch.confirmed_at = batch.confirmed_at or datetime.now(UTC)
     await batch.save_fields("confirmed_at")
@@ -188,7 +191,7 @@ async def confirm_batch(*, actor: Actor, batch_id: int) -> TrainingBatch:
 
 async def record_attendance(*, actor: Actor, assignment_ids: list[int]) -> list[TrainingAssignment]:
     rows = await _of_unit(actor, assignment_ids)
-    _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "record attendance")
+    _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED))
     return await _set(rows, status=AssignmentStatus.ATTENDED)
 
 
@@ -198,15 +201,14 @@ async def complete(
     rows = await _of_unit(actor, [assignment_id])
     errors = ErrorCollector()
     if score is not None and not Decimal(0) <= score <= Decimal(100):
-        errors.add("score", "OUT_OF_RANGE", "The score is between 0 and 100.")
+        errors.add("score", CommonError.OUT_OF_RANGE, min=0, max=100)
     certificate = (certificate_ref or "").strip() or None
     if certificate is not None and len(certificate) > 200:
-        errors.add("certificateRef", "TOO_LONG", "At most 200 characters.")
+        errors.add("certificateRef", CommonError.TOO_LONG, max=200)
     errors.raise_if_any()
     _check_from(
         rows,
         (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED, AssignmentStatus.ATTENDED),
-        "complete",
     )
     (row,) = await _set(
         rows,
@@ -220,7 +222,7 @@ async def complete(
 
 async def mark_no_show(*, actor: Actor, assignment_id: int) -> TrainingAssignment:
     rows = await _of_unit(actor, [assignment_id])
-    _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "mark no-show")
+    _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED))
     (row,) = await _set(rows, status=AssignmentStatus.NO_SHOW)
     return row
 
@@ -236,7 +238,6 @@ async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAs
     _check_from(
         rows,
         (AssignmentStatus.WAITING, AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED),
-        "cancel",
     )
     (row,) = rows
     freed = row.batch_id

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from kinerja_saas.errors import CommonError, FieldError
+from kinerja_saas.training.errors import TrainingError
+
 WEAK_RATING = "DI_BAWAH_EKSPEKTASI"
 MAX_PROGRAMMES_PER_EVALUATION = 2
 
@@ -136,12 +139,20 @@ def place(rank: int, batches: Sequence[tuple[int, int]], *, waiting_before: int)
     return Seat(None, waiting_before + rank - seats_before)
 
 
-def batch_problems(*, starts_on: date, ends_on: date, capacity: int) -> list[tuple[str, str, str]]:
+MAX_CAPACITY = 10_000  # seats of a programme or batch
+
+
+MAX_CAPACITY = 10_000  # seats of a programme or batch
+
+
+def batch_problems(*, starts_on: date, ends_on: date, capacity: int) -> list[FieldError]:
     problems = []
     if ends_on < starts_on:
-        problems.append(("endsOn", "DATES_REVERSED", "A batch cannot end before it starts."))
+        problems.append(FieldError.of("endsOn", TrainingError.DATES_REVERSED))
     if capacity <= 0:
-        problems.append(("capacity", "OUT_OF_RANGE", "Capacity must be at least 1."))
+        problems.append(
+            FieldError.of("capacity", CommonError.OUT_OF_RANGE, min=1, max=MAX_CAPACITY)
+        )
     return problems
 
 
