@@ -82,16 +82,15 @@ def field_label(field: str | None) -> str:
         return _GENERIC_LABEL
     if field in FIELD_LABELS:
         return FIELD_LABELS[field]
-    parts = [p for p in _INDEX.sub("", field).split(".") if p]
+    parts = [p for p in _INDEX.sub("", field).split(".") if p and not p.isdigit()]
+    for at in range(len(parts)):  # the longest known suffix: evidence.url before url
+        if (dotted := ".".join(parts[at:])) in FIELD_LABELS:
+            return FIELD_LABELS[dotted]
     for at in range(len(parts) - 1, -1, -1):
-        dotted = ".".join(parts[at:])
-        label = FIELD_LABELS.get(dotted) or FIELD_LABELS.get(parts[at])
-        if label is None:
+        if (label := FIELD_LABELS.get(parts[at])) is None:
             continue
         rest = parts[at + 1 :]
-        if len(rest) == 1 and not rest[0].isdigit() and parts[at] == dotted.split(".")[0]:
-            return f"{label} {rest[0]}"  # answers.U3: the element's own code
-        return label
+        return f"{label} {rest[0]}" if len(rest) == 1 else label  # answers.U3: its code
     return _GENERIC_LABEL
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector
+from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.notifications.kinds import BY_NAME
 from kinerja_saas.org.models import Unit
 from kinerja_saas.outbox.models import OutboxEvent

@@ -12,12 +12,13 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import (
+    CommonError,
     ErrorCollector,
-    FieldError,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
+from kinerja_saas.notifications.errors import NotificationError
 from kinerja_saas.notifications.kinds import BY_NAME, KINDS, Kind
 from kinerja_saas.notifications.models import (
     Channel,
@@ -91,9 +92,7 @@ async def mark_read(*, actor: Actor, ids: list[int]) -> int:
     )
     missing = [i for i in wanted if i not in own]
     if missing:
-        raise NotFound(
-            f"No notification {', '.join(map(str, missing[:10]))} of yours.", field="ids"
-        )
+        raise NotFound(CommonError.NOT_FOUND, field="ids")
     return await Notification.filter(
         tenant_id=current_tenant_id(), user_id=user_id, id__in=wanted, read_at=None
     ).update(read_at=datetime.now(UTC))
@@ -150,17 +149,9 @@ async def set_preferences(
     errors = ErrorCollector()
     for n, choice in enumerate(choices):
         if choice.kind not in BY_NAME:
-            errors.add(
-                f"preferences[{n}].kind",
-                "UNKNOWN_KIND",
-                f"No notification kind {choice.kind!r}; see notificationPreferences.",
-            )
+            errors.add(f"preferences[{n}].kind", NotificationError.UNKNOWN_KIND, kind=choice.kind)
         if choice.channel not in USER_CHANNELS:
-            errors.add(
-                f"preferences[{n}].channel",
-                "NOT_A_USER_CHANNEL",
-                "Choose IN_APP or EMAIL; webhooks are set per endpoint by the region admin.",
-            )
+            errors.add(f"preferences[{n}].channel", NotificationError.NOT_A_USER_CHANNEL)
     seen = set()
     for n, choice in enumerate(choices):
         key = (choice.kind, choice.channel)
@@ -226,9 +217,7 @@ async def region_texts(*, actor: Actor) -> list[KindTexts]:
 def _kind(name: str) -> Kind:
     kind = BY_NAME.get(name)
     if kind is None:
-        raise ValidationFailed(
-            [FieldError("kind", "UNKNOWN_KIND", f"No notification kind {name!r}.")]
-        )
+        raise ValidationFailed.one("kind", NotificationError.UNKNOWN_KIND, kind=name)
     return kind
 
 

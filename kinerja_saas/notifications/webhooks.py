@@ -41,7 +41,8 @@ from kinerja_saas import logs
 from kinerja_saas.audit.service import record, snapshot
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, ValidationFailed
+from kinerja_saas.notifications.errors import NotificationError
 from kinerja_saas.notifications.kinds import BY_NAME
 from kinerja_saas.notifications.models import DeliveryStatus, WebhookEndpoint
 from kinerja_saas.outbox.service import emit
@@ -175,23 +176,21 @@ async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) ->
         errors.add("url", CommonError.TOO_LONG, max=MAX_URL)
         return text
     if any(c.isspace() or ord(c) < 32 for c in text):
-        errors.add("url", "URL_INVALID", "The URL must not contain spaces or control characters.")
+        errors.add("url", NotificationError.URL_INVALID)
         return text
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        errors.add("url", "URL_SCHEME", "The URL must start with http:// or https://.")
+        errors.add("url", NotificationError.URL_SCHEME)
         return text
     text = scheme + text[len(parts.scheme) :]
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
-        errors.add("url", "URL_INVALID", "The URL's host or port is not valid.")
+        errors.add("url", NotificationError.URL_INVALID)
         return text
     if not host:
-        errors.add(
-            "url", "URL_HOST", "The URL must name a host, e.g. https://simpeg.example.go.id/hook."
-        )
+        errors.add("url", NotificationError.URL_HOST)
         return text
     if allow_private:
         return text
@@ -199,18 +198,13 @@ async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) ->
         async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
             addresses = await resolve_host(host, port or (443 if scheme == "https" else 80))
     except (OSError, UnicodeError, TimeoutError):
-        errors.add("url", "URL_UNRESOLVABLE", f"Host {host!r} tidak dapat di-resolve.")
+        errors.add("url", NotificationError.URL_UNRESOLVABLE, host=host)
         return text
     kinds = sorted({k for k in map(refusal, addresses) if k is not None})
     if kinds or not addresses:
         # The kind, not the address: what a name resolves to inside the platform's
         # network is not the admin's to learn.
-        errors.add(
-            "url",
-            "URL_NOT_PUBLIC",
-            f"Host {host!r} menunjuk ke alamat yang tidak publik ({', '.join(kinds)}): "
-            "webhook tidak boleh menuju ke sana.",
-        )
+        errors.add("url", NotificationError.URL_NOT_PUBLIC, host=host, kinds=kinds)
     return text
 
 
@@ -229,11 +223,7 @@ def _check_kinds(errors: ErrorCollector, kinds: list[str]) -> list[str]:
     for n, kind in enumerate(kinds):
         name = (kind or "").strip()
         if name not in BY_NAME:
-            errors.add(
-                f"kinds[{n}]",
-                "UNKNOWN_KIND",
-                f"No notification kind {kind!r}; see notificationPreferences for the kinds.",
-            )
+            errors.add(f"kinds[{n}]", NotificationError.UNKNOWN_KIND, kind=kind)
         elif name not in clean:
             clean.append(name)
     return clean
@@ -272,7 +262,7 @@ async def create_endpoint(
     url = await check_url(errors, url, allow_private=allow_private)
     kinds = _check_kinds(errors, kinds)
     if await WebhookEndpoint.filter(tenant_id=tenant_id).count() >= MAX_ENDPOINTS:
-        errors.add(None, "TOO_MANY", f"A region may have at most {MAX_ENDPOINTS} endpoints.")
+        errors.add(None, NotificationError.ENDPOINTS_LIMIT, max=MAX_ENDPOINTS)
     errors.raise_if_any()
     secret = new_secret()
     endpoint = await WebhookEndpoint.create(
@@ -487,15 +477,13 @@ async def list_deliveries(
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
     if kind is not None and kind not in BY_NAME:
-        errors.add("filter.kind", "UNKNOWN_KIND", f"No notification kind {kind!r}.")
+        errors.add("filter.kind", NotificationError.UNKNOWN_KIND, kind=kind)
     errors.raise_if_any()
     if (
         endpoint_id is not None
         and not await WebhookEndpoint.filter(tenant_id=tenant_id, id=endpoint_id).exists()
     ):
-        raise NotFound(
-            f"No webhook endpoint {endpoint_id} in this region.", field="filter.endpointId"
-        )
+        raise NotFound(CommonError.NOT_FOUND, field="filter.endpointId")
     rows = await _db().execute_query_dict(
         _LOG_SQL,
         [
@@ -541,19 +529,9 @@ FOR UPDATE OF d
         rows[0]["is_active"],
     )
     if previous not in (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEAD):
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "id",
-                    "NOT_REDELIVERABLE",
-                    f"This delivery is {previous.value}: it is still being sent or retried.",
-                )
-            ]
-        )
+        raise ValidationFailed.one("id", NotificationError.NOT_REDELIVERABLE, status=previous.value)
     if not active:
-        raise ValidationFailed(
-            [FieldError("id", "ENDPOINT_INACTIVE", "Activate the endpoint before redelivering.")]
-        )
+        raise ValidationFailed.one("id", NotificationError.ENDPOINT_INACTIVE)
     await _db().execute_query(
         "UPDATE notification_deliveries SET status = 'PENDING', next_attempt_at = now(),"
         " updated_at = now() WHERE tenant_id = $1 AND id = $2",
