@@ -18,12 +18,19 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.activation import activation_token
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
-from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.roles import ROLE_LABELS, Role
 from kinerja_saas.auth.service import normalise_email
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied, ValidationFailed
+from kinerja_saas.errors import (
+    CommonError,
+    ErrorCollector,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from kinerja_saas.org.rules import valid_email
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import BehaviourValue
+from kinerja_saas.regions.errors import RegionError
 from kinerja_saas.surveys.models import SurveyElement
 from kinerja_saas.training.models import Competency, CompetencyKind, RuleTrigger, TrainingRule
 from tenants import defaults
@@ -38,7 +45,7 @@ RESERVED_SLUGS = frozenset({"admin", "api", "platform", "www", "graphql", "stati
 
 def require_operator(actor: Actor) -> None:
     if not actor.is_operator:
-        raise PermissionDenied(CommonError.FORBIDDEN)
+        raise PermissionDenied(CommonError.FORBIDDEN, allowed=[ROLE_LABELS[Role.PLATFORM_OPERATOR]])
 
 
 @dataclass(frozen=True)
@@ -63,13 +70,9 @@ async def _validate(data: RegionInput) -> RegionInput:
     errors = ErrorCollector()
     slug = data.slug.strip()
     if not SLUG.match(slug) or "--" in slug:
-        errors.add(
-            "slug",
-            "INVALID",
-            "Use 2–63 lowercase letters, digits and single hyphens, starting with a letter.",
-        )
+        errors.add("slug", CommonError.INVALID, example="kota-palembang")
     elif slug in RESERVED_SLUGS:
-        errors.add("slug", "RESERVED", f"{slug!r} is reserved.")
+        errors.add("slug", RegionError.RESERVED, slug=slug)
     elif await Tenant.exists(slug=slug):
         errors.add("slug", CommonError.DUPLICATE)
     for field, value in (
@@ -81,7 +84,7 @@ async def _validate(data: RegionInput) -> RegionInput:
             errors.add(field, CommonError.REQUIRED)
     email = normalise_email(data.admin_email)
     if not valid_email(email):
-        errors.add("admin.email", "INVALID", "Not a valid e-mail address.")
+        errors.add("admin.email", CommonError.INVALID, example="admin@bkpsdm.go.id")
     errors.raise_if_any()
     return RegionInput(
         slug,

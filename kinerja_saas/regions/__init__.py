@@ -1,0 +1,1 @@
+"""Regions: onboarding, platform operators, region settings and their defaults."""
