@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import logging
 
+import orjson
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,6 +25,7 @@ from kinerja_saas.database_client import count_statements
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.settings import Settings, get_settings
 from kinerja_saas.surveys.web import SurveyPages
+from schema.error_codes import ApiError
 
 log = logging.getLogger("kinerja.app")
 GZIP_MINIMUM_BYTES = 1024
@@ -70,9 +72,9 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        b'{"errors":[{"message":"Request body over %d bytes.","extensions":{"code":"BODY_TOO_LARGE"}}]}'
-        % limit
+    error = ApiError.BODY_TOO_LARGE
+    body = orjson.dumps(
+        {"errors": [{"message": error.render(max=limit), "extensions": {"code": error.value}}]}
     )
     await send(
         {
@@ -216,8 +218,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 {
                     "errors": [
                         {
-                            "message": "Token /metrics salah.",
-                            "extensions": {"code": "UNAUTHENTICATED"},
+                            "message": ApiError.METRICS_TOKEN.render(),
+                            "extensions": {"code": ApiError.METRICS_TOKEN.value},
                         }
                     ]
                 },

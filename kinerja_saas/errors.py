@@ -179,7 +179,7 @@ class CommonError(ErrorCode):
     """Codes every domain uses with the same meaning."""
 
     REQUIRED = "REQUIRED", "{field} wajib diisi[, {min} sampai {max} karakter]."
-    TOO_LONG = "TOO_LONG", "{field} paling banyak {max} karakter."
+    TOO_LONG = "TOO_LONG", "{field} terlalu panjang[: paling banyak {max} karakter]."
     TOO_MANY = "TOO_MANY", "{field} paling banyak {max}[ {unit}]."
     TOO_PRECISE = "TOO_PRECISE", "{field} paling banyak {places} angka di belakang koma."
     OUT_OF_RANGE = "OUT_OF_RANGE", "{field} harus di antara {min} dan {max}[ {unit}]."

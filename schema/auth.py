@@ -5,6 +5,7 @@ import strawberry
 from kinerja_saas.auth import activation
 from kinerja_saas.auth import service as auth
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.auth.roles import Role as _Role
 from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
@@ -87,7 +88,7 @@ class AuthQuery:
         actor = info.context.require_actor()
         account = await auth.current_account(actor=actor)
         if account is None:
-            raise AuthenticationFailed("This login is no longer active.", code="ACCOUNT_INACTIVE")
+            raise AuthenticationFailed(AuthError.ACCOUNT_INACTIVE)
         return _me(actor, account.name)
 
 

@@ -23,7 +23,15 @@ from tortoise.exceptions import ValidationError as ModelValidationError
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.database import database_unavailable
-from kinerja_saas.errors import DomainError, FieldError, NotFound, ValidationFailed, api_field
+from kinerja_saas.errors import (
+    CommonError,
+    DomainError,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+    api_field,
+)
+from schema.error_codes import ApiError
 
 T = TypeVar("T")
 
@@ -48,8 +56,9 @@ def public_error(exc: DomainError) -> GraphQLError:
     return GraphQLError(exc.message, extensions=extensions, original_error=exc)
 
 
-UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
-UNAVAILABLE_MESSAGE = "The service is briefly unavailable; nothing was saved. Try again."
+UNAVAILABLE_CODE = ApiError.SERVICE_UNAVAILABLE.value
+UNAVAILABLE_MESSAGE = ApiError.SERVICE_UNAVAILABLE.render()
+UNEXPECTED_MESSAGE = ApiError.UNEXPECTED.render()  # what MaskErrors says of a bug
 
 
 def unavailable_error(error: GraphQLError | None = None) -> GraphQLError:
@@ -65,7 +74,10 @@ def unavailable_error(error: GraphQLError | None = None) -> GraphQLError:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Strawberry's masking, with a typed error for an unreachable database."""
+    """Strawberry's masking (in Indonesian), with a typed error for an unreachable database."""
+
+    def __init__(self, *args, error_message: str = UNEXPECTED_MESSAGE, **kwargs) -> None:
+        super().__init__(*args, error_message=error_message, **kwargs)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if database_unavailable(error.original_error):
@@ -113,10 +125,8 @@ async def run_mutation(
         field = api_field(column.strip())
         too_long = "Length of" in detail
         return None, [
-            UserError(
-                field=field,
-                code="TOO_LONG" if too_long else "INVALID",
-                message=f"{field} is too long." if too_long else f"{field} is not valid.",
+            UserError.of(
+                FieldError.of(field, CommonError.TOO_LONG if too_long else CommonError.INVALID)
             )
         ]
     except IntegrityError as exc:
@@ -127,13 +137,7 @@ async def run_mutation(
         column = await _clashing_column(cause.constraint_name)
         if column is None:
             raise
-        return None, [
-            UserError(
-                field=api_field(column),
-                code="DUPLICATE",
-                message=f"This {column} was just taken by a concurrent change.",
-            )
-        ]
+        return None, [UserError.of(FieldError.of(api_field(column), CommonError.DUPLICATE))]
 
 
 MAX_ID = 2**63 - 1  # bigint: a larger number would fail in the database, not as input
@@ -147,7 +151,7 @@ def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     except ValueError:
         number = 0
     if not 0 < number <= MAX_ID:
-        raise ValidationFailed([FieldError(field, "INVALID_ID", f"{value!r} is not a valid id.")])
+        raise ValidationFailed.one(field, ApiError.INVALID_ID)
     return number
 
 

@@ -17,6 +17,7 @@ from kinerja_saas.errors import DomainError
 from kinerja_saas.notifications import inbox
 from kinerja_saas.notifications.live import NewNotification
 from kinerja_saas.notifications.models import Notification as NotificationModel
+from schema.error_codes import ApiError
 from schema.notifications import Notification
 from tenants.context import tenant_transaction
 
@@ -89,7 +90,7 @@ class NotificationSubscription:
         actor = info.context.require_region_actor()
         hub = info.context.live_hub
         if hub is None:
-            raise LiveUnavailable("Live notifications are not available on this server.")
+            raise LiveUnavailable(ApiError.LIVE_UNAVAILABLE)
         with hub.subscribe(actor.tenant_id, actor.user_id) as feed:
             while True:
                 row = await _load(actor, await feed.get())

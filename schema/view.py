@@ -26,12 +26,15 @@ from strawberry.types.unset import UNSET
 
 from kinerja_saas import logs, metrics
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError, BearerError
 from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.settings import Settings
 from schema.context import Context
+from schema.error_codes import HTTP_REASONS, ApiError
+from schema.errors import UNEXPECTED_MESSAGE
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
 from tenants.fair_share import FairShare
@@ -51,8 +54,7 @@ class SubscriptionsOnly(BaseGraphQLTransportWSHandler):
             payload.get("query"), payload.get("operationName")
         ):
             error = GraphQLError(
-                "Only subscriptions run over WebSocket; send queries and mutations over HTTP.",
-                extensions={"code": "USE_HTTP"},
+                ApiError.USE_HTTP.render(), extensions={"code": ApiError.USE_HTTP.value}
             )
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
@@ -165,9 +167,11 @@ class KinerjaGraphQL(GraphQL):
             return await self._run(request, context, root_value)
         except HTTPException as exc:
             # Strawberry answers these in plain text; clients expect GraphQL's shape.
-            code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            error = _HTTP_ERRORS.get(exc.status_code, ApiError.BAD_REQUEST)
+            reason = HTTP_REASONS.get(exc.reason)
+            message = error.render(**({"reason": reason} if reason else {}))
             return JSONResponse(
-                {"errors": [{"message": exc.reason, "extensions": {"code": code}}]},
+                {"errors": [{"message": message, "extensions": {"code": error.value}}]},
                 status_code=exc.status_code,
             )
 
@@ -214,9 +218,7 @@ class KinerjaGraphQL(GraphQL):
 
         tenant = await Tenant.by_slug(slug)
         if context.actor and (tenant is None or tenant.id != context.actor.tenant_id):
-            context.auth_error = AuthenticationFailed(
-                "This token belongs to another region.", code="REGION_MISMATCH"
-            )
+            context.auth_error = AuthenticationFailed(ApiError.REGION_MISMATCH)
             context.actor = None
 
     # --- metrics and the request's log line ---------------------------------------------
@@ -268,7 +270,7 @@ class KinerjaGraphQL(GraphQL):
             token = _bearer(params.get("authorization") or params.get("Authorization"))
             actor = self._actor(token, context.request_id)
             if actor.is_operator or actor.tenant_id is None:
-                raise AuthenticationFailed("Only a region's users subscribe.", code="NO_REGION")
+                raise AuthenticationFailed(AuthError.NO_REGION)
             await self.revocations.check(actor)
             async with tenant_transaction(actor.tenant_id):  # refuses a suspended region
                 pass
@@ -287,7 +289,11 @@ class KinerjaGraphQL(GraphQL):
 _log = logs.get_logger("kinerja.graphql")
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
-_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+_HTTP_ERRORS = {
+    400: ApiError.BAD_REQUEST,
+    404: ApiError.NOT_FOUND,
+    405: ApiError.METHOD_NOT_ALLOWED,
+}
 
 _DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
 
@@ -310,11 +316,11 @@ def _error_outcome(error: GraphQLError) -> str:
     code = (error.extensions or {}).get("code")
     if isinstance(original, AuthenticationFailed | PermissionDenied) or code in _DENIED_CODES:
         return "denied"
-    if code == "SERVICE_UNAVAILABLE":  # an outage, typed for the client: still an error
+    if code == ApiError.SERVICE_UNAVAILABLE:  # an outage, typed for the client: still an error
         return "error"
-    if isinstance(original, DomainError) or code == "ROLLED_BACK":
+    if isinstance(original, DomainError) or code == ApiError.ROLLED_BACK:
         return "user_error"
-    if original is None and error.message != "Unexpected error.":  # MaskErrors' message
+    if original is None and error.message != UNEXPECTED_MESSAGE:  # MaskErrors' message
         return "user_error"  # the document itself: syntax, validation, limits
     return "error"
 
@@ -326,7 +332,7 @@ def _bind_actor(actor: Actor) -> None:
 def _bearer(header: object) -> str:
     scheme, _, token = header.partition(" ") if isinstance(header, str) else ("", "", "")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationFailed("Use 'Authorization: Bearer <token>'.", code="TOKEN_INVALID")
+        raise AuthenticationFailed(BearerError.TOKEN_INVALID)
     return token.strip()
 
 
