@@ -25,6 +25,8 @@ class RegionError(ErrorCode):
 field_labels(
     {
         "province": "Provinsi",
+        "region.kind": "Jenis wilayah",
+        "timezone": "Zona waktu",
         "admin.name": "Nama admin",
         "admin.email": "E-mail admin",
         "performance.resultThresholdExpected": "Ambang 'sesuai ekspektasi'",
