@@ -21,6 +21,7 @@ from kinerja_saas.notifications.kinds import Kind
 MAX_TITLE = 300
 MAX_BODY = 5000
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")  # a Decimal the payload carries as text: "66.67"
 _CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{4,}$")  # SANGAT_BAIK, SUCCEEDED
 _LABELS = {
     "SUCCEEDED": "berhasil",
@@ -38,6 +39,8 @@ def format_value(value: Any) -> str:
     if isinstance(value, float | Decimal):
         return number(value, places=2).rstrip("0").rstrip(",")
     text = str(value)
+    if _DECIMAL.match(text):
+        return format_value(Decimal(text))
     if m := _ISO_DATE.match(text):
         return long_date(date(int(m[1]), int(m[2]), int(m[3])))
     if _CODE.match(text):

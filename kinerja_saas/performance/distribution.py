@@ -11,7 +11,7 @@ from tortoise import connections
 
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.roles import ROLE_LABELS, Role
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Unit
 from kinerja_saas.performance.errors import PerformanceError
@@ -126,7 +126,10 @@ async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> D
     distribution, and finalising is refused while it breaks the pattern). Other supervisors
     would learn how another part of the region is rated."""
     if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
-        raise PermissionDenied(CommonError.FORBIDDEN)
+        raise PermissionDenied(
+            CommonError.FORBIDDEN,
+            allowed=[ROLE_LABELS[Role.REGION_ADMIN], ROLE_LABELS[Role.SUPERVISOR]],
+        )
     tenant_id = current_tenant_id()
     if not await Unit.exists(tenant_id=tenant_id, id=unit_id):
         raise NotFound(CommonError.NOT_FOUND, field="unitId")
@@ -134,8 +137,8 @@ async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> D
         raise NotFound(CommonError.NOT_FOUND, field="periodId")
     if not actor.has(Role.REGION_ADMIN) and not await _rates_in(actor, period_id, unit_id):
         raise PermissionDenied(
-            "Pemeriksaan distribusi unit ini hanya untuk admin wilayah dan atasan yang "
-            "menilai pegawai di unit ini."
+            PerformanceError.FORBIDDEN,
+            allowed=["admin wilayah", "atasan yang menilai pegawai di unit ini"],
         )
     rating = await UnitRating.get_or_none(tenant_id=tenant_id, period_id=period_id, unit_id=unit_id)
     return await _distribution(period_id, unit_id, rating.rating if rating else None)
