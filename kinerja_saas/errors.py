@@ -120,7 +120,7 @@ class _Text(Formatter):
         if isinstance(value, list | tuple | set | frozenset):
             items = sorted(value) if isinstance(value, set | frozenset) else value
             return listing(items, last=format_spec or "atau")
-        return super().format_field(value, format_spec)
+        return super().format_field(value, "" if format_spec in ("dan", "atau") else format_spec)
 
 
 _TEXT = _Text()

@@ -29,7 +29,7 @@ class ApiError(ErrorCode):
         "ONE_AUTH_PER_REQUEST",
         "Kirim satu login, refreshToken atau activateAccount per permintaan.",
     )
-    INVALID_CHARACTER = "INVALID_CHARACTER", "{name} memuat karakter NUL."
+    INVALID_CHARACTER = "INVALID_CHARACTER", "Argumen {name} memuat karakter NUL."
     AUTHENTICATION_ALONE = (
         "AUTHENTICATION_ALONE",
         "Login, logout, pembaruan token, aktivasi akun dan penggantian kata sandi dikirim "

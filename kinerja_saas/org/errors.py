@@ -34,7 +34,7 @@ class ImportError_(ErrorCode):
     NOT_UTF8 = "NOT_UTF8", "Berkas bukan teks UTF-8; simpan sebagai CSV UTF-8."
     MISSING_COLUMNS = (
         "MISSING_COLUMNS",
-        "Baris judul tidak memuat kolom {missing:dan}; kolom yang diharapkan: {expected:dan}.",
+        "Baris judul tidak memuat kolom {missing:dan}; kolom yang diharapkan: {columns:dan}.",
     )
     NO_ROWS = "NO_ROWS", "Berkas memiliki baris judul tetapi tidak ada data pegawai."
     TOO_DEEP = "TOO_DEEP", "Jalur unit paling dalam {max} tingkat."

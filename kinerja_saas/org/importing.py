@@ -139,7 +139,7 @@ def read_roster(
         names = [_column_name(h) for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
-            raise _refuse(ImportError_.MISSING_COLUMNS, missing=missing, expected=list(COLUMNS))
+            raise _refuse(ImportError_.MISSING_COLUMNS, missing=missing, columns=list(COLUMNS))
         index = {name: names.index(name) for name in COLUMNS if name in names}
         if columns_seen is not None:
             columns_seen.update(index)
@@ -361,7 +361,8 @@ CYCLE_PRESENT = (
 CYCLE_UNREACHED = (
     _REACHED
     + """ SELECT r.line_no, 'nip_atasan', 'CYCLE',
-       'NIP ' || r.nip || ' is in a supervision chain that never reaches the top (a cycle).'
+       'Rantai atasan membentuk lingkaran: NIP ' || r.nip
+       || ' tidak pernah sampai ke pimpinan tertinggi.'
     FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2
       AND NOT EXISTS (SELECT 1 FROM down d WHERE d.nip = r.nip)"""
 )
