@@ -54,7 +54,9 @@ def test_the_masked_error_is_typed_only_for_an_unreachable_database():
     down = GraphQLError("[Errno 111] Connection refused", original_error=ConnectionRefusedError())
     bug = GraphQLError("division by zero", original_error=ZeroDivisionError())
     typed = mask.anonymise_error(down)
-    assert typed.message == "The service is briefly unavailable; nothing was saved. Try again."
+    assert typed.message == (
+        "Layanan sedang tidak tersedia sebentar; tidak ada yang tersimpan. Silakan coba lagi."
+    )
     assert typed.extensions == {"code": "SERVICE_UNAVAILABLE"}
     assert "Errno" not in str(typed.formatted)
     assert mask.anonymise_error(bug).message == UNEXPECTED_MESSAGE
