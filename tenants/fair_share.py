@@ -73,6 +73,8 @@ class RequestLimiter:
 class RegionBusy(RateLimited):
     """The region already runs its share of this process's database work."""
 
+    code = "BUSY"
+
     def __init__(self, busy: ErrorCode = TenancyError.BUSY, *, retry_after: int = 1) -> None:
         super().__init__(busy, retry_after=retry_after)
 

@@ -6,6 +6,7 @@ from itertools import combinations_with_replacement
 
 import pytest
 
+from kinerja_saas.indonesian import number
 from kinerja_saas.performance.rules import (
     DISTRIBUTION_PATTERN,
     Direction,
@@ -305,7 +306,7 @@ def test_each_rule_broken_alone_gives_exactly_its_problem(
 def test_every_message_gives_the_rule_and_the_share(rating, counts, code, group, limit, actual):
     [problem] = distribution_problems(counts, rating)
     assert f"saat ini {str(actual).replace('.', ',')}% (" in problem.message
-    assert f"dari {sum(counts.values())})." in problem.message
+    assert f"dari {number(sum(counts.values()))})." in problem.message
     if limit is not None:
         assert f"{limit}%" in problem.message
     assert all(p.value in problem.message for p in group)

@@ -292,8 +292,11 @@ def _sample(name: str, **labels) -> float:
 
 
 async def test_busy_is_a_typed_rate_limit():
-    error = RegionBusy("busy")
+    error = RegionBusy()
     assert error.code == "BUSY"
+    assert error.message == (
+        "Wilayah ini sedang menjalankan terlalu banyak permintaan; coba lagi sebentar lagi."
+    )
     assert error.extensions == {"code": "BUSY", "retryAfter": 1}
 
 

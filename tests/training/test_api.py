@@ -203,7 +203,7 @@ async def test_manual_assignment_by_supervisor_and_admin(api, region_a, region_b
     assert r.data["assignTraining"]["errors"][0] == {
         "field": "employeeId",
         "code": "NOT_FOUND",
-        "message": "No such employee in this region.",
+        "message": "Pegawai tidak ditemukan.",
     }
     assert await _count(region_a, TrainingAssignment) == before
     assert await _count(region_b, TrainingAssignment) == 0
