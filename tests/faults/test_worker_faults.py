@@ -106,7 +106,10 @@ async def test_sigterm_lets_a_running_job_finish_within_the_grace(
     assert await worker.proc.wait() == 0
     expected = await recipients(cluster)
     assert await notified(cluster, event_id) == (expected, expected)
-    result = await job_result(private_redis.url, f"notify:{event_id}")
+    # arq stores the result just after the job's commit: wait for it rather than race it.
+    result = await eventually(
+        lambda: job_result(private_redis.url, f"notify:{event_id}"), what="the job's result"
+    )
     assert result.success and result.job_try == 1  # finished by the stopping worker
 
 
@@ -139,7 +142,10 @@ async def test_sigterm_hands_back_a_job_that_outlasts_the_grace(
         lambda: _equals(notified(cluster, event_id), (expected, expected)),
         what="the next worker runs the handed-back job",
     )
-    result = await job_result(private_redis.url, f"notify:{event_id}")
+    # arq stores the result just after the job's commit: wait for it rather than race it.
+    result = await eventually(
+        lambda: job_result(private_redis.url, f"notify:{event_id}"), what="the job's result"
+    )
     assert result.success and result.job_try == 2
 
 
