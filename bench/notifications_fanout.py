@@ -36,6 +36,8 @@ from bench.common import (
 )
 from bench.generate import generate
 from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params
+from kinerja_saas.outbox.service import insert_events_sql
+from kinerja_saas.performance.events import PERIOD_OPENED
 
 BENCH_DB = "kinerja_bench_notify"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -62,10 +64,7 @@ SELECT $1, u.id, $2, 'PERIOD_OPENED', 'Periode kinerja 2031 dibuka',
        'Periode kinerja 2031 telah dibuka. Susun rencana SKP Anda bersama atasan.', '/skp', now()
 FROM user_accounts u WHERE u.tenant_id = $1 AND u.is_active
 """
-EMIT_SQL = """
-INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)
-VALUES ($1, 'performance.period_opened', $2::jsonb, now(), 0) RETURNING id
-"""
+EMIT_SQL = insert_events_sql(PERIOD_OPENED, payload_sql="$1::jsonb", returning="id")
 
 
 def peak_rss_mib(pid: int) -> float | None:
@@ -97,7 +96,7 @@ async def api_round(
     started = time.perf_counter()
     async with app.transaction():
         await app.execute(SET_TENANT, str(tenant_id))
-        event_id = await app.fetchval(EMIT_SQL, tenant_id, orjson.dumps({"year": 2031}).decode())
+        event_id = await app.fetchval(EMIT_SQL, orjson.dumps({"year": 2031}).decode())
     while True:
         stored = await owner.fetchval(
             "SELECT count(*) FROM notifications WHERE event_id = $1", event_id

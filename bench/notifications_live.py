@@ -41,6 +41,8 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import issue_pair
 from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params
+from kinerja_saas.notifications.events import ANNOUNCEMENT
+from kinerja_saas.outbox.service import insert_events_sql
 from kinerja_saas.settings import Settings
 
 BENCH_DB = "kinerja_bench_live"
@@ -49,10 +51,7 @@ RESULTS_FILE = RESULTS_DIR / "notifications_live.json"
 SERVER_LOG = RESULTS_DIR / "notifications_live.server.log"
 WORKER_LOG = RESULTS_DIR / "notifications_live.worker.log"
 SUBSCRIPTION = "subscription { notificationReceived { id kind title } }"
-EMIT_SQL = """
-INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)
-VALUES ($1, 'notifications.announcement', $2::jsonb, now(), 0) RETURNING id
-"""
+EMIT_SQL = insert_events_sql(ANNOUNCEMENT, payload_sql="$1::jsonb", returning="id")
 
 
 @dataclass
@@ -189,10 +188,15 @@ async def main(args: argparse.Namespace) -> int:
         await asyncio.sleep(3)  # the hub's SUBSCRIBE is confirmed, the worker is polling
         for k in range(args.rounds):
             title = f"Pengumuman {k + 1}"
-            payload = {"judul": title, "isi": "Uji kecepatan notifikasi.", "unit_id": None}
+            payload = {
+                "judul": title,
+                "isi": "Uji kecepatan notifikasi.",
+                "unit_id": None,
+                "by": None,
+            }
             async with app.transaction():
                 await app.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
-                await app.fetchval(EMIT_SQL, tenant_id, orjson.dumps(payload).decode())
+                await app.fetchval(EMIT_SQL, orjson.dumps(payload).decode())
             committed = time.monotonic()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(arrivals.event(title).wait(), args.give_up_after)

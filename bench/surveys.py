@@ -393,12 +393,13 @@ async def platform_run(arq_redis, tenant_ids: list[int], run: str) -> dict[str, 
     (enqueue → last result seen, with arq's 0.5 s queue poll) is kept too."""
     from arq.jobs import Job
 
+    from workers.jobs import RECOMPUTE_SURVEY_RESULTS
     from workers.queue import enqueue
 
     started = time.perf_counter()
     ids = [f"recompute_survey_results:{t}:{run}" for t in tenant_ids]
     for t, job_id in zip(tenant_ids, ids, strict=True):
-        await enqueue(arq_redis, "recompute_survey_results", job_id=job_id, tenant_id=t)
+        await enqueue(arq_redis, RECOMPUTE_SURVEY_RESULTS, job_id=job_id, tenant_id=t)
     jobs = [Job(job_id, arq_redis) for job_id in ids]
     for job in jobs:
         await job.result(timeout=900, poll_delay=0.02)

@@ -267,7 +267,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             # Shares the GraphQL endpoint's Redis client: the same rate-limit counters.
-            *SurveyPages(settings, graphql.redis).routes,
+            *SurveyPages(settings, graphql.redis, graphql.revocations).routes,
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -124,6 +124,26 @@ class ClientAddressMiddleware:
 
 
 def client_ip(request: Any) -> str:
-    """The address every per-IP limit counts: the client's (ClientAddressMiddleware)."""
+    """The client's address (ClientAddressMiddleware); per-IP limits count its
+    `limit_bucket`."""
     client = getattr(request, "client", None)
     return client.host if client else UNKNOWN
+
+
+IPV6_CLIENT_PREFIX = 64
+
+
+def limit_bucket(ip: str) -> str:
+    """What a per-IP limit counts for a client address: an IPv4 address itself, an IPv6
+    address by its /64 (one subscriber's usual allocation: counting each of its 2^64
+    addresses apart gave one client unlimited buckets), an IPv4-mapped IPv6 address as its
+    IPv4 address. Anything that is not an address counts as itself."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)

@@ -161,6 +161,8 @@ class ErrorCode(StrEnum):
 
         template = _OPTIONAL.sub(optional, self.template)
         text = _TEXT.vformat(template, (), {**params, "field": field_label(field)})
+        if template.startswith("{") and not template.startswith("{field}"):
+            return text  # it starts with a name as the client spelt it ("id: …")
         return text[:1].upper() + text[1:]
 
 

@@ -119,6 +119,56 @@ async def hit_all(redis: Redis, counters: Iterable[tuple[str, int, int]]) -> lis
     ]
 
 
+# The same, but the counters after the first ARGV[1] ("gates") are counted only when no
+# gate is over its limit: a request its own client's limits refuse uses up nothing shared.
+# ARGV: gates, then each key's window, then each gate's limit.
+_HIT_GATED = """
+local gates = tonumber(ARGV[1])
+local out = {}
+local refused = false
+for i, key in ipairs(KEYS) do
+    if i > gates and refused then
+        out[2 * i - 1] = 0
+        out[2 * i] = 0
+    else
+        local count = redis.call('INCR', key)
+        local ttl = redis.call('TTL', key)
+        if ttl < 0 then
+            ttl = tonumber(ARGV[1 + i])
+            redis.call('EXPIRE', key, ttl)
+        end
+        out[2 * i - 1] = count
+        out[2 * i] = ttl
+        if i <= gates and count > tonumber(ARGV[1 + #KEYS + i]) then
+            refused = true
+        end
+    end
+end
+return out
+"""
+
+
+async def hit_gated(
+    redis: Redis, gates: list[tuple[str, int, int]], shared: list[tuple[str, int, int]]
+) -> list[int | None]:
+    """`hit_all` over gates + shared counters in one round trip, the shared ones counted
+    only when every gate admits the request (a per-client limit in front of a ceiling all
+    clients share: one client's refused attempts never fill the ceiling)."""
+    counters = [*gates, *shared]
+    replies = await redis.eval(
+        _HIT_GATED,
+        len(counters),
+        *(k for k, _, _ in counters),
+        len(gates),
+        *(w for _, _, w in counters),
+        *(limit for _, limit, _ in gates),
+    )
+    return [
+        max(int(replies[2 * i + 1]), 1) if int(replies[2 * i]) > limit else None
+        for i, (_, limit, _) in enumerate(counters)
+    ]
+
+
 async def wait_if_over(redis: Redis, limits: dict[str, int]) -> int | None:
     """Without counting: the seconds to wait when any key already holds its limit
     (key -> limit), else None."""

@@ -183,8 +183,11 @@ class Settings(BaseSettings):
 
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 200
-    # Public survey submissions per code (QR code) and minute, whatever the client's IP.
-    survey_rate_limit_per_code_per_minute: int = 300
+    # Public survey submissions per code (QR code) and minute: per client (an IPv4 address
+    # or an IPv6 /64; a counter's kiosk serves many citizens), and over all clients, a
+    # ceiling that takes many clients to reach (kinerja_saas/surveys/ratelimit.py).
+    survey_rate_limit_per_code_client_per_minute: int = 30
+    survey_rate_limit_per_code_per_minute: int = 3000
     # Submissions within this window share one aggregation run per (campaign, service).
     # 1 s: a submission is visible within about two windows even under a steady stream.
     survey_aggregate_debounce_seconds: float = 1.0

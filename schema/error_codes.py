@@ -42,11 +42,19 @@ class ApiError(ErrorCode):
     )
     USE_HTTP = (
         "USE_HTTP",
-        "Hanya subscription yang berjalan melalui WebSocket; kirim query dan mutation melalui "
-        "HTTP.",
+        "Lewat WebSocket hanya subscription yang dijalankan; kirim query dan mutation lewat HTTP.",
+    )
+    OPERATION_NAME_REQUIRED = (
+        "OPERATION_NAME_REQUIRED",
+        "Dokumen memuat beberapa operasi: sebutkan satu di operationName.",
+    )
+    UNKNOWN_OPERATION = "UNKNOWN_OPERATION", "Dokumen tidak memuat operasi bernama {name}."
+    SUBSCRIPTION_OVER_HTTP = (
+        "SUBSCRIPTION_OVER_HTTP",
+        "Subscription dijalankan lewat WebSocket (graphql-transport-ws), tidak lewat HTTP.",
     )
     REGION_MISMATCH = "REGION_MISMATCH", "Token ini milik wilayah lain."
-    INVALID_ID = "INVALID_ID", "{field} bukan id yang valid."
+    INVALID_ID = "INVALID_ID", "{name}: bukan id yang sah (hanya angka 0-9)."
     INVALID_CURSOR = "INVALID_CURSOR", "Kursor tidak valid atau milik urutan yang lain."
     PAGE_SIZE = "PAGE_SIZE", "{field} harus di antara 0 dan {max}."
     LIVE_UNAVAILABLE = (
@@ -63,8 +71,6 @@ class ApiError(ErrorCode):
 # HTTP 400 reasons (ours and Strawberry's) as a person reads them; others get the bare
 # BAD_REQUEST text.
 HTTP_REASONS: dict[str, str] = {
-    "The request must be a JSON object.": "isi permintaan harus berupa objek JSON",
-    "operationName must be a string or null.": "operationName harus berupa string atau null",
     "Unable to parse request body as JSON": "isi permintaan bukan JSON yang valid",
     "No GraphQL query found in the request": "permintaan tidak memuat query GraphQL",
     "Unable to parse the multipart body": "isi multipart tidak dapat dibaca",

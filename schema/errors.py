@@ -3,13 +3,16 @@
 - Mutations return `errors: [UserError!]!` for invalid input (field, code, message) and
   nothing is written: the mutation body runs in a savepoint.
 - Authentication and permission problems are GraphQL errors with `extensions.code`.
-- Anything unexpected is masked ("Unexpected error.") and logged; when the database could
-  not be reached (a restart, an outage) the masked error says so with the code
-  SERVICE_UNAVAILABLE, so clients know that trying again is right.
+- Anything unexpected is masked ("Terjadi kesalahan yang tidak terduga.") and logged; when
+  the database could not be reached (a restart, an outage) the masked error says so with the
+  code SERVICE_UNAVAILABLE, so clients know that trying again is right.
+- Every message comes from a declared catalogue (kinerja_saas/<domain>/errors.py,
+  schema/error_codes.py), in Bahasa Indonesia; the codes are stable English constants.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -74,15 +77,60 @@ def unavailable_error(error: GraphQLError | None = None) -> GraphQLError:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Strawberry's masking (in Indonesian), with a typed error for an unreachable database."""
+    """Strawberry's masking (in Indonesian), with a typed error for an unreachable database;
+    and, with `hide_suggestions` (production), without GraphQL's "Did you mean …?", which
+    tells a stranger the schema field by field. An extension of the schema, so every
+    transport (HTTP, WebSocket results, streamed ones) gets the same errors."""
 
-    def __init__(self, *args, error_message: str = UNEXPECTED_MESSAGE, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        hide_suggestions: bool = False,
+        error_message: str = UNEXPECTED_MESSAGE,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, error_message=error_message, **kwargs)
+        self.hide_suggestions = hide_suggestions
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if database_unavailable(error.original_error):
             return unavailable_error(error)
         return super().anonymise_error(error)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        if not self.hide_suggestions:
+            return processed
+        return [without_suggestion(e) for e in processed]
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
+def without_suggestion(error: GraphQLError) -> GraphQLError:
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
+def expected_error(error: GraphQLError) -> bool:
+    """An error the client caused: the document itself (syntax, validation, limits), a
+    typed refusal (not logged in, no permission, not found, invalid input, rate limited,
+    the isolation rule). Logged at INFO; anything else is unexpected (ERROR, with its
+    traceback)."""
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original is not error:
+        error, original = original, original.original_error
+    return original is None or isinstance(original, DomainError)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -143,15 +191,18 @@ async def run_mutation(
 MAX_ID = 2**63 - 1  # bigint: a larger number would fail in the database, not as input
 
 
+# ASCII digits only: int() also reads "١٢", "１２", " 12", "+12" and "1_2" as numbers, so
+# one object would have many spellings (cache keys, logs, audit entries disagree).
+_ID = re.compile(r"[0-9]{1,19}")
+
+
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     if value is None:
         return None
-    try:
-        number = int(str(value))
-    except ValueError:
-        number = 0
+    text = str(value)
+    number = int(text) if _ID.fullmatch(text) else 0
     if not 0 < number <= MAX_ID:
-        raise ValidationFailed.one(field, ApiError.INVALID_ID)
+        raise ValidationFailed.one(field, ApiError.INVALID_ID, name=field)
     return number
 
 

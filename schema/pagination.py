@@ -46,7 +46,8 @@ def decode_cursor(cursor: str, order: str = "") -> tuple[Any, int]:
         value, row_id, cursor_order = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, dict):
             value = datetime.fromisoformat(value["ts"])
-        row_id = int(row_id)
+        if type(row_id) is not int:  # as encoded: never a string ("١٢" would pass int())
+            raise ValueError("not an integer id")
         if not 0 <= row_id < 2**63 or not isinstance(value, str | int | float | datetime | None):
             raise ValueError("out of range")
     except Exception as exc:  # any malformed cursor is the client's input error

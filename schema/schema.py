@@ -3,6 +3,7 @@ guards."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import strawberry
@@ -15,11 +16,12 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
+from kinerja_saas.errors import DomainError
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.catalogue import CatalogueQuery
 from schema.document_cache import DocumentCache, DocumentStore
-from schema.errors import MaskUnexpectedErrors, should_mask
+from schema.errors import MaskUnexpectedErrors, expected_error, should_mask
 from schema.evaluations import EvaluationMutation, EvaluationQuery
 from schema.isolation import AnonymousOnly, AuthenticationAlone
 from schema.limits import CostLimit, DocumentShape
@@ -74,12 +76,32 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (NotificationSubscription,))
 
 
+_errors_log = logging.getLogger("strawberry.execution")  # Strawberry's own logger
+
+
+class KinerjaSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Strawberry logs every GraphQL error at ERROR with its traceback. A typed refusal
+        (the client's doing, `expected_error`) is logged at INFO: an alert on ERROR means
+        something unexpected happened (kinerja_saas/logs.py renders both)."""
+        for error in errors:
+            if expected_error(error):
+                original = error.original_error
+                # A DomainError's code goes into the line (logs.py); no traceback.
+                _errors_log.info(
+                    error, exc_info=original if isinstance(original, DomainError) else None
+                )
+            else:
+                _errors_log.error(error, exc_info=error.original_error)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     documents = DocumentStore(settings.document_cache_size)
-    # Production: introspection off unless a setting turns it on (suggestions: view.py).
+    # Production: introspection off unless a setting turns it on (suggestions: the masking
+    # extension below, for every transport).
     hidden = [] if settings.introspection_enabled else [DisableIntrospection]
-    return strawberry.Schema(
+    return KinerjaSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -96,7 +118,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: AddValidationRules([AuthenticationAlone]),
             AnonymousOnly,
             TenantTransaction,
-            lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
+            lambda: MaskUnexpectedErrors(
+                should_mask_error=should_mask, hide_suggestions=not settings.suggestions_enabled
+            ),
         ],
     )
 

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import strawberry
 
+from kinerja_saas.client_address import limit_bucket
 from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
 from kinerja_saas.ratelimit import digest
 from kinerja_saas.surveys import admin, aggregation, public, qr, results
@@ -60,7 +61,7 @@ async def _refuse_unknown_code(info: strawberry.Info) -> NoReturn:
     if redis is not None:
         wait = await hit(
             redis,
-            f"kinerja:skm:unknown:{digest(_client_ip(info))}",
+            f"kinerja:skm:unknown:{digest(limit_bucket(_client_ip(info)))}",
             limit=UNKNOWN_CODE_LIMIT_PER_HOUR,
             window_seconds=3600,
         )
@@ -507,10 +508,17 @@ class SurveyQuery:
     async def published_survey_results(
         self, info: strawberry.Info, region_slug: str
     ) -> list[SurveyResults]:
+        # One answer for a region that does not exist, is suspended, or is not the one the
+        # request is bound to (another region's token, a second slug): no existence oracle.
+        not_found = NotFound(CommonError.NOT_FOUND, field="regionSlug")
         tenant = await Tenant.by_slug(region_slug)
         if tenant is None or tenant.status != RegionStatus.ACTIVE:
-            raise NotFound(CommonError.NOT_FOUND, field="regionSlug")
-        await _enter_region(info, tenant.id)
+            raise not_found
+        try:
+            await _enter_region(info, tenant.id)
+        except (RegionMismatch, PermissionDenied) as exc:
+            raise not_found from exc
+
         return [SurveyResults.of(r) for r in await results.published_results()]
 
     @strawberry.field(description="Region admin: the region's survey services.")
@@ -679,6 +687,7 @@ class SurveyMutation:
                     ip=_client_ip(info),
                     per_ip_hour=rules.per_ip_per_hour,
                     per_code_minute=info.context.settings.survey_rate_limit_per_code_per_minute,
+                    per_code_client_minute=info.context.settings.survey_rate_limit_per_code_client_per_minute,
                 )
             given: dict[str, object] = {}
             for a in answers:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import functools
 import re
 import time
 
 import jwt
 import orjson
 from cross_web import HTTPException
-from graphql import ExecutionResult, GraphQLError, OperationType, parse
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
 from redis.asyncio import Redis
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.websockets import WebSocketDisconnect
@@ -45,40 +47,130 @@ FORBIDDEN = 4403  # graphql-transport-ws: clients retry it, calling connectionPa
 
 
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler):
-    """Queries and mutations go over HTTP: a socket's context (its actor, its DataLoader
-    cache) lives as long as the socket, which suits only subscriptions."""
+    """Only subscriptions run over WebSocket; queries and mutations go over HTTP. A socket's
+    context (its actor, its DataLoader cache) lives as long as the socket, which suits only
+    subscriptions; and a second way to run mutations would be a second place to keep the
+    request rules. A `subscribe` message meets the same checks as an HTTP body (its shape,
+    JSON nesting, which operation runs) before Strawberry sees it; the document then goes
+    through the same schema extensions (validation, the isolation rule, limits, cost,
+    masking and hidden suggestions) as over HTTP."""
 
     async def handle_subscribe(self, message) -> None:
-        payload = message.get("payload") or {}
-        if self.connection_acknowledged and not _is_subscription(
-            payload.get("query"), payload.get("operationName")
-        ):
-            error = GraphQLError(
-                ApiError.USE_HTTP.render(), extensions={"code": ApiError.USE_HTTP.value}
-            )
-            await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [error.formatted]}
-            )
-            return
+        if self.connection_acknowledged:
+            try:
+                _check_subscribe(message.get("payload"), self.view.settings)
+            except RequestRefused as refused:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refused.formatted]}
+                )
+                return
         await super().handle_subscribe(message)
 
 
-def _is_subscription(query: object, operation_name: object) -> bool:
-    """False only for a document that surely names a query or mutation; anything unclear
-    goes on to Strawberry, which reports it as usual."""
-    if not isinstance(query, str):
-        return True
+def _check_subscribe(payload: object, settings: Settings) -> None:
+    """Raises RequestRefused unless the payload names exactly one subscription."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        raise RequestRefused(400, "payload.query harus berupa teks dokumen GraphQL.")
+    name = payload.get("operationName")
+    if name is not None and not isinstance(name, str):
+        raise RequestRefused(400, OPERATION_NAME_TYPE)
+    for key in ("variables", "extensions"):
+        value = payload.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise RequestRefused(400, f"{key} harus berupa objek JSON atau null.")
+    if json_depth(payload) > MAX_JSON_DEPTH:
+        raise RequestRefused(400, TOO_DEEP)
+    kind = chosen_operation(payload["query"], name, settings.max_tokens)
+    if kind is not None and kind != OperationType.SUBSCRIPTION:
+        raise RequestRefused(400, USE_HTTP_MESSAGE, code=ApiError.USE_HTTP)
+
+
+# --- which operation a document runs: the same rule over HTTP and WebSocket -------------
+
+OPERATION_NAME_TYPE = "operationName harus berupa teks atau null."
+BODY_NOT_OBJECT = "Permintaan harus berupa objek JSON."
+TOO_DEEP_MESSAGE = "Permintaan bersarang lebih dari {depth} tingkat."
+MAX_JSON_DEPTH = 64  # objects and lists within one another, the body itself included
+TOO_DEEP = TOO_DEEP_MESSAGE.format(depth=MAX_JSON_DEPTH)
+USE_HTTP_MESSAGE = ApiError.USE_HTTP.render()
+NAME_REQUIRED_MESSAGE = ApiError.OPERATION_NAME_REQUIRED.render()
+SUBSCRIPTION_OVER_HTTP_MESSAGE = ApiError.SUBSCRIPTION_OVER_HTTP.render()
+
+
+class RequestRefused(HTTPException):
+    """A malformed or refused request: HTTP answers `status` with a GraphQL error of `code`,
+    a WebSocket an `error` message with the same error."""
+
+    def __init__(self, status_code: int, reason: str, *, code: str | None = None) -> None:
+        super().__init__(status_code, reason)
+        self.code = str(code or _HTTP_ERRORS.get(status_code, ApiError.BAD_REQUEST))
+
+    @property
+    def formatted(self) -> dict:
+        return {"message": self.reason, "extensions": {"code": self.code}}
+
+
+def json_depth(value: object) -> int:
+    """How deeply lists and objects nest in a decoded JSON value (iterative: a hostile
+    value cannot exhaust the stack here, only where it would be read recursively later)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+@functools.lru_cache(maxsize=512)
+def _operations(query: str, max_tokens: int) -> tuple[tuple[str | None, OperationType], ...]:
+    """(name, type) of each operation of a document, in order; () when it does not parse
+    (Strawberry then reports the syntax error as usual)."""
     try:
-        document = parse(query)
+        document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
-        return True
-    operations = [
-        d
+        return ()
+    return tuple(
+        (d.name.value if d.name else None, OperationType(d.operation.value))
         for d in document.definitions
-        if getattr(d, "operation", None) is not None
-        and (operation_name is None or (d.name and d.name.value == operation_name))
-    ]
-    return len(operations) != 1 or operations[0].operation == OperationType.SUBSCRIPTION
+        if isinstance(d, OperationDefinitionNode)
+    )
+
+
+def chosen_operation(
+    query: str, operation_name: str | None, max_tokens: int
+) -> OperationType | None:
+    """The type of the operation a request runs, chosen as graphql-core executes (and the
+    guards read it): by its name, or the only one. Several without a name, or an unknown
+    name, is refused here with a typed error: Strawberry would otherwise take the first
+    operation (over WebSocket a mutation placed before a subscription ran). None when the
+    document does not parse."""
+    operations = (
+        _operations(query, max_tokens)
+        if len(query) <= 20_000
+        else (_operations.__wrapped__(query, max_tokens))
+    )
+    if not operations:
+        return None
+    if operation_name is None:
+        if len(operations) > 1:
+            raise RequestRefused(400, NAME_REQUIRED_MESSAGE, code=ApiError.OPERATION_NAME_REQUIRED)
+        return operations[0][1]
+    for name, kind in operations:
+        if name == operation_name:
+            return kind
+    raise RequestRefused(
+        400,
+        ApiError.UNKNOWN_OPERATION.render(name=orjson.dumps(operation_name[:100]).decode()),
+        code=ApiError.UNKNOWN_OPERATION,
+    )
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -141,17 +233,45 @@ class KinerjaGraphQL(GraphQL):
         a JSON object: Strawberry reads it with `.get`, so `42`, `"x"`, `null` or a list
         (no batching here) would fail with a 500."""
         value = super().parse_json(data)
+        if json_depth(value) > MAX_JSON_DEPTH:
+            # Read recursively later (variables' coercion, the guards): a RecursionError.
+            raise RequestRefused(400, TOO_DEEP)
         if isinstance(value, list) and self.schema.config.batching_config is not None:
             return value
         if not isinstance(value, dict):
-            raise HTTPException(400, "The request must be a JSON object.")
+            raise RequestRefused(400, BODY_NOT_OBJECT)
         return value
+
+    async def parse_multipart(self, request) -> dict:
+        """Strawberry's, with the `map` checked first: a map that is not an object of lists
+        of `variables.…` paths, names a file not sent, or points at no null variable answers
+        400 naming the problem (Strawberry's own walk raised TypeError, ValueError,
+        IndexError: a 500)."""
+        try:
+            form_data = await request.get_form_data()
+        except ValueError as e:
+            raise RequestRefused(400, "Badan multipart tidak dapat dibaca.") from e
+        operations = form_data.form.get("operations", "{}")
+        files_map = form_data.form.get("map", "{}")
+        if isinstance(operations, bytes | str):
+            operations = self.parse_json(operations)
+        if isinstance(files_map, bytes | str):
+            files_map = self.parse_json(files_map)
+        return _place_files(operations, files_map, form_data.files)
 
     async def parse_http_body(self, request_adapter):
         parsed = await super().parse_http_body(request_adapter)
         for item in parsed if isinstance(parsed, list) else [parsed]:
             if item.operation_name is not None and not isinstance(item.operation_name, str):
-                raise HTTPException(400, "operationName must be a string or null.")
+                raise RequestRefused(400, OPERATION_NAME_TYPE)
+            if isinstance(item.query, str):
+                # The operation that runs, chosen as over WebSocket; a subscription belongs
+                # on the socket (over HTTP it failed with "Unexpected error.").
+                kind = chosen_operation(item.query, item.operation_name, self.settings.max_tokens)
+                if kind == OperationType.SUBSCRIPTION:
+                    raise RequestRefused(
+                        400, SUBSCRIPTION_OVER_HTTP_MESSAGE, code=ApiError.SUBSCRIPTION_OVER_HTTP
+                    )
         return parsed
 
     async def process_result(self, request, result):
@@ -167,9 +287,13 @@ class KinerjaGraphQL(GraphQL):
             return await self._run(request, context, root_value)
         except HTTPException as exc:
             # Strawberry answers these in plain text; clients expect GraphQL's shape.
-            error = _HTTP_ERRORS.get(exc.status_code, ApiError.BAD_REQUEST)
-            reason = HTTP_REASONS.get(exc.reason)
-            message = error.render(**({"reason": reason} if reason else {}))
+            code = getattr(exc, "code", None)
+            if code is not None:  # our own refusal (RequestRefused): its Indonesian text
+                message = exc.reason
+            else:  # Strawberry's own, in English: as a person reads it
+                error = _HTTP_ERRORS.get(exc.status_code, ApiError.BAD_REQUEST)
+                reason = HTTP_REASONS.get(exc.reason)
+                code, message = error.value, error.render(**({"reason": reason} if reason else {}))
             return JSONResponse(
                 {"errors": [{"message": message, "extensions": {"code": error.value}}]},
                 status_code=exc.status_code,
@@ -357,3 +481,56 @@ async def _close_on_expiry(context: Context, expires_at: float) -> None:
     await asyncio.sleep(max(0.0, expires_at - time.time()))
     with contextlib.suppress(RuntimeError, OSError):  # already closed
         await context.request.close(code=FORBIDDEN, reason="Token expired")
+
+
+MAP_PROBLEM = "map: {problem}"
+
+
+def _place_files(operations: object, files_map: object, files) -> dict:
+    """The multipart request's operations with each file at the paths `map` names
+    (graphql-multipart-request-spec): every problem a 400 that names it."""
+    if not isinstance(files_map, dict):
+        raise RequestRefused(400, MAP_PROBLEM.format(problem="harus berupa objek JSON."))
+    if not isinstance(operations, dict):
+        raise RequestRefused(400, BODY_NOT_OBJECT)
+    placed = copy.deepcopy(operations)
+    for key, paths in files_map.items():
+        if key not in files:
+            problem = f"berkas {orjson.dumps(key[:100]).decode()} tidak ada dalam formulir."
+            raise RequestRefused(400, MAP_PROBLEM.format(problem=problem))
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+            problem = f"nilai {orjson.dumps(key[:100]).decode()} harus daftar path teks."
+            raise RequestRefused(400, MAP_PROBLEM.format(problem=problem))
+        for path in paths:
+            _put(placed, path, files[key])
+    return placed
+
+
+def _put(operations: dict, path: str, file) -> None:
+    shown = orjson.dumps(path[:200]).decode()
+    keys = path.split(".")
+    if len(keys) < 2 or keys[0] != "variables":
+        raise RequestRefused(400, MAP_PROBLEM.format(problem=f"path {shown} harus di variables."))
+    target: object = operations
+    for position, key in enumerate(keys):
+        last = position == len(keys) - 1
+        if isinstance(target, dict) and key in target:
+            if last:
+                if target[key] is not None:
+                    break
+                target[key] = file
+                return
+            target = target[key]
+        elif (
+            isinstance(target, list) and key.isascii() and key.isdigit() and int(key) < len(target)
+        ):
+            if last:
+                if target[int(key)] is not None:
+                    break
+                target[int(key)] = file
+                return
+            target = target[int(key)]
+        else:
+            break
+    problem = f"path {shown} tidak menunjuk variabel bernilai null."
+    raise RequestRefused(400, MAP_PROBLEM.format(problem=problem))

@@ -17,6 +17,7 @@ from tortoise.expressions import Q
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.activation import activation_token
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.events import ACTIVATION_REQUESTED
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import ROLE_LABELS, Role
 from kinerja_saas.auth.service import normalise_email
@@ -163,8 +164,7 @@ async def onboard_region(*, actor: Actor, data: RegionInput, secret: str) -> Onb
             entity_id=tenant.id,
             after={"slug": tenant.slug, "name": tenant.name, "admin": admin.email},
         )
-        await emit("tenants.region_onboarded", {"tenant_id": tenant.id})
-        await emit("auth.activation_requested", {"user_ids": [admin.id]})
+        await emit(ACTIVATION_REQUESTED, {"user_ids": [admin.id]})
     token = activation_token(
         tenant_id=tenant.id, user_id=admin.id, token_version=admin.token_version, secret=secret
     )

@@ -8,7 +8,9 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.org import importing
 from kinerja_saas.org.errors import ImportError_
+from kinerja_saas.org.events import IMPORT_REQUESTED
 from tenants.context import tenant_transaction
+from workers import jobs
 from workers.queue import enqueue
 from workers.tenant_job import WorkerContext, tenant_job
 
@@ -63,11 +65,11 @@ async def sweep_imports(actor: Actor, *, worker: WorkerContext) -> dict[str, int
     for s in stranded:
         await enqueue(
             worker.queue,
-            "import_employees",
+            jobs.IMPORT_EMPLOYEES,
             job_id=f"import-sweep:{s.job_id}:{s.run_id or 'queued'}",
             tenant_id=actor.tenant_id,
             event_id=0,  # not from an event: the sweep found it
-            topic="org.import.requested",
+            topic=IMPORT_REQUESTED.name,
             payload={"job_id": s.job_id},
         )
     JOBS_RECOVERED.labels(sweep="imports").inc(len(stranded))

@@ -1,11 +1,12 @@
 """The outbox relay and the event dispatcher.
 
-The relay claims committed events of every region and enqueues one `dispatch_event` job
-each, with the job id `outbox:<event id>` (and a `fan_out_notifications` job, `notify:<event
-id>`, for topics that notify someone); the claim commits only after Redis took the
-jobs, so a Redis outage delays events but loses none. `dispatch_event` runs the handlers
-registered for the topic, each at most once per event (`processed_events`), so an event
-delivered twice is handled once.
+The relay claims committed events of every region and enqueues each event's jobs as the
+routing table (`workers/routing.py`) says: `dispatch_event` or the topic's own job, with
+the job id `outbox:<event id>`, and a `fan_out_notifications` job, `notify:<event id>`,
+for topics that notify someone; a debounced topic's event schedules its scope's job
+instead. The claim commits only after Redis took the jobs, so a Redis outage delays
+events but loses none. `dispatch_event` runs the topic's handlers, each at most once per
+event (`processed_events`), so an event delivered twice is handled once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,35 +23,17 @@ from tortoise.transactions import in_transaction
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.database import relay_connection_params
 from kinerja_saas.metrics import JOBS_RECOVERED
-from kinerja_saas.notifications.kinds import BY_TOPIC
-from kinerja_saas.notifications.webhooks import REDELIVERY_TOPIC
 from kinerja_saas.outbox import parking
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 from workers.queue import enqueue, unknown_jobs
+from workers.routing import debounce_of, handlers_of, jobs_for
 from workers.tenant_job import WorkerContext, tenant_job
 
 log = logging.getLogger("kinerja.outbox")
 
-Handler = Callable[[Actor, int, dict[str, Any]], Awaitable[None]]
-HANDLERS: dict[str, dict[str, Handler]] = {}
-
 OUTBOX_CHANNEL = "kinerja_outbox"  # NOTIFY channel of committed events
-
-# Topics whose event is a job of its own (long or stepwise work), not `dispatch_event`.
-ROUTES: dict[str, str] = {
-    "org.import.requested": "import_employees",
-    REDELIVERY_TOPIC: "redeliver_webhook",  # after the redeliverWebhook mutation committed
-}
-
-# Topics whose events only schedule a debounced job: (function, the payload keys of its
-# scope). Events of one scope within one window share one job, run once the window ends,
-# so a burst of events causes one run per window, not one per event.
-DEBOUNCED: dict[str, tuple[str, tuple[str, ...]]] = {
-    # Emitted when a service of the campaign becomes pending (kinerja_saas.surveys.public).
-    "surveys.response_submitted": ("aggregate_survey_campaign", ("campaign_id",)),
-}
 
 
 def debounced_job(
@@ -61,32 +43,15 @@ def debounced_job(
     names the window, so a finished run never blocks the next window's (arq keeps finished
     ids). Events are relayed after their commit, so the run at the window's end sees every
     event of the window."""
-    function, keys = DEBOUNCED[event.topic]
+    debounce = debounce_of(event.topic)
+    assert debounce is not None
+    function = debounce.job
     window = max(window, 0.05)
     bucket = int((time.time() if now is None else now) // window)
-    scope = {key: event.payload[key] for key in keys}
+    scope = {key: event.payload[key] for key in debounce.scope}
     job_id = ":".join([function, str(event.tenant_id), *map(str, scope.values()), str(bucket)])
     run_at = datetime.fromtimestamp((bucket + 1) * window, UTC)
     return function, job_id, run_at, scope
-
-
-def jobs_for(event_id: int, topic: str) -> list[tuple[str, str]]:
-    """(function, job id) of each job an event starts: its handlers, and the notification
-    fan-out when a notification kind comes from the topic."""
-    jobs = [(ROUTES.get(topic, "dispatch_event"), f"outbox:{event_id}")]
-    if topic in BY_TOPIC:
-        jobs.append(("fan_out_notifications", f"notify:{event_id}"))
-    return jobs
-
-
-def handles(topic: str, name: str) -> Callable[[Handler], Handler]:
-    """Registers a handler for a topic; `name` is its idempotency key, keep it stable."""
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS.setdefault(topic, {})[name] = handler
-        return handler
-
-    return register
 
 
 async def enqueue_jobs_of(redis, event: outbox.ClaimedEvent, only: set[str] | None = None) -> int:
@@ -139,7 +104,7 @@ async def relay_once(
     async with conn.transaction():
         events = await outbox.claim_batch(conn, batch_size)
         for event in events:
-            if event.topic in DEBOUNCED:
+            if debounce_of(event.topic) is not None:
                 function, job_id, run_at, scope = debounced_job(event, debounce_seconds)
                 if job_id in debounced or (enqueued is not None and job_id in enqueued):
                     continue
@@ -218,7 +183,7 @@ async def dispatch_event(
 ) -> list[str]:
     """Runs each handler of the topic once; returns the handlers that ran now."""
     ran = []
-    for name, handler in HANDLERS.get(topic, {}).items():
+    for name, handler in handlers_of(topic).items():
         async with in_transaction():  # a savepoint per handler
             if await outbox.mark_processed(event_id, name):
                 await handler(actor, event_id, payload)
@@ -251,18 +216,18 @@ async def sweep_outbox(actor: Actor, *, worker: WorkerContext) -> dict[str, int]
                 if function not in e.done_jobs
             ]
             for e in events
-            if e.topic not in DEBOUNCED
+            if debounce_of(e.topic) is None
         }
-        dead = await parking.dead_job_ids([j for jobs in expected.values() for _, j in jobs])
+        dead = await parking.dead_job_ids([j for pairs in expected.values() for _, j in pairs])
     lost = set(
         await unknown_jobs(
-            worker.queue, [j for jobs in expected.values() for _, j in jobs if j not in dead]
+            worker.queue, [j for pairs in expected.values() for _, j in pairs if j not in dead]
         )
     )
     requeued = 0
     by_id = {e.id: e for e in events}
-    for event_id, jobs in expected.items():
-        only = {job_id for _, job_id in jobs if job_id in lost}
+    for event_id, pairs in expected.items():
+        only = {job_id for _, job_id in pairs if job_id in lost}
         if only:
             requeued += await enqueue_jobs_of(worker.queue, by_id[event_id], only=only)
     requeued += await _requeue_debounced(worker, actor.tenant_id, events)
@@ -276,10 +241,11 @@ async def _requeue_debounced(worker: WorkerContext, tenant_id: int, events: list
     enqueues nothing more and a new lost event gets a run of its own."""
     newest: dict[tuple, tuple[str, dict[str, Any], int]] = {}
     for event in events:
-        if event.topic not in DEBOUNCED or event.relayed_seconds_ago < DEBOUNCED_GRACE_SECONDS:
+        debounce = debounce_of(event.topic)
+        if debounce is None or event.relayed_seconds_ago < DEBOUNCED_GRACE_SECONDS:
             continue
-        function, keys = DEBOUNCED[event.topic]
-        scope = {key: event.payload[key] for key in keys}
+        function = debounce.job
+        scope = {key: event.payload[key] for key in debounce.scope}
         newest[(function, *scope.values())] = (function, scope, event.id)
     for function, scope, event_id in newest.values():
         job_id = ":".join([function, str(tenant_id), *map(str, scope.values()), f"sweep{event_id}"])

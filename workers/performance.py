@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.performance.deadlines import announce_near_deadlines
+from workers import jobs
 from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
 
@@ -19,4 +20,4 @@ async def schedule_deadline_notices(ctx: dict, *, now: datetime | None = None) -
     """Cron, hourly: `announce_deadlines` for every active region. Hourly, because regions'
     days start in three time zones; a repeated run announces nothing new."""
     hour = (now or datetime.now(UTC)).strftime("%Y%m%d%H")
-    return await enqueue_for_active_regions(ctx["redis"], "announce_deadlines", run=hour)
+    return await enqueue_for_active_regions(ctx["redis"], jobs.ANNOUNCE_DEADLINES, run=hour)

@@ -22,12 +22,18 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
+from workers import jobs
 from workers.tenant_job import enqueue_for_active_regions
 
 log = logging.getLogger("kinerja.recovery")
 
 SWEEP_EVERY_MINUTES = 10
-RECOVERY_SWEEPS = ("sweep_webhooks", "sweep_outbox", "sweep_imports", "sweep_survey_pending")
+RECOVERY_SWEEPS = (
+    jobs.SWEEP_WEBHOOKS,
+    jobs.SWEEP_OUTBOX,
+    jobs.SWEEP_IMPORTS,
+    jobs.SWEEP_SURVEY_PENDING,
+)
 # A key every worker keeps in Redis: when it is gone, Redis lost its data.
 EPOCH_KEY = "kinerja:redis-epoch"
 RESET_CHECK_SECONDS = 2.0
@@ -50,7 +56,7 @@ async def schedule_recovery_sweeps(ctx: dict, *, now: datetime | None = None) ->
 async def run_sweeps_now(redis, run: str) -> int:
     """Every recovery sweep and the e-mail sweep, once per active region, now."""
     enqueued = 0
-    for function in (*RECOVERY_SWEEPS, "sweep_emails"):
+    for function in (*RECOVERY_SWEEPS, jobs.SWEEP_EMAILS):
         enqueued += await enqueue_for_active_regions(redis, function, run=run)
     return enqueued
 

@@ -11,6 +11,7 @@ from arq import cron, func
 
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import ConfigurationError, Settings, get_settings
+from workers import jobs
 from workers.metrics import instrument, on_job_start
 from workers.notifications.email import (
     SWEEP_EVERY_MINUTES,
@@ -39,35 +40,42 @@ from workers.training import assign_training, schedule_training_assignment
 # arq's try limit is out of the way (FOREVER_TRIES): workers/tenant_job.py decides when a
 # job gives up, and an outage never makes it.
 FUNCTIONS = [
-    func(dispatch_event, name="dispatch_event", max_tries=FOREVER_TRIES),
+    func(dispatch_event, name=jobs.DISPATCH_EVENT, max_tries=FOREVER_TRIES),
     func(
         import_employees,
-        name="import_employees",
+        name=jobs.IMPORT_EMPLOYEES,
         max_tries=FOREVER_TRIES,
         timeout=IMPORT_TIMEOUT_SECONDS,
     ),
-    func(announce_deadlines, name="announce_deadlines", max_tries=FOREVER_TRIES),
+    func(announce_deadlines, name=jobs.ANNOUNCE_DEADLINES, max_tries=FOREVER_TRIES),
     func(
-        fan_out_notifications, name="fan_out_notifications", max_tries=FOREVER_TRIES, timeout=3600
+        fan_out_notifications,
+        name=jobs.FAN_OUT_NOTIFICATIONS,
+        max_tries=FOREVER_TRIES,
+        timeout=3600,
     ),
-    func(remind_approvals, name="remind_approvals", max_tries=FOREVER_TRIES),
-    func(send_emails, name="send_emails", max_tries=FOREVER_TRIES, timeout=3600),
-    func(sweep_emails, name="sweep_emails", max_tries=FOREVER_TRIES, timeout=3600),
-    func(send_email_digest, name="send_email_digest", max_tries=FOREVER_TRIES, timeout=3600),
+    func(remind_approvals, name=jobs.REMIND_APPROVALS, max_tries=FOREVER_TRIES),
+    func(send_emails, name=jobs.SEND_EMAILS, max_tries=FOREVER_TRIES, timeout=3600),
+    func(sweep_emails, name=jobs.SWEEP_EMAILS, max_tries=FOREVER_TRIES, timeout=3600),
+    func(send_email_digest, name=jobs.SEND_EMAIL_DIGEST, max_tries=FOREVER_TRIES, timeout=3600),
     # Two short transactions and one POST bounded by KINERJA_WEBHOOK_TIMEOUT_SECONDS (keep it
     # well under this timeout).
-    func(deliver_webhook, name="deliver_webhook", max_tries=FOREVER_TRIES, timeout=120),
-    func(redeliver_webhook, name="redeliver_webhook", max_tries=FOREVER_TRIES),
+    func(deliver_webhook, name=jobs.DELIVER_WEBHOOK, max_tries=FOREVER_TRIES, timeout=120),
+    func(redeliver_webhook, name=jobs.REDELIVER_WEBHOOK, max_tries=FOREVER_TRIES),
     # Recovery of stranded work (workers/recovery.py).
-    func(sweep_webhooks, name="sweep_webhooks", max_tries=FOREVER_TRIES),
-    func(sweep_imports, name="sweep_imports", max_tries=FOREVER_TRIES),
-    func(sweep_outbox, name="sweep_outbox", max_tries=FOREVER_TRIES),
-    func(aggregate_survey_campaign, name="aggregate_survey_campaign", max_tries=FOREVER_TRIES),
+    func(sweep_webhooks, name=jobs.SWEEP_WEBHOOKS, max_tries=FOREVER_TRIES),
+    func(sweep_imports, name=jobs.SWEEP_IMPORTS, max_tries=FOREVER_TRIES),
+    func(sweep_outbox, name=jobs.SWEEP_OUTBOX, max_tries=FOREVER_TRIES),
+    func(aggregate_survey_campaign, name=jobs.AGGREGATE_SURVEY_CAMPAIGN, max_tries=FOREVER_TRIES),
     # Its name before 0022 (one run per service): jobs queued across an upgrade still run.
-    func(aggregate_survey_campaign, name="aggregate_survey_service", max_tries=FOREVER_TRIES),
-    func(sweep_survey_pending, name="sweep_survey_pending", max_tries=FOREVER_TRIES),
-    func(recompute_survey_results, name="recompute_survey_results", max_tries=FOREVER_TRIES),
-    func(assign_training, name="assign_training", max_tries=FOREVER_TRIES, timeout=3600),
+    func(
+        aggregate_survey_campaign,
+        name=jobs.LEGACY_AGGREGATE_SURVEY_SERVICE,
+        max_tries=FOREVER_TRIES,
+    ),
+    func(sweep_survey_pending, name=jobs.SWEEP_SURVEY_PENDING, max_tries=FOREVER_TRIES),
+    func(recompute_survey_results, name=jobs.RECOMPUTE_SURVEY_RESULTS, max_tries=FOREVER_TRIES),
+    func(assign_training, name=jobs.ASSIGN_TRAINING, max_tries=FOREVER_TRIES, timeout=3600),
 ]
 
 CRON_JOBS = [

@@ -14,7 +14,8 @@ from kinerja_saas.surveys.aggregation import (
     campaign_ids_to_recompute,
     stale_pending_campaigns,
 )
-from kinerja_saas.surveys.public import SUBMITTED_TOPIC
+from kinerja_saas.surveys.events import RESPONSE_SUBMITTED
+from workers import jobs
 from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
 
@@ -23,11 +24,11 @@ async def aggregate_survey_campaign(actor: Actor, *, campaign_id: int, **_: obje
     """Refreshes the campaign's pending services and their unit and region rows (debounced
     by the relay: one run per campaign and window however many responses came in), then
     the survey-fed realisations of indicators with source SKM_IKM (same transaction).
-    Jobs queued before an upgrade (`aggregate_survey_service`, with a service_id) run it
+    Jobs queued before an upgrade (`LEGACY_AGGREGATE_SURVEY_SERVICE`, with a service_id) run it
     too: the pending rows say which services to refresh."""
     run = await aggregate_pending(campaign_id=campaign_id)
     # The campaign's relayed submission events are done with this run (same transaction).
-    await outbox.mark_scope_done(SUBMITTED_TOPIC, {"campaign_id": campaign_id})
+    await outbox.mark_scope_done(RESPONSE_SUBMITTED, {"campaign_id": campaign_id})
     return {
         "services": len(run.services),
         "rows": run.rows,
@@ -58,4 +59,4 @@ async def recompute_survey_results(actor: Actor) -> int:
 async def schedule_survey_recompute(ctx: dict, *, now: datetime | None = None) -> int:
     """Cron, nightly: `recompute_survey_results` for every active region."""
     day = (now or datetime.now(UTC)).strftime("%Y%m%d")
-    return await enqueue_for_active_regions(ctx["redis"], "recompute_survey_results", run=day)
+    return await enqueue_for_active_regions(ctx["redis"], jobs.RECOMPUTE_SURVEY_RESULTS, run=day)

@@ -271,8 +271,9 @@ def tenant_job(
 
 
 async def _event_job_done(event_id: int, job: str, topic: str) -> None:
-    # workers.outbox imports this module: its routing table is read when a job ends.
-    from workers.outbox import jobs_for
+    # The routing table imports the handlers' modules, which import this one: it is read
+    # when a job ends.
+    from workers.routing import jobs_for
 
     expected = [function for function, _ in jobs_for(event_id, topic)]
     await outbox.mark_job_done(event_id, job, expected)

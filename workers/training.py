@@ -1,7 +1,8 @@
 """Jobs of competency development: assigning training to what evaluations call for.
 
-- From the outbox: each finalised evaluation (`performance.evaluation_finalised`) is handled
-  once (`processed_events`) and assigns that evaluation's programmes.
+- From the outbox (handlers in the routing table, workers/routing.py): each finalised
+  evaluation (`performance.evaluation_finalised`) is handled once (`processed_events`) and
+  assigns that evaluation's programmes.
 - `assignTrainingForPeriod` writes `training.assignment_requested`; its handler runs the same
   set-based assignment for the period (or an org unit).
 - `assign_training`: the same for a region's evaluating or closed periods of this and last
@@ -18,18 +19,16 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.performance.models import Period, PeriodStatus
 from kinerja_saas.training.assignment import assign_for_period
 from tenants.context import current_tenant_id
-from workers.outbox import handles
+from workers import jobs
 from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
 
-@handles("performance.evaluation_finalised", "training.assign_for_evaluation")
 async def on_evaluation_finalised(actor: Actor, event_id: int, payload: dict[str, Any]) -> None:
     await assign_for_period(
         period_id=int(payload["period_id"]), evaluation_id=int(payload["evaluation_id"])
     )
 
 
-@handles("training.assignment_requested", "training.assign_for_period")
 async def on_assignment_requested(actor: Actor, event_id: int, payload: dict[str, Any]) -> None:
     unit_id = payload.get("unit_id")
     await assign_for_period(
@@ -55,4 +54,4 @@ async def schedule_training_assignment(ctx: dict, *, now: datetime | None = None
     """Cron, daily: `assign_training` for every active region (catches evaluations whose
     events were handled before a fitting programme or batch existed)."""
     day = (now or datetime.now(UTC)).strftime("%Y%m%d")
-    return await enqueue_for_active_regions(ctx["redis"], "assign_training", run=day)
+    return await enqueue_for_active_regions(ctx["redis"], jobs.ASSIGN_TRAINING, run=day)

@@ -12,6 +12,7 @@ import jwt
 from tortoise.expressions import F
 
 from kinerja_saas.audit.service import record
+from kinerja_saas.auth import events
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import ActivationError, AuthError
 from kinerja_saas.auth.models import UserAccount
@@ -107,7 +108,7 @@ async def reissue_activation(*, actor: Actor, user_id: int, secret: str) -> tupl
     await record(
         actor=actor, action="account.activation_issued", entity="user_account", entity_id=user.id
     )
-    await emit("auth.activation_requested", {"user_ids": [user.id]})
+    await emit(events.ACTIVATION_REQUESTED, {"user_ids": [user.id]})
     return user, activation_token(
         tenant_id=tenant_id, user_id=user.id, token_version=user.token_version, secret=secret
     )

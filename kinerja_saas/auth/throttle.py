@@ -42,6 +42,7 @@ from redis.exceptions import RedisError
 
 from kinerja_saas import logs
 from kinerja_saas.auth.errors import AuthError
+from kinerja_saas.client_address import limit_bucket
 from kinerja_saas.metrics import LOGIN_THROTTLE_LOCAL
 from kinerja_saas.ratelimit import RateLimited, digest, hit_all
 from kinerja_saas.settings import Settings
@@ -110,7 +111,7 @@ class Client:
 
     @property
     def key(self) -> str:
-        return f"d:{self.device}" if self.device else f"ip:{self.ip}"
+        return f"d:{self.device}" if self.device else f"ip:{limit_bucket(self.ip)}"
 
 
 class LocalCounters:
@@ -199,7 +200,7 @@ class LoginThrottle:
 
     @staticmethod
     def ip_key(ip: str) -> str:
-        return f"kinerja:login:ip:{digest(ip)}"
+        return f"kinerja:login:ip:{digest(limit_bucket(ip))}"
 
     @staticmethod
     def pace_key(email: str) -> str:

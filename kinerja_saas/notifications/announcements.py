@@ -7,13 +7,12 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import CommonError, ErrorCollector
-from kinerja_saas.notifications.kinds import BY_NAME
+from kinerja_saas.notifications.events import ANNOUNCEMENT
 from kinerja_saas.org.models import Unit
 from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.outbox.service import emit
 from tenants.context import current_tenant_id
 
-ANNOUNCEMENT = BY_NAME["ANNOUNCEMENT"].topic
 MAX_TITLE = 200
 MAX_BODY = 5000
 

@@ -1,6 +1,8 @@
-"""The notification kinds: which outbox topic each comes from, who receives it (one SQL
-query, so a region-wide event is resolved by the database, not in Python), its default texts
-in Bahasa Indonesia and its default channels.
+"""The notification kinds: who receives each (one SQL query, so a region-wide event is
+resolved by the database, not in Python), its default texts in Bahasa Indonesia and its
+default channels. Which outbox topic causes which kind is the routing table's
+(`workers/routing.py`); a kind's `event_vars` and recipient query read that topic's payload
+(its declared type in `<domain>/events.py`; tests/test_event_catalogue.py checks both).
 
 Recipient queries take $1 = tenant id and $2 = the event's payload (jsonb) and return
 `user_id` and `nama` (the recipient's name) plus the kind's `recipient_vars` as text. Only
@@ -16,7 +18,6 @@ from kinerja_saas.notifications.models import Channel
 @dataclass(frozen=True)
 class Kind:
     name: str
-    topic: str
     description: str
     title: str
     body: str
@@ -66,7 +67,6 @@ _EMPLOYEE_NAME = (
 KINDS: tuple[Kind, ...] = (
     Kind(
         name="PLAN_SUBMITTED",
-        topic="performance.plan_submitted",
         description="An employee submitted an SKP plan: to the evaluator (atasan langsung).",
         title="SKP {pegawai} menunggu persetujuan Anda",
         body="{pegawai} telah mengajukan rencana SKP. Silakan periksa, lalu setujui atau "
@@ -80,7 +80,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="PLAN_APPROVED",
-        topic="performance.plan_approved",
         description="The evaluator approved the plan: to the employee.",
         title="SKP Anda telah disetujui",
         body="Rencana SKP Anda telah disetujui. Anda dapat mulai mencatat realisasi beserta "
@@ -91,7 +90,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="PLAN_RETURNED",
-        topic="performance.plan_returned",
         description="The evaluator returned the plan with a reason: to the employee.",
         title="SKP Anda dikembalikan untuk diperbaiki",
         body="Atasan Anda mengembalikan rencana SKP. Alasan: {reason}",
@@ -101,7 +99,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="REALISATION_REJECTED",
-        topic="performance.realisation_rejected",
         description="The evaluator rejected a realisation: to the employee.",
         title="Realisasi ditolak: {indikator}",
         body='Realisasi Anda untuk indikator "{indikator}" ({periode}) ditolak. '
@@ -120,7 +117,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="DEADLINE_NEAR",
-        topic="performance.checkpoint_deadline_near",
         description="A checkpoint's realisation deadline is near: to each employee with an "
         "approved plan who has indicators without a realisation there.",
         title="Batas pengisian realisasi {label}: {deadline}",
@@ -145,7 +141,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="APPROVAL_OVERDUE",
-        topic="notifications.approval_reminder",
         description="Daily: plans waiting for approval longer than the region's reminder "
         "setting, to their evaluators.",
         title="{jumlah} SKP menunggu persetujuan Anda",
@@ -163,7 +158,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="EVALUATION_FINALISED",
-        topic="performance.evaluation_finalised",
         description="An evaluation was finalised: to the employee.",
         title="Evaluasi kinerja Anda telah final",
         body="Predikat kinerja Anda: {predikat}. Baca umpan balik atasan pada halaman evaluasi.",
@@ -173,7 +167,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="EVALUATION_APPEALED",
-        topic="performance.evaluation_appealed",
         description="An employee appealed (keberatan): to the evaluator's supervisor, who "
         "decides it.",
         title="Keberatan atas evaluasi {pegawai}",
@@ -188,7 +181,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="DIALOG_NOTE",
-        topic="performance.dialog_note_added",
         description="A new note in the dialog kinerja: to the other side of the plan.",
         title="Catatan baru dari {penulis}",
         body="{penulis} menambahkan catatan dialog kinerja pada rencana SKP.",
@@ -205,7 +197,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="CONSEQUENCE_RECORDED",
-        topic="performance.consequence_recorded",
         description="A reward or sanction was recorded: to the employee.",
         title="Tindak lanjut kinerja: {type}",
         body="Telah dicatat untuk Anda: {type}. Rinciannya ada pada halaman kinerja Anda.",
@@ -215,7 +206,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="PERIOD_OPENED",
-        topic="performance.period_opened",
         description="A performance period opened: to every login of the region.",
         title="Periode kinerja {year} dibuka",
         body="Periode kinerja {year} telah dibuka. Susun rencana SKP Anda bersama atasan.",
@@ -227,7 +217,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="IMPORT_FINISHED",
-        topic="org.import.finished",
         description="An employee import ended: to the admin who started it.",
         title="Impor pegawai selesai: {status}",
         body="Impor data pegawai {region} telah selesai dengan status {status}.",
@@ -238,7 +227,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="ANNOUNCEMENT",
-        topic="notifications.announcement",
         description="A region admin's announcement (pengumuman): to every login of a unit "
         "and its sub-units, or of the whole region.",
         title="{judul}",
@@ -258,7 +246,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="SURVEY_BAND_DROPPED",
-        topic="surveys.band_dropped",
         description="A service's IKM quality band fell after an aggregation (e.g. B to C): "
         "to the region admins.",
         title="Mutu pelayanan {layanan} turun ke {mutu_baru}",
@@ -278,7 +265,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="TRAINING_ASSIGNED",
-        topic="training.assigned",
         description="A training assignment (automatic, manual or self-enrolment, in a batch or "
         "on the waiting list): to the employee.",
         title="Penugasan pelatihan: {judul}",
@@ -289,7 +275,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="TRAINING_TEAM_ASSIGNED",
-        topic="training.team_assigned",
         description="Members of a supervisor's team were assigned training: to the supervisor.",
         title="{jumlah} anggota tim Anda mendapat penugasan pelatihan",
         body="Sebanyak {jumlah} anggota tim Anda ditugaskan mengikuti pelatihan pengembangan "
@@ -300,7 +285,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="TRAINING_UNIT_ASSIGNED",
-        topic="training.unit_assigned",
         description="New participants for a training unit: to its training officers (and to "
         "webhook endpoints of that unit).",
         title="{jumlah} peserta baru untuk {unit_pelatihan}",
@@ -317,7 +301,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="ACCOUNT_ACTIVATION",
-        topic="auth.activation_requested",
         description="A new login: the activation link, by e-mail (the link is made when the "
         "e-mail is sent and never stored).",
         title="Aktivasi akun Kinerja {region}",
@@ -334,4 +317,3 @@ KINDS: tuple[Kind, ...] = (
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
-BY_TOPIC: dict[str, Kind] = {k.topic: k for k in KINDS}

@@ -10,27 +10,28 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
-from kinerja_saas.notifications.kinds import BY_NAME
+from kinerja_saas.notifications.events import APPROVAL_REMINDER
+from kinerja_saas.outbox.service import insert_events_sql
+from kinerja_saas.outbox.topics import sql_literal
 from kinerja_saas.performance.deadlines import region_today
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 from tenants.region_settings import with_defaults
 
-APPROVAL_REMINDER = BY_NAME["APPROVAL_OVERDUE"].topic
-
-_REMIND_SQL = f"""
-INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)
-SELECT $1, '{APPROVAL_REMINDER}',
-    jsonb_build_object('day', $2::text, 'days', $3::int, 'before', $4::timestamptz), now(), 0
+_REMIND_SQL = insert_events_sql(
+    APPROVAL_REMINDER,
+    payload_sql="jsonb_build_object('day', $2::text, 'days', $3::int, 'before', $4::timestamptz)",
+    tail_sql=f"""
 WHERE EXISTS (
     SELECT 1 FROM plans p
     WHERE p.tenant_id = $1 AND p.status = 'SUBMITTED' AND p.submitted_at < $4::timestamptz
 ) AND NOT EXISTS (
     SELECT 1 FROM outbox_events o
-    WHERE o.tenant_id = $1 AND o.topic = '{APPROVAL_REMINDER}' AND o.payload->>'day' = $2::text
+    WHERE o.tenant_id = $1 AND o.topic = {sql_literal(APPROVAL_REMINDER)}
+        AND o.payload->>'day' = $2::text
+)""",
+    returning="id",
 )
-RETURNING id
-"""
 
 
 async def remind_overdue_approvals(*, now: datetime | None = None) -> bool:

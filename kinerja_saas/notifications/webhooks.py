@@ -43,6 +43,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, ValidationFailed
 from kinerja_saas.notifications.errors import NotificationError
+from kinerja_saas.notifications.events import WEBHOOK_REDELIVERY
 from kinerja_saas.notifications.kinds import BY_NAME
 from kinerja_saas.notifications.models import DeliveryStatus, WebhookEndpoint
 from kinerja_saas.outbox.service import emit
@@ -56,7 +57,7 @@ SECRET_PREFIX = "whsec_"
 MAX_ERROR = 300  # characters of last_error
 RESPONSE_SNIPPET = 200  # bytes of a refusing response's body kept in last_error
 STALE_CLAIM_MARGIN_SECONDS = 60.0  # beyond the HTTP timeout, before a claim counts as dead
-REDELIVERY_TOPIC = "notifications.webhook_redelivery"  # outbox: starts the new round's job
+REDELIVERY_TOPIC = WEBHOOK_REDELIVERY  # outbox: starts the new round's job
 USER_AGENT = "Kinerja-Webhooks/1"
 log = logs.get_logger("kinerja.webhooks")
 AUDIT_FIELDS = ("name", "url", "kinds", "is_active")

@@ -24,16 +24,17 @@ from typing import IO, Any
 from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.events import ACTIVATION_REQUESTED
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import user_actor
 from kinerja_saas.errors import CommonError, ErrorCode, FieldError, ValidationFailed
-from kinerja_saas.org import rules
+from kinerja_saas.org import events, rules
 from kinerja_saas.org.errors import ImportError_, OrgError
 from kinerja_saas.org.models import ImportJob, ImportStatus
 from kinerja_saas.org.service import lock_org_structure
-from kinerja_saas.outbox.service import emit
+from kinerja_saas.outbox.service import emit, emit_many
 from tenants.context import current_tenant_id, tenant_transaction
 
 COLUMNS = (
@@ -216,7 +217,7 @@ async def stage_import(
         total_rows=total, columns=job.columns
     )
     if enqueue:
-        await emit("org.import.requested", {"job_id": job.id})
+        await emit(events.IMPORT_REQUESTED, {"job_id": job.id})
     return job
 
 
@@ -686,8 +687,10 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         [tenant_id],
     )
     account_ids = [r["id"] for r in accounts]
-    for start in range(0, len(account_ids), 1000):
-        await emit("auth.activation_requested", {"user_ids": account_ids[start : start + 1000]})
+    await emit_many(
+        ACTIVATION_REQUESTED,
+        [{"user_ids": account_ids[i : i + 1000]} for i in range(0, len(account_ids), 1000)],
+    )
     created = sum(1 for r in upserted if r["inserted"])
     return {
         "rows": job.total_rows,
@@ -735,7 +738,7 @@ async def _finish(
         "DELETE FROM import_rows WHERE tenant_id = $1 AND job_id = $2", [job.tenant_id, job.id]
     )
     await emit(
-        "org.import.finished",
+        events.IMPORT_FINISHED,
         {
             "job_id": job.id,
             "status": status.value,

@@ -22,7 +22,6 @@ from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, api_field
 from kinerja_saas.org import rules
 from kinerja_saas.org.errors import OrgError
 from kinerja_saas.org.models import Employee, PositionType, Unit, UnitKind
-from kinerja_saas.outbox.service import emit
 from tenants.context import current_tenant_id
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "is_active")
@@ -362,7 +361,6 @@ async def create_employee(
     await record(
         actor=actor, action="employee.create", entity="employee", entity_id=employee.id, after=after
     )
-    await emit("org.employee.created", {"employee_id": employee.id})
     return employee
 
 
@@ -387,13 +385,6 @@ async def update_employee(
             entity_id=employee.id,
             before=before,
             after=after,
-        )
-        await emit(
-            "org.employee.updated",
-            {
-                "employee_id": employee.id,
-                "changed": sorted(k for k in after if after[k] != before[k]),
-            },
         )
     return employee
 
@@ -423,7 +414,6 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
         before={"is_active": True},
         after={"is_active": False},
     )
-    await emit("org.employee.deactivated", {"employee_id": employee.id})
     return employee
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import orjson
 from tortoise import connections
 
 from kinerja_saas.outbox.models import OutboxEvent, ProcessedEvent
+from kinerja_saas.outbox.topics import Topic, sql_literal
 from tenants.context import current_tenant_id
 
 
@@ -21,27 +23,70 @@ class ClaimedEvent:
     payload: dict[str, Any]
 
 
-async def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Must run inside the tenant transaction of the change: commits or rolls back with it."""
-    return await OutboxEvent.create(tenant_id=current_tenant_id(), topic=topic, payload=payload)
-
-
-def insert_events_sql(*, topic: str, payload_sql: str, from_sql: str) -> str:
-    """An `INSERT … SELECT` of one event of `topic` per row of `from_sql` (a FROM clause,
-    e.g. a CTE over a change's RETURNING rows) in the current tenant, with `payload_sql` an
-    expression over that row: a hot path writes its change and its event in one statement,
-    as a data-modifying CTE."""
-    return (
-        "INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)"
-        " SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint,"
-        f" '{_sql_text(topic)}', {payload_sql}, now(), 0 FROM {from_sql}"
+async def emit(topic: Topic[Any], payload: Mapping[str, object]) -> OutboxEvent:
+    """Writes one event of a declared topic (`<domain>/events.py`). Must run inside the
+    tenant transaction of the change: commits or rolls back with it. The payload should be
+    the topic's declared type (`topic.payload`); tests/test_event_catalogue.py checks what
+    the services write. (Typed as a mapping: mypy cannot infer a TypedDict from a dict
+    literal and a generic topic together.)"""
+    _declared(topic)
+    return await OutboxEvent.create(
+        tenant_id=current_tenant_id(), topic=topic.name, payload=payload
     )
 
 
-def _sql_text(text: str) -> str:
-    if not all(c.isalnum() or c in "._-" for c in text):
-        raise ValueError(f"not a topic: {text!r}")
-    return text
+async def emit_many(topic: Topic[Any], payloads: Sequence[Mapping[str, object]]) -> int:
+    """Writes one event of `topic` per payload in one statement (e.g. a roster import's
+    activation e-mails, an aggregation's band drops), in the current tenant transaction,
+    in the order given. Returns how many."""
+    _declared(topic)
+    if not payloads:
+        return 0
+    rows = await connections.get("default").execute_query_dict(
+        insert_events_sql(
+            topic,
+            payload_sql="p.payload",
+            tail_sql="FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS p(payload, n)"
+            " ORDER BY p.n",
+            returning="id",
+        ),
+        [orjson.dumps(list(payloads)).decode()],
+    )
+    return len(rows)
+
+
+def insert_events_sql(
+    topic: Topic[Any] | None,
+    *,
+    payload_sql: str,
+    tail_sql: str = "",
+    topic_sql: str | None = None,
+    returning: str | None = None,
+) -> str:
+    """The one set-based way to write events: an `INSERT … SELECT` of one event per row that
+    `tail_sql` selects (what follows the SELECT list: `FROM … WHERE … ORDER BY …`, e.g.
+    over a data-modifying CTE's RETURNING rows; a bare `WHERE …` for at most one row) in
+    the current tenant, with `payload_sql` an expression over that row. A hot path writes its change and its events in one
+    statement. `topic` is the event's declared topic; for rows of several topics pass
+    `topic=None` and a `topic_sql` expression whose values the caller wrote with
+    `topics.sql_literal` of declared topics."""
+    if (topic is None) == (topic_sql is None):
+        raise ValueError("give either a declared topic or a topic_sql expression")
+    if topic is not None:
+        topic_sql = sql_literal(_declared(topic))
+    return (
+        "INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)"
+        " SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint,"
+        f" {topic_sql}, {payload_sql}, now(), 0"
+        + (f" {tail_sql}" if tail_sql else "")
+        + (f" RETURNING {returning}" if returning else "")
+    )
+
+
+def _declared(topic: Topic[Any]) -> Topic[Any]:
+    if not isinstance(topic, Topic):
+        raise TypeError(f"not a declared topic (see kinerja_saas/<domain>/events.py): {topic!r}")
+    return topic
 
 
 async def claim_batch(conn: asyncpg.Connection, limit: int) -> list[ClaimedEvent]:
@@ -150,6 +195,8 @@ __all__ = [
     "backlog",
     "claim_batch",
     "emit",
+    "emit_many",
+    "insert_events_sql",
     "mark_job_done",
     "mark_processed",
     "mark_scope_done",

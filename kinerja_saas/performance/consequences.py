@@ -13,6 +13,7 @@ from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, Permissio
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance import events
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Consequence,
@@ -99,7 +100,7 @@ async def record_consequence(
         after={"type": type_.value, "evaluation_id": evaluation_id},
     )
     await emit(
-        "performance.consequence_recorded",
+        events.CONSEQUENCE_RECORDED,
         {
             "id": entry.id,
             "employee_id": employee.id,

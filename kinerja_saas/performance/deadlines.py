@@ -9,17 +9,19 @@ from zoneinfo import ZoneInfo
 
 from tortoise import connections
 
+from kinerja_saas.outbox.service import insert_events_sql
+from kinerja_saas.performance.events import CHECKPOINT_DEADLINE_NEAR
 from kinerja_saas.performance.models import PeriodStatus
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 from tenants.region_settings import with_defaults
 
-DEADLINE_NEAR = "performance.checkpoint_deadline_near"
+DEADLINE_NEAR = CHECKPOINT_DEADLINE_NEAR
 
 # Marks each checkpoint whose deadline is within the notice window and not yet announced
 # (deadline_notice_for holds the deadline announced, so a moved deadline is announced
 # again) and writes its event, in one statement.
-_ANNOUNCE_SQL = f"""
+_ANNOUNCE_SQL = """
 WITH due AS (
     UPDATE checkpoints c SET deadline_notice_for = c.deadline
     FROM periods p
@@ -29,15 +31,15 @@ WITH due AS (
         AND c.deadline_notice_for IS DISTINCT FROM c.deadline
     RETURNING c.id, c.period_id, c.number, c.label, c.ends_on, c.deadline, p.year
 )
-INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)
-SELECT $1, '{DEADLINE_NEAR}', jsonb_build_object(
+""" + insert_events_sql(
+    CHECKPOINT_DEADLINE_NEAR,
+    payload_sql="""jsonb_build_object(
         'period_id', period_id, 'year', year, 'checkpoint_id', id, 'number', number,
         'label', label, 'ends_on', ends_on, 'deadline', deadline,
-        'days_left', deadline - $2::date),
-    now(), 0
-FROM due ORDER BY deadline, number
-RETURNING id
-"""
+        'days_left', deadline - $2::date)""",
+    tail_sql="FROM due ORDER BY deadline, number",
+    returning="id",
+)
 
 # Realisations are entered while the period is ACTIVE and, for the last checkpoint, while
 # it is EVALUATING.

@@ -7,6 +7,7 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance import events
 from kinerja_saas.performance.access import Relation, require, visible_plan
 from kinerja_saas.performance.models import DialogNote, Indicator
 from tenants.context import current_tenant_id
@@ -52,7 +53,7 @@ async def add_note(
     # Tell the other side: the employee, or the evaluator when the employee wrote.
     recipient = plan.evaluator_id if actor.employee_id == plan.employee_id else plan.employee_id
     await emit(
-        "performance.dialog_note_added",
+        events.DIALOG_NOTE_ADDED,
         {
             "note_id": note.id,
             "plan_id": plan.id,

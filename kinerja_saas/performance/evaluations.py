@@ -16,7 +16,7 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance import rules
+from kinerja_saas.performance import events, rules
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.achievement import (
     achievement_cap,
@@ -380,7 +380,7 @@ async def finalise_evaluation(
         indicator_floor=Decimal(str(settings["low_indicator_floor"])),
     )
     await emit(
-        "performance.evaluation_finalised",
+        events.EVALUATION_FINALISED,
         {
             "evaluation_id": evaluation.id,
             "plan_id": plan.id,
@@ -438,7 +438,7 @@ async def appeal_evaluation(
         after={"appeal_id": appeal.id},
     )
     await emit(
-        "performance.evaluation_appealed",
+        events.EVALUATION_APPEALED,
         {
             "evaluation_id": evaluation.id,
             "appeal_id": appeal.id,

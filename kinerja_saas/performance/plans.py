@@ -18,6 +18,8 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
+from kinerja_saas.outbox.topics import Topic
+from kinerja_saas.performance import events
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
@@ -451,7 +453,7 @@ async def submit_plan(*, actor: Actor, plan_id: int) -> Plan:
     plan.submitted_at = _now()
     plan.return_reason = None
     await plan.save_fields("status", "submitted_at", "return_reason")
-    await _transition(actor, plan, "plan.submit", "performance.plan_submitted")
+    await _transition(actor, plan, "plan.submit", events.PLAN_SUBMITTED)
     return plan
 
 
@@ -463,7 +465,7 @@ async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
     plan.status = PlanStatus.APPROVED
     plan.approved_at = _now()
     await plan.save_fields("status", "approved_at")
-    await _transition(actor, plan, "plan.approve", "performance.plan_approved")
+    await _transition(actor, plan, "plan.approve", events.PLAN_APPROVED)
     # Survey-fed indicators get the results already aggregated now, not at the next run.
     await fill_plan_from_surveys(plan_id=plan.id)
     return plan
@@ -480,9 +482,7 @@ async def return_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     plan.status = PlanStatus.RETURNED
     plan.return_reason = reason.strip()
     await plan.save_fields("status", "return_reason")
-    await _transition(
-        actor, plan, "plan.return", "performance.plan_returned", reason=plan.return_reason
-    )
+    await _transition(actor, plan, "plan.return", events.PLAN_RETURNED, reason=plan.return_reason)
     return plan
 
 
@@ -509,11 +509,14 @@ async def revise_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     plan.status = PlanStatus.DRAFT
     plan.approved_at = None
     await plan.save_fields("status", "approved_at", "revision")
-    await _transition(actor, plan, "plan.revise", "performance.plan_revised", reason=reason)
+    # No event: nobody is told of a revision (the plan goes back to DRAFT, then SUBMITTED).
+    await _transition(actor, plan, "plan.revise", None, reason=reason)
     return plan
 
 
-async def _transition(actor: Actor, plan: Plan, action: str, topic: str, **extra: Any) -> None:
+async def _transition(
+    actor: Actor, plan: Plan, action: str, topic: Topic[Any] | None, **extra: Any
+) -> None:
     await record(
         actor=actor,
         action=action,
@@ -521,6 +524,8 @@ async def _transition(actor: Actor, plan: Plan, action: str, topic: str, **extra
         entity_id=plan.id,
         after={"status": plan.status.value, **extra},
     )
+    if topic is None:
+        return
     await emit(
         topic,
         {

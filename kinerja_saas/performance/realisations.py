@@ -18,6 +18,7 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance import events
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
@@ -204,7 +205,7 @@ async def review_realisation(
     )
     if not verified:
         await emit(
-            "performance.realisation_rejected",
+            events.REALISATION_REJECTED,
             {
                 "realisation_id": realisation.id,
                 "plan_id": plan.id,

@@ -9,6 +9,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance import events
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Checkpoint, CheckpointKind, Period, PeriodStatus
 from kinerja_saas.performance.periods import can_move, checkpoints_for
@@ -77,7 +78,7 @@ async def open_period(
         entity_id=period.id,
         after={"year": year, "checkpoint_kind": checkpoint_kind.value},
     )
-    await emit("performance.period_opened", {"period_id": period.id, "year": year})
+    await emit(events.PERIOD_OPENED, {"period_id": period.id, "year": year})
     return period
 
 
@@ -113,10 +114,6 @@ async def advance_period(*, actor: Actor, period_id: int, status: PeriodStatus) 
         entity_id=period.id,
         before={"status": before},
         after={"status": status.value},
-    )
-    await emit(
-        "performance.period_status_changed",
-        {"period_id": period.id, "from": before, "to": status.value},
     )
     return period
 

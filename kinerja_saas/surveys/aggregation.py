@@ -27,11 +27,12 @@ from tortoise import connections
 
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.performance.sources import fill_from_survey
+from kinerja_saas.surveys.events import BAND_DROPPED
 from kinerja_saas.surveys.models import ResultScope
 from kinerja_saas.surveys.rules import PROFILE_DIMENSIONS, band_dropped, band_sql
 from tenants.context import current_tenant_id
 
-BAND_DROPPED_TOPIC = "surveys.band_dropped"
+BAND_DROPPED_TOPIC = BAND_DROPPED
 TOTAL = "TOTAL"
 
 _SUMS = ", ".join(f"sum(r.u{i})::int AS s{i}" for i in range(1, 10))
@@ -253,8 +254,7 @@ async def _run(campaign_ids: list[int], *, incremental: bool) -> AggregationRun:
         service_ids=services if incremental else None,
         unit_ids=sorted({r["unit_id"] for r in service_rows}) if incremental else None,
     )
-    for drop in run.band_drops:
-        await outbox.emit(BAND_DROPPED_TOPIC, drop)
+    await outbox.emit_many(BAND_DROPPED, run.band_drops)
     return run
 
 

@@ -14,6 +14,10 @@ class SurveyError(ErrorCode):
     INCOMPLETE = "INCOMPLETE", "Semua {count} unsur wajib dijawab."
     ONE_SCOPE = "ONE_SCOPE", "Isi salah satu saja: layanan atau unit."
     DATES_REVERSED = "DATES_REVERSED", "Tanggal penutupan tidak boleh sebelum tanggal pembukaan."
+    TOO_MANY_RESPONSES = (
+        "RATE_LIMITED",
+        "Terlalu banyak jawaban; coba lagi dalam {wait} detik.",
+    )
     QR_KIND = "NOT_FOUND", "Gunakan qr.png atau qr.svg."
     NO_PUBLIC_URL = (
         "NO_PUBLIC_URL",

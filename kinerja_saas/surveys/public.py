@@ -18,6 +18,7 @@ from tortoise import connections
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.surveys.errors import SurveyError
+from kinerja_saas.surveys.events import RESPONSE_SUBMITTED
 from kinerja_saas.surveys.rules import ELEMENT_COUNT, PROFILE_FIELDS, valid_answer
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
@@ -26,7 +27,7 @@ from tenants.region_settings import with_defaults
 CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CLIENT_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 EXTRA_ANSWER_MAX = 1000
-SUBMITTED_TOPIC = "surveys.response_submitted"
+SUBMITTED_TOPIC = RESPONSE_SUBMITTED
 
 
 @dataclass(frozen=True)
@@ -243,9 +244,9 @@ def _validate(rules: Rules, sub: Submission, errors: ErrorCollector) -> list[int
 # locks the pending row until this transaction ends, so an aggregation taking the row
 # waits for this response to commit and then counts it.
 _NEWLY_PENDING_EVENT = outbox.insert_events_sql(
-    topic=SUBMITTED_TOPIC,
+    RESPONSE_SUBMITTED,
     payload_sql="jsonb_build_object('campaign_id', campaign_id, 'service_id', service_id)",
-    from_sql="pending WHERE newly_pending",
+    tail_sql="FROM pending WHERE newly_pending",
 )
 _INSERT = (
     """

@@ -32,6 +32,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.auth.errors import BearerError
+from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.client_address import client_ip
 from kinerja_saas.errors import (
@@ -83,9 +84,14 @@ def _client_ip(request: Request) -> str:
 
 
 class SurveyPages:
-    def __init__(self, settings: Settings, redis: Redis | None) -> None:
+    def __init__(
+        self, settings: Settings, redis: Redis | None, revocations: RevocationWatch | None = None
+    ) -> None:
         self.settings = settings
         self.redis = redis
+        # The API's watch: a logged-out or deactivated admin's access token is refused here
+        # within the same seconds as on /graphql (kinerja_saas/auth/revocation.py).
+        self.revocations = revocations or RevocationWatch(settings)
 
     @property
     def routes(self) -> list[Route]:
@@ -295,6 +301,7 @@ class SurveyPages:
                             ip=_client_ip(request),
                             per_ip_hour=rules.per_ip_per_hour,
                             per_code_minute=self.settings.survey_rate_limit_per_code_per_minute,
+                            per_code_client_minute=self.settings.survey_rate_limit_per_code_client_per_minute,
                         )
                     except RateLimited as exc:
                         limited = exc
@@ -367,6 +374,7 @@ class SurveyPages:
             return _api_error(404, CommonError.NOT_FOUND.value, SurveyError.QR_KIND.render())
         try:
             actor = decode_access(_bearer(request), self.settings.jwt_verification_secrets)
+            await self.revocations.check(actor)
             if actor.tenant_id is None:
                 raise PermissionDenied(CommonError.FORBIDDEN)
             admin.require_admin(actor)

@@ -330,6 +330,7 @@ async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | Non
     from kinerja_saas.org.models import Unit
     from kinerja_saas.outbox.service import emit
     from kinerja_saas.performance.models import Period
+    from kinerja_saas.training import events
 
     require_admin(actor)
     tenant_id = current_tenant_id()
@@ -340,7 +341,7 @@ async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | Non
         errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await emit(
-        "training.assignment_requested",
+        events.ASSIGNMENT_REQUESTED,
         {"period_id": period_id, "unit_id": unit_id, "requested_by": actor.user_id},
     )
 

@@ -17,7 +17,10 @@ from decimal import Decimal
 from tortoise import connections
 
 from kinerja_saas.indonesian import SQL_MONTHS
+from kinerja_saas.outbox.service import insert_events_sql
+from kinerja_saas.outbox.topics import sql_literal
 from kinerja_saas.performance.achievement import INDICATOR_ACHIEVEMENT, INDICATOR_VALUE
+from kinerja_saas.training import events
 from kinerja_saas.training.models import LIVE_STATUSES, SEATED_STATUSES
 from kinerja_saas.training.rules import MAX_PROGRAMMES_PER_EVALUATION
 from tenants.context import current_tenant_id
@@ -168,9 +171,12 @@ WITH a AS (
     LEFT JOIN training_batches b ON b.tenant_id = $1 AND b.id = a.batch_id
     WHERE a.tenant_id = $1 AND a.id = ANY($2::bigint[])
 )
-INSERT INTO outbox_events (tenant_id, topic, payload, created_at, relay_attempts)
-SELECT $1, topic, payload, now(), 0 FROM (
-    SELECT 1 AS k, a.id AS o, 'training.assigned' AS topic, jsonb_build_object(
+""" + insert_events_sql(
+    None,
+    topic_sql="x.topic",
+    payload_sql="x.payload",
+    tail_sql=f"""FROM (
+    SELECT 1 AS k, a.id AS o, {sql_literal(events.ASSIGNED)} AS topic, jsonb_build_object(
         'assignment_id', a.id, 'employee_id', a.employee_id, 'programme_id', a.programme_id,
         'training_unit_id', a.training_unit_id, 'batch_id', a.batch_id,
         'period_id', a.period_id, 'status', a.status, 'waiting_position', a.waiting_position,
@@ -178,12 +184,13 @@ SELECT $1, topic, payload, now(), 0 FROM (
         'jp', a.jp_hours, 'jadwal', a.jadwal) AS payload
     FROM a
     UNION ALL
-    SELECT 2, a.supervisor_id, 'training.team_assigned', jsonb_build_object(
+    SELECT 2, a.supervisor_id, {sql_literal(events.TEAM_ASSIGNED)}, jsonb_build_object(
         'supervisor_id', a.supervisor_id, 'jumlah', count(*),
         'assignment_ids', jsonb_agg(a.id ORDER BY a.id))
     FROM a WHERE a.supervisor_id IS NOT NULL GROUP BY a.supervisor_id
     UNION ALL
-    SELECT 3, a.training_unit_id * 100000 + a.chunk, 'training.unit_assigned', jsonb_build_object(
+    SELECT 3, a.training_unit_id * 100000 + a.chunk, {sql_literal(events.UNIT_ASSIGNED)},
+        jsonb_build_object(
         'training_unit_id', a.training_unit_id, 'jumlah', count(*),
         'assignments', jsonb_agg(jsonb_build_object(
             'assignment_id', a.id, 'employee_id', a.employee_id, 'nip', a.nip,
@@ -191,8 +198,8 @@ SELECT $1, topic, payload, now(), 0 FROM (
             'programme_id', a.programme_id, 'batch_id', a.batch_id, 'status', a.status,
             'waiting_position', a.waiting_position) ORDER BY a.id))
     FROM a GROUP BY a.training_unit_id, a.chunk
-) x ORDER BY k, o
-"""
+) x ORDER BY x.k, x.o""",
+)
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,15 @@ from typing import Any
 from arq.connections import ArqRedis, create_pool
 
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.notifications.kinds import BY_TOPIC
 from kinerja_saas.notifications.models import Delivery, Notification
+from kinerja_saas.outbox.catalogue import TOPICS
 from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 from workers.notifications.fanout import fan_out_notifications
 from workers.queue import redis_settings
+from workers.routing import ROUTES, kind_of
 
 
 async def queue(settings) -> ArqRedis:
@@ -23,7 +24,7 @@ async def queue(settings) -> ArqRedis:
 
 async def emit_event(region: Any, topic: str, payload: dict[str, Any]) -> OutboxEvent:
     async with tenant_transaction(region.id):
-        return await emit(topic, payload)
+        return await emit(TOPICS[topic], payload)
 
 
 async def fan_out(
@@ -49,7 +50,9 @@ async def fan_out_region(
     """Every notifying event of the region after `after_event`; returns their ids."""
     async with tenant_transaction(region.id):
         events = await OutboxEvent.filter(
-            tenant_id=region.id, id__gt=after_event, topic__in=list(BY_TOPIC)
+            tenant_id=region.id,
+            id__gt=after_event,
+            topic__in=[t for t in ROUTES if kind_of(t) is not None],
         ).order_by("id")
     for event in events:
         await fan_out(pool, region, event, settings)
@@ -109,9 +112,9 @@ async def fill_notification_tables(region: Any) -> None:
             email_digest=False,
         )
         event = await emit(
-            "performance.plan_approved", {"plan_id": 1, "employee_id": user.employee_id}
+            TOPICS["performance.plan_approved"], {"plan_id": 1, "employee_id": user.employee_id}
         )
-        kind = BY_TOPIC[event.topic]
+        kind = kind_of(event.topic)
         await fanout.queue_webhooks(
             kind=kind, event_id=event.id, topic=event.topic, payload=event.payload
         )
@@ -143,7 +146,7 @@ async def queue_webhook_deliveries(region: Any, topic: str, payload: dict[str, A
     from kinerja_saas.notifications import fanout
 
     async with tenant_transaction(region.id):
-        event = await emit(topic, payload)
+        event = await emit(TOPICS[topic], payload)
         return await fanout.queue_webhooks(
-            kind=BY_TOPIC[topic], event_id=event.id, topic=topic, payload=payload
+            kind=kind_of(topic), event_id=event.id, topic=topic, payload=payload
         )

@@ -30,6 +30,7 @@ from kinerja_saas.notifications.inbox import set_preferences
 from kinerja_saas.notifications.models import Delivery
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import plans
+from kinerja_saas.performance.events import PLAN_RETURNED
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 from tenants.models import RegionTimezone
@@ -188,7 +189,7 @@ async def test_a_fanned_out_event_is_emailed_to_its_recipient_in_bahasa_indonesi
             actor=staff, period_id=region_a.period.id, results=plan_results()
         )
         await emit(
-            "performance.plan_returned",
+            PLAN_RETURNED,
             {
                 "plan_id": plan.id,
                 "employee_id": region_a.employees["staff1"].id,

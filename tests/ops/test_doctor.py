@@ -148,10 +148,11 @@ async def test_the_doctors_limit_probe_counts_and_leaves_nothing_behind(settings
 
 async def test_doctor_fails_on_an_outbox_backlog(settings, region_a):
     from kinerja_saas.outbox import service as outbox
+    from kinerja_saas.outbox.topics import Topic
     from tenants.context import tenant_transaction
 
     async with tenant_transaction(region_a.id):
-        await outbox.emit("test.ops_doctor", {"n": 1})
+        await outbox.emit(Topic("test.ops_doctor", dict, "A test event."), {"n": 1})
     try:
         check = by_name(
             await run_checks(settings.model_copy(update={"doctor_outbox_backlog_max": 0}))

@@ -14,6 +14,7 @@ from arq.worker import Worker
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.metrics import OperationNames, operation_name, serve_worker_metrics, stop_server
 from kinerja_saas.outbox import service as outbox
+from kinerja_saas.outbox.topics import Topic
 from tenants.context import tenant_transaction
 from tests.ops.conftest import value
 from workers.metrics import HEARTBEAT_KEY, instrument
@@ -88,7 +89,7 @@ async def test_metrics_read_queue_depth_outbox_backlog_and_heartbeat(
         for n in range(2)
     ]
     async with tenant_transaction(region_a.id):
-        await outbox.emit("test.ops_metrics", {"n": 1})
+        await outbox.emit(Topic("test.ops_metrics", dict, "A test event."), {"n": 1})
     try:
         text = await _metrics(api)
         assert value(text, "kinerja_queue_jobs", function=PROBE_FUNCTION) == 2

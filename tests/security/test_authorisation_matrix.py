@@ -60,7 +60,7 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "webhookEndpoints": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "webhookDeliveries": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "surveyForm": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
-    "publishedSurveyResults": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
+    "publishedSurveyResults": (OK, NOT_FOUND, OK, OK, OK, OK, NOT_FOUND),
     "surveyServices": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "surveyCampaigns": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, OK),
     "surveyTrends": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, NOT_FOUND),

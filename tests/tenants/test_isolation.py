@@ -149,6 +149,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
 
     from kinerja_saas.org import importing
     from kinerja_saas.outbox import service as outbox
+    from kinerja_saas.outbox.topics import Topic
     from tenants.context import tenant_transaction
 
     await full_cycle(region_a)
@@ -156,13 +157,11 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
     await fill_survey_tables(region_a)
     await fill_training_tables(region_a)
     async with tenant_transaction(region_a.id):
-        event = await outbox.emit("test.isolation", {})
+        event = await outbox.emit(Topic("test.isolation", dict, "A test event."), {})
         await outbox.mark_processed(event.id, "isolation-test")
         from kinerja_saas.outbox import parking
 
-        await parking.park(
-            job_id="isolation-test", function="x", kwargs={}, error="x", failures=1
-        )
+        await parking.park(job_id="isolation-test", function="x", kwargs={}, error="x", failures=1)
         job = await importing.stage_import(
             actor=region_a.actor(Role.REGION_ADMIN),
             filename="x.csv",

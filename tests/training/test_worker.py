@@ -9,15 +9,16 @@ from arq.connections import create_pool
 
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.notifications import fanout
-from kinerja_saas.notifications.kinds import BY_TOPIC
 from kinerja_saas.notifications.models import Delivery, Notification, WebhookEndpoint
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.outbox.models import OutboxEvent
+from kinerja_saas.performance.events import EVALUATION_FINALISED
 from kinerja_saas.training.models import TrainingAssignment
 from tenants.context import tenant_transaction
 from tests.training.helpers import build_catalogue, finalised_reports
 from tests.workers.test_jobs import drain, relay_all
 from workers.queue import redis_settings
+from workers.routing import kind_of
 from workers.training import schedule_training_assignment
 
 
@@ -48,8 +49,8 @@ async def test_the_same_evaluation_event_twice_assigns_once(settings, arq_redis,
     evaluations = await finalised_reports(region_a, count=2)
     payload = _finalised(region_a, evaluations[0])
     async with tenant_transaction(region_a.id):
-        first = await outbox.emit("performance.evaluation_finalised", payload)
-        await outbox.emit("performance.evaluation_finalised", payload)
+        first = await outbox.emit(EVALUATION_FINALISED, payload)
+        await outbox.emit(EVALUATION_FINALISED, payload)
     await relay_all(arq_redis, settings)
     await drain(settings)
     rows = await _assignments(region_a)
@@ -145,7 +146,7 @@ async def test_webhook_endpoint_of_a_unit_receives_only_its_units_events(api, re
         ):
             event = await OutboxEvent.create(tenant_id=region_a.id, topic=topic, payload=payload)
             await fanout.queue_webhooks(
-                kind=BY_TOPIC[topic], event_id=event.id, topic=topic, payload=payload
+                kind=kind_of(topic), event_id=event.id, topic=topic, payload=payload
             )
             queued[topic] = set(
                 await Delivery.filter(tenant_id=region_a.id, event_id=event.id).values_list(

@@ -21,9 +21,11 @@ from kinerja_saas.database import owner_connection_params
 from kinerja_saas.doctor import check_dead_jobs
 from kinerja_saas.outbox import parking
 from kinerja_saas.outbox import service as outbox
+from kinerja_saas.outbox.topics import Topic
 from tenants.context import current_tenant_id, tenant_transaction
 from tests.workers.test_jobs import relay_all
 from workers import outbox as relay
+from workers import routing
 from workers.queue import redis_settings
 from workers.runner import make_worker
 from workers.settings import worker_options
@@ -113,12 +115,13 @@ async def test_an_outage_longer_than_the_tries_never_gives_the_job_up(
     worker = await run_burst(quick(settings), flaky_dependency_job)
     assert STATE[key] == 13
     assert worker.jobs_failed == 0 and worker.jobs_complete >= 1
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM parked_jobs WHERE job_id = $1", key
-    ) == 0
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'dep.ok'", region_a.id
-    ) == 1
+    assert await owner_conn.fetchval("SELECT count(*) FROM parked_jobs WHERE job_id = $1", key) == 0
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'dep.ok'", region_a.id
+        )
+        == 1
+    )
 
 
 async def test_a_job_failing_on_its_own_is_parked_dead_counted_and_retried(
@@ -165,9 +168,10 @@ async def test_a_job_failing_on_its_own_is_parked_dead_counted_and_retried(
     assert again.returncode == 1 and "Bukan job yang mati" in again.stdout
     worker = await run_burst(quick(settings), buggy_job)
     assert STATE[key] == 4 and worker.jobs_complete == 1
-    assert await owner_conn.fetchval(
-        "SELECT status FROM parked_jobs WHERE id = $1", parked_id
-    ) == "RETRIED"
+    assert (
+        await owner_conn.fetchval("SELECT status FROM parked_jobs WHERE id = $1", parked_id)
+        == "RETRIED"
+    )
     assert (await parking.counts(relay_conn))[0] == dead_before
 
 
@@ -194,9 +198,10 @@ async def test_an_event_is_done_when_its_jobs_succeeded_not_when_relayed(
         if len(runs) <= 2:
             raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
 
-    monkeypatch.setitem(relay.HANDLERS, "test.done", {"done": handler})
+    done = Topic("test.done", dict, "A test event whose handler fails twice.")
+    monkeypatch.setitem(routing.ROUTES, done, routing.Route(done, handlers={"done": handler}))
     async with tenant_transaction(region_a.id):
-        event = await outbox.emit("test.done", {})
+        event = await outbox.emit(done, {})
     await relay_all(pool, settings)
     row = await owner_conn.fetchrow(
         "SELECT relayed_at, done_at, done_jobs FROM outbox_events WHERE id = $1", event.id
@@ -216,7 +221,7 @@ async def test_the_outbox_sweep_leaves_dead_jobs_to_the_operator(
     """An event whose job was parked as dead is not done, yet the sweep does not enqueue
     it again behind the operator's back (arq forgets the failed job after an hour)."""
     async with tenant_transaction(region_a.id):
-        event = await outbox.emit("test.dead", {})
+        event = await outbox.emit(Topic("test.dead", dict, "An unrouted test event."), {})
     await relay_all(pool, settings)
     job_id = f"outbox:{event.id}"
     await pool.delete(f"arq:job:{job_id}")  # as if it had run and failed long ago

@@ -8,10 +8,12 @@ from arq.worker import Worker
 from kinerja_saas.audit.models import AuditEntry
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox import service as outbox
+from kinerja_saas.outbox.topics import Topic
 from tenants.context import current_tenant_id, tenant_transaction
 from tenants.models import RegionStatus
 from tests.conftest import update_region
 from workers import outbox as relay
+from workers import routing
 from workers.queue import redis_settings
 from workers.settings import worker_options
 from workers.tenant_job import tenant_job
@@ -44,6 +46,10 @@ async def drain(settings, *extra) -> Worker:
     return worker
 
 
+PING = Topic("test.ping", dict, "A test event, handled by the `recorded` fixture's handler.")
+FLAKY = Topic("test.flaky", dict, "A test event whose handler fails once.")
+
+
 @pytest.fixture
 def recorded(monkeypatch):
     """A handler for topic test.ping that leaves an audit entry in the event's region."""
@@ -59,7 +65,7 @@ def recorded(monkeypatch):
             entity_id=event_id,
         )
 
-    monkeypatch.setitem(relay.HANDLERS, "test.ping", {"recorder": handler})
+    monkeypatch.setitem(routing.ROUTES, PING, routing.Route(PING, handlers={"recorder": handler}))
     return calls
 
 
@@ -97,7 +103,7 @@ async def test_rolled_back_change_leaves_no_event(region_a, owner_conn):
     )
     with pytest.raises(RuntimeError):
         async with tenant_transaction(region_a.id):
-            await outbox.emit("test.ping", {"n": 1})
+            await outbox.emit(PING, {"n": 1})
             raise RuntimeError("the mutation failed after emitting")
     after = await owner_conn.fetchval(
         "SELECT count(*) FROM outbox_events WHERE tenant_id = $1", region_a.id
@@ -109,7 +115,7 @@ async def test_event_survives_a_redis_outage_and_is_handled_once(
     settings, arq_redis, region_a, recorded, owner_conn, relay_conn
 ):
     async with tenant_transaction(region_a.id):
-        event = await outbox.emit("test.ping", {"n": 42})
+        event = await outbox.emit(PING, {"n": 42})
 
     # Redis unreachable: the relay fails and the claim is rolled back.
     dead = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
@@ -146,7 +152,7 @@ async def test_concurrent_relays_never_claim_the_same_event(settings, region_a, 
     from kinerja_saas.database import relay_connection_params
 
     async with tenant_transaction(region_a.id):
-        event = await outbox.emit("test.ping", {"n": 7})
+        event = await outbox.emit(PING, {"n": 7})
     other = await asyncpg.connect(**relay_connection_params(settings))
     try:
         async with relay_conn.transaction():
@@ -186,9 +192,9 @@ async def test_failing_handler_is_retried_with_backoff_and_runs_once_when_it_suc
 
     delays = []
     monkeypatch.setattr(wrapper, backoff, lambda attempt, *_: delays.append(attempt) or 0.01)
-    monkeypatch.setitem(relay.HANDLERS, "test.flaky", {"flaky": flaky})
+    monkeypatch.setitem(routing.ROUTES, FLAKY, routing.Route(FLAKY, handlers={"flaky": flaky}))
     async with tenant_transaction(region_a.id):
-        event = await outbox.emit("test.flaky", {})
+        event = await outbox.emit(FLAKY, {})
     await relay_all(arq_redis, settings)
     await drain(settings)
     assert attempts == [event.id, event.id] and delays == [1]
@@ -223,7 +229,7 @@ async def test_a_committed_event_wakes_the_relay_without_waiting_for_the_poll(
     try:
         await asyncio.sleep(0.5)  # connected, listening, backlog relayed, now waiting
         async with tenant_transaction(region_a.id):
-            event = await outbox.emit("test.ping", {"n": 1})
+            event = await outbox.emit(PING, {"n": 1})
         job = Job(f"outbox:{event.id}", arq_redis)
         async with asyncio.timeout(10):  # polling Redis: the job is queued by another task
             for _ in range(1000):

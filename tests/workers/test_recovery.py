@@ -16,7 +16,7 @@ from kinerja_saas.org.models import ImportJob, ImportStatus
 from kinerja_saas.outbox.service import emit
 from tenants.context import tenant_transaction
 from tests.org.test_import import csv_bytes, row, upload
-from tests.workers.test_jobs import drain, recorded  # noqa: F401 (a fixture)
+from tests.workers.test_jobs import PING, drain, recorded  # noqa: F401 (a fixture)
 from workers.org import sweep_imports
 from workers.outbox import sweep_outbox
 from workers.queue import enqueue, redis_settings
@@ -36,7 +36,7 @@ def ctx(pool, settings) -> dict:
 
 async def ping(region) -> int:
     async with tenant_transaction(region.id):
-        return (await emit("test.ping", {"n": 1})).id
+        return (await emit(PING, {"n": 1})).id
 
 
 async def test_the_outbox_sweep_requeues_only_the_jobs_redis_lost(
@@ -81,10 +81,13 @@ async def test_the_outbox_sweep_requeues_only_the_jobs_redis_lost(
     await drain(settings)
     assert sorted(call[1] for call in recorded if call[1] in relayed_ago) == [lost, old, recent]
     # Each ran once and its event is done now.
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM outbox_events WHERE id = ANY($1::bigint[]) AND done_at IS NOT NULL",
-        [lost, old, recent],
-    ) == 3
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM outbox_events WHERE id = ANY($1::bigint[]) AND done_at IS NOT NULL",
+            [lost, old, recent],
+        )
+        == 3
+    )
 
 
 async def test_the_import_sweep_restarts_imports_left_queued_or_running(

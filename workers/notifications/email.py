@@ -15,6 +15,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.notifications import digest, email
 from tenants.context import tenant_transaction
 from tenants.models import RegionStatus, Tenant
+from workers import jobs
 from workers.queue import enqueue
 from workers.tenant_job import WorkerContext, tenant_job
 
@@ -96,7 +97,7 @@ async def send_emails(
     if report.retry_in is not None:
         await enqueue(
             worker.queue,
-            "send_emails",
+            jobs.SEND_EMAILS,
             job_id=f"email:{event_id}:{after_user_id}:retry{report.retry_attempt}",
             defer=report.retry_in,
             tenant_id=actor.tenant_id,
@@ -130,7 +131,7 @@ async def send_email_digest(actor: Actor, *, worker: WorkerContext, day: str) ->
     if report.retry_attempt is not None:
         await enqueue(
             worker.queue,
-            "send_email_digest",
+            jobs.SEND_EMAIL_DIGEST,
             job_id=f"digest:{actor.tenant_id}:{day}:retry{report.retry_attempt}",
             defer=digest.retry_delay(worker.settings, report.retry_attempt),
             tenant_id=actor.tenant_id,
@@ -162,7 +163,7 @@ async def schedule_email_sweeps(ctx: dict, *, now: datetime | None = None) -> in
     for tenant_id, _zone in regions:
         await enqueue(
             ctx["redis"],
-            "sweep_emails",
+            jobs.SWEEP_EMAILS,
             job_id=f"email-sweep:{tenant_id}:{slot}",
             tenant_id=tenant_id,
         )
@@ -182,7 +183,7 @@ async def schedule_email_digests(ctx: dict, *, now: datetime | None = None) -> i
         day = local.strftime("%Y%m%d")
         await enqueue(
             ctx["redis"],
-            "send_email_digest",
+            jobs.SEND_EMAIL_DIGEST,
             job_id=f"digest:{tenant_id}:{day}",
             tenant_id=tenant_id,
             day=day,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.notifications.reminders import remind_overdue_approvals
+from workers import jobs
 from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
 
@@ -17,4 +18,4 @@ async def remind_approvals(actor: Actor) -> bool:
 async def schedule_reminders(ctx: dict, *, now: datetime | None = None) -> int:
     """Cron, daily in the regions' morning: `remind_approvals` for every active region."""
     day = (now or datetime.now(UTC)).strftime("%Y%m%d")
-    return await enqueue_for_active_regions(ctx["redis"], "remind_approvals", run=day)
+    return await enqueue_for_active_regions(ctx["redis"], jobs.REMIND_APPROVALS, run=day)

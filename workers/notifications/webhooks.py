@@ -14,6 +14,7 @@ from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.notifications import webhooks
 from kinerja_saas.notifications.models import DeliveryStatus
 from tenants.context import tenant_transaction
+from workers import jobs
 from workers.queue import enqueue
 from workers.tenant_job import WorkerContext, tenant_job
 
@@ -29,7 +30,7 @@ async def _enqueue_attempt(
     """Once per (delivery, attempt): the job id is deterministic; `due` None: now."""
     await enqueue(
         worker.queue,
-        "deliver_webhook",
+        jobs.DELIVER_WEBHOOK,
         job_id=f"webhook:{delivery_id}:{attempt}",
         defer=due,
         tenant_id=tenant_id,

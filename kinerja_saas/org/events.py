@@ -1,0 +1,32 @@
+"""Outbox topics of the organisation domain (payload types and what each means)."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from kinerja_saas.outbox.topics import Topic
+
+
+class ImportRequested(TypedDict):
+    job_id: int
+
+
+class ImportFinished(TypedDict):
+    job_id: int
+    status: str  # ImportStatus: SUCCEEDED or FAILED
+    created_by: int | None  # the admin who uploaded the roster
+    problems: int  # rows refused
+
+
+IMPORT_REQUESTED = Topic(
+    "org.import.requested",
+    ImportRequested,
+    """`importEmployees` queued a roster upload: the import runs as a job of its own.""",
+)
+IMPORT_FINISHED = Topic(
+    "org.import.finished",
+    ImportFinished,
+    """A roster import ended (succeeded or failed): the admin who started it is told.""",
+)
+
+TOPICS = (IMPORT_REQUESTED, IMPORT_FINISHED)
