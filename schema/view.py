@@ -295,7 +295,7 @@ class KinerjaGraphQL(GraphQL):
                 reason = HTTP_REASONS.get(exc.reason)
                 code, message = error.value, error.render(**({"reason": reason} if reason else {}))
             return JSONResponse(
-                {"errors": [{"message": message, "extensions": {"code": error.value}}]},
+                {"errors": [{"message": message, "extensions": {"code": code}}]},
                 status_code=exc.status_code,
             )
 
