@@ -9,7 +9,7 @@ role. Deterministic: the same regions give the same data.
 Per region:
 
 * the **starter catalogue as onboarding seeds it**: the competencies and training rules of
-  `tenants/defaults.py` (`COMPETENCIES`, `TRAINING_RULES`), in that order;
+  `kinerja_saas/regions/defaults.py` (`COMPETENCIES`, `TRAINING_RULES`), in that order;
 * **3 training units** (the first has a TRAINING_OFFICER login `diklat@<slug>.go.id`, tied to
   the region's employee 3, and its `training_officers` row);
 * **11 programmes**: one per competency (the first competency's title), plus two broader ones
@@ -44,7 +44,7 @@ import asyncpg
 
 from kinerja_saas.performance.models import CheckpointKind
 from kinerja_saas.performance.periods import checkpoints_for
-from tenants import defaults
+from kinerja_saas.regions import defaults
 
 DEADLINE_DAYS = 10
 BERAKHLAK_CODES = [code for code, _name, _guides in defaults.BERAKHLAK]

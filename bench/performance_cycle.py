@@ -459,7 +459,7 @@ class Login:
 
 async def region_facts(owner_url: str, region: CycleRegion) -> dict[str, Any]:
     """The admin login, the achievement cap in force and the sizes of what was generated."""
-    from tenants.region_settings import with_defaults
+    from kinerja_saas.regions.region_settings import with_defaults
 
     conn = await asyncpg.connect(**parse_pg_url(owner_url))
     try:

@@ -55,9 +55,9 @@ from bench.common import (
 from bench.generate import generate
 from bench.http_client import ConnectionPool, KeepAliveConnection, RawResponse
 from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params
+from kinerja_saas.regions.defaults import SKM_ELEMENTS
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys.rules import band_sql
-from tenants.defaults import SKM_ELEMENTS
 from tenants.plans import RegionPlan
 
 BENCH_DB = "kinerja_bench_surveys"

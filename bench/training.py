@@ -706,7 +706,7 @@ async def main(args: argparse.Namespace) -> int:
         capacity=args.capacity,
     )
     generate_seconds = time.perf_counter() - t
-    from tenants.region_settings import with_defaults
+    from kinerja_saas.regions.region_settings import with_defaults
 
     performance = with_defaults({})["performance"]  # the generated regions keep the defaults
     spec: dict[str, Any] = {

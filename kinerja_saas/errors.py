@@ -136,13 +136,16 @@ def template_parameters(template: str) -> set[str]:
 class ErrorCode(StrEnum):
     """Base of each domain's declared codes: `MEMBER = "CODE", "Indonesian template."`."""
 
-    template: str
-
     def __new__(cls, code: str, template: str) -> ErrorCode:
         member = str.__new__(cls, code)
         member._value_ = code
-        member.template = template
+        member.__dict__["_template"] = template
         return member
+
+    @property
+    def template(self) -> str:
+        """The message in Bahasa Indonesia, with its {parameters}."""
+        return str(self.__dict__["_template"])
 
     @property
     def parameters(self) -> set[str]:

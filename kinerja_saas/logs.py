@@ -10,16 +10,19 @@ before anything is written.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.config
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal
 
 import structlog
+
+from kinerja_saas.errors import DomainError
 
 LogFormat = Literal["json", "console"]
 
@@ -128,7 +131,7 @@ def _redact(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def redact(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """The last step before rendering: secret keys lose their values, texts their tokens."""
     return _redact(event_dict)
 
@@ -154,8 +157,6 @@ def _expected_graphql_errors(
     are expected: one INFO line with their code. Unexpected ones stay ERROR with the trace."""
     if event_dict.get("logger") != "strawberry.execution":
         return event_dict
-    from kinerja_saas.errors import DomainError
-
     exc_info = event_dict.get("exc_info")
     error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
     if error is None or isinstance(error, DomainError):
@@ -201,7 +202,9 @@ def formatter(fmt: LogFormat = "json") -> logging.Formatter:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=str)
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
@@ -290,8 +293,6 @@ def quiet_dev_logs(settings: Any) -> None:
 async def job_summaries(worker: Any, every: float = JOB_SUMMARY_SECONDS) -> None:
     """Every `every` seconds in which jobs ran, one line: how many finished, failed, retried
     (arq's counters of this worker)."""
-    import asyncio
-
     log = get_logger("kinerja.worker")
     seen = (0, 0, 0)
     while True:

@@ -4,7 +4,7 @@ Counters and histograms live in the process that counts them: the API's GraphQL 
 each API process (served at `/metrics`), job metrics in each worker process (served on
 `KINERJA_WORKER_METRICS_PORT`). Values that describe the whole deployment — queue depth,
 outbox backlog, worker heartbeat — are read from Redis and PostgreSQL when `/metrics` is
-scraped, so they are right even when every worker is down.
+scraped (kinerja_saas/runtime/metrics.py), so they are right even when every worker is down.
 
 Labels are bounded: job functions are the registered ones, operation names are capped
 (`KINERJA_METRICS_MAX_OPERATIONS`, the rest count as "other"); never a region, user or id.
@@ -12,13 +12,11 @@ Labels are bounded: job functions are the registered ones, operation names are c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import threading
 from typing import Any
 
-import asyncpg
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -30,9 +28,6 @@ from prometheus_client import (
     start_http_server,
 )
 
-from kinerja_saas.logs import get_logger
-
-log = get_logger("kinerja.metrics")
 disable_created_metrics()  # no `*_created` series: half the lines, nothing an alert uses
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -169,69 +164,6 @@ def operation_name(given: str | None, query: str | None) -> str | None:
 def record_graphql(operation: str, outcome: str, seconds: float) -> None:
     GRAPHQL_REQUESTS.labels(operation, outcome).inc()
     GRAPHQL_DURATION.labels(operation).observe(seconds)
-
-
-# --- read at scrape time -----------------------------------------------------------------
-
-
-def read_db_pool() -> None:
-    """The Tortoise app connection's asyncpg pool (absent before the first connection)."""
-    from tortoise import Tortoise, connections
-
-    if not Tortoise._inited:
-        return
-    pool = getattr(connections.get("default"), "_pool", None)
-    if pool is None:
-        return
-    size = pool.get_size()
-    DB_POOL_SIZE.set(size)
-    DB_POOL_IN_USE.set(size - pool.get_idle_size())
-    DB_POOL_MAX.set(pool.get_max_size())
-
-
-async def read_outbox_backlog(settings: Any) -> None:
-    """As the relay role: only it may call outbox_backlog() (it sees every region)."""
-    from kinerja_saas.database import relay_connection_params
-    from kinerja_saas.outbox.parking import counts
-    from kinerja_saas.outbox.service import backlog
-
-    conn = await asyncpg.connect(**relay_connection_params(settings), timeout=3)
-    try:
-        OUTBOX_BACKLOG.set(await backlog(conn))
-        dead, not_done = await counts(conn)
-        JOBS_DEAD.set(dead)
-        OUTBOX_NOT_DONE.set(not_done)
-    finally:
-        await conn.close()
-
-
-async def read_queue(redis: Any) -> None:
-    from workers.metrics import heartbeat_alive, queue_stats
-
-    depth, ready, by_function = await queue_stats(redis)
-    QUEUE_DEPTH.set(depth)
-    QUEUE_READY.set(ready)
-    for labels in list(QUEUE_JOBS._metrics):  # functions that left the queue read 0
-        QUEUE_JOBS.labels(*labels).set(0)
-    for function, count in by_function.items():
-        QUEUE_JOBS.labels(function).set(count)
-    WORKER_HEARTBEAT.set(1 if await heartbeat_alive(redis) else 0)
-
-
-async def collect(settings: Any, redis: Any) -> None:
-    """Refreshes the scrape-time values; a failing source is counted and logged, and its
-    gauges keep their last value (alert on kinerja_metrics_collect_errors)."""
-    read_db_pool()
-    sources = {"outbox": read_outbox_backlog(settings)}
-    if redis is not None:
-        sources["redis"] = read_queue(redis)
-    results = await asyncio.gather(
-        *(asyncio.wait_for(c, 5) for c in sources.values()), return_exceptions=True
-    )
-    for source, result in zip(sources, results, strict=True):
-        if isinstance(result, BaseException):
-            COLLECT_ERRORS.labels(source).inc()
-            log.warning("metrics source failed", source=source, error=repr(result))
 
 
 def render() -> tuple[bytes, str]:

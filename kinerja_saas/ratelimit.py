@@ -1,7 +1,7 @@
 """Fixed-window request counters in Redis, shared by every limit of the platform: the
 public survey endpoints' (kinerja_saas/surveys/ratelimit.py), failed logins
 (kinerja_saas/auth/throttle.py) and every request's per-region and per-user limits
-(tenants/fair_share.py). Keys hold hashes of what they count (an IP, an e-mail), never the
+(kinerja_saas/admission.py). Keys hold hashes of what they count (an IP, an e-mail), never the
 value itself; a window starts with its first hit and its key expires with it.
 
 Every limit fails open (a Redis outage must not lock out logins or citizens), but never
@@ -13,9 +13,10 @@ the missing command."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -106,12 +107,19 @@ return out
 """
 
 
+async def run_script(redis: Redis, script: str, keys: Sequence[str], args: Sequence[object]) -> Any:
+    """EVAL of a Lua script in one round trip: its reply. Arguments reach the script as
+    strings whatever their type (redis-py encodes a number as its decimal text)."""
+    reply: Any = redis.eval(script, len(keys), *keys, *(str(a) for a in args))
+    return await reply
+
+
 async def hit_all(redis: Redis, counters: Iterable[tuple[str, int, int]]) -> list[int | None]:
     """Counts one request on each (key, limit, window seconds) in one round trip; returns
     for each counter the seconds to wait when over its limit, else None."""
     counters = list(counters)
-    replies = await redis.eval(
-        _HIT, len(counters), *(k for k, _, _ in counters), *(w for _, _, w in counters)
+    replies = await run_script(
+        redis, _HIT, [k for k, _, _ in counters], [w for _, _, w in counters]
     )
     return [
         max(int(replies[2 * i + 1]), 1) if int(replies[2 * i]) > limit else None
@@ -155,13 +163,11 @@ async def hit_gated(
     only when every gate admits the request (a per-client limit in front of a ceiling all
     clients share: one client's refused attempts never fill the ceiling)."""
     counters = [*gates, *shared]
-    replies = await redis.eval(
+    replies = await run_script(
+        redis,
         _HIT_GATED,
-        len(counters),
-        *(k for k, _, _ in counters),
-        len(gates),
-        *(w for _, _, w in counters),
-        *(limit for _, limit, _ in gates),
+        [k for k, _, _ in counters],
+        [len(gates), *(w for _, _, w in counters), *(limit for _, limit, _ in gates)],
     )
     return [
         max(int(replies[2 * i + 1]), 1) if int(replies[2 * i]) > limit else None
@@ -184,3 +190,32 @@ async def wait_if_over(redis: Redis, limits: dict[str, int]) -> int | None:
         if count is not None and int(count) >= limits[key]
     ]
     return max(waits) if waits else None
+
+
+UNKNOWN_CLIENT = "unknown"
+
+
+def client_ip(request: Any) -> str:
+    """The address every per-IP limit counts: the client's, behind trusted proxies too (the
+    runtime's ClientAddressMiddleware put it into the scope)."""
+    client = getattr(request, "client", None)
+    return client.host if client else UNKNOWN_CLIENT
+
+
+IPV6_CLIENT_PREFIX = 64
+
+
+def limit_bucket(ip: str) -> str:
+    """What a per-IP limit counts for a client address: an IPv4 address itself, an IPv6
+    address by its /64 (one subscriber's usual allocation: counting each of its 2^64
+    addresses apart gave one client unlimited buckets), an IPv4-mapped IPv6 address as its
+    IPv4 address. Anything that is not an address counts as itself."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)

@@ -7,6 +7,7 @@ owner URL with the app role's user and password), so row-level security applies.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from email.utils import parseaddr
@@ -17,10 +18,27 @@ from typing import Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tenants.plans import check_overrides
+
 DEV_JWT_SECRET = "dev-only-secret-change-me-dev-only-secret"
 DEV_APP_DB_PASSWORD = "kinerja-app-dev"
 DEV_SMTP_FROM = "Kinerja <no-reply@kinerja.localhost>"
 _HTTP_URL = re.compile(r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """ "10.0.0.10, 10.1.0.0/16, fd00::/8" → networks; raises ValueError naming a bad item."""
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an address or network (CIDR)") from None
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -86,7 +104,7 @@ class Settings(BaseSettings):
     # The reverse proxies in front of the API (comma-separated addresses or CIDR networks;
     # KINERJA_FORWARDED_ALLOW_IPS is the old name): only a request from one of them has its
     # client's address read from `proxy_header`, which every per-IP limit then counts
-    # (kinerja_saas/client_address.py). Empty: the peer is the client, headers are ignored.
+    # (kinerja_saas/runtime/client_address.py). Empty: the peer is the client, headers are ignored.
     trusted_proxies: str = Field(
         default="",
         validation_alias=AliasChoices(
@@ -227,8 +245,6 @@ class Settings(BaseSettings):
     @field_validator("plan_limits")
     @classmethod
     def _known_plan_limits(cls, value: dict) -> dict:
-        from tenants.plans import check_overrides
-
         return check_overrides(value)
 
     @property
@@ -251,15 +267,11 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxy_networks(cls, value: str) -> str:
-        from kinerja_saas.client_address import parse_networks
-
         parse_networks(value)  # "*" and names are refused: proxies are named, never guessed
         return value
 
     @property
     def trusted_proxy_networks(self) -> tuple:
-        from kinerja_saas.client_address import parse_networks
-
         return parse_networks(self.trusted_proxies)
 
     @field_validator("proxy_header", mode="before")

@@ -9,15 +9,15 @@ from starlette.websockets import WebSocket
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import AuthError
-from kinerja_saas.client_address import client_ip
 from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
+from kinerja_saas.ratelimit import client_ip
 from kinerja_saas.settings import Settings
 from schema.dataloaders import Loaders
 from tenants.context import check_region
 
 if TYPE_CHECKING:
+    from kinerja_saas.admission import FairShare
     from kinerja_saas.notifications.live import LiveHub
-    from tenants.fair_share import FairShare
 
 
 @dataclass
@@ -43,8 +43,8 @@ class Context:
 
     @property
     def client_ip(self) -> str:
-        """The client's address, behind trusted proxies too (kinerja_saas/client_address.py):
-        what every per-IP limit counts."""
+        """The client's address, behind trusted proxies too (the runtime's
+        ClientAddressMiddleware put it into the scope): what every per-IP limit counts."""
         return client_ip(self.request)
 
     def require_actor(self) -> Actor:

@@ -9,15 +9,15 @@ from typing import Any
 
 import strawberry
 
+from kinerja_saas.regions import onboarding
+from kinerja_saas.regions.region_settings import with_defaults
 from schema.errors import UserError, parse_id, run_mutation
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
-from tenants import onboarding
 from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
 from tenants.models import Tenant
 from tenants.plans import RegionPlan as _RegionPlan
-from tenants.region_settings import with_defaults
 
 RegionKind = strawberry.enum(_RegionKind, description="Kabupaten, kota or provinsi.")
 RegionStatus = strawberry.enum(_RegionStatus)

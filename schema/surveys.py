@@ -15,9 +15,8 @@ from typing import NoReturn
 
 import strawberry
 
-from kinerja_saas.client_address import limit_bucket
 from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
-from kinerja_saas.ratelimit import digest
+from kinerja_saas.ratelimit import digest, limit_bucket
 from kinerja_saas.surveys import admin, aggregation, public, qr, results
 from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.models import ResultScope

@@ -2,7 +2,7 @@
 
 The transaction is opened after parsing and validation (an invalid document costs no
 database work) and rolled back when the result carries errors, so a failing operation
-leaves the database as it was. Fair sharing (tenants/fair_share.py) comes first: the
+leaves the database as it was. Fair sharing (kinerja_saas/admission.py) comes first: the
 operation waits for one of its region's slots, and the region's and the login's request
 limits are counted once the region is known to be active (its plan is read with the
 tenant setting, in the same statement).

@@ -27,6 +27,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.unset import UNSET
 
 from kinerja_saas import logs, metrics
+from kinerja_saas.admission import FairShare
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import AuthError, BearerError
 from kinerja_saas.auth.revocation import RevocationWatch
@@ -34,12 +35,13 @@ from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.settings import Settings
+from schema import graphiql
 from schema.context import Context
 from schema.error_codes import HTTP_REASONS, ApiError
 from schema.errors import UNEXPECTED_MESSAGE
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
-from tenants.fair_share import FairShare
+from tenants.models import Tenant
 
 REGION_HEADER = "x-region"
 REQUEST_ID = logs.REQUEST_ID  # echoed into logs and the audit log
@@ -216,8 +218,6 @@ class KinerjaGraphQL(GraphQL):
 
     async def render_graphql_ide(self, request) -> HTMLResponse:
         """GraphiQL from this package's own assets (schema/graphiql/), never a CDN."""
-        from schema import graphiql
-
         return HTMLResponse(graphiql.page(), headers={"cache-control": "no-cache"})
 
     def encode_json(self, data: object) -> bytes:
@@ -338,8 +338,6 @@ class KinerjaGraphQL(GraphQL):
 
     async def _check_region_header(self, context: Context, slug: str) -> None:
         """A frontend of region B names its region; a token of region A is refused there."""
-        from tenants.models import Tenant
-
         tenant = await Tenant.by_slug(slug)
         if context.actor and (tenant is None or tenant.id != context.actor.tenant_id):
             context.auth_error = AuthenticationFailed(ApiError.REGION_MISMATCH)

@@ -23,9 +23,21 @@ from tortoise.transactions import in_transaction
 
 from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
 from tenants.errors import TenancyError
-from tenants.fair_share import attribute_to_region
 
 _OUTSIDE = object()  # no tenant transaction is open
+
+# Called with the region's id when an operation that started without one enters it
+# (`enter_tenant`): admission control (kinerja_saas/admission.py) registers itself here, so
+# the ground floor never imports what sits above it.
+_region_found_hooks: list[Callable[[int], None]] = []
+
+
+def on_region_found(hook: Callable[[int], None]) -> None:
+    """Registers `hook(tenant_id)`, called by `enter_tenant` before the switch (idempotent)."""
+    if hook not in _region_found_hooks:
+        _region_found_hooks.append(hook)
+
+
 _current_tenant: contextvars.ContextVar[object] = contextvars.ContextVar(
     "current_tenant", default=_OUTSIDE
 )
@@ -209,7 +221,8 @@ async def _transaction(
 async def enter_tenant(tenant_id: int) -> None:
     """Switches the rest of the current transaction to `tenant_id`: after `login`, the
     request that started anonymous resolves the new user's payload in their region, and a
-    public survey submission runs in the code's region (and counts as its, fair_share.py).
+    public survey submission runs in the code's region (and counts as its: the
+    `on_region_found` hooks, kinerja_saas/admission.py).
     The enclosing `tenant_transaction` restores its own tenant when it ends.
 
     In a request, only the first region named may be entered: it binds the request, and any
@@ -219,6 +232,7 @@ async def enter_tenant(tenant_id: int) -> None:
     bound = _binding.get()
     if bound is not None:
         bound.check_enter(tenant_id)
-    attribute_to_region(tenant_id)
+    for hook in _region_found_hooks:
+        hook(tenant_id)
     await _set_tenant_setting(connections.get("default"), tenant_id)
     _current_tenant.set(tenant_id)

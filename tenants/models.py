@@ -1,11 +1,20 @@
 """Platform tables: not tenant-owned, no row-level security."""
 
 from enum import StrEnum
+from typing import Any, cast
 
 from tortoise import fields
+from tortoise.fields.base import Field
 from tortoise.models import Model
 
 from tenants.plans import RegionPlan
+
+SLUG_MAX_LENGTH = 63
+
+
+def nullable_text(**kwargs: Any) -> Field[str | None]:
+    """A TEXT column that may be NULL, typed so: Tortoise types every TextField `str`."""
+    return cast("Field[str | None]", fields.TextField(null=True, **kwargs))
 
 
 class RegionKind(StrEnum):
@@ -29,13 +38,13 @@ class Tenant(Model):
     """A region (kabupaten/kota/provinsi) on the platform."""
 
     id = fields.BigIntField(primary_key=True)
-    slug = fields.CharField(max_length=63, unique=True)
+    slug = fields.CharField(max_length=SLUG_MAX_LENGTH, unique=True)
     name = fields.CharField(max_length=200)
     kind = fields.CharEnumField(RegionKind, max_length=16)
     province = fields.CharField(max_length=100)
     timezone = fields.CharEnumField(RegionTimezone, max_length=32, default=RegionTimezone.WIB)
     status = fields.CharEnumField(RegionStatus, max_length=16, default=RegionStatus.ACTIVE)
-    settings = fields.JSONField(default=dict)
+    settings = fields.JSONField[dict[str, Any]](default=dict)
     # Its share of the platform: request limits (tenants/plans.py).
     plan = fields.CharEnumField(
         RegionPlan, max_length=16, default=RegionPlan.STANDARD, db_default=RegionPlan.STANDARD
@@ -50,7 +59,7 @@ class Tenant(Model):
         """The region a client names by slug. A name longer than any slug is nobody's
         (Tortoise would refuse the lookup itself with a ValidationError)."""
         slug = slug.strip().lower()
-        if len(slug) > cls._meta.fields_map["slug"].max_length:
+        if len(slug) > SLUG_MAX_LENGTH:
             return None
         return await cls.get_or_none(slug=slug)
 

@@ -53,5 +53,9 @@ def check_overrides(overrides: dict[str, dict[str, Any]]) -> dict[str, dict[str,
 
 def limits_of(plan: str | None, overrides: dict[str, dict[str, int]]) -> PlanLimits:
     """The limits of `plan` (STANDARD when unknown), with the deployment's overrides."""
-    known = RegionPlan(plan) if plan in RegionPlan.__members__ else RegionPlan.STANDARD
+    known = (
+        RegionPlan(plan)
+        if plan is not None and plan in RegionPlan.__members__
+        else RegionPlan.STANDARD
+    )
     return replace(DEFAULT_PLAN_LIMITS[known], **overrides.get(known.value, {}))

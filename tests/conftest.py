@@ -36,10 +36,10 @@ from kinerja_saas.migrate import migrate
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import PositionType, UnitKind
 from kinerja_saas.performance import service as performance
+from kinerja_saas.regions.onboarding import seed_reference_data
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 from tenants.models import RegionKind, Tenant
-from tenants.onboarding import seed_reference_data
 
 ROOT = Path(__file__).resolve().parent.parent
 # Overridable so two checkouts (or a helper session) can run the suite side by side.
@@ -51,7 +51,7 @@ PASSWORD = "rahasia-uji-123"
 def _servers() -> tuple[str, str]:
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if not database_url or not redis_url:
-        from kinerja_saas.embedded import start_embedded
+        from kinerja_saas.runtime.embedded import start_embedded
 
         services = start_embedded(ROOT / ".kinerja" / "test")
         database_url = database_url or services.database_url
@@ -162,7 +162,7 @@ async def relay_conn(settings: Settings):
 @pytest.fixture
 def make_operator(settings: Settings, password_hash: str):
     """Creates a platform operator (through the owner connection, as in production)."""
-    from tenants.operators import create_operator
+    from kinerja_saas.regions.operators import create_operator
 
     async def make(email: str) -> int:
         operator_id, _ = await create_operator(
@@ -361,7 +361,7 @@ class Api:
 
 @pytest.fixture(scope="session")
 async def http(settings: Settings):
-    from kinerja_saas.app import create_app
+    from kinerja_saas.runtime.app import create_app
 
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)

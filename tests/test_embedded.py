@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kinerja_saas.seed import DEMO_PASSWORD
+from kinerja_saas.runtime.seed import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = (
@@ -64,7 +64,7 @@ def dev_server(data_dir: Path, log_path: Path, port: int | None = None):
             [
                 sys.executable,
                 "-m",
-                "kinerja_saas.cli",
+                "kinerja_saas.runtime.cli",
                 "dev",
                 "--port",
                 str(port),

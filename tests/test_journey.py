@@ -33,7 +33,7 @@ from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
 
 from bench.common import empty_redis
-from kinerja_saas.seed import DEMO_PASSWORD, OPERATOR_EMAIL, REGIONS, demo_nip
+from kinerja_saas.runtime.seed import DEMO_PASSWORD, OPERATOR_EMAIL, REGIONS, demo_nip
 from tests.conftest import TEST_DATABASE, TEST_REDIS_DB
 from tests.devplatform import READY, DevPlatform, drop_database, fresh_database, redis_url_with_db
 

@@ -24,6 +24,7 @@ IMPORT_RUNNING_STRANDED_SECONDS = IMPORT_TIMEOUT_SECONDS + 300
 async def _import_failed(
     actor: Actor, exc: Exception, *, payload: dict[str, Any], **_: Any
 ) -> None:
+    assert actor.tenant_id is not None  # a region's job
     await importing.fail_import(
         tenant_id=actor.tenant_id,
         job_id=payload["job_id"],
@@ -33,6 +34,7 @@ async def _import_failed(
 async def _import_skipped(
     actor: Actor, exc: Exception, *, payload: dict[str, Any], **_: Any
 ) -> None:
+    assert actor.tenant_id is not None  # a region's job
     await importing.fail_import(
         tenant_id=actor.tenant_id,
         job_id=payload["job_id"],
@@ -45,6 +47,7 @@ async def import_employees(
     actor: Actor, *, event_id: int, topic: str, payload: dict[str, Any]
 ) -> dict:
     """Runs an import queued by `importEmployees` (outbox topic org.import.requested)."""
+    assert actor.tenant_id is not None  # a region's job
     job = await importing.run_import(
         tenant_id=actor.tenant_id, job_id=payload["job_id"], actor=actor
     )

@@ -54,7 +54,9 @@ def debounced_job(
     return function, job_id, run_at, scope
 
 
-async def enqueue_jobs_of(redis, event: outbox.ClaimedEvent, only: set[str] | None = None) -> int:
+async def enqueue_jobs_of(
+    redis, event: outbox.ClaimedEvent | outbox.UnfinishedEvent, only: set[str] | None = None
+) -> int:
     """Enqueues the jobs of one (non-debounced) event, or those of them in `only`."""
     enqueued = 0
     for function, job_id in jobs_for(event.id, event.topic):

@@ -30,6 +30,7 @@ from kinerja_saas.performance import events as performance
 from kinerja_saas.surveys import events as surveys
 from kinerja_saas.training import events as training
 from workers import jobs
+from workers.tenant_job import use_routing
 from workers.training import on_assignment_requested, on_evaluation_finalised
 
 Handler = Callable[[Actor, int, dict[str, Any]], Awaitable[None]]
@@ -137,6 +138,9 @@ def jobs_for(event_id: int, topic: str) -> list[tuple[str, str]]:
         found.append((jobs.FAN_OUT_NOTIFICATIONS, f"notify:{event_id}"))
     return found
 
+
+# A job's end is checked against this table (workers/tenant_job.py cannot import it).
+use_routing(jobs_for)
 
 __all__ = [
     "ROUTES",

@@ -34,7 +34,7 @@ import contextlib
 import logging
 import signal
 import time
-from typing import Any
+from typing import Any, cast
 
 from arq.worker import Worker
 from redis.exceptions import RedisError
@@ -149,7 +149,11 @@ class KinerjaWorker(Worker):
         worker would never start a job again. Recount from the tasks really running."""
         running = sum(not task.done() for task in self.tasks.values())
         self.job_counter = running
-        self.sem = asyncio.Semaphore(max(self.max_jobs - running, 0))
+        # Unbounded on purpose (a bounded one would refuse the releases of the jobs running
+        # now); arq declares a BoundedSemaphore but only acquires and releases it.
+        self.sem = cast(
+            asyncio.BoundedSemaphore, asyncio.Semaphore(max(self.max_jobs - running, 0))
+        )
 
 
 def make_worker(settings: Settings, options: dict[str, Any], **kwargs: Any) -> KinerjaWorker:

@@ -183,7 +183,12 @@ def tenant_job(
                 request_id=ctx.get("job_id"),
             )
             event_id, topic = kwargs.get("event_id"), kwargs.get("topic")
-            marks_event = isinstance(event_id, int) and event_id > 0 and isinstance(topic, str)
+            # The outbox event this job is one of (its done_jobs are marked), if any.
+            event = (
+                (event_id, topic)
+                if isinstance(event_id, int) and event_id > 0 and isinstance(topic, str)
+                else None
+            )
             scope: AbstractAsyncContextManager = (
                 tenant_transaction(tenant_id) if transactional else nullcontext()
             )
@@ -196,11 +201,11 @@ def tenant_job(
                     call_kwargs = {**kwargs, "worker": WorkerContext(ctx["redis"], ctx["settings"])}
                 async with scope:
                     result = await fn(actor, **call_kwargs)
-                    if marks_event and transactional:  # with the handlers' own commit
-                        await _event_job_done(event_id, name, topic)
-                if marks_event and not transactional:
+                    if event is not None and transactional:  # with the handlers' own commit
+                        await _event_job_done(event[0], name, event[1])
+                if event is not None and not transactional:
                     async with tenant_transaction(tenant_id):
-                        await _event_job_done(event_id, name, topic)
+                        await _event_job_done(event[0], name, event[1])
             except TenantUnavailable as exc:
                 log.warning("job %s skipped for tenant %s: %s", fn.__name__, tenant_id, exc.code)
                 if on_skip is not None:
@@ -270,12 +275,20 @@ def tenant_job(
     return wrap(body) if body is not None else wrap
 
 
-async def _event_job_done(event_id: int, job: str, topic: str) -> None:
-    # The routing table imports the handlers' modules, which import this one: it is read
-    # when a job ends.
-    from workers.routing import jobs_for
+# Which jobs an outbox event starts (`workers.routing.jobs_for`), to tell whether a job was
+# its event's last. The routing table registers it when imported (`use_routing`): it imports
+# the handlers' modules, which import this one, so this module cannot import it.
+_routing: list[Callable[[int, str], list[tuple[str, str]]]] = []
 
-    expected = [function for function, _ in jobs_for(event_id, topic)]
+
+def use_routing(jobs_for: Callable[[int, str], list[tuple[str, str]]]) -> None:
+    _routing[:] = [jobs_for]
+
+
+async def _event_job_done(event_id: int, job: str, topic: str) -> None:
+    if not _routing:
+        raise RuntimeError("the routing table (workers.routing) is not loaded")
+    expected = [function for function, _ in _routing[0](event_id, topic)]
     await outbox.mark_job_done(event_id, job, expected)
 
 

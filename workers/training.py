@@ -13,7 +13,7 @@ Every path inserts against the live-assignment unique key, so repeats add nothin
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.performance.models import Period, PeriodStatus
@@ -42,11 +42,14 @@ async def assign_training(actor: Actor, *, period_id: int | None = None) -> int:
     Returns how many assignments are new."""
     if period_id is not None:
         return len(await assign_for_period(period_id=period_id))
-    periods = await Period.filter(
-        tenant_id=current_tenant_id(),
-        status__in=[PeriodStatus.EVALUATING, PeriodStatus.CLOSED],
-        year__gte=date.today().year - 1,
-    ).values_list("id", flat=True)
+    periods = cast(
+        "list[int]",
+        await Period.filter(
+            tenant_id=current_tenant_id(),
+            status__in=[PeriodStatus.EVALUATING, PeriodStatus.CLOSED],
+            year__gte=date.today().year - 1,
+        ).values_list("id", flat=True),
+    )
     return sum([len(await assign_for_period(period_id=p)) for p in periods])
 
 

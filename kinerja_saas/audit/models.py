@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import fields
 
 from tenants.models import TenantModel
@@ -9,8 +11,8 @@ class AuditEntry(TenantModel):
     action = fields.CharField(max_length=64)
     entity = fields.CharField(max_length=64)
     entity_id = fields.BigIntField(null=True)
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    before = fields.JSONField[Any](null=True)
+    after = fields.JSONField[Any](null=True)
     request_id = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

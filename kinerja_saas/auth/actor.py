@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from kinerja_saas.auth.roles import ROLE_LABELS, Role
 from kinerja_saas.errors import CommonError, PermissionDenied
+from tenants.context import check_region
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +29,6 @@ class Actor:
     def require(self, role: Role) -> None:
         """Raises PermissionDenied (naming the role) unless the actor has `role`, and
         RegionMismatch when the open transaction is another region's than the actor's."""
-        # Imported here: tenants.context imports this module (through fair_share).
-        from tenants.context import check_region
-
         check_region(self.tenant_id)
         if not self.has(role):
             raise PermissionDenied(CommonError.FORBIDDEN, allowed=[ROLE_LABELS[role]])

@@ -20,10 +20,10 @@ import functools
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from kinerja_saas.admission import RegionSlots
 from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.errors import FieldError
 from tenants.context import NoTenant, current_tenant_id
-from tenants.fair_share import RegionSlots
 
 TIME_COST = 3  # passes over memory
 MEMORY_COST_KIB = 64 * 1024  # 64 MiB

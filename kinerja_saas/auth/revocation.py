@@ -269,8 +269,8 @@ class RevocationWatch:
     def _forget_old(self, now: float) -> None:
         for key in [k for k, (_, until) in self._versions.items() if until <= now]:
             del self._versions[key]
-        for key in [k for k, until in self._sessions.items() if until <= now]:
-            del self._sessions[key]
+        for session in [k for k, until in self._sessions.items() if until <= now]:
+            del self._sessions[session]
 
     # --- the background loop: poll, and listen on pub/sub ---------------------------------
 
@@ -283,7 +283,7 @@ class RevocationWatch:
         return not self._tracked and time.monotonic() - self._used_at > IDLE_SECONDS
 
     async def _run(self) -> None:
-        listener = asyncio.create_task(self._listen()) if self.redis_url else None
+        listener = asyncio.create_task(self._listen(self.redis_url)) if self.redis_url else None
         try:
             while not self._idle():
                 await asyncio.sleep(self.poll_seconds)
@@ -294,10 +294,10 @@ class RevocationWatch:
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
 
-    async def _listen(self) -> None:
+    async def _listen(self, redis_url: str) -> None:
         failures = 0
         while True:
-            redis = Redis.from_url(self.redis_url, socket_connect_timeout=1)
+            redis = Redis.from_url(redis_url, socket_connect_timeout=1)
             pubsub = redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise import connections
 
 from kinerja_saas import logs
+from kinerja_saas.admission import attribute_to_region
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import AuthError
@@ -40,7 +42,6 @@ from kinerja_saas.org.service import employees_by_ids
 from kinerja_saas.ratelimit import digest
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
-from tenants.fair_share import attribute_to_region
 from tenants.models import PlatformOperator, RegionStatus, Tenant
 
 log = logs.get_logger("kinerja.auth")
@@ -230,7 +231,7 @@ async def _authenticate(
             tenant = await Tenant.get(id=tenant_id)
             if tenant.status != RegionStatus.ACTIVE:
                 raise AuthenticationFailed(AuthError.REGION_SUSPENDED)
-            updates = {"last_login_at": datetime.now(UTC)}
+            updates: dict[str, Any] = {"last_login_at": datetime.now(UTC)}
             if needs_rehash(user.password_hash or ""):
                 # Hashed with older argon2 parameters: stored again with today's.
                 updates["password_hash"] = await hash_password_async(password)
@@ -362,7 +363,9 @@ async def issue_login(
     )
 
 
-async def _advance(model, session_filter: dict, claims: RefreshClaims) -> object | AuthError:
+async def _advance(
+    model: type[LoginSession] | type[OperatorSession], session_filter: dict, claims: RefreshClaims
+) -> LoginSession | OperatorSession | AuthError:
     """Moves the session to its next generation, or tells why not. An older generation
     coming back means the token was copied: the whole session ends."""
     session = await model.filter(**session_filter).select_for_update().first()
@@ -405,7 +408,7 @@ async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
             tenant_id=claims.tenant_id, id=claims.user_id, is_active=True
         )
         if user is None or user.token_version != claims.token_version:
-            outcome: object | AuthError = AuthError.TOKEN_REVOKED
+            outcome = AuthError.TOKEN_REVOKED
         else:
             outcome = await _advance(
                 LoginSession,

@@ -42,9 +42,8 @@ from redis.exceptions import RedisError
 
 from kinerja_saas import logs
 from kinerja_saas.auth.errors import AuthError
-from kinerja_saas.client_address import limit_bucket
 from kinerja_saas.metrics import LOGIN_THROTTLE_LOCAL
-from kinerja_saas.ratelimit import RateLimited, digest, hit_all
+from kinerja_saas.ratelimit import RateLimited, digest, hit_all, limit_bucket, run_script
 from kinerja_saas.settings import Settings
 
 log = logs.get_logger("kinerja.auth")
@@ -234,17 +233,19 @@ class LoginThrottle:
         wait: int | None = None
         if self.redis is not None:
             try:
-                _, wait = await self.redis.eval(
+                _, wait = await run_script(
+                    self.redis,
                     _CHECK,
-                    3,
-                    *keys,
-                    self.per_client,
-                    self.per_ip,
-                    1 if paced else 0,
-                    self.free,
-                    int(self.base_seconds * 1000),
-                    int(self.cap_seconds * 1000),
-                    self.pace_window,
+                    keys,
+                    [
+                        self.per_client,
+                        self.per_ip,
+                        1 if paced else 0,
+                        self.free,
+                        int(self.base_seconds * 1000),
+                        int(self.cap_seconds * 1000),
+                        self.pace_window,
+                    ],
                 )
                 wait = int(wait) or None
             except (RedisError, OSError) as exc:
@@ -286,7 +287,7 @@ class LoginThrottle:
         pace_key = self.pace_key(email) if client.device is None else client_key
         if self.redis is not None:
             try:
-                await self.redis.eval(_SUCCEEDED, 2, client_key, pace_key, self.free)
+                await run_script(self.redis, _SUCCEEDED, [client_key, pace_key], [self.free])
                 return
             except (RedisError, OSError) as exc:
                 self._unavailable("success", exc)

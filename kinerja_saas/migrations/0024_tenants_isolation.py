@@ -22,7 +22,7 @@ from tenants.rls import TENANT_EXPR
 
 # Runs as the owner (BYPASSRLS), so it can change any region's row; it refuses to run in a
 # region's transaction, so a request or job of one region can never change another's (nor
-# its own status). The caller (tenants/onboarding.py) checks the actor is an operator.
+# its own status). The caller (kinerja_saas/regions/onboarding.py) checks the actor is an operator.
 _DEFINER = """
 CREATE FUNCTION {name}(p_tenant bigint, p_value text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$

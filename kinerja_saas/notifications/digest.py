@@ -161,7 +161,7 @@ def build_digest(
         return None, {
             item["id"]: Result(Outcome.FAILED, "login deactivated") for item in row["items"]
         }
-    parts = []
+    parts: list[str] = []
     for item in row["items"]:
         body = item["payload"].get("body") or ""
         if item["kind"] == ACTIVATION_KIND:

@@ -8,6 +8,7 @@ channel, user_id) for e-mail and (tenant_id, event_id, channel, endpoint_id) for
 inserts with ON CONFLICT DO NOTHING and adds nothing twice."""
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 
@@ -56,7 +57,7 @@ class Delivery(TenantModel):
     endpoint_id = fields.BigIntField(null=True)  # webhook
     status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
     # E-mail: {"subject", "body"} rendered for the recipient; webhook: the JSON body's data.
-    payload = fields.JSONField(default=dict)
+    payload = fields.JSONField[dict[str, Any]](default=dict)
     attempts = fields.SmallIntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True)
     last_error = fields.CharField(max_length=500, null=True)
@@ -114,7 +115,7 @@ class WebhookEndpoint(TenantModel):
     name = fields.CharField(max_length=200)
     url = fields.CharField(max_length=1000)
     secret = fields.CharField(max_length=100)  # HMAC-SHA256 key, shown once when created
-    kinds = fields.JSONField(default=list)  # notification kinds sent; empty: every kind
+    kinds = fields.JSONField[list[Any]](default=list)  # notification kinds sent; empty: every kind
     training_unit_id = fields.BigIntField(null=True)  # set by the training domain
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)

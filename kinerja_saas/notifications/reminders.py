@@ -14,9 +14,9 @@ from kinerja_saas.notifications.events import APPROVAL_REMINDER
 from kinerja_saas.outbox.service import insert_events_sql
 from kinerja_saas.outbox.topics import sql_literal
 from kinerja_saas.performance.deadlines import region_today
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 _REMIND_SQL = insert_events_sql(
     APPROVAL_REMINDER,

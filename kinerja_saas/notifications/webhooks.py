@@ -141,7 +141,7 @@ def refusal(ip: IPAddress) -> str | None:
             return refusal(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         if ip in _SIX_TO_FOUR and ip.sixtofour is not None:
             return refusal(ip.sixtofour)
-        table = _V6_REFUSED
+        table: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = _V6_REFUSED
     else:
         table = _V4_REFUSED
     for network, kind in table:
@@ -547,6 +547,7 @@ FOR UPDATE OF d
         before={"status": previous.value},
         after={"status": DeliveryStatus.PENDING.value},
     )
+    assert delivery_id is not None  # the delivery was found by it above
     row = await get_delivery(actor=actor, delivery_id=delivery_id)
     assert row is not None
     return row
@@ -684,7 +685,7 @@ def _seconds(value: float) -> str:
     return f"{value:g}".replace(".", ",")  # decimal comma
 
 
-def _network_reason(exc: BaseException) -> str:
+def _network_reason(exc: BaseException | None) -> str:
     """A short reason for what went wrong on the way; the exception itself is logged."""
     chain: list[BaseException] = []
     while exc is not None and len(chain) < 5:

@@ -199,7 +199,7 @@ async def stage_import(
         dry_run=dry_run,
         deactivate_missing=deactivate_missing,
     )
-    total, columns = 0, set()
+    total, columns = 0, set[str]()
     for batch in read_roster(binary, max_bytes=max_bytes, columns_seen=columns):
         await _db().execute_many(
             "INSERT INTO import_rows (tenant_id, job_id, line_no, nip, nama, jabatan,"
@@ -755,7 +755,7 @@ async def run_import(
     actor: Actor,
     progress: Progress | None = None,
     today: date | None = None,
-) -> ImportJob:
+) -> ImportJob | None:
     """Runs a staged import to its end. Safe to run again and twice at once: each run claims
     the job with a run id, and only the run that still owns it may merge."""
     run_id = uuid.uuid4().hex

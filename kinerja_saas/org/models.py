@@ -1,4 +1,5 @@
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 
@@ -94,9 +95,9 @@ class ImportJob(TenantModel):
     total_rows = fields.IntField(default=0)
     rows_done = fields.IntField(default=0)
     error_count = fields.IntField(default=0)
-    summary = fields.JSONField(default=dict)
+    summary = fields.JSONField[dict[str, Any]](default=dict)
     # The optional columns the file had: an absent column leaves existing values alone.
-    columns = fields.JSONField(default=list)
+    columns = fields.JSONField[list[Any]](default=list)
     # Which run owns the job; a run that lost it (a stale or duplicate delivery) stops.
     run_id = fields.CharField(max_length=36, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -618,5 +618,5 @@ async def unit_children(parent_ids: list[int]) -> dict[int, list[Unit]]:
     ).order_by("name")
     grouped: dict[int, list[Unit]] = {}
     for unit in units:
-        grouped.setdefault(unit.parent_id, []).append(unit)  # type: ignore[arg-type]
+        grouped.setdefault(unit.parent_id, []).append(unit)
     return grouped

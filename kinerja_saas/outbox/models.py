@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import fields
 
 from tenants.models import TenantModel
@@ -5,7 +7,7 @@ from tenants.models import TenantModel
 
 class OutboxEvent(TenantModel):
     topic = fields.CharField(max_length=100)
-    payload = fields.JSONField(default=dict)
+    payload = fields.JSONField[dict[str, Any]](default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     relayed_at = fields.DatetimeField(null=True)
     relay_attempts = fields.IntField(default=0)

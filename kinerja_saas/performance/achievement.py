@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from tortoise import connections
 
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 # Per-indicator value: at the checkpoint $cp when given, else the latest. Expects the
 # indicator as `i`, the tenant as $1; `{checkpoint}` is filled with a parameter or NULL.

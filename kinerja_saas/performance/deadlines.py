@@ -12,9 +12,9 @@ from tortoise import connections
 from kinerja_saas.outbox.service import insert_events_sql
 from kinerja_saas.performance.events import CHECKPOINT_DEADLINE_NEAR
 from kinerja_saas.performance.models import PeriodStatus
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 DEADLINE_NEAR = CHECKPOINT_DEADLINE_NEAR
 

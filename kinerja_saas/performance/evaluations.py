@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from tortoise import connections
 
@@ -38,9 +38,9 @@ from kinerja_saas.performance.models import (
     PlanStatus,
 )
 from kinerja_saas.performance.rules import Rating
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 MAX_TEXT = 5000
 # What the evaluator's rating sets (with _recompute): what a save writes and the audit shows.
@@ -158,10 +158,11 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
 
 
 async def _value_codes() -> list[str]:
-    return list(
+    return cast(
+        "list[str]",
         await BehaviourValue.filter(tenant_id=current_tenant_id())
         .order_by("position")
-        .values_list("code", flat=True)
+        .values_list("code", flat=True),
     )
 
 
@@ -373,6 +374,7 @@ async def finalise_evaluation(
     indicators = await indicator_achievements(
         plan.id, checkpoint_id=evaluation.checkpoint_id, cap=await achievement_cap()
     )
+    assert evaluation.predikat is not None  # rated above (RATING_FIELDS)
     low = rules.is_low_performer(
         predikat_=rules.Predikat(evaluation.predikat),
         indicator_achievements=list(indicators.values()),

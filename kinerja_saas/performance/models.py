@@ -1,8 +1,9 @@
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 
-from tenants.models import TenantModel
+from tenants.models import TenantModel, nullable_text
 
 
 class BehaviourValue(TenantModel):
@@ -10,7 +11,7 @@ class BehaviourValue(TenantModel):
 
     code = fields.CharField(max_length=40)
     name = fields.CharField(max_length=100)
-    guide_behaviours = fields.JSONField(default=list)
+    guide_behaviours = fields.JSONField[list[Any]](default=list)
     position = fields.SmallIntField()
 
     class Meta:
@@ -95,7 +96,7 @@ class Plan(TenantModel):
     evaluator_id = fields.BigIntField(null=True)
     evaluator_supervisor_id = fields.BigIntField(null=True)
     status = fields.CharEnumField(PlanStatus, max_length=16, default=PlanStatus.DRAFT)
-    return_reason = fields.TextField(null=True)
+    return_reason = nullable_text()
     revision = fields.SmallIntField(default=0)
     submitted_at = fields.DatetimeField(null=True)
     approved_at = fields.DatetimeField(null=True)
@@ -158,7 +159,7 @@ class PlanRevision(TenantModel):
     plan_id = fields.BigIntField()
     revision = fields.SmallIntField()
     reason = fields.TextField()
-    content = fields.JSONField()
+    content = fields.JSONField[Any]()
     created_by = fields.BigIntField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -180,12 +181,12 @@ class Realisation(TenantModel):
     indicator_id = fields.BigIntField()
     checkpoint_id = fields.BigIntField()
     value = fields.DecimalField(max_digits=16, decimal_places=4)
-    note = fields.TextField(null=True)
-    evidence = fields.JSONField(default=list)
+    note = nullable_text()
+    evidence = fields.JSONField[list[Any]](default=list)
     status = fields.CharEnumField(
         RealisationStatus, max_length=16, default=RealisationStatus.SUBMITTED
     )
-    reject_reason = fields.TextField(null=True)
+    reject_reason = nullable_text()
     is_late = fields.BooleanField(default=False)
     entered_at = fields.DatetimeField()
     reviewed_by = fields.BigIntField(null=True)
@@ -218,12 +219,14 @@ class Evaluation(TenantModel):
     achievement = fields.DecimalField(max_digits=7, decimal_places=2, null=True)
     proposed_result_rating = fields.CharField(max_length=24, null=True)
     result_rating = fields.CharField(max_length=24, null=True)
-    result_override_reason = fields.TextField(null=True)
-    behaviour_ratings = fields.JSONField(default=dict)  # value code -> {rating, note}
+    result_override_reason = nullable_text()
+    behaviour_ratings = fields.JSONField[dict[str, Any]](
+        default=dict
+    )  # value code -> {rating, note}
     behaviour_rating = fields.CharField(max_length=24, null=True)
     predikat = fields.CharField(max_length=24, null=True)
-    feedback = fields.TextField(null=True)
-    self_assessment = fields.TextField(null=True)
+    feedback = nullable_text()
+    self_assessment = nullable_text()
     self_result_rating = fields.CharField(max_length=24, null=True)
     self_behaviour_rating = fields.CharField(max_length=24, null=True)
     finalised_at = fields.DatetimeField(null=True)
@@ -249,8 +252,8 @@ class Appeal(TenantModel):
     reason = fields.TextField()
     status = fields.CharEnumField(AppealStatus, max_length=16, default=AppealStatus.OPEN)
     reviewer_id = fields.BigIntField(null=True)
-    original = fields.JSONField()
-    decision_note = fields.TextField(null=True)
+    original = fields.JSONField[Any]()
+    decision_note = nullable_text()
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from tortoise import connections
 
@@ -196,22 +196,31 @@ async def _validate_content(
     own_indicators: set[int] = set()
     if plan is not None:
         own_results = set(
-            await PlanResult.filter(tenant_id=tenant_id, plan_id=plan.id).values_list(
-                "id", flat=True
+            cast(
+                "list[int]",
+                await PlanResult.filter(tenant_id=tenant_id, plan_id=plan.id).values_list(
+                    "id", flat=True
+                ),
             )
         )
         own_indicators = set(
-            await Indicator.filter(tenant_id=tenant_id, plan_id=plan.id).values_list(
-                "id", flat=True
+            cast(
+                "list[int]",
+                await Indicator.filter(tenant_id=tenant_id, plan_id=plan.id).values_list(
+                    "id", flat=True
+                ),
             )
         )
     supported = {r.supports_result_id for r in results if r.supports_result_id is not None}
     supportable: set[int] = set()
     if supported and evaluator_plan_id is not None:
         supportable = set(
-            await PlanResult.filter(
-                tenant_id=tenant_id, plan_id=evaluator_plan_id, id__in=supported
-            ).values_list("id", flat=True)
+            cast(
+                "list[int]",
+                await PlanResult.filter(
+                    tenant_id=tenant_id, plan_id=evaluator_plan_id, id__in=supported
+                ).values_list("id", flat=True),
+            )
         )
     seen_results: set[int] = set()
     seen_indicators: set[int] = set()

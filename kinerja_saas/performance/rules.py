@@ -1,6 +1,6 @@
 """The rules of PermenPANRB 6/2022 that turn targets and realisations into a predikat.
 Pure functions, no I/O; the thresholds a region may change come in as arguments (see
-tenants.defaults.DEFAULT_SETTINGS["performance"]).
+kinerja_saas.regions.defaults.DEFAULT_SETTINGS["performance"]).
 
 Percentages are Decimals rounded half-up to two places, as official reports print them,
 so a value never lands on the other side of a threshold through float error."""
@@ -239,7 +239,7 @@ def _is_broken(check: DistributionCheck, count: int, total: int, rival_count: in
 def _message(check: DistributionCheck, now: str, rival: Predikat) -> str:
     names = [p.value for p in check.predikat]
     group = listing(names) + (" bersama-sama" if len(names) > 1 else "")
-    return DistributionError(check.code).render(
+    return DistributionError[check.code].render(
         limit=check.limit_pct,
         group=group,
         either=listing(names, last="atau"),

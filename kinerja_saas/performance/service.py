@@ -13,9 +13,9 @@ from kinerja_saas.performance import events
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Checkpoint, CheckpointKind, Period, PeriodStatus
 from kinerja_saas.performance.periods import can_move, checkpoints_for
+from kinerja_saas.regions.region_settings import with_defaults
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 MAX_DEADLINE_DAYS = 60
 

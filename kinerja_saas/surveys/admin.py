@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from tortoise import connections
 
@@ -14,10 +15,13 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.org.models import Unit
+from kinerja_saas.surveys.access import results_scope
 from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.models import SurveyCampaign, SurveyCampaignService, SurveyService
+from kinerja_saas.surveys.public import region_today
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
 from tenants.context import current_tenant_id
+from tenants.models import Tenant
 
 CODE_BYTES = 18  # secrets.token_urlsafe(18): 24 characters, 144 random bits
 EXTRA_QUESTION_CODE = re.compile(r"[A-Za-z0-9_]{1,20}")
@@ -58,7 +62,7 @@ async def save_service(*, actor: Actor, service_id: int | None, data: ServiceDat
     if await clash.exists():
         errors.add("name", CommonError.DUPLICATE)
         errors.raise_if_any()
-    values = {
+    values: dict[str, Any] = {
         "unit_id": data.unit_id,
         "name": name,
         "description": data.description.strip(),
@@ -231,10 +235,6 @@ async def list_campaigns(
     """A page of campaigns, newest first (`limit + 1` rows tell whether more follow), and
     the unit path a unit head's view is narrowed to (None: the region admin's whole view).
     A unit head sees the campaigns covering a service of their unit or sub-units."""
-    from kinerja_saas.surveys.access import results_scope
-    from kinerja_saas.surveys.public import region_today
-    from tenants.models import Tenant
-
     scope = await results_scope(actor)
     flt = flt or CampaignFilter()
     if flt.year is not None and not MAX_YEAR_SPAN[0] <= flt.year <= MAX_YEAR_SPAN[1]:

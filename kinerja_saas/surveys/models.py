@@ -6,10 +6,11 @@ Same-tenant foreign keys, CHECKs, RLS and the cross-region code lookup are in mi
 """
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 
-from tenants.models import TenantModel
+from tenants.models import TenantModel, nullable_text
 
 
 class SurveyElement(TenantModel):
@@ -17,7 +18,7 @@ class SurveyElement(TenantModel):
 
     code = fields.CharField(max_length=8)
     name = fields.CharField(max_length=100)
-    answer_labels = fields.JSONField(default=list)
+    answer_labels = fields.JSONField[list[Any]](default=list)
     position = fields.SmallIntField()
 
     class Meta:
@@ -49,9 +50,9 @@ class SurveyCampaign(TenantModel):
     opens_on = fields.DateField()
     closes_on = fields.DateField()
     # [{"code": "Q1", "text": "…", "required": false}] — free-text answers.
-    extra_questions = fields.JSONField(default=list)
+    extra_questions = fields.JSONField[list[Any]](default=list)
     # The respondent profile fields the form asks for (subset of PROFILE_FIELDS).
-    profile_fields = fields.JSONField(default=list)
+    profile_fields = fields.JSONField[list[Any]](default=list)
     published_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -91,8 +92,8 @@ class SurveyResponse(TenantModel):
     gender = fields.CharField(max_length=16, null=True)
     education = fields.CharField(max_length=16, null=True)
     occupation = fields.CharField(max_length=16, null=True)
-    suggestion = fields.TextField(null=True)
-    extra_answers = fields.JSONField(default=dict)
+    suggestion = nullable_text()
+    extra_answers = fields.JSONField[dict[str, Any]](default=dict)
     client_token = fields.CharField(max_length=64)
     submitted_at = fields.DatetimeField(auto_now_add=True)
 
@@ -120,7 +121,7 @@ class SurveyResult(TenantModel):
     value = fields.CharField(max_length=16)
     unit_id = fields.BigIntField(null=True)  # the service's unit (SERVICE scope)
     respondents = fields.IntField()
-    element_sums = fields.JSONField()  # the 9 sums of answers; NRR = sum / respondents
+    element_sums = fields.JSONField[Any]()  # the 9 sums of answers; NRR = sum / respondents
     converted_ikm = fields.DecimalField(max_digits=5, decimal_places=2)
     band = fields.CharField(max_length=1)
     population = fields.IntField(default=0)

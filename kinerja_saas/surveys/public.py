@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -17,12 +18,12 @@ from tortoise import connections
 
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox import service as outbox
+from kinerja_saas.regions.region_settings import with_defaults
 from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.events import RESPONSE_SUBMITTED
 from kinerja_saas.surveys.rules import ELEMENT_COUNT, PROFILE_FIELDS, valid_answer
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CLIENT_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -135,10 +136,10 @@ async def form(target: CodeTarget) -> Form:
         unit_name=row["unit_name"],
         elements=tuple(
             FormElement(code, name, tuple(labels))
-            for code, name, labels in _json(row["elements"]) or ()  # type: ignore[union-attr]
+            for code, name, labels in _json(row["elements"]) or ()
         ),
-        extra_questions=tuple(_json(row["extra_questions"]) or ()),  # type: ignore[arg-type]
-        profile_fields=tuple(_json(row["profile_fields"]) or ()),  # type: ignore[arg-type]
+        extra_questions=tuple(_json(row["extra_questions"]) or ()),
+        profile_fields=tuple(_json(row["profile_fields"]) or ()),
         suggestion_max_length=limits["suggestion_max_length"],
         is_open=row["opens_on"] <= today <= row["closes_on"],
     )
@@ -159,14 +160,14 @@ def _rules(row: dict) -> Rules:
     return Rules(
         is_open=row["opens_on"] <= today <= row["closes_on"],
         element_codes=tuple(row["element_codes"]),
-        profile_fields=tuple(_json(row["profile_fields"]) or ()),  # type: ignore[arg-type]
-        extra_questions=tuple(_json(row["extra_questions"]) or ()),  # type: ignore[arg-type]
+        profile_fields=tuple(_json(row["profile_fields"]) or ()),
+        extra_questions=tuple(_json(row["extra_questions"]) or ()),
         suggestion_max_length=limits["suggestion_max_length"],
         per_ip_per_hour=limits["rate_limit_per_ip_per_hour"],
     )
 
 
-def _json(value: object) -> object:
+def _json(value: object) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
@@ -209,7 +210,7 @@ def _validate(rules: Rules, sub: Submission, errors: ErrorCollector) -> list[int
         elif not valid_answer(value):
             errors.add(f"answers.{code}", CommonError.OUT_OF_RANGE, min=1, max=4)
         else:
-            values.append(int(value))  # type: ignore[arg-type]
+            values.append(value)
     for code in sub.answers:
         if code not in codes:
             errors.add(f"answers.{code}", SurveyError.UNKNOWN)

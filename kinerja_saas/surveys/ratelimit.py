@@ -19,8 +19,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from kinerja_saas.client_address import limit_bucket
-from kinerja_saas.ratelimit import RateLimited, digest, hit_all, hit_gated, unchecked
+from kinerja_saas.ratelimit import RateLimited, digest, hit_all, hit_gated, limit_bucket, unchecked
 from kinerja_saas.surveys.errors import SurveyError
 
 __all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit", "hits"]

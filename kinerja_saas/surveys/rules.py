@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import TypeGuard
 
 ELEMENT_COUNT = 9
 ANSWER_MIN, ANSWER_MAX = 1, 4
@@ -45,7 +46,7 @@ BANDS = (
 BY_GRADE = {b.grade: b for b in BANDS}
 
 
-def valid_answer(value: object) -> bool:
+def valid_answer(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4
 
 

@@ -7,13 +7,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
-from kinerja_saas.performance.models import Aspect, BehaviourValue
-from kinerja_saas.training import rules
+from kinerja_saas.notifications.models import WebhookEndpoint
+from kinerja_saas.org.models import Unit
+from kinerja_saas.outbox.service import emit
+from kinerja_saas.performance.models import Aspect, BehaviourValue, Period
+from kinerja_saas.regions.defaults import PREDIKAT
+from kinerja_saas.training import events, rules
 from kinerja_saas.training.errors import TrainingError
 from kinerja_saas.training.models import (
     Competency,
@@ -28,7 +33,6 @@ from kinerja_saas.training.models import (
     TrainingUnit,
 )
 from tenants.context import current_tenant_id
-from tenants.defaults import PREDIKAT
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
@@ -146,10 +150,11 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
 async def officer_unit(actor: Actor) -> int:
     """The training unit of an officer's login; refused for anyone else."""
     if actor.has(Role.TRAINING_OFFICER):
-        unit_id = (
+        unit_id = cast(
+            "int | None",
             await TrainingOfficer.filter(tenant_id=current_tenant_id(), user_id=actor.user_id)
             .first()
-            .values_list("training_unit_id", flat=True)
+            .values_list("training_unit_id", flat=True),
         )
         if unit_id is not None:
             return unit_id
@@ -296,7 +301,10 @@ async def save_rule(
         allowed = {a.value for a in Aspect}
     else:
         allowed = set(
-            await BehaviourValue.filter(tenant_id=tenant_id).values_list("code", flat=True)
+            cast(
+                "list[str]",
+                await BehaviourValue.filter(tenant_id=tenant_id).values_list("code", flat=True),
+            )
         )
     if value not in allowed:
         errors.add("triggerValue", CommonError.INVALID, values=sorted(allowed))
@@ -327,11 +335,6 @@ async def save_rule(
 async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | None) -> None:
     """Queues the set-based assignment of a period (or an org unit with its sub-units)
     through the outbox: the worker's handler runs it after this commits."""
-    from kinerja_saas.org.models import Unit
-    from kinerja_saas.outbox.service import emit
-    from kinerja_saas.performance.models import Period
-    from kinerja_saas.training import events
-
     require_admin(actor)
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
@@ -349,8 +352,6 @@ async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | Non
 async def set_webhook_unit(*, actor: Actor, endpoint_id: int, training_unit_id: int | None):
     """Ties a webhook endpoint (made with createWebhookEndpoint) to a training unit: it then
     receives only that unit's events, e.g. its new participants (`TRAINING_UNIT_ASSIGNED`)."""
-    from kinerja_saas.notifications.models import WebhookEndpoint
-
     require_admin(actor)
     tenant_id = current_tenant_id()
     endpoint = await WebhookEndpoint.get_or_none(tenant_id=tenant_id, id=endpoint_id)

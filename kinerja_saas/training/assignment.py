@@ -20,12 +20,12 @@ from kinerja_saas.indonesian import SQL_MONTHS
 from kinerja_saas.outbox.service import insert_events_sql
 from kinerja_saas.outbox.topics import sql_literal
 from kinerja_saas.performance.achievement import INDICATOR_ACHIEVEMENT, INDICATOR_VALUE
+from kinerja_saas.regions.region_settings import with_defaults
 from kinerja_saas.training import events
 from kinerja_saas.training.models import LIVE_STATUSES, SEATED_STATUSES
 from kinerja_saas.training.rules import MAX_PROGRAMMES_PER_EVALUATION
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 UNIT_EVENT_CHUNK = 500
 

@@ -2,7 +2,7 @@ from enum import StrEnum
 
 from tortoise import fields
 
-from tenants.models import TenantModel
+from tenants.models import TenantModel, nullable_text
 
 
 class CompetencyKind(StrEnum):
@@ -170,7 +170,7 @@ class TrainingAssignment(TenantModel):
     assigned_by = fields.BigIntField(null=True)  # user; null for the worker
     score = fields.DecimalField(max_digits=5, decimal_places=2, null=True)
     certificate_ref = fields.CharField(max_length=200, null=True)
-    note = fields.TextField(null=True)
+    note = nullable_text()
     completed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

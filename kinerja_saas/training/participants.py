@@ -15,6 +15,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.models import Period
+from kinerja_saas.regions.region_settings import with_defaults
 from kinerja_saas.training import assignment
 from kinerja_saas.training.admin import officer_unit, require_admin
 from kinerja_saas.training.errors import TrainingError
@@ -29,7 +30,6 @@ from kinerja_saas.training.models import (
 from kinerja_saas.training.rules import jp_shortfall
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-from tenants.region_settings import with_defaults
 
 
 def _db():

@@ -10,10 +10,10 @@ import jwt
 import pytest
 from argon2 import PasswordHasher
 
-from kinerja_saas.app import create_app
 from kinerja_saas.auth.models import LoginSession, UserAccount
 from kinerja_saas.auth.passwords import hash_password, verify_password
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.runtime.app import create_app
 from tenants.context import tenant_transaction
 from tests.auth.test_auth import LOGIN, REFRESH
 from tests.conftest import PASSWORD, Api

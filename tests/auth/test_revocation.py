@@ -13,9 +13,9 @@ import asyncpg
 import httpx
 import pytest
 
-from kinerja_saas.app import create_app
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.runtime.app import create_app
 from tenants.context import tenant_transaction
 from tests.auth.test_auth import LOGIN, REFRESH
 from tests.conftest import PASSWORD, Api

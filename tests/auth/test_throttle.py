@@ -16,12 +16,12 @@ import redis as sync_redis
 from redis.asyncio import Redis
 
 from bench.common import free_port
-from kinerja_saas.app import create_app
 from kinerja_saas.auth import throttle as throttle_module
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.throttle import Client, LocalCounters, LoginThrottle
 from kinerja_saas.metrics import LOGIN_THROTTLE_LOCAL
 from kinerja_saas.ratelimit import hit_all
+from kinerja_saas.runtime.app import create_app
 from kinerja_saas.settings import Settings
 from tests.conftest import PASSWORD, ROOT, Api
 

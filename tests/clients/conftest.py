@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from kinerja_saas.app import create_app
 from kinerja_saas.notifications.live import LiveHub
+from kinerja_saas.runtime.app import create_app
 from tests.conftest import ROOT
 
 NPM_DIR = ROOT / ".kinerja" / "npm"

@@ -10,7 +10,7 @@ import json
 
 import httpx
 
-from kinerja_saas.app import GZIP_MINIMUM_BYTES
+from kinerja_saas.runtime.app import GZIP_MINIMUM_BYTES
 from schema.graphiql import manifest
 from tests.surveys.helpers import open_campaign
 

@@ -29,7 +29,7 @@ from tests.faults.servers import (
 )
 
 DATABASE = "kinerja_faults"
-REGION = "palembang"  # a demo region (kinerja_saas/seed.py)
+REGION = "palembang"  # a demo region (kinerja_saas/runtime/seed.py)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, seconds: float = 20.0, what: str):

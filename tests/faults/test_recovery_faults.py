@@ -156,7 +156,7 @@ async def _start_import(cluster, client, run: int):
 
 async def _open_campaign(cluster, client) -> str:
     # The SKM elements, should the demo region lack them (seeds before onboarding did).
-    from tenants import defaults
+    from kinerja_saas.regions import defaults
 
     conn = await cluster.connect()
     try:

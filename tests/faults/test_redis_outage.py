@@ -90,7 +90,7 @@ async def test_survey_rate_limits_fail_open_without_redis(settings, region_a, ca
     import httpx
 
     from kinerja_saas import metrics, ratelimit
-    from kinerja_saas.app import create_app
+    from kinerja_saas.runtime.app import create_app
     from tests.conftest import Api
     from tests.surveys.helpers import open_campaign
     from tests.surveys.test_api import SUBMIT, answers, count_responses

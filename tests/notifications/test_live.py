@@ -15,11 +15,11 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from kinerja_saas.app import create_app
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import issue_pair
 from kinerja_saas.notifications.live import LiveFeed, LiveHub, NewNotification, live_channel
+from kinerja_saas.runtime.app import create_app
 from tenants.models import RegionStatus
 from tests.conftest import TEST_DATABASE, update_region
 from tests.notifications.helpers import emit_event, fan_out, inbox, queue
@@ -415,7 +415,7 @@ async def test_the_hub_listens_over_a_unix_socket(tmp_path):
     connect, so no notification was ever delivered live under the embedded Redis."""
     from redis.asyncio import Redis
 
-    from kinerja_saas.embedded import Valkey
+    from kinerja_saas.runtime.embedded import Valkey
 
     socket_path = tmp_path / "v.sock"
     server = await asyncio.create_subprocess_exec(

@@ -737,7 +737,7 @@ def test_private_urls_are_allowed_only_outside_production_unless_configured():
 
 
 async def test_the_api_refuses_a_private_url_when_configured(region_a, settings):
-    from kinerja_saas.app import create_app
+    from kinerja_saas.runtime.app import create_app
 
     strict = settings.model_copy(update={"webhook_allow_private": False})
     transport = httpx.ASGITransport(app=create_app(strict))

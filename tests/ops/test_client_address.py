@@ -7,9 +7,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from kinerja_saas.client_address import forwarded_client, parse_networks
 from kinerja_saas.ratelimit import digest
-from kinerja_saas.settings import Settings
+from kinerja_saas.runtime.client_address import forwarded_client
+from kinerja_saas.settings import Settings, parse_networks
 
 PROXIES = parse_networks("10.0.0.10, 10.1.0.0/16, fd00::/8")
 
@@ -75,7 +75,7 @@ def test_settings_name_proxies_never_guess_them():
 
 
 async def _post(settings, path: str, **kwargs) -> httpx.Response:
-    from kinerja_saas.app import create_app
+    from kinerja_saas.runtime.app import create_app
 
     transport = httpx.ASGITransport(app=create_app(settings), client=("10.0.0.10", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

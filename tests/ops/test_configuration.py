@@ -20,7 +20,7 @@ def _run(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
     for name in ("DATABASE_URL", "REDIS_URL", "APP_DATABASE_URL", "RELAY_DATABASE_URL"):
         base.pop(name, None)
     return subprocess.run(
-        [sys.executable, "-m", "kinerja_saas.cli", *command],
+        [sys.executable, "-m", "kinerja_saas.runtime.cli", *command],
         cwd=ROOT,
         env={**base, **env},
         capture_output=True,

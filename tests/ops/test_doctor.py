@@ -15,8 +15,8 @@ import pytest
 from arq.worker import Worker
 
 from kinerja_saas.database import build_pg_url, owner_connection_params
-from kinerja_saas.doctor import HEARTBEAT_KEY, migration_files, run_checks
 from kinerja_saas.migrate import migrate
+from kinerja_saas.runtime.doctor import HEARTBEAT_KEY, migration_files, run_checks
 from kinerja_saas.settings import Settings
 from tests.tenants.test_cli import ROOT
 from workers.metrics import HEARTBEAT_KEY as WORKER_HEARTBEAT_KEY
@@ -50,7 +50,7 @@ async def running_worker(settings: Settings, redis):
 
 def _doctor_cli(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "kinerja_saas.cli", "doctor"],
+        [sys.executable, "-m", "kinerja_saas.runtime.cli", "doctor"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -139,7 +139,7 @@ async def test_doctor_fails_on_a_redis_too_old_for_the_platform(settings, redis_
 
 
 async def test_the_doctors_limit_probe_counts_and_leaves_nothing_behind(settings, redis):
-    from kinerja_saas.doctor import check_redis_commands
+    from kinerja_saas.runtime.doctor import check_redis_commands
 
     check = await check_redis_commands(redis)
     assert check.status == "ok", check

@@ -90,7 +90,7 @@ async def test_stdlib_records_share_the_renderer_and_the_scope(json_logs):
 
 
 async def test_anonymous_operations_are_warned_about_in_production(settings, region_a, json_logs):
-    from kinerja_saas.app import create_app
+    from kinerja_saas.runtime.app import create_app
 
     production = settings.model_copy(update={"env": "production"})
     token = region_a.token(Role.EMPLOYEE, settings)

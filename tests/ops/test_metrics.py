@@ -205,7 +205,7 @@ async def test_worker_job_metrics_and_log_scope(
 
 
 async def _get_metrics(settings, headers=None) -> httpx.Response:
-    from kinerja_saas.app import create_app
+    from kinerja_saas.runtime.app import create_app
 
     transport = httpx.ASGITransport(app=create_app(settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

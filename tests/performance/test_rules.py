@@ -23,7 +23,7 @@ from kinerja_saas.performance.rules import (
     predikat,
     proposed_result_rating,
 )
-from tenants.defaults import DEFAULT_SETTINGS
+from kinerja_saas.regions.defaults import DEFAULT_SETTINGS
 
 HIGHER, LOWER = Direction.HIGHER_IS_BETTER, Direction.LOWER_IS_BETTER
 CAP = D(120)

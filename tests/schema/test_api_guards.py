@@ -175,7 +175,7 @@ async def test_health_endpoints(http):
 async def test_readyz_reports_an_unreachable_redis_but_stays_ready(settings):
     import httpx
 
-    from kinerja_saas.app import create_app
+    from kinerja_saas.runtime.app import create_app
 
     app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:

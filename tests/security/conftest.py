@@ -16,8 +16,8 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import issue_pair
 from kinerja_saas.database import owner_connection_params
+from kinerja_saas.regions.operators import create_operator
 from schema.schema import build_schema
-from tenants.operators import create_operator
 from tests.security.operations import Builder
 from tests.security.world import World, seed_world
 

@@ -18,10 +18,10 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from kinerja_saas.app import create_app
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.throttle import Client as LoginClient
 from kinerja_saas.auth.throttle import LoginThrottle
+from kinerja_saas.runtime.app import create_app
 from kinerja_saas.surveys import ratelimit as survey_limits
 from tests.clients.conftest import live_server
 from tests.conftest import PASSWORD, Api
@@ -175,7 +175,7 @@ async def test_ws_malformed_subscribe_payloads_get_typed_errors(server, region_a
 
 
 def test_limit_buckets_are_ipv4_addresses_and_ipv6_64s():
-    from kinerja_saas.client_address import limit_bucket
+    from kinerja_saas.ratelimit import limit_bucket
 
     assert limit_bucket("2001:db8:1:2::1") == limit_bucket("2001:db8:1:2:ffff:ffff:ffff:ffff")
     assert limit_bucket("2001:db8:1:2::1") == "2001:db8:1:2::/64"

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 import uvicorn
 
-from kinerja_saas.app import create_app
+from kinerja_saas.runtime.app import create_app
 from kinerja_saas.surveys.models import SurveyResponse
 from tenants.context import tenant_transaction
 from tests.surveys.helpers import open_campaign

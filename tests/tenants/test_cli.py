@@ -21,7 +21,7 @@ def kinerja(settings, *args: str) -> subprocess.CompletedProcess:
         "COLUMNS": "200",
     }
     return subprocess.run(
-        [sys.executable, "-m", "kinerja_saas.cli", *args],
+        [sys.executable, "-m", "kinerja_saas.runtime.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

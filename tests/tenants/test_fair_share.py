@@ -11,10 +11,10 @@ import os
 import httpx
 import pytest
 
+from kinerja_saas.admission import RegionBusy, RegionSlots, attribute_to_region
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
-from tenants.fair_share import RegionBusy, RegionSlots, attribute_to_region
 from tenants.models import PlatformOperator, Tenant
 from tenants.plans import DEFAULT_PLAN_LIMITS, RegionPlan, limits_of
 from tests.conftest import PASSWORD
@@ -28,7 +28,7 @@ class Client:
     """A client of an API process of its own, built with the test's fair-sharing settings."""
 
     def __init__(self, settings: Settings) -> None:
-        from kinerja_saas.app import create_app
+        from kinerja_saas.runtime.app import create_app
 
         self.settings = settings
         self.app = create_app(settings)

@@ -4,8 +4,8 @@ import pytest
 
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.regions import defaults, onboarding
 from schema.errors import UNEXPECTED_MESSAGE
-from tenants import defaults, onboarding
 from tenants.context import tenant_transaction
 from tenants.models import PlatformOperator, Tenant
 

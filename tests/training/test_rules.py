@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from kinerja_saas.regions.defaults import BERAKHLAK, PREDIKAT, TRAINING_RULES
 from kinerja_saas.training import rules
 from kinerja_saas.training.rules import Outcome, Programme, Rule
-from tenants.defaults import BERAKHLAK, PREDIKAT, TRAINING_RULES
 
 FLOOR = Decimal(60)
 # The starter rules, with competencies numbered by code.

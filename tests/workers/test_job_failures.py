@@ -18,10 +18,10 @@ from arq.connections import create_pool
 from kinerja_saas import metrics
 from kinerja_saas.audit.models import AuditEntry
 from kinerja_saas.database import owner_connection_params
-from kinerja_saas.doctor import check_dead_jobs
 from kinerja_saas.outbox import parking
 from kinerja_saas.outbox import service as outbox
 from kinerja_saas.outbox.topics import Topic
+from kinerja_saas.runtime.doctor import check_dead_jobs
 from tenants.context import current_tenant_id, tenant_transaction
 from tests.workers.test_jobs import relay_all
 from workers import outbox as relay
@@ -178,7 +178,7 @@ async def test_a_job_failing_on_its_own_is_parked_dead_counted_and_retried(
 async def _cli(env: dict, *args: str) -> subprocess.CompletedProcess:
     return await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "kinerja_saas.cli", *args],
+        [sys.executable, "-m", "kinerja_saas.runtime.cli", *args],
         env=env,
         capture_output=True,
         text=True,

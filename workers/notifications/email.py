@@ -67,6 +67,7 @@ class RedisJournal:
 
 async def _journal(worker: WorkerContext, actor: Actor) -> tuple[RedisJournal | None, int]:
     """This run's journal, after settling a dead earlier run's (same job id)."""
+    assert actor.tenant_id is not None  # a region's job
     if not actor.request_id:
         return None, 0
     journal = RedisJournal(worker.queue, actor.request_id)
@@ -85,6 +86,7 @@ async def send_emails(
     """The due e-mails of one fan-out chunk (recipients in (after, upto]) over one SMTP
     connection. Transient failures come back as a deferred job of their own (the id names
     the attempt, so a re-run of this job enqueues it once)."""
+    assert actor.tenant_id is not None  # a region's job
     journal, recovered = await _journal(worker, actor)
     report = await email.send_due_emails(
         tenant_id=actor.tenant_id,
@@ -113,6 +115,7 @@ async def sweep_emails(actor: Actor, *, worker: WorkerContext) -> dict:
     """Recovery of one region: stale SENDING claims back to PENDING, then every due e-mail
     of the region in batches (those whose job was lost, and retries). What is still not
     due waits for the next sweep or its own retry job."""
+    assert actor.tenant_id is not None  # a region's job
     async with tenant_transaction(actor.tenant_id):
         released = await email.release_stale_claims(
             tenant_id=actor.tenant_id, settings=worker.settings
@@ -127,6 +130,7 @@ async def sweep_emails(actor: Actor, *, worker: WorkerContext) -> dict:
 @tenant_job(transactional=False, with_worker=True)
 async def send_email_digest(actor: Actor, *, worker: WorkerContext, day: str) -> dict:
     """The region's daily digests; a transient failure retries the run with backoff."""
+    assert actor.tenant_id is not None  # a region's job
     report = await digest.send_digests(tenant_id=actor.tenant_id, settings=worker.settings)
     if report.retry_attempt is not None:
         await enqueue(

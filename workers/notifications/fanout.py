@@ -26,6 +26,7 @@ async def fan_out_notifications(
     if kind is None:  # its topic no longer notifies anyone (a job queued before a release)
         return {"recipients": 0, "notified": 0, "webhooks": 0}
     tenant_id = actor.tenant_id
+    assert tenant_id is not None  # a region's job
     queue = worker.queue
     batch = worker.settings.notification_batch_size
     async with tenant_transaction(tenant_id):

@@ -30,12 +30,13 @@ from kinerja_saas.database import (
     relay_connection_params,
 )
 from kinerja_saas.notifications.live import keepalive
-from kinerja_saas.ratelimit import hit_all, wait_if_over
+from kinerja_saas.outbox.parking import counts
+from kinerja_saas.ratelimit import hit_all, run_script, wait_if_over
 from kinerja_saas.settings import Settings
 from tenants.rls import PLATFORM_TABLES, RELAY_FUNCTIONS
 
 Status = Literal["ok", "fail", "skip"]
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 MIGRATIONS_APP = "models"
 # Must match workers.metrics.HEARTBEAT_KEY (arq's health-check key of the default queue);
 # the doctor talks to Redis directly and does not import the worker.
@@ -220,8 +221,6 @@ async def check_outbox(settings: Settings) -> Check:
 async def check_dead_jobs(settings: Settings) -> Check:
     """Jobs parked as dead (failed for a reason of their own) and relayed events not done,
     through job_health() as the relay role, which sees every region's count."""
-    from kinerja_saas.outbox.parking import counts
-
     conn = await asyncpg.connect(**relay_connection_params(settings), timeout=5)
     try:
         dead, not_done = await counts(conn)
@@ -292,7 +291,7 @@ async def _probe_eval(redis: Redis) -> None:
             "redis.call('PEXPIRE', KEYS[1], 30000) "
             "return redis.call('ZCARD', KEYS[1])"
         )
-        if await redis.eval(script, 1, key, "doctor") != 1:
+        if await run_script(redis, script, [key], ["doctor"]) != 1:
             raise RuntimeError("the script returned a wrong count")
     finally:
         await redis.delete(key)
@@ -409,7 +408,8 @@ async def run_checks(settings: Settings) -> list[Check]:
     if not settings.redis_url:
         checks.append(Check("redis", "fail", "REDIS_URL is not set"))
         return checks
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    redis_url = settings.redis_url
+    redis = Redis.from_url(redis_url, socket_connect_timeout=3, socket_timeout=3)
     try:
         try:
             await asyncio.wait_for(redis.ping(), 15)
@@ -419,7 +419,7 @@ async def run_checks(settings: Settings) -> list[Check]:
             return checks
         checks.append(await _guard("redis", lambda: check_redis(redis)))
         checks.append(await _guard("redis commands", lambda: check_redis_commands(redis)))
-        checks.append(await _guard("redis pub/sub", lambda: check_pubsub(settings.redis_url)))
+        checks.append(await _guard("redis pub/sub", lambda: check_pubsub(redis_url)))
         checks.append(await _guard("worker heartbeat", lambda: check_heartbeat(redis, settings)))
     finally:
         await redis.aclose()

@@ -8,7 +8,7 @@ address that is not a trusted proxy is the client; anything to its left the clie
 itself. Only the header the proxies set (`KINERJA_PROXY_HEADER`) is read: a proxy that
 appends X-Forwarded-For passes a client's own `Forwarded` header through untouched.
 
-uvicorn's own proxy-header handling is off (kinerja_saas/cli.py): it trusted 127.0.0.1 by
+uvicorn's own proxy-header handling is off (kinerja_saas/runtime/cli.py): it trusted 127.0.0.1 by
 default, so a proxy on the same host let every client choose its address.
 """
 
@@ -16,25 +16,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-UNKNOWN = "unknown"
-
-
-def parse_networks(value: str) -> tuple[Network, ...]:
-    """ "10.0.0.10, 10.1.0.0/16, fd00::/8" → networks; raises ValueError naming a bad item."""
-    networks = []
-    for item in (part.strip() for part in value.split(",")):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ValueError(f"{item!r} is not an address or network (CIDR)") from None
-    return tuple(networks)
+from kinerja_saas.settings import Network
 
 
 def _address(token: str) -> str | None:
@@ -121,29 +106,3 @@ class ClientAddressMiddleware:
                         {"http": "ws", "https": "wss"}[scheme] if websocket else scheme
                     )
         await self.app(scope, receive, send)
-
-
-def client_ip(request: Any) -> str:
-    """The client's address (ClientAddressMiddleware); per-IP limits count its
-    `limit_bucket`."""
-    client = getattr(request, "client", None)
-    return client.host if client else UNKNOWN
-
-
-IPV6_CLIENT_PREFIX = 64
-
-
-def limit_bucket(ip: str) -> str:
-    """What a per-IP limit counts for a client address: an IPv4 address itself, an IPv6
-    address by its /64 (one subscriber's usual allocation: counting each of its 2^64
-    addresses apart gave one client unlimited buckets), an IPv4-mapped IPv6 address as its
-    IPv4 address. Anything that is not an address counts as itself."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
-    return str(address)

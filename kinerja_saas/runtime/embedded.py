@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kinerja_saas.settings import get_settings
+
 EMBEDDED_DATABASE = "kinerja"
 HOST = "127.0.0.1"
 # Below Linux's ephemeral range (32768+), where outgoing connections take their ports.
@@ -83,8 +85,6 @@ def use_embedded_if_unconfigured(data_dir: Path) -> bool:
     services = start_embedded(data_dir)
     os.environ.setdefault("DATABASE_URL", services.database_url)
     os.environ.setdefault("REDIS_URL", services.redis_url)
-    from kinerja_saas.settings import get_settings
-
     get_settings.cache_clear()
     return True
 

@@ -1,5 +1,5 @@
 """The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz, and the public
-survey page /s/{code} with the region admin's QR codes (kinerja_saas/surveys/web.py)."""
+survey page /s/{code} with the region admin's QR codes (kinerja_saas/runtime/survey_pages.py)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise, connections
 
 from kinerja_saas import logs, metrics
-from kinerja_saas.client_address import ClientAddressMiddleware
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.notifications.live import LiveHub
+from kinerja_saas.runtime.client_address import ClientAddressMiddleware
+from kinerja_saas.runtime.metrics import collect
+from kinerja_saas.runtime.survey_pages import SurveyPages
 from kinerja_saas.settings import Settings, get_settings
-from kinerja_saas.surveys.web import SurveyPages
 from schema.error_codes import ApiError
+from schema.graphiql import ASSET_PATH, asset
+from schema.view import KinerjaGraphQL
 
 log = logging.getLogger("kinerja.app")
 GZIP_MINIMUM_BYTES = 1024
@@ -160,14 +163,11 @@ def _graphiql_routes(settings: Settings) -> list[Route]:
     """GraphiQL's scripts and styles, served from the package (schema/graphiql/)."""
     if not settings.show_graphiql:
         return []
-    from schema.graphiql import ASSET_PATH, asset
-
     return [Route(ASSET_PATH + "/{name}", asset)]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
-    from schema.view import KinerjaGraphQL
 
     # One listener on the notification channels per process; it connects to Redis when
     # the first subscription starts.
@@ -228,7 +228,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         if state.get("redis") is None and settings.redis_url:
             state["redis"] = Redis.from_url(settings.redis_url, socket_connect_timeout=1)
-        await metrics.collect(settings, state.get("redis"))
+        await collect(settings, state.get("redis"))
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 

@@ -31,14 +31,14 @@ from kinerja_saas.errors import (
 from kinerja_saas.org.rules import valid_email
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import BehaviourValue
+from kinerja_saas.regions import defaults
 from kinerja_saas.regions.errors import RegionError
+from kinerja_saas.regions.region_settings import apply_changes, settings_problems, with_defaults
 from kinerja_saas.surveys.models import SurveyElement
 from kinerja_saas.training.models import Competency, CompetencyKind, RuleTrigger, TrainingRule
-from tenants import defaults
 from tenants.context import current_tenant_id, tenant_transaction
 from tenants.models import RegionKind, RegionStatus, RegionTimezone, Tenant
 from tenants.plans import RegionPlan
-from tenants.region_settings import apply_changes, settings_problems, with_defaults
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 RESERVED_SLUGS = frozenset({"admin", "api", "platform", "www", "graphql", "static", "s"})

@@ -34,7 +34,6 @@ from tortoise.transactions import in_transaction
 from kinerja_saas.auth.errors import BearerError
 from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
-from kinerja_saas.client_address import client_ip
 from kinerja_saas.errors import (
     AuthenticationFailed,
     CommonError,
@@ -45,6 +44,7 @@ from kinerja_saas.errors import (
     ValidationFailed,
 )
 from kinerja_saas.indonesian import long_date
+from kinerja_saas.ratelimit import client_ip
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys import admin, form_token, page_texts, public, qr
 from kinerja_saas.surveys.errors import SurveyError
@@ -52,7 +52,7 @@ from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, check_
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
 from tenants.context import TenantUnavailable, tenant_transaction
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent.parent / "surveys" / "templates"
 MAX_FORM_FIELDS = 100  # 9 answers, 4 profile fields, a suggestion, ≤ 10 extra answers, the token
 _ANSWER_KEY = re.compile(r"U[0-9]{1,2}")
 EXTRA_PREFIX = "q_"

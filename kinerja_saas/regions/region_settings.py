@@ -7,8 +7,8 @@ import copy
 from typing import Any
 
 from kinerja_saas.errors import CommonError, ErrorCode, FieldError
+from kinerja_saas.regions.defaults import CHECKPOINTS, DEFAULT_SETTINGS, PREDIKAT
 from kinerja_saas.regions.errors import RegionError
-from tenants.defaults import CHECKPOINTS, DEFAULT_SETTINGS, PREDIKAT
 
 
 def with_defaults(stored: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Fair sharing of one API process between regions.
+"""Admission control: fair sharing of one API process between regions.
 
 - Request limits per region and per login, by the region's plan (tenants/plans.py), counted
   in Redis so every API process shares them. Redis down or slow: the request goes through,
@@ -28,6 +28,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import ErrorCode
 from kinerja_saas.ratelimit import RateLimited, hit_all, unchecked
 from kinerja_saas.settings import Settings
+from tenants.context import on_region_found
 from tenants.errors import TenancyError
 from tenants.plans import limits_of
 
@@ -176,8 +177,8 @@ class RegionSlots:
                     until = min(until, ended + self.active_seconds)
                 else:
                     del self._last_ended[t]
-        at_work.discard(None)
-        self._at_work_memo, self._at_work_until = frozenset(at_work), until
+        self._at_work_memo = frozenset(t for t in at_work if t is not None)
+        self._at_work_until = until
         return self._at_work_memo
 
     def _has_room(self, tenant_id: int | None) -> bool:
@@ -201,12 +202,15 @@ class RegionSlots:
         at work together (regions busy alike share it by slots alone, at full speed). A
         dominant region gets its equal share, or more when the others use less of theirs
         (each keeps what it used lately, up to its equal share)."""
+        busy = self.busy_seconds_per_second
+        if busy is None:  # not paced at all
+            return None
         others = [self.usage(t) for t in self._regions() if t != tenant_id]
         if not others or self.usage(tenant_id) <= sum(others):
             return None
-        equal = self.busy_seconds_per_second / (len(others) + 1)
+        equal = busy / (len(others) + 1)
         kept = sum(min(used, equal) for used in others)
-        return max(equal, self.busy_seconds_per_second - kept)
+        return max(equal, busy - kept)
 
     def usage(self, tenant_id: int) -> float:
         """Slot seconds per second the region's operations held lately (decaying average)."""
@@ -378,6 +382,12 @@ def attribute_to_region(tenant_id: int) -> None:
     for held in _held_slots.get():
         if held.key is None:
             held.slots.move(held, tenant_id)
+
+
+# `enter_tenant` (tenants/context.py) calls it through a hook: tenancy imports nothing above
+# it. Registered on import: slots exist only once this module is imported, so a process that
+# never imported it has nothing to move.
+on_region_found(attribute_to_region)
 
 
 class FairShare:

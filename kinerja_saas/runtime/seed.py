@@ -30,6 +30,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 import asyncpg
 
@@ -53,6 +54,8 @@ from kinerja_saas.performance.models import (
     ResultKind,
 )
 from kinerja_saas.performance.rules import Direction, Rating
+from kinerja_saas.regions.onboarding import RegionInput, onboard_region
+from kinerja_saas.regions.operators import create_operator
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys import admin as surveys
 from kinerja_saas.surveys import public
@@ -63,8 +66,6 @@ from kinerja_saas.training import participants
 from kinerja_saas.training.models import Competency, TrainingMode, TrainingProgramme
 from tenants.context import tenant_transaction
 from tenants.models import RegionKind, RegionTimezone, Tenant
-from tenants.onboarding import RegionInput, onboard_region
-from tenants.operators import create_operator
 
 DEMO_PASSWORD = "Kinerja#2026"
 OPERATOR_EMAIL = "operator@demo.kinerja.id"
@@ -370,20 +371,22 @@ async def _describe(tenant: Tenant) -> DemoRegionInfo:
             tenant_id=tenant.id, email=login_email(Role.REGION_ADMIN, tenant.slug)
         ):
             return DemoRegionInfo(tenant.slug, tenant.name, problem="not made by the demo seed")
-        period_id = (
+        period_id = cast(
+            "int | None",
             await Period.filter(tenant_id=tenant.id)
             .order_by("-year")
             .first()
-            .values_list("id", flat=True)
+            .values_list("id", flat=True),
         )
         campaign = await SurveyCampaign.filter(tenant_id=tenant.id).order_by("id").first()
         code = None
         if campaign is not None:
-            code = (
+            code = cast(
+                "str | None",
                 await SurveyCampaignService.filter(tenant_id=tenant.id, campaign_id=campaign.id)
                 .order_by("id")
                 .first()
-                .values_list("code", flat=True)
+                .values_list("code", flat=True),
             )
         return DemoRegionInfo(
             tenant.slug,
@@ -466,9 +469,10 @@ async def _seed_region(index: int, region: DemoRegion, settings: Settings) -> Te
             max_bytes=settings.import_max_bytes,
             enqueue=False,  # run here, as `kinerja tenant import` does
         )
-    job = await importing.run_import(tenant_id=tenant.id, job_id=job.id, actor=user_actor(admin))
-    if job.status is not ImportStatus.SUCCEEDED:
-        raise RuntimeError(f"the demo roster of {region.slug} did not import: {job.summary}")
+    ran = await importing.run_import(tenant_id=tenant.id, job_id=job.id, actor=user_actor(admin))
+    assert ran is not None  # staged just above
+    if ran.status is not ImportStatus.SUCCEEDED:
+        raise RuntimeError(f"the demo roster of {region.slug} did not import: {ran.summary}")
 
     people = _People(tenant.id, roster)
     async with tenant_transaction(tenant.id):
@@ -574,10 +578,11 @@ async def _self_enrolment(tenant_id: int, people: _People, period_id: int) -> No
 
 
 async def _programme_id(tenant_id: int, title: str) -> int:
-    return (
+    return cast(
+        "int",
         await TrainingProgramme.filter(tenant_id=tenant_id, title=title)
         .first()
-        .values_list("id", flat=True)
+        .values_list("id", flat=True),
     )
 
 
