@@ -531,7 +531,7 @@ def access_token(settings: Settings, tenant_id: int, login: Login) -> str:
 def build_operations(
     region: CycleRegion, facts: dict[str, Any], tokens: dict[str, str], today: date
 ) -> list[Operation]:
-    from kinerja_saas.performance import monitoring
+    from kinerja_saas.performance import queries as monitoring
 
     tenant, period, cap = region.tenant_id, region.period_id, facts["cap"]
     employees = facts["counts"]["employees"]

@@ -9,10 +9,9 @@ from strawberry.dataloader import DataLoader
 
 from kinerja_saas.org import service as org
 from kinerja_saas.performance import dialog, evaluations, plans, realisations
+from kinerja_saas.performance import queries as performance_queries
 from kinerja_saas.performance import service as performance
 from kinerja_saas.performance.achievement import achievement_cap, plan_achievements
-from kinerja_saas.performance.models import Plan
-from tenants.context import current_tenant_id
 
 
 async def _load_units(ids: list[int]) -> list[Any]:
@@ -128,7 +127,7 @@ async def _load_checkpoint(ids: list[int]) -> list[Any]:
 
 
 async def _load_plans(ids: list[int]) -> list[Any]:
-    found = {p.id: p for p in await Plan.filter(tenant_id=current_tenant_id(), id__in=set(ids))}
+    found = await performance_queries.plans_by_id(ids)
     return [found.get(i) for i in ids]
 
 

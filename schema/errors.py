@@ -17,23 +17,12 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
-from asyncpg.exceptions import UniqueViolationError
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
-from tortoise import connections
-from tortoise.exceptions import IntegrityError
-from tortoise.exceptions import ValidationError as ModelValidationError
-from tortoise.transactions import in_transaction
 
+from kinerja_saas.atomic import atomically
 from kinerja_saas.database import database_unavailable
-from kinerja_saas.errors import (
-    CommonError,
-    DomainError,
-    FieldError,
-    NotFound,
-    ValidationFailed,
-    api_field,
-)
+from kinerja_saas.errors import DomainError, FieldError, ValidationFailed
 from schema.error_codes import ApiError
 
 T = TypeVar("T")
@@ -140,52 +129,13 @@ def should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, DomainError | GraphQLError)
 
 
-async def _clashing_column(constraint: str) -> str | None:
-    """The column of a unique key, other than tenant_id. (PostgreSQL hides the key's values
-    from the error when row-level security is on, so the catalog tells which it was.)"""
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid"
-        " AND a.attnum = ANY(c.conkey) WHERE c.conname = $1 AND a.attname <> 'tenant_id'",
-        [constraint],
-    )
-    return rows[0]["attname"] if len(rows) == 1 else None
-
-
 async def run_mutation(
     body: Callable[[], Awaitable[T]], *, savepoint: bool = True
 ) -> tuple[T | None, list[UserError]]:
-    """Runs a mutation body in a savepoint: on invalid input it is rolled back whole.
-
-    `savepoint=False` only for a body whose one write is a single statement after all its
-    checks (atomic by itself); any database error still fails the whole request. It saves
-    two round trips on the public hot path (submitSurveyResponse)."""
-    try:
-        if not savepoint:
-            return await body(), []
-        async with in_transaction():
-            return await body(), []
-    except (ValidationFailed, NotFound) as exc:
-        return None, [UserError.of(e) for e in exc.errors]
-    except ModelValidationError as exc:
-        # A value past a column's limits that the service did not check itself (Tortoise
-        # checks lengths on save and in lookups): "<column>: Length of '…' 300 > 40".
-        column, _, detail = str(exc).partition(":")
-        field = api_field(column.strip())
-        too_long = "Length of" in detail
-        return None, [
-            UserError.of(
-                FieldError.of(field, CommonError.TOO_LONG if too_long else CommonError.INVALID)
-            )
-        ]
-    except IntegrityError as exc:
-        # Another request committed the same key after this one's own check.
-        cause = exc.__cause__
-        if not isinstance(cause, UniqueViolationError) or not cause.constraint_name:
-            raise
-        column = await _clashing_column(cause.constraint_name)
-        if column is None:
-            raise
-        return None, [UserError.of(FieldError.of(api_field(column), CommonError.DUPLICATE))]
+    """Runs a mutation body whole or not at all (kinerja_saas.atomic): its result, or the
+    problems with its input as UserErrors. `savepoint=False`: see `atomically`."""
+    result, problems = await atomically(body, savepoint=savepoint)
+    return result, [UserError.of(p) for p in problems]
 
 
 MAX_ID = 2**63 - 1  # bigint: a larger number would fail in the database, not as input

@@ -18,26 +18,30 @@ from strawberry.tools import merge_types
 
 from kinerja_saas.errors import DomainError
 from kinerja_saas.settings import Settings, get_settings
-from schema.auth import AuthMutation, AuthQuery
-from schema.catalogue import CatalogueQuery
+from schema.auth.mutations import AuthMutation
+from schema.auth.queries import AuthQuery
 from schema.document_cache import DocumentCache, DocumentStore
 from schema.errors import MaskUnexpectedErrors, expected_error, should_mask
-from schema.evaluations import EvaluationMutation, EvaluationQuery
 from schema.isolation import AnonymousOnly, AuthenticationAlone
 from schema.limits import CostLimit, DocumentShape
-from schema.notifications import NotificationMutation, NotificationQuery
-from schema.notifications_live import NotificationSubscription
-from schema.org import OrgMutation, OrgQuery
-from schema.org_import import ImportMutation, ImportQuery
-from schema.performance import PerformanceMutation, PerformanceQuery
-from schema.plans import PlanMutation, PlanQuery
-from schema.region import RegionMutation, RegionQuery
-from schema.surveys import SurveyMutation, SurveyQuery
-from schema.training import TrainingMutation, TrainingQuery
+from schema.notifications.mutations import NotificationMutation, WebhookMutation
+from schema.notifications.queries import NotificationQuery, WebhookQuery
+from schema.notifications.subscriptions import NotificationSubscription
+from schema.org.mutations import ImportMutation, OrgMutation
+from schema.org.queries import ImportQuery, OrgQuery
+from schema.performance.mutations import EvaluationMutation, PerformanceMutation, PlanMutation
+from schema.performance.queries import EvaluationQuery, PerformanceQuery, PlanQuery
+from schema.regions.mutations import RegionMutation
+from schema.regions.queries import CatalogueQuery, RegionQuery
+from schema.surveys.mutations import SurveyMutation
+from schema.surveys.queries import SurveyQuery
+from schema.training.mutations import TrainingMutation
+from schema.training.queries import TrainingQuery
 from schema.transaction import TenantTransaction
-from schema.webhooks import WebhookMutation, WebhookQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+# The root types: each domain package's fields, in this order (the order of the SDL's fields).
 
 Query = merge_types(
     "Query",

@@ -34,6 +34,7 @@ from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
+from kinerja_saas.regions import queries as regions
 from kinerja_saas.settings import Settings
 from schema import graphiql
 from schema.context import Context
@@ -41,7 +42,6 @@ from schema.error_codes import HTTP_REASONS, ApiError
 from schema.errors import UNEXPECTED_MESSAGE
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
-from tenants.models import Tenant
 
 REGION_HEADER = "x-region"
 REQUEST_ID = logs.REQUEST_ID  # echoed into logs and the audit log
@@ -338,7 +338,7 @@ class KinerjaGraphQL(GraphQL):
 
     async def _check_region_header(self, context: Context, slug: str) -> None:
         """A frontend of region B names its region; a token of region A is refused there."""
-        tenant = await Tenant.by_slug(slug)
+        tenant = await regions.region_by_slug(slug)
         if context.actor and (tenant is None or tenant.id != context.actor.tenant_id):
             context.auth_error = AuthenticationFailed(ApiError.REGION_MISMATCH)
             context.actor = None

@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.performance.models import Period, PeriodStatus
 from kinerja_saas.training.assignment import assign_for_period
-from tenants.context import current_tenant_id
 from workers import jobs
 from workers.tenant_job import enqueue_for_active_regions, tenant_job
 
@@ -44,11 +44,12 @@ async def assign_training(actor: Actor, *, period_id: int | None = None) -> int:
         return len(await assign_for_period(period_id=period_id))
     periods = cast(
         "list[int]",
-        await Period.filter(
-            tenant_id=current_tenant_id(),
+        await scoped(Period)
+        .filter(
             status__in=[PeriodStatus.EVALUATING, PeriodStatus.CLOSED],
             year__gte=date.today().year - 1,
-        ).values_list("id", flat=True),
+        )
+        .values_list("id", flat=True),
     )
     return sum([len(await assign_for_period(period_id=p)) for p in periods])
 

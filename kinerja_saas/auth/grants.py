@@ -7,13 +7,13 @@ admin) is issue #18's `grantRole`. SUPERVISOR and EMPLOYEE follow the roster ins
 
 from __future__ import annotations
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
+from kinerja_saas.auth import queries
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from tenants.context import current_tenant_id
 
@@ -29,7 +29,7 @@ async def grant_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
     if role not in GRANTABLE:
         errors.add("role", AuthError.NOT_GRANTABLE, grantable=[r.value for r in GRANTABLE])
     errors.raise_if_any()
-    user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
+    user = await scoped(UserAccount).get_or_none(id=user_id)
     if user is None:
         raise NotFound(CommonError.NOT_FOUND, field="userId")
     if not user.is_active:
@@ -37,13 +37,9 @@ async def grant_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
         errors.raise_if_any()
     before = sorted(user.roles)
     # One conditional statement: two grants at once cannot add the role twice.
-    rows = await connections.get("default").execute_query_dict(
-        "UPDATE user_accounts SET roles = array_append(roles, $3)"
-        " WHERE tenant_id = $1 AND id = $2 AND NOT ($3 = ANY(roles)) RETURNING roles",
-        [tenant_id, user_id, role.value],
-    )
-    if rows:
-        user.roles = list(rows[0]["roles"])
+    roles = await queries.add_role(tenant_id=tenant_id, user_id=user_id, role=role.value)
+    if roles is not None:
+        user.roles = roles
         await record(
             actor=actor,
             action="account.role_granted",

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from tortoise import connections
 
 from kinerja_saas import logs, metrics
+from kinerja_saas.auth import queries
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.database_client import uncounted_context
@@ -81,19 +81,15 @@ async def revoke_logins(*, tenant_id: int | None, versions: dict[int, int]) -> N
     if not versions:
         return
     users = list(versions)
-    await connections.get("default").execute_query(
-        "SELECT auth_revoke_tokens($1, $2::bigint[], $3::int[], NULL)",
-        [tenant_id, users, [versions[u] for u in users]],
+    await queries.revoke_token_versions(
+        tenant_id=tenant_id, user_ids=users, versions=[versions[u] for u in users]
     )
     after_commit(notify)
 
 
 async def revoke_session(*, tenant_id: int | None, user_id: int, session_id: int) -> None:
     """Access tokens of this session (one device's login) stop working."""
-    await connections.get("default").execute_query(
-        "SELECT auth_revoke_tokens($1, $2::bigint[], ARRAY[NULL]::int[], $3)",
-        [tenant_id, [user_id], session_id],
-    )
+    await queries.revoke_session_tokens(tenant_id=tenant_id, user_id=user_id, session_id=session_id)
     after_commit(notify)
 
 
@@ -238,9 +234,7 @@ class RevocationWatch:
             else min(self.keep_seconds, started - self._synced_at + LATE_COMMIT_SECONDS)
         )
         try:
-            rows = await connections.get("default").execute_query_dict(
-                "SELECT * FROM auth_token_revocations($1)", [window]
-            )
+            rows = await queries.token_revocations(window)
         except Exception as exc:  # the database is away: work on what was read last
             metrics.REVOCATION_SYNC_ERRORS.inc()
             log.warning("token revocations could not be read", error=repr(exc))

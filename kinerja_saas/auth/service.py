@@ -11,11 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise import connections
-
 from kinerja_saas import logs
 from kinerja_saas.admission import attribute_to_region
 from kinerja_saas.audit.service import record
+from kinerja_saas.auth import queries
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.auth.models import LoginSession, OperatorSession, UserAccount
@@ -37,7 +36,8 @@ from kinerja_saas.auth.tokens import (
     issue_device_token,
     issue_pair,
 )
-from kinerja_saas.errors import AuthenticationFailed, CommonError, ValidationFailed
+from kinerja_saas.errors import AuthenticationFailed, CommonError, FieldError, ValidationFailed
+from kinerja_saas.org.queries import EmployeeRow
 from kinerja_saas.org.service import employees_by_ids
 from kinerja_saas.ratelimit import digest
 from kinerja_saas.settings import Settings
@@ -52,7 +52,7 @@ class LoginResult:
     tokens: TokenPair
     actor: Actor
     name: str
-    employee: dict | None = None  # the linked employee row, read while in its region
+    employee: EmployeeRow | None = None  # the linked employee row, read while in its region
     device_token: str | None = None  # for the login throttle: this device logged in here
     token_version: int | None = None
 
@@ -105,10 +105,7 @@ async def _candidate_regions(email: str, region_slug: str | None) -> list[int]:
     if region_slug:
         tenant = await Tenant.by_slug(region_slug)
         return [tenant.id] if tenant else []
-    _, rows = await connections.get("default").execute_query(
-        "SELECT tenant_id FROM auth_login_regions($1)", [email]
-    )
-    return [r["tenant_id"] for r in rows]
+    return await queries.login_regions(email)
 
 
 async def login(
@@ -326,11 +323,11 @@ async def _change_operator_password(
     problems = password_problems(new_password, email=operator.email, field="newPassword")
     if problems:
         raise ValidationFailed(problems)
-    _, rows = await connections.get("default").execute_query(
-        "SELECT operator_change_password($1, $2, $3) AS version",
-        [operator.id, operator.password_hash, await hash_password_async(new_password)],
+    version = await queries.change_operator_password(
+        operator_id=operator.id,
+        old_hash=operator.password_hash,
+        new_hash=await hash_password_async(new_password),
     )
-    version = rows[0]["version"]
     if version is None:  # deactivated, or another change won meanwhile: try again
         raise ValidationFailed.one("currentPassword", AuthError.WRONG_PASSWORD)
     await OperatorSession.filter(operator_id=operator.id, revoked_at=None).update(
@@ -454,30 +451,22 @@ async def logout_everywhere(*, actor: Actor) -> None:
     """Ends every session of the actor: refresh tokens at once, access tokens within
     seconds on every API process (auth/revocation.py)."""
     now = datetime.now(UTC)
-    db = connections.get("default")
     if actor.is_operator:
-        # execute_query_dict: Tortoise's execute_query drops an UPDATE's RETURNING rows
-        rows = await db.execute_query_dict(
-            "UPDATE platform_operators SET token_version = token_version + 1 WHERE id = $1"
-            " RETURNING token_version",
-            [actor.user_id],
-        )
+        version = await queries.bump_operator_token_version(actor.user_id)
         await OperatorSession.filter(operator_id=actor.user_id, revoked_at=None).update(
             revoked_at=now
         )
         tenant_id = None
     else:
-        rows = await db.execute_query_dict(
-            "UPDATE user_accounts SET token_version = token_version + 1"
-            " WHERE tenant_id = $1 AND id = $2 RETURNING token_version",
-            [actor.tenant_id, actor.user_id],
+        version = await queries.bump_login_token_version(
+            tenant_id=actor.tenant_id, user_id=actor.user_id
         )
         await LoginSession.filter(
             tenant_id=actor.tenant_id, user_id=actor.user_id, revoked_at=None
         ).update(revoked_at=now)
         tenant_id = actor.tenant_id
-    if rows:
-        await revoke_logins(tenant_id=tenant_id, versions={actor.user_id: rows[0]["token_version"]})
+    if version is not None:
+        await revoke_logins(tenant_id=tenant_id, versions={actor.user_id: version})
 
 
 async def current_account(*, actor: Actor) -> UserAccount | PlatformOperator | None:

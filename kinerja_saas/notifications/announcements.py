@@ -6,12 +6,12 @@ from __future__ import annotations
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.notifications.events import ANNOUNCEMENT
 from kinerja_saas.org.models import Unit
 from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.outbox.service import emit
-from tenants.context import current_tenant_id
 
 MAX_TITLE = 200
 MAX_BODY = 5000
@@ -31,7 +31,7 @@ async def send_announcement(
         errors.add("body", CommonError.REQUIRED)
     elif len(body) > MAX_BODY:
         errors.add("body", CommonError.TOO_LONG, max=MAX_BODY)
-    if unit_id is not None and not await Unit.exists(tenant_id=current_tenant_id(), id=unit_id):
+    if unit_id is not None and not await scoped(Unit).filter(id=unit_id).exists():
         errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     event = await emit(

@@ -19,8 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from tortoise import connections
 
+from kinerja_saas.notifications import queries
 from kinerja_saas.notifications.email import (
     ACTIVATION_KIND,
     ACTIVATION_PLACEHOLDER,
@@ -43,10 +43,6 @@ from tenants.models import Tenant
 log = logging.getLogger("kinerja.email")
 
 
-def _db():
-    return connections.get("default")
-
-
 def digest_cutoff(now: datetime, zone: str, hour: int) -> datetime:
     """The latest `hour` o'clock in `zone` at or before `now` (Indonesia has no DST)."""
     local = now.astimezone(ZoneInfo(zone))
@@ -64,58 +60,6 @@ def retry_delay(settings: Settings, attempts: int) -> float:
             settings.email_retry_max_seconds,
         )
     )
-
-
-_CLAIM = """
-WITH due AS (
-    SELECT s.id, s.user_id, s.last_digest_at AS previous
-    FROM notification_settings s
-    WHERE s.tenant_id = $1 AND (s.last_digest_at IS NULL OR s.last_digest_at < $2)
-        AND EXISTS (SELECT 1 FROM notification_deliveries d
-            WHERE d.tenant_id = $1 AND d.channel = 'EMAIL' AND d.status = 'DIGEST'
-                AND d.user_id = s.user_id AND d.created_at < $2)
-    ORDER BY s.user_id LIMIT $3
-    FOR UPDATE OF s SKIP LOCKED
-), claimed AS (
-    -- never before the cutoff, even when the caller's clock runs ahead of the database's
-    UPDATE notification_settings s SET last_digest_at = greatest(now(), $2)
-    FROM due WHERE s.tenant_id = $1 AND s.id = due.id
-    RETURNING s.user_id, s.last_digest_at AS claimed_at, due.previous
-)
-SELECT c.user_id, c.claimed_at, c.previous, u.email, u.name, u.is_active,
-    u.password_hash IS NULL AS no_password, u.token_version,
-    (SELECT jsonb_agg(jsonb_build_object('id', d.id, 'kind', d.kind, 'payload', d.payload)
-        ORDER BY d.id)
-     FROM notification_deliveries d
-     WHERE d.tenant_id = $1 AND d.channel = 'EMAIL' AND d.status = 'DIGEST'
-        AND d.user_id = c.user_id AND d.created_at < $2) AS items
-FROM claimed c JOIN user_accounts u ON u.tenant_id = $1 AND u.id = c.user_id
-ORDER BY c.user_id
-"""
-
-_RECORD = """
-WITH o AS (
-    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[])
-        AS o(id, outcome, error, code)
-), d AS (
-    UPDATE notification_deliveries d SET
-        attempts = d.attempts + 1,
-        status = CASE o.outcome WHEN 'SENT' THEN 'SENT' WHEN 'FAILED' THEN 'FAILED'
-            ELSE CASE WHEN d.attempts + 1 >= $6 THEN 'DEAD' ELSE 'DIGEST' END END,
-        sent_at = CASE WHEN o.outcome = 'SENT' THEN now() END,
-        last_error = o.error,
-        response_status = o.code,
-        updated_at = now()
-    FROM o WHERE d.tenant_id = $1 AND d.id = o.id AND d.status = 'DIGEST'
-    RETURNING d.status, d.attempts
-), s AS (
-    -- a transient failure hands the user's claim back, unless someone claimed it since
-    UPDATE notification_settings s SET last_digest_at = r.previous
-    FROM unnest($7::bigint[], $8::timestamptz[], $9::timestamptz[]) AS r(user_id, previous, claimed)
-    WHERE s.tenant_id = $1 AND s.user_id = r.user_id AND s.last_digest_at = r.claimed
-)
-SELECT status, count(*) AS n, min(attempts) AS attempts FROM d GROUP BY status
-"""
 
 
 @dataclass
@@ -228,7 +172,7 @@ async def send_digests(
                     now or datetime.now(UTC), region.timezone.value, settings.email_digest_hour
                 )
                 report.cutoff = cutoff
-                rows = await _db().execute_query_dict(_CLAIM, [tenant_id, cutoff, batch])
+                rows = await queries.claim_digests(tenant_id=tenant_id, cutoff=cutoff, batch=batch)
             if not rows:
                 break
             results: dict[int, Result] = {}
@@ -282,19 +226,16 @@ async def _record(
     report: DigestReport,
 ) -> None:
     ids = list(results)
-    rows = await _db().execute_query_dict(
-        _RECORD,
-        [
-            tenant_id,
-            ids,
-            [results[i].outcome.value for i in ids],
-            [results[i].error for i in ids],
-            [results[i].code for i in ids],
-            settings.email_max_attempts,
-            [r["user_id"] for r in handed_back],
-            [r["previous"] for r in handed_back],
-            [r["claimed_at"] for r in handed_back],
-        ],
+    rows = await queries.record_digest_outcomes(
+        tenant_id=tenant_id,
+        ids=ids,
+        outcomes=[results[i].outcome.value for i in ids],
+        errors=[results[i].error for i in ids],
+        codes=[results[i].code for i in ids],
+        max_attempts=settings.email_max_attempts,
+        handed_back_users=[r["user_id"] for r in handed_back],
+        previous=[r["previous"] for r in handed_back],
+        claimed_at=[r["claimed_at"] for r in handed_back],
     )
     for row in rows:
         if row["status"] == "FAILED":

@@ -38,9 +38,9 @@ from typing import Any, Protocol
 
 import aiosmtplib
 import orjson
-from tortoise import connections
 
 from kinerja_saas.auth.activation import activation_token
+from kinerja_saas.notifications import queries
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 
@@ -51,10 +51,6 @@ ACTIVATION_PLACEHOLDER = "{activation_link}"
 # The frontend's activation page. The token travels in the fragment, which browsers never
 # send to a server: it stays out of access logs and Referer headers.
 ACTIVATION_PATH = "/aktivasi#token="
-
-
-def _db():
-    return connections.get("default")
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -267,41 +263,16 @@ class Scope:
     upto_user_id: int | None = None
 
 
-def _claim_sql(scope: Scope) -> tuple[str, list[Any]]:
-    """The statement and its parameters after $1 tenant, $2 limit. Fixed shapes (not
-    `$n IS NULL OR …`), so each keeps its good plan: an event's chunk by the unique key
-    (tenant, event, user), a whole region by the due index."""
-    where, params = "", []
-    if scope.event_id is not None:
-        where, params = "AND event_id = $3 AND user_id > $4", [scope.event_id, scope.after_user_id]
-        if scope.upto_user_id is not None:
-            where, params = where + " AND user_id <= $5", [*params, scope.upto_user_id]
-    sql = f"""
-WITH c AS (
-    UPDATE notification_deliveries d
-    SET status = 'SENDING', attempts = d.attempts + 1, updated_at = now()
-    WHERE d.tenant_id = $1 AND d.id IN (
-        SELECT id FROM notification_deliveries
-        WHERE tenant_id = $1 AND channel = 'EMAIL' AND status = 'PENDING'
-            AND (next_attempt_at IS NULL OR next_attempt_at <= now()) {where}
-        ORDER BY id LIMIT $2
-        FOR UPDATE SKIP LOCKED)
-    RETURNING d.id, d.user_id, d.kind, d.payload, d.attempts
-)
-SELECT c.id, c.user_id, c.kind, c.payload, c.attempts, u.email, u.name, u.is_active,
-    u.password_hash IS NULL AS no_password, u.token_version,
-    (SELECT t.name FROM tenants t WHERE t.id = $1) AS region
-FROM c JOIN user_accounts u ON u.tenant_id = $1 AND u.id = c.user_id
-ORDER BY c.id
-"""
-    return sql, params
-
-
 async def claim_due(*, tenant_id: int, scope: Scope, limit: int) -> list[dict[str, Any]]:
     """Claims up to `limit` due deliveries of the scope, in the current tenant transaction;
     the claim must be committed before anything is sent."""
-    sql, params = _claim_sql(scope)
-    rows = await _db().execute_query_dict(sql, [tenant_id, limit, *params])
+    rows = await queries.claim_due_emails(
+        tenant_id=tenant_id,
+        limit=limit,
+        event_id=scope.event_id,
+        after_user_id=scope.after_user_id,
+        upto_user_id=scope.upto_user_id,
+    )
     for row in rows:
         if isinstance(row["payload"], str):
             row["payload"] = orjson.loads(row["payload"])
@@ -323,32 +294,6 @@ class SendReport:
         return {**out, "held": True} if self.held else out
 
 
-_RECORD = """
-WITH o AS (
-    SELECT * FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::text[], $6::int[])
-        AS o(id, attempts, outcome, error, code)
-), u AS (
-    UPDATE notification_deliveries d SET
-        status = CASE o.outcome WHEN 'SENT' THEN 'SENT' WHEN 'FAILED' THEN 'FAILED'
-            ELSE CASE WHEN d.attempts >= $7 THEN 'DEAD' ELSE 'PENDING' END END,
-        sent_at = CASE WHEN o.outcome = 'SENT' THEN now() END,
-        last_error = o.error,
-        response_status = o.code,
-        next_attempt_at = CASE WHEN o.outcome = 'RETRY' AND d.attempts < $7
-            THEN now() + least($8 * power(4, d.attempts - 1), $9) * interval '1 second' END,
-        updated_at = now()
-    FROM o
-    -- `attempts` fences the claim: if it went stale and was claimed again meanwhile, the
-    -- newer claim's outcome wins and this one is dropped.
-    WHERE d.tenant_id = $1 AND d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempts
-    RETURNING d.status, d.attempts, d.next_attempt_at
-)
-SELECT status, count(*) AS n, min(attempts) AS attempts,
-    extract(epoch FROM min(next_attempt_at) - now())::float8 AS retry_in
-FROM u GROUP BY status
-"""
-
-
 async def record_outcomes(
     *,
     tenant_id: int,
@@ -359,19 +304,16 @@ async def record_outcomes(
 ) -> None:
     """One statement for a batch's outcomes; `claimed` is (delivery id, attempts) as claimed."""
     ids = [d for d, _ in claimed]
-    rows = await _db().execute_query_dict(
-        _RECORD,
-        [
-            tenant_id,
-            ids,
-            [a for _, a in claimed],
-            [results[d].outcome.value for d in ids],
-            [results[d].error for d in ids],
-            [results[d].code for d in ids],
-            settings.email_max_attempts,
-            settings.email_retry_base_seconds,
-            settings.email_retry_max_seconds,
-        ],
+    rows = await queries.record_email_outcomes(
+        tenant_id=tenant_id,
+        ids=ids,
+        attempts=[a for _, a in claimed],
+        outcomes=[results[d].outcome.value for d in ids],
+        errors=[results[d].error for d in ids],
+        codes=[results[d].code for d in ids],
+        max_attempts=settings.email_max_attempts,
+        retry_base_seconds=settings.email_retry_base_seconds,
+        retry_max_seconds=settings.email_retry_max_seconds,
     )
     for row in rows:
         status, n = row["status"], row["n"]
@@ -403,20 +345,6 @@ UNCERTAIN = (
     "not resent: the sending worker stopped while the mail server had this message, so it"
     " may have gone out (never send twice)"
 )
-_RECOVER = """
-WITH j AS (
-    SELECT * FROM unnest($2::bigint[], $3::smallint[], $4::text[]) AS j(id, attempts, state)
-)
-UPDATE notification_deliveries d SET
-    status = CASE j.state WHEN 'sent' THEN 'SENT' WHEN 'sending' THEN 'DEAD' ELSE 'PENDING' END,
-    sent_at = CASE WHEN j.state = 'sent' THEN now() END,
-    last_error = CASE WHEN j.state = 'sending' THEN $5 END,
-    next_attempt_at = NULL,
-    updated_at = now()
-FROM j
-WHERE d.tenant_id = $1 AND d.id = j.id AND d.status = 'SENDING' AND d.attempts = j.attempts
-RETURNING d.status
-"""
 
 
 async def recover_claims(*, tenant_id: int, journal: Sequence[tuple[int, int, str]]) -> int:
@@ -425,15 +353,12 @@ async def recover_claims(*, tenant_id: int, journal: Sequence[tuple[int, int, st
     under that claim change. Returns how many."""
     if not journal:
         return 0
-    rows = await _db().execute_query_dict(
-        _RECOVER,
-        [
-            tenant_id,
-            [j[0] for j in journal],
-            [j[1] for j in journal],
-            [j[2] for j in journal],
-            UNCERTAIN,
-        ],
+    rows = await queries.recover_email_claims(
+        tenant_id=tenant_id,
+        ids=[j[0] for j in journal],
+        attempts=[j[1] for j in journal],
+        states=[j[2] for j in journal],
+        uncertain=UNCERTAIN,
     )
     return len(rows)
 
@@ -537,17 +462,9 @@ async def send_due_emails(
 async def release_stale_claims(*, tenant_id: int, settings: Settings) -> int:
     """SENDING claims older than `email_claim_timeout_minutes` belong to a worker that
     stopped: back to PENDING (DEAD after the last attempt). In the current transaction."""
-    rows = await _db().execute_query_dict(
-        """
-UPDATE notification_deliveries SET
-    status = CASE WHEN attempts >= $2 THEN 'DEAD' ELSE 'PENDING' END,
-    next_attempt_at = NULL,
-    last_error = 'claim expired: the sending worker stopped before recording the outcome',
-    updated_at = now()
-WHERE tenant_id = $1 AND channel = 'EMAIL' AND status = 'SENDING'
-    AND updated_at < now() - $3 * interval '1 minute'
-RETURNING id
-""",
-        [tenant_id, settings.email_max_attempts, settings.email_claim_timeout_minutes],
+    rows = await queries.release_stale_email_claims(
+        tenant_id=tenant_id,
+        max_attempts=settings.email_max_attempts,
+        timeout_minutes=settings.email_claim_timeout_minutes,
     )
     return len(rows)

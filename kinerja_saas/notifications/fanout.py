@@ -11,17 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from tortoise import connections
 
+from kinerja_saas.db import Sql, scoped
+from kinerja_saas.notifications import queries
 from kinerja_saas.notifications.kinds import Kind
 from kinerja_saas.notifications.models import NotificationTemplate
 from kinerja_saas.notifications.rendering import compile_text, event_values
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-
-
-def _db():
-    return connections.get("default")
 
 
 @dataclass
@@ -32,17 +29,8 @@ class Chunk:
     emails: int = 0  # new e-mail deliveries to send now (not held for a digest)
 
 
-class _Params:
-    def __init__(self, *values: Any) -> None:
-        self.values = list(values)
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-
 async def _texts(kind: Kind) -> tuple[str, str]:
-    override = await NotificationTemplate.get_or_none(tenant_id=current_tenant_id(), kind=kind.name)
+    override = await scoped(NotificationTemplate).get_or_none(kind=kind.name)
     return (override.title, override.body) if override else (kind.title, kind.body)
 
 
@@ -56,7 +44,7 @@ async def fan_out_chunk(
     title, body = await _texts(kind)
     values = event_values(kind, payload, region.name)
     # $1 tenant, $2 payload, $3 after, $4 batch, $5 kind, $6/$7 defaults, $8 event
-    p = _Params(
+    p = Sql(
         tenant_id,
         orjson.dumps(payload).decode(),
         after_user_id,
@@ -69,44 +57,9 @@ async def fan_out_chunk(
     title_sql = compile_text(title, kind=kind, values=values, param=p)
     body_sql = compile_text(body, kind=kind, values=values, param=p)
     link_sql = compile_text(kind.link, kind=kind, values=values, param=p) if kind.link else "NULL"
-    rows = await _db().execute_query_dict(
-        f"""
-WITH r AS MATERIALIZED (
-    SELECT * FROM ({kind.recipients}) r0 WHERE r0.user_id > $3 ORDER BY r0.user_id LIMIT $4
-), p AS (
-    SELECT r.*, coalesce(pi.enabled, $6) AS in_app, coalesce(pe.enabled, $7) AS email
-    FROM r
-    LEFT JOIN notification_preferences pi ON pi.tenant_id = $1 AND pi.user_id = r.user_id
-        AND pi.kind = $5 AND pi.channel = 'IN_APP'
-    LEFT JOIN notification_preferences pe ON pe.tenant_id = $1 AND pe.user_id = r.user_id
-        AND pe.kind = $5 AND pe.channel = 'EMAIL'
-), ins AS (
-    INSERT INTO notifications (tenant_id, user_id, event_id, kind, title, body, link, created_at)
-    SELECT $1, r.user_id, $8, $5, left({title_sql}, 300), {body_sql}, {link_sql}, now()
-    FROM p r WHERE r.in_app
-    ON CONFLICT (tenant_id, event_id, user_id) DO NOTHING
-    RETURNING id, user_id
-), mail AS (
-    INSERT INTO notification_deliveries (tenant_id, event_id, kind, channel, user_id, status,
-        payload, attempts, created_at, updated_at)
-    SELECT $1, $8, $5, 'EMAIL', r.user_id,
-        CASE WHEN s.email_digest THEN 'DIGEST' ELSE 'PENDING' END,
-        jsonb_build_object('subject', {title_sql}, 'body', {body_sql}, 'link', {link_sql}),
-        0, now(), now()
-    FROM p r LEFT JOIN notification_settings s ON s.tenant_id = $1 AND s.user_id = r.user_id
-    WHERE r.email
-    ON CONFLICT (tenant_id, event_id, user_id) WHERE channel = 'EMAIL' DO NOTHING
-    RETURNING status
-)
-SELECT (SELECT count(*) FROM r) AS recipients, (SELECT max(user_id) FROM r) AS last_user_id,
-    (SELECT coalesce(jsonb_agg(jsonb_build_array(id, user_id) ORDER BY user_id), '[]')
-     FROM ins) AS notified,
-    (SELECT count(*) FROM mail WHERE status = 'PENDING') AS emails,
-    $2::jsonb IS NOT NULL AS typed  -- types $2 for kinds whose recipients ignore the payload
-""",
-        p.values,
+    row = await queries.fan_out(
+        p, recipients=kind.recipients, title=title_sql, body=body_sql, link=link_sql
     )
-    row = rows[0]
     notified = row["notified"]
     if isinstance(notified, str):
         notified = orjson.loads(notified)
@@ -127,22 +80,6 @@ async def queue_webhooks(
     Returns the ids of the event's deliveries never attempted yet, new or not, so a re-run
     of a fan-out that died before enqueueing them enqueues them (job ids are once)."""
     body = {"event_id": event_id, "kind": kind.name, "topic": topic, "data": payload}
-    await _db().execute_query(
-        """
-INSERT INTO notification_deliveries (tenant_id, event_id, kind, channel, endpoint_id, status,
-    payload, attempts, created_at, updated_at)
-SELECT $1, $2, $3::text, 'WEBHOOK', w.id, 'PENDING', $4::jsonb, 0, now(), now()
-FROM webhook_endpoints w
-WHERE w.tenant_id = $1 AND w.is_active AND (w.kinds = '[]'::jsonb OR w.kinds ? $3::text)
-    AND (w.training_unit_id IS NULL
-        OR w.training_unit_id = ($4::jsonb->'data'->>'training_unit_id')::bigint)
-ON CONFLICT (tenant_id, event_id, endpoint_id) WHERE channel = 'WEBHOOK' DO NOTHING
-""",
-        [current_tenant_id(), event_id, kind.name, orjson.dumps(body).decode()],
+    return await queries.queue_webhook_deliveries(
+        event_id=event_id, kind=kind.name, body=orjson.dumps(body).decode()
     )
-    waiting = await _db().execute_query_dict(
-        "SELECT id FROM notification_deliveries WHERE tenant_id = $1 AND event_id = $2"
-        " AND channel = 'WEBHOOK' AND status = 'PENDING' AND attempts = 0 ORDER BY id",
-        [current_tenant_id(), event_id],
-    )
-    return [r["id"] for r in waiting]

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import (
     CommonError,
     ErrorCollector,
@@ -18,6 +17,7 @@ from kinerja_saas.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from kinerja_saas.notifications import queries
 from kinerja_saas.notifications.errors import NotificationError
 from kinerja_saas.notifications.kinds import BY_NAME, KINDS, Kind
 from kinerja_saas.notifications.models import (
@@ -28,7 +28,6 @@ from kinerja_saas.notifications.models import (
     NotificationTemplate,
 )
 from kinerja_saas.notifications.rendering import template_problems
-from tenants.context import current_tenant_id
 
 USER_CHANNELS = (Channel.IN_APP, Channel.EMAIL)  # webhooks belong to endpoints, not users
 MAX_MARK = 500
@@ -47,7 +46,7 @@ async def list_notifications(
     *, actor: Actor, unread_only: bool, limit: int, before_id: int | None
 ) -> list[Notification]:
     """Newest first, keyset by id; one more row than asked tells whether more follow."""
-    query = Notification.filter(tenant_id=current_tenant_id(), user_id=_user(actor))
+    query = scoped(Notification).filter(user_id=_user(actor))
     if unread_only:
         query = query.filter(read_at=None)
     if before_id is not None:
@@ -56,21 +55,17 @@ async def list_notifications(
 
 
 async def unread_count(*, actor: Actor) -> int:
-    return await Notification.filter(
-        tenant_id=current_tenant_id(), user_id=_user(actor), read_at=None
-    ).count()
+    return await scoped(Notification).filter(user_id=_user(actor), read_at=None).count()
 
 
 async def get_notification(*, actor: Actor, notification_id: int) -> Notification | None:
-    return await Notification.get_or_none(
-        tenant_id=current_tenant_id(), user_id=_user(actor), id=notification_id
-    )
+    return await scoped(Notification).get_or_none(user_id=_user(actor), id=notification_id)
 
 
 async def notifications_by_id(ids: list[int]) -> dict[int, Notification]:
     """Rows of the current region by id, for the live feed, which checks each row's owner
     itself (one statement for all the subscribers one message wakes)."""
-    rows = await Notification.filter(tenant_id=current_tenant_id(), id__in=ids)
+    rows = await scoped(Notification).filter(id__in=ids)
     return {n.id: n for n in rows}
 
 
@@ -86,22 +81,26 @@ async def mark_read(*, actor: Actor, ids: list[int]) -> int:
         errors.add("ids", CommonError.TOO_MANY, max=MAX_MARK)
     errors.raise_if_any()
     own = set(
-        await Notification.filter(
-            tenant_id=current_tenant_id(), user_id=user_id, id__in=wanted
-        ).values_list("id", flat=True)
+        await scoped(Notification)
+        .filter(user_id=user_id, id__in=wanted)
+        .values_list("id", flat=True)
     )
     missing = [i for i in wanted if i not in own]
     if missing:
         raise NotFound(CommonError.NOT_FOUND, field="ids")
-    return await Notification.filter(
-        tenant_id=current_tenant_id(), user_id=user_id, id__in=wanted, read_at=None
-    ).update(read_at=datetime.now(UTC))
+    return (
+        await scoped(Notification)
+        .filter(user_id=user_id, id__in=wanted, read_at=None)
+        .update(read_at=datetime.now(UTC))
+    )
 
 
 async def mark_all_read(*, actor: Actor) -> int:
-    return await Notification.filter(
-        tenant_id=current_tenant_id(), user_id=_user(actor), read_at=None
-    ).update(read_at=datetime.now(UTC))
+    return (
+        await scoped(Notification)
+        .filter(user_id=_user(actor), read_at=None)
+        .update(read_at=datetime.now(UTC))
+    )
 
 
 # --- preferences -------------------------------------------------------------------------------
@@ -124,12 +123,11 @@ class KindPreferences:
 async def preferences(*, actor: Actor) -> tuple[list[KindPreferences], bool]:
     """Every kind with its effective channels, and whether e-mail comes as a daily digest."""
     user_id = _user(actor)
-    tenant_id = current_tenant_id()
     stored = {
         (p.kind, p.channel): p.enabled
-        for p in await NotificationPreference.filter(tenant_id=tenant_id, user_id=user_id)
+        for p in await scoped(NotificationPreference).filter(user_id=user_id)
     }
-    settings = await NotificationSettings.get_or_none(tenant_id=tenant_id, user_id=user_id)
+    settings = await scoped(NotificationSettings).get_or_none(user_id=user_id)
     result = []
     for kind in KINDS:
         enabled = {
@@ -145,7 +143,6 @@ async def set_preferences(
 ) -> None:
     """Upserts the choices (all or nothing) and the digest setting."""
     user_id = _user(actor)
-    tenant_id = current_tenant_id()
     errors = ErrorCollector()
     for n, choice in enumerate(choices):
         if choice.kind not in BY_NAME:
@@ -160,29 +157,14 @@ async def set_preferences(
         seen.add(key)
     errors.raise_if_any()
     if choices:
-        await connections.get("default").execute_query(
-            """
-INSERT INTO notification_preferences (tenant_id, user_id, kind, channel, enabled)
-SELECT $1, $2, c.kind, c.channel, c.enabled
-FROM unnest($3::text[], $4::text[], $5::boolean[]) AS c(kind, channel, enabled)
-ON CONFLICT (tenant_id, user_id, kind, channel) DO UPDATE SET enabled = EXCLUDED.enabled
-""",
-            [
-                tenant_id,
-                user_id,
-                [c.kind for c in choices],
-                [c.channel.value for c in choices],
-                [c.enabled for c in choices],
-            ],
+        await queries.upsert_preferences(
+            user_id=user_id,
+            kinds=[c.kind for c in choices],
+            channels=[c.channel.value for c in choices],
+            enabled=[c.enabled for c in choices],
         )
     if email_digest is not None:
-        await connections.get("default").execute_query(
-            """
-INSERT INTO notification_settings (tenant_id, user_id, email_digest) VALUES ($1, $2, $3)
-ON CONFLICT (tenant_id, user_id) DO UPDATE SET email_digest = EXCLUDED.email_digest
-""",
-            [tenant_id, user_id, email_digest],
-        )
+        await queries.upsert_email_digest(user_id=user_id, email_digest=email_digest)
 
 
 # --- the region's texts ------------------------------------------------------------------------
@@ -208,9 +190,7 @@ def _require_admin(actor: Actor) -> None:
 
 async def region_texts(*, actor: Actor) -> list[KindTexts]:
     _require_admin(actor)
-    overrides = {
-        t.kind: t for t in await NotificationTemplate.filter(tenant_id=current_tenant_id())
-    }
+    overrides = {t.kind: t for t in await scoped(NotificationTemplate)}
     return [KindTexts(kind=k, override=overrides.get(k.name)) for k in KINDS]
 
 
@@ -227,16 +207,7 @@ async def set_region_text(*, actor: Actor, kind_name: str, title: str, body: str
     problems = template_problems(kind, title=title, body=body)
     if problems:
         raise ValidationFailed(problems)
-    tenant_id = current_tenant_id()
-    await connections.get("default").execute_query(
-        """
-INSERT INTO notification_templates (tenant_id, kind, title, body, updated_at)
-VALUES ($1, $2, $3, $4, now())
-ON CONFLICT (tenant_id, kind) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
-    updated_at = now()
-""",
-        [tenant_id, kind.name, title, body],
-    )
+    await queries.upsert_region_text(kind=kind.name, title=title, body=body)
     await record(
         actor=actor,
         action="notification.template_set",
@@ -244,17 +215,13 @@ ON CONFLICT (tenant_id, kind) DO UPDATE SET title = EXCLUDED.title, body = EXCLU
         entity_id=None,
         after={"kind": kind.name, "title": title},
     )
-    return KindTexts(
-        kind=kind, override=await NotificationTemplate.get(tenant_id=tenant_id, kind=kind.name)
-    )
+    return KindTexts(kind=kind, override=await scoped(NotificationTemplate).get(kind=kind.name))
 
 
 async def reset_region_text(*, actor: Actor, kind_name: str) -> KindTexts:
     _require_admin(actor)
     kind = _kind(kind_name)
-    deleted = await NotificationTemplate.filter(
-        tenant_id=current_tenant_id(), kind=kind.name
-    ).delete()
+    deleted = await scoped(NotificationTemplate).filter(kind=kind.name).delete()
     if deleted:
         await record(
             actor=actor,

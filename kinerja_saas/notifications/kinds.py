@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kinerja_saas.db.fragments import unit_subtree
 from kinerja_saas.notifications.models import Channel
 
 
@@ -232,15 +233,12 @@ KINDS: tuple[Kind, ...] = (
         title="{judul}",
         body="{isi}",
         link="/pengumuman",
-        recipients="""SELECT u.id AS user_id, u.name AS nama FROM user_accounts u
+        recipients=f"""SELECT u.id AS user_id, u.name AS nama FROM user_accounts u
             WHERE u.tenant_id = $1 AND u.is_active AND (
                 ($2::jsonb->>'unit_id') IS NULL OR u.employee_id IN (
                     SELECT e.id FROM employees e
-                    JOIN org_units ou ON ou.tenant_id = $1 AND ou.id = e.unit_id
-                    WHERE e.tenant_id = $1 AND e.is_active AND ou.path LIKE (
-                        SELECT p.path FROM org_units p
-                        WHERE p.tenant_id = $1 AND p.id = ($2::jsonb->>'unit_id')::bigint
-                    ) || '%'))""",
+                    WHERE e.tenant_id = $1 AND e.is_active
+                        AND e.unit_id IN ({unit_subtree(_bigint("unit_id"))})))""",
         event_vars=("judul", "isi"),
         email=False,
     ),

@@ -35,13 +35,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from tortoise import connections
 
 from kinerja_saas import logs
 from kinerja_saas.audit.service import record, snapshot
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, ValidationFailed
+from kinerja_saas.db import scoped
+from kinerja_saas.errors import CommonError, ErrorCollector, FieldError, NotFound, ValidationFailed
+from kinerja_saas.notifications import queries
 from kinerja_saas.notifications.errors import NotificationError
 from kinerja_saas.notifications.events import WEBHOOK_REDELIVERY
 from kinerja_saas.notifications.kinds import BY_NAME
@@ -69,10 +70,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()  # an update argument that was not given
-
-
-def _db():
-    return connections.get("default")
 
 
 def _require_admin(actor: Actor) -> None:
@@ -235,15 +232,13 @@ def _check_kinds(errors: ErrorCollector, kinds: list[str]) -> list[str]:
 
 async def list_endpoints(*, actor: Actor) -> list[WebhookEndpoint]:
     _require_admin(actor)
-    return await WebhookEndpoint.filter(tenant_id=current_tenant_id()).order_by("id")
+    return await scoped(WebhookEndpoint).order_by("id")
 
 
 async def _endpoint(endpoint_id: int | None) -> WebhookEndpoint:
     """Locked for the change; another region's id is not found."""
     endpoint = (
-        await WebhookEndpoint.filter(tenant_id=current_tenant_id(), id=endpoint_id)
-        .select_for_update()
-        .first()
+        await scoped(WebhookEndpoint).filter(id=endpoint_id).select_for_update().first()
         if endpoint_id is not None
         else None
     )
@@ -262,7 +257,7 @@ async def create_endpoint(
     name = _check_name(errors, name)
     url = await check_url(errors, url, allow_private=allow_private)
     kinds = _check_kinds(errors, kinds)
-    if await WebhookEndpoint.filter(tenant_id=tenant_id).count() >= MAX_ENDPOINTS:
+    if await scoped(WebhookEndpoint).count() >= MAX_ENDPOINTS:
         errors.add(None, NotificationError.ENDPOINTS_LIMIT, max=MAX_ENDPOINTS)
     errors.raise_if_any()
     secret = new_secret()
@@ -408,26 +403,6 @@ def body_of(
     }
 
 
-_LOG_SQL = """
-SELECT d.id, d.event_id, d.kind, d.status, d.attempts, d.next_attempt_at, d.last_error,
-    d.response_status, d.sent_at, d.created_at, d.updated_at, d.payload,
-    w.id AS w_id, w.name AS w_name, w.url AS w_url, w.kinds AS w_kinds,
-    w.is_active AS w_is_active, w.training_unit_id AS w_training_unit_id,
-    w.created_at AS w_created_at, w.updated_at AS w_updated_at,
-    (SELECT slug FROM tenants WHERE id = $1) AS region
-FROM notification_deliveries d
-JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
-WHERE d.tenant_id = $1 AND d.channel = 'WEBHOOK'
-    AND ($2::bigint IS NULL OR d.endpoint_id = $2)
-    AND ($3::text IS NULL OR d.status = $3)
-    AND ($4::text IS NULL OR d.kind = $4)
-    AND ($5::bigint IS NULL OR d.id < $5)
-    AND ($6::bigint IS NULL OR d.id = $6)
-ORDER BY d.id DESC
-LIMIT $7
-"""
-
-
 def _delivery_row(r: dict[str, Any]) -> DeliveryRow:
     return DeliveryRow(
         id=r["id"],
@@ -475,35 +450,30 @@ async def list_deliveries(
     """Newest first, keyset by id, with their endpoints, in one statement; one more row
     than asked tells whether more follow. An unknown endpoint or kind is an error."""
     _require_admin(actor)
-    tenant_id = current_tenant_id()
     errors = ErrorCollector()
     if kind is not None and kind not in BY_NAME:
         errors.add("filter.kind", NotificationError.UNKNOWN_KIND, kind=kind)
     errors.raise_if_any()
     if (
         endpoint_id is not None
-        and not await WebhookEndpoint.filter(tenant_id=tenant_id, id=endpoint_id).exists()
+        and not await scoped(WebhookEndpoint).filter(id=endpoint_id).exists()
     ):
         raise NotFound(CommonError.NOT_FOUND, field="filter.endpointId")
-    rows = await _db().execute_query_dict(
-        _LOG_SQL,
-        [
-            tenant_id,
-            endpoint_id,
-            status.value if status else None,
-            kind,
-            before_id,
-            None,
-            limit + 1,
-        ],
+    rows = await queries.webhook_delivery_log(
+        endpoint_id=endpoint_id,
+        status=status.value if status else None,
+        kind=kind,
+        before_id=before_id,
+        delivery_id=None,
+        limit=limit + 1,
     )
     return [_delivery_row(r) for r in rows]
 
 
 async def get_delivery(*, actor: Actor, delivery_id: int) -> DeliveryRow | None:
     _require_admin(actor)
-    rows = await _db().execute_query_dict(
-        _LOG_SQL, [current_tenant_id(), None, None, None, None, delivery_id, 1]
+    rows = await queries.webhook_delivery_log(
+        endpoint_id=None, status=None, kind=None, before_id=None, delivery_id=delivery_id, limit=1
     )
     return _delivery_row(rows[0]) if rows else None
 
@@ -512,16 +482,7 @@ async def redeliver(*, actor: Actor, delivery_id: int | None) -> DeliveryRow:
     """Sends a SENT, FAILED or DEAD delivery again: back to PENDING for a new round of
     attempts, numbered on from the log's count, whose job the outbox starts after commit."""
     _require_admin(actor)
-    tenant_id = current_tenant_id()
-    rows = await _db().execute_query_dict(
-        """
-SELECT d.status, d.attempts, w.is_active FROM notification_deliveries d
-JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
-WHERE d.tenant_id = $1 AND d.id = $2 AND d.channel = 'WEBHOOK'
-FOR UPDATE OF d
-""",
-        [tenant_id, delivery_id],
-    )
+    rows = await queries.lock_webhook_delivery(delivery_id=delivery_id)
     if not rows:
         raise NotFound(CommonError.NOT_FOUND, field="id")
     previous, attempts, active = (
@@ -533,11 +494,7 @@ FOR UPDATE OF d
         raise ValidationFailed.one("id", NotificationError.NOT_REDELIVERABLE, status=previous.value)
     if not active:
         raise ValidationFailed.one("id", NotificationError.ENDPOINT_INACTIVE)
-    await _db().execute_query(
-        "UPDATE notification_deliveries SET status = 'PENDING', next_attempt_at = now(),"
-        " updated_at = now() WHERE tenant_id = $1 AND id = $2",
-        [tenant_id, delivery_id],
-    )
+    await queries.mark_webhook_delivery_pending(delivery_id=delivery_id)
     await emit(REDELIVERY_TOPIC, {"delivery_id": delivery_id, "attempt": attempts + 1})
     await record(
         actor=actor,
@@ -587,32 +544,8 @@ async def claim_delivery(
     """PENDING at attempt-1 (or left SENDING at this attempt by a job that died) becomes
     SENDING at `attempt`, in one statement that also reads the row as it was. Commit
     before sending. A delivery of an inactive endpoint fails here, counting the attempt."""
-    tenant_id = current_tenant_id()
-    rows = await _db().execute_query_dict(
-        """
-WITH claimed AS (
-    UPDATE notification_deliveries d SET status = 'SENDING', attempts = $3, updated_at = now()
-    FROM webhook_endpoints w
-    WHERE d.tenant_id = $1 AND d.id = $2 AND d.channel = 'WEBHOOK'
-        AND w.tenant_id = $1 AND w.id = d.endpoint_id AND w.is_active
-        AND ((d.status = 'PENDING' AND d.attempts = $3 - 1)
-            OR (d.status = 'SENDING' AND d.attempts = $3
-                AND d.updated_at < now() - make_interval(secs => $4::float8)))
-    RETURNING d.id, d.kind, d.payload, d.created_at, w.url, w.secret
-)
-SELECT c.id, c.kind, c.payload, c.created_at, c.url, c.secret,
-    (SELECT slug FROM tenants WHERE id = $1) AS region,
-    s.status, s.attempts, s.next_attempt_at, s.is_active
-FROM (SELECT 1) one
-LEFT JOIN claimed c ON true
-LEFT JOIN (
-    SELECT d.status, d.attempts, d.next_attempt_at, w.is_active
-    FROM notification_deliveries d
-    JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
-    WHERE d.tenant_id = $1 AND d.id = $2 AND d.channel = 'WEBHOOK'
-) s ON true
-""",
-        [tenant_id, delivery_id, attempt, stale_after_seconds],
+    rows = await queries.claim_webhook_delivery(
+        delivery_id=delivery_id, attempt=attempt, stale_after_seconds=stale_after_seconds
     )
     r = rows[0]
     if r["id"] is not None:
@@ -632,12 +565,8 @@ LEFT JOIN (
         )
     status = DeliveryStatus(r["status"]) if r["status"] else None
     if status is DeliveryStatus.PENDING and r["attempts"] == attempt - 1 and not r["is_active"]:
-        await _db().execute_query(
-            "UPDATE notification_deliveries SET status = 'FAILED', attempts = $3,"
-            " last_error = 'Tidak dikirim: endpoint tidak aktif.', response_status = NULL,"
-            " next_attempt_at = NULL, updated_at = now()"
-            " WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING' AND attempts = $3 - 1",
-            [tenant_id, delivery_id, attempt],
+        await queries.fail_webhook_delivery_of_inactive_endpoint(
+            delivery_id=delivery_id, attempt=attempt
         )
         return NotClaimed(DeliveryStatus.FAILED, attempt, None)
     return NotClaimed(status, r["attempts"], r["next_attempt_at"])
@@ -844,25 +773,13 @@ def decide(
 
 async def record_outcome(claim: Claimed, outcome: Outcome, decision: Decision) -> datetime | None:
     """Stores the outcome if the claim still holds; returns when the next attempt is due."""
-    rows = await _db().execute_query_dict(
-        """
-UPDATE notification_deliveries SET status = $4::text, response_status = $5, last_error = $6,
-    sent_at = CASE WHEN $4::text = 'SENT' THEN now() ELSE sent_at END,
-    next_attempt_at = CASE WHEN $7::float8 IS NULL THEN NULL
-        ELSE now() + make_interval(secs => $7::float8) END,
-    updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND status = 'SENDING' AND attempts = $3
-RETURNING next_attempt_at
-""",
-        [
-            current_tenant_id(),
-            claim.delivery_id,
-            claim.attempt,
-            decision.status.value,
-            outcome.response_status,
-            None if outcome.delivered else outcome.error,
-            decision.retry_in,
-        ],
+    rows = await queries.record_webhook_outcome(
+        delivery_id=claim.delivery_id,
+        attempt=claim.attempt,
+        status=decision.status.value,
+        response_status=outcome.response_status,
+        error=None if outcome.delivered else outcome.error,
+        retry_in=decision.retry_in,
     )
     return rows[0]["next_attempt_at"] if rows else None
 
@@ -886,17 +803,10 @@ async def stranded_deliveries(
     and overdue, or SENDING with a claim older than a send can take (its worker died).
     One statement. The round's start is not stored: rounds are assumed to be whole
     (`max_attempts` each), so a recovered attempt never gets more than its round allows."""
-    rows = await _db().execute_query_dict(
-        """
-SELECT id, status, attempts FROM notification_deliveries
-WHERE tenant_id = $1 AND channel = 'WEBHOOK' AND (
-    (status = 'PENDING'
-        AND coalesce(next_attempt_at, created_at) < now() - make_interval(secs => $2::float8))
-    OR (status = 'SENDING' AND updated_at < now() - make_interval(secs => $3::float8)))
-ORDER BY id
-LIMIT $4
-""",
-        [current_tenant_id(), STRANDED_AFTER_SECONDS, stale_claim_seconds, limit],
+    rows = await queries.stranded_webhook_deliveries(
+        pending_after_seconds=STRANDED_AFTER_SECONDS,
+        stale_claim_seconds=stale_claim_seconds,
+        limit=limit,
     )
     found = []
     for r in rows:

@@ -15,9 +15,8 @@ from typing import Any
 
 import asyncpg
 import orjson
-from tortoise import connections
 
-from tenants.context import current_tenant_id
+from kinerja_saas.outbox import queries
 
 DEAD = "DEAD"
 RETRIED = "RETRIED"
@@ -52,20 +51,13 @@ async def park(
     """In the current tenant transaction. Parking the same job again (it failed again after
     a retry) updates its row."""
     event_id = kwargs.get("event_id")
-    await connections.get("default").execute_query_dict(
-        "INSERT INTO parked_jobs (tenant_id, job_id, function, kwargs, event_id, status, error,"
-        " failures) VALUES ($1, $2, $3, $4::jsonb, $5, 'DEAD', $6, $7)"
-        " ON CONFLICT (tenant_id, job_id) DO UPDATE SET status = 'DEAD', error = EXCLUDED.error,"
-        " failures = EXCLUDED.failures, kwargs = EXCLUDED.kwargs, parked_at = now()",
-        [
-            current_tenant_id(),
-            job_id,
-            function,
-            _jsonable(kwargs),
-            event_id if isinstance(event_id, int) and event_id > 0 else None,
-            error[:ERROR_MAX_CHARS],
-            failures,
-        ],
+    await queries.upsert_parked_job(
+        job_id=job_id,
+        function=function,
+        kwargs_json=_jsonable(kwargs),
+        event_id=event_id if isinstance(event_id, int) and event_id > 0 else None,
+        error=error[:ERROR_MAX_CHARS],
+        failures=failures,
     )
 
 
@@ -74,21 +66,10 @@ async def dead_job_ids(job_ids: list[str]) -> set[str]:
     their events to the operator)."""
     if not job_ids:
         return set()
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT job_id FROM parked_jobs WHERE tenant_id = $1 AND status = 'DEAD'"
-        " AND job_id = ANY($2::text[])",
-        [current_tenant_id(), job_ids],
-    )
-    return {r["job_id"] for r in rows}
+    return await queries.dead_job_ids(job_ids)
 
 
 # --- the operator's side: as the owner (DATABASE_URL), across regions ---------------------
-
-_SELECT = (
-    "SELECT p.id, p.tenant_id, t.slug AS region, p.job_id, p.function, p.kwargs, p.event_id,"
-    " p.status, p.error, p.failures, p.parked_at, p.retries"
-    " FROM parked_jobs p JOIN tenants t ON t.id = p.tenant_id"
-)
 
 
 def _row(r: asyncpg.Record) -> ParkedJob:
@@ -118,17 +99,13 @@ async def list_parked(
     ids: list[int] | None = None,
     limit: int = 200,
 ) -> list[ParkedJob]:
-    rows = await conn.fetch(
-        _SELECT + " WHERE ($1::text IS NULL OR t.slug = $1)"
-        " AND ($2::text IS NULL OR p.function = $2)"
-        " AND ($3 OR p.status = 'DEAD')"
-        " AND ($4::bigint[] IS NULL OR p.id = ANY($4::bigint[]))"
-        " ORDER BY p.parked_at, p.id LIMIT $5",
-        region,
-        function,
-        include_retried,
-        ids,
-        limit,
+    rows = await queries.parked_rows(
+        conn,
+        region=region,
+        function=function,
+        include_retried=include_retried,
+        ids=ids,
+        limit=limit,
     )
     return [_row(r) for r in rows]
 
@@ -137,16 +114,12 @@ async def mark_retried(conn: asyncpg.Connection, ids: list[int]) -> set[int]:
     """Only rows still DEAD. Call it in a transaction and enqueue what it returns before
     committing (as the relay does): a failed enqueue leaves the jobs dead, and two operators
     retrying at once enqueue each job once (the second waits on the row locks)."""
-    rows = await conn.fetch(
-        "UPDATE parked_jobs SET status = 'RETRIED', retried_at = now(), retries = retries + 1"
-        " WHERE id = ANY($1::bigint[]) AND status = 'DEAD' RETURNING id",
-        ids,
-    )
+    rows = await queries.mark_parked_retried(conn, ids)
     return {r["id"] for r in rows}
 
 
 async def counts(conn: asyncpg.Connection) -> tuple[int, int]:
     """(dead jobs, relayed events not done) across regions: `job_health()`, callable by the
     app and relay roles."""
-    row = await conn.fetchrow("SELECT dead_jobs, events_not_done FROM job_health()")
+    row = await queries.job_health(conn)
     return row["dead_jobs"], row["events_not_done"]

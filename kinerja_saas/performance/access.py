@@ -9,11 +9,11 @@ from enum import Enum
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
 from kinerja_saas.org.service import supervises
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Plan
-from tenants.context import current_tenant_id
 
 
 class Relation(Enum):
@@ -46,7 +46,7 @@ async def visible_plan(
 ) -> tuple[Plan, frozenset[Relation]]:
     """The plan and the actor's relations to it. A plan the actor may not see is reported
     as missing, so ids of other people's plans reveal nothing."""
-    query = Plan.filter(tenant_id=current_tenant_id(), id=plan_id)
+    query = scoped(Plan).filter(id=plan_id)
     plan = await (query.select_for_update() if lock else query).first()
     relations = await relations_to(actor, plan) if plan is not None else frozenset()
     if plan is None or not relations:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import Employee
@@ -60,7 +61,7 @@ async def record_consequence(
 ) -> RewardSanction:
     tenant_id = current_tenant_id()
     today = today or date.today()
-    employee = await Employee.get_or_none(tenant_id=tenant_id, id=employee_id)
+    employee = await scoped(Employee).get_or_none(id=employee_id)
     if employee is None:
         raise NotFound(CommonError.NOT_FOUND, field="employeeId")
     is_supervisor = actor.employee_id is not None and employee.supervisor_id == actor.employee_id
@@ -76,7 +77,7 @@ async def record_consequence(
             "decidedOn", CommonError.OUT_OF_RANGE, min=today - timedelta(days=366), max=today
         )
     if evaluation_id is not None:
-        evaluation = await Evaluation.get_or_none(tenant_id=tenant_id, id=evaluation_id)
+        evaluation = await scoped(Evaluation).get_or_none(id=evaluation_id)
         if evaluation is None or evaluation.employee_id != employee.id:
             errors.add("evaluationId", CommonError.NOT_FOUND)
         elif evaluation.status is not EvaluationStatus.FINALISED:
@@ -114,6 +115,6 @@ async def record_consequence(
 async def consequences_of(*, actor: Actor, employee_id: int) -> list[RewardSanction]:
     """Visible to the employee, their supervision chain and the region admin."""
     await org.get_employee(actor=actor, employee_id=employee_id)  # NotFound when not visible
-    return await RewardSanction.filter(
-        tenant_id=current_tenant_id(), employee_id=employee_id
-    ).order_by("-decided_on", "-id")
+    return (
+        await scoped(RewardSanction).filter(employee_id=employee_id).order_by("-decided_on", "-id")
+    )

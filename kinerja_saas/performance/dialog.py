@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events
@@ -31,12 +32,14 @@ async def add_note(
         errors.add("body", CommonError.REQUIRED)
     elif len(body) > MAX_BODY:
         errors.add("body", CommonError.TOO_LONG, max=MAX_BODY)
-    if indicator_id is not None and not await Indicator.exists(
-        tenant_id=tenant_id, id=indicator_id, plan_id=plan.id
+    if (
+        indicator_id is not None
+        and not await scoped(Indicator).filter(id=indicator_id, plan_id=plan.id).exists()
     ):
         errors.add("indicatorId", CommonError.NOT_FOUND)
-    if reply_to_id is not None and not await DialogNote.exists(
-        tenant_id=tenant_id, id=reply_to_id, plan_id=plan.id
+    if (
+        reply_to_id is not None
+        and not await scoped(DialogNote).filter(id=reply_to_id, plan_id=plan.id).exists()
     ):
         errors.add("replyToId", CommonError.NOT_FOUND)
     errors.raise_if_any()
@@ -66,8 +69,6 @@ async def add_note(
 
 async def notes_of(plan_ids: list[int]) -> dict[int, list[DialogNote]]:
     grouped: dict[int, list[DialogNote]] = {p: [] for p in plan_ids}
-    for note in await DialogNote.filter(
-        tenant_id=current_tenant_id(), plan_id__in=plan_ids
-    ).order_by("created_at", "id"):
+    for note in await scoped(DialogNote).filter(plan_id__in=plan_ids).order_by("created_at", "id"):
         grouped[note.plan_id].append(note)
     return grouped

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import ROLE_LABELS, Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Unit
+from kinerja_saas.performance import queries
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Period, PeriodStatus, Plan, UnitRating
 from kinerja_saas.performance.rules import (
@@ -45,17 +45,15 @@ async def set_unit_rating(
     actor.require(Role.REGION_ADMIN)
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
-    period = await Period.get_or_none(tenant_id=tenant_id, id=period_id)
+    period = await scoped(Period).get_or_none(id=period_id)
     if period is None:
         errors.add("periodId", CommonError.NOT_FOUND)
     elif period.status is PeriodStatus.CLOSED:
         errors.add("periodId", PerformanceError.PERIOD_CLOSED)
-    if not await Unit.exists(tenant_id=tenant_id, id=unit_id):
+    if not await scoped(Unit).filter(id=unit_id).exists():
         errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
-    existing = await UnitRating.get_or_none(
-        tenant_id=tenant_id, period_id=period_id, unit_id=unit_id
-    )
+    existing = await scoped(UnitRating).get_or_none(period_id=period_id, unit_id=unit_id)
     before = existing.rating if existing else None
     if existing is None:
         existing = await UnitRating.create(
@@ -79,45 +77,19 @@ async def set_unit_rating(
     return existing
 
 
-COUNTS_SQL = """
-SELECT ev.predikat, count(*) AS n FROM plans p
-JOIN evaluations ev ON ev.tenant_id = p.tenant_id AND ev.plan_id = p.id
-    AND ev.checkpoint_id IS NULL AND ev.predikat IS NOT NULL
-WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.unit_id IN (
-    SELECT u.id FROM org_units u WHERE u.tenant_id = $1 AND u.path LIKE
-        (SELECT path FROM org_units WHERE tenant_id = $1 AND id = $3) || '%')
-GROUP BY ROLLUP (ev.predikat)
-"""
-PLANS_SQL = """
-SELECT count(*) AS n FROM plans p WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.unit_id IN (
-    SELECT u.id FROM org_units u WHERE u.tenant_id = $1 AND u.path LIKE
-        (SELECT path FROM org_units WHERE tenant_id = $1 AND id = $3) || '%')
-"""
-
-
 async def _distribution(period_id: int, unit_id: int, rating: str | None) -> Distribution:
-    db, tenant_id = connections.get("default"), current_tenant_id()
-    rows = await db.execute_query_dict(COUNTS_SQL, [tenant_id, period_id, unit_id])
+    rows = await queries.predikat_counts_in_subtree(period_id=period_id, unit_id=unit_id)
     counts = {Predikat(r["predikat"]): r["n"] for r in rows if r["predikat"] is not None}
-    plans = await db.execute_query_dict(PLANS_SQL, [tenant_id, period_id, unit_id])
+    plans = await queries.plans_in_subtree(period_id=period_id, unit_id=unit_id)
     org_rating = OrganisationRating(rating) if rating else None
     return Distribution(
         unit_id=unit_id,
         period_id=period_id,
         rating=org_rating,
         counts=counts,
-        employees=plans[0]["n"],
+        employees=plans,
         problems=distribution_problems(counts, org_rating) if org_rating else [],
     )
-
-
-RATES_IN_SQL = """
-SELECT EXISTS (
-    SELECT 1 FROM plans p JOIN org_units u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id
-    WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.evaluator_id = $4 AND u.path LIKE
-        (SELECT path FROM org_units WHERE tenant_id = $1 AND id = $3) || '%'
-) AS rates
-"""
 
 
 async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> Distribution:
@@ -130,39 +102,30 @@ async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> D
             CommonError.FORBIDDEN,
             allowed=[ROLE_LABELS[Role.REGION_ADMIN], ROLE_LABELS[Role.SUPERVISOR]],
         )
-    tenant_id = current_tenant_id()
-    if not await Unit.exists(tenant_id=tenant_id, id=unit_id):
+    if not await scoped(Unit).filter(id=unit_id).exists():
         raise NotFound(CommonError.NOT_FOUND, field="unitId")
-    if not await Period.exists(tenant_id=tenant_id, id=period_id):
+    if not await scoped(Period).filter(id=period_id).exists():
         raise NotFound(CommonError.NOT_FOUND, field="periodId")
     if not actor.has(Role.REGION_ADMIN) and not await _rates_in(actor, period_id, unit_id):
         raise PermissionDenied(
             PerformanceError.FORBIDDEN,
             allowed=["admin wilayah", "atasan yang menilai pegawai di unit ini"],
         )
-    rating = await UnitRating.get_or_none(tenant_id=tenant_id, period_id=period_id, unit_id=unit_id)
+    rating = await scoped(UnitRating).get_or_none(period_id=period_id, unit_id=unit_id)
     return await _distribution(period_id, unit_id, rating.rating if rating else None)
 
 
 async def _rates_in(actor: Actor, period_id: int, unit_id: int) -> bool:
     if actor.employee_id is None:
         return False
-    rows = await connections.get("default").execute_query_dict(
-        RATES_IN_SQL, [current_tenant_id(), period_id, unit_id, actor.employee_id]
+    return await queries.evaluates_in_subtree(
+        period_id=period_id, unit_id=unit_id, evaluator_id=actor.employee_id
     )
-    return bool(rows[0]["rates"])
 
 
 async def problems_for_plan(plan: Plan) -> list[DistributionProblem]:
     """Problems of every rated unit the plan's unit belongs to (itself or above)."""
-    tenant_id = current_tenant_id()
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT r.unit_id, r.rating FROM unit_ratings r JOIN org_units u"
-        " ON u.tenant_id = r.tenant_id AND u.id = r.unit_id"
-        " WHERE r.tenant_id = $1 AND r.period_id = $2 AND (SELECT path FROM org_units"
-        " WHERE tenant_id = $1 AND id = $3) LIKE u.path || '%' ORDER BY u.depth DESC",
-        [tenant_id, plan.period_id, plan.unit_id],
-    )
+    rows = await queries.ratings_of_units_above(period_id=plan.period_id, unit_id=plan.unit_id)
     problems: list[DistributionProblem] = []
     for row in rows:
         problems += (await _distribution(plan.period_id, row["unit_id"], row["rating"])).problems

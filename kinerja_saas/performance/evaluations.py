@@ -10,13 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance import events, rules
+from kinerja_saas.performance import events, queries, rules
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.achievement import (
     achievement_cap,
@@ -84,8 +83,7 @@ async def _check_timing(
 ) -> None:
     """A checkpoint is evaluated once it has started, while the year runs; the year once
     the period is EVALUATING. Nothing after CLOSED."""
-    tenant_id = current_tenant_id()
-    period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+    period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
         errors.add("planId", PerformanceError.PERIOD_CLOSED)
         return
@@ -93,7 +91,7 @@ async def _check_timing(
         if period.status is not PeriodStatus.EVALUATING:
             errors.add("planId", PerformanceError.PERIOD_NOT_EVALUATING)
         return
-    checkpoint = await Checkpoint.get_or_none(tenant_id=tenant_id, id=checkpoint_id)
+    checkpoint = await scoped(Checkpoint).get_or_none(id=checkpoint_id)
     if checkpoint is None or checkpoint.period_id != plan.period_id:
         errors.add("checkpointId", PerformanceError.NOT_IN_PERIOD)
     elif period.status is PeriodStatus.PLANNING or checkpoint.starts_on > today:
@@ -103,16 +101,15 @@ async def _check_timing(
 async def _evaluation_for(plan: Plan, checkpoint_id: int | None) -> Evaluation:
     """The evaluation row of (plan, checkpoint), created if missing, locked. Concurrent
     first saves meet at the unique index instead of failing."""
-    tenant_id = current_tenant_id()
-    await connections.get("default").execute_query(
-        "INSERT INTO evaluations (tenant_id, plan_id, period_id, employee_id, checkpoint_id,"
-        " status, behaviour_ratings, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, 'DRAFT', '{}', now(), now())"
-        " ON CONFLICT (tenant_id, plan_id, COALESCE(checkpoint_id, 0)) DO NOTHING",
-        [tenant_id, plan.id, plan.period_id, plan.employee_id, checkpoint_id],
+    await queries.ensure_evaluation(
+        plan_id=plan.id,
+        period_id=plan.period_id,
+        employee_id=plan.employee_id,
+        checkpoint_id=checkpoint_id,
     )
     return (
-        await Evaluation.filter(tenant_id=tenant_id, plan_id=plan.id, checkpoint_id=checkpoint_id)
+        await scoped(Evaluation)
+        .filter(plan_id=plan.id, checkpoint_id=checkpoint_id)
         .select_for_update()
         .get()
     )
@@ -160,9 +157,7 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
 async def _value_codes() -> list[str]:
     return cast(
         "list[str]",
-        await BehaviourValue.filter(tenant_id=current_tenant_id())
-        .order_by("position")
-        .values_list("code", flat=True),
+        await scoped(BehaviourValue).order_by("position").values_list("code", flat=True),
     )
 
 
@@ -292,11 +287,7 @@ async def save_self_evaluation(
 
 
 async def _locked_evaluation(actor: Actor, evaluation_id: int) -> tuple[Evaluation, Plan, Any]:
-    evaluation = (
-        await Evaluation.filter(tenant_id=current_tenant_id(), id=evaluation_id)
-        .select_for_update()
-        .first()
-    )
+    evaluation = await scoped(Evaluation).filter(id=evaluation_id).select_for_update().first()
     if evaluation is None:
         raise NotFound(CommonError.NOT_FOUND, field="id")
     plan, relations = await visible_plan(actor, evaluation.plan_id, field="id")
@@ -359,10 +350,14 @@ async def finalise_evaluation(
     evaluation.appeal_deadline = today + timedelta(days=int(settings["appeal_window_days"]))
     await evaluation.save_fields(*FINALISED_FIELDS)
     if appealed:
-        await Appeal.filter(tenant_id=current_tenant_id(), evaluation_id=evaluation.id).update(
-            status=AppealStatus.DECIDED,
-            decision_note=(decision_note or "").strip(),
-            decided_at=_now(),
+        await (
+            scoped(Appeal)
+            .filter(evaluation_id=evaluation.id)
+            .update(
+                status=AppealStatus.DECIDED,
+                decision_note=(decision_note or "").strip(),
+                decided_at=_now(),
+            )
         )
     await record(
         actor=actor,
@@ -413,9 +408,9 @@ async def appeal_evaluation(
         errors.add("id", PerformanceError.NOT_FINALISED)
     elif evaluation.appeal_deadline is not None and today > evaluation.appeal_deadline:
         errors.add("id", PerformanceError.APPEAL_WINDOW_CLOSED, deadline=evaluation.appeal_deadline)
-    if await Appeal.exists(tenant_id=current_tenant_id(), evaluation_id=evaluation.id):
+    if await scoped(Appeal).filter(evaluation_id=evaluation.id).exists():
         errors.add("id", PerformanceError.APPEAL_EXISTS)
-    period = await Period.get(tenant_id=current_tenant_id(), id=plan.period_id)
+    period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
         errors.add("id", PerformanceError.PERIOD_CLOSED)
     if not reason.strip():
@@ -454,9 +449,7 @@ async def appeal_evaluation(
 
 async def evaluations_of_plans(plan_ids: list[int]) -> dict[int, list[Evaluation]]:
     grouped: dict[int, list[Evaluation]] = {p: [] for p in plan_ids}
-    for e in await Evaluation.filter(tenant_id=current_tenant_id(), plan_id__in=plan_ids).order_by(
-        "checkpoint_id"
-    ):
+    for e in await scoped(Evaluation).filter(plan_id__in=plan_ids).order_by("checkpoint_id"):
         grouped[e.plan_id].append(e)
     return grouped
 
@@ -464,7 +457,7 @@ async def evaluations_of_plans(plan_ids: list[int]) -> dict[int, list[Evaluation
 async def my_evaluations(*, actor: Actor, period_id: int | None) -> list[Evaluation]:
     if actor.employee_id is None:
         return []
-    query = Evaluation.filter(tenant_id=current_tenant_id(), employee_id=actor.employee_id)
+    query = scoped(Evaluation).filter(employee_id=actor.employee_id)
     if period_id is not None:
         query = query.filter(period_id=period_id)
     return await query.order_by("-period_id", "checkpoint_id")
@@ -472,8 +465,5 @@ async def my_evaluations(*, actor: Actor, period_id: int | None) -> list[Evaluat
 
 async def appeals_of(evaluation_ids: list[int]) -> dict[int, Appeal]:
     return {
-        a.evaluation_id: a
-        for a in await Appeal.filter(
-            tenant_id=current_tenant_id(), evaluation_id__in=evaluation_ids
-        )
+        a.evaluation_id: a for a in await scoped(Appeal).filter(evaluation_id__in=evaluation_ids)
     }

@@ -11,15 +11,14 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.outbox.topics import Topic
-from kinerja_saas.performance import events
+from kinerja_saas.performance import events, queries
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
@@ -73,16 +72,12 @@ class ResultData:
     id: int | None = None
 
 
-def _db():
-    return connections.get("default")
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 async def _period(period_id: int, field: str = "periodId") -> Period:
-    period = await Period.get_or_none(tenant_id=current_tenant_id(), id=period_id)
+    period = await scoped(Period).get_or_none(id=period_id)
     if period is None:
         raise NotFound(CommonError.NOT_FOUND, field=field)
     return period
@@ -97,7 +92,7 @@ async def _supervisors_of(employee: Employee) -> tuple[int | None, int | None]:
     """The employee's atasan langsung and that person's own supervisor."""
     if employee.supervisor_id is None:
         return None, None
-    above = await Employee.get_or_none(tenant_id=current_tenant_id(), id=employee.supervisor_id)
+    above = await scoped(Employee).get_or_none(id=employee.supervisor_id)
     return employee.supervisor_id, above.supervisor_id if above else None
 
 
@@ -106,13 +101,8 @@ async def _supervisors_of(employee: Employee) -> tuple[int | None, int | None]:
 
 async def plan_content(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Results with their indicators, in order, per plan (two statements for any number)."""
-    tenant_id = current_tenant_id()
-    results = await PlanResult.filter(tenant_id=tenant_id, plan_id__in=plan_ids).order_by(
-        "plan_id", "position"
-    )
-    indicators = await Indicator.filter(tenant_id=tenant_id, plan_id__in=plan_ids).order_by(
-        "position"
-    )
+    results = await scoped(PlanResult).filter(plan_id__in=plan_ids).order_by("plan_id", "position")
+    indicators = await scoped(Indicator).filter(plan_id__in=plan_ids).order_by("position")
     by_result: dict[int, list[Indicator]] = {}
     for ind in indicators:
         by_result.setdefault(ind.result_id, []).append(ind)
@@ -153,9 +143,7 @@ def _snapshot(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def my_plan(*, actor: Actor, period_id: int) -> Plan | None:
     if actor.employee_id is None:
         return None
-    return await Plan.get_or_none(
-        tenant_id=current_tenant_id(), period_id=period_id, employee_id=actor.employee_id
-    )
+    return await scoped(Plan).get_or_none(period_id=period_id, employee_id=actor.employee_id)
 
 
 async def get_plan(*, actor: Actor, plan_id: int) -> Plan:
@@ -187,7 +175,6 @@ def _check_number(errors: ErrorCollector, field: str, value: Decimal, *, upper: 
 async def _validate_content(
     errors: ErrorCollector, plan: Plan | None, results: list[ResultData], evaluator_plan_id: Any
 ) -> None:
-    tenant_id = current_tenant_id()
     if not results:
         errors.add("results", CommonError.REQUIRED)
     if len(results) > MAX_RESULTS:
@@ -198,17 +185,13 @@ async def _validate_content(
         own_results = set(
             cast(
                 "list[int]",
-                await PlanResult.filter(tenant_id=tenant_id, plan_id=plan.id).values_list(
-                    "id", flat=True
-                ),
+                await scoped(PlanResult).filter(plan_id=plan.id).values_list("id", flat=True),
             )
         )
         own_indicators = set(
             cast(
                 "list[int]",
-                await Indicator.filter(tenant_id=tenant_id, plan_id=plan.id).values_list(
-                    "id", flat=True
-                ),
+                await scoped(Indicator).filter(plan_id=plan.id).values_list("id", flat=True),
             )
         )
     supported = {r.supports_result_id for r in results if r.supports_result_id is not None}
@@ -217,9 +200,9 @@ async def _validate_content(
         supportable = set(
             cast(
                 "list[int]",
-                await PlanResult.filter(
-                    tenant_id=tenant_id, plan_id=evaluator_plan_id, id__in=supported
-                ).values_list("id", flat=True),
+                await scoped(PlanResult)
+                .filter(plan_id=evaluator_plan_id, id__in=supported)
+                .values_list("id", flat=True),
             )
         )
     seen_results: set[int] = set()
@@ -255,9 +238,7 @@ async def _validate_content(
     )
     dropped = own_indicators - seen_indicators
     if dropped:
-        with_values = await Realisation.filter(
-            tenant_id=tenant_id, indicator_id__in=dropped
-        ).exists()
+        with_values = await scoped(Realisation).filter(indicator_id__in=dropped).exists()
         if with_values:
             errors.add("results", PerformanceError.HAS_REALISATIONS)
 
@@ -270,9 +251,10 @@ async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) 
         raise PermissionDenied(CommonError.FORBIDDEN)
     tenant_id = current_tenant_id()
     period = await _period(period_id)
-    employee = await Employee.get(tenant_id=tenant_id, id=actor.employee_id)
+    employee = await scoped(Employee).get(id=actor.employee_id)
     plan = (
-        await Plan.filter(tenant_id=tenant_id, period_id=period_id, employee_id=employee.id)
+        await scoped(Plan)
+        .filter(period_id=period_id, employee_id=employee.id)
         .select_for_update()
         .first()
     )
@@ -288,7 +270,8 @@ async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) 
     evaluator_plan_id = None
     if evaluator_id is not None:
         evaluator_plan_id = (
-            await Plan.filter(tenant_id=tenant_id, period_id=period_id, employee_id=evaluator_id)
+            await scoped(Plan)
+            .filter(period_id=period_id, employee_id=evaluator_id)
             .first()
             .values_list("id", flat=True)
         )
@@ -311,7 +294,7 @@ async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) 
         plan.evaluator_id = evaluator_id
         plan.evaluator_supervisor_id = evaluator_supervisor_id
         await plan.save_fields("unit_id", "evaluator_id", "evaluator_supervisor_id")
-    await _write_content(plan.id, results)
+    await queries.write_plan_content(plan.id, results)
     await record(
         actor=actor,
         action="plan.create" if created else "plan.update",
@@ -322,118 +305,14 @@ async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) 
     return plan
 
 
-async def _write_content(plan_id: int, results: list[ResultData]) -> None:
-    """Deletes what was left out, updates what kept its id, inserts the rest: one
-    statement per kind of change."""
-    db, tenant_id = _db(), current_tenant_id()
-    keep_results = [r.id for r in results if r.id is not None]
-    keep_indicators = [i.id for r in results for i in r.indicators if i.id is not None]
-    await db.execute_query(
-        "DELETE FROM indicators WHERE tenant_id = $1 AND plan_id = $2 AND id <> ALL($3::bigint[])",
-        [tenant_id, plan_id, keep_indicators],
-    )
-    await db.execute_query(
-        "DELETE FROM plan_results WHERE tenant_id = $1 AND plan_id = $2"
-        " AND id <> ALL($3::bigint[])",
-        [tenant_id, plan_id, keep_results],
-    )
-    existing = [(pos, r) for pos, r in enumerate(results) if r.id is not None]
-    if existing:
-        await db.execute_query(
-            "UPDATE plan_results r SET kind = v.kind, text = v.text,"
-            " supports_result_id = v.supports, position = v.pos"
-            " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::int[])"
-            " AS v(id, kind, text, supports, pos)"
-            " WHERE r.tenant_id = $1 AND r.plan_id = $2 AND r.id = v.id",
-            [
-                tenant_id,
-                plan_id,
-                [r.id for _, r in existing],
-                [r.kind.value for _, r in existing],
-                [r.text.strip() for _, r in existing],
-                [r.supports_result_id for _, r in existing],
-                [pos for pos, _ in existing],
-            ],
-        )
-    result_ids = {pos: r.id for pos, r in existing}
-    new = [(pos, r) for pos, r in enumerate(results) if r.id is None]
-    if new:
-        rows = await db.execute_query_dict(
-            "INSERT INTO plan_results (tenant_id, plan_id, kind, text, supports_result_id,"
-            " position) SELECT $1, $2, v.kind, v.text, v.supports, v.pos"
-            " FROM unnest($3::text[], $4::text[], $5::bigint[], $6::int[])"
-            " AS v(kind, text, supports, pos) RETURNING id, position",
-            [
-                tenant_id,
-                plan_id,
-                [r.kind.value for _, r in new],
-                [r.text.strip() for _, r in new],
-                [r.supports_result_id for _, r in new],
-                [pos for pos, _ in new],
-            ],
-        )
-        result_ids.update({row["position"]: row["id"] for row in rows})
-    # Indicators: positions run through the whole plan, so order is one sort.
-    flat = [
-        (result_ids[r_pos], ind)
-        for r_pos, result in enumerate(results)
-        for ind in result.indicators
-    ]
-    columns = (
-        "$3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::numeric[], $8::text[],"
-        " $9::text[], $10::numeric[], $11::int[], $12::text[], $13::bigint[], $14::bigint[]"
-    )
-    values = [
-        tenant_id,
-        plan_id,
-        [ind.id for _, ind in flat],
-        [result_id for result_id, _ in flat],
-        [ind.text.strip() for _, ind in flat],
-        [ind.aspect.value for _, ind in flat],
-        [ind.target for _, ind in flat],
-        [ind.unit_label.strip() for _, ind in flat],
-        [ind.direction.value for _, ind in flat],
-        [ind.weight for _, ind in flat],
-        list(range(len(flat))),
-        [ind.source.value for _, ind in flat],
-        [ind.source_unit_id for _, ind in flat],
-        [ind.source_service_id for _, ind in flat],
-    ]
-    # One upsert: rows with an id update in place, the rest are inserted.
-    await db.execute_query(
-        "WITH v AS (SELECT * FROM unnest("
-        + columns
-        + ") AS v(id, result_id, text, aspect, target, unit_label, direction, weight, pos,"
-        " source, source_unit_id, source_service_id)),"
-        " upd AS (UPDATE indicators i SET result_id = v.result_id, text = v.text,"
-        " aspect = v.aspect, target = v.target, unit_label = v.unit_label,"
-        " direction = v.direction, weight = v.weight, position = v.pos, source = v.source,"
-        " source_unit_id = v.source_unit_id, source_service_id = v.source_service_id FROM v"
-        " WHERE i.tenant_id = $1 AND i.plan_id = $2 AND i.id = v.id)"
-        " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
-        " unit_label, direction, weight, position, source, source_unit_id, source_service_id)"
-        " SELECT $1, $2, result_id, text, aspect, target, unit_label, direction, weight, pos,"
-        " source, source_unit_id, source_service_id FROM v WHERE v.id IS NULL",
-        values,
-    )
-
-
 # --- workflow ----------------------------------------------------------------------------
 
 
 async def _plan_in_period(plan: Plan) -> Period:
-    return await Period.get(tenant_id=current_tenant_id(), id=plan.period_id)
+    return await scoped(Period).get(id=plan.period_id)
 
 
-async def weight_totals(plan_ids: list[int]) -> dict[int, Decimal]:
-    rows = await _db().execute_query_dict(
-        "SELECT plan_id, sum(weight) AS total FROM indicators"
-        " WHERE tenant_id = $1 AND plan_id = ANY($2::bigint[]) GROUP BY plan_id",
-        [current_tenant_id(), plan_ids],
-    )
-    totals = {pid: Decimal(0) for pid in plan_ids}
-    totals.update({r["plan_id"]: r["total"] for r in rows})
-    return totals
+weight_totals = queries.weight_totals
 
 
 def _invalid_status(plan: Plan, target: PlanStatus) -> None:
@@ -550,9 +429,7 @@ async def _transition(
 
 async def revisions_of(plan_ids: list[int]) -> dict[int, list[PlanRevision]]:
     grouped: dict[int, list[PlanRevision]] = {pid: [] for pid in plan_ids}
-    for rev in await PlanRevision.filter(
-        tenant_id=current_tenant_id(), plan_id__in=plan_ids
-    ).order_by("revision"):
+    for rev in await scoped(PlanRevision).filter(plan_id__in=plan_ids).order_by("revision"):
         grouped[rev.plan_id].append(rev)
     return grouped
 
@@ -569,18 +446,17 @@ async def copy_results_down(
     one report or three hundred."""
     if actor.employee_id is None:
         raise PermissionDenied(CommonError.FORBIDDEN)
-    db, tenant_id = _db(), current_tenant_id()
     errors = ErrorCollector()
     if not result_ids:
         errors.add("resultIds", CommonError.REQUIRED)
     if not employee_ids:
         errors.add("employeeIds", CommonError.REQUIRED)
     errors.raise_if_any()
-    sources = await PlanResult.filter(tenant_id=tenant_id, id__in=result_ids)
+    sources = await scoped(PlanResult).filter(id__in=result_ids)
     source_plans = {
         p.id: p
-        for p in await Plan.filter(
-            tenant_id=tenant_id, id__in={s.plan_id for s in sources}, employee_id=actor.employee_id
+        for p in await scoped(Plan).filter(
+            id__in={s.plan_id for s in sources}, employee_id=actor.employee_id
         )
     }
     if len(sources) != len(set(result_ids)) or any(s.plan_id not in source_plans for s in sources):
@@ -590,8 +466,8 @@ async def copy_results_down(
     errors.raise_if_any()
     period = await _period(next(iter(source_plans.values())).period_id, "resultIds")
     _require_writable_period(errors, period, "resultIds")
-    reports = await Employee.filter(
-        tenant_id=tenant_id, id__in=employee_ids, supervisor_id=actor.employee_id, is_active=True
+    reports = await scoped(Employee).filter(
+        id__in=employee_ids, supervisor_id=actor.employee_id, is_active=True
     )
     missing = set(employee_ids) - {e.id for e in reports}
     if missing:
@@ -600,12 +476,15 @@ async def copy_results_down(
             PerformanceError.NOT_A_REPORT,
             employees=[str(e) for e in sorted(missing)],
         )
-    locked = await Plan.filter(
-        tenant_id=tenant_id,
-        period_id=period.id,
-        employee_id__in=employee_ids,
-        status__not_in=list(EDITABLE),
-    ).values_list("employee_id", flat=True)
+    locked = (
+        await scoped(Plan)
+        .filter(
+            period_id=period.id,
+            employee_id__in=employee_ids,
+            status__not_in=list(EDITABLE),
+        )
+        .values_list("employee_id", flat=True)
+    )
     if locked:
         errors.add(
             "employeeIds",
@@ -615,52 +494,19 @@ async def copy_results_down(
         )
     errors.raise_if_any()
 
-    my_supervisor = (
-        await Employee.filter(tenant_id=tenant_id, id=actor.employee_id)
+    my_supervisor = cast(
+        "int | None",
+        await scoped(Employee)
+        .filter(id=actor.employee_id)
         .first()
-        .values_list("supervisor_id", flat=True)
+        .values_list("supervisor_id", flat=True),
     )
-    await db.execute_query(
-        "INSERT INTO plans (tenant_id, period_id, employee_id, unit_id, evaluator_id,"
-        " evaluator_supervisor_id, status, revision, created_at, updated_at)"
-        " SELECT e.tenant_id, $2, e.id, e.unit_id, $3, $4, 'DRAFT', 0, now(), now()"
-        " FROM employees e WHERE e.tenant_id = $1 AND e.id = ANY($5::bigint[])"
-        " ON CONFLICT (tenant_id, period_id, employee_id) DO NOTHING",
-        [tenant_id, period.id, actor.employee_id, my_supervisor, employee_ids],
-    )
-    await db.execute_query(
-        "WITH targets AS (SELECT id FROM plans WHERE tenant_id = $1 AND period_id = $2"
-        "   AND employee_id = ANY($3::bigint[])),"
-        " copies AS (SELECT t.id AS plan_id, s.id AS source_id, s.kind, s.text,"
-        "   coalesce((SELECT max(position) + 1 FROM plan_results x"
-        "     WHERE x.tenant_id = $1 AND x.plan_id = t.id), 0)"
-        "   + row_number() OVER (PARTITION BY t.id ORDER BY s.position) - 1 AS pos"
-        "   FROM targets t CROSS JOIN plan_results s"
-        "   WHERE s.tenant_id = $1 AND s.id = ANY($4::bigint[])"
-        "   AND NOT EXISTS (SELECT 1 FROM plan_results d WHERE d.tenant_id = $1"
-        "     AND d.plan_id = t.id AND d.supports_result_id = s.id)),"
-        " inserted AS (INSERT INTO plan_results (tenant_id, plan_id, kind, text,"
-        "   supports_result_id, position)"
-        "   SELECT $1, plan_id, kind, text, source_id, pos FROM copies"
-        "   RETURNING id, plan_id, supports_result_id)"
-        # The source too: a survey-fed indicator copied down is fed by the same results.
-        " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
-        "   unit_label, direction, weight, position, source, source_unit_id,"
-        "   source_service_id)"
-        " SELECT $1, n.plan_id, n.id, i.text, i.aspect, i.target, i.unit_label, i.direction,"
-        "   i.weight, 1000 + i.position, i.source, i.source_unit_id, i.source_service_id"
-        "   FROM inserted n JOIN indicators i"
-        "   ON i.tenant_id = $1 AND i.result_id = n.supports_result_id",
-        [tenant_id, period.id, employee_ids, result_ids],
-    )
-    # Copied indicators went after the existing ones (1000 + …); renumber each plan 0..n.
-    await db.execute_query(
-        "UPDATE indicators i SET position = o.pos FROM (SELECT id, row_number() OVER"
-        " (PARTITION BY plan_id ORDER BY position, id) - 1 AS pos FROM indicators"
-        " WHERE tenant_id = $1 AND plan_id IN (SELECT id FROM plans WHERE tenant_id = $1"
-        " AND period_id = $2 AND employee_id = ANY($3::bigint[]))) o"
-        " WHERE i.tenant_id = $1 AND i.id = o.id AND i.position <> o.pos",
-        [tenant_id, period.id, employee_ids],
+    await queries.copy_results_into_reports(
+        period_id=period.id,
+        supervisor_id=actor.employee_id,
+        supervisor_of_supervisor=my_supervisor,
+        employee_ids=employee_ids,
+        result_ids=result_ids,
     )
     await record(
         actor=actor,
@@ -669,6 +515,8 @@ async def copy_results_down(
         entity_id=next(iter(source_plans)),
         after={"result_ids": sorted(result_ids), "employee_ids": sorted(employee_ids)},
     )
-    return await Plan.filter(
-        tenant_id=tenant_id, period_id=period.id, employee_id__in=employee_ids
-    ).order_by("employee_id")
+    return (
+        await scoped(Plan)
+        .filter(period_id=period.id, employee_id__in=employee_ids)
+        .order_by("employee_id")
+    )

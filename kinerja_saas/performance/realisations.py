@@ -12,13 +12,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from tortoise import connections
-
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance import events
+from kinerja_saas.performance import events, queries
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
@@ -33,7 +32,6 @@ from kinerja_saas.performance.models import (
     Realisation,
     RealisationStatus,
 )
-from tenants.context import current_tenant_id
 
 MAX_NOTE = 2000
 MAX_EVIDENCE = 10
@@ -86,9 +84,8 @@ async def record_realisation(
 ) -> Realisation:
     """Enters or corrects the employee's realisation of one indicator at one checkpoint.
     A correction goes back to the evaluator for verification."""
-    tenant_id = current_tenant_id()
     today = today or date.today()
-    indicator = await Indicator.get_or_none(tenant_id=tenant_id, id=indicator_id)
+    indicator = await scoped(Indicator).get_or_none(id=indicator_id)
     if indicator is None:
         raise NotFound(CommonError.NOT_FOUND, field="indicatorId")
     plan, relations = await visible_plan(actor, indicator.plan_id, field="indicatorId")
@@ -96,22 +93,25 @@ async def record_realisation(
     errors = ErrorCollector()
     if indicator.source is not IndicatorSource.MANUAL:
         errors.add("indicatorId", PerformanceError.SOURCED_INDICATOR, source=indicator.source.value)
-    checkpoint = await Checkpoint.get_or_none(tenant_id=tenant_id, id=checkpoint_id)
+    checkpoint = await scoped(Checkpoint).get_or_none(id=checkpoint_id)
     if checkpoint is None or checkpoint.period_id != plan.period_id:
         errors.add("checkpointId", PerformanceError.NOT_IN_PERIOD)
     else:
-        period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+        period = await scoped(Period).get(id=plan.period_id)
         if period.status is PeriodStatus.CLOSED:
             errors.add("checkpointId", PerformanceError.PERIOD_CLOSED)
         elif period.status not in OPEN_FOR_REALISATIONS:
             errors.add("checkpointId", PerformanceError.PERIOD_NOT_ACTIVE)
         if checkpoint.starts_on > today:
             errors.add("checkpointId", PerformanceError.NOT_STARTED, checkpoint=checkpoint.label)
-        if await Evaluation.exists(
-            tenant_id=tenant_id,
-            plan_id=plan.id,
-            checkpoint_id=checkpoint.id,
-            status=EvaluationStatus.FINALISED,
+        if (
+            await scoped(Evaluation)
+            .filter(
+                plan_id=plan.id,
+                checkpoint_id=checkpoint.id,
+                status=EvaluationStatus.FINALISED,
+            )
+            .exists()
         ):
             errors.add(
                 "checkpointId",
@@ -128,28 +128,16 @@ async def record_realisation(
     assert checkpoint is not None
 
     late = today > checkpoint.deadline
-    rows = await connections.get("default").execute_query_dict(
-        "INSERT INTO realisations (tenant_id, plan_id, indicator_id, checkpoint_id, value, note,"
-        " evidence, status, is_late, entered_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'SUBMITTED', $8, now())"
-        " ON CONFLICT (tenant_id, indicator_id, checkpoint_id) DO UPDATE SET"
-        " value = EXCLUDED.value, note = EXCLUDED.note, evidence = EXCLUDED.evidence,"
-        " status = 'SUBMITTED', is_late = EXCLUDED.is_late, entered_at = now(),"
-        " reject_reason = NULL, reviewed_by = NULL, reviewed_at = NULL,"
-        " source = 'MANUAL', survey_campaign_id = NULL"
-        " RETURNING id",
-        [
-            tenant_id,
-            plan.id,
-            indicator.id,
-            checkpoint.id,
-            value,
-            (note or "").strip() or None,
-            _evidence_json(evidence),
-            late,
-        ],
+    realisation_id = await queries.upsert_manual_realisation(
+        plan.id,
+        indicator.id,
+        checkpoint.id,
+        value,
+        (note or "").strip() or None,
+        _evidence_json(evidence),
+        late,
     )
-    realisation = await Realisation.get(tenant_id=tenant_id, id=rows[0]["id"])
+    realisation = await scoped(Realisation).get(id=realisation_id)
     await record(
         actor=actor,
         action="realisation.enter",
@@ -172,10 +160,7 @@ async def review_realisation(
     *, actor: Actor, realisation_id: int, verified: bool, reason: str | None = None
 ) -> Realisation:
     """The evaluator verifies a realisation, or rejects it with a reason."""
-    tenant_id = current_tenant_id()
-    realisation = (
-        await Realisation.filter(tenant_id=tenant_id, id=realisation_id).select_for_update().first()
-    )
+    realisation = await scoped(Realisation).filter(id=realisation_id).select_for_update().first()
     if realisation is None:
         raise NotFound(CommonError.NOT_FOUND, field="id")
     plan, relations = await visible_plan(actor, realisation.plan_id, field="id")
@@ -183,7 +168,7 @@ async def review_realisation(
     errors = ErrorCollector()
     if realisation.source is not IndicatorSource.MANUAL:
         errors.add("id", PerformanceError.SOURCED_REALISATION, source=realisation.source.value)
-    period = await Period.get(tenant_id=tenant_id, id=plan.period_id)
+    period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
         errors.add("id", PerformanceError.PERIOD_CLOSED)
     if not verified and not (reason or "").strip():
@@ -220,8 +205,8 @@ async def review_realisation(
 
 async def realisations_of(indicator_ids: list[int]) -> dict[int, list[Realisation]]:
     grouped: dict[int, list[Realisation]] = {i: [] for i in indicator_ids}
-    for r in await Realisation.filter(
-        tenant_id=current_tenant_id(), indicator_id__in=indicator_ids
-    ).order_by("checkpoint_id"):
+    for r in (
+        await scoped(Realisation).filter(indicator_id__in=indicator_ids).order_by("checkpoint_id")
+    ):
         grouped[r.indicator_id].append(r)
     return grouped

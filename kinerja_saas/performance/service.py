@@ -7,6 +7,7 @@ from datetime import date
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events
@@ -39,7 +40,7 @@ async def open_period(
     errors = ErrorCollector()
     if not this_year - 1 <= year <= this_year + 1:
         errors.add("year", CommonError.OUT_OF_RANGE, min=str(this_year - 1), max=str(this_year + 1))
-    elif await Period.exists(tenant_id=tenant_id, year=year):
+    elif await scoped(Period).filter(year=year).exists():
         errors.add("year", CommonError.DUPLICATE)
     if not 0 <= deadline_days <= MAX_DEADLINE_DAYS:
         errors.add(
@@ -83,9 +84,7 @@ async def open_period(
 
 
 async def _period(period_id: int) -> Period:
-    period = (
-        await Period.filter(tenant_id=current_tenant_id(), id=period_id).select_for_update().first()
-    )
+    period = await scoped(Period).filter(id=period_id).select_for_update().first()
     if period is None:
         raise NotFound(CommonError.NOT_FOUND, field="id")
     return period
@@ -122,8 +121,7 @@ async def set_checkpoint_deadline(
     *, actor: Actor, checkpoint_id: int, deadline: date
 ) -> Checkpoint:
     require_region_admin(actor)
-    tenant_id = current_tenant_id()
-    checkpoint = await Checkpoint.get_or_none(tenant_id=tenant_id, id=checkpoint_id)
+    checkpoint = await scoped(Checkpoint).get_or_none(id=checkpoint_id)
     if checkpoint is None:
         raise NotFound(CommonError.NOT_FOUND, field="id")
     period = await _period(checkpoint.period_id)
@@ -150,17 +148,15 @@ async def set_checkpoint_deadline(
 
 
 async def list_periods() -> list[Period]:
-    return await Period.filter(tenant_id=current_tenant_id()).order_by("-year")
+    return await scoped(Period).order_by("-year")
 
 
 async def checkpoints_of(period_ids: list[int]) -> dict[int, list[Checkpoint]]:
     grouped: dict[int, list[Checkpoint]] = {}
-    for c in await Checkpoint.filter(
-        tenant_id=current_tenant_id(), period_id__in=period_ids
-    ).order_by("number"):
+    for c in await scoped(Checkpoint).filter(period_id__in=period_ids).order_by("number"):
         grouped.setdefault(c.period_id, []).append(c)
     return grouped
 
 
 async def checkpoints_by_ids(ids: list[int]) -> dict[int, Checkpoint]:
-    return {c.id: c for c in await Checkpoint.filter(tenant_id=current_tenant_id(), id__in=ids)}
+    return {c.id: c for c in await scoped(Checkpoint).filter(id__in=ids)}

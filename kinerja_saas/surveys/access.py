@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise import connections
-
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import CommonError, PermissionDenied
-from tenants.context import current_tenant_id
+from kinerja_saas.surveys import queries
 
 
 @dataclass(frozen=True)
@@ -33,23 +31,12 @@ class ResultsScope:
         return self.unit_path is None or path.startswith(self.unit_path)
 
 
-_HEADED_UNIT_SQL = """
-SELECT u.path FROM employees e
-JOIN org_units u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id
-LEFT JOIN employees s ON s.tenant_id = e.tenant_id AND s.id = e.supervisor_id
-WHERE e.tenant_id = $1 AND e.id = $2 AND e.is_active
-    AND (s.id IS NULL OR s.unit_id <> e.unit_id)
-"""
-
-
 async def results_scope(actor: Actor) -> ResultsScope:
     """The actor's view of survey results, or FORBIDDEN."""
     if actor.has(Role.REGION_ADMIN):
         return ResultsScope()
     if actor.has(Role.SUPERVISOR) and actor.employee_id is not None:
-        rows = await connections.get("default").execute_query_dict(
-            _HEADED_UNIT_SQL, [current_tenant_id(), actor.employee_id]
-        )
-        if rows:
-            return ResultsScope(rows[0]["path"])
+        path = await queries.headed_unit_path(actor.employee_id)
+        if path is not None:
+            return ResultsScope(path)
     raise PermissionDenied(CommonError.FORBIDDEN)

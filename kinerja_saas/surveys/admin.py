@@ -9,12 +9,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from tortoise import connections
-
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.org.models import Unit
+from kinerja_saas.surveys import queries
 from kinerja_saas.surveys.access import results_scope
 from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.models import SurveyCampaign, SurveyCampaignService, SurveyService
@@ -53,10 +53,10 @@ async def save_service(*, actor: Actor, service_id: int | None, data: ServiceDat
             errors.add("name", CommonError.REQUIRED, min=1, max=200)
     if not 0 <= data.population_per_year <= 100_000_000:
         errors.add("populationPerYear", CommonError.OUT_OF_RANGE, min=0, max=100_000_000)
-    if not await Unit.filter(tenant_id=tenant_id, id=data.unit_id).exists():
+    if not await scoped(Unit).filter(id=data.unit_id).exists():
         errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
-    clash = SurveyService.filter(tenant_id=tenant_id, unit_id=data.unit_id, name=name)
+    clash = scoped(SurveyService).filter(unit_id=data.unit_id, name=name)
     if service_id is not None:
         clash = clash.exclude(id=service_id)
     if await clash.exists():
@@ -71,7 +71,7 @@ async def save_service(*, actor: Actor, service_id: int | None, data: ServiceDat
     }
     if service_id is None:
         return await SurveyService.create(tenant_id=tenant_id, **values)
-    service = await SurveyService.get_or_none(tenant_id=tenant_id, id=service_id)
+    service = await scoped(SurveyService).get_or_none(id=service_id)
     if service is None:
         raise NotFound(CommonError.NOT_FOUND, field="id")
     for key, value in values.items():
@@ -82,7 +82,7 @@ async def save_service(*, actor: Actor, service_id: int | None, data: ServiceDat
 
 async def list_services(*, actor: Actor, unit_id: int | None = None) -> list[SurveyService]:
     require_admin(actor)
-    query = SurveyService.filter(tenant_id=current_tenant_id())
+    query = scoped(SurveyService)
     if unit_id is not None:
         query = query.filter(unit_id=unit_id)
     return await query.order_by("unit_id", "name")
@@ -130,9 +130,11 @@ async def create_campaign(*, actor: Actor, data: CampaignData) -> SurveyCampaign
     errors = ErrorCollector()
     _check_campaign(data, errors)
     service_ids = sorted(set(data.service_ids))
-    found = await SurveyService.filter(
-        tenant_id=tenant_id, id__in=service_ids, is_active=True
-    ).values_list("id", flat=True)
+    found = (
+        await scoped(SurveyService)
+        .filter(id__in=service_ids, is_active=True)
+        .values_list("id", flat=True)
+    )
     if data.service_ids and len(found) != len(service_ids):
         errors.add("serviceIds", CommonError.NOT_FOUND)
     errors.raise_if_any()
@@ -183,7 +185,7 @@ async def get_campaign(*, actor: Actor, campaign_id: int) -> SurveyCampaign:
 
 async def campaign_of_region(campaign_id: int) -> SurveyCampaign:
     """A campaign of the current region (no role check: the caller has done it)."""
-    campaign = await SurveyCampaign.get_or_none(tenant_id=current_tenant_id(), id=campaign_id)
+    campaign = await scoped(SurveyCampaign).get_or_none(id=campaign_id)
     if campaign is None:
         raise NotFound(CommonError.NOT_FOUND, field="campaignId")
     return campaign
@@ -202,27 +204,6 @@ class CampaignFilter:
 
 
 MAX_YEAR_SPAN = (2000, 2100)
-
-# Newest first (opens_on, id descending), keyset after ($5 opens_on, $6 id). $2 region's
-# today, $3 status, $4 year, $7 a unit head's path (campaigns covering one of its services).
-_CAMPAIGNS_SQL = """
-SELECT c.id FROM survey_campaigns c
-WHERE c.tenant_id = $1
-    AND ($3::text IS NULL
-        OR ($3 = 'UPCOMING' AND c.opens_on > $2)
-        OR ($3 = 'OPEN' AND c.opens_on <= $2 AND c.closes_on >= $2)
-        OR ($3 = 'CLOSED' AND c.closes_on < $2))
-    AND ($4::int IS NULL OR (c.opens_on <= make_date($4, 12, 31)
-        AND c.closes_on >= make_date($4, 1, 1)))
-    AND ($5::date IS NULL OR (c.opens_on, c.id) < ($5, $6::bigint))
-    AND ($7::text IS NULL OR EXISTS (
-        SELECT 1 FROM survey_campaign_services cs
-        JOIN survey_services s ON s.tenant_id = cs.tenant_id AND s.id = cs.service_id
-        JOIN org_units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id
-        WHERE cs.tenant_id = $1 AND cs.campaign_id = c.id AND u.path LIKE $7 || '%'))
-ORDER BY c.opens_on DESC, c.id DESC
-LIMIT $8
-"""
 
 
 async def list_campaigns(
@@ -243,35 +224,16 @@ async def list_campaigns(
         errors.raise_if_any()
     tenant_id = current_tenant_id()
     today = region_today(await Tenant.get(id=tenant_id))
-    rows = await connections.get("default").execute_query_dict(
-        _CAMPAIGNS_SQL,
-        [
-            tenant_id,
-            today,
-            flt.status.value if flt.status else None,
-            flt.year,
-            after[0] if after else None,
-            after[1] if after else None,
-            scope.unit_path,
-            limit + 1,
-        ],
+    ids = await queries.campaign_ids_page(
+        today=today,
+        status=flt.status.value if flt.status else None,
+        year=flt.year,
+        after=after,
+        unit_path=scope.unit_path,
+        limit=limit,
     )
-    ids = [r["id"] for r in rows]
-    by_id = {c.id: c for c in await SurveyCampaign.filter(tenant_id=tenant_id, id__in=ids)}
+    by_id = {c.id: c for c in await scoped(SurveyCampaign).filter(id__in=ids)}
     return [by_id[i] for i in ids], scope.unit_path
 
 
-async def campaign_services(campaign_ids: list[int], unit_path: str | None = None) -> list[dict]:
-    """The covered services of campaigns with their codes, units and populations (with
-    `unit_path`, only those of that unit and its sub-units)."""
-    return await connections.get("default").execute_query_dict(
-        "SELECT cs.campaign_id, cs.service_id, cs.code, s.name, s.unit_id,"
-        " s.population_per_year, u.name AS unit_name"
-        " FROM survey_campaign_services cs"
-        " JOIN survey_services s ON s.tenant_id = cs.tenant_id AND s.id = cs.service_id"
-        " JOIN org_units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id"
-        " WHERE cs.tenant_id = $1 AND cs.campaign_id = ANY($2::bigint[])"
-        " AND ($3::text IS NULL OR u.path LIKE $3 || '%')"
-        " ORDER BY cs.campaign_id, u.name, s.name",
-        [current_tenant_id(), campaign_ids, unit_path],
-    )
+campaign_services = queries.campaign_services

@@ -14,15 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from tortoise import connections
 
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
-from kinerja_saas.outbox import service as outbox
 from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.surveys import queries
 from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.events import RESPONSE_SUBMITTED
 from kinerja_saas.surveys.rules import ELEMENT_COUNT, PROFILE_FIELDS, valid_answer
-from tenants.context import current_tenant_id
 from tenants.models import Tenant
 
 CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -42,10 +40,8 @@ async def resolve_code(code: str) -> CodeTarget | None:
     """Any region's code, without a tenant; None for an unknown code (or suspended region)."""
     if not CODE_SHAPE.fullmatch(code or ""):
         return None
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT tenant_id, campaign_id, service_id FROM survey_code_lookup($1)", [code]
-    )
-    return CodeTarget(**rows[0]) if rows else None
+    row = await queries.code_target(code)
+    return CodeTarget(**row) if row else None
 
 
 def region_today(tenant: Tenant) -> date:
@@ -94,35 +90,12 @@ class Form:
         return _today(self.timezone)
 
 
-# Under RLS in the code's region (its tenant_id filters too): the region, campaign, service
-# and unit names, the campaign's questions and the elements with the region's labels.
-_FORM = """
-SELECT t.name AS region_name, t.timezone::text AS timezone,
-    t.settings -> 'surveys' AS survey_settings,
-    c.name AS campaign_name, c.period_label, c.opens_on, c.closes_on, c.extra_questions,
-    c.profile_fields, s.name AS service_name, u.name AS unit_name,
-    (SELECT jsonb_agg(jsonb_build_array(e.code, e.name, e.answer_labels) ORDER BY e.position)
-     FROM survey_elements e WHERE e.tenant_id = t.id) AS elements
-FROM tenants t
-JOIN survey_campaigns c ON c.tenant_id = t.id AND c.id = $2
-JOIN survey_services s ON s.tenant_id = t.id AND s.id = $3
--- Still in the campaign: a service taken out of it since the code was looked up has no form.
-JOIN survey_campaign_services cs ON cs.tenant_id = t.id AND cs.campaign_id = c.id
-    AND cs.service_id = s.id
-JOIN org_units u ON u.tenant_id = t.id AND u.id = s.unit_id
-WHERE t.id = $1
-"""
-
-
 async def form(target: CodeTarget) -> Form:
     """In the code's region transaction: everything the survey page and `surveyForm` show,
     in one statement."""
-    rows = await connections.get("default").execute_query_dict(
-        _FORM, [current_tenant_id(), target.campaign_id, target.service_id]
-    )
-    if not rows:  # the campaign or service was deleted since the code was resolved
+    row = await queries.form_row(campaign_id=target.campaign_id, service_id=target.service_id)
+    if row is None:  # the campaign or service was deleted since the code was resolved
         raise NotFound(SurveyError.UNKNOWN_CODE, field="code")
-    row = rows[0]
     limits = _survey_limits(row["survey_settings"])
     today = _today(row["timezone"])
     return Form(
@@ -177,12 +150,9 @@ async def resolve_code_with_rules(code: str) -> tuple[CodeTarget, Rules] | None:
     The submission's hot path: one round trip before it enters the region."""
     if not CODE_SHAPE.fullmatch(code or ""):
         return None
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT * FROM survey_code_rules($1)", [code]
-    )
-    if not rows:
+    row = await queries.code_rules(code)
+    if row is None:
         return None
-    row = rows[0]
     target = CodeTarget(row["tenant_id"], row["campaign_id"], row["service_id"])
     return target, _rules(row)
 
@@ -239,43 +209,6 @@ def _validate(rules: Rules, sub: Submission, errors: ErrorCollector) -> list[int
     return values
 
 
-# The response, its id appended to its service's pending row (surveys.aggregation takes
-# them), and an event when the service was not pending yet: the event schedules the
-# campaign's debounced aggregation, which takes every pending row up to then. The upsert
-# locks the pending row until this transaction ends, so an aggregation taking the row
-# waits for this response to commit and then counts it.
-_NEWLY_PENDING_EVENT = outbox.insert_events_sql(
-    RESPONSE_SUBMITTED,
-    payload_sql="jsonb_build_object('campaign_id', campaign_id, 'service_id', service_id)",
-    tail_sql="FROM pending WHERE newly_pending",
-)
-_INSERT = (
-    """
-WITH response AS (
-    INSERT INTO survey_responses (tenant_id, campaign_id, service_id,
-        u1, u2, u3, u4, u5, u6, u7, u8, u9,
-        age_band, gender, education, occupation, suggestion, extra_answers, client_token,
-        submitted_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-        $18::jsonb, $19, now())
-    ON CONFLICT (tenant_id, campaign_id, client_token) DO NOTHING
-    RETURNING id, campaign_id, service_id
-),
-pending AS (
-    INSERT INTO survey_pending_services AS p (tenant_id, campaign_id, service_id, response_ids)
-    SELECT $1, campaign_id, service_id, ARRAY[id] FROM response
-    ON CONFLICT (tenant_id, campaign_id, service_id)
-        DO UPDATE SET response_ids = p.response_ids || EXCLUDED.response_ids
-    RETURNING (xmax = 0) AS newly_pending, campaign_id, service_id
-),
-event AS ("""
-    + _NEWLY_PENDING_EVENT
-    + """)
-SELECT id FROM response
-"""
-)
-
-
 @dataclass(frozen=True)
 class Submitted:
     response_id: int
@@ -289,11 +222,9 @@ async def submit(target: CodeTarget, sub: Submission, rules: Rules) -> Submitted
     errors = ErrorCollector()
     values = _validate(rules, sub, errors)
     errors.raise_if_any()
-    conn = connections.get("default")
     suggestion = (sub.suggestion or "").strip() or None
     extra = {k: v.strip() for k, v in sub.extra_answers.items() if v.strip()}
-    rows = await conn.execute_query_dict(
-        _INSERT,
+    response_id = await queries.insert_response(
         [
             target.tenant_id,
             target.campaign_id,
@@ -305,13 +236,13 @@ async def submit(target: CodeTarget, sub: Submission, rules: Rules) -> Submitted
             sub.client_token,
         ],
     )
-    if not rows:
-        existing = await conn.execute_query_dict(
-            "SELECT id FROM survey_responses"
-            " WHERE tenant_id = $1 AND campaign_id = $2 AND client_token = $3",
-            [target.tenant_id, target.campaign_id, sub.client_token],
+    if response_id is None:
+        existing = await queries.response_of_client_token(
+            tenant_id=target.tenant_id,
+            campaign_id=target.campaign_id,
+            client_token=sub.client_token,
         )
-        if not existing:  # cannot happen: the conflict was on this key
+        if existing is None:  # cannot happen: the conflict was on this key
             raise NotFound(CommonError.NOT_FOUND, field="clientToken")
-        return Submitted(existing[0]["id"], replayed=True)
-    return Submitted(rows[0]["id"], replayed=False)
+        return Submitted(existing, replayed=True)
+    return Submitted(response_id, replayed=False)

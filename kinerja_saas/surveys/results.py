@@ -8,17 +8,15 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from tortoise import connections
-
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
-from kinerja_saas.surveys import rules
+from kinerja_saas.surveys import queries, rules
 from kinerja_saas.surveys.access import ResultsScope, results_scope
 from kinerja_saas.surveys.admin import campaign_of_region, get_campaign
 from kinerja_saas.surveys.aggregation import TOTAL
 from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.models import ResultScope, SurveyCampaign
-from tenants.context import current_tenant_id
 
 
 @dataclass
@@ -70,23 +68,6 @@ class ScopeResult:
     breakdowns: list[Breakdown] = field(default_factory=list)
 
 
-_RESULTS_SQL = """
-SELECT r.campaign_id, r.scope, r.scope_id, r.dimension, r.value, r.unit_id, r.respondents,
-    r.element_sums, r.converted_ikm, r.band, r.population,
-    CASE r.scope WHEN 'SERVICE' THEN s.name WHEN 'UNIT' THEN u.name ELSE t.name END AS name,
-    u.name AS unit_name
-FROM survey_results r
-JOIN tenants t ON t.id = r.tenant_id
-LEFT JOIN survey_services s ON r.scope = 'SERVICE' AND s.tenant_id = r.tenant_id
-    AND s.id = r.scope_id
-LEFT JOIN org_units u ON u.tenant_id = r.tenant_id AND u.id = r.unit_id
-WHERE r.tenant_id = $1 AND r.campaign_id = ANY($2::bigint[]) AND r.scope = ANY($3::text[])
-    AND ($4 OR r.dimension = 'TOTAL')
-    AND ($5::text IS NULL OR u.path LIKE $5 || '%')
-ORDER BY r.campaign_id, r.scope, name, r.scope_id, r.dimension, r.value
-"""
-
-
 async def _results(
     campaign_ids: list[int],
     scopes: list[ResultScope],
@@ -98,9 +79,8 @@ async def _results(
     With `unit_path`, only services and units in that subtree (no region row)."""
     import orjson
 
-    rows = await connections.get("default").execute_query_dict(
-        _RESULTS_SQL,
-        [current_tenant_id(), campaign_ids, [s.value for s in scopes], breakdowns, unit_path],
+    rows = await queries.result_rows(
+        campaign_ids, [s.value for s in scopes], breakdowns=breakdowns, unit_path=unit_path
     )
     out: dict[int, list[ScopeResult]] = {c: [] for c in campaign_ids}
     by_key: dict[tuple, ScopeResult] = {}
@@ -171,9 +151,9 @@ async def set_published(*, actor: Actor, campaign_id: int, published: bool) -> S
 async def published_results() -> list[CampaignResults]:
     """The current region's published campaigns, newest first: totals per service, unit and
     region, without breakdowns or suggestions (public, no login)."""
-    campaigns = await SurveyCampaign.filter(
-        tenant_id=current_tenant_id(), published_at__isnull=False
-    ).order_by("-opens_on", "-id")
+    campaigns = (
+        await scoped(SurveyCampaign).filter(published_at__isnull=False).order_by("-opens_on", "-id")
+    )
     found = await _results(
         [c.id for c in campaigns],
         [ResultScope.SERVICE, ResultScope.UNIT, ResultScope.REGION],
@@ -216,26 +196,13 @@ async def suggestions(
     head reads those about services of their unit and sub-units."""
     scope = await results_scope(actor)
     await campaign_of_region(campaign_id)
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT r.id, r.service_id, s.name AS service_name, r.suggestion, r.submitted_at"
-        " FROM survey_responses r"
-        " JOIN survey_services s ON s.tenant_id = r.tenant_id AND s.id = r.service_id"
-        " JOIN org_units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id"
-        " WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.suggestion IS NOT NULL"
-        " AND ($7::text IS NULL OR u.path LIKE $7 || '%')"
-        " AND ($3::bigint IS NULL OR r.service_id = $3)"
-        " AND ($4::text IS NULL OR r.suggestion ILIKE $4)"
-        " AND ($5::bigint IS NULL OR r.id < $5)"
-        " ORDER BY r.id DESC LIMIT $6",
-        [
-            current_tenant_id(),
-            campaign_id,
-            service_id,
-            _like(search.strip()) if search and search.strip() else None,
-            before_id,
-            limit + 1,
-            scope.unit_path,
-        ],
+    rows = await queries.suggestion_rows(
+        campaign_id=campaign_id,
+        service_id=service_id,
+        like=_like(search.strip()) if search and search.strip() else None,
+        before_id=before_id,
+        limit=limit,
+        unit_path=scope.unit_path,
     )
     return [
         Suggestion(r["id"], r["service_id"], r["service_name"], r["suggestion"], r["submitted_at"])
@@ -265,30 +232,6 @@ class TrendPoint:
 
 MAX_TREND = 50
 
-# The last $4 campaigns (by closing day) of one scope, oldest first; the change is taken
-# over all of the scope's campaigns, so the first point shown has one too.
-_TRENDS_SQL = """
-SELECT * FROM (
-    SELECT c.id AS campaign_id, c.name, c.period_label, c.opens_on, c.closes_on,
-        r.respondents, r.converted_ikm, r.band,
-        r.converted_ikm - lag(r.converted_ikm) OVER (ORDER BY c.closes_on, c.id) AS change
-    FROM survey_results r
-    JOIN survey_campaigns c ON c.tenant_id = r.tenant_id AND c.id = r.campaign_id
-    WHERE r.tenant_id = $1 AND r.scope = $2 AND r.scope_id = $3 AND r.dimension = 'TOTAL'
-        AND r.value = ''
-    ORDER BY c.closes_on DESC, c.id DESC
-    LIMIT $4
-) t ORDER BY closes_on, campaign_id
-"""
-
-_TARGET_SQL = """
-SELECT u.path FROM survey_services s
-JOIN org_units u ON u.tenant_id = s.tenant_id AND u.id = s.unit_id
-WHERE $2::bigint IS NOT NULL AND s.tenant_id = $1 AND s.id = $2
-UNION ALL
-SELECT u.path FROM org_units u WHERE $3::bigint IS NOT NULL AND u.tenant_id = $1 AND u.id = $3
-"""
-
 
 async def trends(
     *, actor: Actor, service_id: int | None, unit_id: int | None, last: int
@@ -302,17 +245,14 @@ async def trends(
         errors.add("last", CommonError.OUT_OF_RANGE, min=1, max=MAX_TREND)
     errors.raise_if_any()
     scope: ResultsScope = await results_scope(actor)
-    db, tenant_id = connections.get("default"), current_tenant_id()
-    found = await db.execute_query_dict(_TARGET_SQL, [tenant_id, service_id, unit_id])
-    if not found:
+    path = await queries.service_or_unit_path(service_id=service_id, unit_id=unit_id)
+    if path is None:
         field = "serviceId" if service_id is not None else "unitId"
         raise NotFound(CommonError.NOT_FOUND, field=field)
-    if not scope.covers(found[0]["path"]):
+    if not scope.covers(path):
         raise PermissionDenied(CommonError.FORBIDDEN)
     kind = ResultScope.SERVICE if service_id is not None else ResultScope.UNIT
-    rows = await db.execute_query_dict(
-        _TRENDS_SQL, [tenant_id, kind.value, service_id or unit_id, last]
-    )
+    rows = await queries.trend_rows(kind.value, service_id or unit_id, last)
     return [
         TrendPoint(
             campaign_id=r["campaign_id"],

@@ -12,6 +12,7 @@ from typing import cast
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.notifications.models import WebhookEndpoint
 from kinerja_saas.org.models import Unit
@@ -55,7 +56,7 @@ def _text(errors: ErrorCollector, name: str, value: str, maximum: int) -> str:
 
 
 async def _get(model, object_id: int, field_name: str = "id"):
-    found = await model.get_or_none(tenant_id=current_tenant_id(), id=object_id)
+    found = await scoped(model).get_or_none(id=object_id)
     if found is None:
         raise NotFound(CommonError.NOT_FOUND, field=field_name)
     return found
@@ -89,7 +90,7 @@ async def save_competency(
     if not CODE.match(code):
         errors.add("code", CommonError.INVALID, example="KOMP-PELAYANAN_01")
     name = _text(errors, "name", name, 200)
-    clash = Competency.filter(tenant_id=current_tenant_id(), code=code)
+    clash = scoped(Competency).filter(code=code)
     if competency_id is not None:
         clash = clash.exclude(id=competency_id)
     if await clash.exists():
@@ -111,7 +112,7 @@ async def save_unit(
     email = email.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
         errors.add("email", CommonError.INVALID, example="diklat@bkpsdm.go.id")
-    clash = TrainingUnit.filter(tenant_id=current_tenant_id(), name=name)
+    clash = scoped(TrainingUnit).filter(name=name)
     if unit_id is not None:
         clash = clash.exclude(id=unit_id)
     if await clash.exists():
@@ -126,7 +127,7 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
     """Makes a TRAINING_OFFICER login belong to a unit (or to none)."""
     require_admin(actor)
     tenant_id = current_tenant_id()
-    user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
+    user = await scoped(UserAccount).get_or_none(id=user_id)
     errors = ErrorCollector()
     if user is None:
         raise NotFound(CommonError.NOT_FOUND, field="userId")
@@ -134,13 +135,11 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
         errors.add("userId", TrainingError.NOT_TRAINING_OFFICER)
     if (
         training_unit_id is not None
-        and not await TrainingUnit.filter(
-            tenant_id=tenant_id, id=training_unit_id, is_active=True
-        ).exists()
+        and not await scoped(TrainingUnit).filter(id=training_unit_id, is_active=True).exists()
     ):
         errors.add("trainingUnitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
-    await TrainingOfficer.filter(tenant_id=tenant_id, user_id=user_id).delete()
+    await scoped(TrainingOfficer).filter(user_id=user_id).delete()
     if training_unit_id is not None:
         await TrainingOfficer.create(
             tenant_id=tenant_id, user_id=user_id, training_unit_id=training_unit_id
@@ -152,7 +151,8 @@ async def officer_unit(actor: Actor) -> int:
     if actor.has(Role.TRAINING_OFFICER):
         unit_id = cast(
             "int | None",
-            await TrainingOfficer.filter(tenant_id=current_tenant_id(), user_id=actor.user_id)
+            await scoped(TrainingOfficer)
+            .filter(user_id=actor.user_id)
             .first()
             .values_list("training_unit_id", flat=True),
         )
@@ -191,15 +191,13 @@ async def save_programme(
     competency_ids = sorted(set(data.competency_ids))
     if not competency_ids:
         errors.add("competencyIds", CommonError.REQUIRED)
-    elif await Competency.filter(
-        tenant_id=tenant_id, id__in=competency_ids, is_active=True
-    ).count() != len(competency_ids):
+    elif await scoped(Competency).filter(id__in=competency_ids, is_active=True).count() != len(
+        competency_ids
+    ):
         errors.add("competencyIds", CommonError.NOT_FOUND)
-    if not await TrainingUnit.filter(
-        tenant_id=tenant_id, id=data.training_unit_id, is_active=True
-    ).exists():
+    if not await scoped(TrainingUnit).filter(id=data.training_unit_id, is_active=True).exists():
         errors.add("trainingUnitId", CommonError.NOT_FOUND)
-    clash = TrainingProgramme.filter(tenant_id=tenant_id, title=title)
+    clash = scoped(TrainingProgramme).filter(title=title)
     if programme_id is not None:
         clash = clash.exclude(id=programme_id)
     if title and await clash.exists():
@@ -220,14 +218,15 @@ async def save_programme(
         },
     )
     await (
-        ProgrammeCompetency.filter(tenant_id=tenant_id, programme_id=programme.id)
+        scoped(ProgrammeCompetency)
+        .filter(programme_id=programme.id)
         .exclude(competency_id__in=competency_ids)
         .delete()
     )
     existing = set(
-        await ProgrammeCompetency.filter(
-            tenant_id=tenant_id, programme_id=programme.id
-        ).values_list("competency_id", flat=True)
+        await scoped(ProgrammeCompetency)
+        .filter(programme_id=programme.id)
+        .values_list("competency_id", flat=True)
     )
     await ProgrammeCompetency.bulk_create(
         [
@@ -240,9 +239,11 @@ async def save_programme(
 
 
 async def programme_competencies(programme_ids: list[int]) -> dict[int, list[int]]:
-    rows = await ProgrammeCompetency.filter(
-        tenant_id=current_tenant_id(), programme_id__in=programme_ids
-    ).values_list("programme_id", "competency_id")
+    rows = (
+        await scoped(ProgrammeCompetency)
+        .filter(programme_id__in=programme_ids)
+        .values_list("programme_id", "competency_id")
+    )
     found: dict[int, list[int]] = {}
     for programme_id, competency_id in rows:
         found.setdefault(programme_id, []).append(competency_id)
@@ -292,7 +293,6 @@ async def save_rule(
     is_active: bool = True,
 ) -> TrainingRule:
     require_admin(actor)
-    tenant_id = current_tenant_id()
     errors = ErrorCollector()
     value = trigger_value.strip().upper()
     if trigger is RuleTrigger.PREDIKAT:
@@ -301,20 +301,17 @@ async def save_rule(
         allowed = {a.value for a in Aspect}
     else:
         allowed = set(
-            cast(
-                "list[str]",
-                await BehaviourValue.filter(tenant_id=tenant_id).values_list("code", flat=True),
-            )
+            cast("list[str]", await scoped(BehaviourValue).values_list("code", flat=True))
         )
     if value not in allowed:
         errors.add("triggerValue", CommonError.INVALID, values=sorted(allowed))
     if not 0 <= priority <= 32000:
         errors.add("priority", CommonError.OUT_OF_RANGE, min=0, max=32000)
-    competency = await Competency.get_or_none(tenant_id=tenant_id, id=competency_id)
+    competency = await scoped(Competency).get_or_none(id=competency_id)
     if competency is None or not competency.is_active:
         errors.add("competencyId", CommonError.NOT_FOUND)
     if programme_id is not None:
-        programme = await TrainingProgramme.get_or_none(tenant_id=tenant_id, id=programme_id)
+        programme = await scoped(TrainingProgramme).get_or_none(id=programme_id)
         if programme is None or not programme.is_active:
             errors.add("programmeId", CommonError.NOT_FOUND)
     errors.raise_if_any()
@@ -336,11 +333,10 @@ async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | Non
     """Queues the set-based assignment of a period (or an org unit with its sub-units)
     through the outbox: the worker's handler runs it after this commits."""
     require_admin(actor)
-    tenant_id = current_tenant_id()
     errors = ErrorCollector()
-    if not await Period.filter(tenant_id=tenant_id, id=period_id).exists():
+    if not await scoped(Period).filter(id=period_id).exists():
         errors.add("periodId", CommonError.NOT_FOUND)
-    if unit_id is not None and not await Unit.filter(tenant_id=tenant_id, id=unit_id).exists():
+    if unit_id is not None and not await scoped(Unit).filter(id=unit_id).exists():
         errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await emit(
@@ -353,19 +349,14 @@ async def set_webhook_unit(*, actor: Actor, endpoint_id: int, training_unit_id: 
     """Ties a webhook endpoint (made with createWebhookEndpoint) to a training unit: it then
     receives only that unit's events, e.g. its new participants (`TRAINING_UNIT_ASSIGNED`)."""
     require_admin(actor)
-    tenant_id = current_tenant_id()
-    endpoint = await WebhookEndpoint.get_or_none(tenant_id=tenant_id, id=endpoint_id)
+    endpoint = await scoped(WebhookEndpoint).get_or_none(id=endpoint_id)
     if endpoint is None:
         raise NotFound(CommonError.NOT_FOUND, field="endpointId")
     if (
         training_unit_id is not None
-        and not await TrainingUnit.filter(
-            tenant_id=tenant_id, id=training_unit_id, is_active=True
-        ).exists()
+        and not await scoped(TrainingUnit).filter(id=training_unit_id, is_active=True).exists()
     ):
         errors = ErrorCollector()
         errors.add("trainingUnitId", CommonError.NOT_FOUND)
         errors.raise_if_any()
-    await WebhookEndpoint.filter(tenant_id=tenant_id, id=endpoint_id).update(
-        training_unit_id=training_unit_id
-    )
+    await scoped(WebhookEndpoint).filter(id=endpoint_id).update(training_unit_id=training_unit_id)

@@ -8,35 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tortoise import connections
-
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.training import rules
+from kinerja_saas.training import queries, rules
 from kinerja_saas.training.admin import require_admin
-from tenants.context import current_tenant_id
-
-PAIRS = """
-SELECT a.id, p.id AS programme_id, p.title AS programme_title, t.id AS training_unit_id,
-    t.name AS training_unit_name, b.predikat AS before_predikat,
-    b.achievement AS before_achievement, n.predikat AS after_predikat,
-    n.achievement AS after_achievement
-FROM training_assignments a
-JOIN training_programmes p ON p.tenant_id = $1 AND p.id = a.programme_id
-JOIN training_units t ON t.tenant_id = $1 AND t.id = p.training_unit_id
-LEFT JOIN LATERAL (
-    SELECT e.id, e.predikat, e.achievement FROM evaluations e
-    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
-        AND (e.id = a.evaluation_id OR (a.evaluation_id IS NULL AND e.period_id = a.period_id))
-    ORDER BY (e.id = a.evaluation_id) IS TRUE DESC, (e.checkpoint_id IS NULL) DESC,
-        e.finalised_at DESC LIMIT 1) b ON true
-LEFT JOIN LATERAL (
-    SELECT e.predikat, e.achievement FROM evaluations e
-    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
-        AND e.finalised_at > a.completed_at AND e.id IS DISTINCT FROM b.id
-    ORDER BY e.finalised_at, e.id LIMIT 1) n ON true
-WHERE a.tenant_id = $1 AND a.period_id = $2 AND a.status = 'COMPLETED'
-ORDER BY a.id
-"""
 
 
 class GroupBy(StrEnum):
@@ -55,9 +29,7 @@ async def effectiveness(*, actor: Actor, period_id: int, group_by: GroupBy) -> l
     """One group per programme (or training unit) with completed assignments, then the
     region's total."""
     require_admin(actor)
-    rows = await connections.get("default").execute_query_dict(
-        PAIRS, [current_tenant_id(), period_id]
-    )
+    rows = await queries.effect_pairs(period_id)
     key, name = (
         ("programme_id", "programme_title")
         if group_by is GroupBy.PROGRAMME

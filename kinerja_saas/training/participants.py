@@ -8,15 +8,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from tortoise import connections
-
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.models import Period
 from kinerja_saas.regions.region_settings import with_defaults
-from kinerja_saas.training import assignment
+from kinerja_saas.training import assignment, queries
 from kinerja_saas.training.admin import officer_unit, require_admin
 from kinerja_saas.training.errors import TrainingError
 from kinerja_saas.training.models import (
@@ -27,13 +26,10 @@ from kinerja_saas.training.models import (
     TrainingBatch,
     TrainingProgramme,
 )
+from kinerja_saas.training.queries import AssignmentFilter as AssignmentFilter
 from kinerja_saas.training.rules import jp_shortfall
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
-
-
-def _db():
-    return connections.get("default")
 
 
 @dataclass(frozen=True)
@@ -47,20 +43,23 @@ async def _place(
 ) -> Placed:
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
-    programme = await TrainingProgramme.get_or_none(tenant_id=tenant_id, id=programme_id)
+    programme = await scoped(TrainingProgramme).get_or_none(id=programme_id)
     if programme is None or not programme.is_active:
         errors.add("programmeId", CommonError.NOT_FOUND)
-    if not await Period.filter(tenant_id=tenant_id, id=period_id).exists():
+    if not await scoped(Period).filter(id=period_id).exists():
         errors.add("periodId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await assignment.lock_programmes([programme_id])
-    if await TrainingAssignment.filter(
-        tenant_id=tenant_id,
-        employee_id=employee_id,
-        programme_id=programme_id,
-        period_id=period_id,
-        status__in=list(LIVE_STATUSES),
-    ).exists():
+    if (
+        await scoped(TrainingAssignment)
+        .filter(
+            employee_id=employee_id,
+            programme_id=programme_id,
+            period_id=period_id,
+            status__in=list(LIVE_STATUSES),
+        )
+        .exists()
+    ):
         errors.add("programmeId", TrainingError.ALREADY_ASSIGNED)
         errors.raise_if_any()
     batch_id, position = await assignment.next_seat(programme_id)
@@ -83,7 +82,7 @@ async def assign_manually(
     *, actor: Actor, employee_id: int, programme_id: int, period_id: int
 ) -> Placed:
     """By the region admin (anyone of the region) or a supervisor (their direct reports)."""
-    employee = await Employee.get_or_none(tenant_id=current_tenant_id(), id=employee_id)
+    employee = await scoped(Employee).get_or_none(id=employee_id)
     if employee is None or not employee.is_active:
         raise NotFound(CommonError.NOT_FOUND, field="employeeId")
     if not actor.has(Role.REGION_ADMIN) and not (
@@ -105,7 +104,7 @@ async def enrol(*, actor: Actor, programme_id: int, period_id: int) -> Placed:
     """Self-enrolment in an open programme; a full programme puts one on its waiting list."""
     if actor.employee_id is None:
         raise PermissionDenied(CommonError.FORBIDDEN)
-    programme = await TrainingProgramme.get_or_none(tenant_id=current_tenant_id(), id=programme_id)
+    programme = await scoped(TrainingProgramme).get_or_none(id=programme_id)
     if programme is not None and programme.is_active and not programme.is_open:
         errors = ErrorCollector()
         errors.add("programmeId", TrainingError.NOT_OPEN)
@@ -124,19 +123,18 @@ async def enrol(*, actor: Actor, programme_id: int, period_id: int) -> Placed:
 
 async def _of_unit(actor: Actor, assignment_ids: list[int]) -> list[TrainingAssignment]:
     """The assignments, all of the officer's unit (the region admin: any)."""
-    tenant_id = current_tenant_id()
-    rows = await TrainingAssignment.filter(tenant_id=tenant_id, id__in=assignment_ids).order_by(
-        "id"
-    )
+    rows = await scoped(TrainingAssignment).filter(id__in=assignment_ids).order_by("id")
     if len(rows) != len(set(assignment_ids)):
         raise NotFound(CommonError.NOT_FOUND, field="assignmentIds")
     if actor.has(Role.REGION_ADMIN) and not actor.has(Role.TRAINING_OFFICER):
         return rows
     unit_id = await officer_unit(actor)
     programme_ids = {r.programme_id for r in rows}
-    own = await TrainingProgramme.filter(
-        tenant_id=tenant_id, id__in=list(programme_ids), training_unit_id=unit_id
-    ).count()
+    own = (
+        await scoped(TrainingProgramme)
+        .filter(id__in=list(programme_ids), training_unit_id=unit_id)
+        .count()
+    )
     if own != len(programme_ids):
         raise PermissionDenied(CommonError.FORBIDDEN)
     return rows
@@ -158,9 +156,7 @@ def _check_from(rows, allowed: tuple[AssignmentStatus, ...]) -> None:
 
 async def _set(rows, **values: Any) -> list[TrainingAssignment]:
     values["updated_at"] = datetime.now(UTC)
-    await TrainingAssignment.filter(
-        tenant_id=current_tenant_id(), id__in=[r.id for r in rows]
-    ).update(**values)
+    await scoped(TrainingAssignment).filter(id__in=[r.id for r in rows]).update(**values)
     for row in rows:
         for key, value in values.items():
             setattr(row, key, value)
@@ -169,12 +165,11 @@ async def _set(rows, **values: Any) -> list[TrainingAssignment]:
 
 async def confirm_batch(*, actor: Actor, batch_id: int) -> TrainingBatch:
     """The unit confirms a batch: its seated participants become CONFIRMED."""
-    tenant_id = current_tenant_id()
-    batch = await TrainingBatch.get_or_none(tenant_id=tenant_id, id=batch_id)
+    batch = await scoped(TrainingBatch).get_or_none(id=batch_id)
     if batch is None:
         raise NotFound(CommonError.NOT_FOUND, field="batchId")
     unit_id = await officer_unit(actor)
-    programme = await TrainingProgramme.get(tenant_id=tenant_id, id=batch.programme_id)
+    programme = await scoped(TrainingProgramme).get(id=batch.programme_id)
     if programme.training_unit_id != unit_id:
         raise PermissionDenied(CommonError.FORBIDDEN)
     if batch.is_cancelled:
@@ -183,9 +178,11 @@ async def confirm_batch(*, actor: Actor, batch_id: int) -> TrainingBatch:
         errors.raise_if_any()
     batch.confirmed_at = batch.confirmed_at or datetime.now(UTC)
     await batch.save_fields("confirmed_at")
-    await TrainingAssignment.filter(
-        tenant_id=tenant_id, batch_id=batch_id, status=AssignmentStatus.ASSIGNED
-    ).update(status=AssignmentStatus.CONFIRMED, updated_at=datetime.now(UTC))
+    await (
+        scoped(TrainingAssignment)
+        .filter(batch_id=batch_id, status=AssignmentStatus.ASSIGNED)
+        .update(status=AssignmentStatus.CONFIRMED, updated_at=datetime.now(UTC))
+    )
     return batch
 
 
@@ -244,66 +241,15 @@ async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAs
     await assignment.lock_programmes([row.programme_id])
     await _set(rows, status=AssignmentStatus.CANCELLED, note=reason.strip())
     if freed is not None:
-        promoted = await _db().execute_query_dict(
-            "UPDATE training_assignments SET status = 'ASSIGNED', batch_id = $3,"
-            " waiting_position = NULL, updated_at = now() WHERE tenant_id = $1 AND id = ("
-            "  SELECT id FROM training_assignments WHERE tenant_id = $1 AND programme_id = $2"
-            "  AND status = 'WAITING' ORDER BY waiting_position, id LIMIT 1)"
-            " AND EXISTS (SELECT 1 FROM training_batches b WHERE b.tenant_id = $1"
-            "  AND b.id = $3 AND b.confirmed_at IS NULL AND NOT b.is_cancelled) RETURNING id",
-            [current_tenant_id(), row.programme_id, freed],
-        )
+        promoted = await queries.promote_first_waiting(row.programme_id, freed)
         # the promoted person, their supervisor and the unit hear of the seat
-        await assignment.emit_assignment_events([r["id"] for r in promoted])
+        await assignment.emit_assignment_events(promoted)
     return row
 
 
 # --- lists ----------------------------------------------------------------------------------
 
-ROW = """SELECT a.id, a.employee_id, a.programme_id, a.period_id, a.batch_id,
-    a.waiting_position, a.status, a.reason, a.reason_value, a.evaluation_id, a.predikat,
-    a.score, a.certificate_ref, a.completed_at, a.created_at,
-    e.nip, e.name AS employee_name, e.email, e.phone, e.unit_id, u.name AS unit_name,
-    p.title AS programme_title, p.jp_hours, p.mode, p.training_unit_id,
-    b.name AS batch_name, b.starts_on, b.ends_on
-FROM training_assignments a
-JOIN employees e ON e.tenant_id = a.tenant_id AND e.id = a.employee_id
-JOIN org_units u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id
-JOIN training_programmes p ON p.tenant_id = a.tenant_id AND p.id = a.programme_id
-LEFT JOIN training_batches b ON b.tenant_id = a.tenant_id AND b.id = a.batch_id
-WHERE a.tenant_id = $1"""
-
-
-@dataclass(frozen=True)
-class AssignmentFilter:
-    programme_id: int | None = None
-    batch_id: int | None = None
-    status: AssignmentStatus | None = None
-    period_id: int | None = None
-
-
-async def _rows(where: str, params: list[Any], *, limit: int, after_id: int | None) -> list[dict]:
-    params = [current_tenant_id(), *params, after_id, limit + 1]
-    n = len(params)
-    return await _db().execute_query_dict(
-        f"{ROW} {where} AND (${n - 1}::bigint IS NULL OR a.id < ${n - 1}::bigint)"
-        f" ORDER BY a.id DESC LIMIT ${n}",
-        params,
-    )
-
-
-def _filters(f: AssignmentFilter, start: int) -> tuple[str, list[Any]]:
-    clauses, params = [], []
-    for column, value in (
-        ("a.programme_id", f.programme_id),
-        ("a.batch_id", f.batch_id),
-        ("a.status", f.status.value if f.status else None),
-        ("a.period_id", f.period_id),
-    ):
-        if value is not None:
-            params.append(value)
-            clauses.append(f" AND {column} = ${start + len(params)}")
-    return "".join(clauses), params
+ROW = queries.ROW
 
 
 async def unit_assignments(
@@ -311,17 +257,16 @@ async def unit_assignments(
 ) -> list[dict]:
     """The officer's unit's assignments, newest first (limit + 1 rows: one tells more)."""
     unit_id = await officer_unit(actor)
-    where, params = _filters(filter, 2)
-    return await _rows(
-        " AND p.training_unit_id = $2" + where, [unit_id, *params], limit=limit, after_id=after_id
+    return await queries.assignments_page(
+        flt=filter, training_unit_id=unit_id, limit=limit, after_id=after_id
     )
 
 
 async def my_trainings(*, actor: Actor, limit: int, after_id: int | None) -> list[dict]:
     if actor.employee_id is None:
         return []
-    return await _rows(
-        " AND a.employee_id = $2", [actor.employee_id], limit=limit, after_id=after_id
+    return await queries.assignments_page(
+        flt=AssignmentFilter(), employee_id=actor.employee_id, limit=limit, after_id=after_id
     )
 
 
@@ -330,16 +275,11 @@ async def team_trainings(
 ) -> list[dict]:
     """A supervisor's direct reports' trainings (the region admin: everyone's)."""
     if actor.has(Role.REGION_ADMIN):
-        where, params = _filters(filter, 1)
-        return await _rows(where, params, limit=limit, after_id=after_id)
+        return await queries.assignments_page(flt=filter, limit=limit, after_id=after_id)
     if not actor.has(Role.SUPERVISOR) or actor.employee_id is None:
         raise PermissionDenied(CommonError.FORBIDDEN)
-    where, params = _filters(filter, 2)
-    return await _rows(
-        " AND e.supervisor_id = $2" + where,
-        [actor.employee_id, *params],
-        limit=limit,
-        after_id=after_id,
+    return await queries.assignments_page(
+        flt=filter, supervisor_id=actor.employee_id, limit=limit, after_id=after_id
     )
 
 
@@ -365,18 +305,13 @@ async def jp_ledger(
     require_admin(actor)
     tenant = await Tenant.get(id=current_tenant_id())
     entitlement = int(with_defaults(tenant.settings)["training"]["annual_jp_entitlement"])
-    rows = await _db().execute_query_dict(
-        """SELECT e.id, e.nip, e.name, u.name AS unit_name, j.jp FROM employees e
-        JOIN org_units u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id
-        CROSS JOIN LATERAL (
-            SELECT coalesce(sum(p.jp_hours), 0)::int AS jp FROM training_assignments a
-            JOIN training_programmes p ON p.tenant_id = a.tenant_id AND p.id = a.programme_id
-            WHERE a.tenant_id = $1 AND a.employee_id = e.id AND a.status = 'COMPLETED'
-                AND extract(year FROM a.completed_at AT TIME ZONE $3) = $2) j
-        WHERE e.tenant_id = $1 AND e.is_active AND (NOT $4 OR j.jp < $5)
-            AND ($6::bigint IS NULL OR e.id > $6::bigint)
-        ORDER BY e.id LIMIT $7""",
-        [tenant.id, year, tenant.timezone.value, below_only, entitlement, after_id, limit + 1],
+    rows = await queries.jp_ledger_rows(
+        year=year,
+        timezone=tenant.timezone.value,
+        below_only=below_only,
+        entitlement=entitlement,
+        after_id=after_id,
+        limit=limit,
     )
     return [
         LedgerLine(r["id"], r["nip"], r["name"], r["unit_name"], r["jp"], entitlement) for r in rows

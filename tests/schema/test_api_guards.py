@@ -329,7 +329,7 @@ async def test_a_cursor_with_an_impossible_row_id_is_invalid(api, region_a):
     import base64
     import json
 
-    from schema.notifications import _ORDER
+    from schema.notifications.queries import _ORDER
 
     cursor = base64.urlsafe_b64encode(json.dumps([None, 10**30, _ORDER]).encode()).decode()
     res = await api.as_role(

@@ -196,7 +196,7 @@ def _api_from(app, address: str, settings) -> Api:
 
 
 async def test_one_64_shares_the_unknown_code_limit(settings, monkeypatch):
-    from schema import surveys as survey_schema
+    from schema.surveys import types as survey_schema
 
     monkeypatch.setattr(survey_schema, "UNKNOWN_CODE_LIMIT_PER_HOUR", 2)
     app = create_app(settings)

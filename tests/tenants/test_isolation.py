@@ -148,6 +148,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
     import io
 
     from kinerja_saas.org import importing
+    from kinerja_saas.org import queries as org_queries
     from kinerja_saas.outbox import service as outbox
     from kinerja_saas.outbox.topics import Topic
     from tenants.context import tenant_transaction
@@ -170,7 +171,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
             deactivate_missing=False,
             max_bytes=10_000,
         )
-        await importing._record_problems(region_a.id, job.id, [(2, "nip", "X", "x")])
+        await org_queries.record_problems(region_a.id, job.id, [(2, "nip", "X", "x")])
         from kinerja_saas.auth.models import LoginSession
 
         await LoginSession.create(tenant_id=region_a.id, user_id=region_a.accounts[ADMIN].id)

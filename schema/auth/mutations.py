@@ -1,66 +1,23 @@
+"""auth: the Mutation fields, their inputs and payloads."""
+
 from __future__ import annotations
 
 import strawberry
 
 from kinerja_saas.auth import activation
 from kinerja_saas.auth import service as auth
-from kinerja_saas.auth.actor import Actor
-from kinerja_saas.auth.errors import AuthError
-from kinerja_saas.auth.roles import Role as _Role
 from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
+from schema.auth.types import Me, me_of
 from schema.errors import UserError, parse_id, run_mutation
 from schema.isolation import ALONE, ANONYMOUS
-from schema.org import Employee
-from schema.region import Region
+from schema.payloads import mutate, payload, refused
 from tenants.context import enter_tenant
-from tenants.models import Tenant
-
-Role = strawberry.enum(_Role)
 
 
-@strawberry.type(description="The logged-in user.")
-class Me:
-    id: strawberry.ID
-    email: str
-    name: str
-    roles: list[Role]
-    is_platform_operator: bool
-    employee_id: strawberry.Private[int | None]
-    tenant_id: strawberry.Private[int | None]
-    employee_row: strawberry.Private[dict | None] = None
-
-    @strawberry.field
-    async def region(self) -> Region | None:
-        if self.tenant_id is None:
-            return None
-        return Region.of(await Tenant.get(id=self.tenant_id))
-
-    @strawberry.field(description="The employee record linked to this login, if any.")
-    async def employee(self, info: strawberry.Info) -> Employee | None:
-        if self.employee_id is None:
-            return None
-        # After `login` the request has no tenant yet: the service read the row for us.
-        row = self.employee_row or await info.context.loaders.employee.load(self.employee_id)
-        return Employee.of(row) if row else None
-
-
-def _me(actor: Actor, name: str, employee_row: dict | None = None) -> Me:
-    return Me(
-        id=strawberry.ID(str(actor.user_id)),
-        email=actor.email,
-        name=name,
-        roles=sorted(actor.roles),
-        is_platform_operator=actor.is_operator,
-        employee_id=actor.employee_id,
-        tenant_id=actor.tenant_id,
-        employee_row=employee_row,
-    )
-
-
-@strawberry.type
+@payload
 class AuthPayload:
-    access_token: str | None = None
+    access_token: str | None
     refresh_token: str | None = None
     expires_at: int | None = strawberry.field(default=None, description="Unix time of expiry")
     device_token: str | None = strawberry.field(
@@ -69,27 +26,14 @@ class AuthPayload:
         "that logged in before is never held back by other people's failed attempts on the "
         "account. Ends with a password change or logoutEverywhere.",
     )
-    me: Me | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    me: Me | None
 
 
-@strawberry.type
+@payload
 class ActivationPayload:
-    user_id: strawberry.ID | None = None
+    user_id: strawberry.ID | None
     email: str | None = None
     token: str | None = strawberry.field(default=None, description="For activateAccount; 14 days")
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AuthQuery:
-    @strawberry.field(description="The logged-in user; an error when the token is missing.")
-    async def me(self, info: strawberry.Info) -> Me:
-        actor = info.context.require_actor()
-        account = await auth.current_account(actor=actor)
-        if account is None:
-            raise AuthenticationFailed(AuthError.ACCOUNT_INACTIVE)
-        return _me(actor, account.name)
 
 
 async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
@@ -97,9 +41,11 @@ async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
     try:
         result, errors = await run_mutation(call) if atomic else (await call(), [])
     except AuthenticationFailed as exc:
-        return AuthPayload(errors=[UserError(field=exc.field, code=exc.code, message=exc.message)])
+        return refused(
+            AuthPayload, [UserError(field=exc.field, code=exc.code, message=exc.message)]
+        )
     if result is None:
-        return AuthPayload(errors=errors)
+        return refused(AuthPayload, errors)
     if result.actor.tenant_id is not None:
         await enter_tenant(result.actor.tenant_id)  # so `me { employee { … } }` resolves
     return AuthPayload(
@@ -107,7 +53,7 @@ async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
         refresh_token=result.tokens.refresh_token,
         expires_at=result.tokens.expires_at,
         device_token=result.device_token,
-        me=_me(result.actor, result.name, result.employee),
+        me=me_of(result.actor, result.name, result.employee),
     )
 
 
@@ -181,17 +127,19 @@ class AuthMutation:
         self, info: strawberry.Info, user_id: strawberry.ID
     ) -> ActivationPayload:
         actor = info.context.require_region_actor()
-        result, errors = await run_mutation(
+        return await mutate(
+            ActivationPayload,
             lambda: activation.reissue_activation(
                 actor=actor,
                 user_id=parse_id(user_id, "userId"),
                 secret=info.context.settings.jwt_secret or "",
-            )
+            ),
+            lambda result: {
+                "user_id": strawberry.ID(str(result[0].id)),
+                "email": result[0].email,
+                "token": result[1],
+            },
         )
-        if result is None:
-            return ActivationPayload(errors=errors)
-        user, token = result
-        return ActivationPayload(user_id=strawberry.ID(str(user.id)), email=user.email, token=token)
 
     @strawberry.mutation(
         description="Region user or platform operator: set a new password. Every session of "

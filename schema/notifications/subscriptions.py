@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -16,10 +17,12 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import DomainError
 from kinerja_saas.notifications import inbox
 from kinerja_saas.notifications.live import NewNotification
-from kinerja_saas.notifications.models import Notification as NotificationModel
 from schema.error_codes import ApiError
-from schema.notifications import Notification
+from schema.notifications.types import Notification
 from tenants.context import tenant_transaction
+
+if TYPE_CHECKING:
+    from kinerja_saas.notifications.models import Notification as NotificationModel
 
 DESCRIPTION = """Each new in-app notification of the signed-in user, as soon as it is stored.
 

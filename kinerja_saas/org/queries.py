@@ -1,0 +1,760 @@
+"""The organisation domain's SQL: the employees read model (scoped, filtered, keyset
+pages with joined relations), the unit tree's subtree move, the supervision chain, and
+the structure lock. Services in this package call these; nothing else writes SQL here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict, cast
+
+from tortoise.expressions import Q
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import Row, Sql, db, scoped
+from kinerja_saas.db.fragments import (
+    MAX_SUPERVISION_DEPTH,
+    employee_scope,
+    path_under,
+    supervision_chain_above,
+    unit_subtree,
+)
+from kinerja_saas.org import rules
+from kinerja_saas.org.models import ImportJob, ImportProblem
+from tenants.context import current_tenant_id
+
+EMPLOYEE_COLUMNS = (
+    "id, tenant_id, nip, name, position, position_type, golongan, unit_id, supervisor_id,"
+    " email, phone, is_active, created_at, updated_at"
+)
+UNIT_COLUMNS = (
+    "id",
+    "tenant_id",
+    "parent_id",
+    "code",
+    "name",
+    "kind",
+    "path",
+    "depth",
+    "is_active",
+)
+ORDER_COLUMNS = {"NAME": "name", "NIP": "nip", "CREATED_AT": "created_at"}
+
+
+class EmployeeRow(TypedDict):
+    id: int
+    tenant_id: int
+    nip: str
+    name: str
+    position: str
+    position_type: str
+    golongan: str | None
+    unit_id: int
+    supervisor_id: int | None
+    email: str | None
+    phone: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class LoginVersion(TypedDict):
+    id: int
+    token_version: int
+
+
+@dataclass(frozen=True)
+class EmployeeFilter:
+    unit_id: int | None = None
+    include_subunits: bool = True
+    search: str | None = None
+    active: bool | None = None
+    supervisor_id: int | None = None
+
+
+RELATIONS = {
+    # relation -> (join, columns): one LEFT JOIN each, so a page with its units and
+    # supervisors is still one statement.
+    "unit": (
+        "LEFT JOIN org_units r_unit ON r_unit.tenant_id = p.tenant_id AND r_unit.id = p.unit_id",
+        UNIT_COLUMNS,
+    ),
+    "supervisor": (
+        "LEFT JOIN employees r_supervisor ON r_supervisor.tenant_id = p.tenant_id"
+        " AND r_supervisor.id = p.supervisor_id",
+        tuple(c.strip() for c in EMPLOYEE_COLUMNS.split(",")),
+    ),
+}
+
+
+# --- structure ------------------------------------------------------------------------------
+
+
+async def lock_org_structure() -> None:
+    """Serialises changes to the unit tree and the supervision chain of one region until the
+    transaction ends, so two concurrent moves cannot build a cycle that each check alone
+    would have refused. Callers read the rows they check after taking it."""
+    await db().execute_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('kinerja:org-structure', $1))",
+        [current_tenant_id()],
+    )
+
+
+async def move_subtree(
+    *, unit_id: int, old_path: str, new_path: str, depth_delta: int, new_parent_id: int | None
+) -> None:
+    """Re-roots the unit and all its descendants in one statement."""
+    await db().execute_query(
+        "UPDATE org_units SET path = $2 || substr(path, length($3) + 1), depth = depth + $4,"
+        " parent_id = CASE WHEN id = $5 THEN $6 ELSE parent_id END, updated_at = now()"
+        " WHERE tenant_id = $1 AND " + path_under("path", "$3"),
+        [current_tenant_id(), new_path, old_path, depth_delta, unit_id, new_parent_id],
+    )
+
+
+async def supervisor_chain_contains(start_id: int, target_id: int) -> bool:
+    """Whether `target_id` is `start_id` or above it in the supervision chain."""
+    _, rows = await db().execute_query(
+        supervision_chain_above("$2", depth="$4") + " SELECT 1 FROM chain WHERE id = $3 LIMIT 1",
+        [current_tenant_id(), start_id, target_id, MAX_SUPERVISION_DEPTH],
+    )
+    return bool(rows)
+
+
+async def end_logins_of_employee(employee_id: int) -> list[LoginVersion]:
+    """Deactivates the employee's login accounts and bumps their token versions."""
+    rows = await db().execute_query_dict(
+        "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
+        " WHERE tenant_id = $1 AND employee_id = $2 RETURNING id, token_version",
+        [current_tenant_id(), employee_id],
+    )
+    return cast(list[LoginVersion], rows)
+
+
+# --- the employees read model ----------------------------------------------------------------
+
+
+def _employees_where(actor: Actor, flt: EmployeeFilter | None = None) -> Sql:
+    sql = Sql(current_tenant_id())
+    sql.where.append("tenant_id = $1")
+    employee_scope(sql, actor)
+    if flt is None:
+        return sql
+    if flt.unit_id is not None:
+        unit = sql.param(flt.unit_id)
+        if flt.include_subunits:
+            sql.where.append(f"unit_id IN ({unit_subtree(unit)})")
+        else:
+            sql.where.append(f"unit_id = {unit}")
+    if flt.search:
+        term = flt.search.strip()
+        if rules.DIGITS.fullmatch(term):
+            sql.where.append(f"nip LIKE {sql.param(term + '%')}")
+        else:
+            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            sql.where.append(f"name ILIKE {sql.param('%' + escaped + '%')}")
+    if flt.active is not None:
+        sql.where.append(f"is_active = {sql.param(flt.active)}")
+    if flt.supervisor_id is not None:
+        sql.where.append(f"supervisor_id = {sql.param(flt.supervisor_id)}")
+    return sql
+
+
+async def employees_page(
+    *,
+    actor: Actor,
+    flt: EmployeeFilter,
+    order: str,
+    descending: bool,
+    limit: int,
+    after: tuple[Any, int] | None,
+    include: frozenset[str],
+) -> list[dict[str, Any]]:
+    """One keyset page (`limit` rows, plus one to tell whether more follow). Relations
+    named in `include` come joined in, as nested dicts (None when the row has none)."""
+    column = ORDER_COLUMNS[order]
+    sql = _employees_where(actor, flt)
+    if after is not None:
+        op = "<" if descending else ">"
+        sql.where.append(f"({column}, id) {op} ({sql.param(after[0])}, {sql.param(after[1])})")
+    direction = "DESC" if descending else "ASC"
+    page = (
+        f"SELECT {EMPLOYEE_COLUMNS} FROM employees WHERE {sql.conditions()}"
+        f" ORDER BY {column} {direction}, id {direction} LIMIT {sql.param(limit + 1)}"
+    )
+    relations = [r for r in RELATIONS if r in include]
+    selected = "".join(f", r_{r}.{c} AS {r}__{c}" for r in relations for c in RELATIONS[r][1])
+    joins = " ".join(RELATIONS[r][0] for r in relations)
+    query = (
+        f"WITH p AS ({page}) SELECT p.*{selected} FROM p {joins}"
+        f" ORDER BY p.{column} {direction}, p.id {direction}"
+    )
+    _, rows = await db().execute_query(query, sql.params)
+    return [_nest(dict(r), relations) for r in rows]
+
+
+def _nest(row: dict[str, Any], relations: list[str]) -> dict[str, Any]:
+    for relation in relations:
+        prefix = relation + "__"
+        nested = {k[len(prefix) :]: row.pop(k) for k in [k for k in row if k.startswith(prefix)]}
+        row[relation] = nested if nested["id"] is not None else None
+    return row
+
+
+async def employees_count(*, actor: Actor, flt: EmployeeFilter) -> int:
+    sql = _employees_where(actor, flt)
+    _, rows = await db().execute_query(
+        f"SELECT count(*) AS n FROM employees WHERE {sql.conditions()}", sql.params
+    )
+    return rows[0]["n"]
+
+
+async def visible_employee(*, actor: Actor, employee_id: int) -> EmployeeRow | None:
+    sql = _employees_where(actor)
+    sql.where.append(f"id = {sql.param(employee_id)}")
+    _, rows = await db().execute_query(
+        f"SELECT {EMPLOYEE_COLUMNS} FROM employees WHERE {sql.conditions()}", sql.params
+    )
+    return cast(EmployeeRow, dict(rows[0])) if rows else None
+
+
+async def employees_by_ids(ids: list[int]) -> dict[int, EmployeeRow]:
+    """Batch lookup for DataLoaders (one statement however many ids)."""
+    _, rows = await db().execute_query(
+        f"SELECT {EMPLOYEE_COLUMNS} FROM employees WHERE tenant_id = $1 AND id = ANY($2::bigint[])",
+        [current_tenant_id(), ids],
+    )
+    return {r["id"]: cast(EmployeeRow, dict(r)) for r in rows}
+
+
+# --- the employee import (org/importing.py): staged rows, checks, the merge ----------------------
+
+
+async def stage_rows(rows: list[tuple]) -> None:
+    """Stores a batch of a file's rows (tenant, job, line, the columns) in import_rows."""
+    await db().execute_many(
+        "INSERT INTO import_rows (tenant_id, job_id, line_no, nip, nama, jabatan,"
+        " jenis_jabatan, golongan, unit_path, nip_atasan, email, telepon)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        cast(list[list[Any]], rows),  # asyncpg takes any sequence per row
+    )
+
+
+async def stage_for_sql(tenant_id: int, job_id: int) -> None:
+    """Copies the job's rows into a temporary table of this transaction, indexed and
+    analysed. The app role cannot ANALYZE import_rows (it is not its owner), and without
+    statistics on freshly staged rows the planner picks nested loops over 20,000 × 20,000
+    rows. For the same reason (the region's tables may have grown since their last
+    analysis) bulk statements here run with nested loops off: hash joins, linear."""
+    conn = db()
+    await conn.execute_query("SET LOCAL enable_nestloop = off")
+    await conn.execute_query(
+        "CREATE TEMP TABLE staged ON COMMIT DROP AS"
+        " SELECT * FROM import_rows WHERE tenant_id = $1 AND job_id = $2",
+        [tenant_id, job_id],
+    )
+    for columns in ("nip", "nip_atasan", "email", "line_no"):
+        await conn.execute_query(f"CREATE INDEX ON staged ({columns})")
+    await conn.execute_query("ANALYZE staged")
+
+
+async def record_problems(tenant_id: int, job_id: int, problems: list[tuple]) -> None:
+    if problems:
+        await db().execute_many(
+            "INSERT INTO import_problems (tenant_id, job_id, line_no, field, code, message)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            cast(list[list[Any]], [(tenant_id, job_id, *p) for p in problems]),
+        )
+
+
+async def resolve_units(tenant_id: int, job_id: int) -> int:
+    """Maps every path of the file to a unit, creating the missing ones level by level.
+    Returns how many units were created."""
+    conn = db()
+    _, paths = await conn.execute_query(  # the spelling of the first line naming a path wins
+        "SELECT unit_path FROM staged WHERE tenant_id = $1 AND job_id = $2"
+        " GROUP BY unit_path ORDER BY min(line_no)",
+        [tenant_id, job_id],
+    )
+    # (path, parent path, depth, name, kind); keys are lower()ed by PostgreSQL alone, so the
+    # file's rows and the region's units compare under one collation.
+    prefixes: dict[str, tuple[str, str | None, int, str, str]] = {}
+    for row in paths:
+        parts = row["unit_path"].split("/")
+        for depth in range(1, len(parts) + 1):
+            display = "/".join(parts[:depth])
+            parent = "/".join(parts[: depth - 1]) if depth > 1 else None
+            name = parts[depth - 1]
+            prefixes.setdefault(
+                display, (display, parent, depth, name, rules.guess_unit_kind(name, depth))
+            )
+    await conn.execute_query(
+        "CREATE TEMP TABLE import_units (key text PRIMARY KEY, parent_key text, depth int,"
+        " name text, kind text, unit_id bigint, created boolean DEFAULT false) ON COMMIT DROP"
+    )
+    await conn.execute_many(
+        "INSERT INTO import_units (key, parent_key, depth, name, kind)"
+        " VALUES (lower($1), lower($2), $3, $4, $5) ON CONFLICT (key) DO NOTHING",
+        cast(list[list[Any]], list(prefixes.values())),
+    )
+    await conn.execute_query(
+        "WITH RECURSIVE named(id, key) AS ("
+        "  SELECT id, lower(name)::text FROM org_units WHERE tenant_id = $1 AND parent_id IS NULL"
+        "  UNION ALL SELECT u.id, n.key || '/' || lower(u.name) FROM org_units u"
+        "  JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)"
+        " UPDATE import_units iu SET unit_id = m.id"
+        " FROM (SELECT key, min(id) AS id FROM named GROUP BY key) m WHERE m.key = iu.key",
+        [tenant_id],
+    )
+    created = 0
+    max_depth = max((p[2] for p in prefixes.values()), default=0)
+    for depth in range(1, max_depth + 1):
+        _, rows = await conn.execute_query(
+            "WITH todo AS ("
+            "  SELECT iu.key, iu.name, iu.kind, p.unit_id AS parent_id, p_unit.path AS parent_path,"
+            "    nextval(pg_get_serial_sequence('org_units', 'id')) AS id"
+            "  FROM import_units iu"
+            "  LEFT JOIN import_units p ON p.key = iu.parent_key"
+            "  LEFT JOIN org_units p_unit ON p_unit.tenant_id = $1 AND p_unit.id = p.unit_id"
+            "  WHERE iu.depth = $2 AND iu.unit_id IS NULL),"
+            " ins AS ("
+            "  INSERT INTO org_units (id, tenant_id, parent_id, code, name, kind, path, depth,"
+            "    is_active, created_at, updated_at)"
+            "  SELECT id, $1, parent_id, 'IMP-' || id, name, kind,"
+            "    COALESCE(parent_path, '/') || id || '/', $2 - 1, true, now(), now() FROM todo"
+            "  RETURNING id)"
+            " UPDATE import_units iu SET unit_id = todo.id, created = true FROM todo"
+            " WHERE iu.key = todo.key RETURNING iu.key",
+            [tenant_id, depth],
+        )
+        created += len(rows)
+    return created
+
+
+# Rules between rows, each one statement over `staged` (see _stage_for_sql); parameters
+# $1 tenant, $2 job.
+CROSS_ROW_CHECKS = (
+    # A NIP twice in the file.
+    """SELECT r.line_no, 'nip', 'DUPLICATE_IN_FILE',
+              'NIP ' || r.nip || ' juga ada di baris ' || f.first_line || '.'
+       FROM staged r JOIN (
+           SELECT nip, min(line_no) AS first_line FROM staged
+           WHERE tenant_id = $1 AND job_id = $2 GROUP BY nip HAVING count(*) > 1) f
+         ON f.nip = r.nip AND r.line_no > f.first_line
+       WHERE r.tenant_id = $1 AND r.job_id = $2""",
+    # A supervisor who is neither in the file nor an (active) employee of the region.
+    """SELECT r.line_no, 'nip_atasan',
+              CASE WHEN e.id IS NULL THEN 'UNKNOWN_SUPERVISOR' ELSE 'INACTIVE_SUPERVISOR' END,
+              CASE WHEN e.id IS NULL
+                   THEN 'Tidak ada pegawai dengan NIP ' || r.nip_atasan
+                        || ' di berkas ini maupun di wilayah ini.'
+                   ELSE 'Atasan ' || r.nip_atasan || ' sudah dinonaktifkan; cantumkan di berkas'
+                        || ' untuk mengaktifkannya kembali, atau tunjuk atasan lain.' END
+       FROM staged r
+       LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip_atasan
+       WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan ~ '^[0-9]{18}$'
+         AND r.nip_atasan <> r.nip
+         AND NOT EXISTS (SELECT 1 FROM staged o
+                         WHERE o.tenant_id = $1 AND o.job_id = $2 AND o.nip = r.nip_atasan)
+         AND (e.id IS NULL OR NOT e.is_active)""",
+    # An e-mail given to two people in the file.
+    """SELECT r.line_no, 'email', 'DUPLICATE_IN_FILE',
+              'E-mail ' || r.email || ' juga dipakai di baris ' || f.first_line || '.'
+       FROM staged r JOIN (
+           SELECT email, min(line_no) AS first_line FROM staged
+           WHERE tenant_id = $1 AND job_id = $2 AND email <> ''
+           GROUP BY email HAVING count(DISTINCT nip) > 1) f
+         ON f.email = r.email AND r.line_no > f.first_line
+       WHERE r.tenant_id = $1 AND r.job_id = $2""",
+    # An e-mail whose login belongs to somebody else.
+    """SELECT r.line_no, 'email', 'EMAIL_TAKEN',
+              'E-mail ' || r.email || ' sudah menjadi akun pegawai lain di wilayah ini.'
+       FROM staged r
+       JOIN user_accounts a ON a.tenant_id = $1 AND a.email = r.email
+       JOIN employees e ON e.tenant_id = $1 AND e.id = a.employee_id
+       WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.email <> '' AND e.nip <> r.nip""",
+    # A path that names a deactivated unit.
+    """WITH RECURSIVE named(id, name_path, is_active) AS (
+           SELECT id, lower(name)::text, is_active FROM org_units
+           WHERE tenant_id = $1 AND parent_id IS NULL
+           UNION ALL
+           SELECT u.id, n.name_path || '/' || lower(u.name), u.is_active
+           FROM org_units u JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)
+       SELECT DISTINCT ON (r.line_no) r.line_no, 'unit', 'INACTIVE_UNIT',
+              'Unit ' || r.unit_path || ' adalah, atau berada di bawah, unit yang dinonaktifkan.'
+       FROM staged r JOIN named n ON NOT n.is_active
+         AND (lower(r.unit_path) = n.name_path OR lower(r.unit_path) LIKE n.name_path || '/%')
+       WHERE r.tenant_id = $1 AND r.job_id = $2""",
+)
+
+# With deactivateMissing: a supervisor outside the file would be deactivated by this import.
+SUPERVISOR_LEAVING = """
+SELECT r.line_no, 'nip_atasan', 'SUPERVISOR_NOT_IN_FILE',
+       'Atasan ' || r.nip_atasan || ' tidak ada di berkas, sehingga impor ini akan'
+       || ' menonaktifkannya.'
+FROM staged r
+WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan <> ''
+  AND NOT EXISTS (SELECT 1 FROM staged o WHERE o.nip = r.nip_atasan)
+  AND EXISTS (SELECT 1 FROM employees e WHERE e.tenant_id = $1 AND e.nip = r.nip_atasan)
+"""
+
+# The roster as it will be: the file's supervision links over the region's.
+_GRAPH = """
+    SELECT nip, NULLIF(nip_atasan, '') FROM staged WHERE tenant_id = $1 AND job_id = $2
+    UNION ALL
+    SELECT e.nip, s.nip FROM employees e
+    LEFT JOIN employees s ON s.tenant_id = e.tenant_id AND s.id = e.supervisor_id
+    WHERE e.tenant_id = $1 AND NOT EXISTS (
+        SELECT 1 FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip = e.nip)
+"""
+
+# Everyone some chain from the top reaches. Linear (UNION deduplicates), unlike the walk
+# below; whoever it does not reach sits in or under a cycle.
+_REACHED = f"""
+WITH RECURSIVE graph(nip, sup) AS ({_GRAPH}),
+down(nip) AS (
+    SELECT g.nip FROM graph g
+    WHERE g.sup IS NULL OR NOT EXISTS (SELECT 1 FROM graph p WHERE p.nip = g.sup)
+    UNION
+    SELECT g.nip FROM graph g JOIN down d ON g.sup = d.nip
+)"""
+CYCLE_PRESENT = (
+    _REACHED
+    + " SELECT count(*) AS n FROM graph g WHERE NOT EXISTS (SELECT 1 FROM down d WHERE d.nip = g.nip)"
+)
+# When the walk below gives up (a cycle longer than it follows): every unreached line.
+CYCLE_UNREACHED = (
+    _REACHED
+    + """ SELECT r.line_no, 'nip_atasan', 'CYCLE',
+       'Rantai atasan membentuk lingkaran: NIP ' || r.nip
+       || ' tidak pernah sampai ke pimpinan tertinggi.'
+    FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2
+      AND NOT EXISTS (SELECT 1 FROM down d WHERE d.nip = r.nip)"""
+)
+
+# Supervision cycles, each with its path for the message.
+CYCLE_CHECK = f"""
+WITH RECURSIVE graph(nip, sup) AS ({_GRAPH}), walk(start, cur, path) AS (
+    SELECT g.nip, g.sup, ARRAY[g.nip] FROM graph g
+    WHERE g.sup IS NOT NULL AND g.sup <> g.nip
+      AND EXISTS (SELECT 1 FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2
+                  AND r.nip = g.nip)
+    UNION ALL
+    SELECT w.start, g.sup, w.path || w.cur FROM walk w JOIN graph g ON g.nip = w.cur
+    WHERE w.cur <> w.start AND NOT (w.cur = ANY(w.path[2:])) AND g.sup IS NOT NULL
+      AND cardinality(w.path) < 64
+)
+SELECT r.line_no, 'nip_atasan', 'CYCLE',
+       'Rantai atasan membentuk lingkaran: ' || array_to_string(w.path || w.start, ' → ') || '.'
+FROM walk w JOIN staged r ON r.tenant_id = $1 AND r.job_id = $2 AND r.nip = w.start
+WHERE w.cur = w.start
+"""
+
+
+def cross_row_checks(*, deactivate_missing: bool) -> list[str]:
+    """The statements of the rules between rows ($1 tenant, $2 job), each returning
+    (line, field, code, message) rows."""
+    return [*CROSS_ROW_CHECKS, SUPERVISOR_LEAVING] if deactivate_missing else list(CROSS_ROW_CHECKS)
+
+
+async def problems_found(check: str, tenant_id: int, job_id: int) -> list[Any]:
+    """The rows one check (of `cross_row_checks`) finds."""
+    _, found = await db().execute_query(check, [tenant_id, job_id])
+    return list(found)  # records: the problem columns are unnamed
+
+
+async def unreached_count(tenant_id: int, job_id: int) -> int:
+    """How many of the roster-to-be no chain from the top reaches (0: no cycle)."""
+    _, rows = await db().execute_query(CYCLE_PRESENT, [tenant_id, job_id])
+    return rows[0]["n"]
+
+
+async def supervision_cycles(tenant_id: int, job_id: int) -> list[Any]:
+    _, found = await db().execute_query(CYCLE_CHECK, [tenant_id, job_id])
+    return list(found)  # records: the problem columns are unnamed
+
+
+async def unreached_lines(tenant_id: int, job_id: int) -> list[Any]:
+    _, found = await db().execute_query(CYCLE_UNREACHED, [tenant_id, job_id])
+    return list(found)  # records: the problem columns are unnamed
+
+
+_IN_FILE = "SELECT nip FROM staged WHERE tenant_id = $1 AND job_id = $2"
+
+EMPLOYEE_SNAPSHOT = (
+    "jsonb_build_object('nip', {t}.nip, 'name', {t}.name, 'position', {t}.position,"
+    " 'position_type', {t}.position_type, 'golongan', {t}.golongan, 'unit_id', {t}.unit_id,"
+    " 'supervisor_id', {t}.supervisor_id, 'email', {t}.email, 'phone', {t}.phone,"
+    " 'is_active', {t}.is_active)"
+)
+
+
+async def upsert_employees_from_file(
+    *, tenant_id: int, job_id: int, updated_columns: list[str]
+) -> list[Row]:
+    """Inserts the file's new employees and updates the changed ones ($1 tenant, $2 job;
+    `updated_columns` are the columns the file sets); returns (inserted) per row written."""
+    return await db().execute_query_dict(
+        "INSERT INTO employees (tenant_id, nip, name, position, position_type, golongan, unit_id,"
+        " email, phone, is_active, created_at, updated_at)"
+        " SELECT $1, r.nip, r.nama, r.jabatan, r.jenis_jabatan, NULLIF(r.golongan, ''),"
+        " iu.unit_id, NULLIF(r.email, ''), NULLIF(r.telepon, ''), true, now(), now()"
+        " FROM staged r JOIN import_units iu ON iu.key = lower(r.unit_path)"
+        " WHERE r.tenant_id = $1 AND r.job_id = $2"
+        " ON CONFLICT (tenant_id, nip) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated_columns)
+        + ", is_active = true, updated_at = now() WHERE ("
+        + ", ".join(f"employees.{c}" for c in updated_columns)
+        + ", employees.is_active) IS DISTINCT FROM ("
+        + ", ".join(f"EXCLUDED.{c}" for c in updated_columns)
+        + ", true) RETURNING (xmax = 0) AS inserted",
+        [tenant_id, job_id],
+    )
+
+
+async def snapshot_employees_before_import(
+    *, tenant_id: int, job_id: int, deactivate_missing: bool
+) -> tuple[int, Any]:
+    """import_before: the snapshot of every employee the file names, and with $3 of every
+    active one (who may be deactivated)."""
+    return await db().execute_query(
+        "CREATE TEMP TABLE import_before ON COMMIT DROP AS SELECT e.id, "
+        + EMPLOYEE_SNAPSHOT.format(t="e")
+        + " AS snapshot FROM employees e WHERE e.tenant_id = $1"
+        + f" AND (e.nip IN ({_IN_FILE}) OR ($3 AND e.is_active))",
+        [tenant_id, job_id, deactivate_missing],
+    )
+
+
+async def staged_rows_without_unit() -> list[Row]:
+    """How many staged rows have no unit (must be none)."""
+    return await db().execute_query_dict(
+        "SELECT count(*) AS n FROM staged r LEFT JOIN import_units iu ON iu.key = lower(r.unit_path)"
+        " WHERE iu.unit_id IS NULL"
+    )
+
+
+async def set_supervisors_from_file(*, tenant_id: int, job_id: int) -> list[Row]:
+    """Sets each staged employee's supervisor from the file; returns the employees changed."""
+    return await db().execute_query_dict(
+        "UPDATE employees e SET supervisor_id = s.id, updated_at = now()"
+        " FROM staged r LEFT JOIN employees s ON s.tenant_id = $1 AND s.nip = r.nip_atasan"
+        " WHERE r.tenant_id = $1 AND r.job_id = $2 AND e.tenant_id = $1 AND e.nip = r.nip"
+        " AND e.supervisor_id IS DISTINCT FROM s.id RETURNING e.id",
+        [tenant_id, job_id],
+    )
+
+
+async def deactivate_employees_not_in_file(*, tenant_id: int, job_id: int) -> list[Row]:
+    """Deactivates the region's active employees the file does not name; returns their ids."""
+    return await db().execute_query_dict(
+        "UPDATE employees SET is_active = false, updated_at = now()"
+        f" WHERE tenant_id = $1 AND is_active AND nip NOT IN ({_IN_FILE}) RETURNING id",
+        [tenant_id, job_id],
+    )
+
+
+async def end_logins_of_deactivated(*, tenant_id: int, employee_ids: list[int]) -> list[Row]:
+    """Ends the logins of the deactivated employees ($2), region admins' excepted."""
+    return await db().execute_query_dict(
+        "UPDATE user_accounts SET is_active = false, token_version = token_version + 1"
+        " WHERE tenant_id = $1 AND employee_id = ANY($2::bigint[])"
+        " AND NOT ('REGION_ADMIN' = ANY(roles)) RETURNING id, token_version",
+        [tenant_id, employee_ids],
+    )
+
+
+async def audit_import(
+    *,
+    tenant_id: int,
+    job_id: int,
+    actor_user_id: int | None,
+    actor_label: str,
+    request_id: str,
+    deactivated_ids: list[int],
+) -> tuple[int, Any]:
+    """One audit entry per employee the import changed, with only the fields that changed."""
+    return await db().execute_query(
+        "INSERT INTO audit_log (tenant_id, actor_user_id, actor, action, entity, entity_id,"
+        " before, after, request_id, created_at)"
+        " SELECT $1, $3, $4, CASE WHEN b.id IS NULL THEN 'employee.import_create'"
+        "   WHEN NOT (d.after ->> 'is_active')::boolean THEN 'employee.import_deactivate'"
+        "   ELSE 'employee.import_update' END, 'employee', d.id,"
+        "   CASE WHEN b.id IS NULL THEN NULL ELSE (SELECT jsonb_object_agg(k, b.snapshot -> k)"
+        "     FROM jsonb_object_keys(d.after) k WHERE d.after -> k IS DISTINCT FROM b.snapshot -> k) END,"
+        "   CASE WHEN b.id IS NULL THEN d.after ELSE (SELECT jsonb_object_agg(k, d.after -> k)"
+        "     FROM jsonb_object_keys(d.after) k WHERE d.after -> k IS DISTINCT FROM b.snapshot -> k) END,"
+        "   $5, now()"
+        " FROM (SELECT e.id, " + EMPLOYEE_SNAPSHOT.format(t="e") + " AS after FROM employees e"
+        f"   WHERE e.tenant_id = $1 AND (e.nip IN ({_IN_FILE}) OR e.id = ANY($6::bigint[]))) d"
+        " LEFT JOIN import_before b ON b.id = d.id"
+        " WHERE b.id IS NULL OR b.snapshot IS DISTINCT FROM d.after",
+        [tenant_id, job_id, actor_user_id, actor_label, request_id, deactivated_ids],
+    )
+
+
+async def follow_changed_emails(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
+    """A changed e-mail follows to the employee's login when no other login has it."""
+    return await db().execute_query(
+        "UPDATE user_accounts a SET email = e.email FROM employees e"
+        " WHERE a.tenant_id = $1 AND e.tenant_id = $1 AND a.employee_id = e.id"
+        f" AND e.nip IN ({_IN_FILE}) AND e.email IS NOT NULL AND a.email <> e.email"
+        " AND NOT EXISTS (SELECT 1 FROM user_accounts o WHERE o.tenant_id = $1"
+        "   AND o.email = e.email)",
+        [tenant_id, job_id],
+    )
+
+
+async def reactivate_logins_of_returning(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
+    """Employees the file brings back get their login back."""
+    return await db().execute_query(
+        "UPDATE user_accounts a SET is_active = true FROM import_before b"
+        " WHERE a.tenant_id = $1 AND a.employee_id = b.id AND NOT a.is_active"
+        " AND NOT (b.snapshot ->> 'is_active')::boolean"
+        f" AND (b.snapshot ->> 'nip') IN ({_IN_FILE})",
+        [tenant_id, job_id],
+    )
+
+
+async def link_unlinked_logins(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
+    """Links an unlinked login with the same e-mail to the employee."""
+    return await db().execute_query(
+        "UPDATE user_accounts a SET employee_id = e.id FROM employees e"
+        f" WHERE a.tenant_id = $1 AND a.employee_id IS NULL AND e.tenant_id = $1"
+        f" AND e.email = a.email AND e.nip IN ({_IN_FILE})",
+        [tenant_id, job_id],
+    )
+
+
+async def create_logins_from_file(*, tenant_id: int, job_id: int) -> list[Row]:
+    """Creates a login for each active employee of the file with an e-mail and none yet."""
+    return await db().execute_query_dict(
+        "INSERT INTO user_accounts (tenant_id, email, name, password_hash, roles, employee_id,"
+        " is_active, token_version, created_at)"
+        " SELECT $1, e.email, e.name, NULL, ARRAY['EMPLOYEE'], e.id, true, 1, now()"
+        " FROM employees e"
+        f" WHERE e.tenant_id = $1 AND e.nip IN ({_IN_FILE}) AND e.email IS NOT NULL AND e.is_active"
+        " AND NOT EXISTS (SELECT 1 FROM user_accounts a WHERE a.tenant_id = $1"
+        "   AND a.employee_id = e.id)"
+        " ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
+        [tenant_id, job_id],
+    )
+
+
+async def grant_supervisor_role(*, tenant_id: int) -> tuple[int, Any]:
+    """Every active login supervising someone gets the SUPERVISOR role."""
+    return await db().execute_query(
+        "UPDATE user_accounts a SET roles = array_append(a.roles, 'SUPERVISOR')"
+        " WHERE a.tenant_id = $1 AND NOT ('SUPERVISOR' = ANY(a.roles)) AND a.is_active"
+        " AND EXISTS (SELECT 1 FROM employees r WHERE r.tenant_id = $1 AND r.is_active"
+        "   AND r.supervisor_id = a.employee_id)",
+        [tenant_id],
+    )
+
+
+async def dry_run_counts(
+    *, tenant_id: int, job_id: int, deactivate_missing: bool
+) -> tuple[int, Any]:
+    """What the import would do: created, existing, deactivated ($3 deactivate missing)."""
+    return await db().execute_query(
+        "SELECT count(*) FILTER (WHERE e.id IS NULL) AS created,"
+        " count(e.id) AS existing,"
+        " (SELECT count(*) FROM employees m WHERE $3 AND m.tenant_id = $1 AND m.is_active"
+        "  AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.nip = m.nip)) AS deactivated"
+        " FROM staged r LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
+        " WHERE r.tenant_id = $1 AND r.job_id = $2",
+        [tenant_id, job_id, deactivate_missing],
+    )
+
+
+async def delete_import_rows(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
+    """Drops the job's staged rows."""
+    return await db().execute_query(
+        "DELETE FROM import_rows WHERE tenant_id = $1 AND job_id = $2", [tenant_id, job_id]
+    )
+
+
+async def claim_import(*, tenant_id: int, job_id: int, run_id: str) -> list[Row]:
+    """Claims the job for run $3 if it is still to run; no row when finished."""
+    return await db().execute_query_dict(
+        "UPDATE import_jobs SET status = 'RUNNING', phase = 'validating', run_id = $3,"
+        " started_at = now() WHERE tenant_id = $1 AND id = $2"
+        " AND status IN ('QUEUED', 'RUNNING') RETURNING id",
+        [tenant_id, job_id, run_id],
+    )
+
+
+async def lock_import_job(*, tenant_id: int, job_id: int) -> list[Row]:
+    """The job's status and owning run, locked."""
+    return await db().execute_query_dict(
+        "SELECT status, run_id FROM import_jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [tenant_id, job_id],
+    )
+
+
+async def count_staged() -> list[Row]:
+    return await db().execute_query_dict("SELECT count(*) AS n FROM staged")
+
+
+async def count_import_problems(*, tenant_id: int, job_id: int) -> list[Row]:
+    """How many problems the job has."""
+    return await db().execute_query_dict(
+        "SELECT count(*) AS n FROM import_problems WHERE tenant_id = $1 AND job_id = $2",
+        [tenant_id, job_id],
+    )
+
+
+async def stranded_import_rows(
+    *, queued_seconds: float, running_seconds: float, limit: int
+) -> list[Row]:
+    """Imports QUEUED longer than $2 seconds or RUNNING longer than $3."""
+    return await db().execute_query_dict(
+        "SELECT id, run_id FROM import_jobs WHERE tenant_id = $1 AND ("
+        " (status = 'QUEUED' AND created_at < now() - make_interval(secs => $2::float8))"
+        " OR (status = 'RUNNING' AND started_at < now() - make_interval(secs => $3::float8)))"
+        " ORDER BY id LIMIT $4",
+        [current_tenant_id(), queued_seconds, running_seconds, limit],
+    )
+
+
+async def delete_import_problems(tenant_id: int, job_id: int) -> None:
+    await db().execute_query(
+        "DELETE FROM import_problems WHERE tenant_id = $1 AND job_id = $2", [tenant_id, job_id]
+    )
+
+
+async def import_rows_after(
+    tenant_id: int, job_id: int, *, after_line: int, limit: int
+) -> list[Row]:
+    """The next `limit` staged rows of the job after line `after_line`, in line order."""
+    return await db().execute_query_dict(
+        "SELECT line_no, nip, nama, jabatan, jenis_jabatan, golongan, unit_path,"
+        " nip_atasan, email, telepon FROM import_rows"
+        " WHERE tenant_id = $1 AND job_id = $2 AND line_no > $3"
+        " ORDER BY line_no LIMIT $4",
+        [tenant_id, job_id, after_line, limit],
+    )
+
+
+# --- reads for the GraphQL API (schema/) --------------------------------------------------
+
+
+async def import_job(job_id: int) -> ImportJob | None:
+    """One of the region's imports."""
+    return await scoped(ImportJob).get_or_none(id=job_id)
+
+
+async def latest_import_jobs(limit: int) -> list[ImportJob]:
+    """The region's latest imports, newest first."""
+    return await scoped(ImportJob).order_by("-id").limit(limit)
+
+
+async def import_problems(
+    job_id: int, *, after: tuple[int, int] | None, limit: int
+) -> list[ImportProblem]:
+    """An import's problems by line, then id: `limit` of them after the (line, id) given."""
+    query = scoped(ImportProblem).filter(job_id=job_id)
+    if after:
+        line, row_id = after
+        query = query.filter(Q(line_no__gt=line) | Q(line_no=line, id__gt=row_id))
+    return await query.order_by("line_no", "id").limit(limit)

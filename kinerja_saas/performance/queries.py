@@ -1,0 +1,741 @@
+"""The performance domain's SQL: achievement computed in the database, plan content
+writes, cascading, the distribution counts, survey-fed realisations, the deadline
+announcement, and the monitoring read models (plans list, a supervisor's team, statistics).
+Services in this package call these; each is one statement whatever the number of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, TypedDict, cast
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import Row, Sql, db, scoped
+from kinerja_saas.db.fragments import employee_scope, path_under, path_within, unit_subtree
+from kinerja_saas.org.queries import EMPLOYEE_COLUMNS
+from kinerja_saas.outbox.queries import insert_events_sql
+from kinerja_saas.performance.events import CHECKPOINT_DEADLINE_NEAR
+from kinerja_saas.performance.models import BehaviourValue, Plan
+from tenants.context import current_tenant_id
+
+if TYPE_CHECKING:
+    from kinerja_saas.performance.plans import ResultData
+
+# --- achievement -----------------------------------------------------------------------------
+# Achievement (capaian) computed in SQL, with the same rule as rules.achievement (the SQL
+# function kinerja_achievement, migration 0011; a test holds the two equal), so that one
+# plan or five thousand cost one statement. An indicator's value at a checkpoint is its
+# realisation there; "to date" is its latest realisation. A rejected realisation does not
+# count, and a missing one counts as 0%.
+
+# Per-indicator value: at the checkpoint $cp when given, else the latest. Expects the
+# indicator as `i`, the tenant as $1; `{checkpoint}` is filled with a parameter or NULL.
+INDICATOR_VALUE = """LEFT JOIN LATERAL (
+    SELECT r.value FROM realisations r JOIN checkpoints c
+        ON c.tenant_id = r.tenant_id AND c.id = r.checkpoint_id
+    WHERE r.tenant_id = $1 AND r.indicator_id = i.id AND r.status <> 'REJECTED'
+        AND ({checkpoint}::bigint IS NULL OR r.checkpoint_id = {checkpoint}::bigint)
+    ORDER BY c.number DESC LIMIT 1) r ON true"""
+
+INDICATOR_ACHIEVEMENT = (
+    "CASE WHEN r.value IS NULL THEN 0"
+    " ELSE kinerja_achievement(i.target, r.value, i.direction, {cap}) END"
+)
+
+
+async def plan_achievements(
+    plan_ids: list[int], *, checkpoint_id: int | None, cap: Decimal
+) -> dict[int, Decimal]:
+    """Weighted achievement per plan (%), at a checkpoint or to date."""
+    rows = await db().execute_query_dict(
+        "SELECT i.plan_id, round(sum(x.a * i.weight) / sum(i.weight), 2) AS achievement"
+        " FROM indicators i "
+        + INDICATOR_VALUE.format(checkpoint="$3")
+        + " CROSS JOIN LATERAL (SELECT "
+        + INDICATOR_ACHIEVEMENT.format(cap="$4")
+        + " AS a) x WHERE i.tenant_id = $1 AND i.plan_id = ANY($2::bigint[]) GROUP BY i.plan_id",
+        [current_tenant_id(), plan_ids, checkpoint_id, cap],
+    )
+    return {r["plan_id"]: r["achievement"] for r in rows}
+
+
+async def indicator_achievements(
+    plan_id: int, *, checkpoint_id: int | None, cap: Decimal
+) -> dict[int, Decimal]:
+    rows = await db().execute_query_dict(
+        "SELECT i.id, "
+        + INDICATOR_ACHIEVEMENT.format(cap="$4")
+        + " AS a FROM indicators i "
+        + INDICATOR_VALUE.format(checkpoint="$3")
+        + " WHERE i.tenant_id = $1 AND i.plan_id = $2",
+        [current_tenant_id(), plan_id, checkpoint_id, cap],
+    )
+    return {r["id"]: r["a"] for r in rows}
+
+
+async def weight_totals(plan_ids: list[int]) -> dict[int, Decimal]:
+    rows = await db().execute_query_dict(
+        "SELECT plan_id, sum(weight) AS total FROM indicators"
+        " WHERE tenant_id = $1 AND plan_id = ANY($2::bigint[]) GROUP BY plan_id",
+        [current_tenant_id(), plan_ids],
+    )
+    totals = {pid: Decimal(0) for pid in plan_ids}
+    totals.update({r["plan_id"]: r["total"] for r in rows})
+    return totals
+
+
+# --- plan content and cascading ----------------------------------------------------------
+
+
+async def write_plan_content(plan_id: int, results: list[ResultData]) -> None:
+    """Deletes what was left out, updates what kept its id, inserts the rest: one
+    statement per kind of change."""
+    conn, tenant_id = db(), current_tenant_id()
+    keep_results = [r.id for r in results if r.id is not None]
+    keep_indicators = [i.id for r in results for i in r.indicators if i.id is not None]
+    await conn.execute_query(
+        "DELETE FROM indicators WHERE tenant_id = $1 AND plan_id = $2 AND id <> ALL($3::bigint[])",
+        [tenant_id, plan_id, keep_indicators],
+    )
+    await conn.execute_query(
+        "DELETE FROM plan_results WHERE tenant_id = $1 AND plan_id = $2"
+        " AND id <> ALL($3::bigint[])",
+        [tenant_id, plan_id, keep_results],
+    )
+    existing = [(pos, r) for pos, r in enumerate(results) if r.id is not None]
+    if existing:
+        await conn.execute_query(
+            "UPDATE plan_results r SET kind = v.kind, text = v.text,"
+            " supports_result_id = v.supports, position = v.pos"
+            " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::int[])"
+            " AS v(id, kind, text, supports, pos)"
+            " WHERE r.tenant_id = $1 AND r.plan_id = $2 AND r.id = v.id",
+            [
+                tenant_id,
+                plan_id,
+                [r.id for _, r in existing],
+                [r.kind.value for _, r in existing],
+                [r.text.strip() for _, r in existing],
+                [r.supports_result_id for _, r in existing],
+                [pos for pos, _ in existing],
+            ],
+        )
+    result_ids = {pos: r.id for pos, r in existing}
+    new = [(pos, r) for pos, r in enumerate(results) if r.id is None]
+    if new:
+        rows = await conn.execute_query_dict(
+            "INSERT INTO plan_results (tenant_id, plan_id, kind, text, supports_result_id,"
+            " position) SELECT $1, $2, v.kind, v.text, v.supports, v.pos"
+            " FROM unnest($3::text[], $4::text[], $5::bigint[], $6::int[])"
+            " AS v(kind, text, supports, pos) RETURNING id, position",
+            [
+                tenant_id,
+                plan_id,
+                [r.kind.value for _, r in new],
+                [r.text.strip() for _, r in new],
+                [r.supports_result_id for _, r in new],
+                [pos for pos, _ in new],
+            ],
+        )
+        result_ids.update({row["position"]: row["id"] for row in rows})
+    # Indicators: positions run through the whole plan, so order is one sort.
+    flat = [
+        (result_ids[r_pos], ind)
+        for r_pos, result in enumerate(results)
+        for ind in result.indicators
+    ]
+    columns = (
+        "$3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::numeric[], $8::text[],"
+        " $9::text[], $10::numeric[], $11::int[], $12::text[], $13::bigint[], $14::bigint[]"
+    )
+    values = [
+        tenant_id,
+        plan_id,
+        [ind.id for _, ind in flat],
+        [result_id for result_id, _ in flat],
+        [ind.text.strip() for _, ind in flat],
+        [ind.aspect.value for _, ind in flat],
+        [ind.target for _, ind in flat],
+        [ind.unit_label.strip() for _, ind in flat],
+        [ind.direction.value for _, ind in flat],
+        [ind.weight for _, ind in flat],
+        list(range(len(flat))),
+        [ind.source.value for _, ind in flat],
+        [ind.source_unit_id for _, ind in flat],
+        [ind.source_service_id for _, ind in flat],
+    ]
+    # One upsert: rows with an id update in place, the rest are inserted.
+    await conn.execute_query(
+        "WITH v AS (SELECT * FROM unnest("
+        + columns
+        + ") AS v(id, result_id, text, aspect, target, unit_label, direction, weight, pos,"
+        " source, source_unit_id, source_service_id)),"
+        " upd AS (UPDATE indicators i SET result_id = v.result_id, text = v.text,"
+        " aspect = v.aspect, target = v.target, unit_label = v.unit_label,"
+        " direction = v.direction, weight = v.weight, position = v.pos, source = v.source,"
+        " source_unit_id = v.source_unit_id, source_service_id = v.source_service_id FROM v"
+        " WHERE i.tenant_id = $1 AND i.plan_id = $2 AND i.id = v.id)"
+        " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
+        " unit_label, direction, weight, position, source, source_unit_id, source_service_id)"
+        " SELECT $1, $2, result_id, text, aspect, target, unit_label, direction, weight, pos,"
+        " source, source_unit_id, source_service_id FROM v WHERE v.id IS NULL",
+        values,
+    )
+
+
+async def copy_results_into_reports(
+    *,
+    period_id: int,
+    supervisor_id: int,
+    supervisor_of_supervisor: int | None,
+    employee_ids: list[int],
+    result_ids: list[int],
+) -> None:
+    """Creates the reports' draft plans (evaluated by `supervisor_id`) where missing, copies
+    the results with their indicators into them (each linked to the result it supports,
+    once), then renumbers each plan's indicators: three statements for any number."""
+    conn, tenant_id = db(), current_tenant_id()
+    await conn.execute_query(
+        "INSERT INTO plans (tenant_id, period_id, employee_id, unit_id, evaluator_id,"
+        " evaluator_supervisor_id, status, revision, created_at, updated_at)"
+        " SELECT e.tenant_id, $2, e.id, e.unit_id, $3, $4, 'DRAFT', 0, now(), now()"
+        " FROM employees e WHERE e.tenant_id = $1 AND e.id = ANY($5::bigint[])"
+        " ON CONFLICT (tenant_id, period_id, employee_id) DO NOTHING",
+        [tenant_id, period_id, supervisor_id, supervisor_of_supervisor, employee_ids],
+    )
+    await conn.execute_query(
+        "WITH targets AS (SELECT id FROM plans WHERE tenant_id = $1 AND period_id = $2"
+        "   AND employee_id = ANY($3::bigint[])),"
+        " copies AS (SELECT t.id AS plan_id, s.id AS source_id, s.kind, s.text,"
+        "   coalesce((SELECT max(position) + 1 FROM plan_results x"
+        "     WHERE x.tenant_id = $1 AND x.plan_id = t.id), 0)"
+        "   + row_number() OVER (PARTITION BY t.id ORDER BY s.position) - 1 AS pos"
+        "   FROM targets t CROSS JOIN plan_results s"
+        "   WHERE s.tenant_id = $1 AND s.id = ANY($4::bigint[])"
+        "   AND NOT EXISTS (SELECT 1 FROM plan_results d WHERE d.tenant_id = $1"
+        "     AND d.plan_id = t.id AND d.supports_result_id = s.id)),"
+        " inserted AS (INSERT INTO plan_results (tenant_id, plan_id, kind, text,"
+        "   supports_result_id, position)"
+        "   SELECT $1, plan_id, kind, text, source_id, pos FROM copies"
+        "   RETURNING id, plan_id, supports_result_id)"
+        # The source too: a survey-fed indicator copied down is fed by the same results.
+        " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
+        "   unit_label, direction, weight, position, source, source_unit_id,"
+        "   source_service_id)"
+        " SELECT $1, n.plan_id, n.id, i.text, i.aspect, i.target, i.unit_label, i.direction,"
+        "   i.weight, 1000 + i.position, i.source, i.source_unit_id, i.source_service_id"
+        "   FROM inserted n JOIN indicators i"
+        "   ON i.tenant_id = $1 AND i.result_id = n.supports_result_id",
+        [tenant_id, period_id, employee_ids, result_ids],
+    )
+    # Copied indicators went after the existing ones (1000 + …); renumber each plan 0..n.
+    await conn.execute_query(
+        "UPDATE indicators i SET position = o.pos FROM (SELECT id, row_number() OVER"
+        " (PARTITION BY plan_id ORDER BY position, id) - 1 AS pos FROM indicators"
+        " WHERE tenant_id = $1 AND plan_id IN (SELECT id FROM plans WHERE tenant_id = $1"
+        " AND period_id = $2 AND employee_id = ANY($3::bigint[]))) o"
+        " WHERE i.tenant_id = $1 AND i.id = o.id AND i.position <> o.pos",
+        [tenant_id, period_id, employee_ids],
+    )
+
+
+# --- deadlines -------------------------------------------------------------------------------
+
+# Marks each checkpoint whose deadline is within the notice window and not yet announced
+# (deadline_notice_for holds the deadline announced, so a moved deadline is announced
+# again) and writes its event, in one statement.
+_ANNOUNCE_SQL = """
+WITH due AS (
+    UPDATE checkpoints c SET deadline_notice_for = c.deadline
+    FROM periods p
+    WHERE c.tenant_id = $1 AND p.tenant_id = $1 AND p.id = c.period_id
+        AND p.status = ANY($4::text[])
+        AND c.deadline BETWEEN $2::date AND $2::date + $3::int
+        AND c.deadline_notice_for IS DISTINCT FROM c.deadline
+    RETURNING c.id, c.period_id, c.number, c.label, c.ends_on, c.deadline, p.year
+)
+""" + insert_events_sql(
+    CHECKPOINT_DEADLINE_NEAR,
+    payload_sql="""jsonb_build_object(
+        'period_id', period_id, 'year', year, 'checkpoint_id', id, 'number', number,
+        'label', label, 'ends_on', ends_on, 'deadline', deadline,
+        'days_left', deadline - $2::date)""",
+    tail_sql="FROM due ORDER BY deadline, number",
+    returning="id",
+)
+
+
+async def announce_near_deadlines(*, today: date, days: int, statuses: list[str]) -> int:
+    """Marks and announces the due checkpoints (one statement); returns how many."""
+    rows = await db().execute_query_dict(
+        _ANNOUNCE_SQL, [current_tenant_id(), today, days, statuses]
+    )
+    return len(rows)
+
+
+# --- the distribution check ----------------------------------------------------------------
+
+
+class PredikatCount(TypedDict):
+    predikat: str | None  # None: the ROLLUP's total
+    n: int
+
+
+class UnitRatingRow(TypedDict):
+    unit_id: int
+    rating: str
+
+
+COUNTS_SQL = f"""
+SELECT ev.predikat, count(*) AS n FROM plans p
+JOIN evaluations ev ON ev.tenant_id = p.tenant_id AND ev.plan_id = p.id
+    AND ev.checkpoint_id IS NULL AND ev.predikat IS NOT NULL
+WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.unit_id IN ({unit_subtree("$3")})
+GROUP BY ROLLUP (ev.predikat)
+"""
+PLANS_SQL = f"""
+SELECT count(*) AS n FROM plans p WHERE p.tenant_id = $1 AND p.period_id = $2
+    AND p.unit_id IN ({unit_subtree("$3")})
+"""
+RATES_IN_SQL = f"""
+SELECT EXISTS (
+    SELECT 1 FROM plans p WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.evaluator_id = $4
+        AND p.unit_id IN ({unit_subtree("$3")})
+) AS rates
+"""
+
+
+async def predikat_counts_in_subtree(*, period_id: int, unit_id: int) -> list[PredikatCount]:
+    """Annual predikat counts of the plans in the unit and its sub-units, with the total."""
+    rows = await db().execute_query_dict(COUNTS_SQL, [current_tenant_id(), period_id, unit_id])
+    return cast(list[PredikatCount], rows)
+
+
+async def plans_in_subtree(*, period_id: int, unit_id: int) -> int:
+    rows = await db().execute_query_dict(PLANS_SQL, [current_tenant_id(), period_id, unit_id])
+    return rows[0]["n"]
+
+
+async def evaluates_in_subtree(*, period_id: int, unit_id: int, evaluator_id: int) -> bool:
+    """Whether the employee evaluates a plan of the period in the unit or below it."""
+    rows = await db().execute_query_dict(
+        RATES_IN_SQL, [current_tenant_id(), period_id, unit_id, evaluator_id]
+    )
+    return bool(rows[0]["rates"])
+
+
+async def ratings_of_units_above(*, period_id: int, unit_id: int) -> list[UnitRatingRow]:
+    """The organisational ratings of the unit and the units above it, nearest first."""
+    rows = await db().execute_query_dict(
+        "SELECT r.unit_id, r.rating FROM unit_ratings r JOIN org_units u"
+        " ON u.tenant_id = r.tenant_id AND u.id = r.unit_id"
+        " WHERE r.tenant_id = $1 AND r.period_id = $2 AND "
+        + path_within("(SELECT path FROM org_units WHERE tenant_id = $1 AND id = $3)", "u.path")
+        + " ORDER BY u.depth DESC",
+        [current_tenant_id(), period_id, unit_id],
+    )
+    return cast(list[UnitRatingRow], rows)
+
+
+# --- evaluations and realisations --------------------------------------------------------------
+
+
+async def ensure_evaluation(
+    *, plan_id: int, period_id: int, employee_id: int, checkpoint_id: int | None
+) -> None:
+    """The evaluation row of (plan, checkpoint), created as a DRAFT if missing: concurrent
+    first saves meet at the unique index instead of failing."""
+    await db().execute_query(
+        "INSERT INTO evaluations (tenant_id, plan_id, period_id, employee_id, checkpoint_id,"
+        " status, behaviour_ratings, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, 'DRAFT', '{}', now(), now())"
+        " ON CONFLICT (tenant_id, plan_id, COALESCE(checkpoint_id, 0)) DO NOTHING",
+        [current_tenant_id(), plan_id, period_id, employee_id, checkpoint_id],
+    )
+
+
+async def upsert_manual_realisation(
+    plan_id: int,
+    indicator_id: int,
+    checkpoint_id: int,
+    value: Decimal,
+    note: str | None,
+    evidence: str,
+    late: bool,
+) -> int:
+    """The employee's realisation of an indicator at a checkpoint, SUBMITTED (replacing
+    what was there, review and survey source included); returns its id."""
+    rows = await db().execute_query_dict(
+        "INSERT INTO realisations (tenant_id, plan_id, indicator_id, checkpoint_id, value, note,"
+        " evidence, status, is_late, entered_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'SUBMITTED', $8, now())"
+        " ON CONFLICT (tenant_id, indicator_id, checkpoint_id) DO UPDATE SET"
+        " value = EXCLUDED.value, note = EXCLUDED.note, evidence = EXCLUDED.evidence,"
+        " status = 'SUBMITTED', is_late = EXCLUDED.is_late, entered_at = now(),"
+        " reject_reason = NULL, reviewed_by = NULL, reviewed_at = NULL,"
+        " source = 'MANUAL', survey_campaign_id = NULL"
+        " RETURNING id",
+        [current_tenant_id(), plan_id, indicator_id, checkpoint_id, value, note, evidence, late],
+    )
+    return rows[0]["id"]
+
+
+# --- survey-fed indicators ---------------------------------------------------------------------
+
+
+async def existing_units_and_services(
+    unit_ids: list[int], service_ids: list[int]
+) -> tuple[set[int], set[int]]:
+    """Which of the units and survey services exist in this region (one statement)."""
+    rows = await db().execute_query_dict(
+        "SELECT 'UNIT' AS kind, id FROM org_units WHERE tenant_id = $1 AND id = ANY($2::bigint[])"
+        " UNION ALL SELECT 'SERVICE', id FROM survey_services"
+        " WHERE tenant_id = $1 AND id = ANY($3::bigint[])",
+        [current_tenant_id(), unit_ids, service_ids],
+    )
+    units = {r["id"] for r in rows if r["kind"] == "UNIT"}
+    services = {r["id"] for r in rows if r["kind"] == "SERVICE"}
+    return units, services
+
+
+# $1 tenant, $2 campaigns (NULL: every campaign), $3 services (NULL: all), $4 their units,
+# $5 a plan (NULL: every approved plan). `targets` is MATERIALIZED: planned with the rest
+# as one join of nine tables the statement took 5–11 ms to plan (and ~0.3 ms to run)
+# until a connection had run it often enough for a generic plan; apart, about 1 ms.
+FILL_SQL = """
+WITH targets AS MATERIALIZED (
+    SELECT i.id AS indicator_id, i.plan_id, ck.id AS checkpoint_id, ck.starts_on, ck.ends_on,
+        CASE WHEN i.source_service_id IS NULL THEN 'UNIT' ELSE 'SERVICE' END AS scope,
+        coalesce(i.source_service_id, i.source_unit_id) AS scope_id
+    FROM survey_campaigns c
+    JOIN checkpoints ck ON ck.tenant_id = c.tenant_id
+        AND c.closes_on BETWEEN ck.starts_on AND ck.ends_on
+    JOIN periods pe ON pe.tenant_id = ck.tenant_id AND pe.id = ck.period_id
+        AND pe.status IN ('ACTIVE', 'EVALUATING')
+    JOIN plans p ON p.tenant_id = pe.tenant_id AND p.period_id = pe.id AND p.status = 'APPROVED'
+    JOIN indicators i ON i.tenant_id = p.tenant_id AND i.plan_id = p.id AND i.source = 'SKM_IKM'
+    WHERE c.tenant_id = $1 AND ($2::bigint[] IS NULL OR c.id = ANY($2::bigint[]))
+        AND ($5::bigint IS NULL OR p.id = $5)
+        AND ($3::bigint[] IS NULL OR i.source_service_id = ANY($3::bigint[])
+            OR i.source_unit_id = ANY($4::bigint[]))
+        AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.tenant_id = $1
+            AND e.plan_id = p.id AND e.checkpoint_id = ck.id AND e.status = 'FINALISED')
+),
+latest AS (
+    SELECT DISTINCT ON (t.indicator_id, t.checkpoint_id) t.indicator_id, t.plan_id,
+        t.checkpoint_id, r.campaign_id, r.converted_ikm, r.respondents, c.name
+    FROM targets t
+    JOIN survey_results r ON r.tenant_id = $1 AND r.scope = t.scope
+        AND r.scope_id = t.scope_id AND r.dimension = 'TOTAL' AND r.value = ''
+    JOIN survey_campaigns c ON c.tenant_id = $1 AND c.id = r.campaign_id
+        AND c.closes_on BETWEEN t.starts_on AND t.ends_on
+    ORDER BY t.indicator_id, t.checkpoint_id, c.closes_on DESC, c.id DESC
+)
+INSERT INTO realisations (tenant_id, plan_id, indicator_id, checkpoint_id, value, note,
+    evidence, status, is_late, entered_at, source, survey_campaign_id)
+SELECT $1, l.plan_id, l.indicator_id, l.checkpoint_id, l.converted_ikm,
+    'IKM ' || l.name || ': ' || l.respondents || ' responden', '[]'::jsonb, 'VERIFIED', false,
+    now(), 'SKM_IKM', l.campaign_id
+FROM latest l
+ON CONFLICT (tenant_id, indicator_id, checkpoint_id) DO UPDATE SET
+    value = EXCLUDED.value, note = EXCLUDED.note, evidence = EXCLUDED.evidence,
+    status = EXCLUDED.status, is_late = false, entered_at = now(), reject_reason = NULL,
+    reviewed_by = NULL, reviewed_at = NULL, source = EXCLUDED.source,
+    survey_campaign_id = EXCLUDED.survey_campaign_id
+WHERE realisations.value IS DISTINCT FROM EXCLUDED.value
+    OR realisations.note IS DISTINCT FROM EXCLUDED.note
+    OR realisations.source <> EXCLUDED.source
+    OR realisations.survey_campaign_id IS DISTINCT FROM EXCLUDED.survey_campaign_id
+RETURNING realisations.id
+"""
+
+
+async def fill_realisations_from_surveys(
+    *,
+    campaign_ids: list[int] | None,
+    service_ids: list[int] | None,
+    unit_ids: list[int] | None,
+    plan_id: int | None,
+) -> int:
+    """Writes the survey-fed realisations (see performance/sources.py); returns how many
+    rows changed. One statement."""
+    rows = await db().execute_query_dict(
+        FILL_SQL, [current_tenant_id(), campaign_ids, service_ids, unit_ids, plan_id]
+    )
+    return len(rows)
+
+
+# --- monitoring: the plans list ------------------------------------------------------------------
+
+
+@dataclass
+class PlanFilter:
+    period_id: int | None = None
+    unit_id: int | None = None
+    include_subunits: bool = True
+    status: str | None = None
+    predikat: str | None = None
+    evaluator_id: int | None = None
+
+
+PLAN_COLUMNS = (
+    "p.id, p.tenant_id, p.period_id, p.employee_id, p.unit_id, p.evaluator_id,"
+    " p.evaluator_supervisor_id, p.status, p.return_reason, p.revision, p.submitted_at,"
+    " p.approved_at, p.created_at, p.updated_at, e.name AS employee_name"
+)
+
+
+def _plan_where(actor: Actor, flt: PlanFilter) -> Sql:
+    sql = Sql(current_tenant_id())
+    sql.where.append("p.tenant_id = $1")
+    employee_scope(sql, actor, "p.employee_id")
+    if flt.period_id is not None:
+        sql.where.append(f"p.period_id = {sql.param(flt.period_id)}")
+    if flt.unit_id is not None:
+        if flt.include_subunits:
+            sql.where.append(f"p.unit_id IN ({unit_subtree(sql.param(flt.unit_id))})")
+        else:
+            sql.where.append(f"p.unit_id = {sql.param(flt.unit_id)}")
+    if flt.status is not None:
+        sql.where.append(f"p.status = {sql.param(flt.status)}")
+    if flt.evaluator_id is not None:
+        sql.where.append(f"p.evaluator_id = {sql.param(flt.evaluator_id)}")
+    if flt.predikat is not None:
+        sql.where.append(
+            "EXISTS (SELECT 1 FROM evaluations ev WHERE ev.tenant_id = $1 AND ev.plan_id = p.id"
+            f" AND ev.checkpoint_id IS NULL AND ev.predikat = {sql.param(flt.predikat)})"
+        )
+    return sql
+
+
+async def plans_page(
+    *, actor: Actor, flt: PlanFilter, limit: int, after: tuple[str, int] | None
+) -> list[Row]:
+    """A keyset page by employee name, plus one row to tell whether more follow."""
+    sql = _plan_where(actor, flt)
+    if after is not None:
+        sql.where.append(f"(e.name, p.id) > ({sql.param(after[0])}, {sql.param(after[1])})")
+    return await db().execute_query_dict(
+        f"SELECT {PLAN_COLUMNS} FROM plans p JOIN employees e ON e.tenant_id = p.tenant_id"
+        f" AND e.id = p.employee_id WHERE {sql.conditions()}"
+        f" ORDER BY e.name, p.id LIMIT {sql.param(limit + 1)}",
+        sql.params,
+    )
+
+
+async def plans_count(*, actor: Actor, flt: PlanFilter) -> int:
+    sql = _plan_where(actor, flt)
+    rows = await db().execute_query_dict(
+        f"SELECT count(*) AS n FROM plans p WHERE {sql.conditions()}", sql.params
+    )
+    return rows[0]["n"]
+
+
+# --- monitoring: the supervisor's team -----------------------------------------------------------
+
+# Per report, each figure is a LATERAL subquery driven by the plan's index: linear in the
+# team's size whatever plan the optimiser picks (a fresh table with no statistics made the
+# join-of-aggregates form nest loops over whole CTEs).
+TEAM_SQL = f"""
+SELECT e.*, tp.id AS plan_id, tp.status AS plan_status, ach.achievement,
+    coalesce(ach.indicators, 0) AS indicators, coalesce(missing.n, 0) AS missing_realisations,
+    coalesce(pending.n, 0) AS pending_verifications, latest.predikat AS latest_predikat,
+    latest.status AS latest_evaluation_status
+FROM (SELECT {EMPLOYEE_COLUMNS} FROM employees
+      WHERE tenant_id = $1 AND supervisor_id = $2 AND is_active) e
+LEFT JOIN plans tp ON tp.tenant_id = $1 AND tp.period_id = $3 AND tp.employee_id = e.id
+LEFT JOIN LATERAL (
+    SELECT round(sum(x.a * i.weight) / sum(i.weight), 2) AS achievement, count(*) AS indicators
+    FROM indicators i
+    {INDICATOR_VALUE.format(checkpoint="NULL")}
+    CROSS JOIN LATERAL (SELECT {INDICATOR_ACHIEVEMENT.format(cap="$5")} AS a) x
+    WHERE i.tenant_id = $1 AND i.plan_id = tp.id AND tp.status = 'APPROVED'
+) ach ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS n FROM indicators i
+    JOIN checkpoints c ON c.tenant_id = $1 AND c.period_id = $3 AND c.ends_on < $4
+    WHERE i.tenant_id = $1 AND i.plan_id = tp.id AND tp.status = 'APPROVED' AND NOT EXISTS (
+        SELECT 1 FROM realisations r WHERE r.tenant_id = $1 AND r.indicator_id = i.id
+            AND r.checkpoint_id = c.id AND r.status <> 'REJECTED')
+) missing ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS n FROM realisations r
+    WHERE r.tenant_id = $1 AND r.plan_id = tp.id AND r.status = 'SUBMITTED'
+) pending ON true
+LEFT JOIN LATERAL (
+    SELECT ev.predikat, ev.status FROM evaluations ev LEFT JOIN checkpoints c
+        ON c.tenant_id = ev.tenant_id AND c.id = ev.checkpoint_id
+    WHERE ev.tenant_id = $1 AND ev.plan_id = tp.id AND ev.predikat IS NOT NULL
+    ORDER BY (ev.checkpoint_id IS NULL) DESC, c.number DESC LIMIT 1
+) latest ON true
+ORDER BY e.name, e.id
+"""
+
+
+async def team_rows(*, supervisor_id: int, period_id: int, today: date, cap: Decimal) -> list[Row]:
+    return await db().execute_query_dict(
+        TEAM_SQL, [current_tenant_id(), supervisor_id, period_id, today, cap]
+    )
+
+
+# --- monitoring: statistics ----------------------------------------------------------------------
+
+
+class StatsDimension(StrEnum):
+    UNIT = "UNIT"  # the child of the chosen unit (or the top-level unit) a plan falls under
+    CHECKPOINT = "CHECKPOINT"  # per checkpoint: achievement and evaluation there (trends)
+    PREDIKAT = "PREDIKAT"
+    RESULT_RATING = "RESULT_RATING"
+    BEHAVIOUR_RATING = "BEHAVIOUR_RATING"
+    PLAN_STATUS = "PLAN_STATUS"
+
+
+DIMENSION_COLUMNS = {
+    StatsDimension.UNIT: "g.unit_group",
+    StatsDimension.CHECKPOINT: "g.checkpoint_id",
+    StatsDimension.PREDIKAT: "ev.predikat",
+    StatsDimension.RESULT_RATING: "ev.result_rating",
+    StatsDimension.BEHAVIOUR_RATING: "ev.behaviour_rating",
+    StatsDimension.PLAN_STATUS: "g.status",
+}
+DIMENSION_ALIASES = {
+    StatsDimension.UNIT: "unit_id",
+    StatsDimension.CHECKPOINT: "checkpoint_id",
+    StatsDimension.PREDIKAT: "predikat",
+    StatsDimension.RESULT_RATING: "result_rating",
+    StatsDimension.BEHAVIOUR_RATING: "behaviour_rating",
+    StatsDimension.PLAN_STATUS: "plan_status",
+}
+
+
+def stats_sql(
+    *, by: list[StatsDimension], unit_depth: int | None, scoped: str, unit_filter: str
+) -> str:
+    """The statistics statement: plans in scope (× checkpoints when grouped by them), their
+    achievement from the realisations, their evaluation, grouped by the dimensions.
+
+    Set-based rather than a lateral per plan and indicator: a whole region's realisations are
+    read in one pass and joined by hash (the per-indicator lookups cost ~5× more at 5,000
+    employees, bench/README.md). A plan's achievement is Σ(achievement × weight) over its
+    counted realisations ÷ its total weight, so a missing or rejected one adds 0."""
+    per_checkpoint = StatsDimension.CHECKPOINT in by
+    # The unit a plan is counted under: one level below the chosen unit (the unit itself
+    # for its own staff), or the top-level unit of the region.
+    level = 2 if unit_depth is None else unit_depth + 3
+    unit_group = (
+        f"split_part(u.path, '/', {level})::bigint"
+        if unit_depth is None
+        else f"coalesce(nullif(split_part(u.path, '/', {level}), '')::bigint, $4)"
+    )
+    # The realisations that count: not rejected, of approved plans in scope.
+    counted = (
+        "FROM realisations r JOIN sp ON sp.id = r.plan_id {join}"
+        " WHERE r.tenant_id = $1 AND r.status <> 'REJECTED' AND sp.status = 'APPROVED'"
+    )
+    if per_checkpoint:
+        values = "SELECT r.plan_id, r.checkpoint_id, r.indicator_id, r.value " + counted.format(
+            join=""
+        )
+        grain = (
+            "SELECT sp.*, c.id AS checkpoint_id FROM sp JOIN checkpoints c"
+            " ON c.tenant_id = $1 AND c.period_id = $2"
+        )
+        score_match = "s.checkpoint_id = g.checkpoint_id"
+    else:  # to date: each indicator's latest counted realisation, in one sorted pass
+        values = (
+            "SELECT DISTINCT ON (r.indicator_id) r.plan_id, NULL::bigint AS checkpoint_id,"
+            " r.indicator_id, r.value "
+            + counted.format(
+                join="JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id"
+            )
+            + " ORDER BY r.indicator_id, c.number DESC"
+        )
+        grain = "SELECT sp.*, NULL::bigint AS checkpoint_id FROM sp"
+        score_match = "true"
+    # A plain equality (or IS NULL) the optimiser can estimate; IS NOT DISTINCT FROM was
+    # estimated at one row and turned the join into a nested loop over every pair.
+    evaluation_match = (
+        "ev.checkpoint_id = g.checkpoint_id" if per_checkpoint else "ev.checkpoint_id IS NULL"
+    )
+    dims = [DIMENSION_COLUMNS[d] for d in by]
+    selected = "".join(f"{DIMENSION_COLUMNS[d]} AS {DIMENSION_ALIASES[d]}, " for d in by)
+    group = f"GROUP BY {', '.join(dims)} ORDER BY {', '.join(dims)}" if dims else ""
+    return f"""
+WITH sp AS (
+    SELECT p.id, p.employee_id, p.status, {unit_group} AS unit_group
+    FROM plans p JOIN org_units u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id
+    WHERE p.tenant_id = $1 AND p.period_id = $2 {unit_filter} {scoped}
+), weights AS (
+    SELECT i.plan_id, sum(i.weight) AS total
+    FROM indicators i JOIN sp ON sp.id = i.plan_id
+    WHERE i.tenant_id = $1 AND sp.status = 'APPROVED'
+    GROUP BY i.plan_id
+), v AS ({values}
+), scores AS (
+    SELECT v.plan_id, v.checkpoint_id,
+        sum(kinerja_achievement(i.target, v.value, i.direction, $3) * i.weight) AS score
+    FROM v JOIN indicators i ON i.tenant_id = $1 AND i.id = v.indicator_id
+    GROUP BY v.plan_id, v.checkpoint_id
+), g AS ({grain})
+SELECT {selected}count(*) AS plans, count(w.total) AS with_achievement,
+    round(avg(round(coalesce(s.score, 0) / w.total, 2)), 2) AS average_achievement
+FROM g
+LEFT JOIN weights w ON w.plan_id = g.id
+LEFT JOIN scores s ON s.plan_id = g.id AND {score_match}
+LEFT JOIN evaluations ev ON ev.tenant_id = $1 AND ev.plan_id = g.id AND {evaluation_match}
+{group}
+"""
+
+
+class UnitPlace(TypedDict):
+    depth: int
+    path: str
+
+
+async def unit_place(unit_id: int) -> UnitPlace | None:
+    rows = await db().execute_query_dict(
+        "SELECT depth, path FROM org_units WHERE tenant_id = $1 AND id = $2",
+        [current_tenant_id(), unit_id],
+    )
+    return cast(UnitPlace, rows[0]) if rows else None
+
+
+async def stats_rows(
+    *,
+    actor: Actor,
+    period_id: int,
+    unit_id: int | None,
+    unit: UnitPlace | None,
+    by: list[StatsDimension],
+    cap: Decimal,
+) -> list[Row]:
+    """The statistics of the plans in the actor's scope (under `unit`, found by `unit_id`,
+    when given)."""
+    sql = Sql(current_tenant_id(), period_id, cap)  # $1, $2, $3
+    unit_depth = None
+    unit_filter = ""
+    if unit is not None:
+        unit_depth = unit["depth"]
+        sql.param(unit_id)  # $4
+        unit_filter = "AND " + path_under("u.path", sql.param(unit["path"]))
+    employee_scope(sql, actor, "p.employee_id")
+    query = stats_sql(
+        by=by, unit_depth=unit_depth, scoped=sql.conditions(prefix=" AND "), unit_filter=unit_filter
+    )
+    return await db().execute_query_dict(query, sql.params)
+
+
+# --- reads for the GraphQL API (schema/) --------------------------------------------------
+
+
+async def behaviour_values() -> list[BehaviourValue]:
+    """The region's BerAKHLAK values in their order."""
+    return await scoped(BehaviourValue).order_by("position")
+
+
+async def plans_by_id(ids: list[int]) -> dict[int, Plan]:
+    """The region's plans of these ids, in one statement."""
+    rows = await scoped(Plan).filter(id__in=set(ids))
+    return {p.id: p for p in rows}

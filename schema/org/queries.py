@@ -1,0 +1,157 @@
+"""org: the Query fields and their arguments (filters, orderings)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry.types.nodes import SelectedField
+
+from kinerja_saas.org import importing
+from kinerja_saas.org import queries as org_queries
+from kinerja_saas.org import service as org
+from schema.errors import parse_id
+from schema.org.types import (
+    Employee,
+    EmployeeConnection,
+    EmployeeEdge,
+    EmployeeOrderField,
+    ImportJob,
+    OrderDirection,
+    Unit,
+)
+from schema.pagination import decode_cursor, encode_cursor, page_info, page_size
+
+if TYPE_CHECKING:
+    from kinerja_saas.org.models import ImportJob as ImportJobModel
+
+
+def _node_fields(info: strawberry.Info) -> set[str]:
+    """Names selected under `edges { node { … } }` of this connection field."""
+    names: set[str] = set()
+
+    def walk(selections, path: tuple[str, ...]) -> None:
+        for sel in selections:
+            if isinstance(sel, SelectedField):
+                if path:
+                    if sel.name == path[0]:
+                        walk(sel.selections, path[1:])
+                else:
+                    names.add(sel.name)
+            else:  # inline fragment or fragment spread
+                walk(sel.selections, path)
+
+    walk(info.selected_fields[0].selections, ("edges", "node"))
+    return names
+
+
+@strawberry.type
+class OrgQuery:
+    @strawberry.field(description="Units of the region, in tree order (by path).")
+    async def units(
+        self, info: strawberry.Info, roots_only: bool = False, include_inactive: bool = False
+    ) -> list[Unit]:
+        info.context.require_region_actor()
+        units = await org.list_units(include_inactive=include_inactive)
+        if roots_only:
+            units = [u for u in units if u.parent_id is None]
+        return [Unit.of(u) for u in units]
+
+    @strawberry.field
+    async def unit(self, info: strawberry.Info, id: strawberry.ID) -> Unit | None:
+        info.context.require_region_actor()
+        unit = await info.context.loaders.unit.load(parse_id(id, "id"))
+        return Unit.of(unit) if unit else None
+
+    @strawberry.field(
+        description="Employees visible to you: the region admin sees all, a supervisor their "
+        "reports (all levels) and themselves, anyone else only themselves."
+    )
+    async def employees(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: EmployeeFilter | None = None,
+        order_by: EmployeeOrder | None = None,
+    ) -> EmployeeConnection:
+        actor = info.context.require_region_actor()
+        limit = page_size(first, info.context.settings.max_page_size)
+        flt_in = filter or EmployeeFilter()
+        flt = org.EmployeeFilter(
+            unit_id=parse_id(flt_in.unit_id, "filter.unitId"),
+            include_subunits=flt_in.include_subunits,
+            search=flt_in.search,
+            active=flt_in.active,
+            supervisor_id=parse_id(flt_in.supervisor_id, "filter.supervisorId"),
+        )
+        order = order_by or EmployeeOrder()
+        column = org.ORDER_COLUMNS[order.field.value]
+        order_tag = f"{order.field.value}:{order.direction.value}"
+        rows = await org.list_employees(
+            actor=actor,
+            flt=flt,
+            order=order.field.value,
+            descending=order.direction == OrderDirection.DESC,
+            limit=limit,
+            after=decode_cursor(after, order_tag) if after else None,
+            include=frozenset(_node_fields(info) & set(org.RELATIONS)),
+        )
+        has_next = len(rows) > limit
+        rows = rows[:limit]
+        edges = [
+            EmployeeEdge(
+                cursor=encode_cursor(r[column], r["id"], order_tag),
+                node=Employee.of(r, viewer=actor),
+            )
+            for r in rows
+        ]
+        return EmployeeConnection(
+            edges=edges,
+            page_info=page_info(edges, has_next=has_next, after=after),
+            filter=flt,
+        )
+
+    @strawberry.field(description="One employee, if visible to you.")
+    async def employee(self, info: strawberry.Info, id: strawberry.ID) -> Employee:
+        actor = info.context.require_region_actor()
+        return Employee.of(await org.get_employee(actor=actor, employee_id=parse_id(id, "id")))
+
+
+async def _visible_job(info: strawberry.Info, job_id: int) -> ImportJobModel | None:
+    importing.require_import_rights(info.context.require_region_actor())
+    return await org_queries.import_job(job_id)
+
+
+@strawberry.type
+class ImportQuery:
+    @strawberry.field(description="Region admin: an import's status, progress and problems.")
+    async def import_job(self, info: strawberry.Info, id: strawberry.ID) -> ImportJob | None:
+        job = await _visible_job(info, parse_id(id, "id"))
+        return ImportJob.of(job) if job else None
+
+    @strawberry.field(description="Region admin: the latest imports, newest first.")
+    async def import_jobs(self, info: strawberry.Info, first: int = 20) -> list[ImportJob]:
+        importing.require_import_rights(info.context.require_region_actor())
+        limit = page_size(first, info.context.settings.max_page_size)
+        jobs = await org_queries.latest_import_jobs(limit)
+        return [ImportJob.of(j) for j in jobs]
+
+
+@strawberry.input
+class EmployeeOrder:
+    field: EmployeeOrderField = EmployeeOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.input
+class EmployeeFilter:
+    unit_id: strawberry.ID | None = None
+    include_subunits: bool = strawberry.field(
+        default=True, description="With unitId: include employees of every unit below it."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Part of the name, or the leading digits of the NIP."
+    )
+    active: bool | None = None
+    supervisor_id: strawberry.ID | None = None

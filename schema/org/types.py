@@ -1,0 +1,329 @@
+"""The organisation: units, employees and their logins, and importing the roster.
+
+The types; queries.py and mutations.py hold the root fields."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.errors import FieldError
+from kinerja_saas.org import queries as org_queries
+from kinerja_saas.org import rules
+from kinerja_saas.org import service as org
+from kinerja_saas.org.models import ImportStatus as _ImportStatus
+from kinerja_saas.org.models import PositionType as _PositionType
+from kinerja_saas.org.models import UnitKind as _UnitKind
+from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+
+if TYPE_CHECKING:
+    from kinerja_saas.org.models import ImportJob as ImportJobModel
+    from kinerja_saas.org.models import Unit as UnitModel
+
+UnitKind = strawberry.enum(_UnitKind, description="Kind of organisational unit.")
+
+
+PositionType = strawberry.enum(_PositionType, description="Jenis jabatan.")
+
+
+@strawberry.enum
+class Gender(Enum):
+    L = "L"
+    P = "P"
+
+
+@strawberry.type(description="An organisational unit (perangkat daerah, bidang, kecamatan…).")
+class Unit:
+    id: strawberry.ID
+    code: str
+    name: str
+    kind: UnitKind
+    depth: int
+    is_active: bool
+    parent_id: strawberry.ID | None
+
+    @classmethod
+    def of(cls, unit: UnitModel | dict[str, Any]) -> Unit:
+        get = unit.get if isinstance(unit, dict) else unit.__getattribute__
+        return cls(
+            id=strawberry.ID(str(get("id"))),
+            code=get("code"),
+            name=get("name"),
+            kind=_UnitKind(get("kind")),
+            depth=get("depth"),
+            is_active=get("is_active"),
+            parent_id=strawberry.ID(str(get("parent_id"))) if get("parent_id") else None,
+        )
+
+    @strawberry.field
+    async def parent(self, info: strawberry.Info) -> Unit | None:
+        if self.parent_id is None:
+            return None
+        unit = await info.context.loaders.unit.load(int(self.parent_id))
+        return Unit.of(unit) if unit else None
+
+    @strawberry.field(description="Active sub-units, by name.")
+    async def children(self, info: strawberry.Info) -> list[Unit]:
+        return [Unit.of(u) for u in await info.context.loaders.unit_children.load(int(self.id))]
+
+
+@strawberry.type(description="The login of an employee (region admins only).")
+class Login:
+    id: strawberry.ID
+    email: str
+    roles: list[str]
+    is_active: bool
+    activated: bool = strawberry.field(description="A password has been set")
+    last_login_at: datetime | None
+
+
+@strawberry.type(description="A civil servant (ASN) of the region.")
+class Employee:
+    id: strawberry.ID
+    nip: str = strawberry.field(description="18-digit Nomor Induk Pegawai")
+    name: str
+    position: str = strawberry.field(description="Jabatan")
+    position_type: PositionType
+    golongan: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    unit_id: strawberry.ID
+    supervisor_id: strawberry.ID | None = strawberry.field(description="Atasan langsung")
+    contact: strawberry.Private[tuple[str | None, str | None]] = (None, None)
+    # Relations joined into the row that fetched this employee (see `employees`).
+    preloaded: strawberry.Private[dict[str, Any] | None] = None
+
+    @classmethod
+    def of(
+        cls, row: dict[str, Any], *, with_contact: bool = True, viewer: Actor | None = None
+    ) -> Employee:
+        """`with_contact=False` for people reached through a relation (e.g. one's own
+        supervisor chain) rather than through the viewer's scope: name and position yes,
+        e-mail and phone no."""
+        preloaded = None
+        if "unit" in row or "supervisor" in row:
+            preloaded = {}
+            if "unit" in row:
+                preloaded["unit"] = Unit.of(row["unit"]) if row["unit"] else None
+            if "supervisor" in row:
+                sup = row["supervisor"]
+                preloaded["supervisor"] = (
+                    Employee.of(sup, with_contact=_may_see_contact(viewer, sup["id"]))
+                    if sup
+                    else None
+                )
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            nip=row["nip"],
+            name=row["name"],
+            position=row["position"],
+            position_type=_PositionType(row["position_type"]),
+            golongan=row["golongan"],
+            is_active=row["is_active"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            unit_id=strawberry.ID(str(row["unit_id"])),
+            supervisor_id=strawberry.ID(str(row["supervisor_id"]))
+            if row["supervisor_id"]
+            else None,
+            contact=(row["email"], row["phone"]) if with_contact else (None, None),
+            preloaded=preloaded,
+        )
+
+    @strawberry.field(description="Null where you may see the person but not their contacts.")
+    def email(self) -> str | None:
+        return self.contact[0]
+
+    @strawberry.field(description="Null where you may see the person but not their contacts.")
+    def phone(self) -> str | None:
+        return self.contact[1]
+
+    @strawberry.field(description="Birth date, read from the NIP.")
+    def birth_date(self) -> date | None:
+        info = rules.parse_nip(self.nip, today=date.today())
+        return None if isinstance(info, FieldError) else info.birth_date
+
+    @strawberry.field(description="L (laki-laki) or P (perempuan), read from the NIP.")
+    def gender(self) -> Gender | None:
+        info = rules.parse_nip(self.nip, today=date.today())
+        return None if isinstance(info, FieldError) else Gender(info.gender)
+
+    @strawberry.field(description="Region admins: the employee's login, if any.")
+    async def login(self, info: strawberry.Info) -> Login | None:
+        actor = info.context.actor
+        if actor is None or not actor.has(Role.REGION_ADMIN):
+            return None
+        account = await info.context.loaders.account_by_employee.load(int(self.id))
+        if account is None:
+            return None
+        return Login(
+            id=strawberry.ID(str(account.id)),
+            email=account.email,
+            roles=sorted(account.roles),
+            is_active=account.is_active,
+            activated=account.password_hash is not None,
+            last_login_at=account.last_login_at,
+        )
+
+    # Relations resolve synchronously from `preloaded` when the list query joined them in
+    # (plain attributes are what Python GraphQL serves fastest), else through a DataLoader.
+
+    @strawberry.field
+    def unit(self, info: strawberry.Info) -> Unit | None:
+        if self.preloaded is not None and "unit" in self.preloaded:
+            return self.preloaded["unit"]
+        return self._load_unit(info)  # type: ignore[return-value]  # awaited by graphql-core
+
+    async def _load_unit(self, info: strawberry.Info) -> Unit | None:
+        unit = await info.context.loaders.unit.load(int(self.unit_id))
+        return Unit.of(unit) if unit else None
+
+    @strawberry.field(description="The direct supervisor (atasan langsung).")
+    def supervisor(self, info: strawberry.Info) -> Employee | None:
+        if self.preloaded is not None and "supervisor" in self.preloaded:
+            return self.preloaded["supervisor"]
+        if self.supervisor_id is None:
+            return None
+        return self._load_supervisor(info)  # type: ignore[return-value]
+
+    async def _load_supervisor(self, info: strawberry.Info) -> Employee | None:
+        row = await info.context.loaders.employee.load(int(self.supervisor_id))
+        if row is None:
+            return None
+        return Employee.of(row, with_contact=_may_see_contact(info.context.actor, row["id"]))
+
+
+def _may_see_contact(viewer: Actor | None, employee_id: int) -> bool:
+    """Contacts of someone reached through a relation: the region admin and the person."""
+    return viewer is not None and (
+        viewer.has(Role.REGION_ADMIN) or viewer.employee_id == employee_id
+    )
+
+
+@strawberry.type
+class EmployeeEdge:
+    cursor: str
+    node: Employee
+
+
+@strawberry.type
+class EmployeeConnection:
+    edges: list[EmployeeEdge]
+    page_info: PageInfo
+    filter: strawberry.Private[org.EmployeeFilter]
+
+    @strawberry.field(description="Number of employees matching the filter (one extra query).")
+    async def total_count(self, info: strawberry.Info) -> int:
+        return await org.count_employees(actor=info.context.require_actor(), flt=self.filter)
+
+
+@strawberry.enum
+class EmployeeOrderField(Enum):
+    NAME = "NAME"
+    NIP = "NIP"
+    CREATED_AT = "CREATED_AT"
+
+
+@strawberry.enum
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+ImportStatus = strawberry.enum(_ImportStatus)
+
+
+@strawberry.type
+class ImportSummary:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    existing: int = strawberry.field(default=0, description="Dry run: NIPs already in the region")
+    supervisors_set: int = 0
+    deactivated: int = 0
+    units_created: int = 0
+    accounts_created: int = 0
+
+
+@strawberry.type(description="A problem in an imported file; line 1 is the header row.")
+class ImportProblemType:
+    line: int = strawberry.field(description="Line in the CSV file; 0: the file as a whole")
+    field: str | None
+    code: str
+    message: str
+
+
+@strawberry.type
+class ImportProblemEdge:
+    cursor: str
+    node: ImportProblemType
+
+
+@strawberry.type
+class ImportProblemConnection:
+    edges: list[ImportProblemEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class ImportJob:
+    id: strawberry.ID
+    filename: str
+    status: ImportStatus
+    phase: str = strawberry.field(description="queued, validating, merging or done")
+    dry_run: bool
+    deactivate_missing: bool
+    total_rows: int
+    rows_done: int
+    error_count: int
+    summary: ImportSummary
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: ImportJobModel) -> ImportJob:
+        return cls(
+            id=strawberry.ID(str(job.id)),
+            filename=job.filename,
+            status=job.status,
+            phase=job.phase,
+            dry_run=job.dry_run,
+            deactivate_missing=job.deactivate_missing,
+            total_rows=job.total_rows,
+            rows_done=job.rows_done,
+            error_count=job.error_count,
+            summary=ImportSummary(**job.summary),
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+    @strawberry.field(description="Every problem found, by line.")
+    async def problems(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> ImportProblemConnection:
+        limit = page_size(first, info.context.settings.max_page_size)
+        rows = await org_queries.import_problems(
+            int(self.id), after=decode_cursor(after, "line") if after else None, limit=limit + 1
+        )
+        edges = [
+            ImportProblemEdge(
+                cursor=encode_cursor(p.line_no, p.id, "line"),
+                node=ImportProblemType(
+                    line=p.line_no, field=p.field, code=p.code, message=p.message
+                ),
+            )
+            for p in rows[:limit]
+        ]
+        return ImportProblemConnection(
+            edges=edges,
+            page_info=page_info(edges, has_next=len(rows) > limit, after=after),
+        )

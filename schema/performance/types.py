@@ -1,0 +1,644 @@
+"""The performance cycle: periods and checkpoints, SKP plans, realisations and the dialog,
+evaluations, appeals, the distribution check, rewards and sanctions, the supervisor's team view
+and the dashboards' statistics.
+
+The types; queries.py and mutations.py hold the root fields."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from kinerja_saas.performance import (
+    consequences,
+    distribution,
+    monitoring,
+)
+from kinerja_saas.performance.models import AppealStatus as _AppealStatus
+from kinerja_saas.performance.models import Aspect as _Aspect
+from kinerja_saas.performance.models import CheckpointKind as _CheckpointKind
+from kinerja_saas.performance.models import Consequence as _Consequence
+from kinerja_saas.performance.models import EvaluationStatus as _EvaluationStatus
+from kinerja_saas.performance.models import IndicatorSource as _IndicatorSource
+from kinerja_saas.performance.models import PeriodStatus as _PeriodStatus
+from kinerja_saas.performance.models import PlanStatus as _PlanStatus
+from kinerja_saas.performance.models import RealisationStatus as _RealisationStatus
+from kinerja_saas.performance.models import ResultKind as _ResultKind
+from kinerja_saas.performance.monitoring import PlanFilter as _PlanFilter
+from kinerja_saas.performance.monitoring import count_plans
+from kinerja_saas.performance.rules import Direction as _Direction
+from kinerja_saas.performance.rules import OrganisationRating as _OrganisationRating
+from kinerja_saas.performance.rules import Predikat as _Predikat
+from kinerja_saas.performance.rules import Rating as _Rating
+from schema.errors import optional_id
+from schema.org.types import Employee, Unit
+from schema.pagination import PageInfo
+
+PeriodStatus = strawberry.enum(
+    _PeriodStatus, description="PLANNING → ACTIVE → EVALUATING → CLOSED, one step at a time."
+)
+
+if TYPE_CHECKING:
+    from kinerja_saas.performance import models as m
+    from kinerja_saas.performance.models import Period as PeriodModel
+
+
+CheckpointKind = strawberry.enum(_CheckpointKind)
+
+
+@strawberry.type
+class Checkpoint:
+    id: strawberry.ID
+    number: int
+    label: str = strawberry.field(description="e.g. 'Triwulan I 2027'")
+    starts_on: date
+    ends_on: date
+    deadline: date = strawberry.field(description="Last day to enter realisations on time")
+
+    @classmethod
+    def of(cls, c: Any) -> Checkpoint:
+        return cls(
+            id=strawberry.ID(str(c.id)),
+            number=c.number,
+            label=c.label,
+            starts_on=c.starts_on,
+            ends_on=c.ends_on,
+            deadline=c.deadline,
+        )
+
+
+@strawberry.type(description="A region's annual performance period.")
+class Period:
+    id: strawberry.ID
+    year: int
+    name: str
+    status: PeriodStatus
+    checkpoint_kind: CheckpointKind
+    starts_on: date
+    ends_on: date
+
+    @classmethod
+    def of(cls, p: PeriodModel) -> Period:
+        return cls(
+            id=strawberry.ID(str(p.id)),
+            year=p.year,
+            name=p.name,
+            status=p.status,
+            checkpoint_kind=p.checkpoint_kind,
+            starts_on=p.starts_on,
+            ends_on=p.ends_on,
+        )
+
+    @strawberry.field
+    async def checkpoints(self, info: strawberry.Info) -> list[Checkpoint]:
+        rows = await info.context.loaders.checkpoints.load(int(self.id))
+        return [Checkpoint.of(c) for c in rows]
+
+
+PlanStatus = strawberry.enum(_PlanStatus, description="DRAFT → SUBMITTED → APPROVED or RETURNED")
+
+
+ResultKind = strawberry.enum(_ResultKind, description="RHK utama or tambahan")
+
+
+Aspect = strawberry.enum(_Aspect, description="Aspect an indicator (IKI) measures")
+
+
+Direction = strawberry.enum(_Direction, description="Whether a higher or lower value is better")
+
+
+RealisationStatus = strawberry.enum(_RealisationStatus)
+
+
+IndicatorSource = strawberry.enum(
+    _IndicatorSource,
+    description="MANUAL: the employee enters realisations; SKM_IKM: the converted IKM of a "
+    "unit or survey service fills them in after each survey aggregation",
+)
+
+
+async def _person(info: strawberry.Info, employee_id: int | None) -> Employee | None:
+    """Someone reached through a plan: name and position, no contacts."""
+    if employee_id is None:
+        return None
+    row = await info.context.loaders.employee.load(employee_id)
+    return Employee.of(row, with_contact=False) if row else None
+
+
+@strawberry.type(description="A piece of evidence (bukti dukung): a link to a document.")
+class Evidence:
+    url: str
+    label: str | None
+
+
+@strawberry.type(description="What an indicator reached as of a checkpoint.")
+class Realisation:
+    id: strawberry.ID
+    indicator_id: strawberry.ID
+    checkpoint_id: strawberry.ID
+    value: Decimal
+    note: str | None
+    evidence: list[Evidence]
+    status: RealisationStatus
+    reject_reason: str | None
+    is_late: bool = strawberry.field(description="Entered after the checkpoint's deadline")
+    entered_at: datetime
+    reviewed_at: datetime | None
+    source: IndicatorSource = strawberry.field(
+        description="SKM_IKM: written by the survey aggregation (VERIFIED, never late, not "
+        "reviewed, not editable by hand)"
+    )
+    survey_campaign_id: strawberry.ID | None = strawberry.field(
+        description="The survey campaign an SKM_IKM value comes from"
+    )
+
+    @classmethod
+    def of(cls, r: m.Realisation) -> Realisation:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            indicator_id=strawberry.ID(str(r.indicator_id)),
+            checkpoint_id=strawberry.ID(str(r.checkpoint_id)),
+            value=r.value,
+            note=r.note,
+            evidence=[Evidence(url=e["url"], label=e.get("label")) for e in r.evidence],
+            status=r.status,
+            reject_reason=r.reject_reason,
+            is_late=r.is_late,
+            entered_at=r.entered_at,
+            reviewed_at=r.reviewed_at,
+            source=r.source,
+            survey_campaign_id=optional_id(r.survey_campaign_id),
+        )
+
+
+@strawberry.type(description="An individual performance indicator (IKI).")
+class Indicator:
+    id: strawberry.ID
+    text: str
+    aspect: Aspect
+    target: Decimal
+    unit: str = strawberry.field(description="Unit of the target, e.g. 'dokumen', '%', 'hari'")
+    direction: Direction
+    weight: Decimal = strawberry.field(description="% of the plan; a plan's weights add to 100")
+    source: IndicatorSource
+    source_unit_id: strawberry.ID | None = strawberry.field(
+        description="SKM_IKM: the unit whose converted IKM (its own services) is the value"
+    )
+    source_service_id: strawberry.ID | None = strawberry.field(
+        description="SKM_IKM: the survey service whose converted IKM is the value"
+    )
+
+    @strawberry.field(description="One per checkpoint entered, in checkpoint order.")
+    async def realisations(self, info: strawberry.Info) -> list[Realisation]:
+        rows = await info.context.loaders.realisations.load(int(self.id))
+        return [Realisation.of(r) for r in rows]
+
+
+@strawberry.type(description="A work result (RHK) with its indicators.")
+class WorkResult:
+    id: strawberry.ID
+    kind: ResultKind
+    text: str
+    supports_result_id: strawberry.ID | None = strawberry.field(
+        description="The evaluator's RHK this one supports (cascading)"
+    )
+    indicators: list[Indicator]
+
+
+@strawberry.type(description="The approved content of a plan before a revision reopened it.")
+class PlanRevision:
+    revision: int
+    reason: str
+    created_at: datetime
+    content: JSON
+
+
+@strawberry.type(description="A note of the continuous performance dialog (dialog kinerja).")
+class DialogNote:
+    id: strawberry.ID
+    indicator_id: strawberry.ID | None
+    reply_to_id: strawberry.ID | None
+    author_id: strawberry.ID
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, n: m.DialogNote) -> DialogNote:
+        return cls(
+            id=strawberry.ID(str(n.id)),
+            indicator_id=optional_id(n.indicator_id),
+            reply_to_id=optional_id(n.reply_to_id),
+            author_id=strawberry.ID(str(n.author_employee_id)),
+            body=n.body,
+            created_at=n.created_at,
+        )
+
+    @strawberry.field
+    async def author(self, info: strawberry.Info) -> Employee | None:
+        return await _person(info, int(self.author_id))
+
+
+@strawberry.type(description="An employee's performance plan (SKP) for a period.")
+class Plan:
+    id: strawberry.ID
+    period_id: strawberry.ID
+    employee_id: strawberry.ID
+    unit_id: strawberry.ID
+    evaluator_id: strawberry.ID | None = strawberry.field(description="Atasan langsung")
+    evaluator_supervisor_id: strawberry.ID | None
+    status: PlanStatus
+    return_reason: str | None
+    revision: int
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, p: m.Plan | dict[str, Any]) -> Plan:
+        get = p.get if isinstance(p, dict) else p.__getattribute__
+        return cls(
+            id=strawberry.ID(str(get("id"))),
+            period_id=strawberry.ID(str(get("period_id"))),
+            employee_id=strawberry.ID(str(get("employee_id"))),
+            unit_id=strawberry.ID(str(get("unit_id"))),
+            evaluator_id=optional_id(get("evaluator_id")),
+            evaluator_supervisor_id=optional_id(get("evaluator_supervisor_id")),
+            status=_PlanStatus(get("status")),
+            return_reason=get("return_reason"),
+            revision=get("revision"),
+            submitted_at=get("submitted_at"),
+            approved_at=get("approved_at"),
+            updated_at=get("updated_at"),
+        )
+
+    @strawberry.field
+    async def employee(self, info: strawberry.Info) -> Employee | None:
+        return await _person(info, int(self.employee_id))
+
+    @strawberry.field
+    async def evaluator(self, info: strawberry.Info) -> Employee | None:
+        return await _person(info, int(self.evaluator_id) if self.evaluator_id else None)
+
+    @strawberry.field
+    async def unit(self, info: strawberry.Info) -> Unit | None:
+        unit = await info.context.loaders.unit.load(int(self.unit_id))
+        return Unit.of(unit) if unit else None
+
+    @strawberry.field(description="Work results (RHK) in order, with their indicators.")
+    async def results(self, info: strawberry.Info) -> list[WorkResult]:
+        content = await info.context.loaders.plan_content.load(int(self.id))
+        return [
+            WorkResult(
+                id=strawberry.ID(str(c["result"].id)),
+                kind=c["result"].kind,
+                text=c["result"].text,
+                supports_result_id=optional_id(c["result"].supports_result_id),
+                indicators=[
+                    Indicator(
+                        id=strawberry.ID(str(i.id)),
+                        text=i.text,
+                        aspect=i.aspect,
+                        target=i.target,
+                        unit=i.unit_label,
+                        direction=_Direction(i.direction),
+                        weight=i.weight,
+                        source=i.source,
+                        source_unit_id=optional_id(i.source_unit_id),
+                        source_service_id=optional_id(i.source_service_id),
+                    )
+                    for i in c["indicators"]
+                ],
+            )
+            for c in content
+        ]
+
+    @strawberry.field(description="Sum of the indicators' weights; 100 before submitting.")
+    async def weight_total(self, info: strawberry.Info) -> Decimal:
+        return await info.context.loaders.weight_total.load(int(self.id))
+
+    @strawberry.field(
+        description="Achievement to date (%): each indicator's latest realisation against its "
+        "target, weighted; null until the plan is approved."
+    )
+    async def achievement(self, info: strawberry.Info) -> Decimal | None:
+        if self.status is not _PlanStatus.APPROVED:
+            return None
+        return await info.context.loaders.achievement_to_date.load(int(self.id))
+
+    @strawberry.field
+    async def revisions(self, info: strawberry.Info) -> list[PlanRevision]:
+        rows = await info.context.loaders.revisions.load(int(self.id))
+        return [
+            PlanRevision(
+                revision=r.revision, reason=r.reason, created_at=r.created_at, content=r.content
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="The dialog kinerja on this plan, oldest first.")
+    async def dialog(self, info: strawberry.Info) -> list[DialogNote]:
+        return [DialogNote.of(n) for n in await info.context.loaders.dialog.load(int(self.id))]
+
+    @strawberry.field(description="Evaluations: per checkpoint, and the year's (no checkpoint).")
+    async def evaluations(self, info: strawberry.Info) -> list[Evaluation]:
+        rows = await info.context.loaders.evaluations.load(int(self.id))
+        return [Evaluation.of(e) for e in rows]
+
+
+@strawberry.type
+class PlanEdge:
+    cursor: str
+    node: Plan
+
+
+@strawberry.type
+class PlanConnection:
+    edges: list[PlanEdge]
+    page_info: PageInfo
+    filter: strawberry.Private[_PlanFilter]
+
+    @strawberry.field(description="Number of plans matching the filter (one extra query).")
+    async def total_count(self, info: strawberry.Info) -> int:
+        return await count_plans(actor=info.context.require_actor(), flt=self.filter)
+
+
+Rating = strawberry.enum(_Rating, description="Result or behaviour rating")
+
+
+Predikat = strawberry.enum(_Predikat, description="Predikat kinerja (PermenPANRB 6/2022)")
+
+
+OrganisationRating = strawberry.enum(
+    _OrganisationRating, description="Predikat kinerja organisasi of a unit"
+)
+
+
+EvaluationStatus = strawberry.enum(_EvaluationStatus)
+
+
+AppealStatus = strawberry.enum(_AppealStatus)
+
+
+ConsequenceKind = strawberry.enum(_Consequence)
+
+
+ConsequenceType = strawberry.enum(consequences.ConsequenceType)
+
+
+StatsDimension = strawberry.enum(monitoring.StatsDimension)
+
+
+def rating_of(value: str | None) -> _Rating | None:
+    return _Rating(value) if value else None
+
+
+@strawberry.type(description="The evaluator's rating of one BerAKHLAK value.")
+class ValueRating:
+    code: str
+    rating: Rating
+    note: str | None
+
+
+@strawberry.type(description="A keberatan against a finalised evaluation.")
+class Appeal:
+    id: strawberry.ID
+    reason: str
+    status: AppealStatus
+    reviewer_id: strawberry.ID | None
+    decision_note: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    original_predikat: Predikat | None = strawberry.field(description="Before the appeal")
+    original_result_rating: Rating | None
+    original_behaviour_rating: Rating | None
+
+    @classmethod
+    def of(cls, a: m.Appeal) -> Appeal:
+        original = a.original or {}
+        return cls(
+            id=strawberry.ID(str(a.id)),
+            reason=a.reason,
+            status=a.status,
+            reviewer_id=optional_id(a.reviewer_id),
+            decision_note=a.decision_note,
+            created_at=a.created_at,
+            decided_at=a.decided_at,
+            original_predikat=_Predikat(original["predikat"]) if original.get("predikat") else None,
+            original_result_rating=rating_of(original.get("result_rating")),
+            original_behaviour_rating=rating_of(original.get("behaviour_rating")),
+        )
+
+
+@strawberry.type(description="An evaluation for a checkpoint, or for the year (no checkpoint).")
+class Evaluation:
+    id: strawberry.ID
+    plan_id: strawberry.ID
+    checkpoint_id: strawberry.ID | None
+    status: EvaluationStatus
+    achievement: Decimal | None = strawberry.field(description="Plan achievement (%) when saved")
+    proposed_result_rating: Rating | None = strawberry.field(
+        description="From the achievement and the region's thresholds"
+    )
+    result_rating: Rating | None
+    result_override_reason: str | None
+    behaviour: list[ValueRating]
+    behaviour_rating: Rating | None
+    predikat: Predikat | None
+    feedback: str | None
+    self_assessment: str | None
+    self_result_rating: Rating | None
+    self_behaviour_rating: Rating | None
+    finalised_at: datetime | None
+    appeal_deadline: date | None
+
+    @classmethod
+    def of(cls, e: m.Evaluation) -> Evaluation:
+        return cls(
+            id=strawberry.ID(str(e.id)),
+            plan_id=strawberry.ID(str(e.plan_id)),
+            checkpoint_id=optional_id(e.checkpoint_id),
+            status=e.status,
+            achievement=e.achievement,
+            proposed_result_rating=rating_of(e.proposed_result_rating),
+            result_rating=rating_of(e.result_rating),
+            result_override_reason=e.result_override_reason,
+            behaviour=[
+                ValueRating(code=code, rating=_Rating(v["rating"]), note=v.get("note") or None)
+                for code, v in e.behaviour_ratings.items()
+            ],
+            behaviour_rating=rating_of(e.behaviour_rating),
+            predikat=_Predikat(e.predikat) if e.predikat else None,
+            feedback=e.feedback,
+            self_assessment=e.self_assessment,
+            self_result_rating=rating_of(e.self_result_rating),
+            self_behaviour_rating=rating_of(e.self_behaviour_rating),
+            finalised_at=e.finalised_at,
+            appeal_deadline=e.appeal_deadline,
+        )
+
+    @strawberry.field
+    async def appeal(self, info: strawberry.Info) -> Appeal | None:
+        a = await info.context.loaders.appeal.load(int(self.id))
+        return Appeal.of(a) if a else None
+
+    @strawberry.field
+    async def checkpoint(self, info: strawberry.Info) -> Checkpoint | None:
+        if self.checkpoint_id is None:
+            return None
+        c = await info.context.loaders.checkpoint.load(int(self.checkpoint_id))
+        return Checkpoint.of(c) if c else None
+
+    @strawberry.field
+    async def plan(self, info: strawberry.Info) -> Plan | None:
+        p = await info.context.loaders.plan.load(int(self.plan_id))
+        return Plan.of(p) if p else None
+
+
+@strawberry.type(description="A direct report, live: plan, achievement and what is missing.")
+class TeamMember:
+    employee: Employee
+    plan_id: strawberry.ID | None
+    plan_status: str | None = strawberry.field(description="PlanStatus; null: no plan yet")
+    achievement_to_date: Decimal | None = strawberry.field(
+        description="Approved plans: latest realisations against targets, weighted (%)"
+    )
+    indicators: int
+    missing_realisations: int = strawberry.field(
+        description="Indicator × checkpoint pairs of ended checkpoints with no realisation"
+    )
+    pending_verifications: int = strawberry.field(description="Realisations waiting for you")
+    latest_predikat: Predikat | None = strawberry.field(
+        description="The year's predikat, else the latest checkpoint's"
+    )
+    latest_evaluation_status: EvaluationStatus | None
+
+    @strawberry.field
+    async def plan(self, info: strawberry.Info) -> Plan | None:
+        if self.plan_id is None:
+            return None
+        p = await info.context.loaders.plan.load(int(self.plan_id))
+        return Plan.of(p) if p else None
+
+
+@strawberry.type(description="One group of performanceStats.")
+class PerformanceStatsRow:
+    unit_id: strawberry.ID | None
+    checkpoint_id: strawberry.ID | None
+    predikat: Predikat | None
+    result_rating: Rating | None
+    behaviour_rating: Rating | None
+    plan_status: str | None
+    plans: int = strawberry.field(description="Plans in the group (× checkpoints if grouped)")
+    with_achievement: int = strawberry.field(description="Of which approved, with achievement")
+    average_achievement: Decimal | None
+
+    @strawberry.field
+    async def unit(self, info: strawberry.Info) -> Unit | None:
+        if self.unit_id is None:
+            return None
+        u = await info.context.loaders.unit.load(int(self.unit_id))
+        return Unit.of(u) if u else None
+
+    @strawberry.field
+    async def checkpoint(self, info: strawberry.Info) -> Checkpoint | None:
+        if self.checkpoint_id is None:
+            return None
+        c = await info.context.loaders.checkpoint.load(int(self.checkpoint_id))
+        return Checkpoint.of(c) if c else None
+
+
+@strawberry.type
+class PredikatCount:
+    predikat: Predikat
+    count: int
+    percent: Decimal
+
+
+@strawberry.type(description="A way the distribution breaks the unit's pattern.")
+class DistributionProblem:
+    code: str
+    predikat: list[Predikat]
+    limit_percent: Decimal | None
+    actual_percent: Decimal
+    message: str
+
+
+@strawberry.type(description="A unit's predikat distribution against its pattern (kurva).")
+class DistributionCheck:
+    unit_id: strawberry.ID
+    period_id: strawberry.ID
+    rating: OrganisationRating | None = strawberry.field(
+        description="Null: the region admin has not rated the unit, so there is no pattern"
+    )
+    employees: int = strawberry.field(description="Plans in the unit and its sub-units")
+    rated: int = strawberry.field(description="Of which have a predikat for the year")
+    counts: list[PredikatCount]
+    problems: list[DistributionProblem]
+
+    @classmethod
+    def of(cls, d: distribution.Distribution) -> DistributionCheck:
+        rated = d.rated
+        return cls(
+            unit_id=strawberry.ID(str(d.unit_id)),
+            period_id=strawberry.ID(str(d.period_id)),
+            rating=d.rating,
+            employees=d.employees,
+            rated=rated,
+            counts=[
+                PredikatCount(
+                    predikat=p,
+                    count=d.counts.get(p, 0),
+                    percent=(Decimal(d.counts.get(p, 0) * 100) / rated).quantize(Decimal("0.01"))
+                    if rated
+                    else Decimal(0),
+                )
+                for p in _Predikat
+            ],
+            problems=[problem_of(p) for p in d.problems],
+        )
+
+
+def problem_of(p: Any) -> DistributionProblem:
+    return DistributionProblem(
+        code=p.code,
+        predikat=list(p.predikat),
+        limit_percent=p.limit_pct,
+        actual_percent=p.actual_pct,
+        message=p.message,
+    )
+
+
+@strawberry.type(description="A reward or sanction and who decided it.")
+class RewardSanction:
+    id: strawberry.ID
+    employee_id: strawberry.ID
+    evaluation_id: strawberry.ID | None
+    kind: ConsequenceKind
+    type: ConsequenceType
+    reason: str
+    decided_on: date
+    decided_by: strawberry.ID = strawberry.field(description="User account id")
+
+    @classmethod
+    def of(cls, r: m.RewardSanction) -> RewardSanction:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            employee_id=strawberry.ID(str(r.employee_id)),
+            evaluation_id=optional_id(r.evaluation_id),
+            kind=r.consequence,
+            type=consequences.ConsequenceType(r.type),
+            reason=r.reason,
+            decided_on=r.decided_on,
+            decided_by=strawberry.ID(str(r.decided_by)),
+        )
+
+
+@strawberry.type(description="A BerAKHLAK core value with its guide behaviours.")
+class BehaviourValue:
+    code: str
+    name: str
+    guide_behaviours: list[str]
