@@ -39,7 +39,9 @@ async def atomically(
         column, _, detail = str(exc).partition(":")
         field = api_field(column.strip())
         too_long = "Length of" in detail
-        return None, [FieldError.of(field, CommonError.TOO_LONG if too_long else CommonError.INVALID)]
+        return None, [
+            FieldError.of(field, CommonError.TOO_LONG if too_long else CommonError.INVALID)
+        ]
     except IntegrityError as exc:
         # Another request committed the same key after this one's own check.
         cause = exc.__cause__

@@ -36,7 +36,7 @@ from kinerja_saas.auth.tokens import (
     issue_device_token,
     issue_pair,
 )
-from kinerja_saas.errors import AuthenticationFailed, CommonError, FieldError, ValidationFailed
+from kinerja_saas.errors import AuthenticationFailed, CommonError, ValidationFailed
 from kinerja_saas.org.queries import EmployeeRow
 from kinerja_saas.org.service import employees_by_ids
 from kinerja_saas.ratelimit import digest

@@ -41,7 +41,7 @@ from kinerja_saas.audit.service import record, snapshot
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import CommonError, ErrorCollector, FieldError, NotFound, ValidationFailed
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, ValidationFailed
 from kinerja_saas.notifications import queries
 from kinerja_saas.notifications.errors import NotificationError
 from kinerja_saas.notifications.events import WEBHOOK_REDELIVERY

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from kinerja_saas.errors import CommonError, FieldError, ValidationFailed
+from kinerja_saas.errors import CommonError, ValidationFailed
 from kinerja_saas.training import admin, participants
 from kinerja_saas.training import queries as training_queries
 from kinerja_saas.training.errors import TrainingNotice
