@@ -250,15 +250,15 @@ def test_no_raise_site_writes_its_own_message():
 
 
 def test_the_import_problems_built_in_sql_are_declared():
-    from kinerja_saas.org import importing
+    from kinerja_saas.org import queries
     from kinerja_saas.org.errors import ImportRowError
 
     sql = " ".join(
         [
-            *importing.CROSS_ROW_CHECKS,
-            importing.SUPERVISOR_LEAVING,
-            importing.CYCLE_CHECK,
-            importing.CYCLE_UNREACHED,
+            *queries.CROSS_ROW_CHECKS,
+            queries.SUPERVISOR_LEAVING,
+            queries.CYCLE_CHECK,
+            queries.CYCLE_UNREACHED,
         ]
     )
     found = set(re.findall(r"'([A-Z][A-Z_]{3,})'", sql))
