@@ -35,6 +35,8 @@ from schema.regions.mutations import RegionMutation
 from schema.regions.queries import CatalogueQuery, RegionQuery
 from schema.surveys.mutations import SurveyMutation
 from schema.surveys.queries import SurveyQuery
+from schema.tpp.mutations import TppMutation
+from schema.tpp.queries import TppQuery
 from schema.training.mutations import TrainingMutation
 from schema.training.queries import TrainingQuery
 from schema.transaction import TenantTransaction
@@ -58,6 +60,7 @@ Query = merge_types(
         WebhookQuery,
         SurveyQuery,
         TrainingQuery,
+        TppQuery,
     ),
 )
 Mutation = merge_types(
@@ -74,6 +77,7 @@ Mutation = merge_types(
         WebhookMutation,
         SurveyMutation,
         TrainingMutation,
+        TppMutation,
     ),
 )
 

@@ -330,6 +330,14 @@ async def _flows(api, region) -> None:
         api, region, csv_bytes(row(nip, "Pegawai Baru", "Dinas Baru", email="baru@x.go.id"))
     )
     assert job["status"] == "SUCCEEDED"
+    # A month's TPP asked for.
+    from kinerja_saas.tpp import service as tpp
+    from kinerja_saas.tpp.rules import DEFAULTS
+
+    month = date.today().strftime("%Y-%m")
+    async with tenant_transaction(region.id):
+        await tpp.save_rule_set(actor=admin, effective_month=month, rules=DEFAULTS)
+        await tpp.request_computation(actor=admin, month=month)
 
 
 async def test_what_the_services_write_matches_the_declared_payloads(api, region_a, owner_conn):

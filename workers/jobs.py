@@ -12,6 +12,7 @@ from typing import Final
 DISPATCH_EVENT: Final = "dispatch_event"  # the handlers of an event's topic
 FAN_OUT_NOTIFICATIONS: Final = "fan_out_notifications"  # a topic's notification kind
 IMPORT_EMPLOYEES: Final = "import_employees"
+COMPUTE_TPP: Final = "compute_tpp"  # one region-month
 REDELIVER_WEBHOOK: Final = "redeliver_webhook"
 AGGREGATE_SURVEY_CAMPAIGN: Final = "aggregate_survey_campaign"  # debounced per campaign
 
@@ -41,6 +42,7 @@ ALL: Final = (
     DISPATCH_EVENT,
     FAN_OUT_NOTIFICATIONS,
     IMPORT_EMPLOYEES,
+    COMPUTE_TPP,
     REDELIVER_WEBHOOK,
     AGGREGATE_SURVEY_CAMPAIGN,
     SEND_EMAILS,

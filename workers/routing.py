@@ -28,6 +28,7 @@ from kinerja_saas.org import events as org
 from kinerja_saas.outbox.topics import Topic
 from kinerja_saas.performance import events as performance
 from kinerja_saas.surveys import events as surveys
+from kinerja_saas.tpp import events as tpp
 from kinerja_saas.training import events as training
 from workers import jobs
 from workers.tenant_job import use_routing
@@ -98,6 +99,8 @@ _TABLE = (
     Route(training.ASSIGNED, notify=_kind("TRAINING_ASSIGNED")),
     Route(training.TEAM_ASSIGNED, notify=_kind("TRAINING_TEAM_ASSIGNED")),
     Route(training.UNIT_ASSIGNED, notify=_kind("TRAINING_UNIT_ASSIGNED")),
+    # tpp
+    Route(tpp.COMPUTE_REQUESTED, job=jobs.COMPUTE_TPP),
     # notifications
     Route(notifications.ANNOUNCEMENT, notify=_kind("ANNOUNCEMENT")),
     Route(notifications.APPROVAL_REMINDER, notify=_kind("APPROVAL_OVERDUE")),

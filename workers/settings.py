@@ -35,6 +35,7 @@ from workers.surveys import (
     schedule_survey_recompute,
     sweep_survey_pending,
 )
+from workers.tpp import compute_tpp
 from workers.training import assign_training, schedule_training_assignment
 
 # arq's try limit is out of the way (FOREVER_TRIES): workers/tenant_job.py decides when a
@@ -47,6 +48,7 @@ FUNCTIONS = [
         max_tries=FOREVER_TRIES,
         timeout=IMPORT_TIMEOUT_SECONDS,
     ),
+    func(compute_tpp, name=jobs.COMPUTE_TPP, max_tries=FOREVER_TRIES, timeout=3600),
     func(announce_deadlines, name=jobs.ANNOUNCE_DEADLINES, max_tries=FOREVER_TRIES),
     func(
         fan_out_notifications,

@@ -12,9 +12,10 @@ from kinerja_saas.org import events as org
 from kinerja_saas.outbox.topics import Topic
 from kinerja_saas.performance import events as performance
 from kinerja_saas.surveys import events as surveys
+from kinerja_saas.tpp import events as tpp
 from kinerja_saas.training import events as training
 
-DOMAINS = (auth, org, performance, surveys, training, notifications)
+DOMAINS = (auth, org, performance, surveys, training, tpp, notifications)
 
 TOPICS: dict[str, Topic[Any]] = {t.name: t for d in DOMAINS for t in d.TOPICS}
 

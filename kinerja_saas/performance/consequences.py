@@ -11,6 +11,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.indonesian import number
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
@@ -25,6 +26,7 @@ from kinerja_saas.performance.models import (
 from tenants.context import current_tenant_id
 
 MAX_REASON = 2000
+MAX_AMOUNT = 1_000_000_000  # whole rupiah
 
 
 class ConsequenceType(StrEnum):
@@ -45,6 +47,10 @@ REWARDS = {
 }
 
 
+# The types whose amount (whole rupiah) enters the TPP of the month decided (kinerja_saas/tpp).
+AMOUNT_TYPES = {ConsequenceType.INSENTIF_KINERJA, ConsequenceType.PENGURANGAN_TPP}
+
+
 def kind_of(type_: ConsequenceType) -> Consequence:
     return Consequence.REWARD if type_ in REWARDS else Consequence.SANCTION
 
@@ -58,6 +64,7 @@ async def record_consequence(
     decided_on: date,
     evaluation_id: int | None = None,
     today: date | None = None,
+    amount: int | None = None,
 ) -> RewardSanction:
     tenant_id = current_tenant_id()
     today = today or date.today()
@@ -82,8 +89,14 @@ async def record_consequence(
             errors.add("evaluationId", CommonError.NOT_FOUND)
         elif evaluation.status is not EvaluationStatus.FINALISED:
             errors.add("evaluationId", PerformanceError.NOT_FINALISED)
+    if amount is not None:
+        if type_ not in AMOUNT_TYPES:
+            errors.add("amount", PerformanceError.AMOUNT_NOT_ALLOWED)
+        elif not 0 < amount <= MAX_AMOUNT:
+            errors.add("amount", CommonError.OUT_OF_RANGE, min="Rp1", max=f"Rp{number(MAX_AMOUNT)}")
     errors.raise_if_any()
     entry = await RewardSanction.create(
+        amount=amount,
         tenant_id=tenant_id,
         employee_id=employee.id,
         evaluation_id=evaluation_id,
@@ -98,7 +111,7 @@ async def record_consequence(
         action=f"{entry.consequence.value.lower()}.record",
         entity="employee",
         entity_id=employee.id,
-        after={"type": type_.value, "evaluation_id": evaluation_id},
+        after={"type": type_.value, "evaluation_id": evaluation_id, "amount": amount},
     )
     await emit(
         events.CONSEQUENCE_RECORDED,

@@ -81,6 +81,10 @@ class PerformanceError(ErrorCode):
     INVALID_URL = "INVALID_URL", "{field} harus berupa tautan http:// atau https://."
     EVALUATION_FINALISED = "EVALUATION_FINALISED", "Penilaian[ {checkpoint}] sudah final."
     NOT_FINALISED = "NOT_FINALISED", "Penilaian harus sudah final."
+    AMOUNT_NOT_ALLOWED = (
+        "AMOUNT_NOT_ALLOWED",
+        "{field} hanya untuk konsekuensi INSENTIF_KINERJA dan PENGURANGAN_TPP.",
+    )
     NO_BEHAVIOUR_VALUES = (
         "NO_BEHAVIOUR_VALUES",
         "Wilayah ini belum memiliki nilai BerAKHLAK, sehingga perilaku kerja tidak dapat "
@@ -169,5 +173,6 @@ field_labels(
         "evaluationId": "Penilaian",
         "replyToId": "Catatan yang dibalas",
         "unitRating": "Predikat organisasi",
+        "amount": "Nominal",
     }
 )

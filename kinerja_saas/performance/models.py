@@ -308,6 +308,8 @@ class RewardSanction(TenantModel):
     reason = fields.TextField()
     decided_on = fields.DateField()
     decided_by = fields.BigIntField()
+    # Whole rupiah of an INSENTIF_KINERJA / PENGURANGAN_TPP: enters that month's TPP.
+    amount = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

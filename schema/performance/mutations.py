@@ -414,6 +414,11 @@ class RecordRewardSanctionInput:
     reason: str
     decided_on: date
     evaluation_id: strawberry.ID | None = None
+    amount: int | None = strawberry.field(
+        default=None,
+        description="Whole rupiah, for INSENTIF_KINERJA and PENGURANGAN_TPP only: enters the "
+        "TPP of the month of decidedOn",
+    )
 
 
 @payload
@@ -539,6 +544,7 @@ class EvaluationMutation:
                 reason=input.reason,
                 decided_on=input.decided_on,
                 evaluation_id=parse_id(input.evaluation_id, "evaluationId"),
+                amount=input.amount,
             ),
             RewardSanction.of,
         )

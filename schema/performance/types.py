@@ -622,6 +622,11 @@ class RewardSanction:
     reason: str
     decided_on: date
     decided_by: strawberry.ID = strawberry.field(description="User account id")
+    amount: int | None = strawberry.field(
+        default=None,
+        description="Whole rupiah of an INSENTIF_KINERJA (added to the TPP of the month it "
+        "was decided in) or a PENGURANGAN_TPP (subtracted)",
+    )
 
     @classmethod
     def of(cls, r: m.RewardSanction) -> RewardSanction:
@@ -634,6 +639,7 @@ class RewardSanction:
             reason=r.reason,
             decided_on=r.decided_on,
             decided_by=strawberry.ID(str(r.decided_by)),
+            amount=r.amount,
         )
 
 

@@ -94,6 +94,8 @@ FIELD_IDS = {
 STRING_ARGUMENTS = {
     "regionSlug": lambda target: target.slug,
     "kind": lambda target: "PLAN_APPROVED",
+    "month": lambda target: date.today().strftime("%Y-%m"),  # TPP months
+    "effectiveMonth": lambda target: date.today().strftime("%Y-%m"),
 }
 SURVEY_CODE_FIELDS = ("surveyForm", "submitSurveyResponse")
 

@@ -74,6 +74,11 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "teamTrainings": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, OK),
     "jpLedger": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "trainingEffectiveness": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "tppRuleSets": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "tppMonth": (UNAUTH, NO_REGION, NULL, FORBIDDEN, FORBIDDEN, FORBIDDEN, NULL),
+    "tppLines": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "tppExportCsv": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "myTpp": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
     # --- mutations ---
     "login": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
     "refreshToken": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
@@ -153,6 +158,11 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "completeTraining": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND),
     "markTrainingNoShow": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND),
     "cancelTrainingAssignment": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND),
+    "saveTppRuleSet": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "setTppBaseAmounts": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "importTppAttendance": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "computeTpp": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "closeTppMonth": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # --- subscriptions (test_subscription_refusals) ---
     "notificationReceived": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
 }

@@ -91,6 +91,9 @@ async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_
     await fill_notification_tables(region_a)
     await fill_survey_tables(region_a)
     await fill_training_tables(region_a)
+    from tests.tpp.helpers import fill_tpp_tables
+
+    await fill_tpp_tables(region_a)
     for table in await _tenant_tables(owner_conn):
         assert await owner_conn.fetchval(f"SELECT count(*) FROM {table}") > 0 or table in (
             "import_rows",
@@ -157,6 +160,9 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
     await fill_notification_tables(region_a)
     await fill_survey_tables(region_a)
     await fill_training_tables(region_a)
+    from tests.tpp.helpers import fill_tpp_tables
+
+    await fill_tpp_tables(region_a)
     async with tenant_transaction(region_a.id):
         event = await outbox.emit(Topic("test.isolation", dict, "A test event."), {})
         await outbox.mark_processed(event.id, "isolation-test")

@@ -1,0 +1,1 @@
+"""TPP (tambahan penghasilan pegawai) computed from performance and discipline."""
