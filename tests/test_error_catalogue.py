@@ -89,6 +89,14 @@ SAMPLES: dict[str, object] = {
     "rival": "BAIK",
     "now": "9,00% (9 dari 100)",
     "columns": ["nip", "nama", "jabatan", "unit"],
+    # TPP
+    "label": "TPP dasar",
+    "low": 1,
+    "high": 20_000,
+    "month": "Maret 2026",
+    "action": "mengubah aturan TPP",
+    "nip": "198001012005011001",
+    "first": 4,
 }
 
 
