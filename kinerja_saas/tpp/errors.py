@@ -3,6 +3,8 @@ of kinerja_saas.errors (`{label}` is the Indonesian name the rule or column give
 
 from __future__ import annotations
 
+from typing import Any
+
 from kinerja_saas.errors import ErrorCode, FieldError
 
 
@@ -58,9 +60,9 @@ class TppRuleError(ErrorCode):
     )
 
 
-def message(code: ErrorCode, **values: object) -> str:
+def message(code: ErrorCode, **values: Any) -> str:
     return code.render(**values)
 
 
-def field_error(field: str | None, code: ErrorCode, **values: object) -> FieldError:
+def field_error(field: str | None, code: ErrorCode, **values: Any) -> FieldError:
     return FieldError.of(field, code, **values)
