@@ -26,7 +26,7 @@ SCHEMA = ROOT / "schema"
 
 DOMAIN_FILES = {"__init__.py", "types.py", "queries.py", "mutations.py"}
 OPTIONAL_FILES = {"subscriptions.py"}
-DOMAINS = {"auth", "regions", "org", "performance", "notifications", "surveys", "training"}
+DOMAINS = {"auth", "regions", "org", "performance", "notifications", "surveys", "training", "tpp"}
 INFRASTRUCTURE = {
     "__init__",
     "schema",

@@ -16,7 +16,7 @@ from datetime import date
 from typing import IO
 
 from kinerja_saas.tpp.errors import TppError, message
-from kinerja_saas.tpp.models import ImportProblem
+from kinerja_saas.tpp.rows import ImportProblem
 from kinerja_saas.tpp.rules import month_key, parse_month
 
 COLUMNS = (

@@ -8,9 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from tortoise import connections
-
-from kinerja_saas.tpp.models import (
+from kinerja_saas.db import db
+from kinerja_saas.tpp.rows import (
     ImportProblem,
     LineKind,
     MonthStatus,
@@ -19,11 +18,6 @@ from kinerja_saas.tpp.models import (
     TppMonth,
 )
 from kinerja_saas.tpp.rules import RULE_FIELDS, RuleSet
-
-
-def _db() -> Any:
-    return connections.get("default")
-
 
 # --- rule sets ---------------------------------------------------------------------------
 
@@ -41,7 +35,7 @@ def _rule_row(r: dict[str, Any]) -> RuleSetRow:
 
 
 async def rule_sets(tenant_id: int) -> list[RuleSetRow]:
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         f"SELECT id, effective_month, {_RULE_COLUMNS}, created_by, created_at"
         " FROM tpp_rule_sets WHERE tenant_id = $1 ORDER BY effective_month DESC",
         [tenant_id],
@@ -50,7 +44,7 @@ async def rule_sets(tenant_id: int) -> list[RuleSetRow]:
 
 
 async def rule_set_in_force(tenant_id: int, month: date) -> RuleSetRow | None:
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         f"SELECT id, effective_month, {_RULE_COLUMNS}, created_by, created_at"
         " FROM tpp_rule_sets WHERE tenant_id = $1 AND effective_month <= $2"
         " ORDER BY effective_month DESC LIMIT 1",
@@ -66,7 +60,7 @@ async def save_rule_set(
     (only while no month it governs is closed: the service checks)."""
     values = [getattr(rules, f) for f in RULE_FIELDS]
     placeholders = ", ".join(f"${i + 4}" for i in range(len(RULE_FIELDS)))
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         f"INSERT INTO tpp_rule_sets (tenant_id, effective_month, created_by, {_RULE_COLUMNS})"
         f" VALUES ($1, $2, $3, {placeholders})"
         " ON CONFLICT (tenant_id, effective_month) DO UPDATE SET "
@@ -81,7 +75,7 @@ async def save_rule_set(
 async def closed_month_governed_by(tenant_id: int, month: date) -> date | None:
     """The first closed month whose rule set a version effective from `month` would be or
     replace: a closed month on or after `month` with no later version before it."""
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         "SELECT m.month FROM tpp_months m WHERE m.tenant_id = $1 AND m.status = 'CLOSED'"
         " AND m.month >= $2 AND NOT EXISTS (SELECT 1 FROM tpp_rule_sets r"
         "   WHERE r.tenant_id = $1 AND r.effective_month > $2 AND r.effective_month <= m.month)"
@@ -95,7 +89,7 @@ async def closed_month_governed_by(tenant_id: int, month: date) -> date | None:
 
 
 async def unknown_nips(tenant_id: int, nips: Sequence[str]) -> set[str]:
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         "SELECT n.nip FROM unnest($2::text[]) AS n(nip) WHERE NOT EXISTS ("
         " SELECT 1 FROM employees e WHERE e.tenant_id = $1 AND e.nip = n.nip AND e.is_active)",
         [tenant_id, list(nips)],
@@ -104,7 +98,7 @@ async def unknown_nips(tenant_id: int, nips: Sequence[str]) -> set[str]:
 
 
 async def set_base_amounts(tenant_id: int, nips: Sequence[str], amounts: Sequence[int]) -> int:
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         "INSERT INTO tpp_base_amounts (tenant_id, employee_id, amount, updated_at)"
         " SELECT $1, e.id, i.amount, now()"
         " FROM unnest($2::text[], $3::bigint[]) AS i(nip, amount)"
@@ -133,7 +127,7 @@ ATTENDANCE_COLUMNS = (
 
 
 async def create_staging() -> None:
-    await _db().execute_script(
+    await db().execute_script(
         "CREATE TEMP TABLE tpp_staged (line_no integer, nip text, "
         + ", ".join(f"{c} smallint" for c in ATTENDANCE_COLUMNS)
         + ") ON COMMIT DROP"
@@ -144,17 +138,17 @@ async def stage(rows: Sequence[tuple[Any, ...]]) -> None:
     """One statement per batch (executemany): COPY is refused on tables with RLS, and the
     staging table is a temporary one for the same path as the roster import."""
     placeholders = ", ".join(f"${i + 1}" for i in range(2 + len(ATTENDANCE_COLUMNS)))
-    await _db().execute_many(
+    await db().execute_many(
         f"INSERT INTO tpp_staged (line_no, nip, {', '.join(ATTENDANCE_COLUMNS)})"
         f" VALUES ({placeholders})",
-        list(rows),
+        [list(row) for row in rows],
     )
 
 
 async def staged_problems(tenant_id: int, limit: int) -> list[ImportProblem]:
     """The rules between rows and against the region, one statement: a NIP twice in the
     file, a NIP that is no active employee of the region."""
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         """
         SELECT line_no, 'nip' AS field, 'DUPLICATE_IN_FILE' AS code,
                'NIP ' || s.nip || ' juga ada di baris ' || f.first_line || '.' AS message
@@ -176,12 +170,12 @@ async def staged_problems(tenant_id: int, limit: int) -> list[ImportProblem]:
 
 async def replace_attendance(tenant_id: int, month: date) -> int:
     """The file is the month's data: what it does not name is removed."""
-    db = _db()
-    await db.execute_query(
+    conn = db()
+    await conn.execute_query(
         "DELETE FROM tpp_attendance WHERE tenant_id = $1 AND month = $2", [tenant_id, month]
     )
     columns = ", ".join(ATTENDANCE_COLUMNS)
-    rows = await db.execute_query_dict(
+    rows = await conn.execute_query_dict(
         f"INSERT INTO tpp_attendance (tenant_id, month, employee_id, {columns})"
         f" SELECT $1, $2, e.id, {', '.join('s.' + c for c in ATTENDANCE_COLUMNS)}"
         " FROM tpp_staged s JOIN employees e ON e.tenant_id = $1 AND e.nip = s.nip"
@@ -269,12 +263,12 @@ LINE_FIGURES = (
 async def lock_month(tenant_id: int, month: date) -> TppMonth:
     """The month's row (created when new), locked for this transaction: a computation and a
     closing of the same month run one after the other."""
-    db = _db()
-    await db.execute_query(
+    conn = db()
+    await conn.execute_query(
         "INSERT INTO tpp_months (tenant_id, month) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         [tenant_id, month],
     )
-    rows = await db.execute_query_dict(
+    rows = await conn.execute_query_dict(
         "SELECT month, status, requested_at, computed_at, closed_at FROM tpp_months"
         " WHERE tenant_id = $1 AND month = $2 FOR UPDATE",
         [tenant_id, month],
@@ -283,7 +277,7 @@ async def lock_month(tenant_id: int, month: date) -> TppMonth:
 
 
 async def mark_requested(tenant_id: int, month: date) -> None:
-    await _db().execute_query(
+    await db().execute_query(
         "UPDATE tpp_months SET requested_at = now() WHERE tenant_id = $1 AND month = $2",
         [tenant_id, month],
     )
@@ -291,11 +285,11 @@ async def mark_requested(tenant_id: int, month: date) -> None:
 
 async def compute_open_month(tenant_id: int, month: date) -> int:
     """While open, revision 0 is the computation as of now: rewritten whole."""
-    db = _db()
-    await db.execute_query(
+    conn = db()
+    await conn.execute_query(
         "DELETE FROM tpp_lines WHERE tenant_id = $1 AND month = $2", [tenant_id, month]
     )
-    rows = await db.execute_query_dict(
+    rows = await conn.execute_query_dict(
         f"WITH ins AS (INSERT INTO tpp_lines (tenant_id, month, employee_id, revision, kind,"
         f" {LINE_FIGURES}) SELECT $1, $2, employee_id, 0, 'COMPUTED', {LINE_FIGURES}"
         f" FROM ({COMPUTE_SQL}) c RETURNING 1) SELECT count(*) AS n FROM ins",
@@ -309,7 +303,7 @@ async def compute_closed_month(tenant_id: int, month: date) -> int:
     """After closing: a CORRECTION row (next revision, with the difference of its total)
     for each employee whose computation differs from their latest row, including someone
     added since (revision 1, from nothing). Nothing is rewritten or deleted."""
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         f"""
         WITH latest AS (
             SELECT DISTINCT ON (employee_id) employee_id, revision, {LINE_FIGURES}
@@ -335,14 +329,14 @@ async def compute_closed_month(tenant_id: int, month: date) -> int:
 
 
 async def _computed(tenant_id: int, month: date) -> None:
-    await _db().execute_query(
+    await db().execute_query(
         "UPDATE tpp_months SET computed_at = now() WHERE tenant_id = $1 AND month = $2",
         [tenant_id, month],
     )
 
 
 async def close_month(tenant_id: int, month: date, user_id: int | None) -> None:
-    await _db().execute_query(
+    await db().execute_query(
         "UPDATE tpp_months SET status = 'CLOSED', closed_at = now(), closed_by = $3"
         " WHERE tenant_id = $1 AND month = $2",
         [tenant_id, month, user_id],
@@ -364,7 +358,7 @@ def _month_row(r: dict[str, Any]) -> TppMonth:
 
 async def month_summary(tenant_id: int, month: date) -> TppMonth | None:
     """The month with its latest totals (each employee's latest revision)."""
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         """
         SELECT m.month, m.status, m.requested_at, m.computed_at, m.closed_at,
                (SELECT count(DISTINCT employee_id) FROM tpp_lines l
@@ -398,7 +392,7 @@ def _line(r: dict[str, Any]) -> TppLine:
 
 
 async def lines_of_employee(tenant_id: int, month: date, employee_id: int) -> list[TppLine]:
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         _LINE_SELECT + " WHERE l.tenant_id = $1 AND l.month = $2 AND l.employee_id = $3"
         " ORDER BY l.revision",
         [tenant_id, month, employee_id],
@@ -416,7 +410,7 @@ async def month_lines(
         " AND e2.id = l2.employee_id WHERE l2.tenant_id = $1 AND l2.month = $2"
         " AND ($3::text IS NULL OR e2.nip > $3) ORDER BY e2.nip" + (" LIMIT $4" if limit else "")
     )
-    rows = await _db().execute_query_dict(
+    rows = await db().execute_query_dict(
         _LINE_SELECT + f" WHERE l.tenant_id = $1 AND l.month = $2 AND e.nip IN ({page})"
         " ORDER BY e.nip, l.revision",
         [tenant_id, month, after_nip] + ([limit] if limit else []),

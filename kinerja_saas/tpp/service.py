@@ -19,7 +19,7 @@ from kinerja_saas.outbox.service import emit
 from kinerja_saas.tpp import events, queries
 from kinerja_saas.tpp.errors import TppError, field_error, message
 from kinerja_saas.tpp.importing import FileRefused, read_attendance
-from kinerja_saas.tpp.models import ImportProblem, MonthStatus, RuleSetRow, TppLine, TppMonth
+from kinerja_saas.tpp.rows import ImportProblem, MonthStatus, RuleSetRow, TppLine, TppMonth
 from kinerja_saas.tpp.rules import (
     MAX_AMOUNT,
     RULE_FIELDS,

@@ -12,9 +12,10 @@ from strawberry.file_uploads import Upload
 from kinerja_saas.errors import FieldError, ValidationFailed
 from kinerja_saas.tpp import service
 from kinerja_saas.tpp.errors import TppRuleError
-from kinerja_saas.tpp.models import ImportProblem
+from kinerja_saas.tpp.rows import ImportProblem
 from kinerja_saas.tpp.rules import DEFAULTS, LABELS, RuleSet, api_name, parse_decimal
 from schema.errors import run_mutation
+from schema.payloads import mutate
 from schema.tpp.types import (
     TppAttendancePayload,
     TppBaseAmountInput,
@@ -66,21 +67,20 @@ class TppMutation:
                 actor=actor, effective_month=input.effective_month, rules=_rules(input)
             )
 
-        row, errors = await run_mutation(body)
-        return TppRuleSetPayload(rule_set=TppRuleSet.of(row) if row else None, errors=errors)
+        return await mutate(TppRuleSetPayload, body, TppRuleSet.of)
 
     @strawberry.mutation(description="Region admin: base TPP (whole rupiah) per employee.")
     async def set_tpp_base_amounts(
         self, info: strawberry.Info, items: list[TppBaseAmountInput]
     ) -> TppBaseAmountsPayload:
         actor = info.context.require_region_actor()
-        count, errors = await run_mutation(
+        return await mutate(
+            TppBaseAmountsPayload,
             lambda: service.set_base_amounts(
                 actor=actor,
                 items=[service.BaseAmount(i.nip.strip(), i.amount) for i in items],
-            )
+            ),
         )
-        return TppBaseAmountsPayload(updated=count or 0, errors=errors)
 
     @strawberry.mutation(
         description="Region admin: a month's attendance and discipline figures from the "
@@ -123,13 +123,15 @@ class TppMutation:
     )
     async def compute_tpp(self, info: strawberry.Info, month: str) -> TppMonthPayload:
         actor = info.context.require_region_actor()
-        found, errors = await run_mutation(
-            lambda: service.request_computation(actor=actor, month=month)
+        return await mutate(
+            TppMonthPayload,
+            lambda: service.request_computation(actor=actor, month=month),
+            TppMonth.of,
         )
-        return TppMonthPayload(month=TppMonth.of(found) if found else None, errors=errors)
 
     @strawberry.mutation(description="Region admin: close a computed month.")
     async def close_tpp_month(self, info: strawberry.Info, month: str) -> TppMonthPayload:
         actor = info.context.require_region_actor()
-        found, errors = await run_mutation(lambda: service.close_month(actor=actor, month=month))
-        return TppMonthPayload(month=TppMonth.of(found) if found else None, errors=errors)
+        return await mutate(
+            TppMonthPayload, lambda: service.close_month(actor=actor, month=month), TppMonth.of
+        )

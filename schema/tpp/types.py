@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import strawberry
 
-from kinerja_saas.tpp import models, service
+from kinerja_saas.tpp import rows, service
 from kinerja_saas.tpp.rules import RULE_FIELDS, month_key, month_label, rupiah
-from schema.errors import UserError
+from schema.payloads import payload
 
-TppMonthStatus = strawberry.enum(models.MonthStatus, name="TppMonthStatus")
-TppLineKind = strawberry.enum(models.LineKind, name="TppLineKind")
+TppMonthStatus = strawberry.enum(rows.MonthStatus, name="TppMonthStatus")
+TppLineKind = strawberry.enum(rows.LineKind, name="TppLineKind")
 
 
 @strawberry.type(description="A version of the region's TPP rules, in force from its month.")
@@ -45,7 +45,7 @@ class TppRuleSet:
     created_at: datetime
 
     @classmethod
-    def of(cls, row: models.RuleSetRow) -> TppRuleSet:
+    def of(cls, row: rows.RuleSetRow) -> TppRuleSet:
         return cls(
             id=strawberry.ID(str(row.id)),
             effective_month=month_key(row.effective_month),
@@ -81,10 +81,9 @@ class TppRuleSetInput:
     leave_day: str | None = None
 
 
-@strawberry.type
+@payload
 class TppRuleSetPayload:
     rule_set: TppRuleSet | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -93,10 +92,9 @@ class TppBaseAmountInput:
     amount: int = strawberry.field(description="Whole rupiah")
 
 
-@strawberry.type
+@payload
 class TppBaseAmountsPayload:
     updated: int = 0
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="A problem in the attendance file; line 1 is the header row.")
@@ -107,12 +105,11 @@ class TppImportProblem:
     message: str
 
 
-@strawberry.type
+@payload
 class TppAttendancePayload:
     imported: int = 0
     problem_count: int = 0
     problems: list[TppImportProblem] = strawberry.field(default_factory=list)
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="One part of a TPP computation, as a person reads it.")
@@ -155,7 +152,7 @@ class TppLine:
     items: list[TppItem]
 
     @classmethod
-    def of(cls, line: models.TppLine) -> TppLine:
+    def of(cls, line: rows.TppLine) -> TppLine:
         return cls(
             employee_id=strawberry.ID(str(line.employee_id)),
             nip=line.nip,
@@ -211,7 +208,7 @@ class TppMonth:
     corrections: int
 
     @classmethod
-    def of(cls, m: models.TppMonth) -> TppMonth:
+    def of(cls, m: rows.TppMonth) -> TppMonth:
         return cls(
             month=month_key(m.month),
             month_label=month_label(m.month),
@@ -226,10 +223,9 @@ class TppMonth:
         )
 
 
-@strawberry.type
+@payload
 class TppMonthPayload:
     month: TppMonth | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
