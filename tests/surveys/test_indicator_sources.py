@@ -27,8 +27,8 @@ from kinerja_saas.performance.models import (
 from kinerja_saas.performance.rules import Direction
 from kinerja_saas.surveys import admin, aggregation
 from kinerja_saas.surveys.models import SurveyResult
+from kinerja_saas.surveys.public import region_today
 from tenants.context import tenant_transaction
-from tests.conftest import TODAY
 from tests.performance.cycle import advance, person
 from tests.surveys.helpers import open_campaign, recompute, respond
 from tests.surveys.test_aggregation import relay_at
@@ -94,13 +94,16 @@ async def approved_ikm_plan(region, key="chief", evaluator="head", **source) -> 
 
 
 async def closing_today(region, campaign) -> None:
-    """The campaign closes today: its checkpoint is today's (inside the current period)."""
+    """The campaign closes today in the region's own time zone (the public form counts the
+    days there: from 17:00 UTC Jakarta is a day ahead of the machine's date): its checkpoint
+    is today's (inside the current period)."""
+    today = region_today(region.tenant)
     async with tenant_transaction(region.id):
         await admin.set_campaign_dates(
             actor=region.actor(Role.REGION_ADMIN),
             campaign_id=campaign.id,
-            opens_on=TODAY - timedelta(days=1),
-            closes_on=TODAY,
+            opens_on=today - timedelta(days=1),
+            closes_on=today,
         )
 
 
@@ -157,7 +160,7 @@ async def test_the_unit_heads_ikm_indicator_fills_in_from_a_real_worker(
     assert realisation.note == "IKM SKM Semester I: 3 responden"
     async with tenant_transaction(region_a.id):
         checkpoint = await Checkpoint.get(tenant_id=region_a.id, id=realisation.checkpoint_id)
-    assert checkpoint.starts_on <= TODAY <= checkpoint.ends_on
+    assert checkpoint.starts_on <= region_today(region_a.tenant) <= checkpoint.ends_on
     # More responses and a recompute move it; the same values again write nothing.
     await respond(region_a, campaign.codes["ktp"], [4] * 9)
     await recompute(region_a, campaign.id)
