@@ -261,7 +261,7 @@ async def test_a_killed_workers_job_runs_again_within_a_lease(
     first = await processes.worker(**FAST)
     # The demo seed's own events (hundreds of fan-outs and e-mails) must be done first, or
     # one of their jobs is what waits on the lock and this kind's job never runs mid-kill.
-    await eventually(lambda: _seed_settled(cluster), seconds=300, what="the seed's events done")
+    await eventually(lambda: _seed_settled(cluster), seconds=900, what="the seed's events done")
     run = next(_runs)
     async with Lock(cluster, table) as lock:
         job_id, done = await start(cluster, admin, run)
