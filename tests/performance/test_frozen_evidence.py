@@ -11,8 +11,8 @@ from decimal import Decimal
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.performance.models import Evaluation, PeriodStatus
 from kinerja_saas.surveys import admin
+from kinerja_saas.surveys.public import region_today
 from tenants.context import tenant_transaction
-from tests.conftest import TODAY
 from tests.performance.cycle import BERAKHLAK, advance
 from tests.surveys.helpers import open_campaign, recompute, respond
 from tests.surveys.test_indicator_sources import approved_ikm_plan, sourced
@@ -29,12 +29,13 @@ MINE = """{ myEvaluations { id status achievement
 
 async def test_a_late_survey_response_never_alters_a_finalised_evaluation(api, region_a):
     campaign = await open_campaign(region_a)
+    today = region_today(region_a.tenant)  # the public form counts days in the region's zone
     async with tenant_transaction(region_a.id):
         await admin.set_campaign_dates(
             actor=region_a.actor(Role.REGION_ADMIN),
             campaign_id=campaign.id,
-            opens_on=TODAY - timedelta(days=1),
-            closes_on=TODAY,
+            opens_on=today - timedelta(days=1),
+            closes_on=today,
         )
     plan = await approved_ikm_plan(region_a, unit_id=region_a.units["a"].id)
     await advance(region_a, PeriodStatus.ACTIVE)
