@@ -168,15 +168,20 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="EVALUATION_APPEALED",
-        description="An employee appealed (keberatan): to the evaluator's supervisor, who "
-        "decides it.",
+        description="An employee appealed (keberatan): to whoever decides it — the "
+        "evaluator's supervisor, else the region's Tim Penilai Kinerja, or the region admins "
+        "where the region says so (payload `decider`).",
         title="Keberatan atas evaluasi {pegawai}",
-        body="{pegawai} mengajukan keberatan atas evaluasi kinerjanya. Sebagai atasan pejabat "
-        "penilai, Anda diminta meninjau dan memutuskannya.",
+        body="{pegawai} mengajukan keberatan atas evaluasi kinerjanya. Anda diminta "
+        "meninjau dan memutuskannya.",
         link="/evaluasi/{evaluation_id}",
-        recipients=_account_or_admins(
-            _bigint("reviewer_id"), joins=_EMPLOYEE_NAME[0], extra=_EMPLOYEE_NAME[1]
-        ),
+        recipients="SELECT u.id AS user_id, u.name AS nama, e.name AS pegawai"
+        f" FROM user_accounts u {_EMPLOYEE_NAME[0]}"
+        " WHERE u.tenant_id = $1 AND u.is_active AND CASE $2::jsonb->>'decider'"
+        " WHEN 'TIM_PENILAI' THEN u.employee_id IN (SELECT t.employee_id"
+        " FROM appraisal_team_members t WHERE t.tenant_id = $1)"
+        " WHEN 'REGION_ADMIN' THEN 'REGION_ADMIN' = ANY(u.roles)"
+        f" ELSE u.employee_id = {_bigint('reviewer_id')} END",
         event_vars=("evaluation_id",),
         recipient_vars=("pegawai",),
     ),
@@ -324,6 +329,18 @@ KINDS: tuple[Kind, ...] = (
         recipients="SELECT u.id AS user_id, u.name AS nama FROM user_accounts u"
         " WHERE u.tenant_id = $1 AND u.is_active AND u.id = " + _bigint("user_id"),
         event_vars=("perubahan",),
+    ),
+    Kind(
+        name="ACTING_APPOINTED",
+        description="A region admin appointed an acting head (Plt./Plh.) of a unit: to that "
+        "person.",
+        title="Penunjukan sebagai {jabatan}",
+        body="Yth. {nama},\n\nAnda ditunjuk sebagai {jabatan} untuk {periode}. Selama masa "
+        "itu Anda menyetujui SKP, memverifikasi realisasi, dan menilai kinerja pegawai yang "
+        "dipimpin unit tersebut, dengan tanda tangan sebagai {jabatan}.",
+        link=None,
+        recipients=_account_of(_bigint("employee_id")),
+        event_vars=("jabatan", "periode"),
     ),
 )
 

@@ -746,3 +746,53 @@ async def import_problems(
         line, row_id = after
         query = query.filter(Q(line_no__gt=line) | Q(line_no=line, id__gt=row_id))
     return await query.order_by("line_no", "id").limit(limit)
+
+
+# --- acting officials (Plt./Plh.) ----------------------------------------------------------------
+
+# The heads of unit `a.unit_id`: its employees (active or not: a vacant post keeps its
+# former holder's reports pointing at them) whose own supervisor is outside the unit.
+UNIT_HEADS = (
+    "SELECT h.id FROM employees h WHERE h.tenant_id = $1 AND h.unit_id = a.unit_id"
+    " AND NOT EXISTS (SELECT 1 FROM employees s WHERE s.tenant_id = $1"
+    " AND s.id = h.supervisor_id AND s.unit_id = a.unit_id)"
+)
+
+
+class ActingRow(TypedDict):
+    id: int
+    unit_id: int
+    kind: str
+
+
+async def acting_for(*, acting_id: int, evaluator_id: int, today: Any) -> ActingRow | None:
+    """The appointment under which `acting_id` stands in for `evaluator_id` on `today`: an
+    appointment of theirs in force that day, of a unit `evaluator_id` heads."""
+    rows = await db().execute_query_dict(
+        "SELECT a.id, a.unit_id, a.kind FROM acting_appointments a"
+        " WHERE a.tenant_id = $1 AND a.employee_id = $2 AND $3 BETWEEN a.starts_on AND a.ends_on"
+        f" AND $4 IN ({UNIT_HEADS}) ORDER BY a.starts_on LIMIT 1",
+        [current_tenant_id(), acting_id, today, evaluator_id],
+    )
+    return cast(ActingRow, rows[0]) if rows else None
+
+
+async def heads_acted_for(*, acting_id: int, today: Any) -> list[int]:
+    """Everyone `acting_id` stands in for on `today` (the heads of the units they act for)."""
+    rows = await db().execute_query_dict(
+        f"SELECT DISTINCT x.id FROM acting_appointments a CROSS JOIN LATERAL ({UNIT_HEADS}) x"
+        " WHERE a.tenant_id = $1 AND a.employee_id = $2 AND $3 BETWEEN a.starts_on AND a.ends_on"
+        " AND x.id <> $2",
+        [current_tenant_id(), acting_id, today],
+    )
+    return [r["id"] for r in rows]
+
+
+async def lock_unit(unit_id: int) -> bool:
+    """Locks the unit's row (appointments of one unit are checked and written one at a
+    time); false when the region has no such unit."""
+    rows = await db().execute_query_dict(
+        "SELECT id FROM org_units WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [current_tenant_id(), unit_id],
+    )
+    return bool(rows)

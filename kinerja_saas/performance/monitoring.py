@@ -13,6 +13,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import NotFound, PermissionDenied
+from kinerja_saas.org.acting import heads_acted_for, region_today
 from kinerja_saas.performance import queries
 from kinerja_saas.performance.models import Period
 from kinerja_saas.performance.queries import PlanFilter as PlanFilter
@@ -42,12 +43,18 @@ async def my_team(
 ) -> list[dict[str, Any]]:
     """Each direct report with their plan's status, achievement to date (approved plans),
     realisations missing for checkpoints that have ended, realisations waiting for
-    verification, and the latest predikat (the year's, else the latest checkpoint's)."""
+    verification, and the latest predikat (the year's, else the latest checkpoint's).
+    An acting head (Plt./Plh.) also sees, while acting, the reports of the head they stand
+    in for."""
     if actor.employee_id is None:
         raise PermissionDenied("Only an employee supervises a team.")
     await _require_period(period_id)
+    acted_for = await heads_acted_for(acting_id=actor.employee_id, today=await region_today())
     return await queries.team_rows(
-        supervisor_id=actor.employee_id, period_id=period_id, today=today or date.today(), cap=cap
+        supervisor_ids=[actor.employee_id, *acted_for],
+        period_id=period_id,
+        today=today or date.today(),
+        cap=cap,
     )
 
 
@@ -60,7 +67,8 @@ async def performance_stats(
     cap: Decimal,
 ) -> list[dict[str, Any]]:
     """Counts of plans and their average achievement (approved plans) per group. The region
-    admin sees the region, a supervisor their supervision chain."""
+    admin sees the region; a supervisor the plans they evaluate or someone below them
+    evaluates, by the evaluator recorded on the plan (not today's chain)."""
     if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
         raise PermissionDenied("Only region admins and supervisors see statistics.")
     await _require_period(period_id)

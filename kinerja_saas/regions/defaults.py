@@ -21,6 +21,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "low_indicator_floor": 60.0,
         "checkpoint": "QUARTERLY",
         "appeal_window_days": 14,
+        # Who decides an appeal when the evaluator has no supervisor (the head of the tree):
+        # TIM_PENILAI (the region's Tim Penilai Kinerja, PermenPANRB 6/2022) or REGION_ADMIN.
+        "appeal_decider_at_top": "TIM_PENILAI",
         # Days before a checkpoint's realisation deadline that "deadline near" is announced.
         "deadline_notice_days": 3,
         # Evaluators are reminded daily of plans waiting longer than this for approval.
@@ -39,6 +42,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 PREDIKAT = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
 CHECKPOINTS = ("MONTHLY", "QUARTERLY", "SEMESTER")
 RESULT_RATING_METHODS = ("REGULATION", "WEIGHTED_MEAN")
+APPEAL_DECIDERS_AT_TOP = ("TIM_PENILAI", "REGION_ADMIN")
 
 # The 7 core values with their guide behaviours (panduan perilaku), SE MenPANRB 20/2021.
 BERAKHLAK = (

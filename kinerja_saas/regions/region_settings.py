@@ -8,6 +8,7 @@ from typing import Any
 
 from kinerja_saas.errors import FieldError
 from kinerja_saas.regions.defaults import (
+    APPEAL_DECIDERS_AT_TOP,
     CHECKPOINTS,
     DEFAULT_SETTINGS,
     PREDIKAT,
@@ -83,6 +84,12 @@ def settings_problems(settings: dict[str, Any]) -> list[FieldError]:
             "performance.resultRatingMethod",
             "INVALID",
             f"Choose one of {', '.join(RESULT_RATING_METHODS)}.",
+        )
+    if perf["appeal_decider_at_top"] not in APPEAL_DECIDERS_AT_TOP:
+        bad(
+            "performance.appealDeciderAtTop",
+            "INVALID",
+            f"Pilih salah satu: {', '.join(APPEAL_DECIDERS_AT_TOP)}.",
         )
     if perf["checkpoint"] not in CHECKPOINTS:
         bad("performance.checkpoint", "INVALID", f"Choose one of {', '.join(CHECKPOINTS)}.")

@@ -60,6 +60,7 @@ class PerformanceSettingsInput:
     low_indicator_floor: float | None = None
     checkpoint: str | None = None
     appeal_window_days: int | None = None
+    appeal_decider_at_top: str | None = None
     deadline_notice_days: int | None = None
     approval_reminder_days: int | None = None
 

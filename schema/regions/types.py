@@ -61,6 +61,11 @@ class PerformanceSettings:
     )
     checkpoint: str = strawberry.field(description="MONTHLY, QUARTERLY or SEMESTER")
     appeal_window_days: int
+    appeal_decider_at_top: str = strawberry.field(
+        description="Who decides an appeal when the evaluator has no supervisor (the head of "
+        "the tree): TIM_PENILAI (default; the region's Tim Penilai Kinerja, PermenPANRB "
+        "6/2022) or REGION_ADMIN. Elsewhere the evaluator's supervisor decides."
+    )
     deadline_notice_days: int = strawberry.field(
         description="Days before a checkpoint's realisation deadline that it is announced as near"
     )
