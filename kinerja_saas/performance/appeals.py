@@ -112,7 +112,7 @@ async def _employee(employee_id: int) -> Employee:
     return employee
 
 
-async def appoint_team_member(*, actor: Actor, employee_id: int) -> list[Employee]:
+async def appoint_team_member(*, actor: Actor, employee_id: int) -> list[dict[str, Any]]:
     """Adds an active employee to the Tim Penilai Kinerja (again: nothing changes)."""
     _require_admin(actor)
     employee = await _employee(employee_id)
@@ -136,7 +136,7 @@ async def appoint_team_member(*, actor: Actor, employee_id: int) -> list[Employe
     return await team(actor=actor)
 
 
-async def remove_team_member(*, actor: Actor, employee_id: int) -> list[Employee]:
+async def remove_team_member(*, actor: Actor, employee_id: int) -> list[dict[str, Any]]:
     _require_admin(actor)
     employee = await _employee(employee_id)
     member = await scoped(AppraisalTeamMember).get_or_none(employee_id=employee.id)
@@ -152,7 +152,8 @@ async def remove_team_member(*, actor: Actor, employee_id: int) -> list[Employee
     return await team(actor=actor)
 
 
-async def team(*, actor: Actor) -> list[Employee]:
-    """The region's Tim Penilai Kinerja (anyone of the region may know who they are)."""
+async def team(*, actor: Actor) -> list[dict[str, Any]]:
+    """The region's Tim Penilai Kinerja, as employee rows (anyone of the region may know
+    who they are)."""
     ids: Any = await scoped(AppraisalTeamMember).values_list("employee_id", flat=True)
-    return await scoped(Employee).filter(id__in=list(ids)).order_by("name", "id")
+    return await scoped(Employee).filter(id__in=list(ids)).order_by("name", "id").values()

@@ -570,7 +570,8 @@ class PlanFilter:
 PLAN_COLUMNS = (
     "p.id, p.tenant_id, p.period_id, p.employee_id, p.unit_id, p.evaluator_id,"
     " p.evaluator_supervisor_id, p.status, p.return_reason, p.revision, p.submitted_at,"
-    " p.approved_at, p.created_at, p.updated_at, e.name AS employee_name"
+    " p.approved_at, p.approved_by, p.approved_capacity, p.approved_acting_unit_id,"
+    " p.created_at, p.updated_at, e.name AS employee_name"
 )
 
 

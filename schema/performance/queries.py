@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from kinerja_saas.performance import (
+    appeals,
     consequences,
     distribution,
     evaluations,
@@ -165,6 +166,15 @@ class EvaluationQuery:
             )
             for r in rows
         ]
+
+    @strawberry.field(
+        description="The region's Tim Penilai Kinerja: they decide appeals where the "
+        "evaluator has no supervisor (PermenPANRB 6/2022), unless the region's "
+        "appealDeciderAtTop is REGION_ADMIN."
+    )
+    async def appraisal_team(self, info: strawberry.Info) -> list[Employee]:
+        actor = info.context.require_region_actor()
+        return [Employee.of(r, with_contact=False) for r in await appeals.team(actor=actor)]
 
     @strawberry.field(description="A unit's predikat distribution against its pattern, live.")
     async def distribution_check(
