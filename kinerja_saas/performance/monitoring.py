@@ -50,12 +50,14 @@ async def my_team(
         raise PermissionDenied("Only an employee supervises a team.")
     await _require_period(period_id)
     acted_for = await heads_acted_for(acting_id=actor.employee_id, today=await region_today())
-    return await queries.team_rows(
+    rows = await queries.team_rows(
         supervisor_ids=[actor.employee_id, *acted_for],
         period_id=period_id,
         today=today or date.today(),
         cap=cap,
     )
+    # An acting head is one of the team they stand in for: not their own report.
+    return [r for r in rows if r["id"] != actor.employee_id]
 
 
 async def performance_stats(
