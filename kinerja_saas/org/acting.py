@@ -153,14 +153,18 @@ async def appointments(*, actor: Actor, unit_id: int | None = None) -> list[Acti
     return await query.order_by("-starts_on", "-id")
 
 
-async def acting_for(*, acting_id: int, evaluator_id: int, today: date) -> Acting | None:
-    """The capacity in which `acting_id` stands in for `evaluator_id` on `today`, if any."""
+async def acting_for(
+    *, acting_id: int, evaluator_id: int, today: date | None = None
+) -> Acting | None:
+    """The capacity in which `acting_id` stands in for `evaluator_id` on `today` (by default
+    the region's today, in its own time zone), if any."""
     row = await queries.acting_for(acting_id=acting_id, evaluator_id=evaluator_id, today=today)
     if row is None:
         return None
     return Acting(appointment_id=row["id"], kind=ActingKind(row["kind"]), unit_id=row["unit_id"])
 
 
-async def heads_acted_for(*, acting_id: int, today: date) -> list[int]:
-    """Whom `acting_id` stands in for on `today` (their team becomes the acting head's)."""
+async def heads_acted_for(*, acting_id: int, today: date | None = None) -> list[int]:
+    """Whom `acting_id` stands in for on `today` (by default the region's today): their
+    team becomes the acting head's."""
     return await queries.heads_acted_for(acting_id=acting_id, today=today)

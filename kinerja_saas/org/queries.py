@@ -759,6 +759,14 @@ UNIT_HEADS = (
 )
 
 
+# The day an appointment is checked against: the caller's, else today in the region's own
+# time zone (`tenants.timezone`), so that no statement is spent reading the region first.
+ACTING_DAY = (
+    "coalesce($3::date, (SELECT (now() AT TIME ZONE t.timezone)::date FROM tenants t"
+    " WHERE t.id = $1))"
+)
+
+
 class ActingRow(TypedDict):
     id: int
     unit_id: int
@@ -766,11 +774,13 @@ class ActingRow(TypedDict):
 
 
 async def acting_for(*, acting_id: int, evaluator_id: int, today: Any) -> ActingRow | None:
-    """The appointment under which `acting_id` stands in for `evaluator_id` on `today`: an
-    appointment of theirs in force that day, of a unit `evaluator_id` heads."""
+    """The appointment under which `acting_id` stands in for `evaluator_id` on `today` (None:
+    the region's today): an appointment of theirs in force that day, of a unit
+    `evaluator_id` heads."""
     rows = await db().execute_query_dict(
         "SELECT a.id, a.unit_id, a.kind FROM acting_appointments a"
-        " WHERE a.tenant_id = $1 AND a.employee_id = $2 AND $3 BETWEEN a.starts_on AND a.ends_on"
+        f" WHERE a.tenant_id = $1 AND a.employee_id = $2"
+        f" AND {ACTING_DAY} BETWEEN a.starts_on AND a.ends_on"
         f" AND $4 IN ({UNIT_HEADS}) ORDER BY a.starts_on LIMIT 1",
         [current_tenant_id(), acting_id, today, evaluator_id],
     )
@@ -778,10 +788,12 @@ async def acting_for(*, acting_id: int, evaluator_id: int, today: Any) -> Acting
 
 
 async def heads_acted_for(*, acting_id: int, today: Any) -> list[int]:
-    """Everyone `acting_id` stands in for on `today` (the heads of the units they act for)."""
+    """Everyone `acting_id` stands in for on `today` (None: the region's today): the heads
+    of the units they act for."""
     rows = await db().execute_query_dict(
         f"SELECT DISTINCT x.id FROM acting_appointments a CROSS JOIN LATERAL ({UNIT_HEADS}) x"
-        " WHERE a.tenant_id = $1 AND a.employee_id = $2 AND $3 BETWEEN a.starts_on AND a.ends_on"
+        " WHERE a.tenant_id = $1 AND a.employee_id = $2"
+        f" AND {ACTING_DAY} BETWEEN a.starts_on AND a.ends_on"
         " AND x.id <> $2",
         [current_tenant_id(), acting_id, today],
     )

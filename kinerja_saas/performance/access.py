@@ -21,7 +21,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import NotFound, PermissionDenied
-from kinerja_saas.org.acting import acting_for, region_today
+from kinerja_saas.org.acting import acting_for
 from kinerja_saas.org.models import ActingKind
 from kinerja_saas.org.service import supervises
 from kinerja_saas.performance.models import (
@@ -71,7 +71,7 @@ async def relations_to(actor: Actor, plan: Plan) -> frozenset[Relation]:
     if await supervises(me, plan.employee_id):
         found.add(Relation.CHAIN)
     elif plan.evaluator_id is not None and await acting_for(
-        acting_id=me, evaluator_id=plan.evaluator_id, today=await region_today()
+        acting_id=me, evaluator_id=plan.evaluator_id
     ):
         found.add(Relation.ACTING)
     elif await scoped(Evaluation).filter(plan_id=plan.id, evaluator_id=me).exists():
@@ -144,9 +144,7 @@ async def sign_as_evaluator(
     if me is not None and me == evaluator_id:
         return Signature(me)
     if me is not None and me != plan.employee_id:
-        acting = await acting_for(
-            acting_id=me, evaluator_id=evaluator_id, today=today or await region_today()
-        )
+        acting = await acting_for(acting_id=me, evaluator_id=evaluator_id, today=today)
         if acting is not None:
             return Signature(me, acting.kind, acting.unit_id)
     raise PermissionDenied(message)

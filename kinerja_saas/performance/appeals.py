@@ -17,7 +17,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
-from kinerja_saas.org.acting import acting_for, region_today
+from kinerja_saas.org.acting import acting_for
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.access import (
     Relation,
@@ -76,9 +76,7 @@ async def require_decider(
         if me == appeal.reviewer_id:
             return Signature(me)
         if me is not None and me != plan.employee_id:
-            acting = await acting_for(
-                acting_id=me, evaluator_id=appeal.reviewer_id, today=await region_today()
-            )
+            acting = await acting_for(acting_id=me, evaluator_id=appeal.reviewer_id)
             if acting is not None:
                 return Signature(me, acting.kind, acting.unit_id)
         raise PermissionDenied(message)

@@ -13,7 +13,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import NotFound, PermissionDenied
-from kinerja_saas.org.acting import heads_acted_for, region_today
+from kinerja_saas.org.acting import heads_acted_for
 from kinerja_saas.performance import queries
 from kinerja_saas.performance.models import Period
 from kinerja_saas.performance.queries import PlanFilter as PlanFilter
@@ -49,7 +49,7 @@ async def my_team(
     if actor.employee_id is None:
         raise PermissionDenied("Only an employee supervises a team.")
     await _require_period(period_id)
-    acted_for = await heads_acted_for(acting_id=actor.employee_id, today=await region_today())
+    acted_for = await heads_acted_for(acting_id=actor.employee_id)
     rows = await queries.team_rows(
         supervisor_ids=[actor.employee_id, *acted_for],
         period_id=period_id,
