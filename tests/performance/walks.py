@@ -67,3 +67,33 @@ FINALISE = """mutation($id: ID!, $note: String) { finaliseEvaluation(id: $id,
   acknowledgeDistribution: true, decisionNote: $note) {
   evaluation { id status signature { employeeId capacity title } }
   errors { field code message } } }"""
+
+
+async def fill_lifecycle_tables(region: Any) -> None:
+    """A row in each table of issue #18's lifecycle: an acting appointment (next year), a
+    position history (staff2's change of jabatan) and a Tim Penilai Kinerja member."""
+    from datetime import timedelta
+
+    from kinerja_saas.org import acting
+    from kinerja_saas.org.models import ActingKind
+    from kinerja_saas.performance import appeals, transfers
+
+    admin = region.actor(Role.REGION_ADMIN)
+    async with tenant_transaction(region.id):
+        today = await region_today()
+        await acting.appoint(
+            actor=admin,
+            unit_id=region.units["b"].id,
+            employee_id=region.employees["staff2"].id,
+            kind=ActingKind.PLT,
+            starts_on=today + timedelta(days=400),
+            ends_on=today + timedelta(days=401),
+        )
+        # a change of jabatan only: plans stay with the same evaluator
+        await transfers.transfer_employee(
+            actor=admin,
+            employee_id=region.employees["staff2"].id,
+            effective_on=today,
+            position="Analis Kepegawaian",
+        )
+        await appeals.appoint_team_member(actor=admin, employee_id=region.employees["other"].id)

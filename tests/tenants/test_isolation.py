@@ -8,6 +8,7 @@ from kinerja_saas.auth.roles import Role
 from tenants.rls import PLATFORM_TABLES
 from tests.notifications.helpers import fill_notification_tables
 from tests.performance.cycle import full_cycle
+from tests.performance.walks import fill_lifecycle_tables
 from tests.surveys.helpers import fill_survey_tables
 from tests.training.helpers import fill_training_tables
 
@@ -88,6 +89,7 @@ async def test_app_role_is_neither_owner_nor_superuser(app_conn):
 
 async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_a, region_b):
     await full_cycle(region_a)  # a row in every table of the performance cycle
+    await fill_lifecycle_tables(region_a)
     await fill_notification_tables(region_a)
     await fill_survey_tables(region_a)
     await fill_training_tables(region_a)
@@ -157,6 +159,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
     from tenants.context import tenant_transaction
 
     await full_cycle(region_a)
+    await fill_lifecycle_tables(region_a)
     await fill_notification_tables(region_a)
     await fill_survey_tables(region_a)
     await fill_training_tables(region_a)
