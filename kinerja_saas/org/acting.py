@@ -162,9 +162,3 @@ async def acting_for(
     if row is None:
         return None
     return Acting(appointment_id=row["id"], kind=ActingKind(row["kind"]), unit_id=row["unit_id"])
-
-
-async def heads_acted_for(*, acting_id: int, today: date | None = None) -> list[int]:
-    """Whom `acting_id` stands in for on `today` (by default the region's today): their
-    team becomes the acting head's."""
-    return await queries.heads_acted_for(acting_id=acting_id, today=today)

@@ -759,12 +759,10 @@ UNIT_HEADS = (
 )
 
 
-# The day an appointment is checked against: the caller's, else today in the region's own
-# time zone (`tenants.timezone`), so that no statement is spent reading the region first.
-ACTING_DAY = (
-    "coalesce($3::date, (SELECT (now() AT TIME ZONE t.timezone)::date FROM tenants t"
-    " WHERE t.id = $1))"
-)
+# Today in the region's own time zone (`tenants.timezone`), so that no statement is spent
+# reading the region first; an appointment is checked against the caller's day, else this.
+REGION_DAY = "(SELECT (now() AT TIME ZONE t.timezone)::date FROM tenants t WHERE t.id = $1)"
+ACTING_DAY = f"coalesce($3::date, {REGION_DAY})"
 
 
 class ActingRow(TypedDict):
@@ -787,17 +785,14 @@ async def acting_for(*, acting_id: int, evaluator_id: int, today: Any) -> Acting
     return cast(ActingRow, rows[0]) if rows else None
 
 
-async def heads_acted_for(*, acting_id: int, today: Any) -> list[int]:
-    """Everyone `acting_id` stands in for on `today` (None: the region's today): the heads
-    of the units they act for."""
-    rows = await db().execute_query_dict(
-        f"SELECT DISTINCT x.id FROM acting_appointments a CROSS JOIN LATERAL ({UNIT_HEADS}) x"
-        " WHERE a.tenant_id = $1 AND a.employee_id = $2"
-        f" AND {ACTING_DAY} BETWEEN a.starts_on AND a.ends_on"
-        " AND x.id <> $2",
-        [current_tenant_id(), acting_id, today],
+def heads_acted_for_sql(acting: str) -> str:
+    """The ids of everyone employee `acting` (a placeholder) stands in for today in the
+    region's own time zone: the heads of the units they act for, themselves excepted."""
+    return (
+        f"SELECT x.id FROM acting_appointments a CROSS JOIN LATERAL ({UNIT_HEADS}) x"
+        f" WHERE a.tenant_id = $1 AND a.employee_id = {acting} AND x.id <> {acting}"
+        f" AND {REGION_DAY} BETWEEN a.starts_on AND a.ends_on"
     )
-    return [r["id"] for r in rows]
 
 
 async def lock_unit(unit_id: int) -> bool:

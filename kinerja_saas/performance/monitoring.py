@@ -13,7 +13,6 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import NotFound, PermissionDenied
-from kinerja_saas.org.acting import heads_acted_for
 from kinerja_saas.performance import queries
 from kinerja_saas.performance.models import Period
 from kinerja_saas.performance.queries import PlanFilter as PlanFilter
@@ -49,15 +48,9 @@ async def my_team(
     if actor.employee_id is None:
         raise PermissionDenied("Only an employee supervises a team.")
     await _require_period(period_id)
-    acted_for = await heads_acted_for(acting_id=actor.employee_id)
-    rows = await queries.team_rows(
-        supervisor_ids=[actor.employee_id, *acted_for],
-        period_id=period_id,
-        today=today or date.today(),
-        cap=cap,
+    return await queries.team_rows(
+        supervisor_id=actor.employee_id, period_id=period_id, today=today or date.today(), cap=cap
     )
-    # An acting head is one of the team they stand in for: not their own report.
-    return [r for r in rows if r["id"] != actor.employee_id]
 
 
 async def performance_stats(

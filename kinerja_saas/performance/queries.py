@@ -21,7 +21,7 @@ from kinerja_saas.db.fragments import (
     supervision_chain_below,
     unit_subtree,
 )
-from kinerja_saas.org.queries import EMPLOYEE_COLUMNS
+from kinerja_saas.org.queries import EMPLOYEE_COLUMNS, heads_acted_for_sql
 from kinerja_saas.outbox.queries import insert_events_sql
 from kinerja_saas.performance.events import CHECKPOINT_DEADLINE_NEAR
 from kinerja_saas.performance.models import BehaviourValue, Plan
@@ -632,7 +632,9 @@ SELECT e.*, tp.id AS plan_id, tp.status AS plan_status, ach.achievement,
     coalesce(pending.n, 0) AS pending_verifications, latest.predikat AS latest_predikat,
     latest.status AS latest_evaluation_status
 FROM (SELECT {EMPLOYEE_COLUMNS} FROM employees
-      WHERE tenant_id = $1 AND supervisor_id = ANY($2::bigint[]) AND is_active) e
+      WHERE tenant_id = $1 AND is_active AND id <> $2
+          -- the reports of $2, and of the heads $2 stands in for as acting head (Plt./Plh.)
+          AND supervisor_id = ANY(ARRAY(SELECT $2::bigint UNION {heads_acted_for_sql("$2")}))) e
 LEFT JOIN plans tp ON tp.tenant_id = $1 AND tp.period_id = $3 AND tp.employee_id = e.id
 LEFT JOIN LATERAL (
     SELECT round(sum(x.a * i.weight) / sum(i.weight), 2) AS achievement, count(*) AS indicators
@@ -663,13 +665,11 @@ ORDER BY e.name, e.id
 """
 
 
-async def team_rows(
-    *, supervisor_ids: list[int], period_id: int, today: date, cap: Decimal
-) -> list[Row]:
-    """The direct reports of any of `supervisor_ids` (the supervisor, and the heads an
-    acting head stands in for)."""
+async def team_rows(*, supervisor_id: int, period_id: int, today: date, cap: Decimal) -> list[Row]:
+    """The direct reports of `supervisor_id`, and while they are an acting head (Plt./Plh.)
+    the reports of the heads they stand in for."""
     return await db().execute_query_dict(
-        TEAM_SQL, [current_tenant_id(), supervisor_ids, period_id, today, cap]
+        TEAM_SQL, [current_tenant_id(), supervisor_id, period_id, today, cap]
     )
 
 
