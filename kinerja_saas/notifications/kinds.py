@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kinerja_saas.db.fragments import unit_subtree
 from kinerja_saas.notifications.models import Channel
+from kinerja_saas.org.queries import acting_heads_for_sql
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,18 @@ _EMPLOYEE_NAME = (
 KINDS: tuple[Kind, ...] = (
     Kind(
         name="PLAN_SUBMITTED",
-        description="An employee submitted an SKP plan: to the evaluator (atasan langsung).",
+        description="An employee submitted an SKP plan: to the evaluator (atasan langsung), "
+        "and to an acting head (Plt./Plh.) standing in for them today.",
         title="SKP {pegawai} menunggu persetujuan Anda",
         body="{pegawai} telah mengajukan rencana SKP. Silakan periksa, lalu setujui atau "
         "kembalikan dengan alasan.",
         link="/skp/{plan_id}",
-        recipients=_account_or_admins(
-            _bigint("evaluator_id"), joins=_EMPLOYEE_NAME[0], extra=_EMPLOYEE_NAME[1]
-        ),
+        recipients=f"SELECT u.id AS user_id, u.name AS nama{_EMPLOYEE_NAME[1]}"
+        f" FROM user_accounts u {_EMPLOYEE_NAME[0]} WHERE u.tenant_id = $1 AND u.is_active"
+        f" AND (CASE WHEN {_bigint('evaluator_id')} IS NULL THEN 'REGION_ADMIN' = ANY(u.roles)"
+        f" ELSE u.employee_id = {_bigint('evaluator_id')} END"
+        f" OR u.employee_id IN ({acting_heads_for_sql(_bigint('evaluator_id'))})"
+        f" AND u.employee_id <> {_bigint('employee_id')})",
         event_vars=("plan_id",),
         recipient_vars=("pegawai",),
     ),

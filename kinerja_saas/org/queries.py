@@ -785,6 +785,15 @@ async def acting_for(*, acting_id: int, evaluator_id: int, today: Any) -> Acting
     return cast(ActingRow, rows[0]) if rows else None
 
 
+def acting_heads_for_sql(evaluator: str) -> str:
+    """The ids of the acting heads (Plt./Plh.) standing in for `evaluator` (a placeholder or
+    expression) today in the region's own time zone."""
+    return (
+        "SELECT a.employee_id FROM acting_appointments a WHERE a.tenant_id = $1"
+        f" AND {REGION_DAY} BETWEEN a.starts_on AND a.ends_on AND {evaluator} IN ({UNIT_HEADS})"
+    )
+
+
 def heads_acted_for_sql(acting: str) -> str:
     """The ids of everyone employee `acting` (a placeholder) stands in for today in the
     region's own time zone: the heads of the units they act for, themselves excepted."""

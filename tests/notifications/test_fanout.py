@@ -239,6 +239,41 @@ async def test_a_tim_penilai_appeal_reaches_the_tims_members_and_acting_texts_re
     assert "Anda ditunjuk sebagai Plt. Kepala Bidang A untuk 1 Desember 2026 sampai" in note.body
 
 
+async def test_a_submitted_plan_also_reaches_the_acting_head_while_they_act(region_a, pool):
+    """other (the training officer's login) is Plh. of Bidang A, whose head chief evaluates
+    staff1: both are told; with the appointment over, only chief."""
+    from datetime import timedelta
+
+    from kinerja_saas.org import acting
+    from kinerja_saas.org.models import ActingAppointment, ActingKind
+
+    async with tenant_transaction(region_a.id):
+        today = await acting.region_today()
+        appointment = await acting.appoint(
+            actor=region_a.actor(ADMIN),
+            unit_id=region_a.units["a"].id,
+            employee_id=_employee(region_a, "other"),
+            kind=ActingKind.PLH,
+            starts_on=today,
+            ends_on=today,
+        )
+    payload = {
+        "plan_id": 1,
+        "employee_id": _employee(region_a, "staff1"),
+        "evaluator_id": _employee(region_a, "chief"),
+    }
+    event = await emit_event(region_a, "performance.plan_submitted", payload)
+    await fan_out(pool, region_a, event)
+    assert await notified_roles(region_a, event.id) == {SUPERVISOR, OFFICER}
+    async with tenant_transaction(region_a.id):
+        await ActingAppointment.filter(tenant_id=region_a.id, id=appointment.id).update(
+            starts_on=today - timedelta(days=5), ends_on=today - timedelta(days=1)
+        )
+    event = await emit_event(region_a, "performance.plan_submitted", payload)
+    await fan_out(pool, region_a, event)
+    assert await notified_roles(region_a, event.id) == {SUPERVISOR}
+
+
 async def test_activation_goes_by_email_only_to_logins_without_a_password(region_a, pool):
     async with tenant_transaction(region_a.id):
         new = await UserAccount.create(
