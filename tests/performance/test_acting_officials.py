@@ -185,3 +185,29 @@ async def test_only_a_region_admin_of_the_same_region_appoints(api, region_a, re
         ("endsOn", "BEFORE_START"),
         ("skNumber", "TOO_LONG"),
     ]
+
+
+async def test_two_overlapping_appointments_at_once_leave_one(api, region_a):
+    import asyncio
+
+    from kinerja_saas.org.models import ActingAppointment
+
+    today = await today_of(region_a)
+    results = await asyncio.gather(
+        api.as_role(
+            region_a,
+            ADMIN,
+            APPOINT,
+            _appointment(region_a, "staff2", "a", today, today + timedelta(5)),
+        ),
+        api.as_role(
+            region_a,
+            ADMIN,
+            APPOINT,
+            _appointment(region_a, "other", "a", today + timedelta(2), today + timedelta(9)),
+        ),
+    )
+    outcomes = sorted(tuple(e["code"] for e in r.data["appointActing"]["errors"]) for r in results)
+    assert outcomes == [(), ("ACTING_OVERLAP",)]
+    async with tenant_transaction(region_a.id):
+        assert await ActingAppointment.filter(tenant_id=region_a.id).count() == 1
