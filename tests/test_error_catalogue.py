@@ -38,6 +38,7 @@ INDONESIAN = {
     "memuat", "karakter", "terlebih", "dahulu", "berkas", "minimal", "gagal", "membentuk",
     "berstatus", "memiliki", "sedang", "tanpa", "pilih", "isi", "kirim", "gunakan", "salah",
     "antara", "sebutkan", "jalankan", "masuk", "terjadi", "menolak", "semua", "saat",
+    "adalah", "menurut", "tuliskan",
 }  # fmt: skip
 
 # Sample values for the templates' parameters (a person's data, never English words).
