@@ -38,7 +38,7 @@ class OrgError(ErrorCode):
     NIP_GENDER = "NIP_GENDER", "Digit jenis kelamin (ke-15) dalam {field} harus 1 atau 2."
     NIP_SEQUENCE = (
         "NIP_SEQUENCE",
-        "Nomor urut dalam {field} (3 angka terakhir) tidak boleh 000.",
+        "Nomor urut pada {field} (3 angka terakhir) tidak boleh 000.",
     )
     GOLONGAN_KIND = (
         "GOLONGAN_KIND",
