@@ -22,9 +22,10 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector
+from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.indonesian import long_date
 from kinerja_saas.org import events, queries
+from kinerja_saas.org.errors import ActingError
 from kinerja_saas.org.models import ActingAppointment, ActingKind, Employee, Unit
 from kinerja_saas.outbox.service import emit
 from tenants.context import current_tenant_id
@@ -66,24 +67,24 @@ async def appoint(
 ) -> ActingAppointment:
     """A region admin appoints `employee_id` acting head of `unit_id` from `starts_on` to
     `ends_on`. Audited; the person is notified (ACTING_APPOINTED)."""
-    actor.require(Role.REGION_ADMIN, "Hanya admin wilayah yang dapat menunjuk Plt./Plh.")
+    actor.require(Role.REGION_ADMIN)
     errors = ErrorCollector()
     locked = await queries.lock_unit(unit_id)  # one unit's appointments, one at a time
     unit = await scoped(Unit).get_or_none(id=unit_id) if locked else None
     if unit is None:
-        errors.add("unitId", "NOT_FOUND", f"Unit {unit_id} tidak ada di wilayah ini.")
+        errors.add("unitId", CommonError.NOT_FOUND)
     elif not unit.is_active:
-        errors.add("unitId", "INACTIVE", "Unit ini sudah dinonaktifkan.")
+        errors.add("unitId", CommonError.INACTIVE)
     person = await scoped(Employee).get_or_none(id=employee_id)
     if person is None:
-        errors.add("employeeId", "NOT_FOUND", f"Pegawai {employee_id} tidak ada di wilayah ini.")
+        errors.add("employeeId", CommonError.NOT_FOUND)
     elif not person.is_active:
-        errors.add("employeeId", "INACTIVE", "Pegawai ini sudah dinonaktifkan.")
+        errors.add("employeeId", CommonError.INACTIVE)
     if starts_on > ends_on:
-        errors.add("endsOn", "BEFORE_START", "Tanggal selesai tidak boleh sebelum tanggal mulai.")
+        errors.add("endsOn", ActingError.ENDS_BEFORE_START)
     sk = (sk_number or "").strip() or None
     if sk is not None and len(sk) > MAX_SK_NUMBER:
-        errors.add("skNumber", "TOO_LONG", f"Nomor SK paling banyak {MAX_SK_NUMBER} karakter.")
+        errors.add("skNumber", CommonError.TOO_LONG, max=MAX_SK_NUMBER)
     if unit is not None and starts_on <= ends_on:
         clash = (
             await scoped(ActingAppointment)
@@ -94,10 +95,10 @@ async def appoint(
         if clash is not None:
             errors.add(
                 "startsOn",
-                "ACTING_OVERLAP",
-                f"Unit ini sudah memiliki {PREFIX[clash.kind]} dari "
-                f"{long_date(clash.starts_on)} sampai {long_date(clash.ends_on)}; "
-                "rentang tanggal penunjukan tidak boleh tumpang tindih.",
+                ActingError.ACTING_OVERLAP,
+                kind=PREFIX[clash.kind],
+                starts=long_date(clash.starts_on),
+                ends=long_date(clash.ends_on),
             )
     errors.raise_if_any()
     assert unit is not None and person is not None

@@ -9,8 +9,10 @@ from datetime import date, timedelta
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
+from kinerja_saas.indonesian import long_date
 from kinerja_saas.org import queries
+from kinerja_saas.org.errors import ActingError
 from kinerja_saas.org.models import Employee, PositionRecord
 from tenants.context import current_tenant_id
 
@@ -30,9 +32,8 @@ async def check_effective(errors: ErrorCollector, employee_id: int, effective_on
     if current is not None and current.starts_on is not None and effective_on <= current.starts_on:
         errors.add(
             "effectiveOn",
-            "BEFORE_CURRENT_POSITION",
-            "Tanggal berlaku mutasi harus setelah awal jabatan saat ini "
-            f"({current.starts_on.isoformat()}).",
+            ActingError.BEFORE_CURRENT_POSITION,
+            starts=long_date(current.starts_on),
         )
 
 
@@ -75,7 +76,5 @@ async def record_transfer(
 async def history(*, actor: Actor, employee_id: int) -> list[PositionRecord]:
     """The employee's position history, oldest first, for whoever may see the employee."""
     if await queries.visible_employee(actor=actor, employee_id=employee_id) is None:
-        raise NotFound(
-            f"Pegawai {employee_id} tidak terlihat oleh Anda di wilayah ini.", field="employeeId"
-        )
+        raise NotFound(CommonError.NOT_FOUND, field="employeeId")
     return await scoped(PositionRecord).filter(employee_id=employee_id).order_by("id")

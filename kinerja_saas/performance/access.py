@@ -20,10 +20,11 @@ from enum import Enum
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
 from kinerja_saas.org.acting import acting_for
 from kinerja_saas.org.models import ActingKind
 from kinerja_saas.org.service import supervises
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Appeal,
     AppealDecider,
@@ -101,13 +102,32 @@ async def visible_plan(
     plan = await (query.select_for_update() if lock else query).first()
     relations = await relations_to(actor, plan) if plan is not None else frozenset()
     if plan is None or not relations:
-        raise NotFound(f"No plan {plan_id} visible to you in this region.", field=field)
+        raise NotFound(CommonError.NOT_FOUND, field=field)
     return plan, relations
 
 
-def require(relations: frozenset[Relation], *allowed: Relation, message: str) -> None:
+# How messages name those who may act (Bahasa Indonesia).
+RELATION_LABELS = {
+    Relation.OWNER: "pegawai yang bersangkutan",
+    Relation.EVALUATOR: "pejabat penilai",
+    Relation.REVIEWER: "atasan pejabat penilai",
+    Relation.ADMIN: "admin wilayah",
+    Relation.CHAIN: "atasan dalam rantai pengawasan",
+    Relation.ACTING: "Plt./Plh. pejabat penilai",
+    Relation.FORMER_EVALUATOR: "pejabat penilai checkpoint itu",
+    Relation.APPRAISAL_TEAM: "Tim Penilai Kinerja",
+}
+
+
+def refuse(*allowed: Relation) -> PermissionDenied:
+    return PermissionDenied(
+        PerformanceError.FORBIDDEN, allowed=[RELATION_LABELS[r] for r in allowed]
+    )
+
+
+def require(relations: frozenset[Relation], *allowed: Relation) -> None:
     if not relations.intersection(allowed):
-        raise PermissionDenied(message)
+        raise refuse(*allowed)
 
 
 async def evaluator_of(plan: Plan, checkpoint_id: int | None) -> int | None:
@@ -131,7 +151,6 @@ async def sign_as_evaluator(
     relations: frozenset[Relation],
     *,
     evaluator_id: int | None,
-    message: str,
     today: date | None = None,
 ) -> Signature:
     """The evaluator `evaluator_id` themselves, or an acting head (Plt./Plh.) standing in
@@ -139,7 +158,7 @@ async def sign_as_evaluator(
     with no atasan langsung (the head of the region). Anyone else is refused."""
     me = actor.employee_id
     if evaluator_id is None:
-        require(relations, Relation.ADMIN, message=message)
+        require(relations, Relation.ADMIN)
         return Signature(me)
     if me is not None and me == evaluator_id:
         return Signature(me)
@@ -147,13 +166,9 @@ async def sign_as_evaluator(
         acting = await acting_for(acting_id=me, evaluator_id=evaluator_id, today=today)
         if acting is not None:
             return Signature(me, acting.kind, acting.unit_id)
-    raise PermissionDenied(message)
+    raise refuse(Relation.EVALUATOR, Relation.ACTING)
 
 
-async def require_evaluator(
-    actor: Actor, relations: frozenset[Relation], plan: Plan, *, message: str
-) -> Signature:
+async def require_evaluator(actor: Actor, relations: frozenset[Relation], plan: Plan) -> Signature:
     """The plan's evaluator (approving, returning), or their acting head."""
-    return await sign_as_evaluator(
-        actor, plan, relations, evaluator_id=plan.evaluator_id, message=message
-    )
+    return await sign_as_evaluator(actor, plan, relations, evaluator_id=plan.evaluator_id)

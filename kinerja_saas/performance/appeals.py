@@ -16,13 +16,14 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.org.acting import acting_for
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.access import (
     Relation,
     Signature,
     evaluator_of,
+    refuse,
     require,
 )
 from kinerja_saas.performance.models import (
@@ -66,7 +67,6 @@ async def require_decider(
 ) -> Signature:
     """Only the appeal's decider rates and finalises it; refused for anyone else."""
     appeal = await scoped(Appeal).get(evaluation_id=evaluation.id)
-    message = "Keberatan ini diputuskan oleh pihak lain."
     me = actor.employee_id
     decider = AppealDecider(appeal.decider)
     if decider is AppealDecider.SUPERVISOR and appeal.reviewer_id is None:
@@ -79,7 +79,7 @@ async def require_decider(
             acting = await acting_for(acting_id=me, evaluator_id=appeal.reviewer_id)
             if acting is not None:
                 return Signature(me, acting.kind, acting.unit_id)
-        raise PermissionDenied(message)
+        raise refuse(Relation.REVIEWER)
     if decider is AppealDecider.TIM_PENILAI:
         evaluator_id = await evaluator_of(plan, evaluation.checkpoint_id)
         if (
@@ -88,11 +88,8 @@ async def require_decider(
             and await scoped(AppraisalTeamMember).filter(employee_id=me).exists()
         ):
             return Signature(me)
-        raise PermissionDenied(
-            "Keberatan ini diputuskan oleh Tim Penilai Kinerja; Anda bukan anggotanya atau "
-            "Anda pihak dalam penilaian ini."
-        )
-    require(relations, Relation.ADMIN, message=message)
+        raise refuse(Relation.APPRAISAL_TEAM)
+    require(relations, Relation.ADMIN)
     return Signature(me)
 
 
@@ -100,13 +97,13 @@ async def require_decider(
 
 
 def _require_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Hanya admin wilayah yang dapat mengatur Tim Penilai Kinerja.")
+    actor.require(Role.REGION_ADMIN)
 
 
 async def _employee(employee_id: int) -> Employee:
     employee = await scoped(Employee).get_or_none(id=employee_id)
     if employee is None:
-        raise NotFound(f"Pegawai {employee_id} tidak ada di wilayah ini.", field="employeeId")
+        raise NotFound(CommonError.NOT_FOUND, field="employeeId")
     return employee
 
 
@@ -116,7 +113,7 @@ async def appoint_team_member(*, actor: Actor, employee_id: int) -> list[dict[st
     employee = await _employee(employee_id)
     if not employee.is_active:
         errors = ErrorCollector()
-        errors.add("employeeId", "INACTIVE", "Pegawai ini sudah dinonaktifkan.")
+        errors.add("employeeId", CommonError.INACTIVE)
         errors.raise_if_any()
     if not await scoped(AppraisalTeamMember).filter(employee_id=employee.id).exists():
         member = await AppraisalTeamMember.create(

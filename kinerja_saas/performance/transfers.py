@@ -23,9 +23,10 @@ from typing import Any
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector
+from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.org import positions
 from kinerja_saas.org import service as org
+from kinerja_saas.org.errors import ActingError
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance import queries
 from kinerja_saas.performance.models import Period, PeriodStatus, Plan
@@ -45,12 +46,12 @@ async def transfer_employee(
     org.require_region_admin(actor)
     errors = ErrorCollector()
     if unit_id is org.UNSET and supervisor_id is org.UNSET and position is org.UNSET:
-        errors.add("unitId", "REQUIRED", "Sebutkan unit, atasan atau jabatan baru dari mutasi ini.")
+        errors.add("unitId", ActingError.NOTHING_TO_TRANSFER)
     before = await scoped(Employee).get_or_none(id=employee_id)
     if before is None:
-        errors.add("employeeId", "NOT_FOUND", f"Pegawai {employee_id} tidak ada di wilayah ini.")
+        errors.add("employeeId", CommonError.NOT_FOUND)
     elif not before.is_active:
-        errors.add("employeeId", "INACTIVE", "Pegawai ini sudah dinonaktifkan.")
+        errors.add("employeeId", CommonError.INACTIVE)
     else:
         await positions.check_effective(errors, employee_id, effective_on)
     errors.raise_if_any()
