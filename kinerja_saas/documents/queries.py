@@ -426,9 +426,11 @@ async def code_lookup(code: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-async def today_in_region(tenant_id: int) -> date:
+async def day_in_region(tenant_id: int, at: datetime) -> date:
+    """The calendar day `at` falls on in the region's time zone."""
     rows = await db().execute_query_dict(
-        "SELECT (now() AT TIME ZONE t.timezone)::date AS today FROM tenants t WHERE t.id = $1",
-        [tenant_id],
+        "SELECT ($2::timestamptz AT TIME ZONE t.timezone)::date AS day FROM tenants t"
+        " WHERE t.id = $1",
+        [tenant_id, at],
     )
-    return rows[0]["today"]
+    return rows[0]["day"]
