@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, TypedDict
 
 from kinerja_saas.db import db
-from kinerja_saas.db.fragments import unit_subtree
+from kinerja_saas.db.fragments import path_within, unit_subtree
 
 # An official's columns, for the employee (e), the evaluator (v) and the evaluator's
 # supervisor (s). HOOK (acting officials): when employees or plans carry the capacity an
@@ -101,11 +101,16 @@ async def evaluation_headers(tenant_id: int, evaluation_ids: Sequence[int]) -> l
         "SELECT ev.id, ev.plan_id, ev.status, ev.checkpoint_id, ev.achievement,"
         " ev.result_rating, ev.behaviour_rating, ev.behaviour_ratings, ev.predikat,"
         " ev.feedback, ev.evidence, ev.finalised_at, c.label AS checkpoint_label,"
-        " ur.rating AS organisation_rating"
+        # The organisation's rating of the plan's unit or, unrated, of its nearest
+        # rated ancestor (the perangkat daerah is usually rated, not each bidang).
+        " (SELECT ur.rating FROM unit_ratings ur"
+        "  JOIN org_units a ON a.tenant_id = $1 AND a.id = ur.unit_id"
+        "  WHERE ur.tenant_id = $1 AND ur.period_id = ev.period_id AND "
+        + path_within("pu.path", "a.path")
+        + "  ORDER BY a.depth DESC LIMIT 1) AS organisation_rating"
         " FROM evaluations ev JOIN plans p ON p.tenant_id = $1 AND p.id = ev.plan_id"
+        " JOIN org_units pu ON pu.tenant_id = $1 AND pu.id = p.unit_id"
         " LEFT JOIN checkpoints c ON c.tenant_id = $1 AND c.id = ev.checkpoint_id"
-        " LEFT JOIN unit_ratings ur ON ur.tenant_id = $1 AND ur.period_id = ev.period_id"
-        "  AND ur.unit_id = p.unit_id"
         " WHERE ev.tenant_id = $1 AND ev.id = ANY($2::bigint[]) ORDER BY ev.id",
         [tenant_id, list(evaluation_ids)],
     )
