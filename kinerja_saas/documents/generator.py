@@ -240,16 +240,14 @@ def recap_document(
     signer: dict[str, Any] | None,
     today: date,
 ) -> RecapDocument:
-    keys = ("sangat_baik", "baik", "butuh_perbaikan", "kurang", "sangat_kurang", "not_rated")
+    def counts(r: RecapRow) -> tuple[int, ...]:
+        return (r["sangat_baik"], r["baik"], r["butuh_perbaikan"], r["kurang"],
+                r["sangat_kurang"], r["not_rated"])  # fmt: skip
+
     lines = tuple(
-        RecapLine(
-            unit=r["unit_name"],
-            counts=tuple(int(r[k]) for k in keys),  # type: ignore[literal-required]
-            total=sum(int(r[k]) for k in keys),  # type: ignore[literal-required]
-        )
-        for r in rows
+        RecapLine(unit=r["unit_name"], counts=counts(r), total=sum(counts(r))) for r in rows
     )
-    totals = tuple(sum(line.counts[i] for line in lines) for i in range(len(keys)))
+    totals = tuple(sum(line.counts[i] for line in lines) for i in range(6))
     who = None
     if signer is not None:
         who = Person(

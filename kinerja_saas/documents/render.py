@@ -158,7 +158,7 @@ def _results(results: Sequence[ResultLine], *, evaluation: bool) -> Table:
     if evaluation:
         head = ["NO", "RENCANA HASIL KERJA", "ASPEK", "INDIKATOR KINERJA INDIVIDU", "TARGET",
                 "REALISASI", "CAPAIAN"]  # fmt: skip
-        widths = (0.05, 0.25, 0.1, 0.24, 0.12, 0.12, 0.12)
+        widths: tuple[float, ...] = (0.05, 0.25, 0.1, 0.24, 0.12, 0.12, 0.12)
     else:
         head = ["NO", "RENCANA HASIL KERJA PIMPINAN YANG DIINTERVENSI", "RENCANA HASIL KERJA",
                 "ASPEK", "INDIKATOR KINERJA INDIVIDU", "TARGET"]  # fmt: skip
@@ -219,13 +219,13 @@ def _behaviours(values: Sequence[BehaviourLine], *, evaluation: bool) -> Table:
     return _grid(rows, widths)
 
 
-def _signature(title: str, who: Person | None) -> list[Paragraph]:
+def _signature(title: str, who: Person | None) -> list[Any]:
     if who is None:
-        return [_p(title, _CENTER), Spacer(1, 16 * mm), _p(rules.DASH, _CENTER)]  # type: ignore[list-item]
+        return [_p(title, _CENTER), Spacer(1, 16 * mm), _p(rules.DASH, _CENTER)]
     return [
         _p(title, _CENTER),
         _p(_position(who), _CENTER),
-        Spacer(1, 14 * mm),  # type: ignore[list-item]
+        Spacer(1, 14 * mm),
         Paragraph(f"<b><u>{escape(who.name)}</u></b>", _CENTER),
         _p(who.pangkat, _CENTER),
         _p(f"NIP. {who.nip}", _CENTER),

@@ -134,13 +134,27 @@ async def _unit_subjects(tenant_id: int, kind: str, period_id: int, unit_id: int
     return await queries.unit_evaluation_ids(tenant_id, period_id, unit_id)
 
 
-async def _queue(actor: Actor, **job: Any) -> JobRow:
+async def _queue(
+    actor: Actor,
+    *,
+    kind: DocumentKind,
+    scope: JobScope,
+    subject_id: int | None,
+    period_id: int | None,
+    unit_id: int | None,
+    total: int,
+) -> JobRow:
     tenant_id = current_tenant_id()
     row = await queries.create_job(
         tenant_id,
+        kind=kind.value,
+        scope=scope.value,
+        subject_id=subject_id,
+        period_id=period_id,
+        unit_id=unit_id,
         requested_by=actor.user_id or None,
         requester_employee_id=actor.employee_id,
-        **{k: (v.value if isinstance(v, DocumentKind | JobScope) else v) for k, v in job.items()},
+        total=total,
     )
     await emit(events.DOCUMENTS_REQUESTED, {"job_id": row["id"]})
     await record(
@@ -148,7 +162,13 @@ async def _queue(actor: Actor, **job: Any) -> JobRow:
         action="documents.request",
         entity="document_job",
         entity_id=row["id"],
-        after={k: row[k] for k in ("kind", "scope", "subject_id", "period_id", "unit_id")},  # type: ignore[literal-required]
+        after={
+            "kind": kind.value,
+            "scope": scope.value,
+            "subject_id": subject_id,
+            "period_id": period_id,
+            "unit_id": unit_id,
+        },
     )
     return row
 
@@ -205,8 +225,8 @@ async def _contents(
         recap = await queries.predikat_recap(tenant_id, ids[0], job["unit_id"])
         signer = await queries.signer(tenant_id, job["requester_employee_id"])
         day = await queries.day_in_region(tenant_id, job["created_at"])
-        content = generator.recap_document(period, scope, recap, signer, day)
-        return [(ids[0], content, job["unit_id"], None)]
+        recap_doc = generator.recap_document(period, scope, recap, signer, day)
+        return [(ids[0], recap_doc, job["unit_id"], None)]
     values = await queries.behaviour_values(tenant_id)
     if kind == DocumentKind.SKP:
         headers = await queries.plan_headers(tenant_id, ids)
