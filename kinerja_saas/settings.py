@@ -228,6 +228,10 @@ class Settings(BaseSettings):
     document_storage: Literal["folder", "s3"] = "folder"
     document_link_seconds: int = Field(default=300, ge=10, le=86_400)
     s3_endpoint: str | None = None  # e.g. http://minio:9000; unset: AWS
+    # The address browsers reach the storage at, when it is not `s3_endpoint` (compose:
+    # the API talks to http://minio:9000, a browser to http://localhost:9000). Presigned
+    # URLs are signed for this host; signing needs no connection.
+    s3_public_endpoint: str | None = None
     s3_bucket: str | None = None
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = Field(default=None, repr=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -125,10 +125,6 @@ def _quantity(value: Decimal | str | None, unit: str) -> str | None:
     return None if value is None else f"{rules.number(value)} {unit}".strip()
 
 
-def _day(value: datetime | date | None) -> date | None:
-    return value.date() if isinstance(value, datetime) else value
-
-
 def results_of(
     items: Sequence[dict[str, Any]], evidence: dict[str, Any] | None = None
 ) -> tuple[ResultLine, ...]:
@@ -186,7 +182,7 @@ def plan_document(
         behaviours=tuple(
             BehaviourLine(name=v["name"], guides=tuple(v["guide_behaviours"])) for v in values
         ),
-        signed_on=rules.date_text(_day(header["approved_at"] or header["submitted_at"])),
+        signed_on=rules.date_text(header["approved_on"] or header["submitted_on"]),
     )
 
 
@@ -229,7 +225,7 @@ def evaluation_document(
         ),
         predikat=rules.PREDIKAT_LABELS.get(evaluation["predikat"] or "", rules.NOT_RATED),
         feedback=evaluation["feedback"] or rules.DASH,
-        signed_on=rules.date_text(_day(evaluation["finalised_at"])),
+        signed_on=rules.date_text(evaluation["finalised_on"]),
     )
 
 

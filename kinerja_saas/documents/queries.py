@@ -49,7 +49,11 @@ async def plan_headers(tenant_id: int, plan_ids: Sequence[int]) -> list[dict[str
     if not plan_ids:
         return []
     return await db().execute_query_dict(
-        "SELECT p.id, p.status, p.approved_at, p.submitted_at, p.employee_id, p.unit_id,"
+        # Dates as the region's calendar has them (a signature after 17:00 UTC in Jakarta
+        # is dated the next day).
+        "SELECT p.id, p.status, (p.approved_at AT TIME ZONE t.timezone)::date AS approved_on,"
+        " (p.submitted_at AT TIME ZONE t.timezone)::date AS submitted_on,"
+        " p.employee_id, p.unit_id,"
         " p.evaluator_id, p.evaluator_supervisor_id, p.period_id,"
         " pe.year, pe.name AS period_name, pe.starts_on, pe.ends_on, t.name AS region, "
         + _PEOPLE_COLUMNS
@@ -100,7 +104,8 @@ async def evaluation_headers(tenant_id: int, evaluation_ids: Sequence[int]) -> l
     rows = await db().execute_query_dict(
         "SELECT ev.id, ev.plan_id, ev.status, ev.checkpoint_id, ev.achievement,"
         " ev.result_rating, ev.behaviour_rating, ev.behaviour_ratings, ev.predikat,"
-        " ev.feedback, ev.evidence, ev.finalised_at, c.label AS checkpoint_label,"
+        " ev.feedback, ev.evidence, c.label AS checkpoint_label,"
+        " (ev.finalised_at AT TIME ZONE t.timezone)::date AS finalised_on,"
         # The organisation's rating of the plan's unit or, unrated, of its nearest
         # rated ancestor (the perangkat daerah is usually rated, not each bidang).
         " (SELECT ur.rating FROM unit_ratings ur"
@@ -110,6 +115,7 @@ async def evaluation_headers(tenant_id: int, evaluation_ids: Sequence[int]) -> l
         + "  ORDER BY a.depth DESC LIMIT 1) AS organisation_rating"
         " FROM evaluations ev JOIN plans p ON p.tenant_id = $1 AND p.id = ev.plan_id"
         " JOIN org_units pu ON pu.tenant_id = $1 AND pu.id = p.unit_id"
+        " JOIN tenants t ON t.id = ev.tenant_id"
         " LEFT JOIN checkpoints c ON c.tenant_id = $1 AND c.id = ev.checkpoint_id"
         " WHERE ev.tenant_id = $1 AND ev.id = ANY($2::bigint[]) ORDER BY ev.id",
         [tenant_id, list(evaluation_ids)],

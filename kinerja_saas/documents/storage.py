@@ -157,15 +157,20 @@ class S3Storage:
     def __init__(self, settings: Settings) -> None:
         assert settings.s3_bucket is not None  # Settings refuses s3 without a bucket
         options = {"allow_http": True} if (settings.s3_endpoint or "").startswith("http:") else {}
-        self.store = S3Store(
-            settings.s3_bucket,
-            endpoint=settings.s3_endpoint,
-            region=settings.s3_region,
-            access_key_id=settings.s3_access_key_id,
-            secret_access_key=settings.s3_secret_access_key,
-            virtual_hosted_style_request=False,  # MinIO serves path-style
-            client_options=options,  # type: ignore[arg-type]
-        )
+        def store(endpoint: str | None) -> S3Store:
+            return S3Store(
+                settings.s3_bucket,  # type: ignore[arg-type]
+                endpoint=endpoint,
+                region=settings.s3_region,
+                access_key_id=settings.s3_access_key_id,
+                secret_access_key=settings.s3_secret_access_key,
+                virtual_hosted_style_request=False,  # MinIO serves path-style
+                client_options=options,  # type: ignore[arg-type]
+            )
+
+        self.store = store(settings.s3_endpoint)
+        # Links are signed for the address browsers use (the signature covers the host).
+        self.signer = store(settings.s3_public_endpoint or settings.s3_endpoint)
         self.link_seconds = settings.document_link_seconds
 
     async def put(self, key: str, data: bytes, *, content_type: str, filename: str) -> None:
@@ -188,7 +193,7 @@ class S3Storage:
 
     async def link(self, key: str, *, filename: str, content_type: str, base_url: str) -> str:
         return await obstore.sign_async(
-            self.store, "GET", key, timedelta(seconds=self.link_seconds)
+            self.signer, "GET", key, timedelta(seconds=self.link_seconds)
         )
 
 

@@ -12,6 +12,7 @@ import time
 import zipfile
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -79,6 +80,11 @@ async def requested(api, region, role, kind, subject, **extra) -> int:
     return int(payload["job"]["id"])
 
 
+def in_region(region, at):
+    """The day `at` falls on in the region's time zone (what a signature is dated)."""
+    return at.astimezone(ZoneInfo(region.tenant.timezone.value)).date()
+
+
 def person_values(emp) -> list[str]:
     return [emp.name, emp.nip, pangkat_golongan(emp.golongan) or "-", emp.position]
 
@@ -113,7 +119,7 @@ async def test_skp_pdf_carries_every_value(api, settings, region_a):
         assert f"NIP. {region_a.employees[key].nip}" in text  # its signature block
     assert "Pegawai yang Dinilai" in text and "Pejabat Penilai Kinerja" in text
     assert "Atasan Pejabat Penilai Kinerja" in text
-    assert f"{region_a.tenant.name}, {rules.date_text(plan.approved_at.date())}" in text
+    assert f"{region_a.tenant.name}, {rules.date_text(in_region(region_a, plan.approved_at))}" in text
     for c in content:
         assert c["result"].text in text
         for ind in c["indicators"]:
@@ -166,7 +172,7 @@ async def test_evaluation_pdf_carries_results_ratings_and_predikat(api, settings
     for key in ("staff1", "chief", "head"):
         for value in person_values(region_a.employees[key]):
             assert value in text, (key, value)
-    assert f"{region_a.tenant.name}, {rules.date_text(ev.finalised_at.date())}" in text
+    assert f"{region_a.tenant.name}, {rules.date_text(in_region(region_a, ev.finalised_at))}" in text
 
 
 async def test_draft_evaluation_is_refused(api, region_a):
