@@ -24,7 +24,7 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.documents import events, generator, queries
-from kinerja_saas.documents.errors import ErrorCode, field_error, not_admin, not_found
+from kinerja_saas.documents.errors import DocumentError, not_admin, not_found
 from kinerja_saas.documents.queries import DocumentInsert, JobRow
 from kinerja_saas.documents.render import render
 from kinerja_saas.documents.rules import (
@@ -87,7 +87,7 @@ async def request_document(
         if parties is None or not _may_see(actor, parties):
             raise not_found("Evaluasi", "id")
         if parties["status"] != "FINALISED":
-            raise ValidationFailed([field_error("id", ErrorCode.NOT_FINALISED)])
+            raise ValidationFailed.one("id", DocumentError.NOT_FINALISED)
         period_id = parties["period_id"]
     else:
         if not _is_admin(actor):
@@ -111,9 +111,7 @@ async def request_unit_documents(
         raise not_admin("mencetak dokumen satu unit")
     tenant_id = current_tenant_id()
     if kind is DocumentKind.PREDIKAT_RECAP:
-        raise ValidationFailed(
-            [field_error("kind", ErrorCode.WRONG_KIND, kind="rekapitulasi", scope="pegawai")]
-        )
+        raise ValidationFailed.one("kind", DocumentError.WRONG_KIND)
     if await queries.unit_row(tenant_id, unit_id) is None:
         raise not_found("Unit", "unitId")
     if await queries.period_row(tenant_id, period_id) is None:
@@ -121,7 +119,7 @@ async def request_unit_documents(
     ids = await _unit_subjects(tenant_id, kind, period_id, unit_id)
     if not ids:
         what = "SKP" if kind is DocumentKind.SKP else "evaluasi tahunan yang sudah final"
-        raise ValidationFailed([field_error("unitId", ErrorCode.NOTHING_TO_RENDER, what=what)])
+        raise ValidationFailed.one("unitId", DocumentError.NOTHING_TO_RENDER, what=what)
     return await _queue(
         actor, kind=kind, scope=JobScope.UNIT, subject_id=None, period_id=period_id,
         unit_id=unit_id, total=len(ids),
@@ -346,9 +344,7 @@ async def run_job(
         data, content_type, name = single.pdf, PDF, single.filename
     else:  # the subject went between the request and the run
         async with tenant_transaction(tenant_id):
-            await queries.fail_job(
-                tenant_id, job_id, "Data dokumen ini sudah tidak ada (dihapus setelah diminta)."
-            )
+            await queries.fail_job(tenant_id, job_id, DocumentError.SUBJECT_GONE.render())
             return await queries.job(tenant_id, job_id)
     key = object_key(tenant_id, job_id, name)
     await storage.put(key, data, content_type=content_type, filename=name)
@@ -363,8 +359,7 @@ async def run_job(
 async def fail_job(*, tenant_id: int, job_id: int, reason: str) -> None:
     """A job that could not run to its end is marked FAILED, never left RUNNING."""
     async with tenant_transaction(tenant_id, require_active=False):
-        from_catalogue = field_error(None, ErrorCode.JOB_FAILED, reason=reason).message
-        await queries.fail_job(tenant_id, job_id, from_catalogue)
+        await queries.fail_job(tenant_id, job_id, DocumentError.JOB_FAILED.render(reason=reason))
 
 
 # --- public verification --------------------------------------------------------------------

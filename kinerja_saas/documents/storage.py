@@ -157,9 +157,10 @@ class S3Storage:
     def __init__(self, settings: Settings) -> None:
         assert settings.s3_bucket is not None  # Settings refuses s3 without a bucket
         options = {"allow_http": True} if (settings.s3_endpoint or "").startswith("http:") else {}
+
         def store(endpoint: str | None) -> S3Store:
             return S3Store(
-                settings.s3_bucket,  # type: ignore[arg-type]
+                settings.s3_bucket,
                 endpoint=endpoint,
                 region=settings.s3_region,
                 access_key_id=settings.s3_access_key_id,
