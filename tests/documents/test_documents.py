@@ -7,6 +7,7 @@ expired, another region's); who may ask for what, across roles and regions."""
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import time
 import zipfile
@@ -119,7 +120,9 @@ async def test_skp_pdf_carries_every_value(api, settings, region_a):
         assert f"NIP. {region_a.employees[key].nip}" in text  # its signature block
     assert "Pegawai yang Dinilai" in text and "Pejabat Penilai Kinerja" in text
     assert "Atasan Pejabat Penilai Kinerja" in text
-    assert f"{region_a.tenant.name}, {rules.date_text(in_region(region_a, plan.approved_at))}" in text
+    assert (
+        f"{region_a.tenant.name}, {rules.date_text(in_region(region_a, plan.approved_at))}" in text
+    )
     for c in content:
         assert c["result"].text in text
         for ind in c["indicators"]:
@@ -172,7 +175,9 @@ async def test_evaluation_pdf_carries_results_ratings_and_predikat(api, settings
     for key in ("staff1", "chief", "head"):
         for value in person_values(region_a.employees[key]):
             assert value in text, (key, value)
-    assert f"{region_a.tenant.name}, {rules.date_text(in_region(region_a, ev.finalised_at))}" in text
+    assert (
+        f"{region_a.tenant.name}, {rules.date_text(in_region(region_a, ev.finalised_at))}" in text
+    )
 
 
 async def test_draft_evaluation_is_refused(api, region_a):
@@ -427,3 +432,20 @@ def test_rules_numbers_codes_and_hash():
     assert rules.normalise_code("ABCD-1234-EFGU") is None  # U is not in the alphabet
     assert rules.content_hash({"a": 1, "b": [1, 2]}) == rules.content_hash({"b": [1, 2], "a": 1})
     assert rules.content_hash({"a": 1}) != rules.content_hash({"a": 2})
+
+
+@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed")
+def test_the_printed_qr_code_scans_to_the_verification_page(tmp_path):
+    """The QR code as printed (the PDF rasterised at 300 dpi) decodes to the page's URL."""
+    doc = RecapDocument(
+        region="Kota Uji", period="Tahun 2026", period_range="1 Januari 2026 s.d. 31 Desember 2026",
+        scope="Dinas", lines=(), totals=(0,) * 6, total=0, signer=None, signed_on="7 Desember 2026",
+    )  # fmt: skip
+    url = "https://kinerja.example.id/v/ABCD1234EFGH"
+    pdf = render(rules.DocumentKind.PREDIKAT_RECAP, doc, code="ABCD1234EFGH", verify_url=url,
+                 printed_on="7 Desember 2026")  # fmt: skip
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", str(tmp_path / "doc.pdf"), str(tmp_path / "page")], check=True)  # fmt: skip
+    [page] = sorted(tmp_path.glob("page*.png"))
+    found = subprocess.run(["zbarimg", "-q", "--raw", str(page)], capture_output=True, check=True)
+    assert found.stdout.decode().strip() == url
