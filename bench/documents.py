@@ -195,9 +195,11 @@ async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as folder:
         storage = FolderStorage(Path(folder), secret="bench", link_seconds=300)
         rss_before = peak_rss_mb()
+        cpu = time.process_time()
         n, seconds, jobs = await platform(
             tenant_id, counts["admin"], storage, args.sample, ["SKP", "EVALUATION"]
         )
+        cpu = time.process_time() - cpu  # this process only (the database's is not in it)
         # The recap of the whole region, one document.
         async with tenant_transaction(tenant_id):
             period = await db().execute_query_dict(
@@ -212,7 +214,9 @@ async def main(args: argparse.Namespace) -> int:
         await service.run_job(tenant_id=tenant_id, job_id=recap_job["id"], storage=storage,
                               public_url="https://kinerja.example.id")  # fmt: skip
         recap_seconds = time.perf_counter() - r
+        floor_cpu = time.process_time()
         floor_seconds = await floor(tenant_id, jobs, storage)
+        floor_cpu = time.process_time() - floor_cpu
         stored = folder_size(Path(folder))
     await close_db()
     rate, floor_rate = n / seconds, n / floor_seconds
@@ -229,6 +233,9 @@ async def main(args: argparse.Namespace) -> int:
         "floor_seconds": round(floor_seconds, 2),
         "floor_documents_per_second": round(floor_rate, 2),
         "ratio_platform_to_floor_time": round(seconds / floor_seconds, 2),
+        "platform_cpu_ms_per_document": round(cpu / n * 1000, 1),
+        "floor_cpu_ms_per_document": round(floor_cpu / n * 1000, 1),
+        "whole_region_cpu_minutes": round(region_documents * cpu / n / 60, 1),
         "recap_seconds": round(recap_seconds, 2),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "peak_rss_before_rendering_mb": round(rss_before, 1),
@@ -245,6 +252,9 @@ async def main(args: argparse.Namespace) -> int:
         f" {rate:.1f} documents/s\n"
         f"  floor (same gathering, plain text on a canvas): {floor_rate:.1f} documents/s;"
         f" platform takes {seconds / floor_seconds:.2f}x the floor's time\n"
+        f"  CPU of this process per document: platform {cpu / n * 1000:.1f} ms,"
+        f" floor {floor_cpu / n * 1000:.1f} ms (load-independent; the database's CPU is apart)\n"
+        f"  the whole region's documents: {region_documents * cpu / n / 60:.1f} CPU minutes\n"
         f"  recap of the whole region: {recap_seconds:.2f} s\n"
         f"  peak RSS {peak_rss_mb():.0f} MB (before rendering {rss_before:.0f} MB)\n"
         f"  the whole region at this rate: {region_documents / rate / 60:.1f} min on one worker"

@@ -22,6 +22,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     KeepTogether,
     Paragraph,
@@ -58,6 +59,7 @@ _TITLE = ParagraphStyle(
 _SUBTITLE = ParagraphStyle("subtitle", parent=_BASE, fontSize=9, leading=12, alignment=TA_CENTER)
 _CENTER = ParagraphStyle("center", parent=_BASE, alignment=TA_CENTER)
 _GRID = [
+    ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5, 10.5),  # the plain string cells
     ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -70,6 +72,16 @@ _HEADER_ROW = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8"))]
 
 def _p(text: object, style: ParagraphStyle = _BASE) -> Paragraph:
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+
+
+def _short(text: str, column: float) -> Any:
+    """A plain string cell when the text fits its column (`column`: share of the width) on
+    one line — no paragraph layout, which is most of a document's render time — else a
+    wrapping paragraph."""
+    room = column * WIDTH - 6  # the cell's padding
+    if "\n" not in text and stringWidth(text, "Helvetica", 8.5) <= room:
+        return text
+    return _p(text)
 
 
 def _grid(
@@ -158,7 +170,7 @@ def _parties(parties: Sequence[tuple[str, Person | None]]) -> Table:
         style.append(("BACKGROUND", (0, len(rows)), (-1, len(rows)), colors.HexColor("#e8e8e8")))
         rows.append([_p(n, _BOLD), _p(label.upper(), _BOLD), ""])
         for i, (field_label, attr) in enumerate(_PERSON_FIELDS, start=1):
-            rows.append(["", _p(f"{n}.{i} {field_label}"), _p(_value(who, attr))])
+            rows.append(["", f"{n}.{i} {field_label}", _short(_value(who, attr), 0.67)])
     return _grid(rows, (0.05, 0.28, 0.67), header=False, extra=style)
 
 
@@ -183,17 +195,17 @@ def _results(results: Sequence[ResultLine], *, evaluation: bool) -> Table:
         for n, result in enumerate(chosen, start=1):
             first = len(rows)
             for ind in result.indicators or (None,):
-                cells: list[Any] = [_p(n), _p(result.text)]
+                cells: list[Any] = [str(n), _p(result.text)]
                 if not evaluation:
                     cells.insert(1, _p(result.supports or rules.DASH))
                 if ind is None:
                     cells += [_p(rules.DASH)] * (len(head) - len(cells))
                 else:
-                    cells += [_p(ind.aspect), _p(ind.text), _p(ind.target)]
+                    cells += [ind.aspect, _p(ind.text), _short(ind.target, 0.12)]
                     if evaluation:
                         cells += [
-                            _p(ind.realisation or rules.DASH),
-                            _p(ind.achievement or rules.DASH),
+                            _short(ind.realisation or rules.DASH, 0.12),
+                            _short(ind.achievement or rules.DASH, 0.12),
                         ]
                 rows.append(cells)
             if len(rows) - first > 1:  # the result's own cells span its indicators
@@ -220,10 +232,10 @@ def _behaviours(values: Sequence[BehaviourLine], *, evaluation: bool) -> Table:
         cell = Paragraph(f"<b>{escape(value.name)}</b>{guides}", _SMALL)
         if evaluation:
             rows.append(
-                [_p(n), cell, _p(value.rating or rules.NOT_RATED), _p(value.feedback or rules.DASH)]
+                [str(n), cell, value.rating or rules.NOT_RATED, _p(value.feedback or rules.DASH)]
             )
         else:
-            rows.append([_p(n), cell, _p(rules.DASH)])
+            rows.append([str(n), cell, rules.DASH])
     return _grid(rows, widths)
 
 
