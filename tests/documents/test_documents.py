@@ -26,9 +26,11 @@ from kinerja_saas.documents.storage import SignedFile, sign_file, storage_for
 from kinerja_saas.org.models import Employee
 from kinerja_saas.org.rules import pangkat_golongan
 from kinerja_saas.outbox.models import OutboxEvent
-from kinerja_saas.performance.models import Evaluation, Plan
+from kinerja_saas.performance import evaluations
+from kinerja_saas.performance.models import Checkpoint, Evaluation, Plan
+from kinerja_saas.performance.rules import Rating
 from tenants.context import tenant_transaction
-from tests.performance.cycle import approved_plan, full_cycle
+from tests.performance.cycle import all_values, approved_plan, full_cycle, person
 
 REQUEST = """mutation($kind: DocumentKind!, $id: ID!, $unitId: ID) {
   requestDocument(kind: $kind, id: $id, unitId: $unitId) {
@@ -449,3 +451,41 @@ def test_the_printed_qr_code_scans_to_the_verification_page(tmp_path):
     [page] = sorted(tmp_path.glob("page*.png"))
     found = subprocess.run(["zbarimg", "-q", "--raw", str(page)], capture_output=True, check=True)
     assert found.stdout.decode().strip() == url
+
+
+async def test_checkpoint_evaluation_document(api, settings, region_a):
+    """A checkpoint's evaluation: its label as the period assessed, that checkpoint's
+    realisations as frozen at finalisation, its ratings and predikat."""
+    cycle = await full_cycle(region_a)
+    chief = person(region_a, "chief", Role.SUPERVISOR)
+    async with tenant_transaction(region_a.id):
+        saved = await evaluations.save_evaluation(
+            actor=chief,
+            plan_id=cycle.plan_id,
+            checkpoint_id=cycle.checkpoint_id,
+            result_rating=Rating.DI_ATAS_EKSPEKTASI,
+            result_override_reason="Melampaui target triwulan",
+            behaviour=all_values(Rating.DI_ATAS_EKSPEKTASI),
+            feedback="Triwulan yang sangat baik.",
+        )
+        await evaluations.finalise_evaluation(
+            actor=chief, evaluation_id=saved.id, acknowledge_distribution=True
+        )
+        ev = await Evaluation.get(tenant_id=region_a.id, id=saved.id)
+        checkpoint = await Checkpoint.get(tenant_id=region_a.id, id=cycle.checkpoint_id)
+    job_id = await requested(api, region_a, Role.EMPLOYEE, "EVALUATION", ev.id)
+    await run(settings, region_a, job_id)
+    job, pdf = await fetch(api, region_a, Role.EMPLOYEE, job_id)
+    text = pdf_text(pdf)
+    assert f"Periode Evaluasi: {checkpoint.label} — Status: Final" in text
+    assert job["filename"] == rules.file_name(
+        rules.DocumentKind.EVALUATION, region_a.period.year, checkpoint.label,
+        region_a.employees["staff1"].nip,
+    )  # fmt: skip
+    for kept in ev.evidence.values():
+        if kept["value"] is not None:
+            assert rules.number(Decimal(kept["value"])) in text
+        assert rules.percent(kept["achievement"]) in text
+    assert f"RATING HASIL KERJA {rules.RATING_LABELS[ev.result_rating]}" in text
+    assert f"PREDIKAT KINERJA PEGAWAI {rules.PREDIKAT_LABELS[ev.predikat]}" in text
+    assert "Triwulan yang sangat baik." in text
