@@ -76,7 +76,7 @@ _ID = ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, d
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0029_evaluation_evidence")]
+    dependencies = [("models", "0030_documents")]
 
     initial = False
 
