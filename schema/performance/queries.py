@@ -109,7 +109,9 @@ class EvaluationQuery:
         return [Evaluation.of(e) for e in rows]
 
     @strawberry.field(
-        description="Your direct reports, live: one statement however many there are."
+        description="Your direct reports, live: one statement however many there are. While "
+        "you are an acting head (Plt./Plh., SE Kepala BKN 1/SE/I/2021), also the reports of "
+        "the head you stand in for."
     )
     async def my_team(self, info: strawberry.Info, period_id: strawberry.ID) -> list[TeamMember]:
         actor = info.context.require_region_actor()
@@ -135,7 +137,9 @@ class EvaluationQuery:
 
     @strawberry.field(
         description="Counts of plans and average achievement, grouped in the database. "
-        "Group by CHECKPOINT for trends across checkpoints."
+        "Group by CHECKPOINT for trends across checkpoints. A supervisor counts the plans "
+        "they, or someone below them, evaluate by the evaluator recorded on the plan (which "
+        "only a transfer changes), not today's supervision chain; the region admin all."
     )
     async def performance_stats(
         self,
