@@ -39,6 +39,7 @@ class Context:
     # The region a public field (survey code, region slug) bound this request to. On the
     # request, not in a contextvar: sibling root fields run as separate tasks.
     public_tenant_id: int | None = None
+    region_plan: str | None = None  # the region's plan, read when the transaction opened
 
     @property
     def client_ip(self) -> str:

@@ -22,6 +22,7 @@ from kinerja_saas.database import database_unavailable
 from kinerja_saas.errors import DomainError
 from kinerja_saas.ratelimit import RateLimited
 from schema.errors import unavailable_error
+from schema.response_cache import bump_generation
 from tenants.context import Binding, tenant_transaction
 
 log = logging.getLogger("kinerja.graphql")
@@ -43,6 +44,7 @@ class TenantTransaction(SchemaExtension):
         if fair_share is not None and actor is not None:
 
             async def admit(plan: str | None) -> None:
+                context.region_plan = plan  # a cached response's request limits
                 await fair_share.limiter.admit(actor, plan)
 
         slot = fair_share.slots.slot(tenant_id) if fair_share else contextlib.nullcontext()
@@ -60,6 +62,10 @@ class TenantTransaction(SchemaExtension):
                 result = self.execution_context.result
                 if result is not None and getattr(result, "errors", None):
                     raise _Rollback
+            if binding.serial:
+                # Committed: cached reads of the region stop being served before this
+                # response leaves, so the writer (and everyone) reads the write at once.
+                await _invalidate_cached_reads(context, actor)
         except Exception as exc:
             if isinstance(exc, RateLimited):
                 _retry_after(context, exc.retry_after)
@@ -85,6 +91,15 @@ class TenantTransaction(SchemaExtension):
                         extensions={"code": "ROLLED_BACK"},
                     )
                 )
+
+
+async def _invalidate_cached_reads(context, actor) -> None:
+    if actor is not None:
+        await bump_generation(context.redis, None if actor.is_operator else actor.tenant_id)
+    elif context.public_tenant_id is not None:  # a public form's submission
+        await bump_generation(context.redis, context.public_tenant_id)
+    # Anonymous without a region (login, refreshToken, activateAccount): their writes are
+    # sessions, met by the revocation check before any cached response.
 
 
 def _retry_after(context, seconds: int) -> None:

@@ -24,6 +24,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.types import ExecutionResult as StrawberryResult
 from strawberry.types.unset import UNSET
 
 from kinerja_saas import logs, metrics
@@ -33,10 +34,12 @@ from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
+from kinerja_saas.ratelimit import RateLimited
 from kinerja_saas.regions import queries as regions
 from kinerja_saas.settings import Settings
 from schema import graphiql
 from schema.context import Context
+from schema.response_cache import ResponseCache, cache_key
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
 
@@ -214,6 +217,7 @@ class KinerjaGraphQL(GraphQL):
             else None
         )
         self.fair_share = FairShare(self.redis, settings)
+        self.response_cache = ResponseCache(self.redis, settings.response_cache_entries)
         # Revoked access tokens, refused within seconds (kinerja_saas/auth/revocation.py).
         self.revocations = RevocationWatch(settings)
 
@@ -351,7 +355,7 @@ class KinerjaGraphQL(GraphQL):
         started = time.perf_counter()
         outcome = "error"
         try:
-            result = await super().execute_single(
+            result = await self._execute_or_cached(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
             outcome = _outcome(result)
@@ -366,6 +370,71 @@ class KinerjaGraphQL(GraphQL):
                 _log.warning("graphql operation without a name", **fields)
             else:
                 _log.info("graphql", **fields)
+
+    async def _execute_or_cached(
+        self, request, request_adapter, sub_response, context, root_value, request_data
+    ):
+        """A cacheable read is answered from the response cache when an entry of its exact
+        key and the region's current generation exists (after the request limits count it),
+        and its result kept when it has no errors (schema/response_cache.py)."""
+        key, generation = (
+            await self._cache_slot(request, context, request_data)
+            if request_adapter.method == "POST"  # GET: CSRF-prone, and refused for queries
+            else (None, None)
+        )
+        if key is not None and generation is not None:
+            entry = self.response_cache.get(key, generation)
+            if entry is not None:
+                try:
+                    if self.fair_share is not None:
+                        await self.fair_share.limiter.admit(context.actor, entry.plan)
+                except RateLimited:
+                    pass  # the normal path counts and refuses it, with its Retry-After
+                else:
+                    return StrawberryResult(data=entry.data, errors=None)
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if (
+            key is not None
+            and generation is not None
+            and isinstance(result, StrawberryResult)
+            and not result.errors
+            and isinstance(result.data, dict)
+        ):
+            self.response_cache.keep(key, generation, result.data, context.region_plan)
+        return result
+
+    async def _cache_slot(self, request, context: Context, request_data):
+        """(key, generation) of a request the response cache may answer; (None, None) for
+        anything else: not a query, anonymous, an operator, a refused token, uploads."""
+        actor = context.actor
+        if (
+            not self.response_cache.enabled
+            or actor is None
+            or context.auth_error is not None
+            or not isinstance(request_data.query, str)
+            or self.is_websocket_request(request)
+        ):
+            return None, None
+        try:
+            kind = chosen_operation(
+                request_data.query, request_data.operation_name, self.settings.max_tokens
+            )
+        except RequestRefused:
+            return None, None
+        if kind != OperationType.QUERY:
+            return None, None
+        key = cache_key(
+            actor,
+            str(request.base_url),
+            request_data.query,
+            request_data.operation_name,
+            request_data.variables,
+        )
+        if key is None or actor.tenant_id is None:
+            return None, None
+        return key, await self.response_cache.generation(actor.tenant_id)
 
     # --- WebSocket -------------------------------------------------------------------------
 
