@@ -59,16 +59,17 @@ RESULTS_FILE = RESULTS_DIR / "peer.json"
 
 # The peer has no "employees of a unit and every unit below it" filter of its own; a
 # PostGraphile user writes a computed column for it, as here (run as the invoker: RLS applies).
+# PostGraphile 4 takes computed columns from the table's own schema: this function exists
+# only in the bench database.
 PEER_SQL = """
-CREATE SCHEMA IF NOT EXISTS peer;
-CREATE OR REPLACE FUNCTION peer.org_units_subtree_employees(u org_units)
+CREATE OR REPLACE FUNCTION public.org_units_subtree_employees(u org_units)
 RETURNS SETOF employees LANGUAGE sql STABLE AS $$
   SELECT e.* FROM employees e
   JOIN org_units s ON s.tenant_id = e.tenant_id AND s.id = e.unit_id
   WHERE s.tenant_id = u.tenant_id AND s.path LIKE u.path || '%'
+  ORDER BY e.name, e.id  -- the platform's order (PostGraphile offers none on computed columns)
 $$;
-GRANT USAGE ON SCHEMA peer TO {role};
-GRANT EXECUTE ON FUNCTION peer.org_units_subtree_employees(org_units) TO {role};
+GRANT EXECUTE ON FUNCTION public.org_units_subtree_employees(org_units) TO {role};
 """
 
 
@@ -117,10 +118,10 @@ UNIT_SUBTREE = (
     " { id nip name position unit { id name } } } } }"
 )
 PEER_UNIT_SUBTREE = (
-    "query UnitSubtree($id: Int!) { orgUnitById(id: $id) { id name"
+    "query UnitSubtree($id: BigInt!) { orgUnitById(id: $id) { id name"
     " orgUnitsByTenantIdAndParentId(orderBy: [NAME_ASC]) { nodes { id name"
     " orgUnitsByTenantIdAndParentId(orderBy: [NAME_ASC]) { nodes { id name } } } }"
-    " subtreeEmployees(first: 100, orderBy: [NAME_ASC, ID_ASC]) { edges { node"
+    " subtreeEmployees(first: 100) { edges { node"
     " { id nip name position orgUnitByTenantIdAndUnitId { id name } } } } } }"
 )
 EMPLOYEE_PLAN = (
@@ -129,11 +130,11 @@ EMPLOYEE_PLAN = (
     " indicators { id text aspect target unit weight } } } }"
 )
 PEER_EMPLOYEE_PLAN = (
-    "query EmployeePlan($employee: Int!) { employeeById(id: $employee) { id nip name position"
+    "query EmployeePlan($employee: BigInt!) { employeeById(id: $employee) { id nip name position"
     " orgUnitByTenantIdAndUnitId { id name } plansByTenantIdAndEmployeeId { nodes { id status"
     " planResultsByTenantIdAndPlanId(orderBy: [POSITION_ASC, ID_ASC]) { nodes { id kind text"
     " indicatorsByTenantIdAndResultId(orderBy: [POSITION_ASC, ID_ASC]) { nodes { id text aspect"
-    " target unit weight } } } } } } } }"
+    " target unitLabel weight } } } } } } } }"
 )
 
 
@@ -191,7 +192,7 @@ async def shapes(owner_url: str, region: Region) -> list[Shape]:
             UNIT_SUBTREE,
             PEER_UNIT_SUBTREE,
             {"id": str(unit_id)},
-            {"id": unit_id},
+            {"id": str(unit_id)},
             _check_subtree,
         ),
         Shape(
@@ -199,7 +200,7 @@ async def shapes(owner_url: str, region: Region) -> list[Shape]:
             EMPLOYEE_PLAN,
             PEER_EMPLOYEE_PLAN,
             {"employee": str(employee_id), "plan": str(plan_id)},
-            {"employee": employee_id},
+            {"employee": str(employee_id)},
             _check_plan,
         ),
     ]
