@@ -126,6 +126,10 @@ class ResponseCache:
         self.hits += 1
         return entry
 
+    def peek(self, key: Key) -> Entry | None:
+        """The entry of `key`, whatever its age or generation (its plan, before a hit)."""
+        return self._entries.get(key)
+
     def keep(
         self, key: Key, generation: Generation, data: dict[str, Any], plan: str | None
     ) -> None:

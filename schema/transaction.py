@@ -45,7 +45,8 @@ class TenantTransaction(SchemaExtension):
 
             async def admit(plan: str | None) -> None:
                 context.region_plan = plan  # a cached response's request limits
-                await fair_share.limiter.admit(actor, plan)
+                if not context.request_counted:
+                    await fair_share.limiter.admit(actor, plan)
 
         slot = fair_share.slots.slot(tenant_id) if fair_share else contextlib.nullcontext()
         # The request's region, fixed before its first field: by the token, or (none) by
