@@ -29,8 +29,11 @@ What makes a hit (docs/response-cache.md has the threat notes):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +97,7 @@ class ResponseCache:
         self.max_entries = max_entries
         self.ttl_seconds = ttl_seconds
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        self._running: dict[tuple[Key, Generation], asyncio.Future[Entry | None]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -132,11 +136,36 @@ class ResponseCache:
 
     def keep(
         self, key: Key, generation: Generation, data: dict[str, Any], plan: str | None
-    ) -> None:
-        self._entries[key] = Entry(generation, time.monotonic(), data, plan)
+    ) -> Entry:
+        entry = self._entries[key] = Entry(generation, time.monotonic(), data, plan)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+        return entry
+
+    # One computation per key and generation at a time: when an entry expires under load,
+    # the requests of the same viewer, document and variables arriving meanwhile wait for
+    # the one computing it instead of each running the query (the tail of a hot list).
+
+    def running(self, key: Key, generation: Generation) -> asyncio.Future[Entry | None] | None:
+        return self._running.get((key, generation))
+
+    @contextlib.contextmanager
+    def computing(self, key: Key, generation: Generation) -> Iterator[Callable[[Entry], None]]:
+        """While open, others of (key, generation) wait; they get the entry passed to the
+        callback, or None (an error, an exception: each then runs its own request)."""
+        slot = (key, generation)
+        future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        first = slot not in self._running
+        if first:
+            self._running[slot] = future
+        try:
+            yield lambda entry: future.done() or future.set_result(entry)
+        finally:
+            if not future.done():
+                future.set_result(None)
+            if first and self._running.get(slot) is future:
+                del self._running[slot]
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -383,26 +383,51 @@ class KinerjaGraphQL(GraphQL):
             if request_adapter.method == "POST"  # GET: CSRF-prone, and refused for queries
             else None
         )
-        generation = None
-        if key is not None:
-            generation, counted = await self._generation_and_count(context, key)
-            entry = self.response_cache.get(key, generation) if generation is not None else None
-            if entry is not None and counted:
-                return StrawberryResult(data=entry.data, errors=None)
-            # Counted already (a stale entry's plan): the transaction does not count it again.
-            context.request_counted = counted
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
-        if (
-            key is not None
-            and generation is not None
-            and isinstance(result, StrawberryResult)
-            and not result.errors
-            and isinstance(result.data, dict)
-        ):
-            self.response_cache.keep(key, generation, result.data, context.region_plan)
+        if key is None:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        cache = self.response_cache
+        generation, counted = await self._generation_and_count(context, key)
+        if generation is None:  # no Redis: no cache
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        entry = cache.get(key, generation)
+        if entry is not None and counted:
+            return StrawberryResult(data=entry.data, errors=None)
+        # Counted already (a stale entry's plan): the transaction does not count it again.
+        context.request_counted = counted
+        running = cache.running(key, generation)
+        if running is not None:
+            # The same key and generation is being computed by another request of this
+            # process (the same viewer, document and variables): its answer is this one's.
+            done = await asyncio.shield(running)
+            if done is not None and (counted or await self._count(context, done.plan)):
+                return StrawberryResult(data=done.data, errors=None)
+        with cache.computing(key, generation) as finished:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            if (
+                isinstance(result, StrawberryResult)
+                and not result.errors
+                and isinstance(result.data, dict)
+            ):
+                finished(cache.keep(key, generation, result.data, context.region_plan))
         return result
+
+    async def _count(self, context: Context, plan: str | None) -> bool:
+        """Counts the request against its limits; False when they refuse it (the ordinary
+        path then counts and refuses it, with its Retry-After)."""
+        if self.fair_share is None or context.actor is None:
+            return True
+        try:
+            await self.fair_share.limiter.admit(context.actor, plan)
+        except RateLimited:
+            return False
+        context.request_counted = True
+        return True
 
     async def _generation_and_count(self, context: Context, key) -> tuple[Any, bool]:
         """The region's generation; with an entry in memory (its plan known), the request
@@ -415,16 +440,8 @@ class KinerjaGraphQL(GraphQL):
         if candidate is None or self.fair_share is None:
             return await self.response_cache.generation(actor.tenant_id), False
 
-        async def count() -> bool:
-            assert self.fair_share is not None and candidate is not None
-            try:
-                await self.fair_share.limiter.admit(actor, candidate.plan)
-            except RateLimited:
-                return False
-            return True
-
         generation, counted = await asyncio.gather(
-            self.response_cache.generation(actor.tenant_id), count()
+            self.response_cache.generation(actor.tenant_id), self._count(context, candidate.plan)
         )
         return generation, counted
 

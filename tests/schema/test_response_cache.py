@@ -212,3 +212,18 @@ async def test_no_redis_no_cache():
     await dead.aclose()
     assert not ResponseCache(None, max_entries=10).enabled
     assert not ResponseCache(object(), max_entries=0).enabled
+
+
+async def test_concurrent_misses_of_one_key_run_the_query_once(cached, region_a, region_b):
+    """Requests of the same viewer and document arriving while it is computed wait for that
+    answer; another viewer's identical document is computed for them."""
+    import asyncio
+
+    query = "query CacheFlight { employees(first: 20) { edges { node { id name } } } }"
+    same = [cached.as_role(region_a, Role.REGION_ADMIN, query) for _ in range(5)]
+    other = [cached.as_role(region_b, Role.REGION_ADMIN, query)]
+    answers = await asyncio.gather(*same, *other)
+    ran = [r.statements > 0 for r in answers[:5]]
+    assert ran.count(True) == 1, ran
+    assert len({str(r.data) for r in answers[:5]}) == 1
+    assert answers[5].statements > 0 and answers[5].data != answers[0].data
