@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,12 +54,16 @@ Key = tuple[Any, ...]
 Generation = tuple[bytes | None, bytes | None]
 
 
+REFRESH_AFTER = 0.5  # of the TTL: from then on one request refreshes it in the background
+
+
 @dataclass(slots=True)
 class Entry:
     generation: Generation
     stored_at: float
     data: dict[str, Any]
     plan: str | None  # the region's plan when computed: its request limits on a hit
+    refreshing: bool = False
 
 
 def cache_key(
@@ -97,6 +101,7 @@ class ResponseCache:
         self.max_entries = max_entries
         self.ttl_seconds = ttl_seconds
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        self.background: set[asyncio.Task] = set()  # refreshes running (strong references)
         self._running: dict[tuple[Key, Generation], asyncio.Future[Entry | None]] = {}
         self.hits = 0
         self.misses = 0
@@ -129,6 +134,15 @@ class ResponseCache:
         self._entries.move_to_end(key)
         self.hits += 1
         return entry
+
+    def due_for_refresh(self, entry: Entry) -> bool:
+        age = time.monotonic() - entry.stored_at
+        return not entry.refreshing and age > self.ttl_seconds * REFRESH_AFTER
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     def peek(self, key: Key) -> Entry | None:
         """The entry of `key`, whatever its age or generation (its plan, before a hit)."""

@@ -398,6 +398,22 @@ class KinerjaGraphQL(GraphQL):
             )
         entry = cache.get(key, generation)
         if entry is not None and counted:
+            if cache.due_for_refresh(entry) and cache.running(key, generation) is None:
+                # Past half its second: one request recomputes it in the background while
+                # this and the next ones are still answered from it, so the hot list's
+                # requests do not all wait for the recompute when it expires (the tail).
+                entry.refreshing = True
+                context.request_counted = True  # the refresh is this request, counted
+                execute = super().execute_single
+                cache.in_background(
+                    self._recompute(
+                        execute,
+                        key,
+                        generation,
+                        context,
+                        (request, request_adapter, sub_response, context, root_value, request_data),
+                    )
+                )
             return StrawberryResult(data=entry.data, errors=None)
         # Counted already (a stale entry's plan): the transaction does not count it again.
         context.request_counted = counted
@@ -419,6 +435,23 @@ class KinerjaGraphQL(GraphQL):
             ):
                 finished(cache.keep(key, generation, result.data, context.region_plan))
         return result
+
+    async def _recompute(self, execute, key, generation, context: Context, args) -> None:
+        """The background refresh of an entry: the same request again (already counted
+        against the limits), kept under the generation read before it ran."""
+        cache = self.response_cache
+        with cache.computing(key, generation) as finished:
+            try:
+                result = await execute(*args)
+            except Exception:
+                _log.exception("response cache refresh failed")
+                return
+            if (
+                isinstance(result, StrawberryResult)
+                and not result.errors
+                and isinstance(result.data, dict)
+            ):
+                finished(cache.keep(key, generation, result.data, context.region_plan))
 
     async def _count(self, context: Context, plan: str | None) -> bool:
         """Counts the request against its limits; False when they refuse it (the ordinary

@@ -227,3 +227,30 @@ async def test_concurrent_misses_of_one_key_run_the_query_once(cached, region_a,
     assert ran.count(True) == 1, ran
     assert len({str(r.data) for r in answers[:5]}) == 1
     assert answers[5].statements > 0 and answers[5].data != answers[0].data
+
+
+async def test_an_entry_past_half_its_second_is_refreshed_in_the_background(
+    cached, region_a, owner_conn, monkeypatch
+):
+    """Still answered from the entry (no request waits for the recompute), while one
+    refresh reads the current data; the next request gets the refreshed entry."""
+    import asyncio
+
+    staff = region_a.employees["staff2"]
+    query = "query CacheRefresh($id: ID!) { employee(id: $id) { id name } }"
+    variables = {"id": str(staff.id)}
+    await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    await owner_conn.execute(
+        "UPDATE employees SET name = 'Segar Kembali' WHERE tenant_id = $1 AND id = $2",
+        region_a.id,
+        staff.id,
+    )
+    now = response_cache.time.monotonic()
+    later = now + response_cache.TTL_SECONDS * response_cache.REFRESH_AFTER + 0.01
+    monkeypatch.setattr(response_cache.time, "monotonic", lambda: later)
+    served = await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    assert served.statements == 0 and served.data["employee"]["name"] != "Segar Kembali"
+    assert cached.store.background  # one refresh running
+    await asyncio.gather(*cached.store.background)
+    fresh = await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    assert fresh.statements == 0 and fresh.data["employee"]["name"] == "Segar Kembali"
