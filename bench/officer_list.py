@@ -102,6 +102,17 @@ async def main(args: argparse.Namespace) -> int:
             {"KINERJA_RESPONSE_CACHE_ENTRIES": "0"},
         ),
     }
+    if args.baseline:
+        # Another checkout's code (e.g. main) in the same run: its own `kinerja serve` with
+        # PYTHONPATH pointing at it, as many processes as ours.
+        workers = args.workers or len(os.sched_getaffinity(0))
+        servers[f"baseline {args.baseline}"] = Platform(
+            owner_url,
+            redis_url,
+            RESULTS_DIR / "officer_list.baseline.log",
+            workers,
+            {"PYTHONPATH": args.baseline},
+        )
     runs: dict[str, dict[str, list[float]]] = {}
     errors = 0
     try:
@@ -165,11 +176,11 @@ async def main(args: argparse.Namespace) -> int:
         f" {args.connections} connections, {args.duration} s × {args.rounds} rounds, alternating;"
         f" {os.cpu_count()} shared cores; API processes: {args.workers or 'default (cores)'}",
         "",
-        f"{'':<34}{'req/s (rounds)':>20}{'p50 ms':>16}{'p99 ms':>18}{'vs floor':>10}",
+        f"{'':<40}{'req/s (rounds)':>20}{'p50 ms':>16}{'p99 ms':>18}{'vs floor':>10}",
     ]
     for name, r in runs.items():
         lines.append(
-            f"{name:<34}{' / '.join(f'{v:.0f}' for v in r['rps']):>20}"
+            f"{name:<40}{' / '.join(f'{v:.0f}' for v in r['rps']):>20}"
             f"{' / '.join(f'{v:.1f}' for v in r['p50_ms']):>16}"
             f"{' / '.join(f'{v:.1f}' for v in r['p99_ms']):>18}"
             f"{statistics.mean(r['rps']) / floor_rps:>9.2f}×"
@@ -204,6 +215,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--database", default=BENCH_DB)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--baseline", default=None, help="path of another checkout to run as a fourth server"
+    )
     return parser.parse_args(argv)
 
 
