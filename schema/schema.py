@@ -21,6 +21,8 @@ from kinerja_saas.settings import Settings, get_settings
 from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
 from schema.document_cache import DocumentCache, DocumentStore
+from schema.documents.mutations import DocumentMutation
+from schema.documents.queries import DocumentQuery
 from schema.errors import MaskUnexpectedErrors, expected_error, should_mask
 from schema.execution import LeanExecutionContext
 from schema.isolation import AnonymousOnly, AuthenticationAlone
@@ -62,6 +64,7 @@ Query = merge_types(
         SurveyQuery,
         TrainingQuery,
         TppQuery,
+        DocumentQuery,
     ),
 )
 Mutation = merge_types(
@@ -79,6 +82,7 @@ Mutation = merge_types(
         SurveyMutation,
         TrainingMutation,
         TppMutation,
+        DocumentMutation,
     ),
 )
 
