@@ -45,6 +45,10 @@ from kinerja_saas.auth.actor import Actor
 
 TTL_SECONDS = 1.0
 MAX_DOCUMENT_LENGTH = 20_000
+# Memory: a response may be large (up to the cost limit); a client asking for many different
+# large ones must not grow the process. Larger responses are not kept; the total is bounded.
+MAX_ENTRY_BYTES = 512 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
 GENERATION_KEY = "kinerja:response-cache:generation:{tenant_id}"
 PLATFORM_GENERATION_KEY = "kinerja:response-cache:generation:platform"
 
@@ -63,6 +67,7 @@ class Entry:
     stored_at: float
     data: dict[str, Any]
     plan: str | None  # the region's plan when computed: its request limits on a hit
+    size: int = 0  # bytes of its JSON
     refreshing: bool = False
 
 
@@ -101,6 +106,7 @@ class ResponseCache:
         self.max_entries = max_entries
         self.ttl_seconds = ttl_seconds
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        self.bytes = 0  # of the entries kept
         self.background: set[asyncio.Task] = set()  # refreshes running (strong references)
         self._running: dict[tuple[Key, Generation], asyncio.Future[Entry | None]] = {}
         self.hits = 0
@@ -128,7 +134,7 @@ class ResponseCache:
             self.misses += 1
             return None
         if entry.generation != generation or time.monotonic() - entry.stored_at > self.ttl_seconds:
-            del self._entries[key]
+            self._drop(key)
             self.misses += 1
             return None
         self._entries.move_to_end(key)
@@ -151,11 +157,24 @@ class ResponseCache:
     def keep(
         self, key: Key, generation: Generation, data: dict[str, Any], plan: str | None
     ) -> Entry:
-        entry = self._entries[key] = Entry(generation, time.monotonic(), data, plan)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        try:
+            size = len(orjson.dumps(data))
+        except TypeError:
+            size = MAX_ENTRY_BYTES + 1
+        entry = Entry(generation, time.monotonic(), data, plan, size)
+        self._drop(key)
+        if size > MAX_ENTRY_BYTES:
+            return entry  # for requests waiting on this computation, not kept
+        self._entries[key] = entry
+        self.bytes += size
+        while len(self._entries) > self.max_entries or self.bytes > MAX_TOTAL_BYTES:
+            self._drop(next(iter(self._entries)))
         return entry
+
+    def _drop(self, key: Key) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.bytes -= entry.size
 
     # One computation per key and generation at a time: when an entry expires under load,
     # the requests of the same viewer, document and variables arriving meanwhile wait for

@@ -254,3 +254,19 @@ async def test_an_entry_past_half_its_second_is_refreshed_in_the_background(
     await asyncio.gather(*cached.store.background)
     fresh = await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
     assert fresh.statements == 0 and fresh.data["employee"]["name"] == "Segar Kembali"
+
+
+def test_memory_is_bounded_by_entries_and_bytes(monkeypatch):
+    cache = ResponseCache(object(), max_entries=3)
+    generation = (b"1", None)
+    for n in range(5):
+        cache.keep(("k", n), generation, {"n": n}, None)
+    assert len(cache) == 3 and cache.get(("k", 0), generation) is None
+    assert cache.get(("k", 4), generation) is not None
+    big = {"x": "a" * (response_cache.MAX_ENTRY_BYTES + 1)}
+    assert cache.keep(("big",), generation, big, None).data is big  # returned, not kept
+    assert cache.peek(("big",)) is None
+    monkeypatch.setattr(response_cache, "MAX_TOTAL_BYTES", 40)
+    cache.keep(("k", 5), generation, {"pad": "x" * 20}, None)
+    assert cache.bytes <= 40 and len(cache) <= 2
+    assert cache.bytes == sum(e.size for e in cache._entries.values())
