@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # Documents that passed the guards and validation, kept by their text (0: none).
     document_cache_size: int = 256
+    # Responses of identical read documents per region and viewer, for up to a second
+    # (schema/response_cache.py, docs/response-cache.md); 0 turns the cache off.
+    response_cache_entries: int = Field(default=1000, ge=0)
     # Uploads (multipart requests) may be larger: a roster of 20,000 ASN is about 3 MB.
     import_max_bytes: int = 20_000_000
 

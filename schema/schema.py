@@ -24,6 +24,7 @@ from schema.document_cache import DocumentCache, DocumentStore
 from schema.documents.mutations import DocumentMutation
 from schema.documents.queries import DocumentQuery
 from schema.errors import MaskUnexpectedErrors, expected_error, should_mask
+from schema.execution import LeanExecutionContext
 from schema.isolation import AnonymousOnly, AuthenticationAlone
 from schema.limits import CostLimit, DocumentShape
 from schema.notifications.mutations import NotificationMutation, WebhookMutation
@@ -117,6 +118,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        execution_context_class=LeanExecutionContext,
         extensions=[
             *hidden,
             lambda: DocumentCache(store=documents),

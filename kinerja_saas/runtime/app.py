@@ -280,4 +280,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.live_hub = live_hub
     app.state.fair_share = graphql.fair_share
     app.state.revocations = graphql.revocations
+    app.state.response_cache = graphql.response_cache
     return app
