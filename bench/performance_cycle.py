@@ -459,7 +459,7 @@ class Login:
 
 async def region_facts(owner_url: str, region: CycleRegion) -> dict[str, Any]:
     """The admin login, the achievement cap in force and the sizes of what was generated."""
-    from kinerja_saas.regions.region_settings import with_defaults
+    from kinerja_saas.regions.settings import load as load_settings
 
     conn = await asyncpg.connect(**parse_pg_url(owner_url))
     try:
@@ -490,7 +490,7 @@ async def region_facts(owner_url: str, region: CycleRegion) -> dict[str, Any]:
         pg_version = await conn.fetchval("SHOW server_version")
     finally:
         await conn.close()
-    cap = Decimal(str(with_defaults(settings)["performance"]["achievement_cap"]))
+    cap = Decimal(str(load_settings(settings).performance.achievement_cap))
     return {
         "admin": Login(
             admin["id"], admin["email"], admin["employee_id"], ("REGION_ADMIN", "EMPLOYEE")

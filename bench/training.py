@@ -706,15 +706,15 @@ async def main(args: argparse.Namespace) -> int:
         capacity=args.capacity,
     )
     generate_seconds = time.perf_counter() - t
-    from kinerja_saas.regions.region_settings import with_defaults
+    from kinerja_saas.regions.settings import PerformanceSettings
 
-    performance = with_defaults({})["performance"]  # the generated regions keep the defaults
+    performance = PerformanceSettings()  # the generated regions keep the defaults
     spec: dict[str, Any] = {
         "owner_url": owner_url,
         "redis_url": redis_url,
         "today": today.isoformat(),
-        "indicator_floor": str(performance["low_indicator_floor"]),
-        "cap": str(performance["achievement_cap"]),
+        "indicator_floor": str(performance.low_indicator_floor),
+        "cap": str(performance.achievement_cap),
         "regions": [{"tenant_id": r.tenant_id, "period_id": r.period_id} for r in regions],
     }
     result: dict[str, Any] = {

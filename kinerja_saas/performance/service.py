@@ -13,7 +13,7 @@ from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events
 from kinerja_saas.performance.models import Checkpoint, CheckpointKind, Period, PeriodStatus
 from kinerja_saas.performance.periods import can_move, checkpoints_for
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import load as load_settings
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 
@@ -45,8 +45,8 @@ async def open_period(
         errors.add("deadlineDays", "OUT_OF_RANGE", f"Between 0 and {MAX_DEADLINE_DAYS} days.")
     errors.raise_if_any()
     if checkpoint_kind is None:
-        settings = with_defaults((await Tenant.get(id=tenant_id)).settings)
-        checkpoint_kind = CheckpointKind(settings["performance"]["checkpoint"])
+        settings = load_settings((await Tenant.get(id=tenant_id)).settings)
+        checkpoint_kind = CheckpointKind(settings.performance.checkpoint)
     period = await Period.create(
         tenant_id=tenant_id,
         year=year,

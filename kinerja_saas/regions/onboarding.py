@@ -5,8 +5,8 @@ region admin in the caller's transaction: a failure half-way leaves nothing behi
 
 from __future__ import annotations
 
-import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,12 +21,14 @@ from kinerja_saas.auth.events import ACTIVATION_REQUESTED
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import normalise_email
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied, ValidationFailed
+from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.rules import valid_email
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import BehaviourValue
 from kinerja_saas.regions import defaults
-from kinerja_saas.regions.region_settings import apply_changes, settings_problems, with_defaults
+from kinerja_saas.regions.settings import RegionSettings, changed
+from kinerja_saas.regions.settings import defaults as default_settings
+from kinerja_saas.regions.settings import load as load_settings
 from kinerja_saas.surveys.models import SurveyElement
 from kinerja_saas.training.models import Competency, CompetencyKind, RuleTrigger, TrainingRule
 from tenants.context import current_tenant_id, tenant_transaction
@@ -143,7 +145,7 @@ async def onboard_region(*, actor: Actor, data: RegionInput, secret: str) -> Onb
         kind=data.kind,
         province=data.province,
         timezone=data.timezone,
-        settings=copy.deepcopy(defaults.DEFAULT_SETTINGS),
+        settings=default_settings(),
     )
     async with tenant_transaction(tenant.id):
         await seed_reference_data(tenant.id)
@@ -222,29 +224,26 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
     return tenant
 
 
-async def update_settings(*, actor: Actor, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+async def update_settings(
+    *, actor: Actor, changes: Mapping[str, Mapping[str, Any]]
+) -> RegionSettings:
+    """Applies `changes` (section -> setting -> value; None keeps a value) whole or not at
+    all: every broken setting is reported at once (regions.settings.changed)."""
     actor.require(Role.REGION_ADMIN, "Only a region admin may change the region's settings.")
     # Locked until the transaction ends: two admins saving at once cannot lose a change.
     tenant = await Tenant.filter(id=current_tenant_id()).select_for_update().get()
-    current = with_defaults(tenant.settings)
-    updated = apply_changes(current, changes)
-    problems = settings_problems(updated)
-    if problems:
-        raise ValidationFailed(problems)
-    await Tenant.filter(id=tenant.id).update(settings=updated)
+    current = load_settings(tenant.settings)
+    updated = changed(current, changes)
+    await Tenant.filter(id=tenant.id).update(settings=updated.stored())
     await record(
         actor=actor,
         action="region.settings",
         entity="region",
         entity_id=tenant.id,
-        before=_flatten(current),
-        after=_flatten(updated),
+        before=current.flat(),
+        after=updated.flat(),
     )
     return updated
-
-
-def _flatten(settings: dict[str, Any]) -> dict[str, Any]:
-    return {f"{s}.{k}": v for s, values in settings.items() for k, v in values.items()}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -10,6 +10,7 @@ from kinerja_saas.regions import onboarding
 from kinerja_saas.regions import queries as regions
 from schema.errors import parse_id
 from schema.payloads import mutate, payload
+from schema.regions.settings import RegionSettingsInput, changes
 from schema.regions.types import Region, RegionKind, RegionPlan, RegionTimezone
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
@@ -48,48 +49,6 @@ class OnboardRegionPayload:
 @payload
 class RegionPayload:
     region: Region | None
-
-
-@strawberry.input
-class PerformanceSettingsInput:
-    result_rating_method: str | None = None
-    result_threshold_above: float | None = None
-    result_threshold_expected: float | None = None
-    achievement_cap: float | None = None
-    low_performer_predikat: list[str] | None = None
-    low_indicator_floor: float | None = None
-    checkpoint: str | None = None
-    appeal_window_days: int | None = None
-    deadline_notice_days: int | None = None
-    approval_reminder_days: int | None = None
-
-
-@strawberry.input
-class SurveySettingsInput:
-    rate_limit_per_ip_per_hour: int | None = None
-    suggestion_max_length: int | None = None
-    publish_results: bool | None = None
-
-
-@strawberry.input
-class TrainingSettingsInput:
-    annual_jp_entitlement: int | None = None
-
-
-@strawberry.input(description="Only the values given change.")
-class RegionSettingsInput:
-    performance: PerformanceSettingsInput | None = None
-    surveys: SurveySettingsInput | None = None
-    training: TrainingSettingsInput | None = None
-
-
-def _changes(inp: RegionSettingsInput) -> dict[str, dict[str, Any]]:
-    changes: dict[str, dict[str, Any]] = {}
-    for section in ("performance", "surveys", "training"):
-        value = getattr(inp, section)
-        if value is not None:
-            changes[section] = {k: v for k, v in vars(value).items() if v is not None}
-    return changes
 
 
 @strawberry.type
@@ -146,12 +105,14 @@ class RegionMutation:
 
     @strawberry.mutation(description="Region admin: change the region's settings.")
     async def update_region_settings(
-        self, info: strawberry.Info, input: RegionSettingsInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[Any, strawberry.argument(graphql_type=RegionSettingsInput)],
     ) -> RegionPayload:
         actor = info.context.require_region_actor()
 
         async def body() -> Tenant:
-            await onboarding.update_settings(actor=actor, changes=_changes(input))
+            await onboarding.update_settings(actor=actor, changes=changes(input))
             return await regions.region(actor.tenant_id)
 
         return await mutate(RegionPayload, body, Region.of)

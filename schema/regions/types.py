@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import load as load_settings
 from schema.pagination import PageInfo
+from schema.regions.settings import RegionSettings
 from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
@@ -37,64 +38,6 @@ RegionTimezone = strawberry.enum(
     Enum("RegionTimezone", {m.name: m.value for m in _RegionTimezone}),
     description="WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura).",
 )
-
-
-@strawberry.type
-class PerformanceSettings:
-    result_rating_method: str = strawberry.field(
-        description="REGULATION (default): the proposed result rating follows PermenPANRB "
-        "6/2022, each work result judged on its own and no weights between them; "
-        "WEIGHTED_MEAN: the plan's weighted mean achievement against the thresholds"
-    )
-    result_threshold_above: float = strawberry.field(
-        description="Achievement (%) from which the proposed result rating is DI_ATAS_EKSPEKTASI"
-    )
-    result_threshold_expected: float = strawberry.field(
-        description="Achievement (%) from which it is SESUAI_EKSPEKTASI; below: DI_BAWAH_EKSPEKTASI"
-    )
-    achievement_cap: float = strawberry.field(
-        description="Ceiling of an indicator's achievement (%)"
-    )
-    low_performer_predikat: list[str]
-    low_indicator_floor: float = strawberry.field(
-        description="An indicator under this achievement (%) marks a low performer"
-    )
-    checkpoint: str = strawberry.field(description="MONTHLY, QUARTERLY or SEMESTER")
-    appeal_window_days: int
-    deadline_notice_days: int = strawberry.field(
-        description="Days before a checkpoint's realisation deadline that it is announced as near"
-    )
-    approval_reminder_days: int = strawberry.field(
-        description="Evaluators are reminded daily of plans waiting longer than this"
-    )
-
-
-@strawberry.type
-class SurveySettings:
-    rate_limit_per_ip_per_hour: int
-    suggestion_max_length: int
-    publish_results: bool
-
-
-@strawberry.type
-class TrainingSettings:
-    annual_jp_entitlement: int = strawberry.field(description="Training hours (JP) a year")
-
-
-@strawberry.type
-class RegionSettings:
-    performance: PerformanceSettings
-    surveys: SurveySettings
-    training: TrainingSettings
-
-    @classmethod
-    def of(cls, stored: dict[str, Any]) -> RegionSettings:
-        s = with_defaults(stored)
-        return cls(
-            performance=PerformanceSettings(**s["performance"]),
-            surveys=SurveySettings(**s["surveys"]),
-            training=TrainingSettings(**s["training"]),
-        )
 
 
 @strawberry.type(description="A region (kabupaten/kota/provinsi): one tenant of the platform.")
@@ -125,9 +68,9 @@ class Region:
             stored_settings=tenant.settings,
         )
 
-    @strawberry.field
-    def settings(self) -> RegionSettings:
-        return RegionSettings.of(self.stored_settings)
+    @strawberry.field(graphql_type=RegionSettings)
+    def settings(self) -> Any:  # the pydantic model, resolved by the generated type
+        return load_settings(self.stored_settings)
 
 
 @strawberry.type(description="A region as platform operators see it: counts, never people.")
