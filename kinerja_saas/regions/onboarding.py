@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise import connections
 from tortoise.expressions import Q
 
 from kinerja_saas.audit.service import record
@@ -25,7 +24,7 @@ from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.rules import valid_email
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import BehaviourValue
-from kinerja_saas.regions import defaults
+from kinerja_saas.regions import defaults, queries
 from kinerja_saas.regions.settings import RegionSettings, changed
 from kinerja_saas.regions.settings import defaults as default_settings
 from kinerja_saas.regions.settings import load as load_settings
@@ -170,13 +169,6 @@ async def onboard_region(*, actor: Actor, data: RegionInput, secret: str) -> Onb
     return Onboarded(tenant, admin, token)
 
 
-async def _platform_update(function: str, tenant_id: int, value: str) -> None:
-    """A region's status or plan, through its definer function: the app role may change
-    only its own region's row of `tenants`, and only in that region's transaction (RLS,
-    migration 0024); these run in platform scope and refuse to run in any region's."""
-    await connections.get("default").execute_query(f"SELECT {function}($1, $2)", [tenant_id, value])
-
-
 async def set_region_status(
     *, actor: Actor, tenant_id: int, status: RegionStatus, reason: str | None = None
 ) -> Tenant:
@@ -187,7 +179,7 @@ async def set_region_status(
         raise NotFound(f"No region {tenant_id}.", field="id")
     if tenant.status != status:
         before = tenant.status.value
-        await _platform_update("platform_set_region_status", tenant.id, status.value)
+        await queries.set_status_as_platform(tenant.id, status)
         tenant.status = status
         async with tenant_transaction(tenant.id, require_active=False):
             await record(
@@ -210,7 +202,7 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
         raise NotFound(f"No region {tenant_id}.", field="id")
     if tenant.plan != plan:
         before = tenant.plan.value
-        await _platform_update("platform_set_region_plan", tenant.id, plan.value)
+        await queries.set_plan_as_platform(tenant.id, plan)
         tenant.plan = plan
         async with tenant_transaction(tenant.id, require_active=False):
             await record(
@@ -275,11 +267,7 @@ async def list_regions(
     tenants = await query.order_by("name", "id").limit(limit + 1)
     if not tenants:
         return []
-    _, rows = await connections.get("default").execute_query(
-        "SELECT tenant_id, employees, units, last_activity FROM region_stats($1::bigint[])",
-        [[t.id for t in tenants]],
-    )
-    stats = {r["tenant_id"]: r for r in rows}
+    stats = await queries.region_stats([t.id for t in tenants])
     return [
         RegionOverview(
             t, stats[t.id]["employees"], stats[t.id]["units"], stats[t.id]["last_activity"]
