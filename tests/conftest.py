@@ -38,6 +38,7 @@ from kinerja_saas.org.models import PositionType, UnitKind
 from kinerja_saas.performance import service as performance
 from kinerja_saas.regions.onboarding import seed_reference_data
 from kinerja_saas.settings import Settings
+from kinerja_saas.surveys.public import region_today
 from tenants.context import tenant_transaction
 from tenants.models import RegionKind, Tenant
 
@@ -207,6 +208,11 @@ class Region:
     def id(self) -> int:
         return self.tenant.id
 
+    @property
+    def today(self) -> date:
+        """Today in the region's own time zone, as the platform counts its days."""
+        return region_today(self.tenant)
+
     def actor(self, role: Role) -> Actor:
         return user_actor(self.accounts[role])
 
@@ -372,4 +378,13 @@ def api(http: httpx.AsyncClient, settings: Settings) -> Api:
     return Api(http, settings)
 
 
-TODAY = date.today()
+# No module-level TODAY: the machine's date is not the region's. From 17:00 UTC Jakarta (WIB)
+# is already tomorrow, and the platform counts a region's days in its own time zone (the
+# public survey form, deadline notices, approval reminders). A test that sets dates the
+# region compares with today takes `region.today` (or the `today` fixture, region A's).
+
+
+@pytest.fixture
+def today(region_a: Region) -> date:
+    """Today in region A's time zone (Asia/Jakarta unless a test moves it)."""
+    return region_a.today
