@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 import strawberry
 from graphql import GraphQLError
@@ -134,6 +134,14 @@ MAX_ID = 2**63 - 1  # bigint: a larger number would fail in the database, not as
 # ASCII digits only: int() also reads "١٢", "１２", " 12", "+12" and "1_2" as numbers, so
 # one object would have many spellings (cache keys, logs, audit entries disagree).
 _ID = re.compile(r"[0-9]{1,19}")
+
+
+@overload
+def parse_id(value: strawberry.ID | str, field: str) -> int: ...
+@overload
+def parse_id(value: None, field: str) -> None: ...
+@overload
+def parse_id(value: strawberry.ID | str | None, field: str) -> int | None: ...
 
 
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:

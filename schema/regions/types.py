@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 
@@ -22,22 +22,27 @@ from tenants.plans import RegionPlan as _RegionPlan
 if TYPE_CHECKING:
     from tenants.models import Tenant
 
-RegionKind = strawberry.enum(_RegionKind, description="Kabupaten, kota or provinsi.")
+RegionKind: TypeAlias = _RegionKind
+strawberry.enum(RegionKind, description="Kabupaten, kota or provinsi.")
 
 
-RegionStatus = strawberry.enum(_RegionStatus)
+RegionStatus: TypeAlias = _RegionStatus
+strawberry.enum(RegionStatus)
 
 
-RegionPlan = strawberry.enum(
-    _RegionPlan,
-    description="A region's share of the platform: its request limits per minute.",
+RegionPlan: TypeAlias = _RegionPlan
+strawberry.enum(
+    RegionPlan, description="A region's share of the platform: its request limits per minute."
 )
 
 
-RegionTimezone = strawberry.enum(
-    Enum("RegionTimezone", {m.name: m.value for m in _RegionTimezone}),
-    description="WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura).",
-)
+if TYPE_CHECKING:  # the API's copy has the tenant model's members, built at run time
+    RegionTimezone: TypeAlias = _RegionTimezone
+else:
+    RegionTimezone = strawberry.enum(
+        Enum("RegionTimezone", {m.name: m.value for m in _RegionTimezone}),
+        description="WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura).",
+    )
 
 
 @strawberry.type(description="A region (kabupaten/kota/provinsi): one tenant of the platform.")
@@ -61,7 +66,7 @@ class Region:
             name=tenant.name,
             kind=tenant.kind,
             province=tenant.province,
-            timezone=RegionTimezone[_RegionTimezone(tenant.timezone).name],
+            timezone=RegionTimezone.__members__[_RegionTimezone(tenant.timezone).name],
             status=tenant.status,
             plan=tenant.plan,
             created_at=tenant.created_at,

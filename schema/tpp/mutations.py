@@ -26,6 +26,7 @@ from schema.tpp.types import (
     TppRuleSetInput,
     TppRuleSetPayload,
 )
+from schema.uploads import uploaded
 
 
 def _rules(data: TppRuleSetInput) -> RuleSet:
@@ -99,7 +100,7 @@ class TppMutation:
                 return await service.import_attendance(
                     actor=actor,
                     month=month,
-                    binary=file.file,
+                    binary=uploaded(file).file,
                     max_bytes=info.context.settings.import_max_bytes,
                 )
             except service.AttendanceRefused as exc:
