@@ -40,6 +40,7 @@ INFRASTRUCTURE = {
     "document_cache",
     "errors",
     "payloads",
+    "uploads",  # what an Upload argument is over Starlette
     "error_codes",  # the API's declared error codes
 }
 NOT_DOMAINS = {"graphiql"}  # GraphiQL's assets and their refresh script

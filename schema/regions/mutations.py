@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from kinerja_saas.regions import onboarding
 from kinerja_saas.regions import queries as regions
+from kinerja_saas.regions.settings import SECTIONS
 from schema.errors import parse_id
 from schema.payloads import mutate, payload
-from schema.regions.settings import RegionSettingsInput, changes
-from schema.regions.types import Region, RegionKind, RegionPlan, RegionTimezone
+from schema.regions.types import (
+    Region,
+    RegionKind,
+    RegionPlan,
+    RegionSettingsInput,
+    RegionTimezone,
+)
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
 from tenants.plans import RegionPlan as _RegionPlan
@@ -112,7 +119,7 @@ class RegionMutation:
         actor = info.context.require_region_actor()
 
         async def body() -> Tenant:
-            await onboarding.update_settings(actor=actor, changes=changes(input))
+            await onboarding.update_settings(actor=actor, changes=_changes(input))
             return await regions.region(actor.tenant_id)
 
         return await mutate(RegionPayload, body, Region.of)
@@ -127,3 +134,17 @@ async def _set_status(info, id, status, reason) -> RegionPayload:
         ),
         Region.of,
     )
+
+
+def _changes(given: Any) -> dict[str, dict[str, Any]]:
+    """A `RegionSettingsInput` as the section -> setting -> value changes it asks for."""
+    found: dict[str, dict[str, Any]] = {}
+    for section in SECTIONS:
+        values: Mapping[str, Any] | None = _values(getattr(given, section, None))
+        if values is not None:
+            found[section] = {k: v for k, v in values.items() if v is not None}
+    return found
+
+
+def _values(section: object) -> Mapping[str, Any] | None:
+    return None if section is None else vars(section)

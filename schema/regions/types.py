@@ -5,15 +5,17 @@ The types; queries.py and mutations.py hold the root fields."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args, get_origin
 
 import strawberry
+from pydantic import BaseModel
 
+from kinerja_saas.regions.settings import RegionSettings as RegionSettingsModel
 from kinerja_saas.regions.settings import load as load_settings
 from schema.pagination import PageInfo
-from schema.regions.settings import RegionSettings
 from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
@@ -43,6 +45,53 @@ else:
         Enum("RegionTimezone", {m.name: m.value for m in _RegionTimezone}),
         description="WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura).",
     )
+
+
+# --- the region settings, generated from their declaration (kinerja_saas/regions/settings.py):
+# `RegionSettings` (every setting, with its description) and `RegionSettingsInput` (every
+# setting optional: only the values given change), one type and one input per section. A
+# setting added to its section appears here with nothing to write. Literal choices (result
+# rating method, checkpoint, predikat) stay `String` in the SDL, as clients have always sent
+# them; the choice is checked in one place with the other settings.
+
+
+def _graphql(annotation: Any, *, input: bool) -> Any:
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return str
+    if origin is list:
+        return list[_graphql(get_args(annotation)[0], input=input)]  # type: ignore[misc]  # a type built at run time
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return generated(annotation, input=input)
+    return annotation  # int, float, bool, str
+
+
+@functools.cache
+def generated(model: type[BaseModel], *, input: bool = False) -> type:
+    """The Strawberry type (or input) of `model`, named after it: `PerformanceSettings`,
+    `PerformanceSettingsInput`. Descriptions come from the settings' own."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__}
+    for name, info in model.model_fields.items():
+        kind = _graphql(info.annotation, input=input)
+        if input:
+            annotations[name] = kind | None
+            namespace[name] = strawberry.field(default=None)
+        else:
+            annotations[name] = kind
+            namespace[name] = strawberry.field(description=info.description)
+    type_name = model.__name__ + ("Input" if input else "")
+    cls = type(type_name, (), namespace)
+    if input:
+        description = "Only the values given change." if model is RegionSettingsModel else None
+        return strawberry.input(cls, name=type_name, description=description)
+    return strawberry.type(cls, name=type_name)
+
+
+# A field returning the settings resolves from the pydantic model itself (attributes of the
+# same names): `@strawberry.field(graphql_type=RegionSettings)`.
+RegionSettings = generated(RegionSettingsModel)
+RegionSettingsInput = generated(RegionSettingsModel, input=True)
 
 
 @strawberry.type(description="A region (kabupaten/kota/provinsi): one tenant of the platform.")

@@ -19,7 +19,7 @@ from kinerja_saas.regions.settings import (
     load,
     setting,
 )
-from schema.regions.settings import generated
+from schema.regions.types import generated
 from tenants.context import tenant_transaction
 from tenants.models import Tenant
 
