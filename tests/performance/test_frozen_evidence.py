@@ -12,7 +12,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.performance.models import Evaluation, PeriodStatus
 from kinerja_saas.surveys import admin
 from tenants.context import tenant_transaction
-from tests.performance.cycle import BERAKHLAK, advance
+from tests.factories import BERAKHLAK, advance
 from tests.surveys.helpers import open_campaign, recompute, respond
 from tests.surveys.test_indicator_sources import approved_ikm_plan, sourced
 

@@ -6,7 +6,7 @@ from tortoise import connections
 from kinerja_saas.auth.roles import Role
 from schema.schema import SDL_PATH, export_sdl
 from tenants.context import tenant_transaction
-from tests.conftest import make_nip
+from tests.factories import make_nip
 
 ADMIN = Role.REGION_ADMIN
 
