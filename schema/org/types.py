@@ -219,7 +219,7 @@ class Employee:
             return self.preloaded["supervisor"]
         if self.supervisor_id is None:
             return None
-        return self._load_supervisor(info, int(self.supervisor_id))  # type: ignore[return-value]
+        return self._load_supervisor(info, int(self.supervisor_id))  # type: ignore[return-value]  # awaited by graphql-core
 
     async def _load_supervisor(self, info: strawberry.Info, supervisor_id: int) -> Employee | None:
         row = await info.context.loaders.employee.load(supervisor_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from enum import Enum
+from types import GenericAlias
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args, get_origin
 
 import strawberry
@@ -60,7 +61,7 @@ def _graphql(annotation: Any, *, input: bool) -> Any:
     if origin is Literal:
         return str
     if origin is list:
-        return list[_graphql(get_args(annotation)[0], input=input)]  # type: ignore[misc]  # a type built at run time
+        return GenericAlias(list, (_graphql(get_args(annotation)[0], input=input),))  # list[…]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return generated(annotation, input=input)
     return annotation  # int, float, bool, str

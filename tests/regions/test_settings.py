@@ -4,6 +4,8 @@ trail and the generated GraphQL type and input."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 import strawberry
 from strawberry.types.base import get_object_definition
@@ -11,8 +13,10 @@ from strawberry.types.base import get_object_definition
 from kinerja_saas.audit.models import AuditEntry
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import ValidationFailed
+from kinerja_saas.regions.defaults import PREDIKAT
 from kinerja_saas.regions.settings import (
     PerformanceSettings,
+    Predikat,
     RegionSettings,
     Section,
     changed,
@@ -42,6 +46,10 @@ FORMER_DEFAULTS = {
                 "publish_results": False},
     "training": {"annual_jp_entitlement": 20},
 }  # fmt: skip
+
+
+def test_the_predikat_choices_are_the_official_table():
+    assert get_args(Predikat) == PREDIKAT
 
 
 def test_the_defaults_are_the_ones_regions_always_had():
