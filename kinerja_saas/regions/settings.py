@@ -17,9 +17,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from kinerja_saas.errors import FieldError, ValidationFailed, api_field
 from tenants.context import current_tenant_id
@@ -40,9 +41,11 @@ def setting(
     ge: float | None = None,
     le: float | None = None,
     min_length: int | None = None,
+    max_length: int | None = None,
 ) -> Any:
     """One setting: its default, the Indonesian `label` messages name it by, the API
-    `description`, and its range (`ge`/`gt`/`le`, in `unit`), checked on every change."""
+    `description`, and its range (`ge`/`gt`/`le`, in `unit`; `min_length`/`max_length` of a
+    list or text), checked on every change."""
     extra: dict[str, Any] = {"unit": unit} if unit else {}
     if isinstance(default, list):
         items = tuple(default)
@@ -51,6 +54,7 @@ def setting(
             title=label,
             description=description,
             min_length=min_length,
+            max_length=max_length,
             json_schema_extra=extra,
         )
     return Field(
@@ -61,6 +65,7 @@ def setting(
         ge=ge,
         le=le,
         min_length=min_length,
+        max_length=max_length,
         json_schema_extra=extra,
     )
 
@@ -217,10 +222,15 @@ class RegionSettings(BaseModel):
         return {f"{s}.{k}": v for s, values in self.stored().items() for k, v in values.items()}
 
 
-SECTIONS: dict[str, type[Section]] = {
-    name: cast("type[Section]", info.annotation)  # every field of RegionSettings is a Section
-    for name, info in RegionSettings.model_fields.items()
-}
+def sections_of(model: type[RegionSettings]) -> dict[str, type[Section]]:
+    """Section name -> its model (every field of the settings is a Section)."""
+    return {
+        name: cast("type[Section]", info.annotation) for name, info in model.model_fields.items()
+    }
+
+
+SECTIONS = sections_of(RegionSettings)
+S = TypeVar("S", bound=RegionSettings)
 
 
 def _sections(stored: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -251,25 +261,27 @@ async def current_settings() -> RegionSettings:
     return load(tenant.settings)
 
 
-def changed(current: RegionSettings, changes: Mapping[str, Mapping[str, Any]]) -> RegionSettings:
+def changed(current: S, changes: Mapping[str, Mapping[str, Any]]) -> S:
     """`current` with `changes` (`{"performance": {"achievement_cap": 130}}`; None keeps a
     value) applied and checked: every broken setting is reported at once, each naming its
     field as the API spells it (`performance.achievementCap`) in Bahasa Indonesia."""
+    model, sections = type(current), sections_of(type(current))
     values = current.stored()
     for section, given in changes.items():
         values.setdefault(section, {}).update({k: v for k, v in given.items() if v is not None})
     problems: list[FieldError] = []
     failed: set[tuple[str, str]] = set()
     try:
-        RegionSettings.model_validate(values)
+        model.model_validate(values)
     except ValidationError as error:
         for problem in error.errors():
             section, name = str(problem["loc"][0]), str(problem["loc"][1])
             if (section, name) not in failed:
                 failed.add((section, name))
-                problems.append(_field_problem(section, name, problem["type"]))
-    for section, model in SECTIONS.items():
-        raw = model.model_construct(**values.get(section, {}))
+                info = sections[section].model_fields[name]
+                problems.append(_field_problem(_field(section, name), info, problem["type"]))
+    for section, section_model in sections.items():
+        raw = section_model.model_construct(**values.get(section, {}))
 
         def valid(*names: str, section: str = section) -> bool:
             return not any((section, n) in failed for n in names)
@@ -279,7 +291,7 @@ def changed(current: RegionSettings, changes: Mapping[str, Mapping[str, Any]]) -
         )
     if problems:
         raise ValidationFailed(problems)
-    return RegionSettings.model_validate(values)
+    return model.model_validate(values)
 
 
 def _field(section: str, name: str) -> str:
@@ -289,9 +301,8 @@ def _field(section: str, name: str) -> str:
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 
 
-def _field_problem(section: str, name: str, kind: str) -> FieldError:
-    info = SECTIONS[section].model_fields[name]
-    label = info.title or name
+def _field_problem(field: str, info: FieldInfo, kind: str) -> FieldError:
+    label = info.title or field
     if kind in _RANGE_ERRORS:
         low = high = None
         for bound in info.metadata:
@@ -300,14 +311,21 @@ def _field_problem(section: str, name: str, kind: str) -> FieldError:
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         unit = extra.get("unit")
         return FieldError(
-            _field(section, name),
+            field,
             "OUT_OF_RANGE",
             f"{label} harus di antara {_number(low)} dan {_number(high)}"
             f"{f' {unit}' if unit else ''}.",
         )
+    if kind == "string_too_long":
+        high = next(b.max_length for b in info.metadata if hasattr(b, "max_length"))
+        return FieldError(
+            field,
+            "TOO_LONG",
+            f"{label} terlalu panjang: paling banyak {high} karakter.",
+        )
     choices = _choices(info.annotation)
     return FieldError(
-        _field(section, name),
+        field,
         "INVALID",
         f"{label} tidak valid" + (f"; pilih dari {', '.join(choices)}." if choices else "."),
     )

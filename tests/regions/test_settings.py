@@ -8,6 +8,7 @@ from typing import get_args
 
 import pytest
 import strawberry
+from pydantic import Field
 from strawberry.types.base import get_object_definition
 
 from kinerja_saas.audit.models import AuditEntry
@@ -149,6 +150,7 @@ def test_a_new_setting_is_one_declaration_the_api_types_follow():
         response_days: int = setting(
             5, label="Batas hari tanggapan", description="Days to answer", ge=1, le=60
         )
+        lapor_url: str = setting("", label="Tautan SP4N-LAPOR!", max_length=300)
 
     @strawberry.type
     class Query:
@@ -159,10 +161,31 @@ def test_a_new_setting_is_one_declaration_the_api_types_follow():
     sdl = strawberry.Schema(query=Query, types=[generated(ComplaintSettings, input=True)])
     printed = str(sdl)
     assert '"""Days to answer"""\n  responseDays: Int!' in printed
-    assert "input ComplaintSettingsInput {\n  responseDays: Int = null\n}" in printed
-    assert sdl.execute_sync("{ settings { responseDays } }").data == {
-        "settings": {"responseDays": 5}
+    assert (
+        "input ComplaintSettingsInput {\n  responseDays: Int = null\n  laporUrl: String = null\n}"
+        in printed
+    )
+    assert sdl.execute_sync("{ settings { responseDays laporUrl } }").data == {
+        "settings": {"responseDays": 5, "laporUrl": ""}
     }
+
+    class WithComplaints(RegionSettings):
+        complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
+
+    with pytest.raises(ValidationFailed) as caught:
+        changed(WithComplaints(), {"complaints": {"response_days": 0, "lapor_url": "x" * 301}})
+    assert [(e.field, e.code, e.message) for e in caught.value.errors] == [
+        (
+            "complaints.responseDays",
+            "OUT_OF_RANGE",
+            "Batas hari tanggapan harus di antara 1 dan 60.",
+        ),
+        (
+            "complaints.laporUrl",
+            "TOO_LONG",
+            "Tautan SP4N-LAPOR! terlalu panjang: paling banyak 300 karakter.",
+        ),
+    ]
 
 
 def test_the_generated_types_cover_every_declared_setting():
