@@ -16,13 +16,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
-from kinerja_saas.errors import FieldError, ValidationFailed, api_field
+from kinerja_saas.errors import (
+    CommonError,
+    ErrorCode,
+    FieldError,
+    ValidationFailed,
+    api_field,
+    field_labels,
+)
+from kinerja_saas.regions.errors import RegionError
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 
@@ -72,11 +80,12 @@ def setting(
 
 @dataclass(frozen=True)
 class Problem:
-    """A rule between settings broken: the setting it names and the declared error."""
+    """A rule between settings broken: the setting it names, the declared error
+    (regions/errors.py) and the parameters of its message."""
 
     name: str
-    code: str
-    message: str
+    error: ErrorCode
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Section(BaseModel):
@@ -160,27 +169,14 @@ class PerformanceSettings(Section):
     def checks(self, valid: Callable[..., bool]) -> Iterator[Problem]:
         above, expected = self.result_threshold_above, self.result_threshold_expected
         if valid("result_threshold_above", "result_threshold_expected") and not expected < above:
-            yield Problem(
-                "result_threshold_above",
-                "NOT_ORDERED",
-                "Ambang 'di atas ekspektasi' harus lebih tinggi daripada ambang 'sesuai "
-                "ekspektasi'.",
-            )
+            yield Problem("result_threshold_above", RegionError.NOT_ORDERED)
         if valid("result_threshold_above", "achievement_cap") and above > self.achievement_cap:
             yield Problem(
-                "result_threshold_above",
-                "OUT_OF_RANGE",
-                f"Ambang 'di atas ekspektasi' tidak boleh melebihi batas capaian "
-                f"({_number(self.achievement_cap)} %), agar masih dapat dicapai.",
+                "result_threshold_above", RegionError.ABOVE_CAP, {"cap": self.achievement_cap}
             )
-        if valid("low_performer_predikat") and {"SANGAT_BAIK", "BAIK"} & set(
-            self.low_performer_predikat
-        ):
-            yield Problem(
-                "low_performer_predikat",
-                "INVALID",
-                "SANGAT_BAIK dan BAIK tidak dapat menandai pegawai berkinerja rendah.",
-            )
+        low = set(self.low_performer_predikat) if valid("low_performer_predikat") else set()
+        if low & {"SANGAT_BAIK", "BAIK"}:
+            yield Problem("low_performer_predikat", RegionError.LOW_PERFORMER_PREDIKAT)
 
 
 class SurveySettings(Section):
@@ -209,6 +205,11 @@ class RegionSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        _declare_labels(cls)
+
     performance: PerformanceSettings = Field(default_factory=PerformanceSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
@@ -227,6 +228,19 @@ def sections_of(model: type[RegionSettings]) -> dict[str, type[Section]]:
     return {
         name: cast("type[Section]", info.annotation) for name, info in model.model_fields.items()
     }
+
+
+def _declare_labels(model: type[RegionSettings]) -> None:
+    """Each setting's label, for the messages that name it (kinerja_saas.errors.field_label):
+    `performance.achievementCap` -> 'Batas capaian'."""
+    field_labels(
+        {
+            _field(section, name): info.title
+            for section, section_model in sections_of(model).items()
+            for name, info in section_model.model_fields.items()
+            if info.title
+        }
+    )
 
 
 SECTIONS = sections_of(RegionSettings)
@@ -287,7 +301,7 @@ def changed(current: S, changes: Mapping[str, Mapping[str, Any]]) -> S:
             return not any((section, n) in failed for n in names)
 
         problems.extend(
-            FieldError(_field(section, p.name), p.code, p.message) for p in raw.checks(valid)
+            FieldError.of(_field(section, p.name), p.error, **p.params) for p in raw.checks(valid)
         )
     if problems:
         raise ValidationFailed(problems)
@@ -302,33 +316,20 @@ _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_e
 
 
 def _field_problem(field: str, info: FieldInfo, kind: str) -> FieldError:
-    label = info.title or field
+    """A setting's own check failed (pydantic's error `kind`), as the catalogue's error."""
     if kind in _RANGE_ERRORS:
         low = high = None
         for bound in info.metadata:
             low = getattr(bound, "ge", getattr(bound, "gt", low))
             high = getattr(bound, "le", getattr(bound, "lt", high))
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        unit = extra.get("unit")
-        return FieldError(
-            field,
-            "OUT_OF_RANGE",
-            f"{label} harus di antara {_number(low)} dan {_number(high)}"
-            f"{f' {unit}' if unit else ''}.",
-        )
+        unit = {"unit": extra["unit"]} if extra.get("unit") else {}
+        return FieldError.of(field, CommonError.OUT_OF_RANGE, min=low, max=high, **unit)
     if kind == "string_too_long":
         high = next(b.max_length for b in info.metadata if hasattr(b, "max_length"))
-        return FieldError(
-            field,
-            "TOO_LONG",
-            f"{label} terlalu panjang: paling banyak {high} karakter.",
-        )
+        return FieldError.of(field, CommonError.TOO_LONG, max=high)
     choices = _choices(info.annotation)
-    return FieldError(
-        field,
-        "INVALID",
-        f"{label} tidak valid" + (f"; pilih dari {', '.join(choices)}." if choices else "."),
-    )
+    return FieldError.of(field, CommonError.INVALID, **({"values": choices} if choices else {}))
 
 
 def _choices(annotation: Any) -> tuple[str, ...]:
@@ -338,10 +339,9 @@ def _choices(annotation: Any) -> tuple[str, ...]:
     return ()
 
 
-def _number(value: Any) -> str:
-    return str(value).removesuffix(".0").replace(".", ",")
-
-
 def defaults() -> dict[str, dict[str, Any]]:
     """The settings a new region starts with (as stored)."""
     return copy.deepcopy(RegionSettings().stored())
+
+
+_declare_labels(RegionSettings)  # (subclasses declare theirs as they are defined)

@@ -94,7 +94,7 @@ def test_every_broken_setting_is_reported_at_once_naming_its_field_in_indonesian
             "Batas capaian harus di antara 100 dan 200 (%)."
         ),
         ("performance.checkpoint", "INVALID"): (
-            "Checkpoint tidak valid; pilih dari MONTHLY, QUARTERLY, SEMESTER."
+            "Checkpoint tidak valid; pilih salah satu dari MONTHLY, QUARTERLY atau SEMESTER."
         ),
         ("surveys.suggestionMaxLength", "OUT_OF_RANGE"): (
             "Panjang maksimum saran harus di antara 0 dan 5000 karakter."
@@ -146,7 +146,7 @@ def test_a_new_setting_is_one_declaration_the_api_types_follow():
     """What a helper adding a setting writes: one line in its section. The generated type
     and input carry it, camel-cased, with its description; its range is checked."""
 
-    class ComplaintSettings(Section):
+    class ExampleSettings(Section):
         response_days: int = setting(
             5, label="Batas hari tanggapan", description="Days to answer", ge=1, le=60
         )
@@ -154,34 +154,34 @@ def test_a_new_setting_is_one_declaration_the_api_types_follow():
 
     @strawberry.type
     class Query:
-        @strawberry.field(graphql_type=generated(ComplaintSettings))
-        def settings(self) -> ComplaintSettings:
-            return ComplaintSettings()
+        @strawberry.field(graphql_type=generated(ExampleSettings))
+        def settings(self) -> ExampleSettings:
+            return ExampleSettings()
 
-    sdl = strawberry.Schema(query=Query, types=[generated(ComplaintSettings, input=True)])
+    sdl = strawberry.Schema(query=Query, types=[generated(ExampleSettings, input=True)])
     printed = str(sdl)
     assert '"""Days to answer"""\n  responseDays: Int!' in printed
     assert (
-        "input ComplaintSettingsInput {\n  responseDays: Int = null\n  laporUrl: String = null\n}"
+        "input ExampleSettingsInput {\n  responseDays: Int = null\n  laporUrl: String = null\n}"
         in printed
     )
     assert sdl.execute_sync("{ settings { responseDays laporUrl } }").data == {
         "settings": {"responseDays": 5, "laporUrl": ""}
     }
 
-    class WithComplaints(RegionSettings):
-        complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
+    class WithExample(RegionSettings):
+        example: ExampleSettings = Field(default_factory=ExampleSettings)
 
     with pytest.raises(ValidationFailed) as caught:
-        changed(WithComplaints(), {"complaints": {"response_days": 0, "lapor_url": "x" * 301}})
+        changed(WithExample(), {"example": {"response_days": 0, "lapor_url": "x" * 301}})
     assert [(e.field, e.code, e.message) for e in caught.value.errors] == [
         (
-            "complaints.responseDays",
+            "example.responseDays",
             "OUT_OF_RANGE",
             "Batas hari tanggapan harus di antara 1 dan 60.",
         ),
         (
-            "complaints.laporUrl",
+            "example.laporUrl",
             "TOO_LONG",
             "Tautan SP4N-LAPOR! terlalu panjang: paling banyak 300 karakter.",
         ),
