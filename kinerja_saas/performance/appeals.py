@@ -33,14 +33,12 @@ from kinerja_saas.performance.models import (
     Evaluation,
     Plan,
 )
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import current_settings
 from tenants.context import current_tenant_id
-from tenants.models import Tenant
 
 
 async def _decider_at_top() -> AppealDecider:
-    tenant = await Tenant.get(id=current_tenant_id())
-    return AppealDecider(with_defaults(tenant.settings)["performance"]["appeal_decider_at_top"])
+    return AppealDecider((await current_settings()).performance.appeal_decider_at_top)
 
 
 async def decider_of(plan: Plan, evaluation: Evaluation) -> tuple[AppealDecider, int | None]:

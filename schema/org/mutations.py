@@ -24,6 +24,7 @@ from schema.org.types import (
     UnitKind,
 )
 from schema.payloads import mutate, payload
+from schema.uploads import uploaded
 
 
 @strawberry.input
@@ -297,7 +298,7 @@ class ImportMutation:
             lambda: importing.stage_import(
                 actor=actor,
                 filename=getattr(file, "filename", None) or "roster.csv",
-                binary=file.file,
+                binary=uploaded(file).file,
                 dry_run=dry_run,
                 deactivate_missing=deactivate_missing,
                 max_bytes=info.context.settings.import_max_bytes,

@@ -30,7 +30,7 @@ from kinerja_saas.performance import evaluations
 from kinerja_saas.performance.models import Checkpoint, Evaluation, Plan
 from kinerja_saas.performance.rules import Rating
 from tenants.context import tenant_transaction
-from tests.performance.cycle import all_values, approved_plan, full_cycle, person
+from tests.factories import all_values, approved_plan, full_cycle, person
 
 REQUEST = """mutation($kind: DocumentKind!, $id: ID!, $unitId: ID) {
   requestDocument(kind: $kind, id: $id, unitId: $unitId) {
@@ -499,7 +499,7 @@ async def test_a_plan_approved_by_an_acting_head_prints_plh_kepala(api, settings
     from kinerja_saas.org import acting
     from kinerja_saas.org.models import ActingKind
     from kinerja_saas.performance import plans
-    from tests.performance.cycle import person, plan_results
+    from tests.factories import person, plan_results
 
     staff2 = region_a.employees["staff2"]
     async with tenant_transaction(region_a.id):

@@ -14,7 +14,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.performance import plans, realisations
 from kinerja_saas.performance.models import PeriodStatus
 from tenants.context import tenant_transaction
-from tests.performance.cycle import advance, first_checkpoint, person, plan_results
+from tests.factories import advance, first_checkpoint, person, plan_results
 from tests.performance.walks import FINALISE, SAVE, events_of, login, rating_input, today_of
 
 ADMIN, EMP = Role.REGION_ADMIN, Role.EMPLOYEE

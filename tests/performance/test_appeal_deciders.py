@@ -11,7 +11,7 @@ from kinerja_saas.performance.models import Evaluation, PeriodStatus
 from kinerja_saas.performance.rules import Rating
 from tenants.context import tenant_transaction
 from tests.conftest import update_region
-from tests.performance.cycle import advance, all_values, approved_plan, person
+from tests.factories import advance, all_values, approved_plan, person
 from tests.performance.walks import FINALISE, SAVE, events_of
 
 ADMIN, SUP, EMP, OFFICER = Role.REGION_ADMIN, Role.SUPERVISOR, Role.EMPLOYEE, Role.TRAINING_OFFICER

@@ -11,7 +11,7 @@ from datetime import timedelta
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.performance.models import Checkpoint, PeriodStatus
 from tenants.context import tenant_transaction
-from tests.performance.cycle import advance, approved_plan
+from tests.factories import advance, approved_plan
 from tests.performance.walks import FINALISE, SAVE, rating_input, today_of
 
 ADMIN, SUP, EMP, OFFICER = Role.REGION_ADMIN, Role.SUPERVISOR, Role.EMPLOYEE, Role.TRAINING_OFFICER

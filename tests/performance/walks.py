@@ -12,7 +12,7 @@ from kinerja_saas.auth.tokens import issue_pair
 from kinerja_saas.org.acting import region_today
 from kinerja_saas.outbox.models import OutboxEvent
 from tenants.context import tenant_transaction
-from tests.performance.cycle import BERAKHLAK
+from tests.factories import BERAKHLAK
 
 
 async def login(region: Any, key: str, settings: Any, *roles: Role) -> str:
