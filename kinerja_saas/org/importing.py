@@ -69,6 +69,7 @@ HEADER_ALIASES = {
 MAX_LENGTH = {"nama": 200, "jabatan": 200, "email": 254, "telepon": 32}
 STAGE_BATCH = 1000
 VALIDATE_BATCH = 2000
+MAX_LINES_NAMED = 20  # lines named in a file-level refusal; the rest are counted
 
 Progress = Callable[[str, int, int], None]
 
@@ -141,6 +142,7 @@ def read_roster(
             columns_seen.update(index)
         reader = csv.reader(text, delimiter=delimiter)
         batch: list[ParsedRow] = []
+        overlong: list[int] = []  # lines with values beyond the header's columns
         while True:
             line_no = reader.line_num + 2  # where the record starts (the header is line 1)
             fields = next(reader, None)
@@ -148,6 +150,11 @@ def read_roster(
                 break
             if not any(f.strip() for f in fields):
                 continue
+            if len(fields) > len(header):
+                # An unquoted delimiter in a value ("Budi, S.E." in a comma file) shifts
+                # every later column (the one pushed out is often an empty last one):
+                # refused with its line, never read silently.
+                overlong.append(line_no)
             raw = {c: (fields[i] if i < len(fields) else "") for c, i in index.items()}
             for column in COLUMNS:
                 raw.setdefault(column, "")
@@ -155,6 +162,15 @@ def read_roster(
             if len(batch) >= STAGE_BATCH:
                 yield batch
                 batch = []
+        if overlong:
+            more = {"more": len(overlong) - MAX_LINES_NAMED} if overlong[MAX_LINES_NAMED:] else {}
+            raise _refuse(
+                ImportError_.EXTRA_FIELDS,
+                lines=[str(n) for n in overlong[:MAX_LINES_NAMED]],
+                count=len(header),
+                delimiter=delimiter,
+                **more,
+            )
         if batch:
             yield batch
     except UnicodeDecodeError as exc:

@@ -250,7 +250,8 @@ async def stage_for_sql(tenant_id: int, job_id: int) -> None:
     analysis) bulk statements here run with nested loops off: hash joins, linear."""
     conn = db()
     # Sorts and hashes of 20,000 rows in memory, not spilled to disk (4 MB by default).
-    await conn.execute_query("SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '64MB'")
+    await conn.execute_query("SET LOCAL enable_nestloop = off")
+    await conn.execute_query("SET LOCAL work_mem = '64MB'")
     await conn.execute_query(
         "CREATE TEMP TABLE staged ON COMMIT DROP AS"
         " SELECT * FROM import_rows WHERE tenant_id = $1 AND job_id = $2",
@@ -323,7 +324,13 @@ async def resolve_units(tenant_id: int, job_id: int) -> int:
             " ins AS ("
             "  INSERT INTO org_units (id, tenant_id, parent_id, code, name, kind, path, depth,"
             "    is_active, created_at, updated_at)"
-            "  SELECT id, $1, parent_id, 'IMP-' || id, name, kind,"
+            "  SELECT id, $1, parent_id,"
+            # IMP-<id> is reserved (rules.IMPORT_UNIT_CODE); a unit recoded by hand before
+            # the reservation may hold it still: then a suffix nobody chooses by hand.
+            "    CASE WHEN EXISTS (SELECT 1 FROM org_units o WHERE o.tenant_id = $1"
+            "      AND o.code = 'IMP-' || todo.id)"
+            "    THEN 'IMP-' || todo.id || '-' || substr(md5(random()::text), 1, 6)"
+            "    ELSE 'IMP-' || todo.id END, name, kind,"
             "    COALESCE(parent_path, '/') || id || '/', $2 - 1, true, now(), now() FROM todo"
             "  RETURNING id)"
             " UPDATE import_units iu SET unit_id = todo.id, created = true FROM todo"
