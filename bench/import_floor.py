@@ -163,7 +163,9 @@ async def run_floor(
     async with conn.transaction():
         await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
         # As the import: hash joins, whatever the estimates of freshly loaded rows say.
-        # Both settings as the import's merge transaction has them (org/queries.py).
+        # As the import runs: the app's connections have JIT off (kinerja_saas/database.py),
+        # and its merge transaction hash-joins with 64 MB of work_mem (org/queries.py).
+        await conn.execute("SET LOCAL jit = off")
         await conn.execute("SET LOCAL enable_nestloop = off")
         await conn.execute("SET LOCAL work_mem = '64MB'")
         await conn.execute(FILE_TABLE)

@@ -346,12 +346,13 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         )
         if given in present
     ]  # a column the file does not have leaves the stored value alone
+    # Supervisors in the same statement (a file without nip_atasan leaves them alone).
     upserted = await queries.upsert_employees_from_file(
-        tenant_id=tenant_id, job_id=job_id, updated_columns=updated_columns
+        tenant_id=tenant_id,
+        job_id=job_id,
+        updated_columns=updated_columns,
+        with_supervisors="nip_atasan" in present,
     )
-    supervised: list = []
-    if "nip_atasan" in present:
-        supervised = await queries.set_supervisors_from_file(tenant_id=tenant_id, job_id=job_id)
     deactivated: list = []
     if job.deactivate_missing:
         deactivated = await queries.deactivate_employees_not_in_file(
@@ -392,12 +393,13 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         [{"user_ids": account_ids[i : i + 1000]} for i in range(0, len(account_ids), 1000)],
     )
     created = sum(1 for r in upserted if r["inserted"])
+    changed = sum(1 for r in upserted if r["changed"])
     return {
         "rows": job.total_rows,
         "created": created,
-        "updated": len(upserted) - created,
-        "unchanged": job.total_rows - len(upserted),
-        "supervisors_set": len(supervised),
+        "updated": changed - created,
+        "unchanged": job.total_rows - changed,
+        "supervisors_set": sum(1 for r in upserted if r["supervisor_changed"]),
         "deactivated": len(deactivated),
         "units_created": units_created,
         "accounts_created": len(account_ids),

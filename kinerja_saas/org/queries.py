@@ -499,26 +499,65 @@ EMPLOYEE_SNAPSHOT = (
 )
 
 
+class UpsertedRow(TypedDict):
+    inserted: bool
+    changed: bool  # inserted, or a column other than the supervisor changed
+    supervisor_changed: bool
+
+
 async def upsert_employees_from_file(
-    *, tenant_id: int, job_id: int, updated_columns: list[str]
-) -> list[Row]:
+    *, tenant_id: int, job_id: int, updated_columns: list[str], with_supervisors: bool
+) -> list[UpsertedRow]:
     """Inserts the file's new employees and updates the changed ones ($1 tenant, $2 job;
-    `updated_columns` are the columns the file sets); returns (inserted) per row written."""
-    return await db().execute_query_dict(
-        "INSERT INTO employees (tenant_id, nip, name, position, position_type, golongan, unit_id,"
-        " email, phone, is_active, created_at, updated_at)"
-        " SELECT $1, r.nip, r.nama, r.jabatan, r.jenis_jabatan, NULLIF(r.golongan, ''),"
-        " iu.unit_id, NULLIF(r.email, ''), NULLIF(r.telepon, ''), true, now(), now()"
-        " FROM staged r JOIN import_units iu ON iu.key = lower(r.unit_path)"
-        " WHERE r.tenant_id = $1 AND r.job_id = $2"
-        " ON CONFLICT (tenant_id, nip) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated_columns)
-        + ", is_active = true, updated_at = now() WHERE ("
-        + ", ".join(f"employees.{c}" for c in updated_columns)
-        + ", employees.is_active) IS DISTINCT FROM ("
-        + ", ".join(f"EXCLUDED.{c}" for c in updated_columns)
-        + ", true) RETURNING (xmax = 0) AS inserted",
-        [tenant_id, job_id],
+    `updated_columns` are the columns the file sets besides the supervisor); one row per
+    employee written. With `with_supervisors` (the file has nip_atasan) each supervisor is
+    resolved by NIP in the same statement: new employees' ids are taken from the sequence
+    first, so a supervisor inserted by this very statement can be pointed at (the
+    self-referencing key is checked at its end) and no second pass rewrites the new rows."""
+    columns = [*updated_columns, "supervisor_id"] if with_supervisors else updated_columns
+    supervisor = "COALESCE(sf.id, sr.id)" if with_supervisors else "NULL::bigint"
+    return cast(
+        list[UpsertedRow],
+        await db().execute_query_dict(
+            "WITH src AS MATERIALIZED ("
+            "  SELECT r.nip, r.nama, r.jabatan, r.jenis_jabatan, r.golongan, r.nip_atasan, r.email,"
+            "    r.telepon, iu.unit_id, e.id AS old_id, e.supervisor_id AS old_supervisor_id,"
+            "    ROW(" + ", ".join(f"e.{c}" for c in updated_columns) + ", e.is_active) AS old,"
+            "    COALESCE(e.id, nextval(pg_get_serial_sequence('employees', 'id'))) AS id"
+            "  FROM staged r JOIN import_units iu ON iu.key = lower(r.unit_path)"
+            "  LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
+            "  WHERE r.tenant_id = $1 AND r.job_id = $2),"
+            " up AS ("
+            "  INSERT INTO employees (id, tenant_id, nip, name, position, position_type, golongan,"
+            "    unit_id, supervisor_id, email, phone, is_active, created_at, updated_at)"
+            "  SELECT s.id, $1, s.nip, s.nama, s.jabatan, s.jenis_jabatan, NULLIF(s.golongan, ''),"
+            f"    s.unit_id, {supervisor}, NULLIF(s.email, ''), NULLIF(s.telepon, ''), true,"
+            "    now(), now()"
+            "  FROM src s"
+            # the supervisor from the file (new or existing), else an employee of the region
+            "  LEFT JOIN src sf ON sf.nip = NULLIF(s.nip_atasan, '')"
+            "  LEFT JOIN employees sr ON sf.nip IS NULL AND sr.tenant_id = $1"
+            "    AND sr.nip = NULLIF(s.nip_atasan, '')"
+            "  ON CONFLICT (tenant_id, nip) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+            + ", is_active = true, updated_at = now() WHERE ("
+            + ", ".join(f"employees.{c}" for c in columns)
+            + ", employees.is_active) IS DISTINCT FROM ("
+            + ", ".join(f"EXCLUDED.{c}" for c in columns)
+            + ", true) RETURNING employees.id, (xmax = 0) AS inserted, "
+            + ", ".join(f"employees.{c}" for c in columns)
+            + ", employees.is_active)"
+            " SELECT up.inserted,"
+            "  up.inserted OR ROW(" + ", ".join(f"up.{c}" for c in updated_columns) + ", up.is_active)"
+            "    IS DISTINCT FROM s.old AS changed,"
+            + (
+                "  up.supervisor_id IS DISTINCT FROM s.old_supervisor_id AS supervisor_changed"
+                if with_supervisors
+                else "  false AS supervisor_changed"
+            )
+            + " FROM up JOIN src s ON s.id = up.id",
+            [tenant_id, job_id],
+        ),
     )
 
 
@@ -541,17 +580,6 @@ async def staged_rows_without_unit() -> list[Row]:
     return await db().execute_query_dict(
         "SELECT count(*) AS n FROM staged r LEFT JOIN import_units iu ON iu.key = lower(r.unit_path)"
         " WHERE iu.unit_id IS NULL"
-    )
-
-
-async def set_supervisors_from_file(*, tenant_id: int, job_id: int) -> list[Row]:
-    """Sets each staged employee's supervisor from the file; returns the employees changed."""
-    return await db().execute_query_dict(
-        "UPDATE employees e SET supervisor_id = s.id, updated_at = now()"
-        " FROM staged r LEFT JOIN employees s ON s.tenant_id = $1 AND s.nip = r.nip_atasan"
-        " WHERE r.tenant_id = $1 AND r.job_id = $2 AND e.tenant_id = $1 AND e.nip = r.nip"
-        " AND e.supervisor_id IS DISTINCT FROM s.id RETURNING e.id",
-        [tenant_id, job_id],
     )
 
 
