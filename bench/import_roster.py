@@ -1107,10 +1107,18 @@ async def same_work_rounds(
         for r in range(rounds):
             pairs.append((await _onboard(settings, f"kab-impor-{r}"),
                           await _onboard(settings, f"kab-floor-{r}")))  # fmt: skip
-        for phase, (imp, flo) in (("first", ("import", "floor")), ("again", ("reimport", "refloor"))):
+        for phase, (imp, flo) in (
+            ("first", ("import", "floor")),
+            ("again", ("reimport", "refloor")),
+        ):
             for r, (region_i, region_f) in enumerate(pairs):
                 steps = [
-                    (imp, lambda t=region_i: import_in_process(t, csv_path, settings.import_max_bytes)),
+                    (
+                        imp,
+                        lambda t=region_i: import_in_process(
+                            t, csv_path, settings.import_max_bytes
+                        ),
+                    ),
                     (flo, lambda t=region_f: floor_timed(app, t, csv_path)),
                 ]
                 for label, step in steps if r % 2 == 0 else reversed(steps):
@@ -1160,7 +1168,9 @@ def summarise_same_work(out: dict[str, Any], n: int) -> dict[str, Any]:
     ]
     for s in out["same"]:
         if s["only_a"] or s["only_b"]:
-            lines.append(f"  DIFFERENT rows (import only / floor only): {s['sample_a']} / {s['sample_b']}")
+            lines.append(
+                f"  DIFFERENT rows (import only / floor only): {s['sample_a']} / {s['sample_b']}"
+            )
     lines += [f"  [{'ok' if ok else 'FAIL'}] {name}" for name, ok in checks.items()]
     return {
         "runs": {k: out[k] for k in ("import", "floor", "reimport", "refloor")},
@@ -1172,7 +1182,8 @@ def summarise_same_work(out: dict[str, Any], n: int) -> dict[str, Any]:
             "reimport_within_1_5x_floor": re_ratio <= TARGET_REIMPORT_PER_FLOOR,
         },
         "same_rows": [
-            {k: (str(v) if k.startswith("sample") else v) for k, v in s.items()} for s in out["same"]
+            {k: (str(v) if k.startswith("sample") else v) for k, v in s.items()}
+            for s in out["same"]
         ],
         "checks": checks,
         "text": "\n".join(lines),

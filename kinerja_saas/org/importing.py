@@ -6,9 +6,10 @@
 2. `run_import` (in the worker) validates every row — per-row rules in Python, in batches,
    and the rules between rows in SQL — and records every problem with its line number.
    Any problem: nothing of the roster is written. Otherwise one transaction merges the file
-   set-based: units from the paths, an upsert of employees by NIP, supervisors after all
-   rows are in, audit entries, logins. COPY is refused on tables with RLS, so staging uses
-   batched executemany and the merge `INSERT … SELECT … ON CONFLICT`.
+   set-based: units from the paths, one upsert of employees by NIP with their supervisors,
+   audit entries, logins. COPY is refused on tables with RLS, so staging COPYs into a
+   temporary table and moves the rows with one `INSERT … SELECT`; the merge is
+   `INSERT … SELECT … ON CONFLICT`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import IO, Any
@@ -210,12 +211,19 @@ async def stage_import(
         dry_run=dry_run,
         deactivate_missing=deactivate_missing,
     )
-    total, columns = 0, set[str]()
-    for batch in read_roster(binary, max_bytes=max_bytes, columns_seen=columns):
-        await queries.stage_rows([(tenant_id, job.id, r.line_no, *r.values) for r in batch])
-        total += len(batch)
-        if progress:
-            progress("staging", total, 0)
+    columns = set[str]()
+    read = 0
+
+    async def rows() -> AsyncIterator[tuple]:  # streamed into one COPY, batch by batch
+        nonlocal read
+        for batch in read_roster(binary, max_bytes=max_bytes, columns_seen=columns):
+            for r in batch:
+                yield (r.line_no, *r.values)
+            read += len(batch)
+            if progress:
+                progress("staging", read, 0)
+
+    total = await queries.stage_rows(tenant_id=tenant_id, job_id=job.id, rows=rows())
     if total == 0:
         raise _refuse(ImportError_.NO_ROWS)
     job.total_rows, job.columns = total, sorted(columns & set(OPTIONAL_COLUMNS))

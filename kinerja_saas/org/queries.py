@@ -4,6 +4,7 @@ the structure lock. Services in this package call these; nothing else writes SQL
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, cast
@@ -11,7 +12,7 @@ from typing import Any, TypedDict, cast
 from tortoise.expressions import Q
 
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.db import Row, Sql, db, scoped
+from kinerja_saas.db import Row, Sql, copy_records, db, scoped
 from kinerja_saas.db.fragments import (
     MAX_SUPERVISION_DEPTH,
     employee_scope,
@@ -232,14 +233,29 @@ async def employees_by_ids(ids: list[int]) -> dict[int, EmployeeRow]:
 # --- the employee import (org/importing.py): staged rows, checks, the merge ----------------------
 
 
-async def stage_rows(rows: list[tuple]) -> None:
-    """Stores a batch of a file's rows (tenant, job, line, the columns) in import_rows."""
-    await db().execute_many(
-        "INSERT INTO import_rows (tenant_id, job_id, line_no, nip, nama, jabatan,"
-        " jenis_jabatan, golongan, unit_path, nip_atasan, email, telepon)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        cast(list[list[Any]], rows),  # asyncpg takes any sequence per row
+STAGE_COLUMNS = ["line_no", "nip", "nama", "jabatan", "jenis_jabatan", "golongan", "unit_path",
+                 "nip_atasan", "email", "telepon"]  # fmt: skip
+
+
+async def stage_rows(*, tenant_id: int, job_id: int, rows: AsyncIterable[tuple]) -> int:
+    """Stores a file's rows (line, the columns) in import_rows for the job: one COPY into a
+    temporary table (COPY is refused on import_rows, which has RLS), then one INSERT … SELECT.
+    Returns how many rows."""
+    await db().execute_query(
+        "CREATE TEMP TABLE import_stage (line_no integer, "
+        + ", ".join(f"{c} text" for c in STAGE_COLUMNS[1:])
+        + ") ON COMMIT DROP"
     )
+    await copy_records("import_stage", STAGE_COLUMNS, rows)
+    staged = await db().execute_query_dict(
+        "WITH ins AS (INSERT INTO import_rows (tenant_id, job_id, "
+        + ", ".join(STAGE_COLUMNS)
+        + ") SELECT $1, $2, "
+        + ", ".join(STAGE_COLUMNS)
+        + " FROM import_stage RETURNING 1) SELECT count(*) AS n FROM ins",
+        [tenant_id, job_id],
+    )
+    return int(staged[0]["n"])
 
 
 async def stage_for_sql(tenant_id: int, job_id: int) -> None:
@@ -548,7 +564,9 @@ async def upsert_employees_from_file(
             + ", ".join(f"employees.{c}" for c in columns)
             + ", employees.is_active)"
             " SELECT up.inserted,"
-            "  up.inserted OR ROW(" + ", ".join(f"up.{c}" for c in updated_columns) + ", up.is_active)"
+            "  up.inserted OR ROW("
+            + ", ".join(f"up.{c}" for c in updated_columns)
+            + ", up.is_active)"
             "    IS DISTINCT FROM s.old AS changed,"
             + (
                 "  up.supervisor_id IS DISTINCT FROM s.old_supervisor_id AS supervisor_changed"

@@ -709,9 +709,12 @@ async def test_values_beyond_the_header_are_refused_with_their_lines(api, region
     assert payload["errors"][0]["message"].startswith(
         "Baris 4 dan 6 memuat lebih banyak kolom daripada baris judul (9 kolom)"
     )
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM import_jobs WHERE tenant_id = $1", region_a.id
-    ) == jobs_before
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM import_jobs WHERE tenant_id = $1", region_a.id
+        )
+        == jobs_before
+    )
     assert shifted not in await employees(region_a)
 
 
