@@ -406,11 +406,17 @@ CROSS_ROW_CHECKS = (
            UNION ALL
            SELECT u.id, n.name_path || '/' || lower(u.name), u.is_active
            FROM org_units u JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)
+       , dead AS (SELECT name_path FROM named WHERE NOT is_active)
+       -- a path's prefixes (one per level) against the deactivated units' paths: a hash
+       -- join; and nothing at all to do (one-time filter) in a region without any
        SELECT DISTINCT ON (r.line_no) r.line_no, 'unit', 'INACTIVE_UNIT',
               'Unit ' || r.unit_path || ' adalah, atau berada di bawah, unit yang dinonaktifkan.'
-       FROM staged r JOIN named n ON NOT n.is_active
-         AND (lower(r.unit_path) = n.name_path OR lower(r.unit_path) LIKE n.name_path || '/%')
-       WHERE r.tenant_id = $1 AND r.job_id = $2""",
+       FROM staged r
+       CROSS JOIN LATERAL string_to_array(lower(r.unit_path), '/') AS parts
+       CROSS JOIN LATERAL generate_series(1, cardinality(parts)) AS k
+       JOIN dead d ON d.name_path = array_to_string(parts[1:k], '/')
+       WHERE r.tenant_id = $1 AND r.job_id = $2
+         AND EXISTS (SELECT 1 FROM org_units x WHERE x.tenant_id = $1 AND NOT x.is_active)""",
 )
 
 # With deactivateMissing: a supervisor outside the file would be deactivated by this import.
