@@ -321,8 +321,13 @@ async def _cross_row_problems(job: ImportJob) -> int:
         total += len(problems)
         duplicate_nips += sum(1 for p in problems if p[1] == "nip")
     # With every NIP once in the file the graph is sound, so cycles are looked for whatever
-    # else is wrong; a cheap reachability count says whether the walk is needed at all.
-    if duplicate_nips == 0 and await queries.unreached_count(job.tenant_id, job.id):
+    # else is wrong; a cheap reachability count says whether the walk is needed at all, and
+    # a file that changes no chain (a re-import) needs neither.
+    if (
+        duplicate_nips == 0
+        and await queries.supervision_may_change(job.tenant_id, job.id)
+        and await queries.unreached_count(job.tenant_id, job.id)
+    ):
         found = await queries.supervision_cycles(job.tenant_id, job.id)
         if not found:
             found = await queries.unreached_lines(job.tenant_id, job.id)
@@ -377,11 +382,10 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     # One audit entry per employee that changed, with only the fields that changed.
     await queries.audit_import(
         tenant_id=tenant_id,
-        job_id=job_id,
         actor_user_id=actor.user_id or None,
         actor_label=actor.label,
         request_id=f"import:{job_id}",
-        deactivated_ids=[r["id"] for r in deactivated],
+        written_ids=[r["id"] for r in upserted] + [r["id"] for r in deactivated],
     )
     # A changed e-mail follows to the employee's login (validation refused e-mails of
     # other people's logins; one still free is taken).

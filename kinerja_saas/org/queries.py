@@ -495,6 +495,20 @@ async def problems_found(check: str, tenant_id: int, job_id: int) -> list[Any]:
     return list(found)  # records: the problem columns are unnamed
 
 
+async def supervision_may_change(tenant_id: int, job_id: int) -> bool:
+    """Whether the file brings a new employee or another supervisor for one: otherwise the
+    chains stay those of the region, which never holds a cycle, and none need be looked for."""
+    _, rows = await db().execute_query(
+        "SELECT EXISTS (SELECT 1 FROM staged r"
+        " LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
+        " LEFT JOIN employees s ON s.tenant_id = $1 AND s.id = e.supervisor_id"
+        " WHERE r.tenant_id = $1 AND r.job_id = $2"
+        " AND (e.id IS NULL OR s.nip IS DISTINCT FROM NULLIF(r.nip_atasan, ''))) AS changes",
+        [tenant_id, job_id],
+    )
+    return bool(rows[0]["changes"])
+
+
 async def unreached_count(tenant_id: int, job_id: int) -> int:
     """How many of the roster-to-be no chain from the top reaches (0: no cycle)."""
     _, rows = await db().execute_query(CYCLE_PRESENT, [tenant_id, job_id])
@@ -522,6 +536,7 @@ EMPLOYEE_SNAPSHOT = (
 
 
 class UpsertedRow(TypedDict):
+    id: int
     inserted: bool
     changed: bool  # inserted, or a column other than the supervisor changed
     supervisor_changed: bool
@@ -569,7 +584,7 @@ async def upsert_employees_from_file(
             + ", true) RETURNING employees.id, (xmax = 0) AS inserted, "
             + ", ".join(f"employees.{c}" for c in columns)
             + ", employees.is_active)"
-            " SELECT up.inserted,"
+            " SELECT up.id, up.inserted,"
             "  up.inserted OR ROW("
             + ", ".join(f"up.{c}" for c in updated_columns)
             + ", up.is_active)"
@@ -629,29 +644,30 @@ async def end_logins_of_deactivated(*, tenant_id: int, employee_ids: list[int]) 
 async def audit_import(
     *,
     tenant_id: int,
-    job_id: int,
     actor_user_id: int | None,
     actor_label: str,
     request_id: str,
-    deactivated_ids: list[int],
+    written_ids: list[int],
 ) -> tuple[int, Any]:
-    """One audit entry per employee the import changed, with only the fields that changed."""
+    """One audit entry per employee the import changed ($5: the ids the upsert and the
+    deactivation wrote; nobody else can differ from the snapshot), with only the fields
+    that changed."""
     return await db().execute_query(
         "INSERT INTO audit_log (tenant_id, actor_user_id, actor, action, entity, entity_id,"
         " before, after, request_id, created_at)"
-        " SELECT $1, $3, $4, CASE WHEN b.id IS NULL THEN 'employee.import_create'"
+        " SELECT $1, $2, $3, CASE WHEN b.id IS NULL THEN 'employee.import_create'"
         "   WHEN NOT (d.after ->> 'is_active')::boolean THEN 'employee.import_deactivate'"
         "   ELSE 'employee.import_update' END, 'employee', d.id,"
         "   CASE WHEN b.id IS NULL THEN NULL ELSE (SELECT jsonb_object_agg(k, b.snapshot -> k)"
         "     FROM jsonb_object_keys(d.after) k WHERE d.after -> k IS DISTINCT FROM b.snapshot -> k) END,"
         "   CASE WHEN b.id IS NULL THEN d.after ELSE (SELECT jsonb_object_agg(k, d.after -> k)"
         "     FROM jsonb_object_keys(d.after) k WHERE d.after -> k IS DISTINCT FROM b.snapshot -> k) END,"
-        "   $5, now()"
+        "   $4, now()"
         " FROM (SELECT e.id, " + EMPLOYEE_SNAPSHOT.format(t="e") + " AS after FROM employees e"
-        f"   WHERE e.tenant_id = $1 AND (e.nip IN ({_IN_FILE}) OR e.id = ANY($6::bigint[]))) d"
+        "   WHERE e.tenant_id = $1 AND e.id = ANY($5::bigint[])) d"
         " LEFT JOIN import_before b ON b.id = d.id"
         " WHERE b.id IS NULL OR b.snapshot IS DISTINCT FROM d.after",
-        [tenant_id, job_id, actor_user_id, actor_label, request_id, deactivated_ids],
+        [tenant_id, actor_user_id, actor_label, request_id, written_ids],
     )
 
 
