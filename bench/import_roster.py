@@ -1,14 +1,18 @@
 """Benchmark: importing one large region's roster from CSV (`kinerja tenant import`), against
-the floor of loading the same file into a plain table with COPY.
+the same-work floor (bench/import_floor.py: COPY into a temporary table and one INSERT … SELECT
+per target table, as the app role) and the floor of a bare COPY into a plain table.
 
     .venv/bin/python -m bench.import_roster [--employees 20000 --units 200 --timeout 80]
+    .venv/bin/python -m bench.import_roster --no-cli --rounds 3   # the same-work ratios only
 
 Steps: (re)create the database `kinerja_bench_import` on the server of DATABASE_URL, migrate
 it, generate a realistic roster CSV (`;`, UTF-8 with BOM) of one kabupaten into a temp file,
 onboard one region with `kinerja tenant create`, then THE MEASURED RUN: `kinerja tenant import
 <slug> <file>` as a child process (wall time, and its own peak RSS from `os.wait4`; its
 statements sampled from pg_stat_activity on the side), a check of every row with the owner
-connection, a re-import of the same file (everything unchanged), and the COPY floor. Prints a
+connection, a re-import of the same file (everything unchanged), the COPY floor, and
+`--rounds` of the import in-process alternating with the same-work floor in fresh regions
+(the rows of both checked identical). Prints a
 table and writes bench/results/import_roster.json. See bench/README.md for the figures.
 """
 
@@ -1305,11 +1309,15 @@ async def main(args: argparse.Namespace) -> int:
         )
         logged_times, _ = await copy_floor(conn, csv_path, unlogged=False, rounds=args.floor_rounds)
         floor_rows = await conn.fetchval("SELECT count(*) FROM floor_logged")
+
+        print(f"same-work comparison, {args.rounds} rounds …", flush=True)
+        same = summarise_same_work(await same_work_rounds(conn, settings, csv_path, args.rounds), n)
     finally:
         await conn.close()
         if not args.keep_csv:
             remove_file(csv_path)
     checks.setdefault("floor", {})[f"COPY loaded all {n} rows"] = floor_rows == n
+    checks["same_work"] = same["checks"]
 
     floor_seconds = statistics.median(unlogged_times)
     logged_seconds = statistics.median(logged_times)
@@ -1372,6 +1380,7 @@ async def main(args: argparse.Namespace) -> int:
             and first.seconds <= TARGET_RATIO * floor_seconds,
             "rss_under_300mb": max(c.rss_mib for c in runs) < TARGET_RSS_MIB,
         },
+        "same_work": {k: v for k, v in same.items() if k != "text"},
         "checks": checks,
         "verify_figures": figures,
         "total_seconds": round(time.perf_counter() - started, 2),
@@ -1379,6 +1388,8 @@ async def main(args: argparse.Namespace) -> int:
     RESULTS_FILE.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     print()
     print(report(result))
+    print()
+    print(same["text"])
     ok = all(all(c.values()) for c in checks.values())
     if not ok:
         print("\nFAILED checks; see above.")
