@@ -32,6 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from kinerja_saas.errors import FieldError
 from kinerja_saas.indonesian import MONTHS
+from kinerja_saas.indonesian import decimal_comma as _decimal_comma
 from kinerja_saas.tpp.errors import ErrorCode, field_error
 
 PREDIKATS = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
@@ -143,9 +144,8 @@ def month_label(month: date) -> str:
 
 
 def decimal_comma(value: Decimal | int) -> str:
-    """2.50 -> '2,5'; 100.00 -> '100'."""
-    text = format(Decimal(value).normalize(), "f")
-    return text.replace(".", ",")
+    """2.50 -> '2,5'; 100.00 -> '100' (kinerja_saas.indonesian.decimal_comma)."""
+    return _decimal_comma(value)
 
 
 def rupiah(amount: int) -> str:
