@@ -159,7 +159,7 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
     weighted = [rules.Weighted(achievement=r["a"], weight=r["weight"]) for r in rows]
     if not any(r["has_value"] for r in rows):
         # No entry at all (at the checkpoint): "no data", never 0 %, and nothing to propose;
-        # the evaluator rates with a reason (_check_override).
+        # the evaluator rates on what they know (no proposal to differ from).
         evaluation.achievement = None
         evaluation.proposed_result_rating = None
     elif sum((w.weight for w in weighted), Decimal(0)) <= 0:
@@ -315,20 +315,10 @@ RATING_LABELS = {
 
 def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
     """A rating against the platform's proposal needs the evaluator's reason."""
+    # No data, no proposal: nothing to rate against, so the evaluator's rating stands alone.
     if (
         evaluation.result_rating is not None
-        and evaluation.proposed_result_rating is None
-        and not evaluation.result_override_reason
-    ):
-        errors.add(
-            "resultOverrideReason",
-            "OVERRIDE_REASON_REQUIRED",
-            "Belum ada realisasi yang dapat dinilai (tidak ada data), sehingga tidak ada usulan "
-            "rating hasil kerja; tuliskan alasan Anda menilai "
-            f"{RATING_LABELS[evaluation.result_rating]}.",
-        )
-    elif (
-        evaluation.result_rating is not None
+        and evaluation.proposed_result_rating is not None
         and evaluation.result_rating != evaluation.proposed_result_rating
         and not evaluation.result_override_reason
     ):

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 # Per-indicator value: at the checkpoint $cp when given, else for the year. Expects the
 # indicator as `i`, the tenant as $1; `{checkpoint}` is filled with a parameter, a column or
-# NULL. Gives r.value (null: no entry), r.source (the latest entry's) and r.number (the
+# NULL (a column of an outer table not aliased `r` or `c`, which the subquery uses). Gives r.value (null: no entry), r.source (the latest entry's) and r.number (the
 # checkpoint's number, null for the year), which picks the target.
 INDICATOR_VALUE = """LEFT JOIN LATERAL (
     SELECT kinerja_year_value(i.target_kind,
@@ -90,15 +90,16 @@ async def checkpoint_achievements(
     against the checkpoint's own targets; None where the plan has no entry there ("no
     data"). One statement for any number of plans."""
     rows = await db().execute_query_dict(
-        "SELECT p.id AS plan_id, c.id AS checkpoint_id, "
+        "SELECT p.id AS plan_id, ck.id AS checkpoint_id, "
         + PLAN_ACHIEVEMENT
-        + " AS achievement FROM plans p JOIN checkpoints c ON c.tenant_id = $1"
-        " AND c.period_id = p.period_id JOIN indicators i ON i.tenant_id = $1 AND i.plan_id = p.id "
-        + INDICATOR_VALUE.format(checkpoint="c.id")
+        + " AS achievement FROM plans p JOIN checkpoints ck ON ck.tenant_id = $1"
+        " AND ck.period_id = p.period_id JOIN indicators i ON i.tenant_id = $1"
+        " AND i.plan_id = p.id "
+        + INDICATOR_VALUE.format(checkpoint="ck.id")
         + " CROSS JOIN LATERAL (SELECT "
         + INDICATOR_ACHIEVEMENT.format(cap="$3")
         + " AS a) x WHERE p.tenant_id = $1 AND p.id = ANY($2::bigint[])"
-        " GROUP BY p.id, c.id, c.number ORDER BY p.id, c.number",
+        " GROUP BY p.id, ck.id, ck.number ORDER BY p.id, ck.number",
         [current_tenant_id(), plan_ids, cap],
     )
     found: dict[int, list[CheckpointAchievementRow]] = {pid: [] for pid in plan_ids}

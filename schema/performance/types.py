@@ -595,7 +595,7 @@ class Evaluation:
         "indicator's realisation there with the checkpoint's own target (periodic targets), "
         "else the annual one; the year's with the annual target. Null when nothing was "
         "entered (achievementStatus NO_DATA): no data is never 0 %, and there is no proposed "
-        "result rating then (the evaluator rates with a reason)."
+        "result rating then (the evaluator's rating needs no override reason)."
     )
     proposed_result_rating: Rating | None = strawberry.field(
         description="PermenPANRB 6/2022 (no formula, no weights between results): each work "
