@@ -17,6 +17,7 @@ from kinerja_saas.performance.achievement import (
     current_values,
     plan_achievements,
 )
+from kinerja_saas.training import queries as training_queries
 
 
 async def _load_units(ids: list[int]) -> list[Any]:
@@ -106,6 +107,10 @@ class Loaders:
     @functools.cached_property
     def achievement_to_date(self) -> DataLoader:
         return DataLoader(load_fn=_load_achievements)
+
+    @functools.cached_property
+    def training_programme(self) -> DataLoader:
+        return DataLoader(load_fn=_optional(training_queries.programmes_by_ids))
 
     @functools.cached_property
     def checkpoint_achievements(self) -> DataLoader:

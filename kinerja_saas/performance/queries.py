@@ -633,7 +633,8 @@ def _plan_where(actor: Actor, flt: PlanFilter) -> Sql:
     if flt.predikat is not None:
         sql.where.append(
             "EXISTS (SELECT 1 FROM evaluations ev WHERE ev.tenant_id = $1 AND ev.plan_id = p.id"
-            f" AND ev.checkpoint_id IS NULL AND ev.predikat = {sql.param(flt.predikat)})"
+            f" AND ev.checkpoint_id IS NULL AND ev.predikat = {sql.param(flt.predikat)}"
+            " AND ev.status <> 'DRAFT')"  # a draft's predikat is no result yet
         )
     return sql
 

@@ -604,7 +604,8 @@ class Evaluation:
         "expectation and no UTAMA result is below it, SESUAI_EKSPEKTASI when fewer than half "
         "of the UTAMA results are below it, else DI_BAWAH_EKSPEKTASI. TAMBAHAN results can "
         "raise the rating, never make up for an UTAMA result below expectation. A region with "
-        "resultRatingMethod WEIGHTED_MEAN gets the weighted mean achievement instead."
+        "resultRatingMethod WEIGHTED_MEAN gets the weighted mean achievement instead. Null "
+        "when nothing was entered (no data): there is nothing to propose."
     )
     result_rating: Rating | None = strawberry.field(
         description="The evaluator's; against the proposal only with resultOverrideReason"
@@ -704,7 +705,8 @@ class TeamMember:
     plan_id: strawberry.ID | None
     plan_status: str | None = strawberry.field(description="PlanStatus; null: no plan yet")
     achievement_to_date: Decimal | None = strawberry.field(
-        description="Approved plans: latest realisations against targets, weighted (%)"
+        description="Approved plans: latest realisations against targets, weighted (%); "
+        "null: not approved, or no entry yet (no data, never 0 %)"
     )
     indicators: int
     missing_realisations: int = strawberry.field(

@@ -392,3 +392,21 @@ async def test_a_later_realisation_shows_as_since_changed_never_altering_the_eva
     assert {"id": year["id"], "achievement": "25.00", "status": "FINALISED"} in r.data[
         "myEvaluations"
     ]
+
+
+async def test_progress_and_since_changed_stay_behind_the_plans_visibility(api, region_a, region_b):
+    """The new fields hang off a plan: whoever cannot see the plan reads none of them,
+    in the region (a training officer outside the chain) or from another region."""
+    plan_id, _ = await _approved_periodic_plan(api, region_a)
+    query = """query($id: ID!) { plan(id: $id) { progress { achievement }
+      results { indicators { checkpointTargets sinceChanged { currentValue } } } } }"""
+    r = await api.as_role(region_a, Role.TRAINING_OFFICER, query, {"id": plan_id})
+    assert r.codes == ["NOT_FOUND"]
+    r = await api.as_role(region_b, ADMIN, query, {"id": plan_id})
+    assert r.codes == ["NOT_FOUND"]
+    listing = """{ plans(first: 10) { edges { node { progress { achievement } } } } }"""
+    r = await api.as_role(region_b, ADMIN, listing)
+    assert r.data["plans"]["edges"] == []
+    # the plan's own people see them
+    r = await api.as_role(region_a, SUPERVISOR, query, {"id": plan_id})
+    assert len(r.data["plan"]["progress"]) == 4
