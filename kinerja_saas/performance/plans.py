@@ -213,6 +213,15 @@ async def _check_periodic_targets(
                 "Nyatakan jenis target per periode: CUMULATIVE (kumulatif) atau PER_PERIOD.",
             )
             continue
+        if ind.target_kind is TargetKind.PER_PERIOD and ind.source is IndicatorSource.SKM_IKM:
+            # An IKM is a level measured per survey, never an amount that adds up.
+            errors.add(
+                f"{at}.targetKind",
+                "SOURCE_MISMATCH",
+                "IKM adalah tingkat, bukan jumlah per periode: gunakan CUMULATIVE atau tanpa "
+                "target per periode.",
+            )
+            continue
         if not ind.checkpoint_targets:
             errors.add(
                 f"{at}.checkpointTargets",

@@ -410,3 +410,21 @@ async def test_progress_and_since_changed_stay_behind_the_plans_visibility(api, 
     # the plan's own people see them
     r = await api.as_role(region_a, SUPERVISOR, query, {"id": plan_id})
     assert len(r.data["plan"]["progress"]) == 4
+
+
+async def test_a_survey_fed_index_cannot_add_up_per_period(api, region_a):
+    plan = periodic_plan(region_a.period.id)
+    plan["results"][0]["indicators"][1] = {
+        "text": "IKM bidang",
+        "aspect": "KUALITAS",
+        "target": "340",
+        "unit": "indeks",
+        "weight": "40",
+        "source": "SKM_IKM",
+        "sourceUnitId": str(region_a.units["a"].id),
+        "targetKind": "PER_PERIOD",
+        "checkpointTargets": ["85", "85", "85", "85"],
+    }
+    r = await api.as_role(region_a, EMPLOYEE, SAVE_PLAN, {"input": plan})
+    fields = {(e["field"], e["code"]) for e in r.data["savePlan"]["errors"]}
+    assert ("results[0].indicators[1].targetKind", "SOURCE_MISMATCH") in fields
