@@ -160,7 +160,10 @@ class Evidence:
     label: str | None
 
 
-@strawberry.type(description="What an indicator reached as of a checkpoint.")
+@strawberry.type(
+    description="What an indicator reached as of a checkpoint (the level so far); for an "
+    "indicator with PER_PERIOD targets, that period's own amount."
+)
 class Realisation:
     id: strawberry.ID
     indicator_id: strawberry.ID

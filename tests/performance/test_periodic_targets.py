@@ -199,6 +199,12 @@ async def test_a_plan_without_any_entry_has_no_progress_not_zero(api, region_a):
     assert r.data["performanceStats"] == [
         {"plans": 1, "withAchievement": 0, "noData": 1, "averageAchievement": None}
     ]
+    team = """query($p: ID!) { myTeam(periodId: $p) { employee { id } planStatus
+      achievementToDate } }"""
+    r = await api.as_role(region_a, SUPERVISOR, team, {"p": str(region_a.period.id)})
+    staff1 = str(region_a.employees["staff1"].id)
+    (member,) = [m for m in r.data["myTeam"] if m["employee"]["id"] == staff1]
+    assert (member["planStatus"], member["achievementToDate"]) == ("APPROVED", None)
 
 
 BAD_TARGETS = [
