@@ -162,11 +162,12 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
         # the evaluator rates on what they know (no proposal to differ from).
         evaluation.achievement = None
         evaluation.proposed_result_rating = None
-    elif sum((w.weight for w in weighted), Decimal(0)) <= 0:
-        evaluation.achievement = Decimal(0)
-        evaluation.proposed_result_rating = Rating.DI_BAWAH_EKSPEKTASI.value
     else:
-        evaluation.achievement = rules.plan_achievement(weighted)
+        evaluation.achievement = (
+            rules.plan_achievement(weighted)
+            if sum((w.weight for w in weighted), Decimal(0)) > 0
+            else Decimal(0)
+        )
         evaluation.proposed_result_rating = _proposal(
             evaluation.achievement, rows, settings, above, expected
         ).value
