@@ -8,12 +8,14 @@ so a value never lands on the other side of a threshold through float error."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
-from kinerja_saas.indonesian import decimal_comma as dc
+from kinerja_saas.indonesian import listing, number, percent
+from kinerja_saas.performance.errors import DistributionError, PerformanceError
 
 
 class Direction(StrEnum):
@@ -316,16 +318,14 @@ def _is_broken(check: DistributionCheck, count: int, total: int, rival_count: in
 
 def _message(check: DistributionCheck, now: str, rival: Predikat) -> str:
     names = [p.value for p in check.predikat]
-    group = " and ".join(names) + (" together" if len(names) > 1 else "")
-    if check.code == MAX_SHARE_EXCEEDED:
-        return f"At most {check.limit_pct}% may be {group}; now {now}."
-    if check.code == MIN_SHARE_MISSED:
-        return f"At least {check.limit_pct}% must be {group}; now {now}."
-    if check.code == NOT_ALLOWED:
-        return f"No employee may be {group}; now {now}."
-    if check.code == REQUIRED_MISSING:
-        return f"At least one employee must be {' or '.join(names)}; now {now}."
-    return f"Most employees must be {group}, but {rival.value} has more; now {now}."
+    group = listing(names) + (" bersama-sama" if len(names) > 1 else "")
+    return DistributionError[check.code].render(
+        limit=check.limit_pct,
+        group=group,
+        either=listing(names, last="atau"),
+        rival=rival.value,
+        now=now,
+    )
 
 
 def distribution_problems(
@@ -347,7 +347,7 @@ def distribution_problems(
         rival = max((p for p in Predikat if p not in check.predikat), key=count_of.__getitem__)
         if _is_broken(check, count, total, count_of[rival]):
             actual = _pct(Decimal(count) * HUNDRED / total)
-            now = f"{actual}% ({count} of {total})"
+            now = ShareOf(actual, count, total).text
             problems.append(
                 DistributionProblem(
                     check.code, check.predikat, check.limit_pct, actual, _message(check, now, rival)
@@ -398,17 +398,12 @@ def year_value(kind: TargetKind | None, values_in_order: Sequence[Decimal]) -> D
 @dataclass(frozen=True)
 class TargetProblem:
     """What is wrong with an indicator's periodic targets: `index` names the target (0-based)
-    or None for the list as a whole; the message is for the employee, in Bahasa Indonesia."""
+    or None for the list as a whole; `code` and `params` render the message (the catalogue,
+    performance/errors.py)."""
 
-    code: str
+    code: PerformanceError
     index: int | None
-    message: str
-
-
-TARGET_COUNT = "TARGET_COUNT"  # not one target per checkpoint of the period
-TARGETS_NOT_MONOTONE = "TARGETS_NOT_MONOTONE"  # a cumulative target goes back
-LAST_TARGET_NOT_ANNUAL = "LAST_TARGET_NOT_ANNUAL"  # the last cumulative target != annual
-TARGETS_SUM_NOT_ANNUAL = "TARGETS_SUM_NOT_ANNUAL"  # per-period targets do not add up to it
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def periodic_target_problems(
@@ -427,10 +422,9 @@ def periodic_target_problems(
     if len(targets) != checkpoints:
         return [
             TargetProblem(
-                TARGET_COUNT,
+                PerformanceError.TARGET_COUNT,
                 None,
-                f"Isi {checkpoints} target, satu untuk setiap {checkpoint_word} periode ini; "
-                f"sekarang {len(targets)}.",
+                {"count": checkpoints, "checkpoint": checkpoint_word, "given": len(targets)},
             )
         ]
     problems = []
@@ -441,20 +435,24 @@ def periodic_target_problems(
             if back:
                 problems.append(
                     TargetProblem(
-                        TARGETS_NOT_MONOTONE,
+                        PerformanceError.TARGETS_NOT_MONOTONE,
                         n,
-                        f"Target kumulatif {checkpoint_word} ke-{n + 1} ({dc(targets[n])}) "
-                        + ("tidak boleh lebih besar" if lower_better else "tidak boleh lebih kecil")
-                        + f" dari {checkpoint_word} ke-{n} ({dc(targets[n - 1])}).",
+                        {
+                            "checkpoint": checkpoint_word,
+                            "position": n + 1,
+                            "value": targets[n],
+                            "way": "lebih besar" if lower_better else "lebih kecil",
+                            "previous_position": n,
+                            "previous": targets[n - 1],
+                        },
                     )
                 )
         if targets[-1] != annual:
             problems.append(
                 TargetProblem(
-                    LAST_TARGET_NOT_ANNUAL,
+                    PerformanceError.LAST_TARGET_NOT_ANNUAL,
                     len(targets) - 1,
-                    f"Target kumulatif {checkpoint_word} terakhir harus sama dengan target "
-                    f"tahunan {dc(annual)}; sekarang {dc(targets[-1])}.",
+                    {"checkpoint": checkpoint_word, "annual": annual, "value": targets[-1]},
                 )
             )
     else:
@@ -462,10 +460,9 @@ def periodic_target_problems(
         if total != annual:
             problems.append(
                 TargetProblem(
-                    TARGETS_SUM_NOT_ANNUAL,
+                    PerformanceError.TARGETS_SUM_NOT_ANNUAL,
                     None,
-                    f"Jumlah target per {checkpoint_word} harus sama dengan target tahunan "
-                    f"{dc(annual)}; sekarang {dc(total)}.",
+                    {"checkpoint": checkpoint_word, "annual": annual, "total": total},
                 )
             )
     return problems
@@ -484,3 +481,16 @@ def achievement_status(value: Decimal | None, *, approved: bool = True) -> Achie
     if not approved:
         return AchievementStatus.NOT_APPROVED
     return AchievementStatus.MEASURED if value is not None else AchievementStatus.NO_DATA
+
+
+@dataclass(frozen=True)
+class ShareOf:
+    """A group's share as messages show it: '80,00% (8 dari 10)'."""
+
+    pct: Decimal
+    count: int
+    total: int
+
+    @property
+    def text(self) -> str:
+        return f"{percent(self.pct, places=2)} ({number(self.count)} dari {number(self.total)})"

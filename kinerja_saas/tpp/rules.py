@@ -32,8 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from kinerja_saas.errors import FieldError
 from kinerja_saas.indonesian import MONTHS
-from kinerja_saas.indonesian import decimal_comma as _decimal_comma
-from kinerja_saas.tpp.errors import ErrorCode, field_error
+from kinerja_saas.tpp.errors import TppError, field_error
 
 PREDIKATS = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
 NOT_RATED = "BELUM_DINILAI"  # no finalised evaluation in the month's period
@@ -105,14 +104,14 @@ def validate_rule_set(values: RuleSet) -> list[FieldError]:
         ):
             problems.append(
                 field_error(
-                    api_name(name), ErrorCode.OUT_OF_RANGE, label=LABELS[name], low="0", high="100"
+                    api_name(name), TppError.OUT_OF_RANGE, label=LABELS[name], low="0", high="100"
                 )
             )
     if not problems and values.weight_performance + values.weight_discipline != 100:
         problems.append(
             field_error(
                 "weightDiscipline",
-                ErrorCode.WEIGHTS_NOT_100,
+                TppError.WEIGHTS_NOT_100,
                 total=decimal_comma(values.weight_performance + values.weight_discipline),
             )
         )
@@ -127,10 +126,10 @@ def parse_month(value: str, field: str = "month") -> date | FieldError:
     match = _MONTH.fullmatch(value.strip())
     label = "Bulan"
     if not match:
-        return field_error(field, ErrorCode.INVALID_MONTH, label=label)
+        return field_error(field, TppError.INVALID_MONTH, label=label)
     year, month = int(match[1]), int(match[2])
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
-        return field_error(field, ErrorCode.INVALID_MONTH, label=label)
+        return field_error(field, TppError.INVALID_MONTH, label=label)
     return date(year, month, 1)
 
 
@@ -144,8 +143,9 @@ def month_label(month: date) -> str:
 
 
 def decimal_comma(value: Decimal | int) -> str:
-    """2.50 -> '2,5'; 100.00 -> '100' (kinerja_saas.indonesian.decimal_comma)."""
-    return _decimal_comma(value)
+    """2.50 -> '2,5'; 100.00 -> '100'."""
+    text = format(Decimal(value).normalize(), "f")
+    return text.replace(".", ",")
 
 
 def rupiah(amount: int) -> str:

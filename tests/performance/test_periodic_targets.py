@@ -19,6 +19,7 @@ import pytest
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import db
 from kinerja_saas.performance import rules
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import PeriodStatus, Plan
 from kinerja_saas.performance.rules import Direction, TargetKind
 from tenants.context import tenant_transaction
@@ -277,7 +278,7 @@ def test_lower_is_better_cumulative_targets_move_down_toward_the_annual_one():
         checkpoints=4,
         checkpoint_word="triwulan",
     )
-    assert [(p.code, p.index) for p in problems] == [(rules.TARGETS_NOT_MONOTONE, 1)]
+    assert [(p.code, p.index) for p in problems] == [(PerformanceError.TARGETS_NOT_MONOTONE, 1)]
 
 
 async def test_sql_target_and_year_value_follow_the_python_rules(region_a):
