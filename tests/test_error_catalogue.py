@@ -112,6 +112,8 @@ SAMPLES: dict[str, object] = {
     "previous_position": 2,
     "previous": Decimal("12.5"),
     "annual": Decimal(40),
+    # documents
+    "what": "SKP",
 }
 
 
@@ -167,7 +169,15 @@ def _params(member: ErrorCode, *, optional: bool) -> dict[str, object]:
 
 def test_the_catalogue_covers_every_domain():
     modules = set(_catalogue_modules())
-    for domain in ("auth", "org", "performance", "surveys", "training", "notifications"):
+    for domain in (
+        "auth",
+        "org",
+        "performance",
+        "surveys",
+        "training",
+        "notifications",
+        "documents",
+    ):
         assert f"kinerja_saas.{domain}.errors" in modules
     assert {"kinerja_saas.errors", "kinerja_saas.regions.errors", "schema.error_codes"} <= modules
     assert len(_members()) >= 100
