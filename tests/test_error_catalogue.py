@@ -109,6 +109,12 @@ SAMPLES: dict[str, object] = {
     "verb": "diberikan",
     "batch": "Angkatan 1",
     "day": date(2026, 3, 2),
+    # issue 18: periodic targets
+    "given": 2,
+    "way": "lebih kecil",
+    "previous_position": 2,
+    "previous": Decimal("12.5"),
+    "annual": Decimal(40),
     # documents
     "what": "SKP",
 }
