@@ -23,7 +23,7 @@ from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import PeriodStatus, Plan
 from kinerja_saas.performance.rules import Direction, TargetKind
 from tenants.context import tenant_transaction
-from tests.performance.cycle import BERAKHLAK, advance
+from tests.factories import BERAKHLAK, advance
 
 EMPLOYEE, SUPERVISOR, ADMIN = Role.EMPLOYEE, Role.SUPERVISOR, Role.REGION_ADMIN
 
