@@ -20,8 +20,12 @@ from kinerja_saas.errors import DomainError
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
+from schema.complaints.mutations import ComplaintMutation
+from schema.complaints.queries import ComplaintQuery
 from schema.document_cache import DocumentCache, DocumentStore
 from schema.errors import MaskUnexpectedErrors, expected_error, should_mask
+from schema.exports.mutations import ExportMutation
+from schema.exports.queries import ExportQuery
 from schema.isolation import AnonymousOnly, AuthenticationAlone
 from schema.limits import CostLimit, DocumentShape
 from schema.notifications.mutations import NotificationMutation, WebhookMutation
@@ -61,6 +65,8 @@ Query = merge_types(
         SurveyQuery,
         TrainingQuery,
         TppQuery,
+        ComplaintQuery,
+        ExportQuery,
     ),
 )
 Mutation = merge_types(
@@ -78,6 +84,8 @@ Mutation = merge_types(
         SurveyMutation,
         TrainingMutation,
         TppMutation,
+        ComplaintMutation,
+        ExportMutation,
     ),
 )
 

@@ -13,6 +13,7 @@ DISPATCH_EVENT: Final = "dispatch_event"  # the handlers of an event's topic
 FAN_OUT_NOTIFICATIONS: Final = "fan_out_notifications"  # a topic's notification kind
 IMPORT_EMPLOYEES: Final = "import_employees"
 COMPUTE_TPP: Final = "compute_tpp"  # one region-month
+BUILD_NATIONAL_EXPORT: Final = "build_national_export"  # one export's file
 REDELIVER_WEBHOOK: Final = "redeliver_webhook"
 AGGREGATE_SURVEY_CAMPAIGN: Final = "aggregate_survey_campaign"  # debounced per campaign
 
@@ -26,6 +27,7 @@ ANNOUNCE_DEADLINES: Final = "announce_deadlines"
 REMIND_APPROVALS: Final = "remind_approvals"
 RECOMPUTE_SURVEY_RESULTS: Final = "recompute_survey_results"
 ASSIGN_TRAINING: Final = "assign_training"
+REMIND_COMPLAINTS: Final = "remind_complaints"
 
 # Recovery sweeps (workers/recovery.py), once per active region.
 SWEEP_EMAILS: Final = "sweep_emails"
@@ -43,6 +45,7 @@ ALL: Final = (
     FAN_OUT_NOTIFICATIONS,
     IMPORT_EMPLOYEES,
     COMPUTE_TPP,
+    BUILD_NATIONAL_EXPORT,
     REDELIVER_WEBHOOK,
     AGGREGATE_SURVEY_CAMPAIGN,
     SEND_EMAILS,
@@ -52,6 +55,7 @@ ALL: Final = (
     REMIND_APPROVALS,
     RECOMPUTE_SURVEY_RESULTS,
     ASSIGN_TRAINING,
+    REMIND_COMPLAINTS,
     SWEEP_EMAILS,
     SWEEP_WEBHOOKS,
     SWEEP_IMPORTS,

@@ -22,6 +22,8 @@ from typing import Any
 
 from kinerja_saas.auth import events as auth
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.complaints import events as complaints
+from kinerja_saas.exports import events as exports
 from kinerja_saas.notifications import events as notifications
 from kinerja_saas.notifications.kinds import BY_NAME, Kind
 from kinerja_saas.org import events as org
@@ -102,6 +104,11 @@ _TABLE = (
     Route(training.UNIT_ASSIGNED, notify=_kind("TRAINING_UNIT_ASSIGNED")),
     # tpp
     Route(tpp.COMPUTE_REQUESTED, job=jobs.COMPUTE_TPP),
+    # complaints
+    Route(complaints.OVERDUE, notify=_kind("COMPLAINT_OVERDUE")),
+    Route(complaints.ESCALATED, notify=_kind("COMPLAINT_ESCALATED")),
+    # exports
+    Route(exports.EXPORT_REQUESTED, job=jobs.BUILD_NATIONAL_EXPORT),
     # notifications
     Route(notifications.ANNOUNCEMENT, notify=_kind("ANNOUNCEMENT")),
     Route(notifications.APPROVAL_REMINDER, notify=_kind("APPROVAL_OVERDUE")),

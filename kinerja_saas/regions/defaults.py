@@ -34,6 +34,17 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "training": {
         "annual_jp_entitlement": 20,
     },
+    # Public complaints (pengaduan) per survey service (kinerja_saas/complaints, docs in
+    # docs/complaints.md): the answer is due this many working days after the day it was
+    # received; the region admin is told when it is still open this many working days
+    # after that; an https link to the region's SP4N-LAPOR! page ("" for none).
+    "complaints": {
+        "answer_due_working_days": 5,
+        "escalate_after_working_days": 3,
+        "lapor_url": "",
+        "text_max_length": 2000,
+        "rate_limit_per_ip_per_hour": 10,
+    },
 }
 
 PREDIKAT = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")

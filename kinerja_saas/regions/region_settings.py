@@ -99,4 +99,40 @@ def settings_problems(settings: dict[str, Any]) -> list[FieldError]:
         bad("surveys.suggestionMaxLength", "OUT_OF_RANGE", "Must be between 0 and 5000.")
     if not 0 <= settings["training"]["annual_jp_entitlement"] <= 200:
         bad("training.annualJpEntitlement", "OUT_OF_RANGE", "Must be between 0 and 200 JP.")
+    complaints = settings["complaints"]
+    if not 1 <= complaints["answer_due_working_days"] <= 60:
+        bad(
+            "complaints.answerDueWorkingDays",
+            "OUT_OF_RANGE",
+            "Harus antara 1 dan 60 hari kerja.",
+        )
+    if not 1 <= complaints["escalate_after_working_days"] <= 60:
+        bad(
+            "complaints.escalateAfterWorkingDays",
+            "OUT_OF_RANGE",
+            "Harus antara 1 dan 60 hari kerja.",
+        )
+    if not 100 <= complaints["text_max_length"] <= 5000:
+        bad("complaints.textMaxLength", "OUT_OF_RANGE", "Harus antara 100 dan 5000 karakter.")
+    if not 1 <= complaints["rate_limit_per_ip_per_hour"] <= 1000:
+        bad("complaints.rateLimitPerIpPerHour", "OUT_OF_RANGE", "Harus antara 1 dan 1000.")
+    url = complaints["lapor_url"]
+    if url and not _is_lapor_link(url):
+        bad(
+            "complaints.laporUrl",
+            "INVALID",
+            "Tautan SP4N-LAPOR! harus berupa alamat https:// (paling banyak 300 karakter), "
+            "atau kosong.",
+        )
     return problems
+
+
+def _is_lapor_link(url: str) -> bool:
+    """An https address with a host and nothing a page could misuse (no spaces, quotes or
+    angle brackets): it is shown as a link on the public complaint page."""
+    return (
+        len(url) <= 300
+        and url.startswith("https://")
+        and len(url) > len("https://")
+        and not any(c in url for c in " \t\n\r\"'<>`")
+    )

@@ -76,16 +76,26 @@ class TrainingSettingsInput:
     annual_jp_entitlement: int | None = None
 
 
+@strawberry.input
+class ComplaintSettingsInput:
+    answer_due_working_days: int | None = None
+    escalate_after_working_days: int | None = None
+    lapor_url: str | None = strawberry.field(default=None, description='"" removes the link')
+    text_max_length: int | None = None
+    rate_limit_per_ip_per_hour: int | None = None
+
+
 @strawberry.input(description="Only the values given change.")
 class RegionSettingsInput:
     performance: PerformanceSettingsInput | None = None
     surveys: SurveySettingsInput | None = None
     training: TrainingSettingsInput | None = None
+    complaints: ComplaintSettingsInput | None = None
 
 
 def _changes(inp: RegionSettingsInput) -> dict[str, dict[str, Any]]:
     changes: dict[str, dict[str, Any]] = {}
-    for section in ("performance", "surveys", "training"):
+    for section in ("performance", "surveys", "training", "complaints"):
         value = getattr(inp, section)
         if value is not None:
             changes[section] = {k: v for k, v in vars(value).items() if v is not None}

@@ -82,10 +82,24 @@ class TrainingSettings:
 
 
 @strawberry.type
+class ComplaintSettings:
+    answer_due_working_days: int = strawberry.field(
+        description="Working days (Monday to Friday) after receipt that the answer is due"
+    )
+    escalate_after_working_days: int = strawberry.field(
+        description="Working days after the due day that the region admin is told"
+    )
+    lapor_url: str = strawberry.field(description='The region\'s SP4N-LAPOR! link; "" for none')
+    text_max_length: int
+    rate_limit_per_ip_per_hour: int
+
+
+@strawberry.type
 class RegionSettings:
     performance: PerformanceSettings
     surveys: SurveySettings
     training: TrainingSettings
+    complaints: ComplaintSettings
 
     @classmethod
     def of(cls, stored: dict[str, Any]) -> RegionSettings:
@@ -94,6 +108,7 @@ class RegionSettings:
             performance=PerformanceSettings(**s["performance"]),
             surveys=SurveySettings(**s["surveys"]),
             training=TrainingSettings(**s["training"]),
+            complaints=ComplaintSettings(**s["complaints"]),
         )
 
 
