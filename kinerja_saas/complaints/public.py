@@ -32,6 +32,7 @@ __all__ = [
     "Submission",
     "Submitted",
     "TrackingTarget",
+    "context",
     "form",
     "resolve_code",
     "resolve_tracking_code",
@@ -66,10 +67,11 @@ class ComplaintForm:
     answer_due_working_days: int
     lapor_url: str
     is_open: bool  # the service takes complaints
-    rate_limit_per_ip_per_hour: int
 
 
-async def _context(target: CodeTarget) -> ServiceContext:
+async def context(target: CodeTarget) -> ServiceContext:
+    """The service and the region's complaint settings (one statement): what a submission
+    is rate-limited and checked against."""
     ctx = await queries.service_context(target.service_id)
     if ctx is None:  # the service was deleted since the code was resolved
         raise NotFound(message(ErrorCode.UNKNOWN_CODE), code=ErrorCode.UNKNOWN_CODE, field="code")
@@ -78,7 +80,7 @@ async def _context(target: CodeTarget) -> ServiceContext:
 
 async def form(target: CodeTarget) -> ComplaintForm:
     """In the code's region transaction: what the complaint form shows (one statement)."""
-    ctx = await _context(target)
+    ctx = await context(target)
     return ComplaintForm(
         region_name=ctx.region_name,
         service_name=ctx.service_name,
@@ -89,7 +91,6 @@ async def form(target: CodeTarget) -> ComplaintForm:
         answer_due_working_days=ctx.settings["answer_due_working_days"],
         lapor_url=ctx.settings["lapor_url"],
         is_open=ctx.is_active,
-        rate_limit_per_ip_per_hour=ctx.settings["rate_limit_per_ip_per_hour"],
     )
 
 
@@ -134,11 +135,11 @@ def _validate(ctx: ServiceContext, sub: Submission) -> tuple[str, str | None]:
     return text, contact
 
 
-async def submit(target: CodeTarget, sub: Submission) -> Submitted:
+async def submit(target: CodeTarget, sub: Submission, ctx: ServiceContext) -> Submitted:
     """Validates, then writes the complaint (one INSERT), or nothing. A client token seen
     before with the same complaint returns the first one's tracking code (a double submit);
-    seen with anything else it is refused: a token is no key to someone else's complaint."""
-    ctx = await _context(target)
+    seen with anything else it is refused: a token is no key to someone else's complaint.
+    `ctx` is `context(target)`, read in this transaction."""
     text, contact = _validate(ctx, sub)
     received_on = datetime.now(ZoneInfo(ctx.timezone)).date()
     due_on = add_working_days(received_on, ctx.settings["answer_due_working_days"])

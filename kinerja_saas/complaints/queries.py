@@ -247,8 +247,8 @@ async def unit_statistics(
 
 # One statement per region and run: the head stage marks complaints open past their due
 # day that were not reminded yet; the admin stage those past their escalation day whose
-# head was reminded on an earlier run (the CTEs read the table as it was before the
-# statement, so a complaint never gets both on one run). Each marked complaint gets its
+# head was reminded on an earlier day's run (20 hours before at least: after an outage of
+# the cron the head still gets a working day before the admins hear of it). Each marked complaint gets its
 # event; a repeated run finds nothing left to mark and writes nothing.
 _PAYLOAD = (
     "jsonb_build_object('complaint_id', m.id, 'service_id', m.service_id, 'tracking_code',"
@@ -265,7 +265,8 @@ WITH head AS (
 ), admin AS (
     UPDATE complaints SET admin_reminded_at = $3
     WHERE tenant_id = $1 AND status = 'BARU' AND escalate_on < $2
-        AND head_reminded_at IS NOT NULL AND admin_reminded_at IS NULL
+        AND head_reminded_at < $3::timestamptz - interval '20 hours'
+        AND admin_reminded_at IS NULL
     RETURNING id, service_id, tracking_code, due_on, 'ADMIN'::text AS stage
 ), marked AS (SELECT * FROM head UNION ALL SELECT * FROM admin)
 """ + insert_events_sql(

@@ -18,7 +18,15 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from kinerja_saas.ratelimit import RateLimited, digest, hit_all, hit_gated, limit_bucket, unchecked
+from kinerja_saas.ratelimit import (
+    RateLimited,
+    digest,
+    hit_all,
+    hit_gated,
+    limit_bucket,
+    unchecked,
+    wait_if_over,
+)
 
 __all__ = ["RateLimited", "check_lookup", "check_submission", "check_unknown_tracking_code"]
 
@@ -57,16 +65,27 @@ async def check_submission(
         raise RateLimited(_wait_text(wait), retry_after=wait)
 
 
+def _unknown_key(ip: str) -> str:
+    return f"kinerja:aduan:unknown:{digest(limit_bucket(ip))}"
+
+
 async def check_lookup(redis: Redis, *, ip: str) -> None:
-    """Counts a status lookup (any code) of the client."""
+    """Before any lookup: counts it, and refuses every lookup of a client that has used up
+    its unknown codes — also of codes that exist, or the refusal would tell a guesser which
+    of its guesses are real."""
     await _count(redis, f"kinerja:aduan:lookup:{digest(limit_bucket(ip))}", LOOKUPS_PER_HOUR)
+    try:
+        wait = await wait_if_over(redis, {_unknown_key(ip): UNKNOWN_TRACKING_PER_HOUR})
+    except (RedisError, OSError) as exc:
+        unchecked("complaints", exc)
+        return
+    if wait is not None:
+        raise RateLimited(_wait_text(wait), retry_after=wait)
 
 
 async def check_unknown_tracking_code(redis: Redis, *, ip: str) -> None:
     """Counts a lookup of a tracking code that does not exist."""
-    await _count(
-        redis, f"kinerja:aduan:unknown:{digest(limit_bucket(ip))}", UNKNOWN_TRACKING_PER_HOUR
-    )
+    await _count(redis, _unknown_key(ip), UNKNOWN_TRACKING_PER_HOUR)
 
 
 async def _count(redis: Redis, key: str, limit: int) -> None:

@@ -126,7 +126,7 @@ class Reminded:
 async def remind_overdue(*, now: datetime | None = None) -> Reminded:
     """In the current region's transaction, one statement: the unit head of each complaint
     open past its due day, once; the region admins of each still open past its escalation
-    day, once, on a later run than the head's."""
+    day, once, a day's run after the head's at the earliest."""
     now = now or datetime.now(UTC)
     tenant = await Tenant.get(id=current_tenant_id())
     today = now.astimezone(ZoneInfo(str(tenant.timezone.value))).date()

@@ -51,14 +51,14 @@ class ComplaintMutation:
     ) -> SubmitComplaintPayload:
         async def body() -> public.Submitted:
             target = await resolve_service_code(info, code)
+            ctx = await public.context(target)
             if info.context.redis is not None:
-                form = await public.form(target)
                 await ratelimit.check_submission(
                     info.context.redis,
                     tenant_id=target.tenant_id,
                     code=code.strip(),
                     ip=info.context.client_ip,
-                    per_ip_hour=form.rate_limit_per_ip_per_hour,
+                    per_ip_hour=ctx.settings["rate_limit_per_ip_per_hour"],
                 )
             return await public.submit(
                 target,
@@ -68,6 +68,7 @@ class ComplaintMutation:
                     client_token=client_token,
                     contact=contact,
                 ),
+                ctx,
             )
 
         return await mutate(
