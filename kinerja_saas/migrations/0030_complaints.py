@@ -30,7 +30,7 @@ CREATE TABLE complaints (
         'SARANA', 'LAINNYA')),
     body text NOT NULL CHECK (length(body) BETWEEN 1 AND 5000),
     contact text CHECK (contact IS NULL OR length(contact) BETWEEN 1 AND 200),
-    tracking_code text NOT NULL UNIQUE CHECK (tracking_code ~ '^[A-HJ-NP-Z2-9]{12}$'),
+    tracking_code text NOT NULL CHECK (tracking_code ~ '^[A-HJ-NP-Z2-9]{12}$'),
     client_token text NOT NULL CHECK (length(client_token) BETWEEN 8 AND 64),
     status text NOT NULL DEFAULT 'BARU' CHECK (status IN ('BARU', 'DIJAWAB')),
     answer text CHECK (answer IS NULL OR length(answer) BETWEEN 1 AND 5000),
@@ -49,6 +49,8 @@ CREATE TABLE complaints (
     CHECK ((answer IS NULL) = (answered_at IS NULL)),
     CHECK (admin_reminded_at IS NULL OR head_reminded_at IS NOT NULL)
 );
+-- Across regions: the public lookup by tracking code runs before a tenant is known.
+CREATE UNIQUE INDEX complaints_tracking_code ON complaints (tracking_code);
 CREATE INDEX complaints_open ON complaints (tenant_id, due_on) WHERE status = 'BARU';
 CREATE INDEX complaints_service ON complaints (tenant_id, service_id, created_at);
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from kinerja_saas.auth.roles import Role
 from kinerja_saas.complaints import public
+from kinerja_saas.exports import service as exports
+from kinerja_saas.exports.rules import ExportFormat, ExportKind
 from tenants.context import tenant_transaction
+from tests.conftest import TODAY
 from tests.surveys.helpers import Campaign, open_campaign
 
 _tokens = itertools.count(1)
@@ -64,13 +68,21 @@ async def complain(
 
 
 async def fill_complaint_tables(region: Any) -> None:
-    """A complaint in the region (the isolation tests' row in every table)."""
-    campaign = await open_campaign(region)
-    target = await public.resolve_code(campaign.codes["ktp"])
+    """A complaint and a national export in the region (the isolation tests' row in every
+    table), on a service of its own."""
+    campaign = await open_campaign(region, populations={"aduan": 10})
+    target = await public.resolve_code(campaign.codes["aduan"])
     assert target is not None
     async with tenant_transaction(region.id):
         await public.submit(
             target,
             public.Submission(category="LAINNYA", text="Isi", client_token=token()),
             await public.context(target),
+        )
+        await exports.request_export(
+            actor=region.actor(Role.REGION_ADMIN),
+            kind=ExportKind.JP_KOMPETENSI,
+            year=TODAY.year,
+            checkpoint_number=None,
+            fmt=ExportFormat.CSV,
         )
