@@ -79,6 +79,14 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "tppLines": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "tppExportCsv": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "myTpp": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
+    # public by a service's survey code or a tracking code: their region, no other
+    "complaintForm": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
+    "complaintStatus": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
+    # unit heads (chief heads BIDANG-A) and the region admin
+    "complaints": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, OK),
+    "complaintStatistics": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, OK),
+    "nationalExport": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NULL),
+    "nationalExports": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # --- mutations ---
     "login": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
     "refreshToken": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
@@ -165,6 +173,9 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "importTppAttendance": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "computeTpp": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "closeTppMonth": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "submitComplaint": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
+    "answerComplaint": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, NOT_FOUND),
+    "requestNationalExport": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # --- subscriptions (test_subscription_refusals) ---
     "notificationReceived": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
 }
