@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from kinerja_saas.complaints import queries
-from kinerja_saas.complaints.errors import ErrorCode, field_error, message
+from kinerja_saas.complaints.errors import ComplaintError, field_error
 from kinerja_saas.complaints.rows import PublicStatus, ServiceContext
 from kinerja_saas.complaints.rules import (
     CATEGORIES,
@@ -23,7 +23,7 @@ from kinerja_saas.complaints.rules import (
     new_tracking_code,
     normalise_tracking_code,
 )
-from kinerja_saas.errors import FieldError, NotFound, ValidationFailed
+from kinerja_saas.errors import CommonError, FieldError, NotFound, ValidationFailed
 from kinerja_saas.surveys.public import CLIENT_TOKEN_SHAPE, CodeTarget, resolve_code
 
 __all__ = [
@@ -74,7 +74,7 @@ async def context(target: CodeTarget) -> ServiceContext:
     is rate-limited and checked against."""
     ctx = await queries.service_context(target.service_id)
     if ctx is None:  # the service was deleted since the code was resolved
-        raise NotFound(message(ErrorCode.UNKNOWN_CODE), code=ErrorCode.UNKNOWN_CODE, field="code")
+        raise NotFound(ComplaintError.UNKNOWN_CODE, field="code")
     return ctx
 
 
@@ -112,24 +112,24 @@ class Submitted:
 def _validate(ctx: ServiceContext, sub: Submission) -> tuple[str, str | None]:
     problems: list[FieldError] = []
     if not ctx.is_active:
-        problems.append(field_error("code", ErrorCode.SERVICE_INACTIVE))
+        problems.append(field_error("code", ComplaintError.SERVICE_INACTIVE))
     if sub.category not in CATEGORIES:
-        problems.append(
-            field_error("category", ErrorCode.INVALID_CATEGORY, choices=", ".join(CATEGORIES))
-        )
+        problems.append(field_error("category", CommonError.INVALID, values=list(CATEGORIES)))
     text = (sub.text or "").replace("\r\n", "\n").strip()
     limit = ctx.settings["text_max_length"]
     if not text:
-        problems.append(field_error("text", ErrorCode.REQUIRED, label="Isi pengaduan"))
+        problems.append(field_error("text", ComplaintError.REQUIRED, label="Isi pengaduan"))
     elif len(text) > limit:
-        problems.append(field_error("text", ErrorCode.TOO_LONG, label="Isi pengaduan", limit=limit))
+        problems.append(
+            field_error("text", ComplaintError.TOO_LONG, label="Isi pengaduan", limit=limit)
+        )
     contact = (sub.contact or "").strip() or None
     if contact is not None and len(contact) > CONTACT_MAX:
         problems.append(
-            field_error("contact", ErrorCode.TOO_LONG, label="Kontak", limit=CONTACT_MAX)
+            field_error("contact", ComplaintError.TOO_LONG, label="Kontak", limit=CONTACT_MAX)
         )
     if not CLIENT_TOKEN_SHAPE.fullmatch(sub.client_token or ""):
-        problems.append(field_error("clientToken", ErrorCode.INVALID_CLIENT_TOKEN))
+        problems.append(field_error("clientToken", ComplaintError.INVALID_CLIENT_TOKEN))
     if problems:
         raise ValidationFailed(problems)
     return text, contact
@@ -164,7 +164,7 @@ async def submit(target: CodeTarget, sub: Submission, ctx: ServiceContext) -> Su
             continue  # the tracking code clashed, not the token
         given = (target.service_id, sub.category, text, contact)
         if (first["service_id"], first["category"], first["body"], first["contact"]) != given:
-            raise ValidationFailed([field_error("clientToken", ErrorCode.CLIENT_TOKEN_REUSED)])
+            raise ValidationFailed([field_error("clientToken", ComplaintError.CLIENT_TOKEN_REUSED)])
         return Submitted(first["tracking_code"], first["due_on"], replayed=True)
     raise RuntimeError("no free tracking code in three draws")  # 2^-180: never
 
@@ -172,9 +172,5 @@ async def submit(target: CodeTarget, sub: Submission, ctx: ServiceContext) -> Su
 async def status(target: TrackingTarget) -> PublicStatus:
     found = await queries.public_status(target.complaint_id)
     if found is None:
-        raise NotFound(
-            message(ErrorCode.UNKNOWN_TRACKING_CODE),
-            code=ErrorCode.UNKNOWN_TRACKING_CODE,
-            field="trackingCode",
-        )
+        raise NotFound(ComplaintError.UNKNOWN_TRACKING_CODE, field="trackingCode")
     return found

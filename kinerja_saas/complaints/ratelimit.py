@@ -36,10 +36,6 @@ LOOKUPS_PER_HOUR = 120  # status lookups per client (a citizen checks now and th
 UNKNOWN_TRACKING_PER_HOUR = 20  # lookups of codes that do not exist, per client
 
 
-def _wait_text(wait: int) -> str:
-    return f"Terlalu banyak permintaan; coba lagi dalam {wait} detik."
-
-
 async def check_submission(
     redis: Redis, *, tenant_id: int, code: str, ip: str, per_ip_hour: int
 ) -> None:
@@ -62,7 +58,7 @@ async def check_submission(
         return
     wait = next((w for w in waits if w is not None), None)
     if wait is not None:
-        raise RateLimited(_wait_text(wait), retry_after=wait)
+        raise RateLimited(retry_after=wait)
 
 
 def _unknown_key(ip: str) -> str:
@@ -80,7 +76,7 @@ async def check_lookup(redis: Redis, *, ip: str) -> None:
         unchecked("complaints", exc)
         return
     if wait is not None:
-        raise RateLimited(_wait_text(wait), retry_after=wait)
+        raise RateLimited(retry_after=wait)
 
 
 async def check_unknown_tracking_code(redis: Redis, *, ip: str) -> None:
@@ -95,4 +91,4 @@ async def _count(redis: Redis, key: str, limit: int) -> None:
         unchecked("complaints", exc)
         return
     if wait is not None:
-        raise RateLimited(_wait_text(wait), retry_after=wait)
+        raise RateLimited(retry_after=wait)

@@ -16,7 +16,7 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.complaints import queries
-from kinerja_saas.complaints.errors import ErrorCode, field_error, message
+from kinerja_saas.complaints.errors import ComplaintError, field_error
 from kinerja_saas.complaints.events import ESCALATED, OVERDUE
 from kinerja_saas.complaints.rows import Complaint, UnitStatistics
 from kinerja_saas.complaints.rules import ANSWER_MAX
@@ -44,7 +44,7 @@ async def scope_of(actor: Actor, action: str) -> Scope:
         path = await surveys.headed_unit_path(actor.employee_id)
         if path is not None:
             return Scope(path)
-    raise PermissionDenied(message(ErrorCode.NOT_ANSWERER, action=action), code="FORBIDDEN")
+    raise PermissionDenied(ComplaintError.NOT_ANSWERER, action=action)
 
 
 async def region_today() -> date:
@@ -76,22 +76,22 @@ async def answer(*, actor: Actor, complaint_id: int, text: str) -> Complaint:
     scope = await scope_of(actor, "menjawab pengaduan")
     cleaned = (text or "").replace("\r\n", "\n").strip()
     if not cleaned:
-        raise ValidationFailed([field_error("answer", ErrorCode.REQUIRED, label="Jawaban")])
+        raise ValidationFailed([field_error("answer", ComplaintError.REQUIRED, label="Jawaban")])
     if len(cleaned) > ANSWER_MAX:
         raise ValidationFailed(
-            [field_error("answer", ErrorCode.TOO_LONG, label="Jawaban", limit=ANSWER_MAX)]
+            [field_error("answer", ComplaintError.TOO_LONG, label="Jawaban", limit=ANSWER_MAX)]
         )
     found = await queries.complaint_for_update(complaint_id)
     if found is None or not scope.covers(found[1]):
         # Another unit's complaint reads as absent, as another region's does.
-        raise NotFound(message(ErrorCode.NOT_FOUND), code=ErrorCode.NOT_FOUND, field="id")
+        raise NotFound(ComplaintError.NOT_FOUND, field="id")
     complaint = found[0]
     if complaint.answered_at is not None:
         raise ValidationFailed(
             [
                 field_error(
                     "id",
-                    ErrorCode.ALREADY_ANSWERED,
+                    ComplaintError.ALREADY_ANSWERED,
                     day=long_date(complaint.answered_at.date()),
                 )
             ]
@@ -111,7 +111,7 @@ async def unit_statistics(*, actor: Actor, since: date, until: date) -> list[Uni
     """Per unit: received, answered, open, overdue, answered on time, mean response hours."""
     scope = await scope_of(actor, "melihat rekap pengaduan")
     if since > until:
-        raise ValidationFailed([field_error("from", ErrorCode.INVALID_DATE_RANGE)])
+        raise ValidationFailed([field_error("from", ComplaintError.INVALID_DATE_RANGE)])
     return await queries.unit_statistics(
         unit_path=scope.unit_path, since=since, until=until, today=await region_today()
     )

@@ -1,37 +1,34 @@
-"""Error codes of the exports domain, each with the Indonesian message people read."""
+"""Error codes of the exports domain, each with the Indonesian message people read: a
+catalogue of kinerja_saas.errors."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from typing import Any
 
-from kinerja_saas.errors import FieldError
-
-
-class ErrorCode(StrEnum):
-    NOT_ADMIN = "NOT_ADMIN"
-    OUT_OF_RANGE = "OUT_OF_RANGE"
-    CHECKPOINT_REQUIRED = "CHECKPOINT_REQUIRED"
-    CHECKPOINT_NOT_ALLOWED = "CHECKPOINT_NOT_ALLOWED"
-    UNKNOWN_CHECKPOINT = "UNKNOWN_CHECKPOINT"
-    NOT_FOUND = "NOT_FOUND"
-    FAILED = "FAILED"
+from kinerja_saas.errors import ErrorCode, FieldError
 
 
-MESSAGES: dict[ErrorCode, str] = {
-    ErrorCode.NOT_ADMIN: "Hanya admin daerah yang dapat {action}.",
-    ErrorCode.OUT_OF_RANGE: "{label} harus antara {low} dan {high}.",
-    ErrorCode.CHECKPOINT_REQUIRED: "Ekspor predikat periodik memerlukan nomor periode "
-    "(checkpointNumber).",
-    ErrorCode.CHECKPOINT_NOT_ALLOWED: "Nomor periode hanya untuk ekspor predikat periodik.",
-    ErrorCode.UNKNOWN_CHECKPOINT: "Tahun {year} tidak memiliki periode nomor {number}.",
-    ErrorCode.NOT_FOUND: "Ekspor tidak ditemukan di daerah ini.",
-    ErrorCode.FAILED: "Ekspor tidak dapat diselesaikan ({cause}); silakan minta ulang.",
-}
+class ExportError(ErrorCode):
+    NOT_ADMIN = "FORBIDDEN", "Hanya admin daerah yang dapat {action}."
+    OUT_OF_RANGE = "OUT_OF_RANGE", "{label} harus antara {low} dan {high}."
+    CHECKPOINT_REQUIRED = (
+        "CHECKPOINT_REQUIRED",
+        "Ekspor predikat periodik memerlukan nomor periode (checkpointNumber).",
+    )
+    CHECKPOINT_NOT_ALLOWED = (
+        "CHECKPOINT_NOT_ALLOWED",
+        "Nomor periode hanya untuk ekspor predikat periodik.",
+    )
+    UNKNOWN_CHECKPOINT = (
+        "UNKNOWN_CHECKPOINT",
+        "Tahun {year} tidak memiliki periode ke-{position}.",
+    )
+    FAILED = "FAILED", "Ekspor tidak dapat diselesaikan ({reason}); silakan minta ulang."
 
 
-def message(code: ErrorCode, **values: object) -> str:
-    return MESSAGES[code].format(**values)
+def message(code: ErrorCode, **values: Any) -> str:
+    return code.render(**values)
 
 
-def field_error(field: str | None, code: ErrorCode, **values: object) -> FieldError:
-    return FieldError(field, code.value, message(code, **values))
+def field_error(field: str | None, code: ErrorCode, **values: Any) -> FieldError:
+    return FieldError.of(field, code, **values)

@@ -17,7 +17,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import PermissionDenied, ValidationFailed
 from kinerja_saas.exports import events, queries
-from kinerja_saas.exports.errors import ErrorCode, field_error, message
+from kinerja_saas.exports.errors import ExportError, field_error, message
 from kinerja_saas.exports.rules import (
     ExportFormat,
     ExportKind,
@@ -71,7 +71,7 @@ class NationalExport:
 
 def _require_admin(actor: Actor, action: str) -> None:
     if not actor.has(Role.REGION_ADMIN):
-        raise PermissionDenied(message(ErrorCode.NOT_ADMIN, action=action), code="FORBIDDEN")
+        raise PermissionDenied(ExportError.NOT_ADMIN, action=action)
 
 
 async def request_export(
@@ -87,12 +87,18 @@ async def request_export(
     problems = []
     if not MIN_YEAR <= year <= MAX_YEAR:
         problems.append(
-            field_error("year", ErrorCode.OUT_OF_RANGE, label="Tahun", low=MIN_YEAR, high=MAX_YEAR)
+            field_error(
+                "year",
+                ExportError.OUT_OF_RANGE,
+                label="Tahun",
+                low=str(MIN_YEAR),
+                high=str(MAX_YEAR),
+            )
         )
     if kind is ExportKind.PREDIKAT_PERIODIK and checkpoint_number is None:
-        problems.append(field_error("checkpointNumber", ErrorCode.CHECKPOINT_REQUIRED))
+        problems.append(field_error("checkpointNumber", ExportError.CHECKPOINT_REQUIRED))
     if kind is not ExportKind.PREDIKAT_PERIODIK and checkpoint_number is not None:
-        problems.append(field_error("checkpointNumber", ErrorCode.CHECKPOINT_NOT_ALLOWED))
+        problems.append(field_error("checkpointNumber", ExportError.CHECKPOINT_NOT_ALLOWED))
     if problems:
         raise ValidationFailed(problems)
     if checkpoint_number is not None and not await queries.checkpoint_exists(
@@ -102,9 +108,9 @@ async def request_export(
             [
                 field_error(
                     "checkpointNumber",
-                    ErrorCode.UNKNOWN_CHECKPOINT,
+                    ExportError.UNKNOWN_CHECKPOINT,
                     year=year,
-                    number=checkpoint_number,
+                    position=checkpoint_number,
                 )
             ]
         )
@@ -174,4 +180,4 @@ async def build(job: dict[str, Any]) -> int:
 
 
 async def fail(export_id: int, cause: str) -> None:
-    await queries.fail(export_id, message(ErrorCode.FAILED, cause=cause))
+    await queries.fail(export_id, message(ExportError.FAILED, reason=cause))

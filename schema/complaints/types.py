@@ -10,7 +10,7 @@ from typing import NoReturn
 import strawberry
 
 from kinerja_saas.complaints import ratelimit, rows
-from kinerja_saas.complaints.errors import ErrorCode, message
+from kinerja_saas.complaints.errors import ComplaintError
 from kinerja_saas.complaints.rules import CATEGORIES, STATUS_LABELS, show_tracking_code
 from kinerja_saas.errors import NotFound
 from kinerja_saas.indonesian import long_date
@@ -174,8 +174,4 @@ async def refuse_unknown_tracking_code(info: strawberry.Info) -> NoReturn:
     redis = info.context.redis
     if redis is not None:
         await ratelimit.check_unknown_tracking_code(redis, ip=info.context.client_ip)
-    raise NotFound(
-        message(ErrorCode.UNKNOWN_TRACKING_CODE),
-        code=ErrorCode.UNKNOWN_TRACKING_CODE,
-        field="trackingCode",
-    )
+    raise NotFound(ComplaintError.UNKNOWN_TRACKING_CODE, field="trackingCode")
