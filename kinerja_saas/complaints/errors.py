@@ -38,7 +38,7 @@ class ComplaintError(ErrorCode):
     )
 
 
-field_labels({"trackingCode": "Kode pelacakan", "clientToken": "Kode pengiriman"})
+field_labels({"trackingCode": "Kode pelacakan"})
 
 
 def message(code: ErrorCode, **values: Any) -> str:

@@ -13,7 +13,7 @@ class ExportError(ErrorCode):
     OUT_OF_RANGE = "OUT_OF_RANGE", "{label} harus antara {low} dan {high}."
     CHECKPOINT_REQUIRED = (
         "CHECKPOINT_REQUIRED",
-        "Ekspor predikat periodik memerlukan nomor periode (checkpointNumber).",
+        "Nomor periode (checkpointNumber) wajib diisi untuk ekspor predikat periodik.",
     )
     CHECKPOINT_NOT_ALLOWED = (
         "CHECKPOINT_NOT_ALLOWED",

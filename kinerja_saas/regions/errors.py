@@ -20,10 +20,6 @@ class RegionError(ErrorCode):
         "INVALID",
         "SANGAT_BAIK dan BAIK tidak dapat menandai pegawai berkinerja rendah.",
     )
-    LAPOR_LINK = (
-        "INVALID",
-        "{field} harus berupa alamat https:// (paling banyak 300 karakter), atau kosong.",
-    )
 
 
 field_labels(

@@ -95,8 +95,12 @@ def settings_problems(settings: dict[str, Any]) -> list[FieldError]:
             bad(f"complaints.{_api(name)}", OUT_OF_RANGE, min=low, max=high, **unit_param)
     url = complaints["lapor_url"]
     if url and not _is_lapor_link(url):
-        bad("complaints.laporUrl", RegionError.LAPOR_LINK)
+        # An https address of at most 300 characters, or "" for none.
+        bad("complaints.laporUrl", CommonError.INVALID, example=LAPOR_EXAMPLE)
     return problems
+
+
+LAPOR_EXAMPLE = "https://www.lapor.go.id/instansi/pemerintah-kota-contoh"
 
 
 def _api(name: str) -> str:
