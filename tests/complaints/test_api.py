@@ -470,3 +470,15 @@ async def test_the_public_paths_run_few_statements(api, region_a):
     # writes with one INSERT.
     assert (form.statements, status.statements) == (3, 3)
     assert sent.statements == 4, sent.sql
+
+
+async def test_a_closed_survey_campaign_still_takes_complaints(api, region_a, owner_conn):
+    campaign = await services(region_a)
+    await owner_conn.execute(
+        "UPDATE survey_campaigns SET opens_on = current_date - 10, closes_on = current_date - 5"
+        " WHERE id = $1",
+        campaign.id,
+    )
+    sent = (await complain(api, campaign.codes["ktp"])).data["submitComplaint"]
+    assert sent["errors"] == [] and sent["trackingCode"]
+    assert (await api(FORM, {"code": campaign.codes["ktp"]})).data["complaintForm"]["isOpen"]
