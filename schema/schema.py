@@ -23,7 +23,10 @@ from schema.auth.queries import AuthQuery
 from schema.complaints.mutations import ComplaintMutation
 from schema.complaints.queries import ComplaintQuery
 from schema.document_cache import DocumentCache, DocumentStore
+from schema.documents.mutations import DocumentMutation
+from schema.documents.queries import DocumentQuery
 from schema.errors import MaskUnexpectedErrors, expected_error, should_mask
+from schema.execution import LeanExecutionContext
 from schema.exports.mutations import ExportMutation
 from schema.exports.queries import ExportQuery
 from schema.isolation import AnonymousOnly, AuthenticationAlone
@@ -67,6 +70,7 @@ Query = merge_types(
         TppQuery,
         ComplaintQuery,
         ExportQuery,
+        DocumentQuery,
     ),
 )
 Mutation = merge_types(
@@ -86,6 +90,7 @@ Mutation = merge_types(
         TppMutation,
         ComplaintMutation,
         ExportMutation,
+        DocumentMutation,
     ),
 )
 
@@ -121,6 +126,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        execution_context_class=LeanExecutionContext,
         extensions=[
             *hidden,
             lambda: DocumentCache(store=documents),

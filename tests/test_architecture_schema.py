@@ -37,6 +37,7 @@ DOMAINS = {
     "tpp",
     "complaints",
     "exports",
+    "documents",
 }
 INFRASTRUCTURE = {
     "__init__",
@@ -49,6 +50,8 @@ INFRASTRUCTURE = {
     "pagination",
     "transaction",
     "document_cache",
+    "response_cache",  # identical reads per region and viewer (docs/response-cache.md)
+    "execution",  # plain scalar fields without graphql-core's per-field path
     "errors",
     "payloads",
     "error_codes",  # the API's declared error codes

@@ -14,6 +14,7 @@ FAN_OUT_NOTIFICATIONS: Final = "fan_out_notifications"  # a topic's notification
 IMPORT_EMPLOYEES: Final = "import_employees"
 COMPUTE_TPP: Final = "compute_tpp"  # one region-month
 BUILD_NATIONAL_EXPORT: Final = "build_national_export"  # one export's file
+RENDER_DOCUMENTS: Final = "render_documents"  # one document job (a PDF or a unit's ZIP)
 REDELIVER_WEBHOOK: Final = "redeliver_webhook"
 AGGREGATE_SURVEY_CAMPAIGN: Final = "aggregate_survey_campaign"  # debounced per campaign
 
@@ -46,6 +47,7 @@ ALL: Final = (
     IMPORT_EMPLOYEES,
     COMPUTE_TPP,
     BUILD_NATIONAL_EXPORT,
+    RENDER_DOCUMENTS,
     REDELIVER_WEBHOOK,
     AGGREGATE_SURVEY_CAMPAIGN,
     SEND_EMAILS,

@@ -23,6 +23,7 @@ from typing import Any
 from kinerja_saas.auth import events as auth
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.complaints import events as complaints
+from kinerja_saas.documents import events as documents
 from kinerja_saas.exports import events as exports
 from kinerja_saas.notifications import events as notifications
 from kinerja_saas.notifications.kinds import BY_NAME, Kind
@@ -109,6 +110,8 @@ _TABLE = (
     Route(complaints.ESCALATED, notify=_kind("COMPLAINT_ESCALATED")),
     # exports
     Route(exports.EXPORT_REQUESTED, job=jobs.BUILD_NATIONAL_EXPORT),
+    # documents
+    Route(documents.DOCUMENTS_REQUESTED, job=jobs.RENDER_DOCUMENTS),
     # notifications
     Route(notifications.ANNOUNCEMENT, notify=_kind("ANNOUNCEMENT")),
     Route(notifications.APPROVAL_REMINDER, notify=_kind("APPROVAL_OVERDUE")),

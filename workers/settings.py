@@ -13,6 +13,7 @@ from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import ConfigurationError, Settings, get_settings
 from workers import jobs
 from workers.complaints import remind_complaints, schedule_complaint_reminders
+from workers.documents import RENDER_TIMEOUT_SECONDS, render_documents
 from workers.exports import build_national_export
 from workers.metrics import instrument, on_job_start
 from workers.notifications.email import (
@@ -58,6 +59,12 @@ FUNCTIONS = [
         timeout=3600,
     ),
     func(remind_complaints, name=jobs.REMIND_COMPLAINTS, max_tries=FOREVER_TRIES),
+    func(
+        render_documents,
+        name=jobs.RENDER_DOCUMENTS,
+        max_tries=FOREVER_TRIES,
+        timeout=RENDER_TIMEOUT_SECONDS,
+    ),
     func(announce_deadlines, name=jobs.ANNOUNCE_DEADLINES, max_tries=FOREVER_TRIES),
     func(
         fan_out_notifications,

@@ -1,6 +1,6 @@
 """All SQL of the complaints domain. Every statement names the tenant ($1) as well as relying
 on row-level security, but the tracking-code lookup, which runs before a tenant is known
-(the definer function complaint_tracking_lookup, migration 0030)."""
+(the definer function complaint_tracking_lookup, migration 0031)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Typed rows of the complaints table (migration 0030_complaints), read and written with SQL
+"""Typed rows of the complaints table (migration 0031_complaints), read and written with SQL
 only (`queries.py`)."""
 
 from __future__ import annotations

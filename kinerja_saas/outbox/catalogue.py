@@ -8,6 +8,7 @@ from typing import Any
 
 from kinerja_saas.auth import events as auth
 from kinerja_saas.complaints import events as complaints
+from kinerja_saas.documents import events as documents
 from kinerja_saas.exports import events as exports
 from kinerja_saas.notifications import events as notifications
 from kinerja_saas.org import events as org
@@ -17,7 +18,18 @@ from kinerja_saas.surveys import events as surveys
 from kinerja_saas.tpp import events as tpp
 from kinerja_saas.training import events as training
 
-DOMAINS = (auth, org, performance, surveys, training, tpp, complaints, exports, notifications)
+DOMAINS = (
+    auth,
+    org,
+    performance,
+    surveys,
+    training,
+    tpp,
+    documents,
+    complaints,
+    exports,
+    notifications,
+)
 
 TOPICS: dict[str, Topic[Any]] = {t.name: t for d in DOMAINS for t in d.TOPICS}
 

@@ -87,6 +87,8 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "complaintStatistics": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, OK),
     "nationalExport": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NULL),
     "nationalExports": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    # the job of staff1's SKP, asked for by staff1 (EMPLOYEE): theirs and the admin's
+    "documentJob": (UNAUTH, NO_REGION, OK, NULL, OK, NULL, NULL),
     # --- mutations ---
     "login": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
     "refreshToken": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
@@ -176,6 +178,9 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "submitComplaint": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
     "answerComplaint": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, NOT_FOUND),
     "requestNationalExport": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    # staff1's SKP: staff1, the evaluator (chief) and the admin; nobody else knows it exists
+    "requestDocument": (UNAUTH, NO_REGION, OK, OK, OK, NOT_FOUND, NOT_FOUND),
+    "requestUnitDocuments": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
     # --- subscriptions (test_subscription_refusals) ---
     "notificationReceived": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
 }

@@ -96,7 +96,7 @@ DROP TABLE complaints;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0029_evaluation_evidence")]
+    dependencies = [("models", "0030_documents")]
 
     operations = [
         ops.RunSQL(CREATE, reverse_sql=REVERSE),
