@@ -98,6 +98,9 @@ async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_
 
     await fill_tpp_tables(region_a)
     await fill_complaint_tables(region_a)
+    from tests.documents.helpers import fill_document_tables
+
+    await fill_document_tables(region_a)  # not left to an earlier test of the same run
     for table in await _tenant_tables(owner_conn):
         assert await owner_conn.fetchval(f"SELECT count(*) FROM {table}") > 0 or table in (
             "import_rows",
