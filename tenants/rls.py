@@ -68,6 +68,7 @@ APP_FUNCTIONS = (
     "kinerja_achievement(numeric, numeric, text, numeric)",
     "survey_code_lookup(text)",
     "survey_code_rules(text)",
+    "complaint_tracking_lookup(text)",
     "document_code_lookup(text)",
     "auth_revoke_tokens(bigint, bigint[], integer[], bigint)",
     "auth_token_revocations(double precision)",

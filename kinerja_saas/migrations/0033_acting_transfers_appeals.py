@@ -76,7 +76,7 @@ _ID = ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, d
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0031_periodic_targets")]
+    dependencies = [("models", "0032_complaints")]
 
     initial = False
 
