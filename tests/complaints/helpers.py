@@ -11,7 +11,6 @@ from kinerja_saas.complaints import public
 from kinerja_saas.exports import service as exports
 from kinerja_saas.exports.rules import ExportFormat, ExportKind
 from tenants.context import tenant_transaction
-from tests.conftest import TODAY
 from tests.surveys.helpers import Campaign, open_campaign
 
 _tokens = itertools.count(1)
@@ -82,7 +81,7 @@ async def fill_complaint_tables(region: Any) -> None:
         await exports.request_export(
             actor=region.actor(Role.REGION_ADMIN),
             kind=ExportKind.JP_KOMPETENSI,
-            year=TODAY.year,
+            year=region.today.year,
             checkpoint_number=None,
             fmt=ExportFormat.CSV,
         )
