@@ -43,6 +43,8 @@ INDONESIAN = {
 
 # Sample values for the templates' parameters (a person's data, never English words).
 SAMPLES: dict[str, object] = {
+    "starts": "1 Desember 2026",
+    "ends": "31 Desember 2026",
     "min": 1,
     "max": 100_000,
     "places": 4,

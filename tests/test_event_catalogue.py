@@ -351,6 +351,10 @@ async def _flows(api, region) -> None:
         user_id = region.accounts[Role.EMPLOYEE].id
         await grant_role(actor=admin, user_id=user_id, role=Role.TRAINING_OFFICER)
         await revoke_role(actor=admin, user_id=user_id, role=Role.TRAINING_OFFICER)
+    # An acting head appointed, a transfer, a Tim Penilai member (issue #18's lifecycle).
+    from tests.performance.walks import fill_lifecycle_tables
+
+    await fill_lifecycle_tables(region)
     # A month's TPP asked for.
     from kinerja_saas.tpp import service as tpp
     from kinerja_saas.tpp.rules import DEFAULTS

@@ -74,6 +74,7 @@ _TABLE = (
     # org
     Route(org.IMPORT_REQUESTED, job=jobs.IMPORT_EMPLOYEES),
     Route(org.IMPORT_FINISHED, notify=_kind("IMPORT_FINISHED")),
+    Route(org.ACTING_APPOINTED, notify=_kind("ACTING_APPOINTED")),
     # performance
     Route(performance.PERIOD_OPENED, notify=_kind("PERIOD_OPENED")),
     Route(performance.PLAN_SUBMITTED, notify=_kind("PLAN_SUBMITTED")),

@@ -202,7 +202,9 @@ def evaluation_document(
         assessed=evaluation["checkpoint_label"] or "Tahunan",
         status="Final" if evaluation["status"] == "FINALISED" else "Konsep",
         employee=employee,
-        evaluator=person(header, "evaluator"),
+        # who signed this evaluation (an acting head, the evaluator of a checkpoint before a
+        # transfer), else the plan's evaluator
+        evaluator=person(evaluation, "signer") or person(header, "evaluator"),
         atasan=person(header, "atasan"),
         organisation_rating=rules.ORGANISATION_LABELS.get(
             evaluation["organisation_rating"] or "", rules.NOT_RATED

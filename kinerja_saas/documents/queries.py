@@ -13,11 +13,22 @@ from kinerja_saas.db import db
 from kinerja_saas.db.fragments import path_within, unit_subtree
 
 # An official's columns, for the employee (e), the evaluator (v) and the evaluator's
-# supervisor (s). HOOK (acting officials): when employees or plans carry the capacity an
-# official acts in (Plt./Plh.), select it here as `<x>_capacity`; the renderer prints it.
+# supervisor (s). An official signing as acting head (Plt./Plh., org/acting.py) signs for
+# the post: "Kepala <unit>" of the unit they act for, with `<x>_capacity` PLT/PLH (the
+# renderer prints "Plt. Kepala …").
 _PERSON = (
     "{a}.name AS {p}_name, {a}.nip AS {p}_nip, {a}.golongan AS {p}_golongan,"
     " {a}.position AS {p}_position, {a}u.name AS {p}_unit, NULL::text AS {p}_capacity"
+)
+_ACTING_PERSON = (
+    "{a}.name AS {p}_name, {a}.nip AS {p}_nip, {a}.golongan AS {p}_golongan,"
+    " CASE WHEN {capacity} IS NULL THEN {a}.position ELSE 'Kepala ' || {a}u.name END"
+    " AS {p}_position, {a}u.name AS {p}_unit, {capacity} AS {p}_capacity"
+)
+_ACTING_JOIN = (
+    " LEFT JOIN employees {a} ON {a}.tenant_id = $1 AND {a}.id = {col}"
+    " LEFT JOIN org_units {a}u ON {a}u.tenant_id = $1"
+    " AND {a}u.id = coalesce({acting_unit}, {a}.unit_id)"
 )
 _PERSON_JOIN = (
     " LEFT JOIN employees {a} ON {a}.tenant_id = $1 AND {a}.id = {col}"
@@ -26,17 +37,25 @@ _PERSON_JOIN = (
 
 
 def _people() -> tuple[str, str]:
+    # The evaluator column is who approved the plan when an acting head did.
     cols = ", ".join(
-        _PERSON.format(a=a, p=p)
-        for a, p in (("e", "employee"), ("v", "evaluator"), ("s", "atasan"))
+        [
+            _PERSON.format(a="e", p="employee"),
+            _ACTING_PERSON.format(a="v", p="evaluator", capacity="p.approved_capacity"),
+            _PERSON.format(a="s", p="atasan"),
+        ]
     )
     joins = "".join(
-        _PERSON_JOIN.format(a=a, col=col)
-        for a, col in (
-            ("e", "p.employee_id"),
-            ("v", "p.evaluator_id"),
-            ("s", "p.evaluator_supervisor_id"),
-        )
+        [
+            _PERSON_JOIN.format(a="e", col="p.employee_id"),
+            _ACTING_JOIN.format(
+                a="v",
+                col="CASE WHEN p.approved_capacity IS NULL THEN p.evaluator_id"
+                " ELSE p.approved_by END",
+                acting_unit="p.approved_acting_unit_id",
+            ),
+            _PERSON_JOIN.format(a="s", col="p.evaluator_supervisor_id"),
+        ]
     )
     return cols, joins
 
@@ -104,7 +123,9 @@ async def evaluation_headers(tenant_id: int, evaluation_ids: Sequence[int]) -> l
     rows = await db().execute_query_dict(
         "SELECT ev.id, ev.plan_id, ev.status, ev.checkpoint_id, ev.achievement,"
         " ev.result_rating, ev.behaviour_rating, ev.behaviour_ratings, ev.predikat,"
-        " ev.feedback, ev.evidence, c.label AS checkpoint_label,"
+        " ev.feedback, ev.evidence, c.label AS checkpoint_label, "
+        + _ACTING_PERSON.format(a="sg", p="signer", capacity="ev.signed_capacity")
+        + ","
         " (ev.finalised_at AT TIME ZONE t.timezone)::date AS finalised_on,"
         # The organisation's rating of the plan's unit or, unrated, of its nearest
         # rated ancestor (the perangkat daerah is usually rated, not each bidang).
@@ -117,7 +138,14 @@ async def evaluation_headers(tenant_id: int, evaluation_ids: Sequence[int]) -> l
         " JOIN org_units pu ON pu.tenant_id = $1 AND pu.id = p.unit_id"
         " JOIN tenants t ON t.id = ev.tenant_id"
         " LEFT JOIN checkpoints c ON c.tenant_id = $1 AND c.id = ev.checkpoint_id"
-        " WHERE ev.tenant_id = $1 AND ev.id = ANY($2::bigint[]) ORDER BY ev.id",
+        # Who signed it: the evaluator of that checkpoint (pinned by a transfer) or an
+        # acting head; none recorded yet, the plan's evaluator stands.
+        + _ACTING_JOIN.format(
+            a="sg",
+            col="coalesce(ev.signed_by, ev.evaluator_id)",
+            acting_unit="ev.signed_acting_unit_id",
+        )
+        + " WHERE ev.tenant_id = $1 AND ev.id = ANY($2::bigint[]) ORDER BY ev.id",
         [tenant_id, list(evaluation_ids)],
     )
     for r in rows:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kinerja_saas.db.fragments import unit_subtree
 from kinerja_saas.notifications.models import Channel
+from kinerja_saas.org.queries import acting_heads_for_sql
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,18 @@ _COMPLAINT_SERVICE = (
 KINDS: tuple[Kind, ...] = (
     Kind(
         name="PLAN_SUBMITTED",
-        description="An employee submitted an SKP plan: to the evaluator (atasan langsung).",
+        description="An employee submitted an SKP plan: to the evaluator (atasan langsung), "
+        "and to an acting head (Plt./Plh.) standing in for them today.",
         title="SKP {pegawai} menunggu persetujuan Anda",
         body="{pegawai} telah mengajukan rencana SKP. Silakan periksa, lalu setujui atau "
         "kembalikan dengan alasan.",
         link="/skp/{plan_id}",
-        recipients=_account_or_admins(
-            _bigint("evaluator_id"), joins=_EMPLOYEE_NAME[0], extra=_EMPLOYEE_NAME[1]
-        ),
+        recipients=f"SELECT u.id AS user_id, u.name AS nama{_EMPLOYEE_NAME[1]}"
+        f" FROM user_accounts u {_EMPLOYEE_NAME[0]} WHERE u.tenant_id = $1 AND u.is_active"
+        f" AND (CASE WHEN {_bigint('evaluator_id')} IS NULL THEN 'REGION_ADMIN' = ANY(u.roles)"
+        f" ELSE u.employee_id = {_bigint('evaluator_id')} END"
+        f" OR u.employee_id IN ({acting_heads_for_sql(_bigint('evaluator_id'))})"
+        f" AND u.employee_id <> {_bigint('employee_id')})",
         event_vars=("plan_id",),
         recipient_vars=("pegawai",),
     ),
@@ -175,15 +180,20 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="EVALUATION_APPEALED",
-        description="An employee appealed (keberatan): to the evaluator's supervisor, who "
-        "decides it.",
+        description="An employee appealed (keberatan): to whoever decides it — the "
+        "evaluator's supervisor, else the region's Tim Penilai Kinerja, or the region admins "
+        "where the region says so (payload `decider`).",
         title="Keberatan atas evaluasi {pegawai}",
-        body="{pegawai} mengajukan keberatan atas evaluasi kinerjanya. Sebagai atasan pejabat "
-        "penilai, Anda diminta meninjau dan memutuskannya.",
+        body="{pegawai} mengajukan keberatan atas evaluasi kinerjanya. Anda diminta "
+        "meninjau dan memutuskannya.",
         link="/evaluasi/{evaluation_id}",
-        recipients=_account_or_admins(
-            _bigint("reviewer_id"), joins=_EMPLOYEE_NAME[0], extra=_EMPLOYEE_NAME[1]
-        ),
+        recipients="SELECT u.id AS user_id, u.name AS nama, e.name AS pegawai"
+        f" FROM user_accounts u {_EMPLOYEE_NAME[0]}"
+        " WHERE u.tenant_id = $1 AND u.is_active AND CASE $2::jsonb->>'decider'"
+        " WHEN 'TIM_PENILAI' THEN u.employee_id IN (SELECT t.employee_id"
+        " FROM appraisal_team_members t WHERE t.tenant_id = $1)"
+        " WHEN 'REGION_ADMIN' THEN 'REGION_ADMIN' = ANY(u.roles)"
+        f" ELSE u.employee_id = {_bigint('reviewer_id')} END",
         event_vars=("evaluation_id",),
         recipient_vars=("pegawai",),
     ),
@@ -331,6 +341,18 @@ KINDS: tuple[Kind, ...] = (
         recipients="SELECT u.id AS user_id, u.name AS nama FROM user_accounts u"
         " WHERE u.tenant_id = $1 AND u.is_active AND u.id = " + _bigint("user_id"),
         event_vars=("perubahan",),
+    ),
+    Kind(
+        name="ACTING_APPOINTED",
+        description="A region admin appointed an acting head (Plt./Plh.) of a unit: to that "
+        "person.",
+        title="Penunjukan sebagai {jabatan}",
+        body="Yth. {nama},\n\nAnda ditunjuk sebagai {jabatan} untuk {periode}. Selama masa "
+        "itu Anda menyetujui SKP, memverifikasi realisasi, dan menilai kinerja pegawai yang "
+        "dipimpin unit tersebut, dengan tanda tangan sebagai {jabatan}.",
+        link=None,
+        recipients=_account_of(_bigint("employee_id")),
+        event_vars=("jabatan", "periode"),
     ),
     Kind(
         name="COMPLAINT_OVERDUE",

@@ -55,6 +55,25 @@ class OrgError(ErrorCode):
     )
 
 
+class ActingError(ErrorCode):
+    """Acting officials (Plt./Plh.) and transfers (mutasi)."""
+
+    ACTING_OVERLAP = (
+        "ACTING_OVERLAP",
+        "Unit ini sudah memiliki {kind} dari {starts} sampai {ends}; rentang tanggal "
+        "penunjukan tidak boleh tumpang tindih.",
+    )
+    ENDS_BEFORE_START = "BEFORE_START", "{field} tidak boleh sebelum tanggal mulai."
+    BEFORE_CURRENT_POSITION = (
+        "BEFORE_CURRENT_POSITION",
+        "{field} harus setelah awal jabatan saat ini ({starts}).",
+    )
+    NOTHING_TO_TRANSFER = (
+        "REQUIRED",
+        "Sebutkan unit, atasan atau jabatan baru dari mutasi ini.",
+    )
+
+
 class NipMonthError(ErrorCode):
     """The CPNS month of a NIP (digits 13-14), refused with the same code as its date but
     saying which numbers a PPPK number uses there."""
@@ -124,6 +143,10 @@ class ImportRowError(ErrorCode):
 
 field_labels(
     {
+        "startsOn": "Tanggal mulai",
+        "endsOn": "Tanggal selesai",
+        "skNumber": "Nomor SK",
+        "effectiveOn": "Tanggal berlaku mutasi",
         "nip": "NIP",
         "nip_atasan": "NIP atasan",
         "position": "Jabatan",

@@ -18,6 +18,15 @@ class ImportFinished(TypedDict):
     problems: int  # rows refused
 
 
+class ActingAppointed(TypedDict):
+    appointment_id: int
+    employee_id: int  # the acting head
+    unit_id: int
+    kind: str  # PLT or PLH
+    jabatan: str  # "Plt. Kepala Bidang A", for the notification
+    periode: str  # "1 Desember 2026 sampai 31 Desember 2026"
+
+
 IMPORT_REQUESTED = Topic(
     "org.import.requested",
     ImportRequested,
@@ -29,4 +38,11 @@ IMPORT_FINISHED = Topic(
     """A roster import ended (succeeded or failed): the admin who started it is told.""",
 )
 
-TOPICS = (IMPORT_REQUESTED, IMPORT_FINISHED)
+ACTING_APPOINTED = Topic(
+    "org.acting_appointed",
+    ActingAppointed,
+    """A region admin appointed an acting head (Plt./Plh.) of a unit for a date range: the
+    person is told (ACTING_APPOINTED).""",
+)
+
+TOPICS = (IMPORT_REQUESTED, IMPORT_FINISHED, ACTING_APPOINTED)

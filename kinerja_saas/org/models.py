@@ -76,6 +76,52 @@ class Employee(TenantModel):
         )
 
 
+class ActingKind(StrEnum):
+    """SE Kepala BKN 1/SE/I/2021: a Pelaksana Tugas (Plt.) stands in when the post is vacant
+    or its holder is away for good; a Pelaksana Harian (Plh.) while the holder is away for a
+    while. Both carry the holder's day-to-day authority, and sign as "Plt."/"Plh."."""
+
+    PLT = "PLT"
+    PLH = "PLH"
+
+
+class ActingAppointment(TenantModel):
+    """An acting head (Plt./Plh.) of a unit for a date range (both days included, in the
+    region's time zone). Appointments of one unit never overlap (org/acting.py)."""
+
+    unit_id = fields.BigIntField()
+    employee_id = fields.BigIntField()
+    kind = fields.CharEnumField(ActingKind, max_length=8)
+    sk_number = fields.CharField(max_length=100, null=True)
+    starts_on = fields.DateField()
+    ends_on = fields.DateField()
+    created_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "acting_appointments"
+        indexes = (("tenant_id", "unit_id", "starts_on"), ("tenant_id", "employee_id", "ends_on"))
+
+
+class PositionRecord(TenantModel):
+    """One stretch of an employee's career in the region (riwayat jabatan): unit,
+    supervisor and jabatan from a date to a date (null: still so). Written by transfers
+    (mutasi); the first transfer also records where the employee was before it."""
+
+    employee_id = fields.BigIntField()
+    unit_id = fields.BigIntField()
+    supervisor_id = fields.BigIntField(null=True)
+    position = fields.CharField(max_length=200)
+    starts_on = fields.DateField(null=True)  # null: before the region's records
+    ends_on = fields.DateField(null=True)
+    created_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "position_history"
+        indexes = (("tenant_id", "employee_id", "starts_on"),)
+
+
 class ImportStatus(StrEnum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"

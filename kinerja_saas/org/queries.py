@@ -826,3 +826,69 @@ async def import_problems(
         line, row_id = after
         query = query.filter(Q(line_no__gt=line) | Q(line_no=line, id__gt=row_id))
     return await query.order_by("line_no", "id").limit(limit)
+
+
+# --- acting officials (Plt./Plh.) ----------------------------------------------------------------
+
+# The heads of unit `a.unit_id`: its employees (active or not: a vacant post keeps its
+# former holder's reports pointing at them) whose own supervisor is outside the unit.
+UNIT_HEADS = (
+    "SELECT h.id FROM employees h WHERE h.tenant_id = $1 AND h.unit_id = a.unit_id"
+    " AND NOT EXISTS (SELECT 1 FROM employees s WHERE s.tenant_id = $1"
+    " AND s.id = h.supervisor_id AND s.unit_id = a.unit_id)"
+)
+
+
+# Today in the region's own time zone (`tenants.timezone`), so that no statement is spent
+# reading the region first; an appointment is checked against the caller's day, else this.
+REGION_DAY = "(SELECT (now() AT TIME ZONE t.timezone)::date FROM tenants t WHERE t.id = $1)"
+ACTING_DAY = f"coalesce($3::date, {REGION_DAY})"
+
+
+class ActingRow(TypedDict):
+    id: int
+    unit_id: int
+    kind: str
+
+
+async def acting_for(*, acting_id: int, evaluator_id: int, today: Any) -> ActingRow | None:
+    """The appointment under which `acting_id` stands in for `evaluator_id` on `today` (None:
+    the region's today): an appointment of theirs in force that day, of a unit
+    `evaluator_id` heads."""
+    rows = await db().execute_query_dict(
+        "SELECT a.id, a.unit_id, a.kind FROM acting_appointments a"
+        f" WHERE a.tenant_id = $1 AND a.employee_id = $2"
+        f" AND {ACTING_DAY} BETWEEN a.starts_on AND a.ends_on"
+        f" AND $4 IN ({UNIT_HEADS}) ORDER BY a.starts_on LIMIT 1",
+        [current_tenant_id(), acting_id, today, evaluator_id],
+    )
+    return cast(ActingRow, rows[0]) if rows else None
+
+
+def acting_heads_for_sql(evaluator: str) -> str:
+    """The ids of the acting heads (Plt./Plh.) standing in for `evaluator` (a placeholder or
+    expression) today in the region's own time zone."""
+    return (
+        "SELECT a.employee_id FROM acting_appointments a WHERE a.tenant_id = $1"
+        f" AND {REGION_DAY} BETWEEN a.starts_on AND a.ends_on AND {evaluator} IN ({UNIT_HEADS})"
+    )
+
+
+def heads_acted_for_sql(acting: str) -> str:
+    """The ids of everyone employee `acting` (a placeholder) stands in for today in the
+    region's own time zone: the heads of the units they act for, themselves excepted."""
+    return (
+        f"SELECT x.id FROM acting_appointments a CROSS JOIN LATERAL ({UNIT_HEADS}) x"
+        f" WHERE a.tenant_id = $1 AND a.employee_id = {acting} AND x.id <> {acting}"
+        f" AND {REGION_DAY} BETWEEN a.starts_on AND a.ends_on"
+    )
+
+
+async def lock_unit(unit_id: int) -> bool:
+    """Locks the unit's row (appointments of one unit are checked and written one at a
+    time); false when the region has no such unit."""
+    rows = await db().execute_query_dict(
+        "SELECT id FROM org_units WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [current_tenant_id(), unit_id],
+    )
+    return bool(rows)

@@ -15,8 +15,15 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance import events, queries, rules
-from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
+from kinerja_saas.performance import appeals, events, queries, rules
+from kinerja_saas.performance.access import (
+    Relation,
+    Signature,
+    evaluator_of,
+    require,
+    sign_as_evaluator,
+    visible_plan,
+)
 from kinerja_saas.performance.achievement import (
     indicator_evidence,
     result_indicator_achievements,
@@ -57,6 +64,9 @@ RATING_FIELDS = (
 FINALISED_FIELDS = (
     *RATING_FIELDS,
     "evidence",
+    "signed_by",
+    "signed_capacity",
+    "signed_acting_unit_id",
     "status",
     "finalised_at",
     "finalised_by",
@@ -122,14 +132,20 @@ async def _evaluation_for(plan: Plan, checkpoint_id: int | None) -> Evaluation:
     )
 
 
-def _require_evaluator(relations: frozenset[Relation], plan: Plan, evaluation: Evaluation) -> None:
-    """Who rates: the evaluator; during an appeal the evaluator's supervisor. The region
-    admin stands in where the plan has no such person."""
-    if evaluation.status is not EvaluationStatus.APPEALED:
-        require_evaluator(relations, plan)
-        return
-    who = Relation.REVIEWER if plan.evaluator_supervisor_id is not None else Relation.ADMIN
-    require(relations, who)
+async def _authority(
+    actor: Actor, relations: frozenset[Relation], plan: Plan, evaluation: Evaluation
+) -> Signature:
+    """Who rates: the checkpoint's evaluator (the year's: the plan's), or an acting head
+    (Plt./Plh.) standing in for them today. During an appeal, whoever decides it
+    (`appeals.require_decider`)."""
+    if evaluation.status is EvaluationStatus.APPEALED:
+        return await appeals.require_decider(actor, relations, plan, evaluation)
+    return await sign_as_evaluator(
+        actor,
+        plan,
+        relations,
+        evaluator_id=await evaluator_of(plan, evaluation.checkpoint_id),
+    )
 
 
 async def _recompute(evaluation: Evaluation, settings: PerformanceSettings) -> None:
@@ -245,7 +261,7 @@ async def save_evaluation(
     await _check_timing(errors, plan, checkpoint_id, today)
     errors.raise_if_any()
     evaluation = await _evaluation_for(plan, checkpoint_id)
-    _require_evaluator(relations, plan, evaluation)
+    await _authority(actor, relations, plan, evaluation)
     if evaluation.status is EvaluationStatus.FINALISED:
         errors.add("planId", PerformanceError.EVALUATION_FINALISED)
         errors.raise_if_any()
@@ -404,7 +420,7 @@ async def finalise_evaluation(
     if evaluation.status is EvaluationStatus.FINALISED:
         errors.add("id", PerformanceError.EVALUATION_FINALISED)
         errors.raise_if_any()
-    _require_evaluator(relations, plan, evaluation)
+    signature = await _authority(actor, relations, plan, evaluation)
     await _check_timing(errors, plan, evaluation.checkpoint_id, today)
     settings = await _performance_settings()
     if evaluation.evidence is None:
@@ -448,6 +464,11 @@ async def finalise_evaluation(
     evaluation.finalised_at = _now()
     evaluation.finalised_by = actor.user_id
     evaluation.appeal_deadline = today + timedelta(days=settings.appeal_window_days)
+    if not appealed:
+        # The evaluator's signature; an appeal's decision is signed on the appeal.
+        evaluation.signed_by = signature.employee_id
+        evaluation.signed_capacity = signature.capacity.value if signature.capacity else None
+        evaluation.signed_acting_unit_id = signature.acting_unit_id
     await evaluation.save_fields(*FINALISED_FIELDS)
     if appealed:
         await (
@@ -457,6 +478,7 @@ async def finalise_evaluation(
                 status=AppealStatus.DECIDED,
                 decision_note=(decision_note or "").strip(),
                 decided_at=_now(),
+                decided_by=signature.employee_id,
             )
         )
     await record(
@@ -464,7 +486,12 @@ async def finalise_evaluation(
         action="evaluation.finalise",
         entity="evaluation",
         entity_id=evaluation.id,
-        after={**_snapshot(evaluation), "acknowledged_problems": [p.code for p in problems]},
+        after={
+            **_snapshot(evaluation),
+            "acknowledged_problems": [p.code for p in problems],
+            "signed_by": signature.employee_id,
+            "capacity": signature.capacity.value if signature.capacity else None,
+        },
     )
     assert evaluation.predikat is not None  # rated above (RATING_FIELDS)
     assert evaluation.evidence is not None  # frozen above
@@ -521,11 +548,13 @@ async def appeal_evaluation(
     elif len(reason) > MAX_TEXT:
         errors.add("reason", CommonError.TOO_LONG, max=MAX_TEXT)
     errors.raise_if_any()
+    decider, reviewer_id = await appeals.decider_of(plan, evaluation)
     appeal = await Appeal.create(
         tenant_id=current_tenant_id(),
         evaluation_id=evaluation.id,
         reason=reason.strip(),
-        reviewer_id=plan.evaluator_supervisor_id,
+        reviewer_id=reviewer_id,
+        decider=decider.value,
         original=_snapshot(evaluation),
     )
     evaluation.status = EvaluationStatus.APPEALED
@@ -535,7 +564,7 @@ async def appeal_evaluation(
         action="evaluation.appeal",
         entity="evaluation",
         entity_id=evaluation.id,
-        after={"appeal_id": appeal.id},
+        after={"appeal_id": appeal.id, "decider": decider.value, "reviewer_id": reviewer_id},
     )
     await emit(
         events.EVALUATION_APPEALED,
@@ -544,7 +573,8 @@ async def appeal_evaluation(
             "appeal_id": appeal.id,
             "employee_id": plan.employee_id,
             "evaluator_id": plan.evaluator_id,
-            "reviewer_id": plan.evaluator_supervisor_id,
+            "reviewer_id": reviewer_id,
+            "decider": decider.value,
         },
     )
     return appeal

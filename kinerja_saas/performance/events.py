@@ -53,7 +53,8 @@ class EvaluationAppealed(TypedDict):
     appeal_id: int
     employee_id: int
     evaluator_id: int | None
-    reviewer_id: int | None  # who decides: the evaluator's supervisor (None: the admins)
+    reviewer_id: int | None  # the evaluator's supervisor, when they decide
+    decider: str  # AppealDecider: SUPERVISOR, TIM_PENILAI or REGION_ADMIN
 
 
 class DialogNoteAdded(TypedDict):

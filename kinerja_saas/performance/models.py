@@ -101,6 +101,11 @@ class Plan(TenantModel):
     revision = fields.SmallIntField(default=0)
     submitted_at = fields.DatetimeField(null=True)
     approved_at = fields.DatetimeField(null=True)
+    # Who approved and in what capacity: null capacity is the evaluator themselves, PLT/PLH
+    # an acting head of `approved_acting_unit_id` (documents print "Plt. Kepala …").
+    approved_by = fields.BigIntField(null=True)
+    approved_capacity = fields.CharField(max_length=8, null=True)
+    approved_acting_unit_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -196,6 +201,8 @@ class Realisation(TenantModel):
     entered_at = fields.DatetimeField()
     reviewed_by = fields.BigIntField(null=True)
     reviewed_at = fields.DatetimeField(null=True)
+    reviewed_capacity = fields.CharField(max_length=8, null=True)  # PLT/PLH: acting head
+    reviewed_acting_unit_id = fields.BigIntField(null=True)
     # MANUAL: entered by the employee; SKM_IKM: written by the survey aggregation (VERIFIED,
     # never late, nobody reviews it; `survey_campaign_id` names the campaign it came from).
     source = fields.CharEnumField(IndicatorSource, max_length=16, default=IndicatorSource.MANUAL)
@@ -243,6 +250,14 @@ class Evaluation(TenantModel):
     evidence = fields.JSONField[dict[str, Any] | None](null=True)
     finalised_at = fields.DatetimeField(null=True)
     finalised_by = fields.BigIntField(null=True)
+    # A checkpoint that ended before a transfer keeps the evaluator of that time (pinned
+    # here by the transfer); null: the plan's evaluator.
+    evaluator_id = fields.BigIntField(null=True)
+    # Who signed at finalisation (an employee) and in what capacity (null: as themselves;
+    # PLT/PLH: as acting head of `signed_acting_unit_id`).
+    signed_by = fields.BigIntField(null=True)
+    signed_capacity = fields.CharField(max_length=8, null=True)
+    signed_acting_unit_id = fields.BigIntField(null=True)
     appeal_deadline = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -250,6 +265,25 @@ class Evaluation(TenantModel):
     class Meta:
         table = "evaluations"
         indexes = (("tenant_id", "employee_id"), ("tenant_id", "period_id", "predikat"))
+
+
+class AppealDecider(StrEnum):
+    SUPERVISOR = "SUPERVISOR"  # atasan dari pejabat penilai kinerja
+    TIM_PENILAI = "TIM_PENILAI"  # the region's Tim Penilai Kinerja (head of the tree)
+    REGION_ADMIN = "REGION_ADMIN"  # only where the region's setting says so
+
+
+class AppraisalTeamMember(TenantModel):
+    """A member of the region's Tim Penilai Kinerja, appointed by a region admin: decides
+    appeals where the evaluator has no supervisor (the head of the tree)."""
+
+    employee_id = fields.BigIntField()
+    appointed_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "appraisal_team_members"
+        unique_together = (("tenant_id", "employee_id"),)
 
 
 class AppealStatus(StrEnum):
@@ -264,6 +298,10 @@ class Appeal(TenantModel):
     reason = fields.TextField()
     status = fields.CharEnumField(AppealStatus, max_length=16, default=AppealStatus.OPEN)
     reviewer_id = fields.BigIntField(null=True)
+    # Who decides (AppealDecider): the evaluator's supervisor, else the region's Tim
+    # Penilai Kinerja or, where the region says so, the region admin.
+    decider = fields.CharField(max_length=16, default="SUPERVISOR", db_default="SUPERVISOR")
+    decided_by = fields.BigIntField(null=True)
     original = fields.JSONField[Any]()
     decision_note = nullable_text()
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -42,7 +42,9 @@ async def my_team(
 ) -> list[dict[str, Any]]:
     """Each direct report with their plan's status, achievement to date (approved plans),
     realisations missing for checkpoints that have ended, realisations waiting for
-    verification, and the latest predikat (the year's, else the latest checkpoint's)."""
+    verification, and the latest predikat (the year's, else the latest checkpoint's).
+    An acting head (Plt./Plh.) also sees, while acting, the reports of the head they stand
+    in for."""
     if actor.employee_id is None:
         raise PermissionDenied(CommonError.FORBIDDEN)
     await _require_period(period_id)
@@ -60,7 +62,8 @@ async def performance_stats(
     cap: Decimal,
 ) -> list[dict[str, Any]]:
     """Counts of plans and their average achievement (approved plans) per group. The region
-    admin sees the region, a supervisor their supervision chain."""
+    admin sees the region; a supervisor the plans they evaluate or someone below them
+    evaluates, by the evaluator recorded on the plan (not today's chain)."""
     if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
         raise PermissionDenied(CommonError.FORBIDDEN)
     await _require_period(period_id)

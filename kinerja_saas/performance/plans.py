@@ -19,7 +19,13 @@ from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.outbox.topics import Topic
 from kinerja_saas.performance import events, queries
-from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
+from kinerja_saas.performance.access import (
+    Relation,
+    Signature,
+    require,
+    require_evaluator,
+    visible_plan,
+)
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Aspect,
@@ -412,14 +418,21 @@ async def submit_plan(*, actor: Actor, plan_id: int) -> Plan:
 
 
 async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
+    """The evaluator approves, or an acting head (Plt./Plh.) standing in for them: who
+    approved, and in what capacity, is kept on the plan."""
     plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
-    require_evaluator(relations, plan)
+    signature = await require_evaluator(actor, relations, plan)
     if plan.status is not PlanStatus.SUBMITTED:
         _invalid_status(plan, PlanStatus.APPROVED)
     plan.status = PlanStatus.APPROVED
     plan.approved_at = _now()
-    await plan.save_fields("status", "approved_at")
-    await _transition(actor, plan, "plan.approve", events.PLAN_APPROVED)
+    plan.approved_by = signature.employee_id
+    plan.approved_capacity = signature.capacity.value if signature.capacity else None
+    plan.approved_acting_unit_id = signature.acting_unit_id
+    await plan.save_fields(
+        "status", "approved_at", "approved_by", "approved_capacity", "approved_acting_unit_id"
+    )
+    await _transition(actor, plan, "plan.approve", events.PLAN_APPROVED, **_signed(signature))
     # Survey-fed indicators get the results already aggregated now, not at the next run.
     await fill_plan_from_surveys(plan_id=plan.id)
     return plan
@@ -427,7 +440,7 @@ async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
 
 async def return_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
-    require_evaluator(relations, plan)
+    signature = await require_evaluator(actor, relations, plan)
     if plan.status is not PlanStatus.SUBMITTED:
         _invalid_status(plan, PlanStatus.RETURNED)
     errors = ErrorCollector()
@@ -436,7 +449,14 @@ async def return_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     plan.status = PlanStatus.RETURNED
     plan.return_reason = reason.strip()
     await plan.save_fields("status", "return_reason")
-    await _transition(actor, plan, "plan.return", events.PLAN_RETURNED, reason=plan.return_reason)
+    await _transition(
+        actor,
+        plan,
+        "plan.return",
+        events.PLAN_RETURNED,
+        reason=plan.return_reason,
+        **_signed(signature),
+    )
     return plan
 
 
@@ -468,15 +488,29 @@ async def revise_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     return plan
 
 
+def _signed(signature: Signature) -> dict[str, Any]:
+    """The acting capacity for the audit (nothing when the evaluator acted themselves)."""
+    if signature.capacity is None:
+        return {}
+    return {
+        "_audit_acting": {
+            "capacity": signature.capacity.value,
+            "acting_unit_id": signature.acting_unit_id,
+            "employee_id": signature.employee_id,
+        }
+    }
+
+
 async def _transition(
     actor: Actor, plan: Plan, action: str, topic: Topic[Any] | None, **extra: Any
 ) -> None:
+    acting = extra.pop("_audit_acting", None)
     await record(
         actor=actor,
         action=action,
         entity="plan",
         entity_id=plan.id,
-        after={"status": plan.status.value, **extra},
+        after={"status": plan.status.value, **extra, **({"acting": acting} if acting else {})},
     )
     if topic is None:
         return

@@ -12,9 +12,16 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypedDict, cast
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import Row, Sql, db, scoped
-from kinerja_saas.db.fragments import employee_scope, path_under, path_within, unit_subtree
-from kinerja_saas.org.queries import EMPLOYEE_COLUMNS
+from kinerja_saas.db.fragments import (
+    employee_scope,
+    path_under,
+    path_within,
+    supervision_chain_below,
+    unit_subtree,
+)
+from kinerja_saas.org.queries import EMPLOYEE_COLUMNS, heads_acted_for_sql
 from kinerja_saas.outbox.queries import insert_events_sql
 from kinerja_saas.performance.events import CHECKPOINT_DEADLINE_NEAR
 from kinerja_saas.performance.models import BehaviourValue, Plan
@@ -484,6 +491,23 @@ async def ensure_evaluation(
     )
 
 
+async def pin_checkpoint_evaluator(
+    *, plan_id: int, period_id: int, employee_id: int, ended_before: date, evaluator_id: int
+) -> None:
+    """Before a transfer reassigns a plan: every checkpoint of it that ended before
+    `ended_before` keeps `evaluator_id` (its evaluation row is made if missing; an evaluator
+    pinned by an earlier transfer stays). One statement for all of them."""
+    await db().execute_query(
+        "INSERT INTO evaluations (tenant_id, plan_id, period_id, employee_id, checkpoint_id,"
+        " status, behaviour_ratings, evaluator_id, created_at, updated_at)"
+        " SELECT $1, $2, $3, $4, c.id, 'DRAFT', '{}', $6, now(), now() FROM checkpoints c"
+        " WHERE c.tenant_id = $1 AND c.period_id = $3 AND c.ends_on < $5"
+        " ON CONFLICT (tenant_id, plan_id, COALESCE(checkpoint_id, 0)) DO UPDATE"
+        " SET evaluator_id = coalesce(evaluations.evaluator_id, EXCLUDED.evaluator_id)",
+        [current_tenant_id(), plan_id, period_id, employee_id, ended_before, evaluator_id],
+    )
+
+
 async def upsert_manual_realisation(
     plan_id: int,
     indicator_id: int,
@@ -611,7 +635,8 @@ class PlanFilter:
 PLAN_COLUMNS = (
     "p.id, p.tenant_id, p.period_id, p.employee_id, p.unit_id, p.evaluator_id,"
     " p.evaluator_supervisor_id, p.status, p.return_reason, p.revision, p.submitted_at,"
-    " p.approved_at, p.created_at, p.updated_at, e.name AS employee_name"
+    " p.approved_at, p.approved_by, p.approved_capacity, p.approved_acting_unit_id,"
+    " p.created_at, p.updated_at, e.name AS employee_name"
 )
 
 
@@ -673,7 +698,9 @@ SELECT e.*, tp.id AS plan_id, tp.status AS plan_status, ach.achievement,
     coalesce(pending.n, 0) AS pending_verifications, latest.predikat AS latest_predikat,
     latest.status AS latest_evaluation_status
 FROM (SELECT {EMPLOYEE_COLUMNS} FROM employees
-      WHERE tenant_id = $1 AND supervisor_id = $2 AND is_active) e
+      WHERE tenant_id = $1 AND is_active AND id <> $2
+          -- the reports of $2, and of the heads $2 stands in for as acting head (Plt./Plh.)
+          AND supervisor_id = ANY(ARRAY(SELECT $2::bigint UNION {heads_acted_for_sql("$2")}))) e
 LEFT JOIN plans tp ON tp.tenant_id = $1 AND tp.period_id = $3 AND tp.employee_id = e.id
 LEFT JOIN LATERAL (
     SELECT {PLAN_ACHIEVEMENT} AS achievement, count(*) AS indicators
@@ -705,6 +732,8 @@ ORDER BY e.name, e.id
 
 
 async def team_rows(*, supervisor_id: int, period_id: int, today: date, cap: Decimal) -> list[Row]:
+    """The direct reports of `supervisor_id`, and while they are an acting head (Plt./Plh.)
+    the reports of the heads they stand in for."""
     return await db().execute_query_dict(
         TEAM_SQL, [current_tenant_id(), supervisor_id, period_id, today, cap]
     )
@@ -833,6 +862,25 @@ LEFT JOIN evaluations ev ON ev.tenant_id = $1 AND ev.plan_id = g.id AND {evaluat
 """
 
 
+def plan_evaluator_scope(sql: Sql, actor: Actor) -> None:
+    """The plans a supervisor's statistics count, by the evaluator recorded on each plan
+    (not today's supervision chain, issue #18): their own, those they evaluate, and those
+    evaluated by someone below them. The region admin: all; anyone else: their own."""
+    if actor.has(Role.REGION_ADMIN):
+        return
+    if actor.employee_id is None:
+        sql.where.append("false")
+        return
+    me = sql.param(actor.employee_id)
+    if actor.has(Role.SUPERVISOR):
+        sql.where.append(
+            f"(p.employee_id = {me} OR p.evaluator_id = {me}"
+            f" OR p.evaluator_id IN ({supervision_chain_below(me)}))"
+        )
+    else:
+        sql.where.append(f"p.employee_id = {me}")
+
+
 class UnitPlace(TypedDict):
     depth: int
     path: str
@@ -864,7 +912,7 @@ async def stats_rows(
         unit_depth = unit["depth"]
         sql.param(unit_id)  # $4
         unit_filter = "AND " + path_under("u.path", sql.param(unit["path"]))
-    employee_scope(sql, actor, "p.employee_id")
+    plan_evaluator_scope(sql, actor)
     query = stats_sql(
         by=by, unit_depth=unit_depth, scoped=sql.conditions(prefix=" AND "), unit_filter=unit_filter
     )

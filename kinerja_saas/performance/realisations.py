@@ -20,7 +20,13 @@ from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events, queries
-from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
+from kinerja_saas.performance.access import (
+    Relation,
+    evaluator_of,
+    require,
+    sign_as_evaluator,
+    visible_plan,
+)
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Checkpoint,
@@ -166,7 +172,14 @@ async def review_realisation(
     if realisation is None:
         raise NotFound(CommonError.NOT_FOUND, field="id")
     plan, relations = await visible_plan(actor, realisation.plan_id, field="id")
-    require_evaluator(relations, plan)
+    # The checkpoint's evaluator (a transfer keeps earlier checkpoints with the evaluator of
+    # that time), or an acting head standing in for them today.
+    signature = await sign_as_evaluator(
+        actor,
+        plan,
+        relations,
+        evaluator_id=await evaluator_of(plan, realisation.checkpoint_id),
+    )
     errors = ErrorCollector()
     if realisation.source is not IndicatorSource.MANUAL:
         errors.add("id", PerformanceError.SOURCED_REALISATION, source=realisation.source.value)
@@ -180,15 +193,28 @@ async def review_realisation(
     errors.raise_if_any()
     realisation.status = RealisationStatus.VERIFIED if verified else RealisationStatus.REJECTED
     realisation.reject_reason = None if verified else (reason or "").strip()
-    realisation.reviewed_by = actor.employee_id
+    realisation.reviewed_by = signature.employee_id
     realisation.reviewed_at = datetime.now(UTC)
-    await realisation.save_fields("status", "reject_reason", "reviewed_by", "reviewed_at")
+    realisation.reviewed_capacity = signature.capacity.value if signature.capacity else None
+    realisation.reviewed_acting_unit_id = signature.acting_unit_id
+    await realisation.save_fields(
+        "status",
+        "reject_reason",
+        "reviewed_by",
+        "reviewed_at",
+        "reviewed_capacity",
+        "reviewed_acting_unit_id",
+    )
     await record(
         actor=actor,
         action="realisation.verify" if verified else "realisation.reject",
         entity="realisation",
         entity_id=realisation.id,
-        after={"status": realisation.status.value, "reason": realisation.reject_reason},
+        after={
+            "status": realisation.status.value,
+            "reason": realisation.reject_reason,
+            "capacity": realisation.reviewed_capacity,
+        },
     )
     if not verified:
         await emit(

@@ -36,6 +36,7 @@ from tenants.models import Tenant
 
 ResultRatingMethod = Literal["REGULATION", "WEIGHTED_MEAN"]
 CheckpointKind = Literal["MONTHLY", "QUARTERLY", "SEMESTER"]
+AppealDeciderAtTop = Literal["TIM_PENILAI", "REGION_ADMIN"]
 Predikat = Literal["SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG"]
 
 
@@ -149,6 +150,13 @@ class PerformanceSettings(Section):
         "QUARTERLY", label="Checkpoint", description="MONTHLY, QUARTERLY or SEMESTER"
     )
     appeal_window_days: int = setting(14, label="Jangka waktu keberatan", ge=0, le=90, unit="hari")
+    appeal_decider_at_top: AppealDeciderAtTop = setting(
+        "TIM_PENILAI",
+        label="Pemutus keberatan pejabat tertinggi",
+        description="Who decides an appeal when the evaluator has no supervisor (the head of "
+        "the tree): TIM_PENILAI (default; the region's Tim Penilai Kinerja, PermenPANRB "
+        "6/2022) or REGION_ADMIN. Elsewhere the evaluator's supervisor decides.",
+    )
     deadline_notice_days: int = setting(
         3,
         label="Pemberitahuan batas waktu",

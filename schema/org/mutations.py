@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.file_uploads import Upload
 
-from kinerja_saas.org import importing
+from kinerja_saas.org import acting, importing
 from kinerja_saas.org import service as org
+from kinerja_saas.org.models import ActingKind as _ActingKind
 from kinerja_saas.org.models import PositionType as _PositionType
+from kinerja_saas.performance import transfers
 from schema.errors import parse_id
-from schema.org.types import Employee, ImportJob, PositionType, Unit, UnitKind
+from schema.org.types import (
+    ActingAppointment,
+    ActingKind,
+    Employee,
+    ImportJob,
+    PositionType,
+    Unit,
+    UnitKind,
+)
 from schema.payloads import mutate, payload
 from schema.uploads import uploaded
 
@@ -56,6 +67,49 @@ class UpdateEmployeeInput:
     supervisor_id: strawberry.ID | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
+
+
+@strawberry.input(
+    description="A region admin appoints an acting head (Plt./Plh.) of a unit from startsOn to "
+    "endsOn (both included; SE Kepala BKN 1/SE/I/2021). An overlapping appointment for the "
+    "same unit is refused (ACTING_OVERLAP)."
+)
+class AppointActingInput:
+    unit_id: strawberry.ID
+    employee_id: strawberry.ID
+    kind: ActingKind
+    starts_on: date
+    ends_on: date
+    sk_number: str | None = None
+
+
+@strawberry.input(
+    description="A transfer (mutasi) from effectiveOn: only the fields given change. The "
+    "employee's position history gets a new stretch; their plans of periods open on that date "
+    "keep their content and history and are reassigned to the new supervisor. Checkpoints "
+    "that ended before effectiveOn stay with the evaluator of that time; later ones and the "
+    "year go to the new one (PermenPANRB 6/2022: the pejabat penilai kinerja is the atasan "
+    "langsung of the time)."
+)
+class TransferEmployeeInput:
+    employee_id: strawberry.ID
+    effective_on: date
+    unit_id: strawberry.ID | None = strawberry.UNSET
+    supervisor_id: strawberry.ID | None = strawberry.UNSET
+    position: str | None = strawberry.UNSET
+
+
+@payload
+class ActingAppointmentPayload:
+    appointment: ActingAppointment | None
+
+
+@payload
+class TransferPayload:
+    employee: Employee | None
+    reassigned_plan_ids: list[strawberry.ID] = strawberry.field(
+        description="Plans now evaluated by the new supervisor", default_factory=list
+    )
 
 
 @payload
@@ -159,6 +213,51 @@ class OrgMutation:
                 actor=actor, employee_id=parse_id(id, "id"), data=_employee_data(input)
             )
         )
+
+    @strawberry.mutation(description="Region admin: appoint an acting head (Plt./Plh.) of a unit.")
+    async def appoint_acting(
+        self, info: strawberry.Info, input: AppointActingInput
+    ) -> ActingAppointmentPayload:
+        actor = info.context.require_region_actor()
+        return await mutate(
+            ActingAppointmentPayload,
+            lambda: acting.appoint(
+                actor=actor,
+                unit_id=parse_id(input.unit_id, "unitId"),
+                employee_id=parse_id(input.employee_id, "employeeId"),
+                kind=_ActingKind(input.kind.value),
+                starts_on=input.starts_on,
+                ends_on=input.ends_on,
+                sk_number=input.sk_number,
+            ),
+            ActingAppointment.of,
+        )
+
+    @strawberry.mutation(
+        description="Region admin: transfer (mutasi) an employee to another unit, supervisor or "
+        "jabatan from a date; their plans follow (see TransferEmployeeInput)."
+    )
+    async def transfer_employee(
+        self, info: strawberry.Info, input: TransferEmployeeInput
+    ) -> TransferPayload:
+        actor = info.context.require_region_actor()
+
+        async def body() -> dict[str, Any]:
+            employee, plans = await transfers.transfer_employee(
+                actor=actor,
+                employee_id=parse_id(input.employee_id, "employeeId"),
+                effective_on=input.effective_on,
+                unit_id=_id_or_unset(input.unit_id, "unitId"),
+                supervisor_id=_id_or_unset(input.supervisor_id, "supervisorId"),
+                position=_given(input.position),
+            )
+            row = (await org.employees_by_ids([employee.id]))[employee.id]
+            return {
+                "employee": Employee.of(row),
+                "reassigned_plan_ids": [strawberry.ID(str(p.id)) for p in plans],
+            }
+
+        return await mutate(TransferPayload, body, lambda result: result)
 
     @strawberry.mutation(description="Region admin: deactivate an employee and their login.")
     async def deactivate_employee(

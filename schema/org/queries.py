@@ -7,17 +7,19 @@ from typing import TYPE_CHECKING
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from kinerja_saas.org import importing
+from kinerja_saas.org import acting, importing, positions
 from kinerja_saas.org import queries as org_queries
 from kinerja_saas.org import service as org
 from schema.errors import parse_id
 from schema.org.types import (
+    ActingAppointment,
     Employee,
     EmployeeConnection,
     EmployeeEdge,
     EmployeeOrderField,
     ImportJob,
     OrderDirection,
+    PositionRecord,
     Unit,
 )
 from schema.pagination import decode_cursor, encode_cursor, page_info, page_size
@@ -47,6 +49,28 @@ def _node_fields(info: strawberry.Info) -> set[str]:
 
 @strawberry.type
 class OrgQuery:
+    @strawberry.field(
+        description="Acting heads (Plt./Plh.): the region admin sees the region's (unitId "
+        "narrows them), anyone else their own appointments; latest first."
+    )
+    async def acting_appointments(
+        self, info: strawberry.Info, unit_id: strawberry.ID | None = None
+    ) -> list[ActingAppointment]:
+        actor = info.context.require_region_actor()
+        rows = await acting.appointments(actor=actor, unit_id=parse_id(unit_id, "unitId"))
+        return [ActingAppointment.of(a) for a in rows]
+
+    @strawberry.field(
+        description="An employee's position history (riwayat jabatan), oldest first, for "
+        "whoever may see the employee."
+    )
+    async def position_history(
+        self, info: strawberry.Info, employee_id: strawberry.ID
+    ) -> list[PositionRecord]:
+        actor = info.context.require_region_actor()
+        rows = await positions.history(actor=actor, employee_id=parse_id(employee_id, "employeeId"))
+        return [PositionRecord.of(r) for r in rows]
+
     @strawberry.field(description="Units of the region, in tree order (by path).")
     async def units(
         self, info: strawberry.Info, roots_only: bool = False, include_inactive: bool = False

@@ -17,6 +17,8 @@ from kinerja_saas.errors import FieldError
 from kinerja_saas.org import queries as org_queries
 from kinerja_saas.org import rules
 from kinerja_saas.org import service as org
+from kinerja_saas.org.acting import title as acting_title
+from kinerja_saas.org.models import ActingKind as _ActingKind
 from kinerja_saas.org.models import ImportStatus as _ImportStatus
 from kinerja_saas.org.models import PositionType as _PositionType
 from kinerja_saas.org.models import UnitKind as _UnitKind
@@ -357,3 +359,91 @@ class ImportJob:
             edges=edges,
             page_info=page_info(edges, has_next=len(rows) > limit, after=after),
         )
+
+
+ActingKind: TypeAlias = _ActingKind
+strawberry.enum(
+    ActingKind,
+    description="SE Kepala BKN 1/SE/I/2021: PLT (Pelaksana Tugas) when the post is vacant or "
+    "its holder is away for good, PLH (Pelaksana Harian) while the holder is away for a while.",
+)
+
+
+@strawberry.type(
+    description="An acting head (Plt./Plh.) of a unit for a date range, both days included "
+    "in the region's time zone. Meanwhile they approve plans, verify realisations and evaluate "
+    "for the plans whose evaluator heads the unit (an employee of the unit whose supervisor "
+    "is outside it, a vacant post's former holder included), see that team in myTeam, and "
+    'sign as "Plt."/"Plh." (SE Kepala BKN 1/SE/I/2021). The rights end by themselves the '
+    "day after endsOn; appointments of one unit never overlap."
+)
+class ActingAppointment:
+    id: strawberry.ID
+    unit_id: strawberry.ID
+    employee_id: strawberry.ID
+    kind: ActingKind
+    sk_number: str | None = strawberry.field(description="Nomor SK penunjukan, if given")
+    starts_on: date
+    ends_on: date
+
+    @classmethod
+    def of(cls, a: Any) -> ActingAppointment:
+        return cls(
+            id=strawberry.ID(str(a.id)),
+            unit_id=strawberry.ID(str(a.unit_id)),
+            employee_id=strawberry.ID(str(a.employee_id)),
+            kind=_ActingKind(a.kind),
+            sk_number=a.sk_number,
+            starts_on=a.starts_on,
+            ends_on=a.ends_on,
+        )
+
+    @strawberry.field
+    async def unit(self, info: strawberry.Info) -> Unit | None:
+        unit = await info.context.loaders.unit.load(int(self.unit_id))
+        return Unit.of(unit) if unit else None
+
+    @strawberry.field
+    async def employee(self, info: strawberry.Info) -> Employee | None:
+        row = await info.context.loaders.employee.load(int(self.employee_id))
+        return Employee.of(row, with_contact=False) if row else None
+
+    @strawberry.field(description='What documents print before the signature: "Plt. Kepala …"')
+    async def title(self, info: strawberry.Info) -> str:
+        unit = await info.context.loaders.unit.load(int(self.unit_id))
+        return acting_title(self.kind.value, unit.name if unit else "")
+
+
+@strawberry.type(
+    description="One stretch of an employee's position history (riwayat jabatan): unit, "
+    "supervisor and jabatan from a date to a date (null startsOn: before the region's "
+    "records; null endsOn: still so). Written by transferEmployee."
+)
+class PositionRecord:
+    unit_id: strawberry.ID
+    supervisor_id: strawberry.ID | None
+    position: str
+    starts_on: date | None
+    ends_on: date | None
+
+    @classmethod
+    def of(cls, r: Any) -> PositionRecord:
+        return cls(
+            unit_id=strawberry.ID(str(r.unit_id)),
+            supervisor_id=strawberry.ID(str(r.supervisor_id)) if r.supervisor_id else None,
+            position=r.position,
+            starts_on=r.starts_on,
+            ends_on=r.ends_on,
+        )
+
+    @strawberry.field
+    async def unit(self, info: strawberry.Info) -> Unit | None:
+        unit = await info.context.loaders.unit.load(int(self.unit_id))
+        return Unit.of(unit) if unit else None
+
+    @strawberry.field
+    async def supervisor(self, info: strawberry.Info) -> Employee | None:
+        if self.supervisor_id is None:
+            return None
+        row = await info.context.loaders.employee.load(int(self.supervisor_id))
+        return Employee.of(row, with_contact=False) if row else None

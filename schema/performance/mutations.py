@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from kinerja_saas.performance import (
+    appeals,
     consequences,
     dialog,
     distribution,
@@ -26,6 +27,7 @@ from kinerja_saas.performance.rules import OrganisationRating as _OrganisationRa
 from kinerja_saas.performance.rules import Rating as _Rating
 from kinerja_saas.performance.rules import TargetKind as _TargetKind
 from schema.errors import parse_id
+from schema.org.types import Employee
 from schema.payloads import mutate, payload
 from schema.performance.types import (
     Appeal,
@@ -453,6 +455,11 @@ async def _evaluation_payload(body) -> EvaluationPayload:
     return await mutate(EvaluationPayload, body, Evaluation.of)
 
 
+@payload
+class AppraisalTeamPayload:
+    members: list[Employee]
+
+
 @strawberry.type
 class EvaluationMutation:
     @strawberry.mutation(description="Evaluator: rate, comment, give feedback (a draft).")
@@ -536,6 +543,35 @@ class EvaluationMutation:
                 actor=actor, evaluation_id=parse_id(id, "id"), reason=reason
             ),
             Appeal.of,
+        )
+
+    @strawberry.mutation(
+        description="Region admin: add an employee to the Tim Penilai Kinerja, who decide "
+        "appeals where the evaluator has no supervisor (PermenPANRB 6/2022)."
+    )
+    async def appoint_appraisal_team_member(
+        self, info: strawberry.Info, employee_id: strawberry.ID
+    ) -> AppraisalTeamPayload:
+        actor = info.context.require_region_actor()
+        return await mutate(
+            AppraisalTeamPayload,
+            lambda: appeals.appoint_team_member(
+                actor=actor, employee_id=parse_id(employee_id, "employeeId")
+            ),
+            lambda rows: [Employee.of(r, with_contact=False) for r in rows],
+        )
+
+    @strawberry.mutation(description="Region admin: remove a member of the Tim Penilai Kinerja.")
+    async def remove_appraisal_team_member(
+        self, info: strawberry.Info, employee_id: strawberry.ID
+    ) -> AppraisalTeamPayload:
+        actor = info.context.require_region_actor()
+        return await mutate(
+            AppraisalTeamPayload,
+            lambda: appeals.remove_team_member(
+                actor=actor, employee_id=parse_id(employee_id, "employeeId")
+            ),
+            lambda rows: [Employee.of(r, with_contact=False) for r in rows],
         )
 
     @strawberry.mutation(description="Region admin: a unit's organisational rating (kurva).")

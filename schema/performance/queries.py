@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from kinerja_saas.performance import (
+    appeals,
     consequences,
     distribution,
     evaluations,
@@ -108,7 +109,9 @@ class EvaluationQuery:
         return [Evaluation.of(e) for e in rows]
 
     @strawberry.field(
-        description="Your direct reports, live: one statement however many there are."
+        description="Your direct reports, live: one statement however many there are. While "
+        "you are an acting head (Plt./Plh., SE Kepala BKN 1/SE/I/2021), also the reports of "
+        "the head you stand in for."
     )
     async def my_team(self, info: strawberry.Info, period_id: strawberry.ID) -> list[TeamMember]:
         actor = info.context.require_region_actor()
@@ -134,7 +137,9 @@ class EvaluationQuery:
 
     @strawberry.field(
         description="Counts of plans and average achievement, grouped in the database. "
-        "Group by CHECKPOINT for trends across checkpoints."
+        "Group by CHECKPOINT for trends across checkpoints. A supervisor counts the plans "
+        "they, or someone below them, evaluate by the evaluator recorded on the plan (which "
+        "only a transfer changes), not today's supervision chain; the region admin all."
     )
     async def performance_stats(
         self,
@@ -166,6 +171,15 @@ class EvaluationQuery:
             )
             for r in rows
         ]
+
+    @strawberry.field(
+        description="The region's Tim Penilai Kinerja: they decide appeals where the "
+        "evaluator has no supervisor (PermenPANRB 6/2022), unless the region's "
+        "appealDeciderAtTop is REGION_ADMIN."
+    )
+    async def appraisal_team(self, info: strawberry.Info) -> list[Employee]:
+        actor = info.context.require_region_actor()
+        return [Employee.of(r, with_contact=False) for r in await appeals.team(actor=actor)]
 
     @strawberry.field(description="A unit's predikat distribution against its pattern, live.")
     async def distribution_check(

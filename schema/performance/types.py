@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 from strawberry.scalars import JSON
 
+from kinerja_saas.org.acting import title as acting_title
 from kinerja_saas.performance import (
     consequences,
     distribution,
     monitoring,
 )
+from kinerja_saas.performance.models import AppealDecider as _AppealDecider
 from kinerja_saas.performance.models import AppealStatus as _AppealStatus
 from kinerja_saas.performance.models import Aspect as _Aspect
 from kinerja_saas.performance.models import CheckpointKind as _CheckpointKind
@@ -53,6 +56,15 @@ if TYPE_CHECKING:
 
 CheckpointKind: TypeAlias = _CheckpointKind
 strawberry.enum(CheckpointKind)
+
+AppealDecider: TypeAlias = _AppealDecider
+strawberry.enum(
+    AppealDecider,
+    description="Who decides an appeal (PermenPANRB 6/2022): SUPERVISOR, the evaluator's own "
+    "supervisor (atasan pejabat penilai kinerja); where the evaluator has none (the head of "
+    "the tree), TIM_PENILAI, the region's Tim Penilai Kinerja appointed by a region admin, or "
+    "REGION_ADMIN where the region's appealDeciderAtTop says so.",
+)
 
 
 @strawberry.type
@@ -164,6 +176,52 @@ async def _person(info: strawberry.Info, employee_id: int | None) -> Employee | 
     return Employee.of(row, with_contact=False) if row else None
 
 
+@strawberry.enum(
+    description="In what capacity someone signed: as the official themselves, or "
+    "as an acting head (SE Kepala BKN 1/SE/I/2021)"
+)
+class SignatureCapacity(Enum):
+    OFFICIAL = "OFFICIAL"
+    PLT = "PLT"
+    PLH = "PLH"
+
+
+@strawberry.type(
+    description="Who approved, reviewed or evaluated, and in what capacity: an acting head "
+    '(Plt./Plh.) signs as "Plt. Kepala <unit>" (title), the official as themselves.'
+)
+class Signature:
+    employee_id: strawberry.ID | None
+    capacity: SignatureCapacity
+    acting_unit_id: strawberry.ID | None
+
+    @classmethod
+    def of(
+        cls, employee_id: int | None, capacity: str | None, acting_unit_id: int | None
+    ) -> Signature | None:
+        if employee_id is None:
+            return None
+        return cls(
+            employee_id=strawberry.ID(str(employee_id)),
+            capacity=SignatureCapacity(capacity or "OFFICIAL"),
+            acting_unit_id=optional_id(acting_unit_id),
+        )
+
+    @strawberry.field
+    async def employee(self, info: strawberry.Info) -> Employee | None:
+        return await _person(info, int(self.employee_id) if self.employee_id else None)
+
+    @strawberry.field(
+        description='For an acting head, what documents print before the name: "Plt. Kepala '
+        'Bidang A"; null for the official'
+    )
+    async def title(self, info: strawberry.Info) -> str | None:
+        if self.acting_unit_id is None or self.capacity is SignatureCapacity.OFFICIAL:
+            return None
+        unit = await info.context.loaders.unit.load(int(self.acting_unit_id))
+        return acting_title(self.capacity.value, unit.name if unit else "")
+
+
 @strawberry.type(description="A piece of evidence (bukti dukung): a link to a document.")
 class Evidence:
     url: str
@@ -193,6 +251,9 @@ class Realisation:
     survey_campaign_id: strawberry.ID | None = strawberry.field(
         description="The survey campaign an SKM_IKM value comes from"
     )
+    review_signature: Signature | None = strawberry.field(
+        description="Who verified or rejected it, and in what capacity (Plt./Plh.)"
+    )
 
     @classmethod
     def of(cls, r: m.Realisation) -> Realisation:
@@ -210,6 +271,9 @@ class Realisation:
             reviewed_at=r.reviewed_at,
             source=r.source,
             survey_campaign_id=optional_id(r.survey_campaign_id),
+            review_signature=Signature.of(
+                r.reviewed_by, r.reviewed_capacity, r.reviewed_acting_unit_id
+            ),
         )
 
 
@@ -353,7 +417,14 @@ class Plan:
     period_id: strawberry.ID
     employee_id: strawberry.ID
     unit_id: strawberry.ID
-    evaluator_id: strawberry.ID | None = strawberry.field(description="Atasan langsung")
+    evaluator_id: strawberry.ID | None = strawberry.field(
+        description="Atasan langsung recorded on the plan. An approved plan keeps it when the "
+        "organisation changes (updateEmployee, a unit moved); only transferEmployee reassigns "
+        "it, from a date: checkpoints that ended before then keep the evaluator of that time "
+        "(Evaluation.evaluatorId), later ones and the year go to the new supervisor "
+        "(PermenPANRB 6/2022: the pejabat penilai kinerja is the atasan langsung of the "
+        "time). Statistics follow this evaluator, not today's supervision chain."
+    )
     evaluator_supervisor_id: strawberry.ID | None
     status: PlanStatus
     return_reason: str | None
@@ -361,6 +432,9 @@ class Plan:
     submitted_at: datetime | None
     approved_at: datetime | None
     updated_at: datetime
+    approval_signature: Signature | None = strawberry.field(
+        description="Who approved it and in what capacity (an acting head signs as Plt./Plh.)"
+    )
 
     @classmethod
     def of(cls, p: m.Plan | dict[str, Any]) -> Plan:
@@ -380,6 +454,9 @@ class Plan:
             submitted_at=get("submitted_at"),
             approved_at=get("approved_at"),
             updated_at=get("updated_at"),
+            approval_signature=Signature.of(
+                get("approved_by"), get("approved_capacity"), get("approved_acting_unit_id")
+            ),
         )
 
     @strawberry.field
@@ -580,7 +657,13 @@ class Appeal:
     id: strawberry.ID
     reason: str
     status: AppealStatus
-    reviewer_id: strawberry.ID | None
+    reviewer_id: strawberry.ID | None = strawberry.field(
+        description="The evaluator's supervisor, when they decide (decider SUPERVISOR)"
+    )
+    decider: AppealDecider
+    decided_by_id: strawberry.ID | None = strawberry.field(
+        description="The employee who decided it"
+    )
     decision_note: str | None
     created_at: datetime
     decided_at: datetime | None
@@ -596,6 +679,8 @@ class Appeal:
             reason=a.reason,
             status=a.status,
             reviewer_id=optional_id(a.reviewer_id),
+            decider=_AppealDecider(a.decider),
+            decided_by_id=optional_id(a.decided_by),
             decision_note=a.decision_note,
             created_at=a.created_at,
             decided_at=a.decided_at,
@@ -649,6 +734,14 @@ class Evaluation:
     self_behaviour_rating: Rating | None
     finalised_at: datetime | None
     appeal_deadline: date | None
+    evaluator_id: strawberry.ID | None = strawberry.field(
+        description="Set for a checkpoint that ended before a transfer: the evaluator of that "
+        "time, who evaluates it; null: the plan's evaluator"
+    )
+    signature: Signature | None = strawberry.field(
+        description="Who finalised it and in what capacity (an acting head signs as "
+        "Plt./Plh.); earlier evaluators' checkpoint results stay visible with theirs"
+    )
     frozen: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
@@ -676,6 +769,8 @@ class Evaluation:
             self_behaviour_rating=rating_of(e.self_behaviour_rating),
             finalised_at=e.finalised_at,
             appeal_deadline=e.appeal_deadline,
+            evaluator_id=optional_id(e.evaluator_id),
+            signature=Signature.of(e.signed_by, e.signed_capacity, e.signed_acting_unit_id),
             frozen=e.evidence,
         )
 

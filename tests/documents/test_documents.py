@@ -489,3 +489,40 @@ async def test_checkpoint_evaluation_document(api, settings, region_a):
     assert f"RATING HASIL KERJA {rules.RATING_LABELS[ev.result_rating]}" in text
     assert f"PREDIKAT KINERJA PEGAWAI {rules.PREDIKAT_LABELS[ev.predikat]}" in text
     assert "Triwulan yang sangat baik." in text
+
+
+async def test_a_plan_approved_by_an_acting_head_prints_plh_kepala(api, settings, region_a):
+    """Issue #18: staff2, Plh. of Bidang A while chief is away, approves staff1's SKP; the
+    document's Pejabat Penilai is staff2 signing as "Plh. Kepala Bidang A"."""
+    from datetime import timedelta
+
+    from kinerja_saas.org import acting
+    from kinerja_saas.org.models import ActingKind
+    from kinerja_saas.performance import plans
+    from tests.factories import person, plan_results
+
+    staff2 = region_a.employees["staff2"]
+    async with tenant_transaction(region_a.id):
+        today = await acting.region_today()
+        await acting.appoint(
+            actor=region_a.actor(Role.REGION_ADMIN),
+            unit_id=region_a.units["a"].id,
+            employee_id=staff2.id,
+            kind=ActingKind.PLH,
+            starts_on=today - timedelta(days=1),
+            ends_on=today + timedelta(days=1),
+        )
+        plan = await plans.save_plan(
+            actor=person(region_a, "staff1"),
+            period_id=region_a.period.id,
+            results=plan_results(),
+        )
+        await plans.submit_plan(actor=person(region_a, "staff1"), plan_id=plan.id)
+        await plans.approve_plan(actor=person(region_a, "staff2"), plan_id=plan.id)
+    job_id = await requested(api, region_a, Role.EMPLOYEE, "SKP", plan.id)
+    await run(settings, region_a, job_id)
+    _, pdf = await fetch(api, region_a, Role.EMPLOYEE, job_id)
+    text = pdf_text(pdf)
+    assert "Plh. Kepala Bidang A" in text
+    assert staff2.name in text and f"NIP. {staff2.nip}" in text
+    assert region_a.employees["chief"].name not in text  # away: not the one who signed

@@ -106,6 +106,38 @@ CASES = [
         {ADMIN},
     ),
     (
+        "performance.evaluation_appealed",  # the region decides appeals at the top: its admins
+        lambda r: {
+            "evaluation_id": 1,
+            "employee_id": _employee(r, "chief"),
+            "reviewer_id": None,
+            "decider": "REGION_ADMIN",
+        },
+        {ADMIN},
+        {ADMIN},
+    ),
+    (
+        "performance.evaluation_appealed",  # a Tim Penilai appeal with no Tim yet: nobody
+        lambda r: {
+            "evaluation_id": 1,
+            "employee_id": _employee(r, "chief"),
+            "reviewer_id": None,
+            "decider": "TIM_PENILAI",
+        },
+        set(),
+        set(),
+    ),
+    (
+        "org.acting_appointed",
+        lambda r: {
+            "employee_id": _employee(r, "chief"),
+            "jabatan": "Plh. Kepala Bidang B",
+            "periode": "1 Desember 2026 sampai 5 Desember 2026",
+        },
+        {SUPERVISOR},
+        {SUPERVISOR},
+    ),
+    (
         "performance.dialog_note_added",
         lambda r: {
             "plan_id": 1,
@@ -169,6 +201,77 @@ async def test_texts_are_rendered_in_bahasa_indonesia(region_a, pool):
         {"period_id": 0, "checkpoint_id": 0, "label": "Triwulan I", "deadline": "2026-04-10"},
     )
     assert (await fan_out(pool, region_a, event))["recipients"] == 0  # no such period
+
+
+async def test_a_tim_penilai_appeal_reaches_the_tims_members_and_acting_texts_read_well(
+    region_a, pool
+):
+    from kinerja_saas.performance import appeals
+
+    async with tenant_transaction(region_a.id):
+        await appeals.appoint_team_member(
+            actor=region_a.actor(ADMIN), employee_id=_employee(region_a, "other")
+        )
+    event = await emit_event(
+        region_a,
+        "performance.evaluation_appealed",
+        {
+            "evaluation_id": 1,
+            "employee_id": _employee(region_a, "chief"),
+            "reviewer_id": None,
+            "decider": "TIM_PENILAI",
+        },
+    )
+    await fan_out(pool, region_a, event)
+    assert await notified_roles(region_a, event.id) == {OFFICER}  # other's login
+    event = await emit_event(
+        region_a,
+        "org.acting_appointed",
+        {
+            "employee_id": _employee(region_a, "other"),
+            "jabatan": "Plt. Kepala Bidang A",
+            "periode": "1 Desember 2026 sampai 31 Desember 2026",
+        },
+    )
+    await fan_out(pool, region_a, event)
+    (note,) = [n for n in await inbox(region_a, OFFICER) if n.kind == "ACTING_APPOINTED"]
+    assert note.title == "Penunjukan sebagai Plt. Kepala Bidang A"
+    assert "Anda ditunjuk sebagai Plt. Kepala Bidang A untuk 1 Desember 2026 sampai" in note.body
+
+
+async def test_a_submitted_plan_also_reaches_the_acting_head_while_they_act(region_a, pool):
+    """other (the training officer's login) is Plh. of Bidang A, whose head chief evaluates
+    staff1: both are told; with the appointment over, only chief."""
+    from datetime import timedelta
+
+    from kinerja_saas.org import acting
+    from kinerja_saas.org.models import ActingAppointment, ActingKind
+
+    async with tenant_transaction(region_a.id):
+        today = await acting.region_today()
+        appointment = await acting.appoint(
+            actor=region_a.actor(ADMIN),
+            unit_id=region_a.units["a"].id,
+            employee_id=_employee(region_a, "other"),
+            kind=ActingKind.PLH,
+            starts_on=today,
+            ends_on=today,
+        )
+    payload = {
+        "plan_id": 1,
+        "employee_id": _employee(region_a, "staff1"),
+        "evaluator_id": _employee(region_a, "chief"),
+    }
+    event = await emit_event(region_a, "performance.plan_submitted", payload)
+    await fan_out(pool, region_a, event)
+    assert await notified_roles(region_a, event.id) == {SUPERVISOR, OFFICER}
+    async with tenant_transaction(region_a.id):
+        await ActingAppointment.filter(tenant_id=region_a.id, id=appointment.id).update(
+            starts_on=today - timedelta(days=5), ends_on=today - timedelta(days=1)
+        )
+    event = await emit_event(region_a, "performance.plan_submitted", payload)
+    await fan_out(pool, region_a, event)
+    assert await notified_roles(region_a, event.id) == {SUPERVISOR}
 
 
 async def test_activation_goes_by_email_only_to_logins_without_a_password(region_a, pool):

@@ -12,6 +12,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.performance.models import Evaluation, PeriodStatus
 from kinerja_saas.surveys import admin
 from tenants.context import tenant_transaction
+from tests.conftest import update_region
 from tests.factories import BERAKHLAK, advance
 from tests.surveys.helpers import open_campaign, recompute, respond
 from tests.surveys.test_indicator_sources import approved_ikm_plan, sourced
@@ -84,6 +85,10 @@ async def test_a_late_survey_response_never_alters_a_finalised_evaluation(api, r
     assert [e["sinceChanged"] for k, e in evidence.items() if k != str(indicator.id)] == [False]
 
     # an appeal is decided on the same evidence: the reviewer's save keeps the achievement
+    # (chief's evaluator, head, has no supervisor: this region has its admin decide)
+    await update_region(
+        region_a.id, settings={"performance": {"appeal_decider_at_top": "REGION_ADMIN"}}
+    )
     appeal = """mutation($id: ID!) { appealEvaluation(id: $id, reason: "Mohon ditinjau") {
       errors { code } } }"""
     r = await api.as_role(region_a, CHIEF, appeal, {"id": evaluation["id"]})

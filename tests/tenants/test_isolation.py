@@ -9,6 +9,7 @@ from tenants.rls import PLATFORM_TABLES
 from tests.complaints.helpers import fill_complaint_tables
 from tests.factories import full_cycle
 from tests.notifications.helpers import fill_notification_tables
+from tests.performance.walks import fill_lifecycle_tables
 from tests.surveys.helpers import fill_survey_tables
 from tests.training.helpers import fill_training_tables
 
@@ -91,6 +92,7 @@ async def test_app_role_is_neither_owner_nor_superuser(app_conn):
 
 async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_a, region_b):
     await full_cycle(region_a)  # a row in every table of the performance cycle
+    await fill_lifecycle_tables(region_a)
     await fill_notification_tables(region_a)
     await fill_survey_tables(region_a)
     await fill_training_tables(region_a)
@@ -164,6 +166,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
     from tenants.context import tenant_transaction
 
     await full_cycle(region_a)
+    await fill_lifecycle_tables(region_a)
     await fill_notification_tables(region_a)
     await fill_survey_tables(region_a)
     await fill_training_tables(region_a)

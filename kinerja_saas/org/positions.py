@@ -1,0 +1,80 @@
+"""Position history (riwayat jabatan): where an employee worked, under whom and as what,
+from a date to a date. Written by a transfer (mutasi, performance/transfers.py); the first
+transfer of someone without a history also records where they were before it (from an
+unknown date)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import scoped
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
+from kinerja_saas.indonesian import long_date
+from kinerja_saas.org import queries
+from kinerja_saas.org.errors import ActingError
+from kinerja_saas.org.models import Employee, PositionRecord
+from tenants.context import current_tenant_id
+
+
+async def open_record(employee_id: int) -> PositionRecord | None:
+    return (
+        await scoped(PositionRecord)
+        .filter(employee_id=employee_id, ends_on=None)
+        .order_by("-id")
+        .first()
+    )
+
+
+async def check_effective(errors: ErrorCollector, employee_id: int, effective_on: date) -> None:
+    """A transfer cannot take effect before (or on) the day the current position began."""
+    current = await open_record(employee_id)
+    if current is not None and current.starts_on is not None and effective_on <= current.starts_on:
+        errors.add(
+            "effectiveOn",
+            ActingError.BEFORE_CURRENT_POSITION,
+            starts=long_date(current.starts_on),
+        )
+
+
+async def record_transfer(
+    *, actor: Actor, before: Employee, after: Employee, effective_on: date
+) -> PositionRecord:
+    """Closes the current stretch the day before `effective_on` (writing it from `before`
+    when there is none) and opens the new one from `after`."""
+    tenant_id = current_tenant_id()
+    current = await open_record(before.id)
+    if current is None:
+        await PositionRecord.create(
+            tenant_id=tenant_id,
+            employee_id=before.id,
+            unit_id=before.unit_id,
+            supervisor_id=before.supervisor_id,
+            position=before.position,
+            starts_on=None,
+            ends_on=effective_on - timedelta(days=1),
+            created_by=actor.user_id or None,
+        )
+    else:
+        await (
+            scoped(PositionRecord)
+            .filter(id=current.id)
+            .update(ends_on=effective_on - timedelta(days=1))
+        )
+    return await PositionRecord.create(
+        tenant_id=tenant_id,
+        employee_id=after.id,
+        unit_id=after.unit_id,
+        supervisor_id=after.supervisor_id,
+        position=after.position,
+        starts_on=effective_on,
+        ends_on=None,
+        created_by=actor.user_id or None,
+    )
+
+
+async def history(*, actor: Actor, employee_id: int) -> list[PositionRecord]:
+    """The employee's position history, oldest first, for whoever may see the employee."""
+    if await queries.visible_employee(actor=actor, employee_id=employee_id) is None:
+        raise NotFound(CommonError.NOT_FOUND, field="employeeId")
+    return await scoped(PositionRecord).filter(employee_id=employee_id).order_by("id")
