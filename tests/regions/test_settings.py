@@ -28,8 +28,10 @@ from schema.regions.types import generated
 from tenants.context import tenant_transaction
 from tenants.models import Tenant
 
-# What regions started with before the settings were typed (regions/defaults.py's dict):
-# the typed defaults must not move a region's behaviour.
+# What regions started with before the settings were typed (regions/defaults.py's dict),
+# plus the settings added since with the defaults their features were built with (the
+# appeal decider at the top of the tree, the complaint section): the typed defaults must
+# not move a region's behaviour.
 FORMER_DEFAULTS = {
     "performance": {
         "result_rating_method": "REGULATION",
@@ -42,10 +44,13 @@ FORMER_DEFAULTS = {
         "appeal_window_days": 14,
         "deadline_notice_days": 3,
         "approval_reminder_days": 3,
+        "appeal_decider_at_top": "TIM_PENILAI",
     },
     "surveys": {"rate_limit_per_ip_per_hour": 30, "suggestion_max_length": 1000,
                 "publish_results": False},
     "training": {"annual_jp_entitlement": 20},
+    "complaints": {"answer_due_working_days": 5, "escalate_after_working_days": 3,
+                   "lapor_url": "", "text_max_length": 2000, "rate_limit_per_ip_per_hour": 10},
 }  # fmt: skip
 
 
