@@ -111,9 +111,7 @@ class EvaluationQuery:
     )
     async def my_team(self, info: strawberry.Info, period_id: strawberry.ID) -> list[TeamMember]:
         actor = info.context.require_region_actor()
-        rows = await monitoring.my_team(
-            actor=actor, period_id=parse_id(period_id, "periodId")
-        )
+        rows = await monitoring.my_team(actor=actor, period_id=parse_id(period_id, "periodId"))
         return [
             TeamMember(
                 employee=Employee.of(r, viewer=actor),
