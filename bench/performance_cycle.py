@@ -199,6 +199,52 @@ WHERE p.tenant_id = $1 AND p.period_id = $2
 GROUP BY c.id
 ORDER BY c.id
 """
+
+# The read-model floors (issue 19): the same answers read from the read models the server
+# reads (plan_progress, plan_progress_counts; migration 0030), each one hand-written
+# statement: the least any reader of those tables does. The floors above recompute from the
+# realisations and check that the read models are right; these tell the API's overhead.
+
+# $1 tenant, $2 supervisor, $3 period, $4 today
+TEAM_MODEL_FLOOR_SQL = """
+SELECT e.id, e.name, e.nip, p.id AS plan_id, p.status AS plan_status, y.achievement,
+       coalesce(y.indicators, 0) AS indicators, coalesce(m.missing, 0) AS missing_realisations,
+       coalesce(y.pending, 0) AS pending_verifications, y.latest_predikat
+FROM employees e
+LEFT JOIN plans p ON p.tenant_id = $1 AND p.period_id = $3 AND p.employee_id = e.id
+LEFT JOIN plan_progress y ON y.tenant_id = $1 AND y.plan_id = p.id AND y.checkpoint_id IS NULL
+LEFT JOIN (
+    SELECT x.plan_id, sum(x.missing) AS missing
+    FROM plan_progress x JOIN checkpoints c ON c.tenant_id = $1 AND c.id = x.checkpoint_id
+    WHERE x.tenant_id = $1 AND x.period_id = $3 AND c.ends_on < $4
+        AND x.employee_id IN (SELECT id FROM employees WHERE tenant_id = $1 AND supervisor_id = $2)
+    GROUP BY x.plan_id
+) m ON m.plan_id = p.id
+WHERE e.tenant_id = $1 AND e.supervisor_id = $2 AND e.is_active
+ORDER BY e.name, e.id
+"""
+
+# $1 tenant, $2 period
+STATS_UNIT_MODEL_FLOOR_SQL = """
+SELECT split_part(u.path, '/', 2)::bigint AS unit_id, k.predikat, sum(k.plans) AS plans,
+       sum(k.with_achievement) AS with_achievement,
+       round(sum(k.achievement_sum) / nullif(sum(k.with_achievement), 0), 2)
+           AS average_achievement
+FROM plan_progress_counts k JOIN org_units u ON u.tenant_id = $1 AND u.id = k.unit_id
+WHERE k.tenant_id = $1 AND k.period_id = $2 AND k.checkpoint_id IS NULL
+GROUP BY 1, 2 HAVING sum(k.plans) > 0
+ORDER BY 1, 2
+"""
+
+STATS_CHECKPOINT_MODEL_FLOOR_SQL = """
+SELECT k.checkpoint_id, sum(k.plans) AS plans, sum(k.with_achievement) AS with_achievement,
+       round(sum(k.achievement_sum) / nullif(sum(k.with_achievement), 0), 2)
+           AS average_achievement
+FROM plan_progress_counts k
+WHERE k.tenant_id = $1 AND k.period_id = $2 AND k.checkpoint_id IS NOT NULL
+GROUP BY 1 HAVING sum(k.plans) > 0
+ORDER BY 1
+"""
 SET_TENANT_SQL = "SELECT set_config('app.tenant_id', $1, true)"
 
 
@@ -306,6 +352,8 @@ class Operation:
     target: bool  # the 3× target applies
     server_sql: Callable[[], tuple[str, list[Any]]]  # the API's statement, for EXPLAIN
     sanity: Callable[[list[tuple]], str | None]  # what the data must look like, else why not
+    model_floor_sql: str = ""  # the same answer from the read models, by hand
+    model_floor_params: list[Any] = field(default_factory=list)
 
 
 def _sort_key(key: tuple) -> tuple:
@@ -600,6 +648,8 @@ def build_operations(
                 [tenant, region.supervisor_id, period, today],
             ),
             sanity=team_sanity,
+            model_floor_sql=TEAM_MODEL_FLOOR_SQL,
+            model_floor_params=[tenant, region.supervisor_id, period, today],
         ),
         Operation(
             key="stats_unit_predikat",
@@ -617,6 +667,8 @@ def build_operations(
             target=True,
             server_sql=stats_sql(["UNIT", "PREDIKAT"]),
             sanity=unit_sanity,
+            model_floor_sql=STATS_UNIT_MODEL_FLOOR_SQL,
+            model_floor_params=[tenant, period],
         ),
         Operation(
             key="stats_checkpoint",
@@ -634,6 +686,8 @@ def build_operations(
             target=True,
             server_sql=stats_sql(["CHECKPOINT"]),
             sanity=checkpoint_sanity,
+            model_floor_sql=STATS_CHECKPOINT_MODEL_FLOOR_SQL,
+            model_floor_params=[tenant, period],
         ),
     ]
 
@@ -821,10 +875,34 @@ async def measure(
         max_seconds=args.max_seconds,
         check=floor_check,
     )
+    model_run = None
+    if op.model_floor_sql:
+
+        def model_check(rows: list[asyncpg.Record]) -> None:
+            if op.floor_rows(rows) != expected:
+                floor_failures.append("the read-model floor's answer differs from the checked one")
+
+        model_call = floor.caller(op.model_floor_sql, op.model_floor_params)
+        await run_load(
+            "warm-up",
+            model_call,
+            requests=args.warmup,
+            concurrency=args.concurrency,
+            max_seconds=args.max_seconds,
+        )
+        model_run = await run_load(
+            "read-model floor",
+            model_call,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            max_seconds=args.max_seconds,
+            check=model_check,
+        )
     return {
         "api": api_run,
         "api_checks": checks,
         "floor": floor_run,
+        "model_floor": model_run,
         "floor_failures": floor_failures,
     }
 
@@ -902,6 +980,31 @@ def report(result: dict[str, Any]) -> str:
     )
     lines.append("")
     lines.append(
+        "read-model floor (1 hand-written SQL over plan_progress / plan_progress_counts, app role):"
+    )
+    for op in result["operations"].values():
+        model, ratios = op.get("model_floor"), op["ratios"]
+        if model:
+            lines.append(
+                f"  {op['label']:<35}{model['requests_per_second']:>8.1f} req/s, p50"
+                f" {model['latency_ms']['p50']:.1f} ms, p99 {model['latency_ms']['p99']:.1f} ms;"
+                f" model floor/API {ratios['model_floor_per_api']:.2f}×, API/model floor p50"
+                f" {ratios['api_p50_per_model_floor_p50']:.2f}×"
+            )
+    goals = issue19_targets(result)
+    if goals:
+        lines.append("")
+        lines += [f"issue 19   {g}" for g in goals]
+    fresh = result.get("freshness")
+    if fresh:
+        lines.append(
+            f"freshness  a realisation written and committed, then myTeam read until it shows:"
+            f" {fresh['samples']} samples, visible after p50 {fresh['p50_ms']:.1f} ms,"
+            f" p99 {fresh['p99_ms']:.1f} ms, max {fresh['max_ms']:.1f} ms"
+            f" (first read showed it: {fresh['first_read_showed_it']}/{fresh['samples']})"
+        )
+    lines.append("")
+    lines.append(
         f"inside PostgreSQL (EXPLAIN ANALYZE as the app role, median of {cfg['explain_samples']}):"
     )
     for op in result["operations"].values():
@@ -945,6 +1048,95 @@ def report(result: dict[str, Any]) -> str:
         "absolute rates are lower than on separate machines; compare the ratios.",
     ]
     return "\n".join(lines)
+
+
+def issue19_targets(result: dict[str, Any]) -> list[str]:
+    """The targets of issue 19 that this run's concurrency measures (p50 with 1 client,
+    req/s with 8), as PASS/FAIL lines; they do not change the exit status."""
+    concurrency = result["config"]["concurrency"]
+    ops = result["operations"]
+    lines = []
+    for key, p50_goal in (
+        ("my_team", 30.0),
+        ("stats_unit_predikat", 50.0),
+        ("stats_checkpoint", 50.0),
+    ):
+        if key not in ops:
+            continue
+        api = ops[key]["api"]
+        if concurrency == 1:
+            p50 = api["latency_ms"]["p50"]
+            verdict = "PASS" if p50 <= p50_goal else "FAIL"
+            lines.append(f"{ops[key]['label']}: p50 {p50:.1f} ms ≤ {p50_goal:g} ms: {verdict}")
+        elif concurrency >= 8 and key != "my_team":
+            rps = api["requests_per_second"]
+            verdict = "PASS" if rps >= 50 else "FAIL"
+            lines.append(
+                f"{ops[key]['label']}: {rps:.1f} req/s ≥ 50 with {concurrency} clients: {verdict}"
+            )
+    return lines
+
+
+async def freshness(
+    api: ApiClient, op: Operation, floor: FloorClient, tenant_id: int, samples: int
+) -> dict[str, Any]:
+    """How soon a write shows in a read model: a team member's latest realisation gets a
+    new value (committed as the app role), then `myTeam` is read until that member's
+    achievementToDate changes; the time from the commit to the answer that shows it."""
+    assert floor.pool is not None
+    call = api.caller(op)
+    data = orjson.loads((await call()).content)["data"]["myTeam"]
+    member = next(m for m in data if m["achievementToDate"] is not None)
+    plan_id, before = int(member["planId"]), member["achievementToDate"]
+    latencies, first = [], 0
+    async with floor.pool.acquire() as conn:
+        # The member's first indicator where higher is better, at its latest realisation.
+        target = await _latest_realisation(conn, tenant_id, plan_id)
+        for k in range(samples):
+            value = target["target"] * Decimal("0.5" if k % 2 == 0 else "0.9")
+            async with conn.transaction():
+                await conn.execute(SET_TENANT_SQL, str(tenant_id))
+                await conn.execute(
+                    "UPDATE realisations SET value = $2, status = 'VERIFIED'"
+                    " WHERE tenant_id = $3 AND id = $1",
+                    target["id"],
+                    value,
+                    tenant_id,
+                )
+            committed, reads = time.perf_counter(), 0
+            while True:
+                reads += 1
+                rows = orjson.loads((await call()).content)["data"]["myTeam"]
+                now = next(m for m in rows if m["planId"] == str(plan_id))["achievementToDate"]
+                if now != before:
+                    break
+                if time.perf_counter() - committed > 10:
+                    raise RuntimeError("a write did not show in myTeam within 10 s")
+            latencies.append(time.perf_counter() - committed)
+            first += reads == 1
+            before = now
+    ordered = sorted(latencies)
+    return {
+        "samples": samples,
+        "p50_ms": ordered[len(ordered) // 2] * 1000,
+        "p99_ms": ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)] * 1000,
+        "max_ms": ordered[-1] * 1000,
+        "first_read_showed_it": first,
+    }
+
+
+async def _latest_realisation(conn: asyncpg.Connection, tenant_id: int, plan_id: int) -> Any:
+    async with conn.transaction():
+        await conn.execute(SET_TENANT_SQL, str(tenant_id))
+        return await conn.fetchrow(
+            "SELECT r.id, i.target FROM realisations r"
+            " JOIN indicators i ON i.tenant_id = r.tenant_id AND i.id = r.indicator_id"
+            " JOIN checkpoints c ON c.tenant_id = r.tenant_id AND c.id = r.checkpoint_id"
+            " WHERE r.tenant_id = $1 AND r.plan_id = $2 AND i.direction = 'HIGHER_IS_BETTER'"
+            " ORDER BY i.position, c.number DESC LIMIT 1",
+            tenant_id,
+            plan_id,
+        )
 
 
 # --- main --------------------------------------------------------------------------------
@@ -1027,6 +1219,12 @@ async def main(args: argparse.Namespace) -> int:
                 )
             for op in timed_ops:
                 explained[op.key] = await explain(op, floor, args.explain_samples)
+            fresh = None
+            if timed_ops and args.freshness_samples:
+                print("freshness: write, then read myTeam until it shows …", flush=True)
+                fresh = await freshness(
+                    api, ops[0], floor, region.tenant_id, args.freshness_samples
+                )
         await api.http.aclose()
     finally:
         await server.stop()
@@ -1062,6 +1260,7 @@ async def main(args: argparse.Namespace) -> int:
             op.key: {k: v for k, v in verdicts[op.key].items() if k != "expected"} for op in ops
         },
         "operations": {},
+        "freshness": fresh,
     }
     all_ok = not problems
     for op in ops:
@@ -1074,6 +1273,12 @@ async def main(args: argparse.Namespace) -> int:
             "api_per_floor": api_run.rps / floor_run.rps,
             "api_p50_per_floor_p50": api_run.percentile_ms(50) / floor_run.percentile_ms(50),
         }
+        if m["model_floor"] is not None:
+            model = m["model_floor"]
+            ratios["model_floor_per_api"] = model.rps / api_run.rps
+            ratios["api_p50_per_model_floor_p50"] = api_run.percentile_ms(50) / model.percentile_ms(
+                50
+            )
         entry: dict[str, Any] = {
             "label": op.label,
             "graphql_query": op.query,
@@ -1084,6 +1289,8 @@ async def main(args: argparse.Namespace) -> int:
             else None,
             "api_sql_statements_per_request": dict(checks.statements.most_common()),
             "floor": floor_run.as_dict(),
+            "model_floor_sql": " ".join(op.model_floor_sql.split()),
+            "model_floor": m["model_floor"].as_dict() if m["model_floor"] else None,
             "ratios": {k: round(v, 4) for k, v in ratios.items()},
             "execution_ms": explained.get(op.key, {}),
             "checks": {
@@ -1160,6 +1367,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=8, help="warm-up requests per phase")
     parser.add_argument(
         "--explain-samples", type=int, default=3, help="EXPLAIN ANALYZE runs per statement"
+    )
+    parser.add_argument(
+        "--freshness-samples",
+        type=int,
+        default=40,
+        help="writes whose visibility in myTeam is timed after the phases (0: none)",
     )
     parser.add_argument(
         "--time-anyway",

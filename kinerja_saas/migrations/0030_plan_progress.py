@@ -168,9 +168,10 @@ BEGIN
         SELECT * FROM plan_progress WHERE tenant_id = p_tenant AND plan_id = ANY(p_plans)
     ), gone AS (
         DELETE FROM plan_progress x WHERE x.tenant_id = p_tenant AND x.id IN (
+            -- (coalesce, not IS NOT DISTINCT FROM: an equality joins by hash)
             SELECT s.id FROM stale s WHERE NOT EXISTS (SELECT 1 FROM fresh f
                 WHERE f.plan_id = s.plan_id
-                    AND f.checkpoint_id IS NOT DISTINCT FROM s.checkpoint_id))
+                    AND coalesce(f.checkpoint_id, 0) = coalesce(s.checkpoint_id, 0)))
     ), put AS (
         INSERT INTO plan_progress AS x (tenant_id, plan_id, checkpoint_id, period_id,
             employee_id, unit_id, plan_status, achievement, indicators, counted, missing,
