@@ -470,3 +470,33 @@ async def test_team_and_statistics_cost_the_same_statements_for_any_team(region_
                 by=[StatsDimension.CHECKPOINT, StatsDimension.PREDIKAT],
             )
     assert (team.count, stats.count) == (2, 3)
+
+
+async def test_the_command_line_rebuild_repairs_a_damaged_read_model(
+    region_a, owner_conn, settings
+):
+    """`kinerja tenant rebuild-read-models <slug>` puts right what a bug (here: a row
+    changed behind the triggers' back) left wrong."""
+    from tests.tenants.test_cli import kinerja
+
+    await add_reports_with_plans(region_a, count=3)
+    async with tenant_transaction(region_a.id):
+        right = await queries.progress_state()
+    await owner_conn.execute(
+        "UPDATE plan_progress SET achievement = 1, pending = 99 WHERE tenant_id = $1",
+        region_a.id,
+    )
+    await owner_conn.execute(
+        "UPDATE plan_progress_counts SET plans = plans + 5 WHERE tenant_id = $1", region_a.id
+    )
+    async with tenant_transaction(region_a.id):
+        assert await queries.progress_state() != right
+    done = await asyncio.to_thread(
+        kinerja, settings, "tenant", "rebuild-read-models", region_a.tenant.slug
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{region_a.tenant.slug}: read models rebuilt" in done.stdout
+    async with tenant_transaction(region_a.id):
+        assert await queries.progress_state() == right
+    unknown = await asyncio.to_thread(kinerja, settings, "tenant", "rebuild-read-models", "nope")
+    assert unknown.returncode == 1 and "no region nope" in unknown.stdout
