@@ -208,18 +208,13 @@ ORDER BY c.id
 # $1 tenant, $2 supervisor, $3 period, $4 today
 TEAM_MODEL_FLOOR_SQL = """
 SELECT e.id, e.name, e.nip, p.id AS plan_id, p.status AS plan_status, y.achievement,
-       coalesce(y.indicators, 0) AS indicators, coalesce(m.missing, 0) AS missing_realisations,
+       coalesce(y.indicators, 0) AS indicators,
+       coalesce((SELECT sum(n) FROM unnest(y.missing_ends, y.missing_counts) AS m(ends_on, n)
+                 WHERE ends_on < $4), 0) AS missing_realisations,
        coalesce(y.pending, 0) AS pending_verifications, y.latest_predikat
 FROM employees e
 LEFT JOIN plans p ON p.tenant_id = $1 AND p.period_id = $3 AND p.employee_id = e.id
 LEFT JOIN plan_progress y ON y.tenant_id = $1 AND y.plan_id = p.id AND y.checkpoint_id IS NULL
-LEFT JOIN (
-    SELECT x.plan_id, sum(x.missing) AS missing
-    FROM plan_progress x JOIN checkpoints c ON c.tenant_id = $1 AND c.id = x.checkpoint_id
-    WHERE x.tenant_id = $1 AND x.period_id = $3 AND c.ends_on < $4
-        AND x.employee_id IN (SELECT id FROM employees WHERE tenant_id = $1 AND supervisor_id = $2)
-    GROUP BY x.plan_id
-) m ON m.plan_id = p.id
 WHERE e.tenant_id = $1 AND e.supervisor_id = $2 AND e.is_active
 ORDER BY e.name, e.id
 """

@@ -56,7 +56,11 @@ CREATE TABLE plan_progress (
     result_rating varchar(24),
     behaviour_rating varchar(24),
     latest_predikat varchar(24),        -- the year's row: the year's, else the latest checkpoint's
-    latest_evaluation_status varchar(16)
+    latest_evaluation_status varchar(16),
+    -- the year's row: each checkpoint's end and missing realisations (the team view sums
+    -- those ended before today without reading the checkpoint rows)
+    missing_ends date[],
+    missing_counts integer[]
 );
 CREATE UNIQUE INDEX plan_progress_key ON plan_progress (tenant_id, plan_id, checkpoint_id)
     NULLS NOT DISTINCT;
@@ -141,24 +145,34 @@ BEGIN
         SELECT DISTINCT ON (plan_id) plan_id, predikat, status FROM ev
         WHERE predikat IS NOT NULL
         ORDER BY plan_id, (checkpoint_id IS NULL) DESC, number DESC
+    ), missing AS (
+        SELECT pl.id AS plan_id, array_agg(c.ends_on ORDER BY c.number) AS ends,
+            array_agg(coalesce(w.n, 0) - coalesce(ac.n, 0) ORDER BY c.number) AS counts
+        FROM pl
+        JOIN checkpoints c ON c.tenant_id = p_tenant AND c.period_id = pl.period_id
+        LEFT JOIN w ON w.plan_id = pl.id
+        LEFT JOIN at_checkpoint ac ON ac.plan_id = pl.id AND ac.checkpoint_id = c.id
+        GROUP BY pl.id
     ), fresh AS (
         SELECT pl.id AS plan_id, NULL::bigint AS checkpoint_id, pl.period_id, pl.employee_id,
             pl.unit_id, pl.status::varchar(16) AS plan_status,
             round(coalesce(td.score, 0) / w.total, 2) AS achievement,
             coalesce(w.n, 0) AS indicators, 0 AS counted, 0 AS missing,
             coalesce(pe.n, 0) AS pending, ye.predikat, ye.result_rating, ye.behaviour_rating,
-            le.predikat AS latest_predikat, le.status::varchar(16) AS latest_evaluation_status
+            le.predikat AS latest_predikat, le.status::varchar(16) AS latest_evaluation_status,
+            mi.ends AS missing_ends, mi.counts AS missing_counts
         FROM pl
         LEFT JOIN w ON w.plan_id = pl.id
         LEFT JOIN to_date td ON td.plan_id = pl.id
         LEFT JOIN pending pe ON pe.plan_id = pl.id
         LEFT JOIN ev ye ON ye.plan_id = pl.id AND ye.checkpoint_id IS NULL
         LEFT JOIN latest_ev le ON le.plan_id = pl.id
+        LEFT JOIN missing mi ON mi.plan_id = pl.id
         UNION ALL
         SELECT pl.id, c.id, pl.period_id, pl.employee_id, pl.unit_id, pl.status,
             round(coalesce(ac.score, 0) / w.total, 2),
             coalesce(w.n, 0), coalesce(ac.n, 0), coalesce(w.n, 0) - coalesce(ac.n, 0), 0,
-            ce.predikat, ce.result_rating, ce.behaviour_rating, NULL, NULL
+            ce.predikat, ce.result_rating, ce.behaviour_rating, NULL, NULL, NULL, NULL
         FROM pl
         JOIN checkpoints c ON c.tenant_id = p_tenant AND c.period_id = pl.period_id
         LEFT JOIN w ON w.plan_id = pl.id
@@ -176,7 +190,7 @@ BEGIN
         INSERT INTO plan_progress AS x (tenant_id, plan_id, checkpoint_id, period_id,
             employee_id, unit_id, plan_status, achievement, indicators, counted, missing,
             pending, predikat, result_rating, behaviour_rating, latest_predikat,
-            latest_evaluation_status)
+            latest_evaluation_status, missing_ends, missing_counts)
         SELECT p_tenant, f.* FROM fresh f
         ON CONFLICT (tenant_id, plan_id, checkpoint_id) DO UPDATE SET
             period_id = EXCLUDED.period_id, employee_id = EXCLUDED.employee_id,
@@ -186,15 +200,18 @@ BEGIN
             pending = EXCLUDED.pending, predikat = EXCLUDED.predikat,
             result_rating = EXCLUDED.result_rating, behaviour_rating = EXCLUDED.behaviour_rating,
             latest_predikat = EXCLUDED.latest_predikat,
-            latest_evaluation_status = EXCLUDED.latest_evaluation_status
+            latest_evaluation_status = EXCLUDED.latest_evaluation_status,
+            missing_ends = EXCLUDED.missing_ends, missing_counts = EXCLUDED.missing_counts
         WHERE (x.period_id, x.employee_id, x.unit_id, x.plan_status, x.achievement,
                 x.indicators, x.counted, x.missing, x.pending, x.predikat, x.result_rating,
-                x.behaviour_rating, x.latest_predikat, x.latest_evaluation_status)
+                x.behaviour_rating, x.latest_predikat, x.latest_evaluation_status,
+                x.missing_ends, x.missing_counts)
             IS DISTINCT FROM (EXCLUDED.period_id, EXCLUDED.employee_id, EXCLUDED.unit_id,
                 EXCLUDED.plan_status, EXCLUDED.achievement, EXCLUDED.indicators,
                 EXCLUDED.counted, EXCLUDED.missing, EXCLUDED.pending, EXCLUDED.predikat,
                 EXCLUDED.result_rating, EXCLUDED.behaviour_rating, EXCLUDED.latest_predikat,
-                EXCLUDED.latest_evaluation_status)
+                EXCLUDED.latest_evaluation_status, EXCLUDED.missing_ends,
+                EXCLUDED.missing_counts)
     ), delta AS (
         SELECT period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
             behaviour_rating, 1 AS plans, (achievement IS NOT NULL)::int AS with_achievement,

@@ -611,7 +611,7 @@ async def rebuild_progress() -> None:
 PROGRESS_COLUMNS = (
     "plan_id, checkpoint_id, period_id, employee_id, unit_id, plan_status, achievement,"
     " indicators, counted, missing, pending, predikat, result_rating, behaviour_rating,"
-    " latest_predikat, latest_evaluation_status"
+    " latest_predikat, latest_evaluation_status, missing_ends, missing_counts"
 )
 COUNTS_COLUMNS = (
     "period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating, behaviour_rating,"
@@ -640,11 +640,14 @@ async def progress_state() -> tuple[list[Row], list[Row]]:
 
 # --- monitoring: the supervisor's team -----------------------------------------------------------
 
-# Each report with their plan and its year's row; missing realisations are the sum over the
-# checkpoints that have ended (which depends on today, so it is summed at read time).
+# Each report with their plan and its year's row; missing realisations are summed over the
+# checkpoints that have ended (which depends on today, so at read time), from the row's own
+# arrays of checkpoint ends and missing counts.
 TEAM_SQL = f"""
 SELECT e.*, tp.id AS plan_id, tp.status AS plan_status, pp.achievement,
-    coalesce(pp.indicators, 0) AS indicators, coalesce(missing.n, 0) AS missing_realisations,
+    coalesce(pp.indicators, 0) AS indicators,
+    coalesce((SELECT sum(m.n) FROM unnest(pp.missing_ends, pp.missing_counts) AS m(ends_on, n)
+              WHERE m.ends_on < $4), 0) AS missing_realisations,
     coalesce(pp.pending, 0) AS pending_verifications, pp.latest_predikat,
     pp.latest_evaluation_status
 FROM (SELECT {EMPLOYEE_COLUMNS} FROM employees
@@ -652,11 +655,6 @@ FROM (SELECT {EMPLOYEE_COLUMNS} FROM employees
 LEFT JOIN plans tp ON tp.tenant_id = $1 AND tp.period_id = $3 AND tp.employee_id = e.id
 LEFT JOIN plan_progress pp ON pp.tenant_id = $1 AND pp.plan_id = tp.id
     AND pp.checkpoint_id IS NULL
-LEFT JOIN LATERAL (
-    SELECT sum(x.missing) AS n FROM plan_progress x
-    JOIN checkpoints c ON c.tenant_id = $1 AND c.id = x.checkpoint_id AND c.ends_on < $4
-    WHERE x.tenant_id = $1 AND x.plan_id = tp.id AND x.checkpoint_id IS NOT NULL
-) missing ON true
 ORDER BY e.name, e.id
 """
 
