@@ -93,8 +93,11 @@ $$;
 
 -- The read models of these plans, recomputed from the plans, indicators, realisations,
 -- checkpoints and evaluations; the counts change by the difference.
+-- One generic plan per connection: planning the statement below took 5-25 ms, ten times
+-- running it for a plan; planned for an unknown number of plans it stays linear (index
+-- lookups per plan), ~1 ms a plan for a batch of 5,000 (bench/README.md).
 CREATE FUNCTION kinerja_progress_refresh(p_tenant bigint, p_plans bigint[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_cap numeric;
 BEGIN
