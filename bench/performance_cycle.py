@@ -998,6 +998,12 @@ def report(result: dict[str, Any]) -> str:
             f" p99 {fresh['p99_ms']:.1f} ms, max {fresh['max_ms']:.1f} ms"
             f" (first read showed it: {fresh['first_read_showed_it']}/{fresh['samples']})"
         )
+    for row in result.get("upkeep") or []:
+        lines.append(
+            f"upkeep     {row['write']:<32} write alone {row['write_ms']:>8.1f} ms, with the read"
+            f" models kept {row['with_upkeep_ms']:>8.1f} ms"
+            f" (+{(row['with_upkeep_ms'] - row['write_ms']) / row['plans']:.2f} ms a plan)"
+        )
     lines.append("")
     lines.append(
         f"inside PostgreSQL (EXPLAIN ANALYZE as the app role, median of {cfg['explain_samples']}):"
@@ -1134,6 +1140,75 @@ async def _latest_realisation(conn: asyncpg.Connection, tenant_id: int, plan_id:
         )
 
 
+# The writes whose read-model upkeep is timed: (label, UPDATE of realisations, plans touched).
+UPKEEP_WRITES = (
+    (
+        "1 realisation",
+        "UPDATE realisations SET value = value + 1 WHERE tenant_id = $1 AND id ="
+        " (SELECT min(id) FROM realisations WHERE tenant_id = $1 AND plan_id = $2[1])",
+        1,
+    ),
+    (
+        "1 plan's 60 realisations",
+        "UPDATE realisations SET value = value + 1 WHERE tenant_id = $1 AND plan_id = $2[1]",
+        1,
+    ),
+    *(
+        (
+            f"{n:,} plans, one realisation each",
+            "UPDATE realisations r SET value = value + 1 FROM (SELECT DISTINCT ON (plan_id) id"
+            " FROM realisations WHERE tenant_id = $1 AND plan_id = ANY($2::bigint[])"
+            " ORDER BY plan_id, id) x WHERE r.tenant_id = $1 AND r.id = x.id",
+            n,
+        )
+        for n in (300, 5000)
+    ),
+)
+
+
+async def upkeep_cost(owner_url: str, app_role: str, tenant_id: int) -> list[dict[str, Any]]:
+    """What the read models' upkeep adds to a write: each UPDATE of UPKEEP_WRITES as the app
+    role (RLS, the triggers refreshing the read models in the same transaction) against the
+    same UPDATE with triggers off (the owner with session_replication_role = replica: the
+    write alone), rolled back each time; median of 5, after one unmeasured run each."""
+    conn = await asyncpg.connect(**parse_pg_url(owner_url), server_settings={"jit": "off"})
+    try:
+        plans = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM plans WHERE tenant_id = $1 ORDER BY id", tenant_id
+            )
+        ]
+
+        async def timed(sql: str, params: list[Any], upkeep: bool) -> float:
+            times = []
+            for _ in range(6):
+                transaction = conn.transaction()
+                await transaction.start()
+                try:
+                    if upkeep:
+                        await conn.execute(f'SET LOCAL ROLE "{app_role}"')
+                    else:
+                        await conn.execute("SET LOCAL session_replication_role = replica")
+                    await conn.execute(SET_TENANT_SQL, str(tenant_id))
+                    started = time.perf_counter()
+                    await conn.execute(sql, *params)
+                    times.append(time.perf_counter() - started)
+                finally:
+                    await transaction.rollback()
+            return statistics.median(times[1:]) * 1000
+
+        rows = []
+        for label, sql, n in UPKEEP_WRITES:
+            params = [tenant_id, plans[:n]]
+            alone = await timed(sql, params, upkeep=False)
+            kept = await timed(sql, params, upkeep=True)
+            rows.append({"write": label, "plans": n, "write_ms": alone, "with_upkeep_ms": kept})
+        return rows
+    finally:
+        await conn.close()
+
+
 # --- main --------------------------------------------------------------------------------
 
 
@@ -1223,6 +1298,10 @@ async def main(args: argparse.Namespace) -> int:
         await api.http.aclose()
     finally:
         await server.stop()
+    upkeep = None
+    if args.upkeep and measured:
+        print("timing the read models' upkeep per write …", flush=True)
+        upkeep = await upkeep_cost(owner_url, settings.app_db_user, region.tenant_id)
 
     result: dict[str, Any] = {
         "benchmark": "performance_cycle",
@@ -1256,6 +1335,7 @@ async def main(args: argparse.Namespace) -> int:
         },
         "operations": {},
         "freshness": fresh,
+        "upkeep": upkeep,
     }
     all_ok = not problems
     for op in ops:
@@ -1362,6 +1442,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=8, help="warm-up requests per phase")
     parser.add_argument(
         "--explain-samples", type=int, default=3, help="EXPLAIN ANALYZE runs per statement"
+    )
+    parser.add_argument(
+        "--upkeep",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time what the read models' upkeep adds to writes of 1 to 5,000 plans",
     )
     parser.add_argument(
         "--freshness-samples",

@@ -25,9 +25,11 @@ from redis.exceptions import RedisError
 
 from kinerja_saas import logs, metrics
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.errors import ErrorCode
 from kinerja_saas.ratelimit import RateLimited, hit_all, unchecked
 from kinerja_saas.settings import Settings
 from tenants.context import on_region_found
+from tenants.errors import TenancyError
 from tenants.plans import limits_of
 
 log = logs.get_logger("kinerja.fair_share")
@@ -63,23 +65,19 @@ class RequestLimiter:
             return
         if user_wait is not None:
             metrics.REQUESTS_REFUSED.labels("user").inc()
-            raise RateLimited(
-                f"Too many requests from this login; try again in {user_wait} seconds.",
-                retry_after=user_wait,
-            )
+            raise RateLimited(retry_after=user_wait, source="akun ini")
         if region_wait is not None:
             metrics.REQUESTS_REFUSED.labels("region").inc()
-            raise RateLimited(
-                f"Too many requests from this region; try again in {region_wait} seconds.",
-                retry_after=region_wait,
-            )
+            raise RateLimited(retry_after=region_wait, source="wilayah ini")
 
 
 class RegionBusy(RateLimited):
     """The region already runs its share of this process's database work."""
 
-    def __init__(self, message: str, *, retry_after: int = 1) -> None:
-        super().__init__(message, retry_after=retry_after, code="BUSY")
+    code = "BUSY"
+
+    def __init__(self, busy: ErrorCode = TenancyError.BUSY, *, retry_after: int = 1) -> None:
+        super().__init__(busy, retry_after=retry_after)
 
 
 class RegionSlots:
@@ -116,7 +114,7 @@ class RegionSlots:
         wait_seconds: float,
         anonymous_capacity: int | None = None,
         total: int | None = None,
-        busy_message: str = "The region has too many requests running; try again in a moment.",
+        busy: ErrorCode = TenancyError.BUSY,
         active_seconds: float = 0.0,
         busy_seconds_per_second: float | None = None,
         burst_seconds: float = 1.0,  # a paced region's operation of a second starts at once
@@ -125,7 +123,7 @@ class RegionSlots:
         self.anonymous_capacity = anonymous_capacity or capacity
         self.total = total
         self.wait_seconds = wait_seconds
-        self.busy_message = busy_message
+        self.busy = busy
         self._running: dict[int | None, int] = {}
         self._queues: dict[int | None, collections.deque[tuple[int, asyncio.Future]]] = {}
         self._arrivals = itertools.count()
@@ -330,7 +328,7 @@ class RegionSlots:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             metrics.REQUESTS_REFUSED.labels("busy").inc()
-            raise RegionBusy(self.busy_message) from None
+            raise RegionBusy(self.busy) from None
         held.active, held.since = True, time.monotonic()
 
     def move(self, held: HeldSlot, tenant_id: int) -> None:

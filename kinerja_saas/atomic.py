@@ -12,7 +12,7 @@ from tortoise.exceptions import ValidationError as ModelValidationError
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.db.catalogue import unique_key_column
-from kinerja_saas.errors import FieldError, NotFound, ValidationFailed, api_field
+from kinerja_saas.errors import CommonError, FieldError, NotFound, ValidationFailed, api_field
 
 T = TypeVar("T")
 
@@ -40,11 +40,7 @@ async def atomically(
         field = api_field(column.strip())
         too_long = "Length of" in detail
         return None, [
-            FieldError(
-                field=field,
-                code="TOO_LONG" if too_long else "INVALID",
-                message=f"{field} is too long." if too_long else f"{field} is not valid.",
-            )
+            FieldError.of(field, CommonError.TOO_LONG if too_long else CommonError.INVALID)
         ]
     except IntegrityError as exc:
         # Another request committed the same key after this one's own check.
@@ -54,10 +50,4 @@ async def atomically(
         clashing = await unique_key_column(cause.constraint_name)
         if clashing is None:
             raise
-        return None, [
-            FieldError(
-                field=api_field(clashing),
-                code="DUPLICATE",
-                message=f"This {clashing} was just taken by a concurrent change.",
-            )
-        ]
+        return None, [FieldError.of(api_field(clashing), CommonError.DUPLICATE)]

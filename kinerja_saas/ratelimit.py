@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from kinerja_saas import logs, metrics
-from kinerja_saas.errors import DomainError
+from kinerja_saas.errors import CommonError, DomainError, ErrorCode
 
 log = logs.get_logger("kinerja.ratelimit")
 
@@ -62,8 +62,15 @@ class RateLimited(DomainError):
 
     code = "RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: int, code: str | None = None):
-        super().__init__(message, code=code)
+    def __init__(
+        self,
+        error: ErrorCode = CommonError.RATE_LIMITED,
+        *,
+        retry_after: int,
+        code: str | None = None,
+        **params: Any,
+    ):
+        super().__init__(error, code=code, wait=retry_after, **params)
         self.retry_after = retry_after
 
     @property

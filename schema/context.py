@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
 from kinerja_saas.ratelimit import client_ip
 from kinerja_saas.settings import Settings
@@ -51,7 +52,7 @@ class Context:
         platform scope for an operator): the second line behind the request's binding
         (tenants.context.Binding), so no field can act with one region's roles in another."""
         if self.actor is None:
-            raise AuthenticationFailed("Log in first.", code="UNAUTHENTICATED")
+            raise AuthenticationFailed(AuthError.UNAUTHENTICATED)
         check_region(self.actor.tenant_id)
         return self.actor
 
@@ -59,7 +60,5 @@ class Context:
         """An actor acting inside a region (platform operators have none)."""
         actor = self.require_actor()
         if actor.tenant_id is None:
-            raise PermissionDenied(
-                "Platform operators see no region's people data.", code="NO_REGION"
-            )
+            raise PermissionDenied(AuthError.NO_REGION)
         return actor

@@ -3,9 +3,11 @@
 - Mutations return `errors: [UserError!]!` for invalid input (field, code, message) and
   nothing is written: the mutation body runs in a savepoint.
 - Authentication and permission problems are GraphQL errors with `extensions.code`.
-- Anything unexpected is masked ("Unexpected error.") and logged; when the database could
-  not be reached (a restart, an outage) the masked error says so with the code
-  SERVICE_UNAVAILABLE, so clients know that trying again is right.
+- Anything unexpected is masked ("Terjadi kesalahan yang tidak terduga.") and logged; when
+  the database could not be reached (a restart, an outage) the masked error says so with the
+  code SERVICE_UNAVAILABLE, so clients know that trying again is right.
+- Every message comes from a declared catalogue (kinerja_saas/<domain>/errors.py,
+  schema/error_codes.py), in Bahasa Indonesia; the codes are stable English constants.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from strawberry.extensions import MaskErrors
 from kinerja_saas.atomic import atomically
 from kinerja_saas.database import database_unavailable
 from kinerja_saas.errors import DomainError, FieldError, ValidationFailed
+from schema.error_codes import ApiError
 
 T = TypeVar("T")
 
@@ -45,8 +48,9 @@ def public_error(exc: DomainError) -> GraphQLError:
     return GraphQLError(exc.message, extensions=extensions, original_error=exc)
 
 
-UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
-UNAVAILABLE_MESSAGE = "The service is briefly unavailable; nothing was saved. Try again."
+UNAVAILABLE_CODE = ApiError.SERVICE_UNAVAILABLE.value
+UNAVAILABLE_MESSAGE = ApiError.SERVICE_UNAVAILABLE.render()
+UNEXPECTED_MESSAGE = ApiError.UNEXPECTED.render()  # what MaskErrors says of a bug
 
 
 def unavailable_error(error: GraphQLError | None = None) -> GraphQLError:
@@ -62,13 +66,19 @@ def unavailable_error(error: GraphQLError | None = None) -> GraphQLError:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Strawberry's masking, with a typed error for an unreachable database; and, with
-    `hide_suggestions` (production), without GraphQL's "Did you mean …?", which tells a
-    stranger the schema field by field. An extension of the schema, so every transport
-    (HTTP, WebSocket results, streamed ones) gets the same errors."""
+    """Strawberry's masking (in Indonesian), with a typed error for an unreachable database;
+    and, with `hide_suggestions` (production), without GraphQL's "Did you mean …?", which
+    tells a stranger the schema field by field. An extension of the schema, so every
+    transport (HTTP, WebSocket results, streamed ones) gets the same errors."""
 
-    def __init__(self, *args, hide_suggestions: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        *args,
+        hide_suggestions: bool = False,
+        error_message: str = UNEXPECTED_MESSAGE,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, error_message=error_message, **kwargs)
         self.hide_suggestions = hide_suggestions
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
@@ -142,9 +152,7 @@ def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     text = str(value)
     number = int(text) if _ID.fullmatch(text) else 0
     if not 0 < number <= MAX_ID:
-        raise ValidationFailed(
-            [FieldError(field, "INVALID_ID", f"{field}: bukan id yang sah (angka 0-9 saja).")]
-        )
+        raise ValidationFailed.one(field, ApiError.INVALID_ID, name=field)
     return number
 
 

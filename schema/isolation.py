@@ -38,6 +38,8 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from schema.error_codes import ApiError
+
 _KEY = "kinerja.authentication"
 # Runs only as the sole field of its operation (logout, changePassword: they work with a
 # token, but end or replace sessions).
@@ -46,16 +48,10 @@ ALONE = {_KEY: "alone"}
 # activateAccount, a password reset: anything that issues tokens to who is not logged in).
 ANONYMOUS = {_KEY: "anonymous"}
 
-ALONE_CODE = "AUTHENTICATION_ALONE"
-ALONE_MESSAGE = (
-    "Login, logout, pembaruan token, aktivasi akun dan penggantian kata sandi dikirim "
-    "sendiri: satu-satunya field dalam operasinya."
-)
-WITH_TOKEN_CODE = "ALREADY_AUTHENTICATED"
-WITH_TOKEN_MESSAGE = (
-    "Permintaan ini sudah membawa token: login, pembaruan token dan aktivasi akun dikirim "
-    "tanpa header Authorization."
-)
+ALONE_CODE = ApiError.AUTHENTICATION_ALONE.value
+ALONE_MESSAGE = ApiError.AUTHENTICATION_ALONE.render()
+WITH_TOKEN_CODE = ApiError.ALREADY_AUTHENTICATED.value
+WITH_TOKEN_MESSAGE = ApiError.ALREADY_AUTHENTICATED.render()
 
 
 def authentication_kind(root: GraphQLObjectType | None, name: str) -> str | None:

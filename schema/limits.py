@@ -32,6 +32,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from schema.error_codes import ApiError
 from schema.pagination import DEFAULT_PAGE_SIZE
 
 LIST_ESTIMATE = 10  # a plain list (a unit's children…): typically a handful
@@ -133,9 +134,8 @@ class CostLimit(SchemaExtension):
             )
             if cost > self.max_cost:
                 raise GraphQLError(
-                    f"Query cost {cost} exceeds the limit of {self.max_cost}; ask for fewer"
-                    " fields or smaller pages.",
-                    extensions={"code": "QUERY_TOO_COSTLY", "cost": cost},
+                    ApiError.QUERY_TOO_COSTLY.render(cost=cost, max=self.max_cost),
+                    extensions={"code": ApiError.QUERY_TOO_COSTLY.value, "cost": cost},
                 )
         yield
 
@@ -247,9 +247,8 @@ class DocumentShape(SchemaExtension):
         if document is not None:
             if expanded_selections(document, self.max_selections) > self.max_selections:
                 raise GraphQLError(
-                    f"The query selects more than {self.max_selections} fields once its "
-                    "fragments are expanded.",
-                    extensions={"code": "QUERY_TOO_LARGE"},
+                    ApiError.QUERY_TOO_LARGE.render(max=self.max_selections),
+                    extensions={"code": ApiError.QUERY_TOO_LARGE.value},
                 )
             auth_fields = sum(
                 1
@@ -260,13 +259,13 @@ class DocumentShape(SchemaExtension):
             )
             if auth_fields > 1:
                 raise GraphQLError(
-                    "Send one login, refreshToken or activateAccount per request.",
-                    extensions={"code": "ONE_AUTH_PER_REQUEST"},
+                    ApiError.ONE_AUTH_PER_REQUEST.render(),
+                    extensions={"code": ApiError.ONE_AUTH_PER_REQUEST.value},
                 )
             field = nul_character_field(document, self.execution_context.variables or {})
             if field is not None:
                 raise GraphQLError(
-                    f"{field} contains a NUL character.",
-                    extensions={"code": "INVALID_CHARACTER", "field": field},
+                    ApiError.INVALID_CHARACTER.render(name=field),
+                    extensions={"code": ApiError.INVALID_CHARACTER.value, "field": field},
                 )
         yield

@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 import strawberry
 
-from kinerja_saas.errors import FieldError, ValidationFailed
+from kinerja_saas.errors import ValidationFailed
+from schema.error_codes import ApiError
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -50,20 +51,14 @@ def decode_cursor(cursor: str, order: str = "") -> tuple[Any, int]:
         if not 0 <= row_id < 2**63 or not isinstance(value, str | int | float | datetime | None):
             raise ValueError("out of range")
     except Exception as exc:  # any malformed cursor is the client's input error
-        raise ValidationFailed(
-            [FieldError("after", "INVALID_CURSOR", "Malformed cursor.")]
-        ) from exc
+        raise ValidationFailed.one("after", ApiError.INVALID_CURSOR) from exc
     if cursor_order != order:
-        raise ValidationFailed(
-            [FieldError("after", "INVALID_CURSOR", "This cursor belongs to another ordering.")]
-        )
+        raise ValidationFailed.one("after", ApiError.INVALID_CURSOR)
     return value, row_id
 
 
 def page_size(first: int | None, maximum: int) -> int:
     size = DEFAULT_PAGE_SIZE if first is None else first
     if size < 0 or size > maximum:
-        raise ValidationFailed(
-            [FieldError("first", "PAGE_SIZE", f"first must be between 0 and {maximum}.")]
-        )
+        raise ValidationFailed.one("first", ApiError.PAGE_SIZE, max=maximum)
     return size

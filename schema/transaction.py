@@ -21,7 +21,8 @@ from strawberry.types.graphql import OperationType
 from kinerja_saas.database import database_unavailable
 from kinerja_saas.errors import DomainError
 from kinerja_saas.ratelimit import RateLimited
-from schema.errors import unavailable_error
+from schema.error_codes import ApiError
+from schema.errors import UNEXPECTED_MESSAGE, unavailable_error
 from tenants.context import Binding, tenant_transaction
 
 log = logging.getLogger("kinerja.graphql")
@@ -75,14 +76,14 @@ class TenantTransaction(SchemaExtension):
                     raise
                 # Raised here, it would skip MaskErrors (which works on results): mask it.
                 log.exception("the operation's transaction failed")
-                raise GraphQLError("Unexpected error.") from exc
+                raise GraphQLError(UNEXPECTED_MESSAGE) from exc
             is_mutation = self.execution_context.operation_type == OperationType.MUTATION
             if is_mutation and any(v is not None for v in (result.data or {}).values()):
                 # Payloads that resolved before the failure must not read as saved.
                 result.errors.append(
                     GraphQLError(
-                        "The operation failed, so none of its changes were saved.",
-                        extensions={"code": "ROLLED_BACK"},
+                        ApiError.ROLLED_BACK.render(),
+                        extensions={"code": ApiError.ROLLED_BACK.value},
                     )
                 )
 

@@ -29,6 +29,7 @@ from strawberry.types.unset import UNSET
 from kinerja_saas import logs, metrics
 from kinerja_saas.admission import FairShare
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError, BearerError
 from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
@@ -37,6 +38,8 @@ from kinerja_saas.regions import queries as regions
 from kinerja_saas.settings import Settings
 from schema import graphiql
 from schema.context import Context
+from schema.error_codes import HTTP_REASONS, ApiError
+from schema.errors import UNEXPECTED_MESSAGE
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
 
@@ -81,23 +84,19 @@ def _check_subscribe(payload: object, settings: Settings) -> None:
         raise RequestRefused(400, TOO_DEEP)
     kind = chosen_operation(payload["query"], name, settings.max_tokens)
     if kind is not None and kind != OperationType.SUBSCRIPTION:
-        raise RequestRefused(400, USE_HTTP_MESSAGE, code="USE_HTTP")
+        raise RequestRefused(400, USE_HTTP_MESSAGE, code=ApiError.USE_HTTP)
 
 
 # --- which operation a document runs: the same rule over HTTP and WebSocket -------------
 
 OPERATION_NAME_TYPE = "operationName harus berupa teks atau null."
+BODY_NOT_OBJECT = "Permintaan harus berupa objek JSON."
 TOO_DEEP_MESSAGE = "Permintaan bersarang lebih dari {depth} tingkat."
 MAX_JSON_DEPTH = 64  # objects and lists within one another, the body itself included
 TOO_DEEP = TOO_DEEP_MESSAGE.format(depth=MAX_JSON_DEPTH)
-USE_HTTP_MESSAGE = (
-    "Lewat WebSocket hanya subscription yang dijalankan; kirim query dan mutation lewat HTTP."
-)
-NAME_REQUIRED_MESSAGE = "Dokumen memuat beberapa operasi: sebutkan satu di operationName."
-UNKNOWN_OPERATION_MESSAGE = "Dokumen tidak memuat operasi bernama {name}."
-SUBSCRIPTION_OVER_HTTP_MESSAGE = (
-    "Subscription dijalankan lewat WebSocket (graphql-transport-ws), tidak lewat HTTP."
-)
+USE_HTTP_MESSAGE = ApiError.USE_HTTP.render()
+NAME_REQUIRED_MESSAGE = ApiError.OPERATION_NAME_REQUIRED.render()
+SUBSCRIPTION_OVER_HTTP_MESSAGE = ApiError.SUBSCRIPTION_OVER_HTTP.render()
 
 
 class RequestRefused(HTTPException):
@@ -106,7 +105,7 @@ class RequestRefused(HTTPException):
 
     def __init__(self, status_code: int, reason: str, *, code: str | None = None) -> None:
         super().__init__(status_code, reason)
-        self.code = code or _HTTP_CODES.get(status_code, "BAD_REQUEST")
+        self.code = str(code or _HTTP_ERRORS.get(status_code, ApiError.BAD_REQUEST))
 
     @property
     def formatted(self) -> dict:
@@ -164,15 +163,15 @@ def chosen_operation(
         return None
     if operation_name is None:
         if len(operations) > 1:
-            raise RequestRefused(400, NAME_REQUIRED_MESSAGE, code="OPERATION_NAME_REQUIRED")
+            raise RequestRefused(400, NAME_REQUIRED_MESSAGE, code=ApiError.OPERATION_NAME_REQUIRED)
         return operations[0][1]
     for name, kind in operations:
         if name == operation_name:
             return kind
     raise RequestRefused(
         400,
-        UNKNOWN_OPERATION_MESSAGE.format(name=orjson.dumps(operation_name[:100]).decode()),
-        code="UNKNOWN_OPERATION",
+        ApiError.UNKNOWN_OPERATION.render(name=orjson.dumps(operation_name[:100]).decode()),
+        code=ApiError.UNKNOWN_OPERATION,
     )
 
 
@@ -240,7 +239,7 @@ class KinerjaGraphQL(GraphQL):
         if isinstance(value, list) and self.schema.config.batching_config is not None:
             return value
         if not isinstance(value, dict):
-            raise HTTPException(400, "Permintaan harus berupa objek JSON.")
+            raise RequestRefused(400, BODY_NOT_OBJECT)
         return value
 
     async def parse_multipart(self, request) -> dict:
@@ -251,7 +250,7 @@ class KinerjaGraphQL(GraphQL):
         try:
             form_data = await request.get_form_data()
         except ValueError as e:
-            raise HTTPException(400, "Badan multipart tidak dapat dibaca.") from e
+            raise RequestRefused(400, "Badan multipart tidak dapat dibaca.") from e
         operations = form_data.form.get("operations", "{}")
         files_map = form_data.form.get("map", "{}")
         if isinstance(operations, bytes | str):
@@ -264,14 +263,14 @@ class KinerjaGraphQL(GraphQL):
         parsed = await super().parse_http_body(request_adapter)
         for item in parsed if isinstance(parsed, list) else [parsed]:
             if item.operation_name is not None and not isinstance(item.operation_name, str):
-                raise HTTPException(400, OPERATION_NAME_TYPE)
+                raise RequestRefused(400, OPERATION_NAME_TYPE)
             if isinstance(item.query, str):
                 # The operation that runs, chosen as over WebSocket; a subscription belongs
                 # on the socket (over HTTP it failed with "Unexpected error.").
                 kind = chosen_operation(item.query, item.operation_name, self.settings.max_tokens)
                 if kind == OperationType.SUBSCRIPTION:
                     raise RequestRefused(
-                        400, SUBSCRIPTION_OVER_HTTP_MESSAGE, code="SUBSCRIPTION_OVER_HTTP"
+                        400, SUBSCRIPTION_OVER_HTTP_MESSAGE, code=ApiError.SUBSCRIPTION_OVER_HTTP
                     )
         return parsed
 
@@ -288,9 +287,15 @@ class KinerjaGraphQL(GraphQL):
             return await self._run(request, context, root_value)
         except HTTPException as exc:
             # Strawberry answers these in plain text; clients expect GraphQL's shape.
-            code = getattr(exc, "code", None) or _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            code = getattr(exc, "code", None)
+            if code is not None:  # our own refusal (RequestRefused): its Indonesian text
+                message = exc.reason
+            else:  # Strawberry's own, in English: as a person reads it
+                error = _HTTP_ERRORS.get(exc.status_code, ApiError.BAD_REQUEST)
+                reason = HTTP_REASONS.get(exc.reason)
+                code, message = error.value, error.render(**({"reason": reason} if reason else {}))
             return JSONResponse(
-                {"errors": [{"message": exc.reason, "extensions": {"code": code}}]},
+                {"errors": [{"message": message, "extensions": {"code": code}}]},
                 status_code=exc.status_code,
             )
 
@@ -335,9 +340,7 @@ class KinerjaGraphQL(GraphQL):
         """A frontend of region B names its region; a token of region A is refused there."""
         tenant = await regions.region_by_slug(slug)
         if context.actor and (tenant is None or tenant.id != context.actor.tenant_id):
-            context.auth_error = AuthenticationFailed(
-                "This token belongs to another region.", code="REGION_MISMATCH"
-            )
+            context.auth_error = AuthenticationFailed(ApiError.REGION_MISMATCH)
             context.actor = None
 
     # --- metrics and the request's log line ---------------------------------------------
@@ -389,7 +392,7 @@ class KinerjaGraphQL(GraphQL):
             token = _bearer(params.get("authorization") or params.get("Authorization"))
             actor = self._actor(token, context.request_id)
             if actor.is_operator or actor.tenant_id is None:
-                raise AuthenticationFailed("Only a region's users subscribe.", code="NO_REGION")
+                raise AuthenticationFailed(AuthError.NO_REGION)
             await self.revocations.check(actor)
             async with tenant_transaction(actor.tenant_id):  # refuses a suspended region
                 pass
@@ -408,7 +411,11 @@ class KinerjaGraphQL(GraphQL):
 _log = logs.get_logger("kinerja.graphql")
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
-_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+_HTTP_ERRORS = {
+    400: ApiError.BAD_REQUEST,
+    404: ApiError.NOT_FOUND,
+    405: ApiError.METHOD_NOT_ALLOWED,
+}
 
 _DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
 
@@ -431,11 +438,11 @@ def _error_outcome(error: GraphQLError) -> str:
     code = (error.extensions or {}).get("code")
     if isinstance(original, AuthenticationFailed | PermissionDenied) or code in _DENIED_CODES:
         return "denied"
-    if code == "SERVICE_UNAVAILABLE":  # an outage, typed for the client: still an error
+    if code == ApiError.SERVICE_UNAVAILABLE:  # an outage, typed for the client: still an error
         return "error"
-    if isinstance(original, DomainError) or code == "ROLLED_BACK":
+    if isinstance(original, DomainError) or code == ApiError.ROLLED_BACK:
         return "user_error"
-    if original is None and error.message != "Unexpected error.":  # MaskErrors' message
+    if original is None and error.message != UNEXPECTED_MESSAGE:  # MaskErrors' message
         return "user_error"  # the document itself: syntax, validation, limits
     return "error"
 
@@ -447,7 +454,7 @@ def _bind_actor(actor: Actor) -> None:
 def _bearer(header: object) -> str:
     scheme, _, token = header.partition(" ") if isinstance(header, str) else ("", "", "")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationFailed("Use 'Authorization: Bearer <token>'.", code="TOKEN_INVALID")
+        raise AuthenticationFailed(BearerError.TOKEN_INVALID)
     return token.strip()
 
 
@@ -483,7 +490,7 @@ def _place_files(operations: object, files_map: object, files) -> dict:
     if not isinstance(files_map, dict):
         raise RequestRefused(400, MAP_PROBLEM.format(problem="harus berupa objek JSON."))
     if not isinstance(operations, dict):
-        raise HTTPException(400, "Permintaan harus berupa objek JSON.")
+        raise RequestRefused(400, BODY_NOT_OBJECT)
     placed = copy.deepcopy(operations)
     for key, paths in files_map.items():
         if key not in files:

@@ -22,6 +22,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from kinerja_saas.errors import AuthenticationFailed, PermissionDenied
+from tenants.errors import TenancyError
 
 _OUTSIDE = object()  # no tenant transaction is open
 
@@ -75,11 +76,7 @@ class TenantUnavailable(AuthenticationFailed):
     """The region does not exist or is suspended: nothing of it is served."""
 
 
-# The same text whatever region was reached for: a refusal must not tell another region's
-# name, or whether it exists.
-REGION_MISMATCH_MESSAGE = (
-    "Permintaan ini terikat pada satu wilayah dan tidak dapat menjangkau wilayah lain."
-)
+REGION_MISMATCH_MESSAGE = TenancyError.REGION_MISMATCH.render()
 
 
 class RegionMismatch(PermissionDenied):
@@ -88,7 +85,7 @@ class RegionMismatch(PermissionDenied):
     code = "REGION_MISMATCH"
 
     def __init__(self) -> None:
-        super().__init__(REGION_MISMATCH_MESSAGE)
+        super().__init__(TenancyError.REGION_MISMATCH)
 
 
 @dataclass(eq=False)
@@ -205,8 +202,7 @@ async def _transaction(
         )
         if tenant_id is not None and require_active and status != "ACTIVE":
             raise TenantUnavailable(
-                "This region is suspended." if status else "This region does not exist.",
-                code="REGION_SUSPENDED" if status else "REGION_UNKNOWN",
+                TenancyError.REGION_SUSPENDED if status else TenancyError.REGION_UNKNOWN
             )
         if admit is not None:
             await admit(plan)

@@ -7,6 +7,7 @@ from typing import Any
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.metrics import JOBS_RECOVERED
 from kinerja_saas.org import importing
+from kinerja_saas.org.errors import ImportError_
 from kinerja_saas.org.events import IMPORT_REQUESTED
 from tenants.context import tenant_transaction
 from workers import jobs
@@ -27,7 +28,6 @@ async def _import_failed(
     await importing.fail_import(
         tenant_id=actor.tenant_id,
         job_id=payload["job_id"],
-        message=f"The import could not finish ({type(exc).__name__}); try again or contact support.",
     )
 
 
@@ -38,8 +38,7 @@ async def _import_skipped(
     await importing.fail_import(
         tenant_id=actor.tenant_id,
         job_id=payload["job_id"],
-        code="REGION_SUSPENDED",
-        message="The region was suspended before the import could run.",
+        error=ImportError_.REGION_SUSPENDED,
     )
 
 

@@ -14,6 +14,7 @@ from tortoise.expressions import F
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth import events
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import ActivationError, AuthError
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.passwords import hash_password_async, password_problems
 from kinerja_saas.auth.roles import Role
@@ -21,7 +22,7 @@ from kinerja_saas.auth.service import LoginResult, issue_login, user_actor
 from kinerja_saas.auth.tokens import ALGORITHM, ISSUER, verify
 from kinerja_saas.errors import (
     AuthenticationFailed,
-    FieldError,
+    CommonError,
     NotFound,
     ValidationFailed,
 )
@@ -54,15 +55,13 @@ def activation_token(
 
 
 async def activate_account(*, token: str, password: str, settings: Settings) -> LoginResult:
-    invalid = AuthenticationFailed("This activation link is invalid.", code="TOKEN_INVALID")
+    invalid = AuthenticationFailed(ActivationError.TOKEN_INVALID)
     try:
         claims = verify(
             token, settings.jwt_verification_secrets, require=["exp", "sub", "tid", "ver"]
         )
     except jwt.ExpiredSignatureError as exc:
-        raise AuthenticationFailed(
-            "This activation link has expired; ask your admin for a new one.", code="TOKEN_EXPIRED"
-        ) from exc
+        raise AuthenticationFailed(ActivationError.TOKEN_EXPIRED) from exc
     except jwt.InvalidTokenError as exc:
         raise invalid from exc
     if claims.get("typ") != "activation":
@@ -73,7 +72,7 @@ async def activate_account(*, token: str, password: str, settings: Settings) -> 
         if user is None:
             raise invalid
         if user.password_hash is not None or user.token_version != claims["ver"]:
-            raise AuthenticationFailed("This activation link was already used.", code="TOKEN_USED")
+            raise AuthenticationFailed(ActivationError.TOKEN_USED)
         problems = password_problems(password, email=user.email)
         if problems:
             raise ValidationFailed(problems)
@@ -85,7 +84,7 @@ async def activate_account(*, token: str, password: str, settings: Settings) -> 
             password_hash=await hash_password_async(password), token_version=F("token_version") + 1
         )
         if not used:
-            raise AuthenticationFailed("This activation link was already used.", code="TOKEN_USED")
+            raise AuthenticationFailed(ActivationError.TOKEN_USED)
         user.token_version += 1
         return await issue_login(user_actor(user), user.name, user.token_version, settings)
 
@@ -93,17 +92,15 @@ async def activate_account(*, token: str, password: str, settings: Settings) -> 
 async def reissue_activation(*, actor: Actor, user_id: int, secret: str) -> tuple[UserAccount, str]:
     """A region admin hands a not-yet-activated login a fresh link; earlier links stop
     working (the token version moves on). The e-mail with it goes out through the outbox."""
-    actor.require(Role.REGION_ADMIN, "Only a region admin may issue activation links.")
+    actor.require(Role.REGION_ADMIN)
     tenant_id = current_tenant_id()
     user = await UserAccount.get_or_none(tenant_id=tenant_id, id=user_id)
     if user is None:
-        raise NotFound(f"No login {user_id} in this region.", field="userId")
+        raise NotFound(CommonError.NOT_FOUND, field="userId")
     if not user.is_active:
-        raise ValidationFailed([FieldError("userId", "INACTIVE", "This login is deactivated.")])
+        raise ValidationFailed.one("userId", CommonError.INACTIVE)
     if user.password_hash is not None:
-        raise ValidationFailed(
-            [FieldError("userId", "ALREADY_ACTIVE", "This login already has a password.")]
-        )
+        raise ValidationFailed.one("userId", AuthError.ALREADY_ACTIVE)
     await UserAccount.filter(tenant_id=tenant_id, id=user.id).update(
         token_version=F("token_version") + 1
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import PermissionDenied
+from kinerja_saas.auth.roles import ROLE_LABELS, Role
+from kinerja_saas.errors import CommonError, PermissionDenied
 from tenants.context import check_region
 
 
@@ -26,12 +26,12 @@ class Actor:
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
 
-    def require(self, role: Role, message: str) -> None:
-        """Raises PermissionDenied with `message` unless the actor has `role`, and
+    def require(self, role: Role) -> None:
+        """Raises PermissionDenied (naming the role) unless the actor has `role`, and
         RegionMismatch when the open transaction is another region's than the actor's."""
         check_region(self.tenant_id)
         if not self.has(role):
-            raise PermissionDenied(message)
+            raise PermissionDenied(CommonError.FORBIDDEN, allowed=[ROLE_LABELS[role]])
 
     @property
     def label(self) -> str:

@@ -16,12 +16,13 @@ from __future__ import annotations
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth import queries
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.auth.events import ROLE_CHANGED
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.training import queries as training_queries
 from kinerja_saas.training.admin import set_officer
@@ -41,18 +42,19 @@ def _check_grantable(errors: ErrorCollector, role: Role, verb: str) -> None:
     if role not in GRANTABLE:
         errors.add(
             "role",
-            "NOT_GRANTABLE",
-            f"Peran {ROLE_LABELS.get(role, role.value)} tidak {verb} langsung; yang dapat "
-            f"{verb}: " + ", ".join(ROLE_LABELS[r] for r in GRANTABLE) + ".",
+            AuthError.NOT_GRANTABLE,
+            role=ROLE_LABELS.get(role, role.value),
+            verb=verb,
+            grantable=[ROLE_LABELS[r] for r in GRANTABLE],
         )
 
 
 async def _login(user_id: int, errors: ErrorCollector) -> UserAccount:
     user = await scoped(UserAccount).get_or_none(id=user_id)
     if user is None:
-        raise NotFound("Akun tidak ditemukan di wilayah ini.", field="userId")
+        raise NotFound(CommonError.NOT_FOUND, field="userId")
     if not user.is_active:
-        errors.add("userId", "INACTIVE", "Akun ini sudah dinonaktifkan.")
+        errors.add("userId", CommonError.INACTIVE)
     return user
 
 
@@ -71,16 +73,14 @@ async def grant_role(
     """Adds `role` to the login (nothing changes when it has it already). For
     TRAINING_OFFICER, `training_unit_id` also makes the login an officer of that unit (as
     setTrainingOfficer does)."""
-    actor.require(Role.REGION_ADMIN, "Hanya admin wilayah yang dapat memberikan peran.")
+    actor.require(Role.REGION_ADMIN)
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
     user = await _login(user_id, errors)
     _check_grantable(errors, role, "diberikan")
     if training_unit_id is not None and role is not Role.TRAINING_OFFICER:
         errors.add(
-            "trainingUnitId",
-            "NOT_APPLICABLE",
-            "Unit pelatihan hanya diisi untuk peran Petugas Unit Pelatihan.",
+            "trainingUnitId", AuthError.NOT_APPLICABLE, role=ROLE_LABELS[Role.TRAINING_OFFICER]
         )
     errors.raise_if_any()
     before = sorted(user.roles)
@@ -106,7 +106,7 @@ async def revoke_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
     """Takes `role` from the login (nothing changes when it lacks it) and ends its tokens.
     TRAINING_OFFICER also leaves their training unit. Refused for the region's last active
     REGION_ADMIN, even when two admins revoke each other at once."""
-    actor.require(Role.REGION_ADMIN, "Hanya admin wilayah yang dapat mencabut peran.")
+    actor.require(Role.REGION_ADMIN)
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
     user = await _login(user_id, errors)
@@ -117,12 +117,7 @@ async def revoke_role(*, actor: Actor, user_id: int, role: Role) -> UserAccount:
         # then reads the roles as they are after this transaction.
         admins = await queries.lock_active_admins(tenant_id=tenant_id)
         if [r["id"] for r in admins] == [user_id]:
-            errors.add(
-                "userId",
-                "LAST_REGION_ADMIN",
-                "Ini admin wilayah aktif terakhir; berikan peran Admin Wilayah kepada akun "
-                "lain terlebih dahulu.",
-            )
+            errors.add("userId", AuthError.LAST_REGION_ADMIN)
             errors.raise_if_any()
     before = sorted(user.roles)
     changed = await queries.remove_role(tenant_id=tenant_id, user_id=user_id, role=role.value)

@@ -21,6 +21,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kinerja_saas.admission import RegionSlots
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.errors import FieldError
 from tenants.context import NoTenant, current_tenant_id
 
@@ -43,7 +44,7 @@ _slots = RegionSlots(
     anonymous_capacity=2,  # checks outside a region: operators' logins, unknown e-mails
     total=2,
     wait_seconds=15.0,
-    busy_message="Too many logins are being checked now; try again in a moment.",
+    busy=AuthError.BUSY,
 )
 
 MIN_PASSWORD_LENGTH = 10
@@ -52,11 +53,9 @@ MIN_PASSWORD_LENGTH = 10
 def password_problems(password: str, *, email: str, field: str = "password") -> list[FieldError]:
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            FieldError(field, "TOO_SHORT", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-        )
+        problems.append(FieldError.of(field, AuthError.TOO_SHORT, min=MIN_PASSWORD_LENGTH))
     elif password.isdigit() or len(set(password)) < 4 or password.lower() == email.lower():
-        problems.append(FieldError(field, "TOO_WEAK", "Choose a less guessable password."))
+        problems.append(FieldError.of(field, AuthError.TOO_WEAK))
     return problems
 
 

@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 from kinerja_saas import logs, metrics
 from kinerja_saas.auth import queries
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.database_client import uncounted_context
 from kinerja_saas.errors import AuthenticationFailed
 from kinerja_saas.settings import Settings
@@ -41,7 +42,7 @@ from tenants.context import after_commit
 
 log = logs.get_logger("kinerja.auth.revocation")
 
-REVOKED_MESSAGE = "Sesi ini telah diakhiri; silakan masuk lagi."
+
 LATE_COMMIT_SECONDS = 60.0  # a row may become visible this long after its created_at
 IDLE_SECONDS = 60.0  # with no request and no open socket this long, the loop stops
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)  # pub/sub reconnection
@@ -174,7 +175,7 @@ class RevocationWatch:
         self._ensure_loop()
         if self.is_revoked(actor):
             metrics.TOKENS_REVOKED_REFUSED.inc()
-            raise AuthenticationFailed(REVOKED_MESSAGE, code="TOKEN_REVOKED")
+            raise AuthenticationFailed(AuthError.TOKEN_REVOKED)
 
     def is_revoked(self, actor: Actor) -> bool:
         key = login_key(actor)

@@ -10,3 +10,12 @@ class Role(StrEnum):
 
 
 REGION_ROLES = frozenset(Role) - {Role.PLATFORM_OPERATOR}
+
+# How messages name a role (Bahasa Indonesia).
+ROLE_LABELS: dict[Role, str] = {
+    Role.PLATFORM_OPERATOR: "operator platform",
+    Role.REGION_ADMIN: "admin wilayah",
+    Role.SUPERVISOR: "atasan",
+    Role.EMPLOYEE: "pegawai",
+    Role.TRAINING_OFFICER: "petugas unit pelatihan",
+}

@@ -16,6 +16,7 @@ from kinerja_saas.admission import attribute_to_region
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth import queries
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.auth.models import LoginSession, OperatorSession, UserAccount
 from kinerja_saas.auth.passwords import (
     hash_password_async,
@@ -35,15 +36,13 @@ from kinerja_saas.auth.tokens import (
     issue_device_token,
     issue_pair,
 )
-from kinerja_saas.errors import AuthenticationFailed, FieldError, ValidationFailed
+from kinerja_saas.errors import AuthenticationFailed, CommonError, ValidationFailed
 from kinerja_saas.org.queries import EmployeeRow
 from kinerja_saas.org.service import employees_by_ids
 from kinerja_saas.ratelimit import digest
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 from tenants.models import PlatformOperator, RegionStatus, Tenant
-
-INVALID_LOGIN = "The e-mail or password is wrong."
 
 log = logs.get_logger("kinerja.auth")
 
@@ -124,9 +123,7 @@ async def login(
     this device, makes the client one the account knows; the result carries a new one."""
     email = normalise_email(email)
     if not email or not password:
-        raise ValidationFailed(
-            [FieldError("email" if not email else "password", "REQUIRED", "Required.")]
-        )
+        raise ValidationFailed.one("email" if not email else "password", CommonError.REQUIRED)
     throttle = throttle or LoginThrottle.of(None, settings)
     device = await known_device(device_token, email, settings)
     client = Client(ip, device.device_id if device else None)
@@ -191,7 +188,7 @@ async def _authenticate(
     (another region's login, which that region's admin could have made)."""
     if len(email) > MAX_EMAIL_LENGTH or len(region_slug or "") > MAX_SLUG_LENGTH:
         await verify_password_async(None, password)  # the same cost as a real check
-        raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
+        raise AuthenticationFailed(AuthError.INVALID_CREDENTIALS)
     operator = await PlatformOperator.get_or_none(email=email, is_active=True)
     if operator and only is not None and (not only.is_operator or only.user_id != operator.id):
         operator = None
@@ -199,7 +196,7 @@ async def _authenticate(
         # No rehash here: the app role may not write operators' hashes (the owner
         # connection manages operators), so they are rehashed when `kinerja` resets them.
         if not await verify_password_async(operator.password_hash, password):
-            raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
+            raise AuthenticationFailed(AuthError.INVALID_CREDENTIALS)
         actor = _operator_actor(operator)
         session = await _new_session(actor)
         return LoginResult(
@@ -230,7 +227,7 @@ async def _authenticate(
                 continue
             tenant = await Tenant.get(id=tenant_id)
             if tenant.status != RegionStatus.ACTIVE:
-                raise AuthenticationFailed("This region is suspended.", code="REGION_SUSPENDED")
+                raise AuthenticationFailed(AuthError.REGION_SUSPENDED)
             updates: dict[str, Any] = {"last_login_at": datetime.now(UTC)}
             if needs_rehash(user.password_hash or ""):
                 # Hashed with older argon2 parameters: stored again with today's.
@@ -240,10 +237,7 @@ async def _authenticate(
 
     if not checked:
         await verify_password_async(None, password)  # the same cost as a real check
-    raise AuthenticationFailed(INVALID_LOGIN, code="INVALID_CREDENTIALS")
-
-
-WRONG_PASSWORD = "Kata sandi saat ini salah."
+    raise AuthenticationFailed(AuthError.INVALID_CREDENTIALS)
 
 
 async def change_password(
@@ -267,7 +261,7 @@ async def change_password(
         tenant_id=actor.tenant_id, id=actor.user_id, is_active=True
     )
     if user is None:
-        raise AuthenticationFailed("This login is no longer active.", code="ACCOUNT_INACTIVE")
+        raise AuthenticationFailed(AuthError.ACCOUNT_INACTIVE)
     await _check_current_password(
         actor, user.email, user.password_hash, current_password, settings, throttle, ip
     )
@@ -305,7 +299,7 @@ async def _check_current_password(
     await throttle.check(email=email, client=client)
     if not await verify_password_async(stored_hash, current_password):
         await throttle.failed(email=email, client=client)
-        raise ValidationFailed([FieldError("currentPassword", "WRONG_PASSWORD", WRONG_PASSWORD)])
+        raise ValidationFailed.one("currentPassword", AuthError.WRONG_PASSWORD)
     await throttle.succeeded(email=email, client=client)
 
 
@@ -322,7 +316,7 @@ async def _change_operator_password(
     against and bumps the token version, or changes nothing if it changed meanwhile."""
     operator = await PlatformOperator.get_or_none(id=actor.user_id, is_active=True)
     if operator is None:
-        raise AuthenticationFailed("This login is no longer active.", code="ACCOUNT_INACTIVE")
+        raise AuthenticationFailed(AuthError.ACCOUNT_INACTIVE)
     await _check_current_password(
         actor, operator.email, operator.password_hash, current_password, settings, throttle, ip
     )
@@ -335,7 +329,7 @@ async def _change_operator_password(
         new_hash=await hash_password_async(new_password),
     )
     if version is None:  # deactivated, or another change won meanwhile: try again
-        raise ValidationFailed([FieldError("currentPassword", "WRONG_PASSWORD", WRONG_PASSWORD)])
+        raise ValidationFailed.one("currentPassword", AuthError.WRONG_PASSWORD)
     await OperatorSession.filter(operator_id=operator.id, revoked_at=None).update(
         revoked_at=datetime.now(UTC)
     )
@@ -366,24 +360,21 @@ async def issue_login(
     )
 
 
-REVOKED = "The session has ended; log in again."
-
-
 async def _advance(
     model: type[LoginSession] | type[OperatorSession], session_filter: dict, claims: RefreshClaims
-) -> LoginSession | OperatorSession | str:
+) -> LoginSession | OperatorSession | AuthError:
     """Moves the session to its next generation, or tells why not. An older generation
     coming back means the token was copied: the whole session ends."""
     session = await model.filter(**session_filter).select_for_update().first()
     if session is None or session.revoked_at is not None:
-        return "TOKEN_REVOKED"
+        return AuthError.TOKEN_REVOKED
     now = datetime.now(UTC)
     if session.generation != claims.generation:
         # Copied: the session ends, with the access tokens either holder has now.
         await model.filter(**session_filter).update(revoked_at=now)
         tenant_id = None if claims.is_operator else claims.tenant_id
         await revoke_session(tenant_id=tenant_id, user_id=claims.user_id, session_id=session.id)
-        return "TOKEN_REUSED"
+        return AuthError.TOKEN_REUSED
     session.generation += 1
     await model.filter(**session_filter).update(generation=session.generation, last_used_at=now)
     return session
@@ -397,36 +388,36 @@ async def refresh(*, refresh_token: str, settings: Settings) -> LoginResult:
     if claims.is_operator:
         operator = await PlatformOperator.get_or_none(id=claims.user_id, is_active=True)
         if operator is None or operator.token_version != claims.token_version:
-            raise AuthenticationFailed(REVOKED, code="TOKEN_REVOKED")
+            raise AuthenticationFailed(AuthError.TOKEN_REVOKED)
         outcome = await _advance(
             OperatorSession, {"id": claims.session_id, "operator_id": operator.id}, claims
         )
-        if isinstance(outcome, str):
-            raise AuthenticationFailed(REVOKED, code=outcome)
+        if isinstance(outcome, AuthError):
+            raise AuthenticationFailed(outcome)
         actor = _operator_actor(operator)
         return LoginResult(
             _pair(actor, operator.token_version, settings, outcome), actor, operator.name
         )
     if claims.tenant_id is None:
-        raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID")
+        raise AuthenticationFailed(AuthError.TOKEN_INVALID)
     async with tenant_transaction(claims.tenant_id):
         user = await UserAccount.get_or_none(
             tenant_id=claims.tenant_id, id=claims.user_id, is_active=True
         )
         if user is None or user.token_version != claims.token_version:
-            outcome = "TOKEN_REVOKED"
+            outcome = AuthError.TOKEN_REVOKED
         else:
             outcome = await _advance(
                 LoginSession,
                 {"tenant_id": claims.tenant_id, "id": claims.session_id, "user_id": user.id},
                 claims,
             )
-            if not isinstance(outcome, str):
+            if not isinstance(outcome, AuthError):
                 actor = user_actor(user)
                 return LoginResult(
                     _pair(actor, user.token_version, settings, outcome), actor, user.name
                 )
-    raise AuthenticationFailed(REVOKED, code=outcome)
+    raise AuthenticationFailed(outcome)
 
 
 async def logout(*, refresh_token: str, settings: Settings) -> None:

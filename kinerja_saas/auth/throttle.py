@@ -41,6 +41,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from kinerja_saas import logs
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.metrics import LOGIN_THROTTLE_LOCAL
 from kinerja_saas.ratelimit import RateLimited, digest, hit_all, limit_bucket, run_script
 from kinerja_saas.settings import Settings
@@ -48,7 +49,7 @@ from kinerja_saas.settings import Settings
 log = logs.get_logger("kinerja.auth")
 
 WARN_EVERY_SECONDS = 30.0
-REFUSED = "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam {wait} detik."
+
 
 # KEYS: the client's failures, the address's failures, the account's pace.
 # ARGV: per_client, per_ip, paced (1/0), free, base ms, cap ms, pace window s.
@@ -254,7 +255,7 @@ class LoginThrottle:
             self._unavailable("check", None)
             wait = self._local_check(keys, paced)
         if wait is not None:
-            raise RateLimited(REFUSED.format(wait=wait), retry_after=wait)
+            raise RateLimited(AuthError.RATE_LIMITED, retry_after=wait)
 
     def _local_check(self, keys: list[str], paced: bool) -> int | None:
         now = time.monotonic()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import jwt
 
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import AuthenticationFailed
 
@@ -102,11 +103,11 @@ def _decode(token: str, secret: str | Sequence[str], expected_type: str) -> dict
     try:
         claims = verify(token, secret, require=["exp", "iat", "sub", "typ"])
     except jwt.ExpiredSignatureError as exc:
-        raise AuthenticationFailed("The token has expired.", code="TOKEN_EXPIRED") from exc
+        raise AuthenticationFailed(AuthError.TOKEN_EXPIRED) from exc
     except jwt.InvalidTokenError as exc:
-        raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc
+        raise AuthenticationFailed(AuthError.TOKEN_INVALID) from exc
     if claims.get("typ") != expected_type:
-        raise AuthenticationFailed(f"Not an {expected_type} token.", code="TOKEN_INVALID")
+        raise AuthenticationFailed(AuthError.TOKEN_INVALID)
     return claims
 
 
@@ -126,7 +127,7 @@ def decode_access(token: str, secret: str | Sequence[str]) -> Actor:
             session_id=int(claims["sid"]) if claims.get("sid") is not None else None,
         )
     except (ValueError, TypeError) as exc:
-        raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc
+        raise AuthenticationFailed(AuthError.TOKEN_INVALID) from exc
 
 
 def decode_refresh(token: str, secret: str | Sequence[str]) -> RefreshClaims:
@@ -141,7 +142,7 @@ def decode_refresh(token: str, secret: str | Sequence[str]) -> RefreshClaims:
             generation=int(claims["gen"]),
         )
     except (KeyError, ValueError, TypeError) as exc:
-        raise AuthenticationFailed("The token is invalid.", code="TOKEN_INVALID") from exc
+        raise AuthenticationFailed(AuthError.TOKEN_INVALID) from exc
 
 
 # --- device tokens (the login throttle's "this client logged in here before") ---------------

@@ -7,7 +7,7 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector
+from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.notifications.events import ANNOUNCEMENT
 from kinerja_saas.org.models import Unit
 from kinerja_saas.outbox.models import OutboxEvent
@@ -20,19 +20,19 @@ MAX_BODY = 5000
 async def send_announcement(
     *, actor: Actor, title: str, body: str, unit_id: int | None
 ) -> OutboxEvent:
-    actor.require(Role.REGION_ADMIN, "Only a region admin sends announcements.")
+    actor.require(Role.REGION_ADMIN)
     title, body = title.strip(), body.strip()
     errors = ErrorCollector()
     if not title:
-        errors.add("title", "REQUIRED", "Write a title.")
+        errors.add("title", CommonError.REQUIRED)
     elif len(title) > MAX_TITLE:
-        errors.add("title", "TOO_LONG", f"At most {MAX_TITLE} characters.")
+        errors.add("title", CommonError.TOO_LONG, max=MAX_TITLE)
     if not body:
-        errors.add("body", "REQUIRED", "Write the announcement.")
+        errors.add("body", CommonError.REQUIRED)
     elif len(body) > MAX_BODY:
-        errors.add("body", "TOO_LONG", f"At most {MAX_BODY} characters.")
+        errors.add("body", CommonError.TOO_LONG, max=MAX_BODY)
     if unit_id is not None and not await scoped(Unit).filter(id=unit_id).exists():
-        errors.add("unitId", "NOT_FOUND", f"No unit {unit_id} in this region.")
+        errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     event = await emit(
         ANNOUNCEMENT, {"judul": title, "isi": body, "unit_id": unit_id, "by": actor.user_id}

@@ -11,13 +11,14 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import (
+    CommonError,
     ErrorCollector,
-    FieldError,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 from kinerja_saas.notifications import queries
+from kinerja_saas.notifications.errors import NotificationError
 from kinerja_saas.notifications.kinds import BY_NAME, KINDS, Kind
 from kinerja_saas.notifications.models import (
     Channel,
@@ -34,7 +35,7 @@ MAX_MARK = 500
 
 def _user(actor: Actor) -> int:
     if not actor.user_id or actor.is_operator:
-        raise PermissionDenied("Only a region's users have notifications.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     return actor.user_id
 
 
@@ -75,9 +76,9 @@ async def mark_read(*, actor: Actor, ids: list[int]) -> int:
     wanted = sorted(set(ids))
     errors = ErrorCollector()
     if not wanted:
-        errors.add("ids", "REQUIRED", "Give at least one notification id.")
+        errors.add("ids", CommonError.REQUIRED)
     elif len(wanted) > MAX_MARK:
-        errors.add("ids", "TOO_MANY", f"At most {MAX_MARK} ids at once.")
+        errors.add("ids", CommonError.TOO_MANY, max=MAX_MARK)
     errors.raise_if_any()
     own = set(
         await scoped(Notification)
@@ -86,9 +87,7 @@ async def mark_read(*, actor: Actor, ids: list[int]) -> int:
     )
     missing = [i for i in wanted if i not in own]
     if missing:
-        raise NotFound(
-            f"No notification {', '.join(map(str, missing[:10]))} of yours.", field="ids"
-        )
+        raise NotFound(CommonError.NOT_FOUND, field="ids")
     return (
         await scoped(Notification)
         .filter(user_id=user_id, id__in=wanted, read_at=None)
@@ -147,22 +146,14 @@ async def set_preferences(
     errors = ErrorCollector()
     for n, choice in enumerate(choices):
         if choice.kind not in BY_NAME:
-            errors.add(
-                f"preferences[{n}].kind",
-                "UNKNOWN_KIND",
-                f"No notification kind {choice.kind!r}; see notificationPreferences.",
-            )
+            errors.add(f"preferences[{n}].kind", NotificationError.UNKNOWN_KIND, kind=choice.kind)
         if choice.channel not in USER_CHANNELS:
-            errors.add(
-                f"preferences[{n}].channel",
-                "NOT_A_USER_CHANNEL",
-                "Choose IN_APP or EMAIL; webhooks are set per endpoint by the region admin.",
-            )
+            errors.add(f"preferences[{n}].channel", NotificationError.NOT_A_USER_CHANNEL)
     seen = set()
     for n, choice in enumerate(choices):
         key = (choice.kind, choice.channel)
         if key in seen:
-            errors.add(f"preferences[{n}]", "DUPLICATE", "This kind and channel is given twice.")
+            errors.add(f"preferences[{n}]", CommonError.DUPLICATE)
         seen.add(key)
     errors.raise_if_any()
     if choices:
@@ -194,7 +185,7 @@ class KindTexts:
 
 
 def _require_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin manages the region's texts.")
+    actor.require(Role.REGION_ADMIN)
 
 
 async def region_texts(*, actor: Actor) -> list[KindTexts]:
@@ -206,9 +197,7 @@ async def region_texts(*, actor: Actor) -> list[KindTexts]:
 def _kind(name: str) -> Kind:
     kind = BY_NAME.get(name)
     if kind is None:
-        raise ValidationFailed(
-            [FieldError("kind", "UNKNOWN_KIND", f"No notification kind {name!r}.")]
-        )
+        raise ValidationFailed.one("kind", NotificationError.UNKNOWN_KIND, kind=name)
     return kind
 
 

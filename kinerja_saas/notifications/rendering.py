@@ -13,13 +13,15 @@ from decimal import Decimal
 from string import Formatter
 from typing import Any
 
-from kinerja_saas.errors import FieldError
-from kinerja_saas.indonesian import long_date
+from kinerja_saas.errors import CommonError, FieldError
+from kinerja_saas.indonesian import long_date, number
+from kinerja_saas.notifications.errors import NotificationError
 from kinerja_saas.notifications.kinds import Kind
 
 MAX_TITLE = 300
 MAX_BODY = 5000
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")  # a Decimal the payload carries as text: "66.67"
 _CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{4,}$")  # SANGAT_BAIK, SUCCEEDED
 _LABELS = {
     "SUCCEEDED": "berhasil",
@@ -35,8 +37,10 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "ya" if value else "tidak"
     if isinstance(value, float | Decimal):
-        return f"{value:.2f}".rstrip("0").rstrip(".")
+        return number(value, places=2).rstrip("0").rstrip(",")
     text = str(value)
+    if _DECIMAL.match(text):
+        return format_value(Decimal(text))
     if m := _ISO_DATE.match(text):
         return long_date(date(int(m[1]), int(m[2]), int(m[3])))
     if _CODE.match(text):
@@ -78,29 +82,25 @@ def template_problems(kind: Kind, *, title: str, body: str) -> list[FieldError]:
     problems: list[FieldError] = []
     for field, text, limit in (("title", title, MAX_TITLE), ("body", body, MAX_BODY)):
         if not text.strip():
-            problems.append(FieldError(field, "REQUIRED", "Must not be empty."))
+            problems.append(FieldError.of(field, CommonError.REQUIRED))
             continue
         if len(text) > limit:
-            problems.append(FieldError(field, "TOO_LONG", f"At most {limit} characters."))
+            problems.append(FieldError.of(field, CommonError.TOO_LONG, max=limit))
         try:
             fields = [(f, s, c) for _, f, s, c in Formatter().parse(text) if f is not None]
         except ValueError:
-            problems.append(
-                FieldError(field, "INVALID", "Unbalanced braces: write {{ and }} for a brace.")
-            )
+            problems.append(FieldError.of(field, NotificationError.INVALID_TEMPLATE))
             continue
         unknown = sorted({f for f, _, _ in fields if f not in kind.variables})
         if unknown:
             problems.append(
-                FieldError(
+                FieldError.of(
                     field,
-                    "UNKNOWN_PLACEHOLDER",
-                    f"Unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
-                    f"use {', '.join('{' + v + '}' for v in kind.variables)}.",
+                    NotificationError.UNKNOWN_PLACEHOLDER,
+                    unknown=["{" + u + "}" for u in unknown],
+                    known=["{" + v + "}" for v in kind.variables],
                 )
             )
         elif any(s or c for _, s, c in fields):
-            problems.append(
-                FieldError(field, "INVALID", "Placeholders take no format: write {name}.")
-            )
+            problems.append(FieldError.of(field, NotificationError.INVALID_TEMPLATE))
     return problems

@@ -41,8 +41,9 @@ from kinerja_saas.audit.service import record, snapshot
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, ValidationFailed
 from kinerja_saas.notifications import queries
+from kinerja_saas.notifications.errors import NotificationError
 from kinerja_saas.notifications.events import WEBHOOK_REDELIVERY
 from kinerja_saas.notifications.kinds import BY_NAME
 from kinerja_saas.notifications.models import DeliveryStatus, WebhookEndpoint
@@ -72,7 +73,7 @@ UNSET: Any = _Unset()  # an update argument that was not given
 
 
 def _require_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin manages the region's webhooks.")
+    actor.require(Role.REGION_ADMIN)
 
 
 def new_secret() -> str:
@@ -167,29 +168,27 @@ async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) ->
     """The URL as stored (scheme lower-cased); problems go to `errors` under `url`."""
     text = (url or "").strip()
     if not text:
-        errors.add("url", "REQUIRED", "Give the URL that receives the webhooks.")
+        errors.add("url", CommonError.REQUIRED)
         return text
     if len(text) > MAX_URL:
-        errors.add("url", "TOO_LONG", f"The URL may have at most {MAX_URL} characters.")
+        errors.add("url", CommonError.TOO_LONG, max=MAX_URL)
         return text
     if any(c.isspace() or ord(c) < 32 for c in text):
-        errors.add("url", "URL_INVALID", "The URL must not contain spaces or control characters.")
+        errors.add("url", NotificationError.URL_INVALID)
         return text
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        errors.add("url", "URL_SCHEME", "The URL must start with http:// or https://.")
+        errors.add("url", NotificationError.URL_SCHEME)
         return text
     text = scheme + text[len(parts.scheme) :]
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
-        errors.add("url", "URL_INVALID", "The URL's host or port is not valid.")
+        errors.add("url", NotificationError.URL_INVALID)
         return text
     if not host:
-        errors.add(
-            "url", "URL_HOST", "The URL must name a host, e.g. https://simpeg.example.go.id/hook."
-        )
+        errors.add("url", NotificationError.URL_HOST)
         return text
     if allow_private:
         return text
@@ -197,27 +196,22 @@ async def check_url(errors: ErrorCollector, url: str, *, allow_private: bool) ->
         async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
             addresses = await resolve_host(host, port or (443 if scheme == "https" else 80))
     except (OSError, UnicodeError, TimeoutError):
-        errors.add("url", "URL_UNRESOLVABLE", f"Host {host!r} tidak dapat di-resolve.")
+        errors.add("url", NotificationError.URL_UNRESOLVABLE, host=host)
         return text
     kinds = sorted({k for k in map(refusal, addresses) if k is not None})
     if kinds or not addresses:
         # The kind, not the address: what a name resolves to inside the platform's
         # network is not the admin's to learn.
-        errors.add(
-            "url",
-            "URL_NOT_PUBLIC",
-            f"Host {host!r} menunjuk ke alamat yang tidak publik ({', '.join(kinds)}): "
-            "webhook tidak boleh menuju ke sana.",
-        )
+        errors.add("url", NotificationError.URL_NOT_PUBLIC, host=host, kinds=kinds)
     return text
 
 
 def _check_name(errors: ErrorCollector, name: str) -> str:
     text = (name or "").strip()
     if not text:
-        errors.add("name", "REQUIRED", "Give the endpoint a name.")
+        errors.add("name", CommonError.REQUIRED)
     elif len(text) > MAX_NAME:
-        errors.add("name", "TOO_LONG", f"The name may have at most {MAX_NAME} characters.")
+        errors.add("name", CommonError.TOO_LONG, max=MAX_NAME)
     return text
 
 
@@ -227,11 +221,7 @@ def _check_kinds(errors: ErrorCollector, kinds: list[str]) -> list[str]:
     for n, kind in enumerate(kinds):
         name = (kind or "").strip()
         if name not in BY_NAME:
-            errors.add(
-                f"kinds[{n}]",
-                "UNKNOWN_KIND",
-                f"No notification kind {kind!r}; see notificationPreferences for the kinds.",
-            )
+            errors.add(f"kinds[{n}]", NotificationError.UNKNOWN_KIND, kind=kind)
         elif name not in clean:
             clean.append(name)
     return clean
@@ -253,7 +243,7 @@ async def _endpoint(endpoint_id: int | None) -> WebhookEndpoint:
         else None
     )
     if endpoint is None:
-        raise NotFound(f"No webhook endpoint {endpoint_id} in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     return endpoint
 
 
@@ -268,7 +258,7 @@ async def create_endpoint(
     url = await check_url(errors, url, allow_private=allow_private)
     kinds = _check_kinds(errors, kinds)
     if await scoped(WebhookEndpoint).count() >= MAX_ENDPOINTS:
-        errors.add(None, "TOO_MANY", f"A region may have at most {MAX_ENDPOINTS} endpoints.")
+        errors.add(None, NotificationError.ENDPOINTS_LIMIT, max=MAX_ENDPOINTS)
     errors.raise_if_any()
     secret = new_secret()
     endpoint = await WebhookEndpoint.create(
@@ -308,7 +298,7 @@ async def update_endpoint(
         endpoint.kinds = _check_kinds(errors, kinds or [])
     if is_active is not UNSET:
         if is_active is None:
-            errors.add("isActive", "REQUIRED", "isActive cannot be null.")
+            errors.add("isActive", CommonError.REQUIRED)
         else:
             endpoint.is_active = bool(is_active)
     errors.raise_if_any()
@@ -462,15 +452,13 @@ async def list_deliveries(
     _require_admin(actor)
     errors = ErrorCollector()
     if kind is not None and kind not in BY_NAME:
-        errors.add("filter.kind", "UNKNOWN_KIND", f"No notification kind {kind!r}.")
+        errors.add("filter.kind", NotificationError.UNKNOWN_KIND, kind=kind)
     errors.raise_if_any()
     if (
         endpoint_id is not None
         and not await scoped(WebhookEndpoint).filter(id=endpoint_id).exists()
     ):
-        raise NotFound(
-            f"No webhook endpoint {endpoint_id} in this region.", field="filter.endpointId"
-        )
+        raise NotFound(CommonError.NOT_FOUND, field="filter.endpointId")
     rows = await queries.webhook_delivery_log(
         endpoint_id=endpoint_id,
         status=status.value if status else None,
@@ -496,26 +484,16 @@ async def redeliver(*, actor: Actor, delivery_id: int | None) -> DeliveryRow:
     _require_admin(actor)
     rows = await queries.lock_webhook_delivery(delivery_id=delivery_id)
     if not rows:
-        raise NotFound(f"No webhook delivery {delivery_id} in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     previous, attempts, active = (
         DeliveryStatus(rows[0]["status"]),
         rows[0]["attempts"],
         rows[0]["is_active"],
     )
     if previous not in (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEAD):
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "id",
-                    "NOT_REDELIVERABLE",
-                    f"This delivery is {previous.value}: it is still being sent or retried.",
-                )
-            ]
-        )
+        raise ValidationFailed.one("id", NotificationError.NOT_REDELIVERABLE, status=previous.value)
     if not active:
-        raise ValidationFailed(
-            [FieldError("id", "ENDPOINT_INACTIVE", "Activate the endpoint before redelivering.")]
-        )
+        raise ValidationFailed.one("id", NotificationError.ENDPOINT_INACTIVE)
     await queries.mark_webhook_delivery_pending(delivery_id=delivery_id)
     await emit(REDELIVERY_TOPIC, {"delivery_id": delivery_id, "attempt": attempts + 1})
     await record(

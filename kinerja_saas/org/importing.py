@@ -28,8 +28,9 @@ from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.service import user_actor
-from kinerja_saas.errors import FieldError, ValidationFailed
+from kinerja_saas.errors import CommonError, ErrorCode, FieldError, ValidationFailed
 from kinerja_saas.org import events, queries, rules
+from kinerja_saas.org.errors import ImportError_, OrgError
 from kinerja_saas.org.models import ImportJob, ImportStatus
 from kinerja_saas.org.service import lock_org_structure
 from kinerja_saas.outbox.service import emit, emit_many
@@ -85,8 +86,8 @@ class ParsedRow:
     values: tuple[str, ...]  # in COLUMNS order, normalised where unambiguous
 
 
-def _refuse(code: str, message: str) -> ImportRefused:
-    return ImportRefused([FieldError("file", code, message)])
+def _refuse(error: ErrorCode, **params: Any) -> ImportRefused:
+    return ImportRefused([FieldError.of("file", error, **params)])
 
 
 def _normalise(raw: dict[str, str]) -> tuple[str, ...]:
@@ -120,11 +121,11 @@ def read_roster(
     size = binary.tell()
     binary.seek(0)
     if size == 0:
-        raise _refuse("EMPTY", "The file is empty.")
+        raise _refuse(ImportError_.EMPTY)
     if size > max_bytes:
-        raise _refuse("TOO_LARGE", f"The file has {size:,} bytes; the limit is {max_bytes:,}.")
+        raise _refuse(ImportError_.TOO_LARGE, size=size, max=max_bytes)
     if b"\x00" in binary.read(4096):
-        raise _refuse("NOT_CSV", "This is not a CSV text file.")
+        raise _refuse(ImportError_.NOT_CSV)
     binary.seek(0)
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
     try:
@@ -134,11 +135,7 @@ def read_roster(
         names = [_column_name(h) for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
-            raise _refuse(
-                "MISSING_COLUMNS",
-                f"The header row lacks {', '.join(missing)}; expected columns: "
-                f"{', '.join(COLUMNS)}.",
-            )
+            raise _refuse(ImportError_.MISSING_COLUMNS, missing=missing, columns=list(COLUMNS))
         index = {name: names.index(name) for name in COLUMNS if name in names}
         if columns_seen is not None:
             columns_seen.update(index)
@@ -161,9 +158,9 @@ def read_roster(
         if batch:
             yield batch
     except UnicodeDecodeError as exc:
-        raise _refuse("NOT_UTF8", "The file is not UTF-8 text; save it as CSV UTF-8.") from exc
+        raise _refuse(ImportError_.NOT_UTF8) from exc
     except csv.Error as exc:
-        raise _refuse("NOT_CSV", f"Not a readable CSV file: {exc}.") from exc
+        raise _refuse(ImportError_.NOT_CSV) from exc
     finally:
         text.detach()
 
@@ -172,7 +169,7 @@ def read_roster(
 
 
 def require_import_rights(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin may import employees.")
+    actor.require(Role.REGION_ADMIN)
 
 
 async def stage_import(
@@ -204,7 +201,7 @@ async def stage_import(
         if progress:
             progress("staging", total, 0)
     if total == 0:
-        raise _refuse("NO_ROWS", "The file has a header but no employees.")
+        raise _refuse(ImportError_.NO_ROWS)
     job.total_rows, job.columns = total, sorted(columns & set(OPTIONAL_COLUMNS))
     await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(
         total_rows=total, columns=job.columns
@@ -221,55 +218,47 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
     """The rules of one row: (line, field, code, message) for each problem."""
     out: list[tuple] = []
 
-    def bad(field: str, code: str, message: str) -> None:
-        out.append((line_no, field, code, message))
+    def bad(field: str, error: ErrorCode, **params: Any) -> None:
+        out.append((line_no, field, error.value, error.render(field, **params)))
 
     for column in REQUIRED_COLUMNS:
         key = "unit_path" if column == "unit" else column
         if not row[key]:
-            bad(column, "REQUIRED", f"{column} is empty.")
+            bad(column, CommonError.REQUIRED)
     for key, limit in MAX_LENGTH.items():
         if len(row[key]) > limit:
-            bad(key, "TOO_LONG", f"{key} is longer than {limit} characters.")
+            bad(key, CommonError.TOO_LONG, max=limit)
     parsed = rules.parse_nip(row["nip"], today=today) if row["nip"] else None
     if isinstance(parsed, FieldError):
-        bad("nip", parsed.code, parsed.message)
+        out.append((line_no, "nip", parsed.code, parsed.message))
     if row["jenis_jabatan"] not in rules.POSITION_TYPES:
-        bad(
-            "jenis_jabatan",
-            "INVALID",
-            f"jenis_jabatan must be one of {', '.join(rules.POSITION_TYPES)}.",
-        )
+        bad("jenis_jabatan", CommonError.INVALID, values=list(rules.POSITION_TYPES))
     if row["golongan"]:
         golongan = rules.normalise_golongan(row["golongan"])
         if golongan is None:
-            bad(
-                "golongan",
-                "INVALID",
-                f"Golongan {row['golongan']!r} tidak dikenal: PNS I/a … IV/e, PPPK I … XVII.",
-            )
+            bad("golongan", OrgError.GOLONGAN_UNKNOWN, value=row["golongan"])
         elif isinstance(parsed, rules.NipInfo) and (
             mismatch := rules.golongan_mismatch(golongan, parsed.kind)
         ):
-            bad("golongan", mismatch.code, mismatch.message)
+            out.append((line_no, "golongan", mismatch.code, mismatch.message))
     if row["email"] and not rules.valid_email(row["email"]):
-        bad("email", "INVALID", f"{row['email']!r} is not a valid e-mail address.")
+        bad("email", CommonError.INVALID, example="nama@bkpsdm.go.id")
     if row["telepon"] and not rules.valid_phone(row["telepon"]):
-        bad("telepon", "INVALID", f"{row['telepon']!r} is not a valid phone number.")
+        bad("telepon", CommonError.INVALID, example="0812 3456 7890")
     atasan = row["nip_atasan"]
     if atasan:
         if not rules.NIP_DIGITS.fullmatch(atasan):
-            bad("nip_atasan", "NIP_FORMAT", "nip_atasan harus terdiri atas tepat 18 angka.")
+            bad("nip_atasan", OrgError.NIP_FORMAT)
         elif atasan == row["nip"]:
-            bad("nip_atasan", "CYCLE", "An employee cannot be their own supervisor.")
+            bad("nip_atasan", OrgError.CYCLE)
     if row["unit_path"]:
         parts = row["unit_path"].split("/")
         if any(not p for p in parts):
-            bad("unit", "INVALID", "The unit path has an empty part (e.g. '//').")
+            bad("unit", CommonError.INVALID, example="Dinas Kesehatan/Bidang P2P")
         elif len(parts) > rules.MAX_UNIT_DEPTH:
-            bad("unit", "TOO_DEEP", f"Unit paths go at most {rules.MAX_UNIT_DEPTH} levels deep.")
+            bad("unit", ImportError_.TOO_DEEP, max=rules.MAX_UNIT_DEPTH)
         elif any(len(p) > 200 for p in parts):
-            bad("unit", "TOO_LONG", "A unit name is longer than 200 characters.")
+            bad("unit", CommonError.TOO_LONG, max=200)
     return out
 
 
@@ -515,7 +504,7 @@ async def stranded_imports(
 
 
 async def fail_import(
-    *, tenant_id: int, job_id: int, message: str, code: str = "JOB_FAILED"
+    *, tenant_id: int, job_id: int, error: ErrorCode = ImportError_.JOB_FAILED
 ) -> None:
     """Marks a job that could not run to its end (after the last retry, or its region was
     suspended meanwhile): never left RUNNING or QUEUED for ever."""
@@ -523,5 +512,5 @@ async def fail_import(
         job = await ImportJob.get_or_none(tenant_id=tenant_id, id=job_id)
         if job is None or job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
             return
-        await queries.record_problems(tenant_id, job_id, [(0, None, code, message[:500])])
+        await queries.record_problems(tenant_id, job_id, [(0, None, error.value, error.render())])
         await _finish(job, ImportStatus.FAILED, problems=1)

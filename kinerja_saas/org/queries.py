@@ -338,7 +338,7 @@ async def resolve_units(tenant_id: int, job_id: int) -> int:
 CROSS_ROW_CHECKS = (
     # A NIP twice in the file.
     """SELECT r.line_no, 'nip', 'DUPLICATE_IN_FILE',
-              'NIP ' || r.nip || ' also appears on line ' || f.first_line || '.'
+              'NIP ' || r.nip || ' juga ada di baris ' || f.first_line || '.'
        FROM staged r JOIN (
            SELECT nip, min(line_no) AS first_line FROM staged
            WHERE tenant_id = $1 AND job_id = $2 GROUP BY nip HAVING count(*) > 1) f
@@ -348,9 +348,10 @@ CROSS_ROW_CHECKS = (
     """SELECT r.line_no, 'nip_atasan',
               CASE WHEN e.id IS NULL THEN 'UNKNOWN_SUPERVISOR' ELSE 'INACTIVE_SUPERVISOR' END,
               CASE WHEN e.id IS NULL
-                   THEN 'No employee with NIP ' || r.nip_atasan || ' in the file or in this region.'
-                   ELSE 'Supervisor ' || r.nip_atasan || ' is deactivated; add them to the file'
-                        || ' to bring them back, or name another supervisor.' END
+                   THEN 'Tidak ada pegawai dengan NIP ' || r.nip_atasan
+                        || ' di berkas ini maupun di wilayah ini.'
+                   ELSE 'Atasan ' || r.nip_atasan || ' sudah dinonaktifkan; cantumkan di berkas'
+                        || ' untuk mengaktifkannya kembali, atau tunjuk atasan lain.' END
        FROM staged r
        LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip_atasan
        WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan ~ '^[0-9]{18}$'
@@ -360,7 +361,7 @@ CROSS_ROW_CHECKS = (
          AND (e.id IS NULL OR NOT e.is_active)""",
     # An e-mail given to two people in the file.
     """SELECT r.line_no, 'email', 'DUPLICATE_IN_FILE',
-              'E-mail ' || r.email || ' is also given on line ' || f.first_line || '.'
+              'E-mail ' || r.email || ' juga dipakai di baris ' || f.first_line || '.'
        FROM staged r JOIN (
            SELECT email, min(line_no) AS first_line FROM staged
            WHERE tenant_id = $1 AND job_id = $2 AND email <> ''
@@ -369,7 +370,7 @@ CROSS_ROW_CHECKS = (
        WHERE r.tenant_id = $1 AND r.job_id = $2""",
     # An e-mail whose login belongs to somebody else.
     """SELECT r.line_no, 'email', 'EMAIL_TAKEN',
-              'E-mail ' || r.email || ' is the login of another employee of this region.'
+              'E-mail ' || r.email || ' sudah menjadi akun pegawai lain di wilayah ini.'
        FROM staged r
        JOIN user_accounts a ON a.tenant_id = $1 AND a.email = r.email
        JOIN employees e ON e.tenant_id = $1 AND e.id = a.employee_id
@@ -382,7 +383,7 @@ CROSS_ROW_CHECKS = (
            SELECT u.id, n.name_path || '/' || lower(u.name), u.is_active
            FROM org_units u JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)
        SELECT DISTINCT ON (r.line_no) r.line_no, 'unit', 'INACTIVE_UNIT',
-              'Unit ' || r.unit_path || ' is, or lies under, a deactivated unit.'
+              'Unit ' || r.unit_path || ' adalah, atau berada di bawah, unit yang dinonaktifkan.'
        FROM staged r JOIN named n ON NOT n.is_active
          AND (lower(r.unit_path) = n.name_path OR lower(r.unit_path) LIKE n.name_path || '/%')
        WHERE r.tenant_id = $1 AND r.job_id = $2""",
@@ -391,7 +392,8 @@ CROSS_ROW_CHECKS = (
 # With deactivateMissing: a supervisor outside the file would be deactivated by this import.
 SUPERVISOR_LEAVING = """
 SELECT r.line_no, 'nip_atasan', 'SUPERVISOR_NOT_IN_FILE',
-       'Supervisor ' || r.nip_atasan || ' is not in the file, so this import would deactivate them.'
+       'Atasan ' || r.nip_atasan || ' tidak ada di berkas, sehingga impor ini akan'
+       || ' menonaktifkannya.'
 FROM staged r
 WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.nip_atasan <> ''
   AND NOT EXISTS (SELECT 1 FROM staged o WHERE o.nip = r.nip_atasan)
@@ -426,7 +428,8 @@ CYCLE_PRESENT = (
 CYCLE_UNREACHED = (
     _REACHED
     + """ SELECT r.line_no, 'nip_atasan', 'CYCLE',
-       'NIP ' || r.nip || ' is in a supervision chain that never reaches the top (a cycle).'
+       'Rantai atasan membentuk lingkaran: NIP ' || r.nip
+       || ' tidak pernah sampai ke pimpinan tertinggi.'
     FROM staged r WHERE r.tenant_id = $1 AND r.job_id = $2
       AND NOT EXISTS (SELECT 1 FROM down d WHERE d.nip = r.nip)"""
 )
@@ -444,7 +447,7 @@ WITH RECURSIVE graph(nip, sup) AS ({_GRAPH}), walk(start, cur, path) AS (
       AND cardinality(w.path) < 64
 )
 SELECT r.line_no, 'nip_atasan', 'CYCLE',
-       'Supervision cycle: ' || array_to_string(w.path || w.start, ' → ') || '.'
+       'Rantai atasan membentuk lingkaran: ' || array_to_string(w.path || w.start, ' → ') || '.'
 FROM walk w JOIN staged r ON r.tenant_id = $1 AND r.job_id = $2 AND r.nip = w.start
 WHERE w.cur = w.start
 """

@@ -8,6 +8,8 @@ from datetime import date
 from enum import StrEnum
 
 from kinerja_saas.errors import FieldError
+from kinerja_saas.indonesian import MONTHS
+from kinerja_saas.org.errors import NipMonthError, OrgError
 
 NIP_LENGTH = 18
 MIN_CPNS_AGE = 18
@@ -70,49 +72,31 @@ def parse_nip(nip: str, *, today: date) -> NipInfo | FieldError:
     PPPK (NI PPPK, BKN): YYYYMMDD birth + YYYY appointment + '2' + the contract count (1-9)
     + G + NNN; digits 13-14 are 21…29 where a PNS number has its CPNS month."""
     if not NIP_DIGITS.fullmatch(nip):
-        return FieldError("nip", "NIP_FORMAT", "NIP harus terdiri atas tepat 18 angka.")
+        return FieldError.of("nip", OrgError.NIP_FORMAT)
     try:
         birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError:
-        return FieldError(
-            "nip", "NIP_BIRTH_DATE", f"Tanggal lahir pada NIP ({nip[0:8]}) tidak mungkin."
-        )
+        return FieldError.of("nip", OrgError.NIP_BIRTH_DATE, value=nip[0:8])
     if birth.year < 1940 or birth > today:
-        return FieldError(
-            "nip", "NIP_BIRTH_DATE", f"Tanggal lahir pada NIP ({birth}) di luar rentang."
-        )
+        return FieldError.of("nip", OrgError.NIP_BIRTH_DATE, value=birth)
     year, middle = int(nip[8:12]), nip[12:14]
     if middle[0] == "2" and middle[1] != "0":
         kind, month, contract = EmployeeKind.PPPK, None, int(middle[1])
         if year < FIRST_PPPK_YEAR or year > today.year or year - birth.year < MIN_PPPK_AGE:
-            return FieldError(
-                "nip",
-                "NIP_PPPK_DATE",
-                f"Tahun pengangkatan PPPK {year} tidak mungkin untuk tanggal lahir {birth}.",
-            )
+            return FieldError.of("nip", OrgError.NIP_PPPK_DATE, year=str(year), birth=birth)
     else:
         kind, month, contract = EmployeeKind.PNS, int(middle), None
         if not 1 <= month <= 12:
-            return FieldError(
-                "nip",
-                "NIP_CPNS_DATE",
-                f"Bulan CPNS pada NIP ({middle}) tidak mungkin; PPPK memakai 21 s.d. 29.",
-            )
+            return FieldError.of("nip", NipMonthError.NIP_CPNS_MONTH, value=middle)
         months_at_appointment = (year * 12 + month) - (birth.year * 12 + birth.month)
         if months_at_appointment < MIN_CPNS_AGE * 12 or (year, month) > (today.year, today.month):
-            return FieldError(
-                "nip",
-                "NIP_CPNS_DATE",
-                f"TMT CPNS {year}-{month:02d} pada NIP tidak mungkin untuk tanggal lahir {birth}.",
+            return FieldError.of(
+                "nip", OrgError.NIP_CPNS_DATE, value=f"{MONTHS[month - 1]} {year}", birth=birth
             )
     if nip[14] not in "12":
-        return FieldError(
-            "nip", "NIP_GENDER", "Angka jenis kelamin pada NIP (angka ke-15) harus 1 atau 2."
-        )
+        return FieldError.of("nip", OrgError.NIP_GENDER)
     if nip[15:] == "000":
-        return FieldError(
-            "nip", "NIP_SEQUENCE", "Nomor urut pada NIP (3 angka terakhir) tidak boleh 000."
-        )
+        return FieldError.of("nip", OrgError.NIP_SEQUENCE)
     return NipInfo(
         birth,
         year,
@@ -183,11 +167,9 @@ def golongan_mismatch(golongan: str, kind: EmployeeKind) -> FieldError | None:
     """A PPPK grade on a PNS number or the other way round."""
     if golongan_kind(golongan) in (None, kind):
         return None
-    scale = "I/a … IV/e" if kind is EmployeeKind.PNS else "I … XVII"
-    return FieldError(
-        "golongan",
-        "GOLONGAN_KIND",
-        f"Golongan {golongan} tidak berlaku untuk {kind.value}; golongan {kind.value}: {scale}.",
+    scale = "I/a sampai IV/e" if kind is EmployeeKind.PNS else "I sampai XVII"
+    return FieldError.of(
+        "golongan", OrgError.GOLONGAN_KIND, value=golongan, kind=kind.value, scale=scale
     )
 
 

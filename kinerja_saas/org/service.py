@@ -19,8 +19,9 @@ from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound, api_field
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, api_field
 from kinerja_saas.org import queries, rules
+from kinerja_saas.org.errors import OrgError
 from kinerja_saas.org.models import Employee, PositionType, Unit, UnitKind
 from kinerja_saas.org.queries import ORDER_COLUMNS as ORDER_COLUMNS
 from kinerja_saas.org.queries import RELATIONS as RELATIONS
@@ -52,7 +53,7 @@ UNSET: Any = _Unset()
 
 
 def require_region_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin may change the organisation.")
+    actor.require(Role.REGION_ADMIN)
 
 
 # --- units -----------------------------------------------------------------------------
@@ -61,15 +62,15 @@ def require_region_admin(actor: Actor) -> None:
 async def _get_unit(unit_id: int, field: str = "id") -> Unit:
     unit = await scoped(Unit).get_or_none(id=unit_id)
     if unit is None:
-        raise NotFound(f"No unit {unit_id} in this region.", field=field)
+        raise NotFound(CommonError.NOT_FOUND, field=field)
     return unit
 
 
 def _check_unit_text(errors: ErrorCollector, *, name: Any, code: Any) -> None:
     if name is not UNSET and not (name or "").strip():
-        errors.add("name", "REQUIRED", "A unit needs a name.")
+        errors.add("name", CommonError.REQUIRED)
     if code is not UNSET and not (code or "").strip():
-        errors.add("code", "REQUIRED", "A unit needs a code.")
+        errors.add("code", CommonError.REQUIRED)
 
 
 async def _check_code_free(errors: ErrorCollector, code: str, except_id: int | None) -> None:
@@ -77,15 +78,15 @@ async def _check_code_free(errors: ErrorCollector, code: str, except_id: int | N
     if except_id is not None:
         clash = clash.exclude(id=except_id)
     if await clash.exists():
-        errors.add("code", "DUPLICATE", f"Unit code {code!r} is already used in this region.")
+        errors.add("code", CommonError.DUPLICATE)
 
 
 async def _active_parent(errors: ErrorCollector, parent_id: int) -> Unit | None:
     parent = await scoped(Unit).get_or_none(id=parent_id)
     if parent is None:
-        errors.add("parentId", "NOT_FOUND", f"No unit {parent_id} in this region.")
+        errors.add("parentId", CommonError.NOT_FOUND)
     elif not parent.is_active:
-        errors.add("parentId", "INACTIVE", "The parent unit is deactivated.")
+        errors.add("parentId", CommonError.INACTIVE)
     return parent
 
 
@@ -144,9 +145,7 @@ async def update_unit(
     if moving and parent_id is not None:
         new_parent = await _active_parent(errors, parent_id)
         if new_parent is not None and new_parent.path.startswith(unit.path):
-            errors.add(
-                "parentId", "CYCLE", "A unit cannot move under itself or one of its sub-units."
-            )
+            errors.add("parentId", OrgError.CYCLE)
     errors.raise_if_any()
 
     if name is not UNSET:
@@ -190,9 +189,9 @@ async def deactivate_unit(*, actor: Actor, unit_id: int) -> Unit:
     unit = await _get_unit(unit_id)
     errors = ErrorCollector()
     if await scoped(Unit).filter(parent_id=unit.id, is_active=True).exists():
-        errors.add("id", "HAS_ACTIVE_SUBUNITS", "Deactivate or move its active sub-units first.")
+        errors.add("id", OrgError.HAS_ACTIVE_SUBUNITS)
     if await scoped(Employee).filter(unit_id=unit.id, is_active=True).exists():
-        errors.add("id", "HAS_ACTIVE_EMPLOYEES", "Move or deactivate its active employees first.")
+        errors.add("id", OrgError.HAS_ACTIVE_EMPLOYEES)
     errors.raise_if_any()
     if unit.is_active:
         unit.is_active = False
@@ -236,7 +235,7 @@ class EmployeeData:
 async def _get_employee(employee_id: int, field: str = "id") -> Employee:
     employee = await scoped(Employee).get_or_none(id=employee_id)
     if employee is None:
-        raise NotFound(f"No employee {employee_id} in this region.", field=field)
+        raise NotFound(CommonError.NOT_FOUND, field=field)
     return employee
 
 
@@ -253,9 +252,9 @@ async def _validate_employee(
 
     for name in ("nip", "name", "position", "unit_id"):
         if creating and (not given(name) or getattr(data, name) in (None, "")):
-            errors.add(api_field(name), "REQUIRED", "Required.")
+            errors.add(api_field(name), CommonError.REQUIRED)
         elif given(name) and getattr(data, name) in (None, ""):
-            errors.add(api_field(name), "REQUIRED", "Cannot be empty.")
+            errors.add(api_field(name), CommonError.REQUIRED)
 
     parsed = None
     if given("nip") and data.nip:
@@ -268,7 +267,7 @@ async def _validate_employee(
             if existing is not None:
                 clash = clash.exclude(id=existing.id)
             if await clash.exists():
-                errors.add("nip", "DUPLICATE", f"NIP {nip} already exists in this region.")
+                errors.add("nip", CommonError.DUPLICATE)
             values["nip"] = nip
     for name in ("name", "position"):
         if given(name) and getattr(data, name):
@@ -279,9 +278,7 @@ async def _validate_employee(
         if data.golongan in (None, ""):
             values["golongan"] = None
         elif (golongan := rules.normalise_golongan(data.golongan)) is None:
-            errors.add(
-                "golongan", "INVALID", "Golongan tidak dikenal: PNS I/a … IV/e, PPPK I … XVII."
-            )
+            errors.add("golongan", OrgError.GOLONGAN_UNKNOWN, value=data.golongan)
         else:
             kind = (
                 parsed.kind
@@ -300,19 +297,19 @@ async def _validate_employee(
     if given("email"):
         email = (data.email or "").strip().lower() or None
         if email and not rules.valid_email(email):
-            errors.add("email", "INVALID", "Not a valid e-mail address.")
+            errors.add("email", CommonError.INVALID, example="nama@bkpsdm.go.id")
         values["email"] = email
     if given("phone"):
         phone = (data.phone or "").strip() or None
         if phone and not rules.valid_phone(phone):
-            errors.add("phone", "INVALID", "Not a valid phone number.")
+            errors.add("phone", CommonError.INVALID, example="0812 3456 7890")
         values["phone"] = phone
     if given("unit_id") and data.unit_id is not None:
         unit = await scoped(Unit).get_or_none(id=data.unit_id)
         if unit is None:
-            errors.add("unitId", "NOT_FOUND", f"No unit {data.unit_id} in this region.")
+            errors.add("unitId", CommonError.NOT_FOUND)
         elif not unit.is_active:
-            errors.add("unitId", "INACTIVE", "The unit is deactivated.")
+            errors.add("unitId", CommonError.INACTIVE)
         else:
             values["unit_id"] = unit.id
     if given("supervisor_id"):
@@ -322,17 +319,13 @@ async def _validate_employee(
         else:
             supervisor = await scoped(Employee).get_or_none(id=sup_id)
             if supervisor is None:
-                errors.add("supervisorId", "NOT_FOUND", f"No employee {sup_id} in this region.")
+                errors.add("supervisorId", CommonError.NOT_FOUND)
             elif not supervisor.is_active:
-                errors.add("supervisorId", "INACTIVE", "The supervisor is deactivated.")
+                errors.add("supervisorId", CommonError.INACTIVE)
             elif existing is not None and await queries.supervisor_chain_contains(
                 sup_id, existing.id
             ):
-                errors.add(
-                    "supervisorId",
-                    "CYCLE",
-                    "An employee cannot be supervised by themselves or by one of their reports.",
-                )
+                errors.add("supervisorId", OrgError.CYCLE)
             else:
                 values["supervisor_id"] = sup_id
     errors.raise_if_any()
@@ -400,12 +393,7 @@ async def deactivate_employee(*, actor: Actor, employee_id: int) -> Employee:
     admins = await auth_queries.lock_active_admins(tenant_id=tenant_id)
     if admins and all(r["employee_id"] == employee.id for r in admins):
         errors = ErrorCollector()
-        errors.add(
-            "id",
-            "LAST_REGION_ADMIN",
-            "Pegawai ini memegang akun admin wilayah aktif terakhir; berikan peran Admin "
-            "Wilayah kepada akun lain terlebih dahulu.",
-        )
+        errors.add("id", OrgError.LAST_REGION_ADMIN)
         errors.raise_if_any()
     employee.is_active = False
     await employee.save_fields("is_active")
@@ -466,7 +454,7 @@ async def count_employees(*, actor: Actor, flt: EmployeeFilter) -> int:
 async def get_employee(*, actor: Actor, employee_id: int) -> EmployeeRow:
     row = await queries.visible_employee(actor=actor, employee_id=employee_id)
     if row is None:
-        raise NotFound(f"No employee {employee_id} visible to you in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     return row
 
 

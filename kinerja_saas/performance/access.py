@@ -10,8 +10,9 @@ from enum import Enum
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
 from kinerja_saas.org.service import supervises
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Plan
 
 
@@ -49,20 +50,31 @@ async def visible_plan(
     plan = await (query.select_for_update() if lock else query).first()
     relations = await relations_to(actor, plan) if plan is not None else frozenset()
     if plan is None or not relations:
-        raise NotFound(f"No plan {plan_id} visible to you in this region.", field=field)
+        raise NotFound(CommonError.NOT_FOUND, field=field)
     return plan, relations
 
 
-def require(relations: frozenset[Relation], *allowed: Relation, message: str) -> None:
+# How messages name those who may act (Bahasa Indonesia).
+RELATION_LABELS = {
+    Relation.OWNER: "pegawai yang bersangkutan",
+    Relation.EVALUATOR: "pejabat penilai",
+    Relation.REVIEWER: "atasan pejabat penilai",
+    Relation.ADMIN: "admin wilayah",
+    Relation.CHAIN: "atasan dalam rantai pengawasan",
+}
+
+
+def require(relations: frozenset[Relation], *allowed: Relation) -> None:
     if not relations.intersection(allowed):
-        raise PermissionDenied(message)
+        raise PermissionDenied(
+            PerformanceError.FORBIDDEN, allowed=[RELATION_LABELS[r] for r in allowed]
+        )
 
 
-def require_evaluator(relations: frozenset[Relation], plan: Plan, *, message: str) -> None:
+def require_evaluator(relations: frozenset[Relation], plan: Plan) -> None:
     """The plan's evaluator; the region admin for someone with no atasan langsung (the head
     of the region)."""
     require(
         relations,
         Relation.EVALUATOR if plan.evaluator_id is not None else Relation.ADMIN,
-        message=message,
     )

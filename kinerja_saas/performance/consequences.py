@@ -10,11 +10,13 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.indonesian import number
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Consequence,
     Evaluation,
@@ -68,32 +70,30 @@ async def record_consequence(
     today = today or date.today()
     employee = await scoped(Employee).get_or_none(id=employee_id)
     if employee is None:
-        raise NotFound(f"No employee {employee_id} in this region.", field="employeeId")
+        raise NotFound(CommonError.NOT_FOUND, field="employeeId")
     is_supervisor = actor.employee_id is not None and employee.supervisor_id == actor.employee_id
     if not (actor.has(Role.REGION_ADMIN) or is_supervisor):
-        raise PermissionDenied("Only the region admin or the direct supervisor decides this.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     errors = ErrorCollector()
     if not reason.strip():
-        errors.add("reason", "REQUIRED", "Give the reason.")
+        errors.add("reason", CommonError.REQUIRED)
     elif len(reason) > MAX_REASON:
-        errors.add("reason", "TOO_LONG", f"At most {MAX_REASON} characters.")
+        errors.add("reason", CommonError.TOO_LONG, max=MAX_REASON)
     if decided_on > today or decided_on < today - timedelta(days=366):
-        errors.add("decidedOn", "OUT_OF_RANGE", "Within the last year, not in the future.")
+        errors.add(
+            "decidedOn", CommonError.OUT_OF_RANGE, min=today - timedelta(days=366), max=today
+        )
     if evaluation_id is not None:
         evaluation = await scoped(Evaluation).get_or_none(id=evaluation_id)
         if evaluation is None or evaluation.employee_id != employee.id:
-            errors.add("evaluationId", "NOT_FOUND", "No such evaluation of this employee.")
+            errors.add("evaluationId", CommonError.NOT_FOUND)
         elif evaluation.status is not EvaluationStatus.FINALISED:
-            errors.add("evaluationId", "NOT_FINALISED", "Link a finalised evaluation.")
+            errors.add("evaluationId", PerformanceError.NOT_FINALISED)
     if amount is not None:
         if type_ not in AMOUNT_TYPES:
-            errors.add(
-                "amount",
-                "AMOUNT_NOT_ALLOWED",
-                "Nominal hanya untuk INSENTIF_KINERJA dan PENGURANGAN_TPP.",
-            )
+            errors.add("amount", PerformanceError.AMOUNT_NOT_ALLOWED)
         elif not 0 < amount <= MAX_AMOUNT:
-            errors.add("amount", "OUT_OF_RANGE", "Nominal harus antara Rp1 dan Rp1.000.000.000.")
+            errors.add("amount", CommonError.OUT_OF_RANGE, min="Rp1", max=f"Rp{number(MAX_AMOUNT)}")
     errors.raise_if_any()
     entry = await RewardSanction.create(
         amount=amount,

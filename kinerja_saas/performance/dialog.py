@@ -6,7 +6,7 @@ from __future__ import annotations
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector
+from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events
 from kinerja_saas.performance.access import Relation, require, visible_plan
@@ -25,29 +25,23 @@ async def add_note(
     reply_to_id: int | None = None,
 ) -> DialogNote:
     plan, relations = await visible_plan(actor, plan_id)
-    require(
-        relations,
-        Relation.OWNER,
-        Relation.EVALUATOR,
-        Relation.REVIEWER,
-        message="Only the employee and their supervisors take part in the dialog.",
-    )
+    require(relations, Relation.OWNER, Relation.EVALUATOR, Relation.REVIEWER)
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
     if not body.strip():
-        errors.add("body", "REQUIRED", "Write something.")
+        errors.add("body", CommonError.REQUIRED)
     elif len(body) > MAX_BODY:
-        errors.add("body", "TOO_LONG", f"At most {MAX_BODY} characters.")
+        errors.add("body", CommonError.TOO_LONG, max=MAX_BODY)
     if (
         indicator_id is not None
         and not await scoped(Indicator).filter(id=indicator_id, plan_id=plan.id).exists()
     ):
-        errors.add("indicatorId", "NOT_FOUND", "No such indicator in this plan.")
+        errors.add("indicatorId", CommonError.NOT_FOUND)
     if (
         reply_to_id is not None
         and not await scoped(DialogNote).filter(id=reply_to_id, plan_id=plan.id).exists()
     ):
-        errors.add("replyToId", "NOT_FOUND", "No such note in this plan's dialog.")
+        errors.add("replyToId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     assert actor.employee_id is not None  # every relation above is an employee's
     note = await DialogNote.create(

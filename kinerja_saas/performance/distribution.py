@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.roles import ROLE_LABELS, Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Unit
 from kinerja_saas.performance import queries
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Period, PeriodStatus, Plan, UnitRating
 from kinerja_saas.performance.rules import (
     DistributionProblem,
@@ -41,16 +42,16 @@ class Distribution:
 async def set_unit_rating(
     *, actor: Actor, period_id: int, unit_id: int, rating: OrganisationRating
 ) -> UnitRating:
-    actor.require(Role.REGION_ADMIN, "Only a region admin sets a unit's organisational rating.")
+    actor.require(Role.REGION_ADMIN)
     tenant_id = current_tenant_id()
     errors = ErrorCollector()
     period = await scoped(Period).get_or_none(id=period_id)
     if period is None:
-        errors.add("periodId", "NOT_FOUND", f"No period {period_id} in this region.")
+        errors.add("periodId", CommonError.NOT_FOUND)
     elif period.status is PeriodStatus.CLOSED:
-        errors.add("periodId", "PERIOD_CLOSED", "The period is closed.")
+        errors.add("periodId", PerformanceError.PERIOD_CLOSED)
     if not await scoped(Unit).filter(id=unit_id).exists():
-        errors.add("unitId", "NOT_FOUND", f"No unit {unit_id} in this region.")
+        errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     existing = await scoped(UnitRating).get_or_none(period_id=period_id, unit_id=unit_id)
     before = existing.rating if existing else None
@@ -97,15 +98,18 @@ async def distribution_check(*, actor: Actor, period_id: int, unit_id: int) -> D
     distribution, and finalising is refused while it breaks the pattern). Other supervisors
     would learn how another part of the region is rated."""
     if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
-        raise PermissionDenied("Only region admins and supervisors see the distribution check.")
+        raise PermissionDenied(
+            CommonError.FORBIDDEN,
+            allowed=[ROLE_LABELS[Role.REGION_ADMIN], ROLE_LABELS[Role.SUPERVISOR]],
+        )
     if not await scoped(Unit).filter(id=unit_id).exists():
-        raise NotFound(f"No unit {unit_id} in this region.", field="unitId")
+        raise NotFound(CommonError.NOT_FOUND, field="unitId")
     if not await scoped(Period).filter(id=period_id).exists():
-        raise NotFound(f"No period {period_id} in this region.", field="periodId")
+        raise NotFound(CommonError.NOT_FOUND, field="periodId")
     if not actor.has(Role.REGION_ADMIN) and not await _rates_in(actor, period_id, unit_id):
         raise PermissionDenied(
-            "Pemeriksaan distribusi unit ini hanya untuk admin wilayah dan atasan yang "
-            "menilai pegawai di unit ini."
+            PerformanceError.FORBIDDEN,
+            allowed=["admin wilayah", "atasan yang menilai pegawai di unit ini"],
         )
     rating = await scoped(UnitRating).get_or_none(period_id=period_id, unit_id=unit_id)
     return await _distribution(period_id, unit_id, rating.rating if rating else None)

@@ -13,7 +13,7 @@ from typing import Any, cast
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events, queries, rules
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
@@ -22,6 +22,7 @@ from kinerja_saas.performance.achievement import (
     result_indicator_achievements,
 )
 from kinerja_saas.performance.distribution import problems_for_plan
+from kinerja_saas.performance.errors import BehaviourRatingError, PerformanceError
 from kinerja_saas.performance.models import (
     Appeal,
     AppealStatus,
@@ -62,11 +63,6 @@ FINALISED_FIELDS = (
     "finalised_by",
     "appeal_deadline",
 )
-NO_BEHAVIOUR_VALUES = "NO_BEHAVIOUR_VALUES"
-NO_BEHAVIOUR_VALUES_MESSAGE = (
-    "Wilayah ini belum memiliki nilai BerAKHLAK, sehingga perilaku kerja tidak dapat dinilai;"
-    " hubungi operator platform."
-)
 
 
 @dataclass(frozen=True)
@@ -98,19 +94,17 @@ async def _check_timing(
     the period is EVALUATING. Nothing after CLOSED."""
     period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
-        errors.add("planId", "PERIOD_CLOSED", "The period is closed.")
+        errors.add("planId", PerformanceError.PERIOD_CLOSED)
         return
     if checkpoint_id is None:
         if period.status is not PeriodStatus.EVALUATING:
-            errors.add(
-                "planId", "PERIOD_NOT_EVALUATING", "The year is evaluated once it is EVALUATING."
-            )
+            errors.add("planId", PerformanceError.PERIOD_NOT_EVALUATING)
         return
     checkpoint = await scoped(Checkpoint).get_or_none(id=checkpoint_id)
     if checkpoint is None or checkpoint.period_id != plan.period_id:
-        errors.add("checkpointId", "NOT_IN_PERIOD", "The checkpoint is not in the plan's period.")
+        errors.add("checkpointId", PerformanceError.NOT_IN_PERIOD)
     elif period.status is PeriodStatus.PLANNING or checkpoint.starts_on > today:
-        errors.add("checkpointId", "NOT_STARTED", f"{checkpoint.label} has not started yet.")
+        errors.add("checkpointId", PerformanceError.NOT_STARTED, checkpoint=checkpoint.label)
 
 
 async def _evaluation_for(plan: Plan, checkpoint_id: int | None) -> Evaluation:
@@ -134,10 +128,10 @@ def _require_evaluator(relations: frozenset[Relation], plan: Plan, evaluation: E
     """Who rates: the evaluator; during an appeal the evaluator's supervisor. The region
     admin stands in where the plan has no such person."""
     if evaluation.status is not EvaluationStatus.APPEALED:
-        require_evaluator(relations, plan, message="Only the employee's evaluator rates them.")
+        require_evaluator(relations, plan)
         return
     who = Relation.REVIEWER if plan.evaluator_supervisor_id is not None else Relation.ADMIN
-    require(relations, who, message="During an appeal only the evaluator's supervisor rates.")
+    require(relations, who)
 
 
 async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
@@ -231,30 +225,30 @@ async def save_evaluation(
     plan, relations = await visible_plan(actor, plan_id)
     errors = ErrorCollector()
     if plan.status is not PlanStatus.APPROVED:
-        errors.add("planId", "PLAN_NOT_APPROVED", "Only an approved plan is evaluated.")
+        errors.add("planId", PerformanceError.PLAN_NOT_APPROVED)
     await _check_timing(errors, plan, checkpoint_id, today)
     errors.raise_if_any()
     evaluation = await _evaluation_for(plan, checkpoint_id)
     _require_evaluator(relations, plan, evaluation)
     if evaluation.status is EvaluationStatus.FINALISED:
-        errors.add("planId", "EVALUATION_FINALISED", "A finalised evaluation cannot change.")
+        errors.add("planId", PerformanceError.EVALUATION_FINALISED)
         errors.raise_if_any()
     codes = set(await _value_codes())
     if behaviour and not codes:
         # A region onboarded by hand, without the reference data: nothing to rate against.
-        errors.add("behaviour", NO_BEHAVIOUR_VALUES, NO_BEHAVIOUR_VALUES_MESSAGE)
+        errors.add("behaviour", PerformanceError.NO_BEHAVIOUR_VALUES)
     for n, item in enumerate(behaviour or []):
         if codes and item.code not in codes:
-            errors.add(f"behaviour[{n}].code", "UNKNOWN_VALUE", f"No BerAKHLAK value {item.code}.")
+            errors.add(f"behaviour[{n}].code", PerformanceError.UNKNOWN_VALUE, value=item.code)
         if item.note is not None and len(item.note) > MAX_TEXT:
-            errors.add(f"behaviour[{n}].note", "TOO_LONG", f"At most {MAX_TEXT} characters.")
+            errors.add(f"behaviour[{n}].note", CommonError.TOO_LONG, max=MAX_TEXT)
     for name, text in (
         ("feedback", feedback),
         ("resultOverrideReason", result_override_reason),
         ("behaviourOverrideReason", behaviour_override_reason),
     ):
         if text is not None and len(text) > MAX_TEXT:
-            errors.add(name, "TOO_LONG", f"At most {MAX_TEXT} characters.")
+            errors.add(name, CommonError.TOO_LONG, max=MAX_TEXT)
     errors.raise_if_any()
 
     before = _snapshot(evaluation)
@@ -305,10 +299,9 @@ def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
     ):
         errors.add(
             "resultOverrideReason",
-            "OVERRIDE_REASON_REQUIRED",
-            "Usulan rating hasil kerja menurut PermenPANRB 6/2022 adalah "
-            f"{RATING_LABELS.get(evaluation.proposed_result_rating or '', 'belum ada')}; tuliskan alasan Anda "
-            f"menilai {RATING_LABELS[evaluation.result_rating]}.",
+            PerformanceError.OVERRIDE_REASON_REQUIRED,
+            proposed=RATING_LABELS.get(evaluation.proposed_result_rating or "", "belum ada"),
+            rating=RATING_LABELS[evaluation.result_rating],
         )
     if (
         evaluation.chosen_behaviour_rating is not None
@@ -318,10 +311,9 @@ def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
     ):
         errors.add(
             "behaviourOverrideReason",
-            "OVERRIDE_REASON_REQUIRED",
-            "Usulan rating perilaku kerja dari penilaian nilai BerAKHLAK adalah "
-            f"{RATING_LABELS[evaluation.proposed_behaviour_rating]}; tuliskan alasan Anda "
-            f"menilai {RATING_LABELS[evaluation.chosen_behaviour_rating]}.",
+            BehaviourRatingError.OVERRIDE_REASON_REQUIRED,
+            proposed=RATING_LABELS[evaluation.proposed_behaviour_rating],
+            rating=RATING_LABELS[evaluation.chosen_behaviour_rating],
         )
 
 
@@ -338,19 +330,19 @@ async def save_self_evaluation(
     """The employee's own view, kept beside the evaluator's until the evaluation is final."""
     today = today or date.today()
     plan, relations = await visible_plan(actor, plan_id)
-    require(relations, Relation.OWNER, message="Only the employee evaluates themselves.")
+    require(relations, Relation.OWNER)
     errors = ErrorCollector()
     if plan.status is not PlanStatus.APPROVED:
-        errors.add("planId", "PLAN_NOT_APPROVED", "Only an approved plan is evaluated.")
+        errors.add("planId", PerformanceError.PLAN_NOT_APPROVED)
     if not text.strip():
-        errors.add("text", "REQUIRED", "Write your self-evaluation.")
+        errors.add("text", CommonError.REQUIRED)
     elif len(text) > MAX_TEXT:
-        errors.add("text", "TOO_LONG", f"At most {MAX_TEXT} characters.")
+        errors.add("text", CommonError.TOO_LONG, max=MAX_TEXT)
     await _check_timing(errors, plan, checkpoint_id, today)
     errors.raise_if_any()
     evaluation = await _evaluation_for(plan, checkpoint_id)
     if evaluation.status is not EvaluationStatus.DRAFT:
-        errors.add("planId", "EVALUATION_FINALISED", "The evaluation is already final.")
+        errors.add("planId", PerformanceError.EVALUATION_FINALISED)
         errors.raise_if_any()
     evaluation.self_assessment = text.strip()
     evaluation.self_result_rating = result_rating.value if result_rating else None
@@ -372,7 +364,7 @@ async def save_self_evaluation(
 async def _locked_evaluation(actor: Actor, evaluation_id: int) -> tuple[Evaluation, Plan, Any]:
     evaluation = await scoped(Evaluation).filter(id=evaluation_id).select_for_update().first()
     if evaluation is None:
-        raise NotFound(f"No evaluation {evaluation_id} in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     plan, relations = await visible_plan(actor, evaluation.plan_id, field="id")
     return evaluation, plan, relations
 
@@ -392,7 +384,7 @@ async def finalise_evaluation(
     evaluation, plan, relations = await _locked_evaluation(actor, evaluation_id)
     errors = ErrorCollector()
     if evaluation.status is EvaluationStatus.FINALISED:
-        errors.add("id", "EVALUATION_FINALISED", "The evaluation is already final.")
+        errors.add("id", PerformanceError.EVALUATION_FINALISED)
         errors.raise_if_any()
     _require_evaluator(relations, plan, evaluation)
     await _check_timing(errors, plan, evaluation.checkpoint_id, today)
@@ -406,25 +398,21 @@ async def finalise_evaluation(
         )
     await _recompute(evaluation, settings)
     if evaluation.result_rating is None:
-        errors.add("resultRating", "RATING_REQUIRED", "Rate the work result first.")
+        errors.add("resultRating", PerformanceError.RATING_REQUIRED)
     codes = await _value_codes()
     missing = [c for c in codes if c not in evaluation.behaviour_ratings]
     if not codes:
         # Without values there is no behaviour rating, hence no predikat: say so instead of
         # finalising an evaluation that has none.
-        errors.add("behaviour", NO_BEHAVIOUR_VALUES, NO_BEHAVIOUR_VALUES_MESSAGE)
+        errors.add("behaviour", PerformanceError.NO_BEHAVIOUR_VALUES)
     if missing:
-        errors.add(
-            "behaviour",
-            "RATING_REQUIRED",
-            f"Rate every BerAKHLAK value; missing: {', '.join(missing)}.",
-        )
+        errors.add("behaviour", PerformanceError.RATING_REQUIRED, missing=missing)
     if not evaluation.feedback:
-        errors.add("feedback", "REQUIRED", "Give the employee your feedback.")
+        errors.add("feedback", CommonError.REQUIRED)
     _check_override(errors, evaluation)
     appealed = evaluation.status is EvaluationStatus.APPEALED
     if appealed and not (decision_note or "").strip():
-        errors.add("decisionNote", "REQUIRED", "Explain the decision on the appeal.")
+        errors.add("decisionNote", CommonError.REQUIRED)
     errors.raise_if_any()
     problems: list[rules.DistributionProblem] = []
     if evaluation.checkpoint_id is None:
@@ -433,10 +421,8 @@ async def finalise_evaluation(
         if problems and not acknowledge_distribution:
             errors.add(
                 "acknowledgeDistribution",
-                "DISTRIBUTION_PATTERN",
-                "The unit's predikat would break its distribution pattern: "
-                + " ".join(p.message for p in problems)
-                + " Finalise again with acknowledgeDistribution to go ahead.",
+                PerformanceError.DISTRIBUTION_PATTERN,
+                problems=" ".join(p.message for p in problems),
             )
             errors.raise_if_any()
 
@@ -498,25 +484,21 @@ async def appeal_evaluation(
     """The employee's keberatan, within the region's window after finalisation."""
     today = today or date.today()
     evaluation, plan, relations = await _locked_evaluation(actor, evaluation_id)
-    require(relations, Relation.OWNER, message="Only the evaluated employee can appeal.")
+    require(relations, Relation.OWNER)
     errors = ErrorCollector()
     if evaluation.status is not EvaluationStatus.FINALISED:
-        errors.add("id", "NOT_FINALISED", "Only a finalised evaluation can be appealed.")
+        errors.add("id", PerformanceError.NOT_FINALISED)
     elif evaluation.appeal_deadline is not None and today > evaluation.appeal_deadline:
-        errors.add(
-            "id",
-            "APPEAL_WINDOW_CLOSED",
-            f"Appeals were possible until {evaluation.appeal_deadline.isoformat()}.",
-        )
+        errors.add("id", PerformanceError.APPEAL_WINDOW_CLOSED, deadline=evaluation.appeal_deadline)
     if await scoped(Appeal).filter(evaluation_id=evaluation.id).exists():
-        errors.add("id", "APPEAL_EXISTS", "This evaluation has already been appealed once.")
+        errors.add("id", PerformanceError.APPEAL_EXISTS)
     period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
-        errors.add("id", "PERIOD_CLOSED", "The period is closed.")
+        errors.add("id", PerformanceError.PERIOD_CLOSED)
     if not reason.strip():
-        errors.add("reason", "REQUIRED", "Say why you object to the evaluation.")
+        errors.add("reason", CommonError.REQUIRED)
     elif len(reason) > MAX_TEXT:
-        errors.add("reason", "TOO_LONG", f"At most {MAX_TEXT} characters.")
+        errors.add("reason", CommonError.TOO_LONG, max=MAX_TEXT)
     errors.raise_if_any()
     appeal = await Appeal.create(
         tenant_id=current_tenant_id(),

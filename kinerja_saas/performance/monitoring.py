@@ -12,7 +12,7 @@ from typing import Any
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
 from kinerja_saas.performance import queries
 from kinerja_saas.performance.models import Period
 from kinerja_saas.performance.queries import PlanFilter as PlanFilter
@@ -22,7 +22,7 @@ from kinerja_saas.performance.queries import StatsDimension as StatsDimension
 async def _require_period(period_id: int) -> Period:
     period = await scoped(Period).get_or_none(id=period_id)
     if period is None:
-        raise NotFound(f"No period {period_id} in this region.", field="periodId")
+        raise NotFound(CommonError.NOT_FOUND, field="periodId")
     return period
 
 
@@ -44,7 +44,7 @@ async def my_team(
     realisations missing for checkpoints that have ended, realisations waiting for
     verification, and the latest predikat (the year's, else the latest checkpoint's)."""
     if actor.employee_id is None:
-        raise PermissionDenied("Only an employee supervises a team.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     await _require_period(period_id)
     return await queries.team_rows(
         supervisor_id=actor.employee_id, period_id=period_id, today=today or date.today()
@@ -61,14 +61,14 @@ async def performance_stats(
     """Counts of plans and their average achievement (approved plans) per group. The region
     admin sees the region, a supervisor their supervision chain."""
     if not actor.has(Role.REGION_ADMIN, Role.SUPERVISOR):
-        raise PermissionDenied("Only region admins and supervisors see statistics.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     await _require_period(period_id)
     by = list(dict.fromkeys(by))  # each dimension once, in the order asked
     unit = None
     if unit_id is not None:
         unit = await queries.unit_place(unit_id)
         if unit is None:
-            raise NotFound(f"No unit {unit_id} in this region.", field="unitId")
+            raise NotFound(CommonError.NOT_FOUND, field="unitId")
     return await queries.stats_rows(
         actor=actor, period_id=period_id, unit_id=unit_id, unit=unit, by=by
     )

@@ -14,12 +14,13 @@ from typing import Any, cast
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.outbox.topics import Topic
 from kinerja_saas.performance import events, queries
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Aspect,
     Indicator,
@@ -78,17 +79,13 @@ def _now() -> datetime:
 async def _period(period_id: int, field: str = "periodId") -> Period:
     period = await scoped(Period).get_or_none(id=period_id)
     if period is None:
-        raise NotFound(f"No period {period_id} in this region.", field=field)
+        raise NotFound(CommonError.NOT_FOUND, field=field)
     return period
 
 
 def _require_writable_period(errors: ErrorCollector, period: Period, field: str) -> None:
     if period.status not in WRITABLE_PERIOD:
-        errors.add(
-            field,
-            "PERIOD_NOT_OPEN_FOR_PLANS",
-            f"Plans are written while a period is PLANNING or ACTIVE; it is {period.status.value}.",
-        )
+        errors.add(field, PerformanceError.PERIOD_NOT_OPEN_FOR_PLANS, status=period.status.value)
 
 
 async def _supervisors_of(employee: Employee) -> tuple[int | None, int | None]:
@@ -159,9 +156,9 @@ async def get_plan(*, actor: Actor, plan_id: int) -> Plan:
 
 def _check_text(errors: ErrorCollector, field: str, value: str, max_length: int) -> None:
     if not value.strip():
-        errors.add(field, "REQUIRED", "Must not be empty.")
+        errors.add(field, CommonError.REQUIRED)
     elif len(value) > max_length:
-        errors.add(field, "TOO_LONG", f"At most {max_length} characters.")
+        errors.add(field, CommonError.TOO_LONG, max=max_length)
 
 
 def _check_number(errors: ErrorCollector, field: str, value: Decimal, *, upper: Decimal) -> None:
@@ -170,18 +167,18 @@ def _check_number(errors: ErrorCollector, field: str, value: Decimal, *, upper: 
     except InvalidOperation:
         ok = False
     if not ok:
-        errors.add(field, "OUT_OF_RANGE", f"Must be above 0 and at most {upper:f}.")
+        errors.add(field, CommonError.OUT_OF_RANGE, min=0, max=upper)
     elif value != value.quantize(Decimal("0.0001")):
-        errors.add(field, "TOO_PRECISE", "At most 4 decimal places.")
+        errors.add(field, CommonError.TOO_PRECISE, places=4)
 
 
 async def _validate_content(
     errors: ErrorCollector, plan: Plan | None, results: list[ResultData], evaluator_plan_id: Any
 ) -> None:
     if not results:
-        errors.add("results", "REQUIRED", "A plan needs at least one work result (RHK).")
+        errors.add("results", CommonError.REQUIRED)
     if len(results) > MAX_RESULTS:
-        errors.add("results", "TOO_MANY", f"At most {MAX_RESULTS} work results.")
+        errors.add("results", CommonError.TOO_MANY, max=MAX_RESULTS)
     own_results: set[int] = set()
     own_indicators: set[int] = set()
     if plan is not None:
@@ -213,25 +210,19 @@ async def _validate_content(
     for r_no, result in enumerate(results):
         base = f"results[{r_no}]"
         if result.id is not None and (result.id not in own_results or result.id in seen_results):
-            errors.add(f"{base}.id", "NOT_FOUND", f"No work result {result.id} in this plan.")
+            errors.add(f"{base}.id", CommonError.NOT_FOUND)
         seen_results.add(result.id or 0)
         _check_text(errors, f"{base}.text", result.text, MAX_TEXT)
         if result.supports_result_id is not None and result.supports_result_id not in supportable:
-            errors.add(
-                f"{base}.supportsResultId",
-                "NOT_FOUND",
-                "Only a work result of your evaluator's plan for the same period can be supported.",
-            )
+            errors.add(f"{base}.supportsResultId", CommonError.NOT_FOUND)
         if not result.indicators:
-            errors.add(f"{base}.indicators", "REQUIRED", "A work result needs an indicator (IKI).")
+            errors.add(f"{base}.indicators", CommonError.REQUIRED)
         if len(result.indicators) > MAX_INDICATORS_PER_RESULT:
-            errors.add(
-                f"{base}.indicators", "TOO_MANY", f"At most {MAX_INDICATORS_PER_RESULT} indicators."
-            )
+            errors.add(f"{base}.indicators", CommonError.TOO_MANY, max=MAX_INDICATORS_PER_RESULT)
         for i_no, ind in enumerate(result.indicators):
             at = f"{base}.indicators[{i_no}]"
             if ind.id is not None and (ind.id not in own_indicators or ind.id in seen_indicators):
-                errors.add(f"{at}.id", "NOT_FOUND", f"No indicator {ind.id} in this plan.")
+                errors.add(f"{at}.id", CommonError.NOT_FOUND)
             seen_indicators.add(ind.id or 0)
             _check_text(errors, f"{at}.text", ind.text, MAX_TEXT)
             _check_text(errors, f"{at}.unit", ind.unit_label, MAX_UNIT_LABEL)
@@ -249,11 +240,7 @@ async def _validate_content(
     if dropped:
         with_values = await scoped(Realisation).filter(indicator_id__in=dropped).exists()
         if with_values:
-            errors.add(
-                "results",
-                "HAS_REALISATIONS",
-                "An indicator that already has realisations cannot be removed; keep it.",
-            )
+            errors.add("results", PerformanceError.HAS_REALISATIONS)
 
 
 async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) -> Plan:
@@ -261,7 +248,7 @@ async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) 
     returned). Ids of existing results and indicators keep them (and their realisations and
     dialog); those left out are deleted; those without an id are added."""
     if actor.employee_id is None:
-        raise PermissionDenied("Only an employee has a performance plan.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     tenant_id = current_tenant_id()
     period = await _period(period_id)
     employee = await scoped(Employee).get(id=actor.employee_id)
@@ -276,13 +263,8 @@ async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) 
     if plan is not None and plan.status not in EDITABLE:
         errors.add(
             "periodId",
-            "PLAN_LOCKED",
-            f"The plan is {plan.status.value}; "
-            + (
-                "an approved plan changes only through a revision."
-                if plan.status is PlanStatus.APPROVED
-                else "wait for your evaluator's decision."
-            ),
+            PerformanceError.PLAN_LOCKED,
+            status=plan.status.value,
         )
     evaluator_id, evaluator_supervisor_id = await _supervisors_of(employee)
     evaluator_plan_id = None
@@ -333,31 +315,27 @@ async def _plan_in_period(plan: Plan) -> Period:
 weight_totals = queries.weight_totals
 
 
-def _invalid_status(plan: Plan, action: str) -> None:
+def _invalid_status(plan: Plan, target: PlanStatus) -> None:
     errors = ErrorCollector()
     errors.add(
-        "id", "INVALID_TRANSITION", f"A plan that is {plan.status.value} cannot be {action}."
+        "id", PerformanceError.INVALID_TRANSITION, current=plan.status.value, target=target.value
     )
     errors.raise_if_any()
 
 
 async def submit_plan(*, actor: Actor, plan_id: int) -> Plan:
     plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
-    require(relations, Relation.OWNER, message="Only the employee submits their own plan.")
+    require(relations, Relation.OWNER)
     if plan.status not in EDITABLE:
-        _invalid_status(plan, "submitted")
+        _invalid_status(plan, PlanStatus.SUBMITTED)
     errors = ErrorCollector()
     _require_writable_period(errors, await _plan_in_period(plan), "id")
     content = (await plan_content([plan.id]))[plan.id]
     if not any(c["result"].kind is ResultKind.UTAMA for c in content):
-        errors.add("results", "MAIN_RESULT_REQUIRED", "A plan needs at least one UTAMA result.")
+        errors.add("results", PerformanceError.MAIN_RESULT_REQUIRED)
     total = (await weight_totals([plan.id]))[plan.id]
     if total != WEIGHT_TOTAL:
-        errors.add(
-            "results",
-            "WEIGHTS_NOT_100",
-            f"The indicators' weights must add up to 100; they add up to {total:f}.",
-        )
+        errors.add("results", PerformanceError.WEIGHTS_NOT_100, total=total)
     errors.raise_if_any()
     plan.status = PlanStatus.SUBMITTED
     plan.submitted_at = _now()
@@ -369,9 +347,9 @@ async def submit_plan(*, actor: Actor, plan_id: int) -> Plan:
 
 async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
     plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
-    require_evaluator(relations, plan, message="Only the employee's evaluator decides on the plan.")
+    require_evaluator(relations, plan)
     if plan.status is not PlanStatus.SUBMITTED:
-        _invalid_status(plan, "approved")
+        _invalid_status(plan, PlanStatus.APPROVED)
     plan.status = PlanStatus.APPROVED
     plan.approved_at = _now()
     await plan.save_fields("status", "approved_at")
@@ -383,9 +361,9 @@ async def approve_plan(*, actor: Actor, plan_id: int) -> Plan:
 
 async def return_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
-    require_evaluator(relations, plan, message="Only the employee's evaluator decides on the plan.")
+    require_evaluator(relations, plan)
     if plan.status is not PlanStatus.SUBMITTED:
-        _invalid_status(plan, "returned")
+        _invalid_status(plan, PlanStatus.RETURNED)
     errors = ErrorCollector()
     _check_text(errors, "reason", reason, MAX_TEXT)
     errors.raise_if_any()
@@ -399,14 +377,9 @@ async def return_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
 async def revise_plan(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     """Reopens an approved plan as a draft; its approved content is kept as a revision."""
     plan, relations = await visible_plan(actor, plan_id, field="id", lock=True)
-    require(
-        relations,
-        Relation.OWNER,
-        Relation.EVALUATOR,
-        message="Only the employee or their evaluator can revise a plan.",
-    )
+    require(relations, Relation.OWNER, Relation.EVALUATOR)
     if plan.status is not PlanStatus.APPROVED:
-        _invalid_status(plan, "revised")
+        _invalid_status(plan, PlanStatus.DRAFT)
     errors = ErrorCollector()
     _check_text(errors, "reason", reason, MAX_TEXT)
     _require_writable_period(errors, await _plan_in_period(plan), "id")
@@ -472,12 +445,12 @@ async def copy_results_down(
     already copied into a plan is not copied again. Set-based: the same few statements for
     one report or three hundred."""
     if actor.employee_id is None:
-        raise PermissionDenied("Only a supervisor with a plan can copy work results down.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     errors = ErrorCollector()
     if not result_ids:
-        errors.add("resultIds", "REQUIRED", "Choose at least one of your work results.")
+        errors.add("resultIds", CommonError.REQUIRED)
     if not employee_ids:
-        errors.add("employeeIds", "REQUIRED", "Choose at least one direct report.")
+        errors.add("employeeIds", CommonError.REQUIRED)
     errors.raise_if_any()
     sources = await scoped(PlanResult).filter(id__in=result_ids)
     source_plans = {
@@ -487,9 +460,9 @@ async def copy_results_down(
         )
     }
     if len(sources) != len(set(result_ids)) or any(s.plan_id not in source_plans for s in sources):
-        errors.add("resultIds", "NOT_FOUND", "Only work results of your own plan can be copied.")
+        errors.add("resultIds", CommonError.NOT_FOUND)
     elif len(source_plans) != 1:
-        errors.add("resultIds", "MIXED_PERIODS", "Copy work results of one plan at a time.")
+        errors.add("resultIds", PerformanceError.MIXED_PERIODS)
     errors.raise_if_any()
     period = await _period(next(iter(source_plans.values())).period_id, "resultIds")
     _require_writable_period(errors, period, "resultIds")
@@ -500,8 +473,8 @@ async def copy_results_down(
     if missing:
         errors.add(
             "employeeIds",
-            "NOT_A_REPORT",
-            f"Not your active direct reports: {', '.join(map(str, sorted(missing)))}.",
+            PerformanceError.NOT_A_REPORT,
+            employees=[str(e) for e in sorted(missing)],
         )
     locked = (
         await scoped(Plan)
@@ -515,9 +488,9 @@ async def copy_results_down(
     if locked:
         errors.add(
             "employeeIds",
-            "PLAN_LOCKED",
-            "These reports' plans are submitted or approved: "
-            f"{', '.join(map(str, sorted(locked)))}.",
+            PerformanceError.PLAN_LOCKED,
+            status="SUBMITTED/APPROVED",
+            employees=[str(e) for e in sorted(locked)],
         )
     errors.raise_if_any()
 

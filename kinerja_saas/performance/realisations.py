@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events, queries
 from kinerja_saas.performance.access import Relation, require, require_evaluator, visible_plan
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Checkpoint,
     Evaluation,
@@ -49,15 +50,15 @@ class Evidence:
 
 def _check_evidence(errors: ErrorCollector, evidence: list[Evidence]) -> None:
     if len(evidence) > MAX_EVIDENCE:
-        errors.add("evidence", "TOO_MANY", f"At most {MAX_EVIDENCE} evidence links.")
+        errors.add("evidence", CommonError.TOO_MANY, max=MAX_EVIDENCE)
     for n, item in enumerate(evidence):
         parts = urlsplit(item.url.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            errors.add(f"evidence[{n}].url", "INVALID_URL", "Give an http:// or https:// link.")
+            errors.add(f"evidence[{n}].url", PerformanceError.INVALID_URL)
         elif len(item.url) > MAX_URL:
-            errors.add(f"evidence[{n}].url", "TOO_LONG", f"At most {MAX_URL} characters.")
+            errors.add(f"evidence[{n}].url", CommonError.TOO_LONG, max=MAX_URL)
         if item.label is not None and len(item.label) > MAX_LABEL:
-            errors.add(f"evidence[{n}].label", "TOO_LONG", f"At most {MAX_LABEL} characters.")
+            errors.add(f"evidence[{n}].label", CommonError.TOO_LONG, max=MAX_LABEL)
 
 
 def _check_value(errors: ErrorCollector, value: Decimal) -> None:
@@ -66,9 +67,9 @@ def _check_value(errors: ErrorCollector, value: Decimal) -> None:
     except InvalidOperation:
         ok = False
     if not ok:
-        errors.add("value", "OUT_OF_RANGE", f"Must be between 0 and {MAX_VALUE:f}.")
+        errors.add("value", CommonError.OUT_OF_RANGE, min=0, max=MAX_VALUE)
     elif value != value.quantize(Decimal("0.0001")):
-        errors.add("value", "TOO_PRECISE", "At most 4 decimal places.")
+        errors.add("value", CommonError.TOO_PRECISE, places=4)
 
 
 async def record_realisation(
@@ -86,31 +87,23 @@ async def record_realisation(
     today = today or date.today()
     indicator = await scoped(Indicator).get_or_none(id=indicator_id)
     if indicator is None:
-        raise NotFound(f"No indicator {indicator_id} in this region.", field="indicatorId")
+        raise NotFound(CommonError.NOT_FOUND, field="indicatorId")
     plan, relations = await visible_plan(actor, indicator.plan_id, field="indicatorId")
-    require(relations, Relation.OWNER, message="Only the employee enters their realisations.")
+    require(relations, Relation.OWNER)
     errors = ErrorCollector()
     if indicator.source is not IndicatorSource.MANUAL:
-        errors.add(
-            "indicatorId",
-            "SOURCED_INDICATOR",
-            f"This indicator fills in from {indicator.source.value}; it is not entered by hand.",
-        )
+        errors.add("indicatorId", PerformanceError.SOURCED_INDICATOR, source=indicator.source.value)
     checkpoint = await scoped(Checkpoint).get_or_none(id=checkpoint_id)
     if checkpoint is None or checkpoint.period_id != plan.period_id:
-        errors.add("checkpointId", "NOT_IN_PERIOD", "The checkpoint is not in the plan's period.")
+        errors.add("checkpointId", PerformanceError.NOT_IN_PERIOD)
     else:
         period = await scoped(Period).get(id=plan.period_id)
         if period.status is PeriodStatus.CLOSED:
-            errors.add("checkpointId", "PERIOD_CLOSED", "The period is closed.")
+            errors.add("checkpointId", PerformanceError.PERIOD_CLOSED)
         elif period.status not in OPEN_FOR_REALISATIONS:
-            errors.add(
-                "checkpointId",
-                "PERIOD_NOT_ACTIVE",
-                "Realisations are entered once the period is ACTIVE.",
-            )
+            errors.add("checkpointId", PerformanceError.PERIOD_NOT_ACTIVE)
         if checkpoint.starts_on > today:
-            errors.add("checkpointId", "NOT_STARTED", f"{checkpoint.label} has not started yet.")
+            errors.add("checkpointId", PerformanceError.NOT_STARTED, checkpoint=checkpoint.label)
         if (
             await scoped(Evaluation)
             .filter(
@@ -122,16 +115,14 @@ async def record_realisation(
         ):
             errors.add(
                 "checkpointId",
-                "EVALUATION_FINALISED",
-                f"The evaluation of {checkpoint.label} is final.",
+                PerformanceError.EVALUATION_FINALISED,
+                checkpoint=checkpoint.label,
             )
     if plan.status is not PlanStatus.APPROVED:
-        errors.add(
-            "indicatorId", "PLAN_NOT_APPROVED", "Realisations are entered on an approved plan."
-        )
+        errors.add("indicatorId", PerformanceError.PLAN_NOT_APPROVED)
     _check_value(errors, value)
     if note is not None and len(note) > MAX_NOTE:
-        errors.add("note", "TOO_LONG", f"At most {MAX_NOTE} characters.")
+        errors.add("note", CommonError.TOO_LONG, max=MAX_NOTE)
     _check_evidence(errors, evidence)
     errors.raise_if_any()
     assert checkpoint is not None
@@ -171,25 +162,19 @@ async def review_realisation(
     """The evaluator verifies a realisation, or rejects it with a reason."""
     realisation = await scoped(Realisation).filter(id=realisation_id).select_for_update().first()
     if realisation is None:
-        raise NotFound(f"No realisation {realisation_id} in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     plan, relations = await visible_plan(actor, realisation.plan_id, field="id")
-    require_evaluator(
-        relations, plan, message="Only the employee's evaluator reviews realisations."
-    )
+    require_evaluator(relations, plan)
     errors = ErrorCollector()
     if realisation.source is not IndicatorSource.MANUAL:
-        errors.add(
-            "id",
-            "SOURCED_REALISATION",
-            f"This realisation comes from {realisation.source.value}; it is not reviewed.",
-        )
+        errors.add("id", PerformanceError.SOURCED_REALISATION, source=realisation.source.value)
     period = await scoped(Period).get(id=plan.period_id)
     if period.status is PeriodStatus.CLOSED:
-        errors.add("id", "PERIOD_CLOSED", "The period is closed.")
+        errors.add("id", PerformanceError.PERIOD_CLOSED)
     if not verified and not (reason or "").strip():
-        errors.add("reason", "REQUIRED", "Say why the realisation is rejected.")
+        errors.add("reason", CommonError.REQUIRED)
     elif reason is not None and len(reason) > MAX_NOTE:
-        errors.add("reason", "TOO_LONG", f"At most {MAX_NOTE} characters.")
+        errors.add("reason", CommonError.TOO_LONG, max=MAX_NOTE)
     errors.raise_if_any()
     realisation.status = RealisationStatus.VERIFIED if verified else RealisationStatus.REJECTED
     realisation.reject_reason = None if verified else (reason or "").strip()

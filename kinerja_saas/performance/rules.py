@@ -13,6 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from kinerja_saas.indonesian import listing, number, percent
+from kinerja_saas.performance.errors import DistributionError
+
 
 class Direction(StrEnum):
     HIGHER_IS_BETTER = "HIGHER_IS_BETTER"
@@ -314,16 +317,14 @@ def _is_broken(check: DistributionCheck, count: int, total: int, rival_count: in
 
 def _message(check: DistributionCheck, now: str, rival: Predikat) -> str:
     names = [p.value for p in check.predikat]
-    group = " and ".join(names) + (" together" if len(names) > 1 else "")
-    if check.code == MAX_SHARE_EXCEEDED:
-        return f"At most {check.limit_pct}% may be {group}; now {now}."
-    if check.code == MIN_SHARE_MISSED:
-        return f"At least {check.limit_pct}% must be {group}; now {now}."
-    if check.code == NOT_ALLOWED:
-        return f"No employee may be {group}; now {now}."
-    if check.code == REQUIRED_MISSING:
-        return f"At least one employee must be {' or '.join(names)}; now {now}."
-    return f"Most employees must be {group}, but {rival.value} has more; now {now}."
+    group = listing(names) + (" bersama-sama" if len(names) > 1 else "")
+    return DistributionError[check.code].render(
+        limit=check.limit_pct,
+        group=group,
+        either=listing(names, last="atau"),
+        rival=rival.value,
+        now=now,
+    )
 
 
 def distribution_problems(
@@ -345,10 +346,23 @@ def distribution_problems(
         rival = max((p for p in Predikat if p not in check.predikat), key=count_of.__getitem__)
         if _is_broken(check, count, total, count_of[rival]):
             actual = _pct(Decimal(count) * HUNDRED / total)
-            now = f"{actual}% ({count} of {total})"
+            now = ShareOf(actual, count, total).text
             problems.append(
                 DistributionProblem(
                     check.code, check.predikat, check.limit_pct, actual, _message(check, now, rival)
                 )
             )
     return problems
+
+
+@dataclass(frozen=True)
+class ShareOf:
+    """A group's share as messages show it: '80,00% (8 dari 10)'."""
+
+    pct: Decimal
+    count: int
+    total: int
+
+    @property
+    def text(self) -> str:
+        return f"{percent(self.pct, places=2)} ({number(self.count)} dari {number(self.total)})"

@@ -8,9 +8,10 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance import events, queries
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Checkpoint, CheckpointKind, Period, PeriodStatus
 from kinerja_saas.performance.periods import can_move, checkpoints_for
 from kinerja_saas.regions.region_settings import with_defaults
@@ -21,7 +22,7 @@ MAX_DEADLINE_DAYS = 60
 
 
 def require_region_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only a region admin may manage performance periods.")
+    actor.require(Role.REGION_ADMIN)
 
 
 async def open_period(
@@ -38,11 +39,13 @@ async def open_period(
     this_year = (today or date.today()).year
     errors = ErrorCollector()
     if not this_year - 1 <= year <= this_year + 1:
-        errors.add("year", "OUT_OF_RANGE", f"Open {this_year - 1}, {this_year} or {this_year + 1}.")
+        errors.add("year", CommonError.OUT_OF_RANGE, min=str(this_year - 1), max=str(this_year + 1))
     elif await scoped(Period).filter(year=year).exists():
-        errors.add("year", "DUPLICATE", f"The region already has a period for {year}.")
+        errors.add("year", CommonError.DUPLICATE)
     if not 0 <= deadline_days <= MAX_DEADLINE_DAYS:
-        errors.add("deadlineDays", "OUT_OF_RANGE", f"Between 0 and {MAX_DEADLINE_DAYS} days.")
+        errors.add(
+            "deadlineDays", CommonError.OUT_OF_RANGE, min=0, max=MAX_DEADLINE_DAYS, unit="hari"
+        )
     errors.raise_if_any()
     if checkpoint_kind is None:
         settings = with_defaults((await Tenant.get(id=tenant_id)).settings)
@@ -83,7 +86,7 @@ async def open_period(
 async def _period(period_id: int) -> Period:
     period = await scoped(Period).filter(id=period_id).select_for_update().first()
     if period is None:
-        raise NotFound(f"No period {period_id} in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     return period
 
 
@@ -95,8 +98,9 @@ async def advance_period(*, actor: Actor, period_id: int, status: PeriodStatus) 
         errors = ErrorCollector()
         errors.add(
             "status",
-            "INVALID_TRANSITION",
-            f"A period in {period.status.value} cannot move to {status.value}.",
+            PerformanceError.INVALID_TRANSITION,
+            current=period.status.value,
+            target=status.value,
         )
         errors.raise_if_any()
     before = period.status.value
@@ -119,19 +123,15 @@ async def set_checkpoint_deadline(
     require_region_admin(actor)
     checkpoint = await scoped(Checkpoint).get_or_none(id=checkpoint_id)
     if checkpoint is None:
-        raise NotFound(f"No checkpoint {checkpoint_id} in this region.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     period = await _period(checkpoint.period_id)
     errors = ErrorCollector()
     if period.status is PeriodStatus.CLOSED:
-        errors.add("id", "PERIOD_CLOSED", "The period is closed.")
+        errors.add("id", PerformanceError.PERIOD_CLOSED)
     if deadline < checkpoint.starts_on:
-        errors.add(
-            "deadline", "BEFORE_START", "The deadline cannot be before the checkpoint starts."
-        )
+        errors.add("deadline", PerformanceError.BEFORE_START)
     elif (deadline - checkpoint.ends_on).days > MAX_DEADLINE_DAYS:
-        errors.add(
-            "deadline", "TOO_LATE", f"At most {MAX_DEADLINE_DAYS} days after the checkpoint ends."
-        )
+        errors.add("deadline", PerformanceError.TOO_LATE, max=MAX_DEADLINE_DAYS)
     errors.raise_if_any()
     before = checkpoint.deadline.isoformat()
     checkpoint.deadline = deadline
@@ -167,5 +167,5 @@ async def rebuild_read_models(*, actor: Actor) -> None:
     the plans, realisations and evaluations, with the SQL the writing transactions use.
     Nothing should need it: each write keeps them current; it is the check and the repair
     (`kinerja tenant rebuild-read-models`)."""
-    actor.require(Role.REGION_ADMIN, "Only a region admin may rebuild the read models.")
+    actor.require(Role.REGION_ADMIN)
     await queries.rebuild_progress()

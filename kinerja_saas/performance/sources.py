@@ -22,8 +22,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from kinerja_saas.errors import ErrorCollector
+from kinerja_saas.errors import CommonError, ErrorCollector
 from kinerja_saas.performance import queries
+from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Aspect, IndicatorSource
 from kinerja_saas.performance.rules import Direction
 
@@ -39,7 +40,7 @@ async def check_sources(errors: ErrorCollector, indicators: list[tuple[str, Any]
         if ind.source is IndicatorSource.MANUAL and (
             ind.source_unit_id is not None or ind.source_service_id is not None
         ):
-            errors.add(f"{at}.source", "SOURCE_REQUIRED", "A unit or service needs source SKM_IKM.")
+            errors.add(f"{at}.source", PerformanceError.SOURCE_REQUIRED)
     if not sourced:
         return
     unit_ids = {i.source_unit_id for _, i in sourced if i.source_unit_id is not None}
@@ -49,33 +50,23 @@ async def check_sources(errors: ErrorCollector, indicators: list[tuple[str, Any]
     )
     for at, ind in sourced:
         if (ind.source_unit_id is None) == (ind.source_service_id is None):
-            errors.add(
-                f"{at}.sourceUnitId",
-                "SOURCE_TARGET_REQUIRED",
-                "An SKM_IKM indicator names exactly one unit or one survey service.",
-            )
+            errors.add(f"{at}.sourceUnitId", PerformanceError.SOURCE_TARGET_REQUIRED)
         elif ind.source_unit_id is not None and ind.source_unit_id not in units:
-            errors.add(f"{at}.sourceUnitId", "NOT_FOUND", "No such unit in this region.")
+            errors.add(f"{at}.sourceUnitId", CommonError.NOT_FOUND)
         elif ind.source_service_id is not None and ind.source_service_id not in services:
-            errors.add(
-                f"{at}.sourceServiceId", "NOT_FOUND", "No such survey service in this region."
-            )
+            errors.add(f"{at}.sourceServiceId", CommonError.NOT_FOUND)
         if ind.aspect is not Aspect.KUALITAS:
-            errors.add(f"{at}.aspect", "SOURCE_MISMATCH", "An IKM measures quality: KUALITAS.")
+            errors.add(f"{at}.aspect", PerformanceError.SOURCE_MISMATCH, expected="KUALITAS")
         if ind.direction is not Direction.HIGHER_IS_BETTER:
             errors.add(
-                f"{at}.direction", "SOURCE_MISMATCH", "A higher IKM is better: HIGHER_IS_BETTER."
+                f"{at}.direction", PerformanceError.SOURCE_MISMATCH, expected="HIGHER_IS_BETTER"
             )
         try:
             in_range = IKM_MIN <= ind.target <= IKM_MAX
         except (TypeError, ArithmeticError):
             in_range = False
         if not in_range:
-            errors.add(
-                f"{at}.target",
-                "SOURCE_MISMATCH",
-                "A converted IKM runs from 25 to 100: the target must lie in it.",
-            )
+            errors.add(f"{at}.target", PerformanceError.SOURCE_MISMATCH, min=IKM_MIN, max=IKM_MAX)
 
 
 async def fill_from_survey(

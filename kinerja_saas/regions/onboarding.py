@@ -19,13 +19,20 @@ from kinerja_saas.auth.activation import activation_token
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.events import ACTIVATION_REQUESTED
 from kinerja_saas.auth.models import UserAccount
-from kinerja_saas.auth.roles import Role
+from kinerja_saas.auth.roles import ROLE_LABELS, Role
 from kinerja_saas.auth.service import normalise_email
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied, ValidationFailed
+from kinerja_saas.errors import (
+    CommonError,
+    ErrorCollector,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from kinerja_saas.org.rules import valid_email
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import BehaviourValue
 from kinerja_saas.regions import defaults
+from kinerja_saas.regions.errors import RegionError
 from kinerja_saas.regions.region_settings import apply_changes, settings_problems, with_defaults
 from kinerja_saas.surveys.models import SurveyElement
 from kinerja_saas.training.models import Competency, CompetencyKind, RuleTrigger, TrainingRule
@@ -39,7 +46,7 @@ RESERVED_SLUGS = frozenset({"admin", "api", "platform", "www", "graphql", "stati
 
 def require_operator(actor: Actor) -> None:
     if not actor.is_operator:
-        raise PermissionDenied("Only platform operators may do this.")
+        raise PermissionDenied(CommonError.FORBIDDEN, allowed=[ROLE_LABELS[Role.PLATFORM_OPERATOR]])
 
 
 @dataclass(frozen=True)
@@ -64,25 +71,21 @@ async def _validate(data: RegionInput) -> RegionInput:
     errors = ErrorCollector()
     slug = data.slug.strip()
     if not SLUG.match(slug) or "--" in slug:
-        errors.add(
-            "slug",
-            "INVALID",
-            "Use 2–63 lowercase letters, digits and single hyphens, starting with a letter.",
-        )
+        errors.add("slug", CommonError.INVALID, example="kota-palembang")
     elif slug in RESERVED_SLUGS:
-        errors.add("slug", "RESERVED", f"{slug!r} is reserved.")
+        errors.add("slug", RegionError.RESERVED, slug=slug)
     elif await Tenant.exists(slug=slug):
-        errors.add("slug", "DUPLICATE", f"A region with slug {slug!r} already exists.")
+        errors.add("slug", CommonError.DUPLICATE)
     for field, value in (
         ("name", data.name),
         ("province", data.province),
         ("admin.name", data.admin_name),
     ):
         if not value.strip():
-            errors.add(field, "REQUIRED", "Required.")
+            errors.add(field, CommonError.REQUIRED)
     email = normalise_email(data.admin_email)
     if not valid_email(email):
-        errors.add("admin.email", "INVALID", "Not a valid e-mail address.")
+        errors.add("admin.email", CommonError.INVALID, example="admin@bkpsdm.go.id")
     errors.raise_if_any()
     return RegionInput(
         slug,
@@ -182,7 +185,7 @@ async def set_region_status(
     require_operator(actor)
     tenant = await Tenant.get_or_none(id=tenant_id)
     if tenant is None:
-        raise NotFound(f"No region {tenant_id}.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     if tenant.status != status:
         before = tenant.status.value
         await _platform_update("platform_set_region_status", tenant.id, status.value)
@@ -205,7 +208,7 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
     require_operator(actor)
     tenant = await Tenant.get_or_none(id=tenant_id)
     if tenant is None:
-        raise NotFound(f"No region {tenant_id}.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     if tenant.plan != plan:
         before = tenant.plan.value
         await _platform_update("platform_set_region_plan", tenant.id, plan.value)
@@ -223,7 +226,7 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
 
 
 async def update_settings(*, actor: Actor, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    actor.require(Role.REGION_ADMIN, "Only a region admin may change the region's settings.")
+    actor.require(Role.REGION_ADMIN)
     # Locked until the transaction ends: two admins saving at once cannot lose a change.
     tenant = await Tenant.filter(id=current_tenant_id()).select_for_update().get()
     current = with_defaults(tenant.settings)

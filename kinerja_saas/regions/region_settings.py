@@ -6,13 +6,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from kinerja_saas.errors import FieldError
+from kinerja_saas.errors import CommonError, ErrorCode, FieldError
 from kinerja_saas.regions.defaults import (
     CHECKPOINTS,
     DEFAULT_SETTINGS,
     PREDIKAT,
     RESULT_RATING_METHODS,
 )
+from kinerja_saas.regions.errors import RegionError
 
 
 def with_defaults(stored: dict[str, Any] | None) -> dict[str, Any]:
@@ -31,11 +32,14 @@ def apply_changes(current: dict[str, Any], changes: dict[str, dict[str, Any]]) -
     return merged
 
 
+OUT_OF_RANGE = CommonError.OUT_OF_RANGE
+
+
 def settings_problems(settings: dict[str, Any]) -> list[FieldError]:
     problems: list[FieldError] = []
 
-    def bad(field: str, code: str, message: str) -> None:
-        problems.append(FieldError(field, code, message))
+    def bad(field: str, error: ErrorCode, **params: Any) -> None:
+        problems.append(FieldError.of(field, error, **params))
 
     perf = settings["performance"]
     above, expected, cap = (
@@ -44,59 +48,39 @@ def settings_problems(settings: dict[str, Any]) -> list[FieldError]:
         perf["achievement_cap"],
     )
     if not 0 < expected <= 100:
-        bad(
-            "performance.resultThresholdExpected",
-            "OUT_OF_RANGE",
-            "Must be above 0 and at most 100 (%).",
-        )
+        bad("performance.resultThresholdExpected", OUT_OF_RANGE, min=0, max=100, unit="(%)")
     if not expected < above:
-        bad(
-            "performance.resultThresholdAbove",
-            "NOT_ORDERED",
-            "The 'above expectation' threshold must be higher than the 'as expected' one.",
-        )
+        bad("performance.resultThresholdAbove", RegionError.NOT_ORDERED)
     if not 100 <= cap <= 200:
-        bad("performance.achievementCap", "OUT_OF_RANGE", "Must be between 100 and 200 (%).")
+        bad("performance.achievementCap", OUT_OF_RANGE, min=100, max=200, unit="(%)")
     elif above > cap:
-        bad(
-            "performance.resultThresholdAbove",
-            "OUT_OF_RANGE",
-            "Cannot be above the achievement cap, or nobody could reach it.",
-        )
+        bad("performance.resultThresholdAbove", RegionError.ABOVE_CAP, cap=cap)
     predikat = perf["low_performer_predikat"]
     if not predikat or any(p not in PREDIKAT for p in predikat):
-        bad(
-            "performance.lowPerformerPredikat",
-            "INVALID",
-            f"Choose one or more of {', '.join(PREDIKAT)}.",
-        )
+        bad("performance.lowPerformerPredikat", CommonError.INVALID, values=list(PREDIKAT))
     elif "SANGAT_BAIK" in predikat or "BAIK" in predikat:
-        bad(
-            "performance.lowPerformerPredikat",
-            "INVALID",
-            "SANGAT_BAIK and BAIK cannot mark a low performer.",
-        )
+        bad("performance.lowPerformerPredikat", RegionError.LOW_PERFORMER_PREDIKAT)
     if not 0 <= perf["low_indicator_floor"] <= 100:
-        bad("performance.lowIndicatorFloor", "OUT_OF_RANGE", "Must be between 0 and 100 (%).")
+        bad("performance.lowIndicatorFloor", OUT_OF_RANGE, min=0, max=100, unit="(%)")
     if perf["result_rating_method"] not in RESULT_RATING_METHODS:
         bad(
             "performance.resultRatingMethod",
-            "INVALID",
-            f"Choose one of {', '.join(RESULT_RATING_METHODS)}.",
+            CommonError.INVALID,
+            values=list(RESULT_RATING_METHODS),
         )
     if perf["checkpoint"] not in CHECKPOINTS:
-        bad("performance.checkpoint", "INVALID", f"Choose one of {', '.join(CHECKPOINTS)}.")
+        bad("performance.checkpoint", CommonError.INVALID, values=list(CHECKPOINTS))
     if not 0 <= perf["appeal_window_days"] <= 90:
-        bad("performance.appealWindowDays", "OUT_OF_RANGE", "Must be between 0 and 90 days.")
+        bad("performance.appealWindowDays", OUT_OF_RANGE, min=0, max=90, unit="hari")
     if not 1 <= perf["deadline_notice_days"] <= 30:
-        bad("performance.deadlineNoticeDays", "OUT_OF_RANGE", "Must be between 1 and 30 days.")
+        bad("performance.deadlineNoticeDays", OUT_OF_RANGE, min=1, max=30, unit="hari")
     if not 1 <= perf["approval_reminder_days"] <= 30:
-        bad("performance.approvalReminderDays", "OUT_OF_RANGE", "Must be between 1 and 30 days.")
+        bad("performance.approvalReminderDays", OUT_OF_RANGE, min=1, max=30, unit="hari")
     surveys = settings["surveys"]
     if not 1 <= surveys["rate_limit_per_ip_per_hour"] <= 10_000:
-        bad("surveys.rateLimitPerIpPerHour", "OUT_OF_RANGE", "Must be between 1 and 10000.")
+        bad("surveys.rateLimitPerIpPerHour", OUT_OF_RANGE, min=1, max=10_000)
     if not 0 <= surveys["suggestion_max_length"] <= 5000:
-        bad("surveys.suggestionMaxLength", "OUT_OF_RANGE", "Must be between 0 and 5000.")
+        bad("surveys.suggestionMaxLength", OUT_OF_RANGE, min=0, max=5000, unit="karakter")
     if not 0 <= settings["training"]["annual_jp_entitlement"] <= 200:
-        bad("training.annualJpEntitlement", "OUT_OF_RANGE", "Must be between 0 and 200 JP.")
+        bad("training.annualJpEntitlement", OUT_OF_RANGE, min=0, max=200, unit="JP")
     return problems

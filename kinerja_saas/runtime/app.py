@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import logging
 
+import orjson
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,6 +26,7 @@ from kinerja_saas.runtime.client_address import ClientAddressMiddleware
 from kinerja_saas.runtime.metrics import collect
 from kinerja_saas.runtime.survey_pages import SurveyPages
 from kinerja_saas.settings import Settings, get_settings
+from schema.error_codes import ApiError
 from schema.graphiql import ASSET_PATH, asset
 from schema.view import KinerjaGraphQL
 
@@ -73,9 +75,9 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        b'{"errors":[{"message":"Request body over %d bytes.","extensions":{"code":"BODY_TOO_LARGE"}}]}'
-        % limit
+    error = ApiError.BODY_TOO_LARGE
+    body = orjson.dumps(
+        {"errors": [{"message": error.render(max=limit), "extensions": {"code": error.value}}]}
     )
     await send(
         {
@@ -216,8 +218,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 {
                     "errors": [
                         {
-                            "message": "Token /metrics salah.",
-                            "extensions": {"code": "UNAUTHENTICATED"},
+                            "message": ApiError.METRICS_TOKEN.render(),
+                            "extensions": {"code": ApiError.METRICS_TOKEN.value},
                         }
                     ]
                 },

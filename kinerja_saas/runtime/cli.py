@@ -16,12 +16,40 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import kinerja_saas.regions.errors  # noqa: F401  (the labels of region fields)
+from kinerja_saas.errors import CommonError, ErrorCode
 from kinerja_saas.settings import get_settings
 
 app = typer.Typer(
     help="Kinerja SaaS: performance management for Indonesian regions.", no_args_is_help=True
 )
 console = Console(width=max(Console().width, 100))
+
+
+class CliError(ErrorCode):
+    """What `kinerja …` commands tell an admin when they refuse (Bahasa Indonesia)."""
+
+    DEMO_IN_PRODUCTION = (
+        "DEMO_IN_PRODUCTION",
+        "Menolak membuat login demo di lingkungan produksi (KINERJA_ENV=production).",
+    )
+    CHECKS_FAILED = "CHECKS_FAILED", "{count} pemeriksaan gagal: {names:dan}."
+    SCHEMA_OUTDATED = (
+        "SCHEMA_OUTDATED",
+        "schema/schema.graphql sudah usang: jalankan kinerja export-schema.",
+    )
+    NO_DATABASE_URL = (
+        "NO_DATABASE_URL",
+        "Isi DATABASE_URL (peran pemilik): job yang mati dari semua wilayah hanya terbaca "
+        "dengan peran itu.",
+    )
+    NO_JOB_IDS = "REQUIRED", "Sebutkan id job, atau gunakan --all."
+    NOT_DEAD = "NOT_DEAD", "Bukan job yang mati (atau tidak dikenal): {ids:dan}."
+
+
+def _refuse(error: ErrorCode, *, field: str | None = None, **params) -> None:
+    """Prints a refusal in red; the caller exits with its status."""
+    console.print(f"[red]{error.render(field, **params)} ({error.value})[/red]", highlight=False)
 
 
 def _settings():
@@ -97,7 +125,7 @@ def seed_demo(
 ) -> None:
     """Create the demo regions, units, employees and logins (idempotent)."""
     if _settings().env == "production" and not allow_production:
-        console.print("[red]Refusing to create demo logins in production.[/red]")
+        _refuse(CliError.DEMO_IN_PRODUCTION)
         raise typer.Exit(2)
     started = time.monotonic()
     demo = asyncio.run(_seed())
@@ -188,7 +216,7 @@ def doctor() -> None:
     console.print(table)
     failed = [c.name for c in checks if c.failed]
     if failed:
-        console.print(f"[red]{len(failed)} check(s) failed: {', '.join(failed)}[/red]")
+        _refuse(CliError.CHECKS_FAILED, count=len(failed), names=failed)
         raise typer.Exit(1)
     console.print("[green]All checks passed.[/green]")
 
@@ -203,9 +231,7 @@ def export_schema(
     sdl = export_sdl()
     if check:
         if not SDL_PATH.exists() or SDL_PATH.read_text() != sdl:
-            console.print(
-                "[red]schema/schema.graphql is out of date: run kinerja export-schema[/red]"
-            )
+            _refuse(CliError.SCHEMA_OUTDATED)
             raise typer.Exit(1)
         console.print("schema/schema.graphql is up to date")
         return
@@ -367,7 +393,7 @@ def operator_create(
 
     problems = password_problems(password, email=email)
     if problems:
-        console.print(f"[red]password: {problems[0].message}[/red]")
+        console.print(f"[red]{problems[0].message} ({problems[0].code})[/red]")
         raise typer.Exit(1)
     operator_id, created = asyncio.run(
         create_operator(
@@ -417,19 +443,21 @@ def tenant_create(
     from kinerja_saas.regions.onboarding import RegionInput, onboard_region
     from tenants.models import RegionKind, RegionTimezone
 
-    try:
-        data = RegionInput(
-            slug=slug,
-            name=name,
-            kind=RegionKind(kind.upper()),
-            province=province,
-            timezone=RegionTimezone(timezone),
-            admin_name=admin_name,
-            admin_email=admin_email,
-        )
-    except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    if kind.upper() not in {k.value for k in RegionKind}:
+        _refuse(CommonError.INVALID, field="region.kind", values=[k.value for k in RegionKind])
+        raise typer.Exit(2)
+    if timezone not in {z.value for z in RegionTimezone}:
+        _refuse(CommonError.INVALID, field="timezone", values=[z.value for z in RegionTimezone])
+        raise typer.Exit(2)
+    data = RegionInput(
+        slug=slug,
+        name=name,
+        kind=RegionKind(kind.upper()),
+        province=province,
+        timezone=RegionTimezone(timezone),
+        admin_name=admin_name,
+        admin_email=admin_email,
+    )
 
     async def run():
         from kinerja_saas.database import close_db, init_app_db
@@ -490,9 +518,7 @@ def tenant_import(
         try:
             tenant = await Tenant.get_or_none(slug=slug)
             if tenant is None:
-                raise ValidationFailed(
-                    [importing.FieldError("slug", "NOT_FOUND", f"No region {slug!r}.")]
-                )
+                raise ValidationFailed.one("slug", CommonError.NOT_FOUND)
             actor = Actor(
                 user_id=0,
                 tenant_id=tenant.id,
@@ -568,14 +594,14 @@ def tenant_grant_role(
     from kinerja_saas.auth.models import UserAccount
     from kinerja_saas.auth.roles import Role
     from kinerja_saas.auth.service import normalise_email
-    from kinerja_saas.errors import DomainError, FieldError, ValidationFailed
+    from kinerja_saas.errors import DomainError, ValidationFailed
     from tenants.context import tenant_transaction
     from tenants.models import Tenant
 
     try:
         wanted = Role(role.upper())
     except ValueError as exc:
-        console.print(f"[red]role: unknown role {role!r}[/red]")
+        _refuse(CommonError.INVALID, field="role", values=[r.value for r in Role])
         raise typer.Exit(2) from exc
 
     async def run():
@@ -585,7 +611,7 @@ def tenant_grant_role(
         try:
             tenant = await Tenant.get_or_none(slug=slug)
             if tenant is None:
-                raise ValidationFailed([FieldError("slug", "NOT_FOUND", f"No region {slug!r}.")])
+                raise ValidationFailed.one("slug", CommonError.NOT_FOUND)
             actor = Actor(
                 user_id=0,
                 tenant_id=tenant.id,
@@ -597,9 +623,7 @@ def tenant_grant_role(
                     tenant_id=tenant.id, email=normalise_email(email)
                 )
                 if account is None:
-                    raise ValidationFailed(
-                        [FieldError("email", "NOT_FOUND", f"No login {email} in {slug}.")]
-                    )
+                    raise ValidationFailed.one("email", CommonError.NOT_FOUND)
                 return await grant_role(actor=actor, user_id=account.id, role=wanted)
         finally:
             await close_db()
@@ -636,9 +660,8 @@ def tenant_rebuild_read_models(
             regions = await (Tenant.filter(slug__in=slugs) if slugs else Tenant.all()).order_by(
                 "id"
             )
-            missing = set(slugs or []) - {t.slug for t in regions}
-            if missing:
-                console.print(f"[red]slug: no region {', '.join(sorted(missing))}[/red]")
+            if set(slugs or []) - {t.slug for t in regions}:
+                _refuse(CommonError.NOT_FOUND, field="slug")
                 raise typer.Exit(1)
             for tenant in regions:
                 actor = Actor(
@@ -671,7 +694,7 @@ def _owner_params():
 
     settings = _settings()
     if not settings.database_url:
-        console.print("[red]Set DATABASE_URL (the owner): dead jobs of every region.[/red]")
+        _refuse(CliError.NO_DATABASE_URL)
         raise typer.Exit(2)
     return owner_connection_params(settings)
 
@@ -723,7 +746,7 @@ def jobs_retry(
 ) -> None:
     """Run dead jobs again, under their own job ids, with a fresh budget of tries."""
     if not ids and not all_:
-        console.print("[red]Name job ids, or --all.[/red]")
+        _refuse(CliError.NO_JOB_IDS)
         raise typer.Exit(2)
     import asyncpg
 
@@ -763,7 +786,7 @@ def jobs_retry(
         console.print(f"[yellow]{p.id} {p.job_id} was queued or running already[/yellow]")
     missing = sorted(set(ids or []) - {p.id for p in done + skipped})
     if missing:
-        console.print(f"[red]not dead (or unknown): {', '.join(map(str, missing))}[/red]")
+        _refuse(CliError.NOT_DEAD, ids=[str(m) for m in missing])
         raise typer.Exit(1)
     console.print(f"[green]{len(done)} job(s) requeued.[/green]")
 

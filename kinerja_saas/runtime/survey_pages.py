@@ -31,10 +31,13 @@ from starlette.routing import Route
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from kinerja_saas.auth.errors import BearerError
 from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import (
     AuthenticationFailed,
+    CommonError,
+    ErrorCode,
     FieldError,
     NotFound,
     PermissionDenied,
@@ -44,6 +47,7 @@ from kinerja_saas.indonesian import long_date
 from kinerja_saas.ratelimit import client_ip
 from kinerja_saas.settings import Settings
 from kinerja_saas.surveys import admin, form_token, page_texts, public, qr
+from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.ratelimit import RateLimited, check_submission, check_unknown_code
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
 from tenants.context import TenantUnavailable, tenant_transaction
@@ -367,12 +371,12 @@ class SurveyPages:
         Authorization: Bearer <access token> of the region's REGION_ADMIN."""
         kind = request.path_params["kind"]
         if kind not in ("png", "svg"):
-            return _api_error(404, "NOT_FOUND", "Use qr.png or qr.svg.")
+            return _api_error(404, CommonError.NOT_FOUND.value, SurveyError.QR_KIND.render())
         try:
             actor = decode_access(_bearer(request), self.settings.jwt_verification_secrets)
             await self.revocations.check(actor)
             if actor.tenant_id is None:
-                raise PermissionDenied("Only a region's admin downloads its QR codes.")
+                raise PermissionDenied(CommonError.FORBIDDEN)
             admin.require_admin(actor)
         except AuthenticationFailed as exc:
             return _api_error(401, exc.code, exc.message, {"www-authenticate": "Bearer"})
@@ -380,12 +384,14 @@ class SurveyPages:
             return _api_error(403, exc.code, exc.message)
         scale = request.query_params.get("scale", str(qr.PNG_SCALE_DEFAULT))
         if not scale.isdigit() or not 1 <= int(scale) <= qr.PNG_SCALE_MAX:
-            return _api_error(400, "INVALID", f"scale: 1 to {qr.PNG_SCALE_MAX}.")
+            return _api_error(
+                400,
+                CommonError.OUT_OF_RANGE.value,
+                CommonError.OUT_OF_RANGE.render("scale", min=1, max=qr.PNG_SCALE_MAX),
+            )
         platform = self.settings.platform_url(str(request.base_url))
         if not platform:
-            return _api_error(
-                503, "NO_PUBLIC_URL", "Set KINERJA_SURVEY_PUBLIC_URL (or KINERJA_PUBLIC_URL) first."
-            )
+            return _coded_error(503, SurveyError.NO_PUBLIC_URL)
         campaign_id = request.path_params["campaign_id"]
         service_id = request.path_params["service_id"]
         try:
@@ -395,7 +401,9 @@ class SurveyPages:
             return _api_error(401, exc.code, exc.message)
         found = next((r for r in rows if r["service_id"] == service_id), None)
         if found is None:
-            return _api_error(404, "NOT_FOUND", "No such campaign service in this region.")
+            return _api_error(
+                404, CommonError.NOT_FOUND.value, CommonError.NOT_FOUND.render("serviceId")
+            )
         url = qr.survey_url(platform, found["code"])
         name = f"skm-{campaign_id}-{service_id}.{kind}"
         headers = {
@@ -447,8 +455,12 @@ def _read_form(data) -> tuple[dict, dict]:
 def _bearer(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationFailed("Use 'Authorization: Bearer <token>'.", code="TOKEN_INVALID")
+        raise AuthenticationFailed(BearerError.TOKEN_INVALID)
     return token.strip()
+
+
+def _coded_error(status: int, error: ErrorCode, **params) -> JSONResponse:
+    return _api_error(status, error.value, error.render(**params))
 
 
 def _api_error(status: int, code: str, message: str, headers=None) -> JSONResponse:

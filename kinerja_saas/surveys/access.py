@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.errors import PermissionDenied
+from kinerja_saas.errors import CommonError, PermissionDenied
 from kinerja_saas.surveys import queries
 
 
@@ -39,4 +39,4 @@ async def results_scope(actor: Actor) -> ResultsScope:
         path = await queries.headed_unit_path(actor.employee_id)
         if path is not None:
             return ResultsScope(path)
-    raise PermissionDenied("Only the region admin and unit heads read survey results.")
+    raise PermissionDenied(CommonError.FORBIDDEN)

@@ -12,10 +12,11 @@ from typing import Any
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.org.models import Unit
 from kinerja_saas.surveys import queries
 from kinerja_saas.surveys.access import results_scope
+from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.models import SurveyCampaign, SurveyCampaignService, SurveyService
 from kinerja_saas.surveys.public import region_today
 from kinerja_saas.surveys.rules import PROFILE_FIELDS
@@ -28,7 +29,7 @@ MAX_EXTRA_QUESTIONS = 10
 
 
 def require_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only the region admin manages surveys.")
+    actor.require(Role.REGION_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,20 @@ async def save_service(*, actor: Actor, service_id: int | None, data: ServiceDat
     errors = ErrorCollector()
     name = data.name.strip()
     if not name or len(name) > 200:
-        errors.add("name", "REQUIRED" if not name else "TOO_LONG", "1 to 200 characters.")
+        if name:
+            errors.add("name", CommonError.TOO_LONG, max=200)
+        else:
+            errors.add("name", CommonError.REQUIRED, min=1, max=200)
     if not 0 <= data.population_per_year <= 100_000_000:
-        errors.add("populationPerYear", "OUT_OF_RANGE", "Must be between 0 and 100,000,000.")
+        errors.add("populationPerYear", CommonError.OUT_OF_RANGE, min=0, max=100_000_000)
     if not await scoped(Unit).filter(id=data.unit_id).exists():
-        errors.add("unitId", "NOT_FOUND", "No such unit in this region.")
+        errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     clash = scoped(SurveyService).filter(unit_id=data.unit_id, name=name)
     if service_id is not None:
         clash = clash.exclude(id=service_id)
     if await clash.exists():
-        errors.add("name", "DUPLICATE", "This unit already has a service with this name.")
+        errors.add("name", CommonError.DUPLICATE)
         errors.raise_if_any()
     values: dict[str, Any] = {
         "unit_id": data.unit_id,
@@ -69,7 +73,7 @@ async def save_service(*, actor: Actor, service_id: int | None, data: ServiceDat
         return await SurveyService.create(tenant_id=tenant_id, **values)
     service = await scoped(SurveyService).get_or_none(id=service_id)
     if service is None:
-        raise NotFound("No such service.", field="id")
+        raise NotFound(CommonError.NOT_FOUND, field="id")
     for key, value in values.items():
         setattr(service, key, value)
     await service.save_fields(*values)
@@ -97,28 +101,26 @@ class CampaignData:
 
 def _check_campaign(data: CampaignData, errors: ErrorCollector) -> None:
     if not data.name.strip() or len(data.name) > 200:
-        errors.add("name", "REQUIRED", "1 to 200 characters.")
+        errors.add("name", CommonError.REQUIRED, min=1, max=200)
     if not data.period_label.strip() or len(data.period_label) > 100:
-        errors.add("periodLabel", "REQUIRED", "1 to 100 characters, e.g. 'Semester I 2026'.")
+        errors.add("periodLabel", CommonError.REQUIRED, min=1, max=100)
     if data.closes_on < data.opens_on:
-        errors.add("closesOn", "DATES_REVERSED", "The campaign cannot close before it opens.")
+        errors.add("closesOn", SurveyError.DATES_REVERSED)
     if not data.service_ids:
-        errors.add("serviceIds", "REQUIRED", "Choose at least one service.")
+        errors.add("serviceIds", CommonError.REQUIRED)
     unknown = [f for f in data.profile_fields if f not in PROFILE_FIELDS]
     if unknown or len(set(data.profile_fields)) != len(data.profile_fields):
-        errors.add(
-            "profileFields", "INVALID", f"Choose distinct fields of {', '.join(PROFILE_FIELDS)}."
-        )
+        errors.add("profileFields", CommonError.INVALID, values=list(PROFILE_FIELDS))
     if len(data.extra_questions) > MAX_EXTRA_QUESTIONS:
-        errors.add("extraQuestions", "TOO_MANY", f"At most {MAX_EXTRA_QUESTIONS} questions.")
+        errors.add("extraQuestions", CommonError.TOO_MANY, max=MAX_EXTRA_QUESTIONS)
     codes = [q["code"] for q in data.extra_questions]
     if len(set(codes)) != len(codes):
-        errors.add("extraQuestions", "DUPLICATE", "Question codes must be distinct.")
+        errors.add("extraQuestions", CommonError.DUPLICATE)
     for i, question in enumerate(data.extra_questions):
         if not EXTRA_QUESTION_CODE.fullmatch(question["code"]):
-            errors.add(f"extraQuestions.{i}.code", "INVALID", "Letters, digits and _, up to 20.")
+            errors.add(f"extraQuestions.{i}.code", CommonError.INVALID, example="PUAS_WAKTU")
         if not question["text"].strip() or len(question["text"]) > 500:
-            errors.add(f"extraQuestions.{i}.text", "REQUIRED", "1 to 500 characters.")
+            errors.add(f"extraQuestions.{i}.text", CommonError.REQUIRED, min=1, max=500)
 
 
 async def create_campaign(*, actor: Actor, data: CampaignData) -> SurveyCampaign:
@@ -134,7 +136,7 @@ async def create_campaign(*, actor: Actor, data: CampaignData) -> SurveyCampaign
         .values_list("id", flat=True)
     )
     if data.service_ids and len(found) != len(service_ids):
-        errors.add("serviceIds", "NOT_FOUND", "Some services are unknown or inactive here.")
+        errors.add("serviceIds", CommonError.NOT_FOUND)
     errors.raise_if_any()
     campaign = await SurveyCampaign.create(
         tenant_id=tenant_id,
@@ -169,7 +171,7 @@ async def set_campaign_dates(
     campaign = await get_campaign(actor=actor, campaign_id=campaign_id)
     if closes_on < opens_on:
         errors = ErrorCollector()
-        errors.add("closesOn", "DATES_REVERSED", "The campaign cannot close before it opens.")
+        errors.add("closesOn", SurveyError.DATES_REVERSED)
         errors.raise_if_any()
     campaign.opens_on, campaign.closes_on = opens_on, closes_on
     await campaign.save_fields("opens_on", "closes_on")
@@ -185,7 +187,7 @@ async def campaign_of_region(campaign_id: int) -> SurveyCampaign:
     """A campaign of the current region (no role check: the caller has done it)."""
     campaign = await scoped(SurveyCampaign).get_or_none(id=campaign_id)
     if campaign is None:
-        raise NotFound("No such campaign.", field="campaignId")
+        raise NotFound(CommonError.NOT_FOUND, field="campaignId")
     return campaign
 
 
@@ -218,7 +220,7 @@ async def list_campaigns(
     flt = flt or CampaignFilter()
     if flt.year is not None and not MAX_YEAR_SPAN[0] <= flt.year <= MAX_YEAR_SPAN[1]:
         errors = ErrorCollector()
-        errors.add("filter.year", "OUT_OF_RANGE", "A year from 2000 to 2100.")
+        errors.add("filter.year", CommonError.OUT_OF_RANGE, min="2000", max="2100")
         errors.raise_if_any()
     tenant_id = current_tenant_id()
     today = region_today(await Tenant.get(id=tenant_id))

@@ -1,5 +1,5 @@
 """The public survey page's texts in Bahasa Indonesia: labels of the profile values and the
-messages of the service's validation errors (which are English, for API clients)."""
+page's own wording of the service's validation errors, shown next to each field."""
 
 from __future__ import annotations
 

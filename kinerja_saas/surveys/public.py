@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from kinerja_saas.errors import ErrorCollector, NotFound
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.regions.region_settings import with_defaults
 from kinerja_saas.surveys import queries
+from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.events import RESPONSE_SUBMITTED
 from kinerja_saas.surveys.rules import ELEMENT_COUNT, PROFILE_FIELDS, valid_answer
 from tenants.models import Tenant
@@ -94,7 +95,7 @@ async def form(target: CodeTarget) -> Form:
     in one statement."""
     row = await queries.form_row(campaign_id=target.campaign_id, service_id=target.service_id)
     if row is None:  # the campaign or service was deleted since the code was resolved
-        raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
+        raise NotFound(SurveyError.UNKNOWN_CODE, field="code")
     limits = _survey_limits(row["survey_settings"])
     today = _today(row["timezone"])
     return Form(
@@ -167,46 +168,44 @@ class Submission:
 
 def _validate(rules: Rules, sub: Submission, errors: ErrorCollector) -> list[int]:
     if not rules.is_open:
-        errors.add("code", "CAMPAIGN_CLOSED", "This survey is not open now.")
+        errors.add("code", SurveyError.CAMPAIGN_CLOSED)
     if not CLIENT_TOKEN_SHAPE.fullmatch(sub.client_token or ""):
-        errors.add("clientToken", "INVALID", "8 to 64 letters, digits, '-' or '_'.")
+        errors.add("clientToken", CommonError.INVALID, example="a1b2-c3d4_e5f6")
     codes = rules.element_codes
     values: list[int] = []
     for code in codes:
         value = sub.answers.get(code)
         if value is None:
-            errors.add(f"answers.{code}", "REQUIRED", "Every element must be answered.")
+            errors.add(f"answers.{code}", CommonError.REQUIRED)
         elif not valid_answer(value):
-            errors.add(f"answers.{code}", "OUT_OF_RANGE", "Answer with 1, 2, 3 or 4.")
+            errors.add(f"answers.{code}", CommonError.OUT_OF_RANGE, min=1, max=4)
         else:
             values.append(value)
     for code in sub.answers:
         if code not in codes:
-            errors.add(f"answers.{code}", "UNKNOWN", "No such element.")
+            errors.add(f"answers.{code}", SurveyError.UNKNOWN)
     asked = set(rules.profile_fields)
     for name, value in sub.profile.items():
         if value is None:
             continue
         field_name = f"profile.{name}"
         if name not in PROFILE_FIELDS or name not in asked:
-            errors.add(field_name, "NOT_ASKED", "This survey does not ask for it.")
+            errors.add(field_name, SurveyError.NOT_ASKED)
         elif value not in PROFILE_FIELDS[name]:
-            errors.add(field_name, "INVALID", f"Choose one of {', '.join(PROFILE_FIELDS[name])}.")
+            errors.add(field_name, CommonError.INVALID, values=PROFILE_FIELDS[name])
     if sub.suggestion is not None and len(sub.suggestion) > rules.suggestion_max_length:
-        errors.add("suggestion", "TOO_LONG", f"At most {rules.suggestion_max_length} characters.")
+        errors.add("suggestion", CommonError.TOO_LONG, max=rules.suggestion_max_length)
     questions = {q["code"]: q for q in rules.extra_questions}
     for code, text in sub.extra_answers.items():
         if code not in questions:
-            errors.add(f"extraAnswers.{code}", "UNKNOWN", "No such question.")
+            errors.add(f"extraAnswers.{code}", SurveyError.UNKNOWN)
         elif len(text) > EXTRA_ANSWER_MAX:
-            errors.add(
-                f"extraAnswers.{code}", "TOO_LONG", f"At most {EXTRA_ANSWER_MAX} characters."
-            )
+            errors.add(f"extraAnswers.{code}", CommonError.TOO_LONG, max=EXTRA_ANSWER_MAX)
     for code, question in questions.items():
         if question.get("required") and not (sub.extra_answers.get(code) or "").strip():
-            errors.add(f"extraAnswers.{code}", "REQUIRED", "This question must be answered.")
+            errors.add(f"extraAnswers.{code}", CommonError.REQUIRED)
     if len(values) != ELEMENT_COUNT:
-        errors.add("answers", "INCOMPLETE", f"All {ELEMENT_COUNT} elements must be answered.")
+        errors.add("answers", SurveyError.INCOMPLETE, count=ELEMENT_COUNT)
     return values
 
 
@@ -244,6 +243,6 @@ async def submit(target: CodeTarget, sub: Submission, rules: Rules) -> Submitted
             client_token=sub.client_token,
         )
         if existing is None:  # cannot happen: the conflict was on this key
-            raise NotFound("Response not found.", field="clientToken")
+            raise NotFound(CommonError.NOT_FOUND, field="clientToken")
         return Submitted(existing, replayed=True)
     return Submitted(response_id, replayed=False)

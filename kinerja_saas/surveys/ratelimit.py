@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from kinerja_saas.ratelimit import RateLimited, digest, hit_all, hit_gated, limit_bucket, unchecked
+from kinerja_saas.surveys.errors import SurveyError
 
 __all__ = ["RateLimited", "check_submission", "check_unknown_code", "hit", "hits"]
 
@@ -78,9 +79,7 @@ async def check_submission(
         return
     wait = next((w for w in waits if w is not None), None)
     if wait is not None:
-        raise RateLimited(
-            f"Terlalu banyak jawaban; coba lagi dalam {wait} detik.", retry_after=wait
-        )
+        raise RateLimited(SurveyError.TOO_MANY_RESPONSES, retry_after=wait)
 
 
 UNKNOWN_CODE_LIMIT_PER_HOUR = 60  # lookups of unknown codes per IP: guessing is pointless
@@ -96,4 +95,4 @@ async def check_unknown_code(redis: Redis, *, ip: str) -> None:
         window_seconds=3600,
     )
     if wait is not None:
-        raise RateLimited("Too many unknown codes; try again later.", retry_after=wait)
+        raise RateLimited(retry_after=wait)

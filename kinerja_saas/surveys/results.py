@@ -10,11 +10,12 @@ from fractions import Fraction
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.surveys import queries, rules
 from kinerja_saas.surveys.access import ResultsScope, results_scope
 from kinerja_saas.surveys.admin import campaign_of_region, get_campaign
 from kinerja_saas.surveys.aggregation import TOTAL
+from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.models import ResultScope, SurveyCampaign
 
 
@@ -239,17 +240,17 @@ async def trends(
     order (the last `last` campaigns). Two statements whatever the number of campaigns."""
     errors = ErrorCollector()
     if (service_id is None) == (unit_id is None):
-        errors.add("serviceId", "ONE_SCOPE", "Give either serviceId or unitId.")
+        errors.add("serviceId", SurveyError.ONE_SCOPE)
     if not 1 <= last <= MAX_TREND:
-        errors.add("last", "OUT_OF_RANGE", f"From 1 to {MAX_TREND} campaigns.")
+        errors.add("last", CommonError.OUT_OF_RANGE, min=1, max=MAX_TREND)
     errors.raise_if_any()
     scope: ResultsScope = await results_scope(actor)
     path = await queries.service_or_unit_path(service_id=service_id, unit_id=unit_id)
     if path is None:
         field = "serviceId" if service_id is not None else "unitId"
-        raise NotFound("No such service or unit in this region.", field=field)
+        raise NotFound(CommonError.NOT_FOUND, field=field)
     if not scope.covers(path):
-        raise PermissionDenied("A unit head reads the surveys of their own unit and sub-units.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     kind = ResultScope.SERVICE if service_id is not None else ResultScope.UNIT
     rows = await queries.trend_rows(kind.value, service_id or unit_id, last)
     return [

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO
 
-from kinerja_saas.tpp.errors import ErrorCode, message
+from kinerja_saas.tpp.errors import TppError, message
 from kinerja_saas.tpp.rows import ImportProblem
 from kinerja_saas.tpp.rules import month_key, parse_month
 
@@ -56,7 +56,7 @@ class FileRefused(Exception):
         self.problem = problem
 
 
-def _refuse(code: ErrorCode, **values: object) -> FileRefused:
+def _refuse(code: TppError, **values: object) -> FileRefused:
     return FileRefused(ImportProblem(0, "file", code.value, message(code, **values)))
 
 
@@ -80,7 +80,7 @@ def _row(
     if not nip:
         problems.append(
             ImportProblem(
-                line_no, "nip", ErrorCode.REQUIRED.value, message(ErrorCode.REQUIRED, label="NIP")
+                line_no, "nip", TppError.REQUIRED.value, message(TppError.REQUIRED, label="NIP")
             )
         )
     elif not (len(nip) == 18 and nip.isdigit()):
@@ -92,8 +92,8 @@ def _row(
             ImportProblem(
                 line_no,
                 "bulan",
-                ErrorCode.WRONG_MONTH.value,
-                message(ErrorCode.WRONG_MONTH, value=bulan, month=month_key(month)),
+                TppError.WRONG_MONTH.value,
+                message(TppError.WRONG_MONTH, value=bulan, month=month_key(month)),
             )
         )
     counts: list[int] = []
@@ -107,8 +107,8 @@ def _row(
                 ImportProblem(
                     line_no,
                     column,
-                    ErrorCode.NOT_A_NUMBER.value,
-                    message(ErrorCode.NOT_A_NUMBER, label=LABELS[column], value=text),
+                    TppError.NOT_A_NUMBER.value,
+                    message(TppError.NOT_A_NUMBER, label=LABELS[column], value=text),
                 )
             )
     return Row(line_no, nip, tuple(counts)) if len(problems) == before else None
@@ -122,15 +122,15 @@ def read_attendance(
     size = binary.tell()
     binary.seek(0)
     if size == 0:
-        raise _refuse(ErrorCode.EMPTY)
+        raise _refuse(TppError.EMPTY)
     if size > max_bytes:
         raise _refuse(
-            ErrorCode.TOO_LARGE,
+            TppError.TOO_LARGE,
             size=f"{size:,}".replace(",", "."),
             limit=f"{max_bytes:,}".replace(",", "."),
         )
     if b"\x00" in binary.read(4096):
-        raise _refuse(ErrorCode.NOT_CSV)
+        raise _refuse(TppError.NOT_CSV)
     binary.seek(0)
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
     try:
@@ -140,7 +140,7 @@ def read_attendance(
         missing = [c for c in COLUMNS if c not in names]
         if missing:
             raise _refuse(
-                ErrorCode.MISSING_COLUMNS, missing=", ".join(missing), expected=", ".join(COLUMNS)
+                TppError.MISSING_COLUMNS, missing=", ".join(missing), expected=", ".join(COLUMNS)
             )
         index = {name: names.index(name) for name in COLUMNS}
         reader = csv.reader(text, delimiter=delimiter)
@@ -162,8 +162,8 @@ def read_attendance(
         if batch:
             yield batch
     except UnicodeDecodeError as exc:
-        raise _refuse(ErrorCode.NOT_UTF8) from exc
+        raise _refuse(TppError.NOT_UTF8) from exc
     except csv.Error as exc:
-        raise _refuse(ErrorCode.NOT_CSV) from exc
+        raise _refuse(TppError.NOT_CSV) from exc
     finally:
         text.detach()

@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from kinerja_saas.errors import FieldError
 from kinerja_saas.indonesian import MONTHS
-from kinerja_saas.tpp.errors import ErrorCode, field_error
+from kinerja_saas.tpp.errors import TppError, field_error
 
 PREDIKATS = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
 NOT_RATED = "BELUM_DINILAI"  # no finalised evaluation in the month's period
@@ -104,14 +104,14 @@ def validate_rule_set(values: RuleSet) -> list[FieldError]:
         ):
             problems.append(
                 field_error(
-                    api_name(name), ErrorCode.OUT_OF_RANGE, label=LABELS[name], low="0", high="100"
+                    api_name(name), TppError.OUT_OF_RANGE, label=LABELS[name], low="0", high="100"
                 )
             )
     if not problems and values.weight_performance + values.weight_discipline != 100:
         problems.append(
             field_error(
                 "weightDiscipline",
-                ErrorCode.WEIGHTS_NOT_100,
+                TppError.WEIGHTS_NOT_100,
                 total=decimal_comma(values.weight_performance + values.weight_discipline),
             )
         )
@@ -126,10 +126,10 @@ def parse_month(value: str, field: str = "month") -> date | FieldError:
     match = _MONTH.fullmatch(value.strip())
     label = "Bulan"
     if not match:
-        return field_error(field, ErrorCode.INVALID_MONTH, label=label)
+        return field_error(field, TppError.INVALID_MONTH, label=label)
     year, month = int(match[1]), int(match[2])
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
-        return field_error(field, ErrorCode.INVALID_MONTH, label=label)
+        return field_error(field, TppError.INVALID_MONTH, label=label)
     return date(year, month, 1)
 
 

@@ -17,7 +17,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import FieldError, PermissionDenied, ValidationFailed
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.tpp import events, queries
-from kinerja_saas.tpp.errors import ErrorCode, field_error, message
+from kinerja_saas.tpp.errors import TppError, field_error, message
 from kinerja_saas.tpp.importing import FileRefused, read_attendance
 from kinerja_saas.tpp.rows import ImportProblem, MonthStatus, RuleSetRow, TppLine, TppMonth
 from kinerja_saas.tpp.rules import (
@@ -38,7 +38,7 @@ MAX_PROBLEMS = 1000  # problems reported for one file (the count says how many m
 
 def _require_admin(actor: Actor, action: str) -> None:
     if not actor.has(Role.REGION_ADMIN):
-        raise PermissionDenied(message(ErrorCode.NOT_ADMIN, action=action), code="FORBIDDEN")
+        raise PermissionDenied(message(TppError.NOT_ADMIN, action=action), code="FORBIDDEN")
 
 
 def _month(value: str, field: str = "month") -> date:
@@ -64,7 +64,7 @@ async def save_rule_set(*, actor: Actor, effective_month: str, rules: RuleSet) -
     closed = await queries.closed_month_governed_by(tenant_id, month)
     if closed is not None:
         raise ValidationFailed(
-            [field_error("effectiveMonth", ErrorCode.MONTH_CLOSED, month=month_label(closed))]
+            [field_error("effectiveMonth", TppError.MONTH_CLOSED, month=month_label(closed))]
         )
     row = await queries.save_rule_set(tenant_id, month, rules, actor.user_id or None)
     await record(
@@ -94,11 +94,11 @@ async def set_base_amounts(*, actor: Actor, items: Sequence[BaseAmount]) -> int:
     _require_admin(actor, "menetapkan TPP dasar")
     problems: list[FieldError] = []
     if not items:
-        problems.append(field_error("items", ErrorCode.REQUIRED, label="Daftar pegawai"))
+        problems.append(field_error("items", TppError.REQUIRED, label="Daftar pegawai"))
     if len(items) > MAX_BASE_ITEMS:
         problems.append(
             field_error(
-                "items", ErrorCode.OUT_OF_RANGE, label="Jumlah baris", low=1, high=MAX_BASE_ITEMS
+                "items", TppError.OUT_OF_RANGE, label="Jumlah baris", low=1, high=MAX_BASE_ITEMS
             )
         )
     seen: set[str] = set()
@@ -107,16 +107,14 @@ async def set_base_amounts(*, actor: Actor, items: Sequence[BaseAmount]) -> int:
             problems.append(
                 field_error(
                     f"items.{i}.amount",
-                    ErrorCode.OUT_OF_RANGE,
+                    TppError.OUT_OF_RANGE,
                     label="TPP dasar",
                     low="Rp0",
                     high="Rp1.000.000.000",
                 )
             )
         if item.nip in seen:
-            problems.append(
-                FieldError(f"items.{i}.nip", "DUPLICATE", f"NIP {item.nip} disebut dua kali.")
-            )
+            problems.append(field_error(f"items.{i}.nip", TppError.NIP_TWICE, nip=item.nip))
         seen.add(item.nip)
     if problems:
         raise ValidationFailed(problems)
@@ -125,7 +123,7 @@ async def set_base_amounts(*, actor: Actor, items: Sequence[BaseAmount]) -> int:
     if unknown:
         raise ValidationFailed(
             [
-                field_error(f"items.{i}.nip", ErrorCode.UNKNOWN_NIP, nip=item.nip)
+                field_error(f"items.{i}.nip", TppError.UNKNOWN_NIP, nip=item.nip)
                 for i, item in enumerate(items)
                 if item.nip in unknown
             ]
@@ -187,9 +185,7 @@ async def import_attendance(*, actor: Actor, month: str, binary: IO[bytes], max_
     except FileRefused as exc:
         raise AttendanceRefused([exc.problem], 1) from exc
     if staged == 0 and not problems:
-        raise AttendanceRefused(
-            [ImportProblem(0, "file", "NO_ROWS", message(ErrorCode.NO_ROWS))], 1
-        )
+        raise AttendanceRefused([ImportProblem(0, "file", "NO_ROWS", message(TppError.NO_ROWS))], 1)
     problems += await queries.staged_problems(tenant_id, MAX_PROBLEMS)
     if problems:
         problems.sort(key=lambda p: (p.line, p.field or ""))
@@ -216,7 +212,7 @@ async def request_computation(*, actor: Actor, month: str) -> TppMonth:
     tenant_id = current_tenant_id()
     if await queries.rule_set_in_force(tenant_id, the_month) is None:
         raise ValidationFailed(
-            [field_error("month", ErrorCode.NO_RULE_SET, month=month_label(the_month))]
+            [field_error("month", TppError.NO_RULE_SET, month=month_label(the_month))]
         )
     await queries.lock_month(tenant_id, the_month)
     await queries.mark_requested(tenant_id, the_month)
@@ -250,11 +246,11 @@ async def close_month(*, actor: Actor, month: str) -> TppMonth:
     state = await queries.lock_month(tenant_id, the_month)
     if state.status is MonthStatus.CLOSED:
         raise ValidationFailed(
-            [field_error("month", ErrorCode.ALREADY_CLOSED, month=month_label(the_month))]
+            [field_error("month", TppError.ALREADY_CLOSED, month=month_label(the_month))]
         )
     if state.computed_at is None:
         raise ValidationFailed(
-            [field_error("month", ErrorCode.NOT_COMPUTED, month=month_label(the_month))]
+            [field_error("month", TppError.NOT_COMPUTED, month=month_label(the_month))]
         )
     await queries.close_month(tenant_id, the_month, actor.user_id or None)
     await record(

@@ -13,13 +13,14 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.notifications.models import WebhookEndpoint
 from kinerja_saas.org.models import Unit
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import Aspect, BehaviourValue, Period
 from kinerja_saas.regions.defaults import PREDIKAT
 from kinerja_saas.training import events, rules
+from kinerja_saas.training.errors import TrainingError
 from kinerja_saas.training.models import (
     Competency,
     CompetencyKind,
@@ -37,32 +38,27 @@ from tenants.context import current_tenant_id
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
 MAX_JP = 1000
-MAX_CAPACITY = 10_000
+MAX_CAPACITY = rules.MAX_CAPACITY
 
 
 def require_admin(actor: Actor) -> None:
-    actor.require(Role.REGION_ADMIN, "Only the region admin manages training.")
+    actor.require(Role.REGION_ADMIN)
 
 
 def _text(errors: ErrorCollector, name: str, value: str, maximum: int) -> str:
     value = value.strip()
     if not value or len(value) > maximum:
-        errors.add(name, "REQUIRED" if not value else "TOO_LONG", f"1 to {maximum} characters.")
+        if value:
+            errors.add(name, CommonError.TOO_LONG, max=maximum)
+        else:
+            errors.add(name, CommonError.REQUIRED, min=1, max=maximum)
     return value
-
-
-_LABELS = {
-    "Competency": "competency",
-    "TrainingUnit": "training unit",
-    "TrainingProgramme": "programme",
-    "TrainingRule": "rule",
-}
 
 
 async def _get(model, object_id: int, field_name: str = "id"):
     found = await scoped(model).get_or_none(id=object_id)
     if found is None:
-        raise NotFound(f"No such {_LABELS.get(model.__name__, 'record')}.", field=field_name)
+        raise NotFound(CommonError.NOT_FOUND, field=field_name)
     return found
 
 
@@ -92,13 +88,13 @@ async def save_competency(
     errors = ErrorCollector()
     code = code.strip().upper()
     if not CODE.match(code):
-        errors.add("code", "INVALID", "Capitals, digits, '-' and '_', up to 40.")
+        errors.add("code", CommonError.INVALID, example="KOMP-PELAYANAN_01")
     name = _text(errors, "name", name, 200)
     clash = scoped(Competency).filter(code=code)
     if competency_id is not None:
         clash = clash.exclude(id=competency_id)
     if await clash.exists():
-        errors.add("code", "DUPLICATE", "Another competency has this code.")
+        errors.add("code", CommonError.DUPLICATE)
     errors.raise_if_any()
     values = {"code": code, "name": name, "kind": kind, "is_active": is_active}
     return await _save(Competency, competency_id, values)
@@ -115,12 +111,12 @@ async def save_unit(
     name = _text(errors, "name", name, 200)
     email = email.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
-        errors.add("email", "INVALID", "A contact e-mail address, e.g. diklat@bkpsdm.go.id.")
+        errors.add("email", CommonError.INVALID, example="diklat@bkpsdm.go.id")
     clash = scoped(TrainingUnit).filter(name=name)
     if unit_id is not None:
         clash = clash.exclude(id=unit_id)
     if await clash.exists():
-        errors.add("name", "DUPLICATE", "Another training unit has this name.")
+        errors.add("name", CommonError.DUPLICATE)
     errors.raise_if_any()
     return await _save(
         TrainingUnit, unit_id, {"name": name, "email": email, "is_active": is_active}
@@ -134,14 +130,14 @@ async def set_officer(*, actor: Actor, user_id: int, training_unit_id: int | Non
     user = await scoped(UserAccount).get_or_none(id=user_id)
     errors = ErrorCollector()
     if user is None:
-        raise NotFound("No such login in this region.", field="userId")
+        raise NotFound(CommonError.NOT_FOUND, field="userId")
     if Role.TRAINING_OFFICER.value not in user.roles:
-        errors.add("userId", "NOT_TRAINING_OFFICER", "This login is not a training officer.")
+        errors.add("userId", TrainingError.NOT_TRAINING_OFFICER)
     if (
         training_unit_id is not None
         and not await scoped(TrainingUnit).filter(id=training_unit_id, is_active=True).exists()
     ):
-        errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
+        errors.add("trainingUnitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await scoped(TrainingOfficer).filter(user_id=user_id).delete()
     if training_unit_id is not None:
@@ -162,7 +158,7 @@ async def officer_unit(actor: Actor) -> int:
         )
         if unit_id is not None:
             return unit_id
-    raise PermissionDenied("Only a training officer of a training unit can do this.")
+    raise PermissionDenied(CommonError.FORBIDDEN)
 
 
 # --- programmes and batches ----------------------------------------------------------------
@@ -189,23 +185,23 @@ async def save_programme(
     errors = ErrorCollector()
     title = _text(errors, "title", data.title, 200)
     if not 1 <= data.jp_hours <= MAX_JP:
-        errors.add("jpHours", "OUT_OF_RANGE", f"JP must be between 1 and {MAX_JP}.")
+        errors.add("jpHours", CommonError.OUT_OF_RANGE, min=1, max=MAX_JP)
     if not 1 <= data.capacity <= MAX_CAPACITY:
-        errors.add("capacity", "OUT_OF_RANGE", f"Capacity must be between 1 and {MAX_CAPACITY}.")
+        errors.add("capacity", CommonError.OUT_OF_RANGE, min=1, max=MAX_CAPACITY)
     competency_ids = sorted(set(data.competency_ids))
     if not competency_ids:
-        errors.add("competencyIds", "REQUIRED", "Name at least one competency it addresses.")
+        errors.add("competencyIds", CommonError.REQUIRED)
     elif await scoped(Competency).filter(id__in=competency_ids, is_active=True).count() != len(
         competency_ids
     ):
-        errors.add("competencyIds", "NOT_FOUND", "Unknown or inactive competency.")
+        errors.add("competencyIds", CommonError.NOT_FOUND)
     if not await scoped(TrainingUnit).filter(id=data.training_unit_id, is_active=True).exists():
-        errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
+        errors.add("trainingUnitId", CommonError.NOT_FOUND)
     clash = scoped(TrainingProgramme).filter(title=title)
     if programme_id is not None:
         clash = clash.exclude(id=programme_id)
     if title and await clash.exists():
-        errors.add("title", "DUPLICATE", "Another programme has this title.")
+        errors.add("title", CommonError.DUPLICATE)
     errors.raise_if_any()
     programme = await _save(
         TrainingProgramme,
@@ -268,10 +264,9 @@ async def create_batch(
     errors = ErrorCollector()
     name = _text(errors, "name", name, 100)
     seats = programme.capacity if capacity is None else capacity
-    for problem in rules.batch_problems(starts_on=starts_on, ends_on=ends_on, capacity=seats):
-        errors.add(*problem)
+    errors.extend(rules.batch_problems(starts_on=starts_on, ends_on=ends_on, capacity=seats))
     if not programme.is_active:
-        errors.add("programmeId", "INACTIVE", "The programme is not active.")
+        errors.add("programmeId", CommonError.INACTIVE)
     errors.raise_if_any()
     return await TrainingBatch.create(
         tenant_id=current_tenant_id(),
@@ -309,16 +304,16 @@ async def save_rule(
             cast("list[str]", await scoped(BehaviourValue).values_list("code", flat=True))
         )
     if value not in allowed:
-        errors.add("triggerValue", "INVALID", f"One of {', '.join(sorted(allowed))}.")
+        errors.add("triggerValue", CommonError.INVALID, values=sorted(allowed))
     if not 0 <= priority <= 32000:
-        errors.add("priority", "OUT_OF_RANGE", "Between 0 and 32000 (lower goes first).")
+        errors.add("priority", CommonError.OUT_OF_RANGE, min=0, max=32000)
     competency = await scoped(Competency).get_or_none(id=competency_id)
     if competency is None or not competency.is_active:
-        errors.add("competencyId", "NOT_FOUND", "No such active competency.")
+        errors.add("competencyId", CommonError.NOT_FOUND)
     if programme_id is not None:
         programme = await scoped(TrainingProgramme).get_or_none(id=programme_id)
         if programme is None or not programme.is_active:
-            errors.add("programmeId", "NOT_FOUND", "No such active programme.")
+            errors.add("programmeId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     return await _save(
         TrainingRule,
@@ -340,9 +335,9 @@ async def request_assignment(*, actor: Actor, period_id: int, unit_id: int | Non
     require_admin(actor)
     errors = ErrorCollector()
     if not await scoped(Period).filter(id=period_id).exists():
-        errors.add("periodId", "NOT_FOUND", "No such period in this region.")
+        errors.add("periodId", CommonError.NOT_FOUND)
     if unit_id is not None and not await scoped(Unit).filter(id=unit_id).exists():
-        errors.add("unitId", "NOT_FOUND", "No such unit in this region.")
+        errors.add("unitId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await emit(
         events.ASSIGNMENT_REQUESTED,
@@ -356,12 +351,12 @@ async def set_webhook_unit(*, actor: Actor, endpoint_id: int, training_unit_id: 
     require_admin(actor)
     endpoint = await scoped(WebhookEndpoint).get_or_none(id=endpoint_id)
     if endpoint is None:
-        raise NotFound("No such webhook endpoint.", field="endpointId")
+        raise NotFound(CommonError.NOT_FOUND, field="endpointId")
     if (
         training_unit_id is not None
         and not await scoped(TrainingUnit).filter(id=training_unit_id, is_active=True).exists()
     ):
         errors = ErrorCollector()
-        errors.add("trainingUnitId", "NOT_FOUND", "No such active training unit.")
+        errors.add("trainingUnitId", CommonError.NOT_FOUND)
         errors.raise_if_any()
     await scoped(WebhookEndpoint).filter(id=endpoint_id).update(training_unit_id=training_unit_id)

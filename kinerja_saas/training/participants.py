@@ -11,12 +11,13 @@ from typing import Any
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.models import Period
 from kinerja_saas.regions.region_settings import with_defaults
 from kinerja_saas.training import assignment, queries
 from kinerja_saas.training.admin import officer_unit, require_admin
+from kinerja_saas.training.errors import TrainingError
 from kinerja_saas.training.models import (
     LIVE_STATUSES,
     AssignmentReason,
@@ -44,9 +45,9 @@ async def _place(
     errors = ErrorCollector()
     programme = await scoped(TrainingProgramme).get_or_none(id=programme_id)
     if programme is None or not programme.is_active:
-        errors.add("programmeId", "NOT_FOUND", "No such active programme.")
+        errors.add("programmeId", CommonError.NOT_FOUND)
     if not await scoped(Period).filter(id=period_id).exists():
-        errors.add("periodId", "NOT_FOUND", "No such period in this region.")
+        errors.add("periodId", CommonError.NOT_FOUND)
     errors.raise_if_any()
     await assignment.lock_programmes([programme_id])
     if (
@@ -59,7 +60,7 @@ async def _place(
         )
         .exists()
     ):
-        errors.add("programmeId", "ALREADY_ASSIGNED", "Already assigned to this programme.")
+        errors.add("programmeId", TrainingError.ALREADY_ASSIGNED)
         errors.raise_if_any()
     batch_id, position = await assignment.next_seat(programme_id)
     created = await TrainingAssignment.create(
@@ -83,13 +84,13 @@ async def assign_manually(
     """By the region admin (anyone of the region) or a supervisor (their direct reports)."""
     employee = await scoped(Employee).get_or_none(id=employee_id)
     if employee is None or not employee.is_active:
-        raise NotFound("No such employee in this region.", field="employeeId")
+        raise NotFound(CommonError.NOT_FOUND, field="employeeId")
     if not actor.has(Role.REGION_ADMIN) and not (
         actor.has(Role.SUPERVISOR)
         and actor.employee_id is not None
         and employee.supervisor_id == actor.employee_id
     ):
-        raise PermissionDenied("Only the region admin or the direct supervisor can assign.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     return await _place(
         actor=actor,
         employee_id=employee_id,
@@ -102,11 +103,11 @@ async def assign_manually(
 async def enrol(*, actor: Actor, programme_id: int, period_id: int) -> Placed:
     """Self-enrolment in an open programme; a full programme puts one on its waiting list."""
     if actor.employee_id is None:
-        raise PermissionDenied("Only employees can enrol.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     programme = await scoped(TrainingProgramme).get_or_none(id=programme_id)
     if programme is not None and programme.is_active and not programme.is_open:
         errors = ErrorCollector()
-        errors.add("programmeId", "NOT_OPEN", "This programme is not open for enrolment.")
+        errors.add("programmeId", TrainingError.NOT_OPEN)
         errors.raise_if_any()
     return await _place(
         actor=actor,
@@ -124,7 +125,7 @@ async def _of_unit(actor: Actor, assignment_ids: list[int]) -> list[TrainingAssi
     """The assignments, all of the officer's unit (the region admin: any)."""
     rows = await scoped(TrainingAssignment).filter(id__in=assignment_ids).order_by("id")
     if len(rows) != len(set(assignment_ids)):
-        raise NotFound("No such assignment.", field="assignmentIds")
+        raise NotFound(CommonError.NOT_FOUND, field="assignmentIds")
     if actor.has(Role.REGION_ADMIN) and not actor.has(Role.TRAINING_OFFICER):
         return rows
     unit_id = await officer_unit(actor)
@@ -135,18 +136,20 @@ async def _of_unit(actor: Actor, assignment_ids: list[int]) -> list[TrainingAssi
         .count()
     )
     if own != len(programme_ids):
-        raise PermissionDenied("This assignment belongs to another training unit.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     return rows
 
 
-def _check_from(rows, allowed: tuple[AssignmentStatus, ...], action: str) -> None:
+def _check_from(rows, allowed: tuple[AssignmentStatus, ...]) -> None:
     errors = ErrorCollector()
     for row in rows:
         if row.status not in allowed:
             errors.add(
                 "assignmentIds",
-                "INVALID_STATUS",
-                f"Assignment {row.id} is {row.status.value}; cannot {action}.",
+                TrainingError.INVALID_STATUS,
+                id=str(row.id),
+                status=row.status.value,
+                allowed=[s.value for s in allowed],
             )
     errors.raise_if_any()
 
@@ -164,14 +167,14 @@ async def confirm_batch(*, actor: Actor, batch_id: int) -> TrainingBatch:
     """The unit confirms a batch: its seated participants become CONFIRMED."""
     batch = await scoped(TrainingBatch).get_or_none(id=batch_id)
     if batch is None:
-        raise NotFound("No such batch.", field="batchId")
+        raise NotFound(CommonError.NOT_FOUND, field="batchId")
     unit_id = await officer_unit(actor)
     programme = await scoped(TrainingProgramme).get(id=batch.programme_id)
     if programme.training_unit_id != unit_id:
-        raise PermissionDenied("This batch belongs to another training unit.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     if batch.is_cancelled:
         errors = ErrorCollector()
-        errors.add("batchId", "CANCELLED", "The batch was cancelled.")
+        errors.add("batchId", TrainingError.CANCELLED)
         errors.raise_if_any()
     batch.confirmed_at = batch.confirmed_at or datetime.now(UTC)
     await batch.save_fields("confirmed_at")
@@ -194,24 +197,23 @@ async def record_attendance(
     """Attendance from the batch's first day on (training/rules.attendance_problem)."""
     today = today or date.today()
     rows = await _of_unit(actor, assignment_ids)
-    _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "record attendance")
+    _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED))
     errors = ErrorCollector()
     batches = await _batches(rows)
-    for problem in sorted(
-        {
-            p
-            for r in rows
-            if r.batch_id is not None
-            and (
-                p := attendance_problem(
-                    batch_name=batches[r.batch_id].name,
-                    starts_on=batches[r.batch_id].starts_on,
-                    today=today,
-                )
+    problems = {
+        p
+        for r in rows
+        if r.batch_id is not None
+        and (
+            p := attendance_problem(
+                field="assignmentIds",
+                batch_name=batches[r.batch_id].name,
+                starts_on=batches[r.batch_id].starts_on,
+                today=today,
             )
-        }
-    ):
-        errors.add("assignmentIds", "BATCH_NOT_STARTED", problem)
+        )
+    }
+    errors.extend(sorted(problems, key=lambda p: p.message))
     errors.raise_if_any()
     return await _set(rows, status=AssignmentStatus.ATTENDED)
 
@@ -229,21 +231,22 @@ async def complete(
     rows = await _of_unit(actor, [assignment_id])
     errors = ErrorCollector()
     if score is not None and not Decimal(0) <= score <= Decimal(100):
-        errors.add("score", "OUT_OF_RANGE", "The score is between 0 and 100.")
+        errors.add("score", CommonError.OUT_OF_RANGE, min=0, max=100)
     certificate = (certificate_ref or "").strip() or None
     if certificate is not None and len(certificate) > 200:
-        errors.add("certificateRef", "TOO_LONG", "At most 200 characters.")
+        errors.add("certificateRef", CommonError.TOO_LONG, max=200)
     errors.raise_if_any()
     _check_from(
         rows,
         (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED, AssignmentStatus.ATTENDED),
-        "complete",
     )
     batch = (await _batches(rows)).get(rows[0].batch_id)
     if batch is not None and (
-        problem := completion_problem(batch_name=batch.name, ends_on=batch.ends_on, today=today)
+        problem := completion_problem(
+            field="assignmentId", batch_name=batch.name, ends_on=batch.ends_on, today=today
+        )
     ):
-        errors.add("assignmentId", "BATCH_NOT_ENDED", problem)
+        errors.extend([problem])
         errors.raise_if_any()
     (row,) = await _set(
         rows,
@@ -261,7 +264,7 @@ async def mark_no_show(
     """A participant who will not come or did not: their seat goes to the first on the
     programme's waiting list while the batch has not started (assignment.free_seats)."""
     rows = await _of_unit(actor, [assignment_id])
-    _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED), "mark no-show")
+    _check_from(rows, (AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED))
     (row,) = rows
     await assignment.lock_programmes([row.programme_id])
     await _set(rows, status=AssignmentStatus.NO_SHOW)
@@ -275,12 +278,11 @@ async def cancel(*, actor: Actor, assignment_id: int, reason: str) -> TrainingAs
     rows = await _of_unit(actor, [assignment_id])
     errors = ErrorCollector()
     if not reason.strip():
-        errors.add("reason", "REQUIRED", "Say why it is cancelled.")
+        errors.add("reason", CommonError.REQUIRED)
     errors.raise_if_any()
     _check_from(
         rows,
         (AssignmentStatus.WAITING, AssignmentStatus.ASSIGNED, AssignmentStatus.CONFIRMED),
-        "cancel",
     )
     (row,) = rows
     await assignment.lock_programmes([row.programme_id])
@@ -319,7 +321,7 @@ async def team_trainings(
     if actor.has(Role.REGION_ADMIN):
         return await queries.assignments_page(flt=filter, limit=limit, after_id=after_id)
     if not actor.has(Role.SUPERVISOR) or actor.employee_id is None:
-        raise PermissionDenied("Only supervisors see their team's trainings.")
+        raise PermissionDenied(CommonError.FORBIDDEN)
     return await queries.assignments_page(
         flt=filter, supervisor_id=actor.employee_id, limit=limit, after_id=after_id
     )

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from kinerja_saas.indonesian import long_date
+from kinerja_saas.errors import CommonError, FieldError
+from kinerja_saas.training.errors import TrainingError
 
 WEAK_RATING = "DI_BAWAH_EKSPEKTASI"
 MAX_PROGRAMMES_PER_EVALUATION = 2
@@ -138,12 +139,20 @@ def place(rank: int, batches: Sequence[tuple[int, int]], *, waiting_before: int)
     return Seat(None, waiting_before + rank - seats_before)
 
 
-def batch_problems(*, starts_on: date, ends_on: date, capacity: int) -> list[tuple[str, str, str]]:
+MAX_CAPACITY = 10_000  # seats of a programme or batch
+
+
+MAX_CAPACITY = 10_000  # seats of a programme or batch
+
+
+def batch_problems(*, starts_on: date, ends_on: date, capacity: int) -> list[FieldError]:
     problems = []
     if ends_on < starts_on:
-        problems.append(("endsOn", "DATES_REVERSED", "A batch cannot end before it starts."))
+        problems.append(FieldError.of("endsOn", TrainingError.DATES_REVERSED))
     if capacity <= 0:
-        problems.append(("capacity", "OUT_OF_RANGE", "Capacity must be at least 1."))
+        problems.append(
+            FieldError.of("capacity", CommonError.OUT_OF_RANGE, min=1, max=MAX_CAPACITY)
+        )
     return problems
 
 
@@ -207,21 +216,21 @@ def effect(
 # --- the calendar of a batch ---------------------------------------------------------------
 
 
-def attendance_problem(*, batch_name: str, starts_on: date, today: date) -> str | None:
+def attendance_problem(
+    *, field: str, batch_name: str, starts_on: date, today: date
+) -> FieldError | None:
     """Attendance (and with it the JP) is recorded from the batch's first day on."""
     if today < starts_on:
-        return (
-            f"{batch_name} baru dimulai {long_date(starts_on)}; kehadiran belum dapat dicatat "
-            "sebelum angkatan dimulai."
+        return FieldError.of(
+            field, TrainingError.BATCH_NOT_STARTED, batch=batch_name, day=starts_on
         )
     return None
 
 
-def completion_problem(*, batch_name: str, ends_on: date, today: date) -> str | None:
+def completion_problem(
+    *, field: str, batch_name: str, ends_on: date, today: date
+) -> FieldError | None:
     """A batch is completed (and its JP counted) on or after its last day."""
     if today < ends_on:
-        return (
-            f"{batch_name} berakhir {long_date(ends_on)}; pelatihan belum dapat dinyatakan "
-            "selesai sebelum tanggal berakhirnya."
-        )
+        return FieldError.of(field, TrainingError.BATCH_NOT_ENDED, batch=batch_name, day=ends_on)
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from kinerja_saas.auth import service as auth
+from kinerja_saas.auth.errors import AuthError
 from kinerja_saas.errors import AuthenticationFailed
 from schema.auth.types import Me, me_of
 
@@ -16,5 +17,5 @@ class AuthQuery:
         actor = info.context.require_actor()
         account = await auth.current_account(actor=actor)
         if account is None:
-            raise AuthenticationFailed("This login is no longer active.", code="ACCOUNT_INACTIVE")
+            raise AuthenticationFailed(AuthError.ACCOUNT_INACTIVE)
         return me_of(actor, account.name)

@@ -17,6 +17,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.errors import DomainError
 from kinerja_saas.notifications import inbox
 from kinerja_saas.notifications.live import NewNotification
+from schema.error_codes import ApiError
 from schema.notifications.types import Notification
 from tenants.context import tenant_transaction
 
@@ -92,7 +93,7 @@ class NotificationSubscription:
         actor = info.context.require_region_actor()
         hub = info.context.live_hub
         if hub is None:
-            raise LiveUnavailable("Live notifications are not available on this server.")
+            raise LiveUnavailable(ApiError.LIVE_UNAVAILABLE)
         with hub.subscribe(actor.tenant_id, actor.user_id) as feed:
             while True:
                 row = await _load(actor, await feed.get())

@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from kinerja_saas.errors import NotFound, PermissionDenied
+from kinerja_saas.errors import CommonError, NotFound, PermissionDenied
 from kinerja_saas.regions import queries as regions
 from kinerja_saas.surveys import admin, public, results
 from kinerja_saas.surveys.models import ResultScope
@@ -84,7 +84,7 @@ class SurveyQuery:
     ) -> list[SurveyResults]:
         # One answer for a region that does not exist, is suspended, or is not the one the
         # request is bound to (another region's token, a second slug): no existence oracle.
-        not_found = NotFound("Wilayah tidak ditemukan.", code="NOT_FOUND", field="regionSlug")
+        not_found = NotFound(CommonError.NOT_FOUND, field="regionSlug")
         tenant = await regions.region_by_slug(region_slug)
         if tenant is None or tenant.status != RegionStatus.ACTIVE:
             raise not_found

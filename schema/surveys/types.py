@@ -18,6 +18,7 @@ import strawberry
 from kinerja_saas.errors import NotFound, PermissionDenied
 from kinerja_saas.ratelimit import digest, limit_bucket
 from kinerja_saas.surveys import admin, qr, results
+from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.ratelimit import RateLimited, hit
 from kinerja_saas.surveys.rules import decimal_places, krejcie_morgan
 from schema.pagination import PageInfo
@@ -39,8 +40,8 @@ async def refuse_unknown_code(info: strawberry.Info) -> NoReturn:
             window_seconds=3600,
         )
         if wait is not None:
-            raise RateLimited("Too many unknown codes; try again later.", retry_after=wait)
-    raise NotFound("No survey has this code.", code="UNKNOWN_CODE", field="code")
+            raise RateLimited(retry_after=wait)
+    raise NotFound(SurveyError.UNKNOWN_CODE, field="code")
 
 
 @strawberry.type
@@ -351,10 +352,7 @@ async def enter_region(info: strawberry.Info, tenant_id: int) -> None:
     # Checked and set with no await in between: sibling fields cannot both pass.
     if context.public_tenant_id is not None:
         if context.public_tenant_id != tenant_id:
-            raise PermissionDenied(
-                "Satu permintaan hanya dapat menjangkau satu wilayah.",
-                code="ONE_REGION_PER_REQUEST",
-            )
+            raise PermissionDenied(SurveyError.ONE_REGION_PER_REQUEST)
     context.public_tenant_id = tenant_id
     # Every field enters, not only the first: sibling root fields run as separate tasks,
     # each with its own copy of the tenant contextvar (found by tests/security/test_fuzz).

@@ -11,6 +11,7 @@ from strawberry.file_uploads import Upload
 
 from kinerja_saas.errors import FieldError, ValidationFailed
 from kinerja_saas.tpp import service
+from kinerja_saas.tpp.errors import TppRuleError
 from kinerja_saas.tpp.rows import ImportProblem
 from kinerja_saas.tpp.rules import DEFAULTS, LABELS, RuleSet, api_name, parse_decimal
 from schema.errors import run_mutation
@@ -39,10 +40,8 @@ def _rules(data: TppRuleSetInput) -> RuleSet:
         number = parse_decimal(text)
         if number is None:
             problems.append(
-                FieldError(
-                    api_name(f.name),
-                    "NOT_A_NUMBER",
-                    f"{LABELS[f.name]} harus berupa angka, misalnya 2,5 (tertulis {text!r}).",
+                FieldError.of(
+                    api_name(f.name), TppRuleError.NOT_A_NUMBER, label=LABELS[f.name], value=text
                 )
             )
         else:

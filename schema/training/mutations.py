@@ -8,9 +8,10 @@ from typing import Any
 
 import strawberry
 
-from kinerja_saas.errors import FieldError, ValidationFailed
+from kinerja_saas.errors import CommonError, ValidationFailed
 from kinerja_saas.training import admin, participants
 from kinerja_saas.training import queries as training_queries
+from kinerja_saas.training.errors import TrainingNotice
 from kinerja_saas.training.models import CompetencyKind as _CompetencyKind
 from kinerja_saas.training.models import RuleTrigger as _RuleTrigger
 from kinerja_saas.training.models import TrainingMode as _TrainingMode
@@ -122,7 +123,7 @@ async def _placed_payload(body) -> TrainingAssignmentPayload:
             "assignment": node,
             "waiting_list": placed.waiting,
             "message": (
-                f"Every batch is full: waiting list position {placed.assignment.waiting_position}."
+                TrainingNotice.WAITING_LIST.render(position=placed.assignment.waiting_position)
                 if placed.waiting
                 else None
             ),
@@ -159,7 +160,7 @@ def _score(value: float | None) -> Decimal | None:
     try:
         return Decimal(str(value))
     except InvalidOperation as exc:
-        raise ValidationFailed([FieldError("score", "INVALID", "Not a number.")]) from exc
+        raise ValidationFailed.one("score", CommonError.INVALID) from exc
 
 
 @strawberry.type

@@ -540,7 +540,7 @@ async def test_dead_after_the_last_attempt_then_redelivered(
         {
             "field": "id",
             "code": "NOT_REDELIVERABLE",
-            "message": "This delivery is PENDING: it is still being sent or retried.",
+            "message": "Pengiriman ini berstatus PENDING: masih dikirim atau dicoba ulang.",
         }
     ]
     await relay_all(pool, settings)  # the outbox event starts the new round's first attempt

@@ -107,7 +107,7 @@ async def test_doctor_passes_on_a_healthy_deployment_and_fails_without_a_worker(
     assert [c for c in checks.values() if c.failed] == [heartbeat]
     cli = await asyncio.to_thread(_doctor_cli, env)
     assert cli.returncode == 1
-    assert "1 check(s) failed: worker heartbeat" in cli.stdout
+    assert "1 pemeriksaan gagal: worker heartbeat. (CHECKS_FAILED)" in cli.stdout
 
 
 async def test_doctor_fails_on_a_redis_too_old_for_the_platform(settings, redis_62_url):
@@ -135,7 +135,7 @@ async def test_doctor_fails_on_a_redis_too_old_for_the_platform(settings, redis_
     }
     cli = await asyncio.to_thread(_doctor_cli, env)
     assert cli.returncode == 1, cli.stdout
-    assert "check(s) failed: redis" in cli.stdout and "All checks passed" not in cli.stdout
+    assert "pemeriksaan gagal: redis" in cli.stdout and "All checks passed" not in cli.stdout
 
 
 async def test_the_doctors_limit_probe_counts_and_leaves_nothing_behind(settings, redis):

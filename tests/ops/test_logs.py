@@ -9,6 +9,7 @@ import httpx
 
 from kinerja_saas import logs
 from kinerja_saas.auth.roles import Role
+from schema.errors import UNEXPECTED_MESSAGE
 
 EMPLOYEES = "query OpsLogEmployees { employees(first: 2) { totalCount } }"
 
@@ -58,7 +59,7 @@ async def test_unexpected_errors_keep_their_traceback(
         token=token,
         headers={"x-request-id": "ops-req-broken"},
     )
-    assert result.errors[0]["message"] == "Unexpected error."
+    assert result.errors[0]["message"] == UNEXPECTED_MESSAGE
     (error,) = json_logs.where(logger="strawberry.execution", request_id="ops-req-broken")
     assert error["level"] == "error" and "RuntimeError: database on fire" in error["exception"]
     assert error["region"] == region_a.id

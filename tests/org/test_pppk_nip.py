@@ -103,8 +103,8 @@ async def test_import_refuses_sequence_000_and_grades_of_the_other_scale(api, re
     messages = {p["node"]["code"]: p["node"]["message"] for p in job["problems"]["edges"]}
     assert messages["NIP_SEQUENCE"] == "Nomor urut pada NIP (3 angka terakhir) tidak boleh 000."
     assert messages["GOLONGAN_KIND"] in {
-        "Golongan III/a tidak berlaku untuk PPPK; golongan PPPK: I … XVII.",
-        "Golongan XI tidak berlaku untuk PNS; golongan PNS: I/a … IV/e.",
+        "Golongan III/a tidak berlaku untuk PPPK; golongan PPPK: I sampai XVII.",
+        "Golongan XI tidak berlaku untuk PNS; golongan PNS: I/a sampai IV/e.",
     }
     assert await _stored(region_a) == before  # all or nothing
 

@@ -105,7 +105,7 @@ async def test_weights_not_adding_to_100_block_submission(api, region_a):
     submitted = await api.as_role(region_a, EMPLOYEE, STEP % "submitPlan", {"id": plan["id"]})
     errors = submitted.data["submitPlan"]["errors"]
     assert [(e["field"], e["code"]) for e in errors] == [("results", "WEIGHTS_NOT_100")]
-    assert "90" in errors[0]["message"]
+    assert errors[0]["message"] == "Jumlah bobot indikator harus 100; saat ini 90."
     async with tenant_transaction(region_a.id):
         assert (await Plan.get(id=int(plan["id"]))).status.value == "DRAFT"
 

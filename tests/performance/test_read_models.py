@@ -499,4 +499,4 @@ async def test_the_command_line_rebuild_repairs_a_damaged_read_model(
     async with tenant_transaction(region_a.id):
         assert await queries.progress_state() == right
     unknown = await asyncio.to_thread(kinerja, settings, "tenant", "rebuild-read-models", "nope")
-    assert unknown.returncode == 1 and "no region nope" in unknown.stdout
+    assert unknown.returncode == 1 and "tidak ditemukan" in unknown.stdout

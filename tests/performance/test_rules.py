@@ -6,6 +6,7 @@ from itertools import combinations_with_replacement
 
 import pytest
 
+from kinerja_saas.indonesian import number
 from kinerja_saas.performance.rules import (
     DISTRIBUTION_PATTERN,
     Direction,
@@ -304,8 +305,8 @@ def test_each_rule_broken_alone_gives_exactly_its_problem(
 )
 def test_every_message_gives_the_rule_and_the_share(rating, counts, code, group, limit, actual):
     [problem] = distribution_problems(counts, rating)
-    assert f"now {actual}% (" in problem.message
-    assert f"of {sum(counts.values())})." in problem.message
+    assert f"saat ini {str(actual).replace('.', ',')}% (" in problem.message
+    assert f"dari {number(sum(counts.values()))})." in problem.message
     if limit is not None:
         assert f"{limit}%" in problem.message
     assert all(p.value in problem.message for p in group)
@@ -314,31 +315,38 @@ def test_every_message_gives_the_rule_and_the_share(rating, counts, code, group,
 @pytest.mark.parametrize(
     ("rating", "counts", "message"),
     [
-        (Org.BAIK, {BK: 8, BP: 2}, "At most 70% may be BAIK; now 80.00% (8 of 10)."),
+        (
+            Org.BAIK,
+            {BK: 8, BP: 2},
+            "Paling banyak 70% boleh berpredikat BAIK; saat ini 80,00% (8 dari 10).",
+        ),
         (
             Org.BUTUH_PERBAIKAN,
             {BP: 5, BK: 5},
-            "At least 60% must be BUTUH_PERBAIKAN; now 50.00% (5 of 10).",
+            "Paling sedikit 60% harus berpredikat BUTUH_PERBAIKAN; saat ini 50,00% (5 dari 10).",
         ),
         (
             Org.SANGAT_KURANG,
             {SK: 60, K: 5, BP: 4, BK: 31},
-            "At least 10% must be KURANG and BUTUH_PERBAIKAN together; now 9.00% (9 of 100).",
+            "Paling sedikit 10% harus berpredikat KURANG dan BUTUH_PERBAIKAN bersama-sama;"
+            " saat ini 9,00% (9 dari 100).",
         ),
         (
             Org.BAIK,
             {SB: 2, BK: 6, SK: 2},
-            "At least one employee must be BUTUH_PERBAIKAN or KURANG; now 0.00% (0 of 10).",
+            "Paling sedikit satu pegawai harus berpredikat BUTUH_PERBAIKAN atau KURANG;"
+            " saat ini 0,00% (0 dari 10).",
         ),
         (
             Org.ISTIMEWA,
             {SB: 3, BK: 4, BP: 3},
-            "Most employees must be SANGAT_BAIK, but BAIK has more; now 30.00% (3 of 10).",
+            "Sebagian besar pegawai harus berpredikat SANGAT_BAIK, tetapi BAIK lebih banyak;"
+            " saat ini 30,00% (3 dari 10).",
         ),
         (
             Org.SANGAT_KURANG,
             {SK: 6, K: 1, BK: 2, SB: 1},
-            "No employee may be SANGAT_BAIK; now 10.00% (1 of 10).",
+            "Tidak boleh ada pegawai berpredikat SANGAT_BAIK; saat ini 10,00% (1 dari 10).",
         ),
     ],
 )

@@ -4,6 +4,7 @@ statement count of list queries (which must not grow with the page size)."""
 from tortoise import connections
 
 from kinerja_saas.auth.roles import Role
+from schema.errors import UNEXPECTED_MESSAGE
 from schema.schema import SDL_PATH, export_sdl
 from tenants.context import tenant_transaction
 from tests.conftest import make_nip
@@ -75,7 +76,7 @@ async def test_unexpected_errors_are_masked(api, region_a, monkeypatch):
 
     monkeypatch.setattr(service, "list_units", broken)
     res = await api.as_role(region_a, ADMIN, "{ units { id } }")
-    assert res.errors[0]["message"] == "Unexpected error."
+    assert res.errors[0]["message"] == UNEXPECTED_MESSAGE
     assert "hunter2" not in str(res.body)
 
 
@@ -102,7 +103,7 @@ async def test_failed_operation_rolls_back_earlier_writes(api, region_a, monkeyp
       b: deactivateUnit(id: "{unit.id}") {{ errors {{ code }} }} }}"""
     res = await api.as_role(region_a, ADMIN, query)
     assert res.body["data"] is None  # b's non-null payload failed
-    assert [e["message"] for e in res.errors] == ["Unexpected error."]
+    assert [e["message"] for e in res.errors] == [UNEXPECTED_MESSAGE]
     check = await api.as_role(region_a, ADMIN, f'{{ unit(id: "{unit.id}") {{ name }} }}')
     assert check.data["unit"]["name"] == "Bidang B"
 
@@ -294,7 +295,7 @@ async def test_an_oversized_request_id_is_replaced(api, region_a, owner_conn):
     assert request_id and len(request_id) <= 64
 
 
-# Found by tests/security/test_fuzz.py: each of these answered "Unexpected error." (a
+# Found by tests/security/test_fuzz.py: each of these answered UNEXPECTED_MESSAGE (a
 # database error) instead of a typed error naming the field.
 
 

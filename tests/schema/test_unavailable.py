@@ -1,5 +1,5 @@
 """Which failures tell a client "the database is briefly unavailable, try again" (typed
-SERVICE_UNAVAILABLE) and which stay the plain masked "Unexpected error." (a bug). The
+SERVICE_UNAVAILABLE) and which stay the plain masked UNEXPECTED_MESSAGE (a bug). The
 restart itself is tests/faults/test_api_faults.py."""
 
 import asyncpg
@@ -8,7 +8,7 @@ from graphql import GraphQLError
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from kinerja_saas.database import database_unavailable
-from schema.errors import MaskUnexpectedErrors
+from schema.errors import UNEXPECTED_MESSAGE, MaskUnexpectedErrors
 
 
 def caused(outer: Exception, cause: BaseException) -> Exception:
@@ -54,8 +54,10 @@ def test_the_masked_error_is_typed_only_for_an_unreachable_database():
     down = GraphQLError("[Errno 111] Connection refused", original_error=ConnectionRefusedError())
     bug = GraphQLError("division by zero", original_error=ZeroDivisionError())
     typed = mask.anonymise_error(down)
-    assert typed.message == "The service is briefly unavailable; nothing was saved. Try again."
+    assert typed.message == (
+        "Layanan sedang tidak tersedia sebentar; tidak ada yang tersimpan. Silakan coba lagi."
+    )
     assert typed.extensions == {"code": "SERVICE_UNAVAILABLE"}
     assert "Errno" not in str(typed.formatted)
-    assert mask.anonymise_error(bug).message == "Unexpected error."
+    assert mask.anonymise_error(bug).message == UNEXPECTED_MESSAGE
     assert not mask.anonymise_error(bug).extensions

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from schema.errors import UNEXPECTED_MESSAGE
+
 # Refusals for who is asking (or for an object they may not see), as opposed to
 # problems with the input.
 DENIALS = (
@@ -40,5 +42,5 @@ def outcome(body: dict[str, Any], field: str) -> str:
 def unexpected(body: dict[str, Any]) -> list[str]:
     """Messages of masked (unexpected) errors: a 500 in GraphQL clothing."""
     return [
-        e["message"] for e in body.get("errors") or [] if e.get("message") == "Unexpected error."
+        e["message"] for e in body.get("errors") or [] if e.get("message") == UNEXPECTED_MESSAGE
     ]

@@ -256,7 +256,7 @@ async def test_guards_admit_an_actor_only_in_their_own_regions_transaction(
             with pytest.raises(RegionMismatch):
                 guard()
         with pytest.raises(PermissionDenied) as refused:
-            actor.require(ADMIN, "x")
+            actor.require(ADMIN)
         assert refused.value.code == "REGION_MISMATCH"
     operator = Actor(0, None, frozenset({Role.PLATFORM_OPERATOR}), "ops@x", is_operator=True)
     context.actor = operator

@@ -222,7 +222,7 @@ async def test_a_band_drop_notifies_the_region_admins(pool, region_a):
         n for n in await inbox(region_a, Role.REGION_ADMIN) if n.kind == "SURVEY_BAND_DROPPED"
     ]
     assert note.title == "Mutu pelayanan Layanan ktp turun ke C"
-    assert "dari mutu A menjadi C" in note.body and "66.67" in note.body
+    assert "dari mutu A menjadi C" in note.body and "nilai IKM konversi 66,67." in note.body
     assert [
         n for n in await inbox(region_a, Role.EMPLOYEE) if n.kind == "SURVEY_BAND_DROPPED"
     ] == []

@@ -102,7 +102,7 @@ async def test_requests_within_the_limits_go_through_and_the_login_over_its_limi
     assert codes(refused) == ["RATE_LIMITED"]
     error = refused.json()["errors"][0]
     assert 0 < error["extensions"]["retryAfter"] <= 60
-    assert "login" in error["message"]
+    assert error["message"].startswith("Terlalu banyak permintaan dari akun ini; coba lagi")
     assert refused.headers["retry-after"] == str(error["extensions"]["retryAfter"])
     assert refused.json()["data"] is None
     # Another login of the same region has a limit of its own.
@@ -140,7 +140,7 @@ async def test_one_regions_limit_does_not_touch_another_region(
         assert codes(await client(token)) == []
     refused = await client(region_a.token(Role.REGION_ADMIN, settings))  # a fresh login
     assert codes(refused) == ["RATE_LIMITED"]
-    assert "region" in refused.json()["errors"][0]["message"]
+    assert "dari wilayah ini" in refused.json()["errors"][0]["message"]
     for role in (Role.EMPLOYEE, Role.SUPERVISOR, Role.REGION_ADMIN, Role.TRAINING_OFFICER):
         assert codes(await client(region_b.token(role, settings))) == []
 
@@ -292,8 +292,11 @@ def _sample(name: str, **labels) -> float:
 
 
 async def test_busy_is_a_typed_rate_limit():
-    error = RegionBusy("busy")
+    error = RegionBusy()
     assert error.code == "BUSY"
+    assert error.message == (
+        "Wilayah ini sedang menjalankan terlalu banyak permintaan; coba lagi sebentar lagi."
+    )
     assert error.extensions == {"code": "BUSY", "retryAfter": 1}
 
 

@@ -5,6 +5,7 @@ import pytest
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.regions import defaults, onboarding
+from schema.errors import UNEXPECTED_MESSAGE
 from tenants.context import tenant_transaction
 from tenants.models import PlatformOperator, Tenant
 
@@ -147,7 +148,7 @@ async def test_a_failure_half_way_leaves_nothing_behind(api, operator, monkeypat
     monkeypatch.setattr(onboarding, "seed_reference_data", broken)
     data = region_input()
     res = await api(ONBOARD, {"input": data}, token=operator)
-    assert res.errors[0]["message"] == "Unexpected error."
+    assert res.errors[0]["message"] == UNEXPECTED_MESSAGE
     assert (
         await owner_conn.fetchval("SELECT count(*) FROM tenants WHERE slug = $1", data["slug"]) == 0
     )

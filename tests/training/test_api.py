@@ -180,7 +180,7 @@ async def test_manual_assignment_by_supervisor_and_admin(api, region_a, region_b
     )
     payload = r.data["assignTraining"]
     assert payload["waitingList"] is True and payload["assignment"]["waitingPosition"] == 1
-    assert "waiting list" in payload["message"]
+    assert payload["message"] == "Semua angkatan penuh: masuk daftar tunggu pada urutan ke-1."
     # twice the same: refused; not their report: forbidden; another region's: not found
     r = await api.as_role(
         region_a, SUP, ASSIGN, {"e": staff2, "p": str(cat.waktu), "period": period}
@@ -203,7 +203,7 @@ async def test_manual_assignment_by_supervisor_and_admin(api, region_a, region_b
     assert r.data["assignTraining"]["errors"][0] == {
         "field": "employeeId",
         "code": "NOT_FOUND",
-        "message": "No such employee in this region.",
+        "message": "Pegawai tidak ditemukan.",
     }
     assert await _count(region_a, TrainingAssignment) == before
     assert await _count(region_b, TrainingAssignment) == 0
@@ -222,7 +222,7 @@ async def test_self_enrolment_full_batch_goes_to_the_waiting_list(api, region_a)
         "status": "WAITING",
         "waitingPosition": 1,
     }
-    assert payload["message"].startswith("Every batch is full")
+    assert payload["message"].startswith("Semua angkatan penuh")
     mine = await api.as_role(region_a, EMP, "{ myTrainings { edges { node { status reason } } } }")
     assert [e["node"] for e in mine.data["myTrainings"]["edges"]] == [
         {"status": "WAITING", "reason": "SELF_ENROLMENT"}

@@ -122,7 +122,9 @@ def test_place_with_no_batch_and_bad_rank():
 def test_batch_problems_and_jp_shortfall():
     d = date(2026, 5, 1)
     assert rules.batch_problems(starts_on=d, ends_on=d, capacity=1) == []
-    codes = [p[1] for p in rules.batch_problems(starts_on=d, ends_on=date(2026, 4, 30), capacity=0)]
+    codes = [
+        p.code for p in rules.batch_problems(starts_on=d, ends_on=date(2026, 4, 30), capacity=0)
+    ]
     assert codes == ["DATES_REVERSED", "OUT_OF_RANGE"]
     assert rules.jp_shortfall(12, 20) == 8
     assert rules.jp_shortfall(24, 20) == 0

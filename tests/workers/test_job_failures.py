@@ -165,7 +165,7 @@ async def test_a_job_failing_on_its_own_is_parked_dead_counted_and_retried(
     retried = await _cli(env, "jobs", "retry", str(parked_id))
     assert retried.returncode == 0, retried.stdout + retried.stderr
     again = await _cli(env, "jobs", "retry", str(parked_id))  # not dead any more
-    assert again.returncode == 1 and "not dead" in again.stdout
+    assert again.returncode == 1 and "Bukan job yang mati" in again.stdout
     worker = await run_burst(quick(settings), buggy_job)
     assert STATE[key] == 4 and worker.jobs_complete == 1
     assert (
