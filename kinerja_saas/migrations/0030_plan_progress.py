@@ -37,6 +37,176 @@ TABLES = ("plan_progress", "plan_progress_counts")
 # Whenever `regions/defaults.py` changes the default cap this must too (a test holds them).
 DEFAULT_CAP = "120"
 
+# The refresh's one statement: the read models of the plans $2 of region $1 recomputed with
+# the achievement cap $3 from the plans, indicators, realisations, checkpoints and
+# evaluations (all of the arithmetic is here), and the counts changed by the difference.
+APPLY = """
+    WITH pl AS (
+        SELECT p.id, p.period_id, p.employee_id, p.unit_id, p.status
+        FROM plans p WHERE p.tenant_id = $1 AND p.id = ANY($2)
+    ), ind AS (  -- what counts: an approved plan's indicators
+        SELECT i.id, i.plan_id, i.target, i.direction, i.weight
+        FROM indicators i JOIN pl ON pl.id = i.plan_id AND pl.status = 'APPROVED'
+        WHERE i.tenant_id = $1
+    ), w AS (
+        SELECT plan_id, sum(weight) AS total, count(*)::int AS n FROM ind GROUP BY plan_id
+    ), rv AS (  -- counted realisations (not rejected), each weighted by its indicator
+        SELECT ind.plan_id, r.indicator_id, r.checkpoint_id, c.number,
+            kinerja_achievement(ind.target, r.value, ind.direction, $3) * ind.weight AS score
+        FROM realisations r JOIN ind ON ind.id = r.indicator_id
+        JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id
+        WHERE r.tenant_id = $1 AND r.status <> 'REJECTED'
+    ), latest AS (  -- to date: each indicator's latest counted realisation
+        SELECT DISTINCT ON (indicator_id) plan_id, score FROM rv
+        ORDER BY indicator_id, number DESC
+    ), to_date AS (
+        SELECT plan_id, sum(score) AS score FROM latest GROUP BY plan_id
+    ), at_checkpoint AS (
+        SELECT plan_id, checkpoint_id, sum(score) AS score, count(*)::int AS n
+        FROM rv GROUP BY plan_id, checkpoint_id
+    ), pending AS (
+        SELECT r.plan_id, count(*)::int AS n FROM realisations r
+        WHERE r.tenant_id = $1 AND r.plan_id = ANY($2) AND r.status = 'SUBMITTED'
+        GROUP BY r.plan_id
+    ), ev AS (  -- a draft's ratings are no result yet
+        SELECT e.plan_id, e.checkpoint_id, e.status, e.predikat, e.result_rating,
+            e.behaviour_rating, c.number
+        FROM evaluations e LEFT JOIN checkpoints c
+            ON c.tenant_id = $1 AND c.id = e.checkpoint_id
+        WHERE e.tenant_id = $1 AND e.plan_id = ANY($2) AND e.status <> 'DRAFT'
+    ), latest_ev AS (  -- the year's predikat, else the latest checkpoint's
+        SELECT DISTINCT ON (plan_id) plan_id, predikat, status FROM ev
+        WHERE predikat IS NOT NULL
+        ORDER BY plan_id, (checkpoint_id IS NULL) DESC, number DESC
+    ), missing AS (
+        SELECT pl.id AS plan_id, array_agg(c.ends_on ORDER BY c.number) AS ends,
+            array_agg(coalesce(w.n, 0) - coalesce(ac.n, 0) ORDER BY c.number) AS counts
+        FROM pl
+        JOIN checkpoints c ON c.tenant_id = $1 AND c.period_id = pl.period_id
+        LEFT JOIN w ON w.plan_id = pl.id
+        LEFT JOIN at_checkpoint ac ON ac.plan_id = pl.id AND ac.checkpoint_id = c.id
+        GROUP BY pl.id
+    ), fresh AS (
+        SELECT pl.id AS plan_id, NULL::bigint AS checkpoint_id, pl.period_id, pl.employee_id,
+            pl.unit_id, pl.status::varchar(16) AS plan_status,
+            round(coalesce(td.score, 0) / w.total, 2) AS achievement,
+            coalesce(w.n, 0) AS indicators, 0 AS counted, 0 AS missing,
+            coalesce(pe.n, 0) AS pending, ye.predikat, ye.result_rating, ye.behaviour_rating,
+            le.predikat AS latest_predikat, le.status::varchar(16) AS latest_evaluation_status,
+            mi.ends AS missing_ends, mi.counts AS missing_counts
+        FROM pl
+        LEFT JOIN w ON w.plan_id = pl.id
+        LEFT JOIN to_date td ON td.plan_id = pl.id
+        LEFT JOIN pending pe ON pe.plan_id = pl.id
+        LEFT JOIN ev ye ON ye.plan_id = pl.id AND ye.checkpoint_id IS NULL
+        LEFT JOIN latest_ev le ON le.plan_id = pl.id
+        LEFT JOIN missing mi ON mi.plan_id = pl.id
+        UNION ALL
+        SELECT pl.id, c.id, pl.period_id, pl.employee_id, pl.unit_id, pl.status,
+            round(coalesce(ac.score, 0) / w.total, 2),
+            coalesce(w.n, 0), coalesce(ac.n, 0), coalesce(w.n, 0) - coalesce(ac.n, 0), 0,
+            ce.predikat, ce.result_rating, ce.behaviour_rating, NULL, NULL, NULL, NULL
+        FROM pl
+        JOIN checkpoints c ON c.tenant_id = $1 AND c.period_id = pl.period_id
+        LEFT JOIN w ON w.plan_id = pl.id
+        LEFT JOIN at_checkpoint ac ON ac.plan_id = pl.id AND ac.checkpoint_id = c.id
+        LEFT JOIN ev ce ON ce.plan_id = pl.id AND ce.checkpoint_id = c.id
+    ), stale AS (
+        SELECT * FROM plan_progress WHERE tenant_id = $1 AND plan_id = ANY($2)
+    ), gone AS (
+        DELETE FROM plan_progress x WHERE x.tenant_id = $1 AND x.id IN (
+            -- (coalesce, not IS NOT DISTINCT FROM: an equality joins by hash)
+            SELECT s.id FROM stale s WHERE NOT EXISTS (SELECT 1 FROM fresh f
+                WHERE f.plan_id = s.plan_id
+                    AND coalesce(f.checkpoint_id, 0) = coalesce(s.checkpoint_id, 0)))
+    ), put AS (
+        INSERT INTO plan_progress AS x (tenant_id, plan_id, checkpoint_id, period_id,
+            employee_id, unit_id, plan_status, achievement, indicators, counted, missing,
+            pending, predikat, result_rating, behaviour_rating, latest_predikat,
+            latest_evaluation_status, missing_ends, missing_counts)
+        SELECT $1, f.* FROM fresh f
+        ON CONFLICT (tenant_id, plan_id, checkpoint_id) DO UPDATE SET
+            period_id = EXCLUDED.period_id, employee_id = EXCLUDED.employee_id,
+            unit_id = EXCLUDED.unit_id, plan_status = EXCLUDED.plan_status,
+            achievement = EXCLUDED.achievement, indicators = EXCLUDED.indicators,
+            counted = EXCLUDED.counted, missing = EXCLUDED.missing,
+            pending = EXCLUDED.pending, predikat = EXCLUDED.predikat,
+            result_rating = EXCLUDED.result_rating, behaviour_rating = EXCLUDED.behaviour_rating,
+            latest_predikat = EXCLUDED.latest_predikat,
+            latest_evaluation_status = EXCLUDED.latest_evaluation_status,
+            missing_ends = EXCLUDED.missing_ends, missing_counts = EXCLUDED.missing_counts
+        WHERE (x.period_id, x.employee_id, x.unit_id, x.plan_status, x.achievement,
+                x.indicators, x.counted, x.missing, x.pending, x.predikat, x.result_rating,
+                x.behaviour_rating, x.latest_predikat, x.latest_evaluation_status,
+                x.missing_ends, x.missing_counts)
+            IS DISTINCT FROM (EXCLUDED.period_id, EXCLUDED.employee_id, EXCLUDED.unit_id,
+                EXCLUDED.plan_status, EXCLUDED.achievement, EXCLUDED.indicators,
+                EXCLUDED.counted, EXCLUDED.missing, EXCLUDED.pending, EXCLUDED.predikat,
+                EXCLUDED.result_rating, EXCLUDED.behaviour_rating, EXCLUDED.latest_predikat,
+                EXCLUDED.latest_evaluation_status, EXCLUDED.missing_ends,
+                EXCLUDED.missing_counts)
+    ), delta AS (
+        SELECT period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
+            behaviour_rating, 1 AS plans, (achievement IS NOT NULL)::int AS with_achievement,
+            coalesce(achievement, 0) AS achievement_sum
+        FROM fresh
+        UNION ALL
+        SELECT period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
+            behaviour_rating, -1, -(achievement IS NOT NULL)::int, -coalesce(achievement, 0)
+        FROM stale
+    )
+    INSERT INTO plan_progress_counts AS k (tenant_id, period_id, checkpoint_id, unit_id,
+        plan_status, predikat, result_rating, behaviour_rating, plans, with_achievement,
+        achievement_sum)
+    SELECT $1, period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
+        behaviour_rating, sum(plans), sum(with_achievement), sum(achievement_sum)
+    FROM delta
+    GROUP BY period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
+        behaviour_rating
+    HAVING sum(plans) <> 0 OR sum(with_achievement) <> 0 OR sum(achievement_sum) <> 0
+    -- one order for every writer: two refreshes wait for each other, never in a circle
+    ORDER BY period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
+        behaviour_rating
+    ON CONFLICT (tenant_id, period_id, checkpoint_id, unit_id, plan_status, predikat,
+        result_rating, behaviour_rating) DO UPDATE SET
+        plans = k.plans + EXCLUDED.plans,
+        with_achievement = k.with_achievement + EXCLUDED.with_achievement,
+        achievement_sum = k.achievement_sum + EXCLUDED.achievement_sum
+"""
+SMALL_BATCH = 20
+
+REFRESH_FUNCTION = """-- Small batches (a user's write: a few plans) run the statement with a plan cached per
+-- connection: planning it took 5-25 ms, ten times running it for one plan. Larger ones
+-- (a survey fill, a bulk update) plan it with the batch's values: a generic plan, made
+-- for an unknown number of plans, nested its loops over 300 plans for minutes.
+CREATE FUNCTION kinerja_progress_refresh(p_tenant bigint, p_plans bigint[]) RETURNS void
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    v_cap numeric;
+BEGIN
+    IF p_plans IS NULL OR cardinality(p_plans) = 0 THEN
+        RETURN;
+    END IF;
+    v_cap := kinerja_region_cap(p_tenant);
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('kinerja:plan-progress', p_tenant));
+    -- Another transaction refreshing one of these plans goes first; the statement after
+    -- this one sees what it committed.
+    PERFORM 1 FROM plan_progress
+        WHERE tenant_id = p_tenant AND plan_id = ANY(p_plans) AND checkpoint_id IS NULL
+        ORDER BY plan_id FOR UPDATE;
+    IF cardinality(p_plans) <= %(small)s THEN
+%(static)s;
+    ELSE
+        EXECUTE $apply$%(dynamic)s$apply$ USING p_tenant, p_plans, v_cap;
+    END IF;
+END
+$$;
+""" % {
+    "small": SMALL_BATCH,
+    "static": APPLY.replace("$1", "p_tenant").replace("$2", "p_plans").replace("$3", "v_cap").rstrip(),
+    "dynamic": APPLY,
+}
+
 CREATE = f"""
 CREATE TABLE plan_progress (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -93,157 +263,7 @@ $$;
 
 -- The read models of these plans, recomputed from the plans, indicators, realisations,
 -- checkpoints and evaluations; the counts change by the difference.
--- One generic plan per connection: planning the statement below took 5-25 ms, ten times
--- running it for a plan; planned for an unknown number of plans it stays linear (index
--- lookups per plan), ~1 ms a plan for a batch of 5,000 (bench/README.md).
-CREATE FUNCTION kinerja_progress_refresh(p_tenant bigint, p_plans bigint[]) RETURNS void
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-    v_cap numeric;
-BEGIN
-    IF p_plans IS NULL OR cardinality(p_plans) = 0 THEN
-        RETURN;
-    END IF;
-    v_cap := kinerja_region_cap(p_tenant);
-    PERFORM pg_advisory_xact_lock_shared(hashtextextended('kinerja:plan-progress', p_tenant));
-    -- Another transaction refreshing one of these plans goes first; the statement after
-    -- this one sees what it committed.
-    PERFORM 1 FROM plan_progress
-        WHERE tenant_id = p_tenant AND plan_id = ANY(p_plans) AND checkpoint_id IS NULL
-        ORDER BY plan_id FOR UPDATE;
-    WITH pl AS (
-        SELECT p.id, p.period_id, p.employee_id, p.unit_id, p.status
-        FROM plans p WHERE p.tenant_id = p_tenant AND p.id = ANY(p_plans)
-    ), ind AS (  -- what counts: an approved plan's indicators
-        SELECT i.id, i.plan_id, i.target, i.direction, i.weight
-        FROM indicators i JOIN pl ON pl.id = i.plan_id AND pl.status = 'APPROVED'
-        WHERE i.tenant_id = p_tenant
-    ), w AS (
-        SELECT plan_id, sum(weight) AS total, count(*)::int AS n FROM ind GROUP BY plan_id
-    ), rv AS (  -- counted realisations (not rejected), each weighted by its indicator
-        SELECT ind.plan_id, r.indicator_id, r.checkpoint_id, c.number,
-            kinerja_achievement(ind.target, r.value, ind.direction, v_cap) * ind.weight AS score
-        FROM realisations r JOIN ind ON ind.id = r.indicator_id
-        JOIN checkpoints c ON c.tenant_id = p_tenant AND c.id = r.checkpoint_id
-        WHERE r.tenant_id = p_tenant AND r.status <> 'REJECTED'
-    ), latest AS (  -- to date: each indicator's latest counted realisation
-        SELECT DISTINCT ON (indicator_id) plan_id, score FROM rv
-        ORDER BY indicator_id, number DESC
-    ), to_date AS (
-        SELECT plan_id, sum(score) AS score FROM latest GROUP BY plan_id
-    ), at_checkpoint AS (
-        SELECT plan_id, checkpoint_id, sum(score) AS score, count(*)::int AS n
-        FROM rv GROUP BY plan_id, checkpoint_id
-    ), pending AS (
-        SELECT r.plan_id, count(*)::int AS n FROM realisations r
-        WHERE r.tenant_id = p_tenant AND r.plan_id = ANY(p_plans) AND r.status = 'SUBMITTED'
-        GROUP BY r.plan_id
-    ), ev AS (  -- a draft's ratings are no result yet
-        SELECT e.plan_id, e.checkpoint_id, e.status, e.predikat, e.result_rating,
-            e.behaviour_rating, c.number
-        FROM evaluations e LEFT JOIN checkpoints c
-            ON c.tenant_id = p_tenant AND c.id = e.checkpoint_id
-        WHERE e.tenant_id = p_tenant AND e.plan_id = ANY(p_plans) AND e.status <> 'DRAFT'
-    ), latest_ev AS (  -- the year's predikat, else the latest checkpoint's
-        SELECT DISTINCT ON (plan_id) plan_id, predikat, status FROM ev
-        WHERE predikat IS NOT NULL
-        ORDER BY plan_id, (checkpoint_id IS NULL) DESC, number DESC
-    ), missing AS (
-        SELECT pl.id AS plan_id, array_agg(c.ends_on ORDER BY c.number) AS ends,
-            array_agg(coalesce(w.n, 0) - coalesce(ac.n, 0) ORDER BY c.number) AS counts
-        FROM pl
-        JOIN checkpoints c ON c.tenant_id = p_tenant AND c.period_id = pl.period_id
-        LEFT JOIN w ON w.plan_id = pl.id
-        LEFT JOIN at_checkpoint ac ON ac.plan_id = pl.id AND ac.checkpoint_id = c.id
-        GROUP BY pl.id
-    ), fresh AS (
-        SELECT pl.id AS plan_id, NULL::bigint AS checkpoint_id, pl.period_id, pl.employee_id,
-            pl.unit_id, pl.status::varchar(16) AS plan_status,
-            round(coalesce(td.score, 0) / w.total, 2) AS achievement,
-            coalesce(w.n, 0) AS indicators, 0 AS counted, 0 AS missing,
-            coalesce(pe.n, 0) AS pending, ye.predikat, ye.result_rating, ye.behaviour_rating,
-            le.predikat AS latest_predikat, le.status::varchar(16) AS latest_evaluation_status,
-            mi.ends AS missing_ends, mi.counts AS missing_counts
-        FROM pl
-        LEFT JOIN w ON w.plan_id = pl.id
-        LEFT JOIN to_date td ON td.plan_id = pl.id
-        LEFT JOIN pending pe ON pe.plan_id = pl.id
-        LEFT JOIN ev ye ON ye.plan_id = pl.id AND ye.checkpoint_id IS NULL
-        LEFT JOIN latest_ev le ON le.plan_id = pl.id
-        LEFT JOIN missing mi ON mi.plan_id = pl.id
-        UNION ALL
-        SELECT pl.id, c.id, pl.period_id, pl.employee_id, pl.unit_id, pl.status,
-            round(coalesce(ac.score, 0) / w.total, 2),
-            coalesce(w.n, 0), coalesce(ac.n, 0), coalesce(w.n, 0) - coalesce(ac.n, 0), 0,
-            ce.predikat, ce.result_rating, ce.behaviour_rating, NULL, NULL, NULL, NULL
-        FROM pl
-        JOIN checkpoints c ON c.tenant_id = p_tenant AND c.period_id = pl.period_id
-        LEFT JOIN w ON w.plan_id = pl.id
-        LEFT JOIN at_checkpoint ac ON ac.plan_id = pl.id AND ac.checkpoint_id = c.id
-        LEFT JOIN ev ce ON ce.plan_id = pl.id AND ce.checkpoint_id = c.id
-    ), stale AS (
-        SELECT * FROM plan_progress WHERE tenant_id = p_tenant AND plan_id = ANY(p_plans)
-    ), gone AS (
-        DELETE FROM plan_progress x WHERE x.tenant_id = p_tenant AND x.id IN (
-            -- (coalesce, not IS NOT DISTINCT FROM: an equality joins by hash)
-            SELECT s.id FROM stale s WHERE NOT EXISTS (SELECT 1 FROM fresh f
-                WHERE f.plan_id = s.plan_id
-                    AND coalesce(f.checkpoint_id, 0) = coalesce(s.checkpoint_id, 0)))
-    ), put AS (
-        INSERT INTO plan_progress AS x (tenant_id, plan_id, checkpoint_id, period_id,
-            employee_id, unit_id, plan_status, achievement, indicators, counted, missing,
-            pending, predikat, result_rating, behaviour_rating, latest_predikat,
-            latest_evaluation_status, missing_ends, missing_counts)
-        SELECT p_tenant, f.* FROM fresh f
-        ON CONFLICT (tenant_id, plan_id, checkpoint_id) DO UPDATE SET
-            period_id = EXCLUDED.period_id, employee_id = EXCLUDED.employee_id,
-            unit_id = EXCLUDED.unit_id, plan_status = EXCLUDED.plan_status,
-            achievement = EXCLUDED.achievement, indicators = EXCLUDED.indicators,
-            counted = EXCLUDED.counted, missing = EXCLUDED.missing,
-            pending = EXCLUDED.pending, predikat = EXCLUDED.predikat,
-            result_rating = EXCLUDED.result_rating, behaviour_rating = EXCLUDED.behaviour_rating,
-            latest_predikat = EXCLUDED.latest_predikat,
-            latest_evaluation_status = EXCLUDED.latest_evaluation_status,
-            missing_ends = EXCLUDED.missing_ends, missing_counts = EXCLUDED.missing_counts
-        WHERE (x.period_id, x.employee_id, x.unit_id, x.plan_status, x.achievement,
-                x.indicators, x.counted, x.missing, x.pending, x.predikat, x.result_rating,
-                x.behaviour_rating, x.latest_predikat, x.latest_evaluation_status,
-                x.missing_ends, x.missing_counts)
-            IS DISTINCT FROM (EXCLUDED.period_id, EXCLUDED.employee_id, EXCLUDED.unit_id,
-                EXCLUDED.plan_status, EXCLUDED.achievement, EXCLUDED.indicators,
-                EXCLUDED.counted, EXCLUDED.missing, EXCLUDED.pending, EXCLUDED.predikat,
-                EXCLUDED.result_rating, EXCLUDED.behaviour_rating, EXCLUDED.latest_predikat,
-                EXCLUDED.latest_evaluation_status, EXCLUDED.missing_ends,
-                EXCLUDED.missing_counts)
-    ), delta AS (
-        SELECT period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
-            behaviour_rating, 1 AS plans, (achievement IS NOT NULL)::int AS with_achievement,
-            coalesce(achievement, 0) AS achievement_sum
-        FROM fresh
-        UNION ALL
-        SELECT period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
-            behaviour_rating, -1, -(achievement IS NOT NULL)::int, -coalesce(achievement, 0)
-        FROM stale
-    )
-    INSERT INTO plan_progress_counts AS k (tenant_id, period_id, checkpoint_id, unit_id,
-        plan_status, predikat, result_rating, behaviour_rating, plans, with_achievement,
-        achievement_sum)
-    SELECT p_tenant, period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
-        behaviour_rating, sum(plans), sum(with_achievement), sum(achievement_sum)
-    FROM delta
-    GROUP BY period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
-        behaviour_rating
-    HAVING sum(plans) <> 0 OR sum(with_achievement) <> 0 OR sum(achievement_sum) <> 0
-    -- one order for every writer: two refreshes wait for each other, never in a circle
-    ORDER BY period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
-        behaviour_rating
-    ON CONFLICT (tenant_id, period_id, checkpoint_id, unit_id, plan_status, predikat,
-        result_rating, behaviour_rating) DO UPDATE SET
-        plans = k.plans + EXCLUDED.plans,
-        with_achievement = k.with_achievement + EXCLUDED.with_achievement,
-        achievement_sum = k.achievement_sum + EXCLUDED.achievement_sum;
-END
-$$;
+{REFRESH_FUNCTION}
 
 -- The region's read models from nothing, with the same function.
 CREATE FUNCTION kinerja_progress_rebuild(p_tenant bigint) RETURNS void
