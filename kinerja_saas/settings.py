@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # Documents that passed the guards and validation, kept by their text (0: none).
     document_cache_size: int = 256
+    # Responses of identical read documents per region and viewer, for up to a second
+    # (schema/response_cache.py, docs/response-cache.md); 0 turns the cache off.
+    response_cache_entries: int = Field(default=1000, ge=0)
     # Uploads (multipart requests) may be larger: a roster of 20,000 ASN is about 3 MB.
     import_max_bytes: int = 20_000_000
 
@@ -221,6 +224,21 @@ class Settings(BaseSettings):
     # own address (`own_url`, the host and port it listens on). Without an SMTP host, dev and
     # test write each message as an .eml file into <data_dir>/mailbox/; production then
     # leaves deliveries PENDING and logs a warning.
+    # Generated documents (kinerja_saas/documents/storage.py): "folder" keeps them under
+    # <data_dir>/documents (dev, tests, one machine) and serves them through signed links of
+    # this platform; "s3" puts them in S3-compatible object storage (MinIO in
+    # docker-compose.yml) and hands out presigned URLs. Links live this many seconds.
+    document_storage: Literal["folder", "s3"] = "folder"
+    document_link_seconds: int = Field(default=300, ge=10, le=86_400)
+    s3_endpoint: str | None = None  # e.g. http://minio:9000; unset: AWS
+    # The address browsers reach the storage at, when it is not `s3_endpoint` (compose:
+    # the API talks to http://minio:9000, a browser to http://localhost:9000). Presigned
+    # URLs are signed for this host; signing needs no connection.
+    s3_public_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = Field(default=None, repr=False)
+    s3_secret_access_key: str | None = Field(default=None, repr=False)
     public_url: str | None = None
     # Where this platform itself is reached: the survey page /s/… and the QR codes that print
     # it (`platform_url()`). Unset: outside production the address a request came to, in
@@ -376,6 +394,8 @@ class Settings(BaseSettings):
     def _cross_checks(self) -> Settings:
         """Every problem at once, one per line (describe_problems prints them)."""
         problems = self._email_problems() + self._secret_problems()
+        if self.document_storage == "s3" and not self.s3_bucket:
+            problems.append("KINERJA_DOCUMENT_STORAGE=s3 needs KINERJA_S3_BUCKET")
         if problems:
             raise ValueError("\n".join(problems))
         return self

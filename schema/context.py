@@ -40,6 +40,9 @@ class Context:
     # The region a public field (survey code, region slug) bound this request to. On the
     # request, not in a contextvar: sibling root fields run as separate tasks.
     public_tenant_id: int | None = None
+    region_plan: str | None = None  # the region's plan, read when the transaction opened
+    # The request limits counted this request already (the response cache's look-up).
+    request_counted: bool = False
 
     @property
     def client_ip(self) -> str:

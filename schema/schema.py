@@ -21,7 +21,10 @@ from kinerja_saas.settings import Settings, get_settings
 from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
 from schema.document_cache import DocumentCache, DocumentStore
+from schema.documents.mutations import DocumentMutation
+from schema.documents.queries import DocumentQuery
 from schema.errors import MaskUnexpectedErrors, expected_error, should_mask
+from schema.execution import LeanExecutionContext
 from schema.isolation import AnonymousOnly, AuthenticationAlone
 from schema.limits import CostLimit, DocumentShape
 from schema.notifications.mutations import NotificationMutation, WebhookMutation
@@ -61,6 +64,7 @@ Query = merge_types(
         SurveyQuery,
         TrainingQuery,
         TppQuery,
+        DocumentQuery,
     ),
 )
 Mutation = merge_types(
@@ -78,6 +82,7 @@ Mutation = merge_types(
         SurveyMutation,
         TrainingMutation,
         TppMutation,
+        DocumentMutation,
     ),
 )
 
@@ -113,6 +118,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        execution_context_class=LeanExecutionContext,
         extensions=[
             *hidden,
             lambda: DocumentCache(store=documents),

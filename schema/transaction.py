@@ -23,6 +23,7 @@ from kinerja_saas.errors import DomainError
 from kinerja_saas.ratelimit import RateLimited
 from schema.error_codes import ApiError
 from schema.errors import UNEXPECTED_MESSAGE, unavailable_error
+from schema.response_cache import bump_generation
 from tenants.context import Binding, tenant_transaction
 
 log = logging.getLogger("kinerja.graphql")
@@ -44,7 +45,9 @@ class TenantTransaction(SchemaExtension):
         if fair_share is not None and actor is not None:
 
             async def admit(plan: str | None) -> None:
-                await fair_share.limiter.admit(actor, plan)
+                context.region_plan = plan  # a cached response's request limits
+                if not context.request_counted:
+                    await fair_share.limiter.admit(actor, plan)
 
         slot = fair_share.slots.slot(tenant_id) if fair_share else contextlib.nullcontext()
         # The request's region, fixed before its first field: by the token, or (none) by
@@ -61,6 +64,10 @@ class TenantTransaction(SchemaExtension):
                 result = self.execution_context.result
                 if result is not None and getattr(result, "errors", None):
                     raise _Rollback
+            if binding.serial:
+                # Committed: cached reads of the region stop being served before this
+                # response leaves, so the writer (and everyone) reads the write at once.
+                await _invalidate_cached_reads(context, actor)
         except Exception as exc:
             if isinstance(exc, RateLimited):
                 _retry_after(context, exc.retry_after)
@@ -86,6 +93,15 @@ class TenantTransaction(SchemaExtension):
                         extensions={"code": ApiError.ROLLED_BACK.value},
                     )
                 )
+
+
+async def _invalidate_cached_reads(context, actor) -> None:
+    if actor is not None:
+        await bump_generation(context.redis, None if actor.is_operator else actor.tenant_id)
+    elif context.public_tenant_id is not None:  # a public form's submission
+        await bump_generation(context.redis, context.public_tenant_id)
+    # Anonymous without a region (login, refreshToken, activateAccount): their writes are
+    # sessions, met by the revocation check before any cached response.
 
 
 def _retry_after(context, seconds: int) -> None:

@@ -9,6 +9,7 @@ import copy
 import functools
 import re
 import time
+from typing import Any
 
 import jwt
 import orjson
@@ -24,6 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.types import ExecutionResult as StrawberryResult
 from strawberry.types.unset import UNSET
 
 from kinerja_saas import logs, metrics
@@ -34,12 +36,14 @@ from kinerja_saas.auth.revocation import RevocationWatch
 from kinerja_saas.auth.tokens import decode_access
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
+from kinerja_saas.ratelimit import RateLimited
 from kinerja_saas.regions import queries as regions
 from kinerja_saas.settings import Settings
 from schema import graphiql
 from schema.context import Context
 from schema.error_codes import HTTP_REASONS, ApiError
 from schema.errors import UNEXPECTED_MESSAGE
+from schema.response_cache import ResponseCache, cache_key
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
 
@@ -213,6 +217,7 @@ class KinerjaGraphQL(GraphQL):
             else None
         )
         self.fair_share = FairShare(self.redis, settings)
+        self.response_cache = ResponseCache(self.redis, settings.response_cache_entries)
         # Revoked access tokens, refused within seconds (kinerja_saas/auth/revocation.py).
         self.revocations = RevocationWatch(settings)
 
@@ -354,7 +359,7 @@ class KinerjaGraphQL(GraphQL):
         started = time.perf_counter()
         outcome = "error"
         try:
-            result = await super().execute_single(
+            result = await self._execute_or_cached(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
             outcome = _outcome(result)
@@ -369,6 +374,140 @@ class KinerjaGraphQL(GraphQL):
                 _log.warning("graphql operation without a name", **fields)
             else:
                 _log.info("graphql", **fields)
+
+    async def _execute_or_cached(
+        self, request, request_adapter, sub_response, context, root_value, request_data
+    ):
+        """A cacheable read is answered from the response cache when an entry of its exact
+        key and the region's current generation exists (after the request limits count it),
+        and its result kept when it has no errors (schema/response_cache.py)."""
+        key = (
+            self._cache_key(request, context, request_data)
+            if request_adapter.method == "POST"  # GET: CSRF-prone, and refused for queries
+            else None
+        )
+        if key is None:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        cache = self.response_cache
+        generation, counted = await self._generation_and_count(context, key)
+        if generation is None:  # no Redis: no cache
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        entry = cache.get(key, generation)
+        if entry is not None and counted:
+            if cache.due_for_refresh(entry) and cache.running(key, generation) is None:
+                # Past half its second: one request recomputes it in the background while
+                # this and the next ones are still answered from it, so the hot list's
+                # requests do not all wait for the recompute when it expires (the tail).
+                entry.refreshing = True
+                context.request_counted = True  # the refresh is this request, counted
+                execute = super().execute_single
+                cache.in_background(
+                    self._recompute(
+                        execute,
+                        key,
+                        generation,
+                        context,
+                        (request, request_adapter, sub_response, context, root_value, request_data),
+                    )
+                )
+            return StrawberryResult(data=entry.data, errors=None)
+        # Counted already (a stale entry's plan): the transaction does not count it again.
+        context.request_counted = counted
+        running = cache.running(key, generation)
+        if running is not None:
+            # The same key and generation is being computed by another request of this
+            # process (the same viewer, document and variables): its answer is this one's.
+            done = await asyncio.shield(running)
+            if done is not None and (counted or await self._count(context, done.plan)):
+                return StrawberryResult(data=done.data, errors=None)
+        with cache.computing(key, generation) as finished:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            if (
+                isinstance(result, StrawberryResult)
+                and not result.errors
+                and isinstance(result.data, dict)
+            ):
+                finished(cache.keep(key, generation, result.data, context.region_plan))
+        return result
+
+    async def _recompute(self, execute, key, generation, context: Context, args) -> None:
+        """The background refresh of an entry: the same request again (already counted
+        against the limits), kept under the generation read before it ran."""
+        cache = self.response_cache
+        with cache.computing(key, generation) as finished:
+            try:
+                result = await execute(*args)
+            except Exception:
+                _log.exception("response cache refresh failed")
+                return
+            if (
+                isinstance(result, StrawberryResult)
+                and not result.errors
+                and isinstance(result.data, dict)
+            ):
+                finished(cache.keep(key, generation, result.data, context.region_plan))
+
+    async def _count(self, context: Context, plan: str | None) -> bool:
+        """Counts the request against its limits; False when they refuse it (the ordinary
+        path then counts and refuses it, with its Retry-After)."""
+        if self.fair_share is None or context.actor is None:
+            return True
+        try:
+            await self.fair_share.limiter.admit(context.actor, plan)
+        except RateLimited:
+            return False
+        context.request_counted = True
+        return True
+
+    async def _generation_and_count(self, context: Context, key) -> tuple[Any, bool]:
+        """The region's generation; with an entry in memory (its plan known), the request
+        limits counted at the same time, so a hit waits for Redis once, not twice. Counted
+        is False when nothing was counted or the limits refused (the ordinary path then
+        counts and refuses it, with its Retry-After)."""
+        actor = context.actor
+        assert actor is not None and actor.tenant_id is not None
+        candidate = self.response_cache.peek(key)
+        if candidate is None or self.fair_share is None:
+            return await self.response_cache.generation(actor.tenant_id), False
+
+        generation, counted = await asyncio.gather(
+            self.response_cache.generation(actor.tenant_id), self._count(context, candidate.plan)
+        )
+        return generation, counted
+
+    def _cache_key(self, request, context: Context, request_data):
+        """The key of a request the response cache may answer; None for anything else: not a
+        query, anonymous, an operator, a refused token, uploads."""
+        actor = context.actor
+        if (
+            not self.response_cache.enabled
+            or actor is None
+            or context.auth_error is not None
+            or not isinstance(request_data.query, str)
+            or self.is_websocket_request(request)
+        ):
+            return None
+        try:
+            kind = chosen_operation(
+                request_data.query, request_data.operation_name, self.settings.max_tokens
+            )
+        except RequestRefused:
+            return None
+        if kind != OperationType.QUERY:
+            return None
+        return cache_key(
+            actor,
+            str(request.base_url),
+            request_data.query,
+            request_data.operation_name,
+            request_data.variables,
+        )
 
     # --- WebSocket -------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ APP_FUNCTIONS = (
     "kinerja_progress_rebuild(bigint)",
     "survey_code_lookup(text)",
     "survey_code_rules(text)",
+    "document_code_lookup(text)",
     "auth_revoke_tokens(bigint, bigint[], integer[], bigint)",
     "auth_token_revocations(double precision)",
     "operator_change_password(bigint, text, text)",

@@ -26,7 +26,7 @@ SCHEMA = ROOT / "schema"
 
 DOMAIN_FILES = {"__init__.py", "types.py", "queries.py", "mutations.py"}
 OPTIONAL_FILES = {"subscriptions.py"}
-DOMAINS = {"auth", "regions", "org", "performance", "notifications", "surveys", "training", "tpp"}
+DOMAINS = {"auth", "regions", "org", "performance", "notifications", "surveys", "training", "tpp", "documents"}
 INFRASTRUCTURE = {
     "__init__",
     "schema",
@@ -38,6 +38,8 @@ INFRASTRUCTURE = {
     "pagination",
     "transaction",
     "document_cache",
+    "response_cache",  # identical reads per region and viewer (docs/response-cache.md)
+    "execution",  # plain scalar fields without graphql-core's per-field path
     "errors",
     "payloads",
     "error_codes",  # the API's declared error codes

@@ -106,6 +106,8 @@ SAMPLES: dict[str, object] = {
     "verb": "diberikan",
     "batch": "Angkatan 1",
     "day": date(2026, 3, 2),
+    # documents
+    "what": "SKP",
 }
 
 
@@ -161,7 +163,15 @@ def _params(member: ErrorCode, *, optional: bool) -> dict[str, object]:
 
 def test_the_catalogue_covers_every_domain():
     modules = set(_catalogue_modules())
-    for domain in ("auth", "org", "performance", "surveys", "training", "notifications"):
+    for domain in (
+        "auth",
+        "org",
+        "performance",
+        "surveys",
+        "training",
+        "notifications",
+        "documents",
+    ):
         assert f"kinerja_saas.{domain}.errors" in modules
     assert {"kinerja_saas.errors", "kinerja_saas.regions.errors", "schema.error_codes"} <= modules
     assert len(_members()) >= 100

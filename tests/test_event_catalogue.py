@@ -345,6 +345,14 @@ async def _flows(api, region) -> None:
     async with tenant_transaction(region.id):
         await tpp.save_rule_set(actor=admin, effective_month=month, rules=DEFAULTS)
         await tpp.request_computation(actor=admin, month=month)
+    # A document asked for (the region's predikat recap).
+    from kinerja_saas.documents import service as documents
+    from kinerja_saas.documents.rules import DocumentKind
+
+    async with tenant_transaction(region.id):
+        await documents.request_document(
+            actor=admin, kind=DocumentKind.PREDIKAT_RECAP, subject_id=region.period.id
+        )
 
 
 async def test_what_the_services_write_matches_the_declared_payloads(api, region_a, owner_conn):

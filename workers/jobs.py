@@ -13,6 +13,7 @@ DISPATCH_EVENT: Final = "dispatch_event"  # the handlers of an event's topic
 FAN_OUT_NOTIFICATIONS: Final = "fan_out_notifications"  # a topic's notification kind
 IMPORT_EMPLOYEES: Final = "import_employees"
 COMPUTE_TPP: Final = "compute_tpp"  # one region-month
+RENDER_DOCUMENTS: Final = "render_documents"  # one document job (a PDF or a unit's ZIP)
 REDELIVER_WEBHOOK: Final = "redeliver_webhook"
 AGGREGATE_SURVEY_CAMPAIGN: Final = "aggregate_survey_campaign"  # debounced per campaign
 
@@ -43,6 +44,7 @@ ALL: Final = (
     FAN_OUT_NOTIFICATIONS,
     IMPORT_EMPLOYEES,
     COMPUTE_TPP,
+    RENDER_DOCUMENTS,
     REDELIVER_WEBHOOK,
     AGGREGATE_SURVEY_CAMPAIGN,
     SEND_EMAILS,

@@ -22,6 +22,7 @@ from typing import Any
 
 from kinerja_saas.auth import events as auth
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.documents import events as documents
 from kinerja_saas.notifications import events as notifications
 from kinerja_saas.notifications.kinds import BY_NAME, Kind
 from kinerja_saas.org import events as org
@@ -102,6 +103,8 @@ _TABLE = (
     Route(training.UNIT_ASSIGNED, notify=_kind("TRAINING_UNIT_ASSIGNED")),
     # tpp
     Route(tpp.COMPUTE_REQUESTED, job=jobs.COMPUTE_TPP),
+    # documents
+    Route(documents.DOCUMENTS_REQUESTED, job=jobs.RENDER_DOCUMENTS),
     # notifications
     Route(notifications.ANNOUNCEMENT, notify=_kind("ANNOUNCEMENT")),
     Route(notifications.APPROVAL_REMINDER, notify=_kind("APPROVAL_OVERDUE")),

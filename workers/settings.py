@@ -12,6 +12,7 @@ from arq import cron, func
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import ConfigurationError, Settings, get_settings
 from workers import jobs
+from workers.documents import RENDER_TIMEOUT_SECONDS, render_documents
 from workers.metrics import instrument, on_job_start
 from workers.notifications.email import (
     SWEEP_EVERY_MINUTES,
@@ -49,6 +50,12 @@ FUNCTIONS = [
         timeout=IMPORT_TIMEOUT_SECONDS,
     ),
     func(compute_tpp, name=jobs.COMPUTE_TPP, max_tries=FOREVER_TRIES, timeout=3600),
+    func(
+        render_documents,
+        name=jobs.RENDER_DOCUMENTS,
+        max_tries=FOREVER_TRIES,
+        timeout=RENDER_TIMEOUT_SECONDS,
+    ),
     func(announce_deadlines, name=jobs.ANNOUNCE_DEADLINES, max_tries=FOREVER_TRIES),
     func(
         fan_out_notifications,

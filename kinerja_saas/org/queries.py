@@ -192,13 +192,14 @@ async def employees_page(
         f" ORDER BY p.{column} {direction}, p.id {direction}"
     )
     _, rows = await db().execute_query(query, sql.params)
-    return [_nest(dict(r), relations) for r in rows]
+    # The aliases of each relation's columns, worked out once per page, not per row.
+    aliased = [(r, [(f"{r}__{c}", c) for c in RELATIONS[r][1]]) for r in relations]
+    return [_nest(dict(r), aliased) for r in rows]
 
 
-def _nest(row: dict[str, Any], relations: list[str]) -> dict[str, Any]:
-    for relation in relations:
-        prefix = relation + "__"
-        nested = {k[len(prefix) :]: row.pop(k) for k in [k for k in row if k.startswith(prefix)]}
+def _nest(row: dict[str, Any], aliased: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, Any]:
+    for relation, columns in aliased:
+        nested = {column: row.pop(alias) for alias, column in columns}
         row[relation] = nested if nested["id"] is not None else None
     return row
 

@@ -1,5 +1,6 @@
 """The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz, and the public
-survey page /s/{code} with the region admin's QR codes (kinerja_saas/runtime/survey_pages.py)."""
+survey page /s/{code} with the region admin's QR codes (kinerja_saas/runtime/survey_pages.py),
+the document verification page /v/{code} and signed downloads (runtime/document_pages.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.runtime.client_address import ClientAddressMiddleware
+from kinerja_saas.runtime.document_pages import DocumentPages
 from kinerja_saas.runtime.metrics import collect
 from kinerja_saas.runtime.survey_pages import SurveyPages
 from kinerja_saas.settings import Settings, get_settings
@@ -268,6 +270,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             # Shares the GraphQL endpoint's Redis client: the same rate-limit counters.
             *SurveyPages(settings, graphql.redis, graphql.revocations).routes,
+            # Document verification (/v/{code}) and signed downloads: the same Redis
+            # counters and the same per-region slots as GraphQL operations.
+            *DocumentPages(settings, graphql.redis, graphql.fair_share).routes,
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -275,4 +280,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.live_hub = live_hub
     app.state.fair_share = graphql.fair_share
     app.state.revocations = graphql.revocations
+    app.state.response_cache = graphql.response_cache
     return app

@@ -149,11 +149,17 @@ def _listen_on(host: str | None, port: int | None):
     return _settings()
 
 
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Bind address (default KINERJA_HOST)"),
     port: int = typer.Option(None, help="Port (default KINERJA_PORT)"),
-    workers: int = typer.Option(1, help="Number of API processes"),
+    workers: int = typer.Option(
+        None, min=1, help="Number of API processes (default: one per core this process may use)"
+    ),
 ) -> None:
     """Serve the GraphQL API with uvicorn."""
     import uvicorn
@@ -161,6 +167,9 @@ def serve(
     from kinerja_saas.logs import configure_logging
 
     settings = _listen_on(host, port)
+    # One process serves one core's worth of Python; the default uses every core this
+    # process may run on (a container's CPU set, not the host's count).
+    workers = workers or default_workers()
     uvicorn.run(
         "kinerja_saas.runtime.app:create_app",
         factory=True,

@@ -61,6 +61,8 @@ FIELD_IDS = {
     "unit": "unit",
     "employee": "employee",
     "importJob": "import_job",
+    "documentJob": "document_job",
+    "requestDocument": "plan",  # kind: the enum's first value, SKP
     "plan": "plan",
     "suspendRegion": "region_c",
     "reactivateRegion": "region_c",

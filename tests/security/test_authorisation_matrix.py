@@ -79,6 +79,8 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "tppLines": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "tppExportCsv": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "myTpp": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
+    # the job of staff1's SKP, asked for by staff1 (EMPLOYEE): theirs and the admin's
+    "documentJob": (UNAUTH, NO_REGION, OK, NULL, OK, NULL, NULL),
     # --- mutations ---
     "login": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
     "refreshToken": (OK, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN),
@@ -165,6 +167,9 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "importTppAttendance": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "computeTpp": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "closeTppMonth": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    # staff1's SKP: staff1, the evaluator (chief) and the admin; nobody else knows it exists
+    "requestDocument": (UNAUTH, NO_REGION, OK, OK, OK, NOT_FOUND, NOT_FOUND),
+    "requestUnitDocuments": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
     # --- subscriptions (test_subscription_refusals) ---
     "notificationReceived": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
 }

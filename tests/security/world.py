@@ -16,6 +16,8 @@ import asyncpg
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.database import owner_connection_params
+from kinerja_saas.documents import service as documents
+from kinerja_saas.documents.rules import DocumentKind
 from kinerja_saas.org import importing
 from kinerja_saas.org import service as org
 from kinerja_saas.org.models import PositionType, UnitKind
@@ -111,6 +113,10 @@ async def seed_region(password_hash: str, name: str, settings) -> SeededRegion:
             plan_id=cycle.plan_id,
             checkpoint_id=cycle.checkpoint_id,
         )
+    async with tenant_transaction(region.id):
+        document_job = await documents.request_document(
+            actor=region.actor(Role.EMPLOYEE), kind=DocumentKind.SKP, subject_id=cycle.plan_id
+        )
     spare_hook, _ = await webhook_endpoint(region, "https://spare.example/hook", name="spare")
     ids: dict[str, Any] = {
         "region": region.id,
@@ -128,6 +134,7 @@ async def seed_region(password_hash: str, name: str, settings) -> SeededRegion:
         "evaluation": cycle.evaluation_id,
         "draft_evaluation": draft.id,
         "import_job": job.id,
+        "document_job": document_job["id"],
         "spare_webhook": spare_hook.id,
         "campaign": campaign.id,
         "survey_code": campaign.codes["ktp"],

@@ -66,6 +66,7 @@ async def test_every_tenant_index_leads_with_tenant_id(owner_conn):
         "outbox_events_pending",
         "user_accounts_login_email",
         "survey_campaign_services_code",
+        "documents_code",
     }
     wrong = [
         (r["tbl"], r["idx"])
@@ -163,6 +164,9 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
     from tests.tpp.helpers import fill_tpp_tables
 
     await fill_tpp_tables(region_a)
+    from tests.documents.helpers import fill_document_tables
+
+    await fill_document_tables(region_a)
     async with tenant_transaction(region_a.id):
         event = await outbox.emit(Topic("test.isolation", dict, "A test event."), {})
         await outbox.mark_processed(event.id, "isolation-test")

@@ -1,0 +1,1 @@
+"""Signed performance documents: the SKP, the evaluation, the predikat recap (issue 20)."""

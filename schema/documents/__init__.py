@@ -1,0 +1,1 @@
+"""The API of the documents domain (kinerja_saas/documents)."""

@@ -1,0 +1,272 @@
+"""The response cache of identical reads (schema/response_cache.py): a repeated read of the
+same viewer is answered without SQL; it is never served to another viewer, role or region,
+nor to a composed variant of the document; a mutation's commit invalidates it in every
+process before the writer's response; other writes age out within the TTL; mutations and
+results with errors are never kept; guards, authentication and request limits still apply.
+
+The suite's shared app runs with the cache off (tests/conftest.py); these tests build apps
+with it on. A hit is recognised by its statement count: 0."""
+
+import httpx
+import pytest
+
+from kinerja_saas.auth.roles import Role
+from kinerja_saas.runtime.app import create_app
+from schema import response_cache
+from schema.response_cache import ResponseCache
+from tests.conftest import Api
+
+PEOPLE = "query CachePeople { employees(first: 50) { edges { node { id name email phone } } } }"
+
+
+def _cached_app(settings, **overrides) -> tuple[httpx.AsyncClient, object]:
+    app = create_app(settings.model_copy(update={"response_cache_entries": 100, **overrides}))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    return client, app.state.response_cache
+
+
+@pytest.fixture
+async def cached(settings):
+    client, store = _cached_app(settings)
+    async with client:
+        api = Api(client, settings)
+        api.store = store  # type: ignore[attr-defined]
+        yield api
+
+
+@pytest.fixture
+async def other_process(settings):
+    """A second API process: its own memory, the same Redis."""
+    client, _ = _cached_app(settings)
+    async with client:
+        yield Api(client, settings)
+
+
+async def test_a_repeated_read_is_answered_without_sql(cached, api, region_a):
+    first = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    again = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    assert first.statements > 0 and again.statements == 0
+    assert again.data == first.data == (await api.as_role(region_a, Role.REGION_ADMIN, PEOPLE)).data
+
+
+async def test_never_served_to_another_role_login_or_region(cached, api, region_a, region_b):
+    """Each viewer's answer from the cached app equals what the uncached app gives them,
+    though the admin's response for the same document is in the cache."""
+    admin = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    assert (await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)).statements == 0
+    admin_ids = {e["node"]["id"] for e in admin.data["employees"]["edges"]}
+    for region, role in (
+        (region_a, Role.EMPLOYEE),
+        (region_a, Role.SUPERVISOR),
+        (region_a, Role.TRAINING_OFFICER),
+        (region_b, Role.REGION_ADMIN),
+    ):
+        theirs = await cached.as_role(region, role, PEOPLE)
+        assert theirs.statements > 0, (region.id, role)  # computed, not the admin's entry
+        assert theirs.body == (await api.as_role(region, role, PEOPLE)).body, (region.id, role)
+    other_region = await cached.as_role(region_b, Role.REGION_ADMIN, PEOPLE)
+    assert not admin_ids & {e["node"]["id"] for e in other_region.data["employees"]["edges"]}
+    # The employee sees no contacts of others; the admin's cached answer has them.
+    staff = await cached.as_role(region_a, Role.EMPLOYEE, PEOPLE)
+    assert staff.data != admin.data
+
+
+async def test_composed_variants_of_a_cached_document_are_computed(cached, api, region_a):
+    """An attacker who knows the admin's document cannot reach its entry by aliasing,
+    reordering, renaming or adding fields: each text is its own key, and each is answered
+    for the attacker's own scope."""
+    await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    variants = [
+        PEOPLE,
+        PEOPLE.replace("CachePeople", "Other"),
+        PEOPLE.replace("employees(", "x: employees("),
+        PEOPLE.replace("{ id name email phone }", "{ phone email name id }"),
+        PEOPLE + " ",
+        "query CachePeople { employees(first: 50) { edges { node { id name email phone } } }"
+        " me { id } }",
+    ]
+    for variant in variants:
+        res = await cached.as_role(region_a, Role.EMPLOYEE, variant)
+        assert res.statements > 0, variant
+        assert res.body == (await api.as_role(region_a, Role.EMPLOYEE, variant)).body, variant
+    # Variables are part of the key too.
+    query = "query CachePage($n: Int) { employees(first: $n) { edges { node { id } } } }"
+    three = await cached.as_role(region_a, Role.REGION_ADMIN, query, {"n": 3})
+    two = await cached.as_role(region_a, Role.REGION_ADMIN, query, {"n": 2})
+    assert two.statements > 0 and len(two.data["employees"]["edges"]) == 2
+    assert len(three.data["employees"]["edges"]) == 3
+
+
+async def test_a_writer_and_everyone_else_see_a_mutation_at_once(
+    cached, other_process, region_a, settings
+):
+    staff = region_a.employees["staff2"]
+    query = "query CacheOne($id: ID!) { employee(id: $id) { id name } }"
+    variables = {"id": str(staff.id)}
+    for api in (cached, other_process):
+        for role in (Role.REGION_ADMIN, Role.SUPERVISOR):
+            await api.as_role(region_a, role, query, variables)
+            assert (await api.as_role(region_a, role, query, variables)).statements == 0
+    renamed = await cached.as_role(
+        region_a,
+        Role.REGION_ADMIN,
+        'mutation($id: ID!) { updateEmployee(id: $id, input: {name: "Nama Baru"})'
+        " { employee { name } errors { code } } }",
+        variables,
+    )
+    assert renamed.data["updateEmployee"]["employee"]["name"] == "Nama Baru"
+    for api in (cached, other_process):  # the writer's process and another one
+        for role in (Role.REGION_ADMIN, Role.SUPERVISOR):
+            res = await api.as_role(region_a, role, query, variables)
+            assert res.data["employee"]["name"] == "Nama Baru", role
+            assert res.statements > 0
+
+
+async def test_writes_outside_mutations_age_out_within_the_ttl(
+    cached, region_a, owner_conn, monkeypatch
+):
+    staff = region_a.employees["staff2"]
+    query = "query CacheAge($id: ID!) { employee(id: $id) { id name } }"
+    variables = {"id": str(staff.id)}
+    before = await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    await owner_conn.execute(
+        "UPDATE employees SET name = 'Diubah Pekerja' WHERE tenant_id = $1 AND id = $2",
+        region_a.id,
+        staff.id,
+    )
+    stale = await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    assert stale.statements == 0 and stale.data == before.data  # within its second
+    now = response_cache.time.monotonic()
+    monkeypatch.setattr(
+        response_cache.time, "monotonic", lambda: now + response_cache.TTL_SECONDS + 0.01
+    )
+    fresh = await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    assert fresh.data["employee"]["name"] == "Diubah Pekerja"
+
+
+async def test_errors_and_mutations_are_never_kept(cached, region_a):
+    missing = "query CacheMissing { employee(id: 999999999) { id } }"
+    for _ in range(2):
+        res = await cached.as_role(region_a, Role.REGION_ADMIN, missing)
+        assert res.errors and res.statements > 0
+    mutation = "mutation CacheMark { markAllNotificationsRead { updated } }"
+    for _ in range(2):
+        res = await cached.as_role(region_a, Role.REGION_ADMIN, mutation)
+        assert res.statements > 0
+    assert len(cached.store) == 0
+
+
+async def test_guards_and_authentication_come_before_a_cached_entry(cached, region_a, settings):
+    """With a valid document cached, a deep, alias-heavy or fragment-bomb document built on
+    it is refused by its guard, and an expired token by authentication."""
+    query = "query CacheGuard { units { id name } }"
+    await cached.as_role(region_a, Role.REGION_ADMIN, query)
+    assert (await cached.as_role(region_a, Role.REGION_ADMIN, query)).statements == 0
+    aliases = (
+        "query CacheGuard { "
+        + " ".join(f"a{i}: units {{ id name }}" for i in range(settings.max_aliases + 1))
+        + " }"
+    )
+    deep = "query CacheGuard { units { id " + "parent { " * 20 + "id" + " }" * 20 + " } }"
+    nested = [
+        f"fragment F{i} on Unit {{ " + " ".join([f"...F{i + 1}"] * 9) + " }" for i in range(9)
+    ]
+    bomb = "query CacheGuard { units { ...F0 } } " + " ".join(
+        [*nested, "fragment F9 on Unit { id }"]
+    )
+    for text, code in (
+        (aliases, None),
+        (deep, None),
+        (bomb, "QUERY_TOO_LARGE"),
+    ):
+        res = await cached.as_role(region_a, Role.REGION_ADMIN, text)
+        assert res.errors and res.body["data"] is None and res.statements == 0, text[:60]
+        if code:
+            assert res.codes == [code]
+    expired = region_a.token(Role.REGION_ADMIN, settings, ttl=-10)
+    res = await cached(query, token=expired)
+    assert res.codes == ["TOKEN_EXPIRED"] and res.body["data"] is None
+    anonymous = await cached(query)
+    assert anonymous.body["data"] is None and anonymous.codes == ["UNAUTHENTICATED"]
+
+
+async def test_a_cached_answer_still_counts_against_the_request_limits(settings, region_a):
+    limits = {"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
+    client, _ = _cached_app(
+        settings, plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")}
+    )
+    async with client:
+        api = Api(client, settings)
+        query = "query CacheLimit { units { id } }"
+        answers = [await api.as_role(region_a, Role.SUPERVISOR, query) for _ in range(4)]
+    assert [r.statements == 0 for r in answers[:3]] == [False, True, True]
+    assert answers[3].codes == ["RATE_LIMITED"]
+
+
+async def test_no_redis_no_cache():
+    from redis.asyncio import Redis
+
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    cache = ResponseCache(dead, max_entries=10)
+    assert await cache.generation(1) is None
+    await dead.aclose()
+    assert not ResponseCache(None, max_entries=10).enabled
+    assert not ResponseCache(object(), max_entries=0).enabled
+
+
+async def test_concurrent_misses_of_one_key_run_the_query_once(cached, region_a, region_b):
+    """Requests of the same viewer and document arriving while it is computed wait for that
+    answer; another viewer's identical document is computed for them."""
+    import asyncio
+
+    query = "query CacheFlight { employees(first: 20) { edges { node { id name } } } }"
+    same = [cached.as_role(region_a, Role.REGION_ADMIN, query) for _ in range(5)]
+    other = [cached.as_role(region_b, Role.REGION_ADMIN, query)]
+    answers = await asyncio.gather(*same, *other)
+    ran = [r.statements > 0 for r in answers[:5]]
+    assert ran.count(True) == 1, ran
+    assert len({str(r.data) for r in answers[:5]}) == 1
+    assert answers[5].statements > 0 and answers[5].data != answers[0].data
+
+
+async def test_an_entry_past_half_its_second_is_refreshed_in_the_background(
+    cached, region_a, owner_conn, monkeypatch
+):
+    """Still answered from the entry (no request waits for the recompute), while one
+    refresh reads the current data; the next request gets the refreshed entry."""
+    import asyncio
+
+    staff = region_a.employees["staff2"]
+    query = "query CacheRefresh($id: ID!) { employee(id: $id) { id name } }"
+    variables = {"id": str(staff.id)}
+    await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    await owner_conn.execute(
+        "UPDATE employees SET name = 'Segar Kembali' WHERE tenant_id = $1 AND id = $2",
+        region_a.id,
+        staff.id,
+    )
+    now = response_cache.time.monotonic()
+    later = now + response_cache.TTL_SECONDS * response_cache.REFRESH_AFTER + 0.01
+    monkeypatch.setattr(response_cache.time, "monotonic", lambda: later)
+    served = await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    assert served.statements == 0 and served.data["employee"]["name"] != "Segar Kembali"
+    assert cached.store.background  # one refresh running
+    await asyncio.gather(*cached.store.background)
+    fresh = await cached.as_role(region_a, Role.REGION_ADMIN, query, variables)
+    assert fresh.statements == 0 and fresh.data["employee"]["name"] == "Segar Kembali"
+
+
+def test_memory_is_bounded_by_entries_and_bytes(monkeypatch):
+    cache = ResponseCache(object(), max_entries=3)
+    generation = (b"1", None)
+    for n in range(5):
+        cache.keep(("k", n), generation, {"n": n}, None)
+    assert len(cache) == 3 and cache.get(("k", 0), generation) is None
+    assert cache.get(("k", 4), generation) is not None
+    big = {"x": "a" * (response_cache.MAX_ENTRY_BYTES + 1)}
+    assert cache.keep(("big",), generation, big, None).data is big  # returned, not kept
+    assert cache.peek(("big",)) is None
+    monkeypatch.setattr(response_cache, "MAX_TOTAL_BYTES", 40)
+    cache.keep(("k", 5), generation, {"pad": "x" * 20}, None)
+    assert cache.bytes <= 40 and len(cache) <= 2
+    assert cache.bytes == sum(e.size for e in cache._entries.values())
