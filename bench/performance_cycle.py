@@ -201,7 +201,7 @@ ORDER BY c.id
 """
 
 # The read-model floors (issue 19): the same answers read from the read models the server
-# reads (plan_progress, plan_progress_counts; migration 0030), each one hand-written
+# reads (plan_progress, plan_progress_counts; migration 0031), each one hand-written
 # statement: the least any reader of those tables does. The floors above recompute from the
 # realisations and check that the read models are right; these tell the API's overhead.
 

@@ -66,7 +66,7 @@ APP_FUNCTIONS = (
     "auth_login_regions(text)",
     "region_stats(bigint[])",
     "kinerja_achievement(numeric, numeric, text, numeric)",
-    # The performance read models (migration 0030): the triggers of the app's own writes
+    # The performance read models (migration 0031): the triggers of the app's own writes
     # call these, and the rebuild is the recompute of `kinerja rebuild-read-models`.
     "kinerja_region_cap(bigint)",
     "kinerja_progress_refresh(bigint, bigint[])",

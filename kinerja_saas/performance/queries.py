@@ -599,7 +599,7 @@ async def plans_count(*, actor: Actor, flt: PlanFilter) -> int:
 # --- monitoring: the read models ----------------------------------------------------------------
 # `plan_progress` (per plan: the year's row and one per checkpoint) and `plan_progress_counts`
 # (those rows counted per period, checkpoint, unit and ratings) are kept current by the
-# triggers of migration 0030 in every writing transaction; the achievement arithmetic is in
+# triggers of migration 0031 in every writing transaction; the achievement arithmetic is in
 # its `kinerja_progress_refresh`. The team view and the statistics read them.
 
 

@@ -1,4 +1,4 @@
-"""The performance read models (issue 19, migration 0030): kept current by every writing
+"""The performance read models (issue 19, migration 0031): kept current by every writing
 transaction, they always equal a rebuild from nothing, and the team view and the
 statistics read from them answer what the live computation from the realisations answers
 (tests/performance/live_reference.py, main's SQL before the read models)."""

@@ -203,7 +203,10 @@ END
 $$;
 """ % {
     "small": SMALL_BATCH,
-    "static": APPLY.replace("$1", "p_tenant").replace("$2", "p_plans").replace("$3", "v_cap").rstrip(),
+    "static": APPLY.replace("$1", "p_tenant")
+    .replace("$2", "p_plans")
+    .replace("$3", "v_cap")
+    .rstrip(),
     "dynamic": APPLY,
 }
 
@@ -371,7 +374,7 @@ REVERSE = "\n".join(
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0029_evaluation_evidence")]
+    dependencies = [("models", "0030_documents")]
 
     initial = False
 
