@@ -27,7 +27,12 @@ from typing import IO, Any
 import asyncpg
 import httpx
 
-from kinerja_saas.database import build_pg_url, parse_pg_url
+from kinerja_saas.database import (
+    APP_SERVER_SETTINGS,
+    app_connection_params,
+    build_pg_url,
+    parse_pg_url,
+)
 from kinerja_saas.settings import Settings
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -78,6 +83,51 @@ async def fresh_database(server_url: str, name: str, redis_url: str) -> tuple[st
     return owner_url, settings
 
 
+async def app_connection(settings: Settings) -> asyncpg.Connection:
+    """A connection as the app role with the app's session settings (RLS applies): what a
+    floor measures against."""
+    return await asyncpg.connect(
+        **app_connection_params(settings), server_settings=dict(APP_SERVER_SETTINGS)
+    )
+
+
+async def region_admin(conn: asyncpg.Connection, tenant_id: int) -> asyncpg.Record:
+    """The region's first REGION_ADMIN login (id, email, employee_id), as generated."""
+    return await conn.fetchrow(
+        "SELECT id, email, employee_id FROM user_accounts WHERE tenant_id = $1"
+        " AND 'REGION_ADMIN' = ANY(roles) ORDER BY id LIMIT 1",
+        tenant_id,
+    )
+
+
+def access_token(
+    settings: Settings,
+    *,
+    tenant_id: int,
+    account_id: int,
+    email: str,
+    employee_id: int | None,
+    roles: Sequence[str] = ("REGION_ADMIN", "EMPLOYEE"),
+    ttl: int = 3600,
+) -> str:
+    """An access token for a generated login, signed with the run's secret (the bench logs
+    in without passwords: generated logins have none)."""
+    from kinerja_saas.auth.actor import Actor
+    from kinerja_saas.auth.roles import Role
+    from kinerja_saas.auth.tokens import issue_pair
+
+    actor = Actor(
+        user_id=account_id,
+        tenant_id=tenant_id,
+        roles=frozenset(Role(r) for r in roles),
+        email=email,
+        employee_id=employee_id,
+    )
+    return issue_pair(
+        actor, token_version=1, secret=settings.jwt_secret or "", access_ttl=ttl, refresh_ttl=ttl
+    ).access_token
+
+
 async def empty_redis(redis_url: str) -> None:
     """Empties the benchmark's Redis database (its own db number: queued jobs and counters
     of an earlier run must not leak into this one)."""
@@ -92,6 +142,31 @@ def percentile(values: list[float], p: float) -> float:
     """Nearest rank."""
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, int(-(-p * len(ordered) // 100)) - 1))]
+
+
+def proc_status_mib(pid: int, key: str) -> float | None:
+    """A memory line of a process's /proc status in MiB: VmHWM (peak resident set size),
+    VmRSS (now); None where unavailable."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def proc_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process (Linux /proc), or None where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process: the load generator's share."""
+    t = os.times()
+    return t.user + t.system
 
 
 def load_average() -> str:

@@ -23,7 +23,6 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -35,7 +34,11 @@ from bench.common import (
     REPO_ROOT,
     RESULTS_DIR,
     ApiServer,
+    access_token,
     fresh_database,
+    own_cpu_seconds,
+    proc_cpu_seconds,
+    region_admin,
     run_until_terminated,
 )
 from bench.generate import generate
@@ -110,20 +113,6 @@ class Run:
         }
 
 
-def _proc_cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process (Linux /proc), or None where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _own_cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system
-
-
 async def run_load(
     name: str,
     call: Callable[[], Awaitable[Any]],
@@ -148,14 +137,14 @@ async def run_load(
             if check is not None:
                 check(result)
 
-    own_cpu = _own_cpu_seconds()
-    server_cpu = _proc_cpu_seconds(server_pid) if server_pid else None
+    own_cpu = own_cpu_seconds()
+    server_cpu = proc_cpu_seconds(server_pid) if server_pid else None
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     run.seconds = time.perf_counter() - started
-    run.cpu["load generator"] = _own_cpu_seconds() - own_cpu
+    run.cpu["load generator"] = own_cpu_seconds() - own_cpu
     if server_cpu is not None and server_pid:
-        after = _proc_cpu_seconds(server_pid)
+        after = proc_cpu_seconds(server_pid)
         if after is not None:
             run.cpu["api server"] = after - server_cpu
     return run
@@ -176,11 +165,7 @@ class Region:
 async def first_region(owner_url: str, tenant_id: int) -> Region:
     conn = await asyncpg.connect(**parse_pg_url(owner_url))
     try:
-        account = await conn.fetchrow(
-            "SELECT id, email, employee_id FROM user_accounts WHERE tenant_id = $1"
-            " AND 'REGION_ADMIN' = ANY(roles) ORDER BY id LIMIT 1",
-            tenant_id,
-        )
+        account = await region_admin(conn, tenant_id)
         employees = await conn.fetchval(
             "SELECT count(*) FROM employees WHERE tenant_id = $1", tenant_id
         )
@@ -189,25 +174,14 @@ async def first_region(owner_url: str, tenant_id: int) -> Region:
     return Region(tenant_id, account["id"], account["email"], account["employee_id"], employees)
 
 
-def access_token(settings: Settings, region: Region) -> str:
-    from kinerja_saas.auth.actor import Actor
-    from kinerja_saas.auth.roles import Role
-    from kinerja_saas.auth.tokens import issue_pair
-
-    actor = Actor(
-        user_id=region.account_id,
+def admin_token(settings: Settings, region: Region) -> str:
+    return access_token(
+        settings,
         tenant_id=region.tenant_id,
-        roles=frozenset({Role.REGION_ADMIN, Role.EMPLOYEE}),
+        account_id=region.account_id,
         email=region.email,
         employee_id=region.employee_id,
     )
-    return issue_pair(
-        actor,
-        token_version=1,
-        secret=settings.jwt_secret or "",
-        access_ttl=3600,
-        refresh_ttl=3600,
-    ).access_token
 
 
 # --- the phases --------------------------------------------------------------------------
@@ -505,7 +479,7 @@ async def main(args: argparse.Namespace) -> int:
     region = await first_region(owner_url, tenant_ids[0])
     if region.employees < PAGE_SIZE:
         raise SystemExit(f"--employees must be at least {PAGE_SIZE} (one full page)")
-    token = access_token(settings, region)
+    token = admin_token(settings, region)
     owner_params = parse_pg_url(owner_url)
     app_params = app_connection_params(settings)
     conn = await asyncpg.connect(**owner_params)

@@ -39,10 +39,12 @@ from bench.common import (
     RESULTS_DIR,
     ApiServer,
     WorkerProcess,
+    access_token,
     empty_redis,
     fresh_database,
     load_average,
     percentile,
+    region_admin,
     run_until_terminated,
 )
 from bench.generate import generate
@@ -142,11 +144,7 @@ async def build_data(owner_url: str, settings: Any, size: Sizes) -> list[dict[st
                 tenant,
                 cycle.period_id,
             )
-            admin = await conn.fetchrow(
-                "SELECT id, email, employee_id FROM user_accounts WHERE tenant_id = $1"
-                " AND 'REGION_ADMIN' = ANY(roles) ORDER BY id LIMIT 1",
-                tenant,
-            )
+            admin = await region_admin(conn, tenant)
             group = "big" if tenant in big else "small"
             regions.append(
                 {
@@ -200,21 +198,15 @@ async def build_data(owner_url: str, settings: Any, size: Sizes) -> list[dict[st
 
 
 def _token(settings, tenant_id, account_id, email, employee_id, roles) -> str:
-    from kinerja_saas.auth.actor import Actor
-    from kinerja_saas.auth.roles import Role
-    from kinerja_saas.auth.tokens import issue_pair
-
-    actor = Actor(
-        user_id=account_id,
+    return access_token(
+        settings,
         tenant_id=tenant_id,
-        roles=frozenset(Role(r) for r in roles),
+        account_id=account_id,
         email=email,
         employee_id=employee_id,
+        roles=roles,
+        ttl=6 * 3600,  # the load run outlasts the default hour
     )
-    ttl = 6 * 3600
-    return issue_pair(
-        actor, token_version=1, secret=settings.jwt_secret or "", access_ttl=ttl, refresh_ttl=ttl
-    ).access_token
 
 
 COUNTS = """

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -32,10 +30,12 @@ from bench.common import (
     REPO_ROOT,
     RESULTS_DIR,
     WorkerProcess,
+    app_connection,
+    empty_redis,
     fresh_database,
+    proc_status_mib,
 )
 from bench.generate import generate
-from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params
 from kinerja_saas.outbox.service import insert_events_sql
 from kinerja_saas.performance.events import PERIOD_OPENED
 
@@ -65,15 +65,6 @@ SELECT $1, u.id, $2, 'PERIOD_OPENED', 'Periode kinerja 2031 dibuka',
 FROM user_accounts u WHERE u.tenant_id = $1 AND u.is_active
 """
 EMIT_SQL = insert_events_sql(PERIOD_OPENED, payload_sql="$1::jsonb", returning="id")
-
-
-def peak_rss_mib(pid: int) -> float | None:
-    """VmHWM: the process's peak resident set size."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return None
 
 
 async def floor_round(app: asyncpg.Connection, tenant_id: int, event_id: int) -> float:
@@ -164,14 +155,8 @@ async def main(args: argparse.Namespace) -> int:
     print(f"generating a region of {args.employees:,} employees with logins …", flush=True)
     (tenant_id,) = await generate(owner_url, regions=1, employees_per_region=args.employees)
     owner = await asyncpg.connect(owner_url)
-    app = await asyncpg.connect(
-        **app_connection_params(settings), server_settings=dict(APP_SERVER_SETTINGS)
-    )
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()
-    await redis.aclose()
+    app = await app_connection(settings)
+    await empty_redis(redis_url)
     worker = WorkerProcess(owner_url, redis_url, WORKER_LOG)
     try:
         await owner.execute(INSERT_LOGINS, tenant_id)
@@ -199,7 +184,7 @@ async def main(args: argparse.Namespace) -> int:
                 event_id,
             )
             exact = exact and dupes == 0
-        rss = peak_rss_mib(worker.pid) if worker.pid else None
+        rss = proc_status_mib(worker.pid, "VmHWM") if worker.pid else None
         result = {
             "employees": args.employees,
             "recipients": recipients,

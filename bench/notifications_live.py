@@ -33,14 +33,16 @@ from bench.common import (
     RESULTS_DIR,
     ApiServer,
     WorkerProcess,
+    app_connection,
+    empty_redis,
     fresh_database,
+    percentile,
 )
 from bench.generate import generate
 from bench.notifications_fanout import INSERT_LOGINS
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.auth.tokens import issue_pair
-from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params
 from kinerja_saas.notifications.events import ANNOUNCEMENT
 from kinerja_saas.outbox.service import insert_events_sql
 from kinerja_saas.settings import Settings
@@ -120,11 +122,6 @@ async def listen(sub: Subscriber, arrivals: Arrivals) -> None:
             raise RuntimeError(f"user {sub.user_id}: {message}")
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
-
 def report(result: dict[str, Any]) -> str:
     lat = result["latencies_ms"]
     lines = [
@@ -161,14 +158,8 @@ async def main(args: argparse.Namespace) -> int:
         "SELECT id, email, roles, employee_id FROM user_accounts WHERE tenant_id = $1 ORDER BY id",
         tenant_id,
     )
-    app = await asyncpg.connect(
-        **app_connection_params(settings), server_settings=dict(APP_SERVER_SETTINGS)
-    )
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()
-    await redis.aclose()
+    app = await app_connection(settings)
+    await empty_redis(redis_url)
     server = ApiServer(owner_url, redis_url, SERVER_LOG)
     worker = WorkerProcess(owner_url, redis_url, WORKER_LOG)
     subscribers: list[Subscriber] = []

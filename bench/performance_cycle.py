@@ -39,10 +39,13 @@ from bench.common import (
     REPO_ROOT,
     RESULTS_DIR,
     ApiServer,
+    access_token,
     fresh_database,
+    own_cpu_seconds,
+    proc_cpu_seconds,
+    region_admin,
     run_until_terminated,
 )
-from bench.employees_list import _own_cpu_seconds, _proc_cpu_seconds
 from bench.generate import generate
 from bench.generate_cycle import CycleRegion, generate_cycle
 from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params, parse_pg_url
@@ -475,16 +478,16 @@ async def run_load(
             if check is not None:
                 check(result)
 
-    own_cpu = _own_cpu_seconds()
-    server_cpu = _proc_cpu_seconds(server_pid) if server_pid else None
+    own_cpu = own_cpu_seconds()
+    server_cpu = proc_cpu_seconds(server_pid) if server_pid else None
     started = time.perf_counter()
     if max_seconds:
         deadline = started + max_seconds
     await asyncio.gather(*(client() for _ in range(concurrency)))
     run.seconds = time.perf_counter() - started
-    run.cpu["load generator"] = _own_cpu_seconds() - own_cpu
+    run.cpu["load generator"] = own_cpu_seconds() - own_cpu
     if server_cpu is not None and server_pid:
-        after = _proc_cpu_seconds(server_pid)
+        after = proc_cpu_seconds(server_pid)
         if after is not None:
             run.cpu["api server"] = after - server_cpu
     return run
@@ -503,15 +506,11 @@ class Login:
 
 async def region_facts(owner_url: str, region: CycleRegion) -> dict[str, Any]:
     """The admin login, the achievement cap in force and the sizes of what was generated."""
-    from kinerja_saas.regions.region_settings import with_defaults
+    from kinerja_saas.regions.settings import load as load_settings
 
     conn = await asyncpg.connect(**parse_pg_url(owner_url))
     try:
-        admin = await conn.fetchrow(
-            "SELECT id, email, employee_id FROM user_accounts WHERE tenant_id = $1"
-            " AND 'REGION_ADMIN' = ANY(roles) ORDER BY id LIMIT 1",
-            region.tenant_id,
-        )
+        admin = await region_admin(conn, region.tenant_id)
         settings = orjson.loads(
             await conn.fetchval(
                 "SELECT settings::text FROM tenants WHERE id = $1", region.tenant_id
@@ -534,7 +533,7 @@ async def region_facts(owner_url: str, region: CycleRegion) -> dict[str, Any]:
         pg_version = await conn.fetchval("SHOW server_version")
     finally:
         await conn.close()
-    cap = Decimal(str(with_defaults(settings)["performance"]["achievement_cap"]))
+    cap = Decimal(str(load_settings(settings).performance.achievement_cap))
     return {
         "admin": Login(
             admin["id"], admin["email"], admin["employee_id"], ("REGION_ADMIN", "EMPLOYEE")
@@ -551,25 +550,15 @@ async def region_facts(owner_url: str, region: CycleRegion) -> dict[str, Any]:
     }
 
 
-def access_token(settings: Settings, tenant_id: int, login: Login) -> str:
-    from kinerja_saas.auth.actor import Actor
-    from kinerja_saas.auth.roles import Role
-    from kinerja_saas.auth.tokens import issue_pair
-
-    actor = Actor(
-        user_id=login.account_id,
+def login_token(settings: Settings, tenant_id: int, login: Login) -> str:
+    return access_token(
+        settings,
         tenant_id=tenant_id,
-        roles=frozenset(Role(r) for r in login.roles),
+        account_id=login.account_id,
         email=login.email,
         employee_id=login.employee_id,
+        roles=login.roles,
     )
-    return issue_pair(
-        actor,
-        token_version=1,
-        secret=settings.jwt_secret or "",
-        access_ttl=3600,
-        refresh_ttl=3600,
-    ).access_token
 
 
 def build_operations(
@@ -1251,8 +1240,8 @@ async def main(args: argparse.Namespace) -> int:
     region = regions[0]
     facts = await region_facts(owner_url, region)
     tokens = {
-        "admin": access_token(settings, region.tenant_id, facts["admin"]),
-        "supervisor": access_token(settings, region.tenant_id, facts["supervisor"]),
+        "admin": login_token(settings, region.tenant_id, facts["admin"]),
+        "supervisor": login_token(settings, region.tenant_id, facts["supervisor"]),
     }
     ops = build_operations(region, facts, tokens, today)
     app_params = app_connection_params(settings)

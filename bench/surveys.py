@@ -47,10 +47,13 @@ from bench.common import (
     RESULTS_DIR,
     ApiServer,
     WorkerProcess,
+    access_token,
     empty_redis,
     fresh_database,
     load_average,
     percentile,
+    proc_status_mib,
+    region_admin,
 )
 from bench.generate import generate
 from bench.http_client import ConnectionPool, KeepAliveConnection, RawResponse
@@ -229,11 +232,7 @@ async def generate_surveys(
         await conn.execute("ANALYZE survey_services, survey_campaigns, survey_campaign_services")
         regions = []
         for t in tenant_ids:
-            account = await conn.fetchrow(
-                "SELECT id, email, employee_id FROM user_accounts WHERE tenant_id = $1"
-                " AND 'REGION_ADMIN' = ANY(roles) ORDER BY id LIMIT 1",
-                t,
-            )
+            account = await region_admin(conn, t)
             open_campaign = await conn.fetchval(
                 "SELECT max(id) FROM survey_campaigns WHERE tenant_id = $1", t
             )
@@ -412,16 +411,7 @@ async def platform_run(arq_redis, tenant_ids: list[int], run: str) -> dict[str, 
     return {"span": span, "end_to_end": end_to_end, "max_job": max(job_seconds)}
 
 
-def proc_status(pid: int, key: str) -> float | None:
-    """VmHWM / VmRSS of a process in MiB."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    return None
-
-
-def proc_cpu_seconds(pid: int | None) -> float:
+def proc_tree_cpu_seconds(pid: int | None) -> float:
     """CPU seconds (user + system) of a process and its direct children (uvicorn's
     `--workers` processes)."""
     if pid is None:
@@ -457,7 +447,7 @@ async def recompute_phase(
     try:
         await worker.start()
         await asyncio.sleep(3)  # connects, starts its relay
-        rss_idle = proc_status(worker.pid, "VmRSS") if worker.pid else None
+        rss_idle = proc_status_mib(worker.pid, "VmRSS") if worker.pid else None
         # Check before timing: the platform's results equal the floor's, row for row.
         warm = await platform_run(arq_redis, tenant_ids, f"check-{size}")
         _, floor = await floor_run(pool, tenant_ids)
@@ -491,7 +481,7 @@ async def recompute_phase(
             "platform_seconds": platform_s,
             "platform_end_to_end_seconds": e2e_s,
             "worker_rss_idle_mib": rss_idle,
-            "worker_peak_rss_mib": proc_status(worker.pid, "VmHWM") if worker.pid else None,
+            "worker_peak_rss_mib": proc_status_mib(worker.pid, "VmHWM") if worker.pid else None,
         }
     finally:
         await worker.stop()
@@ -595,12 +585,20 @@ async def throughput_phase(
                 latencies.append(time.perf_counter() - t0)
                 responses.append(response)
 
-        cpu0 = time.process_time(), proc_cpu_seconds(server.pid), proc_cpu_seconds(worker.pid)
+        cpu0 = (
+            time.process_time(),
+            proc_tree_cpu_seconds(server.pid),
+            proc_tree_cpu_seconds(worker.pid),
+        )
         started = time.perf_counter()
         deadline = started + args.seconds
         await asyncio.gather(*(one_client(c) for c in connections))
         wall = time.perf_counter() - started
-        cpu1 = time.process_time(), proc_cpu_seconds(server.pid), proc_cpu_seconds(worker.pid)
+        cpu1 = (
+            time.process_time(),
+            proc_tree_cpu_seconds(server.pid),
+            proc_tree_cpu_seconds(worker.pid),
+        )
     finally:
         for connection in connections:
             await connection.close()
@@ -781,21 +779,14 @@ async def aggregation_jobs(settings: Settings) -> dict[str, Any]:
     }
 
 
-def access_token(settings: Settings, region: Region) -> str:
-    from kinerja_saas.auth.actor import Actor
-    from kinerja_saas.auth.roles import Role
-    from kinerja_saas.auth.tokens import issue_pair
-
-    actor = Actor(
-        user_id=region.account_id,
+def admin_token(settings: Settings, region: Region) -> str:
+    return access_token(
+        settings,
         tenant_id=region.tenant_id,
-        roles=frozenset({Role.REGION_ADMIN, Role.EMPLOYEE}),
+        account_id=region.account_id,
         email=region.email,
         employee_id=region.employee_id,
     )
-    return issue_pair(
-        actor, token_version=1, secret=settings.jwt_secret or "", access_ttl=3600, refresh_ttl=3600
-    ).access_token
 
 
 async def http_phases(
@@ -836,7 +827,7 @@ async def http_phases(
                 service_id,
             )
             probes.append(
-                Probe(region, access_token(settings, region), service_id, code, int(count))
+                Probe(region, admin_token(settings, region), service_id, code, int(count))
             )
         probe_codes = {p.code for p in probes}
         codes = [c for r in regions for _, c in r.codes if c not in probe_codes]
@@ -873,7 +864,7 @@ async def http_phases(
             "queue_drain_seconds": drain,
             "http_rows_stored": stored,
             "http_submissions_accepted": ACCEPTED[0],
-            "worker_peak_rss_mib": proc_status(worker.pid, "VmHWM") if worker.pid else None,
+            "worker_peak_rss_mib": proc_status_mib(worker.pid, "VmHWM") if worker.pid else None,
             "rate_limits": {
                 "per_ip_per_hour": args.per_ip_limit,
                 "per_code_per_minute": args.per_code_limit,

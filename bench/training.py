@@ -43,6 +43,7 @@ from bench.common import (
     REPO_ROOT,
     RESULTS_DIR,
     ApiServer,
+    app_connection,
     child_env,
     dev_settings,
     fresh_database,
@@ -54,8 +55,8 @@ from bench.generate_training import (
     fill_unit_assignments,
     generate_training,
 )
-from bench.performance_cycle import FloorClient, Login, access_token, run_load
-from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params, parse_pg_url
+from bench.performance_cycle import FloorClient, Login, login_token, run_load
+from kinerja_saas.database import app_connection_params, parse_pg_url
 from kinerja_saas.training.models import LIVE_STATUSES, SEATED_STATUSES
 from kinerja_saas.training.rules import MAX_PROGRAMMES_PER_EVALUATION
 
@@ -292,9 +293,7 @@ async def child_floor(spec: dict[str, Any]) -> dict[str, Any]:
     """The floor: ASSIGN_FLOOR_SQL per region with asyncpg as the app role, in a transaction
     after set_config (RLS applies), one statement each."""
     settings = dev_settings(spec["owner_url"], spec["redis_url"])
-    conn = await asyncpg.connect(
-        **app_connection_params(settings), server_settings=dict(APP_SERVER_SETTINGS)
-    )
+    conn = await app_connection(settings)
     rss_before = _vm_kib("VmRSS")
     today = date.fromisoformat(spec["today"])
     runs = []
@@ -519,7 +518,7 @@ async def list_phase(
     from kinerja_saas.training.participants import ROW
 
     unit_id = region.training_unit_ids[0]
-    token = access_token(
+    token = login_token(
         settings,
         region.tenant_id,
         Login(
@@ -706,15 +705,15 @@ async def main(args: argparse.Namespace) -> int:
         capacity=args.capacity,
     )
     generate_seconds = time.perf_counter() - t
-    from kinerja_saas.regions.region_settings import with_defaults
+    from kinerja_saas.regions.settings import PerformanceSettings
 
-    performance = with_defaults({})["performance"]  # the generated regions keep the defaults
+    performance = PerformanceSettings()  # the generated regions keep the defaults
     spec: dict[str, Any] = {
         "owner_url": owner_url,
         "redis_url": redis_url,
         "today": today.isoformat(),
-        "indicator_floor": str(performance["low_indicator_floor"]),
-        "cap": str(performance["achievement_cap"]),
+        "indicator_floor": str(performance.low_indicator_floor),
+        "cap": str(performance.achievement_cap),
         "regions": [{"tenant_id": r.tenant_id, "period_id": r.period_id} for r in regions],
     }
     result: dict[str, Any] = {
@@ -887,9 +886,7 @@ async def explain_assign(owner_url: str, settings, spec: dict[str, Any]) -> dict
     region = spec["regions"][0]
     async with Owner(owner_url) as owner:
         await owner.reset()
-    conn = await asyncpg.connect(
-        **app_connection_params(settings), server_settings=dict(APP_SERVER_SETTINGS)
-    )
+    conn = await app_connection(settings)
     out = {}
     try:
         floor, cap = Decimal(spec["indicator_floor"]), Decimal(spec["cap"])

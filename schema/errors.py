@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.extensions.mask_errors import default_should_mask_error
 
 from kinerja_saas.atomic import atomically
 from kinerja_saas.database import database_unavailable
@@ -73,12 +74,12 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def __init__(
         self,
-        *args,
+        *,
+        should_mask_error: Callable[[GraphQLError], bool] = default_should_mask_error,
         hide_suggestions: bool = False,
         error_message: str = UNEXPECTED_MESSAGE,
-        **kwargs,
     ) -> None:
-        super().__init__(*args, error_message=error_message, **kwargs)
+        super().__init__(should_mask_error=should_mask_error, error_message=error_message)
         self.hide_suggestions = hide_suggestions
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
@@ -144,6 +145,14 @@ MAX_ID = 2**63 - 1  # bigint: a larger number would fail in the database, not as
 # ASCII digits only: int() also reads "١٢", "１２", " 12", "+12" and "1_2" as numbers, so
 # one object would have many spellings (cache keys, logs, audit entries disagree).
 _ID = re.compile(r"[0-9]{1,19}")
+
+
+@overload
+def parse_id(value: strawberry.ID | str, field: str) -> int: ...
+@overload
+def parse_id(value: None, field: str) -> None: ...
+@overload
+def parse_id(value: strawberry.ID | str | None, field: str) -> int | None: ...
 
 
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:

@@ -192,8 +192,12 @@ class ResponseCache:
         first = slot not in self._running
         if first:
             self._running[slot] = future
+        def publish(entry: Entry) -> None:
+            if not future.done():
+                future.set_result(entry)
+
         try:
-            yield lambda entry: future.done() or future.set_result(entry)
+            yield publish
         finally:
             if not future.done():
                 future.set_result(None)

@@ -9,15 +9,23 @@ import copy
 import functools
 import re
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import jwt
 import orjson
 from cross_web import HTTPException
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLFormattedError,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 from redis.asyncio import Redis
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -25,6 +33,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage
 from strawberry.types import ExecutionResult as StrawberryResult
 from strawberry.types.unset import UNSET
 
@@ -52,7 +61,7 @@ REQUEST_ID = logs.REQUEST_ID  # echoed into logs and the audit log
 FORBIDDEN = 4403  # graphql-transport-ws: clients retry it, calling connectionParams again
 
 
-class SubscriptionsOnly(BaseGraphQLTransportWSHandler):
+class SubscriptionsOnly(BaseGraphQLTransportWSHandler[Context, None]):
     """Only subscriptions run over WebSocket; queries and mutations go over HTTP. A socket's
     context (its actor, its DataLoader cache) lives as long as the socket, which suits only
     subscriptions; and a second way to run mutations would be a second place to keep the
@@ -64,10 +73,10 @@ class SubscriptionsOnly(BaseGraphQLTransportWSHandler):
     async def handle_subscribe(self, message) -> None:
         if self.connection_acknowledged:
             try:
-                _check_subscribe(message.get("payload"), self.view.settings)
+                _check_subscribe(message.get("payload"), cast("KinerjaGraphQL", self.view).settings)
             except RequestRefused as refused:
                 await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [refused.formatted]}
+                    ErrorMessage(id=message["id"], type="error", payload=[refused.formatted])
                 )
                 return
         await super().handle_subscribe(message)
@@ -112,7 +121,7 @@ class RequestRefused(HTTPException):
         self.code = str(code or _HTTP_ERRORS.get(status_code, ApiError.BAD_REQUEST))
 
     @property
-    def formatted(self) -> dict:
+    def formatted(self) -> GraphQLFormattedError:
         return {"message": self.reason, "extensions": {"code": self.code}}
 
 
@@ -122,6 +131,7 @@ def json_depth(value: object) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):
@@ -192,7 +202,7 @@ class TextFrames(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
-class KinerjaGraphQL(GraphQL):
+class KinerjaGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SubscriptionsOnly
     websocket_adapter_class = TextFrames
 
@@ -597,12 +607,19 @@ def _bearer(header: object) -> str:
     return token.strip()
 
 
+def _socket(context: Context) -> WebSocket:
+    """The socket of a subscription's context (only sockets are watched and closed)."""
+    if not isinstance(context.request, WebSocket):
+        raise RuntimeError("not a WebSocket context")  # suppressed by the callers' close
+    return context.request
+
+
 def _close_revoked(context: Context) -> None:
     """From the revocation watch's task: the close runs as a task of its own."""
 
     async def close() -> None:
         with contextlib.suppress(RuntimeError, OSError):  # already closed
-            await context.request.close(code=FORBIDDEN, reason="Token revoked")
+            await _socket(context).close(code=FORBIDDEN, reason="Token revoked")
 
     task = asyncio.get_running_loop().create_task(close())
     _closing.add(task)
@@ -617,7 +634,7 @@ async def _close_on_expiry(context: Context, expires_at: float) -> None:
     logged-out or deactivated user's socket ends as their HTTP requests do."""
     await asyncio.sleep(max(0.0, expires_at - time.time()))
     with contextlib.suppress(RuntimeError, OSError):  # already closed
-        await context.request.close(code=FORBIDDEN, reason="Token expired")
+        await _socket(context).close(code=FORBIDDEN, reason="Token expired")
 
 
 MAP_PROBLEM = "map: {problem}"

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,22 +23,13 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from kinerja_saas.auth.actor import Actor
-from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.passwords import hash_password
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.auth.service import user_actor
-from kinerja_saas.auth.tokens import issue_pair
 from kinerja_saas.database import build_pg_url, init_app_db, owner_connection_params, parse_pg_url
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.migrate import migrate
-from kinerja_saas.org import service as org
-from kinerja_saas.org.models import PositionType, UnitKind
-from kinerja_saas.performance import service as performance
-from kinerja_saas.regions.onboarding import seed_reference_data
 from kinerja_saas.settings import Settings
-from tenants.context import tenant_transaction
-from tenants.models import RegionKind, Tenant
+from tests.factories import Region, build_region
 
 ROOT = Path(__file__).resolve().parent.parent
 # Overridable so two checkouts (or a helper session) can run the suite side by side.
@@ -187,109 +177,7 @@ async def app_conn(settings: Settings):
     await conn.close()
 
 
-# --- regions -----------------------------------------------------------------------------
-
-_slugs = itertools.count(1)
-_nips = itertools.count(1)
-
-
-def make_nip(n: int | None = None, *, gender: str = "1") -> str:
-    n = next(_nips) if n is None else n
-    year = 1970 + n % 25
-    return f"{year}{1 + n % 12:02d}{1 + n % 28:02d}{year + 25}{1 + n % 12:02d}{gender}{1 + n % 999:03d}"
-
-
-@dataclass
-class Region:
-    tenant: Tenant
-    units: dict[str, Any] = field(default_factory=dict)
-    employees: dict[str, Any] = field(default_factory=dict)
-    accounts: dict[Role, UserAccount] = field(default_factory=dict)
-    period: Any = None
-
-    @property
-    def id(self) -> int:
-        return self.tenant.id
-
-    def actor(self, role: Role) -> Actor:
-        return user_actor(self.accounts[role])
-
-    def token(self, role: Role, settings: Settings, *, ttl: int = 600) -> str:
-        return issue_pair(
-            self.actor(role),
-            token_version=1,
-            secret=settings.jwt_secret or "",
-            access_ttl=ttl,
-            refresh_ttl=ttl,
-        ).access_token
-
-
-async def build_region(password_hash: str, *, name: str = "Kota Uji") -> Region:
-    """A region with a small tree, a supervision chain and one login per role:
-
-    DINAS (head) ─ BIDANG-A (chief ← head) ─ staff1, staff2 (← chief)
-                 └ BIDANG-B (other ← head)
-    """
-    slug = f"uji-{os.getpid()}-{next(_slugs)}"
-    tenant = await Tenant.create(slug=slug, name=name, kind=RegionKind.KOTA, province="Uji")
-    region = Region(tenant)
-    admin = Actor(
-        user_id=0, tenant_id=tenant.id, roles=frozenset({Role.REGION_ADMIN}), email="fixture"
-    )
-    async with tenant_transaction(tenant.id):
-        await seed_reference_data(tenant.id)  # what onboarding gives every region
-        dinas = await org.create_unit(
-            actor=admin, name="Dinas Uji", code="DINAS", kind=UnitKind.DINAS, parent_id=None
-        )
-        bidang_a = await org.create_unit(
-            actor=admin, name="Bidang A", code="BID-A", kind=UnitKind.BIDANG, parent_id=dinas.id
-        )
-        bidang_b = await org.create_unit(
-            actor=admin, name="Bidang B", code="BID-B", kind=UnitKind.BIDANG, parent_id=dinas.id
-        )
-        region.units = {"dinas": dinas, "a": bidang_a, "b": bidang_b}
-
-        async def person(key: str, unit, supervisor=None, ptype=PositionType.PELAKSANA):
-            emp = await org.create_employee(
-                actor=admin,
-                data=org.EmployeeData(
-                    nip=make_nip(),
-                    name=f"{key.title()} {slug}",
-                    position=key,
-                    position_type=ptype,
-                    golongan="III/a",
-                    unit_id=unit.id,
-                    supervisor_id=supervisor.id if supervisor else None,
-                    email=f"{key}@{slug}.test",
-                ),
-            )
-            region.employees[key] = emp
-            return emp
-
-        head = await person("head", dinas, ptype=PositionType.STRUKTURAL)
-        chief = await person("chief", bidang_a, head, PositionType.STRUKTURAL)
-        await person("staff1", bidang_a, chief)
-        await person("staff2", bidang_a, chief)
-        await person("other", bidang_b, head)
-        # The current year's period, as a region running the cycle has.
-        region.period = await performance.open_period(
-            actor=admin, year=date.today().year, checkpoint_kind=None, deadline_days=10
-        )
-        for role, emp_key in (
-            (Role.REGION_ADMIN, "head"),
-            (Role.SUPERVISOR, "chief"),
-            (Role.EMPLOYEE, "staff1"),
-            (Role.TRAINING_OFFICER, "other"),
-        ):
-            region.accounts[role] = await UserAccount.create(
-                tenant_id=tenant.id,
-                email=f"{role.value.lower()}@{slug}.test",
-                name=f"{role.value} {slug}",
-                password_hash=password_hash,
-                roles=sorted({role.value, Role.EMPLOYEE.value}),
-                employee_id=region.employees[emp_key].id,
-            )
-    return region
+# --- regions (built by tests/factories.py) --------------------------------------------------
 
 
 @pytest.fixture
@@ -376,4 +264,13 @@ def api(http: httpx.AsyncClient, settings: Settings) -> Api:
     return Api(http, settings)
 
 
-TODAY = date.today()
+# No module-level TODAY: the machine's date is not the region's. From 17:00 UTC Jakarta (WIB)
+# is already tomorrow, and the platform counts a region's days in its own time zone (the
+# public survey form, deadline notices, approval reminders). A test that sets dates the
+# region compares with today takes `region.today` (or the `today` fixture, region A's).
+
+
+@pytest.fixture
+def today(region_a: Region) -> date:
+    """Today in region A's time zone (Asia/Jakarta unless a test moves it)."""
+    return region_a.today

@@ -42,6 +42,7 @@ INFRASTRUCTURE = {
     "execution",  # plain scalar fields without graphql-core's per-field path
     "errors",
     "payloads",
+    "uploads",  # what an Upload argument is over Starlette
     "error_codes",  # the API's declared error codes
 }
 NOT_DOMAINS = {"graphiql"}  # GraphiQL's assets and their refresh script

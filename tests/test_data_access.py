@@ -46,13 +46,6 @@ ALLOWED = {
     ),
 }
 
-# Modules other changes of issue 17 moved or are emptying (regions/, schema/): excused
-# while they land, and not held to the stale-entry check (they disappear or empty then).
-IN_FLIGHT = {
-    "kinerja_saas/regions/onboarding.py": "moved from tenants/ by another change; not converted",
-    "kinerja_saas/regions/operators.py": "moved from tenants/ by another change; not converted",
-}
-
 
 def _modules() -> list[Path]:
     found = []
@@ -114,7 +107,7 @@ def test_raw_sql_only_in_queries_and_the_kit():
     offenders = {}
     for path in _modules():
         rel = path.relative_to(ROOT).as_posix()
-        if _is_home_of_sql(rel) or rel in ALLOWED or rel in IN_FLIGHT:
+        if _is_home_of_sql(rel) or rel in ALLOWED:
             continue
         found = _violations(path)
         if found:

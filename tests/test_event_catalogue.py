@@ -282,9 +282,8 @@ async def _flows(api, region) -> None:
     from kinerja_saas.surveys import aggregation
     from kinerja_saas.training.admin import request_assignment
     from tenants.context import tenant_transaction
-    from tests.conftest import make_nip
+    from tests.factories import full_cycle, make_nip, person, plan_results
     from tests.org.test_import import csv_bytes, import_and_run, row
-    from tests.performance.cycle import full_cycle, person, plan_results
     from tests.surveys.helpers import open_campaign, recompute, respond
     from tests.training.helpers import admin_actor, fill_training_tables
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from kinerja_saas.notifications import queries
 from kinerja_saas.notifications.events import APPROVAL_REMINDER as APPROVAL_REMINDER
 from kinerja_saas.performance.deadlines import region_today
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import load as load_settings
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 
@@ -20,7 +20,7 @@ async def remind_overdue_approvals(*, now: datetime | None = None) -> bool:
     """In the current region's transaction; True when a reminder was written."""
     now = now or datetime.now(UTC)
     tenant = await Tenant.get(id=current_tenant_id())
-    days = with_defaults(tenant.settings)["performance"]["approval_reminder_days"]
+    days = load_settings(tenant.settings).performance.approval_reminder_days
     return await queries.insert_approval_reminder(
         day=region_today(tenant, now).isoformat(),
         days=days,

@@ -20,11 +20,8 @@ from kinerja_saas.performance.queries import plan_achievements as plan_achieveme
 from kinerja_saas.performance.queries import (
     result_indicator_achievements as result_indicator_achievements,
 )
-from kinerja_saas.regions.region_settings import with_defaults
-from tenants.context import current_tenant_id
-from tenants.models import Tenant
+from kinerja_saas.regions.settings import current_settings
 
 
 async def achievement_cap() -> Decimal:
-    tenant = await Tenant.get(id=current_tenant_id())
-    return Decimal(str(with_defaults(tenant.settings)["performance"]["achievement_cap"]))
+    return Decimal(str((await current_settings()).performance.achievement_cap))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from kinerja_saas.performance import queries
 from kinerja_saas.performance.events import CHECKPOINT_DEADLINE_NEAR
 from kinerja_saas.performance.models import PeriodStatus
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import load as load_settings
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 
@@ -32,7 +32,7 @@ async def announce_near_deadlines(*, now: datetime | None = None) -> int:
     deadline falls within the region's `deadline_notice_days` from today and was not
     announced yet. Returns how many were announced."""
     tenant = await Tenant.get(id=current_tenant_id())
-    days = with_defaults(tenant.settings)["performance"]["deadline_notice_days"]
+    days = load_settings(tenant.settings).performance.deadline_notice_days
     return await queries.announce_near_deadlines(
         today=region_today(tenant, now), days=days, statuses=_OPEN_FOR_REALISATIONS
     )

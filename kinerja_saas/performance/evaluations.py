@@ -36,9 +36,8 @@ from kinerja_saas.performance.models import (
     PlanStatus,
 )
 from kinerja_saas.performance.rules import Rating
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import PerformanceSettings, current_settings
 from tenants.context import current_tenant_id
-from tenants.models import Tenant
 
 MAX_TEXT = 5000
 # What the evaluator's rating sets (with _recompute): what a save writes and the audit shows.
@@ -82,9 +81,8 @@ def _snapshot(evaluation: Evaluation) -> dict[str, Any]:
     return out
 
 
-async def _performance_settings() -> dict[str, Any]:
-    tenant = await Tenant.get(id=current_tenant_id())
-    return with_defaults(tenant.settings)["performance"]
+async def _performance_settings() -> PerformanceSettings:
+    return (await current_settings()).performance
 
 
 async def _check_timing(
@@ -134,10 +132,10 @@ def _require_evaluator(relations: frozenset[Relation], plan: Plan, evaluation: E
     require(relations, who)
 
 
-async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
+async def _recompute(evaluation: Evaluation, settings: PerformanceSettings) -> None:
     """Achievement, proposed result rating, behaviour rating and predikat from what is
     stored now (the realisations may have changed since the last save)."""
-    cap = Decimal(str(settings["achievement_cap"]))
+    cap = Decimal(str(settings.achievement_cap))
     rows = await result_indicator_achievements(
         evaluation.plan_id, checkpoint_id=evaluation.checkpoint_id, cap=cap
     )
@@ -153,9 +151,9 @@ async def _recompute(evaluation: Evaluation, settings: dict[str, Any]) -> None:
         if sum((w.weight for w in weighted), Decimal(0)) > 0
         else Decimal(0)
     )
-    above = Decimal(str(settings["result_threshold_above"]))
-    expected = Decimal(str(settings["result_threshold_expected"]))
-    if settings.get("result_rating_method") == "WEIGHTED_MEAN":
+    above = Decimal(str(settings.result_threshold_above))
+    expected = Decimal(str(settings.result_threshold_expected))
+    if settings.result_rating_method == "WEIGHTED_MEAN":
         proposed = rules.proposed_result_rating(
             evaluation.achievement, above=above, expected=expected
         )
@@ -394,7 +392,7 @@ async def finalise_evaluation(
         evaluation.evidence = await indicator_evidence(
             plan.id,
             checkpoint_id=evaluation.checkpoint_id,
-            cap=Decimal(str(settings["achievement_cap"])),
+            cap=Decimal(str(settings.achievement_cap)),
         )
     await _recompute(evaluation, settings)
     if evaluation.result_rating is None:
@@ -429,7 +427,7 @@ async def finalise_evaluation(
     evaluation.status = EvaluationStatus.FINALISED
     evaluation.finalised_at = _now()
     evaluation.finalised_by = actor.user_id
-    evaluation.appeal_deadline = today + timedelta(days=int(settings["appeal_window_days"]))
+    evaluation.appeal_deadline = today + timedelta(days=settings.appeal_window_days)
     await evaluation.save_fields(*FINALISED_FIELDS)
     if appealed:
         await (
@@ -455,8 +453,8 @@ async def finalise_evaluation(
         indicator_achievements=[
             Decimal(str(v["achievement"])) for v in evaluation.evidence.values()
         ],
-        low_predikat=settings["low_performer_predikat"],
-        indicator_floor=Decimal(str(settings["low_indicator_floor"])),
+        low_predikat=list(settings.low_performer_predikat),
+        indicator_floor=Decimal(str(settings.low_indicator_floor)),
     )
     await emit(
         events.EVALUATION_FINALISED,

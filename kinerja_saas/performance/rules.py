@@ -1,6 +1,6 @@
 """The rules of PermenPANRB 6/2022 that turn targets and realisations into a predikat.
 Pure functions, no I/O; the thresholds a region may change come in as arguments (see
-kinerja_saas.regions.defaults.DEFAULT_SETTINGS["performance"]).
+kinerja_saas.regions.settings.PerformanceSettings).
 
 Percentages are Decimals rounded half-up to two places, as official reports print them,
 so a value never lands on the other side of a threshold through float error."""

@@ -14,7 +14,7 @@ from kinerja_saas.performance import events, queries
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Checkpoint, CheckpointKind, Period, PeriodStatus
 from kinerja_saas.performance.periods import can_move, checkpoints_for
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import load as load_settings
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
 
@@ -48,8 +48,8 @@ async def open_period(
         )
     errors.raise_if_any()
     if checkpoint_kind is None:
-        settings = with_defaults((await Tenant.get(id=tenant_id)).settings)
-        checkpoint_kind = CheckpointKind(settings["performance"]["checkpoint"])
+        settings = load_settings((await Tenant.get(id=tenant_id)).settings)
+        checkpoint_kind = CheckpointKind(settings.performance.checkpoint)
     period = await Period.create(
         tenant_id=tenant_id,
         year=year,

@@ -1,44 +1,11 @@
-"""What a new region starts with: default settings and the reference data of the
-regulations (PermenPANRB 6/2022 for BerAKHLAK, 14/2017 for the SKM elements), plus a
-starter competency catalogue and training rules. Pure data; onboarding writes it."""
+"""What a new region starts with: the reference data of the regulations (PermenPANRB 6/2022
+for BerAKHLAK, 14/2017 for the SKM elements), plus a starter competency catalogue and
+training rules. Pure data; onboarding writes it. (The default settings are declared with
+the settings themselves, in regions/settings.py.)"""
 
 from __future__ import annotations
 
-from typing import Any
-
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "performance": {
-        # Result rating proposed from achievement (%): >= above -> DI_ATAS_EKSPEKTASI,
-        # >= expected -> SESUAI_EKSPEKTASI, below -> DI_BAWAH_EKSPEKTASI.
-        # REGULATION: the rule of PermenPANRB 6/2022 (performance.rules
-        # .result_rating_by_regulation); WEIGHTED_MEAN: the plan's weighted mean achievement
-        # against the thresholds, for regions that keep a formula.
-        "result_rating_method": "REGULATION",
-        "result_threshold_above": 110.0,
-        "result_threshold_expected": 80.0,
-        "achievement_cap": 120.0,
-        "low_performer_predikat": ["BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG"],
-        "low_indicator_floor": 60.0,
-        "checkpoint": "QUARTERLY",
-        "appeal_window_days": 14,
-        # Days before a checkpoint's realisation deadline that "deadline near" is announced.
-        "deadline_notice_days": 3,
-        # Evaluators are reminded daily of plans waiting longer than this for approval.
-        "approval_reminder_days": 3,
-    },
-    "surveys": {
-        "rate_limit_per_ip_per_hour": 30,
-        "suggestion_max_length": 1000,
-        "publish_results": False,
-    },
-    "training": {
-        "annual_jp_entitlement": 20,
-    },
-}
-
 PREDIKAT = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
-CHECKPOINTS = ("MONTHLY", "QUARTERLY", "SEMESTER")
-RESULT_RATING_METHODS = ("REGULATION", "WEIGHTED_MEAN")
 
 # The 7 core values with their guide behaviours (panduan perilaku), SE MenPANRB 20/2021.
 BERAKHLAK = (

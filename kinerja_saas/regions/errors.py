@@ -1,5 +1,6 @@
 """The regions domain's error codes (onboarding, region settings), each with its message in
-Bahasa Indonesia. Shared codes (REQUIRED, OUT_OF_RANGE, …) are in kinerja_saas.errors."""
+Bahasa Indonesia. Shared codes (REQUIRED, OUT_OF_RANGE, …) are in kinerja_saas.errors. The
+settings' field labels are declared with the settings (regions/settings.py)."""
 
 from __future__ import annotations
 
@@ -29,18 +30,5 @@ field_labels(
         "timezone": "Zona waktu",
         "admin.name": "Nama admin",
         "admin.email": "E-mail admin",
-        "performance.resultThresholdExpected": "Ambang 'sesuai ekspektasi'",
-        "performance.resultThresholdAbove": "Ambang 'di atas ekspektasi'",
-        "performance.achievementCap": "Batas capaian",
-        "performance.lowPerformerPredikat": "Predikat berkinerja rendah",
-        "performance.lowIndicatorFloor": "Batas bawah capaian indikator",
-        "performance.resultRatingMethod": "Metode penilaian hasil kerja",
-        "performance.checkpoint": "Checkpoint",
-        "performance.appealWindowDays": "Jangka waktu keberatan",
-        "performance.deadlineNoticeDays": "Pemberitahuan batas waktu",
-        "performance.approvalReminderDays": "Pengingat persetujuan",
-        "surveys.rateLimitPerIpPerHour": "Batas jawaban per IP per jam",
-        "surveys.suggestionMaxLength": "Panjang maksimum saran",
-        "training.annualJpEntitlement": "Hak JP tahunan",
     }
 )

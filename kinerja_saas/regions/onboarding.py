@@ -5,13 +5,12 @@ region admin in the caller's transaction: a failure half-way leaves nothing behi
 
 from __future__ import annotations
 
-import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise import connections
 from tortoise.expressions import Q
 
 from kinerja_saas.audit.service import record
@@ -21,19 +20,15 @@ from kinerja_saas.auth.events import ACTIVATION_REQUESTED
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import ROLE_LABELS, Role
 from kinerja_saas.auth.service import normalise_email
-from kinerja_saas.errors import (
-    CommonError,
-    ErrorCollector,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.rules import valid_email
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import BehaviourValue
-from kinerja_saas.regions import defaults
+from kinerja_saas.regions import defaults, queries
 from kinerja_saas.regions.errors import RegionError
-from kinerja_saas.regions.region_settings import apply_changes, settings_problems, with_defaults
+from kinerja_saas.regions.settings import RegionSettings, changed
+from kinerja_saas.regions.settings import defaults as default_settings
+from kinerja_saas.regions.settings import load as load_settings
 from kinerja_saas.surveys.models import SurveyElement
 from kinerja_saas.training.models import Competency, CompetencyKind, RuleTrigger, TrainingRule
 from tenants.context import current_tenant_id, tenant_transaction
@@ -146,7 +141,7 @@ async def onboard_region(*, actor: Actor, data: RegionInput, secret: str) -> Onb
         kind=data.kind,
         province=data.province,
         timezone=data.timezone,
-        settings=copy.deepcopy(defaults.DEFAULT_SETTINGS),
+        settings=default_settings(),
     )
     async with tenant_transaction(tenant.id):
         await seed_reference_data(tenant.id)
@@ -171,13 +166,6 @@ async def onboard_region(*, actor: Actor, data: RegionInput, secret: str) -> Onb
     return Onboarded(tenant, admin, token)
 
 
-async def _platform_update(function: str, tenant_id: int, value: str) -> None:
-    """A region's status or plan, through its definer function: the app role may change
-    only its own region's row of `tenants`, and only in that region's transaction (RLS,
-    migration 0024); these run in platform scope and refuse to run in any region's."""
-    await connections.get("default").execute_query(f"SELECT {function}($1, $2)", [tenant_id, value])
-
-
 async def set_region_status(
     *, actor: Actor, tenant_id: int, status: RegionStatus, reason: str | None = None
 ) -> Tenant:
@@ -188,7 +176,7 @@ async def set_region_status(
         raise NotFound(CommonError.NOT_FOUND, field="id")
     if tenant.status != status:
         before = tenant.status.value
-        await _platform_update("platform_set_region_status", tenant.id, status.value)
+        await queries.set_status_as_platform(tenant.id, status)
         tenant.status = status
         async with tenant_transaction(tenant.id, require_active=False):
             await record(
@@ -211,7 +199,7 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
         raise NotFound(CommonError.NOT_FOUND, field="id")
     if tenant.plan != plan:
         before = tenant.plan.value
-        await _platform_update("platform_set_region_plan", tenant.id, plan.value)
+        await queries.set_plan_as_platform(tenant.id, plan)
         tenant.plan = plan
         async with tenant_transaction(tenant.id, require_active=False):
             await record(
@@ -225,29 +213,26 @@ async def set_region_plan(*, actor: Actor, tenant_id: int, plan: RegionPlan) -> 
     return tenant
 
 
-async def update_settings(*, actor: Actor, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+async def update_settings(
+    *, actor: Actor, changes: Mapping[str, Mapping[str, Any]]
+) -> RegionSettings:
+    """Applies `changes` (section -> setting -> value; None keeps a value) whole or not at
+    all: every broken setting is reported at once (regions.settings.changed)."""
     actor.require(Role.REGION_ADMIN)
     # Locked until the transaction ends: two admins saving at once cannot lose a change.
     tenant = await Tenant.filter(id=current_tenant_id()).select_for_update().get()
-    current = with_defaults(tenant.settings)
-    updated = apply_changes(current, changes)
-    problems = settings_problems(updated)
-    if problems:
-        raise ValidationFailed(problems)
-    await Tenant.filter(id=tenant.id).update(settings=updated)
+    current = load_settings(tenant.settings)
+    updated = changed(current, changes)
+    await Tenant.filter(id=tenant.id).update(settings=updated.stored())
     await record(
         actor=actor,
         action="region.settings",
         entity="region",
         entity_id=tenant.id,
-        before=_flatten(current),
-        after=_flatten(updated),
+        before=current.flat(),
+        after=updated.flat(),
     )
     return updated
-
-
-def _flatten(settings: dict[str, Any]) -> dict[str, Any]:
-    return {f"{s}.{k}": v for s, values in settings.items() for k, v in values.items()}
 
 
 @dataclass(frozen=True)
@@ -279,11 +264,7 @@ async def list_regions(
     tenants = await query.order_by("name", "id").limit(limit + 1)
     if not tenants:
         return []
-    _, rows = await connections.get("default").execute_query(
-        "SELECT tenant_id, employees, units, last_activity FROM region_stats($1::bigint[])",
-        [[t.id for t in tenants]],
-    )
-    stats = {r["tenant_id"]: r for r in rows}
+    stats = await queries.region_stats([t.id for t in tenants])
     return [
         RegionOverview(
             t, stats[t.id]["employees"], stats[t.id]["units"], stats[t.id]["last_activity"]

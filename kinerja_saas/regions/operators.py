@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from kinerja_saas.auth.service import normalise_email
+from kinerja_saas.regions import queries
 
 
 async def create_operator(
@@ -16,19 +17,8 @@ async def create_operator(
     """Returns (id, created); an existing e-mail is left as it is."""
     conn = await asyncpg.connect(**owner_params)
     try:
-        row = await conn.fetchrow(
-            "INSERT INTO platform_operators (email, name, password_hash, is_active, token_version,"
-            " created_at) VALUES ($1, $2, $3, true, 1, now())"
-            " ON CONFLICT (email) DO NOTHING RETURNING id",
-            normalise_email(email),
-            name,
-            password_hash,
+        return await queries.insert_operator(
+            conn, email=normalise_email(email), name=name, password_hash=password_hash
         )
-        if row is not None:
-            return row["id"], True
-        existing = await conn.fetchval(
-            "SELECT id FROM platform_operators WHERE email = $1", normalise_email(email)
-        )
-        return existing, False
     finally:
         await conn.close()

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import SurveySettings
+from kinerja_saas.regions.settings import load as load_settings
 from kinerja_saas.surveys import queries
 from kinerja_saas.surveys.errors import SurveyError
 from kinerja_saas.surveys.events import RESPONSE_SUBMITTED
@@ -113,7 +114,7 @@ async def form(target: CodeTarget) -> Form:
         ),
         extra_questions=tuple(_json(row["extra_questions"]) or ()),
         profile_fields=tuple(_json(row["profile_fields"]) or ()),
-        suggestion_max_length=limits["suggestion_max_length"],
+        suggestion_max_length=limits.suggestion_max_length,
         is_open=row["opens_on"] <= today <= row["closes_on"],
     )
 
@@ -122,9 +123,9 @@ def _today(zone: str) -> date:
     return datetime.now(ZoneInfo(zone)).date()
 
 
-def _survey_limits(stored: object) -> dict:
+def _survey_limits(stored: object) -> SurveySettings:
     """The region's survey settings (`settings -> 'surveys'`) over the defaults."""
-    return with_defaults({"surveys": _json(stored) or {}})["surveys"]
+    return load_settings({"surveys": _json(stored) or {}}).surveys
 
 
 def _rules(row: dict) -> Rules:
@@ -135,8 +136,8 @@ def _rules(row: dict) -> Rules:
         element_codes=tuple(row["element_codes"]),
         profile_fields=tuple(_json(row["profile_fields"]) or ()),
         extra_questions=tuple(_json(row["extra_questions"]) or ()),
-        suggestion_max_length=limits["suggestion_max_length"],
-        per_ip_per_hour=limits["rate_limit_per_ip_per_hour"],
+        suggestion_max_length=limits.suggestion_max_length,
+        per_ip_per_hour=limits.rate_limit_per_ip_per_hour,
     )
 
 

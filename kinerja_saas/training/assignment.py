@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import current_settings
 from kinerja_saas.training import queries
 from kinerja_saas.training.queries import ASSIGN as ASSIGN
 from kinerja_saas.training.rules import MAX_PROGRAMMES_PER_EVALUATION
-from tenants.context import current_tenant_id
-from tenants.models import Tenant
 
 
 @dataclass(frozen=True)
@@ -29,11 +27,10 @@ class RegionRules:
 
 
 async def _region_rules() -> RegionRules:
-    tenant = await Tenant.get(id=current_tenant_id())
-    performance = with_defaults(tenant.settings)["performance"]
+    performance = (await current_settings()).performance
     return RegionRules(
-        floor=Decimal(str(performance["low_indicator_floor"])),
-        cap=Decimal(str(performance["achievement_cap"])),
+        floor=Decimal(str(performance.low_indicator_floor)),
+        cap=Decimal(str(performance.achievement_cap)),
     )
 
 

@@ -14,7 +14,7 @@ from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.models import Period
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import load as load_settings
 from kinerja_saas.training import assignment, queries
 from kinerja_saas.training.admin import officer_unit, require_admin
 from kinerja_saas.training.errors import TrainingError
@@ -348,7 +348,7 @@ async def jp_ledger(
     region's entitlement; `below_only` keeps those under it. Keyset pages by employee id."""
     require_admin(actor)
     tenant = await Tenant.get(id=current_tenant_id())
-    entitlement = int(with_defaults(tenant.settings)["training"]["annual_jp_entitlement"])
+    entitlement = load_settings(tenant.settings).training.annual_jp_entitlement
     rows = await queries.jp_ledger_rows(
         year=year,
         timezone=tenant.timezone.value,

@@ -12,9 +12,9 @@ from kinerja_saas.auth.roles import Role as _Role
 from kinerja_saas.auth.throttle import LoginThrottle
 from kinerja_saas.errors import AuthenticationFailed
 from schema.auth.types import Me, Role, me_of
-from schema.errors import UserError, parse_id, run_mutation
+from schema.errors import parse_id
 from schema.isolation import ALONE, ANONYMOUS
-from schema.payloads import mutate, payload, refused
+from schema.payloads import mutate, payload
 from tenants.context import enter_tenant
 
 
@@ -55,24 +55,24 @@ def _role_fields(user: Any) -> dict[str, Any]:
 
 
 async def _auth_payload(call, *, atomic: bool = True) -> AuthPayload:
-    """`atomic=False` keeps what the call wrote before refusing (ending a reused session)."""
-    try:
-        result, errors = await run_mutation(call) if atomic else (await call(), [])
-    except AuthenticationFailed as exc:
-        return refused(
-            AuthPayload, [UserError(field=exc.field, code=exc.code, message=exc.message)]
-        )
-    if result is None:
-        return refused(AuthPayload, errors)
+    """A failed login (AuthenticationFailed) is a refusal in the payload, not a request
+    error. `atomic=False` keeps what the call wrote before refusing (ending a reused
+    session)."""
+    return await mutate(
+        AuthPayload, call, _signed_in, refusing=(AuthenticationFailed,), savepoint=atomic
+    )
+
+
+async def _signed_in(result: Any) -> dict[str, Any]:
     if result.actor.tenant_id is not None:
         await enter_tenant(result.actor.tenant_id)  # so `me { employee { … } }` resolves
-    return AuthPayload(
-        access_token=result.tokens.access_token,
-        refresh_token=result.tokens.refresh_token,
-        expires_at=result.tokens.expires_at,
-        device_token=result.device_token,
-        me=me_of(result.actor, result.name, result.employee),
-    )
+    return {
+        "access_token": result.tokens.access_token,
+        "refresh_token": result.tokens.refresh_token,
+        "expires_at": result.tokens.expires_at,
+        "device_token": result.device_token,
+        "me": me_of(result.actor, result.name, result.employee),
+    }
 
 
 @strawberry.type

@@ -4,6 +4,8 @@ The types; queries.py and mutations.py hold the root fields."""
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import strawberry
 
 from kinerja_saas.auth.actor import Actor
@@ -12,7 +14,8 @@ from kinerja_saas.regions import queries as regions
 from schema.org.types import Employee
 from schema.regions.types import Region
 
-Role = strawberry.enum(_Role)
+Role: TypeAlias = _Role
+strawberry.enum(Role)
 
 
 @strawberry.type(description="The logged-in user.")

@@ -10,7 +10,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.notifications import inbox, webhooks
 from kinerja_saas.notifications.announcements import send_announcement
 from kinerja_saas.notifications.models import Channel as _Channel
-from schema.errors import optional_id, parse_id, run_mutation
+from schema.errors import optional_id, parse_id
 from schema.notifications.types import (
     NotificationChannel,
     NotificationPreferences,
@@ -20,7 +20,7 @@ from schema.notifications.types import (
     preferences_of,
     text_of,
 )
-from schema.payloads import mutate, payload, refused
+from schema.payloads import mutate, payload
 
 
 @payload
@@ -77,14 +77,15 @@ class NotificationMutation:
         actor = info.context.require_region_actor()
 
         async def body() -> int:
-            parsed = [parse_id(i, "ids") for i in ids]
-            return await inbox.mark_read(actor=actor, ids=[i for i in parsed if i is not None])
+            return await inbox.mark_read(actor=actor, ids=[parse_id(i, "ids") for i in ids])
 
-        updated, errors = await run_mutation(body)
-        unread = await inbox.unread_count(actor=actor)
-        if errors:
-            return refused(MarkReadPayload, errors, unread_count=unread)
-        return MarkReadPayload(updated=updated or 0, unread_count=unread)
+        async def unread() -> dict[str, Any]:  # refused or not, the badge's count
+            return {"unread_count": await inbox.unread_count(actor=actor)}
+
+        async def counts(updated: int) -> dict[str, Any]:
+            return {"updated": updated, **await unread()}
+
+        return await mutate(MarkReadPayload, body, counts, when_refused=lambda _refusal: unread())
 
     @strawberry.mutation
     async def mark_all_notifications_read(self, info: strawberry.Info) -> MarkReadPayload:

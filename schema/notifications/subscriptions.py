@@ -78,6 +78,8 @@ _batches = _RegionBatches()
 
 async def _load(actor: Actor, item: NewNotification) -> NotificationModel | None:
     """The row if it is this user's own, of this region, of the announced event."""
+    if actor.tenant_id is None:  # a platform operator has no region's notifications
+        return None
     row = await _batches.load(actor.tenant_id, item.notification_id)
     if row is None or row.user_id != actor.user_id or row.event_id != item.event_id:
         return None

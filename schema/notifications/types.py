@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 from strawberry.scalars import JSON
@@ -20,7 +20,8 @@ from schema.pagination import PageInfo
 if TYPE_CHECKING:
     from kinerja_saas.notifications.models import Notification as NotificationModel
 
-NotificationChannel = strawberry.enum(_Channel, name="NotificationChannel")
+NotificationChannel: TypeAlias = _Channel
+strawberry.enum(NotificationChannel, name="NotificationChannel")
 
 
 @strawberry.type(description="One in-app notification of the signed-in user.")
@@ -199,7 +200,7 @@ class WebhookDelivery:
             sent_at=d.sent_at,
             created_at=d.created_at,
             updated_at=d.updated_at,
-            body=d.body,
+            body=JSON(d.body),
             endpoint=WebhookEndpoint.of(d.endpoint),
         )
 

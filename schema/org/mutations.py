@@ -13,6 +13,7 @@ from kinerja_saas.org.models import PositionType as _PositionType
 from schema.errors import parse_id
 from schema.org.types import Employee, ImportJob, PositionType, Unit, UnitKind
 from schema.payloads import mutate, payload
+from schema.uploads import uploaded
 
 
 @strawberry.input
@@ -198,7 +199,7 @@ class ImportMutation:
             lambda: importing.stage_import(
                 actor=actor,
                 filename=getattr(file, "filename", None) or "roster.csv",
-                binary=file.file,
+                binary=uploaded(file).file,
                 dry_run=dry_run,
                 deactivate_missing=deactivate_missing,
                 max_bytes=info.context.settings.import_max_bytes,

@@ -4,9 +4,10 @@ The types; queries.py and mutations.py hold the root fields."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 
@@ -25,10 +26,12 @@ if TYPE_CHECKING:
     from kinerja_saas.org.models import ImportJob as ImportJobModel
     from kinerja_saas.org.models import Unit as UnitModel
 
-UnitKind = strawberry.enum(_UnitKind, description="Kind of organisational unit.")
+UnitKind: TypeAlias = _UnitKind
+strawberry.enum(UnitKind, description="Kind of organisational unit.")
 
 
-PositionType = strawberry.enum(_PositionType, description="Jenis jabatan.")
+PositionType: TypeAlias = _PositionType
+strawberry.enum(PositionType, description="Jenis jabatan.")
 
 
 @strawberry.enum
@@ -37,9 +40,8 @@ class Gender(Enum):
     P = "P"
 
 
-EmployeeKind = strawberry.enum(
-    rules.EmployeeKind, description="PNS (NIP) or PPPK (NI PPPK), read from the number"
-)
+EmployeeKind: TypeAlias = rules.EmployeeKind
+strawberry.enum(EmployeeKind, description="PNS (NIP) or PPPK (NI PPPK), read from the number")
 
 
 @strawberry.type(description="An organisational unit (perangkat daerah, bidang, kecamatan…).")
@@ -54,7 +56,9 @@ class Unit:
 
     @classmethod
     def of(cls, unit: UnitModel | dict[str, Any]) -> Unit:
-        get = unit.get if isinstance(unit, dict) else unit.__getattribute__
+        def get(name: str) -> Any:
+            return unit.get(name) if isinstance(unit, dict) else getattr(unit, name)
+
         return cls(
             id=strawberry.ID(str(get("id"))),
             code=get("code"),
@@ -112,12 +116,12 @@ class Employee:
 
     @classmethod
     def of(
-        cls, row: dict[str, Any], *, with_contact: bool = True, viewer: Actor | None = None
+        cls, row: Mapping[str, Any], *, with_contact: bool = True, viewer: Actor | None = None
     ) -> Employee:
         """`with_contact=False` for people reached through a relation (e.g. one's own
         supervisor chain) rather than through the viewer's scope: name and position yes,
         e-mail and phone no."""
-        preloaded = None
+        preloaded: dict[str, Unit | Employee | None] | None = None
         if "unit" in row or "supervisor" in row:
             preloaded = {}
             if "unit" in row:
@@ -215,10 +219,10 @@ class Employee:
             return self.preloaded["supervisor"]
         if self.supervisor_id is None:
             return None
-        return self._load_supervisor(info)  # type: ignore[return-value]
+        return self._load_supervisor(info, int(self.supervisor_id))  # type: ignore[return-value]  # awaited by graphql-core
 
-    async def _load_supervisor(self, info: strawberry.Info) -> Employee | None:
-        row = await info.context.loaders.employee.load(int(self.supervisor_id))
+    async def _load_supervisor(self, info: strawberry.Info, supervisor_id: int) -> Employee | None:
+        row = await info.context.loaders.employee.load(supervisor_id)
         if row is None:
             return None
         return Employee.of(row, with_contact=_may_see_contact(info.context.actor, row["id"]))
@@ -261,7 +265,8 @@ class OrderDirection(Enum):
     DESC = "DESC"
 
 
-ImportStatus = strawberry.enum(_ImportStatus)
+ImportStatus: TypeAlias = _ImportStatus
+strawberry.enum(ImportStatus)
 
 
 @strawberry.type

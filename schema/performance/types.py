@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 from strawberry.scalars import JSON
@@ -38,8 +38,9 @@ from schema.errors import optional_id
 from schema.org.types import Employee, Unit
 from schema.pagination import PageInfo
 
-PeriodStatus = strawberry.enum(
-    _PeriodStatus, description="PLANNING → ACTIVE → EVALUATING → CLOSED, one step at a time."
+PeriodStatus: TypeAlias = _PeriodStatus
+strawberry.enum(
+    PeriodStatus, description="PLANNING → ACTIVE → EVALUATING → CLOSED, one step at a time."
 )
 
 if TYPE_CHECKING:
@@ -47,7 +48,8 @@ if TYPE_CHECKING:
     from kinerja_saas.performance.models import Period as PeriodModel
 
 
-CheckpointKind = strawberry.enum(_CheckpointKind)
+CheckpointKind: TypeAlias = _CheckpointKind
+strawberry.enum(CheckpointKind)
 
 
 @strawberry.type
@@ -99,23 +101,29 @@ class Period:
         return [Checkpoint.of(c) for c in rows]
 
 
-PlanStatus = strawberry.enum(_PlanStatus, description="DRAFT → SUBMITTED → APPROVED or RETURNED")
+PlanStatus: TypeAlias = _PlanStatus
+strawberry.enum(PlanStatus, description="DRAFT → SUBMITTED → APPROVED or RETURNED")
 
 
-ResultKind = strawberry.enum(_ResultKind, description="RHK utama or tambahan")
+ResultKind: TypeAlias = _ResultKind
+strawberry.enum(ResultKind, description="RHK utama or tambahan")
 
 
-Aspect = strawberry.enum(_Aspect, description="Aspect an indicator (IKI) measures")
+Aspect: TypeAlias = _Aspect
+strawberry.enum(Aspect, description="Aspect an indicator (IKI) measures")
 
 
-Direction = strawberry.enum(_Direction, description="Whether a higher or lower value is better")
+Direction: TypeAlias = _Direction
+strawberry.enum(Direction, description="Whether a higher or lower value is better")
 
 
-RealisationStatus = strawberry.enum(_RealisationStatus)
+RealisationStatus: TypeAlias = _RealisationStatus
+strawberry.enum(RealisationStatus)
 
 
-IndicatorSource = strawberry.enum(
-    _IndicatorSource,
+IndicatorSource: TypeAlias = _IndicatorSource
+strawberry.enum(
+    IndicatorSource,
     description="MANUAL: the employee enters realisations; SKM_IKM: the converted IKM of a "
     "unit or survey service fills them in after each survey aggregation",
 )
@@ -259,7 +267,9 @@ class Plan:
 
     @classmethod
     def of(cls, p: m.Plan | dict[str, Any]) -> Plan:
-        get = p.get if isinstance(p, dict) else p.__getattribute__
+        def get(name: str) -> Any:
+            return p.get(name) if isinstance(p, dict) else getattr(p, name)
+
         return cls(
             id=strawberry.ID(str(get("id"))),
             period_id=strawberry.ID(str(get("period_id"))),
@@ -366,30 +376,36 @@ class PlanConnection:
         return await count_plans(actor=info.context.require_actor(), flt=self.filter)
 
 
-Rating = strawberry.enum(_Rating, description="Result or behaviour rating")
+Rating: TypeAlias = _Rating
+strawberry.enum(Rating, description="Result or behaviour rating")
 
 
-Predikat = strawberry.enum(_Predikat, description="Predikat kinerja (PermenPANRB 6/2022)")
+Predikat: TypeAlias = _Predikat
+strawberry.enum(Predikat, description="Predikat kinerja (PermenPANRB 6/2022)")
 
 
-OrganisationRating = strawberry.enum(
-    _OrganisationRating, description="Predikat kinerja organisasi of a unit"
-)
+OrganisationRating: TypeAlias = _OrganisationRating
+strawberry.enum(OrganisationRating, description="Predikat kinerja organisasi of a unit")
 
 
-EvaluationStatus = strawberry.enum(_EvaluationStatus)
+EvaluationStatus: TypeAlias = _EvaluationStatus
+strawberry.enum(EvaluationStatus)
 
 
-AppealStatus = strawberry.enum(_AppealStatus)
+AppealStatus: TypeAlias = _AppealStatus
+strawberry.enum(AppealStatus)
 
 
-ConsequenceKind = strawberry.enum(_Consequence)
+ConsequenceKind: TypeAlias = _Consequence
+strawberry.enum(ConsequenceKind)
 
 
-ConsequenceType = strawberry.enum(consequences.ConsequenceType)
+ConsequenceType: TypeAlias = consequences.ConsequenceType
+strawberry.enum(ConsequenceType)
 
 
-StatsDimension = strawberry.enum(monitoring.StatsDimension)
+StatsDimension: TypeAlias = monitoring.StatsDimension
+strawberry.enum(StatsDimension)
 
 
 def rating_of(value: str | None) -> _Rating | None:

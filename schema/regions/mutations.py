@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from kinerja_saas.regions import onboarding
 from kinerja_saas.regions import queries as regions
+from kinerja_saas.regions.settings import SECTIONS
 from schema.errors import parse_id
 from schema.payloads import mutate, payload
-from schema.regions.types import Region, RegionKind, RegionPlan, RegionTimezone
+from schema.regions.types import (
+    Region,
+    RegionKind,
+    RegionPlan,
+    RegionSettingsInput,
+    RegionTimezone,
+)
 from tenants.models import RegionStatus as _RegionStatus
 from tenants.models import RegionTimezone as _RegionTimezone
 from tenants.plans import RegionPlan as _RegionPlan
@@ -48,48 +56,6 @@ class OnboardRegionPayload:
 @payload
 class RegionPayload:
     region: Region | None
-
-
-@strawberry.input
-class PerformanceSettingsInput:
-    result_rating_method: str | None = None
-    result_threshold_above: float | None = None
-    result_threshold_expected: float | None = None
-    achievement_cap: float | None = None
-    low_performer_predikat: list[str] | None = None
-    low_indicator_floor: float | None = None
-    checkpoint: str | None = None
-    appeal_window_days: int | None = None
-    deadline_notice_days: int | None = None
-    approval_reminder_days: int | None = None
-
-
-@strawberry.input
-class SurveySettingsInput:
-    rate_limit_per_ip_per_hour: int | None = None
-    suggestion_max_length: int | None = None
-    publish_results: bool | None = None
-
-
-@strawberry.input
-class TrainingSettingsInput:
-    annual_jp_entitlement: int | None = None
-
-
-@strawberry.input(description="Only the values given change.")
-class RegionSettingsInput:
-    performance: PerformanceSettingsInput | None = None
-    surveys: SurveySettingsInput | None = None
-    training: TrainingSettingsInput | None = None
-
-
-def _changes(inp: RegionSettingsInput) -> dict[str, dict[str, Any]]:
-    changes: dict[str, dict[str, Any]] = {}
-    for section in ("performance", "surveys", "training"):
-        value = getattr(inp, section)
-        if value is not None:
-            changes[section] = {k: v for k, v in vars(value).items() if v is not None}
-    return changes
 
 
 @strawberry.type
@@ -146,7 +112,9 @@ class RegionMutation:
 
     @strawberry.mutation(description="Region admin: change the region's settings.")
     async def update_region_settings(
-        self, info: strawberry.Info, input: RegionSettingsInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[Any, strawberry.argument(graphql_type=RegionSettingsInput)],
     ) -> RegionPayload:
         actor = info.context.require_region_actor()
 
@@ -166,3 +134,17 @@ async def _set_status(info, id, status, reason) -> RegionPayload:
         ),
         Region.of,
     )
+
+
+def _changes(given: Any) -> dict[str, dict[str, Any]]:
+    """A `RegionSettingsInput` as the section -> setting -> value changes it asks for."""
+    found: dict[str, dict[str, Any]] = {}
+    for section in SECTIONS:
+        values: Mapping[str, Any] | None = _values(getattr(given, section, None))
+        if values is not None:
+            found[section] = {k: v for k, v in values.items() if v is not None}
+    return found
+
+
+def _values(section: object) -> Mapping[str, Any] | None:
+    return None if section is None else vars(section)

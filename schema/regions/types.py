@@ -5,13 +5,17 @@ The types; queries.py and mutations.py hold the root fields."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from types import GenericAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args, get_origin
 
 import strawberry
+from pydantic import BaseModel
 
-from kinerja_saas.regions.region_settings import with_defaults
+from kinerja_saas.regions.settings import RegionSettings as RegionSettingsModel
+from kinerja_saas.regions.settings import load as load_settings
 from schema.pagination import PageInfo
 from tenants.models import RegionKind as _RegionKind
 from tenants.models import RegionStatus as _RegionStatus
@@ -21,80 +25,74 @@ from tenants.plans import RegionPlan as _RegionPlan
 if TYPE_CHECKING:
     from tenants.models import Tenant
 
-RegionKind = strawberry.enum(_RegionKind, description="Kabupaten, kota or provinsi.")
+RegionKind: TypeAlias = _RegionKind
+strawberry.enum(RegionKind, description="Kabupaten, kota or provinsi.")
 
 
-RegionStatus = strawberry.enum(_RegionStatus)
+RegionStatus: TypeAlias = _RegionStatus
+strawberry.enum(RegionStatus)
 
 
-RegionPlan = strawberry.enum(
-    _RegionPlan,
-    description="A region's share of the platform: its request limits per minute.",
+RegionPlan: TypeAlias = _RegionPlan
+strawberry.enum(
+    RegionPlan, description="A region's share of the platform: its request limits per minute."
 )
 
 
-RegionTimezone = strawberry.enum(
-    Enum("RegionTimezone", {m.name: m.value for m in _RegionTimezone}),
-    description="WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura).",
-)
-
-
-@strawberry.type
-class PerformanceSettings:
-    result_rating_method: str = strawberry.field(
-        description="REGULATION (default): the proposed result rating follows PermenPANRB "
-        "6/2022, each work result judged on its own and no weights between them; "
-        "WEIGHTED_MEAN: the plan's weighted mean achievement against the thresholds"
-    )
-    result_threshold_above: float = strawberry.field(
-        description="Achievement (%) from which the proposed result rating is DI_ATAS_EKSPEKTASI"
-    )
-    result_threshold_expected: float = strawberry.field(
-        description="Achievement (%) from which it is SESUAI_EKSPEKTASI; below: DI_BAWAH_EKSPEKTASI"
-    )
-    achievement_cap: float = strawberry.field(
-        description="Ceiling of an indicator's achievement (%)"
-    )
-    low_performer_predikat: list[str]
-    low_indicator_floor: float = strawberry.field(
-        description="An indicator under this achievement (%) marks a low performer"
-    )
-    checkpoint: str = strawberry.field(description="MONTHLY, QUARTERLY or SEMESTER")
-    appeal_window_days: int
-    deadline_notice_days: int = strawberry.field(
-        description="Days before a checkpoint's realisation deadline that it is announced as near"
-    )
-    approval_reminder_days: int = strawberry.field(
-        description="Evaluators are reminded daily of plans waiting longer than this"
+if TYPE_CHECKING:  # the API's copy has the tenant model's members, built at run time
+    RegionTimezone: TypeAlias = _RegionTimezone
+else:
+    RegionTimezone = strawberry.enum(
+        Enum("RegionTimezone", {m.name: m.value for m in _RegionTimezone}),
+        description="WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura).",
     )
 
 
-@strawberry.type
-class SurveySettings:
-    rate_limit_per_ip_per_hour: int
-    suggestion_max_length: int
-    publish_results: bool
+# --- the region settings, generated from their declaration (kinerja_saas/regions/settings.py):
+# `RegionSettings` (every setting, with its description) and `RegionSettingsInput` (every
+# setting optional: only the values given change), one type and one input per section. A
+# setting added to its section appears here with nothing to write. Literal choices (result
+# rating method, checkpoint, predikat) stay `String` in the SDL, as clients have always sent
+# them; the choice is checked in one place with the other settings.
 
 
-@strawberry.type
-class TrainingSettings:
-    annual_jp_entitlement: int = strawberry.field(description="Training hours (JP) a year")
+def _graphql(annotation: Any, *, input: bool) -> Any:
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return str
+    if origin is list:
+        return GenericAlias(list, (_graphql(get_args(annotation)[0], input=input),))  # list[…]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return generated(annotation, input=input)
+    return annotation  # int, float, bool, str
 
 
-@strawberry.type
-class RegionSettings:
-    performance: PerformanceSettings
-    surveys: SurveySettings
-    training: TrainingSettings
+@functools.cache
+def generated(model: type[BaseModel], *, input: bool = False) -> type:
+    """The Strawberry type (or input) of `model`, named after it: `PerformanceSettings`,
+    `PerformanceSettingsInput`. Descriptions come from the settings' own."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__}
+    for name, info in model.model_fields.items():
+        kind = _graphql(info.annotation, input=input)
+        if input:
+            annotations[name] = kind | None
+            namespace[name] = strawberry.field(default=None)
+        else:
+            annotations[name] = kind
+            namespace[name] = strawberry.field(description=info.description)
+    type_name = model.__name__ + ("Input" if input else "")
+    cls = type(type_name, (), namespace)
+    if input:
+        description = "Only the values given change." if model is RegionSettingsModel else None
+        return strawberry.input(cls, name=type_name, description=description)
+    return strawberry.type(cls, name=type_name)
 
-    @classmethod
-    def of(cls, stored: dict[str, Any]) -> RegionSettings:
-        s = with_defaults(stored)
-        return cls(
-            performance=PerformanceSettings(**s["performance"]),
-            surveys=SurveySettings(**s["surveys"]),
-            training=TrainingSettings(**s["training"]),
-        )
+
+# A field returning the settings resolves from the pydantic model itself (attributes of the
+# same names): `@strawberry.field(graphql_type=RegionSettings)`.
+RegionSettings = generated(RegionSettingsModel)
+RegionSettingsInput = generated(RegionSettingsModel, input=True)
 
 
 @strawberry.type(description="A region (kabupaten/kota/provinsi): one tenant of the platform.")
@@ -118,16 +116,16 @@ class Region:
             name=tenant.name,
             kind=tenant.kind,
             province=tenant.province,
-            timezone=RegionTimezone[_RegionTimezone(tenant.timezone).name],
+            timezone=RegionTimezone.__members__[_RegionTimezone(tenant.timezone).name],
             status=tenant.status,
             plan=tenant.plan,
             created_at=tenant.created_at,
             stored_settings=tenant.settings,
         )
 
-    @strawberry.field
-    def settings(self) -> RegionSettings:
-        return RegionSettings.of(self.stored_settings)
+    @strawberry.field(graphql_type=RegionSettings)
+    def settings(self) -> Any:  # the pydantic model, resolved by the generated type
+        return load_settings(self.stored_settings)
 
 
 @strawberry.type(description="A region as platform operators see it: counts, never people.")

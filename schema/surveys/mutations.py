@@ -178,7 +178,7 @@ class SurveyMutation:
                 actor=actor,
                 service_id=parse_id(input.id, "id"),
                 data=admin.ServiceData(
-                    unit_id=parse_id(input.unit_id, "unitId"),  # type: ignore[arg-type]
+                    unit_id=parse_id(input.unit_id, "unitId"),
                     name=input.name,
                     description=input.description,
                     population_per_year=input.population_per_year,
@@ -202,10 +202,7 @@ class SurveyMutation:
                     period_label=input.period_label,
                     opens_on=input.opens_on,
                     closes_on=input.closes_on,
-                    service_ids=[
-                        parse_id(i, "serviceIds")  # type: ignore[misc]
-                        for i in input.service_ids
-                    ],
+                    service_ids=[parse_id(i, "serviceIds") for i in input.service_ids],
                     extra_questions=[
                         {"code": q.code, "text": q.text, "required": q.required}
                         for q in input.extra_questions
@@ -225,7 +222,7 @@ class SurveyMutation:
         async def body():
             return await admin.set_campaign_dates(
                 actor=actor,
-                campaign_id=parse_id(campaign_id, "campaignId"),  # type: ignore[arg-type]
+                campaign_id=parse_id(campaign_id, "campaignId"),
                 opens_on=opens_on,
                 closes_on=closes_on,
             )
@@ -241,7 +238,7 @@ class SurveyMutation:
         async def body():
             return await results.set_published(
                 actor=actor,
-                campaign_id=parse_id(campaign_id, "campaignId"),  # type: ignore[arg-type]
+                campaign_id=parse_id(campaign_id, "campaignId"),
                 published=published,
             )
 
@@ -255,12 +252,12 @@ class SurveyMutation:
 
         async def body():
             cid = parse_id(campaign_id, "campaignId")
-            await admin.get_campaign(actor=actor, campaign_id=cid)  # type: ignore[arg-type]
-            await aggregation.aggregate(campaign_id=cid)  # type: ignore[arg-type]
+            await admin.get_campaign(actor=actor, campaign_id=cid)
+            await aggregation.aggregate(campaign_id=cid)
             return await results.campaign_results(
                 actor=actor,
                 campaign_id=cid,
-                group_by=ResultScope.SERVICE,  # type: ignore[arg-type]
+                group_by=ResultScope.SERVICE,
             )
 
         return await mutate(RecomputeSurveyResultsPayload, body, SurveyResults.of)

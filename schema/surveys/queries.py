@@ -187,7 +187,7 @@ class SurveyQuery:
         actor = info.context.require_region_actor()
         found = await results.campaign_results(
             actor=actor,
-            campaign_id=parse_id(campaign_id, "campaignId"),  # type: ignore[arg-type]
+            campaign_id=parse_id(campaign_id, "campaignId"),
             group_by=ResultScope(group_by.value),
         )
         return SurveyResults.of(found)
@@ -210,7 +210,7 @@ class SurveyQuery:
         before = decode_cursor(after, _SUGGESTIONS_ORDER)[1] if after else None
         rows = await results.suggestions(
             actor=actor,
-            campaign_id=parse_id(campaign_id, "campaignId"),  # type: ignore[arg-type]
+            campaign_id=parse_id(campaign_id, "campaignId"),
             service_id=parse_id(service_id, "serviceId"),
             search=search,
             limit=limit,
@@ -236,7 +236,7 @@ class SurveyQuery:
 
 @strawberry.input
 class SurveyCampaignFilter:
-    status: SurveyCampaignStatus | None = None  # type: ignore[valid-type]
+    status: SurveyCampaignStatus | None = None
     year: int | None = strawberry.field(
         default=None, description="Campaigns running at any time in this year"
     )

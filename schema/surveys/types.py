@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import NoReturn
+from typing import NoReturn, TypeAlias
 
 import strawberry
 
@@ -163,9 +163,8 @@ class SurveyCampaignConnection:
     page_info: PageInfo
 
 
-SurveyCampaignStatus = strawberry.enum(
-    admin.CampaignStatus, description="Relative to today in the region's time zone"
-)
+SurveyCampaignStatus: TypeAlias = admin.CampaignStatus
+strawberry.enum(SurveyCampaignStatus, description="Relative to today in the region's time zone")
 
 
 @strawberry.type(description="One campaign's result for a service or unit, in a trend.")

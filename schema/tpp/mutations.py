@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from dataclasses import fields as dc_fields
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry.file_uploads import Upload
 
-from kinerja_saas.errors import FieldError, ValidationFailed
+from kinerja_saas.errors import DomainError, FieldError, ValidationFailed
 from kinerja_saas.tpp import service
 from kinerja_saas.tpp.errors import TppRuleError
-from kinerja_saas.tpp.rows import ImportProblem
 from kinerja_saas.tpp.rules import DEFAULTS, LABELS, RuleSet, api_name, parse_decimal
-from schema.errors import run_mutation
 from schema.payloads import mutate
 from schema.tpp.types import (
     TppAttendancePayload,
@@ -27,6 +26,7 @@ from schema.tpp.types import (
     TppRuleSetInput,
     TppRuleSetPayload,
 )
+from schema.uploads import uploaded
 
 
 def _rules(data: TppRuleSetInput) -> RuleSet:
@@ -91,30 +91,16 @@ class TppMutation:
         self, info: strawberry.Info, month: str, file: Upload
     ) -> TppAttendancePayload:
         actor = info.context.require_region_actor()
-        refused: list[service.AttendanceRefused] = []
-
-        async def body() -> int:
-            try:
-                return await service.import_attendance(
-                    actor=actor,
-                    month=month,
-                    binary=file.file,
-                    max_bytes=info.context.settings.import_max_bytes,
-                )
-            except service.AttendanceRefused as exc:
-                refused.append(exc)
-                raise
-
-        count, errors = await run_mutation(body)
-        problems: list[ImportProblem] = refused[0].problems if refused else []
-        return TppAttendancePayload(
-            imported=count or 0,
-            problem_count=refused[0].total if refused else 0,
-            problems=[
-                TppImportProblem(line=p.line, field=p.field, code=p.code, message=p.message)
-                for p in problems
-            ],
-            errors=errors,
+        return await mutate(
+            TppAttendancePayload,
+            lambda: service.import_attendance(
+                actor=actor,
+                month=month,
+                binary=uploaded(file).file,
+                max_bytes=info.context.settings.import_max_bytes,
+            ),
+            lambda count: {"imported": count},
+            when_refused=_file_problems,
         )
 
     @strawberry.mutation(
@@ -135,3 +121,16 @@ class TppMutation:
         return await mutate(
             TppMonthPayload, lambda: service.close_month(actor=actor, month=month), TppMonth.of
         )
+
+
+def _file_problems(refusal: DomainError | None) -> dict[str, Any]:
+    """A refused file's problems, every one with its line (the errors name the first)."""
+    if not isinstance(refusal, service.AttendanceRefused):
+        return {}
+    return {
+        "problem_count": refusal.total,
+        "problems": [
+            TppImportProblem(line=p.line, field=p.field, code=p.code, message=p.message)
+            for p in refusal.problems
+        ],
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 
@@ -12,8 +13,10 @@ from kinerja_saas.tpp import rows, service
 from kinerja_saas.tpp.rules import RULE_FIELDS, month_key, month_label, rupiah
 from schema.payloads import payload
 
-TppMonthStatus = strawberry.enum(rows.MonthStatus, name="TppMonthStatus")
-TppLineKind = strawberry.enum(rows.LineKind, name="TppLineKind")
+TppMonthStatus: TypeAlias = rows.MonthStatus
+strawberry.enum(TppMonthStatus, name="TppMonthStatus")
+TppLineKind: TypeAlias = rows.LineKind
+strawberry.enum(TppLineKind, name="TppLineKind")
 
 
 @strawberry.type(description="A version of the region's TPP rules, in force from its month.")

@@ -185,6 +185,6 @@ class TrainingAssignmentFilter:
         return participants.AssignmentFilter(
             programme_id=parse_id(self.programme_id, "filter.programmeId"),
             batch_id=parse_id(self.batch_id, "filter.batchId"),
-            status=self.status,  # type: ignore[arg-type]
+            status=self.status,
             period_id=parse_id(self.period_id, "filter.periodId"),
         )

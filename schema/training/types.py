@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 
@@ -26,13 +26,16 @@ if TYPE_CHECKING:
     from kinerja_saas.training.models import Competency as CompetencyModel
     from kinerja_saas.training.models import TrainingRule as TrainingRuleModel
 
-TrainingMode = strawberry.enum(_TrainingMode)
+TrainingMode: TypeAlias = _TrainingMode
+strawberry.enum(TrainingMode)
 
 
-TrainingAssignmentStatus = strawberry.enum(_AssignmentStatus, name="TrainingAssignmentStatus")
+TrainingAssignmentStatus: TypeAlias = _AssignmentStatus
+strawberry.enum(TrainingAssignmentStatus, name="TrainingAssignmentStatus")
 
 
-TrainingAssignmentReason = strawberry.enum(_AssignmentReason, name="TrainingAssignmentReason")
+TrainingAssignmentReason: TypeAlias = _AssignmentReason
+strawberry.enum(TrainingAssignmentReason, name="TrainingAssignmentReason")
 
 
 def to_id(value: int) -> strawberry.ID:
@@ -40,7 +43,7 @@ def to_id(value: int) -> strawberry.ID:
 
 
 def required_id(value: strawberry.ID, field: str) -> int:
-    return parse_id(value, field)  # type: ignore[return-value]
+    return parse_id(value, field)
 
 
 @strawberry.type
@@ -275,10 +278,12 @@ class TrainingEffect:
         )
 
 
-CompetencyKind = strawberry.enum(_CompetencyKind)
+CompetencyKind: TypeAlias = _CompetencyKind
+strawberry.enum(CompetencyKind)
 
 
-RuleTrigger = strawberry.enum(_RuleTrigger)
+RuleTrigger: TypeAlias = _RuleTrigger
+strawberry.enum(RuleTrigger)
 
 
 @strawberry.type

@@ -17,7 +17,8 @@ from gql.transport.websockets import WebsocketsTransport
 
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.org import importing
-from tests.conftest import PASSWORD, make_nip
+from tests.conftest import PASSWORD
+from tests.factories import make_nip
 from tests.notifications.helpers import fan_out_region, queue
 
 ADMIN, EMPLOYEE = Role.REGION_ADMIN, Role.EMPLOYEE

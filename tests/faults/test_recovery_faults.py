@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from kinerja_saas.auth.roles import Role
-from tests.conftest import make_nip
+from tests.factories import make_nip
 from tests.faults.conftest import REGION, eventually
 from tests.faults.test_worker_faults import (
     SEND,

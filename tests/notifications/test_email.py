@@ -34,8 +34,8 @@ from kinerja_saas.performance.events import PLAN_RETURNED
 from kinerja_saas.settings import Settings
 from tenants.context import tenant_transaction
 from tenants.models import RegionTimezone
+from tests.factories import person, plan_results
 from tests.notifications.helpers import emit_event, fan_out, queue
-from tests.performance.cycle import person, plan_results
 from tests.workers.test_jobs import drain, relay_all
 from workers.notifications.email import (
     schedule_email_digests,
@@ -609,7 +609,7 @@ def test_the_digest_time_is_the_regions_own_morning():
 async def test_the_crons_enqueue_one_job_per_region_at_its_own_morning_hour(
     settings, password_hash, region_a, region_b, pool, owner_conn
 ):
-    from tests.conftest import build_region
+    from tests.factories import build_region
 
     region_c = await build_region(password_hash, name="Kota C")
     zones = {

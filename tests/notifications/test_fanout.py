@@ -15,6 +15,7 @@ from kinerja_saas.notifications.models import Delivery, Notification
 from kinerja_saas.performance import plans, realisations
 from kinerja_saas.performance.models import Indicator, PeriodStatus
 from tenants.context import tenant_transaction
+from tests.factories import advance, approved_plan, first_checkpoint, person, plan_results
 from tests.notifications.helpers import (
     emailed_roles,
     emit_event,
@@ -23,7 +24,6 @@ from tests.notifications.helpers import (
     notified_roles,
     queue,
 )
-from tests.performance.cycle import advance, approved_plan, first_checkpoint, person, plan_results
 from tests.workers.test_jobs import drain, relay_all
 from workers.routing import ROUTES, kind_of
 
@@ -285,8 +285,8 @@ async def test_the_whole_cycle_notifies_the_right_people_from_the_real_events(re
     """The payloads the performance services really emit match the kinds' recipients."""
     from collections import Counter
 
+    from tests.factories import full_cycle
     from tests.notifications.helpers import fan_out_region
-    from tests.performance.cycle import full_cycle
 
     await full_cycle(region_a)
     await fan_out_region(pool, region_a)

@@ -10,8 +10,8 @@ from kinerja_saas.notifications.reminders import APPROVAL_REMINDER, remind_overd
 from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.performance import plans
 from tenants.context import tenant_transaction
+from tests.factories import person, plan_results
 from tests.notifications.helpers import fan_out, inbox, notified_roles, queue
-from tests.performance.cycle import person, plan_results
 from tests.workers.test_jobs import drain
 from workers.notifications.reminders import schedule_reminders
 

@@ -6,7 +6,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.org.models import Employee
 from kinerja_saas.outbox.models import OutboxEvent
 from tenants.context import tenant_transaction
-from tests.conftest import make_nip
+from tests.factories import make_nip
 
 ADMIN = Role.REGION_ADMIN
 

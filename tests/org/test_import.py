@@ -14,7 +14,8 @@ from kinerja_saas.org.models import Employee, ImportJob, Unit
 from kinerja_saas.outbox.models import OutboxEvent
 from tenants.context import tenant_transaction
 from tenants.models import RegionStatus
-from tests.conftest import make_nip, update_region
+from tests.conftest import update_region
+from tests.factories import make_nip
 
 HEADER = "NIP,nama,jabatan,jenis_jabatan,golongan,unit,nip_atasan,email,telepon"
 UPLOAD = """mutation($file: Upload!, $dry: Boolean!, $missing: Boolean!) {

@@ -11,7 +11,7 @@ import itertools
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.org.models import Employee
 from tenants.context import tenant_transaction
-from tests.conftest import make_nip
+from tests.factories import make_nip
 from tests.org.test_import import csv_bytes, import_and_run, problems, row
 
 ADMIN = Role.REGION_ADMIN

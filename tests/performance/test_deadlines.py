@@ -19,7 +19,7 @@ from kinerja_saas.performance.models import Checkpoint, PeriodStatus
 from tenants.context import tenant_transaction
 from tenants.models import RegionStatus, RegionTimezone, Tenant
 from tests.conftest import update_region
-from tests.performance.cycle import advance, person
+from tests.factories import advance, person
 from tests.workers.test_jobs import drain
 from workers.performance import schedule_deadline_notices
 from workers.queue import redis_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.performance.models import PeriodStatus
-from tests.performance.cycle import BERAKHLAK, advance, approved_plan
+from tests.factories import BERAKHLAK, advance, approved_plan
 
 SUPERVISOR = Role.SUPERVISOR
 SAVE = """mutation($input: SaveEvaluationInput!) { saveEvaluation(input: $input) {

@@ -16,7 +16,7 @@ from kinerja_saas.performance.plans import plan_content
 from kinerja_saas.performance.rules import Direction, Rating, achievement
 from tenants.context import tenant_transaction
 from tests.conftest import writes_by_id_alone
-from tests.performance.cycle import (
+from tests.factories import (
     advance,
     all_values,
     approved_plan,

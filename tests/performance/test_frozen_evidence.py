@@ -11,9 +11,8 @@ from decimal import Decimal
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.performance.models import Evaluation, PeriodStatus
 from kinerja_saas.surveys import admin
-from kinerja_saas.surveys.public import region_today
 from tenants.context import tenant_transaction
-from tests.performance.cycle import BERAKHLAK, advance
+from tests.factories import BERAKHLAK, advance
 from tests.surveys.helpers import open_campaign, recompute, respond
 from tests.surveys.test_indicator_sources import approved_ikm_plan, sourced
 
@@ -29,7 +28,7 @@ MINE = """{ myEvaluations { id status achievement
 
 async def test_a_late_survey_response_never_alters_a_finalised_evaluation(api, region_a):
     campaign = await open_campaign(region_a)
-    today = region_today(region_a.tenant)  # the public form counts days in the region's zone
+    today = region_a.today  # the public form counts days in the region's zone
     async with tenant_transaction(region_a.id):
         await admin.set_campaign_dates(
             actor=region_a.actor(Role.REGION_ADMIN),

@@ -5,7 +5,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.outbox.models import OutboxEvent
 from kinerja_saas.performance.models import Indicator, Plan, PlanResult, PlanRevision
 from tenants.context import tenant_transaction
-from tests.performance.cycle import approved_plan, person
+from tests.factories import approved_plan, person
 
 EMPLOYEE, SUPERVISOR, ADMIN = Role.EMPLOYEE, Role.SUPERVISOR, Role.REGION_ADMIN
 SAVE = """mutation($input: SavePlanInput!) { savePlan(input: $input) {

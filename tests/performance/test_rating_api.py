@@ -5,15 +5,11 @@ evaluator, with a reason (a typed error without one, nothing written)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.performance import plans, realisations
-from kinerja_saas.performance.models import Aspect, Evaluation, PeriodStatus, ResultKind
-from kinerja_saas.performance.rules import Direction
+from kinerja_saas.performance.models import Evaluation, ResultKind
 from tenants.context import tenant_transaction
 from tests.conftest import update_region
-from tests.performance.cycle import BERAKHLAK, advance, first_checkpoint, person
+from tests.factories import BERAKHLAK, evaluable_plan
 
 SUPERVISOR = Role.SUPERVISOR
 SAVE = """mutation($input: SaveEvaluationInput!) { saveEvaluation(input: $input) {
@@ -22,52 +18,6 @@ SAVE = """mutation($input: SaveEvaluationInput!) { saveEvaluation(input: $input)
   errors { field code message } } }"""
 FINALISE = """mutation($id: ID!) { finaliseEvaluation(id: $id, acknowledgeDistribution: true) {
   evaluation { status behaviourRating predikat } errors { field code message } } }"""
-
-
-def _result(kind: ResultKind, n: int, weight: str) -> plans.ResultData:
-    return plans.ResultData(
-        kind=kind,
-        text=f"Hasil kerja {kind.value.lower()} {n}",
-        indicators=[
-            plans.IndicatorData(
-                text=f"Indikator {n}",
-                aspect=Aspect.KUANTITAS,
-                target=Decimal(100),
-                unit_label="dokumen",
-                direction=Direction.HIGHER_IS_BETTER,
-                weight=Decimal(weight),
-            )
-        ],
-    )
-
-
-async def evaluable_plan(region, results: list[tuple[ResultKind, str, str]]) -> int:
-    """staff1's approved plan with one indicator (target 100) per result, realised at the
-    first checkpoint as given; the period then EVALUATING. `results`: (kind, weight, value)."""
-    staff, chief = person(region, "staff1"), person(region, "chief", Role.SUPERVISOR)
-    async with tenant_transaction(region.id):
-        plan = await plans.save_plan(
-            actor=staff,
-            period_id=region.period.id,
-            results=[_result(k, n, w) for n, (k, w, _) in enumerate(results)],
-        )
-        await plans.submit_plan(actor=staff, plan_id=plan.id)
-        await plans.approve_plan(actor=chief, plan_id=plan.id)
-        content = (await plans.plan_content([plan.id]))[plan.id]
-    await advance(region, PeriodStatus.ACTIVE)
-    checkpoint = await first_checkpoint(region)
-    async with tenant_transaction(region.id):
-        for c, (_, _, value) in zip(content, results, strict=True):
-            await realisations.record_realisation(
-                actor=staff,
-                indicator_id=c["indicators"][0].id,
-                checkpoint_id=checkpoint.id,
-                value=Decimal(value),
-                note=None,
-                evidence=[],
-            )
-    await advance(region, PeriodStatus.EVALUATING)
-    return plan.id
 
 
 def values(rating: str = "DI_ATAS_EKSPEKTASI", **others: str) -> list[dict]:

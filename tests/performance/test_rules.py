@@ -23,7 +23,7 @@ from kinerja_saas.performance.rules import (
     predikat,
     proposed_result_rating,
 )
-from kinerja_saas.regions.defaults import DEFAULT_SETTINGS
+from kinerja_saas.regions.settings import PerformanceSettings
 
 HIGHER, LOWER = Direction.HIGHER_IS_BETTER, Direction.LOWER_IS_BETTER
 CAP = D(120)
@@ -73,8 +73,8 @@ def test_plan_achievement_is_the_weighted_mean():
         plan_achievement([Weighted(D(100), D(0))])
 
 
-PERF = DEFAULT_SETTINGS["performance"]
-ABOVE, EXPECTED = D(str(PERF["result_threshold_above"])), D(str(PERF["result_threshold_expected"]))
+PERF = PerformanceSettings()  # the defaults
+ABOVE, EXPECTED = D(str(PERF.result_threshold_above)), D(str(PERF.result_threshold_expected))
 
 
 @pytest.mark.parametrize(
@@ -114,8 +114,8 @@ def test_every_cell_of_the_predikat_matrix(behaviour, result, expected):
 
 
 def test_low_performer_by_predikat_or_by_a_weak_indicator():
-    low = PERF["low_performer_predikat"]
-    floor = D(str(PERF["low_indicator_floor"]))
+    low = PERF.low_performer_predikat
+    floor = D(str(PERF.low_indicator_floor))
     for p in Predikat:
         expected = p in (Predikat.BUTUH_PERBAIKAN, Predikat.KURANG, Predikat.SANGAT_KURANG)
         assert (

@@ -7,7 +7,7 @@ from kinerja_saas.auth.roles import Role
 from schema.errors import UNEXPECTED_MESSAGE
 from schema.schema import SDL_PATH, export_sdl
 from tenants.context import tenant_transaction
-from tests.conftest import make_nip
+from tests.factories import make_nip
 
 ADMIN = Role.REGION_ADMIN
 

@@ -23,9 +23,8 @@ from kinerja_saas.org import service as org
 from kinerja_saas.org.models import PositionType, UnitKind
 from kinerja_saas.performance import evaluations
 from tenants.context import tenant_transaction
-from tests.conftest import Region, build_region, make_nip
+from tests.factories import Region, build_region, full_cycle, make_nip
 from tests.notifications.helpers import fill_notification_tables, webhook_endpoint
-from tests.performance.cycle import full_cycle
 from tests.surveys.helpers import fill_survey_tables
 from tests.training.helpers import fill_training_tables
 

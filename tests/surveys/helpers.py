@@ -12,7 +12,6 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.surveys import admin, aggregation, public
 from kinerja_saas.surveys.models import SurveyCampaignService
 from tenants.context import tenant_transaction
-from tests.conftest import TODAY
 
 _tokens = itertools.count(1)
 
@@ -53,8 +52,8 @@ async def open_campaign(
             data=admin.CampaignData(
                 name="SKM Semester I",
                 period_label="Semester I",
-                opens_on=TODAY - timedelta(days=1),
-                closes_on=TODAY + timedelta(days=days_open),
+                opens_on=region.today - timedelta(days=1),
+                closes_on=region.today + timedelta(days=days_open),
                 service_ids=list(services.values()),
                 extra_questions=[{"code": "Q1", "text": "Apa yang perlu diperbaiki?"}],
                 profile_fields=list(profile_fields),

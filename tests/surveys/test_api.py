@@ -16,7 +16,6 @@ from kinerja_saas.surveys.models import (
 )
 from tenants.context import tenant_transaction
 from tenants.models import Tenant
-from tests.conftest import TODAY
 from tests.surveys.helpers import open_campaign, recompute, respond, token
 
 ADMIN = Role.REGION_ADMIN
@@ -64,7 +63,11 @@ async def test_admin_creates_services_and_a_campaign_with_codes(api, region_a):
             serviceIds: [$s], profileFields: ["ageBand", "gender"]}) {
             campaign { id profileFields services { name code sampleTarget } }
             errors { field code } } }""",
-        {"s": service["id"], "from": str(TODAY), "to": str(TODAY + timedelta(days=30))},
+        {
+            "s": service["id"],
+            "from": str(region_a.today),
+            "to": str(region_a.today + timedelta(days=30)),
+        },
     )
     campaign = created.data["createSurveyCampaign"]["campaign"]
     assert campaign["profileFields"] == ["ageBand", "gender"]
@@ -98,7 +101,11 @@ async def test_campaign_bad_input_writes_nothing(api, region_a, region_b):
         region_a,
         ADMIN,
         query,
-        {"s": [str(own.id)], "from": str(TODAY), "to": str(TODAY - timedelta(days=1))},
+        {
+            "s": [str(own.id)],
+            "from": str(region_a.today),
+            "to": str(region_a.today - timedelta(days=1)),
+        },
     )
     codes = {(e["field"], e["code"]) for e in reversed_dates.data["createSurveyCampaign"]["errors"]}
     assert ("closesOn", "DATES_REVERSED") in codes and ("profileFields", "INVALID") in codes
@@ -106,7 +113,11 @@ async def test_campaign_bad_input_writes_nothing(api, region_a, region_b):
         region_a,
         ADMIN,
         query,
-        {"s": [str(campaign.services["ktp"])], "from": str(TODAY), "to": str(TODAY)},
+        {
+            "s": [str(campaign.services["ktp"])],
+            "from": str(region_a.today),
+            "to": str(region_a.today),
+        },
     )
     assert ("serviceIds", "NOT_FOUND") in {
         (e["field"], e["code"]) for e in foreign.data["createSurveyCampaign"]["errors"]
@@ -190,7 +201,8 @@ async def test_bad_submissions_write_nothing(api, region_a):
     # A closed campaign.
     async with tenant_transaction(region_a.id):
         await SurveyCampaign.filter(tenant_id=region_a.id, id=campaign.id).update(
-            closes_on=TODAY - timedelta(days=1), opens_on=TODAY - timedelta(days=5)
+            closes_on=region_a.today - timedelta(days=1),
+            opens_on=region_a.today - timedelta(days=5),
         )
     assert ("code", "CAMPAIGN_CLOSED") in _errors(await send())
     assert await count_responses(region_a) == 0

@@ -29,7 +29,7 @@ from kinerja_saas.surveys import admin, aggregation
 from kinerja_saas.surveys.models import SurveyResult
 from kinerja_saas.surveys.public import region_today
 from tenants.context import tenant_transaction
-from tests.performance.cycle import advance, person
+from tests.factories import advance, person
 from tests.surveys.helpers import open_campaign, recompute, respond
 from tests.surveys.test_aggregation import relay_at
 from tests.workers.test_jobs import drain

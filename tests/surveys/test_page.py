@@ -22,7 +22,6 @@ from kinerja_saas.surveys.models import (
 )
 from tenants.context import tenant_transaction
 from tenants.models import Tenant
-from tests.conftest import TODAY
 from tests.surveys.helpers import open_campaign
 from tests.surveys.page_helpers import fieldset, full_answers
 from tests.surveys.page_helpers import form_token as token_of
@@ -229,7 +228,8 @@ async def test_unknown_closed_and_not_yet_open_codes(http, region_a):
     _, token = await served(http, code)
     async with tenant_transaction(region_a.id):
         await SurveyCampaign.filter(tenant_id=region_a.id, id=campaign.id).update(
-            opens_on=TODAY - timedelta(days=9), closes_on=TODAY - timedelta(days=1)
+            opens_on=region_a.today - timedelta(days=9),
+            closes_on=region_a.today - timedelta(days=1),
         )
     closed = await http.get(f"/s/{code}")
     assert closed.status_code == 410 and "Survei sudah ditutup" in closed.text
@@ -237,7 +237,8 @@ async def test_unknown_closed_and_not_yet_open_codes(http, region_a):
     assert late.status_code == 410
     async with tenant_transaction(region_a.id):
         await SurveyCampaign.filter(tenant_id=region_a.id, id=campaign.id).update(
-            opens_on=TODAY + timedelta(days=2), closes_on=TODAY + timedelta(days=9)
+            opens_on=region_a.today + timedelta(days=2),
+            closes_on=region_a.today + timedelta(days=9),
         )
     early = await http.get(f"/s/{code}")
     assert early.status_code == 403 and "Survei belum dibuka" in early.text

@@ -7,7 +7,6 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.surveys import admin
 from kinerja_saas.surveys.models import SurveyCampaignService
 from tenants.context import tenant_transaction
-from tests.conftest import TODAY
 from tests.surveys.helpers import open_campaign, recompute, respond
 
 ADMIN = Role.REGION_ADMIN
@@ -26,8 +25,8 @@ async def campaign_over(region, service_ids, name, opens_days, closes_days) -> d
             data=admin.CampaignData(
                 name=name,
                 period_label=name,
-                opens_on=TODAY + timedelta(days=opens_days),
-                closes_on=TODAY + timedelta(days=closes_days),
+                opens_on=region.today + timedelta(days=opens_days),
+                closes_on=region.today + timedelta(days=closes_days),
                 service_ids=service_ids,
             ),
         )
@@ -40,8 +39,8 @@ async def move(region, campaign_id, opens_days, closes_days) -> None:
         await admin.set_campaign_dates(
             actor=region.actor(ADMIN),
             campaign_id=campaign_id,
-            opens_on=TODAY + timedelta(days=opens_days),
-            closes_on=TODAY + timedelta(days=closes_days),
+            opens_on=region.today + timedelta(days=opens_days),
+            closes_on=region.today + timedelta(days=closes_days),
         )
 
 
@@ -136,7 +135,7 @@ async def test_campaigns_in_keyset_pages_with_filters(api, region_a):
     assert await filtered(status="OPEN") == ["SKM Semester I"]
     assert await filtered(status="UPCOMING") == ["Upcoming"]
     assert await filtered(status="CLOSED") == ["Closed", "Last year"]
-    last_year = (TODAY - timedelta(days=390)).year
+    last_year = (region_a.today - timedelta(days=390)).year
     assert "Last year" in await filtered(year=last_year)
     assert await filtered(year=2001) == []
     bad_year = await api.as_role(region_a, ADMIN, CAMPAIGNS, {"filter": {"year": 99}})

@@ -12,7 +12,7 @@ from kinerja_saas.surveys import results
 from kinerja_saas.surveys.access import results_scope
 from kinerja_saas.surveys.models import ResultScope
 from tenants.context import tenant_transaction
-from tests.performance.cycle import person
+from tests.factories import person
 from tests.surveys.helpers import open_campaign, recompute, respond
 
 HEAD = Role.SUPERVISOR  # the login of `chief`, who heads BIDANG-A

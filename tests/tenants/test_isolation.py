@@ -6,8 +6,8 @@ import pytest
 
 from kinerja_saas.auth.roles import Role
 from tenants.rls import PLATFORM_TABLES
+from tests.factories import full_cycle
 from tests.notifications.helpers import fill_notification_tables
-from tests.performance.cycle import full_cycle
 from tests.surveys.helpers import fill_survey_tables
 from tests.training.helpers import fill_training_tables
 

@@ -12,7 +12,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.performance.models import PeriodStatus
 from kinerja_saas.training.models import TrainingAssignment
 from tenants.context import tenant_transaction
-from tests.performance.cycle import BERAKHLAK, advance, approved_plan
+from tests.factories import BERAKHLAK, advance, approved_plan
 from tests.training.helpers import build_catalogue
 from tests.workers.test_jobs import drain, relay_all
 from workers.queue import redis_settings

@@ -164,29 +164,15 @@ async def test_finalising_a_low_evaluation_assigns_training_end_to_end(
     """Through the performance services: a finalised SANGAT_KURANG evaluation of staff1 →
     the relay → the handler → an assignment, and staff1's notification in Bahasa Indonesia."""
     from kinerja_saas.notifications.models import Notification
-    from kinerja_saas.performance import evaluations
     from kinerja_saas.performance.models import PeriodStatus
     from kinerja_saas.performance.rules import Rating
-    from tests.performance.cycle import advance, all_values, approved_plan, person
+    from tests.factories import advance, approved_plan, finalised_evaluation
 
     cat = await build_catalogue(region_a)
     plan = await approved_plan(region_a)
     await advance(region_a, PeriodStatus.ACTIVE)
     await advance(region_a, PeriodStatus.EVALUATING)
-    chief = person(region_a, "chief", Role.SUPERVISOR)
-    async with tenant_transaction(region_a.id):
-        evaluation = await evaluations.save_evaluation(
-            actor=chief,
-            plan_id=plan.id,
-            checkpoint_id=None,
-            result_rating=Rating.DI_BAWAH_EKSPEKTASI,
-            result_override_reason=None,
-            behaviour=all_values(Rating.DI_BAWAH_EKSPEKTASI),
-            feedback="Perlu pendampingan.",
-        )
-        await evaluations.finalise_evaluation(
-            actor=chief, evaluation_id=evaluation.id, acknowledge_distribution=True
-        )
+    evaluation = await finalised_evaluation(region_a, plan.id, rating=Rating.DI_BAWAH_EKSPEKTASI)
     await relay_all(arq_redis, settings)
     await drain(settings)
     await relay_all(arq_redis, settings)  # the assignment's own events
