@@ -24,7 +24,7 @@ from kinerja_saas.performance import monitoring, queries
 from kinerja_saas.performance.achievement import achievement_cap
 from kinerja_saas.performance.queries import StatsDimension
 from kinerja_saas.performance.service import rebuild_read_models
-from kinerja_saas.regions.defaults import DEFAULT_SETTINGS
+from kinerja_saas.regions.settings import defaults
 from tenants.context import tenant_transaction
 from tests.performance import live_reference
 from tests.performance.bulk import add_reports_with_plans
@@ -409,7 +409,7 @@ async def test_the_default_cap_in_sql_is_the_regions_default(region_a):
         rows = await connections.get("default").execute_query_dict(
             "SELECT kinerja_region_cap($1) AS cap", [region_a.id]
         )
-    assert rows[0]["cap"] == Decimal(str(DEFAULT_SETTINGS["performance"]["achievement_cap"]))
+    assert rows[0]["cap"] == Decimal(str(defaults()["performance"]["achievement_cap"]))
 
 
 # --- statement counts: set-based upkeep and reads ------------------------------------------------
