@@ -28,7 +28,7 @@ from kinerja_saas.regions.settings import defaults
 from tenants.context import tenant_transaction
 from tests.performance import live_reference
 from tests.performance.bulk import add_reports_with_plans
-from tests.performance.cycle import person
+from tests.factories import person
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 
