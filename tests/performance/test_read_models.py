@@ -26,9 +26,9 @@ from kinerja_saas.performance.queries import StatsDimension
 from kinerja_saas.performance.service import rebuild_read_models
 from kinerja_saas.regions.settings import defaults
 from tenants.context import tenant_transaction
+from tests.factories import person
 from tests.performance import live_reference
 from tests.performance.bulk import add_reports_with_plans
-from tests.factories import person
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 
