@@ -44,7 +44,7 @@ from kinerja_saas.performance.models import CheckpointKind
 from kinerja_saas.performance.periods import checkpoints_for
 
 DEADLINE_DAYS = 10
-# The tables whose writes refresh the performance read models (migration 0031).
+# The tables whose writes refresh the performance read models (migration 0033).
 PROGRESS_SOURCES = ("checkpoints", "plans", "indicators", "realisations", "evaluations")
 TEAM_LEADER_RANK = 2  # employee 2 of the region, by id
 
@@ -299,7 +299,7 @@ async def generate_cycle(
     regions = []
     try:
         async with conn.transaction():
-            # A bulk load: the read models' triggers (migration 0031) would refresh every
+            # A bulk load: the read models' triggers (migration 0033) would refresh every
             # plan once per statement; they are off for the load and the read models are
             # rebuilt once at the end (as an owner's bulk load should).
             await conn.execute(

@@ -1,14 +1,18 @@
 """Benchmark: importing one large region's roster from CSV (`kinerja tenant import`), against
-the floor of loading the same file into a plain table with COPY.
+the same-work floor (bench/import_floor.py: COPY into a temporary table and one INSERT … SELECT
+per target table, as the app role) and the floor of a bare COPY into a plain table.
 
     .venv/bin/python -m bench.import_roster [--employees 20000 --units 200 --timeout 80]
+    .venv/bin/python -m bench.import_roster --no-cli --rounds 3   # the same-work ratios only
 
 Steps: (re)create the database `kinerja_bench_import` on the server of DATABASE_URL, migrate
 it, generate a realistic roster CSV (`;`, UTF-8 with BOM) of one kabupaten into a temp file,
 onboard one region with `kinerja tenant create`, then THE MEASURED RUN: `kinerja tenant import
 <slug> <file>` as a child process (wall time, and its own peak RSS from `os.wait4`; its
 statements sampled from pg_stat_activity on the side), a check of every row with the owner
-connection, a re-import of the same file (everything unchanged), and the COPY floor. Prints a
+connection, a re-import of the same file (everything unchanged), the COPY floor, and
+`--rounds` of the import in-process alternating with the same-work floor in fresh regions
+(the rows of both checked identical). Prints a
 table and writes bench/results/import_roster.json. See bench/README.md for the figures.
 """
 
@@ -42,6 +46,9 @@ from bench.common import (
     fresh_database,
     kinerja_executable,
 )
+from bench.import_floor import run_floor, same_rows
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.auth.roles import Role
 from kinerja_saas.database import parse_pg_url
 from kinerja_saas.org import rules
 from kinerja_saas.org.importing import COLUMNS
@@ -937,7 +944,8 @@ FRAGMENT_LABELS = (
     ("'EMAIL_TAKEN'", "validation: e-mail taken by a login"),
     ("'INACTIVE_UNIT'", "validation: deactivated unit"),
     ("WITH RECURSIVE graph(nip, sup)", "supervision cycle check (validation; again in the merge)"),
-    ("INSERT INTO import_rows", "staging: INSERT INTO import_rows (executemany)"),
+    ("INSERT INTO import_rows", "staging: INSERT INTO import_rows … SELECT"),
+    ('COPY "import_stage"', "staging: COPY into a temporary table"),
     ("CREATE TEMP TABLE staged", "copy of the job's rows: CREATE TEMP TABLE staged"),
     ("CREATE INDEX ON staged", "copy of the job's rows: CREATE INDEX"),
     ("ANALYZE staged", "copy of the job's rows: ANALYZE"),
@@ -949,8 +957,7 @@ FRAGMENT_LABELS = (
     ("UPDATE import_units", "merge: resolve and create units"),
     ("INSERT INTO org_units", "merge: resolve and create units"),
     ("CREATE TEMP TABLE import_before", "merge: snapshot before"),
-    ("INSERT INTO employees", "merge: upsert employees"),
-    ("UPDATE employees e SET supervisor_id", "merge: set supervisors"),
+    ("INSERT INTO employees", "merge: upsert employees (with their supervisors)"),
     ("INSERT INTO audit_log", "merge: audit entries"),
     ("UPDATE user_accounts a SET employee_id", "merge: link logins"),
     ("INSERT INTO user_accounts", "merge: create logins"),
@@ -1025,6 +1032,168 @@ async def measured_import(
     return child, job
 
 
+# --- the same-work floor, alternating with the import in one run (issue 19) ----------------
+
+CLI_ACTOR_EMAIL = "cli:bench"
+
+
+async def _onboard(settings: Any, slug: str) -> int:
+    """A fresh region, onboarded in this process as `kinerja tenant create` does."""
+    from kinerja_saas.regions.onboarding import RegionInput, onboard_region
+    from tenants.context import tenant_transaction
+    from tenants.models import RegionKind, RegionTimezone
+
+    operator = Actor(
+        user_id=0, tenant_id=None, roles=frozenset({Role.PLATFORM_OPERATOR}),
+        email=CLI_ACTOR_EMAIL, is_operator=True,
+    )  # fmt: skip
+    data = RegionInput(
+        slug=slug, name=f"Kabupaten {slug}", kind=RegionKind.KABUPATEN, province="Jawa Tengah",
+        timezone=RegionTimezone("Asia/Jakarta"), admin_name="Admin BKPSDM",
+        admin_email=f"admin.bkpsdm@{slug}.go.id",
+    )  # fmt: skip
+    async with tenant_transaction(None):
+        done = await onboard_region(actor=operator, data=data, secret=settings.jwt_secret or "")
+    return done.tenant.id
+
+
+def _import_actor(tenant_id: int) -> Actor:
+    """The actor `kinerja tenant import` runs with."""
+    return Actor(
+        user_id=0, tenant_id=tenant_id, roles=frozenset({Role.REGION_ADMIN}),
+        email=CLI_ACTOR_EMAIL,
+    )  # fmt: skip
+
+
+async def import_in_process(tenant_id: int, csv_path: Path, max_bytes: int) -> tuple[float, Any]:
+    """The import exactly as `kinerja tenant import` runs it (stage in one transaction, then
+    run_import), in this process: no interpreter start, the app role's pool already open."""
+    from kinerja_saas.org import importing
+    from tenants.context import tenant_transaction
+
+    actor = _import_actor(tenant_id)
+    started = time.perf_counter()
+    async with tenant_transaction(tenant_id):
+        with csv_path.open("rb") as binary:
+            job = await importing.stage_import(
+                actor=actor, filename=csv_path.name, binary=binary, dry_run=False,
+                deactivate_missing=False, max_bytes=max_bytes, enqueue=False,
+            )  # fmt: skip
+    ran = await importing.run_import(tenant_id=tenant_id, job_id=job.id, actor=actor)
+    seconds = time.perf_counter() - started
+    if ran is None or ran.status.value != "SUCCEEDED":
+        raise SystemExit(f"in-process import failed: {ran and ran.status} {ran and ran.summary}")
+    return seconds, ran.summary
+
+
+async def floor_timed(app: asyncpg.Connection, tenant_id: int, csv_path: Path) -> float:
+    started = time.perf_counter()
+    await run_floor(
+        app, tenant_id=tenant_id, csv_path=csv_path, actor_user_id=None,
+        actor_label=_import_actor(tenant_id).label, request_id="floor",
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+async def same_work_rounds(
+    owner: asyncpg.Connection, settings: Any, csv_path: Path, rounds: int
+) -> dict[str, Any]:
+    """`rounds` × (import into a fresh region, floor into another), the order alternating
+    every round, then the re-import of each round's region and the floor run again on its
+    region. After each pair: the two regions must hold the same rows."""
+    from kinerja_saas.database import app_connection_params, close_db, init_app_db
+
+    await init_app_db(settings)
+    app = await asyncpg.connect(**app_connection_params(settings))
+    out: dict[str, Any] = {"import": [], "floor": [], "reimport": [], "refloor": [], "same": []}
+    try:
+        pairs = []
+        for r in range(rounds):
+            pairs.append((await _onboard(settings, f"kab-impor-{r}"),
+                          await _onboard(settings, f"kab-floor-{r}")))  # fmt: skip
+        for phase, (imp, flo) in (
+            ("first", ("import", "floor")),
+            ("again", ("reimport", "refloor")),
+        ):
+            for r, (region_i, region_f) in enumerate(pairs):
+                steps = [
+                    (
+                        imp,
+                        lambda t=region_i: import_in_process(
+                            t, csv_path, settings.import_max_bytes
+                        ),
+                    ),
+                    (flo, lambda t=region_f: floor_timed(app, t, csv_path)),
+                ]
+                for label, step in steps if r % 2 == 0 else reversed(steps):
+                    await checkpoint(owner)
+                    got = await step()
+                    seconds = got[0] if isinstance(got, tuple) else got
+                    out[label].append(round(seconds, 3))
+                    print(f"  round {r + 1} {label:9s} {seconds:6.2f} s", flush=True)
+                same = await same_rows(owner, region_i, region_f)
+                same["round"], same["after"] = r + 1, phase
+                out["same"].append(same)
+    finally:
+        await app.close()
+        await close_db()
+    return out
+
+
+TARGET_IMPORT_PER_FLOOR = 2.0  # issue 19: the import within 2× its same-work floor
+TARGET_REIMPORT_PER_FLOOR = 1.5  # and the re-import of an unchanged file within 1.5×
+
+
+def summarise_same_work(out: dict[str, Any], n: int) -> dict[str, Any]:
+    """Medians, the two ratios against the targets, the same-rows checks, and the text."""
+    med = {k: statistics.median(out[k]) for k in ("import", "floor", "reimport", "refloor")}
+    ratio = round(med["import"] / med["floor"], 2)
+    re_ratio = round(med["reimport"] / med["refloor"], 2)
+    checks = {
+        f"round {s['round']}, after the {'import' if s['after'] == 'first' else 're-import'}:"
+        f" import and floor regions hold the same {s['rows_a']} rows {s['kinds_a']}": (
+            s["only_a"] == 0 and s["only_b"] == 0 and s["rows_a"] == s["rows_b"] > n
+        )
+        for s in out["same"]
+    }
+    lines = [
+        "same-work floor (COPY into a temp table + one INSERT … SELECT per target table, one",
+        "transaction as the app role) vs the import in-process, alternating, fresh regions:",
+        f"  {'':10s} {'runs (s)':>28s} {'median s':>9s} {'rows/s':>9s}",
+    ]
+    for k in ("import", "floor", "reimport", "refloor"):
+        runs = ", ".join(f"{t:.2f}" for t in out[k])
+        lines.append(f"  {k:10s} {runs:>28s} {med[k]:9.3f} {n / med[k]:9,.0f}")
+    lines += [
+        f"target  import ≤ {TARGET_IMPORT_PER_FLOOR:g}× its floor       {ratio:5.2f}×  "
+        + _pf(ratio <= TARGET_IMPORT_PER_FLOOR),
+        f"target  re-import ≤ {TARGET_REIMPORT_PER_FLOOR:g}× its floor   {re_ratio:5.2f}×  "
+        + _pf(re_ratio <= TARGET_REIMPORT_PER_FLOOR),
+    ]
+    for s in out["same"]:
+        if s["only_a"] or s["only_b"]:
+            lines.append(
+                f"  DIFFERENT rows (import only / floor only): {s['sample_a']} / {s['sample_b']}"
+            )
+    lines += [f"  [{'ok' if ok else 'FAIL'}] {name}" for name, ok in checks.items()]
+    return {
+        "runs": {k: out[k] for k in ("import", "floor", "reimport", "refloor")},
+        "median_seconds": {k: round(v, 3) for k, v in med.items()},
+        "import_per_floor": ratio,
+        "reimport_per_floor": re_ratio,
+        "targets": {
+            "import_within_2x_floor": ratio <= TARGET_IMPORT_PER_FLOOR,
+            "reimport_within_1_5x_floor": re_ratio <= TARGET_REIMPORT_PER_FLOOR,
+        },
+        "same_rows": [
+            {k: (str(v) if k.startswith("sample") else v) for k, v in s.items()}
+            for s in out["same"]
+        ],
+        "checks": checks,
+        "text": "\n".join(lines),
+    }
+
+
 async def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     today = date.today()
@@ -1047,6 +1216,26 @@ async def main(args: argparse.Namespace) -> int:
         " the field rules",
         flush=True,
     )
+
+    if not args.cli:
+        conn = await asyncpg.connect(**parse_pg_url(owner_url))
+        try:
+            print(f"same-work comparison, {args.rounds} rounds …", flush=True)
+            same = summarise_same_work(
+                await same_work_rounds(conn, settings, csv_path, args.rounds), n
+            )
+        finally:
+            await conn.close()
+            if not args.keep_csv:
+                remove_file(csv_path)
+        result = {"benchmark": "import_roster", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  "config": {"employees": n, "units": len(roster.units), "rounds": args.rounds,
+                             "code_under_test": code, "load_average": os.getloadavg()},
+                  "same_work": same}  # fmt: skip
+        RESULTS_FILE.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+        print()
+        print(same["text"])
+        return 0 if all(same["checks"].values()) else 1
 
     env = child_env(owner_url, redis_url, COLUMNS="160", TERM="dumb")
     kinerja = kinerja_executable()
@@ -1120,11 +1309,15 @@ async def main(args: argparse.Namespace) -> int:
         )
         logged_times, _ = await copy_floor(conn, csv_path, unlogged=False, rounds=args.floor_rounds)
         floor_rows = await conn.fetchval("SELECT count(*) FROM floor_logged")
+
+        print(f"same-work comparison, {args.rounds} rounds …", flush=True)
+        same = summarise_same_work(await same_work_rounds(conn, settings, csv_path, args.rounds), n)
     finally:
         await conn.close()
         if not args.keep_csv:
             remove_file(csv_path)
     checks.setdefault("floor", {})[f"COPY loaded all {n} rows"] = floor_rows == n
+    checks["same_work"] = same["checks"]
 
     floor_seconds = statistics.median(unlogged_times)
     logged_seconds = statistics.median(logged_times)
@@ -1187,6 +1380,7 @@ async def main(args: argparse.Namespace) -> int:
             and first.seconds <= TARGET_RATIO * floor_seconds,
             "rss_under_300mb": max(c.rss_mib for c in runs) < TARGET_RSS_MIB,
         },
+        "same_work": {k: v for k, v in same.items() if k != "text"},
         "checks": checks,
         "verify_figures": figures,
         "total_seconds": round(time.perf_counter() - started, 2),
@@ -1194,6 +1388,8 @@ async def main(args: argparse.Namespace) -> int:
     RESULTS_FILE.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     print()
     print(report(result))
+    print()
+    print(same["text"])
     ok = all(all(c.values()) for c in checks.values())
     if not ok:
         print("\nFAILED checks; see above.")
@@ -1217,10 +1413,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--floor-rounds", type=int, default=3, help="COPY runs per table (median reported)"
     )
     parser.add_argument(
+        "--rounds", type=int, default=2,
+        help="same-work rounds: import and floor alternating, each into a fresh region",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-cli", dest="cli", action="store_false",
+        help="only the same-work comparison (no CLI runs, no COPY-only floor)",
+    )  # fmt: skip
+    parser.add_argument(
         "--keep-csv", action="store_true", help="keep the generated CSV (path is printed)"
     )
     args = parser.parse_args(argv)
-    for name in ("employees", "units", "floor_rounds"):
+    for name in ("employees", "units", "floor_rounds", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.employees < args.units:

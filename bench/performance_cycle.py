@@ -72,11 +72,12 @@ STATS_CHECKPOINT_QUERY = (
 )
 
 
-def _achievement(value: str, cap: str, indicator: str = "i.") -> str:
+def _achievement(value: str, cap: str, indicator: str = "i.", target: str | None = None) -> str:
     """One indicator's capaian (%), the rule of rules.achievement written out: value / target,
     or target / value where lower is better (0 reaches the cap), capped, rounded to cents.
-    `indicator` prefixes the indicator's `direction` and `target` columns."""
-    direction, target = f"{indicator}direction", f"{indicator}target"
+    `indicator` prefixes the indicator's `direction` and `target` columns; `target` replaces
+    the annual target (a checkpoint's own, rules.indicator_target)."""
+    direction, target = f"{indicator}direction", target or f"{indicator}target"
     return (
         f"round(LEAST({cap}, CASE WHEN {direction} = 'HIGHER_IS_BETTER'"
         f" THEN {value} / {target} * 100 WHEN {value} = 0 THEN {cap}"
@@ -102,8 +103,10 @@ WITH team AS (
     WHERE c.tenant_id = $1 AND c.period_id = $3 AND c.ends_on < $4
 ), ind AS (
     SELECT i.plan_id, i.weight, i.target, i.direction,
-           (array_agg(r.value ORDER BY c.number DESC)
-                FILTER (WHERE r.status <> 'REJECTED'))[1] AS latest,
+           CASE WHEN i.target_kind = 'PER_PERIOD'
+               THEN sum(r.value) FILTER (WHERE r.status <> 'REJECTED')
+               ELSE (array_agg(r.value ORDER BY c.number DESC)
+                   FILTER (WHERE r.status <> 'REJECTED'))[1] END AS latest,
            count(*) FILTER (WHERE r.status <> 'REJECTED' AND c.ends_on < $4) AS entered,
            count(*) FILTER (WHERE r.status = 'SUBMITTED') AS submitted
     FROM tp
@@ -113,8 +116,9 @@ WITH team AS (
     GROUP BY i.id
 ), per_plan AS (
     SELECT plan_id,
+           CASE WHEN count(latest) > 0 THEN
            round(sum(CASE WHEN latest IS NULL THEN 0 ELSE {_achievement("latest", "$5", "")} END
-                     * weight) / sum(weight), 2) AS achievement,
+                     * weight) / sum(weight), 2) END AS achievement,
            count(*)::int AS indicators,
            sum((SELECT n FROM ended) - entered)::int AS missing,
            sum(submitted)::int AS pending
@@ -142,19 +146,26 @@ LEFT JOIN predikat pr ON pr.plan_id = tp.id
 ORDER BY team.name, team.id
 """
 
+# The year's value: the sum of a PER_PERIOD indicator's realisations, else the latest.
+YEAR_ACHIEVEMENT = _achievement(
+    "(CASE WHEN i.target_kind = 'PER_PERIOD' THEN v.total ELSE v.value END)", "$3"
+)
+
 # $1 tenant, $2 period, $3 cap. The latest non-rejected realisation of every indicator of the
 # period in one sorted pass (DISTINCT ON), plan achievements, then plans × their top-level
 # unit × the year's predikat.
 STATS_UNIT_FLOOR_SQL = f"""
 WITH latest AS (
-    SELECT DISTINCT ON (r.indicator_id) r.indicator_id, r.value
+    SELECT DISTINCT ON (r.indicator_id) r.indicator_id, r.value,
+           sum(r.value) OVER (PARTITION BY r.indicator_id) AS total
     FROM realisations r JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id
     WHERE r.tenant_id = $1 AND c.period_id = $2 AND r.status <> 'REJECTED'
     ORDER BY r.indicator_id, c.number DESC
 ), pa AS (
     SELECT i.plan_id,
-           round(sum(CASE WHEN v.value IS NULL THEN 0 ELSE {_achievement("v.value", "$3")} END
-                     * i.weight) / sum(i.weight), 2) AS achievement
+           CASE WHEN count(v.value) > 0 THEN
+           round(sum(CASE WHEN v.value IS NULL THEN 0 ELSE {YEAR_ACHIEVEMENT} END
+                     * i.weight) / sum(i.weight), 2) END AS achievement
     FROM plans p
     JOIN indicators i ON i.tenant_id = $1 AND i.plan_id = p.id
     LEFT JOIN latest v ON v.indicator_id = i.id
@@ -174,10 +185,16 @@ GROUP BY 1, 2
 ORDER BY 1, 2
 """
 
+# A checkpoint's own target where the indicator has periodic targets.
+CHECKPOINT_ACHIEVEMENT = _achievement(
+    "r.value", "$3", target="coalesce(i.checkpoint_targets[c.number], i.target)"
+)
+
 # $1 tenant, $2 period, $3 cap. A plan's achievement at a checkpoint is Σ(achievement ×
 # weight) over the realisations there ÷ the plan's total weight (a missing or rejected one
-# adds 0): one hash join of the period's realisations with their indicators, grouped by
-# (plan, checkpoint), then every plan × checkpoint.
+# adds 0; a plan without any there is no data, out of the average): one hash join of the
+# period's realisations with their indicators, grouped by (plan, checkpoint), then every
+# plan × checkpoint.
 STATS_CHECKPOINT_FLOOR_SQL = f"""
 WITH w AS (
     SELECT i.plan_id, sum(i.weight) AS total
@@ -185,15 +202,15 @@ WITH w AS (
     WHERE p.tenant_id = $1 AND p.period_id = $2 AND p.status = 'APPROVED'
     GROUP BY i.plan_id
 ), s AS (
-    SELECT r.plan_id, r.checkpoint_id, sum({_achievement("r.value", "$3")} * i.weight) AS score
+    SELECT r.plan_id, r.checkpoint_id, sum({CHECKPOINT_ACHIEVEMENT} * i.weight) AS score
     FROM realisations r
     JOIN indicators i ON i.tenant_id = $1 AND i.id = r.indicator_id
     JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id
     WHERE r.tenant_id = $1 AND c.period_id = $2 AND r.status <> 'REJECTED'
     GROUP BY r.plan_id, r.checkpoint_id
 )
-SELECT c.id AS checkpoint_id, count(*) AS plans, count(w.total) AS with_achievement,
-       round(avg(round(coalesce(s.score, 0) / w.total, 2)), 2) AS average_achievement
+SELECT c.id AS checkpoint_id, count(*) AS plans, count(s.score) AS with_achievement,
+       round(avg(round(s.score / w.total, 2)), 2) AS average_achievement
 FROM plans p
 JOIN checkpoints c ON c.tenant_id = $1 AND c.period_id = $2
 LEFT JOIN w ON w.plan_id = p.id
@@ -204,7 +221,7 @@ ORDER BY c.id
 """
 
 # The read-model floors (issue 19): the same answers read from the read models the server
-# reads (plan_progress, plan_progress_counts; migration 0031), each one hand-written
+# reads (plan_progress, plan_progress_counts; migration 0033), each one hand-written
 # statement: the least any reader of those tables does. The floors above recompute from the
 # realisations and check that the read models are right; these tell the API's overhead.
 

@@ -13,9 +13,11 @@ from kinerja_saas.performance import queries as performance_queries
 from kinerja_saas.performance import service as performance
 from kinerja_saas.performance.achievement import (
     achievement_cap,
+    checkpoint_achievements,
     current_values,
     plan_achievements,
 )
+from kinerja_saas.training import queries as training_queries
 
 
 async def _load_units(ids: list[int]) -> list[Any]:
@@ -107,6 +109,15 @@ class Loaders:
         return DataLoader(load_fn=_load_achievements)
 
     @functools.cached_property
+    def training_programme(self) -> DataLoader:
+        return DataLoader(load_fn=_optional(training_queries.programmes_by_ids))
+
+    @functools.cached_property
+    def checkpoint_achievements(self) -> DataLoader:
+        """plan id -> its achievement at each checkpoint (None: no data), in order."""
+        return DataLoader(load_fn=_load_checkpoint_achievements)
+
+    @functools.cached_property
     def current_values(self) -> DataLoader:
         """(plan id, checkpoint id or None) -> {indicator id: realisation counted now}."""
         return DataLoader(load_fn=_load_current_values)
@@ -150,3 +161,8 @@ async def _load_achievements(plan_ids: list[int]) -> list[Any]:
 async def _load_current_values(keys: list[tuple[int, int | None]]) -> list[Any]:
     found = await current_values(list(set(keys)))
     return [found[k] for k in keys]
+
+
+async def _load_checkpoint_achievements(plan_ids: list[int]) -> list[Any]:
+    found = await checkpoint_achievements(list(set(plan_ids)), cap=await achievement_cap())
+    return [found[i] for i in plan_ids]

@@ -20,11 +20,15 @@ from kinerja_saas.errors import DomainError
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
+from schema.complaints.mutations import ComplaintMutation
+from schema.complaints.queries import ComplaintQuery
 from schema.document_cache import DocumentCache, DocumentStore
 from schema.documents.mutations import DocumentMutation
 from schema.documents.queries import DocumentQuery
 from schema.errors import MaskUnexpectedErrors, expected_error, should_mask
 from schema.execution import LeanExecutionContext
+from schema.exports.mutations import ExportMutation
+from schema.exports.queries import ExportQuery
 from schema.isolation import AnonymousOnly, AuthenticationAlone
 from schema.limits import CostLimit, DocumentShape
 from schema.notifications.mutations import NotificationMutation, WebhookMutation
@@ -64,6 +68,8 @@ Query = merge_types(
         SurveyQuery,
         TrainingQuery,
         TppQuery,
+        ComplaintQuery,
+        ExportQuery,
         DocumentQuery,
     ),
 )
@@ -82,6 +88,8 @@ Mutation = merge_types(
         SurveyMutation,
         TrainingMutation,
         TppMutation,
+        ComplaintMutation,
+        ExportMutation,
         DocumentMutation,
     ),
 )

@@ -26,7 +26,19 @@ SCHEMA = ROOT / "schema"
 
 DOMAIN_FILES = {"__init__.py", "types.py", "queries.py", "mutations.py"}
 OPTIONAL_FILES = {"subscriptions.py"}
-DOMAINS = {"auth", "regions", "org", "performance", "notifications", "surveys", "training", "tpp", "documents"}
+DOMAINS = {
+    "auth",
+    "regions",
+    "org",
+    "performance",
+    "notifications",
+    "surveys",
+    "training",
+    "tpp",
+    "complaints",
+    "exports",
+    "documents",
+}
 INFRASTRUCTURE = {
     "__init__",
     "schema",

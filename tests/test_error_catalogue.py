@@ -83,6 +83,9 @@ SAMPLES: dict[str, object] = {
     "cap": 120,
     "size": 12_582_912,
     "line": 7,
+    "lines": [4, 9],
+    "more": 3,
+    "delimiter": ",",
     "reason": "isi permintaan bukan JSON yang valid",
     "limit": Decimal(70),
     "group": "KURANG dan BUTUH_PERBAIKAN bersama-sama",
@@ -106,6 +109,12 @@ SAMPLES: dict[str, object] = {
     "verb": "diberikan",
     "batch": "Angkatan 1",
     "day": date(2026, 3, 2),
+    # issue 18: periodic targets
+    "given": 2,
+    "way": "lebih kecil",
+    "previous_position": 2,
+    "previous": Decimal("12.5"),
+    "annual": Decimal(40),
     # documents
     "what": "SKP",
 }

@@ -322,6 +322,21 @@ async def _flows(api, region) -> None:
         await respond(region, campaign.codes["ktp"], [2] * 9)
     async with tenant_transaction(region.id):
         assert (await aggregation.aggregate_pending(campaign_id=campaign.id)).band_drops
+    # A complaint on the service's code, unanswered: its head is reminded, then the admins.
+    from kinerja_saas.complaints import public as complaints_public
+    from kinerja_saas.complaints import service as complaints
+
+    target = await complaints_public.resolve_code(campaign.codes["ktp"])
+    assert target is not None
+    async with tenant_transaction(region.id):
+        await complaints_public.submit(
+            target,
+            complaints_public.Submission(category="WAKTU", text="Lama", client_token="katalog-1"),
+            await complaints_public.context(target),
+        )
+        later = datetime.now(UTC) + timedelta(days=30)
+        assert (await complaints.remind_overdue(now=later)).heads == 1
+        assert (await complaints.remind_overdue(now=later + timedelta(days=30))).admins == 1
     await fill_training_tables(region)
     # A roster import with a new login.
     nip = make_nip()
@@ -344,6 +359,18 @@ async def _flows(api, region) -> None:
     async with tenant_transaction(region.id):
         await tpp.save_rule_set(actor=admin, effective_month=month, rules=DEFAULTS)
         await tpp.request_computation(actor=admin, month=month)
+    # A national export asked for.
+    from kinerja_saas.exports import service as exports
+    from kinerja_saas.exports.rules import ExportFormat, ExportKind
+
+    async with tenant_transaction(region.id):
+        await exports.request_export(
+            actor=admin,
+            kind=ExportKind.PREDIKAT_TAHUNAN,
+            year=date.today().year,
+            checkpoint_number=None,
+            fmt=ExportFormat.CSV,
+        )
     # A document asked for (the region's predikat recap).
     from kinerja_saas.documents import service as documents
     from kinerja_saas.documents.rules import DocumentKind

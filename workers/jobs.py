@@ -13,6 +13,7 @@ DISPATCH_EVENT: Final = "dispatch_event"  # the handlers of an event's topic
 FAN_OUT_NOTIFICATIONS: Final = "fan_out_notifications"  # a topic's notification kind
 IMPORT_EMPLOYEES: Final = "import_employees"
 COMPUTE_TPP: Final = "compute_tpp"  # one region-month
+BUILD_NATIONAL_EXPORT: Final = "build_national_export"  # one export's file
 RENDER_DOCUMENTS: Final = "render_documents"  # one document job (a PDF or a unit's ZIP)
 REDELIVER_WEBHOOK: Final = "redeliver_webhook"
 AGGREGATE_SURVEY_CAMPAIGN: Final = "aggregate_survey_campaign"  # debounced per campaign
@@ -27,6 +28,7 @@ ANNOUNCE_DEADLINES: Final = "announce_deadlines"
 REMIND_APPROVALS: Final = "remind_approvals"
 RECOMPUTE_SURVEY_RESULTS: Final = "recompute_survey_results"
 ASSIGN_TRAINING: Final = "assign_training"
+REMIND_COMPLAINTS: Final = "remind_complaints"
 
 # Recovery sweeps (workers/recovery.py), once per active region.
 SWEEP_EMAILS: Final = "sweep_emails"
@@ -44,6 +46,7 @@ ALL: Final = (
     FAN_OUT_NOTIFICATIONS,
     IMPORT_EMPLOYEES,
     COMPUTE_TPP,
+    BUILD_NATIONAL_EXPORT,
     RENDER_DOCUMENTS,
     REDELIVER_WEBHOOK,
     AGGREGATE_SURVEY_CAMPAIGN,
@@ -54,6 +57,7 @@ ALL: Final = (
     REMIND_APPROVALS,
     RECOMPUTE_SURVEY_RESULTS,
     ASSIGN_TRAINING,
+    REMIND_COMPLAINTS,
     SWEEP_EMAILS,
     SWEEP_WEBHOOKS,
     SWEEP_IMPORTS,

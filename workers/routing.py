@@ -22,7 +22,9 @@ from typing import Any
 
 from kinerja_saas.auth import events as auth
 from kinerja_saas.auth.actor import Actor
+from kinerja_saas.complaints import events as complaints
 from kinerja_saas.documents import events as documents
+from kinerja_saas.exports import events as exports
 from kinerja_saas.notifications import events as notifications
 from kinerja_saas.notifications.kinds import BY_NAME, Kind
 from kinerja_saas.org import events as org
@@ -103,6 +105,11 @@ _TABLE = (
     Route(training.UNIT_ASSIGNED, notify=_kind("TRAINING_UNIT_ASSIGNED")),
     # tpp
     Route(tpp.COMPUTE_REQUESTED, job=jobs.COMPUTE_TPP),
+    # complaints
+    Route(complaints.OVERDUE, notify=_kind("COMPLAINT_OVERDUE")),
+    Route(complaints.ESCALATED, notify=_kind("COMPLAINT_ESCALATED")),
+    # exports
+    Route(exports.EXPORT_REQUESTED, job=jobs.BUILD_NATIONAL_EXPORT),
     # documents
     Route(documents.DOCUMENTS_REQUESTED, job=jobs.RENDER_DOCUMENTS),
     # notifications

@@ -12,7 +12,9 @@ from arq import cron, func
 from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.settings import ConfigurationError, Settings, get_settings
 from workers import jobs
+from workers.complaints import remind_complaints, schedule_complaint_reminders
 from workers.documents import RENDER_TIMEOUT_SECONDS, render_documents
+from workers.exports import build_national_export
 from workers.metrics import instrument, on_job_start
 from workers.notifications.email import (
     SWEEP_EVERY_MINUTES,
@@ -50,6 +52,13 @@ FUNCTIONS = [
         timeout=IMPORT_TIMEOUT_SECONDS,
     ),
     func(compute_tpp, name=jobs.COMPUTE_TPP, max_tries=FOREVER_TRIES, timeout=3600),
+    func(
+        build_national_export,
+        name=jobs.BUILD_NATIONAL_EXPORT,
+        max_tries=FOREVER_TRIES,
+        timeout=3600,
+    ),
+    func(remind_complaints, name=jobs.REMIND_COMPLAINTS, max_tries=FOREVER_TRIES),
     func(
         render_documents,
         name=jobs.RENDER_DOCUMENTS,
@@ -111,6 +120,8 @@ CRON_JOBS = [
     cron(schedule_survey_recompute, name="schedule_survey_recompute", hour=18, minute=15),
     # 19:45 UTC: 02:45 WIB, 03:45 WITA, 04:45 WIT.
     cron(schedule_training_assignment, name="schedule_training_assignment", hour=19, minute=45),
+    # 01:00 UTC: 08:00 WIB, 09:00 WITA, 10:00 WIT — the first hour of the working day.
+    cron(schedule_complaint_reminders, name="schedule_complaint_reminders", hour=1, minute=0),
 ]
 
 

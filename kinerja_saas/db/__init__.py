@@ -1,6 +1,7 @@
 """The shared data-access kit: the one way services and queries reach the database.
 
 - `db()` — the connection of the current transaction (Tortoise's "default");
+- `copy_records` — COPY into a temporary table (staging bulk input; RLS tables refuse COPY);
 - `Sql` — the one builder of positional-parameter (`$n`) statements for asyncpg;
 - `fragments` — named pieces of SQL said once: a unit and its sub-units, the supervision
   chain below or above an employee, what employees an actor may see;
@@ -12,7 +13,7 @@ tests/test_data_access.py).
 """
 
 from kinerja_saas.db.builder import Sql
-from kinerja_saas.db.connection import Row, db
+from kinerja_saas.db.connection import Row, copy_records, db
 from kinerja_saas.db.scoped import scoped
 
-__all__ = ["Row", "Sql", "db", "scoped"]
+__all__ = ["Row", "Sql", "copy_records", "db", "scoped"]

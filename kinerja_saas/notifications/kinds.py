@@ -65,6 +65,13 @@ _EMPLOYEE_NAME = (
     ", e.name AS pegawai",
 )
 
+# The service and unit of a complaint event's `service_id` (complaints.events).
+_COMPLAINT_SERVICE = (
+    "WITH svc AS (SELECT s.unit_id, s.name AS layanan, o.name AS unit FROM survey_services s"
+    " JOIN org_units o ON o.tenant_id = $1 AND o.id = s.unit_id"
+    " WHERE s.tenant_id = $1 AND s.id = " + _bigint("service_id") + ")"
+)
+
 KINDS: tuple[Kind, ...] = (
     Kind(
         name="PLAN_SUBMITTED",
@@ -324,6 +331,49 @@ KINDS: tuple[Kind, ...] = (
         recipients="SELECT u.id AS user_id, u.name AS nama FROM user_accounts u"
         " WHERE u.tenant_id = $1 AND u.is_active AND u.id = " + _bigint("user_id"),
         event_vars=("perubahan",),
+    ),
+    Kind(
+        name="COMPLAINT_OVERDUE",
+        description="Daily: a public complaint still unanswered after its due day (the "
+        "region's answerDueWorkingDays), to the head of its service's unit (the region "
+        "admins when the unit has no head with a login); once per complaint.",
+        title="Pengaduan {tracking_code} belum dijawab",
+        body="Pengaduan masyarakat {tracking_code} tentang layanan {layanan} ({unit}) belum "
+        "dijawab, padahal batas waktunya {batas}. Silakan jawab pengaduan tersebut.",
+        link="/pengaduan/{complaint_id}",
+        recipients=_COMPLAINT_SERVICE
+        + """, heads AS (
+            SELECT u.id AS user_id, u.name AS nama, svc.layanan, svc.unit FROM svc
+            JOIN employees e ON e.tenant_id = $1 AND e.unit_id = svc.unit_id AND e.is_active
+            LEFT JOIN employees sup ON sup.tenant_id = $1 AND sup.id = e.supervisor_id
+            JOIN user_accounts u ON u.tenant_id = $1 AND u.is_active
+                AND u.employee_id = e.id AND 'SUPERVISOR' = ANY(u.roles)
+            WHERE sup.id IS NULL OR sup.unit_id <> e.unit_id)
+        SELECT user_id, nama, layanan, unit FROM heads
+        UNION ALL
+        SELECT u.id, u.name, svc.layanan, svc.unit FROM user_accounts u, svc
+        WHERE u.tenant_id = $1 AND u.is_active AND 'REGION_ADMIN' = ANY(u.roles)
+            AND NOT EXISTS (SELECT 1 FROM heads)""",
+        event_vars=("complaint_id", "tracking_code", "batas"),
+        recipient_vars=("layanan", "unit"),
+    ),
+    Kind(
+        name="COMPLAINT_ESCALATED",
+        description="Daily: a public complaint the unit head was reminded of and is still "
+        "unanswered after the region's escalateAfterWorkingDays more: to the region admins; "
+        "once per complaint.",
+        title="Pengaduan {tracking_code} terlambat dijawab",
+        body="Pengaduan masyarakat {tracking_code} tentang layanan {layanan} ({unit}) belum "
+        "dijawab oleh kepala unit walaupun sudah diingatkan; batas waktunya {batas}. Mohon "
+        "tindak lanjuti.",
+        link="/pengaduan/{complaint_id}",
+        recipients=_COMPLAINT_SERVICE
+        + """
+        SELECT u.id AS user_id, u.name AS nama, svc.layanan, svc.unit
+        FROM user_accounts u, svc
+        WHERE u.tenant_id = $1 AND u.is_active AND 'REGION_ADMIN' = ANY(u.roles)""",
+        event_vars=("complaint_id", "tracking_code", "batas"),
+        recipient_vars=("layanan", "unit"),
     ),
 )
 

@@ -44,6 +44,11 @@ class OrgError(ErrorCode):
         "GOLONGAN_KIND",
         "{field} {value} tidak berlaku untuk {kind}; golongan {kind}: {scale}.",
     )
+    CODE_RESERVED = (
+        "CODE_RESERVED",
+        "{field} berawalan IMP- diikuti angka dicadangkan untuk unit yang dibuat oleh impor "
+        "pegawai; pilih kode lain.",
+    )
     GOLONGAN_UNKNOWN = (
         "INVALID",
         "{field} {value} tidak dikenal; golongan PNS: I/a sampai IV/e, PPPK: I sampai XVII.",
@@ -70,6 +75,11 @@ class ImportError_(ErrorCode):
     MISSING_COLUMNS = (
         "MISSING_COLUMNS",
         "Baris judul tidak memuat kolom {missing:dan}; kolom yang diharapkan: {columns:dan}.",
+    )
+    EXTRA_FIELDS = (
+        "EXTRA_FIELDS",
+        "Baris {lines:dan}[ serta {more} baris lainnya] memuat lebih banyak kolom daripada baris judul ({count} kolom); "
+        "nilai yang memuat tanda pemisah kolom ({delimiter}) harus diapit tanda kutip ganda.",
     )
     NO_ROWS = "NO_ROWS", "Berkas memiliki baris judul tetapi tidak ada data pegawai."
     TOO_DEEP = "TOO_DEEP", "Jalur unit paling dalam {max} tingkat."

@@ -6,9 +6,10 @@
 2. `run_import` (in the worker) validates every row — per-row rules in Python, in batches,
    and the rules between rows in SQL — and records every problem with its line number.
    Any problem: nothing of the roster is written. Otherwise one transaction merges the file
-   set-based: units from the paths, an upsert of employees by NIP, supervisors after all
-   rows are in, audit entries, logins. COPY is refused on tables with RLS, so staging uses
-   batched executemany and the merge `INSERT … SELECT … ON CONFLICT`.
+   set-based: units from the paths, one upsert of employees by NIP with their supervisors,
+   audit entries, logins. COPY is refused on tables with RLS, so staging COPYs into a
+   temporary table and moves the rows with one `INSERT … SELECT`; the merge is
+   `INSERT … SELECT … ON CONFLICT`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import IO, Any
@@ -69,6 +70,7 @@ HEADER_ALIASES = {
 MAX_LENGTH = {"nama": 200, "jabatan": 200, "email": 254, "telepon": 32}
 STAGE_BATCH = 1000
 VALIDATE_BATCH = 2000
+MAX_LINES_NAMED = 20  # lines named in a file-level refusal; the rest are counted
 
 Progress = Callable[[str, int, int], None]
 
@@ -141,6 +143,7 @@ def read_roster(
             columns_seen.update(index)
         reader = csv.reader(text, delimiter=delimiter)
         batch: list[ParsedRow] = []
+        overlong: list[int] = []  # lines with values beyond the header's columns
         while True:
             line_no = reader.line_num + 2  # where the record starts (the header is line 1)
             fields = next(reader, None)
@@ -148,6 +151,11 @@ def read_roster(
                 break
             if not any(f.strip() for f in fields):
                 continue
+            if len(fields) > len(header):
+                # An unquoted delimiter in a value ("Budi, S.E." in a comma file) shifts
+                # every later column (the one pushed out is often an empty last one):
+                # refused with its line, never read silently.
+                overlong.append(line_no)
             raw = {c: (fields[i] if i < len(fields) else "") for c, i in index.items()}
             for column in COLUMNS:
                 raw.setdefault(column, "")
@@ -155,6 +163,15 @@ def read_roster(
             if len(batch) >= STAGE_BATCH:
                 yield batch
                 batch = []
+        if overlong:
+            more = {"more": len(overlong) - MAX_LINES_NAMED} if overlong[MAX_LINES_NAMED:] else {}
+            raise _refuse(
+                ImportError_.EXTRA_FIELDS,
+                lines=[str(n) for n in overlong[:MAX_LINES_NAMED]],
+                count=len(header),
+                delimiter=delimiter,
+                **more,
+            )
         if batch:
             yield batch
     except UnicodeDecodeError as exc:
@@ -194,12 +211,19 @@ async def stage_import(
         dry_run=dry_run,
         deactivate_missing=deactivate_missing,
     )
-    total, columns = 0, set[str]()
-    for batch in read_roster(binary, max_bytes=max_bytes, columns_seen=columns):
-        await queries.stage_rows([(tenant_id, job.id, r.line_no, *r.values) for r in batch])
-        total += len(batch)
-        if progress:
-            progress("staging", total, 0)
+    columns = set[str]()
+    read = 0
+
+    async def rows() -> AsyncIterator[tuple]:  # streamed into one COPY, batch by batch
+        nonlocal read
+        for batch in read_roster(binary, max_bytes=max_bytes, columns_seen=columns):
+            for r in batch:
+                yield (r.line_no, *r.values)
+            read += len(batch)
+            if progress:
+                progress("staging", read, 0)
+
+    total = await queries.stage_rows(tenant_id=tenant_id, job_id=job.id, rows=rows())
     if total == 0:
         raise _refuse(ImportError_.NO_ROWS)
     job.total_rows, job.columns = total, sorted(columns & set(OPTIONAL_COLUMNS))
@@ -297,8 +321,13 @@ async def _cross_row_problems(job: ImportJob) -> int:
         total += len(problems)
         duplicate_nips += sum(1 for p in problems if p[1] == "nip")
     # With every NIP once in the file the graph is sound, so cycles are looked for whatever
-    # else is wrong; a cheap reachability count says whether the walk is needed at all.
-    if duplicate_nips == 0 and await queries.unreached_count(job.tenant_id, job.id):
+    # else is wrong; a cheap reachability count says whether the walk is needed at all, and
+    # a file that changes no chain (a re-import) needs neither.
+    if (
+        duplicate_nips == 0
+        and await queries.supervision_may_change(job.tenant_id, job.id)
+        and await queries.unreached_count(job.tenant_id, job.id)
+    ):
         found = await queries.supervision_cycles(job.tenant_id, job.id)
         if not found:
             found = await queries.unreached_lines(job.tenant_id, job.id)
@@ -330,12 +359,13 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         )
         if given in present
     ]  # a column the file does not have leaves the stored value alone
+    # Supervisors in the same statement (a file without nip_atasan leaves them alone).
     upserted = await queries.upsert_employees_from_file(
-        tenant_id=tenant_id, job_id=job_id, updated_columns=updated_columns
+        tenant_id=tenant_id,
+        job_id=job_id,
+        updated_columns=updated_columns,
+        with_supervisors="nip_atasan" in present,
     )
-    supervised: list = []
-    if "nip_atasan" in present:
-        supervised = await queries.set_supervisors_from_file(tenant_id=tenant_id, job_id=job_id)
     deactivated: list = []
     if job.deactivate_missing:
         deactivated = await queries.deactivate_employees_not_in_file(
@@ -352,11 +382,10 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     # One audit entry per employee that changed, with only the fields that changed.
     await queries.audit_import(
         tenant_id=tenant_id,
-        job_id=job_id,
         actor_user_id=actor.user_id or None,
         actor_label=actor.label,
         request_id=f"import:{job_id}",
-        deactivated_ids=[r["id"] for r in deactivated],
+        written_ids=[r["id"] for r in upserted] + [r["id"] for r in deactivated],
     )
     # A changed e-mail follows to the employee's login (validation refused e-mails of
     # other people's logins; one still free is taken).
@@ -376,12 +405,13 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         [{"user_ids": account_ids[i : i + 1000]} for i in range(0, len(account_ids), 1000)],
     )
     created = sum(1 for r in upserted if r["inserted"])
+    changed = sum(1 for r in upserted if r["changed"])
     return {
         "rows": job.total_rows,
         "created": created,
-        "updated": len(upserted) - created,
-        "unchanged": job.total_rows - len(upserted),
-        "supervisors_set": len(supervised),
+        "updated": changed - created,
+        "unchanged": job.total_rows - changed,
+        "supervisors_set": sum(1 for r in upserted if r["supervisor_changed"]),
         "deactivated": len(deactivated),
         "units_created": units_created,
         "accounts_created": len(account_ids),

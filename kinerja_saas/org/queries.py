@@ -4,6 +4,7 @@ the structure lock. Services in this package call these; nothing else writes SQL
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, cast
@@ -11,7 +12,7 @@ from typing import Any, TypedDict, cast
 from tortoise.expressions import Q
 
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.db import Row, Sql, db, scoped
+from kinerja_saas.db import Row, Sql, copy_records, db, scoped
 from kinerja_saas.db.fragments import (
     MAX_SUPERVISION_DEPTH,
     employee_scope,
@@ -233,14 +234,29 @@ async def employees_by_ids(ids: list[int]) -> dict[int, EmployeeRow]:
 # --- the employee import (org/importing.py): staged rows, checks, the merge ----------------------
 
 
-async def stage_rows(rows: list[tuple]) -> None:
-    """Stores a batch of a file's rows (tenant, job, line, the columns) in import_rows."""
-    await db().execute_many(
-        "INSERT INTO import_rows (tenant_id, job_id, line_no, nip, nama, jabatan,"
-        " jenis_jabatan, golongan, unit_path, nip_atasan, email, telepon)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        cast(list[list[Any]], rows),  # asyncpg takes any sequence per row
+STAGE_COLUMNS = ["line_no", "nip", "nama", "jabatan", "jenis_jabatan", "golongan", "unit_path",
+                 "nip_atasan", "email", "telepon"]  # fmt: skip
+
+
+async def stage_rows(*, tenant_id: int, job_id: int, rows: AsyncIterable[tuple]) -> int:
+    """Stores a file's rows (line, the columns) in import_rows for the job: one COPY into a
+    temporary table (COPY is refused on import_rows, which has RLS), then one INSERT … SELECT.
+    Returns how many rows."""
+    await db().execute_query(
+        "CREATE TEMP TABLE import_stage (line_no integer, "
+        + ", ".join(f"{c} text" for c in STAGE_COLUMNS[1:])
+        + ") ON COMMIT DROP"
     )
+    await copy_records("import_stage", STAGE_COLUMNS, rows)
+    staged = await db().execute_query_dict(
+        "WITH ins AS (INSERT INTO import_rows (tenant_id, job_id, "
+        + ", ".join(STAGE_COLUMNS)
+        + ") SELECT $1, $2, "
+        + ", ".join(STAGE_COLUMNS)
+        + " FROM import_stage RETURNING 1) SELECT count(*) AS n FROM ins",
+        [tenant_id, job_id],
+    )
+    return int(staged[0]["n"])
 
 
 async def stage_for_sql(tenant_id: int, job_id: int) -> None:
@@ -250,7 +266,9 @@ async def stage_for_sql(tenant_id: int, job_id: int) -> None:
     rows. For the same reason (the region's tables may have grown since their last
     analysis) bulk statements here run with nested loops off: hash joins, linear."""
     conn = db()
+    # Sorts and hashes of 20,000 rows in memory, not spilled to disk (4 MB by default).
     await conn.execute_query("SET LOCAL enable_nestloop = off")
+    await conn.execute_query("SET LOCAL work_mem = '64MB'")
     await conn.execute_query(
         "CREATE TEMP TABLE staged ON COMMIT DROP AS"
         " SELECT * FROM import_rows WHERE tenant_id = $1 AND job_id = $2",
@@ -323,7 +341,13 @@ async def resolve_units(tenant_id: int, job_id: int) -> int:
             " ins AS ("
             "  INSERT INTO org_units (id, tenant_id, parent_id, code, name, kind, path, depth,"
             "    is_active, created_at, updated_at)"
-            "  SELECT id, $1, parent_id, 'IMP-' || id, name, kind,"
+            "  SELECT id, $1, parent_id,"
+            # IMP-<id> is reserved (rules.IMPORT_UNIT_CODE); a unit recoded by hand before
+            # the reservation may hold it still: then a suffix nobody chooses by hand.
+            "    CASE WHEN EXISTS (SELECT 1 FROM org_units o WHERE o.tenant_id = $1"
+            "      AND o.code = 'IMP-' || todo.id)"
+            "    THEN 'IMP-' || todo.id || '-' || substr(md5(random()::text), 1, 6)"
+            "    ELSE 'IMP-' || todo.id END, name, kind,"
             "    COALESCE(parent_path, '/') || id || '/', $2 - 1, true, now(), now() FROM todo"
             "  RETURNING id)"
             " UPDATE import_units iu SET unit_id = todo.id, created = true FROM todo"
@@ -383,11 +407,17 @@ CROSS_ROW_CHECKS = (
            UNION ALL
            SELECT u.id, n.name_path || '/' || lower(u.name), u.is_active
            FROM org_units u JOIN named n ON u.parent_id = n.id WHERE u.tenant_id = $1)
+       , dead AS (SELECT name_path FROM named WHERE NOT is_active)
+       -- a path's prefixes (one per level) against the deactivated units' paths: a hash
+       -- join; and nothing at all to do (one-time filter) in a region without any
        SELECT DISTINCT ON (r.line_no) r.line_no, 'unit', 'INACTIVE_UNIT',
               'Unit ' || r.unit_path || ' adalah, atau berada di bawah, unit yang dinonaktifkan.'
-       FROM staged r JOIN named n ON NOT n.is_active
-         AND (lower(r.unit_path) = n.name_path OR lower(r.unit_path) LIKE n.name_path || '/%')
-       WHERE r.tenant_id = $1 AND r.job_id = $2""",
+       FROM staged r
+       CROSS JOIN LATERAL string_to_array(lower(r.unit_path), '/') AS parts
+       CROSS JOIN LATERAL generate_series(1, cardinality(parts)) AS k
+       JOIN dead d ON d.name_path = array_to_string(parts[1:k], '/')
+       WHERE r.tenant_id = $1 AND r.job_id = $2
+         AND EXISTS (SELECT 1 FROM org_units x WHERE x.tenant_id = $1 AND NOT x.is_active)""",
 )
 
 # With deactivateMissing: a supervisor outside the file would be deactivated by this import.
@@ -466,6 +496,20 @@ async def problems_found(check: str, tenant_id: int, job_id: int) -> list[Any]:
     return list(found)  # records: the problem columns are unnamed
 
 
+async def supervision_may_change(tenant_id: int, job_id: int) -> bool:
+    """Whether the file brings a new employee or another supervisor for one: otherwise the
+    chains stay those of the region, which never holds a cycle, and none need be looked for."""
+    _, rows = await db().execute_query(
+        "SELECT EXISTS (SELECT 1 FROM staged r"
+        " LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
+        " LEFT JOIN employees s ON s.tenant_id = $1 AND s.id = e.supervisor_id"
+        " WHERE r.tenant_id = $1 AND r.job_id = $2"
+        " AND (e.id IS NULL OR s.nip IS DISTINCT FROM NULLIF(r.nip_atasan, ''))) AS changes",
+        [tenant_id, job_id],
+    )
+    return bool(rows[0]["changes"])
+
+
 async def unreached_count(tenant_id: int, job_id: int) -> int:
     """How many of the roster-to-be no chain from the top reaches (0: no cycle)."""
     _, rows = await db().execute_query(CYCLE_PRESENT, [tenant_id, job_id])
@@ -492,26 +536,68 @@ EMPLOYEE_SNAPSHOT = (
 )
 
 
+class UpsertedRow(TypedDict):
+    id: int
+    inserted: bool
+    changed: bool  # inserted, or a column other than the supervisor changed
+    supervisor_changed: bool
+
+
 async def upsert_employees_from_file(
-    *, tenant_id: int, job_id: int, updated_columns: list[str]
-) -> list[Row]:
+    *, tenant_id: int, job_id: int, updated_columns: list[str], with_supervisors: bool
+) -> list[UpsertedRow]:
     """Inserts the file's new employees and updates the changed ones ($1 tenant, $2 job;
-    `updated_columns` are the columns the file sets); returns (inserted) per row written."""
-    return await db().execute_query_dict(
-        "INSERT INTO employees (tenant_id, nip, name, position, position_type, golongan, unit_id,"
-        " email, phone, is_active, created_at, updated_at)"
-        " SELECT $1, r.nip, r.nama, r.jabatan, r.jenis_jabatan, NULLIF(r.golongan, ''),"
-        " iu.unit_id, NULLIF(r.email, ''), NULLIF(r.telepon, ''), true, now(), now()"
-        " FROM staged r JOIN import_units iu ON iu.key = lower(r.unit_path)"
-        " WHERE r.tenant_id = $1 AND r.job_id = $2"
-        " ON CONFLICT (tenant_id, nip) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated_columns)
-        + ", is_active = true, updated_at = now() WHERE ("
-        + ", ".join(f"employees.{c}" for c in updated_columns)
-        + ", employees.is_active) IS DISTINCT FROM ("
-        + ", ".join(f"EXCLUDED.{c}" for c in updated_columns)
-        + ", true) RETURNING (xmax = 0) AS inserted",
-        [tenant_id, job_id],
+    `updated_columns` are the columns the file sets besides the supervisor); one row per
+    employee written. With `with_supervisors` (the file has nip_atasan) each supervisor is
+    resolved by NIP in the same statement: new employees' ids are taken from the sequence
+    first, so a supervisor inserted by this very statement can be pointed at (the
+    self-referencing key is checked at its end) and no second pass rewrites the new rows."""
+    columns = [*updated_columns, "supervisor_id"] if with_supervisors else updated_columns
+    supervisor = "COALESCE(sf.id, sr.id)" if with_supervisors else "NULL::bigint"
+    return cast(
+        list[UpsertedRow],
+        await db().execute_query_dict(
+            "WITH src AS MATERIALIZED ("
+            "  SELECT r.nip, r.nama, r.jabatan, r.jenis_jabatan, r.golongan, r.nip_atasan, r.email,"
+            "    r.telepon, iu.unit_id, e.id AS old_id, e.supervisor_id AS old_supervisor_id,"
+            "    ROW(" + ", ".join(f"e.{c}" for c in updated_columns) + ", e.is_active) AS old,"
+            "    COALESCE(e.id, nextval(pg_get_serial_sequence('employees', 'id'))) AS id"
+            "  FROM staged r JOIN import_units iu ON iu.key = lower(r.unit_path)"
+            "  LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
+            "  WHERE r.tenant_id = $1 AND r.job_id = $2),"
+            " up AS ("
+            "  INSERT INTO employees (id, tenant_id, nip, name, position, position_type, golongan,"
+            "    unit_id, supervisor_id, email, phone, is_active, created_at, updated_at)"
+            "  SELECT s.id, $1, s.nip, s.nama, s.jabatan, s.jenis_jabatan, NULLIF(s.golongan, ''),"
+            f"    s.unit_id, {supervisor}, NULLIF(s.email, ''), NULLIF(s.telepon, ''), true,"
+            "    now(), now()"
+            "  FROM src s"
+            # the supervisor from the file (new or existing), else an employee of the region
+            "  LEFT JOIN src sf ON sf.nip = NULLIF(s.nip_atasan, '')"
+            "  LEFT JOIN employees sr ON sf.nip IS NULL AND sr.tenant_id = $1"
+            "    AND sr.nip = NULLIF(s.nip_atasan, '')"
+            "  ON CONFLICT (tenant_id, nip) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+            + ", is_active = true, updated_at = now() WHERE ("
+            + ", ".join(f"employees.{c}" for c in columns)
+            + ", employees.is_active) IS DISTINCT FROM ("
+            + ", ".join(f"EXCLUDED.{c}" for c in columns)
+            + ", true) RETURNING employees.id, (xmax = 0) AS inserted, "
+            + ", ".join(f"employees.{c}" for c in columns)
+            + ", employees.is_active)"
+            " SELECT up.id, up.inserted,"
+            "  up.inserted OR ROW("
+            + ", ".join(f"up.{c}" for c in updated_columns)
+            + ", up.is_active)"
+            "    IS DISTINCT FROM s.old AS changed,"
+            + (
+                "  up.supervisor_id IS DISTINCT FROM s.old_supervisor_id AS supervisor_changed"
+                if with_supervisors
+                else "  false AS supervisor_changed"
+            )
+            + " FROM up JOIN src s ON s.id = up.id",
+            [tenant_id, job_id],
+        ),
     )
 
 
@@ -537,17 +623,6 @@ async def staged_rows_without_unit() -> list[Row]:
     )
 
 
-async def set_supervisors_from_file(*, tenant_id: int, job_id: int) -> list[Row]:
-    """Sets each staged employee's supervisor from the file; returns the employees changed."""
-    return await db().execute_query_dict(
-        "UPDATE employees e SET supervisor_id = s.id, updated_at = now()"
-        " FROM staged r LEFT JOIN employees s ON s.tenant_id = $1 AND s.nip = r.nip_atasan"
-        " WHERE r.tenant_id = $1 AND r.job_id = $2 AND e.tenant_id = $1 AND e.nip = r.nip"
-        " AND e.supervisor_id IS DISTINCT FROM s.id RETURNING e.id",
-        [tenant_id, job_id],
-    )
-
-
 async def deactivate_employees_not_in_file(*, tenant_id: int, job_id: int) -> list[Row]:
     """Deactivates the region's active employees the file does not name; returns their ids."""
     return await db().execute_query_dict(
@@ -570,29 +645,30 @@ async def end_logins_of_deactivated(*, tenant_id: int, employee_ids: list[int]) 
 async def audit_import(
     *,
     tenant_id: int,
-    job_id: int,
     actor_user_id: int | None,
     actor_label: str,
     request_id: str,
-    deactivated_ids: list[int],
+    written_ids: list[int],
 ) -> tuple[int, Any]:
-    """One audit entry per employee the import changed, with only the fields that changed."""
+    """One audit entry per employee the import changed ($5: the ids the upsert and the
+    deactivation wrote; nobody else can differ from the snapshot), with only the fields
+    that changed."""
     return await db().execute_query(
         "INSERT INTO audit_log (tenant_id, actor_user_id, actor, action, entity, entity_id,"
         " before, after, request_id, created_at)"
-        " SELECT $1, $3, $4, CASE WHEN b.id IS NULL THEN 'employee.import_create'"
+        " SELECT $1, $2, $3, CASE WHEN b.id IS NULL THEN 'employee.import_create'"
         "   WHEN NOT (d.after ->> 'is_active')::boolean THEN 'employee.import_deactivate'"
         "   ELSE 'employee.import_update' END, 'employee', d.id,"
         "   CASE WHEN b.id IS NULL THEN NULL ELSE (SELECT jsonb_object_agg(k, b.snapshot -> k)"
         "     FROM jsonb_object_keys(d.after) k WHERE d.after -> k IS DISTINCT FROM b.snapshot -> k) END,"
         "   CASE WHEN b.id IS NULL THEN d.after ELSE (SELECT jsonb_object_agg(k, d.after -> k)"
         "     FROM jsonb_object_keys(d.after) k WHERE d.after -> k IS DISTINCT FROM b.snapshot -> k) END,"
-        "   $5, now()"
+        "   $4, now()"
         " FROM (SELECT e.id, " + EMPLOYEE_SNAPSHOT.format(t="e") + " AS after FROM employees e"
-        f"   WHERE e.tenant_id = $1 AND (e.nip IN ({_IN_FILE}) OR e.id = ANY($6::bigint[]))) d"
+        "   WHERE e.tenant_id = $1 AND e.id = ANY($5::bigint[])) d"
         " LEFT JOIN import_before b ON b.id = d.id"
         " WHERE b.id IS NULL OR b.snapshot IS DISTINCT FROM d.after",
-        [tenant_id, job_id, actor_user_id, actor_label, request_id, deactivated_ids],
+        [tenant_id, actor_user_id, actor_label, request_id, written_ids],
     )
 
 

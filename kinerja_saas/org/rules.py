@@ -213,6 +213,15 @@ def normalise_unit_path(raw: str) -> str:
     return "/".join(" ".join(part.split()) for part in raw.split("/"))
 
 
+# Codes of the units an import creates: IMP-<the unit's id> (org/queries.py resolve_units).
+# Reserved, so that a code chosen by hand never takes the one the import will give.
+IMPORT_UNIT_CODE = re.compile(r"IMP-[0-9]", re.IGNORECASE)
+
+
+def is_import_unit_code(code: str) -> bool:
+    return IMPORT_UNIT_CODE.match(code.strip()) is not None
+
+
 def guess_unit_kind(name: str, depth: int) -> str:
     """The kind of a unit created from an import path, from its name."""
     lowered = name.lower() + " "

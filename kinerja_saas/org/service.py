@@ -74,6 +74,9 @@ def _check_unit_text(errors: ErrorCollector, *, name: Any, code: Any) -> None:
 
 
 async def _check_code_free(errors: ErrorCollector, code: str, except_id: int | None) -> None:
+    if rules.is_import_unit_code(code):
+        errors.add("code", OrgError.CODE_RESERVED)
+        return
     clash = scoped(Unit).filter(code=code.strip())
     if except_id is not None:
         clash = clash.exclude(id=except_id)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from kinerja_saas.auth import events as auth
+from kinerja_saas.complaints import events as complaints
 from kinerja_saas.documents import events as documents
+from kinerja_saas.exports import events as exports
 from kinerja_saas.notifications import events as notifications
 from kinerja_saas.org import events as org
 from kinerja_saas.outbox.topics import Topic
@@ -16,7 +18,18 @@ from kinerja_saas.surveys import events as surveys
 from kinerja_saas.tpp import events as tpp
 from kinerja_saas.training import events as training
 
-DOMAINS = (auth, org, performance, surveys, training, tpp, documents, notifications)
+DOMAINS = (
+    auth,
+    org,
+    performance,
+    surveys,
+    training,
+    tpp,
+    documents,
+    complaints,
+    exports,
+    notifications,
+)
 
 TOPICS: dict[str, Topic[Any]] = {t.name: t for d in DOMAINS for t in d.TOPICS}
 

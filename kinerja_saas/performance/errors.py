@@ -110,6 +110,30 @@ class PerformanceError(ErrorCode):
         "Keberatan hanya dapat diajukan sampai {deadline}.",
     )
     APPEAL_EXISTS = "APPEAL_EXISTS", "Penilaian ini sudah pernah diajukan keberatan."
+    # Periodic targets (rules.periodic_target_problems, issue #18).
+    TARGET_KIND_REQUIRED = (
+        "TARGET_KIND_REQUIRED",
+        "Nyatakan jenis target per periode: CUMULATIVE (kumulatif) atau PER_PERIOD.",
+    )
+    TARGET_COUNT = (
+        "TARGET_COUNT",
+        "Isi {count} target, satu untuk setiap {checkpoint} periode ini; sekarang {given}.",
+    )
+    TARGETS_NOT_MONOTONE = (
+        "TARGETS_NOT_MONOTONE",
+        "Target kumulatif {checkpoint} ke-{position} ({value}) tidak boleh {way} dari "
+        "{checkpoint} ke-{previous_position} ({previous}).",
+    )
+    LAST_TARGET_NOT_ANNUAL = (
+        "LAST_TARGET_NOT_ANNUAL",
+        "Target kumulatif {checkpoint} terakhir harus sama dengan target tahunan {annual}; "
+        "sekarang {value}.",
+    )
+    TARGETS_SUM_NOT_ANNUAL = (
+        "TARGETS_SUM_NOT_ANNUAL",
+        "Jumlah target per {checkpoint} harus sama dengan target tahunan {annual}; "
+        "sekarang {total}.",
+    )
 
 
 class BehaviourRatingError(ErrorCode):
@@ -185,5 +209,7 @@ field_labels(
         "replyToId": "Catatan yang dibalas",
         "unitRating": "Predikat organisasi",
         "amount": "Nominal",
+        "targetKind": "Jenis target per periode",
+        "checkpointTargets": "Target per checkpoint",
     }
 )

@@ -145,22 +145,40 @@ async def _recompute(evaluation: Evaluation, settings: PerformanceSettings) -> N
     for r in rows:
         if (kept := frozen.get(str(r["id"]))) is not None:
             r["a"] = Decimal(kept["achievement"])
-    weighted = [rules.Weighted(achievement=r["a"], weight=r["weight"]) for r in rows]
-    evaluation.achievement = (
-        rules.plan_achievement(weighted)
-        if sum((w.weight for w in weighted), Decimal(0)) > 0
-        else Decimal(0)
-    )
+            r["has_value"] = kept["value"] is not None
     above = Decimal(str(settings.result_threshold_above))
     expected = Decimal(str(settings.result_threshold_expected))
-    if settings.result_rating_method == "WEIGHTED_MEAN":
-        proposed = rules.proposed_result_rating(
-            evaluation.achievement, above=above, expected=expected
-        )
+    weighted = [rules.Weighted(achievement=r["a"], weight=r["weight"]) for r in rows]
+    if not any(r["has_value"] for r in rows):
+        # No entry at all (at the checkpoint): "no data", never 0 %, and nothing to propose;
+        # the evaluator rates on what they know (no proposal to differ from).
+        evaluation.achievement = None
+        evaluation.proposed_result_rating = None
     else:
-        proposed = _regulation_proposal(rows, above, expected)
-    evaluation.proposed_result_rating = proposed.value
-    codes = await _value_codes()
+        evaluation.achievement = (
+            rules.plan_achievement(weighted)
+            if sum((w.weight for w in weighted), Decimal(0)) > 0
+            else Decimal(0)
+        )
+        evaluation.proposed_result_rating = _proposal(
+            evaluation.achievement, rows, settings, above, expected
+        ).value
+    _rate_behaviour_and_predikat(evaluation, await _value_codes())
+
+
+def _proposal(
+    achievement: Decimal,
+    rows: list[dict],
+    settings: PerformanceSettings,
+    above: Decimal,
+    expected: Decimal,
+) -> Rating:
+    if settings.result_rating_method == "WEIGHTED_MEAN":
+        return rules.proposed_result_rating(achievement, above=above, expected=expected)
+    return _regulation_proposal(rows, above, expected)
+
+
+def _rate_behaviour_and_predikat(evaluation: Evaluation, codes: list[str]) -> None:
     rated = evaluation.behaviour_ratings
     evaluation.proposed_behaviour_rating = (
         rules.behaviour_rating(Rating(rated[c]["rating"]) for c in codes).value
@@ -290,8 +308,10 @@ RATING_LABELS = {
 
 def _check_override(errors: ErrorCollector, evaluation: Evaluation) -> None:
     """A rating against the platform's proposal needs the evaluator's reason."""
+    # No data, no proposal: nothing to rate against, so the evaluator's rating stands alone.
     if (
         evaluation.result_rating is not None
+        and evaluation.proposed_result_rating is not None
         and evaluation.result_rating != evaluation.proposed_result_rating
         and not evaluation.result_override_reason
     ):
@@ -450,9 +470,12 @@ async def finalise_evaluation(
     assert evaluation.evidence is not None  # frozen above
     low = rules.is_low_performer(
         predikat_=rules.Predikat(evaluation.predikat),
+        # No data at all is no indicator under the floor (nothing was measured).
         indicator_achievements=[
             Decimal(str(v["achievement"])) for v in evaluation.evidence.values()
-        ],
+        ]
+        if evaluation.achievement is not None
+        else [],
         low_predikat=list(settings.low_performer_predikat),
         indicator_floor=Decimal(str(settings.low_indicator_floor)),
     )
@@ -468,7 +491,7 @@ async def finalise_evaluation(
             "predikat": evaluation.predikat,
             "result_rating": evaluation.result_rating,
             "behaviour_rating": evaluation.behaviour_rating,
-            "achievement": str(evaluation.achievement),
+            "achievement": None if evaluation.achievement is None else str(evaluation.achievement),
             "low_performer": low,
             "after_appeal": appealed,
         },

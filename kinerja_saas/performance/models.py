@@ -2,6 +2,7 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
+from tortoise.contrib.postgres.fields import ArrayField
 
 from tenants.models import TenantModel, nullable_text
 
@@ -147,6 +148,10 @@ class Indicator(TenantModel):
     source = fields.CharEnumField(IndicatorSource, max_length=16, default=IndicatorSource.MANUAL)
     source_unit_id = fields.BigIntField(null=True)
     source_service_id = fields.BigIntField(null=True)
+    # Periodic targets (migration 0030): rules.TargetKind and one target per checkpoint of the
+    # period, in checkpoint order; both null: the annual target holds at every checkpoint.
+    target_kind = fields.CharField(max_length=16, null=True)
+    checkpoint_targets = ArrayField(element_type="numeric(16,4)", null=True)
 
     class Meta:
         table = "indicators"

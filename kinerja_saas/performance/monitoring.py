@@ -1,6 +1,6 @@
 """Read models for frontends and dashboards: the plans list, a supervisor's team view, and
 performance statistics. The team view and the statistics read the plan progress read models
-(migration 0031), kept current by every writing transaction, so their cost does not grow
+(migration 0033), kept current by every writing transaction, so their cost does not grow
 with the realisations; each is one SQL statement whatever the number of employees
 (performance/queries.py). This module decides who may see what."""
 

@@ -23,6 +23,8 @@ from kinerja_saas.performance.access import Relation, require, require_evaluator
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import (
     Aspect,
+    Checkpoint,
+    CheckpointKind,
     Indicator,
     IndicatorSource,
     Period,
@@ -34,7 +36,7 @@ from kinerja_saas.performance.models import (
     Realisation,
     ResultKind,
 )
-from kinerja_saas.performance.rules import Direction
+from kinerja_saas.performance.rules import Direction, TargetKind, periodic_target_problems
 from kinerja_saas.performance.sources import check_sources, fill_plan_from_surveys
 from tenants.context import current_tenant_id
 
@@ -61,6 +63,10 @@ class IndicatorData:
     source: IndicatorSource = IndicatorSource.MANUAL
     source_unit_id: int | None = None
     source_service_id: int | None = None
+    # Periodic targets: one per checkpoint of the period, in order (rules.TargetKind says how
+    # they and the realisations are read); both None: the annual target at every checkpoint.
+    target_kind: TargetKind | None = None
+    checkpoint_targets: list[Decimal] | None = None
 
 
 @dataclass
@@ -132,6 +138,12 @@ def _snapshot(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "source": i.source.value,
                     "source_unit_id": i.source_unit_id,
                     "source_service_id": i.source_service_id,
+                    "target_kind": i.target_kind,
+                    "checkpoint_targets": (
+                        None
+                        if i.checkpoint_targets is None
+                        else [str(t) for t in i.checkpoint_targets]
+                    ),
                 }
                 for i in c["indicators"]
             ],
@@ -172,8 +184,63 @@ def _check_number(errors: ErrorCollector, field: str, value: Decimal, *, upper: 
         errors.add(field, CommonError.TOO_PRECISE, places=4)
 
 
+CHECKPOINT_WORDS = {
+    CheckpointKind.MONTHLY: "bulan",
+    CheckpointKind.QUARTERLY: "triwulan",
+    CheckpointKind.SEMESTER: "semester",
+}
+
+
+async def _check_periodic_targets(
+    errors: ErrorCollector, period: Period, items: list[tuple[str, IndicatorData]]
+) -> None:
+    """Each indicator's periodic targets against the period's checkpoints and its annual
+    target (rules.periodic_target_problems); a kind without targets or targets without a
+    kind are refused, each under the field that is wrong."""
+    periodic = [(at, ind) for at, ind in items if ind.target_kind or ind.checkpoint_targets]
+    if not periodic:
+        return
+    checkpoints = await scoped(Checkpoint).filter(period_id=period.id).count()
+    word = CHECKPOINT_WORDS[period.checkpoint_kind]
+    for at, ind in periodic:
+        if ind.target_kind is None:
+            errors.add(f"{at}.targetKind", PerformanceError.TARGET_KIND_REQUIRED)
+            continue
+        if ind.target_kind is TargetKind.PER_PERIOD and ind.source is IndicatorSource.SKM_IKM:
+            # An IKM is a level measured per survey, never an amount that adds up.
+            errors.add(
+                f"{at}.targetKind",
+                PerformanceError.SOURCE_MISMATCH,
+                expected="CUMULATIVE atau tanpa target per periode (IKM adalah tingkat, "
+                "bukan jumlah per periode)",
+            )
+            continue
+        if not ind.checkpoint_targets:
+            errors.add(f"{at}.checkpointTargets", CommonError.REQUIRED)
+            continue
+        before = len(errors.errors)
+        for n, value in enumerate(ind.checkpoint_targets):
+            _check_number(errors, f"{at}.checkpointTargets[{n}]", value, upper=MAX_TARGET)
+        if len(errors.errors) > before:
+            continue
+        for problem in periodic_target_problems(
+            kind=ind.target_kind,
+            targets=ind.checkpoint_targets,
+            annual=ind.target,
+            direction=ind.direction,
+            checkpoints=checkpoints,
+            checkpoint_word=word,
+        ):
+            suffix = "" if problem.index is None else f"[{problem.index}]"
+            errors.add(f"{at}.checkpointTargets{suffix}", problem.code, **problem.params)
+
+
 async def _validate_content(
-    errors: ErrorCollector, plan: Plan | None, results: list[ResultData], evaluator_plan_id: Any
+    errors: ErrorCollector,
+    plan: Plan | None,
+    results: list[ResultData],
+    evaluator_plan_id: Any,
+    period: Period,
 ) -> None:
     if not results:
         errors.add("results", CommonError.REQUIRED)
@@ -228,14 +295,13 @@ async def _validate_content(
             _check_text(errors, f"{at}.unit", ind.unit_label, MAX_UNIT_LABEL)
             _check_number(errors, f"{at}.target", ind.target, upper=MAX_TARGET)
             _check_number(errors, f"{at}.weight", ind.weight, upper=WEIGHT_TOTAL)
-    await check_sources(
-        errors,
-        [
-            (f"results[{r_no}].indicators[{i_no}]", ind)
-            for r_no, result in enumerate(results)
-            for i_no, ind in enumerate(result.indicators)
-        ],
-    )
+    located = [
+        (f"results[{r_no}].indicators[{i_no}]", ind)
+        for r_no, result in enumerate(results)
+        for i_no, ind in enumerate(result.indicators)
+    ]
+    await check_sources(errors, located)
+    await _check_periodic_targets(errors, period, located)
     dropped = own_indicators - seen_indicators
     if dropped:
         with_values = await scoped(Realisation).filter(indicator_id__in=dropped).exists()
@@ -275,7 +341,7 @@ async def save_plan(*, actor: Actor, period_id: int, results: list[ResultData]) 
             .first()
             .values_list("id", flat=True)
         )
-    await _validate_content(errors, plan, results, evaluator_plan_id)
+    await _validate_content(errors, plan, results, evaluator_plan_id, period)
     errors.raise_if_any()
 
     created = plan is None

@@ -24,34 +24,56 @@ if TYPE_CHECKING:
     from kinerja_saas.performance.plans import ResultData
 
 # --- achievement -----------------------------------------------------------------------------
-# Achievement (capaian) computed in SQL, with the same rule as rules.achievement (the SQL
-# function kinerja_achievement, migration 0011; a test holds the two equal), so that one
-# plan or five thousand cost one statement. An indicator's value at a checkpoint is its
-# realisation there; "to date" is its latest realisation. A rejected realisation does not
-# count, and a missing one counts as 0%.
+# Achievement (capaian) computed in SQL, with the same rules as rules.achievement,
+# rules.indicator_target and rules.year_value (the SQL functions kinerja_achievement,
+# migration 0011, kinerja_indicator_target and kinerja_year_value, migration 0030; tests hold
+# each pair equal), so that one plan or five thousand cost one statement. THE ONE PLACE the
+# achievement SQL is written: INDICATOR_VALUE and INDICATOR_ACHIEVEMENT below (the team view,
+# the training rules and the statistics use them or the same two functions).
+#
+# An indicator's value at a checkpoint is its realisation there, measured against the
+# checkpoint's own target when the indicator has periodic targets (else the annual one).
+# Its value for the year ("to date") is its latest realisation, or the sum of its periods'
+# realisations when its targets are PER_PERIOD, against the annual target. A rejected
+# realisation does not count. Within a plan that has entries a missing one counts as 0 %;
+# a plan (or a checkpoint) without any entry has no achievement at all: "no data", null.
 
-# Per-indicator value: at the checkpoint $cp when given, else the latest. Expects the
-# indicator as `i`, the tenant as $1; `{checkpoint}` is filled with a parameter or NULL.
+# Per-indicator value: at the checkpoint $cp when given, else for the year. Expects the
+# indicator as `i`, the tenant as $1; `{checkpoint}` is filled with a parameter, a column or
+# NULL (a column of an outer table not aliased `r` or `c`, which the subquery uses). Gives r.value (null: no entry), r.source (the latest entry's) and r.number (the
+# checkpoint's number, null for the year), which picks the target.
 INDICATOR_VALUE = """LEFT JOIN LATERAL (
-    SELECT r.value FROM realisations r JOIN checkpoints c
+    SELECT kinerja_year_value(i.target_kind,
+            (array_agg(r.value ORDER BY c.number DESC))[1], sum(r.value)) AS value,
+        (array_agg(r.source ORDER BY c.number DESC))[1] AS source,
+        CASE WHEN {checkpoint}::bigint IS NOT NULL THEN max(c.number) END AS number
+    FROM realisations r JOIN checkpoints c
         ON c.tenant_id = r.tenant_id AND c.id = r.checkpoint_id
     WHERE r.tenant_id = $1 AND r.indicator_id = i.id AND r.status <> 'REJECTED'
-        AND ({checkpoint}::bigint IS NULL OR r.checkpoint_id = {checkpoint}::bigint)
-    ORDER BY c.number DESC LIMIT 1) r ON true"""
+        AND ({checkpoint}::bigint IS NULL OR r.checkpoint_id = {checkpoint}::bigint)) r ON true"""
 
 INDICATOR_ACHIEVEMENT = (
-    "CASE WHEN r.value IS NULL THEN 0"
-    " ELSE kinerja_achievement(i.target, r.value, i.direction, {cap}) END"
+    "CASE WHEN r.value IS NULL THEN 0 ELSE kinerja_achievement("
+    "kinerja_indicator_target(i.target, i.checkpoint_targets, r.number),"
+    " r.value, i.direction, {cap}) END"
+)
+
+# A plan's achievement over its indicators (`x.a` the indicator's, INDICATOR_ACHIEVEMENT):
+# weighted, and null when none of them has an entry ("no data", never 0).
+PLAN_ACHIEVEMENT = (
+    "CASE WHEN count(r.value) = 0 THEN NULL ELSE round(sum(x.a * i.weight) / sum(i.weight), 2) END"
 )
 
 
 async def plan_achievements(
     plan_ids: list[int], *, checkpoint_id: int | None, cap: Decimal
 ) -> dict[int, Decimal]:
-    """Weighted achievement per plan (%), at a checkpoint or to date."""
+    """Weighted achievement per plan (%), at a checkpoint or to date; None: no entry
+    ("no data")."""
     rows = await db().execute_query_dict(
-        "SELECT i.plan_id, round(sum(x.a * i.weight) / sum(i.weight), 2) AS achievement"
-        " FROM indicators i "
+        "SELECT i.plan_id, "
+        + PLAN_ACHIEVEMENT
+        + " AS achievement FROM indicators i "
         + INDICATOR_VALUE.format(checkpoint="$3")
         + " CROSS JOIN LATERAL (SELECT "
         + INDICATOR_ACHIEVEMENT.format(cap="$4")
@@ -59,6 +81,37 @@ async def plan_achievements(
         [current_tenant_id(), plan_ids, checkpoint_id, cap],
     )
     return {r["plan_id"]: r["achievement"] for r in rows}
+
+
+async def checkpoint_achievements(
+    plan_ids: list[int], *, cap: Decimal
+) -> dict[int, list[CheckpointAchievementRow]]:
+    """Each plan's achievement at every checkpoint of its period, in checkpoint order, each
+    against the checkpoint's own targets; None where the plan has no entry there ("no
+    data"). One statement for any number of plans."""
+    rows = await db().execute_query_dict(
+        "SELECT p.id AS plan_id, ck.id AS checkpoint_id, "
+        + PLAN_ACHIEVEMENT
+        + " AS achievement FROM plans p JOIN checkpoints ck ON ck.tenant_id = $1"
+        " AND ck.period_id = p.period_id JOIN indicators i ON i.tenant_id = $1"
+        " AND i.plan_id = p.id "
+        + INDICATOR_VALUE.format(checkpoint="ck.id")
+        + " CROSS JOIN LATERAL (SELECT "
+        + INDICATOR_ACHIEVEMENT.format(cap="$3")
+        + " AS a) x WHERE p.tenant_id = $1 AND p.id = ANY($2::bigint[])"
+        " GROUP BY p.id, ck.id, ck.number ORDER BY p.id, ck.number",
+        [current_tenant_id(), plan_ids, cap],
+    )
+    found: dict[int, list[CheckpointAchievementRow]] = {pid: [] for pid in plan_ids}
+    for r in rows:
+        found[r["plan_id"]].append(cast(CheckpointAchievementRow, r))
+    return found
+
+
+class CheckpointAchievementRow(TypedDict):
+    plan_id: int
+    checkpoint_id: int
+    achievement: Decimal | None
 
 
 async def indicator_achievements(
@@ -81,7 +134,7 @@ async def result_indicator_achievements(
     """Each indicator of the plan with its work result (RHK) and the result's kind (UTAMA,
     TAMBAHAN): what the result rating by the regulation judges. One statement."""
     return await db().execute_query_dict(
-        "SELECT i.id, i.result_id, pr.kind, i.weight, "
+        "SELECT i.id, i.result_id, pr.kind, i.weight, r.value IS NOT NULL AS has_value, "
         + INDICATOR_ACHIEVEMENT.format(cap="$4")
         + " AS a FROM indicators i JOIN plan_results pr ON pr.tenant_id = $1"
         " AND pr.id = i.result_id "
@@ -100,9 +153,7 @@ async def indicator_evidence(
         "SELECT i.id, r.value, r.source, "
         + INDICATOR_ACHIEVEMENT.format(cap="$4")
         + " AS a FROM indicators i "
-        + INDICATOR_VALUE.replace("SELECT r.value", "SELECT r.value, r.source").format(
-            checkpoint="$3"
-        )
+        + INDICATOR_VALUE.format(checkpoint="$3")
         + " WHERE i.tenant_id = $1 AND i.plan_id = $2",
         [current_tenant_id(), plan_id, checkpoint_id, cap],
     )
@@ -211,7 +262,8 @@ async def write_plan_content(plan_id: int, results: list[ResultData]) -> None:
     ]
     columns = (
         "$3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::numeric[], $8::text[],"
-        " $9::text[], $10::numeric[], $11::int[], $12::text[], $13::bigint[], $14::bigint[]"
+        " $9::text[], $10::numeric[], $11::int[], $12::text[], $13::bigint[], $14::bigint[],"
+        " $15::text[], $16::text[]"
     )
     values = [
         tenant_id,
@@ -228,22 +280,33 @@ async def write_plan_content(plan_id: int, results: list[ResultData]) -> None:
         [ind.source.value for _, ind in flat],
         [ind.source_unit_id for _, ind in flat],
         [ind.source_service_id for _, ind in flat],
+        [None if ind.target_kind is None else ind.target_kind.value for _, ind in flat],
+        # Each indicator's targets as one array literal (unnest would flatten a 2-D array).
+        [
+            None
+            if ind.checkpoint_targets is None
+            else "{" + ",".join(format(t, "f") for t in ind.checkpoint_targets) + "}"
+            for _, ind in flat
+        ],
     ]
     # One upsert: rows with an id update in place, the rest are inserted.
     await conn.execute_query(
         "WITH v AS (SELECT * FROM unnest("
         + columns
         + ") AS v(id, result_id, text, aspect, target, unit_label, direction, weight, pos,"
-        " source, source_unit_id, source_service_id)),"
+        " source, source_unit_id, source_service_id, target_kind, targets)),"
         " upd AS (UPDATE indicators i SET result_id = v.result_id, text = v.text,"
         " aspect = v.aspect, target = v.target, unit_label = v.unit_label,"
         " direction = v.direction, weight = v.weight, position = v.pos, source = v.source,"
-        " source_unit_id = v.source_unit_id, source_service_id = v.source_service_id FROM v"
+        " source_unit_id = v.source_unit_id, source_service_id = v.source_service_id,"
+        " target_kind = v.target_kind, checkpoint_targets = v.targets::numeric(16,4)[] FROM v"
         " WHERE i.tenant_id = $1 AND i.plan_id = $2 AND i.id = v.id)"
         " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
-        " unit_label, direction, weight, position, source, source_unit_id, source_service_id)"
+        " unit_label, direction, weight, position, source, source_unit_id, source_service_id,"
+        " target_kind, checkpoint_targets)"
         " SELECT $1, $2, result_id, text, aspect, target, unit_label, direction, weight, pos,"
-        " source, source_unit_id, source_service_id FROM v WHERE v.id IS NULL",
+        " source, source_unit_id, source_service_id, target_kind, targets::numeric(16,4)[]"
+        " FROM v WHERE v.id IS NULL",
         values,
     )
 
@@ -283,12 +346,14 @@ async def copy_results_into_reports(
         "   supports_result_id, position)"
         "   SELECT $1, plan_id, kind, text, source_id, pos FROM copies"
         "   RETURNING id, plan_id, supports_result_id)"
-        # The source too: a survey-fed indicator copied down is fed by the same results.
+        # The source too: a survey-fed indicator copied down is fed by the same results;
+        # and the periodic targets (same period, so the same checkpoints).
         " INSERT INTO indicators (tenant_id, plan_id, result_id, text, aspect, target,"
         "   unit_label, direction, weight, position, source, source_unit_id,"
-        "   source_service_id)"
+        "   source_service_id, target_kind, checkpoint_targets)"
         " SELECT $1, n.plan_id, n.id, i.text, i.aspect, i.target, i.unit_label, i.direction,"
-        "   i.weight, 1000 + i.position, i.source, i.source_unit_id, i.source_service_id"
+        "   i.weight, 1000 + i.position, i.source, i.source_unit_id, i.source_service_id,"
+        "   i.target_kind, i.checkpoint_targets"
         "   FROM inserted n JOIN indicators i"
         "   ON i.tenant_id = $1 AND i.result_id = n.supports_result_id",
         [tenant_id, period_id, employee_ids, result_ids],
@@ -568,7 +633,8 @@ def _plan_where(actor: Actor, flt: PlanFilter) -> Sql:
     if flt.predikat is not None:
         sql.where.append(
             "EXISTS (SELECT 1 FROM evaluations ev WHERE ev.tenant_id = $1 AND ev.plan_id = p.id"
-            f" AND ev.checkpoint_id IS NULL AND ev.predikat = {sql.param(flt.predikat)})"
+            f" AND ev.checkpoint_id IS NULL AND ev.predikat = {sql.param(flt.predikat)}"
+            " AND ev.status <> 'DRAFT')"  # a draft's predikat is no result yet
         )
     return sql
 
@@ -599,7 +665,7 @@ async def plans_count(*, actor: Actor, flt: PlanFilter) -> int:
 # --- monitoring: the read models ----------------------------------------------------------------
 # `plan_progress` (per plan: the year's row and one per checkpoint) and `plan_progress_counts`
 # (those rows counted per period, checkpoint, unit and ratings) are kept current by the
-# triggers of migration 0031 in every writing transaction; the achievement arithmetic is in
+# triggers of migration 0033 in every writing transaction; the achievement arithmetic is in
 # its `kinerja_progress_refresh`. The team view and the statistics read them.
 
 
@@ -611,11 +677,11 @@ async def rebuild_progress() -> None:
 PROGRESS_COLUMNS = (
     "plan_id, checkpoint_id, period_id, employee_id, unit_id, plan_status, achievement,"
     " indicators, counted, missing, pending, predikat, result_rating, behaviour_rating,"
-    " latest_predikat, latest_evaluation_status, missing_ends, missing_counts"
+    " latest_predikat, latest_evaluation_status, missing_ends, missing_counts, no_data"
 )
 COUNTS_COLUMNS = (
     "period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating, behaviour_rating,"
-    " plans, with_achievement, achievement_sum"
+    " plans, with_achievement, achievement_sum, no_data"
 )
 
 
@@ -630,7 +696,7 @@ async def progress_state() -> tuple[list[Row], list[Row]]:
     )
     counts = await conn.execute_query_dict(
         f"SELECT {COUNTS_COLUMNS} FROM plan_progress_counts WHERE tenant_id = $1"
-        " AND (plans <> 0 OR with_achievement <> 0 OR achievement_sum <> 0)"
+        " AND (plans <> 0 OR with_achievement <> 0 OR achievement_sum <> 0 OR no_data <> 0)"
         " ORDER BY period_id, checkpoint_id NULLS FIRST, unit_id, plan_status,"
         " predikat NULLS FIRST, result_rating NULLS FIRST, behaviour_rating NULLS FIRST",
         [tenant_id],
@@ -727,6 +793,7 @@ def stats_sql(
         figures = (
             "coalesce(sum(g.plans), 0) AS plans,"
             " coalesce(sum(g.with_achievement), 0) AS with_achievement,"
+            " coalesce(sum(g.no_data), 0) AS no_data,"
             " round(sum(g.achievement_sum) / nullif(sum(g.with_achievement), 0), 2)"
             " AS average_achievement"
         )
@@ -736,6 +803,7 @@ def stats_sql(
         source = "plan_progress"
         figures = (
             "count(*) AS plans, count(g.achievement) AS with_achievement,"
+            " count(*) FILTER (WHERE g.no_data) AS no_data,"
             " round(avg(g.achievement), 2) AS average_achievement"
         )
         having = ""

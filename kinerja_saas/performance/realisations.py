@@ -3,7 +3,9 @@ dukung), verified or rejected by the evaluator. An entry after the checkpoint's 
 kept and flagged late, never refused for lateness alone.
 
 A realisation is the indicator's value as of the checkpoint (the count reached so far,
-or the current level of a rate), so the latest one is the year's value."""
+or the current level of a rate), so the latest one is the year's value; for an indicator
+with PER_PERIOD targets it is that period's amount alone, and the year's value is their sum
+(rules.TargetKind)."""
 
 from __future__ import annotations
 

@@ -8,13 +8,14 @@ so a value never lands on the other side of a threshold through float error."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
 from kinerja_saas.indonesian import listing, number, percent
-from kinerja_saas.performance.errors import DistributionError
+from kinerja_saas.performance.errors import DistributionError, PerformanceError
 
 
 class Direction(StrEnum):
@@ -353,6 +354,133 @@ def distribution_problems(
                 )
             )
     return problems
+
+
+# --- periodic targets ----------------------------------------------------------------------
+# PermenPANRB 6/2022 has the SKP's targets set for the year and performance monitored and
+# evaluated periodically (monthly, quarterly or per semester, as the region sets its
+# checkpoints); it does not say how a year's target is split over the checkpoints. An
+# indicator may therefore carry one target per checkpoint, stated as one of two kinds:
+
+
+class TargetKind(StrEnum):
+    # Reached so far: the realisation entered at a checkpoint is the level as of it (as
+    # without periodic targets). Targets move toward the annual one (non-decreasing where
+    # higher is better, non-increasing where lower is better) and the last equals it.
+    CUMULATIVE = "CUMULATIVE"
+    # Each period's own amount: the realisation entered at a checkpoint is that period's
+    # alone, and the year's value is their sum. The targets add up to the annual one.
+    PER_PERIOD = "PER_PERIOD"
+
+
+def indicator_target(
+    *, target: Decimal, checkpoint_targets: Sequence[Decimal] | None, number: int | None
+) -> Decimal:
+    """The target an indicator is measured against at checkpoint `number` (1-based): its own
+    periodic target when it has them, else the annual target; for the year (None) always
+    the annual target. SQL: kinerja_indicator_target (migration 0030)."""
+    if number is None or not checkpoint_targets or not 1 <= number <= len(checkpoint_targets):
+        return target
+    return checkpoint_targets[number - 1]
+
+
+def year_value(kind: TargetKind | None, values_in_order: Sequence[Decimal]) -> Decimal | None:
+    """An indicator's value for the year (or to date) from its counted realisations in
+    checkpoint order: their sum when PER_PERIOD, else the latest; None without any.
+    SQL: kinerja_year_value (migration 0030)."""
+    if not values_in_order:
+        return None
+    if kind is TargetKind.PER_PERIOD:
+        return sum(values_in_order, Decimal(0))
+    return values_in_order[-1]
+
+
+@dataclass(frozen=True)
+class TargetProblem:
+    """What is wrong with an indicator's periodic targets: `index` names the target (0-based)
+    or None for the list as a whole; `code` and `params` render the message (the catalogue,
+    performance/errors.py)."""
+
+    code: PerformanceError
+    index: int | None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def periodic_target_problems(
+    *,
+    kind: TargetKind,
+    targets: Sequence[Decimal],
+    annual: Decimal,
+    direction: Direction,
+    checkpoints: int,
+    checkpoint_word: str,
+) -> list[TargetProblem]:
+    """The rules above, checked: one target per checkpoint; CUMULATIVE targets move toward
+    the annual target and the last equals it; PER_PERIOD targets add up to it. Each target
+    must itself be a positive number (checked by the caller with the annual target's rule).
+    `checkpoint_word` names the checkpoints in messages ('triwulan', 'bulan', 'semester')."""
+    if len(targets) != checkpoints:
+        return [
+            TargetProblem(
+                PerformanceError.TARGET_COUNT,
+                None,
+                {"count": checkpoints, "checkpoint": checkpoint_word, "given": len(targets)},
+            )
+        ]
+    problems = []
+    if kind is TargetKind.CUMULATIVE:
+        lower_better = direction is Direction.LOWER_IS_BETTER
+        for n in range(1, len(targets)):
+            back = targets[n] > targets[n - 1] if lower_better else targets[n] < targets[n - 1]
+            if back:
+                problems.append(
+                    TargetProblem(
+                        PerformanceError.TARGETS_NOT_MONOTONE,
+                        n,
+                        {
+                            "checkpoint": checkpoint_word,
+                            "position": n + 1,
+                            "value": targets[n],
+                            "way": "lebih besar" if lower_better else "lebih kecil",
+                            "previous_position": n,
+                            "previous": targets[n - 1],
+                        },
+                    )
+                )
+        if targets[-1] != annual:
+            problems.append(
+                TargetProblem(
+                    PerformanceError.LAST_TARGET_NOT_ANNUAL,
+                    len(targets) - 1,
+                    {"checkpoint": checkpoint_word, "annual": annual, "value": targets[-1]},
+                )
+            )
+    else:
+        total = sum(targets, Decimal(0))
+        if total != annual:
+            problems.append(
+                TargetProblem(
+                    PerformanceError.TARGETS_SUM_NOT_ANNUAL,
+                    None,
+                    {"checkpoint": checkpoint_word, "annual": annual, "total": total},
+                )
+            )
+    return problems
+
+
+class AchievementStatus(StrEnum):
+    """Why an achievement is what it is: a checkpoint or plan without any entry is "no
+    data" (null, never 0 %), and an unapproved plan is not measured."""
+
+    MEASURED = "MEASURED"
+    NO_DATA = "NO_DATA"
+    NOT_APPROVED = "NOT_APPROVED"
+
+
+def achievement_status(value: Decimal | None, *, approved: bool = True) -> AchievementStatus:
+    if not approved:
+        return AchievementStatus.NOT_APPROVED
+    return AchievementStatus.MEASURED if value is not None else AchievementStatus.NO_DATA
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,58 @@ class TrainingSettings(Section):
     )
 
 
+LAPOR_EXAMPLE = "https://www.lapor.go.id/instansi/pemerintah-kota-contoh"
+
+
+def is_lapor_link(url: str) -> bool:
+    """An https address with a host and nothing a page could misuse (no spaces, quotes or
+    angle brackets): it is shown as a link on the public complaint page."""
+    return (
+        len(url) <= 300
+        and url.startswith("https://")
+        and len(url) > len("https://")
+        and not any(c in url for c in " \t\n\r\"'<>`")
+    )
+
+
+class ComplaintSettings(Section):
+    """Public complaints (pengaduan) per survey service (kinerja_saas/complaints,
+    docs/complaints.md)."""
+
+    answer_due_working_days: int = setting(
+        5,
+        label="Batas waktu jawaban pengaduan",
+        description="Working days (Monday to Friday) after receipt that the answer is due",
+        ge=1,
+        le=60,
+        unit="hari kerja",
+    )
+    escalate_after_working_days: int = setting(
+        3,
+        label="Eskalasi pengaduan ke admin",
+        description="Working days after the due day that the region admin is told",
+        ge=1,
+        le=60,
+        unit="hari kerja",
+    )
+    lapor_url: str = setting(
+        "",
+        label="Tautan SP4N-LAPOR!",
+        description='The region\'s SP4N-LAPOR! link (https); "" for none',
+        max_length=300,
+    )
+    text_max_length: int = setting(
+        2000, label="Panjang maksimum pengaduan", ge=100, le=5000, unit="karakter"
+    )
+    rate_limit_per_ip_per_hour: int = setting(
+        10, label="Batas pengaduan per IP per jam", ge=1, le=1000
+    )
+
+    def checks(self, valid: Callable[..., bool]) -> Iterator[Problem]:
+        if valid("lapor_url") and self.lapor_url and not is_lapor_link(self.lapor_url):
+            yield Problem("lapor_url", CommonError.INVALID, {"example": LAPOR_EXAMPLE})
+
+
 class RegionSettings(BaseModel):
     """Every domain's section. A new domain adds its `Section` here (one line)."""
 
@@ -213,6 +265,7 @@ class RegionSettings(BaseModel):
     performance: PerformanceSettings = Field(default_factory=PerformanceSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
 
     def stored(self) -> dict[str, dict[str, Any]]:
         """What the region's `settings` column holds."""

@@ -24,6 +24,7 @@ from kinerja_saas.database import close_db, init_app_db
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.runtime.client_address import ClientAddressMiddleware
+from kinerja_saas.runtime.complaint_pages import ComplaintPages
 from kinerja_saas.runtime.document_pages import DocumentPages
 from kinerja_saas.runtime.metrics import collect
 from kinerja_saas.runtime.survey_pages import SurveyPages
@@ -270,6 +271,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             # Shares the GraphQL endpoint's Redis client: the same rate-limit counters.
             *SurveyPages(settings, graphql.redis, graphql.revocations).routes,
+            *ComplaintPages(settings, graphql.redis, graphql.revocations).routes,
             # Document verification (/v/{code}) and signed downloads: the same Redis
             # counters and the same per-region slots as GraphQL operations.
             *DocumentPages(settings, graphql.redis, graphql.fair_share).routes,

@@ -362,7 +362,9 @@ class SurveyPages:
         fm = await self._form_of(target)
         if isinstance(fm, Response):
             return fm
-        return self._page("thanks.html", fm=fm)
+        return self._page(
+            "thanks.html", fm=fm, complaint_link=f"/s/{quote(code, safe='')}/pengaduan"
+        )
 
     # --- QR codes (region admin) ---------------------------------------------------------
 

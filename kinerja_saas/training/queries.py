@@ -480,6 +480,11 @@ async def training_rules() -> list[TrainingRule]:
     return await scoped(TrainingRule).order_by("trigger", "priority")
 
 
+async def programmes_by_ids(ids: list[int]) -> dict[int, TrainingProgramme]:
+    """The region's programmes of these ids (a rule's programme), in one statement."""
+    return {p.id: p for p in await scoped(TrainingProgramme).filter(id__in=set(ids))}
+
+
 async def training_units() -> list[TrainingUnit]:
     """The region's training units by name."""
     return await scoped(TrainingUnit).order_by("name")

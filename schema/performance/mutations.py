@@ -24,6 +24,7 @@ from kinerja_saas.performance.models import ResultKind as _ResultKind
 from kinerja_saas.performance.rules import Direction as _Direction
 from kinerja_saas.performance.rules import OrganisationRating as _OrganisationRating
 from kinerja_saas.performance.rules import Rating as _Rating
+from kinerja_saas.performance.rules import TargetKind as _TargetKind
 from schema.errors import parse_id
 from schema.payloads import mutate, payload
 from schema.performance.types import (
@@ -46,6 +47,7 @@ from schema.performance.types import (
     Realisation,
     ResultKind,
     RewardSanction,
+    TargetKind,
     problem_of,
 )
 
@@ -134,6 +136,19 @@ class IndicatorInput:
     )
     source_unit_id: strawberry.ID | None = None
     source_service_id: strawberry.ID | None = None
+    target_kind: TargetKind | None = strawberry.field(
+        default=None,
+        description="With checkpointTargets: CUMULATIVE or PER_PERIOD (see TargetKind)",
+    )
+    checkpoint_targets: list[Decimal] | None = strawberry.field(
+        default=None,
+        description="One target per checkpoint of the period, in order (4 for a quarterly "
+        "period). Refused, each naming its field: a count that is not the period's "
+        "checkpoints (TARGET_COUNT), a target not above 0 or with more than 4 decimals, "
+        "CUMULATIVE targets that go back (TARGETS_NOT_MONOTONE) or whose last is not the "
+        "annual target (LAST_TARGET_NOT_ANNUAL), PER_PERIOD targets that do not add up to it "
+        "(TARGETS_SUM_NOT_ANNUAL), targets without a kind (TARGET_KIND_REQUIRED)",
+    )
 
 
 @strawberry.input
@@ -219,6 +234,8 @@ def _results(items: list[WorkResultInput]) -> list[plans.ResultData]:
                     source_service_id=parse_id(
                         i.source_service_id, f"results[{n}].indicators[{k}].sourceServiceId"
                     ),
+                    target_kind=_TargetKind(i.target_kind.value) if i.target_kind else None,
+                    checkpoint_targets=i.checkpoint_targets,
                 )
                 for k, i in enumerate(r.indicators)
             ],

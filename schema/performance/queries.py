@@ -157,6 +157,7 @@ class EvaluationQuery:
                 plan_status=r.get("plan_status"),
                 plans=r["plans"],
                 with_achievement=r["with_achievement"],
+                no_data=r["no_data"],
                 average_achievement=r["average_achievement"],
             )
             for r in rows

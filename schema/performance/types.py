@@ -30,10 +30,13 @@ from kinerja_saas.performance.models import RealisationStatus as _RealisationSta
 from kinerja_saas.performance.models import ResultKind as _ResultKind
 from kinerja_saas.performance.monitoring import PlanFilter as _PlanFilter
 from kinerja_saas.performance.monitoring import count_plans
+from kinerja_saas.performance.rules import AchievementStatus as _AchievementStatus
 from kinerja_saas.performance.rules import Direction as _Direction
 from kinerja_saas.performance.rules import OrganisationRating as _OrganisationRating
 from kinerja_saas.performance.rules import Predikat as _Predikat
 from kinerja_saas.performance.rules import Rating as _Rating
+from kinerja_saas.performance.rules import TargetKind as _TargetKind
+from kinerja_saas.performance.rules import achievement_status
 from schema.errors import optional_id
 from schema.org.types import Employee, Unit
 from schema.pagination import PageInfo
@@ -129,6 +132,30 @@ strawberry.enum(
 )
 
 
+TargetKind: TypeAlias = _TargetKind
+strawberry.enum(
+    TargetKind,
+    description="How an indicator's periodic targets (one per checkpoint) and its "
+    "realisations are read. CUMULATIVE: reached so far, the realisation entered at a "
+    "checkpoint is the level as of it; the targets move toward the annual target "
+    "(non-decreasing where higher is better, non-increasing where lower is better) and the "
+    "last equals it; the year's value is the latest realisation. PER_PERIOD: each period's "
+    "own amount, the realisation entered at a checkpoint is that period's alone; the targets "
+    "add up to the annual target and the year's value is the sum of the realisations. "
+    "PermenPANRB 6/2022 sets the SKP's targets for the year and has performance monitored "
+    "periodically; how a target splits over the checkpoints is the plan's choice, stated here.",
+)
+
+
+AchievementStatus: TypeAlias = _AchievementStatus
+strawberry.enum(
+    AchievementStatus,
+    description="MEASURED: computed from the entries; NO_DATA: no realisation counted (at "
+    "the checkpoint), so there is no achievement (null), never 0 %; NOT_APPROVED: the plan "
+    "is not approved, nothing is measured yet.",
+)
+
+
 async def _person(info: strawberry.Info, employee_id: int | None) -> Employee | None:
     """Someone reached through a plan: name and position, no contacts."""
     if employee_id is None:
@@ -143,7 +170,10 @@ class Evidence:
     label: str | None
 
 
-@strawberry.type(description="What an indicator reached as of a checkpoint.")
+@strawberry.type(
+    description="What an indicator reached as of a checkpoint (the level so far); for an "
+    "indicator with PER_PERIOD targets, that period's own amount."
+)
 class Realisation:
     id: strawberry.ID
     indicator_id: strawberry.ID
@@ -199,11 +229,78 @@ class Indicator:
     source_service_id: strawberry.ID | None = strawberry.field(
         description="SKM_IKM: the survey service whose converted IKM is the value"
     )
+    target_kind: TargetKind | None = strawberry.field(
+        default=None,
+        description="How checkpointTargets and the realisations are read; null: no periodic "
+        "targets, the annual target holds at every checkpoint",
+    )
+    checkpoint_targets: list[Decimal] | None = strawberry.field(
+        default=None,
+        description="One target per checkpoint of the period, in checkpoint order: a "
+        "checkpoint's evaluation and progress compare with its own target, not the annual one",
+    )
+    plan_id: strawberry.Private[int] = 0
 
     @strawberry.field(description="One per checkpoint entered, in checkpoint order.")
     async def realisations(self, info: strawberry.Info) -> list[Realisation]:
         rows = await info.context.loaders.realisations.load(int(self.id))
         return [Realisation.of(r) for r in rows]
+
+    @strawberry.field(
+        description="Since a finalised evaluation (of a checkpoint or of the year): where the "
+        "value this indicator counts there now differs from the value frozen at "
+        "finalisation (a later realisation, a late survey response). Shown beside the plan, "
+        "never altering the evaluation (issue #18); empty when nothing changed."
+    )
+    async def since_changed(self, info: strawberry.Info) -> list[SinceChanged]:
+        found = []
+        for e in await info.context.loaders.evaluations.load(self.plan_id):
+            if e.evidence is None or (kept := e.evidence.get(str(self.id))) is None:
+                continue
+            now = await info.context.loaders.current_values.load((self.plan_id, e.checkpoint_id))
+            current = _decimal(now.get(str(self.id)))
+            frozen = _decimal(kept["value"])
+            if current != frozen:
+                found.append(
+                    SinceChanged(
+                        evaluation_id=strawberry.ID(str(e.id)),
+                        checkpoint_id=optional_id(e.checkpoint_id),
+                        value_at_finalisation=frozen,
+                        current_value=current,
+                    )
+                )
+        return found
+
+
+@strawberry.type(
+    description="An indicator's value that changed after an evaluation was finalised: the "
+    "value the evaluation froze and the value counted now."
+)
+class SinceChanged:
+    evaluation_id: strawberry.ID
+    checkpoint_id: strawberry.ID | None = strawberry.field(
+        description="The evaluation's checkpoint; null: the year's evaluation"
+    )
+    value_at_finalisation: Decimal | None = strawberry.field(
+        description="The realisation counted at finalisation (null: none)"
+    )
+    current_value: Decimal | None = strawberry.field(
+        description="The realisation counted now (null: none)"
+    )
+
+
+@strawberry.type(description="A plan's achievement at one checkpoint, against its own targets.")
+class CheckpointProgress:
+    checkpoint_id: strawberry.ID
+    achievement: Decimal | None = strawberry.field(
+        description="Achievement (%) at the checkpoint; null: no data"
+    )
+    status: AchievementStatus
+
+    @strawberry.field
+    async def checkpoint(self, info: strawberry.Info) -> Checkpoint | None:
+        c = await info.context.loaders.checkpoint.load(int(self.checkpoint_id))
+        return Checkpoint.of(c) if c else None
 
 
 @strawberry.type(description="A work result (RHK) with its indicators.")
@@ -319,6 +416,13 @@ class Plan:
                         source=i.source,
                         source_unit_id=optional_id(i.source_unit_id),
                         source_service_id=optional_id(i.source_service_id),
+                        target_kind=_TargetKind(i.target_kind) if i.target_kind else None,
+                        checkpoint_targets=(
+                            None
+                            if i.checkpoint_targets is None
+                            else [Decimal(t) for t in i.checkpoint_targets]
+                        ),
+                        plan_id=int(self.id),
                     )
                     for i in c["indicators"]
                 ],
@@ -331,13 +435,40 @@ class Plan:
         return await info.context.loaders.weight_total.load(int(self.id))
 
     @strawberry.field(
-        description="Achievement to date (%): each indicator's latest realisation against its "
-        "target, weighted; null until the plan is approved."
+        description="Achievement to date (%): each indicator's latest realisation (the sum of "
+        "its periods' for PER_PERIOD targets) against its annual target, weighted; a missing "
+        "one counts 0 % beside others. Null until the plan is approved, and null when it has "
+        "no entry at all (achievementStatus says which)."
     )
     async def achievement(self, info: strawberry.Info) -> Decimal | None:
         if self.status is not _PlanStatus.APPROVED:
             return None
         return await info.context.loaders.achievement_to_date.load(int(self.id))
+
+    @strawberry.field(description="Why achievement is what it is (NO_DATA: null, never 0 %).")
+    async def achievement_status(self, info: strawberry.Info) -> AchievementStatus:
+        approved = self.status is _PlanStatus.APPROVED
+        value = await self.achievement(info) if approved else None
+        return achievement_status(value, approved=approved)
+
+    @strawberry.field(
+        description="The plan's progress per checkpoint of its period, in order: each "
+        "checkpoint's realisations against its own targets (periodic targets, else the "
+        "annual); a checkpoint without any entry is NO_DATA (null), never 0 %. Empty until "
+        "the plan is approved."
+    )
+    async def progress(self, info: strawberry.Info) -> list[CheckpointProgress]:
+        if self.status is not _PlanStatus.APPROVED:
+            return []
+        rows = await info.context.loaders.checkpoint_achievements.load(int(self.id))
+        return [
+            CheckpointProgress(
+                checkpoint_id=strawberry.ID(str(r["checkpoint_id"])),
+                achievement=r["achievement"],
+                status=achievement_status(r["achievement"]),
+            )
+            for r in rows
+        ]
 
     @strawberry.field
     async def revisions(self, info: strawberry.Info) -> list[PlanRevision]:
@@ -480,7 +611,13 @@ class Evaluation:
     plan_id: strawberry.ID
     checkpoint_id: strawberry.ID | None
     status: EvaluationStatus
-    achievement: Decimal | None = strawberry.field(description="Plan achievement (%) when saved")
+    achievement: Decimal | None = strawberry.field(
+        description="Plan achievement (%) when saved: a checkpoint's evaluation compares each "
+        "indicator's realisation there with the checkpoint's own target (periodic targets), "
+        "else the annual one; the year's with the annual target. Null when nothing was "
+        "entered (achievementStatus NO_DATA): no data is never 0 %, and there is no proposed "
+        "result rating then (the evaluator's rating needs no override reason)."
+    )
     proposed_result_rating: Rating | None = strawberry.field(
         description="PermenPANRB 6/2022 (no formula, no weights between results): each work "
         "result is judged through its indicators' achievement against the region's thresholds "
@@ -488,7 +625,8 @@ class Evaluation:
         "expectation and no UTAMA result is below it, SESUAI_EKSPEKTASI when fewer than half "
         "of the UTAMA results are below it, else DI_BAWAH_EKSPEKTASI. TAMBAHAN results can "
         "raise the rating, never make up for an UTAMA result below expectation. A region with "
-        "resultRatingMethod WEIGHTED_MEAN gets the weighted mean achievement instead."
+        "resultRatingMethod WEIGHTED_MEAN gets the weighted mean achievement instead. Null "
+        "when nothing was entered (no data): there is nothing to propose."
     )
     result_rating: Rating | None = strawberry.field(
         description="The evaluator's; against the proposal only with resultOverrideReason"
@@ -541,6 +679,10 @@ class Evaluation:
             frozen=e.evidence,
         )
 
+    @strawberry.field(description="MEASURED, or NO_DATA when nothing was entered (null).")
+    def achievement_status(self) -> AchievementStatus:
+        return achievement_status(self.achievement)
+
     @strawberry.field(
         description="Null until finalised; then per indicator the evidence frozen with it"
     )
@@ -584,7 +726,8 @@ class TeamMember:
     plan_id: strawberry.ID | None
     plan_status: str | None = strawberry.field(description="PlanStatus; null: no plan yet")
     achievement_to_date: Decimal | None = strawberry.field(
-        description="Approved plans: latest realisations against targets, weighted (%)"
+        description="Approved plans: latest realisations against targets, weighted (%); "
+        "null: not approved, or no entry yet (no data, never 0 %)"
     )
     indicators: int
     missing_realisations: int = strawberry.field(
@@ -613,8 +756,18 @@ class PerformanceStatsRow:
     behaviour_rating: Rating | None
     plan_status: str | None
     plans: int = strawberry.field(description="Plans in the group (× checkpoints if grouped)")
-    with_achievement: int = strawberry.field(description="Of which approved, with achievement")
-    average_achievement: Decimal | None
+    with_achievement: int = strawberry.field(
+        description="Of which approved with an achievement (at least one entry)"
+    )
+    no_data: int = strawberry.field(
+        default=0,
+        description="Of which approved without any entry (at the checkpoint): no data, left "
+        "out of the average, never counted as 0 %",
+    )
+    average_achievement: Decimal | None = strawberry.field(
+        default=None,
+        description="Mean achievement of the plans with an achievement; null: none has data",
+    )
 
     @strawberry.field
     async def unit(self, info: strawberry.Info) -> Unit | None:

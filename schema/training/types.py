@@ -317,6 +317,24 @@ class TrainingRule:
     priority: int
     is_active: bool
 
+    @strawberry.field(
+        description="The programme the rule assigns (programmeId's); null: none named, the "
+        "best active programme of the competency is chosen at assignment"
+    )
+    async def programme(self, info: strawberry.Info) -> TrainingProgrammeRef | None:
+        if self.programme_id is None:
+            return None
+        p = await info.context.loaders.training_programme.load(int(self.programme_id))
+        if p is None:
+            return None
+        return TrainingProgrammeRef(
+            id=to_id(p.id),
+            title=p.title,
+            jp_hours=p.jp_hours,
+            mode=p.mode,
+            training_unit_id=to_id(p.training_unit_id),
+        )
+
     @classmethod
     def of(cls, r: TrainingRuleModel) -> TrainingRule:
         return cls(

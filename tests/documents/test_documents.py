@@ -30,7 +30,7 @@ from kinerja_saas.performance import evaluations
 from kinerja_saas.performance.models import Checkpoint, Evaluation, Plan
 from kinerja_saas.performance.rules import Rating
 from tenants.context import tenant_transaction
-from tests.performance.cycle import all_values, approved_plan, full_cycle, person
+from tests.factories import all_values, approved_plan, full_cycle, person
 
 REQUEST = """mutation($kind: DocumentKind!, $id: ID!, $unitId: ID) {
   requestDocument(kind: $kind, id: $id, unitId: $unitId) {

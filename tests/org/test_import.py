@@ -9,6 +9,7 @@ import pytest
 from kinerja_saas.audit.models import AuditEntry
 from kinerja_saas.auth.models import UserAccount
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.database_client import count_statements
 from kinerja_saas.org import importing
 from kinerja_saas.org.models import Employee, ImportJob, Unit
 from kinerja_saas.outbox.models import OutboxEvent
@@ -683,3 +684,120 @@ async def test_a_changed_email_follows_to_the_login(api, region_a):
     async with tenant_transaction(region_a.id):
         login = await UserAccount.get(id=region_a.accounts[Role.EMPLOYEE].id)
     assert login.email == "baru.staff1@dinas.go.id"
+
+
+# --- issue 19: fields beyond the header; IMP-<id> codes; statements do not grow with rows ----
+
+
+async def test_values_beyond_the_header_are_refused_with_their_lines(api, region_a, owner_conn):
+    """An unquoted comma in a name ("Budi, S.E.") would shift every later column: the
+    file is refused naming the line, and nothing is written."""
+    jobs_before = await owner_conn.fetchval(
+        "SELECT count(*) FROM import_jobs WHERE tenant_id = $1", region_a.id
+    )
+    shifted = make_nip()
+    content = csv_bytes(
+        row(make_nip(), "Ani", "Dinas Uji"),
+        row(make_nip(), '"Budi, S.Kom"', "Dinas Uji"),  # quoted: one value
+        row(shifted, "Citra, S.E.", "Dinas Uji"),  # line 4: one value too many
+        row(make_nip(), "Dodi", "Dinas Uji"),
+        row(make_nip(), "Eka, M.Si", "Dinas Uji"),  # line 6 (the empty phone pushed out)
+    )
+    body = await upload(api, region_a, content)
+    payload = body["data"]["importEmployees"]
+    assert payload["job"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [("file", "EXTRA_FIELDS")]
+    assert payload["errors"][0]["message"].startswith(
+        "Baris 4 dan 6 memuat lebih banyak kolom daripada baris judul (9 kolom)"
+    )
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM import_jobs WHERE tenant_id = $1", region_a.id
+        )
+        == jobs_before
+    )
+    assert shifted not in await employees(region_a)
+
+
+async def test_many_overlong_lines_are_named_up_to_a_limit_and_counted(api, region_a):
+    lines = [row(make_nip(), f"Nama, Gelar {i}", "Dinas Uji") for i in range(25)]
+    body = await upload(api, region_a, csv_bytes(*lines))
+    (error,) = body["data"]["importEmployees"]["errors"]
+    assert error["code"] == "EXTRA_FIELDS"
+    named = ", ".join(str(n) for n in range(2, 21)) + " dan 21"
+    assert error["message"].startswith(f"Baris {named} serta 5 baris lainnya memuat")
+
+
+async def test_imp_codes_are_reserved_for_units_the_import_creates(api, region_a):
+    from tests.org.test_units import CREATE, UPDATE
+
+    for code in ("IMP-900001", "imp-7", " IMP-12-a"):
+        res = await api.as_role(
+            region_a, Role.REGION_ADMIN, CREATE,
+            {"input": {"name": "Unit Tangan", "code": code, "kind": "BIDANG"}},
+        )  # fmt: skip
+        assert [(e["field"], e["code"]) for e in res.data["createUnit"]["errors"]] == [
+            ("code", "CODE_RESERVED")
+        ], code
+    unit = region_a.units["a"]
+    res = await api.as_role(
+        region_a, Role.REGION_ADMIN, UPDATE, {"id": str(unit.id), "input": {"code": "IMP-5"}}
+    )
+    assert [(e["field"], e["code"]) for e in res.data["updateUnit"]["errors"]] == [
+        ("code", "CODE_RESERVED")
+    ]
+    ok = await api.as_role(
+        region_a, Role.REGION_ADMIN, CREATE,
+        {"input": {"name": "Impor Data", "code": "IMPOR-1", "kind": "BIDANG"}},
+    )  # fmt: skip
+    assert ok.data["createUnit"]["errors"] == []
+
+
+async def test_a_unit_holding_the_next_imp_code_does_not_break_the_import(
+    api, region_a, owner_conn
+):
+    """A code recoded by hand before the reservation (written here as the owner) equal to
+    the IMP-<id> the import would give its next units: the import still succeeds, its units
+    get codes of their own, and the hand-made unit keeps its code."""
+    next_id = await owner_conn.fetchval(
+        "SELECT last_value + 1 FROM org_units_id_seq"
+    )  # ids are taken in order; other tests may take some meanwhile, so cover a range
+    taken = [f"IMP-{next_id + i}" for i in range(50)]
+    for i, code in enumerate(taken):
+        await owner_conn.execute(
+            "INSERT INTO org_units (tenant_id, code, name, kind, path, depth, is_active,"
+            " created_at, updated_at) VALUES ($1, $2, $3, 'BIDANG', '/', 0, true, now(), now())",
+            region_a.id, code, f"Lama {i}",
+        )  # fmt: skip
+    job = await import_and_run(
+        api, region_a,
+        csv_bytes(row(make_nip(), "Ani", "Dinas Baru Sekali/Bidang Baru"),
+                  row(make_nip(), "Budi", "Dinas Baru Sekali/Bidang Lain")),
+    )  # fmt: skip
+    assert (job["status"], job["summary"]["unitsCreated"]) == ("SUCCEEDED", 3)
+    codes = await owner_conn.fetch(
+        "SELECT code FROM org_units WHERE tenant_id = $1 AND code LIKE 'IMP-%'", region_a.id
+    )
+    all_codes = [r["code"] for r in codes]
+    assert len(all_codes) == len(set(all_codes)) == len(taken) + 3
+    assert set(taken) <= set(all_codes)
+
+
+async def test_statements_of_an_import_do_not_grow_with_its_rows(api, region_a):
+    """Staging, validation and the merge are set-based: 10 and 1,000 rows (new units,
+    supervisors, logins) run the same number of statements."""
+    counts = []
+    for size in (10, 1000):
+        head = make_nip()
+        lines = [row(head, "Kepala", f"Dinas {size}", jenis="STRUKTURAL", gol="IV/a",
+                     email=f"kepala{size}@dinas.go.id")]  # fmt: skip
+        lines += [
+            row(make_nip(), f"Staf {i}", f"Dinas {size}/Bidang {i % 3}", atasan=head,
+                email=f"staf{i}.{size}@dinas.go.id" if i % 2 else "")
+            for i in range(size - 1)
+        ]  # fmt: skip
+        with count_statements() as counter:
+            job = await import_and_run(api, region_a, csv_bytes(*lines))
+        assert (job["status"], job["summary"]["created"]) == ("SUCCEEDED", size)
+        counts.append(counter.count)
+    assert counts[0] == counts[1]

@@ -1,11 +1,18 @@
 """The team view and the statistics as main computed them before the read models (issue
 19): from the realisations on every read. The reference the read models must agree with,
-written apart from them (its arithmetic: INDICATOR_VALUE and kinerja_achievement)."""
+written apart from them (its arithmetic: INDICATOR_VALUE, PLAN_ACHIEVEMENT and the SQL
+functions kinerja_achievement, kinerja_indicator_target, kinerja_year_value). Main's SQL as
+of cbd042e (per-checkpoint targets, "no data")."""
 
 from __future__ import annotations
 
 from kinerja_saas.org.queries import EMPLOYEE_COLUMNS
-from kinerja_saas.performance.queries import INDICATOR_ACHIEVEMENT, INDICATOR_VALUE, StatsDimension
+from kinerja_saas.performance.queries import (
+    INDICATOR_ACHIEVEMENT,
+    INDICATOR_VALUE,
+    PLAN_ACHIEVEMENT,
+    StatsDimension,
+)
 
 DIMENSION_COLUMNS = {
     StatsDimension.UNIT: "g.unit_group",
@@ -37,7 +44,7 @@ FROM (SELECT {EMPLOYEE_COLUMNS} FROM employees
       WHERE tenant_id = $1 AND supervisor_id = $2 AND is_active) e
 LEFT JOIN plans tp ON tp.tenant_id = $1 AND tp.period_id = $3 AND tp.employee_id = e.id
 LEFT JOIN LATERAL (
-    SELECT round(sum(x.a * i.weight) / sum(i.weight), 2) AS achievement, count(*) AS indicators
+    SELECT {PLAN_ACHIEVEMENT} AS achievement, count(*) AS indicators
     FROM indicators i
     {INDICATOR_VALUE.format(checkpoint="NULL")}
     CROSS JOIN LATERAL (SELECT {INDICATOR_ACHIEVEMENT.format(cap="$5")} AS a) x
@@ -75,7 +82,9 @@ def stats_sql(
     Set-based rather than a lateral per plan and indicator: a whole region's realisations are
     read in one pass and joined by hash (the per-indicator lookups cost ~5× more at 5,000
     employees, bench/README.md). A plan's achievement is Σ(achievement × weight) over its
-    counted realisations ÷ its total weight, so a missing or rejected one adds 0."""
+    counted realisations ÷ its total weight, so a missing or rejected one adds 0; an approved
+    plan without any counted realisation (at the checkpoint) is "no data": counted in
+    `no_data`, left out of the average, never 0."""
     per_checkpoint = StatsDimension.CHECKPOINT in by
     # The unit a plan is counted under: one level below the chosen unit (the unit itself
     # for its own staff), or the top-level unit of the region.
@@ -90,9 +99,16 @@ def stats_sql(
         "FROM realisations r JOIN sp ON sp.id = r.plan_id {join}"
         " WHERE r.tenant_id = $1 AND r.status <> 'REJECTED' AND sp.status = 'APPROVED'"
     )
+    # Each counted value with `total` (what a PER_PERIOD indicator counts for the year) and
+    # `number` (the checkpoint whose own target applies; null: the annual target): the same
+    # functions as INDICATOR_VALUE / INDICATOR_ACHIEVEMENT, in one pass.
     if per_checkpoint:
-        values = "SELECT r.plan_id, r.checkpoint_id, r.indicator_id, r.value " + counted.format(
-            join=""
+        values = (
+            "SELECT r.plan_id, r.checkpoint_id, r.indicator_id, r.value, r.value AS total,"
+            " c.number "
+            + counted.format(
+                join="JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id"
+            )
         )
         grain = (
             "SELECT sp.*, c.id AS checkpoint_id FROM sp JOIN checkpoints c"
@@ -102,7 +118,8 @@ def stats_sql(
     else:  # to date: each indicator's latest counted realisation, in one sorted pass
         values = (
             "SELECT DISTINCT ON (r.indicator_id) r.plan_id, NULL::bigint AS checkpoint_id,"
-            " r.indicator_id, r.value "
+            " r.indicator_id, r.value, sum(r.value) OVER (PARTITION BY r.indicator_id) AS total,"
+            " NULL::integer AS number "
             + counted.format(
                 join="JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id"
             )
@@ -131,12 +148,15 @@ WITH sp AS (
 ), v AS ({values}
 ), scores AS (
     SELECT v.plan_id, v.checkpoint_id,
-        sum(kinerja_achievement(i.target, v.value, i.direction, $3) * i.weight) AS score
+        sum(kinerja_achievement(kinerja_indicator_target(i.target, i.checkpoint_targets,
+            v.number), kinerja_year_value(i.target_kind, v.value, v.total), i.direction, $3)
+            * i.weight) AS score
     FROM v JOIN indicators i ON i.tenant_id = $1 AND i.id = v.indicator_id
     GROUP BY v.plan_id, v.checkpoint_id
 ), g AS ({grain})
-SELECT {selected}count(*) AS plans, count(w.total) AS with_achievement,
-    round(avg(round(coalesce(s.score, 0) / w.total, 2)), 2) AS average_achievement
+SELECT {selected}count(*) AS plans, count(s.score) AS with_achievement,
+    count(w.total) - count(s.score) AS no_data,
+    round(avg(round(s.score / w.total, 2)), 2) AS average_achievement
 FROM g
 LEFT JOIN weights w ON w.plan_id = g.id
 LEFT JOIN scores s ON s.plan_id = g.id AND {score_match}

@@ -1,5 +1,6 @@
 """A DRAFT evaluation's predikat is no result yet (issue #18): it never counts in a team's
-latestPredikat or in the predikat statistics; the finalised one does. Through the API."""
+latestPredikat, in the predikat statistics or in the plans list filtered by predikat; the
+finalised one does. Through the API."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ SAVE = """mutation($input: SaveEvaluationInput!) { saveEvaluation(input: $input)
 TEAM = """query($p: ID!) { myTeam(periodId: $p) { employee { name } latestPredikat } }"""
 STATS = """query($p: ID!) { performanceStats(periodId: $p, groupBy: [PREDIKAT]) {
   predikat plans } }"""
+FILTERED = """query($p: ID!) { plans(filter: {periodId: $p, predikat: "SANGAT_KURANG"}) {
+  totalCount edges { node { id } } } }"""
 
 
 async def test_a_draft_predikat_counts_nowhere_until_finalised(api, region_a):
@@ -46,8 +49,14 @@ async def test_a_draft_predikat_counts_nowhere_until_finalised(api, region_a):
         r = await api.as_role(region_a, Role.REGION_ADMIN, STATS, period)
         return {row["predikat"]: row["plans"] for row in r.data["performanceStats"]}
 
+    async def filtered() -> int:
+        r = await api.as_role(region_a, Role.REGION_ADMIN, FILTERED, period)
+        assert len(r.data["plans"]["edges"]) == r.data["plans"]["totalCount"]
+        return r.data["plans"]["totalCount"]
+
     assert await latest() is None
     assert "SANGAT_KURANG" not in await counted()
+    assert await filtered() == 0
     r = await api.as_role(
         region_a,
         SUPERVISOR,
@@ -58,3 +67,4 @@ async def test_a_draft_predikat_counts_nowhere_until_finalised(api, region_a):
     assert r.data["finaliseEvaluation"]["errors"] == []
     assert await latest() == "SANGAT_KURANG"
     assert (await counted())["SANGAT_KURANG"] == 1
+    assert await filtered() == 1

@@ -10,7 +10,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.errors import PermissionDenied, ValidationFailed
 from kinerja_saas.outbox.models import OutboxEvent
-from kinerja_saas.performance import evaluations
+from kinerja_saas.performance import evaluations, realisations
 from kinerja_saas.performance.models import Evaluation, PeriodStatus, Realisation
 from kinerja_saas.performance.plans import plan_content
 from kinerja_saas.performance.rules import Direction, Rating, achievement
@@ -223,12 +223,23 @@ async def test_finalising_names_each_missing_rating(api, region_a):
 async def test_evaluation_to_predikat_finalise_and_immutability(api, region_a):
     plan = await approved_plan(region_a)
     await advance(region_a, PeriodStatus.ACTIVE)
+    # One entry, nothing reached: 0 % (a plan without any entry would be "no data" instead).
+    async with tenant_transaction(region_a.id):
+        first = (await plan_content([plan.id]))[plan.id][0]["indicators"][0]
+        await realisations.record_realisation(
+            actor=person(region_a, "staff1"),
+            indicator_id=first.id,
+            checkpoint_id=(await first_checkpoint(region_a)).id,
+            value=Decimal(0),
+            note=None,
+            evidence=[],
+        )
     await advance(region_a, PeriodStatus.EVALUATING)
     save = """mutation($input: SaveEvaluationInput!) { saveEvaluation(input: $input) {
       evaluation { id status achievement proposedResultRating resultRating behaviourRating predikat
                    selfAssessment }
       errors { field code message } } }"""
-    # No realisations: 0% achievement, so DI_BAWAH is proposed; rating higher needs a reason.
+    # Nothing reached: 0% achievement, so DI_BAWAH is proposed; rating higher needs a reason.
     res = await api.as_role(
         region_a,
         SUPERVISOR,

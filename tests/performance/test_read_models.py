@@ -1,4 +1,4 @@
-"""The performance read models (issue 19, migration 0031): kept current by every writing
+"""The performance read models (issue 19, migration 0033): kept current by every writing
 transaction, they always equal a rebuild from nothing, and the team view and the
 statistics read from them answer what the live computation from the realisations answers
 (tests/performance/live_reference.py, main's SQL before the read models)."""
@@ -125,6 +125,18 @@ async def reweigh(region: Any, pick: int, weight: int, target: int) -> None:
     )
 
 
+async def set_periodic(region: Any, pick: int, kind: str | None, step: int) -> None:
+    """An indicator given per-checkpoint targets (CUMULATIVE or PER_PERIOD), or back to one
+    annual target (None)."""
+    ids = await _ids("SELECT id FROM indicators WHERE tenant_id = $1 ORDER BY id", region.id)
+    targets = None if kind is None else [Decimal(step * (n + 1)) for n in range(12)]
+    await connections.get("default").execute_query(
+        "UPDATE indicators SET target_kind = $3, checkpoint_targets = $4::numeric[]"
+        " WHERE tenant_id = $1 AND id = $2",
+        [region.id, ids[pick % len(ids)], kind, targets],
+    )
+
+
 async def evaluate(
     region: Any, pick: int, at_checkpoint: int | None, status: str, predikat: str, rating: int
 ) -> None:
@@ -218,6 +230,12 @@ WRITES = st.one_of(
     ),
     st.tuples(st.just("move"), st.integers(0, 10_000), st.booleans()),
     st.tuples(st.just("cap"), st.sampled_from((100, 120, 150))),
+    st.tuples(
+        st.just("periodic"),
+        st.integers(0, 10_000),
+        st.sampled_from((None, "CUMULATIVE", "PER_PERIOD")),
+        st.integers(1, 20),
+    ),
 )
 ACTIONS = {
     "add": add_realisations,
@@ -228,6 +246,7 @@ ACTIONS = {
     "evaluate": evaluate,
     "move": move,
     "cap": set_cap,
+    "periodic": set_periodic,
 }
 
 
@@ -500,3 +519,29 @@ async def test_the_command_line_rebuild_repairs_a_damaged_read_model(
         assert await queries.progress_state() == right
     unknown = await asyncio.to_thread(kinerja, settings, "tenant", "rebuild-read-models", "nope")
     assert unknown.returncode == 1 and "tidak ditemukan" in unknown.stdout
+
+
+@pytest.mark.parametrize("kind", ["CUMULATIVE", "PER_PERIOD"])
+async def test_periodic_targets_and_no_data_as_the_live_rules_say(region_a, kind):
+    """Per-checkpoint targets, a PER_PERIOD year sum and plans without any entry ("no
+    data", null, not 0 %) read the same from the read models as live."""
+    await add_reports_with_plans(region_a, count=4)
+    async with tenant_transaction(region_a.id):
+        await connections.get("default").execute_query(
+            "UPDATE indicators SET target_kind = $2, checkpoint_targets ="
+            " ARRAY(SELECT (3 * n)::numeric FROM generate_series(1, 12) n) WHERE tenant_id = $1",
+            [region_a.id, kind],
+        )
+        plan = (await _ids("SELECT id FROM plans WHERE tenant_id = $1 ORDER BY id", region_a.id))[0]
+        await connections.get("default").execute_query(
+            "DELETE FROM realisations WHERE tenant_id = $1 AND plan_id = $2", [region_a.id, plan]
+        )
+        await assert_reads_equal_live(region_a)
+        stats = await monitoring.performance_stats(
+            actor=person(region_a, "head", Role.REGION_ADMIN),
+            period_id=region_a.period.id,
+            unit_id=None,
+            by=[StatsDimension.CHECKPOINT],
+        )
+        assert all(r["no_data"] >= 1 for r in stats)
+    await assert_incremental_equals_rebuild(region_a)

@@ -90,6 +90,8 @@ FIELD_IDS = {
     "saveTrainingUnit": "training_unit",
     "saveTrainingProgramme": "programme",
     "saveTrainingRule": "rule",
+    "answerComplaint": "complaint",
+    "nationalExport": "national_export",
 }
 
 # String arguments whose value a type cannot tell.
@@ -98,8 +100,10 @@ STRING_ARGUMENTS = {
     "kind": lambda target: "PLAN_APPROVED",
     "month": lambda target: date.today().strftime("%Y-%m"),  # TPP months
     "effectiveMonth": lambda target: date.today().strftime("%Y-%m"),
+    "trackingCode": lambda target: target.ids["tracking_code"],
 }
-SURVEY_CODE_FIELDS = ("surveyForm", "submitSurveyResponse")
+# Fields whose `code` is a service's survey code (the complaint form shares it).
+SURVEY_CODE_FIELDS = ("surveyForm", "submitSurveyResponse", "complaintForm", "submitComplaint")
 
 # Optional arguments left out although their names say ids (they exclude each other).
 OMIT = {"surveyTrends": {"unitId"}}

@@ -79,6 +79,14 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "tppLines": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "tppExportCsv": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "myTpp": (UNAUTH, NO_REGION, OK, OK, OK, OK, OK),
+    # public by a service's survey code or a tracking code: their region, no other
+    "complaintForm": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
+    "complaintStatus": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
+    # unit heads (chief heads BIDANG-A) and the region admin
+    "complaints": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, OK),
+    "complaintStatistics": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, OK),
+    "nationalExport": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NULL),
+    "nationalExports": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # the job of staff1's SKP, asked for by staff1 (EMPLOYEE): theirs and the admin's
     "documentJob": (UNAUTH, NO_REGION, OK, NULL, OK, NULL, NULL),
     # --- mutations ---
@@ -167,6 +175,9 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "importTppAttendance": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "computeTpp": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "closeTppMonth": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "submitComplaint": (OK, MISMATCH, OK, OK, OK, OK, MISMATCH),
+    "answerComplaint": (UNAUTH, NO_REGION, OK, OK, FORBIDDEN, FORBIDDEN, NOT_FOUND),
+    "requestNationalExport": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # staff1's SKP: staff1, the evaluator (chief) and the admin; nobody else knows it exists
     "requestDocument": (UNAUTH, NO_REGION, OK, OK, OK, NOT_FOUND, NOT_FOUND),
     "requestUnitDocuments": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),

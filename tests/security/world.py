@@ -23,6 +23,7 @@ from kinerja_saas.org import service as org
 from kinerja_saas.org.models import PositionType, UnitKind
 from kinerja_saas.performance import evaluations
 from tenants.context import tenant_transaction
+from tests.complaints.helpers import fill_complaint_tables
 from tests.factories import Region, build_region, full_cycle, make_nip
 from tests.notifications.helpers import fill_notification_tables, webhook_endpoint
 from tests.surveys.helpers import fill_survey_tables
@@ -41,6 +42,8 @@ FIRST_ROW = {
     "training_unit": "training_units",
     "competency": "competencies",
     "rule": "training_rules",
+    "complaint": "complaints",
+    "national_export": "national_exports",
 }
 
 
@@ -68,6 +71,7 @@ async def seed_region(password_hash: str, name: str, settings) -> SeededRegion:
     await fill_notification_tables(region)
     campaign = await fill_survey_tables(region)
     await fill_training_tables(region)
+    await fill_complaint_tables(region)
     admin = region.actor(Role.REGION_ADMIN)
     slug = region.tenant.slug
     async with tenant_transaction(region.id):
@@ -146,6 +150,10 @@ async def seed_region(password_hash: str, name: str, settings) -> SeededRegion:
                 f"SELECT min(id) FROM {where} tenant_id = $1", region.id
             )
             assert ids[kind] is not None, f"no {kind} seeded in {name}"
+        ids["tracking_code"] = await conn.fetchval(
+            "SELECT tracking_code FROM complaints WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+            region.id,
+        )
     finally:
         await conn.close()
     return SeededRegion(region, ids, marker=slug)

@@ -6,6 +6,7 @@ import pytest
 
 from kinerja_saas.auth.roles import Role
 from tenants.rls import PLATFORM_TABLES
+from tests.complaints.helpers import fill_complaint_tables
 from tests.factories import full_cycle
 from tests.notifications.helpers import fill_notification_tables
 from tests.surveys.helpers import fill_survey_tables
@@ -66,6 +67,7 @@ async def test_every_tenant_index_leads_with_tenant_id(owner_conn):
         "outbox_events_pending",
         "user_accounts_login_email",
         "survey_campaign_services_code",
+        "complaints_tracking_code",  # complaint_tracking_lookup (migration 0032)
         "documents_code",
     }
     wrong = [
@@ -95,6 +97,10 @@ async def test_raw_sql_without_tenant_sees_nothing(app_conn, owner_conn, region_
     from tests.tpp.helpers import fill_tpp_tables
 
     await fill_tpp_tables(region_a)
+    await fill_complaint_tables(region_a)
+    from tests.documents.helpers import fill_document_tables
+
+    await fill_document_tables(region_a)  # not left to an earlier test of the same run
     for table in await _tenant_tables(owner_conn):
         assert await owner_conn.fetchval(f"SELECT count(*) FROM {table}") > 0 or table in (
             "import_rows",
@@ -164,6 +170,7 @@ async def test_no_tenant_table_lets_a_row_move_to_another_region(
     from tests.tpp.helpers import fill_tpp_tables
 
     await fill_tpp_tables(region_a)
+    await fill_complaint_tables(region_a)
     from tests.documents.helpers import fill_document_tables
 
     await fill_document_tables(region_a)

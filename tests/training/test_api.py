@@ -83,6 +83,17 @@ async def test_admin_builds_the_catalogue(api, region_a):
         {"c": waktu, "p": programme["id"]},
     )
     assert r.data["saveTrainingRule"]["rule"] == {"triggerValue": "BIAYA", "priority": 5}
+    # trainingRules returns the programme a rule names (issue #18), not only its id
+    r = await api.as_role(
+        region_a, EMP, "{ trainingRules { triggerValue programmeId programme { id title } } }"
+    )
+    (rule,) = [x for x in r.data["trainingRules"] if x["triggerValue"] == "BIAYA"]
+    assert rule == {
+        "triggerValue": "BIAYA",
+        "programmeId": programme["id"],
+        "programme": {"id": programme["id"], "title": "Manajemen Waktu Efektif"},
+    }
+    assert all(x["programme"] is None for x in r.data["trainingRules"] if not x["programmeId"])
     # others may read the catalogue but not change it
     r = await api.as_role(
         region_a,
@@ -347,6 +358,12 @@ async def test_cancelling_a_seat_promotes_the_first_waiting(api, region_a):
     assert (promoted.status.value, promoted.batch_id) == ("ASSIGNED", cat.batch_ids["waktu"][0])
     assert told.payload["assignment_id"] == promoted.id
     assert told.payload["jadwal"].startswith("Jadwal: Angkatan 1")
+    # the waiting list closes up behind the promoted one, as the officer reads it
+    waiting = {"status": "WAITING", "programmeId": str(cat.waktu)}
+    r = await api.as_role(region_a, OFFICER, LIST, {"f": waiting})
+    positions = sorted(e["node"]["waitingPosition"] for e in r.data["trainingAssignments"]["edges"])
+    before = sum(1 for x in rows if x.programme_id == cat.waktu and x.waiting_position)
+    assert before >= 2 and positions == list(range(1, before))
 
 
 async def test_team_trainings_and_jp_ledger(api, region_a):

@@ -45,20 +45,26 @@ APPLY = """
         SELECT p.id, p.period_id, p.employee_id, p.unit_id, p.status
         FROM plans p WHERE p.tenant_id = $1 AND p.id = ANY($2)
     ), ind AS (  -- what counts: an approved plan's indicators
-        SELECT i.id, i.plan_id, i.target, i.direction, i.weight
+        SELECT i.id, i.plan_id, i.target, i.direction, i.weight, i.target_kind,
+            i.checkpoint_targets
         FROM indicators i JOIN pl ON pl.id = i.plan_id AND pl.status = 'APPROVED'
         WHERE i.tenant_id = $1
     ), w AS (
         SELECT plan_id, sum(weight) AS total, count(*)::int AS n FROM ind GROUP BY plan_id
-    ), rv AS (  -- counted realisations (not rejected), each weighted by its indicator
-        SELECT ind.plan_id, r.indicator_id, r.checkpoint_id, c.number,
-            kinerja_achievement(ind.target, r.value, ind.direction, $3) * ind.weight AS score
+    ), rv AS (  -- counted realisations (not rejected), at the checkpoint's own target
+        SELECT ind.plan_id, r.indicator_id, r.checkpoint_id, c.number, r.value,
+            kinerja_achievement(kinerja_indicator_target(ind.target, ind.checkpoint_targets,
+                c.number::int), r.value, ind.direction, $3) * ind.weight AS score
         FROM realisations r JOIN ind ON ind.id = r.indicator_id
         JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id
         WHERE r.tenant_id = $1 AND r.status <> 'REJECTED'
-    ), latest AS (  -- to date: each indicator's latest counted realisation
-        SELECT DISTINCT ON (indicator_id) plan_id, score FROM rv
-        ORDER BY indicator_id, number DESC
+    ), latest AS (  -- to date: each indicator's value for the year (latest, or the sum
+        -- for PER_PERIOD targets) against the annual target
+        SELECT rv.plan_id, kinerja_achievement(ind.target, kinerja_year_value(ind.target_kind,
+                (array_agg(rv.value ORDER BY rv.number DESC))[1], sum(rv.value)),
+                ind.direction, $3) * ind.weight AS score
+        FROM rv JOIN ind ON ind.id = rv.indicator_id
+        GROUP BY rv.plan_id, ind.id, ind.target, ind.target_kind, ind.direction, ind.weight
     ), to_date AS (
         SELECT plan_id, sum(score) AS score FROM latest GROUP BY plan_id
     ), at_checkpoint AS (
@@ -89,11 +95,12 @@ APPLY = """
     ), fresh AS (
         SELECT pl.id AS plan_id, NULL::bigint AS checkpoint_id, pl.period_id, pl.employee_id,
             pl.unit_id, pl.status::varchar(16) AS plan_status,
-            round(coalesce(td.score, 0) / w.total, 2) AS achievement,
+            round(td.score / w.total, 2) AS achievement,  -- no entry: "no data", null
             coalesce(w.n, 0) AS indicators, 0 AS counted, 0 AS missing,
             coalesce(pe.n, 0) AS pending, ye.predikat, ye.result_rating, ye.behaviour_rating,
             le.predikat AS latest_predikat, le.status::varchar(16) AS latest_evaluation_status,
-            mi.ends AS missing_ends, mi.counts AS missing_counts
+            mi.ends AS missing_ends, mi.counts AS missing_counts,
+            w.total IS NOT NULL AND td.score IS NULL AS no_data
         FROM pl
         LEFT JOIN w ON w.plan_id = pl.id
         LEFT JOIN to_date td ON td.plan_id = pl.id
@@ -103,9 +110,10 @@ APPLY = """
         LEFT JOIN missing mi ON mi.plan_id = pl.id
         UNION ALL
         SELECT pl.id, c.id, pl.period_id, pl.employee_id, pl.unit_id, pl.status,
-            round(coalesce(ac.score, 0) / w.total, 2),
+            round(ac.score / w.total, 2),
             coalesce(w.n, 0), coalesce(ac.n, 0), coalesce(w.n, 0) - coalesce(ac.n, 0), 0,
-            ce.predikat, ce.result_rating, ce.behaviour_rating, NULL, NULL, NULL, NULL
+            ce.predikat, ce.result_rating, ce.behaviour_rating, NULL, NULL, NULL, NULL,
+            w.total IS NOT NULL AND ac.score IS NULL
         FROM pl
         JOIN checkpoints c ON c.tenant_id = $1 AND c.period_id = pl.period_id
         LEFT JOIN w ON w.plan_id = pl.id
@@ -123,7 +131,7 @@ APPLY = """
         INSERT INTO plan_progress AS x (tenant_id, plan_id, checkpoint_id, period_id,
             employee_id, unit_id, plan_status, achievement, indicators, counted, missing,
             pending, predikat, result_rating, behaviour_rating, latest_predikat,
-            latest_evaluation_status, missing_ends, missing_counts)
+            latest_evaluation_status, missing_ends, missing_counts, no_data)
         SELECT $1, f.* FROM fresh f
         ON CONFLICT (tenant_id, plan_id, checkpoint_id) DO UPDATE SET
             period_id = EXCLUDED.period_id, employee_id = EXCLUDED.employee_id,
@@ -134,36 +142,39 @@ APPLY = """
             result_rating = EXCLUDED.result_rating, behaviour_rating = EXCLUDED.behaviour_rating,
             latest_predikat = EXCLUDED.latest_predikat,
             latest_evaluation_status = EXCLUDED.latest_evaluation_status,
-            missing_ends = EXCLUDED.missing_ends, missing_counts = EXCLUDED.missing_counts
+            missing_ends = EXCLUDED.missing_ends, missing_counts = EXCLUDED.missing_counts,
+            no_data = EXCLUDED.no_data
         WHERE (x.period_id, x.employee_id, x.unit_id, x.plan_status, x.achievement,
                 x.indicators, x.counted, x.missing, x.pending, x.predikat, x.result_rating,
                 x.behaviour_rating, x.latest_predikat, x.latest_evaluation_status,
-                x.missing_ends, x.missing_counts)
+                x.missing_ends, x.missing_counts, x.no_data)
             IS DISTINCT FROM (EXCLUDED.period_id, EXCLUDED.employee_id, EXCLUDED.unit_id,
                 EXCLUDED.plan_status, EXCLUDED.achievement, EXCLUDED.indicators,
                 EXCLUDED.counted, EXCLUDED.missing, EXCLUDED.pending, EXCLUDED.predikat,
                 EXCLUDED.result_rating, EXCLUDED.behaviour_rating, EXCLUDED.latest_predikat,
                 EXCLUDED.latest_evaluation_status, EXCLUDED.missing_ends,
-                EXCLUDED.missing_counts)
+                EXCLUDED.missing_counts, EXCLUDED.no_data)
     ), delta AS (
         SELECT period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
             behaviour_rating, 1 AS plans, (achievement IS NOT NULL)::int AS with_achievement,
-            coalesce(achievement, 0) AS achievement_sum
+            coalesce(achievement, 0) AS achievement_sum, no_data::int AS no_data
         FROM fresh
         UNION ALL
         SELECT period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
-            behaviour_rating, -1, -(achievement IS NOT NULL)::int, -coalesce(achievement, 0)
+            behaviour_rating, -1, -(achievement IS NOT NULL)::int, -coalesce(achievement, 0),
+            -no_data::int
         FROM stale
     )
     INSERT INTO plan_progress_counts AS k (tenant_id, period_id, checkpoint_id, unit_id,
         plan_status, predikat, result_rating, behaviour_rating, plans, with_achievement,
-        achievement_sum)
+        achievement_sum, no_data)
     SELECT $1, period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
-        behaviour_rating, sum(plans), sum(with_achievement), sum(achievement_sum)
+        behaviour_rating, sum(plans), sum(with_achievement), sum(achievement_sum), sum(no_data)
     FROM delta
     GROUP BY period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
         behaviour_rating
     HAVING sum(plans) <> 0 OR sum(with_achievement) <> 0 OR sum(achievement_sum) <> 0
+        OR sum(no_data) <> 0
     -- one order for every writer: two refreshes wait for each other, never in a circle
     ORDER BY period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating,
         behaviour_rating
@@ -171,7 +182,8 @@ APPLY = """
         result_rating, behaviour_rating) DO UPDATE SET
         plans = k.plans + EXCLUDED.plans,
         with_achievement = k.with_achievement + EXCLUDED.with_achievement,
-        achievement_sum = k.achievement_sum + EXCLUDED.achievement_sum
+        achievement_sum = k.achievement_sum + EXCLUDED.achievement_sum,
+        no_data = k.no_data + EXCLUDED.no_data
 """
 SMALL_BATCH = 20
 
@@ -233,7 +245,9 @@ CREATE TABLE plan_progress (
     -- the year's row: each checkpoint's end and missing realisations (the team view sums
     -- those ended before today without reading the checkpoint rows)
     missing_ends date[],
-    missing_counts integer[]
+    missing_counts integer[],
+    -- approved with indicators but no counted realisation (there): "no data", not 0 %
+    no_data boolean NOT NULL
 );
 CREATE UNIQUE INDEX plan_progress_key ON plan_progress (tenant_id, plan_id, checkpoint_id)
     NULLS NOT DISTINCT;
@@ -251,7 +265,8 @@ CREATE TABLE plan_progress_counts (
     behaviour_rating varchar(24),
     plans integer NOT NULL,             -- 0 rows may stay behind; readers skip them
     with_achievement integer NOT NULL,
-    achievement_sum numeric NOT NULL
+    achievement_sum numeric NOT NULL,
+    no_data integer NOT NULL
 );
 CREATE UNIQUE INDEX plan_progress_counts_key ON plan_progress_counts (tenant_id, period_id,
     checkpoint_id, unit_id, plan_status, predikat, result_rating, behaviour_rating)
@@ -374,7 +389,7 @@ REVERSE = "\n".join(
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0030_documents")]
+    dependencies = [("models", "0032_complaints")]
 
     initial = False
 

@@ -1,0 +1,1 @@
+"""Public complaints (pengaduan) per survey service."""

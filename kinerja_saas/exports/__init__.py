@@ -1,0 +1,1 @@
+"""Exports for the national systems (BKN e-Kinerja / SIASN predikat, competency JP)."""
