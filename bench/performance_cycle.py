@@ -51,7 +51,8 @@ from bench.generate_cycle import CycleRegion, generate_cycle
 from kinerja_saas.database import APP_SERVER_SETTINGS, app_connection_params, parse_pg_url
 from kinerja_saas.settings import Settings
 
-BENCH_DB = "kinerja_bench_cycle"
+# Another name keeps parallel runs (other checkouts) apart.
+BENCH_DB = os.environ.get("KINERJA_BENCH_CYCLE_DB", "kinerja_bench_cycle")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 RESULTS_FILE = RESULTS_DIR / "performance_cycle.json"
 SERVER_LOG = RESULTS_DIR / "performance_cycle.server.log"
@@ -218,6 +219,47 @@ WHERE p.tenant_id = $1 AND p.period_id = $2
 GROUP BY c.id
 ORDER BY c.id
 """
+
+# The read-model floors (issue 19): the same answers read from the read models the server
+# reads (plan_progress, plan_progress_counts; migration 0034), each one hand-written
+# statement: the least any reader of those tables does. The floors above recompute from the
+# realisations and check that the read models are right; these tell the API's overhead.
+
+# $1 tenant, $2 supervisor, $3 period, $4 today
+TEAM_MODEL_FLOOR_SQL = """
+SELECT e.id, e.name, e.nip, p.id AS plan_id, p.status AS plan_status, y.achievement,
+       coalesce(y.indicators, 0) AS indicators,
+       coalesce((SELECT sum(n) FROM unnest(y.missing_ends, y.missing_counts) AS m(ends_on, n)
+                 WHERE ends_on < $4), 0) AS missing_realisations,
+       coalesce(y.pending, 0) AS pending_verifications, y.latest_predikat
+FROM employees e
+LEFT JOIN plans p ON p.tenant_id = $1 AND p.period_id = $3 AND p.employee_id = e.id
+LEFT JOIN plan_progress y ON y.tenant_id = $1 AND y.plan_id = p.id AND y.checkpoint_id IS NULL
+WHERE e.tenant_id = $1 AND e.supervisor_id = $2 AND e.is_active
+ORDER BY e.name, e.id
+"""
+
+# $1 tenant, $2 period
+STATS_UNIT_MODEL_FLOOR_SQL = """
+SELECT split_part(u.path, '/', 2)::bigint AS unit_id, k.predikat, sum(k.plans) AS plans,
+       sum(k.with_achievement) AS with_achievement,
+       round(sum(k.achievement_sum) / nullif(sum(k.with_achievement), 0), 2)
+           AS average_achievement
+FROM plan_progress_counts k JOIN org_units u ON u.tenant_id = $1 AND u.id = k.unit_id
+WHERE k.tenant_id = $1 AND k.period_id = $2 AND k.checkpoint_id IS NULL
+GROUP BY 1, 2 HAVING sum(k.plans) > 0
+ORDER BY 1, 2
+"""
+
+STATS_CHECKPOINT_MODEL_FLOOR_SQL = """
+SELECT k.checkpoint_id, sum(k.plans) AS plans, sum(k.with_achievement) AS with_achievement,
+       round(sum(k.achievement_sum) / nullif(sum(k.with_achievement), 0), 2)
+           AS average_achievement
+FROM plan_progress_counts k
+WHERE k.tenant_id = $1 AND k.period_id = $2 AND k.checkpoint_id IS NOT NULL
+GROUP BY 1 HAVING sum(k.plans) > 0
+ORDER BY 1
+"""
 SET_TENANT_SQL = "SELECT set_config('app.tenant_id', $1, true)"
 
 
@@ -325,6 +367,8 @@ class Operation:
     target: bool  # the 3× target applies
     server_sql: Callable[[], tuple[str, list[Any]]]  # the API's statement, for EXPLAIN
     sanity: Callable[[list[tuple]], str | None]  # what the data must look like, else why not
+    model_floor_sql: str = ""  # the same answer from the read models, by hand
+    model_floor_params: list[Any] = field(default_factory=list)
 
 
 def _sort_key(key: tuple) -> tuple:
@@ -567,8 +611,10 @@ def build_operations(
     def stats_sql(by: list[str]) -> Callable[[], tuple[str, list[Any]]]:
         def build() -> tuple[str, list[Any]]:
             dims = [monitoring.StatsDimension(d) for d in by]
-            sql = monitoring.stats_sql(by=dims, unit_depth=None, scoped="", unit_filter="")
-            return sql, [tenant, period, cap]
+            sql = monitoring.stats_sql(
+                by=dims, unit_depth=None, unit_param=None, scoped="", unit_filter="", counted=True
+            )
+            return sql, [tenant, period]
 
         return build
 
@@ -600,9 +646,11 @@ def build_operations(
             target=False,
             server_sql=lambda: (
                 monitoring.TEAM_SQL,
-                [tenant, region.supervisor_id, period, today, cap],
+                [tenant, region.supervisor_id, period, today],
             ),
             sanity=team_sanity,
+            model_floor_sql=TEAM_MODEL_FLOOR_SQL,
+            model_floor_params=[tenant, region.supervisor_id, period, today],
         ),
         Operation(
             key="stats_unit_predikat",
@@ -620,6 +668,8 @@ def build_operations(
             target=True,
             server_sql=stats_sql(["UNIT", "PREDIKAT"]),
             sanity=unit_sanity,
+            model_floor_sql=STATS_UNIT_MODEL_FLOOR_SQL,
+            model_floor_params=[tenant, period],
         ),
         Operation(
             key="stats_checkpoint",
@@ -637,6 +687,8 @@ def build_operations(
             target=True,
             server_sql=stats_sql(["CHECKPOINT"]),
             sanity=checkpoint_sanity,
+            model_floor_sql=STATS_CHECKPOINT_MODEL_FLOOR_SQL,
+            model_floor_params=[tenant, period],
         ),
     ]
 
@@ -824,10 +876,34 @@ async def measure(
         max_seconds=args.max_seconds,
         check=floor_check,
     )
+    model_run = None
+    if op.model_floor_sql:
+
+        def model_check(rows: list[asyncpg.Record]) -> None:
+            if op.floor_rows(rows) != expected:
+                floor_failures.append("the read-model floor's answer differs from the checked one")
+
+        model_call = floor.caller(op.model_floor_sql, op.model_floor_params)
+        await run_load(
+            "warm-up",
+            model_call,
+            requests=args.warmup,
+            concurrency=args.concurrency,
+            max_seconds=args.max_seconds,
+        )
+        model_run = await run_load(
+            "read-model floor",
+            model_call,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            max_seconds=args.max_seconds,
+            check=model_check,
+        )
     return {
         "api": api_run,
         "api_checks": checks,
         "floor": floor_run,
+        "model_floor": model_run,
         "floor_failures": floor_failures,
     }
 
@@ -905,6 +981,37 @@ def report(result: dict[str, Any]) -> str:
     )
     lines.append("")
     lines.append(
+        "read-model floor (1 hand-written SQL over plan_progress / plan_progress_counts, app role):"
+    )
+    for op in result["operations"].values():
+        model, ratios = op.get("model_floor"), op["ratios"]
+        if model:
+            lines.append(
+                f"  {op['label']:<35}{model['requests_per_second']:>8.1f} req/s, p50"
+                f" {model['latency_ms']['p50']:.1f} ms, p99 {model['latency_ms']['p99']:.1f} ms;"
+                f" model floor/API {ratios['model_floor_per_api']:.2f}×, API/model floor p50"
+                f" {ratios['api_p50_per_model_floor_p50']:.2f}×"
+            )
+    goals = issue19_targets(result)
+    if goals:
+        lines.append("")
+        lines += [f"issue 19   {g}" for g in goals]
+    fresh = result.get("freshness")
+    if fresh:
+        lines.append(
+            f"freshness  a realisation written and committed, then myTeam read until it shows:"
+            f" {fresh['samples']} samples, visible after p50 {fresh['p50_ms']:.1f} ms,"
+            f" p99 {fresh['p99_ms']:.1f} ms, max {fresh['max_ms']:.1f} ms"
+            f" (first read showed it: {fresh['first_read_showed_it']}/{fresh['samples']})"
+        )
+    for row in result.get("upkeep") or []:
+        lines.append(
+            f"upkeep     {row['write']:<32} write alone {row['write_ms']:>8.1f} ms, with the read"
+            f" models kept {row['with_upkeep_ms']:>8.1f} ms"
+            f" (+{(row['with_upkeep_ms'] - row['write_ms']) / row['plans']:.2f} ms a plan)"
+        )
+    lines.append("")
+    lines.append(
         f"inside PostgreSQL (EXPLAIN ANALYZE as the app role, median of {cfg['explain_samples']}):"
     )
     for op in result["operations"].values():
@@ -948,6 +1055,164 @@ def report(result: dict[str, Any]) -> str:
         "absolute rates are lower than on separate machines; compare the ratios.",
     ]
     return "\n".join(lines)
+
+
+def issue19_targets(result: dict[str, Any]) -> list[str]:
+    """The targets of issue 19 that this run's concurrency measures (p50 with 1 client,
+    req/s with 8), as PASS/FAIL lines; they do not change the exit status."""
+    concurrency = result["config"]["concurrency"]
+    ops = result["operations"]
+    lines = []
+    for key, p50_goal in (
+        ("my_team", 30.0),
+        ("stats_unit_predikat", 50.0),
+        ("stats_checkpoint", 50.0),
+    ):
+        if key not in ops:
+            continue
+        api = ops[key]["api"]
+        if concurrency == 1:
+            p50 = api["latency_ms"]["p50"]
+            verdict = "PASS" if p50 <= p50_goal else "FAIL"
+            lines.append(f"{ops[key]['label']}: p50 {p50:.1f} ms ≤ {p50_goal:g} ms: {verdict}")
+        elif concurrency >= 8 and key != "my_team":
+            rps = api["requests_per_second"]
+            verdict = "PASS" if rps >= 50 else "FAIL"
+            lines.append(
+                f"{ops[key]['label']}: {rps:.1f} req/s ≥ 50 with {concurrency} clients: {verdict}"
+            )
+    return lines
+
+
+async def freshness(
+    api: ApiClient, op: Operation, floor: FloorClient, tenant_id: int, samples: int
+) -> dict[str, Any]:
+    """How soon a write shows in a read model: a team member's latest realisation gets a
+    new value (committed as the app role), then `myTeam` is read until that member's
+    achievementToDate changes; the time from the commit to the answer that shows it."""
+    assert floor.pool is not None
+    call = api.caller(op)
+    data = orjson.loads((await call()).content)["data"]["myTeam"]
+    member = next(m for m in data if m["achievementToDate"] is not None)
+    plan_id, before = int(member["planId"]), member["achievementToDate"]
+    latencies, first = [], 0
+    async with floor.pool.acquire() as conn:
+        # The member's first indicator where higher is better, at its latest realisation.
+        target = await _latest_realisation(conn, tenant_id, plan_id)
+        for k in range(samples):
+            value = target["target"] * Decimal("0.5" if k % 2 == 0 else "0.9")
+            async with conn.transaction():
+                await conn.execute(SET_TENANT_SQL, str(tenant_id))
+                await conn.execute(
+                    "UPDATE realisations SET value = $2, status = 'VERIFIED'"
+                    " WHERE tenant_id = $3 AND id = $1",
+                    target["id"],
+                    value,
+                    tenant_id,
+                )
+            committed, reads = time.perf_counter(), 0
+            while True:
+                reads += 1
+                rows = orjson.loads((await call()).content)["data"]["myTeam"]
+                now = next(m for m in rows if m["planId"] == str(plan_id))["achievementToDate"]
+                if now != before:
+                    break
+                if time.perf_counter() - committed > 10:
+                    raise RuntimeError("a write did not show in myTeam within 10 s")
+            latencies.append(time.perf_counter() - committed)
+            first += reads == 1
+            before = now
+    ordered = sorted(latencies)
+    return {
+        "samples": samples,
+        "p50_ms": ordered[len(ordered) // 2] * 1000,
+        "p99_ms": ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)] * 1000,
+        "max_ms": ordered[-1] * 1000,
+        "first_read_showed_it": first,
+    }
+
+
+async def _latest_realisation(conn: asyncpg.Connection, tenant_id: int, plan_id: int) -> Any:
+    async with conn.transaction():
+        await conn.execute(SET_TENANT_SQL, str(tenant_id))
+        return await conn.fetchrow(
+            "SELECT r.id, i.target FROM realisations r"
+            " JOIN indicators i ON i.tenant_id = r.tenant_id AND i.id = r.indicator_id"
+            " JOIN checkpoints c ON c.tenant_id = r.tenant_id AND c.id = r.checkpoint_id"
+            " WHERE r.tenant_id = $1 AND r.plan_id = $2 AND i.direction = 'HIGHER_IS_BETTER'"
+            " ORDER BY i.position, c.number DESC LIMIT 1",
+            tenant_id,
+            plan_id,
+        )
+
+
+# The writes whose read-model upkeep is timed: (label, UPDATE of realisations, plans touched).
+UPKEEP_WRITES = (
+    (
+        "1 realisation",
+        "UPDATE realisations SET value = value + 1 WHERE tenant_id = $1 AND id ="
+        " (SELECT min(id) FROM realisations WHERE tenant_id = $1 AND plan_id = ($2::bigint[])[1])",
+        1,
+    ),
+    (
+        "1 plan's 60 realisations",
+        "UPDATE realisations SET value = value + 1 WHERE tenant_id = $1 AND plan_id = ($2::bigint[])[1]",
+        1,
+    ),
+    *(
+        (
+            f"{n:,} plans, one realisation each",
+            "UPDATE realisations r SET value = value + 1 FROM (SELECT DISTINCT ON (plan_id) id"
+            " FROM realisations WHERE tenant_id = $1 AND plan_id = ANY($2::bigint[])"
+            " ORDER BY plan_id, id) x WHERE r.tenant_id = $1 AND r.id = x.id",
+            n,
+        )
+        for n in (300, 5000)
+    ),
+)
+
+
+async def upkeep_cost(owner_url: str, app_role: str, tenant_id: int) -> list[dict[str, Any]]:
+    """What the read models' upkeep adds to a write: each UPDATE of UPKEEP_WRITES as the app
+    role (RLS, the triggers refreshing the read models in the same transaction) against the
+    same UPDATE with triggers off (the owner with session_replication_role = replica: the
+    write alone), rolled back each time; median of 5, after one unmeasured run each."""
+    conn = await asyncpg.connect(**parse_pg_url(owner_url), server_settings={"jit": "off"})
+    try:
+        plans = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM plans WHERE tenant_id = $1 ORDER BY id", tenant_id
+            )
+        ]
+
+        async def timed(sql: str, params: list[Any], upkeep: bool) -> float:
+            times = []
+            for _ in range(6):
+                transaction = conn.transaction()
+                await transaction.start()
+                try:
+                    if upkeep:
+                        await conn.execute(f'SET LOCAL ROLE "{app_role}"')
+                    else:
+                        await conn.execute("SET LOCAL session_replication_role = replica")
+                    await conn.execute(SET_TENANT_SQL, str(tenant_id))
+                    started = time.perf_counter()
+                    await conn.execute(sql, *params)
+                    times.append(time.perf_counter() - started)
+                finally:
+                    await transaction.rollback()
+            return statistics.median(times[1:]) * 1000
+
+        rows = []
+        for label, sql, n in UPKEEP_WRITES:
+            params = [tenant_id, plans[:n]]
+            alone = await timed(sql, params, upkeep=False)
+            kept = await timed(sql, params, upkeep=True)
+            rows.append({"write": label, "plans": n, "write_ms": alone, "with_upkeep_ms": kept})
+        return rows
+    finally:
+        await conn.close()
 
 
 # --- main --------------------------------------------------------------------------------
@@ -999,6 +1264,12 @@ async def main(args: argparse.Namespace) -> int:
     app_params = app_connection_params(settings)
 
     server = ApiServer(owner_url, redis_url, SERVER_LOG)
+    # One login asks hundreds of times a second here: what is measured is the read, not the
+    # per-login fair-sharing limit (bench.load measures that).
+    server.env_overrides["KINERJA_RATE_LIMITS_ENABLED"] = "false"
+    # Identical reads would otherwise come from the response cache (schema/response_cache.py,
+    # up to 1 s old): what is measured here is the read of the read models behind it.
+    server.env_overrides["KINERJA_RESPONSE_CACHE_ENTRIES"] = "0"
     measured: dict[str, dict[str, Any]] = {}
     explained: dict[str, dict[str, Any]] = {}
     try:
@@ -1027,9 +1298,22 @@ async def main(args: argparse.Namespace) -> int:
                 )
             for op in timed_ops:
                 explained[op.key] = await explain(op, floor, args.explain_samples)
+            fresh = None
+            if timed_ops and args.freshness_samples:
+                print("freshness: write, then read myTeam until it shows …", flush=True)
+                fresh = await freshness(
+                    api, ops[0], floor, region.tenant_id, args.freshness_samples
+                )
         await api.http.aclose()
     finally:
         await server.stop()
+    upkeep = None
+    if args.upkeep and measured:
+        print("timing the read models' upkeep per write …", flush=True)
+        try:
+            upkeep = await upkeep_cost(owner_url, settings.app_db_user, region.tenant_id)
+        except asyncpg.PostgresError as exc:  # the figures above still count
+            print(f"upkeep not timed: {exc}", flush=True)
 
     result: dict[str, Any] = {
         "benchmark": "performance_cycle",
@@ -1062,6 +1346,8 @@ async def main(args: argparse.Namespace) -> int:
             op.key: {k: v for k, v in verdicts[op.key].items() if k != "expected"} for op in ops
         },
         "operations": {},
+        "freshness": fresh,
+        "upkeep": upkeep,
     }
     all_ok = not problems
     for op in ops:
@@ -1074,6 +1360,12 @@ async def main(args: argparse.Namespace) -> int:
             "api_per_floor": api_run.rps / floor_run.rps,
             "api_p50_per_floor_p50": api_run.percentile_ms(50) / floor_run.percentile_ms(50),
         }
+        if m["model_floor"] is not None:
+            model = m["model_floor"]
+            ratios["model_floor_per_api"] = model.rps / api_run.rps
+            ratios["api_p50_per_model_floor_p50"] = api_run.percentile_ms(50) / model.percentile_ms(
+                50
+            )
         entry: dict[str, Any] = {
             "label": op.label,
             "graphql_query": op.query,
@@ -1084,6 +1376,8 @@ async def main(args: argparse.Namespace) -> int:
             else None,
             "api_sql_statements_per_request": dict(checks.statements.most_common()),
             "floor": floor_run.as_dict(),
+            "model_floor_sql": " ".join(op.model_floor_sql.split()),
+            "model_floor": m["model_floor"].as_dict() if m["model_floor"] else None,
             "ratios": {k: round(v, 4) for k, v in ratios.items()},
             "execution_ms": explained.get(op.key, {}),
             "checks": {
@@ -1160,6 +1454,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=8, help="warm-up requests per phase")
     parser.add_argument(
         "--explain-samples", type=int, default=3, help="EXPLAIN ANALYZE runs per statement"
+    )
+    parser.add_argument(
+        "--upkeep",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time what the read models' upkeep adds to writes of 1 to 5,000 plans",
+    )
+    parser.add_argument(
+        "--freshness-samples",
+        type=int,
+        default=40,
+        help="writes whose visibility in myTeam is timed after the phases (0: none)",
     )
     parser.add_argument(
         "--time-anyway",

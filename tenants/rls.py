@@ -66,6 +66,11 @@ APP_FUNCTIONS = (
     "auth_login_regions(text)",
     "region_stats(bigint[])",
     "kinerja_achievement(numeric, numeric, text, numeric)",
+    # The performance read models (migration 0033): the triggers of the app's own writes
+    # call these, and the rebuild is the recompute of `kinerja rebuild-read-models`.
+    "kinerja_region_cap(bigint)",
+    "kinerja_progress_refresh(bigint, bigint[])",
+    "kinerja_progress_rebuild(bigint)",
     "survey_code_lookup(text)",
     "survey_code_rules(text)",
     "complaint_tracking_lookup(text)",

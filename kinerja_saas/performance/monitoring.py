@@ -1,12 +1,12 @@
-"""Read models for frontends and dashboards: the plans list, a supervisor's live team
-view, and performance statistics grouped in the database. Each is one SQL statement
-whatever the number of employees (performance/queries.py), so its cost is the database's,
-not Python's; this module decides who may see what."""
+"""Read models for frontends and dashboards: the plans list, a supervisor's team view, and
+performance statistics. The team view and the statistics read the plan progress read models
+(migration 0034), kept current by every writing transaction, so their cost does not grow
+with the realisations; each is one SQL statement whatever the number of employees
+(performance/queries.py). This module decides who may see what."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from kinerja_saas.auth.actor import Actor
@@ -38,7 +38,7 @@ async def count_plans(*, actor: Actor, flt: PlanFilter) -> int:
 
 
 async def my_team(
-    *, actor: Actor, period_id: int, cap: Decimal, today: date | None = None
+    *, actor: Actor, period_id: int, today: date | None = None
 ) -> list[dict[str, Any]]:
     """Each direct report with their plan's status, achievement to date (approved plans),
     realisations missing for checkpoints that have ended, realisations waiting for
@@ -49,7 +49,7 @@ async def my_team(
         raise PermissionDenied(CommonError.FORBIDDEN)
     await _require_period(period_id)
     return await queries.team_rows(
-        supervisor_id=actor.employee_id, period_id=period_id, today=today or date.today(), cap=cap
+        supervisor_id=actor.employee_id, period_id=period_id, today=today or date.today()
     )
 
 
@@ -59,7 +59,6 @@ async def performance_stats(
     period_id: int,
     unit_id: int | None,
     by: list[StatsDimension],
-    cap: Decimal,
 ) -> list[dict[str, Any]]:
     """Counts of plans and their average achievement (approved plans) per group. The region
     admin sees the region; a supervisor the plans they evaluate or someone below them
@@ -74,5 +73,5 @@ async def performance_stats(
         if unit is None:
             raise NotFound(CommonError.NOT_FOUND, field="unitId")
     return await queries.stats_rows(
-        actor=actor, period_id=period_id, unit_id=unit_id, unit=unit, by=by, cap=cap
+        actor=actor, period_id=period_id, unit_id=unit_id, unit=unit, by=by
     )

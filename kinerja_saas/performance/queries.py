@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
@@ -687,55 +687,76 @@ async def plans_count(*, actor: Actor, flt: PlanFilter) -> int:
     return rows[0]["n"]
 
 
+# --- monitoring: the read models ----------------------------------------------------------------
+# `plan_progress` (per plan: the year's row and one per checkpoint) and `plan_progress_counts`
+# (those rows counted per period, checkpoint, unit and ratings) are kept current by the
+# triggers of migration 0034 in every writing transaction; the achievement arithmetic is in
+# its `kinerja_progress_refresh`. The team view and the statistics read them.
+
+
+async def rebuild_progress() -> None:
+    """The region's read models recomputed from nothing (the same SQL as the triggers)."""
+    await db().execute_query("SELECT kinerja_progress_rebuild($1)", [current_tenant_id()])
+
+
+PROGRESS_COLUMNS = (
+    "plan_id, checkpoint_id, period_id, employee_id, unit_id, plan_status, achievement,"
+    " indicators, counted, missing, pending, predikat, result_rating, behaviour_rating,"
+    " latest_predikat, latest_evaluation_status, missing_ends, missing_counts, no_data"
+)
+COUNTS_COLUMNS = (
+    "period_id, checkpoint_id, unit_id, plan_status, predikat, result_rating, behaviour_rating,"
+    " plans, with_achievement, achievement_sum, no_data"
+)
+
+
+async def progress_state() -> tuple[list[Row], list[Row]]:
+    """The region's read-model rows in a fixed order, counts without their empty rows: what
+    the incremental upkeep and a rebuild must agree on."""
+    conn, tenant_id = db(), current_tenant_id()
+    plans = await conn.execute_query_dict(
+        f"SELECT {PROGRESS_COLUMNS} FROM plan_progress WHERE tenant_id = $1"
+        " ORDER BY plan_id, checkpoint_id NULLS FIRST",
+        [tenant_id],
+    )
+    counts = await conn.execute_query_dict(
+        f"SELECT {COUNTS_COLUMNS} FROM plan_progress_counts WHERE tenant_id = $1"
+        " AND (plans <> 0 OR with_achievement <> 0 OR achievement_sum <> 0 OR no_data <> 0)"
+        " ORDER BY period_id, checkpoint_id NULLS FIRST, unit_id, plan_status,"
+        " predikat NULLS FIRST, result_rating NULLS FIRST, behaviour_rating NULLS FIRST",
+        [tenant_id],
+    )
+    return plans, counts
+
+
 # --- monitoring: the supervisor's team -----------------------------------------------------------
 
-# Per report, each figure is a LATERAL subquery driven by the plan's index: linear in the
-# team's size whatever plan the optimiser picks (a fresh table with no statistics made the
-# join-of-aggregates form nest loops over whole CTEs).
+# Each report with their plan and its year's row; missing realisations are summed over the
+# checkpoints that have ended (which depends on today, so at read time), from the row's own
+# arrays of checkpoint ends and missing counts.
 TEAM_SQL = f"""
-SELECT e.*, tp.id AS plan_id, tp.status AS plan_status, ach.achievement,
-    coalesce(ach.indicators, 0) AS indicators, coalesce(missing.n, 0) AS missing_realisations,
-    coalesce(pending.n, 0) AS pending_verifications, latest.predikat AS latest_predikat,
-    latest.status AS latest_evaluation_status
+SELECT e.*, tp.id AS plan_id, tp.status AS plan_status, pp.achievement,
+    coalesce(pp.indicators, 0) AS indicators,
+    coalesce((SELECT sum(m.n) FROM unnest(pp.missing_ends, pp.missing_counts) AS m(ends_on, n)
+              WHERE m.ends_on < $4), 0) AS missing_realisations,
+    coalesce(pp.pending, 0) AS pending_verifications, pp.latest_predikat,
+    pp.latest_evaluation_status
 FROM (SELECT {EMPLOYEE_COLUMNS} FROM employees
       WHERE tenant_id = $1 AND is_active AND id <> $2
           -- the reports of $2, and of the heads $2 stands in for as acting head (Plt./Plh.)
           AND supervisor_id = ANY(ARRAY(SELECT $2::bigint UNION {heads_acted_for_sql("$2")}))) e
 LEFT JOIN plans tp ON tp.tenant_id = $1 AND tp.period_id = $3 AND tp.employee_id = e.id
-LEFT JOIN LATERAL (
-    SELECT {PLAN_ACHIEVEMENT} AS achievement, count(*) AS indicators
-    FROM indicators i
-    {INDICATOR_VALUE.format(checkpoint="NULL")}
-    CROSS JOIN LATERAL (SELECT {INDICATOR_ACHIEVEMENT.format(cap="$5")} AS a) x
-    WHERE i.tenant_id = $1 AND i.plan_id = tp.id AND tp.status = 'APPROVED'
-) ach ON true
-LEFT JOIN LATERAL (
-    SELECT count(*) AS n FROM indicators i
-    JOIN checkpoints c ON c.tenant_id = $1 AND c.period_id = $3 AND c.ends_on < $4
-    WHERE i.tenant_id = $1 AND i.plan_id = tp.id AND tp.status = 'APPROVED' AND NOT EXISTS (
-        SELECT 1 FROM realisations r WHERE r.tenant_id = $1 AND r.indicator_id = i.id
-            AND r.checkpoint_id = c.id AND r.status <> 'REJECTED')
-) missing ON true
-LEFT JOIN LATERAL (
-    SELECT count(*) AS n FROM realisations r
-    WHERE r.tenant_id = $1 AND r.plan_id = tp.id AND r.status = 'SUBMITTED'
-) pending ON true
-LEFT JOIN LATERAL (
-    SELECT ev.predikat, ev.status FROM evaluations ev LEFT JOIN checkpoints c
-        ON c.tenant_id = ev.tenant_id AND c.id = ev.checkpoint_id
-    WHERE ev.tenant_id = $1 AND ev.plan_id = tp.id AND ev.predikat IS NOT NULL
-        AND ev.status <> 'DRAFT' -- a draft's predikat is no result yet
-    ORDER BY (ev.checkpoint_id IS NULL) DESC, c.number DESC LIMIT 1
-) latest ON true
+LEFT JOIN plan_progress pp ON pp.tenant_id = $1 AND pp.plan_id = tp.id
+    AND pp.checkpoint_id IS NULL
 ORDER BY e.name, e.id
 """
 
 
-async def team_rows(*, supervisor_id: int, period_id: int, today: date, cap: Decimal) -> list[Row]:
+async def team_rows(*, supervisor_id: int, period_id: int, today: date) -> list[Row]:
     """The direct reports of `supervisor_id`, and while they are an acting head (Plt./Plh.)
     the reports of the heads they stand in for."""
     return await db().execute_query_dict(
-        TEAM_SQL, [current_tenant_id(), supervisor_id, period_id, today, cap]
+        TEAM_SQL, [current_tenant_id(), supervisor_id, period_id, today]
     )
 
 
@@ -754,10 +775,10 @@ class StatsDimension(StrEnum):
 DIMENSION_COLUMNS = {
     StatsDimension.UNIT: "g.unit_group",
     StatsDimension.CHECKPOINT: "g.checkpoint_id",
-    StatsDimension.PREDIKAT: "ev.predikat",
-    StatsDimension.RESULT_RATING: "ev.result_rating",
-    StatsDimension.BEHAVIOUR_RATING: "ev.behaviour_rating",
-    StatsDimension.PLAN_STATUS: "g.status",
+    StatsDimension.PREDIKAT: "g.predikat",
+    StatsDimension.RESULT_RATING: "g.result_rating",
+    StatsDimension.BEHAVIOUR_RATING: "g.behaviour_rating",
+    StatsDimension.PLAN_STATUS: "g.plan_status",
 }
 DIMENSION_ALIASES = {
     StatsDimension.UNIT: "unit_id",
@@ -770,102 +791,68 @@ DIMENSION_ALIASES = {
 
 
 def stats_sql(
-    *, by: list[StatsDimension], unit_depth: int | None, scoped: str, unit_filter: str
+    *,
+    by: list[StatsDimension],
+    unit_depth: int | None,
+    unit_param: str | None,
+    scoped: str,
+    unit_filter: str,
+    counted: bool,
 ) -> str:
-    """The statistics statement: plans in scope (× checkpoints when grouped by them), their
-    achievement from the realisations, their evaluation, grouped by the dimensions.
-
-    Set-based rather than a lateral per plan and indicator: a whole region's realisations are
-    read in one pass and joined by hash (the per-indicator lookups cost ~5× more at 5,000
-    employees, bench/README.md). A plan's achievement is Σ(achievement × weight) over its
-    counted realisations ÷ its total weight, so a missing or rejected one adds 0; an approved
-    plan without any counted realisation (at the checkpoint) is "no data": counted in
-    `no_data`, left out of the average, never 0."""
-    per_checkpoint = StatsDimension.CHECKPOINT in by
+    """The statistics statement over the read models: per plan (`plan_progress`, for a view
+    limited to some employees) or already counted (`plan_progress_counts`, the region's
+    view: a few hundred rows). The year's rows, or the checkpoints' when grouped by them.
+    The average is over the plans with an achievement (approved, with indicators), of
+    their achievements rounded to cents."""
     # The unit a plan is counted under: one level below the chosen unit (the unit itself
     # for its own staff), or the top-level unit of the region.
     level = 2 if unit_depth is None else unit_depth + 3
     unit_group = (
         f"split_part(u.path, '/', {level})::bigint"
         if unit_depth is None
-        else f"coalesce(nullif(split_part(u.path, '/', {level}), '')::bigint, $4)"
+        else f"coalesce(nullif(split_part(u.path, '/', {level}), '')::bigint, {unit_param})"
     )
-    # The realisations that count: not rejected, of approved plans in scope.
-    counted = (
-        "FROM realisations r JOIN sp ON sp.id = r.plan_id {join}"
-        " WHERE r.tenant_id = $1 AND r.status <> 'REJECTED' AND sp.status = 'APPROVED'"
-    )
-    # Each counted value with `total` (what a PER_PERIOD indicator counts for the year) and
-    # `number` (the checkpoint whose own target applies; null: the annual target): the same
-    # functions as INDICATOR_VALUE / INDICATOR_ACHIEVEMENT, in one pass.
-    if per_checkpoint:
-        values = (
-            "SELECT r.plan_id, r.checkpoint_id, r.indicator_id, r.value, r.value AS total,"
-            " c.number "
-            + counted.format(
-                join="JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id"
-            )
-        )
-        grain = (
-            "SELECT sp.*, c.id AS checkpoint_id FROM sp JOIN checkpoints c"
-            " ON c.tenant_id = $1 AND c.period_id = $2"
-        )
-        score_match = "s.checkpoint_id = g.checkpoint_id"
-    else:  # to date: each indicator's latest counted realisation, in one sorted pass
-        values = (
-            "SELECT DISTINCT ON (r.indicator_id) r.plan_id, NULL::bigint AS checkpoint_id,"
-            " r.indicator_id, r.value, sum(r.value) OVER (PARTITION BY r.indicator_id) AS total,"
-            " NULL::integer AS number "
-            + counted.format(
-                join="JOIN checkpoints c ON c.tenant_id = $1 AND c.id = r.checkpoint_id"
-            )
-            + " ORDER BY r.indicator_id, c.number DESC"
-        )
-        grain = "SELECT sp.*, NULL::bigint AS checkpoint_id FROM sp"
-        score_match = "true"
-    # A plain equality (or IS NULL) the optimiser can estimate; IS NOT DISTINCT FROM was
-    # estimated at one row and turned the join into a nested loop over every pair.
-    evaluation_match = (
-        "ev.checkpoint_id = g.checkpoint_id" if per_checkpoint else "ev.checkpoint_id IS NULL"
-    )
+    checkpoints = "IS NOT NULL" if StatsDimension.CHECKPOINT in by else "IS NULL"
     dims = [DIMENSION_COLUMNS[d] for d in by]
     selected = "".join(f"{DIMENSION_COLUMNS[d]} AS {DIMENSION_ALIASES[d]}, " for d in by)
-    group = f"GROUP BY {', '.join(dims)} ORDER BY {', '.join(dims)}" if dims else ""
+    group = f"GROUP BY {', '.join(dims)}" if dims else ""
+    order = f"ORDER BY {', '.join(dims)}" if dims else ""
+    if counted:
+        source = "plan_progress_counts"
+        figures = (
+            "coalesce(sum(g.plans), 0) AS plans,"
+            " coalesce(sum(g.with_achievement), 0) AS with_achievement,"
+            " coalesce(sum(g.no_data), 0) AS no_data,"
+            " round(sum(g.achievement_sum) / nullif(sum(g.with_achievement), 0), 2)"
+            " AS average_achievement"
+        )
+        # Counts that went back to 0 stay as rows; a group of only those is no group.
+        having = "HAVING sum(g.plans) > 0" if dims else ""
+    else:
+        source = "plan_progress"
+        figures = (
+            "count(*) AS plans, count(g.achievement) AS with_achievement,"
+            " count(*) FILTER (WHERE g.no_data) AS no_data,"
+            " round(avg(g.achievement), 2) AS average_achievement"
+        )
+        having = ""
     return f"""
-WITH sp AS (
-    SELECT p.id, p.employee_id, p.status, {unit_group} AS unit_group
-    FROM plans p JOIN org_units u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id
-    WHERE p.tenant_id = $1 AND p.period_id = $2 {unit_filter} {scoped}
-), weights AS (
-    SELECT i.plan_id, sum(i.weight) AS total
-    FROM indicators i JOIN sp ON sp.id = i.plan_id
-    WHERE i.tenant_id = $1 AND sp.status = 'APPROVED'
-    GROUP BY i.plan_id
-), v AS ({values}
-), scores AS (
-    SELECT v.plan_id, v.checkpoint_id,
-        sum(kinerja_achievement(kinerja_indicator_target(i.target, i.checkpoint_targets,
-            v.number), kinerja_year_value(i.target_kind, v.value, v.total), i.direction, $3)
-            * i.weight) AS score
-    FROM v JOIN indicators i ON i.tenant_id = $1 AND i.id = v.indicator_id
-    GROUP BY v.plan_id, v.checkpoint_id
-), g AS ({grain})
-SELECT {selected}count(*) AS plans, count(s.score) AS with_achievement,
-    count(w.total) - count(s.score) AS no_data,
-    round(avg(round(s.score / w.total, 2)), 2) AS average_achievement
-FROM g
-LEFT JOIN weights w ON w.plan_id = g.id
-LEFT JOIN scores s ON s.plan_id = g.id AND {score_match}
-LEFT JOIN evaluations ev ON ev.tenant_id = $1 AND ev.plan_id = g.id AND {evaluation_match}
-    AND ev.status <> 'DRAFT'  -- a draft's ratings are no result yet
-{group}
+SELECT {selected}{figures}
+FROM (
+    SELECT x.*, {unit_group} AS unit_group
+    FROM {source} x JOIN org_units u ON u.tenant_id = x.tenant_id AND u.id = x.unit_id
+    WHERE x.tenant_id = $1 AND x.period_id = $2 AND x.checkpoint_id {checkpoints}
+        {unit_filter} {scoped}
+) g
+{group} {having} {order}
 """
 
 
-def plan_evaluator_scope(sql: Sql, actor: Actor) -> None:
+def plan_evaluator_scope(sql: Sql, actor: Actor, row: str) -> None:
     """The plans a supervisor's statistics count, by the evaluator recorded on each plan
     (not today's supervision chain, issue #18): their own, those they evaluate, and those
-    evaluated by someone below them. The region admin: all; anyone else: their own."""
+    evaluated by someone below them. The region admin: all; anyone else: their own.
+    `row` is the alias of a read-model row (its `plan_id`, `employee_id`, `tenant_id`)."""
     if actor.has(Role.REGION_ADMIN):
         return
     if actor.employee_id is None:
@@ -874,11 +861,13 @@ def plan_evaluator_scope(sql: Sql, actor: Actor) -> None:
     me = sql.param(actor.employee_id)
     if actor.has(Role.SUPERVISOR):
         sql.where.append(
-            f"(p.employee_id = {me} OR p.evaluator_id = {me}"
-            f" OR p.evaluator_id IN ({supervision_chain_below(me)}))"
+            f"({row}.employee_id = {me} OR EXISTS (SELECT 1 FROM plans p"
+            f" WHERE p.tenant_id = {row}.tenant_id AND p.id = {row}.plan_id"
+            f" AND (p.evaluator_id = {me}"
+            f" OR p.evaluator_id IN ({supervision_chain_below(me)}))))"
         )
     else:
-        sql.where.append(f"p.employee_id = {me}")
+        sql.where.append(f"{row}.employee_id = {me}")
 
 
 class UnitPlace(TypedDict):
@@ -894,6 +883,38 @@ async def unit_place(unit_id: int) -> UnitPlace | None:
     return cast(UnitPlace, rows[0]) if rows else None
 
 
+def stats_statement(
+    *,
+    actor: Actor,
+    period_id: int,
+    unit_id: int | None,
+    unit: UnitPlace | None,
+    by: list[StatsDimension],
+) -> tuple[str, list[Any]]:
+    """The statistics statement and its parameters for the plans in the actor's scope
+    (under `unit`, found by `unit_id`, when given)."""
+    sql = Sql(current_tenant_id(), period_id)  # $1, $2
+    unit_depth = unit_param = None
+    unit_filter = ""
+    if unit is not None:
+        unit_depth = unit["depth"]
+        unit_param = sql.param(unit_id)
+        unit_filter = "AND " + path_under("u.path", sql.param(unit["path"]))
+    plan_evaluator_scope(sql, actor, "x")
+    # The whole region's view reads the counts; a view limited to some plans (a
+    # supervisor's, by the evaluator recorded on each) counts their plans' rows.
+    counted = len(sql.where) == 0
+    query = stats_sql(
+        by=by,
+        unit_depth=unit_depth,
+        unit_param=unit_param,
+        scoped=sql.conditions(prefix=" AND "),
+        unit_filter=unit_filter,
+        counted=counted,
+    )
+    return query, sql.params
+
+
 async def stats_rows(
     *,
     actor: Actor,
@@ -901,22 +922,11 @@ async def stats_rows(
     unit_id: int | None,
     unit: UnitPlace | None,
     by: list[StatsDimension],
-    cap: Decimal,
 ) -> list[Row]:
-    """The statistics of the plans in the actor's scope (under `unit`, found by `unit_id`,
-    when given)."""
-    sql = Sql(current_tenant_id(), period_id, cap)  # $1, $2, $3
-    unit_depth = None
-    unit_filter = ""
-    if unit is not None:
-        unit_depth = unit["depth"]
-        sql.param(unit_id)  # $4
-        unit_filter = "AND " + path_under("u.path", sql.param(unit["path"]))
-    plan_evaluator_scope(sql, actor)
-    query = stats_sql(
-        by=by, unit_depth=unit_depth, scoped=sql.conditions(prefix=" AND "), unit_filter=unit_filter
+    query, params = stats_statement(
+        actor=actor, period_id=period_id, unit_id=unit_id, unit=unit, by=by
     )
-    return await db().execute_query_dict(query, sql.params)
+    return await db().execute_query_dict(query, params)
 
 
 # --- reads for the GraphQL API (schema/) --------------------------------------------------

@@ -10,7 +10,7 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.outbox.service import emit
-from kinerja_saas.performance import events
+from kinerja_saas.performance import events, queries
 from kinerja_saas.performance.errors import PerformanceError
 from kinerja_saas.performance.models import Checkpoint, CheckpointKind, Period, PeriodStatus
 from kinerja_saas.performance.periods import can_move, checkpoints_for
@@ -160,3 +160,12 @@ async def checkpoints_of(period_ids: list[int]) -> dict[int, list[Checkpoint]]:
 
 async def checkpoints_by_ids(ids: list[int]) -> dict[int, Checkpoint]:
     return {c.id: c for c in await scoped(Checkpoint).filter(id__in=ids)}
+
+
+async def rebuild_read_models(*, actor: Actor) -> None:
+    """Recomputes the region's performance read models (plan progress and its counts) from
+    the plans, realisations and evaluations, with the SQL the writing transactions use.
+    Nothing should need it: each write keeps them current; it is the check and the repair
+    (`kinerja tenant rebuild-read-models`)."""
+    actor.require(Role.REGION_ADMIN)
+    await queries.rebuild_progress()

@@ -646,6 +646,51 @@ def tenant_grant_role(
     console.print(f"{account.email} ({account.id}): {', '.join(sorted(account.roles))}")
 
 
+@tenant_app.command("rebuild-read-models")
+def tenant_rebuild_read_models(
+    slugs: list[str] = typer.Argument(None, help="The regions (default: every region)"),
+) -> None:
+    """Recompute the performance read models (plan progress, its counts) of the regions
+    from their plans, realisations and evaluations, one transaction per region. Each write
+    keeps them current; this is the repair after a bug, and the recompute the tests hold
+    the incremental upkeep equal to."""
+    from kinerja_saas.auth.actor import Actor
+    from kinerja_saas.auth.roles import Role
+    from kinerja_saas.performance.service import rebuild_read_models
+    from tenants.context import tenant_transaction
+    from tenants.models import Tenant
+
+    async def run() -> list[tuple[str, float]]:
+        from kinerja_saas.database import close_db, init_app_db
+
+        await init_app_db(_settings())
+        done = []
+        try:
+            regions = await (Tenant.filter(slug__in=slugs) if slugs else Tenant.all()).order_by(
+                "id"
+            )
+            if set(slugs or []) - {t.slug for t in regions}:
+                _refuse(CommonError.NOT_FOUND, field="slug")
+                raise typer.Exit(1)
+            for tenant in regions:
+                actor = Actor(
+                    user_id=0,
+                    tenant_id=tenant.id,
+                    roles=frozenset({Role.REGION_ADMIN}),
+                    email=_cli_operator().email,
+                )
+                started = time.perf_counter()
+                async with tenant_transaction(tenant.id):
+                    await rebuild_read_models(actor=actor)
+                done.append((tenant.slug, time.perf_counter() - started))
+        finally:
+            await close_db()
+        return done
+
+    for slug, seconds in asyncio.run(run()):
+        console.print(f"{slug}: read models rebuilt in {seconds:.2f} s")
+
+
 jobs_app = typer.Typer(
     help="Dead jobs: those that failed for a reason of their own and were parked.",
     no_args_is_help=True,

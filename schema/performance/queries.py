@@ -13,7 +13,6 @@ from kinerja_saas.performance import (
     plans,
 )
 from kinerja_saas.performance import service as performance
-from kinerja_saas.performance.achievement import achievement_cap
 from kinerja_saas.performance.models import EvaluationStatus as _EvaluationStatus
 from kinerja_saas.performance.monitoring import PlanFilter as _PlanFilter
 from kinerja_saas.performance.monitoring import list_plans
@@ -115,9 +114,7 @@ class EvaluationQuery:
     )
     async def my_team(self, info: strawberry.Info, period_id: strawberry.ID) -> list[TeamMember]:
         actor = info.context.require_region_actor()
-        rows = await monitoring.my_team(
-            actor=actor, period_id=parse_id(period_id, "periodId"), cap=await achievement_cap()
-        )
+        rows = await monitoring.my_team(actor=actor, period_id=parse_id(period_id, "periodId"))
         return [
             TeamMember(
                 employee=Employee.of(r, viewer=actor),
@@ -154,7 +151,6 @@ class EvaluationQuery:
             period_id=parse_id(period_id, "periodId"),
             unit_id=parse_id(unit_id, "unitId"),
             by=[monitoring.StatsDimension(d.value) for d in group_by],
-            cap=await achievement_cap(),
         )
         return [
             PerformanceStatsRow(
