@@ -102,4 +102,7 @@ async def history(*, actor: Actor, employee_id: int) -> list[PositionRecord]:
     """The employee's position history, oldest first, for whoever may see the employee."""
     if await queries.visible_employee(actor=actor, employee_id=employee_id) is None:
         raise NotFound(CommonError.NOT_FOUND, field="employeeId")
-    return await scoped(PositionRecord).filter(employee_id=employee_id).order_by("id")
+    rows = await scoped(PositionRecord).filter(employee_id=employee_id).order_by("id")
+    # by date (a stretch from an unknown date first), not by id: the import writes a
+    # person's earlier and new stretch in one statement, in no promised order
+    return sorted(rows, key=lambda r: (r.starts_on is not None, r.starts_on or date.min, r.id))

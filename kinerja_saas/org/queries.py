@@ -702,16 +702,16 @@ async def record_import_positions(
         "  WHERE p.tenant_id = $1 AND p.id = m.open_id AND m.amend RETURNING p.id),"
         " closed AS (UPDATE position_history p SET ends_on = (SELECT d FROM day) - 1"
         "  FROM moved m WHERE p.tenant_id = $1 AND p.id = m.open_id AND NOT m.amend"
-        "  RETURNING p.id),"
-        " earlier AS (INSERT INTO position_history (tenant_id, employee_id, unit_id,"
-        "    supervisor_id, position, starts_on, ends_on, created_by, created_at)"
-        "  SELECT $1, m.id, m.old_unit_id, m.old_supervisor_id, m.old_position, NULL,"
-        "    (SELECT d FROM day) - 1, $3, now() FROM moved m"
-        "  WHERE NOT m.is_new AND m.open_id IS NULL RETURNING id)"
+        "  RETURNING p.id)"
         " INSERT INTO position_history (tenant_id, employee_id, unit_id, supervisor_id,"
         "  position, starts_on, ends_on, created_by, created_at)"
-        " SELECT $1, m.id, m.unit_id, m.supervisor_id, m.position, (SELECT d FROM day), NULL,"
-        "  $3, now() FROM moved m WHERE NOT m.amend",
+        # where someone without a history was until yesterday, then the new stretches
+        " SELECT $1, m.id, m.old_unit_id, m.old_supervisor_id, m.old_position, NULL::date,"
+        "  (SELECT d FROM day) - 1, $3::bigint, now() FROM moved m"
+        "  WHERE NOT m.is_new AND m.open_id IS NULL"
+        " UNION ALL"
+        " SELECT $1, m.id, m.unit_id, m.supervisor_id, m.position, (SELECT d FROM day),"
+        "  NULL::date, $3::bigint, now() FROM moved m WHERE NOT m.amend",
         [tenant_id, written_ids, created_by],
     )
 
