@@ -66,16 +66,19 @@ OTHER_INPUTS = (
     """INSERT INTO tpp_rule_sets (tenant_id, effective_month, weight_performance,
         weight_discipline, pct_sangat_baik, pct_baik, pct_butuh_perbaikan, pct_kurang,
         pct_sangat_kurang, pct_belum_dinilai, absent_day, tl1, tl2, tl3, tl4, psw1, psw2,
-        psw3, psw4, leave_day)
+        psw3, psw4, cuti_tahunan, cuti_besar, cuti_sakit, cuti_melahirkan,
+        cuti_alasan_penting, cuti_bersama, cuti_cltn)
        VALUES ($1, make_date($2::int, 1, 1), 60, 40, 100, 100, 75, 50, 25, 0, 2.5, 0.5, 1, 1.25,
-        1.5, 0.5, 1, 1.25, 1.5, 0)""",
+        1.5, 0.5, 1, 1.25, 1.5, 0, 1, 0.5, 0, 1.5, 0, 5)""",
     """INSERT INTO tpp_base_amounts (tenant_id, employee_id, amount)
        SELECT $1, id, 2000000 + (id % 61) * 100003 FROM employees WHERE tenant_id = $1
        AND $2::int > 0""",
     """INSERT INTO tpp_attendance (tenant_id, month, employee_id, absent_days, tl1, tl2, tl3,
-        tl4, psw1, psw2, psw3, psw4, leave_days)
+        tl4, psw1, psw2, psw3, psw4, cuti_tahunan, cuti_besar, cuti_sakit, cuti_melahirkan,
+        cuti_alasan_penting, cuti_bersama, cuti_cltn)
        SELECT $1, make_date($2::int, 3, 1), id, id % 3, id % 5, id % 2, 0, id % 4 / 3, id % 3, 0,
-        id % 7 / 6, 0, id % 4 FROM employees WHERE tenant_id = $1""",
+        id % 7 / 6, 0, id % 4, id % 11 / 10 * 3, id % 5 / 4 * 2, id % 13 / 12 * 20, id % 3 / 2,
+        1, id % 17 / 16 * 4 FROM employees WHERE tenant_id = $1""",
     """INSERT INTO rewards_sanctions (tenant_id, employee_id, consequence, type, reason,
         decided_on, decided_by, amount, created_at)
        SELECT $1, id, CASE WHEN id % 2 = 0 THEN 'REWARD' ELSE 'SANCTION' END,
@@ -90,7 +93,9 @@ FLOOR = """
 INSERT INTO tpp_lines (tenant_id, month, employee_id, revision, kind, rule_set_id, base,
     predikat, performance_pct, performance_full, performance_part, discipline_full,
     absent_days, absent_deduction, late_deduction, early_deduction, leave_deduction,
-    deduction_pct, discipline_part, incentive, reduction, total)
+    cuti_tahunan_deduction, cuti_besar_deduction, cuti_sakit_deduction,
+    cuti_melahirkan_deduction, cuti_alasan_penting_deduction, cuti_bersama_deduction,
+    cuti_cltn_deduction, deduction_pct, discipline_part, incentive, reduction, total)
 SELECT $1, $2, b.employee_id, 0, 'COMPUTED', r.id, b.amount, coalesce(ev.predikat, 'BELUM_DINILAI'),
     v.pct, round(b.amount * r.weight_performance / 100), v.perf,
     round(b.amount * r.weight_discipline / 100), coalesce(a.absent_days, 0),
@@ -98,6 +103,13 @@ SELECT $1, $2, b.employee_id, 0, 'COMPUTED', r.id, b.amount, coalesce(ev.predika
     round(b.amount * r.weight_discipline / 100 * v.late / 100),
     round(b.amount * r.weight_discipline / 100 * v.early / 100),
     round(b.amount * r.weight_discipline / 100 * v.leave / 100),
+    round(b.amount * r.weight_discipline / 100 * v.l1 / 100),
+    round(b.amount * r.weight_discipline / 100 * v.l2 / 100),
+    round(b.amount * r.weight_discipline / 100 * v.l3 / 100),
+    round(b.amount * r.weight_discipline / 100 * v.l4 / 100),
+    round(b.amount * r.weight_discipline / 100 * v.l5 / 100),
+    round(b.amount * r.weight_discipline / 100 * v.l6 / 100),
+    round(b.amount * r.weight_discipline / 100 * v.l7 / 100),
     v.ded, v.disc, coalesce(s.inc, 0), coalesce(s.red, 0),
     greatest(0, v.perf + v.disc + coalesce(s.inc, 0) - coalesce(s.red, 0))
 FROM tpp_base_amounts b
@@ -117,7 +129,7 @@ LEFT JOIN (SELECT employee_id, sum(amount) FILTER (WHERE type = 'INSENTIF_KINERJ
              AND decided_on >= $2 AND decided_on < $2 + interval '1 month'
            GROUP BY employee_id) s ON s.employee_id = b.employee_id
 CROSS JOIN LATERAL (
-    SELECT c.pct, c.absent, c.late, c.early, c.leave,
+    SELECT c.pct, c.absent, c.late, c.early, c.leave, c.l1, c.l2, c.l3, c.l4, c.l5, c.l6, c.l7,
            least(100, c.absent + c.late + c.early + c.leave) AS ded,
            round(b.amount * r.weight_performance / 100 * c.pct / 100)::bigint AS perf,
            round(b.amount * r.weight_discipline / 100
@@ -130,13 +142,23 @@ CROSS JOIN LATERAL (
                  coalesce(a.tl1 * r.tl1 + a.tl2 * r.tl2 + a.tl3 * r.tl3 + a.tl4 * r.tl4, 0) AS late,
                  coalesce(a.psw1 * r.psw1 + a.psw2 * r.psw2 + a.psw3 * r.psw3 + a.psw4 * r.psw4, 0)
                      AS early,
-                 coalesce(a.leave_days, 0) * r.leave_day AS leave) c
+                 l.l1, l.l2, l.l3, l.l4, l.l5, l.l6, l.l7,
+                 l.l1 + l.l2 + l.l3 + l.l4 + l.l5 + l.l6 + l.l7 AS leave
+          FROM (SELECT coalesce(a.cuti_tahunan, 0) * r.cuti_tahunan AS l1,
+                       coalesce(a.cuti_besar, 0) * r.cuti_besar AS l2,
+                       coalesce(a.cuti_sakit, 0) * r.cuti_sakit AS l3,
+                       coalesce(a.cuti_melahirkan, 0) * r.cuti_melahirkan AS l4,
+                       coalesce(a.cuti_alasan_penting, 0) * r.cuti_alasan_penting AS l5,
+                       coalesce(a.cuti_bersama, 0) * r.cuti_bersama AS l6,
+                       coalesce(a.cuti_cltn, 0) * r.cuti_cltn AS l7) l) c
 ) v
 WHERE b.tenant_id = $1
 """
 
 CHECKSUM = """SELECT count(*) AS n, sum(total) AS total, sum(performance_part) AS perf,
-    sum(discipline_part) AS disc, sum(absent_deduction + late_deduction + early_deduction) AS ded
+    sum(discipline_part) AS disc, sum(absent_deduction + late_deduction + early_deduction) AS ded,
+    sum(leave_deduction) AS leave, sum(cuti_sakit_deduction) AS sakit,
+    sum(cuti_cltn_deduction) AS cltn
     FROM tpp_lines WHERE tenant_id = $1 AND month = $2"""
 
 

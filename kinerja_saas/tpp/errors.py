@@ -44,6 +44,11 @@ class TppError(ErrorCode):
         "MISSING_COLUMNS",
         "Baris judul tidak memuat kolom {missing}; kolom yang diharapkan: {expected}.",
     )
+    DUPLICATE_COLUMN = (
+        "DUPLICATE_COLUMN",
+        "Kolom {columns} ada lebih dari sekali di baris judul (kolom cuti dibaca sebagai "
+        "cuti_tahunan).",
+    )
     NO_ROWS = "NO_ROWS", "Berkas memiliki baris judul tetapi tidak ada data pegawai."
     AMOUNT_NOT_ALLOWED = (
         "AMOUNT_NOT_ALLOWED",

@@ -3,8 +3,11 @@ system. Pure parsing: the service stages the rows and checks them against the re
 
 Columns (header names as attendance systems write them; ',' or ';'; UTF-8 with or
 without BOM): nip, bulan (YYYY-MM, the month of the import), alpa (days absent without
-reason), tl1..tl4 (late arrivals per band), psw1..psw4 (early leaves per band), cuti
-(leave days)."""
+reason), tl1..tl4 (late arrivals per band), psw1..psw4 (early leaves per band), and the
+leave days per leave type (rules.LEAVE_TYPES: cuti_tahunan … cuti_cltn). A leave-type column
+left out counts 0 days, but at least one must be there (a file without any leave column is
+refused rather than read as "no leave"). The single `cuti` column of the first version of
+this import is read as cuti_tahunan (what it meant), so the old files still load."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import IO
 
 from kinerja_saas.tpp.errors import TppError, message
 from kinerja_saas.tpp.rows import ImportProblem
-from kinerja_saas.tpp.rules import month_key, parse_month
+from kinerja_saas.tpp.rules import LEAVE_LABELS, LEAVE_TYPES, month_key, parse_month
 
 COLUMNS = (
     "nip",
@@ -31,9 +34,8 @@ COLUMNS = (
     "psw2",
     "psw3",
     "psw4",
-    "cuti",
-)
-COUNT_COLUMNS = COLUMNS[2:]
+)  # required
+COUNT_COLUMNS = (*COLUMNS[2:], *LEAVE_TYPES)  # the counts of a Row, in this order
 HEADER_ALIASES = {
     "month": "bulan",
     "periode": "bulan",
@@ -41,12 +43,19 @@ HEADER_ALIASES = {
     "tk": "alpa",
     "hari_alpa": "alpa",
     "days_absent": "alpa",
-    "leave_days": "cuti",
-    "hari_cuti": "cuti",
+    # the single leave column of the first version: annual leave
+    "cuti": "cuti_tahunan",
+    "leave_days": "cuti_tahunan",
+    "hari_cuti": "cuti_tahunan",
+    "cuti_karena_alasan_penting": "cuti_alasan_penting",
+    "cuti_di_luar_tanggungan_negara": "cuti_cltn",
+    "cltn": "cuti_cltn",
 }
-LABELS = {"alpa": "Hari tanpa keterangan (alpa)", "cuti": "Hari cuti"} | {
-    c: c.upper() for c in COUNT_COLUMNS if c not in ("alpa", "cuti")
-}
+LABELS = (
+    {"alpa": "Hari tanpa keterangan (alpa)"}
+    | {c: c.upper() for c in COLUMNS[3:]}
+    | {t: f"Hari {label.lower()}" for t, label in LEAVE_LABELS.items()}
+)
 BATCH = 1000
 
 
@@ -98,7 +107,7 @@ def _row(
         )
     counts: list[int] = []
     for column in COUNT_COLUMNS:
-        text = raw[column].strip() or "0"
+        text = raw.get(column, "").strip() or "0"
         if text.isdigit() and int(text) <= 31:
             counts.append(int(text))
         else:
@@ -138,11 +147,18 @@ def read_attendance(
         delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
         names = [_column(h) for h in next(csv.reader([header_line], delimiter=delimiter), [])]
         missing = [c for c in COLUMNS if c not in names]
+        if not any(t in names for t in LEAVE_TYPES):
+            missing.append(LEAVE_TYPES[0])
         if missing:
             raise _refuse(
-                TppError.MISSING_COLUMNS, missing=", ".join(missing), expected=", ".join(COLUMNS)
+                TppError.MISSING_COLUMNS,
+                missing=", ".join(missing),
+                expected=", ".join((*COLUMNS, *LEAVE_TYPES)),
             )
-        index = {name: names.index(name) for name in COLUMNS}
+        twice = sorted({n for n in names if n in COUNT_COLUMNS + COLUMNS and names.count(n) > 1})
+        if twice:
+            raise _refuse(TppError.DUPLICATE_COLUMN, columns=", ".join(twice))
+        index = {name: names.index(name) for name in (*COLUMNS, *LEAVE_TYPES) if name in names}
         reader = csv.reader(text, delimiter=delimiter)
         batch: list[Row] = []
         while True:

@@ -17,7 +17,7 @@ from kinerja_saas.tpp.rows import (
     TppLine,
     TppMonth,
 )
-from kinerja_saas.tpp.rules import RULE_FIELDS, RuleSet
+from kinerja_saas.tpp.rules import LEAVE_TYPES, RULE_FIELDS, RuleSet
 
 # --- rule sets ---------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ ATTENDANCE_COLUMNS = (
     "psw2",
     "psw3",
     "psw4",
-    "leave_days",
+    *LEAVE_TYPES,
 )
 
 
@@ -190,7 +190,8 @@ async def replace_attendance(tenant_id: int, month: date) -> int:
 # The computation of rules.compute for every active employee with a base amount, in one
 # SELECT ($1 tenant, $2 month). Figures are exact numerics until each is rounded half up
 # (round(numeric) rounds half away from zero; every amount here is non-negative).
-COMPUTE_SQL = """
+COMPUTE_SQL = (
+    """
 WITH r AS (
     SELECT * FROM tpp_rule_sets WHERE tenant_id = $1 AND effective_month <= $2
     ORDER BY effective_month DESC LIMIT 1
@@ -224,7 +225,12 @@ WITH r AS (
            coalesce(a.tl1 * r.tl1 + a.tl2 * r.tl2 + a.tl3 * r.tl3 + a.tl4 * r.tl4, 0) AS late,
            coalesce(a.psw1 * r.psw1 + a.psw2 * r.psw2 + a.psw3 * r.psw3 + a.psw4 * r.psw4, 0)
                AS early,
-           coalesce(a.leave_days, 0) * r.leave_day AS leave,
+"""
+    # per leave type: days × rate (named like the type), and their sum
+    + "".join(f"           coalesce(a.{t}, 0) * r.{t} AS {t},\n" for t in LEAVE_TYPES)
+    + "           "
+    + " + ".join(f"coalesce(a.{t}, 0) * r.{t}" for t in LEAVE_TYPES)
+    + """ AS leave,
            coalesce(adj.incentive, 0) AS incentive, coalesce(adj.reduction, 0) AS reduction
     FROM tpp_base_amounts b
     CROSS JOIN r
@@ -248,15 +254,22 @@ SELECT employee_id, rule_set_id, base, predikat, pct AS performance_pct,
        round(disc_full * late / 100)::bigint AS late_deduction,
        round(disc_full * early / 100)::bigint AS early_deduction,
        round(disc_full * leave / 100)::bigint AS leave_deduction,
-       ded AS deduction_pct, disc_part AS discipline_part, incentive, reduction,
+"""
+    + "".join(
+        f"       round(disc_full * {t} / 100)::bigint AS {t}_deduction,\n" for t in LEAVE_TYPES
+    )
+    + """       ded AS deduction_pct, disc_part AS discipline_part, incentive, reduction,
        greatest(0, perf_part + disc_part + incentive - reduction)::bigint AS total
 FROM y
 """
+)
 
 LINE_FIGURES = (
     "rule_set_id, base, predikat, performance_pct, performance_full, performance_part,"
     " discipline_full, absent_days, absent_deduction, late_deduction, early_deduction,"
-    " leave_deduction, deduction_pct, discipline_part, incentive, reduction, total"
+    " leave_deduction, "
+    + ", ".join(f"{t}_deduction" for t in LEAVE_TYPES)
+    + ", deduction_pct, discipline_part, incentive, reduction, total"
 )
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from kinerja_saas.tpp.rules import RuleSet
+from kinerja_saas.tpp.rules import LEAVE_TYPES, RuleSet
 
 
 class MonthStatus(StrEnum):
@@ -63,6 +63,13 @@ class TppLine:
     late_deduction: int
     early_deduction: int
     leave_deduction: int
+    cuti_tahunan_deduction: int
+    cuti_besar_deduction: int
+    cuti_sakit_deduction: int
+    cuti_melahirkan_deduction: int
+    cuti_alasan_penting_deduction: int
+    cuti_bersama_deduction: int
+    cuti_cltn_deduction: int
     deduction_pct: Decimal
     discipline_part: int
     incentive: int
@@ -70,6 +77,11 @@ class TppLine:
     total: int
     difference: int
     computed_at: datetime
+
+    @property
+    def leave_deductions(self) -> tuple[int, ...]:
+        """Per leave type, in LEAVE_TYPES order."""
+        return tuple(getattr(self, f"{t}_deduction") for t in LEAVE_TYPES)
 
 
 @dataclass(frozen=True)

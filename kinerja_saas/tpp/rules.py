@@ -6,7 +6,7 @@ A month's TPP of one employee, with the rule set in force for the month (`RuleSe
     performance_part = performance_full × (percentage of the employee's predikat) %
     discipline_full  = base × weight_discipline %
     deduction %      = min(100, days absent × absent_day % + Σ TLn × tln % + Σ PSWn × pswn %
-                               + leave days × leave_day %)        -- of the discipline part
+                               + Σ days of leave type t × rate of t %)  -- of the discipline part
     discipline_part  = discipline_full × (100 − deduction %) %
     total            = max(0, performance_part + discipline_part + incentives − reductions)
 
@@ -14,9 +14,9 @@ Amounts are whole rupiah. Every figure is computed exactly (numeric) and rounded
 to the rupiah once, at the end of its own computation: performance_part and discipline_part
 from the exact base × percentages (never from rounded intermediate figures); the total is
 the sum of those two rounded parts and the (integer) adjustments, so the parts a person
-reads add up to the total. The deductions shown one by one are informative, each rounded
-on its own (their sum can differ from full − part by a rupiah, and the cap at 100 % is
-applied to the sum).
+reads add up to the total. The deductions shown one by one (and the leave deduction of
+each leave type) are informative, each rounded on its own (their sum can differ from
+full − part by a rupiah, and the cap at 100 % is applied to the sum).
 
 The percentages per predikat and the deductions are the region's (they differ between
 regions' Perkada); `DEFAULTS` are only a starting point a region admin edits.
@@ -37,6 +37,26 @@ from kinerja_saas.tpp.errors import TppError, field_error
 PREDIKATS = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
 NOT_RATED = "BELUM_DINILAI"  # no finalised evaluation in the month's period
 BANDS = ("tl1", "tl2", "tl3", "tl4", "psw1", "psw2", "psw3", "psw4")
+# The leave types of PP 11/2017 (Manajemen PNS) art. 310, unchanged by PP 17/2020: each is
+# a rule (% of the discipline part per day), an attendance column (days) and a deduction.
+LEAVE_TYPES = (
+    "cuti_tahunan",
+    "cuti_besar",
+    "cuti_sakit",
+    "cuti_melahirkan",
+    "cuti_alasan_penting",
+    "cuti_bersama",
+    "cuti_cltn",
+)
+LEAVE_LABELS = {
+    "cuti_tahunan": "Cuti tahunan",
+    "cuti_besar": "Cuti besar",
+    "cuti_sakit": "Cuti sakit",
+    "cuti_melahirkan": "Cuti melahirkan",
+    "cuti_alasan_penting": "Cuti karena alasan penting",
+    "cuti_bersama": "Cuti bersama",
+    "cuti_cltn": "Cuti di luar tanggungan negara",
+}
 MAX_AMOUNT = 1_000_000_000  # one billion rupiah: past any TPP, below bigint trouble
 
 
@@ -61,7 +81,14 @@ class RuleSet:
     psw2: Decimal = Decimal("1")
     psw3: Decimal = Decimal("1.25")
     psw4: Decimal = Decimal("1.5")
-    leave_day: Decimal = Decimal("0")
+    # Per day of each leave type: 0 unless the region's Perkada deducts it (docs/tpp.md).
+    cuti_tahunan: Decimal = Decimal("0")
+    cuti_besar: Decimal = Decimal("0")
+    cuti_sakit: Decimal = Decimal("0")
+    cuti_melahirkan: Decimal = Decimal("0")
+    cuti_alasan_penting: Decimal = Decimal("0")
+    cuti_bersama: Decimal = Decimal("0")
+    cuti_cltn: Decimal = Decimal("0")
 
     def pct_of(self, predikat: str) -> Decimal:
         return getattr(self, f"pct_{predikat.lower()}")
@@ -82,7 +109,7 @@ LABELS = {
     "pct_belum_dinilai": "Persentase bila belum dinilai",
     "absent_day": "Potongan per hari tanpa keterangan",
     **{b: f"Potongan {b.upper()}" for b in BANDS},
-    "leave_day": "Potongan per hari cuti",
+    **{t: f"Potongan per hari {label.lower()}" for t, label in LEAVE_LABELS.items()},
 }
 
 
@@ -170,7 +197,13 @@ class Attendance:
     psw2: int = 0
     psw3: int = 0
     psw4: int = 0
-    leave_days: int = 0
+    cuti_tahunan: int = 0
+    cuti_besar: int = 0
+    cuti_sakit: int = 0
+    cuti_melahirkan: int = 0
+    cuti_alasan_penting: int = 0
+    cuti_bersama: int = 0
+    cuti_cltn: int = 0
 
 
 @dataclass(frozen=True)
@@ -184,7 +217,8 @@ class Computation:
     absent_deduction: int
     late_deduction: int
     early_deduction: int
-    leave_deduction: int
+    leave_deduction: int  # all leave types together
+    leave_deductions: tuple[int, ...]  # per leave type, in LEAVE_TYPES order
     deduction_pct: Decimal
     discipline_part: int
     incentive: int
@@ -210,7 +244,8 @@ def compute(
     absent = a.absent_days * rules.absent_day
     late = a.tl1 * rules.tl1 + a.tl2 * rules.tl2 + a.tl3 * rules.tl3 + a.tl4 * rules.tl4
     early = a.psw1 * rules.psw1 + a.psw2 * rules.psw2 + a.psw3 * rules.psw3 + a.psw4 * rules.psw4
-    leave = a.leave_days * rules.leave_day
+    per_type = [getattr(a, t) * getattr(rules, t) for t in LEAVE_TYPES]
+    leave = sum(per_type, Decimal(0))
     deduction = min(hundred, absent + late + early + leave)
     performance_part = round_rupiah(perf_full * pct / hundred)
     discipline_part = round_rupiah(disc_full * (hundred - deduction) / hundred)
@@ -225,6 +260,7 @@ def compute(
         late_deduction=round_rupiah(disc_full * late / hundred),
         early_deduction=round_rupiah(disc_full * early / hundred),
         leave_deduction=round_rupiah(disc_full * leave / hundred),
+        leave_deductions=tuple(round_rupiah(disc_full * d / hundred) for d in per_type),
         deduction_pct=deduction,
         discipline_part=discipline_part,
         incentive=incentive,

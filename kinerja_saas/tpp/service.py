@@ -21,6 +21,8 @@ from kinerja_saas.tpp.errors import TppError, field_error, message
 from kinerja_saas.tpp.importing import FileRefused, read_attendance
 from kinerja_saas.tpp.rows import ImportProblem, MonthStatus, RuleSetRow, TppLine, TppMonth
 from kinerja_saas.tpp.rules import (
+    LEAVE_LABELS,
+    LEAVE_TYPES,
     MAX_AMOUNT,
     RULE_FIELDS,
     RuleSet,
@@ -302,7 +304,10 @@ def explain(line: TppLine) -> list[tuple[str, int]]:
         (f"Potongan tanpa keterangan ({line.absent_days} hari)", -line.absent_deduction),
         ("Potongan terlambat masuk (TL1–TL4)", -line.late_deduction),
         ("Potongan pulang sebelum waktunya (PSW1–PSW4)", -line.early_deduction),
-        ("Potongan cuti", -line.leave_deduction),
+        *(
+            (f"Potongan {LEAVE_LABELS[t].lower()}", -amount)
+            for t, amount in zip(LEAVE_TYPES, line.leave_deductions, strict=True)
+        ),
         (
             f"Bagian disiplin setelah potongan {decimal_comma(line.deduction_pct)} %",
             line.discipline_part,
@@ -326,6 +331,7 @@ EXPORT_HEADER = (
     "Bagian Kinerja",
     "Hari Tanpa Keterangan",
     "Potongan Disiplin (%)",
+    *(f"Potongan {LEAVE_LABELS[t].title()}" for t in LEAVE_TYPES),
     "Bagian Disiplin",
     "Insentif",
     "Pengurangan",
@@ -359,6 +365,7 @@ async def export_csv(*, actor: Actor, month: str) -> str:
                 line.performance_part,
                 line.absent_days,
                 decimal_comma(line.deduction_pct),
+                *line.leave_deductions,
                 line.discipline_part,
                 line.incentive,
                 line.reduction,

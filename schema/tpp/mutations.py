@@ -84,7 +84,7 @@ class TppMutation:
 
     @strawberry.mutation(
         description="Region admin: a month's attendance and discipline figures from the "
-        "attendance system (CSV: nip, bulan, alpa, tl1–tl4, psw1–psw4, cuti; ',' or ';'; "
+        "attendance system (CSV: nip, bulan, alpa, tl1–tl4, psw1–psw4, cuti_tahunan … cuti_cltn (old `cuti`: cuti_tahunan); ',' or ';'; "
         "UTF-8). Replaces the month's figures; all or nothing, every problem with its line."
     )
     async def import_tpp_attendance(

@@ -10,7 +10,14 @@ from typing import TypeAlias
 import strawberry
 
 from kinerja_saas.tpp import rows, service
-from kinerja_saas.tpp.rules import RULE_FIELDS, month_key, month_label, rupiah
+from kinerja_saas.tpp.rules import (
+    LEAVE_LABELS,
+    LEAVE_TYPES,
+    RULE_FIELDS,
+    month_key,
+    month_label,
+    rupiah,
+)
 from schema.payloads import payload
 
 TppMonthStatus: TypeAlias = rows.MonthStatus
@@ -44,7 +51,15 @@ class TppRuleSet:
     psw2: Decimal
     psw3: Decimal
     psw4: Decimal
-    leave_day: Decimal
+    cuti_tahunan: Decimal = strawberry.field(
+        description="Per day of leave of this type (PP 11/2017 art. 310), % of the discipline part"
+    )
+    cuti_besar: Decimal
+    cuti_sakit: Decimal
+    cuti_melahirkan: Decimal
+    cuti_alasan_penting: Decimal = strawberry.field(description="Cuti karena alasan penting")
+    cuti_bersama: Decimal
+    cuti_cltn: Decimal = strawberry.field(description="Cuti di luar tanggungan negara")
     created_at: datetime
 
     @classmethod
@@ -60,7 +75,7 @@ class TppRuleSet:
 @strawberry.input(
     description="Percentages 0–100 ('2,5' or '2.5'); deductions are of the discipline part. "
     "A field left out takes the default (60/40; 100, 100, 75, 50, 25 and 0 per predikat; "
-    "2,5 per day absent; 0,5/1/1,25/1,5 per TL and PSW band; 0 per leave day)."
+    "2,5 per day absent; 0,5/1/1,25/1,5 per TL and PSW band; 0 per day of each leave type)."
 )
 class TppRuleSetInput:
     effective_month: str = strawberry.field(description="YYYY-MM")
@@ -81,7 +96,13 @@ class TppRuleSetInput:
     psw2: str | None = None
     psw3: str | None = None
     psw4: str | None = None
-    leave_day: str | None = None
+    cuti_tahunan: str | None = None
+    cuti_besar: str | None = None
+    cuti_sakit: str | None = None
+    cuti_melahirkan: str | None = None
+    cuti_alasan_penting: str | None = None
+    cuti_bersama: str | None = None
+    cuti_cltn: str | None = None
 
 
 @payload
@@ -122,6 +143,13 @@ class TppItem:
     amount_text: str
 
 
+@strawberry.type(description="The deduction for one leave type in a TPP computation.")
+class TppLeaveDeduction:
+    leave_type: str = strawberry.field(description="cuti_tahunan, cuti_besar, … cuti_cltn")
+    label: str = strawberry.field(description="Indonesian name, e.g. Cuti sakit")
+    amount: int = strawberry.field(description="Whole rupiah")
+
+
 @strawberry.type(
     description="The computation of one employee's TPP for a month, or a "
     "correction of it after the month was closed."
@@ -143,7 +171,10 @@ class TppLine:
     absent_deduction: int
     late_deduction: int
     early_deduction: int
-    leave_deduction: int
+    leave_deduction: int = strawberry.field(description="All leave types together")
+    leave_deductions: list[TppLeaveDeduction] = strawberry.field(
+        description="Per leave type, in the order of PP 11/2017 art. 310"
+    )
     deduction_pct: Decimal = strawberry.field(description="Of the discipline part, at most 100")
     discipline_part: int
     incentive: int
@@ -174,6 +205,10 @@ class TppLine:
             late_deduction=line.late_deduction,
             early_deduction=line.early_deduction,
             leave_deduction=line.leave_deduction,
+            leave_deductions=[
+                TppLeaveDeduction(leave_type=t, label=LEAVE_LABELS[t], amount=amount)
+                for t, amount in zip(LEAVE_TYPES, line.leave_deductions, strict=True)
+            ],
             deduction_pct=line.deduction_pct,
             discipline_part=line.discipline_part,
             incentive=line.incentive,

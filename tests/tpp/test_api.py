@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.database_client import count_statements
@@ -145,12 +146,12 @@ async def attendance_rows(region) -> dict[int, tuple]:
         from tortoise import connections
 
         rows = await connections.get("default").execute_query_dict(
-            "SELECT employee_id, absent_days, tl1, psw4, leave_days FROM tpp_attendance"
+            "SELECT employee_id, absent_days, tl1, psw4, cuti_tahunan FROM tpp_attendance"
             " WHERE tenant_id = $1",
             [region.id],
         )
     return {
-        r["employee_id"]: (r["absent_days"], r["tl1"], r["psw4"], r["leave_days"]) for r in rows
+        r["employee_id"]: (r["absent_days"], r["tl1"], r["psw4"], r["cuti_tahunan"]) for r in rows
     }
 
 
@@ -195,7 +196,7 @@ async def test_a_bad_file_lists_every_problem_by_line_and_writes_nothing(api, re
         (4, "nip", "UNKNOWN_NIP"),
         (5, "bulan", "WRONG_MONTH"),
         (5, "alpa", "NOT_A_NUMBER"),
-        (5, "cuti", "NOT_A_NUMBER"),
+        (5, "cuti_tahunan", "NOT_A_NUMBER"),  # the old `cuti` column is annual leave
         (6, "nip", "NIP_FORMAT"),
     }
     assert payload["problemCount"] == 6
@@ -459,3 +460,172 @@ async def test_compute_needs_rules_and_a_valid_month(api, region_a):
             await OutboxEvent.filter(tenant_id=region_a.id, topic="tpp.compute.requested").count()
             == 0
         )
+
+
+# --- 4. deductions per leave type ------------------------------------------------------------
+
+LEAVE_HEADER = (
+    "nip,bulan,alpa,tl1,tl2,tl3,tl4,psw1,psw2,psw3,psw4,cuti_tahunan,cuti besar,cuti sakit,"
+    "cuti melahirkan,cuti karena alasan penting,cuti bersama,cuti di luar tanggungan negara"
+)
+LEAVE_Q = """query($month: String!) { myTpp(month: $month) { current { leaveDeduction
+  leaveDeductions { leaveType label amount } deductionPct disciplinePart total
+  items { label amount } } } }"""
+
+
+async def leave_rows(region) -> dict[int, tuple]:
+    from tortoise import connections
+
+    from kinerja_saas.tpp.rules import LEAVE_TYPES
+
+    async with tenant_transaction(region.id):
+        rows = await connections.get("default").execute_query_dict(
+            f"SELECT employee_id, {', '.join(LEAVE_TYPES)} FROM tpp_attendance"
+            " WHERE tenant_id = $1",
+            [region.id],
+        )
+    return {r["employee_id"]: tuple(r[t] for t in LEAVE_TYPES) for r in rows}
+
+
+async def test_the_import_reads_a_column_per_leave_type(api, region_a):
+    s1, s2 = region_a.employees["staff1"], region_a.employees["staff2"]
+    body = await upload(
+        api, region_a,
+        attendance_csv(f"{s1.nip},2026-03,0,0,0,0,0,0,0,0,0,1,2,3,4,5,6,7",
+                       f"{s2.nip},2026-03,0,0,0,0,0,0,0,0,0,0,0,2,0,0,0,0", header=LEAVE_HEADER),
+    )  # fmt: skip
+    assert body["data"]["importTppAttendance"]["imported"] == 2
+    assert await leave_rows(region_a) == {
+        s1.id: (1, 2, 3, 4, 5, 6, 7), s2.id: (0, 0, 2, 0, 0, 0, 0)}  # fmt: skip
+    # Only some leave columns: the others count 0 days.
+    body = await upload(
+        api, region_a,
+        attendance_csv(f"{s1.nip},2026-03,0,0,0,0,0,0,0,0,0,3",
+                       header="nip,bulan,alpa,tl1,tl2,tl3,tl4,psw1,psw2,psw3,psw4,cuti sakit"),
+    )  # fmt: skip
+    assert body["data"]["importTppAttendance"]["imported"] == 1
+    assert await leave_rows(region_a) == {s1.id: (0, 0, 3, 0, 0, 0, 0)}
+
+
+async def test_bad_leave_values_and_columns_are_refused_by_line_and_field(api, region_a):
+    s1, s2 = region_a.employees["staff1"], region_a.employees["staff2"]
+    await upload(api, region_a, attendance_csv(f"{s1.nip},2026-03,0,0,0,0,0,0,0,0,0,9"))
+    body = await upload(
+        api, region_a,
+        attendance_csv(f"{s1.nip},2026-03,0,0,0,0,0,0,0,0,0,1,0,32,0,0,0,0",
+                       f"{s2.nip},2026-03,0,0,0,0,0,0,0,0,0,0,0,0,0,1.5,0,-1", header=LEAVE_HEADER),
+    )  # fmt: skip
+    payload = body["data"]["importTppAttendance"]
+    assert payload["imported"] == 0
+    assert {(p["line"], p["field"], p["code"]) for p in payload["problems"]} == {
+        (2, "cuti_sakit", "NOT_A_NUMBER"),
+        (3, "cuti_alasan_penting", "NOT_A_NUMBER"),
+        (3, "cuti_cltn", "NOT_A_NUMBER"),
+    }
+    messages = {p["field"]: p["message"] for p in payload["problems"]}
+    assert messages["cuti_sakit"].startswith("Hari cuti sakit harus bilangan bulat")
+    assert "Hari cuti di luar tanggungan negara" in messages["cuti_cltn"]
+    assert await leave_rows(region_a) == {s1.id: (9, 0, 0, 0, 0, 0, 0)}  # untouched
+
+    # The old `cuti` column and `cuti_tahunan` both: which one is meant is unclear.
+    both = await upload(
+        api, region_a,
+        attendance_csv(f"{s1.nip},2026-03,0,0,0,0,0,0,0,0,0,1,1",
+                       header="nip,bulan,alpa,tl1,tl2,tl3,tl4,psw1,psw2,psw3,psw4,cuti,"
+                       "cuti_tahunan"),
+    )  # fmt: skip
+    problems = both["data"]["importTppAttendance"]["problems"]
+    assert [(p["line"], p["code"]) for p in problems] == [(0, "DUPLICATE_COLUMN")]
+    assert "cuti_tahunan" in problems[0]["message"]
+    # No leave column at all: refused, not read as "no leave".
+    none = await upload(
+        api, region_a,
+        attendance_csv(f"{s1.nip},2026-03,0,0,0,0,0,0,0,0,0",
+                       header="nip,bulan,alpa,tl1,tl2,tl3,tl4,psw1,psw2,psw3,psw4"),
+    )  # fmt: skip
+    problems = none["data"]["importTppAttendance"]["problems"]
+    assert [(p["line"], p["code"]) for p in problems] == [(0, "MISSING_COLUMNS")]
+    assert "kolom cuti_tahunan" in problems[0]["message"]
+    assert await leave_rows(region_a) == {s1.id: (9, 0, 0, 0, 0, 0, 0)}
+
+
+async def test_a_month_with_several_leave_types_computed_and_shown(api, region_a):
+    from kinerja_saas.tpp.rules import LEAVE_LABELS, LEAVE_TYPES
+
+    s1, s2 = await prepared_month(api, region_a)
+    rates = {"cutiTahunan": "0", "cutiSakit": "0,5", "cutiAlasanPenting": "1",
+             "cutiCltn": "5", "cutiBesar": "0,25"}  # fmt: skip
+    res = await admin(api, region_a, SAVE, {"input": {"effectiveMonth": CUR_KEY, **rates}})
+    assert res.data["saveTppRuleSet"]["errors"] == []
+    body = await upload(
+        api, region_a,
+        attendance_csv(f"{s1.nip},{CUR_KEY},1,3,0,0,0,0,0,0,1,4,2,3,0,2,1,1",
+                       f"{s2.nip},{CUR_KEY},0,0,0,0,0,0,0,0,0,0,0,5,0,0,0,0",
+                       header=LEAVE_HEADER),
+        CUR_KEY,
+    )  # fmt: skip
+    assert body["data"]["importTppAttendance"]["imported"] == 2
+    await admin(api, region_a, COMPUTE, {"month": CUR_KEY})
+    assert await run_job(region_a, CUR_KEY) == 2
+
+    regional = DEFAULTS.__class__(**{
+        **{f: getattr(DEFAULTS, f) for f in DEFAULTS.__dataclass_fields__},
+        "cuti_sakit": Decimal("0.5"), "cuti_alasan_penting": Decimal("1"),
+        "cuti_cltn": Decimal("5"), "cuti_besar": Decimal("0.25"),
+    })  # fmt: skip
+    expected = compute(
+        regional, base=5_000_000, predikat="BUTUH_PERBAIKAN",
+        attendance=Attendance(absent_days=1, tl1=3, psw4=1, cuti_tahunan=4, cuti_besar=2,
+                              cuti_sakit=3, cuti_alasan_penting=2, cuti_bersama=1, cuti_cltn=1),
+        incentive=150_000, reduction=50_000,
+    )  # fmt: skip
+    line = (await api.as_role(region_a, Role.EMPLOYEE, LEAVE_Q, {"month": CUR_KEY})).data[
+        "myTpp"]["current"]  # fmt: skip
+    shown = [(d["leaveType"], d["label"], d["amount"]) for d in line["leaveDeductions"]]
+    # 2.000.000 discipline part: besar 2 × 0,25 %, sakit 3 × 0,5 %, alasan penting 2 × 1 %,
+    # CLTN 1 × 5 %; annual (0 %) and cuti bersama (default 0 %) deduct nothing
+    assert shown == [
+        ("cuti_tahunan", "Cuti tahunan", 0),
+        ("cuti_besar", "Cuti besar", 10_000),
+        ("cuti_sakit", "Cuti sakit", 30_000),
+        ("cuti_melahirkan", "Cuti melahirkan", 0),
+        ("cuti_alasan_penting", "Cuti karena alasan penting", 40_000),
+        ("cuti_bersama", "Cuti bersama", 0),
+        ("cuti_cltn", "Cuti di luar tanggungan negara", 100_000),
+    ]
+    assert [a for _, _, a in shown] == list(expected.leave_deductions)  # SQL = Python
+    assert line["leaveDeduction"] == expected.leave_deduction == 180_000
+    assert line["deductionPct"] == "14.50"  # 5,5 % of alpa/TL/PSW + 9 % of leave
+    assert (line["disciplinePart"], line["total"]) == (expected.discipline_part, expected.total)
+    items = {i["label"]: i["amount"] for i in line["items"]}
+    assert items["Potongan cuti di luar tanggungan negara"] == -100_000
+    assert items["Potongan cuti karena alasan penting"] == -40_000
+    assert all(f"Potongan {LEAVE_LABELS[t].lower()}" in items for t in LEAVE_TYPES)
+
+    csv_text = (await admin(api, region_a, EXPORT, {"month": CUR_KEY})).data["tppExportCsv"]
+    header, *records = [r.split(";") for r in csv_text.strip().split("\r\n")]
+    row = dict(zip(header, next(r for r in records if r[0] == s1.nip), strict=True))
+    assert row["Potongan Cuti Sakit"] == "30000"
+    assert row["Potongan Cuti Di Luar Tanggungan Negara"] == "100000"
+    assert row["Potongan Disiplin (%)"] == "14,5"
+    other = dict(zip(header, next(r for r in records if r[0] == s2.nip), strict=True))
+    assert other["Potongan Cuti Sakit"] == "30000"  # 5 × 0,5 % of 1.200.000
+
+
+async def test_a_version_stored_before_leave_types_reads_them_as_zero(api, region_a, owner_conn):
+    """A row written with the columns of the first version (no leave types but the annual
+    rate, then called leave_day) reads the other types as 0 %."""
+    await owner_conn.execute(
+        "INSERT INTO tpp_rule_sets (tenant_id, effective_month, weight_performance,"
+        " weight_discipline, pct_sangat_baik, pct_baik, pct_butuh_perbaikan, pct_kurang,"
+        " pct_sangat_kurang, pct_belum_dinilai, absent_day, tl1, tl2, tl3, tl4, psw1, psw2,"
+        " psw3, psw4, cuti_tahunan) VALUES ($1, '2025-01-01', 60, 40, 100, 100, 75, 50, 25,"
+        " 0, 2.5, 0.5, 1, 1.25, 1.5, 0.5, 1, 1.25, 1.5, 1)",
+        region_a.id,
+    )
+    listed = await admin(
+        api, region_a, "{ tppRuleSets { cutiTahunan cutiSakit cutiBersama cutiCltn } }"
+    )
+    assert listed.data["tppRuleSets"] == [
+        {"cutiTahunan": "1.00", "cutiSakit": "0.00", "cutiBersama": "0.00", "cutiCltn": "0.00"}
+    ]

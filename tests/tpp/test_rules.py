@@ -74,3 +74,26 @@ def test_rounding_is_half_up_once_per_part():
         compute(DEFAULTS, base=5, predikat="KURANG", attendance=Attendance()).performance_part == 2
     )
     assert c.total == c.performance_part + c.discipline_part
+
+
+def test_each_leave_type_has_its_rate_and_its_deduction():
+    regional = replace(
+        DEFAULTS, cuti_sakit=Decimal("0.5"), cuti_alasan_penting=Decimal("1"),
+        cuti_cltn=Decimal("5"),
+    )  # fmt: skip
+    days = Attendance(cuti_tahunan=4, cuti_sakit=3, cuti_alasan_penting=2, cuti_cltn=1)
+    c = compute(regional, base=5_000_000, predikat="BAIK", attendance=days)
+    per_type = dict(zip(rules.LEAVE_TYPES, c.leave_deductions, strict=True))
+    # of the 2.000.000 discipline part: 3 × 0,5 % = 30.000; 2 × 1 % = 40.000; 1 × 5 % = 100.000;
+    # annual leave at its default 0 % deducts nothing
+    assert per_type == {
+        "cuti_tahunan": 0, "cuti_besar": 0, "cuti_sakit": 30_000, "cuti_melahirkan": 0,
+        "cuti_alasan_penting": 40_000, "cuti_bersama": 0, "cuti_cltn": 100_000,
+    }  # fmt: skip
+    assert c.leave_deduction == 170_000 and c.deduction_pct == Decimal("8.5")
+    assert c.discipline_part == 2_000_000 - 170_000
+    # every leave type defaults to 0 % (regions set their own) and is validated by name
+    assert all(getattr(DEFAULTS, t) == 0 for t in rules.LEAVE_TYPES)
+    bad = rules.validate_rule_set(replace(DEFAULTS, cuti_besar=Decimal("100.5")))
+    assert [(e.field, e.code) for e in bad] == [("cutiBesar", "OUT_OF_RANGE")]
+    assert "Potongan per hari cuti besar" in bad[0].message
