@@ -75,6 +75,7 @@ _TABLE = (
     Route(org.IMPORT_REQUESTED, job=jobs.IMPORT_EMPLOYEES),
     Route(org.IMPORT_FINISHED, notify=_kind("IMPORT_FINISHED")),
     Route(org.ACTING_APPOINTED, notify=_kind("ACTING_APPOINTED")),
+    Route(org.ACTING_ENDS_CHANGED, notify=_kind("ACTING_ENDS_CHANGED")),
     # performance
     Route(performance.PERIOD_OPENED, notify=_kind("PERIOD_OPENED")),
     Route(performance.PLAN_SUBMITTED, notify=_kind("PLAN_SUBMITTED")),

@@ -355,6 +355,17 @@ KINDS: tuple[Kind, ...] = (
         event_vars=("jabatan", "periode"),
     ),
     Kind(
+        name="ACTING_ENDS_CHANGED",
+        description="A region admin ended an acting appointment early or corrected its end "
+        "date (endActingAppointment): to the acting head.",
+        title="Perubahan masa tugas sebagai {jabatan}",
+        body="Yth. {nama},\n\nMasa tugas Anda sebagai {jabatan} diubah menjadi {periode}. "
+        "Sesudah tanggal terakhir itu kewenangan {jabatan} tidak lagi berlaku bagi Anda.",
+        link=None,
+        recipients=_account_of(_bigint("employee_id")),
+        event_vars=("jabatan", "periode"),
+    ),
+    Kind(
         name="COMPLAINT_OVERDUE",
         description="Daily: a public complaint still unanswered after its due day (the "
         "region's answerDueWorkingDays), to the head of its service's unit (the region "

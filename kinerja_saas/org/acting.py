@@ -22,7 +22,7 @@ from kinerja_saas.audit.service import record
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
-from kinerja_saas.errors import CommonError, ErrorCollector
+from kinerja_saas.errors import CommonError, ErrorCollector, NotFound
 from kinerja_saas.indonesian import long_date
 from kinerja_saas.org import events, queries
 from kinerja_saas.org.errors import ActingError
@@ -136,6 +136,68 @@ async def appoint(
             "kind": kind.value,
             "jabatan": title(kind, unit.name),
             "periode": f"{long_date(starts_on)} sampai {long_date(ends_on)}",
+        },
+    )
+    return appointment
+
+
+async def change_end(*, actor: Actor, appointment_id: int, ends_on: date) -> ActingAppointment:
+    """A region admin ends an appointment early or corrects its end date (later too: an
+    extension must not overlap the unit's next appointment). The rights follow the new
+    `ends_on` at once, since every check compares with the day. Audited; the acting head is
+    notified (ACTING_ENDS_CHANGED). Another region's appointment is NOT_FOUND (RLS)."""
+    actor.require(Role.REGION_ADMIN)
+    found = await scoped(ActingAppointment).get_or_none(id=appointment_id)
+    if found is None or not await queries.lock_unit(found.unit_id):
+        raise NotFound(CommonError.NOT_FOUND, field="id")
+    # Re-read under the unit's lock: an appointment or change of the same unit waits.
+    appointment = await scoped(ActingAppointment).get(id=appointment_id)
+    errors = ErrorCollector()
+    if ends_on < appointment.starts_on:
+        errors.add("endsOn", ActingError.ENDS_BEFORE_START)
+    else:
+        clash = (
+            await scoped(ActingAppointment)
+            .filter(
+                unit_id=appointment.unit_id,
+                starts_on__lte=ends_on,
+                ends_on__gte=appointment.starts_on,
+                id__not=appointment.id,
+            )
+            .order_by("starts_on")
+            .first()
+        )
+        if clash is not None:
+            errors.add(
+                "endsOn",
+                ActingError.ACTING_OVERLAP,
+                kind=PREFIX[clash.kind],
+                starts=long_date(clash.starts_on),
+                ends=long_date(clash.ends_on),
+            )
+    errors.raise_if_any()
+    if ends_on == appointment.ends_on:
+        return appointment
+    before = {"ends_on": appointment.ends_on.isoformat()}
+    appointment.ends_on = ends_on
+    await appointment.save_fields("ends_on")
+    await record(
+        actor=actor,
+        action="acting.change_end",
+        entity="acting_appointment",
+        entity_id=appointment.id,
+        before=before,
+        after={"ends_on": ends_on.isoformat()},
+    )
+    unit = await scoped(Unit).get(id=appointment.unit_id)
+    await emit(
+        events.ACTING_ENDS_CHANGED,
+        {
+            "appointment_id": appointment.id,
+            "employee_id": appointment.employee_id,
+            "unit_id": appointment.unit_id,
+            "jabatan": title(appointment.kind, unit.name),
+            "periode": f"{long_date(appointment.starts_on)} sampai {long_date(ends_on)}",
         },
     )
     return appointment

@@ -66,7 +66,7 @@ class ActingError(ErrorCode):
     ENDS_BEFORE_START = "BEFORE_START", "{field} tidak boleh sebelum tanggal mulai."
     BEFORE_CURRENT_POSITION = (
         "BEFORE_CURRENT_POSITION",
-        "{field} harus setelah awal jabatan saat ini ({starts}).",
+        "{field} tidak boleh sebelum awal jabatan saat ini ({starts}).",
     )
     NOTHING_TO_TRANSFER = (
         "REQUIRED",

@@ -27,6 +27,14 @@ class ActingAppointed(TypedDict):
     periode: str  # "1 Desember 2026 sampai 31 Desember 2026"
 
 
+class ActingEndsChanged(TypedDict):
+    appointment_id: int
+    employee_id: int  # the acting head
+    unit_id: int
+    jabatan: str  # "Plt. Kepala Bidang A", for the notification
+    periode: str  # the new range, "1 Desember 2026 sampai 15 Desember 2026"
+
+
 IMPORT_REQUESTED = Topic(
     "org.import.requested",
     ImportRequested,
@@ -45,4 +53,11 @@ ACTING_APPOINTED = Topic(
     person is told (ACTING_APPOINTED).""",
 )
 
-TOPICS = (IMPORT_REQUESTED, IMPORT_FINISHED, ACTING_APPOINTED)
+ACTING_ENDS_CHANGED = Topic(
+    "org.acting_ends_changed",
+    ActingEndsChanged,
+    """A region admin ended an acting appointment early or corrected its end date
+    (endActingAppointment): the acting head is told the new range (ACTING_ENDS_CHANGED).""",
+)
+
+TOPICS = (IMPORT_REQUESTED, IMPORT_FINISHED, ACTING_APPOINTED, ACTING_ENDS_CHANGED)

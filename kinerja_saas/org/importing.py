@@ -387,6 +387,13 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
         request_id=f"import:{job_id}",
         written_ids=[r["id"] for r in upserted] + [r["id"] for r in deactivated],
     )
+    # Position history: one statement for everyone whose unit, supervisor or jabatan the
+    # file changed, and a first stretch for everyone it added.
+    await queries.record_import_positions(
+        tenant_id=tenant_id,
+        written_ids=[r["id"] for r in upserted],
+        created_by=actor.user_id or None,
+    )
     # A changed e-mail follows to the employee's login (validation refused e-mails of
     # other people's logins; one still free is taken).
     if "email" in present:

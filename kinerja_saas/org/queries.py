@@ -672,6 +672,50 @@ async def audit_import(
     )
 
 
+async def record_import_positions(
+    *, tenant_id: int, written_ids: list[int], created_by: int | None
+) -> tuple[int, Any]:
+    """The roster import's position history, in one statement for every employee it wrote
+    ($2), as org/positions.record_change does for one: a new employee's first stretch opens on
+    the region's today; an employee whose unit, supervisor or jabatan changed (against
+    import_before) has their open stretch closed the day before (written from the snapshot
+    when they had none) and a new one opened, or the open stretch amended when it began today
+    or later. Written by data-modifying CTEs over disjoint rows of one snapshot."""
+    return await db().execute_query(
+        f"WITH day AS MATERIALIZED (SELECT {REGION_DAY} AS d),"
+        " moved AS MATERIALIZED ("
+        "  SELECT e.id, e.unit_id, e.supervisor_id, e.position, b.id IS NULL AS is_new,"
+        "    (b.snapshot ->> 'unit_id')::bigint AS old_unit_id,"
+        "    (b.snapshot ->> 'supervisor_id')::bigint AS old_supervisor_id,"
+        "    b.snapshot ->> 'position' AS old_position, h.id AS open_id,"
+        "    h.starts_on IS NOT NULL AND h.starts_on >= day.d AS amend"
+        "  FROM employees e CROSS JOIN day LEFT JOIN import_before b ON b.id = e.id"
+        "  LEFT JOIN LATERAL (SELECT p.id, p.starts_on FROM position_history p"
+        "    WHERE p.tenant_id = $1 AND p.employee_id = e.id AND p.ends_on IS NULL"
+        "    ORDER BY p.id DESC LIMIT 1) h ON true"
+        "  WHERE e.tenant_id = $1 AND e.id = ANY($2::bigint[]) AND (b.id IS NULL"
+        "    OR (e.unit_id, e.supervisor_id, e.position) IS DISTINCT FROM"
+        "    ((b.snapshot ->> 'unit_id')::bigint, (b.snapshot ->> 'supervisor_id')::bigint,"
+        "     b.snapshot ->> 'position'))),"
+        " amended AS (UPDATE position_history p SET unit_id = m.unit_id,"
+        "    supervisor_id = m.supervisor_id, position = m.position FROM moved m"
+        "  WHERE p.tenant_id = $1 AND p.id = m.open_id AND m.amend RETURNING p.id),"
+        " closed AS (UPDATE position_history p SET ends_on = (SELECT d FROM day) - 1"
+        "  FROM moved m WHERE p.tenant_id = $1 AND p.id = m.open_id AND NOT m.amend"
+        "  RETURNING p.id)"
+        " INSERT INTO position_history (tenant_id, employee_id, unit_id, supervisor_id,"
+        "  position, starts_on, ends_on, created_by, created_at)"
+        # where someone without a history was until yesterday, then the new stretches
+        " SELECT $1, m.id, m.old_unit_id, m.old_supervisor_id, m.old_position, NULL::date,"
+        "  (SELECT d FROM day) - 1, $3::bigint, now() FROM moved m"
+        "  WHERE NOT m.is_new AND m.open_id IS NULL"
+        " UNION ALL"
+        " SELECT $1, m.id, m.unit_id, m.supervisor_id, m.position, (SELECT d FROM day),"
+        "  NULL::date, $3::bigint, now() FROM moved m WHERE NOT m.amend",
+        [tenant_id, written_ids, created_by],
+    )
+
+
 async def follow_changed_emails(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
     """A changed e-mail follows to the employee's login when no other login has it."""
     return await db().execute_query(

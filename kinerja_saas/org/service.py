@@ -20,7 +20,7 @@ from kinerja_saas.auth.revocation import revoke_logins
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, api_field
-from kinerja_saas.org import queries, rules
+from kinerja_saas.org import positions, queries, rules
 from kinerja_saas.org.errors import OrgError
 from kinerja_saas.org.models import Employee, PositionType, Unit, UnitKind
 from kinerja_saas.org.queries import ORDER_COLUMNS as ORDER_COLUMNS
@@ -353,18 +353,31 @@ async def create_employee(
 
 
 async def update_employee(
-    *, actor: Actor, employee_id: int, data: EmployeeData, today: date | None = None
+    *,
+    actor: Actor,
+    employee_id: int,
+    data: EmployeeData,
+    today: date | None = None,
+    effective_on: date | None = None,
 ) -> Employee:
+    """Updates the employee. A new unit, supervisor or jabatan is written to their position
+    history from `effective_on` (a transfer's date; by default the region's today). Their
+    plans keep the evaluator recorded on them: only a transfer reassigns a plan
+    (performance/transfers.py)."""
     require_region_admin(actor)
     if data.supervisor_id is not UNSET:
         await lock_org_structure()  # the cycle check must see every committed change
     employee = await _get_employee(employee_id)
     before = snapshot(employee, EMPLOYEE_FIELDS)
+    placement = positions.Placement.of(employee)
     old_supervisor = employee.supervisor_id
     values = await _validate_employee(data, existing=employee, today=today or date.today())
     if values:
         employee.update_from_dict(values)
         await employee.save_fields(*values)
+        await positions.record_change(
+            actor=actor, before=placement, after=employee, effective_on=effective_on
+        )
     after = snapshot(employee, EMPLOYEE_FIELDS)
     if after != before:
         await record(

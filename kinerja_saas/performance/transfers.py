@@ -60,9 +60,7 @@ async def transfer_employee(
         actor=actor,
         employee_id=employee_id,
         data=org.EmployeeData(unit_id=unit_id, supervisor_id=supervisor_id, position=position),
-    )
-    await positions.record_transfer(
-        actor=actor, before=before, after=after, effective_on=effective_on
+        effective_on=effective_on,  # writes the position history from that day
     )
     new_evaluator = after.supervisor_id
     new_evaluator_supervisor = (

@@ -234,6 +234,24 @@ class OrgMutation:
         )
 
     @strawberry.mutation(
+        description="Region admin: end an acting appointment early, or correct its end date "
+        "(endsOn, the last day included; not before startsOn, not overlapping another "
+        "appointment of the unit). The acting head's rights follow the new date at once; "
+        "they are notified (ACTING_ENDS_CHANGED)."
+    )
+    async def end_acting_appointment(
+        self, info: strawberry.Info, id: strawberry.ID, ends_on: date
+    ) -> ActingAppointmentPayload:
+        actor = info.context.require_region_actor()
+        return await mutate(
+            ActingAppointmentPayload,
+            lambda: acting.change_end(
+                actor=actor, appointment_id=parse_id(id, "id"), ends_on=ends_on
+            ),
+            ActingAppointment.of,
+        )
+
+    @strawberry.mutation(
         description="Region admin: transfer (mutasi) an employee to another unit, supervisor or "
         "jabatan from a date; their plans follow (see TransferEmployeeInput)."
     )

@@ -138,6 +138,16 @@ CASES = [
         {SUPERVISOR},
     ),
     (
+        "org.acting_ends_changed",
+        lambda r: {
+            "employee_id": _employee(r, "chief"),
+            "jabatan": "Plh. Kepala Bidang B",
+            "periode": "1 Desember 2026 sampai 3 Desember 2026",
+        },
+        {SUPERVISOR},
+        {SUPERVISOR},
+    ),
+    (
         "performance.dialog_note_added",
         lambda r: {
             "plan_id": 1,
@@ -237,6 +247,22 @@ async def test_a_tim_penilai_appeal_reaches_the_tims_members_and_acting_texts_re
     (note,) = [n for n in await inbox(region_a, OFFICER) if n.kind == "ACTING_APPOINTED"]
     assert note.title == "Penunjukan sebagai Plt. Kepala Bidang A"
     assert "Anda ditunjuk sebagai Plt. Kepala Bidang A untuk 1 Desember 2026 sampai" in note.body
+    event = await emit_event(
+        region_a,
+        "org.acting_ends_changed",
+        {
+            "employee_id": _employee(region_a, "other"),
+            "jabatan": "Plt. Kepala Bidang A",
+            "periode": "1 Desember 2026 sampai 15 Desember 2026",
+        },
+    )
+    await fan_out(pool, region_a, event)
+    (note,) = [n for n in await inbox(region_a, OFFICER) if n.kind == "ACTING_ENDS_CHANGED"]
+    assert note.title == "Perubahan masa tugas sebagai Plt. Kepala Bidang A"
+    assert (
+        "Masa tugas Anda sebagai Plt. Kepala Bidang A diubah menjadi 1 Desember 2026 sampai "
+        "15 Desember 2026." in note.body
+    )
 
 
 async def test_a_submitted_plan_also_reaches_the_acting_head_while_they_act(region_a, pool):

@@ -80,7 +80,7 @@ async def test_a_transfer_reassigns_the_plan_and_each_checkpoint_keeps_its_evalu
     assert r.data["positionHistory"] == [
         {
             "unitId": str(region_a.units["a"].id),
-            "supervisorId": str(e["other"].id),  # as the organisation change left it
+            "supervisorId": str(e["chief"].id),  # before the organisation change
             "position": "staff1",
             "startsOn": None,
             "endsOn": (today - timedelta(days=1)).isoformat(),
@@ -89,7 +89,7 @@ async def test_a_transfer_reassigns_the_plan_and_each_checkpoint_keeps_its_evalu
             "unitId": str(region_a.units["b"].id),
             "supervisorId": str(e["other"].id),
             "position": "Analis Kebijakan",
-            "startsOn": today.isoformat(),
+            "startsOn": today.isoformat(),  # the change's stretch of today, amended
             "endsOn": None,
         },
     ]

@@ -70,8 +70,9 @@ FINALISE = """mutation($id: ID!, $note: String) { finaliseEvaluation(id: $id,
 
 
 async def fill_lifecycle_tables(region: Any) -> None:
-    """A row in each table of issue #18's lifecycle: an acting appointment (next year), a
-    position history (staff2's change of jabatan) and a Tim Penilai Kinerja member."""
+    """A row in each table of issue #18's lifecycle: an acting appointment (next year, its end
+    then corrected), a position history (staff2's change of jabatan) and a Tim Penilai
+    Kinerja member."""
     from datetime import timedelta
 
     from kinerja_saas.org import acting
@@ -81,13 +82,17 @@ async def fill_lifecycle_tables(region: Any) -> None:
     admin = region.actor(Role.REGION_ADMIN)
     async with tenant_transaction(region.id):
         today = await region_today()
-        await acting.appoint(
+        appointment = await acting.appoint(
             actor=admin,
             unit_id=region.units["b"].id,
             employee_id=region.employees["staff2"].id,
             kind=ActingKind.PLT,
             starts_on=today + timedelta(days=400),
             ends_on=today + timedelta(days=401),
+        )
+        # ended a day early (endActingAppointment)
+        await acting.change_end(
+            actor=admin, appointment_id=appointment.id, ends_on=today + timedelta(days=400)
         )
         # a change of jabatan only: plans stay with the same evaluator
         await transfers.transfer_employee(

@@ -71,6 +71,7 @@ FIELD_IDS = {
     "deactivateUnit": "spare_unit",
     "updateEmployee": "spare_employee",
     "deactivateEmployee": "spare_employee",
+    "endActingAppointment": "acting_appointment",
     "advancePeriod": "period",
     "setCheckpointDeadline": "checkpoint",
     "submitPlan": "plan",

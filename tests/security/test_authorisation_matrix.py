@@ -103,6 +103,7 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "grantRole": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
     "appointActing": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
     "transferEmployee": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
+    "endActingAppointment": (UNAUTH, NO_REGION, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND),
     "appointAppraisalTeamMember": (
         UNAUTH,
         NO_REGION,

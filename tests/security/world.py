@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -18,9 +19,9 @@ from kinerja_saas.auth.roles import Role
 from kinerja_saas.database import owner_connection_params
 from kinerja_saas.documents import service as documents
 from kinerja_saas.documents.rules import DocumentKind
-from kinerja_saas.org import importing
+from kinerja_saas.org import acting, importing
 from kinerja_saas.org import service as org
-from kinerja_saas.org.models import PositionType, UnitKind
+from kinerja_saas.org.models import ActingKind, PositionType, UnitKind
 from kinerja_saas.performance import evaluations
 from tenants.context import tenant_transaction
 from tests.complaints.helpers import fill_complaint_tables
@@ -99,6 +100,16 @@ async def seed_region(password_hash: str, name: str, settings) -> SeededRegion:
             roles=[Role.EMPLOYEE.value],
             employee_id=spare.id,
         )
+        # An appointment from a month ago to a month ahead: endActingAppointment's cells
+        # move its end to today (a Date argument's value) and back is never needed.
+        appointment = await acting.appoint(
+            actor=admin,
+            unit_id=spare_unit.id,
+            employee_id=spare.id,
+            kind=ActingKind.PLT,
+            starts_on=date.today() - timedelta(days=30),
+            ends_on=date.today() + timedelta(days=30),
+        )
         job = await importing.stage_import(
             actor=admin,
             filename="pegawai.csv",
@@ -129,6 +140,7 @@ async def seed_region(password_hash: str, name: str, settings) -> SeededRegion:
         "employee": region.employees["staff1"].id,
         "spare_employee": spare.id,
         "spare_user": spare_user.id,
+        "acting_appointment": appointment.id,
         "period": region.period.id,
         "checkpoint": cycle.checkpoint_id,
         "plan": cycle.plan_id,
