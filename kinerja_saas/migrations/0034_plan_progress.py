@@ -195,6 +195,7 @@ CREATE FUNCTION kinerja_progress_refresh(p_tenant bigint, p_plans bigint[]) RETU
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_cap numeric;
+    v_nestloop text;
 BEGIN
     IF p_plans IS NULL OR cardinality(p_plans) = 0 THEN
         RETURN;
@@ -209,7 +210,13 @@ BEGIN
     IF cardinality(p_plans) <= %(small)s THEN
 %(static)s;
     ELSE
+        -- A large batch joins whole sets: hash joins. PostgreSQL 16 (the embedded server)
+        -- chose nested loops over the CTEs here and spent minutes on 300 plans, where 15
+        -- took a moment; the setting is put back at once (and by the transaction's end).
+        v_nestloop := current_setting('enable_nestloop');
+        PERFORM set_config('enable_nestloop', 'off', true);
         EXECUTE $apply$%(dynamic)s$apply$ USING p_tenant, p_plans, v_cap;
+        PERFORM set_config('enable_nestloop', v_nestloop, true);
     END IF;
 END
 $$;
