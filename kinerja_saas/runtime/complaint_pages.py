@@ -22,7 +22,7 @@ from kinerja_saas.errors import FieldError, NotFound, ValidationFailed
 from kinerja_saas.indonesian import long_date
 from kinerja_saas.ratelimit import RateLimited
 from kinerja_saas.runtime.survey_pages import SurveyPages, _client_ip
-from kinerja_saas.surveys import form_token, page_texts
+from kinerja_saas.surveys import form_token
 from tenants.context import TenantUnavailable, tenant_transaction
 
 MAX_FORM_FIELDS = 10
@@ -140,26 +140,17 @@ class ComplaintPages(SurveyPages):
             return self._not_found()
         except NotFound:
             return self._gone()
-        if limited is not None:
-            return self._complaint_form(
-                fm,
-                code,
-                token=token if token_ok else form_token.issue(self._secret, code),
-                values=values,
-                notice=self._retry_text(limited.retry_after, ctx.timezone),
-                status=429,
-                headers={"retry-after": str(limited.retry_after)},
-            )
-        if not token_ok:
-            return self._complaint_form(
-                fm,
-                code,
-                token=form_token.issue(self._secret, code),
-                values=values,
-                notice=page_texts.TOKEN_REFUSED,
-                status=400,
-            )
-        return self._complaint_form(fm, code, token=token, values=values, errors=errors, status=422)
+        return self._refused(
+            self._complaint_form,
+            fm,
+            code,
+            token=token,
+            token_ok=token_ok,
+            values=values,
+            errors=errors,
+            limited=limited,
+            timezone=ctx.timezone,
+        )
 
     async def status_page(self, request: Request) -> Response:
         typed = request.query_params.get("kode", "")[:40]

@@ -16,8 +16,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -188,6 +190,43 @@ class SurveyPages:
             text += f" (sekitar pukul {page_texts.clock_text(at, zone)})"
         return text + "."
 
+    def _refused(
+        self,
+        render: Callable[..., HTMLResponse],
+        fm: Any,
+        code: str,
+        *,
+        token: str,
+        token_ok: bool,
+        values: dict,
+        errors: list[FieldError],
+        limited: RateLimited | None,
+        timezone: str,
+    ) -> HTMLResponse:
+        """A public form (`render`: the survey's or the complaint's) shown again after its
+        POST was refused: over a rate limit (429 with retry-after, the typed values kept), a
+        stale or forged form token (400, a fresh token), otherwise invalid input (422)."""
+        if limited is not None:
+            return render(
+                fm,
+                code,
+                token=token if token_ok else form_token.issue(self._secret, code),
+                values=values,
+                notice=self._retry_text(limited.retry_after, timezone),
+                status=429,
+                headers={"retry-after": str(limited.retry_after)},
+            )
+        if not token_ok:
+            return render(
+                fm,
+                code,
+                token=form_token.issue(self._secret, code),
+                values=values,
+                notice=page_texts.TOKEN_REFUSED,
+                status=400,
+            )
+        return render(fm, code, token=token, values=values, errors=errors, status=422)
+
     def _form(
         self,
         fm: public.Form,
@@ -333,26 +372,17 @@ class SurveyPages:
             not fm.is_open
         ):
             return self._closed(fm)
-        if limited is not None:
-            return self._form(
-                fm,
-                code,
-                token=token if token_ok else form_token.issue(self._secret, code),
-                values=values,
-                notice=self._retry_text(limited.retry_after, fm.timezone),
-                status=429,
-                headers={"retry-after": str(limited.retry_after)},
-            )
-        if not token_ok:
-            return self._form(
-                fm,
-                code,
-                token=form_token.issue(self._secret, code),
-                values=values,
-                notice=page_texts.TOKEN_REFUSED,
-                status=400,
-            )
-        return self._form(fm, code, token=token, values=values, errors=errors, status=422)
+        return self._refused(
+            self._form,
+            fm,
+            code,
+            token=token,
+            token_ok=token_ok,
+            values=values,
+            errors=errors,
+            limited=limited,
+            timezone=fm.timezone,
+        )
 
     async def thanks_page(self, request: Request) -> Response:
         code = request.path_params["code"]
