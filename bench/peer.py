@@ -45,7 +45,7 @@ from bench.common import (
     fresh_database,
     run_until_terminated,
 )
-from bench.employees_list import Region, access_token, first_region
+from bench.employees_list import Region, admin_token, first_region
 from bench.generate import generate
 from bench.generate_cycle import generate_cycle
 from kinerja_saas.database import app_connection_params, build_pg_url, parse_pg_url
@@ -410,7 +410,7 @@ async def main(args: argparse.Namespace) -> int:
     ensure_peer_installed()
     owner_url, settings, tenant_id, app = await prepare(args, server_url, redis_url)
     region = await first_region(owner_url, tenant_id)
-    token = access_token(settings, region)
+    token = admin_token(settings, region)
     app_url = build_pg_url(app)
     workers = args.workers or len(os.sched_getaffinity(0))
     contenders: dict[str, Any] = {
@@ -426,6 +426,16 @@ async def main(args: argparse.Namespace) -> int:
         ),
         "PostGraphile 4": Peer(app_url, tenant_id, workers, RESULTS_DIR / "peer.postgraphile.log"),
     }
+    if args.baseline:
+        # Another checkout's code (e.g. main) in the same run, cache off: its own `kinerja
+        # serve` with PYTHONPATH pointing at it, as many processes as ours.
+        contenders["baseline, cache off"] = Platform(
+            owner_url,
+            redis_url,
+            RESULTS_DIR / "peer.baseline.log",
+            workers,
+            {"KINERJA_RESPONSE_CACHE_ENTRIES": "0", "PYTHONPATH": args.baseline},
+        )
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     results: dict[tuple[str, str], Result] = {}
     problems: list[str] = []
@@ -434,6 +444,8 @@ async def main(args: argparse.Namespace) -> int:
             await server.start()
         print(f"servers up ({workers} processes each); checking answers …", flush=True)
         all_shapes = await shapes(owner_url, region)
+        if args.shapes:
+            all_shapes = [s for s in all_shapes if any(w in s.name for w in args.shapes)]
         bodies = {}
         async with httpx.AsyncClient(timeout=30) as client:
             for shape in all_shapes:
@@ -497,7 +509,7 @@ async def main(args: argparse.Namespace) -> int:
                 f"{' / '.join(f'{v:.1f}' for v in r.p50_ms):>14}"
                 f"{' / '.join(f'{v:.1f}' for v in r.p99_ms):>16}"
             )
-        for name in ("platform", "platform, cache off"):
+        for name in [n for n in contenders if not n.startswith("PostGraphile")]:
             r = results[(name, shape.name)]
             ratio = statistics.mean(r.rps) / statistics.mean(peer.rps)
             tail = max(r.p99_ms) / statistics.median(r.p50_ms)
@@ -558,6 +570,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--database", default=BENCH_DB)
     parser.add_argument("--reuse", action="store_true", help="reuse the database if it exists")
+    parser.add_argument(
+        "--baseline", default=None, help="path of another checkout to run (cache off) as well"
+    )
+    parser.add_argument(
+        "--shapes", nargs="*", default=None, help="only the shapes whose name contains one of these"
+    )
     return parser.parse_args(argv)
 
 
