@@ -27,6 +27,7 @@ viewer enters only when the statement is built, through the root's predicate and
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +95,14 @@ class Rel:
 
 
 @dataclass(frozen=True)
+class Nested:
+    """Columns of the same row (a joined row's) read as a nested object of the field's
+    type; null where the `present` column is null."""
+
+    present: str | None = None
+
+
+@dataclass(frozen=True)
 class Root:
     """What a root field's compiler answers: `build(builder, shape)` returns the subquery
     of the field's value; `cursor` is the (column, tag) of a connection's cursors, None
@@ -101,13 +110,13 @@ class Root:
     selects one)."""
 
     build: Callable[[json_select.Builder, Any], str]
-    cursor: tuple[str, str] | None = None
+    cursor: tuple[str | None, str] | None = None
     has_previous: bool = False
 
 
-RootCompiler = Callable[..., Root]
+RootCompiler = Callable[..., Any]  # returns a Root, or an awaitable of one
 
-_TYPES: dict[str, dict[str, Col | Rel]] = {}
+_TYPES: dict[str, dict[str, Col | Rel | Nested]] = {}
 _CONNECTIONS: dict[str, tuple[str, str]] = {}  # connection type → (edge type, node type)
 _ROOTS: dict[str, RootCompiler] = {}
 PAGE_INFO = "PageInfo"
@@ -118,7 +127,7 @@ def _type_name(cls: Any) -> str:
     return cls.__strawberry_definition__.name
 
 
-def declare(cls: Any, **fields: Col | Rel) -> None:
+def declare(cls: Any, **fields: Col | Rel | Nested) -> None:
     """The compilable fields of a Strawberry type (GraphQL field names)."""
     _TYPES[_type_name(cls)] = dict(fields)
 
@@ -270,6 +279,9 @@ class _Walk:
                 nullable = not isinstance(definition.type, GraphQLNonNull)
                 target = _object(definition.type)
                 items.append((key, ("rel", spec, self.tree(target, self.subsets(nodes)), nullable)))
+            elif isinstance(spec, Nested):
+                target = _object(definition.type)
+                items.append((key, ("nested", spec, self.tree(target, self.subsets(nodes)))))
             else:
                 raise NotCompilable
         return tuple(items)
@@ -373,6 +385,10 @@ def _shape(tree: Tree, viewer: Actor, reveal: json_select.Reveal | None = None) 
             spec: Rel = item[1]
             inner = _shape(item[2], viewer, spec.reveal(viewer) if spec.reveal else None)
             keys.append((key, json_select.ToOne(spec.table, spec.key, inner)))
+        elif kind == "nested":
+            nested: Nested = item[1]
+            inner = _shape(item[2], viewer, reveal)
+            keys.append((key, json_select.SameRow(inner, nested.present)))
         else:
             raise NotCompilable
     return json_select.Obj(tuple(keys), reveal)
@@ -548,6 +564,8 @@ class CompiledReads(SchemaExtension):
                     config=ec.schema.config,
                 )
                 root_ = _ROOTS[root_plan.name](context, **kwargs)
+                if inspect.isawaitable(root_):
+                    root_ = await root_
             except Exception as exc:
                 # Refused arguments, a missing right: the resolver raises it again, with its
                 # path and code.

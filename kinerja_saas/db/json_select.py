@@ -93,9 +93,11 @@ class ToOne:
 
 @dataclass(frozen=True)
 class SameRow:
-    """The current row again, as another object (a connection edge's node)."""
+    """The current row again, as another object (a connection edge's node, or columns of a
+    joined row read as a nested object); null where the `present` column is null."""
 
     shape: Obj
+    present: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class Cursor:
     """The keyset cursor of the current row as schema/pagination.py encodes it:
     urlsafe base64 of the JSON array [value of `column`, id, tag] (text columns only)."""
 
-    column: str
+    column: str | None  # None: the cursor carries no sort value (keyset by id alone)
     tag: str
 
 
@@ -154,10 +156,16 @@ class Builder:
                 f" AND {other}.id = {alias}.{_name(node.key)})"
             )
         if isinstance(node, SameRow):
-            return self.obj(node.shape, alias)
+            if node.present is None:
+                return self.obj(node.shape, alias)
+            present = f"{alias}.{_name(node.present)}"
+            return f"CASE WHEN {present} IS NOT NULL THEN {self.obj(node.shape, alias)} END"
         if isinstance(node, Cursor):
+            value = (
+                "'null'" if node.column is None else f"to_json({alias}.{_name(node.column)})::text"
+            )
             array = (
-                f"'[' || to_json({alias}.{_name(node.column)})::text || ',' || {alias}.id::text"
+                f"'[' || {value} || ',' || {alias}.id::text"
                 f" || ',' || to_json({self.sql.param(node.tag)}::text)::text || ']'"
             )
             return f"translate(encode(convert_to({array}, 'UTF8'), 'base64'), E'+/\\n', '-_')"

@@ -288,3 +288,45 @@ async def test_over_http_with_the_gql_client(region, settings, redis):
     # The supervisor sees their own contacts on their people's supervisor, not the head's.
     emails = {e["node"]["supervisor"]["email"] for e in page["edges"]}
     assert emails <= {None, region.employees["chief"].email} and len(emails) == 2
+
+
+# --- trainingAssignments: the officer's list ------------------------------------------------
+
+OFFICER_LIST = """query($f: TrainingAssignmentFilter, $first: Int, $after: String) {
+  trainingAssignments(filter: $f, first: $first, after: $after) { __typename
+    edges { cursor node { id status reason reasonValue waitingPosition predikat evaluationId
+      periodId certificateRef completedAt createdAt
+      employee { id nip name email phone unitId unitName }
+      programme { id title jpHours mode trainingUnitId } batch { id name startsOn endsOn } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+
+async def test_the_officers_list_and_other_roles(api, ordinary, region_a):
+    from kinerja_saas.training.assignment import assign_for_period
+    from tenants.context import tenant_transaction
+    from tests.training.helpers import build_catalogue, finalised_reports
+
+    await build_catalogue(region_a, capacity=2)
+    await finalised_reports(region_a, count=3, predikat="SANGAT_KURANG")
+    async with tenant_transaction(region_a.id):
+        await assign_for_period(period_id=region_a.period.id)
+    res = await same(api, ordinary, region_a, OFFICER, OFFICER_LIST, {"first": 100})
+    edges = res.data["trainingAssignments"]["edges"]
+    assert len(edges) == 3 and {e["node"]["batch"] is None for e in edges} == {True, False}
+    after, seen = None, []
+    for _ in range(5):  # pages of two
+        res = await same(
+            api, ordinary, region_a, OFFICER, OFFICER_LIST, {"first": 2, "after": after}
+        )
+        page = res.data["trainingAssignments"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == [e["node"]["id"] for e in edges]
+    for status in ("WAITING", "ASSIGNED", "COMPLETED"):
+        await same(api, ordinary, region_a, OFFICER, OFFICER_LIST, {"f": {"status": status}})
+    # Not an officer: refused by the ordinary path, as ever.
+    for role in (ADMIN, SUPERVISOR, EMPLOYEE):
+        res = await same(api, ordinary, region_a, role, OFFICER_LIST, compiled=False)
+        assert res.codes == ["FORBIDDEN"]
