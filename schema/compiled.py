@@ -551,7 +551,7 @@ class CompiledReads(SchemaExtension):
         if plan is None:
             return None
         builder = json_select.Builder(Sql(current_tenant_id()))
-        roots: list[tuple[str, str]] = []
+        roots: list[tuple[str, str]] = []  # (response key, subquery)
         for root_plan in plan.roots:
             definition = query_type.fields[root_plan.name]
             raw = get_argument_values(definition, root_plan.node, coerced)
@@ -576,10 +576,12 @@ class CompiledReads(SchemaExtension):
                 else _shape(root_plan.tree, actor)
             )
             roots.append((root_plan.key, root_.build(builder, shape)))
-        text = await json_select.fetch(builder, roots)
-        data = orjson.loads(text)
-        for root_plan in plan.roots:
+        texts = await json_select.fetch(builder, [expr for _, expr in roots])
+        data: dict[str, Any] = {}
+        for root_plan, text in zip(plan.roots, texts, strict=True):
             definition = query_type.fields[root_plan.name]
-            if data[root_plan.key] is None and isinstance(definition.type, GraphQLNonNull):
+            if text is None and isinstance(definition.type, GraphQLNonNull):
                 return None  # the resolver's error (not found…), from the ordinary path
+            # Sent as PostgreSQL wrote it: orjson embeds the text without reading it.
+            data[root_plan.key] = None if text is None else orjson.Fragment(text)
         return ExecutionResult(data=data, errors=None)

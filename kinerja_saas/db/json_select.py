@@ -254,14 +254,10 @@ def one_row(b: Builder, *, rows: str, shape: Obj) -> str:
     return f"(SELECT {b.obj(shape, alias)} FROM ({rows}) {alias})"
 
 
-async def fetch(b: Builder, roots: list[tuple[str, str]]) -> str:
-    """Runs the statement whose answer is the JSON object of `roots` ((key, subquery) in
-    order): the response's `data`, as text."""
-    if len(roots) > MAX_KEYS:
-        raise TooWide
-    body = ", ".join(f"{b.key(k)}, {expr}" for k, expr in roots)
+async def fetch(b: Builder, roots: list[str]) -> list[str | None]:
+    """Runs the statement answering each of `roots` (subqueries), in one row: each root's
+    JSON as text (None: SQL null)."""
+    columns = ", ".join(f"({expr})::text AS r{i}" for i, expr in enumerate(roots))
     client: Any = db()
-    _, rows = await client.execute_query(
-        f"SELECT json_build_object({body})::text AS data", b.sql.params
-    )
-    return rows[0]["data"]
+    _, rows = await client.execute_query(f"SELECT {columns}", b.sql.params)
+    return [rows[0][f"r{i}"] for i in range(len(roots))]
