@@ -95,6 +95,17 @@ class Rel:
 
 
 @dataclass(frozen=True)
+class Children:
+    """A to-many relation: the rows of `table` whose `key` is this row's id (same region),
+    where every `where` column is true, in `order`."""
+
+    table: str
+    key: str
+    where: tuple[str, ...] = ()
+    order: tuple[str, ...] = ("id",)
+
+
+@dataclass(frozen=True)
 class Nested:
     """Columns of the same row (a joined row's) read as a nested object of the field's
     type; null where the `present` column is null."""
@@ -116,7 +127,7 @@ class Root:
 
 RootCompiler = Callable[..., Any]  # returns a Root, or an awaitable of one
 
-_TYPES: dict[str, dict[str, Col | Rel | Nested]] = {}
+_TYPES: dict[str, dict[str, Col | Rel | Children | Nested]] = {}
 _CONNECTIONS: dict[str, tuple[str, str]] = {}  # connection type → (edge type, node type)
 _ROOTS: dict[str, RootCompiler] = {}
 PAGE_INFO = "PageInfo"
@@ -127,7 +138,7 @@ def _type_name(cls: Any) -> str:
     return cls.__strawberry_definition__.name
 
 
-def declare(cls: Any, **fields: Col | Rel | Nested) -> None:
+def declare(cls: Any, **fields: Col | Rel | Children | Nested) -> None:
     """The compilable fields of a Strawberry type (GraphQL field names)."""
     _TYPES[_type_name(cls)] = dict(fields)
 
@@ -279,6 +290,9 @@ class _Walk:
                 nullable = not isinstance(definition.type, GraphQLNonNull)
                 target = _object(definition.type)
                 items.append((key, ("rel", spec, self.tree(target, self.subsets(nodes)), nullable)))
+            elif isinstance(spec, Children):
+                target = _list_of_objects(definition.type)
+                items.append((key, ("children", spec, self.tree(target, self.subsets(nodes)))))
             elif isinstance(spec, Nested):
                 target = _object(definition.type)
                 items.append((key, ("nested", spec, self.tree(target, self.subsets(nodes)))))
@@ -327,6 +341,15 @@ def _object(type_: Any) -> GraphQLObjectType:
     if not isinstance(type_, GraphQLObjectType):
         raise NotCompilable
     return type_
+
+
+def _list_of_objects(type_: Any) -> GraphQLObjectType:
+    """The item type of [T!]! (non-null items only: a list never holds a null here)."""
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if not isinstance(type_, GraphQLList) or not isinstance(type_.of_type, GraphQLNonNull):
+        raise NotCompilable
+    return _object(type_.of_type)
 
 
 def _leaf_kind(type_: Any) -> str:
@@ -385,6 +408,12 @@ def _shape(tree: Tree, viewer: Actor, reveal: json_select.Reveal | None = None) 
             spec: Rel = item[1]
             inner = _shape(item[2], viewer, spec.reveal(viewer) if spec.reveal else None)
             keys.append((key, json_select.ToOne(spec.table, spec.key, inner)))
+        elif kind == "children":
+            many: Children = item[1]
+            inner = _shape(item[2], viewer)
+            keys.append(
+                (key, json_select.ToMany(many.table, many.key, inner, many.where, many.order))
+            )
         elif kind == "nested":
             nested: Nested = item[1]
             inner = _shape(item[2], viewer, reveal)

@@ -92,6 +92,18 @@ class ToOne:
 
 
 @dataclass(frozen=True)
+class ToMany:
+    """The rows of `table` whose `key` column is the current row's id (same region), where
+    every `where` column is true, in `order` (ascending), as a list of `shape`."""
+
+    table: str
+    key: str
+    shape: Obj
+    where: tuple[str, ...] = ()
+    order: tuple[str, ...] = ("id",)
+
+
+@dataclass(frozen=True)
 class SameRow:
     """The current row again, as another object (a connection edge's node, or columns of a
     joined row read as a nested object); null where the `present` column is null."""
@@ -109,7 +121,7 @@ class Cursor:
     tag: str
 
 
-Node = Column | Const | ToOne | SameRow | Cursor | Obj
+Node = Column | Const | ToOne | ToMany | SameRow | Cursor | Obj
 
 
 @dataclass
@@ -154,6 +166,15 @@ class Builder:
                 f"(SELECT {self.obj(node.shape, other)} FROM {_name(node.table)} {other}"
                 f" WHERE {other}.tenant_id = {alias}.tenant_id"
                 f" AND {other}.id = {alias}.{_name(node.key)})"
+            )
+        if isinstance(node, ToMany):
+            other = self.aliases.next()
+            where = "".join(f" AND {other}.{_name(c)}" for c in node.where)
+            by = ", ".join(f"{other}.{_name(c)}" for c in node.order)
+            return (
+                f"coalesce((SELECT json_agg({self.obj(node.shape, other)} ORDER BY {by})"
+                f" FROM {_name(node.table)} {other} WHERE {other}.tenant_id = {alias}.tenant_id"
+                f" AND {other}.{_name(node.key)} = {alias}.id{where}), '[]'::json)"
             )
         if isinstance(node, SameRow):
             if node.present is None:

@@ -263,6 +263,16 @@ def employee_json(
     return json_select.one_row(b, rows=rows, shape=shape)
 
 
+def unit_json(b: json_select.Builder, *, unit_id: int, shape: json_select.Obj) -> str:
+    """The region's unit `unit_id` as a subquery answering `shape` (null: none), as the
+    `unit` loader reads it (any unit of the region, active or not)."""
+    rows = (
+        f"SELECT {', '.join(UNIT_COLUMNS)} FROM org_units"
+        f" WHERE tenant_id = $1 AND id = {b.sql.param(unit_id)}"
+    )
+    return json_select.one_row(b, rows=rows, shape=shape)
+
+
 def contact_condition(scope: rules.ContactScope) -> json_select.Reveal:
     """`rules.ContactScope` in SQL: whether the row aliased `alias` (an employee) shows its
     contacts."""

@@ -214,6 +214,17 @@ def _compiled_employees(
     )
 
 
+@compiled.root("unit")
+def _compiled_unit(context: Context, id: strawberry.ID) -> compiled.Root:
+    context.require_region_actor()
+    unit_id = parse_id(id, "id")
+
+    def build(b: json_select.Builder, shape: json_select.Obj) -> str:
+        return org_queries.unit_json(b, unit_id=unit_id, shape=shape)
+
+    return compiled.Root(build=build)
+
+
 @compiled.root("employee")
 def _compiled_employee(context: Context, id: strawberry.ID) -> compiled.Root:
     actor = context.require_region_actor()

@@ -459,6 +459,11 @@ compiled.declare(
     depth=compiled.Col("depth"),
     isActive=compiled.Col("is_active"),
     parentId=compiled.Col("parent_id"),
+    parent=compiled.Rel(org_queries.UNITS_TABLE, "parent_id"),
+    # Active sub-units by name, then id (org.service.unit_children).
+    children=compiled.Children(
+        org_queries.UNITS_TABLE, "parent_id", where=("is_active",), order=("name", "id")
+    ),
 )
 compiled.declare(
     Employee,

@@ -220,7 +220,7 @@ async def test_another_regions_user_and_a_forged_region_header(api, ordinary, re
         "{ employees { totalCount edges { node { id } } } }",  # a resolver without a twin
         "{ employees { edges { node { id birthDate kind pangkat gender } } } }",
         "{ employees { edges { node { id login { email } } } } }",
-        "{ employees { edges { node { id unit { parent { id } children { id } } } } } }",
+        "{ employees { edges { node { id supervisor { unit { id } login { id } } } } } }",
         "{ employees { edges { node { id } } } units { id } }",  # a root without a twin
         "{ employees { edges { node { id @deprecated } } } }",  # refused by validation
         "{ employees { edges { node { ... on Employee { id } } } } me { email } }",
@@ -330,3 +330,37 @@ async def test_the_officers_list_and_other_roles(api, ordinary, region_a):
     for role in (ADMIN, SUPERVISOR, EMPLOYEE):
         res = await same(api, ordinary, region_a, role, OFFICER_LIST, compiled=False)
         assert res.codes == ["FORBIDDEN"]
+
+
+# --- unit(id): the subtree ---------------------------------------------------------------------
+
+UNIT = """query($id: ID!) { unit(id: $id) { __typename id code name kind depth isActive parentId
+  parent { id name parent { id } }
+  children { id name kind children { id name children { id } } } } }"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_a_unit_and_its_subtree(api, ordinary, region, region_b, owner_conn, role):
+    units = region.units
+    # Two sub-units of the same name (the order falls to the id), one inactive (not listed).
+    for code, active in (("SAMA-2", True), ("SAMA-1", True), ("MATI", False)):
+        await owner_conn.execute(
+            "INSERT INTO org_units (tenant_id, parent_id, code, name, kind, path, depth,"
+            " is_active, created_at, updated_at) SELECT tenant_id, id, $2::text, 'Seksi Sama', 'SUBBIDANG',"
+            " path || $2::text || '/', depth + 1, $3, now(), now() FROM org_units WHERE id = $1",
+            units["a"].id,
+            code,
+            active,
+        )
+    for unit in ("dinas", "a", "b"):
+        res = await same(api, ordinary, region, role, UNIT, {"id": str(units[unit].id)})
+        assert res.data["unit"]["id"] == str(units[unit].id)
+    res = await same(api, ordinary, region, role, UNIT, {"id": str(units["dinas"].id)})
+    bidang_a = next(c for c in res.data["unit"]["children"] if c["name"] == "Bidang A")
+    assert [c["name"] for c in bidang_a["children"]] == ["Seksi Sama", "Seksi Sama"]
+    # Another region's unit, or none: null from both paths.
+    for foreign in (str(region_b.units["dinas"].id), "999999999"):
+        res = await same(api, ordinary, region, role, UNIT, {"id": foreign})
+        assert res.data["unit"] is None
+    res = await same(api, ordinary, region, role, UNIT, {"id": "x"}, compiled=False)
+    assert res.codes == ["INVALID_ID"]
