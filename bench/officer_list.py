@@ -33,7 +33,7 @@ from bench.common import (
 from bench.generate import generate
 from bench.generate_training import TrainingRegion, fill_unit_assignments, generate_training
 from bench.peer import Platform, wrk
-from bench.performance_cycle import FloorClient, Login, access_token, run_load
+from bench.performance_cycle import FloorClient, Login, login_token, run_load
 from bench.training import LIST_FLOOR_SQL, LIST_QUERY
 from kinerja_saas.database import app_connection_params, build_pg_url, parse_pg_url
 
@@ -88,7 +88,7 @@ async def main(args: argparse.Namespace) -> int:
         region.officer_employee_id,
         ("TRAINING_OFFICER", "EMPLOYEE"),
     )
-    token = access_token(settings, region.tenant_id, login)
+    token = login_token(settings, region.tenant_id, login)
     body = orjson.dumps({"query": LIST_QUERY, "operationName": "Officer"})
     servers = {
         "API, response cache on": Platform(
@@ -106,12 +106,13 @@ async def main(args: argparse.Namespace) -> int:
         # Another checkout's code (e.g. main) in the same run: its own `kinerja serve` with
         # PYTHONPATH pointing at it, as many processes as ours.
         workers = args.workers or len(os.sched_getaffinity(0))
-        servers[f"baseline {args.baseline}"] = Platform(
+        servers[f"baseline {args.baseline}, cache off"] = Platform(
             owner_url,
             redis_url,
             RESULTS_DIR / "officer_list.baseline.log",
             workers,
-            {"PYTHONPATH": args.baseline},
+            # Cache off: what the baseline's code does per request (main has the cache too).
+            {"PYTHONPATH": args.baseline, "KINERJA_RESPONSE_CACHE_ENTRIES": "0"},
         )
     runs: dict[str, dict[str, list[float]]] = {}
     errors = 0
