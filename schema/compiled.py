@@ -372,13 +372,15 @@ def plan_of(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
-) -> tuple[Plan, dict[str, Any]]:
-    """The operation's plan and the directive variables it read; NotCompilable if any part
-    takes the ordinary path."""
+    directive_vars: dict[str, Any] | None = None,
+) -> Plan:
+    """The operation's plan; NotCompilable if any part takes the ordinary path. The values
+    of the variables its directives read, up to the end or the refusal, are put into
+    `directive_vars`: the walk depends on nothing else of the variables."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    walk = _Walk(schema, fragments, variables)
+    walk = _Walk(schema, fragments, variables, {} if directive_vars is None else directive_vars)
     query = schema.query_type
     roots = []
     for key, nodes in walk.collect(query, [operation.selection_set]).items():
@@ -390,7 +392,7 @@ def plan_of(
         roots.append(RootPlan(key, name, nodes[0], tree))
     if not roots:
         raise NotCompilable
-    return Plan(tuple(roots)), walk.directive_vars
+    return Plan(tuple(roots))
 
 
 # --- from the tree to json_select's shape, per request ------------------------------------
@@ -572,10 +574,11 @@ class CompiledReads(SchemaExtension):
         variables = coerced.coerced
         found, plan = self.store.get(ec.query, ec.operation_name, variables)
         if not found:
+            directive_vars: dict[str, Any] = {}
             try:
-                plan, directive_vars = plan_of(schema, ec.graphql_document, operation, variables)
+                plan = plan_of(schema, ec.graphql_document, operation, variables, directive_vars)
             except NotCompilable:
-                plan, directive_vars = None, {}
+                plan = None  # for these values of the directives' variables read so far
             self.store.keep(ec.query, ec.operation_name, directive_vars, plan)
         if plan is None:
             return None

@@ -364,3 +364,42 @@ async def test_a_unit_and_its_subtree(api, ordinary, region, region_b, owner_con
         assert res.data["unit"] is None
     res = await same(api, ordinary, region, role, UNIT, {"id": "x"}, compiled=False)
     assert res.codes == ["INVALID_ID"]
+
+
+# --- the plans' store ---------------------------------------------------------------------------
+
+
+def test_plans_are_kept_per_document_operation_and_directive_values():
+    from graphql import parse
+
+    from kinerja_saas.settings import Settings
+    from schema.compiled import PlanStore, plan_of
+    from schema.schema import build_schema
+
+    schema = build_schema(Settings(env="dev"))._schema
+    query = "query($x: Boolean!) { employees { edges { node { id birthDate @include(if: $x) } } } }"
+    document = parse(query)
+    store = PlanStore(max_entries=2)
+    for flag, compilable in ((True, False), (False, True)):
+        seen: dict = {}
+        try:
+            plan = plan_of(schema, document, document.definitions[0], {"x": flag}, seen)
+        except Exception:
+            plan = None
+        assert (plan is not None) is compilable and seen == {"x": flag}
+        store.keep(query, None, seen, plan)
+    # Each value of the flag has its own answer; other documents, other entries.
+    assert store.get(query, None, {"x": True}) == (True, None)
+    found, plan = store.get(query, None, {"x": False})
+    assert found and plan is not None
+    assert store.get(query, "Other", {"x": False}) == (False, None)
+    store.keep("{ a }", None, {}, None)
+    store.keep("{ b }", None, {}, None)
+    assert len(store._plans) == 2 and store.get(query, None, {"x": False}) == (False, None)
+
+
+async def test_a_directive_decides_between_the_paths(api, ordinary, region):
+    query = "query($x: Boolean!) { employees { edges { node { id birthDate @include(if: $x) } } } }"
+    await same(api, ordinary, region, ADMIN, query, {"x": True}, compiled=False)
+    await same(api, ordinary, region, ADMIN, query, {"x": False})
+    await same(api, ordinary, region, ADMIN, query, {"x": True}, compiled=False)
