@@ -242,14 +242,23 @@ def keyset_page(
     cte, alias = b.aliases.next(), b.aliases.next()
     by = ", ".join(f"{alias}.{_name(c)} {'DESC' if d else 'ASC'}" for c, d in order)
     back = ", ".join(f"{alias}.{_name(c)} {'ASC' if d else 'DESC'}" for c, d in order)
-    limit_param = b.sql.param(limit)
-    page = f"(SELECT * FROM {cte} {alias} ORDER BY {by} LIMIT {limit_param})"
+    # Bound once, when first written: a parameter the text never names has no type, and
+    # PostgreSQL refuses the statement (a page selecting only pageInfo's hasPreviousPage).
+    bound: list[str] = []
+
+    def limit_param() -> str:
+        if not bound:
+            bound.append(b.sql.param(limit))
+        return bound[0]
+
+    def page() -> str:
+        return f"(SELECT * FROM {cte} {alias} ORDER BY {by} LIMIT {limit_param()})"
 
     def part(node: Edges | PageInfo | Const | PageNode) -> str:
         if isinstance(node, Edges):
             edge = b.obj(node.shape, alias)
             return (
-                f"coalesce((SELECT json_agg({edge} ORDER BY {by}) FROM {page} {alias}), '[]'::json)"
+                f"coalesce((SELECT json_agg({edge} ORDER BY {by}) FROM {page()} {alias}), '[]'::json)"
             )
         if isinstance(node, PageInfo):
             if len(node.keys) > MAX_KEYS:
@@ -259,10 +268,10 @@ def keyset_page(
             inner = ", ".join(f"{b.key(k)}, {part(n)}" for k, n in node.keys)
             return f"json_build_object({inner})"
         if isinstance(node, HasNextPage):
-            return f"((SELECT count(*) FROM {cte}) > {limit_param})"
+            return f"((SELECT count(*) FROM {cte}) > {limit_param()})"
         if isinstance(node, EdgeCursor):
             cursor = b.node(node.cursor, alias, Obj(()))
-            return f"(SELECT {cursor} FROM {page} {alias} ORDER BY {back if node.last else by} LIMIT 1)"
+            return f"(SELECT {cursor} FROM {page()} {alias} ORDER BY {back if node.last else by} LIMIT 1)"
         return b.node(node, alias, Obj(()))
 
     body = ", ".join(f"{b.key(k)}, {part(n)}" for k, n in shape.keys)

@@ -230,6 +230,30 @@ async def test_documents_outside_the_subset_fall_back(api, ordinary, region, que
     await same(api, ordinary, region, ADMIN, query, compiled=False)
 
 
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "__typename",
+        "pageInfo { hasPreviousPage }",
+        "pageInfo { __typename }",
+        "edges { __typename }",
+        "pageInfo { hasNextPage }",
+        "edges { cursor } pageInfo { endCursor startCursor }",
+    ],
+)
+async def test_pages_without_their_rows_or_limit(api, ordinary, region, selection):
+    """Selections that name neither the rows nor the limit (no parameter may stay unused)."""
+    for role in (ADMIN, SUPERVISOR):
+        await same(
+            api,
+            ordinary,
+            region,
+            role,
+            f"query($f: EmployeeFilter) {{ employees(first: 2, filter: $f) {{ {selection} }} }}",
+            {"f": {"unitId": str(region.units["a"].id), "includeSubunits": False}},
+        )
+
+
 async def test_the_compiled_page_is_one_statement(api, region):
     res = await api.as_role(region, ADMIN, PAGE)
     # The transaction's region (set_config, with the plan) and the page itself: the same
