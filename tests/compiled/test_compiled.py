@@ -199,6 +199,10 @@ async def test_refused_arguments_get_the_ordinary_errors(api, ordinary, region):
         assert res.errors
     res = await same(api, ordinary, region, ADMIN, ONE, {"id": "abc"}, compiled=False)
     assert res.codes == ["INVALID_ID"]
+    # Edges of the range: an empty page, a page of one.
+    for first in (0, 1):
+        res = await same(api, ordinary, region, ADMIN, q, {"first": first})
+        assert len(res.data["employees"]["edges"]) == first
 
 
 async def test_another_regions_user_and_a_forged_region_header(api, ordinary, region, region_b):
