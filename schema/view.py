@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import functools
 import re
 import time
@@ -52,7 +53,7 @@ from schema import graphiql
 from schema.context import Context
 from schema.error_codes import HTTP_REASONS, ApiError
 from schema.errors import UNEXPECTED_MESSAGE
-from schema.response_cache import ResponseCache, cache_key
+from schema.response_cache import Entry, ResponseCache, cache_key
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
 
@@ -187,6 +188,18 @@ def chosen_operation(
         ApiError.UNKNOWN_OPERATION.render(name=orjson.dumps(operation_name[:100]).decode()),
         code=ApiError.UNKNOWN_OPERATION,
     )
+
+
+@dataclasses.dataclass
+class CachedResult(StrawberryResult):
+    """A response cache entry's answer: its `data` is the stored JSON (orjson.Fragment),
+    written into the response body as it is; the outcome is the computed request's."""
+
+    outcome: str = "ok"
+
+    @classmethod
+    def of(cls, entry: Entry) -> CachedResult:
+        return cls(data=cast(Any, entry.data), errors=None, outcome=entry.outcome)
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -424,7 +437,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                         (request, request_adapter, sub_response, context, root_value, request_data),
                     )
                 )
-            return StrawberryResult(data=entry.data, errors=None)
+            return CachedResult.of(entry)
         # Counted already (a stale entry's plan): the transaction does not count it again.
         context.request_counted = counted
         running = cache.running(key, generation)
@@ -433,7 +446,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
             # process (the same viewer, document and variables): its answer is this one's.
             done = await asyncio.shield(running)
             if done is not None and (counted or await self._count(context, done.plan)):
-                return StrawberryResult(data=done.data, errors=None)
+                return CachedResult.of(done)
         with cache.computing(key, generation) as finished:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -443,7 +456,9 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 and not result.errors
                 and isinstance(result.data, dict)
             ):
-                finished(cache.keep(key, generation, result.data, context.region_plan))
+                finished(
+                    cache.keep(key, generation, result.data, context.region_plan, _outcome(result))
+                )
         return result
 
     async def _recompute(self, execute, key, generation, context: Context, args) -> None:
@@ -461,7 +476,9 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 and not result.errors
                 and isinstance(result.data, dict)
             ):
-                finished(cache.keep(key, generation, result.data, context.region_plan))
+                finished(
+                    cache.keep(key, generation, result.data, context.region_plan, _outcome(result))
+                )
 
     async def _count(self, context: Context, plan: str | None) -> bool:
         """Counts the request against its limits; False when they refuse it (the ordinary
@@ -569,9 +586,11 @@ _HTTP_ERRORS = {
 _DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
 
 
-def _outcome(result: ExecutionResult) -> str:
+def _outcome(result: ExecutionResult | StrawberryResult) -> str:
     """ok; user_error (invalid document or input, typed payload errors, not found); denied
     (authentication, permission, rate limit); error (unexpected, masked)."""
+    if isinstance(result, CachedResult):
+        return result.outcome
     outcomes = {_error_outcome(e) for e in result.errors or []}
     for rank in ("error", "denied", "user_error"):
         if rank in outcomes:

@@ -8,6 +8,7 @@ The suite's shared app runs with the cache off (tests/conftest.py); these tests 
 with it on. A hit is recognised by its statement count: 0."""
 
 import httpx
+import orjson
 import pytest
 
 from kinerja_saas.auth.roles import Role
@@ -264,9 +265,23 @@ def test_memory_is_bounded_by_entries_and_bytes(monkeypatch):
     assert len(cache) == 3 and cache.get(("k", 0), generation) is None
     assert cache.get(("k", 4), generation) is not None
     big = {"x": "a" * (response_cache.MAX_ENTRY_BYTES + 1)}
-    assert cache.keep(("big",), generation, big, None).data is big  # returned, not kept
+    kept = cache.keep(("big",), generation, big, None)
+    assert kept is not None and kept.json == orjson.dumps(big)  # returned, not kept
     assert cache.peek(("big",)) is None
     monkeypatch.setattr(response_cache, "MAX_TOTAL_BYTES", 40)
     cache.keep(("k", 5), generation, {"pad": "x" * 20}, None)
     assert cache.bytes <= 40 and len(cache) <= 2
     assert cache.bytes == sum(e.size for e in cache._entries.values())
+
+
+async def test_an_entry_is_kept_as_its_json_not_as_python_objects(cached, region_a):
+    """Bytes the cyclic GC never walks (a full collection would otherwise visit every dict of
+    every entry), served as they are: the hit's body is the computed answer's."""
+    import gc
+
+    first = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    (entry,) = cached.store._entries.values()
+    assert isinstance(entry.json, bytes) and not gc.is_tracked(entry.json)
+    assert orjson.loads(entry.json) == first.data
+    again = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    assert again.statements == 0 and again.data == first.data
