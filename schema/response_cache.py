@@ -69,7 +69,11 @@ class Entry:
     are (orjson.Fragment) instead of serialising them again."""
 
     generation: Generation
-    stored_at: float
+    # When the request that computed it began, before its generation and its data were read:
+    # the age counts from there, so no answer is served more than TTL_SECONDS after the data
+    # it shows was read (counting from when it was stored would add the query's own time,
+    # hundreds of ms on a busy process).
+    asked_at: float
     json: bytes  # the response's `data`, as orjson wrote it
     plan: str | None  # the region's plan when computed: its request limits on a hit
     outcome: str = "ok"  # the request's outcome label (metrics, logs) when computed
@@ -112,6 +116,11 @@ def cache_key(
     )
 
 
+def now() -> float:
+    """The clock of entries' ages."""
+    return time.monotonic()
+
+
 class ResponseCache:
     """One per API process; the generations are shared by all processes through Redis."""
 
@@ -147,7 +156,7 @@ class ResponseCache:
         if entry is None:
             self.misses += 1
             return None
-        if entry.generation != generation or time.monotonic() - entry.stored_at > self.ttl_seconds:
+        if entry.generation != generation or now() - entry.asked_at > self.ttl_seconds:
             self._drop(key)
             self.misses += 1
             return None
@@ -156,7 +165,7 @@ class ResponseCache:
         return entry
 
     def due_for_refresh(self, entry: Entry) -> bool:
-        age = time.monotonic() - entry.stored_at
+        age = now() - entry.asked_at
         return not entry.refreshing and age > self.ttl_seconds * REFRESH_AFTER
 
     def in_background(self, work: Coroutine[Any, Any, None]) -> None:
@@ -175,14 +184,17 @@ class ResponseCache:
         data: dict[str, Any],
         plan: str | None,
         outcome: str = "ok",
+        asked_at: float | None = None,
     ) -> Entry | None:
-        """The entry of `data` (None when it is not JSON: nothing kept, nobody served from it)."""
+        """The entry of `data`, computed by a request that began at `asked_at` (now() read
+        before its generation; None: now). None when `data` is not JSON: nothing kept,
+        nobody served from it."""
         try:
             encoded = orjson.dumps(data)
         except TypeError:
             self._drop(key)
             return None
-        entry = Entry(generation, time.monotonic(), encoded, plan, outcome)
+        entry = Entry(generation, now() if asked_at is None else asked_at, encoded, plan, outcome)
         self._drop(key)
         if entry.size > MAX_ENTRY_BYTES:
             return entry  # for requests waiting on this computation, not kept

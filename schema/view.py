@@ -49,7 +49,7 @@ from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.ratelimit import RateLimited
 from kinerja_saas.regions import queries as regions
 from kinerja_saas.settings import Settings
-from schema import graphiql
+from schema import graphiql, response_cache
 from schema.context import Context
 from schema.error_codes import HTTP_REASONS, ApiError
 from schema.errors import UNEXPECTED_MESSAGE
@@ -414,6 +414,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         cache = self.response_cache
+        asked_at = response_cache.now()  # before the generation and the data are read
         generation, counted = await self._generation_and_count(context, key)
         if generation is None:  # no Redis: no cache
             return await super().execute_single(
@@ -433,6 +434,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                         execute,
                         key,
                         generation,
+                        asked_at,
                         context,
                         (request, request_adapter, sub_response, context, root_value, request_data),
                     )
@@ -457,11 +459,20 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 and isinstance(result.data, dict)
             ):
                 finished(
-                    cache.keep(key, generation, result.data, context.region_plan, _outcome(result))
+                    cache.keep(
+                        key,
+                        generation,
+                        result.data,
+                        context.region_plan,
+                        _outcome(result),
+                        asked_at,
+                    )
                 )
         return result
 
-    async def _recompute(self, execute, key, generation, context: Context, args) -> None:
+    async def _recompute(
+        self, execute, key, generation, asked_at: float, context: Context, args
+    ) -> None:
         """The background refresh of an entry: the same request again (already counted
         against the limits), kept under the generation read before it ran."""
         cache = self.response_cache
@@ -477,7 +488,14 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 and isinstance(result.data, dict)
             ):
                 finished(
-                    cache.keep(key, generation, result.data, context.region_plan, _outcome(result))
+                    cache.keep(
+                        key,
+                        generation,
+                        result.data,
+                        context.region_plan,
+                        _outcome(result),
+                        asked_at,
+                    )
                 )
 
     async def _count(self, context: Context, plan: str | None) -> bool:

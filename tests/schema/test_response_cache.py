@@ -285,3 +285,18 @@ async def test_an_entry_is_kept_as_its_json_not_as_python_objects(cached, region
     assert orjson.loads(entry.json) == first.data
     again = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
     assert again.statements == 0 and again.data == first.data
+
+
+async def test_an_entry_ages_from_when_its_request_began(cached, region_a, monkeypatch):
+    """Not from when its answer was stored: the query's own time (hundreds of ms on a busy
+    process) would otherwise be served on top of the second others may read stale data."""
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(response_cache, "now", lambda: clock["now"])
+    query = "query CacheAge { units { id name } }"
+    await cached.as_role(region_a, Role.SUPERVISOR, query)
+    (entry,) = cached.store._entries.values()
+    assert entry.asked_at == 1000.0
+    clock["now"] = 1000.0 + response_cache.TTL_SECONDS * response_cache.REFRESH_AFTER * 0.9
+    assert (await cached.as_role(region_a, Role.SUPERVISOR, query)).statements == 0
+    clock["now"] = 1000.0 + response_cache.TTL_SECONDS + 0.01  # a second after it was asked
+    assert (await cached.as_role(region_a, Role.SUPERVISOR, query)).statements > 0
