@@ -509,8 +509,8 @@ async def main(args: argparse.Namespace) -> int:
         f"machine  {os.cpu_count()} cores SHARED by wrk, both servers and PostgreSQL;"
         f" {workers} processes per server",
         "",
-        f"{'shape':<38}{'server':<22}{'req/s (rounds)':>22}{'p50 ms':>14}{'p99 ms':>16}",
-        "-" * 112,
+        f"{'shape':<38}{'server':<22}{'req/s (rounds)':>22}{'p50 ms':>24}{'p99 ms':>26}",
+        "-" * 132,
     ]
     summary: dict[str, Any] = {}
     for shape in all_shapes:
@@ -520,8 +520,8 @@ async def main(args: argparse.Namespace) -> int:
             lines.append(
                 f"{shape.name:<38}{name:<22}"
                 f"{' / '.join(f'{v:.0f}' for v in r.rps):>22}"
-                f"{' / '.join(f'{v:.1f}' for v in r.p50_ms):>14}"
-                f"{' / '.join(f'{v:.1f}' for v in r.p99_ms):>16}"
+                f"{' / '.join(f'{v:.1f}' for v in r.p50_ms):>24}"
+                f"{' / '.join(f'{v:.1f}' for v in r.p99_ms):>26}"
             )
         for name in contenders:
             if name == "PostGraphile 4":

@@ -300,3 +300,24 @@ async def test_an_entry_ages_from_when_its_request_began(cached, region_a, monke
     assert (await cached.as_role(region_a, Role.SUPERVISOR, query)).statements == 0
     clock["now"] = 1000.0 + response_cache.TTL_SECONDS + 0.01  # a second after it was asked
     assert (await cached.as_role(region_a, Role.SUPERVISOR, query)).statements > 0
+
+
+async def test_a_hit_costs_two_redis_commands_and_no_statement(cached, region_a, redis):
+    """The region's generation (one MGET of both generations) and the request limits (one
+    script counting the login and the region: INCR and TTL of each inside it), sent
+    together: what a hit waits for. Counted by the server (INFO commandstats); a connection
+    the pool opens for the second command says SELECT first."""
+
+    async def calls() -> dict[str, int]:
+        stats = await redis.info("commandstats")
+        return {k.removeprefix("cmdstat_"): v["calls"] for k, v in stats.items()}
+
+    await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    before = await calls()
+    hit = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    after = await calls()
+    sent = {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
+    for setup in ("info", "select", "client|setinfo", "hello"):
+        sent.pop(setup, None)
+    assert hit.statements == 0
+    assert sent == {"mget": 1, "eval": 1, "incr": 2, "ttl": 2}, sent
