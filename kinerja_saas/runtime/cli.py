@@ -166,6 +166,8 @@ def serve(
 
     from kinerja_saas.logs import configure_logging
 
+    # Each API process freezes its start-up heap out of the cyclic GC (app.settle_heap).
+    os.environ.setdefault("KINERJA_GC_FREEZE", "true")
     settings = _listen_on(host, port)
     # One process serves one core's worth of Python; the default uses every core this
     # process may run on (a container's CPU set, not the host's count).
