@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
@@ -21,6 +22,7 @@ from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.database import app_connection_params
 from kinerja_saas.database_client import count_statements
 from kinerja_saas.errors import DomainError
 from kinerja_saas.exports import queries as export_queries
@@ -477,6 +479,56 @@ async def test_another_regions_writes_never_show(region_a, region_b, owner_conn,
     assert await owner_conn.fetchval(
         "SELECT count(*) FROM training_jp WHERE tenant_id = $1", region_b.id
     )
+
+
+async def test_concurrent_completions_of_one_employee_leave_the_read_models_right(
+    region_a, settings
+):
+    """Two transactions completing two trainings of the same employee at once: the second
+    refresh waits for the first (the employee's lock) and then sees its commit, so neither
+    a JP nor a pair is lost and no key is written twice."""
+    s = await scene(region_a)
+    who = s.employees[0]
+    async with tenant_transaction(region_a.id):
+        placed = [
+            await participants.assign_manually(
+                actor=admin_actor(region_a),
+                employee_id=who,
+                programme_id=programme,
+                period_id=region_a.period.id,
+            )
+            for programme in s.programmes[:2]
+        ]
+    ids = [p.assignment.id for p in placed]
+    first, second = (
+        await asyncpg.connect(**app_connection_params(settings)),
+        await asyncpg.connect(**app_connection_params(settings)),
+    )
+    complete_sql = (
+        "UPDATE training_assignments SET status = 'COMPLETED', completed_at = now()"
+        " WHERE tenant_id = $1 AND id = $2"
+    )
+    try:
+        t1, t2 = first.transaction(), second.transaction()
+        await t1.start()
+        await t2.start()
+        for conn in (first, second):
+            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(region_a.id))
+        await first.execute(complete_sql, region_a.id, ids[0])
+        waiting = asyncio.create_task(second.execute(complete_sql, region_a.id, ids[1]))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "the second refresh did not wait for the first"
+        await t1.commit()
+        await waiting
+        await t2.commit()
+    finally:
+        await first.close()
+        await second.close()
+    async with tenant_transaction(region_a.id):
+        jp, pairs = await queries.read_model_state()
+    assert [r["jp"] for r in jp if r["employee_id"] == who] == [24]  # 12 JP each
+    assert {r["assignment_id"] for r in pairs} >= set(ids)
+    await assert_incremental_equals_rebuild(region_a)
 
 
 # --- statement counts ---------------------------------------------------------------------------
