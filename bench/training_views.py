@@ -142,6 +142,7 @@ class MainServer(KinerjaProcess):
             env={
                 "KINERJA_DEBUG_HEADERS": "true",
                 "KINERJA_RATE_LIMITS_ENABLED": "false",
+                "KINERJA_RESPONSE_CACHE_ENTRIES": "0",
                 "PYTHONPATH": repo,
             },
             stop_timeout=10.0,
@@ -390,6 +391,9 @@ async def main(args: argparse.Namespace) -> int:
     }
     after = ApiServer(owner_url, redis_url, RESULTS_DIR / "training_views.server.log")
     after.env_overrides["KINERJA_RATE_LIMITS_ENABLED"] = "false"  # one login, many requests
+    # the view itself, not the per-region response cache (which serves a repeated document
+    # for up to 1 s: with it both servers answered in ~2 ms whatever they compute)
+    after.env_overrides["KINERJA_RESPONSE_CACHE_ENTRIES"] = "0"
     before = MainServer(owner_url, redis_url, args.before_repo) if args.before_repo else None
     ok = True
     try:
