@@ -49,7 +49,7 @@ from bench.generate_training import fill_unit_assignments, generate_training
 from bench.performance_cycle import SET_TENANT_SQL, FloorClient, Login, login_token, run_load
 from kinerja_saas.database import app_connection_params, parse_pg_url
 from kinerja_saas.training import rules
-from kinerja_saas.training.queries import PAIRS
+from kinerja_saas.training.queries import EFFECT_COUNTS
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
 RESULTS_FILE = RESULTS_DIR / "training_views.json"
@@ -193,6 +193,20 @@ def _effect_rows(rows: list) -> list[tuple]:
 
     out = [(str(k), *_f(fig(m))) for k, m in sorted(groups.items())]
     return [*out, (None, *_f(fig(rows)))]
+
+
+def _effect_counts(rows: list) -> list[tuple]:
+    """The floor's counted rows (EFFECT_COUNTS: the grouping in SQL)."""
+    return [
+        (
+            str(r["id"]) if r["id"] is not None else None,
+            r["completed"],
+            r["followed_up"],
+            r["improved"],
+            r["worsened"],
+        )
+        for r in rows
+    ]
 
 
 def _f(e: rules.Effect) -> tuple:
@@ -357,18 +371,18 @@ async def main(args: argparse.Namespace) -> int:
         "jpLedger": (
             orjson.dumps({"query": LEDGER_QUERY, "variables": {"y": year}}),
             _ledger_api,
-            LEDGER_FLOOR,
-            LEDGER_LIVE,
-            [region.tenant_id, year],
-            _ledger_rows,
+            (LEDGER_FLOOR, [region.tenant_id, year], _ledger_rows),
+            (LEDGER_LIVE, [region.tenant_id, year], _ledger_rows),
         ),
         "trainingEffectiveness": (
             orjson.dumps({"query": EFFECT_QUERY, "variables": {"p": str(region.period_id)}}),
             _effect_api,
-            PAIRS,
-            EFFECT_LIVE,
-            [region.tenant_id, region.period_id],
-            _effect_rows,
+            (
+                EFFECT_COUNTS,
+                [region.tenant_id, region.period_id, "PROGRAMME", list(rules.PREDIKAT_ORDER)],
+                _effect_counts,
+            ),
+            (EFFECT_LIVE, [region.tenant_id, region.period_id], _effect_rows),
         ),
     }
     result: dict[str, Any] = {
@@ -409,7 +423,8 @@ async def main(args: argparse.Namespace) -> int:
                 app_connection_params(settings), region.tenant_id, args.concurrency
             ) as floor,
         ):
-            for name, (body, of_api, floor_sql, live_sql, params, of_rows) in views.items():
+            for name, (body, of_api, (floor_sql, floor_params, of_floor), live) in views.items():
+                live_sql, live_params, of_live = live
 
                 def api(base: str, body: bytes = body) -> Callable[[], Awaitable[Any]]:
                     async def post() -> httpx.Response:
@@ -419,8 +434,8 @@ async def main(args: argparse.Namespace) -> int:
 
                 contenders: dict[str, Callable[[], Awaitable[Any]]] = {
                     "api": api(after.base_url),
-                    "floor": floor.caller(floor_sql, params),
-                    "live_sql (main's)": floor.caller(live_sql, params),
+                    "floor": floor.caller(floor_sql, floor_params),
+                    "live_sql (main's)": floor.caller(live_sql, live_params),
                 }
                 if before is not None:
                     contenders["api_before (main's code)"] = api(before.base_url)
@@ -435,7 +450,7 @@ async def main(args: argparse.Namespace) -> int:
                         answers[label] = of_api(payload["data"])
                         statements[label] = got.headers.get("x-sql-statements")
                     else:
-                        answers[label] = of_rows(got)
+                        answers[label] = (of_floor if label == "floor" else of_live)(got)
                 equal = len({orjson.dumps(a) for a in answers.values()}) == 1
                 ok = ok and equal
                 print(f"{name}: answers equal {equal} ({len(answers['api'])} rows)", flush=True)

@@ -436,23 +436,62 @@ async def jp_ledger_rows(
 
 # --- effectiveness -----------------------------------------------------------------------------
 
-# A period's completed assignments with the evaluation before and the first after
-# (the read model `training_effect_pairs`, kept by kinerja_training_refresh, migration 0037),
-# their programme and its training unit.
-PAIRS = """
-SELECT x.assignment_id AS id, p.id AS programme_id, p.title AS programme_title,
-    t.id AS training_unit_id, t.name AS training_unit_name,
-    x.before_predikat, x.before_achievement, x.after_predikat, x.after_achievement
-FROM training_effect_pairs x
-JOIN training_programmes p ON p.tenant_id = $1 AND p.id = x.programme_id
-JOIN training_units t ON t.tenant_id = $1 AND t.id = p.training_unit_id
-WHERE x.tenant_id = $1 AND x.period_id = $2
-ORDER BY x.assignment_id
+# A period's completed assignments counted per programme or training unit ($3) and in total
+# (the GROUPING SETS' empty group, id NULL), from the read model `training_effect_pairs`
+# (kept by kinerja_training_refresh, migration 0037): the predikat change in steps along
+# rules.PREDIKAT_ORDER (NULL when either is unknown, or nothing was finalised after), and
+# the sum and number of achievement changes; rules.effect_of_counts takes it from there.
+EFFECT_COUNTS = """
+WITH x AS (
+    SELECT CASE WHEN $3::text = 'PROGRAMME' THEN p.id ELSE t.id END AS id,
+        CASE WHEN $3::text = 'PROGRAMME' THEN p.title ELSE t.name END AS name,
+        array_position($4::text[], x.after_predikat::text)
+            - array_position($4::text[], x.before_predikat::text) AS change,
+        CASE WHEN x.after_predikat IS NOT NULL
+            THEN x.after_achievement - x.before_achievement END AS delta
+    FROM training_effect_pairs x
+    JOIN training_programmes p ON p.tenant_id = $1 AND p.id = x.programme_id
+    JOIN training_units t ON t.tenant_id = $1 AND t.id = p.training_unit_id
+    WHERE x.tenant_id = $1 AND x.period_id = $2
+)
+SELECT id, min(name) AS name, count(*)::int AS completed, count(change)::int AS followed_up,
+    (count(*) FILTER (WHERE change > 0))::int AS improved,
+    (count(*) FILTER (WHERE change = 0))::int AS unchanged,
+    (count(*) FILTER (WHERE change < 0))::int AS worsened,
+    sum(delta) AS delta_sum, count(delta)::int AS deltas
+FROM x
+GROUP BY GROUPING SETS ((id), ())
+ORDER BY id NULLS LAST
 """
 
 
-async def effect_pairs(period_id: int) -> list[Row]:
-    return await db().execute_query_dict(PAIRS, [current_tenant_id(), period_id])
+class EffectCounts(TypedDict):
+    id: int | None
+    name: str
+    completed: int
+    followed_up: int
+    improved: int
+    unchanged: int
+    worsened: int
+    delta_sum: Decimal | None
+    deltas: int
+
+
+async def effect_counts(
+    period_id: int, *, by_programme: bool, predikat_order: tuple[str, ...]
+) -> list[EffectCounts]:
+    """One row per programme (or training unit) with completed assignments in the period,
+    then the region's total (id None); one statement over the read model."""
+    rows = await db().execute_query_dict(
+        EFFECT_COUNTS,
+        [
+            current_tenant_id(),
+            period_id,
+            "PROGRAMME" if by_programme else "UNIT",
+            list(predikat_order),
+        ],
+    )
+    return cast(list[EffectCounts], rows)
 
 
 # --- the read models (migration 0037) -----------------------------------------------------------

@@ -27,7 +27,7 @@ from kinerja_saas.database_client import count_statements
 from kinerja_saas.errors import DomainError
 from kinerja_saas.exports import queries as export_queries
 from kinerja_saas.performance import service as performance
-from kinerja_saas.training import effectiveness, participants, queries
+from kinerja_saas.training import effectiveness, participants, queries, rules
 from kinerja_saas.training.admin import rebuild_read_models
 from kinerja_saas.training.assignment import assign_for_period
 from tenants.context import tenant_transaction
@@ -111,7 +111,46 @@ async def assert_reads_equal_live(region: Any) -> None:
         }, year
     periods = await _rows("SELECT id FROM periods WHERE tenant_id = $1 ORDER BY id", region.id)
     for p in periods:
-        assert await queries.effect_pairs(p["id"]) == await _rows(LIVE_PAIRS, region.id, p["id"])
+        for by in effectiveness.GroupBy:
+            got = await effectiveness.effectiveness(
+                actor=admin_actor(region), period_id=p["id"], group_by=by
+            )
+            assert got == await live_effectiveness(region, p["id"], by), (p, by)
+
+
+async def live_effectiveness(
+    region: Any, period_id: int, group_by: effectiveness.GroupBy
+) -> list[effectiveness.Group]:
+    """main's trainingEffectiveness: the live pairs grouped in Python by rules.effect."""
+    rows = await _rows(LIVE_PAIRS, region.id, period_id)
+    key, name = (
+        ("programme_id", "programme_title")
+        if group_by is effectiveness.GroupBy.PROGRAMME
+        else ("training_unit_id", "training_unit_name")
+    )
+    groups: dict[int, list[dict]] = {}
+    names: dict[int, str] = {}
+    for row in rows:
+        groups.setdefault(row[key], []).append(row)
+        names[row[key]] = row[name]
+
+    def figures(members: list[dict]) -> rules.Effect:
+        return rules.effect(
+            (
+                (
+                    r["before_predikat"],
+                    r["after_predikat"],
+                    r["before_achievement"],
+                    r["after_achievement"],
+                )
+                for r in members
+                if r["after_predikat"] is not None
+            ),
+            completed=len(members),
+        )
+
+    result = [effectiveness.Group(g, names[g], figures(m)) for g, m in sorted(groups.items())]
+    return [*result, effectiveness.Group(None, "Total", figures(rows))]
 
 
 async def assert_incremental_equals_rebuild(region: Any) -> None:
@@ -389,13 +428,18 @@ async def test_the_views_read_the_read_models(region_a, owner_conn):
         before = await queries.jp_ledger_rows(
             year=year, below_only=False, entitlement=20, after_id=None, limit=500
         )
-        pairs = await queries.effect_pairs(region_a.period.id)
-    assert any(r["jp"] > 0 for r in before) and pairs
+        effect = await effectiveness.effectiveness(
+            actor=admin_actor(region_a),
+            period_id=region_a.period.id,
+            group_by=effectiveness.GroupBy.PROGRAMME,
+        )
+    assert any(r["jp"] > 0 for r in before) and effect[-1].effect.completed
     await owner_conn.execute(
         "UPDATE training_jp SET jp = jp + 1000 WHERE tenant_id = $1", region_a.id
     )
     await owner_conn.execute(
-        "UPDATE training_effect_pairs SET after_predikat = 'BAIK' WHERE tenant_id = $1",
+        "UPDATE training_effect_pairs SET after_predikat = 'SANGAT_BAIK',"
+        " before_predikat = 'SANGAT_KURANG' WHERE tenant_id = $1",
         region_a.id,
     )
     async with tenant_transaction(region_a.id):
@@ -403,13 +447,23 @@ async def test_the_views_read_the_read_models(region_a, owner_conn):
             year=year, below_only=False, entitlement=20, after_id=None, limit=500
         )
         assert [r["jp"] for r in damaged if r["jp"] >= 1000]
-        assert {r["after_predikat"] for r in await queries.effect_pairs(region_a.period.id)} == {
-            "BAIK"
-        }
+        damaged_effect = await effectiveness.effectiveness(
+            actor=admin_actor(region_a),
+            period_id=region_a.period.id,
+            group_by=effectiveness.GroupBy.PROGRAMME,
+        )
+        assert damaged_effect[-1].effect.improved == damaged_effect[-1].effect.completed
         assert (await export_queries.jp_rows(year, 20))[0]["jumlahJam"] >= 0
     async with tenant_transaction(region_a.id):
         await rebuild_read_models(actor=admin_actor(region_a))  # the repair
-        assert await queries.effect_pairs(region_a.period.id) == pairs
+        assert (
+            await effectiveness.effectiveness(
+                actor=admin_actor(region_a),
+                period_id=region_a.period.id,
+                group_by=effectiveness.GroupBy.PROGRAMME,
+            )
+            == effect
+        )
         assert (
             await queries.jp_ledger_rows(
                 year=year, below_only=False, entitlement=20, after_id=None, limit=500
@@ -529,6 +583,34 @@ async def test_concurrent_completions_of_one_employee_leave_the_read_models_righ
     assert [r["jp"] for r in jp if r["employee_id"] == who] == [24]  # 12 JP each
     assert {r["assignment_id"] for r in pairs} >= set(ids)
     await assert_incremental_equals_rebuild(region_a)
+
+
+PAIR = st.tuples(
+    st.one_of(st.none(), st.sampled_from((*PREDIKAT, "LAINNYA"))),
+    st.one_of(st.none(), st.sampled_from(PREDIKAT)),
+    st.one_of(st.none(), st.decimals(0, 120, places=2)),
+    st.one_of(st.none(), st.decimals(0, 120, places=2)),
+)
+
+
+@given(pairs=st.lists(PAIR, max_size=40))
+def test_the_counts_give_what_the_pairs_give(pairs):
+    """rules.effect_of_counts on what EFFECT_COUNTS counts (its arithmetic written out
+    here) equals rules.effect on the pairs, rounding included."""
+    followed = [p for p in pairs if p[1] is not None]
+    changes = [rules.predikat_change(b, a) for b, a, _, _ in followed]
+    changes = [c for c in changes if c is not None]
+    deltas = [aa - ab for _, _, ab, aa in followed if ab is not None and aa is not None]
+    counted = rules.effect_of_counts(
+        completed=len(pairs),
+        followed_up=len(changes),
+        improved=sum(c > 0 for c in changes),
+        unchanged=sum(c == 0 for c in changes),
+        worsened=sum(c < 0 for c in changes),
+        delta_sum=sum(deltas, Decimal(0)) if deltas else None,
+        deltas=len(deltas),
+    )
+    assert counted == rules.effect(followed, completed=len(pairs))
 
 
 # --- statement counts ---------------------------------------------------------------------------
