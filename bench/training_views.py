@@ -1,4 +1,4 @@
-"""Benchmark: the training read models (issue 19, migration 0037). The region admin's
+"""Benchmark: the training read models (issue 19, migration 0036). The region admin's
 overviews — `jpLedger(year, first: 100)` and `trainingEffectiveness(periodId)` — through a
 real `kinerja serve`, with 1 client (p50) and with N clients (req/s), against
 

@@ -116,7 +116,7 @@ async def predikat_rows(year: int, checkpoint_number: int | None) -> list[dict[s
 
 
 # JP completed per active employee in the year (in the region's time zone), as the
-# training JP ledger counts them: the read model `training_jp` (migration 0037, kept by
+# training JP ledger counts them: the read model `training_jp` (migration 0036, kept by
 # kinerja_training_refresh), for every employee.
 _JP = """
 SELECT e.nip AS "nipBaru", e.name AS nama, u.name AS "unorNama", $2::int AS "tahunKursus",

@@ -1,7 +1,7 @@
 """Did training help? For each completed assignment of a period: the evaluation that
 triggered it (or, for a manual one, the employee's evaluation of that period) against the
 employee's first evaluation finalised after completion. The pairs are a read model
-(`training_effect_pairs`, migration 0037); one statement counts them per group in SQL, and
+(`training_effect_pairs`, migration 0036); one statement counts them per group in SQL, and
 `rules.effect_of_counts` gives the figures the pure `rules.effect` would (a test holds
 them equal on random pairs)."""
 

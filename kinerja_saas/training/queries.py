@@ -421,7 +421,7 @@ async def jp_ledger_rows(
     limit: int,
 ) -> list[Row]:
     """JP completed per active employee in the year, keyset by employee id: one row of the
-    read model `training_jp` per employee (migration 0037), none: 0."""
+    read model `training_jp` per employee (migration 0036), none: 0."""
     return await db().execute_query_dict(
         """SELECT e.id, e.nip, e.name, u.name AS unit_name, coalesce(j.jp, 0)::int AS jp
         FROM employees e
@@ -438,7 +438,7 @@ async def jp_ledger_rows(
 
 # A period's completed assignments counted per programme or training unit ($3) and in total
 # (the GROUPING SETS' empty group, id NULL), from the read model `training_effect_pairs`
-# (kept by kinerja_training_refresh, migration 0037): the predikat change in steps along
+# (kept by kinerja_training_refresh, migration 0036): the predikat change in steps along
 # rules.PREDIKAT_ORDER (NULL when either is unknown, or nothing was finalised after), and
 # the sum and number of achievement changes; rules.effect_of_counts takes it from there.
 EFFECT_COUNTS = """
@@ -494,10 +494,10 @@ async def effect_counts(
     return cast(list[EffectCounts], rows)
 
 
-# --- the read models (migration 0037) -----------------------------------------------------------
+# --- the read models (migration 0036) -----------------------------------------------------------
 # `training_jp` (JP per employee and year) and `training_effect_pairs` (a completed
 # assignment's evaluations before and after) are kept current by the triggers of migration
-# 0037 in every writing transaction; all of their arithmetic is in its
+# 0036 in every writing transaction; all of their arithmetic is in its
 # `kinerja_training_refresh`. The JP ledger, the JP export and the effectiveness read them.
 
 

@@ -1,4 +1,4 @@
-"""The training read models (issue 19, migration 0037): kept current by every writing
+"""The training read models (issue 19, migration 0036): kept current by every writing
 transaction — assignment of a period, manual assignment, self-enrolment, completion,
 cancellation and no-shows with their waiting-list promotions, evaluations finalised or
 appealed, a programme's JP, a region's time zone — they always equal a rebuild from nothing,
