@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     # Queries whose every field has an SQL twin run as one statement building the JSON in
     # PostgreSQL (schema/compiled.py, docs/compiled-queries.md); False: field by field.
     compiled_reads: bool = True
+    # `kinerja serve` sets it for its processes: once started, everything alive (modules, the
+    # schema, the pool) leaves the cyclic GC's view (gc.freeze), so a full collection scans
+    # only what requests made since, not the whole start-up heap (80–240 ms pauses under
+    # load before; bench/README.md, "p99 ≤ 3× own p50").
+    gc_freeze: bool = False
     # Uploads (multipart requests) may be larger: a roster of 20,000 ASN is about 3 MB.
     import_max_bytes: int = 20_000_000
 
