@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypedDict, cast
 
-from kinerja_saas.db import Row, Sql, db, scoped
+from kinerja_saas.db import Row, Sql, db, json_select, scoped
 from kinerja_saas.db.fragments import unit_subtree
 from kinerja_saas.indonesian import SQL_MONTHS
 from kinerja_saas.outbox.queries import insert_events_sql
@@ -376,17 +376,19 @@ class AssignmentFilter:
     period_id: int | None = None
 
 
-async def assignments_page(
+def _assignments_rows(
+    sql: Sql,
     *,
     flt: AssignmentFilter,
-    training_unit_id: int | None = None,
-    employee_id: int | None = None,
-    supervisor_id: int | None = None,
+    training_unit_id: int | None,
+    employee_id: int | None,
+    supervisor_id: int | None,
     limit: int,
     after_id: int | None,
-) -> list[Row]:
-    """Assignments newest first, keyset by id (`limit + 1` rows: one tells more)."""
-    sql = Sql(current_tenant_id())
+) -> str:
+    """The SELECT of one page of assignments, newest first: the ordinary read's and the
+    compiled path's (`sql`'s `$1` the tenant)."""
+    sql.where = []
     for column, value in (
         ("p.training_unit_id", training_unit_id),
         ("a.employee_id", employee_id),
@@ -400,10 +402,55 @@ async def assignments_page(
             sql.where.append(f"{column} = {sql.param(value)}")
     after = sql.param(after_id)
     sql.where.append(f"({after}::bigint IS NULL OR a.id < {after}::bigint)")
-    return await db().execute_query_dict(
-        f"{ROW}{sql.conditions(prefix=' AND ')} ORDER BY a.id DESC LIMIT {sql.param(limit + 1)}",
-        sql.params,
+    return f"{ROW}{sql.conditions(prefix=' AND ')} ORDER BY a.id DESC LIMIT {sql.param(limit + 1)}"
+
+
+async def assignments_page(
+    *,
+    flt: AssignmentFilter,
+    training_unit_id: int | None = None,
+    employee_id: int | None = None,
+    supervisor_id: int | None = None,
+    limit: int,
+    after_id: int | None,
+) -> list[Row]:
+    """Assignments newest first, keyset by id (`limit + 1` rows: one tells more)."""
+    sql = Sql(current_tenant_id())
+    rows = _assignments_rows(
+        sql,
+        flt=flt,
+        training_unit_id=training_unit_id,
+        employee_id=employee_id,
+        supervisor_id=supervisor_id,
+        limit=limit,
+        after_id=after_id,
     )
+    return await db().execute_query_dict(rows, sql.params)
+
+
+def assignments_page_json(
+    b: json_select.Builder,
+    *,
+    flt: AssignmentFilter,
+    training_unit_id: int | None = None,
+    employee_id: int | None = None,
+    supervisor_id: int | None = None,
+    limit: int,
+    after_id: int | None,
+    shape: json_select.Page,
+) -> str:
+    """The page `assignments_page` reads, as a subquery answering the connection `shape`
+    (the compiled read path, docs/compiled-queries.md)."""
+    rows = _assignments_rows(
+        b.sql,
+        flt=flt,
+        training_unit_id=training_unit_id,
+        employee_id=employee_id,
+        supervisor_id=supervisor_id,
+        limit=limit,
+        after_id=after_id,
+    )
+    return json_select.keyset_page(b, rows=rows, order=[("id", True)], limit=limit, shape=shape)
 
 
 async def assignments_by_ids(ids: list[int]) -> list[Row]:
