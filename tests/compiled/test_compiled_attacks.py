@@ -179,6 +179,7 @@ PAGE_VARS = """query($first: Int, $after: String, $order: EmployeeOrder, $filter
         {"filter": {"search": "\\"}},
         {"filter": {"search": "'); DROP TABLE employees; --"}},
         {"filter": {"search": "a" * 10_000}},
+        {"filter": {"search": "a\x00b"}},
     ],
 )
 async def test_page_arguments_a_client_forges(api, ordinary, region, variables):  # noqa: F811
@@ -208,6 +209,7 @@ async def test_page_arguments_a_client_forges(api, ordinary, region, variables):
         cursor({"ts": "not a date"}, 1, "NAME:ASC"),
         cursor(["nested"], 1, "NAME:ASC"),
         cursor("Z" * 5000, 1, "NAME:ASC"),
+        cursor("a\x00b", 1, "NAME:ASC"),
         cursor("A", 1, "training-assignments"),
     ],
 )
@@ -290,16 +292,16 @@ async def test_control_characters_and_inactive_rows(api, ordinary, region, owner
 
 
 async def test_a_failing_statement_closes_the_transaction_and_is_masked(api, region, owner_conn):  # noqa: F811
-    """A forged cursor whose value is no text makes the compiled statement fail in the
-    driver. The failure must end as a resolver's would: rolled back, the region's slot and
+    """A NUL in a NAME cursor's value (or, before the cursors' values were checked, a
+    number) makes the compiled statement fail in PostgreSQL. The failure must end as a resolver's would: rolled back, the region's slot and
     the connection given back (else a few such requests lock the region out: BUSY), the
     driver's message masked."""
     token = region.token(EMPLOYEE, api.settings)
-    bad = {"first": 2, "after": cursor(5, 1, "NAME:ASC"), "order": {"field": "NAME"}}
+    bad = {"first": 2, "after": cursor("a\x00b", 1, "NAME:ASC"), "order": {"field": "NAME"}}
     for _ in range(3):
         res = await _post(api, PAGE_VARS, bad, token, None)
         assert res.codes == [None] and res.body["data"] is None
-        assert "query argument" not in json.dumps(res.body)
+        assert "0x00" not in json.dumps(res.body) and "UTF8" not in json.dumps(res.body)
         assert res.errors[0]["path"] == ["employees"]
     idle = await owner_conn.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
@@ -326,3 +328,31 @@ async def test_training_assignments_with_forged_pages(api, ordinary, region, rol
         {"after": cursor(None, -5, "training-assignments")},
     ):
         await both(api, ordinary, region, role, TRAINING, variables)
+
+
+@pytest.mark.parametrize(
+    ("order", "value"),
+    [
+        ("NAME", 5),
+        ("NAME", 1.5),
+        ("NAME", True),
+        ("NAME", None),
+        ("NIP", {"ts": "2020-01-01T00:00:00+00:00"}),
+        ("CREATED_AT", "2020-01-01"),
+        ("CREATED_AT", 5),
+    ],
+)
+async def test_a_cursor_value_of_the_wrong_type_is_the_clients_error(
+    api,
+    ordinary,  # noqa: F811
+    region,  # noqa: F811
+    order,
+    value,
+):
+    """Not a statement failing in the driver (an unexpected error, logged as a bug): the
+    cursor's error, on both paths."""
+    forged = cursor(value, 1, f"{order}:ASC")
+    variables = {"first": 2, "after": forged, "order": {"field": order}}
+    for role in (ADMIN, EMPLOYEE):
+        res = await same(api, ordinary, region, role, PAGE_VARS, variables, compiled=False)
+        assert res.codes == ["INVALID_CURSOR"]
