@@ -1017,6 +1017,14 @@ def heads_acted_for_sql(acting: str) -> str:
     )
 
 
+async def heads_acted_for(acting_id: int) -> list[int]:
+    """Everyone employee `acting_id` stands in for today (Plt./Plh.), in the region's time zone."""
+    rows = await db().execute_query_dict(
+        heads_acted_for_sql("$2"), [current_tenant_id(), acting_id]
+    )
+    return [r["id"] for r in rows]
+
+
 async def lock_unit(unit_id: int) -> bool:
     """Locks the unit's row (appointments of one unit are checked and written one at a
     time); false when the region has no such unit."""

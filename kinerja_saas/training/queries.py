@@ -12,6 +12,7 @@ from typing import TypedDict, cast
 from kinerja_saas.db import Row, Sql, db, json_select, scoped
 from kinerja_saas.db.fragments import unit_subtree
 from kinerja_saas.indonesian import SQL_MONTHS
+from kinerja_saas.org.queries import heads_acted_for_sql
 from kinerja_saas.outbox.queries import insert_events_sql
 from kinerja_saas.outbox.topics import sql_literal
 from kinerja_saas.performance.queries import INDICATOR_ACHIEVEMENT, INDICATOR_VALUE
@@ -392,7 +393,6 @@ def _assignments_rows(
     for column, value in (
         ("p.training_unit_id", training_unit_id),
         ("a.employee_id", employee_id),
-        ("e.supervisor_id", supervisor_id),
         ("a.programme_id", flt.programme_id),
         ("a.batch_id", flt.batch_id),
         ("a.status", flt.status.value if flt.status else None),
@@ -400,6 +400,14 @@ def _assignments_rows(
     ):
         if value is not None:
             sql.where.append(f"{column} = {sql.param(value)}")
+    if supervisor_id is not None:
+        # the supervisor's reports, and while they act (Plt./Plh.) those of the heads they
+        # stand in for: the same team `myTeam` shows
+        me = sql.param(supervisor_id)
+        sql.where.append(
+            f"e.supervisor_id = ANY(ARRAY(SELECT {me}::bigint UNION {heads_acted_for_sql(me)}))"
+            f" AND e.id <> {me}::bigint"
+        )
     after = sql.param(after_id)
     sql.where.append(f"({after}::bigint IS NULL OR a.id < {after}::bigint)")
     return f"{ROW}{sql.conditions(prefix=' AND ')} ORDER BY a.id DESC LIMIT {sql.param(limit + 1)}"

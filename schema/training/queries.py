@@ -137,7 +137,10 @@ class TrainingQuery:
         rows = await participants.my_trainings(actor=actor, limit=limit, after_id=after_id)
         return _connection(rows, limit, after)
 
-    @strawberry.field(description="A supervisor's direct reports' trainings (admin: all).")
+    @strawberry.field(
+        description="A supervisor's direct reports' trainings and, while acting (Plt./Plh.), "
+        "those of the heads they stand in for, as in myTeam (admin: all)."
+    )
     async def team_trainings(
         self,
         info: strawberry.Info,
