@@ -356,3 +356,29 @@ async def test_a_cursor_value_of_the_wrong_type_is_the_clients_error(
     for role in (ADMIN, EMPLOYEE):
         res = await same(api, ordinary, region, role, PAGE_VARS, variables, compiled=False)
         assert res.codes == ["INVALID_CURSOR"]
+
+
+MIXED = """query($id: ID!, $unit: ID!) {
+  t: trainingAssignments(first: 5) { edges { node { id employee { id email } } } }
+  e: employees(first: 50, filter: {active: true}) { edges { node { id email } } }
+  one: employee(id: $id) { id email supervisor { email } }
+  u: unit(id: $unit) { id children { id } }
+  t2: trainingAssignments(first: 1) { pageInfo { hasNextPage } } }"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_root_in_one_statement(api, ordinary, region, region_b, role):  # noqa: F811
+    """The roots share one builder (and its WHERE list): each keeps its own predicate."""
+    for key in ("chief", "staff1"):
+        variables = {"id": str(region.employees[key].id), "unit": str(region.units["a"].id)}
+        await both(api, ordinary, region, role, MIXED, variables)
+    variables = {"id": str(region.employees["staff1"].id), "unit": str(region_b.units["a"].id)}
+    await both(api, ordinary, region, role, MIXED, variables)
+    # Without the officer's root (refused for other roles) the rest compiles for everyone.
+    query = MIXED.replace(
+        "t: trainingAssignments(first: 5) { edges { node { id employee { id email } } } }", ""
+    ).replace("t2: trainingAssignments(first: 1) { pageInfo { hasNextPage } }", "")
+    for key in ("chief", "staff1"):
+        variables = {"id": str(region.employees[key].id), "unit": str(region.units["a"].id)}
+        _, ran = await both(api, ordinary, region, role, query, variables)
+        assert ran or role != ADMIN
