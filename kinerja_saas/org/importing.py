@@ -1,15 +1,16 @@
 """Importing a region's civil-service roster from CSV, all or nothing.
 
-1. `stage_import` (in the request) streams the file into `import_rows` in batches and
-   queues the job. File-level problems (not UTF-8, not CSV, a missing column, too large)
-   are refused there and nothing is written.
-2. `run_import` (in the worker) validates every row — per-row rules in Python, in batches,
-   and the rules between rows in SQL — and records every problem with its line number.
-   Any problem: nothing of the roster is written. Otherwise one transaction merges the file
-   set-based: units from the paths, one upsert of employees by NIP with their supervisors,
-   audit entries, logins. COPY is refused on tables with RLS, so staging COPYs into a
-   temporary table and moves the rows with one `INSERT … SELECT`; the merge is
-   `INSERT … SELECT … ON CONFLICT`.
+1. `stage_import` (in the request) streams the file, checks each row's own rules in Python
+   as it is parsed (recording every problem with its line number), stores the rows in one
+   `import_files` row of the job and queues it. File-level problems (not UTF-8, not CSV, a
+   missing column, too large) are refused there and nothing is written.
+2. `run_import` (in the worker) checks the rules between rows and against the region in SQL,
+   in the transaction that would merge. Any problem (per-row or between rows): nothing of
+   the roster is written. Otherwise that transaction merges the file set-based: units from
+   the paths, one upsert of employees by NIP with their supervisors (rows equal to the
+   stored employee skipped), audit entries, logins. COPY is refused on tables with RLS, so
+   staging COPYs into a temporary table and aggregates it with one `INSERT … SELECT`; the
+   merge is `INSERT … SELECT … ON CONFLICT`.
 """
 
 from __future__ import annotations
@@ -69,7 +70,6 @@ HEADER_ALIASES = {
 # Longest value each column may hold where it lands (employees, user_accounts).
 MAX_LENGTH = {"nama": 200, "jabatan": 200, "email": 254, "telepon": 32}
 STAGE_BATCH = 1000
-VALIDATE_BATCH = 2000
 MAX_LINES_NAMED = 20  # lines named in a file-level refusal; the rest are counted
 
 Progress = Callable[[str, int, int], None]
@@ -199,11 +199,15 @@ async def stage_import(
     max_bytes: int,
     progress: Progress | None = None,
     enqueue: bool = True,
+    today: date | None = None,
 ) -> ImportJob:
-    """Stores the rows in the caller's transaction and, with `enqueue`, queues the job for a
-    worker. The CLI runs the job itself and must not also queue it."""
+    """Stores the rows in the caller's transaction, with the problems of each row on its own
+    (`row_problems`, checked while the file streams by: the rows are parsed here anyway), and
+    with `enqueue` queues the job for a worker. The CLI runs the job itself and must not also
+    queue it."""
     require_import_rights(actor)
     tenant_id = current_tenant_id()
+    day = today or date.today()
     job = await ImportJob.create(
         tenant_id=tenant_id,
         created_by=actor.user_id or None,
@@ -213,11 +217,13 @@ async def stage_import(
     )
     columns = set[str]()
     read = 0
+    problems: list[tuple] = []
 
     async def rows() -> AsyncIterator[tuple]:  # streamed into one COPY, batch by batch
         nonlocal read
         for batch in read_roster(binary, max_bytes=max_bytes, columns_seen=columns):
             for r in batch:
+                problems.extend(row_problems(r.line_no, r.values, today=day))
                 yield (r.line_no, *r.values)
             read += len(batch)
             if progress:
@@ -226,6 +232,7 @@ async def stage_import(
     total = await queries.stage_rows(tenant_id=tenant_id, job_id=job.id, rows=rows())
     if total == 0:
         raise _refuse(ImportError_.NO_ROWS)
+    await queries.record_problems(tenant_id, job.id, problems)
     job.total_rows, job.columns = total, sorted(columns & set(OPTIONAL_COLUMNS))
     await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(
         total_rows=total, columns=job.columns
@@ -235,12 +242,16 @@ async def stage_import(
     return job
 
 
-# --- validation (in the worker) --------------------------------------------------------
+# --- validation: each row's rules (in the request), the rules between rows (in the worker)
+
+_ROW_KEYS = tuple("unit_path" if c == "unit" else c for c in COLUMNS)
 
 
-def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tuple]:
-    """The rules of one row: (line, field, code, message) for each problem."""
+def row_problems(line_no: int, values: tuple[str, ...], *, today: date) -> list[tuple]:
+    """The rules of one row (its values in COLUMNS order, as `read_roster` normalised them):
+    (line, field, code, message) for each problem."""
     out: list[tuple] = []
+    row = dict(zip(_ROW_KEYS, values, strict=True))
 
     def bad(field: str, error: ErrorCode, **params: Any) -> None:
         out.append((line_no, field, error.value, error.render(field, **params)))
@@ -286,29 +297,6 @@ def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tupl
     return out
 
 
-async def _validate(job: ImportJob, progress: Progress | None, today: date) -> None:
-    """Records every per-row problem. Each batch commits on its own, so the
-    progress (rows_done) is visible while it runs."""
-    tenant_id = job.tenant_id
-    last_line, done = 0, 0
-    async with tenant_transaction(tenant_id):
-        await queries.delete_import_problems(tenant_id, job.id)
-    while True:
-        async with tenant_transaction(tenant_id):
-            rows = await queries.import_rows_after(
-                tenant_id, job.id, after_line=last_line, limit=VALIDATE_BATCH
-            )
-            if not rows:
-                break
-            problems = [p for r in rows for p in row_problems(r["line_no"], r, today=today)]
-            await queries.record_problems(tenant_id, job.id, problems)
-            done += len(rows)
-            last_line = rows[-1]["line_no"]
-            await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(rows_done=done)
-        if progress:
-            progress("validating", done, job.total_rows)
-
-
 async def _cross_row_problems(job: ImportJob) -> int:
     """The rules between rows and against the region, in the transaction that would merge
     (after `_stage_for_sql` and the lock), so nothing can change between check and write."""
@@ -342,9 +330,7 @@ async def _cross_row_problems(job: ImportJob) -> int:
 async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     tenant_id, job_id = job.tenant_id, job.id
     units_created = await queries.resolve_units(tenant_id, job_id)
-    await queries.snapshot_employees_before_import(
-        tenant_id=tenant_id, job_id=job_id, deactivate_missing=job.deactivate_missing
-    )
+    await queries.create_import_before()  # filled by the upsert and the deactivation
     unmatched = await queries.staged_rows_without_unit()
     if unmatched[0]["n"]:  # never silently drop a row
         raise RuntimeError(f"{unmatched[0]['n']} staged rows have no unit")
@@ -467,7 +453,6 @@ async def run_import(
     job_id: int,
     actor: Actor,
     progress: Progress | None = None,
-    today: date | None = None,
 ) -> ImportJob | None:
     """Runs a staged import to its end. Safe to run again and twice at once: each run claims
     the job with a run id, and only the run that still owns it may merge."""
@@ -478,7 +463,6 @@ async def run_import(
         if not claimed or job is None:
             return job  # finished already (a re-delivered event)
         actor = await _acting_for(job, actor)
-    await _validate(job, progress, today or date.today())
     async with tenant_transaction(tenant_id):  # visible while the last step runs
         await ImportJob.filter(tenant_id=tenant_id, id=job_id, run_id=run_id).update(
             phase="merging"
