@@ -401,9 +401,6 @@ async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     tenant_id, job_id = job.tenant_id, job.id
     units_created = await queries.resolve_units(tenant_id, job_id)
     await queries.create_import_before()  # filled by the upsert and the deactivation
-    unmatched = await queries.staged_rows_without_unit()
-    if unmatched[0]["n"]:  # never silently drop a row
-        raise RuntimeError(f"{unmatched[0]['n']} staged rows have no unit")
     present = set(job.columns)
     updated_columns = ["name", "position", "unit_id"] + [
         column
