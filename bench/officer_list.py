@@ -33,7 +33,7 @@ from bench.common import (
 from bench.generate import generate
 from bench.generate_training import TrainingRegion, fill_unit_assignments, generate_training
 from bench.peer import Platform, wrk
-from bench.performance_cycle import FloorClient, Login, access_token, run_load
+from bench.performance_cycle import FloorClient, Login, login_token, run_load
 from bench.training import LIST_FLOOR_SQL, LIST_QUERY
 from kinerja_saas.database import app_connection_params, build_pg_url, parse_pg_url
 
@@ -88,7 +88,7 @@ async def main(args: argparse.Namespace) -> int:
         region.officer_employee_id,
         ("TRAINING_OFFICER", "EMPLOYEE"),
     )
-    token = access_token(settings, region.tenant_id, login)
+    token = login_token(settings, region.tenant_id, login)
     body = orjson.dumps({"query": LIST_QUERY, "operationName": "Officer"})
     servers = {
         "API, response cache on": Platform(

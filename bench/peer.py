@@ -45,7 +45,7 @@ from bench.common import (
     fresh_database,
     run_until_terminated,
 )
-from bench.employees_list import Region, access_token, first_region
+from bench.employees_list import Region, admin_token, first_region
 from bench.generate import generate
 from bench.generate_cycle import generate_cycle
 from kinerja_saas.database import app_connection_params, build_pg_url, parse_pg_url
@@ -407,10 +407,11 @@ async def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
-    ensure_peer_installed()
+    if not args.no_peer:
+        ensure_peer_installed()
     owner_url, settings, tenant_id, app = await prepare(args, server_url, redis_url)
     region = await first_region(owner_url, tenant_id)
-    token = access_token(settings, region)
+    token = admin_token(settings, region)
     app_url = build_pg_url(app)
     workers = args.workers or len(os.sched_getaffinity(0))
     contenders: dict[str, Any] = {
@@ -424,8 +425,21 @@ async def main(args: argparse.Namespace) -> int:
             args.workers,
             {"KINERJA_RESPONSE_CACHE_ENTRIES": "0"},
         ),
-        "PostGraphile 4": Peer(app_url, tenant_id, workers, RESULTS_DIR / "peer.postgraphile.log"),
     }
+    if args.baseline:
+        # Another checkout's code (e.g. main) in the same run, cache on: its own `kinerja
+        # serve` with PYTHONPATH pointing at it, as many processes as ours.
+        contenders[f"baseline {args.baseline}"] = Platform(
+            owner_url,
+            redis_url,
+            RESULTS_DIR / "peer.baseline.log",
+            workers,
+            {"PYTHONPATH": args.baseline},
+        )
+    if not args.no_peer:
+        contenders["PostGraphile 4"] = Peer(
+            app_url, tenant_id, workers, RESULTS_DIR / "peer.postgraphile.log"
+        )
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     results: dict[tuple[str, str], Result] = {}
     problems: list[str] = []
@@ -433,7 +447,9 @@ async def main(args: argparse.Namespace) -> int:
         for server in contenders.values():
             await server.start()
         print(f"servers up ({workers} processes each); checking answers …", flush=True)
-        all_shapes = await shapes(owner_url, region)
+        all_shapes = [
+            s for s in await shapes(owner_url, region) if not args.only or args.only in s.name
+        ]
         bodies = {}
         async with httpx.AsyncClient(timeout=30) as client:
             for shape in all_shapes:
@@ -442,16 +458,26 @@ async def main(args: argparse.Namespace) -> int:
                     {"query": shape.peer_query, "variables": shape.peer_variables}
                 )
                 bodies[shape.name] = (ours, theirs)
-                a = await answer(client, contenders["platform"].base_url + "/graphql", ours, token)
-                b = await answer(
-                    client, contenders["PostGraphile 4"].base_url + "/graphql", theirs, None
-                )
-                c = await answer(
-                    client, contenders["platform, cache off"].base_url + "/graphql", ours, token
-                )
-                problem = shape.check(a, b) or shape.check(c, b)
-                if problem:
-                    problems.append(f"{shape.name}: {problem}")
+                ask = {
+                    name: await answer(
+                        client,
+                        server.base_url + "/graphql",
+                        theirs if name == "PostGraphile 4" else ours,
+                        None if name == "PostGraphile 4" else token,
+                    )
+                    for name, server in contenders.items()
+                }
+                reference = ask.get("PostGraphile 4")
+                for name, data in ask.items():
+                    problem = (
+                        (shape.check(data, reference) if reference is not None else None)
+                        if name != "PostGraphile 4"
+                        else None
+                    )
+                    if name != "platform" and name != "PostGraphile 4" and data != ask["platform"]:
+                        problem = problem or f"{name} answers otherwise than the platform"
+                    if problem:
+                        problems.append(f"{shape.name}: {problem}")
         for shape in all_shapes:
             ours, theirs = bodies[shape.name]
             for round_no in range(args.rounds):
@@ -483,34 +509,38 @@ async def main(args: argparse.Namespace) -> int:
         f"machine  {os.cpu_count()} cores SHARED by wrk, both servers and PostgreSQL;"
         f" {workers} processes per server",
         "",
-        f"{'shape':<38}{'server':<22}{'req/s (rounds)':>22}{'p50 ms':>14}{'p99 ms':>16}",
-        "-" * 112,
+        f"{'shape':<38}{'server':<22}{'req/s (rounds)':>22}{'p50 ms':>24}{'p99 ms':>26}",
+        "-" * 132,
     ]
     summary: dict[str, Any] = {}
     for shape in all_shapes:
-        peer = results[("PostGraphile 4", shape.name)]
+        peer = results.get(("PostGraphile 4", shape.name))
         for name in contenders:
             r = results[(name, shape.name)]
             lines.append(
                 f"{shape.name:<38}{name:<22}"
                 f"{' / '.join(f'{v:.0f}' for v in r.rps):>22}"
-                f"{' / '.join(f'{v:.1f}' for v in r.p50_ms):>14}"
-                f"{' / '.join(f'{v:.1f}' for v in r.p99_ms):>16}"
+                f"{' / '.join(f'{v:.1f}' for v in r.p50_ms):>24}"
+                f"{' / '.join(f'{v:.1f}' for v in r.p99_ms):>26}"
             )
-        for name in ("platform", "platform, cache off"):
+        for name in contenders:
+            if name == "PostGraphile 4":
+                continue
             r = results[(name, shape.name)]
-            ratio = statistics.mean(r.rps) / statistics.mean(peer.rps)
             tail = max(r.p99_ms) / statistics.median(r.p50_ms)
-            summary[f"{shape.name} | {name}"] = {
-                "rps_ratio_vs_peer": round(ratio, 2),
-                "own_p99_over_own_p50": round(tail, 2),
-                "p99_over_peer_p99": round(max(r.p99_ms) / max(peer.p99_ms), 2),
-            }
-            lines.append(
-                f"{'':<38}{name} : PostGraphile req/s = {ratio:.2f}×;"
-                f" own p99 / own p50 = {tail:.1f}; p99 vs peer's p99 ="
-                f" {max(r.p99_ms) / max(peer.p99_ms):.2f}"
-            )
+            summary[f"{shape.name} | {name}"] = {"own_p99_over_own_p50": round(tail, 2)}
+            line = f"{'':<38}{name}: own p99 / own p50 = {tail:.1f}"
+            if peer is not None:
+                ratio = statistics.mean(r.rps) / statistics.mean(peer.rps)
+                summary[f"{shape.name} | {name}"].update(
+                    rps_ratio_vs_peer=round(ratio, 2),
+                    p99_over_peer_p99=round(max(r.p99_ms) / max(peer.p99_ms), 2),
+                )
+                line += (
+                    f"; : PostGraphile req/s = {ratio:.2f}×;"
+                    f" p99 vs peer's p99 = {max(r.p99_ms) / max(peer.p99_ms):.2f}"
+                )
+            lines.append(line)
         lines.append("")
     errors = sum(r.errors for r in results.values())
     lines.append(
@@ -558,6 +588,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--database", default=BENCH_DB)
     parser.add_argument("--reuse", action="store_true", help="reuse the database if it exists")
+    parser.add_argument("--only", default=None, help="only the shapes whose name contains this")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="the platform only (no PostGraphile, no npm)"
+    )
+    parser.add_argument(
+        "--baseline", default=None, help="path of another checkout to run as one more server"
+    )
     return parser.parse_args(argv)
 
 

@@ -63,12 +63,30 @@ REFRESH_AFTER = 0.5  # of the TTL: from then on one request refreshes it in the 
 
 @dataclass(slots=True)
 class Entry:
+    """An answer as its `data` JSON, not as Python objects: bytes are invisible to the cyclic
+    GC (a page of 100 employees is ~500 dicts and lists that every full collection would
+    walk for as long as the entry lives, times 1,000 entries), and a hit sends them as they
+    are (orjson.Fragment) instead of serialising them again."""
+
     generation: Generation
-    stored_at: float
-    data: dict[str, Any]
+    # When the request that computed it began, before its generation and its data were read:
+    # the age counts from there, so no answer is served more than TTL_SECONDS after the data
+    # it shows was read (counting from when it was stored would add the query's own time,
+    # hundreds of ms on a busy process).
+    asked_at: float
+    json: bytes  # the response's `data`, as orjson wrote it
     plan: str | None  # the region's plan when computed: its request limits on a hit
-    size: int = 0  # bytes of its JSON
+    outcome: str = "ok"  # the request's outcome label (metrics, logs) when computed
     refreshing: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.json)
+
+    @property
+    def data(self) -> orjson.Fragment:
+        """`data` for a response: the stored JSON, written into the body unchanged."""
+        return orjson.Fragment(self.json)
 
 
 def cache_key(
@@ -96,6 +114,11 @@ def cache_key(
         operation_name,
         encoded,
     )
+
+
+def now() -> float:
+    """The clock of entries' ages."""
+    return time.monotonic()
 
 
 class ResponseCache:
@@ -133,7 +156,7 @@ class ResponseCache:
         if entry is None:
             self.misses += 1
             return None
-        if entry.generation != generation or time.monotonic() - entry.stored_at > self.ttl_seconds:
+        if entry.generation != generation or now() - entry.asked_at > self.ttl_seconds:
             self._drop(key)
             self.misses += 1
             return None
@@ -142,7 +165,7 @@ class ResponseCache:
         return entry
 
     def due_for_refresh(self, entry: Entry) -> bool:
-        age = time.monotonic() - entry.stored_at
+        age = now() - entry.asked_at
         return not entry.refreshing and age > self.ttl_seconds * REFRESH_AFTER
 
     def in_background(self, work: Coroutine[Any, Any, None]) -> None:
@@ -155,18 +178,28 @@ class ResponseCache:
         return self._entries.get(key)
 
     def keep(
-        self, key: Key, generation: Generation, data: dict[str, Any], plan: str | None
-    ) -> Entry:
+        self,
+        key: Key,
+        generation: Generation,
+        data: dict[str, Any],
+        plan: str | None,
+        outcome: str = "ok",
+        asked_at: float | None = None,
+    ) -> Entry | None:
+        """The entry of `data`, computed by a request that began at `asked_at` (now() read
+        before its generation; None: now). None when `data` is not JSON: nothing kept,
+        nobody served from it."""
         try:
-            size = len(orjson.dumps(data))
+            encoded = orjson.dumps(data)
         except TypeError:
-            size = MAX_ENTRY_BYTES + 1
-        entry = Entry(generation, time.monotonic(), data, plan, size)
+            self._drop(key)
+            return None
+        entry = Entry(generation, now() if asked_at is None else asked_at, encoded, plan, outcome)
         self._drop(key)
-        if size > MAX_ENTRY_BYTES:
+        if entry.size > MAX_ENTRY_BYTES:
             return entry  # for requests waiting on this computation, not kept
         self._entries[key] = entry
-        self.bytes += size
+        self.bytes += entry.size
         while len(self._entries) > self.max_entries or self.bytes > MAX_TOTAL_BYTES:
             self._drop(next(iter(self._entries)))
         return entry
@@ -184,7 +217,9 @@ class ResponseCache:
         return self._running.get((key, generation))
 
     @contextlib.contextmanager
-    def computing(self, key: Key, generation: Generation) -> Iterator[Callable[[Entry], None]]:
+    def computing(
+        self, key: Key, generation: Generation
+    ) -> Iterator[Callable[[Entry | None], None]]:
         """While open, others of (key, generation) wait; they get the entry passed to the
         callback, or None (an error, an exception: each then runs its own request)."""
         slot = (key, generation)
@@ -192,7 +227,8 @@ class ResponseCache:
         first = slot not in self._running
         if first:
             self._running[slot] = future
-        def publish(entry: Entry) -> None:
+
+        def publish(entry: Entry | None) -> None:
             if not future.done():
                 future.set_result(entry)
 

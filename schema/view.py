@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import functools
 import re
 import time
@@ -48,11 +49,11 @@ from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.ratelimit import RateLimited
 from kinerja_saas.regions import queries as regions
 from kinerja_saas.settings import Settings
-from schema import graphiql
+from schema import graphiql, response_cache
 from schema.context import Context
 from schema.error_codes import HTTP_REASONS, ApiError
 from schema.errors import UNEXPECTED_MESSAGE
-from schema.response_cache import ResponseCache, cache_key
+from schema.response_cache import Entry, ResponseCache, cache_key
 from schema.schema import build_schema
 from tenants.context import tenant_transaction
 
@@ -187,6 +188,18 @@ def chosen_operation(
         ApiError.UNKNOWN_OPERATION.render(name=orjson.dumps(operation_name[:100]).decode()),
         code=ApiError.UNKNOWN_OPERATION,
     )
+
+
+@dataclasses.dataclass
+class CachedResult(StrawberryResult):
+    """A response cache entry's answer: its `data` is the stored JSON (orjson.Fragment),
+    written into the response body as it is; the outcome is the computed request's."""
+
+    outcome: str = "ok"
+
+    @classmethod
+    def of(cls, entry: Entry) -> CachedResult:
+        return cls(data=cast(Any, entry.data), errors=None, outcome=entry.outcome)
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -401,6 +414,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         cache = self.response_cache
+        asked_at = response_cache.now()  # before the generation and the data are read
         generation, counted = await self._generation_and_count(context, key)
         if generation is None:  # no Redis: no cache
             return await super().execute_single(
@@ -420,11 +434,12 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                         execute,
                         key,
                         generation,
+                        asked_at,
                         context,
                         (request, request_adapter, sub_response, context, root_value, request_data),
                     )
                 )
-            return StrawberryResult(data=entry.data, errors=None)
+            return CachedResult.of(entry)
         # Counted already (a stale entry's plan): the transaction does not count it again.
         context.request_counted = counted
         running = cache.running(key, generation)
@@ -433,7 +448,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
             # process (the same viewer, document and variables): its answer is this one's.
             done = await asyncio.shield(running)
             if done is not None and (counted or await self._count(context, done.plan)):
-                return StrawberryResult(data=done.data, errors=None)
+                return CachedResult.of(done)
         with cache.computing(key, generation) as finished:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -443,10 +458,21 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 and not result.errors
                 and isinstance(result.data, dict)
             ):
-                finished(cache.keep(key, generation, result.data, context.region_plan))
+                finished(
+                    cache.keep(
+                        key,
+                        generation,
+                        result.data,
+                        context.region_plan,
+                        _outcome(result),
+                        asked_at,
+                    )
+                )
         return result
 
-    async def _recompute(self, execute, key, generation, context: Context, args) -> None:
+    async def _recompute(
+        self, execute, key, generation, asked_at: float, context: Context, args
+    ) -> None:
         """The background refresh of an entry: the same request again (already counted
         against the limits), kept under the generation read before it ran."""
         cache = self.response_cache
@@ -461,7 +487,16 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 and not result.errors
                 and isinstance(result.data, dict)
             ):
-                finished(cache.keep(key, generation, result.data, context.region_plan))
+                finished(
+                    cache.keep(
+                        key,
+                        generation,
+                        result.data,
+                        context.region_plan,
+                        _outcome(result),
+                        asked_at,
+                    )
+                )
 
     async def _count(self, context: Context, plan: str | None) -> bool:
         """Counts the request against its limits; False when they refuse it (the ordinary
@@ -569,9 +604,11 @@ _HTTP_ERRORS = {
 _DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
 
 
-def _outcome(result: ExecutionResult) -> str:
+def _outcome(result: ExecutionResult | StrawberryResult) -> str:
     """ok; user_error (invalid document or input, typed payload errors, not found); denied
     (authentication, permission, rate limit); error (unexpected, masked)."""
+    if isinstance(result, CachedResult):
+        return result.outcome
     outcomes = {_error_outcome(e) for e in result.errors or []}
     for rank in ("error", "denied", "user_error"):
         if rank in outcomes:

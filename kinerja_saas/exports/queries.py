@@ -116,24 +116,19 @@ async def predikat_rows(year: int, checkpoint_number: int | None) -> list[dict[s
 
 
 # JP completed per active employee in the year (in the region's time zone), as the
-# training JP ledger counts them (training.queries.jp_ledger_rows), for every employee.
+# training JP ledger counts them: the read model `training_jp` (migration 0036, kept by
+# kinerja_training_refresh), for every employee.
 _JP = """
 SELECT e.nip AS "nipBaru", e.name AS nama, u.name AS "unorNama", $2::int AS "tahunKursus",
-    coalesce(j.jp, 0)::int AS "jumlahJam", $4::int AS "targetJam",
-    greatest($4::int - coalesce(j.jp, 0), 0)::int AS "kekuranganJam"
+    coalesce(j.jp, 0)::int AS "jumlahJam", $3::int AS "targetJam",
+    greatest($3::int - coalesce(j.jp, 0), 0)::int AS "kekuranganJam"
 FROM employees e
 JOIN org_units u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id
-LEFT JOIN (
-    SELECT a.employee_id, sum(pr.jp_hours) AS jp FROM training_assignments a
-    JOIN training_programmes pr ON pr.tenant_id = a.tenant_id AND pr.id = a.programme_id
-    WHERE a.tenant_id = $1 AND a.status = 'COMPLETED'
-        AND extract(year FROM a.completed_at AT TIME ZONE $3) = $2
-    GROUP BY a.employee_id
-) j ON j.employee_id = e.id
+LEFT JOIN training_jp j ON j.tenant_id = $1 AND j.employee_id = e.id AND j.year = $2
 WHERE e.tenant_id = $1 AND e.is_active
 ORDER BY e.nip
 """
 
 
-async def jp_rows(year: int, timezone: str, entitlement: int) -> list[dict[str, Any]]:
-    return await db().execute_query_dict(_JP, [current_tenant_id(), year, timezone, entitlement])
+async def jp_rows(year: int, entitlement: int) -> list[dict[str, Any]]:
+    return await db().execute_query_dict(_JP, [current_tenant_id(), year, entitlement])

@@ -167,7 +167,7 @@ async def build(job: dict[str, Any]) -> int:
     if kind is ExportKind.JP_KOMPETENSI:
         tenant = await Tenant.get(id=current_tenant_id())
         entitlement = load(tenant.settings).training.annual_jp_entitlement
-        rows = await queries.jp_rows(job["year"], str(tenant.timezone.value), entitlement)
+        rows = await queries.jp_rows(job["year"], entitlement)
     else:
         rows = await queries.predikat_rows(job["year"], job["checkpoint_number"])
     await queries.finish(

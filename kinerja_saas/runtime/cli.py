@@ -166,6 +166,8 @@ def serve(
 
     from kinerja_saas.logs import configure_logging
 
+    # Each API process freezes its start-up heap out of the cyclic GC (app.settle_heap).
+    os.environ.setdefault("KINERJA_GC_FREEZE", "true")
     settings = _listen_on(host, port)
     # One process serves one core's worth of Python; the default uses every core this
     # process may run on (a container's CPU set, not the host's count).
@@ -650,13 +652,15 @@ def tenant_grant_role(
 def tenant_rebuild_read_models(
     slugs: list[str] = typer.Argument(None, help="The regions (default: every region)"),
 ) -> None:
-    """Recompute the performance read models (plan progress, its counts) of the regions
-    from their plans, realisations and evaluations, one transaction per region. Each write
-    keeps them current; this is the repair after a bug, and the recompute the tests hold
+    """Recompute the read models of the regions (performance: plan progress, its counts,
+    from their plans, realisations and evaluations; training: JP per employee and year, the
+    effectiveness pairs, from the completed assignments), one transaction per region. Each
+    write keeps them current; this is the repair after a bug, and the recompute the tests hold
     the incremental upkeep equal to."""
     from kinerja_saas.auth.actor import Actor
     from kinerja_saas.auth.roles import Role
     from kinerja_saas.performance.service import rebuild_read_models
+    from kinerja_saas.training.admin import rebuild_read_models as rebuild_training
     from tenants.context import tenant_transaction
     from tenants.models import Tenant
 
@@ -682,6 +686,7 @@ def tenant_rebuild_read_models(
                 started = time.perf_counter()
                 async with tenant_transaction(tenant.id):
                     await rebuild_read_models(actor=actor)
+                    await rebuild_training(actor=actor)
                 done.append((tenant.slug, time.perf_counter() - started))
         finally:
             await close_db()

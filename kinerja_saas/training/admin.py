@@ -19,7 +19,7 @@ from kinerja_saas.org.models import Unit
 from kinerja_saas.outbox.service import emit
 from kinerja_saas.performance.models import Aspect, BehaviourValue, Period
 from kinerja_saas.regions.defaults import PREDIKAT
-from kinerja_saas.training import events, rules
+from kinerja_saas.training import events, queries, rules
 from kinerja_saas.training.errors import TrainingError
 from kinerja_saas.training.models import (
     Competency,
@@ -360,3 +360,12 @@ async def set_webhook_unit(*, actor: Actor, endpoint_id: int, training_unit_id: 
         errors.add("trainingUnitId", CommonError.NOT_FOUND)
         errors.raise_if_any()
     await scoped(WebhookEndpoint).filter(id=endpoint_id).update(training_unit_id=training_unit_id)
+
+
+async def rebuild_read_models(*, actor: Actor) -> None:
+    """Recomputes the region's training read models (JP per employee and year, the
+    effectiveness pairs) from the completed assignments and the evaluations, with the SQL the
+    writing transactions use. Nothing should need it: each write keeps them current; it is
+    the check and the repair (`kinerja tenant rebuild-read-models`)."""
+    require_admin(actor)
+    await queries.rebuild_read_models()

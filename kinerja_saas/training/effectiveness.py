@@ -1,7 +1,9 @@
 """Did training help? For each completed assignment of a period: the evaluation that
 triggered it (or, for a manual one, the employee's evaluation of that period) against the
-employee's first evaluation finalised after completion. One statement for the period's
-assignments; the figures come from the pure `rules.effect`."""
+employee's first evaluation finalised after completion. The pairs are a read model
+(`training_effect_pairs`, migration 0036); one statement counts them per group in SQL, and
+`rules.effect_of_counts` gives the figures the pure `rules.effect` would (a test holds
+them equal on random pairs)."""
 
 from __future__ import annotations
 
@@ -27,34 +29,28 @@ class Group:
 
 async def effectiveness(*, actor: Actor, period_id: int, group_by: GroupBy) -> list[Group]:
     """One group per programme (or training unit) with completed assignments, then the
-    region's total."""
+    region's total: counted in SQL over the read model of the pairs (one statement)."""
     require_admin(actor)
-    rows = await queries.effect_pairs(period_id)
-    key, name = (
-        ("programme_id", "programme_title")
-        if group_by is GroupBy.PROGRAMME
-        else ("training_unit_id", "training_unit_name")
+    rows = await queries.effect_counts(
+        period_id,
+        by_programme=group_by is GroupBy.PROGRAMME,
+        predikat_order=rules.PREDIKAT_ORDER,
     )
-    groups: dict[int, list[dict]] = {}
-    names: dict[int, str] = {}
-    for row in rows:
-        groups.setdefault(row[key], []).append(row)
-        names[row[key]] = row[name]
-
-    def figures(members: list[dict]) -> rules.Effect:
-        return rules.effect(
-            (
-                (
-                    r["before_predikat"],
-                    r["after_predikat"],
-                    r["before_achievement"],
-                    r["after_achievement"],
-                )
-                for r in members
-                if r["after_predikat"] is not None
+    if not rows:
+        return [Group(None, "Total", rules.effect((), completed=0))]
+    return [
+        Group(
+            r["id"],
+            r["name"] if r["id"] is not None else "Total",
+            rules.effect_of_counts(
+                completed=r["completed"],
+                followed_up=r["followed_up"],
+                improved=r["improved"],
+                unchanged=r["unchanged"],
+                worsened=r["worsened"],
+                delta_sum=r["delta_sum"],
+                deltas=r["deltas"],
             ),
-            completed=len(members),
         )
-
-    result = [Group(g, names[g], figures(m)) for g, m in sorted(groups.items())]
-    return [*result, Group(None, "Total", figures(rows))]
+        for r in rows
+    ]

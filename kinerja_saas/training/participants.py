@@ -345,13 +345,13 @@ async def jp_ledger(
     *, actor: Actor, year: int, below_only: bool, limit: int, after_id: int | None
 ) -> list[LedgerLine]:
     """JP completed per active employee in the year (in the region's time zone), against the
-    region's entitlement; `below_only` keeps those under it. Keyset pages by employee id."""
+    region's entitlement; `below_only` keeps those under it. Keyset pages by employee id,
+    read from the JP read model (two statements whatever the page)."""
     require_admin(actor)
     tenant = await Tenant.get(id=current_tenant_id())
     entitlement = load_settings(tenant.settings).training.annual_jp_entitlement
     rows = await queries.jp_ledger_rows(
         year=year,
-        timezone=tenant.timezone.value,
         below_only=below_only,
         entitlement=entitlement,
         after_id=after_id,

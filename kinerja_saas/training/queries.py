@@ -415,56 +415,113 @@ async def assignments_by_ids(ids: list[int]) -> list[Row]:
 async def jp_ledger_rows(
     *,
     year: int,
-    timezone: str,
     below_only: bool,
     entitlement: int,
     after_id: int | None,
     limit: int,
 ) -> list[Row]:
-    """JP completed per active employee in the year, keyset by employee id."""
+    """JP completed per active employee in the year, keyset by employee id: one row of the
+    read model `training_jp` per employee (migration 0036), none: 0."""
     return await db().execute_query_dict(
-        """SELECT e.id, e.nip, e.name, u.name AS unit_name, j.jp FROM employees e
+        """SELECT e.id, e.nip, e.name, u.name AS unit_name, coalesce(j.jp, 0)::int AS jp
+        FROM employees e
         JOIN org_units u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id
-        CROSS JOIN LATERAL (
-            SELECT coalesce(sum(p.jp_hours), 0)::int AS jp FROM training_assignments a
-            JOIN training_programmes p ON p.tenant_id = a.tenant_id AND p.id = a.programme_id
-            WHERE a.tenant_id = $1 AND a.employee_id = e.id AND a.status = 'COMPLETED'
-                AND extract(year FROM a.completed_at AT TIME ZONE $3) = $2) j
-        WHERE e.tenant_id = $1 AND e.is_active AND (NOT $4 OR j.jp < $5)
-            AND ($6::bigint IS NULL OR e.id > $6::bigint)
-        ORDER BY e.id LIMIT $7""",
-        [current_tenant_id(), year, timezone, below_only, entitlement, after_id, limit + 1],
+        LEFT JOIN training_jp j ON j.tenant_id = $1 AND j.employee_id = e.id AND j.year = $2
+        WHERE e.tenant_id = $1 AND e.is_active AND (NOT $3 OR coalesce(j.jp, 0) < $4)
+            AND ($5::bigint IS NULL OR e.id > $5::bigint)
+        ORDER BY e.id LIMIT $6""",
+        [current_tenant_id(), year, below_only, entitlement, after_id, limit + 1],
     )
 
 
 # --- effectiveness -----------------------------------------------------------------------------
 
-PAIRS = """
-SELECT a.id, p.id AS programme_id, p.title AS programme_title, t.id AS training_unit_id,
-    t.name AS training_unit_name, b.predikat AS before_predikat,
-    b.achievement AS before_achievement, n.predikat AS after_predikat,
-    n.achievement AS after_achievement
-FROM training_assignments a
-JOIN training_programmes p ON p.tenant_id = $1 AND p.id = a.programme_id
-JOIN training_units t ON t.tenant_id = $1 AND t.id = p.training_unit_id
-LEFT JOIN LATERAL (
-    SELECT e.id, e.predikat, e.achievement FROM evaluations e
-    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
-        AND (e.id = a.evaluation_id OR (a.evaluation_id IS NULL AND e.period_id = a.period_id))
-    ORDER BY (e.id = a.evaluation_id) IS TRUE DESC, (e.checkpoint_id IS NULL) DESC,
-        e.finalised_at DESC LIMIT 1) b ON true
-LEFT JOIN LATERAL (
-    SELECT e.predikat, e.achievement FROM evaluations e
-    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
-        AND e.finalised_at > a.completed_at AND e.id IS DISTINCT FROM b.id
-    ORDER BY e.finalised_at, e.id LIMIT 1) n ON true
-WHERE a.tenant_id = $1 AND a.period_id = $2 AND a.status = 'COMPLETED'
-ORDER BY a.id
+# A period's completed assignments counted per programme or training unit ($3) and in total
+# (the GROUPING SETS' empty group, id NULL), from the read model `training_effect_pairs`
+# (kept by kinerja_training_refresh, migration 0036): the predikat change in steps along
+# rules.PREDIKAT_ORDER (NULL when either is unknown, or nothing was finalised after), and
+# the sum and number of achievement changes; rules.effect_of_counts takes it from there.
+EFFECT_COUNTS = """
+WITH x AS (
+    SELECT CASE WHEN $3::text = 'PROGRAMME' THEN p.id ELSE t.id END AS id,
+        CASE WHEN $3::text = 'PROGRAMME' THEN p.title ELSE t.name END AS name,
+        array_position($4::text[], x.after_predikat::text)
+            - array_position($4::text[], x.before_predikat::text) AS change,
+        CASE WHEN x.after_predikat IS NOT NULL
+            THEN x.after_achievement - x.before_achievement END AS delta
+    FROM training_effect_pairs x
+    JOIN training_programmes p ON p.tenant_id = $1 AND p.id = x.programme_id
+    JOIN training_units t ON t.tenant_id = $1 AND t.id = p.training_unit_id
+    WHERE x.tenant_id = $1 AND x.period_id = $2
+)
+SELECT id, min(name) AS name, count(*)::int AS completed, count(change)::int AS followed_up,
+    (count(*) FILTER (WHERE change > 0))::int AS improved,
+    (count(*) FILTER (WHERE change = 0))::int AS unchanged,
+    (count(*) FILTER (WHERE change < 0))::int AS worsened,
+    sum(delta) AS delta_sum, count(delta)::int AS deltas
+FROM x
+GROUP BY GROUPING SETS ((id), ())
+ORDER BY id NULLS LAST
 """
 
 
-async def effect_pairs(period_id: int) -> list[Row]:
-    return await db().execute_query_dict(PAIRS, [current_tenant_id(), period_id])
+class EffectCounts(TypedDict):
+    id: int | None
+    name: str
+    completed: int
+    followed_up: int
+    improved: int
+    unchanged: int
+    worsened: int
+    delta_sum: Decimal | None
+    deltas: int
+
+
+async def effect_counts(
+    period_id: int, *, by_programme: bool, predikat_order: tuple[str, ...]
+) -> list[EffectCounts]:
+    """One row per programme (or training unit) with completed assignments in the period,
+    then the region's total (id None); one statement over the read model."""
+    rows = await db().execute_query_dict(
+        EFFECT_COUNTS,
+        [
+            current_tenant_id(),
+            period_id,
+            "PROGRAMME" if by_programme else "UNIT",
+            list(predikat_order),
+        ],
+    )
+    return cast(list[EffectCounts], rows)
+
+
+# --- the read models (migration 0036) -----------------------------------------------------------
+# `training_jp` (JP per employee and year) and `training_effect_pairs` (a completed
+# assignment's evaluations before and after) are kept current by the triggers of migration
+# 0036 in every writing transaction; all of their arithmetic is in its
+# `kinerja_training_refresh`. The JP ledger, the JP export and the effectiveness read them.
+
+
+async def rebuild_read_models() -> None:
+    """The region's training read models recomputed from nothing (the triggers' SQL)."""
+    await db().execute_query("SELECT kinerja_training_rebuild($1)", [current_tenant_id()])
+
+
+async def read_model_state() -> tuple[list[Row], list[Row]]:
+    """The region's training read-model rows in a fixed order: what the incremental upkeep
+    and a rebuild must agree on."""
+    conn, tenant_id = db(), current_tenant_id()
+    jp = await conn.execute_query_dict(
+        "SELECT employee_id, year, jp FROM training_jp WHERE tenant_id = $1"
+        " ORDER BY employee_id, year",
+        [tenant_id],
+    )
+    pairs = await conn.execute_query_dict(
+        "SELECT assignment_id, period_id, employee_id, programme_id, before_predikat,"
+        " before_achievement, after_predikat, after_achievement FROM training_effect_pairs"
+        " WHERE tenant_id = $1 ORDER BY assignment_id",
+        [tenant_id],
+    )
+    return jp, pairs
 
 
 # --- reads for the GraphQL API (schema/) --------------------------------------------------

@@ -213,6 +213,34 @@ def effect(
     )
 
 
+def effect_of_counts(
+    *,
+    completed: int,
+    followed_up: int,
+    improved: int,
+    unchanged: int,
+    worsened: int,
+    delta_sum: Decimal | None,
+    deltas: int,
+) -> Effect:
+    """`effect` from the counts SQL made of the same pairs (training.queries.EFFECT_COUNTS:
+    the steps along PREDIKAT_ORDER, the achievement changes summed); the mean is taken
+    here, rounded as `effect` rounds it (a test holds the two equal)."""
+    mean = (
+        (Decimal(delta_sum) / deltas).quantize(Decimal("0.01"))
+        if deltas and delta_sum is not None
+        else None
+    )
+    return Effect(
+        completed=completed,
+        followed_up=followed_up,
+        improved=improved,
+        unchanged=unchanged,
+        worsened=worsened,
+        achievement_delta=mean,
+    )
+
+
 # --- the calendar of a batch ---------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ The suite's shared app runs with the cache off (tests/conftest.py); these tests 
 with it on. A hit is recognised by its statement count: 0."""
 
 import httpx
+import orjson
 import pytest
 
 from kinerja_saas.auth.roles import Role
@@ -264,9 +265,59 @@ def test_memory_is_bounded_by_entries_and_bytes(monkeypatch):
     assert len(cache) == 3 and cache.get(("k", 0), generation) is None
     assert cache.get(("k", 4), generation) is not None
     big = {"x": "a" * (response_cache.MAX_ENTRY_BYTES + 1)}
-    assert cache.keep(("big",), generation, big, None).data is big  # returned, not kept
+    kept = cache.keep(("big",), generation, big, None)
+    assert kept is not None and kept.json == orjson.dumps(big)  # returned, not kept
     assert cache.peek(("big",)) is None
     monkeypatch.setattr(response_cache, "MAX_TOTAL_BYTES", 40)
     cache.keep(("k", 5), generation, {"pad": "x" * 20}, None)
     assert cache.bytes <= 40 and len(cache) <= 2
     assert cache.bytes == sum(e.size for e in cache._entries.values())
+
+
+async def test_an_entry_is_kept_as_its_json_not_as_python_objects(cached, region_a):
+    """Bytes the cyclic GC never walks (a full collection would otherwise visit every dict of
+    every entry), served as they are: the hit's body is the computed answer's."""
+    import gc
+
+    first = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    (entry,) = cached.store._entries.values()
+    assert isinstance(entry.json, bytes) and not gc.is_tracked(entry.json)
+    assert orjson.loads(entry.json) == first.data
+    again = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    assert again.statements == 0 and again.data == first.data
+
+
+async def test_an_entry_ages_from_when_its_request_began(cached, region_a, monkeypatch):
+    """Not from when its answer was stored: the query's own time (hundreds of ms on a busy
+    process) would otherwise be served on top of the second others may read stale data."""
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(response_cache, "now", lambda: clock["now"])
+    query = "query CacheAge { units { id name } }"
+    await cached.as_role(region_a, Role.SUPERVISOR, query)
+    (entry,) = cached.store._entries.values()
+    assert entry.asked_at == 1000.0
+    clock["now"] = 1000.0 + response_cache.TTL_SECONDS * response_cache.REFRESH_AFTER * 0.9
+    assert (await cached.as_role(region_a, Role.SUPERVISOR, query)).statements == 0
+    clock["now"] = 1000.0 + response_cache.TTL_SECONDS + 0.01  # a second after it was asked
+    assert (await cached.as_role(region_a, Role.SUPERVISOR, query)).statements > 0
+
+
+async def test_a_hit_costs_two_redis_commands_and_no_statement(cached, region_a, redis):
+    """The region's generation (one MGET of both generations) and the request limits (one
+    script counting the login and the region: INCR and TTL of each inside it), sent
+    together: what a hit waits for. Counted by the server (INFO commandstats); a connection
+    the pool opens for the second command says SELECT first."""
+
+    async def calls() -> dict[str, int]:
+        stats = await redis.info("commandstats")
+        return {k.removeprefix("cmdstat_"): v["calls"] for k, v in stats.items()}
+
+    await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    before = await calls()
+    hit = await cached.as_role(region_a, Role.REGION_ADMIN, PEOPLE)
+    after = await calls()
+    sent = {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
+    for setup in ("info", "select", "client|setinfo", "hello"):
+        sent.pop(setup, None)
+    assert hit.statements == 0
+    assert sent == {"mget": 1, "eval": 1, "incr": 2, "ttl": 2}, sent

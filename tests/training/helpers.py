@@ -140,8 +140,11 @@ async def finalised_reports(
 
 async def fill_training_tables(region: Any) -> None:
     """A row in every training table of the region (for the isolation tests), with the
-    fixture's own people: a manual assignment of staff2."""
-    from kinerja_saas.training.participants import assign_manually
+    fixture's own people: a manual assignment of staff2, and one of staff1 completed (the
+    read models' rows: JP per year, an effectiveness pair)."""
+    from decimal import Decimal
+
+    from kinerja_saas.training.participants import assign_manually, complete
 
     cat = await build_catalogue(region)
     async with tenant_transaction(region.id):
@@ -150,6 +153,19 @@ async def fill_training_tables(region: Any) -> None:
             employee_id=region.employees["staff2"].id,
             programme_id=cat.waktu,
             period_id=region.period.id,
+        )
+        done = await assign_manually(
+            actor=admin_actor(region),
+            employee_id=region.employees["staff1"].id,
+            programme_id=cat.masalah,
+            period_id=region.period.id,
+        )
+        await complete(
+            actor=admin_actor(region),
+            assignment_id=done.assignment.id,
+            score=Decimal(90),
+            certificate_ref=None,
+            today=date.today() + timedelta(days=3650),
         )
 
 
