@@ -106,12 +106,13 @@ async def main(args: argparse.Namespace) -> int:
         # Another checkout's code (e.g. main) in the same run: its own `kinerja serve` with
         # PYTHONPATH pointing at it, as many processes as ours.
         workers = args.workers or len(os.sched_getaffinity(0))
-        servers[f"baseline {args.baseline}"] = Platform(
+        servers[f"baseline {args.baseline}, cache off"] = Platform(
             owner_url,
             redis_url,
             RESULTS_DIR / "officer_list.baseline.log",
             workers,
-            {"PYTHONPATH": args.baseline},
+            # Cache off: what the baseline's code does per request (main has the cache too).
+            {"PYTHONPATH": args.baseline, "KINERJA_RESPONSE_CACHE_ENTRIES": "0"},
         )
     runs: dict[str, dict[str, list[float]]] = {}
     errors = 0

@@ -427,14 +427,17 @@ async def main(args: argparse.Namespace) -> int:
         ),
     }
     if args.baseline:
-        # Another checkout's code (e.g. main) in the same run, cache on: its own `kinerja
-        # serve` with PYTHONPATH pointing at it, as many processes as ours.
-        contenders[f"baseline {args.baseline}"] = Platform(
+        # Another checkout's code (e.g. main) in the same run, cache on (or off with
+        # --baseline-cache-off): its own `kinerja serve` with PYTHONPATH pointing at it, as
+        # many processes as ours.
+        off = {"KINERJA_RESPONSE_CACHE_ENTRIES": "0"} if args.baseline_cache_off else {}
+        label = f"baseline {args.baseline}{', cache off' if off else ''}"
+        contenders[label] = Platform(
             owner_url,
             redis_url,
             RESULTS_DIR / "peer.baseline.log",
             workers,
-            {"PYTHONPATH": args.baseline},
+            {"PYTHONPATH": args.baseline, **off},
         )
     if not args.no_peer:
         contenders["PostGraphile 4"] = Peer(
@@ -594,6 +597,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--baseline", default=None, help="path of another checkout to run as one more server"
+    )
+    parser.add_argument(
+        "--baseline-cache-off",
+        action="store_true",
+        help="the baseline with KINERJA_RESPONSE_CACHE_ENTRIES=0 (what its code costs per request)",
     )
     return parser.parse_args(argv)
 

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     # Responses of identical read documents per region and viewer, for up to a second
     # (schema/response_cache.py, docs/response-cache.md); 0 turns the cache off.
     response_cache_entries: int = Field(default=1000, ge=0)
+    # Queries whose every field has an SQL twin run as one statement building the JSON in
+    # PostgreSQL (schema/compiled.py, docs/compiled-queries.md); False: field by field.
+    compiled_reads: bool = True
     # `kinerja serve` sets it for its processes: once started, everything alive (modules, the
     # schema, the pool) leaves the cyclic GC's view (gc.freeze), so a full collection scans
     # only what requests made since, not the whole start-up heap (80–240 ms pauses under

@@ -20,6 +20,7 @@ from kinerja_saas.errors import DomainError
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
+from schema.compiled import CompiledReads, PlanStore
 from schema.complaints.mutations import ComplaintMutation
 from schema.complaints.queries import ComplaintQuery
 from schema.document_cache import DocumentCache, DocumentStore
@@ -119,10 +120,13 @@ class KinerjaSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     documents = DocumentStore(settings.document_cache_size)
+    # Compiled plans of the documents that passed, beside them (schema/compiled.py).
+    plans = PlanStore(settings.document_cache_size)
+    compiled = [lambda: CompiledReads(store=plans)] if settings.compiled_reads else []
     # Production: introspection off unless a setting turns it on (suggestions: the masking
     # extension below, for every transport).
     hidden = [] if settings.introspection_enabled else [DisableIntrospection]
-    return KinerjaSchema(
+    schema = KinerjaSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -140,11 +144,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: AddValidationRules([AuthenticationAlone]),
             AnonymousOnly,
             TenantTransaction,
+            *compiled,  # inside the transaction: the region is fixed, RLS applies
             lambda: MaskUnexpectedErrors(
                 should_mask_error=should_mask, hide_suggestions=not settings.suggestions_enabled
             ),
         ],
     )
+    schema.compiled_plans = plans  # type: ignore[attr-defined]  # tests, diagnostics
+    return schema
 
 
 def export_sdl(settings: Settings | None = None) -> str:

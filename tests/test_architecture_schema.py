@@ -52,6 +52,7 @@ INFRASTRUCTURE = {
     "document_cache",
     "response_cache",  # identical reads per region and viewer (docs/response-cache.md)
     "execution",  # plain scalar fields without graphql-core's per-field path
+    "compiled",  # queries with an SQL twin for every field: one statement (compiled-queries.md)
     "errors",
     "payloads",
     "uploads",  # what an Upload argument is over Starlette

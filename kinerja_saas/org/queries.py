@@ -12,7 +12,7 @@ from typing import Any, TypedDict, cast
 from tortoise.expressions import Q
 
 from kinerja_saas.auth.actor import Actor
-from kinerja_saas.db import Row, Sql, copy_records, db, scoped
+from kinerja_saas.db import Row, Sql, copy_records, db, json_select, scoped
 from kinerja_saas.db.fragments import (
     MAX_SUPERVISION_DEPTH,
     employee_scope,
@@ -135,9 +135,16 @@ async def end_logins_of_employee(employee_id: int) -> list[LoginVersion]:
 # --- the employees read model ----------------------------------------------------------------
 
 
-def _employees_where(actor: Actor, flt: EmployeeFilter | None = None) -> Sql:
-    sql = Sql(current_tenant_id())
-    sql.where.append("tenant_id = $1")
+def _employees_where(
+    actor: Actor, flt: EmployeeFilter | None = None, sql: Sql | None = None
+) -> Sql:
+    """The employees `actor` may see (the region admin all, a supervisor their chain below
+    and themselves, anyone else themselves) that `flt` selects: the one predicate of the
+    ordinary reads and of the compiled read path. On `sql` when given (its `$1` the tenant),
+    whose `where` it leaves holding these conditions only."""
+    if sql is None:
+        sql = Sql(current_tenant_id())
+    sql.where = ["tenant_id = $1"]
     employee_scope(sql, actor)
     if flt is None:
         return sql
@@ -163,6 +170,29 @@ def _employees_where(actor: Actor, flt: EmployeeFilter | None = None) -> Sql:
     return sql
 
 
+def _page_rows(
+    sql: Sql,
+    *,
+    actor: Actor,
+    flt: EmployeeFilter,
+    order: str,
+    descending: bool,
+    limit: int,
+    after: tuple[Any, int] | None,
+) -> str:
+    """The SELECT of one keyset page: `limit` rows plus one (whether more follow)."""
+    column = ORDER_COLUMNS[order]
+    _employees_where(actor, flt, sql)
+    if after is not None:
+        op = "<" if descending else ">"
+        sql.where.append(f"({column}, id) {op} ({sql.param(after[0])}, {sql.param(after[1])})")
+    direction = "DESC" if descending else "ASC"
+    return (
+        f"SELECT {EMPLOYEE_COLUMNS} FROM employees WHERE {sql.conditions()}"
+        f" ORDER BY {column} {direction}, id {direction} LIMIT {sql.param(limit + 1)}"
+    )
+
+
 async def employees_page(
     *,
     actor: Actor,
@@ -176,14 +206,10 @@ async def employees_page(
     """One keyset page (`limit` rows, plus one to tell whether more follow). Relations
     named in `include` come joined in, as nested dicts (None when the row has none)."""
     column = ORDER_COLUMNS[order]
-    sql = _employees_where(actor, flt)
-    if after is not None:
-        op = "<" if descending else ">"
-        sql.where.append(f"({column}, id) {op} ({sql.param(after[0])}, {sql.param(after[1])})")
     direction = "DESC" if descending else "ASC"
-    page = (
-        f"SELECT {EMPLOYEE_COLUMNS} FROM employees WHERE {sql.conditions()}"
-        f" ORDER BY {column} {direction}, id {direction} LIMIT {sql.param(limit + 1)}"
+    sql = Sql(current_tenant_id())
+    page = _page_rows(
+        sql, actor=actor, flt=flt, order=order, descending=descending, limit=limit, after=after
     )
     relations = [r for r in RELATIONS if r in include]
     selected = "".join(f", r_{r}.{c} AS {r}__{c}" for r in relations for c in RELATIONS[r][1])
@@ -196,6 +222,69 @@ async def employees_page(
     # The aliases of each relation's columns, worked out once per page, not per row.
     aliased = [(r, [(f"{r}__{c}", c) for c in RELATIONS[r][1]]) for r in relations]
     return [_nest(dict(r), aliased) for r in rows]
+
+
+# --- the compiled read path (kinerja_saas/db/json_select.py, docs/compiled-queries.md) ------
+
+# The tables behind the API's types, and the to-one keys between them.
+EMPLOYEES_TABLE = "employees"
+UNITS_TABLE = "org_units"
+
+
+def employees_page_json(
+    b: json_select.Builder,
+    *,
+    actor: Actor,
+    flt: EmployeeFilter,
+    order: str,
+    descending: bool,
+    limit: int,
+    after: tuple[Any, int] | None,
+    shape: json_select.Page,
+) -> str:
+    """The page `employees_page` reads, as a subquery answering the connection `shape`:
+    the same rows, the same visibility predicate, the same order."""
+    rows = _page_rows(
+        b.sql, actor=actor, flt=flt, order=order, descending=descending, limit=limit, after=after
+    )
+    column = ORDER_COLUMNS[order]
+    return json_select.keyset_page(
+        b, rows=rows, order=[(column, descending), ("id", descending)], limit=limit, shape=shape
+    )
+
+
+def employee_json(
+    b: json_select.Builder, *, actor: Actor, employee_id: int, shape: json_select.Obj
+) -> str:
+    """The row `visible_employee` reads, as a subquery answering `shape` (null: none)."""
+    sql = _employees_where(actor, sql=b.sql)
+    sql.where.append(f"id = {sql.param(employee_id)}")
+    rows = f"SELECT {EMPLOYEE_COLUMNS} FROM employees WHERE {sql.conditions()}"
+    return json_select.one_row(b, rows=rows, shape=shape)
+
+
+def unit_json(b: json_select.Builder, *, unit_id: int, shape: json_select.Obj) -> str:
+    """The region's unit `unit_id` as a subquery answering `shape` (null: none), as the
+    `unit` loader reads it (any unit of the region, active or not)."""
+    rows = (
+        f"SELECT {', '.join(UNIT_COLUMNS)} FROM org_units"
+        f" WHERE tenant_id = $1 AND id = {b.sql.param(unit_id)}"
+    )
+    return json_select.one_row(b, rows=rows, shape=shape)
+
+
+def contact_condition(scope: rules.ContactScope) -> json_select.Reveal:
+    """`rules.ContactScope` in SQL: whether the row aliased `alias` (an employee) shows its
+    contacts."""
+
+    def condition(alias: str, sql: Sql) -> str:
+        if scope.everyone:
+            return "true"
+        if scope.only is None:
+            return "false"
+        return f"{alias}.id = {sql.param(scope.only)}::bigint"
+
+    return condition
 
 
 def _nest(row: dict[str, Any], aliased: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, Any]:
@@ -959,6 +1048,14 @@ def heads_acted_for_sql(acting: str) -> str:
         f" WHERE a.tenant_id = $1 AND a.employee_id = {acting} AND x.id <> {acting}"
         f" AND {REGION_DAY} BETWEEN a.starts_on AND a.ends_on"
     )
+
+
+async def heads_acted_for(acting_id: int) -> list[int]:
+    """Everyone employee `acting_id` stands in for today (Plt./Plh.), in the region's time zone."""
+    rows = await db().execute_query_dict(
+        heads_acted_for_sql("$2"), [current_tenant_id(), acting_id]
+    )
+    return [r["id"] for r in rows]
 
 
 async def lock_unit(unit_id: int) -> bool:

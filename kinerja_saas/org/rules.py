@@ -6,10 +6,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
+from kinerja_saas.auth.roles import Role
 from kinerja_saas.errors import FieldError
 from kinerja_saas.indonesian import MONTHS
 from kinerja_saas.org.errors import NipMonthError, OrgError
+
+if TYPE_CHECKING:
+    from kinerja_saas.auth.actor import Actor
 
 NIP_LENGTH = 18
 MIN_CPNS_AGE = 18
@@ -229,3 +234,26 @@ def guess_unit_kind(name: str, depth: int) -> str:
         if lowered.startswith(prefix):
             return kind
     return "DINAS" if depth == 1 else "BIDANG"
+
+
+# --- contact details (e-mail, phone) of a person reached through a relation ---------------
+
+
+@dataclass(frozen=True)
+class ContactScope:
+    """Whose contacts a viewer sees on a person reached through a relation (someone's
+    supervisor), rather than through the viewer's own scope: the region admin everyone's,
+    anyone else only their own. Said once; `allows` applies it in Python, and
+    `org.queries.contact_condition` in SQL (the compiled read path)."""
+
+    everyone: bool
+    only: int | None  # the viewer's own employee id, or None
+
+    def allows(self, employee_id: int) -> bool:
+        return self.everyone or (self.only is not None and self.only == employee_id)
+
+
+def contact_scope(viewer: Actor | None) -> ContactScope:
+    if viewer is None:
+        return ContactScope(everyone=False, only=None)
+    return ContactScope(everyone=viewer.has(Role.REGION_ADMIN), only=viewer.employee_id)

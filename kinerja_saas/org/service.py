@@ -488,7 +488,11 @@ async def accounts_by_employee(employee_ids: list[int]) -> dict[int, UserAccount
 
 
 async def unit_children(parent_ids: list[int]) -> dict[int, list[Unit]]:
-    units = await scoped(Unit).filter(parent_id__in=parent_ids, is_active=True).order_by("name")
+    # By name, then id: a defined order for units of the same name (the compiled read path
+    # orders alike, docs/compiled-queries.md).
+    units = await (
+        scoped(Unit).filter(parent_id__in=parent_ids, is_active=True).order_by("name", "id")
+    )
     grouped: dict[int, list[Unit]] = {}
     for unit in units:
         grouped.setdefault(unit.parent_id, []).append(unit)

@@ -12,6 +12,7 @@ from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import scoped
 from kinerja_saas.errors import CommonError, ErrorCollector, NotFound, PermissionDenied
+from kinerja_saas.org import queries as org_queries
 from kinerja_saas.org.models import Employee
 from kinerja_saas.performance.models import Period
 from kinerja_saas.regions.settings import load as load_settings
@@ -317,10 +318,14 @@ async def my_trainings(*, actor: Actor, limit: int, after_id: int | None) -> lis
 async def team_trainings(
     *, actor: Actor, filter: AssignmentFilter, limit: int, after_id: int | None
 ) -> list[dict]:
-    """A supervisor's direct reports' trainings (the region admin: everyone's)."""
+    """A supervisor's direct reports' trainings, and while they are an acting head
+    (Plt./Plh.) those of the heads they stand in for, as in `myTeam` (the region admin:
+    everyone's). An acting head need not hold the SUPERVISOR role."""
     if actor.has(Role.REGION_ADMIN):
         return await queries.assignments_page(flt=filter, limit=limit, after_id=after_id)
-    if not actor.has(Role.SUPERVISOR) or actor.employee_id is None:
+    if actor.employee_id is None or not (
+        actor.has(Role.SUPERVISOR) or await org_queries.heads_acted_for(actor.employee_id)
+    ):
         raise PermissionDenied(CommonError.FORBIDDEN)
     return await queries.assignments_page(
         flt=filter, supervisor_id=actor.employee_id, limit=limit, after_id=after_id

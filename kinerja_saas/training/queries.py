@@ -9,9 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import TypedDict, cast
 
-from kinerja_saas.db import Row, Sql, db, scoped
+from kinerja_saas.db import Row, Sql, db, json_select, scoped
 from kinerja_saas.db.fragments import unit_subtree
 from kinerja_saas.indonesian import SQL_MONTHS
+from kinerja_saas.org.queries import heads_acted_for_sql
 from kinerja_saas.outbox.queries import insert_events_sql
 from kinerja_saas.outbox.topics import sql_literal
 from kinerja_saas.performance.queries import INDICATOR_ACHIEVEMENT, INDICATOR_VALUE
@@ -376,6 +377,42 @@ class AssignmentFilter:
     period_id: int | None = None
 
 
+def _assignments_rows(
+    sql: Sql,
+    *,
+    flt: AssignmentFilter,
+    training_unit_id: int | None,
+    employee_id: int | None,
+    supervisor_id: int | None,
+    limit: int,
+    after_id: int | None,
+) -> str:
+    """The SELECT of one page of assignments, newest first: the ordinary read's and the
+    compiled path's (`sql`'s `$1` the tenant)."""
+    sql.where = []
+    for column, value in (
+        ("p.training_unit_id", training_unit_id),
+        ("a.employee_id", employee_id),
+        ("a.programme_id", flt.programme_id),
+        ("a.batch_id", flt.batch_id),
+        ("a.status", flt.status.value if flt.status else None),
+        ("a.period_id", flt.period_id),
+    ):
+        if value is not None:
+            sql.where.append(f"{column} = {sql.param(value)}")
+    if supervisor_id is not None:
+        # the supervisor's reports, and while they act (Plt./Plh.) those of the heads they
+        # stand in for: the same team `myTeam` shows
+        me = sql.param(supervisor_id)
+        sql.where.append(
+            f"e.supervisor_id = ANY(ARRAY(SELECT {me}::bigint UNION {heads_acted_for_sql(me)}))"
+            f" AND e.id <> {me}::bigint"
+        )
+    after = sql.param(after_id)
+    sql.where.append(f"({after}::bigint IS NULL OR a.id < {after}::bigint)")
+    return f"{ROW}{sql.conditions(prefix=' AND ')} ORDER BY a.id DESC LIMIT {sql.param(limit + 1)}"
+
+
 async def assignments_page(
     *,
     flt: AssignmentFilter,
@@ -387,23 +424,41 @@ async def assignments_page(
 ) -> list[Row]:
     """Assignments newest first, keyset by id (`limit + 1` rows: one tells more)."""
     sql = Sql(current_tenant_id())
-    for column, value in (
-        ("p.training_unit_id", training_unit_id),
-        ("a.employee_id", employee_id),
-        ("e.supervisor_id", supervisor_id),
-        ("a.programme_id", flt.programme_id),
-        ("a.batch_id", flt.batch_id),
-        ("a.status", flt.status.value if flt.status else None),
-        ("a.period_id", flt.period_id),
-    ):
-        if value is not None:
-            sql.where.append(f"{column} = {sql.param(value)}")
-    after = sql.param(after_id)
-    sql.where.append(f"({after}::bigint IS NULL OR a.id < {after}::bigint)")
-    return await db().execute_query_dict(
-        f"{ROW}{sql.conditions(prefix=' AND ')} ORDER BY a.id DESC LIMIT {sql.param(limit + 1)}",
-        sql.params,
+    rows = _assignments_rows(
+        sql,
+        flt=flt,
+        training_unit_id=training_unit_id,
+        employee_id=employee_id,
+        supervisor_id=supervisor_id,
+        limit=limit,
+        after_id=after_id,
     )
+    return await db().execute_query_dict(rows, sql.params)
+
+
+def assignments_page_json(
+    b: json_select.Builder,
+    *,
+    flt: AssignmentFilter,
+    training_unit_id: int | None = None,
+    employee_id: int | None = None,
+    supervisor_id: int | None = None,
+    limit: int,
+    after_id: int | None,
+    shape: json_select.Page,
+) -> str:
+    """The page `assignments_page` reads, as a subquery answering the connection `shape`
+    (the compiled read path, docs/compiled-queries.md)."""
+    rows = _assignments_rows(
+        b.sql,
+        flt=flt,
+        training_unit_id=training_unit_id,
+        employee_id=employee_id,
+        supervisor_id=supervisor_id,
+        limit=limit,
+        after_id=after_id,
+    )
+    return json_select.keyset_page(b, rows=rows, order=[("id", True)], limit=limit, shape=shape)
 
 
 async def assignments_by_ids(ids: list[int]) -> list[Row]:

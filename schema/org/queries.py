@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
 
+from kinerja_saas.auth.actor import Actor
+from kinerja_saas.db import json_select
 from kinerja_saas.org import acting, importing, positions
 from kinerja_saas.org import queries as org_queries
 from kinerja_saas.org import service as org
+from schema import compiled
+from schema.context import Context
 from schema.errors import parse_id
 from schema.org.types import (
     ActingAppointment,
@@ -99,33 +104,21 @@ class OrgQuery:
         filter: EmployeeFilter | None = None,
         order_by: EmployeeOrder | None = None,
     ) -> EmployeeConnection:
-        actor = info.context.require_region_actor()
-        limit = page_size(first, info.context.settings.max_page_size)
-        flt_in = filter or EmployeeFilter()
-        flt = org.EmployeeFilter(
-            unit_id=parse_id(flt_in.unit_id, "filter.unitId"),
-            include_subunits=flt_in.include_subunits,
-            search=flt_in.search,
-            active=flt_in.active,
-            supervisor_id=parse_id(flt_in.supervisor_id, "filter.supervisorId"),
-        )
-        order = order_by or EmployeeOrder()
-        column = org.ORDER_COLUMNS[order.field.value]
-        order_tag = f"{order.field.value}:{order.direction.value}"
+        actor, page = _employees_page(info.context, first, after, filter, order_by)
         rows = await org.list_employees(
             actor=actor,
-            flt=flt,
-            order=order.field.value,
-            descending=order.direction == OrderDirection.DESC,
-            limit=limit,
-            after=decode_cursor(after, order_tag) if after else None,
+            flt=page.flt,
+            order=page.order,
+            descending=page.descending,
+            limit=page.limit,
+            after=page.after_key,
             include=frozenset(_node_fields(info) & set(org.RELATIONS)),
         )
-        has_next = len(rows) > limit
-        rows = rows[:limit]
+        has_next = len(rows) > page.limit
+        rows = rows[: page.limit]
         edges = [
             EmployeeEdge(
-                cursor=encode_cursor(r[column], r["id"], order_tag),
+                cursor=encode_cursor(r[page.column], r["id"], page.tag),
                 node=Employee.of(r, viewer=actor),
             )
             for r in rows
@@ -133,13 +126,114 @@ class OrgQuery:
         return EmployeeConnection(
             edges=edges,
             page_info=page_info(edges, has_next=has_next, after=after),
-            filter=flt,
+            filter=page.flt,
         )
 
     @strawberry.field(description="One employee, if visible to you.")
     async def employee(self, info: strawberry.Info, id: strawberry.ID) -> Employee:
         actor = info.context.require_region_actor()
         return Employee.of(await org.get_employee(actor=actor, employee_id=parse_id(id, "id")))
+
+
+@dataclass(frozen=True)
+class _Page:
+    flt: org.EmployeeFilter
+    order: str
+    descending: bool
+    column: str
+    tag: str
+    limit: int
+    after: str | None
+    after_key: tuple[Any, int] | None
+
+
+def _employees_page(
+    context: Context,
+    first: int | None,
+    after: str | None,
+    filter: EmployeeFilter | None,
+    order_by: EmployeeOrder | None,
+) -> tuple[Actor, _Page]:
+    """`employees`' arguments checked and read: the resolver's and the compiled path's."""
+    actor = context.require_region_actor()
+    limit = page_size(first, context.settings.max_page_size)
+    flt_in = filter or EmployeeFilter()
+    flt = org.EmployeeFilter(
+        unit_id=parse_id(flt_in.unit_id, "filter.unitId"),
+        include_subunits=flt_in.include_subunits,
+        search=flt_in.search,
+        active=flt_in.active,
+        supervisor_id=parse_id(flt_in.supervisor_id, "filter.supervisorId"),
+    )
+    order = order_by or EmployeeOrder()
+    tag = f"{order.field.value}:{order.direction.value}"
+    return actor, _Page(
+        flt=flt,
+        order=order.field.value,
+        descending=order.direction == OrderDirection.DESC,
+        column=org.ORDER_COLUMNS[order.field.value],
+        tag=tag,
+        limit=limit,
+        after=after,
+        after_key=decode_cursor(after, tag) if after else None,
+    )
+
+
+# --- the compiled read path (schema/compiled.py): the same checks, one statement ----------
+
+# Cursors compiled for text sort keys (CREATED_AT's cursor carries a timestamp object).
+_TEXT_ORDERS = frozenset({"NAME", "NIP"})
+
+
+@compiled.root("employees")
+def _compiled_employees(
+    context: Context,
+    first: int | None = None,
+    after: str | None = None,
+    filter: EmployeeFilter | None = None,
+    order_by: EmployeeOrder | None = None,
+) -> compiled.Root:
+    actor, page = _employees_page(context, first, after, filter, order_by)
+
+    def build(b: json_select.Builder, shape: json_select.Page) -> str:
+        return org_queries.employees_page_json(
+            b,
+            actor=actor,
+            flt=page.flt,
+            order=page.order,
+            descending=page.descending,
+            limit=page.limit,
+            after=page.after_key,
+            shape=shape,
+        )
+
+    return compiled.Root(
+        build=build,
+        cursor=(page.column, page.tag) if page.order in _TEXT_ORDERS else None,
+        has_previous=after is not None,
+    )
+
+
+@compiled.root("unit")
+def _compiled_unit(context: Context, id: strawberry.ID) -> compiled.Root:
+    context.require_region_actor()
+    unit_id = parse_id(id, "id")
+
+    def build(b: json_select.Builder, shape: json_select.Obj) -> str:
+        return org_queries.unit_json(b, unit_id=unit_id, shape=shape)
+
+    return compiled.Root(build=build)
+
+
+@compiled.root("employee")
+def _compiled_employee(context: Context, id: strawberry.ID) -> compiled.Root:
+    actor = context.require_region_actor()
+    employee_id = parse_id(id, "id")
+
+    def build(b: json_select.Builder, shape: json_select.Obj) -> str:
+        return org_queries.employee_json(b, actor=actor, employee_id=employee_id, shape=shape)
+
+    return compiled.Root(build=build)
 
 
 async def _visible_job(info: strawberry.Info, job_id: int) -> ImportJobModel | None:

@@ -22,6 +22,7 @@ from kinerja_saas.org.models import ActingKind as _ActingKind
 from kinerja_saas.org.models import ImportStatus as _ImportStatus
 from kinerja_saas.org.models import PositionType as _PositionType
 from kinerja_saas.org.models import UnitKind as _UnitKind
+from schema import compiled
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 
 if TYPE_CHECKING:
@@ -231,10 +232,8 @@ class Employee:
 
 
 def _may_see_contact(viewer: Actor | None, employee_id: int) -> bool:
-    """Contacts of someone reached through a relation: the region admin and the person."""
-    return viewer is not None and (
-        viewer.has(Role.REGION_ADMIN) or viewer.employee_id == employee_id
-    )
+    """Contacts of someone reached through a relation (the rule: org.rules.contact_scope)."""
+    return rules.contact_scope(viewer).allows(employee_id)
 
 
 @strawberry.type
@@ -447,3 +446,46 @@ class PositionRecord:
             return None
         row = await info.context.loaders.employee.load(int(self.supervisor_id))
         return Employee.of(row, with_contact=False) if row else None
+
+
+# --- the compiled read path (schema/compiled.py): columns and relations of the types -------
+
+compiled.declare(
+    Unit,
+    id=compiled.Col("id"),
+    code=compiled.Col("code"),
+    name=compiled.Col("name"),
+    kind=compiled.Col("kind"),
+    depth=compiled.Col("depth"),
+    isActive=compiled.Col("is_active"),
+    parentId=compiled.Col("parent_id"),
+    parent=compiled.Rel(org_queries.UNITS_TABLE, "parent_id"),
+    # Active sub-units by name, then id (org.service.unit_children).
+    children=compiled.Children(
+        org_queries.UNITS_TABLE, "parent_id", where=("is_active",), order=("name", "id")
+    ),
+)
+compiled.declare(
+    Employee,
+    id=compiled.Col("id"),
+    nip=compiled.Col("nip"),
+    name=compiled.Col("name"),
+    position=compiled.Col("position"),
+    positionType=compiled.Col("position_type"),
+    golongan=compiled.Col("golongan"),
+    isActive=compiled.Col("is_active"),
+    createdAt=compiled.Col("created_at"),
+    updatedAt=compiled.Col("updated_at"),
+    unitId=compiled.Col("unit_id"),
+    supervisorId=compiled.Col("supervisor_id"),
+    # Contacts: on a person reached through a relation, only where the viewer may see them.
+    email=compiled.Col("email", private=True),
+    phone=compiled.Col("phone", private=True),
+    unit=compiled.Rel(org_queries.UNITS_TABLE, "unit_id"),
+    supervisor=compiled.Rel(
+        org_queries.EMPLOYEES_TABLE,
+        "supervisor_id",
+        reveal=lambda viewer: org_queries.contact_condition(rules.contact_scope(viewer)),
+    ),
+)
+compiled.connection(EmployeeConnection, edge=EmployeeEdge, node=Employee)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from kinerja_saas.db import json_select
 from kinerja_saas.training import admin, effectiveness, participants
 from kinerja_saas.training import queries as training
+from schema import compiled
+from schema.context import Context
 from schema.errors import parse_id
 from schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 from schema.training.types import (
@@ -67,6 +70,29 @@ async def _filtered_page(
     return _connection(rows, limit, after)
 
 
+@compiled.root("trainingAssignments")
+async def _compiled_training_assignments(
+    context: Context,
+    filter: TrainingAssignmentFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> compiled.Root:
+    """`trainingAssignments` in one statement: the resolver's checks, the officer's unit
+    from the same `officer_unit`, the same page SELECT (training.queries)."""
+    actor = context.require_region_actor()
+    limit = page_size(first, context.settings.max_page_size)
+    after_id = decode_cursor(after, _ORDER)[1] if after else None
+    flt = (filter or TrainingAssignmentFilter()).parsed()
+    unit_id = await participants.officer_unit(actor)
+
+    def build(b: json_select.Builder, shape: json_select.Page) -> str:
+        return training.assignments_page_json(
+            b, flt=flt, training_unit_id=unit_id, limit=limit, after_id=after_id, shape=shape
+        )
+
+    return compiled.Root(build=build, cursor=(None, _ORDER), has_previous=after is not None)
+
+
 @strawberry.type
 class TrainingQuery:
     @strawberry.field(description="The region's training units.")
@@ -111,7 +137,10 @@ class TrainingQuery:
         rows = await participants.my_trainings(actor=actor, limit=limit, after_id=after_id)
         return _connection(rows, limit, after)
 
-    @strawberry.field(description="A supervisor's direct reports' trainings (admin: all).")
+    @strawberry.field(
+        description="A supervisor's direct reports' trainings and, while acting (Plt./Plh.), "
+        "those of the heads they stand in for, as in myTeam (admin: all)."
+    )
     async def team_trainings(
         self,
         info: strawberry.Info,

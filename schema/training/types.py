@@ -19,6 +19,7 @@ from kinerja_saas.training.models import AssignmentStatus as _AssignmentStatus
 from kinerja_saas.training.models import CompetencyKind as _CompetencyKind
 from kinerja_saas.training.models import RuleTrigger as _RuleTrigger
 from kinerja_saas.training.models import TrainingMode as _TrainingMode
+from schema import compiled
 from schema.errors import optional_id, parse_id
 from schema.pagination import PageInfo
 
@@ -346,3 +347,52 @@ class TrainingRule:
             priority=r.priority,
             is_active=r.is_active,
         )
+
+
+# --- the compiled read path (schema/compiled.py): the columns of the assignments' row ------
+
+compiled.declare(
+    TrainingParticipant,
+    id=compiled.Col("employee_id"),
+    nip=compiled.Col("nip"),
+    name=compiled.Col("employee_name"),
+    email=compiled.Col("email"),
+    phone=compiled.Col("phone"),
+    unitId=compiled.Col("unit_id"),
+    unitName=compiled.Col("unit_name"),
+)
+compiled.declare(
+    TrainingProgrammeRef,
+    id=compiled.Col("programme_id"),
+    title=compiled.Col("programme_title"),
+    jpHours=compiled.Col("jp_hours"),
+    mode=compiled.Col("mode"),
+    trainingUnitId=compiled.Col("training_unit_id"),
+)
+compiled.declare(
+    TrainingBatchRef,
+    id=compiled.Col("batch_id"),
+    name=compiled.Col("batch_name"),
+    startsOn=compiled.Col("starts_on"),
+    endsOn=compiled.Col("ends_on"),
+)
+compiled.declare(
+    TrainingAssignment,
+    id=compiled.Col("id"),
+    status=compiled.Col("status"),
+    reason=compiled.Col("reason"),
+    reasonValue=compiled.Col("reason_value"),
+    predikat=compiled.Col("predikat"),
+    evaluationId=compiled.Col("evaluation_id"),
+    periodId=compiled.Col("period_id"),
+    waitingPosition=compiled.Col("waiting_position"),
+    certificateRef=compiled.Col("certificate_ref"),
+    completedAt=compiled.Col("completed_at"),
+    createdAt=compiled.Col("created_at"),
+    employee=compiled.Nested(),
+    programme=compiled.Nested(),
+    batch=compiled.Nested(present="batch_id"),
+)
+compiled.connection(
+    TrainingAssignmentConnection, edge=TrainingAssignmentEdge, node=TrainingAssignment
+)

@@ -15,6 +15,8 @@ from kinerja_saas.training.models import (
     TrainingRule,
 )
 from tenants.context import tenant_transaction
+from tests.performance.test_acting_officials import APPOINT, _appointment
+from tests.performance.walks import login, today_of
 from tests.training.helpers import SOON, batches_held, build_catalogue, finalised_reports
 
 ADMIN, SUP, EMP, OFFICER = (
@@ -511,3 +513,42 @@ async def test_inactive_rules_and_programmes_are_not_used(region_a):
         ).update(is_active=False)
     await _auto(region_a)
     assert await _count(region_a, TrainingAssignment) == 0
+
+
+async def test_an_acting_head_sees_the_trainings_of_the_team_they_stand_in_for(
+    api, region_a, settings
+):
+    """Issue 18's acting head (Plt./Plh.) sees in `teamTrainings` the team `myTeam` shows them:
+    the reports of the head they stand in for, themselves excepted, and only while acting."""
+    cat = await build_catalogue(region_a, capacity=10)
+    period = str(region_a.period.id)
+    staff1 = str(region_a.employees["staff1"].id)
+    for key in ("staff1", "staff2"):
+        r = await api.as_role(
+            region_a,
+            ADMIN,
+            ASSIGN,
+            {"e": str(region_a.employees[key].id), "p": str(cat.waktu), "period": period},
+        )
+        assert r.data["assignTraining"]["errors"] == []
+    team = "{ teamTrainings { edges { node { employee { id } } } } }"
+    acting = await login(region_a, "staff2", settings)
+    r = await api(team, token=acting)
+    assert r.codes == ["FORBIDDEN"]  # neither a supervisor nor acting yet
+    today = await today_of(region_a)
+    for starts, ends in (
+        (today - timedelta(days=10), today - timedelta(days=2)),  # ended: gives nothing
+        (today - timedelta(days=1), today + timedelta(days=3)),
+    ):
+        r = await api.as_role(
+            region_a,
+            ADMIN,
+            APPOINT,
+            _appointment(region_a, "staff2", "a", starts, ends),
+        )
+        assert r.data["appointActing"]["errors"] == []
+    r = await api(team, token=acting)
+    assert [e["node"]["employee"]["id"] for e in r.data["teamTrainings"]["edges"]] == [staff1]
+    # the head stood in for still sees their own team, the acting head included
+    r = await api.as_role(region_a, SUP, team)
+    assert len(r.data["teamTrainings"]["edges"]) == 2
