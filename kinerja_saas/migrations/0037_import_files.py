@@ -55,7 +55,7 @@ IMPORT_ROWS_CONSTRAINTS = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0035_tpp_leave_types")]
+    dependencies = [("models", "0036_training_read_models")]
 
     initial = False
 
