@@ -44,7 +44,7 @@ from schema.pagination import DEFAULT_PAGE_SIZE
 
 LIST_ESTIMATE = 10  # a plain list (a unit's children…): typically a handful
 MAX_WALK_DEPTH = 50
-MAX_COSTS_PER_DOCUMENT = 16  # memoised costs per document and operation (page-size values)
+MAX_COSTS_PER_DOCUMENT = 16  # memoised costs per document: operation name × page sizes
 
 
 def _page_size(value: Any) -> int | None:
@@ -151,7 +151,9 @@ class CostLimit(SchemaExtension):
         ctx = self.execution_context
         variables = ctx.variables or {}
         memo = self.store.memo(ctx.query, document) if self.store is not None else None
-        known = memo.get(("cost", ctx.operation_name)) if memo is not None else None
+        # operation name → (the variables the cost reads, their page sizes → cost)
+        operations = memo.setdefault("cost", {}) if memo is not None else {}
+        known = operations.get(ctx.operation_name)
         if known is not None:
             names, costs = known
             cost = costs.get(tuple(_page_size(variables.get(name)) for name in names))
@@ -160,11 +162,13 @@ class CostLimit(SchemaExtension):
         cost, names = operation_cost_and_reads(
             ctx.schema._schema, document, ctx.operation_name, variables
         )
-        if memo is not None:
-            # The names read depend only on the document and the operation name.
-            names, costs = memo.setdefault(("cost", ctx.operation_name), (names, {}))
-            if len(costs) < MAX_COSTS_PER_DOCUMENT:
-                costs[tuple(_page_size(variables.get(name)) for name in names)] = cost
+        # The names read depend only on the document and the operation name. Bounded: a
+        # client choosing operation names or page sizes cannot grow the memo.
+        if memo is not None and sum(len(c) for _, c in operations.values()) < (
+            MAX_COSTS_PER_DOCUMENT
+        ):
+            names, costs = operations.setdefault(ctx.operation_name, (names, {}))
+            costs[tuple(_page_size(variables.get(name)) for name in names)] = cost
         return cost
 
     def on_execute(self):

@@ -64,6 +64,18 @@ async def test_the_cost_memo_is_keyed_by_the_page_size_variables(api, region_a, 
     assert walks["cost"] == 2  # once per page size
 
 
+async def test_the_cost_memo_is_bounded(api, region_a, walks):
+    query = "query GuardMemoBound($first: Int) { employees(first: $first) { totalCount } }"
+    bound = limits.MAX_COSTS_PER_DOCUMENT
+    for first in range(1, bound + 3):  # one cost more than the memo keeps, after the first
+        assert (await api.as_role(region_a, ADMIN, query, {"first": first})).data["employees"]
+    assert walks["cost"] == bound + 2
+    await api.as_role(region_a, ADMIN, query, {"first": 1})  # kept
+    assert walks["cost"] == bound + 2
+    await api.as_role(region_a, ADMIN, query, {"first": bound + 2})  # not kept: walked again
+    assert walks["cost"] == bound + 3
+
+
 async def test_the_cost_memo_is_keyed_by_the_operation_name(api, region_a, settings, walks):
     query = (
         "query GuardMemoSmall { employees(first: 2) { edges { node { id } } } } "
