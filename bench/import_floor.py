@@ -19,7 +19,7 @@ in ONE transaction as the app role (RLS applies, FORCE'd on every table), after
    the `account.role_granted` audit entries of those from its `RETURNING`.
 
 It validates nothing (the import checks every row and the rules between rows first) and
-keeps no job bookkeeping (`import_jobs`, `import_rows`, `import_problems`, outbox events):
+keeps no job bookkeeping (`import_jobs`, `import_files`, `import_problems`, outbox events):
 that is what the import may spend its 2× on. Written for both measured cases: a first
 import (everything new) and a re-import of the same file (nothing to write).
 """

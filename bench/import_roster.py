@@ -714,7 +714,7 @@ SELECT
        AS supervisor_roles,
     (SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action LIKE 'employee.import%')
        AS audit_entries,
-    (SELECT count(*) FROM import_rows WHERE tenant_id = $1) AS staged_rows_left
+    (SELECT count(*) FROM import_files WHERE tenant_id = $1) AS staged_rows_left
 """
 
 
@@ -944,26 +944,24 @@ FRAGMENT_LABELS = (
     ("'EMAIL_TAKEN'", "validation: e-mail taken by a login"),
     ("'INACTIVE_UNIT'", "validation: deactivated unit"),
     ("WITH RECURSIVE graph(nip, sup)", "supervision cycle check (validation; again in the merge)"),
-    ("INSERT INTO import_rows", "staging: INSERT INTO import_rows … SELECT"),
+    ("INSERT INTO import_files", "staging: INSERT INTO import_files … SELECT array_agg"),
     ('COPY "import_stage"', "staging: COPY into a temporary table"),
     ("CREATE TEMP TABLE staged", "copy of the job's rows: CREATE TEMP TABLE staged"),
     ("CREATE INDEX ON staged", "copy of the job's rows: CREATE INDEX"),
     ("ANALYZE staged", "copy of the job's rows: ANALYZE"),
     ("SELECT DISTINCT unit_path", "merge: resolve and create units"),
-    ("AND line_no > $3 ORDER BY line_no", "validation: read a batch of staged rows"),
     ("INSERT INTO import_problems", "validation: record problems"),
     ("CREATE TEMP TABLE import_units", "merge: resolve and create units"),
     ("INSERT INTO import_units", "merge: resolve and create units"),
     ("UPDATE import_units", "merge: resolve and create units"),
     ("INSERT INTO org_units", "merge: resolve and create units"),
-    ("CREATE TEMP TABLE import_before", "merge: snapshot before"),
     ("INSERT INTO employees", "merge: upsert employees (with their supervisors)"),
     ("INSERT INTO audit_log", "merge: audit entries"),
     ("UPDATE user_accounts a SET employee_id", "merge: link logins"),
     ("INSERT INTO user_accounts", "merge: create logins"),
     ("'SUPERVISOR'", "merge: SUPERVISOR roles"),
     ("pg_advisory_xact_lock", "merge: org-structure lock"),
-    ("DELETE FROM import_rows", "finish: delete staged rows"),
+    ("DELETE FROM import_files", "finish: delete staged rows"),
     ("outbox", "outbox events"),
     ("import_jobs", "job row reads/updates"),
 )
@@ -1202,6 +1200,8 @@ async def main(args: argparse.Namespace) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     CHILD_LOG.write_text("")
     code = code_under_test()
+    global BENCH_DB
+    BENCH_DB = args.database  # sample_statements watches this database
     print(f"creating database {BENCH_DB} on {parse_pg_url(server_url)['host']} …", flush=True)
     owner_url, settings = await fresh_database(server_url, BENCH_DB, redis_url)
 
@@ -1423,6 +1423,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keep-csv", action="store_true", help="keep the generated CSV (path is printed)"
     )
+    parser.add_argument(
+        "--database", default=BENCH_DB,
+        help="bench database (dropped and created again); one per session on a shared server",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     for name in ("employees", "units", "floor_rounds", "rounds"):
         if getattr(args, name) < 1:

@@ -1,20 +1,22 @@
 """Importing a region's civil-service roster from CSV, all or nothing.
 
-1. `stage_import` (in the request) streams the file into `import_rows` in batches and
-   queues the job. File-level problems (not UTF-8, not CSV, a missing column, too large)
-   are refused there and nothing is written.
-2. `run_import` (in the worker) validates every row — per-row rules in Python, in batches,
-   and the rules between rows in SQL — and records every problem with its line number.
-   Any problem: nothing of the roster is written. Otherwise one transaction merges the file
-   set-based: units from the paths, one upsert of employees by NIP with their supervisors,
-   audit entries, logins. COPY is refused on tables with RLS, so staging COPYs into a
-   temporary table and moves the rows with one `INSERT … SELECT`; the merge is
-   `INSERT … SELECT … ON CONFLICT`.
+1. `stage_import` (in the request) streams the file, checks each row's own rules in Python
+   as it is parsed (recording every problem with its line number), stores the rows in one
+   `import_files` row of the job and queues it. File-level problems (not UTF-8, not CSV, a
+   missing column, too large) are refused there and nothing is written.
+2. `run_import` (in the worker) checks the rules between rows and against the region in SQL,
+   in the transaction that would merge. Any problem (per-row or between rows): nothing of
+   the roster is written. Otherwise that transaction merges the file set-based: units from
+   the paths, one upsert of employees by NIP with their supervisors (rows equal to the
+   stored employee skipped), audit entries, logins. COPY is refused on tables with RLS, so
+   staging COPYs into a temporary table and aggregates it with one `INSERT … SELECT`; the
+   merge is `INSERT … SELECT … ON CONFLICT`.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -69,7 +71,6 @@ HEADER_ALIASES = {
 # Longest value each column may hold where it lands (employees, user_accounts).
 MAX_LENGTH = {"nama": 200, "jabatan": 200, "email": 254, "telepon": 32}
 STAGE_BATCH = 1000
-VALIDATE_BATCH = 2000
 MAX_LINES_NAMED = 20  # lines named in a file-level refusal; the rest are counted
 
 Progress = Callable[[str, int, int], None]
@@ -92,20 +93,68 @@ def _refuse(error: ErrorCode, **params: Any) -> ImportRefused:
     return ImportRefused([FieldError.of("file", error, **params)])
 
 
-def _normalise(raw: dict[str, str]) -> tuple[str, ...]:
-    golongan = raw["golongan"].strip()
-    jenis = raw["jenis_jabatan"].strip().upper() or "PELAKSANA"
-    return (
-        rules.normalise_nip(raw["nip"]),
-        " ".join(raw["nama"].split()),
-        " ".join(raw["jabatan"].split()),
-        jenis,
-        rules.normalise_golongan(golongan) or golongan if golongan else "",
-        rules.normalise_unit_path(raw["unit"]).strip("/"),
-        rules.normalise_nip(raw["nip_atasan"]),
-        raw["email"].strip().lower(),
-        raw["telepon"].strip(),
-    )
+CACHE_LIMIT = 4096  # distinct values remembered per column and file
+
+
+class _Normaliser:
+    """A row's values in COLUMNS order, normalised where unambiguous: NIPs without label or
+    separators, blanks collapsed, jenis jabatan upper-case (PELAKSANA when empty), a known
+    golongan in its usual spelling, the unit path without blanks around its parts, the
+    e-mail lower-case. The columns of few distinct values (unit path, supervisor, golongan,
+    jenis jabatan) are normalised once per value: a 20,000-row file names ~200 units and
+    ~200 supervisors."""
+
+    def __init__(self) -> None:
+        self.units: dict[str, str] = {}
+        self.atasan: dict[str, str] = {}
+        self.golongan: dict[str, str] = {}
+        self.jenis: dict[str, str] = {}
+
+    def __call__(self, values: list[str]) -> tuple[str, ...]:
+        nip, nama, jabatan, jenis, golongan, unit, atasan, email, telepon = values
+        if (jenis_n := self.jenis.get(jenis)) is None:
+            jenis_n = self._remember(self.jenis, jenis, _jenis(jenis))
+        if (golongan_n := self.golongan.get(golongan)) is None:
+            golongan_n = self._remember(self.golongan, golongan, _golongan(golongan))
+        if (unit_n := self.units.get(unit)) is None:
+            unit_n = self._remember(self.units, unit, _unit(unit))
+        if (atasan_n := self.atasan.get(atasan)) is None:
+            atasan_n = self._remember(self.atasan, atasan, _nip(atasan))
+        return (
+            _nip(nip),
+            " ".join(nama.split()),
+            " ".join(jabatan.split()),
+            jenis_n,
+            golongan_n,
+            unit_n,
+            atasan_n,
+            email.strip().lower(),
+            telepon.strip(),
+        )
+
+    @staticmethod
+    def _remember(cache: dict[str, str], raw: str, value: str) -> str:
+        if len(cache) < CACHE_LIMIT:
+            cache[raw] = value
+        return value
+
+
+def _nip(raw: str) -> str:
+    bare = raw.strip()  # most NIPs are written bare: nothing for normalise_nip to drop
+    return bare if rules.NIP_DIGITS.fullmatch(bare) else rules.normalise_nip(raw)
+
+
+def _jenis(raw: str) -> str:
+    return raw.strip().upper() or "PELAKSANA"
+
+
+def _golongan(raw: str) -> str:
+    golongan = raw.strip()
+    return rules.normalise_golongan(golongan) or golongan if golongan else ""
+
+
+def _unit(raw: str) -> str:
+    return rules.normalise_unit_path(raw).strip("/")
 
 
 def _column_name(header: str) -> str:
@@ -141,6 +190,12 @@ def read_roster(
         index = {name: names.index(name) for name in COLUMNS if name in names}
         if columns_seen is not None:
             columns_seen.update(index)
+        # Each column's field (absent columns read as ""): every record is padded to the
+        # header's width, and one more field stands for an absent column.
+        width = len(header)
+        picks = [index.get(c, width) for c in COLUMNS]
+        padding = [""] * (width + 1)
+        normalise = _Normaliser()
         reader = csv.reader(text, delimiter=delimiter)
         batch: list[ParsedRow] = []
         overlong: list[int] = []  # lines with values beyond the header's columns
@@ -149,17 +204,16 @@ def read_roster(
             fields = next(reader, None)
             if fields is None:
                 break
-            if not any(f.strip() for f in fields):
+            if not "".join(fields).strip():  # no field holds anything but blanks
                 continue
-            if len(fields) > len(header):
+            if len(fields) > width:
                 # An unquoted delimiter in a value ("Budi, S.E." in a comma file) shifts
                 # every later column (the one pushed out is often an empty last one):
                 # refused with its line, never read silently.
                 overlong.append(line_no)
-            raw = {c: (fields[i] if i < len(fields) else "") for c, i in index.items()}
-            for column in COLUMNS:
-                raw.setdefault(column, "")
-            batch.append(ParsedRow(line_no, _normalise(raw)))
+                fields = fields[:width]
+            padded = fields + padding[len(fields) :]
+            batch.append(ParsedRow(line_no, normalise([padded[i] for i in picks])))
             if len(batch) >= STAGE_BATCH:
                 yield batch
                 batch = []
@@ -199,11 +253,15 @@ async def stage_import(
     max_bytes: int,
     progress: Progress | None = None,
     enqueue: bool = True,
+    today: date | None = None,
 ) -> ImportJob:
-    """Stores the rows in the caller's transaction and, with `enqueue`, queues the job for a
-    worker. The CLI runs the job itself and must not also queue it."""
+    """Stores the rows in the caller's transaction, with the problems of each row on its own
+    (`row_problems`, checked while the file streams by: the rows are parsed here anyway), and
+    with `enqueue` queues the job for a worker. The CLI runs the job itself and must not also
+    queue it."""
     require_import_rights(actor)
     tenant_id = current_tenant_id()
+    day = today or date.today()
     job = await ImportJob.create(
         tenant_id=tenant_id,
         created_by=actor.user_id or None,
@@ -213,11 +271,13 @@ async def stage_import(
     )
     columns = set[str]()
     read = 0
+    problems: list[tuple] = []
 
     async def rows() -> AsyncIterator[tuple]:  # streamed into one COPY, batch by batch
         nonlocal read
         for batch in read_roster(binary, max_bytes=max_bytes, columns_seen=columns):
             for r in batch:
+                problems.extend(row_problems(r.line_no, r.values, today=day))
                 yield (r.line_no, *r.values)
             read += len(batch)
             if progress:
@@ -226,6 +286,7 @@ async def stage_import(
     total = await queries.stage_rows(tenant_id=tenant_id, job_id=job.id, rows=rows())
     if total == 0:
         raise _refuse(ImportError_.NO_ROWS)
+    await queries.record_problems(tenant_id, job.id, problems)
     job.total_rows, job.columns = total, sorted(columns & set(OPTIONAL_COLUMNS))
     await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(
         total_rows=total, columns=job.columns
@@ -235,78 +296,75 @@ async def stage_import(
     return job
 
 
-# --- validation (in the worker) --------------------------------------------------------
+# --- validation: each row's rules (in the request), the rules between rows (in the worker)
 
 
-def row_problems(line_no: int, row: dict[str, Any], *, today: date) -> list[tuple]:
-    """The rules of one row: (line, field, code, message) for each problem."""
+def row_problems(line_no: int, values: tuple[str, ...], *, today: date) -> list[tuple]:
+    """The rules of one row (its values in COLUMNS order, as `read_roster` normalised them):
+    (line, field, code, message) for each problem, in the order the rules are listed."""
+    nip, nama, jabatan, jenis, golongan, unit_path, atasan, email, telepon = values
     out: list[tuple] = []
 
     def bad(field: str, error: ErrorCode, **params: Any) -> None:
         out.append((line_no, field, error.value, error.render(field, **params)))
 
-    for column in REQUIRED_COLUMNS:
-        key = "unit_path" if column == "unit" else column
-        if not row[key]:
-            bad(column, CommonError.REQUIRED)
-    for key, limit in MAX_LENGTH.items():
-        if len(row[key]) > limit:
-            bad(key, CommonError.TOO_LONG, max=limit)
-    parsed = rules.parse_nip(row["nip"], today=today) if row["nip"] else None
+    if not (nip and nama and jabatan and unit_path):
+        for column, value in zip(REQUIRED_COLUMNS, (nip, nama, jabatan, unit_path), strict=True):
+            if not value:
+                bad(column, CommonError.REQUIRED)
+    if (
+        len(nama) > MAX_LENGTH["nama"]
+        or len(jabatan) > MAX_LENGTH["jabatan"]
+        or len(email) > MAX_LENGTH["email"]
+        or len(telepon) > MAX_LENGTH["telepon"]
+    ):
+        for key, value in (("nama", nama), ("jabatan", jabatan), ("email", email),
+                           ("telepon", telepon)):  # fmt: skip
+            if len(value) > MAX_LENGTH[key]:
+                bad(key, CommonError.TOO_LONG, max=MAX_LENGTH[key])
+    parsed = rules.parse_nip(nip, today=today) if nip else None
     if isinstance(parsed, FieldError):
         out.append((line_no, "nip", parsed.code, parsed.message))
-    if row["jenis_jabatan"] not in rules.POSITION_TYPES:
+    if jenis not in rules.POSITION_TYPES:
         bad("jenis_jabatan", CommonError.INVALID, values=list(rules.POSITION_TYPES))
-    if row["golongan"]:
-        golongan = rules.normalise_golongan(row["golongan"])
-        if golongan is None:
-            bad("golongan", OrgError.GOLONGAN_UNKNOWN, value=row["golongan"])
+    if golongan:
+        normalised = _known_golongan(golongan)
+        if normalised is None:
+            bad("golongan", OrgError.GOLONGAN_UNKNOWN, value=golongan)
         elif isinstance(parsed, rules.NipInfo) and (
-            mismatch := rules.golongan_mismatch(golongan, parsed.kind)
+            mismatch := rules.golongan_mismatch(normalised, parsed.kind)
         ):
             out.append((line_no, "golongan", mismatch.code, mismatch.message))
-    if row["email"] and not rules.valid_email(row["email"]):
+    if email and not rules.valid_email(email):
         bad("email", CommonError.INVALID, example="nama@bkpsdm.go.id")
-    if row["telepon"] and not rules.valid_phone(row["telepon"]):
+    if telepon and not rules.valid_phone(telepon):
         bad("telepon", CommonError.INVALID, example="0812 3456 7890")
-    atasan = row["nip_atasan"]
     if atasan:
         if not rules.NIP_DIGITS.fullmatch(atasan):
             bad("nip_atasan", OrgError.NIP_FORMAT)
-        elif atasan == row["nip"]:
+        elif atasan == nip:
             bad("nip_atasan", OrgError.CYCLE)
-    if row["unit_path"]:
-        parts = row["unit_path"].split("/")
-        if any(not p for p in parts):
-            bad("unit", CommonError.INVALID, example="Dinas Kesehatan/Bidang P2P")
-        elif len(parts) > rules.MAX_UNIT_DEPTH:
-            bad("unit", ImportError_.TOO_DEEP, max=rules.MAX_UNIT_DEPTH)
-        elif any(len(p) > 200 for p in parts):
-            bad("unit", CommonError.TOO_LONG, max=200)
+    if unit_path and (problem := _unit_path_problem(unit_path)):
+        bad("unit", problem[0], **dict(problem[1]))
     return out
 
 
-async def _validate(job: ImportJob, progress: Progress | None, today: date) -> None:
-    """Records every per-row problem. Each batch commits on its own, so the
-    progress (rows_done) is visible while it runs."""
-    tenant_id = job.tenant_id
-    last_line, done = 0, 0
-    async with tenant_transaction(tenant_id):
-        await queries.delete_import_problems(tenant_id, job.id)
-    while True:
-        async with tenant_transaction(tenant_id):
-            rows = await queries.import_rows_after(
-                tenant_id, job.id, after_line=last_line, limit=VALIDATE_BATCH
-            )
-            if not rows:
-                break
-            problems = [p for r in rows for p in row_problems(r["line_no"], r, today=today)]
-            await queries.record_problems(tenant_id, job.id, problems)
-            done += len(rows)
-            last_line = rows[-1]["line_no"]
-            await ImportJob.filter(tenant_id=tenant_id, id=job.id).update(rows_done=done)
-        if progress:
-            progress("validating", done, job.total_rows)
+@functools.lru_cache(maxsize=1024)
+def _known_golongan(value: str) -> str | None:
+    return rules.normalise_golongan(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unit_path_problem(path: str) -> tuple[ErrorCode, tuple[tuple[str, Any], ...]] | None:
+    """What is wrong with a unit path (error, its parameters), if anything."""
+    parts = path.split("/")
+    if any(not p for p in parts):
+        return CommonError.INVALID, (("example", "Dinas Kesehatan/Bidang P2P"),)
+    if len(parts) > rules.MAX_UNIT_DEPTH:
+        return ImportError_.TOO_DEEP, (("max", rules.MAX_UNIT_DEPTH),)
+    if any(len(p) > 200 for p in parts):
+        return CommonError.TOO_LONG, (("max", 200),)
+    return None
 
 
 async def _cross_row_problems(job: ImportJob) -> int:
@@ -342,12 +400,7 @@ async def _cross_row_problems(job: ImportJob) -> int:
 async def _merge(job: ImportJob, actor: Actor) -> dict[str, int]:
     tenant_id, job_id = job.tenant_id, job.id
     units_created = await queries.resolve_units(tenant_id, job_id)
-    await queries.snapshot_employees_before_import(
-        tenant_id=tenant_id, job_id=job_id, deactivate_missing=job.deactivate_missing
-    )
-    unmatched = await queries.staged_rows_without_unit()
-    if unmatched[0]["n"]:  # never silently drop a row
-        raise RuntimeError(f"{unmatched[0]['n']} staged rows have no unit")
+    await queries.create_import_before()  # filled by the upsert and the deactivation
     present = set(job.columns)
     updated_columns = ["name", "position", "unit_id"] + [
         column
@@ -467,7 +520,6 @@ async def run_import(
     job_id: int,
     actor: Actor,
     progress: Progress | None = None,
-    today: date | None = None,
 ) -> ImportJob | None:
     """Runs a staged import to its end. Safe to run again and twice at once: each run claims
     the job with a run id, and only the run that still owns it may merge."""
@@ -478,7 +530,6 @@ async def run_import(
         if not claimed or job is None:
             return job  # finished already (a re-delivered event)
         actor = await _acting_for(job, actor)
-    await _validate(job, progress, today or date.today())
     async with tenant_transaction(tenant_id):  # visible while the last step runs
         await ImportJob.filter(tenant_id=tenant_id, id=job_id, run_id=run_id).update(
             phase="merging"

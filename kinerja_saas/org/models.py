@@ -130,7 +130,7 @@ class ImportStatus(StrEnum):
 
 
 class ImportJob(TenantModel):
-    """An upload of the region's roster; its rows wait in `import_rows` until the job runs."""
+    """An upload of the region's roster; its rows wait in `import_files` until the job runs."""
 
     created_by = fields.BigIntField(null=True)
     filename = fields.CharField(max_length=255)
@@ -153,27 +153,6 @@ class ImportJob(TenantModel):
     class Meta:
         table = "import_jobs"
         indexes = (("tenant_id", "created_at"),)
-
-
-class ImportRow(TenantModel):
-    """Staging: one CSV line as text, validated and merged set-based by the import job."""
-
-    job_id = fields.BigIntField()
-    line_no = fields.IntField()
-    # Text, whatever the file holds: length rules are checked and reported per line.
-    nip = fields.TextField()
-    nama = fields.TextField()
-    jabatan = fields.TextField()
-    jenis_jabatan = fields.TextField()
-    golongan = fields.TextField()
-    unit_path = fields.TextField()
-    nip_atasan = fields.TextField()
-    email = fields.TextField()
-    telepon = fields.TextField()
-
-    class Meta:
-        table = "import_rows"
-        indexes = (("tenant_id", "job_id", "line_no"), ("tenant_id", "job_id", "nip"))
 
 
 class ImportProblem(TenantModel):

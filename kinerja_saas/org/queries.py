@@ -328,44 +328,50 @@ STAGE_COLUMNS = ["line_no", "nip", "nama", "jabatan", "jenis_jabatan", "golongan
 
 
 async def stage_rows(*, tenant_id: int, job_id: int, rows: AsyncIterable[tuple]) -> int:
-    """Stores a file's rows (line, the columns) in import_rows for the job: one COPY into a
-    temporary table (COPY is refused on import_rows, which has RLS), then one INSERT … SELECT.
-    Returns how many rows."""
+    """Stores a file's rows (line, the columns) for the job in ONE row of import_files, the
+    columns as parallel arrays: one COPY into a temporary table (streamed, the file is never
+    held whole), then one INSERT … SELECT array_agg(…). One row instead of one per line (each
+    with its foreign-key checks, index entries and RLS check). Returns how many rows."""
     await db().execute_query(
         "CREATE TEMP TABLE import_stage (line_no integer, "
         + ", ".join(f"{c} text" for c in STAGE_COLUMNS[1:])
         + ") ON COMMIT DROP"
     )
     await copy_records("import_stage", STAGE_COLUMNS, rows)
+    # Every array_agg of one aggregate reads the same rows in the same order.
     staged = await db().execute_query_dict(
-        "WITH ins AS (INSERT INTO import_rows (tenant_id, job_id, "
+        "INSERT INTO import_files (tenant_id, job_id, "
         + ", ".join(STAGE_COLUMNS)
         + ") SELECT $1, $2, "
-        + ", ".join(STAGE_COLUMNS)
-        + " FROM import_stage RETURNING 1) SELECT count(*) AS n FROM ins",
+        + ", ".join(f"array_agg({c})" for c in STAGE_COLUMNS)
+        + " FROM import_stage HAVING count(*) > 0 RETURNING cardinality(line_no) AS n",
         [tenant_id, job_id],
     )
-    return int(staged[0]["n"])
+    return int(staged[0]["n"]) if staged else 0
 
 
 async def stage_for_sql(tenant_id: int, job_id: int) -> None:
-    """Copies the job's rows into a temporary table of this transaction, indexed and
-    analysed. The app role cannot ANALYZE import_rows (it is not its owner), and without
-    statistics on freshly staged rows the planner picks nested loops over 20,000 × 20,000
-    rows. For the same reason (the region's tables may have grown since their last
-    analysis) bulk statements here run with nested loops off: hash joins, linear."""
+    """Unnests the job's rows into a temporary table of this transaction and analyses the
+    columns the checks and the merge join or filter on (the others change no plan), from a
+    sample of 3,000 rows (default_statistics_target 10): enough for row counts and distinct
+    values. No index: with nested loops off (the region's tables may have grown since their
+    last analysis) every join here is a hash join, which needs none."""
     conn = db()
     # Sorts and hashes of 20,000 rows in memory, not spilled to disk (4 MB by default).
-    await conn.execute_query("SET LOCAL enable_nestloop = off")
-    await conn.execute_query("SET LOCAL work_mem = '64MB'")
+    await conn.execute_query(  # SET LOCAL, three at once
+        "SELECT set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true),"
+        " set_config('default_statistics_target', '10', true)"
+    )
     await conn.execute_query(
-        "CREATE TEMP TABLE staged ON COMMIT DROP AS"
-        " SELECT * FROM import_rows WHERE tenant_id = $1 AND job_id = $2",
+        "CREATE TEMP TABLE staged ON COMMIT DROP AS SELECT f.tenant_id, f.job_id, u.*"
+        " FROM import_files f, unnest(" + ", ".join(f"f.{c}" for c in STAGE_COLUMNS) + ")"
+        " AS u(" + ", ".join(STAGE_COLUMNS) + ")"
+        " WHERE f.tenant_id = $1 AND f.job_id = $2",
         [tenant_id, job_id],
     )
-    for columns in ("nip", "nip_atasan", "email", "line_no"):
-        await conn.execute_query(f"CREATE INDEX ON staged ({columns})")
-    await conn.execute_query("ANALYZE staged")
+    await conn.execute_query(
+        "ANALYZE staged (tenant_id, job_id, line_no, nip, nip_atasan, email, unit_path)"
+    )
 
 
 async def record_problems(tenant_id: int, job_id: int, problems: list[tuple]) -> None:
@@ -640,32 +646,69 @@ async def upsert_employees_from_file(
     employee written. With `with_supervisors` (the file has nip_atasan) each supervisor is
     resolved by NIP in the same statement: new employees' ids are taken from the sequence
     first, so a supervisor inserted by this very statement can be pointed at (the
-    self-referencing key is checked at its end) and no second pass rewrites the new rows."""
+    self-referencing key is checked at its end) and no second pass rewrites the new rows.
+
+    Only the rows that differ from the stored employee (`todo`) go to the INSERT: the
+    comparison of its ON CONFLICT's WHERE, made first, with the supervisor compared by NIP
+    (NIPs are unique in the region and, validated, in the file: the file's supervisor
+    resolves to the stored one exactly when their NIPs are equal). An unchanged row of a
+    re-import costs a hash probe, not a conflicting insert that locks the employee's row and
+    a supervisor lookup. The snapshot before of each employee it writes goes to
+    import_before (create_import_before) from the same statement's read, for the audit and
+    the position history."""
     columns = [*updated_columns, "supervisor_id"] if with_supervisors else updated_columns
-    supervisor = "COALESCE(sf.id, sr.id)" if with_supervisors else "NULL::bigint"
+    new_values = {
+        "name": "t.nama",
+        "position": "t.jabatan",
+        "position_type": "t.jenis_jabatan",
+        "golongan": "NULLIF(t.golongan, '')",
+        "unit_id": "t.unit_id",
+        "supervisor_id": "COALESCE(sf.id, sr.id)" if with_supervisors else "NULL::bigint",
+        "email": "NULLIF(t.email, '')",
+        "phone": "NULLIF(t.telepon, '')",
+    }
+    # What the file says against what is stored, column by column (the supervisor by NIP).
+    compared = [
+        ("s.stored_supervisor_nip", "NULLIF(s.nip_atasan, '')")
+        if c == "supervisor_id"
+        else (f"s.stored_{c}", new_values[c].replace("t.", "s."))
+        for c in columns
+    ]
     return cast(
         list[UpsertedRow],
         await db().execute_query_dict(
             "WITH src AS MATERIALIZED ("
             "  SELECT r.nip, r.nama, r.jabatan, r.jenis_jabatan, r.golongan, r.nip_atasan, r.email,"
-            "    r.telepon, iu.unit_id, e.id AS old_id, e.supervisor_id AS old_supervisor_id,"
-            "    ROW(" + ", ".join(f"e.{c}" for c in updated_columns) + ", e.is_active) AS old,"
+            "    r.telepon, iu.unit_id, e.id AS old_id,"
+            + "".join(f" e.{c} AS stored_{c}," for c in _SNAPSHOT_COLUMNS)
+            + " sup.nip AS stored_supervisor_nip,"
             "    COALESCE(e.id, nextval(pg_get_serial_sequence('employees', 'id'))) AS id"
-            "  FROM staged r JOIN import_units iu ON iu.key = lower(r.unit_path)"
+            # a row without its unit (never: resolve_units maps every path) would write a
+            # NULL unit_id and fail the statement, never be dropped silently
+            "  FROM staged r LEFT JOIN import_units iu ON iu.key = lower(r.unit_path)"
             "  LEFT JOIN employees e ON e.tenant_id = $1 AND e.nip = r.nip"
+            "  LEFT JOIN employees sup ON sup.tenant_id = $1 AND sup.id = e.supervisor_id"
             "  WHERE r.tenant_id = $1 AND r.job_id = $2),"
+            " todo AS MATERIALIZED (SELECT s.* FROM src s WHERE s.old_id IS NULL OR ("
+            + ", ".join(stored for stored, _ in compared)
+            + ", s.stored_is_active) IS DISTINCT FROM ("
+            + ", ".join(given for _, given in compared)
+            + ", true)),"
             " up AS ("
             "  INSERT INTO employees (id, tenant_id, nip, name, position, position_type, golongan,"
             "    unit_id, supervisor_id, email, phone, is_active, created_at, updated_at)"
-            "  SELECT s.id, $1, s.nip, s.nama, s.jabatan, s.jenis_jabatan, NULLIF(s.golongan, ''),"
-            f"    s.unit_id, {supervisor}, NULLIF(s.email, ''), NULLIF(s.telepon, ''), true,"
-            "    now(), now()"
-            "  FROM src s"
+            "  SELECT t.id, $1, t.nip, "
+            + ", ".join(new_values[c] for c in _UPSERT_COLUMNS)
+            + ", true, now(), now() FROM todo t"
             # the supervisor from the file (new or existing), else an employee of the region
-            "  LEFT JOIN src sf ON sf.nip = NULLIF(s.nip_atasan, '')"
-            "  LEFT JOIN employees sr ON sf.nip IS NULL AND sr.tenant_id = $1"
-            "    AND sr.nip = NULLIF(s.nip_atasan, '')"
-            "  ON CONFLICT (tenant_id, nip) DO UPDATE SET "
+            + (
+                "  LEFT JOIN src sf ON sf.nip = NULLIF(t.nip_atasan, '')"
+                "  LEFT JOIN employees sr ON sf.nip IS NULL AND sr.tenant_id = $1"
+                "    AND sr.nip = NULLIF(t.nip_atasan, '')"
+                if with_supervisors
+                else ""
+            )
+            + "  ON CONFLICT (tenant_id, nip) DO UPDATE SET "
             + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
             + ", is_active = true, updated_at = now() WHERE ("
             + ", ".join(f"employees.{c}" for c in columns)
@@ -673,50 +716,59 @@ async def upsert_employees_from_file(
             + ", ".join(f"EXCLUDED.{c}" for c in columns)
             + ", true) RETURNING employees.id, (xmax = 0) AS inserted, "
             + ", ".join(f"employees.{c}" for c in columns)
-            + ", employees.is_active)"
+            + ", employees.is_active),"
+            # the snapshot of the written rows only, from the statement's own read
+            " before AS (INSERT INTO import_before (id, snapshot)"
+            "  SELECT t.id, jsonb_build_object("
+            + ", ".join(f"'{c}', t.stored_{c}" for c in _SNAPSHOT_COLUMNS)
+            + ") FROM up JOIN todo t ON t.id = up.id WHERE t.old_id IS NOT NULL)"
             " SELECT up.id, up.inserted,"
-            "  up.inserted OR ROW("
+            "  up.inserted OR ("
             + ", ".join(f"up.{c}" for c in updated_columns)
-            + ", up.is_active)"
-            "    IS DISTINCT FROM s.old AS changed,"
+            + ", up.is_active) IS DISTINCT FROM ("
+            + ", ".join(f"t.stored_{c}" for c in updated_columns)
+            + ", t.stored_is_active) AS changed,"
             + (
-                "  up.supervisor_id IS DISTINCT FROM s.old_supervisor_id AS supervisor_changed"
+                "  up.supervisor_id IS DISTINCT FROM t.stored_supervisor_id AS supervisor_changed"
                 if with_supervisors
                 else "  false AS supervisor_changed"
             )
-            + " FROM up JOIN src s ON s.id = up.id",
+            + " FROM up JOIN todo t ON t.id = up.id",
             [tenant_id, job_id],
         ),
     )
 
 
-async def snapshot_employees_before_import(
-    *, tenant_id: int, job_id: int, deactivate_missing: bool
-) -> tuple[int, Any]:
-    """import_before: the snapshot of every employee the file names, and with $3 of every
-    active one (who may be deactivated)."""
+# The columns of an employee's snapshot (EMPLOYEE_SNAPSHOT), in its order.
+_SNAPSHOT_COLUMNS = ("nip", "name", "position", "position_type", "golongan", "unit_id",
+                     "supervisor_id", "email", "phone", "is_active")  # fmt: skip
+
+# The columns the upsert's INSERT sets from the file (its ON CONFLICT updates the given ones).
+_UPSERT_COLUMNS = ("name", "position", "position_type", "golongan", "unit_id", "supervisor_id",
+                   "email", "phone")  # fmt: skip
+
+
+async def create_import_before() -> tuple[int, Any]:
+    """import_before: the snapshot of every employee this import changes, as it was, written
+    by the statements that change them (upsert_employees_from_file,
+    deactivate_employees_not_in_file) from their own reads, for the audit entries, the
+    position history and the returning employees' logins."""
     return await db().execute_query(
-        "CREATE TEMP TABLE import_before ON COMMIT DROP AS SELECT e.id, "
-        + EMPLOYEE_SNAPSHOT.format(t="e")
-        + " AS snapshot FROM employees e WHERE e.tenant_id = $1"
-        + f" AND (e.nip IN ({_IN_FILE}) OR ($3 AND e.is_active))",
-        [tenant_id, job_id, deactivate_missing],
-    )
-
-
-async def staged_rows_without_unit() -> list[Row]:
-    """How many staged rows have no unit (must be none)."""
-    return await db().execute_query_dict(
-        "SELECT count(*) AS n FROM staged r LEFT JOIN import_units iu ON iu.key = lower(r.unit_path)"
-        " WHERE iu.unit_id IS NULL"
+        "CREATE TEMP TABLE import_before (id bigint PRIMARY KEY, snapshot jsonb NOT NULL)"
+        " ON COMMIT DROP"
     )
 
 
 async def deactivate_employees_not_in_file(*, tenant_id: int, job_id: int) -> list[Row]:
-    """Deactivates the region's active employees the file does not name; returns their ids."""
+    """Deactivates the region's active employees the file does not name; returns their ids.
+    Their snapshot before (the same but active) goes to import_before."""
     return await db().execute_query_dict(
-        "UPDATE employees SET is_active = false, updated_at = now()"
-        f" WHERE tenant_id = $1 AND is_active AND nip NOT IN ({_IN_FILE}) RETURNING id",
+        "WITH off AS (UPDATE employees e SET is_active = false, updated_at = now()"
+        f" WHERE e.tenant_id = $1 AND e.is_active AND e.nip NOT IN ({_IN_FILE})"
+        " RETURNING e.id, " + EMPLOYEE_SNAPSHOT.format(t="e") + " AS after),"
+        " before AS (INSERT INTO import_before (id, snapshot)"
+        "  SELECT id, jsonb_set(after, '{is_active}', 'true') FROM off)"
+        " SELECT id FROM off",
         [tenant_id, job_id],
     )
 
@@ -871,7 +923,7 @@ async def dry_run_counts(
 async def delete_import_rows(*, tenant_id: int, job_id: int) -> tuple[int, Any]:
     """Drops the job's staged rows."""
     return await db().execute_query(
-        "DELETE FROM import_rows WHERE tenant_id = $1 AND job_id = $2", [tenant_id, job_id]
+        "DELETE FROM import_files WHERE tenant_id = $1 AND job_id = $2", [tenant_id, job_id]
     )
 
 
@@ -915,25 +967,6 @@ async def stranded_import_rows(
         " OR (status = 'RUNNING' AND started_at < now() - make_interval(secs => $3::float8)))"
         " ORDER BY id LIMIT $4",
         [current_tenant_id(), queued_seconds, running_seconds, limit],
-    )
-
-
-async def delete_import_problems(tenant_id: int, job_id: int) -> None:
-    await db().execute_query(
-        "DELETE FROM import_problems WHERE tenant_id = $1 AND job_id = $2", [tenant_id, job_id]
-    )
-
-
-async def import_rows_after(
-    tenant_id: int, job_id: int, *, after_line: int, limit: int
-) -> list[Row]:
-    """The next `limit` staged rows of the job after line `after_line`, in line order."""
-    return await db().execute_query_dict(
-        "SELECT line_no, nip, nama, jabatan, jenis_jabatan, golongan, unit_path,"
-        " nip_atasan, email, telepon FROM import_rows"
-        " WHERE tenant_id = $1 AND job_id = $2 AND line_no > $3"
-        " ORDER BY line_no LIMIT $4",
-        [tenant_id, job_id, after_line, limit],
     )
 
 

@@ -221,7 +221,7 @@ async def test_every_problem_is_reported_with_its_line_and_nothing_is_written(
     )
     assert (
         await owner_conn.fetchval(
-            "SELECT count(*) FROM import_rows WHERE tenant_id = $1", region_a.id
+            "SELECT count(*) FROM import_files WHERE tenant_id = $1", region_a.id
         )
         == 0
     )  # staging cleared
@@ -801,3 +801,71 @@ async def test_statements_of_an_import_do_not_grow_with_its_rows(api, region_a):
         assert (job["status"], job["summary"]["created"]) == ("SUCCEEDED", size)
         counts.append(counter.count)
     assert counts[0] == counts[1]
+
+
+async def test_an_unchanged_reimport_writes_and_locks_no_employee(api, region_a, owner_conn):
+    """Rows equal to what is stored never reach the upsert's INSERT: no employee is written
+    or even locked (a conflicting INSERT … ON CONFLICT DO UPDATE locks the row whatever its
+    WHERE says), no audit entry, no position history."""
+    head = make_nip()
+    lines = [row(head, "Kepala", "Dinas Tetap", jenis="STRUKTURAL", gol="IV/a",
+                 email="kepala@tetap.go.id")]  # fmt: skip
+    lines += [
+        row(make_nip(), f"Staf {i}", f"Dinas Tetap/Bidang {i % 2}", atasan=head,
+            email=f"staf{i}@tetap.go.id" if i % 2 else "", phone="0812 3456 7890")
+        for i in range(6)
+    ]  # fmt: skip
+    first = await import_and_run(api, region_a, csv_bytes(*lines))
+    assert (first["status"], first["summary"]["created"]) == ("SUCCEEDED", 7)
+    counts = (
+        "SELECT (SELECT count(*) FROM audit_log WHERE tenant_id = $1),"
+        " (SELECT count(*) FROM position_history WHERE tenant_id = $1)"
+    )
+    before = await owner_conn.fetchrow(counts, region_a.id)
+    # xmax: the last transaction that wrote or locked the row version
+    versions = (
+        "SELECT nip, xmin::text, xmax::text FROM employees WHERE tenant_id = $1"
+        " AND nip = ANY($2::text[]) ORDER BY nip"
+    )
+    nips = [line.split(",")[0] for line in lines]
+    stored = await owner_conn.fetch(versions, region_a.id, nips)
+    again = await import_and_run(api, region_a, csv_bytes(*lines))
+    assert again["status"] == "SUCCEEDED"
+    assert (again["summary"]["updated"], again["summary"]["unchanged"]) == (0, 7)
+    assert again["summary"]["supervisorsSet"] == 0
+    assert len(stored) == 7
+    assert await owner_conn.fetch(versions, region_a.id, nips) == stored
+    assert await owner_conn.fetchrow(counts, region_a.id) == before
+
+
+async def test_a_changed_row_is_checked_against_the_unchanged_rows_of_the_file(api, region_a):
+    """The rules between rows hold for the whole file whatever is unchanged in it: a changed
+    row taking an unchanged row's e-mail or NIP, or closing a supervision cycle through
+    unchanged rows, is refused and nothing is written."""
+    a, b, c = make_nip(), make_nip(), make_nip()
+
+    def roster(b_atasan=a, b_email="b@siklus.go.id", c_nip=c) -> bytes:
+        return csv_bytes(
+            row(a, "A", "Dinas Siklus", jenis="STRUKTURAL", gol="IV/a", email="a@siklus.go.id"),
+            row(b, "B", "Dinas Siklus", atasan=b_atasan, email=b_email),
+            row(c_nip, "C", "Dinas Siklus", atasan=b, email="c@siklus.go.id"),
+        )
+
+    assert (await import_and_run(api, region_a, roster()))["status"] == "SUCCEEDED"
+    stored = await employees(region_a)
+    # B changes its e-mail to A's (A unchanged): line 3 names line 2.
+    job = await import_and_run(api, region_a, roster(b_email="a@siklus.go.id"))
+    assert job["status"] == "FAILED"
+    assert (3, "email", "DUPLICATE_IN_FILE") in problems(job)
+    # C's line now carries A's NIP (A unchanged).
+    job = await import_and_run(api, region_a, roster(c_nip=a))
+    assert (3, "nip", "DUPLICATE_IN_FILE") not in problems(job)
+    assert (4, "nip", "DUPLICATE_IN_FILE") in problems(job)
+    # A is unchanged (no supervisor), B changes to report to C, who reports to B (unchanged).
+    job = await import_and_run(api, region_a, roster(b_atasan=c))
+    assert job["status"] == "FAILED"
+    assert {(line, code) for line, _, code in problems(job)} == {(3, "CYCLE"), (4, "CYCLE")}
+    after = await employees(region_a)
+    assert [(e.email, e.supervisor_id) for e in after.values() if e.nip in (a, b, c)] == [
+        (e.email, e.supervisor_id) for e in stored.values() if e.nip in (a, b, c)
+    ]
