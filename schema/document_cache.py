@@ -6,6 +6,12 @@ again. A document enters the cache only after it passed every guard and validati
 so a cached text skips parsing and validation and nothing else. A document that fails is
 never kept, so each attempt of a hostile one (a fragment bomb) still meets the guards.
 
+Each kept document also has a memo (`DocumentStore.memo`): the guards whose verdict
+depends only on the text (schema/limits.py: fragment expansion, NUL characters in literals,
+the cost per page-size variables) keep it there, so a repeat request does none of their
+walks. The memo lives and dies with its document; checks that read the viewer, the region
+or the variables' other values are never kept in it.
+
 Strawberry's ParserCache and ValidationCache do not fit: ValidationCache keys on the rule
 classes, which QueryDepthLimiter makes afresh per request (so it never hits), and placed
 before our guards they validated a fragment bomb before DocumentShape could refuse it.
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
@@ -28,6 +35,7 @@ class DocumentStore:
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._memos: dict[str, dict[Any, Any]] = {}
 
     def get(self, query: str) -> DocumentNode | None:
         document = self._documents.get(query)
@@ -35,13 +43,23 @@ class DocumentStore:
             self._documents.move_to_end(query)
         return document
 
+    def memo(self, query: str | None, document: DocumentNode | None) -> dict[Any, Any] | None:
+        """The memo of the guards' verdicts on this kept document, or None when `document`
+        is not the very document kept for `query` (a new text, or one parsed afresh)."""
+        if query is None or document is None or self._documents.get(query) is not document:
+            return None
+        return self._memos.setdefault(query, {})
+
     def keep(self, query: str, document: DocumentNode) -> None:
         if len(query) > MAX_DOCUMENT_LENGTH or self.max_entries <= 0:
             return
+        if self._documents.get(query) is not document:
+            self._memos.pop(query, None)  # a memo belongs to one document object
         self._documents[query] = document
         self._documents.move_to_end(query)
         while len(self._documents) > self.max_entries:
-            self._documents.popitem(last=False)
+            evicted, _ = self._documents.popitem(last=False)
+            self._memos.pop(evicted, None)
 
     def __len__(self) -> int:
         return len(self._documents)

@@ -4,6 +4,12 @@ A connection counts as its `first` argument (or the default page size), a plain 
 LIST_ESTIMATE items. Depth, alias and token limits come from Strawberry's extensions;
 Strawberry has no cost limit of its own, and page sizes given as variables are only
 known at execution time, so this runs when execution starts, before any SQL.
+
+On a document kept by the document cache (schema/document_cache.py) the verdicts that
+depend only on its text are memoised with it: DocumentShape's fragment expansion,
+password-mutation count and NUL scan of the literals, and the cost per operation name and
+values of the page-size variables the cost read. Variables' NUL characters are checked on
+every request; nothing here depends on the viewer or the region.
 """
 
 from __future__ import annotations
@@ -32,23 +38,17 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from schema.document_cache import DocumentStore
 from schema.error_codes import ApiError
 from schema.pagination import DEFAULT_PAGE_SIZE
 
 LIST_ESTIMATE = 10  # a plain list (a unit's children…): typically a handful
 MAX_WALK_DEPTH = 50
+MAX_COSTS_PER_DOCUMENT = 16  # memoised costs per document: operation name × page sizes
 
 
-def _first(field: FieldNode, variables: dict[str, Any]) -> int | None:
-    for arg in field.arguments or ():
-        if arg.name.value != "first":
-            continue
-        if isinstance(arg.value, IntValueNode):
-            return int(arg.value.value)
-        if isinstance(arg.value, VariableNode):
-            value = variables.get(arg.value.name.value)
-            return value if isinstance(value, int) else None
-    return None
+def _page_size(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
 
 
 class _Estimator:
@@ -62,12 +62,24 @@ class _Estimator:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.memo: dict[tuple[str, str], int] = {}
+        self.read: dict[str, None] = {}  # the variables the cost depends on, in order
+
+    def _first(self, field: FieldNode) -> int | None:
+        for arg in field.arguments or ():
+            if arg.name.value != "first":
+                continue
+            if isinstance(arg.value, IntValueNode):
+                return int(arg.value.value)
+            if isinstance(arg.value, VariableNode):
+                self.read[arg.value.name.value] = None
+                return _page_size(self.variables.get(arg.value.name.value))
+        return None
 
     def _size(self, field: FieldNode, return_type, parent: GraphQLObjectType) -> int:
         if parent.name.endswith("Connection"):
             return 1  # edges: already counted by the connection's page size
         if get_named_type(return_type).name.endswith("Connection"):
-            return max(_first(field, self.variables) or DEFAULT_PAGE_SIZE, 1)
+            return max(self._first(field) or DEFAULT_PAGE_SIZE, 1)
         unwrapped = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         return LIST_ESTIMATE if isinstance(unwrapped, GraphQLList) else 1
 
@@ -109,29 +121,60 @@ class _Estimator:
         return total
 
 
-def operation_cost(
+def operation_cost_and_reads(
     schema: GraphQLSchema, document, operation_name: str | None, variables: dict[str, Any]
-) -> int:
+) -> tuple[int, tuple[str, ...]]:
+    """The cost, and the names of the variables it read (their values are all it depends
+    on besides the document and the operation name)."""
     estimator = _Estimator(schema, document, variables or {})
     for op in document.definitions:
         if not isinstance(op, OperationDefinitionNode):
             continue
         if operation_name is None or (op.name and op.name.value == operation_name):
             root = schema.get_root_type(op.operation)
-            return estimator.cost(op.selection_set, root)
-    return 0
+            return estimator.cost(op.selection_set, root), tuple(estimator.read)
+    return 0, ()
+
+
+def operation_cost(
+    schema: GraphQLSchema, document, operation_name: str | None, variables: dict[str, Any]
+) -> int:
+    return operation_cost_and_reads(schema, document, operation_name, variables)[0]
 
 
 class CostLimit(SchemaExtension):
-    def __init__(self, *, max_cost: int) -> None:
+    def __init__(self, *, max_cost: int, store: DocumentStore | None = None) -> None:
         self.max_cost = max_cost
+        self.store = store
+
+    def _cost(self, document) -> int:
+        ctx = self.execution_context
+        variables = ctx.variables or {}
+        memo = self.store.memo(ctx.query, document) if self.store is not None else None
+        # operation name → (the variables the cost reads, their page sizes → cost)
+        operations = memo.setdefault("cost", {}) if memo is not None else {}
+        known = operations.get(ctx.operation_name)
+        if known is not None:
+            names, costs = known
+            cost = costs.get(tuple(_page_size(variables.get(name)) for name in names))
+            if cost is not None:
+                return cost
+        cost, names = operation_cost_and_reads(
+            ctx.schema._schema, document, ctx.operation_name, variables
+        )
+        # The names read depend only on the document and the operation name. Bounded: a
+        # client choosing operation names or page sizes cannot grow the memo.
+        if memo is not None and sum(len(c) for _, c in operations.values()) < (
+            MAX_COSTS_PER_DOCUMENT
+        ):
+            names, costs = operations.setdefault(ctx.operation_name, (names, {}))
+            costs[tuple(_page_size(variables.get(name)) for name in names)] = cost
+        return cost
 
     def on_execute(self):
-        ctx = self.execution_context
-        if ctx.graphql_document is not None:
-            cost = operation_cost(
-                ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables or {}
-            )
+        document = self.execution_context.graphql_document
+        if document is not None:
+            cost = self._cost(document)
             if cost > self.max_cost:
                 raise GraphQLError(
                     ApiError.QUERY_TOO_COSTLY.render(cost=cost, max=self.max_cost),
@@ -180,10 +223,18 @@ def _nul_in_literal(node: Any, path: str) -> str | None:
 def nul_character_field(document, variables: dict[str, Any]) -> str | None:
     """The argument (or input field, dotted) whose text holds a NUL character, if any:
     PostgreSQL cannot store one in text, so it is refused as input, not met as a crash."""
+    return nul_in_variables(variables) or nul_in_literals(document)
+
+
+def nul_in_variables(variables: dict[str, Any]) -> str | None:
     for name, value in (variables or {}).items():
         found = _nul_in_value(value, name)
         if found:
             return found
+    return None
+
+
+def nul_in_literals(document) -> str | None:
     stack = list(document.definitions)
     while stack:
         node = stack.pop()
@@ -233,36 +284,57 @@ def expanded_selections(document, limit: int) -> int:
     return total
 
 
+def document_shape(document, max_selections: int) -> tuple[ApiError | None, str | None]:
+    """DocumentShape's verdict from the text alone: the refusal due before the variables
+    are looked at (a fragment bomb, two password-checking mutations), else the argument
+    whose literal holds a NUL character (refused after the variables' own)."""
+    if expanded_selections(document, max_selections) > max_selections:
+        return ApiError.QUERY_TOO_LARGE, None
+    auth_fields = sum(
+        1
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        for node in d.selection_set.selections
+        if isinstance(node, FieldNode) and node.name.value in AUTH_MUTATIONS
+    )
+    if auth_fields > 1:
+        return ApiError.ONE_AUTH_PER_REQUEST, None
+    return None, nul_in_literals(document)
+
+
 class DocumentShape(SchemaExtension):
     """Runs before validation: refuses documents whose fragments expand past a size that
     validation itself would take seconds over (fragment bombs), more than one
     password-checking mutation per request (each costs ~0.1 s of CPU by design), and text
     with a NUL character (INVALID_CHARACTER, naming the argument)."""
 
-    def __init__(self, *, max_selections: int) -> None:
+    def __init__(self, *, max_selections: int, store: DocumentStore | None = None) -> None:
         self.max_selections = max_selections
+        self.store = store
 
     def on_validate(self):
-        document = self.execution_context.graphql_document
+        ctx = self.execution_context
+        document = ctx.graphql_document
         if document is not None:
-            if expanded_selections(document, self.max_selections) > self.max_selections:
+            memo = self.store.memo(ctx.query, document) if self.store is not None else None
+            key = ("shape", self.max_selections)
+            verdict = memo.get(key) if memo is not None else None
+            if verdict is None:
+                verdict = document_shape(document, self.max_selections)
+                if memo is not None:
+                    memo[key] = verdict
+            refusal, literal_field = verdict
+            if refusal is ApiError.QUERY_TOO_LARGE:
                 raise GraphQLError(
                     ApiError.QUERY_TOO_LARGE.render(max=self.max_selections),
                     extensions={"code": ApiError.QUERY_TOO_LARGE.value},
                 )
-            auth_fields = sum(
-                1
-                for d in document.definitions
-                if isinstance(d, OperationDefinitionNode)
-                for node in d.selection_set.selections
-                if isinstance(node, FieldNode) and node.name.value in AUTH_MUTATIONS
-            )
-            if auth_fields > 1:
+            if refusal is ApiError.ONE_AUTH_PER_REQUEST:
                 raise GraphQLError(
                     ApiError.ONE_AUTH_PER_REQUEST.render(),
                     extensions={"code": ApiError.ONE_AUTH_PER_REQUEST.value},
                 )
-            field = nul_character_field(document, self.execution_context.variables or {})
+            field = nul_in_variables(ctx.variables or {}) or literal_field
             if field is not None:
                 raise GraphQLError(
                     ApiError.INVALID_CHARACTER.render(name=field),

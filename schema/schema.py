@@ -122,6 +122,12 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     documents = DocumentStore(settings.document_cache_size)
     # Compiled plans of the documents that passed, beside them (schema/compiled.py).
     plans = PlanStore(settings.document_cache_size)
+    # The depth and alias rules are classes made by these constructors: made once here, not
+    # per request (validation, and so the rules, are skipped for a cached document).
+    shape_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     compiled = [lambda: CompiledReads(store=plans)] if settings.compiled_reads else []
     # Production: introspection off unless a setting turns it on (suggestions: the masking
     # extension below, for every transport).
@@ -134,11 +140,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=[
             *hidden,
             lambda: DocumentCache(store=documents),
-            lambda: DocumentShape(max_selections=settings.max_selections),
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: DocumentShape(max_selections=settings.max_selections, store=documents),
+            lambda: AddValidationRules(shape_rules),  # depth, then aliases
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            lambda: CostLimit(max_cost=settings.max_query_cost),
+            lambda: CostLimit(max_cost=settings.max_query_cost, store=documents),
             # The isolation rule (schema/isolation.py): checked over the document, then
             # against the request's credentials, before its transaction opens.
             lambda: AddValidationRules([AuthenticationAlone]),

@@ -79,3 +79,19 @@ def test_the_store_is_bounded_and_keeps_the_most_recently_used():
     store.keep(huge, documents["{ a }"])
     assert store.get(huge) is None
     assert DocumentStore(max_entries=0).get("{ a }") is None
+
+
+def test_a_memo_belongs_to_the_kept_document_and_leaves_with_it():
+    store = DocumentStore(max_entries=1)
+    a, other_a, b = graphql.parse("{ a }"), graphql.parse("{ a }"), graphql.parse("{ b }")
+    assert store.memo("{ a }", a) is None  # not kept: nothing is memoised
+    store.keep("{ a }", a)
+    store.memo("{ a }", a)["verdict"] = "passed"
+    assert store.memo("{ a }", other_a) is None  # the same text parsed afresh: not this memo
+    store.keep("{ a }", other_a)  # another document for the text: a new memo
+    assert store.memo("{ a }", other_a) == {}
+    store.memo("{ a }", other_a)["verdict"] = "passed"
+    store.keep("{ b }", b)  # evicts { a }, and its memo
+    assert store.memo("{ a }", other_a) is None
+    store.keep("{ a }", other_a)
+    assert store.memo("{ a }", other_a) == {}
