@@ -42,6 +42,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -541,10 +542,36 @@ class CompiledReads(SchemaExtension):
             result = await self._answer()
         except (NotCompilable, json_select.TooWide):
             result = None
+        except Exception as exc:
+            # The statement failed (or anything after the plan): answered as a result with
+            # the error, as a resolver's failure would be, never raised from this hook: raised
+            # while the hooks are entered, it would skip TenantTransaction's exit (the
+            # transaction left open, idle, holding the region's slot and a connection) and
+            # MaskErrors (the driver's message sent to the client).
+            result = ExecutionResult(data=None, errors=[self._failure(exc)])
         if result is not None:
             ec.result = result
             self.store.served += 1
         yield
+
+    def _failure(self, exc: Exception) -> GraphQLError:
+        """The error of a failed compiled answer: at the operation's first root field (the
+        ordinary path reports it at the resolver that failed), masked like any bug."""
+        if isinstance(exc, GraphQLError):
+            return exc
+        ec = self.execution_context
+        operation = (
+            _operation(ec.graphql_document, ec.operation_name) if ec.graphql_document else None
+        )
+        first = (
+            next((s for s in operation.selection_set.selections if isinstance(s, FieldNode)), None)
+            if operation
+            else None
+        )
+        if first is None:
+            return GraphQLError(str(exc), original_error=exc)
+        key = (first.alias or first.name).value
+        return GraphQLError(str(exc), nodes=[first], path=[key], original_error=exc)
 
     async def _answer(self) -> ExecutionResult | None:
         ec = self.execution_context

@@ -41,7 +41,12 @@ def encode_cursor(value: Any, row_id: int, order: str = "") -> str:
     return base64.urlsafe_b64encode(orjson.dumps([value, row_id, order])).decode()
 
 
-def decode_cursor(cursor: str, order: str = "") -> tuple[Any, int]:
+def decode_cursor(
+    cursor: str, order: str = "", value_type: type | tuple[type, ...] | None = None
+) -> tuple[Any, int]:
+    """The (sort value, id) of a cursor of `order`; `value_type`: what the sort value must
+    be (a forged cursor holding a number where the column is text is the client's error,
+    not a failed statement)."""
     try:
         value, row_id, cursor_order = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, dict):
@@ -52,7 +57,7 @@ def decode_cursor(cursor: str, order: str = "") -> tuple[Any, int]:
             raise ValueError("out of range")
     except Exception as exc:  # any malformed cursor is the client's input error
         raise ValidationFailed.one("after", ApiError.INVALID_CURSOR) from exc
-    if cursor_order != order:
+    if cursor_order != order or (value_type is not None and not isinstance(value, value_type)):
         raise ValidationFailed.one("after", ApiError.INVALID_CURSOR)
     return value, row_id
 

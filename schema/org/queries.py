@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -175,7 +176,9 @@ def _employees_page(
         tag=tag,
         limit=limit,
         after=after,
-        after_key=decode_cursor(after, tag) if after else None,
+        after_key=decode_cursor(after, tag, datetime if order.field.value == "CREATED_AT" else str)
+        if after
+        else None,
     )
 
 
