@@ -53,6 +53,7 @@ from kinerja_saas.database import app_connection_params, parse_pg_url
 from kinerja_saas.exports.queries import _JP as EXPORT_JP
 from kinerja_saas.training import rules
 from kinerja_saas.training.queries import EFFECT_COUNTS
+from tests.training.helpers import LIVE_PAIRS
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
 RESULTS_FILE = RESULTS_DIR / "training_views.json"
@@ -79,29 +80,8 @@ CROSS JOIN LATERAL (
     WHERE a.tenant_id = $1 AND a.employee_id = e.id AND a.status = 'COMPLETED'
         AND extract(year FROM a.completed_at AT TIME ZONE 'Asia/Jakarta') = $2) j
 WHERE e.tenant_id = $1 AND e.is_active ORDER BY e.id LIMIT 101"""
-# main's: two lateral look-ups into the evaluations per completed assignment.
-EFFECT_LIVE = """
-SELECT a.id, p.id AS programme_id, p.title AS programme_title, t.id AS training_unit_id,
-    t.name AS training_unit_name, b.predikat AS before_predikat,
-    b.achievement AS before_achievement, n.predikat AS after_predikat,
-    n.achievement AS after_achievement
-FROM training_assignments a
-JOIN training_programmes p ON p.tenant_id = $1 AND p.id = a.programme_id
-JOIN training_units t ON t.tenant_id = $1 AND t.id = p.training_unit_id
-LEFT JOIN LATERAL (
-    SELECT e.id, e.predikat, e.achievement FROM evaluations e
-    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
-        AND (e.id = a.evaluation_id OR (a.evaluation_id IS NULL AND e.period_id = a.period_id))
-    ORDER BY (e.id = a.evaluation_id) IS TRUE DESC, (e.checkpoint_id IS NULL) DESC,
-        e.finalised_at DESC LIMIT 1) b ON true
-LEFT JOIN LATERAL (
-    SELECT e.predikat, e.achievement FROM evaluations e
-    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
-        AND e.finalised_at > a.completed_at AND e.id IS DISTINCT FROM b.id
-    ORDER BY e.finalised_at, e.id LIMIT 1) n ON true
-WHERE a.tenant_id = $1 AND a.period_id = $2 AND a.status = 'COMPLETED'
-ORDER BY a.id
-"""
+# main's: two lateral look-ups into the evaluations per completed assignment (the tests' reference).
+EFFECT_LIVE = LIVE_PAIRS
 
 # main's SIASN JP export: the sum for every active employee of the region ($3 the zone).
 EXPORT_LIVE = """

@@ -179,3 +179,30 @@ async def batches_held(region: Any, batch_ids: list[int], *, days_ago: int = 1) 
         await TrainingBatch.filter(tenant_id=region.id, id__in=batch_ids).update(
             starts_on=ends - timedelta(days=2), ends_on=ends
         )
+
+
+# main's trainingEffectiveness before the read models: two lateral look-ups into the
+# evaluations per completed assignment ($1 the region, $2 the period). The reference the
+# read-model tests and bench.training_views compare the read model with.
+LIVE_PAIRS = """
+SELECT a.id, p.id AS programme_id, p.title AS programme_title, t.id AS training_unit_id,
+    t.name AS training_unit_name, b.predikat AS before_predikat,
+    b.achievement AS before_achievement, n.predikat AS after_predikat,
+    n.achievement AS after_achievement
+FROM training_assignments a
+JOIN training_programmes p ON p.tenant_id = $1 AND p.id = a.programme_id
+JOIN training_units t ON t.tenant_id = $1 AND t.id = p.training_unit_id
+LEFT JOIN LATERAL (
+    SELECT e.id, e.predikat, e.achievement FROM evaluations e
+    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
+        AND (e.id = a.evaluation_id OR (a.evaluation_id IS NULL AND e.period_id = a.period_id))
+    ORDER BY (e.id = a.evaluation_id) IS TRUE DESC, (e.checkpoint_id IS NULL) DESC,
+        e.finalised_at DESC LIMIT 1) b ON true
+LEFT JOIN LATERAL (
+    SELECT e.predikat, e.achievement FROM evaluations e
+    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
+        AND e.finalised_at > a.completed_at AND e.id IS DISTINCT FROM b.id
+    ORDER BY e.finalised_at, e.id LIMIT 1) n ON true
+WHERE a.tenant_id = $1 AND a.period_id = $2 AND a.status = 'COMPLETED'
+ORDER BY a.id
+"""

@@ -31,7 +31,7 @@ from kinerja_saas.training import effectiveness, participants, queries, rules
 from kinerja_saas.training.admin import rebuild_read_models
 from kinerja_saas.training.assignment import assign_for_period
 from tenants.context import tenant_transaction
-from tests.training.helpers import admin_actor, build_catalogue, finalised_reports
+from tests.training.helpers import LIVE_PAIRS, admin_actor, build_catalogue, finalised_reports
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 
@@ -50,29 +50,6 @@ LIVE_LEDGER = """SELECT e.id, e.nip, e.name, u.name AS unit_name, j.jp FROM empl
     WHERE e.tenant_id = $1 AND e.is_active AND (NOT $4 OR j.jp < $5)
         AND ($6::bigint IS NULL OR e.id > $6::bigint)
     ORDER BY e.id LIMIT $7"""
-
-LIVE_PAIRS = """
-SELECT a.id, p.id AS programme_id, p.title AS programme_title, t.id AS training_unit_id,
-    t.name AS training_unit_name, b.predikat AS before_predikat,
-    b.achievement AS before_achievement, n.predikat AS after_predikat,
-    n.achievement AS after_achievement
-FROM training_assignments a
-JOIN training_programmes p ON p.tenant_id = $1 AND p.id = a.programme_id
-JOIN training_units t ON t.tenant_id = $1 AND t.id = p.training_unit_id
-LEFT JOIN LATERAL (
-    SELECT e.id, e.predikat, e.achievement FROM evaluations e
-    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
-        AND (e.id = a.evaluation_id OR (a.evaluation_id IS NULL AND e.period_id = a.period_id))
-    ORDER BY (e.id = a.evaluation_id) IS TRUE DESC, (e.checkpoint_id IS NULL) DESC,
-        e.finalised_at DESC LIMIT 1) b ON true
-LEFT JOIN LATERAL (
-    SELECT e.predikat, e.achievement FROM evaluations e
-    WHERE e.tenant_id = $1 AND e.employee_id = a.employee_id AND e.status = 'FINALISED'
-        AND e.finalised_at > a.completed_at AND e.id IS DISTINCT FROM b.id
-    ORDER BY e.finalised_at, e.id LIMIT 1) n ON true
-WHERE a.tenant_id = $1 AND a.period_id = $2 AND a.status = 'COMPLETED'
-ORDER BY a.id
-"""
 
 
 def _db():
