@@ -434,9 +434,17 @@ async def test_the_default_cap_in_sql_is_the_regions_default(region_a):
 # --- statement counts: set-based upkeep and reads ------------------------------------------------
 
 
-async def _refreshes(owner_conn, app_role: str, region: Any, sql: str, *params: Any) -> int:
-    """How many times one statement (as the app role, RLS applying) refreshed the read
-    models: the refresh function's calls in its transaction, which is then rolled back."""
+async def refresh_calls(
+    owner_conn,
+    app_role: str,
+    region: Any,
+    sql: str,
+    *params: Any,
+    function: str = "kinerja_progress_refresh(bigint,bigint[])",
+) -> int:
+    """How many times one statement (as the app role, RLS applying) refreshed a read model:
+    the calls of its refresh `function` in the statement's transaction, which is then rolled
+    back. The training read models' tests count theirs with it too."""
     transaction = owner_conn.transaction()
     await transaction.start()
     try:
@@ -444,11 +452,10 @@ async def _refreshes(owner_conn, app_role: str, region: Any, sql: str, *params: 
         await owner_conn.execute(f'SET LOCAL ROLE "{app_role}"')
         await owner_conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(region.id))
         # Pending counts of an earlier transaction may still be in there: the difference.
-        calls = "SELECT coalesce(pg_stat_get_xact_function_calls("
-        calls += "'kinerja_progress_refresh(bigint,bigint[])'::regprocedure), 0)"
-        before = await owner_conn.fetchval(calls)
+        calls = "SELECT coalesce(pg_stat_get_xact_function_calls($1::regprocedure), 0)"
+        before = await owner_conn.fetchval(calls, function)
         await owner_conn.execute(sql, *params)
-        after = await owner_conn.fetchval(calls)
+        after = await owner_conn.fetchval(calls, function)
     finally:
         await transaction.rollback()
     return int(after - before)
@@ -468,7 +475,7 @@ async def test_one_refresh_per_write_statement_whatever_its_rows(
         "DELETE FROM realisations WHERE tenant_id = $1",
     ):
         role = settings.app_db_user
-        assert await _refreshes(owner_conn, role, region_a, sql, region_a.id) == 1, sql
+        assert await refresh_calls(owner_conn, role, region_a, sql, region_a.id) == 1, sql
 
 
 @pytest.mark.parametrize("reports", [5, 300])

@@ -31,6 +31,7 @@ from kinerja_saas.training import effectiveness, participants, queries, rules
 from kinerja_saas.training.admin import rebuild_read_models
 from kinerja_saas.training.assignment import assign_for_period
 from tenants.context import tenant_transaction
+from tests.performance.test_read_models import refresh_calls
 from tests.training.helpers import LIVE_PAIRS, admin_actor, build_catalogue, finalised_reports
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
@@ -593,23 +594,14 @@ def test_the_counts_give_what_the_pairs_give(pairs):
 # --- statement counts ---------------------------------------------------------------------------
 
 
+TRAINING_REFRESH = "kinerja_training_refresh(bigint,bigint[])"
+
+
 async def _refreshes(owner_conn, app_role: str, region: Any, sql: str, *params: Any) -> int:
-    """How many times one statement (as the app role) refreshed the training read models;
-    its transaction is rolled back."""
-    transaction = owner_conn.transaction()
-    await transaction.start()
-    try:
-        await owner_conn.execute("SET LOCAL track_functions = 'all'")
-        await owner_conn.execute(f'SET LOCAL ROLE "{app_role}"')
-        await owner_conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(region.id))
-        calls = "SELECT coalesce(pg_stat_get_xact_function_calls("
-        calls += "'kinerja_training_refresh(bigint,bigint[])'::regprocedure), 0)"
-        before = await owner_conn.fetchval(calls)
-        await owner_conn.execute(sql, *params)
-        after = await owner_conn.fetchval(calls)
-    finally:
-        await transaction.rollback()
-    return int(after - before)
+    """How many times one statement (as the app role) refreshed the training read models."""
+    return await refresh_calls(
+        owner_conn, app_role, region, sql, *params, function=TRAINING_REFRESH
+    )
 
 
 @pytest.mark.parametrize("reports", [3, 60])
