@@ -453,21 +453,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
-            if (
-                isinstance(result, StrawberryResult)
-                and not result.errors
-                and isinstance(result.data, dict)
-            ):
-                finished(
-                    cache.keep(
-                        key,
-                        generation,
-                        result.data,
-                        context.region_plan,
-                        _outcome(result),
-                        asked_at,
-                    )
-                )
+            _keep_clean(cache, finished, key, generation, result, context, asked_at)
         return result
 
     async def _recompute(
@@ -482,21 +468,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
             except Exception:
                 _log.exception("response cache refresh failed")
                 return
-            if (
-                isinstance(result, StrawberryResult)
-                and not result.errors
-                and isinstance(result.data, dict)
-            ):
-                finished(
-                    cache.keep(
-                        key,
-                        generation,
-                        result.data,
-                        context.region_plan,
-                        _outcome(result),
-                        asked_at,
-                    )
-                )
+            _keep_clean(cache, finished, key, generation, result, context, asked_at)
 
     async def _count(self, context: Context, plan: str | None) -> bool:
         """Counts the request against its limits; False when they refuse it (the ordinary
@@ -602,6 +574,18 @@ _HTTP_ERRORS = {
 }
 
 _DENIED_CODES = frozenset({"RATE_LIMITED", "BUSY"})  # refused for who is asking, not the input
+
+
+def _keep_clean(cache, finished, key, generation, result, context, asked_at: float) -> None:
+    """Keeps an error-free answer with data under `key` and the generation read before it
+    ran, and hands it to the requests waiting for it (the request path and the background
+    refresh alike)."""
+    if isinstance(result, StrawberryResult) and not result.errors and isinstance(result.data, dict):
+        finished(
+            cache.keep(
+                key, generation, result.data, context.region_plan, _outcome(result), asked_at
+            )
+        )
 
 
 def _outcome(result: ExecutionResult | StrawberryResult) -> str:
