@@ -53,7 +53,7 @@ from kinerja_saas.database import app_connection_params, parse_pg_url
 from kinerja_saas.exports.queries import _JP as EXPORT_JP
 from kinerja_saas.training import rules
 from kinerja_saas.training.queries import EFFECT_COUNTS
-from tests.training.helpers import LIVE_PAIRS
+from tests.training.helpers import LIVE_PAIRS, live_effect
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
 RESULTS_FILE = RESULTS_DIR / "training_views.json"
@@ -177,23 +177,8 @@ def _effect_rows(rows: list) -> list[tuple]:
     for r in rows:
         groups.setdefault(r["programme_id"], []).append(r)
 
-    def fig(members: list) -> rules.Effect:
-        return rules.effect(
-            (
-                (
-                    r["before_predikat"],
-                    r["after_predikat"],
-                    r["before_achievement"],
-                    r["after_achievement"],
-                )
-                for r in members
-                if r["after_predikat"] is not None
-            ),
-            completed=len(members),
-        )
-
-    out = [(str(k), *_f(fig(m))) for k, m in sorted(groups.items())]
-    return [*out, (None, *_f(fig(rows)))]
+    out = [(str(k), *_f(live_effect(m))) for k, m in sorted(groups.items())]
+    return [*out, (None, *_f(live_effect(rows)))]
 
 
 def _effect_counts(rows: list) -> list[tuple]:

@@ -13,7 +13,7 @@ from tortoise import connections
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.training import admin
+from kinerja_saas.training import admin, rules
 from kinerja_saas.training.models import Competency, TrainingMode
 from tenants.context import tenant_transaction
 
@@ -206,3 +206,21 @@ LEFT JOIN LATERAL (
 WHERE a.tenant_id = $1 AND a.period_id = $2 AND a.status = 'COMPLETED'
 ORDER BY a.id
 """
+
+
+def live_effect(members: list[Any]) -> rules.Effect:
+    """main's figures of one group of `LIVE_PAIRS` rows, as the service computed them in
+    Python before the read models (pairs without an evaluation after count as completed)."""
+    return rules.effect(
+        (
+            (
+                r["before_predikat"],
+                r["after_predikat"],
+                r["before_achievement"],
+                r["after_achievement"],
+            )
+            for r in members
+            if r["after_predikat"] is not None
+        ),
+        completed=len(members),
+    )

@@ -32,7 +32,13 @@ from kinerja_saas.training.admin import rebuild_read_models
 from kinerja_saas.training.assignment import assign_for_period
 from tenants.context import tenant_transaction
 from tests.performance.test_read_models import refresh_calls
-from tests.training.helpers import LIVE_PAIRS, admin_actor, build_catalogue, finalised_reports
+from tests.training.helpers import (
+    LIVE_PAIRS,
+    admin_actor,
+    build_catalogue,
+    finalised_reports,
+    live_effect,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 
@@ -112,23 +118,8 @@ async def live_effectiveness(
         groups.setdefault(row[key], []).append(row)
         names[row[key]] = row[name]
 
-    def figures(members: list[dict]) -> rules.Effect:
-        return rules.effect(
-            (
-                (
-                    r["before_predikat"],
-                    r["after_predikat"],
-                    r["before_achievement"],
-                    r["after_achievement"],
-                )
-                for r in members
-                if r["after_predikat"] is not None
-            ),
-            completed=len(members),
-        )
-
-    result = [effectiveness.Group(g, names[g], figures(m)) for g, m in sorted(groups.items())]
-    return [*result, effectiveness.Group(None, "Total", figures(rows))]
+    result = [effectiveness.Group(g, names[g], live_effect(m)) for g, m in sorted(groups.items())]
+    return [*result, effectiveness.Group(None, "Total", live_effect(rows))]
 
 
 async def assert_incremental_equals_rebuild(region: Any) -> None:
