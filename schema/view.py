@@ -43,7 +43,7 @@ from kinerja_saas.admission import FairShare
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import AuthError, BearerError
 from kinerja_saas.auth.revocation import RevocationWatch
-from kinerja_saas.auth.tokens import decode_access
+from kinerja_saas.auth.tokens import VerifiedAccessTokens
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.ratelimit import RateLimited
@@ -241,6 +241,9 @@ class KinerjaGraphQL(GraphQL[Context, None]):
         )
         self.fair_share = FairShare(self.redis, settings)
         self.response_cache = ResponseCache(self.redis, settings.response_cache_entries)
+        # Access tokens that verified, memoised per token string until their `exp`; the
+        # revocation, region header and region status are still checked per request.
+        self.verified_tokens = VerifiedAccessTokens()
         # Revoked access tokens, refused within seconds (kinerja_saas/auth/revocation.py).
         self.revocations = RevocationWatch(settings)
 
@@ -359,7 +362,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
         return context
 
     def _actor(self, token: str, request_id: str) -> Actor:
-        actor = decode_access(token, self.settings.jwt_verification_secrets)
+        actor = self.verified_tokens.decode(token, self.settings.jwt_verification_secrets)
         return actor.__class__(
             **{**{f: getattr(actor, f) for f in actor.__slots__}, "request_id": request_id}
         )

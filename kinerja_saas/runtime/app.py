@@ -296,5 +296,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.live_hub = live_hub
     app.state.fair_share = graphql.fair_share
     app.state.revocations = graphql.revocations
+    app.state.verified_tokens = graphql.verified_tokens
     app.state.response_cache = graphql.response_cache
     return app
