@@ -57,6 +57,7 @@ async def child(args: argparse.Namespace) -> None:
     settings = dev_settings(owner_url, args.redis_url).model_copy(
         update={
             "response_cache_entries": 0,
+            "log_format": "json",  # as in production
             "compiled_reads": True,
             # The limits still run (their Redis script), high enough not to refuse.
             "plan_limits": {
@@ -66,6 +67,7 @@ async def child(args: argparse.Namespace) -> None:
         }
     )
     configure_logging(settings)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the client's own lines
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
