@@ -70,7 +70,7 @@ async def child(args: argparse.Namespace) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the client's own lines
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
+            handler.setStream(open(os.devnull, "w"))  # noqa: ASYNC230, SIM115
     conn = await asyncpg.connect(**{**params, "database": args.database})
     try:
         officer = await conn.fetchrow(
@@ -90,12 +90,19 @@ async def child(args: argparse.Namespace) -> None:
     tenant = officer["tenant_id"]
     tokens = {
         "admin": access_token(
-            settings, tenant_id=tenant, account_id=admin["id"], email=admin["email"],
+            settings,
+            tenant_id=tenant,
+            account_id=admin["id"],
+            email=admin["email"],
             employee_id=admin["employee_id"],
         ),
         "officer": access_token(
-            settings, tenant_id=tenant, account_id=officer["id"], email=officer["email"],
-            employee_id=officer["employee_id"], roles=("TRAINING_OFFICER", "EMPLOYEE"),
+            settings,
+            tenant_id=tenant,
+            account_id=officer["id"],
+            email=officer["email"],
+            employee_id=officer["employee_id"],
+            roles=("TRAINING_OFFICER", "EMPLOYEE"),
         ),
     }
     query, name, who = SHAPES[args.shape]
@@ -129,7 +136,9 @@ async def child(args: argparse.Namespace) -> None:
                 profile.disable()
                 profile.dump_stats(f"/tmp/pipeline_cpu.{args.shape.replace(' ', '_')}.prof")
                 pstats.Stats(profile, stream=sys.stderr).sort_stats(args.profile).print_stats(60)
-    print(json.dumps({"cpu_ms": cpu * 1000 / args.requests, "wall_ms": wall * 1000 / args.requests}))
+    print(
+        json.dumps({"cpu_ms": cpu * 1000 / args.requests, "wall_ms": wall * 1000 / args.requests})
+    )
 
 
 def driver(args: argparse.Namespace) -> None:
@@ -144,21 +153,41 @@ def driver(args: argparse.Namespace) -> None:
             for label, path in order:
                 env = {**os.environ, "PYTHONPATH": os.path.abspath(path)}
                 out = subprocess.run(
-                    [sys.executable, os.path.abspath(__file__), "--child", "--shape", shape,
-                     "--database", args.database, "--requests", str(args.requests),
-                     "--warmup", str(args.warmup), "--server-url", args.server_url,
-                     "--redis-url", args.redis_url],
-                    env=env, capture_output=True, text=True, check=False,
+                    [
+                        sys.executable,
+                        os.path.abspath(__file__),
+                        "--child",
+                        "--shape",
+                        shape,
+                        "--database",
+                        args.database,
+                        "--requests",
+                        str(args.requests),
+                        "--warmup",
+                        str(args.warmup),
+                        "--server-url",
+                        args.server_url,
+                        "--redis-url",
+                        args.redis_url,
+                    ],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
                 )
                 if out.returncode:
                     raise SystemExit(out.stderr[-2000:] + out.stdout[-500:])
                 cpu = json.loads(out.stdout.strip().splitlines()[-1])["cpu_ms"]
                 results.setdefault(shape, {}).setdefault(label, []).append(cpu)
-                print(f"round {round_no + 1} {shape:<14} {label:<8} {cpu:6.2f} ms CPU/request",
-                      flush=True)
+                print(
+                    f"round {round_no + 1} {shape:<14} {label:<8} {cpu:6.2f} ms CPU/request",
+                    flush=True,
+                )
         loads.append(os.getloadavg()[0])
-    print(f"\nCPU ms per request (client included), {args.requests} requests × {args.rounds}"
-          f" rounds; load average at round ends: {' / '.join(f'{x:.1f}' for x in loads)}")
+    print(
+        f"\nCPU ms per request (client included), {args.requests} requests × {args.rounds}"
+        f" rounds; load average at round ends: {' / '.join(f'{x:.1f}' for x in loads)}"
+    )
     for shape, by in results.items():
         cells = "; ".join(
             f"{label}: {' / '.join(f'{v:.2f}' for v in values)} (median {statistics.median(values):.2f})"
@@ -173,10 +202,13 @@ def main() -> None:
     parser.add_argument("--shape", choices=list(SHAPES), default="one-row")
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES))
     parser.add_argument("--database", default="kinerja_bench_fastlane_officer")
-    parser.add_argument("--server-url", default=os.environ.get(
-        "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--redis-url", default=os.environ.get(
-        "REDIS_URL", "redis://127.0.0.1:6379/12"))
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")
+    )
     parser.add_argument("--checkout", action="append", default=[])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=400)

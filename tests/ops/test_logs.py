@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import random
 import logging
+import random
 
 import httpx
 
@@ -220,10 +220,45 @@ def test_redaction_skips_the_patterns_only_where_none_can_match(monkeypatch):
     Unicode case-folding look-alikes (ſ for s, K for k) and plain log values; and it runs
     no pattern over a request's plain values."""
     pieces = [
-        "eyJ", "eyj", "EYJ", "abcdef", ".", "-", "_", " ", "\t", "Bearer", "bEaReR", "token",
-        "TOKEN", "access_token", "ToKeN", "password", "PASSWORD", "paſsword", "secret",
-        "ſecret", "api_key", "apikey", "API_KEY", "api_Key", "=", ":", "'", '"', "://",
-        "https", "user", "@", "host", "/", "x", "Ünal", "1", "tokeN", "bearer\u212a",
+        "eyJ",
+        "eyj",
+        "EYJ",
+        "abcdef",
+        ".",
+        "-",
+        "_",
+        " ",
+        "\t",
+        "Bearer",
+        "bEaReR",
+        "token",
+        "TOKEN",
+        "access_token",
+        "ToKeN",
+        "password",
+        "PASSWORD",
+        "paſsword",
+        "secret",
+        "ſecret",
+        "api_key",
+        "apikey",
+        "API_KEY",
+        "api_Key",
+        "=",
+        ":",
+        "'",
+        '"',
+        "://",
+        "https",
+        "user",
+        "@",
+        "host",
+        "/",
+        "x",
+        "Ünal",
+        "1",
+        "tokeN",
+        "bearer\u212a",
     ]
     rng = random.Random(19)
     texts = ["", "0f3c2a1e9b8d4c7f", "graphql", "OpsLogEmployees", "ok", "2026-12-08T01:02:03Z"]
@@ -231,7 +266,10 @@ def test_redaction_skips_the_patterns_only_where_none_can_match(monkeypatch):
         texts.append("".join(rng.choice(pieces) for _ in range(rng.randint(1, 9))))
     texts += [
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl",
-        "ſecret=abc", "paſsword: 'x'", "api_\u212aey=1", "Bearer\u00a0zzz",
+        "ſecret=abc",
+        "paſsword: 'x'",
+        "api_\u212aey=1",
+        "Bearer\u00a0zzz",
     ]
     for text in texts:
         assert logs.redact_text(text) == _all_patterns(text), text
@@ -248,8 +286,17 @@ def test_redaction_skips_the_patterns_only_where_none_can_match(monkeypatch):
 
     monkeypatch.setattr(logs, "_SECRET_TEXT", [(Counting(p), r) for p, r in logs._SECRET_TEXT])
     event = logs.redact(
-        None, "info", {"event": "graphql", "operation": "Page", "outcome": "ok", "ms": 3.2,
-                       "request_id": "0f3c2a1e9b8d4c7f", "region": 1, "user": 2},
+        None,
+        "info",
+        {
+            "event": "graphql",
+            "operation": "Page",
+            "outcome": "ok",
+            "ms": 3.2,
+            "request_id": "0f3c2a1e9b8d4c7f",
+            "region": 1,
+            "user": 2,
+        },
     )
     assert event["operation"] == "Page" and ran["n"] == 0
     assert logs.redact(None, "info", {"operation": "x token=abc"})["operation"] == (

@@ -176,7 +176,6 @@ async def test_a_refused_document_is_refused_on_every_repeat(api, region_a, quer
         assert res.body["data"] is None and refused(res) and res.statements == 0
 
 
-
 async def test_document_rules_set_what_the_three_strawberry_extensions_set(settings):
     """DocumentRules (one hook) leaves the operation with the validation rules and parse
     options that AddValidationRules(depth, aliases), MaxTokensLimiter and
