@@ -70,7 +70,7 @@ async def child(args: argparse.Namespace) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the client's own lines
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(open(os.devnull, "w"))  # noqa: ASYNC230, SIM115
+            handler.setStream(open(os.devnull, "w"))  # noqa: ASYNC230
     conn = await asyncpg.connect(**{**params, "database": args.database})
     try:
         officer = await conn.fetchrow(
