@@ -59,6 +59,7 @@ from tenants.context import tenant_transaction
 
 REGION_HEADER = "x-region"
 REQUEST_ID = logs.REQUEST_ID  # echoed into logs and the audit log
+REDIS_SOCKET_TIMEOUT = 1.0  # seconds: the limits fail open, Redis must not hold a request
 FORBIDDEN = 4403  # graphql-transport-ws: clients retry it, calling connectionParams again
 
 
@@ -235,11 +236,33 @@ class KinerjaGraphQL(GraphQL[Context, None]):
         # connects on first use. Short timeouts: the limits fail open, so an unreachable
         # Redis must not hold the request long.
         self.redis = (
-            Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+            Redis.from_url(
+                settings.redis_url,
+                socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+                socket_timeout=REDIS_SOCKET_TIMEOUT,
+            )
             if settings.redis_url
             else None
         )
-        self.fair_share = FairShare(self.redis, settings)
+        # The request limits' own client. Each count is bounded as a whole by
+        # `rate_limit_timeout_seconds` (kinerja_saas/admission.py); when that is within the
+        # socket timeout it always ends the wait first, and the socket timeout is left out:
+        # with one, redis-py wraps every command's write in asyncio.wait_for, a task per
+        # request.
+        self.limits_redis = (
+            Redis.from_url(
+                settings.redis_url,
+                socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+                socket_timeout=(
+                    None
+                    if settings.rate_limit_timeout_seconds <= REDIS_SOCKET_TIMEOUT
+                    else REDIS_SOCKET_TIMEOUT
+                ),
+            )
+            if settings.redis_url
+            else None
+        )
+        self.fair_share = FairShare(self.limits_redis, settings)
         self.response_cache = ResponseCache(self.redis, settings.response_cache_entries)
         # Access tokens that verified, memoised per token string until their `exp`; the
         # revocation, region header and region status are still checked per request.

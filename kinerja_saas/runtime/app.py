@@ -205,8 +205,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await graphql.revocations.close()
             if state.get("redis") is not None:
                 await state["redis"].aclose()
-            if graphql.redis is not None:
-                await graphql.redis.aclose()
+            for client in (graphql.redis, graphql.limits_redis):
+                if client is not None:
+                    await client.aclose()
             if opened_db:
                 await close_db()
 
