@@ -144,6 +144,56 @@ def declare(cls: Any, **fields: Col | Rel | Children | Nested) -> None:
     _TYPES[_type_name(cls)] = dict(fields)
 
 
+class DeclarationError(TypeError):
+    """A declaration that would let the compiled path show what the ordinary one hides."""
+
+
+def _private_columns(schema: Any, type_name: str, seen: frozenset[str] = frozenset()) -> list[str]:
+    """The type's private columns, with those of the objects read from the same row
+    (`Nested`, shown under the same reveal), as `Type.field`."""
+    owner = schema.get_type(type_name)
+    found: list[str] = []
+    for name, spec in _TYPES.get(type_name, {}).items():
+        if isinstance(spec, Col) and spec.private:
+            found.append(f"{type_name}.{name}")
+        elif isinstance(spec, Nested) and isinstance(owner, GraphQLObjectType):
+            definition = owner.fields.get(name)
+            target = _named(definition.type) if definition is not None else None
+            if target is not None and target not in seen:
+                found += _private_columns(schema, target, seen | {type_name})
+    return found
+
+
+def check_declarations(schema: Any) -> None:
+    """Refuses (DeclarationError) a relation to a type with private columns that has no
+    `reveal` — a `Rel` without one, or a `Children` (which has none): the target's private
+    columns would show on every row it reaches, whoever the viewer. Run when the schema is
+    built (schema/schema.py), once every type is declared and every field's type known."""
+    for type_name, fields in _TYPES.items():
+        owner = schema.get_type(type_name)
+        if not isinstance(owner, GraphQLObjectType):
+            raise DeclarationError(f"{type_name}: declared but not an object type of the schema")
+        for name, spec in fields.items():
+            definition = owner.fields.get(name)
+            if definition is None:
+                raise DeclarationError(f"{type_name}.{name}: declared but not a field")
+            if not isinstance(spec, Rel | Children) or (isinstance(spec, Rel) and spec.reveal):
+                continue
+            target = _named(definition.type)
+            if private := _private_columns(schema, target):
+                raise DeclarationError(
+                    f"{type_name}.{name}: a relation to {target} without a reveal, and "
+                    f"{', '.join(private)} {'is' if len(private) == 1 else 'are'} private "
+                    "(give the Rel a reveal; a Children relation cannot reach private columns)"
+                )
+
+
+def _named(type_: Any) -> str:
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        type_ = type_.of_type
+    return str(type_.name)
+
+
 def connection(cls: Any, *, edge: Any, node: Any) -> None:
     _CONNECTIONS[_type_name(cls)] = (_type_name(edge), _type_name(node))
 
