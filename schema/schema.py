@@ -14,7 +14,7 @@ from kinerja_saas.errors import DomainError
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
-from schema.compiled import CompiledReads, PlanStore
+from schema.compiled import CompiledReads, PlanStore, check_declarations
 from schema.complaints.mutations import ComplaintMutation
 from schema.complaints.queries import ComplaintQuery
 from schema.document_cache import DocumentCache, DocumentStore
@@ -149,6 +149,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ),
         ],
     )
+    # A relation that could show a type's private columns to every viewer refuses to start.
+    check_declarations(schema._schema)
     schema.compiled_plans = plans  # type: ignore[attr-defined]  # tests, diagnostics
     return schema
 
