@@ -447,7 +447,14 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         entry = cache.get(key, generation)
-        if entry is not None and counted:
+        if entry is not None and not counted:
+            # Kept by another request of this process while this one read the generation
+            # (it looked before the entry existed, so nothing was counted yet): counted now
+            # and answered from the entry, not computed a second time.
+            counted = await self._count(context, entry.plan)
+            if not counted:
+                entry = None  # refused: the ordinary path refuses it, with its Retry-After
+        if entry is not None:
             if cache.due_for_refresh(entry) and cache.running(key, generation) is None:
                 # Past half its second: one request recomputes it in the background while
                 # this and the next ones are still answered from it, so the hot list's
