@@ -121,6 +121,12 @@ REVOCATION_SYNC_ERRORS = Counter(
     "kinerja_revocation_sync_errors",
     "Failed reads of the token revocations (the process works on what it read last).",
 )
+REGION_SETTINGS_OUT_OF_RANGE = Counter(
+    "kinerja_region_settings_out_of_range",
+    "Stored region settings read as their default because they fail their own check, once "
+    "per region and setting per process, by setting (`kinerja doctor` lists the regions).",
+    ["setting"],
+)
 COLLECT_ERRORS = Counter(
     "kinerja_metrics_collect_errors",
     "Failures reading a deployment-wide value at scrape time.",

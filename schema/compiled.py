@@ -144,6 +144,56 @@ def declare(cls: Any, **fields: Col | Rel | Children | Nested) -> None:
     _TYPES[_type_name(cls)] = dict(fields)
 
 
+class DeclarationError(TypeError):
+    """A declaration that would let the compiled path show what the ordinary one hides."""
+
+
+def _private_columns(schema: Any, type_name: str, seen: frozenset[str] = frozenset()) -> list[str]:
+    """The type's private columns, with those of the objects read from the same row
+    (`Nested`, shown under the same reveal), as `Type.field`."""
+    owner = schema.get_type(type_name)
+    found: list[str] = []
+    for name, spec in _TYPES.get(type_name, {}).items():
+        if isinstance(spec, Col) and spec.private:
+            found.append(f"{type_name}.{name}")
+        elif isinstance(spec, Nested) and isinstance(owner, GraphQLObjectType):
+            definition = owner.fields.get(name)
+            target = _named(definition.type) if definition is not None else None
+            if target is not None and target not in seen:
+                found += _private_columns(schema, target, seen | {type_name})
+    return found
+
+
+def check_declarations(schema: Any) -> None:
+    """Refuses (DeclarationError) a relation to a type with private columns that has no
+    `reveal` — a `Rel` without one, or a `Children` (which has none): the target's private
+    columns would show on every row it reaches, whoever the viewer. Run when the schema is
+    built (schema/schema.py), once every type is declared and every field's type known."""
+    for type_name, fields in _TYPES.items():
+        owner = schema.get_type(type_name)
+        if not isinstance(owner, GraphQLObjectType):
+            raise DeclarationError(f"{type_name}: declared but not an object type of the schema")
+        for name, spec in fields.items():
+            definition = owner.fields.get(name)
+            if definition is None:
+                raise DeclarationError(f"{type_name}.{name}: declared but not a field")
+            if not isinstance(spec, Rel | Children) or (isinstance(spec, Rel) and spec.reveal):
+                continue
+            target = _named(definition.type)
+            if private := _private_columns(schema, target):
+                raise DeclarationError(
+                    f"{type_name}.{name}: a relation to {target} without a reveal, and "
+                    f"{', '.join(private)} {'is' if len(private) == 1 else 'are'} private "
+                    "(give the Rel a reveal; a Children relation cannot reach private columns)"
+                )
+
+
+def _named(type_: Any) -> str:
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        type_ = type_.of_type
+    return str(type_.name)
+
+
 def connection(cls: Any, *, edge: Any, node: Any) -> None:
     _CONNECTIONS[_type_name(cls)] = (_type_name(edge), _type_name(node))
 
@@ -162,7 +212,7 @@ def root(name: str) -> Callable[[RootCompiler], RootCompiler]:
 # --- the walk: document → selection tree --------------------------------------------------
 
 # A selection tree: (response key, item) in the order of the response. Items:
-#   ("typename", name) | ("col", column, kind, private) | ("rel", Rel, tree, nullable)
+#   ("typename", name) | ("col", column, kind, private, choices) | ("rel", Rel, tree, nullable)
 #   ("edges", tree) | ("node", tree) | ("cursor",) | ("pageInfo", tree)
 #   ("hasNextPage",) | ("hasPreviousPage",) | ("startCursor",) | ("endCursor",)
 Tree = tuple[tuple[str, tuple[Any, ...]], ...]
@@ -286,7 +336,9 @@ class _Walk:
                 continue
             spec = declared.get(name) if declared else None
             if isinstance(spec, Col):
-                items.append((key, ("col", spec.column, _leaf_kind(definition.type), spec.private)))
+                kind = _leaf_kind(definition.type)
+                choices = _nullable_enum_values(definition.type)
+                items.append((key, ("col", spec.column, kind, spec.private, choices)))
             elif isinstance(spec, Rel):
                 nullable = not isinstance(definition.type, GraphQLNonNull)
                 target = _object(definition.type)
@@ -368,6 +420,14 @@ def _leaf_kind(type_: Any) -> str:
     raise NotCompilable
 
 
+def _nullable_enum_values(type_: Any) -> tuple[str, ...]:
+    """A nullable enum field's values: a stored value outside them is read as null (the
+    ordinary path's lenient read, kinerja_saas/db/fields.py), so the statement says so."""
+    if isinstance(type_, GraphQLEnumType):
+        return tuple(str(v.value) for v in type_.values.values())
+    return ()
+
+
 def plan_of(
     schema: Any,
     document: DocumentNode,
@@ -406,7 +466,7 @@ def _shape(tree: Tree, viewer: Actor, reveal: json_select.Reveal | None = None) 
         if kind == "typename":
             keys.append((key, json_select.Const(item[1])))
         elif kind == "col":
-            keys.append((key, json_select.Column(item[1], item[2], item[3])))
+            keys.append((key, json_select.Column(item[1], item[2], item[3], item[4])))
         elif kind == "rel":
             spec: Rel = item[1]
             inner = _shape(item[2], viewer, spec.reveal(viewer) if spec.reveal else None)

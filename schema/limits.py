@@ -14,6 +14,7 @@ every request; nothing here depends on the viewer or the region.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -45,6 +46,23 @@ from schema.pagination import DEFAULT_PAGE_SIZE
 LIST_ESTIMATE = 10  # a plain list (a unit's children…): typically a handful
 MAX_WALK_DEPTH = 50
 MAX_COSTS_PER_DOCUMENT = 16  # memoised costs per document: operation name × page sizes
+
+
+class DocumentRules(SchemaExtension):
+    """The document's validation rules and token limit, set in one hook: what Strawberry's
+    `AddValidationRules` (once per list of rules) and `MaxTokensLimiter` each set in a hook
+    of their own — the same rules appended in the same order, the same parse option — with
+    one extension instance and one hook per request instead of three."""
+
+    def __init__(self, validation_rules: tuple[type, ...], max_tokens: int) -> None:
+        self.validation_rules = validation_rules
+        self.max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = context.validation_rules + self.validation_rules
+        context.parse_options["max_tokens"] = self.max_tokens
+        yield
 
 
 def _page_size(value: Any) -> int | None:

@@ -46,7 +46,8 @@ def decode_cursor(
 ) -> tuple[Any, int]:
     """The (sort value, id) of a cursor of `order`; `value_type`: what the sort value must
     be (a forged cursor holding a number where the column is text is the client's error,
-    not a failed statement)."""
+    not a failed statement). A NUL in a text value is refused here, before any SQL, for the
+    ordinary and the compiled path alike (their roots decode cursors with this function)."""
     try:
         value, row_id, cursor_order = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, dict):
@@ -55,6 +56,8 @@ def decode_cursor(
             raise ValueError("not an integer id")
         if not 0 <= row_id < 2**63 or not isinstance(value, str | int | float | datetime | None):
             raise ValueError("out of range")
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold a NUL
+            raise ValueError("a NUL in the value")
     except Exception as exc:  # any malformed cursor is the client's input error
         raise ValidationFailed.one("after", ApiError.INVALID_CURSOR) from exc
     if cursor_order != order or (value_type is not None and not isinstance(value, value_type)):

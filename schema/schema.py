@@ -7,20 +7,14 @@ import logging
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from kinerja_saas.errors import DomainError
 from kinerja_saas.settings import Settings, get_settings
 from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
-from schema.compiled import CompiledReads, PlanStore
+from schema.compiled import CompiledReads, PlanStore, check_declarations
 from schema.complaints.mutations import ComplaintMutation
 from schema.complaints.queries import ComplaintQuery
 from schema.document_cache import DocumentCache, DocumentStore
@@ -31,7 +25,7 @@ from schema.execution import LeanExecutionContext
 from schema.exports.mutations import ExportMutation
 from schema.exports.queries import ExportQuery
 from schema.isolation import AnonymousOnly, AuthenticationAlone
-from schema.limits import CostLimit, DocumentShape
+from schema.limits import CostLimit, DocumentRules, DocumentShape
 from schema.notifications.mutations import NotificationMutation, WebhookMutation
 from schema.notifications.queries import NotificationQuery, WebhookQuery
 from schema.notifications.subscriptions import NotificationSubscription
@@ -124,10 +118,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     plans = PlanStore(settings.document_cache_size)
     # The depth and alias rules are classes made by these constructors: made once here, not
     # per request (validation, and so the rules, are skipped for a cached document).
-    shape_rules = [
+    rules = (
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+        AuthenticationAlone,
+    )
     compiled = [lambda: CompiledReads(store=plans)] if settings.compiled_reads else []
     # Production: introspection off unless a setting turns it on (suggestions: the masking
     # extension below, for every transport).
@@ -141,12 +136,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             *hidden,
             lambda: DocumentCache(store=documents),
             lambda: DocumentShape(max_selections=settings.max_selections, store=documents),
-            lambda: AddValidationRules(shape_rules),  # depth, then aliases
-            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            # Depth, then aliases, then the isolation rule (schema/isolation.py: checked
+            # over the document, then against the request's credentials by AnonymousOnly,
+            # before its transaction opens); and the token limit of the parser.
+            lambda: DocumentRules(rules, settings.max_tokens),
             lambda: CostLimit(max_cost=settings.max_query_cost, store=documents),
-            # The isolation rule (schema/isolation.py): checked over the document, then
-            # against the request's credentials, before its transaction opens.
-            lambda: AddValidationRules([AuthenticationAlone]),
             AnonymousOnly,
             TenantTransaction,
             *compiled,  # inside the transaction: the region is fixed, RLS applies
@@ -155,6 +149,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ),
         ],
     )
+    # A relation that could show a type's private columns to every viewer refuses to start.
+    check_declarations(schema._schema)
     schema.compiled_plans = plans  # type: ignore[attr-defined]  # tests, diagnostics
     return schema
 

@@ -43,7 +43,7 @@ from kinerja_saas.admission import FairShare
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.errors import AuthError, BearerError
 from kinerja_saas.auth.revocation import RevocationWatch
-from kinerja_saas.auth.tokens import decode_access
+from kinerja_saas.auth.tokens import VerifiedAccessTokens
 from kinerja_saas.errors import AuthenticationFailed, DomainError, PermissionDenied
 from kinerja_saas.notifications.live import LiveHub
 from kinerja_saas.ratelimit import RateLimited
@@ -59,6 +59,7 @@ from tenants.context import tenant_transaction
 
 REGION_HEADER = "x-region"
 REQUEST_ID = logs.REQUEST_ID  # echoed into logs and the audit log
+REDIS_SOCKET_TIMEOUT = 1.0  # seconds: the limits fail open, Redis must not hold a request
 FORBIDDEN = 4403  # graphql-transport-ws: clients retry it, calling connectionParams again
 
 
@@ -235,12 +236,37 @@ class KinerjaGraphQL(GraphQL[Context, None]):
         # connects on first use. Short timeouts: the limits fail open, so an unreachable
         # Redis must not hold the request long.
         self.redis = (
-            Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+            Redis.from_url(
+                settings.redis_url,
+                socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+                socket_timeout=REDIS_SOCKET_TIMEOUT,
+            )
             if settings.redis_url
             else None
         )
-        self.fair_share = FairShare(self.redis, settings)
+        # The request limits' own client. Each count is bounded as a whole by
+        # `rate_limit_timeout_seconds` (kinerja_saas/admission.py); when that is within the
+        # socket timeout it always ends the wait first, and the socket timeout is left out:
+        # with one, redis-py wraps every command's write in asyncio.wait_for, a task per
+        # request.
+        self.limits_redis = (
+            Redis.from_url(
+                settings.redis_url,
+                socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+                socket_timeout=(
+                    None
+                    if settings.rate_limit_timeout_seconds <= REDIS_SOCKET_TIMEOUT
+                    else REDIS_SOCKET_TIMEOUT
+                ),
+            )
+            if settings.redis_url
+            else None
+        )
+        self.fair_share = FairShare(self.limits_redis, settings)
         self.response_cache = ResponseCache(self.redis, settings.response_cache_entries)
+        # Access tokens that verified, memoised per token string until their `exp`; the
+        # revocation, region header and region status are still checked per request.
+        self.verified_tokens = VerifiedAccessTokens()
         # Revoked access tokens, refused within seconds (kinerja_saas/auth/revocation.py).
         self.revocations = RevocationWatch(settings)
 
@@ -359,7 +385,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
         return context
 
     def _actor(self, token: str, request_id: str) -> Actor:
-        actor = decode_access(token, self.settings.jwt_verification_secrets)
+        actor = self.verified_tokens.decode(token, self.settings.jwt_verification_secrets)
         return actor.__class__(
             **{**{f: getattr(actor, f) for f in actor.__slots__}, "request_id": request_id}
         )
@@ -421,7 +447,14 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         entry = cache.get(key, generation)
-        if entry is not None and counted:
+        if entry is not None and not counted:
+            # Kept by another request of this process while this one read the generation
+            # (it looked before the entry existed, so nothing was counted yet): counted now
+            # and answered from the entry, not computed a second time.
+            counted = await self._count(context, entry.plan)
+            if not counted:
+                entry = None  # refused: the ordinary path refuses it, with its Retry-After
+        if entry is not None:
             if cache.due_for_refresh(entry) and cache.running(key, generation) is None:
                 # Past half its second: one request recomputes it in the background while
                 # this and the next ones are still answered from it, so the hot list's

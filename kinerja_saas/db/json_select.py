@@ -62,6 +62,9 @@ class Column:
     column: str
     kind: str = "text"
     private: bool = False
+    # A nullable enum's members: a stored value outside them reads as null, as the ordinary
+    # path reads it (kinerja_saas/db/fields.py).
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,11 @@ class Builder:
 
     def node(self, node: Node, alias: str, parent: Obj) -> str:
         if isinstance(node, Column):
-            expr = KINDS[node.kind].format(c=f"{alias}.{_name(node.column)}")
+            column = f"{alias}.{_name(node.column)}"
+            expr = KINDS[node.kind].format(c=column)
+            if node.choices:
+                known = self.sql.param(list(node.choices))
+                expr = f"CASE WHEN {column} = ANY({known}::text[]) THEN {expr} END"
             if node.private and parent.reveal is not None:
                 expr = f"CASE WHEN {parent.reveal(alias, self.sql)} THEN {expr} END"
             return expr

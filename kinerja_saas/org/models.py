@@ -3,6 +3,7 @@ from typing import Any
 
 from tortoise import fields
 
+from kinerja_saas.db.fields import LenientCharEnumField
 from tenants.models import TenantModel
 
 
@@ -37,7 +38,8 @@ class Unit(TenantModel):
     parent_id = fields.BigIntField(null=True)
     code = fields.CharField(max_length=50)
     name = fields.CharField(max_length=200)
-    kind = fields.CharEnumField(UnitKind, max_length=16)
+    # Read leniently: an unknown stored kind reads as None (logged), not a failed request.
+    kind: UnitKind | None = LenientCharEnumField(UnitKind, max_length=16)
     path = fields.CharField(max_length=1000, default="/")
     depth = fields.SmallIntField(default=0)
     is_active = fields.BooleanField(default=True)
@@ -54,7 +56,7 @@ class Employee(TenantModel):
     nip = fields.CharField(max_length=18)
     name = fields.CharField(max_length=200)
     position = fields.CharField(max_length=200)
-    position_type = fields.CharEnumField(
+    position_type: PositionType | None = LenientCharEnumField(
         PositionType, max_length=16, default=PositionType.PELAKSANA
     )
     golongan = fields.CharField(max_length=8, null=True)

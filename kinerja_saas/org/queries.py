@@ -831,9 +831,11 @@ async def record_import_positions(
         "    b.snapshot ->> 'position' AS old_position, h.id AS open_id,"
         "    h.starts_on IS NOT NULL AND h.starts_on >= day.d AS amend"
         "  FROM employees e CROSS JOIN day LEFT JOIN import_before b ON b.id = e.id"
-        "  LEFT JOIN LATERAL (SELECT p.id, p.starts_on FROM position_history p"
-        "    WHERE p.tenant_id = $1 AND p.employee_id = e.id AND p.ends_on IS NULL"
-        "    ORDER BY p.id DESC LIMIT 1) h ON true"
+        # Each written employee's open stretch (the latest), for all of them at once: a
+        # hash join, where a LATERAL probe per employee cost ~0.3-1 s of 20,000.
+        "  LEFT JOIN (SELECT DISTINCT ON (p.employee_id) p.employee_id, p.id, p.starts_on"
+        "    FROM position_history p WHERE p.tenant_id = $1 AND p.employee_id = ANY($2::bigint[])"
+        "    AND p.ends_on IS NULL ORDER BY p.employee_id, p.id DESC) h ON h.employee_id = e.id"
         "  WHERE e.tenant_id = $1 AND e.id = ANY($2::bigint[]) AND (b.id IS NULL"
         "    OR (e.unit_id, e.supervisor_id, e.position) IS DISTINCT FROM"
         "    ((b.snapshot ->> 'unit_id')::bigint, (b.snapshot ->> 'supervisor_id')::bigint,"

@@ -157,7 +157,8 @@ async def update_unit(
         unit.code = code.strip()
     if kind is not UNSET and kind is not None:
         unit.kind = kind
-    await unit.save_fields("name", "code", "kind")
+    # A kind stored outside the known values reads as None: kept as stored unless given.
+    await unit.save_fields("name", "code", *(("kind",) if unit.kind is not None else ()))
     if moving:
         await _move_subtree(unit, new_parent)
     await record(

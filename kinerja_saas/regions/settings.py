@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar, cast, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
+from kinerja_saas import metrics
 from kinerja_saas.errors import (
     CommonError,
     ErrorCode,
@@ -30,8 +31,9 @@ from kinerja_saas.errors import (
     api_field,
     field_labels,
 )
+from kinerja_saas.logs import get_logger
 from kinerja_saas.regions.errors import RegionError
-from tenants.context import current_tenant_id
+from tenants.context import NoTenant, current_tenant_id
 from tenants.models import Tenant
 
 ResultRatingMethod = Literal["REGULATION", "WEIGHTED_MEAN"]
@@ -306,6 +308,7 @@ def _declare_labels(model: type[RegionSettings]) -> None:
 
 SECTIONS = sections_of(RegionSettings)
 S = TypeVar("S", bound=RegionSettings)
+log = get_logger("kinerja.settings")
 
 
 def _sections(stored: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -316,17 +319,113 @@ def _sections(stored: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     }
 
 
-def load(stored: Mapping[str, Any] | None) -> RegionSettings:
+@dataclass(frozen=True)
+class OutOfRange:
+    """A stored setting that no longer passes its own check: it reads as its default."""
+
+    section: str
+    name: str
+    stored: Any
+    valid: str  # for a person: "1..10000", "one of MONTHLY, QUARTERLY, SEMESTER"
+
+    @property
+    def setting(self) -> str:
+        return f"{self.section}.{self.name}"
+
+
+def out_of_range(stored: Mapping[str, Any] | None) -> list[OutOfRange]:
+    """The stored settings that fail their own check (a range narrowed since they were
+    saved, or a value written around `updateRegionSettings`), in declaration order."""
+    sections = _sections(stored)
+    try:
+        RegionSettings.model_validate(sections)
+    except ValidationError as error:
+        found: dict[tuple[str, str], OutOfRange] = {}
+        for problem in error.errors():
+            section, name = str(problem["loc"][0]), str(problem["loc"][1])
+            if (section, name) not in found:
+                info = SECTIONS[section].model_fields[name]
+                found[section, name] = OutOfRange(
+                    section, name, sections[section].get(name), valid_values(info)
+                )
+        return list(found.values())
+    return []
+
+
+def valid_values(info: FieldInfo) -> str:
+    """What a setting accepts, for an operator: its range, length or choices."""
+    parts: list[str] = []
+    low = high = None
+    for bound in info.metadata:
+        if getattr(bound, "ge", None) is not None:
+            low = f"{bound.ge:g}"
+        if getattr(bound, "gt", None) is not None:
+            low = f">{bound.gt:g}"
+        if getattr(bound, "le", None) is not None:
+            high = f"{bound.le:g}"
+        if getattr(bound, "min_length", None) is not None:
+            parts.append(f"at least {bound.min_length} items")
+        if getattr(bound, "max_length", None) is not None:
+            parts.append(f"at most {bound.max_length} characters")
+    if low is not None or high is not None:
+        parts.insert(0, f"{low or '-inf'}..{high or 'inf'}")
+    if choices := _choices(info.annotation):
+        parts.insert(0, "one of " + ", ".join(choices))
+    kind = getattr(info.annotation, "__name__", None)
+    if not parts and kind:
+        parts.append(f"a {kind}")
+    return "; ".join(parts)
+
+
+# (region, setting) already announced by this process: one warning each, not one per read.
+_announced: set[tuple[int | None, str]] = set()
+
+
+def _announce(region: int | None, problems: list[OutOfRange]) -> None:
+    """A stored value read as its default is said once per region and setting per process:
+    a WARNING line and `kinerja_region_settings_out_of_range_total{setting}` (`kinerja
+    doctor` lists them all)."""
+    for problem in problems:
+        key = (region, problem.setting)
+        if key in _announced:
+            continue
+        _announced.add(key)
+        metrics.REGION_SETTINGS_OUT_OF_RANGE.labels(problem.setting).inc()
+        log.warning(
+            "stored region setting out of range; its default is used",
+            region_id=region,
+            setting=problem.setting,
+            stored=repr(problem.stored),
+            valid=problem.valid,
+            default=repr(
+                SECTIONS[problem.section]
+                .model_fields[problem.name]
+                .get_default(call_default_factory=True)
+            ),
+        )
+
+
+def _region_in_context() -> int | None:
+    try:
+        return current_tenant_id()
+    except NoTenant:
+        return None
+
+
+def load(stored: Mapping[str, Any] | None, *, region: int | None = None) -> RegionSettings:
     """The stored settings over the defaults. A stored value that no longer passes its check
     (a range narrowed since it was saved) reads as the default rather than failing the
-    region's every request; saving settings again reports it."""
+    region's every request, and is announced: a WARNING line and a counter once per region
+    (`region`, else the current tenant) and setting per process, and a failed `kinerja
+    doctor` check (`out_of_range`). Saving the settings again stores the default."""
     sections = _sections(stored)
     try:
         return RegionSettings.model_validate(sections)
-    except ValidationError as error:
-        for problem in error.errors():
-            section, name = problem["loc"][0], problem["loc"][1]
-            sections[str(section)].pop(str(name), None)
+    except ValidationError:
+        problems = out_of_range(stored)
+        _announce(region if region is not None else _region_in_context(), problems)
+        for problem in problems:
+            sections[problem.section].pop(problem.name, None)
         return RegionSettings.model_validate(sections)
 
 

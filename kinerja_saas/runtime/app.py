@@ -205,8 +205,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await graphql.revocations.close()
             if state.get("redis") is not None:
                 await state["redis"].aclose()
-            if graphql.redis is not None:
-                await graphql.redis.aclose()
+            for client in (graphql.redis, graphql.limits_redis):
+                if client is not None:
+                    await client.aclose()
             if opened_db:
                 await close_db()
 
@@ -296,5 +297,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.live_hub = live_hub
     app.state.fair_share = graphql.fair_share
     app.state.revocations = graphql.revocations
+    app.state.verified_tokens = graphql.verified_tokens
     app.state.response_cache = graphql.response_cache
     return app

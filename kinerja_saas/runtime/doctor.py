@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ from kinerja_saas.database import (
 from kinerja_saas.notifications.live import keepalive
 from kinerja_saas.outbox.parking import counts
 from kinerja_saas.ratelimit import hit_all, run_script, wait_if_over
+from kinerja_saas.regions.settings import out_of_range
 from kinerja_saas.settings import Settings
 from tenants.rls import PLATFORM_TABLES, RELAY_FUNCTIONS
 
@@ -136,6 +138,25 @@ async def check_rls(conn: asyncpg.Connection) -> Check:
     return Check(
         "row-level security", "ok", f"enabled, forced, with a policy on {len(rows)} tables"
     )
+
+
+async def check_region_settings(conn: asyncpg.Connection) -> Check:
+    """Stored region settings that fail their own check read as their defaults (safe, but
+    not what the region's admin saved): each is listed with its region, stored value and
+    valid range, to be saved again through `updateRegionSettings`."""
+    rows = await conn.fetch("SELECT slug, settings FROM tenants ORDER BY slug")
+    problems = [
+        f"{r['slug']}: {p.setting} = {p.stored!r} (valid {p.valid}; the default is used)"
+        for r in rows
+        for p in out_of_range(_stored(r["settings"]))
+    ]
+    if problems:
+        return Check("region settings", "fail", "; ".join(problems))
+    return Check("region settings", "ok", f"every stored value valid ({len(rows)} regions)")
+
+
+def _stored(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 async def _role(conn: asyncpg.Connection, name: str) -> asyncpg.Record | None:
@@ -400,6 +421,7 @@ async def run_checks(settings: Settings) -> list[Check]:
             checks.append(
                 await _guard(f"relay role {relay_role}", lambda: check_relay_role(conn, relay_role))
             )
+            checks.append(await _guard("region settings", lambda: check_region_settings(conn)))
     finally:
         if conn is not None:
             await conn.close()

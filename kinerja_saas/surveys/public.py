@@ -123,14 +123,14 @@ def _today(zone: str) -> date:
     return datetime.now(ZoneInfo(zone)).date()
 
 
-def _survey_limits(stored: object) -> SurveySettings:
+def _survey_limits(stored: object, region: int | None = None) -> SurveySettings:
     """The region's survey settings (`settings -> 'surveys'`) over the defaults."""
-    return load_settings({"surveys": _json(stored) or {}}).surveys
+    return load_settings({"surveys": _json(stored) or {}}, region=region).surveys
 
 
 def _rules(row: dict) -> Rules:
     today = _today(row["timezone"])
-    limits = _survey_limits(row["survey_settings"])
+    limits = _survey_limits(row["survey_settings"], row.get("tenant_id"))
     return Rules(
         is_open=row["opens_on"] <= today <= row["closes_on"],
         element_codes=tuple(row["element_codes"]),

@@ -13,6 +13,7 @@ import strawberry
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
+from kinerja_saas.db.fields import known_choice
 from kinerja_saas.errors import FieldError
 from kinerja_saas.org import queries as org_queries
 from kinerja_saas.org import rules
@@ -52,7 +53,9 @@ class Unit:
     id: strawberry.ID
     code: str
     name: str
-    kind: UnitKind
+    kind: UnitKind | None = strawberry.field(
+        description="Null when the stored kind is not a known value (logged; set it again)"
+    )
     depth: int
     is_active: bool
     parent_id: strawberry.ID | None
@@ -66,7 +69,7 @@ class Unit:
             id=strawberry.ID(str(get("id"))),
             code=get("code"),
             name=get("name"),
-            kind=_UnitKind(get("kind")),
+            kind=known_choice(_UnitKind, get("kind"), column="org_units.kind"),
             depth=get("depth"),
             is_active=get("is_active"),
             parent_id=strawberry.ID(str(get("parent_id"))) if get("parent_id") else None,
@@ -104,7 +107,9 @@ class Employee:
     )
     name: str
     position: str = strawberry.field(description="Jabatan")
-    position_type: PositionType
+    position_type: PositionType | None = strawberry.field(
+        description="Null when the stored value is not a known one (logged; set it again)"
+    )
     golongan: str | None = strawberry.field(
         description="PNS: I/a … IV/e; PPPK: I … XVII (Perpres 98/2020)"
     )
@@ -141,7 +146,9 @@ class Employee:
             nip=row["nip"],
             name=row["name"],
             position=row["position"],
-            position_type=_PositionType(row["position_type"]),
+            position_type=known_choice(
+                _PositionType, row["position_type"], column="employees.position_type"
+            ),
             golongan=row["golongan"],
             is_active=row["is_active"],
             created_at=row["created_at"],

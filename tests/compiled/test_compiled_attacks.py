@@ -291,23 +291,49 @@ async def test_control_characters_and_inactive_rows(api, ordinary, region, owner
         )
 
 
-async def test_a_failing_statement_closes_the_transaction_and_is_masked(api, region, owner_conn):  # noqa: F811
-    """A NUL in a NAME cursor's value (or, before the cursors' values were checked, a
-    number) makes the compiled statement fail in PostgreSQL. The failure must end as a resolver's would: rolled back, the region's slot and
-    the connection given back (else a few such requests lock the region out: BUSY), the
-    driver's message masked."""
-    token = region.token(EMPLOYEE, api.settings)
+async def test_a_nul_in_a_text_cursor_is_refused_before_any_sql(api, ordinary, region):  # noqa: F811
+    """PostgreSQL's text cannot hold a NUL: a NAME cursor carrying one is the client's
+    error (INVALID_CURSOR on `after`) on both paths, refused before the page's statement
+    runs, never a masked failure of PostgreSQL's."""
     bad = {"first": 2, "after": cursor("a\x00b", 1, "NAME:ASC"), "order": {"field": "NAME"}}
+    for role in (ADMIN, EMPLOYEE):
+        token = region.token(role, api.settings)
+        for client in (api, ordinary):
+            res = await _post(client, PAGE_VARS, bad, token, None)
+            assert res.status == 200 and res.codes == ["INVALID_CURSOR"], res.body
+            assert res.errors[0]["path"] == ["employees"]
+            assert res.errors[0]["extensions"]["field"] == "after"
+            assert not [s for s in res.sql if "employees" in s], res.sql  # no page statement
+    res, _ = await both(api, ordinary, region, EMPLOYEE, PAGE_VARS, bad)
+    assert res.codes == ["INVALID_CURSOR"]
+
+
+async def test_a_failing_statement_closes_the_transaction_and_is_masked(
+    api,
+    region,  # noqa: F811
+    owner_conn,
+    monkeypatch,
+):
+    """A compiled statement that fails in PostgreSQL (here: every text column read as an
+    integer, which the names are not) must end as a resolver's failure would: rolled back,
+    the region's slot and the connection given back (else a few such requests lock the
+    region out: BUSY), the driver's message masked."""
+    from kinerja_saas.db import json_select
+
+    token = region.token(EMPLOYEE, api.settings)
+    monkeypatch.setitem(json_select.KINDS, "text", "({c})::int")
     for _ in range(3):
-        res = await _post(api, PAGE_VARS, bad, token, None)
+        res = await _post(api, PAGE_VARS, {"first": 2}, token, None)
         assert res.codes == [None] and res.body["data"] is None
-        assert "0x00" not in json.dumps(res.body) and "UTF8" not in json.dumps(res.body)
+        assert "integer" not in json.dumps(res.body) and "syntax" not in json.dumps(res.body)
         assert res.errors[0]["path"] == ["employees"]
+        assert any("::int" in s for s in res.sql)  # the statement did reach PostgreSQL
     idle = await owner_conn.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
     )
     assert idle == 0
+    monkeypatch.undo()
     res = await _post(api, PAGE_VARS, {"first": 2}, token, None)
     assert res.data["employees"]["edges"]
 

@@ -75,6 +75,7 @@ async def test_doctor_passes_on_a_healthy_deployment_and_fails_without_a_worker(
             "row-level security",
             "app",
             "relay",
+            "region settings",
             "outbox backlog",
             "dead jobs",
             "redis",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 
 import httpx
 
@@ -205,3 +206,100 @@ async def test_dev_sums_up_the_workers_jobs(json_logs):
         f"worker: 3 jobs done, 0 failed, 0 retried{tail}",
     ]
     assert len(json_logs.where(logger="kinerja.worker")) == 2
+
+
+def _all_patterns(text: str) -> str:
+    for pattern, replacement in logs._SECRET_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def test_redaction_skips_the_patterns_only_where_none_can_match(monkeypatch):
+    """redact_text's fast path (no pattern run on a text without any of their literals) gives
+    what all the patterns give, for texts built from the patterns' pieces, mixed case,
+    Unicode case-folding look-alikes (ſ for s, K for k) and plain log values; and it runs
+    no pattern over a request's plain values."""
+    pieces = [
+        "eyJ",
+        "eyj",
+        "EYJ",
+        "abcdef",
+        ".",
+        "-",
+        "_",
+        " ",
+        "\t",
+        "Bearer",
+        "bEaReR",
+        "token",
+        "TOKEN",
+        "access_token",
+        "ToKeN",
+        "password",
+        "PASSWORD",
+        "paſsword",
+        "secret",
+        "ſecret",
+        "api_key",
+        "apikey",
+        "API_KEY",
+        "api_Key",
+        "=",
+        ":",
+        "'",
+        '"',
+        "://",
+        "https",
+        "user",
+        "@",
+        "host",
+        "/",
+        "x",
+        "Ünal",
+        "1",
+        "tokeN",
+        "bearer\u212a",
+    ]
+    rng = random.Random(19)
+    texts = ["", "0f3c2a1e9b8d4c7f", "graphql", "OpsLogEmployees", "ok", "2026-12-08T01:02:03Z"]
+    for _ in range(20_000):
+        texts.append("".join(rng.choice(pieces) for _ in range(rng.randint(1, 9))))
+    texts += [
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl",
+        "ſecret=abc",
+        "paſsword: 'x'",
+        "api_\u212aey=1",
+        "Bearer\u00a0zzz",
+    ]
+    for text in texts:
+        assert logs.redact_text(text) == _all_patterns(text), text
+    # A request's plain values: no pattern runs at all.
+    ran = {"n": 0}
+
+    class Counting:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def sub(self, *args):
+            ran["n"] += 1
+            return self.pattern.sub(*args)
+
+    monkeypatch.setattr(logs, "_SECRET_TEXT", [(Counting(p), r) for p, r in logs._SECRET_TEXT])
+    event = logs.redact(
+        None,
+        "info",
+        {
+            "event": "graphql",
+            "operation": "Page",
+            "outcome": "ok",
+            "ms": 3.2,
+            "request_id": "0f3c2a1e9b8d4c7f",
+            "region": 1,
+            "user": 2,
+        },
+    )
+    assert event["operation"] == "Page" and ran["n"] == 0
+    assert logs.redact(None, "info", {"operation": "x token=abc"})["operation"] == (
+        f"x token={logs.REDACTED}"
+    )
+    assert ran["n"] == len(logs._SECRET_TEXT)

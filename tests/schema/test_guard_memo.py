@@ -174,3 +174,43 @@ async def test_a_refused_document_is_refused_on_every_repeat(api, region_a, quer
     for _ in range(3):
         res = await api.as_role(region_a, ADMIN, query)
         assert res.body["data"] is None and refused(res) and res.statements == 0
+
+
+async def test_document_rules_set_what_the_three_strawberry_extensions_set(settings):
+    """DocumentRules (one hook) leaves the operation with the validation rules and parse
+    options that AddValidationRules(depth, aliases), MaxTokensLimiter and
+    AddValidationRules([AuthenticationAlone]) left, in the same order: the real schema's
+    extensions against the same list with Strawberry's three in its place."""
+    from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+
+    from schema.isolation import AuthenticationAlone
+    from schema.limits import DocumentRules
+    from schema.schema import Mutation, Query, build_schema
+
+    seen: list = []
+
+    class Record(SchemaExtension):
+        def on_parse(self):
+            context = self.execution_context
+            seen.append((context.validation_rules, dict(context.parse_options)))
+            yield
+
+    factories = list(build_schema(settings).extensions)
+    made = [make() for make in factories]
+    assert not any(isinstance(e, AddValidationRules | MaxTokensLimiter) for e in made)
+    (at,) = [n for n, e in enumerate(made) if isinstance(e, DocumentRules)]
+    rules = made[at].validation_rules
+    assert rules[-1] is AuthenticationAlone and len(rules) == 3  # depth, aliases, isolation
+    strawberrys = [
+        lambda: AddValidationRules(list(rules[:-1])),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: AddValidationRules([AuthenticationAlone]),
+    ]
+    for extensions in (factories, [*factories[:at], *strawberrys, *factories[at + 1 :]]):
+        schema = type(build_schema(settings))(
+            query=Query, mutation=Mutation, extensions=[*extensions, Record]
+        )
+        await schema.execute("query RulesProbe { __typename }")
+    ours, reference = seen
+    assert ours == reference
+    assert ours[0][-3:] == rules and ours[1] == {"max_tokens": settings.max_tokens}

@@ -230,6 +230,39 @@ async def test_concurrent_misses_of_one_key_run_the_query_once(cached, region_a,
     assert answers[5].statements > 0 and answers[5].data != answers[0].data
 
 
+async def test_a_request_that_read_its_generation_before_the_entry_was_kept_is_served_it(
+    cached, region_a, monkeypatch
+):
+    """A request that looked for an entry before there was one, and read the region's
+    generation while another request computed and kept it, is answered from that entry
+    (counted then), not computed a second time: the race that made the test above flaky."""
+    import asyncio
+
+    query = "query CacheLate { employees(first: 20) { edges { node { id name } } } }"
+    store = cached.store
+    original = store.generation
+    held, release = asyncio.Event(), asyncio.Event()
+    first_call = True
+
+    async def generation(tenant_id):
+        nonlocal first_call
+        value = await original(tenant_id)
+        if first_call:  # the late request: its generation read, before any entry
+            first_call = False
+            held.set()
+            await release.wait()
+        return value
+
+    monkeypatch.setattr(store, "generation", generation)
+    late = asyncio.create_task(cached.as_role(region_a, Role.REGION_ADMIN, query))
+    await held.wait()
+    computed = await cached.as_role(region_a, Role.REGION_ADMIN, query)
+    release.set()
+    answered = await late
+    assert computed.statements > 0
+    assert answered.statements == 0 and answered.data == computed.data
+
+
 async def test_an_entry_past_half_its_second_is_refreshed_in_the_background(
     cached, region_a, owner_conn, monkeypatch
 ):
