@@ -96,9 +96,11 @@ async def test_an_attack_from_many_addresses_never_blocks_the_owners_device(clie
     email = region_a.accounts[Role.EMPLOYEE].email
     owner_ip = "198.51.100.50"
 
-    def at(ip):  # the default pace: 1 s, 2 s, 4 s …
+    def at(ip):  # a pace of 5 s, 10 s, 20 s …: no slot comes during the burst, however
+        # slowly a loaded machine runs its password checks (at 1 s, one run at load 11 let
+        # the pace's later slots through and the count below missed by one)
         return client_at(
-            ip, login_account_delay_base_seconds=1.0, login_account_delay_max_seconds=60.0
+            ip, login_account_delay_base_seconds=5.0, login_account_delay_max_seconds=60.0
         )
 
     status, device = await attempt(at(owner_ip), email)
@@ -108,7 +110,10 @@ async def test_an_attack_from_many_addresses_never_blocks_the_owners_device(clie
         *(attempt(at(owner_ip), email, WRONG) for _ in range(10)),
     )
     kinds = [o[0] for o in outcomes]
-    assert kinds.count("wrong") <= 8 and kinds.count("limited") >= 25  # the pace held
+    # The pace held: few password checks; every other attempt refused before one, by the
+    # throttle or (a loaded machine) by fair sharing's BUSY.
+    assert kinds.count("wrong") <= 8 and kinds.count("limited") >= 20, kinds
+    assert kinds.count("limited") + kinds.count("busy") == len(kinds) - kinds.count("wrong")
     assert (await attempt(at(owner_ip), email, device=device))[0] == "ok"  # not held back
     # Without its device token the same client is one the account does not know: paced
     # (the slot after the burst may have come meanwhile; the one after it has not).
