@@ -3,6 +3,7 @@ whole database that tells whether a request wrote anything."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -57,6 +58,18 @@ class Security:
         if self.renew is not None and any(f in operation.document for f in ENDS_SESSIONS):
             await self.renew()  # the caller's access token may be revoked now
         return response
+
+    async def settled_fingerprint(self, reads: int = 50) -> list[Any]:
+        """The fingerprint once two reads 0.1 s apart agree: what an earlier test's
+        background work (the outbox relay, a job) writes has landed."""
+        last = await self.fingerprint()
+        for _ in range(reads):
+            await asyncio.sleep(0.1)
+            now = await self.fingerprint()
+            if now == last:
+                break
+            last = now
+        return last
 
     async def fingerprint(self) -> list[Any]:
         """Row count and a hash of the rows, per table: the seeded regions' rows of tenant

@@ -246,7 +246,12 @@ async def test_cell(security, field, column):
         return
     expected = MATRIX[field][COLUMNS.index(column)]
     assert observed == expected, (observed, body, operation.document, operation.variables)
-    if expected != OK:
+    if expected != OK and await security.fingerprint() != before:
+        # On a loaded machine an earlier test's background work (the outbox relay, a job)
+        # can land during this request: once the database is quiet, the same request again
+        # must write nothing (a refused request that writes, writes again).
+        before = await security.settled_fingerprint()
+        await security.post(operation, column)
         assert await security.fingerprint() == before, "a refused request wrote something"
 
 
