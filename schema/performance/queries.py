@@ -117,6 +117,21 @@ async def _compiled_plan(context: Context, id: strawberry.ID) -> compiled.Root:
     return compiled.Root(build=build)
 
 
+@compiled.root("myPlan")
+async def _compiled_my_plan(context: Context, period_id: strawberry.ID) -> compiled.Root:
+    """`myPlan(periodId)`: the resolver's own service call finds the plan; none (null) is
+    left to the ordinary path, which answers it without reading more."""
+    actor = context.require_region_actor()
+    plan = await plans.my_plan(actor=actor, period_id=parse_id(period_id, "periodId"))
+    if plan is None:
+        raise compiled.NotCompilable
+
+    def build(b: json_select.Builder, shape: json_select.Obj) -> str:
+        return performance_queries.plan_json(b, plan_id=plan.id, shape=shape)
+
+    return compiled.Root(build=build)
+
+
 @strawberry.type
 class EvaluationQuery:
     @strawberry.field(description="Your evaluations, newest period first.")

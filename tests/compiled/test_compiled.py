@@ -622,3 +622,26 @@ async def test_the_compiled_plan_is_three_statements(api, region, planned):
 async def test_plan_fields_without_a_twin_fall_back(api, ordinary, region, planned, selection):
     query = f"query($id: ID!) {{ plan(id: $id) {{ id {selection} }} }}"
     await same(api, ordinary, region, ADMIN, query, {"id": str(planned["staff1"])}, compiled=False)
+
+
+MY_PLAN = """query($p: ID!) { myPlan(periodId: $p) { id status employeeId employee { id name email }
+  results { id text indicators { id target weight } } } }"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_my_plan_found_or_not(api, ordinary, region, region_b, planned, role):
+    """myPlan: the viewer's own plan, compiled; none (head, other), another region's period
+    or a bad id: the ordinary path's null or error."""
+    has_plan = role in (SUPERVISOR, EMPLOYEE)  # chief, staff1
+    res = await same(
+        api, ordinary, region, role, MY_PLAN, {"p": str(region.period.id)}, compiled=has_plan
+    )
+    mine = res.data["myPlan"]
+    owner = {SUPERVISOR: "chief", EMPLOYEE: "staff1"}.get(role)
+    assert (mine and mine["id"]) == (str(planned[owner]) if owner else None)
+    res = await same(
+        api, ordinary, region, role, MY_PLAN, {"p": str(region_b.period.id)}, compiled=False
+    )
+    assert res.data["myPlan"] is None
+    res = await same(api, ordinary, region, role, MY_PLAN, {"p": "x"}, compiled=False)
+    assert res.codes == ["INVALID_ID"]
