@@ -596,7 +596,7 @@ async def test_a_plan_of_another_region_and_an_operator(
     assert res.errors and res.body["data"] is None  # an operator reads no region's plans
 
 
-async def test_the_compiled_plan_is_three_statements(api, region, planned):
+async def test_the_compiled_plan_is_three_statements(api, ordinary, region, planned):
     """The region, the resolver's visibility check (visible_plan: the plan's row; the
     owner and the admin need no more), and the statement answering both roots."""
     variables = {"employee": str(region.employees["staff1"].id), "plan": str(planned["staff1"])}
@@ -605,6 +605,9 @@ async def test_the_compiled_plan_is_three_statements(api, region, planned):
         assert res.statements == 3 and compiled_ran(res), res.sql
         statement = next(s for s in res.sql if "json_build_object" in s)
         assert "plan_results" in statement and "indicators" in statement
+        # The ordinary path: the employee, its unit, the plan, its results, its indicators.
+        slow = await ordinary(EMPLOYEE_PLAN, variables, token=region.token(role, api.settings))
+        assert slow.statements == 6, slow.sql
 
 
 @pytest.mark.parametrize(
