@@ -224,6 +224,7 @@ _SCALAR_KINDS = {
     "Boolean": "bool",
     "DateTime": "timestamptz",
     "Date": "date",
+    "Decimal": "decimal",
 }
 
 

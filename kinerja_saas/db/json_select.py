@@ -43,6 +43,9 @@ KINDS = {
     "int": "{c}",
     "bool": "{c}",
     "id": "{c}::text",  # a GraphQL ID: the number as a string
+    # A Decimal: str() of asyncpg's Decimal, which keeps the column's scale as numeric's
+    # text does ('5.0000' for numeric(16,4); never an exponent at a scale of 0…6).
+    "decimal": "{c}::text",
     "date": "{c}",  # to_json(date) is ISO 8601, as date.isoformat()
     # datetime.isoformat() of asyncpg's UTC datetimes: six digits of microseconds unless
     # there are none, and +00:00 (to_json would trim trailing zeros and follow TimeZone).

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from kinerja_saas.auth.actor import Actor
 from kinerja_saas.auth.roles import Role
-from kinerja_saas.db import Row, Sql, db, scoped
+from kinerja_saas.db import Row, Sql, db, json_select, scoped
 from kinerja_saas.db.fragments import (
     employee_scope,
     path_under,
@@ -941,3 +941,27 @@ async def plans_by_id(ids: list[int]) -> dict[int, Plan]:
     """The region's plans of these ids, in one statement."""
     rows = await scoped(Plan).filter(id__in=set(ids))
     return {p.id: p for p in rows}
+
+
+# --- the compiled read path (schema/compiled.py): a plan and its content as JSON ----------
+
+PLANS_TABLE = "plans"
+PLAN_RESULTS_TABLE = "plan_results"
+INDICATORS_TABLE = "indicators"
+# `plans.plan_content` orders by position; ties (never written: positions are numbered
+# 0…n-1 per save) fall to the id here.
+RESULT_ORDER = ("position", "id")
+INDICATOR_ORDER = ("position", "id")
+
+
+def plan_json(b: json_select.Builder, *, plan_id: int, shape: json_select.Obj) -> str:
+    """The region's plan `plan_id` as a subquery answering `shape` (null: none). Who may
+    read it is decided before, by `access.visible_plan` (the resolver's check)."""
+    rows = f"SELECT * FROM {PLANS_TABLE} WHERE tenant_id = $1 AND id = {b.sql.param(plan_id)}"
+    return json_select.one_row(b, rows=rows, shape=shape)
+
+
+def no_contacts(alias: str, sql: Sql) -> str:
+    """A person reached through a plan (its employee, its evaluator): never their contacts
+    (schema/performance/types._person, `with_contact=False`)."""
+    return "false"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from kinerja_saas.db import json_select
 from kinerja_saas.performance import (
     appeals,
     consequences,
@@ -12,11 +13,14 @@ from kinerja_saas.performance import (
     monitoring,
     plans,
 )
+from kinerja_saas.performance import queries as performance_queries
 from kinerja_saas.performance import service as performance
 from kinerja_saas.performance.models import EvaluationStatus as _EvaluationStatus
 from kinerja_saas.performance.monitoring import PlanFilter as _PlanFilter
 from kinerja_saas.performance.monitoring import list_plans
 from kinerja_saas.performance.rules import Predikat as _Predikat
+from schema import compiled
+from schema.context import Context
 from schema.errors import optional_id, parse_id
 from schema.org.types import Employee
 from schema.pagination import decode_cursor, encode_cursor, page_info, page_size
@@ -93,6 +97,39 @@ class PlanQuery:
         return PlanConnection(
             edges=edges, page_info=page_info(edges, has_next=has_next, after=after), filter=flt
         )
+
+
+# --- the compiled read path (schema/compiled.py): the resolver's check, one statement ------
+
+
+@compiled.root("plan")
+async def _compiled_plan(context: Context, id: strawberry.ID) -> compiled.Root:
+    """`plan(id)`: who may read it is decided by the resolver's own service call
+    (`plans.get_plan`: `access.visible_plan`, every relation of `relations_to`), which
+    raises NOT_FOUND for a plan the viewer may not see (the ordinary path then answers);
+    the statement reads the plan it allowed."""
+    actor = context.require_region_actor()
+    plan = await plans.get_plan(actor=actor, plan_id=parse_id(id, "id"))
+
+    def build(b: json_select.Builder, shape: json_select.Obj) -> str:
+        return performance_queries.plan_json(b, plan_id=plan.id, shape=shape)
+
+    return compiled.Root(build=build)
+
+
+@compiled.root("myPlan")
+async def _compiled_my_plan(context: Context, period_id: strawberry.ID) -> compiled.Root:
+    """`myPlan(periodId)`: the resolver's own service call finds the plan; none (null) is
+    left to the ordinary path, which answers it without reading more."""
+    actor = context.require_region_actor()
+    plan = await plans.my_plan(actor=actor, period_id=parse_id(period_id, "periodId"))
+    if plan is None:
+        raise compiled.NotCompilable
+
+    def build(b: json_select.Builder, shape: json_select.Obj) -> str:
+        return performance_queries.plan_json(b, plan_id=plan.id, shape=shape)
+
+    return compiled.Root(build=build)
 
 
 @strawberry.type

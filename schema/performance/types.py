@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import strawberry
 from strawberry.scalars import JSON
 
+from kinerja_saas.org import queries as org_queries
 from kinerja_saas.org.acting import title as acting_title
 from kinerja_saas.performance import (
     consequences,
     distribution,
     monitoring,
 )
+from kinerja_saas.performance import queries as performance_queries
 from kinerja_saas.performance.models import AppealDecider as _AppealDecider
 from kinerja_saas.performance.models import AppealStatus as _AppealStatus
 from kinerja_saas.performance.models import Aspect as _Aspect
@@ -40,6 +42,7 @@ from kinerja_saas.performance.rules import Predikat as _Predikat
 from kinerja_saas.performance.rules import Rating as _Rating
 from kinerja_saas.performance.rules import TargetKind as _TargetKind
 from kinerja_saas.performance.rules import achievement_status
+from schema import compiled
 from schema.errors import optional_id
 from schema.org.types import Employee, Unit
 from schema.pagination import PageInfo
@@ -976,3 +979,66 @@ class BehaviourValue:
     code: str
     name: str
     guide_behaviours: list[str]
+
+
+# --- the compiled read path (schema/compiled.py): a plan, its results and indicators -------
+
+compiled.declare(
+    Indicator,
+    id=compiled.Col("id"),
+    text=compiled.Col("text"),
+    aspect=compiled.Col("aspect"),
+    target=compiled.Col("target"),
+    unit=compiled.Col("unit_label"),
+    direction=compiled.Col("direction"),
+    weight=compiled.Col("weight"),
+    source=compiled.Col("source"),
+    sourceUnitId=compiled.Col("source_unit_id"),
+    sourceServiceId=compiled.Col("source_service_id"),
+    targetKind=compiled.Col("target_kind"),
+)
+compiled.declare(
+    WorkResult,
+    id=compiled.Col("id"),
+    kind=compiled.Col("kind"),
+    text=compiled.Col("text"),
+    supportsResultId=compiled.Col("supports_result_id"),
+    # In order (plans.plan_content): by position within the plan, then by id.
+    indicators=compiled.Children(
+        performance_queries.INDICATORS_TABLE,
+        "result_id",
+        order=performance_queries.INDICATOR_ORDER,
+    ),
+)
+compiled.declare(
+    Plan,
+    id=compiled.Col("id"),
+    periodId=compiled.Col("period_id"),
+    employeeId=compiled.Col("employee_id"),
+    unitId=compiled.Col("unit_id"),
+    evaluatorId=compiled.Col("evaluator_id"),
+    evaluatorSupervisorId=compiled.Col("evaluator_supervisor_id"),
+    status=compiled.Col("status"),
+    returnReason=compiled.Col("return_reason"),
+    revision=compiled.Col("revision"),
+    submittedAt=compiled.Col("submitted_at"),
+    approvedAt=compiled.Col("approved_at"),
+    updatedAt=compiled.Col("updated_at"),
+    # People reached through a plan: name and position, never contacts (_person).
+    employee=compiled.Rel(
+        org_queries.EMPLOYEES_TABLE,
+        "employee_id",
+        reveal=lambda viewer: performance_queries.no_contacts,
+    ),
+    evaluator=compiled.Rel(
+        org_queries.EMPLOYEES_TABLE,
+        "evaluator_id",
+        reveal=lambda viewer: performance_queries.no_contacts,
+    ),
+    unit=compiled.Rel(org_queries.UNITS_TABLE, "unit_id"),
+    results=compiled.Children(
+        performance_queries.PLAN_RESULTS_TABLE,
+        "plan_id",
+        order=performance_queries.RESULT_ORDER,
+    ),
+)

@@ -9,6 +9,7 @@ settings with `compiled_reads=False`, over the same database."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -74,6 +75,11 @@ def compiled_ran(res: GraphQLResult) -> bool:
 async def same(api, ordinary, region, role, query, variables=None, headers=None, *, compiled=True):
     """Both paths' bodies, byte for byte as JSON (the order of keys and rows included)."""
     token = region.token(role, api.settings)
+    return await same_as(api, ordinary, token, query, variables, headers, compiled=compiled)
+
+
+async def same_as(api, ordinary, token, query, variables=None, headers=None, *, compiled=True):
+    """`same` for any token (a login made for the test, an operator's)."""
     fast = await api(query, variables, token=token, headers=headers)
     slow = await ordinary(query, variables, token=token, headers=headers)
     assert fast.status == slow.status
@@ -431,3 +437,214 @@ async def test_a_directive_decides_between_the_paths(api, ordinary, region):
     await same(api, ordinary, region, ADMIN, query, {"x": True}, compiled=False)
     await same(api, ordinary, region, ADMIN, query, {"x": False})
     await same(api, ordinary, region, ADMIN, query, {"x": True}, compiled=False)
+
+
+# --- plan(id): the plan, its results and indicators ---------------------------------------------
+
+PLAN = """query($id: ID!) { plan(id: $id) { __typename id periodId employeeId unitId evaluatorId
+  evaluatorSupervisorId status returnReason revision submittedAt approvedAt updatedAt
+  employee { id name email phone unit { id name } supervisor { id name email phone } }
+  evaluator { id name email supervisor { id email } }
+  unit { id name parent { id name } }
+  results { __typename id kind text supportsResultId indicators { __typename id text aspect
+    target unit direction weight source sourceUnitId sourceServiceId targetKind } } } }"""
+# bench.peer's third shape (bench/peer.py EMPLOYEE_PLAN).
+EMPLOYEE_PLAN = """query EmployeePlan($employee: ID!, $plan: ID!) { employee(id: $employee) {
+  id nip name position unit { id name } } plan(id: $plan) { id status results { id kind text
+  indicators { id text aspect target unit weight } } } }"""
+
+
+@pytest.fixture
+async def planned(region, owner_conn, settings):
+    """Region A with three plans: staff1's approved by chief (a result supporting one of
+    chief's, odd texts, targets at the edges of numeric(16,4)), chief's returned by head
+    (reason with quotes), staff1's results and indicators in positions against their ids'
+    order, staff2's draft whose evaluator became `other` and has no reviewer
+    (chief then sees it only up the supervision chain). Returns the plans' ids by owner."""
+    from kinerja_saas.performance import plans
+    from tenants.context import tenant_transaction
+    from tests.factories import person, plan_results
+
+    ids: dict[str, int] = {}
+    async with tenant_transaction(region.id):
+        for key in ("chief", "staff1", "staff2"):
+            plan = await plans.save_plan(
+                actor=person(region, key), period_id=region.period.id, results=plan_results()
+            )
+            ids[key] = plan.id
+        await plans.submit_plan(actor=person(region, "staff1"), plan_id=ids["staff1"])
+        await plans.approve_plan(actor=person(region, "chief"), plan_id=ids["staff1"])
+        await plans.submit_plan(actor=person(region, "chief"), plan_id=ids["chief"])
+        await plans.return_plan(
+            actor=person(region, "head"), plan_id=ids["chief"], reason='Perbaiki "target" — ñ\n'
+        )
+    await owner_conn.execute(
+        "UPDATE plan_results SET supports_result_id = (SELECT min(id) FROM plan_results"
+        " WHERE plan_id = $2) WHERE plan_id = $1",
+        ids["staff1"],
+        ids["chief"],
+    )
+    await owner_conn.execute(
+        "UPDATE indicators SET text = $2, target = CASE WHEN position = 0 THEN 0.0001"
+        " WHEN position = 1 THEN 99999999999.9999 ELSE 7 END,"
+        " weight = CASE WHEN position = 0 THEN 40.5 ELSE weight END WHERE plan_id = $1",
+        ids["staff1"],
+        'Izin "terbit" \\ çağ\t😀',
+    )
+    # Positions against the ids' order: the order read is the positions'.
+    for table, top in (("plan_results", 1), ("indicators", 10)):
+        await owner_conn.execute(
+            f"UPDATE {table} SET position = $2 - position WHERE plan_id = $1", ids["staff1"], top
+        )
+    await owner_conn.execute(
+        "UPDATE plans SET evaluator_id = $2, evaluator_supervisor_id = NULL WHERE id = $1",
+        ids["staff2"],
+        region.employees["other"].id,
+    )
+    return ids
+
+
+# Who sees which plan (access.relations_to): the owner, the evaluator, the evaluator's
+# supervisor, the region admin, anyone up the supervision chain.
+PLAN_VIEWERS = {
+    "staff1": {ADMIN, SUPERVISOR, EMPLOYEE},  # owner, evaluator chief, reviewer/admin head
+    "chief": {ADMIN, SUPERVISOR},  # head evaluates; staff1 and other are unrelated
+    "staff2": {ADMIN, SUPERVISOR, OFFICER},  # chief: up the chain; other: its evaluator now
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_a_plan_for_every_viewer(api, ordinary, region, planned, role):
+    for owner, viewers in PLAN_VIEWERS.items():
+        variables = {"id": str(planned[owner])}
+        sees = role in viewers
+        # Seen: one statement; not seen: visible_plan refuses, and the ordinary path answers
+        # its NOT_FOUND.
+        res = await same(api, ordinary, region, role, PLAN, variables, compiled=sees)
+        if sees:
+            plan = res.data["plan"]
+            assert plan["id"] == variables["id"] and len(plan["results"]) == 2
+            assert plan["employee"]["email"] is None  # never contacts through a plan
+        else:
+            assert res.codes == ["NOT_FOUND"] and res.errors[0]["path"] == ["plan"]
+        variables = {"employee": str(region.employees[owner].id), "plan": str(planned[owner])}
+        # The statement runs where the plan's check passed; an employee it finds invisible
+        # (null) sends the document to the ordinary path, for its NOT_FOUND.
+        res = await same(api, ordinary, region, role, EMPLOYEE_PLAN, variables, compiled=sees)
+        assert bool(res.errors) is not (sees and _sees(role, owner))
+
+
+async def test_a_plans_values_as_the_ordinary_path_sends_them(api, ordinary, region, planned):
+    res = await same(api, ordinary, region, ADMIN, PLAN, {"id": str(planned["staff1"])})
+    plan = res.data["plan"]
+    targets = [i["target"] for r in plan["results"] for i in r["indicators"]]
+    assert targets == ["7.0000", "99999999999.9999", "0.0001"]  # by position, reversed
+    assert plan["results"][1]["indicators"][1]["weight"] == "40.50"
+    assert plan["status"] == "APPROVED" and plan["approvedAt"] and plan["evaluator"]["name"]
+    assert all(r["supportsResultId"] for r in plan["results"])
+    # The evaluator's supervisor: the admin sees everyone's contacts there (the Employee
+    # rule), though never the evaluator's own (reached through the plan).
+    assert plan["evaluator"]["email"] is None and plan["evaluator"]["supervisor"]["email"]
+    res = await same(api, ordinary, region, SUPERVISOR, PLAN, {"id": str(planned["chief"])})
+    assert res.data["plan"]["returnReason"].startswith('Perbaiki "target"')
+    res = await same(api, ordinary, region, ADMIN, PLAN, {"id": str(planned["staff2"])})
+    assert res.data["plan"]["evaluatorSupervisorId"] is None
+
+
+async def test_a_plan_seen_by_an_acting_head_only_while_acting(
+    api, ordinary, region, planned, settings
+):
+    from tests.performance.test_acting_officials import APPOINT, _appointment
+    from tests.performance.walks import login, today_of
+
+    acting = await login(region, "staff2", settings)
+    variables = {"id": str(planned["staff1"])}
+    res = await same_as(api, ordinary, acting, PLAN, variables, compiled=False)
+    assert res.codes == ["NOT_FOUND"]
+    today = await today_of(region)
+    r = await api.as_role(
+        region,
+        ADMIN,
+        APPOINT,
+        _appointment(region, "staff2", "a", today - timedelta(days=1), today + timedelta(3)),
+    )
+    assert r.data["appointActing"]["errors"] == []
+    res = await same_as(api, ordinary, acting, PLAN, variables)
+    assert res.data["plan"]["id"] == variables["id"]
+
+
+async def test_a_plan_of_another_region_and_an_operator(
+    api, ordinary, region, region_b, planned, make_operator, settings
+):
+    from kinerja_saas.auth.service import _operator_actor
+    from kinerja_saas.auth.tokens import issue_pair
+    from tenants.models import PlatformOperator
+
+    # Region B's admin, with region A's plan ids: not found, from the ordinary path.
+    for plan_id in planned.values():
+        res = await same(api, ordinary, region_b, ADMIN, PLAN, {"id": str(plan_id)}, compiled=False)
+        assert res.codes == ["NOT_FOUND"]
+    operator_id = await make_operator(f"op-cplan-{planned['staff1']}@platform.test")
+    token = issue_pair(
+        _operator_actor(await PlatformOperator.get(id=operator_id)),
+        token_version=1,
+        secret=settings.jwt_secret or "",
+        access_ttl=600,
+        refresh_ttl=600,
+    ).access_token
+    res = await same_as(api, ordinary, token, PLAN, {"id": str(planned["staff1"])}, compiled=False)
+    assert res.errors and res.body["data"] is None  # an operator reads no region's plans
+
+
+async def test_the_compiled_plan_is_three_statements(api, ordinary, region, planned):
+    """The region, the resolver's visibility check (visible_plan: the plan's row; the
+    owner and the admin need no more), and the statement answering both roots."""
+    variables = {"employee": str(region.employees["staff1"].id), "plan": str(planned["staff1"])}
+    for role in (ADMIN, EMPLOYEE):
+        res = await api.as_role(region, role, EMPLOYEE_PLAN, variables)
+        assert res.statements == 3 and compiled_ran(res), res.sql
+        statement = next(s for s in res.sql if "json_build_object" in s)
+        assert "plan_results" in statement and "indicators" in statement
+        # The ordinary path: the employee, its unit, the plan, its results, its indicators.
+        slow = await ordinary(EMPLOYEE_PLAN, variables, token=region.token(role, api.settings))
+        assert slow.statements == 6, slow.sql
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "weightTotal",
+        "achievement",
+        "approvalSignature { employeeId }",
+        "results { indicators { checkpointTargets } }",
+        "results { indicators { realisations { id } } }",
+        "dialog { id }",
+        "employee { birthDate }",
+    ],
+)
+async def test_plan_fields_without_a_twin_fall_back(api, ordinary, region, planned, selection):
+    query = f"query($id: ID!) {{ plan(id: $id) {{ id {selection} }} }}"
+    await same(api, ordinary, region, ADMIN, query, {"id": str(planned["staff1"])}, compiled=False)
+
+
+MY_PLAN = """query($p: ID!) { myPlan(periodId: $p) { id status employeeId employee { id name email }
+  results { id text indicators { id target weight } } } }"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_my_plan_found_or_not(api, ordinary, region, region_b, planned, role):
+    """myPlan: the viewer's own plan, compiled; none (head, other), another region's period
+    or a bad id: the ordinary path's null or error."""
+    has_plan = role in (SUPERVISOR, EMPLOYEE)  # chief, staff1
+    res = await same(
+        api, ordinary, region, role, MY_PLAN, {"p": str(region.period.id)}, compiled=has_plan
+    )
+    mine = res.data["myPlan"]
+    owner = {SUPERVISOR: "chief", EMPLOYEE: "staff1"}.get(role)
+    assert (mine and mine["id"]) == (str(planned[owner]) if owner else None)
+    res = await same(
+        api, ordinary, region, role, MY_PLAN, {"p": str(region_b.period.id)}, compiled=False
+    )
+    assert res.data["myPlan"] is None
+    res = await same(api, ordinary, region, role, MY_PLAN, {"p": "x"}, compiled=False)
+    assert res.codes == ["INVALID_ID"]

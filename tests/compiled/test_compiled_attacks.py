@@ -19,10 +19,13 @@ from tests.compiled.test_compiled import (
     EVERYTHING,
     OFFICER,
     ONE,
+    PLAN,
+    PLAN_VIEWERS,
     ROLES,
     SUPERVISOR,
     compiled_ran,
     ordinary,  # noqa: F401  (fixture)
+    planned,  # noqa: F401  (fixture)
     region,  # noqa: F401  (fixture)
     same,
 )
@@ -408,3 +411,104 @@ async def test_every_root_in_one_statement(api, ordinary, region, region_b, role
         variables = {"id": str(region.employees[key].id), "unit": str(region.units["a"].id)}
         _, ran = await both(api, ordinary, region, role, query, variables)
         assert ran or role != ADMIN
+
+
+# --- plan(id) composed with everything else ----------------------------------------------------
+
+PLANS_COMPOSED = """query($mine: ID!, $theirs: ID!, $emp: ID!, $x: Boolean!) {
+  a: plan(id: $mine) { ...P r: results { ...R } }
+  b: plan(id: $theirs) { id s: status ... on Plan { employee { id email } } }
+  e: employee(id: $emp) { id email supervisor { id email } }
+  es: employees(first: 3) { edges { node { id } } }
+  u: unit(id: $emp) { id }
+  c: plan(id: $mine) @include(if: $x) { id evaluator { id name email phone } }
+}
+fragment P on Plan { id status employeeId evaluatorId employee { id name email phone
+  supervisor { id email phone } } unit { id } }
+fragment R on WorkResult { id kind k2: kind i: indicators { ... on Indicator { id target } t: text
+  weight } indicators { id aspect } }"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_plans_composed_with_aliases_fragments_and_other_roots(
+    api,
+    ordinary,  # noqa: F811
+    region,  # noqa: F811
+    planned,  # noqa: F811
+    role,
+):
+    """Two plans (the viewer's or not) under aliases and fragments beside every other root:
+    where any plan is refused the whole document is the ordinary path's (its NOT_FOUND);
+    where all are seen, one statement."""
+    for mine in planned:
+        for theirs in planned:
+            for flag in (True, False):
+                variables = {
+                    "mine": str(planned[mine]),
+                    "theirs": str(planned[theirs]),
+                    "emp": str(region.employees[mine].id),
+                    "x": flag,
+                }
+                res, ran = await both(api, ordinary, region, role, PLANS_COMPOSED, variables)
+                seen = role in PLAN_VIEWERS[mine] and role in PLAN_VIEWERS[theirs]
+                assert ran is seen
+                if seen and not res.errors:
+                    a = res.body["data"]["a"]
+                    assert a["employee"]["email"] is None and a["r"][0]["i"]
+
+
+@pytest.mark.parametrize("role", (ADMIN, SUPERVISOR, EMPLOYEE))
+async def test_plan_ids_a_client_forges(
+    api,
+    ordinary,  # noqa: F811
+    region,  # noqa: F811
+    region_b,
+    planned,  # noqa: F811
+    owner_conn,
+    role,
+):
+    """Another region's plan (region B's admin owns one), a deleted plan, the id of a work
+    result or an indicator (other tables), ids that are not ids: never compiled, each the
+    ordinary path's typed error."""
+    from kinerja_saas.performance import plans
+    from tenants.context import tenant_transaction
+    from tests.factories import person, plan_results
+
+    async with tenant_transaction(region_b.id):
+        foreign = await plans.save_plan(
+            actor=person(region_b, "staff1"), period_id=region_b.period.id, results=plan_results()
+        )
+    result_id = await owner_conn.fetchval(
+        "SELECT min(id) FROM plan_results WHERE plan_id = $1", planned["staff1"]
+    )
+    indicator_id = await owner_conn.fetchval(
+        "SELECT min(id) FROM indicators WHERE plan_id = $1", planned["staff1"]
+    )
+    deleted = planned["chief"]
+    for table in ("indicators", "plan_results"):
+        await owner_conn.execute(f"DELETE FROM {table} WHERE plan_id = $1", deleted)
+    await owner_conn.execute("DELETE FROM plans WHERE id = $1", deleted)
+    for plan_id in (foreign.id, deleted, result_id, indicator_id, 999_999_999):
+        res = await same(api, ordinary, region, role, PLAN, {"id": str(plan_id)}, compiled=False)
+        assert res.codes == ["NOT_FOUND"], (plan_id, res.body)
+    for bad in ("abc", "-1", "0", "1e3", "99999999999999999999999"):
+        res, ran = await both(api, ordinary, region, role, PLAN, {"id": bad})
+        assert res.errors and not ran
+    # Region B's own admin sees their plan; region A's plan ids stay hidden from them.
+    res = await same(api, ordinary, region_b, ADMIN, PLAN, {"id": str(foreign.id)})
+    assert res.data["plan"]["employeeId"] == str(region_b.employees["staff1"].id)
+
+
+async def test_one_plan_document_for_every_viewer_in_turn(
+    api,
+    ordinary,  # noqa: F811
+    region,  # noqa: F811
+    planned,  # noqa: F811
+):
+    """The plan store's entry is shared; the check and the contacts are each viewer's."""
+    variables = {"id": str(planned["staff2"])}
+    for role in (ADMIN, EMPLOYEE, SUPERVISOR, OFFICER, EMPLOYEE, ADMIN):
+        res = await same(
+            api, ordinary, region, role, PLAN, variables, compiled=role in PLAN_VIEWERS["staff2"]
+        )
+        assert bool(res.errors) is (role not in PLAN_VIEWERS["staff2"])
