@@ -11,6 +11,7 @@ from kinerja_saas.org import queries as org_queries
 from schema import compiled
 from schema.compiled import Col, DeclarationError, Nested, Rel, declare
 from schema.org.types import Employee, Unit
+from schema.performance.types import Plan
 from schema.schema import build_schema
 from schema.training.types import TrainingParticipant
 
@@ -49,8 +50,8 @@ def test_a_rel_without_reveal_to_a_type_with_private_columns_is_refused(settings
 
 
 def test_a_new_private_column_refuses_the_relations_that_reach_it(settings, declarations):
-    """Making Unit.code private: Employee.unit, Unit.parent (Rel without reveal) and then
-    Unit.children (a Children relation, which cannot reveal) are each refused."""
+    """Making Unit.code private: Unit.parent (Rel without reveal), Unit.children (a Children
+    relation, which cannot reveal), Employee.unit and Plan.unit are each refused."""
     unit = {**declarations["Unit"], "code": Col("code", private=True)}
     declare(Unit, **unit)
     with pytest.raises(DeclarationError, match=r"^Unit\.parent: .* Unit\.code is private"):
@@ -69,6 +70,12 @@ def test_a_new_private_column_refuses_the_relations_that_reach_it(settings, decl
             **declarations["Employee"],
             "unit": Rel(org_queries.UNITS_TABLE, "unit_id", reveal=_reveal),
         },
+    )
+    with pytest.raises(DeclarationError, match=r"^Plan\.unit: .* Unit\.code is private"):
+        build_schema(settings)
+    declare(
+        Plan,
+        **{**declarations["Plan"], "unit": Rel(org_queries.UNITS_TABLE, "unit_id", reveal=_reveal)},
     )
     build_schema(settings)
 
