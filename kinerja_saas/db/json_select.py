@@ -273,7 +273,9 @@ def keyset_page(
     def part(node: Edges | PageInfo | Const | PageNode) -> str:
         if isinstance(node, Edges):
             edge = b.obj(node.shape, alias)
-            return f"coalesce((SELECT json_agg({edge} ORDER BY {by}) FROM {page()} {alias}), '[]'::json)"
+            return (
+                f"coalesce((SELECT json_agg({edge} ORDER BY {by}) FROM {page()} {alias}), '[]'::json)"
+            )
         if isinstance(node, PageInfo):
             if len(node.keys) > MAX_KEYS:
                 raise TooWide
