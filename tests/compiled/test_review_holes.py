@@ -60,3 +60,33 @@ async def test_an_unknown_stored_value_of_a_plans_enum_column_is_never_sent(
                 await owner_conn.execute(
                     f"UPDATE {table} SET {column} = $2 WHERE id = $1", row["id"], row[column]
                 )
+
+
+DEEP = """query($id: ID!) { plan(id: $id) { id
+  employee { id email phone supervisor { id email phone supervisor { id email phone } }
+    unit { id kind parent { id children { id name } } } }
+  evaluator { id email supervisor { id email phone supervisor { id email } } }
+  unit { id kind children { id } parent { id kind } }
+  results { id indicators { id } } } }"""
+
+
+async def test_people_and_units_reached_deep_through_a_plan_for_every_viewer(
+    api,
+    ordinary,  # noqa: F811
+    region,  # noqa: F811
+    planned,  # noqa: F811
+):
+    """Contacts two and three hops from a plan (the supervisors of its employee and of its
+    evaluator), units and their sub-units: the compiled answer is the ordinary one for
+    every viewer and plan, compiled only where the viewer may see the plan."""
+    from tests.compiled.test_compiled import PLAN_VIEWERS, ROLES, same
+
+    for role in ROLES:
+        for owner, viewers in PLAN_VIEWERS.items():
+            variables = {"id": str(planned[owner])}
+            res = await same(
+                api, ordinary, region, role, DEEP, variables, compiled=role in viewers
+            )
+            if role in viewers:
+                assert res.data["plan"]["employee"]["email"] is None
+                assert res.data["plan"]["evaluator"]["email"] is None
