@@ -70,11 +70,13 @@ def _regions(group: str) -> list[dict]:
 class RegionUser(FastHttpUser):
     abstract = True
     group = ""
-    _counter = itertools.count()
+    _counters: dict[str, itertools.count] = {}
 
     def on_start(self) -> None:
         regions = _regions(self.group)
-        n = next(self._counter)
+        # One count per group: with one shared count, users spawned alternately by group
+        # would all land in the same one of two big regions.
+        n = next(self._counters.setdefault(self.group, itertools.count()))
         self.region = regions[n % len(regions)]
         people = self.region["employees"]
         self.person = people[(n // len(regions)) % len(people)]
