@@ -212,7 +212,8 @@ def root(name: str) -> Callable[[RootCompiler], RootCompiler]:
 # --- the walk: document → selection tree --------------------------------------------------
 
 # A selection tree: (response key, item) in the order of the response. Items:
-#   ("typename", name) | ("col", column, kind, private, choices) | ("rel", Rel, tree, nullable)
+#   ("typename", name) | ("col", column, kind, private, choices, strict)
+#   ("rel", Rel, tree, nullable)
 #   ("edges", tree) | ("node", tree) | ("cursor",) | ("pageInfo", tree)
 #   ("hasNextPage",) | ("hasPreviousPage",) | ("startCursor",) | ("endCursor",)
 Tree = tuple[tuple[str, tuple[Any, ...]], ...]
@@ -338,8 +339,9 @@ class _Walk:
             spec = declared.get(name) if declared else None
             if isinstance(spec, Col):
                 kind = _leaf_kind(definition.type)
-                choices = _nullable_enum_values(definition.type)
-                items.append((key, ("col", spec.column, kind, spec.private, choices)))
+                choices = _enum_values(definition.type)
+                strict = isinstance(definition.type, GraphQLNonNull)
+                items.append((key, ("col", spec.column, kind, spec.private, choices, strict)))
             elif isinstance(spec, Rel):
                 nullable = not isinstance(definition.type, GraphQLNonNull)
                 target = _object(definition.type)
@@ -421,9 +423,12 @@ def _leaf_kind(type_: Any) -> str:
     raise NotCompilable
 
 
-def _nullable_enum_values(type_: Any) -> tuple[str, ...]:
-    """A nullable enum field's values: a stored value outside them is read as null (the
-    ordinary path's lenient read, kinerja_saas/db/fields.py), so the statement says so."""
+def _enum_values(type_: Any) -> tuple[str, ...]:
+    """An enum field's values. A stored value outside them is read as null where the field
+    is nullable (the ordinary path's lenient read, kinerja_saas/db/fields.py), and fails the
+    statement where it is not (the ordinary path's strict read fails): never sent."""
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
     if isinstance(type_, GraphQLEnumType):
         return tuple(str(v.value) for v in type_.values.values())
     return ()
@@ -467,7 +472,7 @@ def _shape(tree: Tree, viewer: Actor, reveal: json_select.Reveal | None = None) 
         if kind == "typename":
             keys.append((key, json_select.Const(item[1])))
         elif kind == "col":
-            keys.append((key, json_select.Column(item[1], item[2], item[3], item[4])))
+            keys.append((key, json_select.Column(item[1], item[2], item[3], item[4], item[5])))
         elif kind == "rel":
             spec: Rel = item[1]
             inner = _shape(item[2], viewer, spec.reveal(viewer) if spec.reveal else None)

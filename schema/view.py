@@ -447,14 +447,16 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         entry = cache.get(key, generation)
-        if entry is not None and not counted:
+        if entry is not None and counted is None:
             # Kept by another request of this process while this one read the generation
             # (it looked before the entry existed, so nothing was counted yet): counted now
-            # and answered from the entry, not computed a second time.
+            # and answered from the entry, not computed a second time. A request the limits
+            # refused already (False) is not counted again here: every count of a refused
+            # request spends the region's shared budget too.
             counted = await self._count(context, entry.plan)
-            if not counted:
-                entry = None  # refused: the ordinary path refuses it, with its Retry-After
-        if entry is not None:
+        # Served only when counted; refused (False): the ordinary path refuses it, with its
+        # Retry-After.
+        if entry is not None and counted:
             if cache.due_for_refresh(entry) and cache.running(key, generation) is None:
                 # Past half its second: one request recomputes it in the background while
                 # this and the next ones are still answered from it, so the hot list's
@@ -474,7 +476,7 @@ class KinerjaGraphQL(GraphQL[Context, None]):
                 )
             return CachedResult.of(entry)
         # Counted already (a stale entry's plan): the transaction does not count it again.
-        context.request_counted = counted
+        context.request_counted = bool(counted)
         running = cache.running(key, generation)
         if running is not None:
             # The same key and generation is being computed by another request of this
@@ -515,16 +517,16 @@ class KinerjaGraphQL(GraphQL[Context, None]):
         context.request_counted = True
         return True
 
-    async def _generation_and_count(self, context: Context, key) -> tuple[Any, bool]:
+    async def _generation_and_count(self, context: Context, key) -> tuple[Any, bool | None]:
         """The region's generation; with an entry in memory (its plan known), the request
         limits counted at the same time, so a hit waits for Redis once, not twice. Counted
-        is False when nothing was counted or the limits refused (the ordinary path then
-        counts and refuses it, with its Retry-After)."""
+        is None when nothing was counted, False when the limits refused (the ordinary path
+        then counts and refuses it, with its Retry-After)."""
         actor = context.actor
         assert actor is not None and actor.tenant_id is not None
         candidate = self.response_cache.peek(key)
         if candidate is None or self.fair_share is None:
-            return await self.response_cache.generation(actor.tenant_id), False
+            return await self.response_cache.generation(actor.tenant_id), None
 
         generation, counted = await asyncio.gather(
             self.response_cache.generation(actor.tenant_id), self._count(context, candidate.plan)

@@ -165,7 +165,9 @@ class VerifiedAccessTokens:
         if self.max_entries > 0:
             while len(self._entries) >= self.max_entries:
                 self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = (actor, float(claims["exp"]))
+            # int(): PyJWT's own reading of `exp` (a fraction cut off), so the memo refuses
+            # from the second PyJWT would.
+            self._entries[key] = (actor, float(int(claims["exp"])))
         return actor
 
 

@@ -65,9 +65,12 @@ class Column:
     column: str
     kind: str = "text"
     private: bool = False
-    # A nullable enum's members: a stored value outside them reads as null, as the ordinary
-    # path reads it (kinerja_saas/db/fields.py).
+    # An enum's members. Nullable: a stored value outside them reads as null, as the
+    # ordinary path reads it (kinerja_saas/db/fields.py). `strict` (a non-null enum): such a
+    # value fails the statement, as the ordinary path's strict read fails the request —
+    # never sent as if it were a member of the schema's enum.
     choices: tuple[str, ...] = ()
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,10 @@ class Builder:
             expr = KINDS[node.kind].format(c=column)
             if node.choices:
                 known = self.sql.param(list(node.choices))
-                expr = f"CASE WHEN {column} = ANY({known}::text[]) THEN {expr} END"
+                # Not a constant (it reads the column), so never folded when the statement
+                # is planned: it fails only on a row that holds an unknown value.
+                fail = f" ELSE ('unknown stored choice: ' || {column})::int::text" * node.strict
+                expr = f"CASE WHEN {column} = ANY({known}::text[]) THEN {expr}{fail} END"
             if node.private and parent.reveal is not None:
                 expr = f"CASE WHEN {parent.reveal(alias, self.sql)} THEN {expr} END"
             return expr

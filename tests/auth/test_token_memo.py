@@ -150,3 +150,42 @@ async def test_a_kept_token_is_still_revoked_sent_elsewhere_and_suspended(
     finally:
         await update_region(region_a.id, status=RegionStatus.ACTIVE)
     assert verifications["n"] <= 6  # phone, laptop, the logout's, a, b … each once
+
+
+def test_a_kept_token_with_a_fractional_exp_expires_when_pyjwt_says(region_a):
+    """PyJWT reads `exp` as int(exp) (a fraction is cut off) and refuses from that second;
+    the memo must not keep a token with a fractional `exp` for the fraction longer."""
+    import time
+
+    import jwt
+
+    secret = "f" * 40
+    exp = int(time.time()) + 600 + 0.9
+    claims = {
+        "sub": "1",
+        "tid": region_a.id,
+        "typ": "access",
+        "iss": tokens.ISSUER,
+        "iat": int(time.time()) - 700,  # before PyJWT's moved clock less its leeway
+        "exp": exp,
+        "roles": [],
+        "ver": 1,
+        "sid": 1,
+    }
+    token = jwt.encode(claims, secret, algorithm=tokens.ALGORITHM)
+    now = [time.time()]
+    memo = VerifiedAccessTokens(clock=lambda: now[0])
+    memo.decode(token, (secret,))
+    now[0] = int(exp) + 0.5  # PyJWT: int(exp) <= now, expired
+    # PyJWT at that moment (a negative leeway moves its clock forward to it): expired.
+    with pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(
+            token,
+            secret,
+            algorithms=[tokens.ALGORITHM],
+            issuer=tokens.ISSUER,
+            leeway=-(now[0] - time.time()),
+        )
+    with pytest.raises(AuthenticationFailed) as refused:
+        memo.decode(token, (secret,))
+    assert refused.value.code == "TOKEN_EXPIRED"

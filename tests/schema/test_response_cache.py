@@ -354,3 +354,28 @@ async def test_a_hit_costs_two_redis_commands_and_no_statement(cached, region_a,
         sent.pop(setup, None)
     assert hit.statements == 0
     assert sent == {"mget": 1, "eval": 1, "incr": 2, "ttl": 2}, sent
+
+
+async def test_a_refused_request_with_an_entry_is_not_counted_again_for_it(
+    settings, region_a, redis
+):
+    """A login over its limit whose answer is in memory: the count beside the generation
+    refuses it; it must not be counted a second time to be answered from the entry (only
+    a request that counted nothing yet is counted there) — every extra count of a refused
+    request also spends the region's shared budget. The ordinary refusal then counts it
+    once more for its Retry-After, as it always did: two counts, not three."""
+    limits = {"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
+    client, _ = _cached_app(
+        settings, plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")}
+    )
+    region_key = f"kinerja:rl:region:{region_a.id}"
+    async with client:
+        api = Api(client, settings)
+        query = "query CacheRefusedOnce { units { id } }"
+        answers = [await api.as_role(region_a, Role.SUPERVISOR, query) for _ in range(3)]
+        assert [r.statements == 0 for r in answers] == [False, True, True]
+        before = int(await redis.get(region_key) or 0)
+        refused = await api.as_role(region_a, Role.SUPERVISOR, query)
+        after = int(await redis.get(region_key) or 0)
+    assert refused.codes == ["RATE_LIMITED"]
+    assert after - before == 2
