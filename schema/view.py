@@ -482,7 +482,11 @@ class KinerjaGraphQL(GraphQL[Context, None]):
             # The same key and generation is being computed by another request of this
             # process (the same viewer, document and variables): its answer is this one's.
             done = await asyncio.shield(running)
-            if done is not None and (counted or await self._count(context, done.plan)):
+            # Counted only when nothing was yet: a refused request (False) is not counted
+            # again to be answered (the ordinary path refuses it, with its Retry-After).
+            if done is not None and (
+                counted or (counted is None and await self._count(context, done.plan))
+            ):
                 return CachedResult.of(done)
         with cache.computing(key, generation) as finished:
             result = await super().execute_single(

@@ -379,3 +379,36 @@ async def test_a_refused_request_with_an_entry_is_not_counted_again_for_it(
         after = int(await redis.get(region_key) or 0)
     assert refused.codes == ["RATE_LIMITED"]
     assert after - before == 2
+
+
+async def test_a_refused_request_waiting_on_a_running_computation_is_not_counted_again(
+    settings, region_a, redis, monkeypatch
+):
+    """The same over-limit login, its entry of an older generation in memory and the key
+    being computed by another request: refused by the count beside the generation, it is not
+    counted again to take that computation's answer — two counts (that one and the ordinary
+    refusal's), not three."""
+    import asyncio
+
+    from schema.response_cache import bump_generation
+
+    limits = {"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
+    client, store = _cached_app(
+        settings, plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")}
+    )
+    region_key = f"kinerja:rl:region:{region_a.id}"
+    async with client:
+        api = Api(client, settings)
+        query = "query CacheRefusedWaiting { units { id } }"
+        answers = [await api.as_role(region_a, Role.SUPERVISOR, query) for _ in range(3)]
+        assert [r.statements == 0 for r in answers] == [False, True, True]
+        (entry,) = store._entries.values()
+        await bump_generation(redis, region_a.id)  # the entry is of an older generation now
+        computed: asyncio.Future = asyncio.get_running_loop().create_future()
+        computed.set_result(entry)  # another request's computation of the new generation
+        monkeypatch.setattr(store, "running", lambda key, generation: computed)
+        before = int(await redis.get(region_key) or 0)
+        refused = await api.as_role(region_a, Role.SUPERVISOR, query)
+        after = int(await redis.get(region_key) or 0)
+    assert refused.codes == ["RATE_LIMITED"]
+    assert after - before == 2
