@@ -386,10 +386,14 @@ def _assignments_rows(
     supervisor_id: int | None,
     limit: int,
     after_id: int | None,
+    officer_unit: str | None = None,
 ) -> str:
     """The SELECT of one page of assignments, newest first: the ordinary read's and the
-    compiled path's (`sql`'s `$1` the tenant)."""
+    compiled path's (`sql`'s `$1` the tenant). `officer_unit`: a subquery of the training
+    unit (`officer_unit_sql`), in place of a known `training_unit_id`."""
     sql.where = []
+    if officer_unit is not None:
+        sql.where.append(f"p.training_unit_id = {officer_unit}")
     for column, value in (
         ("p.training_unit_id", training_unit_id),
         ("a.employee_id", employee_id),
@@ -436,11 +440,21 @@ async def assignments_page(
     return await db().execute_query_dict(rows, sql.params)
 
 
+def officer_unit_sql(sql: Sql, user_id: int) -> str:
+    """The training unit of the officer's login `user_id`, as a scalar subquery (null when
+    the login has none): `admin.officer_unit`'s lookup, inside the statement that uses it."""
+    return (
+        f"(SELECT o.training_unit_id FROM training_officers o"
+        f" WHERE o.tenant_id = $1 AND o.user_id = {sql.param(user_id)}::bigint)"
+    )
+
+
 def assignments_page_json(
     b: json_select.Builder,
     *,
     flt: AssignmentFilter,
     training_unit_id: int | None = None,
+    officer_user_id: int | None = None,
     employee_id: int | None = None,
     supervisor_id: int | None = None,
     limit: int,
@@ -448,7 +462,10 @@ def assignments_page_json(
     shape: json_select.Page,
 ) -> str:
     """The page `assignments_page` reads, as a subquery answering the connection `shape`
-    (the compiled read path, docs/compiled-queries.md)."""
+    (the compiled read path, docs/compiled-queries.md). `officer_user_id`: the page of that
+    officer login's training unit, looked up in the same statement; null (no page) when the
+    login has no unit, so that the caller falls back to the ordinary path and its refusal."""
+    unit = officer_unit_sql(b.sql, officer_user_id) if officer_user_id is not None else None
     rows = _assignments_rows(
         b.sql,
         flt=flt,
@@ -457,8 +474,12 @@ def assignments_page_json(
         supervisor_id=supervisor_id,
         limit=limit,
         after_id=after_id,
+        officer_unit=unit,
     )
-    return json_select.keyset_page(b, rows=rows, order=[("id", True)], limit=limit, shape=shape)
+    page = json_select.keyset_page(b, rows=rows, order=[("id", True)], limit=limit, shape=shape)
+    if unit is None:
+        return page
+    return f"(SELECT CASE WHEN {unit} IS NOT NULL THEN {page} END)"
 
 
 async def assignments_by_ids(ids: list[int]) -> list[Row]:

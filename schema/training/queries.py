@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from kinerja_saas.auth.roles import Role
 from kinerja_saas.db import json_select
 from kinerja_saas.training import admin, effectiveness, participants
 from kinerja_saas.training import queries as training
@@ -78,16 +79,19 @@ async def _compiled_training_assignments(
     after: str | None = None,
 ) -> compiled.Root:
     """`trainingAssignments` in one statement: the resolver's checks, the officer's unit
-    from the same `officer_unit`, the same page SELECT (training.queries)."""
+    looked up in the statement itself (`officer_unit`'s lookup; a login without a unit
+    answers null, and the ordinary path refuses it), the same page SELECT (training.queries)."""
     actor = context.require_region_actor()
     limit = page_size(first, context.settings.max_page_size)
     after_id = decode_cursor(after, _ORDER)[1] if after else None
     flt = (filter or TrainingAssignmentFilter()).parsed()
-    unit_id = await participants.officer_unit(actor)
+    if not actor.has(Role.TRAINING_OFFICER):
+        raise compiled.NotCompilable  # `officer_unit` refuses: the ordinary path says so
+    user_id = actor.user_id
 
     def build(b: json_select.Builder, shape: json_select.Page) -> str:
         return training.assignments_page_json(
-            b, flt=flt, training_unit_id=unit_id, limit=limit, after_id=after_id, shape=shape
+            b, flt=flt, officer_user_id=user_id, limit=limit, after_id=after_id, shape=shape
         )
 
     return compiled.Root(build=build, cursor=(None, _ORDER), has_previous=after is not None)

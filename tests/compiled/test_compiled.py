@@ -366,6 +366,31 @@ async def test_the_officers_list_and_other_roles(api, ordinary, region_a):
         assert res.codes == ["FORBIDDEN"]
 
 
+async def test_the_officers_list_reads_its_unit_in_the_one_statement(
+    api, ordinary, region_a, owner_conn
+):
+    """The officer's training unit is looked up inside the page's statement (no query before
+    it); a login whose unit is taken away gets null from that statement and the ordinary
+    path's refusal, never an empty page."""
+    from kinerja_saas.training.assignment import assign_for_period
+    from tenants.context import tenant_transaction
+    from tests.training.helpers import build_catalogue, finalised_reports
+
+    await build_catalogue(region_a, capacity=2)
+    await finalised_reports(region_a, count=3, predikat="SANGAT_KURANG")
+    async with tenant_transaction(region_a.id):
+        await assign_for_period(period_id=region_a.period.id)
+    res = await same(api, ordinary, region_a, OFFICER, OFFICER_LIST, {"first": 100})
+    assert len(res.data["trainingAssignments"]["edges"]) == 3
+    # The region's setting, then the page: nothing reads training_officers on its own.
+    assert res.statements == 2, res.sql
+    (statement,) = [s for s in res.sql if "training_officers" in s]
+    assert "json_build_object" in statement
+    await owner_conn.execute("DELETE FROM training_officers WHERE tenant_id = $1", region_a.id)
+    res = await same(api, ordinary, region_a, OFFICER, OFFICER_LIST, {"first": 100})
+    assert res.codes == ["FORBIDDEN"]
+
+
 # --- unit(id): the subtree ---------------------------------------------------------------------
 
 UNIT = """query($id: ID!) { unit(id: $id) { __typename id code name kind depth isActive parentId
