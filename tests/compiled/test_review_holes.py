@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import asyncpg
+import pytest
+
 from tests.compiled.test_compiled import (
     ADMIN,
     compiled_ran,
@@ -24,10 +27,11 @@ async def test_an_unknown_stored_value_of_a_plans_enum_column_is_never_sent(
     planned,  # noqa: F811
     owner_conn,
 ):
-    """plan_results.kind and indicators.aspect have no CHECK (source and direction do): a value
-    written around the application (or a member since removed) fails the ordinary read (the
-    ORM's strict enum); the compiled statement must not send it as if it were a member of
-    the schema's enum."""
+    """plan_results.kind and indicators.aspect: PostgreSQL refuses a value written around the
+    application (their CHECKs, migration 0038). One can still be stored where a constraint
+    was dropped and added again NOT VALID (a migration removing a member that left old
+    rows): it fails the ordinary read (the ORM's strict enum); the compiled statement must
+    not send it as if it were a member of the schema's enum."""
     plan_id = planned["staff1"]
     variables = {"id": str(plan_id)}
     token = region.token(ADMIN, api.settings)
@@ -38,9 +42,20 @@ async def test_an_unknown_stored_value_of_a_plans_enum_column_is_never_sent(
         before = await owner_conn.fetch(
             f"SELECT id, {column} FROM {table} WHERE plan_id = $1", plan_id
         )
-        await owner_conn.execute(
-            f"UPDATE {table} SET {column} = 'BOGUS' WHERE id = $1", before[0]["id"]
+        name = f"{table}_{column}_known"
+        check = await owner_conn.fetchval(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = $1::regclass AND conname = $2",
+            table,
+            name,
         )
+        bogus = f"UPDATE {table} SET {column} = 'BOGUS' WHERE id = $1"
+        with pytest.raises(asyncpg.CheckViolationError):
+            await owner_conn.execute(bogus, before[0]["id"])
+        async with owner_conn.transaction():
+            await owner_conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            await owner_conn.execute(bogus, before[0]["id"])
+            await owner_conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {check} NOT VALID")
         try:
             fast = await api(CONTENT, variables, token=token)
             slow = await ordinary(CONTENT, variables, token=token)
@@ -56,10 +71,13 @@ async def test_an_unknown_stored_value_of_a_plans_enum_column_is_never_sent(
             ]
             assert fast.body["errors"][0]["path"][0] == "plan"
         finally:
-            for row in before:
-                await owner_conn.execute(
-                    f"UPDATE {table} SET {column} = $2 WHERE id = $1", row["id"], row[column]
-                )
+            async with owner_conn.transaction():
+                await owner_conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+                for row in before:
+                    await owner_conn.execute(
+                        f"UPDATE {table} SET {column} = $2 WHERE id = $1", row["id"], row[column]
+                    )
+                await owner_conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {check}")
 
 
 DEEP = """query($id: ID!) { plan(id: $id) { id
@@ -84,9 +102,7 @@ async def test_people_and_units_reached_deep_through_a_plan_for_every_viewer(
     for role in ROLES:
         for owner, viewers in PLAN_VIEWERS.items():
             variables = {"id": str(planned[owner])}
-            res = await same(
-                api, ordinary, region, role, DEEP, variables, compiled=role in viewers
-            )
+            res = await same(api, ordinary, region, role, DEEP, variables, compiled=role in viewers)
             if role in viewers:
                 assert res.data["plan"]["employee"]["email"] is None
                 assert res.data["plan"]["evaluator"]["email"] is None
