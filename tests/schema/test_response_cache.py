@@ -7,6 +7,8 @@ results with errors are never kept; guards, authentication and request limits st
 The suite's shared app runs with the cache off (tests/conftest.py); these tests build apps
 with it on. A hit is recognised by its statement count: 0."""
 
+import contextlib
+
 import httpx
 import orjson
 import pytest
@@ -371,6 +373,22 @@ async def test_a_hit_costs_two_redis_commands_and_no_statement(cached, region_a,
     assert sent == {"mget": 1, "eval": 1, "incr": 2, "ttl": 2}, sent
 
 
+@contextlib.asynccontextmanager
+async def _at_the_login_limit(settings, region, query: str):
+    """An app whose logins may make 3 requests a minute, after three of `query` by the
+    region's supervisor (computed, then two hits): their next request is refused. Yields
+    (api, the app's response cache, the region's request counter in Redis)."""
+    limits = {"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
+    client, store = _cached_app(
+        settings, plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")}
+    )
+    async with client:
+        api = Api(client, settings)
+        answers = [await api.as_role(region, Role.SUPERVISOR, query) for _ in range(3)]
+        assert [r.statements == 0 for r in answers] == [False, True, True]
+        yield api, store, f"kinerja:rl:region:{region.id}"
+
+
 async def test_a_refused_request_with_an_entry_is_not_counted_again_for_it(
     settings, region_a, redis
 ):
@@ -379,16 +397,8 @@ async def test_a_refused_request_with_an_entry_is_not_counted_again_for_it(
     a request that counted nothing yet is counted there) — every extra count of a refused
     request also spends the region's shared budget. The ordinary refusal then counts it
     once more for its Retry-After, as it always did: two counts, not three."""
-    limits = {"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
-    client, _ = _cached_app(
-        settings, plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")}
-    )
-    region_key = f"kinerja:rl:region:{region_a.id}"
-    async with client:
-        api = Api(client, settings)
-        query = "query CacheRefusedOnce { units { id } }"
-        answers = [await api.as_role(region_a, Role.SUPERVISOR, query) for _ in range(3)]
-        assert [r.statements == 0 for r in answers] == [False, True, True]
+    query = "query CacheRefusedOnce { units { id } }"
+    async with _at_the_login_limit(settings, region_a, query) as (api, _, region_key):
         before = int(await redis.get(region_key) or 0)
         refused = await api.as_role(region_a, Role.SUPERVISOR, query)
         after = int(await redis.get(region_key) or 0)
@@ -407,16 +417,8 @@ async def test_a_refused_request_waiting_on_a_running_computation_is_not_counted
 
     from schema.response_cache import bump_generation
 
-    limits = {"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
-    client, store = _cached_app(
-        settings, plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")}
-    )
-    region_key = f"kinerja:rl:region:{region_a.id}"
-    async with client:
-        api = Api(client, settings)
-        query = "query CacheRefusedWaiting { units { id } }"
-        answers = [await api.as_role(region_a, Role.SUPERVISOR, query) for _ in range(3)]
-        assert [r.statements == 0 for r in answers] == [False, True, True]
+    query = "query CacheRefusedWaiting { units { id } }"
+    async with _at_the_login_limit(settings, region_a, query) as (api, store, region_key):
         (entry,) = store._entries.values()
         await bump_generation(redis, region_a.id)  # the entry is of an older generation now
         computed: asyncio.Future = asyncio.get_running_loop().create_future()
