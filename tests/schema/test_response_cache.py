@@ -213,7 +213,9 @@ async def test_guards_and_authentication_come_before_a_cached_entry(cached, regi
 async def test_a_cached_answer_still_counts_against_the_request_limits(settings, region_a):
     limits = {"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
     client, _ = _cached_app(
-        settings, plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")}
+        settings,
+        plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")},
+        rate_limit_timeout_seconds=5.0,  # a slow count must not let the request through
     )
     async with client:
         api = Api(client, settings)
@@ -380,7 +382,11 @@ async def _at_the_login_limit(settings, region, query: str):
     (api, the app's response cache, the region's request counter in Redis)."""
     limits = {"region_requests_per_minute": 1000, "user_requests_per_minute": 3}
     client, store = _cached_app(
-        settings, plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")}
+        settings,
+        plan_limits={p: limits for p in ("SMALL", "STANDARD", "LARGE")},
+        # A count slower than the default 0.25 s lets its request through unchecked (the
+        # limits must not take the API down): on a loaded machine that broke these tests.
+        rate_limit_timeout_seconds=5.0,
     )
     async with client:
         api = Api(client, settings)
